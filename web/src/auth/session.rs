@@ -1,0 +1,229 @@
+//! Sessions: a random token in an HttpOnly, SameSite=Lax cookie (Secure when configured), only
+//! its SHA-256 stored; a new token at every sign-in; idle and absolute timeouts; a CSRF token
+//! per session, checked on every state-changing request (form field `csrf` for pages, header
+//! `X-CSRF-Token` for the API).
+
+use crate::error::Error;
+use crate::i18n::Lang;
+use crate::state::{AppState, now};
+use crate::store::UserRow;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
+
+pub const SESSION_COOKIE: &str = "tessera_session";
+pub const PRE_CSRF_COOKIE: &str = "tessera_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Write `last_seen_at` at most this often, not on every request.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: UserRow,
+    pub csrf: String,
+    pub session_hash: String,
+    pub lang: Lang,
+}
+
+impl CurrentUser {
+    pub fn check_csrf(&self, presented: &str) -> Result<(), Error> {
+        if constant_time_eq(self.csrf.as_bytes(), presented.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("missing or wrong CSRF token; reload the page and try again".into()))
+        }
+    }
+}
+
+/// 256 random bits, URL-safe.
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+}
+
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> String {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+pub fn clear_cookie(state: &AppState, name: &str) -> String {
+    set_cookie(state, name, "", 0)
+}
+
+/// Creates a session for the user and returns (cookie header value, CSRF token).
+pub async fn start_session(state: &AppState, user_id: i64) -> Result<(String, String), Error> {
+    let token = new_token();
+    let csrf = new_token();
+    state.store.create_session(&hash_token(&token), user_id, &csrf, now()).await?;
+    let cookie = set_cookie(state, SESSION_COOKIE, &token, state.config.session_absolute_secs);
+    Ok((cookie, csrf))
+}
+
+/// The signed-in user of the request, if any and still valid.
+pub async fn load(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, Error> {
+    if let Some(u) = parts.extensions.get::<CurrentUser>() {
+        return Ok(Some(u.clone()));
+    }
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Ok(None) };
+    if token.is_empty() || token.len() > 128 {
+        return Ok(None);
+    }
+    let hash = hash_token(token);
+    let Some(s) = state.store.session(&hash).await? else { return Ok(None) };
+    let t = now();
+    let cfg = &state.config;
+    if s.user.disabled || t - s.last_seen_at > cfg.session_idle_secs || t - s.created_at > cfg.session_absolute_secs {
+        state.store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    if t - s.last_seen_at > TOUCH_EVERY_SECS {
+        state.store.touch_session(&hash, t).await?;
+    }
+    let lang = Lang::from_code(&s.user.language).unwrap_or(Lang::En);
+    Ok(Some(CurrentUser { user: s.user, csrf: s.csrf_token, session_hash: hash, lang }))
+}
+
+/// A signed-in user for pages; anyone else is sent to the sign-in page.
+pub struct PageUser(pub CurrentUser);
+
+pub enum PageRejection {
+    SignIn(String),
+    Error(Error),
+}
+
+impl IntoResponse for PageRejection {
+    fn into_response(self) -> Response {
+        match self {
+            PageRejection::SignIn(next) => Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response(),
+            PageRejection::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = PageRejection;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match load(parts, state).await {
+            Ok(Some(u)) => Ok(PageUser(u)),
+            Ok(None) => Err(PageRejection::SignIn(parts.uri.path().to_string())),
+            Err(e) => Err(PageRejection::Error(e)),
+        }
+    }
+}
+
+/// A signed-in user for the JSON API: 401 otherwise; state-changing methods also need the
+/// session's CSRF token in `X-CSRF-Token`.
+pub struct ApiUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let u = load(parts, state).await?.ok_or(Error::Unauthorized)?;
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            let presented = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            u.check_csrf(presented)?;
+        }
+        Ok(ApiUser(u))
+    }
+}
+
+/// The client's address as the listener saw it.
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_ip(parts)))
+    }
+}
+
+/// The optional signed-in user, for pages that guests see too.
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        Ok(MaybeUser(load(parts, state).await?))
+    }
+}
+
+/// Only local paths may be a redirect target after sign-in.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 => n,
+        _ => "/home",
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let a = new_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, new_token());
+        assert_eq!(hash_token("x").len(), 64);
+    }
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next(Some("/profile")), "/profile");
+        assert_eq!(safe_next(Some("//evil.example")), "/home");
+        assert_eq!(safe_next(Some("https://evil.example")), "/home");
+        assert_eq!(safe_next(None), "/home");
+    }
+
+    #[test]
+    fn cookie_parsing() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; tessera_session=abc; b=2".parse().unwrap());
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+}

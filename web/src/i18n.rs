@@ -1,0 +1,288 @@
+//! One mechanism for every string the interface shows: `tr(lang, key)`. English and Russian are
+//! complete (a test checks that both tables have the same keys). A missing key shows the key
+//! itself, so a forgotten translation is visible rather than blank.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ru];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Ru => "Русский",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The first supported language of an `Accept-Language` header, English otherwise.
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let Some(h) = header else { return Lang::En };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in h.split(',') {
+            let mut it = part.trim().split(';');
+            let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            if let Some(l) = Lang::from_code(primary) {
+                if best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, l));
+                }
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lang::En)
+    }
+}
+
+pub fn tr(lang: Lang, key: &'static str) -> &'static str {
+    let table: &HashMap<&'static str, &'static str> = match lang {
+        Lang::En => &EN_MAP,
+        Lang::Ru => &RU_MAP,
+    };
+    table.get(key).copied().unwrap_or(key)
+}
+
+static EN_MAP: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| EN.iter().copied().collect());
+static RU_MAP: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| RU.iter().copied().collect());
+
+const EN: &[(&str, &str)] = &[
+    ("app.tagline", "Video conferences on your own server"),
+    ("app.intro", "Sign in to see your conferences for today, your virtual rooms and your rights, and to change your profile."),
+    ("nav.home", "Home"),
+    ("nav.profile", "Profile settings"),
+    ("nav.download", "Download the application"),
+    ("nav.sign_in", "Sign in"),
+    ("nav.sign_out", "Sign out"),
+    ("login.title", "Sign in"),
+    ("login.login", "Username"),
+    ("login.password", "Password"),
+    ("login.submit", "Sign in"),
+    ("login.hint", "Ask your administrator for a username and password."),
+    ("login.failed", "Wrong username or password."),
+    ("login.locked", "Your account is locked after too many failed sign-in attempts. Try again later, or ask the server administrator to unlock it."),
+    ("login.throttled", "Too many failed sign-in attempts from your address. Wait a few minutes before trying again."),
+    ("login.expired", "The sign-in form expired. Please try again."),
+    ("home.hello", "Hello"),
+    ("home.today", "Conferences today"),
+    ("home.no_today", "You have no conferences scheduled for today."),
+    ("home.rooms", "Virtual rooms"),
+    ("home.no_rooms", "You have no virtual rooms."),
+    ("home.rights", "Your rights"),
+    ("home.rights_hint", "If a feature you need is not available, ask the server administrator for the right."),
+    ("home.available", "available"),
+    ("home.unavailable", "not available"),
+    ("conf.id", "ID"),
+    ("conf.role.owner", "owner"),
+    ("conf.role.moderator", "moderator"),
+    ("conf.role.participant", "participant"),
+    ("conf.minutes", "min"),
+    ("conf.pin", "PIN"),
+    ("conf.public", "public"),
+    ("conf.private", "private"),
+    ("license.title", "PRO license"),
+    ("license.permanent", "Permanent PRO license"),
+    ("license.temporary", "Temporary PRO license, valid until"),
+    ("license.expired", "Your temporary PRO license expired on"),
+    ("license.none", "You have no PRO license, so you cannot join conferences as a participant, owner or moderator. Ask the server administrator for one."),
+    ("license.help", "A PRO license lets you take part in conferences on this server as a participant, owner or moderator."),
+    ("license.renew", "Renew for 24 hours"),
+    ("license.renewed", "Your license was renewed for 24 hours."),
+    ("license.renew_denied", "Your license cannot be renewed here. Ask the server administrator."),
+    ("right.edit_address_book", "Address book editing"),
+    ("right.edit_address_book.help", "Edit your list of contacts (users and call strings). Without it you see the address book the administrator provides, without editing it."),
+    ("right.make_calls", "Make calls (video calls)"),
+    ("right.make_calls.help", "Call another user directly, both seeing and hearing each other. Without it you can only receive calls."),
+    ("right.create_conferences", "Create group conferences"),
+    ("right.create_conferences.help", "Create conferences in the modes all on screen, video lecture and role-based. Without it you can only join conferences."),
+    ("right.screen_sharing", "Screen sharing"),
+    ("right.screen_sharing.help", "Share your desktop or an application window. Viewing what others share does not need this right."),
+    ("right.remote_desktop", "Remote desktop control"),
+    ("right.remote_desktop.help", "Control other participants' desktops when they allow it."),
+    ("right.slideshow", "Slide show"),
+    ("right.slideshow.help", "Show slides in a conference. Viewing slides shown by others does not need this right."),
+    ("right.file_sharing", "File sharing"),
+    ("right.file_sharing.help", "Send files to personal and group chats. Messages, contacts and downloads do not need this right."),
+    ("right.recording", "Conference recording"),
+    ("right.recording.help", "Record calls and conferences in your client. Server-side recording of scheduled meetings does not depend on it."),
+    ("right.operator", "Operator rights"),
+    ("right.operator.help", "Become an operator of every conference you join: invite and remove participants, give and take the podium, end the conference, set layouts and control participants' devices. Nobody, not even the owner, can take this status from you."),
+    ("profile.title", "Profile settings"),
+    ("profile.account", "Account"),
+    ("profile.avatar", "Avatar"),
+    ("profile.other", "Other settings"),
+    ("profile.login", "Username"),
+    ("profile.display_name", "Display name"),
+    ("profile.email", "Email"),
+    ("profile.phone", "Phone"),
+    ("profile.company", "Company"),
+    ("profile.position", "Position"),
+    ("profile.language", "Interface language"),
+    ("profile.time_zone", "Time zone"),
+    ("profile.save", "Save"),
+    ("profile.saved", "Your profile was saved."),
+    ("profile.make_photo", "Make a photo"),
+    ("profile.take", "Take the photo"),
+    ("profile.upload", "Upload an image"),
+    ("profile.avatar_hint", "PNG, JPEG or WebP, at most 1 MiB, between 16 and 4096 pixels on each side. Your browser may ask for access to the webcam."),
+    ("profile.avatar_saved", "Avatar saved."),
+    ("profile.remove_avatar", "Remove avatar"),
+    ("profile.camera_error", "The webcam could not be opened:"),
+    ("download.title", "Download the application"),
+    ("download.browser", "In a browser"),
+    ("download.browser_text", "Chrome, Chromium, Edge and Firefox join conferences from the conference page, with nothing to install."),
+    ("download.sip", "SIP softphones and room systems"),
+    ("download.sip_text", "Any SIP endpoint (for example Linphone or baresip) can dial a conference at this address, where ID is the conference ID:"),
+    ("download.h323", "H.323 room systems"),
+    ("download.h323_text", "H.323 endpoints dial the conference ID at this server's address."),
+    ("error.title", "Something went wrong"),
+    ("error.not_found", "This page does not exist, or you may not see it."),
+    ("error.back", "Back to the main page"),
+];
+
+const RU: &[(&str, &str)] = &[
+    ("app.tagline", "Видеоконференции на вашем собственном сервере"),
+    ("app.intro", "Войдите, чтобы увидеть конференции на сегодня, свои виртуальные комнаты и права, а также изменить профиль."),
+    ("nav.home", "Главная"),
+    ("nav.profile", "Настройки профиля"),
+    ("nav.download", "Скачать приложение"),
+    ("nav.sign_in", "Войти"),
+    ("nav.sign_out", "Выйти"),
+    ("login.title", "Вход"),
+    ("login.login", "Логин"),
+    ("login.password", "Пароль"),
+    ("login.submit", "Войти"),
+    ("login.hint", "Логин и пароль выдаёт администратор сервера."),
+    ("login.failed", "Неверный логин или пароль."),
+    ("login.locked", "Учётная запись заблокирована после слишком многих неудачных попыток входа. Повторите попытку позже или попросите администратора сервера разблокировать её."),
+    ("login.throttled", "Слишком много неудачных попыток входа с вашего адреса. Подождите несколько минут и повторите попытку."),
+    ("login.expired", "Срок действия формы входа истёк. Повторите попытку."),
+    ("home.hello", "Здравствуйте"),
+    ("home.today", "Конференции сегодня"),
+    ("home.no_today", "На сегодня у вас нет запланированных конференций."),
+    ("home.rooms", "Виртуальные комнаты"),
+    ("home.no_rooms", "У вас нет виртуальных комнат."),
+    ("home.rights", "Ваши права"),
+    ("home.rights_hint", "Если нужная функция недоступна, попросите права у администратора сервера."),
+    ("home.available", "доступно"),
+    ("home.unavailable", "недоступно"),
+    ("conf.id", "ID"),
+    ("conf.role.owner", "владелец"),
+    ("conf.role.moderator", "модератор"),
+    ("conf.role.participant", "участник"),
+    ("conf.minutes", "мин"),
+    ("conf.pin", "PIN"),
+    ("conf.public", "публичная"),
+    ("conf.private", "закрытая"),
+    ("license.title", "PRO-лицензия"),
+    ("license.permanent", "Постоянная PRO-лицензия"),
+    ("license.temporary", "Временная PRO-лицензия, действует до"),
+    ("license.expired", "Срок действия временной PRO-лицензии истёк"),
+    ("license.none", "У вас нет PRO-лицензии, поэтому вы не можете участвовать в конференциях как участник, владелец или модератор. Обратитесь к администратору сервера."),
+    ("license.help", "PRO-лицензия позволяет участвовать в конференциях на этом сервере как участник, владелец или модератор."),
+    ("license.renew", "Продлить на 24 часа"),
+    ("license.renewed", "Лицензия продлена на 24 часа."),
+    ("license.renew_denied", "Лицензию нельзя продлить здесь. Обратитесь к администратору сервера."),
+    ("right.edit_address_book", "Редактирование адресной книги"),
+    ("right.edit_address_book.help", "Изменять список контактов (пользователей и строк вызова). Без этого права вы видите адресную книгу от администратора без возможности её менять."),
+    ("right.make_calls", "Звонки (видеозвонки)"),
+    ("right.make_calls.help", "Звонить другому пользователю напрямую: вы видите и слышите друг друга. Без этого права можно только принимать звонки."),
+    ("right.create_conferences", "Создание групповых конференций"),
+    ("right.create_conferences.help", "Создавать конференции в режимах «все на экране», «видеолекция» и «ролевой». Без этого права можно только участвовать в конференциях."),
+    ("right.screen_sharing", "Показ экрана"),
+    ("right.screen_sharing.help", "Показывать рабочий стол или окно приложения. Смотреть чужой показ можно и без этого права."),
+    ("right.remote_desktop", "Удалённое управление рабочим столом"),
+    ("right.remote_desktop.help", "Управлять рабочими столами других участников, если они это разрешили."),
+    ("right.slideshow", "Показ слайдов"),
+    ("right.slideshow.help", "Показывать слайды в конференции. Смотреть чужие слайды можно и без этого права."),
+    ("right.file_sharing", "Передача файлов"),
+    ("right.file_sharing.help", "Отправлять файлы в личные и групповые чаты. Сообщения, контакты и загрузка файлов доступны и без этого права."),
+    ("right.recording", "Запись конференций"),
+    ("right.recording.help", "Записывать звонки и конференции в клиентском приложении. Запись на сервере запланированных встреч от этого права не зависит."),
+    ("right.operator", "Права оператора"),
+    ("right.operator.help", "Становиться оператором каждой конференции, в которую вы входите: приглашать и удалять участников, давать и забирать трибуну, завершать конференцию, настраивать раскладки и управлять устройствами участников. Никто, даже владелец, не может лишить вас этого статуса."),
+    ("profile.title", "Настройки профиля"),
+    ("profile.account", "Учётная запись"),
+    ("profile.avatar", "Аватар"),
+    ("profile.other", "Другие настройки"),
+    ("profile.login", "Логин"),
+    ("profile.display_name", "Отображаемое имя"),
+    ("profile.email", "Эл. почта"),
+    ("profile.phone", "Телефон"),
+    ("profile.company", "Организация"),
+    ("profile.position", "Должность"),
+    ("profile.language", "Язык интерфейса"),
+    ("profile.time_zone", "Часовой пояс"),
+    ("profile.save", "Сохранить"),
+    ("profile.saved", "Профиль сохранён."),
+    ("profile.make_photo", "Сделать фото"),
+    ("profile.take", "Снять"),
+    ("profile.upload", "Загрузить изображение"),
+    ("profile.avatar_hint", "PNG, JPEG или WebP, не больше 1 МиБ, от 16 до 4096 пикселей по каждой стороне. Браузер может запросить доступ к веб-камере."),
+    ("profile.avatar_saved", "Аватар сохранён."),
+    ("profile.remove_avatar", "Удалить аватар"),
+    ("profile.camera_error", "Не удалось открыть веб-камеру:"),
+    ("download.title", "Скачать приложение"),
+    ("download.browser", "В браузере"),
+    ("download.browser_text", "Chrome, Chromium, Edge и Firefox подключаются к конференциям со страницы конференции, ничего не устанавливая."),
+    ("download.sip", "SIP-телефоны и терминалы"),
+    ("download.sip_text", "Любой SIP-терминал (например, Linphone или baresip) может позвонить в конференцию по этому адресу, где ID — идентификатор конференции:"),
+    ("download.h323", "H.323-терминалы"),
+    ("download.h323_text", "H.323-терминалы набирают ID конференции по адресу этого сервера."),
+    ("error.title", "Что-то пошло не так"),
+    ("error.not_found", "Этой страницы нет, или у вас нет к ней доступа."),
+    ("error.back", "На главную"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn tables_have_the_same_keys_and_no_duplicates() {
+        let en: BTreeSet<_> = EN.iter().map(|(k, _)| *k).collect();
+        let ru: BTreeSet<_> = RU.iter().map(|(k, _)| *k).collect();
+        assert_eq!(en.len(), EN.len(), "duplicate key in EN");
+        assert_eq!(ru.len(), RU.len(), "duplicate key in RU");
+        let missing: Vec<_> = en.symmetric_difference(&ru).collect();
+        assert!(missing.is_empty(), "keys in one table only: {missing:?}");
+    }
+
+    #[test]
+    fn every_right_is_translated() {
+        for r in crate::rights::Right::ALL {
+            for l in Lang::ALL {
+                assert_ne!(tr(l, r.title_key()), r.title_key());
+                assert_ne!(tr(l, r.help_key()), r.help_key());
+            }
+        }
+    }
+
+    #[test]
+    fn accept_language() {
+        assert_eq!(Lang::from_accept_language(Some("ru-RU,ru;q=0.9,en;q=0.8")), Lang::Ru);
+        assert_eq!(Lang::from_accept_language(Some("de,en;q=0.5,ru;q=0.4")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("xx")), Lang::En);
+        assert_eq!(Lang::from_accept_language(None), Lang::En);
+    }
+}

@@ -1,0 +1,44 @@
+//! The page shell every HTML page shares: header with the product name, navigation for a
+//! signed-in user or **Sign in** at the upper right for a guest, and the language.
+
+use crate::auth::CurrentUser;
+use crate::i18n::{Lang, tr};
+use maud::{DOCTYPE, Markup, html};
+
+pub fn page(lang: Lang, title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Tessera" }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body {
+                header.top {
+                    a.brand href=(if user.is_some() { "/home" } else { "/" }) { "Tessera" }
+                    nav {
+                        @if let Some(u) = user {
+                            a href="/home" { (tr(lang, "nav.home")) }
+                            a href="/profile" { (tr(lang, "nav.profile")) }
+                            a href="/download" { (tr(lang, "nav.download")) }
+                            form.inline method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(u.csrf);
+                                button.link type="submit" id="sign-out" { (tr(lang, "nav.sign_out")) }
+                            }
+                        } @else {
+                            a.button #sign-in href="/login" { (tr(lang, "nav.sign_in")) }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A notice box: `kind` is "ok" or "error".
+pub fn notice(kind: &str, text: &str) -> Markup {
+    html! { p class={"notice " (kind)} role=(if kind == "error" { "alert" } else { "status" }) { (text) } }
+}

@@ -1,0 +1,90 @@
+//! `tessera-web`: the personal area and the JSON API.
+//!
+//! It owns the database (schema, migrations and every query, in [`store`]), authentication
+//! ([`auth`]: argon2id passwords, the lockout service every ingress shares, sessions and CSRF),
+//! the HTML pages (rendered with `maud`, all text through [`i18n`]), and the `/api/v1` JSON API
+//! described by [`openapi`]. It knows nothing of media: the daemon builds an [`AppState`] and
+//! serves [`router`].
+//!
+//! Layout by area: [`signin`], [`home`], [`profile`], [`conferences`], [`system`]; each has its
+//! own `router()`, and handlers sit next to their request and response types.
+
+pub mod auth;
+pub mod conferences;
+pub mod error;
+pub mod extract;
+pub mod home;
+pub mod i18n;
+pub mod layout;
+pub mod openapi;
+pub mod profile;
+pub mod rights;
+pub mod signin;
+pub mod state;
+pub mod store;
+pub mod system;
+pub mod validate;
+
+pub use state::{AppState, MetricsRender, WebConfig};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use std::time::Instant;
+
+/// Form and JSON bodies are small; the avatar route raises its own limit.
+const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(signin::router())
+        .merge(home::router())
+        .merge(profile::router())
+        .merge(conferences::router())
+        .merge(system::router())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(observe))
+        .with_state(state)
+}
+
+async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        return error::Error::NotFound.into_response();
+    }
+    let lang = i18n::Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let body = maud::html! {
+        section.card {
+            h1 { (i18n::tr(lang, "error.title")) }
+            p { (i18n::tr(lang, "error.not_found")) }
+            p { a href="/" { (i18n::tr(lang, "error.back")) } }
+        }
+    };
+    (StatusCode::NOT_FOUND, Html(layout::page(lang, i18n::tr(lang, "error.title"), None, body).into_string())).into_response()
+}
+
+/// Metrics per route and status, and headers every response carries.
+async fn observe(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "other".into());
+    let method = req.method().as_str().to_owned();
+    let mut resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("tessera_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("tessera_http_request_duration_seconds", "route" => route).record(start.elapsed().as_secs_f64());
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,55 @@
+//! What every handler shares.
+
+use crate::auth::LockoutService;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// The web side of the configuration; the daemon fills it from `tessera.toml`.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure`: set when users reach Tessera over HTTPS (a TLS-terminating proxy).
+    pub secure_cookies: bool,
+    pub session_idle_secs: i64,
+    pub session_absolute_secs: i64,
+    pub avatar_max_bytes: usize,
+    pub address_max_failures: u32,
+    pub address_window_secs: i64,
+    /// The host name SIP endpoints dial (shown on the download page).
+    pub sip_host: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            session_idle_secs: 60 * 60,
+            session_absolute_secs: 12 * 60 * 60,
+            avatar_max_bytes: 1024 * 1024,
+            address_max_failures: 20,
+            address_window_secs: 15 * 60,
+            sip_host: "127.0.0.1".into(),
+        }
+    }
+}
+
+pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    pub lockout: Arc<LockoutService>,
+    pub metrics: MetricsRender,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig, metrics: MetricsRender) -> anyhow::Result<AppState> {
+        let lockout = LockoutService::new(store.clone(), config.address_max_failures, config.address_window_secs)?;
+        Ok(AppState { store, config: Arc::new(config), lockout: Arc::new(lockout), metrics })
+    }
+}
+
+/// The current UTC time in Unix seconds.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,205 @@
+//! Conferences and who takes part in them. Every read here is scoped to a user: a user sees a
+//! conference only through a row in `conference_participants` (the owner has one too).
+
+use super::{Result, Store, StoreError, is_unique_violation};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConferenceKind {
+    /// A meeting with a start time and a duration.
+    Scheduled,
+    /// A virtual room: always available, runs while someone is in it.
+    Room,
+}
+
+impl ConferenceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConferenceKind::Scheduled => "scheduled",
+            ConferenceKind::Room => "room",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Moderator,
+    Participant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Moderator => "moderator",
+            Role::Participant => "participant",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Role> {
+        match s {
+            "owner" => Ok(Role::Owner),
+            "moderator" => Ok(Role::Moderator),
+            "participant" => Ok(Role::Participant),
+            other => Err(StoreError::Corrupt(format!("role {other:?}"))),
+        }
+    }
+}
+
+/// A conference as one user sees it: with that user's role in it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConferenceRow {
+    pub id: String,
+    pub name: String,
+    pub owner_login: String,
+    pub owner_name: String,
+    pub kind: ConferenceKind,
+    pub access: String,
+    pub mode: String,
+    pub starts_at: Option<i64>,
+    pub duration_minutes: Option<i64>,
+    pub pin: Option<String>,
+    pub description: String,
+    pub location: String,
+    pub participant_count: i64,
+    pub my_role: Role,
+}
+
+pub struct NewConference<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub owner_id: i64,
+    pub kind: ConferenceKind,
+    pub public: bool,
+    pub starts_at: Option<i64>,
+    pub duration_minutes: Option<i64>,
+    pub pin: Option<&'a str>,
+}
+
+macro_rules! select_visible {
+    () => {
+        "SELECT c.id, c.name, c.kind, c.access, c.mode, c.starts_at, c.duration_minutes, c.pin,
+        c.description, c.location, cp.role, o.login AS owner_login,
+        CASE WHEN o.display_name = '' THEN o.login ELSE o.display_name END AS owner_name,
+        (SELECT COUNT(*) FROM conference_participants x WHERE x.conference_id = c.id) AS participant_count
+    FROM conferences c
+    JOIN conference_participants cp ON cp.conference_id = c.id AND cp.user_id = $1
+    JOIN users o ON o.id = c.owner_id "
+    };
+}
+
+fn conference_from_row(r: &AnyRow) -> Result<ConferenceRow> {
+    let kind: String = r.try_get("kind")?;
+    let kind = match kind.as_str() {
+        "scheduled" => ConferenceKind::Scheduled,
+        "room" => ConferenceKind::Room,
+        other => return Err(StoreError::Corrupt(format!("conference kind {other:?}"))),
+    };
+    let role: String = r.try_get("role")?;
+    Ok(ConferenceRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        owner_login: r.try_get("owner_login")?,
+        owner_name: r.try_get("owner_name")?,
+        kind,
+        access: r.try_get("access")?,
+        mode: r.try_get("mode")?,
+        starts_at: r.try_get("starts_at")?,
+        duration_minutes: r.try_get("duration_minutes")?,
+        pin: r.try_get("pin")?,
+        description: r.try_get("description")?,
+        location: r.try_get("location")?,
+        participant_count: r.try_get("participant_count")?,
+        my_role: Role::parse(&role)?,
+    })
+}
+
+impl Store {
+    /// Creates a conference and makes its owner a participant with the owner role.
+    pub async fn create_conference(&self, c: NewConference<'_>, now: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "INSERT INTO conferences (id, name, owner_id, kind, access, starts_at, duration_minutes, pin, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(c.id)
+        .bind(c.name)
+        .bind(c.owner_id)
+        .bind(c.kind.as_str())
+        .bind(if c.public { "public" } else { "private" })
+        .bind(c.starts_at)
+        .bind(c.duration_minutes)
+        .bind(c.pin)
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("conference")),
+            r => r?,
+        };
+        sqlx::query("INSERT INTO conference_participants (conference_id, user_id, role) VALUES ($1, $2, 'owner')")
+            .bind(c.id)
+            .bind(c.owner_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a user to a conference (or changes their role). The owner's role is never changed.
+    pub async fn add_participant(&self, conference_id: &str, user_id: i64, role: Role) -> Result<()> {
+        if role == Role::Owner {
+            return Err(StoreError::Conflict("owner"));
+        }
+        sqlx::query(
+            "INSERT INTO conference_participants (conference_id, user_id, role) VALUES ($1, $2, $3)
+             ON CONFLICT (conference_id, user_id) DO UPDATE SET role = excluded.role
+             WHERE conference_participants.role <> 'owner'",
+        )
+        .bind(conference_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound("conference"),
+            _ => StoreError::Db(e),
+        })?;
+        Ok(())
+    }
+
+    /// The user's scheduled conferences that start in `[from, to)`, earliest first.
+    pub async fn scheduled_between(&self, user_id: i64, from: i64, to: i64) -> Result<Vec<ConferenceRow>> {
+        let q = concat!(
+            select_visible!(),
+            "WHERE c.kind = 'scheduled' AND c.starts_at >= $2 AND c.starts_at < $3 ORDER BY c.starts_at, c.name"
+        );
+        let rows = sqlx::query(q).bind(user_id).bind(from).bind(to).fetch_all(&self.pool).await?;
+        rows.iter().map(conference_from_row).collect()
+    }
+
+    /// The user's virtual rooms, by name, at most `limit`.
+    pub async fn rooms(&self, user_id: i64, limit: i64) -> Result<Vec<ConferenceRow>> {
+        let q = concat!(select_visible!(), "WHERE c.kind = 'room' ORDER BY c.name, c.id LIMIT $2");
+        let rows = sqlx::query(q).bind(user_id).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(conference_from_row).collect()
+    }
+
+    /// One conference, only if the user takes part in it.
+    pub async fn conference_for(&self, user_id: i64, id: &str) -> Result<Option<ConferenceRow>> {
+        let row = sqlx::query(concat!(select_visible!(), "WHERE c.id = $2")).bind(user_id).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(conference_from_row).transpose()
+    }
+
+    pub async fn conference_exists(&self, id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM conferences WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+}

@@ -1,0 +1,62 @@
+//! Operational routes and static assets: `/healthz`, `/metrics`, `/ping`, `/static/*`, the
+//! OpenAPI document and the download page.
+
+use crate::auth::PageUser;
+use crate::i18n::tr;
+use crate::layout::page;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use maud::html;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/ping", get(|| async { "pong" }))
+        .route("/static/{file}", get(static_file))
+        .route("/api/v1/openapi.json", get(|| async { Json(crate::openapi::document()) }))
+        .route("/download", get(download))
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], (state.metrics)()).into_response()
+}
+
+async fn static_file(Path(file): Path<String>) -> Response {
+    let (body, ct): (&'static str, &str) = match file.as_str() {
+        "app.css" => (include_str!("../static/app.css"), "text/css; charset=utf-8"),
+        "profile.js" => (include_str!("../static/profile.js"), "text/javascript; charset=utf-8"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    ([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+async fn download(State(state): State<AppState>, PageUser(u): PageUser) -> Html<String> {
+    let lang = u.lang;
+    let host = &state.config.sip_host;
+    let body = html! {
+        h1 { (tr(lang, "download.title")) }
+        section.card { h2 { (tr(lang, "download.browser")) } p { (tr(lang, "download.browser_text")) } }
+        section.card {
+            h2 { (tr(lang, "download.sip")) }
+            p { (tr(lang, "download.sip_text")) }
+            p { code { "sip:ID@" (host) } }
+        }
+        section.card { h2 { (tr(lang, "download.h323")) } p { (tr(lang, "download.h323_text")) } p { code { (host) } } }
+    };
+    Html(page(lang, tr(lang, "download.title"), Some(&u), body).into_string())
+}
