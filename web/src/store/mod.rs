@@ -103,10 +103,10 @@ impl Store {
     }
 }
 
-/// A random positive 63-bit id; collisions are astronomically unlikely and caught by the
-/// primary key anyway.
+/// A random positive id below 2^53, so that JavaScript clients read it exactly; collisions are
+/// very unlikely and caught by the primary key anyway.
 pub(crate) fn new_id() -> i64 {
-    rand::rng().random_range(1..i64::MAX)
+    rand::rng().random_range(1..(1i64 << 53))
 }
 
 pub(crate) fn flag(b: bool) -> i64 {

@@ -1,0 +1,164 @@
+//! The command line: `tessera serve` (the default) and `tessera admin …`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "tessera", version, about = "Tessera: a self-hosted video-conferencing server")]
+pub struct Cli {
+    /// Configuration file (default: /etc/tessera/tessera.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Administer users, rights, licenses, the lockout policy and settings.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Check the configuration and exit.
+    CheckConfig,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Create a public virtual room `demo` that anyone can try.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The nine user rights.
+    #[command(subcommand)]
+    Rights(RightsCommand),
+    /// PRO licenses.
+    #[command(subcommand)]
+    License(LicenseCommand),
+    /// The account lockout policy.
+    #[command(subcommand)]
+    Lockout(LockoutCommand),
+    /// Server-wide settings.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Conferences (scheduling proper is in the personal area).
+    #[command(subcommand)]
+    Conference(ConferenceCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input (one line).
+    Add {
+        login: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List users with their state.
+    List,
+    /// Set a user's password from standard input; ends their sessions.
+    SetPassword { login: String },
+    /// Disable an account; ends its sessions.
+    Disable { login: String },
+    /// Enable a disabled account.
+    Enable { login: String },
+    /// Lift a lockout before its period ends.
+    Unlock { login: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RightsCommand {
+    /// Grant rights (or `all`).
+    Grant { login: String, #[arg(required = true)] rights: Vec<String> },
+    /// Revoke rights (or `all`).
+    Revoke { login: String, #[arg(required = true)] rights: Vec<String> },
+    /// Show a user's rights, or every right with its meaning.
+    List { login: Option<String> },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LicenseCommand {
+    /// Give a permanent license, or a temporary one with --days or --until.
+    Grant {
+        login: String,
+        #[arg(long, conflicts_with_all = ["days", "until"])]
+        permanent: bool,
+        /// Temporary license valid for this many days from now.
+        #[arg(long, conflicts_with = "until")]
+        days: Option<u32>,
+        /// Temporary license valid until this UTC date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Take a user's license away.
+    Revoke { login: String },
+    /// Show a user's license.
+    Show { login: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LockoutCommand {
+    /// Show the policy.
+    Show,
+    /// Change the policy.
+    Set {
+        /// Failed attempts before the account is locked (1-100).
+        #[arg(long)]
+        attempts: Option<String>,
+        /// Minutes the account stays locked (1-10080).
+        #[arg(long)]
+        minutes: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCommand {
+    /// Every setting with its value and meaning.
+    List,
+    Get { key: String },
+    Set { key: String, value: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConferenceCommand {
+    /// Create a conference owned by a user.
+    Add {
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner: String,
+        /// A virtual room instead of a scheduled meeting.
+        #[arg(long, conflicts_with_all = ["start", "duration"])]
+        room: bool,
+        /// Start, local to --time-zone: YYYY-MM-DDTHH:MM.
+        #[arg(long, required_unless_present = "room")]
+        start: Option<String>,
+        /// Duration in minutes.
+        #[arg(long, default_value_t = 60)]
+        duration: u32,
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// A public conference (webinar) instead of a private one.
+        #[arg(long)]
+        public: bool,
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// Add a user to a conference.
+    Invite {
+        id: String,
+        login: String,
+        #[arg(long, default_value = "participant", value_parser = ["participant", "moderator"])]
+        role: String,
+    },
+}

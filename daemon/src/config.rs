@@ -1,0 +1,270 @@
+//! The one `Config`: defaults, overlaid by the TOML file (unknown keys rejected, naming the key
+//! and line), overlaid by `TESSERA_…` environment variables. `tessera.toml.sample` at the
+//! repository root documents every key.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/tessera/tessera.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the SQLite database and other state live.
+    pub data_dir: PathBuf,
+    pub database: Database,
+    pub http: Http,
+    pub session: Session,
+    pub auth: Auth,
+    pub profile: Profile,
+    pub log: Log,
+    pub shutdown: Shutdown,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Database {
+    /// Empty: an SQLite file `tessera.db` in `data_dir`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    pub listen: SocketAddr,
+    pub secure_cookies: bool,
+    /// The host name users and endpoints reach this server by.
+    pub public_host: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Session {
+    pub idle_timeout_minutes: u32,
+    pub absolute_timeout_hours: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Auth {
+    pub address_max_failures: u32,
+    pub address_window_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Profile {
+    pub avatar_max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    /// A tracing filter: "info", "debug", "tessera_web=debug,info", …
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Shutdown {
+    pub timeout_seconds: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: default_data_dir(),
+            database: Database::default(),
+            http: Http::default(),
+            session: Session::default(),
+            auth: Auth::default(),
+            profile: Profile::default(),
+            log: Log::default(),
+            shutdown: Shutdown::default(),
+        }
+    }
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        // unwrap: a constant, valid socket address.
+        Http { listen: "127.0.0.1:8080".parse().unwrap(), secure_cookies: false, public_host: String::new() }
+    }
+}
+impl Default for Session {
+    fn default() -> Self {
+        Session { idle_timeout_minutes: 60, absolute_timeout_hours: 12 }
+    }
+}
+impl Default for Auth {
+    fn default() -> Self {
+        Auth { address_max_failures: 20, address_window_minutes: 15 }
+    }
+}
+impl Default for Profile {
+    fn default() -> Self {
+        Profile { avatar_max_bytes: 1024 * 1024 }
+    }
+}
+impl Default for Log {
+    fn default() -> Self {
+        Log { level: "info".into() }
+    }
+}
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown { timeout_seconds: 10 }
+    }
+}
+
+/// systemd's `StateDirectory=` when run as a service, `./tessera-data` otherwise.
+fn default_data_dir() -> PathBuf {
+    match std::env::var_os("STATE_DIRECTORY") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => PathBuf::from("tessera-data"),
+    }
+}
+
+impl Config {
+    /// Loads `--config FILE`, or the default path if it exists, or nothing; then the environment.
+    pub fn load(explicit: Option<&Path>) -> anyhow::Result<Config> {
+        let mut cfg = match explicit {
+            Some(p) => Config::from_file(p)?,
+            None if Path::new(DEFAULT_CONFIG_PATH).exists() => Config::from_file(Path::new(DEFAULT_CONFIG_PATH))?,
+            None => Config::default(),
+        };
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn from_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
+        Config::from_toml(&text).with_context(|| format!("in config file {}", path.display()))
+    }
+
+    pub fn from_toml(text: &str) -> anyhow::Result<Config> {
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
+    }
+
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(v) = get("TESSERA_DATA_DIR").filter(|v| !v.is_empty()) {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("TESSERA_DATABASE_URL") {
+            self.database.url = v;
+        }
+        if let Some(v) = get("TESSERA_HTTP_LISTEN") {
+            self.http.listen = v
+                .parse()
+                .with_context(|| format!("TESSERA_HTTP_LISTEN={v:?} is not an address like 127.0.0.1:8080"))?;
+        }
+        if let Some(v) = get("TESSERA_SECURE_COOKIES") {
+            self.http.secure_cookies = match v.as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => bail!("TESSERA_SECURE_COOKIES={v:?}: expected true or false"),
+            };
+        }
+        if let Some(v) = get("TESSERA_LOG").filter(|v| !v.is_empty()) {
+            self.log.level = v;
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let range = |key: &str, v: u64, min: u64, max: u64| -> anyhow::Result<()> {
+            if !(min..=max).contains(&v) {
+                bail!("{key} = {v} is out of range: it must be from {min} to {max}");
+            }
+            Ok(())
+        };
+        range("session.idle_timeout_minutes", self.session.idle_timeout_minutes.into(), 1, 7 * 24 * 60)?;
+        range("session.absolute_timeout_hours", self.session.absolute_timeout_hours.into(), 1, 24 * 90)?;
+        range("auth.address_max_failures", self.auth.address_max_failures.into(), 1, 100_000)?;
+        range("auth.address_window_minutes", self.auth.address_window_minutes.into(), 1, 24 * 60)?;
+        range("profile.avatar_max_bytes", self.profile.avatar_max_bytes as u64, 1024, 16 * 1024 * 1024)?;
+        range("shutdown.timeout_seconds", self.shutdown.timeout_seconds.into(), 1, 600)?;
+        if self.data_dir.as_os_str().is_empty() {
+            bail!("data_dir must not be empty");
+        }
+        let url = &self.database.url;
+        if !url.is_empty() && !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            bail!("database.url must start with sqlite: or postgres:, got {:?}", tessera_web::store::redact_url(url));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .with_context(|| format!("log.level = {:?} is not a valid filter", self.log.level))?;
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("tessera.db").display())
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    pub fn web(&self) -> tessera_web::WebConfig {
+        tessera_web::WebConfig {
+            secure_cookies: self.http.secure_cookies,
+            session_idle_secs: i64::from(self.session.idle_timeout_minutes) * 60,
+            session_absolute_secs: i64::from(self.session.absolute_timeout_hours) * 3600,
+            avatar_max_bytes: self.profile.avatar_max_bytes,
+            address_max_failures: self.auth.address_max_failures,
+            address_window_secs: i64::from(self.auth.address_window_minutes) * 60,
+            sip_host: if self.http.public_host.is_empty() {
+                self.http.listen.ip().to_string()
+            } else {
+                self.http.public_host.clone()
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        let c = Config::from_toml("").unwrap();
+        assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.session.idle_timeout_minutes, 60);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn sample_config_parses() {
+        let c = Config::from_toml(include_str!("../../tessera.toml.sample")).unwrap();
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let e = Config::from_toml("[http]\nlisten = \"127.0.0.1:1\"\nlisen = 5\n").unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("lisen"), "{e}");
+        let e = Config::from_toml("[http]\nlisten = \"nowhere\"\n").unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
+        let e = Config::from_toml("[session]\nidle_timeout_minutes = \"x\"\n").unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_names_key() {
+        let c = Config::from_toml("[session]\nidle_timeout_minutes = 0\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("session.idle_timeout_minutes"), "{e}");
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let mut c = Config::from_toml("[http]\nlisten = \"127.0.0.1:1\"\n").unwrap();
+        c.apply_env(|k| (k == "TESSERA_HTTP_LISTEN").then(|| "127.0.0.1:2".to_string())).unwrap();
+        assert_eq!(c.http.listen.port(), 2);
+        let e = c.apply_env(|k| (k == "TESSERA_HTTP_LISTEN").then(|| "x".to_string())).unwrap_err();
+        assert!(e.to_string().contains("TESSERA_HTTP_LISTEN"));
+    }
+}

@@ -1,0 +1,205 @@
+//! `tessera serve`: open the database, make sure there is an administrator, serve the personal
+//! area, tell systemd, and stop cleanly on SIGTERM.
+
+use crate::cli::ServeArgs;
+use crate::config::Config;
+use crate::systemd;
+use anyhow::Context;
+use rand::Rng;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use tessera_web::rights::Right;
+use tessera_web::store::{ConferenceKind, License, LicenseKind, NewConference, NewUser, Store};
+use tessera_web::{AppState, router};
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tracing_subscriber::EnvFilter;
+
+pub const ADMIN_LOGIN: &str = "admin";
+pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
+pub const DEMO_ROOM: &str = "demo";
+
+fn init_tracing(level: &str) {
+    // Under systemd, journald adds its own timestamps.
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = if journald { b.without_time().with_ansi(false).try_init() } else { b.try_init() };
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// On first start (no users at all) create `admin` with every right and a permanent license.
+/// The password comes from `TESSERA_ADMIN_PASSWORD`, or is generated and written to a file only
+/// the service user can read; it is never logged.
+async fn bootstrap_admin(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match std::env::var("TESSERA_ADMIN_PASSWORD") {
+        Ok(p) if p.chars().count() >= tessera_web::validate::MIN_PASSWORD => (p, false),
+        Ok(_) => anyhow::bail!("TESSERA_ADMIN_PASSWORD must be at least {} characters", tessera_web::validate::MIN_PASSWORD),
+        Err(_) => {
+            const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+            let mut rng = rand::rng();
+            let p: String = (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+            (p, true)
+        }
+    };
+    let hash = tessera_web::auth::password::hash_async(password.clone()).await?;
+    let u = store
+        .create_user(NewUser { login: ADMIN_LOGIN, password_hash: &hash, display_name: "Administrator" }, now())
+        .await?;
+    store.grant_rights(u.id, &Right::ALL).await?;
+    store.set_license(u.id, License { kind: LicenseKind::Permanent, expires_at: None }, now()).await?;
+    if generated {
+        let path = data_dir.join(ADMIN_PASSWORD_FILE);
+        write_private(&path, &format!("{password}\n"))?;
+        tracing::warn!(
+            file = %path.display(),
+            "first start: created the administrator account '{ADMIN_LOGIN}'; its password is in the file named here (readable by the service user only). Sign in and keep it safe."
+        );
+    } else {
+        tracing::warn!("first start: created the administrator account '{ADMIN_LOGIN}' with the password from TESSERA_ADMIN_PASSWORD");
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// `--demo`: a public virtual room `demo`, owned by the administrator.
+async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
+    if store.conference_exists(DEMO_ROOM).await? {
+        return Ok(());
+    }
+    let owner = store.user_by_login(ADMIN_LOGIN).await?.or(store.list_users().await?.into_iter().next());
+    let Some(owner) = owner else { return Ok(()) };
+    let c = NewConference {
+        id: DEMO_ROOM,
+        name: "Demo room",
+        owner_id: owner.id,
+        kind: ConferenceKind::Room,
+        public: true,
+        starts_at: None,
+        duration_minutes: None,
+        pin: None,
+    };
+    store.create_conference(c, now()).await?;
+    tracing::info!(conference = DEMO_ROOM, owner = %owner.login, "created the public demo room");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot watch SIGTERM");
+            std::future::pending::<()>().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received, stopping"),
+    }
+}
+
+pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing(&config.log.level);
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Tessera starting");
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let url = config.database_url();
+    let store = Store::open(&url).await.with_context(|| format!("opening database {}", tessera_web::store::redact_url(&url)))?;
+    tracing::info!(database = %tessera_web::store::redact_url(&url), backend = ?store.backend(), data_dir = %config.data_dir.display(), "database ready (migrations applied)");
+    bootstrap_admin(&store, &config.data_dir).await?;
+    if args.demo {
+        ensure_demo(&store).await?;
+    }
+
+    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    let state = AppState::new(store.clone(), config.web(), std::sync::Arc::new(move || prometheus.render()))?;
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+
+    let listener = TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("listening on {} (http.listen / TESSERA_HTTP_LISTEN)", config.http.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!("personal area at http://{addr}/ (metrics at /metrics, health at /healthz)");
+
+    let housekeeping = tokio::spawn(housekeeping(store.clone(), config.clone()));
+    let watchdog = systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(store.clone(), every)));
+    systemd::ready(&format!("serving on {addr}"));
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    shutdown_signal().await;
+    systemd::stopping();
+    let _ = stop_tx.send(());
+    let bound = Duration::from_secs(config.shutdown.timeout_seconds.into());
+    match tokio::time::timeout(bound, server).await {
+        Ok(Ok(Ok(()))) => tracing::info!("all requests finished"),
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error while stopping"),
+        Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
+        Err(_) => tracing::warn!(seconds = bound.as_secs(), "requests still running at the shutdown bound; closing anyway"),
+    }
+    housekeeping.abort();
+    if let Some(w) = watchdog {
+        w.abort();
+    }
+    store.close().await;
+    tracing::info!("Tessera stopped");
+    Ok(())
+}
+
+/// Purges expired sessions every ten minutes.
+async fn housekeeping(store: Store, config: Config) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let t = now();
+        let idle = i64::from(config.session.idle_timeout_minutes) * 60;
+        let abs = i64::from(config.session.absolute_timeout_hours) * 3600;
+        match store.purge_sessions(t - idle, t - abs).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "expired sessions purged"),
+            Err(e) => tracing::warn!(error = %e, "purging sessions failed"),
+        }
+    }
+}
+
+/// Pings the systemd watchdog only while the database answers, so a wedged server is restarted.
+async fn watchdog(store: Store, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match tokio::time::timeout(every, store.ping()).await {
+            Ok(Ok(())) => systemd::watchdog_ping(),
+            Ok(Err(e)) => tracing::error!(error = %e, "watchdog: database check failed"),
+            Err(_) => tracing::error!("watchdog: database check timed out"),
+        }
+    }
+}
