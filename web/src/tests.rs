@@ -1,1 +1,261 @@
+//! Router-level tests: the real router over a real database (SQLite, and PostgreSQL when
+//! configured), driven request by request.
 
+use crate::auth::password;
+use crate::store::{ConferenceKind, NewConference, NewUser, Role, Setting, Store};
+use crate::{AppState, WebConfig, router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+struct App {
+    router: axum::Router,
+    store: Store,
+}
+
+impl App {
+    fn new(store: Store) -> App {
+        let state = AppState::new(store.clone(), WebConfig::default(), Arc::new(String::new)).unwrap();
+        App { router: router(state), store }
+    }
+
+    async fn call(&self, req: Request<Body>) -> Resp {
+        let r = self.router.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let body = axum::body::to_bytes(r.into_body(), 1 << 24).await.unwrap().to_vec();
+        Resp { status, headers, body }
+    }
+
+    async fn json(&self, method: &str, uri: &str, s: Option<&Session>, body: serde_json::Value) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json");
+        if let Some(s) = s {
+            b = b.header(header::COOKIE, &s.cookie).header("x-csrf-token", &s.csrf);
+        }
+        self.call(b.body(Body::from(body.to_string())).unwrap()).await
+    }
+
+    async fn get(&self, uri: &str, s: Option<&Session>) -> Resp {
+        let mut b = Request::builder().uri(uri);
+        if let Some(s) = s {
+            b = b.header(header::COOKIE, &s.cookie);
+        }
+        self.call(b.body(Body::empty()).unwrap()).await
+    }
+
+    async fn user(&self, login: &str, pw: &str) -> i64 {
+        let h = password::hash(pw).unwrap();
+        self.store.create_user(NewUser { login, password_hash: &h, display_name: "" }, 0).await.unwrap().id
+    }
+
+    async fn sign_in(&self, login: &str, pw: &str) -> Session {
+        let r = self.json("POST", "/api/v1/session", None, serde_json::json!({"login": login, "password": pw})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+        Session { cookie, csrf: r.json()["csrf_token"].as_str().unwrap().to_string() }
+    }
+}
+
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+crate::both_backends!(home_shows_only_own_conferences, |store| {
+    let app = App::new(store.clone());
+    let alice = app.user("alice", "alice-password").await;
+    let bob = app.user("bob", "bob-password1").await;
+    let t = now();
+    let conf = |id: &'static str, owner, kind, starts_at| NewConference {
+        id,
+        name: id,
+        owner_id: owner,
+        kind,
+        public: false,
+        starts_at,
+        duration_minutes: starts_at.map(|_| 30),
+        pin: None,
+    };
+    store.create_conference(conf("alice-today", alice, ConferenceKind::Scheduled, Some(t)), t).await.unwrap();
+    store.create_conference(conf("alice-next-week", alice, ConferenceKind::Scheduled, Some(t + 7 * 86400)), t).await.unwrap();
+    store.create_conference(conf("bob-today", bob, ConferenceKind::Scheduled, Some(t)), t).await.unwrap();
+    store.create_conference(conf("bob-invited-alice", bob, ConferenceKind::Scheduled, Some(t)), t).await.unwrap();
+    store.add_participant("bob-invited-alice", alice, Role::Moderator).await.unwrap();
+    for i in 0..7 {
+        let id: &'static str = Box::leak(format!("room-{i}").into_boxed_str());
+        store.create_conference(conf(id, alice, ConferenceKind::Room, None), t).await.unwrap();
+    }
+    let s = app.sign_in("alice", "alice-password").await;
+    let home = app.get("/api/v1/home", Some(&s)).await.json();
+    let ids: Vec<_> = home["today"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+    assert!(ids.contains(&"alice-today".to_string()) && ids.contains(&"bob-invited-alice".to_string()), "{ids:?}");
+    assert!(!ids.contains(&"bob-today".to_string()) && !ids.contains(&"alice-next-week".to_string()), "{ids:?}");
+    assert_eq!(home["rooms"].as_array().unwrap().len(), 5);
+    // By id: visible only when taking part; the same 404 for missing and foreign.
+    assert_eq!(app.get("/api/v1/conferences/alice-today", Some(&s)).await.status, 200);
+    assert_eq!(app.get("/api/v1/conferences/bob-invited-alice", Some(&s)).await.json()["my_role"], "moderator");
+    assert_eq!(app.get("/api/v1/conferences/bob-today", Some(&s)).await.status, 404);
+    assert_eq!(app.get("/api/v1/conferences/nothing", Some(&s)).await.status, 404);
+    // The HTML page shows the same rows.
+    let page = app.get("/home", Some(&s)).await.text();
+    assert!(page.contains("alice-today") && !page.contains("bob-today"));
+    // Without a session: 401 for the API, a redirect for pages.
+    assert_eq!(app.get("/api/v1/home", None).await.status, 401);
+    let r = app.get("/home", None).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.headers[header::LOCATION], "/login?next=/home");
+});
+
+crate::both_backends!(lockout_through_the_api, |store| {
+    let app = App::new(store.clone());
+    app.user("carol", "carol-password").await;
+    store.set_setting(Setting::LockoutMaxAttempts, "3").await.unwrap().unwrap();
+    let bad = serde_json::json!({"login": "carol", "password": "nope-nope"});
+    let ghost = serde_json::json!({"login": "ghost", "password": "nope-nope"});
+    for _ in 0..2 {
+        let r = app.json("POST", "/api/v1/session", None, bad.clone()).await;
+        assert_eq!(r.status, 401);
+        // An unknown user gets the very same answer.
+        let g = app.json("POST", "/api/v1/session", None, ghost.clone()).await;
+        assert_eq!((g.status, g.body.clone()), (r.status, r.body.clone()));
+    }
+    let r = app.json("POST", "/api/v1/session", None, bad.clone()).await;
+    assert_eq!(r.status, 423, "{}", r.text());
+    assert!(r.json()["error"].as_str().unwrap().contains("administrator"));
+    let good = serde_json::json!({"login": "carol", "password": "carol-password"});
+    assert_eq!(app.json("POST", "/api/v1/session", None, good.clone()).await.status, 423);
+    store.clear_failures("carol").await.unwrap();
+    assert_eq!(app.json("POST", "/api/v1/session", None, good).await.status, 200);
+});
+
+crate::both_backends!(profile_changes_need_csrf_and_valid_fields, |store| {
+    let app = App::new(store.clone());
+    app.user("dave", "dave-password").await;
+    let s = app.sign_in("dave", "dave-password").await;
+    let no_csrf = Session { cookie: s.cookie.clone(), csrf: "forged".into() };
+    let r = app.json("PATCH", "/api/v1/me", Some(&no_csrf), serde_json::json!({"display_name": "Dave"})).await;
+    assert_eq!(r.status, 403);
+    let r = app.json("PATCH", "/api/v1/me", Some(&s), serde_json::json!({"display_name": "Дэйв", "time_zone": "Europe/Moscow", "language": "ru"})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["display_name"], "Дэйв");
+    for (body, field) in [
+        (serde_json::json!({"time_zone": "Mars/Olympus"}), "time_zone"),
+        (serde_json::json!({"email": "not-an-email"}), "email"),
+        (serde_json::json!({"phone": "call me"}), "phone"),
+        (serde_json::json!({"language": "de"}), "language"),
+        (serde_json::json!({"display_name": "x".repeat(101)}), "display_name"),
+        (serde_json::json!({"display_name": 7}), "display_name"),
+        (serde_json::json!({"shoe_size": 42}), "shoe_size"),
+        // A valid field beside an invalid one: nothing is stored.
+        (serde_json::json!({"company": "Acme", "email": "@"}), "email"),
+    ] {
+        let r = app.json("PATCH", "/api/v1/me", Some(&s), body.clone()).await;
+        assert_eq!(r.status, 422, "{body}: {}", r.text());
+        assert_eq!(r.json()["field"], field, "{body}");
+    }
+    let me = app.get("/api/v1/me", Some(&s)).await.json();
+    assert_eq!((me["display_name"].as_str(), me["company"].as_str(), me["time_zone"].as_str()), (Some("Дэйв"), Some(""), Some("Europe/Moscow")));
+    // The page is now in Russian.
+    assert!(app.get("/home", Some(&s)).await.text().contains("Ваши права"));
+});
+
+crate::both_backends!(avatars_are_validated, |store| {
+    let app = App::new(store.clone());
+    app.user("erin", "erin-password").await;
+    let s = app.sign_in("erin", "erin-password").await;
+    let put = |ct: &str, body: Vec<u8>| {
+        Request::builder()
+            .method("PUT")
+            .uri("/api/v1/me/avatar")
+            .header(header::COOKIE, &s.cookie)
+            .header("x-csrf-token", &s.csrf)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x40\0\0\0\x40\x08\x02\0\0\0".to_vec();
+    png.extend_from_slice(&[0; 64]);
+    assert_eq!(app.call(put("text/plain", b"hello".to_vec())).await.status, 415);
+    assert_eq!(app.call(put("image/png", vec![0x89; 2 * 1024 * 1024])).await.status, 413);
+    assert_eq!(app.call(put("image/png", vec![0x89; 20 * 1024 * 1024])).await.status, 413);
+    assert_eq!(app.get("/api/v1/me/avatar", Some(&s)).await.status, 404);
+    assert_eq!(app.call(put("image/png", png.clone())).await.status, 204);
+    let r = app.get("/api/v1/me/avatar", Some(&s)).await;
+    assert_eq!((r.status, r.body.clone()), (StatusCode::OK, png));
+});
+
+crate::both_backends!(sign_in_form_and_sign_out, |store| {
+    let app = App::new(store.clone());
+    app.user("fay", "fay-password").await;
+    let page = app.get("/login", None).await;
+    let pre = page.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    let token = pre.split_once('=').unwrap().1.to_string();
+    let form = |csrf: &str, pw: &str, cookie: &str| {
+        Request::builder()
+            .method("POST")
+            .uri("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, cookie)
+            .body(Body::from(format!("login=fay&password={pw}&csrf={csrf}&next=%2Fprofile")))
+            .unwrap()
+    };
+    // Forged: no matching cookie.
+    assert_eq!(app.call(form(&token, "fay-password", "x=y")).await.status, 403);
+    let r = app.call(form(&token, "wrong-password", &pre)).await;
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("Wrong username or password"));
+    let r = app.call(form(&token, "fay-password", &pre)).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.headers[header::LOCATION], "/profile");
+    let cookies: Vec<_> = r.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let session = cookies.iter().find(|c| c.starts_with("tessera_session=")).unwrap();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"));
+    let cookie = session.split(';').next().unwrap().to_string();
+    let s = Session { cookie, csrf: String::new() };
+    let me = app.get("/api/v1/me", Some(&s)).await;
+    assert_eq!(me.status, 200);
+    let s = Session { csrf: me.json()["csrf_token"].as_str().unwrap().to_string(), ..s };
+    assert_eq!(app.json("DELETE", "/api/v1/session", Some(&s), serde_json::json!({})).await.status, 204);
+    assert_eq!(app.get("/api/v1/me", Some(&s)).await.status, 401);
+});
+
+crate::both_backends!(every_documented_operation_is_routed, |store| {
+    let app = App::new(store.clone());
+    let id = app.user("gil", "gil-password").await;
+    store
+        .create_conference(NewConference { id: "c1", name: "c1", owner_id: id, kind: ConferenceKind::Room, public: false, starts_at: None, duration_minutes: None, pin: None }, 0)
+        .await
+        .unwrap();
+    let s = app.sign_in("gil", "gil-password").await;
+    for (method, path, _, _) in crate::openapi::OPERATIONS {
+        let path = path.replace("{id}", "c1");
+        let r = app.json(&method.to_uppercase(), &path, Some(&s), serde_json::json!({})).await;
+        assert!(r.status != 404 && r.status != 405, "{method} {path}: {}", r.status);
+        if *path == *"/api/v1/session" && *method == "delete" {
+            continue;
+        }
+    }
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/v1/me"]["patch"].is_object());
+});
