@@ -1,1 +1,197 @@
-//! e2e
+//! The end-to-end harness: start the real `tessera` binary on a free loopback port with its own
+//! data directory, run `tessera admin` against the same database, and drive it with real
+//! clients (an HTTP client here, headless Chromium through `browser/*.mjs`).
+//!
+//! The binary must be built first (`cargo build -p tessera`); `TESSERA_BIN` overrides its path.
+//! A missing binary or tool is a loud failure, never a skip.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn tessera_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("TESSERA_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let p = target.join("debug/tessera");
+    assert!(p.exists(), "{} is missing: run `cargo build -p tessera` first (or set TESSERA_BIN)", p.display());
+    p
+}
+
+pub fn free_port() -> u16 {
+    // Bind and release: the kernel hands out a port nobody uses right now.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    l.local_addr().expect("local addr").port()
+}
+
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub base: String,
+    child: Option<Child>,
+    env: Vec<(String, String)>,
+}
+
+impl Server {
+    /// Starts `tessera serve` and waits until `/healthz` answers.
+    pub fn start() -> Server {
+        Server::start_with(&[], &[])
+    }
+
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let mut envs = vec![
+            ("TESSERA_DATA_DIR".to_string(), dir.path().join("data").display().to_string()),
+            ("TESSERA_HTTP_LISTEN".to_string(), format!("127.0.0.1:{port}")),
+            ("TESSERA_ADMIN_PASSWORD".to_string(), "admin-password".to_string()),
+        ];
+        // A test may point the server at PostgreSQL.
+        if let Ok(url) = std::env::var("TESSERA_E2E_DATABASE_URL") {
+            envs.push(("TESSERA_DATABASE_URL".into(), url));
+        }
+        envs.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+        let mut cmd = Command::new(tessera_bin());
+        cmd.arg("serve").args(args).envs(envs.iter().cloned()).env_remove("TESSERA_CONFIG");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start tessera");
+        let s = Server { base: format!("http://127.0.0.1:{port}"), dir, port, child: Some(child), env: envs };
+        s.wait_healthy();
+        s
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
+                let mut buf = String::new();
+                use std::io::Read;
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("tessera did not become healthy; log:\n{}", self.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Runs `tessera admin ARGS` against this server's database, with `stdin` as input.
+    pub fn admin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(tessera_bin())
+            .arg("admin")
+            .args(args)
+            .envs(self.env.iter().cloned())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run tessera admin");
+        // unwrap: stdin was piped just above.
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).expect("write stdin");
+        child.wait_with_output().expect("tessera admin output")
+    }
+
+    /// `admin` that must succeed; returns its standard output.
+    pub fn admin_ok(&self, args: &[&str], stdin: &str) -> String {
+        let o = self.admin(args, stdin);
+        assert!(
+            o.status.success(),
+            "tessera admin {args:?} failed: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    pub fn add_user(&self, login: &str, password: &str) {
+        self.admin_ok(&["user", "add", login], &format!("{password}\n"));
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server running");
+        let pid = child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(st) = child.try_wait().expect("wait") {
+                return st;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("tessera did not stop within 20 s of SIGTERM; log:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).build().expect("http client")
+    }
+
+    /// Signs in through the API; returns a client holding the session and the CSRF token.
+    pub async fn sign_in(&self, login: &str, password: &str) -> (reqwest::Client, String) {
+        let c = self.client();
+        let r = c
+            .post(format!("{}/api/v1/session", self.base))
+            .json(&serde_json::json!({"login": login, "password": password}))
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(r.status(), 200, "sign-in of {login} failed");
+        let v: serde_json::Value = r.json().await.expect("json");
+        let csrf = v["csrf_token"].as_str().expect("csrf_token").to_string();
+        (c, csrf)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Runs a browser scenario `browser/NAME.mjs` with node and playwright-core, passing `env`.
+/// Fails loudly when node, playwright-core or Chromium is missing.
+pub fn run_browser(name: &str, env: &[(&str, &str)]) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    assert!(
+        dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is not installed: run `npm ci` in {} (scripts/test.sh does)",
+        dir.display()
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(Path::new(&chromium).exists(), "{chromium} is missing: apt-get install chromium (scripts/test.sh does)");
+    let out = Command::new("node")
+        .arg(dir.join(format!("{name}.mjs")))
+        .current_dir(&dir)
+        .env("CHROMIUM", &chromium)
+        .envs(env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        .output()
+        .expect("node is missing: apt-get install nodejs (scripts/test.sh does)");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "browser scenario {name} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
