@@ -1,7 +1,9 @@
 //! `tessera admin …`: the administrator's tools, working on the same database as the running
 //! server (SQLite in WAL mode allows both at once; PostgreSQL naturally does).
 
-use crate::cli::{AdminCommand, ConferenceCommand, LicenseCommand, LockoutCommand, RightsCommand, SettingsCommand, UserCommand};
+use crate::cli::{
+    AdminCommand, ConferenceCommand, LicenseCommand, LockoutCommand, RightsCommand, SettingsCommand, UserCommand,
+};
 use crate::config::Config;
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
@@ -52,11 +54,15 @@ async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add { login, display_name, email } => {
             let login = validate::login("login", &login).map_err(field_err)?;
-            let display = validate::text("display_name", display_name.as_deref().unwrap_or(""), 100, false).map_err(field_err)?;
+            let display =
+                validate::text("display_name", display_name.as_deref().unwrap_or(""), 100, false).map_err(field_err)?;
             let email = validate::email("email", email.as_deref().unwrap_or("")).map_err(field_err)?;
             let pw = read_password()?;
             let hash = password::hash_async(pw).await?;
-            let u = match store.create_user(NewUser { login: &login, password_hash: &hash, display_name: &display }, now()).await {
+            let u = match store
+                .create_user(NewUser { login: &login, password_hash: &hash, display_name: &display }, now())
+                .await
+            {
                 Err(tessera_web::store::StoreError::Conflict(_)) => bail!("a user {login:?} already exists"),
                 r => r?,
             };
@@ -79,7 +85,13 @@ async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
             println!("{:<24} {:<28} {:<10} {:<28} RIGHTS", "LOGIN", "NAME", "STATE", "LICENSE");
             for u in store.list_users().await? {
                 let locked = store.failure_state(&u.login).await?.and_then(|s| s.locked_until).filter(|&x| x > t);
-                let state = if u.disabled { "disabled" } else if locked.is_some() { "locked" } else { "active" };
+                let state = if u.disabled {
+                    "disabled"
+                } else if locked.is_some() {
+                    "locked"
+                } else {
+                    "active"
+                };
                 let lic = describe_license(store.license(u.id).await?, t);
                 let rights: Vec<_> = store.rights_of(u.id).await?.iter().map(|r| r.as_str()).collect();
                 println!("{:<24} {:<28} {:<10} {:<28} {}", u.login, u.display_name, state, lic, rights.join(","));
@@ -152,7 +164,12 @@ async fn rights(store: &Store, cmd: RightsCommand) -> anyhow::Result<()> {
             let u = find_user(store, &login).await?;
             let have = store.rights_of(u.id).await?;
             for r in Right::ALL {
-                println!("{} {:<20} {}", if have.contains(&r) { "[x]" } else { "[ ]" }, r.as_str(), tr(Lang::En, r.title_key()));
+                println!(
+                    "{} {:<20} {}",
+                    if have.contains(&r) { "[x]" } else { "[ ]" },
+                    r.as_str(),
+                    tr(Lang::En, r.title_key())
+                );
             }
         }
         RightsCommand::List { login: None } => {
@@ -284,11 +301,16 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
             let (kind, starts_at, dur) = if room {
                 (ConferenceKind::Room, None, None)
             } else {
-                let tz: chrono_tz::Tz = time_zone.parse().map_err(|_| anyhow::anyhow!("--time-zone {time_zone:?} is not an IANA time zone"))?;
+                let tz: chrono_tz::Tz = time_zone
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("--time-zone {time_zone:?} is not an IANA time zone"))?;
                 let s = start.as_deref().unwrap_or_default();
                 let local = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
                     .with_context(|| format!("--start {s:?}: expected YYYY-MM-DDTHH:MM"))?;
-                let at = tz.from_local_datetime(&local).earliest().with_context(|| format!("--start {s}: no such time in {tz}"))?;
+                let at = tz
+                    .from_local_datetime(&local)
+                    .earliest()
+                    .with_context(|| format!("--start {s}: no such time in {tz}"))?;
                 if !(1..=7 * 24 * 60).contains(&duration) {
                     bail!("--duration {duration}: 1 to 10080 minutes");
                 }

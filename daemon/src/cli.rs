@@ -78,9 +78,17 @@ pub enum UserCommand {
 #[derive(Subcommand, Debug)]
 pub enum RightsCommand {
     /// Grant rights (or `all`).
-    Grant { login: String, #[arg(required = true)] rights: Vec<String> },
+    Grant {
+        login: String,
+        #[arg(required = true)]
+        rights: Vec<String>,
+    },
     /// Revoke rights (or `all`).
-    Revoke { login: String, #[arg(required = true)] rights: Vec<String> },
+    Revoke {
+        login: String,
+        #[arg(required = true)]
+        rights: Vec<String>,
+    },
     /// Show a user's rights, or every right with its meaning.
     List { login: Option<String> },
 }
@@ -124,8 +132,13 @@ pub enum LockoutCommand {
 pub enum SettingsCommand {
     /// Every setting with its value and meaning.
     List,
-    Get { key: String },
-    Set { key: String, value: String },
+    Get {
+        key: String,
+    },
+    Set {
+        key: String,
+        value: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

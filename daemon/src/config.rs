@@ -191,7 +191,11 @@ impl Config {
             bail!("data_dir must not be empty");
         }
         let url = &self.database.url;
-        if !url.is_empty() && !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+        if !(url.is_empty()
+            || url.starts_with("sqlite:")
+            || url.starts_with("postgres:")
+            || url.starts_with("postgresql:"))
+        {
             bail!("database.url must start with sqlite: or postgres:, got {:?}", tessera_web::store::redact_url(url));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)

@@ -41,7 +41,9 @@ async fn bootstrap_admin(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
     }
     let (password, generated) = match std::env::var("TESSERA_ADMIN_PASSWORD") {
         Ok(p) if p.chars().count() >= tessera_web::validate::MIN_PASSWORD => (p, false),
-        Ok(_) => anyhow::bail!("TESSERA_ADMIN_PASSWORD must be at least {} characters", tessera_web::validate::MIN_PASSWORD),
+        Ok(_) => {
+            anyhow::bail!("TESSERA_ADMIN_PASSWORD must be at least {} characters", tessera_web::validate::MIN_PASSWORD)
+        }
         Err(_) => {
             const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
             let mut rng = rand::rng();
@@ -63,7 +65,9 @@ async fn bootstrap_admin(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
             "first start: created the administrator account '{ADMIN_LOGIN}'; its password is in the file named here (readable by the service user only). Sign in and keep it safe."
         );
     } else {
-        tracing::warn!("first start: created the administrator account '{ADMIN_LOGIN}' with the password from TESSERA_ADMIN_PASSWORD");
+        tracing::warn!(
+            "first start: created the administrator account '{ADMIN_LOGIN}' with the password from TESSERA_ADMIN_PASSWORD"
+        );
     }
     Ok(())
 }
@@ -125,7 +129,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let url = config.database_url();
-    let store = Store::open(&url).await.with_context(|| format!("opening database {}", tessera_web::store::redact_url(&url)))?;
+    let store = Store::open(&url)
+        .await
+        .with_context(|| format!("opening database {}", tessera_web::store::redact_url(&url)))?;
     tracing::info!(database = %tessera_web::store::redact_url(&url), backend = ?store.backend(), data_dir = %config.data_dir.display(), "database ready (migrations applied)");
     bootstrap_admin(&store, &config.data_dir).await?;
     if args.demo {
@@ -164,7 +170,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         Ok(Ok(Ok(()))) => tracing::info!("all requests finished"),
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error while stopping"),
         Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
-        Err(_) => tracing::warn!(seconds = bound.as_secs(), "requests still running at the shutdown bound; closing anyway"),
+        Err(_) => {
+            tracing::warn!(seconds = bound.as_secs(), "requests still running at the shutdown bound; closing anyway")
+        }
     }
     housekeeping.abort();
     if let Some(w) = watchdog {

@@ -58,12 +58,8 @@ impl Server {
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
         let mut cmd = Command::new(tessera_bin());
         cmd.arg("serve").args(args).envs(envs.iter().cloned()).env_remove("TESSERA_CONFIG");
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start tessera");
+        let child =
+            cmd.stdin(Stdio::null()).stdout(log.try_clone().expect("log")).stderr(log).spawn().expect("start tessera");
         let s = Server { base: format!("http://127.0.0.1:{port}"), dir, port, child: Some(child), env: envs };
         s.wait_healthy();
         s

@@ -14,7 +14,10 @@ async fn personal_area_in_chromium() {
     s.admin_ok(&["lockout", "set", "--attempts", "3", "--minutes", "15"], "");
     let start = chrono_like_now_plus_minutes(5);
     s.admin_ok(&["conference", "add", "standup", "--name", "Daily standup", "--owner", "alice", "--start", &start], "");
-    s.admin_ok(&["conference", "add", "mallorys", "--name", "Foreign meeting", "--owner", "mallory", "--start", &start], "");
+    s.admin_ok(
+        &["conference", "add", "mallorys", "--name", "Foreign meeting", "--owner", "mallory", "--start", &start],
+        "",
+    );
     s.admin_ok(&["conference", "add", "alice-room", "--name", "Alice's room", "--owner", "alice", "--room"], "");
 
     let out = s.dir.path().join("shots");
@@ -58,6 +61,8 @@ fn chrono_like_now_plus_minutes(m: u64) -> String {
         .output()
         .expect("date");
     let s = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let today = String::from_utf8(std::process::Command::new("date").args(["-u", "+%Y-%m-%d"]).output().unwrap().stdout).unwrap();
+    let today =
+        String::from_utf8(std::process::Command::new("date").args(["-u", "+%Y-%m-%d"]).output().unwrap().stdout)
+            .unwrap();
     if s.starts_with(today.trim()) { s } else { format!("{}T00:00", today.trim()) }
 }

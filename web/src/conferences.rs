@@ -15,7 +15,11 @@ pub fn router() -> Router<AppState> {
 
 /// 404 both for a conference that does not exist and for one the user is not in, so that ids
 /// cannot be probed.
-async fn get_conference(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<String>) -> Result<Json<ConferenceRow>> {
+async fn get_conference(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<ConferenceRow>> {
     if id.len() > 64 {
         return Err(Error::NotFound);
     }

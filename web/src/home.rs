@@ -154,7 +154,11 @@ struct HomeQuery {
     renewed: Option<String>,
 }
 
-async fn home_page(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<HomeQuery>) -> Result<Response> {
+async fn home_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<HomeQuery>,
+) -> Result<Response> {
     let data = HomeData::load(&state, &u).await?;
     let lang = u.lang;
     let tz = user_tz(&u);

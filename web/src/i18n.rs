@@ -40,14 +40,12 @@ impl Lang {
         for part in h.split(',') {
             let mut it = part.trim().split(';');
             let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = it.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok())).unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or("");
-            if let Some(l) = Lang::from_code(primary) {
-                if best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, l));
-                }
+            if let Some(l) = Lang::from_code(primary)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, l));
             }
         }
         best.map(|(_, l)| l).unwrap_or(Lang::En)
@@ -67,7 +65,10 @@ static RU_MAP: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| 
 
 const EN: &[(&str, &str)] = &[
     ("app.tagline", "Video conferences on your own server"),
-    ("app.intro", "Sign in to see your conferences for today, your virtual rooms and your rights, and to change your profile."),
+    (
+        "app.intro",
+        "Sign in to see your conferences for today, your virtual rooms and your rights, and to change your profile.",
+    ),
     ("nav.home", "Home"),
     ("nav.profile", "Profile settings"),
     ("nav.download", "Download the application"),
@@ -79,7 +80,10 @@ const EN: &[(&str, &str)] = &[
     ("login.submit", "Sign in"),
     ("login.hint", "Ask your administrator for a username and password."),
     ("login.failed", "Wrong username or password."),
-    ("login.locked", "Your account is locked after too many failed sign-in attempts. Try again later, or ask the server administrator to unlock it."),
+    (
+        "login.locked",
+        "Your account is locked after too many failed sign-in attempts. Try again later, or ask the server administrator to unlock it.",
+    ),
     ("login.throttled", "Too many failed sign-in attempts from your address. Wait a few minutes before trying again."),
     ("login.expired", "The sign-in form expired. Please try again."),
     ("home.hello", "Hello"),
@@ -103,29 +107,56 @@ const EN: &[(&str, &str)] = &[
     ("license.permanent", "Permanent PRO license"),
     ("license.temporary", "Temporary PRO license, valid until"),
     ("license.expired", "Your temporary PRO license expired on"),
-    ("license.none", "You have no PRO license, so you cannot join conferences as a participant, owner or moderator. Ask the server administrator for one."),
-    ("license.help", "A PRO license lets you take part in conferences on this server as a participant, owner or moderator."),
+    (
+        "license.none",
+        "You have no PRO license, so you cannot join conferences as a participant, owner or moderator. Ask the server administrator for one.",
+    ),
+    (
+        "license.help",
+        "A PRO license lets you take part in conferences on this server as a participant, owner or moderator.",
+    ),
     ("license.renew", "Renew for 24 hours"),
     ("license.renewed", "Your license was renewed for 24 hours."),
     ("license.renew_denied", "Your license cannot be renewed here. Ask the server administrator."),
     ("right.edit_address_book", "Address book editing"),
-    ("right.edit_address_book.help", "Edit your list of contacts (users and call strings). Without it you see the address book the administrator provides, without editing it."),
+    (
+        "right.edit_address_book.help",
+        "Edit your list of contacts (users and call strings). Without it you see the address book the administrator provides, without editing it.",
+    ),
     ("right.make_calls", "Make calls (video calls)"),
-    ("right.make_calls.help", "Call another user directly, both seeing and hearing each other. Without it you can only receive calls."),
+    (
+        "right.make_calls.help",
+        "Call another user directly, both seeing and hearing each other. Without it you can only receive calls.",
+    ),
     ("right.create_conferences", "Create group conferences"),
-    ("right.create_conferences.help", "Create conferences in the modes all on screen, video lecture and role-based. Without it you can only join conferences."),
+    (
+        "right.create_conferences.help",
+        "Create conferences in the modes all on screen, video lecture and role-based. Without it you can only join conferences.",
+    ),
     ("right.screen_sharing", "Screen sharing"),
-    ("right.screen_sharing.help", "Share your desktop or an application window. Viewing what others share does not need this right."),
+    (
+        "right.screen_sharing.help",
+        "Share your desktop or an application window. Viewing what others share does not need this right.",
+    ),
     ("right.remote_desktop", "Remote desktop control"),
     ("right.remote_desktop.help", "Control other participants' desktops when they allow it."),
     ("right.slideshow", "Slide show"),
     ("right.slideshow.help", "Show slides in a conference. Viewing slides shown by others does not need this right."),
     ("right.file_sharing", "File sharing"),
-    ("right.file_sharing.help", "Send files to personal and group chats. Messages, contacts and downloads do not need this right."),
+    (
+        "right.file_sharing.help",
+        "Send files to personal and group chats. Messages, contacts and downloads do not need this right.",
+    ),
     ("right.recording", "Conference recording"),
-    ("right.recording.help", "Record calls and conferences in your client. Server-side recording of scheduled meetings does not depend on it."),
+    (
+        "right.recording.help",
+        "Record calls and conferences in your client. Server-side recording of scheduled meetings does not depend on it.",
+    ),
     ("right.operator", "Operator rights"),
-    ("right.operator.help", "Become an operator of every conference you join: invite and remove participants, give and take the podium, end the conference, set layouts and control participants' devices. Nobody, not even the owner, can take this status from you."),
+    (
+        "right.operator.help",
+        "Become an operator of every conference you join: invite and remove participants, give and take the podium, end the conference, set layouts and control participants' devices. Nobody, not even the owner, can take this status from you.",
+    ),
     ("profile.title", "Profile settings"),
     ("profile.account", "Account"),
     ("profile.avatar", "Avatar"),
@@ -143,15 +174,24 @@ const EN: &[(&str, &str)] = &[
     ("profile.make_photo", "Make a photo"),
     ("profile.take", "Take the photo"),
     ("profile.upload", "Upload an image"),
-    ("profile.avatar_hint", "PNG, JPEG or WebP, at most 1 MiB, between 16 and 4096 pixels on each side. Your browser may ask for access to the webcam."),
+    (
+        "profile.avatar_hint",
+        "PNG, JPEG or WebP, at most 1 MiB, between 16 and 4096 pixels on each side. Your browser may ask for access to the webcam.",
+    ),
     ("profile.avatar_saved", "Avatar saved."),
     ("profile.remove_avatar", "Remove avatar"),
     ("profile.camera_error", "The webcam could not be opened:"),
     ("download.title", "Download the application"),
     ("download.browser", "In a browser"),
-    ("download.browser_text", "Chrome, Chromium, Edge and Firefox join conferences from the conference page, with nothing to install."),
+    (
+        "download.browser_text",
+        "Chrome, Chromium, Edge and Firefox join conferences from the conference page, with nothing to install.",
+    ),
     ("download.sip", "SIP softphones and room systems"),
-    ("download.sip_text", "Any SIP endpoint (for example Linphone or baresip) can dial a conference at this address, where ID is the conference ID:"),
+    (
+        "download.sip_text",
+        "Any SIP endpoint (for example Linphone or baresip) can dial a conference at this address, where ID is the conference ID:",
+    ),
     ("download.h323", "H.323 room systems"),
     ("download.h323_text", "H.323 endpoints dial the conference ID at this server's address."),
     ("error.title", "Something went wrong"),
@@ -161,7 +201,10 @@ const EN: &[(&str, &str)] = &[
 
 const RU: &[(&str, &str)] = &[
     ("app.tagline", "Видеоконференции на вашем собственном сервере"),
-    ("app.intro", "Войдите, чтобы увидеть конференции на сегодня, свои виртуальные комнаты и права, а также изменить профиль."),
+    (
+        "app.intro",
+        "Войдите, чтобы увидеть конференции на сегодня, свои виртуальные комнаты и права, а также изменить профиль.",
+    ),
     ("nav.home", "Главная"),
     ("nav.profile", "Настройки профиля"),
     ("nav.download", "Скачать приложение"),
@@ -173,8 +216,14 @@ const RU: &[(&str, &str)] = &[
     ("login.submit", "Войти"),
     ("login.hint", "Логин и пароль выдаёт администратор сервера."),
     ("login.failed", "Неверный логин или пароль."),
-    ("login.locked", "Учётная запись заблокирована после слишком многих неудачных попыток входа. Повторите попытку позже или попросите администратора сервера разблокировать её."),
-    ("login.throttled", "Слишком много неудачных попыток входа с вашего адреса. Подождите несколько минут и повторите попытку."),
+    (
+        "login.locked",
+        "Учётная запись заблокирована после слишком многих неудачных попыток входа. Повторите попытку позже или попросите администратора сервера разблокировать её.",
+    ),
+    (
+        "login.throttled",
+        "Слишком много неудачных попыток входа с вашего адреса. Подождите несколько минут и повторите попытку.",
+    ),
     ("login.expired", "Срок действия формы входа истёк. Повторите попытку."),
     ("home.hello", "Здравствуйте"),
     ("home.today", "Конференции сегодня"),
@@ -197,29 +246,56 @@ const RU: &[(&str, &str)] = &[
     ("license.permanent", "Постоянная PRO-лицензия"),
     ("license.temporary", "Временная PRO-лицензия, действует до"),
     ("license.expired", "Срок действия временной PRO-лицензии истёк"),
-    ("license.none", "У вас нет PRO-лицензии, поэтому вы не можете участвовать в конференциях как участник, владелец или модератор. Обратитесь к администратору сервера."),
-    ("license.help", "PRO-лицензия позволяет участвовать в конференциях на этом сервере как участник, владелец или модератор."),
+    (
+        "license.none",
+        "У вас нет PRO-лицензии, поэтому вы не можете участвовать в конференциях как участник, владелец или модератор. Обратитесь к администратору сервера.",
+    ),
+    (
+        "license.help",
+        "PRO-лицензия позволяет участвовать в конференциях на этом сервере как участник, владелец или модератор.",
+    ),
     ("license.renew", "Продлить на 24 часа"),
     ("license.renewed", "Лицензия продлена на 24 часа."),
     ("license.renew_denied", "Лицензию нельзя продлить здесь. Обратитесь к администратору сервера."),
     ("right.edit_address_book", "Редактирование адресной книги"),
-    ("right.edit_address_book.help", "Изменять список контактов (пользователей и строк вызова). Без этого права вы видите адресную книгу от администратора без возможности её менять."),
+    (
+        "right.edit_address_book.help",
+        "Изменять список контактов (пользователей и строк вызова). Без этого права вы видите адресную книгу от администратора без возможности её менять.",
+    ),
     ("right.make_calls", "Звонки (видеозвонки)"),
-    ("right.make_calls.help", "Звонить другому пользователю напрямую: вы видите и слышите друг друга. Без этого права можно только принимать звонки."),
+    (
+        "right.make_calls.help",
+        "Звонить другому пользователю напрямую: вы видите и слышите друг друга. Без этого права можно только принимать звонки.",
+    ),
     ("right.create_conferences", "Создание групповых конференций"),
-    ("right.create_conferences.help", "Создавать конференции в режимах «все на экране», «видеолекция» и «ролевой». Без этого права можно только участвовать в конференциях."),
+    (
+        "right.create_conferences.help",
+        "Создавать конференции в режимах «все на экране», «видеолекция» и «ролевой». Без этого права можно только участвовать в конференциях.",
+    ),
     ("right.screen_sharing", "Показ экрана"),
-    ("right.screen_sharing.help", "Показывать рабочий стол или окно приложения. Смотреть чужой показ можно и без этого права."),
+    (
+        "right.screen_sharing.help",
+        "Показывать рабочий стол или окно приложения. Смотреть чужой показ можно и без этого права.",
+    ),
     ("right.remote_desktop", "Удалённое управление рабочим столом"),
     ("right.remote_desktop.help", "Управлять рабочими столами других участников, если они это разрешили."),
     ("right.slideshow", "Показ слайдов"),
     ("right.slideshow.help", "Показывать слайды в конференции. Смотреть чужие слайды можно и без этого права."),
     ("right.file_sharing", "Передача файлов"),
-    ("right.file_sharing.help", "Отправлять файлы в личные и групповые чаты. Сообщения, контакты и загрузка файлов доступны и без этого права."),
+    (
+        "right.file_sharing.help",
+        "Отправлять файлы в личные и групповые чаты. Сообщения, контакты и загрузка файлов доступны и без этого права.",
+    ),
     ("right.recording", "Запись конференций"),
-    ("right.recording.help", "Записывать звонки и конференции в клиентском приложении. Запись на сервере запланированных встреч от этого права не зависит."),
+    (
+        "right.recording.help",
+        "Записывать звонки и конференции в клиентском приложении. Запись на сервере запланированных встреч от этого права не зависит.",
+    ),
     ("right.operator", "Права оператора"),
-    ("right.operator.help", "Становиться оператором каждой конференции, в которую вы входите: приглашать и удалять участников, давать и забирать трибуну, завершать конференцию, настраивать раскладки и управлять устройствами участников. Никто, даже владелец, не может лишить вас этого статуса."),
+    (
+        "right.operator.help",
+        "Становиться оператором каждой конференции, в которую вы входите: приглашать и удалять участников, давать и забирать трибуну, завершать конференцию, настраивать раскладки и управлять устройствами участников. Никто, даже владелец, не может лишить вас этого статуса.",
+    ),
     ("profile.title", "Настройки профиля"),
     ("profile.account", "Учётная запись"),
     ("profile.avatar", "Аватар"),
@@ -237,15 +313,24 @@ const RU: &[(&str, &str)] = &[
     ("profile.make_photo", "Сделать фото"),
     ("profile.take", "Снять"),
     ("profile.upload", "Загрузить изображение"),
-    ("profile.avatar_hint", "PNG, JPEG или WebP, не больше 1 МиБ, от 16 до 4096 пикселей по каждой стороне. Браузер может запросить доступ к веб-камере."),
+    (
+        "profile.avatar_hint",
+        "PNG, JPEG или WebP, не больше 1 МиБ, от 16 до 4096 пикселей по каждой стороне. Браузер может запросить доступ к веб-камере.",
+    ),
     ("profile.avatar_saved", "Аватар сохранён."),
     ("profile.remove_avatar", "Удалить аватар"),
     ("profile.camera_error", "Не удалось открыть веб-камеру:"),
     ("download.title", "Скачать приложение"),
     ("download.browser", "В браузере"),
-    ("download.browser_text", "Chrome, Chromium, Edge и Firefox подключаются к конференциям со страницы конференции, ничего не устанавливая."),
+    (
+        "download.browser_text",
+        "Chrome, Chromium, Edge и Firefox подключаются к конференциям со страницы конференции, ничего не устанавливая.",
+    ),
     ("download.sip", "SIP-телефоны и терминалы"),
-    ("download.sip_text", "Любой SIP-терминал (например, Linphone или baresip) может позвонить в конференцию по этому адресу, где ID — идентификатор конференции:"),
+    (
+        "download.sip_text",
+        "Любой SIP-терминал (например, Linphone или baresip) может позвонить в конференцию по этому адресу, где ID — идентификатор конференции:",
+    ),
     ("download.h323", "H.323-терминалы"),
     ("download.h323_text", "H.323-терминалы набирают ID конференции по адресу этого сервера."),
     ("error.title", "Что-то пошло не так"),

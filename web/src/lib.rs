@@ -54,7 +54,8 @@ async fn not_found(req: Request) -> Response {
     if req.uri().path().starts_with("/api/") {
         return error::Error::NotFound.into_response();
     }
-    let lang = i18n::Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let lang =
+        i18n::Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let body = maud::html! {
         section.card {
             h1 { (i18n::tr(lang, "error.title")) }
@@ -62,7 +63,8 @@ async fn not_found(req: Request) -> Response {
             p { a href="/" { (i18n::tr(lang, "error.back")) } }
         }
     };
-    (StatusCode::NOT_FOUND, Html(layout::page(lang, i18n::tr(lang, "error.title"), None, body).into_string())).into_response()
+    (StatusCode::NOT_FOUND, Html(layout::page(lang, i18n::tr(lang, "error.title"), None, body).into_string()))
+        .into_response()
 }
 
 /// Metrics per route and status, and headers every response carries.
@@ -74,14 +76,17 @@ async fn observe(req: Request, next: Next) -> Response {
     let status = resp.status().as_u16().to_string();
     metrics::counter!("tessera_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
-    metrics::histogram!("tessera_http_request_duration_seconds", "route" => route).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("tessera_http_request_duration_seconds", "route" => route)
+        .record(start.elapsed().as_secs_f64());
     let h = resp.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'",
+        ),
     );
     resp
 }

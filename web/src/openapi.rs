@@ -16,7 +16,12 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ("post", "/api/v1/session", "Sign in with login and password; sets the session cookie", false),
     ("delete", "/api/v1/session", "Sign out", true),
     ("get", "/api/v1/me", "The signed-in user's profile, rights, license and CSRF token", false),
-    ("patch", "/api/v1/me", "Change profile fields (display_name, email, phone, company, position, language, time_zone)", true),
+    (
+        "patch",
+        "/api/v1/me",
+        "Change profile fields (display_name, email, phone, company, position, language, time_zone)",
+        true,
+    ),
     ("get", "/api/v1/me/avatar", "The user's avatar image", false),
     ("put", "/api/v1/me/avatar", "Set the avatar (PNG, JPEG or WebP body; Content-Type must match)", true),
     ("delete", "/api/v1/me/avatar", "Remove the avatar", true),
@@ -34,7 +39,8 @@ pub fn document() -> Value {
             "responses": { "200": ok("success"), "4XX": err() },
         });
         if *csrf {
-            op["parameters"] = json!([{ "name": "X-CSRF-Token", "in": "header", "required": true, "schema": { "type": "string" } }]);
+            op["parameters"] =
+                json!([{ "name": "X-CSRF-Token", "in": "header", "required": true, "schema": { "type": "string" } }]);
         }
         if path.contains("{id}") {
             let mut params = op["parameters"].as_array().cloned().unwrap_or_default();

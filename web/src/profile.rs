@@ -210,12 +210,20 @@ fn render(u: &CurrentUser, has_avatar: bool, values: &UserRow, saved: bool, erro
     page(lang, tr(lang, "profile.title"), Some(u), body).into_string()
 }
 
-async fn profile_page(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<SavedQuery>) -> Result<Html<String>> {
+async fn profile_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<SavedQuery>,
+) -> Result<Html<String>> {
     let has_avatar = state.store.avatar(u.user.id).await?.is_some();
     Ok(Html(render(&u, has_avatar, &u.user, q.saved.is_some(), None)))
 }
 
-async fn profile_submit(State(state): State<AppState>, PageUser(u): PageUser, Form(f): Form<ProfileForm>) -> Result<Response> {
+async fn profile_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<ProfileForm>,
+) -> Result<Response> {
     u.check_csrf(&f.csrf)?;
     let x = f.fields;
     let patch = ProfilePatch {
@@ -281,7 +289,12 @@ pub fn check_avatar(content_type: Option<&str>, body: &[u8], max_bytes: usize) -
     Ok(sniffed)
 }
 
-async fn put_avatar(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap, body: Bytes) -> Result<StatusCode> {
+async fn put_avatar(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let kind = check_avatar(ct, &body, state.config.avatar_max_bytes)?;
     state.store.set_avatar(u.user.id, kind, &body, now()).await?;

@@ -81,10 +81,7 @@ pub struct UnknownRight(pub String);
 impl FromStr for Right {
     type Err = UnknownRight;
     fn from_str(s: &str) -> Result<Right, UnknownRight> {
-        Right::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| UnknownRight(s.to_string()))
+        Right::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| UnknownRight(s.to_string()))
     }
 }
 

@@ -172,7 +172,11 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(state): State<AppState>, MaybeUser(user): MaybeUser, Form(f): Form<CsrfForm>) -> Result<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response> {
     if let Some(u) = user {
         u.check_csrf(&f.csrf)?;
         state.store.delete_session(&u.session_hash).await?;

@@ -97,7 +97,10 @@ crate::both_backends!(home_shows_only_own_conferences, |store| {
         pin: None,
     };
     store.create_conference(conf("alice-today", alice, ConferenceKind::Scheduled, Some(t)), t).await.unwrap();
-    store.create_conference(conf("alice-next-week", alice, ConferenceKind::Scheduled, Some(t + 7 * 86400)), t).await.unwrap();
+    store
+        .create_conference(conf("alice-next-week", alice, ConferenceKind::Scheduled, Some(t + 7 * 86400)), t)
+        .await
+        .unwrap();
     store.create_conference(conf("bob-today", bob, ConferenceKind::Scheduled, Some(t)), t).await.unwrap();
     store.create_conference(conf("bob-invited-alice", bob, ConferenceKind::Scheduled, Some(t)), t).await.unwrap();
     store.add_participant("bob-invited-alice", alice, Role::Moderator).await.unwrap();
@@ -155,7 +158,14 @@ crate::both_backends!(profile_changes_need_csrf_and_valid_fields, |store| {
     let no_csrf = Session { cookie: s.cookie.clone(), csrf: "forged".into() };
     let r = app.json("PATCH", "/api/v1/me", Some(&no_csrf), serde_json::json!({"display_name": "Dave"})).await;
     assert_eq!(r.status, 403);
-    let r = app.json("PATCH", "/api/v1/me", Some(&s), serde_json::json!({"display_name": "Дэйв", "time_zone": "Europe/Moscow", "language": "ru"})).await;
+    let r = app
+        .json(
+            "PATCH",
+            "/api/v1/me",
+            Some(&s),
+            serde_json::json!({"display_name": "Дэйв", "time_zone": "Europe/Moscow", "language": "ru"}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["display_name"], "Дэйв");
     for (body, field) in [
@@ -174,7 +184,10 @@ crate::both_backends!(profile_changes_need_csrf_and_valid_fields, |store| {
         assert_eq!(r.json()["field"], field, "{body}");
     }
     let me = app.get("/api/v1/me", Some(&s)).await.json();
-    assert_eq!((me["display_name"].as_str(), me["company"].as_str(), me["time_zone"].as_str()), (Some("Дэйв"), Some(""), Some("Europe/Moscow")));
+    assert_eq!(
+        (me["display_name"].as_str(), me["company"].as_str(), me["time_zone"].as_str()),
+        (Some("Дэйв"), Some(""), Some("Europe/Moscow"))
+    );
     // The page is now in Russian.
     assert!(app.get("/home", Some(&s)).await.text().contains("Ваши права"));
 });
@@ -227,7 +240,8 @@ crate::both_backends!(sign_in_form_and_sign_out, |store| {
     let r = app.call(form(&token, "fay-password", &pre)).await;
     assert_eq!(r.status, 303);
     assert_eq!(r.headers[header::LOCATION], "/profile");
-    let cookies: Vec<_> = r.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let cookies: Vec<_> =
+        r.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect();
     let session = cookies.iter().find(|c| c.starts_with("tessera_session=")).unwrap();
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"));
     let cookie = session.split(';').next().unwrap().to_string();
@@ -243,7 +257,19 @@ crate::both_backends!(every_documented_operation_is_routed, |store| {
     let app = App::new(store.clone());
     let id = app.user("gil", "gil-password").await;
     store
-        .create_conference(NewConference { id: "c1", name: "c1", owner_id: id, kind: ConferenceKind::Room, public: false, starts_at: None, duration_minutes: None, pin: None }, 0)
+        .create_conference(
+            NewConference {
+                id: "c1",
+                name: "c1",
+                owner_id: id,
+                kind: ConferenceKind::Room,
+                public: false,
+                starts_at: None,
+                duration_minutes: None,
+                pin: None,
+            },
+            0,
+        )
         .await
         .unwrap();
     let s = app.sign_in("gil", "gil-password").await;

@@ -29,7 +29,9 @@ pub enum AuthOutcome {
     /// Wrong login or password (the two are never told apart).
     Invalid,
     /// The login is locked until this UTC Unix time.
-    Locked { until: i64 },
+    Locked {
+        until: i64,
+    },
     /// The source address made too many failed attempts.
     Throttled,
 }

@@ -1,9 +1,9 @@
 //! argon2id password hashes (PHC strings). Hashing is CPU-heavy, so async callers run it on the
 //! blocking pool.
 
-use rand::RngCore;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore;
 
 fn hasher() -> Argon2<'static> {
     // OWASP's recommended argon2id setting: 19 MiB, 2 passes, 1 lane.
@@ -16,9 +16,7 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
     let mut salt_bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut salt_bytes);
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    let h = hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))?;
+    let h = hasher().hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("hashing password: {e}"))?;
     Ok(h.to_string())
 }
 

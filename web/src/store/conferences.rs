@@ -191,15 +191,17 @@ impl Store {
 
     /// One conference, only if the user takes part in it.
     pub async fn conference_for(&self, user_id: i64, id: &str) -> Result<Option<ConferenceRow>> {
-        let row = sqlx::query(concat!(select_visible!(), "WHERE c.id = $2")).bind(user_id).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(concat!(select_visible!(), "WHERE c.id = $2"))
+            .bind(user_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(conference_from_row).transpose()
     }
 
     pub async fn conference_exists(&self, id: &str) -> Result<bool> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM conferences WHERE id = $1")
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM conferences WHERE id = $1").bind(id).fetch_one(&self.pool).await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
     }
 }

@@ -129,9 +129,7 @@ pub fn redact_url(url: &str) -> String {
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Database(d) => {
-            d.is_unique_violation() || d.message().contains("UNIQUE constraint failed")
-        }
+        sqlx::Error::Database(d) => d.is_unique_violation() || d.message().contains("UNIQUE constraint failed"),
         _ => false,
     }
 }
@@ -145,10 +143,7 @@ mod tests {
 
     #[test]
     fn redacts_password() {
-        assert_eq!(
-            redact_url("postgres://tessera:secret@127.0.0.1/db"),
-            "postgres://tessera:***@127.0.0.1/db"
-        );
+        assert_eq!(redact_url("postgres://tessera:secret@127.0.0.1/db"), "postgres://tessera:***@127.0.0.1/db");
         assert_eq!(redact_url("sqlite:///var/lib/x.db"), "sqlite:///var/lib/x.db");
     }
 }

@@ -41,9 +41,7 @@ impl Setting {
 
     pub fn description(self) -> &'static str {
         match self {
-            Setting::LockoutMaxAttempts => {
-                "failed sign-ins (web, SIP, H.323) after which an account is locked (1-100)"
-            }
+            Setting::LockoutMaxAttempts => "failed sign-ins (web, SIP, H.323) after which an account is locked (1-100)",
             Setting::LockoutPeriodMinutes => "how long a locked account stays locked, in minutes (1-10080)",
             Setting::LicenseShowInfo => "whether users see their PRO license on the main page (true/false)",
             Setting::LicenseAllowRenewal => {
@@ -90,10 +88,8 @@ pub struct Settings {
 
 impl Store {
     pub async fn setting(&self, s: Setting) -> Result<String> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-            .bind(s.key())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT value FROM settings WHERE key = $1").bind(s.key()).fetch_optional(&self.pool).await?;
         match row {
             Some(r) => Ok(r.try_get("value")?),
             None => Ok(s.default_value().to_string()),
@@ -106,11 +102,13 @@ impl Store {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(s.key())
-            .bind(&v)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(s.key())
+        .bind(&v)
+        .execute(&self.pool)
+        .await?;
         Ok(Ok(v))
     }
 

@@ -20,9 +20,11 @@ impl Drop for TestDb {
                     rt.block_on(async {
                         use sqlx::Connection;
                         if let Ok(mut c) = sqlx::AnyConnection::connect(&admin_url).await {
-                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                                .execute(&mut c)
-                                .await;
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            )))
+                            .execute(&mut c)
+                            .await;
                         }
                     });
                 }
@@ -52,7 +54,10 @@ pub async fn postgres() -> Option<TestDb> {
     let name = format!("tessera_t_{}", super::new_id());
     let mut c = sqlx::AnyConnection::connect(&admin_url).await.expect("connect to PostgreSQL test server");
     // The name is ours: a fixed prefix and a number.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut c).await.expect("create test database");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut c)
+        .await
+        .expect("create test database");
     let base = admin_url.rsplit_once('/').map(|(b, _)| b).expect("database URL has a path");
     let store = Store::open(&format!("{base}/{name}")).await.expect("open postgres");
     Some(TestDb { store, _dir: None, drop_pg: Some((admin_url, name)) })

@@ -89,17 +89,25 @@ impl Store {
     }
 
     pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE login = $1")).bind(login).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE login = $1"))
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>> {
-        let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserRow>> {
-        let rows = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users ORDER BY login")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users ORDER BY login"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -121,10 +129,7 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound("user"));
         }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -143,10 +148,7 @@ impl Store {
             return Err(StoreError::NotFound("user"));
         }
         if disabled {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

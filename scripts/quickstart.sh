@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds Tessera and starts it with the embedded defaults: an SQLite database in ./tessera-data,
+# the personal area on http://127.0.0.1:8080/, a public demo room, and a first administrator
+# `admin` whose password is printed below (and kept in ./tessera-data/initial-admin-password).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+if command -v apt-get >/dev/null; then
+  echo "==> installing build dependencies (Debian packages)"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends ca-certificates pkg-config build-essential curl >/dev/null
+fi
+if ! command -v cargo >/dev/null; then
+  echo "Rust is not installed. Install it with rustup (https://rustup.rs), then run this again." >&2
+  exit 1
+fi
+
+echo "==> building tessera (release)"
+cargo build --release --locked -p tessera
+
+export TESSERA_DATA_DIR="${TESSERA_DATA_DIR:-$PWD/tessera-data}"
+export TESSERA_HTTP_LISTEN="${TESSERA_HTTP_LISTEN:-127.0.0.1:8080}"
+mkdir -p "$TESSERA_DATA_DIR"
+./target/release/tessera serve --demo &
+PID=$!
+trap 'kill -TERM $PID 2>/dev/null; wait $PID' INT TERM
+for _ in $(seq 1 50); do
+  [ -f "$TESSERA_DATA_DIR/initial-admin-password" ] && curl -fs "http://$TESSERA_HTTP_LISTEN/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+echo
+echo "Tessera is running: http://$TESSERA_HTTP_LISTEN/"
+if [ -f "$TESSERA_DATA_DIR/initial-admin-password" ]; then
+  echo "Sign in as 'admin' with the password: $(cat "$TESSERA_DATA_DIR/initial-admin-password")"
+  echo "(kept in $TESSERA_DATA_DIR/initial-admin-password; delete the file once you have changed it)"
+fi
+echo "Press Ctrl+C to stop."
+wait $PID

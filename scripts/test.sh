@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs every test tool (Debian packages, PostgreSQL, Chromium, playwright-core) and runs
+# every check and test: fmt, clippy, unit and store tests on SQLite and PostgreSQL, and the
+# end-to-end scenarios against the real binary. `.ci/run` calls this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing test tools"
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  ca-certificates pkg-config build-essential procps \
+  postgresql postgresql-client chromium fonts-dejavu-core wrk >/dev/null
+command -v node >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+command -v cargo >/dev/null || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+for tool in node npm chromium psql wrk; do
+  command -v "$tool" >/dev/null || { echo "required test tool '$tool' is missing" >&2; exit 1; }
+done
+
+step "starting PostgreSQL"
+# No systemd here: start the cluster directly, creating one if the package made none.
+PGVER=$(ls /usr/lib/postgresql | sort -n | tail -1)
+if ! pg_lsclusters -h | grep -q .; then
+  $SUDO pg_createcluster "$PGVER" main >/dev/null
+fi
+CLUSTER=$(pg_lsclusters -h | head -1 | awk '{print $1" "$2}')
+pg_lsclusters -h | head -1 | grep -q online || $SUDO pg_ctlcluster $CLUSTER start
+for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
+pg_isready -h 127.0.0.1
+$SUDO -u postgres psql -q -v ON_ERROR_STOP=1 <<'SQL'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tessera') THEN
+    CREATE ROLE tessera LOGIN CREATEDB PASSWORD 'tessera';
+  ELSE
+    ALTER ROLE tessera LOGIN CREATEDB PASSWORD 'tessera';
+  END IF;
+END $$;
+SQL
+$SUDO -u postgres psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'tessera_test'" | grep -q 1 \
+  || $SUDO -u postgres createdb -O tessera tessera_test
+export TESSERA_TEST_POSTGRES_URL=postgres://tessera:tessera@127.0.0.1/tessera_test
+export TESSERA_REQUIRE_POSTGRES=1
+
+step "installing playwright-core (uses Debian's chromium, downloads no browser)"
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "building tessera"
+cargo build --locked -p tessera
+
+step "tests (unit, store on SQLite and PostgreSQL, end-to-end)"
+cargo test --workspace --locked --no-fail-fast
