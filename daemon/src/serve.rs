@@ -39,7 +39,10 @@ async fn bootstrap_admin(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
     if store.count_users().await? > 0 {
         return Ok(());
     }
-    let (password, generated) = match std::env::var("TESSERA_ADMIN_PASSWORD") {
+    let (password, generated) = match std::env::var("TESSERA_ADMIN_PASSWORD")
+        .map_err(|_| ())
+        .and_then(|p| if p.is_empty() { Err(()) } else { Ok(p) })
+    {
         Ok(p) if p.chars().count() >= tessera_web::validate::MIN_PASSWORD => (p, false),
         Ok(_) => {
             anyhow::bail!("TESSERA_ADMIN_PASSWORD must be at least {} characters", tessera_web::validate::MIN_PASSWORD)

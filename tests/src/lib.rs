@@ -60,14 +60,17 @@ impl Server {
         cmd.arg("serve").args(args).envs(envs.iter().cloned()).env_remove("TESSERA_CONFIG");
         let child =
             cmd.stdin(Stdio::null()).stdout(log.try_clone().expect("log")).stderr(log).spawn().expect("start tessera");
-        let s = Server { base: format!("http://127.0.0.1:{port}"), dir, port, child: Some(child), env: envs };
+        let mut s = Server { base: format!("http://127.0.0.1:{port}"), dir, port, child: Some(child), env: envs };
         s.wait_healthy();
         s
     }
 
-    fn wait_healthy(&self) {
+    fn wait_healthy(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
+            if let Some(Ok(Some(st))) = self.child.as_mut().map(|c| c.try_wait()) {
+                panic!("tessera exited at start-up ({st}); log:\n{}", self.log());
+            }
             if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
                 let _ = s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
                 let mut buf = String::new();

@@ -1,0 +1,69 @@
+//! Start-up with no configuration, a bad configuration, the first administrator, and a clean
+//! stop on SIGTERM.
+
+use std::process::Command;
+use tessera_e2e::{Server, tessera_bin};
+
+#[tokio::test]
+async fn first_start_creates_admin_and_sigterm_stops_cleanly() {
+    // No TESSERA_ADMIN_PASSWORD: a generated password lands in a private file.
+    let mut s = Server::start_with(&["--demo"], &[("TESSERA_ADMIN_PASSWORD", "")]);
+    let log = s.log();
+    assert!(log.contains("personal area at http://127.0.0.1:"), "{log}");
+    let pw_file = s.dir.path().join("data/initial-admin-password");
+    let meta = std::fs::metadata(&pw_file).expect("initial-admin-password written");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let pw = std::fs::read_to_string(&pw_file).unwrap().trim().to_string();
+    assert!(pw.len() >= 16);
+    assert!(!log.contains(&pw), "the password must never be logged");
+
+    let (c, _) = s.sign_in("admin", &pw).await;
+    let home: serde_json::Value = c.get(format!("{}/api/v1/home", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(home["rights"].as_array().unwrap().len(), 9);
+    assert_eq!(home["license"]["kind"], "permanent");
+    assert_eq!(home["rooms"][0]["id"], "demo", "the demo room exists: {home}");
+    assert_eq!(home["rooms"][0]["access"], "public");
+
+    let metrics = c.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("tessera_sign_ins_total{result=\"success\"} 1"), "{metrics}");
+    let doc: serde_json::Value =
+        c.get(format!("{}/api/v1/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();
+    assert!(doc["paths"]["/api/v1/session"]["post"].is_object());
+
+    let status = s.stop();
+    assert!(status.success(), "exit status {status:?}; log:\n{}", s.log());
+    assert!(s.log().contains("Tessera stopped"));
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let o = Command::new(tessera_bin()).args(args).envs(env.iter().copied()).output().unwrap();
+    (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+}
+
+#[test]
+fn bad_configuration_stops_start_up_with_a_precise_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tessera.toml");
+    std::fs::write(&cfg, "[http]\nlisten = \"127.0.0.1:0\"\nlisen = \"oops\"\n").unwrap();
+    let (ok, out) = run(&["serve", "--config", cfg.to_str().unwrap()], &[]);
+    assert!(!ok);
+    assert!(out.contains("line 3") && out.contains("lisen"), "{out}");
+
+    std::fs::write(&cfg, "[session]\nidle_timeout_minutes = 0\n").unwrap();
+    let (ok, out) = run(&["check-config", "--config", cfg.to_str().unwrap()], &[]);
+    assert!(!ok);
+    assert!(out.contains("session.idle_timeout_minutes"), "{out}");
+
+    let (ok, out) = run(&["check-config"], &[("TESSERA_HTTP_LISTEN", "everywhere")]);
+    assert!(!ok);
+    assert!(out.contains("TESSERA_HTTP_LISTEN"), "{out}");
+
+    let (ok, out) = run(&["check-config"], &[("TESSERA_DATABASE_URL", "mysql://root:hunter2@db/x")]);
+    assert!(!ok);
+    assert!(out.contains("database.url") && !out.contains("hunter2"), "{out}");
+
+    std::fs::write(&cfg, "# all defaults\n").unwrap();
+    let (ok, out) = run(&["check-config", "--config", cfg.to_str().unwrap()], &[]);
+    assert!(ok, "{out}");
+}
