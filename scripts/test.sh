@@ -9,6 +9,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 step() { printf '\n==> %s\n' "$*"; }
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 
 step "installing test tools"
 $SUDO apt-get update -qq
@@ -32,7 +33,7 @@ CLUSTER=$(pg_lsclusters -h | head -1 | awk '{print $1" "$2}')
 pg_lsclusters -h | head -1 | grep -q online || $SUDO pg_ctlcluster $CLUSTER start
 for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
 pg_isready -h 127.0.0.1
-$SUDO -u postgres psql -q -v ON_ERROR_STOP=1 <<'SQL'
+as_postgres psql -q -v ON_ERROR_STOP=1 <<'SQL'
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tessera') THEN
     CREATE ROLE tessera LOGIN CREATEDB PASSWORD 'tessera';
@@ -41,8 +42,8 @@ DO $$ BEGIN
   END IF;
 END $$;
 SQL
-$SUDO -u postgres psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'tessera_test'" | grep -q 1 \
-  || $SUDO -u postgres createdb -O tessera tessera_test
+as_postgres psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'tessera_test'" | grep -q 1 \
+  || as_postgres createdb -O tessera tessera_test
 export TESSERA_TEST_POSTGRES_URL=postgres://tessera:tessera@127.0.0.1/tessera_test
 export TESSERA_REQUIRE_POSTGRES=1
 
