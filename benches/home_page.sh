@@ -24,7 +24,7 @@ echo "bench-user-pw" | "$BIN" admin user add bench >/dev/null
 "$BIN" admin license grant bench --days 30 >/dev/null
 TODAY=$(date -u +%Y-%m-%d)
 for i in $(seq -w 1 20); do
-  "$BIN" admin conference add "meeting-$i" --name "Meeting number $i" --owner bench --start "${TODAY}T$(printf %02d $((i % 24))):00" --duration 30 >/dev/null
+  "$BIN" admin conference add "meeting-$i" --name "Meeting number $i" --owner bench --start "${TODAY}T$(printf %02d $((10#$i % 24))):00" --duration 30 >/dev/null
 done
 for i in $(seq 1 6); do
   "$BIN" admin conference add "room-$i" --name "Room $i" --owner bench --room >/dev/null

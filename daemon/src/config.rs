@@ -37,6 +37,8 @@ pub struct Http {
     pub secure_cookies: bool,
     /// The host name users and endpoints reach this server by.
     pub public_host: String,
+    /// Reverse proxies whose X-Forwarded-For header is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,7 +92,12 @@ impl Default for Config {
 impl Default for Http {
     fn default() -> Self {
         // unwrap: a constant, valid socket address.
-        Http { listen: "127.0.0.1:8080".parse().unwrap(), secure_cookies: false, public_host: String::new() }
+        Http {
+            listen: "127.0.0.1:8080".parse().unwrap(),
+            secure_cookies: false,
+            public_host: String::new(),
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 impl Default for Session {
@@ -224,6 +231,7 @@ impl Config {
             } else {
                 self.http.public_host.clone()
             },
+            trusted_proxies: self.http.trusted_proxies.clone(),
         }
     }
 }

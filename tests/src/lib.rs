@@ -194,3 +194,20 @@ pub fn run_browser(name: &str, env: &[(&str, &str)]) -> String {
     );
     stdout
 }
+
+/// Retries `check` for up to five seconds: a running server sees changes made by `tessera admin`
+/// (another process) within its cache poll interval, half a second.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("not within 5 s: {what}");
+}

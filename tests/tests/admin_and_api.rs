@@ -1,7 +1,7 @@
 //! `tessera admin` against the running server's database, and the API's answers to it: users,
 //! rights, licenses, settings, lockout, disabling, and conference scoping by id.
 
-use tessera_e2e::Server;
+use tessera_e2e::{Server, eventually};
 
 #[tokio::test]
 async fn administrator_changes_take_effect_in_the_running_server() {
@@ -50,8 +50,12 @@ async fn administrator_changes_take_effect_in_the_running_server() {
     let r = c.post(format!("{}/api/v1/me/license/renew", s.base)).header("x-csrf-token", &csrf).send().await.unwrap();
     assert_eq!(r.status(), 403);
     s.admin_ok(&["settings", "set", "license.show_info", "false"], "");
-    let home: serde_json::Value = c.get(format!("{}/api/v1/home", s.base)).send().await.unwrap().json().await.unwrap();
-    assert!(home["license"].is_null(), "{home}");
+    eventually("license info hidden", || async {
+        let home: serde_json::Value =
+            c.get(format!("{}/api/v1/home", s.base)).send().await.unwrap().json().await.unwrap();
+        home["license"].is_null()
+    })
+    .await;
     let page = c.get(format!("{}/home", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("id=\"license\""));
 
@@ -63,10 +67,12 @@ async fn administrator_changes_take_effect_in_the_running_server() {
     let r = c.get(format!("{}/api/v1/conferences/bobs-room", s.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
 
-    // Disabling ends the session at once.
+    // Disabling ends the session (within the cache's poll interval).
     s.admin_ok(&["user", "disable", "alice"], "");
-    let r = c.get(format!("{}/api/v1/me", s.base)).send().await.unwrap();
-    assert_eq!(r.status(), 401);
+    eventually("disabled user signed out", || async {
+        c.get(format!("{}/api/v1/me", s.base)).send().await.unwrap().status() == 401
+    })
+    .await;
     let list = s.admin_ok(&["user", "list"], "");
     assert!(list.lines().any(|l| l.starts_with("alice") && l.contains("disabled")), "{list}");
 }

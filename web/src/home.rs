@@ -15,6 +15,7 @@ use chrono::{NaiveTime, TimeZone};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub const MAX_ROOMS_ON_HOME: i64 = 5;
 const RENEWAL_SECS: i64 = 24 * 60 * 60;
@@ -70,10 +71,15 @@ fn license_view(license: Option<License>, settings: &Settings, t: i64) -> Option
 }
 
 impl HomeData {
-    pub async fn load(state: &AppState, user: &CurrentUser) -> Result<HomeData> {
+    /// The main page's data, from the cache when nothing changed since it was read.
+    pub async fn load(state: &AppState, user: &CurrentUser) -> Result<Arc<HomeData>> {
         let t = now();
         let (from, to) = local_day(user_tz(user), t);
         let id = user.user.id;
+        let g = state.cache.generation(&state.store);
+        if let Some(d) = state.cache.home(id, g, from, t) {
+            return Ok(d);
+        }
         let s = &state.store;
         let (today, rooms, rights, license, settings) = tokio::try_join!(
             s.scheduled_between(id, from, to),
@@ -82,11 +88,15 @@ impl HomeData {
             s.license(id),
             s.settings(),
         )?;
-        Ok(HomeData { today, rooms, rights, license: license_view(license, &settings, t) })
+        // A temporary license that expires today changes the page when it does.
+        let valid_until = license.and_then(|l| l.expires_at).filter(|&e| e > t).map_or(to, |e| e.min(to));
+        let data = Arc::new(HomeData { today, rooms, rights, license: license_view(license, &settings, t) });
+        state.cache.put_home(id, g, from, valid_until, data.clone());
+        Ok(data)
     }
 }
 
-async fn home_api(State(state): State<AppState>, ApiUser(u): ApiUser) -> Result<Json<HomeData>> {
+async fn home_api(State(state): State<AppState>, ApiUser(u): ApiUser) -> Result<Json<Arc<HomeData>>> {
     Ok(Json(HomeData::load(&state, &u).await?))
 }
 

@@ -10,6 +10,7 @@
 //! own `router()`, and handlers sit next to their request and response types.
 
 pub mod auth;
+pub mod cache;
 pub mod conferences;
 pub mod error;
 pub mod extract;

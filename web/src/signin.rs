@@ -179,6 +179,7 @@ async fn logout(
 ) -> Result<Response> {
     if let Some(u) = user {
         u.check_csrf(&f.csrf)?;
+        state.cache.forget_session(&u.session_hash);
         state.store.delete_session(&u.session_hash).await?;
         tracing::info!(login = %u.user.login, "signed out");
     }
@@ -218,6 +219,7 @@ async fn api_sign_in(
 }
 
 async fn api_sign_out(State(state): State<AppState>, ApiUser(u): ApiUser) -> Result<Response> {
+    state.cache.forget_session(&u.session_hash);
     state.store.delete_session(&u.session_hash).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie(&state, SESSION_COOKIE))]).into_response())
 }

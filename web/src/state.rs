@@ -16,6 +16,8 @@ pub struct WebConfig {
     pub address_window_secs: i64,
     /// The host name SIP endpoints dial (shown on the download page).
     pub sip_host: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed for the client's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -28,6 +30,7 @@ impl Default for WebConfig {
             address_max_failures: 20,
             address_window_secs: 15 * 60,
             sip_host: "127.0.0.1".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -40,12 +43,14 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub lockout: Arc<LockoutService>,
     pub metrics: MetricsRender,
+    pub cache: Arc<crate::cache::Cache>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig, metrics: MetricsRender) -> anyhow::Result<AppState> {
         let lockout = LockoutService::new(store.clone(), config.address_max_failures, config.address_window_secs)?;
-        Ok(AppState { store, config: Arc::new(config), lockout: Arc::new(lockout), metrics })
+        let cache = crate::cache::Cache::start(&store);
+        Ok(AppState { store, config: Arc::new(config), lockout: Arc::new(lockout), metrics, cache })
     }
 }
 

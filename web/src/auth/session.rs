@@ -101,16 +101,28 @@ pub async fn load(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>
         return Ok(None);
     }
     let hash = hash_token(token);
-    let Some(s) = state.store.session(&hash).await? else { return Ok(None) };
     let t = now();
     let cfg = &state.config;
-    if s.user.disabled || t - s.last_seen_at > cfg.session_idle_secs || t - s.created_at > cfg.session_absolute_secs {
+    let g = state.cache.generation(&state.store);
+    let (s, last_seen) = match state.cache.session(&hash, g) {
+        Some(c) => (c.row, c.last_seen_at),
+        None => {
+            let Some(s) = state.store.session(&hash).await? else { return Ok(None) };
+            let seen = s.last_seen_at;
+            state.cache.put_session(&hash, s.clone(), seen, g);
+            (s, seen)
+        }
+    };
+    if s.user.disabled || t - last_seen > cfg.session_idle_secs || t - s.created_at > cfg.session_absolute_secs {
+        state.cache.forget_session(&hash);
         state.store.delete_session(&hash).await?;
         return Ok(None);
     }
-    if t - s.last_seen_at > TOUCH_EVERY_SECS {
+    let touch = t - s.last_seen_at > TOUCH_EVERY_SECS;
+    if touch {
         state.store.touch_session(&hash, t).await?;
     }
+    state.cache.seen(&hash, t, touch);
     let lang = Lang::from_code(&s.user.language).unwrap_or(Lang::En);
     Ok(Some(CurrentUser { user: s.user, csrf: s.csrf_token, session_hash: hash, lang }))
 }
@@ -159,14 +171,38 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
-/// The client's address as the listener saw it.
+/// The client's address: the peer, or, when the peer is a trusted reverse proxy, the
+/// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
 pub struct ClientAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(client_ip(parts)))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            client_ip(parts).map(|peer| forwarded_client(peer, &parts.headers, &state.config.trusted_proxies)),
+        ))
     }
+}
+
+pub fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            Err(_) => return peer,
+        }
+    }
+    peer
 }
 
 /// The optional signed-in user, for pages that guests see too.
@@ -217,6 +253,20 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/home");
         assert_eq!(safe_next(Some("https://evil.example")), "/home");
         assert_eq!(safe_next(None), "/home");
+    }
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9, 198.51.100.7".parse().unwrap());
+        assert_eq!(forwarded_client(proxy, &h, &[]), proxy);
+        assert_eq!(forwarded_client(proxy, &h, &[proxy]).to_string(), "198.51.100.7");
+        let other: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(forwarded_client(proxy, &h, &[proxy, other]).to_string(), "203.0.113.9");
+        assert_eq!(forwarded_client(other, &h, &[proxy]), other);
+        h.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(forwarded_client(proxy, &h, &[proxy]), proxy);
     }
 
     #[test]

@@ -147,6 +147,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.changed().await?;
         Ok(())
     }
 
@@ -169,7 +170,7 @@ impl Store {
             sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound("conference"),
             _ => StoreError::Db(e),
         })?;
-        Ok(())
+        self.changed().await
     }
 
     /// The user's scheduled conferences that start in `[from, to)`, earliest first.

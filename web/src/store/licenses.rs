@@ -57,7 +57,7 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        self.changed().await
     }
 
     pub async fn revoke_license(&self, user_id: i64) -> Result<bool> {
@@ -66,6 +66,7 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        self.changed().await?;
         Ok(n > 0)
     }
 
@@ -80,6 +81,9 @@ impl Store {
         .execute(&self.pool)
         .await?
         .rows_affected();
+        if n > 0 {
+            self.changed().await?;
+        }
         let l = self.license(user_id).await?;
         if n == 0 && !matches!(l, Some(License { kind: LicenseKind::Temporary, .. })) {
             return Ok(None);

@@ -21,6 +21,8 @@ use rand::Rng;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -54,6 +56,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Writes made through this process, so its own caches see them at once.
+    local_changes: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -82,7 +86,7 @@ impl Store {
         let connect_opts = sqlx::any::AnyConnectOptions::from_str(url)?;
         let pool = opts.connect_with(connect_opts).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, local_changes: Arc::new(AtomicU64::new(0)) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -96,6 +100,25 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Records that data a server may cache (users, rights, licenses, settings, conferences,
+    /// sessions) changed: bumps the stored generation, which running servers poll, and the
+    /// in-process counter.
+    pub(crate) async fn changed(&self) -> Result<()> {
+        self.local_changes.fetch_add(1, Ordering::AcqRel);
+        sqlx::query("UPDATE store_generation SET n = n + 1 WHERE id = 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The stored generation (see `changed`).
+    pub async fn generation(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT n FROM store_generation WHERE id = 1").fetch_one(&self.pool).await?;
+        Ok(sqlx::Row::try_get(&row, "n")?)
+    }
+
+    pub fn local_changes(&self) -> u64 {
+        self.local_changes.load(Ordering::Acquire)
     }
 
     pub async fn close(&self) {

@@ -69,7 +69,7 @@ impl Store {
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
-        Ok(())
+        self.changed().await
     }
 
     /// Removes sessions idle since `idle_before` or created before `created_before`.

@@ -109,6 +109,7 @@ impl Store {
         .bind(&v)
         .execute(&self.pool)
         .await?;
+        self.changed().await?;
         Ok(Ok(v))
     }
 

@@ -131,6 +131,7 @@ impl Store {
         }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         tx.commit().await?;
+        self.changed().await?;
         Ok(())
     }
 
@@ -151,6 +152,7 @@ impl Store {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        self.changed().await?;
         Ok(())
     }
 
@@ -170,7 +172,10 @@ impl Store {
         .execute(&self.pool)
         .await?
         .rows_affected();
-        if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
+        if n == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        self.changed().await
     }
 
     pub async fn rights_of(&self, user_id: i64) -> Result<Vec<Right>> {
@@ -200,6 +205,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.changed().await?;
         Ok(())
     }
 
@@ -213,6 +219,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.changed().await?;
         Ok(())
     }
 
