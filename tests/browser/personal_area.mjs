@@ -48,6 +48,8 @@ try {
   const license = await page.locator('#license').innerText();
   check(/Temporary PRO license/.test(license), `license info shown: ${license}`);
   check(await page.locator('#renew').count() === 1, 'Renew for 24 hours offered');
+  const note = await page.locator('#license-notification').boundingBox();
+  check(note && note.y + note.height >= page.viewportSize().height - 2, `license notification at the bottom: ${JSON.stringify(note)}`);
   await page.screenshot({ path: path.join(OUT, 'home-en.png'), fullPage: true });
   await Promise.all([page.waitForURL(/renewed=1/), page.click('#renew')]);
   check((await page.locator('.notice.ok').innerText()).includes('renewed'), 'renewal confirmed');

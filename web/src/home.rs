@@ -159,6 +159,24 @@ fn license_block(lang: Lang, tz: Tz, csrf: &str, v: &LicenseView) -> Markup {
     }
 }
 
+/// The notification at the bottom of the page: shown while the user has no valid license, or a
+/// temporary one that ends within a day.
+fn license_notification(lang: Lang, tz: Tz, v: &LicenseView) -> Markup {
+    let t = now();
+    let text = match v.license {
+        _ if !v.valid => Some(tr(lang, "license.none").to_string()),
+        Some(License { kind: LicenseKind::Temporary, expires_at: Some(e) }) if e - t < RENEWAL_SECS => {
+            Some(format!("{} {}", tr(lang, "license.temporary"), fmt_time(tz, e, "%Y-%m-%d %H:%M")))
+        }
+        _ => None,
+    };
+    html! {
+        @if let Some(text) = text {
+            footer.notification #license-notification role="status" { (text) }
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct HomeQuery {
     renewed: Option<String>,
@@ -212,6 +230,7 @@ async fn home_page(
                 }
             }
         }
+        @if let Some(v) = &data.license { (license_notification(lang, tz, v)) }
     };
     Ok(Html(page(lang, tr(lang, "nav.home"), Some(&u), body).into_string()).into_response())
 }

@@ -1,6 +1,7 @@
 //! Sign-in sessions. Only a hash of the session token is stored, so a copy of the database
 //! does not hand out live sessions.
 
+use super::users::user_from_row;
 use super::{Result, Store, UserRow};
 use sqlx::Row;
 
@@ -39,19 +40,7 @@ impl Store {
         .await?;
         let Some(r) = row else { return Ok(None) };
         Ok(Some(SessionRow {
-            user: UserRow {
-                id: r.try_get("id")?,
-                login: r.try_get("login")?,
-                password_hash: r.try_get("password_hash")?,
-                display_name: r.try_get("display_name")?,
-                email: r.try_get("email")?,
-                phone: r.try_get("phone")?,
-                company: r.try_get("company")?,
-                position: r.try_get("position")?,
-                language: r.try_get("language")?,
-                time_zone: r.try_get("time_zone")?,
-                disabled: r.try_get::<i64, _>("disabled")? != 0,
-            },
+            user: user_from_row(&r)?,
             csrf_token: r.try_get("csrf_token")?,
             created_at: r.try_get("created_at")?,
             last_seen_at: r.try_get("last_seen_at")?,

@@ -52,7 +52,7 @@ macro_rules! user_columns {
     };
 }
 
-fn user_from_row(r: &AnyRow) -> Result<UserRow> {
+pub(super) fn user_from_row(r: &AnyRow) -> Result<UserRow> {
     Ok(UserRow {
         id: r.try_get("id")?,
         login: r.try_get("login")?,
@@ -196,31 +196,26 @@ impl Store {
     }
 
     pub async fn grant_rights(&self, user_id: i64, rights: &[Right]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for r in rights {
-            sqlx::query("INSERT INTO user_rights (user_id, right_name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(user_id)
-                .bind(r.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        self.changed().await?;
-        Ok(())
+        self.change_rights(
+            "INSERT INTO user_rights (user_id, right_name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            user_id,
+            rights,
+        )
+        .await
     }
 
     pub async fn revoke_rights(&self, user_id: i64, rights: &[Right]) -> Result<()> {
+        self.change_rights("DELETE FROM user_rights WHERE user_id = $1 AND right_name = $2", user_id, rights).await
+    }
+
+    /// Runs `sql` (bound to the user and one right) for each right, in one transaction.
+    async fn change_rights(&self, sql: &'static str, user_id: i64, rights: &[Right]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for r in rights {
-            sqlx::query("DELETE FROM user_rights WHERE user_id = $1 AND right_name = $2")
-                .bind(user_id)
-                .bind(r.as_str())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(sql).bind(user_id).bind(r.as_str()).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        self.changed().await?;
-        Ok(())
+        self.changed().await
     }
 
     pub async fn set_avatar(&self, user_id: i64, content_type: &str, data: &[u8], now: i64) -> Result<()> {
