@@ -2,6 +2,12 @@
 //! of the product. Pure Rust: frames and samples in, canvas and mixes out, time passed in; no
 //! GStreamer, tokio, sockets or database.
 //!
-//! Empty for now: it is built by the issue "The mixer: a layout compositor and audio mixer
-//! faster than GStreamer's own". The crate exists so that the workspace has its final shape and
-//! the dependency arrows (`daemon` → `mixer`) are fixed from the start.
+//! - [`layout`]: what a participant sees (type, windows, content slot, assignment, names), for
+//!   everyone, a group of endpoints or one participant; serde as is.
+//! - [`geometry`]: where each window goes on a canvas, and how a picture fits its window.
+
+pub mod error;
+pub mod geometry;
+pub mod layout;
+
+pub use error::MixerError;
