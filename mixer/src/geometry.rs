@@ -58,8 +58,8 @@ fn even_floor(v: f64) -> u32 {
 fn to_px(f: F, w: u32, h: u32) -> Rect {
     let x0 = even_floor(f.x0 * f64::from(w));
     let y0 = even_floor(f.y0 * f64::from(h));
-    let x1 = even_floor(f.x1 * f64::from(w) + 1e-6).min(w);
-    let y1 = even_floor(f.y1 * f64::from(h) + 1e-6).min(h);
+    let x1 = even_floor(f.x1 * f64::from(w)).min(w);
+    let y1 = even_floor(f.y1 * f64::from(h)).min(h);
     let half = GAP / 2;
     let (x, ww) = if x1 > x0 + GAP + 2 { (x0 + half, x1 - x0 - GAP) } else { (x0, x1.saturating_sub(x0)) };
     let (y, hh) = if y1 > y0 + GAP + 2 { (y0 + half, y1 - y0 - GAP) } else { (y0, y1.saturating_sub(y0)) };
@@ -76,9 +76,10 @@ fn grid(area: F, count: usize, cols: usize, rows: usize) -> Vec<F> {
             let (r, c) = (i / cols, i % cols);
             let in_row = if r == rows - 1 { count - r * cols } else { cols };
             let shift = (cols - in_row) as f64 * cw / 2.0;
-            let x0 = area.x0 + shift + c as f64 * cw;
-            let y0 = area.y0 + r as f64 * rh;
-            F { x0, y0, x1: x0 + cw, y1: y0 + rh }
+            // Neighbours compute a shared edge with the same expression, so it rounds the same.
+            let edge_x = |k: usize| area.x0 + shift + k as f64 * cw;
+            let edge_y = |k: usize| area.y0 + k as f64 * rh;
+            F { x0: edge_x(c), y0: edge_y(r), x1: edge_x(c + 1), y1: edge_y(r + 1) }
         })
         .collect()
 }
@@ -274,7 +275,8 @@ mod tests {
                 // The content slot is the largest window (two-large layouts share that place
                 // equally, up to rounding to even pixels).
                 for r in &g.windows {
-                    prop_assert!(c.area() * 100 >= r.area() * 95, "content {:?} smaller than {:?}", c, r);
+                    let rounding = 2 * u64::from(c.w.max(r.w) + c.h.max(r.h)) + 4;
+                    prop_assert!(c.area() + rounding >= r.area(), "content {:?} smaller than {:?}", c, r);
                 }
             }
         }
