@@ -124,7 +124,7 @@ pub fn compute(kind: LayoutType, windows: usize, content_slot: bool, w: u32, h: 
         LayoutType::Row => {
             // Equal 16:9 windows side by side, vertically centred.
             let cw = 1.0 / items as f64;
-            let ch = (cw * aspect * 9.0 / 16.0).min(1.0);
+            let ch = (cw * aspect * 9.0 / 16.0).max(4.0 / f64::from(h)).min(1.0);
             let y0 = (1.0 - ch) / 2.0;
             grid(F { x0: 0.0, y0, x1: 1.0, y1: y0 + ch }, items, items, 1)
         }
