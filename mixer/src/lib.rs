@@ -7,7 +7,9 @@
 //! - [`geometry`]: where each window goes on a canvas, and how a picture fits its window.
 
 pub mod error;
+pub mod frame;
 pub mod geometry;
 pub mod layout;
+pub mod scale;
 
 pub use error::MixerError;
