@@ -6,10 +6,14 @@
 //!   everyone, a group of endpoints or one participant; serde as is.
 //! - [`geometry`]: where each window goes on a canvas, and how a picture fits its window.
 
+pub mod compositor;
+pub mod draw;
 pub mod error;
 pub mod frame;
 pub mod geometry;
 pub mod layout;
 pub mod scale;
+pub mod text;
+pub mod tiles;
 
 pub use error::MixerError;
