@@ -25,7 +25,10 @@ fn main() {
             let mut f = Frame::new(w, h, Yuv::from_rgb(r, g, b)).unwrap();
             // A lighter square, to see the scaling.
             let s = h / 3;
-            f.fill_rect(tessera_mixer::geometry::Rect { x: w / 2 - s / 2 & !1, y: h / 3 & !1, w: s & !1, h: s & !1 }, Yuv::from_rgb(240, 240, 240));
+            f.fill_rect(
+                tessera_mixer::geometry::Rect { x: w / 2 - s / 2 & !1, y: h / 3 & !1, w: s & !1, h: s & !1 },
+                Yuv::from_rgb(240, 240, 240),
+            );
             f
         })
         .collect();

@@ -159,7 +159,7 @@ impl Compositor {
             Some(f) => {
                 let (crop, dst) = place(f.width, f.height, rect, layout.fit);
                 if dst.w >= 2 && dst.h >= 2 {
-                    let tile = tiles.get(s.id, s.seq, f, crop, dst.w, dst.h, layout.fit);
+                    let tile = tiles.get(s.id, s.seq, f, crop, dst.w, dst.h);
                     draw::blit(&mut self.canvas, tile, dst);
                 }
             }

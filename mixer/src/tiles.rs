@@ -4,7 +4,7 @@
 
 use crate::frame::{Frame, FrameRef};
 use crate::geometry::Rect;
-use crate::layout::{Fit, ParticipantId};
+use crate::layout::ParticipantId;
 use crate::scale::{Scratch, scale_frame};
 use std::collections::HashMap;
 
@@ -41,17 +41,9 @@ impl TileCache {
         TileCache::default()
     }
 
-    /// The picture of `id` (frame `seq`), its `crop` region scaled to `w`x`h`.
-    pub fn get(
-        &mut self,
-        id: ParticipantId,
-        seq: u64,
-        frame: &FrameRef,
-        crop: Rect,
-        w: u32,
-        h: u32,
-        _fit: Fit,
-    ) -> &Frame {
+    /// The picture of `id` (frame `seq`), its `crop` region scaled to `w`x`h` (the crop carries
+    /// the fit: a different crop is a different tile).
+    pub fn get(&mut self, id: ParticipantId, seq: u64, frame: &FrameRef, crop: Rect, w: u32, h: u32) -> &Frame {
         let key = Key { id, w, h, crop };
         let now = self.frame_no;
         let tile = self.tiles.entry(key).or_insert_with(|| Tile {
