@@ -26,7 +26,7 @@ fn main() {
             // A lighter square, to see the scaling.
             let s = h / 3;
             f.fill_rect(
-                tessera_mixer::geometry::Rect { x: w / 2 - s / 2 & !1, y: h / 3 & !1, w: s & !1, h: s & !1 },
+                tessera_mixer::geometry::Rect { x: (w / 2 - s / 2) & !1, y: (h / 3) & !1, w: s & !1, h: s & !1 },
                 Yuv::from_rgb(240, 240, 240),
             );
             f
