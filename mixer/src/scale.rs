@@ -23,43 +23,68 @@ pub struct Scratch {
     a: Vec<u8>,
     b: Vec<u8>,
     row0: Vec<u16>,
-    row1: Vec<u16>,
+    sums: Vec<u16>,
     xmap: Vec<(u32, u32, u16)>,
     cu: Vec<u8>,
     cv: Vec<u8>,
 }
 
-fn halve(src: Plane, hx: bool, hy: bool, out: &mut Vec<u8>) -> (usize, usize) {
+/// Averages each 2x2 block of rows `a` and `b` into `out`. Fixed-size chunks let the compiler
+/// drop bounds checks and vectorise.
+fn box2x2(a: &[u8], b: &[u8], out: &mut [u8]) {
+    const N: usize = 16;
+    let oc = out.chunks_exact_mut(N);
+    let mut ac = a.chunks_exact(2 * N);
+    let mut bc = b.chunks_exact(2 * N);
+    for ((o, a), b) in oc.zip(&mut ac).zip(&mut bc) {
+        let o: &mut [u8; N] = o.try_into().unwrap_or_else(|_| unreachable!());
+        let a: &[u8; 2 * N] = a.try_into().unwrap_or_else(|_| unreachable!());
+        let b: &[u8; 2 * N] = b.try_into().unwrap_or_else(|_| unreachable!());
+        for k in 0..N {
+            let s = u16::from(a[2 * k]) + u16::from(a[2 * k + 1]) + u16::from(b[2 * k]) + u16::from(b[2 * k + 1]);
+            o[k] = ((s + 2) >> 2) as u8;
+        }
+    }
+    let total = out.len();
+    let done = total - total % N;
+    for k in done..total {
+        let s = u16::from(a[2 * k]) + u16::from(a[2 * k + 1]) + u16::from(b[2 * k]) + u16::from(b[2 * k + 1]);
+        out[k] = ((s + 2) >> 2) as u8;
+    }
+}
+
+fn halve(src: Plane, hx: bool, hy: bool, out: &mut Vec<u8>, sums: &mut Vec<u16>) -> (usize, usize) {
     let nw = if hx { src.w / 2 } else { src.w };
     let nh = if hy { src.h / 2 } else { src.h };
     out.clear();
     out.resize(nw * nh, 0);
+    sums.resize(src.w, 0);
     for r in 0..nh {
         let sr = if hy { 2 * r } else { r };
         let o = &mut out[r * nw..(r + 1) * nw];
         let row = |k: usize| &src.data[(src.y + sr + k) * src.stride + src.x..][..src.w];
-        match (hx, hy) {
-            (true, true) => {
-                let (a, b) = (row(0), row(1));
-                for (c, px) in o.iter_mut().enumerate() {
-                    let s =
-                        u16::from(a[2 * c]) + u16::from(a[2 * c + 1]) + u16::from(b[2 * c]) + u16::from(b[2 * c + 1]);
-                    *px = ((s + 2) >> 2) as u8;
-                }
+        if hx && hy {
+            box2x2(row(0), row(1), o);
+            continue;
+        }
+        // Vertical sums first over whole rows (vectorises), then pairs of columns.
+        if hy {
+            for ((s, &a), &b) in sums.iter_mut().zip(row(0)).zip(row(1)) {
+                *s = u16::from(a) + u16::from(b);
             }
-            (true, false) => {
-                let a = row(0);
-                for (c, px) in o.iter_mut().enumerate() {
-                    *px = ((u16::from(a[2 * c]) + u16::from(a[2 * c + 1]) + 1) >> 1) as u8;
-                }
+        } else {
+            for (s, &a) in sums.iter_mut().zip(row(0)) {
+                *s = u16::from(a) * 2;
             }
-            (false, true) => {
-                let (a, b) = (row(0), row(1));
-                for ((px, &p), &q) in o.iter_mut().zip(a).zip(b) {
-                    *px = ((u16::from(p) + u16::from(q) + 1) >> 1) as u8;
-                }
+        }
+        if hx {
+            for (px, pair) in o.iter_mut().zip(sums.chunks_exact(2)) {
+                *px = ((pair[0] + pair[1] + 2) >> 2) as u8;
             }
-            (false, false) => o.copy_from_slice(row(0)),
+        } else {
+            for (px, &s) in o.iter_mut().zip(sums.iter()) {
+                *px = ((s + 1) >> 1) as u8;
+            }
         }
     }
     (nw, nh)
@@ -87,33 +112,21 @@ fn bilinear(src: Plane, dst: &mut [u8], dst_stride: usize, dw: usize, dh: usize,
     }
     s.xmap.clear();
     s.xmap.extend((0..dw).map(|d| map(d, src.w, dw)));
-    s.row0.resize(dw, 0);
-    s.row1.resize(dw, 0);
-    let interp = |row: &[u8], out: &mut [u16], xmap: &[(u32, u32, u16)]| {
-        for (o, &(i, j, f)) in out.iter_mut().zip(xmap) {
-            let (a, b) = (u16::from(row[i as usize]), u16::from(row[j as usize]));
-            *o = a * (256 - f) + b * f;
-        }
-    };
-    let mut cached = (usize::MAX, usize::MAX);
+    s.row0.resize(src.w, 0);
     for r in 0..dh {
         let (y0, y1, fy) = map(r, src.h, dh);
-        let (y0, y1) = (y0 as usize, y1 as usize);
-        let row = |y: usize| &src.data[(src.y + y) * src.stride + src.x..][..src.w];
-        // Consecutive destination rows often read the same source rows.
-        if cached != (y0, y1) {
-            if cached.1 == y0 {
-                std::mem::swap(&mut s.row0, &mut s.row1);
-            } else {
-                interp(row(y0), &mut s.row0, &s.xmap);
-            }
-            interp(row(y1), &mut s.row1, &s.xmap);
-            cached = (y0, y1);
+        let row = |y: u32| &src.data[(src.y + y as usize) * src.stride + src.x..][..src.w];
+        // Vertical first, over the whole source row (vectorises), into 8.8 fixed point…
+        let (a, b, fy) = (row(y0), row(y1), u16::from(fy));
+        for ((t, &p), &q) in s.row0.iter_mut().zip(a).zip(b) {
+            *t = u16::from(p) * (256 - fy) + u16::from(q) * fy;
         }
-        let fy = u32::from(fy);
+        // …then one horizontal interpolation per output pixel.
         let out = &mut dst[r * dst_stride..r * dst_stride + dw];
-        for ((o, &a), &b) in out.iter_mut().zip(&s.row0).zip(&s.row1) {
-            *o = ((u32::from(a) * (256 - fy) + u32::from(b) * fy + 32768) >> 16) as u8;
+        let t = &s.row0;
+        for (o, &(i, j, fx)) in out.iter_mut().zip(&s.xmap) {
+            let fx = u32::from(fx);
+            *o = ((u32::from(t[i as usize]) * (256 - fx) + u32::from(t[j as usize]) * fx + 32768) >> 16) as u8;
         }
     }
 }
@@ -135,7 +148,7 @@ pub fn scale_plane(src: Plane, dst: &mut [u8], dst_stride: usize, dw: usize, dh:
             Some(v) => Plane { data: v, stride: cw, x: 0, y: 0, w: cw, h: ch },
             None => src,
         };
-        let (nw, nh) = halve(cur, hx, hy, &mut spare);
+        let (nw, nh) = halve(cur, hx, hy, &mut spare, &mut s.sums);
         let old = level.replace(spare);
         spare = old.unwrap_or_else(|| std::mem::take(&mut s.b));
         (cw, ch) = (nw, nh);
