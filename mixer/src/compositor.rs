@@ -153,14 +153,22 @@ impl Compositor {
     }
 
     fn draw_window(&mut self, rect: Rect, src: Option<&Source>, name: &str, layout: &Layout, tiles: &mut TileCache) {
-        self.canvas.fill_rect(rect, WINDOW_BG);
-        let Some(s) = src else { return };
+        let Some(s) = src else {
+            self.canvas.fill_rect(rect, WINDOW_BG);
+            return;
+        };
         match &s.frame {
             Some(f) => {
                 let (crop, dst) = place(f.width, f.height, rect, layout.fit);
                 if dst.w >= 2 && dst.h >= 2 {
+                    // Only the bars around the picture need the window colour.
+                    for bar in bars(rect, dst) {
+                        self.canvas.fill_rect(bar, WINDOW_BG);
+                    }
                     let tile = tiles.get(s.id, s.seq, f, crop, dst.w, dst.h);
                     draw::blit(&mut self.canvas, tile, dst);
+                } else {
+                    self.canvas.fill_rect(rect, WINDOW_BG);
                 }
             }
             None => self.placeholder(rect, s),
@@ -221,6 +229,18 @@ impl Compositor {
         // unwrap: inserted just above when missing.
         self.labels.get(&key).unwrap()
     }
+}
+
+/// The parts of `win` that `inner` (inside it) leaves uncovered: up to four bars.
+fn bars(win: Rect, inner: Rect) -> impl Iterator<Item = Rect> {
+    [
+        Rect { x: win.x, y: win.y, w: win.w, h: inner.y.saturating_sub(win.y) },
+        Rect { x: win.x, y: inner.bottom(), w: win.w, h: win.bottom().saturating_sub(inner.bottom()) },
+        Rect { x: win.x, y: inner.y, w: inner.x.saturating_sub(win.x), h: inner.h },
+        Rect { x: inner.right(), y: inner.y, w: win.right().saturating_sub(inner.right()), h: inner.h },
+    ]
+    .into_iter()
+    .filter(|r| r.w > 0 && r.h > 0)
 }
 
 #[cfg(test)]

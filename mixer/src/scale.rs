@@ -24,7 +24,9 @@ pub struct Scratch {
     b: Vec<u8>,
     row0: Vec<u16>,
     sums: Vec<u16>,
-    xmap: Vec<(u32, u32, u16)>,
+    /// Horizontal maps by (source width, destination width): each output's left source index
+    /// and the right neighbour's weight.
+    xmaps: Vec<((usize, usize), Vec<(u32, u32)>)>,
     cu: Vec<u8>,
     cv: Vec<u8>,
 }
@@ -110,9 +112,19 @@ fn bilinear(src: Plane, dst: &mut [u8], dst_stride: usize, dw: usize, dh: usize,
         }
         return;
     }
-    s.xmap.clear();
-    s.xmap.extend((0..dw).map(|d| map(d, src.w, dw)));
-    s.row0.resize(src.w, 0);
+    let key = (src.w, dw);
+    let slot = match s.xmaps.iter().position(|(k, _)| *k == key) {
+        Some(i) => i,
+        None => {
+            if s.xmaps.len() >= 16 {
+                s.xmaps.clear();
+            }
+            s.xmaps.push((key, (0..dw).map(|d| map(d, src.w, dw)).map(|(i, _, f)| (i, u32::from(f))).collect()));
+            s.xmaps.len() - 1
+        }
+    };
+    let xmap = &s.xmaps[slot].1;
+    s.row0.resize(src.w + 1, 0);
     for r in 0..dh {
         let (y0, y1, fy) = map(r, src.h, dh);
         let row = |y: u32| &src.data[(src.y + y as usize) * src.stride + src.x..][..src.w];
@@ -121,12 +133,19 @@ fn bilinear(src: Plane, dst: &mut [u8], dst_stride: usize, dw: usize, dh: usize,
         for ((t, &p), &q) in s.row0.iter_mut().zip(a).zip(b) {
             *t = u16::from(p) * (256 - fy) + u16::from(q) * fy;
         }
-        // …then one horizontal interpolation per output pixel.
+        // …then one horizontal interpolation per output pixel, between neighbours (the map
+        // never names the last sample as a left one, and row0 has a spare slot besides).
         let out = &mut dst[r * dst_stride..r * dst_stride + dw];
-        let t = &s.row0;
-        for (o, &(i, j, fx)) in out.iter_mut().zip(&s.xmap) {
-            let fx = u32::from(fx);
-            *o = ((u32::from(t[i as usize]) * (256 - fx) + u32::from(t[j as usize]) * fx + 32768) >> 16) as u8;
+        horizontal(&s.row0, xmap, out);
+    }
+}
+
+/// `out[k]` interpolated between `t[i]` and `t[i + 1]` for each `(i, weight)` of the map (the
+/// map never names the last sample as a left one, and `t` has a spare slot besides).
+fn horizontal(t: &[u16], xmap: &[(u32, u32)], out: &mut [u8]) {
+    for (o, &(i, fx)) in out.iter_mut().zip(xmap) {
+        if let [l, r, ..] = t[i as usize..] {
+            *o = ((u32::from(l) * (256 - fx) + u32::from(r) * fx + 32768) >> 16) as u8;
         }
     }
 }
