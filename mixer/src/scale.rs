@@ -17,6 +17,9 @@ pub struct Plane<'a> {
     pub h: usize,
 }
 
+/// For each output sample: the left source index and the right neighbour's weight (of 256).
+type XMap = Vec<(u32, u32)>;
+
 /// Reusable buffers, so steady-state scaling allocates nothing.
 #[derive(Default)]
 pub struct Scratch {
@@ -26,7 +29,7 @@ pub struct Scratch {
     sums: Vec<u16>,
     /// Horizontal maps by (source width, destination width): each output's left source index
     /// and the right neighbour's weight.
-    xmaps: Vec<((usize, usize), Vec<(u32, u32)>)>,
+    xmaps: Vec<((usize, usize), XMap)>,
     cu: Vec<u8>,
     cv: Vec<u8>,
 }
