@@ -132,7 +132,7 @@ fn bilinear(src: Plane, dst: &mut [u8], dst_stride: usize, dw: usize, dh: usize,
         let (y0, y1, fy) = map(r, src.h, dh);
         let row = |y: u32| &src.data[(src.y + y as usize) * src.stride + src.x..][..src.w];
         // Vertical first, over the whole source row (vectorises), into 8.8 fixed point…
-        let (a, b, fy) = (row(y0), row(y1), u16::from(fy));
+        let (a, b) = (row(y0), row(y1));
         for ((t, &p), &q) in s.row0.iter_mut().zip(a).zip(b) {
             *t = u16::from(p) * (256 - fy) + u16::from(q) * fy;
         }
