@@ -11,7 +11,7 @@ SUDO=""
 if command -v apt-get >/dev/null; then
   echo "==> installing build dependencies (Debian packages)"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends ca-certificates pkg-config build-essential curl >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends ca-certificates pkg-config build-essential curl fonts-dejavu-core >/dev/null
 fi
 if ! command -v cargo >/dev/null; then
   echo "Rust is not installed. Install it with rustup (https://rustup.rs), then run this again." >&2

@@ -59,3 +59,11 @@ cargo build --locked -p tessera
 
 step "tests (unit, store on SQLite and PostgreSQL, end-to-end)"
 cargo test --workspace --locked --no-fail-fast
+
+step "fuzzing the mixer's layout API (bounded)"
+# cargo-fuzz wants nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+CORPUS=$(mktemp -d)
+(cd mixer && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none layout_api "$CORPUS" fuzz/seeds/layout_api \
+  -- -max_total_time="${FUZZ_SECONDS:-60}" -print_final_stats=1 2>&1 | tail -n 4)
+rm -rf "$CORPUS"
