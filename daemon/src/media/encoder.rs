@@ -1,0 +1,171 @@
+//! The shared encoder of one distinct output (layout, codec and size): composed canvases and the
+//! full audio mix in, H.264 and Opus out to two [`Fanout`]s. Everyone who sees the layout — RTSP
+//! clients, the multicast group, the recording — receives these same encoded samples.
+
+use super::fanout::Fanout;
+use super::synthetic::{appsink, appsrc};
+use anyhow::{Context, anyhow};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tessera_mixer::frame::Frame;
+
+pub struct EncoderSettings {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub video_kbps: u32,
+    pub audio_bps: u32,
+}
+
+pub struct Encoder {
+    pipeline: gst::Pipeline,
+    video_in: gst_app::AppSrc,
+    audio_in: gst_app::AppSrc,
+    video_out: gst_app::AppSink,
+    pub video: Arc<Fanout>,
+    pub audio: Arc<Fanout>,
+    pub keyframe_requests: Arc<AtomicU64>,
+    width: u32,
+    height: u32,
+}
+
+impl Encoder {
+    pub fn start(what: &str, s: &EncoderSettings) -> anyhow::Result<Encoder> {
+        let launch = format!(
+            "appsrc name=vin is-live=true format=time max-bytes=20000000 leaky-type=downstream \
+               caps=video/x-raw,format=I420,width={w},height={h},framerate={fps}/1 \
+             ! queue max-size-buffers=4 leaky=downstream \
+             ! x264enc name=venc tune=zerolatency speed-preset=veryfast bitrate={kbps} key-int-max={gop} \
+             ! video/x-h264,profile=constrained-baseline \
+             ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au \
+             ! appsink name=vout sync=false \
+             appsrc name=ain is-live=true format=time max-bytes=2000000 leaky-type=downstream \
+               caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
+             ! audioconvert ! opusenc bitrate={abps} frame-size=20 ! appsink name=aout sync=false",
+            w = s.width,
+            h = s.height,
+            fps = s.fps,
+            kbps = s.video_kbps,
+            gop = s.fps * 2,
+            abps = s.audio_bps,
+        );
+        let pipeline = gst::parse::launch(&launch)
+            .context("building the encoder pipeline")?
+            .downcast::<gst::Pipeline>()
+            .map_err(|_| anyhow!("not a pipeline"))?;
+        let video_in = appsrc(pipeline.upcast_ref(), "vin")?;
+        let audio_in = appsrc(pipeline.upcast_ref(), "ain")?;
+        let video_out = appsink(&pipeline, "vout")?;
+        let audio_out = appsink(&pipeline, "aout")?;
+        let video = Arc::new(Fanout::default());
+        let audio = Arc::new(Fanout::default());
+        for (sink, fan) in [(&video_out, &video), (&audio_out, &audio)] {
+            let fan = fan.clone();
+            sink.set_callbacks(
+                gst_app::AppSinkCallbacks::builder()
+                    .new_sample(move |sink| {
+                        let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                        fan.push(&sample);
+                        Ok(gst::FlowSuccess::Ok)
+                    })
+                    .build(),
+            );
+        }
+        super::watch_bus(&pipeline, format!("encoder {what}"), |_| {});
+        pipeline.set_state(gst::State::Playing).context("starting the encoder")?;
+        Ok(Encoder {
+            pipeline,
+            video_in,
+            audio_in,
+            video_out,
+            video,
+            audio,
+            keyframe_requests: Arc::new(AtomicU64::new(0)),
+            width: s.width,
+            height: s.height,
+        })
+    }
+
+    pub fn push_video(&self, canvas: &Frame, pts: gst::ClockTime, duration: gst::ClockTime) {
+        debug_assert_eq!((canvas.width, canvas.height), (self.width, self.height));
+        let mut data = Vec::with_capacity(canvas.y.len() + canvas.u.len() + canvas.v.len());
+        data.extend_from_slice(&canvas.y);
+        data.extend_from_slice(&canvas.u);
+        data.extend_from_slice(&canvas.v);
+        let mut buffer = gst::Buffer::from_mut_slice(data);
+        {
+            let b = buffer.make_mut();
+            b.set_pts(pts);
+            b.set_duration(duration);
+        }
+        if let Err(e) = self.video_in.push_buffer(buffer) {
+            tracing::debug!(error = ?e, "encoder refused a frame");
+        }
+    }
+
+    pub fn push_audio(&self, samples: &[i16], pts: gst::ClockTime) {
+        let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut buffer = gst::Buffer::from_mut_slice(data);
+        {
+            let b = buffer.make_mut();
+            b.set_pts(pts);
+            b.set_duration(gst::ClockTime::from_mseconds(20));
+        }
+        if let Err(e) = self.audio_in.push_buffer(buffer) {
+            tracing::debug!(error = ?e, "encoder refused audio");
+        }
+    }
+
+    /// Asks the encoder for a keyframe with its headers, for a receiver that just arrived or
+    /// lost pictures.
+    pub fn request_keyframe(&self) {
+        self.keyframe_requests.fetch_add(1, Ordering::Relaxed);
+        request_keyframe(&self.video_out);
+    }
+}
+
+/// Sends an upstream force-key-unit event from `sink` towards its encoder.
+pub fn request_keyframe(sink: &impl IsA<gst::Element>) {
+    let ev = gstreamer_video::UpstreamForceKeyUnitEvent::builder().all_headers(true).build();
+    if !sink.send_event(ev) {
+        tracing::debug!("keyframe request not handled");
+    }
+}
+
+/// What receivers need of an encoder: its two streams and a way to ask it for a keyframe.
+#[derive(Clone)]
+pub struct EncodedStreams {
+    pub video: Arc<Fanout>,
+    pub audio: Arc<Fanout>,
+    keyframe_sink: gst_app::AppSink,
+    pub keyframe_requests: Arc<AtomicU64>,
+}
+
+impl EncodedStreams {
+    pub fn request_keyframe(&self) {
+        self.keyframe_requests.fetch_add(1, Ordering::Relaxed);
+        request_keyframe(&self.keyframe_sink);
+    }
+}
+
+impl Encoder {
+    pub fn streams(&self) -> EncodedStreams {
+        EncodedStreams {
+            video: self.video.clone(),
+            audio: self.audio.clone(),
+            keyframe_sink: self.video_out.clone(),
+            keyframe_requests: self.keyframe_requests.clone(),
+        }
+    }
+}
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        self.video.finish();
+        self.audio.finish();
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}

@@ -1,0 +1,342 @@
+//! A conference's media engine: one thread that, every 20 ms, mixes the audio of whoever is heard
+//! and, every frame period, composes whoever is seen with the mixer and hands both to the shared
+//! encoder. The conference's runtime task drives it with [`EngineCmd`]s and hears back through
+//! [`EngineEvent`]s; the engine owns no policy (modes, podium, rights), only media.
+
+use super::encoder::{EncodedStreams, Encoder, EncoderSettings};
+use super::recorder::Recorder;
+use super::slot::{MediaSlot, VideoFrame};
+use gstreamer as gst;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+use tessera_mixer::audio::{AudioMixer, FRAME, RATE};
+use tessera_mixer::compositor::{Compositor, Source};
+use tessera_mixer::frame::{FrameRef, Yuv};
+use tessera_mixer::layout::{Layout, LayoutType, ParticipantId, Slot};
+use tessera_mixer::tiles::TileCache;
+
+/// Anything that must live as long as the participant's media does (a source pipeline).
+pub type Keepalive = Box<dyn Send>;
+
+pub enum EngineCmd {
+    Add {
+        id: ParticipantId,
+        name: String,
+        slot: Arc<MediaSlot>,
+        keep: Keepalive,
+    },
+    Remove(ParticipantId),
+    Camera(ParticipantId, bool),
+    Microphone(ParticipantId, bool),
+    Gain(ParticipantId, f32),
+    Rename(ParticipantId, String),
+    /// The layout of the conference's main output (RTSP, multicast, recording).
+    Layout(Layout),
+    /// Who is seen and heard; `None`: everyone (all on screen).
+    Stage(Option<BTreeSet<ParticipantId>>),
+    StartRecording {
+        path: PathBuf,
+        reply: tokio::sync::oneshot::Sender<Result<(), String>>,
+    },
+    StopRecording {
+        reply: tokio::sync::oneshot::Sender<Option<Result<u64, String>>>,
+    },
+    /// Reply with the encoded streams, for outputs started after the engine.
+    Streams(tokio::sync::oneshot::Sender<EncodedStreams>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    ActiveSpeaker(Option<ParticipantId>),
+    RecordingFailed(String),
+    /// A participant's input could not be used (wrong size, garbage); it is shown as camera-off.
+    BadInput(ParticipantId, String),
+}
+
+struct Member {
+    id: ParticipantId,
+    name: String,
+    slot: Arc<MediaSlot>,
+    camera: bool,
+    microphone: bool,
+    _keep: Keepalive,
+    bad_input_reported: bool,
+}
+
+pub struct EngineSettings {
+    pub encoder: EncoderSettings,
+    pub background: Yuv,
+}
+
+/// Starts the engine thread. It stops when every sender of `rx` is gone.
+pub fn spawn(
+    conference: String,
+    settings: EngineSettings,
+    rx: Receiver<EngineCmd>,
+    events: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
+) -> anyhow::Result<(std::thread::JoinHandle<()>, EncodedStreams)> {
+    let encoder = Encoder::start(&conference, &settings.encoder)?;
+    let streams = encoder.streams();
+    let compositor = Compositor::new(settings.encoder.width, settings.encoder.height, settings.background)?;
+    let thread = std::thread::Builder::new().name(format!("media {conference}")).spawn(move || {
+        let mut e = Engine {
+            conference,
+            fps: settings.encoder.fps,
+            encoder,
+            compositor,
+            tiles: TileCache::new(),
+            mixer: AudioMixer::new(),
+            members: Vec::new(),
+            layout: Layout::default(),
+            stage: None,
+            recorder: None,
+            events,
+            speaker: None,
+            failed_tx: None,
+        };
+        e.run(rx);
+    })?;
+    Ok((thread, streams))
+}
+
+struct Engine {
+    conference: String,
+    fps: u32,
+    encoder: Encoder,
+    compositor: Compositor,
+    tiles: TileCache,
+    mixer: AudioMixer,
+    members: Vec<Member>,
+    layout: Layout,
+    stage: Option<BTreeSet<ParticipantId>>,
+    recorder: Option<Recorder>,
+    events: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
+    speaker: Option<ParticipantId>,
+    failed_tx: Option<Sender<String>>,
+}
+
+impl Engine {
+    fn run(&mut self, rx: Receiver<EngineCmd>) {
+        let start = Instant::now();
+        let period = Duration::from_secs(1) / self.fps;
+        let audio_period = Duration::from_millis(20);
+        let (mut video_n, mut audio_n) = (0u64, 0u64);
+        let (failed_tx, failed_rx) = std::sync::mpsc::channel::<String>();
+        self.failed_tx = Some(failed_tx);
+        let mut audio_buf = Vec::with_capacity(FRAME);
+        loop {
+            let next_video = start + period * video_n as u32;
+            let next_audio = start + audio_period * audio_n as u32;
+            let wake = next_video.min(next_audio);
+            match rx.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+                Ok(cmd) => {
+                    self.handle(cmd);
+                    continue;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if let Ok(msg) = failed_rx.try_recv() {
+                // The recorder failed (disk full…): drop it, the conference goes on.
+                self.recorder = None;
+                let _ = self.events.send(EngineEvent::RecordingFailed(msg));
+            }
+            let now = Instant::now();
+            if now >= next_audio {
+                self.audio_tick(audio_n, &mut audio_buf);
+                audio_n += 1;
+            }
+            if now >= next_video {
+                self.video_tick(video_n, period);
+                video_n += 1;
+                // Far behind (the machine stalled): skip ahead rather than burst.
+                let behind = now.saturating_duration_since(start + period * video_n as u32);
+                if behind > period * 5 {
+                    let skip = (behind.as_nanos() / period.as_nanos()) as u64;
+                    video_n += skip;
+                    metrics::counter!("tessera_media_frames_skipped_total").increment(skip);
+                }
+            }
+            if now.saturating_duration_since(start + audio_period * audio_n as u32) > audio_period * 10 {
+                audio_n = (now - start).as_millis() as u64 / 20;
+            }
+        }
+        if let Some(r) = self.recorder.take() {
+            let _ = r.stop();
+        }
+        tracing::debug!(conference = %self.conference, "media engine stopped");
+    }
+
+    fn member(&mut self, id: ParticipantId) -> Option<&mut Member> {
+        self.members.iter_mut().find(|m| m.id == id)
+    }
+
+    fn heard(&self, m: &Member) -> bool {
+        m.microphone && self.stage.as_ref().is_none_or(|s| s.contains(&m.id))
+    }
+
+    fn sync_mixer(&mut self) {
+        let heard: Vec<(ParticipantId, bool)> = self.members.iter().map(|m| (m.id, self.heard(m))).collect();
+        for (id, h) in heard {
+            let _ = self.mixer.set_muted(id, !h);
+        }
+    }
+
+    fn handle(&mut self, cmd: EngineCmd) {
+        match cmd {
+            EngineCmd::Add { id, name, slot, keep } => {
+                self.mixer.add(id);
+                self.members.push(Member {
+                    id,
+                    name,
+                    slot,
+                    camera: true,
+                    microphone: true,
+                    _keep: keep,
+                    bad_input_reported: false,
+                });
+                self.sync_mixer();
+            }
+            EngineCmd::Remove(id) => {
+                self.members.retain(|m| m.id != id);
+                self.mixer.remove(id);
+            }
+            EngineCmd::Camera(id, on) => {
+                if let Some(m) = self.member(id) {
+                    m.camera = on;
+                }
+            }
+            EngineCmd::Microphone(id, on) => {
+                if let Some(m) = self.member(id) {
+                    m.microphone = on;
+                }
+                self.sync_mixer();
+            }
+            EngineCmd::Gain(id, g) => {
+                let _ = self.mixer.set_gain(id, g);
+            }
+            EngineCmd::Rename(id, name) => {
+                if let Some(m) = self.member(id) {
+                    m.name = name;
+                }
+            }
+            EngineCmd::Layout(l) => self.layout = l,
+            EngineCmd::Stage(s) => {
+                self.stage = s;
+                self.sync_mixer();
+            }
+            EngineCmd::StartRecording { path, reply } => {
+                let r = if self.recorder.is_some() {
+                    Err("already recording".to_string())
+                } else {
+                    let tx = self.failed_tx.clone();
+                    let failed = move |msg: String| {
+                        if let Some(tx) = &tx {
+                            let _ = tx.send(msg);
+                        }
+                    };
+                    match Recorder::start(&path, &self.encoder.streams(), failed) {
+                        Ok(r) => {
+                            self.recorder = Some(r);
+                            Ok(())
+                        }
+                        Err(e) => Err(format!("{e:#}")),
+                    }
+                };
+                let _ = reply.send(r);
+            }
+            EngineCmd::StopRecording { reply } => {
+                let _ = reply.send(self.recorder.take().map(Recorder::stop));
+            }
+            EngineCmd::Streams(reply) => {
+                let _ = reply.send(self.encoder.streams());
+            }
+        }
+    }
+
+    fn audio_tick(&mut self, n: u64, buf: &mut Vec<i16>) {
+        for m in &self.members {
+            if m.slot.take_audio(FRAME, buf) {
+                let _ = self.mixer.push(m.id, RATE, buf);
+            }
+        }
+        let mix = self.mixer.mix(n * 20);
+        if mix.active_speaker != self.speaker {
+            self.speaker = mix.active_speaker;
+            let _ = self.events.send(EngineEvent::ActiveSpeaker(self.speaker));
+        }
+        self.encoder.push_audio(&mix.full, gst::ClockTime::from_mseconds(n * 20));
+    }
+
+    fn video_tick(&mut self, n: u64, period: Duration) {
+        // Who is on screen, in join order; speaker layouts put the active speaker first.
+        let mut on_screen: Vec<&Member> =
+            self.members.iter().filter(|m| self.stage.as_ref().is_none_or(|s| s.contains(&m.id))).collect();
+        if self.layout.kind != LayoutType::Grid
+            && self.layout.slots.first().is_none_or(|s| *s == Slot::Auto)
+            && let Some(sp) = self.speaker
+            && let Some(i) = on_screen.iter().position(|m| m.id == sp)
+        {
+            let m = on_screen.remove(i);
+            on_screen.insert(0, m);
+        }
+        let frames: Vec<Option<VideoFrame>> =
+            on_screen.iter().map(|m| if m.camera { m.slot.latest_video() } else { None }).collect();
+        let maps: Vec<Option<gst::BufferMap<'_, gst::buffer::Readable>>> =
+            frames.iter().map(|f| f.as_ref().and_then(|f| f.buffer.map_readable().ok())).collect();
+        let mut bad: Vec<(ParticipantId, String)> = Vec::new();
+        let sources: Vec<Source> = on_screen
+            .iter()
+            .zip(frames.iter().zip(&maps))
+            .map(|(m, (f, map))| {
+                let frame = match (f, map) {
+                    (Some(f), Some(map)) => match frame_ref(f, map) {
+                        Ok(r) => Some(r),
+                        Err(e) => {
+                            if !m.bad_input_reported {
+                                bad.push((m.id, e));
+                            }
+                            None
+                        }
+                    },
+                    _ => None,
+                };
+                let seq = if frame.is_some() { f.as_ref().map_or(0, |f| f.seq) } else { 0 };
+                Source { id: m.id, seq, frame, name: &m.name, muted: !m.microphone }
+            })
+            .collect();
+        match self.compositor.compose(&self.layout, &sources, None, &mut self.tiles) {
+            Ok(canvas) => {
+                self.encoder.push_video(
+                    canvas,
+                    gst::ClockTime::from_nseconds((period * n as u32).as_nanos() as u64),
+                    gst::ClockTime::from_nseconds(period.as_nanos() as u64),
+                );
+                metrics::counter!("tessera_media_frames_composed_total").increment(1);
+            }
+            Err(e) => {
+                metrics::counter!("tessera_media_compose_errors_total").increment(1);
+                tracing::warn!(conference = %self.conference, error = %e, "composing failed");
+            }
+        }
+        self.tiles.end_frame();
+        drop(sources);
+        drop(maps);
+        for (id, e) in bad {
+            tracing::warn!(conference = %self.conference, participant = id, error = %e, "participant's video dropped");
+            if let Some(m) = self.member(id) {
+                m.bad_input_reported = true;
+            }
+            let _ = self.events.send(EngineEvent::BadInput(id, e));
+        }
+    }
+}
+
+fn frame_ref<'a>(f: &VideoFrame, data: &'a [u8]) -> Result<FrameRef<'a>, String> {
+    let plane = |i: usize| data.get(f.offsets[i]..).ok_or_else(|| format!("plane {i} offset beyond the buffer"));
+    FrameRef::i420(f.width, f.height, plane(0)?, f.strides[0], plane(1)?, f.strides[1], plane(2)?, f.strides[2])
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,69 @@
+//! The media plane: GStreamer pipelines around the mixer. Sources (synthetic participants now,
+//! SIP and WebRTC endpoints later) hand decoded frames and 20 ms audio frames to a conference's
+//! [`engine`], which composes them with `tessera-mixer` and feeds one shared [`encoder`] per
+//! distinct output; the encoded streams fan out to the [`rtsp`] mount, the [`multicast`] sender
+//! and the [`recorder`] without being encoded again.
+
+pub mod encoder;
+pub mod engine;
+pub mod fanout;
+pub mod multicast;
+pub mod recorder;
+pub mod rtsp;
+pub mod slot;
+pub mod synthetic;
+
+use anyhow::{Context, bail};
+
+/// The GStreamer elements the media plane needs, with the Debian package that ships each.
+const REQUIRED: &[(&str, &str)] = &[
+    ("appsrc", "gstreamer1.0-plugins-base"),
+    ("appsink", "gstreamer1.0-plugins-base"),
+    ("videotestsrc", "gstreamer1.0-plugins-base"),
+    ("audiotestsrc", "gstreamer1.0-plugins-base"),
+    ("videoconvert", "gstreamer1.0-plugins-base"),
+    ("audioconvert", "gstreamer1.0-plugins-base"),
+    ("opusenc", "gstreamer1.0-plugins-base"),
+    ("x264enc", "gstreamer1.0-plugins-ugly"),
+    ("h264parse", "gstreamer1.0-plugins-bad"),
+    ("rtph264pay", "gstreamer1.0-plugins-good"),
+    ("rtpopuspay", "gstreamer1.0-plugins-good"),
+    ("mp4mux", "gstreamer1.0-plugins-good"),
+    ("udpsink", "gstreamer1.0-plugins-good"),
+];
+
+/// Initialises GStreamer once and checks that every element the media plane uses is installed,
+/// naming the package of each missing one.
+pub fn init() -> anyhow::Result<()> {
+    gstreamer::init().context("initialising GStreamer")?;
+    let missing: Vec<String> = REQUIRED
+        .iter()
+        .filter(|(e, _)| gstreamer::ElementFactory::find(e).is_none())
+        .map(|(e, p)| format!("{e} ({p})"))
+        .collect();
+    if !missing.is_empty() {
+        bail!("GStreamer elements missing: {}; install them with apt-get", missing.join(", "));
+    }
+    Ok(())
+}
+
+/// Logs what a pipeline's bus says, from the thread that says it, and hands errors to `on_error`.
+pub fn watch_bus(pipeline: &gstreamer::Pipeline, what: String, on_error: impl Fn(String) + Send + Sync + 'static) {
+    use gstreamer::MessageView;
+    use gstreamer::prelude::*;
+    let Some(bus) = pipeline.bus() else { return };
+    bus.set_sync_handler(move |_, msg| {
+        match msg.view() {
+            MessageView::Error(e) => {
+                let text = format!("{} ({})", e.error(), e.debug().map(|d| d.to_string()).unwrap_or_default());
+                tracing::error!(pipeline = %what, source = ?msg.src().map(|s| s.path_string()), error = %text, "media error");
+                on_error(e.error().to_string());
+            }
+            MessageView::Warning(w) => {
+                tracing::warn!(pipeline = %what, source = ?msg.src().map(|s| s.path_string()), warning = %w.error(), "media warning")
+            }
+            _ => {}
+        }
+        gstreamer::BusSyncReply::Drop
+    });
+}

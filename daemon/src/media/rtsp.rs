@@ -1,0 +1,126 @@
+//! The RTSP server (gstreamer-rtsp-server): one mount `/<conference id>` per running
+//! conference, one shared media per mount, fed from the conference's shared encoder through a
+//! [`Fanout`](super::fanout::Fanout) — a new client costs a payloader, not an encoder. A
+//! client's keyframe request (RTCP PLI/FIR, arriving as an upstream force-key-unit event) is
+//! forwarded to the shared encoder.
+
+use super::encoder::EncodedStreams;
+use super::fanout::Timing;
+use super::synthetic::appsrc;
+use anyhow::{Context, anyhow};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_rtsp_server as rtsp;
+use gstreamer_rtsp_server::prelude::*;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+const LAUNCH: &str = "( appsrc name=v is-live=true format=time do-timestamp=true \
+    ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 \
+    appsrc name=a is-live=true format=time do-timestamp=true ! rtpopuspay name=pay1 pt=97 )";
+
+pub struct RtspServer {
+    server: rtsp::RTSPServer,
+    mounts: rtsp::RTSPMountPoints,
+    main_loop: glib::MainLoop,
+    thread: Option<std::thread::JoinHandle<()>>,
+    pub port: u16,
+}
+
+impl RtspServer {
+    pub fn start(listen: SocketAddr) -> anyhow::Result<RtspServer> {
+        let server = rtsp::RTSPServer::new();
+        server.set_address(&listen.ip().to_string());
+        server.set_service(&listen.port().to_string());
+        let mounts = server.mount_points().ok_or_else(|| anyhow!("the RTSP server has no mount points"))?;
+        let ctx = glib::MainContext::new();
+        server
+            .attach(Some(&ctx))
+            .with_context(|| format!("listening for RTSP on {listen} (media.rtsp_listen / TESSERA_RTSP_LISTEN)"))?;
+        let port = u16::try_from(server.bound_port()).unwrap_or(0);
+        let pool = server.session_pool();
+        // Sessions of clients that vanished without TEARDOWN are removed after their timeout.
+        glib::timeout_source_new(Duration::from_secs(2), None, glib::Priority::DEFAULT, move || {
+            if let Some(p) = &pool {
+                p.cleanup();
+            }
+            glib::ControlFlow::Continue
+        })
+        .attach(Some(&ctx));
+        let main_loop = glib::MainLoop::new(Some(&ctx), false);
+        let ml = main_loop.clone();
+        let thread = std::thread::Builder::new()
+            .name("rtsp".into())
+            .spawn(move || {
+                if let Err(e) = ctx.with_thread_default(|| ml.run()) {
+                    tracing::error!(error = %e, "RTSP main loop could not start");
+                }
+            })
+            .context("starting the RTSP thread")?;
+        Ok(RtspServer { server, mounts, main_loop, thread: Some(thread), port })
+    }
+
+    pub fn path(conference: &str) -> String {
+        format!("/{conference}")
+    }
+
+    /// Serves `streams` at `/<conference>` until [`RtspServer::unmount`].
+    pub fn mount(&self, conference: &str, streams: EncodedStreams) {
+        let factory = rtsp::RTSPMediaFactory::new();
+        factory.set_launch(LAUNCH);
+        factory.set_shared(true);
+        let conf = conference.to_string();
+        factory.connect_media_configure(move |_, media| {
+            if let Err(e) = attach_media(media, &streams) {
+                tracing::error!(conference = %conf, error = %e, "RTSP media could not be set up");
+            }
+        });
+        self.mounts.add_factory(&Self::path(conference), factory);
+        tracing::info!(conference, port = self.port, "RTSP mount ready");
+    }
+
+    pub fn unmount(&self, conference: &str) {
+        self.mounts.remove_factory(&Self::path(conference));
+    }
+
+    pub fn server(&self) -> &rtsp::RTSPServer {
+        &self.server
+    }
+}
+
+fn attach_media(media: &rtsp::RTSPMedia, streams: &EncodedStreams) -> anyhow::Result<()> {
+    let element = media.element();
+    let bin = element.downcast_ref::<gst::Bin>().ok_or_else(|| anyhow!("media is not a bin"))?;
+    let v = appsrc(bin, "v")?;
+    let a = appsrc(bin, "a")?;
+    // Keyframe requests from clients travel upstream to our appsrc: pass them to the encoder.
+    if let Some(pad) = v.static_pad("src") {
+        let s = streams.clone();
+        pad.add_probe(gst::PadProbeType::EVENT_UPSTREAM, move |_, info| {
+            if let Some(ev) = info.event()
+                && gstreamer_video::UpstreamForceKeyUnitEvent::parse(ev).is_ok()
+            {
+                s.request_keyframe();
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
+    let vid = streams.video.subscribe(v, Timing::Live, true);
+    let aid = streams.audio.subscribe(a, Timing::Live, false);
+    streams.request_keyframe();
+    let s = streams.clone();
+    media.connect_unprepared(move |_| {
+        s.video.unsubscribe(vid);
+        s.audio.unsubscribe(aid);
+    });
+    Ok(())
+}
+
+impl Drop for RtspServer {
+    fn drop(&mut self) {
+        self.main_loop.quit();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Where a source leaves its media for the conference's engine: the latest decoded video frame
+//! (older ones are simply replaced: the compositor wants the newest picture) and a bounded queue
+//! of 48 kHz mono samples (oldest dropped when a source runs ahead of the mixer).
+
+use gstreamer as gst;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// At most this much audio waits for the mixer (200 ms at 48 kHz).
+const MAX_QUEUED_SAMPLES: usize = 48_000 / 5;
+
+/// A decoded I420 frame: the GStreamer buffer, not a copy, and where its planes are.
+#[derive(Clone)]
+pub struct VideoFrame {
+    pub buffer: gst::Buffer,
+    pub width: u32,
+    pub height: u32,
+    pub offsets: [usize; 3],
+    pub strides: [usize; 3],
+    pub seq: u64,
+}
+
+#[derive(Default)]
+pub struct MediaSlot {
+    video: Mutex<Option<VideoFrame>>,
+    audio: Mutex<VecDeque<i16>>,
+    seq: AtomicU64,
+    pub dropped_audio: AtomicU64,
+}
+
+impl MediaSlot {
+    pub fn put_video(&self, buffer: gst::Buffer, info: &gstreamer_video::VideoInfo) {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let o = info.offset();
+        let s = info.stride();
+        let frame = VideoFrame {
+            buffer,
+            width: info.width(),
+            height: info.height(),
+            offsets: [o[0], o[1], o[2]],
+            strides: [s[0] as usize, s[1] as usize, s[2] as usize],
+            seq,
+        };
+        // A poisoned lock only means a panicking writer; the data is a plain replaceable value.
+        *self.video.lock().unwrap_or_else(|p| p.into_inner()) = Some(frame);
+    }
+
+    pub fn latest_video(&self) -> Option<VideoFrame> {
+        self.video.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn clear_video(&self) {
+        *self.video.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    pub fn put_audio(&self, samples: impl Iterator<Item = i16>) {
+        let mut q = self.audio.lock().unwrap_or_else(|p| p.into_inner());
+        q.extend(samples);
+        if q.len() > MAX_QUEUED_SAMPLES {
+            let extra = q.len() - MAX_QUEUED_SAMPLES;
+            q.drain(..extra);
+            self.dropped_audio.fetch_add(extra as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes exactly `n` samples if that many are queued.
+    pub fn take_audio(&self, n: usize, out: &mut Vec<i16>) -> bool {
+        let mut q = self.audio.lock().unwrap_or_else(|p| p.into_inner());
+        if q.len() < n {
+            return false;
+        }
+        out.clear();
+        out.extend(q.drain(..n));
+        true
+    }
+}
