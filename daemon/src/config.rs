@@ -21,6 +21,38 @@ pub struct Config {
     pub profile: Profile,
     pub log: Log,
     pub shutdown: Shutdown,
+    pub media: Media,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Media {
+    /// Run conferences (GStreamer pipelines, RTSP). Off: the personal area only.
+    pub enabled: bool,
+    /// Where the RTSP server listens; conferences are at rtsp://HOST:PORT/<conference id>.
+    /// RTSP has no sign-in: keep it on loopback or a trusted network. Empty: no RTSP.
+    pub rtsp_listen: String,
+    /// The composed picture of every conference output.
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub video_kbps: u32,
+    /// Empty: `recordings` in `data_dir`.
+    pub recordings_dir: PathBuf,
+}
+
+impl Default for Media {
+    fn default() -> Self {
+        Media {
+            enabled: true,
+            rtsp_listen: "127.0.0.1:8554".into(),
+            width: 1280,
+            height: 720,
+            fps: 30,
+            video_kbps: 2000,
+            recordings_dir: PathBuf::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -85,6 +117,7 @@ impl Default for Config {
             profile: Profile::default(),
             log: Log::default(),
             shutdown: Shutdown::default(),
+            media: Media::default(),
         }
     }
 }
@@ -175,6 +208,16 @@ impl Config {
                 _ => bail!("TESSERA_SECURE_COOKIES={v:?}: expected true or false"),
             };
         }
+        if let Some(v) = get("TESSERA_RTSP_LISTEN") {
+            self.media.rtsp_listen = v;
+        }
+        if let Some(v) = get("TESSERA_MEDIA") {
+            self.media.enabled = match v.as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => bail!("TESSERA_MEDIA={v:?}: expected true or false"),
+            };
+        }
         if let Some(v) = get("TESSERA_LOG").filter(|v| !v.is_empty()) {
             self.log.level = v;
         }
@@ -194,6 +237,16 @@ impl Config {
         range("auth.address_window_minutes", self.auth.address_window_minutes.into(), 1, 24 * 60)?;
         range("profile.avatar_max_bytes", self.profile.avatar_max_bytes as u64, 1024, 16 * 1024 * 1024)?;
         range("shutdown.timeout_seconds", self.shutdown.timeout_seconds.into(), 1, 600)?;
+        range("media.width", self.media.width.into(), 160, 3840)?;
+        range("media.height", self.media.height.into(), 120, 2160)?;
+        range("media.fps", self.media.fps.into(), 1, 60)?;
+        range("media.video_kbps", self.media.video_kbps.into(), 100, 50_000)?;
+        if self.media.width % 2 == 1 || self.media.height % 2 == 1 {
+            bail!("media.width and media.height must be even (I420), got {}x{}", self.media.width, self.media.height);
+        }
+        if !self.media.rtsp_listen.is_empty() {
+            self.rtsp_listen()?;
+        }
         if self.data_dir.as_os_str().is_empty() {
             bail!("data_dir must not be empty");
         }
@@ -208,6 +261,23 @@ impl Config {
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .with_context(|| format!("log.level = {:?} is not a valid filter", self.log.level))?;
         Ok(())
+    }
+
+    pub fn rtsp_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
+        if self.media.rtsp_listen.is_empty() {
+            return Ok(None);
+        }
+        self.media.rtsp_listen.parse().map(Some).with_context(|| {
+            format!("media.rtsp_listen = {:?} is not an address like 127.0.0.1:8554", self.media.rtsp_listen)
+        })
+    }
+
+    pub fn recordings_dir(&self) -> PathBuf {
+        if self.media.recordings_dir.as_os_str().is_empty() {
+            self.data_dir.join("recordings")
+        } else {
+            self.media.recordings_dir.clone()
+        }
     }
 
     pub fn database_url(&self) -> String {

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod media;
+pub mod runtime;
 pub mod serve;
 pub mod systemd;
 

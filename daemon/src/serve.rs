@@ -3,12 +3,17 @@
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
+use crate::media::{self, rtsp::RtspServer};
+use crate::runtime::Runtime;
+use crate::runtime::conference::MediaConfig;
 use crate::systemd;
 use anyhow::Context;
 use rand::Rng;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+use tessera_web::control::{Control, Request};
 use tessera_web::rights::Right;
 use tessera_web::store::{ConferenceKind, License, LicenseKind, NewConference, NewUser, Store};
 use tessera_web::{AppState, router};
@@ -144,7 +149,14 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .context("installing the metrics recorder")?;
-    let state = AppState::new(store.clone(), config.web(), std::sync::Arc::new(move || prometheus.render()))?;
+    let mut state = AppState::new(store.clone(), config.web(), std::sync::Arc::new(move || prometheus.render()))?;
+    let runtime = if config.media.enabled { Some(start_media(&config, &store).await?) } else { None };
+    state.control = runtime.as_ref().map(|r| r.control.clone());
+    if args.demo
+        && let Some(r) = &runtime
+    {
+        populate_demo(&r.control).await;
+    }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     let listener = TcpListener::bind(config.http.listen)
@@ -177,6 +189,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             tracing::warn!(seconds = bound.as_secs(), "requests still running at the shutdown bound; closing anyway")
         }
     }
+    if let Some(r) = runtime {
+        r.shutdown(bound).await;
+    }
     housekeeping.abort();
     if let Some(w) = watchdog {
         w.abort();
@@ -184,6 +199,90 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("Tessera stopped");
     Ok(())
+}
+
+/// GStreamer, the RTSP server and the conference runtime; recordings a crash left open are
+/// marked interrupted first.
+async fn start_media(config: &Config, store: &Store) -> anyhow::Result<Runtime> {
+    media::init()?;
+    let recordings_dir = config.recordings_dir();
+    mark_interrupted(store, &recordings_dir).await?;
+    let rtsp = match config.rtsp_listen()? {
+        Some(addr) => {
+            let server = tokio::task::block_in_place(|| RtspServer::start(addr))?;
+            tracing::info!("RTSP at rtsp://{}:{}/<conference id>", addr.ip(), server.port);
+            Some(Arc::new(server))
+        }
+        None => None,
+    };
+    let public_host = if !config.http.public_host.is_empty() {
+        config.http.public_host.clone()
+    } else {
+        match config.rtsp_listen()? {
+            Some(a) if !a.ip().is_unspecified() => a.ip().to_string(),
+            _ => "localhost".into(),
+        }
+    };
+    let mc = MediaConfig {
+        width: config.media.width,
+        height: config.media.height,
+        fps: config.media.fps,
+        video_kbps: config.media.video_kbps,
+        recordings_dir: recordings_dir.clone(),
+        public_host,
+        rtsp: None,
+    };
+    tracing::info!(
+        size = %format!("{}x{}@{}", mc.width, mc.height, mc.fps),
+        recordings = %recordings_dir.display(),
+        "media plane ready"
+    );
+    Ok(Runtime::start(store.clone(), mc, rtsp))
+}
+
+/// A recording still marked in progress was cut short by a crash or `kill -9`: its fragmented MP4
+/// plays up to the last fragment, so keep it, as interrupted.
+async fn mark_interrupted(store: &Store, dir: &Path) -> anyhow::Result<()> {
+    for r in store.unfinished_recordings().await? {
+        let path = dir.join(&r.file_name);
+        let meta = std::fs::metadata(&path).ok();
+        let size = meta.as_ref().map_or(0, |m| m.len() as i64);
+        let ended = meta
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(r.started_at, |d| d.as_secs() as i64);
+        let duration_ms = (ended - r.started_at).max(0) * 1000;
+        store
+            .recording_finished(
+                r.id,
+                "interrupted",
+                ended,
+                duration_ms,
+                size,
+                Some("the server stopped while recording"),
+            )
+            .await?;
+        tracing::warn!(conference = %r.conference_id, file = %r.file_name, bytes = size, "recording interrupted by an earlier crash; kept as interrupted");
+    }
+    Ok(())
+}
+
+/// The demo room's four synthetic participants: a colour and a tone each.
+async fn populate_demo(control: &Control) {
+    let people = [
+        ("Alice Martin", [200, 60, 60], 440),
+        ("Борис Петров", [60, 160, 80], 550),
+        ("Chen Wei", [60, 90, 200], 660),
+        ("Dolores Ruiz", [220, 180, 40], 0),
+    ];
+    for (name, colour, tone_hz) in people {
+        let r = control.call(DEMO_ROOM, None, Request::AddSynthetic { name: name.into(), colour, tone_hz }).await;
+        if let Err(e) = r {
+            tracing::error!(error = %e, "the demo room could not start");
+            return;
+        }
+    }
+    tracing::info!(conference = DEMO_ROOM, "demo room running with four synthetic participants");
 }
 
 /// Purges expired sessions every ten minutes.

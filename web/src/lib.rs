@@ -12,11 +12,13 @@
 pub mod auth;
 pub mod cache;
 pub mod conferences;
+pub mod control;
 pub mod error;
 pub mod extract;
 pub mod home;
 pub mod i18n;
 pub mod layout;
+pub mod live;
 pub mod openapi;
 pub mod profile;
 pub mod rights;
@@ -44,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(home::router())
         .merge(profile::router())
         .merge(conferences::router())
+        .merge(live::router())
         .merge(system::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -28,6 +28,26 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ("post", "/api/v1/me/license/renew", "Renew a temporary PRO license for 24 hours, where allowed", true),
     ("get", "/api/v1/home", "Today's conferences, up to five virtual rooms, rights and license", false),
     ("get", "/api/v1/conferences/{id}", "One conference the user takes part in (404 otherwise)", false),
+    ("get", "/api/v1/conferences/{id}/live", "A running conference: participants, layouts, podium, outputs", false),
+    (
+        "post",
+        "/api/v1/conferences/{id}/live",
+        "Control a conference: {\"action\": start | end | add_synthetic | remove | apply_layout | rename | device | podium | moderator | presenter, ...}",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/conferences/{id}/events",
+        "The connection history (joined, left, device changes, recording)",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/conferences/{id}/recordings",
+        "The conference's recordings: file, format, start, end, duration, size, state",
+        false,
+    ),
+    ("get", "/api/v1/conferences/{id}/multicast.sdp", "The SDP of the running multicast output", false),
     ("get", "/api/v1/openapi.json", "This document", false),
 ];
 

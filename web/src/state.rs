@@ -44,13 +44,15 @@ pub struct AppState {
     pub lockout: Arc<LockoutService>,
     pub metrics: MetricsRender,
     pub cache: Arc<crate::cache::Cache>,
+    /// The conference runtime, when the daemon runs the media plane.
+    pub control: Option<crate::control::Control>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig, metrics: MetricsRender) -> anyhow::Result<AppState> {
         let lockout = LockoutService::new(store.clone(), config.address_max_failures, config.address_window_secs)?;
         let cache = crate::cache::Cache::start(&store);
-        Ok(AppState { store, config: Arc::new(config), lockout: Arc::new(lockout), metrics, cache })
+        Ok(AppState { store, config: Arc::new(config), lockout: Arc::new(lockout), metrics, cache, control: None })
     }
 }
 

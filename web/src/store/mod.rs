@@ -6,6 +6,7 @@
 mod conferences;
 mod licenses;
 mod lockout;
+mod media;
 mod sessions;
 mod settings;
 mod users;
@@ -13,6 +14,7 @@ mod users;
 pub use conferences::{ConferenceKind, ConferenceRow, NewConference, Role};
 pub use licenses::{License, LicenseKind};
 pub use lockout::FailureState;
+pub use media::{EventRow, MediaSettings, MediaUpdate, RecordingRow};
 pub use sessions::SessionRow;
 pub use settings::{Setting, Settings};
 pub use users::{NewUser, ProfileUpdate, UserRow};

@@ -1,0 +1,184 @@
+//! The conference runtime: one task per running conference ([`conference`]) owning its roster,
+//! mode and applied layouts, driving that conference's media engine; a dispatcher that routes
+//! the web's control commands to it, starts conferences on request, on a participant joining a
+//! virtual room, and on schedule ([`schedule`]), and ends them all on shutdown.
+
+pub mod conference;
+pub mod schedule;
+
+use crate::media::rtsp::RtspServer;
+use conference::{ConfMsg, MediaConfig};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_web::control::{Command, Control, ControlError, LiveState, Reply, Request};
+use tessera_web::store::Store;
+use tokio::sync::{mpsc, oneshot};
+
+pub struct Runtime {
+    pub control: Control,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Why a conference started, which decides how it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartedBy {
+    Request,
+    Schedule,
+    Join,
+}
+
+struct Dispatcher {
+    store: Store,
+    media: Arc<MediaConfig>,
+    running: HashMap<String, mpsc::Sender<ConfMsg>>,
+    /// Conferences that ended during their scheduled window.
+    ended: HashSet<String>,
+    done_tx: mpsc::UnboundedSender<String>,
+    control: Control,
+}
+
+impl Runtime {
+    pub fn start(store: Store, media: MediaConfig, rtsp: Option<Arc<RtspServer>>) -> Runtime {
+        let (control, mut rx) = Control::channel();
+        let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
+        let mut media = media;
+        media.rtsp = rtsp;
+        let mut d = Dispatcher {
+            store,
+            media: Arc::new(media),
+            running: HashMap::new(),
+            ended: HashSet::new(),
+            done_tx,
+            control: control.clone(),
+        };
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    Some((cmd, reply)) = rx.recv() => d.dispatch(cmd, reply).await,
+                    Some(id) = done_rx.recv() => {
+                        d.running.remove(&id);
+                        d.ended.insert(id);
+                    }
+                    _ = tick.tick() => schedule::tick(&mut d).await,
+                    _ = &mut stop_rx => break,
+                }
+            }
+            d.end_all().await;
+        });
+        Runtime { control, stop: Some(stop_tx), task }
+    }
+
+    /// Ends every running conference (recordings are finished and indexed), then returns.
+    pub async fn shutdown(mut self, bound: Duration) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if tokio::time::timeout(bound, &mut self.task).await.is_err() {
+            tracing::warn!("conferences still ending at the shutdown bound");
+        }
+    }
+}
+
+impl Dispatcher {
+    async fn dispatch(&mut self, cmd: Command, reply: oneshot::Sender<Reply>) {
+        let id = cmd.conference.clone();
+        if let Some(tx) = self.running.get(&id) {
+            if let Err(e) = tx.send(ConfMsg::Control(cmd.request.clone(), cmd.actor, reply)).await {
+                // The task just ended; answer as for a conference that is not running.
+                self.running.remove(&id);
+                if let ConfMsg::Control(req, actor, reply) = e.0 {
+                    Box::pin(self.dispatch(Command { conference: id, actor, request: req }, reply)).await;
+                }
+            }
+            return;
+        }
+        let result = match cmd.request {
+            Request::Status => self.idle_status(&id).await,
+            Request::Start => self.start(&id, StartedBy::Request).await,
+            Request::AddSynthetic { .. } => self.start(&id, StartedBy::Join).await,
+            Request::End => Err(ControlError::NotRunning),
+            _ => Err(ControlError::NotRunning),
+        };
+        match (result, &cmd.request) {
+            (Ok(_), Request::AddSynthetic { .. }) => {
+                // Started by this join: now hand the join itself to the new task.
+                Box::pin(self.dispatch(cmd, reply)).await
+            }
+            (r, _) => {
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    async fn idle_status(&self, id: &str) -> Reply {
+        let s = self
+            .store
+            .media_settings(id)
+            .await
+            .map_err(|e| ControlError::Unavailable(e.to_string()))?
+            .ok_or_else(|| ControlError::NoConference(id.to_string()))?;
+        Ok(LiveState {
+            conference: s.id,
+            running: false,
+            mode: s.mode,
+            active_speakers: s.active_speakers,
+            started_at_ms: None,
+            participants: Vec::new(),
+            layouts: s.layouts.and_then(|l| serde_json::from_str(&l).ok()).unwrap_or_default(),
+            podium: Vec::new(),
+            presenter: None,
+            active_speaker: None,
+            recording: None,
+            rtsp_url: None,
+            multicast: None,
+        })
+    }
+
+    pub(crate) async fn start(&mut self, id: &str, by: StartedBy) -> Reply {
+        let settings = self
+            .store
+            .media_settings(id)
+            .await
+            .map_err(|e| ControlError::Unavailable(e.to_string()))?
+            .ok_or_else(|| ControlError::NoConference(id.to_string()))?;
+        let (tx, rx) = mpsc::channel(64);
+        let state = conference::start(
+            settings,
+            by,
+            self.store.clone(),
+            self.media.clone(),
+            self.control.events.clone(),
+            rx,
+            self.done_tx.clone(),
+        )
+        .await
+        .map_err(|e| ControlError::Unavailable(format!("the conference could not start: {e:#}")))?;
+        self.running.insert(id.to_string(), tx);
+        Ok(state)
+    }
+
+    pub(crate) fn is_running(&self, id: &str) -> bool {
+        self.running.contains_key(id)
+    }
+
+    pub(crate) async fn end(&mut self, id: &str, why: &str) {
+        if let Some(tx) = self.running.remove(id) {
+            let (reply, rx) = oneshot::channel();
+            if tx.send(ConfMsg::End(why.to_string(), reply)).await.is_ok() {
+                let _ = rx.await;
+            }
+        }
+    }
+
+    async fn end_all(&mut self) {
+        let ids: Vec<String> = self.running.keys().cloned().collect();
+        for id in ids {
+            self.end(&id, "the server is stopping").await;
+        }
+    }
+}

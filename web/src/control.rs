@@ -1,0 +1,160 @@
+//! The control interface of running conferences: what the personal area (and later the
+//! conference manager) asks of the media plane, and the events it hears back. Defined here, in
+//! terms of the mixer's layout model; implemented by the daemon's conference runtime, which
+//! receives [`Command`]s from the channel behind [`Control`].
+
+use serde::{Deserialize, Serialize};
+use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// Which layout a change applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "scope", content = "target")]
+pub enum Scope {
+    /// Everyone without a group or individual layout.
+    All,
+    /// SIP/H.323 or WebRTC endpoints.
+    Group(EndpointGroup),
+    /// One participant (an individual layout).
+    Participant(ParticipantId),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Request {
+    Status,
+    Start,
+    End,
+    /// A test pattern of `colour` (RGB) and a tone of `tone_hz` (0: silent), named `name`.
+    AddSynthetic {
+        name: String,
+        colour: [u8; 3],
+        tone_hz: u32,
+    },
+    Remove {
+        participant: ParticipantId,
+    },
+    /// `layout: None` discards the group or individual layout (the participant then sees the
+    /// layout for all).
+    ApplyLayout {
+        scope: Scope,
+        layout: Option<Layout>,
+    },
+    /// The name shown for `participant` in the layout of `scope` only; `None` restores their own.
+    Rename {
+        scope: Scope,
+        participant: ParticipantId,
+        name: Option<String>,
+    },
+    Device {
+        participant: ParticipantId,
+        camera: Option<bool>,
+        microphone: Option<bool>,
+        gain: Option<f32>,
+    },
+    /// Role-based mode: put on or take off the podium (the moderator approves).
+    Podium {
+        participant: ParticipantId,
+        on: bool,
+    },
+    Moderator {
+        participant: ParticipantId,
+        on: bool,
+    },
+    /// Video lecture: who presents.
+    Presenter {
+        participant: ParticipantId,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Command {
+    pub conference: String,
+    /// The user who asks, for the connection history.
+    pub actor: Option<i64>,
+    pub request: Request,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveParticipant {
+    pub id: ParticipantId,
+    pub name: String,
+    pub kind: String,
+    /// `None` for synthetic participants.
+    pub group: Option<EndpointGroup>,
+    pub camera: bool,
+    pub microphone: bool,
+    pub gain: f32,
+    pub moderator: bool,
+    pub on_podium: bool,
+    pub joined_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveState {
+    pub conference: String,
+    pub running: bool,
+    pub mode: String,
+    pub active_speakers: i64,
+    pub started_at_ms: Option<i64>,
+    pub participants: Vec<LiveParticipant>,
+    pub layouts: LayoutSet,
+    pub podium: Vec<ParticipantId>,
+    pub presenter: Option<ParticipantId>,
+    pub active_speaker: Option<ParticipantId>,
+    pub recording: Option<String>,
+    pub rtsp_url: Option<String>,
+    pub multicast: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    #[error("the conference is not running")]
+    NotRunning,
+    #[error("no conference {0}")]
+    NoConference(String),
+    #[error("no participant {0} in this conference")]
+    NoParticipant(ParticipantId),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+pub type Reply = Result<LiveState, ControlError>;
+
+/// One thing that happened in a running conference; also written to its connection history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub conference: String,
+    pub at_ms: i64,
+    pub kind: String,
+    pub participant: Option<ParticipantId>,
+    pub name: String,
+    pub detail: String,
+}
+
+/// The web's handle on the runtime.
+#[derive(Clone)]
+pub struct Control {
+    tx: mpsc::Sender<(Command, oneshot::Sender<Reply>)>,
+    pub events: broadcast::Sender<Event>,
+}
+
+impl Control {
+    /// The handle and the receiving end the runtime serves.
+    pub fn channel() -> (Control, mpsc::Receiver<(Command, oneshot::Sender<Reply>)>) {
+        let (tx, rx) = mpsc::channel(256);
+        let (events, _) = broadcast::channel(1024);
+        (Control { tx, events }, rx)
+    }
+
+    pub async fn call(&self, conference: &str, actor: Option<i64>, request: Request) -> Reply {
+        let (reply, rx) = oneshot::channel();
+        let cmd = Command { conference: conference.to_string(), actor, request };
+        self.tx.send((cmd, reply)).await.map_err(|_| ControlError::Unavailable("the media plane stopped".into()))?;
+        rx.await.map_err(|_| ControlError::Unavailable("the media plane did not answer".into()))?
+    }
+}

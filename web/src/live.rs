@@ -1,0 +1,118 @@
+//! The JSON API of running conferences, over the [`crate::control`] interface: status, the
+//! control requests (start, end, participants, layouts, names, devices, podium, moderator), the
+//! connection history, the recordings index and the multicast SDP.
+//!
+//! Who may do what: every participant of a conference may read its live status; its owner and
+//! moderators, and users with the operator right (any conference), may control it and read its
+//! history and recordings. Anybody else gets 404, as if the conference did not exist.
+
+use crate::auth::ApiUser;
+use crate::control::{ControlError, LiveState, Request};
+use crate::error::{Error, Result};
+use crate::extract::ApiJson;
+use crate::rights::Right;
+use crate::state::AppState;
+use crate::store::{EventRow, RecordingRow, Role};
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/conferences/{id}/live", get(status).post(control))
+        .route("/api/v1/conferences/{id}/events", get(events))
+        .route("/api/v1/conferences/{id}/recordings", get(recordings))
+        .route("/api/v1/conferences/{id}/multicast.sdp", get(multicast_sdp))
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Access {
+    Watch,
+    Control,
+}
+
+async fn access(state: &AppState, user_id: i64, id: &str) -> Result<Access> {
+    if id.is_empty() || id.len() > 64 {
+        return Err(Error::NotFound);
+    }
+    let role = state.store.role_in(user_id, id).await?;
+    if matches!(role, Some(Role::Owner | Role::Moderator)) {
+        return Ok(Access::Control);
+    }
+    let operator = state.store.rights_of(user_id).await?.contains(&Right::Operator);
+    if operator && state.store.conference_exists(id).await? {
+        return Ok(Access::Control);
+    }
+    role.map(|_| Access::Watch).ok_or(Error::NotFound)
+}
+
+fn control_error(e: ControlError) -> Error {
+    match e {
+        ControlError::NotRunning => Error::Conflict(e.to_string()),
+        ControlError::NoConference(_) => Error::NotFound,
+        ControlError::NoParticipant(_) => Error::field("participant", e.to_string()),
+        ControlError::Invalid { field, message } => Error::Field { field, message },
+        ControlError::Conflict(m) => Error::Conflict(m),
+        ControlError::Unavailable(m) => Error::Unavailable(m),
+    }
+}
+
+fn handle(state: &AppState) -> Result<&crate::control::Control> {
+    state.control.as_ref().ok_or_else(|| Error::Unavailable("the media plane is not running on this server".into()))
+}
+
+async fn status(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<String>) -> Result<Json<LiveState>> {
+    access(&state, u.user.id, &id).await?;
+    handle(&state)?.call(&id, Some(u.user.id), Request::Status).await.map(Json).map_err(control_error)
+}
+
+async fn control(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<Request>,
+) -> Result<Json<LiveState>> {
+    if access(&state, u.user.id, &id).await? < Access::Control {
+        return Err(Error::Forbidden("only the owner, moderators and operators control a conference".into()));
+    }
+    if request == Request::Status {
+        return Err(Error::field("action", "use GET for the status"));
+    }
+    handle(&state)?.call(&id, Some(u.user.id), request).await.map(Json).map_err(control_error)
+}
+
+async fn events(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<EventRow>>> {
+    if access(&state, u.user.id, &id).await? < Access::Control {
+        return Err(Error::Forbidden("the connection history is for the owner, moderators and operators".into()));
+    }
+    Ok(Json(state.store.events(&id, 10_000).await?))
+}
+
+async fn recordings(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<RecordingRow>>> {
+    if access(&state, u.user.id, &id).await? < Access::Control {
+        return Err(Error::Forbidden("recordings are for the owner, moderators and operators".into()));
+    }
+    Ok(Json(state.store.recordings(&id).await?))
+}
+
+async fn multicast_sdp(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse> {
+    access(&state, u.user.id, &id).await?;
+    let live = handle(&state)?.call(&id, Some(u.user.id), Request::Status).await.map_err(control_error)?;
+    let sdp =
+        live.multicast.ok_or_else(|| Error::Conflict("this conference has no multicast output running".into()))?;
+    Ok(([(header::CONTENT_TYPE, "application/sdp")], sdp))
+}

@@ -1,0 +1,311 @@
+//! What the media plane stores: a conference's media settings, the recordings index and the
+//! connection history.
+
+use super::{Result, Store, StoreError, new_id};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// The settings the conference runtime reads when a conference starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaSettings {
+    pub id: String,
+    pub name: String,
+    pub owner_id: i64,
+    pub kind: super::ConferenceKind,
+    pub public: bool,
+    pub mode: String,
+    pub active_speakers: i64,
+    pub starts_at: Option<i64>,
+    pub duration_minutes: Option<i64>,
+    pub record: bool,
+    pub cameras_off_on_join: bool,
+    pub microphones_off_on_join: bool,
+    pub multicast_group: Option<String>,
+    pub multicast_port: Option<i64>,
+    pub multicast_ttl: Option<i64>,
+    /// The saved layouts (the mixer's `LayoutSet` as JSON), if any.
+    pub layouts: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordingRow {
+    pub id: i64,
+    pub conference_id: String,
+    pub file_name: String,
+    pub format: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub size_bytes: Option<i64>,
+    pub state: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventRow {
+    pub at_ms: i64,
+    pub kind: String,
+    pub participant: Option<i64>,
+    pub name: String,
+    pub detail: String,
+}
+
+/// What `tessera admin conference media` may change.
+#[derive(Debug, Clone, Default)]
+pub struct MediaUpdate {
+    pub record: Option<bool>,
+    pub cameras_off_on_join: Option<bool>,
+    pub microphones_off_on_join: Option<bool>,
+    /// `Some(None)` removes the multicast output.
+    pub multicast: Option<Option<(String, i64, i64)>>,
+    pub mode: Option<(String, i64)>,
+}
+
+fn recording_from_row(r: &AnyRow) -> Result<RecordingRow> {
+    Ok(RecordingRow {
+        id: r.try_get("id")?,
+        conference_id: r.try_get("conference_id")?,
+        file_name: r.try_get("file_name")?,
+        format: r.try_get("format")?,
+        started_at: r.try_get("started_at")?,
+        ended_at: r.try_get("ended_at")?,
+        duration_ms: r.try_get("duration_ms")?,
+        size_bytes: r.try_get("size_bytes")?,
+        state: r.try_get("state")?,
+        error: r.try_get("error")?,
+    })
+}
+
+impl Store {
+    pub async fn media_settings(&self, id: &str) -> Result<Option<MediaSettings>> {
+        let row = sqlx::query(
+            "SELECT id, name, owner_id, kind, access, mode, active_speakers, starts_at, duration_minutes, record,
+                    cameras_off_on_join, microphones_off_on_join, multicast_group, multicast_port, multicast_ttl, layouts
+             FROM conferences WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let kind: String = r.try_get("kind")?;
+        Ok(Some(MediaSettings {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            owner_id: r.try_get("owner_id")?,
+            kind: match kind.as_str() {
+                "room" => super::ConferenceKind::Room,
+                "scheduled" => super::ConferenceKind::Scheduled,
+                other => return Err(StoreError::Corrupt(format!("conference kind {other:?}"))),
+            },
+            public: r.try_get::<String, _>("access")? == "public",
+            mode: r.try_get("mode")?,
+            active_speakers: r.try_get("active_speakers")?,
+            starts_at: r.try_get("starts_at")?,
+            duration_minutes: r.try_get("duration_minutes")?,
+            record: r.try_get::<i64, _>("record")? != 0,
+            cameras_off_on_join: r.try_get::<i64, _>("cameras_off_on_join")? != 0,
+            microphones_off_on_join: r.try_get::<i64, _>("microphones_off_on_join")? != 0,
+            multicast_group: r.try_get("multicast_group")?,
+            multicast_port: r.try_get("multicast_port")?,
+            multicast_ttl: r.try_get("multicast_ttl")?,
+            layouts: r.try_get("layouts")?,
+        }))
+    }
+
+    pub async fn update_media(&self, id: &str, u: &MediaUpdate, now: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query("SELECT id FROM conferences WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound("conference"));
+        }
+        for (col, v) in [
+            ("record", u.record),
+            ("cameras_off_on_join", u.cameras_off_on_join),
+            ("microphones_off_on_join", u.microphones_off_on_join),
+        ] {
+            if let Some(v) = v {
+                let q = match col {
+                    "record" => "UPDATE conferences SET record = $1, updated_at = $2 WHERE id = $3",
+                    "cameras_off_on_join" => {
+                        "UPDATE conferences SET cameras_off_on_join = $1, updated_at = $2 WHERE id = $3"
+                    }
+                    _ => "UPDATE conferences SET microphones_off_on_join = $1, updated_at = $2 WHERE id = $3",
+                };
+                sqlx::query(q).bind(i64::from(v)).bind(now).bind(id).execute(&mut *tx).await?;
+            }
+        }
+        if let Some(m) = &u.multicast {
+            let (g, p, t) = match m {
+                Some((g, p, t)) => (Some(g.clone()), Some(*p), Some(*t)),
+                None => (None, None, None),
+            };
+            sqlx::query(
+                "UPDATE conferences SET multicast_group = $1, multicast_port = $2, multicast_ttl = $3, updated_at = $4
+                 WHERE id = $5",
+            )
+            .bind(g)
+            .bind(p)
+            .bind(t)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((mode, speakers)) = &u.mode {
+            sqlx::query("UPDATE conferences SET mode = $1, active_speakers = $2, updated_at = $3 WHERE id = $4")
+                .bind(mode.as_str())
+                .bind(*speakers)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.changed().await
+    }
+
+    pub async fn save_layouts(&self, id: &str, json: &str) -> Result<()> {
+        sqlx::query("UPDATE conferences SET layouts = $1 WHERE id = $2")
+            .bind(json)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Conference ids that are virtual rooms or scheduled to be running at `now`.
+    pub async fn scheduled_running_at(&self, now: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT id FROM conferences WHERE kind = 'scheduled' AND starts_at IS NOT NULL
+               AND starts_at <= $1 AND starts_at + COALESCE(duration_minutes, 60) * 60 > $1",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| r.try_get("id").map_err(StoreError::from)).collect()
+    }
+
+    pub async fn recording_started(&self, conference: &str, file_name: &str, format: &str, now: i64) -> Result<i64> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO recordings (id, conference_id, file_name, format, started_at, state)
+             VALUES ($1, $2, $3, $4, $5, 'recording')",
+        )
+        .bind(id)
+        .bind(conference)
+        .bind(file_name)
+        .bind(format)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Closes a recording: `state` is `complete`, `failed` or `interrupted`.
+    pub async fn recording_finished(
+        &self,
+        id: i64,
+        state: &str,
+        ended_at: i64,
+        duration_ms: i64,
+        size: i64,
+        error: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE recordings SET state = $1, ended_at = $2, duration_ms = $3, size_bytes = $4, error = $5
+             WHERE id = $6",
+        )
+        .bind(state)
+        .bind(ended_at)
+        .bind(duration_ms)
+        .bind(size)
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Recordings still marked as in progress: after a crash, the start-up marks them interrupted.
+    pub async fn unfinished_recordings(&self) -> Result<Vec<RecordingRow>> {
+        let rows = sqlx::query("SELECT * FROM recordings WHERE state = 'recording'").fetch_all(&self.pool).await?;
+        rows.iter().map(recording_from_row).collect()
+    }
+
+    pub async fn recordings(&self, conference: &str) -> Result<Vec<RecordingRow>> {
+        let rows = sqlx::query("SELECT * FROM recordings WHERE conference_id = $1 ORDER BY started_at, id")
+            .bind(conference)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(recording_from_row).collect()
+    }
+
+    pub async fn add_event(
+        &self,
+        conference: &str,
+        at_ms: i64,
+        kind: &str,
+        participant: Option<i64>,
+        name: &str,
+        detail: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO conference_events (id, conference_id, at_ms, kind, participant, name, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(new_id())
+        .bind(conference)
+        .bind(at_ms)
+        .bind(kind)
+        .bind(participant)
+        .bind(name)
+        .bind(detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn events(&self, conference: &str, limit: i64) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT at_ms, kind, participant, name, detail FROM conference_events WHERE conference_id = $1
+             ORDER BY at_ms, id LIMIT $2",
+        )
+        .bind(conference)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EventRow {
+                    at_ms: r.try_get("at_ms")?,
+                    kind: r.try_get("kind")?,
+                    participant: r.try_get("participant")?,
+                    name: r.try_get("name")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The conference with the caller's role, for anybody who may control it: its owner and
+    /// moderators (by their role) and operators (any conference).
+    pub async fn role_in(&self, user_id: i64, conference: &str) -> Result<Option<super::Role>> {
+        let row = sqlx::query("SELECT role FROM conference_participants WHERE conference_id = $1 AND user_id = $2")
+            .bind(conference)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let s: String = r.try_get("role")?;
+                Ok(Some(match s.as_str() {
+                    "owner" => super::Role::Owner,
+                    "moderator" => super::Role::Moderator,
+                    _ => super::Role::Participant,
+                }))
+            }
+        }
+    }
+}
