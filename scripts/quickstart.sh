@@ -11,7 +11,10 @@ SUDO=""
 if command -v apt-get >/dev/null; then
   echo "==> installing build dependencies (Debian packages)"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends ca-certificates pkg-config build-essential curl fonts-dejavu-core >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends \
+    ca-certificates pkg-config build-essential curl fonts-dejavu-core \
+    libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev \
+    gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly >/dev/null
 fi
 if ! command -v cargo >/dev/null; then
   echo "Rust is not installed. Install it with rustup (https://rustup.rs), then run this again." >&2
@@ -33,6 +36,7 @@ for _ in $(seq 1 50); do
 done
 echo
 echo "Tessera is running: http://$TESSERA_HTTP_LISTEN/"
+echo "The demo room with four synthetic participants: rtsp://127.0.0.1:8554/demo (ffplay or VLC)"
 if [ -f "$TESSERA_DATA_DIR/initial-admin-password" ]; then
   echo "Sign in as 'admin' with the password: $(cat "$TESSERA_DATA_DIR/initial-admin-password")"
   echo "(kept in $TESSERA_DATA_DIR/initial-admin-password; delete the file once you have changed it)"

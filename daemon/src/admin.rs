@@ -11,7 +11,9 @@ use std::io::BufRead;
 use tessera_web::auth::password;
 use tessera_web::i18n::{Lang, tr};
 use tessera_web::rights::Right;
-use tessera_web::store::{ConferenceKind, License, LicenseKind, NewConference, NewUser, Role, Setting, Store, UserRow};
+use tessera_web::store::{
+    ConferenceKind, License, LicenseKind, MediaUpdate, NewConference, NewUser, Role, Setting, Store, UserRow,
+};
 use tessera_web::validate;
 
 fn now() -> i64 {
@@ -331,6 +333,60 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
                 r => r?,
             }
             println!("created {} {id} ({name}) owned by {}", kind.as_str(), owner.login);
+        }
+        ConferenceCommand::Media {
+            id,
+            mode,
+            active_speakers,
+            record,
+            multicast,
+            ttl,
+            no_multicast,
+            cameras_off_on_join,
+            microphones_off_on_join,
+        } => {
+            let current = store.media_settings(&id).await?.ok_or_else(|| anyhow::anyhow!("no conference {id:?}"))?;
+            if let Some(n) = active_speakers
+                && !(1..=25).contains(&n)
+            {
+                bail!("--active-speakers {n}: 1 to 25");
+            }
+            let multicast = if no_multicast {
+                Some(None)
+            } else if let Some(m) = multicast {
+                let (g, p) =
+                    m.rsplit_once(':').ok_or_else(|| anyhow::anyhow!("--multicast {m:?}: expected GROUP:PORT"))?;
+                let cfg = crate::media::multicast::MulticastConfig {
+                    group: g.parse().map_err(|_| anyhow::anyhow!("--multicast {m:?}: {g:?} is not an IPv4 address"))?,
+                    port: p.parse().map_err(|_| anyhow::anyhow!("--multicast {m:?}: {p:?} is not a port"))?,
+                    ttl,
+                };
+                cfg.validate().map_err(|e| anyhow::anyhow!("--multicast: {e}"))?;
+                Some(Some((cfg.group.to_string(), i64::from(cfg.port), i64::from(cfg.ttl))))
+            } else {
+                None
+            };
+            let mode = match (mode, active_speakers) {
+                (None, None) => None,
+                (m, n) => Some((m.unwrap_or(current.mode), n.map_or(current.active_speakers, i64::from))),
+            };
+            let u = MediaUpdate { record, cameras_off_on_join, microphones_off_on_join, multicast, mode };
+            store.update_media(&id, &u, now()).await?;
+            let s = store.media_settings(&id).await?.ok_or_else(|| anyhow::anyhow!("no conference {id:?}"))?;
+            println!(
+                "{id}: mode {} ({} active speakers), record {}, multicast {}, cameras off on join {}, microphones off on join {}",
+                s.mode,
+                s.active_speakers,
+                s.record,
+                s.multicast_group.map_or("none".into(), |g| format!(
+                    "{g}:{} ttl {}",
+                    s.multicast_port.unwrap_or(0),
+                    s.multicast_ttl.unwrap_or(1)
+                )),
+                s.cameras_off_on_join,
+                s.microphones_off_on_join
+            );
+            println!("(a running conference takes the new settings when it next starts)");
         }
         ConferenceCommand::Invite { id, login, role } => {
             let u = find_user(store, &login).await?;

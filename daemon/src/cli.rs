@@ -167,6 +167,32 @@ pub enum ConferenceCommand {
         #[arg(long)]
         pin: Option<String>,
     },
+    /// The conference's media: mode, recording, multicast output, devices on join.
+    Media {
+        id: String,
+        /// all_on_screen, video_lecture or role_based.
+        #[arg(long, value_parser = ["all_on_screen", "video_lecture", "role_based"])]
+        mode: Option<String>,
+        /// Role-based mode: how many may be on the podium (1 to 25).
+        #[arg(long)]
+        active_speakers: Option<u8>,
+        /// Record on the server each time the conference runs.
+        #[arg(long)]
+        record: Option<bool>,
+        /// Send the conference to a UDP multicast group: GROUP:PORT (video on PORT, audio on PORT + 2).
+        #[arg(long, conflicts_with = "no_multicast")]
+        multicast: Option<String>,
+        /// Multicast time-to-live (hops).
+        #[arg(long, default_value_t = 1)]
+        ttl: u8,
+        /// Remove the multicast output.
+        #[arg(long)]
+        no_multicast: bool,
+        #[arg(long)]
+        cameras_off_on_join: Option<bool>,
+        #[arg(long)]
+        microphones_off_on_join: Option<bool>,
+    },
     /// Add a user to a conference.
     Invite {
         id: String,

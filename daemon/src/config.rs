@@ -211,6 +211,17 @@ impl Config {
         if let Some(v) = get("TESSERA_RTSP_LISTEN") {
             self.media.rtsp_listen = v;
         }
+        if let Some(v) = get("TESSERA_MEDIA_SIZE") {
+            let (w, h) = v
+                .split_once('x')
+                .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+                .with_context(|| format!("TESSERA_MEDIA_SIZE={v:?}: expected WIDTHxHEIGHT, like 1280x720"))?;
+            self.media.width = w;
+            self.media.height = h;
+        }
+        if let Some(v) = get("TESSERA_RECORDINGS_DIR").filter(|v| !v.is_empty()) {
+            self.media.recordings_dir = PathBuf::from(v);
+        }
         if let Some(v) = get("TESSERA_MEDIA") {
             self.media.enabled = match v.as_str() {
                 "1" | "true" | "yes" | "on" => true,

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod media;
+
 pub fn tessera_bin() -> PathBuf {
     if let Ok(p) = std::env::var("TESSERA_BIN") {
         return PathBuf::from(p);
@@ -32,8 +34,11 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     pub port: u16,
     pub base: String,
+    /// The RTSP server's port (a free one, so tests can run side by side).
+    pub rtsp_port: u16,
     child: Option<Child>,
     env: Vec<(String, String)>,
+    args: Vec<String>,
 }
 
 impl Server {
@@ -45,7 +50,10 @@ impl Server {
     pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
+        let rtsp_port = free_port();
         let mut envs = vec![
+            ("TESSERA_RTSP_LISTEN".to_string(), format!("127.0.0.1:{rtsp_port}")),
+            ("TESSERA_MEDIA_SIZE".to_string(), "640x360".to_string()),
             ("TESSERA_DATA_DIR".to_string(), dir.path().join("data").display().to_string()),
             ("TESSERA_HTTP_LISTEN".to_string(), format!("127.0.0.1:{port}")),
             ("TESSERA_ADMIN_PASSWORD".to_string(), "admin-password".to_string()),
@@ -55,14 +63,49 @@ impl Server {
             envs.push(("TESSERA_DATABASE_URL".into(), url));
         }
         envs.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+        let mut s = Server {
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+            port,
+            rtsp_port,
+            child: None,
+            env: envs,
+            args: args.iter().map(|a| a.to_string()).collect(),
+        };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("server.log"))
+            .expect("log file");
         let mut cmd = Command::new(tessera_bin());
-        cmd.arg("serve").args(args).envs(envs.iter().cloned()).env_remove("TESSERA_CONFIG");
+        cmd.arg("serve").args(&self.args).envs(self.env.iter().cloned()).env_remove("TESSERA_CONFIG");
         let child =
             cmd.stdin(Stdio::null()).stdout(log.try_clone().expect("log")).stderr(log).spawn().expect("start tessera");
-        let mut s = Server { base: format!("http://127.0.0.1:{port}"), dir, port, child: Some(child), env: envs };
-        s.wait_healthy();
-        s
+        self.child = Some(child);
+        self.wait_healthy();
+    }
+
+    /// Kills the server with SIGKILL, as a crash would, and waits for it to be gone.
+    pub fn kill9(&mut self) {
+        let mut child = self.child.take().expect("server running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Starts the server again on the same data directory and ports.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "stop or kill the server first");
+        self.spawn();
+    }
+
+    /// The data directory the server was given.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
     }
 
     fn wait_healthy(&mut self) {

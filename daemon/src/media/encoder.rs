@@ -38,7 +38,7 @@ impl Encoder {
             "appsrc name=vin is-live=true format=time max-bytes=20000000 leaky-type=downstream \
                caps=video/x-raw,format=I420,width={w},height={h},framerate={fps}/1 \
              ! queue max-size-buffers=4 leaky=downstream \
-             ! x264enc name=venc tune=zerolatency speed-preset=veryfast bitrate={kbps} key-int-max={gop} \
+             ! x264enc name=venc tune=zerolatency sliced-threads=false speed-preset=veryfast bitrate={kbps} key-int-max={gop} \
              ! video/x-h264,profile=constrained-baseline \
              ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au \
              ! appsink name=vout sync=false \
@@ -64,11 +64,15 @@ impl Encoder {
         let audio = Arc::new(Fanout::default());
         for (sink, fan) in [(&video_out, &video), (&audio_out, &audio)] {
             let fan = fan.clone();
+            // Encoders shift timestamps (x264enc adds 1000 hours so that DTS never goes negative).
+            // The engine's first frame has PTS 0 and nothing is dropped before it, so the first
+            // output's PTS is the shift: take it off, and every output is on the engine's clock.
+            let shift = std::sync::OnceLock::<gst::ClockTime>::new();
             sink.set_callbacks(
                 gst_app::AppSinkCallbacks::builder()
                     .new_sample(move |sink| {
                         let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                        fan.push(&sample);
+                        fan.push(&unshift(sample, &shift));
                         Ok(gst::FlowSuccess::Ok)
                     })
                     .build(),
@@ -125,6 +129,26 @@ impl Encoder {
         self.keyframe_requests.fetch_add(1, Ordering::Relaxed);
         request_keyframe(&self.video_out);
     }
+}
+
+fn unshift(sample: gst::Sample, shift: &std::sync::OnceLock<gst::ClockTime>) -> gst::Sample {
+    let Some(pts) = sample.buffer().and_then(|b| b.pts()) else { return sample };
+    let by = *shift.get_or_init(|| pts);
+    if by.is_zero() {
+        return sample;
+    }
+    let Some(mut buffer) = sample.buffer_owned() else { return sample };
+    {
+        let b = buffer.make_mut();
+        b.set_pts(pts.saturating_sub(by));
+        b.set_dts(b.dts().map(|d| d.saturating_sub(by)));
+    }
+    let caps = sample.caps_owned();
+    let mut builder = gst::Sample::builder().buffer(&buffer);
+    if let Some(c) = &caps {
+        builder = builder.caps(c);
+    }
+    builder.build()
 }
 
 /// Sends an upstream force-key-unit event from `sink` towards its encoder.

@@ -95,7 +95,10 @@ impl Fanout {
                             *base = pts;
                         }
                         let (Some(base), Some(pts)) = (*base, pts) else { return true };
-                        let Some(t) = pts.checked_sub(base) else { return true };
+                        let Some(t) = pts.checked_sub(base) else {
+                            tracing::trace!(?pts, ?base, "sample before the receiver's start dropped");
+                            return true;
+                        };
                         b.set_pts(t);
                         b.set_dts(t);
                     }

@@ -38,7 +38,7 @@ impl Recorder {
         let pipeline = gst::Pipeline::new();
         let launch = "appsrc name=v is-live=true format=time ! h264parse ! queue ! mux. \
                       appsrc name=a is-live=true format=time ! opusparse ! queue ! mux. \
-                      mp4mux name=mux fragment-duration=1000 streamable=false ! filesink name=file buffer-mode=unbuffered";
+                      mp4mux name=mux fragment-duration=1000 streamable=true ! filesink name=file buffer-mode=unbuffered";
         let bin = gst::parse::bin_from_description(launch, false).context("building the recorder")?;
         pipeline.add(&bin)?;
         let file = bin.by_name("file").ok_or_else(|| anyhow!("no filesink"))?;

@@ -200,14 +200,18 @@ impl Conf {
             tokio::select! {
                 msg = rx.recv() => match msg {
                     Some(ConfMsg::Control(Request::End, actor, reply)) => {
-                        let _ = reply.send(Ok(LiveState { running: false, ..self.state() }));
-                        break format!("ended by user {}", actor.unwrap_or(0));
+                        // Finish first, so that whoever asked sees the recording indexed.
+                        let state = LiveState { running: false, ..self.state() };
+                        self.finish(&format!("ended by user {}", actor.unwrap_or(0))).await;
+                        let _ = reply.send(Ok(LiveState { recording: None, ..state }));
+                        let _ = done.send(self.settings.id.clone());
+                        return;
                     }
                     Some(ConfMsg::Control(req, actor, reply)) => {
                         let r = self.control(req, actor).await;
                         let _ = reply.send(r);
                         if self.settings.kind == ConferenceKind::Room && self.ever_joined && self.roster.is_empty() {
-                            break "the last participant left the room".into();
+                            break "the last participant left the room".to_string();
                         }
                     }
                     Some(ConfMsg::End(why, reply)) => {
@@ -216,12 +220,12 @@ impl Conf {
                         let _ = done.send(self.settings.id.clone());
                         return;
                     }
-                    None => break "the runtime stopped".into(),
+                    None => break "the runtime stopped".to_string(),
                 },
                 Some(ev) = engine_events.recv() => self.engine_event(ev).await,
                 _ = tick.tick() => {
                     if self.ends_at.is_some_and(|e| chrono::Utc::now().timestamp() >= e) {
-                        break "the scheduled end".into();
+                        break "the scheduled end".to_string();
                     }
                 }
             }

@@ -1,0 +1,156 @@
+//! Watching Tessera's outputs with real third-party tools: ffprobe and ffmpeg over RTSP and on
+//! recorded files. A missing tool is a loud failure.
+
+use std::path::Path;
+use std::process::Command;
+
+fn run(tool: &str, args: &[&str]) -> std::process::Output {
+    Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} is missing ({e}): apt-get install ffmpeg (scripts/test.sh does)"))
+}
+
+/// `ffprobe -show_streams` of `url`, as `key=value|…` lines.
+pub fn probe_streams(url: &str) -> String {
+    let o = run("ffprobe", &["-v", "error", "-rtsp_transport", "tcp", "-show_streams", "-of", "compact", url]);
+    assert!(o.status.success(), "ffprobe {url}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// An RGB picture grabbed from a stream.
+pub struct Picture {
+    pub width: usize,
+    pub height: usize,
+    pub rgb: Vec<u8>,
+}
+
+impl Picture {
+    pub fn at(&self, x: usize, y: usize) -> (u8, u8, u8) {
+        let i = (y * self.width + x) * 3;
+        (self.rgb[i], self.rgb[i + 1], self.rgb[i + 2])
+    }
+
+    /// Whether the pixel is within `tol` of `c` on every channel.
+    pub fn near(&self, x: usize, y: usize, c: (u8, u8, u8), tol: u8) -> bool {
+        let p = self.at(x, y);
+        p.0.abs_diff(c.0) <= tol && p.1.abs_diff(c.1) <= tol && p.2.abs_diff(c.2) <= tol
+    }
+
+    /// How many pixels of the rectangle are nearly white (drawn text).
+    pub fn white_pixels(&self, x0: usize, y0: usize, w: usize, h: usize) -> usize {
+        (y0..y0 + h)
+            .flat_map(|y| (x0..x0 + w).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                let p = self.at(x, y);
+                p.0 > 200 && p.1 > 200 && p.2 > 200
+            })
+            .count()
+    }
+
+    pub fn save_png(&self, path: &Path) {
+        let raw = path.with_extension("rgb");
+        std::fs::write(&raw, &self.rgb).expect("write raw");
+        let size = format!("{}x{}", self.width, self.height);
+        let _ = run(
+            "ffmpeg",
+            &[
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "rgb24",
+                "-s",
+                &size,
+                "-i",
+                raw.to_str().unwrap(),
+                path.to_str().unwrap(),
+            ],
+        );
+    }
+}
+
+/// Decodes `url` and returns the picture after `skip` frames (the encoder's first frames are
+/// still refining quality after the keyframe).
+pub fn grab(url: &str, width: usize, height: usize, skip: u32) -> Picture {
+    let select = format!("select=gte(n\\,{skip})");
+    let o = run(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-i",
+            url,
+            "-an",
+            "-vf",
+            &select,
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+    );
+    assert!(o.status.success(), "ffmpeg grab {url}: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.stdout.len(), width * height * 3, "grabbed frame size");
+    Picture { width, height, rgb: o.stdout }
+}
+
+/// The mean volume in dB of `seconds` of the stream's audio (ffmpeg's volumedetect); about -91
+/// for digital silence.
+pub fn mean_volume(url: &str, seconds: u32) -> f64 {
+    let t = seconds.to_string();
+    let o = run(
+        "ffmpeg",
+        &["-v", "info", "-rtsp_transport", "tcp", "-i", url, "-vn", "-t", &t, "-af", "volumedetect", "-f", "null", "-"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "ffmpeg volumedetect {url}: {err}");
+    err.lines()
+        .find_map(|l| l.split("mean_volume:").nth(1))
+        .and_then(|v| v.trim().trim_end_matches("dB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no mean_volume in ffmpeg's output: {err}"))
+}
+
+/// Decodes every video frame of a file: (frames decoded, duration of the decoded video in
+/// seconds). A truncated file counts what decodes.
+pub fn decode_file(path: &Path) -> (u64, f64) {
+    let p = path.to_str().expect("utf-8 path");
+    let o = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-count_frames",
+            "-show_entries",
+            "stream=nb_read_frames,r_frame_rate",
+            "-of",
+            "default=nw=1",
+            p,
+        ],
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    let frames: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("nb_read_frames="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("ffprobe {p}: {text}{}", String::from_utf8_lossy(&o.stderr)));
+    let rate = text
+        .lines()
+        .find_map(|l| l.strip_prefix("r_frame_rate="))
+        .and_then(|r| {
+            let (n, d) = r.split_once('/')?;
+            Some(n.parse::<f64>().ok()? / d.parse::<f64>().ok()?)
+        })
+        .filter(|r| *r > 0.0)
+        .unwrap_or(30.0);
+    (frames, frames as f64 / rate)
+}

@@ -1,0 +1,245 @@
+//! The media plane end to end, against the real binary: synthetic participants composed,
+//! encoded once and watched over RTSP with ffprobe/ffmpeg; layouts, mute and recording applied
+//! through the live API; `kill -9` during a recording; multicast into a network namespace.
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tessera_e2e::media::{decode_file, grab, mean_volume, probe_streams};
+use tessera_e2e::{Server, eventually};
+
+const W: usize = 640;
+const H: usize = 360;
+const RED: (u8, u8, u8) = (220, 40, 40);
+const GREEN: (u8, u8, u8) = (40, 200, 60);
+const BLUE: (u8, u8, u8) = (40, 60, 220);
+const YELLOW: (u8, u8, u8) = (230, 210, 40);
+
+struct Api {
+    c: reqwest::Client,
+    csrf: String,
+    base: String,
+}
+
+impl Api {
+    async fn new(s: &Server, login: &str, password: &str) -> Api {
+        let (c, csrf) = s.sign_in(login, password).await;
+        Api { c, csrf, base: s.base.clone() }
+    }
+
+    async fn live(&self, conf: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .c
+            .post(format!("{}/api/v1/conferences/{conf}/live", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn ok(&self, conf: &str, body: Value) -> Value {
+        let (st, v) = self.live(conf, body.clone()).await;
+        assert_eq!(st, 200, "{body}: {v}");
+        v
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.c.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn synthetic(name: &str, c: (u8, u8, u8), tone: u32) -> Value {
+    json!({"action": "add_synthetic", "name": name, "colour": [c.0, c.1, c.2], "tone_hz": tone})
+}
+
+fn on_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> tokio::task::JoinHandle<T> {
+    tokio::task::spawn_blocking(f)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_synthetic_participants_over_rtsp_with_layouts_mute_and_recording() {
+    let s = Server::start();
+    s.add_user("eve", "eve-password");
+    s.add_user("pat", "pat-password");
+    s.admin_ok(&["conference", "add", "r1", "--name", "Room one", "--owner", "admin", "--room"], "");
+    s.admin_ok(&["conference", "invite", "r1", "pat"], "");
+    s.admin_ok(&["conference", "media", "r1", "--record", "true"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+
+    // Not running yet: the status says so, control requests are refused.
+    let (st, v) = api.get("/api/v1/conferences/r1/live").await;
+    assert_eq!((st, v["running"].clone()), (200, json!(false)), "{v}");
+    let (st, _) = api.live("r1", json!({"action": "remove", "participant": 1})).await;
+    assert_eq!(st, 409);
+
+    // Joining a virtual room starts it. Only the red participant makes a sound.
+    api.ok("r1", synthetic("Red", RED, 440)).await;
+    api.ok("r1", synthetic("Green", GREEN, 0)).await;
+    api.ok("r1", synthetic("Blue", BLUE, 0)).await;
+    let live = api.ok("r1", synthetic("Yellow", YELLOW, 0)).await;
+    assert_eq!(live["participants"].as_array().unwrap().len(), 4, "{live}");
+    let url = live["rtsp_url"].as_str().unwrap().to_string();
+    assert_eq!(url, format!("rtsp://127.0.0.1:{}/r1", s.rtsp_port));
+
+    // Bad requests: a clear error naming the field, nothing changes.
+    for (body, field) in [
+        (json!({"action": "add_synthetic", "name": "", "colour": [1, 2, 3], "tone_hz": 0}), "name"),
+        (json!({"action": "add_synthetic", "name": "x", "colour": [1, 2, 3], "tone_hz": 5}), "tone_hz"),
+        (json!({"action": "device", "participant": 1, "gain": 9.5}), "gain"),
+        (json!({"action": "device", "participant": 99, "camera": false}), "participant"),
+        (json!({"action": "apply_layout", "scope": {"scope": "all"}, "layout": {"windows": 0}}), "layout"),
+    ] {
+        let (st, v) = api.live("r1", body.clone()).await;
+        assert_eq!((st, v["field"].as_str()), (422, Some(field)), "{body}: {v}");
+    }
+    let (st, v) = api.live("r1", json!({"action": "fly"})).await;
+    assert_eq!(st, 422, "{v}");
+
+    // ffprobe sees H.264 of the configured size and Opus.
+    let u = url.clone();
+    let streams = on_blocking(move || probe_streams(&u)).await.unwrap();
+    assert!(streams.contains("codec_name=h264") && streams.contains("width=640"), "{streams}");
+    assert!(streams.contains("codec_name=opus"), "{streams}");
+
+    // Grid 2x2 with names at the bottom: each colour in its window, a label in each window's
+    // lower band and none across its middle.
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
+    pic.save_png(&s.dir.path().join("grid.png"));
+    for (i, (x, y, c)) in
+        [(160, 90, RED), (480, 90, GREEN), (160, 270, BLUE), (480, 270, YELLOW)].into_iter().enumerate()
+    {
+        assert!(pic.near(x, y, c, 40), "window {i} at ({x},{y}) is {:?}, expected {c:?}", pic.at(x, y));
+        let (x0, y0) = (x - 150, y - 88);
+        assert!(pic.white_pixels(x0 + 4, y0 + 140, 200, 36) > 20, "no name label at the bottom of window {i}");
+        assert_eq!(pic.white_pixels(x0 + 4, y0 + 60, 290, 40), 0, "text across the middle of window {i}");
+    }
+
+    // Another layout: picture in picture, names at the top. The first participant fills the canvas.
+    let layout = json!({"kind": "picture_in_picture", "windows": 4, "name_position": "top"});
+    api.ok("r1", json!({"action": "apply_layout", "scope": {"scope": "all"}, "layout": layout})).await;
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
+    pic.save_png(&s.dir.path().join("pip.png"));
+    assert!(
+        pic.near(100, 120, RED, 40) && pic.near(480, 60, RED, 40),
+        "PiP: {:?} {:?}",
+        pic.at(100, 120),
+        pic.at(480, 60)
+    );
+    assert!(pic.white_pixels(4, 2, 200, 40) > 20, "no name at the top of the large window");
+    let (_, status) = api.get("/api/v1/conferences/r1/live").await;
+    assert_eq!(status["layouts"]["all"]["kind"], "picture_in_picture");
+
+    // Muting the only participant with a tone silences the RTSP audio.
+    let u = url.clone();
+    let loud = on_blocking(move || mean_volume(&u, 2)).await.unwrap();
+    assert!(loud > -40.0, "the tone should be audible: {loud} dB");
+    api.ok("r1", json!({"action": "device", "participant": 1, "microphone": false})).await;
+    let u = url.clone();
+    let quiet = on_blocking(move || mean_volume(&u, 2)).await.unwrap();
+    assert!(quiet < -70.0, "muted: {quiet} dB (was {loud} dB)");
+
+    // Who may do what: a stranger does not see the conference; a participant watches, not controls.
+    let eve = Api::new(&s, "eve", "eve-password").await;
+    assert_eq!(eve.get("/api/v1/conferences/r1/live").await.0, 404);
+    assert_eq!(eve.live("r1", json!({"action": "end"})).await.0, 404);
+    let pat = Api::new(&s, "pat", "pat-password").await;
+    assert_eq!(pat.get("/api/v1/conferences/r1/live").await.0, 200);
+    assert_eq!(pat.live("r1", json!({"action": "end"})).await.0, 403);
+    assert_eq!(pat.get("/api/v1/conferences/r1/events").await.0, 403);
+    assert_eq!(api.get("/api/v1/conferences/r1/multicast.sdp").await.0, 409);
+
+    // End: the recording is finished and indexed, with the duration it ran.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let v = api.ok("r1", json!({"action": "end"})).await;
+    assert_eq!(v["running"], false);
+    let (_, recs) = api.get("/api/v1/conferences/r1/recordings").await;
+    let rec = &recs.as_array().unwrap()[0];
+    assert_eq!(rec["state"], "complete", "{recs}");
+    assert_eq!(rec["format"], "mp4");
+    let duration_s = rec["duration_ms"].as_i64().unwrap() as f64 / 1000.0;
+    assert!(duration_s > 5.0, "{rec}");
+    let path = s.data_dir().join("recordings").join(rec["file_name"].as_str().unwrap());
+    assert_eq!(std::fs::metadata(&path).unwrap().len() as i64, rec["size_bytes"].as_i64().unwrap());
+    let (frames, decoded_s) = on_blocking(move || decode_file(&path)).await.unwrap();
+    assert!((decoded_s - duration_s).abs() < 1.5, "recorded {decoded_s:.2} s of video in {duration_s:.2} s");
+    assert!(frames as f64 > duration_s * 30.0 * 0.8, "{frames} frames in {duration_s:.2} s");
+
+    // The connection history has it all.
+    let (_, events) = api.get("/api/v1/conferences/r1/events").await;
+    let kinds: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for k in ["started", "joined", "layout", "device", "recording_started", "recording_stopped", "left", "ended"] {
+        assert!(kinds.contains(&k), "no {k} event in {kinds:?}");
+    }
+    assert_eq!(kinds.iter().filter(|k| **k == "joined").count(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_a_recording_leaves_a_playable_file_marked_interrupted() {
+    let mut s = Server::start();
+    s.admin_ok(&["conference", "add", "k1", "--name", "Crash", "--owner", "admin", "--room"], "");
+    s.admin_ok(&["conference", "media", "k1", "--record", "true"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("k1", synthetic("Solo", GREEN, 300)).await;
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    s.kill9();
+
+    let dir = s.data_dir().join("recordings/k1");
+    let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    let f = file.clone();
+    let (frames, decoded_s) = on_blocking(move || decode_file(&f)).await.unwrap();
+    assert!(decoded_s >= elapsed - 2.0, "{decoded_s:.2} s decodable of {elapsed:.2} s recorded ({frames} frames)");
+
+    s.restart();
+    let api = Api::new(&s, "admin", "admin-password").await;
+    let (_, recs) = api.get("/api/v1/conferences/k1/recordings").await;
+    let rec = &recs.as_array().unwrap()[0];
+    assert_eq!(rec["state"], "interrupted", "{recs}");
+    assert!(rec["size_bytes"].as_i64().unwrap() > 10_000, "{rec}");
+    assert!(s.log().contains("recording interrupted by an earlier crash"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_stops_the_recording_not_the_conference() {
+    // A 24 KiB tmpfs fills within seconds of recording (solid colours compress well).
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt = tmp.path().join("small");
+    std::fs::create_dir(&mnt).unwrap();
+    let st = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=24k", "tmpfs", mnt.to_str().unwrap()])
+        .status()
+        .expect("mount is missing");
+    assert!(st.success(), "mounting a tmpfs needs root (CI runs as root)");
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mnt.clone());
+    let s = Server::start_with(&[], &[("TESSERA_RECORDINGS_DIR", mnt.to_str().unwrap())]);
+    s.admin_ok(&["conference", "add", "d1", "--name", "Disk", "--owner", "admin", "--room"], "");
+    s.admin_ok(&["conference", "media", "d1", "--record", "true"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("d1", synthetic("Busy", BLUE, 500)).await;
+    eventually("the recording fails", || async {
+        let (_, events) = api.get("/api/v1/conferences/d1/events").await;
+        events.as_array().unwrap().iter().any(|e| e["kind"] == "recording_failed")
+    })
+    .await;
+    let (_, recs) = api.get("/api/v1/conferences/d1/recordings").await;
+    assert_eq!(recs[0]["state"], "failed", "{recs}");
+    assert!(s.log().contains("recording failed"), "{}", s.log());
+    let (_, live) = api.get("/api/v1/conferences/d1/live").await;
+    assert_eq!(live["running"], true);
+    let url = live["rtsp_url"].as_str().unwrap().to_string();
+    let streams = on_blocking(move || probe_streams(&url)).await.unwrap();
+    assert!(streams.contains("codec_name=h264"), "{streams}");
+}
