@@ -85,3 +85,29 @@ impl Drop for MulticastSender {
         let _ = self.pipeline.set_state(gst::State::Null);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_the_problem() {
+        let ok = MulticastConfig { group: "239.1.2.3".parse().unwrap(), port: 5004, ttl: 4 };
+        assert!(ok.validate().is_ok());
+        let e = MulticastConfig { group: "10.1.2.3".parse().unwrap(), ..ok.clone() }.validate().unwrap_err();
+        assert!(e.contains("not a multicast address"), "{e}");
+        assert!(MulticastConfig { port: 5005, ..ok.clone() }.validate().unwrap_err().contains("even"));
+        assert!(MulticastConfig { port: 80, ..ok.clone() }.validate().is_err());
+        assert!(MulticastConfig { ttl: 0, ..ok }.validate().unwrap_err().contains("ttl"));
+    }
+
+    #[test]
+    fn sdp_describes_both_streams() {
+        let c = MulticastConfig { group: "239.1.2.3".parse().unwrap(), port: 5004, ttl: 4 };
+        let sdp = c.sdp("room1", "tessera.example");
+        assert!(sdp.starts_with("v=0\r\n"));
+        assert!(sdp.contains("c=IN IP4 239.1.2.3/4\r\n"));
+        assert!(sdp.contains("m=video 5004 RTP/AVP 96\r\n") && sdp.contains("a=rtpmap:96 H264/90000"));
+        assert!(sdp.contains("m=audio 5006 RTP/AVP 97\r\n") && sdp.contains("a=rtpmap:97 opus/48000/2"));
+    }
+}

@@ -1,0 +1,139 @@
+//! The multicast output, received by GStreamer's own `udpsrc` in a network namespace this test
+//! creates (so no multicast leaves the machine): a scheduled conference with a multicast group
+//! starts on time and a receiver decodes its H.264.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tessera_e2e::{free_port, tessera_bin};
+
+struct Netns(String);
+
+impl Netns {
+    fn new(name: &str) -> Netns {
+        let _ = Command::new("ip").args(["netns", "del", name]).stderr(Stdio::null()).status();
+        let st =
+            Command::new("ip").args(["netns", "add", name]).status().expect("ip is missing: apt-get install iproute2");
+        assert!(st.success(), "creating a network namespace needs root (CI runs as root)");
+        let ns = Netns(name.to_string());
+        for args in [
+            &["ip", "link", "set", "lo", "up"][..],
+            &["ip", "link", "set", "lo", "multicast", "on"],
+            &["ip", "route", "add", "224.0.0.0/4", "dev", "lo"],
+        ] {
+            assert!(ns.cmd(args).status().unwrap().success(), "{args:?}");
+        }
+        ns
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.0]).args(args);
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+struct Kill(Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
+    let ns = Netns::new(&format!("tessera-mc-{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let bin = tessera_bin();
+    let env = [
+        ("TESSERA_DATA_DIR", data.to_str().unwrap().to_string()),
+        ("TESSERA_HTTP_LISTEN", format!("127.0.0.1:{}", free_port())),
+        ("TESSERA_RTSP_LISTEN", format!("127.0.0.1:{}", free_port())),
+        ("TESSERA_MEDIA_SIZE", "320x180".into()),
+        ("TESSERA_ADMIN_PASSWORD", "admin-password".into()),
+    ];
+    let admin = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut c = Command::new(&bin)
+            .arg("admin")
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "admin {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    std::fs::create_dir_all(&data).unwrap();
+    admin(&["user", "add", "olga"], "olga-password\n");
+    let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
+    admin(
+        &["conference", "add", "mc", "--name", "Multicast", "--owner", "olga", "--start", &start, "--duration", "10"],
+        "",
+    );
+    // Bad multicast settings are refused with the reason.
+    for bad in ["10.0.0.1:5004", "239.255.42.1:5005", "239.255.42.1:x"] {
+        let o = Command::new(&bin)
+            .args(["admin", "conference", "media", "mc", "--multicast", bad])
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .output()
+            .unwrap();
+        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--multicast"), "{bad}");
+    }
+    admin(&["conference", "media", "mc", "--multicast", "239.255.42.1:5004", "--ttl", "1"], "");
+
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    let server = ns
+        .cmd(&[bin.to_str().unwrap(), "serve"])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let _server = Kill(server);
+
+    let caps = "application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000";
+    let out = ns
+        .cmd(&[
+            "timeout",
+            "40",
+            "gst-launch-1.0",
+            "-q",
+            "udpsrc",
+            "address=239.255.42.1",
+            "port=5004",
+            &format!("caps={caps}"),
+            "!",
+            "rtph264depay",
+            "!",
+            "h264parse",
+            "!",
+            "avdec_h264",
+            "!",
+            "identity",
+            "eos-after=30",
+            "!",
+            "fakesink",
+        ])
+        .output()
+        .expect("gst-launch-1.0 is missing: apt-get install gstreamer1.0-tools");
+    std::thread::sleep(Duration::from_millis(100));
+    let server_log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "the receiver decoded no 30 frames: {}{}\nserver log:\n{server_log}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(server_log.contains("scheduled conference started") && server_log.contains("multicast output running"));
+}
