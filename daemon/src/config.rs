@@ -39,6 +39,8 @@ pub struct Media {
     pub video_kbps: u32,
     /// Empty: `recordings` in `data_dir`.
     pub recordings_dir: PathBuf,
+    /// The address RTP inputs listen on.
+    pub rtp_bind: std::net::IpAddr,
 }
 
 impl Default for Media {
@@ -51,6 +53,7 @@ impl Default for Media {
             fps: 30,
             video_kbps: 2000,
             recordings_dir: PathBuf::new(),
+            rtp_bind: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
         }
     }
 }
@@ -221,6 +224,9 @@ impl Config {
         }
         if let Some(v) = get("TESSERA_RECORDINGS_DIR").filter(|v| !v.is_empty()) {
             self.media.recordings_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("TESSERA_RTP_BIND") {
+            self.media.rtp_bind = v.parse().with_context(|| format!("TESSERA_RTP_BIND={v:?} is not an IP address"))?;
         }
         if let Some(v) = get("TESSERA_MEDIA") {
             self.media.enabled = match v.as_str() {

@@ -231,6 +231,7 @@ async fn start_media(config: &Config, store: &Store) -> anyhow::Result<Runtime> 
         recordings_dir: recordings_dir.clone(),
         public_host,
         rtsp: None,
+        rtp_bind: config.media.rtp_bind,
     };
     tracing::info!(
         size = %format!("{}x{}@{}", mc.width, mc.height, mc.fps),

@@ -54,6 +54,7 @@ impl Server {
         let mut envs = vec![
             ("TESSERA_RTSP_LISTEN".to_string(), format!("127.0.0.1:{rtsp_port}")),
             ("TESSERA_MEDIA_SIZE".to_string(), "640x360".to_string()),
+            ("TESSERA_RTP_BIND".to_string(), "127.0.0.1".to_string()),
             ("TESSERA_DATA_DIR".to_string(), dir.path().join("data").display().to_string()),
             ("TESSERA_HTTP_LISTEN".to_string(), format!("127.0.0.1:{port}")),
             ("TESSERA_ADMIN_PASSWORD".to_string(), "admin-password".to_string()),

@@ -243,3 +243,114 @@ async fn a_full_disk_stops_the_recording_not_the_conference() {
     let streams = on_blocking(move || probe_streams(&url)).await.unwrap();
     assert!(streams.contains("codec_name=h264"), "{streams}");
 }
+
+struct KillOnDrop(std::process::Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rtp_participant_is_composed_and_malformed_packets_are_dropped() {
+    let s = Server::start();
+    s.admin_ok(&["conference", "add", "q1", "--name", "RTP", "--owner", "admin", "--room"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("q1", synthetic("Red", RED, 0)).await;
+    for (body, field) in [
+        (json!({"action": "add_rtp", "name": "x", "video": "h263"}), "video"),
+        (json!({"action": "add_rtp", "name": "x", "audio": "gsm"}), "audio"),
+        (json!({"action": "add_rtp", "name": "x"}), "video"),
+    ] {
+        let (st, v) = api.live("q1", body.clone()).await;
+        assert_eq!((st, v["field"].as_str()), (422, Some(field)), "{body}: {v}");
+    }
+    let live = api.ok("q1", json!({"action": "add_rtp", "name": "Desk phone", "video": "h264", "audio": "pcmu"})).await;
+    let p = &live["participants"][1];
+    assert_eq!(p["kind"], "rtp");
+    let vport = p["rtp_ports"]["video"].as_u64().unwrap().to_string();
+    let aport = p["rtp_ports"]["audio"].as_u64().unwrap().to_string();
+
+    // A real sender: GStreamer's own H.264 and PCMU payloaders, as a SIP phone would send.
+    let cyan = (32, 192, 192);
+    let sender = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            "is-live=true",
+            "pattern=solid-color",
+            "foreground-color=0xff20c0c0",
+            "!",
+            "video/x-raw,width=320,height=240,framerate=15/1",
+            "!",
+            "x264enc",
+            "tune=zerolatency",
+            "key-int-max=15",
+            "!",
+            "rtph264pay",
+            "pt=96",
+            "config-interval=-1",
+            "!",
+            "udpsink",
+            "host=127.0.0.1",
+            &format!("port={vport}"),
+            "audiotestsrc",
+            "is-live=true",
+            "freq=700",
+            "volume=0.5",
+            "!",
+            "audio/x-raw,rate=8000,channels=1",
+            "!",
+            "mulawenc",
+            "!",
+            "rtppcmupay",
+            "!",
+            "udpsink",
+            "host=127.0.0.1",
+            &format!("port={aport}"),
+        ])
+        .spawn()
+        .expect("gst-launch-1.0 is missing: apt-get install gstreamer1.0-tools");
+    let _sender = KillOnDrop(sender);
+    let url = live["rtsp_url"].as_str().unwrap().to_string();
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 45)).await.unwrap();
+    pic.save_png(&s.dir.path().join("rtp.png"));
+    assert!(pic.near(160, 90, RED, 40), "window 0: {:?}", pic.at(160, 90));
+    assert!(pic.near(480, 90, cyan, 40), "the RTP participant's window: {:?}", pic.at(480, 90));
+    let u = url.clone();
+    let level = on_blocking(move || mean_volume(&u, 2)).await.unwrap();
+    assert!(level > -40.0, "the phone's tone should be heard: {level} dB");
+
+    // Garbage, truncated headers and another codec's payload type: dropped, logged, harmless.
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut x: u32 = 12345;
+    for i in 0..300u32 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        let len = (x % 1400) as usize;
+        let mut pkt: Vec<u8> = (0..len).map(|k| (x.rotate_left(k as u32 % 32) & 0xff) as u8).collect();
+        if i % 3 == 0 && len >= 12 {
+            pkt[0] = 0x80;
+            pkt[1] = 100; // VP8's payload type on the H.264 port: a codec change mid-stream
+        }
+        let port = if i % 2 == 0 { &vport } else { &aport };
+        sock.send_to(&pkt, format!("127.0.0.1:{port}")).unwrap();
+    }
+    eventually("malformed packets logged", || async {
+        let log = s.log();
+        log.contains("malformed RTP packet dropped") && log.contains("payload type not negotiated")
+    })
+    .await;
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 30)).await.unwrap();
+    assert!(
+        pic.near(160, 90, RED, 40) && pic.near(480, 90, cyan, 40),
+        "after garbage: {:?} {:?}",
+        pic.at(160, 90),
+        pic.at(480, 90)
+    );
+    let (_, status) = api.get("/api/v1/conferences/q1/live").await;
+    assert_eq!(status["running"], true);
+    assert_eq!(status["participants"].as_array().unwrap().len(), 2);
+}

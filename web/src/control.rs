@@ -31,6 +31,13 @@ pub enum Request {
         colour: [u8; 3],
         tone_hz: u32,
     },
+    /// A participant that sends RTP to ports Tessera picks (returned in `rtp_ports`): `video`
+    /// h264 or vp8, `audio` opus, pcmu, pcma or g722; at least one.
+    AddRtp {
+        name: String,
+        video: Option<String>,
+        audio: Option<String>,
+    },
     Remove {
         participant: ParticipantId,
     },
@@ -88,6 +95,15 @@ pub struct LiveParticipant {
     pub moderator: bool,
     pub on_podium: bool,
     pub joined_at_ms: i64,
+    /// Where an RTP participant sends its media.
+    #[serde(default)]
+    pub rtp_ports: Option<RtpPorts>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RtpPorts {
+    pub video: Option<u16>,
+    pub audio: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod fanout;
 pub mod multicast;
 pub mod recorder;
+pub mod rtp_input;
 pub mod rtsp;
 pub mod slot;
 pub mod synthetic;
@@ -30,6 +31,21 @@ const REQUIRED: &[(&str, &str)] = &[
     ("rtpopuspay", "gstreamer1.0-plugins-good"),
     ("mp4mux", "gstreamer1.0-plugins-good"),
     ("udpsink", "gstreamer1.0-plugins-good"),
+    ("udpsrc", "gstreamer1.0-plugins-good"),
+    ("rtpjitterbuffer", "gstreamer1.0-plugins-good"),
+    ("rtph264depay", "gstreamer1.0-plugins-good"),
+    ("rtpvp8depay", "gstreamer1.0-plugins-good"),
+    ("rtpopusdepay", "gstreamer1.0-plugins-good"),
+    ("rtppcmudepay", "gstreamer1.0-plugins-good"),
+    ("rtppcmadepay", "gstreamer1.0-plugins-good"),
+    ("rtpg722depay", "gstreamer1.0-plugins-good"),
+    ("vp8dec", "gstreamer1.0-plugins-good"),
+    ("mulawdec", "gstreamer1.0-plugins-good"),
+    ("alawdec", "gstreamer1.0-plugins-good"),
+    ("opusdec", "gstreamer1.0-plugins-base"),
+    ("audioresample", "gstreamer1.0-plugins-base"),
+    ("avdec_h264", "gstreamer1.0-libav"),
+    ("avdec_g722", "gstreamer1.0-libav"),
 ];
 
 /// Initialises GStreamer once and checks that every element the media plane uses is installed,

@@ -7,6 +7,7 @@ use crate::media::encoder::{EncodedStreams, EncoderSettings};
 use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings};
 use crate::media::multicast::{MulticastConfig, MulticastSender};
 use crate::media::recorder;
+use crate::media::rtp_input::{AudioCodec, RtpInput, VideoCodec};
 use crate::media::rtsp::RtspServer;
 use crate::media::slot::MediaSlot;
 use crate::media::synthetic::Synthetic;
@@ -16,8 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_mixer::audio::MAX_GAIN;
 use tessera_mixer::frame::Yuv;
-use tessera_mixer::layout::{Layout, LayoutSet, ParticipantId};
-use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Reply, Request, Scope};
+use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId};
+use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Reply, Request, RtpPorts, Scope};
 use tessera_web::store::{ConferenceKind, MediaSettings, Store};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -32,6 +33,7 @@ pub struct MediaConfig {
     /// The host name put into RTSP URLs.
     pub public_host: String,
     pub rtsp: Option<Arc<RtspServer>>,
+    pub rtp_bind: std::net::IpAddr,
 }
 
 pub enum ConfMsg {
@@ -86,6 +88,8 @@ struct Conf {
     recording: Option<Recording>,
     multicast: Option<(MulticastSender, String)>,
     ever_joined: bool,
+    /// For sources' pipelines to report bad input like the engine does.
+    engine_events: mpsc::UnboundedSender<EngineEvent>,
 }
 
 fn now_ms() -> i64 {
@@ -130,7 +134,7 @@ pub async fn start(
         background: Yuv::from_rgb(24, 28, 36),
     };
     let id = settings.id.clone();
-    let (thread, streams) = tokio::task::block_in_place(|| engine::spawn(id.clone(), es, erx, ev_tx))?;
+    let (thread, streams) = tokio::task::block_in_place(|| engine::spawn(id.clone(), es, erx, ev_tx.clone()))?;
     let layouts: LayoutSet = match settings.layouts.as_deref().map(serde_json::from_str::<LayoutSet>) {
         Some(Ok(l)) if l.validate().is_ok() => l,
         Some(_) => {
@@ -165,6 +169,7 @@ pub async fn start(
         recording: None,
         multicast: None,
         ever_joined: false,
+        engine_events: ev_tx,
     };
     c.send(EngineCmd::Layout(c.layouts.all.clone()));
     c.apply_stage();
@@ -449,11 +454,64 @@ impl Conf {
                         moderator: false,
                         on_podium: false,
                         joined_at_ms: now_ms(),
+                        rtp_ports: None,
                     },
                 });
                 self.ever_joined = true;
                 self.apply_stage();
                 self.event("joined", Some(id), &name, "synthetic").await;
+            }
+            Request::AddRtp { name, video, audio } => {
+                let name = check_name("name", &name)?;
+                let video = match video.as_deref() {
+                    None => None,
+                    Some(v) => Some(VideoCodec::parse(v).ok_or_else(|| invalid("video", "h264 or vp8"))?),
+                };
+                let audio = match audio.as_deref() {
+                    None => None,
+                    Some(a) => Some(AudioCodec::parse(a).ok_or_else(|| invalid("audio", "opus, pcmu, pcma or g722"))?),
+                };
+                if video.is_none() && audio.is_none() {
+                    return Err(invalid("video", "give video, audio or both"));
+                }
+                if self.roster.len() >= 100 {
+                    return Err(ControlError::Conflict("the conference is full (100 participants)".into()));
+                }
+                let id = self.next_id;
+                self.next_id += 1;
+                let slot = Arc::new(MediaSlot::default());
+                let events = self.engine_events.clone();
+                let report = move |e: String| {
+                    let _ = events.send(EngineEvent::BadInput(id, e));
+                };
+                let bind = self.media.rtp_bind;
+                let input =
+                    tokio::task::block_in_place(|| RtpInput::start(&name, bind, video, audio, slot.clone(), report))
+                        .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
+                let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
+                self.send(EngineCmd::Add { id, name: name.clone(), slot, keep: Box::new(input) });
+                let camera = !self.settings.cameras_off_on_join;
+                let microphone = !self.settings.microphones_off_on_join;
+                self.send(EngineCmd::Camera(id, camera));
+                self.send(EngineCmd::Microphone(id, microphone));
+                self.roster.push(Participant {
+                    info: LiveParticipant {
+                        id,
+                        name: name.clone(),
+                        kind: "rtp".into(),
+                        group: Some(EndpointGroup::SipH323),
+                        camera,
+                        microphone,
+                        gain: 1.0,
+                        moderator: false,
+                        on_podium: false,
+                        joined_at_ms: now_ms(),
+                        rtp_ports: Some(ports),
+                    },
+                });
+                self.ever_joined = true;
+                self.apply_stage();
+                self.event("joined", Some(id), &name, &format!("rtp video {video:?} audio {audio:?}")).await;
             }
             Request::Remove { participant } => {
                 let p = self.participant_mut(participant)?.info.clone();

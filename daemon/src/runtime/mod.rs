@@ -100,12 +100,12 @@ impl Dispatcher {
         let result = match cmd.request {
             Request::Status => self.idle_status(&id).await,
             Request::Start => self.start(&id, StartedBy::Request).await,
-            Request::AddSynthetic { .. } => self.start(&id, StartedBy::Join).await,
+            Request::AddSynthetic { .. } | Request::AddRtp { .. } => self.start(&id, StartedBy::Join).await,
             Request::End => Err(ControlError::NotRunning),
             _ => Err(ControlError::NotRunning),
         };
         match (result, &cmd.request) {
-            (Ok(_), Request::AddSynthetic { .. }) => {
+            (Ok(_), Request::AddSynthetic { .. } | Request::AddRtp { .. }) => {
                 // Started by this join: now hand the join itself to the new task.
                 Box::pin(self.dispatch(cmd, reply)).await
             }

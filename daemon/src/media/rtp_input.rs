@@ -1,0 +1,258 @@
+//! A participant whose media arrives as RTP on UDP ports Tessera picked — the receiving half of
+//! a SIP or WebRTC endpoint once SDP is negotiated, and usable on its own by tests and room
+//! systems that send plain RTP. Each packet is checked before GStreamer sees it (RTP version,
+//! header length, the negotiated payload type); malformed ones and ones of another codec are
+//! dropped and counted, with a rate-limited log line. Then a jitter buffer, the depayloader and
+//! a decoder that never gives up on bad data (`max-errors=-1`) hand frames to the mixer.
+
+use super::slot::MediaSlot;
+use super::synthetic::appsink;
+use anyhow::{Context, anyhow, bail};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoCodec {
+    H264,
+    Vp8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioCodec {
+    Opus,
+    Pcmu,
+    Pcma,
+    G722,
+}
+
+impl VideoCodec {
+    pub fn parse(s: &str) -> Option<VideoCodec> {
+        match s {
+            "h264" => Some(VideoCodec::H264),
+            "vp8" => Some(VideoCodec::Vp8),
+            _ => None,
+        }
+    }
+
+    /// (payload type, RTP caps, depayload-and-decode chain)
+    fn chain(self) -> (u8, &'static str, &'static str) {
+        match self {
+            VideoCodec::H264 => (
+                96,
+                "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96",
+                "rtph264depay ! h264parse ! avdec_h264 max-errors=-1",
+            ),
+            VideoCodec::Vp8 => (
+                97,
+                "application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8,payload=97",
+                "rtpvp8depay ! vp8dec max-errors=-1",
+            ),
+        }
+    }
+}
+
+impl AudioCodec {
+    pub fn parse(s: &str) -> Option<AudioCodec> {
+        match s {
+            "opus" => Some(AudioCodec::Opus),
+            "pcmu" => Some(AudioCodec::Pcmu),
+            "pcma" => Some(AudioCodec::Pcma),
+            "g722" => Some(AudioCodec::G722),
+            _ => None,
+        }
+    }
+
+    fn chain(self) -> (u8, &'static str, &'static str) {
+        match self {
+            AudioCodec::Opus => (
+                111,
+                "application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=111",
+                "rtpopusdepay ! opusdec",
+            ),
+            AudioCodec::Pcmu => (
+                0,
+                "application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU,payload=0",
+                "rtppcmudepay ! mulawdec",
+            ),
+            AudioCodec::Pcma => (
+                8,
+                "application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMA,payload=8",
+                "rtppcmadepay ! alawdec",
+            ),
+            AudioCodec::G722 => (
+                9,
+                "application/x-rtp,media=audio,clock-rate=8000,encoding-name=G722,payload=9",
+                "rtpg722depay ! avdec_g722",
+            ),
+        }
+    }
+}
+
+/// The payload types a sender must use, by codec: 96 H.264, 97 VP8, 111 Opus, 0 PCMU, 8 PCMA, 9 G.722.
+pub struct RtpInput {
+    pipeline: gst::Pipeline,
+    pub video_port: Option<u16>,
+    pub audio_port: Option<u16>,
+    pub dropped: Arc<AtomicU64>,
+}
+
+impl RtpInput {
+    pub fn start(
+        name: &str,
+        bind: IpAddr,
+        video: Option<VideoCodec>,
+        audio: Option<AudioCodec>,
+        slot: Arc<MediaSlot>,
+        on_error: impl Fn(String) + Send + Sync + 'static,
+    ) -> anyhow::Result<RtpInput> {
+        if video.is_none() && audio.is_none() {
+            bail!("neither video nor audio");
+        }
+        let mut launch = String::new();
+        if let Some(v) = video {
+            let (_, caps, chain) = v.chain();
+            launch += &format!(
+                "udpsrc name=vsrc address={bind} port=0 caps=\"{caps}\" ! rtpjitterbuffer latency=100 drop-on-latency=true \
+                 ! {chain} ! videoconvert ! video/x-raw,format=I420 ! appsink name=video sync=false max-buffers=2 drop=true "
+            );
+        }
+        if let Some(a) = audio {
+            let (_, caps, chain) = a.chain();
+            launch += &format!(
+                "udpsrc name=asrc address={bind} port=0 caps=\"{caps}\" ! rtpjitterbuffer latency=60 drop-on-latency=true \
+                 ! {chain} ! audioconvert ! audioresample \
+                 ! audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved ! appsink name=audio sync=false "
+            );
+        }
+        let pipeline = gst::parse::launch(&launch)
+            .context("building an RTP input")?
+            .downcast::<gst::Pipeline>()
+            .map_err(|_| anyhow!("not a pipeline"))?;
+        let dropped = Arc::new(AtomicU64::new(0));
+        for (src, pt) in [("vsrc", video.map(|v| v.chain().0)), ("asrc", audio.map(|a| a.chain().0))] {
+            if let (Some(el), Some(pt)) = (pipeline.by_name(src), pt) {
+                guard_rtp(&el, pt, name.to_string(), dropped.clone());
+            }
+        }
+        if video.is_some() {
+            let vslot = slot.clone();
+            appsink(&pipeline, "video")?.set_callbacks(
+                gst_app::AppSinkCallbacks::builder()
+                    .new_sample(move |sink| {
+                        let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                        let info = sample
+                            .caps()
+                            .and_then(|c| gstreamer_video::VideoInfo::from_caps(c).ok())
+                            .ok_or(gst::FlowError::NotNegotiated)?;
+                        if let Some(b) = sample.buffer_owned() {
+                            vslot.put_video(b, &info);
+                        }
+                        Ok(gst::FlowSuccess::Ok)
+                    })
+                    .build(),
+            );
+        }
+        if audio.is_some() {
+            appsink(&pipeline, "audio")?.set_callbacks(
+                gst_app::AppSinkCallbacks::builder()
+                    .new_sample(move |sink| {
+                        let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                        if let Some(b) = sample.buffer() {
+                            let map = b.map_readable().map_err(|_| gst::FlowError::Error)?;
+                            slot.put_audio(map.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])));
+                        }
+                        Ok(gst::FlowSuccess::Ok)
+                    })
+                    .build(),
+            );
+        }
+        super::watch_bus(&pipeline, format!("RTP input {name}"), on_error);
+        pipeline.set_state(gst::State::Playing).context("starting an RTP input")?;
+        let port = |n: &str| pipeline.by_name(n).map(|e| e.property::<i32>("port")).and_then(|p| u16::try_from(p).ok());
+        let (video_port, audio_port) = (port("vsrc"), port("asrc"));
+        Ok(RtpInput { pipeline, video_port, audio_port, dropped })
+    }
+}
+
+impl Drop for RtpInput {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// Why a packet is not RTP of the negotiated codec, if it is not.
+pub fn check_rtp(p: &[u8], pt: u8) -> Result<(), &'static str> {
+    if p.len() < 12 {
+        return Err("shorter than an RTP header");
+    }
+    if p[0] >> 6 != 2 {
+        return Err("not RTP version 2");
+    }
+    let csrc = usize::from(p[0] & 0x0f);
+    let mut header = 12 + 4 * csrc;
+    if p[0] & 0x10 != 0 {
+        let Some(ext) = p.get(header + 2..header + 4) else { return Err("truncated header extension") };
+        header += 4 + 4 * usize::from(u16::from_be_bytes([ext[0], ext[1]]));
+    }
+    let padding = if p[0] & 0x20 != 0 { usize::from(*p.last().unwrap_or(&0)) } else { 0 };
+    if header + padding > p.len() {
+        return Err("header or padding longer than the packet");
+    }
+    if p[1] & 0x7f != pt {
+        return Err("payload type not negotiated (codec change?)");
+    }
+    Ok(())
+}
+
+/// Drops packets that are not RTP of payload type `pt` before they reach the jitter buffer.
+fn guard_rtp(src: &gst::Element, pt: u8, who: String, dropped: Arc<AtomicU64>) {
+    let Some(pad) = src.static_pad("src") else { return };
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        let Some(buf) = info.buffer() else { return gst::PadProbeReturn::Ok };
+        let verdict = match buf.map_readable() {
+            Ok(m) => check_rtp(&m, pt),
+            Err(_) => Err("unreadable buffer"),
+        };
+        match verdict {
+            Ok(()) => gst::PadProbeReturn::Ok,
+            Err(why) => {
+                let n = dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                metrics::counter!("tessera_media_rtp_dropped_total").increment(1);
+                if n <= 5 || n.is_power_of_two() {
+                    tracing::warn!(participant = %who, reason = why, dropped = n, "malformed RTP packet dropped");
+                }
+                gst::PadProbeReturn::Drop
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_rtp;
+
+    #[test]
+    fn rtp_headers_are_checked() {
+        let mut p = vec![0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xaa];
+        assert_eq!(check_rtp(&p, 96), Ok(()));
+        assert!(check_rtp(&p, 0).unwrap_err().contains("payload type"));
+        assert!(check_rtp(&p[..11], 96).is_err());
+        p[0] = 0x40;
+        assert!(check_rtp(&p, 96).unwrap_err().contains("version"));
+        p[0] = 0x8f; // 15 CSRCs, none present
+        assert!(check_rtp(&p, 96).is_err());
+        p[0] = 0x90; // extension bit without the extension
+        assert!(check_rtp(&p, 96).is_err());
+        let mut padded = vec![0xa0, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 200];
+        assert!(check_rtp(&padded, 96).is_err());
+        padded[12] = 1;
+        assert_eq!(check_rtp(&padded, 96), Ok(()));
+    }
+}
