@@ -277,7 +277,9 @@ async fn populate_demo(control: &Control) {
         ("Dolores Ruiz", [220, 180, 40], 0),
     ];
     for (name, colour, tone_hz) in people {
-        let r = control.call(DEMO_ROOM, None, Request::AddSynthetic { name: name.into(), colour, tone_hz }).await;
+        let r = control
+            .call(DEMO_ROOM, None, Request::AddSynthetic { name: name.into(), colour, tone_hz, size: None })
+            .await;
         if let Err(e) = r {
             tracing::error!(error = %e, "the demo room could not start");
             return;

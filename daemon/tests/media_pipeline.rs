@@ -28,7 +28,7 @@ fn synthetic_conference_over_rtsp() {
     let colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)];
     for (i, c) in colours.iter().enumerate() {
         let slot = Arc::new(MediaSlot::default());
-        let s = Synthetic::start(&format!("p{i}"), *c, 440, slot.clone()).unwrap();
+        let s = Synthetic::start(&format!("p{i}"), *c, 440, (640, 360), slot.clone()).unwrap();
         tx.send(engine::EngineCmd::Add { id: i as u64 + 1, name: format!("P{i}"), slot, keep: Box::new(s) }).unwrap();
     }
     tx.send(engine::EngineCmd::Layout(Layout {

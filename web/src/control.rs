@@ -30,6 +30,9 @@ pub enum Request {
         name: String,
         colour: [u8; 3],
         tone_hz: u32,
+        /// The picture's size, `[width, height]`; 640x360 when absent.
+        #[serde(default)]
+        size: Option<[u32; 2]>,
     },
     /// A participant that sends RTP to ports Tessera picks (returned in `rtp_ports`): `video`
     /// h264 or vp8, `audio` opus, pcmu, pcma or g722; at least one.

@@ -79,6 +79,7 @@ impl Encoder {
             );
         }
         super::watch_bus(&pipeline, format!("encoder {what}"), |_| {});
+        metrics::gauge!("tessera_media_encoders").increment(1.0);
         pipeline.set_state(gst::State::Playing).context("starting the encoder")?;
         Ok(Encoder {
             pipeline,
@@ -188,6 +189,7 @@ impl Encoder {
 
 impl Drop for Encoder {
     fn drop(&mut self) {
+        metrics::gauge!("tessera_media_encoders").decrement(1.0);
         self.video.finish();
         self.audio.finish();
         let _ = self.pipeline.set_state(gst::State::Null);

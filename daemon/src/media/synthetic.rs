@@ -9,8 +9,8 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use std::sync::Arc;
 
-pub const WIDTH: u32 = 640;
-pub const HEIGHT: u32 = 360;
+/// The default picture size.
+pub const SIZE: (u32, u32) = (640, 360);
 
 pub struct Synthetic {
     pipeline: gst::Pipeline,
@@ -18,12 +18,18 @@ pub struct Synthetic {
 
 impl Synthetic {
     /// `rgb` is the picture's colour, `tone_hz` the tone's frequency (0 for silence).
-    pub fn start(name: &str, rgb: (u8, u8, u8), tone_hz: u32, slot: Arc<MediaSlot>) -> anyhow::Result<Synthetic> {
+    pub fn start(
+        name: &str,
+        rgb: (u8, u8, u8),
+        tone_hz: u32,
+        (width, height): (u32, u32),
+        slot: Arc<MediaSlot>,
+    ) -> anyhow::Result<Synthetic> {
         let argb = 0xff00_0000u32 | (u32::from(rgb.0) << 16) | (u32::from(rgb.1) << 8) | u32::from(rgb.2);
         let (wave, volume) = if tone_hz == 0 { ("silence", 0.0) } else { ("sine", 0.2) };
         let launch = format!(
             "videotestsrc is-live=true pattern=solid-color foreground-color={argb} \
-             ! video/x-raw,format=I420,width={WIDTH},height={HEIGHT},framerate=30/1 \
+             ! video/x-raw,format=I420,width={width},height={height},framerate=30/1 \
              ! appsink name=video sync=false max-buffers=2 drop=true \
              audiotestsrc is-live=true wave={wave} freq={tone_hz} volume={volume} samplesperbuffer=960 \
              ! audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \

@@ -423,8 +423,17 @@ impl Conf {
         let by = actor.map(|a| format!("by user {a}")).unwrap_or_default();
         match req {
             Request::Status | Request::Start | Request::End => {}
-            Request::AddSynthetic { name, colour, tone_hz } => {
+            Request::AddSynthetic { name, colour, tone_hz, size } => {
                 let name = check_name("name", &name)?;
+                let size = match size {
+                    None => crate::media::synthetic::SIZE,
+                    Some([w, h])
+                        if (16..=1920).contains(&w) && (16..=1080).contains(&h) && w % 2 == 0 && h % 2 == 0 =>
+                    {
+                        (w, h)
+                    }
+                    Some(_) => return Err(invalid("size", "even width 16 to 1920 and height 16 to 1080")),
+                };
                 if tone_hz != 0 && !(20..=20_000).contains(&tone_hz) {
                     return Err(invalid("tone_hz", "must be 0 (silent) or from 20 to 20000"));
                 }
@@ -435,7 +444,7 @@ impl Conf {
                 self.next_id += 1;
                 let slot = Arc::new(MediaSlot::default());
                 let rgb = (colour[0], colour[1], colour[2]);
-                let src = tokio::task::block_in_place(|| Synthetic::start(&name, rgb, tone_hz, slot.clone()))
+                let src = tokio::task::block_in_place(|| Synthetic::start(&name, rgb, tone_hz, size, slot.clone()))
                     .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
                 self.send(EngineCmd::Add { id, name: name.clone(), slot, keep: Box::new(src) });
                 let camera = !self.settings.cameras_off_on_join;
