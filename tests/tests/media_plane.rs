@@ -354,3 +354,65 @@ async fn an_rtp_participant_is_composed_and_malformed_packets_are_dropped() {
     assert_eq!(status["running"], true);
     assert_eq!(status["participants"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_based_mode_shows_and_plays_only_the_podium_and_devices_start_off_when_configured() {
+    let s = Server::start();
+    s.admin_ok(&["conference", "add", "rb", "--name", "Panel", "--owner", "admin", "--room"], "");
+    s.admin_ok(&["conference", "media", "rb", "--mode", "role_based", "--active-speakers", "1"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("rb", synthetic("Red", RED, 440)).await;
+    let live = api.ok("rb", synthetic("Green", GREEN, 0)).await;
+    let url = live["rtsp_url"].as_str().unwrap().to_string();
+    let one = json!({"action": "apply_layout", "scope": {"scope": "all"}, "layout": {"windows": 1}});
+    api.ok("rb", one).await;
+
+    // Nobody on the podium: nothing seen, nothing heard.
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
+    assert!(
+        !pic.near(320, 150, RED, 60) && !pic.near(320, 150, GREEN, 60),
+        "empty podium shows {:?}",
+        pic.at(320, 150)
+    );
+    let u = url.clone();
+    let level = on_blocking(move || mean_volume(&u, 2)).await.unwrap();
+    assert!(level < -70.0, "empty podium is heard: {level} dB");
+
+    // The moderator puts Red on the podium: Red is seen and heard. The podium holds one.
+    api.ok("rb", json!({"action": "podium", "participant": 1, "on": true})).await;
+    let (st, v) = api.live("rb", json!({"action": "podium", "participant": 2, "on": true})).await;
+    assert_eq!(st, 409, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("podium is full"), "{v}");
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
+    assert!(pic.near(320, 150, RED, 40), "podium: {:?}", pic.at(320, 150));
+    let u = url.clone();
+    let level = on_blocking(move || mean_volume(&u, 2)).await.unwrap();
+    assert!(level > -40.0, "the speaker on the podium is not heard: {level} dB");
+    let (_, status) = api.get("/api/v1/conferences/rb/live").await;
+    assert_eq!(status["podium"], json!([1]));
+    assert_eq!(api.live("rb", json!({"action": "presenter", "participant": 1})).await.0, 409);
+    api.ok("rb", json!({"action": "end"})).await;
+
+    // "Turn cameras and microphones off on join": a newcomer starts with both off.
+    s.admin_ok(&["conference", "media", "rb", "--mode", "all_on_screen", "--cameras-off-on-join", "true"], "");
+    s.admin_ok(&["conference", "media", "rb", "--microphones-off-on-join", "true"], "");
+    let live = api.ok("rb", synthetic("Red", RED, 440)).await;
+    assert_eq!(
+        (live["participants"][0]["camera"].clone(), live["participants"][0]["microphone"].clone()),
+        (json!(false), json!(false))
+    );
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
+    pic.save_png(&s.dir.path().join("camera-off.png"));
+    assert!(!pic.near(160, 90, RED, 60), "camera off on join still shows the picture: {:?}", pic.at(160, 90));
+    let u = url.clone();
+    let level = on_blocking(move || mean_volume(&u, 2)).await.unwrap();
+    assert!(level < -70.0, "microphone off on join is heard: {level} dB");
+    // The operator turns them on.
+    api.ok("rb", json!({"action": "device", "participant": 1, "camera": true, "microphone": true})).await;
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
+    assert!(pic.near(160, 90, RED, 40), "camera on: {:?}", pic.at(160, 90));
+}

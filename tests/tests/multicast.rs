@@ -136,4 +136,21 @@ fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(server_log.contains("scheduled conference started") && server_log.contains("multicast output running"));
+
+    // The personal area hands out the SDP a receiver (VLC, ffplay) opens.
+    let jar = dir.path().join("cookies");
+    let base = format!("http://{}", env[1].1);
+    let curl = |args: &[&str]| {
+        let o = ns
+            .cmd(&[&["curl", "-s", "-b", jar.to_str().unwrap(), "-c", jar.to_str().unwrap()][..], args].concat())
+            .output()
+            .expect("curl is missing: apt-get install curl");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let body = r#"{"login":"olga","password":"olga-password"}"#;
+    let signed = curl(&["-H", "content-type: application/json", "-d", body, &format!("{base}/api/v1/session")]);
+    assert!(signed.contains("csrf_token"), "{signed}");
+    let sdp = curl(&[&format!("{base}/api/v1/conferences/mc/multicast.sdp")]);
+    assert!(sdp.contains("c=IN IP4 239.255.42.1/1") && sdp.contains("m=video 5004 RTP/AVP 96"), "{sdp}");
+    assert!(sdp.contains("m=audio 5006 RTP/AVP 97"), "{sdp}");
 }
