@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 use tessera_e2e::media::{decode_file, grab, mean_volume, probe_streams};
 use tessera_e2e::{Server, eventually};
 
+/// These scenarios each run a real-time conference and decode its output; on a two-core CI
+/// machine they run one at a time so that none of them starves the others.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 const W: usize = 640;
 const H: usize = 360;
 const RED: (u8, u8, u8) = (220, 40, 40);
@@ -62,6 +66,7 @@ fn on_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> tok
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_synthetic_participants_over_rtsp_with_layouts_mute_and_recording() {
+    let _serial = SERIAL.lock().await;
     let s = Server::start();
     s.add_user("eve", "eve-password");
     s.add_user("pat", "pat-password");
@@ -181,6 +186,7 @@ async fn four_synthetic_participants_over_rtsp_with_layouts_mute_and_recording()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_a_recording_leaves_a_playable_file_marked_interrupted() {
+    let _serial = SERIAL.lock().await;
     let mut s = Server::start();
     s.admin_ok(&["conference", "add", "k1", "--name", "Crash", "--owner", "admin", "--room"], "");
     s.admin_ok(&["conference", "media", "k1", "--record", "true"], "");
@@ -208,6 +214,7 @@ async fn kill_9_during_a_recording_leaves_a_playable_file_marked_interrupted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_stops_the_recording_not_the_conference() {
+    let _serial = SERIAL.lock().await;
     // A 24 KiB tmpfs fills within seconds of recording (solid colours compress well).
     let tmp = tempfile::tempdir().unwrap();
     let mnt = tmp.path().join("small");
@@ -254,6 +261,7 @@ impl Drop for KillOnDrop {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_rtp_participant_is_composed_and_malformed_packets_are_dropped() {
+    let _serial = SERIAL.lock().await;
     let s = Server::start();
     s.admin_ok(&["conference", "add", "q1", "--name", "RTP", "--owner", "admin", "--room"], "");
     let api = Api::new(&s, "admin", "admin-password").await;
@@ -357,6 +365,7 @@ async fn an_rtp_participant_is_composed_and_malformed_packets_are_dropped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_based_mode_shows_and_plays_only_the_podium_and_devices_start_off_when_configured() {
+    let _serial = SERIAL.lock().await;
     let s = Server::start();
     s.admin_ok(&["conference", "add", "rb", "--name", "Panel", "--owner", "admin", "--room"], "");
     s.admin_ok(&["conference", "media", "rb", "--mode", "role_based", "--active-speakers", "1"], "");
