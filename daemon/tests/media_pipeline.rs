@@ -50,3 +50,23 @@ fn synthetic_conference_over_rtsp() {
     assert!(text.contains("codec_name=h264") && text.contains("width=640"), "{text}");
     assert!(text.contains("codec_name=opus"), "{text}");
 }
+
+/// An output created while the conference runs gets video only (each endpoint gets its own audio
+/// mix): its idle audio branch must not hold the pipeline back, and late timestamps are fine.
+#[test]
+fn an_encoder_started_late_with_video_only_encodes() {
+    media::init().unwrap();
+    for start_s in [0u64, 4] {
+        let settings =
+            media::encoder::EncoderSettings { width: 320, height: 180, fps: 30, video_kbps: 500, audio_bps: 32000 };
+        let enc = media::encoder::Encoder::start("late", &settings).unwrap();
+        let canvas = tessera_mixer::frame::Frame::new(320, 180, Yuv::from_rgb(10, 200, 10)).unwrap();
+        let period = gstreamer::ClockTime::from_nseconds(33_333_333);
+        for n in 0..30u64 {
+            enc.push_video(&canvas, gstreamer::ClockTime::from_seconds(start_s) + period * n, period);
+            std::thread::sleep(Duration::from_millis(33));
+        }
+        let samples = enc.video.samples.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(samples > 20, "encoder starting at {start_s} s produced {samples} samples");
+    }
+}

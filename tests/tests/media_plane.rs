@@ -425,3 +425,123 @@ async fn role_based_mode_shows_and_plays_only_the_podium_and_devices_start_off_w
     let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
     assert!(pic.near(160, 90, RED, 40), "camera on: {:?}", pic.at(160, 90));
 }
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn gst(args: &str) -> KillOnDrop {
+    KillOnDrop(
+        std::process::Command::new("gst-launch-1.0")
+            .args(args.split_whitespace())
+            .spawn()
+            .expect("gst-launch-1.0 is missing: apt-get install gstreamer1.0-tools"),
+    )
+}
+
+fn wait_exit(mut p: KillOnDrop, secs: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if let Ok(Some(st)) = p.0.try_wait() {
+            return st.success();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtp_endpoints_receive_their_groups_layout_from_one_shared_encoder_and_a_mix_without_themselves() {
+    let _serial = SERIAL.lock().await;
+    let s = Server::start();
+    s.admin_ok(&["conference", "add", "e1", "--name", "Endpoints", "--owner", "admin", "--room"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("e1", synthetic("Red", RED, 0)).await;
+    let live = api.ok("e1", synthetic("Green", GREEN, 0)).await;
+    let url = live["rtsp_url"].as_str().unwrap().to_string();
+    // SIP/H.323 endpoints see only Green; the layout for all stays the 2x2 grid.
+    let group = json!({"windows": 1, "slots": [{"kind": "participant", "participant": 2}]});
+    api.ok("e1", json!({"action": "apply_layout", "scope": {"scope": "group", "target": "sip_h323"}, "layout": group}))
+        .await;
+
+    let dir = s.dir.path().to_path_buf();
+    let (vp, ap) = (free_udp_port(), free_udp_port());
+    let video_rx = gst(&format!(
+        "-q udpsrc port={vp} caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96 \
+         ! rtpjitterbuffer ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! video/x-raw,format=RGB \
+         ! identity eos-after=45 ! multifilesink location={}/rx%03d.rgb max-files=1",
+        dir.display()
+    ));
+    let audio_rx = gst(&format!(
+        "-q udpsrc port={ap} caps=application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU,payload=0 \
+         ! rtpjitterbuffer ! rtppcmudepay ! mulawdec ! identity eos-after=100 ! wavenc ! filesink location={}/rx.wav",
+        dir.display()
+    ));
+    let body = json!({"action": "add_rtp", "name": "Room system", "video": "h264", "audio": "pcmu",
+        "video_to": format!("127.0.0.1:{vp}"), "audio_to": format!("127.0.0.1:{ap}")});
+    let live = api.ok("e1", body).await;
+    let p = &live["participants"][2];
+    let (ivp, iap) = (p["rtp_ports"]["video"].as_u64().unwrap(), p["rtp_ports"]["audio"].as_u64().unwrap());
+    // The endpoint talks (a 700 Hz tone) and shows cyan.
+    let _sender = gst(&format!(
+        "-q videotestsrc is-live=true pattern=solid-color foreground-color=0xff20c0c0 ! video/x-raw,width=320,height=240,framerate=15/1 \
+         ! x264enc tune=zerolatency key-int-max=15 ! rtph264pay pt=96 config-interval=-1 ! udpsink host=127.0.0.1 port={ivp} \
+         audiotestsrc is-live=true freq=700 volume=0.5 ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay \
+         ! udpsink host=127.0.0.1 port={iap}"
+    ));
+    let (v_ok, a_ok) = on_blocking(move || (wait_exit(video_rx, 40), wait_exit(audio_rx, 40))).await.unwrap();
+    assert!(v_ok && a_ok, "the endpoint's receivers did not finish (video {v_ok}, audio {a_ok}): {}", s.log());
+
+    // Its picture is its group's layout: Green alone.
+    let frame = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with("rx") && p.extension().is_some_and(|e| e == "rgb")
+        })
+        .expect("a received frame");
+    let pic = tessera_e2e::media::Picture { width: W, height: H, rgb: std::fs::read(&frame).unwrap() };
+    assert!(pic.near(320, 150, GREEN, 40), "the endpoint sees {:?}, expected Green alone", pic.at(320, 150));
+    // RTSP still shows the grid for all, with the endpoint in it.
+    let u = url.clone();
+    let grid = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
+    assert!(grid.near(160, 90, RED, 40), "RTSP window 0: {:?}", grid.at(160, 90));
+    assert!(grid.near(160, 270, (32, 192, 192), 40), "RTSP window 2 (the endpoint): {:?}", grid.at(160, 270));
+
+    // The endpoint never hears itself; the full mix (RTSP) has its voice.
+    let wav = dir.join("rx.wav");
+    let own = on_blocking(move || {
+        let o = std::process::Command::new("ffmpeg")
+            .args(["-v", "info", "-i", wav.to_str().unwrap(), "-af", "volumedetect", "-f", "null", "-"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        err.lines()
+            .find_map(|l| l.split("mean_volume:").nth(1))
+            .and_then(|v| v.trim().trim_end_matches("dB").trim().parse::<f64>().ok())
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(own < -70.0, "the endpoint hears itself: {own} dB");
+    let u = url.clone();
+    let full = on_blocking(move || mean_volume(&u, 2)).await.unwrap();
+    assert!(full > -40.0, "the full mix lacks the endpoint's voice: {full} dB");
+
+    // Two outputs (the grid for all, Green for the group); a second endpoint of the same group
+    // shares the group's encoder.
+    let encoders = || async {
+        let text = reqwest::get(format!("{}/metrics", s.base)).await.unwrap().text().await.unwrap();
+        text.lines().find_map(|l| l.strip_prefix("tessera_media_encoders ")).map(|v| v.trim().parse::<f64>().unwrap())
+    };
+    assert_eq!(encoders().await, Some(2.0));
+    let (vp2, ap2) = (free_udp_port(), free_udp_port());
+    let body = json!({"action": "add_rtp", "name": "Desk phone", "video": "h264", "audio": "pcma",
+        "video_to": format!("127.0.0.1:{vp2}"), "audio_to": format!("127.0.0.1:{ap2}")});
+    api.ok("e1", body).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(encoders().await, Some(2.0), "a second viewer of the same layout must not add an encoder");
+    let (st, v) =
+        api.live("e1", json!({"action": "add_rtp", "name": "x", "video": "h264", "video_to": "nowhere"})).await;
+    assert_eq!((st, v["field"].as_str()), (422, Some("video_to")), "{v}");
+}

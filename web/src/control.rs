@@ -36,10 +36,16 @@ pub enum Request {
     },
     /// A participant that sends RTP to ports Tessera picks (returned in `rtp_ports`): `video`
     /// h264 or vp8, `audio` opus, pcmu, pcma or g722; at least one.
+    /// With `video_to` / `audio_to` (`IP:port`), Tessera sends the participant the layout of
+    /// its group (SIP/H.323) as H.264 and its own mix (everyone but itself) in its audio codec.
     AddRtp {
         name: String,
         video: Option<String>,
         audio: Option<String>,
+        #[serde(default)]
+        video_to: Option<String>,
+        #[serde(default)]
+        audio_to: Option<String>,
     },
     Remove {
         participant: ParticipantId,

@@ -41,10 +41,10 @@ impl Encoder {
              ! x264enc name=venc tune=zerolatency sliced-threads=false speed-preset=veryfast bitrate={kbps} key-int-max={gop} \
              ! video/x-h264,profile=constrained-baseline \
              ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au \
-             ! appsink name=vout sync=false \
+             ! appsink name=vout sync=false async=false \
              appsrc name=ain is-live=true format=time max-bytes=2000000 leaky-type=downstream \
                caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
-             ! audioconvert ! opusenc bitrate={abps} frame-size=20 ! appsink name=aout sync=false",
+             ! audioconvert ! opusenc bitrate={abps} frame-size=20 ! appsink name=aout sync=false async=false",
             w = s.width,
             h = s.height,
             fps = s.fps,
@@ -52,6 +52,8 @@ impl Encoder {
             gop = s.fps * 2,
             abps = s.audio_bps,
         );
+        // Every sink is `async=false`: a branch that gets no data (an output nobody hears, an
+        // endpoint that sends no video) must not hold the whole pipeline in PAUSED.
         let pipeline = gst::parse::launch(&launch)
             .context("building the encoder pipeline")?
             .downcast::<gst::Pipeline>()

@@ -5,9 +5,12 @@
 
 use super::encoder::{EncodedStreams, Encoder, EncoderSettings};
 use super::recorder::Recorder;
+use super::rtp_input::AudioCodec;
+use super::rtp_output::{RtpAudioSender, RtpVideoSender};
 use super::slot::{MediaSlot, VideoFrame};
 use gstreamer as gst;
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -46,6 +49,14 @@ pub enum EngineCmd {
     },
     /// Reply with the encoded streams, for outputs started after the engine.
     Streams(tokio::sync::oneshot::Sender<EncodedStreams>),
+    /// Send this participant its picture (the output of its view) and its own mix.
+    Receive {
+        id: ParticipantId,
+        video_to: Option<SocketAddr>,
+        audio_to: Option<(SocketAddr, AudioCodec)>,
+    },
+    /// The layout this participant sees (resolved by the runtime: individual, group or all).
+    View(ParticipantId, Layout),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +75,19 @@ struct Member {
     microphone: bool,
     _keep: Keepalive,
     bad_input_reported: bool,
+    view: Option<Layout>,
+    video_to: Option<SocketAddr>,
+    /// The layout of the output this participant's video sender is subscribed to.
+    watching: Option<Layout>,
+    video_out: Option<RtpVideoSender>,
+    audio_out: Option<RtpAudioSender>,
+}
+
+/// One distinct output: a layout composed and encoded once, for everyone who sees it.
+struct Output {
+    layout: Layout,
+    compositor: Compositor,
+    encoder: Encoder,
 }
 
 pub struct EngineSettings {
@@ -81,16 +105,16 @@ pub fn spawn(
     let encoder = Encoder::start(&conference, &settings.encoder)?;
     let streams = encoder.streams();
     let compositor = Compositor::new(settings.encoder.width, settings.encoder.height, settings.background)?;
+    let main = Output { layout: Layout::default(), compositor, encoder };
     let thread = std::thread::Builder::new().name(format!("media {conference}")).spawn(move || {
         let mut e = Engine {
             conference,
             fps: settings.encoder.fps,
-            encoder,
-            compositor,
+            outputs: vec![main],
+            settings,
             tiles: TileCache::new(),
             mixer: AudioMixer::new(),
             members: Vec::new(),
-            layout: Layout::default(),
             stage: None,
             recorder: None,
             events,
@@ -105,12 +129,13 @@ pub fn spawn(
 struct Engine {
     conference: String,
     fps: u32,
-    encoder: Encoder,
-    compositor: Compositor,
+    /// `outputs[0]` is the conference's own (layout for all: RTSP, multicast, recording); the
+    /// others exist while someone sees a different layout.
+    outputs: Vec<Output>,
+    settings: EngineSettings,
     tiles: TileCache,
     mixer: AudioMixer,
     members: Vec<Member>,
-    layout: Layout,
     stage: Option<BTreeSet<ParticipantId>>,
     recorder: Option<Recorder>,
     events: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
@@ -197,12 +222,18 @@ impl Engine {
                     microphone: true,
                     _keep: keep,
                     bad_input_reported: false,
+                    view: None,
+                    video_to: None,
+                    watching: None,
+                    video_out: None,
+                    audio_out: None,
                 });
                 self.sync_mixer();
             }
             EngineCmd::Remove(id) => {
                 self.members.retain(|m| m.id != id);
                 self.mixer.remove(id);
+                self.place_viewers();
             }
             EngineCmd::Camera(id, on) => {
                 if let Some(m) = self.member(id) {
@@ -223,7 +254,32 @@ impl Engine {
                     m.name = name;
                 }
             }
-            EngineCmd::Layout(l) => self.layout = l,
+            EngineCmd::Layout(l) => {
+                self.outputs[0].layout = l;
+                self.place_viewers();
+            }
+            EngineCmd::View(id, l) => {
+                if let Some(m) = self.member(id) {
+                    m.view = Some(l);
+                }
+                self.place_viewers();
+            }
+            EngineCmd::Receive { id, video_to, audio_to } => {
+                let audio = audio_to.map(|(to, codec)| RtpAudioSender::start(to, codec));
+                let conference = self.conference.clone();
+                if let Some(m) = self.member(id) {
+                    m.video_to = video_to;
+                    m.audio_out = match audio {
+                        Some(Ok(a)) => Some(a),
+                        Some(Err(e)) => {
+                            tracing::error!(conference = %conference, participant = id, error = %format!("{e:#}"), "cannot send audio");
+                            None
+                        }
+                        None => None,
+                    };
+                }
+                self.place_viewers();
+            }
             EngineCmd::Stage(s) => {
                 self.stage = s;
                 self.sync_mixer();
@@ -238,7 +294,7 @@ impl Engine {
                             let _ = tx.send(msg);
                         }
                     };
-                    match Recorder::start(&path, &self.encoder.streams(), failed) {
+                    match Recorder::start(&path, &self.outputs[0].encoder.streams(), failed) {
                         Ok(r) => {
                             self.recorder = Some(r);
                             Ok(())
@@ -252,7 +308,7 @@ impl Engine {
                 let _ = reply.send(self.recorder.take().map(Recorder::stop));
             }
             EngineCmd::Streams(reply) => {
-                let _ = reply.send(self.encoder.streams());
+                let _ = reply.send(self.outputs[0].encoder.streams());
             }
         }
     }
@@ -268,15 +324,21 @@ impl Engine {
             self.speaker = mix.active_speaker;
             let _ = self.events.send(EngineEvent::ActiveSpeaker(self.speaker));
         }
-        self.encoder.push_audio(&mix.full, gst::ClockTime::from_mseconds(n * 20));
+        self.outputs[0].encoder.push_audio(&mix.full, gst::ClockTime::from_mseconds(n * 20));
+        for m in &mut self.members {
+            if let (Some(out), Some(own)) = (m.audio_out.as_mut(), mix.for_participant.get(&m.id)) {
+                out.push(own);
+            }
+        }
     }
 
     fn video_tick(&mut self, n: u64, period: Duration) {
         // Who is on screen, in join order; speaker layouts put the active speaker first.
         let mut on_screen: Vec<&Member> =
             self.members.iter().filter(|m| self.stage.as_ref().is_none_or(|s| s.contains(&m.id))).collect();
-        if self.layout.kind != LayoutType::Grid
-            && self.layout.slots.first().is_none_or(|s| *s == Slot::Auto)
+        let main = &self.outputs[0].layout;
+        if main.kind != LayoutType::Grid
+            && main.slots.first().is_none_or(|s| *s == Slot::Auto)
             && let Some(sp) = self.speaker
             && let Some(i) = on_screen.iter().position(|m| m.id == sp)
         {
@@ -308,18 +370,18 @@ impl Engine {
                 Source { id: m.id, seq, frame, name: &m.name, muted: !m.microphone }
             })
             .collect();
-        match self.compositor.compose(&self.layout, &sources, None, &mut self.tiles) {
-            Ok(canvas) => {
-                self.encoder.push_video(
-                    canvas,
-                    gst::ClockTime::from_nseconds((period * n as u32).as_nanos() as u64),
-                    gst::ClockTime::from_nseconds(period.as_nanos() as u64),
-                );
-                metrics::counter!("tessera_media_frames_composed_total").increment(1);
-            }
-            Err(e) => {
-                metrics::counter!("tessera_media_compose_errors_total").increment(1);
-                tracing::warn!(conference = %self.conference, error = %e, "composing failed");
+        let pts = gst::ClockTime::from_nseconds((period * n as u32).as_nanos() as u64);
+        let duration = gst::ClockTime::from_nseconds(period.as_nanos() as u64);
+        for out in &mut self.outputs {
+            match out.compositor.compose(&out.layout, &sources, None, &mut self.tiles) {
+                Ok(canvas) => {
+                    out.encoder.push_video(canvas, pts, duration);
+                    metrics::counter!("tessera_media_frames_composed_total").increment(1);
+                }
+                Err(e) => {
+                    metrics::counter!("tessera_media_compose_errors_total").increment(1);
+                    tracing::warn!(conference = %self.conference, error = %e, "composing failed");
+                }
             }
         }
         self.tiles.end_frame();
@@ -332,6 +394,59 @@ impl Engine {
             }
             let _ = self.events.send(EngineEvent::BadInput(id, e));
         }
+    }
+}
+
+impl Engine {
+    /// Subscribes every participant who receives video to the output of the layout they see,
+    /// creating that output when nobody saw it yet and dropping outputs nobody sees any more.
+    fn place_viewers(&mut self) {
+        for i in 0..self.members.len() {
+            let Some(to) = self.members[i].video_to else { continue };
+            let want = self.members[i].view.clone().unwrap_or_else(|| self.outputs[0].layout.clone());
+            if self.members[i].watching.as_ref() == Some(&want) && self.members[i].video_out.is_some() {
+                continue;
+            }
+            let idx = match self.outputs.iter().position(|o| o.layout == want) {
+                Some(i) => i,
+                None => match self.new_output(want.clone()) {
+                    Ok(o) => {
+                        self.outputs.push(o);
+                        self.outputs.len() - 1
+                    }
+                    Err(e) => {
+                        tracing::error!(conference = %self.conference, error = %format!("{e:#}"), "cannot start an output");
+                        continue;
+                    }
+                },
+            };
+            let m = &mut self.members[i];
+            m.video_out = None;
+            match RtpVideoSender::start(to, &self.outputs[idx].encoder.streams()) {
+                Ok(v) => {
+                    m.video_out = Some(v);
+                    m.watching = Some(want);
+                }
+                Err(e) => {
+                    tracing::error!(conference = %self.conference, participant = m.id, error = %format!("{e:#}"), "cannot send video")
+                }
+            }
+        }
+        let members = &self.members;
+        let mut first = true;
+        self.outputs.retain(|o| {
+            let keep = first || members.iter().any(|m| m.video_out.is_some() && m.watching.as_ref() == Some(&o.layout));
+            first = false;
+            keep
+        });
+    }
+
+    fn new_output(&self, layout: Layout) -> anyhow::Result<Output> {
+        let s = &self.settings.encoder;
+        let encoder = Encoder::start(&format!("{} (another layout)", self.conference), s)?;
+        let compositor = Compositor::new(s.width, s.height, self.settings.background)?;
+        tracing::info!(conference = %self.conference, outputs = self.outputs.len() + 1, "output started for another layout");
+        Ok(Output { layout, compositor, encoder })
     }
 }
 

@@ -10,6 +10,7 @@ pub mod fanout;
 pub mod multicast;
 pub mod recorder;
 pub mod rtp_input;
+pub mod rtp_output;
 pub mod rtsp;
 pub mod slot;
 pub mod synthetic;
@@ -46,6 +47,12 @@ const REQUIRED: &[(&str, &str)] = &[
     ("audioresample", "gstreamer1.0-plugins-base"),
     ("avdec_h264", "gstreamer1.0-libav"),
     ("avdec_g722", "gstreamer1.0-libav"),
+    ("avenc_g722", "gstreamer1.0-libav"),
+    ("mulawenc", "gstreamer1.0-plugins-good"),
+    ("alawenc", "gstreamer1.0-plugins-good"),
+    ("rtppcmupay", "gstreamer1.0-plugins-good"),
+    ("rtppcmapay", "gstreamer1.0-plugins-good"),
+    ("rtpg722pay", "gstreamer1.0-plugins-good"),
 ];
 
 /// Initialises GStreamer once and checks that every element the media plane uses is installed,

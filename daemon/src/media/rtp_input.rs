@@ -120,7 +120,7 @@ impl RtpInput {
             let (_, caps, chain) = v.chain();
             launch += &format!(
                 "udpsrc name=vsrc address={bind} port=0 caps=\"{caps}\" ! rtpjitterbuffer latency=100 drop-on-latency=true \
-                 ! {chain} ! videoconvert ! video/x-raw,format=I420 ! appsink name=video sync=false max-buffers=2 drop=true "
+                 ! {chain} ! videoconvert ! video/x-raw,format=I420 ! appsink name=video sync=false async=false max-buffers=2 drop=true "
             );
         }
         if let Some(a) = audio {
@@ -128,7 +128,7 @@ impl RtpInput {
             launch += &format!(
                 "udpsrc name=asrc address={bind} port=0 caps=\"{caps}\" ! rtpjitterbuffer latency=60 drop-on-latency=true \
                  ! {chain} ! audioconvert ! audioresample \
-                 ! audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved ! appsink name=audio sync=false "
+                 ! audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved ! appsink name=audio sync=false async=false "
             );
         }
         let pipeline = gst::parse::launch(&launch)

@@ -30,10 +30,10 @@ impl Synthetic {
         let launch = format!(
             "videotestsrc is-live=true pattern=solid-color foreground-color={argb} \
              ! video/x-raw,format=I420,width={width},height={height},framerate=30/1 \
-             ! appsink name=video sync=false max-buffers=2 drop=true \
+             ! appsink name=video sync=false async=false max-buffers=2 drop=true \
              audiotestsrc is-live=true wave={wave} freq={tone_hz} volume={volume} samplesperbuffer=960 \
              ! audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
-             ! appsink name=audio sync=false max-buffers=10 drop=true"
+             ! appsink name=audio sync=false async=false max-buffers=10 drop=true"
         );
         let pipeline = gst::parse::launch(&launch)
             .context("building a synthetic participant's pipeline")?

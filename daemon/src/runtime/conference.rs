@@ -88,6 +88,8 @@ struct Conf {
     recording: Option<Recording>,
     multicast: Option<(MulticastSender, String)>,
     ever_joined: bool,
+    /// Participants Tessera sends media to (they see a layout).
+    receivers: BTreeSet<ParticipantId>,
     /// For sources' pipelines to report bad input like the engine does.
     engine_events: mpsc::UnboundedSender<EngineEvent>,
 }
@@ -169,6 +171,7 @@ pub async fn start(
         recording: None,
         multicast: None,
         ever_joined: false,
+        receivers: BTreeSet::new(),
         engine_events: ev_tx,
     };
     c.send(EngineCmd::Layout(c.layouts.all.clone()));
@@ -470,8 +473,13 @@ impl Conf {
                 self.apply_stage();
                 self.event("joined", Some(id), &name, "synthetic").await;
             }
-            Request::AddRtp { name, video, audio } => {
+            Request::AddRtp { name, video, audio, video_to, audio_to } => {
                 let name = check_name("name", &name)?;
+                let addr = |field: &str, v: Option<String>| -> Result<Option<std::net::SocketAddr>, ControlError> {
+                    v.map(|a| a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))).transpose()
+                };
+                let video_to = addr("video_to", video_to)?;
+                let audio_to = addr("audio_to", audio_to)?;
                 let video = match video.as_deref() {
                     None => None,
                     Some(v) => Some(VideoCodec::parse(v).ok_or_else(|| invalid("video", "h264 or vp8"))?),
@@ -482,6 +490,9 @@ impl Conf {
                 };
                 if video.is_none() && audio.is_none() {
                     return Err(invalid("video", "give video, audio or both"));
+                }
+                if audio_to.is_some() && audio.is_none() {
+                    return Err(invalid("audio", "name the audio codec to send audio_to"));
                 }
                 if self.roster.len() >= 100 {
                     return Err(ControlError::Conflict("the conference is full (100 participants)".into()));
@@ -499,6 +510,12 @@ impl Conf {
                         .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
                 self.send(EngineCmd::Add { id, name: name.clone(), slot, keep: Box::new(input) });
+                if video_to.is_some() || audio_to.is_some() {
+                    let audio_to = audio_to.zip(audio);
+                    self.send(EngineCmd::Receive { id, video_to, audio_to });
+                    self.receivers.insert(id);
+                    self.send(EngineCmd::View(id, self.layouts.resolve(id, EndpointGroup::SipH323).clone()));
+                }
                 let camera = !self.settings.cameras_off_on_join;
                 let microphone = !self.settings.microphones_off_on_join;
                 self.send(EngineCmd::Camera(id, camera));
@@ -525,6 +542,7 @@ impl Conf {
             Request::Remove { participant } => {
                 let p = self.participant_mut(participant)?.info.clone();
                 self.roster.retain(|x| x.info.id != participant);
+                self.receivers.remove(&participant);
                 self.podium.retain(|x| *x != participant);
                 if self.presenter == Some(participant) {
                     self.presenter = None;
@@ -650,6 +668,12 @@ impl Conf {
 
     async fn layouts_changed(&mut self) {
         self.send(EngineCmd::Layout(self.layouts.all.clone()));
+        for p in &self.roster {
+            if self.receivers.contains(&p.info.id) {
+                let group = p.info.group.unwrap_or(EndpointGroup::SipH323);
+                self.send(EngineCmd::View(p.info.id, self.layouts.resolve(p.info.id, group).clone()));
+            }
+        }
         match serde_json::to_string(&self.layouts) {
             Ok(json) => {
                 if let Err(e) = self.store.save_layouts(&self.settings.id, &json).await {

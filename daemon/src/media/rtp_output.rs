@@ -1,0 +1,97 @@
+//! Sending to an endpoint: the video of the output its layout belongs to (shared with everyone
+//! who sees that layout: one more payloader, never one more encoder), and its own audio mix (all
+//! but itself), encoded for it alone in the codec it negotiated.
+
+use super::encoder::EncodedStreams;
+use super::fanout::Timing;
+use super::rtp_input::AudioCodec;
+use super::synthetic::appsrc;
+use anyhow::{Context, anyhow};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use std::net::SocketAddr;
+
+pub struct RtpVideoSender {
+    pipeline: gst::Pipeline,
+    streams: EncodedStreams,
+    id: u64,
+}
+
+impl RtpVideoSender {
+    pub fn start(to: SocketAddr, streams: &EncodedStreams) -> anyhow::Result<RtpVideoSender> {
+        let launch = format!(
+            "appsrc name=v is-live=true format=time do-timestamp=true ! h264parse ! rtph264pay pt=96 config-interval=-1 \
+             ! udpsink host={} port={} sync=false async=false",
+            to.ip(),
+            to.port()
+        );
+        let pipeline = gst::parse::launch(&launch)
+            .context("building an RTP video sender")?
+            .downcast::<gst::Pipeline>()
+            .map_err(|_| anyhow!("not a pipeline"))?;
+        let v = appsrc(pipeline.upcast_ref(), "v")?;
+        super::watch_bus(&pipeline, format!("RTP video to {to}"), |_| {});
+        pipeline.set_state(gst::State::Playing).context("starting an RTP video sender")?;
+        let id = streams.video.subscribe(v, Timing::Live, true);
+        streams.request_keyframe();
+        Ok(RtpVideoSender { pipeline, streams: streams.clone(), id })
+    }
+}
+
+impl Drop for RtpVideoSender {
+    fn drop(&mut self) {
+        self.streams.video.unsubscribe(self.id);
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+pub struct RtpAudioSender {
+    pipeline: gst::Pipeline,
+    src: gst_app::AppSrc,
+    frames: u64,
+}
+
+impl RtpAudioSender {
+    pub fn start(to: SocketAddr, codec: AudioCodec) -> anyhow::Result<RtpAudioSender> {
+        let chain = match codec {
+            AudioCodec::Opus => "opusenc bitrate=32000 frame-size=20 ! rtpopuspay pt=111",
+            AudioCodec::Pcmu => "audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay",
+            AudioCodec::Pcma => "audio/x-raw,rate=8000 ! alawenc ! rtppcmapay",
+            AudioCodec::G722 => "audio/x-raw,rate=16000 ! avenc_g722 ! rtpg722pay",
+        };
+        let launch = format!(
+            "appsrc name=a is-live=true format=time caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
+             ! audioconvert ! audioresample ! {chain} ! udpsink host={} port={} sync=false async=false",
+            to.ip(),
+            to.port()
+        );
+        let pipeline = gst::parse::launch(&launch)
+            .context("building an RTP audio sender")?
+            .downcast::<gst::Pipeline>()
+            .map_err(|_| anyhow!("not a pipeline"))?;
+        let src = appsrc(pipeline.upcast_ref(), "a")?;
+        super::watch_bus(&pipeline, format!("RTP audio to {to}"), |_| {});
+        pipeline.set_state(gst::State::Playing).context("starting an RTP audio sender")?;
+        Ok(RtpAudioSender { pipeline, src, frames: 0 })
+    }
+
+    /// One 20 ms frame of this endpoint's mix.
+    pub fn push(&mut self, samples: &[i16]) {
+        let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut buffer = gst::Buffer::from_mut_slice(data);
+        {
+            let b = buffer.make_mut();
+            b.set_pts(gst::ClockTime::from_mseconds(self.frames * 20));
+            b.set_duration(gst::ClockTime::from_mseconds(20));
+        }
+        self.frames += 1;
+        let _ = self.src.push_buffer(buffer);
+    }
+}
+
+impl Drop for RtpAudioSender {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
