@@ -163,6 +163,29 @@ def main():
         for p in v:
             p.terminate()
             p.wait()
+        # Ten endpoints that receive the layout (as SIP room systems will): each gets the shared
+        # H.264 and its own PCMU mix. Sockets here absorb what they are sent.
+        sinks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(20)]
+        for k in sinks:
+            k.bind(("127.0.0.1", 0))
+            k.setblocking(False)
+        t.call("POST", "/api/v1/conferences/share/live",
+               {"action": "apply_layout", "scope": {"scope": "all"}, "layout": {"windows": 20}})
+        for i in range(10):
+            t.call("POST", "/api/v1/conferences/share/live",
+                   {"action": "add_rtp", "name": f"Endpoint {i}", "video": "h264", "audio": "pcmu",
+                    "video_to": f"127.0.0.1:{sinks[2 * i].getsockname()[1]}",
+                    "audio_to": f"127.0.0.1:{sinks[2 * i + 1].getsockname()[1]}"})
+        time.sleep(3)
+        encoders_ep = metric(t.base, "tessera_media_encoders")
+        cpu_ep, fps_ep, skipped_ep = measure(t)
+        received = 0
+        for k in sinks[::2]:
+            try:
+                while True:
+                    received += len(k.recv(65536))
+            except BlockingIOError:
+                pass
         t.end("share")
     finally:
         t.stop()
@@ -172,6 +195,7 @@ def main():
     print(f"{'':44s} {'CPU (cores)':>12s}")
     print(f"{'tessera, 10 sources, 1 viewer':44s} {cpu1:12.2f}")
     print(f"{'tessera, 10 sources, 10 viewers':44s} {cpu10:12.2f}   encoders running: {int(encoders)}, {fps10:.1f} fps, {int(skipped10)} skipped")
+    print(f"{'tessera, 10 sources, 10 endpoints receiving':44s} {cpu_ep:12.2f}   encoders running: {int(encoders_ep)}, {fps_ep:.1f} fps, {int(skipped_ep)} skipped, {received // 1024} KiB of video sent")
     print(f"{'gst-launch compositor ! x264enc (1 encoder)':44s} {g1:12.2f}")
     print(f"{'gst-launch compositor ! tee ! 10 x x264enc':44s} {g10:12.2f}")
     if best:
@@ -182,6 +206,7 @@ def main():
         print(f"BENCH\tconference_cpu_per_participant\t{cpu * 100 / n:.1f}\tnone\t{cpu * 100 / n:.1f}\t%core\t1.00")
     print(f"BENCH\tshared_encoder_10_viewers\t{cpu10:.2f}\tgst-launch-compositor-x264enc\t{g1:.2f}\tcores\t{g1 / cpu10:.2f}")
     print(f"BENCH\tshared_encoder_10_viewers\t{cpu10:.2f}\tgst-launch-compositor-10-x264enc\t{g10:.2f}\tcores\t{g10 / cpu10:.2f}")
+    print(f"BENCH\tshared_encoder_10_endpoints\t{cpu_ep:.2f}\tgst-launch-compositor-10-x264enc\t{g10:.2f}\tcores\t{g10 / cpu_ep:.2f}")
 
 
 if __name__ == "__main__":
