@@ -104,9 +104,19 @@ async fn four_synthetic_participants_over_rtsp_with_layouts_mute_and_recording()
     let (st, v) = api.live("r1", json!({"action": "fly"})).await;
     assert_eq!(st, 422, "{v}");
 
-    // ffprobe sees H.264 of the configured size and Opus.
+    // ffprobe sees H.264 of the configured size and Opus; its arrival asks the shared encoder for
+    // a keyframe (so it starts decoding at once).
+    let keyframes = || async {
+        let text = reqwest::get(format!("{}/metrics", s.base)).await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("tessera_media_keyframe_requests_total "))
+            .map_or(0.0, |v| v.trim().parse::<f64>().unwrap())
+    };
+    let before = keyframes().await;
     let u = url.clone();
     let streams = on_blocking(move || probe_streams(&u)).await.unwrap();
+    let after = keyframes().await;
+    assert!(after > before, "a new RTSP client did not reach the encoder ({before} -> {after})");
     assert!(streams.contains("codec_name=h264") && streams.contains("width=640"), "{streams}");
     assert!(streams.contains("codec_name=opus"), "{streams}");
 
@@ -364,7 +374,7 @@ async fn an_rtp_participant_is_composed_and_malformed_packets_are_dropped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn role_based_mode_shows_and_plays_only_the_podium_and_devices_start_off_when_configured() {
+async fn modes_decide_who_is_seen_and_heard_and_devices_start_off_when_configured() {
     let _serial = SERIAL.lock().await;
     let s = Server::start();
     s.admin_ok(&["conference", "add", "rb", "--name", "Panel", "--owner", "admin", "--room"], "");
@@ -424,6 +434,27 @@ async fn role_based_mode_shows_and_plays_only_the_podium_and_devices_start_off_w
     let u = url.clone();
     let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
     assert!(pic.near(160, 90, RED, 40), "camera on: {:?}", pic.at(160, 90));
+    api.ok("rb", json!({"action": "end"})).await;
+
+    // Video lecture: the outputs show the presenter (the first to join until one is chosen).
+    s.admin_ok(&["conference", "media", "rb", "--mode", "video_lecture", "--cameras-off-on-join", "false"], "");
+    s.admin_ok(&["conference", "media", "rb", "--microphones-off-on-join", "false"], "");
+    api.ok("rb", synthetic("Red", RED, 0)).await;
+    api.ok("rb", synthetic("Green", GREEN, 0)).await;
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
+    assert!(
+        pic.near(160, 90, RED, 40) && !pic.near(480, 90, GREEN, 60),
+        "lecture: {:?} {:?}",
+        pic.at(160, 90),
+        pic.at(480, 90)
+    );
+    api.ok("rb", json!({"action": "presenter", "participant": 2})).await;
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
+    assert!(pic.near(160, 90, GREEN, 40), "new presenter: {:?}", pic.at(160, 90));
+    let layout = json!({"action": "apply_layout", "scope": {"scope": "all"}, "layout": {"windows": 2}});
+    assert_eq!(api.live("rb", layout).await.0, 409, "layouts are not available in video lecture");
 }
 
 fn free_udp_port() -> u16 {
@@ -544,4 +575,66 @@ async fn rtp_endpoints_receive_their_groups_layout_from_one_shared_encoder_and_a
     let (st, v) =
         api.live("e1", json!({"action": "add_rtp", "name": "x", "video": "h264", "video_to": "nowhere"})).await;
     assert_eq!((st, v["field"].as_str()), (422, Some("video_to")), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtp_participants_in_every_negotiable_codec_are_seen_and_heard() {
+    let _serial = SERIAL.lock().await;
+    let s = Server::start();
+    s.admin_ok(&["conference", "add", "cx", "--name", "Codecs", "--owner", "admin", "--room"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    // (name, video codec, audio codec, colour, video sender chain, audio sender chain)
+    let cases = [
+        (
+            "VP8 Opus",
+            Some("vp8"),
+            "opus",
+            Some((230, 120, 30)),
+            "vp8enc deadline=1 ! rtpvp8pay pt=97",
+            "opusenc ! rtpopuspay pt=111",
+        ),
+        (
+            "H264 PCMA",
+            Some("h264"),
+            "pcma",
+            Some((150, 40, 200)),
+            "x264enc tune=zerolatency key-int-max=15 ! rtph264pay pt=96 config-interval=-1",
+            "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay",
+        ),
+        ("G722 only", None, "g722", None, "", "audio/x-raw,rate=16000,channels=1 ! avenc_g722 ! rtpg722pay"),
+    ];
+    let mut senders = Vec::new();
+    let mut url = String::new();
+    for (name, video, audio, colour, vchain, achain) in cases {
+        let live = api.ok("cx", json!({"action": "add_rtp", "name": name, "video": video, "audio": audio})).await;
+        url = live["rtsp_url"].as_str().unwrap().to_string();
+        let p = live["participants"].as_array().unwrap().last().unwrap().clone();
+        let mut launch = format!(
+            "-q audiotestsrc is-live=true freq=600 volume=0.5 ! {achain} ! udpsink host=127.0.0.1 port={}",
+            p["rtp_ports"]["audio"]
+        );
+        if let Some((r, g, b)) = colour {
+            launch += &format!(
+                " videotestsrc is-live=true pattern=solid-color foreground-color=0xff{r:02x}{g:02x}{b:02x} \
+                 ! video/x-raw,width=320,height=240,framerate=15/1 ! {vchain} ! udpsink host=127.0.0.1 port={}",
+                p["rtp_ports"]["video"]
+            );
+        }
+        senders.push(gst(&launch));
+    }
+    let u = url.clone();
+    let pic = on_blocking(move || grab(&u, W, H, 45)).await.unwrap();
+    pic.save_png(&s.dir.path().join("codecs.png"));
+    assert!(pic.near(160, 90, (230, 120, 30), 45), "VP8 window: {:?}", pic.at(160, 90));
+    assert!(pic.near(480, 90, (150, 40, 200), 45), "H.264 window: {:?}", pic.at(480, 90));
+    // Each audio codec on its own: the other two muted.
+    for who in 1..=3u64 {
+        for other in 1..=3u64 {
+            api.ok("cx", json!({"action": "device", "participant": other, "microphone": other == who})).await;
+        }
+        let u = url.clone();
+        let level = on_blocking(move || mean_volume(&u, 2)).await.unwrap();
+        assert!(level > -40.0, "participant {who} ({}) is not heard: {level} dB", cases[who as usize - 1].0);
+    }
+    drop(senders);
 }

@@ -156,6 +156,7 @@ fn unshift(sample: gst::Sample, shift: &std::sync::OnceLock<gst::ClockTime>) -> 
 
 /// Sends an upstream force-key-unit event from `sink` towards its encoder.
 pub fn request_keyframe(sink: &impl IsA<gst::Element>) {
+    metrics::counter!("tessera_media_keyframe_requests_total").increment(1);
     let ev = gstreamer_video::UpstreamForceKeyUnitEvent::builder().all_headers(true).build();
     if !sink.send_event(ev) {
         tracing::debug!("keyframe request not handled");
