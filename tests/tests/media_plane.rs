@@ -220,6 +220,21 @@ async fn kill_9_during_a_recording_leaves_a_playable_file_marked_interrupted() {
     assert_eq!(rec["state"], "interrupted", "{recs}");
     assert!(rec["size_bytes"].as_i64().unwrap() > 10_000, "{rec}");
     assert!(s.log().contains("recording interrupted by an earlier crash"));
+
+    // A clean stop (SIGTERM, as systemd does) ends the conference and finishes its recording.
+    api.ok("k1", synthetic("Solo", GREEN, 300)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(s.stop().success(), "{}", s.log());
+    s.restart();
+    let api = Api::new(&s, "admin", "admin-password").await;
+    let (_, recs) = api.get("/api/v1/conferences/k1/recordings").await;
+    assert_eq!(recs.as_array().unwrap().len(), 2, "{recs}");
+    assert_eq!(recs[1]["state"], "complete", "{recs}");
+    let (_, events) = api.get("/api/v1/conferences/k1/events").await;
+    assert!(
+        events.as_array().unwrap().iter().any(|e| e["kind"] == "ended" && e["detail"] == "the server is stopping"),
+        "{events}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
