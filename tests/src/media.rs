@@ -106,12 +106,19 @@ pub fn grab(url: &str, width: usize, height: usize, skip: u32) -> Picture {
 /// for digital silence.
 pub fn mean_volume(url: &str, seconds: u32) -> f64 {
     let t = seconds.to_string();
-    let o = run(
-        "ffmpeg",
-        &["-v", "info", "-rtsp_transport", "tcp", "-i", url, "-vn", "-t", &t, "-af", "volumedetect", "-f", "null", "-"],
-    );
+    volumedetect(&["-rtsp_transport", "tcp", "-i", url, "-vn", "-t", &t])
+}
+
+/// The mean volume in dB of an audio file.
+pub fn mean_volume_of_file(path: &Path) -> f64 {
+    volumedetect(&["-i", path.to_str().expect("utf-8 path")])
+}
+
+fn volumedetect(input: &[&str]) -> f64 {
+    let args = [&["-v", "info"][..], input, &["-af", "volumedetect", "-f", "null", "-"]].concat();
+    let o = run("ffmpeg", &args);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "ffmpeg volumedetect {url}: {err}");
+    assert!(o.status.success(), "ffmpeg volumedetect {input:?}: {err}");
     err.lines()
         .find_map(|l| l.split("mean_volume:").nth(1))
         .and_then(|v| v.trim().trim_end_matches("dB").trim().parse().ok())

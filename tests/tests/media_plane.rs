@@ -556,19 +556,7 @@ async fn rtp_endpoints_receive_their_groups_layout_from_one_shared_encoder_and_a
 
     // The endpoint never hears itself; the full mix (RTSP) has its voice.
     let wav = dir.join("rx.wav");
-    let own = on_blocking(move || {
-        let o = std::process::Command::new("ffmpeg")
-            .args(["-v", "info", "-i", wav.to_str().unwrap(), "-af", "volumedetect", "-f", "null", "-"])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        err.lines()
-            .find_map(|l| l.split("mean_volume:").nth(1))
-            .and_then(|v| v.trim().trim_end_matches("dB").trim().parse::<f64>().ok())
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let own = on_blocking(move || tessera_e2e::media::mean_volume_of_file(&wav)).await.unwrap();
     assert!(own < -70.0, "the endpoint hears itself: {own} dB");
     let u = url.clone();
     let full = on_blocking(move || mean_volume(&u, 2)).await.unwrap();

@@ -5,12 +5,11 @@
 //! dropped and counted, with a rate-limited log line. Then a jitter buffer, the depayloader and
 //! a decoder that never gives up on bad data (`max-errors=-1`) hand frames to the mixer.
 
-use super::slot::MediaSlot;
+use super::slot::{MediaSlot, feed_audio, feed_video};
 use super::synthetic::appsink;
 use anyhow::{Context, anyhow, bail};
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use gstreamer_app as gst_app;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -142,36 +141,10 @@ impl RtpInput {
             }
         }
         if video.is_some() {
-            let vslot = slot.clone();
-            appsink(&pipeline, "video")?.set_callbacks(
-                gst_app::AppSinkCallbacks::builder()
-                    .new_sample(move |sink| {
-                        let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                        let info = sample
-                            .caps()
-                            .and_then(|c| gstreamer_video::VideoInfo::from_caps(c).ok())
-                            .ok_or(gst::FlowError::NotNegotiated)?;
-                        if let Some(b) = sample.buffer_owned() {
-                            vslot.put_video(b, &info);
-                        }
-                        Ok(gst::FlowSuccess::Ok)
-                    })
-                    .build(),
-            );
+            feed_video(&appsink(&pipeline, "video")?, slot.clone());
         }
         if audio.is_some() {
-            appsink(&pipeline, "audio")?.set_callbacks(
-                gst_app::AppSinkCallbacks::builder()
-                    .new_sample(move |sink| {
-                        let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                        if let Some(b) = sample.buffer() {
-                            let map = b.map_readable().map_err(|_| gst::FlowError::Error)?;
-                            slot.put_audio(map.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])));
-                        }
-                        Ok(gst::FlowSuccess::Ok)
-                    })
-                    .build(),
-            );
+            feed_audio(&appsink(&pipeline, "audio")?, slot);
         }
         super::watch_bus(&pipeline, format!("RTP input {name}"), on_error);
         pipeline.set_state(gst::State::Playing).context("starting an RTP input")?;

@@ -3,7 +3,9 @@
 //! of 48 kHz mono samples (oldest dropped when a source runs ahead of the mixer).
 
 use gstreamer as gst;
+use gstreamer_app as gst_app;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -74,4 +76,39 @@ impl MediaSlot {
         out.extend(q.drain(..n));
         true
     }
+}
+
+/// Delivers every decoded I420 frame of `sink` to `slot`.
+pub fn feed_video(sink: &gst_app::AppSink, slot: Arc<MediaSlot>) {
+    sink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                let info = sample
+                    .caps()
+                    .and_then(|c| gstreamer_video::VideoInfo::from_caps(c).ok())
+                    .ok_or(gst::FlowError::NotNegotiated)?;
+                if let Some(buffer) = sample.buffer_owned() {
+                    slot.put_video(buffer, &info);
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+}
+
+/// Delivers the 48 kHz mono S16LE samples of `sink` to `slot`.
+pub fn feed_audio(sink: &gst_app::AppSink, slot: Arc<MediaSlot>) {
+    sink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                if let Some(b) = sample.buffer() {
+                    let map = b.map_readable().map_err(|_| gst::FlowError::Error)?;
+                    slot.put_audio(map.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])));
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
 }

@@ -2,7 +2,7 @@
 //! test sources, decoded frames delivered to a [`MediaSlot`] like any endpoint's. Tests and the
 //! demo room use them.
 
-use super::slot::MediaSlot;
+use super::slot::{MediaSlot, feed_audio, feed_video};
 use anyhow::{Context, anyhow};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -39,36 +39,8 @@ impl Synthetic {
             .context("building a synthetic participant's pipeline")?
             .downcast::<gst::Pipeline>()
             .map_err(|_| anyhow!("not a pipeline"))?;
-        let video = appsink(&pipeline, "video")?;
-        let audio = appsink(&pipeline, "audio")?;
-        let vslot = slot.clone();
-        video.set_callbacks(
-            gst_app::AppSinkCallbacks::builder()
-                .new_sample(move |sink| {
-                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                    let info = sample
-                        .caps()
-                        .and_then(|c| gstreamer_video::VideoInfo::from_caps(c).ok())
-                        .ok_or(gst::FlowError::NotNegotiated)?;
-                    if let Some(buffer) = sample.buffer_owned() {
-                        vslot.put_video(buffer, &info);
-                    }
-                    Ok(gst::FlowSuccess::Ok)
-                })
-                .build(),
-        );
-        audio.set_callbacks(
-            gst_app::AppSinkCallbacks::builder()
-                .new_sample(move |sink| {
-                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                    if let Some(b) = sample.buffer() {
-                        let map = b.map_readable().map_err(|_| gst::FlowError::Error)?;
-                        slot.put_audio(map.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])));
-                    }
-                    Ok(gst::FlowSuccess::Ok)
-                })
-                .build(),
-        );
+        feed_video(&appsink(&pipeline, "video")?, slot.clone());
+        feed_audio(&appsink(&pipeline, "audio")?, slot);
         super::watch_bus(&pipeline, format!("synthetic {name}"), |_| {});
         pipeline.set_state(gst::State::Playing).context("starting a synthetic participant")?;
         Ok(Synthetic { pipeline })

@@ -1,0 +1,426 @@
+//! One running conference: its task owns the roster, the mode, the podium and the applied
+//! layouts, turns control requests into engine commands, writes every event to the connection
+//! history and broadcasts it, and runs the outputs (RTSP mount, multicast, recording).
+
+use super::StartedBy;
+use crate::media::encoder::{EncodedStreams, EncoderSettings};
+use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings};
+use crate::media::multicast::{MulticastConfig, MulticastSender};
+use crate::media::recorder;
+use crate::media::rtp_input::{AudioCodec, RtpInput, VideoCodec};
+use crate::media::rtsp::RtspServer;
+use crate::media::slot::MediaSlot;
+use crate::media::synthetic::Synthetic;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_mixer::audio::MAX_GAIN;
+use tessera_mixer::frame::Yuv;
+use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId};
+use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Reply, Request, RtpPorts, Scope};
+use tessera_web::store::{ConferenceKind, MediaSettings, Store};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+mod outputs;
+mod requests;
+
+/// What every conference's media uses; from `[media]` in the configuration.
+#[derive(Clone)]
+pub struct MediaConfig {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub video_kbps: u32,
+    pub recordings_dir: PathBuf,
+    /// The host name put into RTSP URLs.
+    pub public_host: String,
+    pub rtsp: Option<Arc<RtspServer>>,
+    pub rtp_bind: std::net::IpAddr,
+}
+
+pub enum ConfMsg {
+    Control(Request, Option<i64>, oneshot::Sender<Reply>),
+    End(String, oneshot::Sender<()>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    AllOnScreen,
+    VideoLecture,
+    RoleBased,
+}
+
+impl Mode {
+    fn parse(s: &str) -> Mode {
+        match s {
+            "video_lecture" => Mode::VideoLecture,
+            "role_based" => Mode::RoleBased,
+            _ => Mode::AllOnScreen,
+        }
+    }
+}
+
+struct Participant {
+    info: LiveParticipant,
+}
+
+/// Who joins, for [`Conf::join`].
+struct Joining {
+    id: ParticipantId,
+    name: String,
+    kind: &'static str,
+    group: Option<EndpointGroup>,
+    rtp_ports: Option<RtpPorts>,
+}
+
+/// More than this many participants in one conference are refused.
+const MAX_PARTICIPANTS: usize = 100;
+
+struct Recording {
+    id: i64,
+    file_name: String,
+    started_ms: i64,
+}
+
+struct Conf {
+    settings: MediaSettings,
+    mode: Mode,
+    store: Store,
+    media: Arc<MediaConfig>,
+    events: broadcast::Sender<Event>,
+    engine: std::sync::mpsc::Sender<EngineCmd>,
+    engine_thread: Option<std::thread::JoinHandle<()>>,
+    streams: EncodedStreams,
+    roster: Vec<Participant>,
+    next_id: ParticipantId,
+    layouts: LayoutSet,
+    podium: Vec<ParticipantId>,
+    presenter: Option<ParticipantId>,
+    speaker: Option<ParticipantId>,
+    started_ms: i64,
+    ends_at: Option<i64>,
+    recording: Option<Recording>,
+    multicast: Option<(MulticastSender, String)>,
+    ever_joined: bool,
+    /// Participants Tessera sends media to (they see a layout).
+    receivers: BTreeSet<ParticipantId>,
+    /// For sources' pipelines to report bad input like the engine does.
+    engine_events: mpsc::UnboundedSender<EngineEvent>,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ControlError {
+    ControlError::Invalid { field: field.into(), message: message.into() }
+}
+
+fn check_name(field: &str, name: &str) -> Result<String, ControlError> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 64 {
+        return Err(invalid(field, "must be 1 to 64 characters"));
+    }
+    if n.chars().any(char::is_control) {
+        return Err(invalid(field, "must not contain control characters"));
+    }
+    Ok(n.to_string())
+}
+
+/// Starts the conference's engine and outputs, and its task. Returns the first status.
+pub async fn start(
+    settings: MediaSettings,
+    by: StartedBy,
+    store: Store,
+    media: Arc<MediaConfig>,
+    events: broadcast::Sender<Event>,
+    rx: mpsc::Receiver<ConfMsg>,
+    done: mpsc::UnboundedSender<String>,
+) -> anyhow::Result<LiveState> {
+    let (etx, erx) = std::sync::mpsc::channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let es = EngineSettings {
+        encoder: EncoderSettings {
+            width: media.width,
+            height: media.height,
+            fps: media.fps,
+            video_kbps: media.video_kbps,
+            audio_bps: 64_000,
+        },
+        background: Yuv::from_rgb(24, 28, 36),
+    };
+    let id = settings.id.clone();
+    let (thread, streams) = tokio::task::block_in_place(|| engine::spawn(id.clone(), es, erx, ev_tx.clone()))?;
+    let layouts: LayoutSet = match settings.layouts.as_deref().map(serde_json::from_str::<LayoutSet>) {
+        Some(Ok(l)) if l.validate().is_ok() => l,
+        Some(_) => {
+            tracing::warn!(conference = %id, "stored layouts are unreadable; using the default");
+            LayoutSet::default()
+        }
+        None => LayoutSet::default(),
+    };
+    let ends_at = match (settings.kind, by) {
+        (ConferenceKind::Scheduled, _) => {
+            settings.starts_at.map(|s| s + settings.duration_minutes.unwrap_or(60).max(1) * 60)
+        }
+        _ => None,
+    };
+    let mut c = Conf {
+        mode: Mode::parse(&settings.mode),
+        settings,
+        store,
+        media,
+        events,
+        engine: etx,
+        engine_thread: Some(thread),
+        streams,
+        roster: Vec::new(),
+        next_id: 1,
+        layouts,
+        podium: Vec::new(),
+        presenter: None,
+        speaker: None,
+        started_ms: now_ms(),
+        ends_at,
+        recording: None,
+        multicast: None,
+        ever_joined: false,
+        receivers: BTreeSet::new(),
+        engine_events: ev_tx,
+    };
+    c.send(EngineCmd::Layout(c.layouts.all.clone()));
+    c.apply_stage();
+    if let Some(rtsp) = &c.media.rtsp {
+        rtsp.mount(&id, c.streams.clone());
+    }
+    c.start_multicast();
+    c.event("started", None, "", &format!("{by:?}").to_lowercase()).await;
+    if c.settings.record {
+        c.start_recording().await;
+    }
+    tracing::info!(conference = %id, mode = %c.settings.mode, started_by = ?by, "conference started");
+    let state = c.state();
+    tokio::spawn(c.run(rx, ev_rx, done));
+    Ok(state)
+}
+
+impl Conf {
+    fn send(&self, cmd: EngineCmd) {
+        if self.engine.send(cmd).is_err() {
+            tracing::error!(conference = %self.settings.id, "media engine is gone");
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<ConfMsg>,
+        mut engine_events: mpsc::UnboundedReceiver<EngineEvent>,
+        done: mpsc::UnboundedSender<String>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let why = loop {
+            tokio::select! {
+                msg = rx.recv() => match msg {
+                    Some(ConfMsg::Control(Request::End, actor, reply)) => {
+                        // Finish first, so that whoever asked sees the recording indexed.
+                        let state = LiveState { running: false, ..self.state() };
+                        self.finish(&format!("ended by user {}", actor.unwrap_or(0))).await;
+                        let _ = reply.send(Ok(LiveState { recording: None, ..state }));
+                        let _ = done.send(self.settings.id.clone());
+                        return;
+                    }
+                    Some(ConfMsg::Control(req, actor, reply)) => {
+                        let r = self.control(req, actor).await;
+                        let _ = reply.send(r);
+                        if self.settings.kind == ConferenceKind::Room && self.ever_joined && self.roster.is_empty() {
+                            break "the last participant left the room".to_string();
+                        }
+                    }
+                    Some(ConfMsg::End(why, reply)) => {
+                        self.finish(&why).await;
+                        let _ = reply.send(());
+                        let _ = done.send(self.settings.id.clone());
+                        return;
+                    }
+                    None => break "the runtime stopped".to_string(),
+                },
+                Some(ev) = engine_events.recv() => self.engine_event(ev).await,
+                _ = tick.tick() => {
+                    if self.ends_at.is_some_and(|e| chrono::Utc::now().timestamp() >= e) {
+                        break "the scheduled end".to_string();
+                    }
+                }
+            }
+        };
+        self.finish(&why).await;
+        let _ = done.send(self.settings.id.clone());
+    }
+
+    async fn finish(&mut self, why: &str) {
+        self.stop_recording().await;
+        self.multicast = None;
+        if let Some(rtsp) = &self.media.rtsp {
+            rtsp.unmount(&self.settings.id);
+        }
+        for p in std::mem::take(&mut self.roster) {
+            self.event("left", Some(p.info.id), &p.info.name, "the conference ended").await;
+        }
+        // Closing the channel stops the engine thread; join it off the async threads.
+        let (dummy, _) = std::sync::mpsc::channel();
+        drop(std::mem::replace(&mut self.engine, dummy));
+        if let Some(t) = self.engine_thread.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+        self.event("ended", None, "", why).await;
+        tracing::info!(conference = %self.settings.id, reason = why, "conference ended");
+    }
+
+    async fn event(&self, kind: &str, participant: Option<ParticipantId>, name: &str, detail: &str) {
+        let at = now_ms();
+        let p = participant.and_then(|p| i64::try_from(p).ok());
+        if let Err(e) = self.store.add_event(&self.settings.id, at, kind, p, name, detail).await {
+            tracing::warn!(conference = %self.settings.id, error = %e, "writing the connection history failed");
+        }
+        let _ = self.events.send(Event {
+            conference: self.settings.id.clone(),
+            at_ms: at,
+            kind: kind.into(),
+            participant,
+            name: name.into(),
+            detail: detail.into(),
+        });
+    }
+
+    async fn engine_event(&mut self, ev: EngineEvent) {
+        match ev {
+            EngineEvent::ActiveSpeaker(p) => {
+                self.speaker = p;
+                let _ = self.events.send(Event {
+                    conference: self.settings.id.clone(),
+                    at_ms: now_ms(),
+                    kind: "active_speaker".into(),
+                    participant: p,
+                    name: String::new(),
+                    detail: String::new(),
+                });
+            }
+            EngineEvent::RecordingFailed(msg) => {
+                if let Some(r) = self.recording.take() {
+                    let path = self.media.recordings_dir.join(&r.file_name);
+                    let size = std::fs::metadata(&path).map(|m| m.len() as i64).unwrap_or(0);
+                    let now = now_ms();
+                    let _ = self
+                        .store
+                        .recording_finished(r.id, "failed", now / 1000, now - r.started_ms, size, Some(&msg))
+                        .await;
+                }
+                self.event("recording_failed", None, "", &msg).await;
+            }
+            EngineEvent::BadInput(p, msg) => {
+                let name = self.participant(p).map(|x| x.info.name.clone()).unwrap_or_default();
+                self.event("bad_input", Some(p), &name, &msg).await;
+            }
+        }
+    }
+
+    fn participant(&self, id: ParticipantId) -> Option<&Participant> {
+        self.roster.iter().find(|p| p.info.id == id)
+    }
+
+    fn participant_mut(&mut self, id: ParticipantId) -> Result<&mut Participant, ControlError> {
+        self.roster.iter_mut().find(|p| p.info.id == id).ok_or(ControlError::NoParticipant(id))
+    }
+
+    /// Who is seen and heard on the conference's outputs, by mode.
+    fn apply_stage(&mut self) {
+        let stage = match self.mode {
+            Mode::AllOnScreen => None,
+            Mode::VideoLecture => {
+                let p = self.presenter.or_else(|| self.roster.first().map(|p| p.info.id));
+                Some(p.into_iter().collect::<BTreeSet<_>>())
+            }
+            Mode::RoleBased => Some(self.podium.iter().copied().collect()),
+        };
+        for p in &mut self.roster {
+            p.info.on_podium = self.podium.contains(&p.info.id);
+        }
+        self.send(EngineCmd::Stage(stage));
+    }
+
+    fn state(&self) -> LiveState {
+        LiveState {
+            conference: self.settings.id.clone(),
+            running: true,
+            mode: self.settings.mode.clone(),
+            active_speakers: self.settings.active_speakers,
+            started_at_ms: Some(self.started_ms),
+            participants: self.roster.iter().map(|p| p.info.clone()).collect(),
+            layouts: self.layouts.clone(),
+            podium: self.podium.clone(),
+            presenter: self.presenter,
+            active_speaker: self.speaker,
+            recording: self.recording.as_ref().map(|r| r.file_name.clone()),
+            rtsp_url: self.media.rtsp.as_ref().map(|r| {
+                format!("rtsp://{}:{}{}", self.media.public_host, r.port, RtspServer::path(&self.settings.id))
+            }),
+            multicast: self.multicast.as_ref().map(|m| m.1.clone()),
+        }
+    }
+
+    fn next_participant(&mut self) -> Result<ParticipantId, ControlError> {
+        if self.roster.len() >= MAX_PARTICIPANTS {
+            return Err(ControlError::Conflict(format!("the conference is full ({MAX_PARTICIPANTS} participants)")));
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        Ok(id)
+    }
+
+    /// Hands a new participant's media to the engine with the conference's devices-on-join
+    /// settings, and adds them to the roster and the history.
+    async fn join(&mut self, who: Joining, slot: Arc<MediaSlot>, keep: engine::Keepalive, detail: &str) {
+        let Joining { id, name, kind, group, rtp_ports } = who;
+        self.send(EngineCmd::Add { id, name: name.clone(), slot, keep });
+        let camera = !self.settings.cameras_off_on_join;
+        let microphone = !self.settings.microphones_off_on_join;
+        self.send(EngineCmd::Camera(id, camera));
+        self.send(EngineCmd::Microphone(id, microphone));
+        self.roster.push(Participant {
+            info: LiveParticipant {
+                id,
+                name: name.clone(),
+                kind: kind.into(),
+                group,
+                camera,
+                microphone,
+                gain: 1.0,
+                moderator: false,
+                on_podium: false,
+                joined_at_ms: now_ms(),
+                rtp_ports,
+            },
+        });
+        self.ever_joined = true;
+        self.apply_stage();
+        self.event("joined", Some(id), &name, detail).await;
+    }
+
+    async fn layouts_changed(&mut self) {
+        self.send(EngineCmd::Layout(self.layouts.all.clone()));
+        for p in &self.roster {
+            if self.receivers.contains(&p.info.id) {
+                let group = p.info.group.unwrap_or(EndpointGroup::SipH323);
+                self.send(EngineCmd::View(p.info.id, self.layouts.resolve(p.info.id, group).clone()));
+            }
+        }
+        match serde_json::to_string(&self.layouts) {
+            Ok(json) => {
+                if let Err(e) = self.store.save_layouts(&self.settings.id, &json).await {
+                    tracing::warn!(conference = %self.settings.id, error = %e, "saving the layouts failed");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "layouts did not serialise"),
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! A running conference's multicast output and server-side recording (the RTSP mount is set up
+//! with the conference itself).
+
+use super::*;
+
+impl Conf {
+    pub(super) fn start_multicast(&mut self) {
+        let s = &self.settings;
+        let (Some(g), Some(port)) = (&s.multicast_group, s.multicast_port) else { return };
+        let cfg = match (g.parse(), u16::try_from(port), u8::try_from(s.multicast_ttl.unwrap_or(1))) {
+            (Ok(group), Ok(port), Ok(ttl)) => MulticastConfig { group, port, ttl },
+            _ => {
+                tracing::error!(conference = %s.id, group = %g, port, "multicast settings are invalid; no multicast output");
+                return;
+            }
+        };
+        match MulticastSender::start(&cfg, &self.streams) {
+            Ok(m) => {
+                let sdp = cfg.sdp(&s.id, &self.media.public_host);
+                tracing::info!(conference = %s.id, group = %cfg.group, port = cfg.port, ttl = cfg.ttl, "multicast output running");
+                self.multicast = Some((m, sdp));
+            }
+            Err(e) => {
+                tracing::error!(conference = %s.id, error = %format!("{e:#}"), "multicast output failed to start")
+            }
+        }
+    }
+
+    pub(super) async fn start_recording(&mut self) {
+        let id = self.settings.id.clone();
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let file_name = format!("{id}/{id}-{stamp}.{}", recorder::FORMAT);
+        let path = self.media.recordings_dir.join(&file_name);
+        let (reply, rx) = oneshot::channel();
+        self.send(EngineCmd::StartRecording { path: path.clone(), reply });
+        match rx.await {
+            Ok(Ok(())) => {
+                let started = now_ms();
+                match self.store.recording_started(&id, &file_name, recorder::FORMAT, started / 1000).await {
+                    Ok(rid) => {
+                        self.recording = Some(Recording { id: rid, file_name: file_name.clone(), started_ms: started });
+                        self.event("recording_started", None, "", &file_name).await;
+                    }
+                    Err(e) => tracing::error!(conference = %id, error = %e, "indexing the recording failed"),
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!(conference = %id, error = %e, "recording could not start");
+                self.event("recording_failed", None, "", &e).await;
+            }
+            Err(_) => tracing::error!(conference = %id, "media engine is gone"),
+        }
+    }
+
+    pub(super) async fn stop_recording(&mut self) {
+        let Some(r) = self.recording.take() else { return };
+        let (reply, rx) = oneshot::channel();
+        self.send(EngineCmd::StopRecording { reply });
+        let result = rx.await.ok().flatten();
+        let now = now_ms();
+        let path = self.media.recordings_dir.join(&r.file_name);
+        let size = std::fs::metadata(&path).map(|m| m.len() as i64).unwrap_or(0);
+        let (state, err) = match result {
+            Some(Ok(_)) => ("complete", None),
+            Some(Err(e)) => ("failed", Some(e)),
+            None => ("failed", Some("the recorder was gone".to_string())),
+        };
+        if let Err(e) =
+            self.store.recording_finished(r.id, state, now / 1000, now - r.started_ms, size, err.as_deref()).await
+        {
+            tracing::error!(conference = %self.settings.id, error = %e, "closing the recording's index entry failed");
+        }
+        self.event("recording_stopped", None, "", &format!("{} ({state}, {size} bytes)", r.file_name)).await;
+    }
+}

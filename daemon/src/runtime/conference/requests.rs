@@ -1,0 +1,201 @@
+//! The control requests of a running conference: validated here, turned into roster changes,
+//! engine commands and history events.
+
+use super::*;
+
+impl Conf {
+    pub(super) async fn control(&mut self, req: Request, actor: Option<i64>) -> Reply {
+        let by = actor.map(|a| format!("by user {a}")).unwrap_or_default();
+        match req {
+            Request::Status | Request::Start | Request::End => {}
+            Request::AddSynthetic { name, colour, tone_hz, size } => {
+                let name = check_name("name", &name)?;
+                let size = match size {
+                    None => crate::media::synthetic::SIZE,
+                    Some([w, h])
+                        if (16..=1920).contains(&w) && (16..=1080).contains(&h) && w % 2 == 0 && h % 2 == 0 =>
+                    {
+                        (w, h)
+                    }
+                    Some(_) => return Err(invalid("size", "even width 16 to 1920 and height 16 to 1080")),
+                };
+                if tone_hz != 0 && !(20..=20_000).contains(&tone_hz) {
+                    return Err(invalid("tone_hz", "must be 0 (silent) or from 20 to 20000"));
+                }
+                let id = self.next_participant()?;
+                let slot = Arc::new(MediaSlot::default());
+                let rgb = (colour[0], colour[1], colour[2]);
+                let src = tokio::task::block_in_place(|| Synthetic::start(&name, rgb, tone_hz, size, slot.clone()))
+                    .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
+                let who = Joining { id, name, kind: "synthetic", group: None, rtp_ports: None };
+                self.join(who, slot, Box::new(src), "synthetic").await;
+            }
+            Request::AddRtp { name, video, audio, video_to, audio_to } => {
+                let name = check_name("name", &name)?;
+                let addr = |field: &str, v: Option<String>| -> Result<Option<std::net::SocketAddr>, ControlError> {
+                    v.map(|a| a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))).transpose()
+                };
+                let video_to = addr("video_to", video_to)?;
+                let audio_to = addr("audio_to", audio_to)?;
+                let video = match video.as_deref() {
+                    None => None,
+                    Some(v) => Some(VideoCodec::parse(v).ok_or_else(|| invalid("video", "h264 or vp8"))?),
+                };
+                let audio = match audio.as_deref() {
+                    None => None,
+                    Some(a) => Some(AudioCodec::parse(a).ok_or_else(|| invalid("audio", "opus, pcmu, pcma or g722"))?),
+                };
+                if video.is_none() && audio.is_none() {
+                    return Err(invalid("video", "give video, audio or both"));
+                }
+                if audio_to.is_some() && audio.is_none() {
+                    return Err(invalid("audio", "name the audio codec to send audio_to"));
+                }
+                let id = self.next_participant()?;
+                let slot = Arc::new(MediaSlot::default());
+                let events = self.engine_events.clone();
+                let report = move |e: String| {
+                    let _ = events.send(EngineEvent::BadInput(id, e));
+                };
+                let bind = self.media.rtp_bind;
+                let input =
+                    tokio::task::block_in_place(|| RtpInput::start(&name, bind, video, audio, slot.clone(), report))
+                        .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
+                let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
+                let detail = format!("rtp video {video:?} audio {audio:?}");
+                let group = EndpointGroup::SipH323;
+                let who = Joining { id, name, kind: "rtp", group: Some(group), rtp_ports: Some(ports) };
+                self.join(who, slot, Box::new(input), &detail).await;
+                if video_to.is_some() || audio_to.is_some() {
+                    self.send(EngineCmd::Receive { id, video_to, audio_to: audio_to.zip(audio) });
+                    self.receivers.insert(id);
+                    self.send(EngineCmd::View(id, self.layouts.resolve(id, group).clone()));
+                }
+            }
+            Request::Remove { participant } => {
+                let p = self.participant_mut(participant)?.info.clone();
+                self.roster.retain(|x| x.info.id != participant);
+                self.receivers.remove(&participant);
+                self.podium.retain(|x| *x != participant);
+                if self.presenter == Some(participant) {
+                    self.presenter = None;
+                }
+                self.layouts.participants.remove(&participant);
+                self.send(EngineCmd::Remove(participant));
+                self.apply_stage();
+                self.event("left", Some(participant), &p.name, &format!("removed {by}")).await;
+            }
+            Request::ApplyLayout { scope, layout } => {
+                if self.mode == Mode::VideoLecture {
+                    return Err(ControlError::Conflict("layouts are not available in video lecture mode".into()));
+                }
+                if let Some(l) = &layout {
+                    l.validate().map_err(|e| invalid("layout", e.to_string()))?;
+                }
+                match (scope, layout) {
+                    (Scope::All, Some(l)) => self.layouts.all = l,
+                    (Scope::All, None) => self.layouts.all = Layout::default(),
+                    (Scope::Group(g), l) => {
+                        match l {
+                            Some(l) => self.layouts.groups.insert(g, l),
+                            None => self.layouts.groups.remove(&g),
+                        };
+                    }
+                    (Scope::Participant(p), l) => {
+                        self.participant_mut(p)?;
+                        match l {
+                            Some(l) => self.layouts.participants.insert(p, l),
+                            None => self.layouts.participants.remove(&p),
+                        };
+                    }
+                }
+                self.layouts_changed().await;
+                self.event("layout", None, "", &format!("{scope:?} {by}")).await;
+            }
+            Request::Rename { scope, participant, name } => {
+                self.participant_mut(participant)?;
+                let name = name.map(|n| check_name("name", &n)).transpose()?;
+                let layout = match scope {
+                    Scope::All => &mut self.layouts.all,
+                    Scope::Group(g) => self.layouts.groups.entry(g).or_insert_with(|| self.layouts.all.clone()),
+                    Scope::Participant(p) => {
+                        self.layouts.participants.entry(p).or_insert_with(|| self.layouts.all.clone())
+                    }
+                };
+                match &name {
+                    Some(n) => layout.display_names.insert(participant, n.clone()),
+                    None => layout.display_names.remove(&participant),
+                };
+                self.layouts_changed().await;
+                self.event("renamed", Some(participant), name.as_deref().unwrap_or(""), &format!("{scope:?}")).await;
+            }
+            Request::Device { participant, camera, microphone, gain } => {
+                if let Some(g) = gain
+                    && !(g.is_finite() && (0.0..=MAX_GAIN).contains(&g))
+                {
+                    return Err(invalid("gain", format!("must be from 0 to {MAX_GAIN}")));
+                }
+                let p = self.participant_mut(participant)?;
+                let name = p.info.name.clone();
+                let mut changes = Vec::new();
+                if let Some(c) = camera {
+                    p.info.camera = c;
+                    changes.push(format!("camera {}", if c { "on" } else { "off" }));
+                }
+                if let Some(m) = microphone {
+                    p.info.microphone = m;
+                    changes.push(format!("microphone {}", if m { "on" } else { "off" }));
+                }
+                if let Some(g) = gain {
+                    p.info.gain = g;
+                    changes.push(format!("gain {g}"));
+                }
+                if let Some(c) = camera {
+                    self.send(EngineCmd::Camera(participant, c));
+                }
+                if let Some(m) = microphone {
+                    self.send(EngineCmd::Microphone(participant, m));
+                }
+                if let Some(g) = gain {
+                    self.send(EngineCmd::Gain(participant, g));
+                }
+                self.event("device", Some(participant), &name, &format!("{} {by}", changes.join(", "))).await;
+            }
+            Request::Podium { participant, on } => {
+                if self.mode != Mode::RoleBased {
+                    return Err(ControlError::Conflict("the podium exists in role-based mode only".into()));
+                }
+                let name = self.participant_mut(participant)?.info.name.clone();
+                if on && !self.podium.contains(&participant) {
+                    if self.podium.len() as i64 >= self.settings.active_speakers.max(1) {
+                        return Err(ControlError::Conflict(format!(
+                            "the podium is full ({} active speakers); take someone off first",
+                            self.settings.active_speakers.max(1)
+                        )));
+                    }
+                    self.podium.push(participant);
+                } else if !on {
+                    self.podium.retain(|x| *x != participant);
+                }
+                self.apply_stage();
+                self.event("podium", Some(participant), &name, if on { "on" } else { "off" }).await;
+            }
+            Request::Moderator { participant, on } => {
+                let p = self.participant_mut(participant)?;
+                p.info.moderator = on;
+                let name = p.info.name.clone();
+                self.event("moderator", Some(participant), &name, if on { "assigned" } else { "revoked" }).await;
+            }
+            Request::Presenter { participant } => {
+                if self.mode != Mode::VideoLecture {
+                    return Err(ControlError::Conflict("a presenter exists in video lecture mode only".into()));
+                }
+                let name = self.participant_mut(participant)?.info.name.clone();
+                self.presenter = Some(participant);
+                self.apply_stage();
+                self.event("presenter", Some(participant), &name, "").await;
+            }
+        }
+        Ok(self.state())
+    }
+}
