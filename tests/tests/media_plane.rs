@@ -641,3 +641,48 @@ async fn rtp_participants_in_every_negotiable_codec_are_seen_and_heard() {
     }
     drop(senders);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_video_lecture_the_presenter_sees_everyone_and_the_others_see_the_presenter() {
+    let _serial = SERIAL.lock().await;
+    let s = Server::start();
+    s.admin_ok(&["conference", "add", "vl", "--name", "Lecture", "--owner", "admin", "--room"], "");
+    s.admin_ok(&["conference", "media", "vl", "--mode", "video_lecture"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    let dir = s.dir.path().to_path_buf();
+    let vp = free_udp_port();
+    let rx = gst(&format!(
+        "-q udpsrc port={vp} caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96 \
+         ! rtpjitterbuffer ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! video/x-raw,format=RGB \
+         ! identity eos-after=45 ! multifilesink location={}/lecturer%03d.rgb max-files=1",
+        dir.display()
+    ));
+    // The first to join presents: an endpoint that receives video.
+    let body = json!({"action": "add_rtp", "name": "Lecturer", "video": "h264", "video_to": format!("127.0.0.1:{vp}")});
+    let live = api.ok("vl", body).await;
+    let url = live["rtsp_url"].as_str().unwrap().to_string();
+    api.ok("vl", synthetic("Red", RED, 0)).await;
+    api.ok("vl", synthetic("Green", GREEN, 0)).await;
+    assert!(on_blocking(move || wait_exit(rx, 40)).await.unwrap(), "the presenter received no video: {}", s.log());
+    let frame = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("lecturer"))
+        .expect("a received frame");
+    let pic = tessera_e2e::media::Picture { width: W, height: H, rgb: std::fs::read(&frame).unwrap() };
+    assert!(
+        pic.near(480, 90, RED, 40) && pic.near(160, 270, GREEN, 40),
+        "the presenter sees {:?} {:?}",
+        pic.at(480, 90),
+        pic.at(160, 270)
+    );
+    // The audience (RTSP) sees the presenter only.
+    let u = url.clone();
+    let audience = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
+    assert!(
+        !audience.near(480, 90, RED, 60) && !audience.near(160, 270, GREEN, 60),
+        "the audience sees {:?} {:?}",
+        audience.at(480, 90),
+        audience.at(160, 270)
+    );
+}

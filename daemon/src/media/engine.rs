@@ -55,8 +55,9 @@ pub enum EngineCmd {
         video_to: Option<SocketAddr>,
         audio_to: Option<(SocketAddr, AudioCodec)>,
     },
-    /// The layout this participant sees (resolved by the runtime: individual, group or all).
-    View(ParticipantId, Layout),
+    /// What this participant sees (resolved by the runtime: individual, group or all layout;
+    /// the stage or everyone).
+    View(ParticipantId, View),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,17 +76,25 @@ struct Member {
     microphone: bool,
     _keep: Keepalive,
     bad_input_reported: bool,
-    view: Option<Layout>,
+    view: Option<View>,
     video_to: Option<SocketAddr>,
-    /// The layout of the output this participant's video sender is subscribed to.
-    watching: Option<Layout>,
+    /// The view of the output this participant's video sender is subscribed to.
+    watching: Option<View>,
     video_out: Option<RtpVideoSender>,
     audio_out: Option<RtpAudioSender>,
 }
 
-/// One distinct output: a layout composed and encoded once, for everyone who sees it.
+/// What an output shows: a layout, of the stage or of everyone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub layout: Layout,
+    /// Everyone, not only the stage: the presenter of a video lecture sees all participants.
+    pub everyone: bool,
+}
+
+/// One distinct output: a view composed and encoded once, for everyone who sees it.
 struct Output {
-    layout: Layout,
+    view: View,
     compositor: Compositor,
     encoder: Encoder,
 }
@@ -105,7 +114,7 @@ pub fn spawn(
     let encoder = Encoder::start(&conference, &settings.encoder)?;
     let streams = encoder.streams();
     let compositor = Compositor::new(settings.encoder.width, settings.encoder.height, settings.background)?;
-    let main = Output { layout: Layout::default(), compositor, encoder };
+    let main = Output { view: View { layout: Layout::default(), everyone: false }, compositor, encoder };
     let thread = std::thread::Builder::new().name(format!("media {conference}")).spawn(move || {
         let mut e = Engine {
             conference,
@@ -255,7 +264,7 @@ impl Engine {
                 }
             }
             EngineCmd::Layout(l) => {
-                self.outputs[0].layout = l;
+                self.outputs[0].view.layout = l;
                 self.place_viewers();
             }
             EngineCmd::View(id, l) => {
@@ -333,10 +342,11 @@ impl Engine {
     }
 
     fn video_tick(&mut self, n: u64, period: Duration) {
-        // Who is on screen, in join order; speaker layouts put the active speaker first.
-        let mut on_screen: Vec<&Member> =
-            self.members.iter().filter(|m| self.stage.as_ref().is_none_or(|s| s.contains(&m.id))).collect();
-        let main = &self.outputs[0].layout;
+        // Everyone, in join order; speaker layouts put the active speaker first. Outputs show the
+        // stage (who the mode lets be seen), except an output for someone who sees everyone
+        // (the presenter of a video lecture).
+        let mut on_screen: Vec<&Member> = self.members.iter().collect();
+        let main = &self.outputs[0].view.layout;
         if main.kind != LayoutType::Grid
             && main.slots.first().is_none_or(|s| *s == Slot::Auto)
             && let Some(sp) = self.speaker
@@ -370,10 +380,13 @@ impl Engine {
                 Source { id: m.id, seq, frame, name: &m.name, muted: !m.microphone }
             })
             .collect();
+        let staged: Vec<Source> =
+            sources.iter().filter(|s| self.stage.as_ref().is_none_or(|st| st.contains(&s.id))).copied().collect();
         let pts = gst::ClockTime::from_nseconds((period * n as u32).as_nanos() as u64);
         let duration = gst::ClockTime::from_nseconds(period.as_nanos() as u64);
         for out in &mut self.outputs {
-            match out.compositor.compose(&out.layout, &sources, None, &mut self.tiles) {
+            let shown = if out.view.everyone { &sources } else { &staged };
+            match out.compositor.compose(&out.view.layout, shown, None, &mut self.tiles) {
                 Ok(canvas) => {
                     out.encoder.push_video(canvas, pts, duration);
                     metrics::counter!("tessera_media_frames_composed_total").increment(1);
@@ -385,6 +398,7 @@ impl Engine {
             }
         }
         self.tiles.end_frame();
+        drop(staged);
         drop(sources);
         drop(maps);
         for (id, e) in bad {
@@ -403,11 +417,11 @@ impl Engine {
     fn place_viewers(&mut self) {
         for i in 0..self.members.len() {
             let Some(to) = self.members[i].video_to else { continue };
-            let want = self.members[i].view.clone().unwrap_or_else(|| self.outputs[0].layout.clone());
+            let want = self.members[i].view.clone().unwrap_or_else(|| self.outputs[0].view.clone());
             if self.members[i].watching.as_ref() == Some(&want) && self.members[i].video_out.is_some() {
                 continue;
             }
-            let idx = match self.outputs.iter().position(|o| o.layout == want) {
+            let idx = match self.outputs.iter().position(|o| o.view == want) {
                 Some(i) => i,
                 None => match self.new_output(want.clone()) {
                     Ok(o) => {
@@ -435,18 +449,18 @@ impl Engine {
         let members = &self.members;
         let mut first = true;
         self.outputs.retain(|o| {
-            let keep = first || members.iter().any(|m| m.video_out.is_some() && m.watching.as_ref() == Some(&o.layout));
+            let keep = first || members.iter().any(|m| m.video_out.is_some() && m.watching.as_ref() == Some(&o.view));
             first = false;
             keep
         });
     }
 
-    fn new_output(&self, layout: Layout) -> anyhow::Result<Output> {
+    fn new_output(&self, view: View) -> anyhow::Result<Output> {
         let s = &self.settings.encoder;
         let encoder = Encoder::start(&format!("{} (another layout)", self.conference), s)?;
         let compositor = Compositor::new(s.width, s.height, self.settings.background)?;
         tracing::info!(conference = %self.conference, outputs = self.outputs.len() + 1, "output started for another layout");
-        Ok(Output { layout, compositor, encoder })
+        Ok(Output { view, compositor, encoder })
     }
 }
 

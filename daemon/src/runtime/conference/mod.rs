@@ -4,7 +4,7 @@
 
 use super::StartedBy;
 use crate::media::encoder::{EncodedStreams, EncoderSettings};
-use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings};
+use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings, View};
 use crate::media::multicast::{MulticastConfig, MulticastSender};
 use crate::media::recorder;
 use crate::media::rtp_input::{AudioCodec, RtpInput, VideoCodec};
@@ -336,16 +336,14 @@ impl Conf {
     fn apply_stage(&mut self) {
         let stage = match self.mode {
             Mode::AllOnScreen => None,
-            Mode::VideoLecture => {
-                let p = self.presenter.or_else(|| self.roster.first().map(|p| p.info.id));
-                Some(p.into_iter().collect::<BTreeSet<_>>())
-            }
+            Mode::VideoLecture => Some(self.presenter_id().into_iter().collect::<BTreeSet<_>>()),
             Mode::RoleBased => Some(self.podium.iter().copied().collect()),
         };
         for p in &mut self.roster {
             p.info.on_podium = self.podium.contains(&p.info.id);
         }
         self.send(EngineCmd::Stage(stage));
+        self.push_views();
     }
 
     fn state(&self) -> LiveState {
@@ -366,6 +364,25 @@ impl Conf {
             }),
             multicast: self.multicast.as_ref().map(|m| m.1.clone()),
         }
+    }
+
+    /// What each participant Tessera sends video to sees: its individual, group or the common
+    /// layout; in a video lecture the presenter sees everyone, the others the presenter.
+    fn view_of(&self, id: ParticipantId, group: Option<EndpointGroup>) -> View {
+        let layout = self.layouts.resolve(id, group.unwrap_or(EndpointGroup::SipH323)).clone();
+        let everyone = self.mode == Mode::VideoLecture && self.presenter_id() == Some(id);
+        View { layout, everyone }
+    }
+
+    fn push_views(&self) {
+        for p in self.roster.iter().filter(|p| self.receivers.contains(&p.info.id)) {
+            self.send(EngineCmd::View(p.info.id, self.view_of(p.info.id, p.info.group)));
+        }
+    }
+
+    /// The presenter of a video lecture: the one chosen, else the first to join.
+    fn presenter_id(&self) -> Option<ParticipantId> {
+        self.presenter.or_else(|| self.roster.first().map(|p| p.info.id))
     }
 
     fn next_participant(&mut self) -> Result<ParticipantId, ControlError> {
@@ -408,12 +425,7 @@ impl Conf {
 
     async fn layouts_changed(&mut self) {
         self.send(EngineCmd::Layout(self.layouts.all.clone()));
-        for p in &self.roster {
-            if self.receivers.contains(&p.info.id) {
-                let group = p.info.group.unwrap_or(EndpointGroup::SipH323);
-                self.send(EngineCmd::View(p.info.id, self.layouts.resolve(p.info.id, group).clone()));
-            }
-        }
+        self.push_views();
         match serde_json::to_string(&self.layouts) {
             Ok(json) => {
                 if let Err(e) = self.store.save_layouts(&self.settings.id, &json).await {

@@ -69,7 +69,7 @@ impl Conf {
                 if video_to.is_some() || audio_to.is_some() {
                     self.send(EngineCmd::Receive { id, video_to, audio_to: audio_to.zip(audio) });
                     self.receivers.insert(id);
-                    self.send(EngineCmd::View(id, self.layouts.resolve(id, group).clone()));
+                    self.send(EngineCmd::View(id, self.view_of(id, Some(group))));
                 }
             }
             Request::Remove { participant } => {
