@@ -70,3 +70,9 @@ CORPUS=$(mktemp -d)
 (cd mixer && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none layout_api "$CORPUS" fuzz/seeds/layout_api \
   -- -max_total_time="${FUZZ_SECONDS:-60}" -print_final_stats=1 2>&1 | tail -n 4)
 rm -rf "$CORPUS"
+
+step "fuzzing the SIP parser (bounded; seeded with the RFC 4475 torture messages)"
+CORPUS=$(mktemp -d)
+(cd sip-h323-bridge && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none sip_message "$CORPUS" tests/rfc4475 \
+  -- -max_total_time="${FUZZ_SECONDS:-60}" -max_len=8192 -print_final_stats=1 2>&1 | tail -n 4)
+rm -rf "$CORPUS"
