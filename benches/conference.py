@@ -48,7 +48,7 @@ class Tessera:
         self.port, self.rtsp = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, TESSERA_DATA_DIR=self.dir + "/data", TESSERA_HTTP_LISTEN=f"127.0.0.1:{self.port}",
-                        TESSERA_RTSP_LISTEN=f"127.0.0.1:{self.rtsp}", TESSERA_RTP_BIND="127.0.0.1",
+                        TESSERA_RTSP_LISTEN=f"127.0.0.1:{self.rtsp}", TESSERA_RTP_BIND="127.0.0.1", TESSERA_SIP_LISTEN=f"127.0.0.1:{free_port()}",
                         TESSERA_ADMIN_PASSWORD="admin-password", TESSERA_MEDIA_SIZE="1280x720", TESSERA_LOG="warn")
         self.proc = subprocess.Popen([BIN, "serve"], env=self.env, stdout=open(self.dir + "/log", "w"), stderr=subprocess.STDOUT)
         for _ in range(100):

@@ -14,6 +14,8 @@ BIN="$ROOT/target/release/tessera"
 WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export TESSERA_DATA_DIR="$WORK/data" TESSERA_HTTP_LISTEN="127.0.0.1:$PORT" TESSERA_ADMIN_PASSWORD="bench-admin-pw" TESSERA_LOG=warn
+# The personal area alone: no media plane, no SIP.
+export TESSERA_MEDIA=false TESSERA_SIP_LISTEN=""
 "$BIN" serve >"$WORK/server.log" 2>&1 &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT

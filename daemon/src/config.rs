@@ -22,6 +22,33 @@ pub struct Config {
     pub log: Log,
     pub shutdown: Shutdown,
     pub media: Media,
+    pub sip: Sip,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sip {
+    pub enabled: bool,
+    /// UDP and TCP.
+    pub listen: SocketAddr,
+    /// Messages per second from one address (twice that in a burst); more are dropped (UDP) or
+    /// answered 503 (TCP).
+    pub max_messages_per_second: u32,
+    pub max_tcp_connections: usize,
+    pub max_tcp_connections_per_address: usize,
+}
+
+impl Default for Sip {
+    fn default() -> Self {
+        // unwrap: a constant, valid socket address.
+        Sip {
+            enabled: true,
+            listen: "0.0.0.0:5060".parse().unwrap(),
+            max_messages_per_second: 50,
+            max_tcp_connections: 1024,
+            max_tcp_connections_per_address: 32,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +148,7 @@ impl Default for Config {
             log: Log::default(),
             shutdown: Shutdown::default(),
             media: Media::default(),
+            sip: Sip::default(),
         }
     }
 }
@@ -225,6 +253,15 @@ impl Config {
         if let Some(v) = get("TESSERA_RECORDINGS_DIR").filter(|v| !v.is_empty()) {
             self.media.recordings_dir = PathBuf::from(v);
         }
+        if let Some(v) = get("TESSERA_SIP_LISTEN") {
+            if v.is_empty() {
+                self.sip.enabled = false;
+            } else {
+                self.sip.listen = v
+                    .parse()
+                    .with_context(|| format!("TESSERA_SIP_LISTEN={v:?} is not an address like 0.0.0.0:5060"))?;
+            }
+        }
         if let Some(v) = get("TESSERA_RTP_BIND") {
             self.media.rtp_bind = v.parse().with_context(|| format!("TESSERA_RTP_BIND={v:?} is not an IP address"))?;
         }
@@ -254,6 +291,9 @@ impl Config {
         range("auth.address_window_minutes", self.auth.address_window_minutes.into(), 1, 24 * 60)?;
         range("profile.avatar_max_bytes", self.profile.avatar_max_bytes as u64, 1024, 16 * 1024 * 1024)?;
         range("shutdown.timeout_seconds", self.shutdown.timeout_seconds.into(), 1, 600)?;
+        range("sip.max_messages_per_second", self.sip.max_messages_per_second.into(), 1, 100_000)?;
+        range("sip.max_tcp_connections", self.sip.max_tcp_connections as u64, 1, 1_000_000)?;
+        range("sip.max_tcp_connections_per_address", self.sip.max_tcp_connections_per_address as u64, 1, 100_000)?;
         range("media.width", self.media.width.into(), 160, 3840)?;
         range("media.height", self.media.height.into(), 120, 2160)?;
         range("media.fps", self.media.fps.into(), 1, 60)?;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod media;
 pub mod runtime;
 pub mod serve;
+pub mod sip;
 pub mod systemd;
 
 use cli::{Cli, Command};

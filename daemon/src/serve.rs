@@ -159,6 +159,17 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
 
+    let sip = if config.sip.enabled {
+        let s = crate::sip::SipSettings {
+            listen: config.sip.listen,
+            max_messages_per_second: config.sip.max_messages_per_second,
+            max_tcp_connections: config.sip.max_tcp_connections,
+            max_tcp_connections_per_address: config.sip.max_tcp_connections_per_address,
+        };
+        Some(crate::sip::start(s).await?)
+    } else {
+        None
+    };
     let listener = TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("listening on {} (http.listen / TESSERA_HTTP_LISTEN)", config.http.listen))?;
@@ -189,6 +200,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             tracing::warn!(seconds = bound.as_secs(), "requests still running at the shutdown bound; closing anyway")
         }
     }
+    drop(sip);
     if let Some(r) = runtime {
         r.shutdown(bound).await;
     }

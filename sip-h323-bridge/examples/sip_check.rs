@@ -15,7 +15,7 @@ fn main() {
         let what = match datagram(&bytes) {
             Outcome::Request(m) => format!("handle request {}", m.method().unwrap_or_default()),
             Outcome::Response(_) => "handle response".to_string(),
-            Outcome::Reject(r) => format!("{} {}", r.code, r.reason),
+            Outcome::Reject(r, _) => format!("{} {}", r.code, r.reason),
             Outcome::Drop(why) => format!("drop ({why})"),
         };
         println!("{path}: {what}");

@@ -77,12 +77,12 @@ fn every_torture_message_gets_the_expected_answer() {
         let got = match &outcome {
             Outcome::Request(_) | Outcome::Response(_) => 0,
             Outcome::Drop(_) => 1,
-            Outcome::Reject(r) => r.code,
+            Outcome::Reject(r, _) => r.code,
         };
         if got != *want {
             failures.push(format!("{name}: expected {want}, got {outcome:?}"));
         }
-        if let Outcome::Reject(r) = &outcome {
+        if let Outcome::Reject(r, _) = &outcome {
             assert!(!r.reason.is_empty(), "{name}: a rejection says why");
         }
     }
@@ -101,7 +101,7 @@ fn details_are_right() {
     assert_eq!(m.headers.list("Contact").len(), 2, "two distinct contacts");
     let Outcome::Request(m) = datagram(&corpus("dblreq")) else { panic!() };
     assert_eq!(m.method(), Some("REGISTER"));
-    let Outcome::Reject(r) = datagram(&corpus("bext01")) else { panic!() };
+    let Outcome::Reject(r, _) = datagram(&corpus("bext01")) else { panic!() };
     assert_eq!(r.unsupported, ["nothingSupportsThis", "nothingSupportsThisEither"]);
     let Outcome::Request(m) = datagram(&corpus("mpart01")) else { panic!() };
     assert!(m.body.len() > 100, "binary body kept");

@@ -36,6 +36,8 @@ pub struct Server {
     pub base: String,
     /// The RTSP server's port (a free one, so tests can run side by side).
     pub rtsp_port: u16,
+    /// SIP's port, UDP and TCP.
+    pub sip_port: u16,
     child: Option<Child>,
     env: Vec<(String, String)>,
     args: Vec<String>,
@@ -51,7 +53,9 @@ impl Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let rtsp_port = free_port();
+        let sip_port = free_port();
         let mut envs = vec![
+            ("TESSERA_SIP_LISTEN".to_string(), format!("127.0.0.1:{sip_port}")),
             ("TESSERA_RTSP_LISTEN".to_string(), format!("127.0.0.1:{rtsp_port}")),
             ("TESSERA_MEDIA_SIZE".to_string(), "640x360".to_string()),
             ("TESSERA_RTP_BIND".to_string(), "127.0.0.1".to_string()),
@@ -69,6 +73,7 @@ impl Server {
             dir,
             port,
             rtsp_port,
+            sip_port,
             child: None,
             env: envs,
             args: args.iter().map(|a| a.to_string()).collect(),

@@ -57,6 +57,7 @@ fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
         ("TESSERA_HTTP_LISTEN", format!("127.0.0.1:{}", free_port())),
         ("TESSERA_RTSP_LISTEN", format!("127.0.0.1:{}", free_port())),
         ("TESSERA_MEDIA_SIZE", "320x180".into()),
+        ("TESSERA_SIP_LISTEN", format!("127.0.0.1:{}", free_port())),
         ("TESSERA_ADMIN_PASSWORD", "admin-password".into()),
     ];
     let admin = |args: &[&str], stdin: &str| {

@@ -7,7 +7,7 @@ use tessera_sip_h323_bridge::sip::check::{Outcome, datagram};
 use tessera_sip_h323_bridge::sip::message::{Framing, parse};
 
 fuzz_target!(|data: &[u8]| {
-    if let Outcome::Reject(r) = datagram(data) {
+    if let Outcome::Reject(r, _) = datagram(data) {
         assert!((400..700).contains(&r.code) && !r.reason.is_empty());
     }
     let mut rest = data;

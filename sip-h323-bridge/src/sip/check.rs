@@ -2,7 +2,7 @@
 //! drops (RFC 3261 §8.2, §16.3; RFC 4475 lists the traps). One function per direction; the
 //! answer carries the status code and a reason phrase that says what was wrong.
 
-use super::headers::split_list;
+use super::headers::{Headers, split_list};
 use super::message::{Framing, Message, ParseError, StartLine, parse};
 use super::{name_addr, uri, via};
 
@@ -51,8 +51,9 @@ fn reject(code: u16, reason: impl Into<String>) -> Rejection {
 pub enum Outcome {
     Request(Message),
     Response(Message),
-    /// Answer with this status (when enough of the request was readable to answer at all).
-    Reject(Rejection),
+    /// Answer with this status. The headers are the request's as far as they could be read, to
+    /// address the response (Via, From, To, Call-ID, CSeq).
+    Reject(Rejection, Headers),
     /// Nothing to answer: a bad response, or bytes that are not SIP.
     Drop(String),
 }
@@ -70,9 +71,9 @@ pub fn parse_failure(bytes: &[u8], e: ParseError) -> Outcome {
     let looks_like_request = !bytes.starts_with(b"SIP/") && bytes.iter().take(64).any(|b| *b == b' ');
     match e {
         _ if !looks_like_request => Outcome::Drop(e.to_string()),
-        ParseError::Version(v) => Outcome::Reject(reject(505, format!("Version Not Supported ({v})"))),
-        ParseError::TooLarge => Outcome::Reject(reject(513, "Message Too Large")),
-        ParseError::Malformed(why) => Outcome::Reject(reject(400, format!("Bad Request ({why})"))),
+        ParseError::Version(v) => Outcome::Reject(reject(505, format!("Version Not Supported ({v})")), lenient(bytes)),
+        ParseError::TooLarge => Outcome::Reject(reject(513, "Message Too Large"), lenient(bytes)),
+        ParseError::Malformed(why) => Outcome::Reject(reject(400, format!("Bad Request ({why})")), lenient(bytes)),
         ParseError::Incomplete => Outcome::Drop(e.to_string()),
     }
 }
@@ -81,13 +82,40 @@ pub fn classify(m: Message) -> Outcome {
     match &m.start {
         StartLine::Request { .. } => match check_request(&m) {
             Ok(()) => Outcome::Request(m),
-            Err(r) => Outcome::Reject(r),
+            Err(r) => Outcome::Reject(r, m.headers),
         },
         StartLine::Response { .. } => match check_response(&m) {
             Ok(()) => Outcome::Response(m),
             Err(why) => Outcome::Drop(why),
         },
     }
+}
+
+/// The headers of a message that did not parse, read without judging them, to address a 400.
+pub fn lenient(bytes: &[u8]) -> Headers {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(bytes.len()).min(super::message::MAX_MESSAGE);
+    let text = String::from_utf8_lossy(&bytes[..end]);
+    let mut headers = Headers::default();
+    let mut current: Option<(String, String)> = None;
+    for line in text.split('\n').skip(1).map(|l| l.trim_end_matches('\r')) {
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, v)) = current.as_mut() {
+                v.push(' ');
+                v.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some((n, v)) = current.take() {
+            headers.push(&n, &v);
+        }
+        if let Some((n, v)) = line.split_once(':') {
+            current = Some((n.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    if let Some((n, v)) = current.take() {
+        headers.push(&n, &v);
+    }
+    headers
 }
 
 fn cseq(value: &str) -> Result<(u32, &str), String> {

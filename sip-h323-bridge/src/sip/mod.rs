@@ -6,6 +6,7 @@ pub mod check;
 pub mod headers;
 pub mod message;
 pub mod name_addr;
+pub mod response;
 pub mod uri;
 pub mod via;
 

@@ -1,0 +1,71 @@
+//! Per-address message rate (a token bucket per source address) and TCP connection counts.
+
+use super::SipSettings;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub struct Limits {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    connections: Mutex<HashMap<IpAddr, usize>>,
+    max_connections: usize,
+    max_per_address: usize,
+}
+
+impl Limits {
+    pub fn new(s: &SipSettings) -> Limits {
+        let rate = f64::from(s.max_messages_per_second.max(1));
+        Limits {
+            rate,
+            burst: rate * 2.0,
+            buckets: Mutex::new(HashMap::new()),
+            connections: Mutex::new(HashMap::new()),
+            max_connections: s.max_tcp_connections,
+            max_per_address: s.max_tcp_connections_per_address,
+        }
+    }
+
+    /// Whether one more message from `ip` may be processed now.
+    pub fn allow_message(&self, ip: IpAddr) -> bool {
+        let now = Instant::now();
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if b.len() > 100_000 {
+            // Forget addresses that have been quiet long enough to have a full bucket.
+            b.retain(|_, (_, t)| now.duration_since(*t).as_secs_f64() * self.rate < self.burst);
+        }
+        let (tokens, last) = b.entry(ip).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Takes a TCP connection slot for `ip`, if one is free; give it back with `release`.
+    pub fn open_connection(&self, ip: IpAddr) -> bool {
+        let mut c = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        let total: usize = c.values().sum();
+        let mine = c.entry(ip).or_insert(0);
+        if total >= self.max_connections || *mine >= self.max_per_address {
+            return false;
+        }
+        *mine += 1;
+        true
+    }
+
+    pub fn release(&self, ip: IpAddr) {
+        let mut c = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = c.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                c.remove(&ip);
+            }
+        }
+    }
+}
