@@ -4,7 +4,7 @@
 
 use super::fanout::Fanout;
 use super::synthetic::{appsink, appsrc};
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
@@ -54,10 +54,7 @@ impl Encoder {
         );
         // Every sink is `async=false`: a branch that gets no data (an output nobody hears, an
         // endpoint that sends no video) must not hold the whole pipeline in PAUSED.
-        let pipeline = gst::parse::launch(&launch)
-            .context("building the encoder pipeline")?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| anyhow!("not a pipeline"))?;
+        let pipeline = super::launch(&launch, "the encoder pipeline")?;
         let video_in = appsrc(pipeline.upcast_ref(), "vin")?;
         let audio_in = appsrc(pipeline.upcast_ref(), "ain")?;
         let video_out = appsink(&pipeline, "vout")?;

@@ -70,6 +70,15 @@ pub fn init() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A pipeline from a `gst-launch-1.0`-style description; `what` names it in errors.
+pub fn launch(description: &str, what: &str) -> anyhow::Result<gstreamer::Pipeline> {
+    use gstreamer::prelude::*;
+    gstreamer::parse::launch(description)
+        .with_context(|| format!("building {what}"))?
+        .downcast::<gstreamer::Pipeline>()
+        .map_err(|_| anyhow::anyhow!("{what}: not a pipeline"))
+}
+
 /// Logs what a pipeline's bus says, from the thread that says it, and hands errors to `on_error`.
 pub fn watch_bus(pipeline: &gstreamer::Pipeline, what: String, on_error: impl Fn(String) + Send + Sync + 'static) {
     use gstreamer::MessageView;

@@ -64,10 +64,7 @@ impl MulticastSender {
             pa = cfg.port + 2,
             t = cfg.ttl
         );
-        let pipeline = gst::parse::launch(&launch)
-            .context("building the multicast sender")?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| anyhow!("not a pipeline"))?;
+        let pipeline = super::launch(&launch, "the multicast sender")?;
         let v = appsrc(pipeline.upcast_ref(), "v")?;
         let a = appsrc(pipeline.upcast_ref(), "a")?;
         super::watch_bus(&pipeline, format!("multicast {}:{}", cfg.group, cfg.port), |_| {});

@@ -7,7 +7,7 @@
 
 use super::slot::{MediaSlot, feed_audio, feed_video};
 use super::synthetic::appsink;
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -130,10 +130,7 @@ impl RtpInput {
                  ! audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved ! appsink name=audio sync=false async=false "
             );
         }
-        let pipeline = gst::parse::launch(&launch)
-            .context("building an RTP input")?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| anyhow!("not a pipeline"))?;
+        let pipeline = super::launch(&launch, "an RTP input")?;
         let dropped = Arc::new(AtomicU64::new(0));
         for (src, pt) in [("vsrc", video.map(|v| v.chain().0)), ("asrc", audio.map(|a| a.chain().0))] {
             if let (Some(el), Some(pt)) = (pipeline.by_name(src), pt) {

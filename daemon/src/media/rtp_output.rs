@@ -6,7 +6,7 @@ use super::encoder::EncodedStreams;
 use super::fanout::Timing;
 use super::rtp_input::AudioCodec;
 use super::synthetic::appsrc;
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
@@ -26,10 +26,7 @@ impl RtpVideoSender {
             to.ip(),
             to.port()
         );
-        let pipeline = gst::parse::launch(&launch)
-            .context("building an RTP video sender")?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| anyhow!("not a pipeline"))?;
+        let pipeline = super::launch(&launch, "an RTP video sender")?;
         let v = appsrc(pipeline.upcast_ref(), "v")?;
         super::watch_bus(&pipeline, format!("RTP video to {to}"), |_| {});
         pipeline.set_state(gst::State::Playing).context("starting an RTP video sender")?;
@@ -66,10 +63,7 @@ impl RtpAudioSender {
             to.ip(),
             to.port()
         );
-        let pipeline = gst::parse::launch(&launch)
-            .context("building an RTP audio sender")?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| anyhow!("not a pipeline"))?;
+        let pipeline = super::launch(&launch, "an RTP audio sender")?;
         let src = appsrc(pipeline.upcast_ref(), "a")?;
         super::watch_bus(&pipeline, format!("RTP audio to {to}"), |_| {});
         pipeline.set_state(gst::State::Playing).context("starting an RTP audio sender")?;

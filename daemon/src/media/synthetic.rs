@@ -35,10 +35,7 @@ impl Synthetic {
              ! audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
              ! appsink name=audio sync=false async=false max-buffers=10 drop=true"
         );
-        let pipeline = gst::parse::launch(&launch)
-            .context("building a synthetic participant's pipeline")?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| anyhow!("not a pipeline"))?;
+        let pipeline = super::launch(&launch, "a synthetic participant's pipeline")?;
         feed_video(&appsink(&pipeline, "video")?, slot.clone());
         feed_audio(&appsink(&pipeline, "audio")?, slot);
         super::watch_bus(&pipeline, format!("synthetic {name}"), |_| {});
