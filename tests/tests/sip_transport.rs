@@ -91,12 +91,14 @@ fn torture_messages_over_udp_and_tcp() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path(), 1000);
     let s = Server::start_with(&["--config", &cfg], &[]);
-    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    udp.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
     let mut failures = Vec::new();
     let mut buf = vec![0u8; 65_536];
     for (name, over_udp, over_tcp) in EXPECTED {
         let msg = corpus(name);
+        // A socket per message: final INVITE answers are retransmitted (Timer G) to whoever sent
+        // the INVITE, and must not be taken for the answer to the next message.
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        udp.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
         udp.send_to(&msg, ("127.0.0.1", s.sip_port)).unwrap();
         let got = udp.recv(&mut buf).ok().map(|n| buf[..n].to_vec());
         let want = over_udp.map(|c| if c == 0 { handled(&msg) } else { c });
@@ -127,6 +129,8 @@ fn torture_messages_over_udp_and_tcp() {
     }
     assert!(failures.is_empty(), "{}\n{}", failures.join("\n"), s.log());
     // The server is still there.
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
     udp.send_to(&corpus("lwsdisp"), ("127.0.0.1", s.sip_port)).unwrap();
     assert_eq!(udp.recv(&mut buf).ok().and_then(|n| status(&buf[..n])), Some(200));
 }
@@ -161,4 +165,44 @@ fn a_flood_from_one_address_is_limited() {
     let text = String::from_utf8_lossy(&reply);
     assert!(text.contains("SIP/2.0 503 Service Unavailable"), "{text}");
     assert!(text.matches("SIP/2.0 200").count() < 40);
+}
+
+fn invite(branch: &str, method: &str) -> Vec<u8> {
+    let cseq = if method == "ACK" { "ACK" } else { "INVITE" };
+    format!(
+        "{method} sip:room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch={branch}\r\nMax-Forwards: 70\r\n\
+         From: <sip:phone@example.com>;tag=77\r\nTo: <sip:room@127.0.0.1>\r\nCall-ID: tx-{branch}\r\nCSeq: 1 {cseq}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn udp_requests_run_in_server_transactions() {
+    let s = Server::start();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_millis(700))).unwrap();
+    let mut buf = vec![0u8; 65_536];
+    let mut recv = || udp.recv(&mut buf).ok().map(|n| String::from_utf8_lossy(&buf[..n]).into_owned());
+
+    // A retransmitted OPTIONS gets the very same answer (same To tag), not a new one.
+    let options = corpus("lwsdisp");
+    udp.send_to(&options, ("127.0.0.1", s.sip_port)).unwrap();
+    let first = recv().expect("an answer");
+    udp.send_to(&options, ("127.0.0.1", s.sip_port)).unwrap();
+    assert_eq!(recv().as_deref(), Some(first.as_str()));
+
+    // A final INVITE answer is retransmitted (Timer G: 0.5 s, 1 s…) until the ACK comes.
+    udp.send_to(&invite("z9hG4bKtx1", "INVITE"), ("127.0.0.1", s.sip_port)).unwrap();
+    let answer = recv().expect("480");
+    assert!(answer.starts_with("SIP/2.0 480"), "{answer}");
+    assert_eq!(recv().as_deref(), Some(answer.as_str()), "retransmitted after T1");
+    let to_tag = answer.lines().find(|l| l.starts_with("To:")).unwrap().to_string();
+    let ack = String::from_utf8(invite("z9hG4bKtx1", "ACK")).unwrap().replace("To: <sip:room@127.0.0.1>", &to_tag);
+    udp.send_to(ack.as_bytes(), ("127.0.0.1", s.sip_port)).unwrap();
+    // Whatever was in flight drains; after the ACK nothing more comes within 2 s.
+    std::thread::sleep(Duration::from_millis(300));
+    udp.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    while udp.recv(&mut buf).is_ok() {}
+    udp.set_read_timeout(Some(Duration::from_millis(2000))).unwrap();
+    assert!(udp.recv(&mut buf).is_err(), "retransmissions go on after the ACK");
 }

@@ -10,8 +10,8 @@ fn tag() -> String {
     format!("{:016x}", rand::rng().random::<u64>())
 }
 
-/// The bytes to send back, if any, and a label for metrics and logs.
-pub fn answer(outcome: Outcome) -> (Option<Vec<u8>>, &'static str) {
+/// The status and bytes to send back, if any, and a label for metrics and logs.
+pub fn answer(outcome: Outcome) -> (Option<(u16, Vec<u8>)>, &'static str) {
     let allow = || ("Allow", METHODS.join(", "));
     let server = || ("Server", SERVER.to_string());
     match outcome {
@@ -22,24 +22,15 @@ pub fn answer(outcome: Outcome) -> (Option<Vec<u8>>, &'static str) {
                 "ACK" => (None, "ack"),
                 "OPTIONS" => {
                     let extra = [allow(), ("Accept", "application/sdp".into()), server()];
-                    (Some(build(h, 200, "OK", &tag(), &extra, b"")), "options")
+                    (Some((200, build(h, 200, "OK", &tag(), &extra, b""))), "options")
                 }
                 "CANCEL" => {
-                    (Some(build(h, 481, "Call/Transaction Does Not Exist", &tag(), &[server()], b"")), "cancel")
+                    (Some((481, build(h, 481, "Call/Transaction Does Not Exist", &tag(), &[server()], b""))), "cancel")
                 }
                 _ => {
                     let extra = [server(), ("Retry-After", "3600".into())];
-                    (
-                        Some(build(
-                            h,
-                            480,
-                            "Temporarily Unavailable (calls are not connected yet)",
-                            &tag(),
-                            &extra,
-                            b"",
-                        )),
-                        "request",
-                    )
+                    let reason = "Temporarily Unavailable (calls are not connected yet)";
+                    (Some((480, build(h, 480, reason, &tag(), &extra, b""))), "request")
                 }
             }
         }
@@ -55,7 +46,7 @@ pub fn answer(outcome: Outcome) -> (Option<Vec<u8>>, &'static str) {
                 _ => {}
             }
             tracing::debug!(code = r.code, reason = %r.reason, "SIP request rejected");
-            (Some(build(&h, r.code, &r.reason, &tag(), &extra, b"")), "rejected")
+            (Some((r.code, build(&h, r.code, &r.reason, &tag(), &extra, b""))), "rejected")
         }
         Outcome::Response(_) => (None, "response"),
         Outcome::Drop(why) => {

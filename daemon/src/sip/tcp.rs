@@ -58,7 +58,7 @@ async fn connection(mut stream: TcpStream, ip: std::net::IpAddr, limits: &Limits
                     let (reply, label) = answer(classify(m));
                     metrics::counter!("tessera_sip_messages_total", "transport" => "tcp", "outcome" => label)
                         .increment(1);
-                    if let Some(bytes) = reply
+                    if let Some((_, bytes)) = reply
                         && stream.write_all(&bytes).await.is_err()
                     {
                         return;
@@ -69,7 +69,7 @@ async fn connection(mut stream: TcpStream, ip: std::net::IpAddr, limits: &Limits
                     let (reply, label) = answer(parse_failure(&buf, e));
                     metrics::counter!("tessera_sip_messages_total", "transport" => "tcp", "outcome" => label)
                         .increment(1);
-                    if let Some(bytes) = reply {
+                    if let Some((_, bytes)) = reply {
                         let _ = stream.write_all(&bytes).await;
                     }
                     return;

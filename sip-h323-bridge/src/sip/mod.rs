@@ -7,6 +7,7 @@ pub mod headers;
 pub mod message;
 pub mod name_addr;
 pub mod response;
+pub mod transaction;
 pub mod uri;
 pub mod via;
 
