@@ -160,11 +160,14 @@ pub async fn start(
         }
         None => LayoutSet::default(),
     };
-    let ends_at = match (settings.kind, by) {
-        (ConferenceKind::Scheduled, _) => {
-            settings.starts_at.map(|s| s + settings.duration_minutes.unwrap_or(60).max(1) * 60)
-        }
-        _ => None,
+    // A scheduled conference ends at its scheduled end; one started by hand after that end runs
+    // until someone ends it.
+    let ends_at = match settings.kind {
+        ConferenceKind::Scheduled => settings
+            .starts_at
+            .map(|s| s + settings.duration_minutes.unwrap_or(60).max(1) * 60)
+            .filter(|end| *end > chrono::Utc::now().timestamp()),
+        ConferenceKind::Room => None,
     };
     let mut c = Conf {
         mode: Mode::parse(&settings.mode),
