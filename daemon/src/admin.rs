@@ -282,9 +282,10 @@ async fn settings(store: &Store, cmd: SettingsCommand) -> anyhow::Result<()> {
 pub fn valid_conference_id(id: &str) -> anyhow::Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 64
+        && !id.starts_with('.')
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
     if !ok {
-        bail!("conference ID {id:?}: use 1-64 characters of a-z, 0-9, '-', '_' and '.'");
+        bail!("conference ID {id:?}: use 1-64 characters of a-z, 0-9, '-', '_' and '.', not starting with '.'");
     }
     Ok(())
 }

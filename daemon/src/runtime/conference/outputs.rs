@@ -29,7 +29,10 @@ impl Conf {
     pub(super) async fn start_recording(&mut self) {
         let id = self.settings.id.clone();
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-        let file_name = format!("{id}/{id}-{stamp}.{}", recorder::FORMAT);
+        // The ID names a folder: never let it climb out of the recordings directory.
+        let safe: String =
+            id.chars().map(|c| if c.is_ascii_alphanumeric() || "-_".contains(c) { c } else { '_' }).collect();
+        let file_name = format!("{safe}/{safe}-{stamp}.{}", recorder::FORMAT);
         let path = self.media.recordings_dir.join(&file_name);
         let (reply, rx) = oneshot::channel();
         self.send(EngineCmd::StartRecording { path: path.clone(), reply });
