@@ -25,6 +25,10 @@ struct Subscriber {
     needs_keyframe: bool,
     /// Audio waits for the video's base.
     follows_base: bool,
+    /// Audio of a live pair waits until its video has started (from a keyframe), so that a
+    /// receiver never describes a stream with audio and no video yet (an RTSP client would get
+    /// an SDP without video).
+    gate: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 #[derive(Default)]
@@ -38,7 +42,35 @@ impl Fanout {
     pub fn subscribe(&self, src: gst_app::AppSrc, timing: Timing, video: bool) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let follows_base = !video && matches!(timing, Timing::Rebased(_));
-        self.lock().push(Subscriber { id, src, timing, needs_keyframe: video, follows_base });
+        self.lock().push(Subscriber { id, src, timing, needs_keyframe: video, follows_base, gate: None });
+        id
+    }
+
+    /// Subscribes `src` behind a gate that another subscription opens (see [`Fanout::subscribe_gate`]).
+    pub fn subscribe_gated(&self, src: gst_app::AppSrc, gate: Arc<std::sync::atomic::AtomicBool>) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        self.lock().push(Subscriber {
+            id,
+            src,
+            timing: Timing::Live,
+            needs_keyframe: false,
+            follows_base: false,
+            gate: Some(gate),
+        });
+        id
+    }
+
+    /// Subscribes a live video receiver that opens `gate` when its first keyframe goes out.
+    pub fn subscribe_gate(&self, src: gst_app::AppSrc, gate: Arc<std::sync::atomic::AtomicBool>) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        self.lock().push(Subscriber {
+            id,
+            src,
+            timing: Timing::Live,
+            needs_keyframe: true,
+            follows_base: false,
+            gate: Some(gate),
+        });
         id
     }
 
@@ -77,6 +109,14 @@ impl Fanout {
                     return true;
                 }
                 s.needs_keyframe = false;
+                if let Some(g) = &s.gate {
+                    // This is the video of a gated pair: its audio may start now.
+                    g.store(true, Ordering::Release);
+                }
+            } else if let Some(g) = &s.gate
+                && !g.load(Ordering::Acquire)
+            {
+                return true;
             }
             let mut out = buffer.clone();
             {

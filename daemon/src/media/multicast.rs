@@ -2,7 +2,6 @@
 //! group and port and its Opus (payload type 97) on port + 2, with the SDP a receiver needs.
 
 use super::encoder::EncodedStreams;
-use super::fanout::Timing;
 use super::synthetic::appsrc;
 use anyhow::{Context, anyhow};
 use gstreamer as gst;
@@ -69,7 +68,8 @@ impl MulticastSender {
         let a = appsrc(pipeline.upcast_ref(), "a")?;
         super::watch_bus(&pipeline, format!("multicast {}:{}", cfg.group, cfg.port), |_| {});
         pipeline.set_state(gst::State::Playing).context("starting the multicast sender")?;
-        let ids = (streams.video.subscribe(v, Timing::Live, true), streams.audio.subscribe(a, Timing::Live, false));
+        let gate = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ids = (streams.video.subscribe_gate(v, gate.clone()), streams.audio.subscribe_gated(a, gate));
         streams.request_keyframe();
         Ok(MulticastSender { pipeline, streams: streams.clone(), ids })
     }

@@ -5,7 +5,6 @@
 //! forwarded to the shared encoder.
 
 use super::encoder::EncodedStreams;
-use super::fanout::Timing;
 use super::synthetic::appsrc;
 use anyhow::{Context, anyhow};
 use gstreamer as gst;
@@ -13,6 +12,8 @@ use gstreamer::prelude::*;
 use gstreamer_rtsp_server as rtsp;
 use gstreamer_rtsp_server::prelude::*;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 const LAUNCH: &str = "( appsrc name=v is-live=true format=time do-timestamp=true \
@@ -105,8 +106,9 @@ fn attach_media(media: &rtsp::RTSPMedia, streams: &EncodedStreams) -> anyhow::Re
             gst::PadProbeReturn::Ok
         });
     }
-    let vid = streams.video.subscribe(v, Timing::Live, true);
-    let aid = streams.audio.subscribe(a, Timing::Live, false);
+    let gate = Arc::new(AtomicBool::new(false));
+    let vid = streams.video.subscribe_gate(v, gate.clone());
+    let aid = streams.audio.subscribe_gated(a, gate);
     streams.request_keyframe();
     let s = streams.clone();
     media.connect_unprepared(move |_| {
