@@ -9,7 +9,7 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+
 use tessera_mixer::frame::Frame;
 
 pub struct EncoderSettings {
@@ -27,7 +27,6 @@ pub struct Encoder {
     video_out: gst_app::AppSink,
     pub video: Arc<Fanout>,
     pub audio: Arc<Fanout>,
-    pub keyframe_requests: Arc<AtomicU64>,
     width: u32,
     height: u32,
 }
@@ -80,17 +79,7 @@ impl Encoder {
         super::watch_bus(&pipeline, format!("encoder {what}"), |_| {});
         metrics::gauge!("tessera_media_encoders").increment(1.0);
         pipeline.set_state(gst::State::Playing).context("starting the encoder")?;
-        Ok(Encoder {
-            pipeline,
-            video_in,
-            audio_in,
-            video_out,
-            video,
-            audio,
-            keyframe_requests: Arc::new(AtomicU64::new(0)),
-            width: s.width,
-            height: s.height,
-        })
+        Ok(Encoder { pipeline, video_in, audio_in, video_out, video, audio, width: s.width, height: s.height })
     }
 
     pub fn push_video(&self, canvas: &Frame, pts: gst::ClockTime, duration: gst::ClockTime) {
@@ -122,13 +111,6 @@ impl Encoder {
             tracing::debug!(error = ?e, "encoder refused audio");
         }
     }
-
-    /// Asks the encoder for a keyframe with its headers, for a receiver that just arrived or
-    /// lost pictures.
-    pub fn request_keyframe(&self) {
-        self.keyframe_requests.fetch_add(1, Ordering::Relaxed);
-        request_keyframe(&self.video_out);
-    }
 }
 
 fn unshift(sample: gst::Sample, shift: &std::sync::OnceLock<gst::ClockTime>) -> gst::Sample {
@@ -143,16 +125,11 @@ fn unshift(sample: gst::Sample, shift: &std::sync::OnceLock<gst::ClockTime>) -> 
         b.set_pts(pts.saturating_sub(by));
         b.set_dts(b.dts().map(|d| d.saturating_sub(by)));
     }
-    let caps = sample.caps_owned();
-    let mut builder = gst::Sample::builder().buffer(&buffer);
-    if let Some(c) = &caps {
-        builder = builder.caps(c);
-    }
-    builder.build()
+    super::fanout::sample_of(&buffer, sample.caps())
 }
 
 /// Sends an upstream force-key-unit event from `sink` towards its encoder.
-pub fn request_keyframe(sink: &impl IsA<gst::Element>) {
+fn request_keyframe(sink: &impl IsA<gst::Element>) {
     metrics::counter!("tessera_media_keyframe_requests_total").increment(1);
     let ev = gstreamer_video::UpstreamForceKeyUnitEvent::builder().all_headers(true).build();
     if !sink.send_event(ev) {
@@ -166,24 +143,19 @@ pub struct EncodedStreams {
     pub video: Arc<Fanout>,
     pub audio: Arc<Fanout>,
     keyframe_sink: gst_app::AppSink,
-    pub keyframe_requests: Arc<AtomicU64>,
 }
 
 impl EncodedStreams {
+    /// Asks the encoder for a keyframe with its headers, for a receiver that just arrived or
+    /// lost pictures.
     pub fn request_keyframe(&self) {
-        self.keyframe_requests.fetch_add(1, Ordering::Relaxed);
         request_keyframe(&self.keyframe_sink);
     }
 }
 
 impl Encoder {
     pub fn streams(&self) -> EncodedStreams {
-        EncodedStreams {
-            video: self.video.clone(),
-            audio: self.audio.clone(),
-            keyframe_sink: self.video_out.clone(),
-            keyframe_requests: self.keyframe_requests.clone(),
-        }
+        EncodedStreams { video: self.video.clone(), audio: self.audio.clone(), keyframe_sink: self.video_out.clone() }
     }
 }
 

@@ -47,8 +47,6 @@ pub enum EngineCmd {
     StopRecording {
         reply: tokio::sync::oneshot::Sender<Option<Result<u64, String>>>,
     },
-    /// Reply with the encoded streams, for outputs started after the engine.
-    Streams(tokio::sync::oneshot::Sender<EncodedStreams>),
     /// Send this participant its picture (the output of its view) and its own mix.
     Receive {
         id: ParticipantId,
@@ -315,9 +313,6 @@ impl Engine {
             }
             EngineCmd::StopRecording { reply } => {
                 let _ = reply.send(self.recorder.take().map(Recorder::stop));
-            }
-            EngineCmd::Streams(reply) => {
-                let _ = reply.send(self.outputs[0].encoder.streams());
             }
         }
     }

@@ -85,14 +85,6 @@ impl Fanout {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Subscriber>> {
         self.subs.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -144,11 +136,7 @@ impl Fanout {
                     }
                 }
             }
-            let mut builder = gst::Sample::builder().buffer(&out);
-            if let Some(c) = &caps {
-                builder = builder.caps(c);
-            }
-            match s.src.push_sample(&builder.build()) {
+            match s.src.push_sample(&sample_of(&out, caps.as_deref())) {
                 Ok(_) => true,
                 Err(e) => {
                     tracing::debug!(receiver = s.id, error = ?e, "encoded-stream receiver gone");
@@ -156,5 +144,14 @@ impl Fanout {
                 }
             }
         });
+    }
+}
+
+/// A sample of `buffer` with `caps`, when there are any.
+pub fn sample_of(buffer: &gst::Buffer, caps: Option<&gst::CapsRef>) -> gst::Sample {
+    let builder = gst::Sample::builder().buffer(buffer);
+    match caps {
+        Some(c) => builder.caps(&c.to_owned()).build(),
+        None => builder.build(),
     }
 }

@@ -20,7 +20,7 @@ pub struct Recorder {
     streams: EncodedStreams,
     ids: (u64, u64),
     done: mpsc::Receiver<Result<(), String>>,
-    pub path: PathBuf,
+    path: PathBuf,
 }
 
 impl Recorder {

@@ -99,7 +99,6 @@ pub struct RtpInput {
     pipeline: gst::Pipeline,
     pub video_port: Option<u16>,
     pub audio_port: Option<u16>,
-    pub dropped: Arc<AtomicU64>,
 }
 
 impl RtpInput {
@@ -147,7 +146,7 @@ impl RtpInput {
         pipeline.set_state(gst::State::Playing).context("starting an RTP input")?;
         let port = |n: &str| pipeline.by_name(n).map(|e| e.property::<i32>("port")).and_then(|p| u16::try_from(p).ok());
         let (video_port, audio_port) = (port("vsrc"), port("asrc"));
-        Ok(RtpInput { pipeline, video_port, audio_port, dropped })
+        Ok(RtpInput { pipeline, video_port, audio_port })
     }
 }
 

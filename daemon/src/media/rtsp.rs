@@ -21,7 +21,8 @@ const LAUNCH: &str = "( appsrc name=v is-live=true format=time do-timestamp=true
     appsrc name=a is-live=true format=time do-timestamp=true ! rtpopuspay name=pay1 pt=97 )";
 
 pub struct RtspServer {
-    server: rtsp::RTSPServer,
+    /// Kept so the server lives as long as this handle (its socket source holds only the context).
+    _server: rtsp::RTSPServer,
     mounts: rtsp::RTSPMountPoints,
     main_loop: glib::MainLoop,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -58,7 +59,7 @@ impl RtspServer {
                 }
             })
             .context("starting the RTSP thread")?;
-        Ok(RtspServer { server, mounts, main_loop, thread: Some(thread), port })
+        Ok(RtspServer { _server: server, mounts, main_loop, thread: Some(thread), port })
     }
 
     pub fn path(conference: &str) -> String {
@@ -82,10 +83,6 @@ impl RtspServer {
 
     pub fn unmount(&self, conference: &str) {
         self.mounts.remove_factory(&Self::path(conference));
-    }
-
-    pub fn server(&self) -> &rtsp::RTSPServer {
-        &self.server
     }
 }
 

@@ -28,7 +28,6 @@ pub struct MediaSlot {
     video: Mutex<Option<VideoFrame>>,
     audio: Mutex<VecDeque<i16>>,
     seq: AtomicU64,
-    pub dropped_audio: AtomicU64,
 }
 
 impl MediaSlot {
@@ -52,17 +51,13 @@ impl MediaSlot {
         self.video.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub fn clear_video(&self) {
-        *self.video.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    }
-
     pub fn put_audio(&self, samples: impl Iterator<Item = i16>) {
         let mut q = self.audio.lock().unwrap_or_else(|p| p.into_inner());
         q.extend(samples);
         if q.len() > MAX_QUEUED_SAMPLES {
             let extra = q.len() - MAX_QUEUED_SAMPLES;
             q.drain(..extra);
-            self.dropped_audio.fetch_add(extra as u64, Ordering::Relaxed);
+            metrics::counter!("tessera_media_audio_samples_dropped_total").increment(extra as u64);
         }
     }
 
