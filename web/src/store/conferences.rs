@@ -21,6 +21,14 @@ impl ConferenceKind {
             ConferenceKind::Room => "room",
         }
     }
+
+    pub(super) fn parse(s: &str) -> Result<ConferenceKind> {
+        match s {
+            "scheduled" => Ok(ConferenceKind::Scheduled),
+            "room" => Ok(ConferenceKind::Room),
+            other => Err(StoreError::Corrupt(format!("conference kind {other:?}"))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -40,7 +48,7 @@ impl Role {
         }
     }
 
-    fn parse(s: &str) -> Result<Role> {
+    pub(super) fn parse(s: &str) -> Result<Role> {
         match s {
             "owner" => Ok(Role::Owner),
             "moderator" => Ok(Role::Moderator),
@@ -94,11 +102,7 @@ macro_rules! select_visible {
 
 fn conference_from_row(r: &AnyRow) -> Result<ConferenceRow> {
     let kind: String = r.try_get("kind")?;
-    let kind = match kind.as_str() {
-        "scheduled" => ConferenceKind::Scheduled,
-        "room" => ConferenceKind::Room,
-        other => return Err(StoreError::Corrupt(format!("conference kind {other:?}"))),
-    };
+    let kind = ConferenceKind::parse(&kind)?;
     let role: String = r.try_get("role")?;
     Ok(ConferenceRow {
         id: r.try_get("id")?,

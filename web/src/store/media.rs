@@ -93,11 +93,7 @@ impl Store {
             id: r.try_get("id")?,
             name: r.try_get("name")?,
             owner_id: r.try_get("owner_id")?,
-            kind: match kind.as_str() {
-                "room" => super::ConferenceKind::Room,
-                "scheduled" => super::ConferenceKind::Scheduled,
-                other => return Err(StoreError::Corrupt(format!("conference kind {other:?}"))),
-            },
+            kind: super::ConferenceKind::parse(&kind)?,
             public: r.try_get::<String, _>("access")? == "public",
             mode: r.try_get("mode")?,
             active_speakers: r.try_get("active_speakers")?,
@@ -119,22 +115,20 @@ impl Store {
         if exists.is_none() {
             return Err(StoreError::NotFound("conference"));
         }
-        for (col, v) in [
-            ("record", u.record),
-            ("cameras_off_on_join", u.cameras_off_on_join),
-            ("microphones_off_on_join", u.microphones_off_on_join),
-        ] {
-            if let Some(v) = v {
-                let q = match col {
-                    "record" => "UPDATE conferences SET record = $1, updated_at = $2 WHERE id = $3",
-                    "cameras_off_on_join" => {
-                        "UPDATE conferences SET cameras_off_on_join = $1, updated_at = $2 WHERE id = $3"
-                    }
-                    _ => "UPDATE conferences SET microphones_off_on_join = $1, updated_at = $2 WHERE id = $3",
-                };
-                sqlx::query(q).bind(i64::from(v)).bind(now).bind(id).execute(&mut *tx).await?;
-            }
-        }
+        // A flag left out keeps its stored value.
+        sqlx::query(
+            "UPDATE conferences SET record = COALESCE($1, record),
+               cameras_off_on_join = COALESCE($2, cameras_off_on_join),
+               microphones_off_on_join = COALESCE($3, microphones_off_on_join), updated_at = $4
+             WHERE id = $5",
+        )
+        .bind(u.record.map(i64::from))
+        .bind(u.cameras_off_on_join.map(i64::from))
+        .bind(u.microphones_off_on_join.map(i64::from))
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         if let Some(m) = &u.multicast {
             let (g, p, t) = match m {
                 Some((g, p, t)) => (Some(g.clone()), Some(*p), Some(*t)),
@@ -296,16 +290,60 @@ impl Store {
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => {
-                let s: String = r.try_get("role")?;
-                Ok(Some(match s.as_str() {
-                    "owner" => super::Role::Owner,
-                    "moderator" => super::Role::Moderator,
-                    _ => super::Role::Participant,
-                }))
-            }
-        }
+        row.map(|r| super::Role::parse(&r.try_get::<String, _>("role")?)).transpose()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{ConferenceKind, MediaUpdate, NewConference, NewUser, Role};
+
+    crate::both_backends!(media_settings_recordings_and_history, |store| {
+        let owner = store.create_user(NewUser { login: "o", password_hash: "x", display_name: "" }, 0).await.unwrap();
+        let c = NewConference {
+            id: "m1",
+            name: "M",
+            owner_id: owner.id,
+            kind: ConferenceKind::Room,
+            public: false,
+            starts_at: None,
+            duration_minutes: None,
+            pin: None,
+        };
+        store.create_conference(c, 0).await.unwrap();
+        let u = MediaUpdate {
+            record: Some(true),
+            multicast: Some(Some(("239.1.1.1".into(), 5004, 2))),
+            ..Default::default()
+        };
+        store.update_media("m1", &u, 1).await.unwrap();
+        // Flags left out keep their values.
+        let u = MediaUpdate { cameras_off_on_join: Some(true), ..Default::default() };
+        store.update_media("m1", &u, 2).await.unwrap();
+        let s = store.media_settings("m1").await.unwrap().unwrap();
+        assert!(s.record && s.cameras_off_on_join && !s.microphones_off_on_join);
+        assert_eq!(
+            (s.multicast_group.as_deref(), s.multicast_port, s.multicast_ttl),
+            (Some("239.1.1.1"), Some(5004), Some(2))
+        );
+        assert_eq!(s.kind, ConferenceKind::Room);
+        assert!(store.update_media("nope", &u, 3).await.is_err());
+        assert_eq!(store.role_in(owner.id, "m1").await.unwrap(), Some(Role::Owner));
+        assert_eq!(store.role_in(owner.id + 1, "m1").await.unwrap(), None);
+
+        let r = store.recording_started("m1", "m1/a.mp4", "mp4", 10).await.unwrap();
+        assert_eq!(store.unfinished_recordings().await.unwrap().len(), 1);
+        store.recording_finished(r, "interrupted", 20, 10_000, 1234, Some("crash")).await.unwrap();
+        assert!(store.unfinished_recordings().await.unwrap().is_empty());
+        let recs = store.recordings("m1").await.unwrap();
+        assert_eq!(
+            (recs[0].state.as_str(), recs[0].size_bytes, recs[0].duration_ms),
+            ("interrupted", Some(1234), Some(10_000))
+        );
+
+        store.add_event("m1", 5, "joined", Some(1), "Alice", "synthetic").await.unwrap();
+        store.add_event("m1", 6, "left", Some(1), "Alice", "").await.unwrap();
+        let ev = store.events("m1", 10).await.unwrap();
+        assert_eq!(ev.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["joined", "left"]);
+    });
 }
