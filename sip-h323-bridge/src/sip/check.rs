@@ -95,27 +95,9 @@ pub fn classify(m: Message) -> Outcome {
 pub fn lenient(bytes: &[u8]) -> Headers {
     let end = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(bytes.len()).min(super::message::MAX_MESSAGE);
     let text = String::from_utf8_lossy(&bytes[..end]);
-    let mut headers = Headers::default();
-    let mut current: Option<(String, String)> = None;
-    for line in text.split('\n').skip(1).map(|l| l.trim_end_matches('\r')) {
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, v)) = current.as_mut() {
-                v.push(' ');
-                v.push_str(line.trim());
-            }
-            continue;
-        }
-        if let Some((n, v)) = current.take() {
-            headers.push(&n, &v);
-        }
-        if let Some((n, v)) = line.split_once(':') {
-            current = Some((n.trim().to_string(), v.trim().to_string()));
-        }
-    }
-    if let Some((n, v)) = current.take() {
-        headers.push(&n, &v);
-    }
-    headers
+    let lines = text.split('\n').skip(1).map(|l| l.trim_end_matches('\r'));
+    // Not strict: never an error.
+    Headers::read(lines, false).unwrap_or_default()
 }
 
 fn cseq(value: &str) -> Result<(u32, &str), String> {

@@ -65,6 +65,55 @@ impl Headers {
         Ok(first)
     }
 
+    /// Reads header lines (after the start line): continuation lines are joined to the header
+    /// they continue. `strict` refuses what RFC 3261 does not allow (a line without ':', a
+    /// malformed name, a continuation before any header); otherwise such lines are skipped, to
+    /// read what can be read of a message that will be refused anyway.
+    pub fn read<'a>(lines: impl Iterator<Item = &'a str>, strict: bool) -> Result<Headers, String> {
+        let mut headers = Headers::default();
+        let mut current: Option<(String, String)> = None;
+        for line in lines {
+            if line.is_empty() {
+                // Only at the end of a datagram that lacks the empty line after its headers.
+                continue;
+            }
+            if line.starts_with([' ', '\t']) {
+                match current.as_mut() {
+                    Some((_, value)) => {
+                        if !value.is_empty() {
+                            value.push(' ');
+                        }
+                        value.push_str(line.trim());
+                    }
+                    None if strict => return Err("a continuation line before any header".into()),
+                    None => {}
+                }
+                continue;
+            }
+            if let Some((n, v)) = current.take() {
+                headers.push(&n, &v);
+            }
+            let Some((name, value)) = line.split_once(':') else {
+                if strict {
+                    return Err(format!("header line {line:?} has no ':'"));
+                }
+                continue;
+            };
+            let name = name.trim_end_matches([' ', '\t']);
+            if !super::is_token(name) {
+                if strict {
+                    return Err(format!("header name {name:?} is malformed"));
+                }
+                continue;
+            }
+            current = Some((name.to_string(), value.trim().to_string()));
+        }
+        if let Some((n, v)) = current.take() {
+            headers.push(&n, &v);
+        }
+        Ok(headers)
+    }
+
     /// All values of a list header (comma-separated and/or repeated), split at top-level commas
     /// (not inside quotes or angle brackets).
     pub fn list(&self, name: &str) -> Vec<String> {

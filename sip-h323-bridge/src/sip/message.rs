@@ -80,35 +80,7 @@ pub fn parse(buf: &[u8], framing: Framing) -> Result<(Message, usize), ParseErro
     let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| malformed("the header section is not UTF-8"))?;
     let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let start = start_line(lines.next().unwrap_or_default())?;
-    let mut headers = Headers::default();
-    let mut current: Option<(String, String)> = None;
-    for line in lines {
-        if line.is_empty() {
-            // Only at the end of a datagram that lacks the empty line after its headers.
-            continue;
-        }
-        if line.starts_with([' ', '\t']) {
-            let (_, value) = current.as_mut().ok_or_else(|| malformed("a continuation line before any header"))?;
-            if !value.is_empty() {
-                value.push(' ');
-            }
-            value.push_str(line.trim());
-            continue;
-        }
-        if let Some((n, v)) = current.take() {
-            headers.push(&n, &v);
-        }
-        let (name, value) =
-            line.split_once(':').ok_or_else(|| malformed(format!("header line {line:?} has no ':'")))?;
-        let name = name.trim_end_matches([' ', '\t']);
-        if !is_token(name) {
-            return Err(malformed(format!("header name {name:?} is malformed")));
-        }
-        current = Some((name.to_string(), value.trim().to_string()));
-    }
-    if let Some((n, v)) = current.take() {
-        headers.push(&n, &v);
-    }
+    let headers = Headers::read(lines, true).map_err(malformed)?;
     let length = match headers.single("Content-Length").map_err(malformed)? {
         Some(v) => {
             if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
