@@ -12,6 +12,17 @@ use std::time::{Duration, Instant};
 
 pub mod media;
 
+/// A helper process (a GStreamer sender, a server in a namespace) killed when the test is done,
+/// however it ends.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub fn tessera_bin() -> PathBuf {
     if let Ok(p) = std::env::var("TESSERA_BIN") {
         return PathBuf::from(p);

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use tessera_e2e::media::{decode_file, grab, mean_volume, probe_streams};
-use tessera_e2e::{Server, eventually};
+use tessera_e2e::{KillOnDrop, Server, eventually};
 
 /// These scenarios each run a real-time conference and decode its output; on a two-core CI
 /// machine they run one at a time so that none of them starves the others.
@@ -274,14 +274,6 @@ async fn a_full_disk_stops_the_recording_not_the_conference() {
     let url = live["rtsp_url"].as_str().unwrap().to_string();
     let streams = on_blocking(move || probe_streams(&url)).await.unwrap();
     assert!(streams.contains("codec_name=h264"), "{streams}");
-}
-
-struct KillOnDrop(std::process::Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

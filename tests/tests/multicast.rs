@@ -2,9 +2,9 @@
 //! creates (so no multicast leaves the machine): a scheduled conference with a multicast group
 //! starts on time and a receiver decodes its H.264.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-use tessera_e2e::{free_port, tessera_bin};
+use tessera_e2e::{KillOnDrop, free_port, tessera_bin};
 
 struct Netns(String);
 
@@ -35,14 +35,6 @@ impl Netns {
 impl Drop for Netns {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
@@ -101,7 +93,7 @@ fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
         .stderr(log)
         .spawn()
         .unwrap();
-    let _server = Kill(server);
+    let _server = KillOnDrop(server);
 
     let caps = "application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000";
     let out = ns
