@@ -1,0 +1,301 @@
+//! Offer/answer (RFC 3264) for a conference endpoint: from an offer, the audio and video Tessera
+//! takes ([`choose`]), then the answer that says so ([`answer`]) once the receiving ports are
+//! known. Audio: the first of the offer's formats that is Opus, G.722, PCMU or PCMA (the offerer's
+//! order is its preference), with telephone-event kept for DTMF. Video: H.264 with packetization
+//! mode 1 (what Tessera sends), else VP8, received only. Sections Tessera does not take are
+//! answered with port 0; an offer with nothing usable is refused (488).
+
+use super::{Direction, Format, Media, Session};
+use std::fmt::Write;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioCodec {
+    Opus,
+    G722,
+    Pcmu,
+    Pcma,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoCodec {
+    H264,
+    Vp8,
+}
+
+/// What Tessera takes from one media section of the offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken<C> {
+    /// Index of the section in the offer.
+    pub index: usize,
+    pub codec: C,
+    pub pt: u8,
+    /// Where to send RTP and RTCP; `None` while the peer does not want media (hold).
+    pub peer: Option<(IpAddr, u16, u16)>,
+    /// Whether the peer sends (Tessera should expect media).
+    pub peer_sends: bool,
+    /// The offered format, for its fmtp and feedback.
+    pub format: Format,
+    /// RFC 4733 telephone-event type (audio only).
+    pub dtmf_pt: Option<u8>,
+    pub proto: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub audio: Option<Taken<AudioCodec>>,
+    pub video: Option<Taken<VideoCodec>>,
+}
+
+impl Choice {
+    /// Whether Tessera can send this peer video (it offered H.264 and wants to receive).
+    pub fn sends_video(&self) -> bool {
+        self.video.as_ref().is_some_and(|v| v.codec == VideoCodec::H264 && v.peer.is_some())
+    }
+
+    /// Whether the peer asked for keyframes by RTCP feedback (PLI or FIR).
+    pub fn keyframe_feedback(&self) -> bool {
+        self.video.as_ref().is_some_and(|v| v.format.feedback.iter().any(|f| f == "nack pli" || f == "ccm fir"))
+    }
+}
+
+fn audio_codec(f: &Format) -> Option<AudioCodec> {
+    match (f.encoding.to_ascii_lowercase().as_str(), f.clock_rate) {
+        ("opus", 48000) => Some(AudioCodec::Opus),
+        ("g722", 8000) => Some(AudioCodec::G722),
+        ("pcmu", 8000) => Some(AudioCodec::Pcmu),
+        ("pcma", 8000) => Some(AudioCodec::Pcma),
+        _ => None,
+    }
+}
+
+fn video_codec(f: &Format) -> Option<VideoCodec> {
+    match (f.encoding.to_ascii_lowercase().as_str(), f.clock_rate) {
+        // Mode 0 (one NAL unit per packet) cannot carry Tessera's slices; mode 2 is interleaved.
+        ("h264", 90000) if f.fmtp_param("packetization-mode") == Some("1") => Some(VideoCodec::H264),
+        ("vp8", 90000) => Some(VideoCodec::Vp8),
+        _ => None,
+    }
+}
+
+fn usable(m: &Media) -> bool {
+    !m.disabled() && (m.proto == "RTP/AVP" || m.proto == "RTP/AVPF")
+}
+
+fn peer(m: &Media) -> Option<(IpAddr, u16, u16)> {
+    let a = m.address?;
+    // c=0.0.0.0 is RFC 2543's hold.
+    (!a.is_unspecified() && m.direction.peer_receives()).then_some((a, m.port, m.rtcp()))
+}
+
+/// What Tessera takes from `offer`, or why nothing can be taken.
+pub fn choose(offer: &Session) -> Result<Choice, String> {
+    let mut choice = Choice { audio: None, video: None };
+    for (index, m) in offer.media.iter().enumerate() {
+        if !usable(m) {
+            continue;
+        }
+        match m.kind.as_str() {
+            "audio" if choice.audio.is_none() => {
+                let Some((f, codec)) = m.formats.iter().find_map(|f| audio_codec(f).map(|c| (f, c))) else { continue };
+                let dtmf_pt = m
+                    .formats
+                    .iter()
+                    .find(|d| d.encoding.eq_ignore_ascii_case("telephone-event") && d.clock_rate == f.clock_rate)
+                    .map(|d| d.pt);
+                choice.audio = Some(Taken {
+                    index,
+                    codec,
+                    pt: f.pt,
+                    peer: peer(m),
+                    peer_sends: m.direction.peer_sends(),
+                    format: f.clone(),
+                    dtmf_pt,
+                    proto: m.proto.clone(),
+                });
+            }
+            "video" if choice.video.is_none() => {
+                let found = m
+                    .formats
+                    .iter()
+                    .find(|f| video_codec(f) == Some(VideoCodec::H264))
+                    .or_else(|| m.formats.iter().find(|f| video_codec(f).is_some()));
+                let Some(f) = found else { continue };
+                let codec = video_codec(f).unwrap_or(VideoCodec::Vp8);
+                choice.video = Some(Taken {
+                    index,
+                    codec,
+                    pt: f.pt,
+                    peer: peer(m),
+                    peer_sends: m.direction.peer_sends(),
+                    format: f.clone(),
+                    dtmf_pt: None,
+                    proto: m.proto.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+    if choice.audio.is_none() && choice.video.is_none() {
+        let offered: Vec<String> = offer
+            .media
+            .iter()
+            .map(|m| {
+                let f: Vec<&str> = m.formats.iter().map(|f| f.encoding.as_str()).collect();
+                format!("{} {} [{}]", m.kind, m.proto, f.join(" "))
+            })
+            .collect();
+        return Err(format!(
+            "no usable media: Tessera takes Opus, G.722, PCMU, PCMA audio and H.264 (packetization-mode=1) or VP8 video over RTP/AVP(F); offered {}",
+            offered.join(", ")
+        ));
+    }
+    Ok(choice)
+}
+
+/// Tessera's side of the call: where it receives each medium.
+pub struct Local {
+    pub address: IpAddr,
+    pub audio: Option<(u16, u16)>,
+    pub video: Option<(u16, u16)>,
+    pub session_id: u64,
+    pub version: u64,
+}
+
+fn rtpmap(out: &mut String, f: &Format) {
+    let _ = write!(out, "a=rtpmap:{} {}/{}", f.pt, f.encoding, f.clock_rate);
+    if f.channels > 1 {
+        let _ = write!(out, "/{}", f.channels);
+    }
+    out.push_str("\r\n");
+}
+
+/// The answer to `offer` for `choice`, with Tessera receiving on `local`'s ports.
+pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
+    let ip = match local.address {
+        IpAddr::V4(a) => format!("IP4 {a}"),
+        IpAddr::V6(a) => format!("IP6 {a}"),
+    };
+    let mut out = format!(
+        "v=0\r\no=tessera {} {} IN {ip}\r\ns=Tessera\r\nc=IN {ip}\r\nt=0 0\r\n",
+        local.session_id, local.version
+    );
+    for (i, m) in offer.media.iter().enumerate() {
+        let audio = choice.audio.as_ref().filter(|a| a.index == i).zip(local.audio);
+        let video = choice.video.as_ref().filter(|v| v.index == i).zip(local.video);
+        if let Some((a, (port, rtcp))) = audio {
+            let pts = a.dtmf_pt.map(|d| format!(" {d}")).unwrap_or_default();
+            let _ = write!(out, "m=audio {port} {} {}{pts}\r\n", a.proto, a.pt);
+            rtpmap(&mut out, &a.format);
+            if a.codec == AudioCodec::Opus {
+                let _ = write!(out, "a=fmtp:{} useinbandfec=0;maxplaybackrate=48000\r\n", a.pt);
+            }
+            if let Some(d) = a.dtmf_pt {
+                let _ = write!(out, "a=rtpmap:{d} telephone-event/{}\r\na=fmtp:{d} 0-15\r\n", a.format.clock_rate);
+            }
+            let _ = write!(out, "a=rtcp:{rtcp}\r\na=ptime:20\r\na={}\r\n", m.direction.reversed().as_str());
+        } else if let Some((v, (port, rtcp))) = video {
+            let _ = write!(out, "m=video {port} {} {}\r\n", v.proto, v.pt);
+            rtpmap(&mut out, &v.format);
+            let direction = match v.codec {
+                VideoCodec::H264 => {
+                    // Tessera sends constrained baseline at the level the peer can decode.
+                    let level = v
+                        .format
+                        .fmtp_param("profile-level-id")
+                        .filter(|p| p.len() == 6 && p.is_ascii())
+                        .map(|p| p[4..].to_string())
+                        .unwrap_or_else(|| "1f".into());
+                    let _ = write!(out, "a=fmtp:{} packetization-mode=1;profile-level-id=42e0{level}\r\n", v.pt);
+                    m.direction.reversed()
+                }
+                // Received only: Tessera's output is H.264.
+                VideoCodec::Vp8 if m.direction.peer_sends() => Direction::RecvOnly,
+                VideoCodec::Vp8 => Direction::Inactive,
+            };
+            for fb in ["nack pli", "ccm fir"] {
+                if v.format.feedback.iter().any(|f| f == fb) {
+                    let _ = write!(out, "a=rtcp-fb:{} {fb}\r\n", v.pt);
+                }
+            }
+            let _ = write!(out, "a=rtcp:{rtcp}\r\na={}\r\n", direction.as_str());
+        } else {
+            let _ = write!(out, "m={} 0 {} {}\r\n", m.kind, m.proto, m.first_format);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdp::parse;
+
+    fn local() -> Local {
+        Local {
+            address: "127.0.0.1".parse().unwrap(),
+            audio: Some((20000, 20001)),
+            video: Some((20002, 20003)),
+            session_id: 7,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_softphone_gets_pcmu_and_h264() {
+        let offer = parse(super::super::tests::BARESIP.as_bytes()).unwrap();
+        let c = choose(&offer).unwrap();
+        let a = c.audio.as_ref().unwrap();
+        assert_eq!((a.codec, a.pt, a.dtmf_pt), (AudioCodec::Pcmu, 0, Some(101)));
+        assert_eq!(a.peer, Some(("127.0.0.1".parse().unwrap(), 10000, 10001)));
+        let v = c.video.as_ref().unwrap();
+        assert_eq!((v.codec, v.pt, v.peer.unwrap().2), (VideoCodec::H264, 96, 10005));
+        assert!(c.sends_video() && c.keyframe_feedback());
+        let ans = answer(&offer, &c, &local());
+        let back = parse(ans.as_bytes()).unwrap();
+        assert_eq!(back.media[0].port, 20000);
+        assert_eq!(back.media[0].formats.iter().map(|f| f.pt).collect::<Vec<_>>(), vec![0, 101]);
+        assert_eq!(back.media[1].formats[0].fmtp_param("packetization-mode"), Some("1"));
+        assert_eq!(back.media[1].formats[0].fmtp_param("profile-level-id"), Some("42e01f"));
+        assert_eq!(back.media[1].rtcp(), 20003);
+        assert!(ans.contains("a=rtcp-fb:96 ccm fir"));
+    }
+
+    #[test]
+    fn the_offerers_order_and_directions_are_respected() {
+        let offer = parse(
+            b"v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\n\
+m=audio 4000 RTP/AVP 9 0 8\na=sendonly\nm=video 4002 RTP/AVP 100\na=rtpmap:100 VP8/90000\n",
+        )
+        .unwrap();
+        let c = choose(&offer).unwrap();
+        let a = c.audio.as_ref().unwrap();
+        assert_eq!(a.codec, AudioCodec::G722);
+        assert_eq!(a.peer, None, "a sendonly peer is not sent audio");
+        assert!(a.peer_sends);
+        assert!(!c.sends_video(), "VP8 is received only");
+        let ans = answer(&offer, &c, &local());
+        assert!(ans.contains("m=audio 20000 RTP/AVP 9\r\n"));
+        assert!(ans.contains("a=recvonly\r\nm=video"));
+        assert!(ans.ends_with("a=recvonly\r\n"));
+    }
+
+    #[test]
+    fn what_cannot_be_taken_is_refused() {
+        let offer = parse(
+            b"v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 4000 RTP/SAVP 0\n\
+m=video 4002 RTP/AVP 96\na=rtpmap:96 H264/90000\na=fmtp:96 packetization-mode=0\nm=image 4004 udptl t38\n",
+        )
+        .unwrap();
+        let e = choose(&offer).unwrap_err();
+        assert!(e.contains("no usable media") && e.contains("RTP/SAVP"), "{e}");
+        let held = parse(b"v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 0.0.0.0\nt=0 0\nm=audio 4000 RTP/AVP 0 8\n").unwrap();
+        let c = choose(&held).unwrap();
+        assert_eq!(c.audio.as_ref().unwrap().peer, None);
+        let mixed = parse(b"v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=image 4004 udptl t38\nm=audio 4000 RTP/AVP 8\n")
+            .unwrap();
+        let c = choose(&mixed).unwrap();
+        let ans = answer(&mixed, &c, &local());
+        assert!(ans.contains("m=image 0 udptl t38\r\nm=audio 20000 RTP/AVP 8\r\n"), "{ans}");
+    }
+}
