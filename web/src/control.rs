@@ -38,6 +38,8 @@ pub enum Request {
     /// h264 or vp8, `audio` opus, pcmu, pcma or g722; at least one.
     /// With `video_to` / `audio_to` (`IP:port`), Tessera sends the participant the layout of
     /// its group (SIP/H.323) as H.264 and its own mix (everyone but itself) in its audio codec.
+    /// Sending media anywhere and choosing ports is for operators (and the SIP bridge, which
+    /// derives them from SDP).
     AddRtp {
         name: String,
         video: Option<String>,
@@ -46,6 +48,25 @@ pub enum Request {
         video_to: Option<String>,
         #[serde(default)]
         audio_to: Option<String>,
+        /// Payload types other than the defaults (96 H.264, 97 VP8, 111 Opus, static for G.711
+        /// and G.722), as negotiated; `dtmf` is RFC 4733's telephone-event, received and ignored.
+        #[serde(default)]
+        payload_types: Option<PayloadTypes>,
+        /// Receive on these ports rather than ones Tessera picks.
+        #[serde(default)]
+        ports: Option<RtpPorts>,
+    },
+    /// Where a participant's media goes now (SIP re-INVITE: hold, a new address); `None` stops
+    /// that medium. Operators and the SIP bridge only.
+    SendTo {
+        participant: ParticipantId,
+        video_to: Option<String>,
+        audio_to: Option<String>,
+    },
+    /// The participant's decoder needs a picture it can start from (RTCP PLI/FIR, SIP INFO
+    /// picture_fast_update): the encoder of what it sees sends a keyframe.
+    Keyframe {
+        participant: ParticipantId,
     },
     Remove {
         participant: ParticipantId,
@@ -109,6 +130,14 @@ pub struct LiveParticipant {
     pub rtp_ports: Option<RtpPorts>,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayloadTypes {
+    pub video: Option<u8>,
+    pub audio: Option<u8>,
+    pub dtmf: Option<u8>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RtpPorts {
     pub video: Option<u16>,
@@ -166,6 +195,19 @@ pub struct Event {
 pub struct Control {
     tx: mpsc::Sender<(Command, oneshot::Sender<Reply>)>,
     pub events: broadcast::Sender<Event>,
+}
+
+impl Request {
+    /// Whether only operators may ask this (it points media at addresses or binds ports).
+    pub fn for_operators(&self) -> bool {
+        match self {
+            Request::AddRtp { video_to, audio_to, ports, .. } => {
+                video_to.is_some() || audio_to.is_some() || ports.is_some()
+            }
+            Request::SendTo { .. } => true,
+            _ => false,
+        }
+    }
 }
 
 impl Control {

@@ -80,6 +80,11 @@ async fn control(
     if request == Request::Status {
         return Err(Error::field("action", "use GET for the status"));
     }
+    if request.for_operators() && !state.store.rights_of(u.user.id).await?.contains(&Right::Operator) {
+        return Err(Error::Forbidden(
+            "only operators direct media to addresses or choose ports (SIP endpoints negotiate them)".into(),
+        ));
+    }
     handle(&state)?.call(&id, Some(u.user.id), request).await.map(Json).map_err(control_error)
 }
 

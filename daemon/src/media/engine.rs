@@ -47,12 +47,15 @@ pub enum EngineCmd {
     StopRecording {
         reply: tokio::sync::oneshot::Sender<Option<Result<u64, String>>>,
     },
-    /// Send this participant its picture (the output of its view) and its own mix.
+    /// Send this participant its picture (the output of its view) and its own mix, with these
+    /// payload types; `None` stops that medium.
     Receive {
         id: ParticipantId,
-        video_to: Option<SocketAddr>,
-        audio_to: Option<(SocketAddr, AudioCodec)>,
+        video_to: Option<(SocketAddr, u8)>,
+        audio_to: Option<(SocketAddr, AudioCodec, u8)>,
     },
+    /// A keyframe from the encoder of what this participant sees.
+    Keyframe(ParticipantId),
     /// What this participant sees (resolved by the runtime: individual, group or all layout;
     /// the stage or everyone).
     View(ParticipantId, View),
@@ -75,7 +78,7 @@ struct Member {
     _keep: Keepalive,
     bad_input_reported: bool,
     view: Option<View>,
-    video_to: Option<SocketAddr>,
+    video_to: Option<(SocketAddr, u8)>,
     /// The view of the output this participant's video sender is subscribed to.
     watching: Option<View>,
     video_out: Option<RtpVideoSender>,
@@ -271,8 +274,14 @@ impl Engine {
                 }
                 self.place_viewers();
             }
+            EngineCmd::Keyframe(id) => {
+                let watching = self.members.iter().find(|m| m.id == id).and_then(|m| m.watching.clone());
+                if let Some(o) = watching.and_then(|w| self.outputs.iter().find(|o| o.view == w)) {
+                    o.encoder.streams().request_keyframe();
+                }
+            }
             EngineCmd::Receive { id, video_to, audio_to } => {
-                let audio = audio_to.map(|(to, codec)| RtpAudioSender::start(to, codec));
+                let audio = audio_to.map(|(to, codec, pt)| RtpAudioSender::start(to, codec, pt));
                 let conference = self.conference.clone();
                 if let Some(m) = self.member(id) {
                     m.video_to = video_to;
@@ -411,7 +420,11 @@ impl Engine {
     /// creating that output when nobody saw it yet and dropping outputs nobody sees any more.
     fn place_viewers(&mut self) {
         for i in 0..self.members.len() {
-            let Some(to) = self.members[i].video_to else { continue };
+            let Some((to, pt)) = self.members[i].video_to else {
+                self.members[i].video_out = None;
+                self.members[i].watching = None;
+                continue;
+            };
             let want = self.members[i].view.clone().unwrap_or_else(|| self.outputs[0].view.clone());
             if self.members[i].watching.as_ref() == Some(&want) && self.members[i].video_out.is_some() {
                 continue;
@@ -431,7 +444,7 @@ impl Engine {
             };
             let m = &mut self.members[i];
             m.video_out = None;
-            match RtpVideoSender::start(to, &self.outputs[idx].encoder.streams()) {
+            match RtpVideoSender::start(to, pt, &self.outputs[idx].encoder.streams()) {
                 Ok(v) => {
                     m.video_out = Some(v);
                     m.watching = Some(want);

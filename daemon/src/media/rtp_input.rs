@@ -40,19 +40,23 @@ impl VideoCodec {
         }
     }
 
-    /// (payload type, RTP caps, depayload-and-decode chain)
-    fn chain(self) -> (u8, &'static str, &'static str) {
+    pub fn default_pt(self) -> u8 {
+        match self {
+            VideoCodec::H264 => 96,
+            VideoCodec::Vp8 => 97,
+        }
+    }
+
+    /// (RTP caps without the payload type, depayload-and-decode chain)
+    fn chain(self) -> (&'static str, &'static str) {
         match self {
             VideoCodec::H264 => (
-                96,
-                "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96",
+                "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264",
                 "rtph264depay ! h264parse ! avdec_h264 max-errors=-1",
             ),
-            VideoCodec::Vp8 => (
-                97,
-                "application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8,payload=97",
-                "rtpvp8depay ! vp8dec max-errors=-1",
-            ),
+            VideoCodec::Vp8 => {
+                ("application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8", "rtpvp8depay ! vp8dec max-errors=-1")
+            }
         }
     }
 }
@@ -68,33 +72,37 @@ impl AudioCodec {
         }
     }
 
-    fn chain(self) -> (u8, &'static str, &'static str) {
+    pub fn default_pt(self) -> u8 {
         match self {
-            AudioCodec::Opus => (
-                111,
-                "application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=111",
-                "rtpopusdepay ! opusdec",
-            ),
-            AudioCodec::Pcmu => (
-                0,
-                "application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU,payload=0",
-                "rtppcmudepay ! mulawdec",
-            ),
-            AudioCodec::Pcma => (
-                8,
-                "application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMA,payload=8",
-                "rtppcmadepay ! alawdec",
-            ),
-            AudioCodec::G722 => (
-                9,
-                "application/x-rtp,media=audio,clock-rate=8000,encoding-name=G722,payload=9",
-                "rtpg722depay ! avdec_g722",
-            ),
+            AudioCodec::Opus => 111,
+            AudioCodec::Pcmu => 0,
+            AudioCodec::Pcma => 8,
+            AudioCodec::G722 => 9,
+        }
+    }
+
+    fn chain(self) -> (&'static str, &'static str) {
+        match self {
+            AudioCodec::Opus => {
+                ("application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS", "rtpopusdepay ! opusdec")
+            }
+            AudioCodec::Pcmu => ("application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU", "rtppcmudepay ! mulawdec"),
+            AudioCodec::Pcma => ("application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMA", "rtppcmadepay ! alawdec"),
+            AudioCodec::G722 => ("application/x-rtp,media=audio,clock-rate=8000,encoding-name=G722", "rtpg722depay ! avdec_g722"),
         }
     }
 }
 
-/// The payload types a sender must use, by codec: 96 H.264, 97 VP8, 111 Opus, 0 PCMU, 8 PCMA, 9 G.722.
+/// What an RTP participant sends: each medium's codec, payload type and the port to receive it
+/// on (0: any free port), and RFC 4733 DTMF packets to ignore on the audio port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RtpSpec {
+    pub bind: IpAddr,
+    pub video: Option<(VideoCodec, u8, u16)>,
+    pub audio: Option<(AudioCodec, u8, u16)>,
+    pub dtmf_pt: Option<u8>,
+}
+
 pub struct RtpInput {
     pipeline: gst::Pipeline,
     pub video_port: Option<u16>,
@@ -104,42 +112,41 @@ pub struct RtpInput {
 impl RtpInput {
     pub fn start(
         name: &str,
-        bind: IpAddr,
-        video: Option<VideoCodec>,
-        audio: Option<AudioCodec>,
+        spec: &RtpSpec,
         slot: Arc<MediaSlot>,
         on_error: impl Fn(String) + Send + Sync + 'static,
     ) -> anyhow::Result<RtpInput> {
-        if video.is_none() && audio.is_none() {
+        if spec.video.is_none() && spec.audio.is_none() {
             bail!("neither video nor audio");
         }
+        let bind = spec.bind;
         let mut launch = String::new();
-        if let Some(v) = video {
-            let (_, caps, chain) = v.chain();
+        if let Some((v, pt, port)) = spec.video {
+            let (caps, chain) = v.chain();
             launch += &format!(
-                "udpsrc name=vsrc address={bind} port=0 caps=\"{caps}\" ! rtpjitterbuffer latency=100 drop-on-latency=true \
+                "udpsrc name=vsrc address={bind} port={port} caps=\"{caps},payload={pt}\" ! rtpjitterbuffer latency=100 drop-on-latency=true \
                  ! {chain} ! videoconvert ! video/x-raw,format=I420 ! appsink name=video sync=false async=false max-buffers=2 drop=true "
             );
         }
-        if let Some(a) = audio {
-            let (_, caps, chain) = a.chain();
+        if let Some((a, pt, port)) = spec.audio {
+            let (caps, chain) = a.chain();
             launch += &format!(
-                "udpsrc name=asrc address={bind} port=0 caps=\"{caps}\" ! rtpjitterbuffer latency=60 drop-on-latency=true \
+                "udpsrc name=asrc address={bind} port={port} caps=\"{caps},payload={pt}\" ! rtpjitterbuffer latency=60 drop-on-latency=true \
                  ! {chain} ! audioconvert ! audioresample \
                  ! audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved ! appsink name=audio sync=false async=false "
             );
         }
         let pipeline = super::launch(&launch, "an RTP input")?;
         let dropped = Arc::new(AtomicU64::new(0));
-        for (src, pt) in [("vsrc", video.map(|v| v.chain().0)), ("asrc", audio.map(|a| a.chain().0))] {
+        for (src, pt, ignore) in [("vsrc", spec.video.map(|v| v.1), None), ("asrc", spec.audio.map(|a| a.1), spec.dtmf_pt)] {
             if let (Some(el), Some(pt)) = (pipeline.by_name(src), pt) {
-                guard_rtp(&el, pt, name.to_string(), dropped.clone());
+                guard_rtp(&el, pt, ignore, name.to_string(), dropped.clone());
             }
         }
-        if video.is_some() {
+        if spec.video.is_some() {
             feed_video(&appsink(&pipeline, "video")?, slot.clone());
         }
-        if audio.is_some() {
+        if spec.audio.is_some() {
             feed_audio(&appsink(&pipeline, "audio")?, slot);
         }
         super::watch_bus(&pipeline, format!("RTP input {name}"), on_error);
@@ -180,8 +187,9 @@ pub fn check_rtp(p: &[u8], pt: u8) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Drops packets that are not RTP of payload type `pt` before they reach the jitter buffer.
-fn guard_rtp(src: &gst::Element, pt: u8, who: String, dropped: Arc<AtomicU64>) {
+/// Drops packets that are not RTP of payload type `pt` before they reach the jitter buffer;
+/// those of type `ignore` (DTMF events) are dropped without a word.
+fn guard_rtp(src: &gst::Element, pt: u8, ignore: Option<u8>, who: String, dropped: Arc<AtomicU64>) {
     let Some(pad) = src.static_pad("src") else { return };
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         let Some(buf) = info.buffer() else { return gst::PadProbeReturn::Ok };
@@ -191,6 +199,9 @@ fn guard_rtp(src: &gst::Element, pt: u8, who: String, dropped: Arc<AtomicU64>) {
         };
         match verdict {
             Ok(()) => gst::PadProbeReturn::Ok,
+            Err(_) if ignore.is_some_and(|d| buf.map_readable().is_ok_and(|m| check_rtp(&m, d).is_ok())) => {
+                gst::PadProbeReturn::Drop
+            }
             Err(why) => {
                 let n = dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 metrics::counter!("tessera_media_rtp_dropped_total").increment(1);

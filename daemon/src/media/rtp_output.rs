@@ -19,9 +19,9 @@ pub struct RtpVideoSender {
 }
 
 impl RtpVideoSender {
-    pub fn start(to: SocketAddr, streams: &EncodedStreams) -> anyhow::Result<RtpVideoSender> {
+    pub fn start(to: SocketAddr, pt: u8, streams: &EncodedStreams) -> anyhow::Result<RtpVideoSender> {
         let launch = format!(
-            "appsrc name=v is-live=true format=time do-timestamp=true ! h264parse ! rtph264pay pt=96 config-interval=-1 \
+            "appsrc name=v is-live=true format=time do-timestamp=true ! h264parse ! rtph264pay pt={pt} config-interval=-1 \
              ! udpsink host={} port={} sync=false async=false",
             to.ip(),
             to.port()
@@ -50,13 +50,8 @@ pub struct RtpAudioSender {
 }
 
 impl RtpAudioSender {
-    pub fn start(to: SocketAddr, codec: AudioCodec) -> anyhow::Result<RtpAudioSender> {
-        let chain = match codec {
-            AudioCodec::Opus => "opusenc bitrate=32000 frame-size=20 ! rtpopuspay pt=111",
-            AudioCodec::Pcmu => "audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay",
-            AudioCodec::Pcma => "audio/x-raw,rate=8000 ! alawenc ! rtppcmapay",
-            AudioCodec::G722 => "audio/x-raw,rate=16000 ! avenc_g722 ! rtpg722pay",
-        };
+    pub fn start(to: SocketAddr, codec: AudioCodec, pt: u8) -> anyhow::Result<RtpAudioSender> {
+        let chain = encode_chain(codec, pt);
         let launch = format!(
             "appsrc name=a is-live=true format=time caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
              ! audioconvert ! audioresample ! {chain} ! udpsink host={} port={} sync=false async=false",
@@ -81,6 +76,16 @@ impl RtpAudioSender {
         }
         self.frames += 1;
         let _ = self.src.push_buffer(buffer);
+    }
+}
+
+/// Raw audio (any rate) to RTP packets of `codec` with payload type `pt`.
+pub fn encode_chain(codec: AudioCodec, pt: u8) -> String {
+    match codec {
+        AudioCodec::Opus => format!("audioresample ! audio/x-raw,rate=48000 ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay pt={pt}"),
+        AudioCodec::Pcmu => format!("audioresample ! audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay pt={pt}"),
+        AudioCodec::Pcma => format!("audioresample ! audio/x-raw,rate=8000 ! alawenc ! rtppcmapay pt={pt}"),
+        AudioCodec::G722 => format!("audioresample ! audio/x-raw,rate=16000 ! avenc_g722 ! rtpg722pay pt={pt}"),
     }
 }
 

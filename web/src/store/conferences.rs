@@ -88,6 +88,17 @@ pub struct NewConference<'a> {
     pub pin: Option<&'a str>,
 }
 
+/// What the SIP bridge needs to admit a caller who dials a conference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialIn {
+    pub id: String,
+    pub name: String,
+    pub kind: ConferenceKind,
+    /// Anyone may join (otherwise only invited users).
+    pub public: bool,
+    pub pin: Option<String>,
+}
+
 macro_rules! select_visible {
     () => {
         "SELECT c.id, c.name, c.kind, c.access, c.mode, c.starts_at, c.duration_minutes, c.pin,
@@ -208,5 +219,30 @@ impl Store {
         let row =
             sqlx::query("SELECT COUNT(*) AS n FROM conferences WHERE id = $1").bind(id).fetch_one(&self.pool).await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    /// A conference as a dialling endpoint meets it (not scoped to a user: the caller is
+    /// anonymous until it authenticates; the bridge applies the access rules).
+    pub async fn dial_in(&self, id: &str) -> Result<Option<DialIn>> {
+        let row = sqlx::query("SELECT id, name, kind, access, pin FROM conferences WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let kind: String = r.try_get("kind")?;
+        let access: String = r.try_get("access")?;
+        let pin: Option<String> = r.try_get("pin")?;
+        Ok(Some(DialIn {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            kind: ConferenceKind::parse(&kind)?,
+            public: access == "public",
+            pin: pin.filter(|p| !p.is_empty()),
+        }))
+    }
+
+    /// Whether `user_id` is invited to (takes part in) the conference.
+    pub async fn is_invited(&self, user_id: i64, id: &str) -> Result<bool> {
+        Ok(self.role_in(user_id, id).await?.is_some())
     }
 }

@@ -11,7 +11,7 @@ mod sessions;
 mod settings;
 mod users;
 
-pub use conferences::{ConferenceKind, ConferenceRow, NewConference, Role};
+pub use conferences::{ConferenceKind, ConferenceRow, DialIn, NewConference, Role};
 pub use licenses::{License, LicenseKind};
 pub use lockout::FailureState;
 pub use media::{EventRow, MediaSettings, MediaUpdate, RecordingRow};

@@ -7,11 +7,11 @@ use crate::media::encoder::{EncodedStreams, EncoderSettings};
 use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings, View};
 use crate::media::multicast::{MulticastConfig, MulticastSender};
 use crate::media::recorder;
-use crate::media::rtp_input::{AudioCodec, RtpInput, VideoCodec};
+use crate::media::rtp_input::{AudioCodec, RtpInput, RtpSpec, VideoCodec};
 use crate::media::rtsp::RtspServer;
 use crate::media::slot::MediaSlot;
 use crate::media::synthetic::Synthetic;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,6 +105,8 @@ struct Conf {
     ever_joined: bool,
     /// Participants Tessera sends media to (they see a layout).
     receivers: BTreeSet<ParticipantId>,
+    /// What each RTP participant negotiated (codecs, payload types), for later `SendTo`s.
+    rtp_specs: HashMap<ParticipantId, RtpSpec>,
     /// For sources' pipelines to report bad input like the engine does.
     engine_events: mpsc::UnboundedSender<EngineEvent>,
 }
@@ -190,6 +192,7 @@ pub async fn start(
         multicast: None,
         ever_joined: false,
         receivers: BTreeSet::new(),
+        rtp_specs: HashMap::new(),
         engine_events: ev_tx,
     };
     c.send(EngineCmd::Layout(c.layouts.all.clone()));

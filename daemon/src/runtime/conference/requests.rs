@@ -30,7 +30,7 @@ impl Conf {
                 let who = Joining { id, name, kind: "synthetic", group: None, rtp_ports: None };
                 self.join(who, slot, Box::new(src), "synthetic").await;
             }
-            Request::AddRtp { name, video, audio, video_to, audio_to } => {
+            Request::AddRtp { name, video, audio, video_to, audio_to, payload_types, ports } => {
                 let name = check_name("name", &name)?;
                 let addr = |field: &str, v: Option<String>| -> Result<Option<std::net::SocketAddr>, ControlError> {
                     v.map(|a| a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))).transpose()
@@ -57,25 +57,67 @@ impl Conf {
                 let report = move |e: String| {
                     let _ = events.send(EngineEvent::BadInput(id, e));
                 };
-                let bind = self.media.rtp_bind;
-                let input =
-                    tokio::task::block_in_place(|| RtpInput::start(&name, bind, video, audio, slot.clone(), report))
-                        .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
+                let pts = payload_types.unwrap_or_default();
+                for (field, pt) in [("payload_types.video", pts.video), ("payload_types.audio", pts.audio), ("payload_types.dtmf", pts.dtmf)] {
+                    if pt.is_some_and(|p| p > 127) {
+                        return Err(invalid(field, "an RTP payload type is 0 to 127"));
+                    }
+                }
+                let spec = RtpSpec {
+                    bind: self.media.rtp_bind,
+                    video: video.map(|c| (c, pts.video.unwrap_or(c.default_pt()), ports.and_then(|p| p.video).unwrap_or(0))),
+                    audio: audio.map(|c| (c, pts.audio.unwrap_or(c.default_pt()), ports.and_then(|p| p.audio).unwrap_or(0))),
+                    dtmf_pt: pts.dtmf,
+                };
+                let input = tokio::task::block_in_place(|| RtpInput::start(&name, &spec, slot.clone(), report))
+                    .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
                 let detail = format!("rtp video {video:?} audio {audio:?}");
                 let group = EndpointGroup::SipH323;
                 let who = Joining { id, name, kind: "rtp", group: Some(group), rtp_ports: Some(ports) };
                 self.join(who, slot, Box::new(input), &detail).await;
                 if video_to.is_some() || audio_to.is_some() {
-                    self.send(EngineCmd::Receive { id, video_to, audio_to: audio_to.zip(audio) });
+                    let video_to = video_to.map(|to| (to, spec.video.map_or(96, |v| v.1)));
+                    let audio_to = audio_to.zip(spec.audio.map(|a| (a.0, a.1))).map(|(to, (c, pt))| (to, c, pt));
+                    self.send(EngineCmd::Receive { id, video_to, audio_to });
                     self.receivers.insert(id);
                     self.send(EngineCmd::View(id, self.view_of(id, Some(group))));
                 }
+                self.rtp_specs.insert(id, spec);
+            }
+            Request::SendTo { participant, video_to, audio_to } => {
+                self.participant_mut(participant)?;
+                let addr = |field: &str, v: Option<String>| -> Result<Option<std::net::SocketAddr>, ControlError> {
+                    v.map(|a| a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))).transpose()
+                };
+                let (video_to, audio_to) = (addr("video_to", video_to)?, addr("audio_to", audio_to)?);
+                let spec = self
+                    .rtp_specs
+                    .get(&participant)
+                    .ok_or_else(|| ControlError::Conflict("only RTP participants receive media at an address".into()))?;
+                if video_to.is_some() && spec.video.is_none() {
+                    return Err(invalid("video_to", "this participant has no video"));
+                }
+                if audio_to.is_some() && spec.audio.is_none() {
+                    return Err(invalid("audio_to", "this participant has no audio"));
+                }
+                let video_to = video_to.zip(spec.video).map(|(to, v)| (to, v.1));
+                let audio_to = audio_to.zip(spec.audio).map(|(to, a)| (to, a.0, a.1));
+                self.send(EngineCmd::Receive { id: participant, video_to, audio_to });
+                self.receivers.insert(participant);
+                let group = self.participant_mut(participant)?.info.group;
+                self.send(EngineCmd::View(participant, self.view_of(participant, group)));
+            }
+            Request::Keyframe { participant } => {
+                self.participant_mut(participant)?;
+                self.send(EngineCmd::Keyframe(participant));
+                return Ok(self.state());
             }
             Request::Remove { participant } => {
                 let p = self.participant_mut(participant)?.info.clone();
                 self.roster.retain(|x| x.info.id != participant);
                 self.receivers.remove(&participant);
+                self.rtp_specs.remove(&participant);
                 self.podium.retain(|x| *x != participant);
                 if self.presenter == Some(participant) {
                     self.presenter = None;
