@@ -10,5 +10,6 @@
 //! (wired by the daemon), so a password guessed over SIP counts against the same account as one
 //! guessed on the sign-in page.
 
+pub mod rtp;
 pub mod sdp;
 pub mod sip;

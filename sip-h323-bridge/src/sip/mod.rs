@@ -3,6 +3,7 @@
 //! [`check`] (what a UAS answers to a malformed request).
 
 pub mod check;
+pub mod dialog;
 pub mod headers;
 pub mod message;
 pub mod name_addr;
