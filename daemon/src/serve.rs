@@ -165,8 +165,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             max_messages_per_second: config.sip.max_messages_per_second,
             max_tcp_connections: config.sip.max_tcp_connections,
             max_tcp_connections_per_address: config.sip.max_tcp_connections_per_address,
+            rtp_bind: config.media.rtp_bind,
         };
-        Some(crate::sip::start(s).await?)
+        Some(crate::sip::start(s, runtime.as_ref().map(|r| r.control.clone()), store.clone()).await?)
     } else {
         None
     };
@@ -200,10 +201,14 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             tracing::warn!(seconds = bound.as_secs(), "requests still running at the shutdown bound; closing anyway")
         }
     }
-    drop(sip);
     if let Some(r) = runtime {
         r.shutdown(bound).await;
     }
+    if sip.is_some() {
+        // Calls heard that their conferences ended: give their BYEs a moment to go out.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    drop(sip);
     housekeeping.abort();
     if let Some(w) = watchdog {
         w.abort();

@@ -1,5 +1,5 @@
-//! SIPp, the SIP test tool, as a real peer: OPTIONS pings are answered 200, and a call is
-//! refused with 480 (calls into conferences are not connected yet) and completed with the ACK,
+//! SIPp, the SIP test tool, as a real peer: OPTIONS pings are answered 200, and a call to a
+//! conference that does not exist is refused with 404 and completed with the ACK,
 //! over UDP, every call of the run counted by SIPp itself (exit status 0 only if all succeeded).
 
 use std::process::Command;
@@ -25,7 +25,7 @@ const OPTIONS: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 "#;
 
 const REFUSED_CALL: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="INVITE refused">
+<scenario name="INVITE to an unknown conference">
   <send retrans="500">
     <![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
@@ -41,7 +41,7 @@ const REFUSED_CALL: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
     ]]>
   </send>
   <recv response="100" optional="true"/>
-  <recv response="480"/>
+  <recv response="404"/>
   <send>
     <![CDATA[
       ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
@@ -88,5 +88,5 @@ fn sipp_pings_and_calls() {
     let (ok, out) = sipp(&s, OPTIONS, 30);
     assert!(ok, "SIPp OPTIONS run failed:\n{out}");
     let (ok, out) = sipp(&s, REFUSED_CALL, 10);
-    assert!(ok, "SIPp INVITE/480/ACK run failed:\n{out}");
+    assert!(ok, "SIPp INVITE/404/ACK run failed:\n{out}");
 }

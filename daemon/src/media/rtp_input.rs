@@ -54,9 +54,10 @@ impl VideoCodec {
                 "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264",
                 "rtph264depay ! h264parse ! avdec_h264 max-errors=-1",
             ),
-            VideoCodec::Vp8 => {
-                ("application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8", "rtpvp8depay ! vp8dec max-errors=-1")
-            }
+            VideoCodec::Vp8 => (
+                "application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8",
+                "rtpvp8depay ! vp8dec max-errors=-1",
+            ),
         }
     }
 }
@@ -86,9 +87,15 @@ impl AudioCodec {
             AudioCodec::Opus => {
                 ("application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS", "rtpopusdepay ! opusdec")
             }
-            AudioCodec::Pcmu => ("application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU", "rtppcmudepay ! mulawdec"),
-            AudioCodec::Pcma => ("application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMA", "rtppcmadepay ! alawdec"),
-            AudioCodec::G722 => ("application/x-rtp,media=audio,clock-rate=8000,encoding-name=G722", "rtpg722depay ! avdec_g722"),
+            AudioCodec::Pcmu => {
+                ("application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU", "rtppcmudepay ! mulawdec")
+            }
+            AudioCodec::Pcma => {
+                ("application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMA", "rtppcmadepay ! alawdec")
+            }
+            AudioCodec::G722 => {
+                ("application/x-rtp,media=audio,clock-rate=8000,encoding-name=G722", "rtpg722depay ! avdec_g722")
+            }
         }
     }
 }
@@ -138,7 +145,9 @@ impl RtpInput {
         }
         let pipeline = super::launch(&launch, "an RTP input")?;
         let dropped = Arc::new(AtomicU64::new(0));
-        for (src, pt, ignore) in [("vsrc", spec.video.map(|v| v.1), None), ("asrc", spec.audio.map(|a| a.1), spec.dtmf_pt)] {
+        for (src, pt, ignore) in
+            [("vsrc", spec.video.map(|v| v.1), None), ("asrc", spec.audio.map(|a| a.1), spec.dtmf_pt)]
+        {
             if let (Some(el), Some(pt)) = (pipeline.by_name(src), pt) {
                 guard_rtp(&el, pt, ignore, name.to_string(), dropped.clone());
             }

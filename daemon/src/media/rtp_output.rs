@@ -82,7 +82,9 @@ impl RtpAudioSender {
 /// Raw audio (any rate) to RTP packets of `codec` with payload type `pt`.
 pub fn encode_chain(codec: AudioCodec, pt: u8) -> String {
     match codec {
-        AudioCodec::Opus => format!("audioresample ! audio/x-raw,rate=48000 ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay pt={pt}"),
+        AudioCodec::Opus => {
+            format!("audioresample ! audio/x-raw,rate=48000 ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay pt={pt}")
+        }
         AudioCodec::Pcmu => format!("audioresample ! audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay pt={pt}"),
         AudioCodec::Pcma => format!("audioresample ! audio/x-raw,rate=8000 ! alawenc ! rtppcmapay pt={pt}"),
         AudioCodec::G722 => format!("audioresample ! audio/x-raw,rate=16000 ! avenc_g722 ! rtpg722pay pt={pt}"),

@@ -6,7 +6,26 @@ use tessera_sip_h323_bridge::sip::response::build;
 
 const SERVER: &str = concat!("Tessera/", env!("CARGO_PKG_VERSION"));
 
-fn tag() -> String {
+/// Whether the transport answers this request itself (it needs no call state).
+pub fn is_local(method: Option<&str>) -> bool {
+    method == Some("OPTIONS")
+}
+
+/// A response with Tessera's Server header.
+pub fn reply(
+    req: &tessera_sip_h323_bridge::sip::headers::Headers,
+    code: u16,
+    reason: &str,
+    to_tag: &str,
+    extra: &[(&str, String)],
+    body: &[u8],
+) -> Vec<u8> {
+    let mut all: Vec<(&str, String)> = vec![("Server", SERVER.to_string())];
+    all.extend(extra.iter().cloned());
+    build(req, code, reason, to_tag, &all, body)
+}
+
+pub fn tag() -> String {
     format!("{:016x}", rand::rng().random::<u64>())
 }
 
@@ -28,9 +47,9 @@ pub fn answer(outcome: Outcome) -> (Option<(u16, Vec<u8>)>, &'static str) {
                     (Some((481, build(h, 481, "Call/Transaction Does Not Exist", &tag(), &[server()], b""))), "cancel")
                 }
                 _ => {
-                    let extra = [server(), ("Retry-After", "3600".into())];
-                    let reason = "Temporarily Unavailable (calls are not connected yet)";
-                    (Some((480, build(h, 480, reason, &tag(), &extra, b""))), "request")
+                    // Calls and in-dialog requests belong to the user agent; without one, say so.
+                    let extra = [server(), ("Retry-After", "60".into())];
+                    (Some((503, build(h, 503, "Service Unavailable", &tag(), &extra, b""))), "request")
                 }
             }
         }

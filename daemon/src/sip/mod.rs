@@ -1,17 +1,25 @@
-//! The SIP transports: UDP and TCP listeners on `sip.listen` that frame and check every message
-//! with the bridge's sans-IO message layer and answer. Calls are not connected yet (that is the
-//! SIP issue's next layers): OPTIONS is answered 200, other requests 480, malformed ones with the
-//! status RFC 3261/4475 call for. Limits keep the server alive: message size, a rate per source
-//! address, TCP connections per address and in all, idle TCP connections closed.
+//! The SIP side of Tessera: UDP and TCP listeners on `sip.listen` that frame and check every
+//! message with the bridge's sans-IO message layer; OPTIONS and malformed requests are answered
+//! at once, everything else goes to the user agent ([`ua`]), which turns INVITEs to
+//! `sip:<conference>@host` into calls ([`call`]): SDP offer/answer, a PIN when the conference has
+//! one, and an RTP participant of the running conference. Limits keep the server alive:
+//! message size, a rate per source address, TCP connections per address and in all, idle TCP
+//! connections closed, a cap on transactions and calls (503 beyond).
 
 mod answer;
+mod call;
 mod limits;
+mod path;
+mod pin;
 mod tcp;
+mod ua;
 mod udp;
 
-use anyhow::Context;
-use std::net::SocketAddr;
+use anyhow::Context as _;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use tessera_web::control::Control;
+use tessera_web::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct SipSettings {
@@ -19,6 +27,17 @@ pub struct SipSettings {
     pub max_messages_per_second: u32,
     pub max_tcp_connections: usize,
     pub max_tcp_connections_per_address: usize,
+    /// The address RTP sockets bind to (`media.rtp_bind`).
+    pub rtp_bind: IpAddr,
+}
+
+/// What calls need from the rest of the server.
+pub struct Context {
+    pub control: Option<Control>,
+    pub store: Store,
+    pub rtp_bind: IpAddr,
+    pub udp: SocketAddr,
+    pub tcp: SocketAddr,
 }
 
 pub struct SipServer {
@@ -27,7 +46,7 @@ pub struct SipServer {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-pub async fn start(s: SipSettings) -> anyhow::Result<SipServer> {
+pub async fn start(s: SipSettings, control: Option<Control>, store: Store) -> anyhow::Result<SipServer> {
     let udp = tokio::net::UdpSocket::bind(s.listen)
         .await
         .with_context(|| format!("SIP over UDP on {} (sip.listen / TESSERA_SIP_LISTEN)", s.listen))?;
@@ -36,8 +55,14 @@ pub async fn start(s: SipSettings) -> anyhow::Result<SipServer> {
         .with_context(|| format!("SIP over TCP on {} (sip.listen / TESSERA_SIP_LISTEN)", s.listen))?;
     let (udp_addr, tcp_addr) = (udp.local_addr()?, tcp.local_addr()?);
     let limits = Arc::new(limits::Limits::new(&s));
-    let tasks = vec![tokio::spawn(udp::serve(udp, limits.clone())), tokio::spawn(tcp::serve(tcp, limits))];
-    tracing::info!(udp = %udp_addr, tcp = %tcp_addr, "SIP listening");
+    let ctx = Arc::new(Context { control, store, rtp_bind: s.rtp_bind, udp: udp_addr, tcp: tcp_addr });
+    let (ua_tx, ua_rx) = tokio::sync::mpsc::channel(4096);
+    let tasks = vec![
+        tokio::spawn(ua::run(ctx, ua_rx)),
+        tokio::spawn(udp::serve(udp, limits.clone(), ua_tx.clone())),
+        tokio::spawn(tcp::serve(tcp, limits, ua_tx)),
+    ];
+    tracing::info!(udp = %udp_addr, tcp = %tcp_addr, "SIP listening (dial sip:<conference id>@this host)");
     Ok(SipServer { udp: udp_addr, tcp: tcp_addr, tasks })
 }
 

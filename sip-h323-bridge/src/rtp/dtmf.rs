@@ -16,24 +16,28 @@ pub fn digit(event: u8) -> Option<char> {
 /// Turns a stream of telephone-event packets into digits.
 #[derive(Debug, Default)]
 pub struct EventReceiver {
-    last: Option<u32>,
+    /// The current event: its timestamp, code, and whether its end was seen.
+    last: Option<(u32, u8, bool)>,
 }
 
 impl EventReceiver {
     /// The digit a new event starts, for an RTP packet of payload type `pt`; `None` for other
-    /// packets, repeats of the current event and malformed ones.
+    /// packets, repeats of the current event and malformed ones. All packets of one event share
+    /// its timestamp (RFC 4733 §2.5.1.2); a new timestamp or code, or a packet without the end
+    /// bit after the end, starts a new one.
     pub fn on_packet(&mut self, packet: &[u8], pt: u8) -> Option<char> {
         let (got, ts, body) = super::payload(packet)?;
         if got != pt || body.len() < 4 {
             return None;
         }
-        // All packets of one event share its timestamp (RFC 4733 §2.5.1.2).
-        if self.last == Some(ts) {
-            return None;
-        }
-        let d = digit(body[0])?;
-        self.last = Some(ts);
-        Some(d)
+        let (code, end) = (body[0], body[1] & 0x80 != 0);
+        let d = digit(code)?;
+        let new = match self.last {
+            Some((t, c, ended)) => t != ts || c != code || (ended && !end),
+            None => true,
+        };
+        self.last = Some((ts, code, end || (!new && self.last.is_some_and(|l| l.2))));
+        new.then_some(d)
     }
 }
 
@@ -51,7 +55,9 @@ pub fn from_info(content_type: &str, body: &[u8]) -> Option<char> {
     };
     let mut chars = value.chars();
     match (chars.next(), chars.next()) {
-        (Some(c), None) if c.is_ascii_digit() || "*#ABCD".contains(c.to_ascii_uppercase()) => Some(c.to_ascii_uppercase()),
+        (Some(c), None) if c.is_ascii_digit() || "*#ABCD".contains(c.to_ascii_uppercase()) => {
+            Some(c.to_ascii_uppercase())
+        }
         // Some phones send the event number (10 for *, 11 for #).
         _ => value.parse::<u8>().ok().and_then(digit),
     }
@@ -74,6 +80,8 @@ mod tests {
         assert_eq!(r.on_packet(&event(1000, 1, false), 101), Some('1'));
         assert_eq!(r.on_packet(&event(1000, 1, false), 101), None);
         assert_eq!(r.on_packet(&event(1000, 1, true), 101), None);
+        assert_eq!(r.on_packet(&event(1000, 1, true), 101), None);
+        assert_eq!(r.on_packet(&event(1000, 1, false), 101), Some('1'), "the same event played again");
         assert_eq!(r.on_packet(&event(1000, 1, true), 101), None);
         assert_eq!(r.on_packet(&event(2000, 11, false), 101), Some('#'));
         assert_eq!(r.on_packet(&event(3000, 10, true), 101), Some('*'));

@@ -197,7 +197,8 @@ pub fn parse(body: &[u8]) -> Result<Session, SdpError> {
                     if !proto.contains("RTP") {
                         continue;
                     }
-                    let pt: u8 = pt.parse().ok().filter(|p| *p < 128).ok_or_else(|| err(format!("payload type {pt:?}")))?;
+                    let pt: u8 =
+                        pt.parse().ok().filter(|p| *p < 128).ok_or_else(|| err(format!("payload type {pt:?}")))?;
                     let (encoding, clock_rate) = static_type(pt).map(|(e, r)| (e.to_string(), r)).unwrap_or_default();
                     formats.push(Format { pt, encoding, clock_rate, channels: 1, fmtp: None, feedback: Vec::new() });
                 }
@@ -251,9 +252,12 @@ fn attribute(m: &mut Media, name: &str, arg: &str) -> Result<(), SdpError> {
             let Some(i) = format_of(m, pt) else { return Ok(()) };
             let mut p = map.trim().split('/');
             let encoding = p.next().unwrap_or_default().to_string();
-            let rate = p.next().and_then(|r| r.parse().ok()).ok_or_else(|| err(format!("a=rtpmap clock rate: {arg:?}")))?;
+            let rate =
+                p.next().and_then(|r| r.parse().ok()).ok_or_else(|| err(format!("a=rtpmap clock rate: {arg:?}")))?;
             let channels = match p.next() {
-                Some(c) => c.parse().ok().filter(|c| *c > 0).ok_or_else(|| err(format!("a=rtpmap channels: {arg:?}")))?,
+                Some(c) => {
+                    c.parse().ok().filter(|c| *c > 0).ok_or_else(|| err(format!("a=rtpmap channels: {arg:?}")))?
+                }
                 None => 1,
             };
             let f = &mut m.formats[i];
@@ -310,8 +314,10 @@ a=rtpmap:97 VP8/90000\r\na=rtcp-fb:* nack pli\r\na=rtcp-fb:96 ccm fir\r\na=rtcp:
 
     #[test]
     fn static_types_need_no_rtpmap() {
-        let s = parse(b"v=0\no=- 1 1 IN IP4 192.0.2.1\ns=x\nt=0 0\nm=audio 4000 RTP/AVP 8 9\nc=IN IP4 192.0.2.7\na=recvonly\n")
-            .unwrap();
+        let s = parse(
+            b"v=0\no=- 1 1 IN IP4 192.0.2.1\ns=x\nt=0 0\nm=audio 4000 RTP/AVP 8 9\nc=IN IP4 192.0.2.7\na=recvonly\n",
+        )
+        .unwrap();
         let a = &s.media[0];
         assert_eq!((a.formats[0].encoding.as_str(), a.formats[1].encoding.as_str()), ("PCMA", "G722"));
         assert_eq!(a.direction, Direction::RecvOnly);

@@ -2,7 +2,8 @@
 //! takes ([`choose`]), then the answer that says so ([`answer`]) once the receiving ports are
 //! known. Audio: the first of the offer's formats that is Opus, G.722, PCMU or PCMA (the offerer's
 //! order is its preference), with telephone-event kept for DTMF. Video: H.264 with packetization
-//! mode 1 (what Tessera sends), else VP8, received only. Sections Tessera does not take are
+//! mode 1, else mode 0 (Tessera's encoder keeps every slice within one packet, so both can be
+//! sent), else VP8, received only. Sections Tessera does not take are
 //! answered with port 0; an offer with nothing usable is refused (488).
 
 use super::{Direction, Format, Media, Session};
@@ -71,8 +72,10 @@ fn audio_codec(f: &Format) -> Option<AudioCodec> {
 
 fn video_codec(f: &Format) -> Option<VideoCodec> {
     match (f.encoding.to_ascii_lowercase().as_str(), f.clock_rate) {
-        // Mode 0 (one NAL unit per packet) cannot carry Tessera's slices; mode 2 is interleaved.
-        ("h264", 90000) if f.fmtp_param("packetization-mode") == Some("1") => Some(VideoCodec::H264),
+        // Mode 2 (interleaved) is not sent; mode 0 is the default when the parameter is absent.
+        ("h264", 90000) if matches!(f.fmtp_param("packetization-mode").unwrap_or("0"), "0" | "1") => {
+            Some(VideoCodec::H264)
+        }
         ("vp8", 90000) => Some(VideoCodec::Vp8),
         _ => None,
     }
@@ -115,10 +118,12 @@ pub fn choose(offer: &Session) -> Result<Choice, String> {
                 });
             }
             "video" if choice.video.is_none() => {
+                let h264 = |f: &&Format| video_codec(f) == Some(VideoCodec::H264);
                 let found = m
                     .formats
                     .iter()
-                    .find(|f| video_codec(f) == Some(VideoCodec::H264))
+                    .find(|f| h264(f) && f.fmtp_param("packetization-mode") == Some("1"))
+                    .or_else(|| m.formats.iter().find(h264))
                     .or_else(|| m.formats.iter().find(|f| video_codec(f).is_some()));
                 let Some(f) = found else { continue };
                 let codec = video_codec(f).unwrap_or(VideoCodec::Vp8);
@@ -146,7 +151,7 @@ pub fn choose(offer: &Session) -> Result<Choice, String> {
             })
             .collect();
         return Err(format!(
-            "no usable media: Tessera takes Opus, G.722, PCMU, PCMA audio and H.264 (packetization-mode=1) or VP8 video over RTP/AVP(F); offered {}",
+            "no usable media: Tessera takes Opus, G.722, PCMU, PCMA audio and H.264 (packetization-mode 0 or 1) or VP8 video over RTP/AVP(F); offered {}",
             offered.join(", ")
         ));
     }
@@ -206,7 +211,8 @@ pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
                         .filter(|p| p.len() == 6 && p.is_ascii())
                         .map(|p| p[4..].to_string())
                         .unwrap_or_else(|| "1f".into());
-                    let _ = write!(out, "a=fmtp:{} packetization-mode=1;profile-level-id=42e0{level}\r\n", v.pt);
+                    let mode = v.format.fmtp_param("packetization-mode").unwrap_or("0");
+                    let _ = write!(out, "a=fmtp:{} packetization-mode={mode};profile-level-id=42e0{level}\r\n", v.pt);
                     m.direction.reversed()
                 }
                 // Received only: Tessera's output is H.264.
@@ -284,7 +290,7 @@ m=audio 4000 RTP/AVP 9 0 8\na=sendonly\nm=video 4002 RTP/AVP 100\na=rtpmap:100 V
     fn what_cannot_be_taken_is_refused() {
         let offer = parse(
             b"v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 4000 RTP/SAVP 0\n\
-m=video 4002 RTP/AVP 96\na=rtpmap:96 H264/90000\na=fmtp:96 packetization-mode=0\nm=image 4004 udptl t38\n",
+m=video 4002 RTP/AVP 96\na=rtpmap:96 H264/90000\na=fmtp:96 packetization-mode=2\nm=image 4004 udptl t38\n",
         )
         .unwrap();
         let e = choose(&offer).unwrap_err();
@@ -292,8 +298,10 @@ m=video 4002 RTP/AVP 96\na=rtpmap:96 H264/90000\na=fmtp:96 packetization-mode=0\
         let held = parse(b"v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 0.0.0.0\nt=0 0\nm=audio 4000 RTP/AVP 0 8\n").unwrap();
         let c = choose(&held).unwrap();
         assert_eq!(c.audio.as_ref().unwrap().peer, None);
-        let mixed = parse(b"v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=image 4004 udptl t38\nm=audio 4000 RTP/AVP 8\n")
-            .unwrap();
+        let mixed = parse(
+            b"v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=image 4004 udptl t38\nm=audio 4000 RTP/AVP 8\n",
+        )
+        .unwrap();
         let c = choose(&mixed).unwrap();
         let ans = answer(&mixed, &c, &local());
         assert!(ans.contains("m=image 0 udptl t38\r\nm=audio 20000 RTP/AVP 8\r\n"), "{ans}");

@@ -79,7 +79,13 @@ impl Dialog {
     /// From.
     pub fn matches(&self, m: &Message) -> bool {
         let h = &m.headers;
-        let tag = |name: &str| h.single(name).ok().flatten().and_then(|v| name_addr::parse(v).ok()).and_then(|n| n.tag().map(str::to_string));
+        let tag = |name: &str| {
+            h.single(name)
+                .ok()
+                .flatten()
+                .and_then(|v| name_addr::parse(v).ok())
+                .and_then(|n| n.tag().map(str::to_string))
+        };
         h.single("Call-ID").ok().flatten() == Some(self.call_id.as_str())
             && tag("To").as_deref() == Some(self.local_tag.as_str())
             && tag("From") == self.remote_tag
@@ -147,7 +153,10 @@ CSeq: 5 INVITE\r\nContact: <sip:alice@127.0.0.1:5062;transport=udp>;expires=30\r
         assert_eq!(d.remote_target, "sip:alice@127.0.0.1:5062;transport=udp");
         let bye = d.request("BYE", "UDP", "127.0.0.1:5060", "b1", &[], None);
         let Outcome::Request(m) = datagram(&bye) else { panic!("{}", String::from_utf8_lossy(&bye)) };
-        assert_eq!(m.start, StartLine::Request { method: "BYE".into(), uri: "sip:alice@127.0.0.1:5062;transport=udp".into() });
+        assert_eq!(
+            m.start,
+            StartLine::Request { method: "BYE".into(), uri: "sip:alice@127.0.0.1:5062;transport=udp".into() }
+        );
         assert_eq!(m.headers.single("From").unwrap(), Some("<sip:room@127.0.0.1>;tag=t9"));
         assert_eq!(m.headers.single("To").unwrap(), Some("\"Alice\" <sip:alice@127.0.0.1>;tag=a1"));
         assert_eq!(m.headers.single("Route").unwrap(), Some("<sip:p1;lr>"));

@@ -58,15 +58,21 @@ impl Conf {
                     let _ = events.send(EngineEvent::BadInput(id, e));
                 };
                 let pts = payload_types.unwrap_or_default();
-                for (field, pt) in [("payload_types.video", pts.video), ("payload_types.audio", pts.audio), ("payload_types.dtmf", pts.dtmf)] {
+                for (field, pt) in [
+                    ("payload_types.video", pts.video),
+                    ("payload_types.audio", pts.audio),
+                    ("payload_types.dtmf", pts.dtmf),
+                ] {
                     if pt.is_some_and(|p| p > 127) {
                         return Err(invalid(field, "an RTP payload type is 0 to 127"));
                     }
                 }
                 let spec = RtpSpec {
                     bind: self.media.rtp_bind,
-                    video: video.map(|c| (c, pts.video.unwrap_or(c.default_pt()), ports.and_then(|p| p.video).unwrap_or(0))),
-                    audio: audio.map(|c| (c, pts.audio.unwrap_or(c.default_pt()), ports.and_then(|p| p.audio).unwrap_or(0))),
+                    video: video
+                        .map(|c| (c, pts.video.unwrap_or(c.default_pt()), ports.and_then(|p| p.video).unwrap_or(0))),
+                    audio: audio
+                        .map(|c| (c, pts.audio.unwrap_or(c.default_pt()), ports.and_then(|p| p.audio).unwrap_or(0))),
                     dtmf_pt: pts.dtmf,
                 };
                 let input = tokio::task::block_in_place(|| RtpInput::start(&name, &spec, slot.clone(), report))
@@ -91,10 +97,9 @@ impl Conf {
                     v.map(|a| a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))).transpose()
                 };
                 let (video_to, audio_to) = (addr("video_to", video_to)?, addr("audio_to", audio_to)?);
-                let spec = self
-                    .rtp_specs
-                    .get(&participant)
-                    .ok_or_else(|| ControlError::Conflict("only RTP participants receive media at an address".into()))?;
+                let spec = self.rtp_specs.get(&participant).ok_or_else(|| {
+                    ControlError::Conflict("only RTP participants receive media at an address".into())
+                })?;
                 if video_to.is_some() && spec.video.is_none() {
                     return Err(invalid("video_to", "this participant has no video"));
                 }

@@ -1,0 +1,684 @@
+//! One call, from its INVITE to its BYE: who may join ([`admit`]), the SDP answer with the
+//! ports Tessera receives on, the 2xx retransmitted until the ACK (over UDP), the PIN prompt
+//! when the conference has a PIN that was not dialled, then an RTP participant of the
+//! conference until either side hangs up. Inside the call: re-INVITE (hold, a new address),
+//! INFO (DTMF, picture_fast_update), RTCP PLI/FIR from the peer's RTCP port, CANCEL, BYE.
+
+use super::Context;
+use super::answer::{reply, tag};
+use super::path::Inbound;
+use super::pin::{self, Entry, Prompt, Verdict};
+use crate::media::rtp_input::{AudioCodec, VideoCodec};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tessera_mixer::layout::ParticipantId;
+use tessera_sip_h323_bridge::rtp::{dtmf, rtcp};
+use tessera_sip_h323_bridge::sdp::{self, negotiate};
+use tessera_sip_h323_bridge::sip::check::METHODS;
+use tessera_sip_h323_bridge::sip::dialog::{Dialog, cseq};
+use tessera_sip_h323_bridge::sip::message::{Message, StartLine};
+use tessera_sip_h323_bridge::sip::{name_addr, uri};
+use tessera_web::control::{Control, ControlError, PayloadTypes, Request, RtpPorts};
+use tessera_web::store::ConferenceKind;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+const T1: Duration = Duration::from_millis(500);
+const T2: Duration = Duration::from_secs(4);
+
+/// Who dialled what, once admitted.
+struct Admitted {
+    conference: String,
+    /// The PIN still to be entered (the conference has one and the address did not carry it).
+    pin: Option<String>,
+    name: String,
+    offer: sdp::Session,
+    choice: negotiate::Choice,
+    control: Control,
+}
+
+type Refusal = (u16, String);
+
+fn refuse(code: u16, why: impl Into<String>) -> Refusal {
+    (code, why.into())
+}
+
+/// `%xx` escapes of a URI user part resolved (invalid ones kept as written).
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The conference id and the PIN, if any, of a dialled user part: `ID` or `ID*PIN`.
+pub fn dialled(user: &str) -> (String, Option<String>) {
+    let user = unescape(user);
+    match user.split_once('*') {
+        Some((id, pin)) => (id.to_ascii_lowercase(), Some(pin.trim_end_matches('#').to_string())),
+        None => (user.to_ascii_lowercase(), None),
+    }
+}
+
+fn display_name(m: &Message) -> String {
+    let from = m.headers.single("From").ok().flatten().and_then(|f| name_addr::parse(f).ok());
+    let name = from.as_ref().and_then(|f| f.display.clone()).filter(|d| !d.trim().is_empty()).or_else(|| {
+        match from.map(|f| f.uri) {
+            Some(uri::Uri::Sip(u)) => u.user.map(|u| unescape(&u)),
+            _ => None,
+        }
+    });
+    let clean: String = name.unwrap_or_default().chars().filter(|c| !c.is_control()).take(64).collect();
+    if clean.trim().is_empty() { "SIP caller".into() } else { clean.trim().to_string() }
+}
+
+async fn admit(ctx: &Context, m: &Message) -> Result<Admitted, Refusal> {
+    let StartLine::Request { uri: ruri, .. } = &m.start else { return Err(refuse(400, "not a request")) };
+    let user = match uri::parse(ruri) {
+        Ok(uri::Uri::Sip(u)) => u.user,
+        _ => None,
+    };
+    let Some(user) = user else {
+        return Err(refuse(404, "Not Found (dial sip:<conference id>@this server)"));
+    };
+    let (id, dialled_pin) = dialled(&user);
+    let control = ctx.control.clone().ok_or_else(|| refuse(503, "Service Unavailable (the media plane is off)"))?;
+    let conf = match ctx.store.dial_in(&id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(refuse(404, format!("Not Found (no conference {id:?})"))),
+        Err(e) => {
+            tracing::error!(error = %e, "SIP: the store did not answer");
+            return Err(refuse(500, "Server Internal Error (storage)"));
+        }
+    };
+    if !conf.public {
+        return Err(refuse(403, "Forbidden (a private conference: only invited users join)"));
+    }
+    let pin = match (&conf.pin, dialled_pin) {
+        (None, _) => None,
+        (Some(p), Some(d)) if *p == d => None,
+        (Some(_), Some(_)) => {
+            tracing::info!(conference = %id, "SIP: wrong PIN in the dialled address");
+            return Err(refuse(403, "Forbidden (wrong PIN)"));
+        }
+        (Some(p), None) => Some(p.clone()),
+    };
+    if conf.kind == ConferenceKind::Scheduled {
+        let running = control.call(&id, None, Request::Status).await.map(|s| s.running).unwrap_or(false);
+        if !running {
+            return Err(refuse(480, "Temporarily Unavailable (the conference has not started)"));
+        }
+    }
+    let ct = m.headers.single("Content-Type").ok().flatten().unwrap_or_default();
+    if m.body.is_empty() || !ct.to_ascii_lowercase().starts_with("application/sdp") {
+        return Err(refuse(488, "Not Acceptable Here (an SDP offer in the INVITE is needed)"));
+    }
+    let offer = sdp::parse(&m.body).map_err(|e| refuse(400, format!("Bad Request ({e})")))?;
+    let choice = negotiate::choose(&offer).map_err(|e| refuse(488, format!("Not Acceptable Here ({e})")))?;
+    Ok(Admitted { conference: conf.id, pin, name: display_name(m), offer, choice, control })
+}
+
+fn audio_codec(c: negotiate::AudioCodec) -> AudioCodec {
+    match c {
+        negotiate::AudioCodec::Opus => AudioCodec::Opus,
+        negotiate::AudioCodec::G722 => AudioCodec::G722,
+        negotiate::AudioCodec::Pcmu => AudioCodec::Pcmu,
+        negotiate::AudioCodec::Pcma => AudioCodec::Pcma,
+    }
+}
+
+fn video_codec(c: negotiate::VideoCodec) -> VideoCodec {
+    match c {
+        negotiate::VideoCodec::H264 => VideoCodec::H264,
+        negotiate::VideoCodec::Vp8 => VideoCodec::Vp8,
+    }
+}
+
+/// The address peers reach this host at, seen from `peer` (the route's source address).
+fn local_ip(bind: IpAddr, peer: IpAddr) -> IpAddr {
+    if !bind.is_unspecified() {
+        return bind;
+    }
+    let any: SocketAddr = if peer.is_ipv4() {
+        "0.0.0.0:0".parse().unwrap_or_else(|_| unreachable!())
+    } else {
+        "[::]:0".parse().unwrap_or_else(|_| unreachable!())
+    };
+    std::net::UdpSocket::bind(any)
+        .and_then(|s| s.connect((peer, 9)).and_then(|_| s.local_addr()))
+        .map(|a| a.ip())
+        .unwrap_or(peer)
+}
+
+/// One medium's sockets: RTP (held until the media plane binds the port) and RTCP (read here).
+struct Ports {
+    rtp: Option<UdpSocket>,
+    rtp_port: u16,
+    rtcp: UdpSocket,
+    rtcp_port: u16,
+}
+
+async fn bind_ports(ip: IpAddr) -> std::io::Result<Ports> {
+    let rtp = UdpSocket::bind((ip, 0)).await?;
+    let rtcp = UdpSocket::bind((ip, 0)).await?;
+    Ok(Ports { rtp_port: rtp.local_addr()?.port(), rtp: Some(rtp), rtcp_port: rtcp.local_addr()?.port(), rtcp })
+}
+
+async fn recv_on(s: Option<&UdpSocket>, buf: &mut [u8]) -> usize {
+    match s {
+        Some(s) => s.recv(buf).await.unwrap_or(0),
+        None => std::future::pending().await,
+    }
+}
+
+/// What a message inside the call leads to.
+enum Flow {
+    Go,
+    /// The PIN was entered (by INFO): the caller is in the conference now.
+    Admitted,
+    /// The call ends; `None`: the caller hung up.
+    End(Option<String>),
+}
+
+/// A 2xx waiting for its ACK (resent over UDP with Timer G's schedule, RFC 3261 §13.3.1.4).
+struct Pending {
+    bytes: Vec<u8>,
+    cseq: u32,
+    next: Instant,
+    interval: Duration,
+    give_up: Instant,
+}
+
+struct Call {
+    ctx: Arc<Context>,
+    invite: Inbound,
+    dialog: Dialog,
+    conference: String,
+    name: String,
+    control: Control,
+    audio: Option<Ports>,
+    video: Option<Ports>,
+    choice: negotiate::Choice,
+    session_id: u64,
+    version: u64,
+    local: IpAddr,
+    pending: Option<Pending>,
+    participant: Option<ParticipantId>,
+    last_keyframe: Option<Instant>,
+}
+
+pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbound>) {
+    let local_tag = tag();
+    let a = match admit(&ctx, &invite.msg).await {
+        Ok(a) => a,
+        Err((code, reason)) => {
+            tracing::info!(peer = %invite.path.peer(), code, reason = %reason, "SIP call refused");
+            metrics::counter!("tessera_sip_calls_total", "result" => "refused").increment(1);
+            let r = reply(&invite.msg.headers, code, &reason, &local_tag, &[], b"");
+            invite.respond(code, r);
+            return;
+        }
+    };
+    let dialog = match Dialog::from_invite(&invite.msg, &local_tag) {
+        Ok(d) => d,
+        Err(e) => {
+            let r = reply(&invite.msg.headers, 400, &format!("Bad Request ({e})"), &local_tag, &[], b"");
+            invite.respond(400, r);
+            return;
+        }
+    };
+    let peer_ip = a
+        .choice
+        .audio
+        .as_ref()
+        .and_then(|t| t.peer)
+        .or(a.choice.video.as_ref().and_then(|t| t.peer))
+        .map_or(invite.path.peer().ip(), |p| p.0);
+    let local = local_ip(ctx.rtp_bind, peer_ip);
+    let bind = if ctx.rtp_bind.is_unspecified() { ctx.rtp_bind } else { local };
+    let (audio, video) = match (
+        async { if a.choice.audio.is_some() { bind_ports(bind).await.map(Some) } else { Ok(None) } }.await,
+        async { if a.choice.video.is_some() { bind_ports(bind).await.map(Some) } else { Ok(None) } }.await,
+    ) {
+        (Ok(a), Ok(v)) => (a, v),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "SIP: no UDP ports for media");
+            let r = reply(&invite.msg.headers, 503, "Service Unavailable (no media ports)", &local_tag, &[], b"");
+            invite.respond(503, r);
+            return;
+        }
+    };
+    let mut call = Call {
+        ctx,
+        dialog,
+        conference: a.conference.clone(),
+        name: a.name.clone(),
+        control: a.control.clone(),
+        audio,
+        video,
+        choice: a.choice.clone(),
+        session_id: rand::random::<u32>().into(),
+        version: 1,
+        local,
+        pending: None,
+        participant: None,
+        last_keyframe: None,
+        invite,
+    };
+    // A CANCEL that arrived while the call was being admitted wins over the answer.
+    while let Ok(m) = rx.try_recv() {
+        if m.msg.method() == Some("CANCEL") {
+            call.cancelled(&m);
+            return;
+        }
+    }
+    let (_, invite_cseq) = (0, cseq(&call.invite.msg).map_or(1, |c| c.0));
+    let answer = call.answer_sdp(&a.offer);
+    tracing::debug!(offer = %String::from_utf8_lossy(&call.invite.msg.body), answer = %answer, "SDP");
+    let ok = call.ok(&call.invite.msg.headers.clone(), answer.as_bytes());
+    call.send_2xx(ok, invite_cseq);
+    tracing::info!(conference = %call.conference, name = %call.name, peer = %call.invite.path.peer(), "SIP call answered");
+    metrics::counter!("tessera_sip_calls_total", "result" => "answered").increment(1);
+    let why = call.lifetime(&mut rx, a.pin).await;
+    call.hang_up(&mut rx, why).await;
+}
+
+impl Call {
+    fn answer_sdp(&mut self, offer: &sdp::Session) -> String {
+        let local = negotiate::Local {
+            address: self.local,
+            audio: self.audio.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
+            video: self.video.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
+            session_id: self.session_id,
+            version: self.version,
+        };
+        negotiate::answer(offer, &self.choice, &local)
+    }
+
+    /// A 200 for an INVITE of this call, with the SDP answer.
+    fn ok(&self, req: &tessera_sip_h323_bridge::sip::headers::Headers, sdp: &[u8]) -> Vec<u8> {
+        let port = if self.invite.path.reliable() { self.ctx.tcp.port() } else { self.ctx.udp.port() };
+        let host = match self.local {
+            IpAddr::V6(a) => format!("[{a}]"),
+            a => a.to_string(),
+        };
+        let transport = self.invite.path.transport().to_ascii_lowercase();
+        let contact = format!("<sip:{}@{host}:{port};transport={transport}>", self.conference);
+        let extra =
+            [("Contact", contact), ("Allow", METHODS.join(", ")), ("Content-Type", "application/sdp".to_string())];
+        reply(req, 200, "OK", &self.dialog.local_tag, &extra, sdp)
+    }
+
+    fn send_2xx(&mut self, bytes: Vec<u8>, cseq: u32) {
+        self.invite.path.send(bytes.clone());
+        if !self.invite.path.reliable() {
+            let now = Instant::now();
+            self.pending = Some(Pending { bytes, cseq, next: now + T1, interval: T1, give_up: now + T1 * 64 });
+        }
+    }
+
+    fn cancelled(&self, cancel: &Inbound) {
+        let h = &cancel.msg.headers;
+        cancel.respond(200, reply(h, 200, "OK", &self.dialog.local_tag, &[], b""));
+        let r = reply(&self.invite.msg.headers, 487, "Request Terminated", &self.dialog.local_tag, &[], b"");
+        self.invite.respond(487, r);
+        metrics::counter!("tessera_sip_calls_total", "result" => "cancelled").increment(1);
+    }
+
+    /// Runs the call until it ends; returns why, and whether Tessera must send the BYE.
+    async fn lifetime(&mut self, rx: &mut mpsc::Receiver<Inbound>, pin: Option<String>) -> Option<String> {
+        let mut events = self.control.events.subscribe();
+        let mut entry = pin.as_deref().map(Entry::new);
+        let pin_deadline = tokio::time::Instant::now() + pin::TIMEOUT;
+        let mut prompt = None;
+        let mut digits = dtmf::EventReceiver::default();
+        let dtmf_pt = self.choice.audio.as_ref().and_then(|a| a.dtmf_pt);
+        if entry.is_some() {
+            if let Some((a, Some((ip, port, _)))) = self.choice.audio.as_ref().map(|a| (a, a.peer)) {
+                prompt = Prompt::start(SocketAddr::new(ip, port), audio_codec(a.codec), a.pt)
+                    .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "SIP: no PIN prompt"))
+                    .ok();
+            }
+        } else if let Err(e) = self.join().await {
+            return Some(e);
+        }
+        let mut rtp_buf = vec![0u8; 2048];
+        let mut rtcp_buf = vec![0u8; 2048];
+        let mut rtcp2_buf = vec![0u8; 2048];
+        loop {
+            let retransmit = self.pending.as_ref().map(|p| p.next);
+            let in_pin = entry.is_some();
+            tokio::select! {
+                m = rx.recv() => {
+                    let Some(m) = m else { return Some("the server is stopping".into()) };
+                    match self.in_dialog(m, &mut entry).await {
+                        Flow::Go => {}
+                        Flow::Admitted => { entry = None; drop(prompt.take()); }
+                        Flow::End(why) => return why,
+                    }
+                }
+                n = recv_on(if in_pin { self.audio.as_ref().and_then(|p| p.rtp.as_ref()) } else { None }, &mut rtp_buf) => {
+                    if let (Some(pt), Some(e)) = (dtmf_pt, entry.as_mut())
+                        && let Some(d) = digits.on_packet(&rtp_buf[..n], pt)
+                    {
+                        match self.pin_digit(e, d).await {
+                            Ok(true) => { entry = None; drop(prompt.take()); }
+                            Ok(false) => {}
+                            Err(why) => return Some(why),
+                        }
+                    }
+                }
+                n = recv_on(self.video.as_ref().map(|p| &p.rtcp), &mut rtcp_buf) => {
+                    if rtcp::wants_keyframe(&rtcp_buf[..n]) {
+                        self.keyframe("RTCP").await;
+                    }
+                }
+                _ = recv_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {}
+                _ = tokio::time::sleep_until(pin_deadline), if in_pin => {
+                    return Some("no PIN entered within a minute".into());
+                }
+                _ = sleep_until(retransmit) => {
+                    if let Some(p) = self.pending.as_mut() {
+                        let now = Instant::now();
+                        if now >= p.give_up {
+                            self.pending = None;
+                            return Some("no ACK for the answer".into());
+                        }
+                        self.invite.path.send(p.bytes.clone());
+                        p.interval = (p.interval * 2).min(T2);
+                        p.next = now + p.interval;
+                    }
+                }
+                e = events.recv() => {
+                    match e {
+                        Ok(ev) if ev.conference == self.conference => {
+                            let mine = self.participant.is_some() && ev.participant == self.participant;
+                            if ev.kind == "ended" || (ev.kind == "left" && mine) {
+                                self.participant = None;
+                                return Some(format!("{}: {}", ev.kind, ev.detail));
+                            }
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return Some("the server is stopping".into()),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// One digit of the PIN: `Ok(true)` when it admitted the caller.
+    async fn pin_digit(&mut self, e: &mut Entry, d: char) -> Result<bool, String> {
+        match e.digit(d) {
+            Verdict::More => Ok(false),
+            Verdict::Right => {
+                tracing::info!(conference = %self.conference, name = %self.name, "SIP: PIN accepted");
+                self.join().await?;
+                Ok(true)
+            }
+            Verdict::Wrong => {
+                tracing::info!(conference = %self.conference, attempt = e.wrong, "SIP: wrong PIN entered");
+                Ok(false)
+            }
+            Verdict::Refused => {
+                metrics::counter!("tessera_sip_calls_total", "result" => "wrong_pin").increment(1);
+                Err(format!("wrong PIN entered {} times", pin::ATTEMPTS))
+            }
+        }
+    }
+
+    /// Makes the caller a participant: the RTP ports reserved for it go to the media plane.
+    async fn join(&mut self) -> Result<(), String> {
+        let a = self.choice.audio.clone();
+        let v = self.choice.video.clone();
+        let ports = RtpPorts {
+            audio: self.audio.as_mut().map(|p| {
+                p.rtp = None;
+                p.rtp_port
+            }),
+            video: self.video.as_mut().map(|p| {
+                p.rtp = None;
+                p.rtp_port
+            }),
+        };
+        let send_video = self.choice.sends_video();
+        let req = Request::AddRtp {
+            name: self.name.clone(),
+            video: v
+                .as_ref()
+                .map(|t| if video_codec(t.codec) == VideoCodec::H264 { "h264" } else { "vp8" }.to_string()),
+            audio: a.as_ref().map(|t| codec_name(audio_codec(t.codec)).to_string()),
+            video_to: v
+                .as_ref()
+                .and_then(|t| t.peer)
+                .filter(|_| send_video)
+                .map(|(ip, p, _)| SocketAddr::new(ip, p).to_string()),
+            audio_to: a.as_ref().and_then(|t| t.peer).map(|(ip, p, _)| SocketAddr::new(ip, p).to_string()),
+            payload_types: Some(PayloadTypes {
+                video: v.as_ref().map(|t| t.pt),
+                audio: a.as_ref().map(|t| t.pt),
+                dtmf: a.as_ref().and_then(|t| t.dtmf_pt),
+            }),
+            ports: Some(ports),
+        };
+        let state = self.control.call(&self.conference, None, req).await.map_err(|e| format!("could not join: {e}"))?;
+        self.participant = state.participants.iter().rev().find(|p| p.rtp_ports == Some(ports)).map(|p| p.id);
+        tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
+        Ok(())
+    }
+
+    async fn keyframe(&mut self, by: &str) {
+        let now = Instant::now();
+        if self.last_keyframe.is_some_and(|t| now.duration_since(t) < Duration::from_millis(300)) {
+            return;
+        }
+        self.last_keyframe = Some(now);
+        if let Some(p) = self.participant {
+            tracing::debug!(conference = %self.conference, participant = p, by, "keyframe requested");
+            let _ = self.control.call(&self.conference, None, Request::Keyframe { participant: p }).await;
+        }
+    }
+
+    /// A message inside the call.
+    async fn in_dialog(&mut self, m: Inbound, entry: &mut Option<Entry>) -> Flow {
+        let h = m.msg.headers.clone();
+        let tag = self.dialog.local_tag.clone();
+        let Some(method) = m.msg.method().map(str::to_string) else { return Flow::Go }; // a response to our request
+        match method.as_str() {
+            "ACK" => {
+                if self.pending.as_ref().is_some_and(|p| cseq(&m.msg).map(|c| c.0) == Some(p.cseq)) {
+                    self.pending = None;
+                }
+            }
+            "CANCEL" => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
+            "BYE" => {
+                m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
+                return Flow::End(None);
+            }
+            "INFO" => {
+                let ct = h.single("Content-Type").ok().flatten().unwrap_or_default().to_ascii_lowercase();
+                if ct.starts_with("application/media_control+xml") {
+                    if String::from_utf8_lossy(&m.msg.body).contains("picture_fast_update") {
+                        self.keyframe("INFO").await;
+                    }
+                } else if let Some(d) = dtmf::from_info(&ct, &m.msg.body)
+                    && let Some(e) = entry.as_mut()
+                {
+                    m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
+                    return match self.pin_digit(e, d).await {
+                        Ok(true) => Flow::Admitted,
+                        Ok(false) => Flow::Go,
+                        Err(why) => Flow::End(Some(why)),
+                    };
+                }
+                m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
+            }
+            "INVITE" => self.reinvite(m).await,
+            "UPDATE" if m.msg.body.is_empty() => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
+            _ => {
+                let allow = ("Allow", METHODS.join(", "));
+                m.respond(405, reply(&h, 405, "Method Not Allowed in a call", &tag, &[allow], b""));
+            }
+        }
+        Flow::Go
+    }
+
+    /// A new offer in the call: hold, resume, a new address. Codecs stay as negotiated; the
+    /// answer keeps Tessera's ports.
+    async fn reinvite(&mut self, m: Inbound) {
+        let h = m.msg.headers.clone();
+        let tag = self.dialog.local_tag.clone();
+        let Some((n, _)) = cseq(&m.msg) else { return };
+        if n <= self.dialog.remote_cseq {
+            m.respond(
+                500,
+                reply(&h, 500, "Server Internal Error (CSeq out of order)", &tag, &[("Retry-After", "1".into())], b""),
+            );
+            return;
+        }
+        self.dialog.remote_cseq = n;
+        let offer = match sdp::parse(&m.msg.body) {
+            Ok(o) => o,
+            Err(_) if m.msg.body.is_empty() => {
+                m.respond(
+                    488,
+                    reply(&h, 488, "Not Acceptable Here (an offer in the re-INVITE is needed)", &tag, &[], b""),
+                );
+                return;
+            }
+            Err(e) => {
+                m.respond(400, reply(&h, 400, &format!("Bad Request ({e})"), &tag, &[], b""));
+                return;
+            }
+        };
+        let choice = match negotiate::choose(&offer) {
+            Ok(c)
+                if c.audio.as_ref().map(|a| a.codec) == self.choice.audio.as_ref().map(|a| a.codec)
+                    && c.video.as_ref().map(|v| v.codec) == self.choice.video.as_ref().map(|v| v.codec) =>
+            {
+                c
+            }
+            Ok(_) => {
+                m.respond(
+                    488,
+                    reply(&h, 488, "Not Acceptable Here (codecs cannot change within a call)", &tag, &[], b""),
+                );
+                return;
+            }
+            Err(e) => {
+                m.respond(488, reply(&h, 488, &format!("Not Acceptable Here ({e})"), &tag, &[], b""));
+                return;
+            }
+        };
+        self.choice = choice;
+        self.version += 1;
+        let sdp = self.answer_sdp(&offer);
+        if let Some(p) = self.participant {
+            let send_video = self.choice.sends_video();
+            let to = |t: Option<(IpAddr, u16, u16)>| t.map(|(ip, port, _)| SocketAddr::new(ip, port).to_string());
+            let req = Request::SendTo {
+                participant: p,
+                video_to: to(self.choice.video.as_ref().and_then(|v| v.peer)).filter(|_| send_video),
+                audio_to: to(self.choice.audio.as_ref().and_then(|a| a.peer)),
+            };
+            if let Err(e) = self.control.call(&self.conference, None, req).await {
+                tracing::warn!(error = %e, "SIP: media change not applied");
+            }
+        }
+        let held = self.choice.audio.as_ref().is_some_and(|a| a.peer.is_none());
+        tracing::info!(conference = %self.conference, name = %self.name, held, "SIP re-INVITE");
+        let ok = self.ok(&h, sdp.as_bytes());
+        // The re-INVITE's own path (it may be a new UDP transaction).
+        m.path.send(ok.clone());
+        if !m.path.reliable() {
+            let now = Instant::now();
+            self.pending = Some(Pending { bytes: ok, cseq: n, next: now + T1, interval: T1, give_up: now + T1 * 64 });
+        }
+    }
+
+    /// Leaves the conference and, unless the caller hung up, sends the BYE (resent over UDP
+    /// until answered, for up to 4 s).
+    async fn hang_up(&mut self, rx: &mut mpsc::Receiver<Inbound>, why: Option<String>) {
+        if let Some(p) = self.participant.take() {
+            match self.control.call(&self.conference, None, Request::Remove { participant: p }).await {
+                Ok(_) | Err(ControlError::NotRunning | ControlError::NoParticipant(_)) => {}
+                Err(e) => tracing::warn!(error = %e, "SIP: could not remove the participant"),
+            }
+        }
+        tracing::info!(conference = %self.conference, name = %self.name, reason = why.as_deref().unwrap_or("the caller hung up"), "SIP call ended");
+        let Some(why) = why else { return };
+        let sent_by = match (self.local, self.invite.path.reliable()) {
+            (IpAddr::V6(a), r) => format!("[{a}]:{}", if r { self.ctx.tcp.port() } else { self.ctx.udp.port() }),
+            (a, r) => format!("{a}:{}", if r { self.ctx.tcp.port() } else { self.ctx.udp.port() }),
+        };
+        let reason = format!("SIP;cause=200;text=\"{}\"", why.replace(['"', '\\'], "'"));
+        let bye =
+            self.dialog.request("BYE", self.invite.path.transport(), &sent_by, &tag(), &[("Reason", reason)], None);
+        let n = self.dialog.local_cseq();
+        let mut wait = T1;
+        let deadline = Instant::now() + Duration::from_secs(4);
+        loop {
+            self.invite.path.send(bye.clone());
+            let until = tokio::time::Instant::now() + wait;
+            loop {
+                match tokio::time::timeout_at(until, rx.recv()).await {
+                    Ok(Some(m))
+                        if m.msg.method().is_none() && cseq(&m.msg).is_some_and(|c| c.0 == n && c.1 == "BYE") =>
+                    {
+                        return;
+                    }
+                    Ok(Some(m)) if m.msg.method() == Some("BYE") => {
+                        m.respond(200, reply(&m.msg.headers, 200, "OK", &self.dialog.local_tag, &[], b""));
+                        return;
+                    }
+                    Ok(Some(_)) => {}
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            if self.invite.path.reliable() || Instant::now() >= deadline {
+                return;
+            }
+            wait = (wait * 2).min(T2);
+        }
+    }
+}
+
+fn codec_name(c: AudioCodec) -> &'static str {
+    match c {
+        AudioCodec::Opus => "opus",
+        AudioCodec::Pcmu => "pcmu",
+        AudioCodec::Pcma => "pcma",
+        AudioCodec::G722 => "g722",
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialled_addresses() {
+        assert_eq!(dialled("Room-1"), ("room-1".into(), None));
+        assert_eq!(dialled("room*1234"), ("room".into(), Some("1234".into())));
+        assert_eq!(dialled("room%2A1234%23"), ("room".into(), Some("1234".into())));
+        assert_eq!(dialled("%zz"), ("%zz".into(), None));
+    }
+}

@@ -1,0 +1,398 @@
+//! Calls into conferences from real SIP peers: baresip (a softphone with video) joins and
+//! decodes the composed picture; SIPp enters PINs as SIP INFO and as RFC 4733 events (right
+//! ones admit, wrong ones end the call with a BYE from Tessera), dials a PIN in the address,
+//! and hears a BYE when a moderator removes it. Every scenario's result is SIPp's own exit status.
+
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tessera_e2e::{KillOnDrop, Server, free_port};
+
+struct Api {
+    c: reqwest::Client,
+    csrf: String,
+    base: String,
+}
+
+impl Api {
+    async fn new(s: &Server) -> Api {
+        let (c, csrf) = s.sign_in("admin", "admin-password").await;
+        Api { c, csrf, base: s.base.clone() }
+    }
+
+    async fn live(&self, id: &str) -> Value {
+        self.c.get(format!("{}/api/v1/conferences/{id}/live", self.base)).send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn post(&self, id: &str, body: Value) -> Value {
+        let r = self
+            .c
+            .post(format!("{}/api/v1/conferences/{id}/live", self.base))
+            .header("X-CSRF-Token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    /// The participant named `name`, waiting up to `secs` for it to appear (or, with `gone`,
+    /// for it to leave).
+    async fn wait_participant(&self, id: &str, name: &str, gone: bool, secs: u64) -> Option<Value> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let live = self.live(id).await;
+            let p = live["participants"].as_array().into_iter().flatten().find(|p| p["name"] == name).cloned();
+            if p.is_some() != gone {
+                return p;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} {} within {secs} s: {live}",
+                if gone { "did not leave" } else { "did not join" }
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+fn baresip_config(dir: &Path) {
+    let run = |args: &[&str]| {
+        let ok = Command::new("ffmpeg").args(args).current_dir(dir).status().expect("ffmpeg").success();
+        assert!(ok, "ffmpeg {args:?}");
+    };
+    run(&[
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=8000:duration=60",
+        "-ac",
+        "1",
+        "-c:a",
+        "pcm_s16le",
+        "tone8k.wav",
+    ]);
+    let sip = free_port();
+    let config = format!(
+        "sip_listen 127.0.0.1:{sip}\nnet_interface 127.0.0.1\naudio_source aufile,{d}/tone8k.wav\naudio_player aubridge,nil\n\
+audio_alert aubridge,nil\nvideo_source fakevideo,nil\nvideo_display fakevideo,nil\nrtp_ports 10000-10099\nrtp_stats yes\n\
+module_path /usr/lib/baresip/modules\nmodule account.so\nmodule g711.so\nmodule aufile.so\nmodule aubridge.so\nmodule fakevideo.so\n\
+module avcodec.so\nmodule_app menu.so\n",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("config"), config).unwrap();
+    std::fs::write(
+        dir.join("accounts"),
+        "\"Room system\" <sip:room@127.0.0.1>;regint=0;audio_codecs=PCMU;video_codecs=H264\n",
+    )
+    .unwrap();
+}
+
+/// The last number pair of baresip's `efps=sent/received` status, and the video packets it received.
+fn baresip_figures(out: &str) -> (f64, u64) {
+    let efps = out
+        .rsplit("efps=")
+        .next()
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|p| p.split('/').nth(1))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0.0);
+    let video = out.rsplit("video           Transmit:     Receive:").next().unwrap_or_default();
+    let packets = video
+        .lines()
+        .find(|l| l.trim_start().starts_with("packets:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    (efps, packets)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baresip_joins_a_conference_and_decodes_its_video() {
+    assert!(
+        Path::new("/usr/bin/baresip").exists(),
+        "baresip is missing: apt-get install baresip-core baresip-ffmpeg (scripts/test.sh does)"
+    );
+    let s = Server::start();
+    s.admin_ok(&["conference", "add", "sipr", "--name", "SIP room", "--owner", "admin", "--room", "--public"], "");
+    let api = Api::new(&s).await;
+    api.post("sipr", json!({"action": "add_synthetic", "name": "Camera", "colour": [200, 40, 40], "tone_hz": 0})).await;
+    let dir = tempfile::tempdir().unwrap();
+    baresip_config(dir.path());
+    let log = std::fs::File::create(dir.path().join("out.txt")).unwrap();
+    let child = Command::new("baresip")
+        .args([
+            "-f",
+            dir.path().to_str().unwrap(),
+            "-e",
+            &format!("/dial sip:sipr@127.0.0.1:{}", s.sip_port),
+            "-t",
+            "12",
+        ])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("baresip");
+    let mut child = KillOnDrop(child);
+    let p = api.wait_participant("sipr", "Room system", false, 10).await.unwrap();
+    assert_eq!(p["kind"], "rtp");
+    assert_eq!(p["group"], "sip_h323", "{p}");
+    let status = tokio::task::spawn_blocking(move || child.0.wait()).await.unwrap().unwrap();
+    let out = std::fs::read_to_string(dir.path().join("out.txt")).unwrap().replace('\r', "\n");
+    assert!(status.success(), "baresip failed:\n{out}");
+    let (efps, packets) = baresip_figures(&out);
+    assert!(efps > 5.0, "baresip decoded {efps} frames per second of the composed video:\n{out}");
+    assert!(packets > 100, "baresip received {packets} video packets:\n{out}");
+    assert!(out.contains("Call established"), "{out}");
+    // baresip hung up at the end of its run: the participant is gone.
+    api.wait_participant("sipr", "Room system", true, 10).await;
+}
+
+/// A SIPp scenario: INVITE with an offer (PCMA, telephone-event), 200, ACK, then `middle`, then
+/// `end` (the caller's BYE, or the server's).
+fn scenario(middle: &str, end: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="call">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp" <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="200" rtd="true" rrs="true"/>
+  <send>
+    <![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp" <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+{middle}
+{end}
+</scenario>
+"#
+    )
+}
+
+fn info(cseq: u32, digit: char) -> String {
+    format!(
+        r#"  <send retrans="500">
+    <![CDATA[
+      INFO [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp" <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: {cseq} INFO
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal={digit}
+      Duration=160
+    ]]>
+  </send>
+  <recv response="200"/>
+"#
+    )
+}
+
+fn rfc4733(digit: char) -> String {
+    format!(
+        r#"  <nop><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_{digit}.pcap"/></action></nop>
+  <pause milliseconds="700"/>
+"#
+    )
+}
+
+fn pause(ms: u32) -> String {
+    format!("  <pause milliseconds=\"{ms}\"/>\n")
+}
+
+const CALLER_BYE: &str = r#"  <send retrans="500">
+    <![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp" <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 20 BYE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>"#;
+
+const SERVER_BYE: &str = r#"  <recv request="BYE" timeout="20000"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>"#;
+
+/// Starts SIPp on `xml` dialling `service`; wait with [`finish`].
+fn sipp(s: &Server, dir: &Path, service: &str, xml: &str) -> Child {
+    let sf = dir.join(format!("{}.xml", service.replace('*', "_")));
+    std::fs::write(&sf, xml).unwrap();
+    Command::new("sipp")
+        .current_dir(dir)
+        .args([&format!("127.0.0.1:{}", s.sip_port), "-sf", sf.to_str().unwrap(), "-s", service, "-i", "127.0.0.1"])
+        .args(["-p", &free_port().to_string(), "-mi", "127.0.0.1", "-mp", &free_port().to_string()])
+        .args(["-m", "1", "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)")
+}
+
+async fn finish(child: Child, dir: &Path) -> (bool, String) {
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    let errors: String = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with("_errors.log"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    (
+        o.status.success(),
+        format!("{}{}\n{errors}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pins_admit_or_refuse_and_moderators_hang_up() {
+    let s = Server::start();
+    s.admin_ok(
+        &[
+            "conference",
+            "add",
+            "pinned",
+            "--name",
+            "With PIN",
+            "--owner",
+            "admin",
+            "--room",
+            "--public",
+            "--pin",
+            "2468",
+        ],
+        "",
+    );
+    s.admin_ok(&["conference", "add", "closed", "--name", "Private", "--owner", "admin", "--room"], "");
+    let api = Api::new(&s).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    // The PIN as SIP INFO: admitted, then the caller hangs up.
+    let digits: String = "2468".chars().enumerate().map(|(i, c)| info(2 + i as u32, c)).collect();
+    let child = sipp(&s, d, "pinned", &scenario(&format!("{digits}{}", pause(4000)), CALLER_BYE));
+    api.wait_participant("pinned", "SIPp", false, 15).await;
+    let (ok, out) = finish(child, d).await;
+    assert!(ok, "PIN by INFO:\n{out}");
+    api.wait_participant("pinned", "SIPp", true, 10).await;
+
+    // The PIN as RFC 4733 events in the audio stream.
+    let tones: String = "2468".chars().map(rfc4733).collect();
+    let child = sipp(&s, d, "pinned", &scenario(&format!("{tones}{}", pause(4000)), CALLER_BYE));
+    api.wait_participant("pinned", "SIPp", false, 20).await;
+    let (ok, out) = finish(child, d).await;
+    assert!(ok, "PIN by RFC 4733:\n{out}");
+    api.wait_participant("pinned", "SIPp", true, 10).await;
+
+    // Three wrong entries: Tessera hangs up, the caller never joined.
+    let wrong: String = "111133335555".chars().enumerate().map(|(i, c)| info(2 + i as u32, c)).collect();
+    let child = sipp(&s, d, "pinned", &scenario(&wrong, SERVER_BYE));
+    let (ok, out) = finish(child, d).await;
+    assert!(ok, "wrong PIN:\n{out}");
+    assert!(s.log().contains("wrong PIN entered 3 times"), "{}", s.log());
+    let history: Value =
+        api.c.get(format!("{}/api/v1/conferences/pinned/events", s.base)).send().await.unwrap().json().await.unwrap();
+    let joins = history.as_array().unwrap().iter().filter(|e| e["kind"] == "joined" && e["name"] == "SIPp").count();
+    assert_eq!(joins, 2, "only the two right PINs joined: {history}");
+
+    // The PIN in the dialled address; a moderator removes the caller, who hears a BYE.
+    let child = sipp(&s, d, "pinned*2468", &scenario("", SERVER_BYE));
+    let p = api.wait_participant("pinned", "SIPp", false, 10).await.unwrap();
+    api.post("pinned", json!({"action": "remove", "participant": p["id"]})).await;
+    let (ok, out) = finish(child, d).await;
+    assert!(ok, "removed by the moderator:\n{out}");
+
+    // A wrong PIN in the address, a private conference, an unknown one: refused at once.
+    for (service, code) in [("pinned*1357", "403"), ("closed", "403"), ("nowhere", "404")] {
+        let refused = format!(
+            r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="refused">
+{}
+</scenario>"#,
+            scenario("", "")
+                .split("<scenario name=\"call\">")
+                .nth(1)
+                .unwrap()
+                .split("<recv response=\"200\"")
+                .next()
+                .unwrap()
+                .to_string()
+                + &format!(
+                    r#"<recv response="{code}"/>
+  <send><![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>"#
+                )
+        );
+        let child = sipp(&s, d, service, &refused);
+        let (ok, out) = finish(child, d).await;
+        assert!(ok, "{service} must be refused with {code}:\n{out}");
+    }
+}
