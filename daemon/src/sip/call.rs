@@ -217,6 +217,8 @@ struct Call {
     pending: Option<Pending>,
     participant: Option<ParticipantId>,
     last_keyframe: Option<Instant>,
+    /// The caller cannot be reached (its connection closed): hang up without a BYE.
+    quiet: bool,
 }
 
 pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbound>) {
@@ -275,6 +277,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         pending: None,
         participant: None,
         last_keyframe: None,
+        quiet: false,
         invite,
     };
     // A CANCEL that arrived while the call was being admitted wins over the answer.
@@ -386,6 +389,10 @@ impl Call {
                     }
                 }
                 _ = recv_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {}
+                _ = self.invite.path.closed() => {
+                    self.participant_gone_quietly();
+                    return Some("the TCP connection closed".into());
+                }
                 _ = tokio::time::sleep_until(pin_deadline), if in_pin => {
                     return Some("no PIN entered within a minute".into());
                 }
@@ -416,6 +423,11 @@ impl Call {
                 }
             }
         }
+    }
+
+    /// Nothing can reach the caller any more: no BYE will be sent.
+    fn participant_gone_quietly(&mut self) {
+        self.quiet = true;
     }
 
     /// One digit of the PIN: `Ok(true)` when it admitted the caller.
@@ -617,7 +629,7 @@ impl Call {
             }
         }
         tracing::info!(conference = %self.conference, name = %self.name, reason = why.as_deref().unwrap_or("the caller hung up"), "SIP call ended");
-        let Some(why) = why else { return };
+        let Some(why) = why.filter(|_| !self.quiet) else { return };
         let sent_by = match (self.local, self.invite.path.reliable()) {
             (IpAddr::V6(a), r) => format!("[{a}]:{}", if r { self.ctx.tcp.port() } else { self.ctx.udp.port() }),
             (a, r) => format!("{a}:{}", if r { self.ctx.tcp.port() } else { self.ctx.udp.port() }),

@@ -56,6 +56,14 @@ impl Path {
         }
     }
 
+    /// Resolves when the path cannot carry messages any more (its TCP connection closed).
+    pub async fn closed(&self) {
+        match self {
+            Path::Udp { .. } => std::future::pending().await,
+            Path::Tcp { out, .. } => out.closed().await,
+        }
+    }
+
     pub fn send(&self, bytes: Vec<u8>) {
         match self {
             Path::Udp { out, peer } => {

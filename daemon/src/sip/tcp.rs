@@ -15,6 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 const IDLE: Duration = Duration::from_secs(60);
+/// After the peer half-closes, how long to wait for answers still on their way.
+const LINGER: Duration = Duration::from_secs(2);
 /// A connection that carried an INVITE may be quiet for as long as a call lasts.
 const IDLE_IN_CALL: Duration = Duration::from_secs(12 * 3600);
 
@@ -99,6 +101,8 @@ async fn connection(mut stream: TcpStream, from: std::net::SocketAddr, limits: &
                     if let Some((_, bytes)) = reply {
                         let _ = stream.write_all(&bytes).await;
                     }
+                    drop(path);
+                    linger(&mut stream, &mut out_rx).await;
                     return;
                 }
             }
@@ -108,7 +112,12 @@ async fn connection(mut stream: TcpStream, from: std::net::SocketAddr, limits: &
         }
         tokio::select! {
             r = tokio::time::timeout(idle, stream.read(&mut chunk)) => match r {
-                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
+                Ok(Ok(0)) => {
+                    drop(path);
+                    linger(&mut stream, &mut out_rx).await;
+                    return;
+                }
+                Ok(Err(_)) | Err(_) => return,
                 Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
             },
             Some(bytes) = out_rx.recv() => {
@@ -116,6 +125,15 @@ async fn connection(mut stream: TcpStream, from: std::net::SocketAddr, limits: &
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Before closing: answers still being worked out for this connection go out first.
+async fn linger(stream: &mut TcpStream, out_rx: &mut mpsc::Receiver<Vec<u8>>) {
+    while let Ok(Some(bytes)) = tokio::time::timeout(LINGER, out_rx.recv()).await {
+        if stream.write_all(&bytes).await.is_err() {
+            return;
         }
     }
 }
