@@ -136,6 +136,10 @@ pub struct PayloadTypes {
     pub video: Option<u8>,
     pub audio: Option<u8>,
     pub dtmf: Option<u8>,
+    /// The peer takes H.264 in packetization mode 0 only: one NAL unit per packet, however large
+    /// (IP fragments it), instead of fragmentation units.
+    #[serde(default)]
+    pub h264_single_nal: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -38,7 +38,6 @@ impl Encoder {
                caps=video/x-raw,format=I420,width={w},height={h},framerate={fps}/1 \
              ! queue max-size-buffers=4 leaky=downstream \
              ! x264enc name=venc tune=zerolatency sliced-threads=false speed-preset=veryfast bitrate={kbps} key-int-max={gop} \
-               option-string=slice-max-size=1100 \
              ! video/x-h264,profile=constrained-baseline \
              ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au \
              ! appsink name=vout sync=false async=false \

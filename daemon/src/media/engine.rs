@@ -51,7 +51,8 @@ pub enum EngineCmd {
     /// payload types; `None` stops that medium.
     Receive {
         id: ParticipantId,
-        video_to: Option<(SocketAddr, u8)>,
+        /// Where, with which payload type, and as single NAL units (H.264 mode 0).
+        video_to: Option<(SocketAddr, u8, bool)>,
         audio_to: Option<(SocketAddr, AudioCodec, u8)>,
     },
     /// A keyframe from the encoder of what this participant sees.
@@ -78,7 +79,7 @@ struct Member {
     _keep: Keepalive,
     bad_input_reported: bool,
     view: Option<View>,
-    video_to: Option<(SocketAddr, u8)>,
+    video_to: Option<(SocketAddr, u8, bool)>,
     /// The view of the output this participant's video sender is subscribed to.
     watching: Option<View>,
     video_out: Option<RtpVideoSender>,
@@ -420,7 +421,7 @@ impl Engine {
     /// creating that output when nobody saw it yet and dropping outputs nobody sees any more.
     fn place_viewers(&mut self) {
         for i in 0..self.members.len() {
-            let Some((to, pt)) = self.members[i].video_to else {
+            let Some((to, pt, single_nal)) = self.members[i].video_to else {
                 self.members[i].video_out = None;
                 self.members[i].watching = None;
                 continue;
@@ -444,7 +445,7 @@ impl Engine {
             };
             let m = &mut self.members[i];
             m.video_out = None;
-            match RtpVideoSender::start(to, pt, &self.outputs[idx].encoder.streams()) {
+            match RtpVideoSender::start(to, pt, single_nal, &self.outputs[idx].encoder.streams()) {
                 Ok(v) => {
                     m.video_out = Some(v);
                     m.watching = Some(want);

@@ -108,6 +108,8 @@ pub struct RtpSpec {
     pub video: Option<(VideoCodec, u8, u16)>,
     pub audio: Option<(AudioCodec, u8, u16)>,
     pub dtmf_pt: Option<u8>,
+    /// Send this participant H.264 as single NAL units (packetization mode 0).
+    pub h264_single_nal: bool,
 }
 
 pub struct RtpInput {

@@ -19,9 +19,12 @@ pub struct RtpVideoSender {
 }
 
 impl RtpVideoSender {
-    pub fn start(to: SocketAddr, pt: u8, streams: &EncodedStreams) -> anyhow::Result<RtpVideoSender> {
+    /// `single_nal`: packetization mode 0, one NAL unit per packet however large (the largest
+    /// UDP payload; IP fragments it), for peers that take no fragmentation units.
+    pub fn start(to: SocketAddr, pt: u8, single_nal: bool, streams: &EncodedStreams) -> anyhow::Result<RtpVideoSender> {
+        let mtu = if single_nal { 65_000 } else { 1_400 };
         let launch = format!(
-            "appsrc name=v is-live=true format=time do-timestamp=true ! h264parse ! rtph264pay pt={pt} config-interval=-1 \
+            "appsrc name=v is-live=true format=time do-timestamp=true ! h264parse ! rtph264pay pt={pt} mtu={mtu} config-interval=-1 \
              ! udpsink host={} port={} sync=false async=false",
             to.ip(),
             to.port()

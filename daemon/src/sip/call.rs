@@ -481,6 +481,7 @@ impl Call {
                 video: v.as_ref().map(|t| t.pt),
                 audio: a.as_ref().map(|t| t.pt),
                 dtmf: a.as_ref().and_then(|t| t.dtmf_pt),
+                h264_single_nal: self.choice.h264_single_nal(),
             }),
             ports: Some(ports),
         };

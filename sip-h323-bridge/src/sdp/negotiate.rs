@@ -2,8 +2,7 @@
 //! takes ([`choose`]), then the answer that says so ([`answer`]) once the receiving ports are
 //! known. Audio: the first of the offer's formats that is Opus, G.722, PCMU or PCMA (the offerer's
 //! order is its preference), with telephone-event kept for DTMF. Video: H.264 with packetization
-//! mode 1, else mode 0 (Tessera's encoder keeps every slice within one packet, so both can be
-//! sent), else VP8, received only. Sections Tessera does not take are
+//! mode 1, else mode 0 (sent as one NAL unit per packet, however large), else VP8, received only. Sections Tessera does not take are
 //! answered with port 0; an offer with nothing usable is refused (488).
 
 use super::{Direction, Format, Media, Session};
@@ -52,6 +51,13 @@ impl Choice {
     /// Whether Tessera can send this peer video (it offered H.264 and wants to receive).
     pub fn sends_video(&self) -> bool {
         self.video.as_ref().is_some_and(|v| v.codec == VideoCodec::H264 && v.peer.is_some())
+    }
+
+    /// Whether the peer takes H.264 only in packetization mode 0 (single NAL unit).
+    pub fn h264_single_nal(&self) -> bool {
+        self.video.as_ref().is_some_and(|v| {
+            v.codec == VideoCodec::H264 && v.format.fmtp_param("packetization-mode").unwrap_or("0") == "0"
+        })
     }
 
     /// Whether the peer asked for keyframes by RTCP feedback (PLI or FIR).
@@ -256,7 +262,12 @@ mod tests {
         assert_eq!(a.peer, Some(("127.0.0.1".parse().unwrap(), 10000, 10001)));
         let v = c.video.as_ref().unwrap();
         assert_eq!((v.codec, v.pt, v.peer.unwrap().2), (VideoCodec::H264, 96, 10005));
-        assert!(c.sends_video() && c.keyframe_feedback());
+        assert!(c.sends_video() && c.keyframe_feedback() && !c.h264_single_nal());
+        // An offer of mode 0 only (the default when absent) is taken, sent as single NAL units.
+        let mode0 = parse(super::super::tests::BARESIP.replace("packetization-mode=1;", "").as_bytes()).unwrap();
+        let c0 = choose(&mode0).unwrap();
+        assert!(c0.sends_video() && c0.h264_single_nal());
+        assert!(answer(&mode0, &c0, &local()).contains("packetization-mode=0;"));
         let ans = answer(&offer, &c, &local());
         let back = parse(ans.as_bytes()).unwrap();
         assert_eq!(back.media[0].port, 20000);

@@ -74,6 +74,7 @@ impl Conf {
                     audio: audio
                         .map(|c| (c, pts.audio.unwrap_or(c.default_pt()), ports.and_then(|p| p.audio).unwrap_or(0))),
                     dtmf_pt: pts.dtmf,
+                    h264_single_nal: pts.h264_single_nal,
                 };
                 let input = tokio::task::block_in_place(|| RtpInput::start(&name, &spec, slot.clone(), report))
                     .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
@@ -83,7 +84,7 @@ impl Conf {
                 let who = Joining { id, name, kind: "rtp", group: Some(group), rtp_ports: Some(ports) };
                 self.join(who, slot, Box::new(input), &detail).await;
                 if video_to.is_some() || audio_to.is_some() {
-                    let video_to = video_to.map(|to| (to, spec.video.map_or(96, |v| v.1)));
+                    let video_to = video_to.map(|to| (to, spec.video.map_or(96, |v| v.1), spec.h264_single_nal));
                     let audio_to = audio_to.zip(spec.audio.map(|a| (a.0, a.1))).map(|(to, (c, pt))| (to, c, pt));
                     self.send(EngineCmd::Receive { id, video_to, audio_to });
                     self.receivers.insert(id);
@@ -106,7 +107,7 @@ impl Conf {
                 if audio_to.is_some() && spec.audio.is_none() {
                     return Err(invalid("audio_to", "this participant has no audio"));
                 }
-                let video_to = video_to.zip(spec.video).map(|(to, v)| (to, v.1));
+                let video_to = video_to.zip(spec.video).map(|(to, v)| (to, v.1, spec.h264_single_nal));
                 let audio_to = audio_to.zip(spec.audio).map(|(to, a)| (to, a.0, a.1));
                 self.send(EngineCmd::Receive { id: participant, video_to, audio_to });
                 self.receivers.insert(participant);

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""SIP call rate, on this machine, in one run: SIPp's built-in `uac` scenario (INVITE with an
+audio offer, 200, ACK, 200 ms of call, BYE, 200) against Tessera, where every call joins a
+running virtual room as a participant with its RTP pipelines, and against SIPp's own `uas`,
+which answers without media. For each, the highest offered rate (calls per second, doubling
+from 10) at which every call of a 5-second run succeeds. Prints a table and a BENCH line
+(ratio > 1: Tessera better). Target: Tessera at least half of SIPp's UAS, zero failed calls.
+"""
+import os, socket, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target/release/tessera")
+RATES = [int(r) for r in os.environ.get("BENCH_SIP_RATES", "10,20,40,80,160,320,640").split(",")]
+SECONDS = float(os.environ.get("BENCH_SIP_SECONDS", "5"))
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def run_sipp(port, service, rate, workdir):
+    """Whether every call of a run at `rate` calls per second succeeded, and the wall time."""
+    calls = max(1, int(rate * SECONDS))
+    t0 = time.monotonic()
+    r = subprocess.run(
+        ["sipp", f"127.0.0.1:{port}", "-sn", "uac", "-s", service, "-i", "127.0.0.1", "-p", str(free_port()),
+         "-mi", "127.0.0.1", "-mp", str(free_port()), "-r", str(rate), "-m", str(calls), "-l", str(max(20, rate)),
+         "-d", "200", "-timeout", "60s", "-timeout_error", "-nostdin", "-trace_err", "-max_socket", "1000"],
+        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return r.returncode == 0, time.monotonic() - t0
+
+
+def highest(port, service, workdir, label):
+    best = 0
+    for rate in RATES:
+        ok, wall = run_sipp(port, service, rate, workdir)
+        print(f"  {label:8} {rate:5} calls/s offered: {'all calls succeeded' if ok else 'failures'} ({wall:.1f} s)", flush=True)
+        if not ok:
+            break
+        best = rate
+        time.sleep(1)
+    return best
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="tessera-sip-bench-")
+    sip, http = free_port(), free_port()
+    env = dict(os.environ, TESSERA_DATA_DIR=work + "/data", TESSERA_HTTP_LISTEN=f"127.0.0.1:{http}",
+               TESSERA_RTSP_LISTEN=f"127.0.0.1:{free_port()}", TESSERA_RTP_BIND="127.0.0.1",
+               TESSERA_SIP_LISTEN=f"127.0.0.1:{sip}", TESSERA_ADMIN_PASSWORD="admin-password",
+               TESSERA_MEDIA_SIZE="640x360", TESSERA_LOG="warn")
+    subprocess.run([BIN, "admin", "conference", "add", "bench", "--name", "Bench", "--owner", "admin", "--room", "--public"],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    # The admin command made the database; the server finds the room there.
+    srv = subprocess.Popen([BIN, "serve"], env=env, stdout=open(work + "/log", "w"), stderr=subprocess.STDOUT)
+    uas_port = free_port()
+    uas = subprocess.Popen(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port), "-nostdin", "-bg"],
+                           cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(2)
+        print("SIP calls (SIPp uac: INVITE, 200, ACK, 200 ms, BYE), highest rate with zero failed calls")
+        tessera = highest(sip, "bench", work, "Tessera")
+        reference = highest(uas_port, "uas", work, "SIPp UAS")
+    finally:
+        srv.terminate()
+        srv.wait(timeout=30)
+        subprocess.run(["pkill", "-f", f"-p {uas_port} "], check=False)
+        uas.kill()
+    capped = " (the highest rate tried)" if reference == RATES[-1] else ""
+    print(f"\n| | calls/s without failure |\n|---|---|\n| Tessera (joins a room with media) | {tessera} |\n| SIPp UAS{capped} | {reference} |")
+    ratio = tessera / reference if reference else 0.0
+    print(f"BENCH\tsip_call_rate\t{tessera}\tsipp-uas\t{reference}\tcalls/s\t{ratio:.2f}")
+    if tessera == 0:
+        print("Tessera failed calls even at the lowest rate; see " + work + "/log", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
