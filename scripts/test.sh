@@ -18,7 +18,8 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   postgresql postgresql-client chromium fonts-dejavu-core wrk \
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev \
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav ffmpeg iproute2 util-linux sip-tester baresip-core baresip-ffmpeg >/dev/null
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav ffmpeg iproute2 util-linux sip-tester baresip-core baresip-ffmpeg \
+  python3-venv >/dev/null
 command -v node >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 command -v cargo >/dev/null || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -49,6 +50,13 @@ as_postgres psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'tessera_test'"
   || as_postgres createdb -O tessera tessera_test
 export TESSERA_TEST_POSTGRES_URL=postgres://tessera:tessera@127.0.0.1/tessera_test
 export TESSERA_REQUIRE_POSTGRES=1
+
+step "installing sipvicious (PyPI, in a virtual environment: Debian's python is externally managed)"
+VENV="${XDG_CACHE_HOME:-$HOME/.cache}/tessera-test-venv"
+[ -x "$VENV/bin/pip" ] || /usr/bin/python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check sipvicious
+export PATH="$VENV/bin:$PATH"
+command -v sipvicious_svwar >/dev/null
 
 step "installing playwright-core (uses Debian's chromium, downloads no browser)"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

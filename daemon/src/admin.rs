@@ -60,7 +60,7 @@ async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
                 validate::text("display_name", display_name.as_deref().unwrap_or(""), 100, false).map_err(field_err)?;
             let email = validate::email("email", email.as_deref().unwrap_or("")).map_err(field_err)?;
             let pw = read_password()?;
-            let hash = password::hash_async(pw).await?;
+            let hash = password::hash_async(pw.clone()).await?;
             let u = match store
                 .create_user(NewUser { login: &login, password_hash: &hash, display_name: &display }, now())
                 .await
@@ -68,6 +68,7 @@ async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
                 Err(tessera_web::store::StoreError::Conflict(_)) => bail!("a user {login:?} already exists"),
                 r => r?,
             };
+            crate::sip::save_digest(store, u.id, &login, &pw, now()).await?;
             if !email.is_empty() {
                 let p = tessera_web::store::ProfileUpdate {
                     display_name: u.display_name.clone(),
@@ -101,8 +102,10 @@ async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::SetPassword { login } => {
             let u = find_user(store, &login).await?;
-            let hash = password::hash_async(read_password()?).await?;
+            let pw = read_password()?;
+            let hash = password::hash_async(pw.clone()).await?;
             store.set_password_hash(u.id, &hash, now()).await?;
+            crate::sip::save_digest(store, u.id, &u.login, &pw, now()).await?;
             println!("password of {} changed; their sessions were ended", u.login);
         }
         UserCommand::Disable { login } => {

@@ -65,6 +65,7 @@ async fn bootstrap_admin(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
         .await?;
     store.grant_rights(u.id, &Right::ALL).await?;
     store.set_license(u.id, License { kind: LicenseKind::Permanent, expires_at: None }, now()).await?;
+    crate::sip::save_digest(store, u.id, ADMIN_LOGIN, &password, now()).await?;
     if generated {
         let path = data_dir.join(ADMIN_PASSWORD_FILE);
         write_private(&path, &format!("{password}\n"))?;
@@ -157,6 +158,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     {
         populate_demo(&r.control).await;
     }
+    let lockout = state.lockout.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     let sip = if config.sip.enabled {
@@ -167,7 +169,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             max_tcp_connections_per_address: config.sip.max_tcp_connections_per_address,
             rtp_bind: config.media.rtp_bind,
         };
-        Some(crate::sip::start(s, runtime.as_ref().map(|r| r.control.clone()), store.clone()).await?)
+        Some(crate::sip::start(s, runtime.as_ref().map(|r| r.control.clone()), store.clone(), lockout).await?)
     } else {
         None
     };

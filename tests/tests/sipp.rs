@@ -2,8 +2,7 @@
 //! conference that does not exist is refused with 404 and completed with the ACK,
 //! over UDP, every call of the run counted by SIPp itself (exit status 0 only if all succeeded).
 
-use std::process::Command;
-use tessera_e2e::{Server, free_port};
+use tessera_e2e::Server;
 
 const OPTIONS: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="OPTIONS ping">
@@ -61,25 +60,9 @@ const REFUSED_CALL: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 
 fn sipp(s: &Server, scenario: &str, calls: u32) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
-    let sf = dir.path().join("scenario.xml");
-    std::fs::write(&sf, scenario).unwrap();
-    let o = Command::new("sipp")
-        .current_dir(dir.path())
-        .args([&format!("127.0.0.1:{}", s.sip_port), "-sf", sf.to_str().unwrap(), "-s", "demo", "-i", "127.0.0.1"])
-        .args(["-p", &free_port().to_string(), "-m", &calls.to_string(), "-r", "10", "-l", "20"])
-        .args(["-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err"])
-        .output()
-        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)");
-    let errors = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with("_errors.log"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-        .collect::<String>();
-    (
-        o.status.success(),
-        format!("{}{}\n{errors}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
-    )
+    let m = calls.to_string();
+    let child = tessera_e2e::sipp::spawn(s.sip_port, dir.path(), "demo", scenario, &["-m", &m, "-r", "10", "-l", "20"]);
+    tessera_e2e::sipp::finish(child, dir.path())
 }
 
 #[test]

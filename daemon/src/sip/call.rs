@@ -6,6 +6,7 @@
 
 use super::Context;
 use super::answer::{reply, tag};
+use super::auth::Verdict as Auth;
 use super::path::Inbound;
 use super::pin::{self, Entry, Prompt, Verdict};
 use crate::media::rtp_input::{AudioCodec, VideoCodec};
@@ -38,10 +39,10 @@ struct Admitted {
     control: Control,
 }
 
-type Refusal = (u16, String);
+type Refusal = (u16, String, Vec<(&'static str, String)>);
 
 fn refuse(code: u16, why: impl Into<String>) -> Refusal {
-    (code, why.into())
+    (code, why.into(), Vec::new())
 }
 
 /// `%xx` escapes of a URI user part resolved (invalid ones kept as written).
@@ -84,7 +85,7 @@ fn display_name(m: &Message) -> String {
     if clean.trim().is_empty() { "SIP caller".into() } else { clean.trim().to_string() }
 }
 
-async fn admit(ctx: &Context, m: &Message) -> Result<Admitted, Refusal> {
+async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Admitted, Refusal> {
     let StartLine::Request { uri: ruri, .. } = &m.start else { return Err(refuse(400, "not a request")) };
     let user = match uri::parse(ruri) {
         Ok(uri::Uri::Sip(u)) => u.user,
@@ -104,7 +105,25 @@ async fn admit(ctx: &Context, m: &Message) -> Result<Admitted, Refusal> {
         }
     };
     if !conf.public {
-        return Err(refuse(403, "Forbidden (a private conference: only invited users join)"));
+        // Only invited users, who prove who they are with their account's password.
+        match ctx.auth.verify(m, peer).await {
+            Auth::Challenge { stale } => {
+                return Err((
+                    401,
+                    "Unauthorized (a private conference: sign in as an invited user)".into(),
+                    ctx.auth.challenge(stale),
+                ));
+            }
+            Auth::Refused => return Err(refuse(403, "Forbidden")),
+            Auth::User { id: user, login } => match ctx.store.is_invited(user, &conf.id).await {
+                Ok(true) => tracing::info!(conference = %conf.id, login = %login, "SIP: invited user admitted"),
+                Ok(false) => return Err(refuse(403, "Forbidden (not invited to this conference)")),
+                Err(e) => {
+                    tracing::error!(error = %e, "SIP: the store did not answer");
+                    return Err(refuse(500, "Server Internal Error (storage)"));
+                }
+            },
+        }
     }
     let pin = match (&conf.pin, dialled_pin) {
         (None, _) => None,
@@ -223,12 +242,12 @@ struct Call {
 
 pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbound>) {
     let local_tag = tag();
-    let a = match admit(&ctx, &invite.msg).await {
+    let a = match admit(&ctx, &invite.msg, invite.path.peer().ip()).await {
         Ok(a) => a,
-        Err((code, reason)) => {
+        Err((code, reason, extra)) => {
             tracing::info!(peer = %invite.path.peer(), code, reason = %reason, "SIP call refused");
             metrics::counter!("tessera_sip_calls_total", "result" => "refused").increment(1);
-            let r = reply(&invite.msg.headers, code, &reason, &local_tag, &[], b"");
+            let r = reply(&invite.msg.headers, code, &reason, &local_tag, &extra, b"");
             invite.respond(code, r);
             return;
         }
@@ -364,6 +383,8 @@ impl Call {
             let retransmit = self.pending.as_ref().map(|p| p.next);
             let in_pin = entry.is_some();
             tokio::select! {
+                // Messages first: an ACK that is already here stops the 2xx retransmission.
+                biased;
                 m = rx.recv() => {
                     let Some(m) = m else { return Some("the server is stopping".into()) };
                     match self.in_dialog(m, &mut entry).await {
@@ -485,7 +506,9 @@ impl Call {
             }),
             ports: Some(ports),
         };
+        let started = Instant::now();
         let state = self.control.call(&self.conference, None, req).await.map_err(|e| format!("could not join: {e}"))?;
+        metrics::histogram!("tessera_sip_join_seconds").record(started.elapsed().as_secs_f64());
         self.participant = state.participants.iter().rev().find(|p| p.rtp_ports == Some(ports)).map(|p| p.id);
         tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
         Ok(())

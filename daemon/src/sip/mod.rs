@@ -7,10 +7,12 @@
 //! connections closed, a cap on transactions and calls (503 beyond).
 
 mod answer;
+mod auth;
 mod call;
 mod limits;
 mod path;
 mod pin;
+mod register;
 mod tcp;
 mod ua;
 mod udp;
@@ -18,8 +20,21 @@ mod udp;
 use anyhow::Context as _;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use tessera_web::auth::lockout::LockoutService;
 use tessera_web::control::Control;
 use tessera_web::store::Store;
+
+/// The digest realm SIP clients authenticate in (their HA1 depends on it).
+pub const REALM: &str = "tessera";
+
+/// Stores the SIP digest secrets for a password being set (MD5 and SHA-256 HA1s).
+pub async fn save_digest(store: &Store, user_id: i64, login: &str, password: &str, now: i64) -> anyhow::Result<()> {
+    use tessera_sip_h323_bridge::sip::digest::{Algorithm, ha1};
+    let md5 = ha1(Algorithm::Md5, login, REALM, password);
+    let sha = ha1(Algorithm::Sha256, login, REALM, password);
+    store.set_sip_digest(user_id, REALM, &md5, &sha, now).await?;
+    Ok(())
+}
 
 #[derive(Debug, Clone)]
 pub struct SipSettings {
@@ -38,6 +53,8 @@ pub struct Context {
     pub rtp_bind: IpAddr,
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
+    pub auth: auth::Auth,
+    pub registrar: register::Registrar,
 }
 
 pub struct SipServer {
@@ -46,7 +63,12 @@ pub struct SipServer {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-pub async fn start(s: SipSettings, control: Option<Control>, store: Store) -> anyhow::Result<SipServer> {
+pub async fn start(
+    s: SipSettings,
+    control: Option<Control>,
+    store: Store,
+    lockout: Arc<LockoutService>,
+) -> anyhow::Result<SipServer> {
     let udp = tokio::net::UdpSocket::bind(s.listen)
         .await
         .with_context(|| format!("SIP over UDP on {} (sip.listen / TESSERA_SIP_LISTEN)", s.listen))?;
@@ -55,7 +77,15 @@ pub async fn start(s: SipSettings, control: Option<Control>, store: Store) -> an
         .with_context(|| format!("SIP over TCP on {} (sip.listen / TESSERA_SIP_LISTEN)", s.listen))?;
     let (udp_addr, tcp_addr) = (udp.local_addr()?, tcp.local_addr()?);
     let limits = Arc::new(limits::Limits::new(&s));
-    let ctx = Arc::new(Context { control, store, rtp_bind: s.rtp_bind, udp: udp_addr, tcp: tcp_addr });
+    let ctx = Arc::new(Context {
+        control,
+        auth: auth::Auth::new(lockout, store.clone()),
+        registrar: register::Registrar::default(),
+        store,
+        rtp_bind: s.rtp_bind,
+        udp: udp_addr,
+        tcp: tcp_addr,
+    });
     let (ua_tx, ua_rx) = tokio::sync::mpsc::channel(4096);
     let tasks = vec![
         tokio::spawn(ua::run(ctx, ua_rx)),

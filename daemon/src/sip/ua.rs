@@ -39,6 +39,10 @@ pub async fn run(ctx: Arc<Context>, mut rx: mpsc::Receiver<Inbound>) {
             .and_then(|n| n.tag().map(str::to_string));
         match method.as_str() {
             "ACK" => {}
+            "REGISTER" => {
+                let ctx = ctx.clone();
+                tokio::spawn(async move { super::register::handle(&ctx, inb).await });
+            }
             "INVITE" if to_tag.is_none() => {
                 if calls.len() >= MAX_CALLS {
                     let r = reply(

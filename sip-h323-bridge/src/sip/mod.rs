@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod dialog;
+pub mod digest;
 pub mod headers;
 pub mod message;
 pub mod name_addr;

@@ -9,6 +9,7 @@ mod lockout;
 mod media;
 mod sessions;
 mod settings;
+mod sip;
 mod users;
 
 pub use conferences::{ConferenceKind, ConferenceRow, DialIn, NewConference, Role};
@@ -17,6 +18,7 @@ pub use lockout::FailureState;
 pub use media::{EventRow, MediaSettings, MediaUpdate, RecordingRow};
 pub use sessions::SessionRow;
 pub use settings::{Setting, Settings};
+pub use sip::SipDigest;
 pub use users::{NewUser, ProfileUpdate, UserRow};
 
 use rand::Rng;

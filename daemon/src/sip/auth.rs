@@ -1,0 +1,103 @@
+//! Who a SIP request comes from: digest authentication (SHA-256 or MD5) against the HA1s stored
+//! when passwords are set, through the web's lockout service, so a password guessed over SIP
+//! counts against the same account as one guessed on the sign-in page. The answers never tell
+//! an existing account from a missing one: both are challenged alike and refused alike.
+
+use super::REALM;
+use std::net::IpAddr;
+use std::sync::Arc;
+use tessera_sip_h323_bridge::sip::digest::{self, Algorithm, NonceState, Nonces};
+use tessera_sip_h323_bridge::sip::message::Message;
+use tessera_web::auth::lockout::LockoutService;
+use tessera_web::store::Store;
+
+pub struct Auth {
+    nonces: Nonces,
+    lockout: Arc<LockoutService>,
+    store: Store,
+}
+
+#[derive(Debug)]
+pub enum Verdict {
+    /// Ask for credentials (again): 401 with [`Auth::challenge`].
+    Challenge {
+        stale: bool,
+    },
+    User {
+        id: i64,
+        login: String,
+    },
+    /// 403: wrong name or password, a locked login or a throttled address (never told apart).
+    Refused,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Auth {
+    pub fn new(lockout: Arc<LockoutService>, store: Store) -> Auth {
+        Auth { nonces: Nonces::new(rand::random()), lockout, store }
+    }
+
+    /// The WWW-Authenticate headers of a 401.
+    pub fn challenge(&self, stale: bool) -> Vec<(&'static str, String)> {
+        self.nonces.challenges(REALM, now(), stale).into_iter().map(|c| ("WWW-Authenticate", c)).collect()
+    }
+
+    pub async fn verify(&self, m: &Message, from: IpAddr) -> Verdict {
+        let method = m.method().unwrap_or_default();
+        let ours = m
+            .headers
+            .all("Authorization")
+            .filter_map(|v| digest::parse(v).ok())
+            .find(|c| c.realm == REALM && c.algorithm().is_some());
+        let Some(c) = ours else { return Verdict::Challenge { stale: false } };
+        let now = now();
+        match self.nonces.check(&c.nonce, now) {
+            NonceState::Fresh => {}
+            NonceState::Stale => return Verdict::Challenge { stale: true },
+            NonceState::Invalid => return Verdict::Challenge { stale: false },
+        }
+        if self.lockout.address_throttled(from, now) {
+            metrics::counter!("tessera_sip_auth_total", "result" => "throttled").increment(1);
+            return Verdict::Refused;
+        }
+        let login = c.username.clone();
+        match self.lockout.check(&login, now).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                metrics::counter!("tessera_sip_auth_total", "result" => "locked").increment(1);
+                return Verdict::Refused;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "SIP authentication: the store did not answer");
+                return Verdict::Refused;
+            }
+        }
+        let alg = c.algorithm().unwrap_or(Algorithm::Md5);
+        let known = self.store.sip_digest(&login).await.ok().flatten().filter(|d| !d.disabled && d.realm == REALM);
+        // An unknown login is checked against a secret nobody knows, so it fails the same way.
+        let ha1 = match (&known, alg) {
+            (Some(d), Algorithm::Md5) => d.ha1_md5.clone(),
+            (Some(d), Algorithm::Sha256) => d.ha1_sha256.clone(),
+            (None, a) => a.hash(&format!("{:x}", rand::random::<u128>())),
+        };
+        let expected = digest::expected(alg, &ha1, method, &c);
+        match known {
+            Some(d) if digest::same(&expected, &c.response) => {
+                let _ = self.lockout.record_success(&login).await;
+                metrics::counter!("tessera_sip_auth_total", "result" => "ok").increment(1);
+                Verdict::User { id: d.user_id, login: d.login }
+            }
+            _ => {
+                metrics::counter!("tessera_sip_auth_total", "result" => "invalid").increment(1);
+                tracing::info!(login = %login, peer = %from, "SIP authentication failed");
+                if let Err(e) = self.lockout.record_failure(&login, Some(from), now).await {
+                    tracing::error!(error = %e, "SIP authentication: failure not recorded");
+                }
+                Verdict::Refused
+            }
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! SIP digest authentication against real tools: SIPp registers with MD5, a hand-made client
+//! with SHA-256; an invited user dials a private conference after a 401 and is admitted, an
+//! uninvited one is refused; `sipvicious_svwar` cannot tell existing accounts from missing ones
+//! with REGISTER, INVITE or OPTIONS; `sipvicious_svcrack` locks the account it guesses at, and
+//! the lock holds on the web sign-in too.
+
+use std::collections::HashMap;
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use tessera_e2e::Server;
+use tessera_e2e::sipp::{finish, spawn};
+use tessera_sip_h323_bridge::sip::digest::{self, Algorithm};
+
+fn register_xml(expires: u32) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register">
+  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: 1 REGISTER
+      Contact: <sip:[service]@[local_ip]:[local_port]>
+      Expires: {expires}
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="401" auth="true"/>
+  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: 2 REGISTER
+      Contact: <sip:[service]@[local_ip]:[local_port]>
+      [authentication]
+      Expires: {expires}
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+</scenario>
+"#
+    )
+}
+
+/// INVITE, 401, INVITE with credentials, then `outcome`: `200` (ACK, a moment, BYE) or a refusal.
+fn private_call_xml(outcome: u16) -> String {
+    let invite = |cseq: u32, auth: &str| {
+        let auth = if auth.is_empty() { String::new() } else { format!("      {auth}\n") };
+        format!(
+            r#"  <send retrans="500">
+    <![CDATA[
+      INVITE sip:closed@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "[service]" <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:closed@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: {cseq} INVITE
+      Contact: sip:[service]@[local_ip]:[local_port]
+{auth}      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+"#
+        )
+    };
+    let ack = |cseq: u32, uri: &str, to: &str| {
+        format!(
+            r#"  <send>
+    <![CDATA[
+      ACK {uri} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "[service]" <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      {to}
+      Call-ID: [call_id]
+      CSeq: {cseq} ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+"#
+        )
+    };
+    let end = if outcome == 200 {
+        format!(
+            r#"  <recv response="200" rrs="true"/>
+{}  <pause milliseconds="1000"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "[service]" <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 3 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+"#,
+            ack(2, "[next_url]", "[last_To:]")
+        )
+    } else {
+        format!("  <recv response=\"{outcome}\"/>\n{}", ack(2, "sip:closed@[remote_ip]:[remote_port]", "[last_To:]"))
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="private call">
+{}  <recv response="401" auth="true"/>
+{}{}{end}</scenario>
+"#,
+        invite(1, ""),
+        ack(1, "sip:closed@[remote_ip]:[remote_port]", "[last_To:]"),
+        invite(2, "[authentication]")
+    )
+}
+
+fn status(text: &str) -> u16 {
+    text.get(8..11).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+/// A REGISTER answered with SHA-256, built and checked here.
+fn register_sha256(port: u16, login: &str, password: &str) -> u16 {
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let me = udp.local_addr().unwrap();
+    let request = |cseq: u32, auth: &str| {
+        format!(
+            "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKsha{cseq}\r\nMax-Forwards: 70\r\n\
+From: <sip:{login}@127.0.0.1>;tag=s1\r\nTo: <sip:{login}@127.0.0.1>\r\nCall-ID: sha-{login}\r\nCSeq: {cseq} REGISTER\r\n\
+Contact: <sip:{login}@{me}>\r\n{auth}Expires: 300\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    let mut buf = vec![0u8; 8192];
+    udp.send_to(request(1, "").as_bytes(), ("127.0.0.1", port)).unwrap();
+    let n = udp.recv(&mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert_eq!(status(&text), 401, "{text}");
+    let challenge = text
+        .lines()
+        .find(|l| l.starts_with("WWW-Authenticate:") && l.contains("SHA-256"))
+        .expect("a SHA-256 challenge");
+    let nonce = challenge.split("nonce=\"").nth(1).and_then(|r| r.split('"').next()).unwrap();
+    let uri = "sip:127.0.0.1";
+    let creds = digest::Credentials {
+        username: login.into(),
+        realm: "tessera".into(),
+        nonce: nonce.into(),
+        uri: uri.into(),
+        qop: Some("auth".into()),
+        nc: Some("00000001".into()),
+        cnonce: Some("c0ffee".into()),
+        ..Default::default()
+    };
+    let ha1 = digest::ha1(Algorithm::Sha256, login, "tessera", password);
+    let response = digest::expected(Algorithm::Sha256, &ha1, "REGISTER", &creds);
+    let auth = format!(
+        "Authorization: Digest username=\"{login}\", realm=\"tessera\", nonce=\"{nonce}\", uri=\"{uri}\", \
+algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"c0ffee\", response=\"{response}\"\r\n"
+    );
+    udp.send_to(request(2, &auth).as_bytes(), ("127.0.0.1", port)).unwrap();
+    let n = udp.recv(&mut buf).unwrap();
+    status(&String::from_utf8_lossy(&buf[..n]))
+}
+
+/// svwar's table: extension → how it was classified.
+fn svwar(port: u16, dict: &Path, method: &str) -> (HashMap<String, String>, String) {
+    let o = Command::new("sipvicious_svwar")
+        .args(["-d", dict.to_str().unwrap(), "-m", method, "-p", &port.to_string(), "127.0.0.1"])
+        .output()
+        .expect("sipvicious is missing: pip install sipvicious (scripts/test.sh does)");
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let table = out
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+            (cells.len() == 2 && cells[0] != "Extension").then(|| (cells[0].to_string(), cells[1].to_string()))
+        })
+        .collect();
+    (table, out)
+}
+
+#[test]
+fn digest_registration_private_conferences_and_no_account_enumeration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("sip.toml");
+    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\n").unwrap();
+    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    s.add_user("alice", "alice-secret-1");
+    s.add_user("bob", "bob-secret-22");
+    s.admin_ok(&["conference", "add", "closed", "--name", "Board", "--owner", "admin", "--room"], "");
+    s.admin_ok(&["conference", "invite", "closed", "alice"], "");
+    let d = tmp.path();
+
+    // SIPp registers with MD5 (the algorithm it knows); a SHA-256 client registers too.
+    let (ok, out) = finish(spawn(s.sip_port, d, "alice", &register_xml(600), &["-ap", "alice-secret-1"]), d);
+    assert!(ok, "MD5 registration:\n{out}");
+    assert!(s.log().contains("SIP registration"), "{}", s.log());
+    assert_eq!(register_sha256(s.sip_port, "bob", "bob-secret-22"), 200);
+    assert_eq!(register_sha256(s.sip_port, "bob", "wrong-password"), 403);
+    // Registering someone else's address is refused even with good credentials.
+    let (ok, _) =
+        finish(spawn(s.sip_port, d, "bob", &register_xml(600), &["-au", "alice", "-ap", "alice-secret-1"]), d);
+    assert!(!ok, "alice registered bob's address");
+
+    // A private conference: the invited user gets in after the challenge, another is refused.
+    let (ok, out) = finish(spawn(s.sip_port, d, "alice", &private_call_xml(200), &["-ap", "alice-secret-1"]), d);
+    assert!(ok, "invited alice:\n{out}");
+    let (ok, out) = finish(spawn(s.sip_port, d, "bob", &private_call_xml(403), &["-ap", "bob-secret-22"]), d);
+    assert!(ok, "uninvited bob:\n{out}");
+
+    // svwar: the answers for alice, bob and admin are those for names that match no account.
+    let dict = d.join("users.txt");
+    std::fs::write(&dict, "alice\nbob\nadmin\ncarol\nnobody-here\n").unwrap();
+    for method in ["REGISTER", "INVITE", "OPTIONS"] {
+        let (table, out) = svwar(s.sip_port, &dict, method);
+        let kinds: std::collections::HashSet<_> = ["alice", "bob", "admin", "carol", "nobody-here"]
+            .iter()
+            .map(|n| table.get(*n).cloned().unwrap_or_default())
+            .collect();
+        assert_eq!(kinds.len(), 1, "svwar -m {method} told accounts apart: {table:?}\n{out}");
+    }
+
+    // svcrack guesses alice's password; the right one is in its list, after five wrong ones.
+    let words = d.join("passwords.txt");
+    std::fs::write(&words, "password\n123456\nletmein\nqwerty\nalice\nsecret\nalice-secret-1\n").unwrap();
+    let o = Command::new("sipvicious_svcrack")
+        .args(["-u", "alice", "-d", words.to_str().unwrap(), "-p", &s.sip_port.to_string(), "127.0.0.1"])
+        .output()
+        .expect("sipvicious is missing: pip install sipvicious (scripts/test.sh does)");
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(!out.contains("alice-secret-1"), "svcrack found the password:\n{out}");
+    assert!(s.log().contains("account locked after failed sign-ins"), "{}", s.log());
+    // The lock is the account's: the web sign-in refuses the right password too.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let code = rt.block_on(async {
+        let r = s
+            .client()
+            .post(format!("{}/api/v1/session", s.base))
+            .json(&serde_json::json!({"login": "alice", "password": "alice-secret-1"}))
+            .send()
+            .await
+            .unwrap();
+        r.status().as_u16()
+    });
+    assert_eq!(code, 423, "alice is not locked on the web");
+    let (ok, _) = finish(spawn(s.sip_port, d, "alice", &register_xml(600), &["-ap", "alice-secret-1"]), d);
+    assert!(!ok, "a locked account registered");
+}
