@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """SIP call rate, on this machine, in one run: SIPp's built-in `uac` scenario (INVITE with an
-audio offer, 200, ACK, 200 ms of call, BYE, 200) against Tessera, where every call joins a
-running virtual room as a participant with its RTP pipelines, and against SIPp's own `uas`,
-which answers without media. For each, the highest offered rate (calls per second, doubling
+audio offer, 200, ACK, 200 ms of call, BYE, 200; the dialled user taken in turn from two
+room names) against Tessera, where every call joins one of two running virtual rooms as a
+participant with its RTP pipelines, and against SIPp's own `uas`, which answers without media. For each, the highest offered rate (calls per second, doubling
 from 10) at which every call of a 5-second run succeeds. Prints a table and a BENCH line
 (ratio > 1: Tessera better). Target: Tessera at least half of SIPp's UAS, zero failed calls.
 """
@@ -10,7 +10,8 @@ import os, socket, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target/release/tessera")
-RATES = [int(r) for r in os.environ.get("BENCH_SIP_RATES", "10,20,40,80,160,320,640").split(",")]
+RATES = [int(r) for r in os.environ.get("BENCH_SIP_RATES", "10,20,40,80,160,320,640,1280,2560").split(",")]
+ROOMS = 2
 SECONDS = float(os.environ.get("BENCH_SIP_SECONDS", "5"))
 
 
@@ -22,22 +23,35 @@ def free_port():
     return p
 
 
-def run_sipp(port, service, rate, workdir):
+def scenario(workdir):
+    """SIPp's built-in uac with the dialled user from the injection file (one room per line)."""
+    uac = subprocess.run(["sipp", "-sd", "uac"], capture_output=True, text=True).stdout  # exits 99 after printing
+    assert "INVITE sip:[service]" in uac, "sipp -sd uac printed no scenario"
+    path = os.path.join(workdir, "uac.xml")
+    with open(path, "w") as f:
+        f.write(uac.replace("[service]", "[field0]"))
+    with open(os.path.join(workdir, "rooms.csv"), "w") as f:
+        f.write("SEQUENTIAL\n" + "".join(f"bench{i}\n" for i in range(ROOMS)))
+    return path
+
+
+def run_sipp(port, rate, workdir):
     """Whether every call of a run at `rate` calls per second succeeded, and the wall time."""
     calls = max(1, int(rate * SECONDS))
     t0 = time.monotonic()
     r = subprocess.run(
-        ["sipp", f"127.0.0.1:{port}", "-sn", "uac", "-s", service, "-i", "127.0.0.1", "-p", str(free_port()),
+        ["sipp", f"127.0.0.1:{port}", "-sf", os.path.join(workdir, "uac.xml"), "-inf", os.path.join(workdir, "rooms.csv"),
+         "-i", "127.0.0.1", "-p", str(free_port()),
          "-mi", "127.0.0.1", "-mp", str(free_port()), "-r", str(rate), "-m", str(calls), "-l", str(max(20, rate)),
          "-d", "200", "-timeout", "60s", "-timeout_error", "-nostdin", "-trace_err", "-max_socket", "1000"],
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return r.returncode == 0, time.monotonic() - t0
 
 
-def highest(port, service, workdir, label):
+def highest(port, workdir, label):
     best = 0
     for rate in RATES:
-        ok, wall = run_sipp(port, service, rate, workdir)
+        ok, wall = run_sipp(port, rate, workdir)
         print(f"  {label:8} {rate:5} calls/s offered: {'all calls succeeded' if ok else 'failures'} ({wall:.1f} s)", flush=True)
         if not ok:
             break
@@ -76,17 +90,19 @@ def main():
             break
         except Exception:
             time.sleep(0.1)
-    subprocess.run([BIN, "admin", "conference", "add", "bench", "--name", "Bench", "--owner", "admin", "--room", "--public"],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
+    for i in range(ROOMS):
+        subprocess.run([BIN, "admin", "conference", "add", f"bench{i}", "--name", f"Bench {i}", "--owner", "admin", "--room", "--public"],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+    scenario(work)
     uas_port = free_port()
     uas = subprocess.Popen(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port), "-nostdin"],
                            cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(2)
         print("SIP calls (SIPp uac: INVITE, 200, ACK, 200 ms, BYE), highest rate with zero failed calls")
-        tessera = highest(sip, "bench", work, "Tessera")
+        tessera = highest(sip, work, "Tessera")
         print(f"  (a call joins the room in {join_seconds(http) * 1000:.1f} ms on average)")
-        reference = highest(uas_port, "uas", work, "SIPp UAS")
+        reference = highest(uas_port, work, "SIPp UAS")
     finally:
         srv.terminate()
         srv.wait(timeout=30)

@@ -57,13 +57,17 @@ fn register_xml(expires: u32) -> String {
 
 /// INVITE, 401, INVITE with credentials, then `outcome`: `200` (ACK, a moment, BYE) or a refusal.
 fn private_call_xml(outcome: u16) -> String {
+    // SIPp's `[branch]` differs per message; an INVITE and the ACK of its failure answer share
+    // one branch, as RFC 3261 §17.1.1.3 wants, so Tessera's transaction sees the ACK.
+    let branch_of = |cseq: u32| format!("z9hG4bK-[pid]-[call_number]-invite{cseq}");
     let invite = |cseq: u32, auth: &str| {
+        let branch = branch_of(cseq);
         let auth = if auth.is_empty() { String::new() } else { format!("      {auth}\n") };
         format!(
             r#"  <send retrans="500">
     <![CDATA[
       INVITE sip:closed@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch={branch}
       From: "[service]" <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       To: <sip:closed@[remote_ip]:[remote_port]>
       Call-ID: [call_id]
@@ -87,12 +91,14 @@ fn private_call_xml(outcome: u16) -> String {
 "#
         )
     };
-    let ack = |cseq: u32, uri: &str, to: &str| {
+    // The ACK of a 2xx is a transaction of its own.
+    let ack = |cseq: u32, uri: &str, to: &str, failure: bool| {
+        let branch = if failure { branch_of(cseq) } else { "[branch]".to_string() };
         format!(
             r#"  <send>
     <![CDATA[
       ACK {uri} SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch={branch}
       From: "[service]" <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       {to}
       Call-ID: [call_id]
@@ -107,7 +113,8 @@ fn private_call_xml(outcome: u16) -> String {
     };
     let end = if outcome == 200 {
         format!(
-            r#"  <recv response="200" rrs="true"/>
+            r#"  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true"/>
 {}  <pause milliseconds="1000"/>
   <send retrans="500">
     <![CDATA[
@@ -124,10 +131,13 @@ fn private_call_xml(outcome: u16) -> String {
   </send>
   <recv response="200"/>
 "#,
-            ack(2, "[next_url]", "[last_To:]")
+            ack(2, "[next_url]", "[last_To:]", false)
         )
     } else {
-        format!("  <recv response=\"{outcome}\"/>\n{}", ack(2, "sip:closed@[remote_ip]:[remote_port]", "[last_To:]"))
+        format!(
+            "  <recv response=\"{outcome}\"/>\n{}",
+            ack(2, "sip:closed@[remote_ip]:[remote_port]", "[last_To:]", true)
+        )
     };
     format!(
         r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -136,7 +146,7 @@ fn private_call_xml(outcome: u16) -> String {
 {}{}{end}</scenario>
 "#,
         invite(1, ""),
-        ack(1, "sip:closed@[remote_ip]:[remote_port]", "[last_To:]"),
+        ack(1, "sip:closed@[remote_ip]:[remote_port]", "[last_To:]", true),
         invite(2, "[authentication]")
     )
 }
@@ -272,4 +282,127 @@ fn digest_registration_private_conferences_and_no_account_enumeration() {
     assert_eq!(code, 423, "alice is not locked on the web");
     let (ok, _) = finish(spawn(s.sip_port, d, "alice", &register_xml(600), &["-ap", "alice-secret-1"]), d);
     assert!(!ok, "a locked account registered");
+}
+
+/// Registers `user` (from SIPp, with Contact at `contact_port`) so calls reach that port.
+fn register_contact_xml(contact_port: u16) -> String {
+    register_xml(600).replace(
+        "Contact: <sip:[service]@[local_ip]:[local_port]>",
+        &format!("Contact: <sip:[service]@[local_ip]:{contact_port}>"),
+    )
+}
+
+/// Alice calls `callee` through Tessera: 401, credentials, then `outcome`. When bob's phone at
+/// `phone` answers (200), SIPp sends the ACK straight to it, as a phone sends it to the Contact
+/// (Tessera does not stay in the dialog: no Record-Route), and the scenario ends there.
+fn user_call_xml(callee: &str, outcome: u16, phone: Option<u16>) -> String {
+    let xml = private_call_xml(outcome).replace("sip:closed@", &format!("sip:{callee}@"));
+    let Some(port) = phone else { return xml };
+    let answered = "  <recv response=\"200\" rrs=\"true\"/>\n";
+    let xml = xml.replacen(
+        answered,
+        &format!(
+            "{answered}  <nop><action><setdest host=\"127.0.0.1\" port=\"{port}\" protocol=\"udp\"/></action></nop>\n"
+        ),
+        1,
+    );
+    // SIPp as a UAS answers every request to where the INVITE came from (Tessera), so the
+    // scenario stops at the ACK instead of hanging up with a BYE.
+    let cut = xml.find("  <pause milliseconds").expect("the answered call pauses before its BYE");
+    format!("{}</scenario>\n", &xml[..cut])
+}
+
+/// Bob's phone: rings, answers with an SDP answer and waits for the ACK.
+const PHONE_XML: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="phone">
+  <recv request="INVITE"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:bob@[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=bob 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+</scenario>
+"#;
+
+#[test]
+fn registered_users_call_each_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("sip.toml");
+    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\n").unwrap();
+    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    s.add_user("alice", "alice-secret-1");
+    s.add_user("bob", "bob-secret-22");
+    s.add_user("carol", "carol-secret-3");
+    s.admin_ok(&["rights", "grant", "alice", "make_calls"], "");
+    let d = tmp.path();
+
+    // Bob's phone: SIPp as a UAS on a port of its own, registered as bob's contact.
+    let bob_port = tessera_e2e::free_port();
+    std::fs::write(d.join("phone.xml"), PHONE_XML).unwrap();
+    let phone = std::process::Command::new("sipp")
+        .current_dir(d)
+        .args([
+            "-sf",
+            "phone.xml",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &bob_port.to_string(),
+            "-mp",
+            &tessera_e2e::free_port().to_string(),
+        ])
+        .args(["-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error", "-trace_err"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sipp");
+    let (ok, out) = finish(spawn(s.sip_port, d, "bob", &register_contact_xml(bob_port), &["-ap", "bob-secret-22"]), d);
+    assert!(ok, "bob's registration:\n{out}");
+
+    // Alice (make calls) reaches bob: his phone rings, answers and gets alice's ACK.
+    let (ok, out) = finish(
+        spawn(s.sip_port, d, "alice", &user_call_xml("bob", 200, Some(bob_port)), &["-ap", "alice-secret-1"]),
+        d,
+    );
+    let (bob_ok, bob_out) = finish(phone, d);
+    assert!(ok, "alice calls bob:\n{out}\nbob's phone:\n{bob_out}\n{}", s.log());
+    assert!(bob_ok, "bob's phone did not get the whole call:\n{bob_out}");
+
+    // Carol has no right to make calls; nobody is registered as dave.
+    let (ok, out) =
+        finish(spawn(s.sip_port, d, "carol", &user_call_xml("bob", 403, None), &["-ap", "carol-secret-3"]), d);
+    assert!(ok, "carol must be refused:\n{out}");
+    let (ok, out) =
+        finish(spawn(s.sip_port, d, "alice", &user_call_xml("dave", 480, None), &["-ap", "alice-secret-1"]), d);
+    assert!(ok, "an unregistered callee is unavailable:\n{out}");
 }

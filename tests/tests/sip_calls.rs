@@ -342,7 +342,7 @@ async fn pins_admit_or_refuse_and_moderators_hang_up() {
     assert!(ok, "removed by the moderator:\n{out}");
 
     // A wrong PIN in the address, a private conference, an unknown one: refused at once.
-    for (service, code) in [("pinned*1357", "403"), ("closed", "401"), ("nowhere", "404")] {
+    for (service, code) in [("pinned*1357", "403"), ("closed", "401"), ("nowhere", "401")] {
         let refused = format!(
             r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="refused">

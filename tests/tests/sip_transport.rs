@@ -9,7 +9,7 @@ use std::time::Duration;
 use tessera_e2e::Server;
 
 /// (message, final answer over UDP, over TCP): a status code, 0 for "handled" (200 to OPTIONS;
-/// for other requests an answer about the request itself — 404 for no such conference, 481 for
+/// for other requests an answer about the request itself — 401 for a call to a user, 481 for
 /// no such call, 405 for methods Tessera does not take outside calls, 488 without an offer —
 /// never 400 or 5xx), or None for no answer at all.
 const EXPECTED: &[(&str, Option<u16>, Option<u16>)] = &[
@@ -212,8 +212,8 @@ fn udp_requests_run_in_server_transactions() {
     udp.send_to(&invite("z9hG4bKtx1", "INVITE"), ("127.0.0.1", s.sip_port)).unwrap();
     let trying = recv().expect("100");
     assert!(trying.starts_with("SIP/2.0 100 Trying"), "{trying}");
-    let answer = recv().expect("404");
-    assert!(answer.starts_with("SIP/2.0 404"), "no conference room: {answer}");
+    let answer = recv().expect("401");
+    assert!(answer.starts_with("SIP/2.0 401"), "no conference room, so a user call, challenged: {answer}");
     assert_eq!(recv().as_deref(), Some(answer.as_str()), "retransmitted after T1");
     let to_tag = answer.lines().find(|l| l.starts_with("To:")).unwrap().to_string();
     let ack = String::from_utf8(invite("z9hG4bKtx1", "ACK")).unwrap().replace("To: <sip:room@127.0.0.1>", &to_tag);

@@ -1,5 +1,6 @@
 //! SIPp, the SIP test tool, as a real peer: OPTIONS pings are answered 200, and a call to a
-//! conference that does not exist is refused with 404 and completed with the ACK,
+//! name that is no conference (so a user call, which needs credentials) is challenged with 401
+//! and completed with the ACK,
 //! over UDP, every call of the run counted by SIPp itself (exit status 0 only if all succeeded).
 
 use tessera_e2e::Server;
@@ -24,7 +25,7 @@ const OPTIONS: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 "#;
 
 const REFUSED_CALL: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="INVITE to an unknown conference">
+<scenario name="INVITE challenged">
   <send retrans="500">
     <![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
@@ -40,7 +41,7 @@ const REFUSED_CALL: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
     ]]>
   </send>
   <recv response="100" optional="true"/>
-  <recv response="404"/>
+  <recv response="401"/>
   <send>
     <![CDATA[
       ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
@@ -71,5 +72,5 @@ fn sipp_pings_and_calls() {
     let (ok, out) = sipp(&s, OPTIONS, 30);
     assert!(ok, "SIPp OPTIONS run failed:\n{out}");
     let (ok, out) = sipp(&s, REFUSED_CALL, 10);
-    assert!(ok, "SIPp INVITE/404/ACK run failed:\n{out}");
+    assert!(ok, "SIPp INVITE/401/ACK run failed:\n{out}");
 }

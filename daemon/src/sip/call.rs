@@ -85,7 +85,13 @@ fn display_name(m: &Message) -> String {
     if clean.trim().is_empty() { "SIP caller".into() } else { clean.trim().to_string() }
 }
 
-async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Admitted, Refusal> {
+/// Where an INVITE goes: into a conference, or to a registered user.
+enum Route {
+    Conference(Box<Admitted>),
+    User(String),
+}
+
+async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Route, Refusal> {
     let StartLine::Request { uri: ruri, .. } = &m.start else { return Err(refuse(400, "not a request")) };
     let user = match uri::parse(ruri) {
         Ok(uri::Uri::Sip(u)) => u.user,
@@ -98,6 +104,7 @@ async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Admitted, Ref
     let control = ctx.control.clone().ok_or_else(|| refuse(503, "Service Unavailable (the media plane is off)"))?;
     let conf = match ctx.store.dial_in(&id).await {
         Ok(Some(c)) => c,
+        Ok(None) if dialled_pin.is_none() => return Ok(Route::User(unescape(&user))),
         Ok(None) => return Err(refuse(404, format!("Not Found (no conference {id:?})"))),
         Err(e) => {
             tracing::error!(error = %e, "SIP: the store did not answer");
@@ -146,7 +153,14 @@ async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Admitted, Ref
     }
     let offer = sdp::parse(&m.body).map_err(|e| refuse(400, format!("Bad Request ({e})")))?;
     let choice = negotiate::choose(&offer).map_err(|e| refuse(488, format!("Not Acceptable Here ({e})")))?;
-    Ok(Admitted { conference: conf.id, pin, name: display_name(m), offer, choice, control })
+    Ok(Route::Conference(Box::new(Admitted {
+        conference: conf.id,
+        pin,
+        name: display_name(m),
+        offer,
+        choice,
+        control,
+    })))
 }
 
 fn audio_codec(c: negotiate::AudioCodec) -> AudioCodec {
@@ -166,7 +180,7 @@ fn video_codec(c: negotiate::VideoCodec) -> VideoCodec {
 }
 
 /// The address peers reach this host at, seen from `peer` (the route's source address).
-fn local_ip(bind: IpAddr, peer: IpAddr) -> IpAddr {
+pub(super) fn local_ip(bind: IpAddr, peer: IpAddr) -> IpAddr {
     if !bind.is_unspecified() {
         return bind;
     }
@@ -243,7 +257,8 @@ struct Call {
 pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbound>) {
     let local_tag = tag();
     let a = match admit(&ctx, &invite.msg, invite.path.peer().ip()).await {
-        Ok(a) => a,
+        Ok(Route::Conference(a)) => a,
+        Ok(Route::User(callee)) => return super::proxy::run(ctx, invite, rx, callee).await,
         Err((code, reason, extra)) => {
             tracing::info!(peer = %invite.path.peer(), code, reason = %reason, "SIP call refused");
             metrics::counter!("tessera_sip_calls_total", "result" => "refused").increment(1);

@@ -12,6 +12,7 @@ mod call;
 mod limits;
 mod path;
 mod pin;
+mod proxy;
 mod register;
 mod tcp;
 mod ua;

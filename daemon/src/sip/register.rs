@@ -53,7 +53,7 @@ impl Registrar {
             if *secs > 0 {
                 list.push(Binding {
                     contact: contact.clone(),
-                    path: path.clone(),
+                    path: reach(path, contact),
                     expires: now + Duration::from_secs(*secs),
                 });
             }
@@ -65,6 +65,21 @@ impl Registrar {
             list.iter().map(|x| (x.contact.clone(), x.expires.saturating_duration_since(now).as_secs())).collect();
         metrics::gauge!("tessera_sip_registrations").set(b.values().map(Vec::len).sum::<usize>() as f64);
         out
+    }
+}
+
+/// How to reach a contact over UDP: at its own address when it names the host the REGISTER
+/// came from (a phone registering another port, or a helper registering for it), else at the
+/// REGISTER's source (behind NAT the contact's private address cannot be reached). TCP
+/// bindings use the connection they registered on.
+fn reach(path: &Path, contact: &str) -> Path {
+    let Path::Udp { out, peer } = path else { return path.clone() };
+    let Ok(Uri::Sip(u)) = tessera_sip_h323_bridge::sip::uri::parse(contact) else { return path.clone() };
+    match u.host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+        Ok(ip) if ip == peer.ip() => {
+            Path::Udp { out: out.clone(), peer: std::net::SocketAddr::new(ip, u.port.unwrap_or(5060)) }
+        }
+        _ => path.clone(),
     }
 }
 

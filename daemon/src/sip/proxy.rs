@@ -1,0 +1,212 @@
+//! Calls between registered users (RFC 3261 §16, a transaction-stateful proxy): an INVITE to
+//! `sip:<login>@this server` that names no conference is challenged, needs the caller's
+//! "make calls" right, and goes to the callee's registered contact with Tessera's Via on top.
+//! Responses come back the same way; the ACK of a 2xx, BYE and the media go directly between
+//! the phones (no Record-Route). Tessera ACKs the callee's failure answers itself, forwards
+//! CANCEL, retransmits the INVITE over UDP until an answer (Timer A/B), and gives up on an
+//! unanswered ring after three minutes (Timer C).
+
+use super::Context;
+use super::answer::{reply, tag};
+use super::auth::Verdict;
+use super::path::Inbound;
+use super::register::Binding;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tessera_sip_h323_bridge::sip::dialog::cseq;
+use tessera_sip_h323_bridge::sip::message::{Message, StartLine};
+use tessera_web::rights::Right;
+use tokio::sync::mpsc;
+
+const T1: Duration = Duration::from_millis(500);
+const TIMER_B: Duration = Duration::from_secs(32);
+const TIMER_C: Duration = Duration::from_secs(180);
+/// After a 2xx, how long its retransmissions are still forwarded.
+const LINGER: Duration = Duration::from_secs(32);
+
+/// Headers a proxy does not pass on: credentials for its own realm, and what it rewrites.
+const DROPPED: &[&str] = &["Authorization", "Proxy-Authorization", "Content-Length", "Max-Forwards"];
+
+fn serialise(start: &str, top: &[(&str, String)], m: &Message, skip: &[&str]) -> Vec<u8> {
+    let mut out = format!("{start}\r\n");
+    for (n, v) in top {
+        out += &format!("{n}: {v}\r\n");
+    }
+    for h in &m.headers.0 {
+        if !skip.iter().any(|s| tessera_sip_h323_bridge::sip::headers::canonical(s) == h.key) {
+            out += &format!("{}: {}\r\n", h.name, h.value);
+        }
+    }
+    out += &format!("Content-Length: {}\r\n\r\n", m.body.len());
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&m.body);
+    bytes
+}
+
+/// A response without its top Via (ours), for the caller.
+fn unwrap_response(m: &Message) -> Option<(u16, Vec<u8>)> {
+    let StartLine::Response { code, reason } = &m.start else { return None };
+    let mut rest = m.clone();
+    let first = rest.headers.0.iter().position(|h| h.key == tessera_sip_h323_bridge::sip::headers::canonical("Via"))?;
+    // A Via header line may hold several values; drop the first value only.
+    let line = rest.headers.0[first].value.clone();
+    let values = tessera_sip_h323_bridge::sip::headers::split_list(&line);
+    if values.len() > 1 {
+        rest.headers.0[first].value = values[1..].join(", ");
+    } else {
+        rest.headers.0.remove(first);
+    }
+    Some((*code, serialise(&format!("SIP/2.0 {code} {reason}"), &[], &rest, &["Content-Length"])))
+}
+
+pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbound>, callee: String) {
+    let h = invite.msg.headers.clone();
+    let t = tag();
+    let refuse = |code: u16, reason: &str, extra: &[(&str, String)]| {
+        tracing::info!(callee = %callee, code, reason, "SIP user call refused");
+        invite.respond(code, reply(&h, code, reason, &t, extra, b""));
+    };
+    // Every name is challenged alike, so a call attempt does not tell which accounts exist.
+    let (caller_id, caller) = match ctx.auth.verify(&invite.msg, invite.path.peer().ip()).await {
+        Verdict::Challenge { stale } => {
+            let ch = ctx.auth.challenge(stale);
+            return refuse(401, "Unauthorized (sign in to call users)", &ch);
+        }
+        Verdict::Refused => return refuse(403, "Forbidden", &[]),
+        Verdict::User { id, login } => (id, login),
+    };
+    match ctx.store.rights_of(caller_id).await {
+        Ok(r) if r.contains(&Right::MakeCalls) => {}
+        Ok(_) => return refuse(403, "Forbidden (no right to make calls)", &[]),
+        Err(e) => {
+            tracing::error!(error = %e, "SIP: the store did not answer");
+            return refuse(500, "Server Internal Error (storage)", &[]);
+        }
+    }
+    let Some(binding) = ctx.registrar.lookup(&callee).into_iter().last() else {
+        return refuse(480, "Temporarily Unavailable (not registered)", &[]);
+    };
+    let max_forwards = h.single("Max-Forwards").ok().flatten().and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(70);
+    if max_forwards == 0 {
+        return refuse(483, "Too Many Hops", &[]);
+    }
+    let Some((n, _)) = cseq(&invite.msg) else { return refuse(400, "Bad Request (CSeq)", &[]) };
+    let leg = Leg::new(&ctx, binding, &invite.msg, max_forwards - 1, n);
+    tracing::info!(caller = %caller, callee = %callee, contact = %leg.binding.contact, "SIP user call");
+    metrics::counter!("tessera_sip_user_calls_total").increment(1);
+    leg.relay(invite, &mut rx).await;
+}
+
+/// The forwarded INVITE and what Tessera needs to follow it up (ACK, CANCEL).
+struct Leg {
+    binding: Binding,
+    via: String,
+    invite: Vec<u8>,
+    n: u32,
+    from: String,
+    to: String,
+    call_id: String,
+}
+
+impl Leg {
+    fn new(ctx: &Context, binding: Binding, m: &Message, max_forwards: u32, n: u32) -> Leg {
+        let (transport, port) = if binding.path.reliable() { ("TCP", ctx.tcp.port()) } else { ("UDP", ctx.udp.port()) };
+        let host = match super::call::local_ip(ctx.rtp_bind, binding.path.peer().ip()) {
+            std::net::IpAddr::V6(a) => format!("[{a}]"),
+            a => a.to_string(),
+        };
+        let via = format!("SIP/2.0/{transport} {host}:{port};branch=z9hG4bK{}", tag());
+        let invite = serialise(
+            &format!("INVITE {} SIP/2.0", binding.contact),
+            &[("Via", via.clone()), ("Max-Forwards", max_forwards.to_string())],
+            m,
+            DROPPED,
+        );
+        let single = |name: &str| m.headers.single(name).ok().flatten().unwrap_or_default().to_string();
+        Leg { binding, via, invite, n, from: single("From"), to: single("To"), call_id: single("Call-ID") }
+    }
+
+    /// ACK (for a failure answer) or CANCEL toward the callee, on the INVITE's branch.
+    fn follow_up(&self, method: &str, to: &str) -> Vec<u8> {
+        format!(
+            "{method} {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\nFrom: {}\r\nTo: {to}\r\nCall-ID: {}\r\nCSeq: {} {method}\r\nContent-Length: 0\r\n\r\n",
+            self.binding.contact, self.via, self.from, self.call_id, self.n
+        )
+        .into_bytes()
+    }
+
+    async fn relay(self, invite: Inbound, rx: &mut mpsc::Receiver<Inbound>) {
+        let reliable = self.binding.path.reliable();
+        self.binding.path.send(self.invite.clone());
+        let started = Instant::now();
+        let (mut answered, mut done_at, mut cancelled) = (false, None::<Instant>, false);
+        let mut next_retransmit = (!reliable).then(|| (started + T1, T1));
+        loop {
+            let wake = [next_retransmit.map(|r| r.0), done_at, (!answered).then_some(started + TIMER_C)]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(started + TIMER_C);
+            tokio::select! {
+                m = rx.recv() => {
+                    let Some(m) = m else { return };
+                    match m.msg.method() {
+                        None => {
+                            next_retransmit = None;
+                            let Some((code, bytes)) = unwrap_response(&m.msg) else { continue };
+                            if cseq(&m.msg).is_some_and(|c| c.1 != "INVITE") {
+                                continue; // the answer to our CANCEL
+                            }
+                            if (200..300).contains(&code) {
+                                if answered { invite.path.send(bytes) } else { invite.respond(code, bytes) }
+                                answered = true;
+                                done_at.get_or_insert(Instant::now() + LINGER);
+                            } else if code >= 300 {
+                                let to = m.msg.headers.single("To").ok().flatten().unwrap_or_default().to_string();
+                                self.binding.path.send(self.follow_up("ACK", &to));
+                                if !answered {
+                                    invite.respond(code, bytes);
+                                }
+                                answered = true;
+                                done_at.get_or_insert(Instant::now() + LINGER);
+                            } else if code > 100 && !answered {
+                                invite.respond(code, bytes);
+                            }
+                        }
+                        Some("CANCEL") => {
+                            m.respond(200, reply(&m.msg.headers, 200, "OK", &tag(), &[], b""));
+                            if !answered && !cancelled {
+                                cancelled = true;
+                                self.binding.path.send(self.follow_up("CANCEL", &self.to));
+                            }
+                        }
+                        Some("ACK") => {}
+                        Some(_) => {
+                            m.respond(481, reply(&m.msg.headers, 481, "Call/Transaction Does Not Exist", &tag(), &[], b""));
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(wake.into()) => {
+                    let now = Instant::now();
+                    if done_at.is_some_and(|d| now >= d) {
+                        return;
+                    }
+                    if let Some((at, every)) = next_retransmit && now >= at {
+                        if now.duration_since(started) >= TIMER_B {
+                            invite.respond(408, reply(&invite.msg.headers, 408, "Request Timeout (the callee does not answer)", &tag(), &[], b""));
+                            return;
+                        }
+                        self.binding.path.send(self.invite.clone());
+                        let every = every * 2;
+                        next_retransmit = Some((now + every, every));
+                    }
+                    if !answered && now.duration_since(started) >= TIMER_C {
+                        self.binding.path.send(self.follow_up("CANCEL", &self.to));
+                        invite.respond(408, reply(&invite.msg.headers, 408, "Request Timeout (no answer)", &tag(), &[], b""));
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
