@@ -44,7 +44,9 @@ def run_sipp(port, rate, workdir):
          "-i", "127.0.0.1", "-p", str(free_port()),
          "-mi", "127.0.0.1", "-mp", str(free_port()), "-r", str(rate), "-m", str(calls), "-l", str(max(20, rate)),
          "-d", "200", "-timeout", "60s", "-timeout_error", "-nostdin", "-trace_err", "-max_socket", "1000"],
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0 and r.stderr.strip():
+        print("    sipp: " + r.stderr.strip().splitlines()[-1][:200], flush=True)
     return r.returncode == 0, time.monotonic() - t0
 
 

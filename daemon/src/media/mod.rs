@@ -7,6 +7,7 @@
 pub mod encoder;
 pub mod engine;
 pub mod fanout;
+pub mod handoff;
 pub mod multicast;
 pub mod recorder;
 pub mod rtp_input;

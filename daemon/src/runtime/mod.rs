@@ -7,7 +7,7 @@ pub mod conference;
 pub mod schedule;
 
 use crate::media::rtsp::RtspServer;
-use conference::{ConfMsg, MediaConfig};
+use conference::{ConfMsg, Done, MediaConfig};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +35,7 @@ struct Dispatcher {
     running: HashMap<String, mpsc::Sender<ConfMsg>>,
     /// Conferences that ended during their scheduled window.
     ended: HashSet<String>,
-    done_tx: mpsc::UnboundedSender<String>,
+    done_tx: Done,
     control: Control,
 }
 
@@ -43,7 +43,7 @@ impl Runtime {
     pub fn start(store: Store, media: MediaConfig, rtsp: Option<Arc<RtspServer>>) -> Runtime {
         let (control, mut rx) = Control::channel();
         let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
-        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         let mut media = media;
         media.rtsp = rtsp;
         let mut d = Dispatcher {
@@ -60,10 +60,7 @@ impl Runtime {
             loop {
                 tokio::select! {
                     Some((cmd, reply)) = rx.recv() => d.dispatch(cmd, reply).await,
-                    Some(id) = done_rx.recv() => {
-                        d.running.remove(&id);
-                        d.ended.insert(id);
-                    }
+                    Some((id, rest)) = done_rx.recv() => d.ended_task(id, rest).await,
                     _ = tick.tick() => schedule::tick(&mut d).await,
                     _ = &mut stop_rx => break,
                 }
@@ -160,6 +157,26 @@ impl Dispatcher {
         .map_err(|e| ControlError::Unavailable(format!("the conference could not start: {e:#}")))?;
         self.running.insert(id.to_string(), tx);
         Ok(state)
+    }
+
+    /// A conference task returned. Its entry goes unless a new instance already replaced it
+    /// (a request that found the old channel closed starts one); what it had not read yet is
+    /// dispatched again, so a join that raced with the end of a room starts it anew.
+    async fn ended_task(&mut self, id: String, rest: Vec<ConfMsg>) {
+        if self.running.get(&id).is_some_and(|tx| tx.is_closed()) {
+            self.running.remove(&id);
+        }
+        self.ended.insert(id.clone());
+        for m in rest {
+            match m {
+                ConfMsg::Control(request, actor, reply) => {
+                    Box::pin(self.dispatch(Command { conference: id.clone(), actor, request }, reply)).await
+                }
+                ConfMsg::End(_, reply) => {
+                    let _ = reply.send(());
+                }
+            }
+        }
     }
 
     pub(crate) fn is_running(&self, id: &str) -> bool {

@@ -9,6 +9,7 @@ use super::answer::{reply, tag};
 use super::auth::Verdict as Auth;
 use super::path::Inbound;
 use super::pin::{self, Entry, Prompt, Verdict};
+use crate::media::handoff::Deposit;
 use crate::media::rtp_input::{AudioCodec, VideoCodec};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -249,6 +250,10 @@ struct Call {
     local: IpAddr,
     pending: Option<Pending>,
     participant: Option<ParticipantId>,
+    /// When the conference instance this call joined started: an "ended" event from before
+    /// (the previous instance of a room, ending as this call joined) is not this call's end;
+    /// a real end also sends "left" for every participant.
+    joined_instance_ms: Option<i64>,
     last_keyframe: Option<Instant>,
     /// The caller cannot be reached (its connection closed): hang up without a BYE.
     quiet: bool,
@@ -310,6 +315,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         local,
         pending: None,
         participant: None,
+        joined_instance_ms: None,
         last_keyframe: None,
         quiet: false,
         invite,
@@ -321,7 +327,23 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
             return;
         }
     }
-    let (_, invite_cseq) = (0, cseq(&call.invite.msg).map_or(1, |c| c.0));
+    // Without a PIN the caller joins before the answer, so that a full or ended conference is
+    // a refusal rather than a 200 followed by a BYE.
+    if a.pin.is_none()
+        && let Err(e) = call.join().await
+    {
+        let (code, reason) = match &e {
+            ControlError::Conflict(_) => (486, "Busy Here"),
+            ControlError::NotRunning | ControlError::NoConference(_) => (480, "Temporarily Unavailable"),
+            _ => (503, "Service Unavailable"),
+        };
+        tracing::info!(conference = %call.conference, error = %e, code, "SIP call refused at join");
+        metrics::counter!("tessera_sip_calls_total", "result" => "refused").increment(1);
+        let r = reply(&call.invite.msg.headers, code, &format!("{reason} ({e})"), &call.dialog.local_tag, &[], b"");
+        call.invite.respond(code, r);
+        return;
+    }
+    let invite_cseq = cseq(&call.invite.msg).map_or(1, |c| c.0);
     let answer = call.answer_sdp(&a.offer);
     tracing::debug!(offer = %String::from_utf8_lossy(&call.invite.msg.body), answer = %answer, "SDP");
     let ok = call.ok(&call.invite.msg.headers.clone(), answer.as_bytes());
@@ -388,8 +410,6 @@ impl Call {
                     .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "SIP: no PIN prompt"))
                     .ok();
             }
-        } else if let Err(e) = self.join().await {
-            return Some(e);
         }
         let mut rtp_buf = vec![0u8; 2048];
         let mut rtcp_buf = vec![0u8; 2048];
@@ -448,7 +468,8 @@ impl Call {
                     match e {
                         Ok(ev) if ev.conference == self.conference => {
                             let mine = self.participant.is_some() && ev.participant == self.participant;
-                            if ev.kind == "ended" || (ev.kind == "left" && mine) {
+                            let ours_ended = ev.kind == "ended" && self.joined_instance_ms.is_some_and(|s| ev.at_ms > s);
+                            if ours_ended || (ev.kind == "left" && mine) {
                                 self.participant = None;
                                 return Some(format!("{}: {}", ev.kind, ev.detail));
                             }
@@ -472,7 +493,7 @@ impl Call {
             Verdict::More => Ok(false),
             Verdict::Right => {
                 tracing::info!(conference = %self.conference, name = %self.name, "SIP: PIN accepted");
-                self.join().await?;
+                self.join().await.map_err(|e| format!("could not join: {e}"))?;
                 Ok(true)
             }
             Verdict::Wrong => {
@@ -487,19 +508,23 @@ impl Call {
     }
 
     /// Makes the caller a participant: the RTP ports reserved for it go to the media plane.
-    async fn join(&mut self) -> Result<(), String> {
+    async fn join(&mut self) -> Result<(), ControlError> {
         let a = self.choice.audio.clone();
         let v = self.choice.video.clone();
-        let ports = RtpPorts {
-            audio: self.audio.as_mut().map(|p| {
-                p.rtp = None;
-                p.rtp_port
-            }),
-            video: self.video.as_mut().map(|p| {
-                p.rtp = None;
-                p.rtp_port
-            }),
-        };
+        // The bound RTP sockets themselves go to the media plane (a port released and bound
+        // again could be taken by another call meanwhile); what it does not take closes here.
+        let mut deposits = Vec::new();
+        for p in [self.audio.as_mut(), self.video.as_mut()].into_iter().flatten() {
+            if let Some(s) = p.rtp.take() {
+                let d = s
+                    .into_std()
+                    .and_then(Deposit::new)
+                    .map_err(|e| ControlError::Unavailable(format!("could not hand over media: {e}")))?;
+                deposits.push(d);
+            }
+        }
+        let ports =
+            RtpPorts { audio: self.audio.as_ref().map(|p| p.rtp_port), video: self.video.as_ref().map(|p| p.rtp_port) };
         let send_video = self.choice.sends_video();
         let req = Request::AddRtp {
             name: self.name.clone(),
@@ -522,9 +547,10 @@ impl Call {
             ports: Some(ports),
         };
         let started = Instant::now();
-        let state = self.control.call(&self.conference, None, req).await.map_err(|e| format!("could not join: {e}"))?;
+        let state = self.control.call(&self.conference, None, req).await?;
         metrics::histogram!("tessera_sip_join_seconds").record(started.elapsed().as_secs_f64());
         self.participant = state.participants.iter().rev().find(|p| p.rtp_ports == Some(ports)).map(|p| p.id);
+        self.joined_instance_ms = state.started_at_ms;
         tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
         Ok(())
     }

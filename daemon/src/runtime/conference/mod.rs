@@ -44,6 +44,20 @@ pub enum ConfMsg {
     End(String, oneshot::Sender<()>),
 }
 
+/// A conference task's last word to the dispatcher: its id, and the messages that reached it
+/// while it was ending, which the dispatcher hands on (a join starts the conference anew)
+/// instead of dropping them.
+pub type Done = mpsc::UnboundedSender<(String, Vec<ConfMsg>)>;
+
+fn leftovers(rx: &mut mpsc::Receiver<ConfMsg>) -> Vec<ConfMsg> {
+    rx.close();
+    let mut rest = Vec::new();
+    while let Ok(m) = rx.try_recv() {
+        rest.push(m);
+    }
+    rest
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     AllOnScreen,
@@ -138,7 +152,7 @@ pub async fn start(
     media: Arc<MediaConfig>,
     events: broadcast::Sender<Event>,
     rx: mpsc::Receiver<ConfMsg>,
-    done: mpsc::UnboundedSender<String>,
+    done: Done,
 ) -> anyhow::Result<LiveState> {
     let (etx, erx) = std::sync::mpsc::channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
@@ -222,7 +236,7 @@ impl Conf {
         mut self,
         mut rx: mpsc::Receiver<ConfMsg>,
         mut engine_events: mpsc::UnboundedReceiver<EngineEvent>,
-        done: mpsc::UnboundedSender<String>,
+        done: Done,
     ) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let why = loop {
@@ -233,7 +247,7 @@ impl Conf {
                         let state = LiveState { running: false, ..self.state() };
                         self.finish(&format!("ended by user {}", actor.unwrap_or(0))).await;
                         let _ = reply.send(Ok(LiveState { recording: None, ..state }));
-                        let _ = done.send(self.settings.id.clone());
+                        let _ = done.send((self.settings.id.clone(), leftovers(&mut rx)));
                         return;
                     }
                     Some(ConfMsg::Control(req, actor, reply)) => {
@@ -246,7 +260,7 @@ impl Conf {
                     Some(ConfMsg::End(why, reply)) => {
                         self.finish(&why).await;
                         let _ = reply.send(());
-                        let _ = done.send(self.settings.id.clone());
+                        let _ = done.send((self.settings.id.clone(), leftovers(&mut rx)));
                         return;
                     }
                     None => break "the runtime stopped".to_string(),
@@ -260,7 +274,7 @@ impl Conf {
             }
         };
         self.finish(&why).await;
-        let _ = done.send(self.settings.id.clone());
+        let _ = done.send((self.settings.id.clone(), leftovers(&mut rx)));
     }
 
     async fn finish(&mut self, why: &str) {
