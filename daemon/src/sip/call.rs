@@ -327,6 +327,8 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
             return;
         }
     }
+    // Subscribed before joining, so that nothing said about this participant is missed.
+    let events = call.control.events.subscribe();
     // Without a PIN the caller joins before the answer, so that a full or ended conference is
     // a refusal rather than a 200 followed by a BYE.
     if a.pin.is_none()
@@ -350,7 +352,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     call.send_2xx(ok, invite_cseq);
     tracing::info!(conference = %call.conference, name = %call.name, peer = %call.invite.path.peer(), "SIP call answered");
     metrics::counter!("tessera_sip_calls_total", "result" => "answered").increment(1);
-    let why = call.lifetime(&mut rx, a.pin).await;
+    let why = call.lifetime(&mut rx, a.pin, events).await;
     call.hang_up(&mut rx, why).await;
 }
 
@@ -397,19 +399,23 @@ impl Call {
     }
 
     /// Runs the call until it ends; returns why, and whether Tessera must send the BYE.
-    async fn lifetime(&mut self, rx: &mut mpsc::Receiver<Inbound>, pin: Option<String>) -> Option<String> {
-        let mut events = self.control.events.subscribe();
+    async fn lifetime(
+        &mut self,
+        rx: &mut mpsc::Receiver<Inbound>,
+        pin: Option<String>,
+        mut events: tokio::sync::broadcast::Receiver<tessera_web::control::Event>,
+    ) -> Option<String> {
         let mut entry = pin.as_deref().map(Entry::new);
         let pin_deadline = tokio::time::Instant::now() + pin::TIMEOUT;
         let mut prompt = None;
         let mut digits = dtmf::EventReceiver::default();
         let dtmf_pt = self.choice.audio.as_ref().and_then(|a| a.dtmf_pt);
-        if entry.is_some() {
-            if let Some((a, Some((ip, port, _)))) = self.choice.audio.as_ref().map(|a| (a, a.peer)) {
-                prompt = Prompt::start(SocketAddr::new(ip, port), audio_codec(a.codec), a.pt)
-                    .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "SIP: no PIN prompt"))
-                    .ok();
-            }
+        if entry.is_some()
+            && let Some((a, Some((ip, port, _)))) = self.choice.audio.as_ref().map(|a| (a, a.peer))
+        {
+            prompt = Prompt::start(SocketAddr::new(ip, port), audio_codec(a.codec), a.pt)
+                .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "SIP: no PIN prompt"))
+                .ok();
         }
         let mut rtp_buf = vec![0u8; 2048];
         let mut rtcp_buf = vec![0u8; 2048];
