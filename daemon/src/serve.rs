@@ -29,8 +29,10 @@ fn init_tracing(level: &str) {
     // Under systemd, journald adds its own timestamps.
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let _ = if journald { b.without_time().with_ansi(false).try_init() } else { b.try_init() };
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
+    // Colours only on a terminal: a log file or a pipe gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = if journald { b.without_time().with_ansi(false).try_init() } else { b.with_ansi(ansi).try_init() };
 }
 
 fn now() -> i64 {

@@ -11,6 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod media;
+pub mod netns;
 pub mod sipp;
 
 /// A helper process (a GStreamer sender, a server in a namespace) killed when the test is done,

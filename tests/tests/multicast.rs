@@ -4,43 +4,14 @@
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use tessera_e2e::netns::Netns;
 use tessera_e2e::{KillOnDrop, free_port, tessera_bin};
-
-struct Netns(String);
-
-impl Netns {
-    fn new(name: &str) -> Netns {
-        let _ = Command::new("ip").args(["netns", "del", name]).stderr(Stdio::null()).status();
-        let st =
-            Command::new("ip").args(["netns", "add", name]).status().expect("ip is missing: apt-get install iproute2");
-        assert!(st.success(), "creating a network namespace needs root (CI runs as root)");
-        let ns = Netns(name.to_string());
-        for args in [
-            &["ip", "link", "set", "lo", "up"][..],
-            &["ip", "link", "set", "lo", "multicast", "on"],
-            &["ip", "route", "add", "224.0.0.0/4", "dev", "lo"],
-        ] {
-            assert!(ns.cmd(args).status().unwrap().success(), "{args:?}");
-        }
-        ns
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.0]).args(args);
-        c
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
 
 #[test]
 fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
     let ns = Netns::new(&format!("tessera-mc-{}", std::process::id()));
+    ns.run(&["ip", "link", "set", "lo", "multicast", "on"]);
+    ns.run(&["ip", "route", "add", "224.0.0.0/4", "dev", "lo"]);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let bin = tessera_bin();
