@@ -59,7 +59,7 @@ fn an_encoder_started_late_with_video_only_encodes() {
     for start_s in [0u64, 4] {
         let settings =
             media::encoder::EncoderSettings { width: 320, height: 180, fps: 30, video_kbps: 500, audio_bps: 32000 };
-        let enc = media::encoder::Encoder::start("late", &settings).unwrap();
+        let enc = media::encoder::Encoder::start("late", &settings, media::rtp_input::VideoCodec::H264).unwrap();
         let canvas = tessera_mixer::frame::Frame::new(320, 180, Yuv::from_rgb(10, 200, 10)).unwrap();
         let period = gstreamer::ClockTime::from_nseconds(33_333_333);
         for n in 0..30u64 {

@@ -1,8 +1,10 @@
 //! The shared encoder of one distinct output (layout, codec and size): composed canvases and the
-//! full audio mix in, H.264 and Opus out to two [`Fanout`]s. Everyone who sees the layout — RTSP
+//! full audio mix in, H.264 (or VP8, for endpoints that take only that) and Opus out to two
+//! [`Fanout`]s. Everyone who sees the layout — RTSP
 //! clients, the multicast group, the recording — receives these same encoded samples.
 
 use super::fanout::Fanout;
+use super::rtp_input::VideoCodec;
 use super::synthetic::{appsink, appsrc};
 use anyhow::Context;
 use gstreamer as gst;
@@ -32,14 +34,26 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    pub fn start(what: &str, s: &EncoderSettings) -> anyhow::Result<Encoder> {
+    pub fn start(what: &str, s: &EncoderSettings, codec: VideoCodec) -> anyhow::Result<Encoder> {
+        let gop = s.fps * 2;
+        let video = match codec {
+            VideoCodec::H264 => format!(
+                "x264enc name=venc tune=zerolatency sliced-threads=false speed-preset=veryfast bitrate={kbps} key-int-max={gop} \
+                 ! video/x-h264,profile=constrained-baseline \
+                 ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au",
+                kbps = s.video_kbps
+            ),
+            // Real time (deadline 1 µs, the fastest speed), constant bitrate, no look-ahead.
+            VideoCodec::Vp8 => format!(
+                "vp8enc name=venc deadline=1 cpu-used=8 end-usage=cbr target-bitrate={bps} keyframe-max-dist={gop} \
+                 lag-in-frames=0 threads=2 ! video/x-vp8",
+                bps = s.video_kbps * 1000
+            ),
+        };
         let launch = format!(
             "appsrc name=vin is-live=true format=time max-bytes=20000000 leaky-type=downstream \
                caps=video/x-raw,format=I420,width={w},height={h},framerate={fps}/1 \
-             ! queue max-size-buffers=4 leaky=downstream \
-             ! x264enc name=venc tune=zerolatency sliced-threads=false speed-preset=veryfast bitrate={kbps} key-int-max={gop} \
-             ! video/x-h264,profile=constrained-baseline \
-             ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au \
+             ! queue max-size-buffers=4 leaky=downstream ! {video} \
              ! appsink name=vout sync=false async=false \
              appsrc name=ain is-live=true format=time max-bytes=2000000 leaky-type=downstream \
                caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
@@ -47,8 +61,6 @@ impl Encoder {
             w = s.width,
             h = s.height,
             fps = s.fps,
-            kbps = s.video_kbps,
-            gop = s.fps * 2,
             abps = s.audio_bps,
         );
         // Every sink is `async=false`: a branch that gets no data (an output nobody hears, an

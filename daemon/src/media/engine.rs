@@ -5,7 +5,7 @@
 
 use super::encoder::{EncodedStreams, Encoder, EncoderSettings};
 use super::recorder::Recorder;
-use super::rtp_input::AudioCodec;
+use super::rtp_input::{AudioCodec, VideoCodec};
 use super::rtp_output::{RtpAudioSender, RtpVideoSender};
 use super::slot::{MediaSlot, VideoFrame};
 use gstreamer as gst;
@@ -51,8 +51,7 @@ pub enum EngineCmd {
     /// payload types; `None` stops that medium.
     Receive {
         id: ParticipantId,
-        /// Where, with which payload type, and as single NAL units (H.264 mode 0).
-        video_to: Option<(SocketAddr, u8, bool)>,
+        video_to: Option<VideoTo>,
         audio_to: Option<(SocketAddr, AudioCodec, u8)>,
     },
     /// A keyframe from the encoder of what this participant sees.
@@ -79,9 +78,9 @@ struct Member {
     _keep: Keepalive,
     bad_input_reported: bool,
     view: Option<View>,
-    video_to: Option<(SocketAddr, u8, bool)>,
-    /// The view of the output this participant's video sender is subscribed to.
-    watching: Option<View>,
+    video_to: Option<VideoTo>,
+    /// The view and codec of the output this participant's video sender is subscribed to.
+    watching: Option<(View, VideoCodec)>,
     video_out: Option<RtpVideoSender>,
     audio_out: Option<RtpAudioSender>,
 }
@@ -94,9 +93,20 @@ pub struct View {
     pub everyone: bool,
 }
 
-/// One distinct output: a view composed and encoded once, for everyone who sees it.
+/// Where a participant's picture goes: address, codec and payload type, and for H.264 whether
+/// as single NAL units (packetization mode 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoTo {
+    pub to: SocketAddr,
+    pub codec: VideoCodec,
+    pub pt: u8,
+    pub single_nal: bool,
+}
+
+/// One distinct output: a view composed and encoded once in one codec, for everyone who sees it.
 struct Output {
     view: View,
+    codec: VideoCodec,
     compositor: Compositor,
     encoder: Encoder,
 }
@@ -113,10 +123,15 @@ pub fn spawn(
     rx: Receiver<EngineCmd>,
     events: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
 ) -> anyhow::Result<(std::thread::JoinHandle<()>, EncodedStreams)> {
-    let encoder = Encoder::start(&conference, &settings.encoder)?;
+    let encoder = Encoder::start(&conference, &settings.encoder, VideoCodec::H264)?;
     let streams = encoder.streams();
     let compositor = Compositor::new(settings.encoder.width, settings.encoder.height, settings.background)?;
-    let main = Output { view: View { layout: Layout::default(), everyone: false }, compositor, encoder };
+    let main = Output {
+        view: View { layout: Layout::default(), everyone: false },
+        codec: VideoCodec::H264,
+        compositor,
+        encoder,
+    };
     let thread = std::thread::Builder::new().name(format!("media {conference}")).spawn(move || {
         let mut e = Engine {
             conference,
@@ -277,7 +292,7 @@ impl Engine {
             }
             EngineCmd::Keyframe(id) => {
                 let watching = self.members.iter().find(|m| m.id == id).and_then(|m| m.watching.clone());
-                if let Some(o) = watching.and_then(|w| self.outputs.iter().find(|o| o.view == w)) {
+                if let Some(o) = watching.and_then(|(v, c)| self.outputs.iter().find(|o| o.view == v && o.codec == c)) {
                     o.encoder.streams().request_keyframe();
                 }
             }
@@ -421,18 +436,20 @@ impl Engine {
     /// creating that output when nobody saw it yet and dropping outputs nobody sees any more.
     fn place_viewers(&mut self) {
         for i in 0..self.members.len() {
-            let Some((to, pt, single_nal)) = self.members[i].video_to else {
+            let Some(dest) = self.members[i].video_to else {
                 self.members[i].video_out = None;
                 self.members[i].watching = None;
                 continue;
             };
             let want = self.members[i].view.clone().unwrap_or_else(|| self.outputs[0].view.clone());
-            if self.members[i].watching.as_ref() == Some(&want) && self.members[i].video_out.is_some() {
+            if self.members[i].watching.as_ref() == Some(&(want.clone(), dest.codec))
+                && self.members[i].video_out.is_some()
+            {
                 continue;
             }
-            let idx = match self.outputs.iter().position(|o| o.view == want) {
+            let idx = match self.outputs.iter().position(|o| o.view == want && o.codec == dest.codec) {
                 Some(i) => i,
-                None => match self.new_output(want.clone()) {
+                None => match self.new_output(want.clone(), dest.codec) {
                     Ok(o) => {
                         self.outputs.push(o);
                         self.outputs.len() - 1
@@ -445,10 +462,10 @@ impl Engine {
             };
             let m = &mut self.members[i];
             m.video_out = None;
-            match RtpVideoSender::start(to, pt, single_nal, &self.outputs[idx].encoder.streams()) {
+            match RtpVideoSender::start(&dest, &self.outputs[idx].encoder.streams()) {
                 Ok(v) => {
                     m.video_out = Some(v);
-                    m.watching = Some(want);
+                    m.watching = Some((want, dest.codec));
                 }
                 Err(e) => {
                     tracing::error!(conference = %self.conference, participant = m.id, error = %format!("{e:#}"), "cannot send video")
@@ -458,18 +475,21 @@ impl Engine {
         let members = &self.members;
         let mut first = true;
         self.outputs.retain(|o| {
-            let keep = first || members.iter().any(|m| m.video_out.is_some() && m.watching.as_ref() == Some(&o.view));
+            let keep = first
+                || members
+                    .iter()
+                    .any(|m| m.video_out.is_some() && m.watching.as_ref() == Some(&(o.view.clone(), o.codec)));
             first = false;
             keep
         });
     }
 
-    fn new_output(&self, view: View) -> anyhow::Result<Output> {
+    fn new_output(&self, view: View, codec: VideoCodec) -> anyhow::Result<Output> {
         let s = &self.settings.encoder;
-        let encoder = Encoder::start(&format!("{} (another layout)", self.conference), s)?;
+        let encoder = Encoder::start(&format!("{} (another layout or codec)", self.conference), s, codec)?;
         let compositor = Compositor::new(s.width, s.height, self.settings.background)?;
-        tracing::info!(conference = %self.conference, outputs = self.outputs.len() + 1, "output started for another layout");
-        Ok(Output { view, compositor, encoder })
+        tracing::info!(conference = %self.conference, outputs = self.outputs.len() + 1, codec = ?codec, "output started for another layout or codec");
+        Ok(Output { view, codec, compositor, encoder })
     }
 }
 

@@ -3,8 +3,9 @@
 //! but itself), encoded for it alone in the codec it negotiated.
 
 use super::encoder::EncodedStreams;
+use super::engine::VideoTo;
 use super::fanout::Timing;
-use super::rtp_input::AudioCodec;
+use super::rtp_input::{AudioCodec, VideoCodec};
 use super::synthetic::appsrc;
 use anyhow::Context;
 use gstreamer as gst;
@@ -19,13 +20,19 @@ pub struct RtpVideoSender {
 }
 
 impl RtpVideoSender {
-    /// `single_nal`: packetization mode 0, one NAL unit per packet however large (the largest
-    /// UDP payload; IP fragments it), for peers that take no fragmentation units.
-    pub fn start(to: SocketAddr, pt: u8, single_nal: bool, streams: &EncodedStreams) -> anyhow::Result<RtpVideoSender> {
-        let mtu = if single_nal { 65_000 } else { 1_400 };
+    /// H.264 with `single_nal` is packetization mode 0: one NAL unit per packet however large
+    /// (the largest UDP payload; IP fragments it), for peers that take no fragmentation units.
+    pub fn start(dest: &VideoTo, streams: &EncodedStreams) -> anyhow::Result<RtpVideoSender> {
+        let (to, pt) = (dest.to, dest.pt);
+        let pay = match dest.codec {
+            VideoCodec::H264 => {
+                let mtu = if dest.single_nal { 65_000 } else { 1_400 };
+                format!("h264parse ! rtph264pay pt={pt} mtu={mtu} config-interval=-1")
+            }
+            VideoCodec::Vp8 => format!("rtpvp8pay pt={pt} mtu=1200 picture-id-mode=15-bit"),
+        };
         let launch = format!(
-            "appsrc name=v is-live=true format=time do-timestamp=true ! h264parse ! rtph264pay pt={pt} mtu={mtu} config-interval=-1 \
-             ! udpsink host={} port={} sync=false async=false",
+            "appsrc name=v is-live=true format=time do-timestamp=true ! {pay} ! udpsink host={} port={} sync=false async=false",
             to.ip(),
             to.port()
         );

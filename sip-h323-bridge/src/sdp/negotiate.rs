@@ -2,10 +2,10 @@
 //! takes ([`choose`]), then the answer that says so ([`answer`]) once the receiving ports are
 //! known. Audio: the first of the offer's formats that is Opus, G.722, PCMU or PCMA (the offerer's
 //! order is its preference), with telephone-event kept for DTMF. Video: H.264 with packetization
-//! mode 1, else mode 0 (sent as one NAL unit per packet, however large), else VP8, received only. Sections Tessera does not take are
+//! mode 1, else mode 0 (sent as one NAL unit per packet, however large), else VP8. Sections Tessera does not take are
 //! answered with port 0; an offer with nothing usable is refused (488).
 
-use super::{Direction, Format, Media, Session};
+use super::{Format, Media, Session};
 use std::fmt::Write;
 use std::net::IpAddr;
 
@@ -48,9 +48,9 @@ pub struct Choice {
 }
 
 impl Choice {
-    /// Whether Tessera can send this peer video (it offered H.264 and wants to receive).
+    /// Whether Tessera sends this peer video (it wants to receive).
     pub fn sends_video(&self) -> bool {
-        self.video.as_ref().is_some_and(|v| v.codec == VideoCodec::H264 && v.peer.is_some())
+        self.video.as_ref().is_some_and(|v| v.peer.is_some())
     }
 
     /// Whether the peer takes H.264 only in packetization mode 0 (single NAL unit).
@@ -208,23 +208,18 @@ pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
         } else if let Some((v, (port, rtcp))) = video {
             let _ = write!(out, "m=video {port} {} {}\r\n", v.proto, v.pt);
             rtpmap(&mut out, &v.format);
-            let direction = match v.codec {
-                VideoCodec::H264 => {
-                    // Tessera sends constrained baseline at the level the peer can decode.
-                    let level = v
-                        .format
-                        .fmtp_param("profile-level-id")
-                        .filter(|p| p.len() == 6 && p.is_ascii())
-                        .map(|p| p[4..].to_string())
-                        .unwrap_or_else(|| "1f".into());
-                    let mode = v.format.fmtp_param("packetization-mode").unwrap_or("0");
-                    let _ = write!(out, "a=fmtp:{} packetization-mode={mode};profile-level-id=42e0{level}\r\n", v.pt);
-                    m.direction.reversed()
-                }
-                // Received only: Tessera's output is H.264.
-                VideoCodec::Vp8 if m.direction.peer_sends() => Direction::RecvOnly,
-                VideoCodec::Vp8 => Direction::Inactive,
-            };
+            if v.codec == VideoCodec::H264 {
+                // Tessera sends constrained baseline at the level the peer can decode.
+                let level = v
+                    .format
+                    .fmtp_param("profile-level-id")
+                    .filter(|p| p.len() == 6 && p.is_ascii())
+                    .map(|p| p[4..].to_string())
+                    .unwrap_or_else(|| "1f".into());
+                let mode = v.format.fmtp_param("packetization-mode").unwrap_or("0");
+                let _ = write!(out, "a=fmtp:{} packetization-mode={mode};profile-level-id=42e0{level}\r\n", v.pt);
+            }
+            let direction = m.direction.reversed();
             for fb in ["nack pli", "ccm fir"] {
                 if v.format.feedback.iter().any(|f| f == fb) {
                     let _ = write!(out, "a=rtcp-fb:{} {fb}\r\n", v.pt);
@@ -290,11 +285,11 @@ m=audio 4000 RTP/AVP 9 0 8\na=sendonly\nm=video 4002 RTP/AVP 100\na=rtpmap:100 V
         assert_eq!(a.codec, AudioCodec::G722);
         assert_eq!(a.peer, None, "a sendonly peer is not sent audio");
         assert!(a.peer_sends);
-        assert!(!c.sends_video(), "VP8 is received only");
+        assert!(c.sends_video(), "VP8 goes both ways");
         let ans = answer(&offer, &c, &local());
         assert!(ans.contains("m=audio 20000 RTP/AVP 9\r\n"));
         assert!(ans.contains("a=recvonly\r\nm=video"));
-        assert!(ans.ends_with("a=recvonly\r\n"));
+        assert!(ans.ends_with("a=sendrecv\r\n"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::StartedBy;
 use crate::media::encoder::{EncodedStreams, EncoderSettings};
-use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings, View};
+use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings, VideoTo, View};
 use crate::media::multicast::{MulticastConfig, MulticastSender};
 use crate::media::recorder;
 use crate::media::rtp_input::{AudioCodec, RtpInput, RtpSpec, VideoCodec};

@@ -84,7 +84,9 @@ impl Conf {
                 let who = Joining { id, name, kind: "rtp", group: Some(group), rtp_ports: Some(ports) };
                 self.join(who, slot, Box::new(input), &detail).await;
                 if video_to.is_some() || audio_to.is_some() {
-                    let video_to = video_to.map(|to| (to, spec.video.map_or(96, |v| v.1), spec.h264_single_nal));
+                    // An endpoint that sends no video still gets the picture, as H.264.
+                    let (codec, pt) = spec.video.map_or((VideoCodec::H264, 96), |v| (v.0, v.1));
+                    let video_to = video_to.map(|to| VideoTo { to, codec, pt, single_nal: spec.h264_single_nal });
                     let audio_to = audio_to.zip(spec.audio.map(|a| (a.0, a.1))).map(|(to, (c, pt))| (to, c, pt));
                     self.send(EngineCmd::Receive { id, video_to, audio_to });
                     self.receivers.insert(id);
@@ -107,7 +109,12 @@ impl Conf {
                 if audio_to.is_some() && spec.audio.is_none() {
                     return Err(invalid("audio_to", "this participant has no audio"));
                 }
-                let video_to = video_to.zip(spec.video).map(|(to, v)| (to, v.1, spec.h264_single_nal));
+                let video_to = video_to.zip(spec.video).map(|(to, v)| VideoTo {
+                    to,
+                    codec: v.0,
+                    pt: v.1,
+                    single_nal: spec.h264_single_nal,
+                });
                 let audio_to = audio_to.zip(spec.audio).map(|(to, a)| (to, a.0, a.1));
                 self.send(EngineCmd::Receive { id: participant, video_to, audio_to });
                 self.receivers.insert(participant);
