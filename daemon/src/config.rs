@@ -36,6 +36,11 @@ pub struct Sip {
     pub max_messages_per_second: u32,
     pub max_tcp_connections: usize,
     pub max_tcp_connections_per_address: usize,
+    /// SIP over TLS (sips:) on this address; empty: no TLS. Needs `tls_certificate` and
+    /// `tls_private_key` (PEM files).
+    pub tls_listen: String,
+    pub tls_certificate: PathBuf,
+    pub tls_private_key: PathBuf,
 }
 
 impl Default for Sip {
@@ -47,6 +52,9 @@ impl Default for Sip {
             max_messages_per_second: 50,
             max_tcp_connections: 1024,
             max_tcp_connections_per_address: 32,
+            tls_listen: String::new(),
+            tls_certificate: PathBuf::new(),
+            tls_private_key: PathBuf::new(),
         }
     }
 }
@@ -262,6 +270,9 @@ impl Config {
                     .with_context(|| format!("TESSERA_SIP_LISTEN={v:?} is not an address like 0.0.0.0:5060"))?;
             }
         }
+        if let Some(v) = get("TESSERA_SIP_TLS_LISTEN") {
+            self.sip.tls_listen = v;
+        }
         if let Some(v) = get("TESSERA_RTP_BIND") {
             self.media.rtp_bind = v.parse().with_context(|| format!("TESSERA_RTP_BIND={v:?} is not an IP address"))?;
         }
@@ -304,6 +315,15 @@ impl Config {
         if !self.media.rtsp_listen.is_empty() {
             self.rtsp_listen()?;
         }
+        if self.sip_tls_listen()?.is_some() {
+            for (key, path) in
+                [("sip.tls_certificate", &self.sip.tls_certificate), ("sip.tls_private_key", &self.sip.tls_private_key)]
+            {
+                if path.as_os_str().is_empty() {
+                    bail!("sip.tls_listen is set, so {key} must name a PEM file");
+                }
+            }
+        }
         if self.data_dir.as_os_str().is_empty() {
             bail!("data_dir must not be empty");
         }
@@ -327,6 +347,17 @@ impl Config {
         self.media.rtsp_listen.parse().map(Some).with_context(|| {
             format!("media.rtsp_listen = {:?} is not an address like 127.0.0.1:8554", self.media.rtsp_listen)
         })
+    }
+
+    pub fn sip_tls_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
+        if self.sip.tls_listen.is_empty() {
+            return Ok(None);
+        }
+        self.sip
+            .tls_listen
+            .parse()
+            .map(Some)
+            .with_context(|| format!("sip.tls_listen = {:?} is not an address like 0.0.0.0:5061", self.sip.tls_listen))
     }
 
     pub fn recordings_dir(&self) -> PathBuf {
@@ -396,6 +427,19 @@ mod tests {
         let c = Config::from_toml("[session]\nidle_timeout_minutes = 0\n").unwrap();
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("session.idle_timeout_minutes"), "{e}");
+    }
+
+    #[test]
+    fn sip_tls_needs_an_address_a_certificate_and_a_key() {
+        let c = Config::from_toml("[sip]\ntls_listen = \"0.0.0.0:5061\"\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("sip.tls_certificate"), "{e}");
+        let c = Config::from_toml("[sip]\ntls_listen = \"0.0.0.0:5061\"\ntls_certificate = \"c.pem\"\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("sip.tls_private_key"));
+        let c = Config::from_toml("[sip]\ntls_listen = \"port 5061\"\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("sip.tls_listen"));
+        let ok = "[sip]\ntls_listen = \"0.0.0.0:5061\"\ntls_certificate = \"c.pem\"\ntls_private_key = \"k.pem\"\n";
+        assert_eq!(Config::from_toml(ok).unwrap().sip_tls_listen().unwrap().map(|a| a.port()), Some(5061));
     }
 
     #[test]

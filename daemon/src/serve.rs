@@ -169,6 +169,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             max_messages_per_second: config.sip.max_messages_per_second,
             max_tcp_connections: config.sip.max_tcp_connections,
             max_tcp_connections_per_address: config.sip.max_tcp_connections_per_address,
+            tls: config
+                .sip_tls_listen()?
+                .map(|at| (at, config.sip.tls_certificate.clone(), config.sip.tls_private_key.clone())),
             rtp_bind: config.media.rtp_bind,
         };
         Some(crate::sip::start(s, runtime.as_ref().map(|r| r.control.clone()), store.clone(), lockout).await?)

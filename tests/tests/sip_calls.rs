@@ -1,5 +1,6 @@
 //! Calls into conferences from real SIP peers: baresip (a softphone with video) joins and
-//! decodes the composed picture; SIPp enters PINs as SIP INFO and as RFC 4733 events (right
+//! decodes the composed picture, over UDP and over TLS (`sip.tls_listen`, a certificate made
+//! here with openssl, which also checks the server's certificate); SIPp enters PINs as SIP INFO and as RFC 4733 events (right
 //! ones admit, wrong ones end the call with a BYE from Tessera), dials a PIN in the address,
 //! and hears a BYE when a moderator removes it. Every scenario's result is SIPp's own exit status.
 
@@ -58,7 +59,8 @@ impl Api {
     }
 }
 
-fn baresip_config(dir: &Path) {
+/// `extra`: more configuration lines (a CA file for TLS).
+fn baresip_config(dir: &Path, extra: &str) {
     let run = |args: &[&str]| {
         let ok = Command::new("ffmpeg").args(args).current_dir(dir).status().expect("ffmpeg").success();
         assert!(ok, "ffmpeg {args:?}");
@@ -82,7 +84,7 @@ fn baresip_config(dir: &Path) {
         "sip_listen 127.0.0.1:{sip}\nnet_interface 127.0.0.1\naudio_source aufile,{d}/tone8k.wav\naudio_player aubridge,nil\n\
 audio_alert aubridge,nil\nvideo_source fakevideo,nil\nvideo_display fakevideo,nil\nrtp_ports 10000-10099\nrtp_stats yes\n\
 module_path /usr/lib/baresip/modules\nmodule account.so\nmodule g711.so\nmodule aufile.so\nmodule aubridge.so\nmodule fakevideo.so\n\
-module avcodec.so\nmodule_app menu.so\n",
+module avcodec.so\nmodule_app menu.so\n{extra}",
         d = dir.display()
     );
     std::fs::write(dir.join("config"), config).unwrap();
@@ -112,35 +114,28 @@ fn baresip_figures(out: &str) -> (f64, u64) {
     (efps, packets)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn baresip_joins_a_conference_and_decodes_its_video() {
+/// baresip dials `uri` (a conference of `s` with a red synthetic participant), shows up as an
+/// RTP participant of the SIP/H.323 group, decodes the composed video and hangs up.
+async fn baresip_joins(s: &Server, conference: &str, uri: &str, extra_config: &str) {
     assert!(
         Path::new("/usr/bin/baresip").exists(),
         "baresip is missing: apt-get install baresip-core baresip-ffmpeg (scripts/test.sh does)"
     );
-    let s = Server::start();
-    s.admin_ok(&["conference", "add", "sipr", "--name", "SIP room", "--owner", "admin", "--room", "--public"], "");
-    let api = Api::new(&s).await;
-    api.post("sipr", json!({"action": "add_synthetic", "name": "Camera", "colour": [200, 40, 40], "tone_hz": 0})).await;
+    let api = Api::new(s).await;
+    api.post(conference, json!({"action": "add_synthetic", "name": "Camera", "colour": [200, 40, 40], "tone_hz": 0}))
+        .await;
     let dir = tempfile::tempdir().unwrap();
-    baresip_config(dir.path());
+    baresip_config(dir.path(), extra_config);
     let log = std::fs::File::create(dir.path().join("out.txt")).unwrap();
     let child = Command::new("baresip")
-        .args([
-            "-f",
-            dir.path().to_str().unwrap(),
-            "-e",
-            &format!("/dial sip:sipr@127.0.0.1:{}", s.sip_port),
-            "-t",
-            "12",
-        ])
+        .args(["-f", dir.path().to_str().unwrap(), "-e", &format!("/dial {uri}"), "-t", "12"])
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
         .expect("baresip");
     let mut child = KillOnDrop(child);
-    let p = api.wait_participant("sipr", "Room system", false, 10).await.unwrap();
+    let p = api.wait_participant(conference, "Room system", false, 10).await.unwrap();
     assert_eq!(p["kind"], "rtp");
     assert_eq!(p["group"], "sip_h323", "{p}");
     let status = tokio::task::spawn_blocking(move || child.0.wait()).await.unwrap().unwrap();
@@ -151,7 +146,82 @@ async fn baresip_joins_a_conference_and_decodes_its_video() {
     assert!(packets > 100, "baresip received {packets} video packets:\n{out}");
     assert!(out.contains("Call established"), "{out}");
     // baresip hung up at the end of its run: the participant is gone.
-    api.wait_participant("sipr", "Room system", true, 10).await;
+    api.wait_participant(conference, "Room system", true, 10).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baresip_joins_a_conference_and_decodes_its_video() {
+    let s = Server::start();
+    s.admin_ok(&["conference", "add", "sipr", "--name", "SIP room", "--owner", "admin", "--room", "--public"], "");
+    baresip_joins(&s, "sipr", &format!("sip:sipr@127.0.0.1:{}", s.sip_port), "").await;
+}
+
+/// Sends `request` over TLS with openssl's own client, which checks the server's certificate
+/// against `ca`; what came back.
+fn openssl_request(port: u16, ca: &Path, request: &str) -> String {
+    use std::io::Write;
+    let mut c = Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-quiet", "-verify_return_error"])
+        .args(["-CAfile", ca.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openssl is missing: apt-get install openssl (scripts/test.sh does)");
+    let mut stdin = c.stdin.take().unwrap();
+    stdin.write_all(request.as_bytes()).unwrap();
+    // `-quiet` ignores the end of input: stop it once the answer had time to come.
+    std::thread::sleep(Duration::from_secs(2));
+    drop(stdin);
+    let _ = c.kill();
+    let o = c.wait_with_output().unwrap();
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sip_over_tls_answers_and_carries_a_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-keyout", key.to_str().unwrap(), "-out", cert.to_str().unwrap(), "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .output()
+        .expect("openssl is missing: apt-get install openssl (scripts/test.sh does)");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let tls = free_port();
+    let cfg = dir.path().join("tls.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[sip]\ntls_listen = \"127.0.0.1:{tls}\"\ntls_certificate = {:?}\ntls_private_key = {:?}\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+
+    // A client that verifies the certificate gets its OPTIONS answered.
+    let options = "OPTIONS sip:probe@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bK-tls-1\r\n\
+        Max-Forwards: 70\r\nTo: <sip:probe@127.0.0.1>\r\nFrom: <sip:tester@127.0.0.1>;tag=1\r\n\
+        Call-ID: tls-options-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    let out = openssl_request(tls, &cert, options);
+    assert!(out.contains("SIP/2.0 200 OK") && out.contains("Via: SIP/2.0/TLS"), "{out}");
+
+    // Plain text on the TLS port is a failed handshake, not a crash; the server goes on.
+    let mut plain = std::net::TcpStream::connect(("127.0.0.1", tls)).unwrap();
+    std::io::Write::write_all(&mut plain, options.as_bytes()).unwrap();
+    plain.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 512];
+    let n = std::io::Read::read(&mut plain, &mut buf).unwrap_or(0);
+    assert!(!String::from_utf8_lossy(&buf[..n]).contains("SIP/2.0"), "a SIP answer over plain text");
+
+    // baresip calls over TLS, checking the certificate against the same file.
+    s.admin_ok(&["conference", "add", "tlsr", "--name", "TLS room", "--owner", "admin", "--room", "--public"], "");
+    let uri = format!("sip:tlsr@127.0.0.1:{tls};transport=tls");
+    baresip_joins(&s, "tlsr", &uri, &format!("sip_cafile {}\n", cert.display())).await;
+    assert!(s.log().contains("SIP TLS handshake failed"), "{}", s.log());
 }
 
 /// A SIPp scenario: INVITE with an offer (PCMA, telephone-event), 200, ACK, then `middle`, then

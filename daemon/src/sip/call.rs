@@ -370,7 +370,7 @@ impl Call {
 
     /// A 200 for an INVITE of this call, with the SDP answer.
     fn ok(&self, req: &tessera_sip_h323_bridge::sip::headers::Headers, sdp: &[u8]) -> Vec<u8> {
-        let port = if self.invite.path.reliable() { self.ctx.tcp.port() } else { self.ctx.udp.port() };
+        let port = self.ctx.port_for(&self.invite.path);
         let host = match self.local {
             IpAddr::V6(a) => format!("[{a}]"),
             a => a.to_string(),
@@ -701,9 +701,10 @@ impl Call {
         }
         tracing::info!(conference = %self.conference, name = %self.name, reason = why.as_deref().unwrap_or("the caller hung up"), "SIP call ended");
         let Some(why) = why.filter(|_| !self.quiet) else { return };
-        let sent_by = match (self.local, self.invite.path.reliable()) {
-            (IpAddr::V6(a), r) => format!("[{a}]:{}", if r { self.ctx.tcp.port() } else { self.ctx.udp.port() }),
-            (a, r) => format!("{a}:{}", if r { self.ctx.tcp.port() } else { self.ctx.udp.port() }),
+        let port = self.ctx.port_for(&self.invite.path);
+        let sent_by = match self.local {
+            IpAddr::V6(a) => format!("[{a}]:{port}"),
+            a => format!("{a}:{port}"),
         };
         let reason = format!("SIP;cause=200;text=\"{}\"", why.replace(['"', '\\'], "'"));
         let bye =

@@ -1,4 +1,4 @@
-//! The SIP side of Tessera: UDP and TCP listeners on `sip.listen` that frame and check every
+//! The SIP side of Tessera: UDP and TCP listeners on `sip.listen` (and TLS on `sip.tls_listen`) that frame and check every
 //! message with the bridge's sans-IO message layer; OPTIONS and malformed requests are answered
 //! at once, everything else goes to the user agent ([`ua`]), which turns INVITEs to
 //! `sip:<conference>@host` into calls ([`call`]): SDP offer/answer, a PIN when the conference has
@@ -15,6 +15,7 @@ mod pin;
 mod proxy;
 mod register;
 mod tcp;
+mod tls;
 mod ua;
 mod udp;
 
@@ -45,6 +46,8 @@ pub struct SipSettings {
     pub max_tcp_connections_per_address: usize,
     /// The address RTP sockets bind to (`media.rtp_bind`).
     pub rtp_bind: IpAddr,
+    /// SIP over TLS: where, and the PEM certificate chain and private key.
+    pub tls: Option<(SocketAddr, std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// What calls need from the rest of the server.
@@ -54,13 +57,26 @@ pub struct Context {
     pub rtp_bind: IpAddr,
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
+    pub tls: Option<SocketAddr>,
     pub auth: auth::Auth,
     pub registrar: register::Registrar,
+}
+
+impl Context {
+    /// Tessera's own port for the transport of `path` (Via sent-by, Contact).
+    pub fn port_for(&self, path: &path::Path) -> u16 {
+        match path {
+            path::Path::Udp { .. } => self.udp.port(),
+            path::Path::Tcp { secure: false, .. } => self.tcp.port(),
+            path::Path::Tcp { secure: true, .. } => self.tls.map_or(self.tcp.port(), |a| a.port()),
+        }
+    }
 }
 
 pub struct SipServer {
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
+    pub tls: Option<SocketAddr>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -77,6 +93,17 @@ pub async fn start(
         .await
         .with_context(|| format!("SIP over TCP on {} (sip.listen / TESSERA_SIP_LISTEN)", s.listen))?;
     let (udp_addr, tcp_addr) = (udp.local_addr()?, tcp.local_addr()?);
+    let tls = match &s.tls {
+        None => None,
+        Some((at, certificate, key)) => {
+            let acceptor = tls::acceptor(certificate, key)?;
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("SIP over TLS on {at} (sip.tls_listen / TESSERA_SIP_TLS_LISTEN)"))?;
+            Some((listener.local_addr()?, listener, acceptor))
+        }
+    };
+    let tls_addr = tls.as_ref().map(|t| t.0);
     let limits = Arc::new(limits::Limits::new(&s));
     let ctx = Arc::new(Context {
         control,
@@ -86,15 +113,24 @@ pub async fn start(
         rtp_bind: s.rtp_bind,
         udp: udp_addr,
         tcp: tcp_addr,
+        tls: tls_addr,
     });
     let (ua_tx, ua_rx) = tokio::sync::mpsc::channel(4096);
-    let tasks = vec![
+    let mut tasks = vec![
         tokio::spawn(ua::run(ctx, ua_rx)),
         tokio::spawn(udp::serve(udp, limits.clone(), ua_tx.clone())),
-        tokio::spawn(tcp::serve(tcp, limits, ua_tx)),
+        tokio::spawn(tcp::serve(tcp, limits.clone(), ua_tx.clone(), None)),
     ];
-    tracing::info!(udp = %udp_addr, tcp = %tcp_addr, "SIP listening (dial sip:<conference id>@this host)");
-    Ok(SipServer { udp: udp_addr, tcp: tcp_addr, tasks })
+    if let Some((_, listener, acceptor)) = tls {
+        tasks.push(tokio::spawn(tcp::serve(listener, limits, ua_tx, Some(acceptor))));
+    }
+    match tls_addr {
+        Some(t) => {
+            tracing::info!(udp = %udp_addr, tcp = %tcp_addr, tls = %t, "SIP listening (dial sip:<conference id>@this host)")
+        }
+        None => tracing::info!(udp = %udp_addr, tcp = %tcp_addr, "SIP listening (dial sip:<conference id>@this host)"),
+    }
+    Ok(SipServer { udp: udp_addr, tcp: tcp_addr, tls: tls_addr, tasks })
 }
 
 impl Drop for SipServer {

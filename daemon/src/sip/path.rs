@@ -1,5 +1,5 @@
 //! How a message reached Tessera, and so how to answer it: over UDP through the transport's
-//! transaction table (retransmissions), or on the TCP connection it came on.
+//! transaction table (retransmissions), or on the TCP or TLS connection it came on.
 
 use std::net::SocketAddr;
 use tessera_sip_h323_bridge::sip::message::Message;
@@ -16,8 +16,16 @@ pub enum UdpOut {
 
 #[derive(Clone)]
 pub enum Path {
-    Udp { out: mpsc::UnboundedSender<UdpOut>, peer: SocketAddr },
-    Tcp { out: mpsc::Sender<Vec<u8>>, peer: SocketAddr },
+    Udp {
+        out: mpsc::UnboundedSender<UdpOut>,
+        peer: SocketAddr,
+    },
+    /// A stream connection; `secure` when it is TLS.
+    Tcp {
+        out: mpsc::Sender<Vec<u8>>,
+        peer: SocketAddr,
+        secure: bool,
+    },
 }
 
 /// A message for the user agent.
@@ -38,7 +46,8 @@ impl Path {
     pub fn transport(&self) -> &'static str {
         match self {
             Path::Udp { .. } => "UDP",
-            Path::Tcp { .. } => "TCP",
+            Path::Tcp { secure: false, .. } => "TCP",
+            Path::Tcp { secure: true, .. } => "TLS",
         }
     }
 

@@ -110,7 +110,7 @@ struct Leg {
 
 impl Leg {
     fn new(ctx: &Context, binding: Binding, m: &Message, max_forwards: u32, n: u32) -> Leg {
-        let (transport, port) = if binding.path.reliable() { ("TCP", ctx.tcp.port()) } else { ("UDP", ctx.udp.port()) };
+        let (transport, port) = (binding.path.transport(), ctx.port_for(&binding.path));
         let host = match super::call::local_ip(ctx.rtp_bind, binding.path.peer().ip()) {
             std::net::IpAddr::V6(a) => format!("[{a}]"),
             a => a.to_string(),

@@ -1,6 +1,6 @@
-//! SIP over TCP: messages back to back on a connection, framed by Content-Length. A malformed
-//! message is answered (when it looks like a request) and the connection closed, since framing
-//! cannot be trusted after it; an idle or oversized connection is closed.
+//! SIP over TCP and TLS: messages back to back on a connection, framed by Content-Length. A
+//! malformed message is answered (when it looks like a request) and the connection closed, since
+//! framing cannot be trusted after it; an idle or oversized connection is closed.
 
 use super::answer::{answer, is_local};
 use super::limits::Limits;
@@ -10,44 +10,77 @@ use std::time::Duration;
 use tessera_sip_h323_bridge::sip::check::Outcome;
 use tessera_sip_h323_bridge::sip::check::{classify, parse_failure};
 use tessera_sip_h323_bridge::sip::message::{Framing, MAX_MESSAGE, ParseError, parse};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 
 const IDLE: Duration = Duration::from_secs(60);
 /// After the peer half-closes, how long to wait for answers still on their way.
 const LINGER: Duration = Duration::from_secs(2);
 /// A connection that carried an INVITE may be quiet for as long as a call lasts.
 const IDLE_IN_CALL: Duration = Duration::from_secs(12 * 3600);
+/// A TLS handshake that takes longer than this is given up.
+const HANDSHAKE: Duration = Duration::from_secs(10);
 
-pub async fn serve(listener: TcpListener, limits: Arc<Limits>, ua: mpsc::Sender<Inbound>) {
+/// Accepts connections: plain TCP, or TLS when `tls` is given.
+pub async fn serve(listener: TcpListener, limits: Arc<Limits>, ua: mpsc::Sender<Inbound>, tls: Option<TlsAcceptor>) {
+    let transport = if tls.is_some() { "tls" } else { "tcp" };
     loop {
         let (stream, from) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(error = %e, "SIP TCP accept failed");
+                tracing::warn!(error = %e, transport, "SIP accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
         if !limits.open_connection(from.ip()) {
-            metrics::counter!("tessera_sip_messages_total", "transport" => "tcp", "outcome" => "connection_refused")
+            metrics::counter!("tessera_sip_messages_total", "transport" => transport, "outcome" => "connection_refused")
                 .increment(1);
             drop(stream);
             continue;
         }
-        let (limits, ua) = (limits.clone(), ua.clone());
+        let (limits, ua, tls) = (limits.clone(), ua.clone(), tls.clone());
         tokio::spawn(async move {
-            connection(stream, from, &limits, ua).await;
+            match tls {
+                None => connection(stream, from, &limits, ua, false).await,
+                Some(acceptor) => match tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => connection(stream, from, &limits, ua, true).await,
+                    Ok(Err(e)) => {
+                        tracing::info!(peer = %from, error = %e, "SIP TLS handshake failed");
+                        metrics::counter!("tessera_sip_messages_total", "transport" => "tls", "outcome" => "handshake_failed")
+                            .increment(1);
+                    }
+                    Err(_) => {
+                        tracing::info!(peer = %from, "SIP TLS handshake timed out");
+                        metrics::counter!("tessera_sip_messages_total", "transport" => "tls", "outcome" => "handshake_failed")
+                            .increment(1);
+                    }
+                },
+            }
             limits.release(from.ip());
         });
     }
 }
 
-async fn connection(mut stream: TcpStream, from: std::net::SocketAddr, limits: &Limits, ua: mpsc::Sender<Inbound>) {
+/// Writes and flushes (TLS buffers records until flushed).
+async fn write<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
+async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    from: std::net::SocketAddr,
+    limits: &Limits,
+    ua: mpsc::Sender<Inbound>,
+    secure: bool,
+) {
     let ip = from.ip();
+    let transport = if secure { "tls" } else { "tcp" };
     let (out, mut out_rx) = mpsc::channel::<Vec<u8>>(64);
-    let path = Path::Tcp { out, peer: from };
+    let path = Path::Tcp { out, peer: from, secure };
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut idle = IDLE;
     let mut chunk = vec![0u8; 16 * 1024];
@@ -58,12 +91,12 @@ async fn connection(mut stream: TcpStream, from: std::net::SocketAddr, limits: &
                 Ok((m, used)) => {
                     buf.drain(..used);
                     if !limits.allow_message(ip) {
-                        let _ = stream
-                            .write_all(
-                                b"SIP/2.0 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n",
-                            )
-                            .await;
-                        metrics::counter!("tessera_sip_messages_total", "transport" => "tcp", "outcome" => "rate_limited").increment(1);
+                        let _ = write(
+                            &mut stream,
+                            b"SIP/2.0 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n",
+                        )
+                        .await;
+                        metrics::counter!("tessera_sip_messages_total", "transport" => transport, "outcome" => "rate_limited").increment(1);
                         return;
                     }
                     let outcome = classify(m);
@@ -77,7 +110,7 @@ async fn connection(mut stream: TcpStream, from: std::net::SocketAddr, limits: &
                         if msg.method() == Some("INVITE") {
                             idle = IDLE_IN_CALL;
                         }
-                        metrics::counter!("tessera_sip_messages_total", "transport" => "tcp", "outcome" => "to_ua")
+                        metrics::counter!("tessera_sip_messages_total", "transport" => transport, "outcome" => "to_ua")
                             .increment(1);
                         if ua.send(Inbound { msg, path: path.clone(), key: None }).await.is_err() {
                             return;
@@ -85,10 +118,10 @@ async fn connection(mut stream: TcpStream, from: std::net::SocketAddr, limits: &
                         continue;
                     }
                     let (reply, label) = answer(outcome);
-                    metrics::counter!("tessera_sip_messages_total", "transport" => "tcp", "outcome" => label)
+                    metrics::counter!("tessera_sip_messages_total", "transport" => transport, "outcome" => label)
                         .increment(1);
                     if let Some((_, bytes)) = reply
-                        && stream.write_all(&bytes).await.is_err()
+                        && write(&mut stream, &bytes).await.is_err()
                     {
                         return;
                     }
@@ -96,10 +129,10 @@ async fn connection(mut stream: TcpStream, from: std::net::SocketAddr, limits: &
                 Err(ParseError::Incomplete) => break,
                 Err(e) => {
                     let (reply, label) = answer(parse_failure(&buf, e));
-                    metrics::counter!("tessera_sip_messages_total", "transport" => "tcp", "outcome" => label)
+                    metrics::counter!("tessera_sip_messages_total", "transport" => transport, "outcome" => label)
                         .increment(1);
                     if let Some((_, bytes)) = reply {
-                        let _ = stream.write_all(&bytes).await;
+                        let _ = write(&mut stream, &bytes).await;
                     }
                     drop(path);
                     linger(&mut stream, &mut out_rx).await;
@@ -121,7 +154,7 @@ async fn connection(mut stream: TcpStream, from: std::net::SocketAddr, limits: &
                 Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
             },
             Some(bytes) = out_rx.recv() => {
-                if stream.write_all(&bytes).await.is_err() {
+                if write(&mut stream, &bytes).await.is_err() {
                     return;
                 }
             }
@@ -130,9 +163,9 @@ async fn connection(mut stream: TcpStream, from: std::net::SocketAddr, limits: &
 }
 
 /// Before closing: answers still being worked out for this connection go out first.
-async fn linger(stream: &mut TcpStream, out_rx: &mut mpsc::Receiver<Vec<u8>>) {
+async fn linger<S: AsyncWrite + Unpin>(stream: &mut S, out_rx: &mut mpsc::Receiver<Vec<u8>>) {
     while let Ok(Some(bytes)) = tokio::time::timeout(LINGER, out_rx.recv()).await {
-        if stream.write_all(&bytes).await.is_err() {
+        if write(stream, &bytes).await.is_err() {
             return;
         }
     }
