@@ -84,3 +84,11 @@ CORPUS=$(mktemp -d)
 (cd sip-h323-bridge && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none sip_message "$CORPUS" tests/rfc4475 \
   -- -max_total_time="${FUZZ_SECONDS:-60}" -max_len=8192 -print_final_stats=1 2>&1 | tail -n 4)
 rm -rf "$CORPUS"
+
+step "fuzzing SDP offers and media-side packets (RTP events, RTCP, INFO bodies, digest headers)"
+for target in sdp_offer media_packets; do
+  CORPUS=$(mktemp -d)
+  (cd sip-h323-bridge && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none "$target" "$CORPUS" "fuzz/seeds/$target" \
+    -- -max_total_time="${FUZZ_SECONDS_SMALL:-30}" -max_len=4096 -print_final_stats=1 2>&1 | tail -n 4)
+  rm -rf "$CORPUS"
+done
