@@ -446,3 +446,60 @@ async fn pins_admit_or_refuse_and_moderators_hang_up() {
         assert!(ok, "{service} must be refused with {code}:\n{out}");
     }
 }
+
+/// An INVITE without an offer (a "delayed offer", as some PBXes send): Tessera's 200 offers
+/// every codec it takes, and the caller's answer comes in the ACK.
+fn late_offer_scenario() -> String {
+    let invite_with_offer = scenario("", CALLER_BYE);
+    // The same call, with the INVITE's body removed and the answer moved into the ACK.
+    let start = invite_with_offer.find("      Content-Type: application/sdp").expect("the INVITE's body");
+    let end = invite_with_offer.find("    ]]>").expect("the INVITE's end");
+    let no_body = format!("{}      Content-Length: 0\n\n{}", &invite_with_offer[..start], &invite_with_offer[end..]);
+    let answer = r#"      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      m=video 0 RTP/AVP 96
+"#;
+    let checked = r#"<recv response="200" rtd="true" rrs="true">
+    <action>
+      <ereg regexp="m=audio [0-9]+ RTP/AVP 111 9 0 8 101" search_in="body" check_it="true" assign_to="audio"/>
+      <ereg regexp="m=video [0-9]+ RTP/AVP 96 97 98" search_in="body" check_it="true" assign_to="video"/>
+    </action>
+  </recv>
+  <Reference variables="audio,video"/>"#;
+    no_body
+        .replacen(r#"<recv response="200" rtd="true" rrs="true"/>"#, checked, 1)
+        .replacen("      CSeq: 1 ACK\n      Contact: sip:sipp@[local_ip]:[local_port]\n      Max-Forwards: 70\n      Content-Length: 0\n",
+            &format!("      CSeq: 1 ACK\n      Contact: sip:sipp@[local_ip]:[local_port]\n      Max-Forwards: 70\n{answer}"), 1)
+        .replacen("  </send>\n\n", &format!("  </send>\n{}", pause(3000)), 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_without_an_offer_gets_tessera_s_offer_and_joins_with_the_answer() {
+    let s = Server::start();
+    s.admin_ok(&["conference", "add", "late", "--name", "Late offer", "--owner", "admin", "--room", "--public"], "");
+    let api = Api::new(&s).await;
+    let dir = tempfile::tempdir().unwrap();
+    let xml = late_offer_scenario();
+    assert!(xml.contains("CSeq: 1 INVITE") && !xml.contains("RTP/AVP 8 101"), "{xml}");
+    let child = sipp(&s, dir.path(), "late", &xml);
+    let (ok, out) = finish(child, dir.path()).await;
+    assert!(ok, "late offer:\n{out}\n{xml}\n{}", s.log());
+    assert!(s.log().contains("SIP call answered with an offer"), "{}", s.log());
+    // The caller was in the room, with the audio of its answer, and left with its BYE.
+    api.wait_participant("late", "SIPp", true, 10).await;
+    let history: Value =
+        api.c.get(format!("{}/api/v1/conferences/late/events", s.base)).send().await.unwrap().json().await.unwrap();
+    let seen = |kind: &str| history.as_array().unwrap().iter().any(|e| e["kind"] == kind && e["name"] == "SIPp");
+    assert!(seen("joined") && seen("left"), "{history}");
+    let joined = history.as_array().unwrap().iter().find(|e| e["kind"] == "joined").unwrap();
+    assert!(joined["detail"].as_str().unwrap_or_default().contains("Pcmu"), "{joined}");
+}

@@ -35,7 +35,9 @@ struct Admitted {
     /// The PIN still to be entered (the conference has one and the address did not carry it).
     pin: Option<String>,
     name: String,
-    offer: sdp::Session,
+    /// The caller's offer; `None` for an INVITE without one (Tessera offers in its 200 and the
+    /// answer comes in the ACK).
+    offer: Option<sdp::Session>,
     choice: negotiate::Choice,
     control: Control,
 }
@@ -149,11 +151,15 @@ async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Route, Refusa
         }
     }
     let ct = m.headers.single("Content-Type").ok().flatten().unwrap_or_default();
-    if m.body.is_empty() || !ct.to_ascii_lowercase().starts_with("application/sdp") {
-        return Err(refuse(488, "Not Acceptable Here (an SDP offer in the INVITE is needed)"));
-    }
-    let offer = sdp::parse(&m.body).map_err(|e| refuse(400, format!("Bad Request ({e})")))?;
-    let choice = negotiate::choose(&offer).map_err(|e| refuse(488, format!("Not Acceptable Here ({e})")))?;
+    let (offer, choice) = if m.body.is_empty() {
+        (None, negotiate::Choice { audio: None, video: None })
+    } else if !ct.to_ascii_lowercase().starts_with("application/sdp") {
+        return Err(refuse(415, "Unsupported Media Type (the INVITE's body must be an SDP offer)"));
+    } else {
+        let offer = sdp::parse(&m.body).map_err(|e| refuse(400, format!("Bad Request ({e})")))?;
+        let choice = negotiate::choose(&offer).map_err(|e| refuse(488, format!("Not Acceptable Here ({e})")))?;
+        (Some(offer), choice)
+    };
     Ok(Route::Conference(Box::new(Admitted {
         conference: conf.id,
         pin,
@@ -289,9 +295,11 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         .map_or(invite.path.peer().ip(), |p| p.0);
     let local = local_ip(ctx.rtp_bind, peer_ip);
     let bind = if ctx.rtp_bind.is_unspecified() { ctx.rtp_bind } else { local };
+    // Without an offer, Tessera offers audio and video and keeps what the answer takes.
+    let late = a.offer.is_none();
     let (audio, video) = match (
-        async { if a.choice.audio.is_some() { bind_ports(bind).await.map(Some) } else { Ok(None) } }.await,
-        async { if a.choice.video.is_some() { bind_ports(bind).await.map(Some) } else { Ok(None) } }.await,
+        async { if late || a.choice.audio.is_some() { bind_ports(bind).await.map(Some) } else { Ok(None) } }.await,
+        async { if late || a.choice.video.is_some() { bind_ports(bind).await.map(Some) } else { Ok(None) } }.await,
     ) {
         (Ok(a), Ok(v)) => (a, v),
         (Err(e), _) | (_, Err(e)) => {
@@ -329,6 +337,11 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     }
     // Subscribed before joining, so that nothing said about this participant is missed.
     let events = call.control.events.subscribe();
+    if late {
+        call.late_offer(&mut rx, a.pin, events).await;
+        return;
+    }
+    let Some(offer) = a.offer else { return };
     // Without a PIN the caller joins before the answer, so that a full or ended conference is
     // a refusal rather than a 200 followed by a BYE.
     if a.pin.is_none()
@@ -346,7 +359,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         return;
     }
     let invite_cseq = cseq(&call.invite.msg).map_or(1, |c| c.0);
-    let answer = call.answer_sdp(&a.offer);
+    let answer = call.answer_sdp(&offer);
     tracing::debug!(offer = %String::from_utf8_lossy(&call.invite.msg.body), answer = %answer, "SDP");
     let ok = call.ok(&call.invite.msg.headers.clone(), answer.as_bytes());
     call.send_2xx(ok, invite_cseq);
@@ -357,6 +370,105 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
 }
 
 impl Call {
+    /// An INVITE without an offer: the 200 carries Tessera's, the ACK the answer; then the call
+    /// joins (or asks for the PIN) with what the answer kept.
+    async fn late_offer(
+        &mut self,
+        rx: &mut mpsc::Receiver<Inbound>,
+        pin: Option<String>,
+        events: tokio::sync::broadcast::Receiver<tessera_web::control::Event>,
+    ) {
+        let local = negotiate::Local {
+            address: self.local,
+            audio: self.audio.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
+            video: self.video.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
+            session_id: self.session_id,
+            version: self.version,
+        };
+        let ours = negotiate::offer(&local);
+        let invite_cseq = cseq(&self.invite.msg).map_or(1, |c| c.0);
+        let ok = self.ok(&self.invite.msg.headers.clone(), ours.as_bytes());
+        self.send_2xx(ok, invite_cseq);
+        tracing::info!(conference = %self.conference, name = %self.name, peer = %self.invite.path.peer(), "SIP call answered with an offer");
+        metrics::counter!("tessera_sip_calls_total", "result" => "answered").increment(1);
+        let why = match self.answer_in_ack(rx, invite_cseq).await {
+            Ok(choice) => {
+                if choice.audio.is_none() {
+                    self.audio = None;
+                }
+                if choice.video.is_none() {
+                    self.video = None;
+                }
+                self.choice = choice;
+                if pin.is_some() {
+                    self.lifetime(rx, pin, events).await
+                } else {
+                    match self.join().await {
+                        Ok(()) => self.lifetime(rx, None, events).await,
+                        Err(e) => Some(format!("could not join: {e}")),
+                    }
+                }
+            }
+            Err(why) => why,
+        };
+        self.hang_up(rx, why).await;
+    }
+
+    /// Waits for the ACK of the 200 that carried Tessera's offer (resending the 200 meanwhile)
+    /// and reads the answer in it. `Err(None)`: the caller hung up first.
+    async fn answer_in_ack(
+        &mut self,
+        rx: &mut mpsc::Receiver<Inbound>,
+        invite_cseq: u32,
+    ) -> Result<negotiate::Choice, Option<String>> {
+        loop {
+            let retransmit = self.pending.as_ref().map(|p| p.next);
+            tokio::select! {
+                biased;
+                m = rx.recv() => {
+                    let Some(m) = m else { return Err(Some("the server is stopping".into())) };
+                    let h = m.msg.headers.clone();
+                    match m.msg.method() {
+                        Some("ACK") if cseq(&m.msg).map(|c| c.0) == Some(invite_cseq) => {
+                            self.pending = None;
+                            if m.msg.body.is_empty() {
+                                return Err(Some("the ACK carried no SDP answer".into()));
+                            }
+                            let answer = sdp::parse(&m.msg.body).map_err(|e| Some(format!("the answer in the ACK: {e}")))?;
+                            return negotiate::choose(&answer).map_err(|e| Some(format!("the answer in the ACK: {e}")));
+                        }
+                        Some("BYE") => {
+                            m.respond(200, reply(&h, 200, "OK", &self.dialog.local_tag, &[], b""));
+                            return Err(None);
+                        }
+                        Some("ACK") | None => {}
+                        Some(_) => {
+                            // RFC 3261 §14.2: nothing else until the offer is answered.
+                            let r = reply(&h, 491, "Request Pending", &self.dialog.local_tag, &[], b"");
+                            m.respond(491, r);
+                        }
+                    }
+                }
+                _ = self.invite.path.closed() => {
+                    self.participant_gone_quietly();
+                    return Err(Some("the TCP connection closed".into()));
+                }
+                _ = sleep_until(retransmit) => {
+                    if let Some(p) = self.pending.as_mut() {
+                        let now = Instant::now();
+                        if now >= p.give_up {
+                            self.pending = None;
+                            return Err(Some("no ACK with the answer".into()));
+                        }
+                        self.invite.path.send(p.bytes.clone());
+                        p.interval = (p.interval * 2).min(T2);
+                        p.next = now + p.interval;
+                    }
+                }
+            }
+        }
+    }
+
     fn answer_sdp(&mut self, offer: &sdp::Session) -> String {
         let local = negotiate::Local {
             address: self.local,

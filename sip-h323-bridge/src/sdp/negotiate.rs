@@ -173,6 +173,52 @@ pub struct Local {
     pub version: u64,
 }
 
+/// Payload types of Tessera's own offer (for INVITEs that came without one).
+pub mod offered {
+    pub const OPUS: u8 = 111;
+    pub const DTMF: u8 = 101;
+    pub const H264: u8 = 96;
+    pub const H264_SINGLE_NAL: u8 = 97;
+    pub const VP8: u8 = 98;
+}
+
+/// Tessera's offer, for a peer that sent an INVITE without one (a "late" or delayed offer):
+/// every codec Tessera takes, in its order of preference, receiving on `local`'s ports.
+pub fn offer(local: &Local) -> String {
+    let ip = match local.address {
+        IpAddr::V4(a) => format!("IP4 {a}"),
+        IpAddr::V6(a) => format!("IP6 {a}"),
+    };
+    let mut out = format!(
+        "v=0\r\no=tessera {} {} IN {ip}\r\ns=Tessera\r\nc=IN {ip}\r\nt=0 0\r\n",
+        local.session_id, local.version
+    );
+    if let Some((port, rtcp)) = local.audio {
+        let (opus, dtmf) = (offered::OPUS, offered::DTMF);
+        let _ = write!(
+            out,
+            "m=audio {port} RTP/AVP {opus} 9 0 8 {dtmf}\r\na=rtpmap:{opus} opus/48000/2\r\na=fmtp:{opus} useinbandfec=1\r\n\
+             a=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
+             a=rtpmap:{dtmf} telephone-event/8000\r\na=fmtp:{dtmf} 0-15\r\na=rtcp:{rtcp}\r\na=sendrecv\r\n"
+        );
+    }
+    if let Some((port, rtcp)) = local.video {
+        let (h264, single, vp8) = (offered::H264, offered::H264_SINGLE_NAL, offered::VP8);
+        let _ = write!(
+            out,
+            "m=video {port} RTP/AVP {h264} {single} {vp8}\r\n\
+             a=rtpmap:{h264} H264/90000\r\na=fmtp:{h264} packetization-mode=1;profile-level-id=42e01f\r\n\
+             a=rtpmap:{single} H264/90000\r\na=fmtp:{single} packetization-mode=0;profile-level-id=42e01f\r\n\
+             a=rtpmap:{vp8} VP8/90000\r\n"
+        );
+        for pt in [h264, single, vp8] {
+            let _ = write!(out, "a=rtcp-fb:{pt} nack pli\r\na=rtcp-fb:{pt} ccm fir\r\n");
+        }
+        let _ = write!(out, "a=rtcp:{rtcp}\r\na=sendrecv\r\n");
+    }
+    out
+}
+
 fn rtpmap(out: &mut String, f: &Format) {
     let _ = write!(out, "a=rtpmap:{} {}/{}", f.pt, f.encoding, f.clock_rate);
     if f.channels > 1 {
@@ -311,5 +357,28 @@ m=video 4002 RTP/AVP 96\na=rtpmap:96 H264/90000\na=fmtp:96 packetization-mode=2\
         let c = choose(&mixed).unwrap();
         let ans = answer(&mixed, &c, &local());
         assert!(ans.contains("m=image 0 udptl t38\r\nm=audio 20000 RTP/AVP 8\r\n"), "{ans}");
+    }
+
+    #[test]
+    fn tessera_offers_everything_it_takes_and_reads_the_answer_like_an_offer() {
+        let ours = offer(&local());
+        let parsed = parse(ours.as_bytes()).unwrap();
+        assert_eq!(parsed.media.len(), 2);
+        // An answer that keeps G.722 and VP8: what Tessera then uses.
+        let answer = b"v=0\r\no=- 2 2 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n\
+m=audio 7000 RTP/AVP 9 101\r\na=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
+m=video 7002 RTP/AVP 98\r\na=rtpmap:98 VP8/90000\r\n";
+        let c = choose(&parse(answer).unwrap()).unwrap();
+        let a = c.audio.as_ref().unwrap();
+        assert_eq!((a.codec, a.pt, a.dtmf_pt), (AudioCodec::G722, 9, Some(101)));
+        assert_eq!(a.peer.map(|p| (p.0.to_string(), p.1)), Some(("192.0.2.9".into(), 7000)));
+        let v = c.video.as_ref().unwrap();
+        assert_eq!((v.codec, v.pt), (VideoCodec::Vp8, 98));
+        assert!(c.sends_video());
+        // The offer itself, read as an answer, gives Opus and H.264 in packetization mode 1.
+        let c = choose(&parsed).unwrap();
+        assert_eq!(c.audio.as_ref().map(|a| (a.codec, a.pt)), Some((AudioCodec::Opus, offered::OPUS)));
+        assert_eq!(c.video.as_ref().map(|v| (v.codec, v.pt)), Some((VideoCodec::H264, offered::H264)));
+        assert!(!c.h264_single_nal());
     }
 }
