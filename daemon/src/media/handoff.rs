@@ -3,23 +3,25 @@
 //! calls taking free ports at the same moment ("address already in use" under load).
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::UdpSocket;
 use std::sync::{LazyLock, Mutex};
 
-static WAITING: LazyLock<Mutex<HashMap<SocketAddr, UdpSocket>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// By port: a port is bound once whatever the address (the RTP input binds `media.rtp_bind`,
+/// which is what signalling bound too).
+static WAITING: LazyLock<Mutex<HashMap<u16, UdpSocket>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
-fn waiting() -> std::sync::MutexGuard<'static, HashMap<SocketAddr, UdpSocket>> {
+fn waiting() -> std::sync::MutexGuard<'static, HashMap<u16, UdpSocket>> {
     WAITING.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A socket waiting for its RTP input; dropping this closes it if no input took it.
-pub struct Deposit(SocketAddr);
+pub struct Deposit(u16);
 
 impl Deposit {
     pub fn new(socket: UdpSocket) -> std::io::Result<Deposit> {
-        let at = socket.local_addr()?;
-        waiting().insert(at, socket);
-        Ok(Deposit(at))
+        let port = socket.local_addr()?.port();
+        waiting().insert(port, socket);
+        Ok(Deposit(port))
     }
 }
 
@@ -29,9 +31,9 @@ impl Drop for Deposit {
     }
 }
 
-/// The socket deposited for this local address, if any.
-pub fn take(at: SocketAddr) -> Option<UdpSocket> {
-    waiting().remove(&at)
+/// The socket deposited for this local port, if any.
+pub fn take(port: u16) -> Option<UdpSocket> {
+    waiting().remove(&port)
 }
 
 #[cfg(test)]
@@ -43,13 +45,13 @@ mod tests {
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
         let at = s.local_addr().unwrap();
         let d = Deposit::new(s).unwrap();
-        assert!(take(at).is_some());
-        assert!(take(at).is_none());
+        assert!(take(at.port()).is_some());
+        assert!(take(at.port()).is_none());
         drop(d);
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
         let at = s.local_addr().unwrap();
         drop(Deposit::new(s).unwrap());
-        assert!(take(at).is_none());
+        assert!(take(at.port()).is_none());
         assert!(UdpSocket::bind(at).is_ok(), "the port was released");
     }
 }

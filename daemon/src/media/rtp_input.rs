@@ -148,7 +148,7 @@ impl RtpInput {
         let pipeline = super::launch(&launch, "an RTP input")?;
         for (src, port) in [("vsrc", spec.video.map(|v| v.2)), ("asrc", spec.audio.map(|a| a.2))] {
             if let (Some(el), Some(port)) = (pipeline.by_name(src), port.filter(|p| *p != 0))
-                && let Some(socket) = super::handoff::take(std::net::SocketAddr::new(bind, port))
+                && let Some(socket) = super::handoff::take(port)
             {
                 let socket = gio::Socket::from_fd(socket.into()).context("handing a socket to GStreamer")?;
                 el.set_property("socket", &socket);

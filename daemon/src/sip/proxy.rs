@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tessera_sip_h323_bridge::sip::dialog::cseq;
 use tessera_sip_h323_bridge::sip::message::{Message, StartLine};
+use tessera_sip_h323_bridge::sip::via;
 use tessera_web::rights::Right;
 use tokio::sync::mpsc;
 
@@ -126,6 +127,14 @@ impl Leg {
         Leg { binding, via, invite, n, from: single("From"), to: single("To"), call_id: single("Call-ID") }
     }
 
+    /// Whether a response's top Via is the one Tessera put on the forwarded INVITE.
+    fn is_ours(&self, m: &Message) -> bool {
+        let top = m.headers.list("Via").into_iter().next();
+        let theirs = top.and_then(|v| via::parse(&v).ok()).and_then(|v| v.branch().map(str::to_string));
+        let ours = via::parse(&self.via).ok();
+        theirs.is_some() && theirs.as_deref() == ours.as_ref().and_then(|v| v.branch())
+    }
+
     /// ACK (for a failure answer) or CANCEL toward the callee, on the INVITE's branch.
     fn follow_up(&self, method: &str, to: &str) -> Vec<u8> {
         format!(
@@ -153,6 +162,9 @@ impl Leg {
                     match m.msg.method() {
                         None => {
                             next_retransmit = None;
+                            if !self.is_ours(&m.msg) {
+                                continue; // not an answer to the INVITE Tessera forwarded
+                            }
                             let Some((code, bytes)) = unwrap_response(&m.msg) else { continue };
                             if cseq(&m.msg).is_some_and(|c| c.1 != "INVITE") {
                                 continue; // the answer to our CANCEL
