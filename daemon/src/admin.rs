@@ -295,7 +295,21 @@ pub fn valid_conference_id(id: &str) -> anyhow::Result<()> {
 
 async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()> {
     match cmd {
-        ConferenceCommand::Add { id, name, owner, room, start, duration, time_zone, public, pin } => {
+        ConferenceCommand::Add {
+            id,
+            name,
+            owner,
+            room,
+            start,
+            duration,
+            time_zone,
+            public,
+            pin,
+            join_without_invitation,
+        } => {
+            if public && join_without_invitation {
+                bail!("--join-without-invitation is for private conferences (a public one admits everyone)");
+            }
             valid_conference_id(&id)?;
             let name = validate::text("name", &name, 200, true).map_err(field_err)?;
             let owner = find_user(store, &owner).await?;
@@ -331,6 +345,7 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
                 starts_at,
                 duration_minutes: dur,
                 pin: pin.as_deref(),
+                join_without_invitation,
             };
             match store.create_conference(c, now()).await {
                 Err(tessera_web::store::StoreError::Conflict(_)) => bail!("a conference with ID {id:?} already exists"),

@@ -166,6 +166,9 @@ pub enum ConferenceCommand {
         public: bool,
         #[arg(long)]
         pin: Option<String>,
+        /// Private only: users of the server may join without an invitation (they sign in).
+        #[arg(long)]
+        join_without_invitation: bool,
     },
     /// The conference's media: mode, recording, multicast output, devices on join.
     Media {

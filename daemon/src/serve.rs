@@ -113,6 +113,7 @@ async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
         starts_at: None,
         duration_minutes: None,
         pin: None,
+        join_without_invitation: false,
     };
     store.create_conference(c, now()).await?;
     tracing::info!(conference = DEMO_ROOM, owner = %owner.login, "created the public demo room");

@@ -244,6 +244,31 @@ fn digest_registration_private_conferences_and_no_account_enumeration() {
     assert!(ok, "invited alice:\n{out}");
     let (ok, out) = finish(spawn(s.sip_port, d, "bob", &private_call_xml(403), &["-ap", "bob-secret-22"]), d);
     assert!(ok, "uninvited bob:\n{out}");
+    // A private conference that users may join without an invitation: bob signs in and joins.
+    s.admin_ok(
+        &["conference", "add", "lobby", "--name", "Lobby", "--owner", "admin", "--room", "--join-without-invitation"],
+        "",
+    );
+    let lobby = private_call_xml(200).replace("sip:closed@", "sip:lobby@");
+    let (ok, out) = finish(spawn(s.sip_port, d, "bob", &lobby, &["-ap", "bob-secret-22"]), d);
+    assert!(ok, "bob joins the lobby without an invitation:\n{out}");
+    assert!(s.log().contains("joining without invitation"), "{}", s.log());
+    let o = s.admin(
+        &[
+            "conference",
+            "add",
+            "web",
+            "--name",
+            "W",
+            "--owner",
+            "admin",
+            "--room",
+            "--public",
+            "--join-without-invitation",
+        ],
+        "",
+    );
+    assert!(!o.status.success(), "a public conference took --join-without-invitation");
 
     // svwar: the answers for alice, bob and admin are those for names that match no account.
     let dict = d.join("users.txt");

@@ -95,6 +95,7 @@ crate::both_backends!(home_shows_only_own_conferences, |store| {
         starts_at,
         duration_minutes: starts_at.map(|_| 30),
         pin: None,
+        join_without_invitation: false,
     };
     store.create_conference(conf("alice-today", alice, ConferenceKind::Scheduled, Some(t)), t).await.unwrap();
     store
@@ -267,6 +268,7 @@ crate::both_backends!(every_documented_operation_is_routed, |store| {
                 starts_at: None,
                 duration_minutes: None,
                 pin: None,
+                join_without_invitation: false,
             },
             0,
         )

@@ -115,7 +115,8 @@ async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Route, Refusa
         }
     };
     if !conf.public {
-        // Only invited users, who prove who they are with their account's password.
+        // Only invited users (or, when the conference allows it, any user of the server), who
+        // prove who they are with their account's password.
         match ctx.auth.verify(m, peer).await {
             Auth::Challenge { stale } => {
                 return Err((
@@ -125,6 +126,9 @@ async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Route, Refusa
                 ));
             }
             Auth::Refused => return Err(refuse(403, "Forbidden")),
+            Auth::User { login, .. } if conf.join_without_invitation => {
+                tracing::info!(conference = %conf.id, login = %login, "SIP: user admitted (joining without invitation)")
+            }
             Auth::User { id: user, login } => match ctx.store.is_invited(user, &conf.id).await {
                 Ok(true) => tracing::info!(conference = %conf.id, login = %login, "SIP: invited user admitted"),
                 Ok(false) => return Err(refuse(403, "Forbidden (not invited to this conference)")),

@@ -86,6 +86,8 @@ pub struct NewConference<'a> {
     pub starts_at: Option<i64>,
     pub duration_minutes: Option<i64>,
     pub pin: Option<&'a str>,
+    /// Private only: users of the server may join without being invited.
+    pub join_without_invitation: bool,
 }
 
 /// What the SIP bridge needs to admit a caller who dials a conference.
@@ -96,6 +98,8 @@ pub struct DialIn {
     pub kind: ConferenceKind,
     /// Anyone may join (otherwise only invited users).
     pub public: bool,
+    /// Private, but any signed-in user of the server may join.
+    pub join_without_invitation: bool,
     pub pin: Option<String>,
 }
 
@@ -138,8 +142,9 @@ impl Store {
     pub async fn create_conference(&self, c: NewConference<'_>, now: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
-            "INSERT INTO conferences (id, name, owner_id, kind, access, starts_at, duration_minutes, pin, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+            "INSERT INTO conferences (id, name, owner_id, kind, access, starts_at, duration_minutes, pin, created_at, updated_at,
+                                      join_without_invitation)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
         )
         .bind(c.id)
         .bind(c.name)
@@ -150,6 +155,7 @@ impl Store {
         .bind(c.duration_minutes)
         .bind(c.pin)
         .bind(now)
+        .bind(i64::from(c.join_without_invitation && !c.public))
         .execute(&mut *tx)
         .await;
         match res {
@@ -224,10 +230,11 @@ impl Store {
     /// A conference as a dialling endpoint meets it (not scoped to a user: the caller is
     /// anonymous until it authenticates; the bridge applies the access rules).
     pub async fn dial_in(&self, id: &str) -> Result<Option<DialIn>> {
-        let row = sqlx::query("SELECT id, name, kind, access, pin FROM conferences WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, name, kind, access, pin, join_without_invitation FROM conferences WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(r) = row else { return Ok(None) };
         let kind: String = r.try_get("kind")?;
         let access: String = r.try_get("access")?;
@@ -237,6 +244,7 @@ impl Store {
             name: r.try_get("name")?,
             kind: ConferenceKind::parse(&kind)?,
             public: access == "public",
+            join_without_invitation: r.try_get::<i64, _>("join_without_invitation")? != 0,
             pin: pin.filter(|p| !p.is_empty()),
         }))
     }

@@ -309,6 +309,7 @@ mod tests {
             starts_at: None,
             duration_minutes: None,
             pin: None,
+            join_without_invitation: false,
         };
         store.create_conference(c, 0).await.unwrap();
         let u = MediaUpdate {
