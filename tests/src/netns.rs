@@ -24,6 +24,21 @@ impl Netns {
         c
     }
 
+    /// Starts `tessera serve` with `args` and `env` inside the namespace, its output in `log`;
+    /// killed when the returned guard drops.
+    pub fn serve(&self, args: &[&str], env: &[(&str, String)], log: &std::path::Path) -> crate::KillOnDrop {
+        let bin = crate::tessera_bin();
+        let out = std::fs::File::create(log).expect("server log");
+        let child = self
+            .cmd(&[&[bin.to_str().unwrap_or_default(), "serve"][..], args].concat())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(out.try_clone().expect("server log"))
+            .stderr(out)
+            .spawn()
+            .expect("start tessera in the namespace");
+        crate::KillOnDrop(child)
+    }
+
     /// Runs a set-up command inside the namespace; it must succeed.
     pub fn run(&self, args: &[&str]) {
         assert!(self.cmd(args).status().is_ok_and(|s| s.success()), "in the namespace: {args:?}");

@@ -5,8 +5,8 @@
 
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
+use tessera_e2e::free_port;
 use tessera_e2e::netns::Netns;
-use tessera_e2e::{KillOnDrop, free_port, tessera_bin};
 
 /// Linphone's configuration: fixed ports, no network monitoring (the namespace has only
 /// loopback), a static picture as camera, video offered.
@@ -35,7 +35,6 @@ fn packets(log: &str, session: &str, what: &str) -> Option<u64> {
 fn linphone_joins_the_demo_room_with_vp8_video_and_opus_audio() {
     let ns = Netns::new(&format!("tessera-lp-{}", std::process::id()));
     let dir = tempfile::tempdir().unwrap();
-    let bin = tessera_bin();
     let sip = free_port();
     let env = [
         ("TESSERA_DATA_DIR", dir.path().join("data").display().to_string()),
@@ -47,15 +46,7 @@ fn linphone_joins_the_demo_room_with_vp8_video_and_opus_audio() {
         ("TESSERA_ADMIN_PASSWORD", "admin-password".into()),
     ];
     let log_path = dir.path().join("server.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let server = ns
-        .cmd(&[bin.to_str().unwrap(), "serve", "--demo"])
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let _server = KillOnDrop(server);
+    let _server = ns.serve(&["--demo"], &env, &log_path);
     let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     let t0 = Instant::now();
     while !server_log().contains("demo room running") {

@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use tessera_e2e::netns::Netns;
-use tessera_e2e::{KillOnDrop, free_port, tessera_bin};
+use tessera_e2e::{free_port, tessera_bin};
 
 #[test]
 fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
@@ -56,15 +56,7 @@ fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
     }
     admin(&["conference", "media", "mc", "--multicast", "239.255.42.1:5004", "--ttl", "1"], "");
 
-    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-    let server = ns
-        .cmd(&[bin.to_str().unwrap(), "serve"])
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let _server = KillOnDrop(server);
+    let _server = ns.serve(&[], &env, &dir.path().join("server.log"));
 
     let caps = "application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000";
     let out = ns

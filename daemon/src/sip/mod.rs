@@ -6,6 +6,7 @@
 //! message size, a rate per source address, TCP connections per address and in all, idle TCP
 //! connections closed, a cap on transactions and calls (503 beyond).
 
+mod admit;
 mod answer;
 mod auth;
 mod call;

@@ -185,14 +185,7 @@ pub mod offered {
 /// Tessera's offer, for a peer that sent an INVITE without one (a "late" or delayed offer):
 /// every codec Tessera takes, in its order of preference, receiving on `local`'s ports.
 pub fn offer(local: &Local) -> String {
-    let ip = match local.address {
-        IpAddr::V4(a) => format!("IP4 {a}"),
-        IpAddr::V6(a) => format!("IP6 {a}"),
-    };
-    let mut out = format!(
-        "v=0\r\no=tessera {} {} IN {ip}\r\ns=Tessera\r\nc=IN {ip}\r\nt=0 0\r\n",
-        local.session_id, local.version
-    );
+    let mut out = session_lines(local);
     if let Some((port, rtcp)) = local.audio {
         let (opus, dtmf) = (offered::OPUS, offered::DTMF);
         let _ = write!(
@@ -219,6 +212,15 @@ pub fn offer(local: &Local) -> String {
     out
 }
 
+/// The session part of Tessera's offers and answers: origin, name, connection, time.
+fn session_lines(local: &Local) -> String {
+    let ip = match local.address {
+        IpAddr::V4(a) => format!("IP4 {a}"),
+        IpAddr::V6(a) => format!("IP6 {a}"),
+    };
+    format!("v=0\r\no=tessera {} {} IN {ip}\r\ns=Tessera\r\nc=IN {ip}\r\nt=0 0\r\n", local.session_id, local.version)
+}
+
 fn rtpmap(out: &mut String, f: &Format) {
     let _ = write!(out, "a=rtpmap:{} {}/{}", f.pt, f.encoding, f.clock_rate);
     if f.channels > 1 {
@@ -229,14 +231,7 @@ fn rtpmap(out: &mut String, f: &Format) {
 
 /// The answer to `offer` for `choice`, with Tessera receiving on `local`'s ports.
 pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
-    let ip = match local.address {
-        IpAddr::V4(a) => format!("IP4 {a}"),
-        IpAddr::V6(a) => format!("IP6 {a}"),
-    };
-    let mut out = format!(
-        "v=0\r\no=tessera {} {} IN {ip}\r\ns=Tessera\r\nc=IN {ip}\r\nt=0 0\r\n",
-        local.session_id, local.version
-    );
+    let mut out = session_lines(local);
     for (i, m) in offer.media.iter().enumerate() {
         let audio = choice.audio.as_ref().filter(|a| a.index == i).zip(local.audio);
         let video = choice.video.as_ref().filter(|v| v.index == i).zip(local.video);

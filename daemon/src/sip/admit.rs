@@ -1,0 +1,171 @@
+//! Who may join what: the dialled address (`<conference>` or `<conference>*<PIN>`, escapes
+//! resolved), private conferences (digest, then an invitation unless the conference admits any
+//! signed-in user), scheduled conferences that have not started, and the caller's SDP offer —
+//! or, for any other name, a call to a registered user.
+
+use super::Context;
+use super::auth::Verdict as Auth;
+use std::net::IpAddr;
+use tessera_sip_h323_bridge::sdp::{self, negotiate};
+use tessera_sip_h323_bridge::sip::message::{Message, StartLine};
+use tessera_sip_h323_bridge::sip::{name_addr, uri};
+use tessera_web::control::{Control, Request};
+use tessera_web::store::ConferenceKind;
+
+/// Who dialled what, once admitted.
+pub(super) struct Admitted {
+    pub(super) conference: String,
+    /// The PIN still to be entered (the conference has one and the address did not carry it).
+    pub(super) pin: Option<String>,
+    pub(super) name: String,
+    /// The caller's offer; `None` for an INVITE without one (Tessera offers in its 200 and the
+    /// answer comes in the ACK).
+    pub(super) offer: Option<sdp::Session>,
+    pub(super) choice: negotiate::Choice,
+    pub(super) control: Control,
+}
+
+pub(super) type Refusal = (u16, String, Vec<(&'static str, String)>);
+
+fn refuse(code: u16, why: impl Into<String>) -> Refusal {
+    (code, why.into(), Vec::new())
+}
+
+/// `%xx` escapes of a URI user part resolved (invalid ones kept as written).
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The conference id and the PIN, if any, of a dialled user part: `ID` or `ID*PIN`.
+pub fn dialled(user: &str) -> (String, Option<String>) {
+    let user = unescape(user);
+    match user.split_once('*') {
+        Some((id, pin)) => (id.to_ascii_lowercase(), Some(pin.trim_end_matches('#').to_string())),
+        None => (user.to_ascii_lowercase(), None),
+    }
+}
+
+fn display_name(m: &Message) -> String {
+    let from = m.headers.single("From").ok().flatten().and_then(|f| name_addr::parse(f).ok());
+    let name = from.as_ref().and_then(|f| f.display.clone()).filter(|d| !d.trim().is_empty()).or_else(|| {
+        match from.map(|f| f.uri) {
+            Some(uri::Uri::Sip(u)) => u.user.map(|u| unescape(&u)),
+            _ => None,
+        }
+    });
+    let clean: String = name.unwrap_or_default().chars().filter(|c| !c.is_control()).take(64).collect();
+    if clean.trim().is_empty() { "SIP caller".into() } else { clean.trim().to_string() }
+}
+
+/// Where an INVITE goes: into a conference, or to a registered user.
+pub(super) enum Route {
+    Conference(Box<Admitted>),
+    User(String),
+}
+
+pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Route, Refusal> {
+    let StartLine::Request { uri: ruri, .. } = &m.start else { return Err(refuse(400, "not a request")) };
+    let user = match uri::parse(ruri) {
+        Ok(uri::Uri::Sip(u)) => u.user,
+        _ => None,
+    };
+    let Some(user) = user else {
+        return Err(refuse(404, "Not Found (dial sip:<conference id>@this server)"));
+    };
+    let (id, dialled_pin) = dialled(&user);
+    let control = ctx.control.clone().ok_or_else(|| refuse(503, "Service Unavailable (the media plane is off)"))?;
+    let conf = match ctx.store.dial_in(&id).await {
+        Ok(Some(c)) => c,
+        Ok(None) if dialled_pin.is_none() => return Ok(Route::User(unescape(&user))),
+        Ok(None) => return Err(refuse(404, format!("Not Found (no conference {id:?})"))),
+        Err(e) => {
+            tracing::error!(error = %e, "SIP: the store did not answer");
+            return Err(refuse(500, "Server Internal Error (storage)"));
+        }
+    };
+    if !conf.public {
+        // Only invited users (or, when the conference allows it, any user of the server), who
+        // prove who they are with their account's password.
+        match ctx.auth.verify(m, peer).await {
+            Auth::Challenge { stale } => {
+                return Err((
+                    401,
+                    "Unauthorized (a private conference: sign in as an invited user)".into(),
+                    ctx.auth.challenge(stale),
+                ));
+            }
+            Auth::Refused => return Err(refuse(403, "Forbidden")),
+            Auth::User { login, .. } if conf.join_without_invitation => {
+                tracing::info!(conference = %conf.id, login = %login, "SIP: user admitted (joining without invitation)")
+            }
+            Auth::User { id: user, login } => match ctx.store.is_invited(user, &conf.id).await {
+                Ok(true) => tracing::info!(conference = %conf.id, login = %login, "SIP: invited user admitted"),
+                Ok(false) => return Err(refuse(403, "Forbidden (not invited to this conference)")),
+                Err(e) => {
+                    tracing::error!(error = %e, "SIP: the store did not answer");
+                    return Err(refuse(500, "Server Internal Error (storage)"));
+                }
+            },
+        }
+    }
+    let pin = match (&conf.pin, dialled_pin) {
+        (None, _) => None,
+        (Some(p), Some(d)) if *p == d => None,
+        (Some(_), Some(_)) => {
+            tracing::info!(conference = %id, "SIP: wrong PIN in the dialled address");
+            return Err(refuse(403, "Forbidden (wrong PIN)"));
+        }
+        (Some(p), None) => Some(p.clone()),
+    };
+    if conf.kind == ConferenceKind::Scheduled {
+        let running = control.call(&id, None, Request::Status).await.map(|s| s.running).unwrap_or(false);
+        if !running {
+            return Err(refuse(480, "Temporarily Unavailable (the conference has not started)"));
+        }
+    }
+    let ct = m.headers.single("Content-Type").ok().flatten().unwrap_or_default();
+    let (offer, choice) = if m.body.is_empty() {
+        (None, negotiate::Choice { audio: None, video: None })
+    } else if !ct.to_ascii_lowercase().starts_with("application/sdp") {
+        return Err(refuse(415, "Unsupported Media Type (the INVITE's body must be an SDP offer)"));
+    } else {
+        let offer = sdp::parse(&m.body).map_err(|e| refuse(400, format!("Bad Request ({e})")))?;
+        let choice = negotiate::choose(&offer).map_err(|e| refuse(488, format!("Not Acceptable Here ({e})")))?;
+        (Some(offer), choice)
+    };
+    Ok(Route::Conference(Box::new(Admitted {
+        conference: conf.id,
+        pin,
+        name: display_name(m),
+        offer,
+        choice,
+        control,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialled_addresses() {
+        assert_eq!(dialled("Room-1"), ("room-1".into(), None));
+        assert_eq!(dialled("room*1234"), ("room".into(), Some("1234".into())));
+        assert_eq!(dialled("room%2A1234%23"), ("room".into(), Some("1234".into())));
+        assert_eq!(dialled("%zz"), ("%zz".into(), None));
+    }
+}
