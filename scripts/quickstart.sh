@@ -37,6 +37,7 @@ done
 echo
 echo "Tessera is running: http://$TESSERA_HTTP_LISTEN/"
 echo "The demo room with four synthetic participants: rtsp://127.0.0.1:8554/demo (ffplay or VLC)"
+echo "From a SIP phone or softphone, dial sip:demo@<this machine's address> (UDP or TCP port 5060)"
 if [ -f "$TESSERA_DATA_DIR/initial-admin-password" ]; then
   echo "Sign in as 'admin' with the password: $(cat "$TESSERA_DATA_DIR/initial-admin-password")"
   echo "(kept in $TESSERA_DATA_DIR/initial-admin-password; delete the file once you have changed it)"
