@@ -23,6 +23,29 @@ pub struct Config {
     pub shutdown: Shutdown,
     pub media: Media,
     pub sip: Sip,
+    pub webrtc: WebRtc,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebRtc {
+    /// Browsers join conferences from their pages (needs the media plane).
+    pub enabled: bool,
+    /// Where ICE offers browsers host candidates: "0.0.0.0" stands for every non-loopback IPv4
+    /// interface; loopback must be listed to serve browsers on this machine. No TURN.
+    pub ice_addresses: Vec<std::net::IpAddr>,
+}
+
+impl Default for WebRtc {
+    fn default() -> Self {
+        WebRtc {
+            enabled: true,
+            ice_addresses: vec![
+                std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            ],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +180,7 @@ impl Default for Config {
             shutdown: Shutdown::default(),
             media: Media::default(),
             sip: Sip::default(),
+            webrtc: WebRtc::default(),
         }
     }
 }
@@ -276,6 +300,12 @@ impl Config {
         if let Some(v) = get("TESSERA_RTP_BIND") {
             self.media.rtp_bind = v.parse().with_context(|| format!("TESSERA_RTP_BIND={v:?} is not an IP address"))?;
         }
+        if let Some(v) = get("TESSERA_WEBRTC_ICE_ADDRESSES") {
+            self.webrtc.ice_addresses =
+                v.split(',').map(|a| a.trim().parse()).collect::<Result<_, _>>().with_context(|| {
+                    format!("TESSERA_WEBRTC_ICE_ADDRESSES={v:?}: expected IP addresses separated by commas")
+                })?;
+        }
         if let Some(v) = get("TESSERA_MEDIA") {
             self.media.enabled = match v.as_str() {
                 "1" | "true" | "yes" | "on" => true,
@@ -323,6 +353,11 @@ impl Config {
                     bail!("sip.tls_listen is set, so {key} must name a PEM file");
                 }
             }
+        }
+        if self.webrtc.enabled && self.webrtc.ice_addresses.is_empty() {
+            bail!(
+                "webrtc.ice_addresses is empty: list the addresses browsers reach this server on (or set webrtc.enabled = false)"
+            );
         }
         if self.data_dir.as_os_str().is_empty() {
             bail!("data_dir must not be empty");

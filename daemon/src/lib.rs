@@ -11,6 +11,7 @@ pub mod runtime;
 pub mod serve;
 pub mod sip;
 pub mod systemd;
+pub mod webrtc;
 
 use cli::{Cli, Command};
 use config::Config;

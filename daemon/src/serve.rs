@@ -28,7 +28,14 @@ pub const DEMO_ROOM: &str = "demo";
 fn init_tracing(level: &str) {
     // Under systemd, journald adds its own timestamps.
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
-    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // The WebRTC stack narrates every ICE and DTLS step at info; Tessera logs what matters of it
+    // (joined, left, failed). Naming one of its crates in log.level overrides this.
+    let quiet = ["webrtc", "rtc", "rtc_ice", "rtc_dtls", "rtc_srtp", "rtc_sctp", "rtc_interceptor"]
+        .iter()
+        .filter(|c| !level.contains(*c))
+        .map(|c| format!(",{c}=warn"))
+        .collect::<String>();
+    let filter = EnvFilter::try_new(format!("{level}{quiet}")).unwrap_or_else(|_| EnvFilter::new("info"));
     let b = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
     // Colours only on a terminal: a log file or a pipe gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -156,6 +163,11 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let mut state = AppState::new(store.clone(), config.web(), std::sync::Arc::new(move || prometheus.render()))?;
     let runtime = if config.media.enabled { Some(start_media(&config, &store).await?) } else { None };
     state.control = runtime.as_ref().map(|r| r.control.clone());
+    if config.webrtc.enabled
+        && let Some(r) = &runtime
+    {
+        state.rtc = Some(crate::webrtc::start(&config.webrtc.ice_addresses, config.media.rtp_bind, r.control.clone())?);
+    }
     if args.demo
         && let Some(r) = &runtime
     {

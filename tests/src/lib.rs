@@ -153,18 +153,7 @@ impl Server {
 
     /// Runs `tessera admin ARGS` against this server's database, with `stdin` as input.
     pub fn admin(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(tessera_bin())
-            .arg("admin")
-            .args(args)
-            .envs(self.env.iter().cloned())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run tessera admin");
-        // unwrap: stdin was piped just above.
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).expect("write stdin");
-        child.wait_with_output().expect("tessera admin output")
+        admin_with(&self.env, args, stdin)
     }
 
     /// `admin` that must succeed; returns its standard output.
@@ -230,9 +219,31 @@ impl Drop for Server {
     }
 }
 
+/// Runs `tessera admin ARGS` with the environment of a server (its data directory), with
+/// `stdin` as input.
+pub fn admin_with(env: &[(String, String)], args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(tessera_bin())
+        .arg("admin")
+        .args(args)
+        .envs(env.iter().cloned())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tessera admin");
+    // unwrap: stdin was piped just above.
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("tessera admin output")
+}
+
 /// Runs a browser scenario `browser/NAME.mjs` with node and playwright-core, passing `env`.
 /// Fails loudly when node, playwright-core or Chromium is missing.
 pub fn run_browser(name: &str, env: &[(&str, &str)]) -> String {
+    run_browser_in(None, name, env)
+}
+
+/// `run_browser` inside a test's network namespace (with the server there too).
+pub fn run_browser_in(ns: Option<&netns::Netns>, name: &str, env: &[(&str, &str)]) -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
     assert!(
         dir.join("node_modules/playwright-core").exists(),
@@ -241,13 +252,20 @@ pub fn run_browser(name: &str, env: &[(&str, &str)]) -> String {
     );
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(Path::new(&chromium).exists(), "{chromium} is missing: apt-get install chromium (scripts/test.sh does)");
-    let out = Command::new("node")
-        .arg(dir.join(format!("{name}.mjs")))
-        .current_dir(&dir)
-        .env("CHROMIUM", &chromium)
-        .envs(env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-        .output()
-        .expect("node is missing: apt-get install nodejs (scripts/test.sh does)");
+    let script = dir.join(format!("{name}.mjs"));
+    let out = match ns {
+        Some(ns) => ns.cmd(&["node", script.to_str().unwrap_or_default()]),
+        None => {
+            let mut c = Command::new("node");
+            c.arg(&script);
+            c
+        }
+    }
+    .current_dir(&dir)
+    .env("CHROMIUM", &chromium)
+    .envs(env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    .output()
+    .expect("node is missing: apt-get install nodejs (scripts/test.sh does)");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),

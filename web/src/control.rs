@@ -55,6 +55,10 @@ pub enum Request {
         /// Receive on these ports rather than ones Tessera picks.
         #[serde(default)]
         ports: Option<RtpPorts>,
+        /// The layout group it sees: SIP/H.323 (the default) or WebRTC (browsers, whose peers
+        /// relay RTP to and from the runtime).
+        #[serde(default)]
+        group: Option<EndpointGroup>,
     },
     /// Where a participant's media goes now (SIP re-INVITE: hold, a new address); `None` stops
     /// that medium. Operators and the SIP bridge only.

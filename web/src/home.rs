@@ -100,7 +100,7 @@ async fn home_api(State(state): State<AppState>, ApiUser(u): ApiUser) -> Result<
     Ok(Json(HomeData::load(&state, &u).await?))
 }
 
-fn fmt_time(tz: Tz, t: i64, fmt: &str) -> String {
+pub fn fmt_time(tz: Tz, t: i64, fmt: &str) -> String {
     tz.timestamp_opt(t, 0).single().map(|d| d.format(fmt).to_string()).unwrap_or_default()
 }
 
@@ -118,7 +118,7 @@ fn conference_item(lang: Lang, tz: Tz, c: &ConferenceRow) -> Markup {
             @if c.kind == ConferenceKind::Scheduled {
                 @if let Some(s) = c.starts_at { strong.time { (fmt_time(tz, s, "%H:%M")) } " " }
             }
-            strong.name { (c.name) }
+            a.name href={"/c/" (c.id)} { strong { (c.name) } }
             " "
             span.muted {
                 (tr(lang, "conf.id")) " " code { (c.id) }

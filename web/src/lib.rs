@@ -11,17 +11,20 @@
 
 pub mod auth;
 pub mod cache;
+pub mod conference_page;
 pub mod conferences;
 pub mod control;
 pub mod error;
 pub mod extract;
 pub mod home;
 pub mod i18n;
+pub mod join_ws;
 pub mod layout;
 pub mod live;
 pub mod openapi;
 pub mod profile;
 pub mod rights;
+pub mod rtc;
 pub mod signin;
 pub mod state;
 pub mod store;
@@ -46,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(home::router())
         .merge(profile::router())
         .merge(conferences::router())
+        .merge(conference_page::router())
         .merge(live::router())
         .merge(system::router())
         .fallback(not_found)

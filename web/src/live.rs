@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::extract::ApiJson;
 use crate::rights::Right;
 use crate::state::AppState;
-use crate::store::{EventRow, RecordingRow, Role};
+use crate::store::{ChatMessage, EventRow, RecordingRow, Role};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conferences/{id}/live", get(status).post(control))
         .route("/api/v1/conferences/{id}/events", get(events))
         .route("/api/v1/conferences/{id}/recordings", get(recordings))
+        .route("/api/v1/conferences/{id}/chat", get(chat_history))
         .route("/api/v1/conferences/{id}/multicast.sdp", get(multicast_sdp))
 }
 
@@ -108,6 +109,18 @@ async fn recordings(
         return Err(Error::Forbidden("recordings are for the owner, moderators and operators".into()));
     }
     Ok(Json(state.store.recordings(&id).await?))
+}
+
+/// The chat history (newest 10 000 messages, oldest first).
+async fn chat_history(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ChatMessage>>> {
+    if access(&state, u.user.id, &id).await? < Access::Control {
+        return Err(Error::Forbidden("the chat history is for the owner, moderators and operators".into()));
+    }
+    Ok(Json(state.store.chat_history(&id, 10_000).await?))
 }
 
 async fn multicast_sdp(

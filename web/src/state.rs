@@ -46,13 +46,26 @@ pub struct AppState {
     pub cache: Arc<crate::cache::Cache>,
     /// The conference runtime, when the daemon runs the media plane.
     pub control: Option<crate::control::Control>,
+    /// Browsers' WebRTC peers, when the daemon runs them.
+    pub rtc: Option<crate::rtc::Rtc>,
+    /// Chat messages of every conference, as they are sent (each page keeps its own).
+    pub chat: tokio::sync::broadcast::Sender<crate::store::ChatMessage>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig, metrics: MetricsRender) -> anyhow::Result<AppState> {
         let lockout = LockoutService::new(store.clone(), config.address_max_failures, config.address_window_secs)?;
         let cache = crate::cache::Cache::start(&store);
-        Ok(AppState { store, config: Arc::new(config), lockout: Arc::new(lockout), metrics, cache, control: None })
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            lockout: Arc::new(lockout),
+            metrics,
+            cache,
+            control: None,
+            rtc: None,
+            chat: tokio::sync::broadcast::channel(256).0,
+        })
     }
 }
 

@@ -520,6 +520,7 @@ impl Call {
                 h264_single_nal: self.choice.h264_single_nal(),
             }),
             ports: Some(ports),
+            group: None,
         };
         let started = Instant::now();
         let state = self.control.call(&self.conference, None, req).await?;

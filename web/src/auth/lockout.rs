@@ -77,16 +77,7 @@ impl LockoutService {
     /// now locked.
     pub async fn record_failure(&self, login: &str, addr: Option<IpAddr>, now: i64) -> Result<Option<i64>, StoreError> {
         if let Some(addr) = addr {
-            let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
-            if map.len() > 100_000 {
-                let window = self.address_window_secs;
-                map.retain(|_, (_, start)| now - *start < window);
-            }
-            let e = map.entry(addr).or_insert((0, now));
-            if now - e.1 >= self.address_window_secs {
-                *e = (0, now);
-            }
-            e.0 = e.0.saturating_add(1);
+            self.record_address_failure(addr, now);
         }
         let policy = self.policy().await?;
         let prev = self.store.failure_state(login).await?;
@@ -104,6 +95,21 @@ impl LockoutService {
             metrics::counter!("tessera_lockouts_total").increment(1);
         }
         Ok(s.locked_until)
+    }
+
+    /// Counts a failure against the address only (a wrong conference PIN: there is no account
+    /// to lock, but the address is throttled like one guessing passwords).
+    pub fn record_address_failure(&self, addr: IpAddr, now: i64) {
+        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            let window = self.address_window_secs;
+            map.retain(|_, (_, start)| now - *start < window);
+        }
+        let e = map.entry(addr).or_insert((0, now));
+        if now - e.1 >= self.address_window_secs {
+            *e = (0, now);
+        }
+        e.0 = e.0.saturating_add(1);
     }
 
     pub async fn record_success(&self, login: &str) -> Result<(), StoreError> {

@@ -103,6 +103,19 @@ pub struct DialIn {
     pub pin: Option<String>,
 }
 
+/// What a conference's page shows and needs to admit someone (not scoped to a user: the page
+/// applies the access rules and shows a private conference only to those it admits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConferencePage {
+    pub dial_in: DialIn,
+    pub starts_at: Option<i64>,
+    pub duration_minutes: Option<i64>,
+    pub description: String,
+    pub location: String,
+    pub owner_name: String,
+    pub mode: String,
+}
+
 macro_rules! select_visible {
     () => {
         "SELECT c.id, c.name, c.kind, c.access, c.mode, c.starts_at, c.duration_minutes, c.pin,
@@ -246,6 +259,28 @@ impl Store {
             public: access == "public",
             join_without_invitation: r.try_get::<i64, _>("join_without_invitation")? != 0,
             pin: pin.filter(|p| !p.is_empty()),
+        }))
+    }
+
+    pub async fn conference_page(&self, id: &str) -> Result<Option<ConferencePage>> {
+        let Some(dial_in) = self.dial_in(id).await? else { return Ok(None) };
+        let r = sqlx::query(
+            "SELECT c.starts_at, c.duration_minutes, c.description, c.location, c.mode,
+                CASE WHEN o.display_name = '' THEN o.login ELSE o.display_name END AS owner_name
+             FROM conferences c JOIN users o ON o.id = c.owner_id WHERE c.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = r else { return Ok(None) };
+        Ok(Some(ConferencePage {
+            dial_in,
+            starts_at: r.try_get("starts_at")?,
+            duration_minutes: r.try_get("duration_minutes")?,
+            description: r.try_get("description")?,
+            location: r.try_get("location")?,
+            owner_name: r.try_get("owner_name")?,
+            mode: r.try_get("mode")?,
         }))
     }
 

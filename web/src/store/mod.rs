@@ -3,6 +3,7 @@
 //! only the types both share (BIGINT, TEXT, bytes). Every query that reads user-visible rows
 //! takes the signed-in user's id and filters by it.
 
+mod chat;
 mod conferences;
 mod licenses;
 mod lockout;
@@ -12,7 +13,8 @@ mod settings;
 mod sip;
 mod users;
 
-pub use conferences::{ConferenceKind, ConferenceRow, DialIn, NewConference, Role};
+pub use chat::{ChatMessage, MAX_CHAT_CHARS};
+pub use conferences::{ConferenceKind, ConferencePage, ConferenceRow, DialIn, NewConference, Role};
 pub use licenses::{License, LicenseKind};
 pub use lockout::FailureState;
 pub use media::{EventRow, MediaSettings, MediaUpdate, RecordingRow};

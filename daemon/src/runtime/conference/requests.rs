@@ -30,7 +30,7 @@ impl Conf {
                 let who = Joining { id, name, kind: "synthetic", group: None, rtp_ports: None };
                 self.join(who, slot, Box::new(src), "synthetic").await;
             }
-            Request::AddRtp { name, video, audio, video_to, audio_to, payload_types, ports } => {
+            Request::AddRtp { name, video, audio, video_to, audio_to, payload_types, ports, group } => {
                 let name = check_name("name", &name)?;
                 let addr = |field: &str, v: Option<String>| -> Result<Option<std::net::SocketAddr>, ControlError> {
                     v.map(|a| a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))).transpose()
@@ -80,8 +80,9 @@ impl Conf {
                     .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
                 let detail = format!("rtp video {video:?} audio {audio:?}");
-                let group = EndpointGroup::SipH323;
-                let who = Joining { id, name, kind: "rtp", group: Some(group), rtp_ports: Some(ports) };
+                let group = group.unwrap_or(EndpointGroup::SipH323);
+                let kind = if group == EndpointGroup::WebRtc { "webrtc" } else { "rtp" };
+                let who = Joining { id, name, kind, group: Some(group), rtp_ports: Some(ports) };
                 self.join(who, slot, Box::new(input), &detail).await;
                 if video_to.is_some() || audio_to.is_some() {
                     // An endpoint that sends no video still gets the picture, as H.264.

@@ -1,0 +1,66 @@
+//! An interceptor that hands the browser's keyframe requests (RTCP PLI and FIR about the video
+//! Tessera sends it) to the application. The `webrtc` crate's default chain consumes all
+//! inbound RTCP; what this marks with `DeliverToApplication` reaches the local track's events,
+//! where the peer turns it into a keyframe request of the output the browser watches.
+
+use rtc::interceptor::{Attribute, Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::sansio::Protocol;
+use rtc::shared::error::Error;
+use std::collections::VecDeque;
+use std::time::Instant;
+
+#[derive(Default)]
+pub struct KeyframeRequests {
+    read: VecDeque<TaggedPacket>,
+    write: VecDeque<TaggedPacket>,
+}
+
+pub fn is_keyframe_request(p: &dyn rtc::rtcp::Packet) -> bool {
+    let any = p.as_any();
+    any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
+}
+
+impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = Error;
+    type Time = Instant;
+
+    fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Error> {
+        if let Packet::Rtcp(packets) = &msg.message.packet {
+            let wanted: Vec<Box<dyn rtc::rtcp::Packet>> =
+                packets.iter().filter(|p| is_keyframe_request(p.as_ref())).cloned().collect();
+            if wanted.is_empty() {
+                // Reports and NACKs: the interceptors before this one have acted on them.
+                return Ok(());
+            }
+            msg.message.packet = Packet::Rtcp(wanted);
+            msg.message.add(Attribute::DeliverToApplication);
+        }
+        self.read.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<TaggedPacket> {
+        self.read.pop_front()
+    }
+
+    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Error> {
+        self.write.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<TaggedPacket> {
+        self.write.pop_front()
+    }
+}
+
+impl Interceptor for KeyframeRequests {
+    fn bind_local_stream(&mut self, _info: &StreamInfo) {}
+    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
+    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
+    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
+}

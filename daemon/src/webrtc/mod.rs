@@ -1,0 +1,39 @@
+//! Browsers in conferences: the daemon's side of [`tessera_web::rtc`]. Each join request from
+//! a conference page's WebSocket becomes a [`peer`] of its own.
+
+mod keyframes;
+pub mod peer;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use tessera_web::control::Control;
+use tessera_web::rtc::Rtc;
+
+/// Starts serving join requests; the returned handle goes into the web's state.
+pub fn start(ice_addresses: &[IpAddr], rtp_bind: IpAddr, control: Control) -> anyhow::Result<Rtc> {
+    let runtime = webrtc::runtime::default_runtime()
+        .ok_or_else(|| anyhow::anyhow!("the webrtc crate was built without a runtime"))?;
+    let settings = Arc::new(peer::Settings {
+        ice: ice_addresses.iter().map(|ip| SocketAddr::new(*ip, 0)).collect(),
+        rtp_bind,
+        runtime,
+    });
+    let (rtc, mut requests) = Rtc::channel();
+    tokio::spawn(async move {
+        while let Some((req, reply)) = requests.recv().await {
+            let (settings, control) = (settings.clone(), control.clone());
+            tokio::spawn(async move {
+                let conference = req.conference.clone();
+                let r = peer::join(settings, control, req).await;
+                if let Err(e) = &r {
+                    tracing::info!(conference = %conference, error = %e, "WebRTC: join refused");
+                    metrics::counter!("tessera_webrtc_join_failures_total").increment(1);
+                }
+                let _ = reply.send(r);
+            });
+        }
+    });
+    let list: Vec<String> = ice_addresses.iter().map(ToString::to_string).collect();
+    tracing::info!(ice_addresses = %list.join(", "), "WebRTC ready (host candidates on these addresses; no TURN)");
+    Ok(rtc)
+}

@@ -1,0 +1,451 @@
+//! One browser in a conference. The `webrtc` crate does ICE, DTLS-SRTP, bundle, rtcp-mux, NACK
+//! and reports; between it and the conference runtime the media is plain RTP on loopback:
+//!
+//! - browser → Tessera: each received packet (decrypted, payload type rewritten to the one the
+//!   runtime expects) is sent to the participant's RTP input port, exactly as a SIP phone's
+//!   would arrive;
+//! - Tessera → browser: the runtime sends the participant's view (VP8) and its mix (Opus) to
+//!   two loopback sockets of this peer, which writes each packet to the browser's track.
+//!
+//! The browser's PLI/FIR become keyframe requests of the output it watches. The peer ends when
+//! the page leaves (its WebSocket closes), when ICE or DTLS fails or does not connect in time,
+//! or when the participant is removed or the conference ends; the runtime then forgets it.
+
+use super::keyframes::{KeyframeRequests, is_keyframe_request};
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::interceptor::{Registry, Slot};
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
+use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
+use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use rtc::shared::marshal::{Marshal, Unmarshal};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_mixer::layout::{EndpointGroup, ParticipantId};
+use tessera_web::control::{Control, ControlError, PayloadTypes, Request, RtpPorts};
+use tessera_web::rtc::{JoinReply, JoinRequest, Joined};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot, watch};
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState,
+};
+use webrtc::rtp_transceiver::RtpSender;
+use webrtc::runtime::Runtime;
+
+/// The payload types of the runtime's RTP input for a browser (the browser's own are rewritten).
+const VIDEO_PT: u8 = 97;
+const AUDIO_PT: u8 = 111;
+pub const MAX_OFFER_BYTES: usize = 64 * 1024;
+const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
+/// ICE and DTLS must be up this long after the answer, or the peer is given up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct Settings {
+    /// Where ICE gathers host candidates (port 0: any).
+    pub ice: Vec<SocketAddr>,
+    /// Where the runtime's RTP inputs listen.
+    pub rtp_bind: IpAddr,
+    pub runtime: Arc<dyn Runtime>,
+}
+
+impl Settings {
+    fn input_host(&self) -> IpAddr {
+        if self.rtp_bind.is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { self.rtp_bind }
+    }
+}
+
+struct Handler {
+    tracks: mpsc::UnboundedSender<Arc<dyn TrackRemote>>,
+    states: mpsc::UnboundedSender<RTCPeerConnectionState>,
+    gathered: mpsc::UnboundedSender<()>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.gathered.send(());
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let _ = self.states.send(state);
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.tracks.send(track);
+    }
+}
+
+fn invalid(field: &str, message: impl ToString) -> ControlError {
+    ControlError::Invalid { field: field.into(), message: message.to_string() }
+}
+
+fn unavailable(what: &str, e: impl std::fmt::Display) -> ControlError {
+    tracing::warn!(error = %e, "WebRTC: {what}");
+    ControlError::Unavailable(format!("{what}: {e}"))
+}
+
+fn codec(
+    mime: &str,
+    clock_rate: u32,
+    channels: u16,
+    fmtp: &str,
+    pt: u8,
+    feedback: &[(&str, &str)],
+) -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: mime.into(),
+            clock_rate,
+            channels,
+            sdp_fmtp_line: fmtp.into(),
+            rtcp_feedback: feedback
+                .iter()
+                .map(|(t, p)| RTCPFeedback { typ: (*t).into(), parameter: (*p).into() })
+                .collect(),
+        },
+        payload_type: pt,
+    }
+}
+
+fn local_track(kind: RtpCodecKind, codec: &RTCRtpCodecParameters, label: &str) -> (Arc<TrackLocalStaticRTP>, u32) {
+    let ssrc = rand::random::<u32>();
+    let track = TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        "tessera".into(),
+        format!("tessera-{kind}"),
+        label.into(),
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+            codec: codec.rtp_codec.clone(),
+            ..Default::default()
+        }],
+    ));
+    (Arc::new(track), ssrc)
+}
+
+/// What the browser gets from Tessera: a track and the loopback socket the runtime sends it to.
+struct Outgoing {
+    track: Arc<TrackLocalStaticRTP>,
+    sender: Arc<dyn RtpSender>,
+    ssrc: u32,
+    /// The payload type the browser's answer gave this codec.
+    pt: u8,
+    socket: UdpSocket,
+}
+
+pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -> JoinReply {
+    if req.offer.len() > MAX_OFFER_BYTES {
+        return Err(invalid("sdp", "the offer is longer than 64 KiB"));
+    }
+    let offer = RTCSessionDescription::offer(req.offer).map_err(|e| invalid("sdp", e))?;
+
+    let vp8 = codec(MIME_TYPE_VP8, 90_000, 0, "", 96, &[("ccm", "fir"), ("goog-remb", "")]);
+    let opus = codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111, &[]);
+    let mut engine = MediaEngine::default();
+    engine.register_codec(vp8.clone(), RtpCodecKind::Video).map_err(|e| unavailable("registering VP8", e))?;
+    engine.register_codec(opus.clone(), RtpCodecKind::Audio).map_err(|e| unavailable("registering Opus", e))?;
+    let registry = register_default_interceptors(Registry::new(), &mut engine)
+        .map_err(|e| unavailable("setting up interceptors", e))?
+        .with(Slot::from(14_000), KeyframeRequests::default());
+
+    let (tracks_tx, mut tracks) = mpsc::unbounded_channel();
+    let (states_tx, mut states) = mpsc::unbounded_channel();
+    let (gathered_tx, mut gathered) = mpsc::unbounded_channel();
+    let handler = Arc::new(Handler { tracks: tracks_tx, states: states_tx, gathered: gathered_tx });
+    // No mDNS: browsers that granted camera access give their addresses, and the rest are
+    // learnt from their connectivity checks (peer-reflexive); the server joins no multicast group.
+    let settings_engine = SettingEngineBuilder::new().with_multicast_dns_mode(MulticastDnsMode::Disabled).build();
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(RTCConfigurationBuilder::new().build())
+        .with_setting_engine(settings_engine)
+        .with_media_engine(engine)
+        .with_interceptor_registry(registry)
+        .with_handler(handler)
+        .with_runtime(settings.runtime.clone())
+        .with_udp_addrs(settings.ice.clone())
+        .build()
+        .await
+        .map_err(|e| unavailable("creating the peer connection", e))?;
+    let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+
+    // A screen share only sends; a participant receives the layout and the mix.
+    let mut outgoing = Vec::new();
+    if !req.content {
+        for (kind, c, label) in
+            [(RtpCodecKind::Video, &vp8, "Tessera layout"), (RtpCodecKind::Audio, &opus, "Tessera mix")]
+        {
+            let (track, ssrc) = local_track(kind, c, label);
+            let sender = match pc.add_track(track.clone() as Arc<dyn TrackLocal>).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = pc.close().await;
+                    return Err(unavailable("adding a track", e));
+                }
+            };
+            let socket =
+                UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(|e| unavailable("binding a relay", e))?;
+            outgoing.push(Outgoing { track, sender, ssrc, pt: c.payload_type, socket });
+        }
+    }
+
+    let answer = match negotiate(pc.as_ref(), offer, &mut gathered).await {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = pc.close().await;
+            return Err(e);
+        }
+    };
+    for o in &mut outgoing {
+        if let Some(c) = o.sender.get_parameters().await.ok().and_then(|p| p.rtp_parameters.codecs.first().cloned()) {
+            o.pt = c.payload_type;
+        }
+    }
+    let has = |kind: &str| {
+        answer.lines().any(|l| l.starts_with(&format!("m={kind} ")) && !l.starts_with(&format!("m={kind} 0 ")))
+    };
+    let (video, audio) = (has("video"), has("audio") && !req.content);
+    if !video && !audio {
+        let _ = pc.close().await;
+        return Err(invalid("sdp", "the offer has neither VP8 video nor Opus audio"));
+    }
+
+    let video_to = outgoing.first().and_then(|o| o.socket.local_addr().ok()).map(|a| a.to_string());
+    let audio_to = outgoing.get(1).and_then(|o| o.socket.local_addr().ok()).map(|a| a.to_string());
+    let add = Request::AddRtp {
+        name: req.name.clone(),
+        video: video.then(|| "vp8".into()),
+        audio: audio.then(|| "opus".into()),
+        video_to: video_to.filter(|_| !req.content),
+        audio_to: audio_to.filter(|_| audio),
+        payload_types: Some(PayloadTypes { video: Some(VIDEO_PT), audio: Some(AUDIO_PT), ..Default::default() }),
+        ports: None,
+        group: Some(EndpointGroup::WebRtc),
+    };
+    let state = match control.call(&req.conference, req.user, add).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = pc.close().await;
+            return Err(e);
+        }
+    };
+    // The newest participant with this name and kind is this peer (ports are per participant).
+    let Some(me) = state.participants.iter().rev().find(|p| p.name == req.name && p.kind == "webrtc") else {
+        let _ = pc.close().await;
+        return Err(ControlError::Unavailable("the conference did not take the participant".into()));
+    };
+    let (participant, ports) = (me.id, me.rtp_ports.unwrap_or(RtpPorts { video: None, audio: None }));
+    tracing::info!(conference = %req.conference, participant, name = %req.name, content = req.content, "WebRTC: browser joined");
+    metrics::counter!("tessera_webrtc_joins_total").increment(1);
+
+    let (leave, leave_rx) = oneshot::channel();
+    let (ended_tx, ended) = oneshot::channel();
+    let peer = Running {
+        pc,
+        control,
+        conference: req.conference,
+        participant,
+        inputs: (
+            ports.video.map(|p| SocketAddr::new(settings.input_host(), p)),
+            ports.audio.map(|p| SocketAddr::new(settings.input_host(), p)),
+        ),
+    };
+    tokio::spawn(async move {
+        let why = peer.run(outgoing, &mut tracks, &mut states, leave_rx).await;
+        let _ = ended_tx.send(why);
+    });
+    Ok(Joined { participant, answer, leave, ended })
+}
+
+async fn negotiate(
+    pc: &dyn PeerConnection,
+    offer: RTCSessionDescription,
+    gathered: &mut mpsc::UnboundedReceiver<()>,
+) -> Result<String, ControlError> {
+    pc.set_remote_description(offer).await.map_err(|e| invalid("sdp", e))?;
+    let answer = pc.create_answer(None).await.map_err(|e| invalid("sdp", e))?;
+    pc.set_local_description(answer).await.map_err(|e| unavailable("applying the answer", e))?;
+    // No trickle: the answer carries every host candidate (gathering them takes no round trip).
+    let _ = tokio::time::timeout(GATHER_TIMEOUT, gathered.recv()).await;
+    let local = pc.local_description().await.ok_or_else(|| ControlError::Unavailable("no local description".into()))?;
+    Ok(local.sdp)
+}
+
+struct Running {
+    pc: Arc<dyn PeerConnection>,
+    control: Control,
+    conference: String,
+    participant: ParticipantId,
+    /// The runtime's RTP input ports for this participant's video and audio.
+    inputs: (Option<SocketAddr>, Option<SocketAddr>),
+}
+
+impl Running {
+    async fn run(
+        self,
+        outgoing: Vec<Outgoing>,
+        tracks: &mut mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>,
+        states: &mut mpsc::UnboundedReceiver<RTCPeerConnectionState>,
+        mut leave: oneshot::Receiver<()>,
+    ) -> String {
+        metrics::gauge!("tessera_webrtc_peers").increment(1.0);
+        let mut tasks = tokio::task::JoinSet::new();
+        if let Some(video) = outgoing.first() {
+            let (c, conf) = (self.control.clone(), self.conference.clone());
+            tasks.spawn(keyframe_requests(video.track.clone(), c, conf, self.participant));
+        }
+        let (connected_tx, connected_rx) = watch::channel(false);
+        for o in outgoing {
+            tasks.spawn(send_to_browser(o, connected_rx.clone()));
+        }
+        let mut events = self.control.events.subscribe();
+        let relay = match UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await {
+            Ok(s) => Arc::new(s),
+            Err(e) => return self.end(tasks, format!("no relay socket: {e}")).await,
+        };
+        let connect_by = tokio::time::sleep(CONNECT_TIMEOUT);
+        tokio::pin!(connect_by);
+        let mut connected = false;
+        let why = loop {
+            tokio::select! {
+                _ = &mut leave => break "the page left".to_string(),
+                s = states.recv() => match s {
+                    Some(RTCPeerConnectionState::Connected) => {
+                        connected = true;
+                        let _ = connected_tx.send(true);
+                        tracing::debug!(participant = self.participant, "WebRTC: connected");
+                    }
+                    Some(RTCPeerConnectionState::Failed) => break "the media connection failed (ICE or DTLS)".into(),
+                    Some(RTCPeerConnectionState::Closed) | None => break "the media connection closed".into(),
+                    Some(RTCPeerConnectionState::Disconnected) => {
+                        tracing::info!(participant = self.participant, "WebRTC: disconnected, waiting for ICE to recover");
+                    }
+                    Some(_) => {}
+                },
+                _ = &mut connect_by, if !connected => break "the browser did not connect (ICE) within 20 s".into(),
+                t = tracks.recv() => if let Some(track) = t {
+                    let to = match track.kind().await {
+                        RtpCodecKind::Video => self.inputs.0.map(|a| (a, VIDEO_PT)),
+                        RtpCodecKind::Audio => self.inputs.1.map(|a| (a, AUDIO_PT)),
+                        _ => None,
+                    };
+                    if let Some((to, pt)) = to {
+                        tasks.spawn(receive_from_browser(track, relay.clone(), to, pt));
+                    }
+                },
+                e = events.recv() => match e {
+                    Ok(e) if e.conference == self.conference && e.kind == "left" && e.participant == Some(self.participant) => {
+                        return self.finish(tasks, e.detail).await;
+                    }
+                    Ok(e) if e.conference == self.conference && e.kind == "ended" => {
+                        return self.finish(tasks, "the conference ended".into()).await;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break "the media plane stopped".into(),
+                    _ => {}
+                },
+            }
+        };
+        self.end(tasks, why).await
+    }
+
+    /// Leaves the conference, then closes the connection.
+    async fn end(self, tasks: tokio::task::JoinSet<()>, why: String) -> String {
+        let r = self.control.call(&self.conference, None, Request::Remove { participant: self.participant }).await;
+        if let Err(e) = r
+            && !matches!(e, ControlError::NoParticipant(_) | ControlError::NotRunning)
+        {
+            tracing::warn!(error = %e, participant = self.participant, "WebRTC: leaving the conference failed");
+        }
+        self.finish(tasks, why).await
+    }
+
+    async fn finish(self, mut tasks: tokio::task::JoinSet<()>, why: String) -> String {
+        tasks.abort_all();
+        if let Err(e) = self.pc.close().await {
+            tracing::debug!(error = %e, "WebRTC: closing the peer connection");
+        }
+        metrics::gauge!("tessera_webrtc_peers").decrement(1.0);
+        tracing::info!(conference = %self.conference, participant = self.participant, reason = %why, "WebRTC: browser left");
+        why
+    }
+}
+
+/// The browser's packets of one track, into the runtime's input port.
+async fn receive_from_browser(track: Arc<dyn TrackRemote>, socket: Arc<UdpSocket>, to: SocketAddr, pt: u8) {
+    if track.kind().await == RtpCodecKind::Video {
+        tokio::spawn(ask_for_keyframes(track.clone()));
+    }
+    while let Some(event) = track.poll().await {
+        if let TrackRemoteEvent::OnRtpPacket(mut p) = event {
+            p.header.payload_type = pt;
+            match p.marshal() {
+                Ok(bytes) => {
+                    let _ = socket.send_to(&bytes, to).await;
+                }
+                Err(e) => tracing::debug!(error = %e, "WebRTC: a received packet did not re-encode"),
+            }
+        }
+    }
+}
+
+/// The decoder of a browser's video starts at a keyframe. The browser sends one first, but the
+/// pipeline may not have taken it (it starts while the first packets arrive), and browsers send
+/// the next only when asked: ask a few times while the participant settles in.
+async fn ask_for_keyframes(track: Arc<dyn TrackRemote>) {
+    let Some(media_ssrc) = track.ssrcs().await.first().copied() else { return };
+    for wait_ms in [300, 700, 1000, 2000, 4000] {
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc };
+        if track.write_rtcp(vec![Box::new(pli)]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The runtime's packets for the browser, into its track (dropped until DTLS is up, as on a
+/// wire).
+async fn send_to_browser(o: Outgoing, connected: watch::Receiver<bool>) {
+    let mut buf = vec![0u8; 2048];
+    while let Ok(n) = o.socket.recv(&mut buf).await {
+        if !*connected.borrow() {
+            continue;
+        }
+        let Ok(mut p) = rtc::rtp::Packet::unmarshal(&mut &buf[..n]) else { continue };
+        p.header.ssrc = o.ssrc;
+        p.header.payload_type = o.pt;
+        let _ = o.track.write_rtp(p).await;
+    }
+}
+
+/// The browser's keyframe requests about the video it receives, to the encoder of its view.
+async fn keyframe_requests(
+    track: Arc<TrackLocalStaticRTP>,
+    control: Control,
+    conference: String,
+    participant: ParticipantId,
+) {
+    loop {
+        match track.poll().await {
+            Some(TrackLocalEvent::OnRtcpPacket(packets)) => {
+                if packets.iter().any(|p| is_keyframe_request(p.as_ref())) {
+                    metrics::counter!("tessera_webrtc_keyframe_requests_total").increment(1);
+                    let _ = control.call(&conference, None, Request::Keyframe { participant }).await;
+                }
+            }
+            Some(_) => {}
+            // Not bound yet (DTLS in progress) or unbound: look again shortly.
+            None => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}

@@ -1,0 +1,204 @@
+// Browsers join conferences over WebRTC from the conference page. Runs inside the test's network
+// namespace (only loopback), like the server. Env: BASE, RTSP (the conference's RTSP URL),
+// LOGIN, PASSWORD (a licensed user who owns CONF), CONF (a private room), WEBINAR (a public
+// room), PINCONF (a public room with PIN), PIN, PRIVATE (a private room the user is not in),
+// Y4M (the fake camera), OUT (a directory for the grabbed frame and screenshots).
+// Prints one JSON line of findings; the Rust test asserts on them.
+import { chromium } from 'playwright-core';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const env = (k) => { const v = process.env[k]; if (!v) throw new Error(`missing env ${k}`); return v; };
+const BASE = env('BASE'), OUT = env('OUT');
+const check = (cond, msg) => { if (!cond) throw new Error('check failed: ' + msg); };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what, f, ms = 20000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await f();
+    if (last) return last;
+    await sleep(200);
+  }
+  throw new Error(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)})`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+    `--use-file-for-fake-video-capture=${env('Y4M')}`],
+});
+const result = {};
+
+async function videoStats(page) {
+  return page.evaluate(async () => {
+    const pc = window.tessera && window.tessera.pc;
+    if (!pc) return null;
+    const out = { framesDecoded: 0, packetsReceived: 0, audioPackets: 0, codec: null };
+    const stats = await pc.getStats();
+    stats.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        out.framesDecoded = s.framesDecoded || 0;
+        out.packetsReceived = s.packetsReceived || 0;
+        out.width = s.frameWidth;
+        const c = s.codecId && stats.get(s.codecId);
+        out.codec = c ? c.mimeType : null;
+      }
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioPackets = s.packetsReceived || 0;
+      if (s.type === 'outbound-rtp' && s.kind === 'video') out.framesSent = s.framesSent || 0;
+    });
+    return out;
+  });
+}
+
+function ffmpeg(args) {
+  return execFileSync('ffmpeg', args, { maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function volumeDb(seconds) {
+  const r = spawnSync('ffmpeg', ['-v', 'info', '-rtsp_transport', 'tcp', '-i', env('RTSP'), '-vn', '-t',
+    String(seconds), '-af', 'volumedetect', '-f', 'null', '-'], { encoding: 'utf8' });
+  const m = /mean_volume:\s*(-?[\d.]+) dB/.exec(r.stderr || '');
+  if (!m) throw new Error('no mean_volume: ' + r.stderr);
+  return parseFloat(m[1]);
+}
+try {
+  // The owner signs in (API, sharing the context's cookies with the page) and fills the room
+  // with two silent synthetic participants.
+  const owner = await browser.newContext();
+  const login = await owner.request.post(BASE + '/api/v1/session', { data: { login: env('LOGIN'), password: env('PASSWORD') } });
+  check(login.ok(), 'owner signs in: ' + login.status());
+  const csrf = (await login.json()).csrf_token;
+  const api = async (conf, body) => {
+    const r = await owner.request.post(`${BASE}/api/v1/conferences/${conf}/live`,
+      { data: body, headers: { 'X-CSRF-Token': csrf } });
+    check(r.ok(), `${JSON.stringify(body)}: ${r.status()} ${await r.text()}`);
+    return r.json();
+  };
+  const conf = env('CONF');
+  await api(conf, { action: 'add_synthetic', name: 'Red square', colour: [220, 30, 30], tone_hz: 0 });
+  await api(conf, { action: 'add_synthetic', name: 'Blue square', colour: [30, 30, 220], tone_hz: 0 });
+
+  // The owner joins from the browser.
+  const page = await owner.newPage();
+  page.setDefaultTimeout(20000);
+  page.on('console', (m) => console.error('page:', m.text()));
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${BASE}/c/${conf}`);
+  result.title = await page.locator('#conference-name').innerText();
+  check(await page.locator('#join-app').getAttribute('href') === `sip:${conf}@127.0.0.1`, 'Join from the application is a sip: link');
+  const clicked = Date.now();
+  await page.click('#join-browser');
+  await until('the call section shows', async () => (await page.locator('#call').isVisible()) ||
+    (await page.locator('#join-status').innerText()).startsWith('x'));
+  const first = await until('a first frame is decoded', async () => {
+    const s = await videoStats(page);
+    return s && s.framesDecoded > 0 ? s : null;
+  });
+  result.first_frame_ms = Date.now() - clicked;
+  const stats = await until('30 frames decoded and audio received', async () => {
+    const s = await videoStats(page);
+    return s && s.framesDecoded >= 30 && s.audioPackets > 20 ? s : null;
+  });
+  result.owner = stats;
+  result.owner_first = first;
+
+  // The room shows the browser's picture: grab a frame from RTSP.
+  const live = await (await owner.request.get(`${BASE}/api/v1/conferences/${conf}/live`)).json();
+  result.roster = live.participants.map((p) => ({ id: p.id, name: p.name, kind: p.kind, group: p.group, microphone: p.microphone }));
+  // The server decodes the browser's picture a moment after the browser decodes the room's.
+  const magenta = (raw) => {
+    let n = 0;
+    for (let i = 0; i + 2 < raw.length; i += 3 * 7) if (raw[i] > 200 && raw[i + 1] < 60 && raw[i + 2] > 200) n++;
+    return n;
+  };
+  let raw = null;
+  for (let i = 0; i < 10; i++) {
+    raw = ffmpeg(['-v', 'error', '-rtsp_transport', 'tcp', '-i', env('RTSP'), '-an', '-vf', 'select=gte(n\\,5)',
+      '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+    if (magenta(raw) > 50) break;
+    await sleep(500);
+  }
+  fs.writeFileSync(path.join(OUT, 'conference.rgb'), raw);
+  await page.screenshot({ path: path.join(OUT, 'conference-page.png') });
+
+  // The only sound in the room is the browser's (the synthetic participants are silent); muted
+  // through the control interface, the mix goes silent and the page says so.
+  result.volume_before = volumeDb(3);
+  const me = live.participants.find((p) => p.kind === 'webrtc');
+  await api(conf, { action: 'device', participant: me.id, microphone: false });
+  await until('the page shows the operator muted the microphone',
+    async () => (await page.locator('#device-notice').innerText()).length > 0);
+  result.notice = await page.locator('#device-notice').innerText();
+  result.mic_pressed = await page.locator('#mic').getAttribute('aria-pressed');
+  await sleep(500);
+  result.volume_after = volumeDb(3);
+
+  // Unmuting oneself after the operator muted is refused.
+  await page.click('#mic');
+  await until('the refusal shows', async () => (await page.locator('#join-status').innerText()).includes('moderator'));
+
+  // Chat: a message appears in the log and is kept for the history.
+  await page.fill('#chat-text', 'Hello <b>everyone</b>');
+  await page.click('#chat-form button');
+  await until('the chat message comes back', async () => (await page.locator('#chat-log').innerText()).includes('Hello <b>everyone</b>'));
+  const history = await (await owner.request.get(`${BASE}/api/v1/conferences/${conf}/chat`)).json();
+  result.chat = history.map((m) => `${m.from}: ${m.text}`);
+
+  // A guest joins the webinar with a name.
+  const guestCtx = await browser.newContext();
+  const guest = await guestCtx.newPage();
+  guest.setDefaultTimeout(20000);
+  await guest.goto(`${BASE}/c/${env('WEBINAR')}`);
+  check(await guest.locator('#join-browser').count() === 0, 'a guest has no Join from the browser');
+  await guest.fill('#guest-name', 'Guest Gabriela');
+  await guest.click('#join-guest');
+  result.guest = await until('the guest decodes frames', async () => {
+    const s = await videoStats(guest);
+    return s && s.framesDecoded >= 10 ? s : null;
+  });
+  const wlive = await (await owner.request.get(`${BASE}/api/v1/conferences/${env('WEBINAR')}/live`)).json().catch(() => null);
+  result.webinar_roster = wlive && wlive.participants ? wlive.participants.map((p) => p.name) : null;
+  await guest.click('#hangup');
+
+  // A wrong PIN is refused at the PIN field; the right one admits.
+  await guest.goto(`${BASE}/c/${env('PINCONF')}`);
+  await guest.fill('#guest-name', 'Guest Gabriela');
+  await guest.fill('#pin', '0000');
+  await guest.click('#join-guest');
+  await until('the wrong PIN is refused', async () => (await guest.locator('#join-status').innerText()).includes('wrong PIN'));
+  result.pin_invalid = await guest.locator('#pin').getAttribute('aria-invalid');
+  await guest.fill('#pin', env('PIN'));
+  await guest.click('#join-guest');
+  await until('the right PIN admits', async () => {
+    const s = await videoStats(guest);
+    return s && s.framesDecoded > 0;
+  });
+  await guest.click('#hangup');
+
+  // A private conference does not show itself to a guest, and refuses a guest's WebSocket.
+  const hidden = await guest.goto(`${BASE}/c/${env('PRIVATE')}`);
+  result.private_status = hidden.status();
+  result.private_text = await guest.locator('main').innerText();
+  result.private_ws = await guest.evaluate((conf) => new Promise((resolve) => {
+    const ws = new WebSocket(`ws://${location.host}/c/${conf}/ws`);
+    ws.onopen = () => resolve('open');
+    ws.onclose = (e) => resolve(`closed ${e.code}`);
+  }), env('PRIVATE'));
+
+  // Hanging up leaves the conference.
+  await page.click('#hangup');
+  await until('the browser participant is gone', async () => {
+    const l = await (await owner.request.get(`${BASE}/api/v1/conferences/${conf}/live`)).json();
+    return !l.participants.some((p) => p.kind === 'webrtc');
+  });
+  result.left = true;
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));

@@ -1,0 +1,169 @@
+//! Browsers join conferences over WebRTC: headless Chromium with a fake camera of a known colour,
+//! in a network namespace this test creates (only loopback) together with the server. The
+//! browser scenario (`browser/webrtc.mjs`) joins a private room that has two synthetic
+//! participants, a webinar as a named guest, and a PIN-protected webinar; the test checks what
+//! it found, and the RTSP frame it grabbed: the browser's colour in a window of the layout.
+
+use std::time::{Duration, Instant};
+use tessera_e2e::media::Picture;
+use tessera_e2e::netns::Netns;
+use tessera_e2e::{admin_with, free_port, run_browser_in};
+
+const W: usize = 320;
+const H: usize = 180;
+
+fn admin(env: &[(String, String)], args: &[&str], stdin: &str) {
+    let o = admin_with(env, args, stdin);
+    assert!(o.status.success(), "tessera admin {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A `.y4m` of one colour for Chromium's fake camera.
+fn camera_file(dir: &std::path::Path, colour: &str) -> std::path::PathBuf {
+    let path = dir.join("camera.y4m");
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", &format!("color=c={colour}:s=320x240:r=15"), "-t", "2"])
+        .args(["-pix_fmt", "yuv420p"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg is missing: apt-get install ffmpeg (scripts/test.sh does)");
+    assert!(st.success(), "ffmpeg made no y4m");
+    path
+}
+
+fn field<'a>(v: &'a serde_json::Value, k: &str) -> &'a serde_json::Value {
+    &v[k]
+}
+
+#[test]
+fn browsers_join_over_webrtc() {
+    let ns = Netns::new(&format!("tessera-wr-{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let (http, rtsp) = (free_port(), free_port());
+    let env: Vec<(String, String)> = [
+        ("TESSERA_DATA_DIR", dir.path().join("data").display().to_string()),
+        ("TESSERA_HTTP_LISTEN", format!("127.0.0.1:{http}")),
+        ("TESSERA_RTSP_LISTEN", format!("127.0.0.1:{rtsp}")),
+        ("TESSERA_MEDIA_SIZE", format!("{W}x{H}")),
+        ("TESSERA_SIP_LISTEN", format!("127.0.0.1:{}", free_port())),
+        ("TESSERA_RTP_BIND", "127.0.0.1".into()),
+        ("TESSERA_WEBRTC_ICE_ADDRESSES", "127.0.0.1".into()),
+        ("TESSERA_ADMIN_PASSWORD", "admin-password".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    admin(&env, &["user", "add", "alice"], "alice-password\n");
+    admin(&env, &["user", "add", "bob"], "bob-password\n");
+    admin(&env, &["license", "grant", "alice", "--days", "1"], "");
+    admin(&env, &["conference", "add", "team", "--name", "Team room", "--owner", "alice", "--room"], "");
+    admin(
+        &env,
+        &["conference", "add", "webinar", "--name", "Open webinar", "--owner", "alice", "--room", "--public"],
+        "",
+    );
+    admin(
+        &env,
+        &[
+            "conference",
+            "add",
+            "pinned",
+            "--name",
+            "PIN webinar",
+            "--owner",
+            "alice",
+            "--room",
+            "--public",
+            "--pin",
+            "4321",
+        ],
+        "",
+    );
+    admin(&env, &["conference", "add", "bobs", "--name", "Bob's private room", "--owner", "bob", "--room"], "");
+
+    let log_path = dir.path().join("server.log");
+    let env_ref: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let _server = ns.serve(&[], &env_ref, &log_path);
+    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let t0 = Instant::now();
+    while !server_log().contains("personal area at") {
+        assert!(t0.elapsed() < Duration::from_secs(60), "the server did not start:\n{}", server_log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Magenta: no synthetic participant and no background has it.
+    let y4m = camera_file(dir.path(), "0xFF00FF");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let base = format!("http://127.0.0.1:{http}");
+    let rtsp_url = format!("rtsp://127.0.0.1:{rtsp}/team");
+    let stdout = run_browser_in(
+        Some(&ns),
+        "webrtc",
+        &[
+            ("BASE", &base),
+            ("RTSP", &rtsp_url),
+            ("LOGIN", "alice"),
+            ("PASSWORD", "alice-password"),
+            ("CONF", "team"),
+            ("WEBINAR", "webinar"),
+            ("PINCONF", "pinned"),
+            ("PIN", "4321"),
+            ("PRIVATE", "bobs"),
+            ("Y4M", y4m.to_str().unwrap()),
+            ("OUT", out.to_str().unwrap()),
+        ],
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    let r: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", server_log()));
+    eprintln!("{r:#}");
+
+    // The owner's page decoded the room's VP8 picture and received its Opus mix.
+    assert_eq!(r["title"], "Team room");
+    let owner = field(&r, "owner");
+    assert!(owner["framesDecoded"].as_u64().unwrap_or(0) >= 30, "{owner}");
+    assert_eq!(owner["codec"], "video/VP8", "{owner}");
+    assert!(owner["audioPackets"].as_u64().unwrap_or(0) > 20, "{owner}");
+    // The roster: two synthetic participants and the browser, in the WebRTC group.
+    let roster = r["roster"].as_array().expect("roster");
+    assert_eq!(roster.len(), 3, "{roster:?}");
+    let me = roster.iter().find(|p| p["kind"] == "webrtc").expect("a webrtc participant");
+    assert_eq!(me["group"], "web_rtc", "{me}");
+    assert_eq!(me["name"], "alice", "{me}");
+
+    // RTSP shows the browser's magenta in one of the three windows.
+    let rgb = std::fs::read(out.join("conference.rgb")).expect("grabbed frame");
+    let pic = Picture { width: W, height: H, rgb };
+    if let Ok(keep) = std::env::var("TESSERA_SCREENSHOTS") {
+        pic.save_png(&std::path::Path::new(&keep).join("webrtc-rtsp.png"));
+        let _ = std::fs::copy(out.join("conference-page.png"), std::path::Path::new(&keep).join("webrtc-page.png"));
+    }
+    let magenta = (0..H)
+        .step_by(4)
+        .flat_map(|y| (0..W).step_by(4).map(move |x| (x, y)))
+        .filter(|&(x, y)| pic.near(x, y, (255, 0, 255), 60))
+        .count();
+    assert!(magenta > 100, "the browser's colour is not in the layout ({magenta} samples)");
+
+    // Muting through the control interface silenced the mix, and the page said so.
+    let (before, after) = (r["volume_before"].as_f64().unwrap(), r["volume_after"].as_f64().unwrap());
+    assert!(before > -60.0, "the browser's sound is in the mix: {before} dB");
+    assert!(after < -85.0, "muted, the mix is silent: {after} dB");
+    assert!(r["notice"].as_str().unwrap_or_default().contains("microphone"), "{}", r["notice"]);
+    assert_eq!(r["mic_pressed"], "false");
+
+    // Chat, kept as written (the page showed it as text, not markup).
+    assert_eq!(r["chat"], serde_json::json!(["alice: Hello <b>everyone</b>"]));
+
+    // The guest joined the webinar under the name they gave; the PIN and privacy held.
+    assert!(r["guest"]["framesDecoded"].as_u64().unwrap_or(0) >= 10, "{}", r["guest"]);
+    assert_eq!(r["webinar_roster"], serde_json::json!(["Guest Gabriela"]));
+    assert_eq!(r["pin_invalid"], "true");
+    assert_eq!(r["private_status"], 404);
+    assert!(!r["private_text"].as_str().unwrap_or_default().contains("Bob"), "{}", r["private_text"]);
+    assert_eq!(r["private_ws"], "closed 1006");
+    assert_eq!(r["left"], true);
+
+    let log = server_log();
+    assert!(log.contains("WebRTC: browser joined") && log.contains("WebRTC: browser left"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}

@@ -1,0 +1,437 @@
+//! The conference page's WebSocket, `/c/<id>/ws`: signalling for the browser's WebRTC peer,
+//! the participant's own microphone and camera, what the operator did to them, and the chat.
+//!
+//! The page sends one `join` first (as the signed-in user, or as a named guest of a webinar;
+//! the PIN; its SDP offer with every ICE candidate); the answer comes back in `joined`. Then:
+//! `chat` and `devices` from the page; `chat`, `devices` (with `by_operator`) and `ended` from
+//! the server. Every refusal is an `error` message naming the field, then a close frame whose
+//! reason says the same. Closing the socket leaves the conference.
+
+use crate::auth::CurrentUser;
+use crate::auth::session::{ClientAddr, MaybeUser, constant_time_eq};
+use crate::conference_page::{Standing, joinable, licensed, standing};
+use crate::control::{ControlError, Request};
+use crate::rtc::{JoinRequest, Joined};
+use crate::state::{AppState, now};
+use crate::store::{ChatMessage, ConferencePage, MAX_CHAT_CHARS};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::time::Duration;
+use tessera_mixer::layout::ParticipantId;
+
+/// The largest message a page may send (an SDP offer with many candidates is a few KiB).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Chat messages one page may send per ten seconds.
+const CHAT_BURST: u32 = 20;
+
+/// Close codes (4000–4999 are the application's): the reason text says more.
+const CLOSE_BAD_REQUEST: u16 = 4400;
+const CLOSE_FORBIDDEN: u16 = 4403;
+const CLOSE_UNAVAILABLE: u16 = 4503;
+const CLOSE_ENDED: u16 = 4000;
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum FromPage {
+    Join {
+        #[serde(rename = "as")]
+        join_as: JoinAs,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        pin: Option<String>,
+        offer: String,
+    },
+    Chat {
+        text: String,
+    },
+    Devices {
+        #[serde(default)]
+        camera: Option<bool>,
+        #[serde(default)]
+        microphone: Option<bool>,
+    },
+    Leave,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum JoinAs {
+    User,
+    Guest,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ToPage<'a> {
+    Joined { participant: ParticipantId, answer: &'a str, name: &'a str },
+    Error { field: Option<&'a str>, message: &'a str },
+    Devices { camera: bool, microphone: bool, by_operator: bool },
+    Chat { from: &'a str, text: &'a str, at_ms: i64 },
+    Ended { reason: &'a str },
+}
+
+/// A refusal: the field at fault (if one), the message and the close code.
+struct Refused(Option<&'static str>, String, u16);
+
+fn refused(field: Option<&'static str>, message: impl Into<String>, code: u16) -> Refused {
+    Refused(field, message.into(), code)
+}
+
+/// Browsers send `Origin` with every WebSocket handshake; one from another site is a page
+/// trying to use the visitor's session (cross-site WebSocket hijacking).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    let bare = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).unwrap_or("");
+    bare.eq_ignore_ascii_case(host)
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "the WebSocket must come from this server's own pages").into_response();
+    }
+    let id = id.to_ascii_lowercase();
+    let page = match state.store.conference_page(&id).await {
+        Ok(Some(p)) if id.len() <= 64 => p,
+        Ok(_) => return crate::error::Error::NotFound.into_response(),
+        Err(e) => return crate::error::Error::from(e).into_response(),
+    };
+    match standing(&state, &page, user.as_ref()).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return crate::error::Error::NotFound.into_response(),
+        Err(e) => return e.into_response(),
+    }
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| session(socket, state, user, addr, page))
+}
+
+async fn send(socket: &mut WebSocket, msg: &ToPage<'_>) -> bool {
+    let text = serde_json::to_string(msg).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &str) {
+    // A close reason is at most 123 bytes.
+    let mut r = reason.to_string();
+    while r.len() > 120 {
+        r.pop();
+    }
+    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(r) }))).await;
+}
+
+async fn refuse(mut socket: WebSocket, r: Refused) {
+    let Refused(field, message, code) = r;
+    send(&mut socket, &ToPage::Error { field, message: &message }).await;
+    close(socket, code, &message).await;
+}
+
+async fn session(
+    mut socket: WebSocket,
+    state: AppState,
+    user: Option<CurrentUser>,
+    addr: Option<IpAddr>,
+    page: ConferencePage,
+) {
+    let first = match tokio::time::timeout(JOIN_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(t)))) => t,
+        Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) => return,
+        Ok(Some(Ok(_))) => {
+            return refuse(socket, refused(None, "send a join message (JSON text) first", CLOSE_BAD_REQUEST)).await;
+        }
+        Err(_) => return refuse(socket, refused(None, "no join message within 30 s", CLOSE_BAD_REQUEST)).await,
+    };
+    let Ok(FromPage::Join { join_as, name, pin, offer }) = crate::extract::parse_json::<FromPage>(first.as_bytes())
+    else {
+        let why = match crate::extract::parse_json::<FromPage>(first.as_bytes()) {
+            Err(e) => format!("malformed join message: {e}"),
+            Ok(_) => "join the conference first".into(),
+        };
+        return refuse(socket, refused(None, why, CLOSE_BAD_REQUEST)).await;
+    };
+    let admitted = admit(&state, user.as_ref(), addr, &page, join_as, name, pin).await;
+    let (user_id, name) = match admitted {
+        Ok(a) => a,
+        Err(r) => return refuse(socket, r).await,
+    };
+    let Some(rtc) = state.rtc.clone() else {
+        return refuse(socket, refused(None, "browsers cannot join on this server (WebRTC is off)", CLOSE_UNAVAILABLE))
+            .await;
+    };
+    let req =
+        JoinRequest { conference: page.dial_in.id.clone(), name: name.clone(), user: user_id, offer, content: false };
+    let joined = match rtc.join(req).await {
+        Ok(j) => j,
+        Err(ControlError::Invalid { field, message }) => {
+            let field: &'static str = if field == "sdp" { "offer" } else { "name" };
+            return refuse(socket, refused(Some(field), message, CLOSE_BAD_REQUEST)).await;
+        }
+        Err(e) => return refuse(socket, refused(None, e.to_string(), CLOSE_UNAVAILABLE)).await,
+    };
+    if !send(&mut socket, &ToPage::Joined { participant: joined.participant, answer: &joined.answer, name: &name })
+        .await
+    {
+        return;
+    }
+    metrics::gauge!("tessera_webrtc_pages").increment(1.0);
+    let in_call = InCall { state: &state, conference: page.dial_in.id.clone(), user: user_id, name };
+    in_call.run(socket, joined).await;
+    metrics::gauge!("tessera_webrtc_pages").decrement(1.0);
+}
+
+/// Who joins, by the conference's rules: `(user id, name shown)`.
+async fn admit(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    addr: Option<IpAddr>,
+    page: &ConferencePage,
+    join_as: JoinAs,
+    name: Option<String>,
+    pin: Option<String>,
+) -> Result<(Option<i64>, String), Refused> {
+    let d = &page.dial_in;
+    let storage = |e: crate::error::Error| refused(None, e.to_string(), CLOSE_UNAVAILABLE);
+    let identity = match (join_as, user) {
+        (JoinAs::User, None) => return Err(refused(None, "sign in to join as yourself", CLOSE_FORBIDDEN)),
+        (JoinAs::User, Some(u)) => {
+            if standing(state, page, Some(u)).await.map_err(storage)? != Some(Standing::Member) {
+                return Err(refused(None, "you are not invited to this conference", CLOSE_FORBIDDEN));
+            }
+            if !licensed(state, u).await.map_err(storage)? {
+                return Err(refused(
+                    None,
+                    "you have no valid PRO license: you cannot join as a participant, owner or moderator",
+                    CLOSE_FORBIDDEN,
+                ));
+            }
+            (Some(u.user.id), u.user.shown_name().to_string())
+        }
+        (JoinAs::Guest, _) if !d.public => {
+            return Err(refused(None, "guests may join webinars (public conferences) only", CLOSE_FORBIDDEN));
+        }
+        (JoinAs::Guest, _) => {
+            (None, guest_name(name.as_deref()).map_err(|m| refused(Some("name"), m, CLOSE_BAD_REQUEST))?)
+        }
+    };
+    if let Some(expected) = &d.pin {
+        let t = now();
+        if addr.is_some_and(|a| state.lockout.address_throttled(a, t)) {
+            return Err(refused(
+                Some("pin"),
+                "too many wrong PINs from your address: wait a few minutes",
+                CLOSE_FORBIDDEN,
+            ));
+        }
+        let given = pin.unwrap_or_default();
+        if given.is_empty() {
+            return Err(refused(Some("pin"), "this conference needs a PIN", CLOSE_FORBIDDEN));
+        }
+        if !constant_time_eq(given.trim().as_bytes(), expected.as_bytes()) {
+            if let Some(a) = addr {
+                state.lockout.record_address_failure(a, t);
+            }
+            tracing::info!(conference = %d.id, "web: wrong PIN");
+            return Err(refused(Some("pin"), "wrong PIN", CLOSE_FORBIDDEN));
+        }
+    }
+    if !joinable(state, page).await {
+        return Err(refused(None, "the conference has not started yet", CLOSE_FORBIDDEN));
+    }
+    Ok(identity)
+}
+
+/// The next event of the runtime; `None` after a lag; never, once the runtime is gone.
+async fn next_event(
+    rx: Option<&mut tokio::sync::broadcast::Receiver<crate::control::Event>>,
+) -> Option<crate::control::Event> {
+    use tokio::sync::broadcast::error::RecvError;
+    match rx {
+        Some(rx) => match rx.recv().await {
+            Ok(e) => Some(e),
+            Err(RecvError::Lagged(_)) => None,
+            Err(RecvError::Closed) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+fn guest_name(name: Option<&str>) -> Result<String, &'static str> {
+    let n = name.unwrap_or_default().trim();
+    if n.is_empty() {
+        return Err("enter your name to join as a guest");
+    }
+    if n.chars().count() > 64 {
+        return Err("at most 64 characters");
+    }
+    if n.chars().any(char::is_control) {
+        return Err("no control characters");
+    }
+    Ok(n.to_string())
+}
+
+struct InCall<'a> {
+    state: &'a AppState,
+    conference: String,
+    user: Option<i64>,
+    name: String,
+}
+
+impl InCall<'_> {
+    async fn run(self, mut socket: WebSocket, joined: Joined) {
+        let Joined { participant, leave, mut ended, .. } = joined;
+        let mut chat = self.state.chat.subscribe();
+        let mut events = self.state.control.as_ref().map(|c| c.events.subscribe());
+        // What the page itself last asked for; a difference is the operator's doing.
+        let (mut camera, mut microphone) = (true, true);
+        // Devices the operator turned off: the participant may not turn them back on.
+        let (mut camera_held, mut microphone_held) = (false, false);
+        let mut budget = (CHAT_BURST, now());
+        loop {
+            tokio::select! {
+                m = socket.recv() => {
+                    let text = match m {
+                        Some(Ok(Message::Text(t))) => t,
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Binary(_))) => {
+                            return close(socket, CLOSE_BAD_REQUEST, "binary messages are not understood").await;
+                        }
+                        // Closed, or an error such as a message over the size limit (axum closes
+                        // with 1009).
+                        Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                    };
+                    match crate::extract::parse_json::<FromPage>(text.as_bytes()) {
+                        Ok(FromPage::Leave) => {
+                            close(socket, 1000, "left").await;
+                            break;
+                        }
+                        Ok(FromPage::Join { .. }) => {
+                            send(&mut socket, &ToPage::Error { field: None, message: "already joined" }).await;
+                        }
+                        Ok(FromPage::Chat { text }) => {
+                            let t = now();
+                            if t - budget.1 >= 10 {
+                                budget = (CHAT_BURST, t);
+                            }
+                            if budget.0 == 0 {
+                                send(&mut socket, &ToPage::Error { field: Some("text"), message: "too many messages: wait a few seconds" }).await;
+                                continue;
+                            }
+                            budget.0 -= 1;
+                            if let Err(m) = self.chat(text).await {
+                                send(&mut socket, &ToPage::Error { field: Some("text"), message: &m }).await;
+                            }
+                        }
+                        Ok(FromPage::Devices { camera: c, microphone: m }) => {
+                            let refusal = if c == Some(true) && camera_held {
+                                Some("the moderator turned your camera off")
+                            } else if m == Some(true) && microphone_held {
+                                Some("the moderator turned your microphone off")
+                            } else {
+                                None
+                            };
+                            if let Some(msg) = refusal {
+                                send(&mut socket, &ToPage::Error { field: Some("devices"), message: msg }).await;
+                                continue;
+                            }
+                            match self.devices(participant, c, m).await {
+                                Ok(()) => {
+                                    camera = c.unwrap_or(camera);
+                                    microphone = m.unwrap_or(microphone);
+                                }
+                                Err(msg) => {
+                                    send(&mut socket, &ToPage::Error { field: Some("devices"), message: &msg }).await;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            let msg = format!("malformed message: {e}");
+                            return refuse(socket, refused(None, msg, CLOSE_BAD_REQUEST)).await;
+                        }
+                    }
+                }
+                why = &mut ended => {
+                    let why = why.unwrap_or_else(|_| "the media connection ended".into());
+                    send(&mut socket, &ToPage::Ended { reason: &why }).await;
+                    close(socket, CLOSE_ENDED, &why).await;
+                    return;
+                }
+                c = chat.recv() => {
+                    let Ok(m) = c else { continue };
+                    let mine = m.conference == self.conference;
+                    if mine && !send(&mut socket, &ToPage::Chat { from: &m.from, text: &m.text, at_ms: m.at_ms }).await {
+                        break;
+                    }
+                }
+                e = next_event(events.as_mut()) => {
+                    let Some(e) = e else { continue };
+                    if e.conference != self.conference || e.kind != "device" || e.participant != Some(participant) {
+                        continue;
+                    }
+                    if let Some((c, m)) = self.current_devices(participant).await
+                        && (c, m) != (camera, microphone)
+                    {
+                        (camera_held, microphone_held) = (!c, !m);
+                        (camera, microphone) = (c, m);
+                        send(&mut socket, &ToPage::Devices { camera: c, microphone: m, by_operator: true }).await;
+                    }
+                }
+            }
+        }
+        drop(leave);
+    }
+
+    async fn chat(&self, text: String) -> Result<(), String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("the message is empty".into());
+        }
+        if text.chars().count() > MAX_CHAT_CHARS {
+            return Err(format!("at most {MAX_CHAT_CHARS} characters"));
+        }
+        let m = ChatMessage {
+            conference: self.conference.clone(),
+            at_ms: chrono::Utc::now().timestamp_millis(),
+            user_id: self.user,
+            from: self.name.clone(),
+            text: text.chars().filter(|c| !c.is_control() || *c == '\n').collect(),
+        };
+        if let Err(e) = self.state.store.add_chat_message(&m).await {
+            tracing::error!(error = %e, "chat: storing a message failed");
+            return Err("the message could not be stored; try again".into());
+        }
+        metrics::counter!("tessera_chat_messages_total").increment(1);
+        let _ = self.state.chat.send(m);
+        Ok(())
+    }
+
+    /// The participant's own microphone or camera.
+    async fn devices(
+        &self,
+        participant: ParticipantId,
+        camera: Option<bool>,
+        microphone: Option<bool>,
+    ) -> Result<(), String> {
+        let Some(control) = &self.state.control else { return Err("the media plane is not running".into()) };
+        let req = Request::Device { participant, camera, microphone, gain: None };
+        control.call(&self.conference, self.user, req).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    async fn current_devices(&self, participant: ParticipantId) -> Option<(bool, bool)> {
+        let control = self.state.control.as_ref()?;
+        let s = control.call(&self.conference, None, Request::Status).await.ok()?;
+        s.participants.iter().find(|p| p.id == participant).map(|p| (p.camera, p.microphone))
+    }
+}

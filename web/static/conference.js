@@ -1,0 +1,176 @@
+// The conference page's in-browser client: camera and microphone to the server over WebRTC,
+// the composed layout and the mix back; microphone, camera, hang-up, self-view, what the
+// operator did, and the chat. Signalling is the page's WebSocket (/c/<id>/ws); the offer carries
+// every ICE candidate, the answer too (no trickle).
+(function () {
+  'use strict';
+  const root = document.getElementById('conference');
+  const call = document.getElementById('call');
+  if (!root || !call) return;
+  const form = document.getElementById('join-form');
+  const status = document.getElementById('join-status');
+  const notice = document.getElementById('device-notice');
+  const micBtn = document.getElementById('mic');
+  const camBtn = document.getElementById('cam');
+  const text = (key) => call.dataset[key] || key;
+  let ws = null;
+  let pc = null;
+  let local = null;
+  let ended = false;
+
+  function say(el, message, kind) {
+    el.textContent = message || '';
+    el.className = message ? 'notice ' + (kind || 'info') : '';
+  }
+
+  function gathered(conn) {
+    if (conn.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { if (conn.iceGatheringState === 'complete') resolve(); };
+      conn.addEventListener('icegatheringstatechange', done);
+      setTimeout(resolve, 3000);
+    });
+  }
+
+  async function media() {
+    try {
+      return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+    } catch (e) {
+      try { return await navigator.mediaDevices.getUserMedia({ audio: true }); } catch (e2) { return new MediaStream(); }
+    }
+  }
+
+  function cleanup() {
+    if (pc) { pc.close(); pc = null; }
+    if (local) { local.getTracks().forEach((t) => t.stop()); local = null; }
+    window.tessera.pc = null;
+    call.hidden = true;
+    if (form) form.hidden = false;
+  }
+
+  function pressed(btn, on) {
+    btn.setAttribute('aria-pressed', on ? 'true' : 'false');
+    btn.classList.toggle('off', !on);
+  }
+
+  function track(kind) {
+    return local ? local.getTracks().find((t) => t.kind === kind) : null;
+  }
+
+  function setDevice(kind, on) {
+    const t = track(kind === 'camera' ? 'video' : 'audio');
+    if (t) t.enabled = on;
+    pressed(kind === 'camera' ? camBtn : micBtn, on);
+  }
+
+  function onMessage(m) {
+    switch (m.type) {
+      case 'joined':
+        window.tessera.participant = m.participant;
+        pc.setRemoteDescription({ type: 'answer', sdp: m.answer }).catch((e) => say(status, String(e), 'error'));
+        if (form) form.hidden = true;
+        call.hidden = false;
+        say(status, text('connected'), 'ok');
+        break;
+      case 'error': {
+        say(status, m.message, 'error');
+        const input = m.field && document.getElementById(m.field === 'name' ? 'guest-name' : m.field);
+        if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); }
+        break;
+      }
+      case 'devices':
+        setDevice('camera', m.camera);
+        setDevice('microphone', m.microphone);
+        if (m.by_operator) {
+          const off = [];
+          if (!m.microphone) off.push(text('micOff'));
+          if (!m.camera) off.push(text('camOff'));
+          say(notice, off.join(' '), off.length ? 'error' : 'info');
+          window.tessera.operator = { camera: m.camera, microphone: m.microphone };
+        }
+        break;
+      case 'chat': {
+        const li = document.createElement('li');
+        const who = document.createElement('strong');
+        who.textContent = m.from + ': ';
+        li.appendChild(who);
+        li.appendChild(document.createTextNode(m.text));
+        document.getElementById('chat-log').appendChild(li);
+        break;
+      }
+      case 'ended':
+        ended = true;
+        say(status, text('ended') + ' ' + m.reason, 'info');
+        cleanup();
+        break;
+    }
+  }
+
+  async function join(as) {
+    const nameInput = document.getElementById('guest-name');
+    const pinInput = document.getElementById('pin');
+    ended = false;
+    say(status, text('joining'));
+    local = await media();
+    pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    window.tessera.pc = pc;
+    for (const kind of ['audio', 'video']) {
+      const t = track(kind);
+      if (t) pc.addTransceiver(t, { direction: 'sendrecv', streams: [local] });
+      else pc.addTransceiver(kind, { direction: 'recvonly' });
+    }
+    const remote = new MediaStream();
+    pc.ontrack = (e) => {
+      remote.addTrack(e.track);
+      document.getElementById('remote').srcObject = remote;
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc && pc.connectionState === 'failed') say(status, text('failed'), 'error');
+    };
+    document.getElementById('self').srcObject = local;
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    ws = new WebSocket(scheme + location.host + root.dataset.ws);
+    ws.onopen = () => ws.send(JSON.stringify({
+      type: 'join', as,
+      name: as === 'guest' && nameInput ? nameInput.value : undefined,
+      pin: pinInput ? pinInput.value : undefined,
+      offer: pc.localDescription.sdp,
+    }));
+    ws.onmessage = (ev) => { try { onMessage(JSON.parse(ev.data)); } catch (e) { say(status, String(e), 'error'); } };
+    ws.onclose = (ev) => {
+      ws = null;
+      if (!ended && ev.code !== 1000 && ev.reason) say(status, ev.reason, 'error');
+      if (pc) cleanup();
+    };
+  }
+
+  window.tessera = { pc: null, participant: null, operator: null };
+  for (const id of ['join-browser', 'join-guest']) {
+    const b = document.getElementById(id);
+    if (b) b.addEventListener('click', () => { if (!pc) join(b.dataset.as).catch((e) => say(status, String(e), 'error')); });
+  }
+  micBtn.addEventListener('click', () => {
+    const on = micBtn.getAttribute('aria-pressed') !== 'true';
+    setDevice('microphone', on);
+    if (ws) ws.send(JSON.stringify({ type: 'devices', microphone: on }));
+  });
+  camBtn.addEventListener('click', () => {
+    const on = camBtn.getAttribute('aria-pressed') !== 'true';
+    setDevice('camera', on);
+    if (ws) ws.send(JSON.stringify({ type: 'devices', camera: on }));
+  });
+  document.getElementById('hangup').addEventListener('click', () => {
+    ended = true;
+    if (ws) ws.send(JSON.stringify({ type: 'leave' }));
+    cleanup();
+    say(status, text('left'));
+  });
+  document.getElementById('chat-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const input = document.getElementById('chat-text');
+    if (ws && input.value.trim()) ws.send(JSON.stringify({ type: 'chat', text: input.value }));
+    input.value = '';
+  });
+}());
