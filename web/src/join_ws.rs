@@ -23,8 +23,10 @@ use std::net::IpAddr;
 use std::time::Duration;
 use tessera_mixer::layout::ParticipantId;
 
-/// The largest message a page may send (an SDP offer with many candidates is a few KiB).
+/// The largest message a page may send (an SDP offer with many candidates is a few KiB); a
+/// larger one closes the socket with 1009. Beyond `TRANSPORT_LIMIT` the connection just drops.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+const TRANSPORT_LIMIT: usize = 1024 * 1024;
 const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Chat messages one page may send per ten seconds.
 const CHAT_BURST: u32 = 20;
@@ -114,8 +116,8 @@ pub async fn upgrade(
         Ok(None) => return crate::error::Error::NotFound.into_response(),
         Err(e) => return e.into_response(),
     }
-    ws.max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
+    ws.max_message_size(TRANSPORT_LIMIT)
+        .max_frame_size(TRANSPORT_LIMIT)
         .on_upgrade(move |socket| session(socket, state, user, addr, page))
 }
 
@@ -131,6 +133,20 @@ async fn close(mut socket: WebSocket, code: u16, reason: &str) {
         r.pop();
     }
     let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(r) }))).await;
+    // The closing handshake: wait (briefly) for the page's own close, so that the connection is
+    // not reset under a close frame the page has not read yet.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(Ok(m)) = socket.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+async fn too_big(socket: WebSocket) {
+    close(socket, 1009, "the message is over 64 KiB").await;
 }
 
 async fn refuse(mut socket: WebSocket, r: Refused) {
@@ -147,8 +163,10 @@ async fn session(
     page: ConferencePage,
 ) {
     let first = match tokio::time::timeout(JOIN_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(t)))) if t.len() > MAX_MESSAGE_BYTES => return too_big(socket).await,
         Ok(Some(Ok(Message::Text(t)))) => t,
-        Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) => return,
+        Ok(Some(Ok(Message::Close(_))) | None) => return,
+        Ok(Some(Err(_))) => return,
         Ok(Some(Ok(_))) => {
             return refuse(socket, refused(None, "send a join message (JSON text) first", CLOSE_BAD_REQUEST)).await;
         }
@@ -303,13 +321,12 @@ impl InCall<'_> {
             tokio::select! {
                 m = socket.recv() => {
                     let text = match m {
+                        Some(Ok(Message::Text(t))) if t.len() > MAX_MESSAGE_BYTES => return too_big(socket).await,
                         Some(Ok(Message::Text(t))) => t,
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Binary(_))) => {
                             return close(socket, CLOSE_BAD_REQUEST, "binary messages are not understood").await;
                         }
-                        // Closed, or an error such as a message over the size limit (axum closes
-                        // with 1009).
                         Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                     };
                     match crate::extract::parse_json::<FromPage>(text.as_bytes()) {

@@ -1,0 +1,188 @@
+//! The conference page's WebSocket against bad input: cross-site handshakes, guests and
+//! signed-out users where they may not join, messages before joining, malformed JSON, malformed
+//! SDP, oversized messages, and peers that vanish after the offer or never connect. Each gets a
+//! clear error and close reason; nothing leaks (no peer, no participant is left behind) and the
+//! conference goes on.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tessera_e2e::{Server, eventually};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebRTC offer as a browser makes it (without candidates, so nothing is ever sent to it).
+fn offer() -> String {
+    let fp = (0..32).map(|i| format!("{:02X}", i * 7 % 256)).collect::<Vec<_>>().join(":");
+    let common = format!(
+        "c=IN IP4 0.0.0.0\r\na=ice-ufrag:bAdP\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n\
+         a=fingerprint:sha-256 {fp}\r\na=setup:actpass\r\na=rtcp-mux\r\na=sendrecv\r\n"
+    );
+    format!(
+        "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n\
+         m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n{common}a=mid:0\r\na=rtpmap:111 opus/48000/2\r\n\
+         a=fmtp:111 minptime=10;useinbandfec=1\r\n\
+         m=video 9 UDP/TLS/RTP/SAVPF 96\r\n{common}a=mid:1\r\na=rtpmap:96 VP8/90000\r\n\
+         a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+    )
+}
+
+async fn connect(s: &Server, conf: &str, cookie: Option<&str>, origin: Option<&str>) -> Result<Ws, u16> {
+    let mut req = format!("ws://127.0.0.1:{}/c/{conf}/ws", s.port).into_client_request().unwrap();
+    if let Some(c) = cookie {
+        req.headers_mut().insert("cookie", HeaderValue::from_str(c).unwrap());
+    }
+    if let Some(o) = origin {
+        req.headers_mut().insert("origin", HeaderValue::from_str(o).unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("handshake: {e}"),
+    }
+}
+
+/// Everything the server says until it closes: JSON messages and the close frame (code, reason).
+async fn until_closed(ws: &mut Ws) -> (Vec<Value>, Option<(u16, String)>) {
+    let mut msgs = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(40), ws.next()).await.expect("the server answers in time") {
+            Some(Ok(Message::Text(t))) => msgs.push(serde_json::from_str(&t).expect("JSON from the server")),
+            Some(Ok(Message::Close(f))) => return (msgs, f.map(|f| (u16::from(f.code), f.reason.to_string()))),
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return (msgs, None),
+        }
+    }
+}
+
+async fn refused(ws: &mut Ws, send: Message) -> (Vec<Value>, Option<(u16, String)>) {
+    ws.send(send).await.unwrap();
+    until_closed(ws).await
+}
+
+async fn sign_in(s: &Server, login: &str, password: &str) -> (String, String) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", s.base))
+        .json(&json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    (cookie, csrf)
+}
+
+#[tokio::test]
+async fn the_page_socket_refuses_bad_input_and_leaks_nothing() {
+    let s = Server::start_with(&[], &[("TESSERA_WEBRTC_ICE_ADDRESSES", "127.0.0.1")]);
+    s.add_user("alice", "alice-password");
+    s.add_user("carol", "carol-password");
+    s.admin_ok(&["license", "grant", "alice", "--days", "1"], "");
+    s.admin_ok(&["conference", "add", "open", "--name", "Open", "--owner", "alice", "--room", "--public"], "");
+    s.admin_ok(&["conference", "add", "closed", "--name", "Closed", "--owner", "alice", "--room"], "");
+    let (alice, csrf) = sign_in(&s, "alice", "alice-password").await;
+    let (carol, _) = sign_in(&s, "carol", "carol-password").await;
+    let api = reqwest::Client::new();
+    let live = format!("{}/api/v1/conferences/open/live", s.base);
+    let r = api
+        .post(&live)
+        .header("cookie", &alice)
+        .header("x-csrf-token", &csrf)
+        .json(
+            &json!({"action": "add_synthetic", "name": "Keeps the room going", "colour": [10, 200, 10], "tone_hz": 0}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Handshakes: another site's page, a guest or an outsider at a private conference.
+    assert_eq!(connect(&s, "open", Some(&alice), Some("http://evil.example")).await.err(), Some(403));
+    assert_eq!(connect(&s, "closed", None, None).await.err(), Some(404));
+    assert_eq!(connect(&s, "closed", Some(&carol), None).await.err(), Some(404));
+    assert_eq!(connect(&s, "nonexistent", None, None).await.err(), Some(404));
+
+    let join = |as_: &str, name: Option<&str>, offer: &str| {
+        Message::Text(json!({"type": "join", "as": as_, "name": name, "offer": offer}).to_string().into())
+    };
+    // Before joining, only a join is understood.
+    let mut ws = connect(&s, "open", None, None).await.unwrap();
+    let (m, close) = refused(&mut ws, Message::Text(r#"{"type":"chat","text":"hi"}"#.into())).await;
+    assert_eq!(close.as_ref().map(|c| c.0), Some(4400), "{m:?} {close:?}");
+    assert!(close.unwrap().1.contains("join the conference first"));
+    let mut ws = connect(&s, "open", None, None).await.unwrap();
+    let (_, close) = refused(&mut ws, Message::Text("{not json".into())).await;
+    assert!(close.unwrap().1.starts_with("malformed join message"));
+    // A signed-out visitor cannot join as a user; a guest needs a name; carol has no license.
+    let mut ws = connect(&s, "open", None, None).await.unwrap();
+    let (m, close) = refused(&mut ws, join("user", None, &offer())).await;
+    assert_eq!(close.map(|c| c.0), Some(4403));
+    assert_eq!(m[0]["type"], "error");
+    let mut ws = connect(&s, "open", None, None).await.unwrap();
+    let (m, _) = refused(&mut ws, join("guest", Some("  "), &offer())).await;
+    assert_eq!(m[0]["field"], "name", "{m:?}");
+    let mut ws = connect(&s, "open", Some(&carol), None).await.unwrap();
+    let (m, _) = refused(&mut ws, join("user", None, &offer())).await;
+    assert!(m[0]["message"].as_str().unwrap().contains("PRO license"), "{m:?}");
+    // Malformed SDP, and an offer with nothing Tessera can use.
+    let mut ws = connect(&s, "open", None, None).await.unwrap();
+    let (m, close) = refused(&mut ws, join("guest", Some("Gus"), "v=0\r\nthis is not SDP")).await;
+    assert_eq!(m[0]["field"], "offer", "{m:?}");
+    assert_eq!(close.map(|c| c.0), Some(4400));
+    let mut ws = connect(&s, "open", None, None).await.unwrap();
+    let no_codec = offer().replace("opus/48000/2", "speex/8000").replace("VP8/90000", "H261/90000");
+    let (m, _) = refused(&mut ws, join("guest", Some("Gus"), &no_codec)).await;
+    assert_eq!(m[0]["field"], "offer", "{m:?}");
+    // A message over 64 KiB closes the socket as too big (1009).
+    let mut ws = connect(&s, "open", None, None).await.unwrap();
+    let (_, close) = refused(&mut ws, Message::Text("x".repeat(70 * 1024).into())).await;
+    assert_eq!(close.map(|c| c.0), Some(1009));
+
+    // A guest whose page vanishes right after the answer: its participant goes too.
+    let mut ws = connect(&s, "open", None, None).await.unwrap();
+    ws.send(join("guest", Some("Vanishing Vera"), &offer())).await.unwrap();
+    let joined = loop {
+        if let Some(Ok(Message::Text(t))) = ws.next().await {
+            break serde_json::from_str::<Value>(&t).unwrap();
+        }
+    };
+    assert_eq!(joined["type"], "joined", "{joined}");
+    assert!(joined["answer"].as_str().unwrap().contains("a=fingerprint:sha-256"), "{joined}");
+    drop(ws);
+    // One that stays but never connects is given up after 20 s, with the reason.
+    let mut ws = connect(&s, "open", None, None).await.unwrap();
+    ws.send(join("guest", Some("Silent Sam"), &offer())).await.unwrap();
+    let (m, close) = until_closed(&mut ws).await;
+    assert_eq!(m[0]["type"], "joined");
+    assert_eq!(m.last().unwrap()["type"], "ended", "{m:?}");
+    let (code, reason) = close.expect("a close frame");
+    assert_eq!(code, 4000);
+    assert!(reason.contains("did not connect"), "{reason}");
+
+    // Nothing is left behind, and the conference goes on.
+    let state: Value = api.get(&live).header("cookie", &alice).send().await.unwrap().json().await.unwrap();
+    assert_eq!(state["running"], true);
+    let names: Vec<&str> =
+        state["participants"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Keeps the room going"]);
+    // (A page the server closed is let go once it answers the close, or after 2 s.)
+    let gauges_zero = || async {
+        let m = reqwest::get(format!("{}/metrics", s.base)).await.unwrap().text().await.unwrap();
+        ["tessera_webrtc_peers ", "tessera_webrtc_pages "]
+            .iter()
+            .all(|g| m.lines().any(|l| l.starts_with(g) && l.ends_with(" 0")))
+    };
+    eventually("no WebRTC peer or page is left", gauges_zero).await;
+    assert!(!s.log().contains("panicked"), "{}", s.log());
+}
