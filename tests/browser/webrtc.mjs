@@ -126,6 +126,28 @@ try {
   }
   fs.writeFileSync(path.join(OUT, 'conference.rgb'), raw);
   await page.screenshot({ path: path.join(OUT, 'conference-page.png') });
+  result.magenta_before_share = magenta(raw);
+
+  // Screen sharing: the owner has the right; the screen fills the content slot, and the
+  // participants' windows shrink beside it.
+  const roster = async () => (await (await owner.request.get(`${BASE}/api/v1/conferences/${conf}/live`)).json()).participants;
+  await page.click('#share');
+  await until('the shared screen joins', async () => (await roster()).some((p) => p.kind === 'screen'));
+  result.share_connected = await until('the share connects', () =>
+    page.evaluate(() => window.tessera.sharePc && window.tessera.sharePc.connectionState === 'connected'));
+  let shared = null;
+  for (let i = 0; i < 20; i++) {
+    shared = ffmpeg(['-v', 'error', '-rtsp_transport', 'tcp', '-i', env('RTSP'), '-an', '-vf', 'select=gte(n\\,5)',
+      '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+    const m = magenta(shared);
+    if (m > 0 && m < result.magenta_before_share / 2) break;
+    await sleep(500);
+  }
+  fs.writeFileSync(path.join(OUT, 'shared.rgb'), shared);
+  result.magenta_while_sharing = magenta(shared);
+  result.screen_name = (await roster()).find((p) => p.kind === 'screen').name;
+  await page.click('#share');
+  await until('the shared screen leaves', async () => !(await roster()).some((p) => p.kind === 'screen'));
 
   // The only sound in the room is the browser's (the synthetic participants are silent); muted
   // through the control interface, the mix goes silent and the page says so.

@@ -55,6 +55,7 @@ fn browsers_join_over_webrtc() {
     admin(&env, &["user", "add", "alice"], "alice-password\n");
     admin(&env, &["user", "add", "bob"], "bob-password\n");
     admin(&env, &["license", "grant", "alice", "--days", "1"], "");
+    admin(&env, &["rights", "grant", "alice", "screen_sharing"], "");
     admin(&env, &["conference", "add", "team", "--name", "Team room", "--owner", "alice", "--room"], "");
     admin(
         &env,
@@ -143,6 +144,16 @@ fn browsers_join_over_webrtc() {
         .filter(|&(x, y)| pic.near(x, y, (255, 0, 255), 60))
         .count();
     assert!(magenta > 100, "the browser's colour is not in the layout ({magenta} samples)");
+
+    // The shared screen took the content slot: the browser's window shrank beside it.
+    let (before, during) = (r["magenta_before_share"].as_u64().unwrap(), r["magenta_while_sharing"].as_u64().unwrap());
+    assert!(during > 0 && during < before / 2, "magenta samples {before} before sharing, {during} while sharing");
+    assert_eq!(r["share_connected"], true);
+    assert_eq!(r["screen_name"], "alice (screen)");
+    if let Ok(keep) = std::env::var("TESSERA_SCREENSHOTS") {
+        let rgb = std::fs::read(out.join("shared.rgb")).unwrap();
+        Picture { width: W, height: H, rgb }.save_png(&std::path::Path::new(&keep).join("webrtc-shared.png"));
+    }
 
     // Muting through the control interface silenced the mix, and the page said so.
     let (before, after) = (r["volume_before"].as_f64().unwrap(), r["volume_after"].as_f64().unwrap());

@@ -99,6 +99,10 @@ async fn conference_page(
     let tz = user.as_ref().map(user_tz).unwrap_or(Tz::UTC);
     let d = &c.dial_in;
     let may_join_as_user = user.is_some() && standing == Standing::Member && licensed;
+    let may_share = match &user {
+        Some(u) => state.store.rights_of(u.user.id).await?.contains(&Right::ScreenSharing),
+        None => false,
+    };
     let sip = format!("sip:{}@{}", d.id, state.config.sip_host);
     let body = html! {
         section.card #conference data-conference=(d.id) data-ws=(format!("/c/{}/ws", d.id)) {
@@ -159,7 +163,8 @@ async fn conference_page(
         section.card #call hidden
             data-joining=(tr(lang, "call.joining")) data-connected=(tr(lang, "call.connected"))
             data-mic-off=(tr(lang, "call.mic_off")) data-cam-off=(tr(lang, "call.cam_off"))
-            data-ended=(tr(lang, "call.ended")) data-left=(tr(lang, "call.left")) data-failed=(tr(lang, "call.failed")) {
+            data-ended=(tr(lang, "call.ended")) data-left=(tr(lang, "call.left")) data-failed=(tr(lang, "call.failed"))
+            data-share-ended=(tr(lang, "call.share_ended")) {
             div.stage {
                 video #remote autoplay playsinline {}
                 video #self autoplay playsinline muted {}
@@ -170,6 +175,10 @@ async fn conference_page(
                 " "
                 button #cam type="button" aria-pressed="true" { (tr(lang, "call.cam")) }
                 " "
+                @if may_share {
+                    button #share type="button" aria-pressed="false" { (tr(lang, "call.share")) }
+                    " "
+                }
                 button #hangup.danger type="button" { (tr(lang, "call.hangup")) }
             }
             div #chat {

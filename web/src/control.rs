@@ -59,6 +59,10 @@ pub enum Request {
         /// relay RTP to and from the runtime).
         #[serde(default)]
         group: Option<EndpointGroup>,
+        /// A shared screen (video only): shown in the content slot of every layout, which
+        /// appears while someone shares. One at a time: a new one replaces the previous.
+        #[serde(default)]
+        content: bool,
     },
     /// Where a participant's media goes now (SIP re-INVITE: hold, a new address); `None` stops
     /// that medium. Operators and the SIP bridge only.

@@ -58,6 +58,11 @@ enum FromPage {
         #[serde(default)]
         microphone: Option<bool>,
     },
+    /// Share a screen (a second, send-only peer connection) into the content slot.
+    Share {
+        offer: String,
+    },
+    Unshare,
     Leave,
 }
 
@@ -76,6 +81,8 @@ enum ToPage<'a> {
     Devices { camera: bool, microphone: bool, by_operator: bool },
     Chat { from: &'a str, text: &'a str, at_ms: i64 },
     Ended { reason: &'a str },
+    Sharing { answer: &'a str },
+    ShareEnded { reason: &'a str },
 }
 
 /// A refusal: the field at fault (if one), the message and the close code.
@@ -205,7 +212,11 @@ async fn session(
         return;
     }
     metrics::gauge!("tessera_webrtc_pages").increment(1.0);
-    let in_call = InCall { state: &state, conference: page.dial_in.id.clone(), user: user_id, name };
+    let may_share = match user_id {
+        Some(u) => state.store.rights_of(u).await.is_ok_and(|r| r.contains(&crate::rights::Right::ScreenSharing)),
+        None => false,
+    };
+    let in_call = InCall { state: &state, conference: page.dial_in.id.clone(), user: user_id, name, may_share };
     in_call.run(socket, joined).await;
     metrics::gauge!("tessera_webrtc_pages").decrement(1.0);
 }
@@ -305,6 +316,22 @@ struct InCall<'a> {
     conference: String,
     user: Option<i64>,
     name: String,
+    /// The user has the screen sharing right.
+    may_share: bool,
+}
+
+/// The page's shared screen while it shares.
+struct Share {
+    /// Dropping it stops the share.
+    _leave: tokio::sync::oneshot::Sender<()>,
+    ended: tokio::sync::oneshot::Receiver<String>,
+}
+
+async fn share_ended(share: &mut Option<Share>) -> String {
+    match share.as_mut() {
+        Some(s) => (&mut s.ended).await.unwrap_or_else(|_| "the shared screen's connection ended".into()),
+        None => std::future::pending().await,
+    }
 }
 
 impl InCall<'_> {
@@ -317,6 +344,7 @@ impl InCall<'_> {
         // Devices the operator turned off: the participant may not turn them back on.
         let (mut camera_held, mut microphone_held) = (false, false);
         let mut budget = (CHAT_BURST, now());
+        let mut share: Option<Share> = None;
         loop {
             tokio::select! {
                 m = socket.recv() => {
@@ -334,6 +362,19 @@ impl InCall<'_> {
                             close(socket, 1000, "left").await;
                             break;
                         }
+                        Ok(FromPage::Share { offer }) => {
+                            share = None;
+                            match self.share(offer).await {
+                                Ok((answer, s)) => {
+                                    share = Some(s);
+                                    send(&mut socket, &ToPage::Sharing { answer: &answer }).await;
+                                }
+                                Err(msg) => {
+                                    send(&mut socket, &ToPage::Error { field: Some("share"), message: &msg }).await;
+                                }
+                            }
+                        }
+                        Ok(FromPage::Unshare) => share = None,
                         Ok(FromPage::Join { .. }) => {
                             send(&mut socket, &ToPage::Error { field: None, message: "already joined" }).await;
                         }
@@ -385,6 +426,10 @@ impl InCall<'_> {
                     close(socket, CLOSE_ENDED, &why).await;
                     return;
                 }
+                why = share_ended(&mut share) => {
+                    share = None;
+                    send(&mut socket, &ToPage::ShareEnded { reason: &why }).await;
+                }
                 c = chat.recv() => {
                     let Ok(m) = c else { continue };
                     let mine = m.conference == self.conference;
@@ -408,6 +453,17 @@ impl InCall<'_> {
             }
         }
         drop(leave);
+    }
+
+    async fn share(&self, offer: String) -> Result<(String, Share), String> {
+        if !self.may_share {
+            return Err("you have no right to share your screen".into());
+        }
+        let Some(rtc) = &self.state.rtc else { return Err("WebRTC is off".into()) };
+        let name: String = format!("{} (screen)", self.name).chars().take(64).collect();
+        let req = JoinRequest { conference: self.conference.clone(), name, user: self.user, offer, content: true };
+        let j = rtc.join(req).await.map_err(|e| e.to_string())?;
+        Ok((j.answer, Share { _leave: j.leave, ended: j.ended }))
     }
 
     async fn chat(&self, text: String) -> Result<(), String> {

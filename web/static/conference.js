@@ -17,6 +17,8 @@
   let pc = null;
   let local = null;
   let ended = false;
+  let sharePc = null;
+  const shareBtn = document.getElementById('share');
 
   function say(el, message, kind) {
     el.textContent = message || '';
@@ -40,7 +42,31 @@
     }
   }
 
+  // The shared screen is a second, send-only connection; the server shows it in the content slot.
+  async function share() {
+    const screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    const t = screen.getVideoTracks()[0];
+    sharePc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    window.tessera.sharePc = sharePc;
+    sharePc.addTransceiver(t, { direction: 'sendonly', streams: [screen] });
+    t.addEventListener('ended', () => stopShare(true));
+    await sharePc.setLocalDescription(await sharePc.createOffer());
+    await gathered(sharePc);
+    ws.send(JSON.stringify({ type: 'share', offer: sharePc.localDescription.sdp }));
+  }
+
+  function stopShare(tell) {
+    if (!sharePc) return;
+    sharePc.getSenders().forEach((s) => s.track && s.track.stop());
+    sharePc.close();
+    sharePc = null;
+    window.tessera.sharePc = null;
+    if (shareBtn) pressed(shareBtn, false);
+    if (tell && ws) ws.send(JSON.stringify({ type: 'unshare' }));
+  }
+
   function cleanup() {
+    stopShare(false);
     if (pc) { pc.close(); pc = null; }
     if (local) { local.getTracks().forEach((t) => t.stop()); local = null; }
     window.tessera.pc = null;
@@ -98,6 +124,14 @@
         document.getElementById('chat-log').appendChild(li);
         break;
       }
+      case 'sharing':
+        sharePc.setRemoteDescription({ type: 'answer', sdp: m.answer }).catch((e) => say(status, String(e), 'error'));
+        pressed(shareBtn, true);
+        break;
+      case 'share_ended':
+        stopShare(false);
+        say(notice, text('shareEnded') + ' ' + m.reason, 'info');
+        break;
       case 'ended':
         ended = true;
         say(status, text('ended') + ' ' + m.reason, 'info');
@@ -161,6 +195,12 @@
     setDevice('camera', on);
     if (ws) ws.send(JSON.stringify({ type: 'devices', camera: on }));
   });
+  if (shareBtn) {
+    shareBtn.addEventListener('click', () => {
+      if (sharePc) stopShare(true);
+      else if (ws) share().catch((e) => { stopShare(false); say(status, String(e), 'error'); });
+    });
+  }
   document.getElementById('hangup').addEventListener('click', () => {
     ended = true;
     if (ws) ws.send(JSON.stringify({ type: 'leave' }));

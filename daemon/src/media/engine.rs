@@ -56,6 +56,9 @@ pub enum EngineCmd {
     },
     /// A keyframe from the encoder of what this participant sees.
     Keyframe(ParticipantId),
+    /// The participant whose picture fills the content slot (a shared screen), shown in every
+    /// layout while set; it is in no window.
+    Content(Option<ParticipantId>),
     /// What this participant sees (resolved by the runtime: individual, group or all layout;
     /// the stage or everyone).
     View(ParticipantId, View),
@@ -146,6 +149,7 @@ pub fn spawn(
             events,
             speaker: None,
             failed_tx: None,
+            content: None,
         };
         e.run(rx);
     })?;
@@ -167,6 +171,7 @@ struct Engine {
     events: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
     speaker: Option<ParticipantId>,
     failed_tx: Option<Sender<String>>,
+    content: Option<ParticipantId>,
 }
 
 impl Engine {
@@ -312,6 +317,7 @@ impl Engine {
                 }
                 self.place_viewers();
             }
+            EngineCmd::Content(c) => self.content = c,
             EngineCmd::Stage(s) => {
                 self.stage = s;
                 self.sync_mixer();
@@ -365,7 +371,9 @@ impl Engine {
         // Everyone, in join order; speaker layouts put the active speaker first. Outputs show the
         // stage (who the mode lets be seen), except an output for someone who sees everyone
         // (the presenter of a video lecture).
-        let mut on_screen: Vec<&Member> = self.members.iter().collect();
+        let content_id = self.content;
+        let mut on_screen: Vec<&Member> = self.members.iter().filter(|m| Some(m.id) != content_id).collect();
+        let content_member = content_id.and_then(|c| self.members.iter().find(|m| m.id == c));
         let main = &self.outputs[0].view.layout;
         if main.kind != LayoutType::Grid
             && main.slots.first().is_none_or(|s| *s == Slot::Auto)
@@ -400,13 +408,33 @@ impl Engine {
                 Source { id: m.id, seq, frame, name: &m.name, muted: !m.microphone }
             })
             .collect();
+        let content_frame = content_member.and_then(|m| m.slot.latest_video().map(|f| (m, f)));
+        let content_map = content_frame.as_ref().and_then(|(_, f)| f.buffer.map_readable().ok());
+        let content_source = match (&content_frame, &content_map) {
+            (Some((m, f)), Some(map)) => frame_ref(f, map).ok().map(|r| Source {
+                id: m.id,
+                seq: f.seq,
+                frame: Some(r),
+                name: &m.name,
+                muted: false,
+            }),
+            _ => None,
+        };
         let staged: Vec<Source> =
             sources.iter().filter(|s| self.stage.as_ref().is_none_or(|st| st.contains(&s.id))).copied().collect();
         let pts = gst::ClockTime::from_nseconds((period * n as u32).as_nanos() as u64);
         let duration = gst::ClockTime::from_nseconds(period.as_nanos() as u64);
         for out in &mut self.outputs {
             let shown = if out.view.everyone { &sources } else { &staged };
-            match out.compositor.compose(&out.view.layout, shown, None, &mut self.tiles) {
+            // While someone shares a screen, every layout shows its content slot.
+            let with_slot;
+            let layout = if content_id.is_some() && !out.view.layout.content_slot {
+                with_slot = Layout { content_slot: true, ..out.view.layout.clone() };
+                &with_slot
+            } else {
+                &out.view.layout
+            };
+            match out.compositor.compose(layout, shown, content_source.as_ref(), &mut self.tiles) {
                 Ok(canvas) => {
                     out.encoder.push_video(canvas, pts, duration);
                     metrics::counter!("tessera_media_frames_composed_total").increment(1);
@@ -419,6 +447,7 @@ impl Engine {
         }
         self.tiles.end_frame();
         drop(staged);
+        drop(content_map);
         drop(sources);
         drop(maps);
         for (id, e) in bad {

@@ -521,6 +521,7 @@ impl Call {
             }),
             ports: Some(ports),
             group: None,
+            content: false,
         };
         let started = Instant::now();
         let state = self.control.call(&self.conference, None, req).await?;

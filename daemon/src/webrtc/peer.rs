@@ -232,6 +232,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         payload_types: Some(PayloadTypes { video: Some(VIDEO_PT), audio: Some(AUDIO_PT), ..Default::default() }),
         ports: None,
         group: Some(EndpointGroup::WebRtc),
+        content: req.content,
     };
     let state = match control.call(&req.conference, req.user, add).await {
         Ok(s) => s,
@@ -241,7 +242,8 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         }
     };
     // The newest participant with this name and kind is this peer (ports are per participant).
-    let Some(me) = state.participants.iter().rev().find(|p| p.name == req.name && p.kind == "webrtc") else {
+    let kind = if req.content { "screen" } else { "webrtc" };
+    let Some(me) = state.participants.iter().rev().find(|p| p.name == req.name && p.kind == kind) else {
         let _ = pc.close().await;
         return Err(ControlError::Unavailable("the conference did not take the participant".into()));
     };

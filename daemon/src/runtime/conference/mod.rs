@@ -121,6 +121,8 @@ struct Conf {
     receivers: BTreeSet<ParticipantId>,
     /// What each RTP participant negotiated (codecs, payload types), for later `SendTo`s.
     rtp_specs: HashMap<ParticipantId, RtpSpec>,
+    /// The shared screen shown in the content slot.
+    content: Option<ParticipantId>,
     /// For sources' pipelines to report bad input like the engine does.
     engine_events: mpsc::UnboundedSender<EngineEvent>,
 }
@@ -207,6 +209,7 @@ pub async fn start(
         ever_joined: false,
         receivers: BTreeSet::new(),
         rtp_specs: HashMap::new(),
+        content: None,
         engine_events: ev_tx,
     };
     c.send(EngineCmd::Layout(c.layouts.all.clone()));

@@ -30,7 +30,7 @@ impl Conf {
                 let who = Joining { id, name, kind: "synthetic", group: None, rtp_ports: None };
                 self.join(who, slot, Box::new(src), "synthetic").await;
             }
-            Request::AddRtp { name, video, audio, video_to, audio_to, payload_types, ports, group } => {
+            Request::AddRtp { name, video, audio, video_to, audio_to, payload_types, ports, group, content } => {
                 let name = check_name("name", &name)?;
                 let addr = |field: &str, v: Option<String>| -> Result<Option<std::net::SocketAddr>, ControlError> {
                     v.map(|a| a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))).transpose()
@@ -47,6 +47,9 @@ impl Conf {
                 };
                 if video.is_none() && audio.is_none() {
                     return Err(invalid("video", "give video, audio or both"));
+                }
+                if content && (video.is_none() || audio.is_some() || video_to.is_some() || audio_to.is_some()) {
+                    return Err(invalid("content", "a shared screen sends video only and receives nothing"));
                 }
                 if audio_to.is_some() && audio.is_none() {
                     return Err(invalid("audio", "name the audio codec to send audio_to"));
@@ -81,7 +84,11 @@ impl Conf {
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
                 let detail = format!("rtp video {video:?} audio {audio:?}");
                 let group = group.unwrap_or(EndpointGroup::SipH323);
-                let kind = if group == EndpointGroup::WebRtc { "webrtc" } else { "rtp" };
+                let kind = match (content, group) {
+                    (true, _) => "screen",
+                    (false, EndpointGroup::WebRtc) => "webrtc",
+                    (false, EndpointGroup::SipH323) => "rtp",
+                };
                 let who = Joining { id, name, kind, group: Some(group), rtp_ports: Some(ports) };
                 self.join(who, slot, Box::new(input), &detail).await;
                 if video_to.is_some() || audio_to.is_some() {
@@ -94,6 +101,12 @@ impl Conf {
                     self.send(EngineCmd::View(id, self.view_of(id, Some(group))));
                 }
                 self.rtp_specs.insert(id, spec);
+                if content {
+                    if let Some(old) = self.content.replace(id) {
+                        self.remove(old, "another participant started sharing a screen").await;
+                    }
+                    self.send(EngineCmd::Content(Some(id)));
+                }
             }
             Request::SendTo { participant, video_to, audio_to } => {
                 self.participant_mut(participant)?;
@@ -128,18 +141,8 @@ impl Conf {
                 return Ok(self.state());
             }
             Request::Remove { participant } => {
-                let p = self.participant_mut(participant)?.info.clone();
-                self.roster.retain(|x| x.info.id != participant);
-                self.receivers.remove(&participant);
-                self.rtp_specs.remove(&participant);
-                self.podium.retain(|x| *x != participant);
-                if self.presenter == Some(participant) {
-                    self.presenter = None;
-                }
-                self.layouts.participants.remove(&participant);
-                self.send(EngineCmd::Remove(participant));
-                self.apply_stage();
-                self.event("left", Some(participant), &p.name, &format!("removed {by}")).await;
+                self.participant_mut(participant)?;
+                self.remove(participant, &format!("removed {by}")).await;
             }
             Request::ApplyLayout { scope, layout } => {
                 if self.mode == Mode::VideoLecture {
@@ -253,5 +256,27 @@ impl Conf {
             }
         }
         Ok(self.state())
+    }
+}
+
+impl Conf {
+    /// Takes a participant out of the roster, the layouts and the media.
+    async fn remove(&mut self, participant: ParticipantId, why: &str) {
+        let Some(p) = self.roster.iter().find(|x| x.info.id == participant).map(|p| p.info.clone()) else { return };
+        self.roster.retain(|x| x.info.id != participant);
+        self.receivers.remove(&participant);
+        self.rtp_specs.remove(&participant);
+        self.podium.retain(|x| *x != participant);
+        if self.presenter == Some(participant) {
+            self.presenter = None;
+        }
+        if self.content == Some(participant) {
+            self.content = None;
+            self.send(EngineCmd::Content(None));
+        }
+        self.layouts.participants.remove(&participant);
+        self.send(EngineCmd::Remove(participant));
+        self.apply_stage();
+        self.event("left", Some(participant), &p.name, why).await;
     }
 }
