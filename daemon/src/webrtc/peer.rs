@@ -20,6 +20,7 @@ use rtc::peer_connection::configuration::interceptor_registry::register_default_
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::peer_connection::transport::RTCDtlsRole;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
@@ -164,9 +165,18 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     let (states_tx, mut states) = mpsc::unbounded_channel();
     let (gathered_tx, mut gathered) = mpsc::unbounded_channel();
     let handler = Arc::new(Handler { tracks: tracks_tx, states: states_tx, gathered: gathered_tx });
-    // No mDNS: browsers that granted camera access give their addresses, and the rest are
-    // learnt from their connectivity checks (peer-reflexive); the server joins no multicast group.
-    let settings_engine = SettingEngineBuilder::new().with_multicast_dns_mode(MulticastDnsMode::Disabled).build();
+    // ICE lite, as media servers with reachable host candidates do: the browser checks and
+    // nominates, the server answers (a full agent waits for its own 200 ms check tick before it
+    // calls the pair connected). No mDNS: browsers that granted camera access give their
+    // addresses, the rest are learnt from their checks; the server joins no multicast group.
+    // DTLS server (setup:passive): the browser's ClientHello follows its ICE nomination at once;
+    // as DTLS client the webrtc crate sends its first flight only at its next timer, about 130 ms
+    // later.
+    let settings_engine = SettingEngineBuilder::new()
+        .with_lite(true)
+        .with_answering_dtls_role(RTCDtlsRole::Server)
+        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        .build();
     let pc = PeerConnectionBuilder::new()
         .with_configuration(RTCConfigurationBuilder::new().build())
         .with_setting_engine(settings_engine)
@@ -200,6 +210,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         }
     }
 
+    let started = std::time::Instant::now();
     let answer = match negotiate(pc.as_ref(), offer, &mut gathered).await {
         Ok(a) => a,
         Err(e) => {
@@ -234,6 +245,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         group: Some(EndpointGroup::WebRtc),
         content: req.content,
     };
+    let negotiated = started.elapsed();
     let state = match control.call(&req.conference, req.user, add).await {
         Ok(s) => s,
         Err(e) => {
@@ -248,7 +260,13 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         return Err(ControlError::Unavailable("the conference did not take the participant".into()));
     };
     let (participant, ports) = (me.id, me.rtp_ports.unwrap_or(RtpPorts { video: None, audio: None }));
-    tracing::info!(conference = %req.conference, participant, name = %req.name, content = req.content, "WebRTC: browser joined");
+    let joined = started.elapsed();
+    metrics::histogram!("tessera_webrtc_answer_seconds").record(joined.as_secs_f64());
+    tracing::info!(
+        conference = %req.conference, participant, name = %req.name, content = req.content,
+        negotiate_ms = negotiated.as_millis() as u64, join_ms = (joined - negotiated).as_millis() as u64,
+        "WebRTC: browser joined"
+    );
     metrics::counter!("tessera_webrtc_joins_total").increment(1);
 
     let (leave, leave_rx) = oneshot::channel();
@@ -258,6 +276,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         control,
         conference: req.conference,
         participant,
+        since: std::time::Instant::now(),
         inputs: (
             ports.video.map(|p| SocketAddr::new(settings.input_host(), p)),
             ports.audio.map(|p| SocketAddr::new(settings.input_host(), p)),
@@ -291,6 +310,8 @@ struct Running {
     participant: ParticipantId,
     /// The runtime's RTP input ports for this participant's video and audio.
     inputs: (Option<SocketAddr>, Option<SocketAddr>),
+    /// When the answer was sent.
+    since: std::time::Instant,
 }
 
 impl Running {
@@ -325,8 +346,8 @@ impl Running {
                 s = states.recv() => match s {
                     Some(RTCPeerConnectionState::Connected) => {
                         connected = true;
+                        tracing::debug!(participant = self.participant, after_ms = self.since.elapsed().as_millis() as u64, "WebRTC: connected");
                         let _ = connected_tx.send(true);
-                        tracing::debug!(participant = self.participant, "WebRTC: connected");
                     }
                     Some(RTCPeerConnectionState::Failed) => break "the media connection failed (ICE or DTLS)".into(),
                     Some(RTCPeerConnectionState::Closed) | None => break "the media connection closed".into(),
