@@ -138,12 +138,19 @@ fn browsers_join_over_webrtc() {
         pic.save_png(&std::path::Path::new(&keep).join("webrtc-rtsp.png"));
         let _ = std::fs::copy(out.join("conference-page.png"), std::path::Path::new(&keep).join("webrtc-page.png"));
     }
-    let magenta = (0..H)
-        .step_by(4)
-        .flat_map(|y| (0..W).step_by(4).map(move |x| (x, y)))
+    let magenta: Vec<(usize, usize)> = (0..H)
+        .step_by(2)
+        .flat_map(|y| (0..W).step_by(2).map(move |x| (x, y)))
         .filter(|&(x, y)| pic.near(x, y, (255, 0, 255), 60))
-        .count();
-    assert!(magenta > 100, "the browser's colour is not in the layout ({magenta} samples)");
+        .collect();
+    assert!(magenta.len() > 400, "the browser's colour is not in the layout ({} samples)", magenta.len());
+    // Its name is written in the bar under the picture, at the window's left.
+    let (x0, x1) = (magenta.iter().map(|p| p.0).min().unwrap(), magenta.iter().map(|p| p.0).max().unwrap());
+    let y1 = magenta.iter().map(|p| p.1).max().unwrap();
+    let bar = (y1 + 1).min(H - 1);
+    let left = x0.saturating_sub(24);
+    let label = pic.white_pixels(left, bar, x1 - left, (H - bar).min(14));
+    assert!(label > 10, "no name under the browser's picture ({label} white pixels)");
 
     // The shared screen took the content slot: the browser's window shrank beside it.
     let (before, during) = (r["magenta_before_share"].as_u64().unwrap(), r["magenta_while_sharing"].as_u64().unwrap());
