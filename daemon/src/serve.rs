@@ -174,6 +174,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         populate_demo(&r.control).await;
     }
     let lockout = state.lockout.clone();
+    let chat = state.chat.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     let sip = if config.sip.enabled {
@@ -186,6 +187,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
                 .sip_tls_listen()?
                 .map(|at| (at, config.sip.tls_certificate.clone(), config.sip.tls_private_key.clone())),
             rtp_bind: config.media.rtp_bind,
+            chat: Some(chat.clone()),
         };
         Some(crate::sip::start(s, runtime.as_ref().map(|r| r.control.clone()), store.clone(), lockout).await?)
     } else {

@@ -480,6 +480,7 @@ impl InCall<'_> {
             user_id: self.user,
             from: self.name.clone(),
             text: text.chars().filter(|c| !c.is_control() || *c == '\n').collect(),
+            origin: "web".into(),
         };
         if let Err(e) = self.state.store.add_chat_message(&m).await {
             tracing::error!(error = %e, "chat: storing a message failed");

@@ -396,6 +396,9 @@ impl Call {
         let mut rtp_buf = vec![0u8; 2048];
         let mut rtcp_buf = vec![0u8; 2048];
         let mut rtcp2_buf = vec![0u8; 2048];
+        // The conference chat, for phones that take MESSAGE.
+        let mut chat = self.ctx.chat.as_ref().filter(|_| super::chat::accepts_messages(&self.invite.msg)).map(|c| c.subscribe());
+        let me = format!("sip:{}", self.dialog.call_id);
         loop {
             let retransmit = self.pending.as_ref().map(|p| p.next);
             let in_pin = entry.is_some();
@@ -439,6 +442,15 @@ impl Call {
                         return Some("no ACK for the answer".into());
                     }
                 }
+                c = next_chat(chat.as_mut()) => {
+                    if let Some(c) = c
+                        && c.conference == self.conference
+                        && c.origin != me
+                        && !in_pin
+                    {
+                        self.send_chat(&c);
+                    }
+                }
                 e = events.recv() => {
                     match e {
                         Ok(ev) if ev.conference == self.conference => {
@@ -455,6 +467,32 @@ impl Call {
                 }
             }
         }
+    }
+
+    /// Tessera's Via sent-by for requests inside this call.
+    fn sent_by(&self) -> String {
+        let port = self.ctx.port_for(&self.invite.path);
+        match self.local {
+            IpAddr::V6(a) => format!("[{a}]:{port}"),
+            a => format!("{a}:{port}"),
+        }
+    }
+
+    /// A chat message of the conference to the phone, as a MESSAGE in the call (its answer is
+    /// not waited for; over UDP a lost one is not resent).
+    fn send_chat(&mut self, c: &tessera_web::store::ChatMessage) {
+        let body = super::chat::body(c);
+        let sent_by = self.sent_by();
+        let transport = self.invite.path.transport().to_string();
+        let msg = self.dialog.request(
+            "MESSAGE",
+            &transport,
+            &sent_by,
+            &tag(),
+            &[],
+            Some(("text/plain;charset=utf-8", body.as_bytes())),
+        );
+        self.invite.path.send(msg);
     }
 
     /// Nothing can reach the caller any more: no BYE will be sent.
@@ -578,6 +616,13 @@ impl Call {
                 }
                 m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
             }
+            "MESSAGE" if entry.is_none() => {
+                let r = super::chat::receive(&self.ctx, &self.conference, &self.name, &self.dialog.call_id, &m.msg).await;
+                match r {
+                    Ok(()) => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
+                    Err((code, why)) => m.respond(code, reply(&h, code, why, &tag, &[], b"")),
+                }
+            }
             "INVITE" => self.reinvite(m).await,
             "UPDATE" if m.msg.body.is_empty() => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
             _ => {
@@ -672,11 +717,7 @@ impl Call {
         }
         tracing::info!(conference = %self.conference, name = %self.name, reason = why.as_deref().unwrap_or("the caller hung up"), "SIP call ended");
         let Some(why) = why.filter(|_| !self.quiet) else { return };
-        let port = self.ctx.port_for(&self.invite.path);
-        let sent_by = match self.local {
-            IpAddr::V6(a) => format!("[{a}]:{port}"),
-            a => format!("{a}:{port}"),
-        };
+        let sent_by = self.sent_by();
         let reason = format!("SIP;cause=200;text=\"{}\"", why.replace(['"', '\\'], "'"));
         let bye =
             self.dialog.request("BYE", self.invite.path.transport(), &sent_by, &tag(), &[("Reason", reason)], None);
@@ -721,6 +762,21 @@ fn codec_name(c: AudioCodec) -> &'static str {
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next chat message; `None` after a lag; never without a chat.
+async fn next_chat(
+    rx: Option<&mut tokio::sync::broadcast::Receiver<tessera_web::store::ChatMessage>>,
+) -> Option<tessera_web::store::ChatMessage> {
+    use tokio::sync::broadcast::error::RecvError;
+    match rx {
+        Some(rx) => match rx.recv().await {
+            Ok(m) => Some(m),
+            Err(RecvError::Lagged(_)) => None,
+            Err(RecvError::Closed) => std::future::pending().await,
+        },
         None => std::future::pending().await,
     }
 }

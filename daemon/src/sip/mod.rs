@@ -10,6 +10,7 @@ mod admit;
 mod answer;
 mod auth;
 mod call;
+mod chat;
 mod limits;
 mod path;
 mod pin;
@@ -49,6 +50,8 @@ pub struct SipSettings {
     pub rtp_bind: IpAddr,
     /// SIP over TLS: where, and the PEM certificate chain and private key.
     pub tls: Option<(SocketAddr, std::path::PathBuf, std::path::PathBuf)>,
+    /// The conference chat (the web's): SIP MESSAGEs in a call go in, other messages go out.
+    pub chat: Option<tokio::sync::broadcast::Sender<tessera_web::store::ChatMessage>>,
 }
 
 /// What calls need from the rest of the server.
@@ -61,6 +64,7 @@ pub struct Context {
     pub tls: Option<SocketAddr>,
     pub auth: auth::Auth,
     pub registrar: register::Registrar,
+    pub chat: Option<tokio::sync::broadcast::Sender<tessera_web::store::ChatMessage>>,
 }
 
 impl Context {
@@ -115,6 +119,7 @@ pub async fn start(
         udp: udp_addr,
         tcp: tcp_addr,
         tls: tls_addr,
+        chat: s.chat.clone(),
     });
     let (ua_tx, ua_rx) = tokio::sync::mpsc::channel(4096);
     let mut tasks = vec![

@@ -14,6 +14,10 @@ pub struct ChatMessage {
     pub user_id: Option<i64>,
     pub from: String,
     pub text: String,
+    /// Where it was written (`web`, or `sip:<Call-ID>`), so that a SIP call does not send a
+    /// phone its own message back. Not stored.
+    #[serde(skip)]
+    pub origin: String,
 }
 
 impl Store {
@@ -52,6 +56,7 @@ impl Store {
                     user_id: r.try_get("user_id")?,
                     from: r.try_get("sender_name")?,
                     text: r.try_get("body")?,
+                    origin: String::new(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
