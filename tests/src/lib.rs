@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 pub mod media;
 pub mod netns;
 pub mod sipp;
+pub mod ws;
 
 /// A helper process (a GStreamer sender, a server in a namespace) killed when the test is done,
 /// however it ends.

@@ -503,3 +503,97 @@ async fn an_invite_without_an_offer_gets_tessera_s_offer_and_joins_with_the_answ
     let joined = history.as_array().unwrap().iter().find(|e| e["kind"] == "joined").unwrap();
     assert!(joined["detail"].as_str().unwrap_or_default().contains("Pcmu"), "{joined}");
 }
+
+/// The conference chat reaches a phone as MESSAGE inside its call (it lists MESSAGE in Allow),
+/// and what the phone sends in a MESSAGE reaches the conference page and the chat history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_between_a_page_and_a_phone() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let s = Server::start_with(&[], &[("TESSERA_WEBRTC_ICE_ADDRESSES", "127.0.0.1")]);
+    s.add_user("olga", "olga-password");
+    s.admin_ok(&["conference", "add", "talk", "--name", "Talk", "--owner", "olga", "--room", "--public"], "");
+    let api = Api::new(&s).await;
+    let r = api
+        .post("talk", json!({"action": "add_synthetic", "name": "Keeps it running", "colour": [1, 2, 3], "tone_hz": 0}))
+        .await;
+    assert_eq!(r["running"], true, "{r}");
+
+    // A guest on the conference page (its media never connects: the chat is what matters).
+    let mut ws = tessera_e2e::ws::connect(&s, "talk", None, None).await.expect("page socket");
+    let join = json!({"type": "join", "as": "guest", "name": "Wendy", "offer": tessera_e2e::ws::offer()});
+    ws.send(Message::Text(join.to_string().into())).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let message = r#"  <send retrans="500">
+    <![CDATA[
+      MESSAGE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp" <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 2 MESSAGE
+      Max-Forwards: 70
+      Content-Type: text/plain;charset=utf-8
+      Content-Length: [len]
+
+      Hello from the phone
+    ]]>
+  </send>
+  <recv response="200"/>
+  <recv request="MESSAGE" timeout="15000">
+    <action><ereg regexp="Wendy: hello phone" search_in="body" check_it="true" assign_to="m"/></action>
+  </recv>
+  <Reference variables="m"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+"#;
+    let xml = scenario(message, CALLER_BYE).replace(
+        "Max-Forwards: 70\n      Content-Type: application/sdp",
+        "Max-Forwards: 70\n      Allow: INVITE, ACK, BYE, CANCEL, MESSAGE\n      Content-Type: application/sdp",
+    );
+    assert!(xml.contains("Allow: INVITE"), "the scenario's INVITE lists MESSAGE");
+    let phone = sipp(&s, dir.path(), "talk", &xml);
+
+    // The phone's message reaches the page; then the page answers it.
+    let mut got = None;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(20), ws.next()).await;
+        let Ok(Some(Ok(Message::Text(t)))) = m else { break };
+        let v: Value = serde_json::from_str(&t).unwrap();
+        if v["type"] == "chat" {
+            got = Some(v);
+            break;
+        }
+    }
+    let Some(got) = got else {
+        let (_, out) = finish(phone, dir.path()).await;
+        panic!("the phone's MESSAGE did not reach the page:\n{out}\n{}", s.log());
+    };
+    assert_eq!(got["from"], "SIPp");
+    assert_eq!(got["text"], "Hello from the phone");
+    ws.send(Message::Text(json!({"type": "chat", "text": "hello phone"}).to_string().into())).await.unwrap();
+    let (ok, out) = finish(phone, dir.path()).await;
+    assert!(ok, "the phone did not get the page's message:\n{out}\n{}", s.log());
+
+    let c = api.c.get(format!("{}/api/v1/conferences/talk/chat", s.base)).send().await.unwrap();
+    let history: Value = c.json().await.unwrap();
+    let lines: Vec<String> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{}: {}", m["from"].as_str().unwrap(), m["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(lines, ["SIPp: Hello from the phone", "Wendy: hello phone"]);
+}

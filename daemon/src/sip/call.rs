@@ -397,7 +397,8 @@ impl Call {
         let mut rtcp_buf = vec![0u8; 2048];
         let mut rtcp2_buf = vec![0u8; 2048];
         // The conference chat, for phones that take MESSAGE.
-        let mut chat = self.ctx.chat.as_ref().filter(|_| super::chat::accepts_messages(&self.invite.msg)).map(|c| c.subscribe());
+        let mut chat =
+            self.ctx.chat.as_ref().filter(|_| super::chat::accepts_messages(&self.invite.msg)).map(|c| c.subscribe());
         let me = format!("sip:{}", self.dialog.call_id);
         loop {
             let retransmit = self.pending.as_ref().map(|p| p.next);
@@ -617,7 +618,8 @@ impl Call {
                 m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
             }
             "MESSAGE" if entry.is_none() => {
-                let r = super::chat::receive(&self.ctx, &self.conference, &self.name, &self.dialog.call_id, &m.msg).await;
+                let r =
+                    super::chat::receive(&self.ctx, &self.conference, &self.name, &self.dialog.call_id, &m.msg).await;
                 match r {
                     Ok(()) => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
                     Err((code, why)) => m.respond(code, reply(&h, code, why, &tag, &[], b"")),
