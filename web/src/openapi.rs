@@ -48,6 +48,12 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("get", "/api/v1/conferences/{id}/multicast.sdp", "The SDP of the running multicast output", false),
+    (
+        "get",
+        "/api/v1/conferences/{id}/chat",
+        "The chat history, oldest first (conference pages and SIP MESSAGE); for owner, moderators, operators",
+        false,
+    ),
     ("get", "/api/v1/openapi.json", "This document", false),
 ];
 

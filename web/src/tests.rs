@@ -287,3 +287,63 @@ crate::both_backends!(every_documented_operation_is_routed, |store| {
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/me"]["patch"].is_object());
 });
+
+crate::both_backends!(conference_pages_show_themselves_only_to_whom_they_admit, |store| {
+    let app = App::new(store.clone());
+    let olga = app.user("olga", "olga-password").await;
+    let _ = app.user("pete", "pete-password").await;
+    let new = |id: &'static str, public: bool, pin: Option<&'static str>| NewConference {
+        id,
+        name: id,
+        owner_id: olga,
+        kind: ConferenceKind::Room,
+        public,
+        starts_at: None,
+        duration_minutes: None,
+        pin,
+        join_without_invitation: false,
+    };
+    store.create_conference(new("webinar", true, Some("2468")), 0).await.unwrap();
+    store.create_conference(new("secret", false, None), 0).await.unwrap();
+    store
+        .set_license(olga, crate::store::License { kind: crate::store::LicenseKind::Permanent, expires_at: None }, 0)
+        .await
+        .unwrap();
+    // A guest: the webinar with the guest form and a PIN field; the private room as if missing.
+    let page = app.get("/c/webinar", None).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("id=\"guest-name\"") && html.contains("id=\"pin\""), "{html}");
+    assert!(!html.contains("id=\"join-browser\""));
+    let hidden = app.get("/c/secret", None).await;
+    assert_eq!(hidden.status, 404);
+    assert_eq!(
+        hidden.text().replace("secret", ""),
+        app.get("/c/nothing-here", None).await.text().replace("nothing-here", "")
+    );
+    // The licensed owner joins as herself (and may open the application's sip: link).
+    let olga_s = app.sign_in("olga", "olga-password").await;
+    let html = app.get("/c/secret", Some(&olga_s)).await.text();
+    assert!(html.contains("id=\"join-browser\"") && html.contains("href=\"sip:secret@127.0.0.1\""), "{html}");
+    // Another user: not the private room; the webinar, told why not as himself (no license).
+    let pete_s = app.sign_in("pete", "pete-password").await;
+    assert_eq!(app.get("/c/secret", Some(&pete_s)).await.status, 404);
+    let html = app.get("/c/webinar", Some(&pete_s)).await.text();
+    assert!(html.contains("PRO license") && html.contains("id=\"guest-name\""), "{html}");
+    // The chat history: kept per conference, oldest first, for the owner only.
+    for (at, text) in [(2, "second"), (1, "first")] {
+        let m = crate::store::ChatMessage {
+            conference: "webinar".into(),
+            at_ms: at,
+            user_id: None,
+            from: "Guest".into(),
+            text: text.into(),
+            origin: String::new(),
+        };
+        store.add_chat_message(&m).await.unwrap();
+    }
+    let h = app.get("/api/v1/conferences/webinar/chat", Some(&olga_s)).await.json();
+    let texts: Vec<&str> = h.as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["first", "second"]);
+    assert_eq!(app.get("/api/v1/conferences/webinar/chat", Some(&pete_s)).await.status, 404);
+});
