@@ -153,8 +153,8 @@ async fn conference_page(
                             button #join-guest type="button" data-as="guest" { (tr(lang, "cpage.join_guest")) }
                         }
                     }
-                    @if user.is_none() && !d.public {
-                        p { a href={"/login?next=/c/" (d.id)} { (tr(lang, "nav.sign_in")) } }
+                    @if user.is_none() {
+                        p { a #sign-in-to-join href={"/login?next=/c/" (d.id)} { (tr(lang, "cpage.sign_in_to_join")) } }
                     }
                 }
             }

@@ -123,9 +123,22 @@ pub async fn upgrade(
         Ok(None) => return crate::error::Error::NotFound.into_response(),
         Err(e) => return e.into_response(),
     }
-    ws.max_message_size(TRANSPORT_LIMIT)
-        .max_frame_size(TRANSPORT_LIMIT)
-        .on_upgrade(move |socket| session(socket, state, user, addr, page))
+    let slot = match (&state.rtc, addr) {
+        (Some(rtc), Some(a)) => match rtc.page_slot(a) {
+            Some(s) => Some(s),
+            None => {
+                return crate::error::Error::TooManyRequests(
+                    "too many conference pages are in a call from your address".into(),
+                )
+                .into_response();
+            }
+        },
+        _ => None,
+    };
+    ws.max_message_size(TRANSPORT_LIMIT).max_frame_size(TRANSPORT_LIMIT).on_upgrade(move |socket| async move {
+        session(socket, state, user, addr, page).await;
+        drop(slot);
+    })
 }
 
 async fn send(socket: &mut WebSocket, msg: &ToPage<'_>) -> bool {

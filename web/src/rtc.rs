@@ -4,6 +4,9 @@
 //! drop ends the participant.
 
 use crate::control::ControlError;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use tessera_mixer::layout::ParticipantId;
 use tokio::sync::{mpsc, oneshot};
 
@@ -35,21 +38,75 @@ pub struct Joined {
 
 pub type JoinReply = Result<Joined, ControlError>;
 
+/// Conference pages in a call (open WebSockets) from one address at most: enough for an office
+/// behind one NAT address, not for one client to exhaust the media plane.
+pub const MAX_PAGES_PER_ADDRESS: usize = 50;
+
 /// The web's handle on the daemon's WebRTC peers.
 #[derive(Clone)]
 pub struct Rtc {
     tx: mpsc::Sender<(JoinRequest, oneshot::Sender<JoinReply>)>,
+    pages: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// One open conference page of an address; dropping it frees the place.
+pub struct PageSlot {
+    pages: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    addr: IpAddr,
+}
+
+impl Drop for PageSlot {
+    fn drop(&mut self) {
+        let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = pages.get_mut(&self.addr) {
+            *n -= 1;
+            if *n == 0 {
+                pages.remove(&self.addr);
+            }
+        }
+    }
 }
 
 impl Rtc {
     pub fn channel() -> (Rtc, mpsc::Receiver<(JoinRequest, oneshot::Sender<JoinReply>)>) {
         let (tx, rx) = mpsc::channel(64);
-        (Rtc { tx }, rx)
+        (Rtc { tx, pages: Arc::default() }, rx)
+    }
+
+    /// A place for one more page of `addr`, or `None` when it has `MAX_PAGES_PER_ADDRESS` open.
+    pub fn page_slot(&self, addr: IpAddr) -> Option<PageSlot> {
+        let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        let n = pages.entry(addr).or_insert(0);
+        if *n >= MAX_PAGES_PER_ADDRESS {
+            return None;
+        }
+        *n += 1;
+        Some(PageSlot { pages: self.pages.clone(), addr })
     }
 
     pub async fn join(&self, req: JoinRequest) -> JoinReply {
         let (reply, rx) = oneshot::channel();
         self.tx.send((req, reply)).await.map_err(|_| ControlError::Unavailable("WebRTC is not running".into()))?;
         rx.await.map_err(|_| ControlError::Unavailable("WebRTC did not answer".into()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_per_address_are_capped_and_freed() {
+        let (rtc, _rx) = Rtc::channel();
+        let a: IpAddr = "192.0.2.7".parse().unwrap();
+        let b: IpAddr = "192.0.2.8".parse().unwrap();
+        let held: Vec<PageSlot> = (0..MAX_PAGES_PER_ADDRESS).map(|_| rtc.page_slot(a).unwrap()).collect();
+        assert!(rtc.page_slot(a).is_none());
+        assert!(rtc.page_slot(b).is_some(), "another address is not affected");
+        drop(held);
+        let again = rtc.page_slot(a).expect("free again");
+        assert_eq!(rtc.pages.lock().unwrap().get(&a), Some(&1));
+        drop(again);
+        assert!(rtc.pages.lock().unwrap().is_empty(), "no entry is kept for an address with no page");
     }
 }

@@ -253,7 +253,8 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
             return Err(e);
         }
     };
-    // The newest participant with this name and kind is this peer (ports are per participant).
+    // The conference's task handles one request at a time and answers with the state right
+    // after it: the newest participant of this name and kind is this peer.
     let kind = if req.content { "screen" } else { "webrtc" };
     let Some(me) = state.participants.iter().rev().find(|p| p.name == req.name && p.kind == kind) else {
         let _ = pc.close().await;
