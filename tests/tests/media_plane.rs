@@ -678,3 +678,28 @@ async fn in_a_video_lecture_the_presenter_sees_everyone_and_the_others_see_the_p
         audience.at(160, 270)
     );
 }
+
+/// Symmetric RTP: an endpoint's picture and mix come from the ports its own media goes to, so a
+/// NAT or firewall that lets its media out lets Tessera's back in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_is_sent_from_the_ports_it_is_received_on() {
+    let _serial = SERIAL.lock().await;
+    let s = Server::start();
+    s.admin_ok(&["conference", "add", "sym", "--name", "Symmetric", "--owner", "admin", "--room"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("sym", synthetic("Red", RED, 440)).await;
+    let video = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let audio = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let body = json!({"action": "add_rtp", "name": "Behind a NAT", "video": "h264", "audio": "pcmu",
+        "video_to": video.local_addr().unwrap().to_string(), "audio_to": audio.local_addr().unwrap().to_string()});
+    let live = api.ok("sym", body).await;
+    let me = live["participants"].as_array().unwrap().iter().find(|p| p["name"] == "Behind a NAT").unwrap().clone();
+    let source = |sock: std::net::UdpSocket| {
+        sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 2048];
+        sock.recv_from(&mut buf).map(|(_, from)| from.port()).expect("a packet from Tessera")
+    };
+    let (v, a) = on_blocking(move || (source(video), source(audio))).await.unwrap();
+    assert_eq!(u64::from(v), me["rtp_ports"]["video"].as_u64().unwrap(), "video comes from the video port");
+    assert_eq!(u64::from(a), me["rtp_ports"]["audio"].as_u64().unwrap(), "audio comes from the audio port");
+}

@@ -5,7 +5,7 @@
 
 use super::encoder::{EncodedStreams, Encoder, EncoderSettings};
 use super::recorder::Recorder;
-use super::rtp_input::{AudioCodec, VideoCodec};
+use super::rtp_input::{AudioCodec, SendFrom, VideoCodec};
 use super::rtp_output::{RtpAudioSender, RtpVideoSender};
 use super::slot::{MediaSlot, VideoFrame};
 use gstreamer as gst;
@@ -53,6 +53,8 @@ pub enum EngineCmd {
         id: ParticipantId,
         video_to: Option<VideoTo>,
         audio_to: Option<(SocketAddr, AudioCodec, u8)>,
+        /// The sockets the participant's media arrives on, to send from.
+        from: SendFrom,
     },
     /// A keyframe from the encoder of what this participant sees.
     Keyframe(ParticipantId),
@@ -82,6 +84,7 @@ struct Member {
     bad_input_reported: bool,
     view: Option<View>,
     video_to: Option<VideoTo>,
+    send_from: SendFrom,
     /// The view and codec of the output this participant's video sender is subscribed to.
     watching: Option<(View, VideoCodec)>,
     video_out: Option<RtpVideoSender>,
@@ -255,6 +258,7 @@ impl Engine {
                     bad_input_reported: false,
                     view: None,
                     video_to: None,
+                    send_from: SendFrom::default(),
                     watching: None,
                     video_out: None,
                     audio_out: None,
@@ -301,11 +305,12 @@ impl Engine {
                     o.encoder.streams().request_keyframe();
                 }
             }
-            EngineCmd::Receive { id, video_to, audio_to } => {
-                let audio = audio_to.map(|(to, codec, pt)| RtpAudioSender::start(to, codec, pt));
+            EngineCmd::Receive { id, video_to, audio_to, from } => {
+                let audio = audio_to.map(|(to, codec, pt)| RtpAudioSender::start(to, codec, pt, from.audio.as_deref()));
                 let conference = self.conference.clone();
                 if let Some(m) = self.member(id) {
                     m.video_to = video_to;
+                    m.send_from = from;
                     m.audio_out = match audio {
                         Some(Ok(a)) => Some(a),
                         Some(Err(e)) => {
@@ -491,7 +496,7 @@ impl Engine {
             };
             let m = &mut self.members[i];
             m.video_out = None;
-            match RtpVideoSender::start(&dest, &self.outputs[idx].encoder.streams()) {
+            match RtpVideoSender::start(&dest, &self.outputs[idx].encoder.streams(), m.send_from.video.as_deref()) {
                 Ok(v) => {
                     m.video_out = Some(v);
                     m.watching = Some((want, dest.codec));

@@ -177,6 +177,30 @@ impl RtpInput {
     }
 }
 
+impl RtpInput {
+    /// The sockets media arrives on (video, audio): what goes back to the endpoint is sent from
+    /// them (symmetric RTP), so that NATs and firewalls that let the endpoint's media in let
+    /// Tessera's reach it.
+    pub fn sockets(&self) -> SendFrom {
+        use std::os::fd::AsFd;
+        // A duplicate of the descriptor: GStreamer's GSocket stays with its thread, the copy
+        // can travel to the senders.
+        let used = |n: &str| {
+            let s = self.pipeline.by_name(n)?.property::<Option<gio::Socket>>("used-socket")?;
+            let fd = s.as_fd().try_clone_to_owned().ok()?;
+            Some(Arc::new(std::net::UdpSocket::from(fd)))
+        };
+        SendFrom { video: used("vsrc"), audio: used("asrc") }
+    }
+}
+
+/// Where an RTP participant's media is sent from: the sockets it is received on.
+#[derive(Debug, Clone, Default)]
+pub struct SendFrom {
+    pub video: Option<Arc<std::net::UdpSocket>>,
+    pub audio: Option<Arc<std::net::UdpSocket>>,
+}
+
 impl Drop for RtpInput {
     fn drop(&mut self) {
         let _ = self.pipeline.set_state(gst::State::Null);

@@ -22,7 +22,11 @@ pub struct RtpVideoSender {
 impl RtpVideoSender {
     /// H.264 with `single_nal` is packetization mode 0: one NAL unit per packet however large
     /// (the largest UDP payload; IP fragments it), for peers that take no fragmentation units.
-    pub fn start(dest: &VideoTo, streams: &EncodedStreams) -> anyhow::Result<RtpVideoSender> {
+    pub fn start(
+        dest: &VideoTo,
+        streams: &EncodedStreams,
+        from: Option<&std::net::UdpSocket>,
+    ) -> anyhow::Result<RtpVideoSender> {
         let (to, pt) = (dest.to, dest.pt);
         let pay = match dest.codec {
             VideoCodec::H264 => {
@@ -32,11 +36,12 @@ impl RtpVideoSender {
             VideoCodec::Vp8 => format!("rtpvp8pay pt={pt} mtu=1200 picture-id-mode=15-bit"),
         };
         let launch = format!(
-            "appsrc name=v is-live=true format=time do-timestamp=true ! {pay} ! udpsink host={} port={} sync=false async=false",
+            "appsrc name=v is-live=true format=time do-timestamp=true ! {pay} ! udpsink name=out host={} port={} sync=false async=false",
             to.ip(),
             to.port()
         );
         let pipeline = super::launch(&launch, "an RTP video sender")?;
+        send_from(&pipeline, to, from);
         let v = appsrc(pipeline.upcast_ref(), "v")?;
         super::watch_bus(&pipeline, format!("RTP video to {to}"), |_| {});
         pipeline.set_state(gst::State::Playing).context("starting an RTP video sender")?;
@@ -60,15 +65,21 @@ pub struct RtpAudioSender {
 }
 
 impl RtpAudioSender {
-    pub fn start(to: SocketAddr, codec: AudioCodec, pt: u8) -> anyhow::Result<RtpAudioSender> {
+    pub fn start(
+        to: SocketAddr,
+        codec: AudioCodec,
+        pt: u8,
+        from: Option<&std::net::UdpSocket>,
+    ) -> anyhow::Result<RtpAudioSender> {
         let chain = encode_chain(codec, pt);
         let launch = format!(
             "appsrc name=a is-live=true format=time caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
-             ! audioconvert ! audioresample ! {chain} ! udpsink host={} port={} sync=false async=false",
+             ! audioconvert ! audioresample ! {chain} ! udpsink name=out host={} port={} sync=false async=false",
             to.ip(),
             to.port()
         );
         let pipeline = super::launch(&launch, "an RTP audio sender")?;
+        send_from(&pipeline, to, from);
         let src = appsrc(pipeline.upcast_ref(), "a")?;
         super::watch_bus(&pipeline, format!("RTP audio to {to}"), |_| {});
         pipeline.set_state(gst::State::Playing).context("starting an RTP audio sender")?;
@@ -87,6 +98,21 @@ impl RtpAudioSender {
         self.frames += 1;
         let _ = self.src.push_buffer(buffer);
     }
+}
+
+/// Sends from `from` (the socket the endpoint's media arrives on) when it can reach `to`: same
+/// address family, and not bound to loopback when `to` is elsewhere.
+fn send_from(pipeline: &gst::Pipeline, to: SocketAddr, from: Option<&std::net::UdpSocket>) {
+    let (Some(sink), Some(socket)) = (pipeline.by_name("out"), from) else { return };
+    let Ok(local) = socket.local_addr() else { return };
+    let reachable = local.is_ipv4() == to.is_ipv4() && (!local.ip().is_loopback() || to.ip().is_loopback());
+    if !reachable {
+        return;
+    }
+    // Another duplicate, which the sink owns and closes; the receiving socket stays open.
+    let Some(gsocket) = socket.try_clone().ok().and_then(|s| gio::Socket::from_fd(s.into()).ok()) else { return };
+    sink.set_property(if to.is_ipv4() { "socket" } else { "socket-v6" }, &gsocket);
+    sink.set_property("close-socket", true);
 }
 
 /// Raw audio (any rate) to RTP packets of `codec` with payload type `pt`.

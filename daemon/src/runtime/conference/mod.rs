@@ -7,7 +7,7 @@ use crate::media::encoder::{EncodedStreams, EncoderSettings};
 use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings, VideoTo, View};
 use crate::media::multicast::{MulticastConfig, MulticastSender};
 use crate::media::recorder;
-use crate::media::rtp_input::{AudioCodec, RtpInput, RtpSpec, VideoCodec};
+use crate::media::rtp_input::{AudioCodec, RtpInput, RtpSpec, SendFrom, VideoCodec};
 use crate::media::rtsp::RtspServer;
 use crate::media::slot::MediaSlot;
 use crate::media::synthetic::Synthetic;
@@ -121,6 +121,8 @@ struct Conf {
     receivers: BTreeSet<ParticipantId>,
     /// What each RTP participant negotiated (codecs, payload types), for later `SendTo`s.
     rtp_specs: HashMap<ParticipantId, RtpSpec>,
+    /// The sockets each RTP participant's media arrives on (its media is sent from them).
+    rtp_sockets: HashMap<ParticipantId, SendFrom>,
     /// The shared screen shown in the content slot.
     content: Option<ParticipantId>,
     /// For sources' pipelines to report bad input like the engine does.
@@ -210,6 +212,7 @@ pub async fn start(
         receivers: BTreeSet::new(),
         rtp_specs: HashMap::new(),
         content: None,
+        rtp_sockets: HashMap::new(),
         engine_events: ev_tx,
     };
     c.send(EngineCmd::Layout(c.layouts.all.clone()));

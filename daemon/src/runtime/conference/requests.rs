@@ -82,6 +82,7 @@ impl Conf {
                 let input = tokio::task::block_in_place(|| RtpInput::start(&name, &spec, slot.clone(), report))
                     .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
+                let from = input.sockets();
                 let detail = format!("rtp video {video:?} audio {audio:?}");
                 let group = group.unwrap_or(EndpointGroup::SipH323);
                 let kind = match (content, group) {
@@ -96,11 +97,12 @@ impl Conf {
                     let (codec, pt) = spec.video.map_or((VideoCodec::H264, 96), |v| (v.0, v.1));
                     let video_to = video_to.map(|to| VideoTo { to, codec, pt, single_nal: spec.h264_single_nal });
                     let audio_to = audio_to.zip(spec.audio.map(|a| (a.0, a.1))).map(|(to, (c, pt))| (to, c, pt));
-                    self.send(EngineCmd::Receive { id, video_to, audio_to });
+                    self.send(EngineCmd::Receive { id, video_to, audio_to, from: from.clone() });
                     self.receivers.insert(id);
                     self.send(EngineCmd::View(id, self.view_of(id, Some(group))));
                 }
                 self.rtp_specs.insert(id, spec);
+                self.rtp_sockets.insert(id, from);
                 if content {
                     if let Some(old) = self.content.replace(id) {
                         self.remove(old, "another participant started sharing a screen").await;
@@ -130,7 +132,8 @@ impl Conf {
                     single_nal: spec.h264_single_nal,
                 });
                 let audio_to = audio_to.zip(spec.audio).map(|(to, a)| (to, a.0, a.1));
-                self.send(EngineCmd::Receive { id: participant, video_to, audio_to });
+                let from = self.rtp_sockets.get(&participant).cloned().unwrap_or_default();
+                self.send(EngineCmd::Receive { id: participant, video_to, audio_to, from });
                 self.receivers.insert(participant);
                 let group = self.participant_mut(participant)?.info.group;
                 self.send(EngineCmd::View(participant, self.view_of(participant, group)));
@@ -266,6 +269,7 @@ impl Conf {
         self.roster.retain(|x| x.info.id != participant);
         self.receivers.remove(&participant);
         self.rtp_specs.remove(&participant);
+        self.rtp_sockets.remove(&participant);
         self.podium.retain(|x| *x != participant);
         if self.presenter == Some(participant) {
             self.presenter = None;
