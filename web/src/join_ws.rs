@@ -192,13 +192,13 @@ async fn session(
         }
         Err(_) => return refuse(socket, refused(None, "no join message within 30 s", CLOSE_BAD_REQUEST)).await,
     };
-    let Ok(FromPage::Join { join_as, name, pin, offer }) = crate::extract::parse_json::<FromPage>(first.as_bytes())
-    else {
-        let why = match crate::extract::parse_json::<FromPage>(first.as_bytes()) {
-            Err(e) => format!("malformed join message: {e}"),
-            Ok(_) => "join the conference first".into(),
-        };
-        return refuse(socket, refused(None, why, CLOSE_BAD_REQUEST)).await;
+    let (join_as, name, pin, offer) = match crate::extract::parse_json::<FromPage>(first.as_bytes()) {
+        Ok(FromPage::Join { join_as, name, pin, offer }) => (join_as, name, pin, offer),
+        Ok(_) => return refuse(socket, refused(None, "join the conference first", CLOSE_BAD_REQUEST)).await,
+        Err(e) => {
+            let why = format!("malformed join message: {e}");
+            return refuse(socket, refused(None, why, CLOSE_BAD_REQUEST)).await;
+        }
     };
     let admitted = admit(&state, user.as_ref(), addr, &page, join_as, name, pin).await;
     let (user_id, name) = match admitted {
