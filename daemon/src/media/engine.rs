@@ -378,7 +378,8 @@ impl Engine {
         // (the presenter of a video lecture).
         let content_id = self.content;
         let mut on_screen: Vec<&Member> = self.members.iter().filter(|m| Some(m.id) != content_id).collect();
-        let content_member = content_id.and_then(|c| self.members.iter().find(|m| m.id == c));
+        // A shared screen whose "camera" the moderator turned off leaves the slot empty.
+        let content_member = content_id.and_then(|c| self.members.iter().find(|m| m.id == c && m.camera));
         let main = &self.outputs[0].view.layout;
         if main.kind != LayoutType::Grid
             && main.slots.first().is_none_or(|s| *s == Slot::Auto)
