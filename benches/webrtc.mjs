@@ -56,14 +56,15 @@ const browser = await chromium.launch({
     '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection'],
 });
 
-async function decoded(page, expr) {
-  return page.evaluate(async (expr) => {
-    const pc = eval(expr); // eslint-disable-line no-eval
+// Frames decoded by Tessera's page (`tessera`) or by the reference's receiving connection.
+async function decoded(page, which) {
+  return page.evaluate(async (which) => {
+    const pc = which === 'tessera' ? window.tessera && window.tessera.pc : window.ref && window.ref.b;
     if (!pc) return 0;
     let n = 0;
     (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') n = s.framesDecoded || 0; });
     return n;
-  }, expr);
+  }, which);
 }
 
 async function tesseraJoin(page) {
@@ -72,7 +73,7 @@ async function tesseraJoin(page) {
   const t0 = Date.now();
   await page.click('#join-guest');
   while (Date.now() - t0 < 20000) {
-    if (await decoded(page, 'window.tessera.pc') > 0) break;
+    if (await decoded(page, 'tessera') > 0) break;
     await sleep(10);
   }
   const ms = Date.now() - t0;
@@ -102,7 +103,7 @@ async function referenceJoin(page) {
     window.ref = { a, b, local };
   });
   while (Date.now() - t0 < 20000) {
-    if (await decoded(page, 'window.ref && window.ref.b') > 0) break;
+    if (await decoded(page, 'reference') > 0) break;
     await sleep(10);
   }
   const ms = Date.now() - t0;
@@ -140,7 +141,7 @@ try {
   }
   for (const p of pages) {
     const t0 = Date.now();
-    while (await decoded(p, 'window.tessera.pc') < 30) {
+    while (await decoded(p, 'tessera') < 30) {
       if (Date.now() - t0 > 30000) throw new Error('a guest decoded no frames');
       await sleep(100);
     }

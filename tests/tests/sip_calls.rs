@@ -330,8 +330,8 @@ const CALLER_BYE: &str = r#"  <send retrans="500">
   </send>
   <recv response="200"/>"#;
 
-const SERVER_BYE: &str = r#"  <recv request="BYE" timeout="20000"/>
-  <send>
+/// A 200 OK to the request just received.
+const OK_TO_LAST: &str = r#"  <send>
     <![CDATA[
       SIP/2.0 200 OK
       [last_Via:]
@@ -343,6 +343,11 @@ const SERVER_BYE: &str = r#"  <recv request="BYE" timeout="20000"/>
 
     ]]>
   </send>"#;
+
+/// Tessera hangs up.
+fn server_bye() -> String {
+    format!("  <recv request=\"BYE\" timeout=\"20000\"/>\n{OK_TO_LAST}")
+}
 
 fn sipp(s: &Server, dir: &Path, service: &str, xml: &str) -> Child {
     tessera_e2e::sipp::spawn(s.sip_port, dir, service, xml, &[])
@@ -395,7 +400,7 @@ async fn pins_admit_or_refuse_and_moderators_hang_up() {
 
     // Three wrong entries: Tessera hangs up, the caller never joined.
     let wrong: String = "111133335555".chars().enumerate().map(|(i, c)| info(2 + i as u32, c)).collect();
-    let child = sipp(&s, d, "pinned", &scenario(&wrong, SERVER_BYE));
+    let child = sipp(&s, d, "pinned", &scenario(&wrong, &server_bye()));
     let (ok, out) = finish(child, d).await;
     assert!(ok, "wrong PIN:\n{out}");
     assert!(s.log().contains("wrong PIN entered 3 times"), "{}", s.log());
@@ -405,7 +410,7 @@ async fn pins_admit_or_refuse_and_moderators_hang_up() {
     assert_eq!(joins, 2, "only the two right PINs joined: {history}");
 
     // The PIN in the dialled address; a moderator removes the caller, who hears a BYE.
-    let child = sipp(&s, d, "pinned*2468", &scenario("", SERVER_BYE));
+    let child = sipp(&s, d, "pinned*2468", &scenario("", &server_bye()));
     let p = api.wait_participant("pinned", "SIPp", false, 10).await.unwrap();
     api.post("pinned", json!({"action": "remove", "participant": p["id"]})).await;
     let (ok, out) = finish(child, d).await;
@@ -545,20 +550,9 @@ async fn chat_between_a_page_and_a_phone() {
     <action><ereg regexp="Wendy: hello phone" search_in="body" check_it="true" assign_to="m"/></action>
   </recv>
   <Reference variables="m"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
 "#;
-    let xml = scenario(message, CALLER_BYE).replace(
+    let message = format!("{message}{OK_TO_LAST}\n");
+    let xml = scenario(&message, CALLER_BYE).replace(
         "Max-Forwards: 70\n      Content-Type: application/sdp",
         "Max-Forwards: 70\n      Allow: INVITE, ACK, BYE, CANCEL, MESSAGE\n      Content-Type: application/sdp",
     );

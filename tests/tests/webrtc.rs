@@ -30,10 +30,6 @@ fn camera_file(dir: &std::path::Path, colour: &str) -> std::path::PathBuf {
     path
 }
 
-fn field<'a>(v: &'a serde_json::Value, k: &str) -> &'a serde_json::Value {
-    &v[k]
-}
-
 #[test]
 fn browsers_join_over_webrtc() {
     let ns = Netns::new(&format!("tessera-wr-{}", std::process::id()));
@@ -120,7 +116,7 @@ fn browsers_join_over_webrtc() {
 
     // The owner's page decoded the room's VP8 picture and received its Opus mix.
     assert_eq!(r["title"], "Team room");
-    let owner = field(&r, "owner");
+    let owner = &r["owner"];
     assert!(owner["framesDecoded"].as_u64().unwrap_or(0) >= 30, "{owner}");
     assert_eq!(owner["codec"], "video/VP8", "{owner}");
     assert!(owner["audioPackets"].as_u64().unwrap_or(0) > 20, "{owner}");

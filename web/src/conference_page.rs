@@ -7,7 +7,7 @@
 
 use crate::auth::CurrentUser;
 use crate::auth::session::MaybeUser;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::home::{fmt_time, user_tz};
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
@@ -194,12 +194,4 @@ async fn conference_page(
         script src="/static/conference.js" {}
     };
     Ok(Html(page(lang, &d.name, user.as_ref(), body).into_string()).into_response())
-}
-
-/// Errors the page's WebSocket reports before closing; `Error` keeps its field.
-pub fn refusal(e: &Error) -> (Option<String>, String) {
-    match e {
-        Error::Field { field, message } => (Some(field.clone()), message.clone()),
-        other => (None, other.to_string()),
-    }
 }

@@ -237,3 +237,18 @@ impl Control {
         rx.await.map_err(|_| ControlError::Unavailable("the media plane did not answer".into()))?
     }
 }
+
+/// The next value of an optional broadcast subscription: `None` after a lag (some were missed);
+/// never, when there is no subscription or its sender is gone. For `select!` loops that listen
+/// to the runtime's events or the chat only when they have them.
+pub async fn next_broadcast<T: Clone>(rx: Option<&mut broadcast::Receiver<T>>) -> Option<T> {
+    use broadcast::error::RecvError;
+    match rx {
+        Some(rx) => match rx.recv().await {
+            Ok(v) => Some(v),
+            Err(RecvError::Lagged(_)) => None,
+            Err(RecvError::Closed) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}

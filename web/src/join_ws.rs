@@ -118,11 +118,12 @@ pub async fn upgrade(
         Ok(_) => return crate::error::Error::NotFound.into_response(),
         Err(e) => return crate::error::Error::from(e).into_response(),
     };
-    match standing(&state, &page, user.as_ref()).await {
-        Ok(Some(_)) => {}
+    let standing = match standing(&state, &page, user.as_ref()).await {
+        Ok(Some(s)) => s,
         Ok(None) => return crate::error::Error::NotFound.into_response(),
         Err(e) => return e.into_response(),
-    }
+    };
+    let visitor = Visitor { user, addr, standing };
     let slot = match (&state.rtc, addr) {
         (Some(rtc), Some(a)) => match rtc.page_slot(a) {
             Some(s) => Some(s),
@@ -136,7 +137,7 @@ pub async fn upgrade(
         _ => None,
     };
     ws.max_message_size(TRANSPORT_LIMIT).max_frame_size(TRANSPORT_LIMIT).on_upgrade(move |socket| async move {
-        session(socket, state, user, addr, page).await;
+        session(socket, state, visitor, page).await;
         drop(slot);
     })
 }
@@ -175,13 +176,15 @@ async fn refuse(mut socket: WebSocket, r: Refused) {
     close(socket, code, &message).await;
 }
 
-async fn session(
-    mut socket: WebSocket,
-    state: AppState,
+/// Who opened the page's socket: their session (if signed in), address, and how they stand
+/// towards the conference (checked at the handshake).
+struct Visitor {
     user: Option<CurrentUser>,
     addr: Option<IpAddr>,
-    page: ConferencePage,
-) {
+    standing: Standing,
+}
+
+async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page: ConferencePage) {
     let first = match tokio::time::timeout(JOIN_TIMEOUT, socket.recv()).await {
         Ok(Some(Ok(Message::Text(t)))) if t.len() > MAX_MESSAGE_BYTES => return too_big(socket).await,
         Ok(Some(Ok(Message::Text(t)))) => t,
@@ -200,7 +203,7 @@ async fn session(
             return refuse(socket, refused(None, why, CLOSE_BAD_REQUEST)).await;
         }
     };
-    let admitted = admit(&state, user.as_ref(), addr, &page, join_as, name, pin).await;
+    let admitted = admit(&state, &visitor, &page, join_as, name, pin).await;
     let (user_id, name) = match admitted {
         Ok(a) => a,
         Err(r) => return refuse(socket, r).await,
@@ -237,8 +240,7 @@ async fn session(
 /// Who joins, by the conference's rules: `(user id, name shown)`.
 async fn admit(
     state: &AppState,
-    user: Option<&CurrentUser>,
-    addr: Option<IpAddr>,
+    visitor: &Visitor,
     page: &ConferencePage,
     join_as: JoinAs,
     name: Option<String>,
@@ -246,10 +248,11 @@ async fn admit(
 ) -> Result<(Option<i64>, String), Refused> {
     let d = &page.dial_in;
     let storage = |e: crate::error::Error| refused(None, e.to_string(), CLOSE_UNAVAILABLE);
-    let identity = match (join_as, user) {
+    let addr = visitor.addr;
+    let identity = match (join_as, visitor.user.as_ref()) {
         (JoinAs::User, None) => return Err(refused(None, "sign in to join as yourself", CLOSE_FORBIDDEN)),
         (JoinAs::User, Some(u)) => {
-            if standing(state, page, Some(u)).await.map_err(storage)? != Some(Standing::Member) {
+            if visitor.standing != Standing::Member {
                 return Err(refused(None, "you are not invited to this conference", CLOSE_FORBIDDEN));
             }
             if !licensed(state, u).await.map_err(storage)? {
@@ -293,21 +296,6 @@ async fn admit(
         return Err(refused(None, "the conference has not started yet", CLOSE_FORBIDDEN));
     }
     Ok(identity)
-}
-
-/// The next event of the runtime; `None` after a lag; never, once the runtime is gone.
-async fn next_event(
-    rx: Option<&mut tokio::sync::broadcast::Receiver<crate::control::Event>>,
-) -> Option<crate::control::Event> {
-    use tokio::sync::broadcast::error::RecvError;
-    match rx {
-        Some(rx) => match rx.recv().await {
-            Ok(e) => Some(e),
-            Err(RecvError::Lagged(_)) => None,
-            Err(RecvError::Closed) => std::future::pending().await,
-        },
-        None => std::future::pending().await,
-    }
 }
 
 fn guest_name(name: Option<&str>) -> Result<String, &'static str> {
@@ -443,14 +431,14 @@ impl InCall<'_> {
                     share = None;
                     send(&mut socket, &ToPage::ShareEnded { reason: &why }).await;
                 }
-                c = chat.recv() => {
-                    let Ok(m) = c else { continue };
+                c = crate::control::next_broadcast(Some(&mut chat)) => {
+                    let Some(m) = c else { continue };
                     let mine = m.conference == self.conference;
                     if mine && !send(&mut socket, &ToPage::Chat { from: &m.from, text: &m.text, at_ms: m.at_ms }).await {
                         break;
                     }
                 }
-                e = next_event(events.as_mut()) => {
+                e = crate::control::next_broadcast(events.as_mut()) => {
                     let Some(e) = e else { continue };
                     if e.conference != self.conference || e.kind != "device" || e.participant != Some(participant) {
                         continue;

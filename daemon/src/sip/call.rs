@@ -234,14 +234,7 @@ impl Call {
         pin: Option<String>,
         events: tokio::sync::broadcast::Receiver<tessera_web::control::Event>,
     ) {
-        let local = negotiate::Local {
-            address: self.local,
-            audio: self.audio.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
-            video: self.video.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
-            session_id: self.session_id,
-            version: self.version,
-        };
-        let ours = negotiate::offer(&local);
+        let ours = negotiate::offer(&self.local_sdp());
         let invite_cseq = cseq(&self.invite.msg).map_or(1, |c| c.0);
         let ok = self.ok(&self.invite.msg.headers.clone(), ours.as_bytes());
         self.send_2xx(ok, invite_cseq);
@@ -318,15 +311,19 @@ impl Call {
         }
     }
 
-    fn answer_sdp(&mut self, offer: &sdp::Session) -> String {
-        let local = negotiate::Local {
+    /// Tessera's side of the session: address, ports, SDP session id and version.
+    fn local_sdp(&self) -> negotiate::Local {
+        negotiate::Local {
             address: self.local,
             audio: self.audio.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
             video: self.video.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
             session_id: self.session_id,
             version: self.version,
-        };
-        negotiate::answer(offer, &self.choice, &local)
+        }
+    }
+
+    fn answer_sdp(&mut self, offer: &sdp::Session) -> String {
+        negotiate::answer(offer, &self.choice, &self.local_sdp())
     }
 
     /// A 200 for an INVITE of this call, with the SDP answer.
@@ -443,7 +440,7 @@ impl Call {
                         return Some("no ACK for the answer".into());
                     }
                 }
-                c = next_chat(chat.as_mut()) => {
+                c = tessera_web::control::next_broadcast(chat.as_mut()) => {
                     if let Some(c) = c
                         && c.conference == self.conference
                         && c.origin != me
@@ -764,21 +761,6 @@ fn codec_name(c: AudioCodec) -> &'static str {
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(t) => tokio::time::sleep_until(t.into()).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// The next chat message; `None` after a lag; never without a chat.
-async fn next_chat(
-    rx: Option<&mut tokio::sync::broadcast::Receiver<tessera_web::store::ChatMessage>>,
-) -> Option<tessera_web::store::ChatMessage> {
-    use tokio::sync::broadcast::error::RecvError;
-    match rx {
-        Some(rx) => match rx.recv().await {
-            Ok(m) => Some(m),
-            Err(RecvError::Lagged(_)) => None,
-            Err(RecvError::Closed) => std::future::pending().await,
-        },
         None => std::future::pending().await,
     }
 }

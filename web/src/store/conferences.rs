@@ -150,6 +150,20 @@ fn conference_from_row(r: &AnyRow) -> Result<ConferenceRow> {
     })
 }
 
+fn dial_in_from_row(r: &AnyRow) -> Result<DialIn> {
+    let kind: String = r.try_get("kind")?;
+    let access: String = r.try_get("access")?;
+    let pin: Option<String> = r.try_get("pin")?;
+    Ok(DialIn {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        kind: ConferenceKind::parse(&kind)?,
+        public: access == "public",
+        join_without_invitation: r.try_get::<i64, _>("join_without_invitation")? != 0,
+        pin: pin.filter(|p| !p.is_empty()),
+    })
+}
+
 impl Store {
     /// Creates a conference and makes its owner a participant with the owner role.
     pub async fn create_conference(&self, c: NewConference<'_>, now: i64) -> Result<()> {
@@ -248,24 +262,13 @@ impl Store {
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-        let Some(r) = row else { return Ok(None) };
-        let kind: String = r.try_get("kind")?;
-        let access: String = r.try_get("access")?;
-        let pin: Option<String> = r.try_get("pin")?;
-        Ok(Some(DialIn {
-            id: r.try_get("id")?,
-            name: r.try_get("name")?,
-            kind: ConferenceKind::parse(&kind)?,
-            public: access == "public",
-            join_without_invitation: r.try_get::<i64, _>("join_without_invitation")? != 0,
-            pin: pin.filter(|p| !p.is_empty()),
-        }))
+        row.as_ref().map(dial_in_from_row).transpose()
     }
 
     pub async fn conference_page(&self, id: &str) -> Result<Option<ConferencePage>> {
-        let Some(dial_in) = self.dial_in(id).await? else { return Ok(None) };
         let r = sqlx::query(
-            "SELECT c.starts_at, c.duration_minutes, c.description, c.location, c.mode,
+            "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation,
+                c.starts_at, c.duration_minutes, c.description, c.location, c.mode,
                 CASE WHEN o.display_name = '' THEN o.login ELSE o.display_name END AS owner_name
              FROM conferences c JOIN users o ON o.id = c.owner_id WHERE c.id = $1",
         )
@@ -274,7 +277,7 @@ impl Store {
         .await?;
         let Some(r) = r else { return Ok(None) };
         Ok(Some(ConferencePage {
-            dial_in,
+            dial_in: dial_in_from_row(&r)?,
             starts_at: r.try_get("starts_at")?,
             duration_minutes: r.try_get("duration_minutes")?,
             description: r.try_get("description")?,
