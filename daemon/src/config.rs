@@ -24,6 +24,23 @@ pub struct Config {
     pub media: Media,
     pub sip: Sip,
     pub webrtc: WebRtc,
+    pub smtp: Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Smtp {
+    /// The SMTP server for email invitations; empty: invitations are off.
+    pub host: String,
+    /// 0: the usual port for `security` (25, 587 or 465).
+    pub port: u16,
+    /// "starttls" (default), "tls" or "none".
+    pub security: String,
+    pub username: String,
+    /// Env: TESSERA_SMTP_PASSWORD (better than the file).
+    pub password: String,
+    /// The sender, like "Tessera <meetings@example.org>".
+    pub from: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -132,6 +149,8 @@ pub struct Http {
     pub public_host: String,
     /// Reverse proxies whose X-Forwarded-For header is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The address users open the personal area at, for links in invitations and calendars.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -181,6 +200,7 @@ impl Default for Config {
             media: Media::default(),
             sip: Sip::default(),
             webrtc: WebRtc::default(),
+            smtp: Smtp::default(),
         }
     }
 }
@@ -193,6 +213,7 @@ impl Default for Http {
             secure_cookies: false,
             public_host: String::new(),
             trusted_proxies: Vec::new(),
+            public_url: String::new(),
         }
     }
 }
@@ -255,6 +276,12 @@ impl Config {
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         if let Some(v) = get("TESSERA_DATA_DIR").filter(|v| !v.is_empty()) {
             self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("TESSERA_SMTP_PASSWORD") {
+            self.smtp.password = v;
+        }
+        if let Some(v) = get("TESSERA_PUBLIC_URL") {
+            self.http.public_url = v;
         }
         if let Some(v) = get("TESSERA_DATABASE_URL") {
             self.database.url = v;
@@ -362,6 +389,13 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             bail!("data_dir must not be empty");
         }
+        let url = &self.http.public_url;
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("http.public_url = {:?} must start with http:// or https://", self.http.public_url);
+        }
+        if let Some(smtp) = self.smtp_config()? {
+            tessera_web::mail::Mailer::new(&smtp).map_err(|e| anyhow::anyhow!("[smtp]: {e}"))?;
+        }
         let url = &self.database.url;
         if !(url.is_empty()
             || url.starts_with("sqlite:")
@@ -373,6 +407,38 @@ impl Config {
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .with_context(|| format!("log.level = {:?} is not a valid filter", self.log.level))?;
         Ok(())
+    }
+
+    /// The `[smtp]` section checked, or None when invitations are off.
+    pub fn smtp_config(&self) -> anyhow::Result<Option<tessera_web::mail::SmtpConfig>> {
+        use tessera_web::mail::{Security, SmtpConfig};
+        let s = &self.smtp;
+        if s.host.is_empty() {
+            return Ok(None);
+        }
+        let security = match s.security.as_str() {
+            "" | "starttls" => Security::StartTls,
+            "tls" => Security::Tls,
+            "none" => Security::None,
+            other => bail!("smtp.security = {other:?}: use starttls, tls or none"),
+        };
+        if s.from.is_empty() {
+            bail!("smtp.host is set, so smtp.from must name the sender, like \"Tessera <meetings@example.org>\"");
+        }
+        let port = match (s.port, security) {
+            (0, Security::StartTls) => 587,
+            (0, Security::Tls) => 465,
+            (0, Security::None) => 25,
+            (p, _) => p,
+        };
+        Ok(Some(SmtpConfig {
+            host: s.host.clone(),
+            port,
+            security,
+            username: s.username.clone(),
+            password: s.password.clone(),
+            from: s.from.clone(),
+        }))
     }
 
     pub fn rtsp_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
@@ -425,6 +491,19 @@ impl Config {
                 self.http.public_host.clone()
             },
             trusted_proxies: self.http.trusted_proxies.clone(),
+            public_url: if self.http.public_url.is_empty() {
+                let host = if self.http.public_host.is_empty() {
+                    self.http.listen.ip().to_string()
+                } else {
+                    self.http.public_host.clone()
+                };
+                let host = if host.contains(':') { format!("[{host}]") } else { host };
+                format!("http://{host}:{}", self.http.listen.port())
+            } else {
+                self.http.public_url.clone()
+            },
+            // Checked by `validate` at start-up.
+            smtp: self.smtp_config().ok().flatten(),
         }
     }
 }

@@ -199,6 +199,12 @@ async fn home_page(
                 section.card #me {
                     h1 { (tr(lang, "home.hello")) ", " span #user-name { (u.user.shown_name()) } }
                     @if let Some(v) = &data.license { (license_block(lang, tz, &u.csrf, v)) }
+                    @if granted(Right::CreateConferences) {
+                        p.actions {
+                            a.button #new-conference href="/conferences/new" { (tr(lang, "sched.new_conference")) } " "
+                            a.button #new-room href="/conferences/new?kind=room" { (tr(lang, "sched.new_room")) }
+                        }
+                    }
                 }
                 section.card #today {
                     h2 { (tr(lang, "home.today")) }

@@ -21,6 +21,9 @@ pub fn page(lang: Lang, title: &str, user: Option<&CurrentUser>, body: Markup) -
                     nav {
                         @if let Some(u) = user {
                             a href="/home" { (tr(lang, "nav.home")) }
+                            a href="/meetings" { (tr(lang, "nav.meetings")) }
+                            a href="/rooms" { (tr(lang, "nav.rooms")) }
+                            a href="/templates" { (tr(lang, "nav.templates")) }
                             a href="/profile" { (tr(lang, "nav.profile")) }
                             a href="/download" { (tr(lang, "nav.download")) }
                             form.inline method="post" action="/logout" {

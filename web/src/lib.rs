@@ -21,10 +21,13 @@ pub mod i18n;
 pub mod join_ws;
 pub mod layout;
 pub mod live;
+pub mod mail;
 pub mod openapi;
 pub mod profile;
+pub mod recurrence;
 pub mod rights;
 pub mod rtc;
+pub mod scheduling;
 pub mod signin;
 pub mod state;
 pub mod store;
@@ -48,7 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(signin::router())
         .merge(home::router())
         .merge(profile::router())
-        .merge(conferences::router())
+        .merge(scheduling::router())
         .merge(conference_page::router())
         .merge(live::router())
         .merge(system::router())

@@ -18,6 +18,11 @@ pub struct WebConfig {
     pub sip_host: String,
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client's address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The address users open the personal area at (`https://meet.example.org`), for links in
+    /// invitations and calendar entries.
+    pub public_url: String,
+    /// The SMTP server for email invitations; None: invitations are off.
+    pub smtp: Option<crate::mail::SmtpConfig>,
 }
 
 impl Default for WebConfig {
@@ -31,6 +36,8 @@ impl Default for WebConfig {
             address_window_secs: 15 * 60,
             sip_host: "127.0.0.1".into(),
             trusted_proxies: Vec::new(),
+            public_url: "http://127.0.0.1:8080".into(),
+            smtp: None,
         }
     }
 }
@@ -50,13 +57,20 @@ pub struct AppState {
     pub rtc: Option<crate::rtc::Rtc>,
     /// Chat messages of every conference, as they are sent (each page keeps its own).
     pub chat: tokio::sync::broadcast::Sender<crate::store::ChatMessage>,
+    /// Email invitations, when `[smtp]` is configured.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig, metrics: MetricsRender) -> anyhow::Result<AppState> {
         let lockout = LockoutService::new(store.clone(), config.address_max_failures, config.address_window_secs)?;
         let cache = crate::cache::Cache::start(&store);
+        let mailer = match &config.smtp {
+            Some(c) => Some(Arc::new(crate::mail::Mailer::new(c)?)),
+            None => None,
+        };
         Ok(AppState {
+            mailer,
             store,
             config: Arc::new(config),
             lockout: Arc::new(lockout),

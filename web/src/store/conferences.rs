@@ -73,8 +73,26 @@ pub struct ConferenceRow {
     pub pin: Option<String>,
     pub description: String,
     pub location: String,
+    /// Invited users (the owner included) and invited addresses.
     pub participant_count: i64,
     pub my_role: Role,
+    pub time_zone: String,
+    /// The RRULE of a recurring conference.
+    pub recurrence: Option<String>,
+    pub record: bool,
+    /// The first occurrence's start when `starts_at` is a later occurrence's.
+    pub first_starts_at: Option<i64>,
+}
+
+impl ConferenceRow {
+    pub fn schedule(&self) -> Option<crate::recurrence::Schedule> {
+        Some(crate::recurrence::Schedule {
+            starts_at: self.first_starts_at.or(self.starts_at)?,
+            duration_minutes: self.duration_minutes.unwrap_or(60),
+            tz: self.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC),
+            recurrence: self.recurrence.as_deref().and_then(|r| crate::recurrence::Recurrence::parse(r).ok()),
+        })
+    }
 }
 
 pub struct NewConference<'a> {
@@ -119,16 +137,18 @@ pub struct ConferencePage {
 macro_rules! select_visible {
     () => {
         "SELECT c.id, c.name, c.kind, c.access, c.mode, c.starts_at, c.duration_minutes, c.pin,
-        c.description, c.location, cp.role, o.login AS owner_login,
+        c.description, c.location, c.time_zone, c.recurrence, c.record, cp.role, o.login AS owner_login,
         CASE WHEN o.display_name = '' THEN o.login ELSE o.display_name END AS owner_name,
-        (SELECT COUNT(*) FROM conference_participants x WHERE x.conference_id = c.id) AS participant_count
+        (SELECT COUNT(*) FROM conference_participants x WHERE x.conference_id = c.id)
+          + (SELECT COUNT(*) FROM conference_addresses a WHERE a.conference_id = c.id) AS participant_count
     FROM conferences c
     JOIN conference_participants cp ON cp.conference_id = c.id AND cp.user_id = $1
     JOIN users o ON o.id = c.owner_id "
     };
 }
+pub(super) use select_visible;
 
-fn conference_from_row(r: &AnyRow) -> Result<ConferenceRow> {
+pub(super) fn conference_from_row(r: &AnyRow) -> Result<ConferenceRow> {
     let kind: String = r.try_get("kind")?;
     let kind = ConferenceKind::parse(&kind)?;
     let role: String = r.try_get("role")?;
@@ -147,6 +167,10 @@ fn conference_from_row(r: &AnyRow) -> Result<ConferenceRow> {
         location: r.try_get("location")?,
         participant_count: r.try_get("participant_count")?,
         my_role: Role::parse(&role)?,
+        time_zone: r.try_get("time_zone")?,
+        recurrence: r.try_get("recurrence")?,
+        record: r.try_get::<i64, _>("record")? != 0,
+        first_starts_at: r.try_get("starts_at")?,
     })
 }
 
@@ -221,14 +245,9 @@ impl Store {
         self.changed().await
     }
 
-    /// The user's scheduled conferences that start in `[from, to)`, earliest first.
+    /// The user's scheduled conferences with an occurrence that starts in `[from, to)`.
     pub async fn scheduled_between(&self, user_id: i64, from: i64, to: i64) -> Result<Vec<ConferenceRow>> {
-        let q = concat!(
-            select_visible!(),
-            "WHERE c.kind = 'scheduled' AND c.starts_at >= $2 AND c.starts_at < $3 ORDER BY c.starts_at, c.name"
-        );
-        let rows = sqlx::query(q).bind(user_id).bind(from).bind(to).fetch_all(&self.pool).await?;
-        rows.iter().map(conference_from_row).collect()
+        self.occurrences_between(user_id, from, to).await
     }
 
     /// The user's virtual rooms, by name, at most `limit`.

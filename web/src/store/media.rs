@@ -26,6 +26,25 @@ pub struct MediaSettings {
     pub multicast_ttl: Option<i64>,
     /// The saved layouts (the mixer's `LayoutSet` as JSON), if any.
     pub layouts: Option<String>,
+    pub time_zone: String,
+    pub recurrence: Option<String>,
+}
+
+impl MediaSettings {
+    pub fn schedule(&self) -> Option<crate::recurrence::Schedule> {
+        Some(crate::recurrence::Schedule {
+            starts_at: self.starts_at?,
+            duration_minutes: self.duration_minutes.unwrap_or(60),
+            tz: self.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC),
+            recurrence: self.recurrence.as_deref().and_then(|r| crate::recurrence::Recurrence::parse(r).ok()),
+        })
+    }
+
+    /// The end of the occurrence under way at `now`, if one is.
+    pub fn occurrence_end(&self, now: i64) -> Option<i64> {
+        let s = self.schedule()?;
+        s.running_at(now).map(|start| start + s.duration_secs())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,7 +100,8 @@ impl Store {
     pub async fn media_settings(&self, id: &str) -> Result<Option<MediaSettings>> {
         let row = sqlx::query(
             "SELECT id, name, owner_id, kind, access, mode, active_speakers, starts_at, duration_minutes, record,
-                    cameras_off_on_join, microphones_off_on_join, multicast_group, multicast_port, multicast_ttl, layouts
+                    cameras_off_on_join, microphones_off_on_join, multicast_group, multicast_port, multicast_ttl, layouts,
+                    time_zone, recurrence
              FROM conferences WHERE id = $1",
         )
         .bind(id)
@@ -106,6 +126,8 @@ impl Store {
             multicast_port: r.try_get("multicast_port")?,
             multicast_ttl: r.try_get("multicast_ttl")?,
             layouts: r.try_get("layouts")?,
+            time_zone: r.try_get("time_zone")?,
+            recurrence: r.try_get("recurrence")?,
         }))
     }
 
@@ -171,13 +193,28 @@ impl Store {
     /// Conference ids that are virtual rooms or scheduled to be running at `now`.
     pub async fn scheduled_running_at(&self, now: i64) -> Result<Vec<String>> {
         let rows = sqlx::query(
-            "SELECT id FROM conferences WHERE kind = 'scheduled' AND starts_at IS NOT NULL
-               AND starts_at <= $1 AND starts_at + COALESCE(duration_minutes, 60) * 60 > $1",
+            "SELECT id, starts_at, duration_minutes, time_zone, recurrence FROM conferences
+             WHERE kind = 'scheduled' AND starts_at IS NOT NULL AND starts_at <= $1
+               AND COALESCE(series_ends_at, starts_at + COALESCE(duration_minutes, 60) * 60) > $1",
         )
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| r.try_get("id").map_err(StoreError::from)).collect()
+        let mut due = Vec::new();
+        for r in rows {
+            let tz: String = r.try_get("time_zone")?;
+            let rec: Option<String> = r.try_get("recurrence")?;
+            let s = crate::recurrence::Schedule {
+                starts_at: r.try_get("starts_at")?,
+                duration_minutes: r.try_get::<Option<i64>, _>("duration_minutes")?.unwrap_or(60),
+                tz: tz.parse().unwrap_or(chrono_tz::Tz::UTC),
+                recurrence: rec.as_deref().and_then(|x| crate::recurrence::Recurrence::parse(x).ok()),
+            };
+            if s.running_at(now).is_some() {
+                due.push(r.try_get("id")?);
+            }
+        }
+        Ok(due)
     }
 
     pub async fn recording_started(&self, conference: &str, file_name: &str, format: &str, now: i64) -> Result<i64> {

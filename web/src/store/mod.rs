@@ -8,6 +8,7 @@ mod conferences;
 mod licenses;
 mod lockout;
 mod media;
+mod schedule;
 mod sessions;
 mod settings;
 mod sip;
@@ -18,6 +19,7 @@ pub use conferences::{ConferenceKind, ConferencePage, ConferenceRow, DialIn, New
 pub use licenses::{License, LicenseKind};
 pub use lockout::FailureState;
 pub use media::{EventRow, MediaSettings, MediaUpdate, RecordingRow};
+pub use schedule::{AddressInvitee, ConferenceSettings, EditableConference, Invitee, Template};
 pub use sessions::SessionRow;
 pub use settings::{Setting, Settings};
 pub use sip::SipDigest;

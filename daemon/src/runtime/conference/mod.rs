@@ -183,10 +183,7 @@ pub async fn start(
     // A scheduled conference ends at its scheduled end; one started by hand after that end runs
     // until someone ends it.
     let ends_at = match settings.kind {
-        ConferenceKind::Scheduled => settings
-            .starts_at
-            .map(|s| s + settings.duration_minutes.unwrap_or(60).max(1) * 60)
-            .filter(|end| *end > chrono::Utc::now().timestamp()),
+        ConferenceKind::Scheduled => settings.occurrence_end(chrono::Utc::now().timestamp()),
         ConferenceKind::Room => None,
     };
     let mut c = Conf {

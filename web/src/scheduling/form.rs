@@ -1,0 +1,263 @@
+//! The scheduling form: **New conference** / **New room** (optionally from a template) and
+//! editing, with the guide's tabs — General, Participants, Layout, Additional. The page carries
+//! the input as JSON in `data-initial`; `static/schedule.js` fills the fields, sends the
+//! JSON API request and shows each error at its field.
+
+use super::input::{ConferenceInput, GUEST_PERMISSIONS, input_of};
+use crate::auth::{CurrentUser, PageUser};
+use crate::error::{Error, Result};
+use crate::i18n::{Lang, tr};
+use crate::layout::{notice, page};
+use crate::rights::Right;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use axum::routing::get;
+use maud::{Markup, html};
+use serde::Deserialize;
+use tessera_mixer::layout::{LayoutType, MAX_WINDOWS};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/conferences/new", get(new_page)).route("/conferences/{id}/edit", get(edit_page))
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    access: Option<String>,
+    kind: Option<String>,
+    template: Option<i64>,
+}
+
+pub fn layout_type_key(t: LayoutType) -> &'static str {
+    match t {
+        LayoutType::Grid => "layout.grid",
+        LayoutType::OneLargeBeside => "layout.one_large_beside",
+        LayoutType::OneLargeBelow => "layout.one_large_below",
+        LayoutType::TwoLargeBelow => "layout.two_large_below",
+        LayoutType::PictureInPicture => "layout.picture_in_picture",
+        LayoutType::Row => "layout.row",
+        LayoutType::OneLargeCentre => "layout.one_large_centre",
+    }
+}
+
+fn layout_type_value(t: LayoutType) -> &'static str {
+    layout_type_key(t).trim_start_matches("layout.")
+}
+
+/// An error line under a field, filled by the script.
+fn err(field: &str) -> Markup {
+    html! { div.field-error data-error-for=(field) role="alert" {} }
+}
+
+fn check(name: &str, label: &str) -> Markup {
+    html! { label.check { input type="checkbox" name=(name) id=(name); " " (label) } }
+}
+
+pub(super) fn render(
+    u: &CurrentUser,
+    title: &str,
+    mode: &str,
+    id: Option<&str>,
+    input: &ConferenceInput,
+    note: Option<&str>,
+) -> String {
+    let lang: Lang = u.lang;
+    let t = |k: &'static str| tr(lang, k);
+    let initial = serde_json::to_string(input).unwrap_or_default();
+    let tzs = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
+    let body = html! {
+        h1 { (title) }
+        @if let Some(n) = note { (notice("ok", n)) }
+        @if mode == "edit" { p.muted #running-note { (t("sched.edit_running")) } }
+        form #conference-form data-mode=(mode) data-id=[id] data-initial=(initial) novalidate {
+            nav.tabs role="tablist" {
+                button.tab type="button" data-tab="general" aria-selected="true" { (t("sched.tab.general")) }
+                button.tab type="button" data-tab="participants" { (t("sched.tab.participants")) }
+                button.tab type="button" data-tab="layout" #layout-tab-button { (t("sched.tab.layout")) }
+                button.tab type="button" data-tab="additional" { (t("sched.tab.additional")) }
+            }
+            section.card.tab-panel #tab-general data-panel="general" {
+                fieldset.inline-choices {
+                    legend { (t("sched.access")) }
+                    label.check { input type="radio" name="access" value="private"; " " (t("sched.access.private")) }
+                    label.check { input type="radio" name="access" value="public"; " " (t("sched.access.public")) }
+                }
+                label for="name" { (t("sched.name")) " *" }
+                input #name type="text" name="name" maxlength="200" required;
+                (err("name"))
+                label for="mode" { (t("sched.mode")) }
+                select #mode name="mode" {
+                    option value="all_on_screen" { (t("sched.mode.all_on_screen")) }
+                    option value="video_lecture" { (t("sched.mode.video_lecture")) }
+                    option value="role_based" { (t("sched.mode.role_based")) }
+                }
+                div #speakers-row {
+                    label for="active_speakers" { (t("sched.active_speakers")) }
+                    input #active_speakers type="number" name="active_speakers" min="1" max=(MAX_WINDOWS);
+                    (err("active_speakers"))
+                }
+                fieldset.inline-choices {
+                    legend { (t("sched.kind")) }
+                    label.check { input type="radio" name="kind" value="scheduled"; " " (t("sched.kind.scheduled")) }
+                    label.check { input type="radio" name="kind" value="room"; " " (t("sched.kind.room")) }
+                }
+                div #schedule-fields {
+                    label for="start" { (t("sched.start")) " *" }
+                    input #start type="datetime-local" name="start";
+                    (err("start"))
+                    label for="end" { (t("sched.end")) " *" }
+                    input #end type="datetime-local" name="end";
+                    (err("end")) (err("duration_minutes"))
+                    label for="time_zone" { (t("profile.time_zone")) }
+                    select #time_zone name="time_zone" { @for z in tzs { option value=(z) { (z) } } }
+                    (err("time_zone"))
+                    label for="freq" { (t("sched.recurrence")) }
+                    select #freq name="freq" {
+                        option value="" { (t("sched.recurrence.none")) }
+                        option value="daily" { (t("sched.recurrence.daily")) }
+                        option value="weekly" { (t("sched.recurrence.weekly")) }
+                        option value="monthly" { (t("sched.recurrence.monthly")) }
+                    }
+                    (err("recurrence"))
+                    div #recurrence-fields hidden {
+                        label for="interval" { (t("sched.recurrence.every")) }
+                        input #interval type="number" name="interval" min="1" max="99" value="1";
+                        (err("recurrence_interval"))
+                        div #weekdays {
+                            @for (code, key) in [("mo", "day.mo"), ("tu", "day.tu"), ("we", "day.we"), ("th", "day.th"), ("fr", "day.fr"), ("sa", "day.sa"), ("su", "day.su")] {
+                                label.check.day { input type="checkbox" name="days" value=(code); " " (t(key)) }
+                            }
+                            (err("recurrence_days"))
+                        }
+                        fieldset.inline-choices {
+                            legend { (t("sched.recurrence.ends")) }
+                            label.check { input type="radio" name="ends" value="until"; " " (t("sched.recurrence.until")) }
+                            input #until type="date" name="until";
+                            label.check { input type="radio" name="ends" value="count"; " " (t("sched.recurrence.after")) }
+                            input #count type="number" name="count" min="1" max="500";
+                            " " (t("sched.recurrence.occurrences"))
+                        }
+                        (err("recurrence_end")) (err("recurrence_until")) (err("recurrence_count"))
+                    }
+                }
+                (check("save_as_template", t("sched.save_as_template")))
+                input #template_name type="text" name="template_name" maxlength="200" placeholder=(t("sched.template_name"));
+                (err("template_name"))
+            }
+            section.card.tab-panel #tab-participants data-panel="participants" hidden {
+                label for="user-search" { (t("sched.add_user")) }
+                input #user-search type="text" list="user-options" autocomplete="off" placeholder=(t("sched.search_users"));
+                datalist #user-options {}
+                " " button.secondary #add-user type="button" { (t("sched.add")) }
+                table.participants #participants {
+                    thead { tr { th { (t("profile.login")) } th { (t("sched.role")) } th.speaker-col { (t("sched.speaker")) } th {} } }
+                    tbody {}
+                }
+                (err("participants"))
+                label for="address-input" { (t("sched.add_address")) }
+                input #address-input type="text" placeholder="sip:room@example.org";
+                " " button.secondary #add-address type="button" { (t("sched.add")) }
+                table.participants #addresses { tbody {} }
+                (err("addresses"))
+            }
+            section.card.tab-panel #tab-layout data-panel="layout" hidden {
+                p.muted #layout-lecture-note hidden { (t("sched.layout.lecture")) }
+                div #layout-fields {
+                    (check("layout_custom", t("sched.layout.custom")))
+                    label for="layout_kind" { (t("sched.layout.type")) }
+                    select #layout_kind name="layout_kind" {
+                        @for lt in LayoutType::ALL { option value=(layout_type_value(lt)) { (t(layout_type_key(lt))) } }
+                    }
+                    label for="layout_windows" { (t("sched.layout.windows")) }
+                    input #layout_windows type="number" name="layout_windows" min="1" max=(MAX_WINDOWS) value="4";
+                    (check("layout_content_slot", t("sched.layout.content_slot")))
+                    label for="layout_names" { (t("sched.layout.names")) }
+                    select #layout_names name="layout_names" {
+                        option value="bottom" { (t("sched.layout.names.bottom")) }
+                        option value="top" { (t("sched.layout.names.top")) }
+                        option value="hidden" { (t("sched.layout.names.hidden")) }
+                    }
+                    fieldset.inline-choices {
+                        legend { (t("sched.layout.fill")) }
+                        label.check { input type="radio" name="layout_fill" value="auto"; " " (t("sched.layout.fill.auto")) }
+                        label.check { input type="radio" name="layout_fill" value="assign"; " " (t("sched.layout.fill.assign")) }
+                    }
+                    ol #layout-slots hidden {}
+                    (check("layout_locked", t("sched.layout.locked")))
+                    (err("layout"))
+                }
+            }
+            section.card.tab-panel #tab-additional data-panel="additional" hidden {
+                label for="id" { (t("sched.id")) }
+                input #id type="text" name="id" maxlength="64" placeholder=(t("sched.id.generated"));
+                (err("id"))
+                (check("pin_enabled", t("sched.pin_enabled")))
+                input #pin type="text" name="pin" inputmode="numeric" maxlength="16" autocomplete="off";
+                (err("pin"))
+                div #private-only { (check("join_without_invitation", t("sched.join_without_invitation"))) (err("join_without_invitation")) }
+                (check("cameras_off_on_join", t("sched.cameras_off")))
+                (check("microphones_off_on_join", t("sched.microphones_off")))
+                fieldset #public-only {
+                    legend { (t("sched.guest_permissions")) }
+                    @for p in GUEST_PERMISSIONS {
+                        label.check { input type="checkbox" name="guest_permissions" value=(p); " " (t(match p { "chat" => "sched.perm.chat", "microphone" => "sched.perm.microphone", _ => "sched.perm.camera" })) }
+                    }
+                    (err("guest_permissions"))
+                }
+                (check("record", t("sched.record"))) (err("record"))
+                (check("email_invitations", t("sched.email_invitations"))) (err("email_invitations"))
+                label for="location" { (t("sched.location")) }
+                input #location type="text" name="location" maxlength="200";
+                (err("location"))
+                label for="description" { (t("sched.description")) }
+                textarea #description name="description" maxlength="4000" rows="4" {}
+                (err("description"))
+            }
+            p #form-error.notice.error role="alert" hidden {}
+            p { button #save type="submit" { (t("sched.save")) } " " a href=(if id.is_some() { "/meetings" } else { "/home" }) { (t("sched.cancel")) } }
+        }
+        meta name="csrf-token" content=(u.csrf);
+        script src="/static/schedule.js" {}
+    };
+    page(lang, title, Some(u), body).into_string()
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<NewQuery>,
+) -> Result<Html<String>> {
+    if !state.store.rights_of(u.user.id).await?.contains(&Right::CreateConferences) {
+        return Err(Error::Forbidden("you do not have the right to create conferences".into()));
+    }
+    let mut input = match q.template {
+        Some(tid) => {
+            let tpl = state.store.template(u.user.id, tid).await?.ok_or(Error::NotFound)?;
+            serde_json::from_value::<ConferenceInput>(tpl.settings).unwrap_or_default()
+        }
+        None => ConferenceInput { time_zone: u.user.time_zone.clone(), ..ConferenceInput::default() },
+    };
+    if let Some(a) = q.access.filter(|a| a == "public" || a == "private") {
+        input.access = a;
+    }
+    if let Some(k) = q.kind.filter(|k| k == "room" || k == "scheduled") {
+        input.kind = k;
+    }
+    let title = tr(u.lang, if input.kind == "room" { "sched.new_room" } else { "sched.new_conference" });
+    Ok(Html(render(&u, title, "new", None, &input, None)))
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>> {
+    let c = super::editable(&state, &u, &id).await?;
+    let running = match &state.control {
+        Some(control) => control.call(&id, None, crate::control::Request::Status).await.is_ok_and(|s| s.running),
+        None => false,
+    };
+    let note = running.then(|| tr(u.lang, "sched.is_running"));
+    Ok(Html(render(&u, tr(u.lang, "sched.edit"), "edit", Some(&c.id), &input_of(&c), note)))
+}

@@ -1,0 +1,452 @@
+//! The scheduling form's input (the same JSON for the page, the API and templates) and its
+//! validation: every problem is an `Error::Field` naming the field, and nothing is saved.
+
+use crate::error::{Error, Result};
+use crate::recurrence::{End, Freq, Recurrence, Schedule, local_to_utc, parse_day_code};
+use crate::rights::Right;
+use crate::store::{AddressInvitee, ConferenceKind, ConferenceSettings, Role, Store};
+use crate::validate;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use tessera_mixer::layout::{Layout, LayoutSet, MAX_WINDOWS, Slot};
+
+pub const MAX_PARTICIPANTS: usize = 500;
+pub const MAX_ADDRESSES: usize = 100;
+pub const MAX_DURATION_MINUTES: i64 = 7 * 24 * 60;
+pub const GUEST_PERMISSIONS: [&str; 3] = ["chat", "microphone", "camera"];
+pub const MODES: [&str; 3] = ["all_on_screen", "video_lecture", "role_based"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConferenceInput {
+    pub name: String,
+    /// `private` (default) or `public` (a webinar).
+    pub access: String,
+    /// `scheduled` (default) or `room`.
+    pub kind: String,
+    pub mode: String,
+    pub active_speakers: i64,
+    /// Local date and time in `time_zone`: `YYYY-MM-DDTHH:MM`.
+    pub start: String,
+    /// The end, as `start`; or give `duration_minutes`.
+    pub end: Option<String>,
+    pub duration_minutes: Option<i64>,
+    pub time_zone: String,
+    pub recurrence: Option<RecurrenceInput>,
+    pub participants: Vec<ParticipantInput>,
+    pub addresses: Vec<AddressInvitee>,
+    /// The layout for everyone (the mixer's model); not for video lectures.
+    pub layout: Option<Layout>,
+    /// Empty: generated.
+    pub id: String,
+    /// Empty: none.
+    pub pin: String,
+    pub join_without_invitation: bool,
+    pub cameras_off_on_join: bool,
+    pub microphones_off_on_join: bool,
+    pub guest_permissions: Vec<String>,
+    pub record: bool,
+    pub email_invitations: bool,
+    pub location: String,
+    pub description: String,
+    pub save_as_template: bool,
+    pub template_name: String,
+}
+
+impl Default for ConferenceInput {
+    fn default() -> Self {
+        ConferenceInput {
+            name: String::new(),
+            access: "private".into(),
+            kind: "scheduled".into(),
+            mode: "all_on_screen".into(),
+            active_speakers: 1,
+            start: String::new(),
+            end: None,
+            duration_minutes: None,
+            time_zone: "UTC".into(),
+            recurrence: None,
+            participants: Vec::new(),
+            addresses: Vec::new(),
+            layout: None,
+            id: String::new(),
+            pin: String::new(),
+            join_without_invitation: false,
+            cameras_off_on_join: false,
+            microphones_off_on_join: false,
+            guest_permissions: GUEST_PERMISSIONS.map(String::from).to_vec(),
+            record: false,
+            email_invitations: false,
+            location: String::new(),
+            description: String::new(),
+            save_as_template: false,
+            template_name: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecurrenceInput {
+    pub freq: Freq,
+    #[serde(default = "one")]
+    pub interval: u32,
+    /// Weekly: `mo`…`su`.
+    #[serde(default)]
+    pub days: Vec<String>,
+    /// The last date (`YYYY-MM-DD`), or
+    #[serde(default)]
+    pub until: Option<String>,
+    /// the number of occurrences.
+    #[serde(default)]
+    pub count: Option<u32>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantInput {
+    pub login: String,
+    #[serde(default = "participant")]
+    pub role: Role,
+    #[serde(default)]
+    pub speaker: bool,
+}
+
+fn participant() -> Role {
+    Role::Participant
+}
+
+/// What validation hands to the store.
+#[derive(Debug)]
+pub struct Validated {
+    pub id: Option<String>,
+    pub settings: ConferenceSettings,
+    pub users: Vec<(i64, Role, bool)>,
+    pub addresses: Vec<AddressInvitee>,
+}
+
+/// What validation needs to know besides the input.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub owner_id: i64,
+    pub rights: &'a [Right],
+    pub smtp_configured: bool,
+}
+
+/// Conference IDs appear in URLs and SIP addresses: 1-64 of a-z, 0-9, '-', '_', '.'.
+pub fn conference_id(field: &str, id: &str) -> Result<String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('.')
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
+    if !ok {
+        return Err(Error::field(field, "use 1-64 characters of a-z, 0-9, '-', '_' and '.', not starting with '.'"));
+    }
+    Ok(id.to_string())
+}
+
+pub fn pin(field: &str, p: &str) -> Result<Option<String>> {
+    let p = p.trim();
+    if p.is_empty() {
+        return Ok(None);
+    }
+    if !(4..=16).contains(&p.len()) || !p.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::field(field, "must be 4 to 16 digits"));
+    }
+    Ok(Some(p.to_string()))
+}
+
+fn parse_local(field: &str, s: &str) -> Result<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| Error::field(field, "must be a date and time like 2026-12-08T10:00"))
+}
+
+/// A SIP or H.323 address: `sip:`/`sips:`/`h323:` and user@host, or a bare user@host / host.
+fn address(field: &str, a: &str) -> Result<String> {
+    let a = a.trim();
+    let rest = ["sip:", "sips:", "h323:"].iter().find_map(|s| a.strip_prefix(s)).unwrap_or(a);
+    let host = rest.rsplit('@').next().unwrap_or("");
+    let ok = !rest.is_empty()
+        && a.len() <= 200
+        && !host.is_empty()
+        && !a.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"',;".contains(c));
+    if !ok {
+        return Err(Error::field(field, format!("{a:?} is not a SIP or H.323 address like sip:room@example.org")));
+    }
+    Ok(if rest.len() == a.len() { format!("sip:{a}") } else { a.to_string() })
+}
+
+fn recurrence(r: &RecurrenceInput, first: chrono::NaiveDate) -> Result<Recurrence> {
+    let mut weekdays = Vec::new();
+    if r.freq == Freq::Weekly {
+        for d in &r.days {
+            let w = parse_day_code(d).ok_or_else(|| Error::field("recurrence_days", format!("{d:?} is not mo…su")))?;
+            if !weekdays.contains(&w) {
+                weekdays.push(w);
+            }
+        }
+        weekdays.sort_by_key(|w| w.num_days_from_monday());
+    }
+    let until = r.until.as_deref().map(str::trim).filter(|u| !u.is_empty());
+    let end = match (until, r.count) {
+        (Some(_), Some(_)) => {
+            return Err(Error::field("recurrence_end", "give an end date or a number of occurrences, not both"));
+        }
+        (Some(u), None) => End::Until(
+            chrono::NaiveDate::parse_from_str(u, "%Y-%m-%d")
+                .map_err(|_| Error::field("recurrence_until", "must be a date like 2027-01-31"))?,
+        ),
+        (None, Some(n)) => End::Count(n),
+        (None, None) => {
+            return Err(Error::field(
+                "recurrence_end",
+                "a recurring conference must end: give an end date or a number of occurrences",
+            ));
+        }
+    };
+    let rec = Recurrence { freq: r.freq, interval: r.interval, weekdays, end };
+    rec.check(first).map_err(|(f, m)| Error::field(f, m))?;
+    Ok(rec)
+}
+
+/// Validates everything; `existing` is the conference being edited (its ID may stay).
+pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option<&str>) -> Result<Validated> {
+    let name = validate::text("name", &input.name, 200, true)?;
+    let public = match input.access.as_str() {
+        "private" => false,
+        "public" => true,
+        _ => return Err(Error::field("access", "must be private or public")),
+    };
+    let kind = match input.kind.as_str() {
+        "scheduled" => ConferenceKind::Scheduled,
+        "room" => ConferenceKind::Room,
+        _ => return Err(Error::field("kind", "must be scheduled or room")),
+    };
+    if !MODES.contains(&input.mode.as_str()) {
+        return Err(Error::field("mode", "must be all_on_screen, video_lecture or role_based"));
+    }
+    let role_based = input.mode == "role_based";
+    let active_speakers = if role_based {
+        if !(1..=i64::from(MAX_WINDOWS)).contains(&input.active_speakers) {
+            return Err(Error::field("active_speakers", format!("must be 1 to {MAX_WINDOWS}")));
+        }
+        input.active_speakers
+    } else {
+        1
+    };
+    let time_zone = validate::time_zone("time_zone", &input.time_zone)?;
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
+    let (starts_at, duration_minutes, recurrence) = match kind {
+        ConferenceKind::Room => {
+            if input.recurrence.is_some() {
+                return Err(Error::field("recurrence", "virtual rooms do not recur: they are always available"));
+            }
+            (None, None, None)
+        }
+        ConferenceKind::Scheduled => {
+            if input.start.trim().is_empty() {
+                return Err(Error::field("start", "is required for a scheduled meeting"));
+            }
+            let start = parse_local("start", &input.start)?;
+            let minutes = match (&input.end, input.duration_minutes) {
+                (Some(e), _) if !e.trim().is_empty() => {
+                    let end = parse_local("end", e)?;
+                    let m = (local_to_utc(tz, end) - local_to_utc(tz, start)) / 60;
+                    if m <= 0 {
+                        return Err(Error::field("end", "must be after the start"));
+                    }
+                    if m > MAX_DURATION_MINUTES {
+                        return Err(Error::field("end", "a meeting lasts at most 7 days"));
+                    }
+                    m
+                }
+                (_, Some(m)) => {
+                    if !(1..=MAX_DURATION_MINUTES).contains(&m) {
+                        return Err(Error::field("duration_minutes", format!("must be 1 to {MAX_DURATION_MINUTES}")));
+                    }
+                    m
+                }
+                _ => return Err(Error::field("end", "is required (or give duration_minutes)")),
+            };
+            let rec = match &input.recurrence {
+                Some(r) => {
+                    if minutes > 24 * 60 {
+                        return Err(Error::field("end", "a recurring meeting lasts at most 24 hours"));
+                    }
+                    Some(recurrence(r, start.date())?)
+                }
+                None => None,
+            };
+            (Some(local_to_utc(tz, start)), Some(minutes), rec)
+        }
+    };
+    // Participants: users of the server by login, each once; the owner is always the owner.
+    if input.participants.len() > MAX_PARTICIPANTS {
+        return Err(Error::field("participants", format!("at most {MAX_PARTICIPANTS}")));
+    }
+    let mut users: Vec<(i64, Role, bool)> = Vec::new();
+    for p in &input.participants {
+        let login = p.login.trim();
+        let u = match cx.store.user_by_login(login).await? {
+            Some(u) if !u.disabled => u,
+            _ => return Err(Error::field("participants", format!("there is no user {login:?}"))),
+        };
+        if p.role == Role::Owner && u.id != cx.owner_id {
+            return Err(Error::field("participants", "the owner is whoever creates the conference"));
+        }
+        if users.iter().any(|(id, ..)| *id == u.id) {
+            return Err(Error::field("participants", format!("{login:?} is listed twice")));
+        }
+        if p.speaker && !role_based {
+            return Err(Error::field("participants", "speakers are for role-based conferences"));
+        }
+        users.push((u.id, p.role, p.speaker));
+    }
+    if input.addresses.len() > MAX_ADDRESSES {
+        return Err(Error::field("addresses", format!("at most {MAX_ADDRESSES}")));
+    }
+    let mut addresses: Vec<AddressInvitee> = Vec::new();
+    for a in &input.addresses {
+        let addr = address("addresses", &a.address)?;
+        if a.role == Role::Owner {
+            return Err(Error::field("addresses", "an address cannot own a conference"));
+        }
+        if addresses.iter().any(|x| x.address == addr) {
+            return Err(Error::field("addresses", format!("{addr:?} is listed twice")));
+        }
+        addresses.push(AddressInvitee { address: addr, role: a.role, speaker: a.speaker && role_based });
+    }
+    let layouts = match &input.layout {
+        None => None,
+        Some(_) if input.mode == "video_lecture" => {
+            return Err(Error::field("layout", "layouts are not available in video lecture mode"));
+        }
+        Some(l) => {
+            l.validate().map_err(|e| Error::field("layout", e.to_string()))?;
+            for s in &l.slots {
+                if let Slot::Participant(p) = s
+                    && !users.iter().any(|(u, ..)| *u as u64 == *p)
+                    && *p as i64 != cx.owner_id
+                {
+                    return Err(Error::field("layout", "a window is assigned to someone who is not invited"));
+                }
+            }
+            let set = LayoutSet { all: l.clone(), ..LayoutSet::default() };
+            Some(serde_json::to_string(&set).map_err(|e| Error::Internal(e.into()))?)
+        }
+    };
+    let id = match input.id.trim() {
+        "" => None,
+        id => {
+            let id = conference_id("id", id)?;
+            if editing != Some(id.as_str()) && cx.store.conference_exists(&id).await? {
+                return Err(Error::field("id", "is taken by another conference"));
+            }
+            Some(id)
+        }
+    };
+    let pin = pin("pin", &input.pin)?;
+    if public && input.join_without_invitation {
+        return Err(Error::field("join_without_invitation", "is for private conferences (a webinar admits everyone)"));
+    }
+    let mut perms = Vec::new();
+    for p in &input.guest_permissions {
+        if !GUEST_PERMISSIONS.contains(&p.as_str()) {
+            return Err(Error::field("guest_permissions", "may contain chat, microphone and camera"));
+        }
+        if !perms.contains(&p.as_str()) {
+            perms.push(p.as_str());
+        }
+    }
+    if input.record && !cx.rights.contains(&Right::Recording) {
+        return Err(Error::field("record", "you do not have the right to record conferences"));
+    }
+    if input.email_invitations && !cx.smtp_configured {
+        return Err(Error::field("email_invitations", "the administrator has not configured an SMTP server"));
+    }
+    if input.save_as_template {
+        validate::text("template_name", &input.template_name, 200, false)?;
+    }
+    let settings = ConferenceSettings {
+        name,
+        kind,
+        public,
+        mode: input.mode.clone(),
+        active_speakers,
+        starts_at,
+        duration_minutes,
+        time_zone,
+        recurrence: recurrence.map(|r| r.to_rrule()),
+        pin,
+        join_without_invitation: input.join_without_invitation && !public,
+        cameras_off_on_join: input.cameras_off_on_join,
+        microphones_off_on_join: input.microphones_off_on_join,
+        guest_permissions: perms.join(","),
+        record: input.record,
+        email_invitations: input.email_invitations,
+        description: validate::text("description", &input.description.replace(['\r', '\n', '\t'], " "), 4000, false)
+            .map(|_| input.description.trim().to_string())?,
+        location: validate::text("location", &input.location, 200, false)?,
+        layouts,
+        multicast: None,
+    };
+    Ok(Validated { id, settings, users, addresses })
+}
+
+/// The form's input for an existing conference (to edit it, or to save it as a template).
+pub fn input_of(c: &crate::store::EditableConference) -> ConferenceInput {
+    let s = &c.settings;
+    let tz: chrono_tz::Tz = s.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
+    let sched: Option<Schedule> = s.schedule();
+    let fmt = |t: i64| crate::recurrence::utc_to_local(tz, t).format("%Y-%m-%dT%H:%M").to_string();
+    let recurrence = s.recurrence.as_deref().and_then(|r| Recurrence::parse(r).ok()).map(|r| RecurrenceInput {
+        freq: r.freq,
+        interval: r.interval,
+        days: r.weekdays.iter().map(|d| crate::recurrence::day_code(*d).to_lowercase()).collect(),
+        until: match r.end {
+            End::Until(d) => Some(d.format("%Y-%m-%d").to_string()),
+            End::Count(_) => None,
+        },
+        count: match r.end {
+            End::Count(n) => Some(n),
+            End::Until(_) => None,
+        },
+    });
+    ConferenceInput {
+        name: s.name.clone(),
+        access: if s.public { "public" } else { "private" }.into(),
+        kind: s.kind.as_str().into(),
+        mode: s.mode.clone(),
+        active_speakers: s.active_speakers,
+        start: s.starts_at.map(fmt).unwrap_or_default(),
+        end: sched.as_ref().map(|x| fmt(x.starts_at + x.duration_secs())),
+        duration_minutes: None,
+        time_zone: s.time_zone.clone(),
+        recurrence,
+        participants: c
+            .participants
+            .iter()
+            .filter(|p| p.role != Role::Owner)
+            .map(|p| ParticipantInput { login: p.login.clone(), role: p.role, speaker: p.speaker })
+            .collect(),
+        addresses: c.addresses.clone(),
+        layout: s.layouts.as_deref().and_then(|l| serde_json::from_str::<LayoutSet>(l).ok()).map(|l| l.all),
+        id: c.id.clone(),
+        pin: s.pin.clone().unwrap_or_default(),
+        join_without_invitation: s.join_without_invitation,
+        cameras_off_on_join: s.cameras_off_on_join,
+        microphones_off_on_join: s.microphones_off_on_join,
+        guest_permissions: s.guest_permissions.split(',').filter(|p| !p.is_empty()).map(String::from).collect(),
+        record: s.record,
+        email_invitations: s.email_invitations,
+        location: s.location.clone(),
+        description: s.description.clone(),
+        save_as_template: false,
+        template_name: String::new(),
+    }
+}

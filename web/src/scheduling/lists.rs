@@ -1,0 +1,342 @@
+//! **Meetings** (the calendar above the day's conferences, or the list of all scheduled ones)
+//! and **Virtual rooms**, each with the card of the selected conference: invited count, ID,
+//! PIN, owner, access, mode, location, URL, the recording hint, the schedule, calendar export,
+//! and Edit / Delete for those who may.
+
+use crate::auth::{CurrentUser, PageUser};
+use crate::error::{Error, Result};
+use crate::home::{fmt_time, user_tz};
+use crate::i18n::{Lang, tr};
+use crate::layout::{notice, page};
+use crate::recurrence::{End, Freq, Recurrence, day_code};
+use crate::rights::Right;
+use crate::state::{AppState, now};
+use crate::store::{ConferenceKind, ConferenceRow, Role};
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{Datelike, Months, NaiveDate};
+use chrono_tz::Tz;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+/// The most conferences the lists show.
+pub const LIST_LIMIT: i64 = 2000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/meetings", get(meetings_page))
+        .route("/rooms", get(rooms_page))
+        .route("/conferences/{id}/delete", post(delete_form))
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    month: Option<String>,
+    day: Option<String>,
+    view: Option<String>,
+    selected: Option<String>,
+    saved: Option<String>,
+    deleted: Option<String>,
+}
+
+fn mode_key(m: &str) -> &'static str {
+    match m {
+        "video_lecture" => "sched.mode.video_lecture",
+        "role_based" => "sched.mode.role_based",
+        _ => "sched.mode.all_on_screen",
+    }
+}
+
+/// "Weekly on MO, WE, every 2 weeks, 10 times" in the user's language.
+pub fn recurrence_text(lang: Lang, rrule: &str) -> String {
+    let Ok(r) = Recurrence::parse(rrule) else { return String::new() };
+    let t = |k: &'static str| tr(lang, k);
+    let mut s = t(match r.freq {
+        Freq::Daily => "sched.recurrence.daily",
+        Freq::Weekly => "sched.recurrence.weekly",
+        Freq::Monthly => "sched.recurrence.monthly",
+    })
+    .to_string();
+    if r.freq == Freq::Weekly {
+        let days: Vec<&str> = r.weekdays.iter().map(|d| day_code(*d)).collect();
+        s.push_str(&format!(" ({})", days.join(", ")));
+    }
+    if r.interval > 1 {
+        s.push_str(&format!(", {} {}", t("sched.recurrence.every"), r.interval));
+    }
+    match r.end {
+        End::Until(d) => s.push_str(&format!(", {} {}", t("sched.recurrence.until"), d.format("%Y-%m-%d"))),
+        End::Count(n) => s.push_str(&format!(", {n} {}", t("sched.recurrence.occurrences"))),
+    }
+    s
+}
+
+fn item(lang: Lang, tz: Tz, c: &ConferenceRow, href: &str, selected: bool) -> Markup {
+    html! {
+        li.conference.selected[selected] data-id=(c.id) {
+            @if let Some(s) = c.starts_at { strong.time { (fmt_time(tz, s, "%H:%M")) } " " }
+            a.name href=(href) { strong { (c.name) } }
+            " "
+            span.muted {
+                (tr(lang, "conf.id")) " " code { (c.id) }
+                @if c.recurrence.is_some() { " · " span.recurring { (tr(lang, "sched.recurring")) } }
+            }
+        }
+    }
+}
+
+/// The card of the selected conference.
+async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Markup> {
+    let lang = u.lang;
+    let tz = user_tz(u);
+    let t = |k: &'static str| tr(lang, k);
+    let may_edit = c.my_role == Role::Owner || state.store.rights_of(u.user.id).await?.contains(&Right::Operator);
+    let base = state.config.public_url.trim_end_matches('/');
+    let (google, outlook) = match state.store.editable_conference(&c.id).await? {
+        Some(e) => (
+            super::ics::google_link(&state.config, &c.id, &e.settings),
+            super::ics::outlook_link(&state.config, &c.id, &e.settings),
+        ),
+        None => (None, None),
+    };
+    Ok(html! {
+        section.card #conference-card data-id=(c.id) {
+            h2 { (c.name) }
+            dl.facts {
+                @if c.kind == ConferenceKind::Scheduled {
+                    dt { (t("sched.when")) }
+                    dd #card-when {
+                        @if let Some(s) = c.first_starts_at { (fmt_time(tz, s, "%Y-%m-%d %H:%M")) }
+                        @if let Some(d) = c.duration_minutes { " · " (d) " " (t("conf.minutes")) }
+                        @if let Some(r) = &c.recurrence { br; span.recurring { (recurrence_text(lang, r)) } }
+                    }
+                }
+                dt { (t("sched.invited")) } dd #card-invited { (c.participant_count) }
+                dt { (t("conf.id")) } dd { code #card-id { (c.id) } }
+                @if let Some(p) = &c.pin { dt { (t("conf.pin")) } dd { code #card-pin { (p) } } }
+                dt { (t("cpage.owner")) } dd { (c.owner_name) }
+                dt { (t("cpage.access")) } dd { (t(if c.access == "public" { "sched.access.public" } else { "sched.access.private" })) }
+                dt { (t("sched.mode")) } dd { (t(mode_key(&c.mode))) }
+                @if !c.location.is_empty() { dt { (t("sched.location")) } dd { (c.location) } }
+                dt { (t("sched.url")) } dd { a #card-url href={"/c/" (c.id)} { (base) "/c/" (c.id) } }
+            }
+            @if c.record { p.muted #card-recording { (t("sched.recording_hint")) } }
+            @if c.kind == ConferenceKind::Scheduled {
+                p.export {
+                    (t("sched.export")) ": "
+                    a #export-ics href={"/conferences/" (c.id) "/calendar.ics"} download { ".ics" } " · "
+                    @if let Some(g) = google { a #export-google href=(g) target="_blank" rel="noopener" { "Google Calendar" } " · " }
+                    @if let Some(o) = outlook { a #export-outlook href=(o) target="_blank" rel="noopener" { "Outlook" } }
+                }
+            }
+            p {
+                a.button #open-page href={"/c/" (c.id)} { (t("sched.open_page")) }
+                @if may_edit { " " a.button.secondary #edit href={"/conferences/" (c.id) "/edit"} { (t("sched.edit")) } }
+            }
+            @if may_edit {
+                form #delete-form method="post" action={"/conferences/" (c.id) "/delete"} {
+                    input type="hidden" name="csrf" value=(u.csrf);
+                    label.check { input type="checkbox" name="confirm" value="1" required; " " (t("sched.delete_confirm")) }
+                    button.danger #delete type="submit" { (t("sched.delete")) }
+                }
+            }
+        }
+    })
+}
+
+fn toolbar(lang: Lang, may_create: bool, active: &str) -> Markup {
+    let t = |k: &'static str| tr(lang, k);
+    html! {
+        nav.toolbar {
+            a.tab-link.active[active == "calendar"] #calendar-view href="/meetings" { (t("sched.calendar")) }
+            a.tab-link.active[active == "all"] #all-view href="/meetings?view=all" { (t("sched.all_meetings")) }
+            a.tab-link.active[active == "rooms"] href="/rooms" { (t("home.rooms")) }
+            a.tab-link href="/templates" { (t("sched.templates")) }
+            @if may_create {
+                span.spacer {}
+                a.button #new-conference href="/conferences/new" { (t("sched.new_conference")) }
+                a.button #new-room href="/conferences/new?kind=room" { (t("sched.new_room")) }
+            }
+        }
+    }
+}
+
+fn parse_month(s: Option<&str>, today: NaiveDate) -> NaiveDate {
+    s.and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
+        .unwrap_or_else(|| today.with_day(1).unwrap_or(today))
+}
+
+async fn meetings_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response> {
+    let lang = u.lang;
+    let tz = user_tz(&u);
+    let t = |k: &'static str| tr(lang, k);
+    let today = crate::recurrence::utc_to_local(tz, now()).date();
+    let may_create = state.store.rights_of(u.user.id).await?.contains(&Right::CreateConferences);
+    let selected = match q.selected.as_deref().filter(|s| s.len() <= 64) {
+        Some(id) => state.store.conference_for(u.user.id, id).await?,
+        None => None,
+    };
+    let all_view = q.view.as_deref() == Some("all");
+    let list: Markup = if all_view {
+        let all = state.store.all_scheduled(u.user.id, LIST_LIMIT).await?;
+        html! {
+            section.card #all-meetings {
+                h2 { (t("sched.all_meetings")) }
+                @if all.is_empty() { p.muted { (t("sched.no_meetings")) } }
+                ul.plain {
+                    @for c in &all {
+                        li.conference data-id=(c.id) {
+                            @if let Some(s) = c.starts_at { strong.time { (fmt_time(tz, s, "%Y-%m-%d %H:%M")) } " " }
+                            a.name href={"/meetings?view=all&selected=" (c.id)} { strong { (c.name) } }
+                            " " span.muted { (t("conf.id")) " " code { (c.id) }
+                                @if let Some(r) = &c.recurrence { " · " span.recurring { (recurrence_text(lang, r)) } } }
+                        }
+                    }
+                }
+            }
+        }
+    } else {
+        let month = parse_month(q.month.as_deref(), today);
+        let next = month.checked_add_months(Months::new(1)).unwrap_or(month);
+        let prev = month.checked_sub_months(Months::new(1)).unwrap_or(month);
+        let day = q
+            .day
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .unwrap_or(if today.with_day(1) == Some(month) { today } else { month });
+        let from = crate::recurrence::local_to_utc(tz, month.and_time(chrono::NaiveTime::MIN));
+        let to = crate::recurrence::local_to_utc(tz, next.and_time(chrono::NaiveTime::MIN));
+        let occ = state.store.occurrences_between(u.user.id, from, to).await?;
+        let mut per_day = std::collections::BTreeMap::<NaiveDate, usize>::new();
+        for c in &occ {
+            if let Some(s) = c.starts_at {
+                *per_day.entry(crate::recurrence::utc_to_local(tz, s).date()).or_default() += 1;
+            }
+        }
+        let on_day: Vec<&ConferenceRow> = occ
+            .iter()
+            .filter(|c| c.starts_at.is_some_and(|s| crate::recurrence::utc_to_local(tz, s).date() == day))
+            .collect();
+        let lead = month.weekday().num_days_from_monday();
+        let days_in_month = (next - month).num_days() as u32;
+        let m = month.format("%Y-%m").to_string();
+        html! {
+            section.card #calendar data-month=(m) {
+                div.calendar-head {
+                    a #prev-month href={"/meetings?month=" (prev.format("%Y-%m"))} { "‹" }
+                    strong { (month.format("%Y-%m")) }
+                    a #next-month href={"/meetings?month=" (next.format("%Y-%m"))} { "›" }
+                }
+                table.month {
+                    thead { tr { @for k in ["day.mo", "day.tu", "day.we", "day.th", "day.fr", "day.sa", "day.su"] { th { (t(k)) } } } }
+                    tbody {
+                        @for week in 0..((lead + days_in_month).div_ceil(7)) {
+                            tr {
+                                @for wd in 0..7u32 {
+                                    @let n = week * 7 + wd;
+                                    @if n < lead || n >= lead + days_in_month { td {} } @else {
+                                        @let date = month.with_day(n - lead + 1).unwrap_or(month);
+                                        @let count = per_day.get(&date).copied().unwrap_or(0);
+                                        td.today[date == today].picked[date == day].busy[count > 0] {
+                                            a.day data-date=(date.format("%Y-%m-%d")) data-count=(count)
+                                                href={"/meetings?month=" (m) "&day=" (date.format("%Y-%m-%d"))} {
+                                                (date.day())
+                                                @if count > 0 { span.dot { (count) } }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.card #day-list data-date=(day.format("%Y-%m-%d")) {
+                h2 { (day.format("%Y-%m-%d")) }
+                @if on_day.is_empty() { p.muted { (t("home.no_today")) } }
+                ul.plain {
+                    @for c in &on_day {
+                        (item(lang, tz, c, &format!("/meetings?month={m}&day={}&selected={}", day.format("%Y-%m-%d"), c.id), selected.as_ref().is_some_and(|s| s.id == c.id)))
+                    }
+                }
+            }
+        }
+    };
+    let card = match &selected {
+        Some(c) => Some(card(&state, &u, c).await?),
+        None => None,
+    };
+    let body = html! {
+        h1 { (t("sched.meetings")) }
+        @if q.saved.is_some() { (notice("ok", t("sched.saved"))) }
+        @if q.deleted.as_deref() == Some("1") { (notice("ok", t("sched.deleted"))) }
+        @if q.deleted.as_deref() == Some("2") { (notice("ok", t("sched.deleted_running"))) }
+        (toolbar(lang, may_create, if all_view { "all" } else { "calendar" }))
+        div.grid {
+            div { (list) }
+            aside { @if let Some(c) = card { (c) } @else { p.muted { (t("sched.pick")) } } }
+        }
+    };
+    Ok(Html(page(lang, t("sched.meetings"), Some(&u), body).into_string()).into_response())
+}
+
+async fn rooms_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response> {
+    let lang = u.lang;
+    let tz = user_tz(&u);
+    let t = |k: &'static str| tr(lang, k);
+    let may_create = state.store.rights_of(u.user.id).await?.contains(&Right::CreateConferences);
+    let rooms = state.store.rooms(u.user.id, LIST_LIMIT).await?;
+    let selected = match q.selected.as_deref().filter(|s| s.len() <= 64) {
+        Some(id) => state.store.conference_for(u.user.id, id).await?,
+        None => None,
+    };
+    let card = match &selected {
+        Some(c) => Some(card(&state, &u, c).await?),
+        None => None,
+    };
+    let body = html! {
+        h1 { (t("home.rooms")) }
+        @if q.saved.is_some() { (notice("ok", t("sched.saved"))) }
+        (toolbar(lang, may_create, "rooms"))
+        div.grid {
+            section.card #room-list {
+                @if rooms.is_empty() { p.muted { (t("home.no_rooms")) } }
+                ul.plain { @for c in &rooms { (item(lang, tz, c, &format!("/rooms?selected={}", c.id), selected.as_ref().is_some_and(|s| s.id == c.id))) } }
+            }
+            aside { @if let Some(c) = card { (c) } @else { p.muted { (t("sched.pick")) } } }
+        }
+    };
+    Ok(Html(page(lang, t("home.rooms"), Some(&u), body).into_string()).into_response())
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn delete_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<DeleteForm>,
+) -> Result<Response> {
+    u.check_csrf(&f.csrf)?;
+    if f.confirm != "1" {
+        return Err(Error::field("confirm", "tick the box to confirm"));
+    }
+    let ended = super::delete(&state, &u, &id).await?;
+    Ok(Redirect::to(if ended { "/meetings?deleted=2" } else { "/meetings?deleted=1" }).into_response())
+}

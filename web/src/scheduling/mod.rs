@@ -1,0 +1,258 @@
+//! Scheduling: the conference form (new, edit, from a template), the Meetings and Virtual rooms
+//! lists with the calendar and the conference card, calendar export and templates. Pages and
+//! the JSON API share one input type ([`input::ConferenceInput`]) and one validation.
+
+pub mod form;
+pub mod ics;
+pub mod input;
+pub mod lists;
+pub mod templates;
+
+use crate::auth::{ApiUser, CurrentUser};
+use crate::error::{Error, Result};
+use crate::extract::ApiJson;
+use crate::rights::Right;
+use crate::state::{AppState, now};
+use crate::store::{EditableConference, StoreError};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use input::{ConferenceInput, Context, Validated};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/conferences", post(create_api))
+        .route("/api/v1/conferences/{id}", get(crate::conferences::get_conference).put(update_api).delete(delete_api))
+        .route("/api/v1/conferences/{id}/settings", get(settings_api))
+        .route("/api/v1/meetings", get(meetings_api))
+        .route("/api/v1/users", get(find_users_api))
+        .merge(form::router())
+        .merge(lists::router())
+        .merge(ics::router())
+        .merge(templates::router())
+}
+
+/// The conference if `u` may edit it: its owner, or a user with the operator right. Others who
+/// take part get 403; everyone else 404, as for a conference that does not exist.
+pub async fn editable(state: &AppState, u: &CurrentUser, id: &str) -> Result<EditableConference> {
+    if id.len() > 64 {
+        return Err(Error::NotFound);
+    }
+    let c = state.store.editable_conference(id).await?.ok_or(Error::NotFound)?;
+    if c.owner_id == u.user.id {
+        return Ok(c);
+    }
+    let rights = state.store.rights_of(u.user.id).await?;
+    if rights.contains(&Right::Operator) {
+        return Ok(c);
+    }
+    match state.store.role_in(u.user.id, id).await? {
+        Some(_) => Err(Error::Forbidden("only the conference's owner may change it".into())),
+        None => Err(Error::NotFound),
+    }
+}
+
+fn smtp_configured(state: &AppState) -> bool {
+    state.mailer.is_some()
+}
+
+/// A fresh numeric conference ID (ten digits, as users type them on phones).
+fn generated_id() -> String {
+    format!("{:010}", rand::rng().random_range(1_000_000_000u64..10_000_000_000))
+}
+
+#[derive(Serialize)]
+pub struct Saved {
+    pub id: String,
+    pub url: String,
+    pub template_id: Option<i64>,
+    /// Email invitations queued (0 when not asked for).
+    pub invitations: usize,
+}
+
+/// Creates a conference from validated input: a generated ID unless one was chosen, the
+/// template when asked for, the invitations when asked for.
+pub async fn create(state: &AppState, u: &CurrentUser, input: &ConferenceInput) -> Result<Saved> {
+    let rights = state.store.rights_of(u.user.id).await?;
+    if !rights.contains(&Right::CreateConferences) {
+        return Err(Error::Forbidden("you do not have the right to create conferences".into()));
+    }
+    let cx =
+        Context { store: &state.store, owner_id: u.user.id, rights: &rights, smtp_configured: smtp_configured(state) };
+    let Validated { id, settings, users, addresses } = input::validate(input, &cx, None).await?;
+    let t = now();
+    let id = match id {
+        Some(id) => {
+            match state.store.schedule_conference(&id, u.user.id, &settings, &users, &addresses, t).await {
+                Err(StoreError::Conflict(_)) => return Err(Error::field("id", "is taken by another conference")),
+                r => r?,
+            }
+            id
+        }
+        None => {
+            let mut tries = 0;
+            loop {
+                let id = generated_id();
+                match state.store.schedule_conference(&id, u.user.id, &settings, &users, &addresses, t).await {
+                    Err(StoreError::Conflict(_)) if tries < 5 => tries += 1,
+                    r => {
+                        r?;
+                        break id;
+                    }
+                }
+            }
+        }
+    };
+    let template_id = if input.save_as_template {
+        let name = if input.template_name.trim().is_empty() {
+            settings.name.clone()
+        } else {
+            input.template_name.trim().to_string()
+        };
+        let mut tpl = input.clone();
+        tpl.id.clear();
+        tpl.save_as_template = false;
+        tpl.template_name.clear();
+        let json = serde_json::to_value(&tpl).map_err(|e| Error::Internal(e.into()))?;
+        Some(state.store.save_template(u.user.id, None, &name, &json, t).await?)
+    } else {
+        None
+    };
+    tracing::info!(conference = %id, owner = %u.user.login, kind = settings.kind.as_str(), recurring = settings.recurrence.is_some(), "conference scheduled");
+    metrics::counter!("tessera_conferences_scheduled_total").increment(1);
+    let invitations = if settings.email_invitations { crate::mail::invite(state, &id, None).await? } else { 0 };
+    Ok(Saved { url: format!("/c/{id}"), id, template_id, invitations })
+}
+
+async fn create_api(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    ApiJson(input): ApiJson<ConferenceInput>,
+) -> Result<Response> {
+    let saved = create(&state, &u, &input).await?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+/// Applies an edit. The ID cannot change (it is in links and dial strings already sent).
+pub async fn update(state: &AppState, u: &CurrentUser, id: &str, input: &ConferenceInput) -> Result<Saved> {
+    let current = editable(state, u, id).await?;
+    if !input.id.trim().is_empty() && input.id.trim() != id {
+        return Err(Error::field("id", "cannot be changed once the conference exists"));
+    }
+    let rights = state.store.rights_of(current.owner_id).await?;
+    let cx = Context {
+        store: &state.store,
+        owner_id: current.owner_id,
+        rights: &rights,
+        smtp_configured: smtp_configured(state),
+    };
+    let Validated { mut settings, users, addresses, .. } = input::validate(input, &cx, Some(id)).await?;
+    // What the form does not show stays: the administrator's multicast output.
+    settings.multicast = current.settings.multicast.clone();
+    state.store.update_scheduled(id, &settings, &users, &addresses, now()).await?;
+    tracing::info!(conference = %id, by = %u.user.login, "conference changed");
+    let newly_invited = |uid: i64| !current.participants.iter().any(|p| p.user_id == uid);
+    let invitations = if settings.email_invitations {
+        let new: Vec<i64> = users.iter().map(|(uid, ..)| *uid).filter(|uid| newly_invited(*uid)).collect();
+        if new.is_empty() { 0 } else { crate::mail::invite(state, id, Some(&new)).await? }
+    } else {
+        0
+    };
+    Ok(Saved { id: id.to_string(), url: format!("/c/{id}"), template_id: None, invitations })
+}
+
+async fn update_api(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ConferenceInput>,
+) -> Result<Json<Saved>> {
+    Ok(Json(update(&state, &u, &id, &input).await?))
+}
+
+/// Deletes a conference; a running one is ended first (its participants are disconnected).
+pub async fn delete(state: &AppState, u: &CurrentUser, id: &str) -> Result<bool> {
+    let c = editable(state, u, id).await?;
+    let mut ended = false;
+    if let Some(control) = &state.control {
+        ended = control.call(id, Some(u.user.id), crate::control::Request::End).await.is_ok();
+    }
+    state.store.delete_conference(&c.id).await?;
+    tracing::info!(conference = %id, by = %u.user.login, ended_running = ended, "conference deleted");
+    Ok(ended)
+}
+
+#[derive(Serialize)]
+struct Deleted {
+    deleted: bool,
+    /// The conference was running and has been ended.
+    ended_running: bool,
+}
+
+async fn delete_api(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Deleted>> {
+    let ended_running = delete(&state, &u, &id).await?;
+    Ok(Json(Deleted { deleted: true, ended_running }))
+}
+
+async fn settings_api(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<ConferenceInput>> {
+    let c = editable(&state, &u, &id).await?;
+    Ok(Json(input::input_of(&c)))
+}
+
+#[derive(Deserialize)]
+struct Range {
+    from: i64,
+    to: i64,
+}
+
+/// The occurrences of the user's scheduled conferences in `[from, to)` (UTC seconds, at most
+/// 62 days apart).
+async fn meetings_api(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Query(r): Query<Range>,
+) -> Result<Json<Vec<crate::store::ConferenceRow>>> {
+    if r.to <= r.from || r.to - r.from > 62 * 86_400 {
+        return Err(Error::field("to", "must be after from, at most 62 days later"));
+    }
+    Ok(Json(state.store.occurrences_between(u.user.id, r.from, r.to).await?))
+}
+
+#[derive(Deserialize)]
+struct UserQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Serialize)]
+struct FoundUser {
+    login: String,
+    name: String,
+}
+
+/// The participants picker: users whose login or name starts with `q` (at least 1 character),
+/// at most 20. Any signed-in user may look people up, as in an address book.
+async fn find_users_api(
+    State(state): State<AppState>,
+    ApiUser(_u): ApiUser,
+    Query(q): Query<UserQuery>,
+) -> Result<Json<Vec<FoundUser>>> {
+    let q = q.q.trim();
+    if q.is_empty() || q.chars().count() > 64 {
+        return Err(Error::field("q", "must be 1 to 64 characters"));
+    }
+    let found = state.store.find_users(q, 20).await?;
+    Ok(Json(found.into_iter().map(|(_, login, name)| FoundUser { login, name }).collect()))
+}

@@ -1,0 +1,301 @@
+// The scheduling form: fills the fields from data-initial, switches tabs, keeps the
+// participants and addresses lists, and sends the JSON API request. Errors come back with the
+// field they belong to and are shown under it (and its tab is opened).
+(() => {
+  const form = document.getElementById('conference-form');
+  if (!form) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const initial = JSON.parse(form.dataset.initial || '{}');
+  const mode = form.dataset.mode; // new | edit | template
+  const $ = (id) => document.getElementById(id);
+  const radios = (name) => [...form.querySelectorAll(`input[name="${name}"]`)];
+  const radioValue = (name) => (radios(name).find((r) => r.checked) || {}).value;
+  const setRadio = (name, v) => radios(name).forEach((r) => { r.checked = r.value === v; });
+
+  // Tabs.
+  const tabs = [...form.querySelectorAll('.tab')];
+  const showTab = (name) => {
+    tabs.forEach((t) => t.setAttribute('aria-selected', String(t.dataset.tab === name)));
+    form.querySelectorAll('.tab-panel').forEach((p) => { p.hidden = p.dataset.panel !== name; });
+  };
+  tabs.forEach((t) => t.addEventListener('click', () => showTab(t.dataset.tab)));
+
+  // Participants and addresses.
+  let participants = (initial.participants || []).map((p) => ({ ...p }));
+  let addresses = (initial.addresses || []).map((a) => ({ ...a }));
+  const roleSelect = (value, onChange) => {
+    const s = document.createElement('select');
+    for (const r of ['participant', 'moderator']) {
+      const o = document.createElement('option');
+      o.value = r; o.textContent = r; o.selected = r === value;
+      s.append(o);
+    }
+    s.addEventListener('change', () => onChange(s.value));
+    return s;
+  };
+  const renderList = () => {
+    const roleBased = $('mode').value === 'role_based';
+    const body = $('participants').querySelector('tbody');
+    body.replaceChildren();
+    participants.forEach((p, i) => {
+      const tr = document.createElement('tr');
+      tr.dataset.login = p.login;
+      const name = document.createElement('td'); name.textContent = p.login;
+      const role = document.createElement('td'); role.append(roleSelect(p.role, (v) => { p.role = v; }));
+      const sp = document.createElement('td'); sp.className = 'speaker-col';
+      const box = document.createElement('input'); box.type = 'checkbox'; box.checked = !!p.speaker;
+      box.addEventListener('change', () => { p.speaker = box.checked; });
+      sp.append(box); sp.hidden = !roleBased;
+      const rm = document.createElement('td');
+      const b = document.createElement('button'); b.type = 'button'; b.className = 'link remove'; b.textContent = '×';
+      b.addEventListener('click', () => { participants.splice(i, 1); renderList(); });
+      rm.append(b);
+      tr.append(name, role, sp, rm);
+      body.append(tr);
+    });
+    form.querySelectorAll('th.speaker-col').forEach((th) => { th.hidden = !roleBased; });
+    const abody = $('addresses').querySelector('tbody');
+    abody.replaceChildren();
+    addresses.forEach((a, i) => {
+      const tr = document.createElement('tr');
+      const name = document.createElement('td'); name.textContent = a.address;
+      const role = document.createElement('td'); role.append(roleSelect(a.role, (v) => { a.role = v; }));
+      const rm = document.createElement('td');
+      const b = document.createElement('button'); b.type = 'button'; b.className = 'link remove'; b.textContent = '×';
+      b.addEventListener('click', () => { addresses.splice(i, 1); renderList(); });
+      rm.append(b);
+      tr.append(name, role, rm);
+      abody.append(tr);
+    });
+  };
+  let searchTimer;
+  $('user-search').addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    const q = $('user-search').value.trim();
+    if (!q) return;
+    searchTimer = setTimeout(async () => {
+      const r = await fetch(`/api/v1/users?q=${encodeURIComponent(q)}`);
+      if (!r.ok) return;
+      const list = $('user-options');
+      list.replaceChildren();
+      for (const u of await r.json()) {
+        const o = document.createElement('option');
+        o.value = u.login; o.textContent = u.name;
+        list.append(o);
+      }
+    }, 150);
+  });
+  $('add-user').addEventListener('click', () => {
+    const login = $('user-search').value.trim();
+    if (login && !participants.some((p) => p.login === login)) participants.push({ login, role: 'participant', speaker: false });
+    $('user-search').value = '';
+    renderList();
+  });
+  $('add-address').addEventListener('click', () => {
+    const address = $('address-input').value.trim();
+    if (address && !addresses.some((a) => a.address === address)) addresses.push({ address, role: 'participant', speaker: false });
+    $('address-input').value = '';
+    renderList();
+  });
+
+  // Layout: windows that are left empty on purpose.
+  const slotList = () => {
+    const n = Math.max(1, Math.min(25, Number($('layout_windows').value) || 1));
+    const ol = $('layout-slots');
+    const kept = [...ol.querySelectorAll('select')].map((s) => s.value);
+    ol.replaceChildren();
+    for (let i = 0; i < n; i++) {
+      const li = document.createElement('li');
+      const s = document.createElement('select');
+      s.name = `slot-${i}`;
+      for (const [v, label] of [['auto', 'auto'], ['empty', 'empty']]) {
+        const o = document.createElement('option'); o.value = v; o.textContent = label; s.append(o);
+      }
+      s.value = kept[i] || 'auto';
+      li.append(s);
+      ol.append(li);
+    }
+    ol.hidden = radioValue('layout_fill') !== 'assign';
+  };
+
+  // Dependent fields.
+  const sync = () => {
+    const pub = radioValue('access') === 'public';
+    const room = radioValue('kind') === 'room';
+    const lecture = $('mode').value === 'video_lecture';
+    $('speakers-row').hidden = $('mode').value !== 'role_based';
+    $('schedule-fields').hidden = room;
+    $('recurrence-fields').hidden = !$('freq').value;
+    $('weekdays').hidden = $('freq').value !== 'weekly';
+    $('private-only').hidden = pub;
+    $('public-only').hidden = !pub;
+    $('layout-fields').hidden = lecture;
+    $('layout-lecture-note').hidden = !lecture;
+    $('pin').hidden = !$('pin_enabled').checked;
+    $('template_name').hidden = mode !== 'template' && !$('save_as_template').checked;
+    form.querySelectorAll('#layout-fields select, #layout-fields input:not(#layout_custom)').forEach((el) => {
+      el.disabled = !$('layout_custom').checked;
+    });
+    slotList();
+    renderList();
+  };
+  form.addEventListener('change', sync);
+  $('pin_enabled').addEventListener('change', () => {
+    // A PIN is generated when the box is ticked; it stays editable.
+    if ($('pin_enabled').checked && !$('pin').value) {
+      const a = new Uint32Array(1);
+      crypto.getRandomValues(a);
+      $('pin').value = String(a[0] % 1000000).padStart(6, '0');
+    }
+  });
+
+  // Fill from the initial input.
+  const v = initial;
+  setRadio('access', v.access || 'private');
+  setRadio('kind', v.kind || 'scheduled');
+  $('name').value = v.name || '';
+  $('mode').value = v.mode || 'all_on_screen';
+  $('active_speakers').value = v.active_speakers || 1;
+  $('start').value = v.start || '';
+  $('end').value = v.end || '';
+  $('time_zone').value = v.time_zone || 'UTC';
+  const rec = v.recurrence;
+  $('freq').value = rec ? rec.freq : '';
+  if (rec) {
+    $('interval').value = rec.interval || 1;
+    radios('days').forEach((d) => { d.checked = (rec.days || []).includes(d.value); });
+    setRadio('ends', rec.count ? 'count' : 'until');
+    $('until').value = rec.until || '';
+    $('count').value = rec.count || '';
+  } else {
+    setRadio('ends', 'until');
+  }
+  $('save_as_template').checked = mode === 'template';
+  $('template_name').value = v.template_name || '';
+  const lay = v.layout;
+  $('layout_custom').checked = !!lay;
+  setRadio('layout_fill', lay && (lay.slots || []).some((s) => s.kind === 'empty') ? 'assign' : 'auto');
+  if (lay) {
+    $('layout_kind').value = lay.kind || 'grid';
+    $('layout_windows').value = lay.windows || 4;
+    $('layout_content_slot').checked = !!lay.content_slot;
+    $('layout_names').value = lay.name_position || 'bottom';
+    $('layout_locked').checked = !!lay.locked;
+  }
+  slotList();
+  if (lay) (lay.slots || []).forEach((s, i) => { const el = form.querySelector(`select[name="slot-${i}"]`); if (el) el.value = s.kind; });
+  $('id').value = mode === 'template' ? '' : (v.id || '');
+  $('id').readOnly = mode === 'edit';
+  $('pin').value = v.pin || '';
+  $('pin_enabled').checked = !!v.pin;
+  for (const k of ['join_without_invitation', 'cameras_off_on_join', 'microphones_off_on_join', 'record', 'email_invitations']) {
+    $(k).checked = !!v[k];
+  }
+  radios('guest_permissions').forEach((p) => { p.checked = (v.guest_permissions || []).includes(p.value); });
+  $('location').value = v.location || '';
+  $('description').value = v.description || '';
+  if (mode === 'template') $('id').closest('label') && ($('id').disabled = true);
+  sync();
+
+  // Collect and send.
+  const collect = () => {
+    const scheduled = radioValue('kind') !== 'room';
+    const freq = $('freq').value;
+    const out = {
+      name: $('name').value,
+      access: radioValue('access'),
+      kind: radioValue('kind'),
+      mode: $('mode').value,
+      active_speakers: Number($('active_speakers').value) || 1,
+      start: scheduled ? $('start').value : '',
+      end: scheduled ? $('end').value : null,
+      time_zone: $('time_zone').value,
+      recurrence: scheduled && freq ? {
+        freq,
+        interval: Number($('interval').value) || 1,
+        days: freq === 'weekly' ? radios('days').filter((d) => d.checked).map((d) => d.value) : [],
+        until: radioValue('ends') === 'until' ? ($('until').value || null) : null,
+        count: radioValue('ends') === 'count' ? (Number($('count').value) || null) : null,
+      } : null,
+      participants,
+      addresses,
+      layout: $('layout_custom').checked && $('mode').value !== 'video_lecture' ? {
+        kind: $('layout_kind').value,
+        windows: Number($('layout_windows').value) || 1,
+        content_slot: $('layout_content_slot').checked,
+        slots: radioValue('layout_fill') === 'assign'
+          ? [...form.querySelectorAll('#layout-slots select')].map((s) => ({ kind: s.value }))
+          : [],
+        name_position: $('layout_names').value,
+        locked: $('layout_locked').checked,
+      } : null,
+      id: mode === 'template' ? '' : $('id').value,
+      pin: $('pin_enabled').checked ? $('pin').value : '',
+      join_without_invitation: radioValue('access') === 'private' && $('join_without_invitation').checked,
+      cameras_off_on_join: $('cameras_off_on_join').checked,
+      microphones_off_on_join: $('microphones_off_on_join').checked,
+      guest_permissions: radios('guest_permissions').filter((p) => p.checked).map((p) => p.value),
+      record: $('record').checked,
+      email_invitations: $('email_invitations').checked,
+      location: $('location').value,
+      description: $('description').value,
+      save_as_template: mode !== 'template' && $('save_as_template').checked,
+      template_name: $('template_name').value,
+    };
+    return out;
+  };
+  // Which tab holds a field the server named.
+  const fieldTab = (field) => {
+    const el = form.querySelector(`[data-error-for="${field}"]`);
+    const panel = el && el.closest('.tab-panel');
+    return panel ? panel.dataset.panel : 'general';
+  };
+  const clearErrors = () => {
+    form.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
+    form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+    $('form-error').hidden = true;
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors();
+    $('save').disabled = true;
+    try {
+      const input = collect();
+      let url; let method; let body;
+      if (mode === 'template') {
+        body = { name: input.template_name || input.name, settings: input };
+        url = form.dataset.id ? `/api/v1/templates/${form.dataset.id}` : '/api/v1/templates';
+        method = form.dataset.id ? 'PUT' : 'POST';
+      } else {
+        body = input;
+        url = mode === 'edit' ? `/api/v1/conferences/${encodeURIComponent(form.dataset.id)}` : '/api/v1/conferences';
+        method = mode === 'edit' ? 'PUT' : 'POST';
+      }
+      const r = await fetch(url, {
+        method,
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify(body),
+      });
+      const data = await r.json().catch(() => ({}));
+      if (r.ok) {
+        if (mode === 'template') { location.href = `/templates?selected=${data.id}`; return; }
+        const list = input.kind === 'room' ? '/rooms' : '/meetings?view=all';
+        location.href = `${list}${list.includes('?') ? '&' : '?'}saved=1&selected=${encodeURIComponent(data.id)}`;
+        return;
+      }
+      const field = data.field;
+      const slot = field && form.querySelector(`[data-error-for="${field}"]`);
+      if (slot) {
+        showTab(fieldTab(field));
+        slot.textContent = data.error;
+        const input = form.querySelector(`[name="${field}"]`) || $(field);
+        if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); }
+      } else {
+        $('form-error').textContent = data.error || `HTTP ${r.status}`;
+        $('form-error').hidden = false;
+      }
+    } finally {
+      $('save').disabled = false;
+    }
+  });
+})();
