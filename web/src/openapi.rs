@@ -54,8 +54,55 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         "The chat history, oldest first (conference pages and SIP MESSAGE); for owner, moderators, operators",
         false,
     ),
+    ("post", "/api/v1/conferences", "Schedule a conference or create a virtual room (the scheduling form's input; 201 with its id)", true),
+    ("put", "/api/v1/conferences/{id}", "Change a conference (owner or operator; the same input as creating; the ID stays)", true),
+    ("get", "/api/v1/conferences/{id}/settings", "A conference's settings as the scheduling form's input (owner or operator)", false),
+    ("get", "/api/v1/meetings", "Occurrences of the user's scheduled conferences starting in [from, to) (UTC seconds, at most 62 days)", false),
+    ("get", "/api/v1/users", "Users whose login or name starts with q (the participants picker), at most 20", false),
+    ("get", "/api/v1/templates", "The user's templates", false),
+    ("post", "/api/v1/templates", "Create a template: {name, settings} with settings as the scheduling form's input", true),
+    ("get", "/api/v1/templates/{id}", "One of the user's templates", false),
+    ("put", "/api/v1/templates/{id}", "Change a template", true),
+    ("delete", "/api/v1/templates/{id}", "Delete a template", true),
+    ("post", "/api/v1/templates/{id}/conference", "Create a conference from a template (a passed start moves to the next day)", true),
     ("get", "/api/v1/openapi.json", "This document", false),
+    // Last: the routing test deletes its conference here.
+    ("delete", "/api/v1/conferences/{id}", "Delete a conference (owner or operator); a running one is ended first", true),
 ];
+
+/// The scheduling form's input (`scheduling::input::ConferenceInput`).
+fn conference_input() -> Value {
+    let s = json!({ "type": "string" });
+    let b = json!({ "type": "boolean" });
+    json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "name": { "type": "string", "maxLength": 200 },
+            "access": { "enum": ["private", "public"] },
+            "kind": { "enum": ["scheduled", "room"] },
+            "mode": { "enum": ["all_on_screen", "video_lecture", "role_based"] },
+            "active_speakers": { "type": "integer" },
+            "start": { "type": "string", "description": "YYYY-MM-DDTHH:MM in time_zone" },
+            "end": { "type": ["string", "null"] },
+            "duration_minutes": { "type": ["integer", "null"] },
+            "time_zone": s,
+            "recurrence": { "type": ["object", "null"], "properties": {
+                "freq": { "enum": ["daily", "weekly", "monthly"] }, "interval": { "type": "integer" },
+                "days": { "type": "array", "items": { "enum": ["mo", "tu", "we", "th", "fr", "sa", "su"] } },
+                "until": { "type": ["string", "null"] }, "count": { "type": ["integer", "null"] } } },
+            "participants": { "type": "array", "items": { "type": "object", "properties": {
+                "login": s, "role": { "enum": ["moderator", "participant"] }, "speaker": b } } },
+            "addresses": { "type": "array", "items": { "type": "object", "properties": {
+                "address": s, "role": { "enum": ["moderator", "participant"] }, "speaker": b } } },
+            "layout": { "type": ["object", "null"], "description": "The mixer's layout: kind, windows, content_slot, slots, name_position, locked" },
+            "id": s, "pin": s,
+            "join_without_invitation": b, "cameras_off_on_join": b, "microphones_off_on_join": b,
+            "guest_permissions": { "type": "array", "items": { "enum": ["chat", "microphone", "camera"] } },
+            "record": b, "email_invitations": b, "location": s, "description": s,
+            "save_as_template": b, "template_name": s
+        }
+    })
+}
 
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
@@ -87,6 +134,23 @@ pub fn document() -> Value {
                 "type": "object", "additionalProperties": false,
                 "properties": { "display_name": s, "email": s, "phone": s, "company": s, "position": s,
                     "language": { "enum": ["en", "ru"] }, "time_zone": s } } } } });
+        }
+        if *path == "/api/v1/conferences" || (*method == "put" && *path == "/api/v1/conferences/{id}") {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": conference_input() } } });
+            op["responses"]["422"] = json!({ "description": "a field is invalid: `field` names it" });
+        }
+        if *path == "/api/v1/templates" && *method == "post" || *method == "put" && *path == "/api/v1/templates/{id}" {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": {
+                "type": "object", "required": ["name", "settings"], "additionalProperties": false,
+                "properties": { "name": { "type": "string" }, "settings": conference_input() } } } } });
+        }
+        if *path == "/api/v1/meetings" {
+            op["parameters"] = json!([
+                { "name": "from", "in": "query", "required": true, "schema": { "type": "integer" } },
+                { "name": "to", "in": "query", "required": true, "schema": { "type": "integer" } }]);
+        }
+        if *path == "/api/v1/users" {
+            op["parameters"] = json!([{ "name": "q", "in": "query", "required": true, "schema": { "type": "string" } }]);
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op;

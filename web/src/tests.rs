@@ -9,33 +9,33 @@ use axum::http::{Request, StatusCode, header};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Resp {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Resp {
-    fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
     }
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
-struct App {
-    router: axum::Router,
-    store: Store,
+pub(crate) struct App {
+    pub(crate) router: axum::Router,
+    pub(crate) store: Store,
 }
 
 impl App {
-    fn new(store: Store) -> App {
+    pub(crate) fn new(store: Store) -> App {
         let state = AppState::new(store.clone(), WebConfig::default(), Arc::new(String::new)).unwrap();
         App { router: router(state), store }
     }
 
-    async fn call(&self, req: Request<Body>) -> Resp {
+    pub(crate) async fn call(&self, req: Request<Body>) -> Resp {
         let r = self.router.clone().oneshot(req).await.unwrap();
         let status = r.status();
         let headers = r.headers().clone();
@@ -43,7 +43,7 @@ impl App {
         Resp { status, headers, body }
     }
 
-    async fn json(&self, method: &str, uri: &str, s: Option<&Session>, body: serde_json::Value) -> Resp {
+    pub(crate) async fn json(&self, method: &str, uri: &str, s: Option<&Session>, body: serde_json::Value) -> Resp {
         let mut b = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json");
         if let Some(s) = s {
             b = b.header(header::COOKIE, &s.cookie).header("x-csrf-token", &s.csrf);
@@ -51,7 +51,7 @@ impl App {
         self.call(b.body(Body::from(body.to_string())).unwrap()).await
     }
 
-    async fn get(&self, uri: &str, s: Option<&Session>) -> Resp {
+    pub(crate) async fn get(&self, uri: &str, s: Option<&Session>) -> Resp {
         let mut b = Request::builder().uri(uri);
         if let Some(s) = s {
             b = b.header(header::COOKIE, &s.cookie);
@@ -59,12 +59,12 @@ impl App {
         self.call(b.body(Body::empty()).unwrap()).await
     }
 
-    async fn user(&self, login: &str, pw: &str) -> i64 {
+    pub(crate) async fn user(&self, login: &str, pw: &str) -> i64 {
         let h = password::hash(pw).unwrap();
         self.store.create_user(NewUser { login, password_hash: &h, display_name: "" }, 0).await.unwrap().id
     }
 
-    async fn sign_in(&self, login: &str, pw: &str) -> Session {
+    pub(crate) async fn sign_in(&self, login: &str, pw: &str) -> Session {
         let r = self.json("POST", "/api/v1/session", None, serde_json::json!({"login": login, "password": pw})).await;
         assert_eq!(r.status, 200, "{}", r.text());
         let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
@@ -72,9 +72,9 @@ impl App {
     }
 }
 
-struct Session {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Session {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 fn now() -> i64 {

@@ -256,3 +256,6 @@ async fn find_users_api(
     let found = state.store.find_users(q, 20).await?;
     Ok(Json(found.into_iter().map(|(_, login, name)| FoundUser { login, name }).collect()))
 }
+
+#[cfg(test)]
+mod tests;

@@ -130,14 +130,24 @@ pub fn for_now(mut s: ConferenceInput, t: i64) -> ConferenceInput {
         Some(start) => (start, s.end.as_deref().and_then(parse)),
         None => (today.and_hms_opt(10, 0, 0).unwrap_or_default(), None),
     };
-    if local_to_utc(tz, start) > t {
-        return s;
-    }
-    let mut moved = today.and_time(start.time());
-    if local_to_utc(tz, moved) <= t {
-        moved += chrono::Duration::days(1);
-    }
     let length = end.map(|e| e - start).unwrap_or_else(|| chrono::Duration::minutes(s.duration_minutes.unwrap_or(60)));
+    let mut moved = start;
+    if local_to_utc(tz, moved) <= t {
+        moved = today.and_time(start.time());
+        if local_to_utc(tz, moved) <= t {
+            moved += chrono::Duration::days(1);
+        }
+        // A weekly series starts on one of its days.
+        if let Some(r) = s.recurrence.as_ref().filter(|r| r.freq == crate::recurrence::Freq::Weekly) {
+            let days: Vec<_> = r.days.iter().filter_map(|d| crate::recurrence::parse_day_code(d)).collect();
+            for _ in 0..7 {
+                if days.is_empty() || days.contains(&chrono::Datelike::weekday(&moved.date())) {
+                    break;
+                }
+                moved += chrono::Duration::days(1);
+            }
+        }
+    }
     s.start = moved.format("%Y-%m-%dT%H:%M").to_string();
     s.end = Some((moved + length).format("%Y-%m-%dT%H:%M").to_string());
     s.duration_minutes = None;
