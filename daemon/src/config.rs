@@ -280,6 +280,18 @@ impl Config {
         if let Some(v) = get("TESSERA_SMTP_PASSWORD") {
             self.smtp.password = v;
         }
+        if let Some(v) = get("TESSERA_SMTP_HOST") {
+            self.smtp.host = v;
+        }
+        if let Some(v) = get("TESSERA_SMTP_PORT") {
+            self.smtp.port = v.parse().with_context(|| format!("TESSERA_SMTP_PORT={v:?} is not a port"))?;
+        }
+        if let Some(v) = get("TESSERA_SMTP_SECURITY") {
+            self.smtp.security = v;
+        }
+        if let Some(v) = get("TESSERA_SMTP_FROM") {
+            self.smtp.from = v;
+        }
         if let Some(v) = get("TESSERA_PUBLIC_URL") {
             self.http.public_url = v;
         }
