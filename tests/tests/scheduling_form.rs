@@ -168,7 +168,11 @@ async fn a_recurring_conference_scheduled_in_chromium() {
 
     // An outsider: not by page, not by API, not by export.
     let (carol, carol_csrf) = s.sign_in("carol", "carol-password").await;
-    for uri in ["/api/v1/conferences/quarterly-planning", "/conferences/quarterly-planning/calendar.ics", "/conferences/quarterly-planning/edit"] {
+    for uri in [
+        "/api/v1/conferences/quarterly-planning",
+        "/conferences/quarterly-planning/calendar.ics",
+        "/conferences/quarterly-planning/edit",
+    ] {
         let r = carol.get(format!("{}{uri}", s.base)).send().await.unwrap();
         assert_eq!(r.status(), 404, "{uri}");
     }

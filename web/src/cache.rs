@@ -6,7 +6,7 @@
 //! change made by the administrator's command line within `POLL`.
 
 use crate::home::HomeData;
-use crate::store::{SessionRow, Store};
+use crate::store::{ConferenceRow, SessionRow, Store};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -35,10 +35,28 @@ struct CachedHome {
     data: Arc<HomeData>,
 }
 
+/// Which of a user's conference lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListKey {
+    /// Every scheduled conference (Meetings → All meetings).
+    AllScheduled,
+    /// The virtual rooms.
+    Rooms,
+    /// The occurrences starting in `[from, to)` (a calendar month).
+    Between(i64, i64),
+}
+
+type Lists = HashMap<(i64, ListKey), (Generation, Arc<Vec<ConferenceRow>>)>;
+type Fragments = HashMap<(i64, String), (Generation, Arc<str>)>;
+
 pub struct Cache {
     stored_generation: AtomicI64,
     sessions: Mutex<HashMap<String, CachedSession>>,
     homes: Mutex<HashMap<i64, CachedHome>>,
+    lists: Mutex<Lists>,
+    fragments: Mutex<Fragments>,
+    /// Held while a list is read from the store (see `scheduling::lists`).
+    pub loading: tokio::sync::Mutex<()>,
 }
 
 impl Cache {
@@ -48,6 +66,9 @@ impl Cache {
             stored_generation: AtomicI64::new(-1),
             sessions: Mutex::new(HashMap::new()),
             homes: Mutex::new(HashMap::new()),
+            lists: Mutex::new(HashMap::new()),
+            fragments: Mutex::new(HashMap::new()),
+            loading: tokio::sync::Mutex::new(()),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(poll(Arc::downgrade(&cache), store.clone()));
@@ -100,6 +121,35 @@ impl Cache {
             map.clear();
         }
         map.insert(user_id, CachedHome { generation: g, day_start, valid_until, data });
+    }
+}
+
+impl Cache {
+    pub fn list(&self, user_id: i64, key: ListKey, g: Generation) -> Option<Arc<Vec<ConferenceRow>>> {
+        let map = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&(user_id, key)).filter(|(lg, _)| *lg == g).map(|(_, l)| l.clone())
+    }
+
+    pub fn put_list(&self, user_id: i64, key: ListKey, g: Generation, list: Arc<Vec<ConferenceRow>>) {
+        let mut map = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_ENTRIES / 10 {
+            map.clear();
+        }
+        map.insert((user_id, key), (g, list));
+    }
+
+    /// Rendered HTML of a page part that depends only on stored data (and what `key` names).
+    pub fn fragment(&self, user_id: i64, key: &str, g: Generation) -> Option<Arc<str>> {
+        let map = self.fragments.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&(user_id, key.to_string())).filter(|(fg, _)| *fg == g).map(|(_, h)| h.clone())
+    }
+
+    pub fn put_fragment(&self, user_id: i64, key: &str, g: Generation, html: Arc<str>) {
+        let mut map = self.fragments.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_ENTRIES / 10 {
+            map.clear();
+        }
+        map.insert((user_id, key.to_string()), (g, html));
     }
 }
 

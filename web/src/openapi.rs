@@ -54,20 +54,55 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         "The chat history, oldest first (conference pages and SIP MESSAGE); for owner, moderators, operators",
         false,
     ),
-    ("post", "/api/v1/conferences", "Schedule a conference or create a virtual room (the scheduling form's input; 201 with its id)", true),
-    ("put", "/api/v1/conferences/{id}", "Change a conference (owner or operator; the same input as creating; the ID stays)", true),
-    ("get", "/api/v1/conferences/{id}/settings", "A conference's settings as the scheduling form's input (owner or operator)", false),
-    ("get", "/api/v1/meetings", "Occurrences of the user's scheduled conferences starting in [from, to) (UTC seconds, at most 62 days)", false),
+    (
+        "post",
+        "/api/v1/conferences",
+        "Schedule a conference or create a virtual room (the scheduling form's input; 201 with its id)",
+        true,
+    ),
+    (
+        "put",
+        "/api/v1/conferences/{id}",
+        "Change a conference (owner or operator; the same input as creating; the ID stays)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/conferences/{id}/settings",
+        "A conference's settings as the scheduling form's input (owner or operator)",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/meetings",
+        "Occurrences of the user's scheduled conferences starting in [from, to) (UTC seconds, at most 62 days)",
+        false,
+    ),
     ("get", "/api/v1/users", "Users whose login or name starts with q (the participants picker), at most 20", false),
     ("get", "/api/v1/templates", "The user's templates", false),
-    ("post", "/api/v1/templates", "Create a template: {name, settings} with settings as the scheduling form's input", true),
+    (
+        "post",
+        "/api/v1/templates",
+        "Create a template: {name, settings} with settings as the scheduling form's input",
+        true,
+    ),
     ("get", "/api/v1/templates/{id}", "One of the user's templates", false),
     ("put", "/api/v1/templates/{id}", "Change a template", true),
     ("delete", "/api/v1/templates/{id}", "Delete a template", true),
-    ("post", "/api/v1/templates/{id}/conference", "Create a conference from a template (a passed start moves to the next day)", true),
+    (
+        "post",
+        "/api/v1/templates/{id}/conference",
+        "Create a conference from a template (a passed start moves to the next day)",
+        true,
+    ),
     ("get", "/api/v1/openapi.json", "This document", false),
     // Last: the routing test deletes its conference here.
-    ("delete", "/api/v1/conferences/{id}", "Delete a conference (owner or operator); a running one is ended first", true),
+    (
+        "delete",
+        "/api/v1/conferences/{id}",
+        "Delete a conference (owner or operator); a running one is ended first",
+        true,
+    ),
 ];
 
 /// The scheduling form's input (`scheduling::input::ConferenceInput`).
@@ -136,7 +171,8 @@ pub fn document() -> Value {
                     "language": { "enum": ["en", "ru"] }, "time_zone": s } } } } });
         }
         if *path == "/api/v1/conferences" || (*method == "put" && *path == "/api/v1/conferences/{id}") {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": conference_input() } } });
+            op["requestBody"] =
+                json!({ "required": true, "content": { "application/json": { "schema": conference_input() } } });
             op["responses"]["422"] = json!({ "description": "a field is invalid: `field` names it" });
         }
         if *path == "/api/v1/templates" && *method == "post" || *method == "put" && *path == "/api/v1/templates/{id}" {
@@ -150,7 +186,8 @@ pub fn document() -> Value {
                 { "name": "to", "in": "query", "required": true, "schema": { "type": "integer" } }]);
         }
         if *path == "/api/v1/users" {
-            op["parameters"] = json!([{ "name": "q", "in": "query", "required": true, "schema": { "type": "string" } }]);
+            op["parameters"] =
+                json!([{ "name": "q", "in": "query", "required": true, "schema": { "type": "string" } }]);
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op;

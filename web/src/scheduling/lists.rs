@@ -4,6 +4,7 @@
 //! and Edit / Delete for those who may.
 
 use crate::auth::{CurrentUser, PageUser};
+use crate::cache::ListKey;
 use crate::error::{Error, Result};
 use crate::home::{fmt_time, user_tz};
 use crate::i18n::{Lang, tr};
@@ -20,9 +21,31 @@ use chrono::{Datelike, Months, NaiveDate};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// The most conferences the lists show.
 pub const LIST_LIMIT: i64 = 2000;
+
+/// A user's list from the cache while nothing was written since it was read.
+async fn cached(state: &AppState, user_id: i64, key: ListKey) -> Result<Arc<Vec<ConferenceRow>>> {
+    let g = state.cache.generation(&state.store);
+    if let Some(l) = state.cache.list(user_id, key, g) {
+        return Ok(l);
+    }
+    // One load at a time: requests that missed together wait for it instead of all querying.
+    let _one = state.cache.loading.lock().await;
+    if let Some(l) = state.cache.list(user_id, key, g) {
+        return Ok(l);
+    }
+    let s = &state.store;
+    let list = Arc::new(match key {
+        ListKey::AllScheduled => s.all_scheduled(user_id, LIST_LIMIT).await?,
+        ListKey::Rooms => s.rooms(user_id, LIST_LIMIT).await?,
+        ListKey::Between(from, to) => s.occurrences_between(user_id, from, to).await?,
+    });
+    state.cache.put_list(user_id, key, g, list.clone());
+    Ok(list)
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -146,6 +169,26 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
     })
 }
 
+fn all_list(lang: Lang, tz: Tz, all: &[ConferenceRow]) -> Markup {
+    let t = |k: &'static str| tr(lang, k);
+    html! {
+        section.card #all-meetings {
+            h2 { (t("sched.all_meetings")) }
+            @if all.is_empty() { p.muted { (t("sched.no_meetings")) } }
+            ul.plain {
+                @for c in all {
+                    li.conference data-id=(c.id) {
+                        @if let Some(s) = c.starts_at { strong.time { (fmt_time(tz, s, "%Y-%m-%d %H:%M")) } " " }
+                        a.name href={"/meetings?view=all&selected=" (c.id)} { strong { (c.name) } }
+                        " " span.muted { (t("conf.id")) " " code { (c.id) }
+                            @if let Some(r) = &c.recurrence { " · " span.recurring { (recurrence_text(lang, r)) } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn toolbar(lang: Lang, may_create: bool, active: &str) -> Markup {
     let t = |k: &'static str| tr(lang, k);
     html! {
@@ -177,30 +220,26 @@ async fn meetings_page(
     let tz = user_tz(&u);
     let t = |k: &'static str| tr(lang, k);
     let today = crate::recurrence::utc_to_local(tz, now()).date();
-    let may_create = state.store.rights_of(u.user.id).await?.contains(&Right::CreateConferences);
+    let may_create = crate::home::HomeData::load(&state, &u).await?.rights.contains(&Right::CreateConferences);
     let selected = match q.selected.as_deref().filter(|s| s.len() <= 64) {
         Some(id) => state.store.conference_for(u.user.id, id).await?,
         None => None,
     };
     let all_view = q.view.as_deref() == Some("all");
     let list: Markup = if all_view {
-        let all = state.store.all_scheduled(u.user.id, LIST_LIMIT).await?;
-        html! {
-            section.card #all-meetings {
-                h2 { (t("sched.all_meetings")) }
-                @if all.is_empty() { p.muted { (t("sched.no_meetings")) } }
-                ul.plain {
-                    @for c in &all {
-                        li.conference data-id=(c.id) {
-                            @if let Some(s) = c.starts_at { strong.time { (fmt_time(tz, s, "%Y-%m-%d %H:%M")) } " " }
-                            a.name href={"/meetings?view=all&selected=" (c.id)} { strong { (c.name) } }
-                            " " span.muted { (t("conf.id")) " " code { (c.id) }
-                                @if let Some(r) = &c.recurrence { " · " span.recurring { (recurrence_text(lang, r)) } } }
-                        }
-                    }
-                }
+        let all = cached(&state, u.user.id, ListKey::AllScheduled).await?;
+        // The rendered list is the same until something is written: kept beside the data.
+        let g = state.cache.generation(&state.store);
+        let key = format!("all:{}:{}", lang.code(), tz.name());
+        let html = match state.cache.fragment(u.user.id, &key, g) {
+            Some(h) => h,
+            None => {
+                let h: Arc<str> = all_list(lang, tz, &all).into_string().into();
+                state.cache.put_fragment(u.user.id, &key, g, h.clone());
+                h
             }
-        }
+        };
+        maud::PreEscaped(html.to_string())
     } else {
         let month = parse_month(q.month.as_deref(), today);
         let next = month.checked_add_months(Months::new(1)).unwrap_or(month);
@@ -212,17 +251,16 @@ async fn meetings_page(
             .unwrap_or(if today.with_day(1) == Some(month) { today } else { month });
         let from = crate::recurrence::local_to_utc(tz, month.and_time(chrono::NaiveTime::MIN));
         let to = crate::recurrence::local_to_utc(tz, next.and_time(chrono::NaiveTime::MIN));
-        let occ = state.store.occurrences_between(u.user.id, from, to).await?;
-        let mut per_day = std::collections::BTreeMap::<NaiveDate, usize>::new();
-        for c in &occ {
-            if let Some(s) = c.starts_at {
-                *per_day.entry(crate::recurrence::utc_to_local(tz, s).date()).or_default() += 1;
-            }
-        }
-        let on_day: Vec<&ConferenceRow> = occ
-            .iter()
-            .filter(|c| c.starts_at.is_some_and(|s| crate::recurrence::utc_to_local(tz, s).date() == day))
-            .collect();
+        let occ = cached(&state, u.user.id, ListKey::Between(from, to)).await?;
+        // The list is in start order: each local day is a slice found by binary search.
+        let starts = |d: NaiveDate| crate::recurrence::local_to_utc(tz, d.and_time(chrono::NaiveTime::MIN));
+        let day_slice = |d: NaiveDate| {
+            let (a, b) = (starts(d), starts(d.succ_opt().unwrap_or(d)));
+            let lo = occ.partition_point(|c| c.starts_at.unwrap_or(i64::MIN) < a);
+            let hi = occ.partition_point(|c| c.starts_at.unwrap_or(i64::MIN) < b);
+            &occ[lo..hi.max(lo)]
+        };
+        let on_day = day_slice(day);
         let lead = month.weekday().num_days_from_monday();
         let days_in_month = (next - month).num_days() as u32;
         let m = month.format("%Y-%m").to_string();
@@ -242,7 +280,7 @@ async fn meetings_page(
                                     @let n = week * 7 + wd;
                                     @if n < lead || n >= lead + days_in_month { td {} } @else {
                                         @let date = month.with_day(n - lead + 1).unwrap_or(month);
-                                        @let count = per_day.get(&date).copied().unwrap_or(0);
+                                        @let count = day_slice(date).len();
                                         td.today[date == today].picked[date == day].busy[count > 0] {
                                             a.day data-date=(date.format("%Y-%m-%d")) data-count=(count)
                                                 href={"/meetings?month=" (m) "&day=" (date.format("%Y-%m-%d"))} {
@@ -261,7 +299,7 @@ async fn meetings_page(
                 h2 { (day.format("%Y-%m-%d")) }
                 @if on_day.is_empty() { p.muted { (t("home.no_today")) } }
                 ul.plain {
-                    @for c in &on_day {
+                    @for c in on_day {
                         (item(lang, tz, c, &format!("/meetings?month={m}&day={}&selected={}", day.format("%Y-%m-%d"), c.id), selected.as_ref().is_some_and(|s| s.id == c.id)))
                     }
                 }
@@ -294,8 +332,8 @@ async fn rooms_page(
     let lang = u.lang;
     let tz = user_tz(&u);
     let t = |k: &'static str| tr(lang, k);
-    let may_create = state.store.rights_of(u.user.id).await?.contains(&Right::CreateConferences);
-    let rooms = state.store.rooms(u.user.id, LIST_LIMIT).await?;
+    let may_create = crate::home::HomeData::load(&state, &u).await?.rights.contains(&Right::CreateConferences);
+    let rooms = cached(&state, u.user.id, ListKey::Rooms).await?;
     let selected = match q.selected.as_deref().filter(|s| s.len() <= 64) {
         Some(id) => state.store.conference_for(u.user.id, id).await?,
         None => None,
@@ -311,7 +349,7 @@ async fn rooms_page(
         div.grid {
             section.card #room-list {
                 @if rooms.is_empty() { p.muted { (t("home.no_rooms")) } }
-                ul.plain { @for c in &rooms { (item(lang, tz, c, &format!("/rooms?selected={}", c.id), selected.as_ref().is_some_and(|s| s.id == c.id))) } }
+                ul.plain { @for c in rooms.iter() { (item(lang, tz, c, &format!("/rooms?selected={}", c.id), selected.as_ref().is_some_and(|s| s.id == c.id))) } }
             }
             aside { @if let Some(c) = card { (c) } @else { p.muted { (t("sched.pick")) } } }
         }

@@ -140,12 +140,25 @@ crate::both_backends!(bad_scheduling_input_is_refused_at_its_field, |store| {
         ("participants", with(weekly(), "participants", json!([{ "login": "nobody" }]))),
         ("participants", with(weekly(), "participants", json!([{ "login": "bob" }, { "login": "bob" }]))),
         ("addresses", with(weekly(), "addresses", json!([{ "address": "sip:a b@c", "role": "participant" }]))),
-        ("layout", with(with(with(weekly(), "mode", json!("video_lecture")), "participants", json!([])), "layout", json!({ "windows": 4 }))),
+        (
+            "layout",
+            with(
+                with(with(weekly(), "mode", json!("video_lecture")), "participants", json!([])),
+                "layout",
+                json!({ "windows": 4 }),
+            ),
+        ),
         ("layout", with(weekly(), "layout", json!({ "windows": 30 }))),
-        ("layout", with(weekly(), "layout", json!({ "windows": 2, "slots": [{ "kind": "participant", "participant": 77 }] }))),
+        (
+            "layout",
+            with(weekly(), "layout", json!({ "windows": 2, "slots": [{ "kind": "participant", "participant": 77 }] })),
+        ),
         ("record", with(weekly(), "record", json!(true))),
         ("email_invitations", with(weekly(), "email_invitations", json!(true))),
-        ("join_without_invitation", with(with(weekly(), "access", json!("public")), "join_without_invitation", json!(true))),
+        (
+            "join_without_invitation",
+            with(with(weekly(), "access", json!("public")), "join_without_invitation", json!(true)),
+        ),
         ("recurrence", with(with(weekly(), "kind", json!("room")), "start", json!(""))),
         ("colour", with(weekly(), "colour", json!("red"))),
     ];
