@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use tessera_e2e::Server;
-use tessera_e2e::sipp::{finish, spawn};
+use tessera_e2e::sipp::{finish, private_call_xml, spawn};
 use tessera_sip_h323_bridge::sip::digest::{self, Algorithm};
 
 fn register_xml(expires: u32) -> String {
@@ -52,102 +52,6 @@ fn register_xml(expires: u32) -> String {
   <recv response="200"/>
 </scenario>
 "#
-    )
-}
-
-/// INVITE, 401, INVITE with credentials, then `outcome`: `200` (ACK, a moment, BYE) or a refusal.
-fn private_call_xml(outcome: u16) -> String {
-    // SIPp's `[branch]` differs per message; an INVITE and the ACK of its failure answer share
-    // one branch, as RFC 3261 §17.1.1.3 wants, so Tessera's transaction sees the ACK.
-    let branch_of = |cseq: u32| format!("z9hG4bK-[pid]-[call_number]-invite{cseq}");
-    let invite = |cseq: u32, auth: &str| {
-        let branch = branch_of(cseq);
-        let auth = if auth.is_empty() { String::new() } else { format!("      {auth}\n") };
-        format!(
-            r#"  <send retrans="500">
-    <![CDATA[
-      INVITE sip:closed@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch={branch}
-      From: "[service]" <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:closed@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: {cseq} INVITE
-      Contact: sip:[service]@[local_ip]:[local_port]
-{auth}      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-"#
-        )
-    };
-    // The ACK of a 2xx is a transaction of its own.
-    let ack = |cseq: u32, uri: &str, to: &str, failure: bool| {
-        let branch = if failure { branch_of(cseq) } else { "[branch]".to_string() };
-        format!(
-            r#"  <send>
-    <![CDATA[
-      ACK {uri} SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch={branch}
-      From: "[service]" <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      {to}
-      Call-ID: [call_id]
-      CSeq: {cseq} ACK
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-"#
-        )
-    };
-    let end = if outcome == 200 {
-        format!(
-            r#"  <recv response="180" optional="true"/>
-  <recv response="200" rrs="true"/>
-{}  <pause milliseconds="1000"/>
-  <send retrans="500">
-    <![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "[service]" <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      [last_To:]
-      Call-ID: [call_id]
-      CSeq: 3 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200"/>
-"#,
-            ack(2, "[next_url]", "[last_To:]", false)
-        )
-    } else {
-        format!(
-            "  <recv response=\"{outcome}\"/>\n{}",
-            ack(2, "sip:closed@[remote_ip]:[remote_port]", "[last_To:]", true)
-        )
-    };
-    format!(
-        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="private call">
-{}  <recv response="401" auth="true"/>
-{}{}{end}</scenario>
-"#,
-        invite(1, ""),
-        ack(1, "sip:closed@[remote_ip]:[remote_port]", "[last_To:]", true),
-        invite(2, "[authentication]")
     )
 }
 

@@ -63,6 +63,11 @@ pub enum Request {
         /// appears while someone shares. One at a time: a new one replaces the previous.
         #[serde(default)]
         content: bool,
+        /// The user this endpoint signed in as (SIP digest, the conference page): their
+        /// scheduled role, podium place and layout window apply. Set by the bridge and the
+        /// WebRTC peers only; the JSON API cannot.
+        #[serde(skip)]
+        user: Option<i64>,
     },
     /// Where a participant's media goes now (SIP re-INVITE: hold, a new address); `None` stops
     /// that medium. Operators and the SIP bridge only.

@@ -79,6 +79,7 @@
       const list = $('user-options');
       list.replaceChildren();
       for (const u of await r.json()) {
+        ids.set(u.login, u.id);
         const o = document.createElement('option');
         o.value = u.login; o.textContent = u.name;
         list.append(o);
@@ -99,19 +100,26 @@
   });
 
   // Layout: windows that are left empty on purpose.
+  // Each window: filled automatically, left empty, or kept for one invited user (by id).
+  const ids = new Map(); // login -> user id
+  ids.set(form.dataset.ownerLogin, Number(form.dataset.ownerId));
+  for (const p of participants) if (p.user_id) ids.set(p.login, p.user_id);
   const slotList = () => {
     const n = Math.max(1, Math.min(25, Number($('layout_windows').value) || 1));
     const ol = $('layout-slots');
     const kept = [...ol.querySelectorAll('select')].map((s) => s.value);
     ol.replaceChildren();
+    const people = [[form.dataset.ownerLogin, ids.get(form.dataset.ownerLogin)],
+      ...participants.filter((p) => ids.has(p.login)).map((p) => [p.login, ids.get(p.login)])];
     for (let i = 0; i < n; i++) {
       const li = document.createElement('li');
       const s = document.createElement('select');
       s.name = `slot-${i}`;
-      for (const [v, label] of [['auto', 'auto'], ['empty', 'empty']]) {
+      for (const [v, label] of [['auto', 'auto'], ['empty', 'empty'], ...people.map(([l, id]) => [`u:${id}`, l])]) {
         const o = document.createElement('option'); o.value = v; o.textContent = label; s.append(o);
       }
       s.value = kept[i] || 'auto';
+      if (!s.value) s.value = 'auto';
       li.append(s);
       ol.append(li);
     }
@@ -174,7 +182,7 @@
   $('template_name').value = v.template_name || '';
   const lay = v.layout;
   $('layout_custom').checked = !!lay;
-  setRadio('layout_fill', lay && (lay.slots || []).some((s) => s.kind === 'empty') ? 'assign' : 'auto');
+  setRadio('layout_fill', lay && (lay.slots || []).some((s) => s.kind !== 'auto') ? 'assign' : 'auto');
   if (lay) {
     $('layout_kind').value = lay.kind || 'grid';
     $('layout_windows').value = lay.windows || 4;
@@ -183,7 +191,12 @@
     $('layout_locked').checked = !!lay.locked;
   }
   slotList();
-  if (lay) (lay.slots || []).forEach((s, i) => { const el = form.querySelector(`select[name="slot-${i}"]`); if (el) el.value = s.kind; });
+  if (lay) {
+    (lay.slots || []).forEach((s, i) => {
+      const el = form.querySelector(`select[name="slot-${i}"]`);
+      if (el) el.value = s.kind === 'participant' ? `u:${s.participant}` : s.kind;
+    });
+  }
   $('id').value = mode === 'template' ? '' : (v.id || '');
   $('id').readOnly = mode === 'edit';
   $('pin').value = v.pin || '';
@@ -224,7 +237,9 @@
         windows: Number($('layout_windows').value) || 1,
         content_slot: $('layout_content_slot').checked,
         slots: radioValue('layout_fill') === 'assign'
-          ? [...form.querySelectorAll('#layout-slots select')].map((s) => ({ kind: s.value }))
+          ? [...form.querySelectorAll('#layout-slots select')].map((s) => (s.value.startsWith('u:')
+            ? { kind: 'participant', participant: Number(s.value.slice(2)) }
+            : { kind: s.value }))
           : [],
         name_position: $('layout_names').value,
         locked: $('layout_locked').checked,

@@ -18,6 +18,8 @@ pub(super) struct Admitted {
     /// The PIN still to be entered (the conference has one and the address did not carry it).
     pub(super) pin: Option<String>,
     pub(super) name: String,
+    /// The user the caller proved to be (private conferences), for their scheduled role.
+    pub(super) user: Option<i64>,
     /// The caller's offer; `None` for an INVITE without one (Tessera offers in its 200 and the
     /// answer comes in the ACK).
     pub(super) offer: Option<sdp::Session>,
@@ -97,6 +99,7 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Ro
             return Err(refuse(500, "Server Internal Error (storage)"));
         }
     };
+    let mut user = None;
     if !conf.public {
         // Only invited users (or, when the conference allows it, any user of the server), who
         // prove who they are with their account's password.
@@ -109,11 +112,15 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Ro
                 ));
             }
             Auth::Refused => return Err(refuse(403, "Forbidden")),
-            Auth::User { login, .. } if conf.join_without_invitation => {
+            Auth::User { id, login } if conf.join_without_invitation => {
+                user = Some(id);
                 tracing::info!(conference = %conf.id, login = %login, "SIP: user admitted (joining without invitation)")
             }
-            Auth::User { id: user, login } => match ctx.store.is_invited(user, &conf.id).await {
-                Ok(true) => tracing::info!(conference = %conf.id, login = %login, "SIP: invited user admitted"),
+            Auth::User { id, login } => match ctx.store.is_invited(id, &conf.id).await {
+                Ok(true) => {
+                    user = Some(id);
+                    tracing::info!(conference = %conf.id, login = %login, "SIP: invited user admitted")
+                }
                 Ok(false) => return Err(refuse(403, "Forbidden (not invited to this conference)")),
                 Err(e) => {
                     tracing::error!(error = %e, "SIP: the store did not answer");
@@ -151,6 +158,7 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Ro
         conference: conf.id,
         pin,
         name: display_name(m),
+        user,
         offer,
         choice,
         control,

@@ -103,6 +103,8 @@ struct Call {
     dialog: Dialog,
     conference: String,
     name: String,
+    /// The signed-in caller, for their scheduled role and layout window.
+    user: Option<i64>,
     control: Control,
     audio: Option<Ports>,
     video: Option<Ports>,
@@ -170,6 +172,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         dialog,
         conference: a.conference.clone(),
         name: a.name.clone(),
+        user: a.user,
         control: a.control.clone(),
         audio,
         video,
@@ -558,6 +561,7 @@ impl Call {
             ports: Some(ports),
             group: None,
             content: false,
+            user: self.user,
         };
         let started = Instant::now();
         let state = self.control.call(&self.conference, None, req).await?;

@@ -244,6 +244,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         ports: None,
         group: Some(EndpointGroup::WebRtc),
         content: req.content,
+        user: req.user.filter(|_| !req.content),
     };
     let negotiated = started.elapsed();
     let state = match control.call(&req.conference, req.user, add).await {

@@ -54,6 +54,7 @@ fn check(name: &str, label: &str) -> Markup {
     html! { label.check { input type="checkbox" name=(name) id=(name); " " (label) } }
 }
 
+/// `owner`: the conference's owner (id, login), who can be given a window too.
 pub(super) fn render(
     u: &CurrentUser,
     title: &str,
@@ -61,6 +62,7 @@ pub(super) fn render(
     id: Option<&str>,
     input: &ConferenceInput,
     note: Option<&str>,
+    owner: (i64, &str),
 ) -> String {
     let lang: Lang = u.lang;
     let t = |k: &'static str| tr(lang, k);
@@ -70,7 +72,8 @@ pub(super) fn render(
         h1 { (title) }
         @if let Some(n) = note { (notice("ok", n)) }
         @if mode == "edit" { p.muted #running-note { (t("sched.edit_running")) } }
-        form #conference-form data-mode=(mode) data-id=[id] data-initial=(initial) novalidate {
+        form #conference-form data-mode=(mode) data-id=[id] data-initial=(initial)
+            data-owner-id=(owner.0) data-owner-login=(owner.1) novalidate {
             nav.tabs role="tablist" {
                 button.tab type="button" data-tab="general" aria-selected="true" { (t("sched.tab.general")) }
                 button.tab type="button" data-tab="participants" { (t("sched.tab.participants")) }
@@ -245,7 +248,7 @@ async fn new_page(
         input.kind = k;
     }
     let title = tr(u.lang, if input.kind == "room" { "sched.new_room" } else { "sched.new_conference" });
-    Ok(Html(render(&u, title, "new", None, &input, None)))
+    Ok(Html(render(&u, title, "new", None, &input, None, (u.user.id, &u.user.login))))
 }
 
 async fn edit_page(
@@ -259,5 +262,6 @@ async fn edit_page(
         None => false,
     };
     let note = running.then(|| tr(u.lang, "sched.is_running"));
-    Ok(Html(render(&u, tr(u.lang, "sched.edit"), "edit", Some(&c.id), &input_of(&c), note)))
+    let owner = c.participants.iter().find(|p| p.user_id == c.owner_id).map(|p| p.login.clone()).unwrap_or_default();
+    Ok(Html(render(&u, tr(u.lang, "sched.edit"), "edit", Some(&c.id), &input_of(&c), note, (c.owner_id, &owner))))
 }

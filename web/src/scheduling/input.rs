@@ -110,6 +110,9 @@ fn one() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct ParticipantInput {
     pub login: String,
+    /// Filled in answers (the form uses it to assign layout windows); ignored on input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<i64>,
     #[serde(default = "participant")]
     pub role: Role,
     #[serde(default)]
@@ -432,7 +435,12 @@ pub fn input_of(c: &crate::store::EditableConference) -> ConferenceInput {
             .participants
             .iter()
             .filter(|p| p.role != Role::Owner)
-            .map(|p| ParticipantInput { login: p.login.clone(), role: p.role, speaker: p.speaker })
+            .map(|p| ParticipantInput {
+                login: p.login.clone(),
+                user_id: Some(p.user_id),
+                role: p.role,
+                speaker: p.speaker,
+            })
             .collect(),
         addresses: c.addresses.clone(),
         layout: s.layouts.as_deref().and_then(|l| serde_json::from_str::<LayoutSet>(l).ok()).map(|l| l.all),

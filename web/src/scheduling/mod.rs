@@ -238,6 +238,7 @@ struct UserQuery {
 
 #[derive(Serialize)]
 struct FoundUser {
+    id: i64,
     login: String,
     name: String,
 }
@@ -254,7 +255,7 @@ async fn find_users_api(
         return Err(Error::field("q", "must be 1 to 64 characters"));
     }
     let found = state.store.find_users(q, 20).await?;
-    Ok(Json(found.into_iter().map(|(_, login, name)| FoundUser { login, name }).collect()))
+    Ok(Json(found.into_iter().map(|(id, login, name)| FoundUser { id, login, name }).collect()))
 }
 
 #[cfg(test)]

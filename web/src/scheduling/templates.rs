@@ -257,7 +257,15 @@ async fn templates_page(
 async fn new_template_page(State(state): State<AppState>, PageUser(u): PageUser) -> Result<Html<String>> {
     may_create(&state, &u).await?;
     let input = ConferenceInput { time_zone: u.user.time_zone.clone(), ..ConferenceInput::default() };
-    Ok(Html(super::form::render(&u, tr(u.lang, "sched.create_template"), "template", None, &input, None)))
+    Ok(Html(super::form::render(
+        &u,
+        tr(u.lang, "sched.create_template"),
+        "template",
+        None,
+        &input,
+        None,
+        (u.user.id, &u.user.login),
+    )))
 }
 
 async fn edit_template_page(
@@ -269,5 +277,13 @@ async fn edit_template_page(
     let mut input: ConferenceInput = serde_json::from_value(tpl.settings).unwrap_or_default();
     input.template_name = tpl.name.clone();
     let id = id.to_string();
-    Ok(Html(super::form::render(&u, tr(u.lang, "sched.edit_template"), "template", Some(&id), &input, None)))
+    Ok(Html(super::form::render(
+        &u,
+        tr(u.lang, "sched.edit_template"),
+        "template",
+        Some(&id),
+        &input,
+        None,
+        (u.user.id, &u.user.login),
+    )))
 }

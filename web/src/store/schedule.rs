@@ -457,6 +457,23 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// The conference's invited users with their roles and podium places (for the runtime).
+    pub async fn invitee_roles(&self, conference: &str) -> Result<Vec<(i64, Role, bool)>> {
+        let rows = sqlx::query("SELECT user_id, role, speaker FROM conference_participants WHERE conference_id = $1")
+            .bind(conference)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("user_id")?,
+                    Role::parse(&r.try_get::<String, _>("role")?)?,
+                    r.try_get::<i64, _>("speaker")? != 0,
+                ))
+            })
+            .collect()
+    }
+
     /// Users whose login or name starts with `q` (for the participants picker), at most `limit`.
     pub async fn find_users(&self, q: &str, limit: i64) -> Result<Vec<(i64, String, String)>> {
         let like = format!("{}%", q.to_lowercase().replace(['%', '_', '\\'], ""));

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_mixer::audio::MAX_GAIN;
 use tessera_mixer::frame::Yuv;
-use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId};
+use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId, Slot};
 use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Reply, Request, RtpPorts, Scope};
-use tessera_web::store::{ConferenceKind, MediaSettings, Store};
+use tessera_web::store::{ConferenceKind, MediaSettings, Role, Store};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 mod outputs;
@@ -82,6 +82,8 @@ struct Participant {
 /// Who joins, for [`Conf::join`].
 struct Joining {
     id: ParticipantId,
+    /// The signed-in user, if the endpoint proved one.
+    user: Option<i64>,
     name: String,
     kind: &'static str,
     group: Option<EndpointGroup>,
@@ -127,6 +129,10 @@ struct Conf {
     content: Option<ParticipantId>,
     /// For sources' pipelines to report bad input like the engine does.
     engine_events: mpsc::UnboundedSender<EngineEvent>,
+    /// Invited users' scheduled roles: (role, on the podium from the start).
+    invitees: HashMap<i64, (Role, bool)>,
+    /// The user each signed-in participant is.
+    users: HashMap<ParticipantId, i64>,
 }
 
 fn now_ms() -> i64 {
@@ -180,6 +186,13 @@ pub async fn start(
         }
         None => LayoutSet::default(),
     };
+    let invitees = match store.invitee_roles(&id).await {
+        Ok(rows) => rows.into_iter().map(|(u, role, speaker)| (u, (role, speaker))).collect(),
+        Err(e) => {
+            tracing::warn!(conference = %id, error = %e, "reading the invited users' roles failed");
+            HashMap::new()
+        }
+    };
     // A scheduled conference ends at its scheduled end; one started by hand after that end runs
     // until someone ends it.
     let ends_at = match settings.kind {
@@ -211,8 +224,10 @@ pub async fn start(
         content: None,
         rtp_sockets: HashMap::new(),
         engine_events: ev_tx,
+        invitees,
+        users: HashMap::new(),
     };
-    c.send(EngineCmd::Layout(c.layouts.all.clone()));
+    c.send(EngineCmd::Layout(c.engine_layout(&c.layouts.all)));
     c.apply_stage();
     if let Some(rtsp) = &c.media.rtsp {
         rtsp.mount(&id, c.streams.clone());
@@ -392,9 +407,29 @@ impl Conf {
     /// What each participant Tessera sends video to sees: its individual, group or the common
     /// layout; in a video lecture the presenter sees everyone, the others the presenter.
     fn view_of(&self, id: ParticipantId, group: Option<EndpointGroup>) -> View {
-        let layout = self.layouts.resolve(id, group.unwrap_or(EndpointGroup::SipH323)).clone();
+        // An individual layout scheduled for the participant's user counts as theirs.
+        let scheduled = self.users.get(&id).and_then(|u| self.layouts.participants.get(&(*u as u64)));
+        let layout = match (self.layouts.participants.get(&id), scheduled) {
+            (None, Some(l)) => self.engine_layout(l),
+            _ => self.engine_layout(self.layouts.resolve(id, group.unwrap_or(EndpointGroup::SipH323))),
+        };
         let everyone = self.mode == Mode::VideoLecture && self.presenter_id() == Some(id);
         View { layout, everyone }
+    }
+
+    /// A layout as the engine draws it: windows the schedule assigned to a user show that
+    /// user's participant while they are here (the first, if they joined twice).
+    fn engine_layout(&self, l: &Layout) -> Layout {
+        let mut out = l.clone();
+        for s in &mut out.slots {
+            if let Slot::Participant(x) = s
+                && let Some(p) =
+                    self.roster.iter().map(|p| p.info.id).find(|p| self.users.get(p).map(|u| *u as u64) == Some(*x))
+            {
+                *s = Slot::Participant(p);
+            }
+        }
+        out
     }
 
     fn push_views(&self) {
@@ -420,7 +455,7 @@ impl Conf {
     /// Hands a new participant's media to the engine with the conference's devices-on-join
     /// settings, and adds them to the roster and the history.
     async fn join(&mut self, who: Joining, slot: Arc<MediaSlot>, keep: engine::Keepalive, detail: &str) {
-        let Joining { id, name, kind, group, rtp_ports } = who;
+        let Joining { id, user, name, kind, group, rtp_ports } = who;
         self.send(EngineCmd::Add { id, name: name.clone(), slot, keep });
         let camera = !self.settings.cameras_off_on_join;
         let microphone = !self.settings.microphones_off_on_join;
@@ -442,20 +477,32 @@ impl Conf {
             },
         });
         self.ever_joined = true;
+        if let Some(u) = user {
+            self.users.insert(id, u);
+            self.scheduled_role(id, u);
+            self.send(EngineCmd::Layout(self.engine_layout(&self.layouts.all)));
+        }
         self.apply_stage();
         self.event("joined", Some(id), &name, detail).await;
     }
 
-    async fn layouts_changed(&mut self) {
-        self.send(EngineCmd::Layout(self.layouts.all.clone()));
-        self.push_views();
-        match serde_json::to_string(&self.layouts) {
-            Ok(json) => {
-                if let Err(e) = self.store.save_layouts(&self.settings.id, &json).await {
-                    tracing::warn!(conference = %self.settings.id, error = %e, "saving the layouts failed");
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "layouts did not serialise"),
+    /// A signed-in participant takes the role the schedule gave their user: moderators and the
+    /// owner moderate; speakers of a role-based conference start on the podium while it has room.
+    fn scheduled_role(&mut self, id: ParticipantId, user: i64) {
+        let Some(&(role, speaker)) = self.invitees.get(&user) else { return };
+        let podium_room = self.podium.len() < self.settings.active_speakers.max(1) as usize;
+        if speaker && self.mode == Mode::RoleBased && podium_room && !self.podium.contains(&id) {
+            self.podium.push(id);
         }
+        if let Some(p) = self.roster.iter_mut().find(|p| p.info.id == id) {
+            p.info.moderator = matches!(role, Role::Owner | Role::Moderator);
+        }
+    }
+
+    /// Applied layouts last for this run; the scheduled ones (the form's) stay stored for the
+    /// next.
+    async fn layouts_changed(&mut self) {
+        self.send(EngineCmd::Layout(self.engine_layout(&self.layouts.all)));
+        self.push_views();
     }
 }

@@ -27,10 +27,10 @@ impl Conf {
                 let rgb = (colour[0], colour[1], colour[2]);
                 let src = tokio::task::block_in_place(|| Synthetic::start(&name, rgb, tone_hz, size, slot.clone()))
                     .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
-                let who = Joining { id, name, kind: "synthetic", group: None, rtp_ports: None };
+                let who = Joining { id, user: None, name, kind: "synthetic", group: None, rtp_ports: None };
                 self.join(who, slot, Box::new(src), "synthetic").await;
             }
-            Request::AddRtp { name, video, audio, video_to, audio_to, payload_types, ports, group, content } => {
+            Request::AddRtp { name, video, audio, video_to, audio_to, payload_types, ports, group, content, user } => {
                 let name = check_name("name", &name)?;
                 let addr = |field: &str, v: Option<String>| -> Result<Option<std::net::SocketAddr>, ControlError> {
                     v.map(|a| a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))).transpose()
@@ -90,7 +90,7 @@ impl Conf {
                     (false, EndpointGroup::WebRtc) => "webrtc",
                     (false, EndpointGroup::SipH323) => "rtp",
                 };
-                let who = Joining { id, name, kind, group: Some(group), rtp_ports: Some(ports) };
+                let who = Joining { id, user, name, kind, group: Some(group), rtp_ports: Some(ports) };
                 self.join(who, slot, Box::new(input), &detail).await;
                 if video_to.is_some() || audio_to.is_some() {
                     // An endpoint that sends no video still gets the picture, as H.264.
@@ -279,6 +279,9 @@ impl Conf {
             self.send(EngineCmd::Content(None));
         }
         self.layouts.participants.remove(&participant);
+        if self.users.remove(&participant).is_some() {
+            self.send(EngineCmd::Layout(self.engine_layout(&self.layouts.all)));
+        }
         self.send(EngineCmd::Remove(participant));
         self.apply_stage();
         self.event("left", Some(participant), &p.name, why).await;
