@@ -152,3 +152,67 @@ async fn the_page_socket_refuses_bad_input_and_leaks_nothing() {
     eventually("no WebRTC peer or page is left", gauges_zero).await;
     assert!(!s.log().contains("panicked"), "{}", s.log());
 }
+
+/// Next JSON message from the server.
+async fn next_json(ws: &mut Ws) -> Value {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), ws.next()).await.expect("the server answers in time") {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).expect("JSON from the server"),
+            Some(Ok(_)) => {}
+            other => panic!("the socket ended: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn guests_of_a_webinar_get_only_what_the_organiser_allows() {
+    let s = Server::start_with(&[], &[("TESSERA_WEBRTC_ICE_ADDRESSES", "127.0.0.1")]);
+    s.add_user("alice", "alice-password");
+    s.admin_ok(&["rights", "grant", "alice", "create_conferences"], "");
+    let (alice, csrf) = sign_in(&s, "alice", "alice-password").await;
+    let api = reqwest::Client::new();
+    let r = api
+        .post(format!("{}/api/v1/conferences", s.base))
+        .header("cookie", &alice)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"id": "webinar", "name": "Webinar", "kind": "room", "access": "public", "guest_permissions": ["camera"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let mut ws = connect(&s, "webinar", None, None).await.unwrap();
+    let join = json!({"type": "join", "as": "guest", "name": "Gina", "offer": offer()});
+    ws.send(Message::Text(join.to_string().into())).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "joined");
+    // The microphone is off and held; the camera is allowed.
+    let d = next_json(&mut ws).await;
+    assert_eq!(d, json!({"type": "devices", "camera": true, "microphone": false, "by_operator": true}));
+    let live: Value = api
+        .get(format!("{}/api/v1/conferences/webinar/live", s.base))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let gina = live["participants"].as_array().unwrap().iter().find(|p| p["name"] == "Gina").cloned().unwrap();
+    assert_eq!(gina["microphone"], false, "{live}");
+    ws.send(Message::Text(json!({"type": "devices", "microphone": true}).to_string().into())).await.unwrap();
+    let e = next_json(&mut ws).await;
+    assert_eq!((e["type"].as_str(), e["field"].as_str()), (Some("error"), Some("devices")), "{e}");
+    ws.send(Message::Text(json!({"type": "chat", "text": "hello"}).to_string().into())).await.unwrap();
+    let e = next_json(&mut ws).await;
+    assert_eq!(e["field"], "text", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("guests"), "{e}");
+    let history: Value = api
+        .get(format!("{}/api/v1/conferences/webinar/chat", s.base))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history.as_array().map(Vec::len), Some(0), "nothing stored: {history}");
+}

@@ -232,7 +232,8 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
         Some(u) => state.store.rights_of(u).await.is_ok_and(|r| r.contains(&crate::rights::Right::ScreenSharing)),
         None => false,
     };
-    let in_call = InCall { state: &state, conference: page.dial_in.id.clone(), user: user_id, name, may_share };
+    let guest = user_id.is_none().then(|| GuestPermissions::of(&page.guest_permissions));
+    let in_call = InCall { state: &state, conference: page.dial_in.id.clone(), user: user_id, name, may_share, guest };
     in_call.run(socket, joined).await;
     metrics::gauge!("tessera_webrtc_pages").decrement(1.0);
 }
@@ -319,6 +320,22 @@ struct InCall<'a> {
     name: String,
     /// The user has the screen sharing right.
     may_share: bool,
+    /// A guest of a webinar: what the organiser lets guests use (chat, microphone, camera).
+    guest: Option<GuestPermissions>,
+}
+
+#[derive(Clone, Copy)]
+struct GuestPermissions {
+    chat: bool,
+    microphone: bool,
+    camera: bool,
+}
+
+impl GuestPermissions {
+    fn of(list: &str) -> GuestPermissions {
+        let has = |p: &str| list.split(',').any(|x| x == p);
+        GuestPermissions { chat: has("chat"), microphone: has("microphone"), camera: has("camera") }
+    }
 }
 
 /// The page's shared screen while it shares.
@@ -346,6 +363,19 @@ impl InCall<'_> {
         let (mut camera_held, mut microphone_held) = (false, false);
         let mut budget = (CHAT_BURST, now());
         let mut share: Option<Share> = None;
+        // A guest joins with what the organiser does not allow turned off, and held off.
+        if let Some(g) = self.guest
+            && (!g.camera || !g.microphone)
+        {
+            let off = |allowed: bool| (!allowed).then_some(false);
+            if self.devices(participant, off(g.camera), off(g.microphone)).await.is_ok() {
+                camera_held = !g.camera;
+                microphone_held = !g.microphone;
+                camera = g.camera;
+                microphone = g.microphone;
+                send(&mut socket, &ToPage::Devices { camera, microphone, by_operator: true }).await;
+            }
+        }
         loop {
             tokio::select! {
                 m = socket.recv() => {
@@ -468,6 +498,9 @@ impl InCall<'_> {
     }
 
     async fn chat(&self, text: String) -> Result<(), String> {
+        if self.guest.is_some_and(|g| !g.chat) {
+            return Err("the organiser does not let guests use the chat".into());
+        }
         let text = text.trim();
         if text.is_empty() {
             return Err("the message is empty".into());

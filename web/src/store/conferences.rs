@@ -132,6 +132,8 @@ pub struct ConferencePage {
     pub location: String,
     pub owner_name: String,
     pub mode: String,
+    /// What guests may use in a public conference: chat, microphone, camera.
+    pub guest_permissions: String,
 }
 
 macro_rules! select_visible {
@@ -287,7 +289,7 @@ impl Store {
     pub async fn conference_page(&self, id: &str) -> Result<Option<ConferencePage>> {
         let r = sqlx::query(
             "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation,
-                c.starts_at, c.duration_minutes, c.description, c.location, c.mode,
+                c.starts_at, c.duration_minutes, c.description, c.location, c.mode, c.guest_permissions,
                 CASE WHEN o.display_name = '' THEN o.login ELSE o.display_name END AS owner_name
              FROM conferences c JOIN users o ON o.id = c.owner_id WHERE c.id = $1",
         )
@@ -303,6 +305,7 @@ impl Store {
             location: r.try_get("location")?,
             owner_name: r.try_get("owner_name")?,
             mode: r.try_get("mode")?,
+            guest_permissions: r.try_get("guest_permissions")?,
         }))
     }
 
