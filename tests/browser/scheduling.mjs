@@ -62,6 +62,13 @@ try {
   await page.fill('#layout_windows', '5');
   await page.selectOption('#layout_names', 'top');
   await page.check('#layout_locked');
+  // An individual layout for the participant; the one for everyone stays.
+  await page.selectOption('#layout_scope', env('PARTICIPANT'));
+  check(!(await page.isChecked('#layout_custom')), 'no individual layout yet');
+  await page.check('#layout_custom');
+  await page.selectOption('#layout_kind', 'picture_in_picture');
+  await page.selectOption('#layout_scope', '');
+  check(await page.inputValue('#layout_kind') === 'one_large_below', 'the layout for everyone is kept');
 
   // Additional: a chosen ID; a bad PIN first.
   await page.click('button[data-tab=additional]');
@@ -120,6 +127,8 @@ try {
   check(await page.inputValue('#freq') === 'weekly' && await page.inputValue('#count') === env('COUNT'), 'recurrence kept');
   await page.click('button[data-tab=layout]');
   check(await page.inputValue('#layout_kind') === 'one_large_below' && await page.isChecked('#layout_locked'), 'layout kept');
+  await page.selectOption('#layout_scope', env('PARTICIPANT'));
+  check(await page.inputValue('#layout_kind') === 'picture_in_picture', 'the individual layout kept');
   console.log(JSON.stringify({ ok: true }));
 } finally {
   await ctx.close();

@@ -126,6 +126,58 @@
     ol.hidden = radioValue('layout_fill') !== 'assign';
   };
 
+  // Layouts: one for everyone ('') and one per participant (by login), edited in turn.
+  const layouts = new Map();
+  if (initial.layout) layouts.set('', initial.layout);
+  for (const pl of initial.participant_layouts || []) layouts.set(pl.login, pl.layout);
+  let scope = '';
+  const readLayout = () => ($('layout_custom').checked ? {
+    kind: $('layout_kind').value,
+    windows: Number($('layout_windows').value) || 1,
+    content_slot: $('layout_content_slot').checked,
+    slots: radioValue('layout_fill') === 'assign'
+      ? [...form.querySelectorAll('#layout-slots select')].map((s) => (s.value.startsWith('u:')
+        ? { kind: 'participant', participant: Number(s.value.slice(2)) }
+        : { kind: s.value }))
+      : [],
+    name_position: $('layout_names').value,
+    locked: $('layout_locked').checked,
+  } : null);
+  const showLayout = (lay) => {
+    $('layout_custom').checked = !!lay;
+    setRadio('layout_fill', lay && (lay.slots || []).some((s) => s.kind !== 'auto') ? 'assign' : 'auto');
+    $('layout_kind').value = (lay && lay.kind) || 'grid';
+    $('layout_windows').value = (lay && lay.windows) || 4;
+    $('layout_content_slot').checked = !!(lay && lay.content_slot);
+    $('layout_names').value = (lay && lay.name_position) || 'bottom';
+    $('layout_locked').checked = !!(lay && lay.locked);
+    $('layout-slots').replaceChildren();
+    slotList();
+    (lay ? lay.slots || [] : []).forEach((s, i) => {
+      const el = form.querySelector(`select[name="slot-${i}"]`);
+      if (el) el.value = s.kind === 'participant' ? `u:${s.participant}` : s.kind;
+    });
+  };
+  const keepLayout = () => {
+    const l = readLayout();
+    if (l) layouts.set(scope, l); else layouts.delete(scope);
+  };
+  const scopes = () => {
+    const sel = $('layout_scope');
+    const keep = sel.value;
+    [...sel.options].slice(1).forEach((o) => o.remove());
+    for (const login of [form.dataset.ownerLogin, ...participants.map((p) => p.login)]) {
+      const o = document.createElement('option'); o.value = login; o.textContent = login; sel.append(o);
+    }
+    sel.value = [...sel.options].some((o) => o.value === keep) ? keep : '';
+  };
+  $('layout_scope').addEventListener('change', () => {
+    keepLayout();
+    scope = $('layout_scope').value;
+    showLayout(layouts.get(scope));
+    sync();
+  });
+
   // Dependent fields.
   const sync = () => {
     const pub = radioValue('access') === 'public';
@@ -146,8 +198,9 @@
     });
     slotList();
     renderList();
+    scopes();
   };
-  form.addEventListener('change', sync);
+  form.addEventListener('change', (ev) => { if (ev.target.id !== 'layout_scope') sync(); });
   $('pin_enabled').addEventListener('change', () => {
     // A PIN is generated when the box is ticked; it stays editable.
     if ($('pin_enabled').checked && !$('pin').value) {
@@ -180,23 +233,7 @@
   }
   $('save_as_template').checked = mode === 'template';
   $('template_name').value = v.template_name || '';
-  const lay = v.layout;
-  $('layout_custom').checked = !!lay;
-  setRadio('layout_fill', lay && (lay.slots || []).some((s) => s.kind !== 'auto') ? 'assign' : 'auto');
-  if (lay) {
-    $('layout_kind').value = lay.kind || 'grid';
-    $('layout_windows').value = lay.windows || 4;
-    $('layout_content_slot').checked = !!lay.content_slot;
-    $('layout_names').value = lay.name_position || 'bottom';
-    $('layout_locked').checked = !!lay.locked;
-  }
-  slotList();
-  if (lay) {
-    (lay.slots || []).forEach((s, i) => {
-      const el = form.querySelector(`select[name="slot-${i}"]`);
-      if (el) el.value = s.kind === 'participant' ? `u:${s.participant}` : s.kind;
-    });
-  }
+  showLayout(layouts.get(''));
   $('id').value = mode === 'template' ? '' : (v.id || '');
   $('id').readOnly = mode === 'edit';
   $('pin').value = v.pin || '';
@@ -207,11 +244,17 @@
   radios('guest_permissions').forEach((p) => { p.checked = (v.guest_permissions || []).includes(p.value); });
   $('location').value = v.location || '';
   $('description').value = v.description || '';
-  if (mode === 'template') $('id').closest('label') && ($('id').disabled = true);
+  if (mode === 'template') {
+    // A template has no ID of its own (each conference made from it gets one); its name is asked.
+    $('id').disabled = true;
+    $('save_as_template').closest('label').hidden = true;
+  }
   sync();
 
   // Collect and send.
   const collect = () => {
+    keepLayout();
+    const lecture = $('mode').value === 'video_lecture';
     const scheduled = radioValue('kind') !== 'room';
     const freq = $('freq').value;
     const out = {
@@ -232,18 +275,10 @@
       } : null,
       participants,
       addresses,
-      layout: $('layout_custom').checked && $('mode').value !== 'video_lecture' ? {
-        kind: $('layout_kind').value,
-        windows: Number($('layout_windows').value) || 1,
-        content_slot: $('layout_content_slot').checked,
-        slots: radioValue('layout_fill') === 'assign'
-          ? [...form.querySelectorAll('#layout-slots select')].map((s) => (s.value.startsWith('u:')
-            ? { kind: 'participant', participant: Number(s.value.slice(2)) }
-            : { kind: s.value }))
-          : [],
-        name_position: $('layout_names').value,
-        locked: $('layout_locked').checked,
-      } : null,
+      layout: lecture ? null : (layouts.get('') || null),
+      participant_layouts: lecture ? [] : [...layouts.entries()]
+        .filter(([login]) => login && (login === form.dataset.ownerLogin || participants.some((p) => p.login === login)))
+        .map(([login, layout]) => ({ login, layout })),
       id: mode === 'template' ? '' : $('id').value,
       pin: $('pin_enabled').checked ? $('pin').value : '',
       join_without_invitation: radioValue('access') === 'private' && $('join_without_invitation').checked,

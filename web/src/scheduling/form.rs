@@ -167,6 +167,8 @@ pub(super) fn render(
             section.card.tab-panel #tab-layout data-panel="layout" hidden {
                 p.muted #layout-lecture-note hidden { (t("sched.layout.lecture")) }
                 div #layout-fields {
+                    label for="layout_scope" { (t("sched.layout.scope")) }
+                    select #layout_scope { option value="" { (t("sched.layout.scope.all")) } }
                     (check("layout_custom", t("sched.layout.custom")))
                     label for="layout_kind" { (t("sched.layout.type")) }
                     select #layout_kind name="layout_kind" {

@@ -213,11 +213,10 @@ pub fn outlook_link(config: &WebConfig, id: &str, s: &ConferenceSettings) -> Opt
 
 /// `GET /conferences/{id}/calendar.ics`: for those who take part (others: 404).
 async fn ics_file(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<String>) -> Result<Response> {
-    let file = id.strip_suffix(".ics").unwrap_or(&id);
-    if file.len() > 64 || state.store.role_in(u.user.id, file).await?.is_none() {
+    if id.len() > 64 || state.store.role_in(u.user.id, &id).await?.is_none() {
         return Err(Error::NotFound);
     }
-    let c = state.store.editable_conference(file).await?.ok_or(Error::NotFound)?;
+    let c = state.store.editable_conference(&id).await?.ok_or(Error::NotFound)?;
     if c.settings.starts_at.is_none() {
         return Err(Error::Conflict("a virtual room has no schedule to export".into()));
     }

@@ -37,6 +37,8 @@ pub struct ConferenceInput {
     pub addresses: Vec<AddressInvitee>,
     /// The layout for everyone (the mixer's model); not for video lectures.
     pub layout: Option<Layout>,
+    /// Individual layouts of invited users (or the owner), by login.
+    pub participant_layouts: Vec<ParticipantLayout>,
     /// Empty: generated.
     pub id: String,
     /// Empty: none.
@@ -69,6 +71,7 @@ impl Default for ConferenceInput {
             participants: Vec::new(),
             addresses: Vec::new(),
             layout: None,
+            participant_layouts: Vec::new(),
             id: String::new(),
             pin: String::new(),
             join_without_invitation: false,
@@ -121,6 +124,13 @@ pub struct ParticipantInput {
 
 fn participant() -> Role {
     Role::Participant
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantLayout {
+    pub login: String,
+    pub layout: Layout,
 }
 
 /// What validation hands to the store.
@@ -217,7 +227,7 @@ fn recurrence(r: &RecurrenceInput, first: chrono::NaiveDate) -> Result<Recurrenc
     Ok(rec)
 }
 
-/// Validates everything; `existing` is the conference being edited (its ID may stay).
+/// Validates everything; `editing` is the conference being edited (its ID may stay).
 pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option<&str>) -> Result<Validated> {
     let name = validate::text("name", &input.name, 200, true)?;
     let public = match input.access.as_str() {
@@ -324,24 +334,47 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
         }
         addresses.push(AddressInvitee { address: addr, role: a.role, speaker: a.speaker && role_based });
     }
-    let layouts = match &input.layout {
-        None => None,
-        Some(_) if input.mode == "video_lecture" => {
-            return Err(Error::field("layout", "layouts are not available in video lecture mode"));
+    if input.mode == "video_lecture" && (input.layout.is_some() || !input.participant_layouts.is_empty()) {
+        return Err(Error::field("layout", "layouts are not available in video lecture mode"));
+    }
+    // Windows may be kept for invited users and the owner (by user id).
+    let invited = |p: u64| users.iter().any(|(u, ..)| *u as u64 == p) || p as i64 == cx.owner_id;
+    let check_layout = |field: &str, l: &Layout| -> Result<()> {
+        l.validate().map_err(|e| Error::field(field, e.to_string()))?;
+        if role_based && active_speakers > i64::from(l.windows) {
+            return Err(Error::field(
+                "active_speakers",
+                format!("more active speakers than the layout's {} windows can show", l.windows),
+            ));
         }
-        Some(l) => {
-            l.validate().map_err(|e| Error::field("layout", e.to_string()))?;
-            for s in &l.slots {
-                if let Slot::Participant(p) = s
-                    && !users.iter().any(|(u, ..)| *u as u64 == *p)
-                    && *p as i64 != cx.owner_id
-                {
-                    return Err(Error::field("layout", "a window is assigned to someone who is not invited"));
-                }
-            }
-            let set = LayoutSet { all: l.clone(), ..LayoutSet::default() };
-            Some(serde_json::to_string(&set).map_err(|e| Error::Internal(e.into()))?)
+        match l.slots.iter().find(|s| matches!(s, Slot::Participant(p) if !invited(*p))) {
+            Some(_) => Err(Error::field(field, "a window is kept for someone who is not invited")),
+            None => Ok(()),
         }
+    };
+    let mut set = LayoutSet::default();
+    if let Some(l) = &input.layout {
+        check_layout("layout", l)?;
+        set.all = l.clone();
+    }
+    if input.participant_layouts.len() > MAX_PARTICIPANTS {
+        return Err(Error::field("participant_layouts", format!("at most {MAX_PARTICIPANTS}")));
+    }
+    for pl in &input.participant_layouts {
+        let login = pl.login.trim();
+        let u = cx.store.user_by_login(login).await?.filter(|u| invited(u.id as u64));
+        let Some(u) = u else {
+            return Err(Error::field("participant_layouts", format!("{login:?} is not invited")));
+        };
+        check_layout("participant_layouts", &pl.layout)?;
+        if set.participants.insert(u.id as u64, pl.layout.clone()).is_some() {
+            return Err(Error::field("participant_layouts", format!("{login:?} has two layouts")));
+        }
+    }
+    let layouts = if input.layout.is_none() && set.participants.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(&set).map_err(|e| Error::Internal(e.into()))?)
     };
     let id = match input.id.trim() {
         "" => None,
@@ -406,6 +439,7 @@ pub fn input_of(c: &crate::store::EditableConference) -> ConferenceInput {
     let s = &c.settings;
     let tz: chrono_tz::Tz = s.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
     let sched: Option<Schedule> = s.schedule();
+    let set = s.layouts.as_deref().and_then(|l| serde_json::from_str::<LayoutSet>(l).ok());
     let fmt = |t: i64| crate::recurrence::utc_to_local(tz, t).format("%Y-%m-%dT%H:%M").to_string();
     let recurrence = s.recurrence.as_deref().and_then(|r| Recurrence::parse(r).ok()).map(|r| RecurrenceInput {
         freq: r.freq,
@@ -443,7 +477,19 @@ pub fn input_of(c: &crate::store::EditableConference) -> ConferenceInput {
             })
             .collect(),
         addresses: c.addresses.clone(),
-        layout: s.layouts.as_deref().and_then(|l| serde_json::from_str::<LayoutSet>(l).ok()).map(|l| l.all),
+        layout: set.as_ref().filter(|l| l.all != Layout::default() || l.participants.is_empty()).map(|l| l.all.clone()),
+        participant_layouts: set
+            .as_ref()
+            .map(|l| {
+                l.participants
+                    .iter()
+                    .filter_map(|(uid, layout)| {
+                        let login = c.participants.iter().find(|p| p.user_id as u64 == *uid)?.login.clone();
+                        Some(ParticipantLayout { login, layout: layout.clone() })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         id: c.id.clone(),
         pin: s.pin.clone().unwrap_or_default(),
         join_without_invitation: s.join_without_invitation,

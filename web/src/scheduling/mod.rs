@@ -84,6 +84,10 @@ pub async fn create(state: &AppState, u: &CurrentUser, input: &ConferenceInput) 
     let cx =
         Context { store: &state.store, owner_id: u.user.id, rights: &rights, smtp_configured: smtp_configured(state) };
     let Validated { id, settings, users, addresses } = input::validate(input, &cx, None).await?;
+    if input.save_as_template && state.store.templates(u.user.id).await?.len() >= templates::MAX_TEMPLATES {
+        let msg = format!("you have {} templates already; delete one first", templates::MAX_TEMPLATES);
+        return Err(Error::field("save_as_template", msg));
+    }
     let t = now();
     let id = match id {
         Some(id) => {
@@ -108,23 +112,17 @@ pub async fn create(state: &AppState, u: &CurrentUser, input: &ConferenceInput) 
         }
     };
     let template_id = if input.save_as_template {
-        let name = if input.template_name.trim().is_empty() {
-            settings.name.clone()
-        } else {
-            input.template_name.trim().to_string()
+        let name = match input.template_name.trim() {
+            "" => settings.name.clone(),
+            n => n.to_string(),
         };
-        let mut tpl = input.clone();
-        tpl.id.clear();
-        tpl.save_as_template = false;
-        tpl.template_name.clear();
-        let json = serde_json::to_value(&tpl).map_err(|e| Error::Internal(e.into()))?;
-        Some(state.store.save_template(u.user.id, None, &name, &json, t).await?)
+        Some(state.store.save_template(u.user.id, None, &name, &templates::stored(input)?, t).await?)
     } else {
         None
     };
     tracing::info!(conference = %id, owner = %u.user.login, kind = settings.kind.as_str(), recurring = settings.recurrence.is_some(), "conference scheduled");
     metrics::counter!("tessera_conferences_scheduled_total").increment(1);
-    let invitations = if settings.email_invitations { crate::mail::invite(state, &id, None).await? } else { 0 };
+    let invitations = if settings.email_invitations { invite(state, &id, None).await } else { 0 };
     Ok(Saved { url: format!("/c/{id}"), id, template_id, invitations })
 }
 
@@ -135,6 +133,14 @@ async fn create_api(
 ) -> Result<Response> {
     let saved = create(&state, &u, &input).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+/// Queues the invitations; the conference is saved whatever happens to them.
+async fn invite(state: &AppState, id: &str, only: Option<&[i64]>) -> usize {
+    crate::mail::invite(state, id, only).await.unwrap_or_else(|e| {
+        tracing::warn!(conference = %id, error = %e, "invitations could not be prepared");
+        0
+    })
 }
 
 /// Applies an edit. The ID cannot change (it is in links and dial strings already sent).
@@ -158,7 +164,7 @@ pub async fn update(state: &AppState, u: &CurrentUser, id: &str, input: &Confere
     let newly_invited = |uid: i64| !current.participants.iter().any(|p| p.user_id == uid);
     let invitations = if settings.email_invitations {
         let new: Vec<i64> = users.iter().map(|(uid, ..)| *uid).filter(|uid| newly_invited(*uid)).collect();
-        if new.is_empty() { 0 } else { crate::mail::invite(state, id, Some(&new)).await? }
+        if new.is_empty() { 0 } else { invite(state, id, Some(&new)).await }
     } else {
         0
     };

@@ -62,8 +62,9 @@ async fn check(state: &AppState, u: &CurrentUser, t: &TemplateInput) -> Result<S
     Ok(name)
 }
 
-fn stored(t: &TemplateInput) -> Result<serde_json::Value> {
-    let mut s = t.settings.clone();
+/// A template's settings as stored: without an ID or the template choice itself.
+pub(super) fn stored(settings: &ConferenceInput) -> Result<serde_json::Value> {
+    let mut s = settings.clone();
     s.id.clear();
     s.save_as_template = false;
     s.template_name.clear();
@@ -92,7 +93,7 @@ async fn create_api(
     if state.store.templates(u.user.id).await?.len() >= MAX_TEMPLATES {
         return Err(Error::Conflict(format!("you have {MAX_TEMPLATES} templates already; delete one first")));
     }
-    let id = state.store.save_template(u.user.id, None, &name, &stored(&t)?, now()).await?;
+    let id = state.store.save_template(u.user.id, None, &name, &stored(&t.settings)?, now()).await?;
     let tpl = state.store.template(u.user.id, id).await?.ok_or(Error::NotFound)?;
     Ok((StatusCode::CREATED, Json(tpl)).into_response())
 }
@@ -109,7 +110,7 @@ async fn update_api(
 ) -> Result<Json<Template>> {
     state.store.template(u.user.id, id).await?.ok_or(Error::NotFound)?;
     let name = check(&state, &u, &t).await?;
-    state.store.save_template(u.user.id, Some(id), &name, &stored(&t)?, now()).await?;
+    state.store.save_template(u.user.id, Some(id), &name, &stored(&t.settings)?, now()).await?;
     state.store.template(u.user.id, id).await?.map(Json).ok_or(Error::NotFound)
 }
 

@@ -104,6 +104,7 @@ crate::both_backends!(scheduling_is_scoped_to_owner_and_participants, |store| {
     assert_eq!(got["pin"], "123456");
     assert_eq!(got["recurrence"]["days"], json!(["tu", "th"]));
     assert_eq!(got["addresses"][0]["address"], "sip:room@10.0.0.5");
+    assert_eq!(got["layout"]["locked"], true);
     let changed = with(with(got.clone(), "name", json!("Renamed")), "participants", json!([]));
     let r = app.json("PUT", &format!("/api/v1/conferences/{id}"), Some(&a), changed).await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -132,6 +133,7 @@ crate::both_backends!(bad_scheduling_input_is_refused_at_its_field, |store| {
         ("id", with(weekly(), "id", json!("team"))),
         ("id", with(weekly(), "id", json!("Bad ID!"))),
         ("active_speakers", with(weekly(), "active_speakers", json!(26))),
+        ("active_speakers", with(with(weekly(), "active_speakers", json!(3)), "layout", json!({ "windows": 2 }))),
         ("recurrence_end", with(weekly(), "recurrence", json!({ "freq": "daily" }))),
         ("recurrence_end", with(weekly(), "recurrence", json!({ "freq": "daily", "count": 3, "until": "2027-04-01" }))),
         ("recurrence_days", with(weekly(), "recurrence", json!({ "freq": "weekly", "days": ["we"], "count": 3 }))),
