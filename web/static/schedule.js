@@ -242,6 +242,12 @@
     $(k).checked = !!v[k];
   }
   radios('guest_permissions').forEach((p) => { p.checked = (v.guest_permissions || []).includes(p.value); });
+  if ($('multicast-fields')) {
+    $('multicast_enabled').checked = !!v.multicast;
+    $('multicast_group').value = v.multicast ? v.multicast.group : '';
+    $('multicast_port').value = v.multicast ? v.multicast.port : '';
+    $('multicast_ttl').value = v.multicast ? v.multicast.ttl : 1;
+  }
   $('location').value = v.location || '';
   $('description').value = v.description || '';
   if (mode === 'template') {
@@ -287,6 +293,11 @@
       guest_permissions: radios('guest_permissions').filter((p) => p.checked).map((p) => p.value),
       record: $('record').checked,
       email_invitations: $('email_invitations').checked,
+      multicast: $('multicast-fields') && $('multicast_enabled').checked ? {
+        group: $('multicast_group').value,
+        port: Number($('multicast_port').value) || 0,
+        ttl: Number($('multicast_ttl').value) || 1,
+      } : (mode === 'edit' && !$('multicast-fields') ? (v.multicast || null) : null),
       location: $('location').value,
       description: $('description').value,
       save_as_template: mode !== 'template' && $('save_as_template').checked,

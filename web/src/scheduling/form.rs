@@ -54,7 +54,20 @@ fn check(name: &str, label: &str) -> Markup {
     html! { label.check { input type="checkbox" name=(name) id=(name); " " (label) } }
 }
 
-/// `owner`: the conference's owner (id, login), who can be given a window too.
+/// Who the form is for: the conference's owner (who can be given a window too) and whether the
+/// administrator lets users set a multicast output.
+pub(super) struct Owner<'a> {
+    pub id: i64,
+    pub login: &'a str,
+    pub allow_multicast: bool,
+}
+
+impl<'a> Owner<'a> {
+    pub async fn of(state: &AppState, id: i64, login: &'a str) -> Result<Owner<'a>> {
+        Ok(Owner { id, login, allow_multicast: state.store.settings().await?.scheduling_allow_multicast })
+    }
+}
+
 pub(super) fn render(
     u: &CurrentUser,
     title: &str,
@@ -62,7 +75,7 @@ pub(super) fn render(
     id: Option<&str>,
     input: &ConferenceInput,
     note: Option<&str>,
-    owner: (i64, &str),
+    owner: &Owner<'_>,
 ) -> String {
     let lang: Lang = u.lang;
     let t = |k: &'static str| tr(lang, k);
@@ -73,7 +86,7 @@ pub(super) fn render(
         @if let Some(n) = note { (notice("ok", n)) }
         @if mode == "edit" { p.muted #running-note { (t("sched.edit_running")) } }
         form #conference-form data-mode=(mode) data-id=[id] data-initial=(initial)
-            data-owner-id=(owner.0) data-owner-login=(owner.1) novalidate {
+            data-owner-id=(owner.id) data-owner-login=(owner.login) novalidate {
             nav.tabs role="tablist" {
                 button.tab type="button" data-tab="general" aria-selected="true" { (t("sched.tab.general")) }
                 button.tab type="button" data-tab="participants" { (t("sched.tab.participants")) }
@@ -210,6 +223,18 @@ pub(super) fn render(
                     }
                     (err("guest_permissions"))
                 }
+                @if owner.allow_multicast {
+                    fieldset #multicast-fields {
+                        (check("multicast_enabled", t("sched.multicast")))
+                        label for="multicast_group" { (t("sched.multicast.group")) }
+                        input #multicast_group type="text" name="multicast_group" placeholder="239.1.2.3" maxlength="15";
+                        label for="multicast_port" { (t("sched.multicast.port")) }
+                        input #multicast_port type="number" name="multicast_port" min="1024" max="65532" step="2";
+                        label for="multicast_ttl" { "TTL" }
+                        input #multicast_ttl type="number" name="multicast_ttl" min="1" max="255" value="1";
+                        (err("multicast"))
+                    }
+                }
                 (check("record", t("sched.record"))) (err("record"))
                 (check("email_invitations", t("sched.email_invitations"))) (err("email_invitations"))
                 label for="location" { (t("sched.location")) }
@@ -250,7 +275,8 @@ async fn new_page(
         input.kind = k;
     }
     let title = tr(u.lang, if input.kind == "room" { "sched.new_room" } else { "sched.new_conference" });
-    Ok(Html(render(&u, title, "new", None, &input, None, (u.user.id, &u.user.login))))
+    let owner = Owner::of(&state, u.user.id, &u.user.login).await?;
+    Ok(Html(render(&u, title, "new", None, &input, None, &owner)))
 }
 
 async fn edit_page(
@@ -265,5 +291,6 @@ async fn edit_page(
     };
     let note = running.then(|| tr(u.lang, "sched.is_running"));
     let owner = c.participants.iter().find(|p| p.user_id == c.owner_id).map(|p| p.login.clone()).unwrap_or_default();
-    Ok(Html(render(&u, tr(u.lang, "sched.edit"), "edit", Some(&c.id), &input_of(&c), note, (c.owner_id, &owner))))
+    let owner = Owner::of(&state, c.owner_id, &owner).await?;
+    Ok(Html(render(&u, tr(u.lang, "sched.edit"), "edit", Some(&c.id), &input_of(&c), note, &owner)))
 }

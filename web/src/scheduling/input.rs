@@ -49,6 +49,8 @@ pub struct ConferenceInput {
     pub guest_permissions: Vec<String>,
     pub record: bool,
     pub email_invitations: bool,
+    /// A UDP multicast output, where the administrator lets users set one.
+    pub multicast: Option<MulticastInput>,
     pub location: String,
     pub description: String,
     pub save_as_template: bool,
@@ -80,6 +82,7 @@ impl Default for ConferenceInput {
             guest_permissions: GUEST_PERMISSIONS.map(String::from).to_vec(),
             record: false,
             email_invitations: false,
+            multicast: None,
             location: String::new(),
             description: String::new(),
             save_as_template: false,
@@ -126,6 +129,41 @@ fn participant() -> Role {
     Role::Participant
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MulticastInput {
+    /// An IPv4 multicast group (224.0.0.0/4).
+    pub group: String,
+    /// Even, 1024-65532: video on it, audio on port + 2.
+    pub port: i64,
+    #[serde(default = "ttl_one")]
+    pub ttl: i64,
+}
+
+fn ttl_one() -> i64 {
+    1
+}
+
+impl MulticastInput {
+    fn check(&self) -> Result<(String, i64, i64)> {
+        let g: std::net::Ipv4Addr = self
+            .group
+            .trim()
+            .parse()
+            .map_err(|_| Error::field("multicast", format!("{:?} is not an IPv4 address", self.group)))?;
+        if !g.is_multicast() {
+            return Err(Error::field("multicast", format!("{g} is not a multicast group (224.0.0.0/4)")));
+        }
+        if !(1024..=65532).contains(&self.port) || self.port % 2 == 1 {
+            return Err(Error::field("multicast", "the port must be even, from 1024 to 65532 (audio uses port + 2)"));
+        }
+        if !(1..=255).contains(&self.ttl) {
+            return Err(Error::field("multicast", "the TTL must be from 1 to 255"));
+        }
+        Ok((g.to_string(), self.port, self.ttl))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantLayout {
@@ -146,8 +184,12 @@ pub struct Validated {
 pub struct Context<'a> {
     pub store: &'a Store,
     pub owner_id: i64,
-    pub rights: &'a [Right],
+    pub rights: Vec<Right>,
     pub smtp_configured: bool,
+    /// Users may set a multicast output (`scheduling.allow_multicast`).
+    pub allow_multicast: bool,
+    /// The multicast output the conference has now (an edit may send it back unchanged).
+    pub current_multicast: Option<(String, i64, i64)>,
 }
 
 /// Conference IDs appear in URLs and SIP addresses: 1-64 of a-z, 0-9, '-', '_', '.'.
@@ -408,6 +450,16 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
     if input.save_as_template {
         validate::text("template_name", &input.template_name, 200, false)?;
     }
+    let multicast = match &input.multicast {
+        None => None,
+        Some(m) => {
+            let m = m.check()?;
+            if !cx.allow_multicast && cx.current_multicast.as_ref() != Some(&m) {
+                return Err(Error::field("multicast", "the administrator does not let users set a multicast output"));
+            }
+            Some(m)
+        }
+    };
     let settings = ConferenceSettings {
         name,
         kind,
@@ -429,7 +481,7 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
             .map(|_| input.description.trim().to_string())?,
         location: validate::text("location", &input.location, 200, false)?,
         layouts,
-        multicast: None,
+        multicast,
     };
     Ok(Validated { id, settings, users, addresses })
 }
@@ -498,6 +550,7 @@ pub fn input_of(c: &crate::store::EditableConference) -> ConferenceInput {
         guest_permissions: s.guest_permissions.split(',').filter(|p| !p.is_empty()).map(String::from).collect(),
         record: s.record,
         email_invitations: s.email_invitations,
+        multicast: s.multicast.clone().map(|(group, port, ttl)| MulticastInput { group, port, ttl }),
         location: s.location.clone(),
         description: s.description.clone(),
         save_as_template: false,

@@ -56,8 +56,21 @@ pub async fn editable(state: &AppState, u: &CurrentUser, id: &str) -> Result<Edi
     }
 }
 
-fn smtp_configured(state: &AppState) -> bool {
-    state.mailer.is_some()
+/// What validating a conference of `owner_id` needs besides its input.
+pub(crate) async fn context(
+    state: &AppState,
+    owner_id: i64,
+    current_multicast: Option<(String, i64, i64)>,
+) -> Result<Context<'_>> {
+    let (rights, settings) = tokio::try_join!(state.store.rights_of(owner_id), state.store.settings())?;
+    Ok(Context {
+        store: &state.store,
+        owner_id,
+        rights,
+        smtp_configured: state.mailer.is_some(),
+        allow_multicast: settings.scheduling_allow_multicast,
+        current_multicast,
+    })
 }
 
 /// A fresh numeric conference ID (ten digits, as users type them on phones).
@@ -77,12 +90,10 @@ pub struct Saved {
 /// Creates a conference from validated input: a generated ID unless one was chosen, the
 /// template when asked for, the invitations when asked for.
 pub async fn create(state: &AppState, u: &CurrentUser, input: &ConferenceInput) -> Result<Saved> {
-    let rights = state.store.rights_of(u.user.id).await?;
-    if !rights.contains(&Right::CreateConferences) {
+    let cx = context(state, u.user.id, None).await?;
+    if !cx.rights.contains(&Right::CreateConferences) {
         return Err(Error::Forbidden("you do not have the right to create conferences".into()));
     }
-    let cx =
-        Context { store: &state.store, owner_id: u.user.id, rights: &rights, smtp_configured: smtp_configured(state) };
     let Validated { id, settings, users, addresses } = input::validate(input, &cx, None).await?;
     if input.save_as_template && state.store.templates(u.user.id).await?.len() >= templates::MAX_TEMPLATES {
         let msg = format!("you have {} templates already; delete one first", templates::MAX_TEMPLATES);
@@ -149,16 +160,12 @@ pub async fn update(state: &AppState, u: &CurrentUser, id: &str, input: &Confere
     if !input.id.trim().is_empty() && input.id.trim() != id {
         return Err(Error::field("id", "cannot be changed once the conference exists"));
     }
-    let rights = state.store.rights_of(current.owner_id).await?;
-    let cx = Context {
-        store: &state.store,
-        owner_id: current.owner_id,
-        rights: &rights,
-        smtp_configured: smtp_configured(state),
-    };
+    let cx = context(state, current.owner_id, current.settings.multicast.clone()).await?;
     let Validated { mut settings, users, addresses, .. } = input::validate(input, &cx, Some(id)).await?;
-    // What the form does not show stays: the administrator's multicast output.
-    settings.multicast = current.settings.multicast.clone();
+    // Users who may not set a multicast output cannot remove the administrator's either.
+    if !cx.allow_multicast {
+        settings.multicast = current.settings.multicast.clone();
+    }
     state.store.update_scheduled(id, &settings, &users, &addresses, now()).await?;
     tracing::info!(conference = %id, by = %u.user.login, "conference changed");
     let newly_invited = |uid: i64| !current.participants.iter().any(|p| p.user_id == uid);

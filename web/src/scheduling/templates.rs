@@ -2,7 +2,7 @@
 //! template** when scheduling), edit, delete, and create a conference from one in one click —
 //! a scheduled template whose start has passed moves to the next day at the same time.
 
-use super::input::{ConferenceInput, Context};
+use super::input::ConferenceInput;
 use crate::auth::{ApiUser, CurrentUser, PageUser};
 use crate::error::{Error, Result};
 use crate::extract::ApiJson;
@@ -55,9 +55,7 @@ async fn check(state: &AppState, u: &CurrentUser, t: &TemplateInput) -> Result<S
         }
     }
     s.id.clear();
-    let rights = state.store.rights_of(u.user.id).await?;
-    let cx =
-        Context { store: &state.store, owner_id: u.user.id, rights: &rights, smtp_configured: state.mailer.is_some() };
+    let cx = super::context(state, u.user.id, None).await?;
     super::input::validate(&s, &cx, None).await?;
     Ok(name)
 }
@@ -265,7 +263,7 @@ async fn new_template_page(State(state): State<AppState>, PageUser(u): PageUser)
         None,
         &input,
         None,
-        (u.user.id, &u.user.login),
+        &super::form::Owner::of(&state, u.user.id, &u.user.login).await?,
     )))
 }
 
@@ -285,6 +283,6 @@ async fn edit_template_page(
         Some(&id),
         &input,
         None,
-        (u.user.id, &u.user.login),
+        &super::form::Owner::of(&state, u.user.id, &u.user.login).await?,
     )))
 }

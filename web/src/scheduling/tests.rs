@@ -163,6 +163,7 @@ crate::both_backends!(bad_scheduling_input_is_refused_at_its_field, |store| {
         ),
         ("recurrence", with(with(weekly(), "kind", json!("room")), "start", json!(""))),
         ("colour", with(weekly(), "colour", json!("red"))),
+        ("multicast", with(weekly(), "multicast", json!({ "group": "239.1.2.3", "port": 5000 }))),
     ];
     for (field, body) in cases {
         let r = app.json("POST", "/api/v1/conferences", Some(&a), body.clone()).await;
@@ -202,4 +203,37 @@ crate::both_backends!(templates_create_conferences_in_one_click, |store| {
     assert_eq!(count(&app).await, 2);
     assert_eq!(app.json("DELETE", &format!("/api/v1/templates/{tid}"), Some(&a), json!({})).await.status, 204);
     assert_eq!(app.get("/api/v1/templates", Some(&a)).await.json().as_array().unwrap().len(), 1);
+});
+
+crate::both_backends!(multicast_where_the_administrator_allows_it, |store| {
+    let app = App::new(store.clone());
+    let alice = app.user("alice", "alice-password").await;
+    app.user("bob", "bob-password-1").await;
+    store.grant_rights(alice, &[Right::CreateConferences]).await.unwrap();
+    store.set_setting(crate::store::Setting::SchedulingAllowMulticast, "true").await.unwrap().unwrap();
+    let a = app.sign_in("alice", "alice-password").await;
+    for bad in [
+        json!({ "group": "10.0.0.1", "port": 5000 }),
+        json!({ "group": "239.1.2.3", "port": 5001 }),
+        json!({ "group": "239.1.2.3", "port": 5000, "ttl": 0 }),
+    ] {
+        let r = app.json("POST", "/api/v1/conferences", Some(&a), with(weekly(), "multicast", bad.clone())).await;
+        assert_eq!(r.json()["field"], "multicast", "{bad}: {}", r.text());
+    }
+    let body =
+        with(with(weekly(), "id", json!("mc")), "multicast", json!({ "group": "239.1.2.3", "port": 5000, "ttl": 4 }));
+    let r = app.json("POST", "/api/v1/conferences", Some(&a), body).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let m = store.media_settings("mc").await.unwrap().unwrap();
+    assert_eq!(
+        (m.multicast_group.as_deref(), m.multicast_port, m.multicast_ttl),
+        (Some("239.1.2.3"), Some(5000), Some(4))
+    );
+    // Once the administrator withdraws it, an edit keeps the output but cannot change it.
+    store.set_setting(crate::store::Setting::SchedulingAllowMulticast, "false").await.unwrap().unwrap();
+    let got = app.get("/api/v1/conferences/mc/settings", Some(&a)).await.json();
+    assert_eq!(app.json("PUT", "/api/v1/conferences/mc", Some(&a), got.clone()).await.status, 200);
+    let changed = with(got, "multicast", json!({ "group": "239.9.9.9", "port": 5000 }));
+    assert_eq!(app.json("PUT", "/api/v1/conferences/mc", Some(&a), changed).await.json()["field"], "multicast");
+    assert_eq!(store.media_settings("mc").await.unwrap().unwrap().multicast_group.as_deref(), Some("239.1.2.3"));
 });

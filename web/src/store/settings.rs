@@ -11,14 +11,16 @@ pub enum Setting {
     LockoutPeriodMinutes,
     LicenseShowInfo,
     LicenseAllowRenewal,
+    SchedulingAllowMulticast,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 4] = [
+    pub const ALL: [Setting; 5] = [
         Setting::LockoutMaxAttempts,
         Setting::LockoutPeriodMinutes,
         Setting::LicenseShowInfo,
         Setting::LicenseAllowRenewal,
+        Setting::SchedulingAllowMulticast,
     ];
 
     pub fn key(self) -> &'static str {
@@ -27,6 +29,7 @@ impl Setting {
             Setting::LockoutPeriodMinutes => "lockout.period_minutes",
             Setting::LicenseShowInfo => "license.show_info",
             Setting::LicenseAllowRenewal => "license.allow_renewal",
+            Setting::SchedulingAllowMulticast => "scheduling.allow_multicast",
         }
     }
 
@@ -36,6 +39,7 @@ impl Setting {
             Setting::LockoutPeriodMinutes => "15",
             Setting::LicenseShowInfo => "true",
             Setting::LicenseAllowRenewal => "true",
+            Setting::SchedulingAllowMulticast => "false",
         }
     }
 
@@ -46,6 +50,9 @@ impl Setting {
             Setting::LicenseShowInfo => "whether users see their PRO license on the main page (true/false)",
             Setting::LicenseAllowRenewal => {
                 "whether users may renew a temporary PRO license for 24 hours themselves (true/false)"
+            }
+            Setting::SchedulingAllowMulticast => {
+                "whether users may give their conferences a multicast output in the scheduling form (true/false)"
             }
         }
     }
@@ -60,7 +67,7 @@ impl Setting {
         match self {
             Setting::LockoutMaxAttempts => parse_range(v, 1, 100),
             Setting::LockoutPeriodMinutes => parse_range(v, 1, 10_080),
-            Setting::LicenseShowInfo | Setting::LicenseAllowRenewal => match v {
+            Setting::LicenseShowInfo | Setting::LicenseAllowRenewal | Setting::SchedulingAllowMulticast => match v {
                 "true" | "yes" | "on" | "1" => Ok("true".into()),
                 "false" | "no" | "off" | "0" => Ok("false".into()),
                 _ => Err(format!("{}: expected true or false, got {v:?}", self.key())),
@@ -84,6 +91,7 @@ pub struct Settings {
     pub lockout_period_minutes: i64,
     pub license_show_info: bool,
     pub license_allow_renewal: bool,
+    pub scheduling_allow_multicast: bool,
 }
 
 impl Store {
@@ -131,6 +139,7 @@ impl Store {
             lockout_period_minutes: int(get(Setting::LockoutPeriodMinutes)?)?,
             license_show_info: get(Setting::LicenseShowInfo)? == "true",
             license_allow_renewal: get(Setting::LicenseAllowRenewal)? == "true",
+            scheduling_allow_multicast: get(Setting::SchedulingAllowMulticast)? == "true",
         })
     }
 }
