@@ -54,6 +54,10 @@ try {
   const row = page.locator(`#participants tr[data-login="${env('PARTICIPANT')}"]`);
   await row.locator('select').selectOption('moderator');
   await row.locator('input[type=checkbox]').check();
+  // The room system, from the address book.
+  await page.selectOption('#contact-pick', 'a:sip:boardroom@10.0.0.9');
+  await page.click('#add-contact');
+  check((await page.locator('#addresses').innerText()).includes('sip:boardroom@10.0.0.9'), 'address added from contacts');
 
   // Layout.
   await page.click('button[data-tab=layout]');
@@ -93,7 +97,7 @@ try {
   const text = await card.innerText();
   check(text.includes(NAME) && text.includes('4321') && text.includes(ID), `card: ${text}`);
   check(text.includes('Weekly') && text.includes(`${env('COUNT')} occurrences`), `card shows the recurrence: ${text}`);
-  check((await page.locator('#card-invited').innerText()).trim() === '2', 'owner and participant invited');
+  check((await page.locator('#card-invited').innerText()).trim() === '3', 'owner, participant and room system invited');
   check(await page.locator('#export-ics').count() === 1 && await page.locator('#export-google').count() === 1, 'export links');
   const google = await page.getAttribute('#export-google', 'href');
   check(google.includes('recur=RRULE%3AFREQ%3DWEEKLY'), `Google link carries the rule: ${google}`);

@@ -60,7 +60,7 @@ async fn a_recurring_conference_scheduled_in_chromium() {
     s.add_user("alice", "alice-password");
     s.add_user("bob", "bob-password");
     s.add_user("carol", "carol-password");
-    s.admin_ok(&["rights", "grant", "alice", "create_conferences"], "");
+    s.admin_ok(&["rights", "grant", "alice", "create_conferences", "edit_address_book"], "");
     let (bob, bob_csrf) = s.sign_in("bob", "bob-password").await;
     let r = bob
         .patch(format!("{}/api/v1/me", s.base))
@@ -70,6 +70,17 @@ async fn a_recurring_conference_scheduled_in_chromium() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+
+    // The room system is in alice's address book.
+    let (alice, alice_csrf) = s.sign_in("alice", "alice-password").await;
+    let r = alice
+        .post(format!("{}/api/v1/contacts", s.base))
+        .header("x-csrf-token", &alice_csrf)
+        .json(&serde_json::json!({"address": "sip:boardroom@10.0.0.9", "name": "Boardroom"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
 
     // Weekly on today's weekday and the one two days later, four times, at an hour away from
     // now (so the scheduler leaves it alone), in UTC.
@@ -120,6 +131,7 @@ async fn a_recurring_conference_scheduled_in_chromium() {
         .collect();
     server.sort();
     assert_eq!(server.len(), 4, "{list}");
+    assert_eq!(list.as_array().unwrap()[0]["participant_count"], 3, "owner, bob and the boardroom");
 
     // The .ics through an independent reader.
     let r = bob.get(format!("{}/conferences/quarterly-planning/calendar.ics", s.base)).send().await.unwrap();

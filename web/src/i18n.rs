@@ -350,6 +350,16 @@ const EN: &[(&str, &str)] = &[
     ("nav.meetings", "Meetings"),
     ("nav.rooms", "Virtual rooms"),
     ("nav.templates", "Templates"),
+    ("nav.contacts", "Contacts"),
+    ("contacts.title", "Contacts"),
+    ("contacts.empty", "The address book is empty."),
+    ("contacts.remove", "Remove from the address book"),
+    ("contacts.add", "Add a contact"),
+    ("contacts.login", "A user of the server (login)"),
+    ("contacts.address", "or a SIP/H.323 address"),
+    ("contacts.name", "Name (optional)"),
+    ("contacts.no_right", "Editing the address book needs a right the administrator gives."),
+    ("sched.from_contacts", "From the address book"),
 ];
 
 const RU: &[(&str, &str)] = &[
@@ -642,6 +652,16 @@ const RU: &[(&str, &str)] = &[
     ("nav.meetings", "Конференции"),
     ("nav.rooms", "Виртуальные комнаты"),
     ("nav.templates", "Шаблоны"),
+    ("nav.contacts", "Контакты"),
+    ("contacts.title", "Контакты"),
+    ("contacts.empty", "Адресная книга пуста."),
+    ("contacts.remove", "Удалить из адресной книги"),
+    ("contacts.add", "Добавить контакт"),
+    ("contacts.login", "Пользователь сервера (логин)"),
+    ("contacts.address", "или адрес SIP/H.323"),
+    ("contacts.name", "Имя (необязательно)"),
+    ("contacts.no_right", "Для изменения адресной книги нужно право, которое даёт администратор."),
+    ("sched.from_contacts", "Из адресной книги"),
 ];
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod cache;
 pub mod conference_page;
 pub mod conferences;
+pub mod contacts;
 pub mod control;
 pub mod error;
 pub mod extract;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(home::router())
         .merge(profile::router())
         .merge(scheduling::router())
+        .merge(contacts::router())
         .merge(conference_page::router())
         .merge(live::router())
         .merge(system::router())

@@ -95,6 +95,14 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         "Create a conference from a template (a passed start moves to the next day)",
         true,
     ),
+    ("get", "/api/v1/contacts", "The user's address book: users of the server and SIP/H.323 addresses", false),
+    (
+        "post",
+        "/api/v1/contacts",
+        "Add a contact: {login} or {address}, and an optional name (needs the edit address book right)",
+        true,
+    ),
+    ("delete", "/api/v1/contacts/{id}", "Remove a contact (needs the edit address book right)", true),
     ("get", "/api/v1/openapi.json", "This document", false),
     // Last: the routing test deletes its conference here.
     (

@@ -92,6 +92,21 @@
     $('user-search').value = '';
     renderList();
   });
+  if ($('add-contact')) {
+    $('add-contact').addEventListener('click', () => {
+      const v = $('contact-pick').value;
+      if (v.startsWith('u:')) {
+        const login = v.slice(2);
+        const uid = Number($('contact-pick').selectedOptions[0].dataset.userId);
+        if (uid) ids.set(login, uid);
+        if (!participants.some((p) => p.login === login)) participants.push({ login, role: 'participant', speaker: false });
+      } else if (v.startsWith('a:')) {
+        const address = v.slice(2);
+        if (!addresses.some((a) => a.address === address)) addresses.push({ address, role: 'participant', speaker: false });
+      }
+      sync();
+    });
+  }
   $('add-address').addEventListener('click', () => {
     const address = $('address-input').value.trim();
     if (address && !addresses.some((a) => a.address === address)) addresses.push({ address, role: 'participant', speaker: false });

@@ -54,17 +54,21 @@ fn check(name: &str, label: &str) -> Markup {
     html! { label.check { input type="checkbox" name=(name) id=(name); " " (label) } }
 }
 
-/// Who the form is for: the conference's owner (who can be given a window too) and whether the
-/// administrator lets users set a multicast output.
-pub(super) struct Owner<'a> {
+/// What the form shows besides the input: the conference's owner (who can be given a window
+/// too), whether the administrator lets users set a multicast output, and the editing user's
+/// address book.
+pub(super) struct FormContext<'a> {
     pub id: i64,
     pub login: &'a str,
     pub allow_multicast: bool,
+    pub contacts: Vec<crate::store::Contact>,
 }
 
-impl<'a> Owner<'a> {
-    pub async fn of(state: &AppState, id: i64, login: &'a str) -> Result<Owner<'a>> {
-        Ok(Owner { id, login, allow_multicast: state.store.settings().await?.scheduling_allow_multicast })
+impl<'a> FormContext<'a> {
+    /// For a conference owned by `id` (`login`), edited by `editor`.
+    pub async fn of(state: &AppState, id: i64, login: &'a str, editor: i64) -> Result<FormContext<'a>> {
+        let (settings, contacts) = tokio::try_join!(state.store.settings(), state.store.contacts(editor))?;
+        Ok(FormContext { id, login, allow_multicast: settings.scheduling_allow_multicast, contacts })
     }
 }
 
@@ -75,7 +79,7 @@ pub(super) fn render(
     id: Option<&str>,
     input: &ConferenceInput,
     note: Option<&str>,
-    owner: &Owner<'_>,
+    owner: &FormContext<'_>,
 ) -> String {
     let lang: Lang = u.lang;
     let t = |k: &'static str| tr(lang, k);
@@ -162,6 +166,16 @@ pub(super) fn render(
                 (err("template_name"))
             }
             section.card.tab-panel #tab-participants data-panel="participants" hidden {
+                @if !owner.contacts.is_empty() {
+                    label for="contact-pick" { (t("sched.from_contacts")) }
+                    select #contact-pick {
+                        @for c in &owner.contacts {
+                            @if let Some(l) = &c.login { option value={"u:" (l)} data-user-id=[c.user_id] { (c.name) " (" (l) ")" } }
+                            @if let Some(a) = &c.address { option value={"a:" (a)} { (c.name) " (" (a) ")" } }
+                        }
+                    }
+                    " " button.secondary #add-contact type="button" { (t("sched.add")) }
+                }
                 label for="user-search" { (t("sched.add_user")) }
                 input #user-search type="text" list="user-options" autocomplete="off" placeholder=(t("sched.search_users"));
                 datalist #user-options {}
@@ -275,7 +289,7 @@ async fn new_page(
         input.kind = k;
     }
     let title = tr(u.lang, if input.kind == "room" { "sched.new_room" } else { "sched.new_conference" });
-    let owner = Owner::of(&state, u.user.id, &u.user.login).await?;
+    let owner = FormContext::of(&state, u.user.id, &u.user.login, u.user.id).await?;
     Ok(Html(render(&u, title, "new", None, &input, None, &owner)))
 }
 
@@ -291,6 +305,6 @@ async fn edit_page(
     };
     let note = running.then(|| tr(u.lang, "sched.is_running"));
     let owner = c.participants.iter().find(|p| p.user_id == c.owner_id).map(|p| p.login.clone()).unwrap_or_default();
-    let owner = Owner::of(&state, c.owner_id, &owner).await?;
+    let owner = FormContext::of(&state, c.owner_id, &owner, u.user.id).await?;
     Ok(Html(render(&u, tr(u.lang, "sched.edit"), "edit", Some(&c.id), &input_of(&c), note, &owner)))
 }

@@ -263,7 +263,7 @@ async fn new_template_page(State(state): State<AppState>, PageUser(u): PageUser)
         None,
         &input,
         None,
-        &super::form::Owner::of(&state, u.user.id, &u.user.login).await?,
+        &super::form::FormContext::of(&state, u.user.id, &u.user.login, u.user.id).await?,
     )))
 }
 
@@ -283,6 +283,6 @@ async fn edit_template_page(
         Some(&id),
         &input,
         None,
-        &super::form::Owner::of(&state, u.user.id, &u.user.login).await?,
+        &super::form::FormContext::of(&state, u.user.id, &u.user.login, u.user.id).await?,
     )))
 }

@@ -237,3 +237,51 @@ crate::both_backends!(multicast_where_the_administrator_allows_it, |store| {
     assert_eq!(app.json("PUT", "/api/v1/conferences/mc", Some(&a), changed).await.json()["field"], "multicast");
     assert_eq!(store.media_settings("mc").await.unwrap().unwrap().multicast_group.as_deref(), Some("239.1.2.3"));
 });
+
+crate::both_backends!(the_address_book_is_each_users_own, |store| {
+    let app = App::new(store.clone());
+    let alice = app.user("alice", "alice-password").await;
+    app.user("bob", "bob-password-1").await;
+    app.user("carol", "carol-password").await;
+    let a = app.sign_in("alice", "alice-password").await;
+    let c = app.sign_in("carol", "carol-password").await;
+    // Without the right: refused, nothing stored.
+    let r = app.json("POST", "/api/v1/contacts", Some(&a), json!({ "login": "bob" })).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    store.grant_rights(alice, &[Right::EditAddressBook, Right::CreateConferences]).await.unwrap();
+    let r = app.json("POST", "/api/v1/contacts", Some(&a), json!({ "login": "bob", "name": "Bob B." })).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = app
+        .json("POST", "/api/v1/contacts", Some(&a), json!({ "address": "boardroom@10.0.0.9", "name": "Boardroom" }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let address_id = r.json()["id"].as_i64().unwrap();
+    for (body, field) in [
+        (json!({ "login": "bob" }), "login"),
+        (json!({ "login": "alice" }), "login"),
+        (json!({ "login": "nobody" }), "login"),
+        (json!({}), "login"),
+        (json!({ "login": "bob", "address": "sip:x@y" }), "address"),
+        (json!({ "address": "sip:a b@c" }), "address"),
+        (json!({ "address": "sip:boardroom@10.0.0.9" }), "address"),
+    ] {
+        let r = app.json("POST", "/api/v1/contacts", Some(&a), body.clone()).await;
+        assert_eq!(r.json()["field"], field, "{body}: {}", r.text());
+    }
+    let list = app.get("/api/v1/contacts", Some(&a)).await.json();
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Boardroom", "Bob B."]);
+    assert_eq!(app.get("/api/v1/contacts", Some(&c)).await.json(), json!([]), "carol sees her own book only");
+    // The scheduling form offers them.
+    let form = app.get("/conferences/new", Some(&a)).await.text();
+    assert!(form.contains("value=\"u:bob\"") && form.contains("value=\"a:sip:boardroom@10.0.0.9\""), "{form}");
+    // Another user cannot remove them; the owner can.
+    assert_eq!(app.json("DELETE", &format!("/api/v1/contacts/{address_id}"), Some(&c), json!({})).await.status, 403);
+    store
+        .grant_rights(app.store.user_by_login("carol").await.unwrap().unwrap().id, &[Right::EditAddressBook])
+        .await
+        .unwrap();
+    assert_eq!(app.json("DELETE", &format!("/api/v1/contacts/{address_id}"), Some(&c), json!({})).await.status, 404);
+    assert_eq!(app.json("DELETE", &format!("/api/v1/contacts/{address_id}"), Some(&a), json!({})).await.status, 204);
+    assert_eq!(app.get("/api/v1/contacts", Some(&a)).await.json().as_array().unwrap().len(), 1);
+});

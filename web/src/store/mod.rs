@@ -5,6 +5,7 @@
 
 mod chat;
 mod conferences;
+mod contacts;
 mod licenses;
 mod lockout;
 mod media;
@@ -16,6 +17,7 @@ mod users;
 
 pub use chat::{ChatMessage, MAX_CHAT_CHARS};
 pub use conferences::{ConferenceKind, ConferencePage, ConferenceRow, DialIn, NewConference, Role};
+pub use contacts::Contact;
 pub use licenses::{License, LicenseKind};
 pub use lockout::FailureState;
 pub use media::{EventRow, MediaSettings, MediaUpdate, RecordingRow};
