@@ -360,6 +360,11 @@ const EN: &[(&str, &str)] = &[
     ("contacts.name", "Name (optional)"),
     ("contacts.no_right", "Editing the address book needs a right the administrator gives."),
     ("sched.from_contacts", "From the address book"),
+    ("sched.layout.slot.auto", "filled automatically"),
+    ("sched.layout.slot.empty", "kept empty"),
+    ("sched.unit.days", "day(s)"),
+    ("sched.unit.weeks", "week(s)"),
+    ("sched.unit.months", "month(s)"),
 ];
 
 const RU: &[(&str, &str)] = &[
@@ -662,6 +667,11 @@ const RU: &[(&str, &str)] = &[
     ("contacts.name", "Имя (необязательно)"),
     ("contacts.no_right", "Для изменения адресной книги нужно право, которое даёт администратор."),
     ("sched.from_contacts", "Из адресной книги"),
+    ("sched.layout.slot.auto", "заполняется автоматически"),
+    ("sched.layout.slot.empty", "остаётся пустым"),
+    ("sched.unit.days", "дн."),
+    ("sched.unit.weeks", "нед."),
+    ("sched.unit.months", "мес."),
 ];
 
 #[cfg(test)]

@@ -130,7 +130,8 @@
       const li = document.createElement('li');
       const s = document.createElement('select');
       s.name = `slot-${i}`;
-      for (const [v, label] of [['auto', 'auto'], ['empty', 'empty'], ...people.map(([l, id]) => [`u:${id}`, l])]) {
+      const labels = [['auto', ol.dataset.auto], ['empty', ol.dataset.empty]];
+      for (const [v, label] of [...labels, ...people.map(([l, id]) => [`u:${id}`, l])]) {
         const o = document.createElement('option'); o.value = v; o.textContent = label; s.append(o);
       }
       s.value = kept[i] || 'auto';
@@ -202,6 +203,7 @@
     $('schedule-fields').hidden = room;
     $('recurrence-fields').hidden = !$('freq').value;
     $('weekdays').hidden = $('freq').value !== 'weekly';
+    $('interval-unit').textContent = $('interval-unit').dataset[$('freq').value] || '';
     $('private-only').hidden = pub;
     $('public-only').hidden = !pub;
     $('layout-fields').hidden = lecture;

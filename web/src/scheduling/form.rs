@@ -143,6 +143,7 @@ pub(super) fn render(
                     div #recurrence-fields hidden {
                         label for="interval" { (t("sched.recurrence.every")) }
                         input #interval type="number" name="interval" min="1" max="99" value="1";
+                        " " span #interval-unit data-daily=(t("sched.unit.days")) data-weekly=(t("sched.unit.weeks")) data-monthly=(t("sched.unit.months")) {}
                         (err("recurrence_interval"))
                         div #weekdays {
                             @for (code, key) in [("mo", "day.mo"), ("tu", "day.tu"), ("we", "day.we"), ("th", "day.th"), ("fr", "day.fr"), ("sa", "day.sa"), ("su", "day.su")] {
@@ -215,7 +216,7 @@ pub(super) fn render(
                         label.check { input type="radio" name="layout_fill" value="auto"; " " (t("sched.layout.fill.auto")) }
                         label.check { input type="radio" name="layout_fill" value="assign"; " " (t("sched.layout.fill.assign")) }
                     }
-                    ol #layout-slots hidden {}
+                    ol #layout-slots hidden data-auto=(t("sched.layout.slot.auto")) data-empty=(t("sched.layout.slot.empty")) {}
                     (check("layout_locked", t("sched.layout.locked")))
                     (err("layout"))
                 }
