@@ -215,10 +215,16 @@ pub fn pin(field: &str, p: &str) -> Result<Option<String>> {
     Ok(Some(p.to_string()))
 }
 
+/// A local date and time in the years calendars deal with (which also keeps date arithmetic
+/// far from chrono's limits).
 fn parse_local(field: &str, s: &str) -> Result<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
+    let t = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| Error::field(field, "must be a date and time like 2026-12-08T10:00"))
+        .map_err(|_| Error::field(field, "must be a date and time like 2026-12-08T10:00"))?;
+    if !(2000..=2100).contains(&chrono::Datelike::year(&t)) {
+        return Err(Error::field(field, "must be in the years 2000 to 2100"));
+    }
+    Ok(t)
 }
 
 /// A SIP or H.323 address: `sip:`/`sips:`/`h323:` and user@host, or a bare user@host / host.
@@ -254,7 +260,9 @@ fn recurrence(r: &RecurrenceInput, first: chrono::NaiveDate) -> Result<Recurrenc
         }
         (Some(u), None) => End::Until(
             chrono::NaiveDate::parse_from_str(u, "%Y-%m-%d")
-                .map_err(|_| Error::field("recurrence_until", "must be a date like 2027-01-31"))?,
+                .ok()
+                .filter(|d| (2000..=2120).contains(&chrono::Datelike::year(d)))
+                .ok_or_else(|| Error::field("recurrence_until", "must be a date like 2027-01-31"))?,
         ),
         (None, Some(n)) => End::Count(n),
         (None, None) => {
@@ -555,5 +563,48 @@ pub fn input_of(c: &crate::store::EditableConference) -> ConferenceInput {
         description: s.description.clone(),
         save_as_template: false,
         template_name: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn addresses_and_ids() {
+        assert_eq!(address("a", "room@10.0.0.5").unwrap(), "sip:room@10.0.0.5");
+        assert_eq!(address("a", "h323:10.0.0.7").unwrap(), "h323:10.0.0.7");
+        assert!(address("a", "sip:").is_err());
+        assert!(address("a", "sip:a\"b@c").is_err());
+        assert!(conference_id("id", "team-42.a").is_ok());
+        assert!(conference_id("id", ".x").is_err());
+        assert_eq!(pin("pin", " 0042 ").unwrap().as_deref(), Some("0042"));
+    }
+
+    proptest! {
+        /// Whatever a client sends as a recurrence and a start, checking it ends (quickly) with
+        /// a rule or an error naming a recurrence field, and never panics.
+        #[test]
+        fn recurrence_input_never_panics(
+            f in 0u8..3, interval in any::<u32>(), days in proptest::collection::vec("\\PC{0,3}", 0..9),
+            until in proptest::option::of("\\PC{0,12}|[0-9]{4,6}-[0-9]{2}-[0-9]{2}"), count in proptest::option::of(any::<u32>()),
+            start in "\\PC{0,20}|[0-9]{4,6}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}|20[0-9]{2}-(0[1-9]|1[0-2])-[0-2][0-9]T1[0-9]:[0-5][0-9]",
+        ) {
+            let r = RecurrenceInput { freq: [Freq::Daily, Freq::Weekly, Freq::Monthly][f as usize], interval, days, until, count };
+            if let Ok(s) = parse_local("start", &start) {
+                match recurrence(&r, s.date()) {
+                    Ok(rec) => {
+                        let n = rec.dates_between(s.date(), s.date(), s.date() + chrono::Duration::days(4000)).len();
+                        prop_assert!(n <= crate::recurrence::MAX_COUNT as usize || matches!(rec.end, End::Until(_)));
+                    }
+                    Err(Error::Field { field, .. }) => prop_assert!(field.starts_with("recurrence")),
+                    Err(e) => prop_assert!(false, "unexpected error {e}"),
+                }
+            }
+            let _ = address("a", &start);
+            let _ = conference_id("id", &start);
+            let _ = pin("pin", &start);
+        }
     }
 }
