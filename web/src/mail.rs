@@ -97,10 +97,12 @@ pub async fn invite(state: &AppState, id: &str, only: Option<&[i64]>) -> crate::
         if only.is_some_and(|o| !o.contains(&p.user_id)) || p.email.is_empty() {
             continue;
         }
-        let Ok(to) = format!("{} <{}>", p.name.replace(['<', '>', '"'], ""), p.email).parse::<Mailbox>() else {
+        let Ok(address) = p.email.parse::<lettre::Address>() else {
             tracing::warn!(conference = %id, user = %p.login, "invitation skipped: the user's email address is not usable");
             continue;
         };
+        // lettre quotes and encodes the display name as needed.
+        let to = Mailbox::new(Some(p.name.clone()), address);
         let body = format!(
             "You are invited to \"{}\".\n\n{when}Join from the browser: {link}\nJoin from a SIP endpoint: sip:{}@{}\n{}{}\n",
             s.name,
