@@ -198,6 +198,13 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {} (http.listen / TESSERA_HTTP_LISTEN)", config.http.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!("personal area at http://{addr}/ (metrics at /metrics, health at /healthz)");
+    match config.smtp_config() {
+        Ok(Some(s)) => tracing::info!(
+            host = %s.host, port = s.port, security = ?s.security, from = %s.from,
+            "email invitations through SMTP (links to {})", config.web().public_url
+        ),
+        _ => tracing::info!("email invitations are off (set [smtp] host to send them)"),
+    }
 
     let housekeeping = tokio::spawn(housekeeping(store.clone(), config.clone()));
     let watchdog = systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(store.clone(), every)));
