@@ -3,25 +3,7 @@
 # conferences, a third of them recurring, against axum's trivial route (/ping) served by the
 # same release binary, loaded by wrk in the same run. p99 latency and throughput per route.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-DURATION="${BENCH_DURATION:-10s}"
-CONNS="${BENCH_CONNECTIONS:-32}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-command -v curl >/dev/null || { echo "curl is missing: apt-get install curl" >&2; exit 1; }
-
-cargo build --release --locked -q -p tessera --manifest-path "$ROOT/Cargo.toml"
-BIN="$ROOT/target/release/tessera"
-WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export TESSERA_DATA_DIR="$WORK/data" TESSERA_HTTP_LISTEN="127.0.0.1:$PORT" TESSERA_ADMIN_PASSWORD="bench-admin-pw" TESSERA_LOG=warn
-export TESSERA_MEDIA=false TESSERA_SIP_LISTEN=""
-"$BIN" serve >"$WORK/server.log" 2>&1 &
-PID=$!
-trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-
-echo "bench-user-pw" | "$BIN" admin user add bench >/dev/null
-"$BIN" admin rights grant bench all >/dev/null
+source "$(dirname "$0")/lib/http.sh"
 # 1,000 conferences through the API: 667 single meetings within two months around today, 333
 # weekly or daily series that started up to three months ago.
 COOKIE=$(python3 - "$PORT" <<'PY'
@@ -58,15 +40,6 @@ DAYS=$(curl -fs -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/meetings" | grep -o
 [ "$DAYS" -gt 20 ] || { echo "the calendar marks only $DAYS days, expected most of the month" >&2; exit 1; }
 
 if [ -n "${BENCH_KEEP:-}" ]; then echo "$COOKIE" > "$WORK/cookie"; echo "kept $WORK"; fi
-run_wrk() { # url [cookie] -> "rps p99_ms"
-  local out
-  if [ -n "${2:-}" ]; then out=$(wrk -t1 -c"$CONNS" -d"$DURATION" --latency -H "Cookie: $2" "$1"); else out=$(wrk -t1 -c"$CONNS" -d"$DURATION" --latency "$1"); fi
-  local rps p99
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
-  if grep -q 'Non-2xx' <<<"$out"; then echo "wrk saw non-2xx answers for $1" >&2; exit 1; fi
-  echo "$rps $p99"
-}
 # Warm-up: the first requests fill the caches the steady state reads from.
 wrk -t1 -c4 -d2s "http://127.0.0.1:$PORT/ping" >/dev/null
 wrk -t1 -c4 -d2s -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/meetings" >/dev/null

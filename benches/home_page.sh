@@ -3,26 +3,7 @@
 # route (/ping) served by the same release binary, loaded by wrk in the same run.
 # Target: the home page reaches at least 40% of the trivial route's throughput.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-DURATION="${BENCH_DURATION:-10s}"
-CONNS="${BENCH_CONNECTIONS:-32}"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-command -v curl >/dev/null || { echo "curl is missing: apt-get install curl" >&2; exit 1; }
-
-cargo build --release --locked -q -p tessera --manifest-path "$ROOT/Cargo.toml"
-BIN="$ROOT/target/release/tessera"
-WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export TESSERA_DATA_DIR="$WORK/data" TESSERA_HTTP_LISTEN="127.0.0.1:$PORT" TESSERA_ADMIN_PASSWORD="bench-admin-pw" TESSERA_LOG=warn
-# The personal area alone: no media plane, no SIP.
-export TESSERA_MEDIA=false TESSERA_SIP_LISTEN=""
-"$BIN" serve >"$WORK/server.log" 2>&1 &
-PID=$!
-trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-
-echo "bench-user-pw" | "$BIN" admin user add bench >/dev/null
-"$BIN" admin rights grant bench all >/dev/null
+source "$(dirname "$0")/lib/http.sh"
 "$BIN" admin license grant bench --days 30 >/dev/null
 TODAY=$(date -u +%Y-%m-%d)
 for i in $(seq -w 1 20); do
@@ -37,15 +18,6 @@ COOKIE=$(curl -fs -D - -o /dev/null -H 'content-type: application/json' \
 N=$(curl -fs -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/home" | grep -o 'class="conference"' | wc -l)
 [ "$N" -eq 25 ] || { echo "home page shows $N conferences and rooms, expected 25" >&2; exit 1; }
 
-run_wrk() { # url [cookie] -> "rps p99_ms"
-  local out
-  if [ -n "${2:-}" ]; then out=$(wrk -t1 -c"$CONNS" -d"$DURATION" --latency -H "Cookie: $2" "$1"); else out=$(wrk -t1 -c"$CONNS" -d"$DURATION" --latency "$1"); fi
-  local rps p99
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
-  if grep -q 'Non-2xx' <<<"$out"; then echo "wrk saw non-2xx answers for $1" >&2; exit 1; fi
-  echo "$rps $p99"
-}
 wrk -t1 -c4 -d2s "http://127.0.0.1:$PORT/ping" >/dev/null   # warm-up
 read -r PING_RPS PING_P99 < <(run_wrk "http://127.0.0.1:$PORT/ping")
 read -r HOME_RPS HOME_P99 < <(run_wrk "http://127.0.0.1:$PORT/home" "$COOKIE")

@@ -164,6 +164,10 @@ async fn next_json(ws: &mut Ws) -> Value {
     }
 }
 
+async fn get_json(api: &reqwest::Client, url: &str, cookie: &str) -> Value {
+    api.get(url).header("cookie", cookie).send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn guests_of_a_webinar_get_only_what_the_organiser_allows() {
     let s = Server::start_with(&[], &[("TESSERA_WEBRTC_ICE_ADDRESSES", "127.0.0.1")]);
@@ -187,15 +191,7 @@ async fn guests_of_a_webinar_get_only_what_the_organiser_allows() {
     // The microphone is off and held; the camera is allowed.
     let d = next_json(&mut ws).await;
     assert_eq!(d, json!({"type": "devices", "camera": true, "microphone": false, "by_operator": true}));
-    let live: Value = api
-        .get(format!("{}/api/v1/conferences/webinar/live", s.base))
-        .header("cookie", &alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let live: Value = get_json(&api, &format!("{}/api/v1/conferences/webinar/live", s.base), &alice).await;
     let gina = live["participants"].as_array().unwrap().iter().find(|p| p["name"] == "Gina").cloned().unwrap();
     assert_eq!(gina["microphone"], false, "{live}");
     ws.send(Message::Text(json!({"type": "devices", "microphone": true}).to_string().into())).await.unwrap();
@@ -205,14 +201,6 @@ async fn guests_of_a_webinar_get_only_what_the_organiser_allows() {
     let e = next_json(&mut ws).await;
     assert_eq!(e["field"], "text", "{e}");
     assert!(e["message"].as_str().unwrap().contains("guests"), "{e}");
-    let history: Value = api
-        .get(format!("{}/api/v1/conferences/webinar/chat", s.base))
-        .header("cookie", &alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history: Value = get_json(&api, &format!("{}/api/v1/conferences/webinar/chat", s.base), &alice).await;
     assert_eq!(history.as_array().map(Vec::len), Some(0), "nothing stored: {history}");
 }

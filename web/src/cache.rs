@@ -47,6 +47,7 @@ pub enum ListKey {
 }
 
 type Lists = HashMap<(i64, ListKey), (Generation, Arc<Vec<ConferenceRow>>)>;
+type Loads = HashMap<(i64, ListKey), Arc<tokio::sync::Mutex<()>>>;
 type Fragments = HashMap<(i64, String), (Generation, Arc<str>)>;
 
 pub struct Cache {
@@ -55,8 +56,9 @@ pub struct Cache {
     homes: Mutex<HashMap<i64, CachedHome>>,
     lists: Mutex<Lists>,
     fragments: Mutex<Fragments>,
-    /// Held while a list is read from the store (see `scheduling::lists`).
-    pub loading: tokio::sync::Mutex<()>,
+    /// One lock per list being read from the store, so that requests that miss together wait
+    /// for one load instead of all querying (see `scheduling::lists`).
+    loading: Mutex<Loads>,
 }
 
 impl Cache {
@@ -68,7 +70,7 @@ impl Cache {
             homes: Mutex::new(HashMap::new()),
             lists: Mutex::new(HashMap::new()),
             fragments: Mutex::new(HashMap::new()),
-            loading: tokio::sync::Mutex::new(()),
+            loading: Mutex::new(HashMap::new()),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(poll(Arc::downgrade(&cache), store.clone()));
@@ -136,6 +138,15 @@ impl Cache {
             map.clear();
         }
         map.insert((user_id, key), (g, list));
+    }
+
+    /// The lock to hold while loading one user's list.
+    pub fn load_lock(&self, user_id: i64, key: ListKey) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_ENTRIES / 10 {
+            map.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        map.entry((user_id, key)).or_default().clone()
     }
 
     /// Rendered HTML of a page part that depends only on stored data (and what `key` names).

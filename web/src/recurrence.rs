@@ -288,6 +288,22 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// From stored columns: first start, duration (60 min when unset), time zone name (UTC
+    /// when unknown) and RRULE (a single meeting when absent or unreadable).
+    pub fn stored(
+        starts_at: Option<i64>,
+        duration_minutes: Option<i64>,
+        tz: &str,
+        rrule: Option<&str>,
+    ) -> Option<Schedule> {
+        Some(Schedule {
+            starts_at: starts_at?,
+            duration_minutes: duration_minutes.unwrap_or(60),
+            tz: tz.parse().unwrap_or(Tz::UTC),
+            recurrence: rrule.and_then(|r| Recurrence::parse(r).ok()),
+        })
+    }
+
     pub fn duration_secs(&self) -> i64 {
         self.duration_minutes.max(1) * 60
     }

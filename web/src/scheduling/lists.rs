@@ -33,7 +33,8 @@ async fn cached(state: &AppState, user_id: i64, key: ListKey) -> Result<Arc<Vec<
         return Ok(l);
     }
     // One load at a time: requests that missed together wait for it instead of all querying.
-    let _one = state.cache.loading.lock().await;
+    let lock = state.cache.load_lock(user_id, key);
+    let _one = lock.lock().await;
     if let Some(l) = state.cache.list(user_id, key, g) {
         return Ok(l);
     }
@@ -189,6 +190,20 @@ fn all_list(lang: Lang, tz: Tz, all: &[ConferenceRow]) -> Markup {
     }
 }
 
+/// The selected conference's id, if the user takes part in it, and the side panel: its card,
+/// or a hint to pick one.
+async fn selection(state: &AppState, u: &CurrentUser, selected: Option<&str>) -> Result<(Option<String>, Markup)> {
+    let c = match selected.filter(|s| s.len() <= 64) {
+        Some(id) => state.store.conference_for(u.user.id, id).await?,
+        None => None,
+    };
+    let aside = match &c {
+        Some(c) => card(state, u, c).await?,
+        None => html! { p.muted { (tr(u.lang, "sched.pick")) } },
+    };
+    Ok((c.map(|c| c.id), aside))
+}
+
 fn toolbar(lang: Lang, may_create: bool, active: &str) -> Markup {
     let t = |k: &'static str| tr(lang, k);
     html! {
@@ -221,10 +236,7 @@ async fn meetings_page(
     let t = |k: &'static str| tr(lang, k);
     let today = crate::recurrence::utc_to_local(tz, now()).date();
     let may_create = crate::home::HomeData::load(&state, &u).await?.rights.contains(&Right::CreateConferences);
-    let selected = match q.selected.as_deref().filter(|s| s.len() <= 64) {
-        Some(id) => state.store.conference_for(u.user.id, id).await?,
-        None => None,
-    };
+    let (selected, aside) = selection(&state, &u, q.selected.as_deref()).await?;
     let all_view = q.view.as_deref() == Some("all");
     let list: Markup = if all_view {
         let all = cached(&state, u.user.id, ListKey::AllScheduled).await?;
@@ -300,15 +312,11 @@ async fn meetings_page(
                 @if on_day.is_empty() { p.muted { (t("home.no_today")) } }
                 ul.plain {
                     @for c in on_day {
-                        (item(lang, tz, c, &format!("/meetings?month={m}&day={}&selected={}", day.format("%Y-%m-%d"), c.id), selected.as_ref().is_some_and(|s| s.id == c.id)))
+                        (item(lang, tz, c, &format!("/meetings?month={m}&day={}&selected={}", day.format("%Y-%m-%d"), c.id), selected.as_deref() == Some(c.id.as_str())))
                     }
                 }
             }
         }
-    };
-    let card = match &selected {
-        Some(c) => Some(card(&state, &u, c).await?),
-        None => None,
     };
     let body = html! {
         h1 { (t("sched.meetings")) }
@@ -318,7 +326,7 @@ async fn meetings_page(
         (toolbar(lang, may_create, if all_view { "all" } else { "calendar" }))
         div.grid {
             div { (list) }
-            aside { @if let Some(c) = card { (c) } @else { p.muted { (t("sched.pick")) } } }
+            aside { (aside) }
         }
     };
     Ok(Html(page(lang, t("sched.meetings"), Some(&u), body).into_string()).into_response())
@@ -334,14 +342,7 @@ async fn rooms_page(
     let t = |k: &'static str| tr(lang, k);
     let may_create = crate::home::HomeData::load(&state, &u).await?.rights.contains(&Right::CreateConferences);
     let rooms = cached(&state, u.user.id, ListKey::Rooms).await?;
-    let selected = match q.selected.as_deref().filter(|s| s.len() <= 64) {
-        Some(id) => state.store.conference_for(u.user.id, id).await?,
-        None => None,
-    };
-    let card = match &selected {
-        Some(c) => Some(card(&state, &u, c).await?),
-        None => None,
-    };
+    let (selected, aside) = selection(&state, &u, q.selected.as_deref()).await?;
     let body = html! {
         h1 { (t("home.rooms")) }
         @if q.saved.is_some() { (notice("ok", t("sched.saved"))) }
@@ -349,9 +350,9 @@ async fn rooms_page(
         div.grid {
             section.card #room-list {
                 @if rooms.is_empty() { p.muted { (t("home.no_rooms")) } }
-                ul.plain { @for c in rooms.iter() { (item(lang, tz, c, &format!("/rooms?selected={}", c.id), selected.as_ref().is_some_and(|s| s.id == c.id))) } }
+                ul.plain { @for c in rooms.iter() { (item(lang, tz, c, &format!("/rooms?selected={}", c.id), selected.as_deref() == Some(c.id.as_str()))) } }
             }
-            aside { @if let Some(c) = card { (c) } @else { p.muted { (t("sched.pick")) } } }
+            aside { (aside) }
         }
     };
     Ok(Html(page(lang, t("home.rooms"), Some(&u), body).into_string()).into_response())

@@ -86,12 +86,8 @@ pub struct ConferenceRow {
 
 impl ConferenceRow {
     pub fn schedule(&self) -> Option<crate::recurrence::Schedule> {
-        Some(crate::recurrence::Schedule {
-            starts_at: self.first_starts_at.or(self.starts_at)?,
-            duration_minutes: self.duration_minutes.unwrap_or(60),
-            tz: self.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC),
-            recurrence: self.recurrence.as_deref().and_then(|r| crate::recurrence::Recurrence::parse(r).ok()),
-        })
+        let first = self.first_starts_at.or(self.starts_at);
+        crate::recurrence::Schedule::stored(first, self.duration_minutes, &self.time_zone, self.recurrence.as_deref())
     }
 }
 

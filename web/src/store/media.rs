@@ -32,12 +32,12 @@ pub struct MediaSettings {
 
 impl MediaSettings {
     pub fn schedule(&self) -> Option<crate::recurrence::Schedule> {
-        Some(crate::recurrence::Schedule {
-            starts_at: self.starts_at?,
-            duration_minutes: self.duration_minutes.unwrap_or(60),
-            tz: self.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC),
-            recurrence: self.recurrence.as_deref().and_then(|r| crate::recurrence::Recurrence::parse(r).ok()),
-        })
+        crate::recurrence::Schedule::stored(
+            self.starts_at,
+            self.duration_minutes,
+            &self.time_zone,
+            self.recurrence.as_deref(),
+        )
     }
 
     /// The end of the occurrence under way at `now`, if one is.
@@ -204,13 +204,13 @@ impl Store {
         for r in rows {
             let tz: String = r.try_get("time_zone")?;
             let rec: Option<String> = r.try_get("recurrence")?;
-            let s = crate::recurrence::Schedule {
-                starts_at: r.try_get("starts_at")?,
-                duration_minutes: r.try_get::<Option<i64>, _>("duration_minutes")?.unwrap_or(60),
-                tz: tz.parse().unwrap_or(chrono_tz::Tz::UTC),
-                recurrence: rec.as_deref().and_then(|x| crate::recurrence::Recurrence::parse(x).ok()),
-            };
-            if s.running_at(now).is_some() {
+            let s = crate::recurrence::Schedule::stored(
+                r.try_get("starts_at")?,
+                r.try_get("duration_minutes")?,
+                &tz,
+                rec.as_deref(),
+            );
+            if s.is_some_and(|s| s.running_at(now).is_some()) {
                 due.push(r.try_get("id")?);
             }
         }

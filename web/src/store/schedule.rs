@@ -2,9 +2,10 @@
 //! invited addresses), the occurrences of recurring ones in a range, and templates.
 
 use super::{ConferenceKind, ConferenceRow, Result, Role, Store, StoreError, flag, is_unique_violation, new_id};
-use crate::recurrence::{Recurrence, Schedule};
+use crate::recurrence::Schedule;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::sync::LazyLock;
 
 /// Everything the scheduling form sets, validated by the web layer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -35,13 +36,7 @@ pub struct ConferenceSettings {
 
 impl ConferenceSettings {
     pub fn schedule(&self) -> Option<Schedule> {
-        let starts_at = self.starts_at?;
-        Some(Schedule {
-            starts_at,
-            duration_minutes: self.duration_minutes.unwrap_or(60),
-            tz: self.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC),
-            recurrence: self.recurrence.as_deref().and_then(|r| Recurrence::parse(r).ok()),
-        })
+        Schedule::stored(self.starts_at, self.duration_minutes, &self.time_zone, self.recurrence.as_deref())
     }
 }
 
@@ -122,6 +117,79 @@ fn series_end(s: &ConferenceSettings) -> Option<i64> {
 }
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// The columns the form sets, in the order `bind_settings` binds them.
+const SETTINGS_COLUMNS: [&str; 23] = [
+    "name",
+    "kind",
+    "access",
+    "mode",
+    "active_speakers",
+    "starts_at",
+    "duration_minutes",
+    "time_zone",
+    "recurrence",
+    "series_ends_at",
+    "pin",
+    "join_without_invitation",
+    "cameras_off_on_join",
+    "microphones_off_on_join",
+    "guest_permissions",
+    "record",
+    "email_invitations",
+    "description",
+    "location",
+    "layouts",
+    "multicast_group",
+    "multicast_port",
+    "multicast_ttl",
+];
+
+/// `$1` id, `$2` owner, `$3` now (created and updated), then the settings. Built from the
+/// constant column names only, hence `AssertSqlSafe`.
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let values: Vec<String> = (4..4 + SETTINGS_COLUMNS.len()).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO conferences (id, owner_id, created_at, updated_at, {}) VALUES ($1, $2, $3, $3, {})",
+        SETTINGS_COLUMNS.join(", "),
+        values.join(", ")
+    )
+});
+
+/// `$1` id, `$2` now, then the settings.
+static UPDATE: LazyLock<String> = LazyLock::new(|| {
+    let set: Vec<String> = SETTINGS_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 3)).collect();
+    format!("UPDATE conferences SET updated_at = $2, {} WHERE id = $1", set.join(", "))
+});
+
+/// Binds the settings in `SETTINGS_COLUMNS` order after what `q` has bound already.
+fn bind_settings<'q>(q: Query<'q>, s: &'q ConferenceSettings) -> Query<'q> {
+    let (g, p, t) = s.multicast.clone().map_or((None, None, None), |(g, p, t)| (Some(g), Some(p), Some(t)));
+    q.bind(&s.name)
+        .bind(s.kind.as_str())
+        .bind(if s.public { "public" } else { "private" })
+        .bind(&s.mode)
+        .bind(s.active_speakers)
+        .bind(s.starts_at)
+        .bind(s.duration_minutes)
+        .bind(&s.time_zone)
+        .bind(&s.recurrence)
+        .bind(series_end(s))
+        .bind(&s.pin)
+        .bind(flag(s.join_without_invitation && !s.public))
+        .bind(flag(s.cameras_off_on_join))
+        .bind(flag(s.microphones_off_on_join))
+        .bind(&s.guest_permissions)
+        .bind(flag(s.record))
+        .bind(flag(s.email_invitations))
+        .bind(&s.description)
+        .bind(&s.location)
+        .bind(&s.layouts)
+        .bind(g)
+        .bind(p)
+        .bind(t)
+}
 
 async fn write_invitees(
     tx: &mut Tx<'_>,
@@ -175,43 +243,9 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let (g, p, t) = s.multicast.clone().map_or((None, None, None), |(g, p, t)| (Some(g), Some(p), Some(t)));
-        let res = sqlx::query(
-            "INSERT INTO conferences (id, name, owner_id, kind, access, mode, active_speakers, starts_at, duration_minutes,
-                time_zone, recurrence, series_ends_at, pin, join_without_invitation, cameras_off_on_join,
-                microphones_off_on_join, guest_permissions, record, email_invitations, description, location, layouts,
-                multicast_group, multicast_port, multicast_ttl, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-                $23, $24, $25, $26, $26)",
-        )
-        .bind(id)
-        .bind(&s.name)
-        .bind(owner_id)
-        .bind(s.kind.as_str())
-        .bind(if s.public { "public" } else { "private" })
-        .bind(&s.mode)
-        .bind(s.active_speakers)
-        .bind(s.starts_at)
-        .bind(s.duration_minutes)
-        .bind(&s.time_zone)
-        .bind(&s.recurrence)
-        .bind(series_end(s))
-        .bind(&s.pin)
-        .bind(flag(s.join_without_invitation && !s.public))
-        .bind(flag(s.cameras_off_on_join))
-        .bind(flag(s.microphones_off_on_join))
-        .bind(&s.guest_permissions)
-        .bind(flag(s.record))
-        .bind(flag(s.email_invitations))
-        .bind(&s.description)
-        .bind(&s.location)
-        .bind(&s.layouts)
-        .bind(g)
-        .bind(p)
-        .bind(t)
-        .bind(now)
-        .execute(&mut *tx)
-        .await;
+        let res = bind_settings(sqlx::query(sqlx::AssertSqlSafe(INSERT.as_str())).bind(id).bind(owner_id).bind(now), s)
+            .execute(&mut *tx)
+            .await;
         match res {
             Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("conference")),
             r => r?,
@@ -244,42 +278,9 @@ impl Store {
             .map(|r| r.try_get("owner_id"))
             .transpose()?;
         let Some(owner) = owner else { return Err(StoreError::NotFound("conference")) };
-        let (g, p, t) = s.multicast.clone().map_or((None, None, None), |(g, p, t)| (Some(g), Some(p), Some(t)));
-        sqlx::query(
-            "UPDATE conferences SET name = $2, kind = $3, access = $4, mode = $5, active_speakers = $6, starts_at = $7,
-                duration_minutes = $8, time_zone = $9, recurrence = $10, series_ends_at = $11, pin = $12,
-                join_without_invitation = $13, cameras_off_on_join = $14, microphones_off_on_join = $15,
-                guest_permissions = $16, record = $17, email_invitations = $18, description = $19, location = $20,
-                layouts = $21, multicast_group = $22, multicast_port = $23, multicast_ttl = $24, updated_at = $25
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(&s.name)
-        .bind(s.kind.as_str())
-        .bind(if s.public { "public" } else { "private" })
-        .bind(&s.mode)
-        .bind(s.active_speakers)
-        .bind(s.starts_at)
-        .bind(s.duration_minutes)
-        .bind(&s.time_zone)
-        .bind(&s.recurrence)
-        .bind(series_end(s))
-        .bind(&s.pin)
-        .bind(flag(s.join_without_invitation && !s.public))
-        .bind(flag(s.cameras_off_on_join))
-        .bind(flag(s.microphones_off_on_join))
-        .bind(&s.guest_permissions)
-        .bind(flag(s.record))
-        .bind(flag(s.email_invitations))
-        .bind(&s.description)
-        .bind(&s.location)
-        .bind(&s.layouts)
-        .bind(g)
-        .bind(p)
-        .bind(t)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        bind_settings(sqlx::query(sqlx::AssertSqlSafe(UPDATE.as_str())).bind(id).bind(now), s)
+            .execute(&mut *tx)
+            .await?;
         let users: Vec<_> = users.iter().filter(|(u, ..)| *u != owner).cloned().collect();
         write_invitees(&mut tx, id, &users, addresses).await?;
         tx.commit().await?;
