@@ -29,3 +29,7 @@ pub mod text;
 pub mod tiles;
 
 pub use error::MixerError;
+
+/// The most participants one conference holds (the runtime refuses more; webinar registration
+/// closes at it).
+pub const MAX_PARTICIPANTS: usize = 100;

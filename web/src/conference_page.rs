@@ -4,6 +4,12 @@
 //! conference shows itself only to those it admits: invited users, users of the server when it
 //! admits them without an invitation, and operators; guests and everybody else get the same
 //! answer as for an id that does not exist.
+//!
+//! A webinar with registration (see [`crate::registration`]) shows, besides its details and
+//! **Add to calendar**: **Sign up** while registration is open (or why it is not), **Attend** for
+//! signed-in users where the organiser allows it, and, while it runs, **Join** for a guest who
+//! opened their join link; guests cannot join by name alone. `?embed=1` shows a public
+//! conference's page without the site's navigation, for the widget that frames it.
 
 use crate::auth::CurrentUser;
 use crate::auth::session::MaybeUser;
@@ -11,16 +17,17 @@ use crate::error::Result;
 use crate::home::{fmt_time, user_tz};
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
+use crate::registration::Status;
 use crate::rights::Right;
 use crate::state::{AppState, now};
-use crate::store::{ConferenceKind, ConferencePage};
+use crate::store::{ConferenceKind, ConferencePage, FormField, Registration};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono_tz::Tz;
-use maud::html;
+use maud::{Markup, html};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/c/{id}", get(conference_page)).route("/c/{id}/ws", get(crate::join_ws::upgrade))
@@ -42,10 +49,12 @@ pub async fn standing(state: &AppState, page: &ConferencePage, user: Option<&Cur
     let Some(u) = user else { return Ok(c.public.then_some(Standing::Outsider)) };
     let invited = state.store.is_invited(u.user.id, &c.id).await?;
     let operator = state.store.rights_of(u.user.id).await?.contains(&Right::Operator);
-    if c.public || invited || operator || c.join_without_invitation {
+    // A webinar with registration admits its list: invited users, attendees, signed-up guests.
+    let open_to_users = c.public && page.registration_on().is_none();
+    if open_to_users || invited || operator || c.join_without_invitation {
         return Ok(Some(Standing::Member));
     }
-    Ok(None)
+    Ok(c.public.then_some(Standing::Outsider))
 }
 
 /// Whether the user holds a valid PRO license (needed to join as participant, owner or moderator).
@@ -76,11 +85,18 @@ fn hidden(lang: Lang, user: Option<&CurrentUser>) -> Response {
     (StatusCode::NOT_FOUND, Html(markup.into_string())).into_response()
 }
 
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    embed: Option<String>,
+}
+
 async fn conference_page(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response> {
     let lang = user.as_ref().map(|u| u.lang).unwrap_or_else(|| {
         Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
@@ -103,7 +119,21 @@ async fn conference_page(
         Some(u) => state.store.rights_of(u.user.id).await?.contains(&Right::ScreenSharing),
         None => false,
     };
+    let reg = c.registration_on();
+    let reg_status = match reg {
+        Some(r) if standing == Standing::Outsider => Some(crate::registration::status_of(&state, &c, r).await?),
+        _ => None,
+    };
+    let embed = d.public && q.embed.is_some();
     let sip = format!("sip:{}@{}", d.id, state.config.sip_host);
+    let google = match (d.kind, state.store.editable_conference(&d.id).await?) {
+        (ConferenceKind::Scheduled, Some(e)) => {
+            let mut s = e.settings;
+            s.pin = None;
+            crate::scheduling::ics::google_link(&state.config, &d.id, &s)
+        }
+        _ => None,
+    };
     let body = html! {
         section.card #conference data-conference=(d.id) data-ws=(format!("/c/{}/ws", d.id)) {
             h1 #conference-name { (d.name) }
@@ -118,11 +148,19 @@ async fn conference_page(
                         (tr(lang, "cpage.scheduled"))
                         @if let Some(s) = c.starts_at { " " (fmt_time(tz, s, "%Y-%m-%d %H:%M")) " (" (tz.name()) ")" }
                         @if let Some(m) = c.duration_minutes { ", " (m) " " (tr(lang, "conf.minutes")) }
+                        @if c.recurrence.is_some() { ", " (tr(lang, "sched.recurring")) }
                     }
                 }
                 @if !c.location.is_empty() { dt { (tr(lang, "cpage.location")) } dd { (c.location) } }
                 @if !c.description.is_empty() { dt { (tr(lang, "cpage.description")) } dd { (c.description) } }
                 dt { (tr(lang, "cpage.sip")) } dd { code { (sip) } }
+            }
+            @if d.kind == ConferenceKind::Scheduled {
+                p.actions #add-to-calendar {
+                    (tr(lang, "sched.add_to_calendar")) ": "
+                    a #calendar-ics href={"/c/" (d.id) "/calendar.ics"} { ".ics" }
+                    @if let Some(g) = &google { " · " a #calendar-google href=(g) target="_blank" rel="noopener" { "Google" } }
+                }
             }
             @if !open {
                 (notice("info", tr(lang, "cpage.not_started")))
@@ -140,10 +178,16 @@ async fn conference_page(
                             a.button #join-app href=(sip) { (tr(lang, "cpage.join_app")) }
                         }
                     }
-                    @if user.is_some() && !licensed {
+                    @if user.is_some() && !licensed && standing == Standing::Member {
                         (notice("error", tr(lang, "cpage.no_license")))
                     }
-                    @if d.public && !may_join_as_user {
+                    @if d.public && reg.is_some() {
+                        div #registrant-join hidden {
+                            p { (tr(lang, "reg.join_with_link")) }
+                            button #join-registrant type="button" data-as="registrant" { (tr(lang, "reg.join")) }
+                        }
+                    }
+                    @if d.public && !may_join_as_user && reg.is_none() {
                         fieldset #guest {
                             legend { (tr(lang, "cpage.guest")) }
                             label { (tr(lang, "cpage.your_name")) " "
@@ -153,12 +197,22 @@ async fn conference_page(
                             button #join-guest type="button" data-as="guest" { (tr(lang, "cpage.join_guest")) }
                         }
                     }
-                    @if user.is_none() {
+                    @if user.is_none() && !embed {
                         p { a #sign-in-to-join href={"/login?next=/c/" (d.id)} { (tr(lang, "cpage.sign_in_to_join")) } }
                     }
                 }
             }
             p #join-status role="status" {}
+        }
+        @if let (Some(r), Some(st)) = (reg, reg_status) {
+            (registration_section(lang, tz, &d.id, r, st, user.as_ref()))
+        }
+        @if d.public && standing == Standing::Member && user.is_some() {
+            details.card #widget {
+                summary { (tr(lang, "reg.widget")) }
+                p.muted { (tr(lang, "reg.widget_help")) }
+                textarea #widget-code readonly rows="3" { (crate::registration::widget_html(&state.config, &d.id)) }
+            }
         }
         section.card #call hidden
             data-joining=(tr(lang, "call.joining")) data-connected=(tr(lang, "call.connected"))
@@ -191,7 +245,83 @@ async fn conference_page(
                 }
             }
         }
+        @if let Some(u) = &user { meta name="csrf-token" content=(u.csrf); }
         script src="/static/conference.js" {}
+        @if reg.is_some() { script src="/static/registration.js" {} }
     };
+    if embed {
+        let mut r = Html(crate::layout::bare_page(lang, &d.name, body).into_string()).into_response();
+        r.extensions_mut().insert(crate::Embeddable);
+        return Ok(r);
+    }
     Ok(Html(page(lang, &d.name, user.as_ref(), body).into_string()).into_response())
+}
+
+/// The label of a sign-up form's field: a standard one's in the user's language, a custom
+/// one's as the organiser wrote it.
+pub fn field_label(lang: Lang, f: &FormField) -> String {
+    match f.key.as_str() {
+        "name" => tr(lang, "reg.field.name").into(),
+        "email" => tr(lang, "reg.field.email").into(),
+        "phone" => tr(lang, "reg.field.phone").into(),
+        "organization" => tr(lang, "reg.field.organization").into(),
+        "position" => tr(lang, "reg.field.position").into(),
+        _ => f.label.clone(),
+    }
+}
+
+/// Sign up (or why not now) and Attend, for those not yet on a webinar's list.
+fn registration_section(
+    lang: Lang,
+    tz: Tz,
+    id: &str,
+    r: &Registration,
+    st: Status,
+    user: Option<&CurrentUser>,
+) -> Markup {
+    html! {
+        section.card #registration {
+            h2 { (tr(lang, "reg.title")) }
+            @match st {
+                Status::Open => {
+                    p { button #sign-up type="button" { (tr(lang, "reg.sign_up")) } }
+                    form #signup-form hidden data-url={"/c/" (id) "/register"} novalidate {
+                        p.muted { (tr(lang, "reg.required_note")) }
+                        @for f in &r.fields {
+                            label for={"reg-" (f.key)} { (field_label(lang, f)) @if f.required { " *" } }
+                            input id={"reg-" (f.key)} data-key=(f.key) name=(f.key)
+                                type=(match f.key.as_str() { "email" => "email", "phone" => "tel", _ => "text" })
+                                maxlength=(if f.key == "name" { 64 } else { 500 })
+                                required[f.required]
+                                autocomplete=(match f.key.as_str() { "name" => "name", "email" => "email", "phone" => "tel", "organization" => "organization", "position" => "organization-title", _ => "off" });
+                            div.field-error data-error-for=(f.key) role="alert" {}
+                        }
+                        div.field-error data-error-for="registration" role="alert" {}
+                        p { button #signup-submit type="submit" { (tr(lang, "reg.submit")) } }
+                    }
+                    div #signup-done hidden data-emailed=(tr(lang, "reg.emailed")) data-copy=(tr(lang, "reg.copy_note")) {
+                        p #signup-message role="status" {}
+                        p #signup-link-row hidden {
+                            input #join-link type="text" readonly size="60" aria-label=(tr(lang, "reg.link"));
+                            " "
+                            button #copy-link type="button" data-copied=(tr(lang, "reg.copied")) { (tr(lang, "reg.copy")) }
+                            " "
+                            a #open-link href="#" { (tr(lang, "reg.open_link")) }
+                        }
+                    }
+                }
+                Status::NotYet(t) => {
+                    p #registration-closed.notice.info { (tr(lang, "reg.opens_at")) " " (fmt_time(tz, t, "%Y-%m-%d %H:%M")) " (" (tz.name()) ")" }
+                }
+                Status::Closed => { p #registration-closed.notice.info { (tr(lang, "reg.closed")) } }
+                Status::Full => { p #registration-closed.notice.info { (tr(lang, "reg.full")) } }
+            }
+            @if user.is_some() && r.allow_attend {
+                p.actions {
+                    button #attend type="button" data-url={"/c/" (id) "/attend"} { (tr(lang, "reg.attend")) }
+                    " " span #attend-status role="status" {}
+                }
+            }
+        }
+    }
 }

@@ -60,8 +60,10 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
     table.get(key).copied().unwrap_or(key)
 }
 
-static EN_MAP: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| EN.iter().copied().collect());
-static RU_MAP: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| RU.iter().copied().collect());
+static EN_MAP: LazyLock<HashMap<&'static str, &'static str>> =
+    LazyLock::new(|| EN.iter().chain(crate::i18n_webinar::EN).copied().collect());
+static RU_MAP: LazyLock<HashMap<&'static str, &'static str>> =
+    LazyLock::new(|| RU.iter().chain(crate::i18n_webinar::RU).copied().collect());
 
 const EN: &[(&str, &str)] = &[
     ("cpage.missing", "No such conference"),
@@ -681,10 +683,12 @@ mod tests {
 
     #[test]
     fn tables_have_the_same_keys_and_no_duplicates() {
-        let en: BTreeSet<_> = EN.iter().map(|(k, _)| *k).collect();
-        let ru: BTreeSet<_> = RU.iter().map(|(k, _)| *k).collect();
-        assert_eq!(en.len(), EN.len(), "duplicate key in EN");
-        assert_eq!(ru.len(), RU.len(), "duplicate key in RU");
+        let (en_all, ru_all): (Vec<_>, Vec<_>) =
+            (EN.iter().chain(crate::i18n_webinar::EN).collect(), RU.iter().chain(crate::i18n_webinar::RU).collect());
+        let en: BTreeSet<_> = en_all.iter().map(|(k, _)| *k).collect();
+        let ru: BTreeSet<_> = ru_all.iter().map(|(k, _)| *k).collect();
+        assert_eq!(en.len(), en_all.len(), "duplicate key in EN");
+        assert_eq!(ru.len(), ru_all.len(), "duplicate key in RU");
         let missing: Vec<_> = en.symmetric_difference(&ru).collect();
         assert!(missing.is_empty(), "keys in one table only: {missing:?}");
     }

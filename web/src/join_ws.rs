@@ -47,6 +47,9 @@ enum FromPage {
         name: Option<String>,
         #[serde(default)]
         pin: Option<String>,
+        /// A webinar guest's join link token (`as: registrant`).
+        #[serde(default)]
+        token: Option<String>,
         offer: String,
     },
     Chat {
@@ -71,6 +74,8 @@ enum FromPage {
 enum JoinAs {
     User,
     Guest,
+    /// A guest who signed up for a webinar, with their join link.
+    Registrant,
 }
 
 #[derive(Debug, Serialize)]
@@ -94,7 +99,7 @@ fn refused(field: Option<&'static str>, message: impl Into<String>, code: u16) -
 
 /// Browsers send `Origin` with every WebSocket handshake; one from another site is a page
 /// trying to use the visitor's session (cross-site WebSocket hijacking).
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
     let bare = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).unwrap_or("");
@@ -195,16 +200,16 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
         }
         Err(_) => return refuse(socket, refused(None, "no join message within 30 s", CLOSE_BAD_REQUEST)).await,
     };
-    let (join_as, name, pin, offer) = match crate::extract::parse_json::<FromPage>(first.as_bytes()) {
-        Ok(FromPage::Join { join_as, name, pin, offer }) => (join_as, name, pin, offer),
+    let (join_as, name, pin, token, offer) = match crate::extract::parse_json::<FromPage>(first.as_bytes()) {
+        Ok(FromPage::Join { join_as, name, pin, token, offer }) => (join_as, name, pin, token, offer),
         Ok(_) => return refuse(socket, refused(None, "join the conference first", CLOSE_BAD_REQUEST)).await,
         Err(e) => {
             let why = format!("malformed join message: {e}");
             return refuse(socket, refused(None, why, CLOSE_BAD_REQUEST)).await;
         }
     };
-    let admitted = admit(&state, &visitor, &page, join_as, name, pin).await;
-    let (user_id, name) = match admitted {
+    let admitted = admit(&state, &visitor, &page, join_as, Given { name, pin, token }).await;
+    let Identity { user: user_id, name, registrant } = match admitted {
         Ok(a) => a,
         Err(r) => return refuse(socket, r).await,
     };
@@ -227,6 +232,15 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
     {
         return;
     }
+    // A join link is in the conference from one device at a time: this page takes it over.
+    let (_claim, displaced) = match registrant {
+        Some(g) => {
+            let _ = state.store.registrant_joined(g, now()).await;
+            let (c, rx) = state.one_device.claim(g);
+            (Some(c), Some(rx))
+        }
+        None => (None, None),
+    };
     metrics::gauge!("tessera_webrtc_pages").increment(1.0);
     let may_share = match user_id {
         Some(u) => state.store.rights_of(u).await.is_ok_and(|r| r.contains(&crate::rights::Right::ScreenSharing)),
@@ -234,19 +248,33 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
     };
     let guest = user_id.is_none().then(|| GuestPermissions::of(&page.guest_permissions));
     let in_call = InCall { state: &state, conference: page.dial_in.id.clone(), user: user_id, name, may_share, guest };
-    in_call.run(socket, joined).await;
+    in_call.run(socket, joined, displaced).await;
     metrics::gauge!("tessera_webrtc_pages").decrement(1.0);
 }
 
-/// Who joins, by the conference's rules: `(user id, name shown)`.
+/// What the join message brought besides how it joins.
+struct Given {
+    name: Option<String>,
+    pin: Option<String>,
+    token: Option<String>,
+}
+
+/// Who joins: the user (if one), the name shown, and the webinar guest whose link it is.
+struct Identity {
+    user: Option<i64>,
+    name: String,
+    registrant: Option<i64>,
+}
+
+/// Who joins, by the conference's rules.
 async fn admit(
     state: &AppState,
     visitor: &Visitor,
     page: &ConferencePage,
     join_as: JoinAs,
-    name: Option<String>,
-    pin: Option<String>,
-) -> Result<(Option<i64>, String), Refused> {
+    given: Given,
+) -> Result<Identity, Refused> {
+    let Given { name, pin, token } = given;
     let d = &page.dial_in;
     let storage = |e: crate::error::Error| refused(None, e.to_string(), CLOSE_UNAVAILABLE);
     let addr = visitor.addr;
@@ -263,16 +291,43 @@ async fn admit(
                     CLOSE_FORBIDDEN,
                 ));
             }
-            (Some(u.user.id), u.user.shown_name().to_string())
+            Identity { user: Some(u.user.id), name: u.user.shown_name().to_string(), registrant: None }
         }
-        (JoinAs::Guest, _) if !d.public => {
+        (JoinAs::Guest | JoinAs::Registrant, _) if !d.public => {
             return Err(refused(None, "guests may join webinars (public conferences) only", CLOSE_FORBIDDEN));
         }
-        (JoinAs::Guest, _) => {
-            (None, guest_name(name.as_deref()).map_err(|m| refused(Some("name"), m, CLOSE_BAD_REQUEST))?)
+        (JoinAs::Guest, _) if page.registration_on().is_some() => {
+            return Err(refused(
+                None,
+                "this webinar admits the guests who signed up: sign up to get your join link",
+                CLOSE_FORBIDDEN,
+            ));
+        }
+        (JoinAs::Guest, _) => Identity {
+            user: None,
+            name: guest_name(name.as_deref()).map_err(|m| refused(Some("name"), m, CLOSE_BAD_REQUEST))?,
+            registrant: None,
+        },
+        (JoinAs::Registrant, _) => {
+            let t = now();
+            if addr.is_some_and(|a| state.lockout.address_throttled(a, t)) {
+                return Err(refused(Some("token"), "too many bad join links from your address", CLOSE_FORBIDDEN));
+            }
+            let token = token.unwrap_or_default();
+            let hash = crate::auth::session::hash_token(token.trim());
+            let guest = state.store.registrant_by_token(&d.id, &hash).await.map_err(|e| storage(e.into()))?;
+            let Some(g) = guest.filter(|_| !token.trim().is_empty()) else {
+                if let Some(a) = addr {
+                    state.lockout.record_address_failure(a, t);
+                }
+                tracing::info!(conference = %d.id, "web: a join link that is not valid here");
+                return Err(refused(Some("token"), "this join link is not valid for this conference", CLOSE_FORBIDDEN));
+            };
+            Identity { user: None, name: g.name, registrant: Some(g.id) }
         }
     };
-    if let Some(expected) = &d.pin {
+    // A guest's join link admits without the PIN (the link is the stronger secret).
+    if let Some(expected) = d.pin.as_ref().filter(|_| identity.registrant.is_none()) {
         let t = now();
         if addr.is_some_and(|a| state.lockout.address_throttled(a, t)) {
             return Err(refused(
@@ -345,6 +400,18 @@ struct Share {
     ended: tokio::sync::oneshot::Receiver<String>,
 }
 
+/// Fires when another page takes over this page's join link.
+async fn taken_over(displaced: &mut Option<tokio::sync::oneshot::Receiver<()>>) {
+    match displaced.as_mut() {
+        Some(rx) => {
+            if rx.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
 async fn share_ended(share: &mut Option<Share>) -> String {
     match share.as_mut() {
         Some(s) => (&mut s.ended).await.unwrap_or_else(|_| "the shared screen's connection ended".into()),
@@ -353,7 +420,12 @@ async fn share_ended(share: &mut Option<Share>) -> String {
 }
 
 impl InCall<'_> {
-    async fn run(self, mut socket: WebSocket, joined: Joined) {
+    async fn run(
+        self,
+        mut socket: WebSocket,
+        joined: Joined,
+        mut displaced: Option<tokio::sync::oneshot::Receiver<()>>,
+    ) {
         let Joined { participant, leave, mut ended, .. } = joined;
         let mut chat = self.state.chat.subscribe();
         let mut events = self.state.control.as_ref().map(|c| c.events.subscribe());
@@ -455,6 +527,12 @@ impl InCall<'_> {
                     let why = why.unwrap_or_else(|_| "the media connection ended".into());
                     send(&mut socket, &ToPage::Ended { reason: &why }).await;
                     close(socket, CLOSE_ENDED, &why).await;
+                    return;
+                }
+                _ = taken_over(&mut displaced) => {
+                    let why = "you joined from another device with this link";
+                    send(&mut socket, &ToPage::Ended { reason: why }).await;
+                    close(socket, CLOSE_ENDED, why).await;
                     return;
                 }
                 why = share_ended(&mut share) => {

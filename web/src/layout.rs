@@ -42,6 +42,22 @@ pub fn page(lang: Lang, title: &str, user: Option<&CurrentUser>, body: Markup) -
     }
 }
 
+/// A page without the site's header, for a frame in another site (the webinar widget).
+pub fn bare_page(lang: Lang, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Tessera" }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body.embedded { main { (body) } }
+        }
+    }
+}
+
 /// A notice box: `kind` is "ok" or "error".
 pub fn notice(kind: &str, text: &str) -> Markup {
     html! { p class={"notice " (kind)} role=(if kind == "error" { "alert" } else { "status" }) { (text) } }

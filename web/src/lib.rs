@@ -19,6 +19,7 @@ pub mod error;
 pub mod extract;
 pub mod home;
 pub mod i18n;
+mod i18n_webinar;
 pub mod join_ws;
 pub mod layout;
 pub mod live;
@@ -26,6 +27,7 @@ pub mod mail;
 pub mod openapi;
 pub mod profile;
 pub mod recurrence;
+pub mod registration;
 pub mod rights;
 pub mod rtc;
 pub mod scheduling;
@@ -55,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(scheduling::router())
         .merge(contacts::router())
         .merge(conference_page::router())
+        .merge(registration::router())
         .merge(live::router())
         .merge(system::router())
         .fallback(not_found)
@@ -62,6 +65,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }
+
+/// A response extension: this page may be shown in a frame on another site.
+#[derive(Debug, Clone, Copy)]
+pub struct Embeddable;
 
 async fn not_found(req: Request) -> Response {
     if req.uri().path().starts_with("/api/") {
@@ -91,15 +98,21 @@ async fn observe(req: Request, next: Next) -> Response {
         .increment(1);
     metrics::histogram!("tessera_http_request_duration_seconds", "route" => route)
         .record(start.elapsed().as_secs_f64());
+    // Only a public conference's page in embed mode may be framed by other sites (the widget).
+    let embeddable = resp.extensions().get::<Embeddable>().is_some();
     let h = resp.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !embeddable {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'",
-        ),
+        HeaderValue::from_static(if embeddable {
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors *"
+        } else {
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'"
+        }),
     );
     resp
 }

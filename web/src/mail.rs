@@ -132,6 +132,47 @@ pub async fn invite(state: &AppState, id: &str, only: Option<&[i64]>) -> crate::
     Ok(n)
 }
 
+/// Sends a webinar guest their unique join link (in the background; logged, never failing the
+/// sign-up). The calendar entry carries no PIN: the link admits without one.
+pub async fn send_join_link(state: &AppState, id: &str, name: &str, to: &str, url: &str) {
+    let Some(mailer) = state.mailer.clone() else { return };
+    let Ok(Some(c)) = state.store.editable_conference(id).await else { return };
+    let Ok(address) = to.parse::<lettre::Address>() else {
+        tracing::warn!(conference = %id, "join link not sent: the email address is not usable");
+        return;
+    };
+    let mut s = c.settings.clone();
+    s.pin = None;
+    let ics = crate::scheduling::ics::calendar(&state.config, &c.id, &s, &[]);
+    let tz: chrono_tz::Tz = s.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
+    let when = s
+        .starts_at
+        .map(|t| {
+            format!("When: {} ({})\n", crate::recurrence::utc_to_local(tz, t).format("%Y-%m-%d %H:%M"), s.time_zone)
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "You have signed up for \"{}\".\n\n{when}Your personal join link (it works on one device at a time; do not share it):\n{url}\n",
+        s.name
+    );
+    let m = Message::builder()
+        .from(mailer.from.clone())
+        .to(Mailbox::new(Some(name.to_string()), address))
+        .subject(format!("Your link to join: {}", s.name))
+        .multipart(MultiPart::mixed().singlepart(SinglePart::plain(body)).singlepart(
+            Attachment::new("invite.ics".into()).body(
+                ics,
+                ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH").unwrap_or(ContentType::TEXT_PLAIN),
+            ),
+        ));
+    match m {
+        Ok(m) => {
+            tokio::spawn(send_all(mailer, id.to_string(), vec![("guest".to_string(), m)]));
+        }
+        Err(e) => tracing::warn!(conference = %id, error = %e, "join link could not be built"),
+    }
+}
+
 async fn send_all(mailer: Arc<Mailer>, id: String, messages: Vec<(String, Message)>) {
     for (login, m) in messages {
         match mailer.send(m).await {

@@ -59,6 +59,10 @@ pub struct AppState {
     pub chat: tokio::sync::broadcast::Sender<crate::store::ChatMessage>,
     /// Email invitations, when `[smtp]` is configured.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
+    /// Webinar join links in use: one device at a time.
+    pub one_device: Arc<crate::registration::devices::OneDevice>,
+    /// Webinar sign-ups per address.
+    pub signups: Arc<crate::registration::devices::SignupLimiter>,
 }
 
 impl AppState {
@@ -79,6 +83,11 @@ impl AppState {
             control: None,
             rtc: None,
             chat: tokio::sync::broadcast::channel(256).0,
+            one_device: Arc::default(),
+            signups: Arc::new(crate::registration::devices::SignupLimiter::new(
+                crate::registration::SIGNUPS_PER_WINDOW,
+                crate::registration::SIGNUP_WINDOW_SECS,
+            )),
         })
     }
 }

@@ -169,7 +169,8 @@
     ws.onopen = () => ws.send(JSON.stringify({
       type: 'join', as,
       name: as === 'guest' && nameInput ? nameInput.value : undefined,
-      pin: pinInput ? pinInput.value : undefined,
+      pin: pinInput && as !== 'registrant' ? pinInput.value : undefined,
+      token: as === 'registrant' ? linkToken() : undefined,
       offer: pc.localDescription.sdp,
     }));
     ws.onmessage = (ev) => { try { onMessage(JSON.parse(ev.data)); } catch (e) { say(status, String(e), 'error'); } };
@@ -180,8 +181,20 @@
     };
   }
 
+  // A webinar guest's join link: /c/<id>#t=<token> (the fragment never reaches the server's logs).
+  function linkToken() {
+    const m = /(?:^#|&)t=([A-Za-z0-9_-]+)/.exec(location.hash);
+    return m ? m[1] : '';
+  }
+  const byLink = document.getElementById('registrant-join');
+  if (byLink && linkToken()) {
+    byLink.hidden = false;
+    const pinLabel = document.getElementById('pin') && document.getElementById('pin').closest('label');
+    if (pinLabel) pinLabel.hidden = true;
+  }
+
   window.tessera = { pc: null, participant: null, operator: null };
-  for (const id of ['join-browser', 'join-guest']) {
+  for (const id of ['join-browser', 'join-guest', 'join-registrant']) {
     const b = document.getElementById(id);
     if (b) b.addEventListener('click', () => { if (!pc) join(b.dataset.as).catch((e) => say(status, String(e), 'error')); });
   }

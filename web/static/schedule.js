@@ -194,6 +194,91 @@
     sync();
   });
 
+  // Registration (webinars): the sign-up form's fields in order, dragged to reorder.
+  const regOl = $('registration-form-fields');
+  const regLabels = JSON.parse(regOl.dataset.labels || '{}');
+  const regInit = initial.registration;
+  // The form is fixed once saved: editing shows it as it is.
+  const regFixed = mode === 'edit' && !!(regInit && regInit.fields && regInit.fields.length);
+  let regFields = regInit && regInit.fields && regInit.fields.length
+    ? regInit.fields.map((f) => ({ ...f }))
+    : [{ key: 'name', label: '', required: true }, { key: 'email', label: '', required: true }];
+  let dragFrom = null;
+  const moveField = (from, to) => {
+    if (from === to || from == null) return;
+    const [f] = regFields.splice(from, 1);
+    regFields.splice(to, 0, f);
+    renderRegFields();
+  };
+  const renderRegFields = () => {
+    regOl.replaceChildren();
+    regFields.forEach((f, i) => {
+      const li = document.createElement('li');
+      li.className = 'reg-field';
+      li.dataset.key = f.key || 'custom';
+      li.draggable = !regFixed;
+      const name = document.createElement('span');
+      name.className = 'reg-label';
+      name.textContent = regLabels[f.key] || f.label;
+      const req = document.createElement('label');
+      req.className = 'check';
+      const box = document.createElement('input');
+      box.type = 'checkbox'; box.checked = !!f.required; box.disabled = regFixed || f.key === 'name';
+      box.addEventListener('change', () => { f.required = box.checked; });
+      req.append(box, ' ', regOl.dataset.required);
+      li.append(name, ' ', req);
+      if (!regFixed) {
+        const btn = (label, cls, onClick) => {
+          const b = document.createElement('button');
+          b.type = 'button'; b.className = `link ${cls}`; b.textContent = label;
+          b.addEventListener('click', onClick);
+          li.append(' ', b);
+        };
+        if (i > 0) btn(regOl.dataset.up, 'up', () => moveField(i, i - 1));
+        if (i < regFields.length - 1) btn(regOl.dataset.down, 'down', () => moveField(i, i + 1));
+        if (f.key !== 'name') btn(regOl.dataset.remove, 'remove', () => { regFields.splice(i, 1); renderRegFields(); });
+        li.addEventListener('dragstart', (e) => { dragFrom = i; e.dataTransfer.effectAllowed = 'move'; e.dataTransfer.setData('text/plain', String(i)); });
+        li.addEventListener('dragover', (e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; });
+        li.addEventListener('drop', (e) => { e.preventDefault(); moveField(dragFrom, i); dragFrom = null; });
+      }
+      regOl.append(li);
+    });
+    const kind = $('registration_add_kind');
+    kind.replaceChildren();
+    for (const k of Object.keys(regLabels)) {
+      if (regFields.some((f) => f.key === k)) continue;
+      const o = document.createElement('option'); o.value = k; o.textContent = regLabels[k]; kind.append(o);
+    }
+    const o = document.createElement('option'); o.value = 'custom'; o.textContent = $('registration-add-field').dataset.custom;
+    kind.append(o);
+    $('registration-add').hidden = regFixed;
+    $('registration-fixed-note').hidden = !regFixed;
+    $('registration-drag-note').hidden = regFixed;
+    $('registration_custom_label').hidden = kind.value !== 'custom';
+  };
+  $('registration_add_kind').addEventListener('change', () => {
+    $('registration_custom_label').hidden = $('registration_add_kind').value !== 'custom';
+  });
+  $('registration-add-field').addEventListener('click', () => {
+    const k = $('registration_add_kind').value;
+    if (k === 'custom') {
+      const label = $('registration_custom_label').value.trim();
+      if (!label) { $('registration_custom_label').focus(); return; }
+      regFields.push({ key: '', label, required: false });
+      $('registration_custom_label').value = '';
+    } else if (k) {
+      regFields.push({ key: k, label: '', required: false });
+    }
+    renderRegFields();
+  });
+  $('registration_enabled').checked = !!(regInit && regInit.enabled);
+  $('registration_closes').value = (regInit && regInit.closes) || 'start';
+  $('registration_opens').value = (regInit && regInit.opens) || '';
+  $('registration_closes_at').value = (regInit && regInit.closes_at) || '';
+  $('registration_close_when_full').checked = !!(regInit && regInit.close_when_full);
+  $('registration_allow_attend').checked = !!(regInit && regInit.allow_attend);
+  renderRegFields();
+
   // Dependent fields.
   const sync = () => {
     const pub = radioValue('access') === 'public';
@@ -207,6 +292,11 @@
     $('private-only').hidden = pub;
     $('public-only').hidden = !pub;
     $('layout-fields').hidden = lecture;
+    const webinar = pub && !room;
+    $('registration-tab-button').hidden = !webinar;
+    $('registration-fields').hidden = !$('registration_enabled').checked;
+    $('registration-custom').hidden = $('registration_closes').value !== 'custom';
+    $('registration_closes').querySelector('option[value="never"]').disabled = !$('freq').value;
     $('layout-lecture-note').hidden = !lecture;
     $('pin').hidden = !$('pin_enabled').checked;
     $('template_name').hidden = mode !== 'template' && !$('save_as_template').checked;
@@ -319,6 +409,15 @@
       description: $('description').value,
       save_as_template: mode !== 'template' && $('save_as_template').checked,
       template_name: $('template_name').value,
+      registration: radioValue('access') === 'public' && scheduled ? {
+        enabled: $('registration_enabled').checked,
+        closes: $('registration_closes').value,
+        opens: $('registration_opens').value,
+        closes_at: $('registration_closes_at').value,
+        close_when_full: $('registration_close_when_full').checked,
+        allow_attend: $('registration_allow_attend').checked,
+        fields: regFields.map((f) => ({ key: f.key, label: f.label, required: !!f.required })),
+      } : null,
     };
     return out;
   };

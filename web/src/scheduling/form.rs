@@ -96,6 +96,7 @@ pub(super) fn render(
                 button.tab type="button" data-tab="participants" { (t("sched.tab.participants")) }
                 button.tab type="button" data-tab="layout" #layout-tab-button { (t("sched.tab.layout")) }
                 button.tab type="button" data-tab="additional" { (t("sched.tab.additional")) }
+                button.tab type="button" data-tab="registration" #registration-tab-button { (t("reg.tab")) }
             }
             section.card.tab-panel #tab-general data-panel="general" {
                 fieldset.inline-choices {
@@ -259,6 +260,7 @@ pub(super) fn render(
                 textarea #description name="description" maxlength="4000" rows="4" {}
                 (err("description"))
             }
+            (registration_tab(lang))
             p #form-error.notice.error role="alert" hidden {}
             p { button #save type="submit" { (t("sched.save")) } " " a href=(if id.is_some() { "/meetings" } else { "/home" }) { (t("sched.cancel")) } }
         }
@@ -266,6 +268,58 @@ pub(super) fn render(
         script src="/static/schedule.js" {}
     };
     page(lang, title, Some(u), body).into_string()
+}
+
+/// The Registration tab (public scheduled conferences): the script fills and reads it.
+fn registration_tab(lang: Lang) -> Markup {
+    let t = |k: &'static str| tr(lang, k);
+    let labels: serde_json::Map<String, serde_json::Value> = crate::registration::input::STANDARD_FIELDS
+        .iter()
+        .map(|k| {
+            let f = crate::store::FormField { key: (*k).into(), label: String::new(), required: false };
+            (k.to_string(), crate::conference_page::field_label(lang, &f).into())
+        })
+        .collect();
+    html! {
+        section.card.tab-panel #tab-registration data-panel="registration" hidden {
+            p.muted { (t("reg.tab_help")) }
+            (check("registration_enabled", t("reg.enable")))
+            div #registration-fields {
+                label for="registration_closes" { (t("reg.closes")) }
+                select #registration_closes name="registration_closes" {
+                    option value="never" { (t("reg.closes.never")) }
+                    option value="start" { (t("reg.closes.start")) }
+                    option value="end" { (t("reg.closes.end")) }
+                    option value="custom" { (t("reg.closes.custom")) }
+                }
+                (err("registration_closes"))
+                div #registration-custom hidden {
+                    label for="registration_opens" { (t("reg.opens")) }
+                    input #registration_opens type="datetime-local" name="registration_opens";
+                    (err("registration_opens"))
+                    label for="registration_closes_at" { (t("reg.closes_at")) }
+                    input #registration_closes_at type="datetime-local" name="registration_closes_at";
+                    (err("registration_closes_at"))
+                }
+                (check("registration_close_when_full", t("reg.close_when_full")))
+                (check("registration_allow_attend", t("reg.allow_attend")))
+                h3 { (t("reg.form")) }
+                p.muted #registration-fixed-note hidden { (t("reg.form_fixed")) }
+                p.muted #registration-drag-note { (t("reg.drag_note")) }
+                ol #registration-form-fields data-labels=(serde_json::Value::Object(labels).to_string())
+                    data-required=(t("reg.required")) data-remove=(t("reg.remove")) data-up=(t("reg.up")) data-down=(t("reg.down")) {}
+                div #registration-add {
+                    select #registration_add_kind aria-label=(t("reg.add_field")) {}
+                    " "
+                    input #registration_custom_label type="text" maxlength=(crate::registration::input::MAX_LABEL_CHARS) placeholder=(t("reg.custom_label"));
+                    " "
+                    button.secondary #registration-add-field type="button" data-custom=(t("reg.custom_field")) { (t("reg.add_field")) }
+                }
+                (err("registration_fields"))
+            }
+            (err("registration"))
+        }
+    }
 }
 
 async fn new_page(

@@ -55,6 +55,8 @@ pub struct ConferenceInput {
     pub description: String,
     pub save_as_template: bool,
     pub template_name: String,
+    /// Webinars (public scheduled conferences): sign-up settings.
+    pub registration: Option<crate::registration::input::RegistrationInput>,
 }
 
 impl Default for ConferenceInput {
@@ -87,6 +89,7 @@ impl Default for ConferenceInput {
             description: String::new(),
             save_as_template: false,
             template_name: String::new(),
+            registration: None,
         }
     }
 }
@@ -190,6 +193,8 @@ pub struct Context<'a> {
     pub allow_multicast: bool,
     /// The multicast output the conference has now (an edit may send it back unchanged).
     pub current_multicast: Option<(String, i64, i64)>,
+    /// The registration the conference has now (its sign-up form stays as it is).
+    pub current_registration: Option<crate::store::Registration>,
 }
 
 /// Conference IDs appear in URLs and SIP addresses: 1-64 of a-z, 0-9, '-', '_', '.'.
@@ -217,7 +222,7 @@ pub fn pin(field: &str, p: &str) -> Result<Option<String>> {
 
 /// A local date and time in the years calendars deal with (which also keeps date arithmetic
 /// far from chrono's limits).
-fn parse_local(field: &str, s: &str) -> Result<NaiveDateTime> {
+pub(crate) fn parse_local(field: &str, s: &str) -> Result<NaiveDateTime> {
     let t = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S"))
         .map_err(|_| Error::field(field, "must be a date and time like 2026-12-08T10:00"))?;
@@ -468,7 +473,20 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
             Some(m)
         }
     };
+    let schedule =
+        Schedule::stored(starts_at, duration_minutes, &time_zone, recurrence.as_ref().map(|r| r.to_rrule()).as_deref());
+    let registration = crate::registration::input::validate(
+        input.registration.as_ref(),
+        &crate::registration::input::Scope {
+            public,
+            scheduled: kind == ConferenceKind::Scheduled,
+            tz,
+            schedule: schedule.as_ref(),
+            stored: cx.current_registration.as_ref(),
+        },
+    )?;
     let settings = ConferenceSettings {
+        registration,
         name,
         kind,
         public,
@@ -563,6 +581,7 @@ pub fn input_of(c: &crate::store::EditableConference) -> ConferenceInput {
         description: s.description.clone(),
         save_as_template: false,
         template_name: String::new(),
+        registration: s.registration.as_ref().map(|r| crate::registration::input::input_of(r, tz)),
     }
 }
 

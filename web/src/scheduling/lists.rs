@@ -118,13 +118,16 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
     let t = |k: &'static str| tr(lang, k);
     let may_edit = c.my_role == Role::Owner || state.store.rights_of(u.user.id).await?.contains(&Right::Operator);
     let base = state.config.public_url.trim_end_matches('/');
-    let (google, outlook) = match state.store.editable_conference(&c.id).await? {
+    let editable = state.store.editable_conference(&c.id).await?;
+    let (google, outlook) = match &editable {
         Some(e) => (
             super::ics::google_link(&state.config, &c.id, &e.settings),
             super::ics::outlook_link(&state.config, &c.id, &e.settings),
         ),
         None => (None, None),
     };
+    let public = c.access == "public";
+    let webinar = webinar_facts(state, (lang, tz), c, editable.as_ref(), may_edit).await?;
     Ok(html! {
         section.card #conference-card data-id=(c.id) {
             h2 { (c.name) }
@@ -146,6 +149,14 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
                 @if !c.location.is_empty() { dt { (t("sched.location")) } dd { (c.location) } }
                 dt { (t("sched.url")) } dd { a #card-url href={"/c/" (c.id)} { (base) "/c/" (c.id) } }
             }
+            (webinar)
+            @if public {
+                details #card-widget {
+                    summary { (t("reg.widget")) }
+                    p.muted { (t("reg.widget_help")) }
+                    textarea #card-widget-code readonly rows="3" { (crate::registration::widget_html(&state.config, &c.id)) }
+                }
+            }
             @if c.record { p.muted #card-recording { (t("sched.recording_hint")) } }
             @if c.kind == ConferenceKind::Scheduled {
                 p.export {
@@ -164,6 +175,54 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
                     input type="hidden" name="csrf" value=(u.csrf);
                     label.check { input type="checkbox" name="confirm" value="1" required; " " (t("sched.delete_confirm")) }
                     button.danger #delete type="submit" { (t("sched.delete")) }
+                }
+            }
+        }
+    })
+}
+
+/// A webinar's registration on its card: whether it is open, how many signed up, and for its
+/// editors the guests with their answers.
+async fn webinar_facts(
+    state: &AppState,
+    (lang, tz): (Lang, Tz),
+    c: &ConferenceRow,
+    e: Option<&crate::store::EditableConference>,
+    may_edit: bool,
+) -> Result<Markup> {
+    use crate::registration::{Status, capacity, status};
+    let t = |k: &'static str| tr(lang, k);
+    let Some(e) = e.filter(|_| c.access == "public") else { return Ok(html! {}) };
+    let Some(reg) = &e.settings.registration else { return Ok(html! {}) };
+    let listed = state.store.list_count(&c.id).await?;
+    let st = status(reg, e.settings.schedule().as_ref(), listed, capacity(&c.mode), crate::state::now());
+    let guests = state.store.registrants(&c.id).await?;
+    let label = |f: &crate::store::FormField| crate::conference_page::field_label(lang, f);
+    Ok(html! {
+        p #card-registration {
+            strong { (t("reg.title")) ": " }
+            (t(match (reg.enabled, st) {
+                (false, _) => "reg.off",
+                (true, Status::Open) => "reg.open",
+                (true, Status::NotYet(_)) => "reg.not_yet",
+                (true, Status::Full) => "reg.state.full",
+                (true, Status::Closed) => "reg.state.closed",
+            }))
+            " · " span #card-signed-up { (guests.len()) } " " (t("reg.signed_up"))
+        }
+        @if may_edit && !guests.is_empty() {
+            details #card-registrants {
+                summary { (t("reg.registrants")) }
+                table.participants {
+                    thead { tr { @for f in &reg.fields { th { (label(f)) } } th { (t("reg.signed_up_at")) } } }
+                    tbody {
+                        @for g in &guests {
+                            tr {
+                                @for f in &reg.fields { td { (g.answers.get(&f.key).map(String::as_str).unwrap_or("")) } }
+                                td { (fmt_time(tz, g.created_at, "%Y-%m-%d %H:%M")) }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -61,6 +61,7 @@ pub(crate) async fn context(
     state: &AppState,
     owner_id: i64,
     current_multicast: Option<(String, i64, i64)>,
+    current_registration: Option<crate::store::Registration>,
 ) -> Result<Context<'_>> {
     let (rights, settings) = tokio::try_join!(state.store.rights_of(owner_id), state.store.settings())?;
     Ok(Context {
@@ -70,6 +71,7 @@ pub(crate) async fn context(
         smtp_configured: state.mailer.is_some(),
         allow_multicast: settings.scheduling_allow_multicast,
         current_multicast,
+        current_registration,
     })
 }
 
@@ -90,7 +92,7 @@ pub struct Saved {
 /// Creates a conference from validated input: a generated ID unless one was chosen, the
 /// template when asked for, the invitations when asked for.
 pub async fn create(state: &AppState, u: &CurrentUser, input: &ConferenceInput) -> Result<Saved> {
-    let cx = context(state, u.user.id, None).await?;
+    let cx = context(state, u.user.id, None, None).await?;
     if !cx.rights.contains(&Right::CreateConferences) {
         return Err(Error::Forbidden("you do not have the right to create conferences".into()));
     }
@@ -160,7 +162,9 @@ pub async fn update(state: &AppState, u: &CurrentUser, id: &str, input: &Confere
     if !input.id.trim().is_empty() && input.id.trim() != id {
         return Err(Error::field("id", "cannot be changed once the conference exists"));
     }
-    let cx = context(state, current.owner_id, current.settings.multicast.clone()).await?;
+    let cx =
+        context(state, current.owner_id, current.settings.multicast.clone(), current.settings.registration.clone())
+            .await?;
     let Validated { mut settings, users, addresses, .. } = input::validate(input, &cx, Some(id)).await?;
     // Users who may not set a multicast output cannot remove the administrator's either.
     if !cx.allow_multicast {

@@ -55,7 +55,7 @@ async fn check(state: &AppState, u: &CurrentUser, t: &TemplateInput) -> Result<S
         }
     }
     s.id.clear();
-    let cx = super::context(state, u.user.id, None).await?;
+    let cx = super::context(state, u.user.id, None, None).await?;
     super::input::validate(&s, &cx, None).await?;
     Ok(name)
 }

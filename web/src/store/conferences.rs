@@ -130,6 +130,28 @@ pub struct ConferencePage {
     pub mode: String,
     /// What guests may use in a public conference: chat, microphone, camera.
     pub guest_permissions: String,
+    pub time_zone: String,
+    pub recurrence: Option<String>,
+    /// Webinars: sign-up settings, when set up.
+    pub registration: Option<super::Registration>,
+}
+
+impl ConferencePage {
+    pub fn schedule(&self) -> Option<crate::recurrence::Schedule> {
+        crate::recurrence::Schedule::stored(
+            self.starts_at,
+            self.duration_minutes,
+            &self.time_zone,
+            self.recurrence.as_deref(),
+        )
+    }
+
+    /// Registration that is switched on (public scheduled conferences only).
+    pub fn registration_on(&self) -> Option<&super::Registration> {
+        self.registration
+            .as_ref()
+            .filter(|r| r.enabled && self.dial_in.public && self.dial_in.kind == ConferenceKind::Scheduled)
+    }
 }
 
 macro_rules! select_visible {
@@ -286,6 +308,7 @@ impl Store {
         let r = sqlx::query(
             "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation,
                 c.starts_at, c.duration_minutes, c.description, c.location, c.mode, c.guest_permissions,
+                c.time_zone, c.recurrence,
                 CASE WHEN o.display_name = '' THEN o.login ELSE o.display_name END AS owner_name
              FROM conferences c JOIN users o ON o.id = c.owner_id WHERE c.id = $1",
         )
@@ -302,6 +325,9 @@ impl Store {
             owner_name: r.try_get("owner_name")?,
             mode: r.try_get("mode")?,
             guest_permissions: r.try_get("guest_permissions")?,
+            time_zone: r.try_get("time_zone")?,
+            recurrence: r.try_get("recurrence")?,
+            registration: self.registration(id).await?,
         }))
     }
 

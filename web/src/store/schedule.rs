@@ -32,6 +32,8 @@ pub struct ConferenceSettings {
     /// The mixer's `LayoutSet` as JSON; None for the default.
     pub layouts: Option<String>,
     pub multicast: Option<(String, i64, i64)>,
+    /// Webinars: the sign-up settings (kept in `conference_registration`).
+    pub registration: Option<super::Registration>,
 }
 
 impl ConferenceSettings {
@@ -108,6 +110,7 @@ fn settings_from_row(r: &AnyRow) -> Result<ConferenceSettings> {
             (Some(g), Some(p), Some(t)) => Some((g, p, t)),
             _ => None,
         },
+        registration: None,
     })
 }
 
@@ -257,6 +260,7 @@ impl Store {
             .await?;
         let users: Vec<_> = users.iter().filter(|(u, ..)| *u != owner_id).cloned().collect();
         write_invitees(&mut tx, id, &users, addresses).await?;
+        super::registration::write_registration(&mut tx, id, s.registration.as_ref()).await?;
         tx.commit().await?;
         self.changed().await
     }
@@ -283,6 +287,7 @@ impl Store {
             .await?;
         let users: Vec<_> = users.iter().filter(|(u, ..)| *u != owner).cloned().collect();
         write_invitees(&mut tx, id, &users, addresses).await?;
+        super::registration::write_registration(&mut tx, id, s.registration.as_ref()).await?;
         tx.commit().await?;
         self.changed().await
     }
@@ -341,10 +346,12 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let mut settings = settings_from_row(&r)?;
+        settings.registration = self.registration(id).await?;
         Ok(Some(EditableConference {
             id: r.try_get("id")?,
             owner_id: r.try_get("owner_id")?,
-            settings: settings_from_row(&r)?,
+            settings,
             participants,
             addresses,
         }))

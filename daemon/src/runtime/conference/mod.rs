@@ -90,8 +90,7 @@ struct Joining {
     rtp_ports: Option<RtpPorts>,
 }
 
-/// More than this many participants in one conference are refused.
-const MAX_PARTICIPANTS: usize = 100;
+use tessera_mixer::MAX_PARTICIPANTS;
 
 struct Recording {
     id: i64,
