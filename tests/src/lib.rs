@@ -292,3 +292,36 @@ where
     }
     panic!("not within 5 s: {what}");
 }
+
+/// Starts `python3 -m aiosmtpd` (from the test venv scripts/test.sh makes) writing a Maildir at
+/// `dir`, inside `ns` when given (where the server runs); returns it and its port.
+pub fn smtp_sink(ns: Option<&netns::Netns>, dir: &Path) -> (KillOnDrop, u16) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let args = ["python3", "-m", "aiosmtpd", "-n", "-l", &listen, "-c", "aiosmtpd.handlers.Mailbox"];
+    let mut cmd = match ns {
+        Some(ns) => ns.cmd(&args),
+        None => {
+            let mut c = Command::new(args[0]);
+            c.args(&args[1..]);
+            c
+        }
+    };
+    let child = cmd.arg(dir).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("python3 is missing");
+    let sink = KillOnDrop(child);
+    for _ in 0..100 {
+        let up = match ns {
+            Some(ns) => ns
+                .cmd(&["python3", "-c", &format!("import socket; socket.create_connection(('127.0.0.1', {port}), 1)")])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success()),
+            None => std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        };
+        if up {
+            return (sink, port);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("aiosmtpd did not start: pip install aiosmtpd (scripts/test.sh does)");
+}

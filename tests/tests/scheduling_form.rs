@@ -6,33 +6,13 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use tessera_e2e::{KillOnDrop, Server, free_port, run_browser};
+use std::process::Command;
+use tessera_e2e::{Server, run_browser, smtp_sink};
 
 const DAY_CODES: [&str; 7] = ["mo", "tu", "we", "th", "fr", "sa", "su"];
 
 fn code(d: NaiveDate) -> &'static str {
     DAY_CODES[d.weekday().num_days_from_monday() as usize]
-}
-
-/// Starts `python3 -m aiosmtpd` (from the test venv scripts/test.sh makes) writing a Maildir.
-fn smtp_sink(dir: &Path) -> (KillOnDrop, u16) {
-    let port = free_port();
-    let child = Command::new("python3")
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 is missing");
-    let sink = KillOnDrop(child);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return (sink, port);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("aiosmtpd did not start: pip install aiosmtpd (scripts/test.sh does)");
 }
 
 fn python(script: &str, arg: &Path) -> String {
@@ -45,7 +25,7 @@ fn python(script: &str, arg: &Path) -> String {
 async fn a_recurring_conference_scheduled_in_chromium() {
     let mail = tempfile::tempdir().unwrap();
     let maildir = mail.path().join("box");
-    let (_sink, smtp_port) = smtp_sink(&maildir);
+    let (_sink, smtp_port) = smtp_sink(None, &maildir);
     let port = smtp_port.to_string();
     let s = Server::start_with(
         &[],

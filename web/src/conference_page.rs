@@ -157,7 +157,7 @@ async fn conference_page(
             }
             @if d.kind == ConferenceKind::Scheduled {
                 p.actions #add-to-calendar {
-                    (tr(lang, "sched.add_to_calendar")) ": "
+                    (tr(lang, "sched.export")) ": "
                     a #calendar-ics href={"/c/" (d.id) "/calendar.ics"} { ".ics" }
                     @if let Some(g) = &google { " · " a #calendar-google href=(g) target="_blank" rel="noopener" { "Google" } }
                 }

@@ -187,11 +187,15 @@
     return m ? m[1] : '';
   }
   const byLink = document.getElementById('registrant-join');
-  if (byLink && linkToken()) {
+  const showLinkJoin = () => {
+    if (!byLink || !linkToken()) return;
     byLink.hidden = false;
     const pinLabel = document.getElementById('pin') && document.getElementById('pin').closest('label');
     if (pinLabel) pinLabel.hidden = true;
-  }
+  };
+  showLinkJoin();
+  // The link pasted into a tab that shows the page already changes only the fragment.
+  window.addEventListener('hashchange', showLinkJoin);
 
   window.tessera = { pc: null, participant: null, operator: null };
   for (const id of ['join-browser', 'join-guest', 'join-registrant']) {

@@ -41,7 +41,9 @@
         }
         const slot = data.field && form.querySelector(`[data-error-for="${CSS.escape(data.field)}"]`);
         const target = slot || form.querySelector('[data-error-for="registration"]');
-        target.textContent = data.error || `HTTP ${r.status}`;
+        // The message without the "field: " the API puts in front (the field is right there).
+        const msg = data.error || `HTTP ${r.status}`;
+        target.textContent = data.field && msg.startsWith(`${data.field}: `) ? msg.slice(data.field.length + 2) : msg;
         const input = data.field && form.querySelector(`[data-key="${CSS.escape(data.field)}"]`);
         if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); }
       } finally {

@@ -98,7 +98,7 @@ pub fn widget_html(config: &WebConfig, id: &str) -> String {
     let base = config.public_url.trim_end_matches('/');
     format!(
         "<iframe src=\"{base}/c/{id}?embed=1\" width=\"800\" height=\"600\" style=\"border:0\" \
-         allow=\"camera; microphone; display-capture; autoplay; clipboard-write\" allowfullscreen></iframe>"
+         allow=\"camera; microphone; display-capture; autoplay; clipboard-write; local-network-access\" allowfullscreen></iframe>"
     )
 }
 
