@@ -103,6 +103,12 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         true,
     ),
     ("delete", "/api/v1/contacts/{id}", "Remove a contact (needs the edit address book right)", true),
+    (
+        "get",
+        "/api/v1/conferences/{id}/registrants",
+        "A webinar's guests who signed up, with their answers (owner or operator)",
+        false,
+    ),
     ("get", "/api/v1/openapi.json", "This document", false),
     // Last: the routing test deletes its conference here.
     (
@@ -117,7 +123,7 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
 fn conference_input() -> Value {
     let s = json!({ "type": "string" });
     let b = json!({ "type": "boolean" });
-    json!({
+    let mut v = json!({
         "type": "object", "additionalProperties": false,
         "properties": {
             "name": { "type": "string", "maxLength": 200 },
@@ -144,7 +150,25 @@ fn conference_input() -> Value {
             "record": b, "email_invitations": b, "location": s, "description": s,
             "save_as_template": b, "template_name": s
         }
-    })
+    });
+    v["properties"]["registration"] = registration_input();
+    v
+}
+
+/// The Registration tab's settings (`registration::input::RegistrationInput`).
+fn registration_input() -> Value {
+    let b = json!({ "type": "boolean" });
+    json!({ "type": ["object", "null"], "additionalProperties": false,
+        "description": "Webinars (public scheduled): sign-up settings; the fields are fixed once saved",
+        "properties": {
+            "enabled": b, "closes": { "enum": ["never", "start", "end", "custom"] },
+            "opens": { "type": "string", "description": "custom: YYYY-MM-DDTHH:MM in time_zone" },
+            "closes_at": { "type": "string", "description": "custom: YYYY-MM-DDTHH:MM in time_zone" },
+            "close_when_full": b, "allow_attend": b,
+            "fields": { "type": "array", "items": { "type": "object", "properties": {
+                "key": { "type": "string", "description": "name, email, phone, organization, position; empty for a custom field" },
+                "label": { "type": "string", "description": "a custom field's label (at most 10 custom fields)" },
+                "required": b } } } } })
 }
 
 pub fn document() -> Value {
