@@ -204,3 +204,73 @@ async fn guests_of_a_webinar_get_only_what_the_organiser_allows() {
     let history: Value = get_json(&api, &format!("{}/api/v1/conferences/webinar/chat", s.base), &alice).await;
     assert_eq!(history.as_array().map(Vec::len), Some(0), "nothing stored: {history}");
 }
+
+/// A webinar with registration admits guests by their link only: a guest by name, a made-up
+/// token, another webinar's token and no token are refused at the socket with a clear reason;
+/// the right token for the right webinar gets past the link check (to "not started yet").
+#[tokio::test]
+async fn webinar_links_are_checked_at_the_socket() {
+    let s = Server::start_with(&[], &[("TESSERA_WEBRTC_ICE_ADDRESSES", "127.0.0.1")]);
+    s.add_user("alice", "alice-password");
+    s.admin_ok(&["rights", "grant", "alice", "create_conferences"], "");
+    let (alice, csrf) = sign_in(&s, "alice", "alice-password").await;
+    let api = reqwest::Client::new();
+    let create = |name: &'static str| {
+        let (api, alice, csrf, base) = (api.clone(), alice.clone(), csrf.clone(), s.base.clone());
+        async move {
+            let body = json!({
+                "name": name, "access": "public", "start": "2030-01-07T10:00", "end": "2030-01-07T11:00",
+                "pin": "9999", "registration": { "enabled": true, "closes": "end" },
+            });
+            let r = api
+                .post(format!("{base}/api/v1/conferences"))
+                .header("cookie", &alice)
+                .header("x-csrf-token", &csrf)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+        }
+    };
+    let (first, second) = (create("First").await, create("Second").await);
+    let sign_up = |id: String| {
+        let (api, base) = (api.clone(), s.base.clone());
+        async move {
+            let r = api
+                .post(format!("{base}/c/{id}/register"))
+                .json(&json!({ "answers": { "name": "Gina", "email": format!("gina@{id}.example.org") } }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            let link = r.json::<Value>().await.unwrap()["link"].as_str().unwrap().to_string();
+            link.split_once("#t=").unwrap().1.to_string()
+        }
+    };
+    let token = sign_up(first.clone()).await;
+    let other = sign_up(second.clone()).await;
+    let join = |body: Value| Message::Text(body.to_string().into());
+    let cases = [
+        (json!({"type": "join", "as": "guest", "name": "Mallory", "offer": offer()}), None, "sign up"),
+        (
+            json!({"type": "join", "as": "registrant", "token": "x".repeat(43), "offer": offer()}),
+            Some("token"),
+            "not valid",
+        ),
+        (json!({"type": "join", "as": "registrant", "token": other, "offer": offer()}), Some("token"), "not valid"),
+        (json!({"type": "join", "as": "registrant", "offer": offer()}), Some("token"), "not valid"),
+        // The link admits without the PIN; the webinar has not started.
+        (json!({"type": "join", "as": "registrant", "token": token, "offer": offer()}), None, "not started"),
+    ];
+    for (body, field, says) in cases {
+        let mut ws = connect(&s, &first, None, None).await.expect("handshake");
+        let (msgs, close) = refused(&mut ws, join(body.clone())).await;
+        let err = msgs.iter().find(|m| m["type"] == "error").unwrap_or_else(|| panic!("{body}: {msgs:?}"));
+        assert_eq!(err["field"].as_str(), field, "{body}: {err}");
+        assert!(err["message"].as_str().unwrap().contains(says), "{body}: {err}");
+        assert_eq!(close.unwrap().0, 4403, "{body}");
+    }
+    assert!(!s.log().contains(&token), "the token is never logged");
+}

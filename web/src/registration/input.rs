@@ -208,6 +208,35 @@ pub fn input_of(r: &Registration, tz: chrono_tz::Tz) -> RegistrationInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the organiser's fields and a guest's answers, checking them ends with a
+        /// result or an error naming a field, and never panics.
+        #[test]
+        fn fields_and_answers_never_panic(
+            keys in proptest::collection::vec("name|email|phone|organization|position|custom|c[0-9]{1,3}|\\PC{0,8}", 0..14),
+            labels in proptest::collection::vec("\\PC{0,120}", 0..14),
+            answers in proptest::collection::btree_map("name|email|phone|c[0-9]{1,2}|\\PC{0,6}", "\\PC{0,600}", 0..8),
+        ) {
+            let input: Vec<FieldInput> = keys.iter().zip(labels.iter().chain(std::iter::repeat(&String::new())))
+                .map(|(k, l)| FieldInput { key: k.clone(), label: l.clone(), required: l.len() % 2 == 0 })
+                .collect();
+            match fields(&input) {
+                Ok(f) => {
+                    prop_assert!(f.iter().filter(|x| x.key.starts_with('c')).count() <= MAX_CUSTOM_FIELDS);
+                    prop_assert!(f.iter().any(|x| x.key == "name" && x.required));
+                    match crate::registration::check_answers(&f, &answers) {
+                        Ok(a) => prop_assert!(a.keys().all(|k| f.iter().any(|x| &x.key == k))),
+                        Err(Error::Field { .. }) => {}
+                        Err(e) => prop_assert!(false, "unexpected {e}"),
+                    }
+                }
+                Err(Error::Field { field, .. }) => prop_assert_eq!(field, "registration_fields"),
+                Err(e) => prop_assert!(false, "unexpected {e}"),
+            }
+        }
+    }
 
     fn custom(label: &str) -> FieldInput {
         FieldInput { key: String::new(), label: label.into(), required: false }
