@@ -5,6 +5,7 @@
 //! background task polls every `POLL`. So a change made here is seen by the next request, and a
 //! change made by the administrator's command line within `POLL`.
 
+use crate::conference_page::PageData;
 use crate::home::HomeData;
 use crate::store::{ConferenceRow, SessionRow, Store};
 use std::collections::HashMap;
@@ -56,6 +57,8 @@ pub struct Cache {
     homes: Mutex<HashMap<i64, CachedHome>>,
     lists: Mutex<Lists>,
     fragments: Mutex<Fragments>,
+    /// Conference pages' stored data, by conference id (the page every guest of a webinar opens).
+    pages: Mutex<HashMap<String, (Generation, Arc<PageData>)>>,
     /// One lock per list being read from the store, so that requests that miss together wait
     /// for one load instead of all querying (see `scheduling::lists`).
     loading: Mutex<Loads>,
@@ -70,6 +73,7 @@ impl Cache {
             homes: Mutex::new(HashMap::new()),
             lists: Mutex::new(HashMap::new()),
             fragments: Mutex::new(HashMap::new()),
+            pages: Mutex::new(HashMap::new()),
             loading: Mutex::new(HashMap::new()),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
@@ -161,6 +165,21 @@ impl Cache {
             map.clear();
         }
         map.insert((user_id, key.to_string()), (g, html));
+    }
+}
+
+impl Cache {
+    pub fn page(&self, id: &str, g: Generation) -> Option<Arc<PageData>> {
+        let map = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id).filter(|(pg, _)| *pg == g).map(|(_, d)| d.clone())
+    }
+
+    pub fn put_page(&self, id: &str, g: Generation, data: Arc<PageData>) {
+        let mut map = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_ENTRIES / 10 {
+            map.clear();
+        }
+        map.insert(id.to_string(), (g, data));
     }
 }
 

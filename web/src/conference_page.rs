@@ -85,6 +85,36 @@ fn hidden(lang: Lang, user: Option<&CurrentUser>) -> Response {
     (StatusCode::NOT_FOUND, Html(markup.into_string())).into_response()
 }
 
+/// What a conference's page shows from the store, whoever looks: read once per store
+/// generation (a webinar's page is what a crowd opens at its start time).
+pub struct PageData {
+    pub page: ConferencePage,
+    /// How many are on the list, where registration closes when full.
+    pub listed: i64,
+    /// Add to Google Calendar (without the PIN), for scheduled conferences.
+    pub google: Option<String>,
+}
+
+async fn page_data(state: &AppState, id: &str) -> Result<Option<std::sync::Arc<PageData>>> {
+    let g = state.cache.generation(&state.store);
+    if let Some(d) = state.cache.page(id, g) {
+        return Ok(Some(d));
+    }
+    let Some(page) = state.store.conference_page(id).await? else { return Ok(None) };
+    let listed = crate::registration::listed(state, &page).await?;
+    let google = match (page.dial_in.kind, state.store.editable_conference(id).await?) {
+        (ConferenceKind::Scheduled, Some(e)) => {
+            let mut s = e.settings;
+            s.pin = None;
+            crate::scheduling::ics::google_link(&state.config, id, &s)
+        }
+        _ => None,
+    };
+    let d = std::sync::Arc::new(PageData { page, listed, google });
+    state.cache.put_page(id, g, d.clone());
+    Ok(Some(d))
+}
+
 #[derive(serde::Deserialize)]
 struct PageQuery {
     #[serde(default)]
@@ -105,13 +135,14 @@ async fn conference_page(
     if id.is_empty() || id.len() > 64 {
         return Ok(hidden(lang, user.as_ref()));
     }
-    let Some(c) = state.store.conference_page(&id).await? else { return Ok(hidden(lang, user.as_ref())) };
-    let Some(standing) = standing(&state, &c, user.as_ref()).await? else { return Ok(hidden(lang, user.as_ref())) };
+    let Some(data) = page_data(&state, &id).await? else { return Ok(hidden(lang, user.as_ref())) };
+    let c = &data.page;
+    let Some(standing) = standing(&state, c, user.as_ref()).await? else { return Ok(hidden(lang, user.as_ref())) };
     let licensed = match &user {
         Some(u) => licensed(&state, u).await?,
         None => false,
     };
-    let open = joinable(&state, &c).await;
+    let open = joinable(&state, c).await;
     let tz = user.as_ref().map(user_tz).unwrap_or(Tz::UTC);
     let d = &c.dial_in;
     let may_join_as_user = user.is_some() && standing == Standing::Member && licensed;
@@ -121,19 +152,12 @@ async fn conference_page(
     };
     let reg = c.registration_on();
     let reg_status = match reg {
-        Some(r) if standing == Standing::Outsider => Some(crate::registration::status_of(&state, &c, r).await?),
+        Some(r) if standing == Standing::Outsider => Some(crate::registration::status_now(c, r, data.listed)),
         _ => None,
     };
     let embed = d.public && q.embed.is_some();
     let sip = format!("sip:{}@{}", d.id, state.config.sip_host);
-    let google = match (d.kind, state.store.editable_conference(&d.id).await?) {
-        (ConferenceKind::Scheduled, Some(e)) => {
-            let mut s = e.settings;
-            s.pin = None;
-            crate::scheduling::ics::google_link(&state.config, &d.id, &s)
-        }
-        _ => None,
-    };
+    let google = &data.google;
     let body = html! {
         section.card #conference data-conference=(d.id) data-ws=(format!("/c/{}/ws", d.id)) {
             h1 #conference-name { (d.name) }

@@ -87,10 +87,17 @@ pub fn status(reg: &Registration, schedule: Option<&Schedule>, listed: i64, cap:
     }
 }
 
-/// A conference page's registration status now.
-pub async fn status_of(state: &AppState, page: &ConferencePage, reg: &Registration) -> Result<Status> {
-    let listed = if reg.close_when_full { state.store.list_count(&page.dial_in.id).await? } else { 0 };
-    Ok(status(reg, page.schedule().as_ref(), listed, capacity(&page.mode), now()))
+/// How many are on the list, where registration closes when full (0 otherwise: not needed).
+pub async fn listed(state: &AppState, page: &ConferencePage) -> Result<i64> {
+    match page.registration_on() {
+        Some(r) if r.close_when_full => Ok(state.store.list_count(&page.dial_in.id).await?),
+        _ => Ok(0),
+    }
+}
+
+/// A conference page's registration status now, with `listed` people on its list.
+pub fn status_now(page: &ConferencePage, reg: &Registration, listed: i64) -> Status {
+    status(reg, page.schedule().as_ref(), listed, capacity(&page.mode), now())
 }
 
 /// The widget: an `<iframe>` of the conference page for another site.
@@ -177,7 +184,7 @@ async fn sign_up(
     {
         return Err(Error::TooManyRequests("too many sign-ups from your address: try again in a few minutes".into()));
     }
-    match status_of(&state, &page, &reg).await? {
+    match status_now(&page, &reg, listed(&state, &page).await?) {
         Status::Open => {}
         Status::NotYet(_) => return Err(Error::field("registration", "registration has not opened yet")),
         Status::Closed => return Err(Error::field("registration", "registration is closed")),
