@@ -2,7 +2,7 @@
 //! with SHA-256; an invited user dials a private conference after a 401 and is admitted, an
 //! uninvited one is refused; `sipvicious_svwar` cannot tell existing accounts from missing ones
 //! with REGISTER, INVITE or OPTIONS; `sipvicious_svcrack` locks the account it guesses at, and
-//! the lock holds on the web sign-in too.
+//! the lock holds on the web sign-in too. A webinar with registration admits its list only.
 
 use std::collections::HashMap;
 use std::net::UdpSocket;
@@ -334,4 +334,54 @@ fn registered_users_call_each_other() {
     let (ok, out) =
         finish(spawn(s.sip_port, d, "alice", &user_call_xml("dave", 480, None), &["-ap", "alice-secret-1"]), d);
     assert!(ok, "an unregistered callee is unavailable:\n{out}");
+}
+
+/// A webinar with registration admits its list, over SIP as on the web: an anonymous caller is
+/// challenged, a user who is not on the list is refused after signing in, the owner gets past
+/// the check (to "not started"); without registration the same webinar admits anyone.
+#[test]
+fn webinars_with_registration_admit_their_list_over_sip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("sip.toml");
+    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\n").unwrap();
+    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    s.add_user("alice", "alice-secret-1");
+    s.add_user("bob", "bob-secret-22");
+    s.admin_ok(&["rights", "grant", "alice", "create_conferences"], "");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let create = |id: &str, registration: bool| {
+        rt.block_on(async {
+            let (c, csrf) = s.sign_in("alice", "alice-secret-1").await;
+            let r = c
+                .post(format!("{}/api/v1/conferences", s.base))
+                .header("x-csrf-token", csrf)
+                .json(&serde_json::json!({
+                    "name": "Launch", "access": "public", "id": id, "start": "2031-03-04T10:00",
+                    "end": "2031-03-04T11:00", "registration": { "enabled": registration, "closes": "end" },
+                }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+        })
+    };
+    create("launch", true);
+    create("open-launch", false);
+    let d = tmp.path();
+    let call = |target: &str, outcome: u16| private_call_xml(outcome).replace("sip:closed@", &format!("sip:{target}@"));
+    let (ok, out) = finish(spawn(s.sip_port, d, "bob", &call("launch", 403), &["-ap", "bob-secret-22"]), d);
+    assert!(ok, "bob, not on the list:\n{out}");
+    let (ok, out) = finish(spawn(s.sip_port, d, "alice", &call("launch", 480), &["-ap", "alice-secret-1"]), d);
+    assert!(ok, "alice, the owner, gets as far as 'not started':\n{out}");
+    assert!(s.log().contains("SIP: invited user admitted"), "{}", s.log());
+    // Without registration: no challenge, straight to "not started".
+    let o = Command::new("sipp")
+        .args(["-sn", "uac", "-s", "open-launch", "-m", "1", "-timeout", "10s", "-timeout_error", "-bind_local"])
+        .args(["-i", "127.0.0.1", "-p", "0", "-trace_err", "-error_file"])
+        .arg(d.join("open.err"))
+        .arg(format!("127.0.0.1:{}", s.sip_port))
+        .output()
+        .expect("sipp");
+    let errs = std::fs::read_to_string(d.join("open.err")).unwrap_or_default();
+    assert!(!o.status.success() && errs.contains("480"), "expected a 480 for the open webinar:\n{errs}");
 }

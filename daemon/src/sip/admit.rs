@@ -100,16 +100,18 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Ro
         }
     };
     let mut user = None;
-    if !conf.public {
+    if !conf.public || conf.registration {
         // Only invited users (or, when the conference allows it, any user of the server), who
-        // prove who they are with their account's password.
+        // prove who they are with their account's password. A webinar with registration admits
+        // its list the same way: its guests join with their links, from the browser.
         match ctx.auth.verify(m, peer).await {
             Auth::Challenge { stale } => {
-                return Err((
-                    401,
-                    "Unauthorized (a private conference: sign in as an invited user)".into(),
-                    ctx.auth.challenge(stale),
-                ));
+                let why = if conf.public {
+                    "Unauthorized (a webinar with registration: sign in as an invited user, or join with your link)"
+                } else {
+                    "Unauthorized (a private conference: sign in as an invited user)"
+                };
+                return Err((401, why.into(), ctx.auth.challenge(stale)));
             }
             Auth::Refused => return Err(refuse(403, "Forbidden")),
             Auth::User { id, login } if conf.join_without_invitation => {

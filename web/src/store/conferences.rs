@@ -115,6 +115,9 @@ pub struct DialIn {
     /// Private, but any signed-in user of the server may join.
     pub join_without_invitation: bool,
     pub pin: Option<String>,
+    /// A webinar whose registration is on: it admits its list (invited users and attendees,
+    /// and guests with their join links), not anyone.
+    pub registration: bool,
 }
 
 /// What a conference's page shows and needs to admit someone (not scoped to a user: the page
@@ -205,6 +208,9 @@ fn dial_in_from_row(r: &AnyRow) -> Result<DialIn> {
         public: access == "public",
         join_without_invitation: r.try_get::<i64, _>("join_without_invitation")? != 0,
         pin: pin.filter(|p| !p.is_empty()),
+        registration: r.try_get::<Option<i64>, _>("registration")?.unwrap_or(0) != 0
+            && access == "public"
+            && kind == "scheduled",
     })
 }
 
@@ -296,17 +302,21 @@ impl Store {
     /// A conference as a dialling endpoint meets it (not scoped to a user: the caller is
     /// anonymous until it authenticates; the bridge applies the access rules).
     pub async fn dial_in(&self, id: &str) -> Result<Option<DialIn>> {
-        let row =
-            sqlx::query("SELECT id, name, kind, access, pin, join_without_invitation FROM conferences WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation,
+                    (SELECT r.enabled FROM conference_registration r WHERE r.conference_id = c.id) AS registration
+                 FROM conferences c WHERE c.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(dial_in_from_row).transpose()
     }
 
     pub async fn conference_page(&self, id: &str) -> Result<Option<ConferencePage>> {
         let r = sqlx::query(
             "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation,
+                (SELECT r.enabled FROM conference_registration r WHERE r.conference_id = c.id) AS registration,
                 c.starts_at, c.duration_minutes, c.description, c.location, c.mode, c.guest_permissions,
                 c.time_zone, c.recurrence,
                 CASE WHEN o.display_name = '' THEN o.login ELSE o.display_name END AS owner_name
