@@ -121,6 +121,11 @@ pub struct Scope<'a> {
 
 pub fn validate(input: Option<&RegistrationInput>, s: &Scope<'_>) -> Result<Option<Registration>> {
     let Some(r) = input else { return Ok(None) };
+    // Registration that was never switched on is not stored: the organiser can still shape the
+    // form when they first switch it on.
+    if !r.enabled && s.stored.is_none() {
+        return Ok(None);
+    }
     if !s.public || !s.scheduled {
         if !r.enabled {
             return Ok(None);
