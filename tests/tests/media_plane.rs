@@ -135,8 +135,23 @@ async fn four_synthetic_participants_over_rtsp_with_layouts_mute_and_recording()
     }
 
     // Another layout: picture in picture, names at the top. The first participant fills the canvas.
+    // Two operators edit from the same version: the first applies, the second is refused (409)
+    // and nothing of theirs lands; the last applied layout is the one everyone sees.
+    let (_, now) = api.get("/api/v1/conferences/r1/live").await;
+    let version = now["layout_version"].as_u64().unwrap();
     let layout = json!({"kind": "picture_in_picture", "windows": 4, "name_position": "top"});
-    api.ok("r1", json!({"action": "apply_layout", "scope": {"scope": "all"}, "layout": layout})).await;
+    let applied = api
+        .ok("r1", json!({"action": "apply_layout", "scope": {"scope": "all"}, "layout": layout, "version": version}))
+        .await;
+    assert_eq!(applied["layout_version"].as_u64(), Some(version + 1), "{applied}");
+    let stale = json!({"kind": "row", "windows": 3});
+    let (st, v) = api
+        .live("r1", json!({"action": "apply_layout", "scope": {"scope": "all"}, "layout": stale, "version": version}))
+        .await;
+    assert_eq!(st, 409, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("reload"), "{v}");
+    let (_, now) = api.get("/api/v1/conferences/r1/live").await;
+    assert_eq!(now["layouts"]["all"]["kind"], "picture_in_picture", "{now}");
     let u = url.clone();
     let pic = on_blocking(move || grab(&u, W, H, 20)).await.unwrap();
     pic.save_png(&s.dir.path().join("pip.png"));

@@ -89,6 +89,10 @@ pub enum Request {
     ApplyLayout {
         scope: Scope,
         layout: Option<Layout>,
+        /// The `layout_version` the layout was edited from: when another operator has changed
+        /// the layouts since, the request is refused (409) rather than silently overwriting.
+        #[serde(default)]
+        version: Option<u64>,
     },
     /// The name shown for `participant` in the layout of `scope` only; `None` restores their own.
     Rename {
@@ -170,6 +174,9 @@ pub struct LiveState {
     pub started_at_ms: Option<i64>,
     pub participants: Vec<LiveParticipant>,
     pub layouts: LayoutSet,
+    /// Counts applied layouts and renames: what an edit was based on (see `ApplyLayout`).
+    #[serde(default)]
+    pub layout_version: u64,
     pub podium: Vec<ParticipantId>,
     pub presenter: Option<ParticipantId>,
     pub active_speaker: Option<ParticipantId>,

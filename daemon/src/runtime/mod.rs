@@ -127,6 +127,7 @@ impl Dispatcher {
             started_at_ms: None,
             participants: Vec::new(),
             layouts: s.layouts.and_then(|l| serde_json::from_str(&l).ok()).unwrap_or_default(),
+            layout_version: 0,
             podium: Vec::new(),
             presenter: None,
             active_speaker: None,

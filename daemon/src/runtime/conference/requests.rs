@@ -147,9 +147,17 @@ impl Conf {
                 self.participant_mut(participant)?;
                 self.remove(participant, &format!("removed {by}")).await;
             }
-            Request::ApplyLayout { scope, layout } => {
+            Request::ApplyLayout { scope, layout, version } => {
                 if self.mode == Mode::VideoLecture {
                     return Err(ControlError::Conflict("layouts are not available in video lecture mode".into()));
+                }
+                if let Some(v) = version
+                    && v != self.layout_version
+                {
+                    return Err(ControlError::Conflict(format!(
+                        "the layouts changed since you loaded them (version {v}, now {}): reload and apply again",
+                        self.layout_version
+                    )));
                 }
                 if let Some(l) = &layout {
                     l.validate().map_err(|e| invalid("layout", e.to_string()))?;
@@ -171,6 +179,7 @@ impl Conf {
                         };
                     }
                 }
+                self.layout_version += 1;
                 self.layouts_changed().await;
                 self.event("layout", None, "", &format!("{scope:?} {by}")).await;
             }
@@ -188,6 +197,7 @@ impl Conf {
                     Some(n) => layout.display_names.insert(participant, n.clone()),
                     None => layout.display_names.remove(&participant),
                 };
+                self.layout_version += 1;
                 self.layouts_changed().await;
                 self.event("renamed", Some(participant), name.as_deref().unwrap_or(""), &format!("{scope:?}")).await;
             }
