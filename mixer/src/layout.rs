@@ -85,11 +85,24 @@ pub struct Layout {
     /// One entry per window; missing entries are `Auto`.
     pub slots: Vec<Slot>,
     pub name_position: NamePosition,
-    /// Names shown instead of the participant's own, in this layout only.
+    /// Names shown instead of the participant's own, in this layout only. (JSON object keys are
+    /// strings; they are read as ids whatever serde buffers them as, e.g. inside a tagged enum.)
+    #[serde(deserialize_with = "ids_as_keys")]
     pub display_names: BTreeMap<ParticipantId, String>,
     /// Participants may not change this layout.
     pub locked: bool,
     pub fit: Fit,
+}
+
+fn ids_as_keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<ParticipantId, String>, D::Error> {
+    use serde::de::Error;
+    let raw = BTreeMap::<String, String>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(k, v)| match k.parse::<ParticipantId>() {
+            Ok(id) => Ok((id, v)),
+            Err(_) => Err(D::Error::custom(format!("display_names: {k:?} is not a participant id"))),
+        })
+        .collect()
 }
 
 impl Default for Layout {

@@ -60,10 +60,14 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
     table.get(key).copied().unwrap_or(key)
 }
 
+/// The tables of each language: the main one, then those of larger areas in files of their own.
+const EN_TABLES: [&[(&str, &str)]; 3] = [EN, crate::i18n_webinar::EN, crate::i18n_manager::EN];
+const RU_TABLES: [&[(&str, &str)]; 3] = [RU, crate::i18n_webinar::RU, crate::i18n_manager::RU];
+
 static EN_MAP: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| EN.iter().chain(crate::i18n_webinar::EN).copied().collect());
+    LazyLock::new(|| EN_TABLES.iter().flat_map(|t| t.iter()).copied().collect());
 static RU_MAP: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| RU.iter().chain(crate::i18n_webinar::RU).copied().collect());
+    LazyLock::new(|| RU_TABLES.iter().flat_map(|t| t.iter()).copied().collect());
 
 const EN: &[(&str, &str)] = &[
     ("cpage.missing", "No such conference"),
@@ -683,8 +687,8 @@ mod tests {
 
     #[test]
     fn tables_have_the_same_keys_and_no_duplicates() {
-        let (en_all, ru_all): (Vec<_>, Vec<_>) =
-            (EN.iter().chain(crate::i18n_webinar::EN).collect(), RU.iter().chain(crate::i18n_webinar::RU).collect());
+        let en_all: Vec<_> = EN_TABLES.iter().flat_map(|t| t.iter()).collect();
+        let ru_all: Vec<_> = RU_TABLES.iter().flat_map(|t| t.iter()).collect();
         let en: BTreeSet<_> = en_all.iter().map(|(k, _)| *k).collect();
         let ru: BTreeSet<_> = ru_all.iter().map(|(k, _)| *k).collect();
         assert_eq!(en.len(), en_all.len(), "duplicate key in EN");

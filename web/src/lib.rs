@@ -19,11 +19,13 @@ pub mod error;
 pub mod extract;
 pub mod home;
 pub mod i18n;
+mod i18n_manager;
 mod i18n_webinar;
 pub mod join_ws;
 pub mod layout;
 pub mod live;
 pub mod mail;
+pub mod manager;
 pub mod openapi;
 pub mod profile;
 pub mod recurrence;
@@ -59,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(conference_page::router())
         .merge(registration::router())
         .merge(live::router())
+        .merge(manager::router())
         .merge(system::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

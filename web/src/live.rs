@@ -29,12 +29,12 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
-enum Access {
+pub(crate) enum Access {
     Watch,
     Control,
 }
 
-async fn access(state: &AppState, user_id: i64, id: &str) -> Result<Access> {
+pub(crate) async fn access(state: &AppState, user_id: i64, id: &str) -> Result<Access> {
     if id.is_empty() || id.len() > 64 {
         return Err(Error::NotFound);
     }

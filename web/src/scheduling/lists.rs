@@ -116,7 +116,9 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
     let lang = u.lang;
     let tz = user_tz(u);
     let t = |k: &'static str| tr(lang, k);
-    let may_edit = c.my_role == Role::Owner || state.store.rights_of(u.user.id).await?.contains(&Right::Operator);
+    let operator = state.store.rights_of(u.user.id).await?.contains(&Right::Operator);
+    let may_edit = c.my_role == Role::Owner || operator;
+    let may_manage = may_edit || c.my_role == Role::Moderator;
     let base = state.config.public_url.trim_end_matches('/');
     let editable = state.store.editable_conference(&c.id).await?;
     let (google, outlook) = match &editable {
@@ -169,6 +171,7 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
             p {
                 a.button #open-page href={"/c/" (c.id)} { (t("sched.open_page")) }
                 @if may_edit { " " a.button.secondary #edit href={"/conferences/" (c.id) "/edit"} { (t("sched.edit")) } }
+                @if may_manage { " " a.button.secondary #manage href={"/conferences/" (c.id) "/manage"} { (t("mgr.open")) } }
             }
             @if may_edit {
                 form #delete-form method="post" action={"/conferences/" (c.id) "/delete"} {

@@ -1,0 +1,185 @@
+// The conference manager in headless Chromium. Env: BASE, RTSP (the room's RTSP URL), W, H (the
+// canvas), CONF (a running room with Red (a 440 Hz tone), Green, Blue, Yellow synthetic
+// participants and a SIP caller "Phone"), LOGIN/PASSWORD (the owner), OTHER/OTHER_PASSWORD (a
+// participant who is not a moderator), OUT. Prints one JSON line of findings.
+import { chromium } from 'playwright-core';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const env = (k) => { const v = process.env[k]; if (!v) throw new Error(`missing env ${k}`); return v; };
+const BASE = env('BASE'), CONF = env('CONF'), OUT = env('OUT');
+const W = Number(env('W')), H = Number(env('H'));
+const check = (cond, msg) => { if (!cond) throw new Error('check failed: ' + msg); };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(what, f, ms = 20000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await f();
+    if (last) return last;
+    await sleep(200);
+  }
+  throw new Error(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)})`);
+}
+// One RGB frame of the room from RTSP.
+function grab() {
+  return execFileSync('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', env('RTSP'), '-an', '-vf', 'select=gte(n\\,5)',
+    '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+const at = (raw, x, y) => { const i = (y * W + x) * 3; return [raw[i], raw[i + 1], raw[i + 2]]; };
+// Nearly white pixels in a rectangle (name labels are white text).
+const white = (raw, x0, y0, w, h) => {
+  let n = 0;
+  for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) { const [r, g, b] = at(raw, x, y); if (r > 200 && g > 200 && b > 200) n++; }
+  return n;
+};
+function volumeDb(seconds) {
+  const r = spawnSync('ffmpeg', ['-v', 'info', '-rtsp_transport', 'tcp', '-i', env('RTSP'), '-vn', '-t', String(seconds),
+    '-af', 'volumedetect', '-f', 'null', '-'], { encoding: 'utf8' });
+  const m = /mean_volume:\s*(-?[\d.]+) dB/.exec(r.stderr || '');
+  if (!m) throw new Error('no mean_volume: ' + r.stderr);
+  return parseFloat(m[1]);
+}
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'] });
+const result = {};
+const signIn = async (login, password) => {
+  const ctx = await browser.newContext();
+  const r = await ctx.request.post(BASE + '/api/v1/session', { data: { login, password } });
+  check(r.ok(), `${login} signs in`);
+  return { ctx, csrf: (await r.json()).csrf_token };
+};
+try {
+  // Someone without the right: refused by the page and the API.
+  const other = await signIn(env('OTHER'), env('OTHER_PASSWORD'));
+  const refused = await other.ctx.request.get(`${BASE}/conferences/${CONF}/manage`);
+  result.other_page = refused.status();
+  const api = await other.ctx.request.post(`${BASE}/api/v1/conferences/${CONF}/live`,
+    { headers: { 'X-CSRF-Token': other.csrf }, data: { action: 'end' } });
+  result.other_api = api.status();
+
+  const { ctx, csrf } = await signIn(env('LOGIN'), env('PASSWORD'));
+  const live = async () => (await ctx.request.get(`${BASE}/api/v1/conferences/${CONF}/live`)).json();
+  // From the card in Meetings/Virtual rooms.
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(20000);
+  result.page_errors = [];
+  page.on('pageerror', (e) => result.page_errors.push(e.message));
+  await page.goto(`${BASE}/rooms?selected=${CONF}`);
+  await page.click('#manage');
+  await page.waitForURL(/\/manage$/);
+  result.name = await page.locator('#m-name').innerText();
+  await until('the roster shows five participants', async () => (await page.locator('#m-roster tbody tr').count()) === 5);
+  await until('the running time shows', async () => /\d\d:\d\d:\d\d/.test(await page.locator('#m-duration').innerText()));
+  result.rtsp = await page.locator('#m-rtsp').innerText();
+  const ids = Object.fromEntries((await live()).participants.map((p) => [p.name, p.id]));
+
+  // A 2x2 grid with names at the bottom, the windows chosen, then two swapped by dragging.
+  await page.selectOption('#m-kind', 'grid');
+  await page.fill('#m-windows', '4');
+  await page.locator('#m-windows').dispatchEvent('change');
+  await page.selectOption('#m-names', 'bottom');
+  await page.click('#m-advanced summary');
+  await page.uncheck('#m-auto');
+  const pane = (i) => page.locator(`#m-grid .pane[data-slot="${i}"]`);
+  for (const [i, name] of [[0, 'Blue'], [1, 'Red'], [2, 'Green'], [3, 'Yellow']]) {
+    await pane(i).locator('select').selectOption(`p:${ids[name]}`);
+  }
+  // Dragged by the window's number (its select takes clicks of its own).
+  await pane(0).dragTo(pane(1), { sourcePosition: { x: 6, y: 6 }, targetPosition: { x: 6, y: 6 } });
+  result.slots_before_apply = await page.locator('#m-grid .slot-select').evaluateAll((s) => s.map((x) => x.value));
+  await page.click('#m-apply');
+  await until('applied', async () => (await page.locator('#m-layout-status').innerText()).includes('✓'));
+  await sleep(1000);
+  let raw = grab();
+  fs.writeFileSync(path.join(OUT, 'manager-grid.rgb'), raw);
+  result.grid = { tl: at(raw, W / 4, H / 4), tr: at(raw, 3 * W / 4, H / 4), bl: at(raw, W / 4, 3 * H / 4), br: at(raw, 3 * W / 4, 3 * H / 4) };
+  // The label band of the top-left window (Red) before and after renaming it in this layout.
+  const band = (r) => white(r, 4, H / 2 - 40, W / 2 - 8, 36);
+  result.label_before = band(raw);
+  await page.locator(`#m-roster tr[data-id="${ids.Red}"] button.rename`).click();
+  await page.fill('.rename-input', 'Rosalind Redfern-Montgomery');
+  await page.press('.rename-input', 'Enter');
+  await until('the roster shows the rename applied', async () => ((await live()).layouts.all.display_names || {})[ids.Red] === 'Rosalind Redfern-Montgomery');
+  await sleep(1000);
+  raw = grab();
+  fs.writeFileSync(path.join(OUT, 'manager-renamed.rgb'), raw);
+  result.label_after = band(raw);
+
+  // Mute Red, the only one making a sound: the mix goes quiet.
+  result.volume_before = volumeDb(2);
+  await page.locator(`#m-roster tr[data-id="${ids.Red}"] button.mic`).click();
+  await until('the roster shows the microphone off', async () => (await page.locator(`#m-roster tr[data-id="${ids.Red}"] td.mic-state`).innerText()) === 'off');
+  await sleep(500);
+  result.volume_after = volumeDb(2);
+
+  // Several at once: Green and Blue cameras off.
+  await page.locator(`#m-roster tr[data-id="${ids.Green}"] input.select`).check();
+  await page.locator(`#m-roster tr[data-id="${ids.Blue}"] input.select`).check();
+  await page.click('#m-bulk-cam-off');
+  await until('both cameras off', async () => (await live()).participants.filter((p) => !p.camera).length === 2);
+  result.cameras_off = (await live()).participants.filter((p) => !p.camera).map((p) => p.name).sort();
+
+  // The live roster: someone joins and leaves while the page is open.
+  const add = await ctx.request.post(`${BASE}/api/v1/conferences/${CONF}/live`, { headers: { 'X-CSRF-Token': csrf },
+    data: { action: 'add_synthetic', name: 'Late Lime', colour: [120, 220, 40], tone_hz: 0 } });
+  check(add.ok(), 'add a late participant');
+  const late = (await add.json()).participants.find((p) => p.name === 'Late Lime').id;
+  await until('the late participant appears', async () => (await page.locator(`#m-roster tr[data-id="${late}"]`).count()) === 1);
+  await ctx.request.post(`${BASE}/api/v1/conferences/${CONF}/live`, { headers: { 'X-CSRF-Token': csrf }, data: { action: 'remove', participant: late } });
+  await until('the late participant disappears', async () => (await page.locator(`#m-roster tr[data-id="${late}"]`).count()) === 0);
+
+  // Two operators edit at once: the second, applying from a stale version, is told so; after
+  // reloading, theirs applies; everyone sees the last applied layout.
+  const page2 = await ctx.newPage();
+  await page2.goto(`${BASE}/conferences/${CONF}/manage`);
+  await until('page 2 loads', async () => (await page2.locator('#m-roster tbody tr').count()) === 5);
+  // Page 2 starts editing; page 1 applies first; page 2's edit is based on the older version.
+  await page2.fill('#m-windows', '2');
+  await page2.locator('#m-windows').dispatchEvent('change');
+  await page.fill('#m-windows', '9');
+  await page.locator('#m-windows').dispatchEvent('change');
+  await page.click('#m-apply');
+  await until('page 1 applied', async () => (await live()).layouts.all.windows === 9 || (await page.locator('#m-error').innerText()) || false);
+  result.page1_error = await page.locator('#m-error').innerText();
+  await page2.click('#m-apply');
+  await until('page 2 is refused', async () => (await page2.locator('#m-error').innerText()).includes('reload'));
+  result.stale_error = await page2.locator('#m-error').innerText();
+  result.after_stale = (await live()).layouts.all.windows;
+  await page2.fill('#m-windows', '2');
+  await page2.locator('#m-windows').dispatchEvent('change');
+  await page2.click('#m-apply');
+  await until('page 2 applied after reloading', async () => (await live()).layouts.all.windows === 2);
+  await until('page 1 shows page 2 layout', async () => (await page.locator('#m-windows').inputValue()) === '2');
+
+  // Out-of-range windows: a clear message, nothing changes.
+  await page.fill('#m-windows', '30');
+  result.range_debug = { value: await page.locator('#m-windows').inputValue(), logs: [] };
+  page.on('console', (m) => result.range_debug.logs.push(m.text()));
+  page.on('response', (r) => { if (r.url().includes('/live')) result.range_debug.logs.push(`${r.status()} ${r.request().postData()}`); });
+  await page.click('#m-apply');
+  await until('refused', async () => (await page.locator('#m-error').innerText()).length > 0);
+  result.range_error = await page.locator('#m-error').innerText();
+  result.after_range = (await live()).layouts.all.windows;
+
+  // Remove the phone: its call ends.
+  const phone = (await live()).participants.find((p) => p.kind === 'sip' || p.name === 'Phone');
+  result.phone_kind = phone && phone.kind;
+  await page.locator(`#m-roster tr[data-id="${phone.id}"] button.remove`).click();
+  await until('the phone is gone', async () => !(await live()).participants.some((p) => p.id === phone.id));
+
+  // End for everyone.
+  await page.click('#m-end');
+  await page.click('#m-end-confirm');
+  await until('the conference ends', async () => !(await live()).running);
+  await until('the page says so', async () => (await page.locator('#m-status').innerText()) !== '' && (await page.locator('#m-roster tbody tr').count()) === 0);
+  await page.screenshot({ path: path.join(OUT, 'manager.png'), fullPage: true });
+  result.ok = true;
+} catch (e) {
+  result.error = String(e && e.stack || e);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));

@@ -1,0 +1,194 @@
+//! The **conference manager** (`/conferences/<id>/manage`): operators and moderators run a
+//! meeting from the browser without joining it. The page shows the conference's name, how long
+//! it has run, its details (RTSP URL, multicast, the widget for webinars), every participant with
+//! device controls (camera, microphone, sensitivity, remove, podium, moderator, rename,
+//! individual layout; several at once), the layout panel (scope, type, windows, content slot,
+//! names, do-not-allow-changes, fill automatically or window by window, drag to move, double
+//! click to enlarge, discard, Apply) and **End**. Changes go through the JSON control API
+//! (`POST /api/v1/conferences/<id>/live`); the page's WebSocket (`…/manage/ws`) pushes the live
+//! state whenever something happens in the conference.
+//!
+//! Who: the owner, moderators and users with the operator right; participants get 403, anyone
+//! else 404.
+
+use crate::auth::PageUser;
+use crate::auth::session::MaybeUser;
+use crate::control::{LiveState, Request};
+use crate::error::{Error, Result};
+use crate::i18n::tr;
+use crate::layout::page;
+use crate::live::{Access, access};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use maud::html;
+use std::time::Duration;
+use tessera_mixer::layout::{LayoutType, MAX_WINDOWS};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/conferences/{id}/manage", get(manager_page))
+        .route("/conferences/{id}/manage/ws", get(upgrade))
+}
+
+async fn may_control(state: &AppState, user_id: i64, id: &str) -> Result<()> {
+    match access(state, user_id, id).await? {
+        Access::Control => Ok(()),
+        Access::Watch => Err(Error::Forbidden("only the owner, moderators and operators manage a conference".into())),
+    }
+}
+
+async fn manager_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>> {
+    let id = id.to_ascii_lowercase();
+    may_control(&state, u.user.id, &id).await?;
+    let c = state.store.conference_page(&id).await?.ok_or(Error::NotFound)?;
+    let lang = u.lang;
+    let t = |k: &'static str| tr(lang, k);
+    let d = &c.dial_in;
+    let lecture = c.mode == "video_lecture";
+    let body = html! {
+        section.card #manager data-id=(d.id) data-csrf=(u.csrf) data-ws=(format!("/conferences/{}/manage/ws", d.id))
+            data-mode=(c.mode) data-not-running=(t("mgr.not_running")) data-running=(t("mgr.running")) {
+            h1 #m-name { (d.name) }
+            p { span #m-status role="status" {} " " span #m-duration {} }
+            dl.details {
+                dt { (t("conf.id")) } dd { code { (d.id) } }
+                dt { (t("sched.mode")) } dd { (c.mode) }
+                dt { "RTSP" } dd { code #m-rtsp {} }
+                dt { (t("sched.multicast")) } dd { code #m-multicast {} }
+                dt { (t("cpage.sip")) } dd { code { "sip:" (d.id) "@" (state.config.sip_host) } }
+            }
+            @if d.public {
+                details #m-widget {
+                    summary { (t("reg.widget")) }
+                    textarea #m-widget-code readonly rows="3" { (crate::registration::widget_html(&state.config, &d.id)) }
+                }
+            }
+            p.actions {
+                a.button.secondary href={"/c/" (d.id)} { (t("sched.open_page")) }
+                " "
+                button.danger #m-end type="button" { (t("mgr.end")) }
+                " "
+                button.danger #m-end-confirm type="button" hidden { (t("mgr.end_confirm")) }
+            }
+            p #m-error.notice.error role="alert" hidden {}
+        }
+        section.card #m-participants {
+            h2 { (t("mgr.participants")) " " span #m-count {} }
+            p.actions {
+                button.secondary #m-bulk-cam-off type="button" { (t("mgr.bulk_cam_off")) } " "
+                button.secondary #m-bulk-mic-off type="button" { (t("mgr.bulk_mic_off")) } " "
+                button.danger #m-bulk-remove type="button" { (t("mgr.bulk_remove")) }
+            }
+            table.participants #m-roster
+                data-cam=(t("call.cam")) data-mic=(t("call.mic")) data-remove=(t("mgr.remove"))
+                data-rename=(t("mgr.rename")) data-podium-on=(t("mgr.podium_on")) data-podium-off=(t("mgr.podium_off"))
+                data-moderator-on=(t("mgr.moderator_on")) data-moderator-off=(t("mgr.moderator_off"))
+                data-individual=(t("mgr.individual")) data-on=(t("mgr.on")) data-off=(t("mgr.off")) {
+                thead { tr {
+                    th { input #m-select-all type="checkbox" aria-label=(t("mgr.select_all")); }
+                    th { (t("mgr.name")) } th { (t("mgr.endpoint")) } th { (t("call.cam")) } th { (t("call.mic")) }
+                    th { (t("mgr.sensitivity")) } th {}
+                } }
+                tbody {}
+            }
+        }
+        @if !lecture {
+            section.card #m-layout {
+                h2 { (t("sched.tab.layout")) }
+                label for="m-scope" { (t("sched.layout.scope")) }
+                select #m-scope data-all=(t("sched.layout.scope.all")) data-sip=(t("mgr.scope.sip")) data-webrtc=(t("mgr.scope.webrtc")) {}
+                div.inline-choices {
+                    label for="m-kind" { (t("sched.layout.type")) }
+                    select #m-kind {
+                        @for lt in LayoutType::ALL {
+                            option value=(crate::scheduling::form::layout_type_key(lt).trim_start_matches("layout.")) {
+                                (t(crate::scheduling::form::layout_type_key(lt)))
+                            }
+                        }
+                    }
+                    label for="m-windows" { (t("sched.layout.windows")) }
+                    input #m-windows type="number" min="1" max=(MAX_WINDOWS) value="4";
+                    label.check { input #m-content type="checkbox"; " " (t("sched.layout.content_slot")) }
+                    label for="m-names" { (t("sched.layout.names")) }
+                    select #m-names {
+                        option value="bottom" { (t("sched.layout.names.bottom")) }
+                        option value="top" { (t("sched.layout.names.top")) }
+                        option value="hidden" { (t("sched.layout.names.hidden")) }
+                    }
+                }
+                details #m-advanced {
+                    summary { (t("mgr.advanced")) }
+                    label.check { input #m-locked type="checkbox"; " " (t("sched.layout.locked")) }
+                    label.check { input #m-auto type="checkbox"; " " (t("sched.layout.fill.auto")) }
+                    button.secondary #m-discard type="button" { (t("mgr.discard")) }
+                }
+                label.check { input #m-show-controls type="checkbox"; " " (t("mgr.show_controls")) }
+                p.muted { (t("mgr.layout_help")) }
+                div #m-grid data-auto=(t("sched.layout.slot.auto")) data-empty=(t("sched.layout.slot.empty")) {}
+                p { button #m-apply type="button" { (t("mgr.apply")) } " " span #m-layout-status role="status" {} }
+            }
+        }
+        script src="/static/manager.js" {}
+    };
+    Ok(Html(page(lang, &format!("{} · {}", t("mgr.title"), d.name), Some(&u), body).into_string()))
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !crate::join_ws::same_origin(&headers) {
+        return Error::Forbidden("the WebSocket must come from this server's own pages".into()).into_response();
+    }
+    let Some(u) = user else { return Error::Unauthorized.into_response() };
+    let id = id.to_ascii_lowercase();
+    if let Err(e) = may_control(&state, u.user.id, &id).await {
+        return e.into_response();
+    }
+    ws.max_message_size(4096).on_upgrade(move |socket| live_updates(socket, state, id, u.user.id))
+}
+
+async fn send_state(socket: &mut WebSocket, state: &AppState, id: &str, user: i64) -> bool {
+    let Some(control) = &state.control else { return false };
+    let live: Option<LiveState> = control.call(id, Some(user), Request::Status).await.ok();
+    let msg = serde_json::json!({ "type": "state", "state": live });
+    socket.send(Message::Text(msg.to_string().into())).await.is_ok()
+}
+
+/// Pushes the live state at once and after every event of the conference (bursts coalesced
+/// over 100 ms), and every 15 s (the duration, a conference that started or ended elsewhere).
+async fn live_updates(mut socket: WebSocket, state: AppState, id: String, user: i64) {
+    let mut events = state.control.as_ref().map(|c| c.events.subscribe());
+    metrics::gauge!("tessera_manager_pages").increment(1.0);
+    let mut tick = tokio::time::interval(Duration::from_secs(15));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if !send_state(&mut socket, &state, &id, user).await { break; }
+            }
+            e = crate::control::next_broadcast(events.as_mut()) => {
+                if e.as_ref().is_some_and(|e| e.conference != id) { continue; }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if let Some(rx) = events.as_mut() { while rx.try_recv().is_ok() {} }
+                if !send_state(&mut socket, &state, &id, user).await { break; }
+            }
+            m = socket.recv() => match m {
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                _ => {}
+            }
+        }
+    }
+    metrics::gauge!("tessera_manager_pages").decrement(1.0);
+}

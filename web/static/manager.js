@@ -1,0 +1,315 @@
+// The conference manager: the live state comes over the page's WebSocket; every change goes
+// through the JSON control API. The layout being edited is kept while the state updates, and is
+// applied with the layout version it was loaded from (a stale one is refused by the server).
+(() => {
+  'use strict';
+  const root = document.getElementById('manager');
+  if (!root) return;
+  const $ = (id) => document.getElementById(id);
+  const id = root.dataset.id;
+  const csrf = root.dataset.csrf;
+  const roster = $('m-roster');
+  const rt = (k) => roster.dataset[k] || k;
+  let state = null;
+  let edit = null; // { scope, layout, version }
+  let dirty = false;
+  const selected = new Set();
+  window.tesseraManager = { state: () => state, edit: () => edit };
+
+  function showError(msg) {
+    $('m-error').textContent = msg || '';
+    $('m-error').hidden = !msg;
+  }
+
+  async function api(body) {
+    const r = await fetch(`/api/v1/conferences/${encodeURIComponent(id)}/live`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+      body: JSON.stringify(body),
+    });
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      showError(data.error || `HTTP ${r.status}`);
+      const e = new Error(data.error || `HTTP ${r.status}`);
+      e.status = r.status;
+      throw e;
+    }
+    showError('');
+    update(data);
+    return data;
+  }
+  const act = (body) => api(body).catch(() => {});
+
+  // Scopes: '' (all), 'group:sip_h323', 'group:web_rtc', 'participant:<id>'.
+  const scopeJson = (s) => {
+    if (!s) return { scope: 'all' };
+    const [kind, target] = s.split(':');
+    return kind === 'group' ? { scope: 'group', target } : { scope: 'participant', target: Number(target) };
+  };
+  function layoutOf(s) {
+    const l = state.layouts;
+    const base = l.all;
+    if (!s) return base;
+    const [kind, target] = s.split(':');
+    if (kind === 'group') return (l.groups || {})[target] || base;
+    const p = state.participants.find((x) => String(x.id) === target);
+    const group = p && p.group ? (l.groups || {})[p.group] : null;
+    return (l.participants || {})[target] || group || base;
+  }
+  function loadLayout() {
+    const scope = $('m-scope') ? $('m-scope').value : '';
+    const l = JSON.parse(JSON.stringify(layoutOf(scope) || {}));
+    l.slots = l.slots || [];
+    edit = { scope, layout: l, version: state.layout_version || 0 };
+    dirty = false;
+    if (!$('m-kind')) return;
+    $('m-kind').value = l.kind || 'grid';
+    $('m-windows').value = l.windows || 4;
+    $('m-content').checked = !!l.content_slot;
+    $('m-names').value = l.name_position || 'bottom';
+    $('m-locked').checked = !!l.locked;
+    $('m-auto').checked = l.slots.every((x) => x.kind === 'auto');
+  }
+  const nameOf = (pid) => {
+    const p = state && state.participants.find((x) => x.id === pid);
+    return p ? p.name : `#${pid}`;
+  };
+
+  function renderGrid() {
+    const grid = $('m-grid');
+    if (!grid || !edit) return;
+    const n = Math.max(1, Math.min(25, Number($('m-windows').value) || 1));
+    const slots = edit.layout.slots;
+    while (slots.length < n) slots.push({ kind: 'auto' });
+    slots.length = n;
+    const auto = $('m-auto').checked;
+    grid.replaceChildren();
+    grid.style.gridTemplateColumns = `repeat(${Math.ceil(Math.sqrt(n))}, 1fr)`;
+    slots.forEach((slot, i) => {
+      const pane = document.createElement('div');
+      pane.className = 'pane';
+      pane.dataset.slot = String(i);
+      pane.draggable = !auto;
+      const head = document.createElement('strong');
+      head.textContent = String(i + 1);
+      const sel = document.createElement('select');
+      sel.className = 'slot-select';
+      sel.disabled = auto;
+      const opts = [['auto', grid.dataset.auto], ['empty', grid.dataset.empty],
+        ...state.participants.map((p) => [`p:${p.id}`, p.name])];
+      for (const [v, label] of opts) {
+        const o = document.createElement('option'); o.value = v; o.textContent = label; sel.append(o);
+      }
+      sel.value = slot.kind === 'participant' ? `p:${slot.participant}` : slot.kind;
+      sel.addEventListener('change', () => {
+        slots[i] = sel.value.startsWith('p:') ? { kind: 'participant', participant: Number(sel.value.slice(2)) } : { kind: sel.value };
+        dirty = true;
+        renderGrid();
+      });
+      pane.append(head, ' ', sel);
+      if (slot.kind === 'participant' && $('m-show-controls').checked) {
+        const p = state.participants.find((x) => x.id === slot.participant);
+        if (p) pane.append(controls(p, true));
+      }
+      pane.addEventListener('dragstart', (e) => { e.dataTransfer.setData('text/plain', String(i)); });
+      pane.addEventListener('dragover', (e) => e.preventDefault());
+      pane.addEventListener('drop', (e) => {
+        e.preventDefault();
+        const from = Number(e.dataTransfer.getData('text/plain'));
+        if (Number.isNaN(from) || from === i) return;
+        [slots[from], slots[i]] = [slots[i], slots[from]];
+        dirty = true;
+        renderGrid();
+      });
+      // Double click: this window becomes the large one.
+      pane.addEventListener('dblclick', () => {
+        if (auto) return;
+        [slots[0], slots[i]] = [slots[i], slots[0]];
+        if ($('m-kind').value === 'grid' || $('m-kind').value === 'row') $('m-kind').value = 'one_large_beside';
+        dirty = true;
+        renderGrid();
+      });
+      grid.append(pane);
+    });
+  }
+
+  function button(label, cls, onClick, pressed) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = `secondary ${cls}`;
+    b.textContent = label;
+    if (pressed !== undefined) b.setAttribute('aria-pressed', String(pressed));
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function controls(p, compact) {
+    const span = document.createElement('span');
+    span.className = 'controls';
+    span.append(
+      button(`${rt('cam')} ${p.camera ? rt('on') : rt('off')}`, 'cam', () => act({ action: 'device', participant: p.id, camera: !p.camera }), p.camera), ' ',
+      button(`${rt('mic')} ${p.microphone ? rt('on') : rt('off')}`, 'mic', () => act({ action: 'device', participant: p.id, microphone: !p.microphone }), p.microphone), ' ',
+      button(rt('remove'), 'remove', () => act({ action: 'remove', participant: p.id })),
+    );
+    if (!compact) {
+      span.append(' ', button(rt('rename'), 'rename', () => rename(p)));
+      if (state.mode === 'role_based') {
+        span.append(' ', button(p.on_podium ? rt('podiumOff') : rt('podiumOn'), 'podium', () => act({ action: 'podium', participant: p.id, on: !p.on_podium })));
+      }
+      span.append(' ', button(p.moderator ? rt('moderatorOff') : rt('moderatorOn'), 'moderator', () => act({ action: 'moderator', participant: p.id, on: !p.moderator })));
+      if ($('m-scope')) {
+        span.append(' ', button(rt('individual'), 'individual', () => { $('m-scope').value = `participant:${p.id}`; loadLayout(); renderGrid(); }));
+      }
+    }
+    return span;
+  }
+
+  // The participant's name in the layout being edited only.
+  function rename(p) {
+    const row = roster.querySelector(`tr[data-id="${p.id}"] td.name`);
+    if (!row || row.querySelector('input')) return;
+    const input = document.createElement('input');
+    input.type = 'text'; input.maxLength = 64; input.className = 'rename-input';
+    input.value = (edit && edit.layout.display_names && edit.layout.display_names[p.id]) || p.name;
+    row.replaceChildren(input);
+    input.focus();
+    const done = (save) => {
+      if (save) act({ action: 'rename', scope: scopeJson(edit ? edit.scope : ''), participant: p.id, name: input.value.trim() || null });
+      else renderRoster();
+    };
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') done(true); if (e.key === 'Escape') done(false); });
+  }
+
+  function renderRoster() {
+    const body = roster.querySelector('tbody');
+    body.replaceChildren();
+    const ids = new Set(state.participants.map((p) => p.id));
+    for (const s of [...selected]) if (!ids.has(s)) selected.delete(s);
+    $('m-count').textContent = `(${state.participants.length})`;
+    for (const p of state.participants) {
+      const tr = document.createElement('tr');
+      tr.dataset.id = String(p.id);
+      const sel = document.createElement('td');
+      const box = document.createElement('input');
+      box.type = 'checkbox'; box.className = 'select'; box.checked = selected.has(p.id);
+      box.addEventListener('change', () => { if (box.checked) selected.add(p.id); else selected.delete(p.id); });
+      sel.append(box);
+      const name = document.createElement('td'); name.className = 'name'; name.textContent = p.name;
+      const kind = document.createElement('td');
+      kind.textContent = [p.kind, p.group, p.moderator ? '★' : '', p.on_podium ? '🎤' : ''].filter(Boolean).join(' · ');
+      const cam = document.createElement('td'); cam.className = 'cam-state'; cam.textContent = p.camera ? rt('on') : rt('off');
+      const mic = document.createElement('td'); mic.className = 'mic-state'; mic.textContent = p.microphone ? rt('on') : rt('off');
+      const gain = document.createElement('td');
+      const range = document.createElement('input');
+      range.type = 'range'; range.min = '0'; range.max = '4'; range.step = '0.1'; range.value = String(p.gain); range.className = 'gain';
+      range.addEventListener('change', () => act({ action: 'device', participant: p.id, gain: Number(range.value) }));
+      gain.append(range);
+      const actions = document.createElement('td');
+      actions.append(controls(p, false));
+      tr.append(sel, name, kind, cam, mic, gain, actions);
+      body.append(tr);
+    }
+  }
+
+  function renderScopes() {
+    const s = $('m-scope');
+    if (!s) return;
+    const keep = s.value;
+    s.replaceChildren();
+    const opts = [['', s.dataset.all], ['group:sip_h323', s.dataset.sip], ['group:web_rtc', s.dataset.webrtc],
+      ...state.participants.map((p) => [`participant:${p.id}`, p.name])];
+    for (const [v, label] of opts) {
+      const o = document.createElement('option'); o.value = v; o.textContent = label; s.append(o);
+    }
+    s.value = opts.some(([v]) => v === keep) ? keep : '';
+  }
+
+  function update(s) {
+    if (!s) return;
+    const scopeBefore = $('m-scope') ? $('m-scope').value : '';
+    state = s;
+    $('m-status').textContent = s.running ? root.dataset.running : root.dataset.notRunning;
+    $('m-rtsp').textContent = s.rtsp_url || '—';
+    $('m-multicast').textContent = s.multicast || '—';
+    renderRoster();
+    renderScopes();
+    // Keep what the operator is editing; otherwise show the layout as it is now.
+    const scopeNow = $('m-scope') ? $('m-scope').value : '';
+    if (!dirty || !edit || scopeNow !== scopeBefore) loadLayout();
+    renderGrid();
+  }
+
+  function tickDuration() {
+    if (state && state.running && state.started_at_ms) {
+      const s = Math.max(0, Math.floor((Date.now() - state.started_at_ms) / 1000));
+      const pad = (n) => String(n).padStart(2, '0');
+      $('m-duration').textContent = `${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+    } else {
+      $('m-duration').textContent = '';
+    }
+  }
+  setInterval(tickDuration, 1000);
+
+  function connect() {
+    const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    const ws = new WebSocket(scheme + location.host + root.dataset.ws);
+    ws.onmessage = (ev) => {
+      const m = JSON.parse(ev.data);
+      if (m.type === 'state') update(m.state || { running: false, participants: [], layouts: { all: {} }, layout_version: 0 });
+    };
+    ws.onclose = () => setTimeout(connect, 2000);
+  }
+  connect();
+
+  // The layout panel.
+  if ($('m-apply')) {
+    for (const el of ['m-kind', 'm-windows', 'm-content', 'm-names', 'm-locked', 'm-auto']) {
+      $(el).addEventListener('change', () => {
+        dirty = true;
+        if (el === 'm-auto' && $('m-auto').checked) edit.layout.slots = edit.layout.slots.map(() => ({ kind: 'auto' }));
+        renderGrid();
+      });
+    }
+    // The windows follow the number as it is typed (not only when the field loses focus, which
+    // would move the Apply button under the pointer).
+    $('m-windows').addEventListener('input', () => { dirty = true; renderGrid(); });
+    $('m-show-controls').addEventListener('change', renderGrid);
+    $('m-scope').addEventListener('change', () => { loadLayout(); renderGrid(); });
+    $('m-apply').addEventListener('click', async () => {
+      const n = Number($('m-windows').value) || 0;
+      const layout = {
+        kind: $('m-kind').value,
+        windows: n,
+        content_slot: $('m-content').checked,
+        slots: $('m-auto').checked ? [] : edit.layout.slots.slice(0, Math.max(0, n)),
+        name_position: $('m-names').value,
+        display_names: edit.layout.display_names || {},
+        locked: $('m-locked').checked,
+        fit: edit.layout.fit || 'fit',
+      };
+      try {
+        await api({ action: 'apply_layout', scope: scopeJson(edit.scope), layout, version: edit.version });
+        dirty = false;
+        loadLayout();
+        renderGrid();
+        $('m-layout-status').textContent = '✓';
+      } catch (e) {
+        $('m-layout-status').textContent = '';
+        if (e.status === 409) { dirty = false; loadLayout(); renderGrid(); }
+      }
+    });
+    $('m-discard').addEventListener('click', () => act({ action: 'apply_layout', scope: scopeJson(edit.scope), layout: null, version: edit.version }));
+  }
+  $('m-select-all').addEventListener('change', () => {
+    for (const p of (state ? state.participants : [])) if ($('m-select-all').checked) selected.add(p.id); else selected.delete(p.id);
+    renderRoster();
+  });
+  const bulk = (body) => async () => {
+    for (const pid of [...selected]) await act(body(pid));
+  };
+  $('m-bulk-cam-off').addEventListener('click', bulk((pid) => ({ action: 'device', participant: pid, camera: false })));
+  $('m-bulk-mic-off').addEventListener('click', bulk((pid) => ({ action: 'device', participant: pid, microphone: false })));
+  $('m-bulk-remove').addEventListener('click', bulk((pid) => ({ action: 'remove', participant: pid })));
+  $('m-end').addEventListener('click', () => { $('m-end-confirm').hidden = false; });
+  $('m-end-confirm').addEventListener('click', () => { $('m-end-confirm').hidden = true; act({ action: 'end' }); });
+})();
