@@ -192,3 +192,59 @@ async fn live_updates(mut socket: WebSocket, state: AppState, id: String, user: 
     }
     metrics::gauge!("tessera_manager_pages").decrement(1.0);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rights::Right;
+    use crate::store::{ConferenceKind, NewConference, Role};
+    use crate::tests::App;
+
+    crate::both_backends!(only_owners_moderators_and_operators_manage, |store| {
+        let app = App::new(store.clone());
+        let alice = app.user("alice", "alice-password").await;
+        let dave = app.user("dave", "dave-password").await;
+        let mona = app.user("mona", "mona-password").await;
+        let olga = app.user("olga", "olga-password").await;
+        app.user("carol", "carol-password").await;
+        store.grant_rights(olga, &[Right::Operator]).await.unwrap();
+        let c = NewConference {
+            id: "ops",
+            name: "Ops <review>",
+            owner_id: alice,
+            kind: ConferenceKind::Room,
+            public: true,
+            starts_at: None,
+            duration_minutes: None,
+            pin: None,
+            join_without_invitation: false,
+        };
+        store.create_conference(c, 0).await.unwrap();
+        store.add_participant("ops", dave, Role::Participant).await.unwrap();
+        store.add_participant("ops", mona, Role::Moderator).await.unwrap();
+        for (login, pw, status) in [
+            ("alice", "alice-password", 200),
+            ("mona", "mona-password", 200),
+            ("olga", "olga-password", 200),
+            ("dave", "dave-password", 403),
+            ("carol", "carol-password", 404),
+        ] {
+            let s = app.sign_in(login, pw).await;
+            let r = app.get("/conferences/ops/manage", Some(&s)).await;
+            assert_eq!(r.status, status, "{login}: {}", r.text());
+            if status == 200 {
+                let html = r.text();
+                assert!(html.contains("Ops &lt;review&gt;") && html.contains("id=\"m-apply\""), "{login}");
+                assert!(html.contains("id=\"m-widget-code\""), "a webinar shows its widget");
+            }
+            // The card offers the manager to those who may use it.
+            let card = app.get("/rooms?selected=ops", Some(&s)).await.text();
+            assert_eq!(card.contains("id=\"manage\""), status == 200 && login != "olga", "{login}");
+        }
+        // Signed out: to the sign-in page; the socket: 401.
+        assert_eq!(app.get("/conferences/ops/manage", None).await.status, 303);
+        assert_eq!(
+            app.get("/conferences/nothing/manage", Some(&app.sign_in("alice", "alice-password").await)).await.status,
+            404
+        );
+    });
+}
