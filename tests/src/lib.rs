@@ -325,3 +325,41 @@ pub fn smtp_sink(ns: Option<&netns::Netns>, dir: &Path) -> (KillOnDrop, u16) {
     }
     panic!("aiosmtpd did not start: pip install aiosmtpd (scripts/test.sh does)");
 }
+
+/// A baresip configuration in `dir` for the account "Room system" <sip:room@127.0.0.1>: a
+/// 440 Hz tone as its microphone (`tone8k.wav`, made here), a fake camera, PCMU and H.264, RTP
+/// statistics; `extra`: more configuration lines (a CA file for TLS).
+pub fn baresip_config(dir: &Path, extra: &str) {
+    let run = |args: &[&str]| {
+        let ok = Command::new("ffmpeg").args(args).current_dir(dir).status().expect("ffmpeg").success();
+        assert!(ok, "ffmpeg {args:?}");
+    };
+    run(&[
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=8000:duration=60",
+        "-ac",
+        "1",
+        "-c:a",
+        "pcm_s16le",
+        "tone8k.wav",
+    ]);
+    let sip = free_port();
+    let config = format!(
+        "sip_listen 127.0.0.1:{sip}\nnet_interface 127.0.0.1\naudio_source aufile,{d}/tone8k.wav\naudio_player aubridge,nil\n\
+audio_alert aubridge,nil\nvideo_source fakevideo,nil\nvideo_display fakevideo,nil\nrtp_ports 10000-10099\nrtp_stats yes\n\
+module_path /usr/lib/baresip/modules\nmodule account.so\nmodule g711.so\nmodule aufile.so\nmodule aubridge.so\nmodule fakevideo.so\n\
+module avcodec.so\nmodule_app menu.so\n{extra}",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("config"), config).unwrap();
+    std::fs::write(
+        dir.join("accounts"),
+        "\"Room system\" <sip:room@127.0.0.1>;regint=0;audio_codecs=PCMU;video_codecs=H264\n",
+    )
+    .unwrap();
+}
