@@ -61,7 +61,7 @@ async fn manager_page(
             p { span #m-status role="status" {} " " span #m-duration {} }
             dl.details {
                 dt { (t("conf.id")) } dd { code { (d.id) } }
-                dt { (t("sched.mode")) } dd { (c.mode) }
+                dt { (t("sched.mode")) } dd { (t(crate::scheduling::lists::mode_key(&c.mode))) }
                 dt { "RTSP" } dd { code #m-rtsp {} }
                 dt { (t("sched.multicast")) } dd { code #m-multicast {} }
                 dt { (t("cpage.sip")) } dd { code { "sip:" (d.id) "@" (state.config.sip_host) } }

@@ -65,7 +65,7 @@ struct ListQuery {
     deleted: Option<String>,
 }
 
-fn mode_key(m: &str) -> &'static str {
+pub(crate) fn mode_key(m: &str) -> &'static str {
     match m {
         "video_lecture" => "sched.mode.video_lecture",
         "role_based" => "sched.mode.role_based",
