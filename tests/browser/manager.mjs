@@ -2,26 +2,13 @@
 // canvas), CONF (a running room with silent Red, Green, Blue, Yellow synthetic
 // participants and baresip as "Room system"), LOGIN/PASSWORD (the owner), OTHER/OTHER_PASSWORD (a
 // participant who is not a moderator), OUT. Prints one JSON line of findings.
-import { chromium } from 'playwright-core';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { check, env, launch, sleep, until } from './lib.mjs';
 
-const env = (k) => { const v = process.env[k]; if (!v) throw new Error(`missing env ${k}`); return v; };
 const BASE = env('BASE'), CONF = env('CONF'), OUT = env('OUT');
 const W = Number(env('W')), H = Number(env('H'));
-const check = (cond, msg) => { if (!cond) throw new Error('check failed: ' + msg); };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, f, ms = 20000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await f();
-    if (last) return last;
-    await sleep(200);
-  }
-  throw new Error(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
 // One RGB frame of the room from RTSP.
 function grab() {
   return execFileSync('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', env('RTSP'), '-an', '-vf', 'select=gte(n\\,5)',
@@ -44,8 +31,7 @@ function volumeDb(seconds) {
   return parseFloat(m[1]);
 }
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'] });
+const browser = await launch();
 const result = {};
 const signIn = async (login, password) => {
   const ctx = await browser.newContext();

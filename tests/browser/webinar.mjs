@@ -7,34 +7,13 @@
 // browser disconnects the first; bob attends; a second webinar closes when full and shows
 // Copy link; a third, whose registration has closed, shows no Sign up; the widget frames the page.
 // Prints one JSON line of findings.
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { check, env, launch, sleep, until } from './lib.mjs';
 
-const env = (k) => { const v = process.env[k]; if (!v) throw new Error(`missing env ${k}`); return v; };
 const BASE = env('BASE'), OUT = env('OUT');
-const check = (cond, msg) => { if (!cond) throw new Error('check failed: ' + msg); };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, f, ms = 20000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await f();
-    if (last) return last;
-    await sleep(200);
-  }
-  throw new Error(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
-    `--use-file-for-fake-video-capture=${env('Y4M')}`],
-});
+const browser = await launch(env('Y4M'));
 const result = {};
 const framesDecoded = (page) => page.evaluate(async () => {
   const pc = window.tessera && window.tessera.pc;

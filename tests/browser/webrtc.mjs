@@ -4,35 +4,13 @@
 // room), PINCONF (a public room with PIN), PIN, PRIVATE (a private room the user is not in),
 // Y4M (the fake camera), OUT (a directory for the grabbed frame and screenshots).
 // Prints one JSON line of findings; the Rust test asserts on them.
-import { chromium } from 'playwright-core';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { check, env, launch, sleep, until } from './lib.mjs';
 
-const env = (k) => { const v = process.env[k]; if (!v) throw new Error(`missing env ${k}`); return v; };
 const BASE = env('BASE'), OUT = env('OUT');
-const check = (cond, msg) => { if (!cond) throw new Error('check failed: ' + msg); };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what, f, ms = 20000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await f();
-    if (last) return last;
-    await sleep(200);
-  }
-  throw new Error(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
-    `--use-file-for-fake-video-capture=${env('Y4M')}`],
-});
+const browser = await launch(env('Y4M'));
 const result = {};
 
 async function videoStats(page) {

@@ -39,6 +39,19 @@ impl Netns {
         crate::KillOnDrop(child)
     }
 
+    /// `serve`, then waits (up to a minute) until the server says where the personal area is.
+    pub fn serve_ready(&self, env: &[(String, String)], log: &std::path::Path) -> crate::KillOnDrop {
+        let env: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let server = self.serve(&[], &env, log);
+        let t0 = std::time::Instant::now();
+        let text = || std::fs::read_to_string(log).unwrap_or_default();
+        while !text().contains("personal area at") {
+            assert!(t0.elapsed() < std::time::Duration::from_secs(60), "the server did not start:\n{}", text());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        server
+    }
+
     /// Runs a set-up command inside the namespace; it must succeed.
     pub fn run(&self, args: &[&str]) {
         assert!(self.cmd(args).status().is_ok_and(|s| s.success()), "in the namespace: {args:?}");
@@ -49,4 +62,23 @@ impl Drop for Netns {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
     }
+}
+
+/// The environment of a server for browsers in a namespace: its data in `dir`, the personal
+/// area on `http`, RTSP on `rtsp`, pictures of `size` (`WxH`), SIP on a free port, RTP and WebRTC
+/// on loopback, the administrator's password `admin-password`.
+pub fn browser_server_env(dir: &std::path::Path, http: u16, rtsp: u16, size: &str) -> Vec<(String, String)> {
+    [
+        ("TESSERA_DATA_DIR", dir.join("data").display().to_string()),
+        ("TESSERA_HTTP_LISTEN", format!("127.0.0.1:{http}")),
+        ("TESSERA_RTSP_LISTEN", format!("127.0.0.1:{rtsp}")),
+        ("TESSERA_MEDIA_SIZE", size.to_string()),
+        ("TESSERA_SIP_LISTEN", format!("127.0.0.1:{}", crate::free_port())),
+        ("TESSERA_RTP_BIND", "127.0.0.1".into()),
+        ("TESSERA_WEBRTC_ICE_ADDRESSES", "127.0.0.1".into()),
+        ("TESSERA_ADMIN_PASSWORD", "admin-password".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }

@@ -120,14 +120,21 @@ fn svwar(port: u16, dict: &Path, method: &str) -> (HashMap<String, String>, Stri
     (table, out)
 }
 
-#[test]
-fn digest_registration_private_conferences_and_no_account_enumeration() {
+/// A server whose SIP rate limit leaves room for the tools' bursts, with users alice and bob,
+/// and a scratch directory for the scenarios.
+fn server_with_alice_and_bob() -> (tempfile::TempDir, Server) {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("sip.toml");
     std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\n").unwrap();
     let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
     s.add_user("alice", "alice-secret-1");
     s.add_user("bob", "bob-secret-22");
+    (tmp, s)
+}
+
+#[test]
+fn digest_registration_private_conferences_and_no_account_enumeration() {
+    let (tmp, s) = server_with_alice_and_bob();
     s.admin_ok(&["conference", "add", "closed", "--name", "Board", "--owner", "admin", "--room"], "");
     s.admin_ok(&["conference", "invite", "closed", "alice"], "");
     let d = tmp.path();
@@ -285,12 +292,7 @@ const PHONE_XML: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 
 #[test]
 fn registered_users_call_each_other() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("sip.toml");
-    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\n").unwrap();
-    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
-    s.add_user("alice", "alice-secret-1");
-    s.add_user("bob", "bob-secret-22");
+    let (tmp, s) = server_with_alice_and_bob();
     s.add_user("carol", "carol-secret-3");
     s.admin_ok(&["rights", "grant", "alice", "make_calls"], "");
     let d = tmp.path();
@@ -341,12 +343,7 @@ fn registered_users_call_each_other() {
 /// the check (to "not started"); without registration the same webinar admits anyone.
 #[test]
 fn webinars_with_registration_admit_their_list_over_sip() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("sip.toml");
-    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\n").unwrap();
-    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
-    s.add_user("alice", "alice-secret-1");
-    s.add_user("bob", "bob-secret-22");
+    let (tmp, s) = server_with_alice_and_bob();
     s.admin_ok(&["rights", "grant", "alice", "create_conferences"], "");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let create = |id: &str, registration: bool| {

@@ -5,8 +5,7 @@
 //! the conference is full and after its configured time; the widget frames the page
 //! (`browser/webinar.mjs` drives the browsers and reports what it found).
 
-use std::time::{Duration, Instant};
-use tessera_e2e::netns::Netns;
+use tessera_e2e::netns::{Netns, browser_server_env};
 use tessera_e2e::{admin_with, free_port, run_browser_in, smtp_sink};
 
 fn admin(env: &[(String, String)], args: &[&str], stdin: &str) {
@@ -22,24 +21,17 @@ fn guests_sign_up_and_join_a_webinar_with_their_link() {
     let (_sink, smtp_port) = smtp_sink(Some(&ns), &maildir);
     let http = free_port();
     let base = format!("http://127.0.0.1:{http}");
-    let env: Vec<(String, String)> = [
-        ("TESSERA_DATA_DIR", dir.path().join("data").display().to_string()),
-        ("TESSERA_HTTP_LISTEN", format!("127.0.0.1:{http}")),
-        ("TESSERA_RTSP_LISTEN", format!("127.0.0.1:{}", free_port())),
-        ("TESSERA_MEDIA_SIZE", "320x180".into()),
-        ("TESSERA_SIP_LISTEN", format!("127.0.0.1:{}", free_port())),
-        ("TESSERA_RTP_BIND", "127.0.0.1".into()),
-        ("TESSERA_WEBRTC_ICE_ADDRESSES", "127.0.0.1".into()),
-        ("TESSERA_ADMIN_PASSWORD", "admin-password".into()),
-        ("TESSERA_PUBLIC_URL", base.clone()),
-        ("TESSERA_SMTP_HOST", "127.0.0.1".into()),
-        ("TESSERA_SMTP_PORT", smtp_port.to_string()),
-        ("TESSERA_SMTP_SECURITY", "none".into()),
-        ("TESSERA_SMTP_FROM", "Tessera <meetings@example.org>".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let mut env = browser_server_env(dir.path(), http, free_port(), "320x180");
+    env.extend(
+        [
+            ("TESSERA_PUBLIC_URL", base.clone()),
+            ("TESSERA_SMTP_HOST", "127.0.0.1".into()),
+            ("TESSERA_SMTP_PORT", smtp_port.to_string()),
+            ("TESSERA_SMTP_SECURITY", "none".into()),
+            ("TESSERA_SMTP_FROM", "Tessera <meetings@example.org>".into()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    );
     admin(&env, &["user", "add", "alice"], "alice-password\n");
     admin(&env, &["user", "add", "bob"], "bob-password\n");
     admin(&env, &["license", "grant", "alice", "--days", "1"], "");
@@ -47,14 +39,8 @@ fn guests_sign_up_and_join_a_webinar_with_their_link() {
     admin(&env, &["rights", "grant", "alice", "create_conferences"], "");
 
     let log_path = dir.path().join("server.log");
-    let env_ref: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let _server = ns.serve(&[], &env_ref, &log_path);
+    let _server = ns.serve_ready(&env, &log_path);
     let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    let t0 = Instant::now();
-    while !server_log().contains("personal area at") {
-        assert!(t0.elapsed() < Duration::from_secs(60), "the server did not start:\n{}", server_log());
-        std::thread::sleep(Duration::from_millis(100));
-    }
 
     let y4m = dir.path().join("camera.y4m");
     let st = std::process::Command::new("ffmpeg")

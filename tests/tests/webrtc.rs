@@ -4,9 +4,8 @@
 //! participants, a webinar as a named guest, and a PIN-protected webinar; the test checks what
 //! it found, and the RTSP frame it grabbed: the browser's colour in a window of the layout.
 
-use std::time::{Duration, Instant};
 use tessera_e2e::media::Picture;
-use tessera_e2e::netns::Netns;
+use tessera_e2e::netns::{Netns, browser_server_env};
 use tessera_e2e::{admin_with, free_port, run_browser_in};
 
 const W: usize = 320;
@@ -35,19 +34,7 @@ fn browsers_join_over_webrtc() {
     let ns = Netns::new(&format!("tessera-wr-{}", std::process::id()));
     let dir = tempfile::tempdir().unwrap();
     let (http, rtsp) = (free_port(), free_port());
-    let env: Vec<(String, String)> = [
-        ("TESSERA_DATA_DIR", dir.path().join("data").display().to_string()),
-        ("TESSERA_HTTP_LISTEN", format!("127.0.0.1:{http}")),
-        ("TESSERA_RTSP_LISTEN", format!("127.0.0.1:{rtsp}")),
-        ("TESSERA_MEDIA_SIZE", format!("{W}x{H}")),
-        ("TESSERA_SIP_LISTEN", format!("127.0.0.1:{}", free_port())),
-        ("TESSERA_RTP_BIND", "127.0.0.1".into()),
-        ("TESSERA_WEBRTC_ICE_ADDRESSES", "127.0.0.1".into()),
-        ("TESSERA_ADMIN_PASSWORD", "admin-password".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let env = browser_server_env(dir.path(), http, rtsp, &format!("{W}x{H}"));
     admin(&env, &["user", "add", "alice"], "alice-password\n");
     admin(&env, &["user", "add", "bob"], "bob-password\n");
     admin(&env, &["license", "grant", "alice", "--days", "1"], "");
@@ -78,14 +65,8 @@ fn browsers_join_over_webrtc() {
     admin(&env, &["conference", "add", "bobs", "--name", "Bob's private room", "--owner", "bob", "--room"], "");
 
     let log_path = dir.path().join("server.log");
-    let env_ref: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let _server = ns.serve(&[], &env_ref, &log_path);
+    let _server = ns.serve_ready(&env, &log_path);
     let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    let t0 = Instant::now();
-    while !server_log().contains("personal area at") {
-        assert!(t0.elapsed() < Duration::from_secs(60), "the server did not start:\n{}", server_log());
-        std::thread::sleep(Duration::from_millis(100));
-    }
 
     // Magenta: no synthetic participant and no background has it.
     let y4m = camera_file(dir.path(), "0xFF00FF");

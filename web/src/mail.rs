@@ -134,9 +134,9 @@ pub async fn invite(state: &AppState, id: &str, only: Option<&[i64]>) -> crate::
 
 /// Sends a webinar guest their unique join link (in the background; logged, never failing the
 /// sign-up). The calendar entry carries no PIN: the link admits without one.
-pub async fn send_join_link(state: &AppState, id: &str, name: &str, to: &str, url: &str) {
+pub fn send_join_link(state: &AppState, c: &crate::store::EditableConference, name: &str, to: &str, url: &str) {
     let Some(mailer) = state.mailer.clone() else { return };
-    let Ok(Some(c)) = state.store.editable_conference(id).await else { return };
+    let id = c.id.as_str();
     let Ok(address) = to.parse::<lettre::Address>() else {
         tracing::warn!(conference = %id, "join link not sent: the email address is not usable");
         return;

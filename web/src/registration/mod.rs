@@ -205,9 +205,14 @@ async fn sign_up(
     let link = format!("/c/{id}#t={token}");
     let url = format!("{}{link}", state.config.public_url.trim_end_matches('/'));
     let email = answers.get("email").cloned();
-    let emailed_to = match (&state.mailer, email) {
-        (Some(_), Some(to)) if emailed(&state, &id).await? => {
-            crate::mail::send_join_link(&state, &id, answers.get("name").map_or("", |n| n), &to, &url).await;
+    // Emailed when the server can send mail and the organiser asked for email invitations.
+    let conference = match (&state.mailer, &email) {
+        (Some(_), Some(_)) => state.store.editable_conference(&id).await?.filter(|c| c.settings.email_invitations),
+        _ => None,
+    };
+    let emailed_to = match (conference, email) {
+        (Some(c), Some(to)) => {
+            crate::mail::send_join_link(&state, &c, answers.get("name").map_or("", |n| n), &to, &url);
             Some(to)
         }
         _ => None,
@@ -217,11 +222,6 @@ async fn sign_up(
         None => SignedUp { link: Some(link), url: Some(url), emailed_to: None },
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
-}
-
-/// Whether the conference's organiser asked for email invitations.
-async fn emailed(state: &AppState, id: &str) -> Result<bool> {
-    Ok(state.store.editable_conference(id).await?.is_some_and(|c| c.settings.email_invitations))
 }
 
 #[derive(Serialize)]

@@ -151,9 +151,7 @@ impl ConferencePage {
 
     /// Registration that is switched on (public scheduled conferences only).
     pub fn registration_on(&self) -> Option<&super::Registration> {
-        self.registration
-            .as_ref()
-            .filter(|r| r.enabled && self.dial_in.public && self.dial_in.kind == ConferenceKind::Scheduled)
+        self.registration.as_ref().filter(|_| self.dial_in.registration)
     }
 }
 
