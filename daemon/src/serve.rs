@@ -173,6 +173,13 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     {
         populate_demo(&r.control).await;
     }
+    // Dial-out needs SIP and the media plane; the web gets its handle before the router is built.
+    let mut dial = None;
+    if config.sip.enabled && runtime.is_some() {
+        let (dialer, rx) = tessera_web::dialout::Dialer::channel();
+        state.dialer = Some(dialer);
+        dial = Some(rx);
+    }
     let lockout = state.lockout.clone();
     let chat = state.chat.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -189,7 +196,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             rtp_bind: config.media.rtp_bind,
             chat: Some(chat.clone()),
         };
-        Some(crate::sip::start(s, runtime.as_ref().map(|r| r.control.clone()), store.clone(), lockout).await?)
+        Some(crate::sip::start(s, runtime.as_ref().map(|r| r.control.clone()), store.clone(), lockout, dial).await?)
     } else {
         None
     };

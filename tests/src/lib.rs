@@ -329,7 +329,8 @@ pub fn smtp_sink(ns: Option<&netns::Netns>, dir: &Path) -> (KillOnDrop, u16) {
 /// A baresip configuration in `dir` for the account "Room system" <sip:room@127.0.0.1>: a
 /// 440 Hz tone as its microphone (`tone8k.wav`, made here), a fake camera, PCMU and H.264, RTP
 /// statistics; `extra`: more configuration lines (a CA file for TLS).
-pub fn baresip_config(dir: &Path, extra: &str) {
+/// Returns the SIP port baresip listens on.
+pub fn baresip_config(dir: &Path, extra: &str) -> u16 {
     let run = |args: &[&str]| {
         let ok = Command::new("ffmpeg").args(args).current_dir(dir).status().expect("ffmpeg").success();
         assert!(ok, "ffmpeg {args:?}");
@@ -362,4 +363,5 @@ module avcodec.so\nmodule_app menu.so\n{extra}",
         "\"Room system\" <sip:room@127.0.0.1>;regint=0;audio_codecs=PCMU;video_codecs=H264\n",
     )
     .unwrap();
+    sip
 }

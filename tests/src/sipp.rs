@@ -5,15 +5,19 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// Starts SIPp on the scenario `xml` (written into `dir`) dialling `service` at `127.0.0.1:port`,
-/// with free signalling and media ports and `extra` arguments (`-m 1` unless they say otherwise).
+/// with free signalling and media ports and `extra` arguments (`-m 1` and a free `-p` unless they
+/// say otherwise).
 pub fn spawn(port: u16, dir: &Path, service: &str, xml: &str, extra: &[&str]) -> Child {
     let sf = dir.join(format!("{}.xml", service.replace(['*', '/'], "_")));
     std::fs::write(&sf, xml).expect("scenario file");
     let mut cmd = Command::new("sipp");
     cmd.current_dir(dir)
         .args([&format!("127.0.0.1:{port}"), "-sf", sf.to_str().unwrap_or_default(), "-s", service, "-i", "127.0.0.1"])
-        .args(["-p", &crate::free_port().to_string(), "-mi", "127.0.0.1", "-mp", &crate::free_port().to_string()])
+        .args(["-mi", "127.0.0.1", "-mp", &crate::free_port().to_string()])
         .args(["-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err"]);
+    if !extra.contains(&"-p") {
+        cmd.args(["-p", &crate::free_port().to_string()]);
+    }
     if !extra.contains(&"-m") {
         cmd.args(["-m", "1"]);
     }
@@ -145,5 +149,49 @@ pub fn private_call_xml_for(outcome: u16, pause_ms: u32) -> String {
         invite(1, ""),
         ack(1, "sip:closed@[remote_ip]:[remote_port]", "[last_To:]", true),
         invite(2, "[authentication]")
+    )
+}
+
+/// A REGISTER of `[service]` for `expires` seconds: the 401, then again with credentials (SIPp's
+/// `-au`/`-ap`), and the 200.
+pub fn register_xml(expires: u32) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register">
+  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: 1 REGISTER
+      Contact: <sip:[service]@[local_ip]:[local_port]>
+      Expires: {expires}
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="401" auth="true"/>
+  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: 2 REGISTER
+      Contact: <sip:[service]@[local_ip]:[local_port]>
+      [authentication]
+      Expires: {expires}
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+</scenario>
+"#
     )
 }

@@ -15,6 +15,7 @@ pub mod conference_page;
 pub mod conferences;
 pub mod contacts;
 pub mod control;
+pub mod dialout;
 pub mod error;
 pub mod extract;
 pub mod home;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(conference_page::router())
         .merge(registration::router())
         .merge(live::router())
+        .merge(dialout::router())
         .merge(manager::router())
         .merge(system::router())
         .fallback(not_found)

@@ -49,7 +49,7 @@ pub(crate) async fn access(state: &AppState, user_id: i64, id: &str) -> Result<A
     role.map(|_| Access::Watch).ok_or(Error::NotFound)
 }
 
-fn control_error(e: ControlError) -> Error {
+pub(crate) fn control_error(e: ControlError) -> Error {
     match e {
         ControlError::NotRunning => Error::Conflict(e.to_string()),
         ControlError::NoConference(_) => Error::NotFound,

@@ -55,6 +55,8 @@ pub struct AppState {
     pub control: Option<crate::control::Control>,
     /// Browsers' WebRTC peers, when the daemon runs them.
     pub rtc: Option<crate::rtc::Rtc>,
+    /// SIP dial-out (adding participants who are then called), when the daemon runs SIP.
+    pub dialer: Option<crate::dialout::Dialer>,
     /// Chat messages of every conference, as they are sent (each page keeps its own).
     pub chat: tokio::sync::broadcast::Sender<crate::store::ChatMessage>,
     /// Email invitations, when `[smtp]` is configured.
@@ -82,6 +84,7 @@ impl AppState {
             cache,
             control: None,
             rtc: None,
+            dialer: None,
             chat: tokio::sync::broadcast::channel(256).0,
             one_device: Arc::default(),
             signups: Arc::new(crate::registration::devices::SignupLimiter::new(

@@ -59,14 +59,14 @@ pub(super) fn local_ip(bind: IpAddr, peer: IpAddr) -> IpAddr {
 }
 
 /// One medium's sockets: RTP (held until the media plane binds the port) and RTCP (read here).
-struct Ports {
+pub(super) struct Ports {
     rtp: Option<UdpSocket>,
-    rtp_port: u16,
+    pub rtp_port: u16,
     rtcp: UdpSocket,
-    rtcp_port: u16,
+    pub rtcp_port: u16,
 }
 
-async fn bind_ports(ip: IpAddr) -> std::io::Result<Ports> {
+pub(super) async fn bind_ports(ip: IpAddr) -> std::io::Result<Ports> {
     let rtp = UdpSocket::bind((ip, 0)).await?;
     let rtcp = UdpSocket::bind((ip, 0)).await?;
     Ok(Ports { rtp_port: rtp.local_addr()?.port(), rtp: Some(rtp), rtcp_port: rtcp.local_addr()?.port(), rtcp })
@@ -121,6 +121,57 @@ struct Call {
     last_keyframe: Option<Instant>,
     /// The caller cannot be reached (its connection closed): hang up without a BYE.
     quiet: bool,
+    /// A call Tessera placed: the ACK of the callee's 2xx, sent again for its retransmissions.
+    ack: Option<Vec<u8>>,
+}
+
+/// A call Tessera placed that the callee answered (see [`super::dial`]): what it negotiated.
+pub(super) struct Answered {
+    pub conference: String,
+    pub name: String,
+    pub user: Option<i64>,
+    pub control: Control,
+    pub audio: Option<Ports>,
+    pub video: Option<Ports>,
+    pub choice: negotiate::Choice,
+    pub session_id: u64,
+    pub local: IpAddr,
+    pub dialog: Dialog,
+    /// The 2xx (its Allow tells whether the phone takes chat) and the path it came on.
+    pub ok: Inbound,
+    pub ack: Vec<u8>,
+}
+
+/// Runs a placed call from its 2xx: the callee joins the conference, then the call lasts until
+/// either side hangs up, like a call Tessera answered.
+pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Receiver<Inbound>) {
+    let mut call = Call {
+        ctx,
+        dialog: a.dialog,
+        conference: a.conference,
+        name: a.name,
+        user: a.user,
+        control: a.control,
+        audio: a.audio,
+        video: a.video,
+        choice: a.choice,
+        session_id: a.session_id,
+        version: 1,
+        local: a.local,
+        pending: None,
+        participant: None,
+        joined_instance_ms: None,
+        last_keyframe: None,
+        quiet: false,
+        invite: a.ok,
+        ack: Some(a.ack),
+    };
+    let events = call.control.events.subscribe();
+    let why = match call.join().await {
+        Ok(()) => call.lifetime(&mut rx, None, events).await,
+        Err(e) => Some(format!("could not join: {e}")),
+    };
+    call.hang_up(&mut rx, why).await;
 }
 
 pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbound>) {
@@ -186,6 +237,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         last_keyframe: None,
         quiet: false,
         invite,
+        ack: None,
     };
     // A CANCEL that arrived while the call was being admitted wins over the answer.
     while let Ok(m) = rx.try_recv() {
@@ -588,7 +640,18 @@ impl Call {
     async fn in_dialog(&mut self, m: Inbound, entry: &mut Option<Entry>) -> Flow {
         let h = m.msg.headers.clone();
         let tag = self.dialog.local_tag.clone();
-        let Some(method) = m.msg.method().map(str::to_string) else { return Flow::Go }; // a response to our request
+        let Some(method) = m.msg.method().map(str::to_string) else {
+            // A response to a request of ours; a retransmitted 2xx to the INVITE Tessera sent
+            // means the callee did not get the ACK.
+            let ok_again = matches!(
+                &m.msg.start,
+                tessera_sip_h323_bridge::sip::message::StartLine::Response { code: 200..=299, .. }
+            ) && cseq(&m.msg).is_some_and(|c| c.1 == "INVITE");
+            if let Some(ack) = self.ack.as_ref().filter(|_| ok_again) {
+                m.path.send(ack.clone());
+            }
+            return Flow::Go;
+        };
         match method.as_str() {
             "ACK" => {
                 if self.pending.as_ref().is_some_and(|p| cseq(&m.msg).map(|c| c.0) == Some(p.cseq)) {

@@ -11,6 +11,7 @@ mod answer;
 mod auth;
 mod call;
 mod chat;
+mod dial;
 mod limits;
 mod path;
 mod pin;
@@ -54,6 +55,9 @@ pub struct SipSettings {
     pub chat: Option<tokio::sync::broadcast::Sender<tessera_web::store::ChatMessage>>,
 }
 
+/// An order to call out, and where to say whether the call is being placed.
+pub type DialRequest = (tessera_web::dialout::DialOrder, tokio::sync::oneshot::Sender<tessera_web::dialout::DialReply>);
+
 /// What calls need from the rest of the server.
 pub struct Context {
     pub control: Option<Control>,
@@ -65,6 +69,11 @@ pub struct Context {
     pub auth: auth::Auth,
     pub registrar: register::Registrar,
     pub chat: Option<tokio::sync::broadcast::Sender<tessera_web::store::ChatMessage>>,
+    /// Tessera's own requests over UDP (dial-out) leave through the UDP transport.
+    pub udp_out: tokio::sync::mpsc::UnboundedSender<path::UdpOut>,
+    /// Where connections Tessera opens (dial-out over TCP) hand what they receive.
+    pub ua: tokio::sync::mpsc::Sender<path::Inbound>,
+    pub limits: Arc<limits::Limits>,
 }
 
 impl Context {
@@ -90,6 +99,7 @@ pub async fn start(
     control: Option<Control>,
     store: Store,
     lockout: Arc<LockoutService>,
+    dial: Option<tokio::sync::mpsc::Receiver<DialRequest>>,
 ) -> anyhow::Result<SipServer> {
     let udp = tokio::net::UdpSocket::bind(s.listen)
         .await
@@ -110,7 +120,12 @@ pub async fn start(
     };
     let tls_addr = tls.as_ref().map(|t| t.0);
     let limits = Arc::new(limits::Limits::new(&s));
+    let (ua_tx, ua_rx) = tokio::sync::mpsc::channel(4096);
+    let (udp_out, udp_out_rx) = tokio::sync::mpsc::unbounded_channel();
     let ctx = Arc::new(Context {
+        udp_out: udp_out.clone(),
+        ua: ua_tx.clone(),
+        limits: limits.clone(),
         control,
         auth: auth::Auth::new(lockout, store.clone()),
         registrar: register::Registrar::default(),
@@ -121,10 +136,9 @@ pub async fn start(
         tls: tls_addr,
         chat: s.chat.clone(),
     });
-    let (ua_tx, ua_rx) = tokio::sync::mpsc::channel(4096);
     let mut tasks = vec![
-        tokio::spawn(ua::run(ctx, ua_rx)),
-        tokio::spawn(udp::serve(udp, limits.clone(), ua_tx.clone())),
+        tokio::spawn(ua::run(ctx, ua_rx, dial)),
+        tokio::spawn(udp::serve(udp, limits.clone(), ua_tx.clone(), (udp_out, udp_out_rx))),
         tokio::spawn(tcp::serve(tcp, limits.clone(), ua_tx.clone(), None)),
     ];
     if let Some((_, listener, acceptor)) = tls {

@@ -44,9 +44,9 @@ pub async fn serve(listener: TcpListener, limits: Arc<Limits>, ua: mpsc::Sender<
         let (limits, ua, tls) = (limits.clone(), ua.clone(), tls.clone());
         tokio::spawn(async move {
             match tls {
-                None => connection(stream, from, &limits, ua, false).await,
+                None => connection(stream, from, &limits, ua, false, Outbox::new(), IDLE).await,
                 Some(acceptor) => match tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await {
-                    Ok(Ok(stream)) => connection(stream, from, &limits, ua, true).await,
+                    Ok(Ok(stream)) => connection(stream, from, &limits, ua, true, Outbox::new(), IDLE).await,
                     Ok(Err(e)) => {
                         tracing::info!(peer = %from, error = %e, "SIP TLS handshake failed");
                         metrics::counter!("tessera_sip_messages_total", "transport" => "tls", "outcome" => "handshake_failed")
@@ -70,19 +70,46 @@ async fn write<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> std::io::
     stream.flush().await
 }
 
+/// What the user agent writes to a connection.
+struct Outbox(mpsc::Sender<Vec<u8>>, mpsc::Receiver<Vec<u8>>);
+
+impl Outbox {
+    fn new() -> Outbox {
+        let (tx, rx) = mpsc::channel(64);
+        Outbox(tx, rx)
+    }
+}
+
+/// A connection Tessera opens to call out (plain TCP): its path, which reads into the user
+/// agent like an accepted one. Kept open for as long as a call may last.
+pub async fn connect(
+    to: std::net::SocketAddr,
+    limits: Arc<Limits>,
+    ua: mpsc::Sender<Inbound>,
+) -> std::io::Result<Path> {
+    let stream = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(to))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connecting took over 5 s"))??;
+    let outbox = Outbox::new();
+    let path = Path::Tcp { out: outbox.0.clone(), peer: to, secure: false };
+    tokio::spawn(async move { connection(stream, to, &limits, ua, false, outbox, IDLE_IN_CALL).await });
+    Ok(path)
+}
+
 async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     from: std::net::SocketAddr,
     limits: &Limits,
     ua: mpsc::Sender<Inbound>,
     secure: bool,
+    outbox: Outbox,
+    mut idle: Duration,
 ) {
     let ip = from.ip();
     let transport = if secure { "tls" } else { "tcp" };
-    let (out, mut out_rx) = mpsc::channel::<Vec<u8>>(64);
+    let Outbox(out, mut out_rx) = outbox;
     let path = Path::Tcp { out, peer: from, secure };
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    let mut idle = IDLE;
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
         // Answer every complete message in the buffer.

@@ -1,11 +1,12 @@
 //! The user agent: routes what the transports hand over. A new INVITE starts a call task; any
 //! other message goes to the call whose Call-ID it carries, or is answered here (481 for an
-//! unknown dialog, 405 for methods Tessera does not take outside a call).
+//! unknown dialog, 405 for methods Tessera does not take outside a call). Orders to call out
+//! (the web's "Add participants") start calls of Tessera's own ([`super::dial`]).
 
-use super::Context;
 use super::answer::{reply, tag};
 use super::call;
 use super::path::Inbound;
+use super::{Context, DialRequest};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tessera_sip_h323_bridge::sip::check::METHODS;
@@ -15,9 +16,21 @@ use tokio::sync::mpsc;
 /// More calls than this at once: new INVITEs get 503.
 const MAX_CALLS: usize = 2000;
 
-pub async fn run(ctx: Arc<Context>, mut rx: mpsc::Receiver<Inbound>) {
+pub async fn run(ctx: Arc<Context>, mut rx: mpsc::Receiver<Inbound>, mut dial: Option<mpsc::Receiver<DialRequest>>) {
     let mut calls: HashMap<String, mpsc::Sender<Inbound>> = HashMap::new();
-    while let Some(inb) = rx.recv().await {
+    // Calls Tessera places, by Call-ID: the conference they are for.
+    let mut outgoing: HashMap<String, String> = HashMap::new();
+    loop {
+        let inb = tokio::select! {
+            m = rx.recv() => match m { Some(m) => m, None => return },
+            Some((order, reply)) = next_order(dial.as_mut()) => {
+                calls.retain(|_, tx| !tx.is_closed());
+                outgoing.retain(|id, _| calls.contains_key(id));
+                let r = super::dial::place(&ctx, order, &mut calls, &mut outgoing, MAX_CALLS);
+                let _ = reply.send(r);
+                continue;
+            }
+        };
         calls.retain(|_, tx| !tx.is_closed());
         metrics::gauge!("tessera_sip_calls").set(calls.len() as f64);
         let h = &inb.msg.headers;
@@ -77,5 +90,15 @@ pub async fn run(ctx: Arc<Context>, mut rx: mpsc::Receiver<Inbound>) {
                 inb.respond(405, r);
             }
         }
+    }
+}
+
+async fn next_order(rx: Option<&mut mpsc::Receiver<DialRequest>>) -> Option<DialRequest> {
+    match rx {
+        Some(rx) => match rx.recv().await {
+            Some(o) => Some(o),
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }

@@ -31,9 +31,15 @@ fn count(outcome: &str) {
         .increment(1);
 }
 
-pub async fn serve(socket: UdpSocket, limits: Arc<Limits>, ua: mpsc::Sender<Inbound>) {
+/// `out` carries what the user agent sends: answers, and requests of Tessera's own.
+pub async fn serve(
+    socket: UdpSocket,
+    limits: Arc<Limits>,
+    ua: mpsc::Sender<Inbound>,
+    out: (mpsc::UnboundedSender<UdpOut>, mpsc::UnboundedReceiver<UdpOut>),
+) {
     let mut buf = vec![0u8; 65_535];
-    let (out, mut out_rx) = mpsc::unbounded_channel();
+    let (out, mut out_rx) = out;
     let mut u = Udp { txs: HashMap::new(), ua, out };
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

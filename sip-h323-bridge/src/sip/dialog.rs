@@ -1,6 +1,7 @@
-//! A dialog as the UAS of an INVITE sees it (RFC 3261 §12.1.1): the identifiers taken from the
-//! request, the remote target from its Contact, and the requests Tessera sends inside it (BYE,
-//! re-INVITE) with the next local CSeq. No I/O: it builds bytes, the caller sends them.
+//! A dialog (RFC 3261 §12): as the UAS of an INVITE sees it (§12.1.1, the identifiers taken from
+//! the request, the remote target from its Contact) or as its UAC does once a 2xx arrives
+//! (§12.1.2, from the answer), and the requests Tessera sends inside it (BYE, the ACK of a 2xx,
+//! MESSAGE) with the next local CSeq. No I/O: it builds bytes, the caller sends them.
 
 use super::message::{Message, StartLine};
 use super::name_addr;
@@ -75,6 +76,46 @@ impl Dialog {
         })
     }
 
+    /// The dialog a 2xx to Tessera's own INVITE creates (§12.1.2): `from` is the INVITE's From
+    /// without its tag, `local_tag` that tag, `invite_cseq` its CSeq number (the ACK's, and
+    /// the base of later requests). The route set is the answer's Record-Route reversed.
+    pub fn uac(ok: &Message, from: &str, local_tag: &str, invite_cseq: u32) -> Result<Dialog, String> {
+        let h = &ok.headers;
+        let call_id = h.single("Call-ID")?.ok_or("no Call-ID")?.to_string();
+        let to = h.single("To")?.ok_or("no To")?.to_string();
+        let remote_tag = name_addr::parse(&to)?.tag().map(str::to_string);
+        let contact = h.list("Contact").into_iter().next();
+        let remote_target =
+            contact.as_deref().and_then(uri_of).ok_or("the answer has no Contact to send requests to")?;
+        let mut routes = h.list("Record-Route");
+        routes.reverse();
+        Ok(Dialog {
+            call_id,
+            local_tag: local_tag.to_string(),
+            remote_tag,
+            local: from.to_string(),
+            remote: to,
+            remote_target,
+            routes,
+            local_cseq: invite_cseq,
+            remote_cseq: 0,
+        })
+    }
+
+    /// The ACK of the 2xx to the INVITE with CSeq `invite_cseq` (§13.2.2.4): a request of the
+    /// dialog with a new branch and the INVITE's sequence number; `body` is an answer to an
+    /// offer the 2xx carried.
+    pub fn ack(
+        &self,
+        invite_cseq: u32,
+        transport: &str,
+        sent_by: &str,
+        branch: &str,
+        body: Option<(&str, &[u8])>,
+    ) -> Vec<u8> {
+        self.build("ACK", invite_cseq, transport, sent_by, branch, &[], body)
+    }
+
     /// Whether an in-dialog request belongs here: same Call-ID, our tag in To, the caller's in
     /// From.
     pub fn matches(&self, m: &Message) -> bool {
@@ -102,7 +143,21 @@ impl Dialog {
         extra: &[(&str, String)],
         body: Option<(&str, &[u8])>,
     ) -> Vec<u8> {
-        self.local_cseq += 1;
+        self.local_cseq = self.local_cseq.wrapping_add(1);
+        self.build(method, self.local_cseq, transport, sent_by, branch, extra, body)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &self,
+        method: &str,
+        n: u32,
+        transport: &str,
+        sent_by: &str,
+        branch: &str,
+        extra: &[(&str, String)],
+        body: Option<(&str, &[u8])>,
+    ) -> Vec<u8> {
         let mut out = format!("{method} {} SIP/2.0\r\n", self.remote_target);
         out += &format!("Via: SIP/2.0/{transport} {sent_by};branch=z9hG4bK{branch};rport\r\n");
         out += "Max-Forwards: 70\r\n";
@@ -112,7 +167,7 @@ impl Dialog {
         out += &format!("From: {};tag={}\r\n", self.local, self.local_tag);
         out += &format!("To: {}\r\n", self.remote);
         out += &format!("Call-ID: {}\r\n", self.call_id);
-        out += &format!("CSeq: {} {method}\r\n", self.local_cseq);
+        out += &format!("CSeq: {n} {method}\r\n");
         for (n, v) in extra {
             out += &format!("{n}: {}\r\n", v.replace(['\r', '\n'], " "));
         }
@@ -182,5 +237,29 @@ From: <sip:alice@127.0.0.1>;tag={from_tag}\r\nTo: <sip:room@127.0.0.1>;tag={to_t
         assert!(d.matches(&bye("t9", "a1")));
         assert!(!d.matches(&bye("t8", "a1")));
         assert!(!d.matches(&bye("t9", "zz")));
+    }
+
+    #[test]
+    fn the_uac_dialog_comes_from_the_2xx() {
+        let ok = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx\r\n\
+From: \"Weekly\" <sip:weekly@127.0.0.1>;tag=f1\r\nTo: <sip:bob@127.0.0.1:5062>;tag=b7\r\nCall-ID: c9@t\r\n\
+CSeq: 1 INVITE\r\nContact: <sip:bob@127.0.0.1:5062>\r\nRecord-Route: <sip:p1;lr>, <sip:p2;lr>\r\nContent-Length: 0\r\n\r\n";
+        let crate::sip::check::Outcome::Response(m) = datagram(ok) else { panic!() };
+        let mut d = Dialog::uac(&m, "\"Weekly\" <sip:weekly@127.0.0.1>", "f1", 1).unwrap();
+        let ack = d.ack(1, "UDP", "127.0.0.1:5060", "a1", None);
+        let Outcome::Request(a) = datagram(&ack) else { panic!() };
+        assert_eq!(cseq(&a), Some((1, "ACK".into())));
+        assert_eq!(a.headers.list("Route"), vec!["<sip:p2;lr>".to_string(), "<sip:p1;lr>".to_string()]);
+        let bye = d.request("BYE", "UDP", "127.0.0.1:5060", "b1", &[], None);
+        let Outcome::Request(b) = datagram(&bye) else { panic!() };
+        assert_eq!(cseq(&b), Some((2, "BYE".into())));
+        assert_eq!(b.start, StartLine::Request { method: "BYE".into(), uri: "sip:bob@127.0.0.1:5062".into() });
+        assert_eq!(b.headers.single("From").unwrap(), Some("\"Weekly\" <sip:weekly@127.0.0.1>;tag=f1"));
+        assert_eq!(b.headers.single("To").unwrap(), Some("<sip:bob@127.0.0.1:5062>;tag=b7"));
+        // The callee's BYE (their tag in From, ours in To) belongs to it.
+        let theirs = b"BYE sip:weekly@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK2\r\nMax-Forwards: 70\r\n\
+From: <sip:bob@127.0.0.1:5062>;tag=b7\r\nTo: <sip:weekly@127.0.0.1>;tag=f1\r\nCall-ID: c9@t\r\nCSeq: 4 BYE\r\nContent-Length: 0\r\n\r\n";
+        let Outcome::Request(t) = datagram(theirs) else { panic!() };
+        assert!(d.matches(&t));
     }
 }

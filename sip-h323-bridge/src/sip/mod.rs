@@ -1,8 +1,10 @@
 //! SIP, bottom layer first: [`message`] (bytes ↔ messages), [`headers`] (the header list,
 //! compact forms, list splitting), [`uri`], [`name_addr`] (From, To, Contact), [`via`], and
-//! [`check`] (what a UAS answers to a malformed request).
+//! [`check`] (what a UAS answers to a malformed request), [`transaction`] (server transactions),
+//! [`client`] (Tessera calling out), [`dialog`].
 
 pub mod check;
+pub mod client;
 pub mod dialog;
 pub mod digest;
 pub mod headers;

@@ -232,15 +232,16 @@ pub(crate) fn parse_local(field: &str, s: &str) -> Result<NaiveDateTime> {
     Ok(t)
 }
 
-/// A SIP or H.323 address: `sip:`/`sips:`/`h323:` and user@host, or a bare user@host / host.
+/// A SIP or H.323 address: `sip:`/`sips:`/`h323:` and user@host, or a bare user@host / host;
+/// URI parameters (`;transport=tcp`) may follow the host.
 pub(crate) fn address(field: &str, a: &str) -> Result<String> {
     let a = a.trim();
     let rest = ["sip:", "sips:", "h323:"].iter().find_map(|s| a.strip_prefix(s)).unwrap_or(a);
-    let host = rest.rsplit('@').next().unwrap_or("");
+    let host = rest.rsplit('@').next().unwrap_or("").split(';').next().unwrap_or("");
     let ok = !rest.is_empty()
         && a.len() <= 200
         && !host.is_empty()
-        && !a.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"',;".contains(c));
+        && !a.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"',".contains(c));
     if !ok {
         return Err(Error::field(field, format!("{a:?} is not a SIP or H.323 address like sip:room@example.org")));
     }
@@ -596,6 +597,8 @@ mod tests {
         assert_eq!(address("a", "h323:10.0.0.7").unwrap(), "h323:10.0.0.7");
         assert!(address("a", "sip:").is_err());
         assert!(address("a", "sip:a\"b@c").is_err());
+        assert_eq!(address("a", "desk@10.0.0.5:5070;transport=tcp").unwrap(), "sip:desk@10.0.0.5:5070;transport=tcp");
+        assert!(address("a", "sip:desk@;transport=tcp").is_err());
         assert!(conference_id("id", "team-42.a").is_ok());
         assert!(conference_id("id", ".x").is_err());
         assert_eq!(pin("pin", " 0042 ").unwrap().as_deref(), Some("0042"));

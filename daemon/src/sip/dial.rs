@@ -1,0 +1,326 @@
+//! Calls Tessera places (dial-out): the conference manager's "Add participants" calls a user at
+//! the SIP phone they registered with, or a SIP address. Tessera offers every codec it takes
+//! (as for a delayed offer), runs the INVITE client transaction
+//! ([`tessera_sip_h323_bridge::sip::client`]), rings for up to a minute, ACKs the answer and
+//! then the callee is a participant like any caller ([`super::call::answered`]). Progress is
+//! told as events of the conference (`calling`, `ringing`, `call_failed`), which the connection
+//! history keeps and the manager shows.
+
+use super::Context;
+use super::answer::tag;
+use super::call::{Answered, bind_ports, local_ip};
+use super::path::{Inbound, Path};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tessera_sip_h323_bridge::sdp::{self, negotiate};
+use tessera_sip_h323_bridge::sip::check::METHODS;
+use tessera_sip_h323_bridge::sip::client::{ClientInvite, Event, Outgoing};
+use tessera_sip_h323_bridge::sip::dialog::Dialog;
+use tessera_sip_h323_bridge::sip::message::StartLine;
+use tessera_sip_h323_bridge::sip::transaction::Timers;
+use tessera_sip_h323_bridge::sip::uri::{self, Uri};
+use tessera_web::control::{ControlError, Event as ConferenceEvent};
+use tessera_web::dialout::{DialOrder, DialReply, Dialling, MAX_DIALLING_PER_CONFERENCE, Target};
+use tokio::sync::mpsc;
+
+/// How long a callee's phone may ring before Tessera cancels the call.
+const RING: Duration = Duration::from_secs(60);
+/// After a CANCEL, how long to wait for the callee to confirm the INVITE ended.
+const CANCEL_WAIT: Duration = Duration::from_secs(8);
+
+/// Where the INVITE goes.
+enum Route {
+    /// A registered phone: its Contact, over the path it registered on.
+    Binding { contact: String, path: Path },
+    /// An address: its URI, and the host and port to reach over UDP or TCP.
+    Address { uri: String, host: String, port: u16, tcp: bool },
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ControlError {
+    ControlError::Invalid { field: field.into(), message: message.into() }
+}
+
+/// Decides where the order goes and starts the call: answers at once with its Call-ID (the
+/// rest is told by events), or why it cannot be placed.
+pub fn place(
+    ctx: &Arc<Context>,
+    order: DialOrder,
+    calls: &mut HashMap<String, mpsc::Sender<Inbound>>,
+    outgoing: &mut HashMap<String, String>,
+    max_calls: usize,
+) -> DialReply {
+    if calls.len() >= max_calls {
+        return Err(ControlError::Unavailable("too many calls at once; try again later".into()));
+    }
+    if outgoing.values().filter(|c| **c == order.conference).count() >= MAX_DIALLING_PER_CONFERENCE {
+        return Err(ControlError::Conflict(format!(
+            "{MAX_DIALLING_PER_CONFERENCE} calls are being placed into this conference already; wait for them to be answered"
+        )));
+    }
+    if ctx.control.is_none() {
+        return Err(ControlError::Unavailable("the media plane is not running on this server".into()));
+    }
+    let route = match &order.target {
+        Target::User(login) => {
+            let Some(b) = ctx.registrar.lookup(login).into_iter().last() else {
+                return Err(invalid("user", format!("{login} has no registered SIP phone to call")));
+            };
+            Route::Binding { contact: b.contact, path: b.path }
+        }
+        Target::Address(a) => match uri::parse(a) {
+            Ok(Uri::Sip(u)) if u.secure => return Err(invalid("address", "sips: addresses cannot be called yet")),
+            Ok(Uri::Sip(u)) => {
+                let tcp = u.params.iter().any(|(k, v)| {
+                    k.eq_ignore_ascii_case("transport") && v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("tcp"))
+                });
+                let host = u.host.trim_start_matches('[').trim_end_matches(']').to_string();
+                Route::Address { uri: a.clone(), host, port: u.port.unwrap_or(5060), tcp }
+            }
+            Ok(Uri::Other { .. }) => return Err(invalid("address", "only sip: addresses can be called")),
+            Err(e) => return Err(invalid("address", format!("{a:?} is not a SIP address: {e}"))),
+        },
+    };
+    let call_id = format!("{}@tessera", tag());
+    let to = match &route {
+        Route::Binding { contact, .. } => contact.clone(),
+        Route::Address { uri, .. } => uri.clone(),
+    };
+    let (tx, rx) = mpsc::channel(64);
+    calls.insert(call_id.clone(), tx);
+    outgoing.insert(call_id.clone(), order.conference.clone());
+    metrics::counter!("tessera_sip_dial_outs_total").increment(1);
+    tokio::spawn(run(ctx.clone(), order, route, call_id.clone(), rx));
+    Ok(Dialling { call: call_id, to })
+}
+
+/// Tells the conference (its history and whoever watches it) how the call goes.
+async fn progress(ctx: &Context, order: &DialOrder, kind: &str, detail: &str) {
+    let at = chrono::Utc::now().timestamp_millis();
+    if let Err(e) = ctx.store.add_event(&order.conference, at, kind, None, &order.name, detail).await {
+        tracing::warn!(conference = %order.conference, error = %e, "writing the connection history failed");
+    }
+    if let Some(c) = &ctx.control {
+        let _ = c.events.send(ConferenceEvent {
+            conference: order.conference.clone(),
+            at_ms: at,
+            kind: kind.into(),
+            participant: None,
+            name: order.name.clone(),
+            detail: detail.into(),
+        });
+    }
+}
+
+/// The path to the callee: a registered phone's, or UDP/TCP to the address's host.
+async fn path_to(ctx: &Context, route: &Route) -> Result<(String, Path), String> {
+    match route {
+        Route::Binding { contact, path } => Ok((contact.clone(), path.clone())),
+        Route::Address { uri, host, port, tcp } => {
+            let peer = match host.parse::<IpAddr>() {
+                Ok(ip) => SocketAddr::new(ip, *port),
+                Err(_) => tokio::net::lookup_host((host.as_str(), *port))
+                    .await
+                    .map_err(|e| format!("{host} could not be resolved: {e}"))?
+                    .next()
+                    .ok_or_else(|| format!("{host} has no address"))?,
+            };
+            let path = if *tcp {
+                super::tcp::connect(peer, ctx.limits.clone(), ctx.ua.clone())
+                    .await
+                    .map_err(|e| format!("could not connect to {peer} over TCP: {e}"))?
+            } else {
+                Path::Udp { out: ctx.udp_out.clone(), peer }
+            };
+            Ok((uri.clone(), path))
+        }
+    }
+}
+
+/// Words for a failure answer, for the operator.
+fn failure(code: u16, reason: &str) -> String {
+    let what = match code {
+        486 | 600 => "busy",
+        603 => "declined",
+        404 | 604 => "not found",
+        480 => "not available",
+        487 => "cancelled",
+        401 | 407 => "asks for credentials Tessera does not have",
+        408 => "no answer",
+        _ => "refused",
+    };
+    format!("{what} ({code} {reason})")
+}
+
+async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String, mut rx: mpsc::Receiver<Inbound>) {
+    let (target, path) = match path_to(&ctx, &route).await {
+        Ok(p) => p,
+        Err(why) => {
+            tracing::info!(conference = %order.conference, reason = %why, "dial-out failed");
+            return progress(&ctx, &order, "call_failed", &why).await;
+        }
+    };
+    let local = local_ip(ctx.rtp_bind, path.peer().ip());
+    let bind = if ctx.rtp_bind.is_unspecified() { ctx.rtp_bind } else { local };
+    let (audio, video) = match (bind_ports(bind).await, bind_ports(bind).await) {
+        (Ok(a), Ok(v)) => (a, v),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "SIP: no UDP ports for media");
+            return progress(&ctx, &order, "call_failed", "no media ports on this server").await;
+        }
+    };
+    let session_id: u64 = rand::random::<u32>().into();
+    let sdp_local = negotiate::Local {
+        address: local,
+        audio: Some((audio.rtp_port, audio.rtcp_port)),
+        video: Some((video.rtp_port, video.rtcp_port)),
+        session_id,
+        version: 1,
+    };
+    let host = match local {
+        IpAddr::V6(a) => format!("[{a}]"),
+        a => a.to_string(),
+    };
+    let port = ctx.port_for(&path);
+    let from_tag = tag();
+    let display = order.conference_name.replace(['"', '\\'], "'");
+    let from = format!("\"{display}\" <sip:{}@{host}>", order.conference);
+    let transport = path.transport();
+    let request = Outgoing {
+        target: target.clone(),
+        transport: transport.into(),
+        sent_by: format!("{host}:{port}"),
+        branch: tag(),
+        from: format!("{from};tag={from_tag}"),
+        to: format!("<{target}>"),
+        call_id: call_id.clone(),
+        cseq: 1,
+        extra: vec![
+            (
+                "Contact".into(),
+                format!("<sip:{}@{host}:{port};transport={}>", order.conference, transport.to_ascii_lowercase()),
+            ),
+            ("Allow".into(), METHODS.join(", ")),
+            ("User-Agent".into(), concat!("Tessera/", env!("CARGO_PKG_VERSION")).into()),
+        ],
+        body: Some(("application/sdp".into(), negotiate::offer(&sdp_local).into_bytes())),
+    };
+    tracing::info!(conference = %order.conference, actor = order.actor, to = %target, transport, "calling out");
+    progress(&ctx, &order, "calling", &target).await;
+    let started = Instant::now();
+    let (mut tx, first) = ClientInvite::start(request, path.reliable(), Timers::default(), started);
+    let mut cancel_at = Some(started + RING);
+    let mut cancelled: Option<Instant> = None;
+    let mut rang = false;
+    let mut events = first;
+    loop {
+        for e in std::mem::take(&mut events) {
+            match e {
+                Event::Send(b) => path.send(b),
+                Event::Timeout => {
+                    let why =
+                        if cancelled.is_some() { "no answer (cancelled after a minute)" } else { "no answer (408)" };
+                    return progress(&ctx, &order, "call_failed", why).await;
+                }
+                Event::Terminated => {}
+                Event::Response(m) => {
+                    let StartLine::Response { code, reason } = m.start.clone() else { continue };
+                    if code < 200 {
+                        if code > 100 && !rang {
+                            rang = true;
+                            tx.ringing_without_limit();
+                            progress(&ctx, &order, "ringing", &format!("{code} {reason}")).await;
+                        }
+                        continue;
+                    }
+                    if code >= 300 {
+                        let why = if cancelled.is_some() && code == 487 {
+                            "no answer (cancelled after a minute)".to_string()
+                        } else {
+                            failure(code, &reason)
+                        };
+                        tracing::info!(conference = %order.conference, to = %target, code, "dial-out refused");
+                        return progress(&ctx, &order, "call_failed", &why).await;
+                    }
+                    // Answered: ACK it (with no body: the 2xx holds the answer to our offer).
+                    let Ok(dialog) = Dialog::uac(&m, &from, &from_tag, 1) else {
+                        return progress(&ctx, &order, "call_failed", "the answer had no Contact").await;
+                    };
+                    let ack = dialog.ack(1, transport, &format!("{host}:{port}"), &tag(), None);
+                    path.send(ack.clone());
+                    let choice = sdp::parse(&m.body).map_err(|e| e.to_string()).and_then(|s| negotiate::choose(&s));
+                    let mut dialog = dialog;
+                    let choice = match choice {
+                        Ok(c) if cancelled.is_none() => c,
+                        other => {
+                            let why = match other {
+                                Err(e) => format!("the callee's answer: {e}"),
+                                Ok(_) => "answered after the call was cancelled".into(),
+                            };
+                            let reason = format!("SIP;cause=488;text=\"{}\"", why.replace(['"', '\\'], "'"));
+                            path.send(dialog.request(
+                                "BYE",
+                                transport,
+                                &format!("{host}:{port}"),
+                                &tag(),
+                                &[("Reason", reason)],
+                                None,
+                            ));
+                            return progress(&ctx, &order, "call_failed", &why).await;
+                        }
+                    };
+                    tracing::info!(conference = %order.conference, to = %target, "dial-out answered");
+                    let Some(control) = ctx.control.clone() else { return };
+                    let answered = Answered {
+                        conference: order.conference.clone(),
+                        name: order.name.clone(),
+                        user: order.user,
+                        control,
+                        audio: choice.audio.is_some().then_some(audio),
+                        video: choice.video.is_some().then_some(video),
+                        choice,
+                        session_id,
+                        local,
+                        dialog,
+                        ok: Inbound { msg: m, path: path.clone(), key: None },
+                        ack,
+                    };
+                    return super::call::answered(ctx.clone(), answered, rx).await;
+                }
+            }
+        }
+        let wake = [tx.next_deadline(), cancel_at, cancelled.map(|c| c + CANCEL_WAIT)].into_iter().flatten().min();
+        tokio::select! {
+            m = rx.recv() => {
+                let Some(m) = m else { return };
+                if m.msg.method().is_none() && tx.matches(&m.msg) {
+                    events = tx.on_response(m.msg, Instant::now());
+                }
+                // The answer to our CANCEL, and requests before the call is set up, need nothing.
+            }
+            _ = sleep_until(wake) => {
+                let now = Instant::now();
+                events = tx.on_time(now);
+                if cancel_at.is_some_and(|c| now >= c) {
+                    cancel_at = None;
+                    cancelled = Some(now);
+                    path.send(tx.request.cancel());
+                }
+                if cancelled.is_some_and(|c| now >= c + CANCEL_WAIT) {
+                    return progress(&ctx, &order, "call_failed", "no answer (cancelled after a minute)").await;
+                }
+            }
+            _ = path.closed() => {
+                return progress(&ctx, &order, "call_failed", "the connection to the callee closed").await;
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}

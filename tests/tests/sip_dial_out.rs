@@ -1,0 +1,311 @@
+//! Dial-out ("Add participants"): the server calls people into a running conference.
+//! - A user whose phone registered (SIPp, digest) is called at that phone: it rings, answers with
+//!   H.264 and PCMU, gets the ACK, the user joins the roster under their name and becomes a
+//!   participant of the (private) conference; removing them sends the BYE of the dialog Tessera
+//!   started, which the phone (SIPp's scenario) expects and answers.
+//! - A contact of the address book at a SIP address over TCP: SIPp (as UAS) answers 486 and checks
+//!   Tessera's ACK; the conference's history says "busy".
+//! - A user without a registered phone is added to the participants, not called.
+//! - Bad input is refused at its field; only those who control the conference may add.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use tessera_e2e::{Server, sipp};
+
+const ANSWERING_PHONE: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="bob's desk phone">
+  <recv request="INVITE" />
+  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]bob[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:bob@[local_ip]:[local_port]>
+Content-Length: 0
+
+]]></send>
+  <send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]bob[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:bob@[local_ip]:[local_port]>
+Allow: INVITE, ACK, BYE, CANCEL, OPTIONS
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=bob 1 1 IN IP4 [media_ip]
+s=-
+c=IN IP4 [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+m=video [media_port+2] RTP/AVP 96
+a=rtpmap:96 H264/90000
+a=fmtp:96 packetization-mode=1;profile-level-id=42e01f
+]]></send>
+  <recv request="ACK" />
+  <recv request="BYE" />
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+</scenario>
+"#;
+
+const BUSY_UAS: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="busy desk">
+  <recv request="INVITE" />
+  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]busy[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <send><![CDATA[
+SIP/2.0 486 Busy Here
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]busy[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK" />
+</scenario>
+"#;
+
+async fn events(c: &reqwest::Client, base: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        c.get(format!("{base}/api/v1/conferences/ops/events")).send().await.unwrap().json().await.unwrap();
+    v.as_array().cloned().unwrap_or_default()
+}
+
+async fn roster(c: &reqwest::Client, base: &str) -> Vec<String> {
+    let v: serde_json::Value =
+        c.get(format!("{base}/api/v1/conferences/ops/live")).send().await.unwrap().json().await.unwrap();
+    v["participants"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str().map(String::from)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_calls_participants_into_a_running_conference() {
+    let s = Server::start();
+    for u in ["alice", "bob", "carol", "dave"] {
+        s.add_user(u, &format!("{u}-password"));
+    }
+    s.admin_ok(&["conference", "add", "ops", "--name", "Ops \"review\"", "--owner", "alice", "--room"], "");
+    s.admin_ok(&["conference", "invite", "ops", "dave"], "");
+    s.admin_ok(&["rights", "grant", "alice", "edit_address_book"], "");
+    let (alice, csrf) = s.sign_in("alice", "alice-password").await;
+    let base = s.base.clone();
+    let id_of = |login: &'static str| {
+        let (c, b) = (alice.clone(), base.clone());
+        async move {
+            let v: serde_json::Value =
+                c.get(format!("{b}/api/v1/users")).query(&[("q", login)]).send().await.unwrap().json().await.unwrap();
+            v.as_array().unwrap().iter().find(|u| u["login"] == login).and_then(|u| u["id"].as_i64()).unwrap()
+        }
+    };
+    let (bob_id, carol_id) = (id_of("bob").await, id_of("carol").await);
+    let add = |body: serde_json::Value| {
+        let (c, b, t) = (alice.clone(), base.clone(), csrf.clone());
+        async move {
+            let r = c
+                .post(format!("{b}/api/v1/conferences/ops/calls"))
+                .header("x-csrf-token", t)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+
+    // Not running yet: nobody can be brought in.
+    let (st, v) = add(serde_json::json!({"user": bob_id})).await;
+    assert_eq!(st, 409, "{v}");
+    assert!(v["error"].as_str().unwrap_or_default().contains("not running"), "{v}");
+
+    // bob's desk phone registers (digest) from a port, and then answers calls on it.
+    let pdir = tempfile::tempdir().unwrap();
+    let phone_port = tessera_e2e::free_port();
+    let port_s = phone_port.to_string();
+    let reg =
+        sipp::spawn(s.sip_port, pdir.path(), "bob", &sipp::register_xml(600), &["-ap", "bob-password", "-p", &port_s]);
+    let (ok, out) = sipp::finish(reg, pdir.path());
+    assert!(ok, "bob's phone did not register: {out}");
+    let sf = pdir.path().join("phone.xml");
+    std::fs::write(&sf, ANSWERING_PHONE).unwrap();
+    let phone = Command::new("sipp")
+        .current_dir(pdir.path())
+        .args(["-sf", sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &port_s, "-mi", "127.0.0.1"])
+        .args([
+            "-mp",
+            &tessera_e2e::free_port().to_string(),
+            "-m",
+            "1",
+            "-timeout",
+            "40s",
+            "-timeout_error",
+            "-nostdin",
+            "-trace_err",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)");
+
+    let r = alice
+        .post(format!("{base}/api/v1/conferences/ops/live"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"action": "add_synthetic", "name": "Red", "colour": [230, 30, 30], "tone_hz": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Bad input, each at its field, nothing called.
+    for (body, field) in [
+        (serde_json::json!({}), "user"),
+        (serde_json::json!({"user": bob_id, "address": "sip:x@127.0.0.1"}), "user"),
+        (serde_json::json!({"user": 999_999}), "user"),
+        (serde_json::json!({"contact": 999_999}), "contact"),
+        (serde_json::json!({"address": "h323:10.0.0.7"}), "address"),
+        (serde_json::json!({"address": "sip:a\"b@c"}), "address"),
+        (serde_json::json!({"address": "sips:desk@127.0.0.1"}), "address"),
+        (serde_json::json!({"address": "sip:desk@127.0.0.1", "name": "a\u{7}b"}), "name"),
+    ] {
+        let (st, v) = add(body.clone()).await;
+        assert_eq!((st, v["field"].as_str()), (422, Some(field)), "{body} -> {v}");
+    }
+    let (st, _) = add(serde_json::json!({"user": bob_id, "extra": 1})).await;
+    assert!(st == 400 || st == 422, "unknown fields are refused: {st}");
+    // dave is a participant, not a moderator.
+    let (dave, dave_csrf) = s.sign_in("dave", "dave-password").await;
+    let r = dave
+        .post(format!("{base}/api/v1/conferences/ops/calls"))
+        .header("x-csrf-token", dave_csrf)
+        .json(&serde_json::json!({"user": bob_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Without the CSRF token, nothing.
+    let r = alice
+        .post(format!("{base}/api/v1/conferences/ops/calls"))
+        .json(&serde_json::json!({"user": bob_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // carol has no phone: she joins the participants and can come in from the page.
+    let (st, v) = add(serde_json::json!({"user": carol_id})).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!((v["calling"].as_bool(), v["added_to_participants"].as_bool()), (Some(false), Some(true)), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("no registered SIP phone"), "{v}");
+
+    // bob is called at his desk phone, which answers.
+    let (st, v) = add(serde_json::json!({"user": bob_id})).await;
+    assert_eq!(st, 202, "{v}");
+    assert_eq!((v["calling"].as_bool(), v["added_to_participants"].as_bool()), (Some(true), Some(true)), "{v}");
+    for _ in 0..100 {
+        if roster(&alice, &base).await.contains(&"bob".to_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(roster(&alice, &base).await.contains(&"bob".to_string()), "bob did not join:\n{}", s.log());
+    let ev = events(&alice, &base).await;
+    assert!(ev.iter().any(|e| e["kind"] == "calling" && e["name"] == "bob"), "{ev:?}");
+    assert!(ev.iter().any(|e| e["kind"] == "ringing" && e["name"] == "bob"), "{ev:?}");
+    let live: serde_json::Value =
+        alice.get(format!("{base}/api/v1/conferences/ops/live")).send().await.unwrap().json().await.unwrap();
+    let bob = live["participants"].as_array().unwrap().iter().find(|p| p["name"] == "bob").unwrap().clone();
+    assert_eq!(bob["kind"], "rtp", "{bob}");
+
+    // Removing bob hangs up his phone: the BYE of the dialog Tessera started, which SIPp's
+    // scenario waits for (it fails on anything else, or on nothing within its timeout).
+    let r = alice
+        .post(format!("{base}/api/v1/conferences/ops/live"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"action": "remove", "participant": bob["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (ok, out) = tokio::task::spawn_blocking({
+        let d = pdir.path().to_path_buf();
+        move || sipp::finish(phone, &d)
+    })
+    .await
+    .unwrap();
+    assert!(ok, "bob's phone did not see INVITE, ACK, BYE:\n{out}\n{}", s.log());
+
+    // A contact at a SIP address over TCP: SIPp rings, then answers busy, and wants the ACK.
+    let sdir = tempfile::tempdir().unwrap();
+    let sipp_port = tessera_e2e::free_port();
+    let sf = sdir.path().join("busy.xml");
+    std::fs::write(&sf, BUSY_UAS).unwrap();
+    let uas = Command::new("sipp")
+        .current_dir(sdir.path())
+        .args(["-sf", sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &sipp_port.to_string(), "-t", "t1"])
+        .args(["-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let r = alice
+        .post(format!("{base}/api/v1/contacts"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"address": format!("sip:desk@127.0.0.1:{sipp_port};transport=tcp"), "name": "Busy desk"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+    let contacts: serde_json::Value =
+        alice.get(format!("{base}/api/v1/contacts")).send().await.unwrap().json().await.unwrap();
+    let contact = contacts.as_array().unwrap().iter().find(|c| c["name"] == "Busy desk").unwrap()["id"].clone();
+    let (st, v) = add(serde_json::json!({"contact": contact})).await;
+    assert_eq!(st, 202, "{v}");
+    assert_eq!(v["name"], "Busy desk");
+    let (ok, out) = tokio::task::spawn_blocking({
+        let d = sdir.path().to_path_buf();
+        move || sipp::finish(uas, &d)
+    })
+    .await
+    .unwrap();
+    assert!(ok, "SIPp (the busy desk) did not see INVITE then ACK:\n{out}\n{}", s.log());
+    let mut failed = None;
+    for _ in 0..50 {
+        let ev = events(&alice, &base).await;
+        failed = ev.iter().find(|e| e["kind"] == "call_failed" && e["name"] == "Busy desk").cloned();
+        if failed.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let failed = failed.expect("no call_failed event for the busy desk");
+    assert!(failed["detail"].as_str().unwrap().starts_with("busy (486"), "{failed}");
+    let ev = events(&alice, &base).await;
+    assert!(ev.iter().any(|e| e["kind"] == "ringing" && e["name"] == "Busy desk"), "{ev:?}");
+    assert!(!roster(&alice, &base).await.contains(&"Busy desk".to_string()));
+}

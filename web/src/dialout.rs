@@ -1,0 +1,220 @@
+//! Adding people to a running meeting: the server calls them (SIP dial-out). The web decides
+//! who may ask and whom (`POST /api/v1/conferences/{id}/calls`: a user, one of the caller's
+//! address-book contacts, or a SIP address) and hands the order to the daemon's SIP side
+//! through [`Dialer`]; the call's progress (calling, ringing, failed, joined) comes back as
+//! events of the conference, which the conference manager shows.
+//!
+//! A user added this way also joins the conference's participants, so they can come in from the
+//! conference page too; a user without a registered SIP phone is only added.
+
+use crate::auth::ApiUser;
+use crate::control::{ControlError, Request};
+use crate::error::{Error, Result};
+use crate::extract::ApiJson;
+use crate::live::{Access, access};
+use crate::state::AppState;
+use crate::store::Role;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+/// Whom the server calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A user, at the SIP phone they registered with (their newest registration).
+    User(String),
+    /// A SIP address (`sip:user@host[:port][;transport=tcp]`).
+    Address(String),
+}
+
+/// One call to place into a running conference.
+#[derive(Debug, Clone)]
+pub struct DialOrder {
+    pub conference: String,
+    /// Shown to the callee as the caller's name.
+    pub conference_name: String,
+    pub target: Target,
+    /// The name the callee gets in the roster and the layout.
+    pub name: String,
+    /// The user called: their scheduled role and layout window apply.
+    pub user: Option<i64>,
+    /// Who asked, for the logs.
+    pub actor: i64,
+}
+
+/// A call that is being placed: its SIP Call-ID and the URI it goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dialling {
+    pub call: String,
+    pub to: String,
+}
+
+pub type DialReply = std::result::Result<Dialling, ControlError>;
+
+/// Calls in progress into one conference, at most (a typo'd loop in a script must not ring a
+/// whole address book at once).
+pub const MAX_DIALLING_PER_CONFERENCE: usize = 25;
+
+/// The web's handle on the SIP side's dial-out.
+#[derive(Clone)]
+pub struct Dialer {
+    tx: mpsc::Sender<(DialOrder, oneshot::Sender<DialReply>)>,
+}
+
+impl Dialer {
+    pub fn channel() -> (Dialer, mpsc::Receiver<(DialOrder, oneshot::Sender<DialReply>)>) {
+        let (tx, rx) = mpsc::channel(64);
+        (Dialer { tx }, rx)
+    }
+
+    pub async fn dial(&self, order: DialOrder) -> DialReply {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send((order, reply)).await.map_err(|_| ControlError::Unavailable("SIP is not running".into()))?;
+        rx.await.map_err(|_| ControlError::Unavailable("SIP did not answer".into()))?
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/conferences/{id}/calls", post(add))
+}
+
+/// Exactly one of `user`, `contact` and `address`; `name` names an address in the roster.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddInput {
+    #[serde(default)]
+    pub user: Option<i64>,
+    #[serde(default)]
+    pub contact: Option<i64>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Added {
+    pub name: String,
+    /// A user who was not on the list of participants is now.
+    pub added_to_participants: bool,
+    /// The server is calling them (progress comes as the conference's events).
+    pub calling: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<Dialling>,
+    pub message: String,
+}
+
+/// Whom an order reaches, as decided from the input.
+struct Whom {
+    name: String,
+    target: Target,
+    user: Option<i64>,
+}
+
+async fn resolve(state: &AppState, me: i64, input: &AddInput) -> Result<Whom> {
+    let given = [input.user.is_some(), input.contact.is_some(), input.address.is_some()];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(Error::field("user", "give exactly one of user, contact and address"));
+    }
+    let name = match input.name.as_deref().map(str::trim) {
+        Some(n) if n.chars().count() > 64 || n.chars().any(char::is_control) => {
+            return Err(Error::field("name", "must be at most 64 characters, without control characters"));
+        }
+        Some(n) if !n.is_empty() => Some(n.to_string()),
+        _ => None,
+    };
+    let user = |id: i64, field: &'static str| async move {
+        let u = state.store.user_by_id(id).await?.filter(|u| !u.disabled);
+        u.ok_or_else(|| Error::field(field, format!("no user {id}")))
+    };
+    let address = |a: &str, field: &str, name: Option<String>| -> Result<Whom> {
+        let a = crate::scheduling::input::address(field, a)?;
+        if a.starts_with("h323:") {
+            return Err(Error::field(field, "H.323 addresses cannot be called yet; use a SIP address"));
+        }
+        let shown = name.unwrap_or_else(|| a.trim_start_matches("sips:").trim_start_matches("sip:").to_string());
+        Ok(Whom { name: shown, target: Target::Address(a), user: None })
+    };
+    if let Some(id) = input.user {
+        let u = user(id, "user").await?;
+        let shown =
+            name.unwrap_or_else(|| if u.display_name.is_empty() { u.login.clone() } else { u.display_name.clone() });
+        return Ok(Whom { name: shown, target: Target::User(u.login), user: Some(u.id) });
+    }
+    if let Some(id) = input.contact {
+        // Only the asker's own address book.
+        let c = state.store.contacts(me).await?.into_iter().find(|c| c.id == id);
+        let c = c.ok_or_else(|| Error::field("contact", format!("no contact {id} in your address book")))?;
+        return match (c.user_id, c.address) {
+            (Some(uid), _) => {
+                let u = user(uid, "contact").await?;
+                Ok(Whom { name: name.unwrap_or(c.name), target: Target::User(u.login), user: Some(u.id) })
+            }
+            (None, Some(a)) => address(&a, "contact", Some(name.unwrap_or(c.name))),
+            (None, None) => Err(Error::field("contact", "this contact has neither a user nor an address")),
+        };
+    }
+    address(input.address.as_deref().unwrap_or_default(), "address", name)
+}
+
+/// `POST /api/v1/conferences/{id}/calls`: the owner, moderators and operators add someone to
+/// the running conference; the server calls them.
+async fn add(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AddInput>,
+) -> Result<(StatusCode, Json<Added>)> {
+    let id = id.to_ascii_lowercase();
+    if access(&state, u.user.id, &id).await? < Access::Control {
+        return Err(Error::Forbidden("only the owner, moderators and operators add participants".into()));
+    }
+    let whom = resolve(&state, u.user.id, &input).await?;
+    let control = state
+        .control
+        .as_ref()
+        .ok_or_else(|| Error::Unavailable("the media plane is not running on this server".into()))?;
+    let live = control.call(&id, Some(u.user.id), Request::Status).await.map_err(crate::live::control_error)?;
+    if !live.running {
+        return Err(Error::Conflict("the conference is not running: start it before adding participants".into()));
+    }
+    let mut added = false;
+    if let Some(uid) = whom.user
+        && state.store.role_in(uid, &id).await?.is_none()
+    {
+        state.store.add_participant(&id, uid, Role::Participant).await?;
+        added = true;
+    }
+    let dialer = state.dialer.as_ref().ok_or_else(|| Error::Unavailable("SIP is not running on this server".into()))?;
+    let dial_in = state.store.dial_in(&id).await?.ok_or(Error::NotFound)?;
+    let order = DialOrder {
+        conference: id.clone(),
+        conference_name: dial_in.name,
+        target: whom.target,
+        name: whom.name.clone(),
+        user: whom.user,
+        actor: u.user.id,
+    };
+    match dialer.dial(order).await {
+        Ok(d) => {
+            tracing::info!(conference = %id, actor = u.user.id, to = %d.to, "dialling out");
+            let message = format!("calling {}", whom.name);
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(Added { name: whom.name, added_to_participants: added, calling: true, call: Some(d), message }),
+            ))
+        }
+        // A user without a registered phone is still on the list: they can join from the page.
+        Err(ControlError::Invalid { field, message }) if field == "user" && whom.user.is_some() => {
+            let message = format!("{message}; they can join from the conference page");
+            Ok((
+                StatusCode::OK,
+                Json(Added { name: whom.name, added_to_participants: added, calling: false, call: None, message }),
+            ))
+        }
+        Err(e) => Err(crate::live::control_error(e)),
+    }
+}
