@@ -1,6 +1,7 @@
 // The conference manager in headless Chromium. Env: BASE, RTSP (the room's RTSP URL), W, H (the
 // canvas), CONF (a running room with silent Red, Green, Blue, Yellow synthetic
-// participants and baresip as "Room system"), LOGIN/PASSWORD (the owner), OTHER/OTHER_PASSWORD (a
+// participants), ROOM_SYSTEM (the SIP address of a baresip that answers by itself, added with
+// "Add participants" as "Room system"), LOGIN/PASSWORD (the owner), OTHER/OTHER_PASSWORD (a
 // participant who is not a moderator), OUT. Prints one JSON line of findings.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -59,7 +60,19 @@ try {
   await page.click('#manage');
   await page.waitForURL(/\/manage$/);
   result.name = await page.locator('#m-name').innerText();
+  await until('the roster shows four participants', async () => (await page.locator('#m-roster tbody tr').count()) === 4);
+  // Add participants: a bad address is refused at once; the room system's address is called.
+  await page.fill('#m-add-address', 'h323:10.0.0.7');
+  await page.click('#m-call-address');
+  await until('the H.323 address is refused', async () => /H\.323/.test(await page.locator('#m-add-status').innerText()));
+  result.bad_address = await page.locator('#m-add-status').innerText();
+  await page.fill('#m-add-address', env('ROOM_SYSTEM'));
+  await page.fill('#m-add-name', 'Room system');
+  await page.click('#m-call-address');
   await until('the roster shows five participants', async () => (await page.locator('#m-roster tbody tr').count()) === 5);
+  await until('the call shows as joined', async () =>
+    (await page.evaluate(() => window.tesseraManagerCalls())).some((c) => c.name === 'Room system' && c.kind === 'joined'));
+  result.calls = await page.evaluate(() => window.tesseraManagerCalls());
   await until('the running time shows', async () => /\d\d:\d\d:\d\d/.test(await page.locator('#m-duration').innerText()));
   result.rtsp = await page.locator('#m-rtsp').innerText();
   const ids = Object.fromEntries((await live()).participants.map((p) => [p.name, p.id]));

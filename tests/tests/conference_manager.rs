@@ -1,5 +1,6 @@
 //! The conference manager in headless Chromium (`browser/manager.mjs`) against a running room
-//! of synthetic participants and a baresip room system: a 2x2 layout with names at the bottom and
+//! of synthetic participants and a baresip room system that the manager adds (the server calls
+//! it at its SIP address): a 2x2 layout with names at the bottom and
 //! windows chosen and swapped by dragging, seen in a frame grabbed from RTSP; a rename changes
 //! the label; muting the only sound (baresip's tone) silences the mix; cameras off for two at once; the roster
 //! follows joins and leaves; a stale layout from a second operator is refused and the last
@@ -35,42 +36,24 @@ async fn operators_run_a_meeting_from_the_manager() {
             .unwrap();
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     }
-    // A room system (baresip) dials in and stays until the manager removes it.
+    // A room system (baresip) that answers calls by itself: the manager adds it, the server calls it.
     let bdir = tempfile::tempdir().unwrap();
-    baresip_config(bdir.path(), "");
+    let bport = baresip_config(bdir.path(), "");
+    std::fs::write(
+        bdir.path().join("accounts"),
+        "\"Room system\" <sip:room@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMU;video_codecs=H264\n",
+    )
+    .unwrap();
     let log = std::fs::File::create(bdir.path().join("out.txt")).unwrap();
     let baresip = Command::new("baresip")
-        .args([
-            "-f",
-            bdir.path().to_str().unwrap(),
-            "-e",
-            &format!("/dial sip:ops@127.0.0.1:{}", s.sip_port),
-            "-t",
-            "90",
-        ])
+        .args(["-f", bdir.path().to_str().unwrap(), "-t", "120"])
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
         .expect("baresip is missing: apt-get install baresip-core baresip-ffmpeg (scripts/test.sh does)");
     let _baresip = KillOnDrop(baresip);
-    let base = s.base.clone();
-    let alice2 = alice.clone();
-    let in_room = || {
-        let (c, b) = (alice2.clone(), base.clone());
-        async move {
-            let v: serde_json::Value =
-                c.get(format!("{b}/api/v1/conferences/ops/live")).send().await.unwrap().json().await.unwrap();
-            v["participants"].as_array().is_some_and(|p| p.iter().any(|p| p["name"] == "Room system"))
-        }
-    };
-    for _ in 0..100 {
-        if in_room().await {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(in_room().await, "baresip did not join");
+    let room_system = format!("sip:room@127.0.0.1:{bport}");
 
     let out = tempfile::tempdir().unwrap();
     let keep = std::env::var("TESSERA_SCREENSHOTS").ok();
@@ -87,6 +70,7 @@ async fn operators_run_a_meeting_from_the_manager() {
                 ("W", &w),
                 ("H", &h),
                 ("CONF", "ops"),
+                ("ROOM_SYSTEM", &room_system),
                 ("LOGIN", "alice"),
                 ("PASSWORD", "alice-password"),
                 ("OTHER", "dave"),
@@ -105,6 +89,13 @@ async fn operators_run_a_meeting_from_the_manager() {
     assert_eq!(r["page_errors"], serde_json::json!([]), "no script errors on the page");
     assert_eq!((r["other_page"].as_u64(), r["other_api"].as_u64()), (Some(403), Some(403)), "{r}");
     assert_eq!(r["name"], "Ops review");
+    assert!(r["bad_address"].as_str().unwrap().contains("H.323"), "{}", r["bad_address"]);
+    // The server called the room system: the list of calls went from calling to joined.
+    assert!(
+        r["calls"].as_array().unwrap().iter().any(|c| c["name"] == "Room system" && c["kind"] == "joined"),
+        "{}",
+        r["calls"]
+    );
     assert!(r["rtsp"].as_str().unwrap().starts_with("rtsp://"), "{}", r["rtsp"]);
     // Dragging window 1 onto window 2 swapped Blue and Red.
     let slots: Vec<&str> = r["slots_before_apply"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();

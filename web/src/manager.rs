@@ -13,7 +13,7 @@
 
 use crate::auth::PageUser;
 use crate::auth::session::MaybeUser;
-use crate::control::{LiveState, Request};
+use crate::control::{Event, LiveState, Request};
 use crate::error::{Error, Result};
 use crate::i18n::tr;
 use crate::layout::page;
@@ -101,6 +101,32 @@ async fn manager_page(
                 tbody {}
             }
         }
+        section.card #m-add data-calling=(t("mgr.call.calling")) data-ringing=(t("mgr.call.ringing"))
+            data-call_failed=(t("mgr.call.call_failed")) data-joined=(t("mgr.call.joined")) data-no-contacts=(t("mgr.no_contacts")) {
+            h2 { (t("mgr.add")) }
+            p.muted { (t("mgr.add_help")) }
+            div.inline-choices {
+                label for="m-add-user" { (t("mgr.add_user")) }
+                input #m-add-user type="search" autocomplete="off" maxlength="64" placeholder=(t("mgr.add_user_placeholder"));
+                select #m-add-user-pick aria-label=(t("mgr.add_user")) {}
+                button #m-call-user type="button" { (t("mgr.call")) }
+            }
+            div.inline-choices {
+                label for="m-add-contact" { (t("mgr.add_contact")) }
+                select #m-add-contact {}
+                button #m-call-contact type="button" { (t("mgr.call")) }
+            }
+            div.inline-choices {
+                label for="m-add-address" { (t("mgr.add_address")) }
+                input #m-add-address type="text" maxlength="200" placeholder="sip:room@example.org";
+                label for="m-add-name" { (t("mgr.add_address_name")) }
+                input #m-add-name type="text" maxlength="64";
+                button #m-call-address type="button" { (t("mgr.call")) }
+            }
+            p #m-add-status role="status" {}
+            h3 { (t("mgr.calls")) }
+            ul #m-calls {}
+        }
         @if !lecture {
             section.card #m-layout {
                 h2 { (t("sched.tab.layout")) }
@@ -160,6 +186,21 @@ async fn upgrade(
     ws.max_message_size(4096).on_upgrade(move |socket| live_updates(socket, state, id, u.user.id))
 }
 
+/// Events the page lists under "Calls".
+const CALL_EVENTS: &[&str] = &["calling", "ringing", "call_failed", "joined"];
+
+/// How calls the server places go (and who joined), for the page's list of calls.
+async fn send_calls(socket: &mut WebSocket, id: &str, events: &[Event]) -> bool {
+    for e in events.iter().filter(|e| e.conference == id && CALL_EVENTS.contains(&e.kind.as_str())) {
+        let msg =
+            serde_json::json!({ "type": "call", "kind": e.kind, "name": e.name, "detail": e.detail, "at_ms": e.at_ms });
+        if socket.send(Message::Text(msg.to_string().into())).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
 async fn send_state(socket: &mut WebSocket, state: &AppState, id: &str, user: i64) -> bool {
     let Some(control) = &state.control else { return false };
     let live: Option<LiveState> = control.call(id, Some(user), Request::Status).await.ok();
@@ -181,7 +222,9 @@ async fn live_updates(mut socket: WebSocket, state: AppState, id: String, user: 
             e = crate::control::next_broadcast(events.as_mut()) => {
                 if e.as_ref().is_some_and(|e| e.conference != id) { continue; }
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                if let Some(rx) = events.as_mut() { while rx.try_recv().is_ok() {} }
+                let mut burst: Vec<Event> = e.into_iter().collect();
+                if let Some(rx) = events.as_mut() { while let Ok(e) = rx.try_recv() { burst.push(e); } }
+                if !send_calls(&mut socket, &id, &burst).await { break; }
                 if !send_state(&mut socket, &state, &id, user).await { break; }
             }
             m = socket.recv() => match m {

@@ -21,13 +21,15 @@
     $('m-error').hidden = !msg;
   }
 
-  async function api(body) {
+  // `onConflict` runs before a 409 is shown (the layout panel reloads the current layouts).
+  async function api(body, onConflict) {
     const r = await fetch(`/api/v1/conferences/${encodeURIComponent(id)}/live`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
       body: JSON.stringify(body),
     });
     const data = await r.json().catch(() => ({}));
+    if (r.status === 409 && onConflict) await onConflict();
     if (!r.ok) {
       showError(data.error || `HTTP ${r.status}`);
       const e = new Error(data.error || `HTTP ${r.status}`);
@@ -256,6 +258,7 @@
     ws.onmessage = (ev) => {
       const m = JSON.parse(ev.data);
       if (m.type === 'state') update(m.state || { running: false, participants: [], layouts: { all: {} }, layout_version: 0 });
+      if (m.type === 'call') window.dispatchEvent(new CustomEvent('tessera-call', { detail: m }));
     };
     ws.onclose = () => setTimeout(connect, 2000);
   }
@@ -287,15 +290,23 @@
         locked: $('m-locked').checked,
         fit: edit.layout.fit || 'fit',
       };
+      // Refused as stale: reload the current layouts and their version (the pushed state may
+      // not have arrived yet), before the message shows.
+      const reload = async () => {
+        const r = await fetch(`/api/v1/conferences/${encodeURIComponent(id)}/live`);
+        dirty = false;
+        if (r.ok) update(await r.json());
+        loadLayout();
+        renderGrid();
+      };
       try {
-        await api({ action: 'apply_layout', scope: scopeJson(edit.scope), layout, version: edit.version });
+        await api({ action: 'apply_layout', scope: scopeJson(edit.scope), layout, version: edit.version }, reload);
         dirty = false;
         loadLayout();
         renderGrid();
         $('m-layout-status').textContent = '✓';
       } catch (e) {
         $('m-layout-status').textContent = '';
-        if (e.status === 409) { dirty = false; loadLayout(); renderGrid(); }
       }
     });
     $('m-discard').addEventListener('click', () => act({ action: 'apply_layout', scope: scopeJson(edit.scope), layout: null, version: edit.version }));
@@ -312,4 +323,101 @@
   $('m-bulk-remove').addEventListener('click', bulk((pid) => ({ action: 'remove', participant: pid })));
   $('m-end').addEventListener('click', () => { $('m-end-confirm').hidden = false; });
   $('m-end-confirm').addEventListener('click', () => { $('m-end-confirm').hidden = true; act({ action: 'end' }); });
+})();
+
+// Add participants: the server calls users (at their registered phone), address-book contacts
+// and SIP addresses; the list of calls follows the conference's events.
+(() => {
+  'use strict';
+  const root = document.getElementById('manager');
+  const panel = document.getElementById('m-add');
+  if (!root || !panel) return;
+  const $ = (id) => document.getElementById(id);
+  const id = root.dataset.id;
+  const status = $('m-add-status');
+  const calls = new Map(); // name -> li
+
+  async function add(body) {
+    status.textContent = '';
+    status.classList.remove('error');
+    const r = await fetch(`/api/v1/conferences/${encodeURIComponent(id)}/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': root.dataset.csrf },
+      body: JSON.stringify(body),
+    });
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      status.textContent = data.error || `HTTP ${r.status}`;
+      status.classList.add('error');
+      return;
+    }
+    status.textContent = data.message || '';
+  }
+
+  function showCall(kind, name, detail) {
+    let li = calls.get(name);
+    if (!li) {
+      if (kind === 'joined') return; // a participant the server did not call
+      li = document.createElement('li');
+      calls.set(name, li);
+      $('m-calls').prepend(li);
+    }
+    li.dataset.kind = kind;
+    const word = panel.dataset[kind] || kind;
+    li.textContent = `${name}: ${word}${detail && kind !== 'joined' ? ` (${detail})` : ''}`;
+  }
+  window.tesseraManagerCalls = () => [...calls.entries()].map(([name, li]) => ({ name, kind: li.dataset.kind, text: li.textContent }));
+
+  // The manager's socket carries the events (see connect above).
+  window.addEventListener('tessera-call', (ev) => showCall(ev.detail.kind, ev.detail.name, ev.detail.detail));
+
+  let search = 0;
+  $('m-add-user').addEventListener('input', () => {
+    const q = $('m-add-user').value.trim();
+    const mine = ++search;
+    setTimeout(async () => {
+      if (mine !== search || !q) return;
+      const r = await fetch(`/api/v1/users?q=${encodeURIComponent(q)}`);
+      const found = r.ok ? await r.json() : [];
+      if (mine !== search) return;
+      const pick = $('m-add-user-pick');
+      pick.replaceChildren(...found.map((u) => {
+        const o = document.createElement('option');
+        o.value = u.id;
+        o.textContent = u.name && u.name !== u.login ? `${u.name} (${u.login})` : u.login;
+        return o;
+      }));
+    }, 200);
+  });
+  $('m-call-user').addEventListener('click', () => {
+    const v = $('m-add-user-pick').value;
+    if (v) add({ user: Number(v) });
+  });
+
+  (async () => {
+    const r = await fetch('/api/v1/contacts');
+    const list = r.ok ? await r.json() : [];
+    const sel = $('m-add-contact');
+    if (!list.length) {
+      const o = document.createElement('option');
+      o.textContent = panel.dataset.noContacts;
+      o.value = '';
+      sel.append(o);
+      return;
+    }
+    for (const c of list) {
+      const o = document.createElement('option');
+      o.value = c.id;
+      o.textContent = c.address ? `${c.name} — ${c.address}` : c.name;
+      sel.append(o);
+    }
+  })();
+  $('m-call-contact').addEventListener('click', () => {
+    const v = $('m-add-contact').value;
+    if (v) add({ contact: Number(v) });
+  });
+  $('m-call-address').addEventListener('click', () => {
+    const name = $('m-add-name').value.trim();
+    add(name ? { address: $('m-add-address').value, name } : { address: $('m-add-address').value });
+  });
 })();
