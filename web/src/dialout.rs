@@ -218,3 +218,68 @@ async fn add(
         Err(e) => Err(crate::live::control_error(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rights::Right;
+    use crate::store::{ConferenceKind, NewConference, Role};
+    use crate::tests::App;
+    use serde_json::json;
+
+    crate::both_backends!(only_controllers_add_and_every_field_is_checked, |store| {
+        let app = App::new(store.clone());
+        let alice = app.user("alice", "alice-password").await;
+        let dave = app.user("dave", "dave-password").await;
+        let bob = app.user("bob", "bob-password").await;
+        app.user("carol", "carol-password").await;
+        store.grant_rights(alice, &[Right::EditAddressBook]).await.unwrap();
+        let c = NewConference {
+            id: "ops",
+            name: "Ops",
+            owner_id: alice,
+            kind: ConferenceKind::Room,
+            public: false,
+            starts_at: None,
+            duration_minutes: None,
+            pin: None,
+            join_without_invitation: false,
+        };
+        store.create_conference(c, 0).await.unwrap();
+        store.add_participant("ops", dave, Role::Participant).await.unwrap();
+        let s = app.sign_in("alice", "alice-password").await;
+        let carols_contact = {
+            let carol = app.sign_in("carol", "carol-password").await;
+            store.grant_rights(store.user_by_login("carol").await.unwrap().unwrap().id, &[Right::EditAddressBook]).await.unwrap();
+            let r = app.json("POST", "/api/v1/contacts", Some(&carol), json!({"address": "sip:desk@10.0.0.9"})).await;
+            assert_eq!(r.status, 201, "{}", r.text());
+            r.json()["id"].as_i64().unwrap()
+        };
+        let add = |body: serde_json::Value| {
+            let (app, s) = (&app, &s);
+            async move { app.json("POST", "/api/v1/conferences/ops/calls", Some(s), body).await }
+        };
+        for (body, field) in [
+            (json!({}), "user"),
+            (json!({"user": bob, "contact": 1}), "user"),
+            (json!({"user": 12345}), "user"),
+            (json!({"contact": carols_contact}), "contact"),
+            (json!({"address": ""}), "address"),
+            (json!({"address": "sip:"}), "address"),
+            (json!({"address": "h323:10.0.0.7"}), "address"),
+            (json!({"address": "sip:desk@10.0.0.9", "name": "x".repeat(65)}), "name"),
+        ] {
+            let r = add(body.clone()).await;
+            assert_eq!((r.status.as_u16(), r.json()["field"].as_str().map(String::from)), (422, Some(field.to_string())), "{body}: {}", r.text());
+        }
+        // Valid, but this server runs no media plane: said so, and bob was not added.
+        let r = add(json!({"user": bob})).await;
+        assert_eq!(r.status, 503, "{}", r.text());
+        assert_eq!(store.role_in(bob, "ops").await.unwrap(), None);
+        // Participants may not add; others do not see the conference.
+        let d = app.sign_in("dave", "dave-password").await;
+        assert_eq!(app.json("POST", "/api/v1/conferences/ops/calls", Some(&d), json!({"user": bob})).await.status, 403);
+        let b = app.sign_in("bob", "bob-password").await;
+        assert_eq!(app.json("POST", "/api/v1/conferences/ops/calls", Some(&b), json!({"user": bob})).await.status, 404);
+        assert_eq!(app.json("POST", "/api/v1/conferences/ops/calls", None, json!({"user": bob})).await.status, 401);
+    });
+}

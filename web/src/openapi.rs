@@ -36,6 +36,12 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         true,
     ),
     (
+        "post",
+        "/api/v1/conferences/{id}/calls",
+        "Add a participant to the running conference; the server calls them over SIP: {\"user\": id} (at their registered phone; also added to the participants), {\"contact\": id} (the caller's address book) or {\"address\": \"sip:…\", \"name\": …}. 202 when calling (progress as the events calling, ringing, call_failed, joined); 200 with calling false for a user without a registered phone; 409 when not running",
+        true,
+    ),
+    (
         "get",
         "/api/v1/conferences/{id}/events",
         "The connection history (joined, left, device changes, recording)",
