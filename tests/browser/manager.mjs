@@ -76,6 +76,18 @@ try {
   await until('the running time shows', async () => /\d\d:\d\d:\d\d/.test(await page.locator('#m-duration').innerText()));
   result.rtsp = await page.locator('#m-rtsp').innerText();
   const ids = Object.fromEntries((await live()).participants.map((p) => [p.name, p.id]));
+  const cameraOf = async (name) => (await live()).participants.find((p) => p.name === name).camera;
+
+  // Show control buttons: a window filled automatically shows, and controls, who it shows (the
+  // earliest joiner first).
+  await page.check('#m-show-controls');
+  result.auto_shown = await page.evaluate(() => window.tesseraManagerShown());
+  check(result.auto_shown[0] === ids.Red, `the first automatic window shows Red: ${JSON.stringify(result.auto_shown)}`);
+  await page.locator('#m-grid .pane[data-slot="0"] button.cam').click();
+  await until('Red camera off from its window', async () => (await cameraOf('Red')) === false);
+  await page.locator('#m-grid .pane[data-slot="0"] button.cam').click();
+  await until('Red camera back on', async () => (await cameraOf('Red')) === true);
+  await page.uncheck('#m-show-controls');
 
   // A 2x2 grid with names at the bottom, the windows chosen, then two swapped by dragging.
   await page.selectOption('#m-kind', 'grid');

@@ -77,6 +77,25 @@
     return p ? p.name : `#${pid}`;
   };
 
+  // Who each window shows, as the media plane fills it: assigned windows their participant when
+  // present, automatic ones the earliest joiners not shown elsewhere (the active speaker first in
+  // speaker layouts); in role-based conferences only the podium is seen.
+  function shownIn(slots) {
+    let present = state.participants.filter((p) => p.kind !== 'screen');
+    if (state.mode === 'role_based') present = present.filter((p) => p.on_podium);
+    present.sort((a, b) => a.joined_at_ms - b.joined_at_ms || a.id - b.id);
+    const sp = state.active_speaker;
+    const firstAuto = !slots[0] || slots[0].kind === 'auto';
+    if ($('m-kind').value !== 'grid' && firstAuto && sp != null && present.some((p) => p.id === sp)) {
+      present = [present.find((p) => p.id === sp), ...present.filter((p) => p.id !== sp)];
+    }
+    const ids = present.map((p) => p.id);
+    const out = slots.map((s) => (s.kind === 'participant' && ids.includes(s.participant) ? s.participant : null));
+    const rest = ids.filter((pid) => !out.includes(pid));
+    return out.map((o, i) => (o == null && slots[i].kind === 'auto' ? (rest.shift() ?? null) : o));
+  }
+  window.tesseraManagerShown = () => (edit ? shownIn($('m-auto').checked ? edit.layout.slots.map(() => ({ kind: 'auto' })) : edit.layout.slots) : []);
+
   function renderGrid() {
     const grid = $('m-grid');
     if (!grid || !edit) return;
@@ -87,6 +106,7 @@
     const auto = $('m-auto').checked;
     grid.replaceChildren();
     grid.style.gridTemplateColumns = `repeat(${Math.ceil(Math.sqrt(n))}, 1fr)`;
+    const shown = shownIn(auto ? slots.map(() => ({ kind: 'auto' })) : slots);
     slots.forEach((slot, i) => {
       const pane = document.createElement('div');
       pane.className = 'pane';
@@ -109,10 +129,15 @@
         renderGrid();
       });
       pane.append(head, ' ', sel);
-      if (slot.kind === 'participant' && $('m-show-controls').checked) {
-        const p = state.participants.find((x) => x.id === slot.participant);
-        if (p) pane.append(controls(p, true));
+      // Controls for whoever the window shows, assigned or filled automatically.
+      const p = shown[i] == null ? null : state.participants.find((x) => x.id === shown[i]);
+      if (p && (auto || slot.kind === 'auto')) {
+        const who = document.createElement('span');
+        who.className = 'shown muted';
+        who.textContent = ` ${p.name}`;
+        pane.append(who);
       }
+      if (p && $('m-show-controls').checked) pane.append(controls(p, true));
       pane.addEventListener('dragstart', (e) => { e.dataTransfer.setData('text/plain', String(i)); });
       pane.addEventListener('dragover', (e) => e.preventDefault());
       pane.addEventListener('drop', (e) => {
