@@ -110,6 +110,39 @@ try {
   await page.screenshot({ path: path.join(OUT, 'conference-page.png') });
   result.magenta_before_share = magenta(raw);
 
+  // The conference manager sets up the browser's devices: its page listed them; the operator
+  // picks another microphone and a speaker, and the page switches while the call goes on.
+  const mine = live.participants.find((p) => p.kind === 'webrtc').id;
+  const mgr = await owner.newPage();
+  mgr.setDefaultTimeout(20000);
+  await mgr.goto(`${BASE}/conferences/${conf}/manage`);
+  await mgr.locator(`#m-roster tr[data-id="${mine}"] button.devices`).click();
+  await until('the devices panel shows', () => mgr.locator('#m-devices').isVisible());
+  const options = (sel) => mgr.locator(`${sel} option`).evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+  const mics = await options('#m-dev-microphone');
+  const speakers = await options('#m-dev-speaker');
+  result.microphones = mics.map((m) => m[1]);
+  result.devices_before = await page.evaluate(() => window.tessera.devices());
+  const mic = mics.find(([v]) => v !== result.devices_before.microphone && v !== 'default');
+  const speaker = speakers.find(([v]) => v !== 'default');
+  check(mic && speaker, `another microphone and a speaker to choose: ${JSON.stringify([mics, speakers])}`);
+  await mgr.selectOption('#m-dev-microphone', mic[0]);
+  await mgr.selectOption('#m-dev-speaker', speaker[0]);
+  await mgr.click('#m-dev-apply');
+  result.chosen = { microphone: mic[0], speaker: speaker[0] };
+  result.devices_after = await until('the page uses the chosen devices', async () => {
+    const d = await page.evaluate(() => window.tessera.devices());
+    return d.microphone === mic[0] && d.speaker === speaker[0] ? d : null;
+  });
+  result.devices_notice = await page.locator('#device-notice').innerText();
+  const decoded = (await videoStats(page)).framesDecoded;
+  await until('frames keep coming after the switch', async () => (await videoStats(page)).framesDecoded > decoded + 10);
+  // A synthetic participant has no such devices: refused, with the reason.
+  const synth = live.participants.find((p) => p.kind !== 'webrtc');
+  const refused = await owner.request.get(`${BASE}/api/v1/conferences/${conf}/participants/${synth.id}/devices`);
+  result.synthetic_devices = [refused.status(), (await refused.json()).error];
+  await mgr.close();
+
   // Screen sharing: the owner has the right; the screen fills the content slot, and the
   // participants' windows shrink beside it.
   const roster = async () => (await (await owner.request.get(`${BASE}/api/v1/conferences/${conf}/live`)).json()).participants;

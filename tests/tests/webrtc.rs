@@ -129,6 +129,15 @@ fn browsers_join_over_webrtc() {
     let label = pic.white_pixels(left, bar, x1 - left, (H - bar).min(14));
     assert!(label > 10, "no name under the browser's picture ({label} white pixels)");
 
+    // The manager chose another microphone and a speaker for the browser; the page switched.
+    assert!(r["microphones"].as_array().unwrap().len() >= 2, "{}", r["microphones"]);
+    assert_eq!(r["devices_after"]["microphone"], r["chosen"]["microphone"], "{r}");
+    assert_eq!(r["devices_after"]["speaker"], r["chosen"]["speaker"], "{r}");
+    assert_ne!(r["devices_before"]["microphone"], r["devices_after"]["microphone"], "{r}");
+    assert!(r["devices_notice"].as_str().unwrap().contains("changed your devices"), "{}", r["devices_notice"]);
+    assert_eq!(r["synthetic_devices"][0], 409, "{}", r["synthetic_devices"]);
+    assert!(r["synthetic_devices"][1].as_str().unwrap().contains("SIP and H.323"), "{}", r["synthetic_devices"]);
+
     // The shared screen took the content slot: the browser's window shrank beside it.
     let (before, during) = (r["magenta_before_share"].as_u64().unwrap(), r["magenta_while_sharing"].as_u64().unwrap());
     assert!(during > 0 && during < before / 2, "magenta samples {before} before sharing, {during} while sharing");

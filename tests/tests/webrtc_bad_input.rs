@@ -203,6 +203,53 @@ async fn guests_of_a_webinar_get_only_what_the_organiser_allows() {
     assert!(e["message"].as_str().unwrap().contains("guests"), "{e}");
     let history: Value = get_json(&api, &format!("{}/api/v1/conferences/webinar/chat", s.base), &alice).await;
     assert_eq!(history.as_array().map(Vec::len), Some(0), "nothing stored: {history}");
+
+    // The page's list of devices is checked; the operator chooses among what it listed only.
+    let devices_url = format!("{}/api/v1/conferences/webinar/participants/{}/devices", s.base, gina["id"]);
+    let r = api.get(&devices_url).header("cookie", &alice).send().await.unwrap();
+    assert_eq!(r.status(), 409, "nothing listed yet");
+    let many: Vec<Value> = (0..17).map(|i| json!({"id": format!("cam{i}"), "label": "Camera"})).collect();
+    ws.send(Message::Text(json!({"type": "device_list", "devices": {"cameras": many}}).to_string().into()))
+        .await
+        .unwrap();
+    let e = next_json(&mut ws).await;
+    assert_eq!((e["type"].as_str(), e["field"].as_str()), (Some("error"), Some("device_list")), "{e}");
+    let bad_label = json!({"type": "device_list", "devices": {"microphones": [{"id": "m1", "label": "a\u{7}b"}]}});
+    ws.send(Message::Text(bad_label.to_string().into())).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["field"], "device_list");
+    let list = json!({"cameras": [{"id": "c1", "label": "Front <camera>"}], "microphones": [{"id": "m1", "label": "Desk"}, {"id": "m2", "label": "Headset"}],
+        "speakers": [], "current": {"camera": "c1", "microphone": "m1", "speaker": null}});
+    ws.send(Message::Text(json!({"type": "device_list", "devices": list}).to_string().into())).await.unwrap();
+    let mut got = Value::Null;
+    for _ in 0..20 {
+        got = get_json(&api, &devices_url, &alice).await;
+        if got["microphones"].as_array().is_some_and(|m| m.len() == 2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(got, list);
+    let choose =
+        |body: Value| api.post(&devices_url).header("cookie", &alice).header("x-csrf-token", &csrf).json(&body).send();
+    let r = choose(json!({"microphone": "m9"})).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "microphone");
+    assert_eq!(choose(json!({})).await.unwrap().status(), 422);
+    assert_eq!(choose(json!({"microphone": "m2", "volume": 3})).await.unwrap().status(), 422, "unknown fields");
+    assert_eq!(choose(json!({"microphone": "m2"})).await.unwrap().status(), 202);
+    let u = next_json(&mut ws).await;
+    assert_eq!(u, json!({"type": "use_devices", "choice": {"camera": null, "microphone": "m2", "speaker": null}}));
+    // Gone with the page.
+    drop(ws);
+    let mut status = 0;
+    for _ in 0..50 {
+        status = api.get(&devices_url).header("cookie", &alice).send().await.unwrap().status().as_u16();
+        if status == 409 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 409, "the list goes with the page");
 }
 
 /// A webinar with registration admits guests by their link only: a guest by name, a made-up

@@ -242,7 +242,7 @@ async fn conference_page(
             data-joining=(tr(lang, "call.joining")) data-connected=(tr(lang, "call.connected"))
             data-mic-off=(tr(lang, "call.mic_off")) data-cam-off=(tr(lang, "call.cam_off"))
             data-ended=(tr(lang, "call.ended")) data-left=(tr(lang, "call.left")) data-failed=(tr(lang, "call.failed"))
-            data-share-ended=(tr(lang, "call.share_ended")) {
+            data-share-ended=(tr(lang, "call.share_ended")) data-devices-changed=(tr(lang, "call.devices_changed")) {
             div.stage {
                 video #remote autoplay playsinline {}
                 video #self autoplay playsinline muted {}

@@ -249,7 +249,10 @@ mod tests {
         let s = app.sign_in("alice", "alice-password").await;
         let carols_contact = {
             let carol = app.sign_in("carol", "carol-password").await;
-            store.grant_rights(store.user_by_login("carol").await.unwrap().unwrap().id, &[Right::EditAddressBook]).await.unwrap();
+            store
+                .grant_rights(store.user_by_login("carol").await.unwrap().unwrap().id, &[Right::EditAddressBook])
+                .await
+                .unwrap();
             let r = app.json("POST", "/api/v1/contacts", Some(&carol), json!({"address": "sip:desk@10.0.0.9"})).await;
             assert_eq!(r.status, 201, "{}", r.text());
             r.json()["id"].as_i64().unwrap()
@@ -269,7 +272,12 @@ mod tests {
             (json!({"address": "sip:desk@10.0.0.9", "name": "x".repeat(65)}), "name"),
         ] {
             let r = add(body.clone()).await;
-            assert_eq!((r.status.as_u16(), r.json()["field"].as_str().map(String::from)), (422, Some(field.to_string())), "{body}: {}", r.text());
+            assert_eq!(
+                (r.status.as_u16(), r.json()["field"].as_str().map(String::from)),
+                (422, Some(field.to_string())),
+                "{body}: {}",
+                r.text()
+            );
         }
         // Valid, but this server runs no media plane: said so, and bob was not added.
         let r = add(json!({"user": bob})).await;

@@ -51,6 +51,12 @@ pub(crate) const EN: &[(&str, &str)] = &[
     ("mgr.call.call_failed", "failed"),
     ("mgr.call.joined", "joined"),
     ("mgr.no_contacts", "Your address book is empty"),
+    ("mgr.devices", "Devices"),
+    ("mgr.devices.camera", "Camera"),
+    ("mgr.devices.microphone", "Microphone"),
+    ("mgr.devices.speaker", "Speaker"),
+    ("mgr.devices.apply", "Use these devices"),
+    ("call.devices_changed", "The moderator changed your devices."),
 ];
 
 pub(crate) const RU: &[(&str, &str)] = &[
@@ -104,4 +110,10 @@ pub(crate) const RU: &[(&str, &str)] = &[
     ("mgr.call.call_failed", "не удалось"),
     ("mgr.call.joined", "подключён"),
     ("mgr.no_contacts", "Адресная книга пуста"),
+    ("mgr.devices", "Устройства"),
+    ("mgr.devices.camera", "Камера"),
+    ("mgr.devices.microphone", "Микрофон"),
+    ("mgr.devices.speaker", "Динамик"),
+    ("mgr.devices.apply", "Использовать эти устройства"),
+    ("call.devices_changed", "Модератор сменил ваши устройства."),
 ];

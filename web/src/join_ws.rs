@@ -3,8 +3,9 @@
 //!
 //! The page sends one `join` first (as the signed-in user, or as a named guest of a webinar;
 //! the PIN; its SDP offer with every ICE candidate); the answer comes back in `joined`. Then:
-//! `chat` and `devices` from the page; `chat`, `devices` (with `by_operator`) and `ended` from
-//! the server. Every refusal is an `error` message naming the field, then a close frame whose
+//! `chat`, `devices` and `device_list` (its cameras, microphones, speakers) from the page;
+//! `chat`, `devices` (with `by_operator`), `use_devices` (the operator's choice of devices) and
+//! `ended` from the server. Every refusal is an `error` message naming the field, then a close frame whose
 //! reason says the same. Closing the socket leaves the conference.
 
 use crate::auth::CurrentUser;
@@ -66,6 +67,10 @@ enum FromPage {
         offer: String,
     },
     Unshare,
+    /// The browser's cameras, microphones and speakers, for the conference manager.
+    DeviceList {
+        devices: crate::remote_devices::DeviceList,
+    },
     Leave,
 }
 
@@ -81,13 +86,38 @@ enum JoinAs {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ToPage<'a> {
-    Joined { participant: ParticipantId, answer: &'a str, name: &'a str },
-    Error { field: Option<&'a str>, message: &'a str },
-    Devices { camera: bool, microphone: bool, by_operator: bool },
-    Chat { from: &'a str, text: &'a str, at_ms: i64 },
-    Ended { reason: &'a str },
-    Sharing { answer: &'a str },
-    ShareEnded { reason: &'a str },
+    Joined {
+        participant: ParticipantId,
+        answer: &'a str,
+        name: &'a str,
+    },
+    Error {
+        field: Option<&'a str>,
+        message: &'a str,
+    },
+    Devices {
+        camera: bool,
+        microphone: bool,
+        by_operator: bool,
+    },
+    Chat {
+        from: &'a str,
+        text: &'a str,
+        at_ms: i64,
+    },
+    Ended {
+        reason: &'a str,
+    },
+    Sharing {
+        answer: &'a str,
+    },
+    ShareEnded {
+        reason: &'a str,
+    },
+    /// The operator chose devices for this browser.
+    UseDevices {
+        choice: &'a crate::remote_devices::Choice,
+    },
 }
 
 /// A refusal: the field at fault (if one), the message and the close code.
@@ -400,6 +430,20 @@ struct Share {
     ended: tokio::sync::oneshot::Receiver<String>,
 }
 
+/// A page's place in the list of browsers' devices, left when the page leaves.
+struct Listed<'a> {
+    state: &'a AppState,
+    conference: &'a str,
+    participant: ParticipantId,
+    page: u64,
+}
+
+impl Drop for Listed<'_> {
+    fn drop(&mut self) {
+        self.state.remote_devices.forget(self.conference, self.participant, self.page);
+    }
+}
+
 /// Fires when another page takes over this page's join link.
 async fn taken_over(displaced: &mut Option<tokio::sync::oneshot::Receiver<()>>) {
     match displaced.as_mut() {
@@ -427,6 +471,9 @@ impl InCall<'_> {
         mut displaced: Option<tokio::sync::oneshot::Receiver<()>>,
     ) {
         let Joined { participant, leave, mut ended, .. } = joined;
+        // The operator's choices of devices, once the page has said what it has.
+        let (device_tx, mut device_rx) = tokio::sync::mpsc::channel(4);
+        let listed = Listed { state: self.state, conference: &self.conference, participant, page: rand::random() };
         let mut chat = self.state.chat.subscribe();
         let mut events = self.state.control.as_ref().map(|c| c.events.subscribe());
         // What the page itself last asked for; a difference is the operator's doing.
@@ -478,6 +525,12 @@ impl InCall<'_> {
                             }
                         }
                         Ok(FromPage::Unshare) => share = None,
+                        Ok(FromPage::DeviceList { devices }) => match devices.check() {
+                            Ok(()) => self.state.remote_devices.report(&self.conference, participant, listed.page, devices, device_tx.clone()),
+                            Err(msg) => {
+                                send(&mut socket, &ToPage::Error { field: Some("device_list"), message: &msg }).await;
+                            }
+                        },
                         Ok(FromPage::Join { .. }) => {
                             send(&mut socket, &ToPage::Error { field: None, message: "already joined" }).await;
                         }
@@ -534,6 +587,9 @@ impl InCall<'_> {
                     send(&mut socket, &ToPage::Ended { reason: why }).await;
                     close(socket, CLOSE_ENDED, why).await;
                     return;
+                }
+                Some(choice) = device_rx.recv() => {
+                    send(&mut socket, &ToPage::UseDevices { choice: &choice }).await;
                 }
                 why = share_ended(&mut share) => {
                     share = None;

@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod profile;
 pub mod recurrence;
 pub mod registration;
+pub mod remote_devices;
 pub mod rights;
 pub mod rtc;
 pub mod scheduling;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(registration::router())
         .merge(live::router())
         .merge(dialout::router())
+        .merge(remote_devices::router())
         .merge(manager::router())
         .merge(system::router())
         .fallback(not_found)

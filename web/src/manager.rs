@@ -92,13 +92,24 @@ async fn manager_page(
                 data-cam=(t("call.cam")) data-mic=(t("call.mic")) data-remove=(t("mgr.remove"))
                 data-rename=(t("mgr.rename")) data-podium-on=(t("mgr.podium_on")) data-podium-off=(t("mgr.podium_off"))
                 data-moderator-on=(t("mgr.moderator_on")) data-moderator-off=(t("mgr.moderator_off"))
-                data-individual=(t("mgr.individual")) data-on=(t("mgr.on")) data-off=(t("mgr.off")) {
+                data-individual=(t("mgr.individual")) data-on=(t("mgr.on")) data-off=(t("mgr.off"))
+                data-devices=(t("mgr.devices")) {
                 thead { tr {
                     th { input #m-select-all type="checkbox" aria-label=(t("mgr.select_all")); }
                     th { (t("mgr.name")) } th { (t("mgr.endpoint")) } th { (t("call.cam")) } th { (t("call.mic")) }
                     th { (t("mgr.sensitivity")) } th {}
                 } }
                 tbody {}
+            }
+            // Set up a browser participant's devices (the page lists what it has).
+            div #m-devices hidden {
+                h3 { (t("mgr.devices")) ": " span #m-devices-name {} }
+                div.inline-choices {
+                    label for="m-dev-camera" { (t("mgr.devices.camera")) } select #m-dev-camera {}
+                    label for="m-dev-microphone" { (t("mgr.devices.microphone")) } select #m-dev-microphone {}
+                    label for="m-dev-speaker" { (t("mgr.devices.speaker")) } select #m-dev-speaker {}
+                }
+                p { button #m-dev-apply type="button" { (t("mgr.devices.apply")) } " " span #m-dev-status role="status" {} }
             }
         }
         section.card #m-add data-calling=(t("mgr.call.calling")) data-ringing=(t("mgr.call.ringing"))

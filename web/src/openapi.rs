@@ -43,6 +43,18 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "get",
+        "/api/v1/conferences/{id}/participants/{pid}/devices",
+        "A browser participant's cameras, microphones and speakers and the ones in use (owner, moderators, operators; 409 for endpoints that do not report them)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/conferences/{id}/participants/{pid}/devices",
+        "Choose a browser participant's devices: {\"camera\", \"microphone\", \"speaker\"} by id, among those it reported (202; its page switches)",
+        true,
+    ),
+    (
+        "get",
         "/api/v1/conferences/{id}/events",
         "The connection history (joined, left, device changes, recording)",
         false,

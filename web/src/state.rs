@@ -57,6 +57,8 @@ pub struct AppState {
     pub rtc: Option<crate::rtc::Rtc>,
     /// SIP dial-out (adding participants who are then called), when the daemon runs SIP.
     pub dialer: Option<crate::dialout::Dialer>,
+    /// Browsers' devices, for the conference manager to choose from.
+    pub remote_devices: Arc<crate::remote_devices::RemoteDevices>,
     /// Chat messages of every conference, as they are sent (each page keeps its own).
     pub chat: tokio::sync::broadcast::Sender<crate::store::ChatMessage>,
     /// Email invitations, when `[smtp]` is configured.
@@ -85,6 +87,7 @@ impl AppState {
             control: None,
             rtc: None,
             dialer: None,
+            remote_devices: Arc::default(),
             chat: tokio::sync::broadcast::channel(256).0,
             one_device: Arc::default(),
             signups: Arc::new(crate::registration::devices::SignupLimiter::new(

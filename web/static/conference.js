@@ -89,6 +89,48 @@
     pressed(kind === 'camera' ? camBtn : micBtn, on);
   }
 
+  // The browser's devices, for the conference manager (which may choose among them).
+  const deviceId = (t) => (t && t.getSettings().deviceId) || null;
+  function currentDevices() {
+    const remote = document.getElementById('remote');
+    return { camera: deviceId(track('video')), microphone: deviceId(track('audio')), speaker: (remote && remote.sinkId) || null };
+  }
+  async function reportDevices() {
+    if (!ws || ws.readyState !== 1 || !navigator.mediaDevices.enumerateDevices) return;
+    const all = await navigator.mediaDevices.enumerateDevices();
+    const clean = (s) => s.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 128);
+    const pick = (kind) => all.filter((d) => d.kind === kind && d.deviceId && d.deviceId.length <= 256).slice(0, 16)
+      .map((d, i) => ({ id: d.deviceId, label: clean(d.label || `${kind} ${i + 1}`) }));
+    const devices = { cameras: pick('videoinput'), microphones: pick('audioinput'), speakers: pick('audiooutput'), current: currentDevices() };
+    if (ws && ws.readyState === 1) ws.send(JSON.stringify({ type: 'device_list', devices }));
+  }
+  // The operator's choice: the new track replaces the old one on the same sender.
+  async function useDevices(c) {
+    const swap = async (kind, id) => {
+      const constraints = kind === 'audio' ? { audio: { deviceId: { exact: id } } }
+        : { video: { deviceId: { exact: id }, width: 640, height: 360 } };
+      const t = (await navigator.mediaDevices.getUserMedia(constraints)).getTracks()[0];
+      const old = track(kind);
+      const tr = pc && pc.getTransceivers().find((x) => x.receiver.track && x.receiver.track.kind === kind);
+      if (tr) await tr.sender.replaceTrack(t);
+      if (old) { t.enabled = old.enabled; local.removeTrack(old); old.stop(); }
+      local.addTrack(t);
+    };
+    try {
+      if (c.camera && c.camera !== deviceId(track('video'))) await swap('video', c.camera);
+      if (c.microphone && c.microphone !== deviceId(track('audio'))) await swap('audio', c.microphone);
+      const remote = document.getElementById('remote');
+      if (c.speaker && remote.setSinkId) await remote.setSinkId(c.speaker);
+      document.getElementById('self').srcObject = local;
+      say(notice, text('devicesChanged'), 'info');
+    } catch (e) {
+      say(notice, String(e), 'error');
+    }
+    reportDevices();
+  }
+  if (navigator.mediaDevices) navigator.mediaDevices.addEventListener('devicechange', () => reportDevices());
+  window.tessera = Object.assign(window.tessera || {}, { devices: currentDevices });
+
   function onMessage(m) {
     switch (m.type) {
       case 'joined':
@@ -97,6 +139,10 @@
         if (form) form.hidden = true;
         call.hidden = false;
         say(status, text('connected'), 'ok');
+        reportDevices();
+        break;
+      case 'use_devices':
+        useDevices(m.choice);
         break;
       case 'error': {
         say(status, m.message, 'error');
@@ -197,7 +243,7 @@
   // The link pasted into a tab that shows the page already changes only the fragment.
   window.addEventListener('hashchange', showLinkJoin);
 
-  window.tessera = { pc: null, participant: null, operator: null };
+  window.tessera = Object.assign(window.tessera || {}, { pc: null, participant: null, operator: null });
   for (const id of ['join-browser', 'join-guest', 'join-registrant']) {
     const b = document.getElementById(id);
     if (b) b.addEventListener('click', () => { if (!pc) join(b.dataset.as).catch((e) => say(status, String(e), 'error')); });

@@ -184,12 +184,44 @@
         span.append(' ', button(p.on_podium ? rt('podiumOff') : rt('podiumOn'), 'podium', () => act({ action: 'podium', participant: p.id, on: !p.on_podium })));
       }
       span.append(' ', button(p.moderator ? rt('moderatorOff') : rt('moderatorOn'), 'moderator', () => act({ action: 'moderator', participant: p.id, on: !p.moderator })));
+      // Browsers let the operator choose their camera, microphone and speaker.
+      if (p.kind === 'webrtc') span.append(' ', button(rt('devices'), 'devices', () => openDevices(p)));
       if ($('m-scope')) {
         span.append(' ', button(rt('individual'), 'individual', () => { $('m-scope').value = `participant:${p.id}`; loadLayout(); renderGrid(); }));
       }
     }
     return span;
   }
+
+  // A browser participant's devices: what its page reported, the current ones selected.
+  let devicesOf = null;
+  const devicesUrl = (pid) => `/api/v1/conferences/${encodeURIComponent(id)}/participants/${pid}/devices`;
+  async function openDevices(p) {
+    devicesOf = p.id;
+    $('m-devices-name').textContent = p.name;
+    $('m-dev-status').textContent = '';
+    const r = await fetch(devicesUrl(p.id));
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) { showError(data.error || `HTTP ${r.status}`); $('m-devices').hidden = true; return; }
+    showError('');
+    for (const [kind, list] of [['camera', data.cameras], ['microphone', data.microphones], ['speaker', data.speakers]]) {
+      const sel = $(`m-dev-${kind}`);
+      sel.replaceChildren(...list.map((d) => { const o = document.createElement('option'); o.value = d.id; o.textContent = d.label; return o; }));
+      if (data.current[kind]) sel.value = data.current[kind];
+      sel.disabled = !list.length;
+    }
+    $('m-devices').hidden = false;
+  }
+  $('m-dev-apply').addEventListener('click', async () => {
+    if (devicesOf == null) return;
+    const body = {};
+    for (const kind of ['camera', 'microphone', 'speaker']) if ($(`m-dev-${kind}`).value) body[kind] = $(`m-dev-${kind}`).value;
+    const r = await fetch(devicesUrl(devicesOf), {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body),
+    });
+    const data = r.ok ? {} : await r.json().catch(() => ({}));
+    $('m-dev-status').textContent = r.ok ? '✓' : (data.error || `HTTP ${r.status}`);
+  });
 
   // The participant's name in the layout being edited only.
   function rename(p) {
