@@ -123,12 +123,23 @@ async fn operators_run_a_meeting_from_the_manager() {
     let mut out = String::new();
     for _ in 0..50 {
         out = std::fs::read_to_string(bdir.path().join("out.txt")).unwrap_or_default().replace('\r', "\n");
-        if out.to_lowercase().contains("terminated") || out.to_lowercase().contains("closed") {
+        let ended = out.to_lowercase().contains("terminated") || out.to_lowercase().contains("closed");
+        if ended && out.contains("video           Transmit:") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(out.contains("Call established"), "{out}");
+    // baresip's statistics at the end of the call: it heard the room's mix (PCMU, packetized by
+    // Tessera itself), 50 packets a second.
+    let received = out
+        .split("audio           Transmit:     Receive:")
+        .nth(1)
+        .and_then(|t| t.lines().find(|l| l.trim_start().starts_with("packets:")))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(received > 300, "baresip received {received} audio packets:\n{out}");
     assert!(
         out.to_lowercase().contains("terminated") || out.to_lowercase().contains("closed"),
         "baresip's call did not end:\n{out}"

@@ -6,7 +6,7 @@
 use super::encoder::{EncodedStreams, Encoder, EncoderSettings};
 use super::recorder::Recorder;
 use super::rtp_input::{AudioCodec, SendFrom, VideoCodec};
-use super::rtp_output::{RtpAudioSender, RtpVideoSender};
+use super::rtp_output::{AudioOut, RtpVideoSender};
 use super::slot::{MediaSlot, VideoFrame};
 use gstreamer as gst;
 use std::collections::BTreeSet;
@@ -88,7 +88,7 @@ struct Member {
     /// The view and codec of the output this participant's video sender is subscribed to.
     watching: Option<(View, VideoCodec)>,
     video_out: Option<RtpVideoSender>,
-    audio_out: Option<RtpAudioSender>,
+    audio_out: Option<AudioOut>,
 }
 
 /// What an output shows: a layout, of the stage or of everyone.
@@ -115,6 +115,9 @@ struct Output {
     codec: VideoCodec,
     compositor: Compositor,
     encoder: Encoder,
+    /// Nobody receives its video: it is neither composed nor encoded (after its first frame,
+    /// which sets the encoder's timestamps); the first receiver gets a keyframe at once.
+    idle: bool,
 }
 
 pub struct EngineSettings {
@@ -137,6 +140,7 @@ pub fn spawn(
         codec: VideoCodec::H264,
         compositor,
         encoder,
+        idle: false,
     };
     let thread = std::thread::Builder::new().name(format!("media {conference}")).spawn(move || {
         let mut e = Engine {
@@ -306,7 +310,7 @@ impl Engine {
                 }
             }
             EngineCmd::Receive { id, video_to, audio_to, from } => {
-                let audio = audio_to.map(|(to, codec, pt)| RtpAudioSender::start(to, codec, pt, from.audio.as_deref()));
+                let audio = audio_to.map(|(to, codec, pt)| AudioOut::start(to, codec, pt, from.audio.as_ref()));
                 let conference = self.conference.clone();
                 if let Some(m) = self.member(id) {
                     m.video_to = video_to;
@@ -364,7 +368,11 @@ impl Engine {
             self.speaker = mix.active_speaker;
             let _ = self.events.send(EngineEvent::ActiveSpeaker(self.speaker));
         }
-        self.outputs[0].encoder.push_audio(&mix.full, gst::ClockTime::from_mseconds(n * 20));
+        // The full mix is encoded only while someone receives it (RTSP, multicast, recording).
+        let a = &self.outputs[0].encoder.audio;
+        if a.watched() || !a.started() {
+            self.outputs[0].encoder.push_audio(&mix.full, gst::ClockTime::from_mseconds(n * 20));
+        }
         for m in &mut self.members {
             if let (Some(out), Some(own)) = (m.audio_out.as_mut(), mix.for_participant.get(&m.id)) {
                 out.push(own);
@@ -431,6 +439,16 @@ impl Engine {
         let pts = gst::ClockTime::from_nseconds((period * n as u32).as_nanos() as u64);
         let duration = gst::ClockTime::from_nseconds(period.as_nanos() as u64);
         for out in &mut self.outputs {
+            // Do less work: a picture nobody receives is not made.
+            let v = &out.encoder.video;
+            if !v.watched() && v.started() {
+                out.idle = true;
+                metrics::counter!("tessera_media_frames_skipped_unwatched_total").increment(1);
+                continue;
+            }
+            if std::mem::take(&mut out.idle) {
+                out.encoder.streams().request_keyframe();
+            }
             let shown = if out.view.everyone { &sources } else { &staged };
             // While someone shares a screen, every layout shows its content slot.
             let with_slot;
@@ -524,7 +542,7 @@ impl Engine {
         let encoder = Encoder::start(&format!("{} (another layout or codec)", self.conference), s, codec)?;
         let compositor = Compositor::new(s.width, s.height, self.settings.background)?;
         tracing::info!(conference = %self.conference, outputs = self.outputs.len() + 1, codec = ?codec, "output started for another layout or codec");
-        Ok(Output { view, codec, compositor, encoder })
+        Ok(Output { view, codec, compositor, encoder, idle: false })
     }
 }
 

@@ -74,6 +74,16 @@ impl Fanout {
         id
     }
 
+    /// Whether anyone receives this stream now (an RTSP client, a sender, the recorder…).
+    pub fn watched(&self) -> bool {
+        !self.lock().is_empty()
+    }
+
+    /// Whether the encoder has produced anything yet.
+    pub fn started(&self) -> bool {
+        self.samples.load(Ordering::Relaxed) > 0
+    }
+
     pub fn unsubscribe(&self, id: u64) {
         self.lock().retain(|s| s.id != id);
     }

@@ -7,8 +7,10 @@
 pub mod encoder;
 pub mod engine;
 pub mod fanout;
+pub mod g711;
 pub mod handoff;
 pub mod multicast;
+pub mod native_audio;
 pub mod recorder;
 pub mod rtp_input;
 pub mod rtp_output;

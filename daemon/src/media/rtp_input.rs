@@ -4,7 +4,10 @@
 //! header length, the negotiated payload type); malformed ones and ones of another codec are
 //! dropped and counted, with a rate-limited log line. Then a jitter buffer, the depayloader and
 //! a decoder that never gives up on bad data (`max-errors=-1`) hand frames to the mixer.
+//! G.711 audio (PCMU, PCMA) skips GStreamer: [`super::native_audio`] reads and decodes it.
 
+use super::g711::Law;
+use super::native_audio::NativeAudioIn;
 use super::slot::{MediaSlot, feed_audio, feed_video};
 use super::synthetic::appsink;
 use anyhow::{Context, bail};
@@ -113,9 +116,33 @@ pub struct RtpSpec {
 }
 
 pub struct RtpInput {
-    pipeline: gst::Pipeline,
+    /// Video, and audio in codecs other than G.711.
+    pipeline: Option<gst::Pipeline>,
+    /// G.711 audio, read without GStreamer.
+    native: Option<NativeAudioIn>,
     pub video_port: Option<u16>,
     pub audio_port: Option<u16>,
+}
+
+impl AudioCodec {
+    /// The G.711 law, for codecs the native path handles.
+    pub fn law(self) -> Option<Law> {
+        match self {
+            AudioCodec::Pcmu => Some(Law::Mu),
+            AudioCodec::Pcma => Some(Law::A),
+            _ => None,
+        }
+    }
+}
+
+/// The socket signalling bound for `port` (see [`super::handoff`]), else a new one there.
+fn socket_for(bind: IpAddr, port: u16) -> anyhow::Result<std::net::UdpSocket> {
+    if port != 0
+        && let Some(s) = super::handoff::take(port)
+    {
+        return Ok(s);
+    }
+    std::net::UdpSocket::bind((bind, port)).with_context(|| format!("binding an RTP port on {bind}:{port}"))
 }
 
 impl RtpInput {
@@ -137,13 +164,25 @@ impl RtpInput {
                  ! {chain} ! videoconvert ! video/x-raw,format=I420 ! appsink name=video sync=false async=false max-buffers=2 drop=true "
             );
         }
-        if let Some((a, pt, port)) = spec.audio {
+        let law = spec.audio.and_then(|a| a.0.law());
+        if let Some((a, pt, port)) = spec.audio.filter(|_| law.is_none()) {
             let (caps, chain) = a.chain();
             launch += &format!(
                 "udpsrc name=asrc address={bind} port={port} caps=\"{caps},payload={pt}\" ! rtpjitterbuffer latency=60 drop-on-latency=true \
                  ! {chain} ! audioconvert ! audioresample \
                  ! audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved ! appsink name=audio sync=false async=false "
             );
+        }
+        let native = match (law, spec.audio) {
+            (Some(law), Some((_, pt, port))) => {
+                let socket = socket_for(bind, port)?;
+                Some(NativeAudioIn::start(socket, law, pt, spec.dtmf_pt, slot.clone(), name.to_string())?)
+            }
+            _ => None,
+        };
+        let audio_port = native.as_ref().and_then(|n| n.socket.local_addr().ok()).map(|a| a.port());
+        if launch.is_empty() {
+            return Ok(RtpInput { pipeline: None, native, video_port: None, audio_port });
         }
         let pipeline = super::launch(&launch, "an RTP input")?;
         for (src, port) in [("vsrc", spec.video.map(|v| v.2)), ("asrc", spec.audio.map(|a| a.2))] {
@@ -166,14 +205,14 @@ impl RtpInput {
         if spec.video.is_some() {
             feed_video(&appsink(&pipeline, "video")?, slot.clone());
         }
-        if spec.audio.is_some() {
+        if spec.audio.is_some() && native.is_none() {
             feed_audio(&appsink(&pipeline, "audio")?, slot);
         }
         super::watch_bus(&pipeline, format!("RTP input {name}"), on_error);
         pipeline.set_state(gst::State::Playing).context("starting an RTP input")?;
         let port = |n: &str| pipeline.by_name(n).map(|e| e.property::<i32>("port")).and_then(|p| u16::try_from(p).ok());
-        let (video_port, audio_port) = (port("vsrc"), port("asrc"));
-        Ok(RtpInput { pipeline, video_port, audio_port })
+        let (video_port, audio_port) = (port("vsrc"), audio_port.or(port("asrc")));
+        Ok(RtpInput { pipeline: Some(pipeline), native, video_port, audio_port })
     }
 }
 
@@ -186,11 +225,12 @@ impl RtpInput {
         // A duplicate of the descriptor: GStreamer's GSocket stays with its thread, the copy
         // can travel to the senders.
         let used = |n: &str| {
-            let s = self.pipeline.by_name(n)?.property::<Option<gio::Socket>>("used-socket")?;
+            let s = self.pipeline.as_ref()?.by_name(n)?.property::<Option<gio::Socket>>("used-socket")?;
             let fd = s.as_fd().try_clone_to_owned().ok()?;
             Some(Arc::new(std::net::UdpSocket::from(fd)))
         };
-        SendFrom { video: used("vsrc"), audio: used("asrc") }
+        let audio = self.native.as_ref().map(|n| n.socket.clone()).or_else(|| used("asrc"));
+        SendFrom { video: used("vsrc"), audio }
     }
 }
 
@@ -203,7 +243,9 @@ pub struct SendFrom {
 
 impl Drop for RtpInput {
     fn drop(&mut self) {
-        let _ = self.pipeline.set_state(gst::State::Null);
+        if let Some(p) = &self.pipeline {
+            let _ = p.set_state(gst::State::Null);
+        }
     }
 }
 

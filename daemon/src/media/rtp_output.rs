@@ -132,3 +132,31 @@ impl Drop for RtpAudioSender {
         let _ = self.pipeline.set_state(gst::State::Null);
     }
 }
+
+/// An endpoint's own mix on its way out: G.711 packetized here, other codecs through GStreamer.
+pub enum AudioOut {
+    Gst(RtpAudioSender),
+    Native(super::native_audio::NativeAudioOut),
+}
+
+impl AudioOut {
+    pub fn start(
+        to: SocketAddr,
+        codec: AudioCodec,
+        pt: u8,
+        from: Option<&std::sync::Arc<std::net::UdpSocket>>,
+    ) -> anyhow::Result<AudioOut> {
+        match codec.law() {
+            Some(law) => Ok(AudioOut::Native(super::native_audio::NativeAudioOut::start(to, law, pt, from.cloned())?)),
+            None => Ok(AudioOut::Gst(RtpAudioSender::start(to, codec, pt, from.map(|s| &**s))?)),
+        }
+    }
+
+    /// One 20 ms frame of this endpoint's mix (48 kHz mono).
+    pub fn push(&mut self, samples: &[i16]) {
+        match self {
+            AudioOut::Gst(s) => s.push(samples),
+            AudioOut::Native(s) => s.push(samples),
+        }
+    }
+}

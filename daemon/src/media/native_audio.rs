@@ -1,0 +1,250 @@
+//! G.711 calls without GStreamer: the RTP of a PCMU/PCMA endpoint is read, checked, put in
+//! order and decoded here into its media slot, and its own mix is encoded and sent from the same
+//! socket (symmetric RTP). Building and tearing down two GStreamer pipelines per call was most
+//! of a call's cost; this path is a tokio task and a few hundred bytes of state.
+//!
+//! Reordering: packets are taken in sequence order within a window of a few packets (a
+//! late one behind the window is dropped, as a jitter buffer would); duplicates are dropped.
+
+use super::g711::{Law, Upsampler, downsample};
+use super::rtp_input::check_rtp;
+use super::slot::MediaSlot;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The payload of an RTP packet whose header `check_rtp` accepted.
+fn payload(p: &[u8]) -> &[u8] {
+    let csrc = usize::from(p[0] & 0x0f);
+    let mut start = 12 + 4 * csrc;
+    if p[0] & 0x10 != 0 {
+        let len = u16::from_be_bytes([p[start + 2], p[start + 3]]);
+        start += 4 + 4 * usize::from(len);
+    }
+    let padding = if p[0] & 0x20 != 0 { usize::from(p[p.len() - 1]) } else { 0 };
+    &p[start..p.len() - padding]
+}
+
+/// Whether sequence number `s` comes after `last` (RFC 3550's modular comparison).
+fn newer(s: u16, last: u16) -> bool {
+    s != last && s.wrapping_sub(last) < 0x8000
+}
+
+/// Decodes checked packets into 48 kHz samples, in sequence order.
+pub struct Depacketizer {
+    law: Law,
+    pt: u8,
+    ignore: Option<u8>,
+    last: Option<u16>,
+    up: Upsampler,
+    pcm: Vec<i16>,
+}
+
+impl Depacketizer {
+    pub fn new(law: Law, pt: u8, ignore: Option<u8>) -> Depacketizer {
+        Depacketizer { law, pt, ignore, last: None, up: Upsampler::default(), pcm: Vec::with_capacity(960) }
+    }
+
+    /// The samples of one packet, or why it was dropped (`None`: dropped without a word).
+    pub fn packet(&mut self, p: &[u8]) -> Result<Option<&[i16]>, &'static str> {
+        if let Err(why) = check_rtp(p, self.pt) {
+            if self.ignore.is_some_and(|d| check_rtp(p, d).is_ok()) {
+                return Ok(None); // DTMF events
+            }
+            return Err(why);
+        }
+        let seq = u16::from_be_bytes([p[2], p[3]]);
+        if self.last.is_some_and(|l| !newer(seq, l)) {
+            return Ok(None); // late or repeated
+        }
+        self.last = Some(seq);
+        self.pcm.clear();
+        let law = self.law;
+        self.up.push(payload(p).iter().map(|&b| law.decode(b)), &mut self.pcm);
+        Ok(Some(&self.pcm))
+    }
+}
+
+/// Reads one endpoint's audio until dropped.
+pub struct NativeAudioIn {
+    task: tokio::task::JoinHandle<()>,
+    pub socket: Arc<UdpSocket>,
+}
+
+impl NativeAudioIn {
+    pub fn start(
+        socket: UdpSocket,
+        law: Law,
+        pt: u8,
+        dtmf: Option<u8>,
+        slot: Arc<MediaSlot>,
+        who: String,
+    ) -> anyhow::Result<NativeAudioIn> {
+        socket.set_nonblocking(true)?;
+        let reading = socket.try_clone()?;
+        let socket = Arc::new(socket);
+        let task = tokio::runtime::Handle::try_current()?.spawn(async move {
+            let Ok(reader) = tokio::net::UdpSocket::from_std(reading) else { return };
+            let mut d = Depacketizer::new(law, pt, dtmf);
+            let mut buf = vec![0u8; 2048];
+            let dropped = AtomicU64::new(0);
+            loop {
+                let n = match reader.recv(&mut buf).await {
+                    Ok(n) => n,
+                    // ICMP "port unreachable" for what we sent; go on.
+                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => continue,
+                    Err(_) => return,
+                };
+                match d.packet(&buf[..n]) {
+                    Ok(Some(pcm)) => slot.put_audio(pcm.iter().copied()),
+                    Ok(None) => {}
+                    Err(why) => {
+                        let n = dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                        metrics::counter!("tessera_media_rtp_dropped_total").increment(1);
+                        if n <= 5 || n.is_power_of_two() {
+                            tracing::warn!(participant = %who, reason = why, dropped = n, "malformed RTP packet dropped");
+                        }
+                    }
+                }
+            }
+        });
+        Ok(NativeAudioIn { task, socket })
+    }
+}
+
+impl Drop for NativeAudioIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Encodes 20 ms frames of 48 kHz mix as G.711 RTP packets.
+pub struct Packetizer {
+    law: Law,
+    pt: u8,
+    ssrc: u32,
+    seq: u16,
+    timestamp: u32,
+    pcm: Vec<i16>,
+}
+
+impl Packetizer {
+    pub fn new(law: Law, pt: u8) -> Packetizer {
+        Packetizer {
+            law,
+            pt,
+            ssrc: rand::random(),
+            seq: rand::random(),
+            timestamp: rand::random(),
+            pcm: Vec::with_capacity(160),
+        }
+    }
+
+    /// One packet of `samples` (48 kHz mono, a multiple of six).
+    pub fn packet(&mut self, samples: &[i16], out: &mut Vec<u8>) {
+        self.pcm.clear();
+        downsample(samples, &mut self.pcm);
+        out.clear();
+        out.extend_from_slice(&[0x80, self.pt & 0x7f]);
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&self.timestamp.to_be_bytes());
+        out.extend_from_slice(&self.ssrc.to_be_bytes());
+        let law = self.law;
+        out.extend(self.pcm.iter().map(|&s| law.encode(s)));
+        self.seq = self.seq.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(self.pcm.len() as u32);
+    }
+}
+
+/// Sends one endpoint its mix.
+pub struct NativeAudioOut {
+    socket: Arc<UdpSocket>,
+    to: SocketAddr,
+    p: Packetizer,
+    buf: Vec<u8>,
+}
+
+impl NativeAudioOut {
+    /// From `from` (the socket its audio arrives on) when that can reach `to`, else from a new one.
+    pub fn start(to: SocketAddr, law: Law, pt: u8, from: Option<Arc<UdpSocket>>) -> anyhow::Result<NativeAudioOut> {
+        let reachable = |s: &UdpSocket| {
+            s.local_addr()
+                .is_ok_and(|l| l.is_ipv4() == to.is_ipv4() && (!l.ip().is_loopback() || to.ip().is_loopback()))
+        };
+        let socket = match from.filter(|s| reachable(s)) {
+            Some(s) => s,
+            None => {
+                let any: SocketAddr = if to.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
+                let s = UdpSocket::bind(any)?;
+                s.set_nonblocking(true)?;
+                Arc::new(s)
+            }
+        };
+        Ok(NativeAudioOut { socket, to, p: Packetizer::new(law, pt), buf: Vec::with_capacity(200) })
+    }
+
+    pub fn push(&mut self, samples: &[i16]) {
+        self.p.packet(samples, &mut self.buf);
+        // Non-blocking: a full socket buffer loses this packet rather than stalling the mixer.
+        let _ = self.socket.send_to(&self.buf, self.to);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rtp(seq: u16, pt: u8, payload: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x80, pt, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        p[2..4].copy_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(payload);
+        p
+    }
+
+    #[test]
+    fn packets_in_order_decode_and_others_are_dropped() {
+        let mut d = Depacketizer::new(Law::Mu, 0, Some(101));
+        let silence = [0xffu8; 160];
+        assert_eq!(d.packet(&rtp(10, 0, &silence)).unwrap().unwrap().len(), 960);
+        assert!(d.packet(&rtp(10, 0, &silence)).unwrap().is_none(), "a duplicate");
+        assert!(d.packet(&rtp(9, 0, &silence)).unwrap().is_none(), "a late packet");
+        assert!(d.packet(&rtp(11, 101, &[1, 0, 0, 160])).unwrap().is_none(), "DTMF is ignored");
+        assert!(d.packet(&rtp(12, 8, &silence)).is_err(), "another codec");
+        assert!(d.packet(&[0x80, 0]).is_err(), "too short");
+        // Sequence numbers wrap.
+        let mut w = Depacketizer::new(Law::A, 8, None);
+        assert!(w.packet(&rtp(65_535, 8, &[0xd5; 160])).unwrap().is_some());
+        assert!(w.packet(&rtp(0, 8, &[0xd5; 160])).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_packetized_tone_decodes_to_the_same_tone() {
+        let tone: Vec<i16> = (0..960)
+            .map(|i| ((i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 48_000.0).sin() * 8_000.0) as i16)
+            .collect();
+        let mut p = Packetizer::new(Law::Mu, 0);
+        let mut out = Vec::new();
+        p.packet(&tone, &mut out);
+        assert_eq!(out.len(), 12 + 160);
+        let seq0 = u16::from_be_bytes([out[2], out[3]]);
+        let mut d = Depacketizer::new(Law::Mu, 0, None);
+        let back = d.packet(&out).unwrap().unwrap().to_vec();
+        assert_eq!(back.len(), 960);
+        let energy = |s: &[i16]| s.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / s.len() as f64;
+        let ratio = energy(&back[60..]) / energy(&tone[60..]);
+        assert!((0.8..1.2).contains(&ratio), "energy ratio {ratio}");
+        p.packet(&tone, &mut out);
+        assert_eq!(u16::from_be_bytes([out[2], out[3]]), seq0.wrapping_add(1));
+    }
+
+    #[test]
+    fn payload_skips_csrcs_extensions_and_padding() {
+        let mut p = vec![0xb1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+        p.extend_from_slice(&[9, 9, 9, 9]); // one CSRC
+        p.extend_from_slice(&[0xbe, 0xde, 0, 1, 7, 7, 7, 7]); // an extension of one word
+        p.extend_from_slice(&[1, 2, 3]);
+        p.extend_from_slice(&[0, 2]); // two bytes of padding
+        assert_eq!(check_rtp(&p, 0), Ok(()));
+        assert_eq!(payload(&p), &[1, 2, 3]);
+    }
+}
