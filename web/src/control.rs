@@ -218,7 +218,50 @@ pub struct Event {
 #[derive(Clone)]
 pub struct Control {
     tx: mpsc::Sender<(Command, oneshot::Sender<Reply>)>,
-    pub events: broadcast::Sender<Event>,
+    pub events: EventBus,
+}
+
+/// What happens in running conferences, for everyone who listens: all of it, or one
+/// conference's (a phone in a call hears its own conference only, so a busy server does not
+/// wake every call for every join elsewhere).
+#[derive(Clone)]
+pub struct EventBus {
+    all: broadcast::Sender<Event>,
+    by_conference: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, broadcast::Sender<Event>>>>,
+}
+
+impl EventBus {
+    fn new() -> EventBus {
+        EventBus { all: broadcast::channel(1024).0, by_conference: Default::default() }
+    }
+
+    fn conferences(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, broadcast::Sender<Event>>> {
+        self.by_conference.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every conference's events.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.all.subscribe()
+    }
+
+    /// One conference's events.
+    pub fn subscribe_to(&self, conference: &str) -> broadcast::Receiver<Event> {
+        self.conferences().entry(conference.to_string()).or_insert_with(|| broadcast::channel(1024).0).subscribe()
+    }
+
+    pub fn send(&self, e: Event) {
+        {
+            let mut by = self.conferences();
+            if let Some(tx) = by.get(&e.conference) {
+                if tx.receiver_count() == 0 {
+                    by.remove(&e.conference);
+                } else {
+                    let _ = tx.send(e.clone());
+                }
+            }
+        }
+        let _ = self.all.send(e);
+    }
 }
 
 impl Request {
@@ -238,8 +281,7 @@ impl Control {
     /// The handle and the receiving end the runtime serves.
     pub fn channel() -> (Control, mpsc::Receiver<(Command, oneshot::Sender<Reply>)>) {
         let (tx, rx) = mpsc::channel(256);
-        let (events, _) = broadcast::channel(1024);
-        (Control { tx, events }, rx)
+        (Control { tx, events: EventBus::new() }, rx)
     }
 
     pub async fn call(&self, conference: &str, actor: Option<i64>, request: Request) -> Reply {

@@ -475,7 +475,7 @@ impl InCall<'_> {
         let (device_tx, mut device_rx) = tokio::sync::mpsc::channel(4);
         let listed = Listed { state: self.state, conference: &self.conference, participant, page: rand::random() };
         let mut chat = self.state.chat.subscribe();
-        let mut events = self.state.control.as_ref().map(|c| c.events.subscribe());
+        let mut events = self.state.control.as_ref().map(|c| c.events.subscribe_to(&self.conference));
         // What the page itself last asked for; a difference is the operator's doing.
         let (mut camera, mut microphone) = (true, true);
         // Devices the operator turned off: the participant may not turn them back on.

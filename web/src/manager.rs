@@ -222,7 +222,7 @@ async fn send_state(socket: &mut WebSocket, state: &AppState, id: &str, user: i6
 /// Pushes the live state at once and after every event of the conference (bursts coalesced
 /// over 100 ms), and every 15 s (the duration, a conference that started or ended elsewhere).
 async fn live_updates(mut socket: WebSocket, state: AppState, id: String, user: i64) {
-    let mut events = state.control.as_ref().map(|c| c.events.subscribe());
+    let mut events = state.control.as_ref().map(|c| c.events.subscribe_to(&id));
     metrics::gauge!("tessera_manager_pages").increment(1.0);
     let mut tick = tokio::time::interval(Duration::from_secs(15));
     loop {

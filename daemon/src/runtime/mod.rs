@@ -85,11 +85,25 @@ impl Dispatcher {
     async fn dispatch(&mut self, cmd: Command, reply: oneshot::Sender<Reply>) {
         let id = cmd.conference.clone();
         if let Some(tx) = self.running.get(&id) {
-            if let Err(e) = tx.send(ConfMsg::Control(cmd.request.clone(), cmd.actor, reply)).await {
-                // The task just ended; answer as for a conference that is not running.
-                self.running.remove(&id);
-                if let ConfMsg::Control(req, actor, reply) = e.0 {
-                    Box::pin(self.dispatch(Command { conference: id, actor, request: req }, reply)).await;
+            match tx.try_send(ConfMsg::Control(cmd.request.clone(), cmd.actor, reply)) {
+                Ok(()) => {}
+                // A busy conference must not hold up the others: its request waits on its own.
+                Err(mpsc::error::TrySendError::Full(m)) => {
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = tx.send(m).await
+                            && let ConfMsg::Control(_, _, reply) = e.0
+                        {
+                            let _ = reply.send(Err(ControlError::NotRunning));
+                        }
+                    });
+                }
+                Err(mpsc::error::TrySendError::Closed(m)) => {
+                    // The task just ended; answer as for a conference that is not running.
+                    self.running.remove(&id);
+                    if let ConfMsg::Control(req, actor, reply) = m {
+                        Box::pin(self.dispatch(Command { conference: id, actor, request: req }, reply)).await;
+                    }
                 }
             }
             return;

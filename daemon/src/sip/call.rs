@@ -166,7 +166,7 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         invite: a.ok,
         ack: Some(a.ack),
     };
-    let events = call.control.events.subscribe();
+    let events = call.control.events.subscribe_to(&call.conference);
     let why = match call.join().await {
         Ok(()) => call.lifetime(&mut rx, None, events).await,
         Err(e) => Some(format!("could not join: {e}")),
@@ -247,7 +247,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         }
     }
     // Subscribed before joining, so that nothing said about this participant is missed.
-    let events = call.control.events.subscribe();
+    let events = call.control.events.subscribe_to(&call.conference);
     if late {
         call.late_offer(&mut rx, a.pin, events).await;
         return;

@@ -98,9 +98,14 @@ pub fn place(
 /// Tells the conference (its history and whoever watches it) how the call goes.
 async fn progress(ctx: &Context, order: &DialOrder, kind: &str, detail: &str) {
     let at = chrono::Utc::now().timestamp_millis();
-    if let Err(e) = ctx.store.add_event(&order.conference, at, kind, None, &order.name, detail).await {
-        tracing::warn!(conference = %order.conference, error = %e, "writing the connection history failed");
-    }
+    ctx.store.record_event(tessera_web::store::NewEvent {
+        conference: order.conference.clone(),
+        at_ms: at,
+        kind: kind.into(),
+        participant: None,
+        name: order.name.clone(),
+        detail: detail.into(),
+    });
     if let Some(c) = &ctx.control {
         let _ = c.events.send(ConferenceEvent {
             conference: order.conference.clone(),

@@ -15,8 +15,11 @@ use tessera_sip_h323_bridge::sip::transaction::{Action, Key, ServerTransaction, 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-/// More transactions than this at once: new requests get 503.
-const MAX_TRANSACTIONS: usize = 20_000;
+/// More transactions than this at once: new requests get 503. Over UDP a completed non-INVITE
+/// transaction (a BYE's) stays 64·T1 = 32 s to absorb retransmissions (Timer J), so sustaining
+/// N calls a second needs about 32·N places: this allows some 3,000 a second (each a few
+/// hundred bytes).
+const MAX_TRANSACTIONS: usize = 100_000;
 
 type Transactions = HashMap<(SocketAddr, Key), ServerTransaction>;
 

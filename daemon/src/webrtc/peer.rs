@@ -334,7 +334,7 @@ impl Running {
         for o in outgoing {
             tasks.spawn(send_to_browser(o, connected_rx.clone()));
         }
-        let mut events = self.control.events.subscribe();
+        let mut events = self.control.events.subscribe_to(&self.conference);
         let relay = match UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await {
             Ok(s) => Arc::new(s),
             Err(e) => return self.end(tasks, format!("no relay socket: {e}")).await,

@@ -298,6 +298,7 @@ impl Store {
     }
 
     pub async fn events(&self, conference: &str, limit: i64) -> Result<Vec<EventRow>> {
+        self.flush_events().await;
         let rows = sqlx::query(
             "SELECT at_ms, kind, participant, name, detail FROM conference_events WHERE conference_id = $1
              ORDER BY at_ms, id LIMIT $2",

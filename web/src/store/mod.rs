@@ -6,6 +6,7 @@
 mod chat;
 mod conferences;
 mod contacts;
+mod history;
 mod licenses;
 mod lockout;
 mod media;
@@ -19,6 +20,7 @@ mod users;
 pub use chat::{ChatMessage, MAX_CHAT_CHARS};
 pub use conferences::{ConferenceKind, ConferencePage, ConferenceRow, DialIn, NewConference, Role};
 pub use contacts::Contact;
+pub use history::NewEvent;
 pub use licenses::{License, LicenseKind};
 pub use lockout::FailureState;
 pub use media::{EventRow, MediaSettings, MediaUpdate, RecordingRow};
@@ -70,6 +72,8 @@ pub struct Store {
     backend: Backend,
     /// Writes made through this process, so its own caches see them at once.
     local_changes: Arc<AtomicU64>,
+    /// The connection history's batching writer, started with the first event.
+    history: Arc<std::sync::OnceLock<history::History>>,
 }
 
 impl Store {
@@ -98,7 +102,7 @@ impl Store {
         let connect_opts = sqlx::any::AnyConnectOptions::from_str(url)?;
         let pool = opts.connect_with(connect_opts).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend, local_changes: Arc::new(AtomicU64::new(0)) })
+        Ok(Store { pool, backend, local_changes: Arc::new(AtomicU64::new(0)), history: Arc::default() })
     }
 
     pub fn backend(&self) -> Backend {

@@ -19,8 +19,8 @@ use tessera_mixer::audio::MAX_GAIN;
 use tessera_mixer::frame::Yuv;
 use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId, Slot};
 use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Reply, Request, RtpPorts, Scope};
-use tessera_web::store::{ConferenceKind, MediaSettings, Role, Store};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tessera_web::store::{ConferenceKind, MediaSettings, NewEvent, Role, Store};
+use tokio::sync::{mpsc, oneshot};
 
 mod outputs;
 mod requests;
@@ -103,7 +103,7 @@ struct Conf {
     mode: Mode,
     store: Store,
     media: Arc<MediaConfig>,
-    events: broadcast::Sender<Event>,
+    events: tessera_web::control::EventBus,
     engine: std::sync::mpsc::Sender<EngineCmd>,
     engine_thread: Option<std::thread::JoinHandle<()>>,
     streams: EncodedStreams,
@@ -161,7 +161,7 @@ pub async fn start(
     by: StartedBy,
     store: Store,
     media: Arc<MediaConfig>,
-    events: broadcast::Sender<Event>,
+    events: tessera_web::control::EventBus,
     rx: mpsc::Receiver<ConfMsg>,
     done: Done,
 ) -> anyhow::Result<LiveState> {
@@ -319,9 +319,14 @@ impl Conf {
     async fn event(&self, kind: &str, participant: Option<ParticipantId>, name: &str, detail: &str) {
         let at = now_ms();
         let p = participant.and_then(|p| i64::try_from(p).ok());
-        if let Err(e) = self.store.add_event(&self.settings.id, at, kind, p, name, detail).await {
-            tracing::warn!(conference = %self.settings.id, error = %e, "writing the connection history failed");
-        }
+        self.store.record_event(NewEvent {
+            conference: self.settings.id.clone(),
+            at_ms: at,
+            kind: kind.into(),
+            participant: p,
+            name: name.into(),
+            detail: detail.into(),
+        });
         let _ = self.events.send(Event {
             conference: self.settings.id.clone(),
             at_ms: at,
