@@ -107,7 +107,7 @@ async fn progress(ctx: &Context, order: &DialOrder, kind: &str, detail: &str) {
         detail: detail.into(),
     });
     if let Some(c) = &ctx.control {
-        let _ = c.events.send(ConferenceEvent {
+        c.events.send(ConferenceEvent {
             conference: order.conference.clone(),
             at_ms: at,
             kind: kind.into(),

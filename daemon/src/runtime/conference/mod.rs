@@ -327,7 +327,7 @@ impl Conf {
             name: name.into(),
             detail: detail.into(),
         });
-        let _ = self.events.send(Event {
+        self.events.send(Event {
             conference: self.settings.id.clone(),
             at_ms: at,
             kind: kind.into(),
@@ -341,7 +341,7 @@ impl Conf {
         match ev {
             EngineEvent::ActiveSpeaker(p) => {
                 self.speaker = p;
-                let _ = self.events.send(Event {
+                self.events.send(Event {
                     conference: self.settings.id.clone(),
                     at_ms: now_ms(),
                     kind: "active_speaker".into(),
