@@ -28,6 +28,12 @@ impl Limits {
         }
     }
 
+    /// The server transactions one address may hold at once over UDP: what its message rate
+    /// can build up while Timer J keeps completed ones (32 s), with room to spare; beyond, 503.
+    pub fn max_transactions_per_address(&self) -> usize {
+        ((self.rate * 40.0) as usize).max(1000)
+    }
+
     /// Whether one more message from `ip` may be processed now.
     pub fn allow_message(&self, ip: IpAddr) -> bool {
         let now = Instant::now();

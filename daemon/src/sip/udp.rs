@@ -25,6 +25,9 @@ type Transactions = HashMap<(SocketAddr, Key), ServerTransaction>;
 
 struct Udp {
     txs: Transactions,
+    /// Transactions per source address, and the most one address may hold.
+    per_address: HashMap<std::net::IpAddr, usize>,
+    max_per_address: usize,
     ua: mpsc::Sender<Inbound>,
     out: mpsc::UnboundedSender<UdpOut>,
 }
@@ -43,7 +46,7 @@ pub async fn serve(
 ) {
     let mut buf = vec![0u8; 65_535];
     let (out, mut out_rx) = out;
-    let mut u = Udp { txs: HashMap::new(), ua, out };
+    let mut u = Udp::new(ua, out, limits.max_transactions_per_address());
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -69,7 +72,7 @@ pub async fn serve(
                     Some(t) => {
                         let actions = t.respond(code, bytes, Instant::now());
                         if t.state == State::Terminated {
-                            u.txs.remove(&(to, key));
+                            u.forget(&(to, key));
                         }
                         sends.extend(actions.into_iter().filter_map(|a| if let Action::Send(b) = a { Some((to, b)) } else { None }));
                     }
@@ -92,7 +95,7 @@ pub async fn serve(
                     }
                 }
                 for k in done {
-                    u.txs.remove(&k);
+                    u.forget(&k);
                 }
             }
         }
@@ -105,6 +108,21 @@ pub async fn serve(
 }
 
 impl Udp {
+    fn new(ua: mpsc::Sender<Inbound>, out: mpsc::UnboundedSender<UdpOut>, max_per_address: usize) -> Udp {
+        Udp { txs: HashMap::new(), per_address: HashMap::new(), max_per_address, ua, out }
+    }
+
+    fn forget(&mut self, k: &(SocketAddr, Key)) {
+        if self.txs.remove(k).is_some()
+            && let Some(n) = self.per_address.get_mut(&k.0.ip())
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.per_address.remove(&k.0.ip());
+            }
+        }
+    }
+
     fn path(&self, peer: SocketAddr) -> Path {
         Path::Udp { out: self.out.clone(), peer }
     }
@@ -155,7 +173,8 @@ impl Udp {
             self.to_ua(m, from, None);
             return Vec::new();
         }
-        if self.txs.len() >= MAX_TRANSACTIONS {
+        let from_here = self.per_address.get(&from.ip()).copied().unwrap_or(0);
+        if self.txs.len() >= MAX_TRANSACTIONS || from_here >= self.max_per_address {
             count("overload");
             return vec![reply(&m.headers, 503, "Service Unavailable", "0", &[("Retry-After", "5".into())], b"")];
         }
@@ -182,6 +201,7 @@ impl Udp {
             }
         }
         if t.state != State::Terminated {
+            *self.per_address.entry(from.ip()).or_default() += 1;
             self.txs.insert(k, t);
         }
         out
@@ -190,4 +210,45 @@ impl Udp {
 
 fn sends(actions: Vec<Action>) -> Vec<Vec<u8>> {
     actions.into_iter().filter_map(|a| if let Action::Send(b) = a { Some(b) } else { None }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(branch: usize) -> Vec<u8> {
+        format!(
+            "OPTIONS sip:tessera@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bK{branch}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:a@192.0.2.7>;tag=1\r\nTo: <sip:tessera@127.0.0.1>\r\nCall-ID: c{branch}\r\n\
+             CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn status(bytes: &[u8]) -> u16 {
+        String::from_utf8_lossy(bytes).get(8..11).and_then(|c| c.parse().ok()).unwrap_or(0)
+    }
+
+    #[test]
+    fn one_address_cannot_fill_the_transaction_table() {
+        let (ua, _ua_rx) = mpsc::channel(8);
+        let (out, _out_rx) = mpsc::unbounded_channel();
+        let mut u = Udp::new(ua, out, 3);
+        let (a, b): (SocketAddr, SocketAddr) = ("192.0.2.7:5060".parse().unwrap(), "192.0.2.8:5060".parse().unwrap());
+        for i in 0..3 {
+            let r = u.receive(datagram(&options(i)), a);
+            assert_eq!(status(&r[0]), 200);
+        }
+        // Completed OPTIONS transactions stay (Timer J): the fourth from the same address is refused.
+        let r = u.receive(datagram(&options(3)), a);
+        assert_eq!(status(&r[0]), 503);
+        // A retransmission of a known one is still answered from its transaction.
+        assert_eq!(status(&u.receive(datagram(&options(1)), a)[0]), 200);
+        // Another address is not affected; a forgotten transaction frees a place.
+        assert_eq!(status(&u.receive(datagram(&options(4)), b)[0]), 200);
+        let k = u.txs.keys().find(|k| k.0 == a).cloned().unwrap();
+        u.forget(&k);
+        assert_eq!(status(&u.receive(datagram(&options(5)), a)[0]), 200);
+        assert_eq!(u.per_address.get(&a.ip()), Some(&3));
+    }
 }
