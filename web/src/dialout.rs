@@ -222,7 +222,7 @@ async fn add(
 #[cfg(test)]
 mod tests {
     use crate::rights::Right;
-    use crate::store::{ConferenceKind, NewConference, Role};
+    use crate::store::Role;
     use crate::tests::App;
     use serde_json::json;
 
@@ -233,18 +233,7 @@ mod tests {
         let bob = app.user("bob", "bob-password").await;
         app.user("carol", "carol-password").await;
         store.grant_rights(alice, &[Right::EditAddressBook]).await.unwrap();
-        let c = NewConference {
-            id: "ops",
-            name: "Ops",
-            owner_id: alice,
-            kind: ConferenceKind::Room,
-            public: false,
-            starts_at: None,
-            duration_minutes: None,
-            pin: None,
-            join_without_invitation: false,
-        };
-        store.create_conference(c, 0).await.unwrap();
+        app.room("ops", "Ops", alice, false).await;
         store.add_participant("ops", dave, Role::Participant).await.unwrap();
         let s = app.sign_in("alice", "alice-password").await;
         let carols_contact = {

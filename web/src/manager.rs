@@ -250,7 +250,7 @@ async fn live_updates(mut socket: WebSocket, state: AppState, id: String, user: 
 #[cfg(test)]
 mod tests {
     use crate::rights::Right;
-    use crate::store::{ConferenceKind, NewConference, Role};
+    use crate::store::Role;
     use crate::tests::App;
 
     crate::both_backends!(only_owners_moderators_and_operators_manage, |store| {
@@ -261,18 +261,7 @@ mod tests {
         let olga = app.user("olga", "olga-password").await;
         app.user("carol", "carol-password").await;
         store.grant_rights(olga, &[Right::Operator]).await.unwrap();
-        let c = NewConference {
-            id: "ops",
-            name: "Ops <review>",
-            owner_id: alice,
-            kind: ConferenceKind::Room,
-            public: true,
-            starts_at: None,
-            duration_minutes: None,
-            pin: None,
-            join_without_invitation: false,
-        };
-        store.create_conference(c, 0).await.unwrap();
+        app.room("ops", "Ops <review>", alice, true).await;
         store.add_participant("ops", dave, Role::Participant).await.unwrap();
         store.add_participant("ops", mona, Role::Moderator).await.unwrap();
         for (login, pw, status) in [

@@ -64,6 +64,22 @@ impl App {
         self.store.create_user(NewUser { login, password_hash: &h, display_name: "" }, 0).await.unwrap().id
     }
 
+    /// A virtual room `id` owned by `owner`.
+    pub(crate) async fn room(&self, id: &str, name: &str, owner: i64, public: bool) {
+        let c = NewConference {
+            id,
+            name,
+            owner_id: owner,
+            kind: ConferenceKind::Room,
+            public,
+            starts_at: None,
+            duration_minutes: None,
+            pin: None,
+            join_without_invitation: false,
+        };
+        self.store.create_conference(c, 0).await.unwrap();
+    }
+
     pub(crate) async fn sign_in(&self, login: &str, pw: &str) -> Session {
         let r = self.json("POST", "/api/v1/session", None, serde_json::json!({"login": login, "password": pw})).await;
         assert_eq!(r.status, 200, "{}", r.text());
