@@ -240,6 +240,10 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(r) = runtime {
         r.shutdown(bound).await;
     }
+    // The conferences' last events (who left, that they ended) are queued: store them.
+    if tokio::time::timeout(bound, store.flush_events()).await.is_err() {
+        tracing::warn!("the connection history was still being written at the shutdown bound");
+    }
     if sip.is_some() {
         // Calls heard that their conferences ended: give their BYEs a moment to go out.
         tokio::time::sleep(Duration::from_millis(300)).await;

@@ -190,6 +190,7 @@ async fn the_server_calls_participants_into_a_running_conference() {
         (serde_json::json!({"address": "h323:10.0.0.7"}), "address"),
         (serde_json::json!({"address": "sip:a\"b@c"}), "address"),
         (serde_json::json!({"address": "sips:desk@127.0.0.1"}), "address"),
+        (serde_json::json!({"address": "sip:desk:secret@127.0.0.1"}), "address"),
         (serde_json::json!({"address": "sip:desk@127.0.0.1", "name": "a\u{7}b"}), "name"),
     ] {
         let (st, v) = add(body.clone()).await;

@@ -71,6 +71,9 @@ pub fn place(
         }
         Target::Address(a) => match uri::parse(a) {
             Ok(Uri::Sip(u)) if u.secure => return Err(invalid("address", "sips: addresses cannot be called yet")),
+            Ok(Uri::Sip(u)) if u.password.is_some() => {
+                return Err(invalid("address", "an address must not carry a password"));
+            }
             Ok(Uri::Sip(u)) => {
                 let tcp = u.params.iter().any(|(k, v)| {
                     k.eq_ignore_ascii_case("transport") && v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("tcp"))
