@@ -161,7 +161,17 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         .install_recorder()
         .context("installing the metrics recorder")?;
     let mut state = AppState::new(store.clone(), config.web(), std::sync::Arc::new(move || prometheus.render()))?;
-    let runtime = if config.media.enabled { Some(start_media(&config, &store).await?) } else { None };
+    // Dial-out needs SIP and the media plane: the web ("Add participants") and the runtime
+    // (calling a scheduled conference's invited addresses as it starts) share one handle.
+    let mut dial = None;
+    let mut dialer = None;
+    if config.sip.enabled && config.media.enabled {
+        let (d, rx) = tessera_web::dialout::Dialer::channel();
+        dialer = Some(d);
+        dial = Some(rx);
+    }
+    let runtime = if config.media.enabled { Some(start_media(&config, &store, dialer.clone()).await?) } else { None };
+    state.dialer = dialer;
     state.control = runtime.as_ref().map(|r| r.control.clone());
     if config.webrtc.enabled
         && let Some(r) = &runtime
@@ -172,13 +182,6 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         && let Some(r) = &runtime
     {
         populate_demo(&r.control).await;
-    }
-    // Dial-out needs SIP and the media plane; the web gets its handle before the router is built.
-    let mut dial = None;
-    if config.sip.enabled && runtime.is_some() {
-        let (dialer, rx) = tessera_web::dialout::Dialer::channel();
-        state.dialer = Some(dialer);
-        dial = Some(rx);
     }
     let lockout = state.lockout.clone();
     let chat = state.chat.clone();
@@ -260,7 +263,11 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
 
 /// GStreamer, the RTSP server and the conference runtime; recordings a crash left open are
 /// marked interrupted first.
-async fn start_media(config: &Config, store: &Store) -> anyhow::Result<Runtime> {
+async fn start_media(
+    config: &Config,
+    store: &Store,
+    dialer: Option<tessera_web::dialout::Dialer>,
+) -> anyhow::Result<Runtime> {
     media::init()?;
     let recordings_dir = config.recordings_dir();
     mark_interrupted(store, &recordings_dir).await?;
@@ -295,7 +302,7 @@ async fn start_media(config: &Config, store: &Store) -> anyhow::Result<Runtime> 
         recordings = %recordings_dir.display(),
         "media plane ready"
     );
-    Ok(Runtime::start(store.clone(), mc, rtsp))
+    Ok(Runtime::start(store.clone(), mc, rtsp, dialer))
 }
 
 /// A recording still marked in progress was cut short by a crash or `kill -9`: its fragmented MP4

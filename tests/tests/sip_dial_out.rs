@@ -7,6 +7,7 @@
 //!   Tessera's ACK; the conference's history says "busy".
 //! - A user without a registered phone is added to the participants, not called.
 //! - Bad input is refused at its field; only those who control the conference may add.
+//! - A scheduled conference calls its invited SIP addresses as it starts.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -92,9 +93,7 @@ Content-Length: 0
 "#;
 
 async fn events(c: &reqwest::Client, base: &str) -> Vec<serde_json::Value> {
-    let v: serde_json::Value =
-        c.get(format!("{base}/api/v1/conferences/ops/events")).send().await.unwrap().json().await.unwrap();
-    v.as_array().cloned().unwrap_or_default()
+    events_of(c, base, "ops").await
 }
 
 async fn roster(c: &reqwest::Client, base: &str) -> Vec<String> {
@@ -309,4 +308,86 @@ async fn the_server_calls_participants_into_a_running_conference() {
     let ev = events(&alice, &base).await;
     assert!(ev.iter().any(|e| e["kind"] == "ringing" && e["name"] == "Busy desk"), "{ev:?}");
     assert!(!roster(&alice, &base).await.contains(&"Busy desk".to_string()));
+}
+
+/// A scheduled conference calls the SIP addresses invited to it as it starts; ending it hangs
+/// them up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_conference_calls_its_invited_addresses_as_it_starts() {
+    let s = Server::start();
+    s.add_user("alice", "alice-password");
+    s.admin_ok(&["rights", "grant", "alice", "create_conferences"], "");
+    let (alice, csrf) = s.sign_in("alice", "alice-password").await;
+    let base = s.base.clone();
+    // The lobby's room system answers (SIPp as UAS), and wants the BYE when the meeting ends.
+    let dir = tempfile::tempdir().unwrap();
+    let port = tessera_e2e::free_port();
+    let sf = dir.path().join("lobby.xml");
+    std::fs::write(&sf, ANSWERING_PHONE).unwrap();
+    let lobby = Command::new("sipp")
+        .current_dir(dir.path())
+        .args(["-sf", sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &port.to_string(), "-mi", "127.0.0.1"])
+        .args([
+            "-mp",
+            &tessera_e2e::free_port().to_string(),
+            "-m",
+            "1",
+            "-timeout",
+            "40s",
+            "-timeout_error",
+            "-nostdin",
+        ])
+        .args(["-trace_err"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Scheduled from the current minute: it starts at the runtime's next look at the schedule.
+    let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
+    let address = format!("sip:lobby@127.0.0.1:{port}");
+    let r = alice
+        .post(format!("{base}/api/v1/conferences"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"id": "weekly", "name": "Weekly", "kind": "scheduled", "start": start,
+            "duration_minutes": 30, "time_zone": "UTC", "addresses": [{"address": address, "role": "participant"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let shown = format!("lobby@127.0.0.1:{port}");
+    let mut joined = false;
+    for _ in 0..100 {
+        let v: serde_json::Value =
+            alice.get(format!("{base}/api/v1/conferences/weekly/live")).send().await.unwrap().json().await.unwrap();
+        if v["participants"].as_array().is_some_and(|p| p.iter().any(|p| p["name"] == shown.as_str())) {
+            joined = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(joined, "the invited address was not called in:\n{}", s.log());
+    let r = alice
+        .post(format!("{base}/api/v1/conferences/weekly/live"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"action": "end"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (ok, out) = tokio::task::spawn_blocking({
+        let d = dir.path().to_path_buf();
+        move || sipp::finish(lobby, &d)
+    })
+    .await
+    .unwrap();
+    assert!(ok, "the lobby did not get INVITE, ACK, BYE:\n{out}\n{}", s.log());
+    let ev = events_of(&alice, &base, "weekly").await;
+    assert!(ev.iter().any(|e| e["kind"] == "calling" && e["detail"] == address.as_str()), "{ev:?}");
+}
+
+async fn events_of(c: &reqwest::Client, base: &str, id: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        c.get(format!("{base}/api/v1/conferences/{id}/events")).send().await.unwrap().json().await.unwrap();
+    v.as_array().cloned().unwrap_or_default()
 }

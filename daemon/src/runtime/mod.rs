@@ -37,10 +37,17 @@ struct Dispatcher {
     ended: HashSet<String>,
     done_tx: Done,
     control: Control,
+    /// SIP dial-out, for the invited addresses of scheduled conferences.
+    dialer: Option<tessera_web::dialout::Dialer>,
 }
 
 impl Runtime {
-    pub fn start(store: Store, media: MediaConfig, rtsp: Option<Arc<RtspServer>>) -> Runtime {
+    pub fn start(
+        store: Store,
+        media: MediaConfig,
+        rtsp: Option<Arc<RtspServer>>,
+        dialer: Option<tessera_web::dialout::Dialer>,
+    ) -> Runtime {
         let (control, mut rx) = Control::channel();
         let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
@@ -53,6 +60,7 @@ impl Runtime {
             ended: HashSet::new(),
             done_tx,
             control: control.clone(),
+            dialer,
         };
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));

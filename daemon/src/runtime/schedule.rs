@@ -21,11 +21,45 @@ pub(super) async fn tick(d: &mut Dispatcher) {
             continue;
         }
         match d.start(&id, StartedBy::Schedule).await {
-            Ok(_) => tracing::info!(conference = %id, "scheduled conference started"),
+            Ok(_) => {
+                tracing::info!(conference = %id, "scheduled conference started");
+                call_invited_addresses(d, &id).await;
+            }
             Err(e) => {
                 tracing::error!(conference = %id, error = %e, "scheduled conference could not start");
                 d.ended.insert(id);
             }
         }
+    }
+}
+
+/// A scheduled conference that starts calls the SIP addresses invited to it (room systems and
+/// phones cannot open the conference page); how each call goes is in its history.
+async fn call_invited_addresses(d: &Dispatcher, id: &str) {
+    let Some(dialer) = d.dialer.clone() else { return };
+    let c = match d.store.editable_conference(id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(conference = %id, error = %e, "reading the invited addresses failed");
+            return;
+        }
+    };
+    for a in c.addresses.into_iter().filter(|a| a.address.starts_with("sip:")) {
+        let order = tessera_web::dialout::DialOrder {
+            conference: id.to_string(),
+            conference_name: c.settings.name.clone(),
+            name: a.address.trim_start_matches("sip:").chars().take(64).collect(),
+            target: tessera_web::dialout::Target::Address(a.address.clone()),
+            user: None,
+            actor: c.owner_id,
+        };
+        let dialer = dialer.clone();
+        // Not on the dispatcher: placing a call goes through the SIP side, which may ask the runtime.
+        tokio::spawn(async move {
+            if let Err(e) = dialer.dial(order).await {
+                tracing::warn!(address = %a.address, error = %e, "an invited address could not be called");
+            }
+        });
     }
 }
