@@ -99,7 +99,7 @@ async fn baresip_joins(s: &Server, conference: &str, uri: &str, extra_config: &s
         .spawn()
         .expect("baresip");
     let mut child = KillOnDrop(child);
-    let p = api.wait_participant(conference, "Room system", false, 10).await.unwrap();
+    let p = api.wait_participant(conference, "Room system", false, 25).await.unwrap();
     assert_eq!(p["kind"], "rtp");
     assert_eq!(p["group"], "sip_h323", "{p}");
     let status = tokio::task::spawn_blocking(move || child.0.wait()).await.unwrap().unwrap();

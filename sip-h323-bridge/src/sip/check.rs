@@ -134,8 +134,8 @@ pub fn check_request(m: &Message) -> Result<(), Rejection> {
     }
     let (_, cseq_method) = cseq(h.single("CSeq").map_err(bad)?.unwrap_or_default()).map_err(bad)?;
     let call_id = h.single("Call-ID").map_err(bad)?.unwrap_or_default();
-    if call_id.is_empty() || call_id.contains(char::is_whitespace) {
-        return Err(bad("Call-ID is empty or contains spaces"));
+    if call_id.is_empty() || call_id.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(bad("Call-ID is empty or contains spaces or control characters"));
     }
     let request_uri = uri::parse(ruri).map_err(|e| bad(format!("Request-URI: {e}")))?;
     if let uri::Uri::Sip(u) = &request_uri
@@ -193,6 +193,21 @@ pub fn check_response(m: &Message) -> Result<(), String> {
     cseq(h.single("CSeq")?.unwrap_or_default())?;
     if h.all("Via").next().is_none() {
         return Err("response without Via".into());
+    }
+    // What a dialog is made of must be sound, or requests built from it would not be.
+    let call_id = h.single("Call-ID")?.unwrap_or_default();
+    if call_id.is_empty() || call_id.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err("Call-ID is empty or contains spaces or control characters".into());
+    }
+    for name in ["To", "From"] {
+        let v = h.single(name)?.unwrap_or_default();
+        if split_list(v).len() != 1 {
+            return Err(format!("{name} has more than one value"));
+        }
+        name_addr::parse(v).map_err(|e| format!("{name}: {e}"))?;
+    }
+    for c in h.list("Contact") {
+        name_addr::parse(&c).map_err(|e| format!("Contact: {e}"))?;
     }
     Ok(())
 }

@@ -33,17 +33,30 @@ pub fn cseq(m: &Message) -> Option<(u32, String)> {
     Some((n, parts.next()?.to_string()))
 }
 
+/// The SIP or SIPS URI of a From, To or Contact value, as written: a remote target must be one
+/// (RFC 3261 §8.1.1.8), so other schemes give `None`.
 fn uri_of(value: &str) -> Option<String> {
     let na = name_addr::parse(value).ok()?;
     match na.uri {
-        Uri::Sip(_) | Uri::Other { .. } => {
+        Uri::Sip(_) => {
             let s = value.trim();
-            // The URI as written: inside angle brackets, or the addr-spec up to its parameters.
-            Some(match (s.find('<'), s.find('>')) {
-                (Some(a), Some(b)) if a < b => s[a + 1..b].to_string(),
-                _ => s.split(';').next().unwrap_or(s).trim().to_string(),
+            // The URI as written: inside angle brackets, or the addr-spec up to its parameters;
+            // without a `?headers` part, which a Request-URI may not carry (§19.1.1).
+            let uri = match (s.rfind('<'), s.rfind('>')) {
+                (Some(a), Some(b)) if a < b => &s[a + 1..b],
+                (None, None) => s.split(';').next().unwrap_or(s).trim(),
+                _ => return None,
+            };
+            let headers = match &na.uri {
+                Uri::Sip(u) => u.headers.as_deref(),
+                Uri::Other { .. } => None,
+            };
+            Some(match headers {
+                Some(h) => uri.strip_suffix(&format!("?{h}")).unwrap_or(uri).to_string(),
+                None => uri.to_string(),
             })
         }
+        Uri::Other { .. } => None,
     }
 }
 
@@ -261,5 +274,18 @@ CSeq: 1 INVITE\r\nContact: <sip:bob@127.0.0.1:5062>\r\nRecord-Route: <sip:p1;lr>
 From: <sip:bob@127.0.0.1:5062>;tag=b7\r\nTo: <sip:weekly@127.0.0.1>;tag=f1\r\nCall-ID: c9@t\r\nCSeq: 4 BYE\r\nContent-Length: 0\r\n\r\n";
         let Outcome::Request(t) = datagram(theirs) else { panic!() };
         assert!(d.matches(&t));
+    }
+
+    #[test]
+    fn remote_targets_are_sip_uris_without_headers() {
+        assert_eq!(uri_of("<sip:a@h?Route=%3Csip:p%3E>").as_deref(), Some("sip:a@h"));
+        assert_eq!(
+            uri_of("<sip:+1?0355@h;user=phone>").as_deref(),
+            Some("sip:+1?0355@h;user=phone"),
+            "'?' in the user part stays"
+        );
+        assert_eq!(uri_of("sip:a@h;tag=1").as_deref(), Some("sip:a@h"));
+        assert_eq!(uri_of("\"x\" <sip:a@h").as_deref(), None, "no closing bracket");
+        assert_eq!(uri_of("<tel:+12345>").as_deref(), None, "not a SIP URI");
     }
 }
