@@ -247,4 +247,15 @@ mod tests {
         assert_eq!(check_rtp(&p, 0), Ok(()));
         assert_eq!(payload(&p), &[1, 2, 3]);
     }
+
+    proptest::proptest! {
+        /// Whatever arrives on an endpoint's audio port is decoded or refused, never a panic.
+        #[test]
+        fn any_packet_is_decoded_or_refused(p in proptest::collection::vec(proptest::num::u8::ANY, 0..400), pt in 0u8..128) {
+            let mut d = Depacketizer::new(Law::A, pt, Some(101));
+            if let Ok(Some(pcm)) = d.packet(&p) {
+                proptest::prop_assert_eq!(pcm.len() % 6, 0);
+            }
+        }
+    }
 }
