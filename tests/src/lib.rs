@@ -38,10 +38,26 @@ pub fn tessera_bin() -> PathBuf {
     p
 }
 
+/// A port free on loopback for both TCP and UDP, for a tool or server a test starts. Taken from
+/// below the kernel's ephemeral range (32768 and up here), where the servers under test bind
+/// their RTP and other sockets with port 0: a port the kernel handed out, released and given to
+/// a tool a moment later could be taken by such a bind in between ("address already in use").
+/// Each port is handed out once per test process.
 pub fn free_port() -> u16 {
-    // Bind and release: the kernel hands out a port nobody uses right now.
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    // Test processes start at different places, so that two at once rarely meet.
+    let _ = NEXT.compare_exchange(u32::MAX, std::process::id() * 7 % SPAN, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..SPAN {
+        let p = (LOW + NEXT.fetch_add(1, Ordering::SeqCst) % SPAN) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() && std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
+        {
+            return p;
+        }
+    }
+    panic!("no free port between {LOW} and {}", LOW + SPAN);
 }
 
 pub struct Server {
