@@ -48,16 +48,23 @@ pub fn free_port() -> u16 {
     const LOW: u32 = 20_000;
     const SPAN: u32 = 12_000;
     static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
-    // Test processes start at different places, so that two at once rarely meet.
-    let _ = NEXT.compare_exchange(u32::MAX, std::process::id() * 7 % SPAN, Ordering::SeqCst, Ordering::SeqCst);
-    for _ in 0..SPAN {
-        let p = (LOW + NEXT.fetch_add(1, Ordering::SeqCst) % SPAN) as u16;
-        if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() && std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
-        {
+    // Test processes start at different places, so that two at once rarely meet; ports go out
+    // four apart, since tools bind the ones after theirs too (RTCP, SIPp's video).
+    let _ = NEXT.compare_exchange(u32::MAX, std::process::id() * 28 % SPAN, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..SPAN / 4 {
+        let p = (LOW + NEXT.fetch_add(4, Ordering::SeqCst) % SPAN) as u16;
+        let free = (p..p + 4).all(|q| std::net::UdpSocket::bind(("127.0.0.1", q)).is_ok())
+            && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+        if free {
             return p;
         }
     }
     panic!("no free port between {LOW} and {}", LOW + SPAN);
+}
+
+/// An even port free with the ones after it (RTP and its RTCP), handed out like [`free_port`].
+pub fn free_rtp_port() -> u16 {
+    free_port()
 }
 
 pub struct Server {

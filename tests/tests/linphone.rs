@@ -5,8 +5,8 @@
 
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
-use tessera_e2e::free_port;
 use tessera_e2e::netns::Netns;
+use tessera_e2e::{free_port, free_rtp_port};
 
 /// Linphone's configuration: fixed ports, no network monitoring (the namespace has only
 /// loopback), a static picture as camera, video offered.
@@ -58,7 +58,7 @@ fn linphone_joins_the_demo_room_with_vp8_video_and_opus_audio() {
     let home = dir.path().join("home");
     std::fs::create_dir_all(home.join(".local/share/linphone")).unwrap();
     let rc_path = dir.path().join("linphonerc");
-    std::fs::write(&rc_path, rc(free_port(), free_port() & !1, free_port() & !1)).unwrap();
+    std::fs::write(&rc_path, rc(free_port(), free_rtp_port(), free_rtp_port())).unwrap();
     let phone_log = dir.path().join("linphone.log");
     let home_s = home.to_str().unwrap().to_string();
     let lp = |args: &[&str]| -> Output {
