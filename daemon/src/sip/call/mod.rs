@@ -1,16 +1,16 @@
-//! One call, from its INVITE to its BYE: who may join ([`super::admit`]), the SDP answer with the
-//! ports Tessera receives on, the 2xx retransmitted until the ACK (over UDP), the PIN prompt
-//! when the conference has a PIN that was not dialled, then an RTP participant of the
-//! conference until either side hangs up. Inside the call: re-INVITE (hold, a new address),
-//! INFO (DTMF, picture_fast_update), RTCP PLI/FIR from the peer's RTCP port, CANCEL, BYE.
-
+//! One call, from its INVITE to its BYE (or from the 2xx of one Tessera placed, [`answered`]):
+//! who may join ([`super::admit`]), the SDP answer with the ports Tessera receives on, the 2xx
+//! retransmitted until the ACK (over UDP), the PIN prompt when the conference has a PIN that was
+//! not dialled, then an RTP participant of the conference until either side hangs up. Requests
+//! inside the call are in [`in_dialog`], the delayed offer in [`late_offer`], ports and codec
+//! names in [`media`].
 use super::Context;
 use super::admit::{Route, admit};
 use super::answer::{reply, tag};
 use super::path::Inbound;
 use super::pin::{self, Entry, Prompt, Verdict};
 use crate::media::handoff::Deposit;
-use crate::media::rtp_input::{AudioCodec, VideoCodec};
+use crate::media::rtp_input::VideoCodec;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,64 +20,17 @@ use tessera_sip_h323_bridge::sdp::{self, negotiate};
 use tessera_sip_h323_bridge::sip::check::METHODS;
 use tessera_sip_h323_bridge::sip::dialog::{Dialog, cseq};
 use tessera_web::control::{Control, ControlError, PayloadTypes, Request, RtpPorts};
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
+
+mod in_dialog;
+mod late_offer;
+mod media;
+
+pub(super) use media::{Ports, bind_ports, local_ip};
+use media::{audio_codec, codec_name, recv_on, video_codec};
 
 const T1: Duration = Duration::from_millis(500);
 const T2: Duration = Duration::from_secs(4);
-
-fn audio_codec(c: negotiate::AudioCodec) -> AudioCodec {
-    match c {
-        negotiate::AudioCodec::Opus => AudioCodec::Opus,
-        negotiate::AudioCodec::G722 => AudioCodec::G722,
-        negotiate::AudioCodec::Pcmu => AudioCodec::Pcmu,
-        negotiate::AudioCodec::Pcma => AudioCodec::Pcma,
-    }
-}
-
-fn video_codec(c: negotiate::VideoCodec) -> VideoCodec {
-    match c {
-        negotiate::VideoCodec::H264 => VideoCodec::H264,
-        negotiate::VideoCodec::Vp8 => VideoCodec::Vp8,
-    }
-}
-
-/// The address peers reach this host at, seen from `peer` (the route's source address).
-pub(super) fn local_ip(bind: IpAddr, peer: IpAddr) -> IpAddr {
-    if !bind.is_unspecified() {
-        return bind;
-    }
-    let any: SocketAddr = if peer.is_ipv4() {
-        "0.0.0.0:0".parse().unwrap_or_else(|_| unreachable!())
-    } else {
-        "[::]:0".parse().unwrap_or_else(|_| unreachable!())
-    };
-    std::net::UdpSocket::bind(any)
-        .and_then(|s| s.connect((peer, 9)).and_then(|_| s.local_addr()))
-        .map(|a| a.ip())
-        .unwrap_or(peer)
-}
-
-/// One medium's sockets: RTP (held until the media plane binds the port) and RTCP (read here).
-pub(super) struct Ports {
-    rtp: Option<UdpSocket>,
-    pub rtp_port: u16,
-    rtcp: UdpSocket,
-    pub rtcp_port: u16,
-}
-
-pub(super) async fn bind_ports(ip: IpAddr) -> std::io::Result<Ports> {
-    let rtp = UdpSocket::bind((ip, 0)).await?;
-    let rtcp = UdpSocket::bind((ip, 0)).await?;
-    Ok(Ports { rtp_port: rtp.local_addr()?.port(), rtp: Some(rtp), rtcp_port: rtcp.local_addr()?.port(), rtcp })
-}
-
-async fn recv_on(s: Option<&UdpSocket>, buf: &mut [u8]) -> usize {
-    match s {
-        Some(s) => s.recv(buf).await.unwrap_or(0),
-        None => std::future::pending().await,
-    }
-}
 
 /// What a message inside the call leads to.
 enum Flow {
@@ -281,91 +234,6 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
 }
 
 impl Call {
-    /// An INVITE without an offer: the 200 carries Tessera's, the ACK the answer; then the call
-    /// joins (or asks for the PIN) with what the answer kept.
-    async fn late_offer(
-        &mut self,
-        rx: &mut mpsc::Receiver<Inbound>,
-        pin: Option<String>,
-        events: tokio::sync::broadcast::Receiver<tessera_web::control::Event>,
-    ) {
-        let ours = negotiate::offer(&self.local_sdp());
-        let invite_cseq = cseq(&self.invite.msg).map_or(1, |c| c.0);
-        let ok = self.ok(&self.invite.msg.headers.clone(), ours.as_bytes());
-        self.send_2xx(ok, invite_cseq);
-        tracing::info!(conference = %self.conference, name = %self.name, peer = %self.invite.path.peer(), "SIP call answered with an offer");
-        metrics::counter!("tessera_sip_calls_total", "result" => "answered").increment(1);
-        let why = match self.answer_in_ack(rx, invite_cseq).await {
-            Ok(choice) => {
-                if choice.audio.is_none() {
-                    self.audio = None;
-                }
-                if choice.video.is_none() {
-                    self.video = None;
-                }
-                self.choice = choice;
-                if pin.is_some() {
-                    self.lifetime(rx, pin, events).await
-                } else {
-                    match self.join().await {
-                        Ok(()) => self.lifetime(rx, None, events).await,
-                        Err(e) => Some(format!("could not join: {e}")),
-                    }
-                }
-            }
-            Err(why) => why,
-        };
-        self.hang_up(rx, why).await;
-    }
-
-    /// Waits for the ACK of the 200 that carried Tessera's offer (resending the 200 meanwhile)
-    /// and reads the answer in it. `Err(None)`: the caller hung up first.
-    async fn answer_in_ack(
-        &mut self,
-        rx: &mut mpsc::Receiver<Inbound>,
-        invite_cseq: u32,
-    ) -> Result<negotiate::Choice, Option<String>> {
-        loop {
-            let retransmit = self.pending.as_ref().map(|p| p.next);
-            tokio::select! {
-                biased;
-                m = rx.recv() => {
-                    let Some(m) = m else { return Err(Some("the server is stopping".into())) };
-                    let h = m.msg.headers.clone();
-                    match m.msg.method() {
-                        Some("ACK") if cseq(&m.msg).map(|c| c.0) == Some(invite_cseq) => {
-                            self.pending = None;
-                            if m.msg.body.is_empty() {
-                                return Err(Some("the ACK carried no SDP answer".into()));
-                            }
-                            let answer = sdp::parse(&m.msg.body).map_err(|e| Some(format!("the answer in the ACK: {e}")))?;
-                            return negotiate::choose(&answer).map_err(|e| Some(format!("the answer in the ACK: {e}")));
-                        }
-                        Some("BYE") => {
-                            m.respond(200, reply(&h, 200, "OK", &self.dialog.local_tag, &[], b""));
-                            return Err(None);
-                        }
-                        Some("ACK") | None => {}
-                        Some(_) => {
-                            // RFC 3261 §14.2: nothing else until the offer is answered.
-                            let r = reply(&h, 491, "Request Pending", &self.dialog.local_tag, &[], b"");
-                            m.respond(491, r);
-                        }
-                    }
-                }
-                _ = self.invite.path.closed() => {
-                    self.participant_gone_quietly();
-                    return Err(Some("the TCP connection closed".into()));
-                }
-                _ = sleep_until(retransmit) => {
-                    if !self.resend_2xx() {
-                        return Err(Some("no ACK with the answer".into()));
-                    }
-                }
-            }
-        }
-    }
-
     /// Tessera's side of the session: address, ports, SDP session id and version.
     fn local_sdp(&self) -> negotiate::Local {
         negotiate::Local {
@@ -636,142 +504,6 @@ impl Call {
         }
     }
 
-    /// A message inside the call.
-    async fn in_dialog(&mut self, m: Inbound, entry: &mut Option<Entry>) -> Flow {
-        let h = m.msg.headers.clone();
-        let tag = self.dialog.local_tag.clone();
-        let Some(method) = m.msg.method().map(str::to_string) else {
-            // A response to a request of ours; a retransmitted 2xx to the INVITE Tessera sent
-            // means the callee did not get the ACK.
-            let ok_again = matches!(
-                &m.msg.start,
-                tessera_sip_h323_bridge::sip::message::StartLine::Response { code: 200..=299, .. }
-            ) && cseq(&m.msg).is_some_and(|c| c.1 == "INVITE");
-            if let Some(ack) = self.ack.as_ref().filter(|_| ok_again) {
-                m.path.send(ack.clone());
-            }
-            return Flow::Go;
-        };
-        match method.as_str() {
-            "ACK" => {
-                if self.pending.as_ref().is_some_and(|p| cseq(&m.msg).map(|c| c.0) == Some(p.cseq)) {
-                    self.pending = None;
-                }
-            }
-            "CANCEL" => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
-            "BYE" => {
-                m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
-                return Flow::End(None);
-            }
-            "INFO" => {
-                let ct = h.single("Content-Type").ok().flatten().unwrap_or_default().to_ascii_lowercase();
-                if ct.starts_with("application/media_control+xml") {
-                    if String::from_utf8_lossy(&m.msg.body).contains("picture_fast_update") {
-                        self.keyframe("INFO").await;
-                    }
-                } else if let Some(d) = dtmf::from_info(&ct, &m.msg.body)
-                    && let Some(e) = entry.as_mut()
-                {
-                    m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
-                    return match self.pin_digit(e, d).await {
-                        Ok(true) => Flow::Admitted,
-                        Ok(false) => Flow::Go,
-                        Err(why) => Flow::End(Some(why)),
-                    };
-                }
-                m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
-            }
-            "MESSAGE" if entry.is_none() => {
-                let r =
-                    super::chat::receive(&self.ctx, &self.conference, &self.name, &self.dialog.call_id, &m.msg).await;
-                match r {
-                    Ok(()) => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
-                    Err((code, why)) => m.respond(code, reply(&h, code, why, &tag, &[], b"")),
-                }
-            }
-            "INVITE" => self.reinvite(m).await,
-            "UPDATE" if m.msg.body.is_empty() => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
-            _ => {
-                let allow = ("Allow", METHODS.join(", "));
-                m.respond(405, reply(&h, 405, "Method Not Allowed in a call", &tag, &[allow], b""));
-            }
-        }
-        Flow::Go
-    }
-
-    /// A new offer in the call: hold, resume, a new address. Codecs stay as negotiated; the
-    /// answer keeps Tessera's ports.
-    async fn reinvite(&mut self, m: Inbound) {
-        let h = m.msg.headers.clone();
-        let tag = self.dialog.local_tag.clone();
-        let Some((n, _)) = cseq(&m.msg) else { return };
-        if n <= self.dialog.remote_cseq {
-            m.respond(
-                500,
-                reply(&h, 500, "Server Internal Error (CSeq out of order)", &tag, &[("Retry-After", "1".into())], b""),
-            );
-            return;
-        }
-        self.dialog.remote_cseq = n;
-        let offer = match sdp::parse(&m.msg.body) {
-            Ok(o) => o,
-            Err(_) if m.msg.body.is_empty() => {
-                m.respond(
-                    488,
-                    reply(&h, 488, "Not Acceptable Here (an offer in the re-INVITE is needed)", &tag, &[], b""),
-                );
-                return;
-            }
-            Err(e) => {
-                m.respond(400, reply(&h, 400, &format!("Bad Request ({e})"), &tag, &[], b""));
-                return;
-            }
-        };
-        let choice = match negotiate::choose(&offer) {
-            Ok(c)
-                if c.audio.as_ref().map(|a| a.codec) == self.choice.audio.as_ref().map(|a| a.codec)
-                    && c.video.as_ref().map(|v| v.codec) == self.choice.video.as_ref().map(|v| v.codec) =>
-            {
-                c
-            }
-            Ok(_) => {
-                m.respond(
-                    488,
-                    reply(&h, 488, "Not Acceptable Here (codecs cannot change within a call)", &tag, &[], b""),
-                );
-                return;
-            }
-            Err(e) => {
-                m.respond(488, reply(&h, 488, &format!("Not Acceptable Here ({e})"), &tag, &[], b""));
-                return;
-            }
-        };
-        self.choice = choice;
-        self.version += 1;
-        let sdp = self.answer_sdp(&offer);
-        if let Some(p) = self.participant {
-            let send_video = self.choice.sends_video();
-            let to = |t: Option<(IpAddr, u16, u16)>| t.map(|(ip, port, _)| SocketAddr::new(ip, port).to_string());
-            let req = Request::SendTo {
-                participant: p,
-                video_to: to(self.choice.video.as_ref().and_then(|v| v.peer)).filter(|_| send_video),
-                audio_to: to(self.choice.audio.as_ref().and_then(|a| a.peer)),
-            };
-            if let Err(e) = self.control.call(&self.conference, None, req).await {
-                tracing::warn!(error = %e, "SIP: media change not applied");
-            }
-        }
-        let held = self.choice.audio.as_ref().is_some_and(|a| a.peer.is_none());
-        tracing::info!(conference = %self.conference, name = %self.name, held, "SIP re-INVITE");
-        let ok = self.ok(&h, sdp.as_bytes());
-        // The re-INVITE's own path (it may be a new UDP transaction).
-        m.path.send(ok.clone());
-        if !m.path.reliable() {
-            let now = Instant::now();
-            self.pending = Some(Pending { bytes: ok, cseq: n, next: now + T1, interval: T1, give_up: now + T1 * 64 });
-        }
-    }
-
     /// Leaves the conference and, unless the caller hung up, sends the BYE (resent over UDP
     /// until answered, for up to 4 s).
     async fn hang_up(&mut self, rx: &mut mpsc::Receiver<Inbound>, why: Option<String>) {
@@ -813,15 +545,6 @@ impl Call {
             }
             wait = (wait * 2).min(T2);
         }
-    }
-}
-
-fn codec_name(c: AudioCodec) -> &'static str {
-    match c {
-        AudioCodec::Opus => "opus",
-        AudioCodec::Pcmu => "pcmu",
-        AudioCodec::Pcma => "pcma",
-        AudioCodec::G722 => "g722",
     }
 }
 

@@ -1,0 +1,69 @@
+//! A call's media side as signalling sees it: the ports reserved for an endpoint before it
+//! joins, where this host is reached from a peer, and the codec names the media plane takes.
+
+use crate::media::rtp_input::{AudioCodec, VideoCodec};
+use std::net::{IpAddr, SocketAddr};
+use tessera_sip_h323_bridge::sdp::negotiate;
+use tokio::net::UdpSocket;
+
+pub(super) fn audio_codec(c: negotiate::AudioCodec) -> AudioCodec {
+    match c {
+        negotiate::AudioCodec::Opus => AudioCodec::Opus,
+        negotiate::AudioCodec::G722 => AudioCodec::G722,
+        negotiate::AudioCodec::Pcmu => AudioCodec::Pcmu,
+        negotiate::AudioCodec::Pcma => AudioCodec::Pcma,
+    }
+}
+
+pub(super) fn video_codec(c: negotiate::VideoCodec) -> VideoCodec {
+    match c {
+        negotiate::VideoCodec::H264 => VideoCodec::H264,
+        negotiate::VideoCodec::Vp8 => VideoCodec::Vp8,
+    }
+}
+
+/// The address peers reach this host at, seen from `peer` (the route's source address).
+pub(in crate::sip) fn local_ip(bind: IpAddr, peer: IpAddr) -> IpAddr {
+    if !bind.is_unspecified() {
+        return bind;
+    }
+    let any: SocketAddr = if peer.is_ipv4() {
+        "0.0.0.0:0".parse().unwrap_or_else(|_| unreachable!())
+    } else {
+        "[::]:0".parse().unwrap_or_else(|_| unreachable!())
+    };
+    std::net::UdpSocket::bind(any)
+        .and_then(|s| s.connect((peer, 9)).and_then(|_| s.local_addr()))
+        .map(|a| a.ip())
+        .unwrap_or(peer)
+}
+
+/// One medium's sockets: RTP (held until the media plane binds the port) and RTCP (read here).
+pub(in crate::sip) struct Ports {
+    pub(in crate::sip) rtp: Option<UdpSocket>,
+    pub(in crate::sip) rtp_port: u16,
+    pub(in crate::sip) rtcp: UdpSocket,
+    pub(in crate::sip) rtcp_port: u16,
+}
+
+pub(in crate::sip) async fn bind_ports(ip: IpAddr) -> std::io::Result<Ports> {
+    let rtp = UdpSocket::bind((ip, 0)).await?;
+    let rtcp = UdpSocket::bind((ip, 0)).await?;
+    Ok(Ports { rtp_port: rtp.local_addr()?.port(), rtp: Some(rtp), rtcp_port: rtcp.local_addr()?.port(), rtcp })
+}
+
+pub(super) async fn recv_on(s: Option<&UdpSocket>, buf: &mut [u8]) -> usize {
+    match s {
+        Some(s) => s.recv(buf).await.unwrap_or(0),
+        None => std::future::pending().await,
+    }
+}
+
+pub(super) fn codec_name(c: AudioCodec) -> &'static str {
+    match c {
+        AudioCodec::Opus => "opus",
+        AudioCodec::Pcmu => "pcmu",
+        AudioCodec::Pcma => "pcma",
+        AudioCodec::G722 => "g722",
+    }
+}
