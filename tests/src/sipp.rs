@@ -28,6 +28,23 @@ pub fn spawn(port: u16, dir: &Path, service: &str, xml: &str, extra: &[&str]) ->
         .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)")
 }
 
+/// SIPp waiting to be called on `port` (scenario `xml`, written into `dir`), one call, with a
+/// free media port and `extra` arguments (`-t t1` for TCP).
+pub fn called(dir: &Path, xml: &str, port: u16, extra: &[&str]) -> Child {
+    let sf = dir.join("called.xml");
+    std::fs::write(&sf, xml).expect("scenario file");
+    Command::new("sipp")
+        .current_dir(dir)
+        .args(["-sf", sf.to_str().unwrap_or_default(), "-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-mi", "127.0.0.1", "-mp", &crate::free_port().to_string()])
+        .args(["-m", "1", "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)")
+}
+
 /// Waits for SIPp: whether every call succeeded, and what it printed and logged as errors.
 pub fn finish(child: Child, dir: &Path) -> (bool, String) {
     let o = child.wait_with_output().expect("sipp");

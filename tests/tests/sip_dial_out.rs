@@ -9,88 +9,45 @@
 //! - Bad input is refused at its field; only those who control the conference may add.
 //! - A scheduled conference calls its invited SIP addresses as it starts.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use tessera_e2e::{Server, sipp};
 
-const ANSWERING_PHONE: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="bob's desk phone">
-  <recv request="INVITE" />
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]bob[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:bob@[local_ip]:[local_port]>
-Content-Length: 0
+/// SIPp called by Tessera: it rings, then sends `answer` (a status line and what follows it) and
+/// expects `then`.
+fn called(answer: &str, then: &str) -> String {
+    let reply = |status: &str, rest: &str| {
+        let retrans = if status.starts_with('1') { "" } else { " retrans=\"500\"" };
+        format!(
+            "  <send{retrans}><![CDATA[\nSIP/2.0 {status}\n[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]t[call_number]\n\
+             [last_Call-ID:]\n[last_CSeq:]\nContact: <sip:desk@[local_ip]:[local_port]>\n{rest}\n]]></send>\n"
+        )
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"called\">\n  <recv request=\"INVITE\" />\n{}{}{then}</scenario>\n",
+        reply("180 Ringing", "Content-Length: 0\n"),
+        reply(
+            answer.lines().next().unwrap_or_default(),
+            &answer.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>()
+        ),
+    )
+}
 
-]]></send>
-  <send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]bob[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:bob@[local_ip]:[local_port]>
-Allow: INVITE, ACK, BYE, CANCEL, OPTIONS
-Content-Type: application/sdp
-Content-Length: [len]
+/// Answers with H.264 and PCMU, then waits for the ACK and for Tessera's BYE, which it answers.
+fn answering_phone() -> String {
+    called(
+        "200 OK\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS\nContent-Type: application/sdp\nContent-Length: [len]\n\n\
+         v=0\no=desk 1 1 IN IP4 [media_ip]\ns=-\nc=IN IP4 [media_ip]\nt=0 0\nm=audio [media_port] RTP/AVP 0\n\
+         a=rtpmap:0 PCMU/8000\nm=video [media_port+2] RTP/AVP 96\na=rtpmap:96 H264/90000\n\
+         a=fmtp:96 packetization-mode=1;profile-level-id=42e01f",
+        "  <recv request=\"ACK\" />\n  <recv request=\"BYE\" />\n  <send><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n\
+         [last_To:]\n[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n\n]]></send>\n",
+    )
+}
 
-v=0
-o=bob 1 1 IN IP4 [media_ip]
-s=-
-c=IN IP4 [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-m=video [media_port+2] RTP/AVP 96
-a=rtpmap:96 H264/90000
-a=fmtp:96 packetization-mode=1;profile-level-id=42e01f
-]]></send>
-  <recv request="ACK" />
-  <recv request="BYE" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>
-"#;
-
-const BUSY_UAS: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="busy desk">
-  <recv request="INVITE" />
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]busy[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <send><![CDATA[
-SIP/2.0 486 Busy Here
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]busy[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <recv request="ACK" />
-</scenario>
-"#;
+/// Busy: 486, then the ACK of it.
+fn busy_desk() -> String {
+    called("486 Busy Here\nContent-Length: 0\n", "  <recv request=\"ACK\" />\n")
+}
 
 async fn events(c: &reqwest::Client, base: &str) -> Vec<serde_json::Value> {
     events_of(c, base, "ops").await
@@ -150,26 +107,7 @@ async fn the_server_calls_participants_into_a_running_conference() {
         sipp::spawn(s.sip_port, pdir.path(), "bob", &sipp::register_xml(600), &["-ap", "bob-password", "-p", &port_s]);
     let (ok, out) = sipp::finish(reg, pdir.path());
     assert!(ok, "bob's phone did not register: {out}");
-    let sf = pdir.path().join("phone.xml");
-    std::fs::write(&sf, ANSWERING_PHONE).unwrap();
-    let phone = Command::new("sipp")
-        .current_dir(pdir.path())
-        .args(["-sf", sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &port_s, "-mi", "127.0.0.1"])
-        .args([
-            "-mp",
-            &tessera_e2e::free_port().to_string(),
-            "-m",
-            "1",
-            "-timeout",
-            "40s",
-            "-timeout_error",
-            "-nostdin",
-            "-trace_err",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)");
+    let phone = sipp::called(pdir.path(), &answering_phone(), phone_port, &[]);
 
     let r = alice
         .post(format!("{base}/api/v1/conferences/ops/live"))
@@ -262,16 +200,7 @@ async fn the_server_calls_participants_into_a_running_conference() {
     // A contact at a SIP address over TCP: SIPp rings, then answers busy, and wants the ACK.
     let sdir = tempfile::tempdir().unwrap();
     let sipp_port = tessera_e2e::free_port();
-    let sf = sdir.path().join("busy.xml");
-    std::fs::write(&sf, BUSY_UAS).unwrap();
-    let uas = Command::new("sipp")
-        .current_dir(sdir.path())
-        .args(["-sf", sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &sipp_port.to_string(), "-t", "t1"])
-        .args(["-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)");
+    let uas = sipp::called(sdir.path(), &busy_desk(), sipp_port, &["-t", "t1"]);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let r = alice
         .post(format!("{base}/api/v1/contacts"))
@@ -322,26 +251,7 @@ async fn a_scheduled_conference_calls_its_invited_addresses_as_it_starts() {
     // The lobby's room system answers (SIPp as UAS), and wants the BYE when the meeting ends.
     let dir = tempfile::tempdir().unwrap();
     let port = tessera_e2e::free_port();
-    let sf = dir.path().join("lobby.xml");
-    std::fs::write(&sf, ANSWERING_PHONE).unwrap();
-    let lobby = Command::new("sipp")
-        .current_dir(dir.path())
-        .args(["-sf", sf.to_str().unwrap(), "-i", "127.0.0.1", "-p", &port.to_string(), "-mi", "127.0.0.1"])
-        .args([
-            "-mp",
-            &tessera_e2e::free_port().to_string(),
-            "-m",
-            "1",
-            "-timeout",
-            "40s",
-            "-timeout_error",
-            "-nostdin",
-        ])
-        .args(["-trace_err"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)");
+    let lobby = sipp::called(dir.path(), &answering_phone(), port, &[]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Scheduled from the current minute: it starts at the runtime's next look at the schedule.
     let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();

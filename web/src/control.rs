@@ -249,6 +249,20 @@ impl EventBus {
         self.conferences().entry(conference.to_string()).or_insert_with(|| broadcast::channel(1024).0).subscribe()
     }
 
+    /// Keeps `e` in its conference's connection history and tells everyone who listens.
+    pub fn publish(&self, store: &crate::store::Store, e: Event) {
+        store.record_event(crate::store::NewEvent {
+            conference: e.conference.clone(),
+            at_ms: e.at_ms,
+            kind: e.kind.clone(),
+            participant: e.participant.and_then(|p| i64::try_from(p).ok()),
+            name: e.name.clone(),
+            detail: e.detail.clone(),
+        });
+        self.send(e);
+    }
+
+    /// Tells everyone who listens, without keeping it (the active speaker, …).
     pub fn send(&self, e: Event) {
         {
             let mut by = self.conferences();

@@ -99,25 +99,17 @@ pub fn place(
 }
 
 /// Tells the conference (its history and whoever watches it) how the call goes.
-async fn progress(ctx: &Context, order: &DialOrder, kind: &str, detail: &str) {
-    let at = chrono::Utc::now().timestamp_millis();
-    ctx.store.record_event(tessera_web::store::NewEvent {
-        conference: order.conference.clone(),
-        at_ms: at,
-        kind: kind.into(),
-        participant: None,
-        name: order.name.clone(),
-        detail: detail.into(),
-    });
+fn progress(ctx: &Context, order: &DialOrder, kind: &str, detail: &str) {
     if let Some(c) = &ctx.control {
-        c.events.send(ConferenceEvent {
+        let e = ConferenceEvent {
             conference: order.conference.clone(),
-            at_ms: at,
+            at_ms: chrono::Utc::now().timestamp_millis(),
             kind: kind.into(),
             participant: None,
             name: order.name.clone(),
             detail: detail.into(),
-        });
+        };
+        c.events.publish(&ctx.store, e);
     }
 }
 
@@ -166,7 +158,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
         Ok(p) => p,
         Err(why) => {
             tracing::info!(conference = %order.conference, reason = %why, "dial-out failed");
-            return progress(&ctx, &order, "call_failed", &why).await;
+            return progress(&ctx, &order, "call_failed", &why);
         }
     };
     let local = local_ip(ctx.rtp_bind, path.peer().ip());
@@ -175,7 +167,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
         (Ok(a), Ok(v)) => (a, v),
         (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "SIP: no UDP ports for media");
-            return progress(&ctx, &order, "call_failed", "no media ports on this server").await;
+            return progress(&ctx, &order, "call_failed", "no media ports on this server");
         }
     };
     let session_id: u64 = rand::random::<u32>().into();
@@ -215,7 +207,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
         body: Some(("application/sdp".into(), negotiate::offer(&sdp_local).into_bytes())),
     };
     tracing::info!(conference = %order.conference, actor = order.actor, to = %target, transport, "calling out");
-    progress(&ctx, &order, "calling", &target).await;
+    progress(&ctx, &order, "calling", &target);
     let started = Instant::now();
     let (mut tx, first) = ClientInvite::start(request, path.reliable(), Timers::default(), started);
     let mut cancel_at = Some(started + RING);
@@ -229,7 +221,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                 Event::Timeout => {
                     let why =
                         if cancelled.is_some() { "no answer (cancelled after a minute)" } else { "no answer (408)" };
-                    return progress(&ctx, &order, "call_failed", why).await;
+                    return progress(&ctx, &order, "call_failed", why);
                 }
                 Event::Terminated => {}
                 Event::Response(m) => {
@@ -238,7 +230,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                         if code > 100 && !rang {
                             rang = true;
                             tx.ringing_without_limit();
-                            progress(&ctx, &order, "ringing", &format!("{code} {reason}")).await;
+                            progress(&ctx, &order, "ringing", &format!("{code} {reason}"));
                         }
                         continue;
                     }
@@ -249,11 +241,11 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                             failure(code, &reason)
                         };
                         tracing::info!(conference = %order.conference, to = %target, code, "dial-out refused");
-                        return progress(&ctx, &order, "call_failed", &why).await;
+                        return progress(&ctx, &order, "call_failed", &why);
                     }
                     // Answered: ACK it (with no body: the 2xx holds the answer to our offer).
                     let Ok(dialog) = Dialog::uac(&m, &from, &from_tag, 1) else {
-                        return progress(&ctx, &order, "call_failed", "the answer had no Contact").await;
+                        return progress(&ctx, &order, "call_failed", "the answer had no Contact");
                     };
                     let ack = dialog.ack(1, transport, &format!("{host}:{port}"), &tag(), None);
                     path.send(ack.clone());
@@ -275,7 +267,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                                 &[("Reason", reason)],
                                 None,
                             ));
-                            return progress(&ctx, &order, "call_failed", &why).await;
+                            return progress(&ctx, &order, "call_failed", &why);
                         }
                     };
                     tracing::info!(conference = %order.conference, to = %target, "dial-out answered");
@@ -316,11 +308,11 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                     path.send(tx.request.cancel());
                 }
                 if cancelled.is_some_and(|c| now >= c + CANCEL_WAIT) {
-                    return progress(&ctx, &order, "call_failed", "no answer (cancelled after a minute)").await;
+                    return progress(&ctx, &order, "call_failed", "no answer (cancelled after a minute)");
                 }
             }
             _ = path.closed() => {
-                return progress(&ctx, &order, "call_failed", "the connection to the callee closed").await;
+                return progress(&ctx, &order, "call_failed", "the connection to the callee closed");
             }
         }
     }

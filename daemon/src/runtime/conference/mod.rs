@@ -19,7 +19,7 @@ use tessera_mixer::audio::MAX_GAIN;
 use tessera_mixer::frame::Yuv;
 use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId, Slot};
 use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Reply, Request, RtpPorts, Scope};
-use tessera_web::store::{ConferenceKind, MediaSettings, NewEvent, Role, Store};
+use tessera_web::store::{ConferenceKind, MediaSettings, Role, Store};
 use tokio::sync::{mpsc, oneshot};
 
 mod outputs;
@@ -235,7 +235,7 @@ pub async fn start(
         rtsp.mount(&id, c.streams.clone());
     }
     c.start_multicast();
-    c.event("started", None, "", &format!("{by:?}").to_lowercase()).await;
+    c.event("started", None, "", &format!("{by:?}").to_lowercase());
     if c.settings.record {
         c.start_recording().await;
     }
@@ -304,7 +304,7 @@ impl Conf {
             rtsp.unmount(&self.settings.id);
         }
         for p in std::mem::take(&mut self.roster) {
-            self.event("left", Some(p.info.id), &p.info.name, "the conference ended").await;
+            self.event("left", Some(p.info.id), &p.info.name, "the conference ended");
         }
         // Closing the channel stops the engine thread; join it off the async threads.
         let (dummy, _) = std::sync::mpsc::channel();
@@ -312,29 +312,20 @@ impl Conf {
         if let Some(t) = self.engine_thread.take() {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
-        self.event("ended", None, "", why).await;
+        self.event("ended", None, "", why);
         tracing::info!(conference = %self.settings.id, reason = why, "conference ended");
     }
 
-    async fn event(&self, kind: &str, participant: Option<ParticipantId>, name: &str, detail: &str) {
-        let at = now_ms();
-        let p = participant.and_then(|p| i64::try_from(p).ok());
-        self.store.record_event(NewEvent {
+    fn event(&self, kind: &str, participant: Option<ParticipantId>, name: &str, detail: &str) {
+        let e = Event {
             conference: self.settings.id.clone(),
-            at_ms: at,
-            kind: kind.into(),
-            participant: p,
-            name: name.into(),
-            detail: detail.into(),
-        });
-        self.events.send(Event {
-            conference: self.settings.id.clone(),
-            at_ms: at,
+            at_ms: now_ms(),
             kind: kind.into(),
             participant,
             name: name.into(),
             detail: detail.into(),
-        });
+        };
+        self.events.publish(&self.store, e);
     }
 
     async fn engine_event(&mut self, ev: EngineEvent) {
@@ -360,11 +351,11 @@ impl Conf {
                         .recording_finished(r.id, "failed", now / 1000, now - r.started_ms, size, Some(&msg))
                         .await;
                 }
-                self.event("recording_failed", None, "", &msg).await;
+                self.event("recording_failed", None, "", &msg);
             }
             EngineEvent::BadInput(p, msg) => {
                 let name = self.participant(p).map(|x| x.info.name.clone()).unwrap_or_default();
-                self.event("bad_input", Some(p), &name, &msg).await;
+                self.event("bad_input", Some(p), &name, &msg);
             }
         }
     }
@@ -491,7 +482,7 @@ impl Conf {
             self.send(EngineCmd::Layout(self.engine_layout(&self.layouts.all)));
         }
         self.apply_stage();
-        self.event("joined", Some(id), &name, detail).await;
+        self.event("joined", Some(id), &name, detail);
     }
 
     /// A signed-in participant takes the role the schedule gave their user: moderators and the

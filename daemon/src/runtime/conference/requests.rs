@@ -181,7 +181,7 @@ impl Conf {
                 }
                 self.layout_version += 1;
                 self.layouts_changed().await;
-                self.event("layout", None, "", &format!("{scope:?} {by}")).await;
+                self.event("layout", None, "", &format!("{scope:?} {by}"));
             }
             Request::Rename { scope, participant, name } => {
                 self.participant_mut(participant)?;
@@ -199,7 +199,7 @@ impl Conf {
                 };
                 self.layout_version += 1;
                 self.layouts_changed().await;
-                self.event("renamed", Some(participant), name.as_deref().unwrap_or(""), &format!("{scope:?}")).await;
+                self.event("renamed", Some(participant), name.as_deref().unwrap_or(""), &format!("{scope:?}"));
             }
             Request::Device { participant, camera, microphone, gain } => {
                 if let Some(g) = gain
@@ -231,7 +231,7 @@ impl Conf {
                 if let Some(g) = gain {
                     self.send(EngineCmd::Gain(participant, g));
                 }
-                self.event("device", Some(participant), &name, &format!("{} {by}", changes.join(", "))).await;
+                self.event("device", Some(participant), &name, &format!("{} {by}", changes.join(", ")));
             }
             Request::Podium { participant, on } => {
                 if self.mode != Mode::RoleBased {
@@ -250,13 +250,13 @@ impl Conf {
                     self.podium.retain(|x| *x != participant);
                 }
                 self.apply_stage();
-                self.event("podium", Some(participant), &name, if on { "on" } else { "off" }).await;
+                self.event("podium", Some(participant), &name, if on { "on" } else { "off" });
             }
             Request::Moderator { participant, on } => {
                 let p = self.participant_mut(participant)?;
                 p.info.moderator = on;
                 let name = p.info.name.clone();
-                self.event("moderator", Some(participant), &name, if on { "assigned" } else { "revoked" }).await;
+                self.event("moderator", Some(participant), &name, if on { "assigned" } else { "revoked" });
             }
             Request::Presenter { participant } => {
                 if self.mode != Mode::VideoLecture {
@@ -265,7 +265,7 @@ impl Conf {
                 let name = self.participant_mut(participant)?.info.name.clone();
                 self.presenter = Some(participant);
                 self.apply_stage();
-                self.event("presenter", Some(participant), &name, "").await;
+                self.event("presenter", Some(participant), &name, "");
             }
         }
         Ok(self.state())
@@ -294,6 +294,6 @@ impl Conf {
         }
         self.send(EngineCmd::Remove(participant));
         self.apply_stage();
-        self.event("left", Some(participant), &p.name, why).await;
+        self.event("left", Some(participant), &p.name, why);
     }
 }
