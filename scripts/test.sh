@@ -11,6 +11,9 @@ SUDO=""
 step() { printf '\n==> %s\n' "$*"; }
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 
+step "no runtime data or secret is tracked"
+bash scripts/check-tracked-secrets.sh
+
 step "installing test tools"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \

@@ -8,7 +8,6 @@ use crate::runtime::Runtime;
 use crate::runtime::conference::MediaConfig;
 use crate::systemd;
 use anyhow::Context;
-use rand::Rng;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -57,16 +56,11 @@ async fn bootstrap_admin(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
         .map_err(|_| ())
         .and_then(|p| if p.is_empty() { Err(()) } else { Ok(p) })
     {
-        Ok(p) if p.chars().count() >= tessera_web::validate::MIN_PASSWORD => (p, false),
-        Ok(_) => {
-            anyhow::bail!("TESSERA_ADMIN_PASSWORD must be at least {} characters", tessera_web::validate::MIN_PASSWORD)
-        }
-        Err(_) => {
-            const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-            let mut rng = rand::rng();
-            let p: String = (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
-            (p, true)
-        }
+        Ok(p) => match tessera_web::validate::new_password("TESSERA_ADMIN_PASSWORD", &p) {
+            Ok(p) => (p, false),
+            Err(e) => anyhow::bail!("{e}"),
+        },
+        Err(_) => (tessera_web::auth::credentials::generate_password(), true),
     };
     let hash = tessera_web::auth::password::hash_async(password.clone()).await?;
     let u = store
@@ -85,6 +79,22 @@ async fn bootstrap_admin(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
     } else {
         tracing::warn!(
             "first start: created the administrator account '{ADMIN_LOGIN}' with the password from TESSERA_ADMIN_PASSWORD"
+        );
+    }
+    Ok(())
+}
+
+/// Accounts whose password was published (the database once committed to Tessera's repository)
+/// get a new random password, written to `reset-password-LOGIN` in the data directory (readable
+/// by the service user only), and must choose their own at their next sign-in.
+async fn replace_published_passwords(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
+    for (login, password) in tessera_web::auth::published::replace_published(store, now()).await? {
+        let path = data_dir.join(format!("reset-password-{login}"));
+        write_private(&path, &format!("{password}\n"))?;
+        tracing::warn!(
+            login = %login,
+            file = %path.display(),
+            "this account's password was published (the database once shipped in Tessera's repository by mistake): it was replaced by the one in the file named here, and the account must choose a new password when it next signs in"
         );
     }
     Ok(())
@@ -147,12 +157,19 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Tessera starting");
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    // The database, the password files and the recordings live here: the service's user only.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making data directory {} private (0700)", config.data_dir.display()))?;
+    }
     let url = config.database_url();
     let store = Store::open(&url)
         .await
         .with_context(|| format!("opening database {}", tessera_web::store::redact_url(&url)))?;
     tracing::info!(database = %tessera_web::store::redact_url(&url), backend = ?store.backend(), data_dir = %config.data_dir.display(), "database ready (migrations applied)");
     bootstrap_admin(&store, &config.data_dir).await?;
+    replace_published_passwords(&store, &config.data_dir).await?;
     if args.demo {
         ensure_demo(&store).await?;
     }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 pub mod media;
 pub mod netns;
+pub mod sip;
 pub mod sipp;
 pub mod ws;
 
@@ -144,6 +145,20 @@ impl Server {
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "stop or kill the server first");
         self.spawn();
+    }
+
+    /// The server's process id (to read its memory from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server running").id()
+    }
+
+    /// A line of the server's /proc status, in kB (`VmHWM`: the peak resident memory).
+    pub fn proc_status_kb(&self, key: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in /proc status:\n{status}"))
     }
 
     /// The data directory the server was given.

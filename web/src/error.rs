@@ -33,6 +33,9 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The account must choose a new password first: pages go to `/password`, the API is 403.
+    #[error("choose a new password first (the page /password, or POST /api/v1/me/password)")]
+    PasswordChangeRequired { page: bool },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -47,7 +50,7 @@ impl Error {
             Error::Field { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unauthorized | Error::WrongCredentials(_) => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Forbidden(_) | Error::PasswordChangeRequired { .. } => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Locked { .. } => StatusCode::LOCKED,
@@ -78,6 +81,9 @@ struct Body<'a> {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
+        if let Error::PasswordChangeRequired { page: true } = self {
+            return axum::response::Redirect::to("/password").into_response();
+        }
         if let Error::Internal(e) = &self {
             tracing::error!(error = format!("{e:#}"), "request failed");
         }

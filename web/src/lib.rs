@@ -28,6 +28,7 @@ pub mod live;
 pub mod mail;
 pub mod manager;
 pub mod openapi;
+pub mod password_change;
 pub mod profile;
 pub mod recurrence;
 pub mod registration;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(signin::router())
         .merge(home::router())
         .merge(profile::router())
+        .merge(password_change::router())
         .merge(scheduling::router())
         .merge(contacts::router())
         .merge(conference_page::router())

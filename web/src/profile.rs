@@ -167,7 +167,7 @@ fn render(u: &CurrentUser, has_avatar: bool, values: &UserRow, saved: bool, erro
             input type="hidden" name="csrf" value=(u.csrf);
             section.card #account {
                 h2 { (tr(lang, "profile.account")) }
-                label { (tr(lang, "profile.login")) } p { code { (values.login) } }
+                label { (tr(lang, "profile.login")) } p { code { (values.login) } " " a #change-password href="/password" { (tr(lang, "password.link")) } }
                 (field("display_name", "profile.display_name", "text", &values.display_name))
                 (field("email", "profile.email", "email", &values.email))
                 (field("phone", "profile.phone", "tel", &values.phone))

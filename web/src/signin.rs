@@ -162,6 +162,7 @@ async fn login_submit(
         Ok(AuthOutcome::Invalid) => again(StatusCode::UNAUTHORIZED, "login.failed", expected),
         Ok(AuthOutcome::Locked { .. }) => again(StatusCode::LOCKED, "login.locked", expected),
         Ok(AuthOutcome::Throttled) => again(StatusCode::TOO_MANY_REQUESTS, "login.throttled", expected),
+        Ok(AuthOutcome::Busy) => again(StatusCode::SERVICE_UNAVAILABLE, "login.busy", expected),
         Err(e) => Error::from(e).into_response(),
     }
 }
@@ -215,6 +216,7 @@ async fn api_sign_in(
         AuthOutcome::Throttled => {
             Err(Error::TooManyRequests("too many failed sign-in attempts from your address; wait a few minutes".into()))
         }
+        AuthOutcome::Busy => Err(Error::Unavailable("too many sign-ins at once; try again in a moment".into())),
     }
 }
 

@@ -50,6 +50,9 @@ pub fn new_password(field: &str, value: &str) -> Result<String, Error> {
     if n > MAX_PASSWORD {
         return Err(Error::field(field, format!("must be at most {MAX_PASSWORD} characters")));
     }
+    if crate::auth::published::is_published(value) {
+        return Err(Error::field(field, "was published and may not be used; choose another"));
+    }
     Ok(value.to_string())
 }
 

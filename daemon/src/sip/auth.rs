@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use tessera_sip_h323_bridge::sip::digest::{self, Algorithm, NonceState, Nonces};
 use tessera_sip_h323_bridge::sip::message::Message;
-use tessera_web::auth::lockout::LockoutService;
+use tessera_web::auth::lockout::{Attempt, LockoutService};
 use tessera_web::store::Store;
 
 pub struct Auth {
@@ -64,17 +64,28 @@ impl Auth {
             return Verdict::Refused;
         }
         let login = c.username.clone();
+        let locked = |reason: &'static str| {
+            metrics::counter!("tessera_sip_auth_total", "result" => reason).increment(1);
+            Verdict::Refused
+        };
         match self.lockout.check(&login, now).await {
             Ok(None) => {}
-            Ok(Some(_)) => {
-                metrics::counter!("tessera_sip_auth_total", "result" => "locked").increment(1);
-                return Verdict::Refused;
-            }
+            Ok(Some(_)) => return locked("locked"),
             Err(e) => {
                 tracing::error!(error = %e, "SIP authentication: the store did not answer");
                 return Verdict::Refused;
             }
         }
+        // Counted before the digest is checked, in one statement: a burst of guesses gets no
+        // more checks than the policy allows.
+        let attempt = match self.lockout.begin_attempt(&login, now).await {
+            Ok(Attempt::Locked { .. }) => return locked("locked"),
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(error = %e, "SIP authentication: the store did not answer");
+                return Verdict::Refused;
+            }
+        };
         let alg = c.algorithm().unwrap_or(Algorithm::Md5);
         let known = self.store.sip_digest(&login).await.ok().flatten().filter(|d| !d.disabled && d.realm == REALM);
         // An unknown login is checked against a secret nobody knows, so it fails the same way.
@@ -92,10 +103,8 @@ impl Auth {
             }
             _ => {
                 metrics::counter!("tessera_sip_auth_total", "result" => "invalid").increment(1);
-                tracing::info!(login = %login, peer = %from, "SIP authentication failed");
-                if let Err(e) = self.lockout.record_failure(&login, Some(from), now).await {
-                    tracing::error!(error = %e, "SIP authentication: failure not recorded");
-                }
+                tracing::info!(login = ?login, peer = %from, "SIP authentication failed");
+                self.lockout.failed(&login, attempt, Some(from), now);
                 Verdict::Refused
             }
         }

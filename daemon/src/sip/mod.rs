@@ -30,15 +30,11 @@ use tessera_web::control::Control;
 use tessera_web::store::Store;
 
 /// The digest realm SIP clients authenticate in (their HA1 depends on it).
-pub const REALM: &str = "tessera";
+pub const REALM: &str = tessera_web::auth::credentials::SIP_REALM;
 
 /// Stores the SIP digest secrets for a password being set (MD5 and SHA-256 HA1s).
 pub async fn save_digest(store: &Store, user_id: i64, login: &str, password: &str, now: i64) -> anyhow::Result<()> {
-    use tessera_sip_h323_bridge::sip::digest::{Algorithm, ha1};
-    let md5 = ha1(Algorithm::Md5, login, REALM, password);
-    let sha = ha1(Algorithm::Sha256, login, REALM, password);
-    store.set_sip_digest(user_id, REALM, &md5, &sha, now).await?;
-    Ok(())
+    tessera_web::auth::credentials::save_sip_digest(store, user_id, login, password, now).await
 }
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,9 @@
 //! The lockout service: the one place that decides whether a sign-in attempt may be checked and
-//! what a failure costs. The web sign-in uses it now; SIP digest and H.323 authentication call
-//! `check`, `record_failure` and `record_success` the same way, so a password guessed over any
-//! protocol counts against the same account.
+//! what a failure costs. The web sign-in uses it; SIP digest (and next H.323) authentication call
+//! `begin_attempt`, `failed` and `record_success` the same way, so a password guessed over any
+//! protocol counts against the same account. Every attempt is counted in one statement *before*
+//! its secret is checked, so concurrent guesses cannot all slip under the limit, and at most a
+//! few argon2 checks run at once (a semaphore; beyond a short queue the answer is "busy").
 //!
 //! Two limits work together:
 //! - per login name (stored, so it survives restarts and is shared with `tessera admin`): after
@@ -16,6 +18,12 @@ use crate::store::{FailureState, Store, StoreError, UserRow};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How long a password check may wait for a hashing slot before the answer is "busy".
+const HASH_WAIT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, Copy)]
 pub struct LockoutPolicy {
@@ -34,6 +42,18 @@ pub enum AuthOutcome {
     },
     /// The source address made too many failed attempts.
     Throttled,
+    /// Too many passwords are being checked at once (each argon2id check takes 19 MiB and a
+    /// core for tens of milliseconds); nothing was counted. HTTP 503.
+    Busy,
+}
+
+/// An attempt counted before its secret is checked ([`LockoutService::begin_attempt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Check the secret. If it is wrong, the login is locked until `lock` (already in place).
+    Check { lock: Option<i64> },
+    /// Over the limit: refuse without checking.
+    Locked { until: i64 },
 }
 
 pub struct LockoutService {
@@ -42,10 +62,16 @@ pub struct LockoutService {
     address_window_secs: i64,
     addresses: Mutex<HashMap<IpAddr, (u32, i64)>>,
     dummy_hash: String,
+    /// Password checks running at once (argon2id's memory is what this bounds).
+    hashing: Semaphore,
+    /// Checks waiting for a slot; beyond `max_waiting` the answer is [`AuthOutcome::Busy`].
+    waiting: AtomicUsize,
+    max_waiting: usize,
 }
 
 impl LockoutService {
     pub fn new(store: Store, address_max_failures: u32, address_window_secs: i64) -> anyhow::Result<LockoutService> {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(LockoutService {
             store,
             address_max_failures,
@@ -53,6 +79,9 @@ impl LockoutService {
             addresses: Mutex::new(HashMap::new()),
             // Verified against when the login does not exist, so both cases take as long.
             dummy_hash: password::hash("tessera-timing-equaliser")?,
+            hashing: Semaphore::new(cores.max(2)),
+            waiting: AtomicUsize::new(0),
+            max_waiting: 32,
         })
     }
 
@@ -73,28 +102,26 @@ impl LockoutService {
         Ok(self.store.failure_state(login).await?.and_then(|s| s.locked_until).filter(|&u| u > now))
     }
 
-    /// Counts a failure against the login and the address; returns the lock end if the login is
-    /// now locked.
-    pub async fn record_failure(&self, login: &str, addr: Option<IpAddr>, now: i64) -> Result<Option<i64>, StoreError> {
+    /// Counts an attempt against the login before its secret is checked, in one statement, so
+    /// that a burst of concurrent attempts gets at most the policy's number of checks: the ones
+    /// beyond it are refused unchecked. A right secret then calls [`Self::record_success`]; a
+    /// wrong one [`Self::failed`].
+    pub async fn begin_attempt(&self, login: &str, now: i64) -> Result<Attempt, StoreError> {
+        let policy = self.policy().await?;
+        let s = self.store.count_attempt(login, now, policy.max_attempts, policy.period_secs).await?;
+        Ok(attempt_of(s, policy.max_attempts, now))
+    }
+
+    /// A wrong secret after [`Self::begin_attempt`]: counts against the address, and tells when
+    /// the attempt locked the login.
+    pub fn failed(&self, login: &str, attempt: Attempt, addr: Option<IpAddr>, now: i64) {
         if let Some(addr) = addr {
             self.record_address_failure(addr, now);
         }
-        let policy = self.policy().await?;
-        let prev = self.store.failure_state(login).await?;
-        let mut s = match prev {
-            Some(s) if now - s.first_failure_at < policy.period_secs => s,
-            _ => FailureState { failures: 0, first_failure_at: now, locked_until: None },
-        };
-        s.failures += 1;
-        if s.failures >= policy.max_attempts {
-            s.locked_until = Some(now + policy.period_secs);
-        }
-        self.store.put_failure_state(login, s).await?;
-        if let Some(until) = s.locked_until {
-            tracing::warn!(login = %login, until, "account locked after failed sign-ins");
+        if let Attempt::Check { lock: Some(until) } = attempt {
+            tracing::warn!(login = ?login, until, "account locked after failed sign-ins");
             metrics::counter!("tessera_lockouts_total").increment(1);
         }
-        Ok(s.locked_until)
     }
 
     /// Counts a failure against the address only (a wrong conference PIN: there is no account
@@ -122,7 +149,7 @@ impl LockoutService {
         self.store.clear_failures(login).await
     }
 
-    /// The whole password sign-in: throttle, lock, verify, count.
+    /// The whole password sign-in: throttle, a hashing slot, the attempt counted, verify.
     pub async fn authenticate_password(
         &self,
         login: &str,
@@ -135,6 +162,16 @@ impl LockoutService {
             return Ok(AuthOutcome::Throttled);
         }
         if let Some(until) = self.check(login, now).await? {
+            metrics::counter!("tessera_sign_ins_total", "result" => "locked").increment(1);
+            return Ok(AuthOutcome::Locked { until });
+        }
+        // A slot first, so that an attempt is only counted when it is checked.
+        let Some(_slot) = self.hashing_slot().await else {
+            metrics::counter!("tessera_sign_ins_total", "result" => "busy").increment(1);
+            return Ok(AuthOutcome::Busy);
+        };
+        let attempt = self.begin_attempt(login, now).await?;
+        if let Attempt::Locked { until } = attempt {
             metrics::counter!("tessera_sign_ins_total", "result" => "locked").increment(1);
             return Ok(AuthOutcome::Locked { until });
         }
@@ -152,12 +189,35 @@ impl LockoutService {
             }
             _ => {
                 metrics::counter!("tessera_sign_ins_total", "result" => "failure").increment(1);
-                match self.record_failure(login, addr, now).await? {
-                    Some(until) => Ok(AuthOutcome::Locked { until }),
-                    None => Ok(AuthOutcome::Invalid),
+                self.failed(login, attempt, addr, now);
+                match attempt {
+                    Attempt::Check { lock: Some(until) } => Ok(AuthOutcome::Locked { until }),
+                    _ => Ok(AuthOutcome::Invalid),
                 }
             }
         }
+    }
+
+    /// A permit to run one argon2 check, waiting a little when all are taken; `None` when too
+    /// many are already waiting or none frees up in time.
+    async fn hashing_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        if let Ok(p) = self.hashing.try_acquire() {
+            return Some(p);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let p = tokio::time::timeout(HASH_WAIT, self.hashing.acquire()).await.ok().and_then(Result::ok);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        p
+    }
+}
+
+fn attempt_of(s: FailureState, max_attempts: i64, now: i64) -> Attempt {
+    match s.locked_until {
+        Some(until) if s.failures > max_attempts && until > now => Attempt::Locked { until },
+        lock => Attempt::Check { lock: lock.filter(|&u| u > now) },
     }
 }
 
@@ -221,5 +281,61 @@ mod tests {
         assert!(matches!(r, AuthOutcome::Success(_)));
         // The window passes.
         assert!(!svc.address_throttled(attacker, 100 + 900));
+    });
+
+    crate::both_backends!(concurrent_guesses_get_no_more_checks_than_the_policy, |store| {
+        let hash = password::hash("right-password").unwrap();
+        store.create_user(NewUser { login: "carol", password_hash: &hash, display_name: "" }, 0).await.unwrap();
+        store.set_setting(Setting::LockoutMaxAttempts, "5").await.unwrap().unwrap();
+        let svc = std::sync::Arc::new(LockoutService::new(store.clone(), 1000, 900).unwrap());
+        let t = 2_000_000;
+        // 40 wrong passwords at once, and the right one among them.
+        let tasks: Vec<_> = (0..41)
+            .map(|i| {
+                let svc = svc.clone();
+                tokio::spawn(async move {
+                    let pw = if i == 20 { "right-password" } else { "wrong" };
+                    svc.authenticate_password("carol", pw, None, t).await.unwrap()
+                })
+            })
+            .collect();
+        let mut checked = 0;
+        let mut busy = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                AuthOutcome::Invalid | AuthOutcome::Success(_) => checked += 1,
+                AuthOutcome::Locked { until } => assert_eq!(until, t + 900),
+                AuthOutcome::Busy => busy += 1,
+                AuthOutcome::Throttled => panic!("no address was given"),
+            }
+        }
+        // The fifth check locks the account as it fails: four plain failures at most answered as
+        // such, and never more than five passwords verified.
+        assert!(checked <= 5, "{checked} passwords were checked against a limit of 5");
+        // No update was lost: every attempt that reached the store counted.
+        let s = store.failure_state("carol").await.unwrap();
+        if let Some(s) = s {
+            assert!(s.failures >= 5 && s.locked_until == Some(t + 900), "{s:?} (busy: {busy})");
+        }
+    });
+
+    crate::both_backends!(attempts_are_counted_without_losing_updates, |store| {
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.count_attempt("dave", 100, 5, 900).await.unwrap() })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for task in tasks {
+            seen.push(task.await.unwrap().failures);
+        }
+        seen.sort();
+        assert_eq!(seen, (1..=50).collect::<Vec<i64>>(), "each attempt saw its own count");
+        let s = store.failure_state("dave").await.unwrap().unwrap();
+        assert_eq!((s.failures, s.locked_until), (50, Some(1000)));
+        // A new window after the period.
+        let s = store.count_attempt("dave", 100 + 900, 5, 900).await.unwrap();
+        assert_eq!((s.failures, s.first_failure_at, s.locked_until), (1, 1000, None));
     });
 }

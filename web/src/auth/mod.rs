@@ -1,7 +1,10 @@
-//! Authentication: password hashing, the lockout service shared by every way in, and sessions.
+//! Authentication: password hashing, setting passwords (web hash and SIP digest together),
+//! passwords known to be published, the lockout service shared by every way in, and sessions.
 
+pub mod credentials;
 pub mod lockout;
 pub mod password;
+pub mod published;
 pub mod session;
 
 pub use lockout::{AuthOutcome, LockoutPolicy, LockoutService};

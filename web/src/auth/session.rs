@@ -123,6 +123,10 @@ pub async fn load(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>
         state.store.touch_session(&hash, t).await?;
     }
     state.cache.seen(&hash, t, touch);
+    let path = parts.uri.path();
+    if s.user.must_change_password && !crate::password_change::ALLOWED_BEFORE_CHANGE.contains(&path) {
+        return Err(Error::PasswordChangeRequired { page: !path.starts_with("/api/") });
+    }
     let lang = Lang::from_code(&s.user.language).unwrap_or(Lang::En);
     Ok(Some(CurrentUser { user: s.user, csrf: s.csrf_token, session_hash: hash, lang }))
 }
@@ -215,10 +219,19 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
-/// Only local paths may be a redirect target after sign-in.
+/// Only same-origin paths may be a redirect target after sign-in: one leading `/`, then visible
+/// ASCII only. Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil`
+/// or `/\\evil` would become `//evil`, another site (OWASP ASVS 5.1.5).
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.len() < 512
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n
+        }
         _ => "/home",
     }
 }
@@ -253,6 +266,18 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/home");
         assert_eq!(safe_next(Some("https://evil.example")), "/home");
         assert_eq!(safe_next(None), "/home");
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil",
+            "/\\evil.example",
+            "/ /evil",
+            "/\u{0b}/evil",
+            "/\u{a0}/x",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/home", "{bad:?}");
+        }
+        assert_eq!(safe_next(Some("/c/demo?embed=1#x")), "/c/demo?embed=1#x");
     }
 
     #[test]

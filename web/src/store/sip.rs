@@ -32,11 +32,12 @@ impl Store {
         Ok(())
     }
 
-    /// The digest secrets of the user with this login, if it has any.
+    /// The digest secrets of the user with this login, if it has any (none while the account
+    /// must change its password).
     pub async fn sip_digest(&self, login: &str) -> Result<Option<SipDigest>> {
         let row = sqlx::query(
             "SELECT u.id, u.login, u.disabled, d.realm, d.ha1_md5, d.ha1_sha256 FROM users u
-             JOIN sip_digests d ON d.user_id = u.id WHERE u.login = $1",
+             JOIN sip_digests d ON d.user_id = u.id WHERE u.login = $1 AND u.must_change_password = 0",
         )
         .bind(login)
         .fetch_optional(&self.pool)

@@ -19,6 +19,8 @@ pub struct UserRow {
     pub language: String,
     pub time_zone: String,
     pub disabled: bool,
+    /// Must choose a new password before doing anything else (see `auth::published`).
+    pub must_change_password: bool,
 }
 
 impl UserRow {
@@ -48,7 +50,7 @@ pub struct ProfileUpdate {
 
 macro_rules! user_columns {
     () => {
-        "id, login, password_hash, display_name, email, phone, company, position, language, time_zone, disabled"
+        "id, login, password_hash, display_name, email, phone, company, position, language, time_zone, disabled, must_change_password"
     };
 }
 
@@ -65,6 +67,7 @@ pub(super) fn user_from_row(r: &AnyRow) -> Result<UserRow> {
         language: r.try_get("language")?,
         time_zone: r.try_get("time_zone")?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
+        must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
     })
 }
 
@@ -116,19 +119,31 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
-    /// Sets a new password hash and ends every session of the user.
+    /// Sets a new password hash (which lifts a required change) and ends every session of the
+    /// user.
     pub async fn set_password_hash(&self, user_id: i64, hash: &str, now: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n =
+            sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0, updated_at = $2 WHERE id = $3")
+                .bind(hash)
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound("user"));
         }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.changed().await?;
+        Ok(())
+    }
+
+    /// Requires the user to choose a new password before anything else and ends their sessions.
+    pub async fn require_password_change(&self, user_id: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         tx.commit().await?;
         self.changed().await?;

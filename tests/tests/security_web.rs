@@ -1,0 +1,165 @@
+//! Attacks on the web sign-in, performed against the real binary (issue 19):
+//! - the administrator password once published with a committed database no longer opens
+//!   anything: Tessera replaces it at start-up and makes the account choose its own first;
+//! - a burst of concurrent wrong passwords gets no more checks than the lockout policy allows,
+//!   the right password afterwards is refused, and the burst does not balloon the memory;
+//! - `next` after sign-in cannot send the browser to another site.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+use tessera_e2e::Server;
+use tessera_e2e::sip::register_sha256;
+
+/// What `tessera-data/` held when it was committed: the password, its argon2id hash and the SIP
+/// digest secrets (HA1, MD5 and SHA-256) of `admin`.
+const PUBLISHED: &str = "pkmTBGy4gxR7aGQ8f2CN";
+const PUBLISHED_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$5tuWdmMUo7LZ/iknLOZrQw$a3rZXv5nJVK0FVUWR4QHypKVEoVD8w/P1/QChh6JhIQ";
+const PUBLISHED_HA1_MD5: &str = "5e43b07d6bebaeb9026c09aae2c5d823";
+const PUBLISHED_HA1_SHA256: &str = "b8f2e9af0a9a06c80af408b253195f1d4c101872403a9a73826273d486a7fa46";
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn sign_in_status(s: &Server, c: &reqwest::Client, login: &str, password: &str) -> u16 {
+    c.post(format!("{}/api/v1/session", s.base))
+        .json(&serde_json::json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_published_admin_password_opens_nothing() {
+    let mut s = Server::start();
+    s.stop();
+    // Make this installation one that started from the committed database.
+    let db = s.data_dir().join("tessera.db");
+    let script = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n\
+        c.execute(\"UPDATE users SET password_hash = ? WHERE login = 'admin'\", (sys.argv[2],))\n\
+        c.execute(\"UPDATE sip_digests SET ha1_md5 = ?, ha1_sha256 = ? WHERE user_id = (SELECT id FROM users WHERE login = 'admin')\", (sys.argv[3], sys.argv[4]))\n\
+        c.commit()\n";
+    let ok = Command::new("python3")
+        .args(["-c", script, db.to_str().unwrap(), PUBLISHED_HASH, PUBLISHED_HA1_MD5, PUBLISHED_HA1_SHA256])
+        .status()
+        .expect("python3")
+        .success();
+    assert!(ok, "could not write the published credentials into {}", db.display());
+    s.restart();
+    let log = s.log();
+    assert!(log.contains("password was published"), "no warning at start-up:\n{log}");
+
+    // The published password opens neither the web nor SIP.
+    let c = no_redirects();
+    assert_eq!(sign_in_status(&s, &c, "admin", PUBLISHED).await, 401, "the published password signed in");
+    assert_eq!(register_sha256(s.sip_port, "admin", PUBLISHED), 403, "the published password registered over SIP");
+
+    // The replacement is in a file only the service user can read, in a private data directory.
+    let file = s.data_dir().join("reset-password-admin");
+    let mode = std::fs::metadata(&file).expect("reset-password-admin written").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{} has mode {mode:o}", file.display());
+    let dir_mode = std::fs::metadata(s.data_dir()).unwrap().permissions().mode();
+    assert_eq!(dir_mode & 0o777, 0o700, "the data directory has mode {dir_mode:o}");
+    let handed_out = std::fs::read_to_string(&file).unwrap().trim().to_string();
+    assert!(!log.contains(&handed_out), "the new password was logged");
+
+    // It signs in, and then nothing but the password change is reachable.
+    let r = c
+        .post(format!("{}/api/v1/session", s.base))
+        .json(&serde_json::json!({"login": "admin", "password": handed_out}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csrf = r.json::<serde_json::Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let r = c.get(format!("{}/api/v1/me", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), 403, "the API answered before the password was changed");
+    assert!(r.text().await.unwrap().contains("new password"));
+    let r = c.get(format!("{}/home", s.base)).send().await.unwrap();
+    assert_eq!(r.headers().get("location").map(|v| v.to_str().unwrap()), Some("/password"), "{}", r.status());
+    let r = c.get(format!("{}/password", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("must be changed"));
+    assert_eq!(register_sha256(s.sip_port, "admin", &handed_out), 403, "SIP before the change");
+
+    // The published password cannot be chosen again; a wrong current one is refused at its field.
+    let change = |current: &str, new: &str| {
+        c.post(format!("{}/api/v1/me/password", s.base))
+            .header("x-csrf-token", &csrf)
+            .json(&serde_json::json!({"current_password": current, "new_password": new}))
+            .send()
+    };
+    let r = change(&handed_out, PUBLISHED).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["field"], "new_password");
+    let r = change("not-the-password", "admins-own-password").await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["field"], "current_password");
+    let r = change(&handed_out, "admins-own-password").await.unwrap();
+    assert_eq!(r.status(), 204);
+
+    // The change ended the session; the new password works everywhere.
+    assert_eq!(c.get(format!("{}/api/v1/me", s.base)).send().await.unwrap().status(), 401);
+    let (c, _) = s.sign_in("admin", "admins-own-password").await;
+    assert_eq!(c.get(format!("{}/api/v1/me", s.base)).send().await.unwrap().status(), 200);
+    assert_eq!(register_sha256(s.sip_port, "admin", "admins-own-password"), 200);
+    // The next start leaves the chosen password alone.
+    s.stop();
+    s.restart();
+    let _ = s.sign_in("admin", "admins-own-password").await;
+}
+
+#[tokio::test]
+async fn a_burst_of_guesses_gets_no_more_checks_than_the_policy() {
+    let s = Server::start();
+    s.add_user("alice", "alice-secret-1");
+    let before_kb = s.proc_status_kb("VmHWM");
+
+    // 101 wrong passwords at once (the default policy locks after 5).
+    let c = s.client();
+    let burst = (0..101).map(|i| {
+        let c = c.clone();
+        let url = format!("{}/api/v1/session", s.base);
+        async move {
+            let r = c.post(url).json(&serde_json::json!({"login": "alice", "password": format!("guess-{i}")})).send();
+            r.await.unwrap().status().as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(burst).await;
+    let count = |code: u16| statuses.iter().filter(|&&c| c == code).count();
+    let (wrong, locked, busy) = (count(401), count(423), count(503));
+    assert_eq!(wrong + locked + busy, 101, "unexpected answers: {statuses:?}");
+    // The fifth checked guess locks the account as it fails, so at most four plain refusals.
+    assert!(wrong <= 4, "{wrong} guesses were answered 'wrong password' (limit 5): {statuses:?}");
+    assert!(s.log().contains("account locked after failed sign-ins"), "{}", s.log());
+    // The right password after the burst is refused: the account is locked.
+    assert_eq!(sign_in_status(&s, &c, "alice", "alice-secret-1").await, 423);
+
+    // At most a few argon2id checks ran at once (19 MiB each; unbounded, 101 took 2 GB).
+    let grown_mib = s.proc_status_kb("VmHWM").saturating_sub(before_kb) / 1024;
+    assert!(grown_mib < 256, "the burst raised peak memory by {grown_mib} MiB");
+}
+
+#[tokio::test]
+async fn next_after_sign_in_stays_on_this_site() {
+    let s = Server::start();
+    s.add_user("bob", "bob-secret-22");
+    let c = no_redirects();
+    for next in ["/%09/evil.example", "//evil.example", "/%5Cevil.example", "https://evil.example", "/%0a/evil"] {
+        let page = c.get(format!("{}/login?next={next}", s.base)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains(r#"name="next" value="/home""#), "next={next} was kept in the form");
+    }
+    // The form posted with a hostile next still lands at home.
+    let page = c.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = page.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    let r = c
+        .post(format!("{}/login", s.base))
+        .form(&[("login", "bob"), ("password", "bob-secret-22"), ("csrf", &csrf), ("next", "/\t/evil.example")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("location").map(|v| v.to_str().unwrap()), Some("/home"), "{}", r.status());
+}
