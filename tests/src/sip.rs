@@ -53,3 +53,32 @@ algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"c0ffee\", response=\"{respons
     let n = udp.recv(&mut buf).unwrap();
     status(&String::from_utf8_lossy(&buf[..n]))
 }
+
+/// Sends an INVITE for `sip:USER@127.0.0.1` from `udp` with a PCMU offer whose media address is
+/// `media` (which may be nobody's: the spoofed victim of a reflection attack), and returns the
+/// final answer's status and text (provisional answers are skipped). Nothing is ACKed.
+pub fn invite(udp: &UdpSocket, port: u16, user: &str, call_id: &str, media: std::net::SocketAddr) -> (u16, String) {
+    let me = udp.local_addr().unwrap();
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {mport} RTP/AVP 0 101\r\n\
+a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
+        ip = media.ip(),
+        mport = media.port()
+    );
+    let msg = format!(
+        "INVITE sip:{user}@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{call_id}\r\nMax-Forwards: 70\r\n\
+From: \"Attacker\" <sip:a@{me}>;tag=t{call_id}\r\nTo: <sip:{user}@127.0.0.1>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\
+Contact: <sip:a@{me}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    udp.send_to(msg.as_bytes(), ("127.0.0.1", port)).unwrap();
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = udp.recv(&mut buf).unwrap_or_else(|e| panic!("no answer to the INVITE of {call_id}: {e}"));
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if text.contains(&format!("Call-ID: {call_id}")) && status(&text) >= 200 {
+            return (status(&text), text);
+        }
+    }
+}

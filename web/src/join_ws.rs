@@ -9,7 +9,8 @@
 //! reason says the same. Closing the socket leaves the conference.
 
 use crate::auth::CurrentUser;
-use crate::auth::session::{ClientAddr, MaybeUser, constant_time_eq};
+use crate::auth::lockout::PinCheck;
+use crate::auth::session::{ClientAddr, MaybeUser};
 use crate::conference_page::{Standing, joinable, licensed, standing};
 use crate::control::{ControlError, Request};
 use crate::rtc::{JoinRequest, Joined};
@@ -358,24 +359,23 @@ async fn admit(
     };
     // A guest's join link admits without the PIN (the link is the stronger secret).
     if let Some(expected) = d.pin.as_ref().filter(|_| identity.registrant.is_none()) {
-        let t = now();
-        if addr.is_some_and(|a| state.lockout.address_throttled(a, t)) {
-            return Err(refused(
-                Some("pin"),
-                "too many wrong PINs from your address: wait a few minutes",
-                CLOSE_FORBIDDEN,
-            ));
-        }
         let given = pin.unwrap_or_default();
         if given.is_empty() {
             return Err(refused(Some("pin"), "this conference needs a PIN", CLOSE_FORBIDDEN));
         }
-        if !constant_time_eq(given.trim().as_bytes(), expected.as_bytes()) {
-            if let Some(a) = addr {
-                state.lockout.record_address_failure(a, t);
+        match state.lockout.check_pin(&d.id, expected, &given, addr, now()) {
+            PinCheck::Right => {}
+            PinCheck::Throttled => {
+                return Err(refused(
+                    Some("pin"),
+                    "too many wrong PINs from your address: wait a few minutes",
+                    CLOSE_FORBIDDEN,
+                ));
             }
-            tracing::info!(conference = %d.id, "web: wrong PIN");
-            return Err(refused(Some("pin"), "wrong PIN", CLOSE_FORBIDDEN));
+            PinCheck::Wrong => {
+                tracing::info!(conference = %d.id, "web: wrong PIN");
+                return Err(refused(Some("pin"), "wrong PIN", CLOSE_FORBIDDEN));
+            }
         }
     }
     if !joinable(state, page).await {

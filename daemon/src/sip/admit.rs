@@ -9,8 +9,13 @@ use std::net::IpAddr;
 use tessera_sip_h323_bridge::sdp::{self, negotiate};
 use tessera_sip_h323_bridge::sip::message::{Message, StartLine};
 use tessera_sip_h323_bridge::sip::{name_addr, uri};
+use tessera_web::auth::lockout::PinCheck;
 use tessera_web::control::{Control, Request};
 use tessera_web::store::ConferenceKind;
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
 
 /// Who dialled what, once admitted.
 pub(super) struct Admitted {
@@ -133,10 +138,19 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Ro
     }
     let pin = match (&conf.pin, dialled_pin) {
         (None, _) => None,
-        (Some(p), Some(d)) if *p == d => None,
-        (Some(_), Some(_)) => {
-            tracing::info!(conference = %id, "SIP: wrong PIN in the dialled address");
-            return Err(refuse(403, "Forbidden (wrong PIN)"));
+        (Some(p), Some(d)) => match ctx.auth.lockout().check_pin(&conf.id, p, &d, Some(peer), now()) {
+            PinCheck::Right => None,
+            PinCheck::Wrong => {
+                tracing::info!(conference = %id, peer = %peer, "SIP: wrong PIN in the dialled address");
+                return Err(refuse(403, "Forbidden (wrong PIN)"));
+            }
+            PinCheck::Throttled => {
+                return Err(refuse(403, "Forbidden (too many wrong PINs or passwords from your address)"));
+            }
+        },
+        // No prompt (media) for an address already refused.
+        (Some(_), None) if ctx.auth.lockout().address_throttled(peer, now()) => {
+            return Err(refuse(403, "Forbidden (too many wrong PINs or passwords from your address)"));
         }
         (Some(p), None) => Some(p.clone()),
     };

@@ -40,6 +40,11 @@ impl Auth {
         Auth { nonces: Nonces::new(rand::random()), lockout, store }
     }
 
+    /// The lockout service (passwords and PINs, shared with the web).
+    pub fn lockout(&self) -> &LockoutService {
+        &self.lockout
+    }
+
     /// The WWW-Authenticate headers of a 401.
     pub fn challenge(&self, stale: bool) -> Vec<(&'static str, String)> {
         self.nonces.challenges(REALM, now(), stale).into_iter().map(|c| ("WWW-Authenticate", c)).collect()

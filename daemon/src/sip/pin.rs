@@ -1,7 +1,7 @@
 //! The PIN prompt of a conference that has one: a tone every second on the caller's audio
 //! until the PIN is entered as DTMF (RFC 4733 events on the audio port, or SIP INFO), ended by
-//! `#` or by reaching the PIN's length. Three wrong entries, or a minute without the right one,
-//! end the call.
+//! `#` or by reaching the PIN's length. Three wrong entries, a throttled address, or a minute
+//! without the right one, end the call.
 
 use crate::media::rtp_input::AudioCodec;
 use crate::media::rtp_output::encode_chain;
@@ -38,20 +38,13 @@ impl Drop for Prompt {
     }
 }
 
-/// Digits typed so far against the PIN.
+/// Digits typed so far against the PIN. What was typed is checked by the lockout service
+/// (`LockoutService::check_pin`, the rule every way in shares); this only collects the digits
+/// and counts this call's wrong entries.
 pub struct Entry {
     pin: String,
     typed: String,
     pub wrong: u32,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
-    More,
-    Right,
-    Wrong,
-    /// Too many wrong entries.
-    Refused,
 }
 
 impl Entry {
@@ -59,24 +52,31 @@ impl Entry {
         Entry { pin: pin.to_string(), typed: String::new(), wrong: 0 }
     }
 
-    pub fn digit(&mut self, d: char) -> Verdict {
+    /// The PIN the entry is checked against.
+    pub fn expected(&self) -> &str {
+        &self.pin
+    }
+
+    /// One key: `Some(entry)` when an entry is complete (at the PIN's length, or at `#`), to be
+    /// checked; `*` starts over.
+    pub fn digit(&mut self, d: char) -> Option<String> {
         if d == '*' {
             self.typed.clear();
-            return Verdict::More;
+            return None;
         }
         if d != '#' {
             self.typed.push(d);
             if self.typed.len() < self.pin.len() {
-                return Verdict::More;
+                return None;
             }
         }
-        let right = self.typed == self.pin;
-        self.typed.clear();
-        if right {
-            return Verdict::Right;
-        }
+        Some(std::mem::take(&mut self.typed))
+    }
+
+    /// Counts a wrong entry; `true` when the call has had its [`ATTEMPTS`].
+    pub fn wrong_entry(&mut self) -> bool {
         self.wrong += 1;
-        if self.wrong >= ATTEMPTS { Verdict::Refused } else { Verdict::Wrong }
+        self.wrong >= ATTEMPTS
     }
 }
 
@@ -85,22 +85,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_pin_is_checked_at_its_length_or_at_hash() {
+    fn an_entry_ends_at_the_pins_length_or_at_hash() {
         let mut e = Entry::new("1234");
-        assert_eq!(e.digit('1'), Verdict::More);
-        assert_eq!(e.digit('#'), Verdict::Wrong);
+        assert_eq!(e.digit('1'), None);
+        assert_eq!(e.digit('#'), Some("1".into()));
         for d in "123".chars() {
-            assert_eq!(e.digit(d), Verdict::More);
+            assert_eq!(e.digit(d), None);
         }
-        assert_eq!(e.digit('4'), Verdict::Right);
+        assert_eq!(e.digit('4'), Some("1234".into()));
         let mut e = Entry::new("42");
-        assert_eq!(e.digit('9'), Verdict::More);
-        assert_eq!(e.digit('*'), Verdict::More, "star starts over");
-        assert_eq!(e.digit('4'), Verdict::More);
-        assert_eq!(e.digit('2'), Verdict::Right);
-        let mut e = Entry::new("42");
-        assert_eq!(e.digit('#'), Verdict::Wrong);
-        assert_eq!(e.digit('#'), Verdict::Wrong);
-        assert_eq!(e.digit('#'), Verdict::Refused);
+        assert_eq!(e.digit('9'), None);
+        assert_eq!(e.digit('*'), None, "star starts over");
+        assert_eq!(e.digit('4'), None);
+        assert_eq!(e.digit('2'), Some("42".into()));
+        assert!(!e.wrong_entry() && !e.wrong_entry() && e.wrong_entry(), "the third wrong entry ends it");
     }
 }

@@ -56,8 +56,24 @@ pub enum Attempt {
     Locked { until: i64 },
 }
 
+/// The answer to a conference PIN ([`LockoutService::check_pin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinCheck {
+    Right,
+    Wrong,
+    /// The address made too many failed attempts (PINs, passwords or join links): refused
+    /// without comparing.
+    Throttled,
+}
+
+/// Wrong PINs for one conference within the address window that make the owner hear of it (a
+/// `pin_guessing` event in the conference's connection history, a warning, a metric).
+pub const PIN_ALARM: u32 = 20;
+
 pub struct LockoutService {
     store: Store,
+    /// Wrong PINs per conference: (count, window start).
+    pin_failures: Mutex<HashMap<String, (u32, i64)>>,
     address_max_failures: u32,
     address_window_secs: i64,
     addresses: Mutex<HashMap<IpAddr, (u32, i64)>>,
@@ -74,6 +90,7 @@ impl LockoutService {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(LockoutService {
             store,
+            pin_failures: Mutex::new(HashMap::new()),
             address_max_failures,
             address_window_secs,
             addresses: Mutex::new(HashMap::new()),
@@ -137,6 +154,53 @@ impl LockoutService {
             *e = (0, now);
         }
         e.0 = e.0.saturating_add(1);
+    }
+
+    /// The one check of a conference PIN, for every way in (the page, a dialled `ID*PIN`, DTMF):
+    /// a throttled address is refused without comparing; the comparison takes the same time
+    /// wherever the PINs differ; a wrong PIN counts against the address (the same throttle as
+    /// wrong passwords) and against the conference, whose owner is told when someone seems to
+    /// be guessing.
+    pub fn check_pin(&self, conference: &str, expected: &str, given: &str, addr: Option<IpAddr>, now: i64) -> PinCheck {
+        if addr.is_some_and(|a| self.address_throttled(a, now)) {
+            metrics::counter!("tessera_pin_checks_total", "result" => "throttled").increment(1);
+            return PinCheck::Throttled;
+        }
+        if super::session::constant_time_eq(given.trim().as_bytes(), expected.as_bytes()) {
+            metrics::counter!("tessera_pin_checks_total", "result" => "right").increment(1);
+            return PinCheck::Right;
+        }
+        metrics::counter!("tessera_pin_checks_total", "result" => "wrong").increment(1);
+        if let Some(a) = addr {
+            self.record_address_failure(a, now);
+        }
+        let count = {
+            let mut map = self.pin_failures.lock().unwrap_or_else(|p| p.into_inner());
+            if map.len() > 10_000 {
+                let window = self.address_window_secs;
+                map.retain(|_, (_, start)| now - *start < window);
+            }
+            let e = map.entry(conference.to_string()).or_insert((0, now));
+            if now - e.1 >= self.address_window_secs {
+                *e = (0, now);
+            }
+            e.0 = e.0.saturating_add(1);
+            e.0
+        };
+        if count == PIN_ALARM {
+            let minutes = self.address_window_secs / 60;
+            tracing::warn!(conference = %conference, wrong = count, minutes, "many wrong PINs: someone may be guessing this conference's PIN");
+            metrics::counter!("tessera_pin_alarms_total").increment(1);
+            self.store.record_event(crate::store::NewEvent {
+                conference: conference.to_string(),
+                at_ms: now * 1000,
+                kind: "pin_guessing".into(),
+                participant: None,
+                name: String::new(),
+                detail: format!("{count} wrong PINs within {minutes} minutes; consider changing the PIN"),
+            });
+        }
+        PinCheck::Wrong
     }
 
     pub async fn record_success(&self, login: &str) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@ use super::Context;
 use super::admit::{Route, admit};
 use super::answer::{reply, tag};
 use super::path::Inbound;
-use super::pin::{self, Entry, Prompt, Verdict};
+use super::pin::{self, Entry, Prompt};
 use crate::media::handoff::Deposit;
 use crate::media::rtp_input::VideoCodec;
 use std::net::{IpAddr, SocketAddr};
@@ -19,6 +19,7 @@ use tessera_sip_h323_bridge::rtp::{dtmf, rtcp};
 use tessera_sip_h323_bridge::sdp::{self, negotiate};
 use tessera_sip_h323_bridge::sip::check::METHODS;
 use tessera_sip_h323_bridge::sip::dialog::{Dialog, cseq};
+use tessera_web::auth::lockout::PinCheck;
 use tessera_web::control::{Control, ControlError, PayloadTypes, Request, RtpPorts};
 use tokio::sync::mpsc;
 
@@ -421,22 +422,29 @@ impl Call {
         self.quiet = true;
     }
 
-    /// One digit of the PIN: `Ok(true)` when it admitted the caller.
+    /// One digit of the PIN: `Ok(true)` when it admitted the caller. A complete entry is checked
+    /// by the lockout service, like a PIN typed on the page or dialled.
     async fn pin_digit(&mut self, e: &mut Entry, d: char) -> Result<bool, String> {
-        match e.digit(d) {
-            Verdict::More => Ok(false),
-            Verdict::Right => {
-                tracing::info!(conference = %self.conference, name = %self.name, "SIP: PIN accepted");
+        let Some(typed) = e.digit(d) else { return Ok(false) };
+        let from = self.invite.path.peer().ip();
+        let lockout = self.ctx.auth.lockout();
+        match lockout.check_pin(&self.conference, e.expected(), &typed, Some(from), chrono::Utc::now().timestamp()) {
+            PinCheck::Right => {
+                tracing::info!(conference = %self.conference, name = ?self.name, "SIP: PIN accepted");
                 self.join().await.map_err(|e| format!("could not join: {e}"))?;
                 Ok(true)
             }
-            Verdict::Wrong => {
-                tracing::info!(conference = %self.conference, attempt = e.wrong, "SIP: wrong PIN entered");
+            PinCheck::Wrong if !e.wrong_entry() => {
+                tracing::info!(conference = %self.conference, attempt = e.wrong, peer = %from, "SIP: wrong PIN entered");
                 Ok(false)
             }
-            Verdict::Refused => {
+            PinCheck::Wrong => {
                 metrics::counter!("tessera_sip_calls_total", "result" => "wrong_pin").increment(1);
                 Err(format!("wrong PIN entered {} times", pin::ATTEMPTS))
+            }
+            PinCheck::Throttled => {
+                metrics::counter!("tessera_sip_calls_total", "result" => "wrong_pin").increment(1);
+                Err("too many wrong PINs or passwords from this address".into())
             }
         }
     }
