@@ -76,6 +76,10 @@ pub struct Sip {
     pub max_messages_per_second: u32,
     pub max_tcp_connections: usize,
     pub max_tcp_connections_per_address: usize,
+    /// Calls at once from callers who did not authenticate (public conferences), in all and
+    /// from one address; more are answered 503.
+    pub max_anonymous_calls: usize,
+    pub max_anonymous_calls_per_address: usize,
     /// SIP over TLS (sips:) on this address; empty: no TLS. Needs `tls_certificate` and
     /// `tls_private_key` (PEM files).
     pub tls_listen: String,
@@ -92,6 +96,8 @@ impl Default for Sip {
             max_messages_per_second: 50,
             max_tcp_connections: 1024,
             max_tcp_connections_per_address: 32,
+            max_anonymous_calls: 200,
+            max_anonymous_calls_per_address: 10,
             tls_listen: String::new(),
             tls_certificate: PathBuf::new(),
             tls_private_key: PathBuf::new(),
@@ -374,6 +380,8 @@ impl Config {
         range("sip.max_messages_per_second", self.sip.max_messages_per_second.into(), 1, 100_000)?;
         range("sip.max_tcp_connections", self.sip.max_tcp_connections as u64, 1, 1_000_000)?;
         range("sip.max_tcp_connections_per_address", self.sip.max_tcp_connections_per_address as u64, 1, 100_000)?;
+        range("sip.max_anonymous_calls", self.sip.max_anonymous_calls as u64, 0, 1_000_000)?;
+        range("sip.max_anonymous_calls_per_address", self.sip.max_anonymous_calls_per_address as u64, 0, 1_000_000)?;
         range("media.width", self.media.width.into(), 160, 3840)?;
         range("media.height", self.media.height.into(), 120, 2160)?;
         range("media.fps", self.media.fps.into(), 1, 60)?;

@@ -210,6 +210,8 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             max_messages_per_second: config.sip.max_messages_per_second,
             max_tcp_connections: config.sip.max_tcp_connections,
             max_tcp_connections_per_address: config.sip.max_tcp_connections_per_address,
+            max_anonymous_calls: config.sip.max_anonymous_calls,
+            max_anonymous_calls_per_address: config.sip.max_anonymous_calls_per_address,
             tls: config
                 .sip_tls_listen()?
                 .map(|at| (at, config.sip.tls_certificate.clone(), config.sip.tls_private_key.clone())),
@@ -224,6 +226,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {} (http.listen / TESSERA_HTTP_LISTEN)", config.http.listen))?;
     let addr = listener.local_addr()?;
+    media::destination::protect(addr.port());
     tracing::info!("personal area at http://{addr}/ (metrics at /metrics, health at /healthz)");
     match config.smtp_config() {
         Ok(Some(s)) => tracing::info!(
@@ -291,6 +294,7 @@ async fn start_media(
     let rtsp = match config.rtsp_listen()? {
         Some(addr) => {
             let server = tokio::task::block_in_place(|| RtspServer::start(addr))?;
+            media::destination::protect(server.port);
             tracing::info!("RTSP at rtsp://{}:{}/<conference id>", addr.ip(), server.port);
             Some(Arc::new(server))
         }

@@ -54,16 +54,18 @@ algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"c0ffee\", response=\"{respons
     status(&String::from_utf8_lossy(&buf[..n]))
 }
 
-/// Sends an INVITE for `sip:USER@127.0.0.1` from `udp` with a PCMU offer whose media address is
-/// `media` (which may be nobody's: the spoofed victim of a reflection attack), and returns the
+/// Sends an INVITE for `sip:USER@127.0.0.1` from `udp` with a PCMU and H.264 offer whose media
+/// address is `media` (which may be nobody's: the victim of a reflection attack), and returns the
 /// final answer's status and text (provisional answers are skipped). Nothing is ACKed.
 pub fn invite(udp: &UdpSocket, port: u16, user: &str, call_id: &str, media: std::net::SocketAddr) -> (u16, String) {
     let me = udp.local_addr().unwrap();
     let sdp = format!(
         "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {mport} RTP/AVP 0 101\r\n\
-a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
+a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
+m=video {vport} RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n",
         ip = media.ip(),
-        mport = media.port()
+        mport = media.port(),
+        vport = media.port() + 2
     );
     let msg = format!(
         "INVITE sip:{user}@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{call_id}\r\nMax-Forwards: 70\r\n\
@@ -79,6 +81,36 @@ Contact: <sip:a@{me}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n
         let text = String::from_utf8_lossy(&buf[..n]).into_owned();
         if text.contains(&format!("Call-ID: {call_id}")) && status(&text) >= 200 {
             return (status(&text), text);
+        }
+    }
+}
+
+/// Acknowledges the 2xx `answer` of the INVITE `call_id` sent by [`invite`] (with the tag of the
+/// answer's To, as a real caller does).
+pub fn ack(udp: &UdpSocket, port: u16, user: &str, call_id: &str, answer: &str) {
+    let me = udp.local_addr().unwrap();
+    let to = answer.lines().find(|l| l.starts_with("To:")).expect("To in the answer");
+    let msg = format!(
+        "ACK sip:{user}@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKack{call_id}\r\nMax-Forwards: 70\r\n\
+From: \"Attacker\" <sip:a@{me}>;tag=t{call_id}\r\n{to}\r\nCall-ID: {call_id}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+    );
+    udp.send_to(msg.as_bytes(), ("127.0.0.1", port)).unwrap();
+}
+
+/// Bytes and packets that arrive at `socket` within `window`.
+pub fn received_within(socket: &UdpSocket, window: Duration) -> (usize, usize) {
+    let deadline = std::time::Instant::now() + window;
+    let mut buf = vec![0u8; 65_536];
+    let (mut bytes, mut packets) = (0, 0);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return (bytes, packets);
+        }
+        socket.set_read_timeout(Some(left)).unwrap();
+        if let Ok(n) = socket.recv(&mut buf) {
+            bytes += n;
+            packets += 1;
         }
     }
 }

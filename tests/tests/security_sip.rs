@@ -1,12 +1,17 @@
-//! Attacks over SIP, performed against the real binary (issue 19): guessing a conference's PIN
-//! by dialling `ID*PIN` meets the same per-address throttle as the web (so the web refuses that
-//! address too), and the owner hears of it in the connection history.
+//! Attacks over SIP, performed against the real binary (issue 19):
+//! - guessing a conference's PIN by dialling `ID*PIN` meets the same per-address throttle as the
+//!   web (so the web refuses that address too), and the owner hears of it in the history;
+//! - media reflection: an INVITE that is never ACKed (its source spoofed) makes Tessera send no
+//!   media, nor the PIN prompt, to the address its SDP names; an ACKed one does; nobody can point
+//!   media at the server's own ports or at multicast, through SIP or the API;
+//! - one address cannot hold more than its share of anonymous calls.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use std::net::UdpSocket;
+use std::time::Duration;
 use tessera_e2e::Server;
-use tessera_e2e::sip::invite;
+use tessera_e2e::sip::{ack, invite, received_within};
 use tessera_e2e::ws::{connect, offer};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -75,4 +80,86 @@ async fn pins_cannot_be_guessed_over_sip() {
     let alarm = events.as_array().unwrap().iter().find(|e| e["kind"] == "pin_guessing");
     assert!(alarm.is_some(), "no pin_guessing event: {events}");
     assert!(s.log().contains("someone may be guessing"), "{}", s.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unacknowledged_invite_sends_no_media_anywhere() {
+    let (_tmp, s) = server();
+    s.admin_ok(&["conference", "add", "hall", "--name", "Hall", "--owner", "admin", "--room", "--public"], "");
+    s.admin_ok(
+        &["conference", "add", "locked", "--name", "Locked", "--owner", "admin", "--room", "--public", "--pin", "2468"],
+        "",
+    );
+    let (c, csrf) = s.sign_in("admin", "admin-password").await;
+    let live = |id: &str, body: serde_json::Value| {
+        c.post(format!("{}/api/v1/conferences/{id}/live", s.base)).header("x-csrf-token", &csrf).json(&body).send()
+    };
+    // Something to see and hear in the hall.
+    let r = live("hall", json!({"action": "add_synthetic", "name": "Red", "colour": [200, 20, 20], "tone_hz": 440}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let attacker = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // The victim: the address the attacker's SDP names (audio here, video two ports up).
+    let victim = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let victim_video = UdpSocket::bind(("127.0.0.1", victim.local_addr().unwrap().port() + 2));
+    let to = victim.local_addr().unwrap();
+    let (code, _) = invite(&attacker, s.sip_port, "hall", "reflect-1", to);
+    assert_eq!(code, 200);
+    let (code, _) = invite(&attacker, s.sip_port, "locked", "reflect-pin", to);
+    assert_eq!(code, 200, "the PIN call is answered (the prompt would follow)");
+    let (bytes, packets) = received_within(&victim, Duration::from_secs(4));
+    let (vbytes, vpackets) = victim_video.as_ref().map_or((0, 0), |v| received_within(v, Duration::from_millis(100)));
+    assert!(
+        packets + vpackets <= 3,
+        "one unacknowledged INVITE sent the victim {} bytes in {} packets",
+        bytes + vbytes,
+        packets + vpackets
+    );
+
+    // A real caller that acknowledges the answer gets the conference's media.
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (code, answer) = invite(&caller, s.sip_port, "hall", "honest-1", media.local_addr().unwrap());
+    assert_eq!(code, 200);
+    ack(&caller, s.sip_port, "hall", "honest-1", &answer);
+    let (bytes, packets) = received_within(&media, Duration::from_secs(3));
+    assert!(packets >= 20, "an acknowledged call got {packets} packets ({bytes} bytes) of its mix in 3 s");
+
+    // Media never goes to the server's own ports, through SIP…
+    let own = std::net::SocketAddr::from(([127, 0, 0, 1], s.port));
+    let (code, answer) = invite(&caller, s.sip_port, "hall", "own-port", own);
+    assert_eq!(code, 200);
+    ack(&caller, s.sip_port, "hall", "own-port", &answer);
+    tessera_e2e::eventually("the refusal is logged", || async { s.log().contains("one of the server's own ports") })
+        .await;
+    // …or the API.
+    for (field, to) in [
+        ("video_to", format!("127.0.0.1:{}", s.port)),
+        ("audio_to", "239.1.1.1:5004".into()),
+        ("video_to", "255.255.255.255:9".into()),
+    ] {
+        let body = json!({"action": "add_rtp", "name": "Relay", "video": "h264", "audio": "pcmu", field: to});
+        let r = live("hall", body).await.unwrap();
+        assert_eq!(r.status(), 422, "{field} = {to}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["field"], field, "{v}");
+    }
+}
+
+#[test]
+fn one_address_holds_a_bounded_number_of_anonymous_calls() {
+    let (_tmp, s) = server();
+    s.admin_ok(&["conference", "add", "town", "--name", "Town", "--owner", "admin", "--room", "--public"], "");
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    // The default sip.max_anonymous_calls_per_address is 10.
+    for i in 0..10 {
+        let (code, text) = invite(&caller, s.sip_port, "town", &format!("many-{i}"), sink);
+        assert_eq!(code, 200, "call {i}: {text}");
+    }
+    let (code, text) = invite(&caller, s.sip_port, "town", "many-10", sink);
+    assert_eq!(code, 503, "{text}");
+    assert!(text.contains("too many calls"), "{text}");
 }

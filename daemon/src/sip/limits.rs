@@ -1,4 +1,5 @@
-//! Per-address message rate (a token bucket per source address) and TCP connection counts.
+//! Per-address message rate (a token bucket per source address), TCP connection counts, and
+//! calls at once from callers who did not authenticate.
 
 use super::SipSettings;
 use std::collections::HashMap;
@@ -13,6 +14,27 @@ pub struct Limits {
     connections: Mutex<HashMap<IpAddr, usize>>,
     max_connections: usize,
     max_per_address: usize,
+    anonymous: Mutex<HashMap<IpAddr, usize>>,
+    max_anonymous: usize,
+    max_anonymous_per_address: usize,
+}
+
+/// An anonymous call's place, given back when dropped.
+pub struct CallSlot {
+    limits: std::sync::Arc<Limits>,
+    ip: IpAddr,
+}
+
+impl Drop for CallSlot {
+    fn drop(&mut self) {
+        let mut c = self.limits.anonymous.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = c.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                c.remove(&self.ip);
+            }
+        }
+    }
 }
 
 impl Limits {
@@ -25,7 +47,26 @@ impl Limits {
             connections: Mutex::new(HashMap::new()),
             max_connections: s.max_tcp_connections,
             max_per_address: s.max_tcp_connections_per_address,
+            anonymous: Mutex::new(HashMap::new()),
+            max_anonymous: s.max_anonymous_calls,
+            max_anonymous_per_address: s.max_anonymous_calls_per_address,
         }
+    }
+
+    /// A place for one more call from `ip` by a caller who did not authenticate, if the caps
+    /// (`sip.max_anonymous_calls`, `…_per_address`) leave one.
+    pub fn anonymous_call(self: &std::sync::Arc<Self>, ip: IpAddr) -> Option<CallSlot> {
+        let mut c = self.anonymous.lock().unwrap_or_else(|p| p.into_inner());
+        let total: usize = c.values().sum();
+        let mine = c.entry(ip).or_insert(0);
+        if total >= self.max_anonymous || *mine >= self.max_anonymous_per_address {
+            if *mine == 0 {
+                c.remove(&ip);
+            }
+            return None;
+        }
+        *mine += 1;
+        Some(CallSlot { limits: self.clone(), ip })
     }
 
     /// The server transactions one address may hold at once over UDP: what its message rate

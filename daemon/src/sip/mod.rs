@@ -43,6 +43,8 @@ pub struct SipSettings {
     pub max_messages_per_second: u32,
     pub max_tcp_connections: usize,
     pub max_tcp_connections_per_address: usize,
+    pub max_anonymous_calls: usize,
+    pub max_anonymous_calls_per_address: usize,
     /// The address RTP sockets bind to (`media.rtp_bind`).
     pub rtp_bind: IpAddr,
     /// SIP over TLS: where, and the PEM certificate chain and private key.
@@ -115,6 +117,9 @@ pub async fn start(
         }
     };
     let tls_addr = tls.as_ref().map(|t| t.0);
+    for a in [Some(udp_addr), Some(tcp_addr), tls_addr].into_iter().flatten() {
+        crate::media::destination::protect(a.port());
+    }
     let limits = Arc::new(limits::Limits::new(&s));
     let (ua_tx, ua_rx) = tokio::sync::mpsc::channel(4096);
     let (udp_out, udp_out_rx) = tokio::sync::mpsc::unbounded_channel();

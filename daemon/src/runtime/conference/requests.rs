@@ -3,6 +3,16 @@
 
 use super::*;
 
+/// An address to send an RTP participant's media to, as the API or a call gives it: parsed, and
+/// allowed by the one rule of where media may go (`media::destination`).
+fn media_address(field: &str, v: Option<String>) -> Result<Option<std::net::SocketAddr>, ControlError> {
+    let Some(a) = v else { return Ok(None) };
+    let to: std::net::SocketAddr = a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))?;
+    crate::media::destination::check(to, crate::media::destination::Asker::Operator)
+        .map_err(|r| invalid(field, format!("media is never sent to {}", r.reason())))?;
+    Ok(Some(to))
+}
+
 impl Conf {
     pub(super) async fn control(&mut self, req: Request, actor: Option<i64>) -> Reply {
         let by = actor.map(|a| format!("by user {a}")).unwrap_or_default();
@@ -32,9 +42,7 @@ impl Conf {
             }
             Request::AddRtp { name, video, audio, video_to, audio_to, payload_types, ports, group, content, user } => {
                 let name = check_name("name", &name)?;
-                let addr = |field: &str, v: Option<String>| -> Result<Option<std::net::SocketAddr>, ControlError> {
-                    v.map(|a| a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))).transpose()
-                };
+                let addr = |field: &str, v: Option<String>| media_address(field, v);
                 let video_to = addr("video_to", video_to)?;
                 let audio_to = addr("audio_to", audio_to)?;
                 let video = match video.as_deref() {
@@ -112,9 +120,7 @@ impl Conf {
             }
             Request::SendTo { participant, video_to, audio_to } => {
                 self.participant_mut(participant)?;
-                let addr = |field: &str, v: Option<String>| -> Result<Option<std::net::SocketAddr>, ControlError> {
-                    v.map(|a| a.parse().map_err(|_| invalid(field, "an address like 192.0.2.10:5004"))).transpose()
-                };
+                let addr = |field: &str, v: Option<String>| media_address(field, v);
                 let (video_to, audio_to) = (addr("video_to", video_to)?, addr("audio_to", audio_to)?);
                 let spec = self.rtp_specs.get(&participant).ok_or_else(|| {
                     ControlError::Conflict("only RTP participants receive media at an address".into())

@@ -22,8 +22,17 @@ impl Call {
         };
         match method.as_str() {
             "ACK" => {
+                // Only an ACK that carries the tag of Tessera's 2xx, which whoever sent the INVITE
+                // from a spoofed address never saw.
+                if !self.acks_our_2xx(&m.msg) {
+                    return Flow::Go;
+                }
                 if self.pending.as_ref().is_some_and(|p| cseq(&m.msg).map(|c| c.0) == Some(p.cseq)) {
                     self.pending = None;
+                }
+                if !self.confirmed {
+                    self.confirmed = true;
+                    return Flow::Confirmed;
                 }
             }
             "CANCEL" => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
@@ -119,13 +128,8 @@ impl Call {
         self.version += 1;
         let sdp = self.answer_sdp(&offer);
         if let Some(p) = self.participant {
-            let send_video = self.choice.sends_video();
-            let to = |t: Option<(IpAddr, u16, u16)>| t.map(|(ip, port, _)| SocketAddr::new(ip, port).to_string());
-            let req = Request::SendTo {
-                participant: p,
-                video_to: to(self.choice.video.as_ref().and_then(|v| v.peer)).filter(|_| send_video),
-                audio_to: to(self.choice.audio.as_ref().and_then(|a| a.peer)),
-            };
+            let (video_to, audio_to) = self.media_targets();
+            let req = Request::SendTo { participant: p, video_to, audio_to };
             if let Err(e) = self.control.call(&self.conference, None, req).await {
                 tracing::warn!(error = %e, "SIP: media change not applied");
             }

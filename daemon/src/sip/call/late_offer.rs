@@ -56,8 +56,9 @@ impl Call {
                     let Some(m) = m else { return Err(Some("the server is stopping".into())) };
                     let h = m.msg.headers.clone();
                     match m.msg.method() {
-                        Some("ACK") if cseq(&m.msg).map(|c| c.0) == Some(invite_cseq) => {
+                        Some("ACK") if cseq(&m.msg).map(|c| c.0) == Some(invite_cseq) && self.acks_our_2xx(&m.msg) => {
                             self.pending = None;
+                            self.confirmed = true;
                             if m.msg.body.is_empty() {
                                 return Err(Some("the ACK carried no SDP answer".into()));
                             }

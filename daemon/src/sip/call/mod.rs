@@ -9,6 +9,7 @@ use super::admit::{Route, admit};
 use super::answer::{reply, tag};
 use super::path::Inbound;
 use super::pin::{self, Entry, Prompt};
+use crate::media::destination::{Asker, check as check_destination};
 use crate::media::handoff::Deposit;
 use crate::media::rtp_input::VideoCodec;
 use std::net::{IpAddr, SocketAddr};
@@ -36,6 +37,8 @@ const T2: Duration = Duration::from_secs(4);
 /// What a message inside the call leads to.
 enum Flow {
     Go,
+    /// The ACK of Tessera's 2xx: media may flow now.
+    Confirmed,
     /// The PIN was entered (by INFO): the caller is in the conference now.
     Admitted,
     /// The call ends; `None`: the caller hung up.
@@ -77,6 +80,13 @@ struct Call {
     quiet: bool,
     /// A call Tessera placed: the ACK of the callee's 2xx, sent again for its retransmissions.
     ack: Option<Vec<u8>>,
+    /// The dialog is confirmed (the caller ACKed Tessera's 2xx, or Tessera ACKed the callee's):
+    /// no media, not even the PIN prompt, goes out before, so a spoofed INVITE that is never
+    /// ACKed makes Tessera send nothing anywhere.
+    confirmed: bool,
+    /// The peer proved who it is (digest) or Tessera called it: its media may go to the address
+    /// its SDP names from the start (see `media::destination`).
+    proven: bool,
 }
 
 /// A call Tessera placed that the callee answered (see [`super::dial`]): what it negotiated.
@@ -119,6 +129,8 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         quiet: false,
         invite: a.ok,
         ack: Some(a.ack),
+        confirmed: true,
+        proven: true,
     };
     let events = call.control.events.subscribe_to(&call.conference);
     let why = match call.join().await {
@@ -140,6 +152,21 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
             invite.respond(code, r);
             return;
         }
+    };
+    // Callers who did not authenticate hold one of a bounded number of places while they last.
+    let _slot = match a.user {
+        Some(_) => None,
+        None => match ctx.limits.anonymous_call(invite.path.peer().ip()) {
+            Some(slot) => Some(slot),
+            None => {
+                tracing::info!(peer = %invite.path.peer(), "SIP call refused: too many anonymous calls");
+                metrics::counter!("tessera_sip_calls_total", "result" => "over_cap").increment(1);
+                let why = "Service Unavailable (too many calls without authentication)";
+                let r = reply(&invite.msg.headers, 503, why, &local_tag, &[("Retry-After", "30".into())], b"");
+                invite.respond(503, r);
+                return;
+            }
+        },
     };
     let dialog = match Dialog::from_invite(&invite.msg, &local_tag) {
         Ok(d) => d,
@@ -190,8 +217,10 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         joined_instance_ms: None,
         last_keyframe: None,
         quiet: false,
+        proven: a.user.is_some(),
         invite,
         ack: None,
+        confirmed: false,
     };
     // A CANCEL that arrived while the call was being admitted wins over the answer.
     while let Ok(m) = rx.try_recv() {
@@ -307,12 +336,8 @@ impl Call {
         let mut prompt = None;
         let mut digits = dtmf::EventReceiver::default();
         let dtmf_pt = self.choice.audio.as_ref().and_then(|a| a.dtmf_pt);
-        if entry.is_some()
-            && let Some((a, Some((ip, port, _)))) = self.choice.audio.as_ref().map(|a| (a, a.peer))
-        {
-            prompt = Prompt::start(SocketAddr::new(ip, port), audio_codec(a.codec), a.pt)
-                .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "SIP: no PIN prompt"))
-                .ok();
+        if self.confirmed && entry.is_some() {
+            prompt = self.prompt();
         }
         let mut rtp_buf = vec![0u8; 2048];
         let mut rtcp_buf = vec![0u8; 2048];
@@ -331,6 +356,8 @@ impl Call {
                     let Some(m) = m else { return Some("the server is stopping".into()) };
                     match self.in_dialog(m, &mut entry).await {
                         Flow::Go => {}
+                        Flow::Confirmed if entry.is_some() => prompt = self.prompt(),
+                        Flow::Confirmed => self.send_media().await,
                         Flow::Admitted => { entry = None; drop(prompt.take()); }
                         Flow::End(why) => return why,
                     }
@@ -422,6 +449,63 @@ impl Call {
         self.quiet = true;
     }
 
+    /// Whether an ACK carries the tag of Tessera's 2xx (which a spoofed INVITE's sender never
+    /// saw).
+    fn acks_our_2xx(&self, m: &tessera_sip_h323_bridge::sip::message::Message) -> bool {
+        let to =
+            m.headers.single("To").ok().flatten().and_then(|t| tessera_sip_h323_bridge::sip::name_addr::parse(t).ok());
+        to.and_then(|n| n.tag().map(str::to_string)).as_deref() == Some(self.dialog.local_tag.as_str())
+    }
+
+    /// Where the peer's media of one kind may be sent now, if anywhere (the SDP address, checked
+    /// by the one rule in `media::destination`).
+    fn destination(&self, peer: Option<(IpAddr, u16, u16)>) -> Option<SocketAddr> {
+        let (ip, port, _) = peer?;
+        let to = SocketAddr::new(ip, port);
+        let asker = Asker::Signalling { from: self.invite.path.peer().ip(), proven: self.proven };
+        match check_destination(to, asker) {
+            Ok(()) => Some(to),
+            Err(r) => {
+                tracing::info!(conference = %self.conference, peer = %self.invite.path.peer(), to = %to, reason = r.reason(), "SIP: no media sent to the address in the SDP");
+                metrics::counter!("tessera_sip_media_refused_total").increment(1);
+                None
+            }
+        }
+    }
+
+    /// The addresses to send video and audio to, once the dialog is confirmed.
+    fn media_targets(&self) -> (Option<String>, Option<String>) {
+        if !self.confirmed {
+            return (None, None);
+        }
+        let video =
+            self.choice.video.as_ref().and_then(|v| self.destination(v.peer)).filter(|_| self.choice.sends_video());
+        let audio = self.choice.audio.as_ref().and_then(|a| self.destination(a.peer));
+        (video.map(|a| a.to_string()), audio.map(|a| a.to_string()))
+    }
+
+    /// The PIN prompt, to the caller's audio address if media may go there.
+    fn prompt(&self) -> Option<Prompt> {
+        let a = self.choice.audio.as_ref()?;
+        let to = self.destination(a.peer)?;
+        Prompt::start(to, audio_codec(a.codec), a.pt)
+            .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "SIP: no PIN prompt"))
+            .ok()
+    }
+
+    /// The dialog was confirmed after the caller joined: its media starts flowing now.
+    async fn send_media(&mut self) {
+        let Some(p) = self.participant else { return };
+        let (video_to, audio_to) = self.media_targets();
+        if video_to.is_none() && audio_to.is_none() {
+            return;
+        }
+        let req = Request::SendTo { participant: p, video_to, audio_to };
+        if let Err(e) = self.control.call(&self.conference, None, req).await {
+            tracing::warn!(error = %e, "SIP: media not started");
+        }
+    }
+
     /// One digit of the PIN: `Ok(true)` when it admitted the caller. A complete entry is checked
     /// by the lockout service, like a PIN typed on the page or dialled.
     async fn pin_digit(&mut self, e: &mut Entry, d: char) -> Result<bool, String> {
@@ -467,19 +551,15 @@ impl Call {
         }
         let ports =
             RtpPorts { audio: self.audio.as_ref().map(|p| p.rtp_port), video: self.video.as_ref().map(|p| p.rtp_port) };
-        let send_video = self.choice.sends_video();
+        let (video_to, audio_to) = self.media_targets();
         let req = Request::AddRtp {
             name: self.name.clone(),
             video: v
                 .as_ref()
                 .map(|t| if video_codec(t.codec) == VideoCodec::H264 { "h264" } else { "vp8" }.to_string()),
             audio: a.as_ref().map(|t| codec_name(audio_codec(t.codec)).to_string()),
-            video_to: v
-                .as_ref()
-                .and_then(|t| t.peer)
-                .filter(|_| send_video)
-                .map(|(ip, p, _)| SocketAddr::new(ip, p).to_string()),
-            audio_to: a.as_ref().and_then(|t| t.peer).map(|(ip, p, _)| SocketAddr::new(ip, p).to_string()),
+            video_to,
+            audio_to,
             payload_types: Some(PayloadTypes {
                 video: v.as_ref().map(|t| t.pt),
                 audio: a.as_ref().map(|t| t.pt),
