@@ -25,6 +25,19 @@ pub struct Config {
     pub sip: Sip,
     pub webrtc: WebRtc,
     pub smtp: Smtp,
+    pub dial_out: DialOut,
+}
+
+/// Where the server may call (see `sip::dial_policy`): empty lists keep the default (public and
+/// private ranges; never loopback, link-local, multicast or broadcast).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DialOut {
+    /// Names that may be called (with their subdomains), like `["example.org"]`.
+    pub allowed_domains: Vec<String>,
+    /// Networks that may be called, like `["10.20.0.0/16"]`; they also lift the default
+    /// refusals inside them.
+    pub allowed_networks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -207,6 +220,7 @@ impl Default for Config {
             sip: Sip::default(),
             webrtc: WebRtc::default(),
             smtp: Smtp::default(),
+            dial_out: DialOut::default(),
         }
     }
 }
@@ -316,6 +330,10 @@ impl Config {
                 _ => bail!("TESSERA_SECURE_COOKIES={v:?}: expected true or false"),
             };
         }
+        if let Some(v) = get("TESSERA_DIAL_OUT_ALLOWED_NETWORKS") {
+            self.dial_out.allowed_networks =
+                v.split(',').map(str::trim).filter(|n| !n.is_empty()).map(str::to_string).collect();
+        }
         if let Some(v) = get("TESSERA_RTSP_LISTEN") {
             self.media.rtsp_listen = v;
         }
@@ -382,6 +400,7 @@ impl Config {
         range("sip.max_tcp_connections_per_address", self.sip.max_tcp_connections_per_address as u64, 1, 100_000)?;
         range("sip.max_anonymous_calls", self.sip.max_anonymous_calls as u64, 0, 1_000_000)?;
         range("sip.max_anonymous_calls_per_address", self.sip.max_anonymous_calls_per_address as u64, 0, 1_000_000)?;
+        crate::sip::dial_policy::DialPolicy::new(&self.dial_out.allowed_domains, &self.dial_out.allowed_networks)?;
         range("media.width", self.media.width.into(), 160, 3840)?;
         range("media.height", self.media.height.into(), 120, 2160)?;
         range("media.fps", self.media.fps.into(), 1, 60)?;

@@ -212,6 +212,10 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             max_tcp_connections_per_address: config.sip.max_tcp_connections_per_address,
             max_anonymous_calls: config.sip.max_anonymous_calls,
             max_anonymous_calls_per_address: config.sip.max_anonymous_calls_per_address,
+            dial_policy: crate::sip::dial_policy::DialPolicy::new(
+                &config.dial_out.allowed_domains,
+                &config.dial_out.allowed_networks,
+            )?,
             tls: config
                 .sip_tls_listen()?
                 .map(|at| (at, config.sip.tls_certificate.clone(), config.sip.tls_private_key.clone())),

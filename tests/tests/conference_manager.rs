@@ -15,9 +15,11 @@ const H: usize = 360;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_run_a_meeting_from_the_manager() {
-    let s = Server::start();
+    // Dial-out refuses loopback by default; these callees run on this machine.
+    let s = Server::start_with(&[], &[("TESSERA_DIAL_OUT_ALLOWED_NETWORKS", "127.0.0.0/8")]);
     s.add_user("alice", "alice-password");
     s.add_user("dave", "dave-password");
+    s.admin_ok(&["rights", "grant", "alice", "make_calls"], "");
     s.admin_ok(&["conference", "add", "ops", "--name", "Ops review", "--owner", "alice", "--room", "--public"], "");
     s.admin_ok(&["conference", "invite", "ops", "dave"], "");
     let (alice, csrf) = s.sign_in("alice", "alice-password").await;

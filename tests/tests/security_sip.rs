@@ -163,3 +163,65 @@ fn one_address_holds_a_bounded_number_of_anonymous_calls() {
     assert_eq!(code, 503, "{text}");
     assert!(text.contains("too many calls"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dial_out_reaches_neither_loopback_nor_metadata_nor_without_the_right() {
+    let (_tmp, s) = server();
+    s.add_user("alice", "alice-password");
+    s.add_user("bob", "bob-password");
+    s.admin_ok(&["rights", "grant", "alice", "make_calls"], "");
+    s.admin_ok(&["conference", "add", "ops", "--name", "Ops", "--owner", "alice", "--room"], "");
+    s.admin_ok(&["conference", "add", "bobs", "--name", "Bob's", "--owner", "bob", "--room"], "");
+    let start = |who: &'static str, room: &'static str| {
+        let s = &s;
+        async move {
+            let (c, csrf) = s.sign_in(who, &format!("{who}-password")).await;
+            let body = json!({"action": "add_synthetic", "name": "Red", "colour": [200, 20, 20], "tone_hz": 0});
+            let url = format!("{}/api/v1/conferences/{room}/live", s.base);
+            assert_eq!(c.post(url).header("x-csrf-token", &csrf).json(&body).send().await.unwrap().status(), 200);
+            (c, csrf)
+        }
+    };
+    let (alice, csrf) = start("alice", "ops").await;
+    // A port on this machine that a port scan would probe: nothing may arrive there.
+    let target = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = target.local_addr().unwrap().port();
+    for address in [format!("sip:scan@127.0.0.1:{port}"), "sip:meta@169.254.169.254".into(), "sip:x@[::1]:5060".into()]
+    {
+        let r = alice
+            .post(format!("{}/api/v1/conferences/ops/calls", s.base))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"address": address}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{address}: {}", r.text().await.unwrap_or_default());
+    }
+    let (_, packets) = received_within(&target, Duration::from_secs(2));
+    assert_eq!(packets, 0, "dial-out sent {packets} packets to a loopback port");
+    // Each call failed, and what users see tells nothing of the network.
+    let events = || {
+        let c = alice.clone();
+        let url = format!("{}/api/v1/conferences/ops/events", s.base);
+        async move {
+            let v: serde_json::Value = c.get(url).send().await.unwrap().json().await.unwrap();
+            v.as_array().unwrap().iter().filter(|e| e["kind"] == "call_failed").cloned().collect::<Vec<_>>()
+        }
+    };
+    tessera_e2e::eventually("three failed calls in the history", || async { events().await.len() == 3 }).await;
+    let failed = events().await;
+    for e in &failed {
+        assert_eq!(e["detail"], "this address may not be called from this server", "{e}");
+    }
+    assert!(s.log().contains("dial_out policy"), "{}", s.log());
+    // Without the "make calls" right, an owner cannot call addresses at all.
+    let (bob, bcsrf) = start("bob", "bobs").await;
+    let r = bob
+        .post(format!("{}/api/v1/conferences/bobs/calls", s.base))
+        .header("x-csrf-token", &bcsrf)
+        .json(&json!({"address": "sip:desk@10.0.0.9"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

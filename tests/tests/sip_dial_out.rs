@@ -61,13 +61,14 @@ async fn roster(c: &reqwest::Client, base: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_calls_participants_into_a_running_conference() {
-    let s = Server::start();
+    // Dial-out refuses loopback by default; these callees run on this machine.
+    let s = Server::start_with(&[], &[("TESSERA_DIAL_OUT_ALLOWED_NETWORKS", "127.0.0.0/8")]);
     for u in ["alice", "bob", "carol", "dave"] {
         s.add_user(u, &format!("{u}-password"));
     }
     s.admin_ok(&["conference", "add", "ops", "--name", "Ops \"review\"", "--owner", "alice", "--room"], "");
     s.admin_ok(&["conference", "invite", "ops", "dave"], "");
-    s.admin_ok(&["rights", "grant", "alice", "edit_address_book"], "");
+    s.admin_ok(&["rights", "grant", "alice", "edit_address_book", "make_calls"], "");
     let (alice, csrf) = s.sign_in("alice", "alice-password").await;
     let base = s.base.clone();
     let id_of = |login: &'static str| {
@@ -243,9 +244,10 @@ async fn the_server_calls_participants_into_a_running_conference() {
 /// them up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_conference_calls_its_invited_addresses_as_it_starts() {
-    let s = Server::start();
+    // Dial-out refuses loopback by default; these callees run on this machine.
+    let s = Server::start_with(&[], &[("TESSERA_DIAL_OUT_ALLOWED_NETWORKS", "127.0.0.0/8")]);
     s.add_user("alice", "alice-password");
-    s.admin_ok(&["rights", "grant", "alice", "create_conferences"], "");
+    s.admin_ok(&["rights", "grant", "alice", "create_conferences", "make_calls"], "");
     let (alice, csrf) = s.sign_in("alice", "alice-password").await;
     let base = s.base.clone();
     // The lobby's room system answers (SIPp as UAS), and wants the BYE when the meeting ends.

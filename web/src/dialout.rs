@@ -12,6 +12,7 @@ use crate::control::{ControlError, Request};
 use crate::error::{Error, Result};
 use crate::extract::ApiJson;
 use crate::live::{Access, access};
+use crate::rights::Right;
 use crate::state::AppState;
 use crate::store::Role;
 use axum::extract::{Path, State};
@@ -130,7 +131,13 @@ async fn resolve(state: &AppState, me: i64, input: &AddInput) -> Result<Whom> {
         let u = state.store.user_by_id(id).await?.filter(|u| !u.disabled);
         u.ok_or_else(|| Error::field(field, format!("no user {id}")))
     };
+    // Calling an address (rather than a user of this server) can reach any system and cost
+    // money through a gateway: it needs the "make calls" right.
+    let may_call_addresses = state.store.rights_of(me).await?.contains(&Right::MakeCalls);
     let address = |a: &str, field: &str, name: Option<String>| -> Result<Whom> {
+        if !may_call_addresses {
+            return Err(Error::Forbidden("calling an address needs the 'make calls' right".into()));
+        }
         let a = crate::scheduling::input::address(field, a)?;
         if a.starts_with("h323:") {
             return Err(Error::field(field, "H.323 addresses cannot be called yet; use a SIP address"));
@@ -232,7 +239,7 @@ mod tests {
         let dave = app.user("dave", "dave-password").await;
         let bob = app.user("bob", "bob-password").await;
         app.user("carol", "carol-password").await;
-        store.grant_rights(alice, &[Right::EditAddressBook]).await.unwrap();
+        store.grant_rights(alice, &[Right::EditAddressBook, Right::MakeCalls]).await.unwrap();
         app.room("ops", "Ops", alice, false).await;
         store.add_participant("ops", dave, Role::Participant).await.unwrap();
         let s = app.sign_in("alice", "alice-password").await;
@@ -268,6 +275,11 @@ mod tests {
                 r.text()
             );
         }
+        // Without the "make calls" right, addresses are refused; users may still be called.
+        store.revoke_rights(alice, &[Right::MakeCalls]).await.unwrap();
+        let r = add(json!({"address": "sip:desk@10.0.0.9"})).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert!(r.text().contains("make calls"), "{}", r.text());
         // Valid, but this server runs no media plane: said so, and bob was not added.
         let r = add(json!({"user": bob})).await;
         assert_eq!(r.status, 503, "{}", r.text());

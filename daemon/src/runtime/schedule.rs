@@ -45,6 +45,18 @@ async fn call_invited_addresses(d: &Dispatcher, id: &str) {
             return;
         }
     };
+    // Calling addresses needs the owner's "make calls" right, as it does from the manager.
+    let may_call = match d.store.rights_of(c.owner_id).await {
+        Ok(r) => r.contains(&tessera_web::rights::Right::MakeCalls),
+        Err(e) => {
+            tracing::warn!(conference = %id, error = %e, "reading the owner's rights failed");
+            false
+        }
+    };
+    if !may_call && c.addresses.iter().any(|a| a.address.starts_with("sip:")) {
+        tracing::info!(conference = %id, "the invited addresses are not called: the owner lacks the 'make calls' right");
+        return;
+    }
     for a in c.addresses.into_iter().filter(|a| a.address.starts_with("sip:")) {
         let order = tessera_web::dialout::DialOrder {
             conference: id.to_string(),

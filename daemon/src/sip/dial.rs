@@ -113,23 +113,47 @@ fn progress(ctx: &Context, order: &DialOrder, kind: &str, detail: &str) {
     }
 }
 
-/// The path to the callee: a registered phone's, or UDP/TCP to the address's host.
-async fn path_to(ctx: &Context, route: &Route) -> Result<(String, Path), String> {
+/// Why a call could not be placed: what users see (in the history and the manager), which
+/// tells nothing of the network, and what the log keeps.
+struct Unreachable {
+    shown: &'static str,
+    logged: String,
+}
+
+/// The path to the callee: a registered phone's, or UDP/TCP to the address's host, if the dial
+/// policy allows it.
+async fn path_to(ctx: &Context, route: &Route) -> Result<(String, Path), Unreachable> {
     match route {
         Route::Binding { contact, path } => Ok((contact.clone(), path.clone())),
         Route::Address { uri, host, port, tcp } => {
+            let refused = |why: &str| Unreachable {
+                shown: "this address may not be called from this server",
+                logged: format!("{host}: {why} (dial_out policy)"),
+            };
+            ctx.dial_policy.host(host).map_err(refused)?;
             let peer = match host.parse::<IpAddr>() {
                 Ok(ip) => SocketAddr::new(ip, *port),
                 Err(_) => tokio::net::lookup_host((host.as_str(), *port))
                     .await
-                    .map_err(|e| format!("{host} could not be resolved: {e}"))?
+                    .map_err(|e| Unreachable {
+                        shown: "the address could not be found",
+                        logged: format!("{host} could not be resolved: {e}"),
+                    })?
                     .next()
-                    .ok_or_else(|| format!("{host} has no address"))?,
+                    .ok_or_else(|| Unreachable {
+                        shown: "the address could not be found",
+                        logged: format!("{host} has no address"),
+                    })?,
             };
+            ctx.dial_policy.address(peer.ip()).map_err(|why| Unreachable {
+                shown: "this address may not be called from this server",
+                logged: format!("{host} ({}): {why} (dial_out policy)", peer.ip()),
+            })?;
             let path = if *tcp {
-                super::tcp::connect(peer, ctx.limits.clone(), ctx.ua.clone())
-                    .await
-                    .map_err(|e| format!("could not connect to {peer} over TCP: {e}"))?
+                super::tcp::connect(peer, ctx.limits.clone(), ctx.ua.clone()).await.map_err(|e| Unreachable {
+                    shown: "the address could not be reached",
+                    logged: format!("could not connect to {peer} over TCP: {e}"),
+                })?
             } else {
                 Path::Udp { out: ctx.udp_out.clone(), peer }
             };
@@ -156,9 +180,9 @@ fn failure(code: u16, reason: &str) -> String {
 async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String, mut rx: mpsc::Receiver<Inbound>) {
     let (target, path) = match path_to(&ctx, &route).await {
         Ok(p) => p,
-        Err(why) => {
-            tracing::info!(conference = %order.conference, reason = %why, "dial-out failed");
-            return progress(&ctx, &order, "call_failed", &why);
+        Err(u) => {
+            tracing::info!(conference = %order.conference, reason = %u.logged, "dial-out failed");
+            return progress(&ctx, &order, "call_failed", u.shown);
         }
     };
     let local = local_ip(ctx.rtp_bind, path.peer().ip());

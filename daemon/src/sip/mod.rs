@@ -12,6 +12,7 @@ mod auth;
 mod call;
 mod chat;
 mod dial;
+pub mod dial_policy;
 mod limits;
 mod path;
 mod pin;
@@ -45,6 +46,8 @@ pub struct SipSettings {
     pub max_tcp_connections_per_address: usize,
     pub max_anonymous_calls: usize,
     pub max_anonymous_calls_per_address: usize,
+    /// Where dial-out may call.
+    pub dial_policy: dial_policy::DialPolicy,
     /// The address RTP sockets bind to (`media.rtp_bind`).
     pub rtp_bind: IpAddr,
     /// SIP over TLS: where, and the PEM certificate chain and private key.
@@ -72,6 +75,7 @@ pub struct Context {
     /// Where connections Tessera opens (dial-out over TCP) hand what they receive.
     pub ua: tokio::sync::mpsc::Sender<path::Inbound>,
     pub limits: Arc<limits::Limits>,
+    pub dial_policy: dial_policy::DialPolicy,
 }
 
 impl Context {
@@ -136,6 +140,7 @@ pub async fn start(
         tcp: tcp_addr,
         tls: tls_addr,
         chat: s.chat.clone(),
+        dial_policy: s.dial_policy.clone(),
     });
     let mut tasks = vec![
         tokio::spawn(ua::run(ctx, ua_rx, dial)),
