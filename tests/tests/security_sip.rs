@@ -225,3 +225,19 @@ async fn dial_out_reaches_neither_loopback_nor_metadata_nor_without_the_right() 
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[test]
+fn private_and_missing_conferences_answer_alike() {
+    let (_tmp, s) = server();
+    s.admin_ok(&["conference", "add", "board", "--name", "Board", "--owner", "admin", "--room", "--pin", "1234"], "");
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_string();
+    for (existing, missing) in [("board", "nowhere"), ("board*1234", "nowhere*1234"), ("board*9", "nowhere*9")] {
+        let (a, ta) = invite(&caller, s.sip_port, existing, &format!("e-{existing}"), sink);
+        let (b, tb) = invite(&caller, s.sip_port, missing, &format!("m-{missing}"), sink);
+        assert_eq!((a, first_line(&ta)), (b, first_line(&tb)), "{existing} and {missing} answered differently");
+        assert_eq!(a, 401);
+        assert!(ta.contains("WWW-Authenticate") && tb.contains("WWW-Authenticate"));
+    }
+}

@@ -13,6 +13,12 @@ use tessera_web::auth::lockout::PinCheck;
 use tessera_web::control::{Control, Request};
 use tessera_web::store::ConferenceKind;
 
+/// The challenge of everything that needs an account: private conferences, conferences that do
+/// not exist (when a PIN is dialled) and calls to users, alike.
+pub(super) const SIGN_IN: &str = "Unauthorized (sign in)";
+/// What a caller hears of a private conference it may not join, and of one that does not exist.
+const NOT_FOUND: &str = "Not Found";
+
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -98,7 +104,15 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Ro
     let conf = match ctx.store.dial_in(&id).await {
         Ok(Some(c)) => c,
         Ok(None) if dialled_pin.is_none() => return Ok(Route::User(unescape(&user))),
-        Ok(None) => return Err(refuse(404, format!("Not Found (no conference {id:?})"))),
+        // Answered like a private conference, so that a stranger cannot tell which exist: the
+        // same challenge, then the same 404 as for one the caller is not invited to.
+        Ok(None) => {
+            return Err(match ctx.auth.verify(m, peer).await {
+                Auth::Challenge { stale } => (401, SIGN_IN.into(), ctx.auth.challenge(stale)),
+                Auth::Refused => refuse(403, "Forbidden"),
+                Auth::User { .. } => refuse(404, NOT_FOUND),
+            });
+        }
         Err(e) => {
             tracing::error!(error = %e, "SIP: the store did not answer");
             return Err(refuse(500, "Server Internal Error (storage)"));
@@ -114,7 +128,7 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Ro
                 let why = if conf.public {
                     "Unauthorized (a webinar with registration: sign in as an invited user, or join with your link)"
                 } else {
-                    "Unauthorized (a private conference: sign in as an invited user)"
+                    SIGN_IN
                 };
                 return Err((401, why.into(), ctx.auth.challenge(stale)));
             }
@@ -128,7 +142,9 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Ro
                     user = Some(id);
                     tracing::info!(conference = %conf.id, login = %login, "SIP: invited user admitted")
                 }
-                Ok(false) => return Err(refuse(403, "Forbidden (not invited to this conference)")),
+                Ok(false) if conf.public => return Err(refuse(403, "Forbidden (not on this webinar's list)")),
+                // As for a conference that does not exist (the web answers 404 too).
+                Ok(false) => return Err(refuse(404, NOT_FOUND)),
                 Err(e) => {
                     tracing::error!(error = %e, "SIP: the store did not answer");
                     return Err(refuse(500, "Server Internal Error (storage)"));

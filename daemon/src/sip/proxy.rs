@@ -71,7 +71,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     let (caller_id, caller) = match ctx.auth.verify(&invite.msg, invite.path.peer().ip()).await {
         Verdict::Challenge { stale } => {
             let ch = ctx.auth.challenge(stale);
-            return refuse(401, "Unauthorized (sign in to call users)", &ch);
+            return refuse(401, super::admit::SIGN_IN, &ch);
         }
         Verdict::Refused => return refuse(403, "Forbidden", &[]),
         Verdict::User { id, login } => (id, login),
