@@ -12,32 +12,44 @@ pub fn status(text: &str) -> u16 {
 
 /// A REGISTER answered with SHA-256, built and checked here.
 pub fn register_sha256(port: u16, login: &str, password: &str) -> u16 {
-    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    udp.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    register_sha256_captured(port, login, password, "sip:127.0.0.1").0
+}
+
+/// REGISTER `login` from `udp` to `ruri`, with `auth` (an Authorization header line, or "")
+/// and CSeq `cseq`; returns the answer's status and text.
+pub fn register_raw(udp: &UdpSocket, port: u16, login: &str, ruri: &str, cseq: u32, auth: &str) -> (u16, String) {
     let me = udp.local_addr().unwrap();
-    let request = |cseq: u32, auth: &str| {
-        format!(
-            "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKsha{cseq}\r\nMax-Forwards: 70\r\n\
-From: <sip:{login}@127.0.0.1>;tag=s1\r\nTo: <sip:{login}@127.0.0.1>\r\nCall-ID: sha-{login}\r\nCSeq: {cseq} REGISTER\r\n\
-Contact: <sip:{login}@{me}>\r\n{auth}Expires: 300\r\nContent-Length: 0\r\n\r\n"
-        )
-    };
+    let request = format!(
+        "REGISTER {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKsha{cseq}x{}\r\nMax-Forwards: 70\r\n\
+From: <sip:{login}@127.0.0.1>;tag=s1\r\nTo: <sip:{login}@127.0.0.1>\r\nCall-ID: sha-{login}-{}\r\nCSeq: {cseq} REGISTER\r\n\
+Contact: <sip:{login}@{me}>\r\n{auth}Expires: 300\r\nContent-Length: 0\r\n\r\n",
+        me.port(),
+        me.port()
+    );
+    udp.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    udp.send_to(request.as_bytes(), ("127.0.0.1", port)).unwrap();
     let mut buf = vec![0u8; 8192];
-    udp.send_to(request(1, "").as_bytes(), ("127.0.0.1", port)).unwrap();
-    let n = udp.recv(&mut buf).unwrap();
+    let n = udp.recv(&mut buf).unwrap_or_else(|e| panic!("no answer to a REGISTER of {login}: {e}"));
     let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-    assert_eq!(status(&text), 401, "{text}");
+    (status(&text), text)
+}
+
+/// A REGISTER to `ruri` answered with SHA-256 digest: the final status, and the Authorization
+/// header line it sent (which an eavesdropper could capture).
+pub fn register_sha256_captured(port: u16, login: &str, password: &str, ruri: &str) -> (u16, String) {
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (code, text) = register_raw(&udp, port, login, ruri, 1, "");
+    assert_eq!(code, 401, "{text}");
     let challenge = text
         .lines()
         .find(|l| l.starts_with("WWW-Authenticate:") && l.contains("SHA-256"))
         .expect("a SHA-256 challenge");
     let nonce = challenge.split("nonce=\"").nth(1).and_then(|r| r.split('"').next()).unwrap();
-    let uri = "sip:127.0.0.1";
     let creds = digest::Credentials {
         username: login.into(),
         realm: "tessera".into(),
         nonce: nonce.into(),
-        uri: uri.into(),
+        uri: ruri.into(),
         qop: Some("auth".into()),
         nc: Some("00000001".into()),
         cnonce: Some("c0ffee".into()),
@@ -46,12 +58,11 @@ Contact: <sip:{login}@{me}>\r\n{auth}Expires: 300\r\nContent-Length: 0\r\n\r\n"
     let ha1 = digest::ha1(Algorithm::Sha256, login, "tessera", password);
     let response = digest::expected(Algorithm::Sha256, &ha1, "REGISTER", &creds);
     let auth = format!(
-        "Authorization: Digest username=\"{login}\", realm=\"tessera\", nonce=\"{nonce}\", uri=\"{uri}\", \
+        "Authorization: Digest username=\"{login}\", realm=\"tessera\", nonce=\"{nonce}\", uri=\"{ruri}\", \
 algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"c0ffee\", response=\"{response}\"\r\n"
     );
-    udp.send_to(request(2, &auth).as_bytes(), ("127.0.0.1", port)).unwrap();
-    let n = udp.recv(&mut buf).unwrap();
-    status(&String::from_utf8_lossy(&buf[..n]))
+    let (code, _) = register_raw(&udp, port, login, ruri, 2, &auth);
+    (code, auth)
 }
 
 /// Sends an INVITE for `sip:USER@127.0.0.1` from `udp` with a PCMU and H.264 offer whose media

@@ -4,7 +4,9 @@
 //! - media reflection: an INVITE that is never ACKed (its source spoofed) makes Tessera send no
 //!   media, nor the PIN prompt, to the address its SDP names; an ACKed one does; nobody can point
 //!   media at the server's own ports or at multicast, through SIP or the API;
-//! - one address cannot hold more than its share of anonymous calls.
+//! - one address cannot hold more than its share of anonymous calls;
+//! - a captured digest authorization cannot be replayed, from another address or for another
+//!   Request-URI.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
@@ -240,4 +242,22 @@ fn private_and_missing_conferences_answer_alike() {
         assert_eq!(a, 401);
         assert!(ta.contains("WWW-Authenticate") && tb.contains("WWW-Authenticate"));
     }
+}
+
+#[test]
+fn a_captured_authorization_cannot_be_replayed() {
+    let (_tmp, s) = server();
+    s.add_user("bob", "bob-secret-22");
+    let (code, auth) = tessera_e2e::sip::register_sha256_captured(s.sip_port, "bob", "bob-secret-22", "sip:127.0.0.1");
+    assert_eq!(code, 200);
+    // The eavesdropper sends the same authorization from its own address…
+    let eve = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (code, text) = tessera_e2e::sip::register_raw(&eve, s.sip_port, "bob", "sip:127.0.0.1", 7, &auth);
+    assert_eq!(code, 401, "a replayed authorization registered:\n{text}");
+    assert!(text.contains("stale=true"), "{text}");
+    // …or for another Request-URI.
+    let (code, text) = tessera_e2e::sip::register_raw(&eve, s.sip_port, "bob", "sip:127.0.0.1:5999", 8, &auth);
+    assert_ne!(code, 200, "an authorization for another URI registered:\n{text}");
+    // Replays cost bob nothing: his account is not locked, and he registers again.
+    assert_eq!(tessera_e2e::sip::register_sha256(s.sip_port, "bob", "bob-secret-22"), 200);
 }

@@ -6,13 +6,16 @@
 use super::REALM;
 use std::net::IpAddr;
 use std::sync::Arc;
-use tessera_sip_h323_bridge::sip::digest::{self, Algorithm, NonceState, Nonces};
+use tessera_sip_h323_bridge::sip::digest::{self, Algorithm, NonceCounts, NonceState, Nonces};
 use tessera_sip_h323_bridge::sip::message::Message;
+use tessera_sip_h323_bridge::sip::message::StartLine;
 use tessera_web::auth::lockout::{Attempt, LockoutService};
 use tessera_web::store::Store;
 
 pub struct Auth {
     nonces: Nonces,
+    /// Nonce-counts already used: a captured authorization cannot be sent again.
+    counts: std::sync::Mutex<NonceCounts>,
     lockout: Arc<LockoutService>,
     store: Store,
 }
@@ -37,7 +40,7 @@ fn now() -> i64 {
 
 impl Auth {
     pub fn new(lockout: Arc<LockoutService>, store: Store) -> Auth {
-        Auth { nonces: Nonces::new(rand::random()), lockout, store }
+        Auth { nonces: Nonces::new(rand::random()), counts: Default::default(), lockout, store }
     }
 
     /// The lockout service (passwords and PINs, shared with the web).
@@ -63,6 +66,18 @@ impl Auth {
             NonceState::Fresh => {}
             NonceState::Stale => return Verdict::Challenge { stale: true },
             NonceState::Invalid => return Verdict::Challenge { stale: false },
+        }
+        // The authorization is for this request only: its digest URI must be the Request-URI.
+        let StartLine::Request { uri: ruri, .. } = &m.start else { return Verdict::Refused };
+        if !digest::uri_matches(&c.uri, ruri) {
+            metrics::counter!("tessera_sip_auth_total", "result" => "uri_mismatch").increment(1);
+            tracing::info!(peer = %from, digest_uri = ?c.uri, request_uri = ?ruri, "SIP authentication refused: the digest URI is not the request's");
+            return Verdict::Refused;
+        }
+        if self.counts.lock().unwrap_or_else(|p| p.into_inner()).is_replay(&c.nonce, c.nc.as_deref()) {
+            metrics::counter!("tessera_sip_auth_total", "result" => "replayed").increment(1);
+            tracing::info!(peer = %from, "SIP authentication replayed: challenged again");
+            return Verdict::Challenge { stale: true };
         }
         if self.lockout.address_throttled(from, now) {
             metrics::counter!("tessera_sip_auth_total", "result" => "throttled").increment(1);
@@ -102,6 +117,14 @@ impl Auth {
         let expected = digest::expected(alg, &ha1, method, &c);
         match known {
             Some(d) if digest::same(&expected, &c.response) => {
+                // Right, but already used: a replay (or a client that reused its count) gets a
+                // fresh nonce to answer, and clears nothing.
+                let new = self.counts.lock().unwrap_or_else(|p| p.into_inner()).accept(&c.nonce, c.nc.as_deref(), now);
+                if !new {
+                    metrics::counter!("tessera_sip_auth_total", "result" => "replayed").increment(1);
+                    tracing::info!(login = ?login, peer = %from, "SIP authentication replayed: challenged again");
+                    return Verdict::Challenge { stale: true };
+                }
                 let _ = self.lockout.record_success(&login).await;
                 metrics::counter!("tessera_sip_auth_total", "result" => "ok").increment(1);
                 Verdict::User { id: d.user_id, login: d.login }

@@ -1,10 +1,15 @@
 //! HTTP digest authentication as SIP uses it (RFC 3261 §22, RFC 7616, RFC 8760): challenges
 //! offering SHA-256 and MD5, the Authorization header read, and the response checked against
 //! the stored HA1 (`H(user:realm:password)`, so the password itself is never kept for SIP).
-//! Nonces are stateless: a timestamp and a keyed hash of it, valid for [`NONCE_LIFETIME`]
-//! seconds; an older one is answered `stale=true`, so the client retries without asking the user.
+//! Nonces are stateless: a timestamp, a random part and an HMAC-SHA-256 of both under a server
+//! secret, valid for [`NONCE_LIFETIME`] seconds; an older one is answered `stale=true`, so the
+//! client retries without asking the user. An authorization cannot be replayed: its digest URI
+//! must be the request's, and [`NonceCounts`] accepts each nonce-count of a nonce once, in
+//! increasing order (a nonce without `qop` only once).
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 pub const NONCE_LIFETIME: i64 = 300;
 
@@ -139,6 +144,7 @@ pub fn same(a: &str, b: &str) -> bool {
 /// Issues and checks stateless nonces with a server secret.
 pub struct Nonces {
     secret: [u8; 32],
+    counter: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -150,26 +156,36 @@ pub enum NonceState {
 
 impl Nonces {
     pub fn new(secret: [u8; 32]) -> Nonces {
-        Nonces { secret }
+        Nonces { secret, counter: std::sync::atomic::AtomicU64::new(0) }
     }
 
-    fn mac(&self, ts: &str) -> String {
+    fn mac(&self, body: &str) -> String {
+        // unwrap: HMAC takes a key of any length.
+        let mut m = Hmac::<Sha256>::new_from_slice(&self.secret).unwrap();
+        m.update(body.as_bytes());
+        hex::encode(&m.finalize().into_bytes()[..16])
+    }
+
+    /// A new nonce: `TIME.RANDOM.MAC` (time in hex seconds; 64 random bits make each unique).
+    pub fn issue(&self, now: i64) -> String {
+        let mut r = [0u8; 8];
+        // The random part only needs to differ between nonces; the MAC is what cannot be forged.
+        let seed = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut h = Sha256::new();
         h.update(self.secret);
-        h.update(ts.as_bytes());
-        hex::encode(&h.finalize()[..16])
-    }
-
-    pub fn issue(&self, now: i64) -> String {
-        let ts = format!("{now:x}");
-        format!("{ts}.{}", self.mac(&ts))
+        h.update(seed.to_le_bytes());
+        h.update(now.to_le_bytes());
+        r.copy_from_slice(&h.finalize()[..8]);
+        let body = format!("{now:x}.{}", hex::encode(r));
+        format!("{body}.{}", self.mac(&body))
     }
 
     pub fn check(&self, nonce: &str, now: i64) -> NonceState {
-        let Some((ts, mac)) = nonce.split_once('.') else { return NonceState::Invalid };
-        if !same(mac, &self.mac(ts)) {
+        let Some((body, mac)) = nonce.rsplit_once('.') else { return NonceState::Invalid };
+        if !same(mac, &self.mac(body)) {
             return NonceState::Invalid;
         }
+        let ts = body.split('.').next().unwrap_or_default();
         match i64::from_str_radix(ts, 16) {
             Ok(t) if t <= now && now - t <= NONCE_LIFETIME => NonceState::Fresh,
             Ok(_) => NonceState::Stale,
@@ -189,6 +205,72 @@ impl Nonces {
                 format!("Digest realm=\"{realm}\", nonce=\"{nonce}\", algorithm={}, qop=\"auth\"{stale}", a.name())
             })
             .collect()
+    }
+}
+
+/// The nonce-counts already used, per nonce, for as long as nonces live: an authorization whose
+/// count is not above the last one accepted for its nonce is a replay.
+#[derive(Debug, Default)]
+pub struct NonceCounts {
+    seen: HashMap<String, (u32, i64)>,
+}
+
+/// At most this many nonces are remembered; beyond, a new authorization is told to get a fresh
+/// nonce (answered stale), which costs an honest client one more round trip.
+const MAX_REMEMBERED: usize = 200_000;
+
+impl NonceCounts {
+    /// Whether this nonce-count of this nonce was already accepted (a replay), without
+    /// remembering anything: checked before the digest is, so that replays cost no attempt.
+    pub fn is_replay(&self, nonce: &str, nc: Option<&str>) -> bool {
+        let n = nc.and_then(|h| u32::from_str_radix(h, 16).ok()).unwrap_or(0);
+        self.seen.get(nonce).is_some_and(|(last, _)| n <= *last)
+    }
+
+    /// Whether the authorization with this nonce and `nc` (hex; `None` without `qop`) is new;
+    /// remembers it. `now` forgets nonces past their lifetime.
+    pub fn accept(&mut self, nonce: &str, nc: Option<&str>, now: i64) -> bool {
+        let n = match nc {
+            None => 0,
+            Some(h) => match u32::from_str_radix(h, 16) {
+                Ok(n) if n > 0 => n,
+                _ => return false,
+            },
+        };
+        if self.seen.len() >= MAX_REMEMBERED {
+            self.seen.retain(|_, (_, at)| now - *at <= NONCE_LIFETIME);
+            if self.seen.len() >= MAX_REMEMBERED {
+                return false;
+            }
+        }
+        match self.seen.get_mut(nonce) {
+            Some((last, _)) if n <= *last => false,
+            Some((last, _)) => {
+                *last = n;
+                true
+            }
+            None => {
+                self.seen.insert(nonce.to_string(), (n, now));
+                true
+            }
+        }
+    }
+}
+
+/// Whether the digest's `uri` names the request's Request-URI: the same scheme, host
+/// (case-insensitively) and port, and the same user when the digest URI has one (SIPp, for one,
+/// gives only the host), so that an authorization for one server or user cannot serve another.
+pub fn uri_matches(digest_uri: &str, request_uri: &str) -> bool {
+    use super::uri::{Uri, parse};
+    match (parse(digest_uri), parse(request_uri)) {
+        (Ok(Uri::Sip(a)), Ok(Uri::Sip(b))) => {
+            a.secure == b.secure
+                && (a.user.is_none() || a.user == b.user)
+                && a.host.eq_ignore_ascii_case(&b.host)
+                && a.port.unwrap_or(if a.secure { 5061 } else { 5060 })
+                    == b.port.unwrap_or(if b.secure { 5061 } else { 5060 })
+        }
+        _ => digest_uri == request_uri,
     }
 }
 
@@ -237,5 +319,37 @@ mod tests {
         assert_eq!(n.check("nothing", 1100), NonceState::Invalid);
         let ch = n.challenges("tessera", 1000, true);
         assert!(ch[0].contains("algorithm=MD5") && ch[1].contains("algorithm=SHA-256") && ch[0].contains("stale=true"));
+        // Each nonce is new; a later time with the MAC of another is refused.
+        let other = n.issue(1000);
+        assert_ne!(nonce, other);
+        let (_, mac) = nonce.rsplit_once('.').unwrap();
+        let rand = nonce.split('.').nth(1).unwrap();
+        assert_eq!(n.check(&format!("{:x}.{rand}.{mac}", 1200), 1250), NonceState::Invalid);
+    }
+
+    #[test]
+    fn an_authorization_is_used_once() {
+        let mut c = NonceCounts::default();
+        assert!(c.accept("n1", Some("00000001"), 10));
+        assert!(c.is_replay("n1", Some("00000001")) && !c.is_replay("n1", Some("00000002")));
+        assert!(!c.accept("n1", Some("00000001"), 11), "the same count again is a replay");
+        assert!(c.accept("n1", Some("00000002"), 12));
+        assert!(!c.accept("n1", Some("00000001"), 13), "an older count");
+        assert!(c.accept("n2", Some("00000001"), 13), "another nonce");
+        assert!(c.accept("n3", None, 14));
+        assert!(!c.accept("n3", None, 15), "a nonce without qop serves once");
+        assert!(!c.accept("n4", Some("zz"), 15));
+        assert!(!c.accept("n4", Some("00000000"), 15));
+    }
+
+    #[test]
+    fn the_digest_uri_must_be_the_request_uri() {
+        assert!(uri_matches("sip:127.0.0.1", "sip:127.0.0.1:5060"));
+        assert!(uri_matches("sip:Room@Example.org", "sip:Room@example.org"));
+        assert!(!uri_matches("sip:127.0.0.1", "sip:127.0.0.1:5070"));
+        assert!(!uri_matches("sip:closed@h", "sip:open@h"));
+        assert!(uri_matches("sip:h:5070", "sip:bob@h:5070"), "the host alone, as SIPp gives it");
+        assert!(!uri_matches("sips:h", "sip:h"));
+        assert!(uri_matches("tel:+1", "tel:+1") && !uri_matches("tel:+1", "tel:+2"));
     }
 }
