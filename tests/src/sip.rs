@@ -37,8 +37,18 @@ Contact: <sip:{login}@{me}>\r\n{auth}Expires: 300\r\nContent-Length: 0\r\n\r\n",
 /// A REGISTER to `ruri` answered with SHA-256 digest: the final status, and the Authorization
 /// header line it sent (which an eavesdropper could capture).
 pub fn register_sha256_captured(port: u16, login: &str, password: &str, ruri: &str) -> (u16, String) {
-    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let (code, text) = register_raw(&udp, port, login, ruri, 1, "");
+    register_sha256_captured_from(&UdpSocket::bind("127.0.0.1:0").unwrap(), port, login, password, ruri)
+}
+
+/// [`register_sha256_captured`] from `udp`.
+pub fn register_sha256_captured_from(
+    udp: &UdpSocket,
+    port: u16,
+    login: &str,
+    password: &str,
+    ruri: &str,
+) -> (u16, String) {
+    let (code, text) = register_raw(udp, port, login, ruri, 1, "");
     assert_eq!(code, 401, "{text}");
     let challenge = text
         .lines()
@@ -61,7 +71,7 @@ pub fn register_sha256_captured(port: u16, login: &str, password: &str, ruri: &s
         "Authorization: Digest username=\"{login}\", realm=\"tessera\", nonce=\"{nonce}\", uri=\"{ruri}\", \
 algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"c0ffee\", response=\"{response}\"\r\n"
     );
-    let (code, _) = register_raw(&udp, port, login, ruri, 2, &auth);
+    let (code, _) = register_raw(udp, port, login, ruri, 2, &auth);
     (code, auth)
 }
 

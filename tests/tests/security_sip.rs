@@ -6,7 +6,8 @@
 //!   media at the server's own ports or at multicast, through SIP or the API;
 //! - one address cannot hold more than its share of anonymous calls;
 //! - a captured digest authorization cannot be replayed, from another address or for another
-//!   Request-URI.
+//!   Request-URI;
+//! - wrong passwords in REGISTERs from five (forgeable) addresses lock nobody out of the web.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
@@ -260,4 +261,20 @@ fn a_captured_authorization_cannot_be_replayed() {
     assert_ne!(code, 200, "an authorization for another URI registered:\n{text}");
     // Replays cost bob nothing: his account is not locked, and he registers again.
     assert_eq!(tessera_e2e::sip::register_sha256(s.sip_port, "bob", "bob-secret-22"), 200);
+}
+
+#[tokio::test]
+async fn forged_registers_lock_nobody_out() {
+    let (_tmp, s) = server();
+    s.add_user("carol", "carol-secret-3");
+    // Five wrong passwords over UDP, each from another address (any 127/8 address is this host).
+    for i in 2..7u8 {
+        let udp = UdpSocket::bind((std::net::Ipv4Addr::new(127, 0, 0, i), 0)).unwrap();
+        let (code, _) =
+            tessera_e2e::sip::register_sha256_captured_from(&udp, s.sip_port, "carol", "wrong-guess", "sip:127.0.0.1");
+        assert_eq!(code, 403);
+    }
+    // carol signs in on the web, and registers over UDP from her own address.
+    let _ = s.sign_in("carol", "carol-secret-3").await;
+    assert_eq!(tessera_e2e::sip::register_sha256(s.sip_port, "carol", "carol-secret-3"), 200);
 }

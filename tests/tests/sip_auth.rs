@@ -1,8 +1,10 @@
 //! SIP digest authentication against real tools: SIPp registers with MD5, a hand-made client
 //! with SHA-256; an invited user dials a private conference after a 401 and is admitted, an
 //! uninvited one is refused; `sipvicious_svwar` cannot tell existing accounts from missing ones
-//! with REGISTER, INVITE or OPTIONS; `sipvicious_svcrack` locks the account it guesses at, and
-//! the lock holds on the web sign-in too. A webinar with registration admits its list only.
+//! with REGISTER, INVITE or OPTIONS; `sipvicious_svcrack` (over UDP) gets no more checks after
+//! the policy's failures from its address, so it never reaches the right password, while the
+//! account stays usable on the web (datagrams can be forged). A webinar with registration admits
+//! its list only.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -111,8 +113,7 @@ fn digest_registration_private_conferences_and_no_account_enumeration() {
         .expect("sipvicious is missing: pip install sipvicious (scripts/test.sh does)");
     let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     assert!(!out.contains("alice-secret-1"), "svcrack found the password:\n{out}");
-    assert!(s.log().contains("account locked after failed sign-ins"), "{}", s.log());
-    // The lock is the account's: the web sign-in refuses the right password too.
+    // Datagrams can be forged, so they lock no account: alice still signs in on the web.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let code = rt.block_on(async {
         let r = s
@@ -124,9 +125,10 @@ fn digest_registration_private_conferences_and_no_account_enumeration() {
             .unwrap();
         r.status().as_u16()
     });
-    assert_eq!(code, 423, "alice is not locked on the web");
+    assert_eq!(code, 200, "guesses over UDP locked alice out of the web");
+    // The guessing address itself gets no more checks over UDP, even with the right password.
     let (ok, _) = finish(spawn(s.sip_port, d, "alice", &register_xml(600), &["-ap", "alice-secret-1"]), d);
-    assert!(!ok, "a locked account registered");
+    assert!(!ok, "the guessing address registered");
 }
 
 /// Registers `user` (from SIPp, with Contact at `contact_port`) so calls reach that port.

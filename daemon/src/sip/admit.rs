@@ -90,7 +90,8 @@ pub(super) enum Route {
     User(String),
 }
 
-pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Route, Refusal> {
+/// `proven`: the INVITE came over a connection (TCP, TLS), so `peer` cannot be forged.
+pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool) -> Result<Route, Refusal> {
     let StartLine::Request { uri: ruri, .. } = &m.start else { return Err(refuse(400, "not a request")) };
     let user = match uri::parse(ruri) {
         Ok(uri::Uri::Sip(u)) => u.user,
@@ -107,7 +108,7 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Ro
         // Answered like a private conference, so that a stranger cannot tell which exist: the
         // same challenge, then the same 404 as for one the caller is not invited to.
         Ok(None) => {
-            return Err(match ctx.auth.verify(m, peer).await {
+            return Err(match ctx.auth.verify(m, peer, proven).await {
                 Auth::Challenge { stale } => (401, SIGN_IN.into(), ctx.auth.challenge(stale)),
                 Auth::Refused => refuse(403, "Forbidden"),
                 Auth::User { .. } => refuse(404, NOT_FOUND),
@@ -123,7 +124,7 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr) -> Result<Ro
         // Only invited users (or, when the conference allows it, any user of the server), who
         // prove who they are with their account's password. A webinar with registration admits
         // its list the same way: its guests join with their links, from the browser.
-        match ctx.auth.verify(m, peer).await {
+        match ctx.auth.verify(m, peer, proven).await {
             Auth::Challenge { stale } => {
                 let why = if conf.public {
                     "Unauthorized (a webinar with registration: sign in as an invited user, or join with your link)"

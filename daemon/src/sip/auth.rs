@@ -1,7 +1,8 @@
 //! Who a SIP request comes from: digest authentication (SHA-256 or MD5) against the HA1s stored
 //! when passwords are set, through the web's lockout service, so a password guessed over SIP
 //! counts against the same account as one guessed on the sign-in page. The answers never tell
-//! an existing account from a missing one: both are challenged alike and refused alike.
+//! an existing account from a missing one: both are challenged alike and refused alike. Failures
+//! over UDP, whose source can be forged, count on their own (`lockout::Channel::Spoofable`).
 
 use super::REALM;
 use std::net::IpAddr;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use tessera_sip_h323_bridge::sip::digest::{self, Algorithm, NonceCounts, NonceState, Nonces};
 use tessera_sip_h323_bridge::sip::message::Message;
 use tessera_sip_h323_bridge::sip::message::StartLine;
-use tessera_web::auth::lockout::{Attempt, LockoutService};
+use tessera_web::auth::lockout::{Attempt, Channel, LockoutService};
 use tessera_web::store::Store;
 
 pub struct Auth {
@@ -53,7 +54,10 @@ impl Auth {
         self.nonces.challenges(REALM, now(), stale).into_iter().map(|c| ("WWW-Authenticate", c)).collect()
     }
 
-    pub async fn verify(&self, m: &Message, from: IpAddr) -> Verdict {
+    /// Who sent `m`: `from` is its source address, `proven` whether a connection proves it (TCP,
+    /// TLS) or it came in a datagram anyone could forge (UDP; see `lockout::Channel`).
+    pub async fn verify(&self, m: &Message, from: IpAddr, proven: bool) -> Verdict {
+        let channel = if proven { Channel::Proven } else { Channel::Spoofable };
         let method = m.method().unwrap_or_default();
         let ours = m
             .headers
@@ -79,7 +83,11 @@ impl Auth {
             tracing::info!(peer = %from, "SIP authentication replayed: challenged again");
             return Verdict::Challenge { stale: true };
         }
-        if self.lockout.address_throttled(from, now) {
+        let banned = match channel {
+            Channel::Spoofable => self.lockout.datagram_source_refused(from, now).await.unwrap_or(true),
+            Channel::Proven => false,
+        };
+        if banned || self.lockout.address_throttled(from, now) {
             metrics::counter!("tessera_sip_auth_total", "result" => "throttled").increment(1);
             return Verdict::Refused;
         }
@@ -88,7 +96,7 @@ impl Auth {
             metrics::counter!("tessera_sip_auth_total", "result" => reason).increment(1);
             Verdict::Refused
         };
-        match self.lockout.check(&login, now).await {
+        match self.lockout.check_via(&login, channel, now).await {
             Ok(None) => {}
             Ok(Some(_)) => return locked("locked"),
             Err(e) => {
@@ -98,7 +106,7 @@ impl Auth {
         }
         // Counted before the digest is checked, in one statement: a burst of guesses gets no
         // more checks than the policy allows.
-        let attempt = match self.lockout.begin_attempt(&login, now).await {
+        let attempt = match self.lockout.begin_attempt_via(&login, channel, now).await {
             Ok(Attempt::Locked { .. }) => return locked("locked"),
             Ok(a) => a,
             Err(e) => {
@@ -125,7 +133,7 @@ impl Auth {
                     tracing::info!(login = ?login, peer = %from, "SIP authentication replayed: challenged again");
                     return Verdict::Challenge { stale: true };
                 }
-                let _ = self.lockout.record_success(&login).await;
+                let _ = self.lockout.record_success_via(&login, channel).await;
                 metrics::counter!("tessera_sip_auth_total", "result" => "ok").increment(1);
                 Verdict::User { id: d.user_id, login: d.login }
             }
@@ -133,6 +141,9 @@ impl Auth {
                 metrics::counter!("tessera_sip_auth_total", "result" => "invalid").increment(1);
                 tracing::info!(login = ?login, peer = %from, "SIP authentication failed");
                 self.lockout.failed(&login, attempt, Some(from), now);
+                if channel == Channel::Spoofable {
+                    self.lockout.datagram_failure(from, now);
+                }
                 Verdict::Refused
             }
         }

@@ -68,7 +68,8 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         invite.respond(code, reply(&h, code, reason, &t, extra, b""));
     };
     // Every name is challenged alike, so a call attempt does not tell which accounts exist.
-    let (caller_id, caller) = match ctx.auth.verify(&invite.msg, invite.path.peer().ip()).await {
+    let (caller_id, caller) = match ctx.auth.verify(&invite.msg, invite.path.peer().ip(), invite.path.reliable()).await
+    {
         Verdict::Challenge { stale } => {
             let ch = ctx.auth.challenge(stale);
             return refuse(401, super::admit::SIGN_IN, &ch);

@@ -96,7 +96,7 @@ pub async fn handle(ctx: &Context, inb: Inbound) {
     let respond = |code: u16, reason: &str, extra: &[(&str, String)]| {
         inb.respond(code, reply(h, code, reason, &t, extra, b""));
     };
-    let (id, login) = match ctx.auth.verify(&inb.msg, inb.path.peer().ip()).await {
+    let (id, login) = match ctx.auth.verify(&inb.msg, inb.path.peer().ip(), inb.path.reliable()).await {
         Verdict::Challenge { stale } => {
             let ch = ctx.auth.challenge(stale);
             let extra: Vec<(&str, String)> = ch.iter().map(|(n, v)| (*n, v.clone())).collect();

@@ -22,6 +22,30 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
+/// Failures over a channel whose source address can be forged (SIP over UDP) count on their own
+/// (see [`Channel`]), against this many times the policy's attempts.
+pub const SPOOFABLE_FACTOR: i64 = 10;
+
+/// Where an attempt comes from, as far as the server can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// A connection (the web, SIP over TCP or TLS): the source address is proven by the handshake.
+    Proven,
+    /// A datagram (SIP over UDP): anyone can send it with someone else's address. Its failures
+    /// throttle the source address and count against the account on their own, with a ten times
+    /// higher limit, which locks that channel only: five forged REGISTERs cannot lock a user out
+    /// of the web (the choice fail2ban-style SIP protections make).
+    Spoofable,
+}
+
+/// The failure counter of a login for a channel (`udp:` cannot start a login).
+fn counter_key(login: &str, channel: Channel) -> std::borrow::Cow<'_, str> {
+    match channel {
+        Channel::Proven => login.into(),
+        Channel::Spoofable => format!("udp:{login}").into(),
+    }
+}
+
 /// How long a password check may wait for a hashing slot before the answer is "busy".
 const HASH_WAIT: Duration = Duration::from_secs(3);
 
@@ -70,13 +94,49 @@ pub enum PinCheck {
 /// `pin_guessing` event in the conference's connection history, a warning, a metric).
 pub const PIN_ALARM: u32 = 20;
 
+/// Failures per key (an address, a conference) within a window that starts at the first one; in
+/// memory, bounded (the oldest windows go when it grows past `cap`).
+struct WindowCounts<K> {
+    map: Mutex<HashMap<K, (u32, i64)>>,
+    cap: usize,
+}
+
+impl<K: std::hash::Hash + Eq> WindowCounts<K> {
+    fn new(cap: usize) -> Self {
+        WindowCounts { map: Mutex::new(HashMap::new()), cap }
+    }
+
+    /// Counts one more failure; returns the count in the current window.
+    fn bump(&self, key: K, now: i64, window: i64) -> u32 {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > self.cap {
+            map.retain(|_, (_, start)| now - *start < window);
+        }
+        let e = map.entry(key).or_insert((0, now));
+        if now - e.1 >= window {
+            *e = (0, now);
+        }
+        e.0 = e.0.saturating_add(1);
+        e.0
+    }
+
+    /// The failures in the current window.
+    fn count(&self, key: &K, now: i64, window: i64) -> u32 {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key).filter(|(_, start)| now - *start < window).map_or(0, |(n, _)| *n)
+    }
+}
+
 pub struct LockoutService {
     store: Store,
-    /// Wrong PINs per conference: (count, window start).
-    pin_failures: Mutex<HashMap<String, (u32, i64)>>,
+    /// Wrong PINs per conference.
+    pin_failures: WindowCounts<String>,
+    /// Failed digests per source address over a spoofable channel (SIP over UDP): past the
+    /// policy's attempts the address gets no more checks there, as fail2ban would ban it.
+    datagram_sources: WindowCounts<IpAddr>,
     address_max_failures: u32,
     address_window_secs: i64,
-    addresses: Mutex<HashMap<IpAddr, (u32, i64)>>,
+    addresses: WindowCounts<IpAddr>,
     dummy_hash: String,
     /// Password checks running at once (argon2id's memory is what this bounds).
     hashing: Semaphore,
@@ -90,10 +150,11 @@ impl LockoutService {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(LockoutService {
             store,
-            pin_failures: Mutex::new(HashMap::new()),
+            pin_failures: WindowCounts::new(10_000),
+            datagram_sources: WindowCounts::new(100_000),
             address_max_failures,
             address_window_secs,
-            addresses: Mutex::new(HashMap::new()),
+            addresses: WindowCounts::new(100_000),
             // Verified against when the login does not exist, so both cases take as long.
             dummy_hash: password::hash("tessera-timing-equaliser")?,
             hashing: Semaphore::new(cores.max(2)),
@@ -109,9 +170,19 @@ impl LockoutService {
 
     /// Whether the address is currently refused.
     pub fn address_throttled(&self, addr: IpAddr, now: i64) -> bool {
-        let map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&addr)
-            .is_some_and(|&(n, start)| now - start < self.address_window_secs && n >= self.address_max_failures)
+        self.addresses.count(&addr, now, self.address_window_secs) >= self.address_max_failures
+    }
+
+    /// Whether a source address gets no more digest checks over a spoofable channel: it failed
+    /// the policy's number of attempts there within the address window.
+    pub async fn datagram_source_refused(&self, addr: IpAddr, now: i64) -> Result<bool, StoreError> {
+        let max = self.policy().await?.max_attempts;
+        Ok(i64::from(self.datagram_sources.count(&addr, now, self.address_window_secs)) >= max)
+    }
+
+    /// A failed digest from `addr` over a spoofable channel.
+    pub fn datagram_failure(&self, addr: IpAddr, now: i64) {
+        self.datagram_sources.bump(addr, now, self.address_window_secs);
     }
 
     /// When the login is locked, until when.
@@ -119,14 +190,36 @@ impl LockoutService {
         Ok(self.store.failure_state(login).await?.and_then(|s| s.locked_until).filter(|&u| u > now))
     }
 
+    /// When the login is locked for attempts over `channel`, until when: a lock of the account
+    /// holds everywhere; a lock of the spoofable channel holds there only.
+    pub async fn check_via(&self, login: &str, channel: Channel, now: i64) -> Result<Option<i64>, StoreError> {
+        let account = self.check(login, now).await?;
+        if account.is_some() || channel == Channel::Proven {
+            return Ok(account);
+        }
+        let key = counter_key(login, channel);
+        Ok(self.store.failure_state(&key).await?.and_then(|s| s.locked_until).filter(|&u| u > now))
+    }
+
     /// Counts an attempt against the login before its secret is checked, in one statement, so
     /// that a burst of concurrent attempts gets at most the policy's number of checks: the ones
     /// beyond it are refused unchecked. A right secret then calls [`Self::record_success`]; a
     /// wrong one [`Self::failed`].
     pub async fn begin_attempt(&self, login: &str, now: i64) -> Result<Attempt, StoreError> {
+        self.begin_attempt_via(login, Channel::Proven, now).await
+    }
+
+    /// [`Self::begin_attempt`] over a channel; a spoofable one counts on its own, against
+    /// [`SPOOFABLE_FACTOR`] times the policy.
+    pub async fn begin_attempt_via(&self, login: &str, channel: Channel, now: i64) -> Result<Attempt, StoreError> {
         let policy = self.policy().await?;
-        let s = self.store.count_attempt(login, now, policy.max_attempts, policy.period_secs).await?;
-        Ok(attempt_of(s, policy.max_attempts, now))
+        let max = match channel {
+            Channel::Proven => policy.max_attempts,
+            Channel::Spoofable => policy.max_attempts.saturating_mul(SPOOFABLE_FACTOR),
+        };
+        let key = counter_key(login, channel);
+        let s = self.store.count_attempt(&key, now, max, policy.period_secs).await?;
+        Ok(attempt_of(s, max, now))
     }
 
     /// A wrong secret after [`Self::begin_attempt`]: counts against the address, and tells when
@@ -144,16 +237,7 @@ impl LockoutService {
     /// Counts a failure against the address only (a wrong conference PIN: there is no account
     /// to lock, but the address is throttled like one guessing passwords).
     pub fn record_address_failure(&self, addr: IpAddr, now: i64) {
-        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            let window = self.address_window_secs;
-            map.retain(|_, (_, start)| now - *start < window);
-        }
-        let e = map.entry(addr).or_insert((0, now));
-        if now - e.1 >= self.address_window_secs {
-            *e = (0, now);
-        }
-        e.0 = e.0.saturating_add(1);
+        self.addresses.bump(addr, now, self.address_window_secs);
     }
 
     /// The one check of a conference PIN, for every way in (the page, a dialled `ID*PIN`, DTMF):
@@ -174,19 +258,7 @@ impl LockoutService {
         if let Some(a) = addr {
             self.record_address_failure(a, now);
         }
-        let count = {
-            let mut map = self.pin_failures.lock().unwrap_or_else(|p| p.into_inner());
-            if map.len() > 10_000 {
-                let window = self.address_window_secs;
-                map.retain(|_, (_, start)| now - *start < window);
-            }
-            let e = map.entry(conference.to_string()).or_insert((0, now));
-            if now - e.1 >= self.address_window_secs {
-                *e = (0, now);
-            }
-            e.0 = e.0.saturating_add(1);
-            e.0
-        };
+        let count = self.pin_failures.bump(conference.to_string(), now, self.address_window_secs);
         if count == PIN_ALARM {
             let minutes = self.address_window_secs / 60;
             tracing::warn!(conference = %conference, wrong = count, minutes, "many wrong PINs: someone may be guessing this conference's PIN");
@@ -204,13 +276,20 @@ impl LockoutService {
     }
 
     pub async fn record_success(&self, login: &str) -> Result<(), StoreError> {
-        self.store.clear_failures(login).await?;
+        self.record_success_via(login, Channel::Proven).await
+    }
+
+    /// A right secret over `channel`: forgets that channel's failures.
+    pub async fn record_success_via(&self, login: &str, channel: Channel) -> Result<(), StoreError> {
+        self.store.clear_failures(&counter_key(login, channel)).await?;
         Ok(())
     }
 
-    /// Lifts a lock early (the administrator's `tessera admin user unlock`).
+    /// Lifts a lock early (the administrator's `tessera admin user unlock`), on every channel.
     pub async fn unlock(&self, login: &str) -> Result<bool, StoreError> {
-        self.store.clear_failures(login).await
+        let a = self.store.clear_failures(login).await?;
+        let b = self.store.clear_failures(&counter_key(login, Channel::Spoofable)).await?;
+        Ok(a || b)
     }
 
     /// The whole password sign-in: throttle, a hashing slot, the attempt counted, verify.
@@ -401,5 +480,36 @@ mod tests {
         // A new window after the period.
         let s = store.count_attempt("dave", 100 + 900, 5, 900).await.unwrap();
         assert_eq!((s.failures, s.first_failure_at, s.locked_until), (1, 1000, None));
+    });
+
+    crate::both_backends!(forged_datagrams_do_not_lock_the_web, |store| {
+        let hash = password::hash("right-password").unwrap();
+        store.create_user(NewUser { login: "erin", password_hash: &hash, display_name: "" }, 0).await.unwrap();
+        store.set_setting(Setting::LockoutMaxAttempts, "5").await.unwrap().unwrap();
+        let svc = LockoutService::new(store.clone(), 1000, 900).unwrap();
+        let t = 3_000_000;
+        // Five failures over UDP (from five forged addresses): the web is not locked.
+        for i in 0..5 {
+            let a = svc.begin_attempt_via("erin", Channel::Spoofable, t + i).await.unwrap();
+            assert!(matches!(a, Attempt::Check { lock: None }), "{a:?}");
+            svc.failed("erin", a, Some(IpAddr::from([192, 0, 2, i as u8])), t + i);
+        }
+        assert_eq!(svc.check("erin", t + 10).await.unwrap(), None);
+        let r = svc.authenticate_password("erin", "right-password", None, t + 10).await.unwrap();
+        assert!(matches!(r, AuthOutcome::Success(_)), "{r:?}");
+        // Fifty lock the UDP channel only.
+        for i in 5..50 {
+            let a = svc.begin_attempt_via("erin", Channel::Spoofable, t + 20 + i).await.unwrap();
+            svc.failed("erin", a, None, t + 20 + i);
+        }
+        assert!(svc.check_via("erin", Channel::Spoofable, t + 100).await.unwrap().is_some());
+        assert_eq!(svc.check_via("erin", Channel::Proven, t + 100).await.unwrap(), None);
+        // A lock of the account holds on every channel; unlocking lifts both.
+        for i in 0..5 {
+            svc.authenticate_password("erin", "wrong", None, t + 200 + i).await.unwrap();
+        }
+        assert!(svc.check_via("erin", Channel::Spoofable, t + 210).await.unwrap().is_some());
+        assert!(svc.unlock("erin").await.unwrap());
+        assert_eq!(svc.check_via("erin", Channel::Spoofable, t + 211).await.unwrap(), None);
     });
 }

@@ -142,7 +142,7 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
 
 pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbound>) {
     let local_tag = tag();
-    let a = match admit(&ctx, &invite.msg, invite.path.peer().ip()).await {
+    let a = match admit(&ctx, &invite.msg, invite.path.peer().ip(), invite.path.reliable()).await {
         Ok(Route::Conference(a)) => a,
         Ok(Route::User(callee)) => return super::proxy::run(ctx, invite, rx, callee).await,
         Err((code, reason, extra)) => {
