@@ -7,7 +7,9 @@
 //! - one address cannot hold more than its share of anonymous calls;
 //! - a captured digest authorization cannot be replayed, from another address or for another
 //!   Request-URI;
-//! - wrong passwords in REGISTERs from five (forgeable) addresses lock nobody out of the web.
+//! - wrong passwords in REGISTERs from five (forgeable) addresses lock nobody out of the web;
+//! - over TCP, an INVITE does not keep a connection open, a trickled message is read once whole,
+//!   and one that never completes is cut off.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
@@ -277,4 +279,71 @@ async fn forged_registers_lock_nobody_out() {
     // carol signs in on the web, and registers over UDP from her own address.
     let _ = s.sign_in("carol", "carol-secret-3").await;
     assert_eq!(tessera_e2e::sip::register_sha256(s.sip_port, "carol", "carol-secret-3"), 200);
+}
+
+#[test]
+fn tcp_connections_are_bounded_in_time() {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("sip.toml");
+    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\ntcp_idle_seconds = 2\n").unwrap();
+    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    s.admin_ok(&["conference", "add", "closed", "--name", "Closed", "--owner", "admin", "--room"], "");
+    let invite = |me: std::net::SocketAddr, id: &str| {
+        format!(
+            "INVITE sip:closed@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP {me};branch=z9hG4bK{id}\r\nMax-Forwards: 70\r\n\
+From: <sip:a@{me}>;tag={id}\r\nTo: <sip:closed@127.0.0.1>\r\nCall-ID: {id}\r\nCSeq: 1 INVITE\r\nContact: <sip:a@{me}>\r\n\
+X-Padding: {pad}\r\nContent-Length: 0\r\n\r\n",
+            pad = "p".repeat(2000)
+        )
+    };
+    let read_all = |c: &mut std::net::TcpStream| {
+        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let started = std::time::Instant::now();
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) => return (String::from_utf8_lossy(&got).into_owned(), true, started.elapsed()),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) => return (String::from_utf8_lossy(&got).into_owned(), false, started.elapsed()),
+            }
+        }
+    };
+
+    // An INVITE that is refused (a private conference) leaves the connection to the idle rule.
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", s.sip_port)).unwrap();
+    let me = c.local_addr().unwrap();
+    c.write_all(invite(me, "tcp-idle").as_bytes()).unwrap();
+    let (text, closed, _) = read_all(&mut c);
+    assert!(text.contains("SIP/2.0 401"), "{text}");
+    assert!(closed, "the server kept a quiet connection open for 20 s after an INVITE (idle is 2 s)");
+
+    // A message sent one byte at a time is answered once whole.
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", s.sip_port)).unwrap();
+    c.set_nodelay(true).unwrap();
+    let me = c.local_addr().unwrap();
+    for b in invite(me, "tcp-trickle").as_bytes() {
+        c.write_all(&[*b]).unwrap();
+    }
+    let (text, _, _) = read_all(&mut c);
+    assert!(text.contains("SIP/2.0 401") && text.contains("Call-ID: tcp-trickle"), "{text}");
+
+    // One that never completes is cut off, however steadily its bytes come.
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", s.sip_port)).unwrap();
+    let head = invite(c.local_addr().unwrap(), "tcp-slow");
+    let mut cut_off = false;
+    for b in head.as_bytes().iter().take(200) {
+        if c.write_all(&[*b]).is_err() {
+            cut_off = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if !cut_off {
+        let (_, closed, _) = read_all(&mut c);
+        cut_off = closed;
+    }
+    assert!(cut_off, "a message trickled over 10 s kept its connection");
+    assert!(s.log().contains("took too long to arrive"), "{}", s.log());
 }

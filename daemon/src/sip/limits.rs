@@ -17,6 +17,7 @@ pub struct Limits {
     anonymous: Mutex<HashMap<IpAddr, usize>>,
     max_anonymous: usize,
     max_anonymous_per_address: usize,
+    pub tcp_idle: std::time::Duration,
 }
 
 /// An anonymous call's place, given back when dropped.
@@ -50,6 +51,7 @@ impl Limits {
             anonymous: Mutex::new(HashMap::new()),
             max_anonymous: s.max_anonymous_calls,
             max_anonymous_per_address: s.max_anonymous_calls_per_address,
+            tcp_idle: s.tcp_idle,
         }
     }
 

@@ -46,6 +46,8 @@ pub struct SipSettings {
     pub max_tcp_connections_per_address: usize,
     pub max_anonymous_calls: usize,
     pub max_anonymous_calls_per_address: usize,
+    /// How long a TCP/TLS connection nobody uses may stay quiet.
+    pub tcp_idle: std::time::Duration,
     /// Where dial-out may call.
     pub dial_policy: dial_policy::DialPolicy,
     /// The address RTP sockets bind to (`media.rtp_bind`).

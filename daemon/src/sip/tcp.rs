@@ -9,17 +9,21 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_sip_h323_bridge::sip::check::Outcome;
 use tessera_sip_h323_bridge::sip::check::{classify, parse_failure};
-use tessera_sip_h323_bridge::sip::message::{Framing, MAX_MESSAGE, ParseError, parse};
+use tessera_sip_h323_bridge::sip::stream::StreamReader;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 
-const IDLE: Duration = Duration::from_secs(60);
 /// After the peer half-closes, how long to wait for answers still on their way.
 const LINGER: Duration = Duration::from_secs(2);
-/// A connection that carried an INVITE may be quiet for as long as a call lasts.
-const IDLE_IN_CALL: Duration = Duration::from_secs(12 * 3600);
+/// A connection that a call (or a registration) still uses may be quiet for as long as a call
+/// lasts; once nothing uses it, `sip.tcp_idle_seconds` applies again. An INVITE alone does not
+/// keep it open.
+const IDLE_IN_USE: Duration = Duration::from_secs(12 * 3600);
+/// A message must arrive whole within this long of its first byte, or the idle time if shorter
+/// (a peer trickling bytes to hold a connection is cut off).
+const MESSAGE_TIME: Duration = Duration::from_secs(30);
 /// A TLS handshake that takes longer than this is given up.
 const HANDSHAKE: Duration = Duration::from_secs(10);
 
@@ -44,9 +48,9 @@ pub async fn serve(listener: TcpListener, limits: Arc<Limits>, ua: mpsc::Sender<
         let (limits, ua, tls) = (limits.clone(), ua.clone(), tls.clone());
         tokio::spawn(async move {
             match tls {
-                None => connection(stream, from, &limits, ua, false, Outbox::new(), IDLE).await,
+                None => connection(stream, from, &limits, ua, false, Outbox::new()).await,
                 Some(acceptor) => match tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await {
-                    Ok(Ok(stream)) => connection(stream, from, &limits, ua, true, Outbox::new(), IDLE).await,
+                    Ok(Ok(stream)) => connection(stream, from, &limits, ua, true, Outbox::new()).await,
                     Ok(Err(e)) => {
                         tracing::info!(peer = %from, error = %e, "SIP TLS handshake failed");
                         metrics::counter!("tessera_sip_messages_total", "transport" => "tls", "outcome" => "handshake_failed")
@@ -81,7 +85,7 @@ impl Outbox {
 }
 
 /// A connection Tessera opens to call out (plain TCP): its path, which reads into the user
-/// agent like an accepted one. Kept open for as long as a call may last.
+/// agent like an accepted one. Kept open while the call uses it.
 pub async fn connect(
     to: std::net::SocketAddr,
     limits: Arc<Limits>,
@@ -92,7 +96,7 @@ pub async fn connect(
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connecting took over 5 s"))??;
     let outbox = Outbox::new();
     let path = Path::Tcp { out: outbox.0.clone(), peer: to, secure: false };
-    tokio::spawn(async move { connection(stream, to, &limits, ua, false, outbox, IDLE_IN_CALL).await });
+    tokio::spawn(async move { connection(stream, to, &limits, ua, false, outbox).await });
     Ok(path)
 }
 
@@ -103,20 +107,26 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
     ua: mpsc::Sender<Inbound>,
     secure: bool,
     outbox: Outbox,
-    mut idle: Duration,
 ) {
     let ip = from.ip();
     let transport = if secure { "tls" } else { "tcp" };
     let Outbox(out, mut out_rx) = outbox;
+    // A handle of our own on the sending side: more than this one (and the path's) means a
+    // call or a registration holds the connection.
+    let in_use = out.clone();
     let path = Path::Tcp { out, peer: from, secure };
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut reader = StreamReader::default();
     let mut chunk = vec![0u8; 16 * 1024];
+    let idle = limits.tcp_idle;
+    let message_time = MESSAGE_TIME.min(idle);
+    let mut quiet_since = tokio::time::Instant::now();
+    // When the bytes of an incomplete message started to arrive.
+    let mut partial_since: Option<tokio::time::Instant> = None;
     loop {
-        // Answer every complete message in the buffer.
+        // Answer every complete message received.
         loop {
-            match parse(&buf, Framing::Stream) {
-                Ok((m, used)) => {
-                    buf.drain(..used);
+            match reader.next_message() {
+                Ok(Some(m)) => {
                     if !limits.allow_message(ip) {
                         let _ = write(
                             &mut stream,
@@ -134,9 +144,6 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                     };
                     if for_ua {
                         let (Outcome::Request(msg) | Outcome::Response(msg)) = outcome else { continue };
-                        if msg.method() == Some("INVITE") {
-                            idle = IDLE_IN_CALL;
-                        }
                         metrics::counter!("tessera_sip_messages_total", "transport" => transport, "outcome" => "to_ua")
                             .increment(1);
                         if ua.send(Inbound { msg, path: path.clone(), key: None }).await.is_err() {
@@ -153,32 +160,51 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                         return;
                     }
                 }
-                Err(ParseError::Incomplete) => break,
+                Ok(None) => break,
                 Err(e) => {
-                    let (reply, label) = answer(parse_failure(&buf, e));
+                    let (reply, label) = answer(parse_failure(reader.pending(), e));
                     metrics::counter!("tessera_sip_messages_total", "transport" => transport, "outcome" => label)
                         .increment(1);
                     if let Some((_, bytes)) = reply {
                         let _ = write(&mut stream, &bytes).await;
                     }
-                    drop(path);
+                    drop((path, in_use));
                     linger(&mut stream, &mut out_rx).await;
                     return;
                 }
             }
         }
-        if buf.len() > MAX_MESSAGE {
+        let now = tokio::time::Instant::now();
+        partial_since = if reader.pending().is_empty() { None } else { partial_since.or(Some(now)) };
+        if partial_since.is_some_and(|t| now.duration_since(t) > message_time) {
+            tracing::info!(peer = %from, transport, "SIP connection closed: a message took too long to arrive");
+            metrics::counter!("tessera_sip_messages_total", "transport" => transport, "outcome" => "too_slow")
+                .increment(1);
             return;
         }
+        // Waits in steps, so that a connection nobody uses any more closes after IDLE even if
+        // a call held it when the wait began.
+        let step = partial_since
+            .map_or(idle, |t| (t + message_time + Duration::from_millis(10)).saturating_duration_since(now));
         tokio::select! {
-            r = tokio::time::timeout(idle, stream.read(&mut chunk)) => match r {
+            r = tokio::time::timeout(step, stream.read(&mut chunk)) => match r {
                 Ok(Ok(0)) => {
-                    drop(path);
+                    drop((path, in_use));
                     linger(&mut stream, &mut out_rx).await;
                     return;
                 }
-                Ok(Err(_)) | Err(_) => return,
-                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+                Ok(Err(_)) => return,
+                Err(_) => {
+                    let quiet = quiet_since.elapsed();
+                    let in_call = in_use.strong_count() > 2;
+                    if partial_since.is_none() && (!in_call && quiet >= idle || quiet >= IDLE_IN_USE) {
+                        return;
+                    }
+                }
+                Ok(Ok(n)) => {
+                    quiet_since = tokio::time::Instant::now();
+                    reader.push(&chunk[..n]);
+                }
             },
             Some(bytes) = out_rx.recv() => {
                 if write(&mut stream, &bytes).await.is_err() {

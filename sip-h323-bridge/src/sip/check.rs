@@ -74,7 +74,7 @@ pub fn parse_failure(bytes: &[u8], e: ParseError) -> Outcome {
         ParseError::Version(v) => Outcome::Reject(reject(505, format!("Version Not Supported ({v})")), lenient(bytes)),
         ParseError::TooLarge => Outcome::Reject(reject(513, "Message Too Large"), lenient(bytes)),
         ParseError::Malformed(why) => Outcome::Reject(reject(400, format!("Bad Request ({why})")), lenient(bytes)),
-        ParseError::Incomplete => Outcome::Drop(e.to_string()),
+        ParseError::Incomplete | ParseError::IncompleteBody { .. } => Outcome::Drop(e.to_string()),
     }
 }
 

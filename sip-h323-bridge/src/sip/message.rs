@@ -13,6 +13,10 @@ pub enum ParseError {
     /// A stream has not delivered the whole message yet.
     #[error("the message is incomplete")]
     Incomplete,
+    /// A stream has delivered the header section, not the whole body: `total` bytes (from the
+    /// start of the buffer) make the message.
+    #[error("the message is incomplete")]
+    IncompleteBody { total: usize },
     #[error("{0}")]
     Malformed(String),
     #[error("SIP version {0} is not supported")]
@@ -100,7 +104,7 @@ pub fn parse(buf: &[u8], framing: Framing) -> Result<(Message, usize), ParseErro
         (Some(n), Framing::Datagram) => {
             return Err(malformed(format!("Content-Length {n} is larger than the {available} bytes that follow")));
         }
-        (Some(_), Framing::Stream) => return Err(ParseError::Incomplete),
+        (Some(n), Framing::Stream) => return Err(ParseError::IncompleteBody { total: skip + body_start + n }),
         (None, Framing::Datagram) => available,
         (None, Framing::Stream) => return Err(malformed("Content-Length is required on a stream")),
     };
@@ -160,8 +164,10 @@ mod tests {
     fn framing_on_streams_and_datagrams() {
         let (m, used) = parse(OPTIONS, Framing::Stream).unwrap();
         assert_eq!((m.body.as_slice(), used), (&b"body"[..], OPTIONS.len() - 4));
+        let head = OPTIONS.len() - 8;
         for cut in 0..OPTIONS.len() - 4 {
-            assert_eq!(parse(&OPTIONS[..cut], Framing::Stream).unwrap_err(), ParseError::Incomplete, "{cut}");
+            let want = if cut < head { ParseError::Incomplete } else { ParseError::IncompleteBody { total: head + 4 } };
+            assert_eq!(parse(&OPTIONS[..cut], Framing::Stream).unwrap_err(), want, "{cut}");
         }
         let mut keepalive = b"\r\n\r\n".to_vec();
         keepalive.extend_from_slice(OPTIONS);

@@ -1,4 +1,5 @@
-//! SIP, bottom layer first: [`message`] (bytes ↔ messages), [`headers`] (the header list,
+//! SIP, bottom layer first: [`message`] (bytes ↔ messages), [`stream`] (messages as a stream
+//! delivers them), [`headers`] (the header list,
 //! compact forms, list splitting), [`uri`], [`name_addr`] (From, To, Contact), [`via`], and
 //! [`check`] (what a UAS answers to a malformed request), [`transaction`] (server transactions),
 //! [`client`] (Tessera calling out), [`dialog`].
@@ -11,6 +12,7 @@ pub mod headers;
 pub mod message;
 pub mod name_addr;
 pub mod response;
+pub mod stream;
 pub mod transaction;
 pub mod uri;
 pub mod via;
