@@ -3,7 +3,8 @@
 //!   anything: Tessera replaces it at start-up and makes the account choose its own first;
 //! - a burst of concurrent wrong passwords gets no more checks than the lockout policy allows,
 //!   the right password afterwards is refused, and the burst does not balloon the memory;
-//! - `next` after sign-in cannot send the browser to another site.
+//! - `next` after sign-in cannot send the browser to another site;
+//! - a login with a newline cannot forge a line in the server's log.
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
@@ -162,4 +163,16 @@ async fn next_after_sign_in_stays_on_this_site() {
         .await
         .unwrap();
     assert_eq!(r.headers().get("location").map(|v| v.to_str().unwrap()), Some("/home"), "{}", r.status());
+}
+
+#[tokio::test]
+async fn a_newline_in_a_login_forges_no_log_line() {
+    let s = Server::start();
+    let c = s.client();
+    for _ in 0..6 {
+        sign_in_status(&s, &c, "mallory\n2026-01-01T00:00:00Z  INFO signed in login=admin", "x").await;
+    }
+    let log = s.log();
+    assert!(log.contains("account locked after failed sign-ins"), "{log}");
+    assert!(!log.lines().any(|l| l.starts_with("2026-01-01")), "a forged line:\n{log}");
 }

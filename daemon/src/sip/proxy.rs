@@ -64,7 +64,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     let h = invite.msg.headers.clone();
     let t = tag();
     let refuse = |code: u16, reason: &str, extra: &[(&str, String)]| {
-        tracing::info!(callee = %callee, code, reason, "SIP user call refused");
+        tracing::info!(callee = ?callee, code, reason, "SIP user call refused");
         invite.respond(code, reply(&h, code, reason, &t, extra, b""));
     };
     // Every name is challenged alike, so a call attempt does not tell which accounts exist.
@@ -94,7 +94,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     }
     let Some((n, _)) = cseq(&invite.msg) else { return refuse(400, "Bad Request (CSeq)", &[]) };
     let leg = Leg::new(&ctx, binding, &invite.msg, max_forwards - 1, n);
-    tracing::info!(caller = %caller, callee = %callee, contact = %leg.binding.contact, "SIP user call");
+    tracing::info!(caller = %caller, callee = ?callee, contact = ?leg.binding.contact, "SIP user call");
     metrics::counter!("tessera_sip_user_calls_total").increment(1);
     leg.relay(invite, &mut rx).await;
 }
