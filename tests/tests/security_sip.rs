@@ -8,6 +8,7 @@
 //! - a captured digest authorization cannot be replayed, from another address or for another
 //!   Request-URI;
 //! - wrong passwords in REGISTERs from five (forgeable) addresses lock nobody out of the web;
+//! - a webinar's guest restrictions hold for SIP callers (camera and microphone off, no chat);
 //! - over TCP, an INVITE does not keep a connection open, a trickled message is read once whole,
 //!   and one that never completes is cut off.
 
@@ -346,4 +347,57 @@ X-Padding: {pad}\r\nContent-Length: 0\r\n\r\n",
     }
     assert!(cut_off, "a message trickled over 10 s kept its connection");
     assert!(s.log().contains("took too long to arrive"), "{}", s.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webinar_guest_restrictions_hold_for_sip_callers() {
+    let (_tmp, s) = server();
+    let (c, csrf) = s.sign_in("admin", "admin-password").await;
+    let body =
+        json!({"name": "Quiet hall", "access": "public", "kind": "room", "id": "quiet", "guest_permissions": []});
+    let r = c
+        .post(format!("{}/api/v1/conferences", s.base))
+        .header("x-csrf-token", &csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (code, answer) = invite(&caller, s.sip_port, "quiet", "guest-1", media.local_addr().unwrap());
+    assert_eq!(code, 200, "{answer}");
+    ack(&caller, s.sip_port, "quiet", "guest-1", &answer);
+    // Camera and microphone are off, as for a guest on the page.
+    let live = || async {
+        let v: serde_json::Value =
+            c.get(format!("{}/api/v1/conferences/quiet/live", s.base)).send().await.unwrap().json().await.unwrap();
+        v["participants"].as_array().cloned().unwrap_or_default()
+    };
+    tessera_e2e::eventually("the SIP guest is in the roster with camera and microphone off", || async {
+        live().await.iter().any(|p| p["name"] == "Attacker" && p["camera"] == false && p["microphone"] == false)
+    })
+    .await;
+    // A MESSAGE into the chat is refused.
+    let me = caller.local_addr().unwrap();
+    let to = answer.lines().find(|l| l.starts_with("To:")).unwrap();
+    let msg = format!(
+        "MESSAGE sip:quiet@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKmsg1\r\nMax-Forwards: 70\r\n\
+From: \"Attacker\" <sip:a@{me}>;tag=tguest-1\r\n{to}\r\nCall-ID: guest-1\r\nCSeq: 2 MESSAGE\r\n\
+Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+        port = s.sip_port
+    );
+    caller.send_to(msg.as_bytes(), ("127.0.0.1", s.sip_port)).unwrap();
+    let mut buf = vec![0u8; 8192];
+    let answer = loop {
+        let n = caller.recv(&mut buf).expect("an answer to the MESSAGE");
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if text.contains("CSeq: 2 MESSAGE") {
+            break text;
+        }
+    };
+    assert!(answer.starts_with("SIP/2.0 403"), "{answer}");
+    let chat: serde_json::Value =
+        c.get(format!("{}/api/v1/conferences/quiet/chat", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(chat.as_array().map(Vec::len), Some(0), "{chat}");
 }

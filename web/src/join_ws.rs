@@ -15,7 +15,7 @@ use crate::conference_page::{Standing, joinable, licensed, standing};
 use crate::control::{ControlError, Request};
 use crate::rtc::{JoinRequest, Joined};
 use crate::state::{AppState, now};
-use crate::store::{ChatMessage, ConferencePage, MAX_CHAT_CHARS};
+use crate::store::{ChatMessage, ConferencePage, GuestPermissions, MAX_CHAT_CHARS};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -277,7 +277,7 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
         Some(u) => state.store.rights_of(u).await.is_ok_and(|r| r.contains(&crate::rights::Right::ScreenSharing)),
         None => false,
     };
-    let guest = user_id.is_none().then(|| GuestPermissions::of(&page.guest_permissions));
+    let guest = user_id.is_none().then_some(page.dial_in.guests);
     let in_call = InCall { state: &state, conference: page.dial_in.id.clone(), user: user_id, name, may_share, guest };
     in_call.run(socket, joined, displaced).await;
     metrics::gauge!("tessera_webrtc_pages").decrement(1.0);
@@ -407,20 +407,6 @@ struct InCall<'a> {
     may_share: bool,
     /// A guest of a webinar: what the organiser lets guests use (chat, microphone, camera).
     guest: Option<GuestPermissions>,
-}
-
-#[derive(Clone, Copy)]
-struct GuestPermissions {
-    chat: bool,
-    microphone: bool,
-    camera: bool,
-}
-
-impl GuestPermissions {
-    fn of(list: &str) -> GuestPermissions {
-        let has = |p: &str| list.split(',').any(|x| x == p);
-        GuestPermissions { chat: has("chat"), microphone: has("microphone"), camera: has("camera") }
-    }
 }
 
 /// The page's shared screen while it shares.

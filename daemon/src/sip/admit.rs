@@ -11,7 +11,7 @@ use tessera_sip_h323_bridge::sip::message::{Message, StartLine};
 use tessera_sip_h323_bridge::sip::{name_addr, uri};
 use tessera_web::auth::lockout::PinCheck;
 use tessera_web::control::{Control, Request};
-use tessera_web::store::ConferenceKind;
+use tessera_web::store::{ConferenceKind, GuestPermissions};
 
 /// The challenge of everything that needs an account: private conferences, conferences that do
 /// not exist (when a PIN is dialled) and calls to users, alike.
@@ -36,6 +36,8 @@ pub(super) struct Admitted {
     pub(super) offer: Option<sdp::Session>,
     pub(super) choice: negotiate::Choice,
     pub(super) control: Control,
+    /// A guest (no user of the server): what the organiser lets guests use.
+    pub(super) guest: Option<GuestPermissions>,
 }
 
 pub(super) type Refusal = (u16, String, Vec<(&'static str, String)>);
@@ -195,6 +197,7 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool
         offer,
         choice,
         control,
+        guest: user.is_none().then_some(conf.guests),
     })))
 }
 

@@ -118,6 +118,25 @@ pub struct DialIn {
     /// A webinar whose registration is on: it admits its list (invited users and attendees,
     /// and guests with their join links), not anyone.
     pub registration: bool,
+    /// What guests (callers who are no user of the server) may use, wherever they join from.
+    pub guests: GuestPermissions,
+}
+
+/// What the organiser lets a public conference's guests use; what is not allowed is off when they
+/// join and stays off (the page, SIP, and every later way in apply it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuestPermissions {
+    pub chat: bool,
+    pub microphone: bool,
+    pub camera: bool,
+}
+
+impl GuestPermissions {
+    /// From the stored list, like `chat,microphone,camera`.
+    pub fn of(list: &str) -> GuestPermissions {
+        let has = |p: &str| list.split(',').any(|x| x == p);
+        GuestPermissions { chat: has("chat"), microphone: has("microphone"), camera: has("camera") }
+    }
 }
 
 /// What a conference's page shows and needs to admit someone (not scoped to a user: the page
@@ -209,6 +228,7 @@ fn dial_in_from_row(r: &AnyRow) -> Result<DialIn> {
         registration: r.try_get::<Option<i64>, _>("registration")?.unwrap_or(0) != 0
             && access == "public"
             && kind == "scheduled",
+        guests: GuestPermissions::of(&r.try_get::<String, _>("guest_permissions")?),
     })
 }
 
@@ -301,7 +321,7 @@ impl Store {
     /// anonymous until it authenticates; the bridge applies the access rules).
     pub async fn dial_in(&self, id: &str) -> Result<Option<DialIn>> {
         let row = sqlx::query(
-            "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation,
+            "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation, c.guest_permissions,
                     (SELECT r.enabled FROM conference_registration r WHERE r.conference_id = c.id) AS registration
                  FROM conferences c WHERE c.id = $1",
         )

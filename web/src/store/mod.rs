@@ -18,7 +18,7 @@ mod sip;
 mod users;
 
 pub use chat::{ChatMessage, MAX_CHAT_CHARS};
-pub use conferences::{ConferenceKind, ConferencePage, ConferenceRow, DialIn, NewConference, Role};
+pub use conferences::{ConferenceKind, ConferencePage, ConferenceRow, DialIn, GuestPermissions, NewConference, Role};
 pub use contacts::Contact;
 pub use history::NewEvent;
 pub use licenses::{License, LicenseKind};

@@ -58,6 +58,12 @@ impl Call {
                 }
                 m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
             }
+            "MESSAGE" if entry.is_none() && self.guest.is_some_and(|g| !g.chat) => {
+                m.respond(
+                    403,
+                    reply(&h, 403, "Forbidden (the organiser does not let guests use the chat)", &tag, &[], b""),
+                );
+            }
             "MESSAGE" if entry.is_none() => {
                 let r =
                     crate::sip::chat::receive(&self.ctx, &self.conference, &self.name, &self.dialog.call_id, &m.msg)

@@ -87,6 +87,8 @@ struct Call {
     /// The peer proved who it is (digest) or Tessera called it: its media may go to the address
     /// its SDP names from the start (see `media::destination`).
     proven: bool,
+    /// A webinar guest: what the organiser lets guests use (chat, microphone, camera).
+    guest: Option<tessera_web::store::GuestPermissions>,
 }
 
 /// A call Tessera placed that the callee answered (see [`super::dial`]): what it negotiated.
@@ -131,6 +133,7 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         ack: Some(a.ack),
         confirmed: true,
         proven: true,
+        guest: None,
     };
     let events = call.control.events.subscribe_to(&call.conference);
     let why = match call.join().await {
@@ -218,6 +221,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         last_keyframe: None,
         quiet: false,
         proven: a.user.is_some(),
+        guest: a.guest,
         invite,
         ack: None,
         confirmed: false,
@@ -577,6 +581,16 @@ impl Call {
         self.participant = state.participants.iter().rev().find(|p| p.rtp_ports == Some(ports)).map(|p| p.id);
         self.joined_instance_ms = state.started_at_ms;
         tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
+        // A guest joins with what the organiser does not allow turned off (a phone has no way
+        // to turn it back on), as on the conference page.
+        if let (Some(g), Some(p)) = (self.guest, self.participant)
+            && (!g.camera || !g.microphone)
+        {
+            let off = |allowed: bool| (!allowed).then_some(false);
+            let req =
+                Request::Device { participant: p, camera: off(g.camera), microphone: off(g.microphone), gain: None };
+            self.control.call(&self.conference, None, req).await?;
+        }
         Ok(())
     }
 
