@@ -45,9 +45,12 @@ def metric(base, name):
 class Tessera:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="tessera-bench-")
-        self.port, self.rtsp = free_port(), free_port()
+        self.port, self.rtsp, self.metrics_port = free_port(), free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # /metrics has a listener of its own (loopback only).
+        self.metrics = f"http://127.0.0.1:{self.metrics_port}"
         self.env = dict(os.environ, TESSERA_DATA_DIR=self.dir + "/data", TESSERA_HTTP_LISTEN=f"127.0.0.1:{self.port}",
+                        TESSERA_METRICS_LISTEN=f"127.0.0.1:{self.metrics_port}",
                         TESSERA_RTSP_LISTEN=f"127.0.0.1:{self.rtsp}", TESSERA_RTP_BIND="127.0.0.1", TESSERA_SIP_LISTEN=f"127.0.0.1:{free_port()}",
                         TESSERA_ADMIN_PASSWORD="admin-password", TESSERA_MEDIA_SIZE="1280x720", TESSERA_LOG="warn")
         self.proc = subprocess.Popen([BIN, "serve"], env=self.env, stdout=open(self.dir + "/log", "w"), stderr=subprocess.STDOUT)
@@ -99,9 +102,9 @@ def viewers(url, n):
 
 
 def measure(t):
-    c0, f0, s0 = cpu_seconds(t.proc.pid), metric(t.base, "tessera_media_frames_composed_total"), metric(t.base, "tessera_media_frames_skipped_total")
+    c0, f0, s0 = cpu_seconds(t.proc.pid), metric(t.metrics, "tessera_media_frames_composed_total"), metric(t.metrics, "tessera_media_frames_skipped_total")
     time.sleep(MEASURE)
-    c1, f1, s1 = cpu_seconds(t.proc.pid), metric(t.base, "tessera_media_frames_composed_total"), metric(t.base, "tessera_media_frames_skipped_total")
+    c1, f1, s1 = cpu_seconds(t.proc.pid), metric(t.metrics, "tessera_media_frames_composed_total"), metric(t.metrics, "tessera_media_frames_skipped_total")
     return (c1 - c0) / MEASURE, (f1 - f0) / MEASURE, s1 - s0
 
 
@@ -158,7 +161,7 @@ def main():
         cpu1, _, _ = measure(t)
         v = viewers(f"rtsp://127.0.0.1:{t.rtsp}/share", 10)
         time.sleep(3)
-        encoders = metric(t.base, "tessera_media_encoders")
+        encoders = metric(t.metrics, "tessera_media_encoders")
         cpu10, fps10, skipped10 = measure(t)
         for p in v:
             p.terminate()
@@ -177,7 +180,7 @@ def main():
                     "video_to": f"127.0.0.1:{sinks[2 * i].getsockname()[1]}",
                     "audio_to": f"127.0.0.1:{sinks[2 * i + 1].getsockname()[1]}"})
         time.sleep(3)
-        encoders_ep = metric(t.base, "tessera_media_encoders")
+        encoders_ep = metric(t.metrics, "tessera_media_encoders")
         cpu_ep, fps_ep, skipped_ep = measure(t)
         received = 0
         for k in sinks[::2]:

@@ -64,7 +64,7 @@ def highest(port, workdir, label):
     return best
 
 
-def join_seconds(http):
+def join_seconds(metrics):
     """Mean time a SIP call took to join the room, from the server's histogram."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics").read().decode()
     vals = {}
@@ -78,8 +78,9 @@ def join_seconds(http):
 
 def main():
     work = tempfile.mkdtemp(prefix="tessera-sip-bench-")
-    sip, http = free_port(), free_port()
+    sip, http, metrics = free_port(), free_port(), free_port()
     env = dict(os.environ, TESSERA_DATA_DIR=work + "/data", TESSERA_HTTP_LISTEN=f"127.0.0.1:{http}",
+               TESSERA_METRICS_LISTEN=f"127.0.0.1:{metrics}",
                TESSERA_RTSP_LISTEN=f"127.0.0.1:{free_port()}", TESSERA_RTP_BIND="127.0.0.1",
                TESSERA_SIP_LISTEN=f"127.0.0.1:{sip}", TESSERA_ADMIN_PASSWORD="admin-password",
                TESSERA_MEDIA_SIZE="640x360", TESSERA_LOG="warn")
@@ -106,7 +107,7 @@ def main():
         time.sleep(2)
         print("SIP calls (SIPp uac: INVITE, 200, ACK, 200 ms, BYE), highest rate with zero failed calls")
         tessera = highest(sip, work, "Tessera")
-        print(f"  (a call joins the room in {join_seconds(http) * 1000:.1f} ms on average)")
+        print(f"  (a call joins the room in {join_seconds(metrics) * 1000:.1f} ms on average)")
         reference = highest(uas_port, work, "SIPp UAS")
     finally:
         srv.terminate()

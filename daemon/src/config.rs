@@ -174,6 +174,11 @@ pub struct Http {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The address users open the personal area at, for links in invitations and calendars.
     pub public_url: String,
+    /// Where Prometheus scrapes `/metrics`: its own listener, on loopback by default (the
+    /// figures tell an outsider how busy the server is and who calls); empty: no metrics.
+    pub metrics_listen: String,
+    /// Seconds a client may take to send a request's header section (slowloris).
+    pub header_read_timeout_seconds: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -238,6 +243,8 @@ impl Default for Http {
             public_host: String::new(),
             trusted_proxies: Vec::new(),
             public_url: String::new(),
+            metrics_listen: "127.0.0.1:9464".into(),
+            header_read_timeout_seconds: 10,
         }
     }
 }
@@ -327,6 +334,9 @@ impl Config {
                 .parse()
                 .with_context(|| format!("TESSERA_HTTP_LISTEN={v:?} is not an address like 127.0.0.1:8080"))?;
         }
+        if let Some(v) = get("TESSERA_METRICS_LISTEN") {
+            self.http.metrics_listen = v;
+        }
         if let Some(v) = get("TESSERA_SECURE_COOKIES") {
             self.http.secure_cookies = match v.as_str() {
                 "1" | "true" | "yes" => true,
@@ -393,6 +403,8 @@ impl Config {
             }
             Ok(())
         };
+        range("http.header_read_timeout_seconds", self.http.header_read_timeout_seconds.into(), 1, 600)?;
+        self.metrics_listen()?;
         range("session.idle_timeout_minutes", self.session.idle_timeout_minutes.into(), 1, 7 * 24 * 60)?;
         range("session.absolute_timeout_hours", self.session.absolute_timeout_hours.into(), 1, 24 * 90)?;
         range("auth.address_max_failures", self.auth.address_max_failures.into(), 1, 100_000)?;
@@ -511,6 +523,17 @@ impl Config {
         } else {
             self.media.recordings_dir.clone()
         }
+    }
+
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
+        let v = self.http.metrics_listen.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse().map(Some).with_context(|| {
+            format!("http.metrics_listen = {v:?} is not an address like 127.0.0.1:9464 (TESSERA_METRICS_LISTEN)")
+        })
     }
 
     pub fn database_url(&self) -> String {

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod http;
 pub mod media;
 pub mod runtime;
 pub mod serve;

@@ -8,7 +8,6 @@ use crate::runtime::Runtime;
 use crate::runtime::conference::MediaConfig;
 use crate::systemd;
 use anyhow::Context;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -202,7 +201,8 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     let lockout = state.lockout.clone();
     let chat = state.chat.clone();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let metrics_app = tessera_web::system::metrics_router(state.clone());
+    let app = router(state);
 
     let sip = if config.sip.enabled {
         let s = crate::sip::SipSettings {
@@ -232,7 +232,21 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {} (http.listen / TESSERA_HTTP_LISTEN)", config.http.listen))?;
     let addr = listener.local_addr()?;
     media::destination::protect(addr.port());
-    tracing::info!("personal area at http://{addr}/ (metrics at /metrics, health at /healthz)");
+    tracing::info!("personal area at http://{addr}/ (health at /healthz)");
+    let metrics_listener = match config.metrics_listen()? {
+        Some(at) => {
+            let l = TcpListener::bind(at)
+                .await
+                .with_context(|| format!("serving metrics on {at} (http.metrics_listen / TESSERA_METRICS_LISTEN)"))?;
+            media::destination::protect(l.local_addr()?.port());
+            tracing::info!("Prometheus metrics at http://{}/metrics", l.local_addr()?);
+            Some(l)
+        }
+        None => {
+            tracing::info!("metrics are off (http.metrics_listen is empty)");
+            None
+        }
+    };
     match config.smtp_config() {
         Ok(Some(s)) => tracing::info!(
             host = %s.host, port = s.port, security = ?s.security, from = %s.from,
@@ -245,17 +259,18 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let watchdog = systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(store.clone(), every)));
     systemd::ready(&format!("serving on {addr}"));
 
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .await
-    });
+    let header_timeout = Duration::from_secs(config.http.header_read_timeout_seconds.into());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let server = tokio::spawn(crate::http::serve(listener, app, header_timeout, stopped(stop_rx.clone())));
+    if let Some(m) = metrics_listener {
+        tokio::spawn(crate::http::serve(m, metrics_app, header_timeout, stopped(stop_rx)));
+    }
     shutdown_signal().await;
     systemd::stopping();
-    let _ = stop_tx.send(());
+    let _ = stop_tx.send(true);
     let bound = Duration::from_secs(config.shutdown.timeout_seconds.into());
     match tokio::time::timeout(bound, server).await {
         Ok(Ok(Ok(()))) => tracing::info!("all requests finished"),

@@ -76,6 +76,8 @@ pub struct Server {
     pub rtsp_port: u16,
     /// SIP's port, UDP and TCP.
     pub sip_port: u16,
+    /// Where `/metrics` is served (its own listener, on loopback).
+    pub metrics: String,
     child: Option<Child>,
     env: Vec<(String, String)>,
     args: Vec<String>,
@@ -92,7 +94,9 @@ impl Server {
         let port = free_port();
         let rtsp_port = free_port();
         let sip_port = free_port();
+        let metrics_port = free_port();
         let mut envs = vec![
+            ("TESSERA_METRICS_LISTEN".to_string(), format!("127.0.0.1:{metrics_port}")),
             ("TESSERA_SIP_LISTEN".to_string(), format!("127.0.0.1:{sip_port}")),
             ("TESSERA_RTSP_LISTEN".to_string(), format!("127.0.0.1:{rtsp_port}")),
             ("TESSERA_MEDIA_SIZE".to_string(), "640x360".to_string()),
@@ -108,6 +112,7 @@ impl Server {
         envs.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let mut s = Server {
             base: format!("http://127.0.0.1:{port}"),
+            metrics: format!("http://127.0.0.1:{metrics_port}/metrics"),
             dir,
             port,
             rtsp_port,

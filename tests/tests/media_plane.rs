@@ -107,7 +107,7 @@ async fn four_synthetic_participants_over_rtsp_with_layouts_mute_and_recording()
     // ffprobe sees H.264 of the configured size and Opus; its arrival asks the shared encoder for
     // a keyframe (so it starts decoding at once).
     let keyframes = || async {
-        let text = reqwest::get(format!("{}/metrics", s.base)).await.unwrap().text().await.unwrap();
+        let text = reqwest::get(s.metrics.clone()).await.unwrap().text().await.unwrap();
         text.lines()
             .find_map(|l| l.strip_prefix("tessera_media_keyframe_requests_total "))
             .map_or(0.0, |v| v.trim().parse::<f64>().unwrap())
@@ -572,7 +572,7 @@ async fn rtp_endpoints_receive_their_groups_layout_from_one_shared_encoder_and_a
     // Two outputs (the grid for all, Green for the group); a second endpoint of the same group
     // shares the group's encoder.
     let encoders = || async {
-        let text = reqwest::get(format!("{}/metrics", s.base)).await.unwrap().text().await.unwrap();
+        let text = reqwest::get(s.metrics.clone()).await.unwrap().text().await.unwrap();
         text.lines().find_map(|l| l.strip_prefix("tessera_media_encoders ")).map(|v| v.trim().parse::<f64>().unwrap())
     };
     assert_eq!(encoders().await, Some(2.0));

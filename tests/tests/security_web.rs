@@ -4,7 +4,9 @@
 //! - a burst of concurrent wrong passwords gets no more checks than the lockout policy allows,
 //!   the right password afterwards is refused, and the burst does not balloon the memory;
 //! - `next` after sign-in cannot send the browser to another site;
-//! - a login with a newline cannot forge a line in the server's log.
+//! - a login with a newline cannot forge a line in the server's log;
+//! - `/metrics` is not on the public listener, and a client that trickles its request headers
+//!   (slowloris) is cut off.
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
@@ -175,4 +177,46 @@ async fn a_newline_in_a_login_forges_no_log_line() {
     let log = s.log();
     assert!(log.contains("account locked after failed sign-ins"), "{log}");
     assert!(!log.lines().any(|l| l.starts_with("2026-01-01")), "a forged line:\n{log}");
+}
+
+#[tokio::test]
+async fn metrics_are_private_and_slow_headers_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("http.toml");
+    std::fs::write(&cfg, "[http]\nheader_read_timeout_seconds = 2\n").unwrap();
+    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    let c = s.client();
+    assert_eq!(c.get(format!("{}/metrics", s.base)).send().await.unwrap().status(), 404);
+    let m = c.get(&s.metrics).send().await.unwrap();
+    assert_eq!(m.status(), 200);
+    assert!(m.text().await.unwrap().contains("tessera_"), "no Tessera metrics on the metrics listener");
+
+    // A request whose header section trickles in, one byte a second, never completes.
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", s.port)).await.unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").await.unwrap();
+    let started = std::time::Instant::now();
+    let mut closed = false;
+    for _ in 0..15 {
+        if conn.write_all(b"a").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(std::time::Duration::from_secs(1), conn.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            Ok(Ok(_)) => {
+                // A 408 before closing is fine too.
+                closed = true;
+                break;
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(closed, "a trickled header section kept its connection for {:?}", started.elapsed());
+    // The server still answers everyone else.
+    assert_eq!(c.get(format!("{}/healthz", s.base)).send().await.unwrap().status(), 200);
 }

@@ -25,7 +25,7 @@ async fn first_start_creates_admin_and_sigterm_stops_cleanly() {
     assert_eq!(home["rooms"][0]["id"], "demo", "the demo room exists: {home}");
     assert_eq!(home["rooms"][0]["access"], "public");
 
-    let metrics = c.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = c.get(s.metrics.clone()).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("tessera_sign_ins_total{result=\"success\"} 1"), "{metrics}");
     let doc: serde_json::Value =
         c.get(format!("{}/api/v1/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();

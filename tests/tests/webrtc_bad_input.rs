@@ -144,7 +144,7 @@ async fn the_page_socket_refuses_bad_input_and_leaks_nothing() {
     assert_eq!(names, ["Keeps the room going"]);
     // (A page the server closed is let go once it answers the close, or after 2 s.)
     let gauges_zero = || async {
-        let m = reqwest::get(format!("{}/metrics", s.base)).await.unwrap().text().await.unwrap();
+        let m = reqwest::get(s.metrics.clone()).await.unwrap().text().await.unwrap();
         ["tessera_webrtc_peers ", "tessera_webrtc_pages "]
             .iter()
             .all(|g| m.lines().any(|l| l.starts_with(g) && l.ends_with(" 0")))

@@ -1,5 +1,5 @@
-//! Operational routes and static assets: `/healthz`, `/metrics`, `/ping`, `/static/*`, the
-//! OpenAPI document and the download page.
+//! Operational routes and static assets: `/healthz`, `/ping`, `/static/*`, the OpenAPI document
+//! and the download page; `/metrics` is on a listener of its own ([`metrics_router`]).
 
 use crate::auth::PageUser;
 use crate::i18n::tr;
@@ -15,11 +15,16 @@ use maud::html;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
         .route("/ping", get(|| async { "pong" }))
         .route("/static/{file}", get(static_file))
         .route("/api/v1/openapi.json", get(|| async { Json(crate::openapi::document()) }))
         .route("/download", get(download))
+}
+
+/// `/metrics` (and `/healthz`) for Prometheus, served on `http.metrics_listen` (loopback by
+/// default), not on the public listener.
+pub fn metrics_router(state: AppState) -> axum::Router {
+    Router::new().route("/metrics", get(metrics)).route("/healthz", get(healthz)).with_state(state)
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
