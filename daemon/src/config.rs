@@ -139,6 +139,9 @@ pub struct Media {
     pub recordings_dir: PathBuf,
     /// The address RTP inputs listen on.
     pub rtp_bind: std::net::IpAddr,
+    /// A SIP call from which no media arrives for this many seconds is ended (0: never). A call
+    /// on hold gets an hour.
+    pub rtp_timeout_seconds: u32,
 }
 
 impl Default for Media {
@@ -152,6 +155,7 @@ impl Default for Media {
             video_kbps: 2000,
             recordings_dir: PathBuf::new(),
             rtp_bind: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            rtp_timeout_seconds: 60,
         }
     }
 }
@@ -418,6 +422,7 @@ impl Config {
         range("sip.tcp_idle_seconds", self.sip.tcp_idle_seconds.into(), 1, 3600)?;
         range("sip.max_anonymous_calls_per_address", self.sip.max_anonymous_calls_per_address as u64, 0, 1_000_000)?;
         crate::sip::dial_policy::DialPolicy::new(&self.dial_out.allowed_domains, &self.dial_out.allowed_networks)?;
+        range("media.rtp_timeout_seconds", self.media.rtp_timeout_seconds.into(), 0, 24 * 3600)?;
         range("media.width", self.media.width.into(), 160, 3840)?;
         range("media.height", self.media.height.into(), 120, 2160)?;
         range("media.fps", self.media.fps.into(), 1, 60)?;

@@ -337,6 +337,7 @@ async fn start_media(
         public_host,
         rtsp: None,
         rtp_bind: config.media.rtp_bind,
+        rtp_timeout: Duration::from_secs(config.media.rtp_timeout_seconds.into()),
     };
     tracing::info!(
         size = %format!("{}x{}@{}", mc.width, mc.height, mc.fps),

@@ -9,6 +9,7 @@
 //!   Request-URI;
 //! - wrong passwords in REGISTERs from five (forgeable) addresses lock nobody out of the web;
 //! - a webinar's guest restrictions hold for SIP callers (camera and microphone off, no chat);
+//! - a call that sends no media is ended (a dead call holds no place for ever);
 //! - over TCP, an INVITE does not keep a connection open, a trickled message is read once whole,
 //!   and one that never completes is cut off.
 
@@ -400,4 +401,30 @@ Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
     let chat: serde_json::Value =
         c.get(format!("{}/api/v1/conferences/quiet/chat", s.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(chat.as_array().map(Vec::len), Some(0), "{chat}");
+}
+
+#[test]
+fn a_call_without_media_is_ended() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("t.toml");
+    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\n[media]\nrtp_timeout_seconds = 3\n").unwrap();
+    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    s.admin_ok(&["conference", "add", "open", "--name", "Open", "--owner", "admin", "--room", "--public"], "");
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (code, answer) = invite(&caller, s.sip_port, "open", "silent-1", media.local_addr().unwrap());
+    assert_eq!(code, 200, "{answer}");
+    ack(&caller, s.sip_port, "open", "silent-1", &answer);
+    // No RTP is ever sent: Tessera hangs up (a BYE) after the timeout.
+    caller.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut buf = vec![0u8; 8192];
+    let bye = loop {
+        let n = caller.recv(&mut buf).expect("a BYE within 20 s (the RTP timeout is 3 s)");
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if text.starts_with("BYE ") {
+            break text;
+        }
+    };
+    assert!(bye.contains("no media"), "{bye}");
+    assert!(s.log().contains("no media from a participant"), "{}", s.log());
 }

@@ -68,6 +68,10 @@ pub enum Request {
         /// WebRTC peers only; the JSON API cannot.
         #[serde(skip)]
         user: Option<i64>,
+        /// End the participant when no media arrives for the server's RTP timeout (a SIP call
+        /// that died without a BYE). Set by the bridge only.
+        #[serde(skip)]
+        ends_without_media: bool,
     },
     /// Where a participant's media goes now (SIP re-INVITE: hold, a new address); `None` stops
     /// that medium. Operators and the SIP bridge only.

@@ -28,10 +28,36 @@ pub struct MediaSlot {
     video: Mutex<Option<VideoFrame>>,
     audio: Mutex<VecDeque<i16>>,
     seq: AtomicU64,
+    /// When media last arrived, in ms of [`clock_ms`] (0: not yet).
+    last_input_ms: AtomicU64,
+}
+
+/// Milliseconds on a monotonic clock that starts with the process (never 0 once read).
+fn clock_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_millis() as u64 + 1
 }
 
 impl MediaSlot {
+    /// Marks media as arrived now (a new slot counts from when it is made, see [`Self::quiet_for`]).
+    fn touch(&self) {
+        self.last_input_ms.store(clock_ms(), Ordering::Relaxed);
+    }
+
+    /// How long no media has arrived: since the last frame or samples, or since `since_ms` (the
+    /// slot's start, from [`Self::now_ms`]) if none came yet.
+    pub fn quiet_for(&self, since_ms: u64) -> std::time::Duration {
+        let last = self.last_input_ms.load(Ordering::Relaxed).max(since_ms);
+        std::time::Duration::from_millis(clock_ms().saturating_sub(last))
+    }
+
+    /// The clock [`Self::quiet_for`] counts on.
+    pub fn now_ms() -> u64 {
+        clock_ms()
+    }
+
     pub fn put_video(&self, buffer: gst::Buffer, info: &gstreamer_video::VideoInfo) {
+        self.touch();
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let o = info.offset();
         let s = info.stride();
@@ -52,6 +78,7 @@ impl MediaSlot {
     }
 
     pub fn put_audio(&self, samples: impl Iterator<Item = i16>) {
+        self.touch();
         let mut q = self.audio.lock().unwrap_or_else(|p| p.into_inner());
         q.extend(samples);
         if q.len() > MAX_QUEUED_SAMPLES {

@@ -245,6 +245,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         group: Some(EndpointGroup::WebRtc),
         content: req.content,
         user: req.user.filter(|_| !req.content),
+        ends_without_media: false,
     };
     let negotiated = started.elapsed();
     let state = match control.call(&req.conference, req.user, add).await {

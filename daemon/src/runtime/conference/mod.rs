@@ -37,6 +37,20 @@ pub struct MediaConfig {
     pub public_host: String,
     pub rtsp: Option<Arc<RtspServer>>,
     pub rtp_bind: std::net::IpAddr,
+    /// A SIP participant from whom no media arrives for this long is ended (zero: never); one
+    /// on hold (nothing to send either way) gets [`HELD_TIMEOUT`].
+    pub rtp_timeout: Duration,
+}
+
+/// How long a call on hold may go without media.
+pub const HELD_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// A participant that is ended when its media stops: its slot, when it joined (on the slot's
+/// clock), and whether it is on hold.
+pub(super) struct Watched {
+    pub(super) slot: Arc<MediaSlot>,
+    pub(super) since_ms: u64,
+    pub(super) held: bool,
 }
 
 pub enum ConfMsg {
@@ -126,6 +140,8 @@ struct Conf {
     rtp_specs: HashMap<ParticipantId, RtpSpec>,
     /// The sockets each RTP participant's media arrives on (its media is sent from them).
     rtp_sockets: HashMap<ParticipantId, SendFrom>,
+    /// Participants ended when their media stops (SIP calls).
+    watched: HashMap<ParticipantId, Watched>,
     /// The shared screen shown in the content slot.
     content: Option<ParticipantId>,
     /// For sources' pipelines to report bad input like the engine does.
@@ -225,6 +241,7 @@ pub async fn start(
         rtp_specs: HashMap::new(),
         content: None,
         rtp_sockets: HashMap::new(),
+        watched: HashMap::new(),
         engine_events: ev_tx,
         invitees,
         users: HashMap::new(),
@@ -290,6 +307,10 @@ impl Conf {
                     if self.ends_at.is_some_and(|e| chrono::Utc::now().timestamp() >= e) {
                         break "the scheduled end".to_string();
                     }
+                    self.end_silent().await;
+                    if self.settings.kind == ConferenceKind::Room && self.ever_joined && self.roster.is_empty() {
+                        break "the last participant left the room".to_string();
+                    }
                 }
             }
         };
@@ -314,6 +335,28 @@ impl Conf {
         }
         self.event("ended", None, "", why);
         tracing::info!(conference = %self.settings.id, reason = why, "conference ended");
+    }
+
+    /// Ends the watched participants whose media stopped (a phone that vanished without a BYE,
+    /// or a call that never sent any): the SIP side hears "left" and hangs up.
+    async fn end_silent(&mut self) {
+        let limit = self.media.rtp_timeout;
+        if limit.is_zero() {
+            return;
+        }
+        let silent: Vec<(ParticipantId, Duration)> = self
+            .watched
+            .iter()
+            .filter_map(|(id, w)| {
+                let quiet = w.slot.quiet_for(w.since_ms);
+                (quiet > if w.held { HELD_TIMEOUT.max(limit) } else { limit }).then_some((*id, quiet))
+            })
+            .collect();
+        for (id, quiet) in silent {
+            tracing::info!(conference = %self.settings.id, participant = id, seconds = quiet.as_secs(), "no media from a participant: ending it");
+            metrics::counter!("tessera_media_timeouts_total").increment(1);
+            self.remove(id, &format!("no media for {} s", quiet.as_secs())).await;
+        }
     }
 
     fn event(&self, kind: &str, participant: Option<ParticipantId>, name: &str, detail: &str) {

@@ -40,7 +40,19 @@ impl Conf {
                 let who = Joining { id, user: None, name, kind: "synthetic", group: None, rtp_ports: None };
                 self.join(who, slot, Box::new(src), "synthetic").await;
             }
-            Request::AddRtp { name, video, audio, video_to, audio_to, payload_types, ports, group, content, user } => {
+            Request::AddRtp {
+                name,
+                video,
+                audio,
+                video_to,
+                audio_to,
+                payload_types,
+                ports,
+                group,
+                content,
+                user,
+                ends_without_media,
+            } => {
                 let name = check_name("name", &name)?;
                 let addr = |field: &str, v: Option<String>| media_address(field, v);
                 let video_to = addr("video_to", video_to)?;
@@ -99,6 +111,10 @@ impl Conf {
                     (false, EndpointGroup::SipH323) => "rtp",
                 };
                 let who = Joining { id, user, name, kind, group: Some(group), rtp_ports: Some(ports) };
+                if ends_without_media {
+                    let w = Watched { slot: slot.clone(), since_ms: MediaSlot::now_ms(), held: false };
+                    self.watched.insert(id, w);
+                }
                 self.join(who, slot, Box::new(input), &detail).await;
                 if video_to.is_some() || audio_to.is_some() {
                     // An endpoint that sends no video still gets the picture, as H.264.
@@ -138,6 +154,10 @@ impl Conf {
                     single_nal: spec.h264_single_nal,
                 });
                 let audio_to = audio_to.zip(spec.audio).map(|(to, a)| (to, a.0, a.1));
+                // Nothing to send either way: the call is on hold, and its media may stop.
+                if let Some(w) = self.watched.get_mut(&participant) {
+                    w.held = video_to.is_none() && audio_to.is_none();
+                }
                 let from = self.rtp_sockets.get(&participant).cloned().unwrap_or_default();
                 self.send(EngineCmd::Receive { id: participant, video_to, audio_to, from });
                 self.receivers.insert(participant);
@@ -280,12 +300,13 @@ impl Conf {
 
 impl Conf {
     /// Takes a participant out of the roster, the layouts and the media.
-    async fn remove(&mut self, participant: ParticipantId, why: &str) {
+    pub(super) async fn remove(&mut self, participant: ParticipantId, why: &str) {
         let Some(p) = self.roster.iter().find(|x| x.info.id == participant).map(|p| p.info.clone()) else { return };
         self.roster.retain(|x| x.info.id != participant);
         self.receivers.remove(&participant);
         self.rtp_specs.remove(&participant);
         self.rtp_sockets.remove(&participant);
+        self.watched.remove(&participant);
         self.podium.retain(|x| *x != participant);
         if self.presenter == Some(participant) {
             self.presenter = None;

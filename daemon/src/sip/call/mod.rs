@@ -574,6 +574,7 @@ impl Call {
             group: None,
             content: false,
             user: self.user,
+            ends_without_media: true,
         };
         let started = Instant::now();
         let state = self.control.call(&self.conference, None, req).await?;
