@@ -10,6 +10,7 @@
 //! - wrong passwords in REGISTERs from five (forgeable) addresses lock nobody out of the web;
 //! - a webinar's guest restrictions hold for SIP callers (camera and microphone off, no chat);
 //! - a call that sends no media is ended (a dead call holds no place for ever);
+//! - RTP from anyone but the caller is dropped at the call's ports;
 //! - over TCP, an INVITE does not keep a connection open, a trickled message is read once whole,
 //!   and one that never completes is cut off.
 
@@ -427,4 +428,54 @@ fn a_call_without_media_is_ended() {
     };
     assert!(bye.contains("no media"), "{bye}");
     assert!(s.log().contains("no media from a participant"), "{}", s.log());
+}
+
+/// An RTP packet of PCMU (a loud square wave), sequence `seq`.
+fn pcmu(seq: u16) -> Vec<u8> {
+    let mut p = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78];
+    p[2..4].copy_from_slice(&seq.to_be_bytes());
+    p[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+    p.extend((0..160).map(|i| if i % 20 < 10 { 0x80 } else { 0x00 }));
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtp_from_strangers_is_dropped() {
+    let (_tmp, s) = server();
+    s.admin_ok(&["conference", "add", "forum", "--name", "Forum", "--owner", "admin", "--room", "--public"], "");
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (code, answer) = invite(&caller, s.sip_port, "forum", "latch-1", media.local_addr().unwrap());
+    assert_eq!(code, 200, "{answer}");
+    ack(&caller, s.sip_port, "forum", "latch-1", &answer);
+    let port: u16 = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .expect("an audio port in the answer");
+    // A stranger (another address of this host) finds the port first…
+    let stranger = UdpSocket::bind("127.0.0.2:0").unwrap();
+    for seq in 0..20 {
+        stranger.send_to(&pcmu(seq), ("127.0.0.1", port)).unwrap();
+    }
+    // …then the caller sends from its media address, and the stranger again.
+    for seq in 0..20 {
+        media.send_to(&pcmu(seq), ("127.0.0.1", port)).unwrap();
+        stranger.send_to(&pcmu(100 + seq), ("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let foreign = || async {
+        let text = reqwest::get(&s.metrics).await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("tessera_media_rtp_foreign_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    tessera_e2e::eventually("the stranger's 40 packets dropped", || async { foreign().await >= 40.0 }).await;
+    assert!(s.log().contains("not the participant's"), "{}", s.log());
+    // The caller's own media still flows into the conference: it is not ended for silence, and
+    // Tessera answers its latched address.
+    let (_, packets) = received_within(&media, Duration::from_secs(1));
+    assert!(packets > 10, "the caller got {packets} packets of its mix");
 }

@@ -72,6 +72,12 @@ pub enum Request {
         /// that died without a BYE). Set by the bridge only.
         #[serde(skip)]
         ends_without_media: bool,
+        /// The addresses its media may come from (the SIP peer's signalling and SDP addresses;
+        /// this host for a browser's relay): the first packet from one of them latches the
+        /// source, and packets from anywhere else are dropped. Empty: the first sender latches.
+        /// Set by the bridge and the WebRTC peers only.
+        #[serde(skip)]
+        sources: Vec<std::net::IpAddr>,
     },
     /// Where a participant's media goes now (SIP re-INVITE: hold, a new address); `None` stops
     /// that medium. Operators and the SIP bridge only.

@@ -310,7 +310,9 @@ impl Engine {
                 }
             }
             EngineCmd::Receive { id, video_to, audio_to, from } => {
-                let audio = audio_to.map(|(to, codec, pt)| AudioOut::start(to, codec, pt, from.audio.as_ref()));
+                let audio = audio_to.map(|(to, codec, pt)| {
+                    AudioOut::start(to, codec, pt, from.audio.as_ref(), from.audio_latch.as_ref())
+                });
                 let conference = self.conference.clone();
                 if let Some(m) = self.member(id) {
                     m.video_to = video_to;

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod fanout;
 pub mod g711;
 pub mod handoff;
+pub mod latch;
 pub mod multicast;
 pub mod native_audio;
 pub mod recorder;

@@ -7,6 +7,7 @@
 //! late one behind the window is dropped, as a jitter buffer would); duplicates are dropped.
 
 use super::g711::{Law, Upsampler, downsample};
+use super::latch::Latch;
 use super::rtp_input::check_rtp;
 use super::slot::MediaSlot;
 use std::net::{SocketAddr, UdpSocket};
@@ -79,6 +80,7 @@ impl NativeAudioIn {
         dtmf: Option<u8>,
         slot: Arc<MediaSlot>,
         who: String,
+        latch: Arc<Latch>,
     ) -> anyhow::Result<NativeAudioIn> {
         socket.set_nonblocking(true)?;
         let reading = socket.try_clone()?;
@@ -89,8 +91,9 @@ impl NativeAudioIn {
             let mut buf = vec![0u8; 2048];
             let dropped = AtomicU64::new(0);
             loop {
-                let n = match reader.recv(&mut buf).await {
-                    Ok(n) => n,
+                let n = match reader.recv_from(&mut buf).await {
+                    Ok((_, from)) if !latch.accept(from) => continue,
+                    Ok((n, _)) => n,
                     // ICMP "port unreachable" for what we sent; go on.
                     Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => continue,
                     Err(_) => return,
@@ -156,37 +159,47 @@ impl Packetizer {
     }
 }
 
-/// Sends one endpoint its mix.
+/// Sends one endpoint its mix: to its latched source once its audio came (the address its NAT
+/// opened), to the negotiated address until then.
 pub struct NativeAudioOut {
     socket: Arc<UdpSocket>,
     to: SocketAddr,
+    latch: Option<Arc<Latch>>,
     p: Packetizer,
     buf: Vec<u8>,
 }
 
 impl NativeAudioOut {
     /// From `from` (the socket its audio arrives on) when that can reach `to`, else from a new one.
-    pub fn start(to: SocketAddr, law: Law, pt: u8, from: Option<Arc<UdpSocket>>) -> anyhow::Result<NativeAudioOut> {
+    pub fn start(
+        to: SocketAddr,
+        law: Law,
+        pt: u8,
+        from: Option<Arc<UdpSocket>>,
+        latch: Option<Arc<Latch>>,
+    ) -> anyhow::Result<NativeAudioOut> {
         let reachable = |s: &UdpSocket| {
             s.local_addr()
                 .is_ok_and(|l| l.is_ipv4() == to.is_ipv4() && (!l.ip().is_loopback() || to.ip().is_loopback()))
         };
-        let socket = match from.filter(|s| reachable(s)) {
-            Some(s) => s,
+        let (socket, latch) = match from.filter(|s| reachable(s)) {
+            // Latching only means something for the socket the peer sends to.
+            Some(s) => (s, latch),
             None => {
                 let any: SocketAddr = if to.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
                 let s = UdpSocket::bind(any)?;
                 s.set_nonblocking(true)?;
-                Arc::new(s)
+                (Arc::new(s), None)
             }
         };
-        Ok(NativeAudioOut { socket, to, p: Packetizer::new(law, pt), buf: Vec::with_capacity(200) })
+        Ok(NativeAudioOut { socket, to, latch, p: Packetizer::new(law, pt), buf: Vec::with_capacity(200) })
     }
 
     pub fn push(&mut self, samples: &[i16]) {
         self.p.packet(samples, &mut self.buf);
         // Non-blocking: a full socket buffer loses this packet rather than stalling the mixer.
-        let _ = self.socket.send_to(&self.buf, self.to);
+        let to = self.latch.as_ref().and_then(|l| l.source()).unwrap_or(self.to);
+        let _ = self.socket.send_to(&self.buf, to);
     }
 }
 

@@ -7,6 +7,7 @@
 //! G.711 audio (PCMU, PCMA) skips GStreamer: [`super::native_audio`] reads and decodes it.
 
 use super::g711::Law;
+use super::latch::Latch;
 use super::native_audio::NativeAudioIn;
 use super::slot::{MediaSlot, feed_audio, feed_video};
 use super::synthetic::appsink;
@@ -118,6 +119,9 @@ pub struct RtpSpec {
 pub struct RtpInput {
     /// Video, and audio in codecs other than G.711.
     pipeline: Option<gst::Pipeline>,
+    /// Where each medium's packets come from (see [`super::latch`]).
+    video_latch: Arc<Latch>,
+    audio_latch: Arc<Latch>,
     /// G.711 audio, read without GStreamer.
     native: Option<NativeAudioIn>,
     pub video_port: Option<u16>,
@@ -146,15 +150,19 @@ fn socket_for(bind: IpAddr, port: u16) -> anyhow::Result<std::net::UdpSocket> {
 }
 
 impl RtpInput {
+    /// `sources`: the addresses whose packets may latch each medium's source (empty: any).
     pub fn start(
         name: &str,
         spec: &RtpSpec,
+        sources: &[IpAddr],
         slot: Arc<MediaSlot>,
         on_error: impl Fn(String) + Send + Sync + 'static,
     ) -> anyhow::Result<RtpInput> {
         if spec.video.is_none() && spec.audio.is_none() {
             bail!("neither video nor audio");
         }
+        let video_latch = Arc::new(Latch::new(sources.to_vec()));
+        let audio_latch = Arc::new(Latch::new(sources.to_vec()));
         let bind = spec.bind;
         let mut launch = String::new();
         if let Some((v, pt, port)) = spec.video {
@@ -176,13 +184,21 @@ impl RtpInput {
         let native = match (law, spec.audio) {
             (Some(law), Some((_, pt, port))) => {
                 let socket = socket_for(bind, port)?;
-                Some(NativeAudioIn::start(socket, law, pt, spec.dtmf_pt, slot.clone(), name.to_string())?)
+                Some(NativeAudioIn::start(
+                    socket,
+                    law,
+                    pt,
+                    spec.dtmf_pt,
+                    slot.clone(),
+                    name.to_string(),
+                    audio_latch.clone(),
+                )?)
             }
             _ => None,
         };
         let audio_port = native.as_ref().and_then(|n| n.socket.local_addr().ok()).map(|a| a.port());
         if launch.is_empty() {
-            return Ok(RtpInput { pipeline: None, native, video_port: None, audio_port });
+            return Ok(RtpInput { pipeline: None, video_latch, audio_latch, native, video_port: None, audio_port });
         }
         let pipeline = super::launch(&launch, "an RTP input")?;
         for (src, port) in [("vsrc", spec.video.map(|v| v.2)), ("asrc", spec.audio.map(|a| a.2))] {
@@ -195,11 +211,12 @@ impl RtpInput {
             }
         }
         let dropped = Arc::new(AtomicU64::new(0));
-        for (src, pt, ignore) in
-            [("vsrc", spec.video.map(|v| v.1), None), ("asrc", spec.audio.map(|a| a.1), spec.dtmf_pt)]
-        {
+        for (src, pt, ignore, latch) in [
+            ("vsrc", spec.video.map(|v| v.1), None, &video_latch),
+            ("asrc", spec.audio.map(|a| a.1), spec.dtmf_pt, &audio_latch),
+        ] {
             if let (Some(el), Some(pt)) = (pipeline.by_name(src), pt) {
-                guard_rtp(&el, pt, ignore, name.to_string(), dropped.clone());
+                guard_rtp(&el, pt, ignore, name.to_string(), dropped.clone(), latch.clone());
             }
         }
         if spec.video.is_some() {
@@ -212,7 +229,7 @@ impl RtpInput {
         pipeline.set_state(gst::State::Playing).context("starting an RTP input")?;
         let port = |n: &str| pipeline.by_name(n).map(|e| e.property::<i32>("port")).and_then(|p| u16::try_from(p).ok());
         let (video_port, audio_port) = (port("vsrc"), audio_port.or(port("asrc")));
-        Ok(RtpInput { pipeline: Some(pipeline), native, video_port, audio_port })
+        Ok(RtpInput { pipeline: Some(pipeline), video_latch, audio_latch, native, video_port, audio_port })
     }
 }
 
@@ -230,7 +247,12 @@ impl RtpInput {
             Some(Arc::new(std::net::UdpSocket::from(fd)))
         };
         let audio = self.native.as_ref().map(|n| n.socket.clone()).or_else(|| used("asrc"));
-        SendFrom { video: used("vsrc"), audio }
+        SendFrom {
+            video: used("vsrc"),
+            audio,
+            audio_latch: Some(self.audio_latch.clone()),
+            video_latch: Some(self.video_latch.clone()),
+        }
     }
 }
 
@@ -239,6 +261,9 @@ impl RtpInput {
 pub struct SendFrom {
     pub video: Option<Arc<std::net::UdpSocket>>,
     pub audio: Option<Arc<std::net::UdpSocket>>,
+    /// Where the endpoint's audio and video come from, once known.
+    pub audio_latch: Option<Arc<Latch>>,
+    pub video_latch: Option<Arc<Latch>>,
 }
 
 impl Drop for RtpInput {
@@ -275,10 +300,19 @@ pub fn check_rtp(p: &[u8], pt: u8) -> Result<(), &'static str> {
 
 /// Drops packets that are not RTP of payload type `pt` before they reach the jitter buffer;
 /// those of type `ignore` (DTMF events) are dropped without a word.
-fn guard_rtp(src: &gst::Element, pt: u8, ignore: Option<u8>, who: String, dropped: Arc<AtomicU64>) {
+/// Packets from another address than the latched source are dropped too.
+fn guard_rtp(src: &gst::Element, pt: u8, ignore: Option<u8>, who: String, dropped: Arc<AtomicU64>, latch: Arc<Latch>) {
     let Some(pad) = src.static_pad("src") else { return };
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         let Some(buf) = info.buffer() else { return gst::PadProbeReturn::Ok };
+        // udpsrc notes each packet's sender (retrieve-sender-address, on by default).
+        let from = buf
+            .meta::<gstreamer_net::NetAddressMeta>()
+            .and_then(|m| m.addr().downcast::<gio::InetSocketAddress>().ok())
+            .map(std::net::SocketAddr::from);
+        if from.is_some_and(|f| !latch.accept(f)) {
+            return gst::PadProbeReturn::Drop;
+        }
         let verdict = match buf.map_readable() {
             Ok(m) => check_rtp(&m, pt),
             Err(_) => Err("unreadable buffer"),

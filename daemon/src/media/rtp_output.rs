@@ -145,9 +145,16 @@ impl AudioOut {
         codec: AudioCodec,
         pt: u8,
         from: Option<&std::sync::Arc<std::net::UdpSocket>>,
+        latch: Option<&std::sync::Arc<super::latch::Latch>>,
     ) -> anyhow::Result<AudioOut> {
         match codec.law() {
-            Some(law) => Ok(AudioOut::Native(super::native_audio::NativeAudioOut::start(to, law, pt, from.cloned())?)),
+            Some(law) => Ok(AudioOut::Native(super::native_audio::NativeAudioOut::start(
+                to,
+                law,
+                pt,
+                from.cloned(),
+                latch.cloned(),
+            )?)),
             None => Ok(AudioOut::Gst(RtpAudioSender::start(to, codec, pt, from.map(|s| &**s))?)),
         }
     }

@@ -246,6 +246,8 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         content: req.content,
         user: req.user.filter(|_| !req.content),
         ends_without_media: false,
+        // The relay on this host sends the browser's packets on.
+        sources: vec![settings.input_host()],
     };
     let negotiated = started.elapsed();
     let state = match control.call(&req.conference, req.user, add).await {

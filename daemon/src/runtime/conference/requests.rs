@@ -52,6 +52,7 @@ impl Conf {
                 content,
                 user,
                 ends_without_media,
+                sources,
             } => {
                 let name = check_name("name", &name)?;
                 let addr = |field: &str, v: Option<String>| media_address(field, v);
@@ -99,8 +100,9 @@ impl Conf {
                     dtmf_pt: pts.dtmf,
                     h264_single_nal: pts.h264_single_nal,
                 };
-                let input = tokio::task::block_in_place(|| RtpInput::start(&name, &spec, slot.clone(), report))
-                    .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
+                let input =
+                    tokio::task::block_in_place(|| RtpInput::start(&name, &spec, &sources, slot.clone(), report))
+                        .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
                 let from = input.sockets();
                 let detail = format!("rtp video {video:?} audio {audio:?}");

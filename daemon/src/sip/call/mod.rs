@@ -575,6 +575,15 @@ impl Call {
             content: false,
             user: self.user,
             ends_without_media: true,
+            // The peer's media comes from where it signals, or from what its SDP names.
+            sources: [
+                Some(self.invite.path.peer().ip()),
+                a.as_ref().and_then(|t| t.peer).map(|p| p.0),
+                v.as_ref().and_then(|t| t.peer).map(|p| p.0),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
         };
         let started = Instant::now();
         let state = self.control.call(&self.conference, None, req).await?;
