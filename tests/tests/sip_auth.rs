@@ -142,8 +142,11 @@ fn register_contact_xml(contact_port: u16) -> String {
 /// Alice calls `callee` through Tessera: 401, credentials, then `outcome`. When bob's phone at
 /// `phone` answers (200), SIPp sends the ACK straight to it, as a phone sends it to the Contact
 /// (Tessera does not stay in the dialog: no Record-Route), and the scenario ends there.
+/// The caller claims to be someone else in its From ("The CEO"); Tessera must not pass that on.
 fn user_call_xml(callee: &str, outcome: u16, phone: Option<u16>) -> String {
-    let xml = private_call_xml(outcome).replace("sip:closed@", &format!("sip:{callee}@"));
+    let xml = private_call_xml(outcome)
+        .replace("sip:closed@", &format!("sip:{callee}@"))
+        .replace("From: \"[service]\" <sip:[service]@", "From: \"The CEO\" <sip:ceo@");
     let Some(port) = phone else { return xml };
     let answered = "  <recv response=\"200\" rrs=\"true\"/>\n";
     let xml = xml.replacen(
@@ -159,10 +162,18 @@ fn user_call_xml(callee: &str, outcome: u16, phone: Option<u16>) -> String {
     format!("{}</scenario>\n", &xml[..cut])
 }
 
-/// Bob's phone: rings, answers with an SDP answer and waits for the ACK.
+/// Bob's phone: rings, answers with an SDP answer and waits for the ACK. It requires the INVITE
+/// to name the authenticated caller (alice) in From and P-Asserted-Identity, whatever the
+/// caller's own From claimed.
 const PHONE_XML: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="phone">
-  <recv request="INVITE"/>
+  <recv request="INVITE">
+    <action>
+      <ereg regexp="sip:alice@" search_in="hdr" header="From:" check_it="true" assign_to="from_alice"/>
+      <ereg regexp="sip:alice@" search_in="hdr" header="P-Asserted-Identity:" check_it="true" assign_to="asserted"/>
+    </action>
+  </recv>
+  <Reference variables="from_alice,asserted"/>
   <send>
     <![CDATA[
       SIP/2.0 180 Ringing

@@ -91,14 +91,20 @@ impl NativeAudioIn {
             let mut buf = vec![0u8; 2048];
             let dropped = AtomicU64::new(0);
             loop {
-                let n = match reader.recv_from(&mut buf).await {
-                    Ok((_, from)) if !latch.accept(from) => continue,
-                    Ok((n, _)) => n,
+                let (n, from) = match reader.recv_from(&mut buf).await {
+                    Ok(r) => r,
                     // ICMP "port unreachable" for what we sent; go on.
                     Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => continue,
                     Err(_) => return,
                 };
-                match d.packet(&buf[..n]) {
+                // Well-formed packets from another address than the participant's are dropped
+                // (malformed ones are dropped below, and said so, wherever they come from).
+                let p = &buf[..n];
+                let ours = |t: Option<u8>| t.is_some_and(|t| check_rtp(p, t).is_ok());
+                if (ours(Some(pt)) || ours(dtmf)) && !latch.accept(from) {
+                    continue;
+                }
+                match d.packet(p) {
                     Ok(Some(pcm)) => slot.put_audio(pcm.iter().copied()),
                     Ok(None) => {}
                     Err(why) => {
@@ -198,7 +204,7 @@ impl NativeAudioOut {
     pub fn push(&mut self, samples: &[i16]) {
         self.p.packet(samples, &mut self.buf);
         // Non-blocking: a full socket buffer loses this packet rather than stalling the mixer.
-        let to = self.latch.as_ref().and_then(|l| l.source()).unwrap_or(self.to);
+        let to = self.latch.as_ref().filter(|l| l.symmetric()).and_then(|l| l.source()).unwrap_or(self.to);
         let _ = self.socket.send_to(&self.buf, to);
     }
 }

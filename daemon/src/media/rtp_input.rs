@@ -150,19 +150,21 @@ fn socket_for(bind: IpAddr, port: u16) -> anyhow::Result<std::net::UdpSocket> {
 }
 
 impl RtpInput {
-    /// `sources`: the addresses whose packets may latch each medium's source (empty: any).
+    /// `sources`: the addresses whose packets may latch each medium's source (empty: any);
+    /// `symmetric`: media back goes to the latched source (SIP peers).
     pub fn start(
         name: &str,
         spec: &RtpSpec,
         sources: &[IpAddr],
+        symmetric: bool,
         slot: Arc<MediaSlot>,
         on_error: impl Fn(String) + Send + Sync + 'static,
     ) -> anyhow::Result<RtpInput> {
         if spec.video.is_none() && spec.audio.is_none() {
             bail!("neither video nor audio");
         }
-        let video_latch = Arc::new(Latch::new(sources.to_vec()));
-        let audio_latch = Arc::new(Latch::new(sources.to_vec()));
+        let video_latch = Arc::new(Latch::new(sources.to_vec(), symmetric));
+        let audio_latch = Arc::new(Latch::new(sources.to_vec(), symmetric));
         let bind = spec.bind;
         let mut launch = String::new();
         if let Some((v, pt, port)) = spec.video {
@@ -306,18 +308,18 @@ fn guard_rtp(src: &gst::Element, pt: u8, ignore: Option<u8>, who: String, droppe
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         let Some(buf) = info.buffer() else { return gst::PadProbeReturn::Ok };
         // udpsrc notes each packet's sender (retrieve-sender-address, on by default).
-        let from = buf
-            .meta::<gstreamer_net::NetAddressMeta>()
-            .and_then(|m| m.addr().downcast::<gio::InetSocketAddress>().ok())
-            .map(std::net::SocketAddr::from);
-        if from.is_some_and(|f| !latch.accept(f)) {
-            return gst::PadProbeReturn::Drop;
-        }
+        let from = || {
+            buf.meta::<gstreamer_net::NetAddressMeta>()
+                .and_then(|m| m.addr().downcast::<gio::InetSocketAddress>().ok())
+                .map(std::net::SocketAddr::from)
+        };
         let verdict = match buf.map_readable() {
             Ok(m) => check_rtp(&m, pt),
             Err(_) => Err("unreadable buffer"),
         };
         match verdict {
+            // Well-formed, but from another address than the participant's.
+            Ok(()) if from().is_some_and(|f| !latch.accept(f)) => gst::PadProbeReturn::Drop,
             Ok(()) => gst::PadProbeReturn::Ok,
             Err(_) if ignore.is_some_and(|d| buf.map_readable().is_ok_and(|m| check_rtp(&m, d).is_ok())) => {
                 gst::PadProbeReturn::Drop

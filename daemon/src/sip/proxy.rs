@@ -26,7 +26,17 @@ const TIMER_C: Duration = Duration::from_secs(180);
 const LINGER: Duration = Duration::from_secs(32);
 
 /// Headers a proxy does not pass on: credentials for its own realm, and what it rewrites.
-const DROPPED: &[&str] = &["Authorization", "Proxy-Authorization", "Content-Length", "Max-Forwards"];
+/// The caller's own claims of identity go too: the callee sees who signed in.
+const DROPPED: &[&str] = &[
+    "Authorization",
+    "Proxy-Authorization",
+    "Content-Length",
+    "Max-Forwards",
+    "From",
+    "P-Asserted-Identity",
+    "P-Preferred-Identity",
+    "Remote-Party-ID",
+];
 
 fn serialise(start: &str, top: &[(&str, String)], m: &Message, skip: &[&str]) -> Vec<u8> {
     let mut out = format!("{start}\r\n");
@@ -93,10 +103,33 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         return refuse(483, "Too Many Hops", &[]);
     }
     let Some((n, _)) = cseq(&invite.msg) else { return refuse(400, "Bad Request (CSeq)", &[]) };
-    let leg = Leg::new(&ctx, binding, &invite.msg, max_forwards - 1, n);
+    // The callee is told who really calls: the authenticated user, not whatever the caller's
+    // From said (caller-ID spoofing); the From tag stays, so the dialog is the same.
+    let shown = match ctx.store.user_by_id(caller_id).await {
+        Ok(Some(u)) => u.shown_name().to_string(),
+        _ => caller.clone(),
+    };
+    let host = match super::call::local_ip(ctx.rtp_bind, binding.path.peer().ip()) {
+        std::net::IpAddr::V6(a) => format!("[{a}]"),
+        a => a.to_string(),
+    };
+    let Some(from) = asserted_from(&invite.msg, &caller, &shown, &host) else {
+        return refuse(400, "Bad Request (From)", &[]);
+    };
+    let leg = Leg::new(&ctx, binding, &invite.msg, max_forwards - 1, n, from);
     tracing::info!(caller = %caller, callee = ?callee, contact = ?leg.binding.contact, "SIP user call");
     metrics::counter!("tessera_sip_user_calls_total").increment(1);
     leg.relay(invite, &mut rx).await;
+}
+
+/// The From header the callee gets (the authenticated user, with the caller's tag) and the
+/// P-Asserted-Identity (RFC 3325) saying the same; `None` when the caller's From has no tag.
+fn asserted_from(m: &Message, login: &str, shown: &str, host: &str) -> Option<(String, String)> {
+    let from = m.headers.single("From").ok().flatten()?;
+    let tag = tessera_sip_h323_bridge::sip::name_addr::parse(from).ok()?.tag()?.to_string();
+    let name: String = shown.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').collect();
+    let identity = format!("\"{name}\" <sip:{login}@{host}>");
+    Some((format!("{identity};tag={tag}"), identity))
 }
 
 /// The forwarded INVITE and what Tessera needs to follow it up (ACK, CANCEL).
@@ -111,7 +144,7 @@ struct Leg {
 }
 
 impl Leg {
-    fn new(ctx: &Context, binding: Binding, m: &Message, max_forwards: u32, n: u32) -> Leg {
+    fn new(ctx: &Context, binding: Binding, m: &Message, max_forwards: u32, n: u32, from: (String, String)) -> Leg {
         let (transport, port) = (binding.path.transport(), ctx.port_for(&binding.path));
         let host = match super::call::local_ip(ctx.rtp_bind, binding.path.peer().ip()) {
             std::net::IpAddr::V6(a) => format!("[{a}]"),
@@ -120,12 +153,17 @@ impl Leg {
         let via = format!("SIP/2.0/{transport} {host}:{port};branch=z9hG4bK{}", tag());
         let invite = serialise(
             &format!("INVITE {} SIP/2.0", binding.contact),
-            &[("Via", via.clone()), ("Max-Forwards", max_forwards.to_string())],
+            &[
+                ("Via", via.clone()),
+                ("Max-Forwards", max_forwards.to_string()),
+                ("From", from.0.clone()),
+                ("P-Asserted-Identity", from.1),
+            ],
             m,
             DROPPED,
         );
         let single = |name: &str| m.headers.single(name).ok().flatten().unwrap_or_default().to_string();
-        Leg { binding, via, invite, n, from: single("From"), to: single("To"), call_id: single("Call-ID") }
+        Leg { binding, via, invite, n, from: from.0, to: single("To"), call_id: single("Call-ID") }
     }
 
     /// Whether a response's top Via is the one Tessera put on the forwarded INVITE.

@@ -100,9 +100,14 @@ impl Conf {
                     dtmf_pt: pts.dtmf,
                     h264_single_nal: pts.h264_single_nal,
                 };
-                let input =
-                    tokio::task::block_in_place(|| RtpInput::start(&name, &spec, &sources, slot.clone(), report))
-                        .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
+                // SIP peers (addresses known from signalling) get symmetric RTP; endpoints an
+                // operator added and browsers' relays receive where they said.
+                let symmetric =
+                    !sources.is_empty() && group.unwrap_or(EndpointGroup::SipH323) == EndpointGroup::SipH323;
+                let input = tokio::task::block_in_place(|| {
+                    RtpInput::start(&name, &spec, &sources, symmetric, slot.clone(), report)
+                })
+                .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
                 let from = input.sockets();
                 let detail = format!("rtp video {video:?} audio {audio:?}");
