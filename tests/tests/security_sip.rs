@@ -11,6 +11,7 @@
 //! - a webinar's guest restrictions hold for SIP callers (camera and microphone off, no chat);
 //! - a call that sends no media is ended (a dead call holds no place for ever);
 //! - RTP from anyone but the caller is dropped at the call's ports;
+//! - disabling an account ends its calls in running conferences;
 //! - over TCP, an INVITE does not keep a connection open, a trickled message is read once whole,
 //!   and one that never completes is cut off.
 
@@ -478,4 +479,39 @@ async fn rtp_from_strangers_is_dropped() {
     // Tessera answers its latched address.
     let (_, packets) = received_within(&media, Duration::from_secs(1));
     assert!(packets > 10, "the caller got {packets} packets of its mix");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_an_account_ends_its_calls() {
+    let (tmp, s) = server();
+    s.add_user("bob", "bob-secret-22");
+    s.admin_ok(&["conference", "add", "closed", "--name", "Board", "--owner", "admin", "--room"], "");
+    s.admin_ok(&["conference", "invite", "closed", "bob"], "");
+    let (c, _) = s.sign_in("admin", "admin-password").await;
+    // Bob dials in with his password and stays (SIPp would hang up after 60 s).
+    let xml = tessera_e2e::sipp::private_call_xml_for(200, 60_000);
+    let mut bob = tessera_e2e::KillOnDrop(tessera_e2e::sipp::spawn(
+        s.sip_port,
+        tmp.path(),
+        "bob",
+        &xml,
+        &["-ap", "bob-secret-22"],
+    ));
+    let roster = || async {
+        let v: serde_json::Value =
+            c.get(format!("{}/api/v1/conferences/closed/live", s.base)).send().await.unwrap().json().await.unwrap();
+        v["participants"].as_array().cloned().unwrap_or_default()
+    };
+    tessera_e2e::eventually("bob is in the conference", || async { roster().await.iter().any(|p| p["kind"] == "rtp") })
+        .await;
+    s.admin_ok(&["user", "disable", "bob"], "");
+    tessera_e2e::eventually("bob's call has ended", || async { !roster().await.iter().any(|p| p["kind"] == "rtp") })
+        .await;
+    let events: serde_json::Value =
+        c.get(format!("{}/api/v1/conferences/closed/events", s.base)).send().await.unwrap().json().await.unwrap();
+    assert!(
+        events.as_array().unwrap().iter().any(|e| e["kind"] == "left" && e["detail"] == "the account was disabled"),
+        "{events}"
+    );
+    let _ = bob.0.kill();
 }

@@ -94,6 +94,12 @@ pub enum Request {
     Remove {
         participant: ParticipantId,
     },
+    /// Every participant who joined as this user leaves (the account was disabled). The
+    /// runtime's own; the JSON API cannot ask it.
+    #[serde(skip)]
+    RemoveUser {
+        user: i64,
+    },
     /// `layout: None` discards the group or individual layout (the participant then sees the
     /// layout for all).
     ApplyLayout {

@@ -39,6 +39,8 @@ struct Dispatcher {
     control: Control,
     /// SIP dial-out, for the invited addresses of scheduled conferences.
     dialer: Option<tessera_web::dialout::Dialer>,
+    /// Accounts known to be disabled (their participants have been removed).
+    disabled: HashSet<i64>,
 }
 
 impl Runtime {
@@ -61,6 +63,7 @@ impl Runtime {
             done_tx,
             control: control.clone(),
             dialer,
+            disabled: HashSet::new(),
         };
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -69,7 +72,10 @@ impl Runtime {
                 tokio::select! {
                     Some((cmd, reply)) = rx.recv() => d.dispatch(cmd, reply).await,
                     Some((id, rest)) = done_rx.recv() => d.ended_task(id, rest).await,
-                    _ = tick.tick() => schedule::tick(&mut d).await,
+                    _ = tick.tick() => {
+                        schedule::tick(&mut d).await;
+                        d.cut_off_disabled().await;
+                    }
                     _ = &mut stop_rx => break,
                 }
             }
@@ -130,6 +136,27 @@ impl Dispatcher {
             }
             (r, _) => {
                 let _ = reply.send(r);
+            }
+        }
+    }
+
+    /// A user disabled since the last look (by `tessera admin user disable`, another process)
+    /// leaves every running conference: their calls and pages end.
+    async fn cut_off_disabled(&mut self) {
+        let now_disabled = match self.store.disabled_user_ids().await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading disabled accounts failed");
+                return;
+            }
+        };
+        let new: Vec<i64> = now_disabled.iter().filter(|u| !self.disabled.contains(u)).copied().collect();
+        self.disabled = now_disabled.into_iter().collect();
+        for user in new {
+            tracing::info!(user, "an account was disabled: its participants leave every conference");
+            for tx in self.running.values() {
+                let (reply, _) = oneshot::channel();
+                let _ = tx.try_send(ConfMsg::Control(Request::RemoveUser { user }, None, reply));
             }
         }
     }

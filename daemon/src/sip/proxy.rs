@@ -95,6 +95,10 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
             return refuse(500, "Server Internal Error (storage)", &[]);
         }
     }
+    // A disabled account's phone is not rung, whatever it registered before.
+    if !matches!(ctx.store.user_by_login(&callee.to_ascii_lowercase()).await, Ok(Some(u)) if !u.disabled) {
+        return refuse(480, "Temporarily Unavailable (not registered)", &[]);
+    }
     let Some(binding) = ctx.registrar.lookup(&callee).into_iter().last() else {
         return refuse(480, "Temporarily Unavailable (not registered)", &[]);
     };

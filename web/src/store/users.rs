@@ -114,6 +114,12 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 
+    /// The ids of disabled accounts.
+    pub async fn disabled_user_ids(&self) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT id FROM users WHERE disabled = 1").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
     pub async fn count_users(&self) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.pool).await?;
         Ok(row.try_get("n")?)

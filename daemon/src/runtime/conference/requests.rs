@@ -176,6 +176,13 @@ impl Conf {
                 self.send(EngineCmd::Keyframe(participant));
                 return Ok(self.state());
             }
+            Request::RemoveUser { user } => {
+                let theirs: Vec<ParticipantId> =
+                    self.users.iter().filter(|(_, u)| **u == user).map(|(p, _)| *p).collect();
+                for p in theirs {
+                    self.remove(p, "the account was disabled").await;
+                }
+            }
             Request::Remove { participant } => {
                 self.participant_mut(participant)?;
                 self.remove(participant, &format!("removed {by}")).await;
