@@ -2,6 +2,12 @@
 # Installs every test tool (Debian packages, PostgreSQL, Chromium, playwright-core) and runs
 # every check and test: fmt, clippy, unit and store tests on SQLite and PostgreSQL, and the
 # end-to-end scenarios against the real binary. `.ci/run` calls this script.
+#
+# Settings (environment):
+#   TESSERA_TEST_HOG=1       run one busy process per core (normal priority) beside the tests,
+#                            to find checks that pass only on a quiet machine;
+#   TESSERA_TEST_E2E_ONLY=1  install the tools, build, and run only the end-to-end crate (with
+#                            the hog, three such runs in a row is the flakiness check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -65,12 +71,31 @@ command -v sipvicious_svwar >/dev/null
 step "installing playwright-core (uses Debian's chromium, downloads no browser)"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
-step "format and lints"
-cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
+if [ "${TESSERA_TEST_E2E_ONLY:-0}" != 1 ]; then
+  step "format and lints"
+  cargo fmt --all --check
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
 
 step "building tessera"
 cargo build --locked -p tessera
+cargo test --locked -p tessera-e2e --no-run >/dev/null
+
+if [ "${TESSERA_TEST_HOG:-0}" = 1 ]; then
+  step "keeping every core busy beside the tests ($(nproc) busy processes)"
+  HOGS=()
+  for _ in $(seq 1 "$(nproc)"); do
+    sh -c 'while :; do :; done' &
+    HOGS+=("$!")
+  done
+  trap 'kill "${HOGS[@]}" 2>/dev/null || true' EXIT
+fi
+
+if [ "${TESSERA_TEST_E2E_ONLY:-0}" = 1 ]; then
+  step "end-to-end tests only"
+  cargo test --locked -p tessera-e2e --no-fail-fast
+  exit 0
+fi
 
 step "tests (unit, store on SQLite and PostgreSQL, end-to-end)"
 cargo test --workspace --locked --no-fail-fast

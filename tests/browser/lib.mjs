@@ -1,10 +1,24 @@
 // What the browser scenarios share: reading their environment, checks, waiting for a
-// condition, and launching Debian's Chromium headless (with a fake camera when given one).
+// condition, measuring the conference's sound over RTSP, and launching Debian's Chromium headless
+// (with a fake camera when given one).
+import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 export const env = (k) => { const v = process.env[k]; if (!v) throw new Error(`missing env ${k}`); return v; };
 export const check = (cond, msg) => { if (!cond) throw new Error('check failed: ' + msg); };
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/// The mean volume (dB) of the conference's RTSP sound over `seconds`, measured after the first
+/// second of the stream: what the server had queued before the request (the jitter buffers,
+/// the encoder, RTSP's own) is not counted, so a change just made is what is measured, however
+/// busy the machine is.
+export function volumeDb(seconds) {
+  const r = spawnSync('ffmpeg', ['-v', 'info', '-rtsp_transport', 'tcp', '-i', env('RTSP'), '-vn', '-t', String(seconds + 1),
+    '-af', 'atrim=start=1,volumedetect', '-f', 'null', '-'], { encoding: 'utf8' });
+  const m = /mean_volume:\s*(-?[\d.]+) dB/.exec(r.stderr || '');
+  if (!m) throw new Error('no mean_volume: ' + r.stderr);
+  return parseFloat(m[1]);
+}
 
 // Polls `f` until it returns something truthy (which it returns), or fails after `ms`.
 export async function until(what, f, ms = 20000) {

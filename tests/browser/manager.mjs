@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { check, env, launch, sleep, until } from './lib.mjs';
+import { check, env, launch, sleep, until, volumeDb } from './lib.mjs';
 
 const BASE = env('BASE'), CONF = env('CONF'), OUT = env('OUT');
 const W = Number(env('W')), H = Number(env('H'));
@@ -24,14 +24,6 @@ const white = (raw, x0, y0, w, h) => {
 };
 // The mean volume of the room's mix over `seconds`, after skipping the first second of the
 // stream (what the RTSP server had buffered before).
-function volumeDb(seconds) {
-  const r = spawnSync('ffmpeg', ['-v', 'info', '-rtsp_transport', 'tcp', '-i', env('RTSP'), '-vn', '-t', String(seconds + 1),
-    '-af', 'atrim=start=1,volumedetect', '-f', 'null', '-'], { encoding: 'utf8' });
-  const m = /mean_volume:\s*(-?[\d.]+) dB/.exec(r.stderr || '');
-  if (!m) throw new Error('no mean_volume: ' + r.stderr);
-  return parseFloat(m[1]);
-}
-
 const browser = await launch();
 const result = {};
 const signIn = async (login, password) => {

@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { check, env, launch, sleep, until } from './lib.mjs';
+import { check, env, launch, sleep, until, volumeDb } from './lib.mjs';
 
 const BASE = env('BASE'), OUT = env('OUT');
 const browser = await launch(env('Y4M'));
@@ -44,13 +44,6 @@ function grab() {
     '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
 }
 
-function volumeDb(seconds) {
-  const r = spawnSync('ffmpeg', ['-v', 'info', '-rtsp_transport', 'tcp', '-i', env('RTSP'), '-vn', '-t',
-    String(seconds), '-af', 'volumedetect', '-f', 'null', '-'], { encoding: 'utf8' });
-  const m = /mean_volume:\s*(-?[\d.]+) dB/.exec(r.stderr || '');
-  if (!m) throw new Error('no mean_volume: ' + r.stderr);
-  return parseFloat(m[1]);
-}
 try {
   // The owner signs in (API, sharing the context's cookies with the page) and fills the room
   // with two silent synthetic participants.
@@ -172,7 +165,9 @@ try {
     async () => (await page.locator('#device-notice').innerText()).length > 0);
   result.notice = await page.locator('#device-notice').innerText();
   result.mic_pressed = await page.locator('#mic').getAttribute('aria-pressed');
-  await sleep(500);
+  // The runtime applied it (the roster says so) before the measurement starts.
+  await until('the roster shows the microphone off', async () =>
+    (await roster()).some((p) => p.id === me.id && p.microphone === false));
   result.volume_after = volumeDb(3);
 
   // Unmuting oneself after the operator muted is refused.
