@@ -94,16 +94,11 @@ From: \"Attacker\" <sip:a@{me}>;tag=t{call_id}\r\nTo: <sip:{user}@127.0.0.1>\r\n
 Contact: <sip:a@{me}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
         sdp.len()
     );
-    udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     udp.send_to(msg.as_bytes(), ("127.0.0.1", port)).unwrap();
-    let mut buf = vec![0u8; 8192];
-    loop {
-        let n = udp.recv(&mut buf).unwrap_or_else(|e| panic!("no answer to the INVITE of {call_id}: {e}"));
-        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if text.contains(&format!("Call-ID: {call_id}")) && status(&text) >= 200 {
-            return (status(&text), text);
-        }
-    }
+    let text = receive_until(udp, Duration::from_secs(5), &format!("the answer to the INVITE of {call_id}"), |t| {
+        t.contains(&format!("Call-ID: {call_id}")) && status(t) >= 200
+    });
+    (status(&text), text)
 }
 
 /// Acknowledges the 2xx `answer` of the INVITE `call_id` sent by [`invite`] (with the tag of the
@@ -132,6 +127,20 @@ pub fn received_within(socket: &UdpSocket, window: Duration) -> (usize, usize) {
         if let Ok(n) = socket.recv(&mut buf) {
             bytes += n;
             packets += 1;
+        }
+    }
+}
+
+/// The first message that arrives at `udp` within `within` and satisfies `wanted` (others are
+/// skipped); panics naming `what` when none does.
+pub fn receive_until(udp: &UdpSocket, within: Duration, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+    udp.set_read_timeout(Some(within)).unwrap();
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let n = udp.recv(&mut buf).unwrap_or_else(|e| panic!("{what} did not come within {within:?}: {e}"));
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if wanted(&text) {
+            return text;
         }
     }
 }

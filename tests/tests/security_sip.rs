@@ -20,7 +20,7 @@ use serde_json::json;
 use std::net::UdpSocket;
 use std::time::Duration;
 use tessera_e2e::Server;
-use tessera_e2e::sip::{ack, invite, received_within};
+use tessera_e2e::sip::{ack, invite, receive_until, received_within};
 use tessera_e2e::ws::{connect, offer};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -391,14 +391,8 @@ Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
         port = s.sip_port
     );
     caller.send_to(msg.as_bytes(), ("127.0.0.1", s.sip_port)).unwrap();
-    let mut buf = vec![0u8; 8192];
-    let answer = loop {
-        let n = caller.recv(&mut buf).expect("an answer to the MESSAGE");
-        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if text.contains("CSeq: 2 MESSAGE") {
-            break text;
-        }
-    };
+    let answer =
+        receive_until(&caller, Duration::from_secs(5), "an answer to the MESSAGE", |t| t.contains("CSeq: 2 MESSAGE"));
     assert!(answer.starts_with("SIP/2.0 403"), "{answer}");
     let chat: serde_json::Value =
         c.get(format!("{}/api/v1/conferences/quiet/chat", s.base)).send().await.unwrap().json().await.unwrap();
@@ -417,16 +411,8 @@ fn a_call_without_media_is_ended() {
     let (code, answer) = invite(&caller, s.sip_port, "open", "silent-1", media.local_addr().unwrap());
     assert_eq!(code, 200, "{answer}");
     ack(&caller, s.sip_port, "open", "silent-1", &answer);
-    // No RTP is ever sent: Tessera hangs up (a BYE) after the timeout.
-    caller.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut buf = vec![0u8; 8192];
-    let bye = loop {
-        let n = caller.recv(&mut buf).expect("a BYE within 20 s (the RTP timeout is 3 s)");
-        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if text.starts_with("BYE ") {
-            break text;
-        }
-    };
+    // No RTP is ever sent: Tessera hangs up (a BYE) after the timeout (3 s).
+    let bye = receive_until(&caller, Duration::from_secs(20), "a BYE", |t| t.starts_with("BYE "));
     assert!(bye.contains("no media"), "{bye}");
     assert!(s.log().contains("no media from a participant"), "{}", s.log());
 }
