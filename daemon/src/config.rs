@@ -96,6 +96,9 @@ pub struct Sip {
     /// A TCP or TLS connection that no call or registration uses is closed after this many
     /// quiet seconds; a message must arrive whole within this long (at most 30 s) too.
     pub tcp_idle_seconds: u32,
+    /// RFC 4028 session timers: the shortest interval a caller may ask for (Min-SE). Callers
+    /// that support timers refresh their call within it or are hung up.
+    pub session_min_seconds: u32,
     /// SIP over TLS (sips:) on this address; empty: no TLS. Needs `tls_certificate` and
     /// `tls_private_key` (PEM files).
     pub tls_listen: String,
@@ -115,6 +118,7 @@ impl Default for Sip {
             max_anonymous_calls: 200,
             max_anonymous_calls_per_address: 10,
             tcp_idle_seconds: 60,
+            session_min_seconds: 90,
             tls_listen: String::new(),
             tls_certificate: PathBuf::new(),
             tls_private_key: PathBuf::new(),
@@ -419,6 +423,7 @@ impl Config {
         range("sip.max_tcp_connections", self.sip.max_tcp_connections as u64, 1, 1_000_000)?;
         range("sip.max_tcp_connections_per_address", self.sip.max_tcp_connections_per_address as u64, 1, 100_000)?;
         range("sip.max_anonymous_calls", self.sip.max_anonymous_calls as u64, 0, 1_000_000)?;
+        range("sip.session_min_seconds", self.sip.session_min_seconds.into(), 1, 86_400)?;
         range("sip.tcp_idle_seconds", self.sip.tcp_idle_seconds.into(), 1, 3600)?;
         range("sip.max_anonymous_calls_per_address", self.sip.max_anonymous_calls_per_address as u64, 0, 1_000_000)?;
         crate::sip::dial_policy::DialPolicy::new(&self.dial_out.allowed_domains, &self.dial_out.allowed_networks)?;

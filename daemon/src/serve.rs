@@ -213,6 +213,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             max_anonymous_calls: config.sip.max_anonymous_calls,
             max_anonymous_calls_per_address: config.sip.max_anonymous_calls_per_address,
             tcp_idle: std::time::Duration::from_secs(config.sip.tcp_idle_seconds.into()),
+            session_min: config.sip.session_min_seconds,
             dial_policy: crate::sip::dial_policy::DialPolicy::new(
                 &config.dial_out.allowed_domains,
                 &config.dial_out.allowed_networks,

@@ -79,6 +79,18 @@ algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"c0ffee\", response=\"{respons
 /// address is `media` (which may be nobody's: the victim of a reflection attack), and returns the
 /// final answer's status and text (provisional answers are skipped). Nothing is ACKed.
 pub fn invite(udp: &UdpSocket, port: u16, user: &str, call_id: &str, media: std::net::SocketAddr) -> (u16, String) {
+    invite_with(udp, port, user, call_id, media, "")
+}
+
+/// [`invite`] with more header lines (`extra`, each ending in CRLF).
+pub fn invite_with(
+    udp: &UdpSocket,
+    port: u16,
+    user: &str,
+    call_id: &str,
+    media: std::net::SocketAddr,
+    extra: &str,
+) -> (u16, String) {
     let me = udp.local_addr().unwrap();
     let sdp = format!(
         "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {mport} RTP/AVP 0 101\r\n\
@@ -91,7 +103,7 @@ m=video {vport} RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-
     let msg = format!(
         "INVITE sip:{user}@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{call_id}\r\nMax-Forwards: 70\r\n\
 From: \"Attacker\" <sip:a@{me}>;tag=t{call_id}\r\nTo: <sip:{user}@127.0.0.1>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\
-Contact: <sip:a@{me}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+Contact: <sip:a@{me}>\r\n{extra}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
         sdp.len()
     );
     udp.send_to(msg.as_bytes(), ("127.0.0.1", port)).unwrap();
@@ -143,4 +155,17 @@ pub fn receive_until(udp: &UdpSocket, within: Duration, what: &str, wanted: impl
             return text;
         }
     }
+}
+
+/// A request inside the call `call_id` that [`invite`] set up (`answer`: its 2xx), with CSeq
+/// `cseq` and no body: an UPDATE that refreshes the session, for example.
+pub fn in_dialog(udp: &UdpSocket, port: u16, method: &str, user: &str, call_id: &str, answer: &str, cseq: u32) {
+    let me = udp.local_addr().unwrap();
+    let to = answer.lines().find(|l| l.starts_with("To:")).expect("To in the answer");
+    let msg = format!(
+        "{method} sip:{user}@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{method}{cseq}{call_id}\r\n\
+Max-Forwards: 70\r\nFrom: \"Attacker\" <sip:a@{me}>;tag=t{call_id}\r\n{to}\r\nCall-ID: {call_id}\r\n\
+CSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n"
+    );
+    udp.send_to(msg.as_bytes(), ("127.0.0.1", port)).unwrap();
 }

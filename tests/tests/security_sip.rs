@@ -9,7 +9,8 @@
 //!   Request-URI;
 //! - wrong passwords in REGISTERs from five (forgeable) addresses lock nobody out of the web;
 //! - a webinar's guest restrictions hold for SIP callers (camera and microphone off, no chat);
-//! - a call that sends no media is ended (a dead call holds no place for ever);
+//! - a call that sends no media is ended, and so is one whose caller stops refreshing its
+//!   session (RFC 4028): a dead call holds no place for ever;
 //! - RTP from anyone but the caller is dropped at the call's ports;
 //! - disabling an account ends its calls in running conferences;
 //! - over TCP, an INVITE does not keep a connection open, a trickled message is read once whole,
@@ -500,4 +501,46 @@ async fn disabling_an_account_ends_its_calls() {
         "{events}"
     );
     let _ = bob.0.kill();
+}
+
+#[test]
+fn a_session_that_is_not_refreshed_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("t.toml");
+    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\nsession_min_seconds = 3\n").unwrap();
+    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    s.admin_ok(&["conference", "add", "open", "--name", "Open", "--owner", "admin", "--room", "--public"], "");
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let timer = |secs: u32| format!("Supported: timer\r\nSession-Expires: {secs}\r\n");
+    // Too short an interval: 422 with the server's minimum.
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (code, text) = tessera_e2e::sip::invite_with(&caller, s.sip_port, "open", "se-short", media, &timer(1));
+    assert_eq!(code, 422, "{text}");
+    assert!(text.contains("Min-SE: 3"), "{text}");
+    // Accepted with the caller as refresher; a caller that refreshes (UPDATE) stays…
+    let (code, answer) = tessera_e2e::sip::invite_with(&caller, s.sip_port, "open", "se-kept", media, &timer(3));
+    assert_eq!(code, 200, "{answer}");
+    assert!(answer.contains("Session-Expires: 3;refresher=uac") && answer.contains("Require: timer"), "{answer}");
+    ack(&caller, s.sip_port, "open", "se-kept", &answer);
+    let quiet = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (code, quiet_answer) = tessera_e2e::sip::invite_with(&quiet, s.sip_port, "open", "se-dead", media, &timer(3));
+    assert_eq!(code, 200);
+    ack(&quiet, s.sip_port, "open", "se-dead", &quiet_answer);
+    for cseq in 2..8 {
+        tessera_e2e::sip::in_dialog(&caller, s.sip_port, "UPDATE", "open", "se-kept", &answer, cseq);
+        let ok = receive_until(&caller, Duration::from_secs(5), "the UPDATE's answer", |t| {
+            t.starts_with("SIP/2.0 ") && t.contains(&format!("CSeq: {cseq} UPDATE"))
+        });
+        assert!(ok.starts_with("SIP/2.0 200") && ok.contains("Session-Expires: 3"), "{ok}");
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+    // …one that does not is hung up (within the interval less a third).
+    let bye = receive_until(&quiet, Duration::from_secs(10), "a BYE", |t| t.starts_with("BYE "));
+    assert!(bye.contains("session timer"), "{bye}");
+    // The refreshing caller was never hung up: the next message it gets is no BYE.
+    caller.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let mut buf = vec![0u8; 8192];
+    while let Ok(n) = caller.recv(&mut buf) {
+        assert!(!buf[..n].starts_with(b"BYE "), "the refreshing call was ended");
+    }
 }

@@ -48,6 +48,8 @@ pub struct SipSettings {
     pub max_anonymous_calls_per_address: usize,
     /// How long a TCP/TLS connection nobody uses may stay quiet.
     pub tcp_idle: std::time::Duration,
+    /// The shortest RFC 4028 session interval accepted (Min-SE), seconds.
+    pub session_min: u32,
     /// Where dial-out may call.
     pub dial_policy: dial_policy::DialPolicy,
     /// The address RTP sockets bind to (`media.rtp_bind`).
@@ -78,6 +80,8 @@ pub struct Context {
     pub ua: tokio::sync::mpsc::Sender<path::Inbound>,
     pub limits: Arc<limits::Limits>,
     pub dial_policy: dial_policy::DialPolicy,
+    /// RFC 4028's Min-SE: the shortest session interval accepted (seconds).
+    pub session_min: u32,
 }
 
 impl Context {
@@ -143,6 +147,7 @@ pub async fn start(
         tls: tls_addr,
         chat: s.chat.clone(),
         dial_policy: s.dial_policy.clone(),
+        session_min: s.session_min,
     });
     let mut tasks = vec![
         tokio::spawn(ua::run(ctx, ua_rx, dial)),

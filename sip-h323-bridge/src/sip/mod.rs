@@ -12,6 +12,7 @@ pub mod headers;
 pub mod message;
 pub mod name_addr;
 pub mod response;
+pub mod session_timer;
 pub mod stream;
 pub mod transaction;
 pub mod uri;

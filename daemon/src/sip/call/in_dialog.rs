@@ -74,7 +74,12 @@ impl Call {
                 }
             }
             "INVITE" => self.reinvite(m).await,
-            "UPDATE" if m.msg.body.is_empty() => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
+            // A session refresh (RFC 4028), or an UPDATE without an offer.
+            "UPDATE" if m.msg.body.is_empty() => {
+                self.refreshed = Instant::now();
+                let extra: Vec<_> = self.session.into_iter().flat_map(session_timer::answer_headers).collect();
+                m.respond(200, reply(&h, 200, "OK", &tag, &extra, b""));
+            }
             _ => {
                 let allow = ("Allow", METHODS.join(", "));
                 m.respond(405, reply(&h, 405, "Method Not Allowed in a call", &tag, &[allow], b""));
@@ -97,6 +102,8 @@ impl Call {
             return;
         }
         self.dialog.remote_cseq = n;
+        // Any re-INVITE refreshes the session (RFC 4028).
+        self.refreshed = Instant::now();
         let offer = match sdp::parse(&m.msg.body) {
             Ok(o) => o,
             Err(_) if m.msg.body.is_empty() => {

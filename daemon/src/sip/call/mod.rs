@@ -20,6 +20,7 @@ use tessera_sip_h323_bridge::rtp::{dtmf, rtcp};
 use tessera_sip_h323_bridge::sdp::{self, negotiate};
 use tessera_sip_h323_bridge::sip::check::METHODS;
 use tessera_sip_h323_bridge::sip::dialog::{Dialog, cseq};
+use tessera_sip_h323_bridge::sip::session_timer;
 use tessera_web::auth::lockout::PinCheck;
 use tessera_web::control::{Control, ControlError, PayloadTypes, Request, RtpPorts};
 use tokio::sync::mpsc;
@@ -89,6 +90,9 @@ struct Call {
     proven: bool,
     /// A webinar guest: what the organiser lets guests use (chat, microphone, camera).
     guest: Option<tessera_web::store::GuestPermissions>,
+    /// RFC 4028: the session interval the caller refreshes (seconds), and its last refresh.
+    session: Option<u32>,
+    refreshed: Instant,
 }
 
 /// A call Tessera placed that the callee answered (see [`super::dial`]): what it negotiated.
@@ -134,6 +138,8 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         confirmed: true,
         proven: true,
         guest: None,
+        session: None,
+        refreshed: Instant::now(),
     };
     let events = call.control.events.subscribe_to(&call.conference);
     let why = match call.join().await {
@@ -170,6 +176,22 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
                 return;
             }
         },
+    };
+    let session = match session_timer::read(&invite.msg.headers, ctx.session_min) {
+        session_timer::Request::Accepted { interval } => Some(interval),
+        session_timer::Request::None => None,
+        session_timer::Request::TooSmall { min_se } => {
+            let r = reply(
+                &invite.msg.headers,
+                422,
+                "Session Interval Too Small",
+                &local_tag,
+                &[("Min-SE", min_se.to_string())],
+                b"",
+            );
+            invite.respond(422, r);
+            return;
+        }
     };
     let dialog = match Dialog::from_invite(&invite.msg, &local_tag) {
         Ok(d) => d,
@@ -222,6 +244,8 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         quiet: false,
         proven: a.user.is_some(),
         guest: a.guest,
+        session,
+        refreshed: Instant::now(),
         invite,
         ack: None,
         confirmed: false,
@@ -292,8 +316,9 @@ impl Call {
         };
         let transport = self.invite.path.transport().to_ascii_lowercase();
         let contact = format!("<sip:{}@{host}:{port};transport={transport}>", self.conference);
-        let extra =
-            [("Contact", contact), ("Allow", METHODS.join(", ")), ("Content-Type", "application/sdp".to_string())];
+        let mut extra =
+            vec![("Contact", contact), ("Allow", METHODS.join(", ")), ("Content-Type", "application/sdp".to_string())];
+        extra.extend(self.session.into_iter().flat_map(session_timer::answer_headers));
         reply(req, 200, "OK", &self.dialog.local_tag, &extra, sdp)
     }
 
@@ -389,6 +414,9 @@ impl Call {
                 }
                 _ = tokio::time::sleep_until(pin_deadline), if in_pin => {
                     return Some("no PIN entered within a minute".into());
+                }
+                _ = sleep_until(self.session.map(|i| self.refreshed + session_timer::deadline(i))) => {
+                    return Some("the caller did not refresh the session (RFC 4028 session timer)".into());
                 }
                 _ = sleep_until(retransmit) => {
                     if !self.resend_2xx() {
