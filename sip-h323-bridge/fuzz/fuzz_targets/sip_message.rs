@@ -1,7 +1,8 @@
 //! Any bytes, as a datagram and as a stream: never a panic; a parsed stream message never
 //! claims more bytes than it was given; a request is either handled or answered with a status.
 //! Dialogs made from any accepted INVITE or answer, and the client transaction fed any answer,
-//! never panic either, and the requests they build parse as requests.
+//! never panic either, and the requests they build parse as requests. The stream reader fed one
+//! byte at a time finds the messages `parse` finds.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,6 +11,8 @@ use std::time::Instant;
 use tessera_sip_h323_bridge::sip::client::{ClientInvite, Event, Outgoing};
 use tessera_sip_h323_bridge::sip::dialog::Dialog;
 use tessera_sip_h323_bridge::sip::message::{Framing, parse};
+use tessera_sip_h323_bridge::sip::session_timer;
+use tessera_sip_h323_bridge::sip::stream::StreamReader;
 use tessera_sip_h323_bridge::sip::transaction::Timers;
 
 fn built_request_parses(bytes: &[u8]) {
@@ -54,8 +57,29 @@ fuzz_target!(|data: &[u8]| {
         Outcome::Drop(_) => {}
     }
     let mut rest = data;
-    while let Ok((_, used)) = parse(rest, Framing::Stream) {
+    let mut whole = Vec::new();
+    while let Ok((m, used)) = parse(rest, Framing::Stream) {
         assert!(used > 0 && used <= rest.len());
         rest = &rest[used..];
+        whole.push(m);
+    }
+    // The stream reader, fed one byte at a time, finds the same messages in the same order.
+    let mut reader = StreamReader::default();
+    let mut trickled = Vec::new();
+    'bytes: for b in data {
+        reader.push(&[*b]);
+        loop {
+            match reader.next_message() {
+                Ok(Some(m)) => trickled.push(m),
+                Ok(None) => break,
+                Err(_) => break 'bytes,
+            }
+        }
+    }
+    assert_eq!(trickled.len(), whole.len().min(trickled.len()));
+    assert!(trickled.iter().zip(&whole).all(|(a, b)| a == b), "the trickled messages differ");
+    // Session timer headers of any request are read without a panic.
+    if let Outcome::Request(m) = datagram(data) {
+        let _ = session_timer::read(&m.headers, 90);
     }
 });
