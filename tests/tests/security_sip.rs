@@ -137,6 +137,19 @@ async fn an_unacknowledged_invite_sends_no_media_anywhere() {
     let (bytes, packets) = received_within(&media, Duration::from_secs(3));
     assert!(packets >= 20, "an acknowledged call got {packets} packets ({bytes} bytes) of its mix in 3 s");
 
+    // A caller whose SDP names another address than the one it signals from (127.0.0.2 here)
+    // is sent media at its own address only (the SDP's port), never at the other one.
+    let third = UdpSocket::bind("127.0.0.2:0").unwrap();
+    let port = third.local_addr().unwrap().port();
+    let own = UdpSocket::bind(("127.0.0.1", port)).expect("the same port on 127.0.0.1");
+    let (code, answer) = invite(&caller, s.sip_port, "hall", "elsewhere-1", third.local_addr().unwrap());
+    assert_eq!(code, 200);
+    ack(&caller, s.sip_port, "hall", "elsewhere-1", &answer);
+    let (_, at_own) = received_within(&own, Duration::from_secs(3));
+    let (_, at_third) = received_within(&third, Duration::from_millis(200));
+    assert_eq!(at_third, 0, "media went to the address the SDP named, not the caller's");
+    assert!(at_own >= 20, "the caller got {at_own} packets at its own address");
+
     // Media never goes to the server's own ports, through SIP…
     let own = std::net::SocketAddr::from(([127, 0, 0, 1], s.port));
     let (code, answer) = invite(&caller, s.sip_port, "hall", "own-port", own);

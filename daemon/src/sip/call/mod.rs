@@ -9,7 +9,7 @@ use super::admit::{Route, admit};
 use super::answer::{reply, tag};
 use super::path::Inbound;
 use super::pin::{self, Entry, Prompt};
-use crate::media::destination::{Asker, check as check_destination};
+use crate::media::destination::{Asker, Refusal, check as check_destination};
 use crate::media::handoff::Deposit;
 use crate::media::rtp_input::VideoCodec;
 use std::net::{IpAddr, SocketAddr};
@@ -494,9 +494,17 @@ impl Call {
     fn destination(&self, peer: Option<(IpAddr, u16, u16)>) -> Option<SocketAddr> {
         let (ip, port, _) = peer?;
         let to = SocketAddr::new(ip, port);
-        let asker = Asker::Signalling { from: self.invite.path.peer().ip(), proven: self.proven };
+        let from = self.invite.path.peer().ip();
+        let asker = Asker::Signalling { from, proven: self.proven };
         match check_destination(to, asker) {
             Ok(()) => Some(to),
+            // An anonymous caller whose SDP names another address (a phone behind a NAT gives
+            // its private one): its port at the address it signals from, the only place media
+            // may go before its own arrives; then the mix follows where that comes from.
+            Err(Refusal::UntilLatched) => {
+                let at_source = SocketAddr::new(from, port);
+                check_destination(at_source, asker).ok().map(|()| at_source)
+            }
             Err(r) => {
                 tracing::info!(conference = %self.conference, peer = %self.invite.path.peer(), to = %to, reason = r.reason(), "SIP: no media sent to the address in the SDP");
                 metrics::counter!("tessera_sip_media_refused_total").increment(1);
