@@ -185,7 +185,8 @@ pub struct Http {
     /// Where Prometheus scrapes `/metrics`: its own listener, on loopback by default (the
     /// figures tell an outsider how busy the server is and who calls); empty: no metrics.
     pub metrics_listen: String,
-    /// Seconds a client may take to send a request's header section (slowloris).
+    /// Seconds a client may take to send a request's header section (slowloris); also how long
+    /// an idle keep-alive connection waits for its next request.
     pub header_read_timeout_seconds: u32,
 }
 
@@ -252,7 +253,7 @@ impl Default for Http {
             trusted_proxies: Vec::new(),
             public_url: String::new(),
             metrics_listen: "127.0.0.1:9464".into(),
-            header_read_timeout_seconds: 10,
+            header_read_timeout_seconds: 30,
         }
     }
 }

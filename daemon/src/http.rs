@@ -14,7 +14,8 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 /// Serves `app` on `listener` until `stop` resolves, then waits for the requests in flight.
-/// `header_timeout`: how long a client may take to send a request's header section.
+/// `header_timeout`: how long a client may take to send a request's header section (hyper
+/// applies it to an idle keep-alive connection waiting for its next request too).
 pub async fn serve(
     listener: TcpListener,
     app: Router,

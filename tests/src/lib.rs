@@ -235,7 +235,13 @@ impl Server {
     }
 
     pub fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).build().expect("http client")
+        // Pooled connections are not reused after 5 s idle: the server closes idle keep-alive
+        // connections after its header-read timeout, and a request sent just as it does fails.
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .pool_idle_timeout(Duration::from_secs(5))
+            .build()
+            .expect("http client")
     }
 
     /// Signs in through the API; returns a client holding the session and the CSRF token.
