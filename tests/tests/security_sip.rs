@@ -27,9 +27,14 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// A server whose SIP rate limit leaves room for the bursts here.
 fn server() -> (tempfile::TempDir, Server) {
+    server_with("", "")
+}
+
+/// [`server`] with more `[sip]` settings and more sections (`more`), as TOML lines.
+fn server_with(sip: &str, more: &str) -> (tempfile::TempDir, Server) {
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("sip.toml");
-    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\n").unwrap();
+    let cfg = tmp.path().join("t.toml");
+    std::fs::write(&cfg, format!("[sip]\nmax_messages_per_second = 1000\n{sip}{more}")).unwrap();
     let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
     (tmp, s)
 }
@@ -302,10 +307,7 @@ async fn forged_registers_lock_nobody_out() {
 #[test]
 fn tcp_connections_are_bounded_in_time() {
     use std::io::{Read, Write};
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("sip.toml");
-    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\ntcp_idle_seconds = 2\n").unwrap();
-    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    let (_tmp, s) = server_with("tcp_idle_seconds = 2\n", "");
     s.admin_ok(&["conference", "add", "closed", "--name", "Closed", "--owner", "admin", "--room"], "");
     let invite = |me: std::net::SocketAddr, id: &str| {
         format!(
@@ -415,10 +417,7 @@ Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
 
 #[test]
 fn a_call_without_media_is_ended() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("t.toml");
-    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\n[media]\nrtp_timeout_seconds = 3\n").unwrap();
-    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    let (_tmp, s) = server_with("", "[media]\nrtp_timeout_seconds = 3\n");
     s.admin_ok(&["conference", "add", "open", "--name", "Open", "--owner", "admin", "--room", "--public"], "");
     let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
     let media = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -518,10 +517,7 @@ async fn disabling_an_account_ends_its_calls() {
 
 #[test]
 fn a_session_that_is_not_refreshed_ends() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("t.toml");
-    std::fs::write(&cfg, "[sip]\nmax_messages_per_second = 1000\nsession_min_seconds = 3\n").unwrap();
-    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    let (_tmp, s) = server_with("session_min_seconds = 3\n", "");
     s.admin_ok(&["conference", "add", "open", "--name", "Open", "--owner", "admin", "--room", "--public"], "");
     let media = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let timer = |secs: u32| format!("Supported: timer\r\nSession-Expires: {secs}\r\n");
