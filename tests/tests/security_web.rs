@@ -221,3 +221,25 @@ async fn metrics_are_private_and_slow_headers_are_cut_off() {
     // as the header timeout, which closes idle keep-alive connections too).
     assert_eq!(reqwest::get(format!("{}/healthz", s.base)).await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn the_password_change_is_guarded_like_the_sign_in() {
+    let s = Server::start();
+    s.add_user("erin", "erin-secret-5");
+    let (c, csrf) = s.sign_in("erin", "erin-secret-5").await;
+    let url = format!("{}/api/v1/me/password", s.base);
+    let body = |current: &str| serde_json::json!({"current_password": current, "new_password": "a-new-password"});
+    // Without the CSRF token: refused.
+    assert_eq!(c.post(&url).json(&body("erin-secret-5")).send().await.unwrap().status(), 403);
+    // Guessing the current password counts like sign-in failures: the fifth locks the account…
+    let mut last = 0;
+    for i in 0..5 {
+        let r = c.post(&url).header("x-csrf-token", &csrf).json(&body(&format!("guess-{i}"))).send().await.unwrap();
+        last = r.status().as_u16();
+    }
+    assert_eq!(last, 423, "five wrong current passwords did not lock the account");
+    // …and then even the right one changes nothing.
+    let r = c.post(&url).header("x-csrf-token", &csrf).json(&body("erin-secret-5")).send().await.unwrap();
+    assert_eq!(r.status(), 423);
+    assert_eq!(sign_in_status(&s, &s.client(), "erin", "a-new-password").await, 423);
+}

@@ -8,16 +8,16 @@
 //! and every page and API call but the password change refuses them.
 
 use super::credentials::SIP_REALM;
-use super::password;
-use crate::rights::Right;
 use crate::store::{Store, UserRow};
 use tessera_sip_h323_bridge::sip::digest::{Algorithm, ha1};
 
 /// The administrator password of the database once committed as `tessera-data/tessera.db`.
 pub const PUBLISHED_PASSWORDS: &[&str] = &["pkmTBGy4gxR7aGQ8f2CN"];
 
-/// At most this many accounts get the (slow) argon2 check: the `admin` account and operators.
-const MAX_HASH_CHECKS: usize = 50;
+/// The argon2id hash that database held for it: installations made from it have this very
+/// string (salt included) until the password changes.
+const PUBLISHED_HASHES: &[&str] =
+    &["$argon2id$v=19$m=19456,t=2,p=1$5tuWdmMUo7LZ/iknLOZrQw$a3rZXv5nJVK0FVUWR4QHypKVEoVD8w/P1/QChh6JhIQ"];
 
 /// Whether `password` is one of the published ones.
 pub fn is_published(password: &str) -> bool {
@@ -26,22 +26,15 @@ pub fn is_published(password: &str) -> bool {
 
 /// Finds accounts whose password is a published one, gives each a new random password and
 /// requires them to choose their own; returns (login, the new password) for the caller to hand
-/// to the administrator. Every account's SIP digest is compared (cheap); the argon2 hash is
-/// checked for `admin` and operators, whom the committed database had.
+/// to the administrator. No argon2 check at start-up: the committed hash is compared as a
+/// string, and every account's SIP digest secret (which has no salt) against the password.
 pub async fn replace_published(store: &Store, now: i64) -> anyhow::Result<Vec<(String, String)>> {
     let mut found = Vec::new();
-    let mut hash_checks = 0;
     for u in store.list_users().await? {
         if u.must_change_password {
             continue;
         }
-        if digest_is_published(store, &u).await? || {
-            let admin_like = u.login == "admin" || store.rights_of(u.id).await?.contains(&Right::Operator);
-            admin_like && hash_checks < MAX_HASH_CHECKS && {
-                hash_checks += 1;
-                hash_is_published(&u).await
-            }
-        } {
+        if PUBLISHED_HASHES.contains(&u.password_hash.as_str()) || digest_is_published(store, &u).await? {
             let fresh = super::credentials::generate_password();
             super::credentials::set_password(store, u.id, &u.login, &fresh, now).await?;
             store.require_password_change(u.id).await?;
@@ -59,18 +52,10 @@ async fn digest_is_published(store: &Store, u: &UserRow) -> anyhow::Result<bool>
     }))
 }
 
-async fn hash_is_published(u: &UserRow) -> bool {
-    for p in PUBLISHED_PASSWORDS {
-        if password::verify_async(u.password_hash.clone(), p.to_string()).await {
-            return true;
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::password;
     use crate::store::NewUser;
 
     crate::both_backends!(published_passwords_are_found_and_locked, |store| {
@@ -83,14 +68,17 @@ mod tests {
         crate::auth::credentials::save_sip_digest(&store, admin.id, "admin", PUBLISHED_PASSWORDS[0], 0).await.unwrap();
         let alice =
             store.create_user(NewUser { login: "alice", password_hash: &own, display_name: "" }, 0).await.unwrap();
-        // A user with the published password only in the SIP digest (no argon2 check for them).
+        // A user with the published password only in the SIP digest.
         let bob = store.create_user(NewUser { login: "bob", password_hash: &own, display_name: "" }, 0).await.unwrap();
         crate::auth::credentials::save_sip_digest(&store, bob.id, "bob", PUBLISHED_PASSWORDS[0], 0).await.unwrap();
+        // The committed hash itself, without a digest (an account from before SIP digests).
+        let carol = NewUser { login: "carol", password_hash: PUBLISHED_HASHES[0], display_name: "" };
+        store.create_user(carol, 0).await.unwrap();
         store.create_session("s1", admin.id, "csrf", 0).await.unwrap();
 
         let found = replace_published(&store, 1).await.unwrap();
         let logins: Vec<_> = found.iter().map(|(l, _)| l.as_str()).collect();
-        assert_eq!(logins, ["admin", "bob"]);
+        assert_eq!(logins, ["admin", "bob", "carol"]);
         let a = store.user_by_id(admin.id).await.unwrap().unwrap();
         assert!(a.must_change_password);
         assert!(!password::verify(&a.password_hash, PUBLISHED_PASSWORDS[0]), "the published password still works");
