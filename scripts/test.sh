@@ -11,11 +11,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
+# A CI run builds once from a fresh clone: incremental data would only cost disk (8 GB here).
+export CARGO_INCREMENTAL=0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 step() { printf '\n==> %s\n' "$*"; }
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+
+step "disk space"
+# The build needs several GB; say so plainly instead of failing in the linker.
+AVAIL_KB=$(df -Pk . | awk 'NR==2 {print $4}')
+df -h . | tail -1
+[ "$AVAIL_KB" -ge $((4 * 1024 * 1024)) ] || { echo "less than 4 GB free here: the build, fuzzers and tests need about 4 GB" >&2; exit 1; }
 
 step "no runtime data or secret is tracked"
 bash scripts/check-tracked-secrets.sh
