@@ -32,6 +32,19 @@ export async function until(what, f, ms = 20000) {
   throw new Error(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)})`);
 }
 
+// Measures with `measure` until `good(value)` holds, and returns that value; after `ms` fails
+// saying what was measured last, so a red run shows the figure it missed.
+export async function untilMeasured(what, measure, good, ms = 20000) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await measure();
+    if (good(last)) return last;
+    if (Date.now() >= end) throw new Error(`not within ${ms} ms: ${what} (last measured: ${JSON.stringify(last)})`);
+    await sleep(200);
+  }
+}
+
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
 

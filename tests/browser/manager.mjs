@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { check, env, launch, sleep, until, volumeDb } from './lib.mjs';
+import { check, env, launch, until, untilMeasured, volumeDb } from './lib.mjs';
 
 const BASE = env('BASE'), CONF = env('CONF'), OUT = env('OUT');
 const W = Number(env('W')), H = Number(env('H'));
@@ -97,10 +97,15 @@ try {
   result.slots_before_apply = await page.locator('#m-grid .slot-select').evaluateAll((s) => s.map((x) => x.value));
   await page.click('#m-apply');
   await until('applied', async () => (await page.locator('#m-layout-status').innerText()).includes('✓'));
-  await sleep(1000);
-  let raw = grab();
+  // The picture follows within frames; a busy machine may take longer: wait for it (the test
+  // asserts the same colours, with the last measurement when it never came).
+  const quadrants = (raw) => ({ tl: at(raw, W / 4, H / 4), tr: at(raw, 3 * W / 4, H / 4), bl: at(raw, W / 4, 3 * H / 4), br: at(raw, 3 * W / 4, 3 * H / 4) });
+  const near = (p, c) => p.every((v, i) => Math.abs(v - c[i]) < 60);
+  let raw;
+  result.grid = await untilMeasured('the room shows the applied 2x2 grid', () => quadrants(raw = grab()),
+    (g) => near(g.tl, [230, 30, 30]) && near(g.tr, [30, 30, 230]) && near(g.bl, [30, 200, 30]) && near(g.br, [230, 230, 30]), 30000)
+    .catch((e) => { result.grid_error = String(e); return quadrants(raw); });
   fs.writeFileSync(path.join(OUT, 'manager-grid.rgb'), raw);
-  result.grid = { tl: at(raw, W / 4, H / 4), tr: at(raw, 3 * W / 4, H / 4), bl: at(raw, W / 4, 3 * H / 4), br: at(raw, 3 * W / 4, 3 * H / 4) };
   // The label band of the top-left window (Red) before and after renaming it in this layout.
   const band = (r) => white(r, 4, H / 2 - 40, W / 2 - 8, 36);
   result.label_before = band(raw);
@@ -108,18 +113,18 @@ try {
   await page.fill('.rename-input', 'Rosalind Redfern-Montgomery');
   await page.press('.rename-input', 'Enter');
   await until('the roster shows the rename applied', async () => ((await live()).layouts.all.display_names || {})[ids.Red] === 'Rosalind Redfern-Montgomery');
-  await sleep(1000);
-  raw = grab();
+  result.label_after = await untilMeasured('the longer name fills more of the label', () => band(raw = grab()),
+    (n) => n > result.label_before + result.label_before / 3, 30000).catch(() => band(raw));
   fs.writeFileSync(path.join(OUT, 'manager-renamed.rgb'), raw);
-  result.label_after = band(raw);
 
   // Mute the room system, the only one making a sound (a tone): the mix goes quiet.
   const room = ids['Room system'];
   result.volume_before = volumeDb(2);
   await page.locator(`#m-roster tr[data-id="${room}"] button.mic`).click();
   await until('the roster shows the microphone off', async () => (await page.locator(`#m-roster tr[data-id="${room}"] td.mic-state`).innerText()) === 'off');
-  await sleep(1000);
-  result.volume_after = volumeDb(2);
+  // Each measurement starts after the mute (volumeDb skips what was queued before it).
+  result.volume_after = await untilMeasured('the mix goes quiet', () => volumeDb(2),
+    (v) => v < result.volume_before - 20, 30000).catch(() => volumeDb(2));
 
   // Several at once: Green and Blue cameras off.
   await page.locator(`#m-roster tr[data-id="${ids.Green}"] input.select`).check();

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { check, env, launch, sleep, until } from './lib.mjs';
+import { check, env, launch, until } from './lib.mjs';
 
 const BASE = env('BASE'), OUT = env('OUT');
 const browser = await launch(env('Y4M'));
@@ -196,7 +196,9 @@ try {
   const siteUrl = `http://127.0.0.1:${site.address().port}`;
   const host = await g3ctx.newPage();
   await host.goto(`${siteUrl}/plain`);
-  await sleep(1500);
+  // The frame has answered (refused: an error page) before counting what it shows.
+  await until('the plain frame has loaded or been refused', () => host.frames()[1] && !['', 'about:blank'].includes(host.frames()[1].url()), 10000)
+    .catch(() => {});
   result.plain_frame_url = host.frames()[1] ? host.frames()[1].url() : null;
   result.plain_frame_title = await host.frameLocator('iframe').locator('#conference-name').count();
   await host.goto(`${siteUrl}/events`);

@@ -260,8 +260,23 @@ impl Server {
     }
 }
 
+/// How many of the server log's last lines a failing test prints.
+const LOG_TAIL_LINES: usize = 80;
+
 impl Drop for Server {
     fn drop(&mut self) {
+        // A failing check unwinds through here: print the end of the server's log next to the
+        // assertion's message, so a red run can be read without running it again.
+        if std::thread::panicking() {
+            let log = self.log();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
+            eprintln!(
+                "--- the last {} lines of the server's log ---\n{}\n--- end of the server's log ---",
+                tail.len(),
+                tail.join("\n")
+            );
+        }
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();

@@ -128,6 +128,11 @@ fn volumedetect(input: &[&str]) -> f64 {
 /// Decodes every video frame of a file: (frames decoded, duration of the decoded video in
 /// seconds). A truncated file counts what decodes.
 pub fn decode_file(path: &Path) -> (u64, f64) {
+    try_decode_file(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `decode_file` that says why nothing decodes (a file still being written may not yet).
+pub fn try_decode_file(path: &Path) -> Result<(u64, f64), String> {
     let p = path.to_str().expect("utf-8 path");
     let o = run(
         "ffprobe",
@@ -149,7 +154,7 @@ pub fn decode_file(path: &Path) -> (u64, f64) {
         .lines()
         .find_map(|l| l.strip_prefix("nb_read_frames="))
         .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("ffprobe {p}: {text}{}", String::from_utf8_lossy(&o.stderr)));
+        .ok_or_else(|| format!("ffprobe {p}: {text}{}", String::from_utf8_lossy(&o.stderr)))?;
     let rate = text
         .lines()
         .find_map(|l| l.strip_prefix("r_frame_rate="))
@@ -159,5 +164,5 @@ pub fn decode_file(path: &Path) -> (u64, f64) {
         })
         .filter(|r| *r > 0.0)
         .unwrap_or(30.0);
-    (frames, frames as f64 / rate)
+    Ok((frames, frames as f64 / rate))
 }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Starts SIPp on the scenario `xml` (written into `dir`) dialling `service` at `127.0.0.1:port`,
 /// with free signalling and media ports and `extra` arguments (`-m 1` and a free `-p` unless they
@@ -29,11 +30,13 @@ pub fn spawn(port: u16, dir: &Path, service: &str, xml: &str, extra: &[&str]) ->
 }
 
 /// SIPp waiting to be called on `port` (scenario `xml`, written into `dir`), one call, with a
-/// free media port and `extra` arguments (`-t t1` for TCP).
+/// free media port and `extra` arguments (`-t t1` for TCP). Returns once SIPp listens on the
+/// port (however long a busy machine takes to start it), or fails saying so.
 pub fn called(dir: &Path, xml: &str, port: u16, extra: &[&str]) -> Child {
     let sf = dir.join("called.xml");
     std::fs::write(&sf, xml).expect("scenario file");
-    Command::new("sipp")
+    let tcp = extra.windows(2).any(|w| w[0] == "-t" && w[1].starts_with('t'));
+    let mut child = Command::new("sipp")
         .current_dir(dir)
         .args(["-sf", sf.to_str().unwrap_or_default(), "-i", "127.0.0.1", "-p", &port.to_string()])
         .args(["-mi", "127.0.0.1", "-mp", &crate::free_port().to_string()])
@@ -42,7 +45,27 @@ pub fn called(dir: &Path, xml: &str, port: u16, extra: &[&str]) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)")
+        .expect("sipp is missing: apt-get install sip-tester (scripts/test.sh does)");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !listening(port, tcp) {
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!("sipp exited before listening on {port} ({st}): {}", finish(child, dir).1);
+        }
+        assert!(Instant::now() < deadline, "sipp did not listen on port {port} within 20 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// Whether something is bound to 127.0.0.1:`port` (a listening TCP socket with `tcp`, else a UDP
+/// one), read from /proc/net: binding the port to find out would race the program starting.
+pub fn listening(port: u16, tcp: bool) -> bool {
+    let (file, want) = if tcp { ("/proc/net/tcp", Some("0A")) } else { ("/proc/net/udp", None) };
+    let local = format!("0100007F:{port:04X}");
+    std::fs::read_to_string(file).unwrap_or_default().lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 3 && f[1] == local && want.is_none_or(|w| f[3] == w)
+    })
 }
 
 /// Waits for SIPp: whether every call succeeded, and what it printed and logged as errors.

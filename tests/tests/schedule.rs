@@ -25,23 +25,26 @@ async fn a_scheduled_conference_starts_and_ends_on_time() {
             c.get(format!("{base}/api/v1/conferences/sch/live")).send().await.unwrap().json().await.unwrap();
         v["running"].as_bool().unwrap()
     };
-    let mut started = false;
-    for _ in 0..50 {
-        if live(c.clone(), s.base.clone()).await {
-            started = true;
-            break;
-        }
+    // The runtime looks at the schedule every second: the start shows within a few seconds even
+    // on a busy machine, and the end within a few seconds of the boundary.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !live(c.clone(), s.base.clone()).await {
+        assert!(std::time::Instant::now() < deadline, "the conference did not start within 10 s of its start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(started, "the conference did not start on time: {}", s.log());
-    let wait = end_at - chrono::Utc::now().timestamp();
-    tokio::time::sleep(Duration::from_secs(wait.max(0) as u64 + 3)).await;
-    assert!(!live(c.clone(), s.base.clone()).await, "the conference did not end on time: {}", s.log());
+    let deadline =
+        std::time::Instant::now() + Duration::from_secs((end_at - chrono::Utc::now().timestamp()).max(0) as u64 + 10);
+    while live(c.clone(), s.base.clone()).await {
+        assert!(std::time::Instant::now() < deadline, "the conference did not end within 10 s of its scheduled end");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let events: serde_json::Value =
         c.get(format!("{}/api/v1/conferences/sch/events", s.base)).send().await.unwrap().json().await.unwrap();
     let ended = events.as_array().unwrap().iter().find(|e| e["kind"] == "ended").expect("an ended event").clone();
     assert_eq!(ended["detail"], "the scheduled end");
     let at = ended["at_ms"].as_i64().unwrap() / 1000;
+    // The server's own record of the end: its one-second look at the schedule, plus a second of
+    // slack for a loaded machine.
     assert!((end_at..=end_at + 2).contains(&at), "ended at {at}, scheduled {end_at}");
     assert!(s.stop().success());
 }

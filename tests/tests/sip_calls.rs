@@ -121,9 +121,10 @@ async fn baresip_joins_a_conference_and_decodes_its_video() {
 }
 
 /// Sends `request` over TLS with openssl's own client, which checks the server's certificate
-/// against `ca`; what came back.
+/// against `ca`; what came back once a whole answer's head arrived (or after 20 s), with
+/// openssl's own messages.
 fn openssl_request(port: u16, ca: &Path, request: &str) -> String {
-    use std::io::Write;
+    use std::io::{Read, Write};
     let mut c = Command::new("openssl")
         .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-quiet", "-verify_return_error"])
         .args(["-CAfile", ca.to_str().unwrap()])
@@ -134,12 +135,30 @@ fn openssl_request(port: u16, ca: &Path, request: &str) -> String {
         .expect("openssl is missing: apt-get install openssl (scripts/test.sh does)");
     let mut stdin = c.stdin.take().unwrap();
     stdin.write_all(request.as_bytes()).unwrap();
-    // `-quiet` ignores the end of input: stop it once the answer had time to come.
-    std::thread::sleep(Duration::from_secs(2));
+    // `-quiet` ignores the end of input: read until an answer's head is complete, then stop it.
+    let mut stdout = c.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !String::from_utf8_lossy(&got).split_once("SIP/2.0 ").is_some_and(|(_, a)| a.contains("\r\n\r\n")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => got.extend(chunk),
+            Err(_) => break,
+        }
+    }
     drop(stdin);
     let _ = c.kill();
     let o = c.wait_with_output().unwrap();
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!("{}{}", String::from_utf8_lossy(&got), String::from_utf8_lossy(&o.stderr))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

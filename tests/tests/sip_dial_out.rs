@@ -202,7 +202,6 @@ async fn the_server_calls_participants_into_a_running_conference() {
     let sdir = tempfile::tempdir().unwrap();
     let sipp_port = tessera_e2e::free_port();
     let uas = sipp::called(sdir.path(), &busy_desk(), sipp_port, &["-t", "t1"]);
-    tokio::time::sleep(Duration::from_millis(500)).await;
     let r = alice
         .post(format!("{base}/api/v1/contacts"))
         .header("x-csrf-token", &csrf)
@@ -254,7 +253,6 @@ async fn a_scheduled_conference_calls_its_invited_addresses_as_it_starts() {
     let dir = tempfile::tempdir().unwrap();
     let port = tessera_e2e::free_port();
     let lobby = sipp::called(dir.path(), &answering_phone(), port, &[]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
     // Scheduled from the current minute: it starts at the runtime's next look at the schedule.
     let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
     let address = format!("sip:lobby@127.0.0.1:{port}");
