@@ -150,8 +150,14 @@ fn browsers_join_over_webrtc() {
 
     // Muting through the control interface silenced the mix, and the page said so.
     let (before, after) = (r["volume_before"].as_f64().unwrap(), r["volume_after"].as_f64().unwrap());
-    assert!(before > -60.0, "the browser's sound is in the mix: {before} dB");
-    assert!(after < -85.0, "muted, the mix is silent: {after} dB");
+    // Chromium's fake microphone beeps at about -20 dB mean; -60 dB only says it is there.
+    // Muted, the mix carries no source at all and decodes as digital silence (-91 dB measured);
+    // -85 dB leaves room for the codec's own noise. The -74 dB once seen under load was a window
+    // that began before the mute reached the mixer: the measurement now starts after the
+    // roster shows the microphone off, and skips what the RTSP server had queued.
+    eprintln!("webrtc: the mix at {before} dB before the mute, {after} dB after");
+    assert!(before > -60.0, "the browser's sound is in the mix: {before} dB (expected above -60 dB)");
+    assert!(after < -85.0, "muted, the mix is silent: {after} dB (expected below -85 dB)");
     assert!(r["notice"].as_str().unwrap_or_default().contains("microphone"), "{}", r["notice"]);
     assert_eq!(r["mic_pressed"], "false");
 
