@@ -33,43 +33,17 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/c/{id}", get(conference_page)).route("/c/{id}/ws", get(crate::join_ws::upgrade))
 }
 
-/// How a signed-in user stands towards a conference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    /// May join as themself.
-    Member,
-    /// May see it (a webinar) but only join as a guest.
-    Outsider,
-}
+pub use crate::admission::Standing;
 
 /// What the page and its WebSocket need to know about a visitor; `None`: the conference is
-/// hidden from them (404).
+/// hidden from them (404). The core decides, from the facts about the user.
 pub async fn standing(state: &AppState, page: &ConferencePage, user: Option<&CurrentUser>) -> Result<Option<Standing>> {
-    let c = &page.dial_in;
-    let Some(u) = user else { return Ok(c.public.then_some(Standing::Outsider)) };
-    let invited = state.store.is_invited(u.user.id, &c.id).await?;
-    let operator = state.store.rights_of(u.user.id).await?.contains(&Right::Operator);
-    // A webinar with registration admits its list: invited users, attendees, signed-up guests.
-    let open_to_users = c.public && page.registration_on().is_none();
-    if open_to_users || invited || operator || c.join_without_invitation {
-        return Ok(Some(Standing::Member));
-    }
-    Ok(c.public.then_some(Standing::Outsider))
-}
-
-/// Whether the user holds a valid PRO license (needed to join as participant, owner or moderator).
-pub async fn licensed(state: &AppState, user: &CurrentUser) -> Result<bool> {
-    Ok(state.store.license(user.user.id).await?.is_some_and(|l| l.is_valid(now())))
-}
-
-/// Whether people may join now: a virtual room starts when the first one joins; a scheduled
-/// conference must have been started.
-pub async fn joinable(state: &AppState, c: &ConferencePage) -> bool {
-    if c.dial_in.kind == ConferenceKind::Room {
-        return true;
-    }
-    let Some(control) = &state.control else { return false };
-    control.call(&c.dial_in.id, None, crate::control::Request::Status).await.is_ok_and(|s| s.running)
+    let facts = match user {
+        Some(u) => Some(crate::admission::user_facts(&state.store, u.user.id, &page.dial_in.id, now()).await?),
+        None => None,
+    };
+    // Whether it runs does not change who may see it.
+    Ok(crate::admission::standing(&crate::admission::conference(&page.dial_in, false), facts.as_ref()))
 }
 
 fn hidden(lang: Lang, user: Option<&CurrentUser>) -> Response {
@@ -137,12 +111,17 @@ async fn conference_page(
     }
     let Some(data) = page_data(&state, &id).await? else { return Ok(hidden(lang, user.as_ref())) };
     let c = &data.page;
-    let Some(standing) = standing(&state, c, user.as_ref()).await? else { return Ok(hidden(lang, user.as_ref())) };
-    let licensed = match &user {
-        Some(u) => licensed(&state, u).await?,
-        None => false,
+    let facts = match &user {
+        Some(u) => Some(crate::admission::user_facts(&state.store, u.user.id, &c.dial_in.id, now()).await?),
+        None => None,
     };
-    let open = joinable(&state, c).await;
+    let running = crate::admission::running(state.control.as_ref(), &c.dial_in.id).await;
+    let rules = crate::admission::conference(&c.dial_in, running);
+    let Some(standing) = crate::admission::standing(&rules, facts.as_ref()) else {
+        return Ok(hidden(lang, user.as_ref()));
+    };
+    let licensed = facts.is_some_and(|f| f.licensed);
+    let open = tessera_conference::admission::open_now(&rules);
     let tz = user.as_ref().map(user_tz).unwrap_or(Tz::UTC);
     let d = &c.dial_in;
     let may_join_as_user = user.is_some() && standing == Standing::Member && licensed;

@@ -8,10 +8,10 @@
 //! `ended` from the server. Every refusal is an `error` message naming the field, then a close frame whose
 //! reason says the same. Closing the socket leaves the conference.
 
+use crate::admission::{self, Claim, PinGiven, PinGuard, Refusal};
 use crate::auth::CurrentUser;
-use crate::auth::lockout::PinCheck;
 use crate::auth::session::{ClientAddr, MaybeUser};
-use crate::conference_page::{Standing, joinable, licensed, standing};
+use crate::conference_page::standing;
 use crate::control::{ControlError, Request};
 use crate::rtc::{JoinRequest, Joined};
 use crate::state::{AppState, now};
@@ -154,12 +154,12 @@ pub async fn upgrade(
         Ok(_) => return crate::error::Error::NotFound.into_response(),
         Err(e) => return crate::error::Error::from(e).into_response(),
     };
-    let standing = match standing(&state, &page, user.as_ref()).await {
-        Ok(Some(s)) => s,
+    match standing(&state, &page, user.as_ref()).await {
+        Ok(Some(_)) => {}
         Ok(None) => return crate::error::Error::NotFound.into_response(),
         Err(e) => return e.into_response(),
     };
-    let visitor = Visitor { user, addr, standing };
+    let visitor = Visitor { user, addr };
     let slot = match (&state.rtc, addr) {
         (Some(rtc), Some(a)) => match rtc.page_slot(a) {
             Some(s) => Some(s),
@@ -212,12 +212,11 @@ async fn refuse(mut socket: WebSocket, r: Refused) {
     close(socket, code, &message).await;
 }
 
-/// Who opened the page's socket: their session (if signed in), address, and how they stand
-/// towards the conference (checked at the handshake).
+/// Who opened the page's socket: their session (if signed in) and address. (Whether the
+/// conference is hidden from them was checked at the handshake.)
 struct Visitor {
     user: Option<CurrentUser>,
     addr: Option<IpAddr>,
-    standing: Standing,
 }
 
 async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page: ConferencePage) {
@@ -297,7 +296,8 @@ struct Identity {
     registrant: Option<i64>,
 }
 
-/// Who joins, by the conference's rules.
+/// Who joins, by the conference's rules: the facts gathered here, the decision the core's
+/// (the same one the SIP bridge asks).
 async fn admit(
     state: &AppState,
     visitor: &Visitor,
@@ -308,94 +308,64 @@ async fn admit(
     let Given { name, pin, token } = given;
     let d = &page.dial_in;
     let storage = |e: crate::error::Error| refused(None, e.to_string(), CLOSE_UNAVAILABLE);
-    let addr = visitor.addr;
-    let identity = match (join_as, visitor.user.as_ref()) {
+    let t = now();
+    let guard = admission::Guard { lockout: &state.lockout, addr: visitor.addr, now: t };
+    let claim = match (join_as, visitor.user.as_ref()) {
         (JoinAs::User, None) => return Err(refused(None, "sign in to join as yourself", CLOSE_FORBIDDEN)),
         (JoinAs::User, Some(u)) => {
-            if visitor.standing != Standing::Member {
-                return Err(refused(None, "you are not invited to this conference", CLOSE_FORBIDDEN));
-            }
-            if !licensed(state, u).await.map_err(storage)? {
-                return Err(refused(
-                    None,
-                    "you have no valid PRO license: you cannot join as a participant, owner or moderator",
-                    CLOSE_FORBIDDEN,
-                ));
-            }
-            Identity { user: Some(u.user.id), name: u.user.shown_name().to_string(), registrant: None }
+            Claim::User(admission::user_facts(&state.store, u.user.id, &d.id, t).await.map_err(storage)?)
         }
-        (JoinAs::Guest | JoinAs::Registrant, _) if !d.public => {
-            return Err(refused(None, "guests may join webinars (public conferences) only", CLOSE_FORBIDDEN));
-        }
-        (JoinAs::Guest, _) if page.registration_on().is_some() => {
-            return Err(refused(
-                None,
-                "this webinar admits the guests who signed up: sign up to get your join link",
-                CLOSE_FORBIDDEN,
-            ));
-        }
-        (JoinAs::Guest, _) => Identity {
-            user: None,
-            name: guest_name(name.as_deref()).map_err(|m| refused(Some("name"), m, CLOSE_BAD_REQUEST))?,
-            registrant: None,
-        },
+        (JoinAs::Guest, _) => Claim::Guest { name: name.as_deref().unwrap_or_default() },
         (JoinAs::Registrant, _) => {
-            let t = now();
-            if addr.is_some_and(|a| state.lockout.address_throttled(a, t)) {
-                return Err(refused(Some("token"), "too many bad join links from your address", CLOSE_FORBIDDEN));
-            }
             let token = token.unwrap_or_default();
-            let hash = crate::auth::session::hash_token(token.trim());
-            let guest = state.store.registrant_by_token(&d.id, &hash).await.map_err(|e| storage(e.into()))?;
-            let Some(g) = guest.filter(|_| !token.trim().is_empty()) else {
-                if let Some(a) = addr {
-                    state.lockout.record_address_failure(a, t);
-                }
-                tracing::info!(conference = %d.id, "web: a join link that is not valid here");
-                return Err(refused(Some("token"), "this join link is not valid for this conference", CLOSE_FORBIDDEN));
+            let found = match token.trim() {
+                // Only a public conference's guests have links; a throttled address tries none.
+                _ if !d.public || guard.throttled() => None,
+                "" => None,
+                t => state
+                    .store
+                    .registrant_by_token(&d.id, &crate::auth::session::hash_token(t))
+                    .await
+                    .map_err(|e| storage(e.into()))?,
             };
-            Identity { user: None, name: g.name, registrant: Some(g.id) }
+            Claim::Link(found.map(|g| admission::Registrant { id: g.id, name: g.name }))
         }
     };
-    // A guest's join link admits without the PIN (the link is the stronger secret).
-    if let Some(expected) = d.pin.as_ref().filter(|_| identity.registrant.is_none()) {
-        let given = pin.unwrap_or_default();
-        if given.is_empty() {
-            return Err(refused(Some("pin"), "this conference needs a PIN", CLOSE_FORBIDDEN));
-        }
-        match state.lockout.check_pin(&d.id, expected, &given, addr, now()) {
-            PinCheck::Right => {}
-            PinCheck::Throttled => {
-                return Err(refused(
-                    Some("pin"),
-                    "too many wrong PINs from your address: wait a few minutes",
-                    CLOSE_FORBIDDEN,
-                ));
+    let running = admission::running(state.control.as_ref(), &d.id).await;
+    let decided = admission::decide(
+        &admission::conference(d, running),
+        &claim,
+        PinGiven::Given(pin.as_deref().unwrap_or("")),
+        &guard,
+    );
+    let a = match decided {
+        Ok(a) => a,
+        Err(r) => {
+            match r {
+                Refusal::BadLink => {
+                    if let Some(a) = visitor.addr {
+                        state.lockout.record_address_failure(a, t);
+                    }
+                    tracing::info!(conference = %d.id, "web: a join link that is not valid here");
+                }
+                Refusal::WrongPin => tracing::info!(conference = %d.id, "web: wrong PIN"),
+                _ => {}
             }
-            PinCheck::Wrong => {
-                tracing::info!(conference = %d.id, "web: wrong PIN");
-                return Err(refused(Some("pin"), "wrong PIN", CLOSE_FORBIDDEN));
-            }
+            let message = match (r, join_as) {
+                (Refusal::Hidden | Refusal::NotOnList, _) => "you are not invited to this conference",
+                (Refusal::SignInRequired, JoinAs::Guest) => Refusal::GuestsNotAllowed.message(),
+                _ => r.message(),
+            };
+            let code = if matches!(r, Refusal::BadName(_)) { CLOSE_BAD_REQUEST } else { CLOSE_FORBIDDEN };
+            return Err(refused(r.field(), message, code));
         }
-    }
-    if !joinable(state, page).await {
-        return Err(refused(None, "the conference has not started yet", CLOSE_FORBIDDEN));
-    }
-    Ok(identity)
-}
-
-fn guest_name(name: Option<&str>) -> Result<String, &'static str> {
-    let n = name.unwrap_or_default().trim();
-    if n.is_empty() {
-        return Err("enter your name to join as a guest");
-    }
-    if n.chars().count() > 64 {
-        return Err("at most 64 characters");
-    }
-    if n.chars().any(char::is_control) {
-        return Err("no control characters");
-    }
-    Ok(n.to_string())
+    };
+    let name = match (a.name, visitor.user.as_ref()) {
+        (Some(n), _) => n,
+        (None, Some(u)) => u.user.shown_name().to_string(),
+        (None, None) => String::new(),
+    };
+    Ok(Identity { user: a.user, name, registrant: a.registrant })
 }
 
 struct InCall<'a> {

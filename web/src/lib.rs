@@ -9,6 +9,7 @@
 //! Layout by area: [`signin`], [`home`], [`profile`], [`conferences`], [`system`]; each has its
 //! own `router()`, and handlers sit next to their request and response types.
 
+pub mod admission;
 pub mod auth;
 pub mod cache;
 pub mod conference_page;

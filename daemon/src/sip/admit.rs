@@ -9,8 +9,8 @@ use std::net::IpAddr;
 use tessera_sip_h323_bridge::sdp::{self, negotiate};
 use tessera_sip_h323_bridge::sip::message::{Message, StartLine};
 use tessera_sip_h323_bridge::sip::{name_addr, uri};
-use tessera_web::auth::lockout::PinCheck;
-use tessera_web::control::{Control, Request};
+use tessera_web::admission::{self, Claim, PinGiven, Refusal};
+use tessera_web::control::Control;
 use tessera_web::store::{ConferenceKind, GuestPermissions};
 
 /// The challenge of everything that needs an account: private conferences, conferences that do
@@ -40,9 +40,9 @@ pub(super) struct Admitted {
     pub(super) guest: Option<GuestPermissions>,
 }
 
-pub(super) type Refusal = (u16, String, Vec<(&'static str, String)>);
+pub(super) type SipRefusal = (u16, String, Vec<(&'static str, String)>);
 
-fn refuse(code: u16, why: impl Into<String>) -> Refusal {
+fn refuse(code: u16, why: impl Into<String>) -> SipRefusal {
     (code, why.into(), Vec::new())
 }
 
@@ -93,7 +93,7 @@ pub(super) enum Route {
 }
 
 /// `proven`: the INVITE came over a connection (TCP, TLS), so `peer` cannot be forged.
-pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool) -> Result<Route, Refusal> {
+pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool) -> Result<Route, SipRefusal> {
     let StartLine::Request { uri: ruri, .. } = &m.start else { return Err(refuse(400, "not a request")) };
     let user = match uri::parse(ruri) {
         Ok(uri::Uri::Sip(u)) => u.user,
@@ -121,64 +121,49 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool
             return Err(refuse(500, "Server Internal Error (storage)"));
         }
     };
-    let mut user = None;
-    if !conf.public || conf.registration {
-        // Only invited users (or, when the conference allows it, any user of the server), who
-        // prove who they are with their account's password. A webinar with registration admits
-        // its list the same way: its guests join with their links, from the browser.
+    // The core decides (the same function as the conference page's socket). A caller is first
+    // taken as a guest under the name it sent; where only users may join, it is challenged for
+    // its credentials and asked about again as the user it proved to be.
+    // (A virtual room admits whether or not it runs: only a scheduled one is asked about.)
+    let running = conf.kind == ConferenceKind::Scheduled && admission::running(Some(&control), &conf.id).await;
+    let rules = admission::conference(&conf, running);
+    let guard = admission::Guard { lockout: ctx.auth.lockout(), addr: Some(peer), now: now() };
+    let pin_given = match dialled_pin.as_deref() {
+        Some(p) => PinGiven::Given(p),
+        None => PinGiven::Later,
+    };
+    let name = display_name(m);
+    let mut decided = admission::decide(&rules, &Claim::Guest { name: &name }, pin_given, &guard);
+    if let Err(why @ (Refusal::SignInRequired | Refusal::SignUpRequired)) = decided {
         match ctx.auth.verify(m, peer, proven).await {
             Auth::Challenge { stale } => {
-                let why = if conf.public {
+                let text = if why == Refusal::SignUpRequired {
                     "Unauthorized (a webinar with registration: sign in as an invited user, or join with your link)"
                 } else {
                     SIGN_IN
                 };
-                return Err((401, why.into(), ctx.auth.challenge(stale)));
+                return Err((401, text.into(), ctx.auth.challenge(stale)));
             }
             Auth::Refused => return Err(refuse(403, "Forbidden")),
-            Auth::User { id, login } if conf.join_without_invitation => {
-                user = Some(id);
-                tracing::info!(conference = %conf.id, login = %login, "SIP: user admitted (joining without invitation)")
-            }
-            Auth::User { id, login } => match ctx.store.is_invited(id, &conf.id).await {
-                Ok(true) => {
-                    user = Some(id);
-                    tracing::info!(conference = %conf.id, login = %login, "SIP: invited user admitted")
-                }
-                Ok(false) if conf.public => return Err(refuse(403, "Forbidden (not on this webinar's list)")),
-                // As for a conference that does not exist (the web answers 404 too).
-                Ok(false) => return Err(refuse(404, NOT_FOUND)),
-                Err(e) => {
+            Auth::User { id: uid, login } => {
+                let facts = admission::user_facts(&ctx.store, uid, &conf.id, now()).await.map_err(|e| {
                     tracing::error!(error = %e, "SIP: the store did not answer");
-                    return Err(refuse(500, "Server Internal Error (storage)"));
+                    refuse(500, "Server Internal Error (storage)")
+                })?;
+                decided = admission::decide(&rules, &Claim::User(facts), pin_given, &guard);
+                if decided.is_ok() {
+                    tracing::info!(conference = %conf.id, login = %login, "SIP: user admitted");
                 }
-            },
+            }
         }
     }
-    let pin = match (&conf.pin, dialled_pin) {
-        (None, _) => None,
-        (Some(p), Some(d)) => match ctx.auth.lockout().check_pin(&conf.id, p, &d, Some(peer), now()) {
-            PinCheck::Right => None,
-            PinCheck::Wrong => {
-                tracing::info!(conference = %id, peer = %peer, "SIP: wrong PIN in the dialled address");
-                return Err(refuse(403, "Forbidden (wrong PIN)"));
-            }
-            PinCheck::Throttled => {
-                return Err(refuse(403, "Forbidden (too many wrong PINs or passwords from your address)"));
-            }
-        },
-        // No prompt (media) for an address already refused.
-        (Some(_), None) if ctx.auth.lockout().address_throttled(peer, now()) => {
-            return Err(refuse(403, "Forbidden (too many wrong PINs or passwords from your address)"));
+    let admitted = decided.map_err(|r| {
+        if r == Refusal::WrongPin {
+            tracing::info!(conference = %id, peer = %peer, "SIP: wrong PIN in the dialled address");
         }
-        (Some(p), None) => Some(p.clone()),
-    };
-    if conf.kind == ConferenceKind::Scheduled {
-        let running = control.call(&id, None, Request::Status).await.map(|s| s.running).unwrap_or(false);
-        if !running {
-            return Err(refuse(480, "Temporarily Unavailable (the conference has not started)"));
-        }
-    }
+        sip_refusal(r)
+    })?;
+    let (user, pin) = (admitted.user, admitted.pin_to_ask);
     let ct = m.headers.single("Content-Type").ok().flatten().unwrap_or_default();
     let (offer, choice) = if m.body.is_empty() {
         (None, negotiate::Choice { audio: None, video: None })
@@ -192,13 +177,28 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool
     Ok(Route::Conference(Box::new(Admitted {
         conference: conf.id,
         pin,
-        name: display_name(m),
+        name,
         user,
         offer,
         choice,
         control,
-        guest: user.is_none().then_some(conf.guests),
+        guest: admitted.guest.then_some(conf.guests),
     })))
+}
+
+/// A refusal of the core's, as a SIP answer.
+fn sip_refusal(r: Refusal) -> SipRefusal {
+    match r {
+        Refusal::Hidden => refuse(404, NOT_FOUND),
+        Refusal::NotOnList => refuse(403, "Forbidden (not on this webinar's list)"),
+        Refusal::NoLicense => refuse(403, "Forbidden (no valid PRO license: you cannot join as yourself)"),
+        Refusal::PinRequired | Refusal::WrongPin => refuse(403, "Forbidden (wrong PIN)"),
+        Refusal::Throttled => refuse(403, "Forbidden (too many wrong PINs or passwords from your address)"),
+        Refusal::NotStarted => refuse(480, "Temporarily Unavailable (the conference has not started)"),
+        // A caller is challenged before these could come back; a guest's name is always one.
+        Refusal::SignInRequired | Refusal::SignUpRequired => refuse(403, "Forbidden"),
+        Refusal::GuestsNotAllowed | Refusal::BadLink | Refusal::BadName(_) => refuse(403, "Forbidden"),
+    }
 }
 
 #[cfg(test)]

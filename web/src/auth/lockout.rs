@@ -80,15 +80,9 @@ pub enum Attempt {
     Locked { until: i64 },
 }
 
-/// The answer to a conference PIN ([`LockoutService::check_pin`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PinCheck {
-    Right,
-    Wrong,
-    /// The address made too many failed attempts (PINs, passwords or join links): refused
-    /// without comparing.
-    Throttled,
-}
+/// The answer to a conference PIN ([`LockoutService::check_pin`]); the core's own type, since
+/// admission asks it through [`tessera_conference::admission::PinGuard`].
+pub use tessera_conference::admission::PinCheck;
 
 /// Wrong PINs for one conference within the address window that make the owner hear of it (a
 /// `pin_guessing` event in the conference's connection history, a warning, a metric).

@@ -5,56 +5,16 @@ use super::{Result, Store, StoreError, is_unique_violation};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConferenceKind {
-    /// A meeting with a start time and a duration.
-    Scheduled,
-    /// A virtual room: always available, runs while someone is in it.
-    Room,
+pub use tessera_conference::{ConferenceKind, Role};
+
+/// Reads a column holding one of the core's enums; anything else is a corrupt row.
+pub(crate) trait Column: Sized {
+    fn parse(s: &str) -> Result<Self>;
 }
 
-impl ConferenceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConferenceKind::Scheduled => "scheduled",
-            ConferenceKind::Room => "room",
-        }
-    }
-
-    pub(super) fn parse(s: &str) -> Result<ConferenceKind> {
-        match s {
-            "scheduled" => Ok(ConferenceKind::Scheduled),
-            "room" => Ok(ConferenceKind::Room),
-            other => Err(StoreError::Corrupt(format!("conference kind {other:?}"))),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Owner,
-    Moderator,
-    Participant,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Moderator => "moderator",
-            Role::Participant => "participant",
-        }
-    }
-
-    pub(super) fn parse(s: &str) -> Result<Role> {
-        match s {
-            "owner" => Ok(Role::Owner),
-            "moderator" => Ok(Role::Moderator),
-            "participant" => Ok(Role::Participant),
-            other => Err(StoreError::Corrupt(format!("role {other:?}"))),
-        }
+impl<T: std::str::FromStr<Err = tessera_conference::UnknownValue>> Column for T {
+    fn parse(s: &str) -> Result<T> {
+        s.parse().map_err(|e: tessera_conference::UnknownValue| StoreError::Corrupt(e.to_string()))
     }
 }
 

@@ -1,7 +1,7 @@
 //! What the media plane stores: a conference's media settings, the recordings index and the
 //! connection history.
 
-use super::{Result, Store, StoreError, new_id};
+use super::{Column, Result, Store, StoreError, new_id};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;

@@ -18,6 +18,7 @@ mod sip;
 mod users;
 
 pub use chat::{ChatMessage, MAX_CHAT_CHARS};
+use conferences::Column;
 pub use conferences::{ConferenceKind, ConferencePage, ConferenceRow, DialIn, GuestPermissions, NewConference, Role};
 pub use contacts::Contact;
 pub use history::NewEvent;

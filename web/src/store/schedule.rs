@@ -1,7 +1,9 @@
 //! Scheduling: conferences as their owner creates, edits and deletes them (with participants and
 //! invited addresses), the occurrences of recurring ones in a range, and templates.
 
-use super::{ConferenceKind, ConferenceRow, Result, Role, Store, StoreError, flag, is_unique_violation, new_id};
+use super::{
+    Column, ConferenceKind, ConferenceRow, Result, Role, Store, StoreError, flag, is_unique_violation, new_id,
+};
 use crate::recurrence::Schedule;
 use sqlx::Row;
 use sqlx::any::AnyRow;

@@ -203,7 +203,12 @@ pub fn guest_name(name: &str) -> Result<String, Refusal> {
 }
 
 /// The one admission decision.
-pub fn decide(c: &Conference<'_>, claim: &Claim<'_>, pin: PinGiven<'_>, guard: &dyn PinGuard) -> Result<Admission, Refusal> {
+pub fn decide(
+    c: &Conference<'_>,
+    claim: &Claim<'_>,
+    pin: PinGiven<'_>,
+    guard: &dyn PinGuard,
+) -> Result<Admission, Refusal> {
     let mut admission = match claim {
         Claim::User(u) => {
             match standing(c, Some(u)) {
@@ -242,10 +247,16 @@ pub fn decide(c: &Conference<'_>, claim: &Claim<'_>, pin: PinGiven<'_>, guard: &
             PinGiven::Later => admission.pin_to_ask = Some(expected.to_string()),
         }
     }
-    if c.kind == crate::ConferenceKind::Scheduled && !c.running {
+    if !open_now(c) {
         return Err(Refusal::NotStarted);
     }
     Ok(admission)
+}
+
+/// Whether people may join now: a virtual room starts when the first one joins; a scheduled
+/// conference must have been started (by its schedule or by hand).
+pub fn open_now(c: &Conference<'_>) -> bool {
+    c.kind == crate::ConferenceKind::Room || c.running
 }
 
 #[cfg(test)]

@@ -60,6 +60,9 @@ fn link() -> Claim<'static> {
     Claim::Link(Some(Registrant { id: 3, name: "Gina".into() }))
 }
 
+/// What is tried, on which conference, by whom, with which PIN, and who gets in (the user).
+type Case = (&'static str, Conference<'static>, Claim<'static>, PinGiven<'static>, Result<Option<i64>, Refusal>);
+
 #[test]
 fn the_table_of_who_may_join() {
     use Refusal::*;
@@ -70,7 +73,7 @@ fn the_table_of_who_may_join() {
     let started = Conference { kind: Scheduled, running: true, ..private() };
     let webinar_pin = Conference { pin: Some("4711"), ..registration.clone() };
     #[rustfmt::skip]
-    let table: Vec<(&str, Conference, Claim, PinGiven, Result<Option<i64>, Refusal>)> = vec![
+    let table: Vec<Case> = vec![
         ("an invited user joins a private room", private(), Claim::User(INVITED), PinGiven::Given(""), Ok(Some(7))),
         ("a stranger is told it does not exist", private(), Claim::User(STRANGER), PinGiven::Given(""), Err(Hidden)),
         ("an operator joins any conference", private(), Claim::User(OPERATOR), PinGiven::Given(""), Ok(Some(9))),

@@ -1,0 +1,60 @@
+//! The facts the core's admission decision ([`tessera_conference::admission`]) needs, gathered
+//! from the store, the running conferences and the lockout service. The conference page's
+//! socket and the SIP bridge both ask through here, so they gather the same facts.
+
+use crate::auth::lockout::LockoutService;
+use crate::control::{Control, Request};
+use crate::error::Result;
+use crate::rights::Right;
+use crate::store::{DialIn, Store};
+use std::net::IpAddr;
+pub use tessera_conference::admission::{
+    Admission, Claim, Conference, PinCheck, PinGiven, PinGuard, Refusal, Registrant, Standing, UserFacts, decide,
+    standing,
+};
+
+/// The conference's rules as the core reads them; `running` as [`running`] found.
+pub fn conference(d: &DialIn, running: bool) -> Conference<'_> {
+    Conference {
+        id: &d.id,
+        kind: d.kind,
+        public: d.public,
+        registration: d.registration,
+        join_without_invitation: d.join_without_invitation,
+        pin: d.pin.as_deref(),
+        running,
+    }
+}
+
+/// Whether the conference runs now (no media plane: nothing runs).
+pub async fn running(control: Option<&Control>, id: &str) -> bool {
+    let Some(control) = control else { return false };
+    control.call(id, None, Request::Status).await.is_ok_and(|s| s.running)
+}
+
+/// What a proven user brings to a conference: invitation, the operator right, a valid license.
+pub async fn user_facts(store: &Store, user: i64, conference: &str, now: i64) -> Result<UserFacts> {
+    Ok(UserFacts {
+        id: user,
+        invited: store.is_invited(user, conference).await?,
+        operator: store.rights_of(user).await?.contains(&Right::Operator),
+        licensed: store.license(user).await?.is_some_and(|l| l.is_valid(now)),
+    })
+}
+
+/// The lockout service bound to one party's address and the current time.
+pub struct Guard<'a> {
+    pub lockout: &'a LockoutService,
+    pub addr: Option<IpAddr>,
+    pub now: i64,
+}
+
+impl PinGuard for Guard<'_> {
+    fn check(&self, conference: &str, expected: &str, given: &str) -> PinCheck {
+        self.lockout.check_pin(conference, expected, given, self.addr, self.now)
+    }
+
+    fn throttled(&self) -> bool {
+        self.addr.is_some_and(|a| self.lockout.address_throttled(a, self.now))
+    }
+}
