@@ -17,6 +17,7 @@ async fn scheduled_roles_and_windows_apply_when_users_join() {
     let s = Server::start();
     s.add_user("alice", "alice-password");
     s.add_user("bob", "bob-secret-22");
+    s.admin_ok(&["license", "grant", "bob", "--permanent"], ""); // joins as themself
     s.admin_ok(&["rights", "grant", "alice", "create_conferences"], "");
     let (a, csrf) = s.sign_in("alice", "alice-password").await;
     let found: Value = a.get(format!("{}/api/v1/users?q=bob", s.base)).send().await.unwrap().json().await.unwrap();

@@ -274,6 +274,7 @@ fn private_and_missing_conferences_answer_alike() {
 fn a_captured_authorization_cannot_be_replayed() {
     let (_tmp, s) = server();
     s.add_user("bob", "bob-secret-22");
+    s.admin_ok(&["license", "grant", "bob", "--permanent"], ""); // joins as themself
     let (code, auth) = tessera_e2e::sip::register_sha256_captured(s.sip_port, "bob", "bob-secret-22", "sip:127.0.0.1");
     assert_eq!(code, 200);
     // The eavesdropper sends the same authorization from its own address…
@@ -484,6 +485,7 @@ async fn rtp_from_strangers_is_dropped() {
 async fn disabling_an_account_ends_its_calls() {
     let (tmp, s) = server();
     s.add_user("bob", "bob-secret-22");
+    s.admin_ok(&["license", "grant", "bob", "--permanent"], ""); // joins as themself
     s.admin_ok(&["conference", "add", "closed", "--name", "Board", "--owner", "admin", "--room"], "");
     s.admin_ok(&["conference", "invite", "closed", "bob"], "");
     let (c, _) = s.sign_in("admin", "admin-password").await;

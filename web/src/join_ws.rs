@@ -357,7 +357,13 @@ async fn admit(
                 _ => r.message(),
             };
             let code = if matches!(r, Refusal::BadName(_)) { CLOSE_BAD_REQUEST } else { CLOSE_FORBIDDEN };
-            return Err(refused(r.field(), message, code));
+            // A throttled address is told at the field it was trying.
+            let field = match (r, &claim) {
+                (Refusal::Throttled, Claim::Link(_)) => Some("token"),
+                (Refusal::Throttled, _) => Some("pin"),
+                _ => r.field(),
+            };
+            return Err(refused(field, message, code));
         }
     };
     let name = match (a.name, visitor.user.as_ref()) {
