@@ -1,7 +1,10 @@
 //! The `tessera` binary: configuration, start-up, systemd integration, and the administrator's
-//! command line. It wires the crates together: the web's [`tessera_web::AppState`] over the
-//! store, served by axum, with Prometheus metrics; later the conference runtime, media
-//! pipelines and the SIP/H.323 bridge hang off the same start-up.
+//! command line. It wires the crates together and does their I/O: the web's
+//! [`tessera_web::AppState`] over the store, served by axum ([`http`]), with Prometheus metrics;
+//! the conference [`runtime`] (roster, modes, layouts, the connection history) driving the
+//! GStreamer [`media`] plane; [`sip`] transports, registrar, calls and dial-out over the bridge's
+//! sans-IO layers; and browsers' peers ([`webrtc`]). Who may join is asked of the conference
+//! core (`tessera_conference::admission`), through `tessera_web::admission`.
 
 pub mod admin;
 pub mod cli;

@@ -4,7 +4,8 @@
 //! ([`auth`]: argon2id passwords, the lockout service every ingress shares, sessions and CSRF),
 //! the HTML pages (rendered with `maud`, all text through [`i18n`]), and the `/api/v1` JSON API
 //! described by [`openapi`]. It knows nothing of media: the daemon builds an [`AppState`] and
-//! serves [`router`].
+//! serves [`router`]. Who may join a conference is the conference core's decision; [`admission`]
+//! gathers its facts for every way in (the page's socket here, SIP in the daemon).
 //!
 //! Layout by area: [`signin`], [`home`], [`profile`], [`conferences`], [`system`]; each has its
 //! own `router()`, and handlers sit next to their request and response types.

@@ -72,22 +72,7 @@ fn leftovers(rx: &mut mpsc::Receiver<ConfMsg>) -> Vec<ConfMsg> {
     rest
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    AllOnScreen,
-    VideoLecture,
-    RoleBased,
-}
-
-impl Mode {
-    fn parse(s: &str) -> Mode {
-        match s {
-            "video_lecture" => Mode::VideoLecture,
-            "role_based" => Mode::RoleBased,
-            _ => Mode::AllOnScreen,
-        }
-    }
-}
+use tessera_conference::Mode;
 
 struct Participant {
     info: LiveParticipant,
@@ -217,7 +202,10 @@ pub async fn start(
         ConferenceKind::Room => None,
     };
     let mut c = Conf {
-        mode: Mode::parse(&settings.mode),
+        mode: settings.mode.parse().unwrap_or_else(|e| {
+            tracing::warn!(conference = %settings.id, error = %e, "unreadable mode; showing everyone");
+            Mode::AllOnScreen
+        }),
         settings,
         store,
         media,
