@@ -37,3 +37,26 @@ pub async fn connect(s: &Server, conf: &str, cookie: Option<&str>, origin: Optio
         Err(e) => panic!("handshake: {e}"),
     }
 }
+
+/// Signs in through the API: the session's `Cookie` header value (for a WebSocket handshake)
+/// and the CSRF token.
+pub async fn sign_in_cookie(s: &Server, login: &str, password: &str) -> (String, String) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", s.base))
+        .json(&serde_json::json!({"login": login, "password": password}))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), 200, "{login} signs in");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let csrf =
+        r.json::<serde_json::Value>().await.expect("json")["csrf_token"].as_str().expect("csrf_token").to_string();
+    (cookie, csrf)
+}

@@ -8,7 +8,7 @@ use serde_json::json;
 use std::time::Duration;
 use tessera_e2e::Server;
 use tessera_e2e::sipp::{finish, private_call_xml, spawn};
-use tessera_e2e::ws::{connect, offer};
+use tessera_e2e::ws::{connect, offer, sign_in_cookie};
 use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,23 +60,6 @@ async fn web_join(s: &Server, cookie: &str, conference: &str, pin: &str) -> Resu
             };
         }
     }
-}
-
-async fn cookie_of(s: &Server, login: &str, password: &str) -> String {
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/session", s.base))
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{login} signs in");
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,7 +121,7 @@ async fn a_sip_caller_and_a_browser_are_admitted_by_the_same_rules() {
         if !ok {
             disagreements.push(format!("SIP, {what}: expected {} ({expected:?}); SIPp said:\n{out}", expected.sip()));
         }
-        let cookie = cookie_of(&s, login, &format!("{login}-secret-1")).await;
+        let (cookie, _) = sign_in_cookie(&s, login, &format!("{login}-secret-1")).await;
         match web_join(&s, &cookie, conference, pin).await {
             Ok(got) if got == expected => {}
             got => disagreements.push(format!("web, {what}: expected {expected:?}, got {got:?}")),

@@ -7,7 +7,7 @@
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::time::Duration;
-use tessera_e2e::ws::{Ws, connect, offer};
+use tessera_e2e::ws::{Ws, connect, offer, sign_in_cookie as sign_in};
 use tessera_e2e::{Server, eventually};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -27,26 +27,6 @@ async fn until_closed(ws: &mut Ws) -> (Vec<Value>, Option<(u16, String)>) {
 async fn refused(ws: &mut Ws, send: Message) -> (Vec<Value>, Option<(u16, String)>) {
     ws.send(send).await.unwrap();
     until_closed(ws).await
-}
-
-async fn sign_in(s: &Server, login: &str, password: &str) -> (String, String) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/session", s.base))
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().to_string())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
-    (cookie, csrf)
 }
 
 #[tokio::test]
