@@ -426,34 +426,36 @@ mod tests {
         store.set_setting(Setting::LockoutMaxAttempts, "5").await.unwrap().unwrap();
         let svc = std::sync::Arc::new(LockoutService::new(store.clone(), 1000, 900).unwrap());
         let t = 2_000_000;
-        // 40 wrong passwords at once, and the right one among them.
-        let tasks: Vec<_> = (0..41)
-            .map(|i| {
+        // 40 wrong passwords at once. (The right one is not among them: a success forgives the
+        // failures before it, so a burst racing the owner's own sign-in may get up to twice the
+        // policy's checks, by design and as every server that resets on success does; how many
+        // depends on where the scheduler puts it, which no test should depend on.)
+        let tasks: Vec<_> = (0..40)
+            .map(|_| {
                 let svc = svc.clone();
-                tokio::spawn(async move {
-                    let pw = if i == 20 { "right-password" } else { "wrong" };
-                    svc.authenticate_password("carol", pw, None, t).await.unwrap()
-                })
+                tokio::spawn(async move { svc.authenticate_password("carol", "wrong", None, t).await.unwrap() })
             })
             .collect();
         let mut checked = 0;
         let mut busy = 0;
         for task in tasks {
             match task.await.unwrap() {
-                AuthOutcome::Invalid | AuthOutcome::Success(_) => checked += 1,
+                AuthOutcome::Invalid => checked += 1,
                 AuthOutcome::Locked { until } => assert_eq!(until, t + 900),
                 AuthOutcome::Busy => busy += 1,
+                AuthOutcome::Success(_) => panic!("a wrong password was accepted"),
                 AuthOutcome::Throttled => panic!("no address was given"),
             }
         }
-        // The fifth check locks the account as it fails: four plain failures at most answered as
-        // such, and never more than five passwords verified.
-        assert!(checked <= 5, "{checked} passwords were checked against a limit of 5");
+        // The fifth check locks the account as it fails (answered Locked): at most four plain
+        // failures, however the attempts interleave.
+        assert!(checked <= 4, "{checked} wrong passwords were answered as plain failures against a limit of 5");
         // No update was lost: every attempt that reached the store counted.
-        let s = store.failure_state("carol").await.unwrap();
-        if let Some(s) = s {
-            assert!(s.failures >= 5 && s.locked_until == Some(t + 900), "{s:?} (busy: {busy})");
-        }
+        let s = store.failure_state("carol").await.unwrap().expect("the attempts were counted");
+        assert!(s.failures >= 5 && s.locked_until == Some(t + 900), "{s:?} (busy: {busy})");
+        // The right password after the burst is refused unchecked: the account is locked.
+        let r = svc.authenticate_password("carol", "right-password", None, t + 1).await.unwrap();
+        assert!(matches!(r, AuthOutcome::Locked { until } if until == t + 900), "{r:?}");
     });
 
     crate::both_backends!(attempts_are_counted_without_losing_updates, |store| {
