@@ -24,9 +24,8 @@ macro_rules! spelled {
     ($(#[$m:meta])* $name:ident, $what:literal { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vm])* $variant),+
+            $($(#[$vm])* #[serde(rename = $s)] $variant),+
         }
 
         impl $name {
@@ -90,6 +89,46 @@ spelled! {
     }
 }
 
+spelled! {
+    /// What kind of endpoint a participant is.
+    EndpointKind, "endpoint kind" {
+        /// A test pattern and tone the server makes.
+        Synthetic => "synthetic",
+        /// A shared screen (video only, shown in the content slot).
+        Screen => "screen",
+        /// A browser on the conference page.
+        WebRtc => "webrtc",
+        /// An RTP endpoint: a SIP call, or one an operator added.
+        Rtp => "rtp",
+    }
+}
+
+spelled! {
+    /// What happened in a conference, as its connection history and event stream name it.
+    EventKind, "event kind" {
+        Started => "started",
+        Ended => "ended",
+        Joined => "joined",
+        Left => "left",
+        Layout => "layout",
+        Renamed => "renamed",
+        Device => "device",
+        Podium => "podium",
+        Moderator => "moderator",
+        Presenter => "presenter",
+        ActiveSpeaker => "active_speaker",
+        RecordingStarted => "recording_started",
+        RecordingStopped => "recording_stopped",
+        RecordingFailed => "recording_failed",
+        BadInput => "bad_input",
+        PinGuessing => "pin_guessing",
+        /// Dialling out: the call is placed, the far end rings, or it failed.
+        Calling => "calling",
+        Ringing => "ringing",
+        CallFailed => "call_failed",
+    }
+}
+
 impl Role {
     /// Owners and moderators run the conference.
     pub fn moderates(self) -> bool {
@@ -117,5 +156,13 @@ mod tests {
         let e = "Video_Lecture".parse::<Mode>().unwrap_err();
         assert_eq!(e.to_string(), "mode \"Video_Lecture\" is not one Tessera knows");
         assert!("".parse::<Role>().is_err());
+        for k in EndpointKind::ALL {
+            assert_eq!(k.as_str().parse::<EndpointKind>(), Ok(*k));
+            assert_eq!(serde_json::to_string(k).unwrap(), format!("\"{}\"", k.as_str()));
+        }
+        for k in EventKind::ALL {
+            assert_eq!(k.as_str().parse::<EventKind>(), Ok(*k));
+            assert_eq!(serde_json::to_string(k).unwrap(), format!("\"{}\"", k.as_str()));
+        }
     }
 }

@@ -10,10 +10,17 @@
 //!   strings the store and the JSON API use;
 //! - [`admission`]: who may join a conference, and as whom — the one decision the web page's
 //!   socket and the SIP bridge both call;
-//! - [`grid`]: the default layout that grows with the number of participants.
+//! - [`live`]: a running conference's state machine — roster, modes, podium, presenter,
+//!   layouts and their versions, devices — taking inputs and returning effects;
+//! - [`windows`]: who fills which window, and the default layout that grows with the number
+//!   of participants;
+//! - [`scope`]: which layout a change applies to, as the API writes it.
 
 pub mod admission;
-pub mod grid;
 pub mod kinds;
+pub mod live;
+pub mod scope;
+pub mod windows;
 
-pub use kinds::{ConferenceKind, Mode, Role, UnknownValue};
+pub use kinds::{ConferenceKind, EndpointKind, EventKind, Mode, Role, UnknownValue};
+pub use scope::Scope;

@@ -1,0 +1,189 @@
+//! What operators change in a running conference: layouts and names in them, devices, the
+//! podium, moderators and the presenter. Each request is checked against the conference's
+//! state and mode before anything changes.
+
+use super::{Conference, Effect, EventKind, Refusal, check_name, invalid, record};
+use crate::kinds::Mode;
+use crate::scope::Scope;
+use tessera_mixer::audio::MAX_GAIN;
+use tessera_mixer::layout::{Layout, ParticipantId};
+
+/// A change of a participant's devices; `None` leaves one as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Devices {
+    pub camera: Option<bool>,
+    pub microphone: Option<bool>,
+    pub gain: Option<f32>,
+}
+
+impl Conference {
+    fn name_of(&self, p: ParticipantId) -> Result<String, Refusal> {
+        self.member(p).map(|m| m.name.clone()).ok_or(Refusal::NoParticipant(p))
+    }
+
+    /// Applies `layout` to `scope` (`None` discards a group or individual layout; for
+    /// everyone it restores the default, which adapts again). `version` is the layout version
+    /// the operator edited from: a stale one is refused rather than overwriting another's.
+    pub fn apply_layout(
+        &mut self,
+        scope: Scope,
+        layout: Option<Layout>,
+        version: Option<u64>,
+        by: &str,
+    ) -> Result<Vec<Effect>, Refusal> {
+        if self.rules.mode == Mode::VideoLecture {
+            return Err(Refusal::Conflict("layouts are not available in video lecture mode".into()));
+        }
+        if let Some(v) = version
+            && v != self.layout_version
+        {
+            return Err(Refusal::Conflict(format!(
+                "the layouts changed since you loaded them (version {v}, now {}): reload and apply again",
+                self.layout_version
+            )));
+        }
+        if let Some(l) = &layout {
+            l.validate().map_err(|e| invalid("layout", e.to_string()))?;
+        }
+        match (scope, layout) {
+            (Scope::All, Some(l)) => {
+                self.layouts.all = l;
+                self.all = super::AllLayout::Applied;
+            }
+            (Scope::All, None) => {
+                self.layouts.all = Layout::default();
+                self.all = super::AllLayout::Adaptive;
+            }
+            (Scope::Group(g), l) => {
+                self.operator_groups.insert(g);
+                match l {
+                    Some(l) => self.layouts.groups.insert(g, l),
+                    None => self.layouts.groups.remove(&g),
+                };
+            }
+            (Scope::Participant(p), l) => {
+                self.name_of(p)?;
+                self.operator_participants.insert(p);
+                match l {
+                    Some(l) => self.layouts.participants.insert(p, l),
+                    None => self.layouts.participants.remove(&p),
+                };
+            }
+        }
+        self.layout_version += 1;
+        self.refresh_layouts();
+        let mut fx = self.stage_effects();
+        fx.push(record(EventKind::Layout, None, "", &format!("{scope} {by}").trim_end().to_string()));
+        Ok(fx)
+    }
+
+    /// The name shown for `participant` in the layout of `scope` only; `None` restores their own.
+    pub fn rename(
+        &mut self,
+        scope: Scope,
+        participant: ParticipantId,
+        name: Option<&str>,
+    ) -> Result<Vec<Effect>, Refusal> {
+        self.name_of(participant)?;
+        let name = name.map(|n| check_name("name", n)).transpose()?;
+        let all = self.layouts.all.clone();
+        let layout = match scope {
+            Scope::All => &mut self.layouts.all,
+            Scope::Group(g) => {
+                self.operator_groups.insert(g);
+                self.layouts.groups.entry(g).or_insert(all)
+            }
+            Scope::Participant(p) => {
+                self.name_of(p)?;
+                self.operator_participants.insert(p);
+                self.layouts.participants.entry(p).or_insert(all)
+            }
+        };
+        match &name {
+            Some(n) => layout.display_names.insert(participant, n.clone()),
+            None => layout.display_names.remove(&participant),
+        };
+        self.layout_version += 1;
+        let mut fx = self.stage_effects();
+        fx.push(record(EventKind::Renamed, Some(participant), name.as_deref().unwrap_or(""), &scope.to_string()));
+        Ok(fx)
+    }
+
+    /// Turns a participant's camera or microphone on or off, or sets the gain of its voice.
+    pub fn devices(&mut self, participant: ParticipantId, d: Devices, by: &str) -> Result<Vec<Effect>, Refusal> {
+        if let Some(g) = d.gain
+            && !(g.is_finite() && (0.0..=MAX_GAIN).contains(&g))
+        {
+            return Err(invalid("gain", format!("must be from 0 to {MAX_GAIN}")));
+        }
+        let m = self.roster.iter_mut().find(|m| m.id == participant).ok_or(Refusal::NoParticipant(participant))?;
+        let mut changes = Vec::new();
+        let mut fx = Vec::new();
+        if let Some(c) = d.camera {
+            m.camera = c;
+            changes.push(format!("camera {}", if c { "on" } else { "off" }));
+            fx.push(Effect::Camera(participant, c));
+        }
+        if let Some(on) = d.microphone {
+            m.microphone = on;
+            changes.push(format!("microphone {}", if on { "on" } else { "off" }));
+            fx.push(Effect::Microphone(participant, on));
+        }
+        if let Some(g) = d.gain {
+            m.gain = g;
+            changes.push(format!("gain {g}"));
+            fx.push(Effect::Gain(participant, g));
+        }
+        let detail = format!("{} {by}", changes.join(", "));
+        fx.push(record(EventKind::Device, Some(participant), &m.name.clone(), detail.trim_end()));
+        Ok(fx)
+    }
+
+    /// Role-based mode: puts a participant on the podium (while it has room) or takes them off.
+    pub fn set_podium(&mut self, participant: ParticipantId, on: bool) -> Result<Vec<Effect>, Refusal> {
+        if self.rules.mode != Mode::RoleBased {
+            return Err(Refusal::Conflict("the podium exists in role-based mode only".into()));
+        }
+        let name = self.name_of(participant)?;
+        if on && !self.podium.contains(&participant) {
+            if !self.podium_room() {
+                return Err(Refusal::Conflict(format!(
+                    "the podium is full ({} active speakers); take someone off first",
+                    self.rules.active_speakers.max(1)
+                )));
+            }
+            self.podium.push(participant);
+        } else if !on {
+            self.podium.retain(|x| *x != participant);
+        }
+        self.refresh_layouts();
+        let mut fx = self.stage_effects();
+        fx.push(record(EventKind::Podium, Some(participant), &name, if on { "on" } else { "off" }));
+        Ok(fx)
+    }
+
+    pub fn set_moderator(&mut self, participant: ParticipantId, on: bool) -> Result<Vec<Effect>, Refusal> {
+        let m = self.roster.iter_mut().find(|m| m.id == participant).ok_or(Refusal::NoParticipant(participant))?;
+        m.moderator = on;
+        let name = m.name.clone();
+        Ok(vec![record(EventKind::Moderator, Some(participant), &name, if on { "assigned" } else { "revoked" })])
+    }
+
+    /// Video lecture: who presents (everyone else sees them; they see everyone).
+    pub fn set_presenter(&mut self, participant: ParticipantId) -> Result<Vec<Effect>, Refusal> {
+        if self.rules.mode != Mode::VideoLecture {
+            return Err(Refusal::Conflict("a presenter exists in video lecture mode only".into()));
+        }
+        let name = self.name_of(participant)?;
+        self.presenter = Some(participant);
+        self.refresh_layouts();
+        let mut fx = self.stage_effects();
+        fx.push(record(EventKind::Presenter, Some(participant), &name, ""));
+        Ok(fx)
+    }
+
+    /// A participant that must exist (for requests the runtime carries out itself).
+    pub fn require(&self, participant: ParticipantId) -> Result<(), Refusal> {
+        self.name_of(participant).map(|_| ())
+    }
+}

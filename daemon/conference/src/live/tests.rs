@@ -1,0 +1,239 @@
+use super::changes::Devices;
+use super::*;
+use crate::scope::Scope;
+use tessera_mixer::layout::LayoutType;
+
+fn rules(mode: Mode) -> Rules {
+    Rules { mode, active_speakers: 2, cameras_off_on_join: false, microphones_off_on_join: false }
+}
+
+fn who(name: &str) -> Joining {
+    Joining { user: None, name: name.into(), kind: EndpointKind::Rtp, group: Some(EndpointGroup::SipH323) }
+}
+
+fn add(c: &mut Conference, t: i64, name: &str) -> (ParticipantId, Vec<Effect>) {
+    let id = c.reserve().unwrap();
+    let fx = c.join(t, id, who(name), "test");
+    (id, fx)
+}
+
+fn main_windows(fx: &[Effect]) -> Option<u8> {
+    fx.iter().rev().find_map(|e| match e {
+        Effect::MainLayout(l) => Some(l.windows),
+        _ => None,
+    })
+}
+
+fn stage(fx: &[Effect]) -> Option<Option<BTreeSet<ParticipantId>>> {
+    fx.iter().rev().find_map(|e| match e {
+        Effect::Stage(s) => Some(s.clone()),
+        _ => None,
+    })
+}
+
+fn recorded(fx: &[Effect]) -> Vec<EventKind> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Record(h) => Some(h.kind),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_default_grid_grows_and_shrinks_with_the_roster_until_an_operator_fixes_one() {
+    let mut c = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
+    assert_eq!(c.layouts().all.windows, 1);
+    let expected = [1, 2, 4, 4, 6, 6, 9];
+    let mut ids = Vec::new();
+    for (i, w) in expected.into_iter().enumerate() {
+        let (id, fx) = add(&mut c, i as i64, &format!("P{i}"));
+        ids.push(id);
+        assert_eq!(main_windows(&fx), Some(w), "{} participants", i + 1);
+        assert_eq!(recorded(&fx), [EventKind::Joined]);
+    }
+    // The fifth and later are seen (the old fixed default had four windows).
+    assert_eq!(c.shown()[4], Some(ids[4]));
+    let fx = c.leave(ids[6], "hung up");
+    assert_eq!(main_windows(&fx), Some(6));
+    assert_eq!(recorded(&fx), [EventKind::Left]);
+    // An operator's layout stays whatever joins; discarding it adapts again.
+    let fixed = Layout { kind: LayoutType::OneLargeBelow, windows: 3, ..Layout::default() };
+    c.apply_layout(Scope::All, Some(fixed), Some(0), "by user 1").unwrap();
+    assert!(!c.adaptive());
+    let (_, fx) = add(&mut c, 10, "late");
+    assert_eq!(main_windows(&fx), Some(3));
+    let fx = c.apply_layout(Scope::All, None, None, "").unwrap();
+    assert!(c.adaptive());
+    assert_eq!(main_windows(&fx), Some(9), "7 participants");
+}
+
+#[test]
+fn a_shared_screen_is_not_counted_in_the_grid() {
+    let mut c = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
+    add(&mut c, 0, "A");
+    add(&mut c, 0, "B");
+    let (s, _) = add(&mut c, 0, "screen");
+    let (old, fx) = c.share(s);
+    assert_eq!((old, fx), (None, vec![Effect::Content(Some(s))]));
+    let (_, fx) = add(&mut c, 1, "C");
+    assert_eq!(main_windows(&fx), Some(4), "three cameras and a screen in the content slot");
+    let fx = c.leave(s, "stopped sharing");
+    assert!(fx.contains(&Effect::Content(None)));
+}
+
+#[test]
+fn stale_layout_versions_are_refused_and_nothing_changes() {
+    let mut c = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
+    add(&mut c, 0, "A");
+    let row = Layout { kind: LayoutType::Row, windows: 3, ..Layout::default() };
+    c.apply_layout(Scope::All, Some(row.clone()), Some(0), "").unwrap();
+    assert_eq!(c.layout_version(), 1);
+    let pip = Layout { kind: LayoutType::PictureInPicture, windows: 2, ..Layout::default() };
+    let r = c.apply_layout(Scope::All, Some(pip), Some(0), "");
+    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.contains("version 0, now 1")), "{r:?}");
+    assert_eq!(c.layouts().all, row);
+    assert_eq!(c.layout_version(), 1);
+    // Bad layouts and absent participants are refused at their field.
+    let bad = Layout { windows: 0, ..Layout::default() };
+    assert!(matches!(c.apply_layout(Scope::All, Some(bad), None, ""), Err(Refusal::Invalid { field: "layout", .. })));
+    let r = c.apply_layout(Scope::Participant(99), Some(Layout::default()), None, "");
+    assert_eq!(r.unwrap_err(), Refusal::NoParticipant(99));
+    // A rename bumps the version too.
+    c.rename(Scope::All, 1, Some("Chair")).unwrap();
+    assert_eq!(c.layout_version(), 2);
+    assert_eq!(c.layouts().all.display_names.get(&1).map(String::as_str), Some("Chair"));
+    assert!(matches!(c.rename(Scope::All, 1, Some(" ")), Err(Refusal::Invalid { field: "name", .. })));
+}
+
+#[test]
+fn devices_on_join_follow_the_settings_and_changes_are_checked() {
+    let mut c = Conference::new(
+        Rules { cameras_off_on_join: true, microphones_off_on_join: true, ..rules(Mode::AllOnScreen) },
+        None,
+        HashMap::new(),
+    );
+    let (a, fx) = add(&mut c, 0, "A");
+    assert_eq!(&fx[..2], &[Effect::Camera(a, false), Effect::Microphone(a, false)]);
+    assert!(!c.member(a).unwrap().camera && !c.member(a).unwrap().microphone);
+    let fx =
+        c.devices(a, Devices { microphone: Some(true), gain: Some(1.5), ..Devices::default() }, "by user 1").unwrap();
+    assert_eq!(&fx[..2], &[Effect::Microphone(a, true), Effect::Gain(a, 1.5)]);
+    assert!(matches!(&fx[2], Effect::Record(h) if h.detail == "microphone on, gain 1.5 by user 1"));
+    for g in [f32::NAN, -1.0, 100.0] {
+        let r = c.devices(a, Devices { gain: Some(g), ..Devices::default() }, "");
+        assert!(matches!(r, Err(Refusal::Invalid { field: "gain", .. })), "{g}");
+    }
+    assert_eq!(c.member(a).unwrap().gain, 1.5);
+    assert_eq!(c.devices(7, Devices::default(), "").unwrap_err(), Refusal::NoParticipant(7));
+}
+
+#[test]
+fn role_based_shows_the_podium_only_and_it_has_the_places_of_the_active_speakers() {
+    let mut invitees = HashMap::new();
+    invitees.insert(10, (Role::Moderator, true));
+    invitees.insert(11, (Role::Participant, false));
+    let mut c = Conference::new(rules(Mode::RoleBased), None, invitees);
+    // A scheduled speaker starts on the podium and a moderator moderates.
+    let m = c.reserve().unwrap();
+    let fx = c.join(0, m, Joining { user: Some(10), ..who("Mod") }, "");
+    assert_eq!(stage(&fx), Some(Some([m].into())));
+    assert!(c.member(m).unwrap().moderator && c.member(m).unwrap().on_podium);
+    let p = c.reserve().unwrap();
+    c.join(0, p, Joining { user: Some(11), ..who("Pat") }, "");
+    assert!(!c.member(p).unwrap().moderator && !c.member(p).unwrap().on_podium);
+    let (q, _) = add(&mut c, 0, "Q");
+    // The grid counts the stage: one window for one speaker.
+    assert_eq!(c.layouts().all.windows, 1);
+    let fx = c.set_podium(p, true).unwrap();
+    assert_eq!(stage(&fx), Some(Some([m, p].into())));
+    assert_eq!(main_windows(&fx), Some(2));
+    let r = c.set_podium(q, true);
+    assert!(matches!(&r, Err(Refusal::Conflict(msg)) if msg.contains("podium is full (2")), "{r:?}");
+    c.set_podium(m, false).unwrap();
+    c.set_podium(q, true).unwrap();
+    assert_eq!(c.podium(), [p, q]);
+    // Leaving frees a place.
+    c.leave(p, "");
+    assert_eq!(c.podium(), [q]);
+    // No presenter here.
+    assert!(matches!(c.set_presenter(q), Err(Refusal::Conflict(_))));
+}
+
+#[test]
+fn a_video_lecture_shows_the_presenter_who_sees_everyone() {
+    let mut c = Conference::new(rules(Mode::VideoLecture), None, HashMap::new());
+    let (a, _) = add(&mut c, 0, "A");
+    let (b, fx) = add(&mut c, 0, "B");
+    assert_eq!(stage(&fx), Some(Some([a].into())), "the first to join presents");
+    let (d, _) = add(&mut c, 0, "D");
+    let fx_a = c.receives(a);
+    let fx_b = c.receives(b);
+    let Effect::View(_, va) = &fx_a[0] else { panic!() };
+    let Effect::View(_, vb) = &fx_b[0] else { panic!() };
+    assert!(va.everyone && va.layout.windows == 4, "{va:?}");
+    assert!(!vb.everyone && vb.layout.windows == 1, "{vb:?}");
+    let fx = c.set_presenter(d).unwrap();
+    assert_eq!(stage(&fx), Some(Some([d].into())));
+    assert!(fx.iter().any(|e| matches!(e, Effect::View(x, v) if *x == a && !v.everyone)));
+    // Layouts and the podium belong to other modes.
+    assert!(matches!(c.apply_layout(Scope::All, None, None, ""), Err(Refusal::Conflict(_))));
+    assert!(matches!(c.set_podium(a, true), Err(Refusal::Conflict(_))));
+    // The presenter leaving hands over to the first participant.
+    let fx = c.leave(d, "");
+    assert_eq!(stage(&fx), Some(Some([a].into())));
+}
+
+#[test]
+fn scheduled_windows_show_their_users_while_here() {
+    let mut set = LayoutSet::default();
+    set.all = Layout { windows: 2, slots: vec![Slot::Participant(42)], ..Layout::default() };
+    set.participants.insert(43, Layout { kind: LayoutType::PictureInPicture, windows: 2, ..Layout::default() });
+    let mut c = Conference::new(rules(Mode::AllOnScreen), Some(set), HashMap::new());
+    assert!(!c.adaptive());
+    let (a, _) = add(&mut c, 0, "guest");
+    assert_eq!(c.layouts().all.slots, [Slot::Empty], "user 42 is not here");
+    let bob = c.reserve().unwrap();
+    c.join(0, bob, Joining { user: Some(42), ..who("bob") }, "");
+    assert_eq!(c.layouts().all.slots, [Slot::Participant(bob)]);
+    assert_eq!(c.shown(), [Some(bob), Some(a)]);
+    let carol = c.reserve().unwrap();
+    c.join(0, carol, Joining { user: Some(43), ..who("carol") }, "");
+    let fx = c.receives(carol);
+    assert!(matches!(&fx[0], Effect::View(_, v) if v.layout.kind == LayoutType::PictureInPicture));
+    c.leave(bob, "");
+    assert_eq!(c.layouts().all.slots, [Slot::Empty]);
+    assert!(c.layouts().participants.contains_key(&carol));
+    c.leave(carol, "");
+    assert!(c.layouts().participants.is_empty());
+    // Individual layouts alone leave the layout for everyone adaptive.
+    let mut only = LayoutSet::default();
+    only.participants.insert(43, Layout::default());
+    assert!(Conference::new(rules(Mode::AllOnScreen), Some(only), HashMap::new()).adaptive());
+}
+
+#[test]
+fn the_conference_is_full_at_the_mixers_limit() {
+    let mut c = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
+    for i in 0..MAX_PARTICIPANTS {
+        add(&mut c, 0, &format!("P{i}"));
+    }
+    assert!(matches!(c.reserve(), Err(Refusal::Conflict(m)) if m.contains("full")));
+    assert_eq!(c.layouts().all.windows, 25);
+    let fx = c.finish();
+    assert_eq!(fx.len(), MAX_PARTICIPANTS);
+    assert!(c.emptied());
+}
+
+#[test]
+fn the_active_speaker_is_reported_only_while_here() {
+    let mut c = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
+    let (a, _) = add(&mut c, 0, "A");
+    let fx = c.active_speaker(Some(a));
+    assert!(matches!(&fx[0], Effect::Notify(h) if h.kind == EventKind::ActiveSpeaker && h.participant == Some(a)));
+    c.active_speaker(Some(77));
+    assert_eq!(c.speaker(), None);
+    c.active_speaker(Some(a));
+    c.leave(a, "");
+    assert_eq!(c.speaker(), None);
+}
