@@ -73,7 +73,7 @@ impl Conference {
         self.layout_version += 1;
         self.refresh_layouts();
         let mut fx = self.stage_effects();
-        fx.push(record(EventKind::Layout, None, "", &format!("{scope} {by}").trim_end().to_string()));
+        fx.push(record(EventKind::Layout, None, "", format!("{scope} {by}").trim_end()));
         Ok(fx)
     }
 

@@ -186,8 +186,8 @@ fn a_video_lecture_shows_the_presenter_who_sees_everyone() {
 
 #[test]
 fn scheduled_windows_show_their_users_while_here() {
-    let mut set = LayoutSet::default();
-    set.all = Layout { windows: 2, slots: vec![Slot::Participant(42)], ..Layout::default() };
+    let all = Layout { windows: 2, slots: vec![Slot::Participant(42)], ..Layout::default() };
+    let mut set = LayoutSet { all, ..LayoutSet::default() };
     set.participants.insert(43, Layout { kind: LayoutType::PictureInPicture, windows: 2, ..Layout::default() });
     let mut c = Conference::new(rules(Mode::AllOnScreen), Some(set), HashMap::new());
     assert!(!c.adaptive());
