@@ -387,7 +387,10 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
             };
             let mode = match (mode, active_speakers) {
                 (None, None) => None,
-                (m, n) => Some((m.unwrap_or(current.mode), n.map_or(current.active_speakers, i64::from))),
+                (m, n) => {
+                    let m = m.map(|m| m.parse::<tessera_conference::Mode>()).transpose()?;
+                    Some((m.unwrap_or(current.mode), n.map_or(current.active_speakers, i64::from)))
+                }
             };
             let u = MediaUpdate { record, cameras_off_on_join, microphones_off_on_join, multicast, mode };
             store.update_media(&id, &u, now()).await?;

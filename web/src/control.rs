@@ -7,17 +7,10 @@ use serde::{Deserialize, Serialize};
 use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-/// Which layout a change applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "scope", content = "target")]
-pub enum Scope {
-    /// Everyone without a group or individual layout.
-    All,
-    /// SIP/H.323 or WebRTC endpoints.
-    Group(EndpointGroup),
-    /// One participant (an individual layout).
-    Participant(ParticipantId),
-}
+/// Which layout a change applies to: `"all"`, `{"group": "webrtc"}`, `{"participant": 3}` (the
+/// core's; the form before 0.2 is still read).
+pub use tessera_conference::Scope;
+pub use tessera_conference::{EndpointKind, EventKind, Mode};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "action")]
@@ -149,7 +142,7 @@ pub struct Command {
 pub struct LiveParticipant {
     pub id: ParticipantId,
     pub name: String,
-    pub kind: String,
+    pub kind: EndpointKind,
     /// `None` for synthetic participants.
     pub group: Option<EndpointGroup>,
     pub camera: bool,
@@ -185,7 +178,7 @@ pub struct RtpPorts {
 pub struct LiveState {
     pub conference: String,
     pub running: bool,
-    pub mode: String,
+    pub mode: Mode,
     pub active_speakers: i64,
     pub started_at_ms: Option<i64>,
     pub participants: Vec<LiveParticipant>,
@@ -193,6 +186,15 @@ pub struct LiveState {
     /// Counts applied layouts and renames: what an edit was based on (see `ApplyLayout`).
     #[serde(default)]
     pub layout_version: u64,
+    /// The layout for everyone still grows with the number of participants (nobody fixed one).
+    #[serde(default)]
+    pub adaptive: bool,
+    /// Who each window of the layout for everyone shows now, as the core filled it.
+    #[serde(default)]
+    pub shown: Vec<Option<ParticipantId>>,
+    /// In the answer to a request that added a participant: the one it created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined: Option<ParticipantId>,
     pub podium: Vec<ParticipantId>,
     pub presenter: Option<ParticipantId>,
     pub active_speaker: Option<ParticipantId>,
@@ -224,7 +226,7 @@ pub type Reply = Result<LiveState, ControlError>;
 pub struct Event {
     pub conference: String,
     pub at_ms: i64,
-    pub kind: String,
+    pub kind: EventKind,
     pub participant: Option<ParticipantId>,
     pub name: String,
     pub detail: String,
@@ -270,7 +272,7 @@ impl EventBus {
         store.record_event(crate::store::NewEvent {
             conference: e.conference.clone(),
             at_ms: e.at_ms,
-            kind: e.kind.clone(),
+            kind: e.kind.as_str().into(),
             participant: e.participant.and_then(|p| i64::try_from(p).ok()),
             name: e.name.clone(),
             detail: e.detail.clone(),

@@ -12,7 +12,7 @@ use crate::admission::{self, Claim, PinGiven, PinGuard, Refusal};
 use crate::auth::CurrentUser;
 use crate::auth::session::{ClientAddr, MaybeUser};
 use crate::conference_page::standing;
-use crate::control::{ControlError, Request};
+use crate::control::{ControlError, EventKind, Request};
 use crate::rtc::{JoinRequest, Joined};
 use crate::state::{AppState, now};
 use crate::store::{ChatMessage, ConferencePage, GuestPermissions, MAX_CHAT_CHARS};
@@ -566,7 +566,7 @@ impl InCall<'_> {
                 }
                 e = crate::control::next_broadcast(events.as_mut()) => {
                     let Some(e) = e else { continue };
-                    if e.conference != self.conference || e.kind != "device" || e.participant != Some(participant) {
+                    if e.conference != self.conference || e.kind != EventKind::Device || e.participant != Some(participant) {
                         continue;
                     }
                     if let Some((c, m)) = self.current_devices(participant).await

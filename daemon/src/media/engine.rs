@@ -15,10 +15,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
+use tessera_conference::windows;
 use tessera_mixer::audio::{AudioMixer, FRAME, RATE};
 use tessera_mixer::compositor::{Compositor, Source};
 use tessera_mixer::frame::{FrameRef, Yuv};
-use tessera_mixer::layout::{Layout, LayoutType, ParticipantId, Slot};
+use tessera_mixer::layout::{Layout, ParticipantId};
 use tessera_mixer::tiles::TileCache;
 
 /// Anything that must live as long as the participant's media does (a source pipeline).
@@ -91,13 +92,8 @@ struct Member {
     audio_out: Option<AudioOut>,
 }
 
-/// What an output shows: a layout, of the stage or of everyone.
-#[derive(Debug, Clone, PartialEq)]
-pub struct View {
-    pub layout: Layout,
-    /// Everyone, not only the stage: the presenter of a video lecture sees all participants.
-    pub everyone: bool,
-}
+/// What an output shows: a layout, of the stage or of everyone (decided by the conference core).
+pub use tessera_conference::live::View;
 
 /// Where a participant's picture goes: address, codec and payload type, and for H.264 whether
 /// as single NAL units (packetization mode 0).
@@ -387,18 +383,9 @@ impl Engine {
         // stage (who the mode lets be seen), except an output for someone who sees everyone
         // (the presenter of a video lecture).
         let content_id = self.content;
-        let mut on_screen: Vec<&Member> = self.members.iter().filter(|m| Some(m.id) != content_id).collect();
+        let on_screen: Vec<&Member> = self.members.iter().filter(|m| Some(m.id) != content_id).collect();
         // A shared screen whose "camera" the moderator turned off leaves the slot empty.
         let content_member = content_id.and_then(|c| self.members.iter().find(|m| m.id == c && m.camera));
-        let main = &self.outputs[0].view.layout;
-        if main.kind != LayoutType::Grid
-            && main.slots.first().is_none_or(|s| *s == Slot::Auto)
-            && let Some(sp) = self.speaker
-            && let Some(i) = on_screen.iter().position(|m| m.id == sp)
-        {
-            let m = on_screen.remove(i);
-            on_screen.insert(0, m);
-        }
         let frames: Vec<Option<VideoFrame>> =
             on_screen.iter().map(|m| if m.camera { m.slot.latest_video() } else { None }).collect();
         let maps: Vec<Option<gst::BufferMap<'_, gst::buffer::Readable>>> =
@@ -452,6 +439,14 @@ impl Engine {
                 out.encoder.streams().request_keyframe();
             }
             let shown = if out.view.everyone { &sources } else { &staged };
+            // Who fills which window is the core's rule (the active speaker first in speaker
+            // layouts); the compositor takes them in this order.
+            let ids: Vec<ParticipantId> = shown.iter().map(|s| s.id).collect();
+            let ordered: Vec<Source> = windows::order(&out.view.layout, &ids, self.speaker)
+                .into_iter()
+                .filter_map(|id| shown.iter().find(|s| s.id == id).copied())
+                .collect();
+            let shown = &ordered;
             // While someone shares a screen, every layout shows its content slot.
             let with_slot;
             let layout = if content_id.is_some() && !out.view.layout.content_slot {

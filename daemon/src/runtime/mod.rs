@@ -168,6 +168,8 @@ impl Dispatcher {
             .await
             .map_err(|e| ControlError::Unavailable(e.to_string()))?
             .ok_or_else(|| ControlError::NoConference(id.to_string()))?;
+        let layouts: Option<tessera_mixer::layout::LayoutSet> =
+            s.layouts.as_deref().and_then(|l| serde_json::from_str(l).ok());
         Ok(LiveState {
             conference: s.id,
             running: false,
@@ -175,8 +177,11 @@ impl Dispatcher {
             active_speakers: s.active_speakers,
             started_at_ms: None,
             participants: Vec::new(),
-            layouts: s.layouts.and_then(|l| serde_json::from_str(&l).ok()).unwrap_or_default(),
+            layouts: layouts.clone().unwrap_or_default(),
             layout_version: 0,
+            adaptive: tessera_conference::live::adapts(layouts.as_ref()),
+            shown: Vec::new(),
+            joined: None,
             podium: Vec::new(),
             presenter: None,
             active_speaker: None,

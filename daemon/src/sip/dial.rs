@@ -21,7 +21,7 @@ use tessera_sip_h323_bridge::sip::dialog::Dialog;
 use tessera_sip_h323_bridge::sip::message::StartLine;
 use tessera_sip_h323_bridge::sip::transaction::Timers;
 use tessera_sip_h323_bridge::sip::uri::{self, Uri};
-use tessera_web::control::{ControlError, Event as ConferenceEvent};
+use tessera_web::control::{ControlError, Event as ConferenceEvent, EventKind};
 use tessera_web::dialout::{DialOrder, DialReply, Dialling, MAX_DIALLING_PER_CONFERENCE, Target};
 use tokio::sync::mpsc;
 
@@ -99,12 +99,12 @@ pub fn place(
 }
 
 /// Tells the conference (its history and whoever watches it) how the call goes.
-fn progress(ctx: &Context, order: &DialOrder, kind: &str, detail: &str) {
+fn progress(ctx: &Context, order: &DialOrder, kind: EventKind, detail: &str) {
     if let Some(c) = &ctx.control {
         let e = ConferenceEvent {
             conference: order.conference.clone(),
             at_ms: chrono::Utc::now().timestamp_millis(),
-            kind: kind.into(),
+            kind,
             participant: None,
             name: order.name.clone(),
             detail: detail.into(),
@@ -182,7 +182,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
         Ok(p) => p,
         Err(u) => {
             tracing::info!(conference = %order.conference, reason = %u.logged, "dial-out failed");
-            return progress(&ctx, &order, "call_failed", u.shown);
+            return progress(&ctx, &order, EventKind::CallFailed, u.shown);
         }
     };
     let local = local_ip(ctx.rtp_bind, path.peer().ip());
@@ -191,7 +191,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
         (Ok(a), Ok(v)) => (a, v),
         (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "SIP: no UDP ports for media");
-            return progress(&ctx, &order, "call_failed", "no media ports on this server");
+            return progress(&ctx, &order, EventKind::CallFailed, "no media ports on this server");
         }
     };
     let session_id: u64 = rand::random::<u32>().into();
@@ -231,7 +231,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
         body: Some(("application/sdp".into(), negotiate::offer(&sdp_local).into_bytes())),
     };
     tracing::info!(conference = %order.conference, actor = order.actor, to = %target, transport, "calling out");
-    progress(&ctx, &order, "calling", &target);
+    progress(&ctx, &order, EventKind::Calling, &target);
     let started = Instant::now();
     let (mut tx, first) = ClientInvite::start(request, path.reliable(), Timers::default(), started);
     let mut cancel_at = Some(started + RING);
@@ -245,7 +245,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                 Event::Timeout => {
                     let why =
                         if cancelled.is_some() { "no answer (cancelled after a minute)" } else { "no answer (408)" };
-                    return progress(&ctx, &order, "call_failed", why);
+                    return progress(&ctx, &order, EventKind::CallFailed, why);
                 }
                 Event::Terminated => {}
                 Event::Response(m) => {
@@ -254,7 +254,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                         if code > 100 && !rang {
                             rang = true;
                             tx.ringing_without_limit();
-                            progress(&ctx, &order, "ringing", &format!("{code} {reason}"));
+                            progress(&ctx, &order, EventKind::Ringing, &format!("{code} {reason}"));
                         }
                         continue;
                     }
@@ -265,11 +265,11 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                             failure(code, &reason)
                         };
                         tracing::info!(conference = %order.conference, to = %target, code, "dial-out refused");
-                        return progress(&ctx, &order, "call_failed", &why);
+                        return progress(&ctx, &order, EventKind::CallFailed, &why);
                     }
                     // Answered: ACK it (with no body: the 2xx holds the answer to our offer).
                     let Ok(dialog) = Dialog::uac(&m, &from, &from_tag, 1) else {
-                        return progress(&ctx, &order, "call_failed", "the answer had no Contact");
+                        return progress(&ctx, &order, EventKind::CallFailed, "the answer had no Contact");
                     };
                     let ack = dialog.ack(1, transport, &format!("{host}:{port}"), &tag(), None);
                     path.send(ack.clone());
@@ -291,7 +291,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                                 &[("Reason", reason)],
                                 None,
                             ));
-                            return progress(&ctx, &order, "call_failed", &why);
+                            return progress(&ctx, &order, EventKind::CallFailed, &why);
                         }
                     };
                     tracing::info!(conference = %order.conference, to = %target, "dial-out answered");
@@ -332,11 +332,11 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                     path.send(tx.request.cancel());
                 }
                 if cancelled.is_some_and(|c| now >= c + CANCEL_WAIT) {
-                    return progress(&ctx, &order, "call_failed", "no answer (cancelled after a minute)");
+                    return progress(&ctx, &order, EventKind::CallFailed, "no answer (cancelled after a minute)");
                 }
             }
             _ = path.closed() => {
-                return progress(&ctx, &order, "call_failed", "the connection to the callee closed");
+                return progress(&ctx, &order, EventKind::CallFailed, "the connection to the callee closed");
             }
         }
     }

@@ -30,7 +30,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_mixer::layout::{EndpointGroup, ParticipantId};
-use tessera_web::control::{Control, ControlError, PayloadTypes, Request, RtpPorts};
+use tessera_web::control::{Control, ControlError, EventKind, PayloadTypes, Request, RtpPorts};
 use tessera_web::rtc::{JoinReply, JoinRequest, Joined};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -257,10 +257,8 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
             return Err(e);
         }
     };
-    // The conference's task handles one request at a time and answers with the state right
-    // after it: the newest participant of this name and kind is this peer.
-    let kind = if req.content { "screen" } else { "webrtc" };
-    let Some(me) = state.participants.iter().rev().find(|p| p.name == req.name && p.kind == kind) else {
+    // The answer names the participant the join created.
+    let Some(me) = state.joined.and_then(|id| state.participants.iter().find(|p| p.id == id)) else {
         let _ = pc.close().await;
         return Err(ControlError::Unavailable("the conference did not take the participant".into()));
     };
@@ -373,10 +371,10 @@ impl Running {
                     }
                 },
                 e = events.recv() => match e {
-                    Ok(e) if e.conference == self.conference && e.kind == "left" && e.participant == Some(self.participant) => {
+                    Ok(e) if e.conference == self.conference && e.kind == EventKind::Left && e.participant == Some(self.participant) => {
                         return self.finish(tasks, e.detail).await;
                     }
-                    Ok(e) if e.conference == self.conference && e.kind == "ended" => {
+                    Ok(e) if e.conference == self.conference && e.kind == EventKind::Ended => {
                         return self.finish(tasks, "the conference ended".into()).await;
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break "the media plane stopped".into(),

@@ -260,7 +260,7 @@ impl LockoutService {
             self.store.record_event(crate::store::NewEvent {
                 conference: conference.to_string(),
                 at_ms: now * 1000,
-                kind: "pin_guessing".into(),
+                kind: tessera_conference::EventKind::PinGuessing.as_str().into(),
                 participant: None,
                 name: String::new(),
                 detail: format!("{count} wrong PINs within {minutes} minutes; consider changing the PIN"),

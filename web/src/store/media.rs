@@ -14,7 +14,7 @@ pub struct MediaSettings {
     pub owner_id: i64,
     pub kind: super::ConferenceKind,
     pub public: bool,
-    pub mode: String,
+    pub mode: tessera_conference::Mode,
     pub active_speakers: i64,
     pub starts_at: Option<i64>,
     pub duration_minutes: Option<i64>,
@@ -78,7 +78,7 @@ pub struct MediaUpdate {
     pub microphones_off_on_join: Option<bool>,
     /// `Some(None)` removes the multicast output.
     pub multicast: Option<Option<(String, i64, i64)>>,
-    pub mode: Option<(String, i64)>,
+    pub mode: Option<(tessera_conference::Mode, i64)>,
 }
 
 fn recording_from_row(r: &AnyRow) -> Result<RecordingRow> {
@@ -115,7 +115,7 @@ impl Store {
             owner_id: r.try_get("owner_id")?,
             kind: super::ConferenceKind::parse(&kind)?,
             public: r.try_get::<String, _>("access")? == "public",
-            mode: r.try_get("mode")?,
+            mode: tessera_conference::Mode::parse(&r.try_get::<String, _>("mode")?)?,
             active_speakers: r.try_get("active_speakers")?,
             starts_at: r.try_get("starts_at")?,
             duration_minutes: r.try_get("duration_minutes")?,

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId, Slot};
 
 mod changes;
+pub use changes::Devices;
 #[cfg(test)]
 mod tests;
 
@@ -126,6 +127,13 @@ enum AllLayout {
     Scheduled(Layout),
     /// An operator applied it (in participant ids).
     Applied,
+}
+
+/// Whether a conference with these stored layouts starts with the adaptive grid for everyone:
+/// when nobody chose a layout for all. (The form stores the set when it has individual layouts
+/// even if nobody chose one for all; that one is then the default.)
+pub fn adapts(scheduled: Option<&LayoutSet>) -> bool {
+    scheduled.is_none_or(|s| s.all == Layout::default() && !s.participants.is_empty())
 }
 
 pub struct Conference {

@@ -1,4 +1,4 @@
-use super::changes::Devices;
+use super::Devices;
 use super::*;
 use crate::scope::Scope;
 use tessera_mixer::layout::LayoutType;

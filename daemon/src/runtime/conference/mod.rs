@@ -1,30 +1,32 @@
-//! One running conference: its task owns the roster, the mode, the podium and the applied
-//! layouts, turns control requests into engine commands, writes every event to the connection
-//! history and broadcasts it, and runs the outputs (RTSP mount, multicast, recording).
+//! One running conference: its task drives the conference core's state machine
+//! (`tessera_conference::live`) — the roster, the mode, the podium and the layouts are decided
+//! there — and does the I/O it asks for: engine commands, the connection history and the event
+//! stream; it also owns the media endpoints' sockets and runs the outputs (RTSP mount,
+//! multicast, recording).
 
 use super::StartedBy;
 use crate::media::encoder::{EncodedStreams, EncoderSettings};
-use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings, VideoTo, View};
+use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings, VideoTo};
 use crate::media::multicast::{MulticastConfig, MulticastSender};
 use crate::media::recorder;
 use crate::media::rtp_input::{AudioCodec, RtpInput, RtpSpec, SendFrom, VideoCodec};
 use crate::media::rtsp::RtspServer;
 use crate::media::slot::MediaSlot;
 use crate::media::synthetic::Synthetic;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tessera_mixer::audio::MAX_GAIN;
+use tessera_conference::live::{Conference, Effect, Happened, Joining, Refusal, Rules};
+use tessera_conference::{EndpointKind, EventKind};
 use tessera_mixer::frame::Yuv;
-use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId, Slot};
-use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Reply, Request, RtpPorts, Scope};
-use tessera_web::store::{ConferenceKind, MediaSettings, Role, Store};
+use tessera_mixer::layout::{EndpointGroup, LayoutSet, ParticipantId};
+use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Reply, Request, RtpPorts};
+use tessera_web::store::{ConferenceKind, MediaSettings, Store};
 use tokio::sync::{mpsc, oneshot};
 
 mod outputs;
 mod requests;
-
 /// What every conference's media uses; from `[media]` in the configuration.
 #[derive(Clone)]
 pub struct MediaConfig {
@@ -72,25 +74,6 @@ fn leftovers(rx: &mut mpsc::Receiver<ConfMsg>) -> Vec<ConfMsg> {
     rest
 }
 
-use tessera_conference::Mode;
-
-struct Participant {
-    info: LiveParticipant,
-}
-
-/// Who joins, for [`Conf::join`].
-struct Joining {
-    id: ParticipantId,
-    /// The signed-in user, if the endpoint proved one.
-    user: Option<i64>,
-    name: String,
-    kind: &'static str,
-    group: Option<EndpointGroup>,
-    rtp_ports: Option<RtpPorts>,
-}
-
-use tessera_mixer::MAX_PARTICIPANTS;
-
 struct Recording {
     id: i64,
     file_name: String,
@@ -99,42 +82,28 @@ struct Recording {
 
 struct Conf {
     settings: MediaSettings,
-    mode: Mode,
+    /// The conference's rules and state; everything below is I/O it asks for.
+    core: Conference,
     store: Store,
     media: Arc<MediaConfig>,
     events: tessera_web::control::EventBus,
     engine: std::sync::mpsc::Sender<EngineCmd>,
     engine_thread: Option<std::thread::JoinHandle<()>>,
     streams: EncodedStreams,
-    roster: Vec<Participant>,
-    next_id: ParticipantId,
-    layouts: LayoutSet,
-    /// Bumped by every applied layout and rename (optimistic concurrency for operators).
-    layout_version: u64,
-    podium: Vec<ParticipantId>,
-    presenter: Option<ParticipantId>,
-    speaker: Option<ParticipantId>,
     started_ms: i64,
     ends_at: Option<i64>,
     recording: Option<Recording>,
     multicast: Option<(MulticastSender, String)>,
-    ever_joined: bool,
-    /// Participants Tessera sends media to (they see a layout).
-    receivers: BTreeSet<ParticipantId>,
     /// What each RTP participant negotiated (codecs, payload types), for later `SendTo`s.
     rtp_specs: HashMap<ParticipantId, RtpSpec>,
     /// The sockets each RTP participant's media arrives on (its media is sent from them).
     rtp_sockets: HashMap<ParticipantId, SendFrom>,
+    /// The ports each RTP participant sends to, for the state.
+    rtp_ports: HashMap<ParticipantId, RtpPorts>,
     /// Participants ended when their media stops (SIP calls).
     watched: HashMap<ParticipantId, Watched>,
-    /// The shared screen shown in the content slot.
-    content: Option<ParticipantId>,
     /// For sources' pipelines to report bad input like the engine does.
     engine_events: mpsc::UnboundedSender<EngineEvent>,
-    /// Invited users' scheduled roles: (role, on the podium from the start).
-    invitees: HashMap<i64, (Role, bool)>,
-    /// The user each signed-in participant is.
-    users: HashMap<ParticipantId, i64>,
 }
 
 fn now_ms() -> i64 {
@@ -145,15 +114,13 @@ fn invalid(field: &str, message: impl Into<String>) -> ControlError {
     ControlError::Invalid { field: field.into(), message: message.into() }
 }
 
-fn check_name(field: &str, name: &str) -> Result<String, ControlError> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 64 {
-        return Err(invalid(field, "must be 1 to 64 characters"));
+/// A refusal of the core, as the control interface answers it.
+fn refused(r: Refusal) -> ControlError {
+    match r {
+        Refusal::NoParticipant(p) => ControlError::NoParticipant(p),
+        Refusal::Invalid { field, message } => ControlError::Invalid { field: field.into(), message },
+        Refusal::Conflict(m) => ControlError::Conflict(m),
     }
-    if n.chars().any(char::is_control) {
-        return Err(invalid(field, "must not contain control characters"));
-    }
-    Ok(n.to_string())
 }
 
 /// Starts the conference's engine and outputs, and its task. Returns the first status.
@@ -180,13 +147,13 @@ pub async fn start(
     };
     let id = settings.id.clone();
     let (thread, streams) = tokio::task::block_in_place(|| engine::spawn(id.clone(), es, erx, ev_tx.clone()))?;
-    let layouts: LayoutSet = match settings.layouts.as_deref().map(serde_json::from_str::<LayoutSet>) {
-        Some(Ok(l)) if l.validate().is_ok() => l,
+    let scheduled: Option<LayoutSet> = match settings.layouts.as_deref().map(serde_json::from_str::<LayoutSet>) {
+        Some(Ok(l)) if l.validate().is_ok() => Some(l),
         Some(_) => {
             tracing::warn!(conference = %id, "stored layouts are unreadable; using the default");
-            LayoutSet::default()
+            None
         }
-        None => LayoutSet::default(),
+        None => None,
     };
     let invitees = match store.invitee_roles(&id).await {
         Ok(rows) => rows.into_iter().map(|(u, role, speaker)| (u, (role, speaker))).collect(),
@@ -201,11 +168,14 @@ pub async fn start(
         ConferenceKind::Scheduled => settings.occurrence_end(chrono::Utc::now().timestamp()),
         ConferenceKind::Room => None,
     };
+    let rules = Rules {
+        mode: settings.mode,
+        active_speakers: settings.active_speakers,
+        cameras_off_on_join: settings.cameras_off_on_join,
+        microphones_off_on_join: settings.microphones_off_on_join,
+    };
     let mut c = Conf {
-        mode: settings.mode.parse().unwrap_or_else(|e| {
-            tracing::warn!(conference = %settings.id, error = %e, "unreadable mode; showing everyone");
-            Mode::AllOnScreen
-        }),
+        core: Conference::new(rules, scheduled, invitees),
         settings,
         store,
         media,
@@ -213,34 +183,22 @@ pub async fn start(
         engine: etx,
         engine_thread: Some(thread),
         streams,
-        roster: Vec::new(),
-        next_id: 1,
-        layouts,
-        layout_version: 0,
-        podium: Vec::new(),
-        presenter: None,
-        speaker: None,
         started_ms: now_ms(),
         ends_at,
         recording: None,
         multicast: None,
-        ever_joined: false,
-        receivers: BTreeSet::new(),
         rtp_specs: HashMap::new(),
-        content: None,
         rtp_sockets: HashMap::new(),
+        rtp_ports: HashMap::new(),
         watched: HashMap::new(),
         engine_events: ev_tx,
-        invitees,
-        users: HashMap::new(),
     };
-    c.send(EngineCmd::Layout(c.engine_layout(&c.layouts.all)));
-    c.apply_stage();
+    c.apply(c.core.start());
     if let Some(rtsp) = &c.media.rtsp {
         rtsp.mount(&id, c.streams.clone());
     }
     c.start_multicast();
-    c.event("started", None, "", &format!("{by:?}").to_lowercase());
+    c.event(EventKind::Started, None, "", &format!("{by:?}").to_lowercase());
     if c.settings.record {
         c.start_recording().await;
     }
@@ -278,7 +236,7 @@ impl Conf {
                     Some(ConfMsg::Control(req, actor, reply)) => {
                         let r = self.control(req, actor).await;
                         let _ = reply.send(r);
-                        if self.settings.kind == ConferenceKind::Room && self.ever_joined && self.roster.is_empty() {
+                        if self.settings.kind == ConferenceKind::Room && self.core.emptied() {
                             break "the last participant left the room".to_string();
                         }
                     }
@@ -296,7 +254,7 @@ impl Conf {
                         break "the scheduled end".to_string();
                     }
                     self.end_silent().await;
-                    if self.settings.kind == ConferenceKind::Room && self.ever_joined && self.roster.is_empty() {
+                    if self.settings.kind == ConferenceKind::Room && self.core.emptied() {
                         break "the last participant left the room".to_string();
                     }
                 }
@@ -312,16 +270,15 @@ impl Conf {
         if let Some(rtsp) = &self.media.rtsp {
             rtsp.unmount(&self.settings.id);
         }
-        for p in std::mem::take(&mut self.roster) {
-            self.event("left", Some(p.info.id), &p.info.name, "the conference ended");
-        }
+        let fx = self.core.finish();
+        self.apply(fx);
         // Closing the channel stops the engine thread; join it off the async threads.
         let (dummy, _) = std::sync::mpsc::channel();
         drop(std::mem::replace(&mut self.engine, dummy));
         if let Some(t) = self.engine_thread.take() {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
-        self.event("ended", None, "", why);
+        self.event(EventKind::Ended, None, "", why);
         tracing::info!(conference = %self.settings.id, reason = why, "conference ended");
     }
 
@@ -343,34 +300,49 @@ impl Conf {
         for (id, quiet) in silent {
             tracing::info!(conference = %self.settings.id, participant = id, seconds = quiet.as_secs(), "no media from a participant: ending it");
             metrics::counter!("tessera_media_timeouts_total").increment(1);
-            self.remove(id, &format!("no media for {} s", quiet.as_secs())).await;
+            self.remove(id, &format!("no media for {} s", quiet.as_secs()));
         }
     }
 
-    fn event(&self, kind: &str, participant: Option<ParticipantId>, name: &str, detail: &str) {
-        let e = Event {
+    fn event(&self, kind: EventKind, participant: Option<ParticipantId>, name: &str, detail: &str) {
+        let h = Happened { kind, participant, name: name.into(), detail: detail.into() };
+        self.events.publish(&self.store, self.event_of(h));
+    }
+
+    fn event_of(&self, h: Happened) -> Event {
+        Event {
             conference: self.settings.id.clone(),
             at_ms: now_ms(),
-            kind: kind.into(),
-            participant,
-            name: name.into(),
-            detail: detail.into(),
-        };
-        self.events.publish(&self.store, e);
+            kind: h.kind,
+            participant: h.participant,
+            name: h.name,
+            detail: h.detail,
+        }
+    }
+
+    /// Does what the core decided, in order.
+    fn apply(&self, fx: Vec<Effect>) {
+        for e in fx {
+            match e {
+                Effect::Camera(p, on) => self.send(EngineCmd::Camera(p, on)),
+                Effect::Microphone(p, on) => self.send(EngineCmd::Microphone(p, on)),
+                Effect::Gain(p, g) => self.send(EngineCmd::Gain(p, g)),
+                Effect::MainLayout(l) => self.send(EngineCmd::Layout(l)),
+                Effect::Stage(s) => self.send(EngineCmd::Stage(s)),
+                Effect::View(p, v) => self.send(EngineCmd::View(p, v)),
+                Effect::Content(c) => self.send(EngineCmd::Content(c)),
+                Effect::Remove(p) => self.send(EngineCmd::Remove(p)),
+                Effect::Record(h) => self.events.publish(&self.store, self.event_of(h)),
+                Effect::Notify(h) => self.events.send(self.event_of(h)),
+            }
+        }
     }
 
     async fn engine_event(&mut self, ev: EngineEvent) {
         match ev {
             EngineEvent::ActiveSpeaker(p) => {
-                self.speaker = p;
-                self.events.send(Event {
-                    conference: self.settings.id.clone(),
-                    at_ms: now_ms(),
-                    kind: "active_speaker".into(),
-                    participant: p,
-                    name: String::new(),
-                    detail: String::new(),
-                });
+                let fx = self.core.active_speaker(p);
+                self.apply(fx);
             }
             EngineEvent::RecordingFailed(msg) => {
                 if let Some(r) = self.recording.take() {
@@ -382,50 +354,48 @@ impl Conf {
                         .recording_finished(r.id, "failed", now / 1000, now - r.started_ms, size, Some(&msg))
                         .await;
                 }
-                self.event("recording_failed", None, "", &msg);
+                self.event(EventKind::RecordingFailed, None, "", &msg);
             }
             EngineEvent::BadInput(p, msg) => {
-                let name = self.participant(p).map(|x| x.info.name.clone()).unwrap_or_default();
-                self.event("bad_input", Some(p), &name, &msg);
+                let name = self.core.member(p).map(|m| m.name.clone()).unwrap_or_default();
+                self.event(EventKind::BadInput, Some(p), &name, &msg);
             }
         }
-    }
-
-    fn participant(&self, id: ParticipantId) -> Option<&Participant> {
-        self.roster.iter().find(|p| p.info.id == id)
-    }
-
-    fn participant_mut(&mut self, id: ParticipantId) -> Result<&mut Participant, ControlError> {
-        self.roster.iter_mut().find(|p| p.info.id == id).ok_or(ControlError::NoParticipant(id))
-    }
-
-    /// Who is seen and heard on the conference's outputs, by mode.
-    fn apply_stage(&mut self) {
-        let stage = match self.mode {
-            Mode::AllOnScreen => None,
-            Mode::VideoLecture => Some(self.presenter_id().into_iter().collect::<BTreeSet<_>>()),
-            Mode::RoleBased => Some(self.podium.iter().copied().collect()),
-        };
-        for p in &mut self.roster {
-            p.info.on_podium = self.podium.contains(&p.info.id);
-        }
-        self.send(EngineCmd::Stage(stage));
-        self.push_views();
     }
 
     fn state(&self) -> LiveState {
         LiveState {
             conference: self.settings.id.clone(),
             running: true,
-            mode: self.settings.mode.clone(),
+            mode: self.core.rules().mode,
             active_speakers: self.settings.active_speakers,
             started_at_ms: Some(self.started_ms),
-            participants: self.roster.iter().map(|p| p.info.clone()).collect(),
-            layouts: self.layouts.clone(),
-            layout_version: self.layout_version,
-            podium: self.podium.clone(),
-            presenter: self.presenter,
-            active_speaker: self.speaker,
+            participants: self
+                .core
+                .roster()
+                .iter()
+                .map(|m| LiveParticipant {
+                    id: m.id,
+                    name: m.name.clone(),
+                    kind: m.kind,
+                    group: m.group,
+                    camera: m.camera,
+                    microphone: m.microphone,
+                    gain: m.gain,
+                    moderator: m.moderator,
+                    on_podium: m.on_podium,
+                    joined_at_ms: m.joined_at_ms,
+                    rtp_ports: self.rtp_ports.get(&m.id).copied(),
+                })
+                .collect(),
+            layouts: self.core.layouts().clone(),
+            layout_version: self.core.layout_version(),
+            adaptive: self.core.adaptive(),
+            shown: self.core.shown(),
+            joined: None,
+            podium: self.core.podium().to_vec(),
+            presenter: self.core.presenter(),
+            active_speaker: self.core.speaker(),
             recording: self.recording.as_ref().map(|r| r.file_name.clone()),
             rtsp_url: self.media.rtsp.as_ref().map(|r| {
                 format!("rtsp://{}:{}{}", self.media.public_host, r.port, RtspServer::path(&self.settings.id))
@@ -434,105 +404,11 @@ impl Conf {
         }
     }
 
-    /// What each participant Tessera sends video to sees: its individual, group or the common
-    /// layout; in a video lecture the presenter sees everyone, the others the presenter.
-    fn view_of(&self, id: ParticipantId, group: Option<EndpointGroup>) -> View {
-        // An individual layout scheduled for the participant's user counts as theirs.
-        let scheduled = self.users.get(&id).and_then(|u| self.layouts.participants.get(&(*u as u64)));
-        let layout = match (self.layouts.participants.get(&id), scheduled) {
-            (None, Some(l)) => self.engine_layout(l),
-            _ => self.engine_layout(self.layouts.resolve(id, group.unwrap_or(EndpointGroup::SipH323))),
-        };
-        let everyone = self.mode == Mode::VideoLecture && self.presenter_id() == Some(id);
-        View { layout, everyone }
-    }
-
-    /// A layout as the engine draws it: windows the schedule assigned to a user show that
-    /// user's participant while they are here (the first, if they joined twice).
-    fn engine_layout(&self, l: &Layout) -> Layout {
-        let mut out = l.clone();
-        for s in &mut out.slots {
-            if let Slot::Participant(x) = s
-                && let Some(p) =
-                    self.roster.iter().map(|p| p.info.id).find(|p| self.users.get(p).map(|u| *u as u64) == Some(*x))
-            {
-                *s = Slot::Participant(p);
-            }
-        }
-        out
-    }
-
-    fn push_views(&self) {
-        for p in self.roster.iter().filter(|p| self.receivers.contains(&p.info.id)) {
-            self.send(EngineCmd::View(p.info.id, self.view_of(p.info.id, p.info.group)));
-        }
-    }
-
-    /// The presenter of a video lecture: the one chosen, else the first to join.
-    fn presenter_id(&self) -> Option<ParticipantId> {
-        self.presenter.or_else(|| self.roster.first().map(|p| p.info.id))
-    }
-
-    fn next_participant(&mut self) -> Result<ParticipantId, ControlError> {
-        if self.roster.len() >= MAX_PARTICIPANTS {
-            return Err(ControlError::Conflict(format!("the conference is full ({MAX_PARTICIPANTS} participants)")));
-        }
-        let id = self.next_id;
-        self.next_id += 1;
-        Ok(id)
-    }
-
-    /// Hands a new participant's media to the engine with the conference's devices-on-join
-    /// settings, and adds them to the roster and the history.
-    async fn join(&mut self, who: Joining, slot: Arc<MediaSlot>, keep: engine::Keepalive, detail: &str) {
-        let Joining { id, user, name, kind, group, rtp_ports } = who;
-        self.send(EngineCmd::Add { id, name: name.clone(), slot, keep });
-        let camera = !self.settings.cameras_off_on_join;
-        let microphone = !self.settings.microphones_off_on_join;
-        self.send(EngineCmd::Camera(id, camera));
-        self.send(EngineCmd::Microphone(id, microphone));
-        self.roster.push(Participant {
-            info: LiveParticipant {
-                id,
-                name: name.clone(),
-                kind: kind.into(),
-                group,
-                camera,
-                microphone,
-                gain: 1.0,
-                moderator: false,
-                on_podium: false,
-                joined_at_ms: now_ms(),
-                rtp_ports,
-            },
-        });
-        self.ever_joined = true;
-        if let Some(u) = user {
-            self.users.insert(id, u);
-            self.scheduled_role(id, u);
-            self.send(EngineCmd::Layout(self.engine_layout(&self.layouts.all)));
-        }
-        self.apply_stage();
-        self.event("joined", Some(id), &name, detail);
-    }
-
-    /// A signed-in participant takes the role the schedule gave their user: moderators and the
-    /// owner moderate; speakers of a role-based conference start on the podium while it has room.
-    fn scheduled_role(&mut self, id: ParticipantId, user: i64) {
-        let Some(&(role, speaker)) = self.invitees.get(&user) else { return };
-        let podium_room = self.podium.len() < self.settings.active_speakers.max(1) as usize;
-        if speaker && self.mode == Mode::RoleBased && podium_room && !self.podium.contains(&id) {
-            self.podium.push(id);
-        }
-        if let Some(p) = self.roster.iter_mut().find(|p| p.info.id == id) {
-            p.info.moderator = matches!(role, Role::Owner | Role::Moderator);
-        }
-    }
-
-    /// Applied layouts last for this run; the scheduled ones (the form's) stay stored for the
-    /// next.
-    async fn layouts_changed(&mut self) {
-        self.send(EngineCmd::Layout(self.engine_layout(&self.layouts.all)));
-        self.push_views();
+    /// Hands a new participant's media to the engine, and the participant to the core (which
+    /// sets its devices, role and podium place and updates everyone's layout).
+    fn join(&mut self, id: ParticipantId, who: Joining, slot: Arc<MediaSlot>, keep: engine::Keepalive, detail: &str) {
+        self.send(EngineCmd::Add { id, name: who.name.clone(), slot, keep });
+        let fx = self.core.join(now_ms(), id, who, detail);
+        self.apply(fx);
     }
 }

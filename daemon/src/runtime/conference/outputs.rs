@@ -42,14 +42,14 @@ impl Conf {
                 match self.store.recording_started(&id, &file_name, recorder::FORMAT, started / 1000).await {
                     Ok(rid) => {
                         self.recording = Some(Recording { id: rid, file_name: file_name.clone(), started_ms: started });
-                        self.event("recording_started", None, "", &file_name);
+                        self.event(EventKind::RecordingStarted, None, "", &file_name);
                     }
                     Err(e) => tracing::error!(conference = %id, error = %e, "indexing the recording failed"),
                 }
             }
             Ok(Err(e)) => {
                 tracing::error!(conference = %id, error = %e, "recording could not start");
-                self.event("recording_failed", None, "", &e);
+                self.event(EventKind::RecordingFailed, None, "", &e);
             }
             Err(_) => tracing::error!(conference = %id, "media engine is gone"),
         }
@@ -73,6 +73,6 @@ impl Conf {
         {
             tracing::error!(conference = %self.settings.id, error = %e, "closing the recording's index entry failed");
         }
-        self.event("recording_stopped", None, "", &format!("{} ({state}, {size} bytes)", r.file_name));
+        self.event(EventKind::RecordingStopped, None, "", &format!("{} ({state}, {size} bytes)", r.file_name));
     }
 }

@@ -1,7 +1,9 @@
-//! The control requests of a running conference: validated here, turned into roster changes,
-//! engine commands and history events.
+//! The control requests of a running conference: the media ones (endpoints and where their
+//! media goes) are carried out here; every rule about who is shown and heard, layouts, the
+//! podium and devices is the core's, whose effects are applied.
 
 use super::*;
+use tessera_conference::live::Devices;
 
 /// An address to send an RTP participant's media to, as the API or a call gives it: parsed, and
 /// allowed by the one rule of where media may go (`media::destination`).
@@ -16,10 +18,11 @@ fn media_address(field: &str, v: Option<String>) -> Result<Option<std::net::Sock
 impl Conf {
     pub(super) async fn control(&mut self, req: Request, actor: Option<i64>) -> Reply {
         let by = actor.map(|a| format!("by user {a}")).unwrap_or_default();
+        let mut joined = None;
         match req {
             Request::Status | Request::Start | Request::End => {}
             Request::AddSynthetic { name, colour, tone_hz, size } => {
-                let name = check_name("name", &name)?;
+                let name = tessera_conference::live::check_name("name", &name).map_err(refused)?;
                 let size = match size {
                     None => crate::media::synthetic::SIZE,
                     Some([w, h])
@@ -32,13 +35,14 @@ impl Conf {
                 if tone_hz != 0 && !(20..=20_000).contains(&tone_hz) {
                     return Err(invalid("tone_hz", "must be 0 (silent) or from 20 to 20000"));
                 }
-                let id = self.next_participant()?;
+                let id = self.core.reserve().map_err(refused)?;
                 let slot = Arc::new(MediaSlot::default());
                 let rgb = (colour[0], colour[1], colour[2]);
                 let src = tokio::task::block_in_place(|| Synthetic::start(&name, rgb, tone_hz, size, slot.clone()))
                     .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
-                let who = Joining { id, user: None, name, kind: "synthetic", group: None, rtp_ports: None };
-                self.join(who, slot, Box::new(src), "synthetic").await;
+                let who = Joining { user: None, name, kind: EndpointKind::Synthetic, group: None };
+                self.join(id, who, slot, Box::new(src), "synthetic");
+                joined = Some(id);
             }
             Request::AddRtp {
                 name,
@@ -54,7 +58,7 @@ impl Conf {
                 ends_without_media,
                 sources,
             } => {
-                let name = check_name("name", &name)?;
+                let name = tessera_conference::live::check_name("name", &name).map_err(refused)?;
                 let addr = |field: &str, v: Option<String>| media_address(field, v);
                 let video_to = addr("video_to", video_to)?;
                 let audio_to = addr("audio_to", audio_to)?;
@@ -75,7 +79,7 @@ impl Conf {
                 if audio_to.is_some() && audio.is_none() {
                     return Err(invalid("audio", "name the audio codec to send audio_to"));
                 }
-                let id = self.next_participant()?;
+                let id = self.core.reserve().map_err(refused)?;
                 let slot = Arc::new(MediaSlot::default());
                 let events = self.engine_events.clone();
                 let report = move |e: String| {
@@ -113,36 +117,39 @@ impl Conf {
                 let detail = format!("rtp video {video:?} audio {audio:?}");
                 let group = group.unwrap_or(EndpointGroup::SipH323);
                 let kind = match (content, group) {
-                    (true, _) => "screen",
-                    (false, EndpointGroup::WebRtc) => "webrtc",
-                    (false, EndpointGroup::SipH323) => "rtp",
+                    (true, _) => EndpointKind::Screen,
+                    (false, EndpointGroup::WebRtc) => EndpointKind::WebRtc,
+                    (false, EndpointGroup::SipH323) => EndpointKind::Rtp,
                 };
-                let who = Joining { id, user, name, kind, group: Some(group), rtp_ports: Some(ports) };
+                let who = Joining { user, name, kind, group: Some(group) };
                 if ends_without_media {
                     let w = Watched { slot: slot.clone(), since_ms: MediaSlot::now_ms(), held: false };
                     self.watched.insert(id, w);
                 }
-                self.join(who, slot, Box::new(input), &detail).await;
+                self.rtp_ports.insert(id, ports);
+                self.join(id, who, slot, Box::new(input), &detail);
+                joined = Some(id);
                 if video_to.is_some() || audio_to.is_some() {
                     // An endpoint that sends no video still gets the picture, as H.264.
                     let (codec, pt) = spec.video.map_or((VideoCodec::H264, 96), |v| (v.0, v.1));
                     let video_to = video_to.map(|to| VideoTo { to, codec, pt, single_nal: spec.h264_single_nal });
                     let audio_to = audio_to.zip(spec.audio.map(|a| (a.0, a.1))).map(|(to, (c, pt))| (to, c, pt));
                     self.send(EngineCmd::Receive { id, video_to, audio_to, from: from.clone() });
-                    self.receivers.insert(id);
-                    self.send(EngineCmd::View(id, self.view_of(id, Some(group))));
+                    let fx = self.core.receives(id);
+                    self.apply(fx);
                 }
                 self.rtp_specs.insert(id, spec);
                 self.rtp_sockets.insert(id, from);
                 if content {
-                    if let Some(old) = self.content.replace(id) {
-                        self.remove(old, "another participant started sharing a screen").await;
+                    let (old, fx) = self.core.share(id);
+                    if let Some(old) = old {
+                        self.remove(old, "another participant started sharing a screen");
                     }
-                    self.send(EngineCmd::Content(Some(id)));
+                    self.apply(fx);
                 }
             }
             Request::SendTo { participant, video_to, audio_to } => {
-                self.participant_mut(participant)?;
+                self.core.require(participant).map_err(refused)?;
                 let addr = |field: &str, v: Option<String>| media_address(field, v);
                 let (video_to, audio_to) = (addr("video_to", video_to)?, addr("audio_to", audio_to)?);
                 let spec = self.rtp_specs.get(&participant).ok_or_else(|| {
@@ -167,174 +174,65 @@ impl Conf {
                 }
                 let from = self.rtp_sockets.get(&participant).cloned().unwrap_or_default();
                 self.send(EngineCmd::Receive { id: participant, video_to, audio_to, from });
-                self.receivers.insert(participant);
-                let group = self.participant_mut(participant)?.info.group;
-                self.send(EngineCmd::View(participant, self.view_of(participant, group)));
+                let fx = self.core.receives(participant);
+                self.apply(fx);
             }
             Request::Keyframe { participant } => {
-                self.participant_mut(participant)?;
+                self.core.require(participant).map_err(refused)?;
                 self.send(EngineCmd::Keyframe(participant));
                 return Ok(self.state());
             }
             Request::RemoveUser { user } => {
-                let theirs: Vec<ParticipantId> =
-                    self.users.iter().filter(|(_, u)| **u == user).map(|(p, _)| *p).collect();
-                for p in theirs {
-                    self.remove(p, "the account was disabled").await;
+                for p in self.core.participants_of(user) {
+                    self.remove(p, "the account was disabled");
                 }
             }
             Request::Remove { participant } => {
-                self.participant_mut(participant)?;
-                self.remove(participant, &format!("removed {by}")).await;
+                self.core.require(participant).map_err(refused)?;
+                self.remove(participant, &format!("removed {by}"));
             }
             Request::ApplyLayout { scope, layout, version } => {
-                if self.mode == Mode::VideoLecture {
-                    return Err(ControlError::Conflict("layouts are not available in video lecture mode".into()));
-                }
-                if let Some(v) = version
-                    && v != self.layout_version
-                {
-                    return Err(ControlError::Conflict(format!(
-                        "the layouts changed since you loaded them (version {v}, now {}): reload and apply again",
-                        self.layout_version
-                    )));
-                }
-                if let Some(l) = &layout {
-                    l.validate().map_err(|e| invalid("layout", e.to_string()))?;
-                }
-                match (scope, layout) {
-                    (Scope::All, Some(l)) => self.layouts.all = l,
-                    (Scope::All, None) => self.layouts.all = Layout::default(),
-                    (Scope::Group(g), l) => {
-                        match l {
-                            Some(l) => self.layouts.groups.insert(g, l),
-                            None => self.layouts.groups.remove(&g),
-                        };
-                    }
-                    (Scope::Participant(p), l) => {
-                        self.participant_mut(p)?;
-                        match l {
-                            Some(l) => self.layouts.participants.insert(p, l),
-                            None => self.layouts.participants.remove(&p),
-                        };
-                    }
-                }
-                self.layout_version += 1;
-                self.layouts_changed().await;
-                self.event("layout", None, "", &format!("{scope:?} {by}"));
+                let fx = self.core.apply_layout(scope, layout, version, &by).map_err(refused)?;
+                self.apply(fx);
             }
             Request::Rename { scope, participant, name } => {
-                self.participant_mut(participant)?;
-                let name = name.map(|n| check_name("name", &n)).transpose()?;
-                let layout = match scope {
-                    Scope::All => &mut self.layouts.all,
-                    Scope::Group(g) => self.layouts.groups.entry(g).or_insert_with(|| self.layouts.all.clone()),
-                    Scope::Participant(p) => {
-                        self.layouts.participants.entry(p).or_insert_with(|| self.layouts.all.clone())
-                    }
-                };
-                match &name {
-                    Some(n) => layout.display_names.insert(participant, n.clone()),
-                    None => layout.display_names.remove(&participant),
-                };
-                self.layout_version += 1;
-                self.layouts_changed().await;
-                self.event("renamed", Some(participant), name.as_deref().unwrap_or(""), &format!("{scope:?}"));
+                let fx = self.core.rename(scope, participant, name.as_deref()).map_err(refused)?;
+                self.apply(fx);
             }
             Request::Device { participant, camera, microphone, gain } => {
-                if let Some(g) = gain
-                    && !(g.is_finite() && (0.0..=MAX_GAIN).contains(&g))
-                {
-                    return Err(invalid("gain", format!("must be from 0 to {MAX_GAIN}")));
-                }
-                let p = self.participant_mut(participant)?;
-                let name = p.info.name.clone();
-                let mut changes = Vec::new();
-                if let Some(c) = camera {
-                    p.info.camera = c;
-                    changes.push(format!("camera {}", if c { "on" } else { "off" }));
-                }
-                if let Some(m) = microphone {
-                    p.info.microphone = m;
-                    changes.push(format!("microphone {}", if m { "on" } else { "off" }));
-                }
-                if let Some(g) = gain {
-                    p.info.gain = g;
-                    changes.push(format!("gain {g}"));
-                }
-                if let Some(c) = camera {
-                    self.send(EngineCmd::Camera(participant, c));
-                }
-                if let Some(m) = microphone {
-                    self.send(EngineCmd::Microphone(participant, m));
-                }
-                if let Some(g) = gain {
-                    self.send(EngineCmd::Gain(participant, g));
-                }
-                self.event("device", Some(participant), &name, &format!("{} {by}", changes.join(", ")));
+                let d = Devices { camera, microphone, gain };
+                let fx = self.core.devices(participant, d, &by).map_err(refused)?;
+                self.apply(fx);
             }
             Request::Podium { participant, on } => {
-                if self.mode != Mode::RoleBased {
-                    return Err(ControlError::Conflict("the podium exists in role-based mode only".into()));
-                }
-                let name = self.participant_mut(participant)?.info.name.clone();
-                if on && !self.podium.contains(&participant) {
-                    if self.podium.len() as i64 >= self.settings.active_speakers.max(1) {
-                        return Err(ControlError::Conflict(format!(
-                            "the podium is full ({} active speakers); take someone off first",
-                            self.settings.active_speakers.max(1)
-                        )));
-                    }
-                    self.podium.push(participant);
-                } else if !on {
-                    self.podium.retain(|x| *x != participant);
-                }
-                self.apply_stage();
-                self.event("podium", Some(participant), &name, if on { "on" } else { "off" });
+                let fx = self.core.set_podium(participant, on).map_err(refused)?;
+                self.apply(fx);
             }
             Request::Moderator { participant, on } => {
-                let p = self.participant_mut(participant)?;
-                p.info.moderator = on;
-                let name = p.info.name.clone();
-                self.event("moderator", Some(participant), &name, if on { "assigned" } else { "revoked" });
+                let fx = self.core.set_moderator(participant, on).map_err(refused)?;
+                self.apply(fx);
             }
             Request::Presenter { participant } => {
-                if self.mode != Mode::VideoLecture {
-                    return Err(ControlError::Conflict("a presenter exists in video lecture mode only".into()));
-                }
-                let name = self.participant_mut(participant)?.info.name.clone();
-                self.presenter = Some(participant);
-                self.apply_stage();
-                self.event("presenter", Some(participant), &name, "");
+                let fx = self.core.set_presenter(participant).map_err(refused)?;
+                self.apply(fx);
             }
         }
-        Ok(self.state())
+        Ok(LiveState { joined, ..self.state() })
     }
 }
 
 impl Conf {
-    /// Takes a participant out of the roster, the layouts and the media.
-    pub(super) async fn remove(&mut self, participant: ParticipantId, why: &str) {
-        let Some(p) = self.roster.iter().find(|x| x.info.id == participant).map(|p| p.info.clone()) else { return };
-        self.roster.retain(|x| x.info.id != participant);
-        self.receivers.remove(&participant);
+    /// Takes a participant out of the core (roster, stage, layouts) and its media out of the
+    /// engine.
+    pub(super) fn remove(&mut self, participant: ParticipantId, why: &str) {
+        if self.core.member(participant).is_none() {
+            return;
+        }
         self.rtp_specs.remove(&participant);
         self.rtp_sockets.remove(&participant);
+        self.rtp_ports.remove(&participant);
         self.watched.remove(&participant);
-        self.podium.retain(|x| *x != participant);
-        if self.presenter == Some(participant) {
-            self.presenter = None;
-        }
-        if self.content == Some(participant) {
-            self.content = None;
-            self.send(EngineCmd::Content(None));
-        }
-        self.layouts.participants.remove(&participant);
-        if self.users.remove(&participant).is_some() {
-            self.send(EngineCmd::Layout(self.engine_layout(&self.layouts.all)));
-        }
-        self.send(EngineCmd::Remove(participant));
-        self.apply_stage();
-        self.event("left", Some(participant), &p.name, why);
+        let fx = self.core.leave(participant, why);
+        self.apply(fx);
     }
 }

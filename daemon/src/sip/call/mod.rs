@@ -21,7 +21,7 @@ use tessera_sip_h323_bridge::sip::check::METHODS;
 use tessera_sip_h323_bridge::sip::dialog::{Dialog, cseq};
 use tessera_sip_h323_bridge::sip::session_timer;
 use tessera_web::auth::lockout::PinCheck;
-use tessera_web::control::{Control, ControlError, PayloadTypes, Request, RtpPorts};
+use tessera_web::control::{Control, ControlError, EventKind, PayloadTypes, Request, RtpPorts};
 use tokio::sync::mpsc;
 
 mod in_dialog;
@@ -436,8 +436,8 @@ impl Call {
                     match e {
                         Ok(ev) if ev.conference == self.conference => {
                             let mine = self.participant.is_some() && ev.participant == self.participant;
-                            let ours_ended = ev.kind == "ended" && self.joined_instance_ms.is_some_and(|s| ev.at_ms > s);
-                            if ours_ended || (ev.kind == "left" && mine) {
+                            let ours_ended = ev.kind == EventKind::Ended && self.joined_instance_ms.is_some_and(|s| ev.at_ms > s);
+                            if ours_ended || (ev.kind == EventKind::Left && mine) {
                                 self.participant = None;
                                 return Some(format!("{}: {}", ev.kind, ev.detail));
                             }
@@ -559,7 +559,7 @@ impl Call {
         let started = Instant::now();
         let state = self.control.call(&self.conference, None, req).await?;
         metrics::histogram!("tessera_sip_join_seconds").record(started.elapsed().as_secs_f64());
-        self.participant = state.participants.iter().rev().find(|p| p.rtp_ports == Some(ports)).map(|p| p.id);
+        self.participant = state.joined;
         self.joined_instance_ms = state.started_at_ms;
         tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
         // A guest joins with what the organiser does not allow turned off (a phone has no way
