@@ -103,6 +103,11 @@ pub enum Request {
         #[serde(default)]
         version: Option<u64>,
     },
+    /// Who each window of `layout` would show now, without applying it (`shown` in the
+    /// answer): the conference manager previews a draft with the rule the media plane uses.
+    Preview {
+        layout: Layout,
+    },
     /// The name shown for `participant` in the layout of `scope` only; `None` restores their own.
     Rename {
         scope: Scope,

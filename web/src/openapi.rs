@@ -32,7 +32,7 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     (
         "post",
         "/api/v1/conferences/{id}/live",
-        "Control a conference: {\"action\": start | end | add_synthetic | remove | apply_layout | rename | device | podium | moderator | presenter, ...}; apply_layout takes the layout_version it was edited from as version (409 when stale)",
+        "Control a conference: {\"action\": start | end | add_synthetic | remove | apply_layout | preview | rename | device | podium | moderator | presenter, ...}; apply_layout takes the layout_version it was edited from as version (409 when stale)",
         true,
     ),
     (

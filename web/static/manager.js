@@ -42,11 +42,12 @@
   }
   const act = (body) => api(body).catch(() => {});
 
-  // Scopes: '' (all), 'group:sip_h323', 'group:web_rtc', 'participant:<id>'.
+  // Scopes: '' (all), 'group:sip_h323', 'group:web_rtc', 'participant:<id>'; the API reads
+  // "all", {"group": …} and {"participant": id}.
   const scopeJson = (s) => {
-    if (!s) return { scope: 'all' };
+    if (!s) return 'all';
     const [kind, target] = s.split(':');
-    return kind === 'group' ? { scope: 'group', target } : { scope: 'participant', target: Number(target) };
+    return kind === 'group' ? { group: target } : { participant: Number(target) };
   };
   function layoutOf(s) {
     const l = state.layouts;
@@ -77,22 +78,40 @@
     return p ? p.name : `#${pid}`;
   };
 
-  // Who each window shows, as the media plane fills it: assigned windows their participant when
-  // present, automatic ones the earliest joiners not shown elsewhere (the active speaker first in
-  // speaker layouts); in role-based conferences only the podium is seen.
+  // Who each window shows is the server's decision (the conference core, which the media plane
+  // follows): the applied layout for everyone comes with the state; a draft, or another scope's
+  // layout, is previewed by asking the server, and the panel redraws when the answer comes.
+  let preview = { key: '', shown: [] };
+  let previewAsked = '';
+  function draftLayout(slots) {
+    return {
+      kind: $('m-kind').value,
+      windows: slots.length,
+      content_slot: $('m-content').checked,
+      slots,
+      name_position: $('m-names').value,
+      locked: $('m-locked').checked,
+      fit: (edit && edit.layout.fit) || 'fit',
+    };
+  }
   function shownIn(slots) {
-    let present = state.participants.filter((p) => p.kind !== 'screen');
-    if (state.mode === 'role_based') present = present.filter((p) => p.on_podium);
-    present.sort((a, b) => a.joined_at_ms - b.joined_at_ms || a.id - b.id);
-    const sp = state.active_speaker;
-    const firstAuto = !slots[0] || slots[0].kind === 'auto';
-    if ($('m-kind').value !== 'grid' && firstAuto && sp != null && present.some((p) => p.id === sp)) {
-      present = [present.find((p) => p.id === sp), ...present.filter((p) => p.id !== sp)];
+    if (!edit.scope && !dirty && Array.isArray(state.shown) && state.shown.length === slots.length) return state.shown;
+    const layout = draftLayout(slots);
+    const key = JSON.stringify([layout, state.participants.map((p) => [p.id, p.on_podium]), state.active_speaker, state.layout_version]);
+    if (preview.key === key) return preview.shown;
+    if (previewAsked !== key && state.running) {
+      previewAsked = key;
+      fetch(`/api/v1/conferences/${encodeURIComponent(id)}/live`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify({ action: 'preview', layout }),
+      }).then((r) => (r.ok ? r.json() : null)).then((data) => {
+        if (!data || previewAsked !== key) return;
+        preview = { key, shown: data.shown || [] };
+        renderGrid();
+      }).catch(() => {});
     }
-    const ids = present.map((p) => p.id);
-    const out = slots.map((s) => (s.kind === 'participant' && ids.includes(s.participant) ? s.participant : null));
-    const rest = ids.filter((pid) => !out.includes(pid));
-    return out.map((o, i) => (o == null && slots[i].kind === 'auto' ? (rest.shift() ?? null) : o));
+    return preview.shown.length === slots.length ? preview.shown : slots.map(() => null);
   }
   window.tesseraManagerShown = () => (edit ? shownIn($('m-auto').checked ? edit.layout.slots.map(() => ({ kind: 'auto' })) : edit.layout.slots) : []);
 

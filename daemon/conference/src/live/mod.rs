@@ -250,10 +250,16 @@ impl Conference {
 
     /// Who each window of the layout for everyone shows now.
     pub fn shown(&self) -> Vec<Option<ParticipantId>> {
+        self.preview(&self.layouts.all)
+    }
+
+    /// Who each window of `layout` would show now (an operator's draft, before applying it):
+    /// the participants on the stage, filled by [`windows::fill`].
+    pub fn preview(&self, layout: &Layout) -> Vec<Option<ParticipantId>> {
         let stage = self.stage();
         let present: Vec<ParticipantId> =
             self.on_screen().filter(|id| stage.as_ref().is_none_or(|s| s.contains(id))).collect();
-        windows::fill(&self.layouts.all, &present, self.speaker)
+        windows::fill(layout, &present, self.speaker)
     }
 
     /// A new participant's id; refused when the conference is full.

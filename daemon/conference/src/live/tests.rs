@@ -197,6 +197,11 @@ fn scheduled_windows_show_their_users_while_here() {
     c.join(0, bob, Joining { user: Some(42), ..who("bob") }, "");
     assert_eq!(c.layouts().all.slots, [Slot::Participant(bob)]);
     assert_eq!(c.shown(), [Some(bob), Some(a)]);
+    // A draft is filled by the same rule without being applied.
+    let draft = Layout { kind: LayoutType::OneLargeBelow, windows: 3, ..Layout::default() };
+    c.active_speaker(Some(a));
+    assert_eq!(c.preview(&draft), [Some(a), Some(bob), None]);
+    assert_eq!(c.layouts().all.slots, [Slot::Participant(bob)]);
     let carol = c.reserve().unwrap();
     c.join(0, carol, Joining { user: Some(43), ..who("carol") }, "");
     let fx = c.receives(carol);

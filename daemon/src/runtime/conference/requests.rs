@@ -195,6 +195,12 @@ impl Conf {
                 let fx = self.core.apply_layout(scope, layout, version, &by).map_err(refused)?;
                 self.apply(fx);
             }
+            Request::Preview { layout } => {
+                layout
+                    .validate()
+                    .map_err(|e| ControlError::Invalid { field: "layout".into(), message: e.to_string() })?;
+                return Ok(LiveState { shown: self.core.preview(&layout), ..self.state() });
+            }
             Request::Rename { scope, participant, name } => {
                 let fx = self.core.rename(scope, participant, name.as_deref()).map_err(refused)?;
                 self.apply(fx);
