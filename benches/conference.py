@@ -82,7 +82,7 @@ class Tessera:
         self.call("POST", f"/api/v1/conferences/{cid}/live",
                   {"action": "add_synthetic", "name": "P0", "colour": [200, 60, 60], "tone_hz": 440, "size": size})
         self.call("POST", f"/api/v1/conferences/{cid}/live",
-                  {"action": "apply_layout", "scope": {"scope": "all"}, "layout": {"windows": min(grid, 25)}})
+                  {"action": "apply_layout", "scope": "all", "layout": {"windows": min(grid, 25)}})
         for i in range(1, n):
             self.call("POST", f"/api/v1/conferences/{cid}/live",
                       {"action": "add_synthetic", "name": f"P{i}", "colour": [(i * 47) % 256, (i * 91) % 256, (i * 13) % 256],
@@ -173,7 +173,7 @@ def main():
             k.bind(("127.0.0.1", 0))
             k.setblocking(False)
         t.call("POST", "/api/v1/conferences/share/live",
-               {"action": "apply_layout", "scope": {"scope": "all"}, "layout": {"windows": 20}})
+               {"action": "apply_layout", "scope": "all", "layout": {"windows": 20}})
         for i in range(10):
             t.call("POST", "/api/v1/conferences/share/live",
                    {"action": "add_rtp", "name": f"Endpoint {i}", "video": "h264", "audio": "pcmu",

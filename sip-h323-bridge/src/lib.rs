@@ -2,13 +2,16 @@
 //! authentication) and H.323 (H.225.0, H.245), turning endpoints into participants with RTP
 //! media. Layered as messages (no I/O) → sans-IO transactions → dialogs → transports.
 //!
-//! Built so far: [`sip::message`] — parsing SIP messages from datagrams and streams (folding,
-//! compact names, Content-Length framing, limits) — and [`sip::check`], which decides what a
-//! server must answer to a request before anything else looks at it (400 with the reason, 505,
-//! 501, 416, 420, 415) or whether a response must be dropped; tested against every RFC 4475
-//! torture message and fuzzed. Authentication will go through the web crate's lockout service
-//! (wired by the daemon), so a password guessed over SIP counts against the same account as one
-//! guessed on the sign-in page.
+//! Built so far, all without I/O (the daemon's `sip/` does the sockets and the calls):
+//! [`sip`] — messages from datagrams and streams (folding, compact names, Content-Length
+//! framing, limits), headers, URIs, Via, what a server must answer before anything else looks
+//! at a request ([`sip::check`]: 400 with the reason, 505, 501, 416, 420, 415), server and
+//! client transactions, dialogs, digest authentication, session timers (RFC 4028); tested
+//! against every RFC 4475 torture message and fuzzed. [`sdp`] — reading offers and answering
+//! them (RFC 3264). [`rtp`] — RTCP keyframe requests and DTMF (RFC 4733 and SIP INFO). Who may
+//! join is not decided here: the daemon asks the conference core's admission, and digest
+//! failures count in the web crate's lockout service, so a password guessed over SIP counts
+//! against the same account as one guessed on the sign-in page. H.323 is still to come.
 
 pub mod rtp;
 pub mod sdp;

@@ -13,8 +13,8 @@ pub use tessera_conference::admission::{
     standing,
 };
 
-/// The conference's rules as the core reads them; `running` as [`running`] found.
-pub fn conference(d: &DialIn, running: bool) -> Conference<'_> {
+/// The conference's rules as the core reads them, with what [`presence`] found.
+pub fn conference(d: &DialIn, now: Presence) -> Conference<'_> {
     Conference {
         id: &d.id,
         kind: d.kind,
@@ -22,14 +22,25 @@ pub fn conference(d: &DialIn, running: bool) -> Conference<'_> {
         registration: d.registration,
         join_without_invitation: d.join_without_invitation,
         pin: d.pin.as_deref(),
-        running,
+        running: now.running,
+        participants: now.participants,
     }
 }
 
-/// Whether the conference runs now (no media plane: nothing runs).
-pub async fn running(control: Option<&Control>, id: &str) -> bool {
-    let Some(control) = control else { return false };
-    control.call(id, None, Request::Status).await.is_ok_and(|s| s.running)
+/// Whether a conference runs now, and how many are in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Presence {
+    pub running: bool,
+    pub participants: usize,
+}
+
+/// Asks the runtime (no media plane: nothing runs).
+pub async fn presence(control: Option<&Control>, id: &str) -> Presence {
+    let Some(control) = control else { return Presence::default() };
+    match control.call(id, None, Request::Status).await {
+        Ok(s) => Presence { running: s.running, participants: s.participants.len() },
+        Err(_) => Presence::default(),
+    }
 }
 
 /// What a proven user brings to a conference: invitation, the operator right, a valid license.

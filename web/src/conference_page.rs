@@ -43,7 +43,7 @@ pub async fn standing(state: &AppState, page: &ConferencePage, user: Option<&Cur
         None => None,
     };
     // Whether it runs does not change who may see it.
-    Ok(crate::admission::standing(&crate::admission::conference(&page.dial_in, false), facts.as_ref()))
+    Ok(crate::admission::standing(&crate::admission::conference(&page.dial_in, Default::default()), facts.as_ref()))
 }
 
 fn hidden(lang: Lang, user: Option<&CurrentUser>) -> Response {
@@ -115,8 +115,8 @@ async fn conference_page(
         Some(u) => Some(crate::admission::user_facts(&state.store, u.user.id, &c.dial_in.id, now()).await?),
         None => None,
     };
-    let running = crate::admission::running(state.control.as_ref(), &c.dial_in.id).await;
-    let rules = crate::admission::conference(&c.dial_in, running);
+    let now_in = crate::admission::presence(state.control.as_ref(), &c.dial_in.id).await;
+    let rules = crate::admission::conference(&c.dial_in, now_in);
     let Some(standing) = crate::admission::standing(&rules, facts.as_ref()) else {
         return Ok(hidden(lang, user.as_ref()));
     };

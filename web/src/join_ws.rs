@@ -331,9 +331,9 @@ async fn admit(
             Claim::Link(found.map(|g| admission::Registrant { id: g.id, name: g.name }))
         }
     };
-    let running = admission::running(state.control.as_ref(), &d.id).await;
+    let now_in = admission::presence(state.control.as_ref(), &d.id).await;
     let decided = admission::decide(
-        &admission::conference(d, running),
+        &admission::conference(d, now_in),
         &claim,
         PinGiven::Given(pin.as_deref().unwrap_or("")),
         &guard,

@@ -151,6 +151,7 @@ pub fn spawn(
             recorder: None,
             events,
             speaker: None,
+            viewers_moved: false,
             failed_tx: None,
             content: None,
         };
@@ -173,6 +174,8 @@ struct Engine {
     recorder: Option<Recorder>,
     events: tokio::sync::mpsc::UnboundedSender<EngineEvent>,
     speaker: Option<ParticipantId>,
+    /// A view, a layout or a receiver changed: place the viewers after the queued commands.
+    viewers_moved: bool,
     failed_tx: Option<Sender<String>>,
     content: Option<ParticipantId>,
 }
@@ -192,7 +195,16 @@ impl Engine {
             let wake = next_video.min(next_audio);
             match rx.recv_timeout(wake.saturating_duration_since(Instant::now())) {
                 Ok(cmd) => {
+                    // A change comes as several commands sent together (the stage, the main
+                    // layout, each viewer's view): take all that are queued, then place the
+                    // viewers once, so no output is started for a view that is already gone.
                     self.handle(cmd);
+                    while let Ok(cmd) = rx.try_recv() {
+                        self.handle(cmd);
+                    }
+                    if std::mem::take(&mut self.viewers_moved) {
+                        self.place_viewers();
+                    }
                     continue;
                 }
                 Err(RecvTimeoutError::Timeout) => {}
@@ -268,7 +280,7 @@ impl Engine {
             EngineCmd::Remove(id) => {
                 self.members.retain(|m| m.id != id);
                 self.mixer.remove(id);
-                self.place_viewers();
+                self.viewers_moved = true;
             }
             EngineCmd::Camera(id, on) => {
                 if let Some(m) = self.member(id) {
@@ -291,13 +303,13 @@ impl Engine {
             }
             EngineCmd::Layout(l) => {
                 self.outputs[0].view.layout = l;
-                self.place_viewers();
+                self.viewers_moved = true;
             }
             EngineCmd::View(id, l) => {
                 if let Some(m) = self.member(id) {
                     m.view = Some(l);
                 }
-                self.place_viewers();
+                self.viewers_moved = true;
             }
             EngineCmd::Keyframe(id) => {
                 let watching = self.members.iter().find(|m| m.id == id).and_then(|m| m.watching.clone());
@@ -322,7 +334,7 @@ impl Engine {
                         None => None,
                     };
                 }
-                self.place_viewers();
+                self.viewers_moved = true;
             }
             EngineCmd::Content(c) => self.content = c,
             EngineCmd::Stage(s) => {
@@ -485,6 +497,28 @@ impl Engine {
     /// Subscribes every participant who receives video to the output of the layout they see,
     /// creating that output when nobody saw it yet and dropping outputs nobody sees any more.
     fn place_viewers(&mut self) {
+        // An output whose viewers all moved to one view that no output shows yet keeps its
+        // encoder and composes the new view (a join that grows the grid changes everyone's
+        // view at once). The main output (RTSP, recording) follows the main layout only.
+        for oi in 1..self.outputs.len() {
+            let key = (self.outputs[oi].view.clone(), self.outputs[oi].codec);
+            let watchers: Vec<usize> = (0..self.members.len())
+                .filter(|&i| self.members[i].video_out.is_some() && self.members[i].watching.as_ref() == Some(&key))
+                .collect();
+            let Some(&first) = watchers.first() else { continue };
+            let want = self.members[first].view.clone().unwrap_or_else(|| self.outputs[0].view.clone());
+            let all_same = watchers.iter().all(|&i| {
+                self.members[i].view.as_ref().unwrap_or(&self.outputs[0].view) == &want
+                    && self.members[i].video_to.is_some_and(|d| d.codec == key.1)
+            });
+            if !all_same || want == key.0 || self.outputs.iter().any(|o| o.view == want && o.codec == key.1) {
+                continue;
+            }
+            self.outputs[oi].view = want.clone();
+            for i in watchers {
+                self.members[i].watching = Some((want.clone(), key.1));
+            }
+        }
         for i in 0..self.members.len() {
             let Some(dest) = self.members[i].video_to else {
                 self.members[i].video_out = None;

@@ -11,7 +11,7 @@ use tessera_sip_h323_bridge::sip::message::{Message, StartLine};
 use tessera_sip_h323_bridge::sip::{name_addr, uri};
 use tessera_web::admission::{self, Claim, PinGiven, Refusal};
 use tessera_web::control::Control;
-use tessera_web::store::{ConferenceKind, GuestPermissions};
+use tessera_web::store::GuestPermissions;
 
 /// The challenge of everything that needs an account: private conferences, conferences that do
 /// not exist (when a PIN is dialled) and calls to users, alike.
@@ -124,9 +124,8 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool
     // The core decides (the same function as the conference page's socket). A caller is first
     // taken as a guest under the name it sent; where only users may join, it is challenged for
     // its credentials and asked about again as the user it proved to be.
-    // (A virtual room admits whether or not it runs: only a scheduled one is asked about.)
-    let running = conf.kind == ConferenceKind::Scheduled && admission::running(Some(&control), &conf.id).await;
-    let rules = admission::conference(&conf, running);
+    let now_in = admission::presence(Some(&control), &conf.id).await;
+    let rules = admission::conference(&conf, now_in);
     let guard = admission::Guard { lockout: ctx.auth.lockout(), addr: Some(peer), now: now() };
     let pin_given = match dialled_pin.as_deref() {
         Some(p) => PinGiven::Given(p),
@@ -195,6 +194,7 @@ fn sip_refusal(r: Refusal) -> SipRefusal {
         Refusal::PinRequired | Refusal::WrongPin => refuse(403, "Forbidden (wrong PIN)"),
         Refusal::Throttled => refuse(403, "Forbidden (too many wrong PINs or passwords from your address)"),
         Refusal::NotStarted => refuse(480, "Temporarily Unavailable (the conference has not started)"),
+        Refusal::Full => refuse(486, "Busy Here (the conference is full)"),
         // A caller is challenged before these could come back; a guest's name is always one.
         Refusal::SignInRequired | Refusal::SignUpRequired => refuse(403, "Forbidden"),
         Refusal::GuestsNotAllowed | Refusal::BadLink | Refusal::BadName(_) => refuse(403, "Forbidden"),

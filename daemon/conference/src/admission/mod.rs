@@ -30,6 +30,8 @@ pub struct Conference<'a> {
     pub pin: Option<&'a str>,
     /// The conference is running now.
     pub running: bool,
+    /// How many are in it now (none when it is not running).
+    pub participants: usize,
 }
 
 /// What a user of the server who proved who they are brings (looked up by the caller).
@@ -133,6 +135,8 @@ pub enum Refusal {
     Throttled,
     /// A scheduled conference that has not started.
     NotStarted,
+    /// The conference holds [`crate::live::MAX_PARTICIPANTS`] already.
+    Full,
 }
 
 impl Refusal {
@@ -151,6 +155,7 @@ impl Refusal {
             Refusal::WrongPin => "wrong PIN",
             Refusal::Throttled => "too many wrong PINs, passwords or join links from your address: wait a few minutes",
             Refusal::NotStarted => "the conference has not started yet",
+            Refusal::Full => "the conference is full: nobody more can join until someone leaves",
         }
     }
 
@@ -249,6 +254,10 @@ pub fn decide(
     }
     if !open_now(c) {
         return Err(Refusal::NotStarted);
+    }
+    // Last, so that only those who may join learn that it is full.
+    if c.participants >= crate::live::MAX_PARTICIPANTS {
+        return Err(Refusal::Full);
     }
     Ok(admission)
 }

@@ -39,6 +39,7 @@ fn private() -> Conference<'static> {
         join_without_invitation: false,
         pin: None,
         running: false,
+        participants: 0,
     }
 }
 
@@ -71,6 +72,9 @@ fn the_table_of_who_may_join() {
     let registration = Conference { registration: true, ..webinar() };
     let not_started = Conference { kind: Scheduled, ..private() };
     let started = Conference { kind: Scheduled, running: true, ..private() };
+    let full = Conference { running: true, participants: crate::live::MAX_PARTICIPANTS, ..private() };
+    let almost = Conference { running: true, participants: crate::live::MAX_PARTICIPANTS - 1, ..private() };
+    let full_pin = Conference { pin: Some("1234"), ..full };
     let webinar_pin = Conference { pin: Some("4711"), ..registration.clone() };
     #[rustfmt::skip]
     let table: Vec<Case> = vec![
@@ -98,6 +102,9 @@ fn the_table_of_who_may_join() {
         ("the PIN asked once connected", with_pin, Claim::User(INVITED), PinGiven::Later, Ok(Some(7))),
         ("a scheduled conference before its start", not_started, Claim::User(INVITED), PinGiven::Given(""), Err(NotStarted)),
         ("a scheduled conference once started", started, Claim::User(INVITED), PinGiven::Given(""), Ok(Some(7))),
+        ("a full conference", full, Claim::User(INVITED), PinGiven::Given(""), Err(Full)),
+        ("one place left", almost, Claim::User(INVITED), PinGiven::Given(""), Ok(Some(7))),
+        ("a full conference to a wrong PIN: the PIN first", full_pin, Claim::User(INVITED), PinGiven::Given("0000"), Err(WrongPin)),
     ];
     for (what, conference, claim, pin, expected) in table {
         let got = decide(&conference, &claim, pin, &guard()).map(|a| a.user);
