@@ -240,8 +240,20 @@ pub struct Event {
 /// The web's handle on the runtime.
 #[derive(Clone)]
 pub struct Control {
-    tx: mpsc::Sender<(Command, oneshot::Sender<Reply>)>,
+    tx: mpsc::Sender<Envelope>,
     pub events: EventBus,
+}
+
+/// What the implementation of this interface may hand along with a request, unseen by the web:
+/// the daemon's SIP bridge sends the RTP sockets it bound for a call with the join that uses
+/// them (the daemon's own type, which its runtime takes back out).
+pub type Attachment = Box<dyn std::any::Any + Send>;
+
+/// A request on its way to the runtime: the command, an attachment, where to answer.
+pub struct Envelope {
+    pub command: Command,
+    pub attachment: Option<Attachment>,
+    pub reply: oneshot::Sender<Reply>,
 }
 
 /// What happens in running conferences, for everyone who listens: all of it, or one
@@ -316,15 +328,31 @@ impl Request {
 
 impl Control {
     /// The handle and the receiving end the runtime serves.
-    pub fn channel() -> (Control, mpsc::Receiver<(Command, oneshot::Sender<Reply>)>) {
+    pub fn channel() -> (Control, mpsc::Receiver<Envelope>) {
         let (tx, rx) = mpsc::channel(256);
         (Control { tx, events: EventBus::new() }, rx)
     }
 
     pub async fn call(&self, conference: &str, actor: Option<i64>, request: Request) -> Reply {
+        self.send(conference, actor, request, None).await
+    }
+
+    /// [`Self::call`] with something for the runtime alone (see [`Attachment`]).
+    pub async fn call_with(&self, conference: &str, request: Request, attachment: Attachment) -> Reply {
+        self.send(conference, None, request, Some(attachment)).await
+    }
+
+    async fn send(
+        &self,
+        conference: &str,
+        actor: Option<i64>,
+        request: Request,
+        attachment: Option<Attachment>,
+    ) -> Reply {
         let (reply, rx) = oneshot::channel();
-        let cmd = Command { conference: conference.to_string(), actor, request };
-        self.tx.send((cmd, reply)).await.map_err(|_| ControlError::Unavailable("the media plane stopped".into()))?;
+        let command = Command { conference: conference.to_string(), actor, request };
+        let envelope = Envelope { command, attachment, reply };
+        self.tx.send(envelope).await.map_err(|_| ControlError::Unavailable("the media plane stopped".into()))?;
         rx.await.map_err(|_| ControlError::Unavailable("the media plane did not answer".into()))?
     }
 }

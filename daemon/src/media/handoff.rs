@@ -1,39 +1,30 @@
-//! Sockets that signalling bound for a participant's media, handed to its RTP input. The port
-//! stays bound from the SDP answer to the pipeline: binding it again by number raced with other
-//! calls taking free ports at the same moment ("address already in use" under load).
+//! Sockets that signalling bound for a participant's media, handed to its RTP input with the
+//! join itself (inside the runtime's own message, never through a shared map). The port stays
+//! bound from the SDP answer to the pipeline: binding it again by number raced with other calls
+//! taking free ports at the same moment ("address already in use" under load).
 
 use std::collections::HashMap;
 use std::net::UdpSocket;
-use std::sync::{LazyLock, Mutex};
 
-/// By port: a port is bound once whatever the address (the RTP input binds `media.rtp_bind`,
-/// which is what signalling bound too).
-static WAITING: LazyLock<Mutex<HashMap<u16, UdpSocket>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Bound sockets by local port; those no input takes close when this is dropped.
+#[derive(Debug, Default)]
+pub struct Bound(HashMap<u16, UdpSocket>);
 
-fn waiting() -> std::sync::MutexGuard<'static, HashMap<u16, UdpSocket>> {
-    WAITING.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A socket waiting for its RTP input; dropping this closes it if no input took it.
-pub struct Deposit(u16);
-
-impl Deposit {
-    pub fn new(socket: UdpSocket) -> std::io::Result<Deposit> {
+impl Bound {
+    pub fn add(&mut self, socket: UdpSocket) -> std::io::Result<()> {
         let port = socket.local_addr()?.port();
-        waiting().insert(port, socket);
-        Ok(Deposit(port))
+        self.0.insert(port, socket);
+        Ok(())
     }
-}
 
-impl Drop for Deposit {
-    fn drop(&mut self) {
-        waiting().remove(&self.0);
+    /// The socket bound for this local port, if any.
+    pub fn take(&mut self, port: u16) -> Option<UdpSocket> {
+        self.0.remove(&port)
     }
-}
 
-/// The socket deposited for this local port, if any.
-pub fn take(port: u16) -> Option<UdpSocket> {
-    waiting().remove(&port)
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 #[cfg(test)]
@@ -41,17 +32,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_deposit_is_taken_once_and_dropped_deposits_close() {
+    fn a_socket_is_taken_once_and_the_rest_close() {
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let at = s.local_addr().unwrap();
-        let d = Deposit::new(s).unwrap();
-        assert!(take(at.port()).is_some());
-        assert!(take(at.port()).is_none());
-        drop(d);
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let at = s.local_addr().unwrap();
-        drop(Deposit::new(s).unwrap());
-        assert!(take(at.port()).is_none());
-        assert!(UdpSocket::bind(at).is_ok(), "the port was released");
+        let port = s.local_addr().unwrap().port();
+        let mut b = Bound::default();
+        b.add(s).unwrap();
+        assert!(b.take(port + 1).is_none() || port == u16::MAX);
+        assert_eq!(b.take(port).unwrap().local_addr().unwrap().port(), port);
+        assert!(b.take(port).is_none() && b.is_empty());
+        let other = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let p2 = other.local_addr().unwrap().port();
+        b.add(other).unwrap();
+        drop(b);
+        // Dropped with the handoff: the port is free again.
+        UdpSocket::bind(("127.0.0.1", p2)).expect("the untaken socket was closed");
     }
 }

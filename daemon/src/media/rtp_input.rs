@@ -7,6 +7,7 @@
 //! G.711 audio (PCMU, PCMA) skips GStreamer: [`super::native_audio`] reads and decodes it.
 
 use super::g711::Law;
+use super::handoff::Bound;
 use super::latch::Latch;
 use super::native_audio::NativeAudioIn;
 use super::slot::{MediaSlot, feed_audio, feed_video};
@@ -140,9 +141,9 @@ impl AudioCodec {
 }
 
 /// The socket signalling bound for `port` (see [`super::handoff`]), else a new one there.
-fn socket_for(bind: IpAddr, port: u16) -> anyhow::Result<std::net::UdpSocket> {
+fn socket_for(bind: IpAddr, port: u16, bound: &mut Bound) -> anyhow::Result<std::net::UdpSocket> {
     if port != 0
-        && let Some(s) = super::handoff::take(port)
+        && let Some(s) = bound.take(port)
     {
         return Ok(s);
     }
@@ -152,9 +153,11 @@ fn socket_for(bind: IpAddr, port: u16) -> anyhow::Result<std::net::UdpSocket> {
 impl RtpInput {
     /// `sources`: the addresses whose packets may latch each medium's source (empty: any);
     /// `symmetric`: media back goes to the latched source (SIP peers).
+    /// `bound`: sockets signalling already bound for the spec's ports (the rest are bound here).
     pub fn start(
         name: &str,
         spec: &RtpSpec,
+        bound: &mut Bound,
         sources: &[IpAddr],
         symmetric: bool,
         slot: Arc<MediaSlot>,
@@ -185,7 +188,7 @@ impl RtpInput {
         }
         let native = match (law, spec.audio) {
             (Some(law), Some((_, pt, port))) => {
-                let socket = socket_for(bind, port)?;
+                let socket = socket_for(bind, port, bound)?;
                 Some(NativeAudioIn::start(
                     socket,
                     law,
@@ -205,7 +208,7 @@ impl RtpInput {
         let pipeline = super::launch(&launch, "an RTP input")?;
         for (src, port) in [("vsrc", spec.video.map(|v| v.2)), ("asrc", spec.audio.map(|a| a.2))] {
             if let (Some(el), Some(port)) = (pipeline.by_name(src), port.filter(|p| *p != 0))
-                && let Some(socket) = super::handoff::take(port)
+                && let Some(socket) = bound.take(port)
             {
                 let socket = gio::Socket::from_fd(socket.into()).context("handing a socket to GStreamer")?;
                 el.set_property("socket", &socket);

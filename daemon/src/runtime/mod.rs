@@ -6,12 +6,13 @@
 pub mod conference;
 pub mod schedule;
 
+use crate::media::handoff::Bound;
 use crate::media::rtsp::RtspServer;
-use conference::{ConfMsg, Done, MediaConfig};
+use conference::{Asked, ConfMsg, Done, MediaConfig};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tessera_web::control::{Command, Control, ControlError, LiveState, Reply, Request};
+use tessera_web::control::{Control, ControlError, Envelope, LiveState, Reply, Request};
 use tessera_web::store::Store;
 use tokio::sync::{mpsc, oneshot};
 
@@ -70,7 +71,7 @@ impl Runtime {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tokio::select! {
-                    Some((cmd, reply)) = rx.recv() => d.dispatch(cmd, reply).await,
+                    Some(e) = rx.recv() => d.receive(e).await,
                     Some((id, rest)) = done_rx.recv() => d.ended_task(id, rest).await,
                     _ = tick.tick() => {
                         schedule::tick(&mut d).await;
@@ -96,46 +97,61 @@ impl Runtime {
 }
 
 impl Dispatcher {
-    async fn dispatch(&mut self, cmd: Command, reply: oneshot::Sender<Reply>) {
-        let id = cmd.conference.clone();
+    /// A request from the web or an ingress. An attachment can only be sockets an ingress bound
+    /// for a join ([`Bound`]); anything else is a bug, refused.
+    async fn receive(&mut self, e: Envelope) {
+        let bound = match e.attachment.map(|a| a.downcast::<Bound>()) {
+            None => Bound::default(),
+            Some(Ok(b)) => *b,
+            Some(Err(_)) => {
+                tracing::error!(conference = %e.command.conference, "a request came with an attachment the runtime does not know");
+                let _ = e.reply.send(Err(ControlError::Unavailable("internal error: unknown attachment".into())));
+                return;
+            }
+        };
+        let asked = Asked { request: e.command.request, actor: e.command.actor, bound, reply: e.reply };
+        self.dispatch(e.command.conference, asked).await
+    }
+
+    async fn dispatch(&mut self, id: String, asked: Asked) {
         if let Some(tx) = self.running.get(&id) {
-            match tx.try_send(ConfMsg::Control(cmd.request.clone(), cmd.actor, reply)) {
+            match tx.try_send(ConfMsg::Control(Box::new(asked))) {
                 Ok(()) => {}
                 // A busy conference must not hold up the others: its request waits on its own.
                 Err(mpsc::error::TrySendError::Full(m)) => {
                     let tx = tx.clone();
                     tokio::spawn(async move {
                         if let Err(e) = tx.send(m).await
-                            && let ConfMsg::Control(_, _, reply) = e.0
+                            && let ConfMsg::Control(asked) = e.0
                         {
-                            let _ = reply.send(Err(ControlError::NotRunning));
+                            let _ = asked.reply.send(Err(ControlError::NotRunning));
                         }
                     });
                 }
                 Err(mpsc::error::TrySendError::Closed(m)) => {
                     // The task just ended; answer as for a conference that is not running.
                     self.running.remove(&id);
-                    if let ConfMsg::Control(req, actor, reply) = m {
-                        Box::pin(self.dispatch(Command { conference: id, actor, request: req }, reply)).await;
+                    if let ConfMsg::Control(asked) = m {
+                        Box::pin(self.dispatch(id, *asked)).await;
                     }
                 }
             }
             return;
         }
-        let result = match cmd.request {
+        let result = match asked.request {
             Request::Status => self.idle_status(&id).await,
             Request::Start => self.start(&id, StartedBy::Request).await,
             Request::AddSynthetic { .. } | Request::AddRtp { .. } => self.start(&id, StartedBy::Join).await,
             Request::End => Err(ControlError::NotRunning),
             _ => Err(ControlError::NotRunning),
         };
-        match (result, &cmd.request) {
+        match (result, &asked.request) {
             (Ok(_), Request::AddSynthetic { .. } | Request::AddRtp { .. }) => {
                 // Started by this join: now hand the join itself to the new task.
-                Box::pin(self.dispatch(cmd, reply)).await
+                Box::pin(self.dispatch(id, asked)).await
             }
             (r, _) => {
-                let _ = reply.send(r);
+                let _ = asked.reply.send(r);
             }
         }
     }
@@ -156,7 +172,9 @@ impl Dispatcher {
             tracing::info!(user, "an account was disabled: its participants leave every conference");
             for tx in self.running.values() {
                 let (reply, _) = oneshot::channel();
-                let _ = tx.try_send(ConfMsg::Control(Request::RemoveUser { user }, None, reply));
+                let asked =
+                    Asked { request: Request::RemoveUser { user }, actor: None, bound: Bound::default(), reply };
+                let _ = tx.try_send(ConfMsg::Control(Box::new(asked)));
             }
         }
     }
@@ -224,9 +242,7 @@ impl Dispatcher {
         self.ended.insert(id.clone());
         for m in rest {
             match m {
-                ConfMsg::Control(request, actor, reply) => {
-                    Box::pin(self.dispatch(Command { conference: id.clone(), actor, request }, reply)).await
-                }
+                ConfMsg::Control(asked) => Box::pin(self.dispatch(id.clone(), *asked)).await,
                 ConfMsg::End(_, reply) => {
                     let _ = reply.send(());
                 }

@@ -55,8 +55,17 @@ pub(super) struct Watched {
     pub(super) held: bool,
 }
 
+/// A request for a running conference: who asks, the sockets an ingress bound for a join, and
+/// where to answer.
+pub struct Asked {
+    pub request: Request,
+    pub actor: Option<i64>,
+    pub bound: crate::media::handoff::Bound,
+    pub reply: oneshot::Sender<Reply>,
+}
+
 pub enum ConfMsg {
-    Control(Request, Option<i64>, oneshot::Sender<Reply>),
+    Control(Box<Asked>),
     End(String, oneshot::Sender<()>),
 }
 
@@ -225,16 +234,17 @@ impl Conf {
         let why = loop {
             tokio::select! {
                 msg = rx.recv() => match msg {
-                    Some(ConfMsg::Control(Request::End, actor, reply)) => {
+                    Some(ConfMsg::Control(asked)) if asked.request == Request::End => {
                         // Finish first, so that whoever asked sees the recording indexed.
                         let state = LiveState { running: false, ..self.state() };
-                        self.finish(&format!("ended by user {}", actor.unwrap_or(0))).await;
-                        let _ = reply.send(Ok(LiveState { recording: None, ..state }));
+                        self.finish(&format!("ended by user {}", asked.actor.unwrap_or(0))).await;
+                        let _ = asked.reply.send(Ok(LiveState { recording: None, ..state }));
                         let _ = done.send((self.settings.id.clone(), leftovers(&mut rx)));
                         return;
                     }
-                    Some(ConfMsg::Control(req, actor, reply)) => {
-                        let r = self.control(req, actor).await;
+                    Some(ConfMsg::Control(asked)) => {
+                        let Asked { request, actor, bound, reply } = *asked;
+                        let r = self.control(request, actor, bound).await;
                         let _ = reply.send(r);
                         if self.settings.kind == ConferenceKind::Room && self.core.emptied() {
                             break "the last participant left the room".to_string();

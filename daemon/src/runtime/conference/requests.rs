@@ -3,6 +3,7 @@
 //! podium and devices is the core's, whose effects are applied.
 
 use super::*;
+use crate::media::handoff::Bound;
 use tessera_conference::live::Devices;
 
 /// An address to send an RTP participant's media to, as the API or a call gives it: parsed, and
@@ -16,7 +17,7 @@ fn media_address(field: &str, v: Option<String>) -> Result<Option<std::net::Sock
 }
 
 impl Conf {
-    pub(super) async fn control(&mut self, req: Request, actor: Option<i64>) -> Reply {
+    pub(super) async fn control(&mut self, req: Request, actor: Option<i64>, mut bound: Bound) -> Reply {
         let by = actor.map(|a| format!("by user {a}")).unwrap_or_default();
         let mut joined = None;
         match req {
@@ -109,7 +110,7 @@ impl Conf {
                 let symmetric =
                     !sources.is_empty() && group.unwrap_or(EndpointGroup::SipH323) == EndpointGroup::SipH323;
                 let input = tokio::task::block_in_place(|| {
-                    RtpInput::start(&name, &spec, &sources, symmetric, slot.clone(), report)
+                    RtpInput::start(&name, &spec, &mut bound, &sources, symmetric, slot.clone(), report)
                 })
                 .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };

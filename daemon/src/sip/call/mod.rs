@@ -9,7 +9,7 @@ use super::admit::{Route, admit};
 use super::answer::{reply, tag};
 use super::path::Inbound;
 use super::pin::{self, Entry, Prompt};
-use crate::media::handoff::Deposit;
+use crate::media::handoff::Bound;
 use crate::media::rtp_input::VideoCodec;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -512,16 +512,15 @@ impl Call {
     async fn join(&mut self) -> Result<(), ControlError> {
         let a = self.choice.audio.clone();
         let v = self.choice.video.clone();
-        // The bound RTP sockets themselves go to the media plane (a port released and bound
-        // again could be taken by another call meanwhile); what it does not take closes here.
-        let mut deposits = Vec::new();
+        // The bound RTP sockets themselves go to the media plane with the join (a port released
+        // and bound again could be taken by another call meanwhile); what it does not take
+        // closes there.
+        let mut bound = Bound::default();
         for p in [self.audio.as_mut(), self.video.as_mut()].into_iter().flatten() {
             if let Some(s) = p.rtp.take() {
-                let d = s
-                    .into_std()
-                    .and_then(Deposit::new)
+                s.into_std()
+                    .and_then(|s| bound.add(s))
                     .map_err(|e| ControlError::Unavailable(format!("could not hand over media: {e}")))?;
-                deposits.push(d);
             }
         }
         let ports =
@@ -557,7 +556,7 @@ impl Call {
             .collect(),
         };
         let started = Instant::now();
-        let state = self.control.call(&self.conference, None, req).await?;
+        let state = self.control.call_with(&self.conference, req, Box::new(bound)).await?;
         metrics::histogram!("tessera_sip_join_seconds").record(started.elapsed().as_secs_f64());
         self.participant = state.joined;
         self.joined_instance_ms = state.started_at_ms;
