@@ -53,7 +53,7 @@ async fn manager_page(
     let lang = u.lang;
     let t = |k: &'static str| tr(lang, k);
     let d = &c.dial_in;
-    let lecture = c.mode == "video_lecture";
+    let lecture = c.mode == crate::store::Mode::VideoLecture;
     let body = html! {
         section.card #manager data-id=(d.id) data-csrf=(u.csrf) data-ws=(format!("/conferences/{}/manage/ws", d.id))
             data-mode=(c.mode) data-not-running=(t("mgr.not_running")) data-running=(t("mgr.running")) {
@@ -61,7 +61,7 @@ async fn manager_page(
             p { span #m-status role="status" {} " " span #m-duration {} }
             dl.details {
                 dt { (t("conf.id")) } dd { code { (d.id) } }
-                dt { (t("sched.mode")) } dd { (t(crate::scheduling::lists::mode_key(&c.mode))) }
+                dt { (t("sched.mode")) } dd { (t(crate::scheduling::lists::mode_key(c.mode))) }
                 dt { "RTSP" } dd { code #m-rtsp {} }
                 dt { (t("sched.multicast")) } dd { code #m-multicast {} }
                 dt { (t("cpage.sip")) } dd { code { "sip:" (d.id) "@" (state.config.sip_host) } }

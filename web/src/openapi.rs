@@ -147,7 +147,7 @@ fn conference_input() -> Value {
             "name": { "type": "string", "maxLength": 200 },
             "access": { "enum": ["private", "public"] },
             "kind": { "enum": ["scheduled", "room"] },
-            "mode": { "enum": ["all_on_screen", "video_lecture", "role_based"] },
+            "mode": { "enum": tessera_conference::Mode::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>() },
             "active_speakers": { "type": "integer" },
             "start": { "type": "string", "description": "YYYY-MM-DDTHH:MM in time_zone" },
             "end": { "type": ["string", "null"] },

@@ -129,6 +129,18 @@ spelled! {
     }
 }
 
+impl Mode {
+    /// The most people a conference in this mode holds: in "all on screen" everyone is seen, so
+    /// as many as the largest grid shows; otherwise the runtime's limit. (Registration closes
+    /// its list there.)
+    pub fn capacity(self) -> usize {
+        match self {
+            Mode::AllOnScreen => tessera_mixer::layout::MAX_WINDOWS as usize,
+            Mode::VideoLecture | Mode::RoleBased => tessera_mixer::MAX_PARTICIPANTS,
+        }
+    }
+}
+
 impl Role {
     /// Owners and moderators run the conference.
     pub fn moderates(self) -> bool {

@@ -51,14 +51,9 @@ pub enum Status {
     Full,
 }
 
-/// The most people a conference in `mode` holds: everyone on screen in "all on screen", the
-/// runtime's limit otherwise.
-pub fn capacity(mode: &str) -> i64 {
-    let n = match mode {
-        "all_on_screen" => tessera_mixer::layout::MAX_WINDOWS as usize,
-        _ => tessera_mixer::MAX_PARTICIPANTS,
-    };
-    n as i64
+/// The most people a conference in `mode` holds (the core's rule).
+pub fn capacity(mode: tessera_conference::Mode) -> i64 {
+    mode.capacity() as i64
 }
 
 /// Registration's state at `t`, with `listed` people on the list (invited users, addresses and
@@ -97,7 +92,7 @@ pub async fn listed(state: &AppState, page: &ConferencePage) -> Result<i64> {
 
 /// A conference page's registration status now, with `listed` people on its list.
 pub fn status_now(page: &ConferencePage, reg: &Registration, listed: i64) -> Status {
-    status(reg, page.schedule().as_ref(), listed, capacity(&page.mode), now())
+    status(reg, page.schedule().as_ref(), listed, capacity(page.mode), now())
 }
 
 /// The widget: an `<iframe>` of the conference page for another site.
@@ -192,7 +187,7 @@ async fn sign_up(
     }
     let answers = check_answers(&reg.fields, &input.answers)?;
     let token = new_token();
-    let cap = reg.close_when_full.then(|| capacity(&page.mode));
+    let cap = reg.close_when_full.then(|| capacity(page.mode));
     let guest = match state.store.add_registrant(&id, &hash_token(&token), &answers, cap, now()).await? {
         SignUp::Added(g) => g,
         SignUp::Full => return Err(Error::field("registration", "registration is closed: the conference is full")),

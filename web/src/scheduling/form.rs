@@ -109,9 +109,9 @@ pub(super) fn render(
                 (err("name"))
                 label for="mode" { (t("sched.mode")) }
                 select #mode name="mode" {
-                    option value="all_on_screen" { (t("sched.mode.all_on_screen")) }
-                    option value="video_lecture" { (t("sched.mode.video_lecture")) }
-                    option value="role_based" { (t("sched.mode.role_based")) }
+                    @for m in crate::store::Mode::ALL {
+                        option value=(m.as_str()) { (t(crate::scheduling::lists::mode_key(*m))) }
+                    }
                 }
                 div #speakers-row {
                     label for="active_speakers" { (t("sched.active_speakers")) }

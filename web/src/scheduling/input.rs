@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::recurrence::{End, Freq, Recurrence, Schedule, local_to_utc, parse_day_code};
 use crate::rights::Right;
-use crate::store::{AddressInvitee, ConferenceKind, ConferenceSettings, Role, Store};
+use crate::store::{AddressInvitee, ConferenceKind, ConferenceSettings, Mode, Role, Store};
 use crate::validate;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,6 @@ pub const MAX_PARTICIPANTS: usize = 500;
 pub const MAX_ADDRESSES: usize = 100;
 pub const MAX_DURATION_MINUTES: i64 = 7 * 24 * 60;
 pub const GUEST_PERMISSIONS: [&str; 3] = ["chat", "microphone", "camera"];
-pub const MODES: [&str; 3] = ["all_on_screen", "video_lecture", "role_based"];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -65,7 +64,7 @@ impl Default for ConferenceInput {
             name: String::new(),
             access: "private".into(),
             kind: "scheduled".into(),
-            mode: "all_on_screen".into(),
+            mode: Mode::AllOnScreen.as_str().into(),
             active_speakers: 1,
             start: String::new(),
             end: None,
@@ -296,10 +295,9 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
         "room" => ConferenceKind::Room,
         _ => return Err(Error::field("kind", "must be scheduled or room")),
     };
-    if !MODES.contains(&input.mode.as_str()) {
-        return Err(Error::field("mode", "must be all_on_screen, video_lecture or role_based"));
-    }
-    let role_based = input.mode == "role_based";
+    let mode: Mode =
+        input.mode.parse().map_err(|_| Error::field("mode", "must be all_on_screen, video_lecture or role_based"))?;
+    let role_based = mode == Mode::RoleBased;
     let active_speakers = if role_based {
         if !(1..=i64::from(MAX_WINDOWS)).contains(&input.active_speakers) {
             return Err(Error::field("active_speakers", format!("must be 1 to {MAX_WINDOWS}")));
@@ -390,7 +388,7 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
         }
         addresses.push(AddressInvitee { address: addr, role: a.role, speaker: a.speaker && role_based });
     }
-    if input.mode == "video_lecture" && (input.layout.is_some() || !input.participant_layouts.is_empty()) {
+    if mode == Mode::VideoLecture && (input.layout.is_some() || !input.participant_layouts.is_empty()) {
         return Err(Error::field("layout", "layouts are not available in video lecture mode"));
     }
     // Windows may be kept for invited users and the owner (by user id).
@@ -491,7 +489,7 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
         name,
         kind,
         public,
-        mode: input.mode.clone(),
+        mode,
         active_speakers,
         starts_at,
         duration_minutes,
@@ -537,7 +535,7 @@ pub fn input_of(c: &crate::store::EditableConference) -> ConferenceInput {
         name: s.name.clone(),
         access: if s.public { "public" } else { "private" }.into(),
         kind: s.kind.as_str().into(),
-        mode: s.mode.clone(),
+        mode: s.mode.as_str().into(),
         active_speakers: s.active_speakers,
         start: s.starts_at.map(fmt).unwrap_or_default(),
         end: sched.as_ref().map(|x| fmt(x.starts_at + x.duration_secs())),

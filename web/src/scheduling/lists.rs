@@ -65,11 +65,12 @@ struct ListQuery {
     deleted: Option<String>,
 }
 
-pub(crate) fn mode_key(m: &str) -> &'static str {
+pub(crate) fn mode_key(m: crate::store::Mode) -> &'static str {
+    use crate::store::Mode;
     match m {
-        "video_lecture" => "sched.mode.video_lecture",
-        "role_based" => "sched.mode.role_based",
-        _ => "sched.mode.all_on_screen",
+        Mode::VideoLecture => "sched.mode.video_lecture",
+        Mode::RoleBased => "sched.mode.role_based",
+        Mode::AllOnScreen => "sched.mode.all_on_screen",
     }
 }
 
@@ -147,7 +148,7 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
                 @if let Some(p) = &c.pin { dt { (t("conf.pin")) } dd { code #card-pin { (p) } } }
                 dt { (t("cpage.owner")) } dd { (c.owner_name) }
                 dt { (t("cpage.access")) } dd { (t(if c.access == "public" { "sched.access.public" } else { "sched.access.private" })) }
-                dt { (t("sched.mode")) } dd { (t(mode_key(&c.mode))) }
+                dt { (t("sched.mode")) } dd { (t(mode_key(c.mode))) }
                 @if !c.location.is_empty() { dt { (t("sched.location")) } dd { (c.location) } }
                 dt { (t("sched.url")) } dd { a #card-url href={"/c/" (c.id)} { (base) "/c/" (c.id) } }
             }
@@ -198,7 +199,7 @@ async fn webinar_facts(
     let Some(e) = e.filter(|_| c.access == "public") else { return Ok(html! {}) };
     let Some(reg) = &e.settings.registration else { return Ok(html! {}) };
     let listed = state.store.list_count(&c.id).await?;
-    let st = status(reg, e.settings.schedule().as_ref(), listed, capacity(&c.mode), crate::state::now());
+    let st = status(reg, e.settings.schedule().as_ref(), listed, capacity(c.mode), crate::state::now());
     let guests = state.store.registrants(&c.id).await?;
     let label = |f: &crate::store::FormField| crate::conference_page::field_label(lang, f);
     Ok(html! {

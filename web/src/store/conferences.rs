@@ -5,7 +5,7 @@ use super::{Result, Store, StoreError, is_unique_violation};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-pub use tessera_conference::{ConferenceKind, Role};
+pub use tessera_conference::{ConferenceKind, Mode, Role};
 
 /// Reads a column holding one of the core's enums; anything else is a corrupt row.
 pub(crate) trait Column: Sized {
@@ -27,7 +27,7 @@ pub struct ConferenceRow {
     pub owner_name: String,
     pub kind: ConferenceKind,
     pub access: String,
-    pub mode: String,
+    pub mode: Mode,
     pub starts_at: Option<i64>,
     pub duration_minutes: Option<i64>,
     pub pin: Option<String>,
@@ -109,7 +109,7 @@ pub struct ConferencePage {
     pub description: String,
     pub location: String,
     pub owner_name: String,
-    pub mode: String,
+    pub mode: Mode,
     /// What guests may use in a public conference: chat, microphone, camera.
     pub guest_permissions: String,
     pub time_zone: String,
@@ -159,7 +159,7 @@ pub(super) fn conference_from_row(r: &AnyRow) -> Result<ConferenceRow> {
         owner_name: r.try_get("owner_name")?,
         kind,
         access: r.try_get("access")?,
-        mode: r.try_get("mode")?,
+        mode: Mode::parse(&r.try_get::<String, _>("mode")?)?,
         starts_at: r.try_get("starts_at")?,
         duration_minutes: r.try_get("duration_minutes")?,
         pin: r.try_get("pin")?,
@@ -311,7 +311,7 @@ impl Store {
             description: r.try_get("description")?,
             location: r.try_get("location")?,
             owner_name: r.try_get("owner_name")?,
-            mode: r.try_get("mode")?,
+            mode: Mode::parse(&r.try_get::<String, _>("mode")?)?,
             guest_permissions: r.try_get("guest_permissions")?,
             time_zone: r.try_get("time_zone")?,
             recurrence: r.try_get("recurrence")?,

@@ -19,7 +19,9 @@ mod users;
 
 pub use chat::{ChatMessage, MAX_CHAT_CHARS};
 use conferences::Column;
-pub use conferences::{ConferenceKind, ConferencePage, ConferenceRow, DialIn, GuestPermissions, NewConference, Role};
+pub use conferences::{
+    ConferenceKind, ConferencePage, ConferenceRow, DialIn, GuestPermissions, Mode, NewConference, Role,
+};
 pub use contacts::Contact;
 pub use history::NewEvent;
 pub use licenses::{License, LicenseKind};

@@ -15,7 +15,7 @@ pub struct ConferenceSettings {
     pub name: String,
     pub kind: ConferenceKind,
     pub public: bool,
-    pub mode: String,
+    pub mode: tessera_conference::Mode,
     pub active_speakers: i64,
     pub starts_at: Option<i64>,
     pub duration_minutes: Option<i64>,
@@ -92,7 +92,7 @@ fn settings_from_row(r: &AnyRow) -> Result<ConferenceSettings> {
         name: r.try_get("name")?,
         kind: ConferenceKind::parse(&kind)?,
         public: r.try_get::<String, _>("access")? == "public",
-        mode: r.try_get("mode")?,
+        mode: super::Column::parse(&r.try_get::<String, _>("mode")?)?,
         active_speakers: r.try_get("active_speakers")?,
         starts_at: r.try_get("starts_at")?,
         duration_minutes: r.try_get("duration_minutes")?,
@@ -174,7 +174,7 @@ fn bind_settings<'q>(q: Query<'q>, s: &'q ConferenceSettings) -> Query<'q> {
     q.bind(&s.name)
         .bind(s.kind.as_str())
         .bind(if s.public { "public" } else { "private" })
-        .bind(&s.mode)
+        .bind(s.mode.as_str())
         .bind(s.active_speakers)
         .bind(s.starts_at)
         .bind(s.duration_minutes)
