@@ -24,7 +24,12 @@ pub fn offer() -> String {
 }
 
 pub async fn connect(s: &Server, conf: &str, cookie: Option<&str>, origin: Option<&str>) -> Result<Ws, u16> {
-    let mut req = format!("ws://127.0.0.1:{}/c/{conf}/ws", s.port).into_client_request().unwrap();
+    connect_path(s, &format!("/c/{conf}/ws"), cookie, origin).await
+}
+
+/// A WebSocket to any of the server's paths (the conference manager's: `/conferences/ID/manage/ws`).
+pub async fn connect_path(s: &Server, path: &str, cookie: Option<&str>, origin: Option<&str>) -> Result<Ws, u16> {
+    let mut req = format!("ws://127.0.0.1:{}{path}", s.port).into_client_request().unwrap();
     if let Some(c) = cookie {
         req.headers_mut().insert("cookie", HeaderValue::from_str(c).unwrap());
     }

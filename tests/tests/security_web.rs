@@ -243,3 +243,64 @@ async fn the_password_change_is_guarded_like_the_sign_in() {
     assert_eq!(r.status(), 423);
     assert_eq!(sign_in_status(&s, &s.client(), "erin", "a-new-password").await, 423);
 }
+
+/// Reads a WebSocket until it closes; the close code and reason, or `None` if it stayed open
+/// past the deadline.
+async fn closed_within(ws: &mut tessera_e2e::ws::Ws, secs: u64) -> Option<(u16, String)> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => return None,
+            Ok(Some(Ok(Message::Close(f)))) => {
+                return Some(f.map_or((1005, String::new()), |f| (f.code.into(), f.reason.to_string())));
+            }
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(_)) | None) => return Some((1006, String::new())),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_open_manager_page_closes_when_its_user_loses_the_right() {
+    let s = Server::start();
+    s.add_user("alice", "alice-password");
+    s.add_user("mona", "mona-password");
+    s.admin_ok(&["conference", "add", "ops", "--name", "Ops", "--owner", "alice", "--room"], "");
+    s.admin_ok(&["conference", "invite", "ops", "mona", "--role", "moderator"], "");
+    let origin = format!("http://127.0.0.1:{}", s.port);
+    let path = "/conferences/ops/manage/ws";
+    // The owner's page, and a second session of hers that signs out.
+    let (alice, _) = tessera_e2e::ws::sign_in_cookie(&s, "alice", "alice-password").await;
+    let (alice2, csrf2) = tessera_e2e::ws::sign_in_cookie(&s, "alice", "alice-password").await;
+    let (mona, _) = tessera_e2e::ws::sign_in_cookie(&s, "mona", "mona-password").await;
+    let mut a = tessera_e2e::ws::connect_path(&s, path, Some(&alice), Some(&origin)).await.expect("alice's page");
+    let mut a2 = tessera_e2e::ws::connect_path(&s, path, Some(&alice2), Some(&origin)).await.expect("alice's 2nd page");
+    let mut m = tessera_e2e::ws::connect_path(&s, path, Some(&mona), Some(&origin)).await.expect("mona's page");
+    assert_eq!(closed_within(&mut a, 2).await, None, "an allowed page stays open");
+
+    // Signing out closes that session's page only.
+    let r = reqwest::Client::new()
+        .delete(format!("{}/api/v1/session", s.base))
+        .header("cookie", &alice2)
+        .header("x-csrf-token", &csrf2)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let (code, why) = closed_within(&mut a2, 15).await.expect("the signed-out page closes");
+    assert_eq!((code, why.as_str()), (1008, "signed out"));
+
+    // A moderator made a plain participant loses the manager.
+    s.admin_ok(&["conference", "invite", "ops", "mona", "--role", "participant"], "");
+    let (code, why) = closed_within(&mut m, 15).await.expect("the former moderator's page closes");
+    assert_eq!((code, why.as_str()), (1008, "you no longer run this conference"));
+
+    // Disabling the owner closes hers.
+    s.admin_ok(&["user", "disable", "alice"], "");
+    let (code, why) = closed_within(&mut a, 15).await.expect("the disabled user's page closes");
+    assert_eq!((code, why.as_str()), (1008, "the account was disabled"));
+    // And a new one is refused.
+    assert!(tessera_e2e::ws::connect_path(&s, path, Some(&alice), Some(&origin)).await.is_err());
+}

@@ -183,7 +183,7 @@ async fn send(socket: &mut WebSocket, msg: &ToPage<'_>) -> bool {
     socket.send(Message::Text(text.into())).await.is_ok()
 }
 
-async fn close(mut socket: WebSocket, code: u16, reason: &str) {
+pub(crate) async fn close(mut socket: WebSocket, code: u16, reason: &str) {
     // A close reason is at most 123 bytes.
     let mut r = reason.to_string();
     while r.len() > 120 {

@@ -194,7 +194,8 @@ async fn upgrade(
     if let Err(e) = may_control(&state, u.user.id, &id).await {
         return e.into_response();
     }
-    ws.max_message_size(4096).on_upgrade(move |socket| live_updates(socket, state, id, u.user.id))
+    let session = u.session_hash.clone();
+    ws.max_message_size(4096).on_upgrade(move |socket| live_updates(socket, state, id, u.user.id, session))
 }
 
 /// Events the page lists under "Calls".
@@ -221,12 +222,50 @@ async fn send_state(socket: &mut WebSocket, state: &AppState, id: &str, user: i6
 
 /// Pushes the live state at once and after every event of the conference (bursts coalesced
 /// over 100 ms), and every 15 s (the duration, a conference that started or ended elsewhere).
-async fn live_updates(mut socket: WebSocket, state: AppState, id: String, user: i64) {
+/// How often an open manager page's right to it is checked again.
+const RECHECK: Duration = Duration::from_secs(5);
+
+/// Why an open manager page may no longer see the conference: the session was signed out or
+/// expired, the account disabled, or the user no longer runs the conference.
+async fn no_longer(state: &AppState, session: &str, id: &str, user: i64) -> Option<&'static str> {
+    let s = match state.store.session(session).await {
+        Ok(Some(s)) => s,
+        // Disabling an account deletes its sessions: say which it was.
+        Ok(None) => {
+            let disabled = matches!(state.store.user_by_id(user).await, Ok(Some(u)) if u.disabled);
+            return Some(if disabled { "the account was disabled" } else { "signed out" });
+        }
+        // The store is briefly unavailable: keep the page; the next check decides.
+        Err(_) => return None,
+    };
+    if s.user.disabled {
+        return Some("the account was disabled");
+    }
+    if crate::state::now() - s.created_at > state.config.session_absolute_secs {
+        return Some("the session expired");
+    }
+    match may_control(state, user, id).await {
+        Ok(()) => None,
+        Err(Error::Forbidden(_) | Error::NotFound) => Some("you no longer run this conference"),
+        Err(_) => None,
+    }
+}
+
+async fn live_updates(mut socket: WebSocket, state: AppState, id: String, user: i64, session: String) {
     let mut events = state.control.as_ref().map(|c| c.events.subscribe_to(&id));
     metrics::gauge!("tessera_manager_pages").increment(1.0);
     let mut tick = tokio::time::interval(Duration::from_secs(15));
+    let mut recheck = tokio::time::interval(RECHECK);
     loop {
         tokio::select! {
+            _ = recheck.tick() => {
+                if let Some(why) = no_longer(&state, &session, &id, user).await {
+                    tracing::info!(conference = %id, user, reason = why, "manager page closed");
+                    metrics::gauge!("tessera_manager_pages").decrement(1.0);
+                    crate::join_ws::close(socket, 1008, why).await;
+                    return;
+                }
+            }
             _ = tick.tick() => {
                 if !send_state(&mut socket, &state, &id, user).await { break; }
             }
