@@ -156,37 +156,60 @@ fn user_call_xml(callee: &str, outcome: u16, phone: Option<u16>) -> String {
     let xml = private_call_xml(outcome)
         .replace("sip:closed@", &format!("sip:{callee}@"))
         .replace("From: \"[service]\" <sip:[service]@", "From: \"The CEO\" <sip:ceo@");
-    let Some(port) = phone else { return xml };
+    if phone.is_none() {
+        return xml;
+    }
+    // Tessera stays in the call's path (its Record-Route comes back in the answer): the ACK and
+    // the BYE go to it, with the route set SIPp learnt.
     let answered = "  <recv response=\"200\" rrs=\"true\"/>\n";
-    let xml = xml.replacen(
-        answered,
-        &format!(
-            "{answered}  <nop><action><setdest host=\"127.0.0.1\" port=\"{port}\" protocol=\"udp\"/></action></nop>\n"
-        ),
-        1,
-    );
-    // SIPp as a UAS answers every request to where the INVITE came from (Tessera), so the
-    // scenario stops at the ACK instead of hanging up with a BYE.
-    let cut = xml.find("  <pause milliseconds").expect("the answered call pauses before its BYE");
-    format!("{}</scenario>\n", &xml[..cut])
+    let at = xml.find(answered).expect("the answered call") + answered.len();
+    let (head, tail) = xml.split_at(at);
+    format!("{head}{}", tail.replace("      Max-Forwards: 70\n", "      [routes]\n      Max-Forwards: 70\n"))
 }
 
-/// Bob's phone: rings, answers with an SDP answer and waits for the ACK. It requires the INVITE
-/// to name the authenticated caller (alice) in From and P-Asserted-Identity, whatever the
-/// caller's own From claimed.
+/// As [`user_call_xml`] for an answered call that the caller does not end: it waits for a BYE
+/// (Tessera's, when an account is disabled) and answers it.
+fn user_call_hung_up_xml(callee: &str) -> String {
+    let xml = user_call_xml(callee, 200, Some(0));
+    let cut = xml.find("  <pause milliseconds").expect("the answered call pauses before its BYE");
+    format!("{}{BYE_ANSWERED}</scenario>\n", &xml[..cut])
+}
+
+/// Receives a BYE and answers 200.
+const BYE_ANSWERED: &str = r#"  <recv request="BYE" timeout="30000"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+"#;
+
+/// Bob's phone: rings, answers with an SDP answer (echoing the Record-Route, as phones do), gets
+/// the ACK and then the BYE, both through Tessera. It requires the INVITE to name the
+/// authenticated caller (alice) in From and P-Asserted-Identity, whatever the caller's own From
+/// claimed, and Tessera to be in the Record-Route.
 const PHONE_XML: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="phone">
   <recv request="INVITE">
     <action>
       <ereg regexp="sip:alice@" search_in="hdr" header="From:" check_it="true" assign_to="from_alice"/>
       <ereg regexp="sip:alice@" search_in="hdr" header="P-Asserted-Identity:" check_it="true" assign_to="asserted"/>
+      <ereg regexp=";lr" search_in="hdr" header="Record-Route:" check_it="true" assign_to="routed"/>
     </action>
   </recv>
-  <Reference variables="from_alice,asserted"/>
+  <Reference variables="from_alice,asserted,routed"/>
   <send>
     <![CDATA[
       SIP/2.0 180 Ringing
       [last_Via:]
+      [last_Record-Route:]
       [last_From:]
       [last_To:];tag=[pid]SIPpTag01[call_number]
       [last_Call-ID:]
@@ -199,6 +222,7 @@ const PHONE_XML: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
     <![CDATA[
       SIP/2.0 200 OK
       [last_Via:]
+      [last_Record-Route:]
       [last_From:]
       [last_To:];tag=[pid]SIPpTag01[call_number]
       [last_Call-ID:]
@@ -218,6 +242,19 @@ const PHONE_XML: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
     ]]>
   </send>
   <recv request="ACK"/>
+  <recv request="BYE" timeout="30000"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
 </scenario>
 "#;
 
@@ -259,6 +296,9 @@ fn registered_users_call_each_other() {
     let (bob_ok, bob_out) = finish(phone, d);
     assert!(ok, "alice calls bob:\n{out}\nbob's phone:\n{bob_out}\n{}", s.log());
     assert!(bob_ok, "bob's phone did not get the whole call:\n{bob_out}");
+    // The BYE passed through Tessera, which knows how long the call lasted.
+    let log = s.log();
+    assert!(log.contains("SIP user call ended") && log.contains("hung up"), "{log}");
 
     // Carol has no right to make calls; nobody is registered as dave.
     let (ok, out) =
@@ -267,6 +307,30 @@ fn registered_users_call_each_other() {
     let (ok, out) =
         finish(spawn(s.sip_port, d, "alice", &user_call_xml("dave", 480, None), &["-ap", "alice-secret-1"]), d);
     assert!(ok, "an unregistered callee is unavailable:\n{out}");
+
+    // A call in progress ends when one of its users is disabled: Tessera, in its path, sends a
+    // BYE to both phones.
+    let phone = std::process::Command::new("sipp")
+        .current_dir(d)
+        .args(["-sf", "phone.xml", "-i", "127.0.0.1", "-p", &bob_port.to_string()])
+        .args(["-mp", &tessera_e2e::free_port().to_string()])
+        .args(["-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error", "-trace_err"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sipp");
+    let alice = spawn(s.sip_port, d, "alice", &user_call_hung_up_xml("bob"), &["-ap", "alice-secret-1"]);
+    let established = std::time::Instant::now();
+    while s.log().matches("SIP user call answered").count() < 2 {
+        assert!(established.elapsed().as_secs() < 20, "the second call never started:\n{}", s.log());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    s.admin_ok(&["user", "disable", "bob"], "");
+    let (ok, out) = finish(alice, d);
+    let (bob_ok, bob_out) = finish(phone, d);
+    assert!(ok, "alice's phone must be hung up by Tessera:\n{out}\n{}", s.log());
+    assert!(bob_ok, "bob's phone must be hung up by Tessera:\n{bob_out}");
+    assert!(s.log().contains("an account was disabled"), "{}", s.log());
 }
 
 /// A webinar with registration admits its list, over SIP as on the web: an anonymous caller is

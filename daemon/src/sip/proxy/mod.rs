@@ -1,10 +1,14 @@
 //! Calls between registered users (RFC 3261 §16, a transaction-stateful proxy): an INVITE to
 //! `sip:<login>@this server` that names no conference is challenged, needs the caller's
-//! "make calls" right, and goes to the callee's registered contact with Tessera's Via on top.
-//! Responses come back the same way; the ACK of a 2xx, BYE and the media go directly between
-//! the phones (no Record-Route). Tessera ACKs the callee's failure answers itself, forwards
-//! CANCEL, retransmits the INVITE over UDP until an answer (Timer A/B), and gives up on an
-//! unanswered ring after three minutes (Timer C).
+//! "make calls" right, and goes to the callee's registered contact with Tessera's Via and
+//! Record-Route on top. Responses come back the same way; once answered, every request of the
+//! call (the ACK, re-INVITEs, the BYE) passes through Tessera too ([`dialog`]), so it knows how
+//! long the call lasted and can end it when a user is disabled; the media go directly between
+//! the phones. Tessera ACKs the callee's failure answers itself, forwards CANCEL, retransmits
+//! the INVITE over UDP until an answer (Timer A/B), and gives up on an unanswered ring after
+//! three minutes (Timer C).
+
+mod dialog;
 
 use super::Context;
 use super::answer::{reply, tag};
@@ -24,6 +28,12 @@ const TIMER_B: Duration = Duration::from_secs(32);
 const TIMER_C: Duration = Duration::from_secs(180);
 /// After a 2xx, how long its retransmissions are still forwarded.
 const LINGER: Duration = Duration::from_secs(32);
+/// After the BYE (or a hang-up from the middle), how long late answers are still passed on.
+const AFTER_BYE: Duration = Duration::from_secs(4);
+/// The longest a call is kept: phones that vanished without a BYE free their place then.
+const LONGEST_CALL: Duration = Duration::from_secs(12 * 3600);
+/// How often an established call's two users are checked for being disabled.
+const RECHECK: Duration = Duration::from_secs(5);
 
 /// Headers a proxy does not pass on: credentials for its own realm, and what it rewrites.
 /// The caller's own claims of identity go too: the callee sees who signed in.
@@ -123,7 +133,32 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     let leg = Leg::new(&ctx, binding, &invite.msg, max_forwards - 1, n, from);
     tracing::info!(caller = %caller, callee = ?callee, contact = ?leg.binding.contact, "SIP user call");
     metrics::counter!("tessera_sip_user_calls_total").increment(1);
-    leg.relay(invite, &mut rx).await;
+    let via_to_caller = sent_by(&ctx, &invite.path);
+    leg.relay(&ctx, Users { caller: caller_id, callee }, via_to_caller, invite, &mut rx).await;
+}
+
+/// Our Via's sent-by toward a path: `SIP/2.0/UDP host:port`.
+fn sent_by(ctx: &Context, path: &super::path::Path) -> String {
+    let host = match super::call::local_ip(ctx.rtp_bind, path.peer().ip()) {
+        std::net::IpAddr::V6(a) => format!("[{a}]"),
+        a => a.to_string(),
+    };
+    format!("SIP/2.0/{} {host}:{}", path.transport(), ctx.port_for(path))
+}
+
+/// Who is in the call: the caller's account and the callee's login.
+struct Users {
+    caller: i64,
+    callee: String,
+}
+
+impl Users {
+    /// Whether either account has been disabled since the call began.
+    async fn one_disabled(&self, ctx: &Context) -> bool {
+        let caller = ctx.store.user_by_id(self.caller).await;
+        let callee = ctx.store.user_by_login(&self.callee.to_ascii_lowercase()).await;
+        matches!(caller, Ok(Some(u)) if u.disabled) || matches!(callee, Ok(Some(u)) if u.disabled)
+    }
 }
 
 /// The From header the callee gets (the authenticated user, with the caller's tag) and the
@@ -140,6 +175,8 @@ fn asserted_from(m: &Message, login: &str, shown: &str, host: &str) -> Option<(S
 struct Leg {
     binding: Binding,
     via: String,
+    /// Our Via's sent-by toward the callee (without the branch).
+    sent_by: String,
     invite: Vec<u8>,
     n: u32,
     from: String,
@@ -154,11 +191,15 @@ impl Leg {
             std::net::IpAddr::V6(a) => format!("[{a}]"),
             a => a.to_string(),
         };
-        let via = format!("SIP/2.0/{transport} {host}:{port};branch=z9hG4bK{}", tag());
+        let sent_by = format!("SIP/2.0/{transport} {host}:{port}");
+        let via = format!("{sent_by};branch=z9hG4bK{}", tag());
+        // Tessera stays in the call's path: both phones send the dialog's requests to it.
+        let record_route = format!("<sip:{host}:{port};transport={};lr>", transport.to_ascii_lowercase());
         let invite = serialise(
             &format!("INVITE {} SIP/2.0", binding.contact),
             &[
                 ("Via", via.clone()),
+                ("Record-Route", record_route),
                 ("Max-Forwards", max_forwards.to_string()),
                 ("From", from.0.clone()),
                 ("P-Asserted-Identity", from.1),
@@ -167,7 +208,7 @@ impl Leg {
             DROPPED,
         );
         let single = |name: &str| m.headers.single(name).ok().flatten().unwrap_or_default().to_string();
-        Leg { binding, via, invite, n, from: from.0, to: single("To"), call_id: single("Call-ID") }
+        Leg { binding, via, sent_by, invite, n, from: from.0, to: single("To"), call_id: single("Call-ID") }
     }
 
     /// Whether a response's top Via is the one Tessera put on the forwarded INVITE.
@@ -187,27 +228,49 @@ impl Leg {
         .into_bytes()
     }
 
-    async fn relay(self, invite: Inbound, rx: &mut mpsc::Receiver<Inbound>) {
+    async fn relay(
+        self,
+        ctx: &Context,
+        users: Users,
+        via_to_caller: String,
+        invite: Inbound,
+        rx: &mut mpsc::Receiver<Inbound>,
+    ) {
         let reliable = self.binding.path.reliable();
         self.binding.path.send(self.invite.clone());
         let started = Instant::now();
         let (mut answered, mut done_at, mut cancelled) = (false, None::<Instant>, false);
         let mut next_retransmit = (!reliable).then(|| (started + T1, T1));
+        let mut call: Option<dialog::Dialog> = None;
+        let mut recheck = tokio::time::interval(RECHECK);
         loop {
-            let wake = [next_retransmit.map(|r| r.0), done_at, (!answered).then_some(started + TIMER_C)]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(started + TIMER_C);
+            let wake = [
+                next_retransmit.map(|r| r.0),
+                done_at,
+                (!answered).then_some(started + TIMER_C),
+                call.as_ref().map(|c| c.since + LONGEST_CALL),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(started + TIMER_C);
             tokio::select! {
                 m = rx.recv() => {
                     let Some(m) = m else { return };
                     match m.msg.method() {
+                        None if !self.is_ours(&m.msg) => {
+                            // An answer to a request of the call Tessera passed on.
+                            let Some(c) = call.as_mut() else { continue };
+                            if let Some((code, method)) = c.response(&m.msg)
+                                && method == "BYE"
+                                && (200..300).contains(&code)
+                            {
+                                ended(&users, c, "hung up");
+                                done_at = Some(Instant::now() + AFTER_BYE);
+                            }
+                        }
                         None => {
                             next_retransmit = None;
-                            if !self.is_ours(&m.msg) {
-                                continue; // not an answer to the INVITE Tessera forwarded
-                            }
                             let Some((code, bytes)) = unwrap_response(&m.msg) else { continue };
                             if cseq(&m.msg).is_some_and(|c| c.1 != "INVITE") {
                                 continue; // the answer to our CANCEL
@@ -215,7 +278,26 @@ impl Leg {
                             if (200..300).contains(&code) {
                                 if answered { invite.path.send(bytes) } else { invite.respond(code, bytes) }
                                 answered = true;
-                                done_at.get_or_insert(Instant::now() + LINGER);
+                                if call.is_none() {
+                                    call = dialog::Dialog::new(
+                                        invite.path.clone(),
+                                        self.binding.path.clone(),
+                                        &invite.msg,
+                                        &m.msg,
+                                        self.from.clone(),
+                                        &self.binding.contact,
+                                        self.sent_by.clone(),
+                                        via_to_caller.clone(),
+                                    );
+                                    if call.is_some() {
+                                        tracing::info!(caller = users.caller, callee = %users.callee, "SIP user call answered");
+                                    } else {
+                                        // Without tags or a Contact the call cannot be followed:
+                                        // it goes on between the phones.
+                                        tracing::warn!(call_id = %self.call_id, "SIP user call answered without what a dialog needs");
+                                        done_at.get_or_insert(Instant::now() + LINGER);
+                                    }
+                                }
                             } else if code >= 300 {
                                 let to = m.msg.headers.single("To").ok().flatten().unwrap_or_default().to_string();
                                 self.binding.path.send(self.follow_up("ACK", &to));
@@ -235,15 +317,37 @@ impl Leg {
                                 self.binding.path.send(self.follow_up("CANCEL", &self.to));
                             }
                         }
+                        Some(_) if call.is_some() => {
+                            if let Some(c) = call.as_mut()
+                                && matches!(c.request(m), dialog::Forwarded::Bye)
+                            {
+                                // Answered or not, the call ends soon after a BYE.
+                                done_at.get_or_insert(Instant::now() + LINGER);
+                            }
+                        }
                         Some("ACK") => {}
                         Some(_) => {
                             m.respond(481, reply(&m.msg.headers, 481, "Call/Transaction Does Not Exist", &tag(), &[], b""));
                         }
                     }
                 }
+                _ = recheck.tick(), if call.is_some() && done_at.is_none() => {
+                    if users.one_disabled(ctx).await
+                        && let Some(c) = call.as_mut()
+                    {
+                        c.hang_up_both();
+                        ended(&users, c, "an account was disabled");
+                        done_at = Some(Instant::now() + AFTER_BYE);
+                    }
+                }
                 _ = tokio::time::sleep_until(wake.into()) => {
                     let now = Instant::now();
                     if done_at.is_some_and(|d| now >= d) {
+                        return;
+                    }
+                    if let Some(c) = call.as_mut() && now >= c.since + LONGEST_CALL {
+                        c.hang_up_both();
+                        ended(&users, c, "the longest call time passed");
                         return;
                     }
                     if let Some((at, every)) = next_retransmit && now >= at {
@@ -264,4 +368,11 @@ impl Leg {
             }
         }
     }
+}
+
+/// A user-to-user call is over: how long it lasted, in the log and the metrics.
+fn ended(users: &Users, c: &dialog::Dialog, why: &str) {
+    let seconds = c.since.elapsed().as_secs_f64();
+    tracing::info!(caller = users.caller, callee = %users.callee, seconds = format!("{seconds:.1}"), reason = why, "SIP user call ended");
+    metrics::histogram!("tessera_sip_user_call_seconds").record(seconds);
 }
