@@ -331,6 +331,15 @@ fn registered_users_call_each_other() {
     assert!(ok, "alice's phone must be hung up by Tessera:\n{out}\n{}", s.log());
     assert!(bob_ok, "bob's phone must be hung up by Tessera:\n{bob_out}");
     assert!(s.log().contains("an account was disabled"), "{}", s.log());
+    // And bob's registration is gone: his phone is no longer reachable through Tessera.
+    let gone = std::time::Instant::now();
+    while !s.log().contains("SIP registrations of a disabled account removed") {
+        assert!(gone.elapsed().as_secs() < 15, "bob's registration stayed:\n{}", s.log());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let metrics = rt.block_on(async { reqwest::get(&s.metrics).await.unwrap().text().await.unwrap() });
+    assert!(metrics.lines().any(|l| l == "tessera_sip_registrations 0"), "{metrics}");
 }
 
 /// A webinar with registration admits its list, over SIP as on the web: an anonymous caller is

@@ -150,6 +150,7 @@ pub async fn start(
         session_min: s.session_min,
     });
     let mut tasks = vec![
+        tokio::spawn(forget_disabled(ctx.clone())),
         tokio::spawn(ua::run(ctx, ua_rx, dial)),
         tokio::spawn(udp::serve(udp, limits.clone(), ua_tx.clone(), (udp_out, udp_out_rx))),
         tokio::spawn(tcp::serve(tcp, limits.clone(), ua_tx.clone(), None)),
@@ -164,6 +165,29 @@ pub async fn start(
         None => tracing::info!(udp = %udp_addr, tcp = %tcp_addr, "SIP listening (dial sip:<conference id>@this host)"),
     }
     Ok(SipServer { udp: udp_addr, tcp: tcp_addr, tls: tls_addr, tasks })
+}
+
+/// Every five seconds, the registrations of accounts disabled since go: their phones are no
+/// longer reachable through Tessera (the proxy and dial-out also check before ringing).
+async fn forget_disabled(ctx: Arc<Context>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    // Accounts already handled: a disabled account cannot register again (its digest fails).
+    let mut handled = std::collections::HashSet::new();
+    loop {
+        tick.tick().await;
+        let Ok(ids) = ctx.store.disabled_user_ids().await else { continue };
+        let now: std::collections::HashSet<i64> = ids.into_iter().collect();
+        let new: Vec<i64> = now.difference(&handled).copied().collect();
+        handled = now;
+        for id in new {
+            if let Ok(Some(u)) = ctx.store.user_by_id(id).await {
+                let n = ctx.registrar.forget(&u.login);
+                if n > 0 {
+                    tracing::info!(login = ?u.login, bindings = n, "SIP registrations of a disabled account removed");
+                }
+            }
+        }
+    }
 }
 
 impl Drop for SipServer {

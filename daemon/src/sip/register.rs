@@ -40,6 +40,14 @@ impl Registrar {
         list.clone()
     }
 
+    /// Drops every binding of a login (its account was disabled); how many there were.
+    pub fn forget(&self, login: &str) -> usize {
+        let mut b = self.bindings.lock().unwrap_or_else(|p| p.into_inner());
+        let n = b.remove(login).map_or(0, |l| l.len());
+        metrics::gauge!("tessera_sip_registrations").set(b.values().map(Vec::len).sum::<usize>() as f64);
+        n
+    }
+
     fn update(&self, login: &str, contacts: &[(String, u64)], path: &Path, remove_all: bool) -> Vec<(String, u64)> {
         let now = Instant::now();
         let mut b = self.bindings.lock().unwrap_or_else(|p| p.into_inner());
