@@ -66,7 +66,7 @@ def highest(port, workdir, label):
 
 def join_seconds(metrics):
     """Mean time a SIP call took to join the room, from the server's histogram."""
-    text = urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics").read().decode()
+    text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics").read().decode()
     vals = {}
     for line in text.splitlines():
         for k in ("tessera_sip_join_seconds_sum", "tessera_sip_join_seconds_count"):

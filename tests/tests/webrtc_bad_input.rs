@@ -174,6 +174,17 @@ async fn guests_of_a_webinar_get_only_what_the_organiser_allows() {
     let live: Value = get_json(&api, &format!("{}/api/v1/conferences/webinar/live", s.base), &alice).await;
     let gina = live["participants"].as_array().unwrap().iter().find(|p| p["name"] == "Gina").cloned().unwrap();
     assert_eq!(gina["microphone"], false, "{live}");
+    // Not even the organiser turns it on: the rule is the conference's (409, nothing changes).
+    let r = api
+        .post(format!("{}/api/v1/conferences/webinar/live", s.base))
+        .header("cookie", &alice)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"action": "device", "participant": gina["id"], "microphone": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("does not let guests use the microphone"));
     ws.send(Message::Text(json!({"type": "devices", "microphone": true}).to_string().into())).await.unwrap();
     let e = next_json(&mut ws).await;
     assert_eq!((e["type"].as_str(), e["field"].as_str()), (Some("error"), Some("devices")), "{e}");

@@ -3,7 +3,7 @@
 //! socket and the SIP bridge both ask through here, so they gather the same facts.
 
 use crate::auth::lockout::LockoutService;
-use crate::control::{Control, Request};
+use crate::control::Control;
 use crate::error::Result;
 use crate::rights::Right;
 use crate::store::{DialIn, Store};
@@ -34,12 +34,12 @@ pub struct Presence {
     pub participants: usize,
 }
 
-/// Asks the runtime (no media plane: nothing runs).
-pub async fn presence(control: Option<&Control>, id: &str) -> Presence {
-    let Some(control) = control else { return Presence::default() };
-    match control.call(id, None, Request::Status).await {
-        Ok(s) => Presence { running: s.running, participants: s.participants.len() },
-        Err(_) => Presence::default(),
+/// What the runtime keeps of it (no media plane: nothing runs); no round trip to the
+/// conference's task.
+pub fn presence(control: Option<&Control>, id: &str) -> Presence {
+    match control.and_then(|c| c.occupancy.get(id)) {
+        Some(participants) => Presence { running: true, participants },
+        None => Presence::default(),
     }
 }
 

@@ -115,7 +115,7 @@ async fn conference_page(
         Some(u) => Some(crate::admission::user_facts(&state.store, u.user.id, &c.dial_in.id, now()).await?),
         None => None,
     };
-    let now_in = crate::admission::presence(state.control.as_ref(), &c.dial_in.id).await;
+    let now_in = crate::admission::presence(state.control.as_ref(), &c.dial_in.id);
     let rules = crate::admission::conference(&c.dial_in, now_in);
     let Some(standing) = crate::admission::standing(&rules, facts.as_ref()) else {
         return Ok(hidden(lang, user.as_ref()));

@@ -10,6 +10,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 /// Which layout a change applies to: `"all"`, `{"group": "webrtc"}`, `{"participant": 3}` (the
 /// core's; the form before 0.2 is still read).
 pub use tessera_conference::Scope;
+pub use tessera_conference::live::GuestDevices;
 pub use tessera_conference::{EndpointKind, EventKind, Mode};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +72,10 @@ pub enum Request {
         /// Set by the bridge and the WebRTC peers only.
         #[serde(skip)]
         sources: Vec<std::net::IpAddr>,
+        /// A webinar guest (no account): the devices the organiser lets guests use; the others
+        /// start off and stay off (the core's rule). Set by the bridge and the WebRTC peers.
+        #[serde(skip)]
+        guest: Option<GuestDevices>,
     },
     /// Where a participant's media goes now (SIP re-INVITE: hold, a new address); `None` stops
     /// that medium. Operators and the SIP bridge only.
@@ -242,6 +247,40 @@ pub struct Event {
 pub struct Control {
     tx: mpsc::Sender<Envelope>,
     pub events: EventBus,
+    pub occupancy: Occupancy,
+}
+
+/// How many are in each running conference, kept by the runtime as people join and leave, so
+/// that admission (asked at every SIP INVITE and page join) reads it without waiting in the
+/// conference's own queue.
+#[derive(Clone, Default)]
+pub struct Occupancy(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>);
+
+impl Occupancy {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, usize>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The conference runs with `n` participants.
+    pub fn set(&self, conference: &str, n: usize) {
+        let mut m = self.map();
+        match m.get_mut(conference) {
+            Some(v) => *v = n,
+            None => {
+                m.insert(conference.to_string(), n);
+            }
+        }
+    }
+
+    /// The conference ended.
+    pub fn remove(&self, conference: &str) {
+        self.map().remove(conference);
+    }
+
+    /// How many are in the conference; `None` when it is not running.
+    pub fn get(&self, conference: &str) -> Option<usize> {
+        self.map().get(conference).copied()
+    }
 }
 
 /// What the implementation of this interface may hand along with a request, unseen by the web:
@@ -330,7 +369,7 @@ impl Control {
     /// The handle and the receiving end the runtime serves.
     pub fn channel() -> (Control, mpsc::Receiver<Envelope>) {
         let (tx, rx) = mpsc::channel(256);
-        (Control { tx, events: EventBus::new() }, rx)
+        (Control { tx, events: EventBus::new(), occupancy: Occupancy::default() }, rx)
     }
 
     pub async fn call(&self, conference: &str, actor: Option<i64>, request: Request) -> Reply {

@@ -15,7 +15,7 @@ use crate::conference_page::standing;
 use crate::control::{ControlError, EventKind, Request};
 use crate::rtc::{JoinRequest, Joined};
 use crate::state::{AppState, now};
-use crate::store::{ChatMessage, ConferencePage, GuestPermissions, MAX_CHAT_CHARS};
+use crate::store::{ChatMessage, ConferencePage, GuestPermissions};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -247,8 +247,14 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
         return refuse(socket, refused(None, "browsers cannot join on this server (WebRTC is off)", CLOSE_UNAVAILABLE))
             .await;
     };
-    let req =
-        JoinRequest { conference: page.dial_in.id.clone(), name: name.clone(), user: user_id, offer, content: false };
+    let req = JoinRequest {
+        conference: page.dial_in.id.clone(),
+        name: name.clone(),
+        user: user_id,
+        offer,
+        content: false,
+        guest: guest_devices(user_id.is_none().then_some(page.dial_in.guests)),
+    };
     let joined = match rtc.join(req).await {
         Ok(j) => j,
         Err(ControlError::Invalid { field, message }) => {
@@ -331,7 +337,7 @@ async fn admit(
             Claim::Link(found.map(|g| admission::Registrant { id: g.id, name: g.name }))
         }
     };
-    let now_in = admission::presence(state.control.as_ref(), &d.id).await;
+    let now_in = admission::presence(state.control.as_ref(), &d.id);
     let decided = admission::decide(
         &admission::conference(d, now_in),
         &claim,
@@ -444,18 +450,16 @@ impl InCall<'_> {
         let (mut camera_held, mut microphone_held) = (false, false);
         let mut budget = (CHAT_BURST, now());
         let mut share: Option<Share> = None;
-        // A guest joins with what the organiser does not allow turned off, and held off.
+        // A guest joined with what the organiser does not allow off (the core's rule), held off:
+        // the page is told.
         if let Some(g) = self.guest
             && (!g.camera || !g.microphone)
         {
-            let off = |allowed: bool| (!allowed).then_some(false);
-            if self.devices(participant, off(g.camera), off(g.microphone)).await.is_ok() {
-                camera_held = !g.camera;
-                microphone_held = !g.microphone;
-                camera = g.camera;
-                microphone = g.microphone;
-                send(&mut socket, &ToPage::Devices { camera, microphone, by_operator: true }).await;
-            }
+            camera_held = !g.camera;
+            microphone_held = !g.microphone;
+            camera = g.camera;
+            microphone = g.microphone;
+            send(&mut socket, &ToPage::Devices { camera, microphone, by_operator: true }).await;
         }
         loop {
             tokio::select! {
@@ -588,28 +592,26 @@ impl InCall<'_> {
         }
         let Some(rtc) = &self.state.rtc else { return Err("WebRTC is off".into()) };
         let name: String = format!("{} (screen)", self.name).chars().take(64).collect();
-        let req = JoinRequest { conference: self.conference.clone(), name, user: self.user, offer, content: true };
+        let req = JoinRequest {
+            conference: self.conference.clone(),
+            name,
+            user: self.user,
+            offer,
+            content: true,
+            guest: guest_devices(self.guest),
+        };
         let j = rtc.join(req).await.map_err(|e| e.to_string())?;
         Ok((j.answer, Share { _leave: j.leave, ended: j.ended }))
     }
 
     async fn chat(&self, text: String) -> Result<(), String> {
-        if self.guest.is_some_and(|g| !g.chat) {
-            return Err("the organiser does not let guests use the chat".into());
-        }
-        let text = text.trim();
-        if text.is_empty() {
-            return Err("the message is empty".into());
-        }
-        if text.chars().count() > MAX_CHAT_CHARS {
-            return Err(format!("at most {MAX_CHAT_CHARS} characters"));
-        }
+        let text = tessera_conference::chat::message(&text, self.guest.map(|g| g.chat)).map_err(|r| r.message())?;
         let m = ChatMessage {
             conference: self.conference.clone(),
             at_ms: chrono::Utc::now().timestamp_millis(),
             user_id: self.user,
             from: self.name.clone(),
-            text: text.chars().filter(|c| !c.is_control() || *c == '\n').collect(),
+            text,
             origin: "web".into(),
         };
         if let Err(e) = self.state.store.add_chat_message(&m).await {
@@ -638,4 +640,9 @@ impl InCall<'_> {
         let s = control.call(&self.conference, None, Request::Status).await.ok()?;
         s.participants.iter().find(|p| p.id == participant).map(|p| (p.camera, p.microphone))
     }
+}
+
+/// What a webinar guest may use, as the conference core takes it.
+fn guest_devices(g: Option<GuestPermissions>) -> Option<crate::control::GuestDevices> {
+    g.map(|g| crate::control::GuestDevices { camera: g.camera, microphone: g.microphone })
 }

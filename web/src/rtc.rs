@@ -22,6 +22,8 @@ pub struct JoinRequest {
     pub offer: String,
     /// A screen share: video only, shown in the content slot.
     pub content: bool,
+    /// A webinar guest: the devices the organiser lets guests use.
+    pub guest: Option<crate::control::GuestDevices>,
 }
 
 /// A browser that joined: the answer to send it, and the participant it became.

@@ -14,9 +14,11 @@
 //!   layouts and their versions, devices — taking inputs and returning effects;
 //! - [`windows`]: who fills which window, and the default layout that grows with the number
 //!   of participants;
-//! - [`scope`]: which layout a change applies to, as the API writes it.
+//! - [`scope`]: which layout a change applies to, as the API writes it;
+//! - [`chat`]: who may write in the conference chat, and what a message is.
 
 pub mod admission;
+pub mod chat;
 pub mod kinds;
 pub mod live;
 pub mod scope;

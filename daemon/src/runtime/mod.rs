@@ -222,7 +222,7 @@ impl Dispatcher {
             by,
             self.store.clone(),
             self.media.clone(),
-            self.control.events.clone(),
+            &self.control,
             rx,
             self.done_tx.clone(),
         )

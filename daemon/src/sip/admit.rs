@@ -124,7 +124,7 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool
     // The core decides (the same function as the conference page's socket). A caller is first
     // taken as a guest under the name it sent; where only users may join, it is challenged for
     // its credentials and asked about again as the user it proved to be.
-    let now_in = admission::presence(Some(&control), &conf.id).await;
+    let now_in = admission::presence(Some(&control), &conf.id);
     let rules = admission::conference(&conf, now_in);
     let guard = admission::Guard { lockout: ctx.auth.lockout(), addr: Some(peer), now: now() };
     let pin_given = match dialled_pin.as_deref() {

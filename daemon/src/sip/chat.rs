@@ -3,29 +3,30 @@
 //! MESSAGE in their Allow header.
 
 use super::Context;
+use tessera_conference::chat::ChatRefusal;
 use tessera_sip_h323_bridge::sip::message::Message;
-use tessera_web::store::{ChatMessage, MAX_CHAT_CHARS};
+use tessera_web::store::ChatMessage;
 
 /// A MESSAGE from the phone into the conference's chat: `Err((status, reason))` to answer.
+/// `guest`: `Some(allowed)` for a webinar guest (the core's rule decides).
 pub(super) async fn receive(
     ctx: &Context,
     conference: &str,
     name: &str,
     call_id: &str,
     m: &Message,
+    guest: Option<bool>,
 ) -> Result<(), (u16, &'static str)> {
     let ct = m.headers.single("Content-Type").ok().flatten().unwrap_or_default().to_ascii_lowercase();
     if !ct.starts_with("text/plain") {
         return Err((415, "Unsupported Media Type (text/plain only)"));
     }
     let Ok(text) = std::str::from_utf8(&m.body) else { return Err((400, "Bad Request (the text is not UTF-8)")) };
-    let text: String = text.trim().chars().filter(|c| !c.is_control() || *c == '\n').collect();
-    if text.is_empty() {
-        return Err((400, "Bad Request (an empty message)"));
-    }
-    if text.chars().count() > MAX_CHAT_CHARS {
-        return Err((413, "Request Entity Too Large (at most 2000 characters)"));
-    }
+    let text = tessera_conference::chat::message(text, guest).map_err(|r| match r {
+        ChatRefusal::NotAllowed => (403, "Forbidden (the organiser does not let guests use the chat)"),
+        ChatRefusal::Empty => (400, "Bad Request (an empty message)"),
+        ChatRefusal::TooLong => (413, "Request Entity Too Large (at most 2000 characters)"),
+    })?;
     let msg = ChatMessage {
         conference: conference.to_string(),
         at_ms: chrono::Utc::now().timestamp_millis(),

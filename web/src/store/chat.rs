@@ -4,7 +4,7 @@ use super::{Result, Store, new_id};
 use sqlx::Row;
 
 /// The longest chat message, in characters.
-pub const MAX_CHAT_CHARS: usize = 2000;
+pub use tessera_conference::chat::MAX_CHAT_CHARS;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChatMessage {

@@ -117,6 +117,14 @@ impl Conference {
             return Err(invalid("gain", format!("must be from 0 to {MAX_GAIN}")));
         }
         let m = self.roster.iter_mut().find(|m| m.id == participant).ok_or(Refusal::NoParticipant(participant))?;
+        if let Some(g) = m.guest {
+            if d.camera == Some(true) && !g.camera {
+                return Err(Refusal::Conflict("the organiser does not let guests use the camera".into()));
+            }
+            if d.microphone == Some(true) && !g.microphone {
+                return Err(Refusal::Conflict("the organiser does not let guests use the microphone".into()));
+            }
+        }
         let mut changes = Vec::new();
         let mut fx = Vec::new();
         if let Some(c) = d.camera {

@@ -42,6 +42,8 @@ pub struct Member {
     pub joined_at_ms: i64,
     /// The user it signed in as.
     pub user: Option<i64>,
+    /// A webinar guest's allowed devices.
+    pub guest: Option<GuestDevices>,
 }
 
 /// What an output shows: a layout (every window's participant resolved to who is here), of the
@@ -116,6 +118,16 @@ pub struct Joining {
     pub name: String,
     pub kind: EndpointKind,
     pub group: Option<EndpointGroup>,
+    /// A webinar guest: the devices the organiser lets guests use.
+    pub guest: Option<GuestDevices>,
+}
+
+/// What the organiser of a webinar lets its guests use. A device not allowed starts off and
+/// cannot be turned on, by the guest or anyone else, for as long as the guest is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuestDevices {
+    pub camera: bool,
+    pub microphone: bool,
 }
 
 /// Where the layout for everyone comes from.
@@ -275,8 +287,8 @@ impl Conference {
     /// `id` (from [`Self::reserve`]) joins with the conference's devices-on-join settings, and
     /// the role and podium place the schedule gave its user.
     pub fn join(&mut self, now_ms: i64, id: ParticipantId, who: Joining, detail: &str) -> Vec<Effect> {
-        let camera = !self.rules.cameras_off_on_join;
-        let microphone = !self.rules.microphones_off_on_join;
+        let camera = !self.rules.cameras_off_on_join && who.guest.is_none_or(|g| g.camera);
+        let microphone = !self.rules.microphones_off_on_join && who.guest.is_none_or(|g| g.microphone);
         let mut fx = vec![Effect::Camera(id, camera), Effect::Microphone(id, microphone)];
         let (moderator, speaker) = match who.user.and_then(|u| self.invitees.get(&u)) {
             Some(&(role, speaker)) => (role.moderates(), speaker),
@@ -298,6 +310,7 @@ impl Conference {
             on_podium: false,
             joined_at_ms: now_ms,
             user: who.user,
+            guest: who.guest,
         });
         self.ever_joined = true;
         self.refresh_layouts();

@@ -8,7 +8,7 @@ fn rules(mode: Mode) -> Rules {
 }
 
 fn who(name: &str) -> Joining {
-    Joining { user: None, name: name.into(), kind: EndpointKind::Rtp, group: Some(EndpointGroup::SipH323) }
+    Joining { user: None, name: name.into(), kind: EndpointKind::Rtp, group: Some(EndpointGroup::SipH323), guest: None }
 }
 
 fn add(c: &mut Conference, t: i64, name: &str) -> (ParticipantId, Vec<Effect>) {
@@ -126,6 +126,22 @@ fn devices_on_join_follow_the_settings_and_changes_are_checked() {
     }
     assert_eq!(c.member(a).unwrap().gain, 1.5);
     assert_eq!(c.devices(7, Devices::default(), "").unwrap_err(), Refusal::NoParticipant(7));
+}
+
+#[test]
+fn a_guest_joins_with_what_the_organiser_allows_and_cannot_turn_the_rest_on() {
+    let mut c = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
+    let g = c.reserve().unwrap();
+    let guest = Some(GuestDevices { camera: false, microphone: true });
+    let fx = c.join(0, g, Joining { guest, ..who("Guest") }, "");
+    assert_eq!(&fx[..2], &[Effect::Camera(g, false), Effect::Microphone(g, true)]);
+    let r = c.devices(g, Devices { camera: Some(true), ..Devices::default() }, "");
+    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.contains("camera")), "{r:?}");
+    assert!(!c.member(g).unwrap().camera);
+    // Off, and the allowed microphone, remain theirs to change.
+    c.devices(g, Devices { microphone: Some(false), camera: Some(false), ..Devices::default() }, "").unwrap();
+    c.devices(g, Devices { microphone: Some(true), ..Devices::default() }, "").unwrap();
+    assert!(c.member(g).unwrap().microphone);
 }
 
 #[test]

@@ -96,6 +96,8 @@ struct Conf {
     store: Store,
     media: Arc<MediaConfig>,
     events: tessera_web::control::EventBus,
+    /// How many are in it, for admission (kept after every change).
+    occupancy: tessera_web::control::Occupancy,
     engine: std::sync::mpsc::Sender<EngineCmd>,
     engine_thread: Option<std::thread::JoinHandle<()>>,
     streams: EncodedStreams,
@@ -138,10 +140,11 @@ pub async fn start(
     by: StartedBy,
     store: Store,
     media: Arc<MediaConfig>,
-    events: tessera_web::control::EventBus,
+    control: &tessera_web::control::Control,
     rx: mpsc::Receiver<ConfMsg>,
     done: Done,
 ) -> anyhow::Result<LiveState> {
+    let (events, occupancy) = (control.events.clone(), control.occupancy.clone());
     let (etx, erx) = std::sync::mpsc::channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let es = EngineSettings {
@@ -189,6 +192,7 @@ pub async fn start(
         store,
         media,
         events,
+        occupancy,
         engine: etx,
         engine_thread: Some(thread),
         streams,
@@ -203,6 +207,7 @@ pub async fn start(
         engine_events: ev_tx,
     };
     c.apply(c.core.start());
+    c.occupancy.set(&id, 0);
     if let Some(rtsp) = &c.media.rtsp {
         rtsp.mount(&id, c.streams.clone());
     }
@@ -275,13 +280,15 @@ impl Conf {
     }
 
     async fn finish(&mut self, why: &str) {
+        // Everyone leaves first, and admission stops counting this conference as running.
+        let fx = self.core.finish();
+        self.apply(fx);
+        self.occupancy.remove(&self.settings.id);
         self.stop_recording().await;
         self.multicast = None;
         if let Some(rtsp) = &self.media.rtsp {
             rtsp.unmount(&self.settings.id);
         }
-        let fx = self.core.finish();
-        self.apply(fx);
         // Closing the channel stops the engine thread; join it off the async threads.
         let (dummy, _) = std::sync::mpsc::channel();
         drop(std::mem::replace(&mut self.engine, dummy));
@@ -346,6 +353,7 @@ impl Conf {
                 Effect::Notify(h) => self.events.send(self.event_of(h)),
             }
         }
+        self.occupancy.set(&self.settings.id, self.core.roster().len());
     }
 
     async fn engine_event(&mut self, ev: EngineEvent) {

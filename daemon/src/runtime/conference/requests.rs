@@ -41,7 +41,7 @@ impl Conf {
                 let rgb = (colour[0], colour[1], colour[2]);
                 let src = tokio::task::block_in_place(|| Synthetic::start(&name, rgb, tone_hz, size, slot.clone()))
                     .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
-                let who = Joining { user: None, name, kind: EndpointKind::Synthetic, group: None };
+                let who = Joining { user: None, name, kind: EndpointKind::Synthetic, group: None, guest: None };
                 self.join(id, who, slot, Box::new(src), "synthetic");
                 joined = Some(id);
             }
@@ -58,6 +58,7 @@ impl Conf {
                 user,
                 ends_without_media,
                 sources,
+                guest,
             } => {
                 let name = tessera_conference::live::check_name("name", &name).map_err(refused)?;
                 let addr = |field: &str, v: Option<String>| media_address(field, v);
@@ -122,7 +123,7 @@ impl Conf {
                     (false, EndpointGroup::WebRtc) => EndpointKind::WebRtc,
                     (false, EndpointGroup::SipH323) => EndpointKind::Rtp,
                 };
-                let who = Joining { user, name, kind, group: Some(group) };
+                let who = Joining { user, name, kind, group: Some(group), guest };
                 if ends_without_media {
                     let w = Watched { slot: slot.clone(), since_ms: MediaSlot::now_ms(), held: false };
                     self.watched.insert(id, w);

@@ -58,16 +58,10 @@ impl Call {
                 }
                 m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
             }
-            "MESSAGE" if entry.is_none() && self.guest.is_some_and(|g| !g.chat) => {
-                m.respond(
-                    403,
-                    reply(&h, 403, "Forbidden (the organiser does not let guests use the chat)", &tag, &[], b""),
-                );
-            }
             "MESSAGE" if entry.is_none() => {
-                let r =
-                    crate::sip::chat::receive(&self.ctx, &self.conference, &self.name, &self.dialog.call_id, &m.msg)
-                        .await;
+                let guest = self.guest.map(|g| g.chat);
+                let (conference, call_id) = (&self.conference, &self.dialog.call_id);
+                let r = crate::sip::chat::receive(&self.ctx, conference, &self.name, call_id, &m.msg, guest).await;
                 match r {
                     Ok(()) => m.respond(200, reply(&h, 200, "OK", &tag, &[], b"")),
                     Err((code, why)) => m.respond(code, reply(&h, code, why, &tag, &[], b"")),

@@ -21,7 +21,7 @@ use tessera_sip_h323_bridge::sip::check::METHODS;
 use tessera_sip_h323_bridge::sip::dialog::{Dialog, cseq};
 use tessera_sip_h323_bridge::sip::session_timer;
 use tessera_web::auth::lockout::PinCheck;
-use tessera_web::control::{Control, ControlError, EventKind, PayloadTypes, Request, RtpPorts};
+use tessera_web::control::{Control, ControlError, EventKind, GuestDevices, PayloadTypes, Request, RtpPorts};
 use tokio::sync::mpsc;
 
 mod in_dialog;
@@ -545,6 +545,9 @@ impl Call {
             content: false,
             user: self.user,
             ends_without_media: true,
+            // A guest joins with what the organiser does not allow off (the core's rule; a phone
+            // has no way to turn it back on anyway).
+            guest: self.guest.map(|g| GuestDevices { camera: g.camera, microphone: g.microphone }),
             // The peer's media comes from where it signals, or from what its SDP names.
             sources: [
                 Some(self.invite.path.peer().ip()),
@@ -561,16 +564,6 @@ impl Call {
         self.participant = state.joined;
         self.joined_instance_ms = state.started_at_ms;
         tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
-        // A guest joins with what the organiser does not allow turned off (a phone has no way
-        // to turn it back on), as on the conference page.
-        if let (Some(g), Some(p)) = (self.guest, self.participant)
-            && (!g.camera || !g.microphone)
-        {
-            let off = |allowed: bool| (!allowed).then_some(false);
-            let req =
-                Request::Device { participant: p, camera: off(g.camera), microphone: off(g.microphone), gain: None };
-            self.control.call(&self.conference, None, req).await?;
-        }
         Ok(())
     }
 
