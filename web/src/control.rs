@@ -328,7 +328,7 @@ impl EventBus {
         store.record_event(crate::store::NewEvent {
             conference: e.conference.clone(),
             at_ms: e.at_ms,
-            kind: e.kind.as_str().into(),
+            kind: e.kind,
             participant: e.participant.and_then(|p| i64::try_from(p).ok()),
             name: e.name.clone(),
             detail: e.detail.clone(),

@@ -260,7 +260,7 @@ impl LockoutService {
             self.store.record_event(crate::store::NewEvent {
                 conference: conference.to_string(),
                 at_ms: now * 1000,
-                kind: tessera_conference::EventKind::PinGuessing.as_str().into(),
+                kind: tessera_conference::EventKind::PinGuessing,
                 participant: None,
                 name: String::new(),
                 detail: format!("{count} wrong PINs within {minutes} minutes; consider changing the PIN"),

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 pub struct NewEvent {
     pub conference: String,
     pub at_ms: i64,
-    pub kind: String,
+    pub kind: tessera_conference::EventKind,
     pub participant: Option<i64>,
     pub name: String,
     pub detail: String,
@@ -89,7 +89,7 @@ impl Store {
             .bind(new_id())
             .bind(&e.conference)
             .bind(e.at_ms)
-            .bind(&e.kind)
+            .bind(e.kind.as_str())
             .bind(e.participant)
             .bind(&e.name)
             .bind(&e.detail)

@@ -64,7 +64,7 @@ pub struct RecordingRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventRow {
     pub at_ms: i64,
-    pub kind: String,
+    pub kind: tessera_conference::EventKind,
     pub participant: Option<i64>,
     pub name: String,
     pub detail: String,
@@ -276,7 +276,7 @@ impl Store {
         &self,
         conference: &str,
         at_ms: i64,
-        kind: &str,
+        kind: tessera_conference::EventKind,
         participant: Option<i64>,
         name: &str,
         detail: &str,
@@ -288,7 +288,7 @@ impl Store {
         .bind(new_id())
         .bind(conference)
         .bind(at_ms)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(participant)
         .bind(name)
         .bind(detail)
@@ -311,7 +311,7 @@ impl Store {
             .map(|r| {
                 Ok(EventRow {
                     at_ms: r.try_get("at_ms")?,
-                    kind: r.try_get("kind")?,
+                    kind: Column::parse(&r.try_get::<String, _>("kind")?)?,
                     participant: r.try_get("participant")?,
                     name: r.try_get("name")?,
                     detail: r.try_get("detail")?,
@@ -380,8 +380,9 @@ mod tests {
             ("interrupted", Some(1234), Some(10_000))
         );
 
-        store.add_event("m1", 5, "joined", Some(1), "Alice", "synthetic").await.unwrap();
-        store.add_event("m1", 6, "left", Some(1), "Alice", "").await.unwrap();
+        use tessera_conference::EventKind;
+        store.add_event("m1", 5, EventKind::Joined, Some(1), "Alice", "synthetic").await.unwrap();
+        store.add_event("m1", 6, EventKind::Left, Some(1), "Alice", "").await.unwrap();
         let ev = store.events("m1", 10).await.unwrap();
         assert_eq!(ev.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["joined", "left"]);
     });
