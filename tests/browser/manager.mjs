@@ -73,6 +73,9 @@ try {
   // Show control buttons: a window filled automatically shows, and controls, who it shows (the
   // earliest joiner first).
   await page.check('#m-show-controls');
+  // Nobody applied a layout yet: the page says the grid is automatic (six windows for five).
+  await until('the automatic grid is said', async () => page.locator('#m-adaptive').isVisible());
+  check((await page.inputValue('#m-windows')) === '6', `five participants get six windows: ${await page.inputValue('#m-windows')}`);
   result.auto_shown = await page.evaluate(() => window.tesseraManagerShown());
   check(result.auto_shown[0] === ids.Red, `the first automatic window shows Red: ${JSON.stringify(result.auto_shown)}`);
   await page.locator('#m-grid .pane[data-slot="0"] button.cam').click();
@@ -97,6 +100,7 @@ try {
   result.slots_before_apply = await page.locator('#m-grid .slot-select').evaluateAll((s) => s.map((x) => x.value));
   await page.click('#m-apply');
   await until('applied', async () => (await page.locator('#m-layout-status').innerText()).includes('✓'));
+  await until('the automatic grid note goes once a layout is applied', async () => !(await page.locator('#m-adaptive').isVisible()));
   // The picture follows within frames; a busy machine may take longer: wait for it (the test
   // asserts the same colours, with the last measurement when it never came).
   const quadrants = (raw) => ({ tl: at(raw, W / 4, H / 4), tr: at(raw, 3 * W / 4, H / 4), bl: at(raw, W / 4, 3 * H / 4), br: at(raw, 3 * W / 4, 3 * H / 4) });

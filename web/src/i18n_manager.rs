@@ -33,6 +33,10 @@ pub(crate) const EN: &[(&str, &str)] = &[
         "mgr.layout_help",
         "Choose who each window shows; drag a window onto another to swap them; double-click a window to enlarge it.",
     ),
+    (
+        "mgr.adaptive",
+        "Automatic grid: the windows grow and shrink with the number of participants until you apply a layout.",
+    ),
     ("mgr.apply", "Apply"),
     ("mgr.add", "Add participants"),
     (
@@ -91,6 +95,10 @@ pub(crate) const RU: &[(&str, &str)] = &[
     (
         "mgr.layout_help",
         "Выберите, кого показывает каждое окно; перетащите окно на другое, чтобы поменять их местами; дважды щёлкните окно, чтобы увеличить его.",
+    ),
+    (
+        "mgr.adaptive",
+        "Автоматическая сетка: число окон меняется вместе с числом участников, пока вы не примените раскладку.",
     ),
     ("mgr.apply", "Применить"),
     ("mgr.add", "Добавить участников"),

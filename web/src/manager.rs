@@ -170,6 +170,7 @@ async fn manager_page(
                 }
                 label.check { input #m-show-controls type="checkbox"; " " (t("mgr.show_controls")) }
                 p.muted { (t("mgr.layout_help")) }
+                p.muted #m-adaptive hidden { (t("mgr.adaptive")) }
                 div #m-grid data-auto=(t("sched.layout.slot.auto")) data-empty=(t("sched.layout.slot.empty")) {}
                 p { button #m-apply type="button" { (t("mgr.apply")) } " " span #m-layout-status role="status" {} }
             }

@@ -72,6 +72,8 @@
     $('m-names').value = l.name_position || 'bottom';
     $('m-locked').checked = !!l.locked;
     $('m-auto').checked = l.slots.every((x) => x.kind === 'auto');
+    // The layout for everyone follows the number of participants until someone applies one.
+    if ($('m-adaptive')) $('m-adaptive').hidden = !(state.adaptive && !scope);
   }
   const nameOf = (pid) => {
     const p = state && state.participants.find((x) => x.id === pid);
