@@ -582,6 +582,7 @@ impl Config {
             },
             // Checked by `validate` at start-up.
             smtp: self.smtp_config().ok().flatten(),
+            recordings_dir: self.recordings_dir(),
         }
     }
 }

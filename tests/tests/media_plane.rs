@@ -200,9 +200,39 @@ async fn four_synthetic_participants_over_rtsp_with_layouts_mute_and_recording()
     assert!(duration_s > 5.0, "{rec}");
     let path = s.data_dir().join("recordings").join(rec["file_name"].as_str().unwrap());
     assert_eq!(std::fs::metadata(&path).unwrap().len() as i64, rec["size_bytes"].as_i64().unwrap());
+    let original = std::fs::read(&path).unwrap();
     let (frames, decoded_s) = on_blocking(move || decode_file(&path)).await.unwrap();
     assert!((decoded_s - duration_s).abs() < 1.5, "recorded {decoded_s:.2} s of video in {duration_s:.2} s");
     assert!(frames as f64 > duration_s * 30.0 * 0.8, "{frames} frames in {duration_s:.2} s");
+
+    // The owner downloads it: whole, and in two ranges that join to the same bytes; a
+    // participant of the conference gets 404 as if there were none.
+    let file_url = format!("{}/api/v1/conferences/r1/recordings/{}", api.base, rec["id"]);
+    let whole = api.c.get(&file_url).send().await.unwrap();
+    assert_eq!(whole.status(), 200);
+    let cd = whole.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(cd.starts_with("attachment; filename=\"r1-") && cd.contains(".mp4"), "{cd}");
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), &original[..]);
+    let half = original.len() / 2;
+    let first = api.c.get(&file_url).header("range", format!("bytes=0-{}", half - 1)).send().await.unwrap();
+    assert_eq!(first.status(), 206);
+    let rest = api.c.get(&file_url).header("range", format!("bytes={half}-")).send().await.unwrap();
+    assert_eq!(rest.status(), 206);
+    let joined = [first.bytes().await.unwrap().to_vec(), rest.bytes().await.unwrap().to_vec()].concat();
+    assert!(joined == original, "the two ranges do not join to the recording");
+    let downloaded = s.dir.path().join("downloaded.mp4");
+    std::fs::write(&downloaded, &joined).unwrap();
+    let (frames_again, _) = on_blocking(move || decode_file(&downloaded)).await.unwrap();
+    assert_eq!(frames_again, frames);
+    assert_eq!(pat.c.get(&file_url).send().await.unwrap().status(), 404);
+    // The room's card links it for the owner, not for a participant.
+    let card = |who: &Api| who.c.get(format!("{}/rooms?selected=r1", who.base)).send();
+    let href = format!("href=\"/api/v1/conferences/r1/recordings/{}\"", rec["id"]);
+    let owner_card = card(&api).await.unwrap().text().await.unwrap();
+    assert!(owner_card.contains("id=\"card-download\"") && owner_card.contains(&href), "{owner_card}");
+    assert!(!card(&pat).await.unwrap().text().await.unwrap().contains("card-download"));
+    let beyond = api.c.get(&file_url).header("range", format!("bytes={}-", original.len() + 10)).send().await.unwrap();
+    assert_eq!(beyond.status(), 416);
 
     // The connection history has it all.
     let (_, events) = api.get("/api/v1/conferences/r1/events").await;
@@ -211,6 +241,16 @@ async fn four_synthetic_participants_over_rtsp_with_layouts_mute_and_recording()
         assert!(kinds.contains(&k), "no {k} event in {kinds:?}");
     }
     assert_eq!(kinds.iter().filter(|k| **k == "joined").count(), 4);
+
+    // Deleting it (owner only) removes the file and its entry.
+    let r = pat.c.delete(&file_url).header("x-csrf-token", &pat.csrf).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = api.c.delete(&file_url).header("x-csrf-token", &api.csrf).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let (_, recs) = api.get("/api/v1/conferences/r1/recordings").await;
+    assert_eq!(recs, json!([]));
+    assert!(!s.data_dir().join("recordings").join(rec["file_name"].as_str().unwrap()).exists());
+    assert_eq!(api.c.get(&file_url).send().await.unwrap().status(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,6 +32,7 @@ pub mod manager;
 pub mod openapi;
 pub mod password_change;
 pub mod profile;
+pub mod recordings;
 pub mod recurrence;
 pub mod registration;
 pub mod remote_devices;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(conference_page::router())
         .merge(registration::router())
         .merge(live::router())
+        .merge(recordings::router())
         .merge(dialout::router())
         .merge(remote_devices::router())
         .merge(manager::router())

@@ -65,6 +65,18 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         "The conference's recordings: file, format, start, end, duration, size, state",
         false,
     ),
+    (
+        "get",
+        "/api/v1/conferences/{id}/recordings/{rid}",
+        "Download a recording (owner and operators; Range requests answered with 206; 409 while it is being made)",
+        false,
+    ),
+    (
+        "delete",
+        "/api/v1/conferences/{id}/recordings/{rid}",
+        "Delete a recording and its file (owner and operators)",
+        true,
+    ),
     ("get", "/api/v1/conferences/{id}/multicast.sdp", "The SDP of the running multicast output", false),
     (
         "get",
@@ -200,9 +212,14 @@ pub fn document() -> Value {
             op["parameters"] =
                 json!([{ "name": "X-CSRF-Token", "in": "header", "required": true, "schema": { "type": "string" } }]);
         }
-        if path.contains("{id}") {
-            let mut params = op["parameters"].as_array().cloned().unwrap_or_default();
-            params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }));
+        // Every `{name}` of the path is a path parameter (ids of conferences are strings; the
+        // others are numbers).
+        let mut params = op["parameters"].as_array().cloned().unwrap_or_default();
+        for name in path.split('{').skip(1).filter_map(|p| p.split('}').next()) {
+            let schema = if name == "id" { json!({ "type": "string" }) } else { json!({ "type": "integer" }) };
+            params.push(json!({ "name": name, "in": "path", "required": true, "schema": schema }));
+        }
+        if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
         if *method == "post" && *path == "/api/v1/session" {

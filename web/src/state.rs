@@ -23,6 +23,8 @@ pub struct WebConfig {
     pub public_url: String,
     /// The SMTP server for email invitations; None: invitations are off.
     pub smtp: Option<crate::mail::SmtpConfig>,
+    /// Where the media plane writes recordings (their index holds paths relative to it).
+    pub recordings_dir: std::path::PathBuf,
 }
 
 impl Default for WebConfig {
@@ -38,6 +40,7 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             public_url: "http://127.0.0.1:8080".into(),
             smtp: None,
+            recordings_dir: std::path::PathBuf::from("recordings"),
         }
     }
 }

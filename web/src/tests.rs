@@ -291,8 +291,14 @@ crate::both_backends!(every_documented_operation_is_routed, |store| {
         .await
         .unwrap();
     let s = app.sign_in("gil", "gil-password").await;
-    for (method, path, _, _) in crate::openapi::OPERATIONS {
-        let path = path.replace("{id}", "c1");
+    // A recording whose file is not there: its routes answer 409, not 404.
+    let rid = store.recording_started("c1", "c1/gone.mkv", "mkv", 0).await.unwrap();
+    store.recording_finished(rid, "complete", 1, 1000, 0, None).await.unwrap();
+    let mut ops: Vec<_> = crate::openapi::OPERATIONS.iter().collect();
+    // Deleting the recording last, so that the download finds it.
+    ops.sort_by_key(|(m, p, _, _)| *m == "delete" && p.contains("{rid}"));
+    for (method, path, _, _) in ops {
+        let path = path.replace("{id}", "c1").replace("{rid}", &rid.to_string()).replace("{pid}", "1");
         let r = app.json(&method.to_uppercase(), &path, Some(&s), serde_json::json!({})).await;
         assert!(r.status != 404 && r.status != 405, "{method} {path}: {}", r.status);
         if *path == *"/api/v1/session" && *method == "delete" {

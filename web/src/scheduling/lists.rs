@@ -131,6 +131,10 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
     };
     let public = c.access == "public";
     let webinar = webinar_facts(state, (lang, tz), c, editable.as_ref(), may_edit).await?;
+    // Recordings are the owner's and operators' to download.
+    let recordings = if may_edit { state.store.recordings(&c.id).await? } else { Vec::new() };
+    let done: Vec<_> = recordings.iter().filter(|r| r.state != "recording").collect();
+    let file_url = |r: &crate::store::RecordingRow| format!("/api/v1/conferences/{}/recordings/{}", c.id, r.id);
     Ok(html! {
         section.card #conference-card data-id=(c.id) {
             h2 { (c.name) }
@@ -161,6 +165,34 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
                 }
             }
             @if c.record { p.muted #card-recording { (t("sched.recording_hint")) } }
+            @if done.len() == 1 {
+                p { a #card-download href=(file_url(done[0])) download { (t("rec.download")) } }
+            } @else if done.len() > 1 {
+                details #card-recordings {
+                    summary { (t("rec.list")) " (" (done.len()) ")" }
+                    table {
+                        thead { tr {
+                            th { (t("rec.started")) } th { (t("rec.duration")) } th { (t("rec.size")) }
+                            th { (t("rec.state")) } th {}
+                        } }
+                        tbody {
+                            @for r in &done {
+                                tr {
+                                    td { (fmt_time(tz, r.started_at, "%Y-%m-%d %H:%M")) }
+                                    td { (r.duration_ms.map_or(String::new(), |ms| format!("{}:{:02}", ms / 60_000, ms / 1000 % 60))) }
+                                    td { (r.size_bytes.map_or(String::new(), |b| format!("{:.1} MB", b as f64 / 1e6))) }
+                                    td { (t(match r.state.as_str() {
+                                        "complete" => "rec.state.complete",
+                                        "interrupted" => "rec.state.interrupted",
+                                        _ => "rec.state.failed",
+                                    })) }
+                                    td { a href=(file_url(r)) download { (t("rec.download_one")) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             @if c.kind == ConferenceKind::Scheduled {
                 p.export {
                     (t("sched.export")) ": "

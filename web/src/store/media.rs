@@ -264,6 +264,27 @@ impl Store {
         rows.iter().map(recording_from_row).collect()
     }
 
+    /// One recording of a conference.
+    pub async fn recording(&self, conference: &str, id: i64) -> Result<Option<RecordingRow>> {
+        let row = sqlx::query("SELECT * FROM recordings WHERE conference_id = $1 AND id = $2")
+            .bind(conference)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(recording_from_row).transpose()
+    }
+
+    /// Forgets a recording (its file is the caller's to delete); whether there was one.
+    pub async fn delete_recording(&self, conference: &str, id: i64) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM recordings WHERE conference_id = $1 AND id = $2")
+            .bind(conference)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
     pub async fn recordings(&self, conference: &str) -> Result<Vec<RecordingRow>> {
         let rows = sqlx::query("SELECT * FROM recordings WHERE conference_id = $1 ORDER BY started_at, id")
             .bind(conference)
