@@ -325,6 +325,27 @@ fn registered_users_call_each_other() {
         assert!(established.elapsed().as_secs() < 20, "the second call never started:\n{}", s.log());
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    // A BYE forged from another address, with the call's Call-ID and alice's tag, is refused:
+    // only the two phones speak in the call.
+    let log = s.log();
+    let line = log.lines().filter(|l| l.contains("SIP user call answered")).nth(1).unwrap();
+    let call_id = line.split("call_id=").nth(1).unwrap().split_whitespace().next().unwrap();
+    let forger = std::net::UdpSocket::bind("127.0.0.2:0").expect("127.0.0.2 is loopback too");
+    forger.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let bye = format!(
+        "BYE sip:bob@127.0.0.1:{bob_port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:{};branch=z9hG4bK-forged\r\n\
+         Route: <sip:127.0.0.1:{};transport=udp;lr>\r\nMax-Forwards: 70\r\n\
+         From: <sip:alice@127.0.0.1>;tag={}SIPpTag001\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: {call_id}\r\n\
+         CSeq: 9 BYE\r\nContent-Length: 0\r\n\r\n",
+        forger.local_addr().unwrap().port(),
+        s.sip_port,
+        alice.id(),
+    );
+    forger.send_to(bye.as_bytes(), ("127.0.0.1", s.sip_port)).unwrap();
+    let mut buf = [0u8; 2048];
+    let n = forger.recv(&mut buf).expect("an answer to the forged BYE");
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("SIP/2.0 403"), "{answer}");
     s.admin_ok(&["user", "disable", "bob"], "");
     let (ok, out) = finish(alice, d);
     let (bob_ok, bob_out) = finish(phone, d);

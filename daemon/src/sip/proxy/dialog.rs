@@ -31,6 +31,8 @@ pub(super) struct Dialog {
     /// Our Via for each request forwarded, by branch: the request it came as, to answer.
     pending: HashMap<String, Inbound>,
     pub since: Instant,
+    /// The caller's ACK of the 2xx has passed: the call is confirmed.
+    pub acked: bool,
     /// Our Via's sent-by toward each side: (transport, host:port).
     pub via_to_callee: String,
     pub via_to_caller: String,
@@ -95,6 +97,7 @@ impl Dialog {
             callee_cseq: 0,
             pending: HashMap::new(),
             since: Instant::now(),
+            acked: false,
             via_to_callee,
             via_to_caller,
         })
@@ -118,6 +121,14 @@ impl Dialog {
             return Forwarded::Refused;
         }
         let from_caller = from_tag(&m.msg).as_deref() == Some(self.caller_tag.as_str());
+        // Only the two phones speak in the call: a request with its Call-ID from anywhere else
+        // (a forged BYE to cut it, say) is refused.
+        let expected = if from_caller { &self.caller } else { &self.callee };
+        if m.path.peer().ip() != expected.peer().ip() {
+            tracing::warn!(call_id = %self.call_id, from = %m.path.peer(), method = %method, "SIP user call: a request from neither phone refused");
+            m.respond(403, super::reply(&m.msg.headers, 403, "Forbidden", &super::tag(), &[], b""));
+            return Forwarded::Refused;
+        }
         let n = cseq(&m.msg).map_or(0, |c| c.0);
         // The same request again gets the same branch, so a retransmission is one transaction.
         let theirs = top_branch(&m.msg).unwrap_or_default();
@@ -145,6 +156,7 @@ impl Dialog {
             self.caller.send(bytes)
         }
         if method == "ACK" {
+            self.acked |= from_caller;
             return Forwarded::Passed;
         }
         self.pending.insert(branch, m);

@@ -249,6 +249,7 @@ impl Leg {
                 done_at,
                 (!answered).then_some(started + TIMER_C),
                 call.as_ref().map(|c| c.since + LONGEST_CALL),
+                call.as_ref().filter(|c| !c.acked).map(|c| c.since + LINGER),
             ]
             .into_iter()
             .flatten()
@@ -290,7 +291,7 @@ impl Leg {
                                         via_to_caller.clone(),
                                     );
                                     if call.is_some() {
-                                        tracing::info!(caller = users.caller, callee = %users.callee, "SIP user call answered");
+                                        tracing::info!(caller = users.caller, callee = %users.callee, call_id = %self.call_id, "SIP user call answered");
                                     } else {
                                         // Without tags or a Contact the call cannot be followed:
                                         // it goes on between the phones.
@@ -348,6 +349,12 @@ impl Leg {
                     if let Some(c) = call.as_mut() && now >= c.since + LONGEST_CALL {
                         c.hang_up_both();
                         ended(&users, c, "the longest call time passed");
+                        return;
+                    }
+                    // An answer never acknowledged (RFC 3261 §13.3.1.4): the call is over.
+                    if let Some(c) = call.as_mut() && !c.acked && done_at.is_none() && now >= c.since + LINGER {
+                        c.hang_up_both();
+                        ended(&users, c, "the caller never acknowledged the answer");
                         return;
                     }
                     if let Some((at, every)) = next_retransmit && now >= at {
