@@ -299,6 +299,40 @@ fn registered_users_call_each_other() {
     // The BYE passed through Tessera, which knows how long the call lasted.
     let log = s.log();
     assert!(log.contains("SIP user call ended") && log.contains("hung up"), "{log}");
+    // Both users find it in their call history: alice's outgoing, bob's incoming, answered, with
+    // the second the caller stayed in it.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let calls_of = |login: &str, pw: &str, ended: usize| {
+        rt.block_on(async {
+            let (c, _) = s.sign_in(login, pw).await;
+            for _ in 0..50 {
+                let v: serde_json::Value =
+                    c.get(format!("{}/api/v1/me/calls", s.base)).send().await.unwrap().json().await.unwrap();
+                let done = v.as_array().unwrap().iter().filter(|c| !c["ended_at_ms"].is_null()).count();
+                if done >= ended {
+                    let page = c.get(format!("{}/calls", s.base)).send().await.unwrap().text().await.unwrap();
+                    return (v, page);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("{login}'s call history never showed {ended} ended calls");
+        })
+    };
+    let (alice_calls, page) = calls_of("alice", "alice-secret-1", 1);
+    let c = &alice_calls[0];
+    assert_eq!(
+        (c["direction"].as_str(), c["peer_login"].as_str(), c["result"].as_str()),
+        (Some("outgoing"), Some("bob"), Some("answered")),
+        "{alice_calls}"
+    );
+    let ms = c["duration_ms"].as_i64().unwrap();
+    assert!((900..10_000).contains(&ms), "the call lasted about a second, not {ms} ms");
+    assert!(page.contains("data-result=\"answered\"") && page.contains("<code>bob</code>"), "{page}");
+    let (bob_calls, _) = calls_of("bob", "bob-secret-22", 1);
+    assert_eq!(
+        (bob_calls[0]["direction"].as_str(), bob_calls[0]["peer_login"].as_str()),
+        (Some("incoming"), Some("alice"))
+    );
 
     // Carol has no right to make calls; nobody is registered as dave.
     let (ok, out) =
@@ -352,13 +386,15 @@ fn registered_users_call_each_other() {
     assert!(ok, "alice's phone must be hung up by Tessera:\n{out}\n{}", s.log());
     assert!(bob_ok, "bob's phone must be hung up by Tessera:\n{bob_out}");
     assert!(s.log().contains("an account was disabled"), "{}", s.log());
+    let (alice_calls, _) = calls_of("alice", "alice-secret-1", 2);
+    assert_eq!(alice_calls[0]["detail"], "an account was disabled", "{alice_calls}");
+    assert_eq!(alice_calls[0]["result"], "answered");
     // And bob's registration is gone: his phone is no longer reachable through Tessera.
     let gone = std::time::Instant::now();
     while !s.log().contains("SIP registrations of a disabled account removed") {
         assert!(gone.elapsed().as_secs() < 15, "bob's registration stayed:\n{}", s.log());
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let metrics = rt.block_on(async { reqwest::get(&s.metrics).await.unwrap().text().await.unwrap() });
     assert!(metrics.lines().any(|l| l == "tessera_sip_registrations 0"), "{metrics}");
 }

@@ -25,6 +25,7 @@ pub fn page(lang: Lang, title: &str, user: Option<&CurrentUser>, body: Markup) -
                             a href="/rooms" { (tr(lang, "nav.rooms")) }
                             a href="/templates" { (tr(lang, "nav.templates")) }
                             a href="/contacts" { (tr(lang, "nav.contacts")) }
+                            a href="/calls" { (tr(lang, "nav.calls")) }
                             a href="/profile" { (tr(lang, "nav.profile")) }
                             a href="/download" { (tr(lang, "nav.download")) }
                             form.inline method="post" action="/logout" {

@@ -13,6 +13,7 @@
 pub mod admission;
 pub mod auth;
 pub mod cache;
+pub mod calls;
 pub mod conference_page;
 pub mod conferences;
 pub mod contacts;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(conference_page::router())
         .merge(registration::router())
         .merge(live::router())
+        .merge(calls::router())
         .merge(recordings::router())
         .merge(dialout::router())
         .merge(remote_devices::router())

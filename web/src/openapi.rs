@@ -26,6 +26,12 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ("put", "/api/v1/me/avatar", "Set the avatar (PNG, JPEG or WebP body; Content-Type must match)", true),
     ("delete", "/api/v1/me/avatar", "Remove the avatar", true),
     ("post", "/api/v1/me/license/renew", "Renew a temporary PRO license for 24 hours, where allowed", true),
+    (
+        "get",
+        "/api/v1/me/calls",
+        "The user's calls with other users, newest first: direction, peer, start, answer, end, duration, result",
+        false,
+    ),
     ("get", "/api/v1/home", "Today's conferences, up to five virtual rooms, rights and license", false),
     ("get", "/api/v1/conferences/{id}", "One conference the user takes part in (404 otherwise)", false),
     ("get", "/api/v1/conferences/{id}/live", "A running conference: participants, layouts, podium, outputs", false),

@@ -3,6 +3,7 @@
 //! only the types both share (BIGINT, TEXT, bytes). Every query that reads user-visible rows
 //! takes the signed-in user's id and filters by it.
 
+mod calls;
 mod chat;
 mod conferences;
 mod contacts;
@@ -17,6 +18,7 @@ mod settings;
 mod sip;
 mod users;
 
+pub use calls::{CallResult, CallRow};
 pub use chat::{ChatMessage, MAX_CHAT_CHARS};
 use conferences::Column;
 pub use conferences::{

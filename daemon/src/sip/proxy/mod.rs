@@ -21,6 +21,7 @@ use tessera_sip_h323_bridge::sip::dialog::cseq;
 use tessera_sip_h323_bridge::sip::message::{Message, StartLine};
 use tessera_sip_h323_bridge::sip::via;
 use tessera_web::rights::Right;
+use tessera_web::store::CallResult;
 use tokio::sync::mpsc;
 
 const T1: Duration = Duration::from_millis(500);
@@ -106,9 +107,10 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         }
     }
     // A disabled account's phone is not rung, whatever it registered before.
-    if !matches!(ctx.store.user_by_login(&callee.to_ascii_lowercase()).await, Ok(Some(u)) if !u.disabled) {
-        return refuse(480, "Temporarily Unavailable (not registered)", &[]);
-    }
+    let callee_id = match ctx.store.user_by_login(&callee.to_ascii_lowercase()).await {
+        Ok(Some(u)) if !u.disabled => u.id,
+        _ => return refuse(480, "Temporarily Unavailable (not registered)", &[]),
+    };
     let Some(binding) = ctx.registrar.lookup(&callee).into_iter().last() else {
         return refuse(480, "Temporarily Unavailable (not registered)", &[]);
     };
@@ -134,7 +136,8 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     tracing::info!(caller = %caller, callee = ?callee, contact = ?leg.binding.contact, "SIP user call");
     metrics::counter!("tessera_sip_user_calls_total").increment(1);
     let via_to_caller = sent_by(&ctx, &invite.path);
-    leg.relay(&ctx, Users { caller: caller_id, callee }, via_to_caller, invite, &mut rx).await;
+    let history = History::start(&ctx, caller_id, callee_id).await;
+    leg.relay(&ctx, Users { caller: caller_id, callee, history }, via_to_caller, invite, &mut rx).await;
 }
 
 /// Our Via's sent-by toward a path: `SIP/2.0/UDP host:port`.
@@ -146,10 +149,45 @@ fn sent_by(ctx: &Context, path: &super::path::Path) -> String {
     format!("SIP/2.0/{} {host}:{}", path.transport(), ctx.port_for(path))
 }
 
-/// Who is in the call: the caller's account and the callee's login.
+/// Who is in the call: the caller's account and the callee's login, and its history row.
 struct Users {
     caller: i64,
     callee: String,
+    history: History,
+}
+
+/// The call's row in the call history (`store::calls`), written as it goes without holding up
+/// the call; `None` when the store did not take it.
+struct History {
+    store: tessera_web::store::Store,
+    id: Option<i64>,
+}
+
+impl History {
+    async fn start(ctx: &Context, caller: i64, callee: i64) -> History {
+        let id = match ctx.store.call_started(caller, callee, now_ms()).await {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::error!(error = %e, "SIP: the call history did not take a call");
+                None
+            }
+        };
+        History { store: ctx.store.clone(), id }
+    }
+
+    fn answered(&self) {
+        let (store, Some(id)) = (self.store.clone(), self.id) else { return };
+        tokio::spawn(async move { store.call_answered(id, now_ms()).await });
+    }
+
+    fn ended(&self, result: CallResult, detail: String) {
+        let (store, Some(id)) = (self.store.clone(), self.id) else { return };
+        tokio::spawn(async move { store.call_ended(id, now_ms(), result, &detail).await });
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 impl Users {
@@ -291,6 +329,7 @@ impl Leg {
                                         via_to_caller.clone(),
                                     );
                                     if call.is_some() {
+                                        users.history.answered();
                                         tracing::info!(caller = users.caller, callee = %users.callee, call_id = %self.call_id, "SIP user call answered");
                                     } else {
                                         // Without tags or a Contact the call cannot be followed:
@@ -304,6 +343,11 @@ impl Leg {
                                 self.binding.path.send(self.follow_up("ACK", &to));
                                 if !answered {
                                     invite.respond(code, bytes);
+                                    let reason = match &m.msg.start {
+                                        StartLine::Response { reason, .. } => reason.as_str(),
+                                        StartLine::Request { .. } => "",
+                                    };
+                                    users.history.ended(CallResult::of_status(code), format!("{code} {reason}"));
                                 }
                                 answered = true;
                                 done_at.get_or_insert(Instant::now() + LINGER);
@@ -360,6 +404,7 @@ impl Leg {
                     if let Some((at, every)) = next_retransmit && now >= at {
                         if now.duration_since(started) >= TIMER_B {
                             invite.respond(408, reply(&invite.msg.headers, 408, "Request Timeout (the callee does not answer)", &tag(), &[], b""));
+                            users.history.ended(CallResult::Missed, "the phone did not answer".into());
                             return;
                         }
                         self.binding.path.send(self.invite.clone());
@@ -369,6 +414,7 @@ impl Leg {
                     if !answered && now.duration_since(started) >= TIMER_C {
                         self.binding.path.send(self.follow_up("CANCEL", &self.to));
                         invite.respond(408, reply(&invite.msg.headers, 408, "Request Timeout (no answer)", &tag(), &[], b""));
+                        users.history.ended(CallResult::Missed, "nobody answered within three minutes".into());
                         return;
                     }
                 }
@@ -377,8 +423,9 @@ impl Leg {
     }
 }
 
-/// A user-to-user call is over: how long it lasted, in the log and the metrics.
+/// A user-to-user call is over: how long it lasted, in the log, the metrics and the history.
 fn ended(users: &Users, c: &dialog::Dialog, why: &str) {
+    users.history.ended(CallResult::Answered, why.to_string());
     let seconds = c.since.elapsed().as_secs_f64();
     tracing::info!(caller = users.caller, callee = %users.callee, seconds = format!("{seconds:.1}"), reason = why, "SIP user call ended");
     metrics::histogram!("tessera_sip_user_call_seconds").record(seconds);

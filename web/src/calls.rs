@@ -1,0 +1,91 @@
+//! The call history: a user's calls with other users (SIP phones through Tessera's proxy),
+//! incoming and outgoing, with when they rang, how long they lasted and how they ended; as a
+//! page of the personal area and as JSON. Each user sees their own calls only.
+
+use crate::auth::{ApiUser, PageUser};
+use crate::error::Result;
+use crate::home::{fmt_time, user_tz};
+use crate::i18n::tr;
+use crate::layout::page;
+use crate::state::AppState;
+use crate::store::{CallResult, CallRow};
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+use axum::{Json, Router};
+use maud::html;
+
+/// The most calls listed.
+const LIMIT: i64 = 500;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/calls", get(calls_page)).route("/api/v1/me/calls", get(calls_api))
+}
+
+async fn calls_api(State(state): State<AppState>, ApiUser(u): ApiUser) -> Result<Json<Vec<CallRow>>> {
+    Ok(Json(state.store.calls_of(u.user.id, LIMIT).await?))
+}
+
+fn result_key(r: CallResult) -> &'static str {
+    match r {
+        CallResult::Ringing => "calls.result.ringing",
+        CallResult::Answered => "calls.result.answered",
+        CallResult::Missed => "calls.result.missed",
+        CallResult::Busy => "calls.result.busy",
+        CallResult::Declined => "calls.result.declined",
+        CallResult::Failed => "calls.result.failed",
+    }
+}
+
+/// `m:ss` (or `h:mm:ss`).
+fn duration(ms: i64) -> String {
+    let s = ms / 1000;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+async fn calls_page(State(state): State<AppState>, PageUser(u): PageUser) -> Result<Html<String>> {
+    let lang = u.lang;
+    let t = |k: &'static str| tr(lang, k);
+    let tz = user_tz(&u);
+    let calls = state.store.calls_of(u.user.id, LIMIT).await?;
+    let body = html! {
+        h1 { (t("calls.title")) }
+        section.card #call-history {
+            @if calls.is_empty() { p.muted #calls-empty { (t("calls.empty")) } }
+            @else {
+                table {
+                    thead { tr {
+                        th { (t("calls.when")) } th { (t("calls.direction")) } th { (t("calls.peer")) }
+                        th { (t("calls.duration")) } th { (t("calls.result")) }
+                    } }
+                    tbody {
+                        @for c in &calls {
+                            tr.call data-id=(c.id) data-result=(c.result.as_str()) {
+                                td { (fmt_time(tz, c.started_at_ms / 1000, "%Y-%m-%d %H:%M")) }
+                                td { (t(if c.direction == "outgoing" { "calls.outgoing" } else { "calls.incoming" })) }
+                                td { (if c.peer_name.is_empty() { &c.peer_login } else { &c.peer_name }) " " span.muted { code { (c.peer_login) } } }
+                                td.duration { (c.duration_ms.map(duration).unwrap_or_default()) }
+                                td { (t(result_key(c.result))) @if !c.detail.is_empty() { br; span.muted { (c.detail) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Html(page(lang, t("calls.title"), Some(&u), body).into_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_read_as_clocks() {
+        assert_eq!(super::duration(0), "0:00");
+        assert_eq!(super::duration(61_900), "1:01");
+        assert_eq!(super::duration(3_725_000), "1:02:05");
+    }
+}
