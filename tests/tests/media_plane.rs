@@ -2,8 +2,9 @@
 //! encoded once and watched over RTSP with ffprobe/ffmpeg; layouts, mute and recording applied
 //! through the live API; `kill -9` during a recording; multicast into a network namespace.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, Instant};
+use tessera_e2e::live_api::{Api, BLUE, GREEN, RED, YELLOW, synthetic};
 use tessera_e2e::media::{decode_file, grab, mean_volume, probe_streams};
 use tessera_e2e::{KillOnDrop, Server, eventually};
 
@@ -13,52 +14,6 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const W: usize = 640;
 const H: usize = 360;
-const RED: (u8, u8, u8) = (220, 40, 40);
-const GREEN: (u8, u8, u8) = (40, 200, 60);
-const BLUE: (u8, u8, u8) = (40, 60, 220);
-const YELLOW: (u8, u8, u8) = (230, 210, 40);
-
-struct Api {
-    c: reqwest::Client,
-    csrf: String,
-    base: String,
-}
-
-impl Api {
-    async fn new(s: &Server, login: &str, password: &str) -> Api {
-        let (c, csrf) = s.sign_in(login, password).await;
-        Api { c, csrf, base: s.base.clone() }
-    }
-
-    async fn live(&self, conf: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .c
-            .post(format!("{}/api/v1/conferences/{conf}/live", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn ok(&self, conf: &str, body: Value) -> Value {
-        let (st, v) = self.live(conf, body.clone()).await;
-        assert_eq!(st, 200, "{body}: {v}");
-        v
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.c.get(format!("{}{path}", self.base)).send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-}
-
-fn synthetic(name: &str, c: (u8, u8, u8), tone: u32) -> Value {
-    json!({"action": "add_synthetic", "name": name, "colour": [c.0, c.1, c.2], "tone_hz": tone})
-}
 
 fn on_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> tokio::task::JoinHandle<T> {
     tokio::task::spawn_blocking(f)
@@ -97,6 +52,7 @@ async fn four_synthetic_participants_over_rtsp_with_layouts_mute_and_recording()
         (json!({"action": "device", "participant": 1, "gain": 9.5}), "gain"),
         (json!({"action": "device", "participant": 99, "camera": false}), "participant"),
         (json!({"action": "apply_layout", "scope": "all", "layout": {"windows": 0}}), "layout"),
+        (json!({"action": "preview", "layout": {"windows": 26}}), "layout"),
     ] {
         let (st, v) = api.live("r1", body.clone()).await;
         assert_eq!((st, v["field"].as_str()), (422, Some(field)), "{body}: {v}");
@@ -786,46 +742,4 @@ async fn media_is_sent_from_the_ports_it_is_received_on() {
     let (v, a) = on_blocking(move || (source(video), source(audio))).await.unwrap();
     assert_eq!(u64::from(v), me["rtp_ports"]["video"].as_u64().unwrap(), "video comes from the video port");
     assert_eq!(u64::from(a), me["rtp_ports"]["audio"].as_u64().unwrap(), "audio comes from the audio port");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_default_grid_grows_so_the_fifth_participant_is_seen() {
-    let _serial = SERIAL.lock().await;
-    let s = Server::start();
-    s.admin_ok(&["conference", "add", "g1", "--name", "Growing room", "--owner", "admin", "--room"], "");
-    let api = Api::new(&s, "admin", "admin-password").await;
-    const MAGENTA: (u8, u8, u8) = (220, 40, 220);
-    let mut live = Value::Null;
-    for (name, c) in [("Red", RED), ("Green", GREEN), ("Blue", BLUE), ("Yellow", YELLOW), ("Magenta", MAGENTA)] {
-        live = api.ok("g1", synthetic(name, c, 0)).await;
-    }
-    // Five participants: the grid for everyone has six windows (3x2), filled in join order,
-    // and the state says it adapts.
-    assert_eq!(live["adaptive"], true, "{live}");
-    assert_eq!(live["layouts"]["all"]["windows"], 6, "{live}");
-    let ids: Vec<Value> = live["participants"].as_array().unwrap().iter().map(|p| p["id"].clone()).collect();
-    let shown = live["shown"].as_array().unwrap();
-    assert_eq!(&shown[..5], &ids[..], "{live}");
-    assert_eq!(shown[5], Value::Null);
-    // The picture: three columns and two rows, the fifth participant in the middle of the
-    // second row (a 213x180 window, its 16:9 picture letterboxed around the centre).
-    let url = live["rtsp_url"].as_str().unwrap().to_string();
-    let pic = on_blocking(move || grab(&url, W, H, 20)).await.unwrap();
-    pic.save_png(&s.dir.path().join("grid6.png"));
-    for (i, (x, y, c)) in [(106, 90, RED), (320, 90, GREEN), (533, 90, BLUE), (106, 270, YELLOW), (320, 270, MAGENTA)]
-        .into_iter()
-        .enumerate()
-    {
-        assert!(pic.near(x, y, c, 40), "window {i} at ({x},{y}) is {:?}, expected {c:?}", pic.at(x, y));
-    }
-    // An operator's layout stays as the roster changes; discarding it brings the grid back.
-    api.ok("g1", json!({"action": "apply_layout", "scope": "all", "layout": {"windows": 4}})).await;
-    let live = api.ok("g1", json!({"action": "remove", "participant": ids[4]})).await;
-    assert_eq!((live["adaptive"].clone(), live["layouts"]["all"]["windows"].clone()), (json!(false), json!(4)));
-    let live = api.ok("g1", json!({"action": "apply_layout", "scope": "all", "layout": null})).await;
-    assert_eq!((live["adaptive"].clone(), live["layouts"]["all"]["windows"].clone()), (json!(true), json!(4)));
-    let live = api.ok("g1", json!({"action": "remove", "participant": ids[3]})).await;
-    assert_eq!(live["layouts"]["all"]["windows"], 4, "three participants: 2x2");
-    let live = api.ok("g1", json!({"action": "remove", "participant": ids[2]})).await;
-    assert_eq!(live["layouts"]["all"]["windows"], 2, "two: side by side");
 }

@@ -1,0 +1,52 @@
+//! The live API of running conferences from a test: a signed-in client that posts control
+//! requests and reads JSON, and the synthetic participants the media tests add.
+
+use crate::Server;
+use serde_json::{Value, json};
+
+pub const RED: (u8, u8, u8) = (220, 40, 40);
+pub const GREEN: (u8, u8, u8) = (40, 200, 60);
+pub const BLUE: (u8, u8, u8) = (40, 60, 220);
+pub const YELLOW: (u8, u8, u8) = (230, 210, 40);
+
+pub struct Api {
+    pub c: reqwest::Client,
+    pub csrf: String,
+    pub base: String,
+}
+
+impl Api {
+    pub async fn new(s: &Server, login: &str, password: &str) -> Api {
+        let (c, csrf) = s.sign_in(login, password).await;
+        Api { c, csrf, base: s.base.clone() }
+    }
+
+    pub async fn live(&self, conf: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .c
+            .post(format!("{}/api/v1/conferences/{conf}/live", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn ok(&self, conf: &str, body: Value) -> Value {
+        let (st, v) = self.live(conf, body.clone()).await;
+        assert_eq!(st, 200, "{body}: {v}");
+        v
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.c.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+pub fn synthetic(name: &str, c: (u8, u8, u8), tone: u32) -> Value {
+    json!({"action": "add_synthetic", "name": name, "colour": [c.0, c.1, c.2], "tone_hz": tone})
+}
