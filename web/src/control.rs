@@ -238,6 +238,9 @@ pub struct Event {
     pub at_ms: i64,
     pub kind: EventKind,
     pub participant: Option<ParticipantId>,
+    /// The user a participant who joined or left signed in as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<i64>,
     pub name: String,
     pub detail: String,
 }
@@ -330,6 +333,7 @@ impl EventBus {
             at_ms: e.at_ms,
             kind: e.kind,
             participant: e.participant.and_then(|p| i64::try_from(p).ok()),
+            user: e.user,
             name: e.name.clone(),
             detail: e.detail.clone(),
         });

@@ -2,9 +2,11 @@
 //! control requests (start, end, participants, layouts, names, devices, podium, moderator), the
 //! connection history, the recordings index and the multicast SDP.
 //!
-//! Who may do what: every participant of a conference may read its live status; its owner and
-//! moderators, and users with the operator right (any conference), may control it and read its
-//! history and recordings. Anybody else gets 404, as if the conference did not exist.
+//! Who may do what ([`access`], the one home of this rule): every participant of a conference
+//! may read its live status; its owner and moderators, and users with the operator right (any
+//! conference), may control it; its records (connection history, chat history, recordings,
+//! analytics) are its owner's and operators'. Anybody else gets 404, as if the conference did not
+//! exist.
 
 use crate::auth::ApiUser;
 use crate::control::{ControlError, LiveState, Request};
@@ -30,8 +32,12 @@ pub fn router() -> Router<AppState> {
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Access {
+    /// A participant: the live status.
     Watch,
+    /// A moderator: the controls too.
     Control,
+    /// The owner or an operator: the records too.
+    Own,
 }
 
 pub(crate) async fn access(state: &AppState, user_id: i64, id: &str) -> Result<Access> {
@@ -39,14 +45,26 @@ pub(crate) async fn access(state: &AppState, user_id: i64, id: &str) -> Result<A
         return Err(Error::NotFound);
     }
     let role = state.store.role_in(user_id, id).await?;
-    if matches!(role, Some(Role::Owner | Role::Moderator)) {
-        return Ok(Access::Control);
+    if role == Some(Role::Owner) {
+        return Ok(Access::Own);
     }
     let operator = state.store.rights_of(user_id).await?.contains(&Right::Operator);
     if operator && state.store.conference_exists(id).await? {
-        return Ok(Access::Control);
+        return Ok(Access::Own);
     }
-    role.map(|_| Access::Watch).ok_or(Error::NotFound)
+    match role {
+        Some(Role::Moderator) => Ok(Access::Control),
+        Some(_) => Ok(Access::Watch),
+        None => Err(Error::NotFound),
+    }
+}
+
+/// Refused unless `user_id` may read the conference's records (its owner, operators).
+pub(crate) async fn records(state: &AppState, user_id: i64, id: &str, what: &str) -> Result<()> {
+    if access(state, user_id, id).await? < Access::Own {
+        return Err(Error::Forbidden(format!("{what} is for the conference's owner and operators")));
+    }
+    Ok(())
 }
 
 pub(crate) fn control_error(e: ControlError) -> Error {
@@ -94,9 +112,7 @@ async fn events(
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<EventRow>>> {
-    if access(&state, u.user.id, &id).await? < Access::Control {
-        return Err(Error::Forbidden("the connection history is for the owner, moderators and operators".into()));
-    }
+    records(&state, u.user.id, &id, "the connection history").await?;
     Ok(Json(state.store.events(&id, 10_000).await?))
 }
 
@@ -105,9 +121,7 @@ async fn recordings(
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<RecordingRow>>> {
-    if access(&state, u.user.id, &id).await? < Access::Control {
-        return Err(Error::Forbidden("recordings are for the owner, moderators and operators".into()));
-    }
+    records(&state, u.user.id, &id, "the list of recordings").await?;
     Ok(Json(state.store.recordings(&id).await?))
 }
 
@@ -117,9 +131,7 @@ async fn chat_history(
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<ChatMessage>>> {
-    if access(&state, u.user.id, &id).await? < Access::Control {
-        return Err(Error::Forbidden("the chat history is for the owner, moderators and operators".into()));
-    }
+    records(&state, u.user.id, &id, "the chat history").await?;
     Ok(Json(state.store.chat_history(&id, 10_000).await?))
 }
 

@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
 
 async fn may_control(state: &AppState, user_id: i64, id: &str) -> Result<()> {
     match access(state, user_id, id).await? {
-        Access::Control => Ok(()),
+        Access::Control | Access::Own => Ok(()),
         Access::Watch => Err(Error::Forbidden("only the owner, moderators and operators manage a conference".into())),
     }
 }

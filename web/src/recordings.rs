@@ -5,9 +5,8 @@
 
 use crate::auth::ApiUser;
 use crate::error::{Error, Result};
-use crate::rights::Right;
 use crate::state::AppState;
-use crate::store::{RecordingRow, Role};
+use crate::store::RecordingRow;
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -22,11 +21,7 @@ pub fn router() -> Router<AppState> {
 
 /// The recording, when `user` may have it: the conference's owner, or an operator.
 async fn owned(state: &AppState, user: i64, id: &str, rid: i64) -> Result<RecordingRow> {
-    if id.is_empty() || id.len() > 64 {
-        return Err(Error::NotFound);
-    }
-    let owner = state.store.role_in(user, id).await? == Some(Role::Owner);
-    if !owner && !state.store.rights_of(user).await?.contains(&Right::Operator) {
+    if crate::live::access(state, user, id).await? < crate::live::Access::Own {
         return Err(Error::NotFound);
     }
     state.store.recording(id, rid).await?.ok_or(Error::NotFound)

@@ -106,6 +106,7 @@ fn progress(ctx: &Context, order: &DialOrder, kind: EventKind, detail: &str) {
             at_ms: chrono::Utc::now().timestamp_millis(),
             kind,
             participant: None,
+            user: None,
             name: order.name.clone(),
             detail: detail.into(),
         };

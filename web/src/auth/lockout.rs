@@ -262,6 +262,7 @@ impl LockoutService {
                 at_ms: now * 1000,
                 kind: tessera_conference::EventKind::PinGuessing,
                 participant: None,
+                user: None,
                 name: String::new(),
                 detail: format!("{count} wrong PINs within {minutes} minutes; consider changing the PIN"),
             });

@@ -12,7 +12,7 @@ use crate::layout::{notice, page};
 use crate::recurrence::{End, Freq, Recurrence, day_code};
 use crate::rights::Right;
 use crate::state::{AppState, now};
-use crate::store::{ConferenceKind, ConferenceRow, Role};
+use crate::store::{ConferenceKind, ConferenceRow};
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -117,9 +117,10 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
     let lang = u.lang;
     let tz = user_tz(u);
     let t = |k: &'static str| tr(lang, k);
-    let operator = state.store.rights_of(u.user.id).await?.contains(&Right::Operator);
-    let may_edit = c.my_role == Role::Owner || operator;
-    let may_manage = may_edit || c.my_role == Role::Moderator;
+    let access = crate::live::access(state, u.user.id, &c.id).await?;
+    // The owner and operators edit it and have its records; moderators manage it.
+    let may_edit = access == crate::live::Access::Own;
+    let may_manage = access >= crate::live::Access::Control;
     let base = state.config.public_url.trim_end_matches('/');
     let editable = state.store.editable_conference(&c.id).await?;
     let (google, outlook) = match &editable {
@@ -131,7 +132,6 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
     };
     let public = c.access == "public";
     let webinar = webinar_facts(state, (lang, tz), c, editable.as_ref(), may_edit).await?;
-    // Recordings are the owner's and operators' to download.
     let recordings = if may_edit { state.store.recordings(&c.id).await? } else { Vec::new() };
     let done: Vec<_> = recordings.iter().filter(|r| r.state != "recording").collect();
     let file_url = |r: &crate::store::RecordingRow| format!("/api/v1/conferences/{}/recordings/{}", c.id, r.id);
@@ -205,6 +205,7 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
                 a.button #open-page href={"/c/" (c.id)} { (t("sched.open_page")) }
                 @if may_edit { " " a.button.secondary #edit href={"/conferences/" (c.id) "/edit"} { (t("sched.edit")) } }
                 @if may_manage { " " a.button.secondary #manage href={"/conferences/" (c.id) "/manage"} { (t("mgr.open")) } }
+                @if may_edit { " " a.button.secondary #analytics href={"/conferences/" (c.id) "/analytics"} { (t("an.open")) } }
             }
             @if may_edit {
                 form #delete-form method="post" action={"/conferences/" (c.id) "/delete"} {

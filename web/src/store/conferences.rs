@@ -217,9 +217,12 @@ impl Store {
             Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("conference")),
             r => r?,
         };
-        sqlx::query("INSERT INTO conference_participants (conference_id, user_id, role) VALUES ($1, $2, 'owner')")
-            .bind(c.id)
-            .bind(c.owner_id)
+        sqlx::query(
+            "INSERT INTO conference_participants (conference_id, user_id, role, added_at) VALUES ($1, $2, 'owner', $3)",
+        )
+        .bind(c.id)
+        .bind(c.owner_id)
+        .bind(now)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -227,19 +230,20 @@ impl Store {
         Ok(())
     }
 
-    /// Adds a user to a conference (or changes their role). The owner's role is never changed.
+    /// Adds a user to a conference now (or changes their role). The owner's role is never changed.
     pub async fn add_participant(&self, conference_id: &str, user_id: i64, role: Role) -> Result<()> {
         if role == Role::Owner {
             return Err(StoreError::Conflict("owner"));
         }
         sqlx::query(
-            "INSERT INTO conference_participants (conference_id, user_id, role) VALUES ($1, $2, $3)
+            "INSERT INTO conference_participants (conference_id, user_id, role, added_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (conference_id, user_id) DO UPDATE SET role = excluded.role
              WHERE conference_participants.role <> 'owner'",
         )
         .bind(conference_id)
         .bind(user_id)
         .bind(role.as_str())
+        .bind(chrono::Utc::now().timestamp())
         .execute(&self.pool)
         .await
         .map_err(|e| match &e {

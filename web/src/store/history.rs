@@ -13,6 +13,8 @@ pub struct NewEvent {
     pub at_ms: i64,
     pub kind: tessera_conference::EventKind,
     pub participant: Option<i64>,
+    /// The user a participant who joined or left signed in as.
+    pub user: Option<i64>,
     pub name: String,
     pub detail: String,
 }
@@ -83,8 +85,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         for e in events {
             sqlx::query(
-                "INSERT INTO conference_events (id, conference_id, at_ms, kind, participant, name, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO conference_events (id, conference_id, at_ms, kind, participant, name, detail, user_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(new_id())
             .bind(&e.conference)
@@ -93,6 +95,7 @@ impl Store {
             .bind(e.participant)
             .bind(&e.name)
             .bind(&e.detail)
+            .bind(e.user)
             .execute(&mut *tx)
             .await?;
         }

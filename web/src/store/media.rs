@@ -66,6 +66,8 @@ pub struct EventRow {
     pub at_ms: i64,
     pub kind: tessera_conference::EventKind,
     pub participant: Option<i64>,
+    /// The user a participant who joined or left signed in as.
+    pub user: Option<i64>,
     pub name: String,
     pub detail: String,
 }
@@ -321,7 +323,7 @@ impl Store {
     pub async fn events(&self, conference: &str, limit: i64) -> Result<Vec<EventRow>> {
         self.flush_events().await;
         let rows = sqlx::query(
-            "SELECT at_ms, kind, participant, name, detail FROM conference_events WHERE conference_id = $1
+            "SELECT at_ms, kind, participant, user_id, name, detail FROM conference_events WHERE conference_id = $1
              ORDER BY at_ms, id LIMIT $2",
         )
         .bind(conference)
@@ -334,6 +336,7 @@ impl Store {
                     at_ms: r.try_get("at_ms")?,
                     kind: Column::parse(&r.try_get::<String, _>("kind")?)?,
                     participant: r.try_get("participant")?,
+                    user: r.try_get("user_id")?,
                     name: r.try_get("name")?,
                     detail: r.try_get("detail")?,
                 })

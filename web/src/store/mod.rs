@@ -3,6 +3,7 @@
 //! only the types both share (BIGINT, TEXT, bytes). Every query that reads user-visible rows
 //! takes the signed-in user's id and filters by it.
 
+mod analytics;
 mod calls;
 mod chat;
 mod conferences;
@@ -18,6 +19,7 @@ mod settings;
 mod sip;
 mod users;
 
+pub use analytics::{Entry, EntryKind, Span};
 pub use calls::{CallResult, CallRow};
 pub use chat::{ChatMessage, MAX_CHAT_CHARS};
 use conferences::Column;

@@ -73,6 +73,7 @@ pub struct Registrant {
     pub email: String,
     pub answers: BTreeMap<String, String>,
     pub created_at: i64,
+    pub first_joined_at: Option<i64>,
     pub last_joined_at: Option<i64>,
 }
 
@@ -107,6 +108,7 @@ fn registrant_from_row(r: &AnyRow) -> Result<Registrant> {
         email: r.try_get("email")?,
         answers: serde_json::from_str(&answers).map_err(|e| StoreError::Corrupt(format!("answers: {e}")))?,
         created_at: r.try_get("created_at")?,
+        first_joined_at: r.try_get("first_joined_at")?,
         last_joined_at: r.try_get("last_joined_at")?,
     })
 }
@@ -218,7 +220,7 @@ impl Store {
     }
 
     pub async fn registrant_joined(&self, id: i64, now: i64) -> Result<()> {
-        sqlx::query("UPDATE conference_guests SET last_joined_at = $2 WHERE id = $1")
+        sqlx::query("UPDATE conference_guests SET last_joined_at = $2, first_joined_at = COALESCE(first_joined_at, $2) WHERE id = $1")
             .bind(id)
             .bind(now)
             .execute(&self.pool)

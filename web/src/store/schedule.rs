@@ -201,20 +201,36 @@ async fn write_invitees(
     id: &str,
     users: &[(i64, Role, bool)],
     addresses: &[AddressInvitee],
+    now: i64,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM conference_participants WHERE conference_id = $1 AND role <> 'owner'")
+    // Invitees who stay keep the time they were added (the analytics show it); only those taken
+    // off the list go, and only new ones get `now`.
+    let listed: std::collections::HashSet<i64> = users.iter().map(|(u, ..)| *u).collect();
+    let present = sqlx::query("SELECT user_id FROM conference_participants WHERE conference_id = $1 AND role <> 'owner'")
         .bind(id)
-        .execute(&mut **tx)
+        .fetch_all(&mut **tx)
         .await?;
+    for r in present {
+        let user: i64 = r.try_get("user_id")?;
+        if !listed.contains(&user) {
+            sqlx::query("DELETE FROM conference_participants WHERE conference_id = $1 AND user_id = $2")
+                .bind(id)
+                .bind(user)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
     for (user, role, speaker) in users {
         sqlx::query(
-            "INSERT INTO conference_participants (conference_id, user_id, role, speaker) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (conference_id, user_id) DO UPDATE SET speaker = excluded.speaker",
+            "INSERT INTO conference_participants (conference_id, user_id, role, speaker, added_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (conference_id, user_id) DO UPDATE SET speaker = excluded.speaker,
+                 role = CASE WHEN conference_participants.role = 'owner' THEN 'owner' ELSE excluded.role END",
         )
         .bind(id)
         .bind(user)
         .bind(role.as_str())
         .bind(flag(*speaker))
+        .bind(now)
         .execute(&mut **tx)
         .await
         .map_err(|e| match &e {
@@ -255,13 +271,16 @@ impl Store {
             Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("conference")),
             r => r?,
         };
-        sqlx::query("INSERT INTO conference_participants (conference_id, user_id, role) VALUES ($1, $2, 'owner')")
-            .bind(id)
-            .bind(owner_id)
+        sqlx::query(
+            "INSERT INTO conference_participants (conference_id, user_id, role, added_at) VALUES ($1, $2, 'owner', $3)",
+        )
+        .bind(id)
+        .bind(owner_id)
+        .bind(now)
             .execute(&mut *tx)
             .await?;
         let users: Vec<_> = users.iter().filter(|(u, ..)| *u != owner_id).cloned().collect();
-        write_invitees(&mut tx, id, &users, addresses).await?;
+        write_invitees(&mut tx, id, &users, addresses, now).await?;
         super::registration::write_registration(&mut tx, id, s.registration.as_ref()).await?;
         tx.commit().await?;
         self.changed().await
@@ -288,7 +307,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let users: Vec<_> = users.iter().filter(|(u, ..)| *u != owner).cloned().collect();
-        write_invitees(&mut tx, id, &users, addresses).await?;
+        write_invitees(&mut tx, id, &users, addresses, now).await?;
         super::registration::write_registration(&mut tx, id, s.registration.as_ref()).await?;
         tx.commit().await?;
         self.changed().await

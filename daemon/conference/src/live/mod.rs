@@ -60,6 +60,8 @@ pub struct View {
 pub struct Happened {
     pub kind: EventKind,
     pub participant: Option<ParticipantId>,
+    /// The user the participant signed in as (joins and leaves), for the analytics.
+    pub user: Option<i64>,
     pub name: String,
     pub detail: String,
 }
@@ -315,7 +317,7 @@ impl Conference {
         self.ever_joined = true;
         self.refresh_layouts();
         fx.extend(self.stage_effects());
-        fx.push(record(EventKind::Joined, Some(id), &name, detail));
+        fx.push(record_of(EventKind::Joined, id, who.user, &name, detail));
         fx
     }
 
@@ -356,7 +358,7 @@ impl Conference {
         fx.push(Effect::Remove(id));
         self.refresh_layouts();
         fx.extend(self.stage_effects());
-        fx.push(record(EventKind::Left, Some(id), &m.name, why));
+        fx.push(record_of(EventKind::Left, id, m.user, &m.name, why));
         fx
     }
 
@@ -364,7 +366,7 @@ impl Conference {
     pub fn finish(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.roster)
             .into_iter()
-            .map(|m| record(EventKind::Left, Some(m.id), &m.name, "the conference ended"))
+            .map(|m| record_of(EventKind::Left, m.id, m.user, &m.name, "the conference ended"))
             .collect()
     }
 
@@ -375,6 +377,7 @@ impl Conference {
         vec![Effect::Notify(Happened {
             kind: EventKind::ActiveSpeaker,
             participant: self.speaker,
+            user: None,
             name: String::new(),
             detail: String::new(),
         })]
@@ -494,5 +497,10 @@ impl Conference {
 }
 
 fn record(kind: EventKind, participant: Option<ParticipantId>, name: &str, detail: &str) -> Effect {
-    Effect::Record(Happened { kind, participant, name: name.into(), detail: detail.into() })
+    Effect::Record(Happened { kind, participant, user: None, name: name.into(), detail: detail.into() })
+}
+
+/// A participant's join or leave, with the user it is.
+fn record_of(kind: EventKind, id: ParticipantId, user: Option<i64>, name: &str, detail: &str) -> Effect {
+    Effect::Record(Happened { kind, participant: Some(id), user, name: name.into(), detail: detail.into() })
 }

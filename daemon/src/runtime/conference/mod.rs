@@ -322,7 +322,7 @@ impl Conf {
     }
 
     fn event(&self, kind: EventKind, participant: Option<ParticipantId>, name: &str, detail: &str) {
-        let h = Happened { kind, participant, name: name.into(), detail: detail.into() };
+        let h = Happened { kind, participant, user: None, name: name.into(), detail: detail.into() };
         self.events.publish(&self.store, self.event_of(h));
     }
 
@@ -332,6 +332,7 @@ impl Conf {
             at_ms: now_ms(),
             kind: h.kind,
             participant: h.participant,
+            user: h.user,
             name: h.name,
             detail: h.detail,
         }
