@@ -113,7 +113,7 @@ pub fn fmt_time(tz: Tz, t: i64, fmt: &str) -> String {
     }
 }
 
-fn role_key(r: Role) -> &'static str {
+pub(crate) fn role_key(r: Role) -> &'static str {
     match r {
         Role::Owner => "conf.role.owner",
         Role::Moderator => "conf.role.moderator",

@@ -61,8 +61,10 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
 }
 
 /// The tables of each language: the main one, then those of larger areas in files of their own.
-const EN_TABLES: [&[(&str, &str)]; 3] = [EN, crate::i18n_webinar::EN, crate::i18n_manager::EN];
-const RU_TABLES: [&[(&str, &str)]; 3] = [RU, crate::i18n_webinar::RU, crate::i18n_manager::RU];
+const EN_TABLES: [&[(&str, &str)]; 4] =
+    [EN, crate::i18n_webinar::EN, crate::i18n_manager::EN, crate::i18n_analytics::EN];
+const RU_TABLES: [&[(&str, &str)]; 4] =
+    [RU, crate::i18n_webinar::RU, crate::i18n_manager::RU, crate::i18n_analytics::RU];
 
 static EN_MAP: LazyLock<HashMap<&'static str, &'static str>> =
     LazyLock::new(|| EN_TABLES.iter().flat_map(|t| t.iter()).copied().collect());

@@ -11,6 +11,7 @@
 //! own `router()`, and handlers sit next to their request and response types.
 
 pub mod admission;
+pub mod analytics;
 pub mod auth;
 pub mod cache;
 pub mod calls;
@@ -23,6 +24,7 @@ pub mod error;
 pub mod extract;
 pub mod home;
 pub mod i18n;
+mod i18n_analytics;
 mod i18n_manager;
 mod i18n_webinar;
 pub mod join_ws;
@@ -71,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(live::router())
         .merge(calls::router())
         .merge(recordings::router())
+        .merge(analytics::router())
         .merge(dialout::router())
         .merge(remote_devices::router())
         .merge(manager::router())

@@ -120,6 +120,8 @@ spelled! {
         RecordingStarted => "recording_started",
         RecordingStopped => "recording_stopped",
         RecordingFailed => "recording_failed",
+        /// The retention policy removed a recording.
+        RecordingRemoved => "recording_removed",
         BadInput => "bad_input",
         PinGuessing => "pin_guessing",
         /// Dialling out: the call is placed, the far end rings, or it failed.
