@@ -34,7 +34,7 @@ pub fn chart(entries: &[&Entry], span: (i64, i64), lang: Lang, tz: Tz) -> Markup
     let lo = series.iter().flat_map(|s| s.times.first()).copied().chain([span.0]).filter(|t| *t > i64::MIN).min();
     let hi = series.iter().flat_map(|s| s.times.last()).copied().chain([span.1]).filter(|t| *t < i64::MAX).max();
     let (lo, hi) = match (lo, hi) {
-        (Some(l), Some(h)) if h > l => (l, h),
+        (Some(l), Some(h)) if h - l >= 60_000 => (l, h),
         (Some(l), _) => (l, l + 3_600_000),
         _ => (0, 3_600_000),
     };
@@ -80,7 +80,7 @@ pub fn chart(entries: &[&Entry], span: (i64, i64), lang: Lang, tz: Tz) -> Markup
             }
             // The legend.
             @for (i, s) in series.iter().enumerate() {
-                @let lx = PAD.0 + 8.0 + i as f64 * 220.0;
+                @let lx = W - PAD.1 - 440.0 + i as f64 * 220.0;
                 g class={"legend " (s.class)} {
                     line class={"line " (s.class)} x1=(lx) y1="12" x2=(lx + 20.0) y2="12" {}
                     text x=(lx + 26.0) y="16" { (tr(lang, s.label)) " (" (s.times.len()) ")" }

@@ -14,11 +14,7 @@ const BOM: &[u8] = "\u{feff}".as_bytes();
 /// A cell as a spreadsheet may read it safely.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && cell.parse::<f64>().map_or(true, |n| !n.is_finite()) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
+    if risky && cell.parse::<f64>().map_or(true, |n| !n.is_finite()) { format!("'{cell}").into() } else { cell.into() }
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in `tz`.

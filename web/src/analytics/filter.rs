@@ -136,7 +136,12 @@ impl Filter {
             tab,
             q: text("q", q.q.as_deref())?,
             sender: text("sender", q.sender.as_deref())?,
-            auth: choice("auth", q.auth.as_deref(), &[("all", Auth::All), ("users", Auth::Users), ("guests", Auth::Guests)], Auth::All)?,
+            auth: choice(
+                "auth",
+                q.auth.as_deref(),
+                &[("all", Auth::All), ("users", Auth::Users), ("guests", Auth::Guests)],
+                Auth::All,
+            )?,
             status: choice(
                 "status",
                 q.status.as_deref(),

@@ -47,7 +47,8 @@ pub(crate) async fn load(state: &AppState, id: &str, tab: Tab) -> Result<(Rows, 
     let (rows, newest) = match tab {
         Tab::Entries => {
             let e = state.store.entries(id).await?;
-            let newest = e.iter().flat_map(|e| [Some(e.added_at.saturating_mul(1000)), e.last_joined_ms]).flatten().max();
+            let newest =
+                e.iter().flat_map(|e| [Some(e.added_at.saturating_mul(1000)), e.last_joined_ms]).flatten().max();
             (Rows::Entries(e), newest)
         }
         Tab::Connections => {

@@ -125,8 +125,10 @@ mod tests {
     use crate::store::{ConferenceSettings, NewEvent, NewUser, Role};
 
     crate::both_backends!(entries_keep_when_added_across_edits_and_count_joins, |store| {
-        let owner = store.create_user(NewUser { login: "own", password_hash: "x", display_name: "Owner" }, 0).await.unwrap();
-        let ann = store.create_user(NewUser { login: "ann", password_hash: "x", display_name: "Ann" }, 0).await.unwrap();
+        let owner =
+            store.create_user(NewUser { login: "own", password_hash: "x", display_name: "Owner" }, 0).await.unwrap();
+        let ann =
+            store.create_user(NewUser { login: "ann", password_hash: "x", display_name: "Ann" }, 0).await.unwrap();
         let bob = store.create_user(NewUser { login: "bob", password_hash: "x", display_name: "" }, 0).await.unwrap();
         let s = ConferenceSettings {
             name: "Weekly".into(),
@@ -175,7 +177,10 @@ mod tests {
         let by = |login: &str| e.iter().find(|x| x.login == login).unwrap().clone();
         assert_eq!(e.len(), 3);
         let a = by("ann");
-        assert_eq!((a.added_at, a.role, a.joins, a.first_joined_ms, a.last_joined_ms), (100, Some(Role::Moderator), 2, Some(1_000), Some(3_000)));
+        assert_eq!(
+            (a.added_at, a.role, a.joins, a.first_joined_ms, a.last_joined_ms),
+            (100, Some(Role::Moderator), 2, Some(1_000), Some(3_000))
+        );
         let b = by("bob");
         assert_eq!((b.added_at, b.name.as_str(), b.joins, b.first_joined_ms), (200, "bob", 0, None));
         assert_eq!(by("own").added_at, 100);

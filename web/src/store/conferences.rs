@@ -223,8 +223,8 @@ impl Store {
         .bind(c.id)
         .bind(c.owner_id)
         .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.changed().await?;
         Ok(())

@@ -206,10 +206,11 @@ async fn write_invitees(
     // Invitees who stay keep the time they were added (the analytics show it); only those taken
     // off the list go, and only new ones get `now`.
     let listed: std::collections::HashSet<i64> = users.iter().map(|(u, ..)| *u).collect();
-    let present = sqlx::query("SELECT user_id FROM conference_participants WHERE conference_id = $1 AND role <> 'owner'")
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?;
+    let present =
+        sqlx::query("SELECT user_id FROM conference_participants WHERE conference_id = $1 AND role <> 'owner'")
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
     for r in present {
         let user: i64 = r.try_get("user_id")?;
         if !listed.contains(&user) {
@@ -277,8 +278,8 @@ impl Store {
         .bind(id)
         .bind(owner_id)
         .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        .execute(&mut *tx)
+        .await?;
         let users: Vec<_> = users.iter().filter(|(u, ..)| *u != owner_id).cloned().collect();
         write_invitees(&mut tx, id, &users, addresses, now).await?;
         super::registration::write_registration(&mut tx, id, s.registration.as_ref()).await?;
