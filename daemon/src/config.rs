@@ -26,6 +26,45 @@ pub struct Config {
     pub webrtc: WebRtc,
     pub smtp: Smtp,
     pub dial_out: DialOut,
+    pub retention: Retention,
+}
+
+/// How long recordings and histories are kept (0: for ever), applied every `interval_minutes`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    pub recordings_days: u32,
+    /// A cap on the recordings folder, in megabytes (10^6 bytes): the oldest go first.
+    pub recordings_max_mb: u64,
+    pub history_days: u32,
+    pub chat_days: u32,
+    pub calls_days: u32,
+    pub interval_minutes: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            recordings_days: 0,
+            recordings_max_mb: 0,
+            history_days: 0,
+            chat_days: 0,
+            calls_days: 0,
+            interval_minutes: 60,
+        }
+    }
+}
+
+impl Retention {
+    pub fn policy(&self) -> tessera_web::retention::Policy {
+        tessera_web::retention::Policy {
+            recordings_days: self.recordings_days,
+            recordings_max_bytes: self.recordings_max_mb.saturating_mul(1_000_000),
+            history_days: self.history_days,
+            chat_days: self.chat_days,
+            calls_days: self.calls_days,
+        }
+    }
 }
 
 /// Where the server may call (see `sip::dial_policy`): empty lists keep the default (public and
@@ -239,6 +278,7 @@ impl Default for Config {
             webrtc: WebRtc::default(),
             smtp: Smtp::default(),
             dial_out: DialOut::default(),
+            retention: Retention::default(),
         }
     }
 }
@@ -319,6 +359,20 @@ impl Config {
         }
         if let Some(v) = get("TESSERA_SMTP_PASSWORD") {
             self.smtp.password = v;
+        }
+        for (key, field) in [
+            ("TESSERA_RETENTION_RECORDINGS_DAYS", &mut self.retention.recordings_days),
+            ("TESSERA_RETENTION_HISTORY_DAYS", &mut self.retention.history_days),
+            ("TESSERA_RETENTION_CHAT_DAYS", &mut self.retention.chat_days),
+            ("TESSERA_RETENTION_CALLS_DAYS", &mut self.retention.calls_days),
+        ] {
+            if let Some(v) = get(key) {
+                *field = v.parse().with_context(|| format!("{key}={v:?} is not a number of days"))?;
+            }
+        }
+        if let Some(v) = get("TESSERA_RETENTION_RECORDINGS_MAX_MB") {
+            self.retention.recordings_max_mb =
+                v.parse().with_context(|| format!("TESSERA_RETENTION_RECORDINGS_MAX_MB={v:?} is not a number"))?;
         }
         if let Some(v) = get("TESSERA_SMTP_HOST") {
             self.smtp.host = v;
@@ -413,6 +467,13 @@ impl Config {
             Ok(())
         };
         range("http.header_read_timeout_seconds", self.http.header_read_timeout_seconds.into(), 1, 600)?;
+        let days = 100 * 365;
+        range("retention.recordings_days", self.retention.recordings_days.into(), 0, days)?;
+        range("retention.history_days", self.retention.history_days.into(), 0, days)?;
+        range("retention.chat_days", self.retention.chat_days.into(), 0, days)?;
+        range("retention.calls_days", self.retention.calls_days.into(), 0, days)?;
+        range("retention.recordings_max_mb", self.retention.recordings_max_mb, 0, 1 << 40)?;
+        range("retention.interval_minutes", self.retention.interval_minutes.into(), 1, 24 * 60)?;
         self.metrics_listen()?;
         range("session.idle_timeout_minutes", self.session.idle_timeout_minutes.into(), 1, 7 * 24 * 60)?;
         range("session.absolute_timeout_hours", self.session.absolute_timeout_hours.into(), 1, 24 * 90)?;
@@ -613,6 +674,21 @@ mod tests {
         assert!(e.contains("line 2"), "{e}");
         let e = Config::from_toml("[session]\nidle_timeout_minutes = \"x\"\n").unwrap_err().to_string();
         assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn retention_keeps_everything_unless_set() {
+        assert!(Config::from_toml("").unwrap().retention.policy().keeps_everything());
+        let mut c = Config::from_toml("[retention]\nrecordings_max_mb = 500\nchat_days = 30\n").unwrap();
+        c.apply_env(|k| (k == "TESSERA_RETENTION_HISTORY_DAYS").then(|| "90".to_string())).unwrap();
+        c.validate().unwrap();
+        let p = c.retention.policy();
+        assert_eq!((p.recordings_max_bytes, p.chat_days, p.history_days, p.recordings_days), (500_000_000, 30, 90, 0));
+        let c = Config::from_toml("[retention]\ninterval_minutes = 0\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("retention.interval_minutes"));
+        let mut c = Config::default();
+        let e = c.apply_env(|k| (k == "TESSERA_RETENTION_CHAT_DAYS").then(|| "a month".to_string())).unwrap_err();
+        assert!(e.to_string().contains("TESSERA_RETENTION_CHAT_DAYS"), "{e}");
     }
 
     #[test]

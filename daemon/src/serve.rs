@@ -396,7 +396,26 @@ async fn populate_demo(control: &Control) {
 }
 
 /// Purges expired sessions every ten minutes.
+/// Applies the retention policy now and every `interval_minutes`.
+async fn retention(store: Store, config: Config) {
+    let policy = config.retention.policy();
+    if policy.keeps_everything() {
+        return;
+    }
+    tracing::info!(?policy, every_minutes = config.retention.interval_minutes, "retention policy on");
+    let dir = config.recordings_dir();
+    let mut tick = tokio::time::interval(Duration::from_secs(u64::from(config.retention.interval_minutes) * 60));
+    loop {
+        tick.tick().await;
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        if let Err(e) = tessera_web::retention::apply(&store, &dir, &policy, now_ms).await {
+            tracing::warn!(error = format!("{e:#}"), "applying the retention policy failed");
+        }
+    }
+}
+
 async fn housekeeping(store: Store, config: Config) {
+    tokio::spawn(retention(store.clone(), config.clone()));
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;

@@ -168,3 +168,70 @@ async fn owners_read_entries_connections_and_chat_in_chromium_and_csv() {
     assert_eq!(status(mallory.clone(), format!("{}/conferences/{conf}/analytics", s.base)).await, 404);
     assert_eq!(status(mallory, format!("{}/conferences/{conf}/analytics/entries.csv", s.base)).await, 404);
 }
+
+/// The retention policy, applied by the running server: an old recording (file and entry) and
+/// old chat go at start-up's first pass, newer ones stay, and the removal is in the history.
+#[tokio::test]
+async fn the_server_applies_the_retention_policy() {
+    let mut s =
+        Server::start_with(&[], &[("TESSERA_RETENTION_RECORDINGS_DAYS", "30"), ("TESSERA_RETENTION_CHAT_DAYS", "30")]);
+    s.add_user("alice", "alice-password");
+    s.admin_ok(&["conference", "add", "kept", "--name", "Kept", "--owner", "alice", "--room"], "");
+    assert!(s.log().contains("retention policy on"), "{}", s.log());
+    s.stop();
+    // What an earlier life of the server left: a recording from 40 days ago and one from
+    // yesterday, a chat message from 40 days ago and one from today.
+    let rec = s.data_dir().join("recordings").join("kept");
+    std::fs::create_dir_all(&rec).unwrap();
+    std::fs::write(rec.join("old.mp4"), b"old").unwrap();
+    std::fs::write(rec.join("new.mp4"), b"new").unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let day = 86_400;
+    let sql = format!(
+        "INSERT INTO recordings (id, conference_id, file_name, format, started_at, ended_at, size_bytes, state) VALUES
+           (11, 'kept', 'kept/old.mp4', 'mp4', {old}, {old}, 3, 'complete'),
+           (12, 'kept', 'kept/new.mp4', 'mp4', {new}, {new}, 3, 'complete');
+         INSERT INTO chat_messages (id, conference_id, at_ms, sender_name, body) VALUES
+           (21, 'kept', {old}000, 'Old', 'from long ago'), (22, 'kept', {now}000, 'New', 'from today');",
+        old = now - 40 * day,
+        new = now - day,
+    );
+    let db = s.data_dir().join("tessera.db");
+    let st = std::process::Command::new("python3")
+        .args(["-c", "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()"])
+        .arg(&db)
+        .arg(&sql)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    s.restart();
+
+    let (alice, _) = s.sign_in("alice", "alice-password").await;
+    let get = |path: &str| {
+        let (c, url) = (alice.clone(), format!("{}{path}", s.base));
+        async move { c.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let mut gone = false;
+    for _ in 0..100 {
+        if !rec.join("old.mp4").exists() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the old recording's file is still there:\n{}", s.log());
+    assert!(rec.join("new.mp4").exists());
+    let recs = get("/api/v1/conferences/kept/recordings").await;
+    assert_eq!(recs.as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect::<Vec<_>>(), [12]);
+    let chat = get("/api/v1/conferences/kept/analytics/chat").await;
+    assert_eq!((chat["total"].as_u64(), chat["rows"][0]["from"].as_str()), (Some(1), Some("New")));
+    let history = get("/api/v1/conferences/kept/analytics/connections").await;
+    let removed: Vec<&Value> =
+        history["rows"].as_array().unwrap().iter().filter(|e| e["kind"] == "recording_removed").collect();
+    assert_eq!(removed.len(), 1, "{history}");
+    assert_eq!(
+        (removed[0]["name"].as_str(), removed[0]["detail"].as_str()),
+        (Some("kept/old.mp4"), Some("older than 30 days"))
+    );
+    assert!(s.log().contains("retention removed a recording"), "{}", s.log());
+}

@@ -39,6 +39,7 @@ pub mod recordings;
 pub mod recurrence;
 pub mod registration;
 pub mod remote_devices;
+pub mod retention;
 pub mod rights;
 pub mod rtc;
 pub mod scheduling;

@@ -30,12 +30,28 @@ async fn owned(state: &AppState, user: i64, id: &str, rid: i64) -> Result<Record
 /// Where a recording's file is: its index path under the recordings folder, which it may not
 /// leave (only plain names, no `..`, no absolute path).
 fn file_of(state: &AppState, r: &RecordingRow) -> Result<PathBuf> {
-    let rel = std::path::Path::new(&r.file_name);
+    path_in(&state.config.recordings_dir, r).ok_or(Error::NotFound)
+}
+
+fn path_in(dir: &std::path::Path, r: &RecordingRow) -> Option<PathBuf> {
     if !inside(&r.file_name) {
         tracing::warn!(recording = r.id, file = ?r.file_name, "a recording's index entry names a path outside the recordings folder");
-        return Err(Error::NotFound);
+        return None;
     }
-    Ok(state.config.recordings_dir.join(rel))
+    Some(dir.join(&r.file_name))
+}
+
+/// Removes a finished recording: its file (if still there), then its index entry.
+pub(crate) async fn remove(store: &crate::store::Store, dir: &std::path::Path, r: &RecordingRow) -> anyhow::Result<()> {
+    if let Some(path) = path_in(dir, r) {
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("deleting {}: {e}", path.display()),
+        }
+    }
+    store.delete_recording(&r.conference_id, r.id).await?;
+    Ok(())
 }
 
 /// Whether an index path stays inside the recordings folder: plain names only.
@@ -96,13 +112,8 @@ async fn delete(
     if r.state == "recording" {
         return Err(Error::Conflict("the recording is still being made; stop it or end the conference first".into()));
     }
-    let path = file_of(&state, &r)?;
-    match tokio::fs::remove_file(&path).await {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::Internal(anyhow::anyhow!("deleting {}: {e}", path.display()))),
-    }
-    state.store.delete_recording(&id, rid).await?;
+    file_of(&state, &r)?;
+    remove(&state.store, &state.config.recordings_dir, &r).await?;
     tracing::info!(conference = %id, recording = rid, user = u.user.id, "recording deleted");
     Ok(StatusCode::NO_CONTENT)
 }
