@@ -62,13 +62,13 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     (
         "get",
         "/api/v1/conferences/{id}/events",
-        "The connection history (joined, left, device changes, recording)",
+        "The connection history (joined, left, device changes, recording); owner and operators",
         false,
     ),
     (
         "get",
         "/api/v1/conferences/{id}/recordings",
-        "The conference's recordings: file, format, start, end, duration, size, state",
+        "The conference's recordings: file, format, start, end, duration, size, state (owner and operators)",
         false,
     ),
     (
@@ -83,11 +83,29 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         "Delete a recording and its file (owner and operators)",
         true,
     ),
+    (
+        "get",
+        "/api/v1/conferences/{id}/analytics/entries",
+        "Participants' entries (owner and operators): users invited and webinar guests signed up, when added and joined; filters q, auth (all|users|guests), status (all|joined|absent), from, to (YYYY-MM-DD in the user's time zone); answers {total, from_ms, to_ms, rows}",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/conferences/{id}/analytics/connections",
+        "Connection history (owner and operators): every join, leave and event; filters q (name), from, to; answers {total, from_ms, to_ms, rows}",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/conferences/{id}/analytics/chat",
+        "Chat history (owner and operators); filters q (all words), sender, from, to; answers {total, from_ms, to_ms, rows}",
+        false,
+    ),
     ("get", "/api/v1/conferences/{id}/multicast.sdp", "The SDP of the running multicast output", false),
     (
         "get",
         "/api/v1/conferences/{id}/chat",
-        "The chat history, oldest first (conference pages and SIP MESSAGE); for owner, moderators, operators",
+        "The chat history, oldest first (conference pages and SIP MESSAGE); owner and operators",
         false,
     ),
     (
@@ -257,6 +275,20 @@ pub fn document() -> Value {
             op["parameters"] = json!([
                 { "name": "from", "in": "query", "required": true, "schema": { "type": "integer" } },
                 { "name": "to", "in": "query", "required": true, "schema": { "type": "integer" } }]);
+        }
+        if path.contains("/analytics/") {
+            let names: &[&str] = match path.rsplit('/').next() {
+                Some("entries") => &["q", "auth", "status", "from", "to"],
+                Some("chat") => &["q", "sender", "from", "to"],
+                _ => &["q", "from", "to"],
+            };
+            let mut params = op["parameters"].as_array().cloned().unwrap_or_default();
+            params.extend(
+                names
+                    .iter()
+                    .map(|n| json!({ "name": n, "in": "query", "required": false, "schema": { "type": "string" } })),
+            );
+            op["parameters"] = Value::Array(params);
         }
         if *path == "/api/v1/users" {
             op["parameters"] =

@@ -30,7 +30,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/conferences/{id}/analytics", get(page::analytics_page))
         .route("/conferences/{id}/analytics/{file}", get(csv_file))
-        .route("/api/v1/conferences/{id}/analytics/{tab}", get(api))
+        .route("/api/v1/conferences/{id}/analytics/entries", get(api_entries))
+        .route("/api/v1/conferences/{id}/analytics/connections", get(api_connections))
+        .route("/api/v1/conferences/{id}/analytics/chat", get(api_chat))
 }
 
 /// What a tab shows, all of it (filters apply afterwards).
@@ -83,15 +85,38 @@ struct Answer<T: Serialize> {
     rows: Vec<T>,
 }
 
-async fn api(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Path((id, tab)): Path<(String, String)>,
-    Query(q): Query<filter::Query>,
+type ApiArgs = (State<AppState>, ApiUser, Path<String>, Query<filter::Query>);
+
+async fn api_entries(
+    State(s): State<AppState>,
+    u: ApiUser,
+    id: Path<String>,
+    q: Query<filter::Query>,
 ) -> Result<Response> {
+    api((State(s), u, id, q), Tab::Entries).await
+}
+
+async fn api_connections(
+    State(s): State<AppState>,
+    u: ApiUser,
+    id: Path<String>,
+    q: Query<filter::Query>,
+) -> Result<Response> {
+    api((State(s), u, id, q), Tab::Connections).await
+}
+
+async fn api_chat(
+    State(s): State<AppState>,
+    u: ApiUser,
+    id: Path<String>,
+    q: Query<filter::Query>,
+) -> Result<Response> {
+    api((State(s), u, id, q), Tab::Chat).await
+}
+
+async fn api((State(state), ApiUser(u), Path(id), Query(q)): ApiArgs, tab: Tab) -> Result<Response> {
     let id = conference_id(&id)?;
     crate::live::records(&state, u.user.id, &id, "the analytics").await?;
-    let tab = Tab::parse(&tab).ok_or(Error::NotFound)?;
     if q.tab.is_some() {
         return Err(Error::field("tab", "is part of the path"));
     }

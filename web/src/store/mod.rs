@@ -13,6 +13,7 @@ mod licenses;
 mod lockout;
 mod media;
 mod registration;
+mod retention;
 mod schedule;
 mod sessions;
 mod settings;
