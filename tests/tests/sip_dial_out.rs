@@ -237,6 +237,44 @@ async fn the_server_calls_participants_into_a_running_conference() {
     let ev = events(&alice, &base).await;
     assert!(ev.iter().any(|e| e["kind"] == "ringing" && e["name"] == "Busy desk"), "{ev:?}");
     assert!(!roster(&alice, &base).await.contains(&"Busy desk".to_string()));
+
+    // Both calls are in alice's call history (she placed them, from her room), and bob's call in
+    // his, as incoming and answered with its duration; the busy desk's says busy.
+    let (bob_c, _) = s.sign_in("bob", "bob-password").await;
+    let calls = |c: reqwest::Client| {
+        let b = base.clone();
+        async move {
+            let v: serde_json::Value =
+                c.get(format!("{b}/api/v1/me/calls")).send().await.unwrap().json().await.unwrap();
+            v.as_array().unwrap().clone()
+        }
+    };
+    let mut mine = Vec::new();
+    for _ in 0..50 {
+        mine = calls(alice.clone()).await;
+        if mine.iter().filter(|c| c["ended_at_ms"].is_i64()).count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let desk = mine.iter().find(|c| c["peer_address"].as_str().is_some_and(|a| a.starts_with("sip:desk@"))).unwrap();
+    assert_eq!((desk["direction"].as_str(), desk["result"].as_str()), (Some("outgoing"), Some("busy")), "{desk}");
+    assert_eq!((desk["conference_id"].as_str(), desk["conference_owned"].as_bool()), (Some("ops"), Some(true)));
+    let to_bob = mine.iter().find(|c| c["peer_login"] == "bob").unwrap();
+    assert_eq!((to_bob["direction"].as_str(), to_bob["result"].as_str()), (Some("outgoing"), Some("answered")));
+    let his = calls(bob_c.clone()).await;
+    assert_eq!(his.len(), 1, "{his:?}");
+    assert_eq!((his[0]["direction"].as_str(), his[0]["peer_login"].as_str()), (Some("incoming"), Some("alice")));
+    assert_eq!(
+        (his[0]["result"].as_str(), his[0]["conference_name"].as_str()),
+        (Some("answered"), Some("Ops \"review\""))
+    );
+    assert!(his[0]["duration_ms"].as_i64().is_some(), "{}", his[0]);
+    // The page lists them; the details of the dial-out link its owner to the room's card.
+    let page = alice.get(format!("{base}/calls?show={}", desk["id"])).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"call-details\"") && page.contains("href=\"/rooms?selected=ops\""), "{page}");
+    let page = bob_c.get(format!("{base}/calls?show={}", his[0]["id"])).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"call-details\"") && !page.contains("/rooms?selected=ops"), "{page}");
 }
 
 /// A scheduled conference calls the SIP addresses invited to it as it starts; ending it hangs

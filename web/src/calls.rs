@@ -1,6 +1,8 @@
-//! The call history: a user's calls with other users (SIP phones through Tessera's proxy),
+//! The call history: a user's calls with other users (SIP phones through Tessera's proxy) and
+//! the calls conferences placed (dial-outs: the user who placed one, and the user it called),
 //! incoming and outgoing, with when they rang, how long they lasted and how they ended; as a
-//! page of the personal area and as JSON. Each user sees their own calls only.
+//! page of the personal area (select a call for its details; the owner of the conference that
+//! placed it reaches its card) and as JSON. Each user sees their own calls only.
 
 use crate::auth::{ApiUser, PageUser};
 use crate::error::Result;
@@ -9,7 +11,7 @@ use crate::i18n::tr;
 use crate::layout::page;
 use crate::state::AppState;
 use crate::store::{CallResult, CallRow};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -47,29 +49,77 @@ fn duration(ms: i64) -> String {
     }
 }
 
-async fn calls_page(State(state): State<AppState>, PageUser(u): PageUser) -> Result<Html<String>> {
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    show: Option<i64>,
+}
+
+/// Who the call was with: the other user, or the address a conference called.
+fn peer(c: &CallRow) -> maud::Markup {
+    html! {
+        @if c.peer_login.is_empty() { code { (c.peer_address) } }
+        @else { (if c.peer_name.is_empty() { &c.peer_login } else { &c.peer_name }) " " span.muted { code { (c.peer_login) } } }
+    }
+}
+
+fn details(lang: crate::i18n::Lang, tz: chrono_tz::Tz, c: &CallRow) -> maud::Markup {
+    let t = |k: &'static str| tr(lang, k);
+    let at = |ms: i64| fmt_time(tz, ms / 1000, "%Y-%m-%d %H:%M");
+    html! {
+        section.card #call-details aria-label=(t("calls.details")) {
+            dl.facts {
+                dt { (t("calls.direction")) } dd { (t(if c.direction == "outgoing" { "calls.outgoing" } else { "calls.incoming" })) }
+                dt { (t("calls.peer")) } dd { (peer(c)) }
+                dt { (t("calls.when")) } dd { (at(c.started_at_ms)) }
+                @if let Some(a) = c.answered_at_ms { dt { (t("calls.answered_at")) } dd { (at(a)) } }
+                @if let Some(e) = c.ended_at_ms { dt { (t("calls.ended_at")) } dd { (at(e)) } }
+                @if let Some(d) = c.duration_ms { dt { (t("calls.duration")) } dd { (duration(d)) } }
+                dt { (t("calls.result")) } dd { (t(result_key(c.result))) @if !c.detail.is_empty() { " — " (c.detail) } }
+                @if let Some(id) = &c.conference_id {
+                    dt { (t("calls.conference")) }
+                    dd {
+                        (c.conference_name.as_deref().unwrap_or(id))
+                        @if c.conference_owned {
+                            @let card = if c.conference_room { format!("/rooms?selected={id}") } else { format!("/meetings?view=all&selected={id}") };
+                            " · " a #call-conference href=(card) { (t("calls.open_card")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn calls_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<PageQuery>,
+) -> Result<Html<String>> {
     let lang = u.lang;
     let t = |k: &'static str| tr(lang, k);
     let tz = user_tz(&u);
     let calls = state.store.calls_of(u.user.id, LIMIT).await?;
+    let selected = q.show.and_then(|id| calls.iter().find(|c| c.id == id));
     let body = html! {
         h1 { (t("calls.title")) }
+        @if let Some(c) = selected { (details(lang, tz, c)) }
         section.card #call-history {
             @if calls.is_empty() { p.muted #calls-empty { (t("calls.empty")) } }
             @else {
                 table {
                     thead { tr {
                         th { (t("calls.when")) } th { (t("calls.direction")) } th { (t("calls.peer")) }
-                        th { (t("calls.duration")) } th { (t("calls.result")) }
+                        th { (t("calls.duration")) } th { (t("calls.result")) } th { (t("calls.conference")) }
                     } }
                     tbody {
                         @for c in &calls {
                             tr.call data-id=(c.id) data-result=(c.result.as_str()) {
-                                td { (fmt_time(tz, c.started_at_ms / 1000, "%Y-%m-%d %H:%M")) }
+                                td { a href={"?show=" (c.id)} { (fmt_time(tz, c.started_at_ms / 1000, "%Y-%m-%d %H:%M")) } }
                                 td { (t(if c.direction == "outgoing" { "calls.outgoing" } else { "calls.incoming" })) }
-                                td { (if c.peer_name.is_empty() { &c.peer_login } else { &c.peer_name }) " " span.muted { code { (c.peer_login) } } }
+                                td { (peer(c)) }
                                 td.duration { (c.duration_ms.map(duration).unwrap_or_default()) }
                                 td { (t(result_key(c.result))) @if !c.detail.is_empty() { br; span.muted { (c.detail) } } }
+                                td { (c.conference_name.as_deref().unwrap_or("")) }
                             }
                         }
                     }

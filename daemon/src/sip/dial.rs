@@ -9,6 +9,7 @@
 use super::Context;
 use super::answer::tag;
 use super::call::{Answered, bind_ports, local_ip};
+use super::history::History;
 use super::path::{Inbound, Path};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -23,6 +24,7 @@ use tessera_sip_h323_bridge::sip::transaction::Timers;
 use tessera_sip_h323_bridge::sip::uri::{self, Uri};
 use tessera_web::control::{ControlError, Event as ConferenceEvent, EventKind};
 use tessera_web::dialout::{DialOrder, DialReply, Dialling, MAX_DIALLING_PER_CONFERENCE, Target};
+use tessera_web::store::CallResult;
 use tokio::sync::mpsc;
 
 /// How long a callee's phone may ring before Tessera cancels the call.
@@ -178,12 +180,34 @@ fn failure(code: u16, reason: &str) -> String {
     format!("{what} ({code} {reason})")
 }
 
-async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String, mut rx: mpsc::Receiver<Inbound>) {
+/// The call failed: the conference's history and the call history say why.
+fn failed(ctx: &Context, order: &DialOrder, history: &History, result: CallResult, why: &str) {
+    history.ended(result, why.to_string());
+    progress(ctx, order, EventKind::CallFailed, why);
+}
+
+async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String, rx: mpsc::Receiver<Inbound>) {
+    let address = match &route {
+        Route::Binding { .. } => String::new(),
+        Route::Address { uri, .. } => uri.clone(),
+    };
+    let history = History::dial_out(&ctx.store, order.actor, order.user, &address, &order.conference).await;
+    ring(ctx, order, route, call_id, rx, history).await;
+}
+
+async fn ring(
+    ctx: Arc<Context>,
+    order: DialOrder,
+    route: Route,
+    call_id: String,
+    mut rx: mpsc::Receiver<Inbound>,
+    history: History,
+) {
     let (target, path) = match path_to(&ctx, &route).await {
         Ok(p) => p,
         Err(u) => {
             tracing::info!(conference = %order.conference, reason = %u.logged, "dial-out failed");
-            return progress(&ctx, &order, EventKind::CallFailed, u.shown);
+            return failed(&ctx, &order, &history, CallResult::Failed, u.shown);
         }
     };
     let local = local_ip(ctx.rtp_bind, path.peer().ip());
@@ -192,7 +216,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
         (Ok(a), Ok(v)) => (a, v),
         (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "SIP: no UDP ports for media");
-            return progress(&ctx, &order, EventKind::CallFailed, "no media ports on this server");
+            return failed(&ctx, &order, &history, CallResult::Failed, "no media ports on this server");
         }
     };
     let session_id: u64 = rand::random::<u32>().into();
@@ -246,7 +270,7 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                 Event::Timeout => {
                     let why =
                         if cancelled.is_some() { "no answer (cancelled after a minute)" } else { "no answer (408)" };
-                    return progress(&ctx, &order, EventKind::CallFailed, why);
+                    return failed(&ctx, &order, &history, CallResult::Missed, why);
                 }
                 Event::Terminated => {}
                 Event::Response(m) => {
@@ -266,11 +290,11 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                             failure(code, &reason)
                         };
                         tracing::info!(conference = %order.conference, to = %target, code, "dial-out refused");
-                        return progress(&ctx, &order, EventKind::CallFailed, &why);
+                        return failed(&ctx, &order, &history, CallResult::of_status(code), &why);
                     }
                     // Answered: ACK it (with no body: the 2xx holds the answer to our offer).
                     let Ok(dialog) = Dialog::uac(&m, &from, &from_tag, 1) else {
-                        return progress(&ctx, &order, EventKind::CallFailed, "the answer had no Contact");
+                        return failed(&ctx, &order, &history, CallResult::Failed, "the answer had no Contact");
                     };
                     let ack = dialog.ack(1, transport, &format!("{host}:{port}"), &tag(), None);
                     path.send(ack.clone());
@@ -292,11 +316,13 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                                 &[("Reason", reason)],
                                 None,
                             ));
-                            return progress(&ctx, &order, EventKind::CallFailed, &why);
+                            return failed(&ctx, &order, &history, CallResult::Failed, &why);
                         }
                     };
                     tracing::info!(conference = %order.conference, to = %target, "dial-out answered");
-                    let Some(control) = ctx.control.clone() else { return };
+                    let Some(control) = ctx.control.clone() else {
+                        return history.ended(CallResult::Failed, "the media plane is off".into());
+                    };
                     let answered = Answered {
                         conference: order.conference.clone(),
                         name: order.name.clone(),
@@ -311,7 +337,9 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                         ok: Inbound { msg: m, path: path.clone(), key: None },
                         ack,
                     };
-                    return super::call::answered(ctx.clone(), answered, rx).await;
+                    history.answered();
+                    super::call::answered(ctx.clone(), answered, rx).await;
+                    return history.ended(CallResult::Answered, "the call ended".into());
                 }
             }
         }
@@ -333,11 +361,12 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
                     path.send(tx.request.cancel());
                 }
                 if cancelled.is_some_and(|c| now >= c + CANCEL_WAIT) {
-                    return progress(&ctx, &order, EventKind::CallFailed, "no answer (cancelled after a minute)");
+                    let why = "no answer (cancelled after a minute)";
+                    return failed(&ctx, &order, &history, CallResult::Missed, why);
                 }
             }
             _ = path.closed() => {
-                return progress(&ctx, &order, EventKind::CallFailed, "the connection to the callee closed");
+                return failed(&ctx, &order, &history, CallResult::Failed, "the connection to the callee closed");
             }
         }
     }

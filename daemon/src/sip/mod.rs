@@ -13,6 +13,7 @@ mod call;
 mod chat;
 mod dial;
 pub mod dial_policy;
+mod history;
 mod limits;
 mod path;
 mod pin;

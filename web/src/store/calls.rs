@@ -1,5 +1,6 @@
-//! The call history of calls between users: one row per call, written by the SIP proxy as the
-//! call rings, is answered and ends; read by each of its two users.
+//! The call history: calls between users (written by the SIP proxy) and calls a conference
+//! placed (dial-outs, written by the dialler, the user who placed them as the caller), one row
+//! per call as it rings, is answered and ends; read by each user in it.
 
 use super::{Result, Store, new_id};
 use serde::Serialize;
@@ -60,8 +61,18 @@ pub struct CallRow {
     pub id: i64,
     /// `outgoing` (this user called) or `incoming`.
     pub direction: &'static str,
+    /// The other user (empty for a dial-out to an address).
     pub peer_login: String,
     pub peer_name: String,
+    /// A dial-out's address (`sip:…`); empty otherwise.
+    pub peer_address: String,
+    /// The conference that placed the call (dial-outs), with its name while it exists.
+    pub conference_id: Option<String>,
+    pub conference_name: Option<String>,
+    /// Whether this user owns that conference (the page links its card), and its kind.
+    pub conference_owned: bool,
+    #[serde(skip)]
+    pub conference_room: bool,
     pub started_at_ms: i64,
     pub answered_at_ms: Option<i64>,
     pub ended_at_ms: Option<i64>,
@@ -80,6 +91,31 @@ impl Store {
         .bind(id)
         .bind(caller)
         .bind(callee)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// A conference's call placed by `caller` to a user (at their phone) or an address.
+    pub async fn dial_out_started(
+        &self,
+        caller: i64,
+        callee: Option<i64>,
+        address: &str,
+        conference: &str,
+        at_ms: i64,
+    ) -> Result<i64> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO user_calls (id, caller_id, callee_id, callee_address, conference_id, started_at, result)
+             VALUES ($1, $2, $3, $4, $5, $6, 'ringing')",
+        )
+        .bind(id)
+        .bind(caller)
+        .bind(callee)
+        .bind(address)
+        .bind(conference)
         .bind(at_ms)
         .execute(&self.pool)
         .await?;
@@ -115,8 +151,11 @@ impl Store {
     pub async fn calls_of(&self, user: i64, limit: i64) -> Result<Vec<CallRow>> {
         let rows = sqlx::query(
             "SELECT c.id, c.caller_id, c.started_at, c.answered_at, c.ended_at, c.result, c.detail,
+                    c.callee_address, c.conference_id, f.name AS conference_name, f.owner_id, f.kind AS conference_kind,
                     p.login AS peer_login, p.display_name AS peer_name
-             FROM user_calls c JOIN users p ON p.id = CASE WHEN c.caller_id = $1 THEN c.callee_id ELSE c.caller_id END
+             FROM user_calls c
+             LEFT JOIN users p ON p.id = CASE WHEN c.caller_id = $1 THEN c.callee_id ELSE c.caller_id END
+             LEFT JOIN conferences f ON f.id = c.conference_id
              WHERE c.caller_id = $1 OR c.callee_id = $1
              ORDER BY c.started_at DESC, c.id DESC LIMIT $2",
         )
@@ -131,8 +170,13 @@ impl Store {
                 Ok(CallRow {
                     id: r.try_get("id")?,
                     direction: if r.try_get::<i64, _>("caller_id")? == user { "outgoing" } else { "incoming" },
-                    peer_login: r.try_get("peer_login")?,
-                    peer_name: r.try_get("peer_name")?,
+                    peer_login: r.try_get::<Option<String>, _>("peer_login")?.unwrap_or_default(),
+                    peer_name: r.try_get::<Option<String>, _>("peer_name")?.unwrap_or_default(),
+                    peer_address: r.try_get("callee_address")?,
+                    conference_id: r.try_get("conference_id")?,
+                    conference_name: r.try_get("conference_name")?,
+                    conference_owned: r.try_get::<Option<i64>, _>("owner_id")? == Some(user),
+                    conference_room: r.try_get::<Option<String>, _>("conference_kind")?.as_deref() == Some("room"),
                     started_at_ms: r.try_get("started_at")?,
                     answered_at_ms: answered,
                     ended_at_ms: ended,
@@ -178,5 +222,35 @@ mod tests {
         assert_eq!((ben[1].direction, ben[1].peer_name.as_str()), ("incoming", "Ann"));
         // Nobody else sees them.
         assert!(store.calls_of(c, 10).await.unwrap().is_empty());
+
+        // A dial-out Ann placed from her room to Cy, and one to an address.
+        use crate::store::{ConferenceKind, NewConference};
+        let room = NewConference {
+            id: "annroom",
+            name: "Ann's room",
+            owner_id: a,
+            kind: ConferenceKind::Room,
+            public: false,
+            starts_at: None,
+            duration_minutes: None,
+            pin: None,
+            join_without_invitation: false,
+        };
+        store.create_conference(room, 0).await.unwrap();
+        let d = store.dial_out_started(a, Some(c), "sip:cy@10.0.0.9", "annroom", 200_000).await.unwrap();
+        store.call_ended(d, 230_000, CallResult::Missed, "no answer (408)").await.unwrap();
+        store.dial_out_started(a, None, "sip:lobby@example.org", "annroom", 300_000).await.unwrap();
+        let ann = store.calls_of(a, 10).await.unwrap();
+        assert_eq!(
+            (ann[0].direction, ann[0].peer_address.as_str(), ann[0].peer_login.as_str(), ann[0].conference_owned),
+            ("outgoing", "sip:lobby@example.org", "", true)
+        );
+        assert_eq!(ann[0].conference_name.as_deref(), Some("Ann's room"));
+        let cy = store.calls_of(c, 10).await.unwrap();
+        assert_eq!(
+            (cy.len(), cy[0].direction, cy[0].result, cy[0].conference_owned),
+            (1, "incoming", CallResult::Missed, false)
+        );
+        assert_eq!(cy[0].peer_login, "ann");
     });
 }

@@ -13,6 +13,7 @@ mod dialog;
 use super::Context;
 use super::answer::{reply, tag};
 use super::auth::Verdict;
+use super::history::History;
 use super::path::Inbound;
 use super::register::Binding;
 use std::sync::Arc;
@@ -136,7 +137,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     tracing::info!(caller = %caller, callee = ?callee, contact = ?leg.binding.contact, "SIP user call");
     metrics::counter!("tessera_sip_user_calls_total").increment(1);
     let via_to_caller = sent_by(&ctx, &invite.path);
-    let history = History::start(&ctx, caller_id, callee_id).await;
+    let history = History::user_call(&ctx.store, caller_id, callee_id).await;
     leg.relay(&ctx, Users { caller: caller_id, callee, history }, via_to_caller, invite, &mut rx).await;
 }
 
@@ -154,40 +155,6 @@ struct Users {
     caller: i64,
     callee: String,
     history: History,
-}
-
-/// The call's row in the call history (`store::calls`), written as it goes without holding up
-/// the call; `None` when the store did not take it.
-struct History {
-    store: tessera_web::store::Store,
-    id: Option<i64>,
-}
-
-impl History {
-    async fn start(ctx: &Context, caller: i64, callee: i64) -> History {
-        let id = match ctx.store.call_started(caller, callee, now_ms()).await {
-            Ok(id) => Some(id),
-            Err(e) => {
-                tracing::error!(error = %e, "SIP: the call history did not take a call");
-                None
-            }
-        };
-        History { store: ctx.store.clone(), id }
-    }
-
-    fn answered(&self) {
-        let (store, Some(id)) = (self.store.clone(), self.id) else { return };
-        tokio::spawn(async move { store.call_answered(id, now_ms()).await });
-    }
-
-    fn ended(&self, result: CallResult, detail: String) {
-        let (store, Some(id)) = (self.store.clone(), self.id) else { return };
-        tokio::spawn(async move { store.call_ended(id, now_ms(), result, &detail).await });
-    }
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 impl Users {
