@@ -3,8 +3,10 @@
 # connection history and 1,000 chat messages. The Participants' entries tab (with its chart),
 # the Connection history tab (the first 1,000 rows of 10,000) and the connection history's CSV
 # file (all 10,000 rows), against axum's trivial route (/ping) served by the same release
-# binary, loaded by wrk in the same run. p99 latency and throughput per route.
+# binary, loaded by wrk in the same run with 4 connections (a few owners and operators reading
+# analytics at once, not a crowd). p99 latency and throughput per route.
 set -euo pipefail
+export BENCH_CONNECTIONS="${BENCH_CONNECTIONS:-4}"
 source "$(dirname "$0")/lib/http.sh"
 COOKIE=$(python3 - "$PORT" <<'PY'
 import json, sys, urllib.request, http.cookiejar

@@ -6,7 +6,8 @@ UPDATE conference_participants SET added_at =
     (SELECT c.created_at FROM conferences c WHERE c.id = conference_participants.conference_id);
 
 ALTER TABLE conference_events ADD COLUMN user_id BIGINT;
-CREATE INDEX conference_events_user ON conference_events (conference_id, user_id);
+-- Who joined when, read from the index alone.
+CREATE INDEX conference_events_joins ON conference_events (conference_id, kind, user_id, at_ms);
 
 ALTER TABLE conference_guests ADD COLUMN first_joined_at BIGINT;
 UPDATE conference_guests SET first_joined_at = last_joined_at;

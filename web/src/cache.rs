@@ -7,7 +7,7 @@
 
 use crate::conference_page::PageData;
 use crate::home::HomeData;
-use crate::store::{ConferenceRow, SessionRow, Store};
+use crate::store::{ChatMessage, ConferenceRow, Entry, EventRow, SessionRow, Store};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -50,6 +50,13 @@ pub enum ListKey {
 type Lists = HashMap<(i64, ListKey), (Generation, Arc<Vec<ConferenceRow>>)>;
 type Loads = HashMap<(i64, ListKey), Arc<tokio::sync::Mutex<()>>>;
 type Fragments = HashMap<(i64, String), (Generation, Arc<str>)>;
+/// A conference's history as read, valid while its stamp (row count, newest time) is the same.
+type Histories<T, S = (i64, i64)> = Mutex<HashMap<String, (S, Arc<Vec<T>>)>>;
+/// What the list of participants depends on: the store generation (invitees, users' names,
+/// sign-ups), the joins in the history, and the guests' joins.
+type EntriesStamp = (Generation, (i64, i64), (i64, i64));
+/// Conferences whose histories are kept at most (each analytics reader's one).
+const MAX_HISTORIES: usize = 64;
 
 pub struct Cache {
     stored_generation: AtomicI64,
@@ -62,6 +69,60 @@ pub struct Cache {
     /// One lock per list being read from the store, so that requests that miss together wait
     /// for one load instead of all querying (see `scheduling::lists`).
     loading: Mutex<Loads>,
+    /// Connection and chat histories for the analytics: rows are only ever added (or removed by
+    /// retention), so a cheap count of a conference's rows tells whether what was read is current,
+    /// whichever process wrote them.
+    events: Histories<EventRow>,
+    chats: Histories<ChatMessage>,
+    entries: Histories<Entry, EntriesStamp>,
+}
+
+fn cached<T, S: PartialEq>(map: &Histories<T, S>, id: &str, stamp: S) -> Option<Arc<Vec<T>>> {
+    let m = map.lock().unwrap_or_else(|p| p.into_inner());
+    m.get(id).filter(|(s, _)| *s == stamp).map(|(_, rows)| rows.clone())
+}
+
+fn keep<T, S>(map: &Histories<T, S>, id: &str, stamp: S, rows: Arc<Vec<T>>) {
+    let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
+    if m.len() >= MAX_HISTORIES {
+        m.clear();
+    }
+    m.insert(id.to_string(), (stamp, rows));
+}
+
+impl Cache {
+    /// A conference's connection history, read again only when rows were added or removed.
+    pub async fn events(&self, store: &Store, id: &str, limit: i64) -> crate::store::Result<Arc<Vec<EventRow>>> {
+        let stamp = store.events_stamp(id).await?;
+        if let Some(rows) = cached(&self.events, id, stamp) {
+            return Ok(rows);
+        }
+        let rows = Arc::new(store.events(id, limit).await?);
+        keep(&self.events, id, stamp, rows.clone());
+        Ok(rows)
+    }
+
+    /// A conference's list of participants with their joins, likewise.
+    pub async fn entries(&self, store: &Store, id: &str) -> crate::store::Result<Arc<Vec<Entry>>> {
+        let stamp = (self.generation(store), store.events_stamp(id).await?, store.guests_stamp(id).await?);
+        if let Some(rows) = cached(&self.entries, id, stamp) {
+            return Ok(rows);
+        }
+        let rows = Arc::new(store.entries(id).await?);
+        keep(&self.entries, id, stamp, rows.clone());
+        Ok(rows)
+    }
+
+    /// A conference's chat history, likewise.
+    pub async fn chats(&self, store: &Store, id: &str, limit: i64) -> crate::store::Result<Arc<Vec<ChatMessage>>> {
+        let stamp = store.chat_stamp(id).await?;
+        if let Some(rows) = cached(&self.chats, id, stamp) {
+            return Ok(rows);
+        }
+        let rows = Arc::new(store.chat_history(id, limit).await?);
+        keep(&self.chats, id, stamp, rows.clone());
+        Ok(rows)
+    }
 }
 
 impl Cache {
@@ -75,6 +136,9 @@ impl Cache {
             fragments: Mutex::new(HashMap::new()),
             pages: Mutex::new(HashMap::new()),
             loading: Mutex::new(HashMap::new()),
+            events: Mutex::new(HashMap::new()),
+            chats: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::new()),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(poll(Arc::downgrade(&cache), store.clone()));
@@ -193,4 +257,66 @@ async fn poll(cache: Weak<Cache>, store: Store) {
             Err(e) => tracing::warn!(error = %e, "reading the store generation failed"),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{ChatMessage, ConferenceKind, NewConference, NewEvent, NewUser, Role};
+    use tessera_conference::EventKind;
+
+    crate::both_backends!(histories_are_read_again_when_rows_come_or_go, |store| {
+        let cache = crate::cache::Cache::start(&store);
+        let owner = store.create_user(NewUser { login: "o", password_hash: "x", display_name: "" }, 0).await.unwrap();
+        let c = NewConference {
+            id: "h1",
+            name: "H",
+            owner_id: owner.id,
+            kind: ConferenceKind::Room,
+            public: false,
+            starts_at: None,
+            duration_minutes: None,
+            pin: None,
+            join_without_invitation: false,
+        };
+        store.create_conference(c, 0).await.unwrap();
+        let event = |at_ms: i64, user: Option<i64>| NewEvent {
+            conference: "h1".into(),
+            at_ms,
+            kind: EventKind::Joined,
+            participant: Some(1),
+            user,
+            name: "Ann".into(),
+            detail: String::new(),
+        };
+        store.record_event(event(5, None));
+        assert_eq!(cache.events(&store, "h1", 100).await.unwrap().len(), 1);
+        let first = cache.events(&store, "h1", 100).await.unwrap();
+        assert!(
+            std::sync::Arc::ptr_eq(&first, &cache.events(&store, "h1", 100).await.unwrap()),
+            "kept while unchanged"
+        );
+        store.record_event(event(6, Some(owner.id)));
+        assert_eq!(cache.events(&store, "h1", 100).await.unwrap().len(), 2);
+        // The owner's join shows in the entries at once, and a new invitee too.
+        let e = cache.entries(&store, "h1").await.unwrap();
+        assert_eq!((e.len(), e[0].joins), (1, 1));
+        let ann = store.create_user(NewUser { login: "ann", password_hash: "x", display_name: "" }, 0).await.unwrap();
+        store.add_participant("h1", ann.id, Role::Participant).await.unwrap();
+        assert_eq!(cache.entries(&store, "h1").await.unwrap().len(), 2);
+        // Chat, and retention taking rows away.
+        let msg = ChatMessage {
+            conference: "h1".into(),
+            at_ms: 7,
+            user_id: None,
+            from: "Ann".into(),
+            text: "hi".into(),
+            origin: String::new(),
+        };
+        assert!(cache.chats(&store, "h1", 100).await.unwrap().is_empty());
+        store.add_chat_message(&msg).await.unwrap();
+        assert_eq!(cache.chats(&store, "h1", 100).await.unwrap().len(), 1);
+        store.prune_history(Some(6), Some(100), None).await.unwrap();
+        assert_eq!(cache.events(&store, "h1", 100).await.unwrap().len(), 1);
+        assert!(cache.chats(&store, "h1", 100).await.unwrap().is_empty());
+    });
 }

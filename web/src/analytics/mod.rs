@@ -21,6 +21,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use filter::{Filter, Tab};
 use serde::Serialize;
+use std::sync::Arc;
 use tessera_conference::EventKind;
 
 /// The most rows read of a conference's connection and chat histories.
@@ -37,9 +38,9 @@ pub fn router() -> Router<AppState> {
 
 /// What a tab shows, all of it (filters apply afterwards).
 pub(crate) enum Rows {
-    Entries(Vec<Entry>),
-    Connections(Vec<EventRow>),
-    Chat(Vec<ChatMessage>),
+    Entries(Arc<Vec<Entry>>),
+    Connections(Arc<Vec<EventRow>>),
+    Chat(Arc<Vec<ChatMessage>>),
 }
 
 /// The conference's rows for a tab, and the default interval: from its creation to its last
@@ -48,18 +49,18 @@ pub(crate) async fn load(state: &AppState, id: &str, tab: Tab) -> Result<(Rows, 
     let span = state.store.span(id).await?.ok_or(Error::NotFound)?;
     let (rows, newest) = match tab {
         Tab::Entries => {
-            let e = state.store.entries(id).await?;
+            let e = state.cache.entries(&state.store, id).await?;
             let newest =
                 e.iter().flat_map(|e| [Some(e.added_at.saturating_mul(1000)), e.last_joined_ms]).flatten().max();
             (Rows::Entries(e), newest)
         }
         Tab::Connections => {
-            let e = state.store.events(id, MAX_ROWS).await?;
+            let e = state.cache.events(&state.store, id, MAX_ROWS).await?;
             let newest = e.last().map(|e| e.at_ms);
             (Rows::Connections(e), newest)
         }
         Tab::Chat => {
-            let m = state.store.chat_history(id, MAX_ROWS).await?;
+            let m = state.cache.chats(&state.store, id, MAX_ROWS).await?;
             let newest = m.last().map(|m| m.at_ms);
             (Rows::Chat(m), newest)
         }

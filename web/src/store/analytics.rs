@@ -105,6 +105,36 @@ impl Store {
         Ok(out)
     }
 
+    /// How many history rows the conference has and the newest one's time: what changes when
+    /// rows are added or removed (read from the index alone).
+    pub async fn events_stamp(&self, conference: &str) -> Result<(i64, i64)> {
+        self.flush_events().await;
+        self.stamp(
+            "SELECT COUNT(*) AS n, MAX(at_ms) AS newest FROM conference_events WHERE conference_id = $1",
+            conference,
+        )
+        .await
+    }
+
+    pub async fn chat_stamp(&self, conference: &str) -> Result<(i64, i64)> {
+        self.stamp("SELECT COUNT(*) AS n, MAX(at_ms) AS newest FROM chat_messages WHERE conference_id = $1", conference)
+            .await
+    }
+
+    /// How many of the conference's guests have joined, and the last time one did.
+    pub async fn guests_stamp(&self, conference: &str) -> Result<(i64, i64)> {
+        self.stamp(
+            "SELECT COUNT(last_joined_at) AS n, MAX(last_joined_at) AS newest FROM conference_guests WHERE conference_id = $1",
+            conference,
+        )
+        .await
+    }
+
+    async fn stamp(&self, q: &'static str, conference: &str) -> Result<(i64, i64)> {
+        let r = sqlx::query(q).bind(conference).fetch_one(&self.pool).await?;
+        Ok((r.try_get("n")?, r.try_get::<Option<i64>, _>("newest")?.unwrap_or(0)))
+    }
+
     pub async fn span(&self, conference: &str) -> Result<Option<Span>> {
         self.flush_events().await;
         let row = sqlx::query(
