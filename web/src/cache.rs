@@ -261,24 +261,13 @@ async fn poll(cache: Weak<Cache>, store: Store) {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{ChatMessage, ConferenceKind, NewConference, NewEvent, NewUser, Role};
+    use crate::store::{ChatMessage, NewEvent, NewUser, Role};
     use tessera_conference::EventKind;
 
     crate::both_backends!(histories_are_read_again_when_rows_come_or_go, |store| {
         let cache = crate::cache::Cache::start(&store);
         let owner = store.create_user(NewUser { login: "o", password_hash: "x", display_name: "" }, 0).await.unwrap();
-        let c = NewConference {
-            id: "h1",
-            name: "H",
-            owner_id: owner.id,
-            kind: ConferenceKind::Room,
-            public: false,
-            starts_at: None,
-            duration_minutes: None,
-            pin: None,
-            join_without_invitation: false,
-        };
-        store.create_conference(c, 0).await.unwrap();
+        crate::store::testing::room(&store, "h1", "H", owner.id).await;
         let event = |at_ms: i64, user: Option<i64>| NewEvent {
             conference: "h1".into(),
             at_ms,

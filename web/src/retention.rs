@@ -127,23 +127,12 @@ pub async fn apply(store: &Store, dir: &std::path::Path, policy: &Policy, now_ms
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{ChatMessage, ConferenceKind, NewConference, NewUser};
+    use crate::store::{ChatMessage, NewUser};
 
     crate::both_backends!(old_recordings_and_history_go_and_the_cap_removes_the_oldest, |store| {
         let dir = tempfile::tempdir().unwrap();
         let owner = store.create_user(NewUser { login: "o", password_hash: "x", display_name: "" }, 0).await.unwrap();
-        let c = NewConference {
-            id: "ret",
-            name: "R",
-            owner_id: owner.id,
-            kind: ConferenceKind::Room,
-            public: false,
-            starts_at: None,
-            duration_minutes: None,
-            pin: None,
-            join_without_invitation: false,
-        };
-        store.create_conference(c, 0).await.unwrap();
+        crate::store::testing::room(&store, "ret", "R", owner.id).await;
         let now_s: i64 = 100 * 86_400;
         // Three finished recordings (ended 40, 10 and 1 days ago) of 3, 2 and 1 MB, and one running.
         std::fs::create_dir_all(dir.path().join("ret")).unwrap();

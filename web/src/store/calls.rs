@@ -224,19 +224,7 @@ mod tests {
         assert!(store.calls_of(c, 10).await.unwrap().is_empty());
 
         // A dial-out Ann placed from her room to Cy, and one to an address.
-        use crate::store::{ConferenceKind, NewConference};
-        let room = NewConference {
-            id: "annroom",
-            name: "Ann's room",
-            owner_id: a,
-            kind: ConferenceKind::Room,
-            public: false,
-            starts_at: None,
-            duration_minutes: None,
-            pin: None,
-            join_without_invitation: false,
-        };
-        store.create_conference(room, 0).await.unwrap();
+        crate::store::testing::room(&store, "annroom", "Ann's room", a).await;
         let d = store.dial_out_started(a, Some(c), "sip:cy@10.0.0.9", "annroom", 200_000).await.unwrap();
         store.call_ended(d, 230_000, CallResult::Missed, "no answer (408)").await.unwrap();
         store.dial_out_started(a, None, "sip:lobby@example.org", "annroom", 300_000).await.unwrap();

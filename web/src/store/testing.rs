@@ -85,3 +85,19 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// A private virtual room `id` named `name`, owned by `owner` (created at time 0).
+pub async fn room(store: &Store, id: &str, name: &str, owner: i64) {
+    let c = super::NewConference {
+        id,
+        name,
+        owner_id: owner,
+        kind: super::ConferenceKind::Room,
+        public: false,
+        starts_at: None,
+        duration_minutes: None,
+        pin: None,
+        join_without_invitation: false,
+    };
+    store.create_conference(c, 0).await.expect("create the room");
+}
