@@ -26,6 +26,10 @@ cargo build --release --locked -p tessera
 
 export TESSERA_DATA_DIR="${TESSERA_DATA_DIR:-$PWD/tessera-data}"
 export TESSERA_HTTP_LISTEN="${TESSERA_HTTP_LISTEN:-127.0.0.1:8080}"
+# HTTPS for the other machines of the network (browsers give cameras only to https:// pages),
+# with a CA of Tessera's own; plain HTTP stays on this machine.
+export TESSERA_HTTP_TLS="${TESSERA_HTTP_TLS:-self-signed}"
+export TESSERA_HTTP_TLS_LISTEN="${TESSERA_HTTP_TLS_LISTEN:-0.0.0.0:8443}"
 mkdir -p "$TESSERA_DATA_DIR"
 ./target/release/tessera serve --demo &
 PID=$!
@@ -35,7 +39,13 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 echo
-echo "Tessera is running: http://$TESSERA_HTTP_LISTEN/"
+echo "Tessera is running: http://$TESSERA_HTTP_LISTEN/ on this machine"
+if [ "$TESSERA_HTTP_TLS" != "off" ]; then
+  ADDR=$(hostname -I 2>/dev/null | awk '{print $1}')
+  echo "From other machines: https://${ADDR:-<this machine's address>}:${TESSERA_HTTP_TLS_LISTEN##*:}/"
+  echo "  (their browsers warn until they trust Tessera's own CA: download it from"
+  echo "   http://$TESSERA_HTTP_LISTEN/tls/ca.pem here, or https://…/tls/ca.pem there; the log shows its fingerprint)"
+fi
 echo "The demo room with four synthetic participants: rtsp://127.0.0.1:8554/demo (ffplay or VLC)"
 echo "From a SIP phone or softphone, dial sip:demo@<this machine's address> (UDP or TCP port 5060)"
 if [ -f "$TESSERA_DATA_DIR/initial-admin-password" ]; then

@@ -227,6 +227,15 @@ pub struct Http {
     /// Seconds a client may take to send a request's header section (slowloris); also how long
     /// an idle keep-alive connection waits for its next request.
     pub header_read_timeout_seconds: u32,
+    /// HTTPS: "off" (default), "files" (`tls_certificate` and `tls_private_key`, PEM, read again
+    /// on SIGHUP) or "self-signed" (a CA of the server's own in DATA_DIR/tls).
+    pub tls: String,
+    pub tls_listen: SocketAddr,
+    pub tls_certificate: PathBuf,
+    pub tls_private_key: PathBuf,
+    /// Self-signed: names and addresses the certificate covers besides localhost, the host name
+    /// and the machine's addresses.
+    pub tls_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -294,6 +303,12 @@ impl Default for Http {
             public_url: String::new(),
             metrics_listen: "127.0.0.1:9464".into(),
             header_read_timeout_seconds: 30,
+            tls: "off".into(),
+            // unwrap: a constant, valid socket address.
+            tls_listen: "0.0.0.0:8443".parse().unwrap(),
+            tls_certificate: PathBuf::new(),
+            tls_private_key: PathBuf::new(),
+            tls_names: Vec::new(),
         }
     }
 }
@@ -400,6 +415,17 @@ impl Config {
         if let Some(v) = get("TESSERA_METRICS_LISTEN") {
             self.http.metrics_listen = v;
         }
+        if let Some(v) = get("TESSERA_HTTP_TLS") {
+            self.http.tls = v;
+        }
+        if let Some(v) = get("TESSERA_HTTP_TLS_LISTEN") {
+            self.http.tls_listen = v
+                .parse()
+                .with_context(|| format!("TESSERA_HTTP_TLS_LISTEN={v:?} is not an address like 0.0.0.0:8443"))?;
+        }
+        if let Some(v) = get("TESSERA_HTTP_TLS_NAMES") {
+            self.http.tls_names = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        }
         if let Some(v) = get("TESSERA_SECURE_COOKIES") {
             self.http.secure_cookies = match v.as_str() {
                 "1" | "true" | "yes" => true,
@@ -467,6 +493,16 @@ impl Config {
             Ok(())
         };
         range("http.header_read_timeout_seconds", self.http.header_read_timeout_seconds.into(), 1, 600)?;
+        if crate::tls::Mode::parse(&self.http.tls)? == crate::tls::Mode::Files {
+            for (key, path) in [
+                ("http.tls_certificate", &self.http.tls_certificate),
+                ("http.tls_private_key", &self.http.tls_private_key),
+            ] {
+                if path.as_os_str().is_empty() {
+                    bail!("http.tls = \"files\" needs {key}");
+                }
+            }
+        }
         let days = 100 * 365;
         range("retention.recordings_days", self.retention.recordings_days.into(), 0, days)?;
         range("retention.history_days", self.retention.history_days.into(), 0, days)?;
@@ -608,6 +644,11 @@ impl Config {
         })
     }
 
+    /// Whether the server speaks HTTPS itself.
+    pub fn https(&self) -> bool {
+        crate::tls::Mode::parse(&self.http.tls).is_ok_and(|m| m != crate::tls::Mode::Off)
+    }
+
     pub fn database_url(&self) -> String {
         if self.database.url.is_empty() {
             format!("sqlite://{}?mode=rwc", self.data_dir.join("tessera.db").display())
@@ -618,7 +659,8 @@ impl Config {
 
     pub fn web(&self) -> tessera_web::WebConfig {
         tessera_web::WebConfig {
-            secure_cookies: self.http.secure_cookies,
+            // Behind TLS the session cookie is Secure whatever the setting says.
+            secure_cookies: self.http.secure_cookies || self.https(),
             session_idle_secs: i64::from(self.session.idle_timeout_minutes) * 60,
             session_absolute_secs: i64::from(self.session.absolute_timeout_hours) * 3600,
             avatar_max_bytes: self.profile.avatar_max_bytes,
@@ -637,7 +679,11 @@ impl Config {
                     self.http.public_host.clone()
                 };
                 let host = if host.contains(':') { format!("[{host}]") } else { host };
-                format!("http://{host}:{}", self.http.listen.port())
+                if self.https() {
+                    format!("https://{host}:{}", self.http.tls_listen.port())
+                } else {
+                    format!("http://{host}:{}", self.http.listen.port())
+                }
             } else {
                 self.http.public_url.clone()
             },
@@ -689,6 +735,21 @@ mod tests {
         let mut c = Config::default();
         let e = c.apply_env(|k| (k == "TESSERA_RETENTION_CHAT_DAYS").then(|| "a month".to_string())).unwrap_err();
         assert!(e.to_string().contains("TESSERA_RETENTION_CHAT_DAYS"), "{e}");
+    }
+
+    #[test]
+    fn https_settings_are_checked() {
+        let c = Config::from_toml("[http]\ntls = \"files\"\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("http.tls_certificate"));
+        let c = Config::from_toml("[http]\ntls = \"on\"\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("http.tls"));
+        let mut c = Config::from_toml("[http]\ntls = \"self-signed\"\n").unwrap();
+        c.validate().unwrap();
+        assert!(c.https() && c.web().secure_cookies, "cookies are Secure behind TLS");
+        assert!(c.web().public_url.starts_with("https://") && c.web().public_url.ends_with(":8443"));
+        c.apply_env(|k| (k == "TESSERA_HTTP_TLS_NAMES").then(|| "a.lan, 10.0.0.5".to_string())).unwrap();
+        assert_eq!(c.http.tls_names, ["a.lan", "10.0.0.5"]);
+        assert!(!Config::default().https());
     }
 
     #[test]

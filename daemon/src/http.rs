@@ -1,6 +1,7 @@
 //! Serving HTTP: axum's router on hyper, with what `axum::serve` cannot set — a time limit for
 //! reading a request's header section (a client that opens connections and trickles header
-//! bytes, "slowloris", is cut off) — and a graceful stop that lets requests in flight finish.
+//! bytes, "slowloris", is cut off), TLS when given an acceptor (with a time limit on the
+//! handshake too) — and a graceful stop that lets requests in flight finish.
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -21,6 +22,7 @@ pub async fn serve(
     app: Router,
     header_timeout: Duration,
     stop: impl std::future::Future<Output = ()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new());
@@ -45,11 +47,29 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(peer));
             req
         });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(svc));
-        let conn = graceful.watch(conn.into_owned());
+        let svc = TowerToHyperService::new(svc);
+        let Some(acceptor) = tls.clone() else {
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+            let conn = graceful.watch(conn.into_owned());
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(peer = %peer, error = %e, "HTTP connection ended with an error");
+                }
+            });
+            continue;
+        };
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(peer = %peer, error = %e, "HTTP connection ended with an error");
+            // A client that connects and never completes the handshake is cut off like one that
+            // trickles its header.
+            let stream = match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => return tracing::debug!(peer = %peer, error = %e, "TLS handshake failed"),
+                Err(_) => return tracing::debug!(peer = %peer, "TLS handshake timed out"),
+            };
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+            if let Err(e) = watcher.watch(conn.into_owned()).await {
+                tracing::debug!(peer = %peer, error = %e, "HTTPS connection ended with an error");
             }
         });
     }

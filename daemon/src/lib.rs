@@ -15,6 +15,7 @@ pub mod runtime;
 pub mod serve;
 pub mod sip;
 pub mod systemd;
+pub mod tls;
 pub mod webrtc;
 
 use cli::{Cli, Command};

@@ -151,6 +151,15 @@ async fn shutdown_signal() {
     }
 }
 
+/// Reads the HTTPS certificate files again on each SIGHUP (a renewed certificate is used by the
+/// next connection; those open keep theirs).
+async fn reload_on_sighup(https: Arc<crate::tls::Https>) {
+    let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+    while hup.recv().await.is_some() {
+        https.reload();
+    }
+}
+
 pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     init_tracing(&config.log.level);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Tessera starting");
@@ -203,6 +212,13 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let chat = state.chat.clone();
     let metrics_app = tessera_web::system::metrics_router(state.clone());
     let app = router(state);
+    let https = crate::tls::setup(&config)?.map(Arc::new);
+    let (app, plain_app) = match &https {
+        Some(h) => {
+            (crate::tls::secure_app(app.clone(), h), crate::tls::redirect_app(app, h, config.http.tls_listen.port()))
+        }
+        None => (app.clone(), app),
+    };
 
     let sip = if config.sip.enabled {
         let s = crate::sip::SipSettings {
@@ -233,7 +249,20 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {} (http.listen / TESSERA_HTTP_LISTEN)", config.http.listen))?;
     let addr = listener.local_addr()?;
     media::destination::protect(addr.port());
-    tracing::info!("personal area at http://{addr}/ (health at /healthz)");
+    let tls_listener = match &https {
+        Some(_) => {
+            let l = TcpListener::bind(config.http.tls_listen).await.with_context(|| {
+                format!("listening on {} (http.tls_listen / TESSERA_HTTP_TLS_LISTEN)", config.http.tls_listen)
+            })?;
+            media::destination::protect(l.local_addr()?.port());
+            tracing::info!("personal area at https://{}/ (http://{addr}/ redirects there)", l.local_addr()?);
+            Some(l)
+        }
+        None => {
+            tracing::info!("personal area at http://{addr}/ (health at /healthz)");
+            None
+        }
+    };
     let metrics_listener = match config.metrics_listen()? {
         Some(at) => {
             let l = TcpListener::bind(at)
@@ -265,9 +294,19 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let server = tokio::spawn(crate::http::serve(listener, app, header_timeout, stopped(stop_rx.clone())));
+    let server = match (tls_listener, &https) {
+        (Some(l), Some(h)) => {
+            tokio::spawn(crate::http::serve(listener, plain_app, header_timeout, stopped(stop_rx.clone()), None));
+            if h.reloads() {
+                tokio::spawn(reload_on_sighup(h.clone()));
+            }
+            let tls = Some(h.acceptor.clone());
+            tokio::spawn(crate::http::serve(l, app, header_timeout, stopped(stop_rx.clone()), tls))
+        }
+        _ => tokio::spawn(crate::http::serve(listener, app, header_timeout, stopped(stop_rx.clone()), None)),
+    };
     if let Some(m) = metrics_listener {
-        tokio::spawn(crate::http::serve(m, metrics_app, header_timeout, stopped(stop_rx)));
+        tokio::spawn(crate::http::serve(m, metrics_app, header_timeout, stopped(stop_rx), None));
     }
     shutdown_signal().await;
     systemd::stopping();

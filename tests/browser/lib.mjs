@@ -48,9 +48,11 @@ export async function untilMeasured(what, measure, good, ms = 20000) {
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
 
-// Headless Chromium; with `camera` (a .y4m file) it has fake media devices that need no prompt.
-export function launch(camera) {
+// Headless Chromium; with `camera` (a .y4m file) it has fake media devices that need no prompt;
+// `extra`: more command-line switches.
+export function launch(camera, extra = []) {
   const media = camera ? ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
     '--allow-loopback-in-peer-connection', `--use-file-for-fake-video-capture=${camera}`] : [];
-  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: [...ARGS, ...media] });
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+    args: [...ARGS, ...media, ...extra] });
 }
