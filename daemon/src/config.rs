@@ -536,12 +536,15 @@ impl Config {
         if !self.media.rtsp_listen.is_empty() {
             self.rtsp_listen()?;
         }
-        if self.sip_tls_listen()?.is_some() {
+        // SIP over TLS uses its own certificate, or else the personal area's HTTPS one.
+        if self.sip_tls_listen()?.is_some() && !self.https() {
             for (key, path) in
                 [("sip.tls_certificate", &self.sip.tls_certificate), ("sip.tls_private_key", &self.sip.tls_private_key)]
             {
                 if path.as_os_str().is_empty() {
-                    bail!("sip.tls_listen is set, so {key} must name a PEM file");
+                    bail!(
+                        "sip.tls_listen is set, so {key} must name a PEM file (or turn on http.tls to share its certificate)"
+                    );
                 }
             }
         }

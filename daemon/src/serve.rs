@@ -234,9 +234,18 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
                 &config.dial_out.allowed_domains,
                 &config.dial_out.allowed_networks,
             )?,
-            tls: config
-                .sip_tls_listen()?
-                .map(|at| (at, config.sip.tls_certificate.clone(), config.sip.tls_private_key.clone())),
+            tls: match config.sip_tls_listen()? {
+                None => None,
+                Some(at) if config.sip.tls_certificate.as_os_str().is_empty() => match &https {
+                    Some(h) => Some((at, h.acceptor.clone())),
+                    None => {
+                        anyhow::bail!("sip.tls_listen needs sip.tls_certificate, or http.tls to share its certificate")
+                    }
+                },
+                Some(at) => {
+                    Some((at, crate::sip::tls::acceptor(&config.sip.tls_certificate, &config.sip.tls_private_key)?))
+                }
+            },
             rtp_bind: config.media.rtp_bind,
             chat: Some(chat.clone()),
         };

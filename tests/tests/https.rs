@@ -2,7 +2,8 @@
 //! network namespace the test creates, the server listens on a LAN address (one end of a veth
 //! pair whose both ends are in the namespace, 10.77.0.1: it reaches nothing outside). `openssl s_client` verifies the chain against the CA
 //! downloaded over plain HTTP; Chromium, trusting that CA, is redirected from http:// to https://,
-//! gets a secure context, joins the demo room with its fake camera and decodes frames.
+//! gets a secure context, joins the demo room with its fake camera and decodes frames. SIP over
+//! TLS, given no certificate of its own, presents the same one.
 
 use tessera_e2e::netns::{Netns, browser_server_env};
 use tessera_e2e::{free_port, run_browser_in};
@@ -22,13 +23,15 @@ fn a_lan_machine_joins_the_demo_over_https_with_the_servers_own_ca() {
     ns.run(&["ip", "link", "set", "lan0", "up"]);
     ns.run(&["ip", "link", "set", "lan1", "up"]);
     let dir = tempfile::tempdir().unwrap();
-    let (http, https, rtsp) = (free_port(), free_port(), free_port());
+    let (http, https, rtsp, sips) = (free_port(), free_port(), free_port(), free_port());
     let mut env = browser_server_env(dir.path(), http, rtsp, "320x180");
     for (k, v) in [
         ("TESSERA_HTTP_LISTEN", format!("0.0.0.0:{http}")),
         ("TESSERA_HTTP_TLS", "self-signed".into()),
         ("TESSERA_HTTP_TLS_LISTEN", format!("0.0.0.0:{https}")),
         ("TESSERA_WEBRTC_ICE_ADDRESSES", LAN.into()),
+        // SIP over TLS with no certificate of its own: the personal area's.
+        ("TESSERA_SIP_TLS_LISTEN", format!("0.0.0.0:{sips}")),
     ] {
         env.retain(|(key, _)| key != k);
         env.push((k.to_string(), v));
@@ -62,6 +65,19 @@ fn a_lan_machine_joins_the_demo_over_https_with_the_servers_own_ca() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("Verify return code: 0 (ok)"), "{out}");
     assert!(out.contains("Tessera local CA"), "the chain names the CA: {out}");
+    // SIP over TLS presents the same certificate.
+    let o = sh(
+        &ns,
+        &format!(
+            "echo | openssl s_client -connect {LAN}:{sips} -CAfile {} -verify_ip {LAN} -verify_return_error 2>&1",
+            ca.display()
+        ),
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("Verify return code: 0 (ok)"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     // Without it, the certificate is not trusted.
     let o = sh(&ns, &format!("curl -sS -o /dev/null https://{LAN}:{https}/healthz 2>&1; echo exit=$?"));
     assert!(!String::from_utf8_lossy(&o.stdout).contains("exit=0"), "curl trusted a self-signed certificate");

@@ -20,7 +20,7 @@ mod pin;
 mod proxy;
 mod register;
 mod tcp;
-mod tls;
+pub mod tls;
 mod ua;
 mod udp;
 
@@ -39,7 +39,7 @@ pub async fn save_digest(store: &Store, user_id: i64, login: &str, password: &st
     tessera_web::auth::credentials::save_sip_digest(store, user_id, login, password, now).await
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SipSettings {
     pub listen: SocketAddr,
     pub max_messages_per_second: u32,
@@ -56,7 +56,8 @@ pub struct SipSettings {
     /// The address RTP sockets bind to (`media.rtp_bind`).
     pub rtp_bind: IpAddr,
     /// SIP over TLS: where, and the PEM certificate chain and private key.
-    pub tls: Option<(SocketAddr, std::path::PathBuf, std::path::PathBuf)>,
+    /// SIP over TLS: where, and with which certificate (its own, or the personal area's).
+    pub tls: Option<(SocketAddr, tokio_rustls::TlsAcceptor)>,
     /// The conference chat (the web's): SIP MESSAGEs in a call go in, other messages go out.
     pub chat: Option<tokio::sync::broadcast::Sender<tessera_web::store::ChatMessage>>,
 }
@@ -119,8 +120,8 @@ pub async fn start(
     let (udp_addr, tcp_addr) = (udp.local_addr()?, tcp.local_addr()?);
     let tls = match &s.tls {
         None => None,
-        Some((at, certificate, key)) => {
-            let acceptor = tls::acceptor(certificate, key)?;
+        Some((at, acceptor)) => {
+            let acceptor = acceptor.clone();
             let listener = tokio::net::TcpListener::bind(at)
                 .await
                 .with_context(|| format!("SIP over TLS on {at} (sip.tls_listen / TESSERA_SIP_TLS_LISTEN)"))?;
