@@ -1,7 +1,8 @@
 //! What the scheduling form sets takes effect when people join: a user scheduled as a moderator
 //! and speaker of a role-based conference who dials in over SIP (proving who they are with
 //! digest authentication) is a moderator on the podium; a layout window kept for a user shows
-//! that user, not whoever joined first.
+//! that user, not whoever joined first; a user with the operator right joins as a moderator
+//! whatever their role, and nobody can revoke it.
 
 use serde_json::{Value, json};
 use tessera_e2e::media::grab;
@@ -81,5 +82,35 @@ async fn scheduled_roles_and_windows_apply_when_users_join() {
     assert!(!pic.near(160, 180, magenta, 60), "window 1 is bob's, not the first to join: {:?}", pic.at(160, 180));
     // Bob sends no video: his window shows his initial and his name (an empty window has none).
     assert!(pic.white_pixels(0, 312, 320, 48) > 40, "window 1 carries bob's name label");
+    drop(call);
+
+    // An operator invited as a plain participant moderates, and the owner cannot revoke it.
+    s.add_user("olga", "olga-secret-33");
+    s.admin_ok(&["license", "grant", "olga", "--permanent"], "");
+    s.admin_ok(&["rights", "grant", "olga", "operator"], "");
+    create(
+        json!({"id": "ops", "name": "Ops", "kind": "room", "participants": [{"login": "olga", "role": "participant"}]}),
+    )
+    .await;
+    let xml = private_call_xml_for(200, 15000).replace("sip:closed@", "sip:ops@");
+    let call = KillOnDrop(spawn(s.sip_port, d, "olga", &xml, &["-ap", "olga-secret-33"]));
+    eventually("olga joined as a moderator", || async {
+        let st = live(&a, &s, "ops").await;
+        st["participants"].as_array().is_some_and(|ps| ps.iter().any(|p| p["name"] == "olga" && p["moderator"] == true))
+    })
+    .await;
+    let st = live(&a, &s, "ops").await;
+    let olga = st["participants"].as_array().unwrap().iter().find(|p| p["name"] == "olga").unwrap()["id"].clone();
+    let r = a
+        .post(format!("{}/api/v1/conferences/ops/live", s.base))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"action": "moderator", "participant": olga, "on": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("operator"));
+    let st = live(&a, &s, "ops").await;
+    assert!(st["participants"].as_array().unwrap().iter().any(|p| p["name"] == "olga" && p["moderator"] == true));
     drop(call);
 }

@@ -172,6 +172,9 @@ impl Conference {
 
     pub fn set_moderator(&mut self, participant: ParticipantId, on: bool) -> Result<Vec<Effect>, Refusal> {
         let m = self.roster.iter_mut().find(|m| m.id == participant).ok_or(Refusal::NoParticipant(participant))?;
+        if m.operator && !on {
+            return Err(Refusal::Conflict(format!("{} is an operator, a moderator of every conference", m.name)));
+        }
         m.moderator = on;
         let name = m.name.clone();
         Ok(vec![record(EventKind::Moderator, Some(participant), &name, if on { "assigned" } else { "revoked" })])

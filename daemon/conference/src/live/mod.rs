@@ -44,6 +44,8 @@ pub struct Member {
     pub user: Option<i64>,
     /// A webinar guest's allowed devices.
     pub guest: Option<GuestDevices>,
+    /// A user with the operator right: a moderator of every conference, which nobody revokes.
+    pub operator: bool,
 }
 
 /// What an output shows: a layout (every window's participant resolved to who is here), of the
@@ -122,6 +124,8 @@ pub struct Joining {
     pub group: Option<EndpointGroup>,
     /// A webinar guest: the devices the organiser lets guests use.
     pub guest: Option<GuestDevices>,
+    /// The user has the operator right.
+    pub operator: bool,
 }
 
 /// What the organiser of a webinar lets its guests use. A device not allowed starts off and
@@ -293,8 +297,8 @@ impl Conference {
         let microphone = !self.rules.microphones_off_on_join && who.guest.is_none_or(|g| g.microphone);
         let mut fx = vec![Effect::Camera(id, camera), Effect::Microphone(id, microphone)];
         let (moderator, speaker) = match who.user.and_then(|u| self.invitees.get(&u)) {
-            Some(&(role, speaker)) => (role.moderates(), speaker),
-            None => (false, false),
+            Some(&(role, speaker)) => (role.moderates() || who.operator, speaker),
+            None => (who.operator, false),
         };
         if speaker && self.rules.mode == Mode::RoleBased && self.podium_room() {
             self.podium.push(id);
@@ -313,6 +317,7 @@ impl Conference {
             joined_at_ms: now_ms,
             user: who.user,
             guest: who.guest,
+            operator: who.operator,
         });
         self.ever_joined = true;
         self.refresh_layouts();
@@ -387,9 +392,14 @@ impl Conference {
         self.podium.len() < self.rules.active_speakers.max(1) as usize
     }
 
-    /// The presenter of a video lecture: the one chosen, else the first to join.
+    /// The presenter of a video lecture: the one chosen; else the owner, else the first
+    /// moderator to join, else the first to join (somebody must be shown).
     fn presenter_id(&self) -> Option<ParticipantId> {
-        self.presenter.or_else(|| self.roster.first().map(|m| m.id))
+        let owner = |m: &&Member| m.user.and_then(|u| self.invitees.get(&u)).is_some_and(|(r, _)| *r == Role::Owner);
+        self.presenter
+            .or_else(|| self.roster.iter().find(owner).map(|m| m.id))
+            .or_else(|| self.roster.iter().find(|m| m.moderator).map(|m| m.id))
+            .or_else(|| self.roster.first().map(|m| m.id))
     }
 
     /// Who the mode lets be seen and heard; `None`: everyone.

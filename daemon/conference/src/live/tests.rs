@@ -8,7 +8,14 @@ fn rules(mode: Mode) -> Rules {
 }
 
 fn who(name: &str) -> Joining {
-    Joining { user: None, name: name.into(), kind: EndpointKind::Rtp, group: Some(EndpointGroup::SipH323), guest: None }
+    Joining {
+        user: None,
+        name: name.into(),
+        kind: EndpointKind::Rtp,
+        group: Some(EndpointGroup::SipH323),
+        guest: None,
+        operator: false,
+    }
 }
 
 fn add(c: &mut Conference, t: i64, name: &str) -> (ParticipantId, Vec<Effect>) {
@@ -257,4 +264,39 @@ fn the_active_speaker_is_reported_only_while_here() {
     c.active_speaker(Some(a));
     c.leave(a, "");
     assert_eq!(c.speaker(), None);
+}
+
+#[test]
+fn a_video_lecture_is_presented_by_the_owner_or_a_moderator_unless_one_is_chosen() {
+    let mut invitees = HashMap::new();
+    invitees.insert(1, (Role::Owner, false));
+    invitees.insert(2, (Role::Moderator, false));
+    let mut c = Conference::new(rules(Mode::VideoLecture), None, invitees);
+    let (early, _) = add(&mut c, 0, "Early bird");
+    let m = c.reserve().unwrap();
+    let fx = c.join(0, m, Joining { user: Some(2), ..who("Moderator") }, "");
+    assert_eq!(stage(&fx), Some(Some([m].into())), "a moderator presents before whoever came first");
+    let o = c.reserve().unwrap();
+    let fx = c.join(0, o, Joining { user: Some(1), ..who("Owner") }, "");
+    assert_eq!(stage(&fx), Some(Some([o].into())), "the owner before a moderator");
+    let fx = c.set_presenter(early).unwrap();
+    assert_eq!(stage(&fx), Some(Some([early].into())), "the manager's choice wins");
+    let fx = c.leave(early, "");
+    assert_eq!(stage(&fx), Some(Some([o].into())));
+}
+
+#[test]
+fn operators_moderate_every_conference_and_keep_it() {
+    let mut c = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
+    let op = c.reserve().unwrap();
+    c.join(0, op, Joining { user: Some(7), operator: true, ..who("Olga") }, "");
+    assert!(c.member(op).unwrap().moderator, "not invited, yet a moderator");
+    let r = c.set_moderator(op, false);
+    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.contains("operator")), "{r:?}");
+    assert!(c.member(op).unwrap().moderator);
+    // Anyone else's moderation is given and taken.
+    let (p, _) = add(&mut c, 0, "Pat");
+    c.set_moderator(p, true).unwrap();
+    c.set_moderator(p, false).unwrap();
+    assert!(!c.member(p).unwrap().moderator);
 }

@@ -41,7 +41,14 @@ impl Conf {
                 let rgb = (colour[0], colour[1], colour[2]);
                 let src = tokio::task::block_in_place(|| Synthetic::start(&name, rgb, tone_hz, size, slot.clone()))
                     .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
-                let who = Joining { user: None, name, kind: EndpointKind::Synthetic, group: None, guest: None };
+                let who = Joining {
+                    user: None,
+                    name,
+                    kind: EndpointKind::Synthetic,
+                    group: None,
+                    guest: None,
+                    operator: false,
+                };
                 self.join(id, who, slot, Box::new(src), "synthetic");
                 joined = Some(id);
             }
@@ -123,7 +130,14 @@ impl Conf {
                     (false, EndpointGroup::WebRtc) => EndpointKind::WebRtc,
                     (false, EndpointGroup::SipH323) => EndpointKind::Rtp,
                 };
-                let who = Joining { user, name, kind, group: Some(group), guest };
+                // Operators moderate every conference they join: the core's rule, fed here.
+                let operator = match user {
+                    Some(u) => {
+                        self.store.rights_of(u).await.is_ok_and(|r| r.contains(&tessera_web::rights::Right::Operator))
+                    }
+                    None => false,
+                };
+                let who = Joining { user, name, kind, group: Some(group), guest, operator };
                 if ends_without_media {
                     let w = Watched { slot: slot.clone(), since_ms: MediaSlot::now_ms(), held: false };
                     self.watched.insert(id, w);
