@@ -369,3 +369,14 @@ crate::both_backends!(conference_pages_show_themselves_only_to_whom_they_admit, 
     assert_eq!(texts, ["first", "second"]);
     assert_eq!(app.get("/api/v1/conferences/webinar/chat", Some(&pete_s)).await.status, 404);
 });
+
+crate::both_backends!(the_connect_page_promises_only_what_works, |store| {
+    let app = App::new(store.clone());
+    app.user("dora", "dora-password").await;
+    let s = app.sign_in("dora", "dora-password").await;
+    let page = app.get("/download", Some(&s)).await.text();
+    assert!(page.contains("How to connect") && page.contains("no application to download"), "{page}");
+    assert!(page.contains("sip:ID@"), "the SIP address to dial");
+    assert!(page.contains("H.323 is not supported yet"), "no promise of H.323 before it exists");
+    assert!(!page.contains(".exe") && !page.contains(".apk") && !page.contains(".dmg"));
+});
