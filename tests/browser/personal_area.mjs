@@ -53,6 +53,11 @@ try {
   await page.screenshot({ path: path.join(OUT, 'home-en.png'), fullPage: true });
   await Promise.all([page.waitForURL(/renewed=1/), page.click('#renew')]);
   check((await page.locator('.notice.ok').innerText()).includes('renewed'), 'renewal confirmed');
+  // A conference of the main page opens its card with the control buttons.
+  await Promise.all([page.waitForURL(/selected=/), page.locator('#today a.name', { hasText: env('TODAY') }).click()]);
+  check((await page.locator('#conference-card h2').innerText()).includes(env('TODAY')), 'the card of the conference clicked');
+  check(await page.locator('#conference-card #open-page').count() === 1, 'the card has its buttons');
+  await page.goto(BASE + '/home');
 
   // Avatar from the fake webcam.
   await page.goto(BASE + '/profile');

@@ -127,7 +127,12 @@ fn conference_item(lang: Lang, tz: Tz, c: &ConferenceRow) -> Markup {
             @if c.kind == ConferenceKind::Scheduled {
                 @if let Some(s) = c.starts_at { strong.time { (fmt_time(tz, s, "%H:%M")) } " " }
             }
-            a.name href={"/c/" (c.id)} { strong { (c.name) } }
+            // The card, with its buttons (open the page, edit, manage, analytics), as in Meetings.
+            @let card = match c.kind {
+                ConferenceKind::Scheduled => format!("/meetings?view=all&selected={}", c.id),
+                ConferenceKind::Room => format!("/rooms?selected={}", c.id),
+            };
+            a.name href=(card) { strong { (c.name) } }
             " "
             span.muted {
                 (tr(lang, "conf.id")) " " code { (c.id) }
