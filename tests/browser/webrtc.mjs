@@ -156,6 +156,15 @@ try {
   await page.click('#share');
   await until('the shared screen leaves', async () => !(await roster()).some((p) => p.kind === 'screen'));
 
+  // Recording in the client (the owner has the right): three seconds of what the page receives,
+  // saved as a WebM file.
+  await page.click('#record');
+  result.record_pressed = await page.locator('#record').getAttribute('aria-pressed');
+  await sleep(3000);
+  const [recording] = await Promise.all([page.waitForEvent('download'), page.click('#record')]);
+  await recording.saveAs(path.join(OUT, 'client-recording.webm'));
+  result.client_recording = recording.suggestedFilename();
+
   // The only sound in the room is the browser's (the synthetic participants are silent); muted
   // through the control interface, the mix goes silent and the page says so.
   result.volume_before = volumeDb(3);
@@ -187,6 +196,7 @@ try {
   guest.setDefaultTimeout(20000);
   await guest.goto(`${BASE}/c/${env('WEBINAR')}`);
   check(await guest.locator('#join-browser').count() === 0, 'a guest has no Join from the browser');
+  result.guest_record_buttons = await guest.locator('#record').count();
   await guest.fill('#guest-name', 'Guest Gabriela');
   await guest.click('#join-guest');
   result.guest = await until('the guest decodes frames', async () => {

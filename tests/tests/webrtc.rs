@@ -38,7 +38,7 @@ fn browsers_join_over_webrtc() {
     admin(&env, &["user", "add", "alice"], "alice-password\n");
     admin(&env, &["user", "add", "bob"], "bob-password\n");
     admin(&env, &["license", "grant", "alice", "--days", "1"], "");
-    admin(&env, &["rights", "grant", "alice", "screen_sharing"], "");
+    admin(&env, &["rights", "grant", "alice", "screen_sharing", "recording"], "");
     admin(&env, &["conference", "add", "team", "--name", "Team room", "--owner", "alice", "--room"], "");
     admin(
         &env,
@@ -147,6 +147,27 @@ fn browsers_join_over_webrtc() {
         let rgb = std::fs::read(out.join("shared.rgb")).unwrap();
         Picture { width: W, height: H, rgb }.save_png(&std::path::Path::new(&keep).join("webrtc-shared.png"));
     }
+
+    // Recording in the client: a WebM of what alice's page received (the room's VP8 picture and
+    // Opus sound) that ffmpeg decodes; a guest, without the right, has no Record button.
+    assert_eq!(r["record_pressed"], "true");
+    let name = r["client_recording"].as_str().unwrap();
+    assert!(name.starts_with("tessera-team-") && name.ends_with(".webm"), "{name}");
+    let webm = out.join("client-recording.webm");
+    let probe = |stream: &str| {
+        let o = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-count_frames", "-select_streams", stream])
+            .args(["-show_entries", "stream=codec_name,nb_read_frames", "-of", "csv=p=0"])
+            .arg(&webm)
+            .output()
+            .expect("ffprobe");
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let video = probe("v:0");
+    let frames: u64 = video.rsplit(',').next().unwrap_or("0").parse().unwrap_or(0);
+    assert!(video.starts_with("vp8,") && frames >= 20, "the client recording's video: {video:?}");
+    assert!(probe("a:0").starts_with("opus,"), "the client recording's sound: {:?}", probe("a:0"));
+    assert_eq!(r["guest_record_buttons"], 0);
 
     // Muting through the control interface silenced the mix, and the page said so.
     let (before, after) = (r["volume_before"].as_f64().unwrap(), r["volume_after"].as_f64().unwrap());

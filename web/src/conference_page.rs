@@ -125,10 +125,13 @@ async fn conference_page(
     let tz = user.as_ref().map(user_tz).unwrap_or(Tz::UTC);
     let d = &c.dial_in;
     let may_join_as_user = user.is_some() && standing == Standing::Member && licensed;
-    let may_share = match &user {
-        Some(u) => state.store.rights_of(u.user.id).await?.contains(&Right::ScreenSharing),
-        None => false,
+    let rights = match &user {
+        Some(u) => state.store.rights_of(u.user.id).await?,
+        None => Default::default(),
     };
+    let may_share = rights.contains(&Right::ScreenSharing);
+    // Recording in the client: what this participant sees and hears, saved on their computer.
+    let may_record = rights.contains(&Right::Recording);
     let reg = c.registration_on();
     let reg_status = match reg {
         Some(r) if standing == Standing::Outsider => Some(crate::registration::status_now(c, r, data.listed)),
@@ -236,6 +239,11 @@ async fn conference_page(
                     button #share type="button" aria-pressed="false" { (tr(lang, "call.share")) }
                     " "
                 }
+                @if may_record {
+                    button #record type="button" aria-pressed="false" data-stop=(tr(lang, "call.record_stop"))
+                        data-conference=(d.id) title=(tr(lang, "call.record_help")) { (tr(lang, "call.record")) }
+                    " "
+                }
                 button #hangup.danger type="button" { (tr(lang, "call.hangup")) }
             }
             div #chat {
@@ -250,6 +258,7 @@ async fn conference_page(
         }
         @if let Some(u) = &user { meta name="csrf-token" content=(u.csrf); }
         script src="/static/conference.js" {}
+        @if may_record { script src="/static/record.js" {} }
         @if reg.is_some() { script src="/static/registration.js" {} }
     };
     if embed {

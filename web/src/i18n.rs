@@ -107,6 +107,9 @@ const EN: &[(&str, &str)] = &[
     ("call.cam_off", "The moderator turned your camera off."),
     ("call.ended", "You left the conference:"),
     ("call.left", "You left the conference."),
+    ("call.record", "Record"),
+    ("call.record_stop", "Stop recording"),
+    ("call.record_help", "Records what you see and hear into a WebM file saved on this computer."),
     ("call.failed", "The media connection failed: your network may block UDP to this server."),
     ("app.tagline", "Video conferences on your own server"),
     (
@@ -460,6 +463,9 @@ const RU: &[(&str, &str)] = &[
     ("call.cam_off", "Модератор выключил вашу камеру."),
     ("call.ended", "Вы вышли из конференции:"),
     ("call.left", "Вы вышли из конференции."),
+    ("call.record", "Записать"),
+    ("call.record_stop", "Остановить запись"),
+    ("call.record_help", "Записывает то, что вы видите и слышите, в файл WebM на этом компьютере."),
     ("call.failed", "Медиасоединение не установлено: возможно, ваша сеть блокирует UDP до этого сервера."),
     ("app.tagline", "Видеоконференции на вашем собственном сервере"),
     (

@@ -453,9 +453,8 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
             perms.push(p.as_str());
         }
     }
-    if input.record && !cx.rights.contains(&Right::Recording) {
-        return Err(Error::field("record", "you do not have the right to record conferences"));
-    }
+    // Server-side recording is the organiser's choice: the "Conference recording" right is
+    // about recording in one's own client (the guide), not this.
     if input.email_invitations && !cx.smtp_configured {
         return Err(Error::field("email_invitations", "the administrator has not configured an SMTP server"));
     }
