@@ -574,3 +574,63 @@ async fn chat_between_a_page_and_a_phone() {
         .collect();
     assert_eq!(lines, ["SIPp: Hello from the phone", "Wendy: hello phone"]);
 }
+
+/// Role-based: a phone asks for the podium with `*1` (SIP INFO); the moderator sees the request
+/// in the live state and declines it through the API (the approval is the browser test's), and
+/// the history keeps both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_asks_for_the_podium_with_star_one() {
+    let s = Server::start();
+    s.admin_ok(&["conference", "add", "panel", "--name", "Panel", "--owner", "admin", "--room", "--public"], "");
+    s.admin_ok(&["conference", "media", "panel", "--mode", "role_based", "--active-speakers", "1"], "");
+    let api = Api::new(&s).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keys = format!("{}{}", info(2, '*'), info(3, '1'));
+    let child = sipp(&s, d, "panel", &scenario(&format!("{keys}{}", pause(8000)), CALLER_BYE));
+    let p = api.wait_participant("panel", "SIPp", false, 15).await.unwrap();
+    let requests = |v: &Value| v["podium_requests"].as_array().cloned().unwrap_or_default();
+    let mut live = Value::Null;
+    for _ in 0..100 {
+        live = api.live("panel").await;
+        if !requests(&live).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(requests(&live), [p["id"].clone()], "{live}");
+    let v = api.post("panel", json!({"action": "answer_podium", "participant": p["id"], "approve": false})).await;
+    assert!(requests(&v).is_empty() && v["podium"].as_array().unwrap().is_empty(), "{v}");
+    // Answered once: a second answer finds no request.
+    let r = api
+        .c
+        .post(format!("{}/api/v1/conferences/panel/live", s.base))
+        .header("x-csrf-token", &api.csrf)
+        .json(&json!({"action": "answer_podium", "participant": p["id"], "approve": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    // Asking is not for the API: the JSON cannot name the action.
+    let r = api
+        .c
+        .post(format!("{}/api/v1/conferences/panel/live", s.base))
+        .header("x-csrf-token", &api.csrf)
+        .json(&json!({"action": "ask_podium", "participant": p["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let (ok, out) = finish(child, d).await;
+    assert!(ok, "{out}");
+    let history: Value =
+        api.c.get(format!("{}/api/v1/conferences/panel/events", s.base)).send().await.unwrap().json().await.unwrap();
+    let kinds: Vec<(&str, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"].as_str().is_some_and(|k| k.starts_with("podium_")))
+        .map(|e| (e["kind"].as_str().unwrap(), e["detail"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kinds, [("podium_request", "asked"), ("podium_answer", "declined")]);
+}

@@ -239,6 +239,13 @@ async fn conference_page(
                     button #share type="button" aria-pressed="false" { (tr(lang, "call.share")) }
                     " "
                 }
+                @if c.mode == tessera_conference::Mode::RoleBased {
+                    button #ask-podium type="button" data-asked=(tr(lang, "call.podium_asked"))
+                        data-approved=(tr(lang, "call.podium_approved")) data-declined=(tr(lang, "call.podium_declined")) {
+                        (tr(lang, "call.ask_podium"))
+                    }
+                    " "
+                }
                 @if may_record {
                     button #record type="button" aria-pressed="false" data-stop=(tr(lang, "call.record_stop"))
                         data-conference=(d.id) title=(tr(lang, "call.record_help")) { (tr(lang, "call.record")) }

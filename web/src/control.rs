@@ -130,6 +130,17 @@ pub enum Request {
         participant: ParticipantId,
         on: bool,
     },
+    /// Role-based mode: the participant asks for the podium (their conference page, or `*1`
+    /// from their phone). Only the participant's own page and call ask; the JSON API cannot.
+    #[serde(skip)]
+    AskPodium {
+        participant: ParticipantId,
+    },
+    /// A moderator answers a request for the podium.
+    AnswerPodium {
+        participant: ParticipantId,
+        approve: bool,
+    },
     Moderator {
         participant: ParticipantId,
         on: bool,
@@ -206,6 +217,9 @@ pub struct LiveState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub joined: Option<ParticipantId>,
     pub podium: Vec<ParticipantId>,
+    /// Role-based: who asked for the podium and awaits an answer, in order.
+    #[serde(default)]
+    pub podium_requests: Vec<ParticipantId>,
     pub presenter: Option<ParticipantId>,
     pub active_speaker: Option<ParticipantId>,
     pub recording: Option<String>,

@@ -68,6 +68,8 @@ enum FromPage {
         offer: String,
     },
     Unshare,
+    /// Role-based mode: ask the moderator for the podium.
+    AskPodium,
     /// The browser's cameras, microphones and speakers, for the conference manager.
     DeviceList {
         devices: crate::remote_devices::DeviceList,
@@ -114,6 +116,10 @@ enum ToPage<'a> {
     },
     ShareEnded {
         reason: &'a str,
+    },
+    /// The request for the podium: `asked`, then `approved` or `declined`.
+    Podium {
+        state: &'a str,
     },
     /// The operator chose devices for this browser.
     UseDevices {
@@ -491,6 +497,13 @@ impl InCall<'_> {
                             }
                         }
                         Ok(FromPage::Unshare) => share = None,
+                        Ok(FromPage::AskPodium) => {
+                            let Some(control) = &self.state.control else { continue };
+                            let req = Request::AskPodium { participant };
+                            if let Err(e) = control.call(&self.conference, self.user, req).await {
+                                send(&mut socket, &ToPage::Error { field: Some("podium"), message: &e.to_string() }).await;
+                            }
+                        }
                         Ok(FromPage::DeviceList { devices }) => match devices.check() {
                             Ok(()) => self.state.remote_devices.report(&self.conference, participant, listed.page, devices, device_tx.clone()),
                             Err(msg) => {
@@ -570,7 +583,15 @@ impl InCall<'_> {
                 }
                 e = crate::control::next_broadcast(events.as_mut()) => {
                     let Some(e) = e else { continue };
-                    if e.conference != self.conference || e.kind != EventKind::Device || e.participant != Some(participant) {
+                    if e.conference != self.conference || e.participant != Some(participant) {
+                        continue;
+                    }
+                    if matches!(e.kind, EventKind::PodiumRequest | EventKind::PodiumAnswer) {
+                        let state = if e.kind == EventKind::PodiumRequest { "asked" } else { e.detail.as_str() };
+                        send(&mut socket, &ToPage::Podium { state }).await;
+                        continue;
+                    }
+                    if e.kind != EventKind::Device {
                         continue;
                     }
                     if let Some((c, m)) = self.current_devices(participant).await

@@ -101,6 +101,11 @@ async fn manager_page(
                 } }
                 tbody {}
             }
+            // Role-based: who asked for the podium, to approve or decline.
+            div #m-requests hidden data-approve=(t("mgr.podium_approve")) data-decline=(t("mgr.podium_decline")) {
+                h3 { (t("mgr.podium_requests")) }
+                ul #m-request-list {}
+            }
             // Set up a browser participant's devices (the page lists what it has).
             div #m-devices hidden {
                 h3 { (t("mgr.devices")) ": " span #m-devices-name {} }

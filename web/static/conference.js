@@ -144,6 +144,16 @@
       case 'use_devices':
         useDevices(m.choice);
         break;
+      case 'podium': {
+        // The request for the podium: asked, then the moderator's answer.
+        const ask = document.getElementById('ask-podium');
+        if (ask) {
+          say(notice, ask.dataset[m.state] || m.state, m.state === 'declined' ? 'error' : 'info');
+          ask.disabled = m.state === 'asked';
+          ask.hidden = m.state === 'approved';
+        }
+        break;
+      }
       case 'error': {
         say(status, m.message, 'error');
         const input = m.field && document.getElementById(m.field === 'name' ? 'guest-name' : m.field);
@@ -264,6 +274,8 @@
       else if (ws) share().catch((e) => { stopShare(false); say(status, String(e), 'error'); });
     });
   }
+  const askPodium = document.getElementById('ask-podium');
+  if (askPodium) askPodium.addEventListener('click', () => { if (ws) ws.send(JSON.stringify({ type: 'ask_podium' })); });
   document.getElementById('hangup').addEventListener('click', () => {
     ended = true;
     if (ws) ws.send(JSON.stringify({ type: 'leave' }));

@@ -289,6 +289,25 @@
       tr.append(sel, name, kind, cam, mic, gain, actions);
       body.append(tr);
     }
+    renderRequests();
+  }
+
+  // Role-based: the requests for the podium, oldest first, each with Approve and Decline.
+  function renderRequests() {
+    const box = $('m-requests');
+    const list = $('m-request-list');
+    const asked = state.podium_requests || [];
+    list.replaceChildren();
+    box.hidden = asked.length === 0;
+    for (const pid of asked) {
+      const p = state.participants.find((x) => x.id === pid);
+      const li = document.createElement('li');
+      li.dataset.id = String(pid);
+      li.append(p ? p.name : `#${pid}`, ' ',
+        button(box.dataset.approve, 'approve', () => act({ action: 'answer_podium', participant: pid, approve: true })), ' ',
+        button(box.dataset.decline, 'decline', () => act({ action: 'answer_podium', participant: pid, approve: false })));
+      list.append(li);
+    }
   }
 
   function renderScopes() {

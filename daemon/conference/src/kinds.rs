@@ -114,6 +114,9 @@ spelled! {
         Renamed => "renamed",
         Device => "device",
         Podium => "podium",
+        /// Role-based: a participant asked for the podium, and the moderator's answer.
+        PodiumRequest => "podium_request",
+        PodiumAnswer => "podium_answer",
         Moderator => "moderator",
         Presenter => "presenter",
         ActiveSpeaker => "active_speaker",

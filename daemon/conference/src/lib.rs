@@ -19,6 +19,7 @@
 
 pub mod admission;
 pub mod chat;
+pub mod keypad;
 pub mod kinds;
 pub mod live;
 pub mod scope;

@@ -201,6 +201,7 @@ impl Dispatcher {
             shown: Vec::new(),
             joined: None,
             podium: Vec::new(),
+            podium_requests: Vec::new(),
             presenter: None,
             active_speaker: None,
             recording: None,

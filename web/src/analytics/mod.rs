@@ -177,6 +177,8 @@ pub(crate) fn event_key(k: EventKind) -> &'static str {
         EventKind::Renamed => "an.ev.renamed",
         EventKind::Device => "an.ev.device",
         EventKind::Podium => "an.ev.podium",
+        EventKind::PodiumRequest => "an.ev.podium_request",
+        EventKind::PodiumAnswer => "an.ev.podium_answer",
         EventKind::Moderator => "an.ev.moderator",
         EventKind::Presenter => "an.ev.presenter",
         EventKind::ActiveSpeaker => "an.ev.active_speaker",

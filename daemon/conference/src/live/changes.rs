@@ -161,12 +161,48 @@ impl Conference {
                 )));
             }
             self.podium.push(participant);
+            self.requests.retain(|x| *x != participant);
         } else if !on {
             self.podium.retain(|x| *x != participant);
         }
         self.refresh_layouts();
         let mut fx = self.stage_effects();
         fx.push(record(EventKind::Podium, Some(participant), &name, if on { "on" } else { "off" }));
+        Ok(fx)
+    }
+
+    /// Role-based: `participant` asks for a place on the podium (from the conference page, or
+    /// `*1` from a phone). Asking again while waiting changes nothing.
+    pub fn ask_podium(&mut self, participant: ParticipantId) -> Result<Vec<Effect>, Refusal> {
+        if self.rules.mode != Mode::RoleBased {
+            return Err(Refusal::Conflict("the podium exists in role-based mode only".into()));
+        }
+        let name = self.name_of(participant)?;
+        if self.podium.contains(&participant) {
+            return Err(Refusal::Conflict("you are on the podium already".into()));
+        }
+        if self.requests.contains(&participant) {
+            return Ok(Vec::new());
+        }
+        self.requests.push(participant);
+        Ok(vec![record(EventKind::PodiumRequest, Some(participant), &name, "asked")])
+    }
+
+    /// A moderator approves (the participant goes on the podium, if it has room) or declines a
+    /// request; the participant is told either way.
+    pub fn answer_podium(&mut self, participant: ParticipantId, approve: bool) -> Result<Vec<Effect>, Refusal> {
+        let name = self.name_of(participant)?;
+        if !self.requests.contains(&participant) {
+            return Err(Refusal::Conflict(format!("{name} has not asked for the podium")));
+        }
+        let mut fx = if approve { self.set_podium(participant, true)? } else { Vec::new() };
+        self.requests.retain(|x| *x != participant);
+        fx.push(record(
+            EventKind::PodiumAnswer,
+            Some(participant),
+            &name,
+            if approve { "approved" } else { "declined" },
+        ));
         Ok(fx)
     }
 

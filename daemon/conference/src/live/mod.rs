@@ -169,6 +169,8 @@ pub struct Conference {
     operator_participants: BTreeSet<ParticipantId>,
     layout_version: u64,
     podium: Vec<ParticipantId>,
+    /// Role-based: who asked for the podium, in order, awaiting a moderator's answer.
+    requests: Vec<ParticipantId>,
     presenter: Option<ParticipantId>,
     speaker: Option<ParticipantId>,
     content: Option<ParticipantId>,
@@ -203,6 +205,7 @@ impl Conference {
             operator_participants: BTreeSet::new(),
             layout_version: 0,
             podium: Vec::new(),
+            requests: Vec::new(),
             presenter: None,
             speaker: None,
             content: None,
@@ -242,6 +245,11 @@ impl Conference {
 
     pub fn layout_version(&self) -> u64 {
         self.layout_version
+    }
+
+    /// Who asked for the podium and awaits an answer, in order.
+    pub fn podium_requests(&self) -> &[ParticipantId] {
+        &self.requests
     }
 
     pub fn podium(&self) -> &[ParticipantId] {
@@ -347,6 +355,7 @@ impl Conference {
         let m = self.roster.remove(i);
         self.receivers.remove(&id);
         self.podium.retain(|x| *x != id);
+        self.requests.retain(|x| *x != id);
         if self.presenter == Some(id) {
             self.presenter = None;
         }

@@ -300,3 +300,40 @@ fn operators_moderate_every_conference_and_keep_it() {
     c.set_moderator(p, false).unwrap();
     assert!(!c.member(p).unwrap().moderator);
 }
+
+#[test]
+fn participants_ask_for_the_podium_and_a_moderator_answers() {
+    let mut c = Conference::new(rules(Mode::RoleBased), None, HashMap::new());
+    let (a, _) = add(&mut c, 0, "Ann");
+    let (b, _) = add(&mut c, 0, "Ben");
+    let (d, _) = add(&mut c, 0, "Dan");
+    let fx = c.ask_podium(a).unwrap();
+    assert_eq!(recorded(&fx), [EventKind::PodiumRequest]);
+    assert!(c.ask_podium(a).unwrap().is_empty(), "asking twice is one request");
+    c.ask_podium(b).unwrap();
+    c.ask_podium(d).unwrap();
+    assert_eq!(c.podium_requests(), [a, b, d]);
+    // Approved: on the podium, seen and heard.
+    let fx = c.answer_podium(a, true).unwrap();
+    assert_eq!(stage(&fx), Some(Some([a].into())));
+    assert_eq!(recorded(&fx), [EventKind::Podium, EventKind::PodiumAnswer]);
+    assert!(matches!(c.ask_podium(a), Err(Refusal::Conflict(_))), "already there");
+    // Declined: told, and nothing else changes.
+    let fx = c.answer_podium(b, false).unwrap();
+    assert_eq!((stage(&fx), recorded(&fx)), (None, vec![EventKind::PodiumAnswer]));
+    assert!(matches!(c.answer_podium(b, true), Err(Refusal::Conflict(_))), "no request left");
+    // A moderator placing someone directly answers their request; leaving withdraws it.
+    c.ask_podium(b).unwrap();
+    c.set_podium(b, true).unwrap();
+    c.leave(d, "");
+    assert!(c.podium_requests().is_empty());
+    // Full: the approval fails and the request stays.
+    let (e, _) = add(&mut c, 0, "Eve");
+    c.ask_podium(e).unwrap();
+    assert!(matches!(c.answer_podium(e, true), Err(Refusal::Conflict(m)) if m.contains("full")));
+    assert_eq!(c.podium_requests(), [e]);
+    // Other modes have no podium to ask for.
+    let mut all = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
+    let (x, _) = add(&mut all, 0, "X");
+    assert!(matches!(all.ask_podium(x), Err(Refusal::Conflict(_))));
+}

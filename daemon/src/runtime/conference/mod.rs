@@ -413,6 +413,7 @@ impl Conf {
             shown: self.core.shown(),
             joined: None,
             podium: self.core.podium().to_vec(),
+            podium_requests: self.core.podium_requests().to_vec(),
             presenter: self.core.presenter(),
             active_speaker: self.core.speaker(),
             recording: self.recording.as_ref().map(|r| r.file_name.clone()),

@@ -230,6 +230,14 @@ impl Conf {
                 let fx = self.core.set_podium(participant, on).map_err(refused)?;
                 self.apply(fx);
             }
+            Request::AskPodium { participant } => {
+                let fx = self.core.ask_podium(participant).map_err(refused)?;
+                self.apply(fx);
+            }
+            Request::AnswerPodium { participant, approve } => {
+                let fx = self.core.answer_podium(participant, approve).map_err(refused)?;
+                self.apply(fx);
+            }
             Request::Moderator { participant, on } => {
                 let fx = self.core.set_moderator(participant, on).map_err(refused)?;
                 self.apply(fx);

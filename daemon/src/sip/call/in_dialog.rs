@@ -46,10 +46,12 @@ impl Call {
                     if String::from_utf8_lossy(&m.msg.body).contains("picture_fast_update") {
                         self.keyframe("INFO").await;
                     }
-                } else if let Some(d) = dtmf::from_info(&ct, &m.msg.body)
-                    && let Some(e) = entry.as_mut()
-                {
+                } else if let Some(d) = dtmf::from_info(&ct, &m.msg.body) {
                     m.respond(200, reply(&h, 200, "OK", &tag, &[], b""));
+                    let Some(e) = entry.as_mut() else {
+                        self.key(d).await;
+                        return Flow::Go;
+                    };
                     return match self.pin_digit(e, d).await {
                         Ok(true) => Flow::Admitted,
                         Ok(false) => Flow::Go,

@@ -1,0 +1,61 @@
+// Role-based: a participant asks for the podium from the conference page, the moderator sees the
+// request in the conference manager and approves it, and the participant's page says so.
+// Env: BASE, CONF, OWNER/OWNER_PASSWORD (the moderator), USER/USER_PASSWORD, Y4M.
+// Prints one JSON line of findings.
+import { check, env, launch, until } from './lib.mjs';
+
+const BASE = env('BASE'), CONF = env('CONF');
+const browser = await launch(env('Y4M'));
+const result = {};
+
+async function signedIn(login, password) {
+  const ctx = await browser.newContext();
+  const r = await ctx.request.post(BASE + '/api/v1/session', { data: { login, password } });
+  check(r.ok(), `${login} signs in: ${r.status()}`);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(30000);
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  return page;
+}
+
+try {
+  const owner = await signedIn(env('OWNER'), env('OWNER_PASSWORD'));
+  // The room runs once someone is in: a synthetic speaker starts it.
+  const csrf = (await (await owner.request.get(BASE + '/api/v1/me')).json()).csrf_token;
+  const add = await owner.request.post(`${BASE}/api/v1/conferences/${CONF}/live`,
+    { data: { action: 'add_synthetic', name: 'Chair', colour: [30, 30, 200], tone_hz: 0 }, headers: { 'X-CSRF-Token': csrf } });
+  check(add.ok(), `a synthetic participant: ${add.status()}`);
+  await owner.goto(`${BASE}/conferences/${CONF}/manage`);
+  result.requests_hidden_at_first = await owner.locator('#m-requests').isHidden();
+
+  const user = await signedIn(env('USER'), env('USER_PASSWORD'));
+  await user.goto(`${BASE}/c/${CONF}`);
+  await user.click('#join-browser');
+  await until('the call section shows', () => user.locator('#call').isVisible(), 30000);
+  await user.click('#ask-podium');
+  result.asked_notice = await until('the page says it asked', async () => {
+    const t = await user.locator('#device-notice').innerText();
+    return t.length > 0 ? t : null;
+  });
+  result.ask_disabled = await user.locator('#ask-podium').isDisabled();
+
+  // The moderator sees the request and approves it.
+  await until('the request shows in the manager', () => owner.locator('#m-request-list li').count());
+  result.request = await owner.locator('#m-request-list li').first().innerText();
+  await owner.locator('#m-request-list li button.approve').first().click();
+  result.approved_notice = await until('the page says it was approved', async () => {
+    const t = await user.locator('#device-notice').innerText();
+    return t !== result.asked_notice ? t : null;
+  });
+  result.ask_hidden = await user.locator('#ask-podium').isHidden();
+  await until('the request leaves the manager', async () => (await owner.locator('#m-request-list li').count()) === 0);
+  const live = await (await owner.request.get(`${BASE}/api/v1/conferences/${CONF}/live`)).json();
+  result.on_podium = live.participants.filter((p) => p.on_podium).map((p) => p.name);
+  result.ok = true;
+} catch (e) {
+  result.ok = false;
+  result.error = String(e && e.stack || e);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));

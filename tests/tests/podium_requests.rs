@@ -1,0 +1,58 @@
+//! Role-based conferences in Chromium: a participant asks for the podium from the conference
+//! page, the moderator sees the request in the conference manager and approves it, the
+//! participant's page says so and everyone sees them (`browser/podium.mjs`). The phone's way,
+//! `*1`, is in `sip_calls.rs`.
+
+use serde_json::{Value, json};
+use tessera_e2e::{Server, run_browser};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_participant_asks_for_the_podium_and_the_moderator_approves() {
+    let s = Server::start_with(&[], &[("TESSERA_WEBRTC_ICE_ADDRESSES", "127.0.0.1")]);
+    s.add_user("alice", "alice-password");
+    s.admin_ok(&["rights", "grant", "alice", "create_conferences"], "");
+    s.admin_ok(&["user", "add", "bob", "--display-name", "Bob Speaker"], "bob-password\n");
+    s.admin_ok(&["license", "grant", "bob", "--days", "1"], "");
+    let (alice, csrf) = s.sign_in("alice", "alice-password").await;
+    let body = json!({"id": "panel", "name": "Panel", "kind": "room", "mode": "role_based", "active_speakers": 2,
+        "participants": [{"login": "bob", "role": "participant"}]});
+    let r = alice.post(format!("{}/api/v1/conferences", s.base)).header("x-csrf-token", &csrf).json(&body).send().await;
+    assert_eq!(r.unwrap().status(), 201);
+
+    let dir = tempfile::tempdir().unwrap();
+    let y4m = dir.path().join("camera.y4m");
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=15", "-t", "2", "-pix_fmt", "yuv420p"])
+        .arg(&y4m)
+        .status()
+        .expect("ffmpeg is missing: apt-get install ffmpeg (scripts/test.sh does)");
+    assert!(st.success());
+    let base = s.base.clone();
+    let stdout = tokio::task::spawn_blocking(move || {
+        run_browser(
+            "podium",
+            &[
+                ("BASE", &base),
+                ("CONF", "panel"),
+                ("OWNER", "alice"),
+                ("OWNER_PASSWORD", "alice-password"),
+                ("USER", "bob"),
+                ("USER_PASSWORD", "bob-password"),
+                ("Y4M", y4m.to_str().unwrap()),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let line = stdout.lines().last().unwrap_or_default();
+    let r: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", s.log()));
+    eprintln!("{r:#}");
+    assert_eq!(r["ok"], true, "{}\n{}", r["error"].as_str().unwrap_or_default(), s.log());
+    assert_eq!(r["requests_hidden_at_first"], true);
+    assert!(r["asked_notice"].as_str().unwrap().contains("asked for the podium"), "{r}");
+    assert_eq!(r["ask_disabled"], true, "one request at a time");
+    assert!(r["request"].as_str().unwrap().starts_with("Bob Speaker"), "{r}");
+    assert!(r["approved_notice"].as_str().unwrap().contains("invited you to the podium"), "{r}");
+    assert_eq!(r["ask_hidden"], true);
+    assert_eq!(r["on_podium"], json!(["Bob Speaker"]));
+}
