@@ -576,8 +576,8 @@ async fn chat_between_a_page_and_a_phone() {
 }
 
 /// Role-based: a phone asks for the podium with `*1` (SIP INFO); the moderator sees the request
-/// in the live state and declines it through the API (the approval is the browser test's), and
-/// the history keeps both.
+/// in the live state and declines it through the API; another phone asks with RFC 4733 events
+/// in its audio and is approved; the history keeps it all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_asks_for_the_podium_with_star_one() {
     let s = Server::start();
@@ -621,7 +621,26 @@ async fn a_phone_asks_for_the_podium_with_star_one() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
+    // A second phone presses *1 as RFC 4733 events in its audio (what most phones send): asked
+    // again, and this time approved.
+    let star = "  <nop><action><exec play_pcap_audio=\"/usr/share/sip-tester/dtmf_2833_star.pcap\"/></action></nop>\n  <pause milliseconds=\"700\"/>\n";
+    let tones = format!("{star}{}{}", rfc4733('1'), pause(8000));
+    let second = sipp(&s, d, "panel", &scenario(&tones, CALLER_BYE));
+    let mut asked = Vec::new();
+    for _ in 0..150 {
+        asked = requests(&api.live("panel").await);
+        if !asked.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(asked.len(), 1, "the RFC 4733 *1 made no request:\n{}", s.log());
+    assert_ne!(asked[0], p["id"]);
+    let v = api.post("panel", json!({"action": "answer_podium", "participant": asked[0], "approve": true})).await;
+    assert_eq!(v["podium"], json!([asked[0]]), "{v}");
     let (ok, out) = finish(child, d).await;
+    assert!(ok, "{out}");
+    let (ok, out) = finish(second, d).await;
     assert!(ok, "{out}");
     let history: Value =
         api.c.get(format!("{}/api/v1/conferences/panel/events", s.base)).send().await.unwrap().json().await.unwrap();
@@ -632,5 +651,13 @@ async fn a_phone_asks_for_the_podium_with_star_one() {
         .filter(|e| e["kind"].as_str().is_some_and(|k| k.starts_with("podium_")))
         .map(|e| (e["kind"].as_str().unwrap(), e["detail"].as_str().unwrap()))
         .collect();
-    assert_eq!(kinds, [("podium_request", "asked"), ("podium_answer", "declined")]);
+    assert_eq!(
+        kinds,
+        [
+            ("podium_request", "asked"),
+            ("podium_answer", "declined"),
+            ("podium_request", "asked"),
+            ("podium_answer", "approved")
+        ]
+    );
 }

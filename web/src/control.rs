@@ -136,6 +136,12 @@ pub enum Request {
     AskPodium {
         participant: ParticipantId,
     },
+    /// A key a participant's phone pressed in the conference (SIP INFO). The bridge's only.
+    #[serde(skip)]
+    Key {
+        participant: ParticipantId,
+        digit: char,
+    },
     /// A moderator answers a request for the podium.
     AnswerPodium {
         participant: ParticipantId,

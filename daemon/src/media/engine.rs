@@ -73,6 +73,8 @@ pub enum EngineEvent {
     RecordingFailed(String),
     /// A participant's input could not be used (wrong size, garbage); it is shown as camera-off.
     BadInput(ParticipantId, String),
+    /// A phone pressed a key (an RFC 4733 event in its audio, after admission).
+    Key(ParticipantId, char),
 }
 
 struct Member {

@@ -72,22 +72,31 @@ pub struct NativeAudioIn {
     pub socket: Arc<UdpSocket>,
 }
 
+/// Where a native input's sound, keys and reports go.
+pub struct NativeSink {
+    pub slot: Arc<MediaSlot>,
+    /// The participant, for the logs.
+    pub who: String,
+    pub latch: Arc<Latch>,
+    pub on_key: super::rtp_input::Keys,
+}
+
 impl NativeAudioIn {
     pub fn start(
         socket: UdpSocket,
         law: Law,
         pt: u8,
         dtmf: Option<u8>,
-        slot: Arc<MediaSlot>,
-        who: String,
-        latch: Arc<Latch>,
+        sink: NativeSink,
     ) -> anyhow::Result<NativeAudioIn> {
+        let NativeSink { slot, who, latch, on_key } = sink;
         socket.set_nonblocking(true)?;
         let reading = socket.try_clone()?;
         let socket = Arc::new(socket);
         let task = tokio::runtime::Handle::try_current()?.spawn(async move {
             let Ok(reader) = tokio::net::UdpSocket::from_std(reading) else { return };
             let mut d = Depacketizer::new(law, pt, dtmf);
+            let mut keys = tessera_sip_h323_bridge::rtp::dtmf::EventReceiver::default();
             let mut buf = vec![0u8; 2048];
             let dropped = AtomicU64::new(0);
             loop {
@@ -103,6 +112,12 @@ impl NativeAudioIn {
                 let ours = |t: Option<u8>| t.is_some_and(|t| check_rtp(p, t).is_ok());
                 if (ours(Some(pt)) || ours(dtmf)) && !latch.accept(from) {
                     continue;
+                }
+                // A key pressed (RFC 4733), from the participant's own address only.
+                if let Some(t) = dtmf
+                    && let Some(digit) = keys.on_packet(p, t)
+                {
+                    on_key(digit);
                 }
                 match d.packet(p) {
                     Ok(Some(pcm)) => slot.put_audio(pcm.iter().copied()),

@@ -9,7 +9,7 @@
 use super::g711::Law;
 use super::handoff::Bound;
 use super::latch::Latch;
-use super::native_audio::NativeAudioIn;
+use super::native_audio::{NativeAudioIn, NativeSink};
 use super::slot::{MediaSlot, feed_audio, feed_video};
 use super::synthetic::appsink;
 use anyhow::{Context, bail};
@@ -161,8 +161,9 @@ impl RtpInput {
         sources: &[IpAddr],
         symmetric: bool,
         slot: Arc<MediaSlot>,
-        on_error: impl Fn(String) + Send + Sync + 'static,
+        reports: Reports,
     ) -> anyhow::Result<RtpInput> {
+        let Reports { bad_input: on_error, keys: on_key } = reports;
         if spec.video.is_none() && spec.audio.is_none() {
             bail!("neither video nor audio");
         }
@@ -189,15 +190,13 @@ impl RtpInput {
         let native = match (law, spec.audio) {
             (Some(law), Some((_, pt, port))) => {
                 let socket = socket_for(bind, port, bound)?;
-                Some(NativeAudioIn::start(
-                    socket,
-                    law,
-                    pt,
-                    spec.dtmf_pt,
-                    slot.clone(),
-                    name.to_string(),
-                    audio_latch.clone(),
-                )?)
+                let sink = NativeSink {
+                    slot: slot.clone(),
+                    who: name.to_string(),
+                    latch: audio_latch.clone(),
+                    on_key: on_key.clone(),
+                };
+                Some(NativeAudioIn::start(socket, law, pt, spec.dtmf_pt, sink)?)
             }
             _ => None,
         };
@@ -216,12 +215,12 @@ impl RtpInput {
             }
         }
         let dropped = Arc::new(AtomicU64::new(0));
-        for (src, pt, ignore, latch) in [
+        for (src, pt, keys, latch) in [
             ("vsrc", spec.video.map(|v| v.1), None, &video_latch),
-            ("asrc", spec.audio.map(|a| a.1), spec.dtmf_pt, &audio_latch),
+            ("asrc", spec.audio.map(|a| a.1), spec.dtmf_pt.map(|d| (d, on_key.clone())), &audio_latch),
         ] {
             if let (Some(el), Some(pt)) = (pipeline.by_name(src), pt) {
-                guard_rtp(&el, pt, ignore, name.to_string(), dropped.clone(), latch.clone());
+                guard_rtp(&el, pt, keys, name.to_string(), dropped.clone(), latch.clone());
             }
         }
         if spec.video.is_some() {
@@ -306,8 +305,25 @@ pub fn check_rtp(p: &[u8], pt: u8) -> Result<(), &'static str> {
 /// Drops packets that are not RTP of payload type `pt` before they reach the jitter buffer;
 /// those of type `ignore` (DTMF events) are dropped without a word.
 /// Packets from another address than the latched source are dropped too.
-fn guard_rtp(src: &gst::Element, pt: u8, ignore: Option<u8>, who: String, dropped: Arc<AtomicU64>, latch: Arc<Latch>) {
+/// Where a phone's keys go (RFC 4733 events in its audio, after admission).
+pub type Keys = Arc<dyn Fn(char) + Send + Sync>;
+
+/// What an input tells the runtime as it runs: input it could not use, and keys pressed.
+pub struct Reports {
+    pub bad_input: Box<dyn Fn(String) + Send + Sync>,
+    pub keys: Keys,
+}
+
+fn guard_rtp(
+    src: &gst::Element,
+    pt: u8,
+    keys: Option<(u8, Keys)>,
+    who: String,
+    dropped: Arc<AtomicU64>,
+    latch: Arc<Latch>,
+) {
     let Some(pad) = src.static_pad("src") else { return };
+    let events = std::sync::Mutex::new(tessera_sip_h323_bridge::rtp::dtmf::EventReceiver::default());
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         let Some(buf) = info.buffer() else { return gst::PadProbeReturn::Ok };
         // udpsrc notes each packet's sender (retrieve-sender-address, on by default).
@@ -324,7 +340,17 @@ fn guard_rtp(src: &gst::Element, pt: u8, ignore: Option<u8>, who: String, droppe
             // Well-formed, but from another address than the participant's.
             Ok(()) if from().is_some_and(|f| !latch.accept(f)) => gst::PadProbeReturn::Drop,
             Ok(()) => gst::PadProbeReturn::Ok,
-            Err(_) if ignore.is_some_and(|d| buf.map_readable().is_ok_and(|m| check_rtp(&m, d).is_ok())) => {
+            // Telephone events: not audio for the decoder; a key pressed, if they come from the
+            // participant's own address.
+            Err(_)
+                if keys.as_ref().is_some_and(|(d, _)| buf.map_readable().is_ok_and(|m| check_rtp(&m, *d).is_ok())) =>
+            {
+                if let (Some((d, on_key)), Ok(m)) = (&keys, buf.map_readable())
+                    && from().is_none_or(|f| latch.accept(f))
+                    && let Some(digit) = events.lock().unwrap_or_else(|p| p.into_inner()).on_packet(&m, *d)
+                {
+                    on_key(digit);
+                }
                 gst::PadProbeReturn::Drop
             }
             Err(why) => {

@@ -188,6 +188,16 @@ impl Conference {
         Ok(vec![record(EventKind::PodiumRequest, Some(participant), &name, "asked")])
     }
 
+    /// A key a participant's phone pressed (SIP INFO or RFC 4733, after admission): what the
+    /// keypad makes of the sequence, carried out.
+    pub fn key(&mut self, participant: ParticipantId, digit: char) -> Result<Vec<Effect>, Refusal> {
+        self.name_of(participant)?;
+        match self.keypads.entry(participant).or_default().press(digit) {
+            Some(crate::keypad::Command::AskPodium) => self.ask_podium(participant),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// A moderator approves (the participant goes on the podium, if it has room) or declines a
     /// request; the participant is told either way.
     pub fn answer_podium(&mut self, participant: ParticipantId, approve: bool) -> Result<Vec<Effect>, Refusal> {

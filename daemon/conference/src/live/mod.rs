@@ -171,6 +171,8 @@ pub struct Conference {
     podium: Vec<ParticipantId>,
     /// Role-based: who asked for the podium, in order, awaiting a moderator's answer.
     requests: Vec<ParticipantId>,
+    /// Each phone's keypad (DTMF after admission), however its digits arrive.
+    keypads: HashMap<ParticipantId, crate::keypad::Keypad>,
     presenter: Option<ParticipantId>,
     speaker: Option<ParticipantId>,
     content: Option<ParticipantId>,
@@ -206,6 +208,7 @@ impl Conference {
             layout_version: 0,
             podium: Vec::new(),
             requests: Vec::new(),
+            keypads: HashMap::new(),
             presenter: None,
             speaker: None,
             content: None,
@@ -356,6 +359,7 @@ impl Conference {
         self.receivers.remove(&id);
         self.podium.retain(|x| *x != id);
         self.requests.retain(|x| *x != id);
+        self.keypads.remove(&id);
         if self.presenter == Some(id) {
             self.presenter = None;
         }

@@ -332,6 +332,11 @@ fn participants_ask_for_the_podium_and_a_moderator_answers() {
     c.ask_podium(e).unwrap();
     assert!(matches!(c.answer_podium(e, true), Err(Refusal::Conflict(m)) if m.contains("full")));
     assert_eq!(c.podium_requests(), [e]);
+    // A phone's keypad: `*1` asks.
+    let (f, _) = add(&mut c, 0, "Phone");
+    assert!(c.key(f, '*').unwrap().is_empty());
+    assert_eq!(recorded(&c.key(f, '1').unwrap()), [EventKind::PodiumRequest]);
+    assert!(c.podium_requests().contains(&f));
     // Other modes have no podium to ask for.
     let mut all = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
     let (x, _) = add(&mut all, 0, "X");

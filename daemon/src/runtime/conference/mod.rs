@@ -379,6 +379,12 @@ impl Conf {
                 let name = self.core.member(p).map(|m| m.name.clone()).unwrap_or_default();
                 self.event(EventKind::BadInput, Some(p), &name, &msg);
             }
+            EngineEvent::Key(p, digit) => match self.core.key(p, digit) {
+                Ok(fx) => self.apply(fx),
+                Err(e) => {
+                    tracing::info!(conference = %self.settings.id, participant = p, refusal = ?e, "keypad command refused")
+                }
+            },
         }
     }
 

@@ -91,9 +91,13 @@ impl Conf {
                 let id = self.core.reserve().map_err(refused)?;
                 let slot = Arc::new(MediaSlot::default());
                 let events = self.engine_events.clone();
+                let keys = events.clone();
                 let report = move |e: String| {
                     let _ = events.send(EngineEvent::BadInput(id, e));
                 };
+                let on_key: crate::media::rtp_input::Keys = Arc::new(move |digit| {
+                    let _ = keys.send(EngineEvent::Key(id, digit));
+                });
                 let pts = payload_types.unwrap_or_default();
                 for (field, pt) in [
                     ("payload_types.video", pts.video),
@@ -118,7 +122,15 @@ impl Conf {
                 let symmetric =
                     !sources.is_empty() && group.unwrap_or(EndpointGroup::SipH323) == EndpointGroup::SipH323;
                 let input = tokio::task::block_in_place(|| {
-                    RtpInput::start(&name, &spec, &mut bound, &sources, symmetric, slot.clone(), report)
+                    RtpInput::start(
+                        &name,
+                        &spec,
+                        &mut bound,
+                        &sources,
+                        symmetric,
+                        slot.clone(),
+                        crate::media::rtp_input::Reports { bad_input: Box::new(report), keys: on_key },
+                    )
                 })
                 .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
@@ -232,6 +244,10 @@ impl Conf {
             }
             Request::AskPodium { participant } => {
                 let fx = self.core.ask_podium(participant).map_err(refused)?;
+                self.apply(fx);
+            }
+            Request::Key { participant, digit } => {
+                let fx = self.core.key(participant, digit).map_err(refused)?;
                 self.apply(fx);
             }
             Request::AnswerPodium { participant, approve } => {

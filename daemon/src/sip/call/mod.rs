@@ -93,8 +93,6 @@ struct Call {
     /// RFC 4028: the session interval the caller refreshes (seconds), and its last refresh.
     session: Option<u32>,
     refreshed: Instant,
-    /// Keypad commands once the caller is in (`*1`: ask for the podium).
-    keypad: tessera_conference::keypad::Keypad,
 }
 
 /// A call Tessera placed that the callee answered (see [`super::dial`]): what it negotiated.
@@ -142,7 +140,6 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         guest: None,
         session: None,
         refreshed: Instant::now(),
-        keypad: Default::default(),
     };
     let events = call.control.events.subscribe_to(&call.conference);
     let why = match call.join().await {
@@ -249,7 +246,6 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         guest: a.guest,
         session,
         refreshed: Instant::now(),
-        keypad: Default::default(),
         invite,
         ack: None,
         confirmed: false,
@@ -487,16 +483,12 @@ impl Call {
 
     /// One digit of the PIN: `Ok(true)` when it admitted the caller. A complete entry is checked
     /// by the lockout service, like a PIN typed on the page or dialled.
-    /// A key pressed in the conference (after the PIN): the keypad's command, carried out.
-    async fn key(&mut self, d: char) {
-        use tessera_conference::keypad::Command;
-        let (Some(Command::AskPodium), Some(participant)) = (self.keypad.press(d), self.participant) else { return };
-        let req = tessera_web::control::Request::AskPodium { participant };
-        match self.control.call(&self.conference, self.user, req).await {
-            Ok(_) => {
-                tracing::info!(conference = %self.conference, participant, "SIP: *1, the caller asks for the podium")
-            }
-            Err(e) => tracing::info!(conference = %self.conference, participant, error = %e, "SIP: *1 refused"),
+    /// A key pressed in the conference (after the PIN), for the conference's keypad.
+    async fn key(&mut self, digit: char) {
+        let Some(participant) = self.participant else { return };
+        let req = tessera_web::control::Request::Key { participant, digit };
+        if let Err(e) = self.control.call(&self.conference, self.user, req).await {
+            tracing::info!(conference = %self.conference, participant, error = %e, "SIP: keypad command refused");
         }
     }
 
