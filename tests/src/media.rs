@@ -73,33 +73,43 @@ impl Picture {
 }
 
 /// Decodes `url` and returns the picture after `skip` frames (the encoder's first frames are
-/// still refining quality after the keyframe).
+/// still refining quality after the keyframe). A conference that has just started may not have
+/// its RTSP mount yet, as an RTSP client would find: the grab is tried again for up to ten
+/// seconds before it fails with ffmpeg's last message.
 pub fn grab(url: &str, width: usize, height: usize, skip: u32) -> Picture {
     let select = format!("select=gte(n\\,{skip})");
-    let o = run(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-rtsp_transport",
-            "tcp",
-            "-i",
-            url,
-            "-an",
-            "-vf",
-            &select,
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-",
-        ],
-    );
-    assert!(o.status.success(), "ffmpeg grab {url}: {}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(o.stdout.len(), width * height * 3, "grabbed frame size");
-    Picture { width, height, rgb: o.stdout }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let o = run(
+            "ffmpeg",
+            &[
+                "-v",
+                "error",
+                "-rtsp_transport",
+                "tcp",
+                "-i",
+                url,
+                "-an",
+                "-vf",
+                &select,
+                "-frames:v",
+                "1",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "rgb24",
+                "-",
+            ],
+        );
+        if o.status.success() && o.stdout.len() == width * height * 3 {
+            return Picture { width, height, rgb: o.stdout };
+        }
+        if std::time::Instant::now() >= deadline {
+            assert!(o.status.success(), "ffmpeg grab {url}: {}", String::from_utf8_lossy(&o.stderr));
+            assert_eq!(o.stdout.len(), width * height * 3, "grabbed frame size");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
 }
 
 /// The mean volume in dB of `seconds` of the stream's audio (ffmpeg's volumedetect); about -91
