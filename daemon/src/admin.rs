@@ -2,7 +2,8 @@
 //! server (SQLite in WAL mode allows both at once; PostgreSQL naturally does).
 
 use crate::cli::{
-    AdminCommand, ConferenceCommand, LicenseCommand, LockoutCommand, RightsCommand, SettingsCommand, UserCommand,
+    AddressBookCommand, AdminCommand, ConferenceCommand, LicenseCommand, LockoutCommand, RightsCommand,
+    SettingsCommand, UserCommand,
 };
 use crate::config::Config;
 use anyhow::{Context, bail};
@@ -31,6 +32,7 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Lockout(c) => lockout(&store, c).await,
         AdminCommand::Settings(c) => settings(&store, c).await,
         AdminCommand::Conference(c) => conference(&store, c).await,
+        AdminCommand::AddressBook(c) => address_book(&store, c).await,
     };
     store.close().await;
     r
@@ -38,6 +40,38 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
 
 fn field_err(e: tessera_web::error::Error) -> anyhow::Error {
     anyhow::anyhow!("{e}")
+}
+
+async fn address_book(store: &Store, cmd: AddressBookCommand) -> anyhow::Result<()> {
+    match cmd {
+        AddressBookCommand::Add { login, address, name } => {
+            let name = validate::text("name", &name, 100, false).map_err(field_err)?;
+            let (user, address) = match (login, address) {
+                (Some(l), _) => (Some(find_user(store, &l).await?.id), None),
+                (None, Some(a)) => {
+                    (None, Some(tessera_web::scheduling::input::address("address", a.trim()).map_err(field_err)?))
+                }
+                (None, None) => bail!("give --login or --address"),
+            };
+            match store.add_shared_contact(user, address.as_deref(), &name, now()).await {
+                Ok(id) => println!("added to the shared address book (id {id})"),
+                Err(tessera_web::store::StoreError::Conflict(_)) => bail!("that is in the shared address book already"),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        AddressBookCommand::List => {
+            for c in store.shared_contacts().await? {
+                println!("{:<18} {:<32} {}", c.id, c.name, c.login.or(c.address).unwrap_or_default());
+            }
+        }
+        AddressBookCommand::Remove { id } => {
+            if !store.delete_shared_contact(id).await? {
+                bail!("no entry {id} in the shared address book");
+            }
+            println!("removed");
+        }
+    }
+    Ok(())
 }
 
 async fn find_user(store: &Store, login: &str) -> anyhow::Result<UserRow> {

@@ -51,6 +51,26 @@ pub enum AdminCommand {
     /// Conferences (scheduling proper is in the personal area).
     #[command(subcommand)]
     Conference(ConferenceCommand),
+    /// The shared address book every user sees (read-only for them).
+    #[command(subcommand)]
+    AddressBook(AddressBookCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AddressBookCommand {
+    /// Add a user of the server (--login) or a SIP/H.323 address (--address), with a name.
+    Add {
+        #[arg(long, conflicts_with = "address", required_unless_present = "address")]
+        login: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List the shared address book (id, name, user or address).
+    List,
+    /// Remove an entry by its id (from `list`).
+    Remove { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]

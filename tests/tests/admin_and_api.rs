@@ -120,3 +120,34 @@ async fn lockout_through_the_api_and_unlock_by_the_administrator() {
     let r = c.post(&url).header("content-type", "application/json").body(vec![b' '; 200_000]).send().await.unwrap();
     assert_eq!(r.status(), 413);
 }
+
+/// The shared address book, kept by the administrator's command line: every user's address book
+/// shows it at once, marked shared; removing an entry takes it away; bad input names the flag.
+#[tokio::test]
+async fn the_administrator_keeps_a_shared_address_book() {
+    let s = Server::start();
+    s.add_user("dan", "dan-password-1");
+    s.add_user("eve", "eve-password-1");
+    let out = s.admin_ok(&["address-book", "add", "--address", "sip:lobby@10.0.0.5", "--name", "Lobby"], "");
+    let id: i64 = out.trim().rsplit(' ').next().unwrap().trim_end_matches(')').parse().unwrap();
+    s.admin_ok(&["address-book", "add", "--login", "eve"], "");
+    let list = s.admin_ok(&["address-book", "list"], "");
+    assert!(list.contains("Lobby") && list.contains("sip:lobby@10.0.0.5") && list.contains("eve"), "{list}");
+    let bad = s.admin(&["address-book", "add", "--address", "sip:a b@c"], "");
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("address"));
+    let again = s.admin(&["address-book", "add", "--login", "eve"], "");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already"), "{again:?}");
+
+    let (dan, _) = s.sign_in("dan", "dan-password-1").await;
+    let contacts = |c: reqwest::Client| {
+        let url = format!("{}/api/v1/contacts", s.base);
+        async move { c.get(url).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let v = contacts(dan.clone()).await;
+    assert_eq!(v.as_array().unwrap().len(), 2, "{v}");
+    assert!(v.as_array().unwrap().iter().all(|c| c["shared"] == true));
+    s.admin_ok(&["address-book", "remove", &id.to_string()], "");
+    let v = contacts(dan).await;
+    assert_eq!(v.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect::<Vec<_>>(), ["eve"]);
+    assert!(!s.admin(&["address-book", "remove", &id.to_string()], "").status.success());
+}

@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/{id}/delete", post(delete_form))
         .route("/api/v1/contacts", get(list_api).post(add_api))
         .route("/api/v1/contacts/{id}", delete(delete_api))
+        .route("/api/v1/address-book", get(shared_api).post(add_shared_api))
+        .route("/api/v1/address-book/{id}", delete(delete_shared_api))
 }
 
 #[derive(Deserialize, Default)]
@@ -51,8 +53,12 @@ async fn may_edit(state: &AppState, u: &CurrentUser) -> Result<()> {
     }
 }
 
-async fn add(state: &AppState, u: &CurrentUser, c: &NewContact) -> Result<i64> {
-    may_edit(state, u).await?;
+/// A contact's input checked: its name, and the user (not `me`) or the address it is.
+pub async fn resolve(
+    state: &AppState,
+    me: Option<i64>,
+    c: &NewContact,
+) -> Result<(String, Option<i64>, Option<String>)> {
     let name = validate::text("name", &c.name, 100, false)?;
     let (user, address) = match (c.login.trim(), c.address.trim()) {
         ("", "") => return Err(Error::field("login", "give a user's login or an address")),
@@ -60,13 +66,19 @@ async fn add(state: &AppState, u: &CurrentUser, c: &NewContact) -> Result<i64> {
             return Err(Error::field("address", "give a user's login or an address, not both"));
         }
         (login, "") => match state.store.user_by_login(login).await? {
-            Some(x) if !x.disabled && x.id != u.user.id => (Some(x.id), None),
-            Some(x) if x.id == u.user.id => return Err(Error::field("login", "that is you")),
+            Some(x) if Some(x.id) == me => return Err(Error::field("login", "that is you")),
+            Some(x) if !x.disabled => (Some(x.id), None),
             _ => return Err(Error::field("login", format!("there is no user {login:?}"))),
         },
         (_, a) => (None, Some(crate::scheduling::input::address("address", a)?)),
     };
-    if state.store.contacts(u.user.id).await?.len() >= MAX_CONTACTS {
+    Ok((name, user, address))
+}
+
+async fn add(state: &AppState, u: &CurrentUser, c: &NewContact) -> Result<i64> {
+    may_edit(state, u).await?;
+    let (name, user, address) = resolve(state, Some(u.user.id), c).await?;
+    if state.store.own_contact_count(u.user.id).await? >= MAX_CONTACTS as i64 {
         return Err(Error::Conflict(format!("the address book holds at most {MAX_CONTACTS} contacts")));
     }
     match state.store.add_contact(u.user.id, user, address.as_deref(), &name, now()).await {
@@ -93,6 +105,45 @@ async fn add_api(
 async fn delete_api(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<i64>) -> Result<StatusCode> {
     may_edit(&state, &u).await?;
     if state.store.delete_contact(u.user.id, id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(Error::NotFound) }
+}
+
+/// The shared address book: everyone signed in reads it; operators change it (and the
+/// administrator, with `tessera admin address-book`).
+async fn shared_api(State(state): State<AppState>, ApiUser(_u): ApiUser) -> Result<Json<Vec<Contact>>> {
+    Ok(Json(state.store.shared_contacts().await?))
+}
+
+async fn operator(state: &AppState, u: &CurrentUser) -> Result<()> {
+    if state.store.rights_of(u.user.id).await?.contains(&Right::Operator) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("the shared address book is changed by operators and the administrator".into()))
+    }
+}
+
+async fn add_shared_api(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    ApiJson(c): ApiJson<NewContact>,
+) -> Result<Response> {
+    operator(&state, &u).await?;
+    let (name, user, address) = resolve(&state, None, &c).await?;
+    match state.store.add_shared_contact(user, address.as_deref(), &name, now()).await {
+        Ok(id) => Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response()),
+        Err(StoreError::Conflict(_)) => {
+            Err(Error::field(if user.is_some() { "login" } else { "address" }, "is in the shared address book already"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn delete_shared_api(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode> {
+    operator(&state, &u).await?;
+    if state.store.delete_shared_contact(id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(Error::NotFound) }
 }
 
 #[derive(Deserialize)]
@@ -157,7 +208,8 @@ async fn contacts_page(
                         li.contact data-id=(c.id) {
                             strong { (c.name) } " "
                             span.muted { code { (c.login.as_deref().or(c.address.as_deref()).unwrap_or_default()) } }
-                            @if editable {
+                            @if c.shared { " " span.badge.shared title=(t("contacts.shared_help")) { (t("contacts.shared")) } }
+                            @if editable && !c.shared {
                                 " "
                                 form.inline method="post" action={"/contacts/" (c.id) "/delete"} {
                                     input type="hidden" name="csrf" value=(u.csrf);

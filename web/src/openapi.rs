@@ -149,7 +149,20 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         "Create a conference from a template (a passed start moves to the next day)",
         true,
     ),
-    ("get", "/api/v1/contacts", "The user's address book: users of the server and SIP/H.323 addresses", false),
+    (
+        "get",
+        "/api/v1/contacts",
+        "The user's address book and the shared one (shared: true): users of the server and SIP/H.323 addresses",
+        false,
+    ),
+    ("get", "/api/v1/address-book", "The shared address book the administrator provides to every user", false),
+    (
+        "post",
+        "/api/v1/address-book",
+        "Add to the shared address book (operators): {login} or {address}, and an optional name",
+        true,
+    ),
+    ("delete", "/api/v1/address-book/{id}", "Remove an entry of the shared address book (operators)", true),
     (
         "post",
         "/api/v1/contacts",

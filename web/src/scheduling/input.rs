@@ -233,7 +233,7 @@ pub(crate) fn parse_local(field: &str, s: &str) -> Result<NaiveDateTime> {
 
 /// A SIP or H.323 address: `sip:`/`sips:`/`h323:` and user@host, or a bare user@host / host;
 /// URI parameters (`;transport=tcp`) may follow the host.
-pub(crate) fn address(field: &str, a: &str) -> Result<String> {
+pub fn address(field: &str, a: &str) -> Result<String> {
     let a = a.trim();
     let rest = ["sip:", "sips:", "h323:"].iter().find_map(|s| a.strip_prefix(s)).unwrap_or(a);
     let host = rest.rsplit('@').next().unwrap_or("").split(';').next().unwrap_or("");

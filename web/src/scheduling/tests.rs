@@ -285,3 +285,42 @@ crate::both_backends!(the_address_book_is_each_users_own, |store| {
     assert_eq!(app.json("DELETE", &format!("/api/v1/contacts/{address_id}"), Some(&a), json!({})).await.status, 204);
     assert_eq!(app.get("/api/v1/contacts", Some(&a)).await.json().as_array().unwrap().len(), 1);
 });
+
+crate::both_backends!(the_shared_address_book_is_everyones_and_only_operators_change_it, |store| {
+    let app = App::new(store.clone());
+    let olga = app.user("olga", "olga-password").await;
+    app.user("dan", "dan-password-1").await;
+    app.user("eve", "eve-password-1").await;
+    store.grant_rights(olga, &[Right::Operator]).await.unwrap();
+    let o = app.sign_in("olga", "olga-password").await;
+    let d = app.sign_in("dan", "dan-password-1").await;
+    // Dan has no right to edit an address book, nor to change the shared one.
+    let r = app.json("POST", "/api/v1/address-book", Some(&d), json!({ "address": "sip:lobby@10.0.0.5" })).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    let r = app
+        .json("POST", "/api/v1/address-book", Some(&o), json!({ "address": "sip:lobby@10.0.0.5", "name": "Lobby" }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let lobby = r.json()["id"].as_i64().unwrap();
+    let r = app.json("POST", "/api/v1/address-book", Some(&o), json!({ "login": "eve" })).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = app.json("POST", "/api/v1/address-book", Some(&o), json!({ "address": "sip:lobby@10.0.0.5" })).await;
+    assert_eq!(r.json()["field"], "address", "already there: {}", r.text());
+    // Dan sees both in his address book, marked shared, on the page without remove buttons.
+    let list = app.get("/api/v1/contacts", Some(&d)).await.json();
+    let seen: Vec<(&str, bool)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["shared"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(seen, [("eve", true), ("Lobby", true)]);
+    let page = app.get("/contacts", Some(&d)).await.text();
+    assert!(page.contains("class=\"badge shared\"") && !page.contains("class=\"link remove\""), "{page}");
+    assert!(page.contains("address book your administrator provides"), "{page}");
+    // Nobody removes a shared entry through their own book; an operator does.
+    assert_eq!(app.json("DELETE", &format!("/api/v1/contacts/{lobby}"), Some(&d), json!({})).await.status, 403);
+    assert_eq!(app.json("DELETE", &format!("/api/v1/address-book/{lobby}"), Some(&d), json!({})).await.status, 403);
+    assert_eq!(app.json("DELETE", &format!("/api/v1/address-book/{lobby}"), Some(&o), json!({})).await.status, 204);
+    assert_eq!(app.get("/api/v1/address-book", Some(&d)).await.json().as_array().unwrap().len(), 1);
+});
