@@ -1,5 +1,6 @@
 // Role-based: a participant asks for the podium from the conference page, the moderator sees the
-// request in the conference manager and approves it, and the participant's page says so.
+// request in the conference manager and approves it, and the participant's page says so; then
+// the participant chooses their own layout, until the moderator locks it.
 // Env: BASE, CONF, OWNER/OWNER_PASSWORD (the moderator), USER/USER_PASSWORD, Y4M.
 // Prints one JSON line of findings.
 import { check, env, launch, until } from './lib.mjs';
@@ -51,6 +52,23 @@ try {
   await until('the request leaves the manager', async () => (await owner.locator('#m-request-list li').count()) === 0);
   const live = await (await owner.request.get(`${BASE}/api/v1/conferences/${CONF}/live`)).json();
   result.on_podium = live.participants.filter((p) => p.on_podium).map((p) => p.name);
+
+  // The participant chooses their own layout; once the moderator locks the layout, not any more.
+  const me = live.participants.find((p) => p.kind === 'webrtc').id;
+  await user.selectOption('#my-layout', 'one_large_below');
+  result.own_layout = await until('the chosen layout is applied', async () => {
+    const l = (await (await owner.request.get(`${BASE}/api/v1/conferences/${CONF}/live`)).json()).layouts;
+    const mine = l.participants && l.participants[String(me)];
+    return mine ? mine.kind : null;
+  });
+  const lock = await owner.request.post(`${BASE}/api/v1/conferences/${CONF}/live`, { headers: { 'X-CSRF-Token': csrf },
+    data: { action: 'apply_layout', scope: { participant: me }, layout: { kind: 'grid', windows: 2, locked: true } } });
+  check(lock.ok(), `the moderator locks the layout: ${lock.status()} ${await lock.text()}`);
+  await user.selectOption('#my-layout', 'row');
+  result.locked_message = await until('the page says it is locked', async () => {
+    const t = await user.locator('#join-status').innerText();
+    return t.includes('does not allow') ? t : null;
+  });
   result.ok = true;
 } catch (e) {
   result.ok = false;

@@ -1,7 +1,8 @@
 //! Role-based conferences in Chromium: a participant asks for the podium from the conference
 //! page, the moderator sees the request in the conference manager and approves it, the
-//! participant's page says so and everyone sees them (`browser/podium.mjs`). The phone's way,
-//! `*1`, is in `sip_calls.rs`.
+//! participant's page says so and everyone sees them (`browser/podium.mjs`); then the participant
+//! chooses their own layout on the page until the moderator locks it ("Do not allow users to
+//! change the layout"). The phone's way to ask, `*1`, is in `sip_calls.rs`.
 
 use serde_json::{Value, json};
 use tessera_e2e::{Server, run_browser};
@@ -55,4 +56,6 @@ async fn a_participant_asks_for_the_podium_and_the_moderator_approves() {
     assert!(r["approved_notice"].as_str().unwrap().contains("invited you to the podium"), "{r}");
     assert_eq!(r["ask_hidden"], true);
     assert_eq!(r["on_podium"], json!(["Bob Speaker"]));
+    assert_eq!(r["own_layout"], "one_large_below");
+    assert!(r["locked_message"].as_str().unwrap().contains("does not allow changing the layout"), "{r}");
 }

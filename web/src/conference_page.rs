@@ -239,6 +239,18 @@ async fn conference_page(
                     button #share type="button" aria-pressed="false" { (tr(lang, "call.share")) }
                     " "
                 }
+                @if c.mode != tessera_conference::Mode::VideoLecture {
+                    label for="my-layout" { (tr(lang, "call.my_layout")) } " "
+                    select #my-layout {
+                        option value="" { (tr(lang, "call.layout_conference")) }
+                        @for lt in tessera_mixer::layout::LayoutType::ALL {
+                            option value=(crate::scheduling::form::layout_type_key(lt).trim_start_matches("layout.")) {
+                                (tr(lang, crate::scheduling::form::layout_type_key(lt)))
+                            }
+                        }
+                    }
+                    " "
+                }
                 @if c.mode == tessera_conference::Mode::RoleBased {
                     button #ask-podium type="button" data-asked=(tr(lang, "call.podium_asked"))
                         data-approved=(tr(lang, "call.podium_approved")) data-declined=(tr(lang, "call.podium_declined")) {

@@ -142,6 +142,13 @@ pub enum Request {
         participant: ParticipantId,
         digit: char,
     },
+    /// A participant chooses the layout they see (`None`: the conference's), from their page.
+    /// The page's only; refused when the layout is locked.
+    #[serde(skip)]
+    ChooseLayout {
+        participant: ParticipantId,
+        kind: Option<tessera_mixer::layout::LayoutType>,
+    },
     /// A moderator answers a request for the podium.
     AnswerPodium {
         participant: ParticipantId,

@@ -70,6 +70,11 @@ enum FromPage {
     Unshare,
     /// Role-based mode: ask the moderator for the podium.
     AskPodium,
+    /// The layout this participant sees; `null`: the conference's.
+    Layout {
+        #[serde(default)]
+        kind: Option<tessera_mixer::layout::LayoutType>,
+    },
     /// The browser's cameras, microphones and speakers, for the conference manager.
     DeviceList {
         devices: crate::remote_devices::DeviceList,
@@ -497,6 +502,13 @@ impl InCall<'_> {
                             }
                         }
                         Ok(FromPage::Unshare) => share = None,
+                        Ok(FromPage::Layout { kind }) => {
+                            let Some(control) = &self.state.control else { continue };
+                            let req = Request::ChooseLayout { participant, kind };
+                            if let Err(e) = control.call(&self.conference, self.user, req).await {
+                                send(&mut socket, &ToPage::Error { field: Some("my-layout"), message: &e.to_string() }).await;
+                            }
+                        }
                         Ok(FromPage::AskPodium) => {
                             let Some(control) = &self.state.control else { continue };
                             let req = Request::AskPodium { participant };

@@ -274,6 +274,14 @@
       else if (ws) share().catch((e) => { stopShare(false); say(status, String(e), 'error'); });
     });
   }
+  // The layout this participant sees ('' : the conference's); refused when the moderator
+  // locked it.
+  const myLayout = document.getElementById('my-layout');
+  if (myLayout) {
+    myLayout.addEventListener('change', () => {
+      if (ws) ws.send(JSON.stringify({ type: 'layout', kind: myLayout.value || null }));
+    });
+  }
   const askPodium = document.getElementById('ask-podium');
   if (askPodium) askPodium.addEventListener('click', () => { if (ws) ws.send(JSON.stringify({ type: 'ask_podium' })); });
   document.getElementById('hangup').addEventListener('click', () => {

@@ -77,6 +77,42 @@ impl Conference {
         Ok(fx)
     }
 
+    /// A participant chooses the layout they see (from their conference page): `kind` with as
+    /// many windows as there are people on the stage, filled automatically; `None` goes back to
+    /// the conference's. Refused when the layout they see is locked ("Do not allow users to
+    /// change the layout"), and in video lectures.
+    pub fn choose_layout(
+        &mut self,
+        participant: ParticipantId,
+        kind: Option<tessera_mixer::layout::LayoutType>,
+    ) -> Result<Vec<Effect>, Refusal> {
+        let m = self.member(participant).ok_or(Refusal::NoParticipant(participant))?;
+        if self.view_of(m).layout.locked {
+            return Err(Refusal::Conflict("the moderator does not allow changing the layout".into()));
+        }
+        let Some(kind) = kind else {
+            return self.apply_layout(Scope::Participant(participant), None, None, "by themself");
+        };
+        let base = self.view_of(m).layout;
+        let n = self.staged_count(false).max(1);
+        // The fewest windows the kind takes that show everyone (a speaker layout needs two).
+        let layout = (n..=usize::from(tessera_mixer::layout::MAX_WINDOWS))
+            .filter_map(|w| u8::try_from(w).ok())
+            .map(|windows| Layout {
+                kind,
+                windows,
+                content_slot: false,
+                slots: Vec::new(),
+                name_position: base.name_position,
+                display_names: base.display_names.clone(),
+                locked: false,
+                fit: base.fit,
+            })
+            .find(|l| l.validate().is_ok())
+            .ok_or_else(|| invalid("layout", "no such layout holds everyone on the stage"))?;
+        self.apply_layout(Scope::Participant(participant), Some(layout), None, "by themself")
+    }
+
     /// The name shown for `participant` in the layout of `scope` only; `None` restores their own.
     pub fn rename(
         &mut self,

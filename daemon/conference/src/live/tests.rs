@@ -342,3 +342,31 @@ fn participants_ask_for_the_podium_and_a_moderator_answers() {
     let (x, _) = add(&mut all, 0, "X");
     assert!(matches!(all.ask_podium(x), Err(Refusal::Conflict(_))));
 }
+
+#[test]
+fn participants_choose_their_own_layout_unless_it_is_locked() {
+    let mut c = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
+    let (a, _) = add(&mut c, 0, "A");
+    add(&mut c, 0, "B");
+    add(&mut c, 0, "C");
+    c.receives(a);
+    let fx = c.choose_layout(a, Some(LayoutType::OneLargeBelow)).unwrap();
+    let mine = c.layouts().participants.get(&a).cloned().unwrap();
+    assert_eq!((mine.kind, mine.windows, mine.locked), (LayoutType::OneLargeBelow, 3, false));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::View(p, v) if *p == a && v.layout.kind == LayoutType::OneLargeBelow))
+    );
+    // Back to the conference's.
+    c.choose_layout(a, None).unwrap();
+    assert!(!c.layouts().participants.contains_key(&a));
+    // "Do not allow users to change the layout": the operator's locked layout stays.
+    let locked = Layout { windows: 4, locked: true, ..Layout::default() };
+    c.apply_layout(Scope::All, Some(locked), None, "").unwrap();
+    let r = c.choose_layout(a, Some(LayoutType::Grid));
+    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.contains("does not allow")), "{r:?}");
+    assert!(!c.layouts().participants.contains_key(&a));
+    // A video lecture has no layouts to choose.
+    let mut v = Conference::new(rules(Mode::VideoLecture), None, HashMap::new());
+    let (x, _) = add(&mut v, 0, "X");
+    assert!(matches!(v.choose_layout(x, Some(LayoutType::Grid)), Err(Refusal::Conflict(_))));
+}

@@ -250,6 +250,10 @@ impl Conf {
                 let fx = self.core.key(participant, digit).map_err(refused)?;
                 self.apply(fx);
             }
+            Request::ChooseLayout { participant, kind } => {
+                let fx = self.core.choose_layout(participant, kind).map_err(refused)?;
+                self.apply(fx);
+            }
             Request::AnswerPodium { participant, approve } => {
                 let fx = self.core.answer_podium(participant, approve).map_err(refused)?;
                 self.apply(fx);
