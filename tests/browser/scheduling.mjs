@@ -29,6 +29,9 @@ try {
   await page.fill('#password', env('PASSWORD'));
   await Promise.all([page.waitForURL(BASE + '/home'), page.click('#submit')]);
   await Promise.all([page.waitForURL(/\/conferences\/new/), page.click('#new-conference')]);
+  // The first step: Private (the default) or Public, then Continue.
+  check(await page.isChecked('#first-step input[name=access][value=private]'), 'the first step offers Private first');
+  await Promise.all([page.waitForURL(/access=private/), page.click('#continue')]);
 
   // General.
   check(await page.isChecked('input[name=access][value=private]'), 'private is the default type');

@@ -330,6 +330,10 @@ async fn new_page(
     if !state.store.rights_of(u.user.id).await?.contains(&Right::CreateConferences) {
         return Err(Error::Forbidden("you do not have the right to create conferences".into()));
     }
+    // The first step (the guide's): Private or Public, then Continue — or start from a template.
+    if q.access.is_none() && q.template.is_none() {
+        return first_step(&state, &u, q.kind.as_deref() == Some("room")).await;
+    }
     let mut input = match q.template {
         Some(tid) => {
             let tpl = state.store.template(u.user.id, tid).await?.ok_or(Error::NotFound)?;
@@ -346,6 +350,40 @@ async fn new_page(
     let title = tr(u.lang, if input.kind == "room" { "sched.new_room" } else { "sched.new_conference" });
     let owner = FormContext::of(&state, u.user.id, &u.user.login, u.user.id).await?;
     Ok(Html(render(&u, title, "new", None, &input, None, &owner)))
+}
+
+async fn first_step(state: &AppState, u: &crate::auth::CurrentUser, room: bool) -> Result<Html<String>> {
+    let lang = u.lang;
+    let t = |k: &'static str| tr(lang, k);
+    let templates = state.store.templates(u.user.id).await?;
+    let title = t(if room { "sched.new_room" } else { "sched.new_conference" });
+    let body = maud::html! {
+        h1 { (title) }
+        section.card #first-step {
+            form method="get" action="/conferences/new" {
+                @if room { input type="hidden" name="kind" value="room"; }
+                fieldset {
+                    legend { (t("sched.access")) }
+                    label.check { input type="radio" name="access" value="private" checked; " " strong { (t("sched.access.private")) } }
+                    p.muted { (t("sched.step.private_help")) }
+                    label.check { input type="radio" name="access" value="public"; " " strong { (t("sched.access.public")) } }
+                    p.muted { (t("sched.step.public_help")) }
+                }
+                p { button #continue type="submit" { (t("sched.step.continue")) } }
+            }
+        }
+        @if !templates.is_empty() {
+            section.card #from-template {
+                h2 { (t("sched.step.templates")) }
+                ul.plain {
+                    @for tpl in &templates {
+                        li { a.template href={"/conferences/new?template=" (tpl.id)} { (tpl.name) } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Html(crate::layout::page(lang, title, Some(u), body).into_string()))
 }
 
 async fn edit_page(

@@ -155,7 +155,6 @@ crate::both_backends!(bad_scheduling_input_is_refused_at_its_field, |store| {
             "layout",
             with(weekly(), "layout", json!({ "windows": 2, "slots": [{ "kind": "participant", "participant": 77 }] })),
         ),
-        ("record", with(weekly(), "record", json!(true))),
         ("email_invitations", with(weekly(), "email_invitations", json!(true))),
         (
             "join_without_invitation",
@@ -171,6 +170,10 @@ crate::both_backends!(bad_scheduling_input_is_refused_at_its_field, |store| {
         assert_eq!(r.json()["field"], field, "{body}: {}", r.text());
         assert_eq!(count(&app).await, 1, "{field}: nothing saved");
     }
+    // Recording on the server is the organiser's choice: the "Conference recording" right is
+    // for recording in one's own browser.
+    let r = app.json("POST", "/api/v1/conferences", Some(&a), with(weekly(), "record", json!(true))).await;
+    assert_eq!(r.status, 201, "{}", r.text());
 });
 
 crate::both_backends!(templates_create_conferences_in_one_click, |store| {
@@ -273,7 +276,7 @@ crate::both_backends!(the_address_book_is_each_users_own, |store| {
     assert_eq!(names, ["Boardroom", "Bob B."]);
     assert_eq!(app.get("/api/v1/contacts", Some(&c)).await.json(), json!([]), "carol sees her own book only");
     // The scheduling form offers them.
-    let form = app.get("/conferences/new", Some(&a)).await.text();
+    let form = app.get("/conferences/new?access=private", Some(&a)).await.text();
     assert!(form.contains("value=\"u:bob\"") && form.contains("value=\"a:sip:boardroom@10.0.0.9\""), "{form}");
     // Another user cannot remove them; the owner can.
     assert_eq!(app.json("DELETE", &format!("/api/v1/contacts/{address_id}"), Some(&c), json!({})).await.status, 403);
