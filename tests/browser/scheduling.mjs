@@ -69,6 +69,18 @@ try {
   await page.fill('#layout_windows', '5');
   await page.selectOption('#layout_names', 'top');
   await page.check('#layout_locked');
+  // Windows kept for people, reordered with the keyboard (Down on window 1) and by dragging
+  // (window 3 onto window 2): what the windows show is swapped each time.
+  await page.check('input[name=layout_fill][value=assign]');
+  await page.selectOption('select[name=slot-0]', { label: env('PARTICIPANT') });
+  const slotLabel = (i) => page.locator(`select[name=slot-${i}]`).evaluate((s) => s.selectedOptions[0].textContent);
+  await page.locator('#layout-slots li:nth-child(1) button.down').focus();
+  await page.keyboard.press('Enter');
+  check(await slotLabel(1) === env('PARTICIPANT') && await page.inputValue('select[name=slot-0]') === 'auto',
+    'Down moved the participant to window 2');
+  await page.dragAndDrop('#layout-slots li:nth-child(2) .handle', '#layout-slots li:nth-child(3) .handle');
+  check(await slotLabel(2) === env('PARTICIPANT') && await page.inputValue('select[name=slot-1]') === 'auto',
+    'dragging window 2 onto window 3 swapped them');
   // An individual layout for the participant; the one for everyone stays.
   await page.selectOption('#layout_scope', env('PARTICIPANT'));
   check(!(await page.isChecked('#layout_custom')), 'no individual layout yet');
@@ -134,6 +146,7 @@ try {
   check(await page.inputValue('#freq') === 'weekly' && await page.inputValue('#count') === env('COUNT'), 'recurrence kept');
   await page.click('button[data-tab=layout]');
   check(await page.inputValue('#layout_kind') === 'one_large_below' && await page.isChecked('#layout_locked'), 'layout kept');
+  check(await slotLabel(2) === env('PARTICIPANT'), 'the window kept for the participant is the third');
   await page.selectOption('#layout_scope', env('PARTICIPANT'));
   check(await page.inputValue('#layout_kind') === 'picture_in_picture', 'the individual layout kept');
   console.log(JSON.stringify({ ok: true }));

@@ -126,17 +126,40 @@
     ol.replaceChildren();
     const people = [[form.dataset.ownerLogin, ids.get(form.dataset.ownerLogin)],
       ...participants.filter((p) => ids.has(p.login)).map((p) => [p.login, ids.get(p.login)])];
+    // Windows are reordered by dragging one onto another, or with its Up and Down buttons
+    // (keyboard): what two windows show is swapped.
+    const swap = (a, b) => {
+      const sa = ol.querySelector(`select[name="slot-${a}"]`);
+      const sb = ol.querySelector(`select[name="slot-${b}"]`);
+      if (!sa || !sb || a === b) return;
+      [sa.value, sb.value] = [sb.value, sa.value];
+    };
     for (let i = 0; i < n; i++) {
       const li = document.createElement('li');
+      li.draggable = true;
+      li.addEventListener('dragstart', (e) => { e.dataTransfer.effectAllowed = 'move'; e.dataTransfer.setData('text/plain', String(i)); });
+      li.addEventListener('dragover', (e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; });
+      li.addEventListener('drop', (e) => { e.preventDefault(); swap(Number(e.dataTransfer.getData('text/plain')), i); });
       const s = document.createElement('select');
       s.name = `slot-${i}`;
+      s.setAttribute('aria-label', `${ol.dataset.window} ${i + 1}`);
       const labels = [['auto', ol.dataset.auto], ['empty', ol.dataset.empty]];
       for (const [v, label] of [...labels, ...people.map(([l, id]) => [`u:${id}`, l])]) {
         const o = document.createElement('option'); o.value = v; o.textContent = label; s.append(o);
       }
       s.value = kept[i] || 'auto';
       if (!s.value) s.value = 'auto';
-      li.append(s);
+      const handle = document.createElement('span');
+      handle.className = 'handle'; handle.textContent = '⋮⋮'; handle.setAttribute('aria-hidden', 'true');
+      li.append(handle, ' ', s);
+      for (const [label, cls, to] of [[ol.dataset.up, 'up', i - 1], [ol.dataset.down, 'down', i + 1]]) {
+        if (to < 0 || to >= n) continue;
+        const b = document.createElement('button');
+        b.type = 'button'; b.className = `link ${cls}`; b.textContent = label;
+        b.setAttribute('aria-label', `${label}: ${ol.dataset.window} ${i + 1}`);
+        b.addEventListener('click', () => { swap(i, to); ol.querySelector(`select[name="slot-${to}"]`).focus(); });
+        li.append(' ', b);
+      }
       ol.append(li);
     }
     ol.hidden = radioValue('layout_fill') !== 'assign';

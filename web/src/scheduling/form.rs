@@ -217,7 +217,8 @@ pub(super) fn render(
                         label.check { input type="radio" name="layout_fill" value="auto"; " " (t("sched.layout.fill.auto")) }
                         label.check { input type="radio" name="layout_fill" value="assign"; " " (t("sched.layout.fill.assign")) }
                     }
-                    ol #layout-slots hidden data-auto=(t("sched.layout.slot.auto")) data-empty=(t("sched.layout.slot.empty")) {}
+                    ol #layout-slots hidden data-auto=(t("sched.layout.slot.auto")) data-empty=(t("sched.layout.slot.empty"))
+                        data-up=(t("reg.up")) data-down=(t("reg.down")) data-window=(t("sched.layout.window")) {}
                     (check("layout_locked", t("sched.layout.locked")))
                     (err("layout"))
                 }
