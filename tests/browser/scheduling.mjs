@@ -69,6 +69,12 @@ try {
   await page.fill('#layout_windows', '5');
   await page.selectOption('#layout_names', 'top');
   await page.check('#layout_locked');
+  // The settings in full screen, and back.
+  await page.click('#layout-fullscreen');
+  await page.waitForFunction(() => document.fullscreenElement && document.fullscreenElement.id === 'layout-fields');
+  check(await page.getAttribute('#layout-fullscreen', 'aria-pressed') === 'true', 'the button says full screen is on');
+  await page.click('#layout-fullscreen');
+  await page.waitForFunction(() => !document.fullscreenElement);
   // Windows kept for people, reordered with the keyboard (Down on window 1) and by dragging
   // (window 3 onto window 2): what the windows show is swapped each time.
   await page.check('input[name=layout_fill][value=assign]');

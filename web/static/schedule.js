@@ -165,6 +165,23 @@
     ol.hidden = radioValue('layout_fill') !== 'assign';
   };
 
+  // The layout settings in full screen (the guide's), and back (the button, or Esc).
+  const full = $('layout-fullscreen');
+  if (full && document.fullscreenEnabled) {
+    const label = full.textContent;
+    full.addEventListener('click', () => {
+      if (document.fullscreenElement) document.exitFullscreen();
+      else $('layout-fields').requestFullscreen().catch(() => {});
+    });
+    document.addEventListener('fullscreenchange', () => {
+      const on = document.fullscreenElement === $('layout-fields');
+      full.textContent = on ? full.dataset.exit : label;
+      full.setAttribute('aria-pressed', String(on));
+    });
+  } else if (full) {
+    full.hidden = true;
+  }
+
   // Layouts: one for everyone ('') and one per participant (by login), edited in turn.
   const layouts = new Map();
   if (initial.layout) layouts.set('', initial.layout);

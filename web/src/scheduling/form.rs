@@ -196,6 +196,8 @@ pub(super) fn render(
             section.card.tab-panel #tab-layout data-panel="layout" hidden {
                 p.muted #layout-lecture-note hidden { (t("sched.layout.lecture")) }
                 div #layout-fields {
+                    p { button.secondary #layout-fullscreen type="button" aria-pressed="false"
+                        data-exit=(t("sched.layout.fullscreen_exit")) { (t("sched.layout.fullscreen")) } }
                     label for="layout_scope" { (t("sched.layout.scope")) }
                     select #layout_scope { option value="" { (t("sched.layout.scope.all")) } }
                     (check("layout_custom", t("sched.layout.custom")))
