@@ -176,3 +176,28 @@ pub fn try_decode_file(path: &Path) -> Result<(u64, f64), String> {
         .unwrap_or(30.0);
     Ok((frames, frames as f64 / rate))
 }
+
+/// A two-second `.y4m` of ffmpeg's moving test picture, for Chromium's fake camera.
+pub fn camera_y4m(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("camera.y4m");
+    let path_s = path.to_str().unwrap_or_default().to_string();
+    let o = run(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=320x240:r=15",
+            "-t",
+            "2",
+            "-pix_fmt",
+            "yuv420p",
+            &path_s,
+        ],
+    );
+    assert!(o.status.success(), "ffmpeg made no y4m: {}", String::from_utf8_lossy(&o.stderr));
+    path
+}

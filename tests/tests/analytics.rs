@@ -9,17 +9,6 @@ use tessera_e2e::{Server, run_browser};
 
 const HYPERLINK: &str = "=HYPERLINK(\"http://x\")";
 
-fn camera(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("camera.y4m");
-    let st = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=15", "-t", "2", "-pix_fmt", "yuv420p"])
-        .arg(&path)
-        .status()
-        .expect("ffmpeg is missing: apt-get install ffmpeg (scripts/test.sh does)");
-    assert!(st.success(), "ffmpeg made no y4m");
-    path
-}
-
 /// The rows of a CSV file as Python's `csv` module reads them (the BOM taken off by `utf-8-sig`).
 fn python_csv(file: &std::path::Path) -> Vec<Vec<String>> {
     let o = std::process::Command::new("python3")
@@ -71,7 +60,7 @@ async fn owners_read_entries_connections_and_chat_in_chromium_and_csv() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let y4m = camera(dir.path());
+    let y4m = tessera_e2e::media::camera_y4m(dir.path());
     let dl = dir.path().join("dl");
     std::fs::create_dir_all(&dl).unwrap();
     let (base, conf2, dl2) = (s.base.clone(), conf.clone(), dl.clone());

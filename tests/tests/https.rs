@@ -99,13 +99,7 @@ fn a_lan_machine_joins_the_demo_over_https_with_the_servers_own_ca() {
         ),
     );
     let spki = String::from_utf8_lossy(&spki.stdout).trim().to_string();
-    let y4m = dir.path().join("camera.y4m");
-    let st = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=15", "-t", "2", "-pix_fmt", "yuv420p"])
-        .arg(&y4m)
-        .status()
-        .expect("ffmpeg is missing: apt-get install ffmpeg (scripts/test.sh does)");
-    assert!(st.success());
+    let y4m = tessera_e2e::media::camera_y4m(dir.path());
     let http_url = format!("http://{LAN}:{http}");
     let stdout =
         run_browser_in(Some(&ns), "https", &[("HTTP_URL", &http_url), ("SPKI", &spki), ("Y4M", y4m.to_str().unwrap())]);

@@ -21,13 +21,7 @@ async fn a_participant_asks_for_the_podium_and_the_moderator_approves() {
     assert_eq!(r.unwrap().status(), 201);
 
     let dir = tempfile::tempdir().unwrap();
-    let y4m = dir.path().join("camera.y4m");
-    let st = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=15", "-t", "2", "-pix_fmt", "yuv420p"])
-        .arg(&y4m)
-        .status()
-        .expect("ffmpeg is missing: apt-get install ffmpeg (scripts/test.sh does)");
-    assert!(st.success());
+    let y4m = tessera_e2e::media::camera_y4m(dir.path());
     let base = s.base.clone();
     let stdout = tokio::task::spawn_blocking(move || {
         run_browser(

@@ -45,19 +45,6 @@ pub fn fingerprint(der: &[u8]) -> String {
     Sha256::digest(der).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
 }
 
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))
-}
-
 /// The names a certificate for this machine covers: `localhost`, the host name, every address of
 /// its interfaces, and those the administrator adds (`http.tls_names`).
 pub fn local_names(extra: &[String]) -> Vec<String> {
@@ -85,7 +72,7 @@ pub fn make(dir: &Path, names: &[String]) -> anyhow::Result<Made> {
         Ok(pem) => KeyPair::from_pem(&pem).with_context(|| format!("{} is not a private key", key_path.display()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let k = KeyPair::generate().context("making the CA's key")?;
-            write_private(&key_path, &k.serialize_pem())?;
+            crate::serve::write_private(&key_path, &k.serialize_pem())?;
             k
         }
         Err(e) => return Err(e).with_context(|| format!("reading {}", key_path.display())),
