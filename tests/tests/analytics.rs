@@ -42,7 +42,8 @@ async fn owners_read_entries_connections_and_chat_in_chromium_and_csv() {
         "start": (now - chrono::Duration::minutes(2)).format("%Y-%m-%dT%H:%M").to_string(),
         "end": (now + chrono::Duration::minutes(60)).format("%Y-%m-%dT%H:%M").to_string(),
         "participants": [{"login": "bob"}, {"login": "eve"}, {"login": "carl"}],
-        "registration": { "enabled": true, "closes": "end" },
+        "registration": { "enabled": true, "closes": "end",
+            "fields": [{"key": "email", "required": true}, {"label": "Company size"}] },
     });
     let r = alice.post(format!("{}/api/v1/conferences", s.base)).header("x-csrf-token", &csrf).json(&body).send().await;
     let r = r.unwrap();
@@ -52,7 +53,7 @@ async fn owners_read_entries_connections_and_chat_in_chromium_and_csv() {
         let r = s
             .client()
             .post(format!("{}/c/{conf}/register", s.base))
-            .json(&json!({ "answers": { "name": name, "email": email } }))
+            .json(&json!({ "answers": { "name": name, "email": email, "c1": "50 to 100" } }))
             .send()
             .await
             .unwrap();
@@ -146,6 +147,19 @@ async fn owners_read_entries_connections_and_chat_in_chromium_and_csv() {
     assert_eq!((st, v["field"].as_str()), (422, Some("from")), "{v}");
     let (st, v) = get(format!("{}/api/v1/conferences/{conf}/analytics/chat?q=привет", s.base)).await;
     assert_eq!((st, v["rows"][0]["from"].as_str()), (200, Some(HYPERLINK)));
+
+    // A guest's details name their answers as the sign-up form asked them.
+    let (_, v) = get(format!("{}/api/v1/conferences/{conf}/analytics/entries?auth=guests&q=guest1", s.base)).await;
+    let guest = v["rows"][0]["id"].as_i64().unwrap();
+    let page = alice
+        .get(format!("{}/conferences/{conf}/analytics?tab=entries&show=guest-{guest}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<dt>Company size</dt><dd>50 to 100</dd>"), "{page}");
 
     // An invitee may not read it (403); a stranger does not learn the conference exists (404).
     let (bob_c, _) = s.sign_in("bob", "bob-password").await;

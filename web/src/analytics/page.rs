@@ -59,7 +59,15 @@ pub(super) async fn analytics_page(
         Rows::Entries(all) => {
             let shown = filter::entries(all, &f, span);
             let selected = f.show.and_then(|(k, i)| all.iter().find(|e| e.kind == k && e.id == i));
-            (shown.len(), all.len(), entries_tab(lang, tz, &q, &shown, span, selected))
+            // A guest's answers are labelled as the sign-up form asked them.
+            let fields = match selected {
+                Some(e) if e.kind == EntryKind::Guest => {
+                    conf.registration.as_ref().map(|r| r.fields.clone()).unwrap_or_default()
+                }
+                _ => Vec::new(),
+            };
+            let table = entries_tab(lang, tz, &q, &shown, span, selected.map(|e| (e, fields.as_slice())));
+            (shown.len(), all.len(), table)
         }
         Rows::Connections(all) => {
             let shown = filter::connections(all, &f, span);
@@ -190,11 +198,11 @@ fn entries_tab(
     q: &filter::Query,
     shown: &[&Entry],
     span: (i64, i64),
-    selected: Option<&Entry>,
+    selected: Option<(&Entry, &[crate::store::FormField])>,
 ) -> Markup {
     let t = |k: &'static str| tr(lang, k);
     html! {
-        @if let Some(e) = selected {
+        @if let Some((e, fields)) = selected {
             section.card #an-details aria-label=(t("an.details")) {
                 h2 { (e.name) }
                 dl.facts {
@@ -206,7 +214,7 @@ fn entries_tab(
                     dt { (t("an.col.first_joined")) } dd { (e.first_joined_ms.map(|m| time_ms(tz, m)).unwrap_or_else(|| t("an.never").into())) }
                     dt { (t("an.col.last_joined")) } dd { (e.last_joined_ms.map(|m| time_ms(tz, m)).unwrap_or_else(|| t("an.never").into())) }
                     @if e.kind == EntryKind::User { dt { (t("an.col.joins")) } dd { (e.joins) } }
-                    @for (k, v) in &e.details { dt { (detail_label(lang, k)) } dd { (v) } }
+                    @for (k, v) in &e.details { dt { (detail_label(lang, fields, k)) } dd { (v) } }
                 }
             }
         }
@@ -233,8 +241,11 @@ fn entries_tab(
     }
 }
 
-/// A user's profile field or a guest's form field, by its key.
-fn detail_label(lang: Lang, key: &str) -> String {
+/// A user's profile field or a guest's form field (as the sign-up form asked it), by its key.
+fn detail_label(lang: Lang, fields: &[crate::store::FormField], key: &str) -> String {
+    if let Some(f) = fields.iter().find(|f| f.key == key) {
+        return crate::conference_page::field_label(lang, f);
+    }
     match key {
         "phone" => tr(lang, "an.detail.phone").into(),
         "company" => tr(lang, "an.detail.company").into(),
