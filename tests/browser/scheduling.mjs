@@ -71,10 +71,12 @@ try {
   await page.check('#layout_locked');
   // The settings in full screen, and back.
   await page.click('#layout-fullscreen');
-  await page.waitForFunction(() => document.fullscreenElement && document.fullscreenElement.id === 'layout-fields');
-  check(await page.getAttribute('#layout-fullscreen', 'aria-pressed') === 'true', 'the button says full screen is on');
+  // The button follows the fullscreenchange event, which comes after the element is set.
+  await page.waitForFunction(() => document.fullscreenElement && document.fullscreenElement.id === 'layout-fields'
+    && document.getElementById('layout-fullscreen').getAttribute('aria-pressed') === 'true');
   await page.click('#layout-fullscreen');
-  await page.waitForFunction(() => !document.fullscreenElement);
+  await page.waitForFunction(() => !document.fullscreenElement
+    && document.getElementById('layout-fullscreen').getAttribute('aria-pressed') === 'false');
   // Windows kept for people, reordered with the keyboard (Down on window 1) and by dragging
   // (window 3 onto window 2): what the windows show is swapped each time.
   await page.check('input[name=layout_fill][value=assign]');
