@@ -26,6 +26,7 @@ pub mod home;
 pub mod i18n;
 mod i18n_analytics;
 mod i18n_manager;
+mod i18n_scheduling;
 mod i18n_webinar;
 pub mod join_ws;
 pub mod layout;
