@@ -195,6 +195,22 @@ async fn guests_of_a_webinar_get_only_what_the_organiser_allows() {
     let history: Value = get_json(&api, &format!("{}/api/v1/conferences/webinar/chat", s.base), &alice).await;
     assert_eq!(history.as_array().map(Vec::len), Some(0), "nothing stored: {history}");
 
+    // A flood of layout choices: ten per ten seconds go through, the rest are refused (even if
+    // the flood straddles a refill, at least ten of thirty are), and the conference still runs.
+    for i in 0..30 {
+        let kind = if i % 2 == 0 { "grid" } else { "row" };
+        ws.send(Message::Text(json!({"type": "layout", "kind": kind}).to_string().into())).await.unwrap();
+    }
+    let mut refused = 0;
+    while refused < 10 {
+        let e = next_json(&mut ws).await;
+        if e["type"] == "error" && e["message"].as_str().is_some_and(|m| m.starts_with("too many requests")) {
+            refused += 1;
+        }
+    }
+    let live: Value = get_json(&api, &format!("{}/api/v1/conferences/webinar/live", s.base), &alice).await;
+    assert!(live["running"] == true, "{live}");
+
     // The page's list of devices is checked; the operator chooses among what it listed only.
     let devices_url = format!("{}/api/v1/conferences/webinar/participants/{}/devices", s.base, gina["id"]);
     let r = api.get(&devices_url).header("cookie", &alice).send().await.unwrap();

@@ -32,6 +32,33 @@ const TRANSPORT_LIMIT: usize = 1024 * 1024;
 const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Chat messages one page may send per ten seconds.
 const CHAT_BURST: u32 = 20;
+/// Layout choices and podium requests one page may send per ten seconds (each changes what the
+/// server composes and tells moderators).
+const REQUEST_BURST: u32 = 10;
+
+/// So many messages of a kind per ten seconds, from one page.
+struct Budget {
+    left: u32,
+    since: i64,
+    burst: u32,
+}
+
+impl Budget {
+    fn new(burst: u32) -> Budget {
+        Budget { left: burst, since: now(), burst }
+    }
+
+    /// Whether one more may go now.
+    fn take(&mut self) -> bool {
+        let t = now();
+        if t - self.since >= 10 {
+            (self.left, self.since) = (self.burst, t);
+        }
+        let ok = self.left > 0;
+        self.left = self.left.saturating_sub(1);
+        ok
+    }
+}
 
 /// Close codes (4000–4999 are the application's): the reason text says more.
 const CLOSE_BAD_REQUEST: u16 = 4400;
@@ -459,7 +486,8 @@ impl InCall<'_> {
         let (mut camera, mut microphone) = (true, true);
         // Devices the operator turned off: the participant may not turn them back on.
         let (mut camera_held, mut microphone_held) = (false, false);
-        let mut budget = (CHAT_BURST, now());
+        let mut chat_budget = Budget::new(CHAT_BURST);
+        let mut requests = Budget::new(REQUEST_BURST);
         let mut share: Option<Share> = None;
         // A guest joined with what the organiser does not allow off (the core's rule), held off:
         // the page is told.
@@ -502,6 +530,9 @@ impl InCall<'_> {
                             }
                         }
                         Ok(FromPage::Unshare) => share = None,
+                        Ok(FromPage::Layout { .. } | FromPage::AskPodium) if !requests.take() => {
+                            send(&mut socket, &ToPage::Error { field: None, message: "too many requests: wait a few seconds" }).await;
+                        }
                         Ok(FromPage::Layout { kind }) => {
                             let Some(control) = &self.state.control else { continue };
                             let req = Request::ChooseLayout { participant, kind };
@@ -526,15 +557,10 @@ impl InCall<'_> {
                             send(&mut socket, &ToPage::Error { field: None, message: "already joined" }).await;
                         }
                         Ok(FromPage::Chat { text }) => {
-                            let t = now();
-                            if t - budget.1 >= 10 {
-                                budget = (CHAT_BURST, t);
-                            }
-                            if budget.0 == 0 {
+                            if !chat_budget.take() {
                                 send(&mut socket, &ToPage::Error { field: Some("text"), message: "too many messages: wait a few seconds" }).await;
                                 continue;
                             }
-                            budget.0 -= 1;
                             if let Err(m) = self.chat(text).await {
                                 send(&mut socket, &ToPage::Error { field: Some("text"), message: &m }).await;
                             }
