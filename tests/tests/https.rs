@@ -154,7 +154,7 @@ fn an_administrators_certificate_is_served_and_reloaded_on_sighup() {
     std::fs::write(
         &cfg,
         format!(
-            "[http]\ntls = \"files\"\ntls_listen = \"127.0.0.1:{port}\"\ntls_certificate = \"{}\"\ntls_private_key = \"{}\"\n",
+            "[http]\ntls = \"files\"\ntls_listen = \"127.0.0.1:{port}\"\ntls_certificate = \"{}\"\ntls_private_key = \"{}\"\nheader_read_timeout_seconds = 2\n",
             cert.display(),
             key.display()
         ),
@@ -168,6 +168,14 @@ fn an_administrators_certificate_is_served_and_reloaded_on_sighup() {
         .unwrap();
     let headers = String::from_utf8_lossy(&o.stdout).to_ascii_lowercase();
     assert!(headers.contains("strict-transport-security: max-age=31536000"), "{headers}");
+    // A client that connects and never starts the handshake is cut off like a slow header.
+    let mut idle = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.set_read_timeout(Some(std::time::Duration::from_secs(15))).unwrap();
+    match std::io::Read::read(&mut idle, &mut [0u8; 16]) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("a silent client's connection stays open: {other:?}"),
+    }
 
     // A renewed certificate in the same files, then SIGHUP.
     let (next_cert, next_key) = openssl_cert(dir.path(), "second", "second.example");
