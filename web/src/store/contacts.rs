@@ -84,21 +84,7 @@ impl Store {
         name: &str,
         now: i64,
     ) -> Result<i64> {
-        let id = new_id();
-        let r = sqlx::query(
-            "INSERT INTO shared_contacts (id, contact_user_id, address, name, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(user)
-        .bind(address)
-        .bind(name)
-        .bind(now)
-        .execute(&self.pool)
-        .await;
-        match r {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("contact")),
-            r => r.map(|_| id).map_err(StoreError::from),
-        }?;
+        let id = self.insert_contact(None, user, address, name, now).await?;
         self.changed().await?;
         Ok(id)
     }
@@ -121,23 +107,7 @@ impl Store {
         name: &str,
         now: i64,
     ) -> Result<i64> {
-        let id = new_id();
-        let r = sqlx::query(
-            "INSERT INTO address_book (id, owner_id, contact_user_id, address, name, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(owner_id)
-        .bind(user)
-        .bind(address)
-        .bind(name)
-        .bind(now)
-        .execute(&self.pool)
-        .await;
-        match r {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("contact")),
-            r => r.map(|_| id).map_err(StoreError::from),
-        }
+        self.insert_contact(Some(owner_id), user, address, name, now).await
     }
 
     pub async fn delete_contact(&self, owner_id: i64, id: i64) -> Result<bool> {
@@ -148,5 +118,36 @@ impl Store {
             .await?
             .rows_affected();
         Ok(n > 0)
+    }
+}
+
+impl Store {
+    /// One contact into a user's book (`owner`) or the shared one (`None`); `Conflict` when the
+    /// user or address is in that book already.
+    async fn insert_contact(
+        &self,
+        owner: Option<i64>,
+        user: Option<i64>,
+        address: Option<&str>,
+        name: &str,
+        now: i64,
+    ) -> Result<i64> {
+        let id = new_id();
+        let q = match owner {
+            Some(_) => {
+                "INSERT INTO address_book (id, owner_id, contact_user_id, address, name, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)"
+            }
+            None => {
+                "INSERT INTO shared_contacts (id, contact_user_id, address, name, created_at)
+                 VALUES ($1, $3, $4, $5, $6)"
+            }
+        };
+        let r =
+            sqlx::query(q).bind(id).bind(owner).bind(user).bind(address).bind(name).bind(now).execute(&self.pool).await;
+        match r {
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("contact")),
+            r => r.map(|_| id).map_err(StoreError::from),
+        }
     }
 }
