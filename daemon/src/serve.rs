@@ -265,7 +265,10 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
                 format!("listening on {} (http.tls_listen / TESSERA_HTTP_TLS_LISTEN)", config.http.tls_listen)
             })?;
             media::destination::protect(l.local_addr()?.port());
-            tracing::info!("personal area at https://{}/ (http://{addr}/ redirects there)", l.local_addr()?);
+            tracing::info!(
+                "personal area at https://{}/ (http://{addr}/ serves this machine and redirects others there)",
+                l.local_addr()?
+            );
             Some(l)
         }
         None => {
