@@ -27,6 +27,8 @@ pub struct Config {
     pub smtp: Smtp,
     pub dial_out: DialOut,
     pub retention: Retention,
+    /// Certificates from an ACME CA, for `http.tls = "acme"`.
+    pub acme: crate::tls::acme::Settings,
 }
 
 /// How long recordings and histories are kept (0: for ever), applied every `interval_minutes`.
@@ -288,6 +290,7 @@ impl Default for Config {
             smtp: Smtp::default(),
             dial_out: DialOut::default(),
             retention: Retention::default(),
+            acme: Default::default(),
         }
     }
 }
@@ -372,6 +375,7 @@ impl Config {
         if let Some(v) = get("TESSERA_DATA_DIR").filter(|v| !v.is_empty()) {
             self.data_dir = PathBuf::from(v);
         }
+        self.acme.apply_env(&get);
         if let Some(v) = get("TESSERA_SMTP_PASSWORD") {
             self.smtp.password = v;
         }
@@ -493,6 +497,9 @@ impl Config {
             Ok(())
         };
         range("http.header_read_timeout_seconds", self.http.header_read_timeout_seconds.into(), 1, 600)?;
+        if crate::tls::Mode::parse(&self.http.tls)? == crate::tls::Mode::Acme {
+            self.acme.validate()?;
+        }
         if crate::tls::Mode::parse(&self.http.tls)? == crate::tls::Mode::Files {
             for (key, path) in [
                 ("http.tls_certificate", &self.http.tls_certificate),
@@ -676,13 +683,18 @@ impl Config {
             },
             trusted_proxies: self.http.trusted_proxies.clone(),
             public_url: if self.http.public_url.is_empty() {
-                let host = if self.http.public_host.is_empty() {
+                let acme = crate::tls::Mode::parse(&self.http.tls).is_ok_and(|m| m == crate::tls::Mode::Acme);
+                let host = if self.http.public_host.is_empty() && acme && !self.acme.domains.is_empty() {
+                    self.acme.domains[0].clone()
+                } else if self.http.public_host.is_empty() {
                     self.http.listen.ip().to_string()
                 } else {
                     self.http.public_host.clone()
                 };
                 let host = if host.contains(':') { format!("[{host}]") } else { host };
-                if self.https() {
+                if self.https() && self.http.tls_listen.port() == 443 {
+                    format!("https://{host}")
+                } else if self.https() {
                     format!("https://{host}:{}", self.http.tls_listen.port())
                 } else {
                     format!("http://{host}:{}", self.http.listen.port())

@@ -67,6 +67,10 @@ pub async fn serve(
                 Ok(Err(e)) => return tracing::debug!(peer = %peer, error = %e, "TLS handshake failed"),
                 Err(_) => return tracing::debug!(peer = %peer, "TLS handshake timed out"),
             };
+            // A CA checking a TLS-ALPN-01 challenge: the handshake was the whole answer.
+            if stream.get_ref().1.alpn_protocol() == Some(crate::tls::ACME_TLS_ALPN) {
+                return tracing::debug!(peer = %peer, "TLS-ALPN-01 challenge answered");
+            }
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
             if let Err(e) = watcher.watch(conn.into_owned()).await {
                 tracing::debug!(peer = %peer, error = %e, "HTTPS connection ended with an error");

@@ -211,6 +211,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     let lockout = state.lockout.clone();
     let chat = state.chat.clone();
+    let warnings = state.warnings.clone();
     let metrics_app = tessera_web::system::metrics_router(state.clone());
     let app = router(state);
     let https = crate::tls::setup(&config)?.map(Arc::new);
@@ -312,6 +313,10 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             tokio::spawn(crate::http::serve(listener, plain_app, header_timeout, stopped(stop_rx.clone()), None));
             if h.reloads() {
                 tokio::spawn(reload_on_sighup(h.clone()));
+            }
+            if let Some(acme) = &h.acme {
+                let warn: crate::tls::acme::Warn = Arc::new(move |w| warnings.set("acme", w));
+                tokio::spawn(acme.clone().run(warn));
             }
             let tls = Some(h.acceptor.clone());
             tokio::spawn(crate::http::serve(l, app, header_timeout, stopped(stop_rx.clone()), tls))

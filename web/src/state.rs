@@ -70,6 +70,8 @@ pub struct AppState {
     pub one_device: Arc<crate::registration::devices::OneDevice>,
     /// Webinar sign-ups per address.
     pub signups: Arc<crate::registration::devices::SignupLimiter>,
+    /// What `/healthz` warns about while the server still serves (a failing certificate renewal).
+    pub warnings: Arc<crate::system::Warnings>,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl AppState {
                 crate::registration::SIGNUPS_PER_WINDOW,
                 crate::registration::SIGNUP_WINDOW_SECS,
             )),
+            warnings: Arc::default(),
         })
     }
 }

@@ -27,9 +27,34 @@ pub fn metrics_router(state: AppState) -> axum::Router {
     Router::new().route("/metrics", get(metrics)).route("/healthz", get(healthz)).with_state(state)
 }
 
+/// Problems that do not stop the server yet need an administrator, each under its own key (set
+/// again to update, `None` to clear); `/healthz` lists them after its "ok".
+#[derive(Default)]
+pub struct Warnings(std::sync::Mutex<std::collections::BTreeMap<&'static str, String>>);
+
+impl Warnings {
+    pub fn set(&self, key: &'static str, warning: Option<String>) {
+        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match warning {
+            Some(text) => w.insert(key, text),
+            None => w.remove(key),
+        };
+    }
+
+    pub fn list(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Ok(()) => {
+            let mut body = "ok\n".to_string();
+            for w in state.warnings.list() {
+                body.push_str(&format!("warning: {w}\n"));
+            }
+            (StatusCode::OK, body).into_response()
+        }
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()

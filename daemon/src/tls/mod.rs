@@ -3,6 +3,8 @@
 //! reach from other machines must speak TLS. Two ways, chosen by `http.tls`:
 //! - `files`: the administrator's certificate chain and key (PEM), read again on SIGHUP without
 //!   dropping a connection;
+//! - `acme`: certificates from an ACME CA (Let's Encrypt by default) for `[acme] domains`, proved
+//!   over this very listener (TLS-ALPN-01) and renewed in the background (see [`acme`]);
 //! - `self-signed`: for a LAN trial without a domain, Tessera's own small CA (kept in the data
 //!   directory, offered for download at `/tls/ca.pem`) signs a certificate for this machine's
 //!   addresses and names at every start.
@@ -10,10 +12,12 @@
 //! When TLS is on, the plain HTTP listener redirects to HTTPS, except for browsers on this machine
 //! (`/healthz` and the CA still answer there).
 
+pub mod acme;
 pub mod self_signed;
 
 use anyhow::{Context, bail};
 use axum::response::IntoResponse;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use tokio_rustls::TlsAcceptor;
@@ -28,6 +32,7 @@ use tokio_rustls::rustls::sign::CertifiedKey;
 pub enum Mode {
     Off,
     Files,
+    Acme,
     SelfSigned,
 }
 
@@ -36,25 +41,51 @@ impl Mode {
         match s {
             "" | "off" => Ok(Mode::Off),
             "files" => Ok(Mode::Files),
+            "acme" => Ok(Mode::Acme),
             "self-signed" => Ok(Mode::SelfSigned),
-            other => bail!("http.tls = {other:?}: use \"off\", \"files\" or \"self-signed\""),
+            other => bail!("http.tls = {other:?}: use \"off\", \"files\", \"acme\" or \"self-signed\""),
         }
     }
 }
 
-/// The certificate served, swapped whole when it is read again.
+/// The ALPN protocol of TLS-ALPN-01 (RFC 8737): a handshake that asks for it gets the
+/// challenge's certificate and nothing else.
+pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+
+/// The certificate served, swapped whole when it is read again or renewed; and, while an ACME
+/// order is being proved, the challenge certificate of each name.
 #[derive(Debug)]
-pub struct Resolver(RwLock<Arc<CertifiedKey>>);
+pub struct Resolver {
+    current: RwLock<Arc<CertifiedKey>>,
+    challenges: RwLock<HashMap<String, Arc<CertifiedKey>>>,
+}
 
 impl ResolvesServerCert for Resolver {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.0.read().unwrap_or_else(|p| p.into_inner()).clone())
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        if hello.alpn().is_some_and(|mut protocols| protocols.any(|p| p == ACME_TLS_ALPN)) {
+            let name = hello.server_name()?.to_ascii_lowercase();
+            return self.challenges.read().unwrap_or_else(|p| p.into_inner()).get(&name).cloned();
+        }
+        Some(self.current.read().unwrap_or_else(|p| p.into_inner()).clone())
     }
 }
 
 impl Resolver {
+    fn new(key: CertifiedKey) -> Resolver {
+        Resolver { current: RwLock::new(Arc::new(key)), challenges: RwLock::new(HashMap::new()) }
+    }
+
     fn set(&self, key: CertifiedKey) {
-        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(key);
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(key);
+    }
+
+    /// Offers (or withdraws) a TLS-ALPN-01 challenge certificate for a name.
+    fn set_challenge(&self, name: &str, key: Option<Arc<CertifiedKey>>) {
+        let mut c = self.challenges.write().unwrap_or_else(|p| p.into_inner());
+        match key {
+            Some(k) => c.insert(name.to_ascii_lowercase(), k),
+            None => c.remove(&name.to_ascii_lowercase()),
+        };
     }
 }
 
@@ -83,6 +114,23 @@ pub fn read_files(certificate: &Path, private_key: &Path) -> anyhow::Result<Cert
     }
     let key = PrivateKeyDer::from_pem_file(private_key)
         .with_context(|| format!("http.tls_private_key: {} holds no PEM private key", private_key.display()))?;
+    // Served all the same (better than nothing for clients that accept it), but said loudly.
+    match acme::validity(&chain[0]) {
+        Ok(v) if v.not_after <= acme::now() => tracing::warn!(
+            certificate = %certificate.display(),
+            expired = %acme::time_of(v.not_after),
+            "the HTTPS certificate has expired: browsers refuse it; renew it and send SIGHUP"
+        ),
+        Ok(v) if v.not_before > acme::now() => tracing::warn!(
+            certificate = %certificate.display(),
+            valid_from = %acme::time_of(v.not_before),
+            "the HTTPS certificate is not valid yet (is the clock right?)"
+        ),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(certificate = %certificate.display(), error = %e, "the HTTPS certificate cannot be read")
+        }
+    }
     certified(chain, key).context("http.tls_certificate and http.tls_private_key")
 }
 
@@ -94,6 +142,8 @@ pub struct Https {
     files: Option<(PathBuf, PathBuf)>,
     /// The self-signed CA, offered for download.
     pub ca_pem: Option<String>,
+    /// Ordering and renewing from an ACME CA (`acme` mode), started once the listener is up.
+    pub acme: Option<Arc<acme::Acme>>,
     /// `Strict-Transport-Security` goes with certificates browsers trust by themselves, never
     /// with the self-signed one (whose warning a user must still be able to click through).
     pub hsts: bool,
@@ -101,7 +151,7 @@ pub struct Https {
 
 impl Https {
     pub fn new(key: CertifiedKey, files: Option<(PathBuf, PathBuf)>, ca_pem: Option<String>) -> anyhow::Result<Https> {
-        let resolver = Arc::new(Resolver(RwLock::new(Arc::new(key))));
+        let resolver = Arc::new(Resolver::new(key));
         let mut config = rustls::ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .context("TLS protocol versions")?
@@ -111,7 +161,28 @@ impl Https {
         // not send, and WebSockets ride HTTP/1.1 anyway.
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let hsts = files.is_some();
-        Ok(Https { acceptor: TlsAcceptor::from(Arc::new(config)), resolver, files, ca_pem, hsts })
+        Ok(Https { acceptor: TlsAcceptor::from(Arc::new(config)), resolver, files, ca_pem, acme: None, hsts })
+    }
+
+    /// HTTPS with certificates from an ACME CA: the listener also answers TLS-ALPN-01.
+    fn with_acme(settings: &acme::Settings, data_dir: &Path) -> anyhow::Result<Https> {
+        let (key, validity) = acme::initial(settings, data_dir)?;
+        let resolver = Arc::new(Resolver::new(key));
+        let mut config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .context("TLS protocol versions")?
+            .with_no_client_auth()
+            .with_cert_resolver(resolver.clone());
+        config.alpn_protocols = vec![b"http/1.1".to_vec(), ACME_TLS_ALPN.to_vec()];
+        let acme = Arc::new(acme::Acme::new(settings.clone(), data_dir, resolver.clone(), validity));
+        Ok(Https {
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+            resolver,
+            files: None,
+            ca_pem: None,
+            acme: Some(acme),
+            hsts: true,
+        })
     }
 
     /// Whether there are files to read again.
@@ -144,6 +215,14 @@ pub fn setup(config: &crate::config::Config) -> anyhow::Result<Option<Https>> {
             let key = read_files(&c, &k)?;
             tracing::info!(certificate = %c.display(), "HTTPS with the configured certificate (SIGHUP reads it again)");
             Ok(Some(Https::new(key, Some((c, k)), None)?))
+        }
+        Mode::Acme => {
+            tracing::info!(
+                names = %config.acme.domains.join(", "),
+                directory = %config.acme.directory,
+                "HTTPS with certificates from an ACME CA (TLS-ALPN-01 on this listener, which the CA must reach on port 443)"
+            );
+            Ok(Some(Https::with_acme(&config.acme, &config.data_dir)?))
         }
         Mode::SelfSigned => {
             let names = self_signed::local_names(&config.http.tls_names);
