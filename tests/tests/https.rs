@@ -202,3 +202,76 @@ fn an_administrators_certificate_is_served_and_reloaded_on_sighup() {
     }
     assert_eq!(served_subject(port), "subject=CN = second.example");
 }
+
+/// Bad certificate files: a missing file and a key of another certificate stop the start with the
+/// setting named; an expired certificate is served with a warning in the log.
+#[test]
+fn bad_certificate_files_are_named_and_an_expired_one_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, _) = openssl_cert(dir.path(), "one", "one.example");
+    let (_, other_key) = openssl_cert(dir.path(), "two", "two.example");
+    let config = |cert: &std::path::Path, key: &std::path::Path| {
+        let cfg = dir.path().join("tessera.toml");
+        let text = format!(
+            "data_dir = \"{}\"\n[http]\nlisten = \"127.0.0.1:{}\"\ntls = \"files\"\ntls_listen = \"127.0.0.1:{}\"\n\
+             tls_certificate = \"{}\"\ntls_private_key = \"{}\"\nmetrics_listen = \"\"\n[sip]\nenabled = false\n",
+            dir.path().join("data").display(),
+            free_port(),
+            free_port(),
+            cert.display(),
+            key.display()
+        );
+        std::fs::write(&cfg, text).unwrap();
+        cfg
+    };
+    for (cert, key, expect) in [
+        (dir.path().join("missing.crt"), other_key.clone(), "http.tls_certificate: cannot read"),
+        (cert.clone(), dir.path().join("missing.key"), "http.tls_private_key"),
+        (cert.clone(), other_key.clone(), "do not make a pair"),
+    ] {
+        let cfg = config(&cert, &key);
+        let o = std::process::Command::new("timeout")
+            .arg("30")
+            .arg(tessera_e2e::tessera_bin())
+            .args(["serve", "--config", cfg.to_str().unwrap()])
+            .env("TESSERA_ADMIN_PASSWORD", "admin-password")
+            .output()
+            .unwrap();
+        let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.code() == Some(1) && out.contains(expect), "{expect}: {:?}\n{out}", o.status);
+    }
+
+    // Expired yesterday: still served (better than nothing for a client that accepts it), and
+    // the log says so.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["old.example".to_string()]).unwrap();
+    params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+    params.not_after = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    let old = params.self_signed(&key).unwrap();
+    let (old_cert, old_key) = (dir.path().join("old.crt"), dir.path().join("old.key"));
+    std::fs::write(&old_cert, old.pem()).unwrap();
+    std::fs::write(&old_key, key.serialize_pem()).unwrap();
+    let port = free_port();
+    let cfg = dir.path().join("expired.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[http]\ntls = \"files\"\ntls_listen = \"127.0.0.1:{port}\"\ntls_certificate = \"{}\"\ntls_private_key = \"{}\"\n",
+            old_cert.display(),
+            old_key.display()
+        ),
+    )
+    .unwrap();
+    let s = tessera_e2e::Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    assert!(s.log().contains("the HTTPS certificate has expired"), "{}", s.log());
+    let o = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "echo | openssl s_client -connect 127.0.0.1:{port} 2>/dev/null | openssl x509 -noout -subject -enddate"
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("notAfter"), "{}", String::from_utf8_lossy(&o.stdout));
+}
