@@ -29,6 +29,8 @@ pub struct Config {
     pub retention: Retention,
     /// Certificates from an ACME CA, for `http.tls = "acme"`.
     pub acme: crate::tls::acme::Settings,
+    /// Files sent in conference chats.
+    pub files: tessera_web::chat_files::Settings,
 }
 
 /// How long recordings and histories are kept (0: for ever), applied every `interval_minutes`.
@@ -291,6 +293,7 @@ impl Default for Config {
             dial_out: DialOut::default(),
             retention: Retention::default(),
             acme: Default::default(),
+            files: Default::default(),
         }
     }
 }
@@ -376,6 +379,7 @@ impl Config {
             self.data_dir = PathBuf::from(v);
         }
         self.acme.apply_env(&get);
+        self.files.apply_env(&get)?;
         if let Some(v) = get("TESSERA_SMTP_PASSWORD") {
             self.smtp.password = v;
         }
@@ -497,6 +501,7 @@ impl Config {
             Ok(())
         };
         range("http.header_read_timeout_seconds", self.http.header_read_timeout_seconds.into(), 1, 600)?;
+        self.files.validate()?;
         if crate::tls::Mode::parse(&self.http.tls)? == crate::tls::Mode::Acme {
             self.acme.validate()?;
         }
@@ -705,94 +710,10 @@ impl Config {
             // Checked by `validate` at start-up.
             smtp: self.smtp_config().ok().flatten(),
             recordings_dir: self.recordings_dir(),
+            files: self.files.limits(self.data_dir.join("files")),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn empty_file_is_all_defaults() {
-        let c = Config::from_toml("").unwrap();
-        assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.session.idle_timeout_minutes, 60);
-        c.validate().unwrap();
-    }
-
-    #[test]
-    fn sample_config_parses() {
-        let c = Config::from_toml(include_str!("../../tessera.toml.sample")).unwrap();
-        c.validate().unwrap();
-    }
-
-    #[test]
-    fn unknown_key_names_key_and_line() {
-        let e = Config::from_toml("[http]\nlisten = \"127.0.0.1:1\"\nlisen = 5\n").unwrap_err().to_string();
-        assert!(e.contains("line 3") && e.contains("lisen"), "{e}");
-        let e = Config::from_toml("[http]\nlisten = \"nowhere\"\n").unwrap_err().to_string();
-        assert!(e.contains("line 2"), "{e}");
-        let e = Config::from_toml("[session]\nidle_timeout_minutes = \"x\"\n").unwrap_err().to_string();
-        assert!(e.contains("line 2"), "{e}");
-    }
-
-    #[test]
-    fn retention_keeps_everything_unless_set() {
-        assert!(Config::from_toml("").unwrap().retention.policy().keeps_everything());
-        let mut c = Config::from_toml("[retention]\nrecordings_max_mb = 500\nchat_days = 30\n").unwrap();
-        c.apply_env(|k| (k == "TESSERA_RETENTION_HISTORY_DAYS").then(|| "90".to_string())).unwrap();
-        c.validate().unwrap();
-        let p = c.retention.policy();
-        assert_eq!((p.recordings_max_bytes, p.chat_days, p.history_days, p.recordings_days), (500_000_000, 30, 90, 0));
-        let c = Config::from_toml("[retention]\ninterval_minutes = 0\n").unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("retention.interval_minutes"));
-        let mut c = Config::default();
-        let e = c.apply_env(|k| (k == "TESSERA_RETENTION_CHAT_DAYS").then(|| "a month".to_string())).unwrap_err();
-        assert!(e.to_string().contains("TESSERA_RETENTION_CHAT_DAYS"), "{e}");
-    }
-
-    #[test]
-    fn https_settings_are_checked() {
-        let c = Config::from_toml("[http]\ntls = \"files\"\n").unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("http.tls_certificate"));
-        let c = Config::from_toml("[http]\ntls = \"on\"\n").unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("http.tls"));
-        let mut c = Config::from_toml("[http]\ntls = \"self-signed\"\n").unwrap();
-        c.validate().unwrap();
-        assert!(c.https() && c.web().secure_cookies, "cookies are Secure behind TLS");
-        assert!(c.web().public_url.starts_with("https://") && c.web().public_url.ends_with(":8443"));
-        c.apply_env(|k| (k == "TESSERA_HTTP_TLS_NAMES").then(|| "a.lan, 10.0.0.5".to_string())).unwrap();
-        assert_eq!(c.http.tls_names, ["a.lan", "10.0.0.5"]);
-        assert!(!Config::default().https());
-    }
-
-    #[test]
-    fn out_of_range_names_key() {
-        let c = Config::from_toml("[session]\nidle_timeout_minutes = 0\n").unwrap();
-        let e = c.validate().unwrap_err().to_string();
-        assert!(e.contains("session.idle_timeout_minutes"), "{e}");
-    }
-
-    #[test]
-    fn sip_tls_needs_an_address_a_certificate_and_a_key() {
-        let c = Config::from_toml("[sip]\ntls_listen = \"0.0.0.0:5061\"\n").unwrap();
-        let e = c.validate().unwrap_err().to_string();
-        assert!(e.contains("sip.tls_certificate"), "{e}");
-        let c = Config::from_toml("[sip]\ntls_listen = \"0.0.0.0:5061\"\ntls_certificate = \"c.pem\"\n").unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("sip.tls_private_key"));
-        let c = Config::from_toml("[sip]\ntls_listen = \"port 5061\"\n").unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("sip.tls_listen"));
-        let ok = "[sip]\ntls_listen = \"0.0.0.0:5061\"\ntls_certificate = \"c.pem\"\ntls_private_key = \"k.pem\"\n";
-        assert_eq!(Config::from_toml(ok).unwrap().sip_tls_listen().unwrap().map(|a| a.port()), Some(5061));
-    }
-
-    #[test]
-    fn environment_overrides_file() {
-        let mut c = Config::from_toml("[http]\nlisten = \"127.0.0.1:1\"\n").unwrap();
-        c.apply_env(|k| (k == "TESSERA_HTTP_LISTEN").then(|| "127.0.0.1:2".to_string())).unwrap();
-        assert_eq!(c.http.listen.port(), 2);
-        let e = c.apply_env(|k| (k == "TESSERA_HTTP_LISTEN").then(|| "x".to_string())).unwrap_err();
-        assert!(e.to_string().contains("TESSERA_HTTP_LISTEN"));
-    }
-}
+mod tests;

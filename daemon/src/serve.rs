@@ -484,6 +484,11 @@ async fn housekeeping(store: Store, config: Config) {
             Ok(n) => tracing::debug!(sessions = n, "expired sessions purged"),
             Err(e) => tracing::warn!(error = %e, "purging sessions failed"),
         }
+        match tessera_web::chat_files::sweep(&store, &config.data_dir.join("files")).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "chat files of deleted conferences or expired chats removed"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "sweeping chat files failed"),
+        }
     }
 }
 

@@ -299,6 +299,7 @@ mod tests {
             user_id: None,
             from: "Ann".into(),
             text: "hi".into(),
+            file: None,
             origin: String::new(),
         };
         assert!(cache.chats(&store, "h1", 100).await.unwrap().is_empty());

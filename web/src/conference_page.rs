@@ -272,11 +272,20 @@ async fn conference_page(
                     input #chat-text type="text" maxlength="2000" autocomplete="off" aria-label=(tr(lang, "call.chat"));
                     " "
                     button type="submit" { (tr(lang, "call.send")) }
+                    // Shown when the server says this participant may send files.
+                    span #chat-file-box hidden {
+                        " "
+                        label.button for="chat-file" { (tr(lang, "call.send_file")) }
+                        input #chat-file.visually-hidden type="file"
+                            data-too-big=(tr(lang, "call.file_too_big")) data-sending=(tr(lang, "call.file_sending"));
+                    }
                 }
+                p #chat-file-status role="status" {}
             }
         }
         @if let Some(u) = &user { meta name="csrf-token" content=(u.csrf); }
         script src="/static/conference.js" {}
+        script src="/static/chat_files.js" {}
         @if may_record { script src="/static/record.js" {} }
         @if reg.is_some() { script src="/static/registration.js" {} }
     };

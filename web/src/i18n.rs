@@ -99,6 +99,9 @@ const EN: &[(&str, &str)] = &[
     ("call.hangup", "Hang up"),
     ("call.chat", "Chat"),
     ("call.send", "Send"),
+    ("call.send_file", "Send a file"),
+    ("call.file_too_big", "The file is too big: at most {max}."),
+    ("call.file_sending", "Sending"),
     ("call.share", "Share screen"),
     ("call.share_ended", "Screen sharing stopped:"),
     ("call.joining", "Joining…"),
@@ -210,7 +213,7 @@ const EN: &[(&str, &str)] = &[
     ("right.file_sharing", "File sharing"),
     (
         "right.file_sharing.help",
-        "Send files to personal and group chats. Messages, contacts and downloads do not need this right.",
+        "Send files in conference chats. Messages and downloading files do not need this right.",
     ),
     ("right.recording", "Conference recording"),
     (
@@ -360,6 +363,9 @@ const RU: &[(&str, &str)] = &[
     ("call.hangup", "Завершить"),
     ("call.chat", "Чат"),
     ("call.send", "Отправить"),
+    ("call.send_file", "Отправить файл"),
+    ("call.file_too_big", "Файл слишком большой: не более {max}."),
+    ("call.file_sending", "Отправка"),
     ("call.share", "Показать экран"),
     ("call.share_ended", "Показ экрана остановлен:"),
     ("call.joining", "Подключение…"),
@@ -474,7 +480,7 @@ const RU: &[(&str, &str)] = &[
     ("right.file_sharing", "Передача файлов"),
     (
         "right.file_sharing.help",
-        "Отправлять файлы в личные и групповые чаты. Сообщения, контакты и загрузка файлов доступны и без этого права.",
+        "Отправлять файлы в чаты конференций. Сообщения и скачивание файлов доступны и без этого права.",
     ),
     ("right.recording", "Запись конференций"),
     (

@@ -139,6 +139,14 @@ enum ToPage<'a> {
         from: &'a str,
         text: &'a str,
         at_ms: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<&'a crate::store::ChatFile>,
+    },
+    /// The page's key for sending (with the right) and fetching chat files.
+    Files {
+        key: &'a str,
+        may_send: bool,
+        max_bytes: u64,
     },
     Ended {
         reason: &'a str,
@@ -316,12 +324,15 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
         None => (None, None),
     };
     metrics::gauge!("tessera_webrtc_pages").increment(1.0);
-    let may_share = match user_id {
-        Some(u) => state.store.rights_of(u).await.is_ok_and(|r| r.contains(&crate::rights::Right::ScreenSharing)),
-        None => false,
+    let rights = match user_id {
+        Some(u) => state.store.rights_of(u).await.ok(),
+        None => None,
     };
+    let may_share = rights.as_ref().is_some_and(|r| r.contains(&crate::rights::Right::ScreenSharing));
+    let may_send_files = crate::chat_files::may_send(&state.config.files, rights.as_deref());
     let guest = user_id.is_none().then_some(page.dial_in.guests);
-    let in_call = InCall { state: &state, conference: page.dial_in.id.clone(), user: user_id, name, may_share, guest };
+    let conference = page.dial_in.id.clone();
+    let in_call = InCall { state: &state, conference, user: user_id, name, may_share, may_send_files, guest };
     in_call.run(socket, joined, displaced).await;
     metrics::gauge!("tessera_webrtc_pages").decrement(1.0);
 }
@@ -425,6 +436,8 @@ struct InCall<'a> {
     name: String,
     /// The user has the screen sharing right.
     may_share: bool,
+    /// The user may send files in the chat ([`crate::chat_files::may_send`]).
+    may_send_files: bool,
     /// A guest of a webinar: what the organiser lets guests use (chat, microphone, camera).
     guest: Option<GuestPermissions>,
 }
@@ -489,6 +502,10 @@ impl InCall<'_> {
         let mut chat_budget = Budget::new(CHAT_BURST);
         let mut requests = Budget::new(REQUEST_BURST);
         let mut share: Option<Share> = None;
+        // The page's key for chat files, revoked when it leaves.
+        let files = self.state.chat_files.admit(&self.conference, self.user, &self.name, self.may_send_files);
+        let max_bytes = if self.may_send_files { self.state.config.files.max_bytes } else { 0 };
+        send(&mut socket, &ToPage::Files { key: &files.key, may_send: self.may_send_files, max_bytes }).await;
         // A guest joined with what the organiser does not allow off (the core's rule), held off:
         // the page is told.
         if let Some(g) = self.guest
@@ -615,7 +632,7 @@ impl InCall<'_> {
                 c = crate::control::next_broadcast(Some(&mut chat)) => {
                     let Some(m) = c else { continue };
                     let mine = m.conference == self.conference;
-                    if mine && !send(&mut socket, &ToPage::Chat { from: &m.from, text: &m.text, at_ms: m.at_ms }).await {
+                    if mine && !send(&mut socket, &ToPage::Chat { from: &m.from, text: &m.text, at_ms: m.at_ms, file: m.file.as_ref() }).await {
                         break;
                     }
                 }
@@ -671,6 +688,7 @@ impl InCall<'_> {
             user_id: self.user,
             from: self.name.clone(),
             text,
+            file: None,
             origin: "web".into(),
         };
         if let Err(e) = self.state.store.add_chat_message(&m).await {

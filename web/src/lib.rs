@@ -15,6 +15,7 @@ pub mod analytics;
 pub mod auth;
 pub mod cache;
 pub mod calls;
+pub mod chat_files;
 pub mod conference_page;
 pub mod conferences;
 pub mod contacts;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(live::router())
         .merge(calls::router())
         .merge(recordings::router())
+        .merge(chat_files::router())
         .merge(analytics::router())
         .merge(dialout::router())
         .merge(remote_devices::router())
@@ -85,6 +87,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }
+
+/// A response extension: the response sets its own, stricter `Content-Security-Policy`.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnCsp;
 
 /// A response extension: this page may be shown in a frame on another site.
 #[derive(Debug, Clone, Copy)]
@@ -120,12 +126,16 @@ async fn observe(req: Request, next: Next) -> Response {
         .record(start.elapsed().as_secs_f64());
     // Only a public conference's page in embed mode may be framed by other sites (the widget).
     let embeddable = resp.extensions().get::<Embeddable>().is_some();
+    let own_csp = resp.extensions().get::<OwnCsp>().is_some();
     let h = resp.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if !embeddable {
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if own_csp {
+        return resp;
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(if embeddable {

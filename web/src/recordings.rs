@@ -63,6 +63,11 @@ fn inside(name: &str) -> bool {
 /// UTF-8 form.
 fn disposition(r: &RecordingRow) -> HeaderValue {
     let name = std::path::Path::new(&r.file_name).file_name().and_then(|n| n.to_str()).unwrap_or("recording");
+    attachment(name)
+}
+
+/// `Content-Disposition: attachment` with `name`, ASCII-safe, and RFC 5987's UTF-8 form.
+pub(crate) fn attachment(name: &str) -> HeaderValue {
     let ascii: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
     let encoded: String = name

@@ -153,6 +153,7 @@ mod tests {
                 user_id: None,
                 from: "Old".into(),
                 text: "old".into(),
+                file: None,
                 origin: String::new(),
             })
             .await

@@ -25,6 +25,8 @@ pub struct WebConfig {
     pub smtp: Option<crate::mail::SmtpConfig>,
     /// Where the media plane writes recordings (their index holds paths relative to it).
     pub recordings_dir: std::path::PathBuf,
+    /// Files sent in conference chats.
+    pub files: crate::chat_files::Limits,
 }
 
 impl Default for WebConfig {
@@ -41,6 +43,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8080".into(),
             smtp: None,
             recordings_dir: std::path::PathBuf::from("recordings"),
+            files: Default::default(),
         }
     }
 }
@@ -72,6 +75,8 @@ pub struct AppState {
     pub signups: Arc<crate::registration::devices::SignupLimiter>,
     /// What `/healthz` warns about while the server still serves (a failing certificate renewal).
     pub warnings: Arc<crate::system::Warnings>,
+    /// The keys of pages connected to conferences, for sending and fetching chat files.
+    pub chat_files: Arc<crate::chat_files::Keys>,
 }
 
 impl AppState {
@@ -100,6 +105,7 @@ impl AppState {
                 crate::registration::SIGNUP_WINDOW_SECS,
             )),
             warnings: Arc::default(),
+            chat_files: Arc::default(),
         })
     }
 }

@@ -72,6 +72,7 @@ async fn static_file(Path(file): Path<String>) -> Response {
         "profile.js" => (include_str!("../static/profile.js"), "text/javascript; charset=utf-8"),
         "conference.js" => (include_str!("../static/conference.js"), "text/javascript; charset=utf-8"),
         "record.js" => (include_str!("../static/record.js"), "text/javascript; charset=utf-8"),
+        "chat_files.js" => (include_str!("../static/chat_files.js"), "text/javascript; charset=utf-8"),
         "schedule.js" => (include_str!("../static/schedule.js"), "text/javascript; charset=utf-8"),
         "manager.js" => (include_str!("../static/manager.js"), "text/javascript; charset=utf-8"),
         "registration.js" => (include_str!("../static/registration.js"), "text/javascript; charset=utf-8"),

@@ -360,6 +360,7 @@ crate::both_backends!(conference_pages_show_themselves_only_to_whom_they_admit, 
             user_id: None,
             from: "Guest".into(),
             text: text.into(),
+            file: None,
             origin: String::new(),
         };
         store.add_chat_message(&m).await.unwrap();

@@ -176,10 +176,14 @@
         const who = document.createElement('strong');
         who.textContent = m.from + ': ';
         li.appendChild(who);
-        li.appendChild(document.createTextNode(m.text));
+        if (m.file && window.tessera.chatFile) li.appendChild(window.tessera.chatFile(m.file));
+        else li.appendChild(document.createTextNode(m.text));
         document.getElementById('chat-log').appendChild(li);
         break;
       }
+      case 'files':
+        document.dispatchEvent(new CustomEvent('tessera-files', { detail: m }));
+        break;
       case 'sharing':
         sharePc.setRemoteDescription({ type: 'answer', sdp: m.answer }).catch((e) => say(status, String(e), 'error'));
         pressed(shareBtn, true);

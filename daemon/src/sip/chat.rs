@@ -33,6 +33,7 @@ pub(super) async fn receive(
         user_id: None,
         from: name.to_string(),
         text,
+        file: None,
         origin: format!("sip:{call_id}"),
     };
     if let Err(e) = ctx.store.add_chat_message(&msg).await {

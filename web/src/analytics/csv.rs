@@ -127,6 +127,7 @@ mod tests {
             user_id: None,
             from: "Анна, \"A\"".into(),
             text: "=cmd|' /C calc'!A0\nline".into(),
+            file: None,
             origin: String::new(),
         };
         let out = chat(&[m], Lang::Ru, chrono_tz::Europe::Moscow);

@@ -325,6 +325,7 @@ mod tests {
             user_id: None,
             from: from.into(),
             text: text.into(),
+            file: None,
             origin: String::new(),
         };
         let all = [m("Ann", "Привет всем", 1), m("Bob", "hello all", 2), m("Ann", "hello again", 3)];

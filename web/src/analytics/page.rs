@@ -89,7 +89,15 @@ pub(super) async fn analytics_page(
                 table #chat {
                     thead { tr { th { (t("an.col.time")) } th { (t("an.col.sender")) } th { (t("an.col.message")) } } }
                     tbody { @for m in shown.iter().take(PAGE_ROWS) {
-                        tr.row { td { (time_ms(tz, m.at_ms)) } td.sender { (m.from) } td.text { (m.text) } }
+                        tr.row {
+                            td { (time_ms(tz, m.at_ms)) } td.sender { (m.from) }
+                            td.text {
+                                @if let Some(file) = &m.file {
+                                    a.file href={"/c/" (conf.dial_in.id) "/files/" (file.id)} download { (file.name) }
+                                    " (" (crate::chat_files::size_text(file.size)) ")"
+                                } @else { (m.text) }
+                            }
+                        }
                     } }
                 }
             };

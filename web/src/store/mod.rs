@@ -22,7 +22,7 @@ mod users;
 
 pub use analytics::{Entry, EntryKind, Span};
 pub use calls::{CallResult, CallRow};
-pub use chat::{ChatMessage, MAX_CHAT_CHARS};
+pub use chat::{ChatFile, ChatMessage, MAX_CHAT_CHARS};
 use conferences::Column;
 pub use conferences::{
     ConferenceKind, ConferencePage, ConferenceRow, DialIn, GuestPermissions, Mode, NewConference, Role,

@@ -12,7 +12,7 @@ impl Store {
     }
 
     /// Forgets the connection history, chat messages and user calls from before `before_ms`
-    /// (`None`: that kind is kept); how many rows of each went.
+    /// (`None`: that kind is kept; chat files go with the chat); how many rows of each went.
     pub async fn prune_history(
         &self,
         events_before_ms: Option<i64>,
@@ -20,10 +20,11 @@ impl Store {
         calls_before_ms: Option<i64>,
     ) -> Result<(u64, u64, u64)> {
         self.flush_events().await;
-        let mut n = [0u64; 3];
+        let mut n = [0u64; 4];
         let jobs = [
             ("DELETE FROM conference_events WHERE at_ms < $1", events_before_ms),
             ("DELETE FROM chat_messages WHERE at_ms < $1", chat_before_ms),
+            ("DELETE FROM chat_files WHERE at_ms < $1", chat_before_ms),
             ("DELETE FROM user_calls WHERE started_at < $1 AND ended_at IS NOT NULL", calls_before_ms),
         ];
         for (i, (q, before)) in jobs.into_iter().enumerate() {
@@ -31,6 +32,6 @@ impl Store {
                 n[i] = sqlx::query(q).bind(b).execute(&self.pool).await?.rows_affected();
             }
         }
-        Ok((n[0], n[1], n[2]))
+        Ok((n[0], n[1], n[3]))
     }
 }
