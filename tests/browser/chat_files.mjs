@@ -63,6 +63,10 @@ try {
   result.second = (await upload(owner, key, 'b.bin', part)).status;
   result.over_quota = await upload(owner, key, 'c.bin', part);
   result.no_name = await upload(owner, key, '', [1]);
+  // A page that floods the chat with tiny files is stopped (ten a minute).
+  const flood = [];
+  for (let i = 0; i < 12; i++) flood.push((await upload(owner, key, `tiny${i}.txt`, [i])).status);
+  result.flood = flood;
   // The page's own check says what is too big before sending anything.
   await owner.setInputFiles('#chat-file', { name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(1100000) });
   result.page_too_big = await until('the page says it is too big', async () => {

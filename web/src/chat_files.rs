@@ -104,7 +104,12 @@ struct Holder {
     user: Option<i64>,
     name: String,
     may_send: bool,
+    /// When its last uploads began, for [`UPLOADS_PER_MINUTE`].
+    uploads: std::collections::VecDeque<std::time::Instant>,
 }
+
+/// Uploads one page may start per minute: the quota bounds the bytes, this the chat lines.
+pub const UPLOADS_PER_MINUTE: usize = 10;
 
 /// The keys of the pages connected now.
 #[derive(Default)]
@@ -126,7 +131,13 @@ impl Keys {
     /// A key for a page that joined `conference` as `name`.
     pub fn admit(self: &Arc<Self>, conference: &str, user: Option<i64>, name: &str, may_send: bool) -> KeyGuard {
         let key = hex::encode(rand::random::<[u8; 16]>());
-        let holder = Holder { conference: conference.to_string(), user, name: name.to_string(), may_send };
+        let holder = Holder {
+            conference: conference.to_string(),
+            user,
+            name: name.to_string(),
+            may_send,
+            uploads: Default::default(),
+        };
         self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), holder);
         KeyGuard { keys: self.clone(), key }
     }
@@ -134,6 +145,21 @@ impl Keys {
     fn get(&self, conference: &str, key: &str) -> Option<Holder> {
         let keys = self.0.lock().unwrap_or_else(|p| p.into_inner());
         keys.get(key).filter(|h| h.conference == conference).cloned()
+    }
+
+    /// Counts an upload against the page's budget; false when the page is over it.
+    fn take_upload(&self, key: &str) -> bool {
+        let mut keys = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(h) = keys.get_mut(key) else { return false };
+        let now = std::time::Instant::now();
+        while h.uploads.front().is_some_and(|t| now.duration_since(*t).as_secs() >= 60) {
+            h.uploads.pop_front();
+        }
+        if h.uploads.len() >= UPLOADS_PER_MINUTE {
+            return false;
+        }
+        h.uploads.push_back(now);
+        true
     }
 }
 
@@ -185,6 +211,11 @@ async fn upload(
     };
     if !holder.may_send {
         return Err(Error::Forbidden("you have no right to send files; send messages instead".into()));
+    }
+    if !state.chat_files.take_upload(&q.k) {
+        return Err(Error::TooManyRequests(format!(
+            "at most {UPLOADS_PER_MINUTE} files a minute: wait a little before sending more"
+        )));
     }
     let name = clean_name(&q.name).ok_or_else(|| Error::field("name", "the file needs a name"))?;
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
@@ -432,6 +463,10 @@ mod tests {
         let g = keys.admit("room", Some(1), "Alice", true);
         assert!(keys.get("room", &g.key).is_some());
         assert!(keys.get("other", &g.key).is_none());
+        for _ in 0..UPLOADS_PER_MINUTE {
+            assert!(keys.take_upload(&g.key));
+        }
+        assert!(!keys.take_upload(&g.key), "over the budget");
         let k = g.key.clone();
         drop(g);
         assert!(keys.get("room", &k).is_none());
