@@ -31,6 +31,8 @@ pub struct Config {
     pub acme: crate::tls::acme::Settings,
     /// Files sent in conference chats.
     pub files: tessera_web::chat_files::Settings,
+    /// Slide shows (pdf.js).
+    pub slides: tessera_web::slides::Settings,
 }
 
 /// How long recordings and histories are kept (0: for ever), applied every `interval_minutes`.
@@ -294,6 +296,7 @@ impl Default for Config {
             retention: Retention::default(),
             acme: Default::default(),
             files: Default::default(),
+            slides: Default::default(),
         }
     }
 }
@@ -380,6 +383,7 @@ impl Config {
         }
         self.acme.apply_env(&get);
         self.files.apply_env(&get)?;
+        self.slides.apply_env(&get);
         if let Some(v) = get("TESSERA_SMTP_PASSWORD") {
             self.smtp.password = v;
         }
@@ -711,6 +715,7 @@ impl Config {
             smtp: self.smtp_config().ok().flatten(),
             recordings_dir: self.recordings_dir(),
             files: self.files.limits(self.data_dir.join("files")),
+            pdfjs_dir: self.slides.pdfjs(),
         }
     }
 }

@@ -291,6 +291,15 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             None
         }
     };
+    match config.slides.pdfjs() {
+        Some(dir) => {
+            tracing::info!(pdfjs = %dir.display(), "slide shows on (PDFs rendered in the presenter's browser)")
+        }
+        None => tracing::info!(
+            "slide shows are off: pdf.js is not in {} (apt install libjs-pdf, or set slides.pdfjs_dir)",
+            config.slides.pdfjs_dir.display()
+        ),
+    }
     match config.smtp_config() {
         Ok(Some(s)) => tracing::info!(
             host = %s.host, port = s.port, security = ?s.security, from = %s.from,

@@ -201,3 +201,42 @@ pub fn camera_y4m(dir: &Path) -> std::path::PathBuf {
     assert!(o.status.success(), "ffmpeg made no y4m: {}", String::from_utf8_lossy(&o.stderr));
     path
 }
+
+/// A PDF of solid pages, one colour each (RGB 0–1), 640×360 points: what a slide show shows,
+/// told apart in the conference's picture by colour.
+pub fn slides_pdf(dir: &Path, colours: &[(f32, f32, f32)]) -> std::path::PathBuf {
+    let n = colours.len();
+    // Objects: 1 catalog, 2 pages, then a page and its content stream for each colour.
+    let mut objects = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        format!(
+            "<< /Type /Pages /Count {n} /Kids [{}] >>",
+            (0..n).map(|i| format!("{} 0 R", 3 + 2 * i)).collect::<Vec<_>>().join(" ")
+        ),
+    ];
+    for (i, (r, g, b)) in colours.iter().enumerate() {
+        objects.push(format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 640 360] /Contents {} 0 R /Resources << >> >>",
+            4 + 2 * i
+        ));
+        let content = format!("{r} {g} {b} rg 0 0 640 360 re f");
+        objects.push(format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()));
+    }
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    let path = dir.join("slides.pdf");
+    std::fs::write(&path, pdf).expect("writing the PDF");
+    path
+}

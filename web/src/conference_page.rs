@@ -130,6 +130,7 @@ async fn conference_page(
         None => Default::default(),
     };
     let may_share = rights.contains(&Right::ScreenSharing);
+    let may_show_slides = user.is_some() && crate::slides::may_show(&state, Some(&rights));
     // Recording in the client: what this participant sees and hears, saved on their computer.
     let may_record = rights.contains(&Right::Recording);
     let reg = c.registration_on();
@@ -265,6 +266,22 @@ async fn conference_page(
                 }
                 button #hangup.danger type="button" { (tr(lang, "call.hangup")) }
             }
+            @if may_show_slides {
+                div #slides {
+                    label.button for="slides-file" { (tr(lang, "call.slides")) }
+                    input #slides-file.visually-hidden type="file" accept="application/pdf,.pdf";
+                    span #slides-controls hidden {
+                        " "
+                        button #slide-prev type="button" { "◀ " (tr(lang, "call.slide_prev")) }
+                        " " span #slide-page aria-live="polite" {} " "
+                        button #slide-next type="button" { (tr(lang, "call.slide_next")) " ▶" }
+                        " "
+                        button #slides-stop type="button" { (tr(lang, "call.slides_stop")) }
+                    }
+                    p #slides-status role="status" {}
+                    canvas #slide-canvas width="1280" height="720" hidden {}
+                }
+            }
             div #chat {
                 h2 { (tr(lang, "call.chat")) }
                 ol #chat-log {}
@@ -286,6 +303,10 @@ async fn conference_page(
         @if let Some(u) = &user { meta name="csrf-token" content=(u.csrf); }
         script src="/static/conference.js" {}
         script src="/static/chat_files.js" {}
+        @if may_show_slides {
+            script src="/static/pdfjs/pdf.js" {}
+            script src="/static/slides.js" {}
+        }
         @if may_record { script src="/static/record.js" {} }
         @if reg.is_some() { script src="/static/registration.js" {} }
     };

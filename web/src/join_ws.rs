@@ -93,6 +93,9 @@ enum FromPage {
     /// Share a screen (a second, send-only peer connection) into the content slot.
     Share {
         offer: String,
+        /// A slide show (the slide show right) rather than a screen (the screen sharing right).
+        #[serde(default)]
+        slides: bool,
     },
     Unshare,
     /// Role-based mode: ask the moderator for the podium.
@@ -330,9 +333,11 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
     };
     let may_share = rights.as_ref().is_some_and(|r| r.contains(&crate::rights::Right::ScreenSharing));
     let may_send_files = crate::chat_files::may_send(&state.config.files, rights.as_deref());
+    let may_show_slides = crate::slides::may_show(&state, rights.as_deref());
     let guest = user_id.is_none().then_some(page.dial_in.guests);
     let conference = page.dial_in.id.clone();
-    let in_call = InCall { state: &state, conference, user: user_id, name, may_share, may_send_files, guest };
+    let in_call =
+        InCall { state: &state, conference, user: user_id, name, may_share, may_show_slides, may_send_files, guest };
     in_call.run(socket, joined, displaced).await;
     metrics::gauge!("tessera_webrtc_pages").decrement(1.0);
 }
@@ -436,6 +441,8 @@ struct InCall<'a> {
     name: String,
     /// The user has the screen sharing right.
     may_share: bool,
+    /// The user has the slide show right and the server has pdf.js.
+    may_show_slides: bool,
     /// The user may send files in the chat ([`crate::chat_files::may_send`]).
     may_send_files: bool,
     /// A guest of a webinar: what the organiser lets guests use (chat, microphone, camera).
@@ -534,9 +541,9 @@ impl InCall<'_> {
                             close(socket, 1000, "left").await;
                             break;
                         }
-                        Ok(FromPage::Share { offer }) => {
+                        Ok(FromPage::Share { offer, slides }) => {
                             share = None;
-                            match self.share(offer).await {
+                            match self.share(offer, slides).await {
                                 Ok((answer, s)) => {
                                     share = Some(s);
                                     send(&mut socket, &ToPage::Sharing { answer: &answer }).await;
@@ -662,12 +669,16 @@ impl InCall<'_> {
         drop(leave);
     }
 
-    async fn share(&self, offer: String) -> Result<(String, Share), String> {
-        if !self.may_share {
+    async fn share(&self, offer: String, slides: bool) -> Result<(String, Share), String> {
+        if slides && !self.may_show_slides {
+            return Err("you have no right to show slides".into());
+        }
+        if !slides && !self.may_share {
             return Err("you have no right to share your screen".into());
         }
         let Some(rtc) = &self.state.rtc else { return Err("WebRTC is off".into()) };
-        let name: String = format!("{} (screen)", self.name).chars().take(64).collect();
+        let what = if slides { "slides" } else { "screen" };
+        let name: String = format!("{} ({what})", self.name).chars().take(64).collect();
         let req = JoinRequest {
             conference: self.conference.clone(),
             name,

@@ -46,6 +46,7 @@ pub mod rights;
 pub mod rtc;
 pub mod scheduling;
 pub mod signin;
+pub mod slides;
 pub mod state;
 pub mod store;
 pub mod system;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calls::router())
         .merge(recordings::router())
         .merge(chat_files::router())
+        .merge(slides::router())
         .merge(analytics::router())
         .merge(dialout::router())
         .merge(remote_devices::router())

@@ -27,6 +27,8 @@ pub struct WebConfig {
     pub recordings_dir: std::path::PathBuf,
     /// Files sent in conference chats.
     pub files: crate::chat_files::Limits,
+    /// pdf.js for slide shows, when installed ([`crate::slides`]).
+    pub pdfjs_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for WebConfig {
@@ -44,6 +46,7 @@ impl Default for WebConfig {
             smtp: None,
             recordings_dir: std::path::PathBuf::from("recordings"),
             files: Default::default(),
+            pdfjs_dir: None,
         }
     }
 }

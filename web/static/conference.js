@@ -43,8 +43,11 @@
   }
 
   // The shared screen is a second, send-only connection; the server shows it in the content slot.
-  async function share() {
-    const screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  // A slide show (slides.js) sends its canvas the same way.
+  let shareKind = null;
+  async function share(given, kind) {
+    const screen = given || await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    shareKind = kind || 'screen';
     const t = screen.getVideoTracks()[0];
     sharePc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
     window.tessera.sharePc = sharePc;
@@ -52,7 +55,7 @@
     t.addEventListener('ended', () => stopShare(true));
     await sharePc.setLocalDescription(await sharePc.createOffer());
     await gathered(sharePc);
-    ws.send(JSON.stringify({ type: 'share', offer: sharePc.localDescription.sdp }));
+    ws.send(JSON.stringify({ type: 'share', offer: sharePc.localDescription.sdp, slides: shareKind === 'slides' }));
   }
 
   function stopShare(tell) {
@@ -63,6 +66,8 @@
     window.tessera.sharePc = null;
     if (shareBtn) pressed(shareBtn, false);
     if (tell && ws) ws.send(JSON.stringify({ type: 'unshare' }));
+    document.dispatchEvent(new CustomEvent('tessera-share-ended', { detail: { kind: shareKind } }));
+    shareKind = null;
   }
 
   function cleanup() {
@@ -186,7 +191,7 @@
         break;
       case 'sharing':
         sharePc.setRemoteDescription({ type: 'answer', sdp: m.answer }).catch((e) => say(status, String(e), 'error'));
-        pressed(shareBtn, true);
+        if (shareKind === 'screen') pressed(shareBtn, true);
         break;
       case 'share_ended':
         stopShare(false);
@@ -258,6 +263,13 @@
   window.addEventListener('hashchange', showLinkJoin);
 
   window.tessera = Object.assign(window.tessera || {}, { pc: null, participant: null, operator: null });
+  // For slides.js: send a stream as the content, or stop (only what it started).
+  window.tessera.shareStream = (stream) => {
+    if (!ws) return Promise.reject(new Error('join the conference first'));
+    if (sharePc) stopShare(true);
+    return share(stream, 'slides');
+  };
+  window.tessera.stopSlides = () => { if (sharePc && shareKind === 'slides') stopShare(true); };
   for (const id of ['join-browser', 'join-guest', 'join-registrant']) {
     const b = document.getElementById(id);
     if (b) b.addEventListener('click', () => { if (!pc) join(b.dataset.as).catch((e) => say(status, String(e), 'error')); });
