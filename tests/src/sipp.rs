@@ -235,3 +235,35 @@ pub fn register_xml(expires: u32) -> String {
 "#
     )
 }
+
+/// SIPp called by Tessera: it rings, then sends `answer` (a status line and what follows it) and
+/// expects `then`.
+pub fn called_xml(answer: &str, then: &str) -> String {
+    let reply = |status: &str, rest: &str| {
+        let retrans = if status.starts_with('1') { "" } else { " retrans=\"500\"" };
+        format!(
+            "  <send{retrans}><![CDATA[\nSIP/2.0 {status}\n[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]t[call_number]\n\
+             [last_Call-ID:]\n[last_CSeq:]\nContact: <sip:desk@[local_ip]:[local_port]>\n{rest}\n]]></send>\n"
+        )
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"called\">\n  <recv request=\"INVITE\" />\n{}{}{then}</scenario>\n",
+        reply("180 Ringing", "Content-Length: 0\n"),
+        reply(
+            answer.lines().next().unwrap_or_default(),
+            &answer.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>()
+        ),
+    )
+}
+
+/// Answers with H.264 and PCMU, then waits for the ACK and for Tessera's BYE, which it answers.
+pub fn answering_phone_xml() -> String {
+    called_xml(
+        "200 OK\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS\nContent-Type: application/sdp\nContent-Length: [len]\n\n\
+         v=0\no=desk 1 1 IN IP4 [media_ip]\ns=-\nc=IN IP4 [media_ip]\nt=0 0\nm=audio [media_port] RTP/AVP 0\n\
+         a=rtpmap:0 PCMU/8000\nm=video [media_port+2] RTP/AVP 96\na=rtpmap:96 H264/90000\n\
+         a=fmtp:96 packetization-mode=1;profile-level-id=42e01f",
+        "  <recv request=\"ACK\" />\n  <recv request=\"BYE\" />\n  <send><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n\
+         [last_To:]\n[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n\n]]></send>\n",
+    )
+}

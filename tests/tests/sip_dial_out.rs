@@ -12,41 +12,9 @@
 use std::time::Duration;
 use tessera_e2e::{Server, sipp};
 
-/// SIPp called by Tessera: it rings, then sends `answer` (a status line and what follows it) and
-/// expects `then`.
-fn called(answer: &str, then: &str) -> String {
-    let reply = |status: &str, rest: &str| {
-        let retrans = if status.starts_with('1') { "" } else { " retrans=\"500\"" };
-        format!(
-            "  <send{retrans}><![CDATA[\nSIP/2.0 {status}\n[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]t[call_number]\n\
-             [last_Call-ID:]\n[last_CSeq:]\nContact: <sip:desk@[local_ip]:[local_port]>\n{rest}\n]]></send>\n"
-        )
-    };
-    format!(
-        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"called\">\n  <recv request=\"INVITE\" />\n{}{}{then}</scenario>\n",
-        reply("180 Ringing", "Content-Length: 0\n"),
-        reply(
-            answer.lines().next().unwrap_or_default(),
-            &answer.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>()
-        ),
-    )
-}
-
-/// Answers with H.264 and PCMU, then waits for the ACK and for Tessera's BYE, which it answers.
-fn answering_phone() -> String {
-    called(
-        "200 OK\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS\nContent-Type: application/sdp\nContent-Length: [len]\n\n\
-         v=0\no=desk 1 1 IN IP4 [media_ip]\ns=-\nc=IN IP4 [media_ip]\nt=0 0\nm=audio [media_port] RTP/AVP 0\n\
-         a=rtpmap:0 PCMU/8000\nm=video [media_port+2] RTP/AVP 96\na=rtpmap:96 H264/90000\n\
-         a=fmtp:96 packetization-mode=1;profile-level-id=42e01f",
-        "  <recv request=\"ACK\" />\n  <recv request=\"BYE\" />\n  <send><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n\
-         [last_To:]\n[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n\n]]></send>\n",
-    )
-}
-
 /// Busy: 486, then the ACK of it.
 fn busy_desk() -> String {
-    called("486 Busy Here\nContent-Length: 0\n", "  <recv request=\"ACK\" />\n")
+    sipp::called_xml("486 Busy Here\nContent-Length: 0\n", "  <recv request=\"ACK\" />\n")
 }
 
 async fn events(c: &reqwest::Client, base: &str) -> Vec<serde_json::Value> {
@@ -108,7 +76,7 @@ async fn the_server_calls_participants_into_a_running_conference() {
         sipp::spawn(s.sip_port, pdir.path(), "bob", &sipp::register_xml(600), &["-ap", "bob-password", "-p", &port_s]);
     let (ok, out) = sipp::finish(reg, pdir.path());
     assert!(ok, "bob's phone did not register: {out}");
-    let phone = sipp::called(pdir.path(), &answering_phone(), phone_port, &[]);
+    let phone = sipp::called(pdir.path(), &sipp::answering_phone_xml(), phone_port, &[]);
 
     let r = alice
         .post(format!("{base}/api/v1/conferences/ops/live"))
@@ -290,7 +258,7 @@ async fn a_scheduled_conference_calls_its_invited_addresses_as_it_starts() {
     // The lobby's room system answers (SIPp as UAS), and wants the BYE when the meeting ends.
     let dir = tempfile::tempdir().unwrap();
     let port = tessera_e2e::free_port();
-    let lobby = sipp::called(dir.path(), &answering_phone(), port, &[]);
+    let lobby = sipp::called(dir.path(), &sipp::answering_phone_xml(), port, &[]);
     // Scheduled from the current minute: it starts at the runtime's next look at the schedule.
     let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
     let address = format!("sip:lobby@127.0.0.1:{port}");

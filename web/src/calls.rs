@@ -52,6 +52,8 @@ fn duration(ms: i64) -> String {
 #[derive(serde::Deserialize)]
 struct PageQuery {
     show: Option<i64>,
+    /// Fills "Whom to call" (a contact's Call link).
+    to: Option<String>,
 }
 
 /// Who the call was with: the other user, or the address a conference called.
@@ -100,8 +102,24 @@ async fn calls_page(
     let tz = user_tz(&u);
     let calls = state.store.calls_of(u.user.id, LIMIT).await?;
     let selected = q.show.and_then(|id| calls.iter().find(|c| c.id == id));
+    let may_call = state.store.rights_of(u.user.id).await?.contains(&crate::rights::Right::MakeCalls);
     let body = html! {
         h1 { (t("calls.title")) }
+        section.card #make-call-card {
+            h2 { (t("calls.make")) }
+            @if may_call {
+                form #make-call {
+                    label for="call-to" { (t("calls.to")) } " "
+                    input #call-to name="to" type="text" maxlength="256" autocomplete="off" required value=(q.to.as_deref().unwrap_or(""));
+                    " "
+                    button type="submit" { (t("calls.call")) }
+                }
+                p.muted { (t("calls.make_help")) }
+                p #make-call-status role="status" {}
+            } @else {
+                p.muted #no-call-right { (t("calls.no_right")) }
+            }
+        }
         @if let Some(c) = selected { (details(lang, tz, c)) }
         section.card #call-history {
             @if calls.is_empty() { p.muted #calls-empty { (t("calls.empty")) } }

@@ -197,6 +197,7 @@ async fn contacts_page(
     let t = |k: &'static str| tr(lang, k);
     let (list, rights) = tokio::try_join!(state.store.contacts(u.user.id), state.store.rights_of(u.user.id))?;
     let editable = rights.contains(&Right::EditAddressBook);
+    let may_call = rights.contains(&Right::MakeCalls);
     let body = html! {
         h1 { (t("contacts.title")) }
         @if let Some(e) = &q.error { (notice("error", e)) }
@@ -209,6 +210,9 @@ async fn contacts_page(
                             strong { (c.name) } " "
                             span.muted { code { (c.login.as_deref().or(c.address.as_deref()).unwrap_or_default()) } }
                             @if c.shared { " " span.badge.shared title=(t("contacts.shared_help")) { (t("contacts.shared")) } }
+                            @if let (true, Some(to)) = (may_call, c.login.as_deref().or(c.address.as_deref()).filter(|a| !a.starts_with("h323:"))) {
+                                " " a.call href={"/calls?to=" (crate::auth::session::urlencode(to))} { (t("calls.call")) }
+                            }
                             @if editable && !c.shared {
                                 " "
                                 form.inline method="post" action={"/contacts/" (c.id) "/delete"} {

@@ -44,6 +44,9 @@ pub struct DialOrder {
     pub user: Option<i64>,
     /// Who asked, for the logs.
     pub actor: i64,
+    /// Whether the call gets a row of its own in the call history (not when it is one leg of a
+    /// call between users, which has its row already).
+    pub history: bool,
 }
 
 /// A call that is being placed: its SIP Call-ID and the URI it goes to.
@@ -204,6 +207,7 @@ async fn add(
         name: whom.name.clone(),
         user: whom.user,
         actor: u.user.id,
+        history: true,
     };
     match dialer.dial(order).await {
         Ok(d) => {

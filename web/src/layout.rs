@@ -38,6 +38,16 @@ pub fn page(lang: Lang, title: &str, user: Option<&CurrentUser>, body: Markup) -
                     }
                 }
                 main { (body) }
+                @if let Some(u) = user {
+                    // Calls: every page of a signed-in user rings (static/ring.js).
+                    div #ring-texts hidden
+                        data-calling=(tr(lang, "ring.calling")) data-incoming=(tr(lang, "ring.incoming"))
+                        data-accept=(tr(lang, "ring.accept")) data-decline=(tr(lang, "ring.decline"))
+                        data-cancel=(tr(lang, "ring.cancel")) data-answered=(tr(lang, "ring.answered"))
+                        data-declined=(tr(lang, "ring.declined")) data-missed=(tr(lang, "ring.missed")) {}
+                    meta name="tessera-csrf" content=(u.csrf);
+                    script src="/static/ring.js" {}
+                }
             }
         }
     }

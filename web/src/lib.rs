@@ -14,6 +14,7 @@ pub mod admission;
 pub mod analytics;
 pub mod auth;
 pub mod cache;
+pub mod calling;
 pub mod calls;
 pub mod chat_files;
 pub mod conference_page;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(registration::router())
         .merge(live::router())
         .merge(calls::router())
+        .merge(calling::router())
         .merge(recordings::router())
         .merge(chat_files::router())
         .merge(slides::router())

@@ -80,6 +80,8 @@ pub struct AppState {
     pub warnings: Arc<crate::system::Warnings>,
     /// The keys of pages connected to conferences, for sending and fetching chat files.
     pub chat_files: Arc<crate::chat_files::Keys>,
+    /// Calls between users ringing now, and their pages' notices.
+    pub calls: Arc<crate::calling::Calls>,
 }
 
 impl AppState {
@@ -109,6 +111,7 @@ impl AppState {
             )),
             warnings: Arc::default(),
             chat_files: Arc::default(),
+            calls: Arc::default(),
         })
     }
 }

@@ -74,6 +74,7 @@ async fn static_file(Path(file): Path<String>) -> Response {
         "record.js" => (include_str!("../static/record.js"), "text/javascript; charset=utf-8"),
         "chat_files.js" => (include_str!("../static/chat_files.js"), "text/javascript; charset=utf-8"),
         "slides.js" => (include_str!("../static/slides.js"), "text/javascript; charset=utf-8"),
+        "ring.js" => (include_str!("../static/ring.js"), "text/javascript; charset=utf-8"),
         "schedule.js" => (include_str!("../static/schedule.js"), "text/javascript; charset=utf-8"),
         "manager.js" => (include_str!("../static/manager.js"), "text/javascript; charset=utf-8"),
         "registration.js" => (include_str!("../static/registration.js"), "text/javascript; charset=utf-8"),

@@ -274,6 +274,9 @@
     const b = document.getElementById(id);
     if (b) b.addEventListener('click', () => { if (!pc) join(b.dataset.as).catch((e) => say(status, String(e), 'error')); });
   }
+  // A call opens its room with ?join=1: the signed-in user's page joins at once.
+  const joinAtOnce = document.getElementById('join-browser');
+  if (joinAtOnce && new URLSearchParams(location.search).get('join') === '1') joinAtOnce.click();
   micBtn.addEventListener('click', () => {
     const on = micBtn.getAttribute('aria-pressed') !== 'true';
     setDevice('microphone', on);

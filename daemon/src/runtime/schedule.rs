@@ -65,6 +65,7 @@ async fn call_invited_addresses(d: &Dispatcher, id: &str) {
             target: tessera_web::dialout::Target::Address(a.address.clone()),
             user: None,
             actor: c.owner_id,
+            history: true,
         };
         let dialer = dialer.clone();
         // Not on the dispatcher: placing a call goes through the SIP side, which may ask the runtime.

@@ -191,7 +191,11 @@ async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String,
         Route::Binding { .. } => String::new(),
         Route::Address { uri, .. } => uri.clone(),
     };
-    let history = History::dial_out(&ctx.store, order.actor, order.user, &address, &order.conference).await;
+    let history = if order.history {
+        History::dial_out(&ctx.store, order.actor, order.user, &address, &order.conference).await
+    } else {
+        History::none(&ctx.store)
+    };
     ring(ctx, order, route, call_id, rx, history).await;
 }
 

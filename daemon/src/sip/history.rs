@@ -25,6 +25,11 @@ impl History {
         History { store: store.clone(), id }
     }
 
+    /// A call whose row is kept elsewhere (a leg of a call between users).
+    pub(super) fn none(store: &Store) -> History {
+        History { store: store.clone(), id: None }
+    }
+
     pub(super) async fn user_call(store: &Store, caller: i64, callee: i64) -> History {
         History::of(store, store.call_started(caller, callee, now_ms()).await)
     }

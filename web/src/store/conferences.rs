@@ -142,7 +142,7 @@ macro_rules! select_visible {
         (SELECT COUNT(*) FROM conference_participants x WHERE x.conference_id = c.id)
           + (SELECT COUNT(*) FROM conference_addresses a WHERE a.conference_id = c.id) AS participant_count
     FROM conferences c
-    JOIN conference_participants cp ON cp.conference_id = c.id AND cp.user_id = $1
+    JOIN conference_participants cp ON cp.conference_id = c.id AND cp.user_id = $1 AND c.is_call = 0
     JOIN users o ON o.id = c.owner_id "
     };
 }
@@ -227,6 +227,28 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.changed().await?;
+        Ok(())
+    }
+
+    /// The room a call between users runs in: private, owned by the caller, the callee (if a
+    /// user) its participant, kept out of the lists.
+    pub async fn create_call_room(&self, id: &str, name: &str, caller: i64, callee: Option<i64>) -> Result<()> {
+        let c = NewConference {
+            id,
+            name,
+            owner_id: caller,
+            kind: ConferenceKind::Room,
+            public: false,
+            starts_at: None,
+            duration_minutes: None,
+            pin: None,
+            join_without_invitation: false,
+        };
+        self.create_conference(c, chrono::Utc::now().timestamp()).await?;
+        sqlx::query("UPDATE conferences SET is_call = 1 WHERE id = $1").bind(id).execute(&self.pool).await?;
+        if let Some(u) = callee {
+            self.add_participant(id, u, Role::Participant).await?;
+        }
         Ok(())
     }
 
