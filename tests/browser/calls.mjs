@@ -2,21 +2,10 @@
 // and joins; bob's open page rings; he accepts and joins; both are in the room; they hang up and
 // the room goes. Then bob declines a call, and alice cancels one while it rings.
 // Env: BASE, CALLER/CALLER_PASSWORD, CALLEE/CALLEE_PASSWORD, Y4M. Prints one JSON line.
-import { check, env, launch, until } from './lib.mjs';
+import { env, launch, scenario, signedIn, until } from './lib.mjs';
 
 const BASE = env('BASE');
 const browser = await launch(env('Y4M'));
-const result = {};
-
-async function signedIn(login, password) {
-  const ctx = await browser.newContext();
-  const r = await ctx.request.post(BASE + '/api/v1/session', { data: { login, password } });
-  check(r.ok(), `${login} signs in: ${r.status()}`);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(30000);
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  return page;
-}
 const connected = (page) => until('the call connects', () =>
   page.evaluate(() => window.tessera && window.tessera.pc && window.tessera.pc.connectionState === 'connected'), 30000);
 const bannerText = (page, sel) => until(`${sel} shows`, async () => {
@@ -32,9 +21,9 @@ async function call(alice, to) {
   return new URL(alice.url()).pathname.split('/')[2];
 }
 
-try {
-  const alice = await signedIn(env('CALLER'), env('CALLER_PASSWORD'));
-  const bob = await signedIn(env('CALLEE'), env('CALLEE_PASSWORD'));
+await scenario(browser, async (result) => {
+  const alice = await signedIn(browser, BASE, env('CALLER'), env('CALLER_PASSWORD'));
+  const bob = await signedIn(browser, BASE, env('CALLEE'), env('CALLEE_PASSWORD'));
   await bob.goto(BASE + '/contacts');
 
   // 1. Answered in the browser.
@@ -71,11 +60,4 @@ try {
   result.cancelled_ring_gone = await until('the ring stops', async () => (await bob.locator('section.ring').count()) === 0);
   result.cancelled = await bannerText(alice, 'section.ring[data-state=missed]');
   await alice.click('#hangup');
-  result.ok = true;
-} catch (e) {
-  result.ok = false;
-  result.error = String(e && e.stack || e);
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
+});

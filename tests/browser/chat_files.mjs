@@ -4,19 +4,13 @@
 // the conference's quota is refused with the reason.
 // Env: BASE, CONF, OWNER/OWNER_PASSWORD, USER/USER_PASSWORD, Y4M. Prints one JSON line.
 import { readFileSync } from 'node:fs';
-import { check, env, launch, until } from './lib.mjs';
+import { env, launch, scenario, signedIn, until } from './lib.mjs';
 
 const BASE = env('BASE'), CONF = env('CONF');
 const browser = await launch(env('Y4M'));
-const result = {};
 
 async function joined(login, password) {
-  const ctx = await browser.newContext({ acceptDownloads: true });
-  const r = await ctx.request.post(BASE + '/api/v1/session', { data: { login, password } });
-  check(r.ok(), `${login} signs in: ${r.status()}`);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(30000);
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  const page = await signedIn(browser, BASE, login, password, { acceptDownloads: true });
   await page.goto(`${BASE}/c/${CONF}`);
   await page.click('#join-browser');
   await until(`${login}'s call shows`, () => page.locator('#call').isVisible(), 30000);
@@ -30,7 +24,7 @@ const upload = (page, key, name, bytes) => page.evaluate(async ([conf, key, name
   return { status: r.status, body: await r.text() };
 }, [CONF, key, name, bytes]);
 
-try {
+await scenario(browser, async (result) => {
   const owner = await joined(env('OWNER'), env('OWNER_PASSWORD'));
   const user = await joined(env('USER'), env('USER_PASSWORD'));
   await until('the owner may send files', () => owner.locator('#chat-file-box').isVisible());
@@ -73,11 +67,4 @@ try {
     const t = await owner.locator('#chat-file-status').innerText();
     return t.length ? t : null;
   });
-  result.ok = true;
-} catch (e) {
-  result.ok = false;
-  result.error = String(e && e.stack || e);
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
+});

@@ -56,3 +56,31 @@ export function launch(camera, extra = []) {
   return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
     args: [...ARGS, ...media, ...extra] });
 }
+
+// A new browser context signed in through the API (its cookies shared with its pages), and a
+// page in it that reports its script errors.
+export async function signedIn(browser, base, login, password, options = {}) {
+  const ctx = await browser.newContext(options);
+  const r = await ctx.request.post(base + '/api/v1/session', { data: { login, password } });
+  check(r.ok(), `${login} signs in: ${r.status()}`);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(30000);
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  return page;
+}
+
+// Runs a scenario that fills `result`, then prints it as the one JSON line the Rust test reads
+// (`ok`, and `error` when a step failed), closing the browser whatever happened.
+export async function scenario(browser, body) {
+  const result = {};
+  try {
+    await body(result);
+    result.ok = true;
+  } catch (e) {
+    result.ok = false;
+    result.error = String(e && e.stack || e);
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(result));
+}

@@ -3,23 +3,13 @@
 // the participant chooses their own layout, until the moderator locks it.
 // Env: BASE, CONF, OWNER/OWNER_PASSWORD (the moderator), USER/USER_PASSWORD, Y4M.
 // Prints one JSON line of findings.
-import { check, env, launch, until } from './lib.mjs';
+import { check, env, launch, scenario, signedIn as signIn, until } from './lib.mjs';
 
 const BASE = env('BASE'), CONF = env('CONF');
 const browser = await launch(env('Y4M'));
-const result = {};
+const signedIn = (login, password) => signIn(browser, BASE, login, password);
 
-async function signedIn(login, password) {
-  const ctx = await browser.newContext();
-  const r = await ctx.request.post(BASE + '/api/v1/session', { data: { login, password } });
-  check(r.ok(), `${login} signs in: ${r.status()}`);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(30000);
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  return page;
-}
-
-try {
+await scenario(browser, async (result) => {
   const owner = await signedIn(env('OWNER'), env('OWNER_PASSWORD'));
   // The room runs once someone is in: a synthetic speaker starts it.
   const csrf = (await (await owner.request.get(BASE + '/api/v1/me')).json()).csrf_token;
@@ -69,11 +59,4 @@ try {
     const t = await user.locator('#join-status').innerText();
     return t.includes('does not allow') ? t : null;
   });
-  result.ok = true;
-} catch (e) {
-  result.ok = false;
-  result.error = String(e && e.stack || e);
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
+});

@@ -4,11 +4,10 @@
 // slide show controls, and the server refuses his page's attempt anyway.
 // Env: BASE, CONF, RTSP, PDF, OWNER/OWNER_PASSWORD, USER/USER_PASSWORD, Y4M. Prints one JSON line.
 import { execFileSync } from 'node:child_process';
-import { check, env, launch, sleep, until } from './lib.mjs';
+import { env, launch, scenario, signedIn, sleep, until } from './lib.mjs';
 
 const BASE = env('BASE'), CONF = env('CONF');
 const browser = await launch(env('Y4M'));
-const result = {};
 
 function grab() {
   return execFileSync('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', env('RTSP'), '-an',
@@ -36,12 +35,7 @@ async function seen(colour) {
 }
 
 async function joined(login, password) {
-  const ctx = await browser.newContext();
-  const r = await ctx.request.post(BASE + '/api/v1/session', { data: { login, password } });
-  check(r.ok(), `${login} signs in: ${r.status()}`);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(30000);
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  const page = await signedIn(browser, BASE, login, password);
   await page.goto(`${BASE}/c/${CONF}`);
   await page.click('#join-browser');
   await until(`${login}'s call shows`, () => page.locator('#call').isVisible(), 30000);
@@ -49,7 +43,7 @@ async function joined(login, password) {
   return page;
 }
 
-try {
+await scenario(browser, async (result) => {
   const owner = await joined(env('OWNER'), env('OWNER_PASSWORD'));
   const before = grab();
   result.red_before = count(before, 'red');
@@ -89,11 +83,4 @@ try {
     const t = await user.locator('#join-status').innerText();
     return t.includes('right') ? t : null;
   });
-  result.ok = true;
-} catch (e) {
-  result.ok = false;
-  result.error = String(e && e.stack || e);
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
+});

@@ -308,6 +308,25 @@ pub fn run_browser(name: &str, env: &[(&str, &str)]) -> String {
     run_browser_in(None, name, env)
 }
 
+/// Runs `browser/NAME.mjs` (off the async threads) against `server` and returns the findings it
+/// printed as its last line, after checking that the scenario got to its end: a step that failed
+/// fails the test with the scenario's error and the server's log.
+pub async fn browser_scenario(server: &Server, name: &str, env: &[(&str, &str)]) -> serde_json::Value {
+    let owned: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let script = name.to_string();
+    let stdout = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run_browser(&script, &env)
+    })
+    .await
+    .expect("the browser scenario's thread");
+    let line = stdout.lines().last().unwrap_or_default();
+    let r: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", server.log()));
+    eprintln!("{r:#}");
+    assert_eq!(r["ok"], true, "{}\n{}", r["error"].as_str().unwrap_or_default(), server.log());
+    r
+}
+
 /// `run_browser` inside a test's network namespace (with the server there too).
 pub fn run_browser_in(ns: Option<&netns::Netns>, name: &str, env: &[(&str, &str)]) -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");

@@ -5,7 +5,7 @@
 //! too; the call history has each for both. Without the right, calling is refused.
 
 use serde_json::{Value, json};
-use tessera_e2e::{Server, run_browser};
+use tessera_e2e::{Server, browser_scenario};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_user_calls_another_who_answers_in_the_browser() {
@@ -20,26 +20,19 @@ async fn a_user_calls_another_who_answers_in_the_browser() {
 
     let dir = tempfile::tempdir().unwrap();
     let y4m = tessera_e2e::media::camera_y4m(dir.path());
-    let base = s.base.clone();
-    let stdout = tokio::task::spawn_blocking(move || {
-        run_browser(
-            "calls",
-            &[
-                ("BASE", &base),
-                ("CALLER", "alice"),
-                ("CALLER_PASSWORD", "alice-password"),
-                ("CALLEE", "bob"),
-                ("CALLEE_PASSWORD", "bob-password"),
-                ("Y4M", y4m.to_str().unwrap()),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let line = stdout.lines().last().unwrap_or_default();
-    let r: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", s.log()));
-    eprintln!("{r:#}");
-    assert_eq!(r["ok"], true, "{}\n{}", r["error"].as_str().unwrap_or_default(), s.log());
+    let r = browser_scenario(
+        &s,
+        "calls",
+        &[
+            ("BASE", s.base.as_str()),
+            ("CALLER", "alice"),
+            ("CALLER_PASSWORD", "alice-password"),
+            ("CALLEE", "bob"),
+            ("CALLEE_PASSWORD", "bob-password"),
+            ("Y4M", y4m.to_str().unwrap()),
+        ],
+    )
+    .await;
     assert!(r["calling"].as_str().unwrap().contains("Calling Bob Callee"), "{r}");
     assert!(r["ringing"].as_str().unwrap().contains("Alice Caller is calling you"), "{r}");
     assert!(r["answered"].as_str().unwrap().contains("Bob Callee answered"), "{r}");

@@ -4,7 +4,7 @@
 //! people outside the conference.
 
 use serde_json::{Value, json};
-use tessera_e2e::{Server, run_browser};
+use tessera_e2e::{Server, browser_scenario};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_sent_in_the_chat_is_downloaded_by_another_participant() {
@@ -29,27 +29,20 @@ async fn a_file_sent_in_the_chat_is_downloaded_by_another_participant() {
 
     let dir = tempfile::tempdir().unwrap();
     let y4m = tessera_e2e::media::camera_y4m(dir.path());
-    let base = s.base.clone();
-    let stdout = tokio::task::spawn_blocking(move || {
-        run_browser(
-            "chat_files",
-            &[
-                ("BASE", &base),
-                ("CONF", "files"),
-                ("OWNER", "alice"),
-                ("OWNER_PASSWORD", "alice-password"),
-                ("USER", "bob"),
-                ("USER_PASSWORD", "bob-password"),
-                ("Y4M", y4m.to_str().unwrap()),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let line = stdout.lines().last().unwrap_or_default();
-    let r: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", s.log()));
-    eprintln!("{r:#}");
-    assert_eq!(r["ok"], true, "{}\n{}", r["error"].as_str().unwrap_or_default(), s.log());
+    let r = browser_scenario(
+        &s,
+        "chat_files",
+        &[
+            ("BASE", s.base.as_str()),
+            ("CONF", "files"),
+            ("OWNER", "alice"),
+            ("OWNER_PASSWORD", "alice-password"),
+            ("USER", "bob"),
+            ("USER_PASSWORD", "bob-password"),
+            ("Y4M", y4m.to_str().unwrap()),
+        ],
+    )
+    .await;
     assert_eq!(r["user_has_button"], false, "no button without the right");
     assert_eq!(r["link_text"], "notes <1>.html");
     assert!(r["entry"].as_str().unwrap().starts_with("alice"), "{r}");

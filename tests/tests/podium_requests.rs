@@ -4,8 +4,8 @@
 //! chooses their own layout on the page until the moderator locks it ("Do not allow users to
 //! change the layout"). The phone's way to ask, `*1`, is in `sip_calls.rs`.
 
-use serde_json::{Value, json};
-use tessera_e2e::{Server, run_browser};
+use serde_json::json;
+use tessera_e2e::{Server, browser_scenario};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_participant_asks_for_the_podium_and_the_moderator_approves() {
@@ -22,27 +22,20 @@ async fn a_participant_asks_for_the_podium_and_the_moderator_approves() {
 
     let dir = tempfile::tempdir().unwrap();
     let y4m = tessera_e2e::media::camera_y4m(dir.path());
-    let base = s.base.clone();
-    let stdout = tokio::task::spawn_blocking(move || {
-        run_browser(
-            "podium",
-            &[
-                ("BASE", &base),
-                ("CONF", "panel"),
-                ("OWNER", "alice"),
-                ("OWNER_PASSWORD", "alice-password"),
-                ("USER", "bob"),
-                ("USER_PASSWORD", "bob-password"),
-                ("Y4M", y4m.to_str().unwrap()),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let line = stdout.lines().last().unwrap_or_default();
-    let r: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", s.log()));
-    eprintln!("{r:#}");
-    assert_eq!(r["ok"], true, "{}\n{}", r["error"].as_str().unwrap_or_default(), s.log());
+    let r = browser_scenario(
+        &s,
+        "podium",
+        &[
+            ("BASE", s.base.as_str()),
+            ("CONF", "panel"),
+            ("OWNER", "alice"),
+            ("OWNER_PASSWORD", "alice-password"),
+            ("USER", "bob"),
+            ("USER_PASSWORD", "bob-password"),
+            ("Y4M", y4m.to_str().unwrap()),
+        ],
+    )
+    .await;
     assert_eq!(r["requests_hidden_at_first"], true);
     assert!(r["asked_notice"].as_str().unwrap().contains("asked for the podium"), "{r}");
     assert_eq!(r["ask_disabled"], true, "one request at a time");

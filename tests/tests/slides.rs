@@ -3,8 +3,8 @@
 //! the conference as the content stream. The RTSP picture shows the first page's colour, then
 //! the second's after Next; a participant without the right has no controls and is refused.
 
-use serde_json::{Value, json};
-use tessera_e2e::{Server, run_browser};
+use serde_json::json;
+use tessera_e2e::{Server, browser_scenario};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_presenter_shows_a_pdf_page_by_page_in_the_content_slot() {
@@ -35,29 +35,23 @@ async fn a_presenter_shows_a_pdf_page_by_page_in_the_content_slot() {
     let dir = tempfile::tempdir().unwrap();
     let y4m = tessera_e2e::media::camera_y4m(dir.path());
     let pdf = tessera_e2e::media::slides_pdf(dir.path(), &[(1.0, 0.0, 0.0), (0.0, 0.0, 1.0)]);
-    let (base, rtsp) = (s.base.clone(), format!("rtsp://127.0.0.1:{}/deck", s.rtsp_port));
-    let stdout = tokio::task::spawn_blocking(move || {
-        run_browser(
-            "slides",
-            &[
-                ("BASE", &base),
-                ("CONF", "deck"),
-                ("RTSP", &rtsp),
-                ("PDF", pdf.to_str().unwrap()),
-                ("OWNER", "alice"),
-                ("OWNER_PASSWORD", "alice-password"),
-                ("USER", "bob"),
-                ("USER_PASSWORD", "bob-password"),
-                ("Y4M", y4m.to_str().unwrap()),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let line = stdout.lines().last().unwrap_or_default();
-    let r: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", s.log()));
-    eprintln!("{r:#}");
-    assert_eq!(r["ok"], true, "{}\n{}", r["error"].as_str().unwrap_or_default(), s.log());
+    let rtsp = format!("rtsp://127.0.0.1:{}/deck", s.rtsp_port);
+    let r = browser_scenario(
+        &s,
+        "slides",
+        &[
+            ("BASE", s.base.as_str()),
+            ("CONF", "deck"),
+            ("RTSP", &rtsp),
+            ("PDF", pdf.to_str().unwrap()),
+            ("OWNER", "alice"),
+            ("OWNER_PASSWORD", "alice-password"),
+            ("USER", "bob"),
+            ("USER_PASSWORD", "bob-password"),
+            ("Y4M", y4m.to_str().unwrap()),
+        ],
+    )
+    .await;
     assert_eq!(r["page_label"], "1 / 2");
     assert_eq!(r["content_name"], "alice (slides)");
     let n = |k: &str| r[k].as_u64().unwrap();

@@ -171,6 +171,12 @@ async fn guests_of_a_webinar_get_only_what_the_organiser_allows() {
     // The microphone is off and held; the camera is allowed.
     let d = next_json(&mut ws).await;
     assert_eq!(d, json!({"type": "devices", "camera": true, "microphone": false, "by_operator": true}));
+    // A guest has no rights: chat files are for downloading only.
+    let f = next_json(&mut ws).await;
+    assert_eq!(
+        (f["type"].as_str(), f["may_send"].as_bool(), f["max_bytes"].as_u64()),
+        (Some("files"), Some(false), Some(0))
+    );
     let live: Value = get_json(&api, &format!("{}/api/v1/conferences/webinar/live", s.base), &alice).await;
     let gina = live["participants"].as_array().unwrap().iter().find(|p| p["name"] == "Gina").cloned().unwrap();
     assert_eq!(gina["microphone"], false, "{live}");

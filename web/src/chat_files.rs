@@ -412,22 +412,11 @@ mod tests {
     }
 
     crate::both_backends!(files_are_counted_listed_and_swept, |store| {
-        use crate::store::{ConferenceKind, NewConference};
+        use crate::store::NewConference;
         let new = crate::store::NewUser { login: "olga", display_name: "Olga", password_hash: "x" };
         let owner = store.create_user(new, 0).await.unwrap().id;
         for id in ["kept", "gone"] {
-            let c = NewConference {
-                id,
-                name: id,
-                owner_id: owner,
-                kind: ConferenceKind::Room,
-                public: false,
-                starts_at: None,
-                duration_minutes: None,
-                pin: None,
-                join_without_invitation: false,
-            };
-            store.create_conference(c, 0).await.unwrap();
+            store.create_conference(NewConference::private_room(id, id, owner), 0).await.unwrap();
         }
         let dir = tempfile::tempdir().unwrap();
         for (conference, id, size) in [("kept", "a1", 1_500), ("kept", "a2", 2_500), ("gone", "b1", 10)] {

@@ -509,10 +509,6 @@ impl InCall<'_> {
         let mut chat_budget = Budget::new(CHAT_BURST);
         let mut requests = Budget::new(REQUEST_BURST);
         let mut share: Option<Share> = None;
-        // The page's key for chat files, revoked when it leaves.
-        let files = self.state.chat_files.admit(&self.conference, self.user, &self.name, self.may_send_files);
-        let max_bytes = if self.may_send_files { self.state.config.files.max_bytes } else { 0 };
-        send(&mut socket, &ToPage::Files { key: &files.key, may_send: self.may_send_files, max_bytes }).await;
         // A guest joined with what the organiser does not allow off (the core's rule), held off:
         // the page is told.
         if let Some(g) = self.guest
@@ -524,6 +520,10 @@ impl InCall<'_> {
             microphone = g.microphone;
             send(&mut socket, &ToPage::Devices { camera, microphone, by_operator: true }).await;
         }
+        // The page's key for chat files, revoked when it leaves.
+        let files = self.state.chat_files.admit(&self.conference, self.user, &self.name, self.may_send_files);
+        let max_bytes = if self.may_send_files { self.state.config.files.max_bytes } else { 0 };
+        send(&mut socket, &ToPage::Files { key: &files.key, may_send: self.may_send_files, max_bytes }).await;
         loop {
             tokio::select! {
                 m = socket.recv() => {

@@ -134,6 +134,23 @@ pub fn read_files(certificate: &Path, private_key: &Path) -> anyhow::Result<Cert
     certified(chain, key).context("http.tls_certificate and http.tls_private_key")
 }
 
+/// The TLS side of the listener, serving what `resolver` holds; with `acme`, it also answers
+/// TLS-ALPN-01 challenges.
+fn acceptor(resolver: &Arc<Resolver>, acme: bool) -> anyhow::Result<TlsAcceptor> {
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_cert_resolver(resolver.clone());
+    // HTTP/1.1 only: the pages' same-origin checks read the Host header, which HTTP/2 does not
+    // send, and WebSockets ride HTTP/1.1 anyway.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    if acme {
+        config.alpn_protocols.push(ACME_TLS_ALPN.to_vec());
+    }
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
 /// HTTPS as configured: the acceptor, and what the rest of the server needs to know.
 pub struct Https {
     pub acceptor: TlsAcceptor,
@@ -152,31 +169,18 @@ pub struct Https {
 impl Https {
     pub fn new(key: CertifiedKey, files: Option<(PathBuf, PathBuf)>, ca_pem: Option<String>) -> anyhow::Result<Https> {
         let resolver = Arc::new(Resolver::new(key));
-        let mut config = rustls::ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .context("TLS protocol versions")?
-            .with_no_client_auth()
-            .with_cert_resolver(resolver.clone());
-        // HTTP/1.1 only: the pages' same-origin checks read the Host header, which HTTP/2 does
-        // not send, and WebSockets ride HTTP/1.1 anyway.
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let acceptor = acceptor(&resolver, false)?;
         let hsts = files.is_some();
-        Ok(Https { acceptor: TlsAcceptor::from(Arc::new(config)), resolver, files, ca_pem, acme: None, hsts })
+        Ok(Https { acceptor, resolver, files, ca_pem, acme: None, hsts })
     }
 
     /// HTTPS with certificates from an ACME CA: the listener also answers TLS-ALPN-01.
     fn with_acme(settings: &acme::Settings, data_dir: &Path) -> anyhow::Result<Https> {
         let (key, validity) = acme::initial(settings, data_dir)?;
         let resolver = Arc::new(Resolver::new(key));
-        let mut config = rustls::ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .context("TLS protocol versions")?
-            .with_no_client_auth()
-            .with_cert_resolver(resolver.clone());
-        config.alpn_protocols = vec![b"http/1.1".to_vec(), ACME_TLS_ALPN.to_vec()];
         let acme = Arc::new(acme::Acme::new(settings.clone(), data_dir, resolver.clone(), validity));
         Ok(Https {
-            acceptor: TlsAcceptor::from(Arc::new(config)),
+            acceptor: acceptor(&resolver, true)?,
             resolver,
             files: None,
             ca_pem: None,

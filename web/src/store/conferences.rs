@@ -64,6 +64,23 @@ pub struct NewConference<'a> {
     pub join_without_invitation: bool,
 }
 
+impl<'a> NewConference<'a> {
+    /// A private virtual room with no PIN, only for those invited.
+    pub fn private_room(id: &'a str, name: &'a str, owner_id: i64) -> NewConference<'a> {
+        NewConference {
+            id,
+            name,
+            owner_id,
+            kind: ConferenceKind::Room,
+            public: false,
+            starts_at: None,
+            duration_minutes: None,
+            pin: None,
+            join_without_invitation: false,
+        }
+    }
+}
+
 /// What the SIP bridge needs to admit a caller who dials a conference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DialIn {
@@ -233,18 +250,7 @@ impl Store {
     /// The room a call between users runs in: private, owned by the caller, the callee (if a
     /// user) its participant, kept out of the lists.
     pub async fn create_call_room(&self, id: &str, name: &str, caller: i64, callee: Option<i64>) -> Result<()> {
-        let c = NewConference {
-            id,
-            name,
-            owner_id: caller,
-            kind: ConferenceKind::Room,
-            public: false,
-            starts_at: None,
-            duration_minutes: None,
-            pin: None,
-            join_without_invitation: false,
-        };
-        self.create_conference(c, chrono::Utc::now().timestamp()).await?;
+        self.create_conference(NewConference::private_room(id, name, caller), chrono::Utc::now().timestamp()).await?;
         sqlx::query("UPDATE conferences SET is_call = 1 WHERE id = $1").bind(id).execute(&self.pool).await?;
         if let Some(u) = callee {
             self.add_participant(id, u, Role::Participant).await?;
