@@ -22,6 +22,45 @@ pub enum Command {
     Admin(AdminCommand),
     /// Check the configuration and exit.
     CheckConfig,
+    /// Ask the running server (over its local control socket): status, conferences,
+    /// participants, registrations; kick, end, drain.
+    #[command(subcommand)]
+    Ctl(CtlCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CtlCommand {
+    /// Version, uptime, what runs, how many phones are registered, whether it drains.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The running conferences and how many are in each.
+    Conferences {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who is in a running conference (id, name, kind, microphone, camera).
+    Participants {
+        conference: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The SIP phones registered now.
+    Registrations {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a participant (its id from `participants`) from a conference.
+    Kick { conference: String, participant: u64 },
+    /// End a running conference.
+    End { conference: String },
+    /// Let no new conference or join in, wait for the running ones to end (at most
+    /// --timeout-seconds), then stop the server, for an upgrade.
+    Drain {
+        #[arg(long, default_value_t = 3600)]
+        timeout_seconds: u64,
+    },
 }
 
 #[derive(Args, Debug, Default)]

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod ctl;
 pub mod http;
 pub mod media;
 pub mod runtime;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(cli::ServeArgs::default())) {
         Command::Serve(args) => rt.block_on(serve::serve(config, args)),
         Command::Admin(cmd) => rt.block_on(admin::run(&config, cmd)),
+        Command::Ctl(cmd) => rt.block_on(ctl::run(&config.data_dir, cmd)),
         Command::CheckConfig => {
             println!("configuration is valid; database: {}", tessera_web::store::redact_url(&config.database_url()));
             Ok(())

@@ -309,6 +309,25 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let housekeeping = tokio::spawn(housekeeping(store.clone(), config.clone()));
+    // `tessera ctl`: the local control socket.
+    let drained = Arc::new(tokio::sync::Notify::new());
+    let ctl_path = crate::ctl::socket_path(&config.data_dir);
+    let ctl = crate::ctl::Server {
+        control: runtime.as_ref().map(|r| r.control.clone()),
+        registrations: match &sip {
+            Some(s) => Box::new(s.registrations()),
+            None => Box::new(Vec::new),
+        },
+        started: std::time::Instant::now(),
+        drained: drained.clone(),
+    };
+    match crate::ctl::listen(&ctl_path) {
+        Ok(l) => {
+            tracing::info!(socket = %ctl_path.display(), "tessera ctl answers on this socket (owner only)");
+            tokio::spawn(crate::ctl::serve(l, Arc::new(ctl)));
+        }
+        Err(e) => tracing::warn!(error = format!("{e:#}"), "tessera ctl is off"),
+    }
     let watchdog = systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(store.clone(), every)));
     systemd::ready(&format!("serving on {addr}"));
 
@@ -335,7 +354,11 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(m) = metrics_listener {
         tokio::spawn(crate::http::serve(m, metrics_app, header_timeout, stopped(stop_rx), None));
     }
-    shutdown_signal().await;
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        _ = drained.notified() => tracing::info!("drained (tessera ctl drain), stopping"),
+    }
+    let _ = std::fs::remove_file(&ctl_path);
     systemd::stopping();
     let _ = stop_tx.send(true);
     let bound = Duration::from_secs(config.shutdown.timeout_seconds.into());

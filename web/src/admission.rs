@@ -24,6 +24,7 @@ pub fn conference(d: &DialIn, now: Presence) -> Conference<'_> {
         pin: d.pin.as_deref(),
         running: now.running,
         participants: now.participants,
+        draining: now.draining,
     }
 }
 
@@ -32,14 +33,17 @@ pub fn conference(d: &DialIn, now: Presence) -> Conference<'_> {
 pub struct Presence {
     pub running: bool,
     pub participants: usize,
+    /// The server drains before a restart (`tessera ctl drain`).
+    pub draining: bool,
 }
 
 /// What the runtime keeps of it (no media plane: nothing runs); no round trip to the
 /// conference's task.
 pub fn presence(control: Option<&Control>, id: &str) -> Presence {
+    let draining = control.is_some_and(|c| c.draining.load(std::sync::atomic::Ordering::Acquire));
     match control.and_then(|c| c.occupancy.get(id)) {
-        Some(participants) => Presence { running: true, participants },
-        None => Presence::default(),
+        Some(participants) => Presence { running: true, participants, draining },
+        None => Presence { draining, ..Presence::default() },
     }
 }
 

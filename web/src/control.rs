@@ -278,6 +278,8 @@ pub struct Control {
     tx: mpsc::Sender<Envelope>,
     pub events: EventBus,
     pub occupancy: Occupancy,
+    /// Set by `tessera ctl drain`: admission lets no one new in ([`crate::admission::presence`]).
+    pub draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How many are in each running conference, kept by the runtime as people join and leave, so
@@ -305,6 +307,13 @@ impl Occupancy {
     /// The conference ended.
     pub fn remove(&self, conference: &str) {
         self.map().remove(conference);
+    }
+
+    /// The running conferences and how many are in each, by id.
+    pub fn all(&self) -> Vec<(String, usize)> {
+        let mut v: Vec<(String, usize)> = self.map().iter().map(|(k, n)| (k.clone(), *n)).collect();
+        v.sort();
+        v
     }
 
     /// How many are in the conference; `None` when it is not running.
@@ -400,7 +409,7 @@ impl Control {
     /// The handle and the receiving end the runtime serves.
     pub fn channel() -> (Control, mpsc::Receiver<Envelope>) {
         let (tx, rx) = mpsc::channel(256);
-        (Control { tx, events: EventBus::new(), occupancy: Occupancy::default() }, rx)
+        (Control { tx, events: EventBus::new(), occupancy: Occupancy::default(), draining: Default::default() }, rx)
     }
 
     pub async fn call(&self, conference: &str, actor: Option<i64>, request: Request) -> Reply {

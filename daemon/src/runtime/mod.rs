@@ -211,6 +211,12 @@ impl Dispatcher {
     }
 
     pub(crate) async fn start(&mut self, id: &str, by: StartedBy) -> Reply {
+        // Draining before a restart: nothing new starts (the schedule, a request, a join).
+        if self.control.draining.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(ControlError::Unavailable(
+                "the server is draining before a restart: nothing new starts".into(),
+            ));
+        }
         let settings = self
             .store
             .media_settings(id)

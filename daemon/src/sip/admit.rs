@@ -195,6 +195,7 @@ fn sip_refusal(r: Refusal) -> SipRefusal {
         Refusal::Throttled => refuse(403, "Forbidden (too many wrong PINs or passwords from your address)"),
         Refusal::NotStarted => refuse(480, "Temporarily Unavailable (the conference has not started)"),
         Refusal::Full => refuse(486, "Busy Here (the conference is full)"),
+        Refusal::Draining => refuse(503, "Service Unavailable (the server is restarting for maintenance)"),
         // A caller is challenged before these could come back; a guest's name is always one.
         Refusal::SignInRequired | Refusal::SignUpRequired => refuse(403, "Forbidden"),
         Refusal::GuestsNotAllowed | Refusal::BadLink | Refusal::BadName(_) => refuse(403, "Forbidden"),

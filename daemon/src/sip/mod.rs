@@ -102,6 +102,16 @@ pub struct SipServer {
     pub tcp: SocketAddr,
     pub tls: Option<SocketAddr>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    ctx: Arc<Context>,
+}
+
+impl SipServer {
+    /// The phones registered now, as a reader that outlives this handle: login, contact, seconds
+    /// left (for `tessera ctl`).
+    pub fn registrations(&self) -> impl Fn() -> Vec<(String, String, u64)> + Send + Sync + 'static {
+        let ctx = self.ctx.clone();
+        move || ctx.registrar.all()
+    }
 }
 
 pub async fn start(
@@ -153,7 +163,7 @@ pub async fn start(
     });
     let mut tasks = vec![
         tokio::spawn(forget_disabled(ctx.clone())),
-        tokio::spawn(ua::run(ctx, ua_rx, dial)),
+        tokio::spawn(ua::run(ctx.clone(), ua_rx, dial)),
         tokio::spawn(udp::serve(udp, limits.clone(), ua_tx.clone(), (udp_out, udp_out_rx))),
         tokio::spawn(tcp::serve(tcp, limits.clone(), ua_tx.clone(), None)),
     ];
@@ -166,7 +176,7 @@ pub async fn start(
         }
         None => tracing::info!(udp = %udp_addr, tcp = %tcp_addr, "SIP listening (dial sip:<conference id>@this host)"),
     }
-    Ok(SipServer { udp: udp_addr, tcp: tcp_addr, tls: tls_addr, tasks })
+    Ok(SipServer { udp: udp_addr, tcp: tcp_addr, tls: tls_addr, tasks, ctx })
 }
 
 /// Every five seconds, the registrations of accounts disabled since go: their phones are no

@@ -40,6 +40,22 @@ impl Registrar {
         list.clone()
     }
 
+    /// Every live binding: login, contact, seconds left.
+    pub fn all(&self) -> Vec<(String, String, u64)> {
+        let now = Instant::now();
+        let b = self.bindings.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<(String, String, u64)> = b
+            .iter()
+            .flat_map(|(login, list)| {
+                list.iter()
+                    .filter(|x| x.expires > now)
+                    .map(move |x| (login.clone(), x.contact.clone(), (x.expires - now).as_secs()))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Drops every binding of a login (its account was disabled); how many there were.
     pub fn forget(&self, login: &str) -> usize {
         let mut b = self.bindings.lock().unwrap_or_else(|p| p.into_inner());

@@ -32,6 +32,8 @@ pub struct Conference<'a> {
     pub running: bool,
     /// How many are in it now (none when it is not running).
     pub participants: usize,
+    /// The server is draining (`tessera ctl drain`, before an upgrade): nobody new comes in.
+    pub draining: bool,
 }
 
 /// What a user of the server who proved who they are brings (looked up by the caller).
@@ -137,6 +139,8 @@ pub enum Refusal {
     NotStarted,
     /// The conference holds [`crate::live::MAX_PARTICIPANTS`] already.
     Full,
+    /// The server is draining before a restart: no one new joins anything.
+    Draining,
 }
 
 impl Refusal {
@@ -152,6 +156,7 @@ impl Refusal {
             Refusal::BadLink => "this join link is not valid for this conference",
             Refusal::BadName(why) => why,
             Refusal::PinRequired => "this conference needs a PIN",
+            Refusal::Draining => "the server is about to restart for maintenance: join again in a few minutes",
             Refusal::WrongPin => "wrong PIN",
             Refusal::Throttled => "too many wrong PINs, passwords or join links from your address: wait a few minutes",
             Refusal::NotStarted => "the conference has not started yet",
@@ -214,6 +219,9 @@ pub fn decide(
     pin: PinGiven<'_>,
     guard: &dyn PinGuard,
 ) -> Result<Admission, Refusal> {
+    if c.draining {
+        return Err(Refusal::Draining);
+    }
     let mut admission = match claim {
         Claim::User(u) => {
             match standing(c, Some(u)) {

@@ -40,6 +40,7 @@ fn private() -> Conference<'static> {
         pin: None,
         running: false,
         participants: 0,
+        draining: false,
     }
 }
 
@@ -167,4 +168,12 @@ fn refusals_name_their_field() {
     assert_eq!(Refusal::BadName("x").field(), Some("name"));
     assert_eq!(Refusal::NotStarted.field(), None);
     assert_eq!(Refusal::BadName("at most 64 characters").message(), "at most 64 characters");
+}
+
+#[test]
+fn a_draining_server_admits_no_one_new() {
+    let draining = Conference { draining: true, running: true, participants: 3, ..webinar() };
+    for claim in [Claim::User(OPERATOR), Claim::User(INVITED), guest("Gina")] {
+        assert_eq!(decide(&draining, &claim, PinGiven::Given(""), &guard()), Err(Refusal::Draining));
+    }
 }
