@@ -25,7 +25,21 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let store = Store::open(&config.database_url()).await.context("opening the database")?;
+    // Every command that changes something goes to the audit log (passwords come on stdin, so
+    // none is in what is written).
+    let read_only = matches!(
+        &cmd,
+        AdminCommand::Audit { .. }
+            | AdminCommand::User(UserCommand::List)
+            | AdminCommand::Rights(RightsCommand::List { .. })
+            | AdminCommand::License(LicenseCommand::Show { .. })
+            | AdminCommand::Lockout(LockoutCommand::Show)
+            | AdminCommand::Settings(SettingsCommand::List | SettingsCommand::Get { .. })
+            | AdminCommand::AddressBook(AddressBookCommand::List)
+    );
+    let action = format!("{cmd:?}");
     let r = match cmd {
+        AdminCommand::Audit { csv, limit } => audit_log(&store, csv, limit).await,
         AdminCommand::User(c) => user(&store, c).await,
         AdminCommand::Rights(c) => rights(&store, c).await,
         AdminCommand::License(c) => license(&store, c).await,
@@ -34,8 +48,54 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Conference(c) => conference(&store, c).await,
         AdminCommand::AddressBook(c) => address_book(&store, c).await,
     };
+    if !read_only {
+        let outcome = match &r {
+            Ok(()) => "ok".to_string(),
+            Err(e) => format!("{e:#}"),
+        };
+        let entry = tessera_web::store::AuditEntry {
+            at_ms: chrono::Utc::now().timestamp_millis(),
+            actor: system_user(),
+            source: "cli".into(),
+            action,
+            outcome,
+        };
+        if let Err(e) = store.audit(&entry).await {
+            eprintln!("warning: the audit log did not take this action: {e}");
+        }
+    }
     store.close().await;
     r
+}
+
+/// Who runs the command line: the user behind sudo, else the login.
+pub fn system_user() -> String {
+    ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+async fn audit_log(store: &Store, csv: bool, limit: i64) -> anyhow::Result<()> {
+    let rows = store.audit_log(limit.clamp(1, 100_000)).await?;
+    let when = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+            .unwrap_or_default()
+    };
+    if csv {
+        let mut w = ::csv::Writer::from_writer(std::io::stdout());
+        w.write_record(["time (UTC)", "actor", "source", "action", "outcome"])?;
+        for e in rows {
+            w.write_record([when(e.at_ms), e.actor, e.source, e.action, e.outcome])?;
+        }
+        w.flush()?;
+        return Ok(());
+    }
+    for e in rows {
+        println!("{}  {:<12} {:<6} {}  [{}]", when(e.at_ms), e.actor, e.source, e.action, e.outcome);
+    }
+    Ok(())
 }
 
 fn field_err(e: tessera_web::error::Error) -> anyhow::Error {

@@ -93,6 +93,15 @@ pub enum AdminCommand {
     /// The shared address book every user sees (read-only for them).
     #[command(subcommand)]
     AddressBook(AddressBookCommand),
+    /// The audit log of administrative actions (this command line and `tessera ctl`), newest
+    /// first.
+    Audit {
+        /// CSV (UTF-8, a header row) instead of a table.
+        #[arg(long)]
+        csv: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -58,6 +58,8 @@ pub struct Server {
     pub control: Option<Control>,
     pub registrations: Box<dyn Fn() -> Vec<(String, String, u64)> + Send + Sync>,
     pub started: std::time::Instant,
+    /// For the audit log of what changed something (kick, end, drain).
+    pub store: tessera_web::store::Store,
     /// Told when a drain has finished: the server stops.
     pub drained: Arc<tokio::sync::Notify>,
 }
@@ -85,6 +87,7 @@ pub async fn serve(listener: UnixListener, server: Arc<Server>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
         let server = server.clone();
+        let actor = stream.peer_cred().map_or_else(|_| "unknown".to_string(), |c| user_name(c.uid()));
         tokio::spawn(async move {
             let (read, mut write) = stream.into_split();
             let mut line = String::new();
@@ -94,8 +97,19 @@ pub async fn serve(listener: UnixListener, server: Arc<Server>) {
             }
             let answer = match serde_json::from_str::<Ask>(&line) {
                 Ok(ask) => {
-                    tracing::info!(?ask, "control command");
-                    match server.answer(ask).await {
+                    tracing::info!(?ask, actor = %actor, "control command");
+                    let changes = matches!(ask, Ask::Kick { .. } | Ask::End { .. } | Ask::Drain { .. });
+                    let action = format!("{ask:?}");
+                    if changes {
+                        // Written before it runs: a drain ends with the server.
+                        server.audit(&actor, &action, "started").await;
+                    }
+                    let answer = server.answer(ask).await;
+                    if changes {
+                        let outcome = answer.as_ref().map_or_else(|e| format!("{e:#}"), |_| "ok".to_string());
+                        server.audit(&actor, &action, &outcome).await;
+                    }
+                    match answer {
                         Ok(result) => json!({ "ok": true, "result": result }),
                         Err(e) => json!({ "ok": false, "error": format!("{e:#}") }),
                     }
@@ -110,7 +124,32 @@ pub async fn serve(listener: UnixListener, server: Arc<Server>) {
 
 use tokio::io::AsyncReadExt as _;
 
+/// A uid's name, from /etc/passwd.
+fn user_name(uid: u32) -> String {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() > 2 && f[2] == uid.to_string()).then(|| f[0].to_string())
+        })
+        .unwrap_or_else(|| format!("uid {uid}"))
+}
+
 impl Server {
+    async fn audit(&self, actor: &str, action: &str, outcome: &str) {
+        let e = tessera_web::store::AuditEntry {
+            at_ms: chrono::Utc::now().timestamp_millis(),
+            actor: actor.to_string(),
+            source: "ctl".into(),
+            action: action.to_string(),
+            outcome: outcome.to_string(),
+        };
+        if let Err(e) = self.store.audit(&e).await {
+            tracing::error!(error = %e, "the audit log did not take a control command");
+        }
+    }
+
     fn control(&self) -> anyhow::Result<&Control> {
         self.control.as_ref().context("the media plane is not running on this server")
     }

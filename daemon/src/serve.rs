@@ -319,6 +319,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             None => Box::new(Vec::new),
         },
         started: std::time::Instant::now(),
+        store: store.clone(),
         drained: drained.clone(),
     };
     match crate::ctl::listen(&ctl_path) {

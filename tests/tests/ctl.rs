@@ -122,4 +122,15 @@ async fn ctl_shows_and_runs_the_live_server_and_drains_it() {
     assert!(st.success(), "the server's exit after draining: {st:?}\n{}", s.log());
     drop(baresip);
     assert!(!s.data_dir().join("ctl.sock").exists(), "the socket is removed on the way out");
+
+    // The audit log kept what changed something, from both command lines, with who and how.
+    let csv = s.admin_ok(&["audit", "--csv"], "");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "time (UTC),actor,source,action,outcome", "{csv}");
+    let has = |source: &str, action: &str, outcome: &str| {
+        lines.iter().any(|l| l.contains(&format!(",{source},")) && l.contains(action) && l.ends_with(outcome))
+    };
+    assert!(has("ctl", "Kick", ",ok") && has("ctl", "End", ",ok") && has("ctl", "Drain", ",started"), "{csv}");
+    assert!(has("cli", "Conference(Add", ",ok"), "{csv}");
+    assert!(!csv.contains("Audit"), "reading the log is not an action: {csv}");
 }

@@ -4,6 +4,7 @@
 //! takes the signed-in user's id and filters by it.
 
 mod analytics;
+mod audit;
 mod calls;
 mod chat;
 mod conferences;
@@ -21,6 +22,7 @@ mod sip;
 mod users;
 
 pub use analytics::{Entry, EntryKind, Span};
+pub use audit::AuditEntry;
 pub use calls::{CallResult, CallRow};
 pub use chat::{ChatFile, ChatMessage, MAX_CHAT_CHARS};
 use conferences::Column;
