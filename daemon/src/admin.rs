@@ -84,12 +84,8 @@ async fn audit_log(store: &Store, csv: bool, limit: i64) -> anyhow::Result<()> {
             .unwrap_or_default()
     };
     if csv {
-        let mut w = ::csv::Writer::from_writer(std::io::stdout());
-        w.write_record(["time (UTC)", "actor", "source", "action", "outcome"])?;
-        for e in rows {
-            w.write_record([when(e.at_ms), e.actor, e.source, e.action, e.outcome])?;
-        }
-        w.flush()?;
+        use std::io::Write;
+        std::io::stdout().write_all(&tessera_web::admin_api::audit_csv(&rows)?)?;
         return Ok(());
     }
     for e in rows {
@@ -211,6 +207,11 @@ async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
             let u = find_user(store, &login).await?;
             store.set_disabled(u.id, false, now()).await?;
             println!("{} enabled", u.login);
+        }
+        UserCommand::Admin { login, revoke } => {
+            let u = find_user(store, &login).await?;
+            store.set_admin(u.id, !revoke).await?;
+            println!("{} {} the administrator role", u.login, if revoke { "no longer has" } else { "now has" });
         }
         UserCommand::Unlock { login } => {
             let login = login.trim().to_lowercase();

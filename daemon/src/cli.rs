@@ -141,6 +141,12 @@ pub enum UserCommand {
     Enable { login: String },
     /// Lift a lockout before its period ends.
     Unlock { login: String },
+    /// Give the administrator role (the administration API), or take it with --revoke.
+    Admin {
+        login: String,
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -66,6 +66,7 @@ async fn bootstrap_admin(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
         .create_user(NewUser { login: ADMIN_LOGIN, password_hash: &hash, display_name: "Administrator" }, now())
         .await?;
     store.grant_rights(u.id, &Right::ALL).await?;
+    store.set_admin(u.id, true).await?;
     store.set_license(u.id, License { kind: LicenseKind::Permanent, expires_at: None }, now()).await?;
     crate::sip::save_digest(store, u.id, ADMIN_LOGIN, &password, now()).await?;
     if generated {

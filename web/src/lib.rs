@@ -10,6 +10,7 @@
 //! Layout by area: [`signin`], [`home`], [`profile`], [`conferences`], [`system`]; each has its
 //! own `router()`, and handlers sit next to their request and response types.
 
+pub mod admin_api;
 pub mod admission;
 pub mod analytics;
 pub mod auth;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(live::router())
         .merge(calls::router())
         .merge(calling::router())
+        .merge(admin_api::router())
         .merge(recordings::router())
         .merge(chat_files::router())
         .merge(slides::router())

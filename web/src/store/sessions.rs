@@ -32,7 +32,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.csrf_token, s.created_at, s.last_seen_at,
                     u.id, u.login, u.password_hash, u.display_name, u.email, u.phone, u.company,
-                    u.position, u.language, u.time_zone, u.disabled, u.must_change_password
+                    u.position, u.language, u.time_zone, u.disabled, u.must_change_password, u.is_admin
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         )
         .bind(id_hash)

@@ -21,6 +21,8 @@ pub struct UserRow {
     pub disabled: bool,
     /// Must choose a new password before doing anything else (see `auth::published`).
     pub must_change_password: bool,
+    /// The administrator role: the administration API and panel.
+    pub is_admin: bool,
 }
 
 impl UserRow {
@@ -50,7 +52,7 @@ pub struct ProfileUpdate {
 
 macro_rules! user_columns {
     () => {
-        "id, login, password_hash, display_name, email, phone, company, position, language, time_zone, disabled, must_change_password"
+        "id, login, password_hash, display_name, email, phone, company, position, language, time_zone, disabled, must_change_password, is_admin"
     };
 }
 
@@ -68,10 +70,21 @@ pub(super) fn user_from_row(r: &AnyRow) -> Result<UserRow> {
         time_zone: r.try_get("time_zone")?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
+        is_admin: r.try_get::<i64, _>("is_admin")? != 0,
     })
 }
 
 impl Store {
+    /// Gives or takes the administrator role.
+    pub async fn set_admin(&self, user_id: i64, admin: bool) -> Result<()> {
+        sqlx::query("UPDATE users SET is_admin = $1 WHERE id = $2")
+            .bind(super::flag(admin))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        self.changed().await
+    }
+
     pub async fn create_user(&self, u: NewUser<'_>, now: i64) -> Result<UserRow> {
         let id = new_id();
         let res = sqlx::query(
