@@ -2,7 +2,7 @@
 //! everyone else (an operator, a user, a visitor) gets 404 on every route. The audit log of the
 //! command lines reads back as JSON and CSV; the live view lists what runs and who is in it.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tessera_e2e::Server;
 use tessera_web::admin_api::ROUTES;
 
@@ -45,7 +45,7 @@ async fn only_administrators_reach_the_administration_api() {
     let r = admin
         .post(format!("{}/api/v1/conferences/ops/live", s.base))
         .header("x-csrf-token", &csrf)
-        .json(&json!({"action": "add_synthetic", "name": "Camera", "colour": [200, 40, 40], "tone_hz": 0}))
+        .json(&tessera_e2e::live_api::synthetic("Camera", (200, 40, 40), 0))
         .send()
         .await
         .unwrap();

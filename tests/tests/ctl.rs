@@ -43,7 +43,7 @@ async fn ctl_shows_and_runs_the_live_server_and_drains_it() {
     let r = admin
         .post(live("ops"))
         .header("x-csrf-token", &csrf)
-        .json(&json!({"action": "add_synthetic", "name": "Camera", "colour": [200, 40, 40], "tone_hz": 0}))
+        .json(&tessera_e2e::live_api::synthetic("Camera", (200, 40, 40), 0))
         .send()
         .await
         .unwrap();
