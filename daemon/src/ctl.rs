@@ -44,10 +44,11 @@ fn client_socket_path(data_dir: &Path) -> PathBuf {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Ask {
-    Status,
-    Conferences,
+    // Empty struct variants, not unit ones: serde enforces `deny_unknown_fields` only on these.
+    Status {},
+    Conferences {},
     Participants { conference: String },
-    Registrations,
+    Registrations {},
     Kick { conference: String, participant: u64 },
     End { conference: String },
     Drain { timeout_seconds: u64 },
@@ -160,7 +161,7 @@ impl Server {
 
     async fn answer(&self, ask: Ask) -> anyhow::Result<Value> {
         Ok(match ask {
-            Ask::Status => {
+            Ask::Status {} => {
                 let running = self.control.as_ref().map(|c| c.occupancy.all()).unwrap_or_default();
                 json!({
                     "version": env!("CARGO_PKG_VERSION"),
@@ -171,7 +172,7 @@ impl Server {
                     "draining": self.control.as_ref().is_some_and(|c| c.draining.load(Ordering::Acquire)),
                 })
             }
-            Ask::Conferences => {
+            Ask::Conferences {} => {
                 let running = self.control()?.occupancy.all();
                 json!(running.iter().map(|(id, n)| json!({ "conference": id, "participants": n })).collect::<Vec<_>>())
             }
@@ -182,7 +183,7 @@ impl Server {
                 }
                 serde_json::to_value(&live.participants)?
             }
-            Ask::Registrations => {
+            Ask::Registrations {} => {
                 json!((self.registrations)()
                 .into_iter()
                 .map(|(login, contact, expires)| json!({ "login": login, "contact": contact, "expires_in": expires }))
@@ -220,10 +221,10 @@ impl Server {
 /// The client side: asks, prints, and fails (exit status 1) when the server says no.
 pub async fn run(data_dir: &Path, cmd: CtlCommand) -> anyhow::Result<()> {
     let (ask, json_out) = match cmd {
-        CtlCommand::Status { json } => (Ask::Status, json),
-        CtlCommand::Conferences { json } => (Ask::Conferences, json),
+        CtlCommand::Status { json } => (Ask::Status {}, json),
+        CtlCommand::Conferences { json } => (Ask::Conferences {}, json),
         CtlCommand::Participants { conference, json } => (Ask::Participants { conference }, json),
-        CtlCommand::Registrations { json } => (Ask::Registrations, json),
+        CtlCommand::Registrations { json } => (Ask::Registrations {}, json),
         CtlCommand::Kick { conference, participant } => (Ask::Kick { conference, participant }, false),
         CtlCommand::End { conference } => (Ask::End { conference }, false),
         CtlCommand::Drain { timeout_seconds } => (Ask::Drain { timeout_seconds }, false),
@@ -257,7 +258,7 @@ fn human(ask: &Ask, r: &Value) -> String {
         other => other.to_string(),
     };
     match ask {
-        Ask::Status => format!(
+        Ask::Status {} => format!(
             "version {}, up {} s, {} conferences running with {} participants, {} registrations{}\n",
             s(&r["version"]),
             r["uptime_seconds"],
@@ -266,7 +267,7 @@ fn human(ask: &Ask, r: &Value) -> String {
             r["registrations"],
             if r["draining"] == true { ", DRAINING" } else { "" }
         ),
-        Ask::Conferences => {
+        Ask::Conferences {} => {
             rows(r).iter().map(|c| format!("{}\t{} participants\n", s(&c["conference"]), c["participants"])).collect()
         }
         Ask::Participants { .. } => rows(r)
@@ -282,7 +283,7 @@ fn human(ask: &Ask, r: &Value) -> String {
                 )
             })
             .collect(),
-        Ask::Registrations => rows(r)
+        Ask::Registrations {} => rows(r)
             .iter()
             .map(|g| format!("{}\t{}\t{} s\n", s(&g["login"]), s(&g["contact"]), g["expires_in"]))
             .collect(),

@@ -267,3 +267,14 @@ pub fn answering_phone_xml() -> String {
          [last_To:]\n[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n\n]]></send>\n",
     )
 }
+
+/// A desk phone for `login`: SIPp registers it (digest, from a port of its own) and then waits
+/// on that port to be called and to answer (`answering_phone_xml`). The caller finishes it.
+pub fn registered_answering_phone(sip_port: u16, dir: &Path, login: &str, password: &str) -> Child {
+    let phone_port = crate::free_port();
+    let port_s = phone_port.to_string();
+    let reg = spawn(sip_port, dir, login, &register_xml(600), &["-ap", password, "-p", &port_s]);
+    let (ok, out) = finish(reg, dir);
+    assert!(ok, "{login}'s phone did not register: {out}");
+    called(dir, &answering_phone_xml(), phone_port, &[])
+}

@@ -114,13 +114,7 @@ async fn the_callee_answers_on_the_registered_phone() {
     s.admin_ok(&["user", "add", "bob", "--display-name", "Bob Callee"], "bob-password\n");
     s.admin_ok(&["rights", "grant", "alice", "make_calls"], "");
     let pdir = tempfile::tempdir().unwrap();
-    let phone_port = tessera_e2e::free_port();
-    let port_s = phone_port.to_string();
-    let reg =
-        sipp::spawn(s.sip_port, pdir.path(), "bob", &sipp::register_xml(600), &["-ap", "bob-password", "-p", &port_s]);
-    let (ok, out) = sipp::finish(reg, pdir.path());
-    assert!(ok, "bob's phone did not register: {out}");
-    let phone = sipp::called(pdir.path(), &sipp::answering_phone_xml(), phone_port, &[]);
+    let phone = sipp::registered_answering_phone(s.sip_port, pdir.path(), "bob", "bob-password");
 
     let (alice, csrf) = s.sign_in("alice", "alice-password").await;
     let r = alice
@@ -175,4 +169,58 @@ async fn the_callee_answers_on_the_registered_phone() {
     assert_eq!((calls[0]["result"].as_str(), calls[0]["peer_login"].as_str()), (Some("answered"), Some("bob")));
     assert!(calls[0]["ended_at_ms"].is_i64(), "{calls:?}\n{}", s.log());
     assert_eq!(alice.get(&live).send().await.unwrap().status(), 404, "the call's room is removed");
+}
+
+/// The ringing socket and the calls API under attack: another site's page and a visitor cannot
+/// open `/me/ws`; a user's socket never hears of calls to someone else; junk from the page is
+/// ignored and a binary frame closes it; a caller who rings without end is stopped at three
+/// calls ringing at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ringing_socket_and_the_calls_api_refuse_what_they_must() {
+    use futures_util::{SinkExt, StreamExt};
+    use tessera_e2e::ws::{connect_path, sign_in_cookie};
+    use tokio_tungstenite::tungstenite::Message;
+    async fn next(ws: &mut tessera_e2e::ws::Ws) -> Option<Value> {
+        match tokio::time::timeout(std::time::Duration::from_secs(2), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => Some(serde_json::from_str::<Value>(&t).unwrap()),
+            Ok(other) => panic!("the socket ended: {other:?}"),
+            Err(_) => None,
+        }
+    }
+    let s = Server::start();
+    for (login, name) in [("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol")] {
+        s.admin_ok(&["user", "add", login, "--display-name", name], &format!("{login}-password\n"));
+    }
+    s.admin_ok(&["rights", "grant", "alice", "make_calls"], "");
+    let origin = format!("http://127.0.0.1:{}", s.port);
+    assert_eq!(connect_path(&s, "/me/ws", None, Some(&origin)).await.err(), Some(401));
+    let (bob_cookie, _) = sign_in_cookie(&s, "bob", "bob-password").await;
+    let (carol_cookie, _) = sign_in_cookie(&s, "carol", "carol-password").await;
+    assert_eq!(connect_path(&s, "/me/ws", Some(&bob_cookie), Some("http://evil.example")).await.err(), Some(403));
+    let mut bob = connect_path(&s, "/me/ws", Some(&bob_cookie), Some(&origin)).await.unwrap();
+    let mut carol = connect_path(&s, "/me/ws", Some(&carol_cookie), Some(&origin)).await.unwrap();
+    // Junk from a page is ignored: the socket stays and still rings.
+    bob.send(Message::Text("{\"type\":\"answer\",\"call\":1}".into())).await.unwrap();
+    bob.send(Message::Text("not json at all".into())).await.unwrap();
+
+    let (alice, csrf) = s.sign_in("alice", "alice-password").await;
+    let call = || {
+        let (alice, csrf, url) = (alice.clone(), csrf.clone(), format!("{}/api/v1/me/calls", s.base));
+        async move {
+            let r = alice.post(url).header("x-csrf-token", csrf).json(&json!({"to": "bob"})).send().await.unwrap();
+            r.status().as_u16()
+        }
+    };
+    assert_eq!(call().await, 201);
+    let ring = next(&mut bob).await.expect("bob's socket rings");
+    assert_eq!((ring["type"].as_str(), ring["from"].as_str()), (Some("ring"), Some("Alice")), "{ring}");
+    assert_eq!(next(&mut carol).await, None, "carol hears nothing of a call to bob");
+    // Three may ring at once; the fourth is refused.
+    assert_eq!((call().await, call().await, call().await), (201, 201, 429));
+    // A binary frame closes the socket.
+    carol.send(Message::Binary(vec![0u8; 8].into())).await.unwrap();
+    match tokio::time::timeout(std::time::Duration::from_secs(5), carol.next()).await {
+        Ok(None | Some(Ok(Message::Close(_)) | Err(_))) => {}
+        other => panic!("the socket stays open after a binary frame: {other:?}"),
+    }
 }

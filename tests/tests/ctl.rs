@@ -92,6 +92,33 @@ async fn ctl_shows_and_runs_the_live_server_and_drains_it() {
     let (ok, out) = ctl(&s, &["participants", "later"]);
     assert!(!ok && out.contains("not running"), "{out}");
 
+    // Junk on the socket: a line that is not a command, an unknown command, one with a field too
+    // many, and an endless line (cut at 64 KiB) are each answered with an error; the server goes on.
+    let ask_raw = |bytes: Vec<u8>| {
+        use std::io::{Read, Write};
+        let mut c = std::os::unix::net::UnixStream::connect(s.data_dir().join("ctl.sock")).unwrap();
+        let mut w = c.try_clone().unwrap();
+        // The server may answer and close before taking all of an endless line.
+        let writer = std::thread::spawn(move || {
+            let _ = w.write_all(&bytes);
+        });
+        let mut answer = String::new();
+        c.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let _ = c.read_to_string(&mut answer);
+        let _ = writer.join();
+        answer
+    };
+    for junk in [
+        b"not json\n".to_vec(),
+        b"{\"command\":\"reboot\"}\n".to_vec(),
+        b"{\"command\":\"status\",\"as\":\"root\"}\n".to_vec(),
+        vec![b'x'; 200_000],
+    ] {
+        let answer = ask_raw(junk);
+        assert!(answer.contains("\"ok\":false") && answer.contains("not a command"), "{answer}");
+    }
+    assert!(ctl(&s, &["status"]).0, "the server still answers");
+
     // Drain: nothing new starts while baresip's call goes on; ending it lets the server stop.
     let data_dir = s.data_dir();
     let drain = std::thread::spawn(move || {

@@ -70,13 +70,7 @@ async fn the_server_calls_participants_into_a_running_conference() {
 
     // bob's desk phone registers (digest) from a port, and then answers calls on it.
     let pdir = tempfile::tempdir().unwrap();
-    let phone_port = tessera_e2e::free_port();
-    let port_s = phone_port.to_string();
-    let reg =
-        sipp::spawn(s.sip_port, pdir.path(), "bob", &sipp::register_xml(600), &["-ap", "bob-password", "-p", &port_s]);
-    let (ok, out) = sipp::finish(reg, pdir.path());
-    assert!(ok, "bob's phone did not register: {out}");
-    let phone = sipp::called(pdir.path(), &sipp::answering_phone_xml(), phone_port, &[]);
+    let phone = sipp::registered_answering_phone(s.sip_port, pdir.path(), "bob", "bob-password");
 
     let r = alice
         .post(format!("{base}/api/v1/conferences/ops/live"))
