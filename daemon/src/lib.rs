@@ -25,7 +25,7 @@ use config::Config;
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    match cli.command.unwrap_or(Command::Serve(cli::ServeArgs::default())) {
+    let result = match cli.command.unwrap_or(Command::Serve(cli::ServeArgs::default())) {
         Command::Serve(args) => rt.block_on(serve::serve(config, args)),
         Command::Admin(cmd) => rt.block_on(admin::run(&config, cmd)),
         Command::Ctl(cmd) => rt.block_on(ctl::run(&config.data_dir, cmd)),
@@ -33,5 +33,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("configuration is valid; database: {}", tessera_web::store::redact_url(&config.database_url()));
             Ok(())
         }
-    }
+    };
+    // A start that fails half-way leaves blocking work behind (the media plane's threads); a plain
+    // drop of the runtime would wait for it for ever, so the error would never reach the shell.
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    result
 }

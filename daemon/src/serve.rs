@@ -197,6 +197,8 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         dialer = Some(d);
         dial = Some(rx);
     }
+    // Certificates are read before anything starts, so a bad file stops the start at once.
+    let https = crate::tls::setup(&config)?.map(Arc::new);
     let runtime = if config.media.enabled { Some(start_media(&config, &store, dialer.clone()).await?) } else { None };
     state.dialer = dialer;
     state.control = runtime.as_ref().map(|r| r.control.clone());
@@ -215,7 +217,6 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let warnings = state.warnings.clone();
     let metrics_app = tessera_web::system::metrics_router(state.clone());
     let app = router(state);
-    let https = crate::tls::setup(&config)?.map(Arc::new);
     let (app, plain_app) = match &https {
         Some(h) => {
             (crate::tls::secure_app(app.clone(), h), crate::tls::redirect_app(app, h, config.http.tls_listen.port()))
