@@ -9,11 +9,10 @@ use crate::config::Config;
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use std::io::BufRead;
-use tessera_web::auth::password;
 use tessera_web::i18n::{Lang, tr};
 use tessera_web::rights::Right;
 use tessera_web::store::{
-    ConferenceKind, License, LicenseKind, MediaUpdate, NewConference, NewUser, Role, Setting, Store, UserRow,
+    ConferenceKind, License, LicenseKind, MediaUpdate, NewConference, Role, Setting, Store, UserRow,
 };
 use tessera_web::validate;
 
@@ -145,33 +144,17 @@ fn read_password() -> anyhow::Result<String> {
 async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add { login, display_name, email } => {
-            let login = validate::login("login", &login).map_err(field_err)?;
-            let display =
-                validate::text("display_name", display_name.as_deref().unwrap_or(""), 100, false).map_err(field_err)?;
-            let email = validate::email("email", email.as_deref().unwrap_or("")).map_err(field_err)?;
-            let pw = read_password()?;
-            let hash = password::hash_async(pw.clone()).await?;
-            let u = match store
-                .create_user(NewUser { login: &login, password_hash: &hash, display_name: &display }, now())
-                .await
-            {
-                Err(tessera_web::store::StoreError::Conflict(_)) => bail!("a user {login:?} already exists"),
-                r => r?,
+            // Checked before the password is asked for.
+            validate::login("login", &login).map_err(field_err)?;
+            let a = tessera_web::admin_users::NewAccount {
+                login,
+                display_name: display_name.unwrap_or_default(),
+                email: email.unwrap_or_default(),
+                password: Some(read_password()?),
+                admin: false,
             };
-            crate::sip::save_digest(store, u.id, &login, &pw, now()).await?;
-            if !email.is_empty() {
-                let p = tessera_web::store::ProfileUpdate {
-                    display_name: u.display_name.clone(),
-                    email,
-                    phone: u.phone.clone(),
-                    company: u.company.clone(),
-                    position: u.position.clone(),
-                    language: u.language.clone(),
-                    time_zone: u.time_zone.clone(),
-                };
-                store.update_profile(u.id, &p, now()).await?;
-            }
-            println!("added user {login}");
+            let (u, _) = tessera_web::admin_users::create(store, &a, now()).await.map_err(field_err)?;
+            println!("added user {}", u.login);
         }
         UserCommand::List => {
             let t = now();
@@ -193,9 +176,7 @@ async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::SetPassword { login } => {
             let u = find_user(store, &login).await?;
             let pw = read_password()?;
-            let hash = password::hash_async(pw.clone()).await?;
-            store.set_password_hash(u.id, &hash, now()).await?;
-            crate::sip::save_digest(store, u.id, &u.login, &pw, now()).await?;
+            tessera_web::auth::credentials::set_password(store, u.id, &u.login, &pw, now()).await?;
             println!("password of {} changed; their sessions were ended", u.login);
         }
         UserCommand::Disable { login } => {
@@ -215,7 +196,7 @@ async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Unlock { login } => {
             let login = login.trim().to_lowercase();
-            if store.clear_failures(&login).await? {
+            if tessera_web::auth::lockout::unlock_login(store, &login).await? {
                 println!("{login} unlocked");
             } else {
                 println!("{login} was not locked and had no failed sign-ins");

@@ -215,6 +215,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let lockout = state.lockout.clone();
     let chat = state.chat.clone();
     let warnings = state.warnings.clone();
+    let registrations = state.registrations.clone();
     let metrics_app = tessera_web::system::metrics_router(state.clone());
     let app = router(state);
     let (app, plain_app) = match &https {
@@ -310,6 +311,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         _ => tracing::info!("email invitations are off (set [smtp] host to send them)"),
     }
 
+    if let Some(s) = &sip {
+        let _ = registrations.set(Box::new(s.registrations()));
+    }
     let housekeeping = tokio::spawn(housekeeping(store.clone(), config.clone()));
     // `tessera ctl`: the local control socket.
     let drained = Arc::new(tokio::sync::Notify::new());

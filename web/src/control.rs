@@ -280,6 +280,8 @@ pub struct Control {
     pub occupancy: Occupancy,
     /// Set by `tessera ctl drain`: admission lets no one new in ([`crate::admission::presence`]).
     pub draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// How each participant's connection is doing (the administrator's live view).
+    pub links: crate::links::Links,
 }
 
 /// How many are in each running conference, kept by the runtime as people join and leave, so
@@ -409,7 +411,16 @@ impl Control {
     /// The handle and the receiving end the runtime serves.
     pub fn channel() -> (Control, mpsc::Receiver<Envelope>) {
         let (tx, rx) = mpsc::channel(256);
-        (Control { tx, events: EventBus::new(), occupancy: Occupancy::default(), draining: Default::default() }, rx)
+        (
+            Control {
+                tx,
+                events: EventBus::new(),
+                occupancy: Occupancy::default(),
+                draining: Default::default(),
+                links: Default::default(),
+            },
+            rx,
+        )
     }
 
     pub async fn call(&self, conference: &str, actor: Option<i64>, request: Request) -> Reply {

@@ -28,6 +28,7 @@ pub fn page(lang: Lang, title: &str, user: Option<&CurrentUser>, body: Markup) -
                             a href="/calls" { (tr(lang, "nav.calls")) }
                             a href="/profile" { (tr(lang, "nav.profile")) }
                             a href="/download" { (tr(lang, "nav.download")) }
+                            @if u.user.is_admin { a #nav-admin href="/admin" { (tr(lang, "nav.admin")) } }
                             form.inline method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(u.csrf);
                                 button.link type="submit" id="sign-out" { (tr(lang, "nav.sign_out")) }

@@ -11,6 +11,8 @@
 //! own `router()`, and handlers sit next to their request and response types.
 
 pub mod admin_api;
+pub mod admin_panel;
+pub mod admin_users;
 pub mod admission;
 pub mod analytics;
 pub mod auth;
@@ -27,12 +29,14 @@ pub mod error;
 pub mod extract;
 pub mod home;
 pub mod i18n;
+mod i18n_admin;
 mod i18n_analytics;
 mod i18n_manager;
 mod i18n_scheduling;
 mod i18n_webinar;
 pub mod join_ws;
 pub mod layout;
+pub mod links;
 pub mod live;
 pub mod mail;
 pub mod manager;
@@ -80,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calls::router())
         .merge(calling::router())
         .merge(admin_api::router())
+        .merge(admin_panel::router())
         .merge(recordings::router())
         .merge(chat_files::router())
         .merge(slides::router())

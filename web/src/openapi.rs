@@ -42,7 +42,39 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ("post", "/api/v1/me/calls/{id}/decline", "Decline a call ringing to you", true),
     ("post", "/api/v1/me/calls/{id}/cancel", "Cancel your call while it rings", true),
     ("get", "/api/v1/admin/audit", "The audit log, newest first (administrators; limit, format=csv)", false),
-    ("get", "/api/v1/admin/live", "Running conferences with their participants (administrators)", false),
+    (
+        "get",
+        "/api/v1/admin/live",
+        "What runs now (administrators): conferences with their participants and each link's address, codecs, \
+         packet loss and jitter (RTCP receiver reports); SIP registrations; CPU, load and memory",
+        false,
+    ),
+    ("get", "/api/v1/admin/settings", "The server-wide settings with their values and meaning (administrators)", false),
+    ("put", "/api/v1/admin/settings", "Change settings: {key: value}; all are checked before any is written", true),
+    (
+        "get",
+        "/api/v1/admin/users",
+        "Accounts (administrators): q searches login, name and email; page (25 each)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/admin/users",
+        "Add an account: login, display_name, email, admin, password (left out: one is generated, returned once, \
+         and must be changed at the first sign-in)",
+        true,
+    ),
+    ("get", "/api/v1/admin/users/{id}", "An account with its rights, license and lock", false),
+    (
+        "patch",
+        "/api/v1/admin/users/{id}",
+        "Change an account: display_name, email, disabled, admin, rights (the whole set), \
+         license ({kind: none|permanent|temporary, until: YYYY-MM-DD})",
+        true,
+    ),
+    ("post", "/api/v1/admin/users/{id}/lock", "Lock the account for the lockout period", true),
+    ("post", "/api/v1/admin/users/{id}/unlock", "Lift the account's lock", true),
+    ("post", "/api/v1/admin/users/{id}/password", "Reset the password: a generated one, returned once", true),
     ("get", "/api/v1/home", "Today's conferences, up to five virtual rooms, rights and license", false),
     ("get", "/api/v1/conferences/{id}", "One conference the user takes part in (404 otherwise)", false),
     ("get", "/api/v1/conferences/{id}/live", "A running conference: participants, layouts, podium, outputs", false),

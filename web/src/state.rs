@@ -82,7 +82,12 @@ pub struct AppState {
     pub chat_files: Arc<crate::chat_files::Keys>,
     /// Calls between users ringing now, and their pages' notices.
     pub calls: Arc<crate::calling::Calls>,
+    /// SIP registrations now (login, contact, seconds left), once SIP has started.
+    pub registrations: Arc<std::sync::OnceLock<Registrations>>,
 }
+
+/// Lists the SIP registrations of the moment.
+pub type Registrations = Box<dyn Fn() -> Vec<(String, String, u64)> + Send + Sync>;
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig, metrics: MetricsRender) -> anyhow::Result<AppState> {
@@ -112,6 +117,7 @@ impl AppState {
             warnings: Arc::default(),
             chat_files: Arc::default(),
             calls: Arc::default(),
+            registrations: Arc::default(),
         })
     }
 }

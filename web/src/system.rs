@@ -78,6 +78,7 @@ async fn static_file(Path(file): Path<String>) -> Response {
         "schedule.js" => (include_str!("../static/schedule.js"), "text/javascript; charset=utf-8"),
         "manager.js" => (include_str!("../static/manager.js"), "text/javascript; charset=utf-8"),
         "registration.js" => (include_str!("../static/registration.js"), "text/javascript; charset=utf-8"),
+        "admin-live.js" => (include_str!("../static/admin-live.js"), "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     ([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
@@ -97,4 +98,48 @@ async fn download(State(state): State<AppState>, PageUser(u): PageUser) -> Html<
         section.card { h2 { (tr(lang, "download.h323")) } p { (tr(lang, "download.h323_text")) } p { code { (host) } } }
     };
     Html(page(lang, tr(lang, "download.title"), Some(&u), body).into_string())
+}
+
+/// The machine's load as the live view shows it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Usage {
+    /// Tessera's own CPU use since the previous look (or since it started), in percent of one
+    /// core; above 100 on several cores.
+    pub cpu_percent: f64,
+    pub cores: usize,
+    /// The 1-minute load average.
+    pub load_1m: f64,
+    /// Tessera's resident memory, MiB.
+    pub memory_mib: f64,
+}
+
+/// Tessera's CPU seconds and the wall clock at the previous look.
+static LAST_LOOK: std::sync::Mutex<Option<(f64, std::time::Instant)>> = std::sync::Mutex::new(None);
+
+/// Reads `/proc` (Linux); on anything else, or if it cannot be read, zeros.
+pub fn usage() -> Usage {
+    let ticks = 100.0; // USER_HZ, 100 on every Linux architecture Tessera runs on
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let num = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    let cpu = (num(11) + num(12)) / ticks;
+    let rss_pages = num(21);
+    let now = std::time::Instant::now();
+    let mut last = LAST_LOOK.lock().unwrap_or_else(|p| p.into_inner());
+    let cpu_percent = match *last {
+        Some((c, t)) if now.duration_since(t).as_secs_f64() > 0.05 => {
+            (cpu - c) * 100.0 / now.duration_since(t).as_secs_f64()
+        }
+        _ => 0.0,
+    };
+    *last = Some((cpu, now));
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    Usage {
+        cpu_percent: (cpu_percent * 10.0).round() / 10.0,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        load_1m: load.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0),
+        memory_mib: (rss_pages * 4096.0 / 1048576.0 * 10.0).round() / 10.0,
+    }
 }

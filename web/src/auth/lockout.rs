@@ -282,9 +282,7 @@ impl LockoutService {
 
     /// Lifts a lock early (the administrator's `tessera admin user unlock`), on every channel.
     pub async fn unlock(&self, login: &str) -> Result<bool, StoreError> {
-        let a = self.store.clear_failures(login).await?;
-        let b = self.store.clear_failures(&counter_key(login, Channel::Spoofable)).await?;
-        Ok(a || b)
+        unlock_login(&self.store, login).await
     }
 
     /// The whole password sign-in: throttle, a hashing slot, the attempt counted, verify.
@@ -357,6 +355,26 @@ fn attempt_of(s: FailureState, max_attempts: i64, now: i64) -> Attempt {
         Some(until) if s.failures > max_attempts && until > now => Attempt::Locked { until },
         lock => Attempt::Check { lock: lock.filter(|&u| u > now) },
     }
+}
+
+/// Lifts a lock early, on every channel (the administrator's panel and command line): whether
+/// there was anything to lift.
+pub async fn unlock_login(store: &Store, login: &str) -> Result<bool, StoreError> {
+    let a = store.clear_failures(login).await?;
+    let b = store.clear_failures(&counter_key(login, Channel::Spoofable)).await?;
+    Ok(a || b)
+}
+
+/// Locks an account now, on every channel, for the policy's period (the administrator's
+/// panel): until when.
+pub async fn lock_login(store: &Store, login: &str, now: i64) -> Result<i64, StoreError> {
+    let s = store.settings().await?;
+    let until = now + s.lockout_period_minutes * 60;
+    for key in [login.to_string(), counter_key(login, Channel::Spoofable).into_owned()] {
+        let state = FailureState { failures: s.lockout_max_attempts, first_failure_at: now, locked_until: Some(until) };
+        store.put_failure_state(&key, state).await?;
+    }
+    Ok(until)
 }
 
 #[cfg(test)]

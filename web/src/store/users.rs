@@ -127,6 +127,38 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 
+    /// One page of accounts whose login, name or email contains `q` (case-insensitive), by
+    /// login, and how many match in all.
+    pub async fn search_users(&self, q: &str, limit: i64, offset: i64) -> Result<(Vec<UserRow>, i64)> {
+        let pattern = format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        macro_rules! matching {
+            () => {
+                " FROM users WHERE LOWER(login) LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\' \
+                 OR LOWER(email) LIKE $1 ESCAPE '\\'"
+            };
+        }
+        let total: i64 = sqlx::query(concat!("SELECT COUNT(*) AS n", matching!()))
+            .bind(&pattern)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let rows = sqlx::query(concat!("SELECT ", user_columns!(), matching!(), " ORDER BY login LIMIT $2 OFFSET $3"))
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((rows.iter().map(user_from_row).collect::<Result<_>>()?, total))
+    }
+
+    /// How many enabled accounts hold the administrator role.
+    pub async fn count_active_admins(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_admin = 1 AND disabled = 0")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// The ids of disabled accounts.
     pub async fn disabled_user_ids(&self) -> Result<Vec<i64>> {
         let rows = sqlx::query("SELECT id FROM users WHERE disabled = 1").fetch_all(&self.pool).await?;

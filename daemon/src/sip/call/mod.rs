@@ -72,6 +72,8 @@ struct Call {
     local: IpAddr,
     pending: Option<Pending>,
     participant: Option<ParticipantId>,
+    /// The participant whose link quality this call reports (kept after it leaves, to clear it).
+    linked: Option<ParticipantId>,
     /// When the conference instance this call joined started: an "ended" event from before
     /// (the previous instance of a room, ending as this call joined) is not this call's end;
     /// a real end also sends "left" for every participant.
@@ -130,6 +132,7 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         local: a.local,
         pending: None,
         participant: None,
+        linked: None,
         joined_instance_ms: None,
         last_keyframe: None,
         quiet: false,
@@ -239,6 +242,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         local,
         pending: None,
         participant: None,
+        linked: None,
         joined_instance_ms: None,
         last_keyframe: None,
         quiet: false,
@@ -406,8 +410,13 @@ impl Call {
                     if rtcp::wants_keyframe(&rtcp_buf[..n]) {
                         self.keyframe("RTCP").await;
                     }
+                    let clock = self.choice.video.as_ref().map_or(90_000, |v| v.format.clock_rate);
+                    self.reported(&rtcp_buf[..n], clock);
                 }
-                _ = recv_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {}
+                n = recv_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {
+                    let clock = self.choice.audio.as_ref().map_or(8_000, |a| a.format.clock_rate);
+                    self.reported(&rtcp2_buf[..n], clock);
+                }
                 _ = self.invite.path.closed() => {
                     self.participant_gone_quietly();
                     return Some("the TCP connection closed".into());
@@ -572,8 +581,39 @@ impl Call {
         metrics::histogram!("tessera_sip_join_seconds").record(started.elapsed().as_secs_f64());
         self.participant = state.joined;
         self.joined_instance_ms = state.started_at_ms;
+        if let Some(p) = self.participant {
+            self.control.links.set(&self.conference, p, self.link_quality());
+            self.linked = Some(p);
+        }
         tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
         Ok(())
+    }
+
+    /// Where the call's media comes from and its codecs, for the live view.
+    fn link_quality(&self) -> tessera_web::links::LinkQuality {
+        let peer = self.choice.audio.as_ref().and_then(|a| a.peer).or(self.choice.video.as_ref().and_then(|v| v.peer));
+        tessera_web::links::LinkQuality {
+            address: peer.map_or_else(|| self.invite.path.peer().to_string(), |(ip, port, _)| format!("{ip}:{port}")),
+            audio_codec: self.choice.audio.as_ref().map(|a| format!("{}/{}", a.format.encoding, a.format.clock_rate)),
+            video_codec: self.choice.video.as_ref().map(|v| v.format.encoding.clone()),
+            ..Default::default()
+        }
+    }
+
+    /// An RTCP packet from the peer: its report blocks say how Tessera's media arrives. (Blocks
+    /// about other sources are ignored: Tessera sends one stream per medium.)
+    fn reported(&self, packet: &[u8], clock_rate: u32) {
+        let Some(p) = self.participant else { return };
+        if let Some(b) = rtcp::report_blocks(packet).last() {
+            let r = tessera_web::links::Report {
+                fraction_lost: b.fraction_lost,
+                packets_lost: i64::from(b.cumulative_lost),
+                jitter: b.jitter,
+                clock_rate,
+                at_ms: chrono::Utc::now().timestamp_millis(),
+            };
+            self.control.links.report(&self.conference, p, r);
+        }
     }
 
     async fn keyframe(&mut self, by: &str) {
@@ -591,6 +631,9 @@ impl Call {
     /// Leaves the conference and, unless the caller hung up, sends the BYE (resent over UDP
     /// until answered, for up to 4 s).
     async fn hang_up(&mut self, rx: &mut mpsc::Receiver<Inbound>, why: Option<String>) {
+        if let Some(p) = self.linked.take() {
+            self.control.links.remove(&self.conference, p);
+        }
         if let Some(p) = self.participant.take() {
             match self.control.call(&self.conference, None, Request::Remove { participant: p }).await {
                 Ok(_) | Err(ControlError::NotRunning | ControlError::NoParticipant(_)) => {}
