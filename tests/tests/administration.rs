@@ -2,9 +2,10 @@
 //! everyone else (an operator, a user, a visitor) gets 404 on every route. The audit log of the
 //! command lines reads back as JSON and CSV; the live view lists what runs and who is in it.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use tessera_e2e::Server;
 use tessera_web::admin_api::ROUTES;
+use tessera_web::admin_panel::PAGES;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_administrators_reach_the_administration_api() {
@@ -51,8 +52,9 @@ async fn only_administrators_reach_the_administration_api() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let live: Value = admin.get(format!("{}/api/v1/admin/live", s.base)).send().await.unwrap().json().await.unwrap();
-    assert_eq!(live[0]["conference"], "ops", "{live}");
-    assert_eq!(live[0]["participants"][0]["name"], "Camera", "{live}");
+    assert_eq!(live["conferences"][0]["conference"], "ops", "{live}");
+    assert_eq!(live["conferences"][0]["participants"][0]["name"], "Camera", "{live}");
+    assert!(live["system"]["cores"].as_u64().unwrap() >= 1, "{live}");
 
     // The role is given and taken at the command line; the running server sees the change
     // within its store poll (half a second).
@@ -72,4 +74,192 @@ async fn only_administrators_reach_the_administration_api() {
     assert!(settles(200).await, "alice became an administrator");
     s.admin_ok(&["user", "admin", "alice", "--revoke"], "");
     assert!(settles(404).await, "alice is no longer an administrator");
+}
+
+/// Accounts through the administration API: add (a generated password, shown once and to be
+/// changed), rights, a license, lock and unlock, a password reset, disable (their session ends);
+/// an administrator cannot lock themselves out; nobody else reaches any of it, not even with a
+/// valid CSRF token of their own; every action is in the audit log with who and from where.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_manage_accounts_and_every_change_is_audited() {
+    let s = Server::start();
+    s.add_user("mallory", "mallory-password");
+    let (admin, csrf) = s.sign_in("admin", "admin-password").await;
+    let api = |p: &str| format!("{}/api/v1/admin{p}", s.base);
+    let send = |m: reqwest::Method, p: &str, body: Value| {
+        admin.request(m, api(p)).header("x-csrf-token", &csrf).json(&body).send()
+    };
+
+    // Add: the password comes back once; the account must change it at its first sign-in.
+    let r = send(
+        reqwest::Method::POST,
+        "/users",
+        json!({"login": "bob", "display_name": "Bob B", "email": "bob@example.org"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let bob: Value = r.json().await.unwrap();
+    let (id, first) = (bob["id"].as_i64().unwrap(), bob["password"].as_str().unwrap().to_string());
+    let mut secrets = vec![first.clone()];
+    assert_eq!((bob["must_change_password"].as_bool(), bob["email"].as_str()), (Some(true), Some("bob@example.org")));
+    assert!(bob.get("password_hash").is_none(), "{bob}");
+    let (bob_client, _) = s.sign_in("bob", &first).await;
+    let me = bob_client.get(format!("{}/api/v1/me", s.base)).send().await.unwrap();
+    assert_eq!(me.status(), 403);
+    assert!(me.text().await.unwrap().contains("choose a new password first"));
+    // Bad input names its field and adds nothing.
+    for (body, field) in [
+        (json!({"login": "bob"}), "login"),
+        (json!({"login": "x y"}), "login"),
+        (json!({"login": "carol", "email": "not-an-address"}), "email"),
+        (json!({"login": "carol", "password": "short"}), "password"),
+    ] {
+        let r = send(reqwest::Method::POST, "/users", body.clone()).await.unwrap();
+        let text = r.text().await.unwrap();
+        assert!(text.contains(field), "{body}: {text}");
+    }
+    let found: Value = admin.get(api("/users?q=carol")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(found["total"], 0, "{found}");
+
+    // Rights and a license, then a change with one bad field changes nothing.
+    let r = send(
+        reqwest::Method::PATCH,
+        &format!("/users/{id}"),
+        json!({"rights": ["create_conferences", "recording"], "license": {"kind": "temporary", "until": "2099-01-31"}}),
+    )
+    .await
+    .unwrap();
+    let a: Value = r.json().await.unwrap();
+    assert_eq!(a["rights"], json!(["create_conferences", "recording"]), "{a}");
+    assert_eq!(a["license"]["kind"], "temporary", "{a}");
+    let r = send(
+        reqwest::Method::PATCH,
+        &format!("/users/{id}"),
+        json!({"rights": [], "license": {"kind": "temporary", "until": "2001-01-01"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let a: Value = admin.get(api(&format!("/users/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(a["rights"].as_array().unwrap().len(), 2, "nothing of a refused change is written: {a}");
+
+    // Lock: the right password is refused until unlocked.
+    let r = send(reqwest::Method::POST, &format!("/users/{id}/lock"), json!({})).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let sign_in = |login: &'static str, pw: String| {
+        let url = format!("{}/api/v1/session", s.base);
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&json!({"login": login, "password": pw}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(sign_in("bob", first.clone()).await, 423);
+    send(reqwest::Method::POST, &format!("/users/{id}/unlock"), json!({})).await.unwrap();
+    assert_eq!(sign_in("bob", first.clone()).await, 200);
+
+    // A reset: the old password stops working, the new one must be changed.
+    let r: Value =
+        send(reqwest::Method::POST, &format!("/users/{id}/password"), json!({})).await.unwrap().json().await.unwrap();
+    let second = r["password"].as_str().unwrap().to_string();
+    secrets.push(second.clone());
+    assert_eq!(sign_in("bob", first).await, 401);
+    let (bob_client, _) = s.sign_in("bob", &second).await;
+
+    // Disable: bob's session ends at once, and he cannot sign in.
+    send(reqwest::Method::PATCH, &format!("/users/{id}"), json!({"disabled": true})).await.unwrap();
+    assert_eq!(bob_client.get(format!("{}/api/v1/me", s.base)).send().await.unwrap().status(), 401);
+    assert_eq!(sign_in("bob", second).await, 401);
+
+    // An administrator cannot lock themselves out.
+    let me: Value = admin.get(api("/users?q=admin")).send().await.unwrap().json().await.unwrap();
+    let my_id = me["accounts"][0]["id"].as_i64().unwrap();
+    for (m, p, body) in [
+        (reqwest::Method::PATCH, format!("/users/{my_id}"), json!({"disabled": true})),
+        (reqwest::Method::PATCH, format!("/users/{my_id}"), json!({"admin": false})),
+        (reqwest::Method::POST, format!("/users/{my_id}/lock"), json!({})),
+    ] {
+        let r = send(m, &p, body.clone()).await.unwrap();
+        assert_eq!(r.status(), 422, "{p} {body}");
+    }
+    // Settings: checked whole, written whole.
+    let r =
+        send(reqwest::Method::PUT, "/settings", json!({"lockout.max_attempts": "7", "lockout.period_minutes": "0"}))
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = send(reqwest::Method::PUT, "/settings", json!({"lockout.max_attempts": "7"})).await.unwrap();
+    let list: Value = r.json().await.unwrap();
+    let get = |k: &str| list.as_array().unwrap().iter().find(|x| x["key"] == k).unwrap()["value"].clone();
+    assert_eq!((get("lockout.max_attempts"), get("lockout.period_minutes")), (json!("7"), json!("15")));
+
+    // Without the CSRF header: refused, nothing changed.
+    let r = admin.post(api(&format!("/users/{id}/lock"))).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Nobody else reaches any of it: an ordinary user, with their own valid CSRF token, gets
+    // 404 on every API route and every page, whatever the method.
+    let (mallory, m_csrf) = s.sign_in("mallory", "mallory-password").await;
+    let ids = [
+        format!("/users/{id}"),
+        format!("/users/{id}/lock"),
+        format!("/users/{id}/unlock"),
+        format!("/users/{id}/password"),
+    ];
+    let mut every: Vec<String> = ROUTES.iter().map(|r| r.to_string()).collect();
+    every.extend(ids.iter().map(|p| format!("/api/v1/admin{p}")));
+    every.extend(PAGES.iter().map(|p| p.to_string()));
+    every.extend([format!("/admin/users/{id}"), format!("/admin/users/{id}/action")]);
+    for path in &every {
+        for m in [reqwest::Method::GET, reqwest::Method::POST, reqwest::Method::PATCH, reqwest::Method::PUT] {
+            let r = mallory
+                .request(m.clone(), format!("{}{path}", s.base))
+                .header("x-csrf-token", &m_csrf)
+                .json(&json!({"disabled": false}))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status() == 404 || r.status() == 405, "{m} {path}: {}", r.status());
+        }
+    }
+    let a: Value = admin.get(api(&format!("/users/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(a["disabled"], true, "{a}");
+
+    // The audit log: every change, by whom, from where, and how it ended.
+    let log: Vec<Value> = admin.get(api("/audit")).send().await.unwrap().json().await.unwrap();
+    let find = |prefix: &str| {
+        log.iter()
+            .filter(|e| e["action"].as_str().unwrap_or_default().starts_with(prefix))
+            .map(|e| {
+                (
+                    e["actor"].as_str().unwrap_or_default(),
+                    e["source"].as_str().unwrap_or_default(),
+                    e["outcome"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    for action in [
+        "user.create bob",
+        "user.lock bob",
+        "user.unlock bob",
+        "user.reset_password bob",
+        "user.change bob disabled=true",
+        "settings.set",
+    ] {
+        let found = find(action);
+        assert!(
+            found.iter().any(|&(who, from, outcome)| who == "admin" && from == "127.0.0.1" && outcome == "ok"),
+            "{action}: {found:?} in {log:?}"
+        );
+    }
+    assert!(find("user.lock admin").iter().any(|&(_, _, outcome)| outcome.contains("your own")), "{log:?}");
+    assert!(find("user.create carol").iter().any(|&(_, _, outcome)| outcome.contains("email")), "{log:?}");
+    let text = format!("{log:?}");
+    assert!(secrets.iter().all(|p| !text.contains(p.as_str())), "no password is in the audit log");
 }
