@@ -35,7 +35,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   postgresql postgresql-client chromium fonts-dejavu-core wrk \
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev \
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav ffmpeg iproute2 util-linux sip-tester baresip-core baresip-ffmpeg linphone-cli openssl pebble libjs-pdf \
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav ffmpeg iproute2 nftables util-linux sip-tester baresip-core baresip-ffmpeg linphone-cli openssl pebble libjs-pdf \
   python3-venv >/dev/null
 command -v node >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 command -v cargo >/dev/null || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }
