@@ -11,7 +11,8 @@
 //! - a webinar's guest restrictions hold for SIP callers (camera and microphone off, no chat);
 //! - a call that sends no media is ended, and so is one whose caller stops refreshing its
 //!   session (RFC 4028): a dead call holds no place for ever;
-//! - RTP from anyone but the caller is dropped at the call's ports;
+//! - RTP from anyone but the caller is dropped at the call's ports, and so are RTCP reports (a
+//!   stranger cannot make the administrator's live view show a call's link as bad);
 //! - disabling an account ends its calls in running conferences;
 //! - over TCP, an INVITE does not keep a connection open, a trickled message is read once whole,
 //!   and one that never completes is cut off.
@@ -479,6 +480,52 @@ async fn rtp_from_strangers_is_dropped() {
     // Tessera answers its latched address.
     let (_, packets) = received_within(&media, Duration::from_secs(1));
     assert!(packets > 10, "the caller got {packets} packets of its mix");
+}
+
+/// An RTCP receiver report: `fraction` of 256 lost, 10 lost in all, jitter 160 (20 ms at 8 kHz).
+fn receiver_report(fraction: u8) -> Vec<u8> {
+    let mut p = vec![0x81, 201, 0, 7, 0, 0, 0, 9];
+    p.extend([0, 0, 0, 1, fraction, 0, 0, 10, 0, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 0, 0, 0, 0, 0]);
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtcp_reports_from_strangers_are_ignored() {
+    let (_tmp, s) = server();
+    s.admin_ok(&["conference", "add", "forum", "--name", "Forum", "--owner", "admin", "--room", "--public"], "");
+    let caller = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (code, answer) = invite(&caller, s.sip_port, "forum", "rtcp-1", media.local_addr().unwrap());
+    assert_eq!(code, 200, "{answer}");
+    ack(&caller, s.sip_port, "forum", "rtcp-1", &answer);
+    let rtcp: u16 = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("a=rtcp:"))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("an RTCP port in the answer");
+    let (admin, _) = s.sign_in("admin", "admin-password").await;
+    let link = || async {
+        let live: serde_json::Value =
+            admin.get(format!("{}/api/v1/admin/live", s.base)).send().await.unwrap().json().await.unwrap();
+        live["conferences"][0]["participants"][0]["link"].clone()
+    };
+    tessera_e2e::eventually("the call is in the live view", || async { link().await.is_object() }).await;
+    // A stranger (another address of this host) reports dreadful loss: nothing changes.
+    let stranger = UdpSocket::bind("127.0.0.2:0").unwrap();
+    for _ in 0..5 {
+        stranger.send_to(&receiver_report(250), ("127.0.0.1", rtcp)).unwrap();
+    }
+    // The caller's own report, sent after the stranger's, is what shows.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    media.send_to(&receiver_report(64), ("127.0.0.1", rtcp)).unwrap();
+    tessera_e2e::eventually("the caller's report shows", || async { link().await["loss_percent"] == 25.0 }).await;
+    let l = link().await;
+    assert_eq!((l["jitter_ms"].as_f64(), l["packets_lost"].as_i64()), (Some(20.0), Some(10)), "{l}");
+    for _ in 0..5 {
+        stranger.send_to(&receiver_report(250), ("127.0.0.1", rtcp)).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(link().await["loss_percent"], 25.0, "a stranger's report changed the link");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,7 +30,7 @@ mod media;
 mod outbound;
 
 pub(super) use media::{Ports, bind_ports, local_ip};
-use media::{audio_codec, codec_name, recv_on, video_codec};
+use media::{audio_codec, codec_name, recv_from_on, recv_on, video_codec};
 
 const T1: Duration = Duration::from_millis(500);
 const T2: Duration = Duration::from_secs(4);
@@ -406,16 +406,20 @@ impl Call {
                         }
                     }
                 }
-                n = recv_on(self.video.as_ref().map(|p| &p.rtcp), &mut rtcp_buf) => {
-                    if rtcp::wants_keyframe(&rtcp_buf[..n]) {
-                        self.keyframe("RTCP").await;
+                (n, from) = recv_from_on(self.video.as_ref().map(|p| &p.rtcp), &mut rtcp_buf) => {
+                    if self.from_peer(from) {
+                        if rtcp::wants_keyframe(&rtcp_buf[..n]) {
+                            self.keyframe("RTCP").await;
+                        }
+                        let clock = self.choice.video.as_ref().map_or(90_000, |v| v.format.clock_rate);
+                        self.reported(&rtcp_buf[..n], clock);
                     }
-                    let clock = self.choice.video.as_ref().map_or(90_000, |v| v.format.clock_rate);
-                    self.reported(&rtcp_buf[..n], clock);
                 }
-                n = recv_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {
-                    let clock = self.choice.audio.as_ref().map_or(8_000, |a| a.format.clock_rate);
-                    self.reported(&rtcp2_buf[..n], clock);
+                (n, from) = recv_from_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {
+                    if self.from_peer(from) {
+                        let clock = self.choice.audio.as_ref().map_or(8_000, |a| a.format.clock_rate);
+                        self.reported(&rtcp2_buf[..n], clock);
+                    }
                 }
                 _ = self.invite.path.closed() => {
                     self.participant_gone_quietly();
@@ -598,6 +602,14 @@ impl Call {
             video_codec: self.choice.video.as_ref().map(|v| v.format.encoding.clone()),
             ..Default::default()
         }
+    }
+
+    /// Whether an RTCP packet comes from the peer: the address its SDP names or the one its SIP
+    /// messages come from (behind NAT). Anything else (a spoofed source) is dropped unread.
+    fn from_peer(&self, from: Option<std::net::SocketAddr>) -> bool {
+        let Some(from) = from else { return false };
+        let sdp = [self.choice.audio.as_ref().and_then(|a| a.peer), self.choice.video.as_ref().and_then(|v| v.peer)];
+        sdp.iter().flatten().any(|(ip, _, _)| *ip == from.ip()) || self.invite.path.peer().ip() == from.ip()
     }
 
     /// An RTCP packet from the peer: its report blocks say how Tessera's media arrives. (Blocks
