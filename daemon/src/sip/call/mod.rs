@@ -407,7 +407,7 @@ impl Call {
                     }
                 }
                 (n, from) = recv_from_on(self.video.as_ref().map(|p| &p.rtcp), &mut rtcp_buf) => {
-                    if self.from_peer(from) {
+                    if self.sent_by_peer(from) {
                         if rtcp::wants_keyframe(&rtcp_buf[..n]) {
                             self.keyframe("RTCP").await;
                         }
@@ -416,7 +416,7 @@ impl Call {
                     }
                 }
                 (n, from) = recv_from_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {
-                    if self.from_peer(from) {
+                    if self.sent_by_peer(from) {
                         let clock = self.choice.audio.as_ref().map_or(8_000, |a| a.format.clock_rate);
                         self.reported(&rtcp2_buf[..n], clock);
                     }
@@ -606,7 +606,7 @@ impl Call {
 
     /// Whether an RTCP packet comes from the peer: the address its SDP names or the one its SIP
     /// messages come from (behind NAT). Anything else (a spoofed source) is dropped unread.
-    fn from_peer(&self, from: Option<std::net::SocketAddr>) -> bool {
+    fn sent_by_peer(&self, from: Option<std::net::SocketAddr>) -> bool {
         let Some(from) = from else { return false };
         let sdp = [self.choice.audio.as_ref().and_then(|a| a.peer), self.choice.video.as_ref().and_then(|v| v.peer)];
         sdp.iter().flatten().any(|(ip, _, _)| *ip == from.ip()) || self.invite.path.peer().ip() == from.ip()
