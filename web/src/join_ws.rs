@@ -303,6 +303,7 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
         offer,
         content: false,
         guest: guest_devices(user_id.is_none().then_some(page.dial_in.guests)),
+        address: visitor.addr,
     };
     let joined = match rtc.join(req).await {
         Ok(j) => j,
@@ -686,6 +687,7 @@ impl InCall<'_> {
             offer,
             content: true,
             guest: guest_devices(self.guest),
+            address: None,
         };
         let j = rtc.join(req).await.map_err(|e| e.to_string())?;
         Ok((j.answer, Share { _leave: j.leave, ended: j.ended }))

@@ -24,6 +24,8 @@ pub struct JoinRequest {
     pub content: bool,
     /// A webinar guest: the devices the organiser lets guests use.
     pub guest: Option<crate::control::GuestDevices>,
+    /// Where the browser connects from (the page's address), for the administrator's live view.
+    pub address: Option<std::net::IpAddr>,
 }
 
 /// A browser that joined: the answer to send it, and the participant it became.

@@ -1,11 +1,15 @@
 //! An interceptor that hands the browser's keyframe requests (RTCP PLI and FIR about the video
-//! Tessera sends it) to the application. The `webrtc` crate's default chain consumes all
-//! inbound RTCP; what this marks with `DeliverToApplication` reaches the local track's events,
-//! where the peer turns it into a keyframe request of the output the browser watches.
+//! Tessera sends it) and its reception reports to the application. The `webrtc` crate's default
+//! chain consumes all inbound RTCP; what this marks with `DeliverToApplication` reaches the local
+//! track's events, where the peer turns a request into a keyframe of the output the browser
+//! watches, and a report into the link quality of the administrator's live view.
 
 use rtc::interceptor::{Attribute, Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::receiver_report::ReceiverReport;
+use rtc::rtcp::reception_report::ReceptionReport;
+use rtc::rtcp::sender_report::SenderReport;
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 use std::collections::VecDeque;
@@ -22,6 +26,22 @@ pub fn is_keyframe_request(p: &dyn rtc::rtcp::Packet) -> bool {
     any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
 }
 
+/// The reception reports of a sender or receiver report.
+pub fn reception_reports(p: &dyn rtc::rtcp::Packet) -> &[ReceptionReport] {
+    let any = p.as_any();
+    if let Some(rr) = any.downcast_ref::<ReceiverReport>() {
+        &rr.reports
+    } else if let Some(sr) = any.downcast_ref::<SenderReport>() {
+        &sr.reports
+    } else {
+        &[]
+    }
+}
+
+fn wanted(p: &dyn rtc::rtcp::Packet) -> bool {
+    is_keyframe_request(p) || !reception_reports(p).is_empty()
+}
+
 impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
     type Rout = TaggedPacket;
     type Wout = TaggedPacket;
@@ -32,9 +52,9 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
     fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Error> {
         if let Packet::Rtcp(packets) = &msg.message.packet {
             let wanted: Vec<Box<dyn rtc::rtcp::Packet>> =
-                packets.iter().filter(|p| is_keyframe_request(p.as_ref())).cloned().collect();
+                packets.iter().filter(|p| wanted(p.as_ref())).cloned().collect();
             if wanted.is_empty() {
-                // Reports and NACKs: the interceptors before this one have acted on them.
+                // NACKs and the rest: the interceptors before this one have acted on them.
                 return Ok(());
             }
             msg.message.packet = Packet::Rtcp(wanted);

@@ -11,7 +11,7 @@
 //! the page leaves (its WebSocket closes), when ICE or DTLS fails or does not connect in time,
 //! or when the participant is removed or the conference ends; the runtime then forgets it.
 
-use super::keyframes::{KeyframeRequests, is_keyframe_request};
+use super::keyframes::{KeyframeRequests, is_keyframe_request, reception_reports};
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::MediaStreamTrack;
@@ -273,6 +273,13 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     );
     metrics::counter!("tessera_webrtc_joins_total").increment(1);
 
+    let link = tessera_web::links::LinkQuality {
+        address: req.address.map_or_else(|| "browser".to_string(), |a| format!("{a} (browser)")),
+        audio_codec: (!req.content).then(|| "opus/48000".to_string()),
+        video_codec: Some("VP8".to_string()),
+        ..Default::default()
+    };
+    control.links.set(&req.conference, participant, link);
     let (leave, leave_rx) = oneshot::channel();
     let (ended_tx, ended) = oneshot::channel();
     let peer = Running {
@@ -330,7 +337,7 @@ impl Running {
         let mut tasks = tokio::task::JoinSet::new();
         if let Some(video) = outgoing.first() {
             let (c, conf) = (self.control.clone(), self.conference.clone());
-            tasks.spawn(keyframe_requests(video.track.clone(), c, conf, self.participant));
+            tasks.spawn(feedback(video.track.clone(), video.ssrc, c, conf, self.participant));
         }
         let (connected_tx, connected_rx) = watch::channel(false);
         for o in outgoing {
@@ -398,6 +405,7 @@ impl Running {
     }
 
     async fn finish(self, mut tasks: tokio::task::JoinSet<()>, why: String) -> String {
+        self.control.links.remove(&self.conference, self.participant);
         tasks.abort_all();
         if let Err(e) = self.pc.close().await {
             tracing::debug!(error = %e, "WebRTC: closing the peer connection");
@@ -455,9 +463,11 @@ async fn send_to_browser(o: Outgoing, connected: watch::Receiver<bool>) {
     }
 }
 
-/// The browser's keyframe requests about the video it receives, to the encoder of its view.
-async fn keyframe_requests(
+/// The browser's RTCP about the video it receives: keyframe requests, to the encoder of its
+/// view; reception reports, to the live view's link quality.
+async fn feedback(
     track: Arc<TrackLocalStaticRTP>,
+    ssrc: u32,
     control: Control,
     conference: String,
     participant: ParticipantId,
@@ -468,6 +478,17 @@ async fn keyframe_requests(
                 if packets.iter().any(|p| is_keyframe_request(p.as_ref())) {
                     metrics::counter!("tessera_webrtc_keyframe_requests_total").increment(1);
                     let _ = control.call(&conference, None, Request::Keyframe { participant }).await;
+                }
+                let mut reports = packets.iter().flat_map(|p| reception_reports(p.as_ref()).iter());
+                if let Some(r) = reports.rfind(|r| r.ssrc == ssrc) {
+                    let r = tessera_web::links::Report {
+                        fraction_lost: r.fraction_lost,
+                        packets_lost: i64::from(r.total_lost),
+                        jitter: r.jitter,
+                        clock_rate: 90_000,
+                        at_ms: chrono::Utc::now().timestamp_millis(),
+                    };
+                    control.links.report(&conference, participant, r);
                 }
             }
             Some(_) => {}
