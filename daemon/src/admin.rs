@@ -24,6 +24,7 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let store = Store::open(&config.database_url()).await.context("opening the database")?;
+    store.fix(config.fixed.clone());
     // Every command that changes something goes to the audit log (passwords come on stdin, so
     // none is in what is written).
     let read_only = matches!(
@@ -344,7 +345,8 @@ async fn settings(store: &Store, cmd: SettingsCommand) -> anyhow::Result<()> {
     match cmd {
         SettingsCommand::List => {
             for s in Setting::ALL {
-                println!("{} = {}    # {}", s.key(), store.setting(s).await?, s.description());
+                let fixed = store.fixed_source(s).map(|f| format!(" [set in {f}]")).unwrap_or_default();
+                println!("{} = {}    # {}{fixed}", s.key(), store.setting(s).await?, s.description());
             }
         }
         SettingsCommand::Get { key } => println!("{}", store.setting(lookup(&key)?).await?),

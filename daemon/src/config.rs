@@ -33,6 +33,9 @@ pub struct Config {
     pub files: tessera_web::chat_files::Settings,
     /// Slide shows (pdf.js).
     pub slides: tessera_web::slides::Settings,
+    /// The settings of the control panel this configuration fixes (see `managed`).
+    #[serde(skip)]
+    pub fixed: tessera_web::store::Fixed,
 }
 
 /// How long recordings and histories are kept (0: for ever), applied every `interval_minutes`.
@@ -73,7 +76,7 @@ impl Retention {
     }
 }
 
-/// Where the server may call (see `sip::dial_policy`): empty lists keep the default (public and
+/// Where the server may call (see `tessera_web::dial_policy`): empty lists keep the default (public and
 /// private ranges; never loopback, link-local, multicast or broadcast).
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -297,6 +300,7 @@ impl Default for Config {
             acme: Default::default(),
             files: Default::default(),
             slides: Default::default(),
+            fixed: Default::default(),
         }
     }
 }
@@ -358,13 +362,18 @@ fn default_data_dir() -> PathBuf {
 impl Config {
     /// Loads `--config FILE`, or the default path if it exists, or nothing; then the environment.
     pub fn load(explicit: Option<&Path>) -> anyhow::Result<Config> {
-        let mut cfg = match explicit {
+        let file = match explicit {
+            Some(p) => Some(p),
+            None if Path::new(DEFAULT_CONFIG_PATH).exists() => Some(Path::new(DEFAULT_CONFIG_PATH)),
+            None => None,
+        };
+        let mut cfg = match file {
             Some(p) => Config::from_file(p)?,
-            None if Path::new(DEFAULT_CONFIG_PATH).exists() => Config::from_file(Path::new(DEFAULT_CONFIG_PATH))?,
             None => Config::default(),
         };
         cfg.apply_env(|k| std::env::var(k).ok())?;
         cfg.validate()?;
+        cfg.fixed = managed::fixed(&cfg, file, &|k| std::env::var(k).ok())?;
         Ok(cfg)
     }
 
@@ -519,16 +528,8 @@ impl Config {
                 }
             }
         }
-        let days = 100 * 365;
-        range("retention.recordings_days", self.retention.recordings_days.into(), 0, days)?;
-        range("retention.history_days", self.retention.history_days.into(), 0, days)?;
-        range("retention.chat_days", self.retention.chat_days.into(), 0, days)?;
-        range("retention.calls_days", self.retention.calls_days.into(), 0, days)?;
-        range("retention.recordings_max_mb", self.retention.recordings_max_mb, 0, 1 << 40)?;
         range("retention.interval_minutes", self.retention.interval_minutes.into(), 1, 24 * 60)?;
         self.metrics_listen()?;
-        range("session.idle_timeout_minutes", self.session.idle_timeout_minutes.into(), 1, 7 * 24 * 60)?;
-        range("session.absolute_timeout_hours", self.session.absolute_timeout_hours.into(), 1, 24 * 90)?;
         range("auth.address_max_failures", self.auth.address_max_failures.into(), 1, 100_000)?;
         range("auth.address_window_minutes", self.auth.address_window_minutes.into(), 1, 24 * 60)?;
         range("profile.avatar_max_bytes", self.profile.avatar_max_bytes as u64, 1024, 16 * 1024 * 1024)?;
@@ -540,7 +541,8 @@ impl Config {
         range("sip.session_min_seconds", self.sip.session_min_seconds.into(), 1, 86_400)?;
         range("sip.tcp_idle_seconds", self.sip.tcp_idle_seconds.into(), 1, 3600)?;
         range("sip.max_anonymous_calls_per_address", self.sip.max_anonymous_calls_per_address as u64, 0, 1_000_000)?;
-        crate::sip::dial_policy::DialPolicy::new(&self.dial_out.allowed_domains, &self.dial_out.allowed_networks)?;
+        // The settings the control panel also manages are checked by their one rule.
+        managed::check(self)?;
         range("media.rtp_timeout_seconds", self.media.rtp_timeout_seconds.into(), 0, 24 * 3600)?;
         range("media.width", self.media.width.into(), 160, 3840)?;
         range("media.height", self.media.height.into(), 120, 2160)?;
@@ -680,8 +682,6 @@ impl Config {
         tessera_web::WebConfig {
             // Behind TLS the session cookie is Secure whatever the setting says.
             secure_cookies: self.http.secure_cookies || self.https(),
-            session_idle_secs: i64::from(self.session.idle_timeout_minutes) * 60,
-            session_absolute_secs: i64::from(self.session.absolute_timeout_hours) * 3600,
             avatar_max_bytes: self.profile.avatar_max_bytes,
             address_max_failures: self.auth.address_max_failures,
             address_window_secs: i64::from(self.auth.address_window_minutes) * 60,
@@ -722,3 +722,5 @@ impl Config {
 
 #[cfg(test)]
 mod tests;
+
+mod managed;

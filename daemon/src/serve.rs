@@ -177,7 +177,11 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let store = Store::open(&url)
         .await
         .with_context(|| format!("opening database {}", tessera_web::store::redact_url(&url)))?;
+    store.fix(config.fixed.clone());
     tracing::info!(database = %tessera_web::store::redact_url(&url), backend = ?store.backend(), data_dir = %config.data_dir.display(), "database ready (migrations applied)");
+    for (key, (value, source)) in &config.fixed.0 {
+        tracing::info!(setting = key, value = %value, source = %source, "setting fixed by the configuration (read-only in the control panel)");
+    }
     bootstrap_admin(&store, &config.data_dir).await?;
     replace_published_passwords(&store, &config.data_dir).await?;
     if args.demo {
@@ -235,10 +239,6 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             max_anonymous_calls_per_address: config.sip.max_anonymous_calls_per_address,
             tcp_idle: std::time::Duration::from_secs(config.sip.tcp_idle_seconds.into()),
             session_min: config.sip.session_min_seconds,
-            dial_policy: crate::sip::dial_policy::DialPolicy::new(
-                &config.dial_out.allowed_domains,
-                &config.dial_out.allowed_networks,
-            )?,
             tls: match config.sip_tls_listen()? {
                 None => None,
                 Some(at) if config.sip.tls_certificate.as_os_str().is_empty() => match &https {
@@ -491,18 +491,32 @@ async fn populate_demo(control: &Control) {
     tracing::info!(conference = DEMO_ROOM, "demo room running with four synthetic participants");
 }
 
-/// Purges expired sessions every ten minutes.
-/// Applies the retention policy now and every `interval_minutes`.
+/// Applies the retention policy (the settings' values at each run) every `interval_minutes`.
 async fn retention(store: Store, config: Config) {
-    let policy = config.retention.policy();
-    if policy.keeps_everything() {
-        return;
-    }
-    tracing::info!(?policy, every_minutes = config.retention.interval_minutes, "retention policy on");
     let dir = config.recordings_dir();
     let mut tick = tokio::time::interval(Duration::from_secs(u64::from(config.retention.interval_minutes) * 60));
+    let mut last = None;
     loop {
         tick.tick().await;
+        let policy = match store.settings().await {
+            Ok(s) => s.retention,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the retention settings failed");
+                continue;
+            }
+        };
+        if last != Some(policy) {
+            match policy.keeps_everything() {
+                true => tracing::info!("retention policy off: recordings and histories are kept"),
+                false => {
+                    tracing::info!(?policy, every_minutes = config.retention.interval_minutes, "retention policy on")
+                }
+            }
+            last = Some(policy);
+        }
+        if policy.keeps_everything() {
+            continue;
+        }
         let now_ms = chrono::Utc::now().timestamp_millis();
         if let Err(e) = tessera_web::retention::apply(&store, &dir, &policy, now_ms).await {
             tracing::warn!(error = format!("{e:#}"), "applying the retention policy failed");
@@ -510,14 +524,15 @@ async fn retention(store: Store, config: Config) {
     }
 }
 
+/// Purges expired sessions and sweeps chat files every ten minutes.
 async fn housekeeping(store: Store, config: Config) {
     tokio::spawn(retention(store.clone(), config.clone()));
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         let t = now();
-        let idle = i64::from(config.session.idle_timeout_minutes) * 60;
-        let abs = i64::from(config.session.absolute_timeout_hours) * 3600;
+        let Ok(settings) = store.settings().await else { continue };
+        let (idle, abs) = (settings.session_idle_minutes * 60, settings.session_absolute_hours * 3600);
         match store.purge_sessions(t - idle, t - abs).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(sessions = n, "expired sessions purged"),

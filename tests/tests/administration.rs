@@ -263,3 +263,110 @@ async fn administrators_manage_accounts_and_every_change_is_audited() {
     let text = format!("{log:?}");
     assert!(secrets.iter().all(|p| !text.contains(p.as_str())), "no password is in the audit log");
 }
+
+/// Settings: one set in the configuration file is shown read-only with its source and refused
+/// at the API and the command line; one the panel changes applies to the running server at once
+/// (dial-out to this machine, refused by default, is allowed by a network added here); the SMTP
+/// test message reaches a real SMTP server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_apply_at_once_and_the_configuration_s_own_are_read_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let maildir = tmp.path().join("mail");
+    let (_sink, smtp_port) = tessera_e2e::smtp_sink(None, &maildir);
+    let cfg = tmp.path().join("t.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[retention]\nchat_days = 30\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\nsecurity = \"none\"\n\
+             from = \"Tessera <meetings@example.org>\"\n"
+        ),
+    )
+    .unwrap();
+    let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
+    let (admin, csrf) = s.sign_in("admin", "admin-password").await;
+    let api = |p: &str| format!("{}/api/v1/admin{p}", s.base);
+
+    // The file's setting: read-only, with where it comes from.
+    let list: Value = admin.get(api("/settings")).send().await.unwrap().json().await.unwrap();
+    let chat = list.as_array().unwrap().iter().find(|x| x["key"] == "retention.chat_days").unwrap().clone();
+    assert_eq!(chat["value"], "30", "{chat}");
+    assert!(chat["fixed_by"].as_str().unwrap().contains("t.toml"), "{chat}");
+    let r = admin
+        .put(api("/settings"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"retention.chat_days": "5"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("change it there"));
+    let cli = s.admin(&["settings", "set", "retention.chat_days", "5", "--config", cfg.to_str().unwrap()], "");
+    assert!(!cli.status.success() && String::from_utf8_lossy(&cli.stderr).contains("change it there"));
+    let page = admin.get(format!("{}/admin/settings", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("retention.chat_days-fixed"), "the panel shows it read-only");
+
+    // Dial-out to this machine: refused by default; allowed once the panel adds its network.
+    s.admin_ok(&["conference", "add", "ops", "--name", "Ops", "--owner", "admin", "--room"], "");
+    let started = admin
+        .post(format!("{}/api/v1/conferences/ops/live", s.base))
+        .header("x-csrf-token", &csrf)
+        .json(&tessera_e2e::live_api::synthetic("Camera", (200, 40, 40), 0))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 200);
+    let desk = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let call = || {
+        let url = format!("{}/api/v1/conferences/ops/calls", s.base);
+        let body = json!({"address": format!("sip:desk@127.0.0.1:{}", desk.local_addr().unwrap().port())});
+        admin.post(url).header("x-csrf-token", &csrf).json(&body).send()
+    };
+    assert_eq!(call().await.unwrap().status(), 202);
+    let (_, packets) = tessera_e2e::sip::received_within(&desk, std::time::Duration::from_millis(1500));
+    assert_eq!(packets, 0, "the default policy refuses loopback");
+    let r = admin
+        .put(api("/settings"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"dial_out.allowed_networks": "127.0.0.0/8"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(call().await.unwrap().status(), 202);
+    let (_, packets) = tessera_e2e::sip::received_within(&desk, std::time::Duration::from_secs(3));
+    assert!(packets > 0, "the INVITE reaches the desk once its network is allowed");
+    let r = admin
+        .put(api("/settings"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"dial_out.allowed_networks": "10.0.0.0/33"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "a bad network is refused");
+
+    // The SMTP test message reaches the SMTP server.
+    let r = admin
+        .post(api("/smtp/test"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"to": "ops@example.org"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let r = admin
+        .post(api("/smtp/test"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"to": "not an address"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let mails: Vec<String> = std::fs::read_dir(maildir.join("new"))
+        .map(|d| d.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect())
+        .unwrap_or_default();
+    assert!(mails.iter().any(|m| m.contains("Tessera: a test message") && m.contains("ops@example.org")), "{mails:?}");
+    let log: Vec<Value> = admin.get(api("/audit")).send().await.unwrap().json().await.unwrap();
+    for action in ["smtp.test to=\"ops@example.org\"", "settings.set dial_out.allowed_networks=\"127.0.0.0/8\""] {
+        assert!(log.iter().any(|e| e["action"] == action && e["outcome"] == "ok"), "{action}: {log:?}");
+    }
+}

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route(ROUTES[0], get(audit))
         .route(ROUTES[1], get(live))
         .route(ROUTES[2], get(settings_api).put(put_settings_api))
+        .route("/api/v1/admin/smtp/test", axum::routing::post(smtp_test_api))
         .merge(crate::admin_users::router())
 }
 
@@ -80,12 +81,20 @@ pub struct SettingView {
     pub key: &'static str,
     pub value: String,
     pub description: &'static str,
+    /// Where a setting fixed by the configuration comes from (read-only here); `None` when the
+    /// database holds it.
+    pub fixed_by: Option<String>,
 }
 
 pub async fn settings(store: &crate::store::Store) -> Result<Vec<SettingView>> {
     let mut out = Vec::new();
     for s in Setting::ALL {
-        out.push(SettingView { key: s.key(), value: store.setting(s).await?, description: s.description() });
+        out.push(SettingView {
+            key: s.key(),
+            value: store.setting(s).await?,
+            description: s.description(),
+            fixed_by: store.fixed_source(s).map(str::to_string),
+        });
     }
     Ok(out)
 }
@@ -95,6 +104,9 @@ pub async fn set_settings(store: &crate::store::Store, values: &[(String, String
     let mut checked = Vec::new();
     for (k, v) in values {
         let s = Setting::from_key(k).ok_or_else(|| Error::field(k, "no such setting"))?;
+        if let Some(source) = store.fixed_source(s) {
+            return Err(Error::field(s.key(), format!("is set in {source}; change it there")));
+        }
         let v = s.validate(v).map_err(|m| field_message(s, m))?;
         checked.push((s, v));
     }
@@ -104,6 +116,23 @@ pub async fn set_settings(store: &crate::store::Store, values: &[(String, String
         }
     }
     Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpTest {
+    pub to: String,
+}
+
+async fn smtp_test_api(
+    State(state): State<AppState>,
+    AdminUser(u): AdminUser,
+    ClientAddr(addr): ClientAddr,
+    crate::extract::ApiJson(t): crate::extract::ApiJson<SmtpTest>,
+) -> Result<Json<serde_json::Value>> {
+    let r = crate::mail::test_message(&state, &t.to).await;
+    audited(&state, &u, addr, format!("smtp.test to={:?}", t.to), r).await?;
+    Ok(Json(serde_json::json!({ "sent": true })))
 }
 
 fn field_message(s: Setting, m: String) -> Error {

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/live", get(live_page))
         .route("/admin/audit", get(audit_page))
         .route("/admin/settings", get(settings_page).post(settings_form))
+        .route("/admin/settings/smtp-test", post(smtp_test_form))
 }
 
 fn when(lang: Lang, secs: i64) -> String {
@@ -478,6 +479,9 @@ async fn audit_page(State(state): State<AppState>, AdminUser(u): AdminUser) -> R
 struct SettingsQuery {
     #[serde(default)]
     error: Option<String>,
+    /// The outcome of a test message: "ok: …" or the error.
+    #[serde(default)]
+    smtp: Option<String>,
     #[serde(default)]
     done: Option<String>,
 }
@@ -498,12 +502,31 @@ async fn settings_page(
                 input type="hidden" name="csrf" value=(u.csrf);
                 @for s in &list {
                     label for=(s.key) { code { (s.key) } }
-                    input id=(s.key) type="text" name=(s.key) value=(s.value) maxlength="20";
+                    @if let Some(source) = &s.fixed_by {
+                        input id=(s.key) type="text" value=(s.value) readonly aria-describedby={(s.key) "-fixed"};
+                        p.muted.fixed id={(s.key) "-fixed"} { (t("adm.fixed_by")) " " (source) }
+                    } @else {
+                        input id=(s.key) type="text" name=(s.key) value=(s.value) maxlength="1000";
+                    }
                     p.muted { (s.description) }
                 }
                 p { button #save-settings type="submit" { (t("adm.save")) } }
             }
             p.muted { (t("adm.settings_help")) }
+        }
+        section.card #smtp {
+            h2 { (t("adm.smtp")) }
+            @match &state.config.smtp {
+                Some(c) => p #smtp-config { code { (c.host) ":" (c.port) } " (" (format!("{:?}", c.security)) "), " (t("adm.smtp_from")) " " code { (c.from) } " · " span.muted { (t("adm.smtp_fixed")) } },
+                None => p #smtp-config.muted { (t("adm.smtp_off")) },
+            }
+            @if let Some(m) = &q.smtp { (notice(if m.starts_with("ok") { "ok" } else { "error" }, m.trim_start_matches("ok: "))) }
+            form method="post" action="/admin/settings/smtp-test" {
+                input type="hidden" name="csrf" value=(u.csrf);
+                label for="smtp-to" { (t("adm.smtp_to")) }
+                input #smtp-to type="email" name="to" required maxlength="254" value=(u.user.email);
+                p { button #smtp-test type="submit" { (t("adm.smtp_test")) } }
+            }
         }
     };
     Ok(admin_page(&u, "/admin/settings", t("adm.settings"), body))
@@ -536,4 +559,28 @@ async fn settings_form(
         }
         Err(e) => return Err(e),
     })
+}
+
+#[derive(Deserialize)]
+struct SmtpTestForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    to: String,
+}
+
+async fn smtp_test_form(
+    State(state): State<AppState>,
+    AdminUser(u): AdminUser,
+    ClientAddr(addr): ClientAddr,
+    Form(f): Form<SmtpTestForm>,
+) -> Result<Response> {
+    u.check_csrf(&f.csrf)?;
+    let r = crate::mail::test_message(&state, &f.to).await;
+    let outcome = match audited(&state, &u, addr, format!("smtp.test to={:?}", f.to), r).await {
+        Ok(()) => format!("ok: {} {}", tr(u.lang, "adm.smtp_sent"), f.to.trim()),
+        Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => e.to_string(),
+        Err(e) => return Err(e),
+    };
+    Ok(Redirect::to(&format!("/admin/settings?smtp={}", urlencode(&outcome))).into_response())
 }

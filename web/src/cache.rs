@@ -75,6 +75,8 @@ pub struct Cache {
     events: Histories<EventRow>,
     chats: Histories<ChatMessage>,
     entries: Histories<Entry, EntriesStamp>,
+    /// The settings as last read.
+    settings: Mutex<Option<(Generation, Arc<crate::store::Settings>)>>,
 }
 
 fn cached<T, S: PartialEq>(map: &Histories<T, S>, id: &str, stamp: S) -> Option<Arc<Vec<T>>> {
@@ -139,11 +141,25 @@ impl Cache {
             events: Mutex::new(HashMap::new()),
             chats: Mutex::new(HashMap::new()),
             entries: Mutex::new(HashMap::new()),
+            settings: Mutex::new(None),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(poll(Arc::downgrade(&cache), store.clone()));
         }
         cache
+    }
+
+    /// The server-wide settings (with what the configuration fixes), read again after any write.
+    pub async fn settings(&self, store: &Store) -> crate::store::Result<Arc<crate::store::Settings>> {
+        let g = self.generation(store);
+        if let Some((at, s)) = self.settings.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && *at == g
+        {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(store.settings().await?);
+        *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = Some((g, s.clone()));
+        Ok(s)
     }
 
     pub fn generation(&self, store: &Store) -> Generation {

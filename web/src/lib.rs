@@ -24,6 +24,7 @@ pub mod conference_page;
 pub mod conferences;
 pub mod contacts;
 pub mod control;
+pub mod dial_policy;
 pub mod dialout;
 pub mod error;
 pub mod extract;

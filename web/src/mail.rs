@@ -73,6 +73,27 @@ impl Mailer {
     }
 }
 
+/// Sends a test message to `to` now and says how the SMTP server answered (the administrator's
+/// check of `[smtp]`).
+pub async fn test_message(state: &AppState, to: &str) -> crate::error::Result<()> {
+    use crate::error::Error;
+    let Some(mailer) = state.mailer.clone() else {
+        return Err(Error::Conflict("email is off: set [smtp] host in the configuration file".into()));
+    };
+    let to = crate::validate::email("to", to)?;
+    let address = to.parse::<lettre::Address>().map_err(|e| Error::field("to", e.to_string()))?;
+    let m = Message::builder()
+        .from(mailer.from.clone())
+        .to(Mailbox::new(None, address))
+        .subject("Tessera: a test message")
+        .singlepart(SinglePart::plain(format!(
+            "This message checks the email settings of the Tessera server at {}.\nIf you read it, invitations will arrive too.\n",
+            state.config.public_url
+        )))
+        .map_err(|e| Error::field("to", e.to_string()))?;
+    mailer.send(m).await.map_err(|e| Error::Unavailable(format!("the SMTP server did not take the message: {e:#}")))
+}
+
 /// Builds the invitation messages for a conference's invited users (all, or only `only`) and
 /// sends them in the background. Returns how many were queued.
 pub async fn invite(state: &AppState, id: &str, only: Option<&[i64]>) -> crate::error::Result<usize> {

@@ -247,7 +247,8 @@ async fn no_longer(state: &AppState, session: &str, id: &str, user: i64) -> Opti
     if s.user.disabled {
         return Some("the account was disabled");
     }
-    if crate::state::now() - s.created_at > state.config.session_absolute_secs {
+    let absolute = state.cache.settings(&state.store).await.map_or(12, |s| s.session_absolute_hours) * 3600;
+    if crate::state::now() - s.created_at > absolute {
         return Some("the session expired");
     }
     match may_control(state, user, id).await {

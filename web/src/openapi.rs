@@ -50,7 +50,18 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("get", "/api/v1/admin/settings", "The server-wide settings with their values and meaning (administrators)", false),
-    ("put", "/api/v1/admin/settings", "Change settings: {key: value}; all are checked before any is written", true),
+    (
+        "put",
+        "/api/v1/admin/settings",
+        "Change settings: {key: value}; all are checked before any is written; one fixed by the configuration is refused",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/admin/smtp/test",
+        "Send a test message now ({to}): 503 with the SMTP server's answer if it fails",
+        true,
+    ),
     (
         "get",
         "/api/v1/admin/users",

@@ -9,8 +9,6 @@ use std::sync::Arc;
 pub struct WebConfig {
     /// Mark cookies `Secure`: set when users reach Tessera over HTTPS (a TLS-terminating proxy).
     pub secure_cookies: bool,
-    pub session_idle_secs: i64,
-    pub session_absolute_secs: i64,
     pub avatar_max_bytes: usize,
     pub address_max_failures: u32,
     pub address_window_secs: i64,
@@ -35,8 +33,6 @@ impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             secure_cookies: false,
-            session_idle_secs: 60 * 60,
-            session_absolute_secs: 12 * 60 * 60,
             avatar_max_bytes: 1024 * 1024,
             address_max_failures: 20,
             address_window_secs: 15 * 60,

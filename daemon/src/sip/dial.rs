@@ -23,6 +23,7 @@ use tessera_sip_h323_bridge::sip::message::StartLine;
 use tessera_sip_h323_bridge::sip::transaction::Timers;
 use tessera_sip_h323_bridge::sip::uri::{self, Uri};
 use tessera_web::control::{ControlError, Event as ConferenceEvent, EventKind};
+use tessera_web::dial_policy::DialPolicy;
 use tessera_web::dialout::{DialOrder, DialReply, Dialling, MAX_DIALLING_PER_CONFERENCE, Target};
 use tessera_web::store::CallResult;
 use tokio::sync::mpsc;
@@ -133,7 +134,16 @@ async fn path_to(ctx: &Context, route: &Route) -> Result<(String, Path), Unreach
                 shown: "this address may not be called from this server",
                 logged: format!("{host}: {why} (dial_out policy)"),
             };
-            ctx.dial_policy.host(host).map_err(refused)?;
+            // The settings' value at this call: the control panel changes it while the server runs.
+            let policy = match ctx.store.settings().await {
+                Ok(s) => DialPolicy::new(&s.dial_out_allowed_domains, &s.dial_out_allowed_networks),
+                Err(e) => Err(e.into()),
+            }
+            .map_err(|e| Unreachable {
+                shown: "the server could not check where it may call",
+                logged: format!("reading the dial_out settings failed: {e:#}"),
+            })?;
+            policy.host(host).map_err(refused)?;
             let peer = match host.parse::<IpAddr>() {
                 Ok(ip) => SocketAddr::new(ip, *port),
                 Err(_) => tokio::net::lookup_host((host.as_str(), *port))
@@ -148,7 +158,7 @@ async fn path_to(ctx: &Context, route: &Route) -> Result<(String, Path), Unreach
                         logged: format!("{host} has no address"),
                     })?,
             };
-            ctx.dial_policy.address(peer.ip()).map_err(|why| Unreachable {
+            policy.address(peer.ip()).map_err(|why| Unreachable {
                 shown: "this address may not be called from this server",
                 logged: format!("{host} ({}): {why} (dial_out policy)", peer.ip()),
             })?;

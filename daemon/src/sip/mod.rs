@@ -12,7 +12,6 @@ mod auth;
 mod call;
 mod chat;
 mod dial;
-pub mod dial_policy;
 mod history;
 mod limits;
 mod path;
@@ -52,7 +51,6 @@ pub struct SipSettings {
     /// The shortest RFC 4028 session interval accepted (Min-SE), seconds.
     pub session_min: u32,
     /// Where dial-out may call.
-    pub dial_policy: dial_policy::DialPolicy,
     /// The address RTP sockets bind to (`media.rtp_bind`).
     pub rtp_bind: IpAddr,
     /// SIP over TLS: where, and the PEM certificate chain and private key.
@@ -81,7 +79,6 @@ pub struct Context {
     /// Where connections Tessera opens (dial-out over TCP) hand what they receive.
     pub ua: tokio::sync::mpsc::Sender<path::Inbound>,
     pub limits: Arc<limits::Limits>,
-    pub dial_policy: dial_policy::DialPolicy,
     /// RFC 4028's Min-SE: the shortest session interval accepted (seconds).
     pub session_min: u32,
 }
@@ -158,7 +155,6 @@ pub async fn start(
         tcp: tcp_addr,
         tls: tls_addr,
         chat: s.chat.clone(),
-        dial_policy: s.dial_policy.clone(),
         session_min: s.session_min,
     });
     let mut tasks = vec![

@@ -87,7 +87,8 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<(String, St
     let token = new_token();
     let csrf = new_token();
     state.store.create_session(&hash_token(&token), user_id, &csrf, now()).await?;
-    let cookie = set_cookie(state, SESSION_COOKIE, &token, state.config.session_absolute_secs);
+    let hours = state.cache.settings(&state.store).await?.session_absolute_hours;
+    let cookie = set_cookie(state, SESSION_COOKIE, &token, hours * 3600);
     Ok((cookie, csrf))
 }
 
@@ -102,7 +103,8 @@ pub async fn load(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>
     }
     let hash = hash_token(token);
     let t = now();
-    let cfg = &state.config;
+    let settings = state.cache.settings(&state.store).await?;
+    let (idle, absolute) = (settings.session_idle_minutes * 60, settings.session_absolute_hours * 3600);
     let g = state.cache.generation(&state.store);
     let (s, last_seen) = match state.cache.session(&hash, g) {
         Some(c) => (c.row, c.last_seen_at),
@@ -113,7 +115,7 @@ pub async fn load(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>
             (s, seen)
         }
     };
-    if s.user.disabled || t - last_seen > cfg.session_idle_secs || t - s.created_at > cfg.session_absolute_secs {
+    if s.user.disabled || t - last_seen > idle || t - s.created_at > absolute {
         state.cache.forget_session(&hash);
         state.store.delete_session(&hash).await?;
         return Ok(None);

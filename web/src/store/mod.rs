@@ -37,7 +37,7 @@ pub use media::{EventRow, MediaSettings, MediaUpdate, RecordingRow};
 pub use registration::{Closes, FormField, Registrant, Registration, SignUp};
 pub use schedule::{AddressInvitee, ConferenceSettings, EditableConference, Invitee, Template};
 pub use sessions::SessionRow;
-pub use settings::{Setting, Settings};
+pub use settings::{Fixed, Setting, Settings};
 pub use sip::SipDigest;
 pub use users::{NewUser, ProfileUpdate, UserRow};
 
@@ -84,6 +84,8 @@ pub struct Store {
     local_changes: Arc<AtomicU64>,
     /// The connection history's batching writer, started with the first event.
     history: Arc<std::sync::OnceLock<history::History>>,
+    /// Settings the configuration fixes (see [`settings::Fixed`]).
+    fixed: Arc<std::sync::OnceLock<settings::Fixed>>,
 }
 
 impl Store {
@@ -112,7 +114,13 @@ impl Store {
         let connect_opts = sqlx::any::AnyConnectOptions::from_str(url)?;
         let pool = opts.connect_with(connect_opts).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend, local_changes: Arc::new(AtomicU64::new(0)), history: Arc::default() })
+        Ok(Store {
+            pool,
+            backend,
+            local_changes: Arc::new(AtomicU64::new(0)),
+            history: Arc::default(),
+            fixed: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

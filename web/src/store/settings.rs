@@ -1,8 +1,15 @@
-//! Server-wide settings the administrator changes with `tessera admin settings`. Each has a
-//! typed default, so a fresh database needs no rows.
+//! Server-wide settings the administrator changes in the control panel or with `tessera admin
+//! settings`. Each has a typed default, so a fresh database needs no rows. A setting the
+//! configuration file or the environment gives ([`Fixed`]) wins over the database and cannot be
+//! changed there: the one place that says a setting's value is [`Store::setting`].
 
 use super::{Result, Store, StoreError};
 use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// Settings fixed by the configuration file or the environment: value and where it comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fixed(pub BTreeMap<&'static str, (String, String)>);
 
 /// Every setting, its key, its meaning and its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,15 +19,33 @@ pub enum Setting {
     LicenseShowInfo,
     LicenseAllowRenewal,
     SchedulingAllowMulticast,
+    SessionIdleMinutes,
+    SessionAbsoluteHours,
+    RetentionRecordingsDays,
+    RetentionRecordingsMaxMb,
+    RetentionHistoryDays,
+    RetentionChatDays,
+    RetentionCallsDays,
+    DialOutAllowedDomains,
+    DialOutAllowedNetworks,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 5] = [
+    pub const ALL: [Setting; 14] = [
         Setting::LockoutMaxAttempts,
         Setting::LockoutPeriodMinutes,
+        Setting::SessionIdleMinutes,
+        Setting::SessionAbsoluteHours,
         Setting::LicenseShowInfo,
         Setting::LicenseAllowRenewal,
         Setting::SchedulingAllowMulticast,
+        Setting::RetentionRecordingsDays,
+        Setting::RetentionRecordingsMaxMb,
+        Setting::RetentionHistoryDays,
+        Setting::RetentionChatDays,
+        Setting::RetentionCallsDays,
+        Setting::DialOutAllowedDomains,
+        Setting::DialOutAllowedNetworks,
     ];
 
     pub fn key(self) -> &'static str {
@@ -30,6 +55,15 @@ impl Setting {
             Setting::LicenseShowInfo => "license.show_info",
             Setting::LicenseAllowRenewal => "license.allow_renewal",
             Setting::SchedulingAllowMulticast => "scheduling.allow_multicast",
+            Setting::SessionIdleMinutes => "session.idle_timeout_minutes",
+            Setting::SessionAbsoluteHours => "session.absolute_timeout_hours",
+            Setting::RetentionRecordingsDays => "retention.recordings_days",
+            Setting::RetentionRecordingsMaxMb => "retention.recordings_max_mb",
+            Setting::RetentionHistoryDays => "retention.history_days",
+            Setting::RetentionChatDays => "retention.chat_days",
+            Setting::RetentionCallsDays => "retention.calls_days",
+            Setting::DialOutAllowedDomains => "dial_out.allowed_domains",
+            Setting::DialOutAllowedNetworks => "dial_out.allowed_networks",
         }
     }
 
@@ -40,6 +74,14 @@ impl Setting {
             Setting::LicenseShowInfo => "true",
             Setting::LicenseAllowRenewal => "true",
             Setting::SchedulingAllowMulticast => "false",
+            Setting::SessionIdleMinutes => "60",
+            Setting::SessionAbsoluteHours => "12",
+            Setting::RetentionRecordingsDays
+            | Setting::RetentionRecordingsMaxMb
+            | Setting::RetentionHistoryDays
+            | Setting::RetentionChatDays
+            | Setting::RetentionCallsDays => "0",
+            Setting::DialOutAllowedDomains | Setting::DialOutAllowedNetworks => "",
         }
     }
 
@@ -53,6 +95,23 @@ impl Setting {
             }
             Setting::SchedulingAllowMulticast => {
                 "whether users may give their conferences a multicast output in the scheduling form (true/false)"
+            }
+            Setting::SessionIdleMinutes => "a session unused this many minutes ends (1-10080)",
+            Setting::SessionAbsoluteHours => "a session ends this many hours after sign-in, used or not (1-2160)",
+            Setting::RetentionRecordingsDays => "recordings older than this many days are removed (0 keeps them)",
+            Setting::RetentionRecordingsMaxMb => {
+                "the oldest recordings are removed while all together exceed this many MB (0: no limit)"
+            }
+            Setting::RetentionHistoryDays => {
+                "connection histories older than this many days are removed (0 keeps them)"
+            }
+            Setting::RetentionChatDays => "chat messages older than this many days are removed (0 keeps them)",
+            Setting::RetentionCallsDays => "the call history older than this many days is removed (0 keeps it)",
+            Setting::DialOutAllowedDomains => {
+                "dial-out may call only names in these domains, separated by commas (empty: any public or private host)"
+            }
+            Setting::DialOutAllowedNetworks => {
+                "dial-out may call only addresses in these networks, like 10.1.0.0/16, separated by commas (empty: any)"
             }
         }
     }
@@ -72,9 +131,26 @@ impl Setting {
                 "false" | "no" | "off" | "0" => Ok("false".into()),
                 _ => Err(format!("{}: expected true or false, got {v:?}", self.key())),
             },
+            Setting::SessionIdleMinutes => parse_range(v, 1, 10_080),
+            Setting::SessionAbsoluteHours => parse_range(v, 1, 24 * 90),
+            Setting::RetentionRecordingsDays
+            | Setting::RetentionHistoryDays
+            | Setting::RetentionChatDays
+            | Setting::RetentionCallsDays => parse_range(v, 0, 36_500),
+            Setting::RetentionRecordingsMaxMb => parse_range(v, 0, 1 << 40),
+            Setting::DialOutAllowedDomains | Setting::DialOutAllowedNetworks => {
+                let items = list(v);
+                let (d, n) = if self == Setting::DialOutAllowedDomains { (&items, &vec![]) } else { (&vec![], &items) };
+                crate::dial_policy::DialPolicy::new(d, n).map(|_| items.join(", ")).map_err(|e| format!("{e:#}"))
+            }
         }
         .map_err(|e| if e.starts_with(self.key()) { e } else { format!("{}: {e}", self.key()) })
     }
+}
+
+/// A list setting's items (commas or spaces between them).
+pub fn list(v: &str) -> Vec<String> {
+    v.split([',', ' ', '\n']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect()
 }
 
 fn parse_range(v: &str, min: i64, max: i64) -> std::result::Result<String, String> {
@@ -92,10 +168,32 @@ pub struct Settings {
     pub license_show_info: bool,
     pub license_allow_renewal: bool,
     pub scheduling_allow_multicast: bool,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub retention: crate::retention::Policy,
+    pub dial_out_allowed_domains: Vec<String>,
+    pub dial_out_allowed_networks: Vec<String>,
 }
 
 impl Store {
+    /// Settings the configuration fixes (once, as the server or the command line starts).
+    pub fn fix(&self, fixed: Fixed) {
+        let _ = self.fixed.set(fixed);
+    }
+
+    /// Where a fixed setting comes from; `None` when the database holds it.
+    pub fn fixed_source(&self, s: Setting) -> Option<&str> {
+        self.fixed.get().and_then(|f| f.0.get(s.key())).map(|(_, source)| source.as_str())
+    }
+
+    fn fixed_value(&self, s: Setting) -> Option<String> {
+        self.fixed.get().and_then(|f| f.0.get(s.key())).map(|(v, _)| v.clone())
+    }
+
     pub async fn setting(&self, s: Setting) -> Result<String> {
+        if let Some(v) = self.fixed_value(s) {
+            return Ok(v);
+        }
         let row =
             sqlx::query("SELECT value FROM settings WHERE key = $1").bind(s.key()).fetch_optional(&self.pool).await?;
         match row {
@@ -106,6 +204,9 @@ impl Store {
 
     /// Stores a setting after validating it; returns the canonical value.
     pub async fn set_setting(&self, s: Setting, value: &str) -> Result<std::result::Result<String, String>> {
+        if let Some(source) = self.fixed_source(s) {
+            return Ok(Err(format!("{} is set in {source}; change it there", s.key())));
+        }
         let v = match s.validate(value) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
@@ -124,6 +225,9 @@ impl Store {
     pub async fn settings(&self) -> Result<Settings> {
         let rows = sqlx::query("SELECT key, value FROM settings").fetch_all(&self.pool).await?;
         let get = |s: Setting| -> Result<String> {
+            if let Some(v) = self.fixed_value(s) {
+                return Ok(v);
+            }
             for r in &rows {
                 let k: String = r.try_get("key")?;
                 if k == s.key() {
@@ -140,6 +244,17 @@ impl Store {
             license_show_info: get(Setting::LicenseShowInfo)? == "true",
             license_allow_renewal: get(Setting::LicenseAllowRenewal)? == "true",
             scheduling_allow_multicast: get(Setting::SchedulingAllowMulticast)? == "true",
+            session_idle_minutes: int(get(Setting::SessionIdleMinutes)?)?,
+            session_absolute_hours: int(get(Setting::SessionAbsoluteHours)?)?,
+            retention: crate::retention::Policy {
+                recordings_days: int(get(Setting::RetentionRecordingsDays)?)? as u32,
+                recordings_max_bytes: (int(get(Setting::RetentionRecordingsMaxMb)?)? as u64).saturating_mul(1_000_000),
+                history_days: int(get(Setting::RetentionHistoryDays)?)? as u32,
+                chat_days: int(get(Setting::RetentionChatDays)?)? as u32,
+                calls_days: int(get(Setting::RetentionCallsDays)?)? as u32,
+            },
+            dial_out_allowed_domains: list(&get(Setting::DialOutAllowedDomains)?),
+            dial_out_allowed_networks: list(&get(Setting::DialOutAllowedNetworks)?),
         })
     }
 }
