@@ -13,6 +13,12 @@ fn empty_file_is_all_defaults() {
 fn sample_config_parses() {
     let c = Config::from_toml(include_str!("../../../tessera.toml.sample")).unwrap();
     c.validate().unwrap();
+    // The settings the control panel manages are left to it: the sample fixes none of them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sample.toml");
+    std::fs::write(&path, include_str!("../../../tessera.toml.sample")).unwrap();
+    let f = super::managed::fixed(&c, Some(&path), &|_| None).unwrap();
+    assert!(f.0.is_empty(), "{f:?}");
 }
 
 #[test]
