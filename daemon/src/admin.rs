@@ -153,6 +153,7 @@ async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
                 email: email.unwrap_or_default(),
                 password: Some(read_password()?),
                 admin: false,
+                send_link: false,
             };
             let (u, _) = tessera_web::admin_users::create(store, &a, now()).await.map_err(field_err)?;
             println!("added user {}", u.login);

@@ -538,6 +538,9 @@ async fn housekeeping(store: Store, config: Config) {
             Ok(n) => tracing::debug!(sessions = n, "expired sessions purged"),
             Err(e) => tracing::warn!(error = %e, "purging sessions failed"),
         }
+        if let Err(e) = store.purge_password_links(t).await {
+            tracing::warn!(error = %e, "purging expired set-password links failed");
+        }
         match tessera_web::chat_files::sweep(&store, &config.data_dir.join("files")).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(files = n, "chat files of deleted conferences or expired chats removed"),

@@ -365,8 +365,54 @@ async fn settings_apply_at_once_and_the_configuration_s_own_are_read_only() {
         .map(|d| d.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect())
         .unwrap_or_default();
     assert!(mails.iter().any(|m| m.contains("Tessera: a test message") && m.contains("ops@example.org")), "{mails:?}");
+
+    // A new account with a mailed link: nobody sees a password; the user chooses one, once.
+    let body = json!({"login": "carol", "email": "carol@example.org", "send_link": true});
+    let r = admin.post(api("/users")).header("x-csrf-token", &csrf).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let carol: Value = r.json().await.unwrap();
+    assert!(carol.get("password").is_none(), "{carol}");
+    let body = json!({"login": "dave", "email": "dave@example.org", "send_link": true, "password": "dave-password"});
+    let r = admin.post(api("/users")).header("x-csrf-token", &csrf).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    // The link is mailed before the answer comes, and aiosmtpd files it before it accepts it.
+    let link = {
+        let mails: Vec<String> = std::fs::read_dir(maildir.join("new"))
+            .map(|d| d.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect())
+            .unwrap_or_default();
+        // The body is quoted-printable: long lines are broken with "=" at their end.
+        let mails: Vec<String> = mails.iter().map(|m| m.replace("=\r\n", "").replace("=\n", "")).collect();
+        mails.iter().filter(|m| m.contains("carol@example.org")).find_map(|m| {
+            let at = m.find("/set-password/")?;
+            let token: String =
+                m[at + 14..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+            Some(format!("{}/set-password/{token}", s.base))
+        })
+    }
+    .expect("a set-password link in carol's mailbox");
+    let anyone = reqwest::Client::new();
+    let page = anyone.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("carol"));
+    let choose = |a: &str, b: &str| {
+        let form = [("new_password", a.to_string()), ("repeat_password", b.to_string())];
+        anyone.post(&link).form(&form).send()
+    };
+    assert_eq!(choose("carol-password", "carol-passwort").await.unwrap().status(), 422);
+    let r = choose("carol-password", "carol-password").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("password-set"));
+    let _ = s.sign_in("carol", "carol-password").await;
+    assert_eq!(choose("carol-other", "carol-other").await.unwrap().status(), 404, "a link works once");
+    let guessed = format!("{}/set-password/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", s.base);
+    assert_eq!(anyone.get(&guessed).send().await.unwrap().status(), 404);
+
     let log: Vec<Value> = admin.get(api("/audit")).send().await.unwrap().json().await.unwrap();
-    for action in ["smtp.test to=\"ops@example.org\"", "settings.set dial_out.allowed_networks=\"127.0.0.0/8\""] {
+    for action in [
+        "user.mail_password_link carol",
+        "smtp.test to=\"ops@example.org\"",
+        "settings.set dial_out.allowed_networks=\"127.0.0.0/8\"",
+    ] {
         assert!(log.iter().any(|e| e["action"] == action && e["outcome"] == "ok"), "{action}: {log:?}");
     }
 }

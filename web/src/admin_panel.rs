@@ -139,6 +139,9 @@ async fn users_page(
                         label for="email" { (t("adm.email")) }
                         input #email type="email" name="email" maxlength="254";
                         label.check { input #admin type="checkbox" name="admin" value="on"; " " (t("adm.admin_role")) }
+                        @if state.mailer.is_some() {
+                            label.check { input #send_link type="checkbox" name="send_link" value="on"; " " (t("adm.send_link")) }
+                        }
                         p.muted { (t("adm.add_help")) }
                         p { button #create type="submit" { (t("adm.create")) } }
                     }
@@ -171,6 +174,8 @@ struct CreateForm {
     email: String,
     #[serde(default)]
     admin: Option<String>,
+    #[serde(default)]
+    send_link: Option<String>,
 }
 
 /// Shows a generated password once, on its own page.
@@ -202,12 +207,12 @@ async fn create_form(
         email: f.email,
         password: None,
         admin: f.admin.is_some(),
+        send_link: f.send_link.is_some(),
     };
-    let action = format!("user.create {} admin={}", a.login.trim(), a.admin);
-    match audited(&state, &u, addr, action, accounts::create(&state.store, &a, now()).await).await {
+    match accounts::create_and_mail(&state, &u, addr, &a).await {
         Ok((user, Some(pw))) => Ok(password_page(&u, &user, &pw, true).into_response()),
-        Ok((user, None)) => Ok(Redirect::to(&format!("/admin/users/{}", user.id)).into_response()),
-        Err(e @ (Error::Field { .. } | Error::Conflict(_))) => {
+        Ok((user, None)) => Ok(Redirect::to(&format!("/admin/users/{}?done=link", user.id)).into_response()),
+        Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => {
             Ok(Redirect::to(&format!("/admin/users?error={}", urlencode(&e.to_string()))).into_response())
         }
         Err(e) => Err(e),
@@ -256,7 +261,11 @@ async fn user_page(
     };
     let body = html! {
         @if let Some(e) = &q.error { (notice("error", e)) }
-        @if q.done.is_some() { (notice("ok", t("adm.saved"))) }
+        @match q.done.as_deref() {
+            Some("link") => (notice("ok", t("adm.link_sent"))),
+            Some(_) => (notice("ok", t("adm.saved"))),
+            None => {}
+        }
         div.grid {
             section.card #user-edit {
                 h2 { (a.user.login) }
@@ -294,6 +303,7 @@ async fn user_page(
                     p { @if a.user.disabled { (action("enable", "adm.enable")) } @else { (action("disable", "adm.disable")) } }
                     p { @if a.locked_until.is_some() { (action("unlock", "adm.unlock")) } @else { (action("lock", "adm.lock")) } }
                     p { (action("reset", "adm.reset")) }
+                    @if state.mailer.is_some() && !a.user.email.is_empty() { p { (action("mail_link", "adm.mail_link")) } }
                     p.muted { (t("adm.reset_help")) }
                 }
             }
@@ -349,7 +359,7 @@ async fn save_form(
 fn back(id: i64, r: Result<()>) -> Result<Response> {
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?done=1")).into_response()),
-        Err(e @ (Error::Field { .. } | Error::Conflict(_))) => {
+        Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => {
             Ok(Redirect::to(&format!("/admin/users/{id}?error={}", urlencode(&e.to_string()))).into_response())
         }
         Err(e) => Err(e),
@@ -381,11 +391,20 @@ async fn action_form(
         "enable" => accounts::change(store, &u.user, &target, &disable(false), t).await,
         "lock" => accounts::lock(store, &u.user, &target, t).await.map(|_| ()),
         "unlock" => accounts::unlock(store, &target).await.map(|_| ()),
+        "mail_link" => {
+            let r = crate::password_links::mail(&state, &target, false).await;
+            let action = format!("user.mail_password_link {}", target.login);
+            return match audited(&state, &u, addr, action, r).await {
+                Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?done=link")).into_response()),
+                Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => back(id, Err(e)),
+                Err(e) => Err(e),
+            };
+        }
         "reset" => {
             let pw = audited(&state, &u, addr, action, accounts::reset_password(store, &target, t).await).await?;
             return Ok(password_page(&u, &target, &pw, false).into_response());
         }
-        _ => return Err(Error::field("do", "disable, enable, lock, unlock or reset")),
+        _ => return Err(Error::field("do", "disable, enable, lock, unlock, reset or mail_link")),
     };
     back(id, audited(&state, &u, addr, action, r).await)
 }

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/users/{id}/unlock", post(unlock_api))
         .route("/api/v1/admin/users/{id}/lock", post(lock_api))
         .route("/api/v1/admin/users/{id}/password", post(password_api))
+        .route("/api/v1/admin/users/{id}/password-link", post(password_link_api))
 }
 
 /// An account as the panel shows it.
@@ -90,14 +91,20 @@ pub struct NewAccount {
     pub password: Option<String>,
     #[serde(default)]
     pub admin: bool,
+    /// Mail the user a link to choose their own password (email must be on): no password is
+    /// generated for anyone to see. See [`crate::password_links`].
+    #[serde(default)]
+    pub send_link: bool,
 }
 
-/// Creates an account; the generated password, when none was given.
+/// Creates an account; the generated password, when none was given and no link is to be mailed
+/// (the caller mails it: [`crate::password_links::mail`]).
 pub async fn create(store: &Store, a: &NewAccount, now: i64) -> Result<(UserRow, Option<String>)> {
     let login = validate::login("login", &a.login)?;
     let display = validate::text("display_name", &a.display_name, 100, false)?;
     let email = validate::email("email", &a.email)?;
     let (password, generated) = match &a.password {
+        Some(_) if a.send_link => return Err(Error::field("password", "give a password or mail a link, not both")),
         Some(p) => (validate::new_password("password", p)?, false),
         None => (credentials::generate_password(), true),
     };
@@ -118,7 +125,7 @@ pub async fn create(store: &Store, a: &NewAccount, now: i64) -> Result<(UserRow,
         store.require_password_change(u.id).await?;
     }
     let u = find(store, u.id).await?;
-    Ok((u, generated.then_some(password)))
+    Ok((u, (generated && !a.send_link).then_some(password)))
 }
 
 fn profile_of(u: &UserRow) -> ProfileUpdate {
@@ -273,10 +280,49 @@ async fn create_api(
     ClientAddr(addr): ClientAddr,
     ApiJson(a): ApiJson<NewAccount>,
 ) -> Result<Response> {
-    let action = format!("user.create {} admin={}", a.login.trim(), a.admin);
-    let (user, password) = audited(&state, &u, addr, action, create(&state.store, &a, now()).await).await?;
+    let (user, password) = create_and_mail(&state, &u, addr, &a).await?;
     let account = account(&state.store, user, now()).await?;
     Ok((StatusCode::CREATED, Json(Created { account, password })).into_response())
+}
+
+/// Creates an account (audited) and, when asked, mails its set-password link; the generated
+/// password when one is to be shown. Whether a link can be mailed is checked before anything is
+/// created.
+pub async fn create_and_mail(
+    state: &AppState,
+    u: &crate::auth::CurrentUser,
+    addr: Option<std::net::IpAddr>,
+    a: &NewAccount,
+) -> Result<(UserRow, Option<String>)> {
+    let action = format!("user.create {} admin={} send_link={}", a.login.trim(), a.admin, a.send_link);
+    let checked = if a.send_link { crate::password_links::check_mailable(state, &a.email) } else { Ok(()) };
+    let r = match checked {
+        Ok(()) => create(&state.store, a, now()).await,
+        Err(e) => Err(e),
+    };
+    let (user, password) = audited(state, u, addr, action, r).await?;
+    if a.send_link {
+        let r = crate::password_links::mail(state, &user, true).await;
+        audited(state, u, addr, format!("user.mail_password_link {}", user.login), r).await.map_err(|e| {
+            Error::Unavailable(format!(
+                "the account {} was made, but {e}; send the link again from its page",
+                user.login
+            ))
+        })?;
+    }
+    Ok((user, password))
+}
+
+async fn password_link_api(
+    State(state): State<AppState>,
+    AdminUser(u): AdminUser,
+    ClientAddr(addr): ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>> {
+    let target = find(&state.store, id).await?;
+    let r = crate::password_links::mail(&state, &target, false).await;
+    audited(&state, &u, addr, format!("user.mail_password_link {}", target.login), r).await?;
+    Ok(Json(serde_json::json!({ "sent": true, "valid_hours": crate::password_links::LINK_HOURS })))
 }
 
 async fn get_api(State(state): State<AppState>, AdminUser(_): AdminUser, Path(id): Path<i64>) -> Result<Json<Account>> {

@@ -43,6 +43,7 @@ pub mod mail;
 pub mod manager;
 pub mod openapi;
 pub mod password_change;
+pub mod password_links;
 pub mod profile;
 pub mod recordings;
 pub mod recurrence;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(home::router())
         .merge(profile::router())
         .merge(password_change::router())
+        .merge(password_links::router())
         .merge(scheduling::router())
         .merge(contacts::router())
         .merge(conference_page::router())

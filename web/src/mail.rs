@@ -67,6 +67,11 @@ impl Mailer {
         Ok(Mailer { transport: b.timeout(Some(Duration::from_secs(20))).build(), from })
     }
 
+    /// The configured sender.
+    pub fn from(&self) -> Mailbox {
+        self.from.clone()
+    }
+
     pub async fn send(&self, m: Message) -> anyhow::Result<()> {
         self.transport.send(m).await?;
         Ok(())

@@ -72,7 +72,7 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         "post",
         "/api/v1/admin/users",
         "Add an account: login, display_name, email, admin, password (left out: one is generated, returned once, \
-         and must be changed at the first sign-in)",
+         and must be changed at the first sign-in), or send_link (email on: a link to choose one is mailed)",
         true,
     ),
     ("get", "/api/v1/admin/users/{id}", "An account with its rights, license and lock", false),
@@ -86,6 +86,12 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ("post", "/api/v1/admin/users/{id}/lock", "Lock the account for the lockout period", true),
     ("post", "/api/v1/admin/users/{id}/unlock", "Lift the account's lock", true),
     ("post", "/api/v1/admin/users/{id}/password", "Reset the password: a generated one, returned once", true),
+    (
+        "post",
+        "/api/v1/admin/users/{id}/password-link",
+        "Mail the user a link to choose a new password (email on; works once, 72 hours)",
+        true,
+    ),
     ("get", "/api/v1/home", "Today's conferences, up to five virtual rooms, rights and license", false),
     ("get", "/api/v1/conferences/{id}", "One conference the user takes part in (404 otherwise)", false),
     ("get", "/api/v1/conferences/{id}/live", "A running conference: participants, layouts, podium, outputs", false),

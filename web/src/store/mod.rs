@@ -13,6 +13,7 @@ mod history;
 mod licenses;
 mod lockout;
 mod media;
+mod password_links;
 mod registration;
 mod retention;
 mod schedule;
