@@ -716,6 +716,10 @@ impl Config {
             recordings_dir: self.recordings_dir(),
             files: self.files.limits(self.data_dir.join("files")),
             pdfjs_dir: self.slides.pdfjs(),
+            encoder: format!(
+                "H.264 (VP8 for endpoints that ask) {}x{} at {} fps, {} kbit/s",
+                self.media.width, self.media.height, self.media.fps, self.media.video_kbps
+            ),
         }
     }
 }

@@ -80,7 +80,9 @@ await scenario(browser, async (result) => {
     const v = parseFloat(await row('Room system').locator('td.loss').innerText());
     // The browser's own reports (Chromium sends them every second or so) fill its row too.
     const browserReported = (await row('Bob Builder').locator('td.jitter').innerText()) !== '—';
-    return v > 0 && browserReported ? v : null;
+    // What each sends: the phone's RTCP sender reports, the browser's packets as they pass.
+    const rates = await Promise.all(['Room system', 'Bob Builder'].map(async (n) => parseFloat(await row(n).locator('td.receiving').innerText())));
+    return v > 0 && browserReported && rates.every((r) => r > 0) ? v : null;
   }, 60000);
   result.phone_loss_percent = loss;
   result.phone_row = await row('Room system').innerText();

@@ -101,6 +101,7 @@ fn the_control_panel_manages_users_and_shows_live_link_quality() {
     let loss = r["phone_loss_percent"].as_f64().unwrap();
     assert!(loss > 2.0 && loss < 60.0, "{r}");
     assert!(r["phone_row"].as_str().unwrap().contains("PCMU/8000"), "{r}");
+    assert!(r["phone_row"].as_str().unwrap().contains("kbit/s"), "{r}");
     assert!(r["phone_row"].as_str().unwrap().contains("127.0.0.1:100"), "the phone's media address: {r}");
     let bob = r["bob_row"].as_str().unwrap();
     assert!(bob.contains("127.0.0.1 (browser)") && bob.contains("opus/48000 + VP8") && bob.contains(" ms"), "{r}");

@@ -238,6 +238,8 @@ pub struct Live {
     /// SIP phones registered now.
     pub registrations: Vec<Registration>,
     pub system: crate::system::Usage,
+    /// What each conference's encoder makes.
+    pub encoder: String,
 }
 
 /// What runs now: conferences with who is in each and how their links are, registrations, and
@@ -283,7 +285,7 @@ pub async fn live_view(state: &AppState) -> Live {
         .into_iter()
         .map(|(login, contact, expires_in_secs)| Registration { login, contact, expires_in_secs })
         .collect();
-    Live { conferences, registrations, system: crate::system::usage() }
+    Live { conferences, registrations, system: crate::system::usage(), encoder: state.config.encoder.clone() }
 }
 
 async fn live(State(state): State<AppState>, AdminUser(_): AdminUser) -> Result<Json<Live>> {

@@ -430,12 +430,14 @@ async fn live_page(State(state): State<AppState>, AdminUser(u): AdminUser) -> Re
                 h2 { (c.conference) " " a.button href={"/conferences/" (c.conference) "/manage"} { (t("adm.manage")) } }
                 p.muted {
                     (t("adm.since")) " " (c.started_at_ms.map(since).unwrap_or_default()) " · " (c.mode.as_str())
+                    " · " (t("adm.encoder")) " " (state.config.encoder)
                     @if !c.outputs.is_empty() { " · " (c.outputs.join(", ")) }
                 }
                 table.participants {
                     thead { tr {
                         th scope="col" { (t("adm.col.name")) } th scope="col" { (t("adm.col.kind")) }
                         th scope="col" { (t("adm.col.address")) } th scope="col" { (t("adm.col.codec")) }
+                        th scope="col" { (t("adm.col.receiving")) }
                         th scope="col" { (t("adm.col.loss")) } th scope="col" { (t("adm.col.jitter")) }
                         th scope="col" { (t("adm.col.joined")) }
                     } }
@@ -446,6 +448,7 @@ async fn live_page(State(state): State<AppState>, AdminUser(u): AdminUser) -> Re
                                 td { (p.participant.kind.as_str()) }
                                 td { (p.link.as_ref().map(|l| l.address.as_str()).unwrap_or("—")) }
                                 td { (p.link.as_ref().map(|l| [l.audio_codec.clone(), l.video_codec.clone()].into_iter().flatten().collect::<Vec<_>>().join(" + ")).unwrap_or_default()) }
+                                td.receiving { (opt(p.link.as_ref().and_then(|l| l.receive_kbps), "kbit/s")) }
                                 td.loss { (opt(p.link.as_ref().and_then(|l| l.loss_percent), "%")) }
                                 td.jitter { (opt(p.link.as_ref().and_then(|l| l.jitter_ms), "ms")) }
                                 td { (since(p.participant.joined_at_ms)) }

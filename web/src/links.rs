@@ -21,6 +21,18 @@ pub struct LinkQuality {
     pub jitter_ms: Option<f32>,
     /// When the last report came, UTC milliseconds.
     pub reported_at_ms: Option<i64>,
+    /// What the participant sends Tessera, kbit/s, all its streams together.
+    pub receive_kbps: Option<f32>,
+    /// Each stream's byte count at its last sample (when, bytes, its rate then).
+    #[serde(skip)]
+    streams: HashMap<u32, (i64, u64, f32)>,
+}
+
+impl LinkQuality {
+    /// A link as its participant joins: where from, which codecs; no figures yet.
+    pub fn new(address: String, audio_codec: Option<String>, video_codec: Option<String>) -> LinkQuality {
+        LinkQuality { address, audio_codec, video_codec, ..Default::default() }
+    }
 }
 
 /// What one RTCP report block says.
@@ -59,11 +71,65 @@ impl Links {
         }
     }
 
+    /// A stream's byte count so far (an RTCP sender report's octet count, which wraps at 2^32,
+    /// or bytes counted as they pass): its rate since the previous sample goes into the link's
+    /// receive rate.
+    pub fn received(&self, conference: &str, participant: ParticipantId, stream: u32, bytes: u64, at_ms: i64) {
+        let mut map = self.map();
+        let Some(q) = map.get_mut(&(conference.to_string(), participant)) else { return };
+        let rate = match q.streams.get(&stream) {
+            // Too soon after the previous sample to say anything new.
+            Some(&(at, _, _)) if at_ms - at < 500 => return,
+            Some(&(at, before, _)) => {
+                let delta = if bytes >= before {
+                    bytes - before
+                } else if before <= u64::from(u32::MAX) {
+                    bytes + (1 << 32) - before
+                } else {
+                    0
+                };
+                delta as f32 * 8.0 / (at_ms - at) as f32
+            }
+            // The first sample: a rate needs two.
+            None => {
+                q.streams.insert(stream, (at_ms, bytes, 0.0));
+                return;
+            }
+        };
+        q.streams.insert(stream, (at_ms, bytes, rate));
+        q.receive_kbps = Some(q.streams.values().map(|s| s.2).sum());
+    }
+
     pub fn remove(&self, conference: &str, participant: ParticipantId) {
         self.map().remove(&(conference.to_string(), participant));
     }
 
     pub fn get(&self, conference: &str, participant: ParticipantId) -> Option<LinkQuality> {
         self.map().get(&(conference.to_string(), participant)).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receive_rates_come_from_byte_counts_even_when_they_wrap() {
+        let links = Links::default();
+        links.received("c", 1, 7, 1000, 0);
+        links.set("c", 1, LinkQuality::default());
+        links.received("c", 1, 7, 1000, 0);
+        assert_eq!(links.get("c", 1).unwrap().receive_kbps, None, "one sample says no rate");
+        links.received("c", 1, 7, 126_000, 1000);
+        assert_eq!(links.get("c", 1).unwrap().receive_kbps, Some(1000.0));
+        links.received("c", 1, 7, 999_999, 1100);
+        assert_eq!(links.get("c", 1).unwrap().receive_kbps, Some(1000.0), "too soon: unchanged");
+        // A second stream adds; a 32-bit counter that wraps still gives the right rate.
+        links.received("c", 1, 8, u64::from(u32::MAX) - 999, 1000);
+        links.received("c", 1, 8, 11_500, 2000);
+        let q = links.get("c", 1).unwrap();
+        assert_eq!(q.receive_kbps, Some(1000.0 + 100.0), "{q:?}");
+        links.remove("c", 1);
+        assert!(links.get("c", 1).is_none());
     }
 }

@@ -27,6 +27,8 @@ pub struct WebConfig {
     pub files: crate::chat_files::Limits,
     /// pdf.js for slide shows, when installed ([`crate::slides`]).
     pub pdfjs_dir: Option<std::path::PathBuf>,
+    /// What each running conference's encoder makes, for the live view.
+    pub encoder: String,
 }
 
 impl Default for WebConfig {
@@ -43,6 +45,7 @@ impl Default for WebConfig {
             recordings_dir: std::path::PathBuf::from("recordings"),
             files: Default::default(),
             pdfjs_dir: None,
+            encoder: String::new(),
         }
     }
 }

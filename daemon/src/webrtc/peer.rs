@@ -273,12 +273,11 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     );
     metrics::counter!("tessera_webrtc_joins_total").increment(1);
 
-    let link = tessera_web::links::LinkQuality {
-        address: req.address.map_or_else(|| "browser".to_string(), |a| format!("{a} (browser)")),
-        audio_codec: (!req.content).then(|| "opus/48000".to_string()),
-        video_codec: Some("VP8".to_string()),
-        ..Default::default()
-    };
+    let link = tessera_web::links::LinkQuality::new(
+        req.address.map_or_else(|| "browser".to_string(), |a| format!("{a} (browser)")),
+        (!req.content).then(|| "opus/48000".to_string()),
+        Some("VP8".to_string()),
+    );
     control.links.set(&req.conference, participant, link);
     let (leave, leave_rx) = oneshot::channel();
     let (ended_tx, ended) = oneshot::channel();
@@ -375,7 +374,12 @@ impl Running {
                         _ => None,
                     };
                     if let Some((to, pt)) = to {
-                        tasks.spawn(receive_from_browser(track, relay.clone(), to, pt));
+                        let c = Counted {
+                            links: self.control.links.clone(),
+                            conference: self.conference.clone(),
+                            participant: self.participant,
+                        };
+                        tasks.spawn(receive_from_browser(track, relay.clone(), to, pt, c));
                     }
                 },
                 e = events.recv() => match e {
@@ -417,16 +421,31 @@ impl Running {
 }
 
 /// The browser's packets of one track, into the runtime's input port.
-async fn receive_from_browser(track: Arc<dyn TrackRemote>, socket: Arc<UdpSocket>, to: SocketAddr, pt: u8) {
-    if track.kind().await == RtpCodecKind::Video {
+/// Where a browser's packets are counted, for its receive rate in the live view.
+struct Counted {
+    links: tessera_web::links::Links,
+    conference: String,
+    participant: ParticipantId,
+}
+
+async fn receive_from_browser(track: Arc<dyn TrackRemote>, socket: Arc<UdpSocket>, to: SocketAddr, pt: u8, c: Counted) {
+    let video = track.kind().await == RtpCodecKind::Video;
+    if video {
         tokio::spawn(ask_for_keyframes(track.clone()));
     }
+    let (mut bytes, mut sampled) = (0u64, std::time::Instant::now());
     while let Some(event) = track.poll().await {
         if let TrackRemoteEvent::OnRtpPacket(mut p) = event {
             p.header.payload_type = pt;
             match p.marshal() {
-                Ok(bytes) => {
-                    let _ = socket.send_to(&bytes, to).await;
+                Ok(b) => {
+                    bytes += b.len() as u64;
+                    if sampled.elapsed() >= Duration::from_secs(1) {
+                        sampled = std::time::Instant::now();
+                        let at = chrono::Utc::now().timestamp_millis();
+                        c.links.received(&c.conference, c.participant, u32::from(video), bytes, at);
+                    }
+                    let _ = socket.send_to(&b, to).await;
                 }
                 Err(e) => tracing::debug!(error = %e, "WebRTC: a received packet did not re-encode"),
             }

@@ -74,6 +74,26 @@ pub fn report_blocks(mut p: &[u8]) -> Vec<ReportBlock> {
     out
 }
 
+/// The sender's SSRC and octet count (which wraps at 2^32) of every SR (PT 200) in the compound
+/// packet `p`: what the peer has sent so far, for its bit rate.
+pub fn sender_octets(mut p: &[u8]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    while p.len() >= 4 {
+        if p[0] >> 6 != 2 {
+            break;
+        }
+        let len = (usize::from(u16::from_be_bytes([p[2], p[3]])) + 1) * 4;
+        if len > p.len() {
+            break;
+        }
+        if p[1] == 200 && len >= 28 {
+            out.push((u32::from_be_bytes([p[4], p[5], p[6], p[7]]), u32::from_be_bytes([p[24], p[25], p[26], p[27]])));
+        }
+        p = &p[len..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +118,9 @@ mod tests {
         assert_eq!(all[0], ReportBlock { ssrc: 7, fraction_lost: 64, cumulative_lost: 12, jitter: 80 });
         assert_eq!((all[1].ssrc, all[1].cumulative_lost, all[1].jitter), (8, -1, 3));
         assert_eq!((all[2].fraction_lost, all[2].cumulative_lost), (255, 256));
+        // The SR's sender: its SSRC and octet count (zeros here).
+        assert_eq!(sender_octets(&[&rr[..], &sr[..], &sdes[..]].concat()), vec![(2, 0)]);
+        assert!(sender_octets(&sr[..20]).is_empty());
         // A block count beyond the packet's length, a truncated packet, another version: nothing.
         assert!(report_blocks(&[0x85, 201, 0, 7, 0, 0, 0, 1]).is_empty());
         assert!(report_blocks(&rr[..20]).is_empty());

@@ -596,12 +596,11 @@ impl Call {
     /// Where the call's media comes from and its codecs, for the live view.
     fn link_quality(&self) -> tessera_web::links::LinkQuality {
         let peer = self.choice.audio.as_ref().and_then(|a| a.peer).or(self.choice.video.as_ref().and_then(|v| v.peer));
-        tessera_web::links::LinkQuality {
-            address: peer.map_or_else(|| self.invite.path.peer().to_string(), |(ip, port, _)| format!("{ip}:{port}")),
-            audio_codec: self.choice.audio.as_ref().map(|a| format!("{}/{}", a.format.encoding, a.format.clock_rate)),
-            video_codec: self.choice.video.as_ref().map(|v| v.format.encoding.clone()),
-            ..Default::default()
-        }
+        tessera_web::links::LinkQuality::new(
+            peer.map_or_else(|| self.invite.path.peer().to_string(), |(ip, port, _)| format!("{ip}:{port}")),
+            self.choice.audio.as_ref().map(|a| format!("{}/{}", a.format.encoding, a.format.clock_rate)),
+            self.choice.video.as_ref().map(|v| v.format.encoding.clone()),
+        )
     }
 
     /// Whether an RTCP packet comes from the peer: the address its SDP names or the one its SIP
@@ -616,6 +615,10 @@ impl Call {
     /// about other sources are ignored: Tessera sends one stream per medium.)
     fn reported(&self, packet: &[u8], clock_rate: u32) {
         let Some(p) = self.participant else { return };
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        for (ssrc, octets) in rtcp::sender_octets(packet) {
+            self.control.links.received(&self.conference, p, ssrc, u64::from(octets), now_ms);
+        }
         if let Some(b) = rtcp::report_blocks(packet).last() {
             let r = tessera_web::links::Report {
                 fraction_lost: b.fraction_lost,
