@@ -344,6 +344,31 @@ async fn settings_apply_at_once_and_the_configuration_s_own_are_read_only() {
         .unwrap();
     assert_eq!(r.status(), 422, "a bad network is refused");
 
+    // RTSP: with rtsp.conferences = public, a private room is not streamed, a webinar is.
+    let r = admin
+        .put(api("/settings"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"rtsp.conferences": "public"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    s.admin_ok(&["conference", "add", "hall", "--name", "Hall", "--owner", "admin", "--room", "--public"], "");
+    s.admin_ok(&["conference", "add", "back", "--name", "Back office", "--owner", "admin", "--room"], "");
+    for (id, streamed) in [("hall", true), ("back", false)] {
+        let r = admin
+            .post(format!("{}/api/v1/conferences/{id}/live", s.base))
+            .header("x-csrf-token", &csrf)
+            .json(&tessera_e2e::live_api::synthetic("Camera", (200, 40, 40), 0))
+            .send()
+            .await
+            .unwrap();
+        let live: Value = r.json().await.unwrap();
+        assert_eq!(live["rtsp_url"].is_string(), streamed, "{id}: {live}");
+        let status = describe(s.rtsp_port, id);
+        assert_eq!(status, if streamed { 200 } else { 404 }, "RTSP DESCRIBE of {id}");
+    }
+
     // The SMTP test message reaches the SMTP server.
     let r = admin
         .post(api("/smtp/test"))
@@ -415,4 +440,16 @@ async fn settings_apply_at_once_and_the_configuration_s_own_are_read_only() {
     ] {
         assert!(log.iter().any(|e| e["action"] == action && e["outcome"] == "ok"), "{action}: {log:?}");
     }
+}
+
+/// The status of an RTSP DESCRIBE of a conference's mount.
+fn describe(port: u16, id: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    write!(c, "DESCRIBE rtsp://127.0.0.1:{port}/{id} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n").unwrap();
+    let mut buf = [0u8; 512];
+    let n = c.read(&mut buf).unwrap_or(0);
+    let text = String::from_utf8_lossy(&buf[..n]);
+    text.get(9..12).and_then(|x| x.parse().ok()).unwrap_or(0)
 }

@@ -28,10 +28,11 @@ pub enum Setting {
     RetentionCallsDays,
     DialOutAllowedDomains,
     DialOutAllowedNetworks,
+    RtspConferences,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 14] = [
+    pub const ALL: [Setting; 15] = [
         Setting::LockoutMaxAttempts,
         Setting::LockoutPeriodMinutes,
         Setting::SessionIdleMinutes,
@@ -39,6 +40,7 @@ impl Setting {
         Setting::LicenseShowInfo,
         Setting::LicenseAllowRenewal,
         Setting::SchedulingAllowMulticast,
+        Setting::RtspConferences,
         Setting::RetentionRecordingsDays,
         Setting::RetentionRecordingsMaxMb,
         Setting::RetentionHistoryDays,
@@ -64,6 +66,7 @@ impl Setting {
             Setting::RetentionCallsDays => "retention.calls_days",
             Setting::DialOutAllowedDomains => "dial_out.allowed_domains",
             Setting::DialOutAllowedNetworks => "dial_out.allowed_networks",
+            Setting::RtspConferences => "rtsp.conferences",
         }
     }
 
@@ -82,6 +85,7 @@ impl Setting {
             | Setting::RetentionChatDays
             | Setting::RetentionCallsDays => "0",
             Setting::DialOutAllowedDomains | Setting::DialOutAllowedNetworks => "",
+            Setting::RtspConferences => "all",
         }
     }
 
@@ -113,6 +117,9 @@ impl Setting {
             Setting::DialOutAllowedNetworks => {
                 "dial-out may call only addresses in these networks, like 10.1.0.0/16, separated by commas (empty: any)"
             }
+            Setting::RtspConferences => {
+                "which conferences are streamed over RTSP as they start: all, public (webinars only) or none"
+            }
         }
     }
 
@@ -143,6 +150,10 @@ impl Setting {
                 let (d, n) = if self == Setting::DialOutAllowedDomains { (&items, &vec![]) } else { (&vec![], &items) };
                 crate::dial_policy::DialPolicy::new(d, n).map(|_| items.join(", ")).map_err(|e| format!("{e:#}"))
             }
+            Setting::RtspConferences => match v {
+                "all" | "public" | "none" => Ok(v.to_string()),
+                _ => Err(format!("expected all, public or none, got {v:?}")),
+            },
         }
         .map_err(|e| if e.starts_with(self.key()) { e } else { format!("{}: {e}", self.key()) })
     }
@@ -173,6 +184,8 @@ pub struct Settings {
     pub retention: crate::retention::Policy,
     pub dial_out_allowed_domains: Vec<String>,
     pub dial_out_allowed_networks: Vec<String>,
+    /// `all`, `public` or `none`.
+    pub rtsp_conferences: String,
 }
 
 impl Store {
@@ -255,6 +268,7 @@ impl Store {
             },
             dial_out_allowed_domains: list(&get(Setting::DialOutAllowedDomains)?),
             dial_out_allowed_networks: list(&get(Setting::DialOutAllowedNetworks)?),
+            rtsp_conferences: get(Setting::RtspConferences)?,
         })
     }
 }

@@ -115,6 +115,8 @@ struct Conf {
     watched: HashMap<ParticipantId, Watched>,
     /// For sources' pipelines to report bad input like the engine does.
     engine_events: mpsc::UnboundedSender<EngineEvent>,
+    /// Whether this conference is served over RTSP (see `rtsp.conferences`).
+    rtsp_mounted: bool,
 }
 
 fn now_ms() -> i64 {
@@ -205,11 +207,20 @@ pub async fn start(
         rtp_ports: HashMap::new(),
         watched: HashMap::new(),
         engine_events: ev_tx,
+        rtsp_mounted: false,
     };
     c.apply(c.core.start());
     c.occupancy.set(&id, 0);
-    if let Some(rtsp) = &c.media.rtsp {
-        rtsp.mount(&id, c.streams.clone());
+    // Streamed over RTSP as the administrator's policy says (`rtsp.conferences`).
+    let policy = c.store.settings().await.map(|s| s.rtsp_conferences).unwrap_or_else(|_| "all".into());
+    let streamed = policy == "all" || (policy == "public" && c.settings.public);
+    match &c.media.rtsp {
+        Some(rtsp) if streamed => {
+            rtsp.mount(&id, c.streams.clone());
+            c.rtsp_mounted = true;
+        }
+        Some(_) => tracing::info!(conference = %id, policy = %policy, "not streamed over RTSP (rtsp.conferences)"),
+        None => {}
     }
     c.start_multicast();
     c.event(EventKind::Started, None, "", &format!("{by:?}").to_lowercase());
@@ -286,7 +297,7 @@ impl Conf {
         self.occupancy.remove(&self.settings.id);
         self.stop_recording().await;
         self.multicast = None;
-        if let Some(rtsp) = &self.media.rtsp {
+        if let Some(rtsp) = self.media.rtsp.as_ref().filter(|_| self.rtsp_mounted) {
             rtsp.unmount(&self.settings.id);
         }
         // Closing the channel stops the engine thread; join it off the async threads.
@@ -423,7 +434,7 @@ impl Conf {
             presenter: self.core.presenter(),
             active_speaker: self.core.speaker(),
             recording: self.recording.as_ref().map(|r| r.file_name.clone()),
-            rtsp_url: self.media.rtsp.as_ref().map(|r| {
+            rtsp_url: self.media.rtsp.as_ref().filter(|_| self.rtsp_mounted).map(|r| {
                 format!("rtsp://{}:{}{}", self.media.public_host, r.port, RtspServer::path(&self.settings.id))
             }),
             multicast: self.multicast.as_ref().map(|m| m.1.clone()),
