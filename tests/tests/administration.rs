@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use tessera_e2e::Server;
+use tessera_e2e::live_api::{Api, RED, synthetic};
 use tessera_web::admin_api::ROUTES;
 use tessera_web::admin_panel::PAGES;
 
@@ -43,14 +44,8 @@ async fn only_administrators_reach_the_administration_api() {
     }
 
     // The live view: a running room and who is in it.
-    let r = admin
-        .post(format!("{}/api/v1/conferences/ops/live", s.base))
-        .header("x-csrf-token", &csrf)
-        .json(&tessera_e2e::live_api::synthetic("Camera", (200, 40, 40), 0))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let conferences = Api { c: admin.clone(), csrf: csrf.clone(), base: s.base.clone() };
+    conferences.ok("ops", synthetic("Camera", RED, 0)).await;
     let live: Value = admin.get(format!("{}/api/v1/admin/live", s.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(live["conferences"][0]["conference"], "ops", "{live}");
     assert_eq!(live["conferences"][0]["participants"][0]["name"], "Camera", "{live}");
@@ -307,14 +302,8 @@ async fn settings_apply_at_once_and_the_configuration_s_own_are_read_only() {
 
     // Dial-out to this machine: refused by default; allowed once the panel adds its network.
     s.admin_ok(&["conference", "add", "ops", "--name", "Ops", "--owner", "admin", "--room"], "");
-    let started = admin
-        .post(format!("{}/api/v1/conferences/ops/live", s.base))
-        .header("x-csrf-token", &csrf)
-        .json(&tessera_e2e::live_api::synthetic("Camera", (200, 40, 40), 0))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 200);
+    let conferences = Api { c: admin.clone(), csrf: csrf.clone(), base: s.base.clone() };
+    conferences.ok("ops", synthetic("Camera", RED, 0)).await;
     let desk = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let call = || {
         let url = format!("{}/api/v1/conferences/ops/calls", s.base);
@@ -356,14 +345,7 @@ async fn settings_apply_at_once_and_the_configuration_s_own_are_read_only() {
     s.admin_ok(&["conference", "add", "hall", "--name", "Hall", "--owner", "admin", "--room", "--public"], "");
     s.admin_ok(&["conference", "add", "back", "--name", "Back office", "--owner", "admin", "--room"], "");
     for (id, streamed) in [("hall", true), ("back", false)] {
-        let r = admin
-            .post(format!("{}/api/v1/conferences/{id}/live", s.base))
-            .header("x-csrf-token", &csrf)
-            .json(&tessera_e2e::live_api::synthetic("Camera", (200, 40, 40), 0))
-            .send()
-            .await
-            .unwrap();
-        let live: Value = r.json().await.unwrap();
+        let live = conferences.ok(id, synthetic("Camera", RED, 0)).await;
         assert_eq!(live["rtsp_url"].is_string(), streamed, "{id}: {live}");
         let status = describe(s.rtsp_port, id);
         assert_eq!(status, if streamed { 200 } else { 404 }, "RTSP DESCRIBE of {id}");

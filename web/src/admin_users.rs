@@ -319,9 +319,8 @@ async fn password_link_api(
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>> {
-    let target = find(&state.store, id).await?;
-    let r = crate::password_links::mail(&state, &target, false).await;
-    audited(&state, &u, addr, format!("user.mail_password_link {}", target.login), r).await?;
+    let mail = async |t: &UserRow| crate::password_links::mail(&state, t, false).await;
+    act_on(&state, &u, addr, id, "mail_password_link", mail).await?;
     Ok(Json(serde_json::json!({ "sent": true, "valid_hours": crate::password_links::LINK_HOURS })))
 }
 
@@ -369,15 +368,27 @@ async fn change_api(
     Ok(Json(account(&state.store, find(&state.store, id).await?, now()).await?))
 }
 
+/// Finds account `id`, does `act` to it and records that in the audit log as `user.VERB LOGIN`.
+async fn act_on<T>(
+    state: &AppState,
+    u: &crate::auth::CurrentUser,
+    addr: Option<std::net::IpAddr>,
+    id: i64,
+    verb: &str,
+    act: impl AsyncFnOnce(&UserRow) -> Result<T>,
+) -> Result<T> {
+    let target = find(&state.store, id).await?;
+    let r = act(&target).await;
+    audited(state, u, addr, format!("user.{verb} {}", target.login), r).await
+}
+
 async fn unlock_api(
     State(state): State<AppState>,
     AdminUser(u): AdminUser,
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>> {
-    let target = find(&state.store, id).await?;
-    let r = unlock(&state.store, &target).await;
-    let was = audited(&state, &u, addr, format!("user.unlock {}", target.login), r).await?;
+    let was = act_on(&state, &u, addr, id, "unlock", async |t| unlock(&state.store, t).await).await?;
     Ok(Json(serde_json::json!({ "was_locked": was })))
 }
 
@@ -387,9 +398,7 @@ async fn lock_api(
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>> {
-    let target = find(&state.store, id).await?;
-    let r = lock(&state.store, &u.user, &target, now()).await;
-    let until = audited(&state, &u, addr, format!("user.lock {}", target.login), r).await?;
+    let until = act_on(&state, &u, addr, id, "lock", async |t| lock(&state.store, &u.user, t, now()).await).await?;
     Ok(Json(serde_json::json!({ "locked_until": until })))
 }
 
@@ -399,8 +408,7 @@ async fn password_api(
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>> {
-    let target = find(&state.store, id).await?;
-    let r = reset_password(&state.store, &target, now()).await;
-    let password = audited(&state, &u, addr, format!("user.reset_password {}", target.login), r).await?;
+    let reset = async |t: &UserRow| reset_password(&state.store, t, now()).await;
+    let password = act_on(&state, &u, addr, id, "reset_password", reset).await?;
     Ok(Json(serde_json::json!({ "password": password, "must_change": true })))
 }

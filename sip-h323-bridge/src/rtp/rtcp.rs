@@ -5,22 +5,22 @@
 
 /// Whether any packet of the compound RTCP packet `p` is a PLI or a FIR. Malformed packets
 /// (wrong version, lengths beyond the buffer) end the walk.
-pub fn wants_keyframe(mut p: &[u8]) -> bool {
-    while p.len() >= 4 {
-        if p[0] >> 6 != 2 {
-            return false;
+pub fn wants_keyframe(p: &[u8]) -> bool {
+    packets(p).any(|q| q[1] == 206 && matches!(q[0] & 0x1f, 1 | 4))
+}
+
+/// The packets of a compound RTCP packet, each with its header. A malformed one (wrong version,
+/// a length beyond the buffer) ends the walk.
+fn packets(mut p: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        if p.len() < 4 || p[0] >> 6 != 2 {
+            return None;
         }
         let len = (usize::from(u16::from_be_bytes([p[2], p[3]])) + 1) * 4;
-        if len > p.len() {
-            return false;
-        }
-        let fmt = p[0] & 0x1f;
-        if p[1] == 206 && (fmt == 1 || fmt == 4) {
-            return true;
-        }
-        p = &p[len..];
-    }
-    false
+        let (q, rest) = (p.get(..len)?, &p[len..]);
+        p = rest;
+        Some(q)
+    })
 }
 
 /// One reception report block (RFC 3550 §6.4.1): how the reporter receives source `ssrc`.
@@ -37,30 +37,18 @@ pub struct ReportBlock {
 
 /// The report blocks of every SR (PT 200) and RR (PT 201) in the compound packet `p`. A malformed
 /// packet (wrong version, a length beyond the buffer, more blocks than fit) ends the walk.
-pub fn report_blocks(mut p: &[u8]) -> Vec<ReportBlock> {
+pub fn report_blocks(p: &[u8]) -> Vec<ReportBlock> {
     let mut out = Vec::new();
-    while p.len() >= 4 {
-        if p[0] >> 6 != 2 {
-            break;
-        }
-        let len = (usize::from(u16::from_be_bytes([p[2], p[3]])) + 1) * 4;
-        if len > p.len() {
-            break;
-        }
-        let count = usize::from(p[0] & 0x1f);
+    for q in packets(p) {
+        let count = usize::from(q[0] & 0x1f);
         // After the header and the reporter's SSRC: a sender report's 20 bytes of sender info.
-        let start = match p[1] {
+        let start = match q[1] {
             200 => 28,
             201 => 8,
-            _ => {
-                p = &p[len..];
-                continue;
-            }
+            _ => continue,
         };
-        if start + count * 24 > len {
-            break;
-        }
-        for b in p[start..start + count * 24].chunks_exact(24) {
+        let Some(blocks) = q.get(start..start + count * 24) else { break };
+        for b in blocks.chunks_exact(24) {
             let lost = i32::from_be_bytes([b[5], b[6], b[7], 0]) >> 8;
             out.push(ReportBlock {
                 ssrc: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
@@ -69,29 +57,17 @@ pub fn report_blocks(mut p: &[u8]) -> Vec<ReportBlock> {
                 jitter: u32::from_be_bytes([b[12], b[13], b[14], b[15]]),
             });
         }
-        p = &p[len..];
     }
     out
 }
 
 /// The sender's SSRC and octet count (which wraps at 2^32) of every SR (PT 200) in the compound
 /// packet `p`: what the peer has sent so far, for its bit rate.
-pub fn sender_octets(mut p: &[u8]) -> Vec<(u32, u32)> {
-    let mut out = Vec::new();
-    while p.len() >= 4 {
-        if p[0] >> 6 != 2 {
-            break;
-        }
-        let len = (usize::from(u16::from_be_bytes([p[2], p[3]])) + 1) * 4;
-        if len > p.len() {
-            break;
-        }
-        if p[1] == 200 && len >= 28 {
-            out.push((u32::from_be_bytes([p[4], p[5], p[6], p[7]]), u32::from_be_bytes([p[24], p[25], p[26], p[27]])));
-        }
-        p = &p[len..];
-    }
-    out
+pub fn sender_octets(p: &[u8]) -> Vec<(u32, u32)> {
+    packets(p)
+        .filter(|q| q[1] == 200 && q.len() >= 28)
+        .map(|q| (u32::from_be_bytes([q[4], q[5], q[6], q[7]]), u32::from_be_bytes([q[24], q[25], q[26], q[27]])))
+        .collect()
 }
 
 #[cfg(test)]
