@@ -81,6 +81,9 @@ pub struct SettingView {
     pub key: &'static str,
     pub value: String,
     pub description: &'static str,
+    /// The i18n key of the description, for the panel.
+    #[serde(skip)]
+    pub description_key: &'static str,
     /// Where a setting fixed by the configuration comes from (read-only here); `None` when the
     /// database holds it.
     pub fixed_by: Option<String>,
@@ -93,6 +96,7 @@ pub async fn settings(store: &crate::store::Store) -> Result<Vec<SettingView>> {
             key: s.key(),
             value: store.setting(s).await?,
             description: s.description(),
+            description_key: s.description_key(),
             fixed_by: store.fixed_source(s).map(str::to_string),
         });
     }

@@ -530,7 +530,7 @@ async fn settings_page(
                     } @else {
                         input id=(s.key) type="text" name=(s.key) value=(s.value) maxlength="1000";
                     }
-                    p.muted { (s.description) }
+                    p.muted { (t(s.description_key)) }
                 }
                 p { button #save-settings type="submit" { (t("adm.save")) } }
             }

@@ -89,37 +89,30 @@ impl Setting {
         }
     }
 
+    /// What the setting means, in English (the command line's help); the panel shows it in the
+    /// reader's language through [`Setting::description_key`].
     pub fn description(self) -> &'static str {
+        crate::i18n::tr(crate::i18n::Lang::En, self.description_key())
+    }
+
+    /// The i18n key of what the setting means.
+    pub fn description_key(self) -> &'static str {
         match self {
-            Setting::LockoutMaxAttempts => "failed sign-ins (web, SIP, H.323) after which an account is locked (1-100)",
-            Setting::LockoutPeriodMinutes => "how long a locked account stays locked, in minutes (1-10080)",
-            Setting::LicenseShowInfo => "whether users see their PRO license on the main page (true/false)",
-            Setting::LicenseAllowRenewal => {
-                "whether users may renew a temporary PRO license for 24 hours themselves (true/false)"
-            }
-            Setting::SchedulingAllowMulticast => {
-                "whether users may give their conferences a multicast output in the scheduling form (true/false)"
-            }
-            Setting::SessionIdleMinutes => "a session unused this many minutes ends (1-10080)",
-            Setting::SessionAbsoluteHours => "a session ends this many hours after sign-in, used or not (1-2160)",
-            Setting::RetentionRecordingsDays => "recordings older than this many days are removed (0 keeps them)",
-            Setting::RetentionRecordingsMaxMb => {
-                "the oldest recordings are removed while all together exceed this many MB (0: no limit)"
-            }
-            Setting::RetentionHistoryDays => {
-                "connection histories older than this many days are removed (0 keeps them)"
-            }
-            Setting::RetentionChatDays => "chat messages older than this many days are removed (0 keeps them)",
-            Setting::RetentionCallsDays => "the call history older than this many days is removed (0 keeps it)",
-            Setting::DialOutAllowedDomains => {
-                "dial-out may call only names in these domains, separated by commas (empty: any public or private host)"
-            }
-            Setting::DialOutAllowedNetworks => {
-                "dial-out may call only addresses in these networks, like 10.1.0.0/16, separated by commas (empty: any)"
-            }
-            Setting::RtspConferences => {
-                "which conferences are streamed over RTSP as they start: all, public (webinars only) or none"
-            }
+            Setting::LockoutMaxAttempts => "setting.lockout.max_attempts",
+            Setting::LockoutPeriodMinutes => "setting.lockout.period_minutes",
+            Setting::LicenseShowInfo => "setting.license.show_info",
+            Setting::LicenseAllowRenewal => "setting.license.allow_renewal",
+            Setting::SchedulingAllowMulticast => "setting.scheduling.allow_multicast",
+            Setting::SessionIdleMinutes => "setting.session.idle_timeout_minutes",
+            Setting::SessionAbsoluteHours => "setting.session.absolute_timeout_hours",
+            Setting::RetentionRecordingsDays => "setting.retention.recordings_days",
+            Setting::RetentionRecordingsMaxMb => "setting.retention.recordings_max_mb",
+            Setting::RetentionHistoryDays => "setting.retention.history_days",
+            Setting::RetentionChatDays => "setting.retention.chat_days",
+            Setting::RetentionCallsDays => "setting.retention.calls_days",
+            Setting::DialOutAllowedDomains => "setting.dial_out.allowed_domains",
+            Setting::DialOutAllowedNetworks => "setting.dial_out.allowed_networks",
+            Setting::RtspConferences => "setting.rtsp.conferences",
         }
     }
 
