@@ -23,6 +23,13 @@ fn now() -> i64 {
 pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    // A restore replaces the database file: nothing may hold it open.
+    let restored = match &cmd {
+        AdminCommand::Restore { file } => {
+            Some(crate::backup::restore(&config.database_url(), &config.data_dir, file).await)
+        }
+        _ => None,
+    };
     let store = Store::open(&config.database_url()).await.context("opening the database")?;
     store.fix(config.fixed.clone());
     // Every command that changes something goes to the audit log (passwords come on stdin, so
@@ -40,6 +47,8 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
     let action = format!("{cmd:?}");
     let r = match cmd {
         AdminCommand::Audit { csv, limit } => audit_log(&store, csv, limit).await,
+        AdminCommand::Backup { file } => crate::backup::backup(&store, &file).await,
+        AdminCommand::Restore { .. } => restored.unwrap_or_else(|| Ok(String::new())).map(|_| ()),
         AdminCommand::User(c) => user(&store, c).await,
         AdminCommand::Rights(c) => rights(&store, c).await,
         AdminCommand::License(c) => license(&store, c).await,

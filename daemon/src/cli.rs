@@ -93,6 +93,12 @@ pub enum AdminCommand {
     /// The shared address book every user sees (read-only for them).
     #[command(subcommand)]
     AddressBook(AddressBookCommand),
+    /// A consistent copy of the SQLite database, taken while the server runs, into FILE (new;
+    /// owner-only: it holds password hashes). PostgreSQL: use pg_dump.
+    Backup { file: PathBuf },
+    /// Put a backup in place of the database (the server must be stopped); the database it
+    /// replaces is kept beside it.
+    Restore { file: PathBuf },
     /// The audit log of administrative actions (this command line and `tessera ctl`), newest
     /// first.
     Audit {

@@ -40,6 +40,11 @@ fn client_socket_path(data_dir: &Path) -> PathBuf {
     if !chosen.exists() && unit.exists() { unit } else { chosen }
 }
 
+/// Whether a server answers on the control socket of `data_dir` (the restore refuses then).
+pub async fn server_running(data_dir: &Path) -> bool {
+    UnixStream::connect(client_socket_path(data_dir)).await.is_ok()
+}
+
 /// What a client asks.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]

@@ -7,6 +7,7 @@
 //! core (`tessera_conference::admission`), through `tessera_web::admission`.
 
 pub mod admin;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod ctl;

@@ -159,6 +159,13 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// SQLite only: a consistent copy of the whole database (one transaction's snapshot, taken
+    /// while others read and write) in the new file `path`.
+    pub async fn backup_into(&self, path: &str) -> Result<()> {
+        sqlx::query("VACUUM INTO $1").bind(path).execute(&self.pool).await?;
+        Ok(())
+    }
 }
 
 /// A random positive id below 2^53, so that JavaScript clients read it exactly; collisions are
