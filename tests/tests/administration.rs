@@ -94,6 +94,7 @@ async fn administrators_manage_accounts_and_every_change_is_audited() {
     .await
     .unwrap();
     assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["cache-control"], "no-store", "a password is never cached");
     let bob: Value = r.json().await.unwrap();
     let (id, first) = (bob["id"].as_i64().unwrap(), bob["password"].as_str().unwrap().to_string());
     let mut secrets = vec![first.clone()];

@@ -132,7 +132,14 @@ async fn observe(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "other".into());
     let method = req.method().as_str().to_owned();
+    // What shows a password or a set-password link, or the administration, is never kept by a
+    // browser's or a proxy's cache.
+    let path = req.uri().path();
+    let no_store = ["/admin", "/api/v1/admin/", "/set-password/"].iter().any(|p| path.starts_with(p));
     let mut resp = next.run(req).await;
+    if no_store {
+        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let status = resp.status().as_u16().to_string();
     metrics::counter!("tessera_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
