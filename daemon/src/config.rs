@@ -272,6 +272,9 @@ pub struct Profile {
 pub struct Log {
     /// A tracing filter: "info", "debug", "tessera_web=debug,info", …
     pub level: String,
+    /// "text" (one line each, for people and journald) or "json" (one object per line, for log
+    /// collectors).
+    pub format: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -342,7 +345,7 @@ impl Default for Profile {
 }
 impl Default for Log {
     fn default() -> Self {
-        Log { level: "info".into() }
+        Log { level: "info".into(), format: "text".into() }
     }
 }
 impl Default for Shutdown {
@@ -503,6 +506,9 @@ impl Config {
         if let Some(v) = get("TESSERA_LOG").filter(|v| !v.is_empty()) {
             self.log.level = v;
         }
+        if let Some(v) = get("TESSERA_LOG_FORMAT").filter(|v| !v.is_empty()) {
+            self.log.format = v;
+        }
         Ok(())
     }
 
@@ -541,6 +547,9 @@ impl Config {
         range("sip.session_min_seconds", self.sip.session_min_seconds.into(), 1, 86_400)?;
         range("sip.tcp_idle_seconds", self.sip.tcp_idle_seconds.into(), 1, 3600)?;
         range("sip.max_anonymous_calls_per_address", self.sip.max_anonymous_calls_per_address as u64, 0, 1_000_000)?;
+        if !["text", "json"].contains(&self.log.format.as_str()) {
+            bail!("log.format = {:?}: expected \"text\" or \"json\" (TESSERA_LOG_FORMAT)", self.log.format);
+        }
         // The settings the control panel also manages are checked by their one rule.
         managed::check(self)?;
         range("media.rtp_timeout_seconds", self.media.rtp_timeout_seconds.into(), 0, 24 * 3600)?;

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod ctl;
 pub mod http;
+pub mod logging;
 pub mod media;
 pub mod runtime;
 pub mod serve;

@@ -17,28 +17,10 @@ use tessera_web::store::{ConferenceKind, License, LicenseKind, NewConference, Ne
 use tessera_web::{AppState, router};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
-use tracing_subscriber::EnvFilter;
 
 pub const ADMIN_LOGIN: &str = "admin";
 pub const ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
 pub const DEMO_ROOM: &str = "demo";
-
-fn init_tracing(level: &str) {
-    // Under systemd, journald adds its own timestamps.
-    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
-    // The WebRTC stack narrates every ICE and DTLS step at info; Tessera logs what matters of it
-    // (joined, left, failed). Naming one of its crates in log.level overrides this.
-    let quiet = ["webrtc", "rtc", "rtc_ice", "rtc_dtls", "rtc_srtp", "rtc_sctp", "rtc_interceptor"]
-        .iter()
-        .filter(|c| !level.contains(*c))
-        .map(|c| format!(",{c}=warn"))
-        .collect::<String>();
-    let filter = EnvFilter::try_new(format!("{level}{quiet}")).unwrap_or_else(|_| EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
-    // Colours only on a terminal: a log file or a pipe gets plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = if journald { b.without_time().with_ansi(false).try_init() } else { b.with_ansi(ansi).try_init() };
-}
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -163,7 +145,7 @@ async fn reload_on_sighup(https: Arc<crate::tls::Https>) {
 }
 
 pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
-    init_tracing(&config.log.level);
+    crate::logging::init(&config.log.level, &config.log.format);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Tessera starting");
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;

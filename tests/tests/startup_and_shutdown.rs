@@ -67,3 +67,47 @@ fn bad_configuration_stops_start_up_with_a_precise_message() {
     let (ok, out) = run(&["check-config", "--config", cfg.to_str().unwrap()], &[]);
     assert!(ok, "{out}");
 }
+
+/// Logs for journald carry each line's priority (so `journalctl -p warning` finds warnings);
+/// `log.format = "json"` gives one JSON object per line; and whatever the format, the passwords
+/// and tokens a run used never appear in it.
+#[tokio::test]
+async fn logs_carry_priorities_or_json_and_no_secret() {
+    let s = Server::start_with(&[], &[("JOURNAL_STREAM", "8:12345")]);
+    let log = s.log();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.iter().all(|l| l.starts_with('<')), "every line has a priority:\n{log}");
+    assert!(lines.iter().any(|l| l.starts_with("<6>") && l.contains("personal area at")), "{log}");
+    assert!(lines.iter().any(|l| l.starts_with("<4>") && l.contains("first start")), "warnings are <4>:\n{log}");
+    drop(s);
+
+    let s = Server::start_with(&[], &[("TESSERA_LOG_FORMAT", "json")]);
+    s.add_user("alice", "alice-secret-password");
+    let (c, csrf) = s.sign_in("alice", "alice-secret-password").await;
+    // A failed sign-in and a password change too: neither password may be logged.
+    let _ = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", s.base))
+        .json(&serde_json::json!({"login": "alice", "password": "a-wrong-guess-password"}))
+        .send()
+        .await
+        .unwrap();
+    let r = c
+        .post(format!("{}/api/v1/me/password", s.base))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"current_password": "alice-secret-password", "new_password": "alice-new-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let log = s.log();
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string() && v["fields"]["message"].is_string(), "{line}");
+    }
+    assert!(log.contains("\"personal area at"), "{log}");
+    for secret in ["admin-password", "alice-secret-password", "a-wrong-guess-password", "alice-new-password", &csrf] {
+        assert!(!log.contains(secret), "{secret} is in the log");
+    }
+    let (bad, out) = run(&["check-config"], &[("TESSERA_LOG_FORMAT", "xml")]);
+    assert!(!bad && out.contains("log.format"), "{out}");
+}
