@@ -14,6 +14,7 @@ pub mod ctl;
 pub mod http;
 pub mod logging;
 pub mod media;
+pub mod metrics_catalogue;
 pub mod runtime;
 pub mod serve;
 pub mod sip;

@@ -170,9 +170,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         ensure_demo(&store).await?;
     }
 
-    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .install_recorder()
-        .context("installing the metrics recorder")?;
+    let prometheus =
+        crate::metrics_catalogue::builder()?.install_recorder().context("installing the metrics recorder")?;
+    crate::metrics_catalogue::describe();
     let mut state = AppState::new(store.clone(), config.web(), std::sync::Arc::new(move || prometheus.render()))?;
     // Dial-out needs SIP and the media plane: the web ("Add participants") and the runtime
     // (calling a scheduled conference's invited addresses as it starts) share one handle.

@@ -27,6 +27,13 @@ async fn first_start_creates_admin_and_sigterm_stops_cleanly() {
 
     let metrics = c.get(s.metrics.clone()).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("tessera_sign_ins_total{result=\"success\"} 1"), "{metrics}");
+    // HELP for what is exported, and request times as a histogram Prometheus can aggregate.
+    assert!(metrics.contains("# HELP tessera_sign_ins_total Sign-ins to the personal area"), "{metrics}");
+    assert!(metrics.contains("tessera_http_request_duration_seconds_bucket{"), "{metrics}");
+    for line in metrics.lines().filter(|l| l.starts_with("# TYPE tessera_")) {
+        let name = line.split(' ').nth(2).unwrap_or_default();
+        assert!(metrics.contains(&format!("# HELP {name} ")), "{name} has no HELP");
+    }
     let doc: serde_json::Value =
         c.get(format!("{}/api/v1/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();
     assert!(doc["paths"]["/api/v1/session"]["post"].is_object());
