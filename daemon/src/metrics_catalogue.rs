@@ -78,6 +78,19 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     (Histogram, "tessera_webrtc_answer_seconds", "Time to answer a browser's offer."),
 ];
 
+/// The process metrics Prometheus' client libraries export under these names, with their help;
+/// set from `/proc` at each scrape ([`sample_process`]).
+const PROCESS: &[(Kind, &str, &str)] = &[
+    (Counter, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds."),
+    (Gauge, "process_resident_memory_bytes", "Resident memory size in bytes."),
+    (Gauge, "process_virtual_memory_bytes", "Virtual memory size in bytes."),
+    (Gauge, "process_open_fds", "Number of open file descriptors."),
+    (Gauge, "process_max_fds", "Maximum number of open file descriptors."),
+    (Gauge, "process_threads", "Number of OS threads in the process."),
+    (Gauge, "process_start_time_seconds", "Start time of the process since the Unix epoch in seconds."),
+    (Gauge, "tessera_build_info", "Always 1; the version of the running server is its label."),
+];
+
 /// The buckets of every `_seconds` histogram: 1 ms to 30 s.
 const BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
@@ -88,13 +101,51 @@ pub fn builder() -> anyhow::Result<PrometheusBuilder> {
 
 /// Describes every metric to the installed recorder (its HELP line).
 pub fn describe() {
-    for &(kind, name, help) in CATALOGUE {
+    for &(kind, name, help) in CATALOGUE.iter().chain(PROCESS) {
         match kind {
             Counter => metrics::describe_counter!(name, help),
             Gauge => metrics::describe_gauge!(name, help),
             Histogram => metrics::describe_histogram!(name, help),
         }
     }
+}
+
+/// Sets the process metrics from `/proc/self` (Linux); what cannot be read is left out.
+pub fn sample_process() {
+    let ticks = 100.0; // USER_HZ
+    let page = 4096.0;
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let num = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    // After the name: utime 11, stime 12, threads 17, starttime 19 (ticks since boot), vsize 20,
+    // rss 21 (pages).
+    if let (Some(u), Some(s)) = (num(11), num(12)) {
+        metrics::counter!("process_cpu_seconds_total").absolute(((u + s) / ticks) as u64);
+    }
+    if let Some(t) = num(17) {
+        metrics::gauge!("process_threads").set(t);
+    }
+    if let Some(v) = num(20) {
+        metrics::gauge!("process_virtual_memory_bytes").set(v);
+    }
+    if let Some(r) = num(21) {
+        metrics::gauge!("process_resident_memory_bytes").set(r * page);
+    }
+    let boot = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("btime ")).and_then(|v| v.trim().parse::<f64>().ok()));
+    if let (Some(b), Some(start)) = (boot, num(19)) {
+        metrics::gauge!("process_start_time_seconds").set(b + start / ticks);
+    }
+    if let Ok(d) = std::fs::read_dir("/proc/self/fd") {
+        metrics::gauge!("process_open_fds").set(d.count() as f64);
+    }
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let max = limits.lines().find(|l| l.starts_with("Max open files")).and_then(|l| l.split_whitespace().nth(3));
+    if let Some(m) = max.and_then(|m| m.parse::<f64>().ok()) {
+        metrics::gauge!("process_max_fds").set(m);
+    }
+    metrics::gauge!("tessera_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
 #[cfg(test)]
@@ -130,7 +181,7 @@ mod tests {
         }
         for (name, kind) in &found {
             assert!(
-                CATALOGUE.iter().any(|(k, n, _)| n == name && k == kind),
+                CATALOGUE.iter().chain(PROCESS).any(|(k, n, _)| n == name && k == kind),
                 "{name} ({kind:?}) is recorded but not in the catalogue"
             );
         }

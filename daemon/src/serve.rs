@@ -173,7 +173,14 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let prometheus =
         crate::metrics_catalogue::builder()?.install_recorder().context("installing the metrics recorder")?;
     crate::metrics_catalogue::describe();
-    let mut state = AppState::new(store.clone(), config.web(), std::sync::Arc::new(move || prometheus.render()))?;
+    let mut state = AppState::new(
+        store.clone(),
+        config.web(),
+        std::sync::Arc::new(move || {
+            crate::metrics_catalogue::sample_process();
+            prometheus.render()
+        }),
+    )?;
     // Dial-out needs SIP and the media plane: the web ("Add participants") and the runtime
     // (calling a scheduled conference's invited addresses as it starts) share one handle.
     let mut dial = None;

@@ -30,6 +30,16 @@ async fn first_start_creates_admin_and_sigterm_stops_cleanly() {
     // HELP for what is exported, and request times as a histogram Prometheus can aggregate.
     assert!(metrics.contains("# HELP tessera_sign_ins_total Sign-ins to the personal area"), "{metrics}");
     assert!(metrics.contains("tessera_http_request_duration_seconds_bucket{"), "{metrics}");
+    // Process metrics under their usual names, and the version.
+    for name in
+        ["process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ", "process_threads "]
+    {
+        assert!(metrics.contains(&format!("\n{name}")), "{name}: {metrics}");
+    }
+    assert!(
+        metrics.contains(&format!("tessera_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"))),
+        "{metrics}"
+    );
     for line in metrics.lines().filter(|l| l.starts_with("# TYPE tessera_")) {
         let name = line.split(' ').nth(2).unwrap_or_default();
         assert!(metrics.contains(&format!("# HELP {name} ")), "{name} has no HELP");
