@@ -189,4 +189,37 @@ mod tests {
             assert!(found.contains(&(name.to_string(), *kind)), "{name} is catalogued but never recorded");
         }
     }
+
+    /// Every metric the Grafana dashboard queries is one the server exports.
+    #[test]
+    fn the_dashboard_queries_only_exported_metrics() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        let text = std::fs::read_to_string(root.join("docs/grafana/tessera.json")).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut exprs = Vec::new();
+        for p in doc["panels"].as_array().unwrap() {
+            for t in p["targets"].as_array().unwrap() {
+                exprs.push(t["expr"].as_str().unwrap().to_string());
+            }
+        }
+        for q in doc["templating"]["list"].as_array().unwrap() {
+            if let Some(q) = q["query"].as_str().filter(|q| q.contains('(')) {
+                exprs.push(q.to_string());
+            }
+        }
+        assert!(exprs.len() >= 10, "{exprs:?}");
+        let known = |n: &str| CATALOGUE.iter().chain(PROCESS).any(|(_, m, _)| *m == n);
+        for e in &exprs {
+            let mut named = 0;
+            for word in e.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if !(word.starts_with("tessera_") || word.starts_with("process_")) {
+                    continue;
+                }
+                let base = ["_bucket", "_sum", "_count"].iter().find_map(|s| word.strip_suffix(s).filter(|b| known(b)));
+                assert!(known(word) || base.is_some(), "the dashboard queries {word}, which is not exported: {e}");
+                named += 1;
+            }
+            assert!(named > 0, "a query names no metric: {e}");
+        }
+    }
 }
