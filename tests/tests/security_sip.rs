@@ -526,6 +526,12 @@ async fn rtcp_reports_from_strangers_are_ignored() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(link().await["loss_percent"], 25.0, "a stranger's report changed the link");
+    // The call's log lines carry its Call-ID.
+    assert!(
+        s.log().lines().any(|l| l.contains("sip_call{call_id=rtcp-1") && l.contains("SIP caller joined")),
+        "{}",
+        s.log()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -122,7 +122,26 @@ async fn logs_carry_priorities_or_json_and_no_secret() {
         assert!(v["level"].is_string() && v["fields"]["message"].is_string(), "{line}");
     }
     assert!(log.contains("\"personal area at"), "{log}");
-    for secret in ["admin-password", "alice-secret-password", "a-wrong-guess-password", "alice-new-password", &csrf] {
+    // What a request logs carries its id, which the answer repeats.
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", s.base))
+        .json(&serde_json::json!({"login": "alice", "password": "alice-new-password"}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let log = s.log();
+    let line = log.lines().find(|l| l.contains(&id)).unwrap_or_else(|| panic!("no line of request {id}:\n{log}"));
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["span"]["route"], "/api/v1/session", "{line}");
+    for secret in [
+        "admin-password",
+        "alice-secret-password",
+        "a-wrong-guess-password",
+        "alice-new-password",
+        "another-wrong-guess",
+        &csrf,
+    ] {
         assert!(!log.contains(secret), "{secret} is in the log");
     }
     let (bad, out) = run(&["check-config"], &[("TESSERA_LOG_FORMAT", "xml")]);

@@ -136,7 +136,13 @@ async fn observe(req: Request, next: Next) -> Response {
     // browser's or a proxy's cache.
     let path = req.uri().path();
     let no_store = ["/admin", "/api/v1/admin/", "/set-password/"].iter().any(|p| path.starts_with(p));
-    let mut resp = next.run(req).await;
+    // Every line a request logs carries its id, which the answer's X-Request-Id repeats.
+    let id = format!("{:016x}", rand::random::<u64>());
+    let span = tracing::info_span!("http", request_id = %id, method = %method, route = %route);
+    let mut resp = tracing::Instrument::instrument(next.run(req), span).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
     if no_store {
         resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -97,7 +97,8 @@ pub fn place(
     calls.insert(call_id.clone(), tx);
     outgoing.insert(call_id.clone(), order.conference.clone());
     metrics::counter!("tessera_sip_dial_outs_total").increment(1);
-    tokio::spawn(run(ctx.clone(), order, route, call_id.clone(), rx));
+    let span = tracing::info_span!("sip_dial_out", call_id = %call_id, conference = %order.conference);
+    tokio::spawn(tracing::Instrument::instrument(run(ctx.clone(), order, route, call_id.clone(), rx), span));
     Ok(Dialling { call: call_id, to })
 }
 

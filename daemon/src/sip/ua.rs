@@ -82,8 +82,10 @@ pub async fn run(ctx: Arc<Context>, mut rx: mpsc::Receiver<Inbound>, mut dial: O
                     continue;
                 }
                 let (tx, call_rx) = mpsc::channel(64);
+                // Every line the call logs carries its Call-ID and the caller's address.
+                let span = tracing::info_span!("sip_call", call_id = %call_id, peer = %inb.path.peer());
                 calls.insert(call_id, tx);
-                tokio::spawn(call::run(ctx.clone(), inb, call_rx));
+                tokio::spawn(tracing::Instrument::instrument(call::run(ctx.clone(), inb, call_rx), span));
             }
             "INVITE" | "BYE" | "CANCEL" | "INFO" | "UPDATE" | "PRACK" | "NOTIFY" | "REFER" => {
                 let r = reply(h, 481, "Call/Transaction Does Not Exist", &tag(), &[], b"");

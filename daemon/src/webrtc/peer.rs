@@ -292,10 +292,14 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
             ports.audio.map(|p| SocketAddr::new(settings.input_host(), p)),
         ),
     };
-    tokio::spawn(async move {
-        let why = peer.run(outgoing, &mut tracks, &mut states, leave_rx).await;
-        let _ = ended_tx.send(why);
-    });
+    let span = tracing::info_span!("webrtc", conference = %peer.conference, participant);
+    tokio::spawn(tracing::Instrument::instrument(
+        async move {
+            let why = peer.run(outgoing, &mut tracks, &mut states, leave_rx).await;
+            let _ = ended_tx.send(why);
+        },
+        span,
+    ));
     Ok(Joined { participant, answer, leave, ended })
 }
 
