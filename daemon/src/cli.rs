@@ -26,6 +26,11 @@ pub enum Command {
     /// participants, registrations; kick, end, drain.
     #[command(subcommand)]
     Ctl(CtlCommand),
+    /// Shell completions on standard output: `tessera completions bash >
+    /// /usr/share/bash-completion/completions/tessera` (also zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// The manual page (roff) on standard output: `tessera man | man -l -`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]

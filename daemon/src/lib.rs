@@ -26,12 +26,27 @@ use cli::{Cli, Command};
 use config::Config;
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // What describes the command line itself needs no configuration.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut <Cli as clap::CommandFactory>::command(), "tessera", &mut out);
+            return print(&out);
+        }
+        Some(Command::Man) => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+            return print(&out);
+        }
+        _ => {}
+    }
     let config = Config::load(cli.config.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = match cli.command.unwrap_or(Command::Serve(cli::ServeArgs::default())) {
         Command::Serve(args) => rt.block_on(serve::serve(config, args)),
         Command::Admin(cmd) => rt.block_on(admin::run(&config, cmd)),
         Command::Ctl(cmd) => rt.block_on(ctl::run(&config.data_dir, cmd)),
+        Command::Completions { .. } | Command::Man => Ok(()),
         Command::CheckConfig => {
             println!("configuration is valid; database: {}", tessera_web::store::redact_url(&config.database_url()));
             Ok(())
@@ -41,4 +56,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     // drop of the runtime would wait for it for ever, so the error would never reach the shell.
     rt.shutdown_timeout(std::time::Duration::from_secs(5));
     result
+}
+
+/// Writes `bytes` to standard output; a reader that stops early (`| head`) is not an error.
+fn print(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
 }

@@ -147,3 +147,18 @@ async fn logs_carry_priorities_or_json_and_no_secret() {
     let (bad, out) = run(&["check-config"], &[("TESSERA_LOG_FORMAT", "xml")]);
     assert!(!bad && out.contains("log.format"), "{out}");
 }
+
+/// The version, shell completions and the manual page come from the command line's own
+/// definition, without a configuration.
+#[test]
+fn version_completions_and_manual_page() {
+    let env = [("TESSERA_HTTP_LISTEN", "not an address")];
+    let (ok, out) = run(&["--version"], &env);
+    assert!(ok && out.trim() == format!("tessera {}", env!("CARGO_PKG_VERSION")), "{out}");
+    let (ok, out) = run(&["completions", "bash"], &env);
+    assert!(ok && out.contains("complete -F _tessera") && out.contains("check-config"), "{out}");
+    let (ok, out) = run(&["man"], &env);
+    assert!(ok && out.contains(".TH tessera 1") && out.contains("admin"), "{out}");
+    let (ok, out) = run(&["completions", "cmd.exe"], &env);
+    assert!(!ok && out.contains("invalid value"), "{out}");
+}
