@@ -130,3 +130,6 @@ for target in sdp_offer media_packets; do
     -- -max_total_time="${FUZZ_SECONDS_SMALL:-30}" -max_len=4096 -print_final_stats=1 2>&1 | tail -n 4)
   rm -rf "$CORPUS"
 done
+
+step "the Debian package (built from the debug build, installed here, run as the service user, purged)"
+bash scripts/test-package.sh

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the Debian package: target/debian/tessera_VERSION_ARCH.deb.
+#   scripts/package.sh            the release build (for a release)
+#   scripts/package.sh --debug    the debug build already in target/debug (CI, to save minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v cargo-deb >/dev/null || cargo install --locked cargo-deb --version 3.8.0
+if [ "${1:-}" = --debug ]; then
+  profile=dev; bin=target/debug/tessera
+  cargo build --locked -p tessera
+else
+  profile=release; bin=target/release/tessera
+  cargo build --locked --release -p tessera
+fi
+# The manual page and completions come from the command line's own definition.
+mkdir -p target/package
+"$bin" man | gzip -9n > target/package/tessera.1.gz
+"$bin" completions bash > target/package/tessera.bash
+"$bin" completions zsh > target/package/_tessera
+"$bin" completions fish > target/package/tessera.fish
+cargo deb --locked -p tessera --no-build --profile "$profile" --fast
+ls -1 target/debian/*.deb
