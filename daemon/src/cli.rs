@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[command(name = "tessera", version, about = "Tessera: a self-hosted video-conferencing server")]
 pub struct Cli {
     /// Configuration file (default: /etc/tessera/tessera.toml when it exists).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", env = "TESSERA_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -28,6 +28,17 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// The environment every `tessera` a test starts gets: no configuration file unless the test
+/// gives one, whatever this machine has in /etc/tessera (a package installed beside the tests).
+pub const NO_SYSTEM_CONFIG: (&str, &str) = ("TESSERA_CONFIG", "/dev/null");
+
+/// `tessera`, isolated from this machine's configuration (see [`NO_SYSTEM_CONFIG`]).
+pub fn tessera_cmd() -> Command {
+    let mut c = Command::new(tessera_bin());
+    c.env(NO_SYSTEM_CONFIG.0, NO_SYSTEM_CONFIG.1);
+    c
+}
+
 pub fn tessera_bin() -> PathBuf {
     if let Ok(p) = std::env::var("TESSERA_BIN") {
         return PathBuf::from(p);
@@ -132,8 +143,8 @@ impl Server {
             .append(true)
             .open(self.dir.path().join("server.log"))
             .expect("log file");
-        let mut cmd = Command::new(tessera_bin());
-        cmd.arg("serve").args(&self.args).envs(self.env.iter().cloned()).env_remove("TESSERA_CONFIG");
+        let mut cmd = tessera_cmd();
+        cmd.arg("serve").args(&self.args).envs(self.env.iter().cloned());
         let child =
             cmd.stdin(Stdio::null()).stdout(log.try_clone().expect("log")).stderr(log).spawn().expect("start tessera");
         self.child = Some(child);
@@ -293,7 +304,7 @@ impl Drop for Server {
 /// Runs `tessera admin ARGS` with the environment of a server (its data directory), with
 /// `stdin` as input.
 pub fn admin_with(env: &[(String, String)], args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(tessera_bin())
+    let mut child = tessera_cmd()
         .arg("admin")
         .args(args)
         .envs(env.iter().cloned())

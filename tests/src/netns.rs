@@ -31,6 +31,7 @@ impl Netns {
         let out = std::fs::File::create(log).expect("server log");
         let child = self
             .cmd(&[&[bin.to_str().unwrap_or_default(), "serve"][..], args].concat())
+            .env(crate::NO_SYSTEM_CONFIG.0, crate::NO_SYSTEM_CONFIG.1)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(out.try_clone().expect("server log"))
             .stderr(out)

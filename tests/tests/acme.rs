@@ -245,7 +245,7 @@ fn an_unreachable_ca_leaves_a_warning_and_bad_settings_are_named() {
     ] {
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, toml).unwrap();
-        let o = Command::new(tessera_e2e::tessera_bin()).args(["check-config", "--config"]).arg(&bad).output().unwrap();
+        let o = tessera_e2e::tessera_cmd().args(["check-config", "--config"]).arg(&bad).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success() && err.contains(expect), "{toml}: {err}");
     }

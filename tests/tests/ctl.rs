@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use tessera_e2e::{KillOnDrop, Server, baresip_config};
 
 fn ctl(s: &Server, args: &[&str]) -> (bool, String) {
-    let o = Command::new(tessera_e2e::tessera_bin())
+    let o = tessera_e2e::tessera_cmd()
         .arg("ctl")
         .args(args)
         .env("TESSERA_DATA_DIR", s.data_dir())
@@ -122,7 +122,7 @@ async fn ctl_shows_and_runs_the_live_server_and_drains_it() {
     // Drain: nothing new starts while baresip's call goes on; ending it lets the server stop.
     let data_dir = s.data_dir();
     let drain = std::thread::spawn(move || {
-        Command::new(tessera_e2e::tessera_bin())
+        tessera_e2e::tessera_cmd()
             .args(["ctl", "drain", "--timeout-seconds", "60"])
             .env("TESSERA_DATA_DIR", data_dir)
             .output()

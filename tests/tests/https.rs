@@ -233,6 +233,7 @@ fn bad_certificate_files_are_named_and_an_expired_one_is_flagged() {
         let o = std::process::Command::new("timeout")
             .arg("30")
             .arg(tessera_e2e::tessera_bin())
+            .env(tessera_e2e::NO_SYSTEM_CONFIG.0, tessera_e2e::NO_SYSTEM_CONFIG.1)
             .args(["serve", "--config", cfg.to_str().unwrap()])
             .env("TESSERA_ADMIN_PASSWORD", "admin-password")
             .output()

@@ -2,10 +2,10 @@
 //! creates (so no multicast leaves the machine): a scheduled conference with a multicast group
 //! starts on time and a receiver decodes its H.264.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
+use tessera_e2e::free_port;
 use tessera_e2e::netns::Netns;
-use tessera_e2e::{free_port, tessera_bin};
 
 #[test]
 fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
@@ -14,7 +14,6 @@ fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
     ns.run(&["ip", "route", "add", "224.0.0.0/4", "dev", "lo"]);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let bin = tessera_bin();
     let env = [
         ("TESSERA_DATA_DIR", data.to_str().unwrap().to_string()),
         ("TESSERA_HTTP_LISTEN", format!("127.0.0.1:{}", free_port())),
@@ -25,7 +24,7 @@ fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
     ];
     let admin = |args: &[&str], stdin: &str| {
         use std::io::Write;
-        let mut c = Command::new(&bin)
+        let mut c = tessera_e2e::tessera_cmd()
             .arg("admin")
             .args(args)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -47,7 +46,7 @@ fn a_scheduled_conference_multicasts_h264_that_a_receiver_decodes() {
     );
     // Bad multicast settings are refused with the reason.
     for bad in ["10.0.0.1:5004", "239.255.42.1:5005", "239.255.42.1:x"] {
-        let o = Command::new(&bin)
+        let o = tessera_e2e::tessera_cmd()
             .args(["admin", "conference", "media", "mc", "--multicast", bad])
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .output()

@@ -1,8 +1,7 @@
 //! Start-up with no configuration, a bad configuration, the first administrator, and a clean
 //! stop on SIGTERM.
 
-use std::process::Command;
-use tessera_e2e::{Server, tessera_bin};
+use tessera_e2e::Server;
 
 #[tokio::test]
 async fn first_start_creates_admin_and_sigterm_stops_cleanly() {
@@ -54,7 +53,7 @@ async fn first_start_creates_admin_and_sigterm_stops_cleanly() {
 }
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let o = Command::new(tessera_bin()).args(args).envs(env.iter().copied()).output().unwrap();
+    let o = tessera_e2e::tessera_cmd().args(args).envs(env.iter().copied()).output().unwrap();
     (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
 }
 
