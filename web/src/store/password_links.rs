@@ -46,3 +46,35 @@ impl Store {
         Ok(r.rows_affected())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::NewUser;
+
+    crate::both_backends!(links_work_once_until_they_expire_and_search_escapes_wildcards, |store| {
+        let new = |login: &'static str, name: &'static str| NewUser { login, password_hash: "x", display_name: name };
+        let a = store.create_user(new("ann", "Ann Percent"), 0).await.unwrap();
+        store.create_user(new("a_b", "Under Score"), 0).await.unwrap();
+        store.create_user(new("bob", "Bob"), 0).await.unwrap();
+
+        // A link: seen while it works, taken once; a newer one replaces it; expired ones go.
+        store.create_password_link("h1", a.id, 100).await.unwrap();
+        assert_eq!(store.password_link("h1", 50).await.unwrap(), Some(a.id));
+        assert_eq!(store.password_link("h1", 100).await.unwrap(), None, "expired at 100");
+        store.create_password_link("h2", a.id, 100).await.unwrap();
+        assert_eq!(store.password_link("h1", 50).await.unwrap(), None, "replaced");
+        assert_eq!(store.take_password_link("h2", 50).await.unwrap(), Some(a.id));
+        assert_eq!(store.take_password_link("h2", 50).await.unwrap(), None, "used once");
+        store.create_password_link("h3", a.id, 10).await.unwrap();
+        assert_eq!(store.purge_password_links(20).await.unwrap(), 1);
+
+        // Search: case-insensitive on login, name and email; % and _ are plain characters.
+        let logins = |r: (Vec<crate::store::UserRow>, i64)| r.0.into_iter().map(|u| u.login).collect::<Vec<_>>();
+        assert_eq!(logins(store.search_users("PERCENT", 10, 0).await.unwrap()), ["ann"]);
+        assert_eq!(logins(store.search_users("_", 10, 0).await.unwrap()), ["a_b"]);
+        assert!(logins(store.search_users("%", 10, 0).await.unwrap()).is_empty());
+        let (page, total) = store.search_users("", 2, 2).await.unwrap();
+        assert_eq!((page.len(), total), (1, 3), "the third of three, by login");
+        assert_eq!(page[0].login, "bob");
+    });
+}
