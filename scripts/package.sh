@@ -18,5 +18,10 @@ mkdir -p target/package
 "$bin" completions bash > target/package/tessera.bash
 "$bin" completions zsh > target/package/_tessera
 "$bin" completions fish > target/package/tessera.fish
+# The source of what is packaged, which /source hands out (AGPL-3.0 section 13).
+VERSION=$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "tessera"))')
+git rev-parse --git-dir >/dev/null 2>&1 || { echo "package.sh packs the source from git: run it in a clone" >&2; exit 1; }
+[ -z "$(git status --porcelain --untracked-files=no)" ] || echo "warning: uncommitted changes are in the binary but not in the source archive" >&2
+git archive --format=tar --prefix="tessera-$VERSION/" HEAD | gzip -9n > target/package/tessera-source.tar.gz
 cargo deb --locked -p tessera --no-build --profile "$profile" --fast
 ls -1 target/debian/*.deb

@@ -18,6 +18,7 @@ DEB=$(ls -t target/debian/tessera_*.deb | head -1)
 # (Read whole before grep: grep -q would close the pipe early, which pipefail counts.)
 DEPENDS=$(dpkg-deb --field "$DEB" Depends); grep -q gstreamer1.0-plugins-good <<<"$DEPENDS"
 CONTENTS=$(dpkg-deb --contents "$DEB"); grep -q ' ./usr/share/man/man1/tessera.1.gz' <<<"$CONTENTS"
+grep -q ' ./usr/share/tessera/tessera-source.tar.gz' <<<"$CONTENTS"
 $SUDO apt-get install -y -qq "./$DEB" >/dev/null
 cleanup() { $SUDO dpkg --purge tessera >/dev/null 2>&1 || true; $SUDO rm -rf /var/lib/tessera; }
 trap cleanup EXIT
@@ -41,12 +42,16 @@ PID=$!
 for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 1; done
 curl -fsS "http://127.0.0.1:$PORT/healthz" || { cat "$LOG"; exit 1; }
 test -s /var/lib/tessera/initial-admin-password
+# AGPL-3.0 section 13: every page links to /source, which hands out the packaged source.
+LOGIN=$(curl -fsS "http://127.0.0.1:$PORT/login"); grep -q 'href="/source"' <<<"$LOGIN"
+SOURCE=$(curl -fsS "http://127.0.0.1:$PORT/source" | tar -tz); grep -qx 'tessera-[0-9.]*/LICENSE' <<<"$SOURCE"
+grep -q "GNU AFFERO GENERAL PUBLIC LICENSE" /usr/share/doc/tessera/copyright
 test "$(stat -c '%U %a' /var/lib/tessera/initial-admin-password)" = "tessera 600"
 $SUDO kill -TERM "$PID"; wait "$PID" || true
 grep -q "Tessera stopped" "$LOG" || { cat "$LOG"; exit 1; }
 
 # Purge: what the package installed goes, the data stays.
 $SUDO dpkg --purge tessera
-test ! -e /usr/bin/tessera && test ! -e /etc/tessera && test ! -e /lib/systemd/system/tessera.service
+test ! -e /usr/bin/tessera && test ! -e /usr/share/tessera && test ! -e /etc/tessera && test ! -e /lib/systemd/system/tessera.service
 test -s /var/lib/tessera/tessera.db
 echo "the package installs, runs as the service user and purges cleanly (data kept)"

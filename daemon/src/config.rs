@@ -33,6 +33,8 @@ pub struct Config {
     pub files: tessera_web::chat_files::Settings,
     /// Slide shows (pdf.js).
     pub slides: tessera_web::slides::Settings,
+    /// Where users get this server's source (AGPL-3.0, section 13).
+    pub source: tessera_web::source::Settings,
     /// The settings of the control panel this configuration fixes (see `managed`).
     #[serde(skip)]
     pub fixed: tessera_web::store::Fixed,
@@ -303,6 +305,7 @@ impl Default for Config {
             acme: Default::default(),
             files: Default::default(),
             slides: Default::default(),
+            source: Default::default(),
             fixed: Default::default(),
         }
     }
@@ -396,6 +399,7 @@ impl Config {
         self.acme.apply_env(&get);
         self.files.apply_env(&get)?;
         self.slides.apply_env(&get);
+        self.source.apply_env(&get);
         if let Some(v) = get("TESSERA_SMTP_PASSWORD") {
             self.smtp.password = v;
         }
@@ -521,6 +525,7 @@ impl Config {
         };
         range("http.header_read_timeout_seconds", self.http.header_read_timeout_seconds.into(), 1, 600)?;
         self.files.validate()?;
+        self.source.validate()?;
         if crate::tls::Mode::parse(&self.http.tls)? == crate::tls::Mode::Acme {
             self.acme.validate()?;
         }
@@ -725,6 +730,7 @@ impl Config {
             recordings_dir: self.recordings_dir(),
             files: self.files.limits(self.data_dir.join("files")),
             pdfjs_dir: self.slides.pdfjs(),
+            source: self.source.offer(),
             encoder: format!(
                 "H.264 (VP8 for endpoints that ask) {}x{} at {} fps, {} kbit/s",
                 self.media.width, self.media.height, self.media.fps, self.media.video_kbps

@@ -292,6 +292,17 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             config.slides.pdfjs_dir.display()
         ),
     }
+    match config.source.offer() {
+        tessera_web::source::Offer::Url(url) => tracing::info!(%url, "the source code is offered at /source"),
+        tessera_web::source::Offer::Archive(path) => {
+            tracing::info!(archive = %path.display(), "the source code is offered at /source")
+        }
+        tessera_web::source::Offer::Unknown => tracing::warn!(
+            "/source cannot offer this server's source code (AGPL-3.0 section 13): set source.url, or source.archive \
+             to a .tar.gz of it (the package installs {})",
+            tessera_web::source::PACKAGE_ARCHIVE
+        ),
+    }
     match config.smtp_config() {
         Ok(Some(s)) => tracing::info!(
             host = %s.host, port = s.port, security = ?s.security, from = %s.from,

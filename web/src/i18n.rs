@@ -160,6 +160,16 @@ const EN: &[(&str, &str)] = &[
     ("nav.home", "Home"),
     ("nav.profile", "Profile settings"),
     ("nav.download", "How to connect"),
+    ("footer.source", "Source code"),
+    ("source.title", "Source code"),
+    (
+        "source.license",
+        "Tessera is free software under the GNU Affero General Public License, version 3 or later. This server runs version",
+    ),
+    (
+        "source.unknown",
+        "Its administrator has not yet said where its source code is published. Ask them for it: the license gives you the right to it.",
+    ),
     ("nav.sign_in", "Sign in"),
     ("nav.sign_out", "Sign out"),
     ("login.title", "Sign in"),
@@ -444,6 +454,16 @@ const RU: &[(&str, &str)] = &[
     ("nav.home", "Главная"),
     ("nav.profile", "Настройки профиля"),
     ("nav.download", "Как подключиться"),
+    ("footer.source", "Исходный код"),
+    ("source.title", "Исходный код"),
+    (
+        "source.license",
+        "Tessera — свободная программа под лицензией GNU Affero General Public License версии 3 или более поздней. Этот сервер работает на версии",
+    ),
+    (
+        "source.unknown",
+        "Администратор сервера ещё не указал, где опубликован его исходный код. Попросите его у администратора: лицензия даёт вам на это право.",
+    ),
     ("nav.sign_in", "Войти"),
     ("nav.sign_out", "Выйти"),
     ("login.title", "Вход"),

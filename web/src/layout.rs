@@ -39,6 +39,7 @@ pub fn page(lang: Lang, title: &str, user: Option<&CurrentUser>, body: Markup) -
                     }
                 }
                 main { (body) }
+                (footer(lang))
                 @if let Some(u) = user {
                     // Calls: every page of a signed-in user rings (static/ring.js).
                     div #ring-texts hidden
@@ -65,7 +66,17 @@ pub fn bare_page(lang: Lang, title: &str, body: Markup) -> Markup {
                 title { (title) " · Tessera" }
                 link rel="stylesheet" href="/static/app.css";
             }
-            body.embedded { main { (body) } }
+            body.embedded { main { (body) } (footer(lang)) }
+        }
+    }
+}
+
+/// Every page offers the server's source to whoever uses it (AGPL-3.0, section 13).
+fn footer(lang: Lang) -> Markup {
+    html! {
+        footer.site {
+            a #source-link href="/source" { (tr(lang, "footer.source")) }
+            " · Tessera " (env!("CARGO_PKG_VERSION")) " · AGPL-3.0"
         }
     }
 }

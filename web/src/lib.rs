@@ -55,6 +55,7 @@ pub mod rtc;
 pub mod scheduling;
 pub mod signin;
 pub mod slides;
+pub mod source;
 pub mod state;
 pub mod store;
 pub mod system;
@@ -96,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(remote_devices::router())
         .merge(manager::router())
         .merge(system::router())
+        .merge(source::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(observe))

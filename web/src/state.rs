@@ -29,6 +29,8 @@ pub struct WebConfig {
     pub pdfjs_dir: Option<std::path::PathBuf>,
     /// What each running conference's encoder makes, for the live view.
     pub encoder: String,
+    /// What `/source` gives (AGPL-3.0 section 13).
+    pub source: crate::source::Offer,
 }
 
 impl Default for WebConfig {
@@ -46,6 +48,7 @@ impl Default for WebConfig {
             files: Default::default(),
             pdfjs_dir: None,
             encoder: String::new(),
+            source: crate::source::Offer::Unknown,
         }
     }
 }

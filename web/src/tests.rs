@@ -31,7 +31,11 @@ pub(crate) struct App {
 
 impl App {
     pub(crate) fn new(store: Store) -> App {
-        let state = AppState::new(store.clone(), WebConfig::default(), Arc::new(String::new)).unwrap();
+        App::with_config(store, WebConfig::default())
+    }
+
+    pub(crate) fn with_config(store: Store, config: WebConfig) -> App {
+        let state = AppState::new(store.clone(), config, Arc::new(String::new)).unwrap();
         App { router: router(state), store }
     }
 
