@@ -59,6 +59,11 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "this database was written by a newer Tessera (it has migration {0}, which this version does not know): \
+         downgrades are not supported; run the newer version, or restore a backup taken before the upgrade"
+    )]
+    Newer(i64),
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]
     UnsupportedUrl(String),
     #[error("{0} not found")]
@@ -114,7 +119,11 @@ impl Store {
         };
         let connect_opts = sqlx::any::AnyConnectOptions::from_str(url)?;
         let pool = opts.connect_with(connect_opts).await?;
-        MIGRATOR.run(&pool).await?;
+        MIGRATOR.run(&pool).await.map_err(|e| match e {
+            // Migrations only move forward: a version this build lacks was applied by a newer one.
+            sqlx::migrate::MigrateError::VersionMissing(v) => StoreError::Newer(v),
+            e => StoreError::Migrate(e),
+        })?;
         Ok(Store {
             pool,
             backend,
