@@ -13,6 +13,7 @@ pub mod config;
 pub mod ctl;
 pub mod http;
 pub mod logging;
+pub mod malloc;
 pub mod media;
 pub mod metrics_catalogue;
 pub mod runtime;
@@ -39,6 +40,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             return print(&out);
         }
         _ => {}
+    }
+    if matches!(cli.command, None | Some(Command::Serve(_))) {
+        malloc::fix_mmap_threshold();
     }
     let config = Config::load(cli.config.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
