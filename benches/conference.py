@@ -10,27 +10,14 @@
 
 Prints a table and BENCH lines (ratio > 1: Tessera better).
 """
-import json, os, re, subprocess, sys, tempfile, time, urllib.request, http.cookiejar, socket
+import json, os, re, socket, subprocess, sys, tempfile, time, urllib.request, http.cookiejar
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from bench import cpu_seconds, free_port, wait_healthy  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target/release/tessera")
 MEASURE = float(os.environ.get("BENCH_SECONDS", "8"))
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def cpu_seconds(pid):
-    """User + system CPU of a process and its threads, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / HZ
 
 
 def metric(base, name):
@@ -54,12 +41,7 @@ class Tessera:
                         TESSERA_RTSP_LISTEN=f"127.0.0.1:{self.rtsp}", TESSERA_RTP_BIND="127.0.0.1", TESSERA_SIP_LISTEN=f"127.0.0.1:{free_port()}",
                         TESSERA_ADMIN_PASSWORD="admin-password", TESSERA_MEDIA_SIZE="1280x720", TESSERA_LOG="warn")
         self.proc = subprocess.Popen([BIN, "serve"], env=self.env, stdout=open(self.dir + "/log", "w"), stderr=subprocess.STDOUT)
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(self.base + "/healthz")
-                break
-            except Exception:
-                time.sleep(0.1)
+        wait_healthy(self.base, self.dir + "/log")
         jar = http.cookiejar.CookieJar()
         self.http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         r = self.call("POST", "/api/v1/session", {"login": "admin", "password": "admin-password"}, csrf=False)

@@ -8,21 +8,16 @@ some 300 calls are up at once, and the measure is call handling, not the room si
 from 10) at which every call of a 5-second run succeeds. Prints a table and a BENCH line
 (ratio > 1: Tessera better). Target: Tessera at least half of SIPp's UAS, zero failed calls.
 """
-import os, socket, subprocess, sys, tempfile, time, urllib.request
+import os, subprocess, sys, tempfile, time, urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from bench import free_port, wait_healthy  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target/release/tessera")
 RATES = [int(r) for r in os.environ.get("BENCH_SIP_RATES", "10,20,40,80,160,320,640,1280,2560,5120,10240").split(",")]
 ROOMS = int(os.environ.get("BENCH_SIP_ROOMS", "16"))
 SECONDS = float(os.environ.get("BENCH_SIP_SECONDS", "5"))
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def scenario(workdir):
@@ -90,12 +85,7 @@ def main():
         f.write("[sip]\nmax_messages_per_second = 100000\nmax_anonymous_calls = 1000000\n"
                 "max_anonymous_calls_per_address = 1000000\n")
     srv = subprocess.Popen([BIN, "serve", "--config", work + "/tessera.toml"], env=env, stdout=open(work + "/log", "w"), stderr=subprocess.STDOUT)
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{http}/healthz")
-            break
-        except Exception:
-            time.sleep(0.1)
+    wait_healthy(f"http://127.0.0.1:{http}", work + "/log")
     for i in range(ROOMS):
         subprocess.run([BIN, "admin", "conference", "add", f"bench{i}", "--name", f"Bench {i}", "--owner", "admin", "--room", "--public"],
                        env=env, check=True, stdout=subprocess.DEVNULL)

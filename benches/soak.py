@@ -24,7 +24,10 @@ by as much; or when a kind of participant never joined.
 
 BENCH lines compare the end to the warm figures (ratio = warm / end: 1 is flat, below 1 grew).
 """
-import json, os, subprocess, urllib.error, sys, tempfile, time, urllib.request, http.cookiejar, socket, threading
+import json, os, subprocess, urllib.error, sys, tempfile, time, urllib.request, http.cookiejar, threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from bench import cpu_seconds, free_port, wait_healthy  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target/release/tessera")
@@ -39,27 +42,12 @@ LIMITS = {"files": 16, "threads": 8}
 RSS_FACTOR, RSS_SLACK_MB = 1.25, 32
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def process_figures(pid):
     """Resident memory (MB), open files and threads of a process, from /proc."""
     status = open(f"/proc/{pid}/status").read()
     field = lambda k: int(next(l for l in status.splitlines() if l.startswith(k + ":")).split()[1])
     return {"rss_mb": field("VmRSS") / 1024, "anon_mb": field("RssAnon") / 1024, "files": len(os.listdir(f"/proc/{pid}/fd")),
             "threads": field("Threads")}
-
-
-def cpu_seconds(pid):
-    """User + system CPU of a process and its threads, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Tessera:
@@ -78,14 +66,7 @@ class Tessera:
             f.write("[sip]\nmax_messages_per_second = 100000\nmax_anonymous_calls = 1000000\n"
                     "max_anonymous_calls_per_address = 1000000\n")
         self.proc = subprocess.Popen([BIN, "serve"], env=self.env, stdout=open(work + "/server.log", "w"), stderr=subprocess.STDOUT)
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(self.base + "/healthz")
-                break
-            except Exception:
-                time.sleep(0.2)
-        else:
-            sys.exit("tessera did not start; see " + work + "/server.log")
+        wait_healthy(self.base, work + "/server.log")
         self.http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         self.csrf = self.call("POST", "/api/v1/session", {"login": "admin", "password": "admin-password"}, csrf=False)["csrf_token"]
         self.lock = threading.Lock()

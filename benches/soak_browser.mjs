@@ -4,19 +4,13 @@
 // have passed. Prints {"joins": N, "failures": M} (a failure: no decoded frame within 20 s).
 // Env: BASE, ROOM, SECONDS, PLAYWRIGHT (the path of playwright-core), CHROMIUM.
 const env = (k, d) => process.env[k] || d;
-const { chromium } = await import(env('PLAYWRIGHT'));
+import { launch } from './lib/chromium.mjs';
 const BASE = env('BASE');
 const ROOM = env('ROOM');
 const deadline = Date.now() + Number(env('SECONDS', '60')) * 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection'],
-});
+const browser = await launch();
 
 async function decoded(page) {
   return page.evaluate(async () => {

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
 const env = (k, d) => process.env[k] || d;
-const { chromium } = await import(env('PLAYWRIGHT'));
+import { launch } from './lib/chromium.mjs';
 const BASE = env('BASE');
 const RUNS = Number(env('RUNS', '10'));
 const PEERS = Number(env('PEERS', '4'));
@@ -48,13 +48,7 @@ async function measure() {
   return { tessera: (t1 - t0) / TICK / wall, browser: browser / TICK / wall };
 }
 
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection'],
-});
+const browser = await launch();
 
 // Frames decoded by Tessera's page (`tessera`) or by the reference's receiving connection.
 async function decoded(page, which) {

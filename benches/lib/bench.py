@@ -1,0 +1,31 @@
+"""Shared by the Python benchmarks: free loopback ports, a process's CPU time, waiting for a
+server's /healthz."""
+import os, socket, time, urllib.request
+
+
+def free_port():
+    """A port free on loopback (UDP; the servers bind TCP and UDP on it)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def cpu_seconds(pid):
+    """User + system CPU of a process and its threads, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_healthy(base, log, seconds=30):
+    """Waits until BASE/healthz answers; exits naming the server's log otherwise."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz")
+            return
+        except Exception:
+            time.sleep(0.1)
+    raise SystemExit(f"tessera did not start; see {log}")
