@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use std::path::PathBuf;
+use tower::ServiceExt;
 
 /// Where the Debian package installs the source of the binary it holds (`scripts/package.sh`).
 pub const PACKAGE_ARCHIVE: &str = "/usr/share/tessera/tessera-source.tar.gz";
@@ -77,21 +78,34 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/source", get(source))
 }
 
-async fn source(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+async fn source(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let lang = Lang::from_accept_language(accept(req.headers()));
     match &state.config.source {
         Offer::Url(url) => Redirect::to(url).into_response(),
-        Offer::Archive(path) => match tokio::fs::read(path).await {
-            Ok(bytes) => {
+        // Streamed by tower-http's ServeFile like recordings (Range, conditional requests), so
+        // many downloads at once never hold the archive in memory.
+        Offer::Archive(path) => match tower_http::services::ServeFile::new(path).oneshot(req).await {
+            Ok(res) if res.status().is_success() || res.status() == StatusCode::PARTIAL_CONTENT => {
+                let mut res = res.into_response();
                 let name = format!("attachment; filename=\"tessera-{}-source.tar.gz\"", env!("CARGO_PKG_VERSION"));
-                ([(header::CONTENT_TYPE, "application/gzip".to_owned()), (header::CONTENT_DISPOSITION, name)], bytes)
-                    .into_response()
+                let h = res.headers_mut();
+                h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/gzip"));
+                if let Ok(v) = header::HeaderValue::from_str(&name) {
+                    h.insert(header::CONTENT_DISPOSITION, v);
+                }
+                res
             }
+            Ok(res) if res.status() == StatusCode::NOT_FOUND => {
+                tracing::error!(path = %path.display(), "the source archive is gone");
+                unknown(lang)
+            }
+            Ok(res) => res.into_response(),
             Err(e) => {
                 tracing::error!(path = %path.display(), "the source archive cannot be read: {e}");
-                unknown(Lang::from_accept_language(accept(&headers)))
+                unknown(lang)
             }
         },
-        Offer::Unknown => unknown(Lang::from_accept_language(accept(&headers))),
+        Offer::Unknown => unknown(lang),
     }
 }
 
@@ -143,6 +157,15 @@ mod tests {
         let disposition = r.headers[header::CONTENT_DISPOSITION].to_str().unwrap().to_owned();
         assert!(disposition.contains(&format!("tessera-{}-source.tar.gz", env!("CARGO_PKG_VERSION"))));
         assert_eq!(r.body, b"\x1f\x8b archive bytes");
+        let req = axum::http::Request::builder().uri("/source").header(header::RANGE, "bytes=0-1");
+        let r = a.call(req.body(axum::body::Body::empty()).unwrap()).await;
+        assert_eq!(r.status, 206, "a download resumes");
+        assert_eq!(r.body, b"\x1f\x8b");
+        // The archive removed while running: the page that says so, not an error.
+        std::fs::remove_file(dir.path().join("src.tar.gz")).unwrap();
+        let r = a.get("/source", None).await;
+        assert_eq!(r.status, 404);
+        assert!(r.text().contains("source-unknown"));
         // Neither: a page that says so, in the visitor's language.
         let (a, _db) = app(Offer::Unknown).await;
         let req = axum::http::Request::builder().uri("/source").header(header::ACCEPT_LANGUAGE, "ru");
