@@ -3,12 +3,7 @@
 # Chromium against Tessera's public demo room, both in a network namespace this script creates
 # (only loopback). See webrtc.mjs for what is measured and against what.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PW="$ROOT/tests/browser/node_modules/playwright-core/index.mjs"
-[ -f "$PW" ] || { echo "playwright-core is missing: (cd tests/browser && npm ci)" >&2; exit 1; }
-[ -x /usr/bin/chromium ] || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
-command -v ip >/dev/null || { echo "ip is missing: apt-get install iproute2" >&2; exit 1; }
-cargo build --release --locked -q -p tessera --manifest-path "$ROOT/Cargo.toml"
+source "$(dirname "$0")/lib/browser.sh"
 
 NS="tessera-bench-wr-$$"
 WORK="$(mktemp -d)"
