@@ -104,6 +104,9 @@ pub struct Smtp {
     pub password: String,
     /// The sender, like "Tessera <meetings@example.org>".
     pub from: String,
+    /// Seconds before a message the server did not take is tried again (doubled on every
+    /// further failure, ten tries in all); 0: 60.
+    pub retry_after_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -429,6 +432,10 @@ impl Config {
         if let Some(v) = get("TESSERA_SMTP_FROM") {
             self.smtp.from = v;
         }
+        if let Some(v) = get("TESSERA_SMTP_RETRY_AFTER_SECS") {
+            self.smtp.retry_after_secs =
+                v.parse().with_context(|| format!("TESSERA_SMTP_RETRY_AFTER_SECS={v:?} is not a number of seconds"))?;
+        }
         if let Some(v) = get("TESSERA_PUBLIC_URL") {
             self.http.public_url = v;
         }
@@ -637,6 +644,7 @@ impl Config {
             username: s.username.clone(),
             password: s.password.clone(),
             from: s.from.clone(),
+            retry_after_secs: if s.retry_after_secs == 0 { 60 } else { s.retry_after_secs },
         }))
     }
 

@@ -210,6 +210,8 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let warnings = state.warnings.clone();
     let registrations = state.registrations.clone();
     let metrics_app = tessera_web::system::metrics_router(state.clone());
+    // The mail outbox: invitations, their updates and cancellations, retried until taken.
+    let outbox = state.mailer.clone().map(|m| tokio::spawn(tessera_web::outbox::run(store.clone(), m)));
     let app = router(state);
     let (app, plain_app) = match &https {
         Some(h) => {
@@ -390,6 +392,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     drop(sip);
     housekeeping.abort();
+    if let Some(o) = outbox {
+        o.abort();
+    }
     if let Some(w) = watchdog {
         w.abort();
     }
@@ -540,6 +545,10 @@ async fn housekeeping(store: Store, config: Config) {
         }
         if let Err(e) = store.purge_password_links(t).await {
             tracing::warn!(error = %e, "purging expired set-password links failed");
+        }
+        // The delivery log of invitations: kept 90 days.
+        if let Err(e) = store.purge_mail(t - 90 * 86_400).await {
+            tracing::warn!(error = %e, "purging the mail outbox's log failed");
         }
         match tessera_web::chat_files::sweep(&store, &config.data_dir.join("files")).await {
             Ok(0) => {}

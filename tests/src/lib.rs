@@ -396,7 +396,11 @@ where
 /// Starts `python3 -m aiosmtpd` (from the test venv scripts/test.sh makes) writing a Maildir at
 /// `dir`, inside `ns` when given (where the server runs); returns it and its port.
 pub fn smtp_sink(ns: Option<&netns::Netns>, dir: &Path) -> (KillOnDrop, u16) {
-    let port = free_port();
+    smtp_sink_on(ns, dir, free_port())
+}
+
+/// [`smtp_sink`] on a chosen port (a server may be told of it before the sink runs).
+pub fn smtp_sink_on(ns: Option<&netns::Netns>, dir: &Path, port: u16) -> (KillOnDrop, u16) {
     let listen = format!("127.0.0.1:{port}");
     let args = ["python3", "-m", "aiosmtpd", "-n", "-l", &listen, "-c", "aiosmtpd.handlers.Mailbox"];
     let mut cmd = match ns {

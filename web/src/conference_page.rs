@@ -80,7 +80,7 @@ async fn page_data(state: &AppState, id: &str) -> Result<Option<std::sync::Arc<P
         (ConferenceKind::Scheduled, Some(e)) => {
             let mut s = e.settings;
             s.pin = None;
-            crate::scheduling::ics::google_link(&state.config, id, &s)
+            crate::scheduling::ics::google_link(&state.config, id, &s, crate::i18n::Lang::En)
         }
         _ => None,
     };

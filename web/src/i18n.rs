@@ -61,21 +61,23 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
 }
 
 /// The tables of each language: the main one, then those of larger areas in files of their own.
-const EN_TABLES: [&[(&str, &str)]; 6] = [
+const EN_TABLES: [&[(&str, &str)]; 7] = [
     EN,
     crate::i18n_webinar::EN,
     crate::i18n_manager::EN,
     crate::i18n_analytics::EN,
     crate::i18n_scheduling::EN,
     crate::i18n_admin::EN,
+    crate::i18n_mail::EN,
 ];
-const RU_TABLES: [&[(&str, &str)]; 6] = [
+const RU_TABLES: [&[(&str, &str)]; 7] = [
     RU,
     crate::i18n_webinar::RU,
     crate::i18n_manager::RU,
     crate::i18n_analytics::RU,
     crate::i18n_scheduling::RU,
     crate::i18n_admin::RU,
+    crate::i18n_mail::RU,
 ];
 
 static EN_MAP: LazyLock<HashMap<&'static str, &'static str>> =

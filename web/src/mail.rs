@@ -1,15 +1,13 @@
-//! Email invitations through the SMTP server the administrator configures (`[smtp]`): one
-//! message per invited user with an email address, with the join link, the SIP address, the PIN
-//! and the conference as an `.ics` attachment. Sent in the background; failures are logged
-//! and counted, never shown as a failed save (the conference is saved either way).
+//! The SMTP server the administrator configures (`[smtp]`): the transport the outbox
+//! (`outbox`) sends invitations through, and the administrator's test message. What the
+//! messages say is in `invitations`.
 
 use crate::state::AppState;
-use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::address::Envelope;
+use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use std::sync::Arc;
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +29,9 @@ pub struct SmtpConfig {
     pub password: String,
     /// The sender: `Tessera <meetings@example.org>`.
     pub from: String,
+    /// How long the outbox waits before retrying a message the server did not take; doubled on
+    /// every further failure.
+    pub retry_after_secs: u64,
 }
 
 impl std::fmt::Debug for SmtpConfig {
@@ -42,6 +43,7 @@ impl std::fmt::Debug for SmtpConfig {
             .field("security", &self.security)
             .field("username", &self.username)
             .field("from", &self.from)
+            .field("retry_after_secs", &self.retry_after_secs)
             .finish_non_exhaustive()
     }
 }
@@ -49,6 +51,10 @@ impl std::fmt::Debug for SmtpConfig {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// The first retry's delay in seconds.
+    pub retry_after: i64,
+    /// Wakes the outbox when messages are queued.
+    pub queued: tokio::sync::Notify,
 }
 
 impl Mailer {
@@ -64,7 +70,12 @@ impl Mailer {
         if !c.username.is_empty() {
             b = b.credentials(Credentials::new(c.username.clone(), c.password.clone()));
         }
-        Ok(Mailer { transport: b.timeout(Some(Duration::from_secs(20))).build(), from })
+        Ok(Mailer {
+            transport: b.timeout(Some(Duration::from_secs(20))).build(),
+            from,
+            retry_after: i64::try_from(c.retry_after_secs.max(1)).unwrap_or(60),
+            queued: tokio::sync::Notify::new(),
+        })
     }
 
     /// The configured sender.
@@ -75,6 +86,35 @@ impl Mailer {
     pub async fn send(&self, m: Message) -> anyhow::Result<()> {
         self.transport.send(m).await?;
         Ok(())
+    }
+
+    /// Sends a message the outbox kept as text.
+    pub async fn send_raw(&self, from: &str, to: &str, message: &[u8]) -> Result<(), SendError> {
+        let from: Address = from.parse().map_err(|e| SendError::Permanent(format!("sender {from:?}: {e}")))?;
+        let to: Address = to.parse().map_err(|e| SendError::Permanent(format!("recipient {to:?}: {e}")))?;
+        let envelope = Envelope::new(Some(from), vec![to]).map_err(|e| SendError::Permanent(e.to_string()))?;
+        match self.transport.send_raw(&envelope, message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("{e:#}"))),
+            Err(e) => Err(SendError::Transient(format!("{e:#}"))),
+        }
+    }
+}
+
+/// Why a message did not go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The server refused it for good (a 5xx answer, an address it will never take).
+    Permanent(String),
+    /// Worth another try: no connection, a timeout, a 4xx answer.
+    Transient(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Permanent(e) | SendError::Transient(e) => f.write_str(e),
+        }
     }
 }
 
@@ -97,119 +137,4 @@ pub async fn test_message(state: &AppState, to: &str) -> crate::error::Result<()
         )))
         .map_err(|e| Error::field("to", e.to_string()))?;
     mailer.send(m).await.map_err(|e| Error::Unavailable(format!("the SMTP server did not take the message: {e:#}")))
-}
-
-/// Builds the invitation messages for a conference's invited users (all, or only `only`) and
-/// sends them in the background. Returns how many were queued.
-pub async fn invite(state: &AppState, id: &str, only: Option<&[i64]>) -> crate::error::Result<usize> {
-    let Some(mailer) = state.mailer.clone() else { return Ok(0) };
-    let Some(c) = state.store.editable_conference(id).await? else { return Ok(0) };
-    let ics = crate::scheduling::ics::calendar(&state.config, &c.id, &c.settings, &c.participants);
-    let base = state.config.public_url.trim_end_matches('/');
-    let link = format!("{base}/c/{}", c.id);
-    let s = &c.settings;
-    let tz: chrono_tz::Tz = s.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
-    let when = match s.starts_at {
-        Some(t) => format!(
-            "When: {} ({}){}\n",
-            crate::recurrence::utc_to_local(tz, t).format("%Y-%m-%d %H:%M"),
-            s.time_zone,
-            if s.recurrence.is_some() { ", recurring (see the attached calendar entry)" } else { "" }
-        ),
-        None => "A virtual room: join at any time.\n".to_string(),
-    };
-    let mut messages = Vec::new();
-    for p in c.participants.iter().filter(|p| p.user_id != c.owner_id) {
-        if only.is_some_and(|o| !o.contains(&p.user_id)) || p.email.is_empty() {
-            continue;
-        }
-        let Ok(address) = p.email.parse::<lettre::Address>() else {
-            tracing::warn!(conference = %id, user = %p.login, "invitation skipped: the user's email address is not usable");
-            continue;
-        };
-        // lettre quotes and encodes the display name as needed.
-        let to = Mailbox::new(Some(p.name.clone()), address);
-        let body = format!(
-            "You are invited to \"{}\".\n\n{when}Join from the browser: {link}\nJoin from a SIP endpoint: sip:{}@{}\n{}{}\n",
-            s.name,
-            c.id,
-            state.config.sip_host,
-            s.pin.as_deref().map(|p| format!("PIN: {p}\n")).unwrap_or_default(),
-            if s.location.is_empty() { String::new() } else { format!("Location: {}\n", s.location) },
-        );
-        let m =
-            Message::builder().from(mailer.from.clone()).to(to).subject(format!("Invitation: {}", s.name)).multipart(
-                MultiPart::mixed().singlepart(SinglePart::plain(body)).singlepart(
-                    Attachment::new("invite.ics".into()).body(
-                        ics.clone(),
-                        ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
-                            .unwrap_or(ContentType::TEXT_PLAIN),
-                    ),
-                ),
-            );
-        match m {
-            Ok(m) => messages.push((p.login.clone(), m)),
-            Err(e) => tracing::warn!(conference = %id, user = %p.login, error = %e, "invitation could not be built"),
-        }
-    }
-    let n = messages.len();
-    let id = id.to_string();
-    tokio::spawn(send_all(mailer, id, messages));
-    Ok(n)
-}
-
-/// Sends a webinar guest their unique join link (in the background; logged, never failing the
-/// sign-up). The calendar entry carries no PIN: the link admits without one.
-pub fn send_join_link(state: &AppState, c: &crate::store::EditableConference, name: &str, to: &str, url: &str) {
-    let Some(mailer) = state.mailer.clone() else { return };
-    let id = c.id.as_str();
-    let Ok(address) = to.parse::<lettre::Address>() else {
-        tracing::warn!(conference = %id, "join link not sent: the email address is not usable");
-        return;
-    };
-    let mut s = c.settings.clone();
-    s.pin = None;
-    let ics = crate::scheduling::ics::calendar(&state.config, &c.id, &s, &[]);
-    let tz: chrono_tz::Tz = s.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
-    let when = s
-        .starts_at
-        .map(|t| {
-            format!("When: {} ({})\n", crate::recurrence::utc_to_local(tz, t).format("%Y-%m-%d %H:%M"), s.time_zone)
-        })
-        .unwrap_or_default();
-    let body = format!(
-        "You have signed up for \"{}\".\n\n{when}Your personal join link (it works on one device at a time; do not share it):\n{url}\n",
-        s.name
-    );
-    let m = Message::builder()
-        .from(mailer.from.clone())
-        .to(Mailbox::new(Some(name.to_string()), address))
-        .subject(format!("Your link to join: {}", s.name))
-        .multipart(MultiPart::mixed().singlepart(SinglePart::plain(body)).singlepart(
-            Attachment::new("invite.ics".into()).body(
-                ics,
-                ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH").unwrap_or(ContentType::TEXT_PLAIN),
-            ),
-        ));
-    match m {
-        Ok(m) => {
-            tokio::spawn(send_all(mailer, id.to_string(), vec![("guest".to_string(), m)]));
-        }
-        Err(e) => tracing::warn!(conference = %id, error = %e, "join link could not be built"),
-    }
-}
-
-async fn send_all(mailer: Arc<Mailer>, id: String, messages: Vec<(String, Message)>) {
-    for (login, m) in messages {
-        match mailer.send(m).await {
-            Ok(()) => {
-                metrics::counter!("tessera_invitations_total", "result" => "sent").increment(1);
-                tracing::info!(conference = %id, user = %login, "invitation sent");
-            }
-            Err(e) => {
-                metrics::counter!("tessera_invitations_total", "result" => "failed").increment(1);
-                tracing::warn!(conference = %id, user = %login, error = %e, "invitation could not be sent");
-            }
-        }
-    }
 }

@@ -188,6 +188,12 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "get",
+        "/api/v1/conferences/{id}/mail",
+        "What the conference's invitees were mailed (invitations, updates, cancellations, join links) and whether each went (owner or operator)",
+        false,
+    ),
+    (
+        "get",
         "/api/v1/meetings",
         "Occurrences of the user's scheduled conferences starting in [from, to) (UTC seconds, at most 62 days)",
         false,

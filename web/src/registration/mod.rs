@@ -207,7 +207,10 @@ async fn sign_up(
     };
     let emailed_to = match (conference, email) {
         (Some(c), Some(to)) => {
-            crate::mail::send_join_link(&state, &c, answers.get("name").map_or("", |n| n), &to, &url);
+            let lang = crate::i18n::Lang::from_accept_language(
+                headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+            );
+            crate::invitations::join_link(&state, &c, (answers.get("name").map_or("", |n| n), &to), &url, lang).await;
             Some(to)
         }
         _ => None,
@@ -243,6 +246,7 @@ async fn attend(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Pa
 async fn public_calendar(
     State(state): State<AppState>,
     crate::auth::session::MaybeUser(user): crate::auth::session::MaybeUser,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response> {
     let id = id.to_ascii_lowercase();
@@ -256,7 +260,14 @@ async fn public_calendar(
     let c = state.store.editable_conference(&id).await?.ok_or(Error::NotFound)?;
     let mut s = c.settings;
     s.pin = None;
-    let body = crate::scheduling::ics::calendar(&state.config, &c.id, &s, &[]);
+    let lang = match &user {
+        Some(u) => u.lang,
+        None => {
+            crate::i18n::Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+        }
+    };
+    let itip = crate::scheduling::ics::Itip::publish(state.store.calendar_sequence(&c.id).await?, lang);
+    let body = crate::scheduling::ics::calendar(&state.config, &c.id, &s, &[], &itip);
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_string()),

@@ -1,9 +1,12 @@
 //! Calendar export of a scheduled conference: an RFC 5545 `.ics` (with the recurrence rule and
 //! a VTIMEZONE for the conference's zone over the series' years), and links that open the
-//! event in Google Calendar and Outlook.
+//! event in Google Calendar and Outlook. The same text, with an iTIP method (RFC 5546), is what
+//! invitations carry: `REQUEST` with ORGANIZER, ATTENDEEs and a SEQUENCE raised on every change,
+//! `CANCEL` when the conference is deleted or an invitee removed.
 
 use crate::auth::ApiUser;
 use crate::error::{Error, Result};
+use crate::i18n::{Lang, tr};
 use crate::recurrence::{Recurrence, utc_to_local};
 use crate::state::{AppState, WebConfig, now};
 use crate::store::{ConferenceSettings, Invitee};
@@ -100,12 +103,14 @@ fn vtimezone(tz: Tz, from: i64, to: i64, out: &mut Vec<String>) {
     out.push("END:VTIMEZONE".into());
 }
 
-/// The join text every export carries.
-pub fn details(config: &WebConfig, id: &str, s: &ConferenceSettings) -> String {
+/// The join text every export carries, in `lang`.
+pub fn details(config: &WebConfig, id: &str, s: &ConferenceSettings, lang: Lang) -> String {
     let base = config.public_url.trim_end_matches('/');
-    let mut d = format!("Join from the browser: {base}/c/{id}\nJoin from a SIP endpoint: sip:{id}@{}", config.sip_host);
+    let t = |k: &'static str| tr(lang, k);
+    let mut d =
+        format!("{} {base}/c/{id}\n{} sip:{id}@{}", t("mail.join_browser"), t("mail.join_sip"), config.sip_host);
     if let Some(p) = &s.pin {
-        d.push_str(&format!("\nPIN: {p}"));
+        d.push_str(&format!("\n{}: {p}", t("conf.pin")));
     }
     if !s.description.is_empty() {
         d.push_str("\n\n");
@@ -114,15 +119,59 @@ pub fn details(config: &WebConfig, id: &str, s: &ConferenceSettings) -> String {
     d
 }
 
-/// The `.ics` text of a scheduled conference (a room gives an empty calendar).
-pub fn calendar(config: &WebConfig, id: &str, s: &ConferenceSettings, invitees: &[Invitee]) -> String {
+/// The iTIP method of a calendar text (RFC 5546 1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// A download: the event as it is, for anyone's calendar.
+    Publish,
+    /// An invitation or an update of one: ATTENDEEs are the invitees.
+    Request,
+    /// A cancellation: the event is gone for the listed ATTENDEEs.
+    Cancel,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Publish => "PUBLISH",
+            Method::Request => "REQUEST",
+            Method::Cancel => "CANCEL",
+        }
+    }
+}
+
+/// Who a calendar text is from and for, and its version.
+pub struct Itip<'a> {
+    pub method: Method,
+    /// The conference's calendar SEQUENCE: raised on every change mailed to its invitees.
+    pub sequence: i64,
+    /// The organiser's name and email address (REQUEST and CANCEL need one).
+    pub organizer: Option<(&'a str, &'a str)>,
+    /// The language of the human-readable text.
+    pub lang: Lang,
+}
+
+impl Itip<'_> {
+    pub fn publish(sequence: i64, lang: Lang) -> Itip<'static> {
+        Itip { method: Method::Publish, sequence, organizer: None, lang }
+    }
+}
+
+/// A CN parameter value: quoted, without the characters a quoted value may not hold.
+fn cn(name: &str) -> String {
+    format!("\"{}\"", name.replace(['"', '\r', '\n'], ""))
+}
+
+/// The `.ics` text of a scheduled conference (a room gives an empty calendar); `attendees` are
+/// those the text names (all invitees, or those a cancellation is for).
+pub fn calendar(config: &WebConfig, id: &str, s: &ConferenceSettings, attendees: &[Invitee], itip: &Itip) -> String {
     let tz: Tz = s.time_zone.parse().unwrap_or(Tz::UTC);
     let mut lines: Vec<String> = vec![
         "BEGIN:VCALENDAR".into(),
         "VERSION:2.0".into(),
         "PRODID:-//Tessera//Scheduling//EN".into(),
         "CALSCALE:GREGORIAN".into(),
-        "METHOD:PUBLISH".into(),
+        format!("METHOD:{}", itip.method.as_str()),
     ];
     if let Some(sched) = s.schedule() {
         vtimezone(tz, sched.starts_at, sched.series_end(), &mut lines);
@@ -130,6 +179,7 @@ pub fn calendar(config: &WebConfig, id: &str, s: &ConferenceSettings, invitees: 
         let host = config.sip_host.as_str();
         lines.push("BEGIN:VEVENT".into());
         lines.push(format!("UID:{id}@{host}"));
+        lines.push(format!("SEQUENCE:{}", itip.sequence));
         lines.push(format!(
             "DTSTAMP:{}",
             chrono::DateTime::from_timestamp(now(), 0).unwrap_or_default().format("%Y%m%dT%H%M%SZ")
@@ -140,13 +190,22 @@ pub fn calendar(config: &WebConfig, id: &str, s: &ConferenceSettings, invitees: 
             lines.push(format!("RRULE:{}", r.ics_rrule(tz)));
         }
         lines.push(format!("SUMMARY:{}", text(&s.name)));
-        lines.push(format!("DESCRIPTION:{}", text(&details(config, id, s))));
+        lines.push(format!("DESCRIPTION:{}", text(&details(config, id, s, itip.lang))));
         if !s.location.is_empty() {
             lines.push(format!("LOCATION:{}", text(&s.location)));
         }
         lines.push(format!("URL:{}/c/{id}", config.public_url.trim_end_matches('/')));
-        for p in invitees.iter().filter(|p| !p.email.is_empty()) {
-            lines.push(format!("ATTENDEE;CN=\"{}\":mailto:{}", p.name.replace(['"', '\r', '\n'], ""), p.email));
+        if let Some((name, email)) = itip.organizer {
+            lines.push(format!("ORGANIZER;CN={}:mailto:{email}", cn(name)));
+        }
+        let (role, status) = match itip.method {
+            Method::Cancel => (";ROLE=REQ-PARTICIPANT", "CANCELLED"),
+            Method::Request => (";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE", "CONFIRMED"),
+            Method::Publish => ("", "CONFIRMED"),
+        };
+        lines.push(format!("STATUS:{status}"));
+        for p in attendees.iter().filter(|p| !p.email.is_empty()) {
+            lines.push(format!("ATTENDEE;CN={}{role}:mailto:{}", cn(&p.name), p.email));
         }
         lines.push("END:VEVENT".into());
     }
@@ -176,7 +235,7 @@ fn utc(t: i64) -> String {
 }
 
 /// Opens the event (with its recurrence) in Google Calendar.
-pub fn google_link(config: &WebConfig, id: &str, s: &ConferenceSettings) -> Option<String> {
+pub fn google_link(config: &WebConfig, id: &str, s: &ConferenceSettings, lang: Lang) -> Option<String> {
     let sched = s.schedule()?;
     let mut url = format!(
         "https://calendar.google.com/calendar/render?action=TEMPLATE&text={}&dates={}/{}&ctz={}&details={}",
@@ -184,7 +243,7 @@ pub fn google_link(config: &WebConfig, id: &str, s: &ConferenceSettings) -> Opti
         utc(sched.starts_at),
         utc(sched.starts_at + sched.duration_secs()),
         enc(&s.time_zone),
-        enc(&details(config, id, s)),
+        enc(&details(config, id, s, lang)),
     );
     if !s.location.is_empty() {
         url.push_str(&format!("&location={}", enc(&s.location)));
@@ -197,7 +256,7 @@ pub fn google_link(config: &WebConfig, id: &str, s: &ConferenceSettings) -> Opti
 
 /// Opens the first occurrence in Outlook on the web (its links cannot carry a recurrence:
 /// the `.ics` can).
-pub fn outlook_link(config: &WebConfig, id: &str, s: &ConferenceSettings) -> Option<String> {
+pub fn outlook_link(config: &WebConfig, id: &str, s: &ConferenceSettings, lang: Lang) -> Option<String> {
     let sched = s.schedule()?;
     let iso =
         |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%Y-%m-%dT%H:%M:%SZ").to_string();
@@ -206,7 +265,7 @@ pub fn outlook_link(config: &WebConfig, id: &str, s: &ConferenceSettings) -> Opt
         enc(&s.name),
         enc(&iso(sched.starts_at)),
         enc(&iso(sched.starts_at + sched.duration_secs())),
-        enc(&details(config, id, s)),
+        enc(&details(config, id, s, lang)),
         enc(&s.location),
     ))
 }
@@ -220,7 +279,9 @@ async fn ics_file(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): 
     if c.settings.starts_at.is_none() {
         return Err(Error::Conflict("a virtual room has no schedule to export".into()));
     }
-    let body = calendar(&state.config, &c.id, &c.settings, &c.participants);
+    let sequence = state.store.calendar_sequence(&c.id).await?;
+    let attendees: Vec<Invitee> = c.participants.into_iter().filter(|p| p.role != crate::store::Role::Owner).collect();
+    let body = calendar(&state.config, &c.id, &c.settings, &attendees, &Itip::publish(sequence, u.lang));
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_string()),

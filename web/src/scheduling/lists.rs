@@ -125,14 +125,15 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
     let editable = state.store.editable_conference(&c.id).await?;
     let (google, outlook) = match &editable {
         Some(e) => (
-            super::ics::google_link(&state.config, &c.id, &e.settings),
-            super::ics::outlook_link(&state.config, &c.id, &e.settings),
+            super::ics::google_link(&state.config, &c.id, &e.settings, lang),
+            super::ics::outlook_link(&state.config, &c.id, &e.settings, lang),
         ),
         None => (None, None),
     };
     let public = c.access == "public";
     let webinar = webinar_facts(state, (lang, tz), c, editable.as_ref(), may_edit).await?;
     let recordings = if may_edit { state.store.recordings(&c.id).await? } else { Vec::new() };
+    let undelivered = if may_edit { crate::outbox::undelivered(&state.store, &c.id).await? } else { Vec::new() };
     let done: Vec<_> = recordings.iter().filter(|r| r.state != "recording").collect();
     let file_url = |r: &crate::store::RecordingRow| format!("/api/v1/conferences/{}/recordings/{}", c.id, r.id);
     Ok(html! {
@@ -164,6 +165,7 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
                     textarea #card-widget-code readonly rows="3" { (crate::registration::widget_html(&state.config, &c.id)) }
                 }
             }
+            (crate::outbox::report(lang, tz, &undelivered))
             @if c.record { p.muted #card-recording { (t("sched.recording_hint")) } }
             @if done.len() == 1 {
                 p { a #card-download href=(file_url(done[0])) download { (t("rec.download")) } }

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conferences", post(create_api))
         .route("/api/v1/conferences/{id}", get(crate::conferences::get_conference).put(update_api).delete(delete_api))
         .route("/api/v1/conferences/{id}/settings", get(settings_api))
+        .route("/api/v1/conferences/{id}/mail", get(mail_api))
         .route("/api/v1/meetings", get(meetings_api))
         .route("/api/v1/users", get(find_users_api))
         .merge(form::router())
@@ -85,7 +86,7 @@ pub struct Saved {
     pub id: String,
     pub url: String,
     pub template_id: Option<i64>,
-    /// Email invitations queued (0 when not asked for).
+    /// Emails queued: invitations, their updates and cancellations (0 when not asked for).
     pub invitations: usize,
 }
 
@@ -135,7 +136,7 @@ pub async fn create(state: &AppState, u: &CurrentUser, input: &ConferenceInput) 
     };
     tracing::info!(conference = %id, owner = %u.user.login, kind = settings.kind.as_str(), recurring = settings.recurrence.is_some(), "conference scheduled");
     metrics::counter!("tessera_conferences_scheduled_total").increment(1);
-    let invitations = if settings.email_invitations { invite(state, &id, None).await } else { 0 };
+    let invitations = crate::invitations::created(state, &id).await;
     Ok(Saved { url: format!("/c/{id}"), id, template_id, invitations })
 }
 
@@ -146,14 +147,6 @@ async fn create_api(
 ) -> Result<Response> {
     let saved = create(&state, &u, &input).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
-}
-
-/// Queues the invitations; the conference is saved whatever happens to them.
-async fn invite(state: &AppState, id: &str, only: Option<&[i64]>) -> usize {
-    crate::mail::invite(state, id, only).await.unwrap_or_else(|e| {
-        tracing::warn!(conference = %id, error = %e, "invitations could not be prepared");
-        0
-    })
 }
 
 /// Applies an edit. The ID cannot change (it is in links and dial strings already sent).
@@ -172,13 +165,7 @@ pub async fn update(state: &AppState, u: &CurrentUser, id: &str, input: &Confere
     }
     state.store.update_scheduled(id, &settings, &users, &addresses, now()).await?;
     tracing::info!(conference = %id, by = %u.user.login, "conference changed");
-    let newly_invited = |uid: i64| !current.participants.iter().any(|p| p.user_id == uid);
-    let invitations = if settings.email_invitations {
-        let new: Vec<i64> = users.iter().map(|(uid, ..)| *uid).filter(|uid| newly_invited(*uid)).collect();
-        if new.is_empty() { 0 } else { invite(state, id, Some(&new)).await }
-    } else {
-        0
-    };
+    let invitations = crate::invitations::changed(state, &current).await;
     Ok(Saved { id: id.to_string(), url: format!("/c/{id}"), template_id: None, invitations })
 }
 
@@ -198,8 +185,10 @@ pub async fn delete(state: &AppState, u: &CurrentUser, id: &str) -> Result<bool>
     if let Some(control) = &state.control {
         ended = control.call(id, Some(u.user.id), crate::control::Request::End).await.is_ok();
     }
+    let cancellations = crate::invitations::cancellations(state, &c).await;
     state.store.delete_conference(&c.id).await?;
     tracing::info!(conference = %id, by = %u.user.login, ended_running = ended, "conference deleted");
+    crate::invitations::deleted(state, id, cancellations).await;
     Ok(ended)
 }
 
@@ -226,6 +215,16 @@ async fn settings_api(
 ) -> Result<Json<ConferenceInput>> {
     let c = editable(&state, &u, &id).await?;
     Ok(Json(input::input_of(&c)))
+}
+
+/// What the conference's invitees were mailed and whether it went, newest first (its editors).
+async fn mail_api(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<crate::store::OutboxRow>>> {
+    let c = editable(&state, &u, &id).await?;
+    Ok(Json(state.store.conference_mail(&c.id, 500).await?))
 }
 
 #[derive(Deserialize)]

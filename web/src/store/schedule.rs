@@ -51,6 +51,8 @@ pub struct Invitee {
     pub login: String,
     pub name: String,
     pub email: String,
+    /// The user's language code: what their invitations are written in.
+    pub language: String,
     pub role: Role,
     pub speaker: bool,
 }
@@ -331,7 +333,7 @@ impl Store {
             return Ok(None);
         };
         let rows = sqlx::query(
-            "SELECT u.id, u.login, u.email, CASE WHEN u.display_name = '' THEN u.login ELSE u.display_name END AS name,
+            "SELECT u.id, u.login, u.email, u.language, CASE WHEN u.display_name = '' THEN u.login ELSE u.display_name END AS name,
                     p.role, p.speaker
              FROM conference_participants p JOIN users u ON u.id = p.user_id
              WHERE p.conference_id = $1 ORDER BY CASE p.role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END, u.login",
@@ -347,6 +349,7 @@ impl Store {
                     login: p.try_get("login")?,
                     name: p.try_get("name")?,
                     email: p.try_get("email")?,
+                    language: p.try_get("language")?,
                     role: Role::parse(&p.try_get::<String, _>("role")?)?,
                     speaker: p.try_get::<i64, _>("speaker")? != 0,
                 })
