@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs every test tool (Debian packages, PostgreSQL, Chromium, playwright-core) and runs
+# Installs every test tool (Debian packages, PostgreSQL, Chromium, playwright-core, axe-core) and runs
 # every check and test: fmt, clippy, unit and store tests on SQLite and PostgreSQL, and the
 # end-to-end scenarios against the real binary. `.ci/run` calls this script.
 #
@@ -77,8 +77,9 @@ export PATH="$VENV/bin:$PATH"
 command -v sipvicious_svwar >/dev/null
 "$VENV/bin/python" -c "import icalendar, recurring_ical_events, aiosmtpd"
 
-step "installing playwright-core (uses Debian's chromium, downloads no browser)"
+step "installing playwright-core and axe-core (uses Debian's chromium, downloads no browser)"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/browser && node -e "import('@axe-core/playwright').then(() => {}, (e) => { console.error(e.message); process.exit(1); })")
 
 if [ "${TESSERA_TEST_E2E_ONLY:-0}" != 1 ]; then
   step "format and lints"

@@ -97,7 +97,30 @@ try {
   }
   // Dragged by the window's number (its select takes clicks of its own).
   await pane(0).dragTo(pane(1), { sourcePosition: { x: 6, y: 6 }, targetPosition: { x: 6, y: 6 } });
-  result.slots_before_apply = await page.locator('#m-grid .slot-select').evaluateAll((s) => s.map((x) => x.value));
+  // The same from the keyboard: swap windows 3 and 4 and back, make window 2 the large one and
+  // back (the kind is put back as the page itself changes it, without an event).
+  const order = () => page.locator('#m-grid .slot-select').evaluateAll((s) => s.map((x) => x.value));
+  const dragged = await order();
+  const focusedSlot = () => page.evaluate(() => document.activeElement.closest('.pane')?.dataset.slot);
+  await pane(2).locator('button.later').focus();
+  await page.keyboard.press('Enter');
+  const swapped = await order();
+  check(swapped[2] === dragged[3] && swapped[3] === dragged[2], 'Enter on → swaps windows 3 and 4: ' + JSON.stringify(swapped));
+  check(await focusedSlot() === '3', 'the focus moves with the window');
+  await pane(3).locator('button.earlier').focus();
+  await page.keyboard.press('Space');
+  check(JSON.stringify(await order()) === JSON.stringify(dragged), 'and back: ' + JSON.stringify(await order()));
+  await pane(1).locator('button.enlarge').focus();
+  await page.keyboard.press('Enter');
+  const enlarged = await order();
+  check(enlarged[0] === dragged[1] && enlarged[1] === dragged[0], 'window 2 becomes the large one: ' + JSON.stringify(enlarged));
+  check(await page.inputValue('#m-kind') === 'one_large_beside', 'with a large window: ' + await page.inputValue('#m-kind'));
+  await pane(1).locator('button.enlarge').focus();
+  await page.keyboard.press('Enter');
+  await page.evaluate(() => { document.getElementById('m-kind').value = 'grid'; });
+  check(JSON.stringify(await order()) === JSON.stringify(dragged), 'and back: ' + JSON.stringify(await order()));
+  result.keyboard_swaps = true;
+  result.slots_before_apply = await order();
   await page.click('#m-apply');
   await until('applied', async () => (await page.locator('#m-layout-status').innerText()).includes('✓'));
   await until('the automatic grid note goes once a layout is applied', async () => !(await page.locator('#m-adaptive').isVisible()));

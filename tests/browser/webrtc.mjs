@@ -83,6 +83,19 @@ try {
   });
   result.owner = stats;
   result.owner_first = first;
+  // On a phone the composed video fits its card, and nothing is wider than the screen.
+  const desktop = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 740 });
+  result.narrow = await page.evaluate(() => {
+    const card = document.getElementById('call').getBoundingClientRect();
+    const video = document.getElementById('remote').getBoundingClientRect();
+    return { card: [card.left, card.right], video: [video.left, video.right, video.height],
+      page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth };
+  });
+  check(result.narrow.video[1] <= result.narrow.card[1] + 0.5 && result.narrow.video[0] >= result.narrow.card[0] - 0.5
+    && result.narrow.video[2] > 0, 'the composed video fits its card at 360 px: ' + JSON.stringify(result.narrow));
+  check(result.narrow.page <= result.narrow.screen, 'the conference page fits a 360 px screen: ' + JSON.stringify(result.narrow));
+  if (desktop) await page.setViewportSize(desktop);
 
   // The room shows the browser's picture: grab a frame from RTSP.
   const live = await (await owner.request.get(`${BASE}/api/v1/conferences/${conf}/live`)).json();

@@ -102,6 +102,7 @@ async fn operators_run_a_meeting_from_the_manager() {
     // Dragging window 1 onto window 2 swapped Blue and Red.
     let slots: Vec<&str> = r["slots_before_apply"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert_eq!(slots.len(), 4);
+    assert_eq!(r["keyboard_swaps"], true, "windows are swapped and enlarged from the keyboard too");
     let near = |v: &serde_json::Value, c: [i64; 3]| {
         let p: Vec<i64> = v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
         p.iter().zip(c).all(|(a, b)| (a - b).abs() < 60)

@@ -101,7 +101,7 @@ async fn users_page(
                     button type="submit" { (t("adm.find")) }
                 }
                 p.muted { (t("adm.found")) " " (list.total) }
-                table #users {
+                div.table-scroll role="region" aria-label=(t("adm.users")) tabindex="0" { table #users {
                     thead { tr {
                         th scope="col" { (t("adm.col.login")) } th scope="col" { (t("adm.col.name")) }
                         th scope="col" { (t("adm.col.state")) } th scope="col" { (t("adm.col.license")) }
@@ -118,7 +118,7 @@ async fn users_page(
                             }
                         }
                     }
-                }
+                } }
                 @if pages > 1 {
                     nav.pager aria-label=(t("adm.pages")) {
                         @if list.page > 1 { a rel="prev" href=(link(list.page - 1)) { "←" } " " }
@@ -478,7 +478,7 @@ async fn audit_page(State(state): State<AppState>, AdminUser(u): AdminUser) -> R
     let rows = state.store.audit_log(500).await?;
     let body = html! {
         p { a.button #audit-csv href="/api/v1/admin/audit?format=csv" download { (t("adm.csv")) } " " span.muted { (t("adm.audit_help")) } }
-        table #audit {
+        div.table-scroll role="region" aria-label=(t("adm.audit")) tabindex="0" { table #audit {
             thead { tr {
                 th scope="col" { (t("adm.col.time")) } th scope="col" { (t("adm.col.actor")) }
                 th scope="col" { (t("adm.col.source")) } th scope="col" { (t("adm.col.action")) }
@@ -492,7 +492,7 @@ async fn audit_page(State(state): State<AppState>, AdminUser(u): AdminUser) -> R
                     }
                 }
             }
-        }
+        } }
     };
     Ok(admin_page(&u, "/admin/audit", t("adm.audit"), body))
 }

@@ -284,7 +284,7 @@ async fn conference_page(
             }
             div #chat {
                 h2 { (tr(lang, "call.chat")) }
-                ol #chat-log {}
+                ol #chat-log role="log" aria-live="polite" aria-relevant="additions" aria-label=(tr(lang, "call.chat")) {}
                 form #chat-form {
                     input #chat-text type="text" maxlength="2000" autocomplete="off" aria-label=(tr(lang, "call.chat"));
                     " "

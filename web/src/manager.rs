@@ -88,7 +88,7 @@ async fn manager_page(
                 button.secondary #m-bulk-mic-off type="button" { (t("mgr.bulk_mic_off")) } " "
                 button.danger #m-bulk-remove type="button" { (t("mgr.bulk_remove")) }
             }
-            table.participants #m-roster
+            div.table-scroll role="region" aria-label=(t("mgr.participants")) tabindex="0" { table.participants #m-roster
                 data-cam=(t("call.cam")) data-mic=(t("call.mic")) data-remove=(t("mgr.remove"))
                 data-rename=(t("mgr.rename")) data-podium-on=(t("mgr.podium_on")) data-podium-off=(t("mgr.podium_off"))
                 data-moderator-on=(t("mgr.moderator_on")) data-moderator-off=(t("mgr.moderator_off"))
@@ -100,7 +100,7 @@ async fn manager_page(
                     th { (t("mgr.sensitivity")) } th {}
                 } }
                 tbody {}
-            }
+            } }
             // Role-based: who asked for the podium, to approve or decline.
             div #m-requests hidden data-approve=(t("mgr.podium_approve")) data-decline=(t("mgr.podium_decline")) {
                 h3 { (t("mgr.podium_requests")) }
@@ -176,7 +176,9 @@ async fn manager_page(
                 label.check { input #m-show-controls type="checkbox"; " " (t("mgr.show_controls")) }
                 p.muted { (t("mgr.layout_help")) }
                 p.muted #m-adaptive hidden { (t("mgr.adaptive")) }
-                div #m-grid data-auto=(t("sched.layout.slot.auto")) data-empty=(t("sched.layout.slot.empty")) {}
+                div #m-grid data-auto=(t("sched.layout.slot.auto")) data-empty=(t("sched.layout.slot.empty"))
+                    data-window=(t("sched.layout.window")) data-earlier=(t("mgr.move_earlier"))
+                    data-later=(t("mgr.move_later")) data-enlarge=(t("mgr.enlarge")) {}
                 p { button #m-apply type="button" { (t("mgr.apply")) } " " span #m-layout-status role="status" {} }
             }
         }

@@ -125,6 +125,13 @@
     while (slots.length < n) slots.push({ kind: 'auto' });
     slots.length = n;
     const auto = $('m-auto').checked;
+    // The grid is drawn anew (also when the server's preview arrives): the keyboard's place in
+    // it is kept.
+    const active = grid.contains(document.activeElement) ? document.activeElement : null;
+    const kept = active && {
+      slot: active.closest('.pane')?.dataset.slot,
+      cls: ['slot-select', 'earlier', 'later', 'enlarge'].find((c) => active.classList.contains(c)),
+    };
     grid.replaceChildren();
     grid.style.gridTemplateColumns = `repeat(${Math.ceil(Math.sqrt(n))}, 1fr)`;
     const shown = shownIn(auto ? slots.map(() => ({ kind: 'auto' })) : slots);
@@ -138,6 +145,7 @@
       const sel = document.createElement('select');
       sel.className = 'slot-select';
       sel.disabled = auto;
+      sel.setAttribute('aria-label', `${grid.dataset.window} ${i + 1}`);
       const opts = [['auto', grid.dataset.auto], ['empty', grid.dataset.empty],
         ...state.participants.map((p) => [`p:${p.id}`, p.name])];
       for (const [v, label] of opts) {
@@ -169,16 +177,43 @@
         dirty = true;
         renderGrid();
       });
-      // Double click: this window becomes the large one.
-      pane.addEventListener('dblclick', () => {
-        if (auto) return;
-        [slots[0], slots[i]] = [slots[i], slots[0]];
-        if ($('m-kind').value === 'grid' || $('m-kind').value === 'row') $('m-kind').value = 'one_large_beside';
+      // Swapping two windows, and making one the large one: by mouse (drag and drop, double
+      // click) and by keyboard (the buttons, which move the focus with the window).
+      const swap = (to, focusClass) => {
+        [slots[to], slots[i]] = [slots[i], slots[to]];
         dirty = true;
         renderGrid();
-      });
+        const b = grid.querySelector(`[data-slot="${to}"] .${focusClass}:enabled`) || grid.querySelector(`[data-slot="${to}"] .slot-select`);
+        if (b) b.focus();
+      };
+      const enlarge = () => {
+        if ($('m-kind').value === 'grid' || $('m-kind').value === 'row') $('m-kind').value = 'one_large_beside';
+        swap(0, 'enlarge');
+      };
+      pane.addEventListener('dblclick', () => { if (!auto) enlarge(); });
+      if (!auto && n > 1) {
+        const keys = document.createElement('span');
+        keys.className = 'window-keys';
+        const small = (text, label, cls, onClick, disabled) => {
+          const b = button(text, cls, onClick);
+          b.setAttribute('aria-label', `${label} (${grid.dataset.window} ${i + 1})`);
+          b.title = label;
+          b.disabled = disabled;
+          return b;
+        };
+        keys.append(' ',
+          small('←', grid.dataset.earlier, 'earlier', () => swap(i - 1, 'earlier'), i === 0), ' ',
+          small('→', grid.dataset.later, 'later', () => swap(i + 1, 'later'), i === n - 1), ' ',
+          small('⤢', grid.dataset.enlarge, 'enlarge', enlarge, i === 0));
+        pane.append(keys);
+      }
       grid.append(pane);
     });
+    if (kept && kept.cls) {
+      const el = grid.querySelector(`[data-slot="${kept.slot}"] .${kept.cls}:enabled`)
+        || grid.querySelector(`[data-slot="${kept.slot}"] .slot-select`);
+      if (el) el.focus();
+    }
   }
 
   function button(label, cls, onClick, pressed) {

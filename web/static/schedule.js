@@ -15,19 +15,37 @@
   // Tabs.
   const tabs = [...form.querySelectorAll('.tab')];
   const showTab = (name) => {
-    tabs.forEach((t) => t.setAttribute('aria-selected', String(t.dataset.tab === name)));
+    tabs.forEach((t) => {
+      t.setAttribute('aria-selected', String(t.dataset.tab === name));
+      t.tabIndex = t.dataset.tab === name ? 0 : -1;
+    });
     form.querySelectorAll('.tab-panel').forEach((p) => { p.hidden = p.dataset.panel !== name; });
   };
   tabs.forEach((t) => t.addEventListener('click', () => showTab(t.dataset.tab)));
+  // The keyboard of a tab list (WAI-ARIA): arrows, Home and End move between the visible tabs.
+  form.querySelector('[role=tablist]').addEventListener('keydown', (e) => {
+    const shown = tabs.filter((t) => !t.hidden);
+    const at = shown.indexOf(document.activeElement);
+    if (at < 0) return;
+    const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: shown.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const t = shown[(to + shown.length) % shown.length];
+    showTab(t.dataset.tab);
+    t.focus();
+  });
 
   // Participants and addresses.
   let participants = (initial.participants || []).map((p) => ({ ...p }));
   let addresses = (initial.addresses || []).map((a) => ({ ...a }));
-  const roleSelect = (value, onChange) => {
+  // The table's translated words, and the name each row's controls are announced with.
+  const words = $('participants').dataset;
+  const roleSelect = (value, onChange, who) => {
     const s = document.createElement('select');
+    s.setAttribute('aria-label', `${words.role}: ${who}`);
     for (const r of ['participant', 'moderator']) {
       const o = document.createElement('option');
-      o.value = r; o.textContent = r; o.selected = r === value;
+      o.value = r; o.textContent = r === 'moderator' ? words.roleModerator : words.roleParticipant; o.selected = r === value;
       s.append(o);
     }
     s.addEventListener('change', () => onChange(s.value));
@@ -41,13 +59,15 @@
       const tr = document.createElement('tr');
       tr.dataset.login = p.login;
       const name = document.createElement('td'); name.textContent = p.login;
-      const role = document.createElement('td'); role.append(roleSelect(p.role, (v) => { p.role = v; }));
+      const role = document.createElement('td'); role.append(roleSelect(p.role, (v) => { p.role = v; }, p.login));
       const sp = document.createElement('td'); sp.className = 'speaker-col';
       const box = document.createElement('input'); box.type = 'checkbox'; box.checked = !!p.speaker;
+      box.setAttribute('aria-label', `${words.speaker}: ${p.login}`);
       box.addEventListener('change', () => { p.speaker = box.checked; });
       sp.append(box); sp.hidden = !roleBased;
       const rm = document.createElement('td');
       const b = document.createElement('button'); b.type = 'button'; b.className = 'link remove'; b.textContent = '×';
+      b.setAttribute('aria-label', `${words.remove}: ${p.login}`);
       b.addEventListener('click', () => { participants.splice(i, 1); renderList(); });
       rm.append(b);
       tr.append(name, role, sp, rm);
@@ -59,9 +79,10 @@
     addresses.forEach((a, i) => {
       const tr = document.createElement('tr');
       const name = document.createElement('td'); name.textContent = a.address;
-      const role = document.createElement('td'); role.append(roleSelect(a.role, (v) => { a.role = v; }));
+      const role = document.createElement('td'); role.append(roleSelect(a.role, (v) => { a.role = v; }, a.address));
       const rm = document.createElement('td');
       const b = document.createElement('button'); b.type = 'button'; b.className = 'link remove'; b.textContent = '×';
+      b.setAttribute('aria-label', `${words.remove}: ${a.address}`);
       b.addEventListener('click', () => { addresses.splice(i, 1); renderList(); });
       rm.append(b);
       tr.append(name, role, rm);

@@ -92,13 +92,13 @@ pub(super) fn render(
         form #conference-form data-mode=(mode) data-id=[id] data-initial=(initial)
             data-owner-id=(owner.id) data-owner-login=(owner.login) novalidate {
             nav.tabs role="tablist" {
-                button.tab type="button" data-tab="general" aria-selected="true" { (t("sched.tab.general")) }
-                button.tab type="button" data-tab="participants" { (t("sched.tab.participants")) }
-                button.tab type="button" data-tab="layout" #layout-tab-button { (t("sched.tab.layout")) }
-                button.tab type="button" data-tab="additional" { (t("sched.tab.additional")) }
-                button.tab type="button" data-tab="registration" #registration-tab-button { (t("reg.tab")) }
+                button.tab #tabbtn-general type="button" role="tab" data-tab="general" aria-controls="tab-general" aria-selected="true" tabindex="0" { (t("sched.tab.general")) }
+                button.tab #tabbtn-participants type="button" role="tab" data-tab="participants" aria-controls="tab-participants" aria-selected="false" tabindex="-1" { (t("sched.tab.participants")) }
+                button.tab #layout-tab-button type="button" role="tab" data-tab="layout" aria-controls="tab-layout" aria-selected="false" tabindex="-1" { (t("sched.tab.layout")) }
+                button.tab #tabbtn-additional type="button" role="tab" data-tab="additional" aria-controls="tab-additional" aria-selected="false" tabindex="-1" { (t("sched.tab.additional")) }
+                button.tab #registration-tab-button type="button" role="tab" data-tab="registration" aria-controls="tab-registration" aria-selected="false" tabindex="-1" { (t("reg.tab")) }
             }
-            section.card.tab-panel #tab-general data-panel="general" {
+            section.card.tab-panel #tab-general role="tabpanel" aria-labelledby="tabbtn-general" data-panel="general" {
                 fieldset.inline-choices {
                     legend { (t("sched.access")) }
                     label.check { input type="radio" name="access" value="private"; " " (t("sched.access.private")) }
@@ -155,9 +155,9 @@ pub(super) fn render(
                         fieldset.inline-choices {
                             legend { (t("sched.recurrence.ends")) }
                             label.check { input type="radio" name="ends" value="until"; " " (t("sched.recurrence.until")) }
-                            input #until type="date" name="until";
+                            input #until type="date" name="until" aria-label=(t("sched.recurrence.until"));
                             label.check { input type="radio" name="ends" value="count"; " " (t("sched.recurrence.after")) }
-                            input #count type="number" name="count" min="1" max="500";
+                            input #count type="number" name="count" min="1" max="500" aria-label=(t("sched.recurrence.after"));
                             " " (t("sched.recurrence.occurrences"))
                         }
                         (err("recurrence_end")) (err("recurrence_until")) (err("recurrence_count"))
@@ -167,7 +167,7 @@ pub(super) fn render(
                 input #template_name type="text" name="template_name" maxlength="200" placeholder=(t("sched.template_name"));
                 (err("template_name"))
             }
-            section.card.tab-panel #tab-participants data-panel="participants" hidden {
+            section.card.tab-panel #tab-participants role="tabpanel" aria-labelledby="tabbtn-participants" data-panel="participants" hidden {
                 @if !owner.contacts.is_empty() {
                     label for="contact-pick" { (t("sched.from_contacts")) }
                     select #contact-pick {
@@ -182,7 +182,9 @@ pub(super) fn render(
                 input #user-search type="text" list="user-options" autocomplete="off" placeholder=(t("sched.search_users"));
                 datalist #user-options {}
                 " " button.secondary #add-user type="button" { (t("sched.add")) }
-                table.participants #participants {
+                table.participants #participants data-role-participant=(t("conf.role.participant"))
+                    data-role-moderator=(t("conf.role.moderator")) data-role=(t("sched.role"))
+                    data-speaker=(t("sched.speaker")) data-remove=(t("mgr.remove")) {
                     thead { tr { th { (t("profile.login")) } th { (t("sched.role")) } th.speaker-col { (t("sched.speaker")) } th {} } }
                     tbody {}
                 }
@@ -193,7 +195,7 @@ pub(super) fn render(
                 table.participants #addresses { tbody {} }
                 (err("addresses"))
             }
-            section.card.tab-panel #tab-layout data-panel="layout" hidden {
+            section.card.tab-panel #tab-layout role="tabpanel" aria-labelledby="layout-tab-button" data-panel="layout" hidden {
                 p.muted #layout-lecture-note hidden { (t("sched.layout.lecture")) }
                 div #layout-fields {
                     p { button.secondary #layout-fullscreen type="button" aria-pressed="false"
@@ -225,12 +227,12 @@ pub(super) fn render(
                     (err("layout"))
                 }
             }
-            section.card.tab-panel #tab-additional data-panel="additional" hidden {
+            section.card.tab-panel #tab-additional role="tabpanel" aria-labelledby="tabbtn-additional" data-panel="additional" hidden {
                 label for="id" { (t("sched.id")) }
                 input #id type="text" name="id" maxlength="64" placeholder=(t("sched.id.generated"));
                 (err("id"))
                 (check("pin_enabled", t("sched.pin_enabled")))
-                input #pin type="text" name="pin" inputmode="numeric" maxlength="16" autocomplete="off";
+                input #pin type="text" name="pin" inputmode="numeric" maxlength="16" autocomplete="off" aria-label=(t("conf.pin"));
                 (err("pin"))
                 div #private-only { (check("join_without_invitation", t("sched.join_without_invitation"))) (err("join_without_invitation")) }
                 (check("cameras_off_on_join", t("sched.cameras_off")))
@@ -284,7 +286,7 @@ fn registration_tab(lang: Lang) -> Markup {
         })
         .collect();
     html! {
-        section.card.tab-panel #tab-registration data-panel="registration" hidden {
+        section.card.tab-panel #tab-registration role="tabpanel" aria-labelledby="registration-tab-button" data-panel="registration" hidden {
             p.muted { (t("reg.tab_help")) }
             (check("registration_enabled", t("reg.enable")))
             div #registration-fields {
