@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::home::{fmt_time, user_tz};
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
-use crate::recurrence::{End, Freq, Recurrence, day_code};
+use crate::recurrence::{End, Freq, Recurrence};
 use crate::rights::Right;
 use crate::state::{AppState, now};
 use crate::store::{ConferenceKind, ConferenceRow};
@@ -76,6 +76,7 @@ pub(crate) fn mode_key(m: crate::store::Mode) -> &'static str {
 
 /// "Weekly on MO, WE, every 2 weeks, 10 times" in the user's language.
 pub fn recurrence_text(lang: Lang, rrule: &str) -> String {
+    use crate::i18n::{Arg, trf};
     let Ok(r) = Recurrence::parse(rrule) else { return String::new() };
     let t = |k: &'static str| tr(lang, k);
     let mut s = t(match r.freq {
@@ -85,17 +86,30 @@ pub fn recurrence_text(lang: Lang, rrule: &str) -> String {
     })
     .to_string();
     if r.freq == Freq::Weekly {
-        let days: Vec<&str> = r.weekdays.iter().map(|d| day_code(*d)).collect();
+        let days: Vec<&str> = r.weekdays.iter().map(|d| t(day_key(*d))).collect();
         s.push_str(&format!(" ({})", days.join(", ")));
     }
     if r.interval > 1 {
-        s.push_str(&format!(", {} {}", t("sched.recurrence.every"), r.interval));
+        let every = match r.freq {
+            Freq::Daily => "sched.every.days",
+            Freq::Weekly => "sched.every.weeks",
+            Freq::Monthly => "sched.every.months",
+        };
+        s.push_str(&format!(", {}", trf(lang, every, &[("n", Arg::from(r.interval))])));
     }
     match r.end {
-        End::Until(d) => s.push_str(&format!(", {} {}", t("sched.recurrence.until"), d.format("%Y-%m-%d"))),
-        End::Count(n) => s.push_str(&format!(", {n} {}", t("sched.recurrence.occurrences"))),
+        End::Until(d) => {
+            let date = crate::i18n::long_date(lang, d);
+            s.push_str(&format!(", {}", trf(lang, "sched.until.date", &[("date", Arg::from(date))])));
+        }
+        End::Count(n) => s.push_str(&format!(", {}", trf(lang, "sched.occurrences.n", &[("n", Arg::from(n))]))),
     }
     s
+}
+
+/// The message key of a weekday's short name.
+fn day_key(d: chrono::Weekday) -> &'static str {
+    ["day.mo", "day.tu", "day.we", "day.th", "day.fr", "day.sa", "day.su"][d.num_days_from_monday() as usize]
 }
 
 fn item(lang: Lang, tz: Tz, c: &ConferenceRow, href: &str, selected: bool) -> Markup {
@@ -378,7 +392,7 @@ async fn meetings_page(
             section.card #calendar data-month=(m) {
                 div.calendar-head {
                     a #prev-month href={"/meetings?month=" (prev.format("%Y-%m"))} { "‹" }
-                    strong { (month.format("%Y-%m")) }
+                    strong { (crate::i18n::month_year(lang, month)) }
                     a #next-month href={"/meetings?month=" (next.format("%Y-%m"))} { "›" }
                 }
                 table.month {
