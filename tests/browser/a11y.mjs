@@ -1,25 +1,34 @@
 // Accessibility and narrow screens: axe-core (through @axe-core/playwright) on every page, each
-// opened by one role that can see it, at 360 and 1366 px wide; a page fails on any serious or
-// critical violation of WCAG 2.1 A/AA, and at 360 px on anything wider than the screen (the
-// composed video included). Env: BASE, PAGES (JSON: [{who, path}], who = "guest" or a login
-// whose password is LOGIN-password). Prints one JSON line: `violations` and `overflow` lists.
+// opened by one role that can see it, at the WIDTHS given (360 and 1366 px); a page fails on any
+// serious or critical violation of WCAG 2.1 A/AA, and at 360 px on anything wider than the
+// screen. With ENGLISH (a JSON list of the English catalogue's messages), each page's text and
+// labels are searched for them: a page in another language must show none. Env: BASE, WIDTHS,
+// PAGES (JSON: [{who, path}], who = "guest" or a login whose password is LOGIN-password), LOCALE
+// (the guests' browser language), ENGLISH. Prints one JSON line: `violations`, `overflow` and
+// `english` lists.
 import { AxeBuilder } from '@axe-core/playwright';
 import { env, launch, scenario, signedIn } from './lib.mjs';
 
 const BASE = env('BASE');
 const PAGES = JSON.parse(env('PAGES'));
-const WIDTHS = [360, 1366];
+const WIDTHS = env('WIDTHS').split(',').map(Number);
+const LOCALE = process.env.LOCALE || 'en-US';
+const ENGLISH = JSON.parse(process.env.ENGLISH || '[]');
+const PROPER = ['GNU Affero General Public License', 'Google Calendar', 'Outlook'];
+// A message is found as a whole: not inside a longer word.
+const patterns = ENGLISH.map((m) => [m, new RegExp(`(?<![A-Za-z])${m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z])`)]);
 const browser = await launch();
 
 await scenario(browser, async (result) => {
   result.violations = [];
   result.overflow = [];
+  result.english = [];
   result.checked = 0;
   const pages = {};
   const pageOf = async (who) => {
     if (!pages[who]) {
       if (who === 'guest') {
-        const ctx = await browser.newContext();
+        const ctx = await browser.newContext({ locale: LOCALE });
         pages[who] = await ctx.newPage();
         pages[who].setDefaultTimeout(30000);
       } else {
@@ -39,6 +48,31 @@ await scenario(browser, async (result) => {
       for (const v of axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
         result.violations.push({ path, who, width, id: v.id, impact: v.impact,
           nodes: v.nodes.slice(0, 4).map((n) => n.target.join(' ') + ' :: ' + (n.failureSummary || '').split('\n').slice(1, 2).join('')) });
+      }
+      if (patterns.length && width === WIDTHS[0]) {
+        // What a user reads or hears: the visible text, and the labels of controls.
+        // Identifiers (shown as code, or marked translate="no": time zone names, the widget's
+        // HTML), records kept in the language they were written in (marked lang="en"), and
+        // proper names are not messages.
+        const text = await page.evaluate((proper) => {
+          const body = document.body.cloneNode(true);
+          body.querySelectorAll('script, style, code, kbd, samp, pre, [lang="en"], [translate="no"]').forEach((e) => e.remove());
+          let shown = body.textContent;
+          for (const p of proper) shown = shown.split(p).join(' ');
+          const parts = [shown, document.title];
+          for (const e of body.querySelectorAll('[placeholder], [aria-label], [title], [alt], option, input[type=submit][value]')) {
+            for (const a of ['placeholder', 'aria-label', 'title', 'alt']) if (e.getAttribute(a)) parts.push(e.getAttribute(a));
+            if (e.tagName === 'OPTION') parts.push(e.textContent);
+            if (e.type === 'submit') parts.push(e.value);
+          }
+          return parts.join('\n');
+        }, PROPER);
+        // Each with where it was found, for whoever reads a failure.
+        const found = patterns.filter(([, re]) => re.test(text)).map(([m, re]) => {
+          const at = text.search(re);
+          return `${m} in "…${text.slice(Math.max(0, at - 40), at + m.length + 40).replace(/\s+/g, ' ')}…"`;
+        });
+        if (found.length) result.english.push({ path, who, found });
       }
       if (width === 360) {
         // What sticks out of the screen: the page as a whole, and each element wider than it.

@@ -41,6 +41,15 @@ fn when(lang: Lang, secs: i64) -> String {
     chrono::DateTime::from_timestamp(secs, 0).map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
 }
 
+/// A description whose `quoted` words are values to type: shown as code.
+fn with_code(text: &str) -> Markup {
+    html! {
+        @for (i, part) in text.split('`').enumerate() {
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
+        }
+    }
+}
+
 /// The panel's tabs above every page of it.
 fn tabs(lang: Lang, current: &str) -> Markup {
     let t = |k: &'static str| tr(lang, k);
@@ -488,7 +497,9 @@ async fn audit_page(State(state): State<AppState>, AdminUser(u): AdminUser) -> R
                 @for e in &rows {
                     tr {
                         td { (chrono::DateTime::from_timestamp_millis(e.at_ms).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()) }
-                        td { (e.actor) } td { (e.source) } td { code { (e.action) } } td { (e.outcome) }
+                        td { (e.actor) } td { (e.source) } td { code { (e.action) } }
+                        // Recorded as it happened, in the server's language.
+                        td lang="en" { (e.outcome) }
                     }
                 }
             }
@@ -530,7 +541,7 @@ async fn settings_page(
                     } @else {
                         input id=(s.key) type="text" name=(s.key) value=(s.value) maxlength="1000";
                     }
-                    p.muted { (t(s.description_key)) }
+                    p.muted { (with_code(t(s.description_key))) }
                 }
                 p { button #save-settings type="submit" { (t("adm.save")) } }
             }

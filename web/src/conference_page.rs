@@ -218,7 +218,7 @@ async fn conference_page(
             details.card #widget {
                 summary { (tr(lang, "reg.widget")) }
                 p.muted { (tr(lang, "reg.widget_help")) }
-                textarea #widget-code readonly rows="3" { (crate::registration::widget_html(&state.config, &d.id)) }
+                textarea #widget-code readonly rows="3" translate="no" { (crate::registration::widget_html(&state.config, &d.id)) }
             }
         }
         section.card #call hidden

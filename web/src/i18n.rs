@@ -312,6 +312,15 @@ mod tests {
     }
 
     #[test]
+    fn every_setting_is_described() {
+        for s in crate::store::Setting::ALL {
+            for l in Lang::ALL {
+                assert_ne!(tr(l, s.description_key()), s.description_key(), "{}", l.code());
+            }
+        }
+    }
+
+    #[test]
     fn accept_language() {
         assert_eq!(Lang::from_accept_language(Some("ru-RU,ru;q=0.9,en;q=0.8")), Lang::Ru);
         assert_eq!(Lang::from_accept_language(Some("de,en;q=0.5,ru;q=0.4")), Lang::En);

@@ -69,7 +69,7 @@ async fn manager_page(
             @if d.public {
                 details #m-widget {
                     summary { (t("reg.widget")) }
-                    textarea #m-widget-code readonly rows="3" { (crate::registration::widget_html(&state.config, &d.id)) }
+                    textarea #m-widget-code readonly rows="3" translate="no" { (crate::registration::widget_html(&state.config, &d.id)) }
                 }
             }
             p.actions {

@@ -181,7 +181,7 @@ fn render(u: &CurrentUser, has_avatar: bool, values: &UserRow, saved: bool, erro
                     @for l in Lang::ALL { option value=(l.code()) selected[l.code() == values.language] { (l.native_name()) } }
                 }
                 label for="time_zone" { (tr(lang, "profile.time_zone")) }
-                select #time_zone name="time_zone" {
+                select #time_zone name="time_zone" translate="no" {
                     @for t in tzs { option value=(t) selected[t == values.time_zone] { (t) } }
                 }
                 @if let Some(m) = err_for("time_zone") { div.field-error data-field="time_zone" { (m) } }

@@ -71,3 +71,20 @@ adm-no_registrations = No phone is registered.
 adm-csv = Save as CSV
 adm-audit_help = The latest 500 actions here; the CSV holds up to 100 000.
 adm-settings_help = These settings live in the database and apply at once; `tessera admin settings` changes the same values.
+
+## What each server-wide setting means (the control panel, and `tessera admin settings`).
+setting-lockout-max_attempts = failed sign-ins (web, SIP, H.323) after which an account is locked (1-100)
+setting-lockout-period_minutes = how long a locked account stays locked, in minutes (1-10080)
+setting-license-show_info = whether users see their PRO license on the main page (`true`/`false`)
+setting-license-allow_renewal = whether users may renew a temporary PRO license for 24 hours themselves (`true`/`false`)
+setting-scheduling-allow_multicast = whether users may give their conferences a multicast output in the scheduling form (`true`/`false`)
+setting-session-idle_timeout_minutes = a session unused this many minutes ends (1-10080)
+setting-session-absolute_timeout_hours = a session ends this many hours after sign-in, used or not (1-2160)
+setting-retention-recordings_days = recordings older than this many days are removed (0 keeps them)
+setting-retention-recordings_max_mb = the oldest recordings are removed while all together exceed this many MB (0: no limit)
+setting-retention-history_days = connection histories older than this many days are removed (0 keeps them)
+setting-retention-chat_days = chat messages older than this many days are removed (0 keeps them)
+setting-retention-calls_days = the call history older than this many days is removed (0 keeps it)
+setting-dial_out-allowed_domains = dial-out may call only names in these domains, separated by commas (empty: any public or private host)
+setting-dial_out-allowed_networks = dial-out may call only addresses in these networks, like 10.1.0.0/16, separated by commas (empty: any)
+setting-rtsp-conferences = which conferences are streamed over RTSP as they start: `all`, `public` (webinars only) or `none`

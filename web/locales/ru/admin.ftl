@@ -71,3 +71,20 @@ adm-no_registrations = Ни один телефон не зарегистрир�
 adm-csv = Сохранить в CSV
 adm-audit_help = Здесь последние 500 действий; в CSV — до 100 000.
 adm-settings_help = Эти настройки хранятся в базе данных и действуют сразу; `tessera admin settings` меняет те же значения.
+
+## Что означает каждая настройка сервера (панель управления и `tessera admin settings`).
+setting-lockout-max_attempts = число неудачных входов (веб, SIP, H.323), после которого учётная запись блокируется (1–100)
+setting-lockout-period_minutes = на сколько минут блокируется учётная запись (1–10080)
+setting-license-show_info = видят ли пользователи свою PRO-лицензию на главной странице (`true`/`false`)
+setting-license-allow_renewal = могут ли пользователи сами продлевать временную PRO-лицензию на 24 часа (`true`/`false`)
+setting-scheduling-allow_multicast = могут ли пользователи задавать своим конференциям multicast-вывод в форме планирования (`true`/`false`)
+setting-session-idle_timeout_minutes = сеанс, не используемый столько минут, завершается (1–10080)
+setting-session-absolute_timeout_hours = сеанс завершается через столько часов после входа, даже если используется (1–2160)
+setting-retention-recordings_days = записи старше стольких дней удаляются (0 — хранить)
+setting-retention-recordings_max_mb = самые старые записи удаляются, пока все вместе занимают больше стольких МБ (0 — без ограничения)
+setting-retention-history_days = истории подключений старше стольких дней удаляются (0 — хранить)
+setting-retention-chat_days = сообщения чата старше стольких дней удаляются (0 — хранить)
+setting-retention-calls_days = история звонков старше стольких дней удаляется (0 — хранить)
+setting-dial_out-allowed_domains = исходящие вызовы только на имена в этих доменах, через запятую (пусто — любой публичный или частный узел)
+setting-dial_out-allowed_networks = исходящие вызовы только на адреса в этих сетях, например 10.1.0.0/16, через запятую (пусто — любые)
+setting-rtsp-conferences = какие конференции транслируются по RTSP при старте: `all` (все), `public` (только вебинары) или `none` (никакие)

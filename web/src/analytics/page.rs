@@ -230,7 +230,7 @@ fn entries_tab(
             summary { (t("an.chart.show")) }
             (chart::chart(shown, span, lang, tz))
         }
-        table #entries {
+        div.table-scroll role="region" aria-label=(t("an.tab.entries")) tabindex="0" { table #entries {
             thead { tr {
                 th { (t("an.col.name")) } th { (t("an.col.email")) } th { (t("an.col.auth")) }
                 th { (t("an.col.added")) } th { (t("an.col.joined")) }
@@ -245,7 +245,7 @@ fn entries_tab(
                     td { @match e.first_joined_ms { Some(m) => { (time_ms(tz, m)) }, None => { span.muted { (t("an.never")) } } } }
                 }
             } }
-        }
+        } }
     }
 }
 

@@ -131,7 +131,7 @@ pub(super) fn render(
                     input #end type="datetime-local" name="end";
                     (err("end")) (err("duration_minutes"))
                     label for="time_zone" { (t("profile.time_zone")) }
-                    select #time_zone name="time_zone" { @for z in tzs { option value=(z) { (z) } } }
+                    select #time_zone name="time_zone" translate="no" { @for z in tzs { option value=(z) { (z) } } }
                     (err("time_zone"))
                     label for="freq" { (t("sched.recurrence")) }
                     select #freq name="freq" {

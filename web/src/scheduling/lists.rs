@@ -176,7 +176,7 @@ async fn card(state: &AppState, u: &CurrentUser, c: &ConferenceRow) -> Result<Ma
                 details #card-widget {
                     summary { (t("reg.widget")) }
                     p.muted { (t("reg.widget_help")) }
-                    textarea #card-widget-code readonly rows="3" { (crate::registration::widget_html(&state.config, &c.id)) }
+                    textarea #card-widget-code readonly rows="3" translate="no" { (crate::registration::widget_html(&state.config, &c.id)) }
                 }
             }
             (crate::outbox::report(lang, tz, &undelivered))
