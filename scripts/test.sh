@@ -69,13 +69,13 @@ as_postgres psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'tessera_test'"
 export TESSERA_TEST_POSTGRES_URL=postgres://tessera:tessera@127.0.0.1/tessera_test
 export TESSERA_REQUIRE_POSTGRES=1
 
-step "installing sipvicious, icalendar, recurring-ical-events, aiosmtpd (PyPI, in a virtual environment: Debian's python is externally managed)"
+step "installing sipvicious, icalendar, recurring-ical-events, aiosmtpd, openapi-spec-validator (PyPI, in a virtual environment: Debian's python is externally managed)"
 VENV="${XDG_CACHE_HOME:-$HOME/.cache}/tessera-test-venv"
 [ -x "$VENV/bin/pip" ] || /usr/bin/python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q --disable-pip-version-check sipvicious icalendar recurring-ical-events aiosmtpd
+"$VENV/bin/pip" install -q --disable-pip-version-check sipvicious icalendar recurring-ical-events aiosmtpd openapi-spec-validator
 export PATH="$VENV/bin:$PATH"
 command -v sipvicious_svwar >/dev/null
-"$VENV/bin/python" -c "import icalendar, recurring_ical_events, aiosmtpd"
+"$VENV/bin/python" -c "import icalendar, recurring_ical_events, aiosmtpd, openapi_spec_validator"
 
 step "installing playwright-core and axe-core (uses Debian's chromium, downloads no browser)"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

@@ -76,7 +76,7 @@ pub async fn audited<T>(
     r
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SettingView {
     pub key: &'static str,
     pub value: String,
@@ -122,7 +122,7 @@ pub async fn set_settings(store: &crate::store::Store, values: &[(String, String
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpTest {
     pub to: String,
@@ -211,7 +211,7 @@ pub fn audit_csv(rows: &[AuditEntry]) -> std::result::Result<Vec<u8>, csv::Error
     Ok(w.get_ref().clone())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LiveRow {
     #[serde(flatten)]
     pub participant: LiveParticipant,
@@ -219,7 +219,7 @@ pub struct LiveRow {
     pub link: Option<crate::links::LinkQuality>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Running {
     pub conference: String,
     pub started_at_ms: Option<i64>,
@@ -229,14 +229,14 @@ pub struct Running {
     pub participants: Vec<LiveRow>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Registration {
     pub login: String,
     pub contact: String,
     pub expires_in_secs: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Live {
     pub conferences: Vec<Running>,
     /// SIP phones registered now.

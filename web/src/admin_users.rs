@@ -34,7 +34,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// An account as the panel shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Account {
     #[serde(flatten)]
     pub user: UserRow,
@@ -55,7 +55,7 @@ pub async fn find(store: &Store, id: i64) -> Result<UserRow> {
     store.user_by_id(id).await?.ok_or(Error::NotFound)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountPage {
     pub accounts: Vec<Account>,
     pub total: i64,
@@ -77,7 +77,7 @@ pub async fn search(store: &Store, q: &str, page: i64, now: i64) -> Result<Accou
     Ok(AccountPage { accounts, total, page, page_size: PAGE_SIZE })
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     pub login: String,
@@ -141,7 +141,7 @@ fn profile_of(u: &UserRow) -> ProfileUpdate {
 }
 
 /// A license as the administrator sets it.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LicenseChange {
     None,
@@ -171,7 +171,7 @@ impl LicenseChange {
 }
 
 /// What an administrator changes in an account; what is left out stays.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountChange {
     pub display_name: Option<String>,

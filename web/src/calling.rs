@@ -123,15 +123,15 @@ pub fn router() -> Router<AppState> {
         .route("/me/ws", get(upgrade))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StartCall {
+pub(crate) struct StartCall {
     /// A user's login, or a SIP address (`sip:…`).
     to: String,
 }
 
-#[derive(Serialize)]
-struct Started {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Started {
     /// The call's id in the call history (calls to users).
     #[serde(skip_serializing_if = "Option::is_none")]
     call: Option<i64>,
@@ -373,8 +373,8 @@ async fn until_empty(state: &AppState, conference: &str, mut events: Option<broa
     }
 }
 
-#[derive(Serialize)]
-struct Answered {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Answered {
     conference: String,
 }
 

@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/address-book/{id}", delete(delete_shared_api))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
     /// A user of the server, by login…

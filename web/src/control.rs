@@ -13,7 +13,7 @@ pub use tessera_conference::Scope;
 pub use tessera_conference::live::GuestDevices;
 pub use tessera_conference::{EndpointKind, EventKind, Mode};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum Request {
     Status,
@@ -52,6 +52,7 @@ pub enum Request {
         /// The layout group it sees: SIP/H.323 (the default) or WebRTC (browsers, whose peers
         /// relay RTP to and from the runtime).
         #[serde(default)]
+        #[schema(schema_with = crate::openapi::group_schema)]
         group: Option<EndpointGroup>,
         /// A shared screen (video only): shown in the content slot of every layout, which
         /// appears while someone shares. One at a time: a new one replaces the previous.
@@ -101,7 +102,9 @@ pub enum Request {
     /// `layout: None` discards the group or individual layout (the participant then sees the
     /// layout for all).
     ApplyLayout {
+        #[schema(schema_with = crate::openapi::scope_schema)]
         scope: Scope,
+        #[schema(schema_with = crate::openapi::layout_schema)]
         layout: Option<Layout>,
         /// The `layout_version` the layout was edited from: when another operator has changed
         /// the layouts since, the request is refused (409) rather than silently overwriting.
@@ -111,10 +114,12 @@ pub enum Request {
     /// Who each window of `layout` would show now, without applying it (`shown` in the
     /// answer): the conference manager previews a draft with the rule the media plane uses.
     Preview {
+        #[schema(schema_with = crate::openapi::layout_schema)]
         layout: Layout,
     },
     /// The name shown for `participant` in the layout of `scope` only; `None` restores their own.
     Rename {
+        #[schema(schema_with = crate::openapi::scope_schema)]
         scope: Scope,
         participant: ParticipantId,
         name: Option<String>,
@@ -172,12 +177,13 @@ pub struct Command {
     pub request: Request,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LiveParticipant {
     pub id: ParticipantId,
     pub name: String,
     pub kind: EndpointKind,
     /// `None` for synthetic participants.
+    #[schema(schema_with = crate::openapi::group_schema)]
     pub group: Option<EndpointGroup>,
     pub camera: bool,
     pub microphone: bool,
@@ -190,7 +196,7 @@ pub struct LiveParticipant {
     pub rtp_ports: Option<RtpPorts>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayloadTypes {
     pub video: Option<u8>,
@@ -202,13 +208,13 @@ pub struct PayloadTypes {
     pub h264_single_nal: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RtpPorts {
     pub video: Option<u16>,
     pub audio: Option<u16>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LiveState {
     pub conference: String,
     pub running: bool,
@@ -216,6 +222,7 @@ pub struct LiveState {
     pub active_speakers: i64,
     pub started_at_ms: Option<i64>,
     pub participants: Vec<LiveParticipant>,
+    #[schema(schema_with = crate::openapi::layout_set_schema)]
     pub layouts: LayoutSet,
     /// Counts applied layouts and renames: what an edit was based on (see `ApplyLayout`).
     #[serde(default)]

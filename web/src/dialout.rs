@@ -50,7 +50,7 @@ pub struct DialOrder {
 }
 
 /// A call that is being placed: its SIP Call-ID and the URI it goes to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Dialling {
     pub call: String,
     pub to: String,
@@ -86,7 +86,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Exactly one of `user`, `contact` and `address`; `name` names an address in the roster.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddInput {
     #[serde(default)]
@@ -99,7 +99,7 @@ pub struct AddInput {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Added {
     pub name: String,
     /// A user who was not on the list of participants is now.

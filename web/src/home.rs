@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me/license/renew", post(renew_api))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LicenseView {
     #[serde(flatten)]
     pub license: Option<License>,
@@ -36,7 +36,7 @@ pub struct LicenseView {
     pub may_renew: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct HomeData {
     pub today: Vec<ConferenceRow>,
     pub rooms: Vec<ConferenceRow>,

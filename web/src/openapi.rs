@@ -2,6 +2,49 @@
 //! `lib.rs` checks that every API route of the router is described here.
 
 use serde_json::{Value, json};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+/// A role in a conference (`tessera_conference::Role`, outside this crate).
+pub fn role_schema() -> utoipa::openapi::Object {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["owner", "moderator", "participant"])).build()
+}
+
+/// The layout group of an endpoint (`tessera_mixer::layout::EndpointGroup`); null for synthetic
+/// participants.
+pub fn group_schema() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some([Some("sip_h323"), Some("web_rtc"), None]))
+        .build()
+}
+
+/// The mixer's layouts of a running conference (`tessera_mixer::layout::LayoutSet`).
+pub fn layout_set_schema() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "The layouts that apply: `all` (everyone), per endpoint group, per participant, and display names",
+        ))
+        .build()
+}
+
+/// Which layout a change applies to (`tessera_conference::Scope`): `"all"`, `{"group": …}` or
+/// `{"participant": id}`.
+pub fn scope_schema() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .description(Some(r#"Which layout: "all", {"group": "sip_h323" | "web_rtc"} or {"participant": id}"#))
+        .build()
+}
+
+/// The mixer's layout model (`tessera_mixer::layout::Layout`, outside this crate).
+pub fn layout_schema() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "The mixer's layout: kind, windows, content_slot, slots (auto, empty or a participant), name_position, locked",
+        ))
+        .build()
+}
 
 fn err() -> Value {
     json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
@@ -242,6 +285,14 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         "A webinar's guests who signed up, with their answers (owner or operator)",
         false,
     ),
+    ("post", "/api/v1/me/password", "Change your password: the current one and the new one", true),
+    (
+        "post",
+        "/c/{id}/register",
+        "Sign up for a webinar as a guest (from the webinar's own page: same origin): the personal join link, or where it was emailed",
+        false,
+    ),
+    ("post", "/c/{id}/attend", "Add yourself to a webinar's participants, where the organiser allows it", true),
     ("get", "/api/v1/openapi.json", "This document", false),
     // Last: the routing test deletes its conference here.
     (
@@ -252,59 +303,104 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ),
 ];
 
-/// The scheduling form's input (`scheduling::input::ConferenceInput`).
-fn conference_input() -> Value {
-    let s = json!({ "type": "string" });
-    let b = json!({ "type": "boolean" });
-    let mut v = json!({
-        "type": "object", "additionalProperties": false,
-        "properties": {
-            "name": { "type": "string", "maxLength": 200 },
-            "access": { "enum": ["private", "public"] },
-            "kind": { "enum": ["scheduled", "room"] },
-            "mode": { "enum": tessera_conference::Mode::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>() },
-            "active_speakers": { "type": "integer" },
-            "start": { "type": "string", "description": "YYYY-MM-DDTHH:MM in time_zone" },
-            "end": { "type": ["string", "null"] },
-            "duration_minutes": { "type": ["integer", "null"] },
-            "time_zone": s,
-            "recurrence": { "type": ["object", "null"], "properties": {
-                "freq": { "enum": ["daily", "weekly", "monthly"] }, "interval": { "type": "integer" },
-                "days": { "type": "array", "items": { "enum": ["mo", "tu", "we", "th", "fr", "sa", "su"] } },
-                "until": { "type": ["string", "null"] }, "count": { "type": ["integer", "null"] } } },
-            "participants": { "type": "array", "items": { "type": "object", "properties": {
-                "login": s, "role": { "enum": ["moderator", "participant"] }, "speaker": b } } },
-            "addresses": { "type": "array", "items": { "type": "object", "properties": {
-                "address": s, "role": { "enum": ["moderator", "participant"] }, "speaker": b } } },
-            "layout": { "type": ["object", "null"], "description": "The mixer's layout: kind, windows, content_slot, slots, name_position, locked" },
-            "id": s, "pin": s,
-            "join_without_invitation": b, "cameras_off_on_join": b, "microphones_off_on_join": b,
-            "guest_permissions": { "type": "array", "items": { "enum": ["chat", "microphone", "camera"] } },
-            "record": b, "email_invitations": b, "location": s, "description": s,
-            "save_as_template": b, "template_name": s
-        }
-    });
-    v["properties"]["registration"] = registration_input();
-    v
+type Schemas = serde_json::Map<String, Value>;
+/// Puts a type's schema (and those it refers to) in the components, and refers to it.
+type Gen = fn(&mut Schemas) -> Value;
+
+fn one<T: utoipa::ToSchema>(c: &mut Schemas) -> Value {
+    let mut deps = Vec::new();
+    T::schemas(&mut deps);
+    for (name, schema) in deps {
+        c.insert(name, serde_json::to_value(schema).unwrap_or_default());
+    }
+    c.insert(T::name().into_owned(), serde_json::to_value(T::schema()).unwrap_or_default());
+    json!({ "$ref": format!("#/components/schemas/{}", T::name()) })
 }
 
-/// The Registration tab's settings (`registration::input::RegistrationInput`).
-fn registration_input() -> Value {
-    let b = json!({ "type": "boolean" });
-    json!({ "type": ["object", "null"], "additionalProperties": false,
-        "description": "Webinars (public scheduled): sign-up settings; the fields are fixed once saved",
-        "properties": {
-            "enabled": b, "closes": { "enum": ["never", "start", "end", "custom"] },
-            "opens": { "type": "string", "description": "custom: YYYY-MM-DDTHH:MM in time_zone" },
-            "closes_at": { "type": "string", "description": "custom: YYYY-MM-DDTHH:MM in time_zone" },
-            "close_when_full": b, "allow_attend": b,
-            "fields": { "type": "array", "items": { "type": "object", "properties": {
-                "key": { "type": "string", "description": "name, email, phone, organization, position; empty for a custom field" },
-                "label": { "type": "string", "description": "a custom field's label (at most 10 custom fields)" },
-                "required": b } } } } })
+fn many<T: utoipa::ToSchema>(c: &mut Schemas) -> Value {
+    json!({ "type": "array", "items": one::<T>(c) })
+}
+
+/// The request body and the success response of an operation, from the handlers' own types
+/// (`utoipa::ToSchema` derived on them): what the document says is what the handlers read and
+/// write.
+fn typed(method: &str, path: &str) -> (Option<Gen>, Option<Gen>) {
+    use crate::store::{CallRow, ChatMessage, ConferenceRow, Contact, EventRow, OutboxRow, RecordingRow, Registrant};
+    macro_rules! g {
+        (one $t:ty) => {
+            Some(one::<$t> as Gen)
+        };
+        (many $t:ty) => {
+            Some(many::<$t> as Gen)
+        };
+    }
+    match (method, path) {
+        ("post", "/api/v1/session") => (g!(one crate::signin::SignInRequest), None),
+        ("get", "/api/v1/me") | ("patch", "/api/v1/me") => {
+            (if method == "patch" { g!(one crate::profile::ProfilePatch) } else { None }, g!(one crate::profile::Me))
+        }
+        ("post", "/api/v1/me/password") => (g!(one crate::password_change::ChangeRequest), None),
+        ("post", "/api/v1/me/license/renew") => (None, g!(one crate::store::License)),
+        ("get", "/api/v1/me/calls") => (None, g!(many CallRow)),
+        ("post", "/api/v1/me/calls") => (g!(one crate::calling::StartCall), g!(one crate::calling::Started)),
+        ("post", "/api/v1/me/calls/{id}/answer") => (None, g!(one crate::calling::Answered)),
+        ("get", "/api/v1/home") => (None, g!(one crate::home::HomeData)),
+        ("post", "/api/v1/conferences") => {
+            (g!(one crate::scheduling::input::ConferenceInput), g!(one crate::scheduling::Saved))
+        }
+        ("put", "/api/v1/conferences/{id}") => {
+            (g!(one crate::scheduling::input::ConferenceInput), g!(one crate::scheduling::Saved))
+        }
+        ("get", "/api/v1/conferences/{id}") => (None, g!(one ConferenceRow)),
+        ("delete", "/api/v1/conferences/{id}") => (None, g!(one crate::scheduling::Deleted)),
+        ("get", "/api/v1/conferences/{id}/settings") => (None, g!(one crate::scheduling::input::ConferenceInput)),
+        ("get", "/api/v1/conferences/{id}/mail") => (None, g!(many OutboxRow)),
+        ("get", "/api/v1/conferences/{id}/live") => (None, g!(one crate::control::LiveState)),
+        ("post", "/api/v1/conferences/{id}/live") => {
+            (g!(one crate::control::Request), g!(one crate::control::LiveState))
+        }
+        ("get", "/api/v1/conferences/{id}/events") => (None, g!(many EventRow)),
+        ("get", "/api/v1/conferences/{id}/recordings") => (None, g!(many RecordingRow)),
+        ("get", "/api/v1/conferences/{id}/chat") => (None, g!(many ChatMessage)),
+        ("get", "/api/v1/conferences/{id}/registrants") => (None, g!(many Registrant)),
+        ("post", "/api/v1/conferences/{id}/calls") => (g!(one crate::dialout::AddInput), g!(one crate::dialout::Added)),
+        ("get", "/api/v1/conferences/{id}/participants/{pid}/devices") => {
+            (None, g!(one crate::remote_devices::DeviceList))
+        }
+        ("post", "/api/v1/conferences/{id}/participants/{pid}/devices") => {
+            (g!(one crate::remote_devices::Choice), None)
+        }
+        ("get", "/api/v1/meetings") => (None, g!(many ConferenceRow)),
+        ("get", "/api/v1/users") => (None, g!(many crate::scheduling::FoundUser)),
+        ("get", "/api/v1/templates") => (None, g!(many crate::store::Template)),
+        ("get", "/api/v1/templates/{id}") => (None, g!(one crate::store::Template)),
+        ("post", "/api/v1/templates") | ("put", "/api/v1/templates/{id}") => {
+            (g!(one crate::scheduling::templates::TemplateInput), g!(one crate::store::Template))
+        }
+        ("post", "/api/v1/templates/{id}/conference") => (None, g!(one crate::scheduling::Saved)),
+        ("get", "/api/v1/contacts") | ("get", "/api/v1/address-book") => (None, g!(many Contact)),
+        ("post", "/api/v1/contacts") | ("post", "/api/v1/address-book") => (g!(one crate::contacts::NewContact), None),
+        ("post", "/c/{id}/register") => {
+            (g!(one crate::registration::SignUpInput), g!(one crate::registration::SignedUp))
+        }
+        ("post", "/c/{id}/attend") => (None, g!(one crate::registration::Attending)),
+        ("get", "/api/v1/admin/users") => (None, g!(one crate::admin_users::AccountPage)),
+        ("post", "/api/v1/admin/users") => (g!(one crate::admin_users::NewAccount), None),
+        ("get", "/api/v1/admin/users/{id}") => (None, g!(one crate::admin_users::Account)),
+        ("patch", "/api/v1/admin/users/{id}") => {
+            (g!(one crate::admin_users::AccountChange), g!(one crate::admin_users::Account))
+        }
+        ("get", "/api/v1/admin/settings") | ("put", "/api/v1/admin/settings") => {
+            (None, g!(many crate::admin_api::SettingView))
+        }
+        ("post", "/api/v1/admin/smtp/test") => (g!(one crate::admin_api::SmtpTest), None),
+        ("get", "/api/v1/admin/live") => (None, g!(one crate::admin_api::Live)),
+        _ => (None, None),
+    }
 }
 
 pub fn document() -> Value {
+    let mut schemas = Schemas::new();
     let mut paths = serde_json::Map::new();
     for (method, path, summary, csrf) in OPERATIONS {
         let mut op = json!({
@@ -325,30 +421,30 @@ pub fn document() -> Value {
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
-        if *method == "post" && *path == "/api/v1/session" {
+        let (body, response) = typed(method, path);
+        if let Some(body) = body {
+            op["requestBody"] =
+                json!({ "required": true, "content": { "application/json": { "schema": body(&mut schemas) } } });
+        }
+        if let Some(response) = response {
+            op["responses"]["200"] = json!({ "description": "success", "content": { "application/json": { "schema": response(&mut schemas) } } });
+        }
+        if *method == "put" && *path == "/api/v1/admin/settings" {
             op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": {
-                "type": "object", "required": ["login", "password"], "additionalProperties": false,
-                "properties": { "login": { "type": "string", "maxLength": 64 }, "password": { "type": "string", "maxLength": 256 } } } } } });
+                "type": "object", "description": "setting key → new value (see GET)",
+                "additionalProperties": { "type": "string" } } } } });
+        }
+        if *method == "put" && *path == "/api/v1/me/avatar" {
+            let image = json!({ "schema": { "type": "string", "contentMediaType": "application/octet-stream" } });
+            op["requestBody"] = json!({ "required": true, "content": { "image/png": image, "image/jpeg": image, "image/webp": image } });
+        }
+        if *method == "post" && *path == "/api/v1/session" {
             op["responses"]["401"] = json!({ "description": "wrong username or password" });
             op["responses"]["423"] = json!({ "description": "the account is locked" });
             op["responses"]["429"] = json!({ "description": "too many failures from this address" });
         }
-        if *method == "patch" && *path == "/api/v1/me" {
-            let s = json!({ "type": "string" });
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": {
-                "type": "object", "additionalProperties": false,
-                "properties": { "display_name": s, "email": s, "phone": s, "company": s, "position": s,
-                    "language": { "enum": ["en", "ru"] }, "time_zone": s } } } } });
-        }
-        if *path == "/api/v1/conferences" || (*method == "put" && *path == "/api/v1/conferences/{id}") {
-            op["requestBody"] =
-                json!({ "required": true, "content": { "application/json": { "schema": conference_input() } } });
+        if op.get("requestBody").is_some() {
             op["responses"]["422"] = json!({ "description": "a field is invalid: `field` names it" });
-        }
-        if *path == "/api/v1/templates" && *method == "post" || *method == "put" && *path == "/api/v1/templates/{id}" {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": {
-                "type": "object", "required": ["name", "settings"], "additionalProperties": false,
-                "properties": { "name": { "type": "string" }, "settings": conference_input() } } } } });
         }
         if *path == "/api/v1/meetings" {
             op["parameters"] = json!([
@@ -376,12 +472,16 @@ pub fn document() -> Value {
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op;
     }
+    schemas.insert(
+        "Error".into(),
+        json!({ "type": "object", "required": ["error"], "properties": {
+            "error": { "type": "string" }, "field": { "type": "string" }, "locked_until": { "type": "integer" } } }),
+    );
     json!({
         "openapi": "3.1.0",
         "info": { "title": "Tessera personal area API", "version": env!("CARGO_PKG_VERSION"),
                   "description": "Session cookie authentication: POST /api/v1/session, then send the cookie and, on state-changing calls, the X-CSRF-Token header with the csrf_token it returned." },
         "paths": paths,
-        "components": { "schemas": { "Error": { "type": "object", "required": ["error"], "properties": {
-            "error": { "type": "string" }, "field": { "type": "string" }, "locked_until": { "type": "integer" } } } } }
+        "components": { "schemas": schemas }
     })
 }

@@ -85,9 +85,9 @@ async fn form_submit(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangeRequest {
+pub(crate) struct ChangeRequest {
     current_password: String,
     new_password: String,
 }

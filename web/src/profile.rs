@@ -34,7 +34,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Profile fields as they arrive; every field optional so that PATCH changes only what it names.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     display_name: Option<String>,
@@ -62,8 +62,8 @@ impl ProfilePatch {
     }
 }
 
-#[derive(Serialize)]
-struct Me {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Me {
     id: i64,
     login: String,
     display_name: String,

@@ -14,7 +14,7 @@ pub const MAX_INTERVAL: u32 = 99;
 /// A series ends at most this many years after its start.
 pub const MAX_YEARS: u32 = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Freq {
     Daily,

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 /// Devices of one kind a page may list, at most.
 pub const MAX_DEVICES: usize = 16;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Device {
     pub id: String,
@@ -31,7 +31,7 @@ pub struct Device {
 }
 
 /// What a browser has, and what it uses now.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeviceList {
     pub cameras: Vec<Device>,
@@ -41,7 +41,7 @@ pub struct DeviceList {
 }
 
 /// Devices by id; `None` leaves that one as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Choice {
     pub camera: Option<String>,

@@ -187,9 +187,9 @@ async fn logout(
     Ok(([(header::SET_COOKIE, clear_cookie(&state, SESSION_COOKIE))], Redirect::to("/")).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SignInRequest {
+pub(crate) struct SignInRequest {
     login: String,
     password: String,
 }

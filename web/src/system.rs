@@ -101,7 +101,7 @@ async fn download(State(state): State<AppState>, PageUser(u): PageUser) -> Html<
 }
 
 /// The machine's load as the live view shows it.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Usage {
     /// Tessera's own CPU use since the previous look (or since it started), in percent of one
     /// core; above 100 on several cores.

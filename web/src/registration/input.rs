@@ -14,7 +14,7 @@ pub const STANDARD_FIELDS: [&str; 5] = ["name", "email", "phone", "organization"
 pub const MAX_CUSTOM_FIELDS: usize = 10;
 pub const MAX_LABEL_CHARS: usize = 100;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RegistrationInput {
     pub enabled: bool,
@@ -46,7 +46,7 @@ impl Default for RegistrationInput {
 
 /// A standard field by `key`, or a custom one: no key (or `custom`, or the `c1`… it was given)
 /// and a label.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldInput {
     #[serde(default)]

@@ -131,14 +131,14 @@ pub fn check_answers(fields: &[FormField], given: &BTreeMap<String, String>) -> 
     Ok(out)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SignUpInput {
+pub(crate) struct SignUpInput {
     answers: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Serialize)]
-struct SignedUp {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SignedUp {
     /// The join link (its path and fragment), unless it was emailed.
     link: Option<String>,
     /// The same link with the server's public address.
@@ -222,8 +222,8 @@ async fn sign_up(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-#[derive(Serialize)]
-struct Attending {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Attending {
     attending: bool,
 }
 

@@ -15,7 +15,7 @@ pub const MAX_ADDRESSES: usize = 100;
 pub const MAX_DURATION_MINUTES: i64 = 7 * 24 * 60;
 pub const GUEST_PERMISSIONS: [&str; 3] = ["chat", "microphone", "camera"];
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConferenceInput {
     pub name: String,
@@ -35,6 +35,7 @@ pub struct ConferenceInput {
     pub participants: Vec<ParticipantInput>,
     pub addresses: Vec<AddressInvitee>,
     /// The layout for everyone (the mixer's model); not for video lectures.
+    #[schema(schema_with = crate::openapi::layout_schema)]
     pub layout: Option<Layout>,
     /// Individual layouts of invited users (or the owner), by login.
     pub participant_layouts: Vec<ParticipantLayout>,
@@ -93,7 +94,7 @@ impl Default for ConferenceInput {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecurrenceInput {
     pub freq: Freq,
@@ -114,7 +115,7 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantInput {
     pub login: String,
@@ -122,6 +123,7 @@ pub struct ParticipantInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
     #[serde(default = "participant")]
+    #[schema(schema_with = crate::openapi::role_schema)]
     pub role: Role,
     #[serde(default)]
     pub speaker: bool,
@@ -131,7 +133,7 @@ fn participant() -> Role {
     Role::Participant
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MulticastInput {
     /// An IPv4 multicast group (224.0.0.0/4).
@@ -166,10 +168,11 @@ impl MulticastInput {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantLayout {
     pub login: String,
+    #[schema(schema_with = crate::openapi::layout_schema)]
     pub layout: Layout,
 }
 

@@ -81,7 +81,7 @@ fn generated_id() -> String {
     format!("{:010}", rand::rng().random_range(1_000_000_000u64..10_000_000_000))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Saved {
     pub id: String,
     pub url: String,
@@ -192,8 +192,8 @@ pub async fn delete(state: &AppState, u: &CurrentUser, id: &str) -> Result<bool>
     Ok(ended)
 }
 
-#[derive(Serialize)]
-struct Deleted {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Deleted {
     deleted: bool,
     /// The conference was running and has been ended.
     ended_running: bool,
@@ -252,8 +252,8 @@ struct UserQuery {
     q: String,
 }
 
-#[derive(Serialize)]
-struct FoundUser {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct FoundUser {
     id: i64,
     login: String,
     name: String,

@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/templates/{id}/conference", post(conference_api))
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateInput {
     pub name: String,

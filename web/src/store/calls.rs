@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// How a call went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallResult {
     /// Still ringing, or in progress.
@@ -56,7 +56,7 @@ impl CallResult {
 }
 
 /// One call as one of its users sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CallRow {
     pub id: i64,
     /// `outgoing` (this user called) or `incoming`.

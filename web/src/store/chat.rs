@@ -6,7 +6,7 @@ use sqlx::Row;
 /// The longest chat message, in characters.
 pub use tessera_conference::chat::MAX_CHAT_CHARS;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ChatMessage {
     pub conference: String,
     pub at_ms: i64,
@@ -24,7 +24,7 @@ pub struct ChatMessage {
 }
 
 /// A file sent in the chat: downloaded at `/c/<conference>/files/<id>`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ChatFile {
     pub id: String,
     pub name: String,

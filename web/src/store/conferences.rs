@@ -19,7 +19,7 @@ impl<T: std::str::FromStr<Err = tessera_conference::UnknownValue>> Column for T 
 }
 
 /// A conference as one user sees it: with that user's role in it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ConferenceRow {
     pub id: String,
     pub name: String,

@@ -5,7 +5,7 @@
 use super::{Result, Store, StoreError, is_unique_violation, new_id};
 use sqlx::Row;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Contact {
     pub id: i64,
     /// A user of the server…

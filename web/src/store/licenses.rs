@@ -3,14 +3,14 @@
 use super::{Result, Store};
 use sqlx::Row;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LicenseKind {
     Permanent,
     Temporary,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct License {
     pub kind: LicenseKind,
     /// UTC Unix seconds; set for temporary licenses only.

@@ -47,7 +47,7 @@ impl MediaSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RecordingRow {
     pub id: i64,
     pub conference_id: String,
@@ -61,7 +61,7 @@ pub struct RecordingRow {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EventRow {
     pub at_ms: i64,
     pub kind: tessera_conference::EventKind,

@@ -6,7 +6,7 @@ use super::{Result, Store, StoreError, new_id};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxKind {
     /// An invitation or its update (`METHOD:REQUEST`).
@@ -36,7 +36,7 @@ impl OutboxKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxStatus {
     /// Not sent yet: waiting for its first try, or for the next after a failure.
@@ -69,7 +69,7 @@ pub struct QueuedMail {
 }
 
 /// A row of the outbox as the organiser and the sender see it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct OutboxRow {
     pub id: i64,
     pub conference_id: String,

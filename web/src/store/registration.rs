@@ -66,7 +66,7 @@ pub struct Registration {
 }
 
 /// A guest who signed up, with the form's answers by field key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Registrant {
     pub id: i64,
     pub name: String,

@@ -58,9 +58,10 @@ pub struct Invitee {
 }
 
 /// An endpoint invited by its SIP or H.323 address.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AddressInvitee {
     pub address: String,
+    #[schema(schema_with = crate::openapi::role_schema)]
     pub role: Role,
     #[serde(default)]
     pub speaker: bool,
@@ -76,7 +77,7 @@ pub struct EditableConference {
     pub addresses: Vec<AddressInvitee>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Template {
     pub id: i64,
     pub name: String,
