@@ -393,6 +393,19 @@ where
     panic!("not within 5 s: {what}");
 }
 
+/// The settings that send a server's mail to a local SMTP sink on `port` (no TLS, a fixed
+/// sender).
+pub fn smtp_env(port: u16) -> Vec<(String, String)> {
+    [
+        ("TESSERA_SMTP_HOST", "127.0.0.1".to_string()),
+        ("TESSERA_SMTP_PORT", port.to_string()),
+        ("TESSERA_SMTP_SECURITY", "none".into()),
+        ("TESSERA_SMTP_FROM", "Tessera <meetings@example.org>".into()),
+    ]
+    .map(|(k, v)| (k.to_string(), v))
+    .to_vec()
+}
+
 /// Starts `python3 -m aiosmtpd` (from the test venv scripts/test.sh makes) writing a Maildir at
 /// `dir`, inside `ns` when given (where the server runs); returns it and its port.
 pub fn smtp_sink(ns: Option<&netns::Netns>, dir: &Path) -> (KillOnDrop, u16) {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use tessera_e2e::{Server, free_port, smtp_sink_on};
+use tessera_e2e::{Server, free_port, smtp_env, smtp_sink_on};
 
 /// One delivered message, as Python reads it.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -90,18 +90,10 @@ async fn invitations_are_calendar_requests_updated_and_cancelled() {
     let maildir = mail.path().join("box");
     // The server knows the SMTP port before anything listens on it.
     let smtp_port = free_port();
-    let port = smtp_port.to_string();
-    let s = Server::start_with(
-        &[],
-        &[
-            ("TESSERA_MEDIA", "false"),
-            ("TESSERA_SMTP_HOST", "127.0.0.1"),
-            ("TESSERA_SMTP_PORT", &port),
-            ("TESSERA_SMTP_SECURITY", "none"),
-            ("TESSERA_SMTP_FROM", "Tessera <meetings@example.org>"),
-            ("TESSERA_SMTP_RETRY_AFTER_SECS", "1"),
-        ],
-    );
+    let mut env = smtp_env(smtp_port);
+    env.extend([("TESSERA_MEDIA", "false"), ("TESSERA_SMTP_RETRY_AFTER_SECS", "1")].map(|(k, v)| (k.into(), v.into())));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let s = Server::start_with(&[], &env);
     s.add_user("alice", "alice-password");
     s.add_user("bob", "bob-password");
     s.add_user("carol", "carol-password");

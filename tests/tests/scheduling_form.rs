@@ -7,7 +7,7 @@
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use std::path::Path;
 use std::process::Command;
-use tessera_e2e::{Server, run_browser, smtp_sink};
+use tessera_e2e::{Server, run_browser, smtp_env, smtp_sink};
 
 const DAY_CODES: [&str; 7] = ["mo", "tu", "we", "th", "fr", "sa", "su"];
 
@@ -26,17 +26,10 @@ async fn a_recurring_conference_scheduled_in_chromium() {
     let mail = tempfile::tempdir().unwrap();
     let maildir = mail.path().join("box");
     let (_sink, smtp_port) = smtp_sink(None, &maildir);
-    let port = smtp_port.to_string();
-    let s = Server::start_with(
-        &[],
-        &[
-            ("TESSERA_MEDIA", "false"),
-            ("TESSERA_SMTP_HOST", "127.0.0.1"),
-            ("TESSERA_SMTP_PORT", &port),
-            ("TESSERA_SMTP_SECURITY", "none"),
-            ("TESSERA_SMTP_FROM", "Tessera <meetings@example.org>"),
-        ],
-    );
+    let mut env = smtp_env(smtp_port);
+    env.push(("TESSERA_MEDIA".into(), "false".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let s = Server::start_with(&[], &env);
     s.add_user("alice", "alice-password");
     s.add_user("bob", "bob-password");
     s.add_user("carol", "carol-password");

@@ -6,7 +6,7 @@
 //! (`browser/webinar.mjs` drives the browsers and reports what it found).
 
 use tessera_e2e::netns::{Netns, browser_server_env};
-use tessera_e2e::{admin_with, free_port, run_browser_in, smtp_sink};
+use tessera_e2e::{admin_with, free_port, run_browser_in, smtp_env, smtp_sink};
 
 fn admin(env: &[(String, String)], args: &[&str], stdin: &str) {
     let o = admin_with(env, args, stdin);
@@ -22,16 +22,8 @@ fn guests_sign_up_and_join_a_webinar_with_their_link() {
     let http = free_port();
     let base = format!("http://127.0.0.1:{http}");
     let mut env = browser_server_env(dir.path(), http, free_port(), "320x180");
-    env.extend(
-        [
-            ("TESSERA_PUBLIC_URL", base.clone()),
-            ("TESSERA_SMTP_HOST", "127.0.0.1".into()),
-            ("TESSERA_SMTP_PORT", smtp_port.to_string()),
-            ("TESSERA_SMTP_SECURITY", "none".into()),
-            ("TESSERA_SMTP_FROM", "Tessera <meetings@example.org>".into()),
-        ]
-        .map(|(k, v)| (k.to_string(), v)),
-    );
+    env.push(("TESSERA_PUBLIC_URL".into(), base.clone()));
+    env.extend(smtp_env(smtp_port));
     admin(&env, &["user", "add", "alice"], "alice-password\n");
     admin(&env, &["user", "add", "bob"], "bob-password\n");
     admin(&env, &["license", "grant", "alice", "--days", "1"], "");

@@ -195,17 +195,22 @@ async fn queue(state: &AppState, mailer: &Mailer, id: &str, mails: Vec<QueuedMai
     }
 }
 
+/// The conference as it is now, when its invitees are to be mailed (asked for, and readable).
+async fn mailing(state: &AppState, id: &str) -> Option<EditableConference> {
+    match state.store.editable_conference(id).await {
+        Ok(Some(c)) if c.settings.email_invitations => Some(c),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(conference = %id, error = %e, "invitations could not be prepared");
+            None
+        }
+    }
+}
+
 /// A new conference: everyone invited gets an invitation (SEQUENCE 0).
 pub async fn created(state: &AppState, id: &str) -> usize {
     let Some(mailer) = state.mailer.clone() else { return 0 };
-    let c = match state.store.editable_conference(id).await {
-        Ok(Some(c)) if c.settings.email_invitations => c,
-        Ok(_) => return 0,
-        Err(e) => {
-            tracing::warn!(conference = %id, error = %e, "invitations could not be prepared");
-            return 0;
-        }
-    };
+    let Some(c) = mailing(state, id).await else { return 0 };
     let to: Vec<&Invitee> = c.participants.iter().collect();
     let mails = for_each(state, &mailer, &c, &to, Occasion::Invited, 0);
     queue(state, &mailer, id, mails).await
@@ -216,14 +221,7 @@ pub async fn created(state: &AppState, id: &str) -> usize {
 pub async fn changed(state: &AppState, before: &EditableConference) -> usize {
     let Some(mailer) = state.mailer.clone() else { return 0 };
     let id = before.id.as_str();
-    let c = match state.store.editable_conference(id).await {
-        Ok(Some(c)) if c.settings.email_invitations => c,
-        Ok(_) => return 0,
-        Err(e) => {
-            tracing::warn!(conference = %id, error = %e, "invitations could not be prepared");
-            return 0;
-        }
-    };
+    let Some(c) = mailing(state, id).await else { return 0 };
     let was_invited = |u: &Invitee| before.participants.iter().any(|p| p.user_id == u.user_id);
     let mut mails = Vec::new();
     if c.settings.schedule().is_some() {
