@@ -89,7 +89,7 @@ fn sources(lang: Lang) -> [(&'static str, &'static str); 7] {
 /// A language's bundle and every message formatted without arguments (what `tr` returns).
 struct Catalogue {
     bundle: FluentBundle<FluentResource>,
-    plain: HashMap<String, &'static str>,
+    plain: HashMap<&'static str, &'static str>,
 }
 
 /// Builds a language's catalogue; every parse or overriding error is returned, so that a test
@@ -122,8 +122,9 @@ fn build(lang: Lang) -> (Catalogue, Vec<String>) {
         let Some(pattern) = bundle.get_message(&id).and_then(|m| m.value()) else { continue };
         let mut errors = Vec::new();
         let text = bundle.format_pattern(pattern, None, &mut errors).into_owned();
-        // Leaked once per message at start: the strings live as long as the program.
-        plain.insert(id.replace('-', "."), &*Box::leak(text.into_boxed_str()));
+        // Leaked once per message when the catalogue is built: they live as long as the program.
+        let key: &'static str = Box::leak(id.replace('-', ".").into_boxed_str());
+        plain.insert(key, &*Box::leak(text.into_boxed_str()));
     }
     (Catalogue { bundle, plain }, problems)
 }
@@ -244,8 +245,7 @@ pub fn month_year(lang: Lang, d: chrono::NaiveDate) -> String {
 
 /// Every message key of a language (for tests and the leftovers check).
 pub fn keys(lang: Lang) -> Vec<&'static str> {
-    let mut k: Vec<&'static str> =
-        catalogue(lang).plain.keys().map(|k| &*Box::leak(k.clone().into_boxed_str())).collect();
+    let mut k: Vec<&'static str> = catalogue(lang).plain.keys().copied().collect();
     k.sort_unstable();
     k
 }
