@@ -275,6 +275,21 @@ impl Server {
         let csrf = v["csrf_token"].as_str().expect("csrf_token").to_string();
         (c, csrf)
     }
+
+    /// Signs in as `login` (password LOGIN-password) and changes their profile with `fields`
+    /// (`PATCH /api/v1/me`), which must succeed.
+    pub async fn set_profile(&self, login: &str, fields: serde_json::Value) {
+        let (c, csrf) = self.sign_in(login, &format!("{login}-password")).await;
+        let r = c
+            .patch(format!("{}/api/v1/me", self.base))
+            .header("x-csrf-token", &csrf)
+            .json(&fields)
+            .send()
+            .await
+            .expect("PATCH /api/v1/me");
+        let status = r.status();
+        assert_eq!(status, 200, "profile of {login}: {}", r.text().await.unwrap_or_default());
+    }
 }
 
 /// How many of the server log's last lines a failing test prints.

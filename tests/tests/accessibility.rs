@@ -118,15 +118,7 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths() {
 
     // In Russian.
     for login in ["alice", "chief"] {
-        let (c, csrf) = s.sign_in(login, &format!("{login}-password")).await;
-        let r = c
-            .patch(format!("{}/api/v1/me", s.base))
-            .header("x-csrf-token", &csrf)
-            .json(&serde_json::json!({"language": "ru", "display_name": "Пользователь"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        s.set_profile(login, serde_json::json!({"language": "ru", "display_name": "Пользователь"})).await;
     }
     let english = serde_json::Value::from(english_messages()).to_string();
     let r = browser_scenario(

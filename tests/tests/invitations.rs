@@ -101,15 +101,11 @@ async fn invitations_are_calendar_requests_updated_and_cancelled() {
     for (login, email, language) in
         [("alice", "alice@example.org", "en"), ("bob", "bob@example.org", "ru"), ("carol", "carol@example.org", "en")]
     {
-        let (c, csrf) = s.sign_in(login, &format!("{login}-password")).await;
-        let r = c
-            .patch(format!("{}/api/v1/me", s.base))
-            .header("x-csrf-token", &csrf)
-            .json(&serde_json::json!({"email": email, "language": language, "display_name": login.to_uppercase()}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        s.set_profile(
+            login,
+            serde_json::json!({"email": email, "language": language, "display_name": login.to_uppercase()}),
+        )
+        .await;
     }
     let (alice, csrf) = s.sign_in("alice", "alice-password").await;
     let mut input = serde_json::json!({
