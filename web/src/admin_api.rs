@@ -7,6 +7,7 @@
 use crate::auth::session::{CSRF_HEADER, ClientAddr, MaybeUser};
 use crate::control::{LiveParticipant, Request};
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::state::AppState;
 use crate::store::{AuditEntry, Setting};
 use axum::extract::{FromRequestParts, Query, State};
@@ -107,9 +108,9 @@ pub async fn settings(store: &crate::store::Store) -> Result<Vec<SettingView>> {
 pub async fn set_settings(store: &crate::store::Store, values: &[(String, String)]) -> Result<()> {
     let mut checked = Vec::new();
     for (k, v) in values {
-        let s = Setting::from_key(k).ok_or_else(|| Error::field(k, "no such setting"))?;
+        let s = Setting::from_key(k).ok_or_else(|| Error::field(k, msg!("err.no.such.setting")))?;
         if let Some(source) = store.fixed_source(s) {
-            return Err(Error::field(s.key(), format!("is set in {source}; change it there")));
+            return Err(Error::field(s.key(), msg!("err.set.change.there", source = source)));
         }
         let v = s.validate(v).map_err(|m| field_message(s, m))?;
         checked.push((s, v));
@@ -141,7 +142,7 @@ async fn smtp_test_api(
 
 fn field_message(s: Setting, m: String) -> Error {
     let m = m.strip_prefix(&format!("{}: ", s.key())).map(str::to_string).unwrap_or(m);
-    Error::field(s.key(), m)
+    Error::field(s.key(), crate::error::Msg::text(m))
 }
 
 async fn settings_api(State(state): State<AppState>, AdminUser(_): AdminUser) -> Result<Json<Vec<SettingView>>> {
@@ -178,7 +179,7 @@ async fn audit(
 ) -> Result<Response> {
     let limit = q.limit.unwrap_or(1000);
     if !(1..=100_000).contains(&limit) {
-        return Err(Error::field("limit", "from 1 to 100000"));
+        return Err(Error::field("limit", msg!("err.from.1.100000")));
     }
     let rows = state.store.audit_log(limit).await?;
     match q.format.as_deref() {
@@ -191,7 +192,7 @@ async fn audit(
             ];
             Ok((headers, body).into_response())
         }
-        Some(_) => Err(Error::field("format", "json or csv")),
+        Some(_) => Err(Error::field("format", msg!("err.json.csv"))),
     }
 }
 

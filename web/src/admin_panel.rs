@@ -11,6 +11,7 @@ use crate::auth::session::{ClientAddr, urlencode};
 use crate::error::{Error, Result};
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
+use crate::msg;
 use crate::rights::Right;
 use crate::state::{AppState, now};
 use crate::store::{LicenseKind, UserRow};
@@ -222,7 +223,7 @@ async fn create_form(
         Ok((user, Some(pw))) => Ok(password_page(&u, &user, &pw, true).into_response()),
         Ok((user, None)) => Ok(Redirect::to(&format!("/admin/users/{}?done=link", user.id)).into_response()),
         Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => {
-            Ok(Redirect::to(&format!("/admin/users?error={}", urlencode(&e.to_string()))).into_response())
+            Ok(Redirect::to(&format!("/admin/users?error={}", urlencode(&e.render(u.lang)))).into_response())
         }
         Err(e) => Err(e),
     }
@@ -333,7 +334,7 @@ fn change_from_form(pairs: &[(String, String)]) -> Result<AccountChange> {
         Some("none") => Some(LicenseChange::None),
         Some("permanent") => Some(LicenseChange::Permanent),
         Some("temporary") => Some(LicenseChange::Temporary { until: get("until").unwrap_or_default() }),
-        Some(_) => return Err(Error::field("license", "none, permanent or temporary")),
+        Some(_) => return Err(Error::field("license", msg!("err.none.permanent.temporary"))),
     };
     Ok(AccountChange {
         display_name: get("display_name"),
@@ -362,14 +363,14 @@ async fn save_form(
         }
         Err(e) => Err(e),
     };
-    back(id, r)
+    back(u.lang, id, r)
 }
 
-fn back(id: i64, r: Result<()>) -> Result<Response> {
+fn back(lang: Lang, id: i64, r: Result<()>) -> Result<Response> {
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?done=1")).into_response()),
         Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => {
-            Ok(Redirect::to(&format!("/admin/users/{id}?error={}", urlencode(&e.to_string()))).into_response())
+            Ok(Redirect::to(&format!("/admin/users/{id}?error={}", urlencode(&e.render(lang)))).into_response())
         }
         Err(e) => Err(e),
     }
@@ -405,7 +406,7 @@ async fn action_form(
             let action = format!("user.mail_password_link {}", target.login);
             return match audited(&state, &u, addr, action, r).await {
                 Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?done=link")).into_response()),
-                Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => back(id, Err(e)),
+                Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => back(u.lang, id, Err(e)),
                 Err(e) => Err(e),
             };
         }
@@ -413,9 +414,9 @@ async fn action_form(
             let pw = audited(&state, &u, addr, action, accounts::reset_password(store, &target, t).await).await?;
             return Ok(password_page(&u, &target, &pw, false).into_response());
         }
-        _ => return Err(Error::field("do", "disable, enable, lock, unlock, reset or mail_link")),
+        _ => return Err(Error::field("do", msg!("err.disable.enable.lock.unlock"))),
     };
-    back(id, audited(&state, &u, addr, action, r).await)
+    back(u.lang, id, audited(&state, &u, addr, action, r).await)
 }
 
 async fn live_page(State(state): State<AppState>, AdminUser(u): AdminUser) -> Result<Html<String>> {
@@ -588,7 +589,7 @@ async fn settings_form(
     Ok(match r {
         Ok(()) => Redirect::to("/admin/settings?done=1").into_response(),
         Err(e @ Error::Field { .. }) => {
-            Redirect::to(&format!("/admin/settings?error={}", urlencode(&e.to_string()))).into_response()
+            Redirect::to(&format!("/admin/settings?error={}", urlencode(&e.render(u.lang)))).into_response()
         }
         Err(e) => return Err(e),
     })
@@ -612,7 +613,7 @@ async fn smtp_test_form(
     let r = crate::mail::test_message(&state, &f.to).await;
     let outcome = match audited(&state, &u, addr, format!("smtp.test to={:?}", f.to), r).await {
         Ok(()) => format!("ok: {} {}", tr(u.lang, "adm.smtp_sent"), f.to.trim()),
-        Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => e.to_string(),
+        Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => e.render(u.lang),
         Err(e) => return Err(e),
     };
     Ok(Redirect::to(&format!("/admin/settings?smtp={}", urlencode(&outcome))).into_response())

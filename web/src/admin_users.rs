@@ -9,6 +9,7 @@ use crate::auth::lockout::{lock_login, unlock_login};
 use crate::auth::session::ClientAddr;
 use crate::error::{Error, Result};
 use crate::extract::ApiJson;
+use crate::msg;
 use crate::rights::Right;
 use crate::state::{AppState, now};
 use crate::store::{License, LicenseKind, NewUser, ProfileUpdate, Store, StoreError, UserRow};
@@ -67,7 +68,7 @@ pub struct AccountPage {
 pub async fn search(store: &Store, q: &str, page: i64, now: i64) -> Result<AccountPage> {
     let q = validate::text("q", q, 100, false)?;
     if !(1..=100_000).contains(&page) {
-        return Err(Error::field("page", "from 1"));
+        return Err(Error::field("page", msg!("err.from.1")));
     }
     let (rows, total) = store.search_users(&q, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let mut accounts = Vec::with_capacity(rows.len());
@@ -104,14 +105,16 @@ pub async fn create(store: &Store, a: &NewAccount, now: i64) -> Result<(UserRow,
     let display = validate::text("display_name", &a.display_name, 100, false)?;
     let email = validate::email("email", &a.email)?;
     let (password, generated) = match &a.password {
-        Some(_) if a.send_link => return Err(Error::field("password", "give a password or mail a link, not both")),
+        Some(_) if a.send_link => return Err(Error::field("password", msg!("err.give.password.mail.link"))),
         Some(p) => (validate::new_password("password", p)?, false),
         None => (credentials::generate_password(), true),
     };
     let hash = crate::auth::password::hash_async(password.clone()).await.map_err(Error::Internal)?;
     let u = match store.create_user(NewUser { login: &login, password_hash: &hash, display_name: &display }, now).await
     {
-        Err(StoreError::Conflict(_)) => return Err(Error::field("login", format!("a user {login:?} already exists"))),
+        Err(StoreError::Conflict(_)) => {
+            return Err(Error::field("login", msg!("err.user.already.exists", login = format!("{:?}", login))));
+        }
         r => r?,
     };
     credentials::save_sip_digest(store, u.id, &login, &password, now).await.map_err(Error::Internal)?;
@@ -159,10 +162,10 @@ impl LicenseChange {
             LicenseChange::Permanent => Some(License { kind: LicenseKind::Permanent, expires_at: None }),
             LicenseChange::Temporary { until } => {
                 let day = chrono::NaiveDate::parse_from_str(until.trim(), "%Y-%m-%d")
-                    .map_err(|_| Error::field("license.until", "a date, YYYY-MM-DD"))?;
+                    .map_err(|_| Error::field("license.until", msg!("err.date.yyyy.mm.dd")))?;
                 let end = day.and_hms_opt(23, 59, 59).map(|t| t.and_utc().timestamp()).unwrap_or(0);
                 if end <= now {
-                    return Err(Error::field("license.until", "that day is over"));
+                    return Err(Error::field("license.until", msg!("err.day.over")));
                 }
                 Some(License { kind: LicenseKind::Temporary, expires_at: Some(end) })
             }
@@ -190,10 +193,10 @@ pub async fn change(store: &Store, actor: &UserRow, target: &UserRow, c: &Accoun
     let email = c.email.as_deref().map(|e| validate::email("email", e)).transpose()?;
     let license = c.license.as_ref().map(|l| l.resolve(now)).transpose()?;
     if actor.id == target.id && c.disabled == Some(true) {
-        return Err(Error::field("disabled", "you cannot disable your own account"));
+        return Err(Error::field("disabled", msg!("err.you.cannot.disable.your")));
     }
     if actor.id == target.id && c.admin == Some(false) {
-        return Err(Error::field("admin", "you cannot give up your own administrator role; another administrator can"));
+        return Err(Error::field("admin", msg!("err.you.cannot.give.up")));
     }
     if display.is_some() || email.is_some() {
         let mut p = profile_of(target);
@@ -243,7 +246,7 @@ pub async fn unlock(store: &Store, target: &UserRow) -> Result<bool> {
 /// Locks an account for the lockout policy's period, as failed sign-ins would.
 pub async fn lock(store: &Store, actor: &UserRow, target: &UserRow, now: i64) -> Result<i64> {
     if actor.id == target.id {
-        return Err(Error::field("id", "you cannot lock your own account"));
+        return Err(Error::field("id", msg!("err.you.cannot.lock.your")));
     }
     Ok(lock_login(store, &target.login, now).await?)
 }
@@ -304,10 +307,7 @@ pub async fn create_and_mail(
     if a.send_link {
         let r = crate::password_links::mail(state, &user, true).await;
         audited(state, u, addr, format!("user.mail_password_link {}", user.login), r).await.map_err(|e| {
-            Error::Unavailable(format!(
-                "the account {} was made, but {e}; send the link again from its page",
-                user.login
-            ))
+            Error::Unavailable(msg!("err.account.was.made.but", login = &user.login, e = e.to_string()))
         })?;
     }
     Ok((user, password))

@@ -14,6 +14,7 @@ use crate::control::{ControlError, Event};
 use crate::dialout::{DialOrder, Target};
 use crate::error::{Error, Result};
 use crate::extract::ApiJson;
+use crate::msg;
 use crate::rights::Right;
 use crate::state::AppState;
 use crate::store::CallResult;
@@ -109,7 +110,7 @@ impl Calls {
         if !allowed {
             return Err(Error::NotFound);
         }
-        r.actions.try_send(action).map_err(|_| Error::Conflict("the call is no longer ringing".into()))?;
+        r.actions.try_send(action).map_err(|_| Error::Conflict(msg!("err.call.no.longer.ringing")))?;
         Ok(r.conference.clone())
     }
 }
@@ -145,9 +146,12 @@ fn now_ms() -> i64 {
 
 fn control_error(e: ControlError) -> Error {
     match e {
-        ControlError::Invalid { field, message } if field == "address" => Error::field("to", message),
-        ControlError::Unavailable(m) => Error::Unavailable(m),
-        other => Error::Conflict(other.to_string()),
+        ControlError::Invalid { field, message } if field == "address" => {
+            Error::field("to", crate::error::Msg::text(message))
+        }
+        ControlError::Unavailable(m) => Error::Unavailable(crate::error::Msg::text(m)),
+        ControlError::NotRunning => crate::live::control_error(e),
+        other => Error::Conflict(crate::live::control_error(other).message()),
     }
 }
 
@@ -158,18 +162,19 @@ async fn start(
 ) -> Result<(StatusCode, Json<Started>)> {
     let me = &u.user;
     if !state.store.rights_of(me.id).await?.contains(&Right::MakeCalls) {
-        return Err(Error::Forbidden("you have no right to make calls (receiving them needs none)".into()));
+        return Err(Error::Forbidden(msg!("err.you.have.no.right")));
     }
     if state.control.is_none() {
-        return Err(Error::Unavailable("the media plane is not running on this server".into()));
+        return Err(Error::Unavailable(msg!("err.media.plane.not.running")));
     }
     let to = body.to.trim();
     if to.is_empty() || to.len() > 256 {
-        return Err(Error::field("to", "give a user's login or a SIP address (sip:…)"));
+        return Err(Error::field("to", msg!("err.give.user.s.login")));
     }
     if state.calls.ringing().values().filter(|r| r.caller == me.id).count() >= MAX_RINGING_PER_CALLER {
-        return Err(Error::TooManyRequests(format!(
-            "at most {MAX_RINGING_PER_CALLER} calls may ring at once: wait for an answer"
+        return Err(Error::TooManyRequests(msg!(
+            "err.at.most.calls.may",
+            max_ringing_per_caller = MAX_RINGING_PER_CALLER
         )));
     }
     let conference = format!("call-{}", hex::encode(rand::random::<[u8; 6]>()));
@@ -178,10 +183,10 @@ async fn start(
     }
     let callee = match state.store.user_by_login(to).await? {
         Some(c) if !c.disabled => c,
-        _ => return Err(Error::field("to", "no user has this login")),
+        _ => return Err(Error::field("to", msg!("err.no.user.has.login"))),
     };
     if callee.id == me.id {
-        return Err(Error::field("to", "you cannot call yourself"));
+        return Err(Error::field("to", msg!("err.you.cannot.call.yourself")));
     }
     let (caller_name, callee_name) = (me.shown_name().to_string(), callee.shown_name().to_string());
     let name: String = format!("{caller_name} – {callee_name}").chars().take(100).collect();
@@ -240,11 +245,11 @@ async fn call_address(
     to: &str,
     conference: String,
 ) -> Result<(StatusCode, Json<Started>)> {
-    let dialer = state.dialer.clone().ok_or_else(|| Error::Unavailable("SIP is not running on this server".into()))?;
+    let dialer = state.dialer.clone().ok_or_else(|| Error::Unavailable(msg!("err.sip.not.running.server")))?;
     // The same rule for an address as everywhere addresses are given.
     let to = crate::scheduling::input::address("to", to)?;
     if to.starts_with("h323:") {
-        return Err(Error::field("to", "H.323 addresses cannot be called yet; use a SIP address"));
+        return Err(Error::field("to", msg!("err.h.323.addresses.cannot")));
     }
     let name: String = to.trim_start_matches("sips:").trim_start_matches("sip:").chars().take(64).collect();
     let title: String = format!("{} – {name}", me.shown_name()).chars().take(100).collect();
@@ -400,7 +405,7 @@ async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     if !crate::join_ws::same_origin(&headers) {
-        return Error::Forbidden("the WebSocket must come from this server's own pages".into()).into_response();
+        return Error::Forbidden(msg!("err.websocket.come.from.server")).into_response();
     }
     let Some(u) = user else { return Error::Unauthorized.into_response() };
     let session = u.session_hash.clone();

@@ -15,6 +15,7 @@
 
 use crate::auth::session::MaybeUser;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::rights::Right;
 use crate::state::AppState;
 use crate::store::{ChatFile, ChatMessage, Store};
@@ -207,29 +208,27 @@ async fn upload(
     let id = id.to_ascii_lowercase();
     let limits = &state.config.files;
     let Some(holder) = state.chat_files.get(&id, &q.k) else {
-        return Err(Error::Forbidden("join the conference on this page to send files".into()));
+        return Err(Error::Forbidden(msg!("err.join.conference.page.send")));
     };
     if !holder.may_send {
-        return Err(Error::Forbidden("you have no right to send files; send messages instead".into()));
+        return Err(Error::Forbidden(msg!("err.you.have.no.right.2")));
     }
     if !state.chat_files.take_upload(&q.k) {
-        return Err(Error::TooManyRequests(format!(
-            "at most {UPLOADS_PER_MINUTE} files a minute: wait a little before sending more"
-        )));
+        return Err(Error::TooManyRequests(msg!("err.at.most.files.minute", uploads_per_minute = UPLOADS_PER_MINUTE)));
     }
-    let name = clean_name(&q.name).ok_or_else(|| Error::field("name", "the file needs a name"))?;
+    let name = clean_name(&q.name).ok_or_else(|| Error::field("name", msg!("err.file.needs.name")))?;
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let too_big = || Error::PayloadTooLarge(format!("a file may be at most {}", mb(limits.max_bytes)));
+    let too_big = || Error::PayloadTooLarge(msg!("err.file.may.at.most", max_bytes = mb(limits.max_bytes)));
     if declared.is_some_and(|n| n > limits.max_bytes) {
         return Err(too_big());
     }
     let used = u64::try_from(state.store.chat_files_bytes(&id).await?).unwrap_or(0);
     let over_quota = |size: u64| {
-        Error::PayloadTooLarge(format!(
-            "this conference's files may take at most {} ({} used, this file {})",
-            mb(limits.quota_bytes),
-            size_text(used as i64),
-            size_text(size as i64)
+        Error::PayloadTooLarge(msg!(
+            "err.conference.s.files.may",
+            quota_bytes = mb(limits.quota_bytes),
+            size_text = size_text(used as i64),
+            size_text2 = size_text(size as i64)
         ))
     };
     if let Some(n) = declared
@@ -247,7 +246,7 @@ async fn upload(
             let _ = tokio::fs::remove_file(&part).await;
             return Err(match e {
                 Saved::TooBig => too_big(),
-                Saved::Broken(why) => Error::BadRequest(format!("the upload broke off: {why}")),
+                Saved::Broken(why) => Error::BadRequest(msg!("err.upload.broke.off", why = why)),
                 Saved::Disk(e) => Error::Internal(anyhow::anyhow!("writing a chat file: {e}")),
             });
         }

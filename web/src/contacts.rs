@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::extract::ApiJson;
 use crate::i18n::tr;
 use crate::layout::{notice, page};
+use crate::msg;
 use crate::rights::Right;
 use crate::state::{AppState, now};
 use crate::store::{Contact, StoreError};
@@ -49,7 +50,7 @@ async fn may_edit(state: &AppState, u: &CurrentUser) -> Result<()> {
     if state.store.rights_of(u.user.id).await?.contains(&Right::EditAddressBook) {
         Ok(())
     } else {
-        Err(Error::Forbidden("you do not have the right to edit the address book".into()))
+        Err(Error::Forbidden(msg!("err.you.do.not.have")))
     }
 }
 
@@ -61,14 +62,14 @@ pub async fn resolve(
 ) -> Result<(String, Option<i64>, Option<String>)> {
     let name = validate::text("name", &c.name, 100, false)?;
     let (user, address) = match (c.login.trim(), c.address.trim()) {
-        ("", "") => return Err(Error::field("login", "give a user's login or an address")),
+        ("", "") => return Err(Error::field("login", msg!("err.give.user.s.login.2"))),
         (l, a) if !l.is_empty() && !a.is_empty() => {
-            return Err(Error::field("address", "give a user's login or an address, not both"));
+            return Err(Error::field("address", msg!("err.give.user.s.login.3")));
         }
         (login, "") => match state.store.user_by_login(login).await? {
-            Some(x) if Some(x.id) == me => return Err(Error::field("login", "that is you")),
+            Some(x) if Some(x.id) == me => return Err(Error::field("login", msg!("err.you"))),
             Some(x) if !x.disabled => (Some(x.id), None),
-            _ => return Err(Error::field("login", format!("there is no user {login:?}"))),
+            _ => return Err(Error::field("login", msg!("err.there.no.user", login = format!("{:?}", login)))),
         },
         (_, a) => (None, Some(crate::scheduling::input::address("address", a)?)),
     };
@@ -79,11 +80,11 @@ async fn add(state: &AppState, u: &CurrentUser, c: &NewContact) -> Result<i64> {
     may_edit(state, u).await?;
     let (name, user, address) = resolve(state, Some(u.user.id), c).await?;
     if state.store.own_contact_count(u.user.id).await? >= MAX_CONTACTS as i64 {
-        return Err(Error::Conflict(format!("the address book holds at most {MAX_CONTACTS} contacts")));
+        return Err(Error::Conflict(msg!("err.address.book.holds.at", max_contacts = MAX_CONTACTS)));
     }
     match state.store.add_contact(u.user.id, user, address.as_deref(), &name, now()).await {
         Err(StoreError::Conflict(_)) => {
-            Err(Error::field(if user.is_some() { "login" } else { "address" }, "is in the address book already"))
+            Err(Error::field(if user.is_some() { "login" } else { "address" }, msg!("err.address.book.already")))
         }
         r => Ok(r?),
     }
@@ -117,7 +118,7 @@ async fn operator(state: &AppState, u: &CurrentUser) -> Result<()> {
     if state.store.rights_of(u.user.id).await?.contains(&Right::Operator) {
         Ok(())
     } else {
-        Err(Error::Forbidden("the shared address book is changed by operators and the administrator".into()))
+        Err(Error::Forbidden(msg!("err.shared.address.book.changed")))
     }
 }
 
@@ -131,7 +132,7 @@ async fn add_shared_api(
     match state.store.add_shared_contact(user, address.as_deref(), &name, now()).await {
         Ok(id) => Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response()),
         Err(StoreError::Conflict(_)) => {
-            Err(Error::field(if user.is_some() { "login" } else { "address" }, "is in the shared address book already"))
+            Err(Error::field(if user.is_some() { "login" } else { "address" }, msg!("err.shared.address.book.already")))
         }
         Err(e) => Err(e.into()),
     }
@@ -170,7 +171,7 @@ async fn add_form(State(state): State<AppState>, PageUser(u): PageUser, Form(f):
     Ok(match add(&state, &u, &f.contact).await {
         Ok(_) => Redirect::to("/contacts").into_response(),
         Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Forbidden(_))) => {
-            Redirect::to(&format!("/contacts?error={}", crate::scheduling::ics::enc(&e.to_string()))).into_response()
+            Redirect::to(&format!("/contacts?error={}", crate::scheduling::ics::enc(&e.render(u.lang)))).into_response()
         }
         Err(e) => return Err(e),
     })

@@ -12,6 +12,7 @@ use crate::control::{ControlError, Request};
 use crate::error::{Error, Result};
 use crate::extract::ApiJson;
 use crate::live::{Access, access};
+use crate::msg;
 use crate::rights::Right;
 use crate::state::AppState;
 use crate::store::Role;
@@ -121,29 +122,29 @@ struct Whom {
 async fn resolve(state: &AppState, me: i64, input: &AddInput) -> Result<Whom> {
     let given = [input.user.is_some(), input.contact.is_some(), input.address.is_some()];
     if given.iter().filter(|g| **g).count() != 1 {
-        return Err(Error::field("user", "give exactly one of user, contact and address"));
+        return Err(Error::field("user", msg!("err.give.exactly.one.user")));
     }
     let name = match input.name.as_deref().map(str::trim) {
         Some(n) if n.chars().count() > 64 || n.chars().any(char::is_control) => {
-            return Err(Error::field("name", "must be at most 64 characters, without control characters"));
+            return Err(Error::field("name", msg!("err.at.most.64.characters")));
         }
         Some(n) if !n.is_empty() => Some(n.to_string()),
         _ => None,
     };
     let user = |id: i64, field: &'static str| async move {
         let u = state.store.user_by_id(id).await?.filter(|u| !u.disabled);
-        u.ok_or_else(|| Error::field(field, format!("no user {id}")))
+        u.ok_or_else(|| Error::field(field, msg!("err.no.user", id = id)))
     };
     // Calling an address (rather than a user of this server) can reach any system and cost
     // money through a gateway: it needs the "make calls" right.
     let may_call_addresses = state.store.rights_of(me).await?.contains(&Right::MakeCalls);
     let address = |a: &str, field: &str, name: Option<String>| -> Result<Whom> {
         if !may_call_addresses {
-            return Err(Error::Forbidden("calling an address needs the 'make calls' right".into()));
+            return Err(Error::Forbidden(msg!("err.calling.address.needs.make")));
         }
         let a = crate::scheduling::input::address(field, a)?;
         if a.starts_with("h323:") {
-            return Err(Error::field(field, "H.323 addresses cannot be called yet; use a SIP address"));
+            return Err(Error::field(field, msg!("err.h.323.addresses.cannot")));
         }
         let shown = name.unwrap_or_else(|| a.trim_start_matches("sips:").trim_start_matches("sip:").to_string());
         Ok(Whom { name: shown, target: Target::Address(a), user: None })
@@ -157,14 +158,14 @@ async fn resolve(state: &AppState, me: i64, input: &AddInput) -> Result<Whom> {
     if let Some(id) = input.contact {
         // Only the asker's own address book.
         let c = state.store.contacts(me).await?.into_iter().find(|c| c.id == id);
-        let c = c.ok_or_else(|| Error::field("contact", format!("no contact {id} in your address book")))?;
+        let c = c.ok_or_else(|| Error::field("contact", msg!("err.no.contact.your.address", id = id)))?;
         return match (c.user_id, c.address) {
             (Some(uid), _) => {
                 let u = user(uid, "contact").await?;
                 Ok(Whom { name: name.unwrap_or(c.name), target: Target::User(u.login), user: Some(u.id) })
             }
             (None, Some(a)) => address(&a, "contact", Some(name.unwrap_or(c.name))),
-            (None, None) => Err(Error::field("contact", "this contact has neither a user nor an address")),
+            (None, None) => Err(Error::field("contact", msg!("err.contact.has.neither.user"))),
         };
     }
     address(input.address.as_deref().unwrap_or_default(), "address", name)
@@ -180,16 +181,13 @@ async fn add(
 ) -> Result<(StatusCode, Json<Added>)> {
     let id = id.to_ascii_lowercase();
     if access(&state, u.user.id, &id).await? < Access::Control {
-        return Err(Error::Forbidden("only the owner, moderators and operators add participants".into()));
+        return Err(Error::Forbidden(msg!("err.only.owner.moderators.operators.3")));
     }
     let whom = resolve(&state, u.user.id, &input).await?;
-    let control = state
-        .control
-        .as_ref()
-        .ok_or_else(|| Error::Unavailable("the media plane is not running on this server".into()))?;
+    let control = state.control.as_ref().ok_or_else(|| Error::Unavailable(msg!("err.media.plane.not.running")))?;
     let live = control.call(&id, Some(u.user.id), Request::Status).await.map_err(crate::live::control_error)?;
     if !live.running {
-        return Err(Error::Conflict("the conference is not running: start it before adding participants".into()));
+        return Err(Error::Conflict(msg!("err.conference.not.running.start")));
     }
     let mut added = false;
     if let Some(uid) = whom.user
@@ -198,7 +196,7 @@ async fn add(
         state.store.add_participant(&id, uid, Role::Participant).await?;
         added = true;
     }
-    let dialer = state.dialer.as_ref().ok_or_else(|| Error::Unavailable("SIP is not running on this server".into()))?;
+    let dialer = state.dialer.as_ref().ok_or_else(|| Error::Unavailable(msg!("err.sip.not.running.server")))?;
     let dial_in = state.store.dial_in(&id).await?.ok_or(Error::NotFound)?;
     let order = DialOrder {
         conference: id.clone(),

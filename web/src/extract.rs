@@ -1,6 +1,7 @@
 //! Request extractors shared by the API: JSON bodies whose errors name the offending field.
 
 use crate::error::Error;
+use crate::msg;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -19,11 +20,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
             });
         if !is_json {
-            return Err(Error::UnsupportedMediaType("the body must be JSON (Content-Type: application/json)".into()));
+            return Err(Error::UnsupportedMediaType(msg!("err.body.json.content.type")));
         }
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e| Error::PayloadTooLarge(format!("could not read the body: {e}")))?;
+            .map_err(|e| Error::PayloadTooLarge(msg!("err.could.not.read.body", e = e.to_string())))?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -36,13 +37,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             let path = e.path().to_string();
             let inner = e.into_inner();
             if inner.is_syntax() || inner.is_eof() {
-                return Err(Error::BadRequest(format!("malformed JSON: {inner}")));
+                return Err(Error::BadRequest(msg!("err.malformed.json", inner = inner.to_string())));
             }
             let msg = inner.to_string();
             // serde reports a missing or unknown field at the parent's path; name the field itself.
             let field = missing_or_unknown(&msg).unwrap_or(path);
             let field = if field == "." { "body".to_string() } else { field };
-            Err(Error::field(field, strip_position(&msg)))
+            Err(Error::field(field, crate::error::Msg::text(strip_position(&msg))))
         }
     }
 }

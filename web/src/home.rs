@@ -4,6 +4,7 @@ use crate::auth::{ApiUser, CurrentUser, PageUser};
 use crate::error::{Error, Result};
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
+use crate::msg;
 use crate::rights::Right;
 use crate::state::{AppState, now};
 use crate::store::{ConferenceKind, ConferenceRow, License, LicenseKind, Role, Settings};
@@ -259,14 +260,14 @@ async fn home_page(
 async fn renew(state: &AppState, u: &CurrentUser) -> Result<License> {
     let settings = state.store.settings().await?;
     if !settings.license_allow_renewal {
-        return Err(Error::Forbidden("the administrator does not allow renewing licenses here".into()));
+        return Err(Error::Forbidden(msg!("err.administrator.does.not.allow")));
     }
     match state.store.renew_temporary_license(u.user.id, now() + RENEWAL_SECS).await? {
         Some(l) => {
             tracing::info!(login = %u.user.login, expires_at = ?l.expires_at, "temporary license renewed");
             Ok(l)
         }
-        None => Err(Error::Conflict("you have no temporary license to renew".into())),
+        None => Err(Error::Conflict(msg!("err.you.have.no.temporary"))),
     }
 }
 

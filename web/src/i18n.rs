@@ -66,7 +66,7 @@ impl Lang {
 }
 
 /// The catalogue files of a language, built into the binary.
-fn sources(lang: Lang) -> [(&'static str, &'static str); 7] {
+fn sources(lang: Lang) -> [(&'static str, &'static str); 8] {
     macro_rules! files {
         ($l:literal) => {
             [
@@ -77,6 +77,7 @@ fn sources(lang: Lang) -> [(&'static str, &'static str); 7] {
                 ("scheduling", include_str!(concat!("../locales/", $l, "/scheduling.ftl"))),
                 ("admin", include_str!(concat!("../locales/", $l, "/admin.ftl"))),
                 ("mail", include_str!(concat!("../locales/", $l, "/mail.ftl"))),
+                ("errors", include_str!(concat!("../locales/", $l, "/errors.ftl"))),
             ]
         };
     }
@@ -186,6 +187,29 @@ impl From<u32> for Arg {
 impl From<usize> for Arg {
     fn from(n: usize) -> Arg {
         Arg::Num(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+macro_rules! number_args {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Arg {
+            fn from(n: $t) -> Arg {
+                Arg::Num(i64::from(n))
+            }
+        }
+    )*};
+}
+number_args!(u8, u16, i32);
+
+impl From<u64> for Arg {
+    fn from(n: u64) -> Arg {
+        Arg::Num(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(s: &String) -> Arg {
+        Arg::Str(s.clone())
     }
 }
 

@@ -13,6 +13,7 @@ use crate::auth::CurrentUser;
 use crate::auth::session::{ClientAddr, MaybeUser};
 use crate::conference_page::standing;
 use crate::control::{ControlError, EventKind, Request};
+use crate::msg;
 use crate::rtc::{JoinRequest, Joined};
 use crate::state::{AppState, now};
 use crate::store::{ChatMessage, ConferencePage, GuestPermissions};
@@ -213,10 +214,7 @@ pub async fn upgrade(
         (Some(rtc), Some(a)) => match rtc.page_slot(a) {
             Some(s) => Some(s),
             None => {
-                return crate::error::Error::TooManyRequests(
-                    "too many conference pages are in a call from your address".into(),
-                )
-                .into_response();
+                return crate::error::Error::TooManyRequests(msg!("err.too.many.conference.pages")).into_response();
             }
         },
         _ => None,

@@ -35,6 +35,7 @@ pub mod join_ws;
 pub mod layout;
 pub mod links;
 pub mod live;
+pub mod localize;
 pub mod mail;
 pub mod manager;
 pub mod openapi;
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .merge(source::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(localize::localize))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }

@@ -12,6 +12,7 @@ use crate::auth::ApiUser;
 use crate::control::{ControlError, LiveState, Request};
 use crate::error::{Error, Result};
 use crate::extract::ApiJson;
+use crate::msg;
 use crate::rights::Right;
 use crate::state::AppState;
 use crate::store::{ChatMessage, EventRow, RecordingRow, Role};
@@ -60,26 +61,26 @@ pub(crate) async fn access(state: &AppState, user_id: i64, id: &str) -> Result<A
 }
 
 /// Refused unless `user_id` may read the conference's records (its owner, operators).
-pub(crate) async fn records(state: &AppState, user_id: i64, id: &str, what: &str) -> Result<()> {
+pub(crate) async fn records(state: &AppState, user_id: i64, id: &str, what: crate::error::Msg) -> Result<()> {
     if access(state, user_id, id).await? < Access::Own {
-        return Err(Error::Forbidden(format!("{what} is for the conference's owner and operators")));
+        return Err(Error::Forbidden(what));
     }
     Ok(())
 }
 
 pub(crate) fn control_error(e: ControlError) -> Error {
     match e {
-        ControlError::NotRunning => Error::Conflict(e.to_string()),
+        ControlError::NotRunning => Error::Conflict(msg!("err.conference.not.running")),
         ControlError::NoConference(_) => Error::NotFound,
-        ControlError::NoParticipant(_) => Error::field("participant", e.to_string()),
-        ControlError::Invalid { field, message } => Error::Field { field, message },
-        ControlError::Conflict(m) => Error::Conflict(m),
-        ControlError::Unavailable(m) => Error::Unavailable(m),
+        ControlError::NoParticipant(p) => Error::field("participant", msg!("err.no.participant", id = p.to_string())),
+        ControlError::Invalid { field, message } => Error::Field { field, message: crate::error::Msg::text(message) },
+        ControlError::Conflict(m) => Error::Conflict(crate::error::Msg::text(m)),
+        ControlError::Unavailable(m) => Error::Unavailable(crate::error::Msg::text(m)),
     }
 }
 
 fn handle(state: &AppState) -> Result<&crate::control::Control> {
-    state.control.as_ref().ok_or_else(|| Error::Unavailable("the media plane is not running on this server".into()))
+    state.control.as_ref().ok_or_else(|| Error::Unavailable(msg!("err.media.plane.not.running")))
 }
 
 async fn status(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<String>) -> Result<Json<LiveState>> {
@@ -94,15 +95,13 @@ async fn control(
     ApiJson(request): ApiJson<Request>,
 ) -> Result<Json<LiveState>> {
     if access(&state, u.user.id, &id).await? < Access::Control {
-        return Err(Error::Forbidden("only the owner, moderators and operators control a conference".into()));
+        return Err(Error::Forbidden(msg!("err.only.owner.moderators.operators.4")));
     }
     if request == Request::Status {
-        return Err(Error::field("action", "use GET for the status"));
+        return Err(Error::field("action", msg!("err.use.get.status")));
     }
     if request.for_operators() && !state.store.rights_of(u.user.id).await?.contains(&Right::Operator) {
-        return Err(Error::Forbidden(
-            "only operators direct media to addresses or choose ports (SIP endpoints negotiate them)".into(),
-        ));
+        return Err(Error::Forbidden(msg!("err.only.operators.direct.media")));
     }
     handle(&state)?.call(&id, Some(u.user.id), request).await.map(Json).map_err(control_error)
 }
@@ -112,7 +111,7 @@ async fn events(
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<EventRow>>> {
-    records(&state, u.user.id, &id, "the connection history").await?;
+    records(&state, u.user.id, &id, msg!("err.owner.only.history")).await?;
     Ok(Json(state.store.events(&id, 10_000).await?))
 }
 
@@ -121,7 +120,7 @@ async fn recordings(
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<RecordingRow>>> {
-    records(&state, u.user.id, &id, "the list of recordings").await?;
+    records(&state, u.user.id, &id, msg!("err.owner.only.recordings")).await?;
     Ok(Json(state.store.recordings(&id).await?))
 }
 
@@ -131,7 +130,7 @@ async fn chat_history(
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<ChatMessage>>> {
-    records(&state, u.user.id, &id, "the chat history").await?;
+    records(&state, u.user.id, &id, msg!("err.owner.only.chat")).await?;
     Ok(Json(state.store.chat_history(&id, 10_000).await?))
 }
 
@@ -142,7 +141,6 @@ async fn multicast_sdp(
 ) -> Result<impl IntoResponse> {
     access(&state, u.user.id, &id).await?;
     let live = handle(&state)?.call(&id, Some(u.user.id), Request::Status).await.map_err(control_error)?;
-    let sdp =
-        live.multicast.ok_or_else(|| Error::Conflict("this conference has no multicast output running".into()))?;
+    let sdp = live.multicast.ok_or_else(|| Error::Conflict(msg!("err.conference.has.no.multicast")))?;
     Ok(([(header::CONTENT_TYPE, "application/sdp")], sdp))
 }

@@ -2,6 +2,7 @@
 //! (`outbox`) sends invitations through, and the administrator's test message. What the
 //! messages say is in `invitations`.
 
+use crate::msg;
 use crate::state::AppState;
 use lettre::address::Envelope;
 use lettre::message::{Mailbox, SinglePart};
@@ -123,10 +124,11 @@ impl std::fmt::Display for SendError {
 pub async fn test_message(state: &AppState, to: &str) -> crate::error::Result<()> {
     use crate::error::Error;
     let Some(mailer) = state.mailer.clone() else {
-        return Err(Error::Conflict("email is off: set [smtp] host in the configuration file".into()));
+        return Err(Error::Conflict(msg!("err.email.off.set.smtp")));
     };
     let to = crate::validate::email("to", to)?;
-    let address = to.parse::<lettre::Address>().map_err(|e| Error::field("to", e.to_string()))?;
+    let address =
+        to.parse::<lettre::Address>().map_err(|e| Error::field("to", crate::error::Msg::text(e.to_string())))?;
     let m = Message::builder()
         .from(mailer.from.clone())
         .to(Mailbox::new(None, address))
@@ -135,6 +137,6 @@ pub async fn test_message(state: &AppState, to: &str) -> crate::error::Result<()
             "This message checks the email settings of the Tessera server at {}.\nIf you read it, invitations will arrive too.\n",
             state.config.public_url
         )))
-        .map_err(|e| Error::field("to", e.to_string()))?;
-    mailer.send(m).await.map_err(|e| Error::Unavailable(format!("the SMTP server did not take the message: {e:#}")))
+        .map_err(|e| Error::field("to", crate::error::Msg::text(e.to_string())))?;
+    mailer.send(m).await.map_err(|e| Error::Unavailable(msg!("err.smtp.refused", why = format!("{e:#}"))))
 }

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::i18n::tr;
 use crate::layout::page;
 use crate::live::{Access, access};
+use crate::msg;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -38,7 +39,7 @@ pub fn router() -> Router<AppState> {
 async fn may_control(state: &AppState, user_id: i64, id: &str) -> Result<()> {
     match access(state, user_id, id).await? {
         Access::Control | Access::Own => Ok(()),
-        Access::Watch => Err(Error::Forbidden("only the owner, moderators and operators manage a conference".into())),
+        Access::Watch => Err(Error::Forbidden(msg!("err.only.owner.moderators.operators.2"))),
     }
 }
 
@@ -195,7 +196,7 @@ async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     if !crate::join_ws::same_origin(&headers) {
-        return Error::Forbidden("the WebSocket must come from this server's own pages".into()).into_response();
+        return Error::Forbidden(msg!("err.websocket.come.from.server")).into_response();
     }
     let Some(u) = user else { return Error::Unauthorized.into_response() };
     let id = id.to_ascii_lowercase();

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::extract::ApiJson;
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
+use crate::msg;
 use crate::state::{AppState, now};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -105,26 +106,21 @@ async fn api_change(
 async fn change(state: &AppState, u: &CurrentUser, current: &str, new: &str, addr: Option<IpAddr>) -> Result<()> {
     let new = crate::validate::new_password("new_password", new)?;
     if current.is_empty() || current.chars().count() > crate::validate::MAX_PASSWORD {
-        return Err(Error::field("current_password", "is wrong"));
+        return Err(Error::field("current_password", msg!("err.wrong")));
     }
     if new == current {
-        return Err(Error::field("new_password", "must differ from the current password"));
+        return Err(Error::field("new_password", msg!("err.differ.from.current.password")));
     }
     match state.lockout.authenticate_password(&u.user.login, current, addr, now()).await? {
         AuthOutcome::Success(_) => {}
-        AuthOutcome::Invalid => return Err(Error::field("current_password", "is wrong")),
+        AuthOutcome::Invalid => return Err(Error::field("current_password", msg!("err.wrong"))),
         AuthOutcome::Locked { until } => {
-            return Err(Error::Locked {
-                message: "the account is locked after too many failed attempts; try again later".into(),
-                locked_until: until,
-            });
+            return Err(Error::Locked { message: msg!("err.account.locked"), locked_until: until });
         }
         AuthOutcome::Throttled => {
-            return Err(Error::TooManyRequests(
-                "too many failed attempts from your address; wait a few minutes".into(),
-            ));
+            return Err(Error::TooManyRequests(msg!("err.too.many.failed.attempts.2")));
         }
-        AuthOutcome::Busy => return Err(Error::Unavailable("the server is busy checking passwords; try again".into())),
+        AuthOutcome::Busy => return Err(Error::Unavailable(msg!("err.server.busy.checking.passwords"))),
     }
     crate::auth::credentials::set_password(&state.store, u.user.id, &u.user.login, &new, now()).await?;
     state.cache.forget_session(&u.session_hash);

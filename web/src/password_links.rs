@@ -9,6 +9,7 @@ use crate::auth::session::{ClientAddr, hash_token, new_token};
 use crate::error::{Error, Result};
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
+use crate::msg;
 use crate::state::{AppState, now};
 use crate::store::UserRow;
 use axum::extract::{Path, State};
@@ -31,10 +32,10 @@ pub fn router() -> Router<AppState> {
 /// Whether links can be mailed to this user: email is on and they have an address.
 pub fn check_mailable(state: &AppState, email: &str) -> Result<()> {
     if state.mailer.is_none() {
-        return Err(Error::Conflict("email is off: set [smtp] host in the configuration file to mail links".into()));
+        return Err(Error::Conflict(msg!("err.email.off.set.smtp.2")));
     }
     if email.trim().is_empty() {
-        return Err(Error::field("email", "the link is mailed to the user's address: give one"));
+        return Err(Error::field("email", msg!("err.link.mailed.user.s")));
     }
     Ok(())
 }
@@ -42,8 +43,11 @@ pub fn check_mailable(state: &AppState, email: &str) -> Result<()> {
 /// Makes a link for `user` (any earlier one stops working) and mails it now.
 pub async fn mail(state: &AppState, user: &UserRow, new_account: bool) -> Result<()> {
     check_mailable(state, &user.email)?;
-    let Some(mailer) = state.mailer.clone() else { return Err(Error::Conflict("email is off".into())) };
-    let address = user.email.parse::<lettre::Address>().map_err(|e| Error::field("email", e.to_string()))?;
+    let Some(mailer) = state.mailer.clone() else { return Err(Error::Conflict(msg!("err.email.off"))) };
+    let address = user
+        .email
+        .parse::<lettre::Address>()
+        .map_err(|e| Error::field("email", crate::error::Msg::text(e.to_string())))?;
     let token = new_token();
     state.store.create_password_link(&hash_token(&token), user.id, now() + LINK_HOURS * 3600).await?;
     let base = state.config.public_url.trim_end_matches('/');
@@ -64,8 +68,8 @@ pub async fn mail(state: &AppState, user: &UserRow, new_account: bool) -> Result
         .to(Mailbox::new(Some(user.shown_name().to_string()), address))
         .subject("Tessera: choose your password")
         .singlepart(SinglePart::plain(body))
-        .map_err(|e| Error::field("email", e.to_string()))?;
-    mailer.send(m).await.map_err(|e| Error::Unavailable(format!("the SMTP server did not take the link: {e:#}")))
+        .map_err(|e| Error::field("email", crate::error::Msg::text(e.to_string())))?;
+    mailer.send(m).await.map_err(|e| Error::Unavailable(msg!("err.smtp.refused", why = format!("{e:#}"))))
 }
 
 fn form(lang: Lang, token: &str, user: &UserRow, message: Option<&str>) -> String {
@@ -144,7 +148,7 @@ async fn submit(
     if let Some(a) = addr
         && state.lockout.address_throttled(a, now())
     {
-        return Err(Error::TooManyRequests("too many failed attempts from this address; try again later".into()));
+        return Err(Error::TooManyRequests(msg!("err.too.many.failed.attempts")));
     }
     let Some(u) = user_of(&state, &token).await? else {
         if let Some(a) = addr {

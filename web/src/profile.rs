@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::extract::ApiJson;
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
+use crate::msg;
 use crate::rights::Right;
 use crate::state::{AppState, now};
 use crate::store::{License, ProfileUpdate, UserRow};
@@ -249,7 +250,7 @@ async fn profile_submit(
             shown.company = x.company;
             shown.position = x.position;
             let has_avatar = state.store.avatar(u.user.id).await?.is_some();
-            let html = render(&u, has_avatar, &shown, false, Some((&field, &message)));
+            let html = render(&u, has_avatar, &shown, false, Some((&field, &message.render(u.lang))));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
         Err(e) => Err(e),
@@ -259,10 +260,10 @@ async fn profile_submit(
 /// Checks an uploaded avatar: declared type, magic bytes, size and dimensions.
 pub fn check_avatar(content_type: Option<&str>, body: &[u8], max_bytes: usize) -> Result<&'static str> {
     if body.is_empty() {
-        return Err(Error::field("avatar", "is empty"));
+        return Err(Error::field("avatar", msg!("err.empty")));
     }
     if body.len() > max_bytes {
-        return Err(Error::PayloadTooLarge(format!("avatar: at most {max_bytes} bytes, got {}", body.len())));
+        return Err(Error::PayloadTooLarge(msg!("err.avatar.at.most.bytes", max_bytes = max_bytes, len = body.len())));
     }
     let sniffed = if body.starts_with(b"\x89PNG\r\n\x1a\n") {
         "image/png"
@@ -271,19 +272,21 @@ pub fn check_avatar(content_type: Option<&str>, body: &[u8], max_bytes: usize) -
     } else if body.len() > 12 && &body[0..4] == b"RIFF" && &body[8..12] == b"WEBP" {
         "image/webp"
     } else {
-        return Err(Error::UnsupportedMediaType("avatar: must be a PNG, JPEG or WebP image".into()));
+        return Err(Error::UnsupportedMediaType(msg!("err.avatar.png.jpeg.webp")));
     };
     let declared = content_type.unwrap_or("").split(';').next().unwrap_or("").trim();
     if declared != sniffed {
-        return Err(Error::UnsupportedMediaType(format!(
-            "avatar: Content-Type {declared:?} does not match the image data ({sniffed})"
+        return Err(Error::UnsupportedMediaType(msg!(
+            "err.avatar.content.type.does",
+            declared = format!("{:?}", declared),
+            sniffed = sniffed
         )));
     }
-    let size = imagesize::blob_size(body).map_err(|_| Error::field("avatar", "the image is damaged or truncated"))?;
+    let size = imagesize::blob_size(body).map_err(|_| Error::field("avatar", msg!("err.image.damaged.truncated")))?;
     if !(16..=4096).contains(&size.width) || !(16..=4096).contains(&size.height) {
         return Err(Error::field(
             "avatar",
-            format!("must be between 16 and 4096 pixels on each side, got {}x{}", size.width, size.height),
+            msg!("err.between.16.4096.pixels", width = size.width, height = size.height),
         ));
     }
     Ok(sniffed)

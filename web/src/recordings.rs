@@ -5,6 +5,7 @@
 
 use crate::auth::ApiUser;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::state::AppState;
 use crate::store::RecordingRow;
 use axum::Router;
@@ -88,11 +89,11 @@ async fn download(
 ) -> Result<Response> {
     let r = owned(&state, u.user.id, &id.to_ascii_lowercase(), rid).await?;
     if r.state == "recording" {
-        return Err(Error::Conflict("the recording is still being made; download it when the conference ends".into()));
+        return Err(Error::Conflict(msg!("err.recording.still.being.made")));
     }
     let path = file_of(&state, &r)?;
     if !path.is_file() {
-        return Err(Error::Conflict("the recording's file is gone from the recordings folder".into()));
+        return Err(Error::Conflict(msg!("err.recording.s.file.gone")));
     }
     // tower-http's ServeFile answers Range (206, 416) and conditional requests.
     let mut res = tower_http::services::ServeFile::new(&path)
@@ -115,7 +116,7 @@ async fn delete(
     let id = id.to_ascii_lowercase();
     let r = owned(&state, u.user.id, &id, rid).await?;
     if r.state == "recording" {
-        return Err(Error::Conflict("the recording is still being made; stop it or end the conference first".into()));
+        return Err(Error::Conflict(msg!("err.recording.still.being.made.2")));
     }
     file_of(&state, &r)?;
     remove(&state.store, &state.config.recordings_dir, &r).await?;

@@ -9,6 +9,7 @@ use crate::auth::ApiUser;
 use crate::error::{Error, Result};
 use crate::extract::ApiJson;
 use crate::live::{Access, access};
+use crate::msg;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -126,14 +127,9 @@ async fn endpoint(
     pid: ParticipantId,
 ) -> Result<(DeviceList, mpsc::Sender<Choice>)> {
     if access(state, user, id).await? < Access::Control {
-        return Err(Error::Forbidden("only the owner, moderators and operators set up participants' devices".into()));
+        return Err(Error::Forbidden(msg!("err.only.owner.moderators.operators")));
     }
-    state.remote_devices.get(id, pid).ok_or_else(|| {
-        Error::Conflict(
-            "this participant's endpoint does not let the server choose its devices (browsers in the conference do; SIP and H.323 endpoints do not)"
-                .into(),
-        )
-    })
+    state.remote_devices.get(id, pid).ok_or_else(|| Error::Conflict(msg!("err.devices.not.remote")))
 }
 
 async fn list(
@@ -155,7 +151,7 @@ async fn choose(
     let (list, tx) = endpoint(&state, u.user.id, &id, pid).await?;
     let known = |field: &'static str, want: &Option<String>, have: &[Device]| match want {
         Some(w) if !have.iter().any(|d| &d.id == w) => {
-            Err(Error::field(field, "is not one of the devices this participant's browser reported"))
+            Err(Error::field(field, msg!("err.not.one.devices.participant")))
         }
         _ => Ok(()),
     };
@@ -163,9 +159,9 @@ async fn choose(
     known("microphone", &choice.microphone, &list.microphones)?;
     known("speaker", &choice.speaker, &list.speakers)?;
     if choice == Choice::default() {
-        return Err(Error::field("camera", "choose a camera, a microphone or a speaker"));
+        return Err(Error::field("camera", msg!("err.choose.camera.microphone.speaker")));
     }
-    tx.try_send(choice).map_err(|_| Error::Conflict("the participant's page is busy or gone; try again".into()))?;
+    tx.try_send(choice).map_err(|_| Error::Conflict(msg!("err.participant.s.page.busy")))?;
     tracing::info!(conference = %id, participant = pid, actor = u.user.id, "devices chosen for a participant");
     Ok(StatusCode::ACCEPTED)
 }

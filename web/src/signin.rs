@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::extract::ApiJson;
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
+use crate::msg;
 use crate::state::{AppState, now};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -105,20 +106,20 @@ struct LoginForm {
 fn normalise_login(login: &str) -> Result<String> {
     let l = login.trim().to_lowercase();
     if l.is_empty() {
-        return Err(Error::field("login", "is required"));
+        return Err(Error::field("login", msg!("err.required")));
     }
     if l.chars().count() > 64 {
-        return Err(Error::field("login", "must be at most 64 characters"));
+        return Err(Error::field("login", msg!("err.max.chars", max = 64u32)));
     }
     Ok(l)
 }
 
 fn check_password_field(password: &str) -> Result<()> {
     if password.is_empty() {
-        return Err(Error::field("password", "is required"));
+        return Err(Error::field("password", msg!("err.required")));
     }
     if password.chars().count() > crate::validate::MAX_PASSWORD {
-        return Err(Error::field("password", "must be at most 256 characters"));
+        return Err(Error::field("password", msg!("err.max.chars", max = 256u32)));
     }
     Ok(())
 }
@@ -208,15 +209,12 @@ async fn api_sign_in(
             let body = serde_json::json!({ "user": { "id": user.id, "login": user.login, "display_name": user.display_name }, "csrf_token": csrf });
             Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
         }
-        AuthOutcome::Invalid => Err(Error::WrongCredentials("wrong username or password")),
-        AuthOutcome::Locked { until } => Err(Error::Locked {
-            message: "the account is locked after too many failed sign-in attempts; try again later or ask the server administrator to unlock it".into(),
-            locked_until: until,
-        }),
-        AuthOutcome::Throttled => {
-            Err(Error::TooManyRequests("too many failed sign-in attempts from your address; wait a few minutes".into()))
+        AuthOutcome::Invalid => Err(Error::WrongCredentials(msg!("err.wrong.username.password"))),
+        AuthOutcome::Locked { until } => {
+            Err(Error::Locked { message: msg!("err.account.locked.sign.in"), locked_until: until })
         }
-        AuthOutcome::Busy => Err(Error::Unavailable("too many sign-ins at once; try again in a moment".into())),
+        AuthOutcome::Throttled => Err(Error::TooManyRequests(msg!("err.too.many.failed.sign"))),
+        AuthOutcome::Busy => Err(Error::Unavailable(msg!("err.too.many.sign.ins"))),
     }
 }
 

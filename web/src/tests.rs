@@ -325,10 +325,8 @@ crate::both_backends!(every_documented_operation_is_routed, |store| {
     assert!(doc["components"]["schemas"]["RecurrenceInput"]["properties"]["freq"].is_object(), "{doc}");
 });
 
-/// Every route of the router that answers JSON, read from the source (`.route("/api/…",
-/// get(…).post(…))`), is in the OpenAPI document with each of its methods.
-#[test]
-fn every_api_route_is_documented() {
+/// The crate's Rust sources, for the tests that read them.
+fn source_files() -> Vec<std::path::PathBuf> {
     fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             let p = e.path();
@@ -341,6 +339,66 @@ fn every_api_route_is_documented() {
     }
     let mut all = Vec::new();
     files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut all);
+    all
+}
+
+/// Every `msg!("key", arg = …)` of the sources names a message of the catalogue, and the
+/// arguments it passes are the ones the message uses, in every language: a typo would show users
+/// the key, a missing argument a `{$name}`.
+#[test]
+fn every_error_message_is_in_the_catalogue() {
+    use crate::i18n::{Arg, Lang, trf};
+    let mut checked = 0;
+    for f in source_files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, _) in text.match_indices("msg!(\"") {
+            let rest = &text[i + 6..];
+            let Some(end) = rest.find('"') else { continue };
+            let key = &rest[..end];
+            if key == "key" || key.contains('$') {
+                continue;
+            }
+            // The call's arguments: `name = value` pairs up to the closing parenthesis.
+            let mut depth = 1;
+            let call_end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map(|(j, _)| j)
+                .unwrap_or(rest.len());
+            let names: Vec<&str> = rest[end + 1..call_end]
+                .split(',')
+                .filter_map(|part| part.split_once(" = ").map(|(n, _)| n.trim()))
+                .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .collect();
+            let args: Vec<(&str, Arg)> = names.iter().map(|n| (*n, Arg::Num(2))).collect();
+            for lang in Lang::ALL {
+                let out = trf(lang, key, &args);
+                assert_ne!(out, key, "{}: msg!({key:?}) is not in the {} catalogue", f.display(), lang.code());
+                assert!(
+                    !out.contains("{$"),
+                    "{}: msg!({key:?}) lacks an argument in {}: {out}",
+                    f.display(),
+                    lang.code()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 150, "{checked}");
+}
+
+/// Every route of the router that answers JSON, read from the source (`.route("/api/…",
+/// get(…).post(…))`), is in the OpenAPI document with each of its methods.
+#[test]
+fn every_api_route_is_documented() {
+    let all = source_files();
     let json_pages = ["/c/{id}/register", "/c/{id}/attend"];
     let mut found = 0;
     for f in all.into_iter().filter(|f| !f.ends_with("tests.rs")) {

@@ -2,18 +2,19 @@
 //! `Error::Field` that names the field and says what is wrong.
 
 use crate::error::Error;
+use crate::msg;
 
 /// Trims and checks free text: at most `max` characters, no control characters.
 pub fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String, Error> {
     let v = value.trim();
     if required && v.is_empty() {
-        return Err(Error::field(field, "is required"));
+        return Err(Error::field(field, msg!("err.required")));
     }
     if v.chars().count() > max {
-        return Err(Error::field(field, format!("must be at most {max} characters")));
+        return Err(Error::field(field, msg!("err.max.chars", max = max)));
     }
     if v.chars().any(char::is_control) {
-        return Err(Error::field(field, "must not contain control characters"));
+        return Err(Error::field(field, msg!("err.not.contain.control.characters")));
     }
     Ok(v.to_string())
 }
@@ -23,18 +24,15 @@ pub fn text(field: &str, value: &str, max: usize, required: bool) -> Result<Stri
 pub fn login(field: &str, value: &str) -> Result<String, Error> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(Error::field(field, "is required"));
+        return Err(Error::field(field, msg!("err.required")));
     }
     if v.len() > 64 {
-        return Err(Error::field(field, "must be at most 64 characters"));
+        return Err(Error::field(field, msg!("err.max.chars", max = 64u32)));
     }
     let ok_first = v.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let ok_rest = v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if !ok_first || !ok_rest {
-        return Err(Error::field(
-            field,
-            "may contain only lower-case letters a-z, digits, '.', '_' and '-', and must start with a letter or digit",
-        ));
+        return Err(Error::field(field, msg!("err.may.contain.only.lower")));
     }
     Ok(v.to_string())
 }
@@ -45,13 +43,13 @@ pub const MAX_PASSWORD: usize = 256;
 pub fn new_password(field: &str, value: &str) -> Result<String, Error> {
     let n = value.chars().count();
     if n < MIN_PASSWORD {
-        return Err(Error::field(field, format!("must be at least {MIN_PASSWORD} characters")));
+        return Err(Error::field(field, msg!("err.at.least.characters", min_password = MIN_PASSWORD)));
     }
     if n > MAX_PASSWORD {
-        return Err(Error::field(field, format!("must be at most {MAX_PASSWORD} characters")));
+        return Err(Error::field(field, msg!("err.max.chars", max = MAX_PASSWORD)));
     }
     if crate::auth::published::is_published(value) {
-        return Err(Error::field(field, "was published and may not be used; choose another"));
+        return Err(Error::field(field, msg!("err.was.published.may.not")));
     }
     Ok(value.to_string())
 }
@@ -62,7 +60,7 @@ pub fn email(field: &str, value: &str) -> Result<String, Error> {
         return Ok(String::new());
     }
     if v.len() > 254 {
-        return Err(Error::field(field, "must be at most 254 characters"));
+        return Err(Error::field(field, msg!("err.max.chars", max = 254u32)));
     }
     let valid = match v.split_once('@') {
         Some((local, domain)) => {
@@ -76,7 +74,7 @@ pub fn email(field: &str, value: &str) -> Result<String, Error> {
         None => false,
     };
     if !valid {
-        return Err(Error::field(field, "must be an email address like name@example.org"));
+        return Err(Error::field(field, msg!("err.email.address.like.name")));
     }
     Ok(v.to_string())
 }
@@ -87,10 +85,10 @@ pub fn phone(field: &str, value: &str) -> Result<String, Error> {
         return Ok(String::new());
     }
     if v.len() > 32 {
-        return Err(Error::field(field, "must be at most 32 characters"));
+        return Err(Error::field(field, msg!("err.max.chars", max = 32u32)));
     }
     if !v.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) || !v.chars().any(|c| c.is_ascii_digit()) {
-        return Err(Error::field(field, "may contain only digits, spaces and + - ( ) ."));
+        return Err(Error::field(field, msg!("err.may.contain.only.digits")));
     }
     Ok(v.to_string())
 }
@@ -98,7 +96,7 @@ pub fn phone(field: &str, value: &str) -> Result<String, Error> {
 pub fn language(field: &str, value: &str) -> Result<String, Error> {
     match crate::i18n::Lang::from_code(value.trim()) {
         Some(l) => Ok(l.code().to_string()),
-        None => Err(Error::field(field, "must be one of: en, ru")),
+        None => Err(Error::field(field, msg!("err.one.en.ru"))),
     }
 }
 
@@ -106,7 +104,7 @@ pub fn time_zone(field: &str, value: &str) -> Result<String, Error> {
     let v = value.trim();
     match v.parse::<chrono_tz::Tz>() {
         Ok(tz) => Ok(tz.name().to_string()),
-        Err(_) => Err(Error::field(field, "must be an IANA time zone such as Europe/Moscow or UTC")),
+        Err(_) => Err(Error::field(field, msg!("err.iana.time.zone.such"))),
     }
 }
 

@@ -2,6 +2,7 @@
 //! and the JSON API. Sans-IO: the rows come in, the rows shown go out.
 
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::store::{ChatMessage, Entry, EntryKind, EventRow};
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -90,7 +91,7 @@ fn choice<T: Copy>(field: &'static str, v: Option<&str>, options: &[(&str, T)], 
         None => Ok(default),
         Some(v) => options.iter().find(|(k, _)| *k == v).map(|(_, t)| *t).ok_or_else(|| {
             let names: Vec<&str> = options.iter().map(|(k, _)| *k).collect();
-            Error::field(field, format!("must be one of {}", names.join(", ")))
+            Error::field(field, msg!("err.one", join = names.join(", ")))
         }),
     }
 }
@@ -98,10 +99,10 @@ fn choice<T: Copy>(field: &'static str, v: Option<&str>, options: &[(&str, T)], 
 fn text(field: &'static str, v: Option<&str>) -> Result<String> {
     let v = v.unwrap_or("").trim();
     if v.chars().count() > MAX_SEARCH {
-        return Err(Error::field(field, format!("must be at most {MAX_SEARCH} characters")));
+        return Err(Error::field(field, msg!("err.max.chars", max = MAX_SEARCH)));
     }
     if v.chars().any(char::is_control) {
-        return Err(Error::field(field, "must not contain control characters"));
+        return Err(Error::field(field, msg!("err.not.contain.control.characters")));
     }
     Ok(v.to_lowercase())
 }
@@ -111,7 +112,7 @@ fn date(field: &'static str, v: Option<&str>) -> Result<Option<NaiveDate>> {
         None => Ok(None),
         Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| Error::field(field, "must be a date written YYYY-MM-DD")),
+            .map_err(|_| Error::field(field, msg!("err.date.written.yyyy.mm"))),
     }
 }
 
@@ -119,18 +120,18 @@ impl Filter {
     pub fn parse(q: &Query) -> Result<Filter> {
         let tab = match q.tab.as_deref().filter(|t| !t.is_empty()) {
             None => Tab::default(),
-            Some(t) => Tab::parse(t).ok_or_else(|| Error::field("tab", "must be entries, connections or chat"))?,
+            Some(t) => Tab::parse(t).ok_or_else(|| Error::field("tab", msg!("err.entries.connections.chat")))?,
         };
         let from_date = date("from", q.from.as_deref())?;
         let to_date = date("to", q.to.as_deref())?;
         if let (Some(f), Some(t)) = (from_date, to_date)
             && t < f
         {
-            return Err(Error::field("to", "must not be before the start of the interval"));
+            return Err(Error::field("to", msg!("err.not.before.start.interval")));
         }
         let show = match q.show.as_deref().filter(|s| !s.is_empty()) {
             None => None,
-            Some(s) => Some(parse_show(s).ok_or_else(|| Error::field("show", "must be user-ID or guest-ID"))?),
+            Some(s) => Some(parse_show(s).ok_or_else(|| Error::field("show", msg!("err.user.id.guest.id")))?),
         };
         Ok(Filter {
             tab,

@@ -12,6 +12,7 @@ mod page;
 use crate::auth::{ApiUser, PageUser};
 use crate::error::{Error, Result};
 use crate::home::user_tz;
+use crate::msg;
 use crate::state::AppState;
 use crate::store::{ChatMessage, Entry, EventRow};
 use axum::extract::{Path, Query, State};
@@ -117,9 +118,9 @@ async fn api_chat(
 
 async fn api((State(state), ApiUser(u), Path(id), Query(q)): ApiArgs, tab: Tab) -> Result<Response> {
     let id = conference_id(&id)?;
-    crate::live::records(&state, u.user.id, &id, "the analytics").await?;
+    crate::live::records(&state, u.user.id, &id, msg!("err.owner.only.analytics")).await?;
     if q.tab.is_some() {
-        return Err(Error::field("tab", "is part of the path"));
+        return Err(Error::field("tab", msg!("err.part.path")));
     }
     let f = Filter::parse(&q)?;
     let (rows, default) = load(&state, &id, tab).await?;
@@ -145,7 +146,7 @@ async fn csv_file(
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response> {
     let id = conference_id(&id)?;
-    crate::live::records(&state, u.user.id, &id, "the analytics").await?;
+    crate::live::records(&state, u.user.id, &id, msg!("err.owner.only.analytics")).await?;
     let tab = file.strip_suffix(".csv").and_then(Tab::parse).ok_or(Error::NotFound)?;
     let (rows, _) = load(&state, &id, tab).await?;
     let tz = user_tz(&u);

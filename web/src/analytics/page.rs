@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::home::{fmt_time, user_tz};
 use crate::i18n::{Lang, tr};
 use crate::layout::page;
+use crate::msg;
 use crate::state::AppState;
 use crate::store::{ConferenceKind, Entry, EntryKind};
 use axum::extract::{Path, Query, State};
@@ -36,7 +37,7 @@ pub(super) async fn analytics_page(
     Query(q): Query<filter::Query>,
 ) -> Result<Response> {
     let id = conference_id(&id)?;
-    crate::live::records(&state, u.user.id, &id, "the analytics").await?;
+    crate::live::records(&state, u.user.id, &id, msg!("err.owner.only.analytics")).await?;
     let conf = state.store.conference_page(&id).await?.ok_or(Error::NotFound)?;
     let lang = u.lang;
     let tz = user_tz(&u);

@@ -5,6 +5,7 @@
 
 use crate::error::Error;
 use crate::i18n::Lang;
+use crate::msg;
 use crate::state::{AppState, now};
 use crate::store::UserRow;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -35,7 +36,7 @@ impl CurrentUser {
         if constant_time_eq(self.csrf.as_bytes(), presented.as_bytes()) {
             Ok(())
         } else {
-            Err(Error::Forbidden("missing or wrong CSRF token; reload the page and try again".into()))
+            Err(Error::Forbidden(msg!("err.missing.wrong.csrf.token")))
         }
     }
 }
@@ -97,6 +98,14 @@ pub async fn load(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>
     if let Some(u) = parts.extensions.get::<CurrentUser>() {
         return Ok(Some(u.clone()));
     }
+    let user = load_session(parts, state).await?;
+    if let (Some(u), Some(asker)) = (&user, parts.extensions.get::<crate::localize::AskerLang>()) {
+        asker.set(u.lang);
+    }
+    Ok(user)
+}
+
+async fn load_session(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, Error> {
     let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Ok(None) };
     if token.is_empty() || token.len() > 128 {
         return Ok(None);

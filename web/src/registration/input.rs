@@ -5,6 +5,7 @@
 //! meaning.
 
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::recurrence::{Schedule, local_to_utc};
 use crate::store::{Closes, FormField, Registration};
 use serde::{Deserialize, Serialize};
@@ -80,27 +81,27 @@ fn fields(input: &[FieldInput]) -> Result<Vec<FormField>> {
         let key = f.key.trim();
         if STANDARD_FIELDS.contains(&key) {
             if out.iter().any(|o| o.key == key) {
-                return Err(Error::field(field, format!("the field {key:?} is listed twice")));
+                return Err(Error::field(field, msg!("err.field.listed.twice", key = format!("{:?}", key))));
             }
             out.push(FormField { key: key.into(), label: String::new(), required: f.required || key == "name" });
         } else if is_custom_key(key) {
             custom += 1;
             if custom > MAX_CUSTOM_FIELDS {
-                return Err(Error::field(field, format!("at most {MAX_CUSTOM_FIELDS} custom fields")));
+                return Err(Error::field(
+                    field,
+                    msg!("err.at.most.custom.fields", max_custom_fields = MAX_CUSTOM_FIELDS),
+                ));
             }
             let label = f.label.trim();
             if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
                 return Err(Error::field(
                     field,
-                    format!("a custom field needs a label of 1 to {MAX_LABEL_CHARS} characters"),
+                    msg!("err.custom.field.needs.label", max_label_chars = MAX_LABEL_CHARS),
                 ));
             }
             out.push(FormField { key: format!("c{custom}"), label: label.into(), required: f.required });
         } else {
-            return Err(Error::field(
-                field,
-                format!("{key:?} is not a field: use name, email, phone, organization, position or a custom one"),
-            ));
+            return Err(Error::field(field, msg!("err.not.field.use.name", key = format!("{:?}", key))));
         }
     }
     if !out.iter().any(|f| f.key == "name") {
@@ -130,11 +131,7 @@ pub fn validate(input: Option<&RegistrationInput>, s: &Scope<'_>) -> Result<Opti
         if !r.enabled {
             return Ok(None);
         }
-        let why = if s.public {
-            "is for scheduled conferences (a virtual room has no start to sign up for)"
-        } else {
-            "is for public conferences (webinars)"
-        };
+        let why = if s.public { msg!("err.registration.scheduled.only") } else { msg!("err.registration.public.only") };
         return Err(Error::field("registration", why));
     }
     let closes = match r.closes.as_str() {
@@ -142,18 +139,18 @@ pub fn validate(input: Option<&RegistrationInput>, s: &Scope<'_>) -> Result<Opti
         "start" => Closes::Start,
         "end" => Closes::End,
         "custom" => Closes::Custom,
-        _ => return Err(Error::field("registration_closes", "must be never, start, end or custom")),
+        _ => return Err(Error::field("registration_closes", msg!("err.never.start.end.custom"))),
     };
     let recurring = s.schedule.is_some_and(|x| x.recurrence.is_some());
     if closes == Closes::Never && !recurring {
-        return Err(Error::field("registration_closes", "'without limitation' is for recurring conferences"));
+        return Err(Error::field("registration_closes", msg!("err.without.limitation.recurring.conferences")));
     }
     let (opens_at, closes_at) = if closes == Closes::Custom {
         let o = crate::scheduling::input::parse_local("registration_opens", &r.opens)?;
         let c = crate::scheduling::input::parse_local("registration_closes_at", &r.closes_at)?;
         let (o, c) = (local_to_utc(s.tz, o), local_to_utc(s.tz, c));
         if c <= o {
-            return Err(Error::field("registration_closes_at", "must be after the opening"));
+            return Err(Error::field("registration_closes_at", msg!("err.after.opening")));
         }
         (Some(o), Some(c))
     } else {
@@ -170,10 +167,7 @@ pub fn validate(input: Option<&RegistrationInput>, s: &Scope<'_>) -> Result<Opti
                     })
             };
             if !r.fields.is_empty() && !same(&given, &stored.fields) {
-                return Err(Error::field(
-                    "registration_fields",
-                    "the sign-up form is set when the conference is created and cannot be changed",
-                ));
+                return Err(Error::field("registration_fields", msg!("err.sign.up.form.set")));
             }
             stored.fields.clone()
         }

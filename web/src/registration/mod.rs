@@ -13,6 +13,7 @@ use crate::auth::ApiUser;
 use crate::auth::session::{ClientAddr, hash_token, new_token};
 use crate::error::{Error, Result};
 use crate::extract::ApiJson;
+use crate::msg;
 use crate::recurrence::Schedule;
 use crate::state::{AppState, WebConfig, now};
 use crate::store::{Closes, ConferencePage, FormField, Registrant, Registration, Role, SignUp};
@@ -109,14 +110,14 @@ pub fn widget_html(config: &WebConfig, id: &str) -> String {
 pub fn check_answers(fields: &[FormField], given: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
     if let Some(k) = given.keys().find(|k| !fields.iter().any(|f| &f.key == *k)) {
         let k: String = k.chars().take(40).collect();
-        return Err(Error::field(k.clone(), format!("{k:?} is not a field of this form")));
+        return Err(Error::field(k.clone(), msg!("err.not.field.form", k = format!("{:?}", k))));
     }
     let mut out = BTreeMap::new();
     for f in fields {
         let v = given.get(&f.key).map(|v| v.trim()).unwrap_or("");
         if v.is_empty() {
             if f.required {
-                return Err(Error::field(f.key.clone(), "is required"));
+                return Err(Error::field(f.key.clone(), msg!("err.required")));
             }
             continue;
         }
@@ -170,29 +171,29 @@ async fn sign_up(
     ApiJson(input): ApiJson<SignUpInput>,
 ) -> Result<Response> {
     if !crate::join_ws::same_origin(&headers) {
-        return Err(Error::Forbidden("sign up on the conference's own page".into()));
+        return Err(Error::Forbidden(msg!("err.sign.up.conference.s")));
     }
     let (page, reg) = webinar(&state, &id).await?;
     let id = page.dial_in.id.clone();
     if let Some(a) = addr
         && !state.signups.allow(a, now())
     {
-        return Err(Error::TooManyRequests("too many sign-ups from your address: try again in a few minutes".into()));
+        return Err(Error::TooManyRequests(msg!("err.too.many.sign.ups")));
     }
     match status_now(&page, &reg, listed(&state, &page).await?) {
         Status::Open => {}
-        Status::NotYet(_) => return Err(Error::field("registration", "registration has not opened yet")),
-        Status::Closed => return Err(Error::field("registration", "registration is closed")),
-        Status::Full => return Err(Error::field("registration", "registration is closed: the conference is full")),
+        Status::NotYet(_) => return Err(Error::field("registration", msg!("err.registration.has.not.opened"))),
+        Status::Closed => return Err(Error::field("registration", msg!("err.registration.closed"))),
+        Status::Full => return Err(Error::field("registration", msg!("err.registration.closed.conference.full"))),
     }
     let answers = check_answers(&reg.fields, &input.answers)?;
     let token = new_token();
     let cap = reg.close_when_full.then(|| capacity(page.mode));
     let guest = match state.store.add_registrant(&id, &hash_token(&token), &answers, cap, now()).await? {
         SignUp::Added(g) => g,
-        SignUp::Full => return Err(Error::field("registration", "registration is closed: the conference is full")),
+        SignUp::Full => return Err(Error::field("registration", msg!("err.registration.closed.conference.full"))),
         SignUp::EmailTaken => {
-            return Err(Error::field("email", "has signed up already: use the join link you received"));
+            return Err(Error::field("email", msg!("err.has.signed.up.already")));
         }
     };
     metrics::counter!("tessera_registrations_total").increment(1);
@@ -231,7 +232,7 @@ pub(crate) struct Attending {
 async fn attend(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<String>) -> Result<Json<Attending>> {
     let (page, reg) = webinar(&state, &id).await?;
     if !reg.allow_attend {
-        return Err(Error::Forbidden("the organiser does not let users add themselves to this webinar".into()));
+        return Err(Error::Forbidden(msg!("err.organiser.does.not.let")));
     }
     let id = page.dial_in.id;
     if state.store.role_in(u.user.id, &id).await?.is_none() {

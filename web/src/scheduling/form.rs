@@ -8,6 +8,7 @@ use crate::auth::{CurrentUser, PageUser};
 use crate::error::{Error, Result};
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
+use crate::msg;
 use crate::rights::Right;
 use crate::state::AppState;
 use axum::Router;
@@ -333,7 +334,7 @@ async fn new_page(
     Query(q): Query<NewQuery>,
 ) -> Result<Html<String>> {
     if !state.store.rights_of(u.user.id).await?.contains(&Right::CreateConferences) {
-        return Err(Error::Forbidden("you do not have the right to create conferences".into()));
+        return Err(Error::Forbidden(msg!("err.you.do.not.have.2")));
     }
     // The first step (the guide's): Private or Public, then Continue — or start from a template.
     if q.access.is_none() && q.template.is_none() {

@@ -7,6 +7,7 @@
 use crate::auth::ApiUser;
 use crate::error::{Error, Result};
 use crate::i18n::{Lang, tr};
+use crate::msg;
 use crate::recurrence::{Recurrence, utc_to_local};
 use crate::state::{AppState, WebConfig, now};
 use crate::store::{ConferenceSettings, Invitee};
@@ -277,7 +278,7 @@ async fn ics_file(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): 
     }
     let c = state.store.editable_conference(&id).await?.ok_or(Error::NotFound)?;
     if c.settings.starts_at.is_none() {
-        return Err(Error::Conflict("a virtual room has no schedule to export".into()));
+        return Err(Error::Conflict(msg!("err.virtual.room.has.no")));
     }
     let sequence = state.store.calendar_sequence(&c.id).await?;
     let attendees: Vec<Invitee> = c.participants.into_iter().filter(|p| p.role != crate::store::Role::Owner).collect();

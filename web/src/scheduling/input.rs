@@ -2,6 +2,7 @@
 //! validation: every problem is an `Error::Field` naming the field, and nothing is saved.
 
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::recurrence::{End, Freq, Recurrence, Schedule, local_to_utc, parse_day_code};
 use crate::rights::Right;
 use crate::store::{AddressInvitee, ConferenceKind, ConferenceSettings, Mode, Role, Store};
@@ -150,19 +151,17 @@ fn ttl_one() -> i64 {
 
 impl MulticastInput {
     fn check(&self) -> Result<(String, i64, i64)> {
-        let g: std::net::Ipv4Addr = self
-            .group
-            .trim()
-            .parse()
-            .map_err(|_| Error::field("multicast", format!("{:?} is not an IPv4 address", self.group)))?;
+        let g: std::net::Ipv4Addr = self.group.trim().parse().map_err(|_| {
+            Error::field("multicast", msg!("err.not.ipv4.address", group = format!("{:?}", self.group)))
+        })?;
         if !g.is_multicast() {
-            return Err(Error::field("multicast", format!("{g} is not a multicast group (224.0.0.0/4)")));
+            return Err(Error::field("multicast", msg!("err.not.multicast.group.224", g = g.to_string())));
         }
         if !(1024..=65532).contains(&self.port) || self.port % 2 == 1 {
-            return Err(Error::field("multicast", "the port must be even, from 1024 to 65532 (audio uses port + 2)"));
+            return Err(Error::field("multicast", msg!("err.port.even.from.1024")));
         }
         if !(1..=255).contains(&self.ttl) {
-            return Err(Error::field("multicast", "the TTL must be from 1 to 255"));
+            return Err(Error::field("multicast", msg!("err.ttl.from.1.255")));
         }
         Ok((g.to_string(), self.port, self.ttl))
     }
@@ -206,7 +205,7 @@ pub fn conference_id(field: &str, id: &str) -> Result<String> {
         && !id.starts_with('.')
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
     if !ok {
-        return Err(Error::field(field, "use 1-64 characters of a-z, 0-9, '-', '_' and '.', not starting with '.'"));
+        return Err(Error::field(field, msg!("err.use.1.64.characters")));
     }
     Ok(id.to_string())
 }
@@ -217,7 +216,7 @@ pub fn pin(field: &str, p: &str) -> Result<Option<String>> {
         return Ok(None);
     }
     if !(4..=16).contains(&p.len()) || !p.chars().all(|c| c.is_ascii_digit()) {
-        return Err(Error::field(field, "must be 4 to 16 digits"));
+        return Err(Error::field(field, msg!("err.4.16.digits")));
     }
     Ok(Some(p.to_string()))
 }
@@ -227,9 +226,9 @@ pub fn pin(field: &str, p: &str) -> Result<Option<String>> {
 pub(crate) fn parse_local(field: &str, s: &str) -> Result<NaiveDateTime> {
     let t = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| Error::field(field, "must be a date and time like 2026-12-08T10:00"))?;
+        .map_err(|_| Error::field(field, msg!("err.date.time.like.2026")))?;
     if !(2000..=2100).contains(&chrono::Datelike::year(&t)) {
-        return Err(Error::field(field, "must be in the years 2000 to 2100"));
+        return Err(Error::field(field, msg!("err.years.2000.2100")));
     }
     Ok(t)
 }
@@ -245,7 +244,7 @@ pub fn address(field: &str, a: &str) -> Result<String> {
         && !host.is_empty()
         && !a.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"',".contains(c));
     if !ok {
-        return Err(Error::field(field, format!("{a:?} is not a SIP or H.323 address like sip:room@example.org")));
+        return Err(Error::field(field, msg!("err.not.sip.h.323", a = format!("{:?}", a))));
     }
     Ok(if rest.len() == a.len() { format!("sip:{a}") } else { a.to_string() })
 }
@@ -254,7 +253,8 @@ fn recurrence(r: &RecurrenceInput, first: chrono::NaiveDate) -> Result<Recurrenc
     let mut weekdays = Vec::new();
     if r.freq == Freq::Weekly {
         for d in &r.days {
-            let w = parse_day_code(d).ok_or_else(|| Error::field("recurrence_days", format!("{d:?} is not mo…su")))?;
+            let w = parse_day_code(d)
+                .ok_or_else(|| Error::field("recurrence_days", msg!("err.not.mo.su", d = format!("{:?}", d))))?;
             if !weekdays.contains(&w) {
                 weekdays.push(w);
             }
@@ -264,24 +264,21 @@ fn recurrence(r: &RecurrenceInput, first: chrono::NaiveDate) -> Result<Recurrenc
     let until = r.until.as_deref().map(str::trim).filter(|u| !u.is_empty());
     let end = match (until, r.count) {
         (Some(_), Some(_)) => {
-            return Err(Error::field("recurrence_end", "give an end date or a number of occurrences, not both"));
+            return Err(Error::field("recurrence_end", msg!("err.give.end.date.number")));
         }
         (Some(u), None) => End::Until(
             chrono::NaiveDate::parse_from_str(u, "%Y-%m-%d")
                 .ok()
                 .filter(|d| (2000..=2120).contains(&chrono::Datelike::year(d)))
-                .ok_or_else(|| Error::field("recurrence_until", "must be a date like 2027-01-31"))?,
+                .ok_or_else(|| Error::field("recurrence_until", msg!("err.date.like.2027.01")))?,
         ),
         (None, Some(n)) => End::Count(n),
         (None, None) => {
-            return Err(Error::field(
-                "recurrence_end",
-                "a recurring conference must end: give an end date or a number of occurrences",
-            ));
+            return Err(Error::field("recurrence_end", msg!("err.recurring.conference.end.give")));
         }
     };
     let rec = Recurrence { freq: r.freq, interval: r.interval, weekdays, end };
-    rec.check(first).map_err(|(f, m)| Error::field(f, m))?;
+    rec.check(first).map_err(|(f, m)| Error::field(f, crate::error::Msg::text(m)))?;
     Ok(rec)
 }
 
@@ -291,19 +288,18 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
     let public = match input.access.as_str() {
         "private" => false,
         "public" => true,
-        _ => return Err(Error::field("access", "must be private or public")),
+        _ => return Err(Error::field("access", msg!("err.private.public"))),
     };
     let kind = match input.kind.as_str() {
         "scheduled" => ConferenceKind::Scheduled,
         "room" => ConferenceKind::Room,
-        _ => return Err(Error::field("kind", "must be scheduled or room")),
+        _ => return Err(Error::field("kind", msg!("err.scheduled.room"))),
     };
-    let mode: Mode =
-        input.mode.parse().map_err(|_| Error::field("mode", "must be all_on_screen, video_lecture or role_based"))?;
+    let mode: Mode = input.mode.parse().map_err(|_| Error::field("mode", msg!("err.all.screen.video.lecture")))?;
     let role_based = mode == Mode::RoleBased;
     let active_speakers = if role_based {
         if !(1..=i64::from(MAX_WINDOWS)).contains(&input.active_speakers) {
-            return Err(Error::field("active_speakers", format!("must be 1 to {MAX_WINDOWS}")));
+            return Err(Error::field("active_speakers", msg!("err.from.1.to", max = MAX_WINDOWS)));
         }
         input.active_speakers
     } else {
@@ -314,13 +310,13 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
     let (starts_at, duration_minutes, recurrence) = match kind {
         ConferenceKind::Room => {
             if input.recurrence.is_some() {
-                return Err(Error::field("recurrence", "virtual rooms do not recur: they are always available"));
+                return Err(Error::field("recurrence", msg!("err.virtual.rooms.do.not")));
             }
             (None, None, None)
         }
         ConferenceKind::Scheduled => {
             if input.start.trim().is_empty() {
-                return Err(Error::field("start", "is required for a scheduled meeting"));
+                return Err(Error::field("start", msg!("err.required.scheduled.meeting")));
             }
             let start = parse_local("start", &input.start)?;
             let minutes = match (&input.end, input.duration_minutes) {
@@ -328,25 +324,28 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
                     let end = parse_local("end", e)?;
                     let m = (local_to_utc(tz, end) - local_to_utc(tz, start)) / 60;
                     if m <= 0 {
-                        return Err(Error::field("end", "must be after the start"));
+                        return Err(Error::field("end", msg!("err.after.start")));
                     }
                     if m > MAX_DURATION_MINUTES {
-                        return Err(Error::field("end", "a meeting lasts at most 7 days"));
+                        return Err(Error::field("end", msg!("err.meeting.lasts.at.most")));
                     }
                     m
                 }
                 (_, Some(m)) => {
                     if !(1..=MAX_DURATION_MINUTES).contains(&m) {
-                        return Err(Error::field("duration_minutes", format!("must be 1 to {MAX_DURATION_MINUTES}")));
+                        return Err(Error::field(
+                            "duration_minutes",
+                            msg!("err.from.1.to", max = MAX_DURATION_MINUTES),
+                        ));
                     }
                     m
                 }
-                _ => return Err(Error::field("end", "is required (or give duration_minutes)")),
+                _ => return Err(Error::field("end", msg!("err.required.give.duration.minutes"))),
             };
             let rec = match &input.recurrence {
                 Some(r) => {
                     if minutes > 24 * 60 {
-                        return Err(Error::field("end", "a recurring meeting lasts at most 24 hours"));
+                        return Err(Error::field("end", msg!("err.recurring.meeting.lasts.at")));
                     }
                     Some(recurrence(r, start.date())?)
                 }
@@ -357,55 +356,52 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
     };
     // Participants: users of the server by login, each once; the owner is always the owner.
     if input.participants.len() > MAX_PARTICIPANTS {
-        return Err(Error::field("participants", format!("at most {MAX_PARTICIPANTS}")));
+        return Err(Error::field("participants", msg!("err.at.most.n", max = MAX_PARTICIPANTS)));
     }
     let mut users: Vec<(i64, Role, bool)> = Vec::new();
     for p in &input.participants {
         let login = p.login.trim();
         let u = match cx.store.user_by_login(login).await? {
             Some(u) if !u.disabled => u,
-            _ => return Err(Error::field("participants", format!("there is no user {login:?}"))),
+            _ => return Err(Error::field("participants", msg!("err.there.no.user", login = format!("{:?}", login)))),
         };
         if p.role == Role::Owner && u.id != cx.owner_id {
-            return Err(Error::field("participants", "the owner is whoever creates the conference"));
+            return Err(Error::field("participants", msg!("err.owner.whoever.creates.conference")));
         }
         if users.iter().any(|(id, ..)| *id == u.id) {
-            return Err(Error::field("participants", format!("{login:?} is listed twice")));
+            return Err(Error::field("participants", msg!("err.listed.twice", login = format!("{:?}", login))));
         }
         if p.speaker && !role_based {
-            return Err(Error::field("participants", "speakers are for role-based conferences"));
+            return Err(Error::field("participants", msg!("err.speakers.are.role.based")));
         }
         users.push((u.id, p.role, p.speaker));
     }
     if input.addresses.len() > MAX_ADDRESSES {
-        return Err(Error::field("addresses", format!("at most {MAX_ADDRESSES}")));
+        return Err(Error::field("addresses", msg!("err.at.most.n", max = MAX_ADDRESSES)));
     }
     let mut addresses: Vec<AddressInvitee> = Vec::new();
     for a in &input.addresses {
         let addr = address("addresses", &a.address)?;
         if a.role == Role::Owner {
-            return Err(Error::field("addresses", "an address cannot own a conference"));
+            return Err(Error::field("addresses", msg!("err.address.cannot.own.conference")));
         }
         if addresses.iter().any(|x| x.address == addr) {
-            return Err(Error::field("addresses", format!("{addr:?} is listed twice")));
+            return Err(Error::field("addresses", msg!("err.listed.twice.2", addr = format!("{:?}", addr))));
         }
         addresses.push(AddressInvitee { address: addr, role: a.role, speaker: a.speaker && role_based });
     }
     if mode == Mode::VideoLecture && (input.layout.is_some() || !input.participant_layouts.is_empty()) {
-        return Err(Error::field("layout", "layouts are not available in video lecture mode"));
+        return Err(Error::field("layout", msg!("err.layouts.are.not.available")));
     }
     // Windows may be kept for invited users and the owner (by user id).
     let invited = |p: u64| users.iter().any(|(u, ..)| *u as u64 == p) || p as i64 == cx.owner_id;
     let check_layout = |field: &str, l: &Layout| -> Result<()> {
-        l.validate().map_err(|e| Error::field(field, e.to_string()))?;
+        l.validate().map_err(|e| Error::field(field, crate::error::Msg::text(e.to_string())))?;
         if role_based && active_speakers > i64::from(l.windows) {
-            return Err(Error::field(
-                "active_speakers",
-                format!("more active speakers than the layout's {} windows can show", l.windows),
-            ));
+            return Err(Error::field("active_speakers", msg!("err.more.active.speakers.than", windows = l.windows)));
         }
         match l.slots.iter().find(|s| matches!(s, Slot::Participant(p) if !invited(*p))) {
-            Some(_) => Err(Error::field(field, "a window is kept for someone who is not invited")),
+            Some(_) => Err(Error::field(field, msg!("err.window.kept.someone.who"))),
             None => Ok(()),
         }
     };
@@ -415,17 +411,20 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
         set.all = l.clone();
     }
     if input.participant_layouts.len() > MAX_PARTICIPANTS {
-        return Err(Error::field("participant_layouts", format!("at most {MAX_PARTICIPANTS}")));
+        return Err(Error::field("participant_layouts", msg!("err.at.most.n", max = MAX_PARTICIPANTS)));
     }
     for pl in &input.participant_layouts {
         let login = pl.login.trim();
         let u = cx.store.user_by_login(login).await?.filter(|u| invited(u.id as u64));
         let Some(u) = u else {
-            return Err(Error::field("participant_layouts", format!("{login:?} is not invited")));
+            return Err(Error::field("participant_layouts", msg!("err.not.invited", login = format!("{:?}", login))));
         };
         check_layout("participant_layouts", &pl.layout)?;
         if set.participants.insert(u.id as u64, pl.layout.clone()).is_some() {
-            return Err(Error::field("participant_layouts", format!("{login:?} has two layouts")));
+            return Err(Error::field(
+                "participant_layouts",
+                msg!("err.has.two.layouts", login = format!("{:?}", login)),
+            ));
         }
     }
     let layouts = if input.layout.is_none() && set.participants.is_empty() {
@@ -438,19 +437,19 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
         id => {
             let id = conference_id("id", id)?;
             if editing != Some(id.as_str()) && cx.store.conference_exists(&id).await? {
-                return Err(Error::field("id", "is taken by another conference"));
+                return Err(Error::field("id", msg!("err.taken.by.another.conference")));
             }
             Some(id)
         }
     };
     let pin = pin("pin", &input.pin)?;
     if public && input.join_without_invitation {
-        return Err(Error::field("join_without_invitation", "is for private conferences (a webinar admits everyone)"));
+        return Err(Error::field("join_without_invitation", msg!("err.private.conferences.webinar.admits")));
     }
     let mut perms = Vec::new();
     for p in &input.guest_permissions {
         if !GUEST_PERMISSIONS.contains(&p.as_str()) {
-            return Err(Error::field("guest_permissions", "may contain chat, microphone and camera"));
+            return Err(Error::field("guest_permissions", msg!("err.may.contain.chat.microphone")));
         }
         if !perms.contains(&p.as_str()) {
             perms.push(p.as_str());
@@ -459,7 +458,7 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
     // Server-side recording is the organiser's choice: the "Conference recording" right is
     // about recording in one's own client (the guide), not this.
     if input.email_invitations && !cx.smtp_configured {
-        return Err(Error::field("email_invitations", "the administrator has not configured an SMTP server"));
+        return Err(Error::field("email_invitations", msg!("err.administrator.has.not.configured")));
     }
     if input.save_as_template {
         validate::text("template_name", &input.template_name, 200, false)?;
@@ -469,7 +468,7 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
         Some(m) => {
             let m = m.check()?;
             if !cx.allow_multicast && cx.current_multicast.as_ref() != Some(&m) {
-                return Err(Error::field("multicast", "the administrator does not let users set a multicast output"));
+                return Err(Error::field("multicast", msg!("err.administrator.does.not.let")));
             }
             Some(m)
         }

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::home::{fmt_time, user_tz};
 use crate::i18n::{Lang, tr};
 use crate::layout::{notice, page};
+use crate::msg;
 use crate::recurrence::{End, Freq, Recurrence};
 use crate::rights::Right;
 use crate::state::{AppState, now};
@@ -486,7 +487,7 @@ async fn delete_form(
 ) -> Result<Response> {
     u.check_csrf(&f.csrf)?;
     if f.confirm != "1" {
-        return Err(Error::field("confirm", "tick the box to confirm"));
+        return Err(Error::field("confirm", msg!("err.tick.box.confirm")));
     }
     let ended = super::delete(&state, &u, &id).await?;
     Ok(Redirect::to(if ended { "/meetings?deleted=2" } else { "/meetings?deleted=1" }).into_response())

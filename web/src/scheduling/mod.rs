@@ -11,6 +11,7 @@ pub mod templates;
 use crate::auth::{ApiUser, CurrentUser};
 use crate::error::{Error, Result};
 use crate::extract::ApiJson;
+use crate::msg;
 use crate::rights::Right;
 use crate::state::{AppState, now};
 use crate::store::{EditableConference, StoreError};
@@ -52,7 +53,7 @@ pub async fn editable(state: &AppState, u: &CurrentUser, id: &str) -> Result<Edi
         return Ok(c);
     }
     match state.store.role_in(u.user.id, id).await? {
-        Some(_) => Err(Error::Forbidden("only the conference's owner may change it".into())),
+        Some(_) => Err(Error::Forbidden(msg!("err.only.conference.s.owner"))),
         None => Err(Error::NotFound),
     }
 }
@@ -95,18 +96,19 @@ pub struct Saved {
 pub async fn create(state: &AppState, u: &CurrentUser, input: &ConferenceInput) -> Result<Saved> {
     let cx = context(state, u.user.id, None, None).await?;
     if !cx.rights.contains(&Right::CreateConferences) {
-        return Err(Error::Forbidden("you do not have the right to create conferences".into()));
+        return Err(Error::Forbidden(msg!("err.you.do.not.have.2")));
     }
     let Validated { id, settings, users, addresses } = input::validate(input, &cx, None).await?;
     if input.save_as_template && state.store.templates(u.user.id).await?.len() >= templates::MAX_TEMPLATES {
-        let msg = format!("you have {} templates already; delete one first", templates::MAX_TEMPLATES);
-        return Err(Error::field("save_as_template", msg));
+        return Err(Error::field("save_as_template", msg!("err.templates.full", max = templates::MAX_TEMPLATES)));
     }
     let t = now();
     let id = match id {
         Some(id) => {
             match state.store.schedule_conference(&id, u.user.id, &settings, &users, &addresses, t).await {
-                Err(StoreError::Conflict(_)) => return Err(Error::field("id", "is taken by another conference")),
+                Err(StoreError::Conflict(_)) => {
+                    return Err(Error::field("id", msg!("err.taken.by.another.conference")));
+                }
                 r => r?,
             }
             id
@@ -153,7 +155,7 @@ async fn create_api(
 pub async fn update(state: &AppState, u: &CurrentUser, id: &str, input: &ConferenceInput) -> Result<Saved> {
     let current = editable(state, u, id).await?;
     if !input.id.trim().is_empty() && input.id.trim() != id {
-        return Err(Error::field("id", "cannot be changed once the conference exists"));
+        return Err(Error::field("id", msg!("err.cannot.changed.once.conference")));
     }
     let cx =
         context(state, current.owner_id, current.settings.multicast.clone(), current.settings.registration.clone())
@@ -241,7 +243,7 @@ async fn meetings_api(
     Query(r): Query<Range>,
 ) -> Result<Json<Vec<crate::store::ConferenceRow>>> {
     if r.to <= r.from || r.to - r.from > 62 * 86_400 {
-        return Err(Error::field("to", "must be after from, at most 62 days later"));
+        return Err(Error::field("to", msg!("err.after.from.at.most")));
     }
     Ok(Json(state.store.occurrences_between(u.user.id, r.from, r.to).await?))
 }
@@ -268,7 +270,7 @@ async fn find_users_api(
 ) -> Result<Json<Vec<FoundUser>>> {
     let q = q.q.trim();
     if q.is_empty() || q.chars().count() > 64 {
-        return Err(Error::field("q", "must be 1 to 64 characters"));
+        return Err(Error::field("q", msg!("err.1.64.characters")));
     }
     let found = state.store.find_users(q, 20).await?;
     Ok(Json(found.into_iter().map(|(id, login, name)| FoundUser { id, login, name }).collect()))

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::extract::ApiJson;
 use crate::i18n::tr;
 use crate::layout::{notice, page};
+use crate::msg;
 use crate::recurrence::{local_to_utc, utc_to_local};
 use crate::rights::Right;
 use crate::state::{AppState, now};
@@ -73,7 +74,7 @@ async fn may_create(state: &AppState, u: &CurrentUser) -> Result<()> {
     if state.store.rights_of(u.user.id).await?.contains(&Right::CreateConferences) {
         Ok(())
     } else {
-        Err(Error::Forbidden("you do not have the right to create conferences".into()))
+        Err(Error::Forbidden(msg!("err.you.do.not.have.2")))
     }
 }
 
@@ -89,7 +90,7 @@ async fn create_api(
     may_create(&state, &u).await?;
     let name = check(&state, &u, &t).await?;
     if state.store.templates(u.user.id).await?.len() >= MAX_TEMPLATES {
-        return Err(Error::Conflict(format!("you have {MAX_TEMPLATES} templates already; delete one first")));
+        return Err(Error::Conflict(msg!("err.templates.full", max = MAX_TEMPLATES)));
     }
     let id = state.store.save_template(u.user.id, None, &name, &stored(&t.settings)?, now()).await?;
     let tpl = state.store.template(u.user.id, id).await?.ok_or(Error::NotFound)?;
@@ -156,7 +157,7 @@ pub fn for_now(mut s: ConferenceInput, t: i64) -> ConferenceInput {
 async fn from_template(state: &AppState, u: &CurrentUser, id: i64) -> Result<super::Saved> {
     let tpl = state.store.template(u.user.id, id).await?.ok_or(Error::NotFound)?;
     let input: ConferenceInput = serde_json::from_value(tpl.settings)
-        .map_err(|e| Error::Conflict(format!("the template cannot be read any more ({e}); edit and save it again")))?;
+        .map_err(|e| Error::Conflict(msg!("err.template.cannot.read.any", e = e.to_string())))?;
     super::create(state, u, &for_now(input, now())).await
 }
 
@@ -182,7 +183,7 @@ async fn create_from_form(
         Ok(saved) => Ok(Redirect::to(&format!("/meetings?view=all&saved=1&selected={}", saved.id)).into_response()),
         Err(Error::Field { field, message }) => Ok(Redirect::to(&format!(
             "/templates?selected={id}&error={}",
-            super::ics::enc(&format!("{field}: {message}"))
+            super::ics::enc(&format!("{field}: {}", message.render(u.lang)))
         ))
         .into_response()),
         Err(e) => Err(e),
