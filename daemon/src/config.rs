@@ -107,6 +107,9 @@ pub struct Smtp {
     /// Seconds before a message the server did not take is tried again (doubled on every
     /// further failure, ten tries in all); 0: 60.
     pub retry_after_secs: u64,
+    /// Seconds an invitation's update or cancellation waits before it is sent, so that a burst
+    /// of saves mails each invitee once, with the last state (default 60; 0: at once).
+    pub update_delay_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -432,6 +435,12 @@ impl Config {
         if let Some(v) = get("TESSERA_SMTP_FROM") {
             self.smtp.from = v;
         }
+        if let Some(v) = get("TESSERA_SMTP_UPDATE_DELAY_SECS") {
+            self.smtp.update_delay_secs = Some(
+                v.parse()
+                    .with_context(|| format!("TESSERA_SMTP_UPDATE_DELAY_SECS={v:?} is not a number of seconds"))?,
+            );
+        }
         if let Some(v) = get("TESSERA_SMTP_RETRY_AFTER_SECS") {
             self.smtp.retry_after_secs =
                 v.parse().with_context(|| format!("TESSERA_SMTP_RETRY_AFTER_SECS={v:?} is not a number of seconds"))?;
@@ -645,6 +654,7 @@ impl Config {
             password: s.password.clone(),
             from: s.from.clone(),
             retry_after_secs: if s.retry_after_secs == 0 { 60 } else { s.retry_after_secs },
+            update_delay_secs: s.update_delay_secs.unwrap_or(60),
         }))
     }
 

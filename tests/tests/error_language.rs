@@ -2,7 +2,10 @@
 //! `Accept-Language` for anyone else. The forms show these texts as they come, so a Russian user
 //! who leaves a field empty reads Russian, and an English one English, from the same server.
 
+use futures_util::{SinkExt, StreamExt};
 use tessera_e2e::Server;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 async fn error_of(r: reqwest::Response) -> (u16, serde_json::Value) {
     let status = r.status().as_u16();
@@ -68,4 +71,23 @@ async fn errors_are_in_the_askers_language() {
     assert_eq!(r.headers().get("content-language").map(|v| v.to_str().unwrap().to_string()), Some("ru".into()));
     let (status, body) = error_of(r).await;
     assert_eq!((status, body["error"].as_str().unwrap()), (404, "не найдено"));
+
+    // A guest at a webinar's page, joining without a name: told so in the browser's language.
+    s.admin_ok(&["conference", "add", "open", "--name", "Open", "--owner", "alice", "--room", "--public"], "");
+    for (lang, want) in [("ru", "введите имя, чтобы войти как гость"), ("en", "enter your name to join as a guest")]
+    {
+        let mut req = format!("ws://127.0.0.1:{}/c/open/ws", s.port).into_client_request().unwrap();
+        req.headers_mut().insert("accept-language", lang.parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("the page's socket");
+        let join = serde_json::json!({"type": "join", "as": "guest", "name": " ", "offer": "v=0"});
+        ws.send(Message::Text(join.to_string().into())).await.unwrap();
+        let told = loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => break serde_json::from_str::<serde_json::Value>(&t).unwrap(),
+                Some(Ok(_)) => continue,
+                other => panic!("no refusal: {other:?}"),
+            }
+        };
+        assert_eq!((told["field"].as_str(), told["message"].as_str()), (Some("name"), Some(want)), "{told}");
+    }
 }

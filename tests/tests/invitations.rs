@@ -3,7 +3,8 @@
 //! failure on the conference's card and in the API, and the outbox delivers once it is up; an
 //! invitation is an iTIP REQUEST with ORGANIZER, ATTENDEE and SEQUENCE 0, in the invitee's
 //! language; a change raises SEQUENCE under the same UID; removing an invitee sends them a
-//! CANCEL; deleting the conference sends the rest one.
+//! CANCEL; a burst of saves mails each invitee once, with the last state; deleting the conference
+//! sends the rest a CANCEL.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -91,7 +92,11 @@ async fn invitations_are_calendar_requests_updated_and_cancelled() {
     // The server knows the SMTP port before anything listens on it.
     let smtp_port = free_port();
     let mut env = smtp_env(smtp_port);
-    env.extend([("TESSERA_MEDIA", "false"), ("TESSERA_SMTP_RETRY_AFTER_SECS", "1")].map(|(k, v)| (k.into(), v.into())));
+    // Updates wait 3 s, so that the burst of saves below mails carol once.
+    env.extend(
+        [("TESSERA_MEDIA", "false"), ("TESSERA_SMTP_RETRY_AFTER_SECS", "1"), ("TESSERA_SMTP_UPDATE_DELAY_SECS", "3")]
+            .map(|(k, v)| (k.into(), v.into())),
+    );
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let s = Server::start_with(&[], &env);
     s.add_user("alice", "alice-password");
@@ -194,14 +199,30 @@ async fn invitations_are_calendar_requests_updated_and_cancelled() {
     assert_eq!(carol[&2].method, "REQUEST");
     assert_eq!(carol[&2].attendees, ["mailto:carol@example.org"]);
 
-    // The conference deleted: carol's CANCEL, SEQUENCE 3; the log of it outlives the conference
+    // An organiser who saves five times in a row (or a script that would flood inboxes): each
+    // save replaces the update still waiting, so carol gets one message, the last (SEQUENCE 7).
+    for minute in 10..15 {
+        input["start"] = format!("2030-03-12T16:{minute}").into();
+        input["end"] = "2030-03-12T17:30".into();
+        let r =
+            alice.put(format!("{api}/board-review")).header("x-csrf-token", &csrf).json(&input).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let all = wait_for(&maildir, 6).await;
+    let carol = to(&all, "carol@example.org");
+    assert!(carol[&7].dtstart.starts_with("2030-03-12T16:14:00"), "the last state: {:?}", carol[&7]);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(read_maildir(&maildir).len(), 6, "one update for five saves");
+    assert!(s.log().contains("replaced by newer ones"), "the server logs the replacement");
+
+    // The conference deleted: carol's CANCEL, SEQUENCE 8; the log of it outlives the conference
     // but nobody may read it through a conference that is gone.
     let r = alice.delete(format!("{api}/board-review")).header("x-csrf-token", &csrf).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let all = wait_for(&maildir, 6).await;
+    let all = wait_for(&maildir, 7).await;
     let carol = to(&all, "carol@example.org");
-    assert_eq!((carol[&3].method.as_str(), carol[&3].status.as_str()), ("CANCEL", "CANCELLED"), "{:?}", carol[&3]);
-    assert_eq!((carol[&3].uid.as_str(), carol[&3].subject.as_str()), (uid.as_str(), "Cancelled: Board review"));
+    assert_eq!((carol[&8].method.as_str(), carol[&8].status.as_str()), ("CANCEL", "CANCELLED"), "{:?}", carol[&8]);
+    assert_eq!((carol[&8].uid.as_str(), carol[&8].subject.as_str()), (uid.as_str(), "Cancelled: Board review"));
     assert_eq!(alice.get(format!("{api}/board-review/mail")).send().await.unwrap().status(), 404);
     assert!(s.log().contains("cancellation sent"), "{}", s.log());
 }

@@ -135,7 +135,7 @@ async fn smtp_test_api(
     ClientAddr(addr): ClientAddr,
     crate::extract::ApiJson(t): crate::extract::ApiJson<SmtpTest>,
 ) -> Result<Json<serde_json::Value>> {
-    let r = crate::mail::test_message(&state, &t.to).await;
+    let r = crate::mail::test_message(&state, u.lang, &t.to).await;
     audited(&state, &u, addr, format!("smtp.test to={:?}", t.to), r).await?;
     Ok(Json(serde_json::json!({ "sent": true })))
 }

@@ -610,7 +610,7 @@ async fn smtp_test_form(
     Form(f): Form<SmtpTestForm>,
 ) -> Result<Response> {
     u.check_csrf(&f.csrf)?;
-    let r = crate::mail::test_message(&state, &f.to).await;
+    let r = crate::mail::test_message(&state, u.lang, &f.to).await;
     let outcome = match audited(&state, &u, addr, format!("smtp.test to={:?}", f.to), r).await {
         Ok(()) => format!("ok: {} {}", tr(u.lang, "adm.smtp_sent"), f.to.trim()),
         Err(e @ (Error::Field { .. } | Error::Conflict(_) | Error::Unavailable(_))) => e.render(u.lang),

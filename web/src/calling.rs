@@ -146,10 +146,8 @@ fn now_ms() -> i64 {
 
 fn control_error(e: ControlError) -> Error {
     match e {
-        ControlError::Invalid { field, message } if field == "address" => {
-            Error::field("to", crate::error::Msg::text(message))
-        }
-        ControlError::Unavailable(m) => Error::Unavailable(crate::error::Msg::text(m)),
+        ControlError::Invalid { field, message } if field == "address" => Error::field("to", message),
+        ControlError::Unavailable(m) => Error::Unavailable(m),
         ControlError::NotRunning => crate::live::control_error(e),
         other => Error::Conflict(crate::live::control_error(other).message()),
     }

@@ -3,6 +3,8 @@
 //! terms of the mixer's layout model; implemented by the daemon's conference runtime, which
 //! receives [`Command`]s from the channel behind [`Control`].
 
+use crate::error::Msg;
+use crate::msg;
 use serde::{Deserialize, Serialize};
 use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -256,11 +258,11 @@ pub enum ControlError {
     #[error("no participant {0} in this conference")]
     NoParticipant(ParticipantId),
     #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    Invalid { field: String, message: Msg },
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Msg),
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Msg),
 }
 
 pub type Reply = Result<LiveState, ControlError>;
@@ -449,8 +451,8 @@ impl Control {
         let (reply, rx) = oneshot::channel();
         let command = Command { conference: conference.to_string(), actor, request };
         let envelope = Envelope { command, attachment, reply };
-        self.tx.send(envelope).await.map_err(|_| ControlError::Unavailable("the media plane stopped".into()))?;
-        rx.await.map_err(|_| ControlError::Unavailable("the media plane did not answer".into()))?
+        self.tx.send(envelope).await.map_err(|_| ControlError::Unavailable(msg!("err.media.plane.stopped")))?;
+        rx.await.map_err(|_| ControlError::Unavailable(msg!("err.media.plane.did.not")))?
     }
 }
 

@@ -77,8 +77,8 @@ impl Dialer {
 
     pub async fn dial(&self, order: DialOrder) -> DialReply {
         let (reply, rx) = oneshot::channel();
-        self.tx.send((order, reply)).await.map_err(|_| ControlError::Unavailable("SIP is not running".into()))?;
-        rx.await.map_err(|_| ControlError::Unavailable("SIP did not answer".into()))?
+        self.tx.send((order, reply)).await.map_err(|_| ControlError::Unavailable(msg!("err.sip.not.running")))?;
+        rx.await.map_err(|_| ControlError::Unavailable(msg!("err.sip.did.not.answer")))?
     }
 }
 
@@ -210,7 +210,7 @@ async fn add(
     match dialer.dial(order).await {
         Ok(d) => {
             tracing::info!(conference = %id, actor = u.user.id, to = %d.to, "dialling out");
-            let message = format!("calling {}", whom.name);
+            let message = crate::i18n::trf(u.lang, "mgr.dial.calling", &[("name", crate::i18n::Arg::from(&whom.name))]);
             Ok((
                 StatusCode::ACCEPTED,
                 Json(Added { name: whom.name, added_to_participants: added, calling: true, call: Some(d), message }),
@@ -218,7 +218,7 @@ async fn add(
         }
         // A user without a registered phone is still on the list: they can join from the page.
         Err(ControlError::Invalid { field, message }) if field == "user" && whom.user.is_some() => {
-            let message = format!("{message}; they can join from the conference page");
+            let message = msg!("err.dial.join.from.page", why = message.render(u.lang)).render(u.lang);
             Ok((
                 StatusCode::OK,
                 Json(Added { name: whom.name, added_to_participants: added, calling: false, call: None, message }),

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 /// What an error says: a catalogue message with its arguments, or text from another component
 /// (the conference core's refusals, a parser's error) that is shown as it comes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
     Key(&'static str, Vec<(&'static str, Arg)>),
     Text(String),
@@ -30,6 +30,30 @@ impl Msg {
             Msg::Key(k, args) if args.is_empty() => tr(lang, k).to_string(),
             Msg::Key(k, args) => trf(lang, k, args),
             Msg::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// The conference core's refusals name the same catalogue.
+impl From<tessera_conference::Said> for Msg {
+    fn from(s: tessera_conference::Said) -> Msg {
+        use tessera_conference::{Said, SaidArg};
+        match s {
+            Said::Text(t) => Msg::Text(t),
+            Said::Key(k, args) => Msg::Key(
+                k,
+                args.into_iter()
+                    .map(|(n, v)| {
+                        (
+                            n,
+                            match v {
+                                SaidArg::Num(x) => Arg::Num(x),
+                                SaidArg::Str(s) => Arg::Str(s),
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
         }
     }
 }

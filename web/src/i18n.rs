@@ -166,7 +166,7 @@ pub fn trf(lang: Lang, key: &str, args: &[(&str, Arg)]) -> String {
 }
 
 /// An argument of [`trf`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arg {
     Num(i64),
     Str(String),

@@ -178,13 +178,31 @@ fn for_each(
     out
 }
 
+/// When a message is sent: at once, or after `smtp.update_delay_secs` so that a newer one about
+/// the same conference replaces it (the outbox keeps one waiting message per recipient).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    Now,
+    AfterDelay,
+}
+
 /// Puts the messages in the outbox and wakes it; returns how many were queued.
-async fn queue(state: &AppState, mailer: &Mailer, id: &str, mails: Vec<QueuedMail>) -> usize {
+async fn queue(state: &AppState, mailer: &Mailer, id: &str, mails: Vec<QueuedMail>, due: Due) -> usize {
     if mails.is_empty() {
         return 0;
     }
-    match state.store.queue_mail(&mails, now()).await {
-        Ok(()) => {
+    let t = now();
+    let at = match due {
+        Due::Now => t,
+        Due::AfterDelay => t + mailer.update_delay,
+    };
+    match state.store.queue_mail(&mails, t, at).await {
+        Ok(replaced) => {
+            if replaced > 0 {
+                tracing::info!(conference = %id, replaced, "waiting invitation messages replaced by newer ones");
+                metrics::counter!("tessera_invitations_total", "kind" => "any", "result" => "replaced")
+                    .increment(replaced);
+            }
             mailer.queued.notify_one();
             mails.len()
         }
@@ -213,7 +231,7 @@ pub async fn created(state: &AppState, id: &str) -> usize {
     let Some(c) = mailing(state, id).await else { return 0 };
     let to: Vec<&Invitee> = c.participants.iter().collect();
     let mails = for_each(state, &mailer, &c, &to, Occasion::Invited, 0);
-    queue(state, &mailer, id, mails).await
+    queue(state, &mailer, id, mails, Due::Now).await
 }
 
 /// A changed conference (`before` is how it was): a scheduled one raises its SEQUENCE, sends
@@ -247,7 +265,7 @@ pub async fn changed(state: &AppState, before: &EditableConference) -> usize {
         let new: Vec<&Invitee> = c.participants.iter().filter(|p| !was_invited(p)).collect();
         mails.extend(for_each(state, &mailer, &c, &new, Occasion::Invited, 0));
     }
-    queue(state, &mailer, id, mails).await
+    queue(state, &mailer, id, mails, Due::AfterDelay).await
 }
 
 /// The cancellations of a conference about to be deleted, built while it still exists; queue
@@ -271,7 +289,7 @@ pub async fn cancellations(state: &AppState, c: &EditableConference) -> Vec<Queu
 /// Queues the cancellations of a deleted conference.
 pub async fn deleted(state: &AppState, id: &str, mails: Vec<QueuedMail>) -> usize {
     match state.mailer.clone() {
-        Some(mailer) => queue(state, &mailer, id, mails).await,
+        Some(mailer) => queue(state, &mailer, id, mails, Due::Now).await,
         None => 0,
     }
 }
@@ -295,7 +313,7 @@ pub async fn join_link(state: &AppState, c: &EditableConference, (name, to): (&s
     let subject = format!("{}: {}", t("mail.subject_join_link"), s.name);
     match build(&mailer, &c.id, OutboxKind::JoinLink, (name, to), &subject, body, calendar) {
         Ok(m) => {
-            queue(state, &mailer, &c.id, vec![m]).await;
+            queue(state, &mailer, &c.id, vec![m], Due::Now).await;
         }
         Err(e) => tracing::warn!(conference = %c.id, error = %e, "join link not sent: it could not be built"),
     }

@@ -13,6 +13,8 @@ use crate::auth::CurrentUser;
 use crate::auth::session::{ClientAddr, MaybeUser};
 use crate::conference_page::standing;
 use crate::control::{ControlError, EventKind, Request};
+use crate::error::Msg;
+use crate::i18n::{Lang, tr};
 use crate::msg;
 use crate::rtc::{JoinRequest, Joined};
 use crate::state::{AppState, now};
@@ -172,10 +174,15 @@ enum ToPage<'a> {
 }
 
 /// A refusal: the field at fault (if one), the message and the close code.
-struct Refused(Option<&'static str>, String, u16);
+struct Refused(Option<&'static str>, Msg, u16);
 
-fn refused(field: Option<&'static str>, message: impl Into<String>, code: u16) -> Refused {
-    Refused(field, message.into(), code)
+fn refused(field: Option<&'static str>, message: Msg, code: u16) -> Refused {
+    Refused(field, message, code)
+}
+
+/// What a control request's refusal tells the page.
+fn told(e: ControlError) -> Msg {
+    crate::live::control_error(e).message()
 }
 
 /// Browsers send `Origin` with every WebSocket handshake; one from another site is a page
@@ -209,7 +216,11 @@ pub async fn upgrade(
         Ok(None) => return crate::error::Error::NotFound.into_response(),
         Err(e) => return e.into_response(),
     };
-    let visitor = Visitor { user, addr };
+    // Refusals are told in the visitor's language: their profile's, or their browser's.
+    let lang = user.as_ref().map(|u| u.lang).unwrap_or_else(|| {
+        Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+    });
+    let visitor = Visitor { user, addr, lang };
     let slot = match (&state.rtc, addr) {
         (Some(rtc), Some(a)) => match rtc.page_slot(a) {
             Some(s) => Some(s),
@@ -253,8 +264,9 @@ async fn too_big(socket: WebSocket) {
     close(socket, 1009, "the message is over 64 KiB").await;
 }
 
-async fn refuse(mut socket: WebSocket, r: Refused) {
+async fn refuse(mut socket: WebSocket, lang: Lang, r: Refused) {
     let Refused(field, message, code) = r;
+    let message = message.render(lang);
     send(&mut socket, &ToPage::Error { field, message: &message }).await;
     close(socket, code, &message).await;
 }
@@ -264,6 +276,7 @@ async fn refuse(mut socket: WebSocket, r: Refused) {
 struct Visitor {
     user: Option<CurrentUser>,
     addr: Option<IpAddr>,
+    lang: Lang,
 }
 
 async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page: ConferencePage) {
@@ -273,26 +286,30 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
         Ok(Some(Ok(Message::Close(_))) | None) => return,
         Ok(Some(Err(_))) => return,
         Ok(Some(Ok(_))) => {
-            return refuse(socket, refused(None, "send a join message (JSON text) first", CLOSE_BAD_REQUEST)).await;
+            return refuse(socket, visitor.lang, refused(None, msg!("err.ws.join.first.message"), CLOSE_BAD_REQUEST))
+                .await;
         }
-        Err(_) => return refuse(socket, refused(None, "no join message within 30 s", CLOSE_BAD_REQUEST)).await,
+        Err(_) => {
+            return refuse(socket, visitor.lang, refused(None, msg!("err.ws.join.timeout"), CLOSE_BAD_REQUEST)).await;
+        }
     };
     let (join_as, name, pin, token, offer) = match crate::extract::parse_json::<FromPage>(first.as_bytes()) {
         Ok(FromPage::Join { join_as, name, pin, token, offer }) => (join_as, name, pin, token, offer),
-        Ok(_) => return refuse(socket, refused(None, "join the conference first", CLOSE_BAD_REQUEST)).await,
+        Ok(_) => {
+            return refuse(socket, visitor.lang, refused(None, msg!("err.ws.join.first"), CLOSE_BAD_REQUEST)).await;
+        }
         Err(e) => {
-            let why = format!("malformed join message: {e}");
-            return refuse(socket, refused(None, why, CLOSE_BAD_REQUEST)).await;
+            let why = msg!("err.ws.malformed.join", why = e.to_string());
+            return refuse(socket, visitor.lang, refused(None, why, CLOSE_BAD_REQUEST)).await;
         }
     };
     let admitted = admit(&state, &visitor, &page, join_as, Given { name, pin, token }).await;
     let Identity { user: user_id, name, registrant } = match admitted {
         Ok(a) => a,
-        Err(r) => return refuse(socket, r).await,
+        Err(r) => return refuse(socket, visitor.lang, r).await,
     };
     let Some(rtc) = state.rtc.clone() else {
-        return refuse(socket, refused(None, "browsers cannot join on this server (WebRTC is off)", CLOSE_UNAVAILABLE))
-            .await;
+        return refuse(socket, visitor.lang, refused(None, msg!("err.ws.webrtc.off"), CLOSE_UNAVAILABLE)).await;
     };
     let req = JoinRequest {
         conference: page.dial_in.id.clone(),
@@ -307,9 +324,9 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
         Ok(j) => j,
         Err(ControlError::Invalid { field, message }) => {
             let field: &'static str = if field == "sdp" { "offer" } else { "name" };
-            return refuse(socket, refused(Some(field), message, CLOSE_BAD_REQUEST)).await;
+            return refuse(socket, visitor.lang, refused(Some(field), message, CLOSE_BAD_REQUEST)).await;
         }
-        Err(e) => return refuse(socket, refused(None, e.to_string(), CLOSE_UNAVAILABLE)).await,
+        Err(e) => return refuse(socket, visitor.lang, refused(None, told(e), CLOSE_UNAVAILABLE)).await,
     };
     if !send(&mut socket, &ToPage::Joined { participant: joined.participant, answer: &joined.answer, name: &name })
         .await
@@ -335,8 +352,17 @@ async fn session(mut socket: WebSocket, state: AppState, visitor: Visitor, page:
     let may_show_slides = crate::slides::may_show(&state, rights.as_deref());
     let guest = user_id.is_none().then_some(page.dial_in.guests);
     let conference = page.dial_in.id.clone();
-    let in_call =
-        InCall { state: &state, conference, user: user_id, name, may_share, may_show_slides, may_send_files, guest };
+    let in_call = InCall {
+        state: &state,
+        conference,
+        user: user_id,
+        name,
+        may_share,
+        may_show_slides,
+        may_send_files,
+        guest,
+        lang: visitor.lang,
+    };
     in_call.run(socket, joined, displaced).await;
     metrics::gauge!("tessera_webrtc_pages").decrement(1.0);
 }
@@ -366,11 +392,11 @@ async fn admit(
 ) -> Result<Identity, Refused> {
     let Given { name, pin, token } = given;
     let d = &page.dial_in;
-    let storage = |e: crate::error::Error| refused(None, e.to_string(), CLOSE_UNAVAILABLE);
+    let storage = |e: crate::error::Error| refused(None, e.message(), CLOSE_UNAVAILABLE);
     let t = now();
     let guard = admission::Guard { lockout: &state.lockout, addr: visitor.addr, now: t };
     let claim = match (join_as, visitor.user.as_ref()) {
-        (JoinAs::User, None) => return Err(refused(None, "sign in to join as yourself", CLOSE_FORBIDDEN)),
+        (JoinAs::User, None) => return Err(refused(None, msg!("err.ws.sign.in.as.yourself"), CLOSE_FORBIDDEN)),
         (JoinAs::User, Some(u)) => {
             Claim::User(admission::user_facts(&state.store, u.user.id, &d.id, t).await.map_err(storage)?)
         }
@@ -411,9 +437,9 @@ async fn admit(
                 _ => {}
             }
             let message = match (r, join_as) {
-                (Refusal::Hidden | Refusal::NotOnList, _) => "you are not invited to this conference",
-                (Refusal::SignInRequired, JoinAs::Guest) => Refusal::GuestsNotAllowed.message(),
-                _ => r.message(),
+                (Refusal::Hidden | Refusal::NotOnList, _) => msg!("err.join.not.invited"),
+                (Refusal::SignInRequired, JoinAs::Guest) => Refusal::GuestsNotAllowed.said().into(),
+                _ => r.said().into(),
             };
             let code = if matches!(r, Refusal::BadName(_)) { CLOSE_BAD_REQUEST } else { CLOSE_FORBIDDEN };
             // A throttled address is told at the field it was trying.
@@ -446,6 +472,8 @@ struct InCall<'a> {
     may_send_files: bool,
     /// A guest of a webinar: what the organiser lets guests use (chat, microphone, camera).
     guest: Option<GuestPermissions>,
+    /// The language the page is told refusals in.
+    lang: Lang,
 }
 
 /// The page's shared screen while it shares.
@@ -548,26 +576,26 @@ impl InCall<'_> {
                                     send(&mut socket, &ToPage::Sharing { answer: &answer }).await;
                                 }
                                 Err(msg) => {
-                                    send(&mut socket, &ToPage::Error { field: Some("share"), message: &msg }).await;
+                                    send(&mut socket, &ToPage::Error { field: Some("share"), message: &msg.render(self.lang) }).await;
                                 }
                             }
                         }
                         Ok(FromPage::Unshare) => share = None,
                         Ok(FromPage::Layout { .. } | FromPage::AskPodium) if !requests.take() => {
-                            send(&mut socket, &ToPage::Error { field: None, message: "too many requests: wait a few seconds" }).await;
+                            send(&mut socket, &ToPage::Error { field: None, message: tr(self.lang, "err.ws.too.many.requests") }).await;
                         }
                         Ok(FromPage::Layout { kind }) => {
                             let Some(control) = &self.state.control else { continue };
                             let req = Request::ChooseLayout { participant, kind };
                             if let Err(e) = control.call(&self.conference, self.user, req).await {
-                                send(&mut socket, &ToPage::Error { field: Some("my-layout"), message: &e.to_string() }).await;
+                                send(&mut socket, &ToPage::Error { field: Some("my-layout"), message: &told(e).render(self.lang) }).await;
                             }
                         }
                         Ok(FromPage::AskPodium) => {
                             let Some(control) = &self.state.control else { continue };
                             let req = Request::AskPodium { participant };
                             if let Err(e) = control.call(&self.conference, self.user, req).await {
-                                send(&mut socket, &ToPage::Error { field: Some("podium"), message: &e.to_string() }).await;
+                                send(&mut socket, &ToPage::Error { field: Some("podium"), message: &told(e).render(self.lang) }).await;
                             }
                         }
                         Ok(FromPage::DeviceList { devices }) => match devices.check() {
@@ -577,27 +605,27 @@ impl InCall<'_> {
                             }
                         },
                         Ok(FromPage::Join { .. }) => {
-                            send(&mut socket, &ToPage::Error { field: None, message: "already joined" }).await;
+                            send(&mut socket, &ToPage::Error { field: None, message: tr(self.lang, "err.ws.already.joined") }).await;
                         }
                         Ok(FromPage::Chat { text }) => {
                             if !chat_budget.take() {
-                                send(&mut socket, &ToPage::Error { field: Some("text"), message: "too many messages: wait a few seconds" }).await;
+                                send(&mut socket, &ToPage::Error { field: Some("text"), message: tr(self.lang, "err.ws.too.many.messages") }).await;
                                 continue;
                             }
                             if let Err(m) = self.chat(text).await {
-                                send(&mut socket, &ToPage::Error { field: Some("text"), message: &m }).await;
+                                send(&mut socket, &ToPage::Error { field: Some("text"), message: &m.render(self.lang) }).await;
                             }
                         }
                         Ok(FromPage::Devices { camera: c, microphone: m }) => {
                             let refusal = if c == Some(true) && camera_held {
-                                Some("the moderator turned your camera off")
+                                Some("err.ws.camera.held")
                             } else if m == Some(true) && microphone_held {
-                                Some("the moderator turned your microphone off")
+                                Some("err.ws.microphone.held")
                             } else {
                                 None
                             };
                             if let Some(msg) = refusal {
-                                send(&mut socket, &ToPage::Error { field: Some("devices"), message: msg }).await;
+                                send(&mut socket, &ToPage::Error { field: Some("devices"), message: tr(self.lang, msg) }).await;
                                 continue;
                             }
                             match self.devices(participant, c, m).await {
@@ -606,13 +634,13 @@ impl InCall<'_> {
                                     microphone = m.unwrap_or(microphone);
                                 }
                                 Err(msg) => {
-                                    send(&mut socket, &ToPage::Error { field: Some("devices"), message: &msg }).await;
+                                    send(&mut socket, &ToPage::Error { field: Some("devices"), message: &msg.render(self.lang) }).await;
                                 }
                             }
                         }
                         Err(e) => {
-                            let msg = format!("malformed message: {e}");
-                            return refuse(socket, refused(None, msg, CLOSE_BAD_REQUEST)).await;
+                            let msg = msg!("err.ws.malformed", why = e.to_string());
+                            return refuse(socket, self.lang, refused(None, msg, CLOSE_BAD_REQUEST)).await;
                         }
                     }
                 }
@@ -668,14 +696,14 @@ impl InCall<'_> {
         drop(leave);
     }
 
-    async fn share(&self, offer: String, slides: bool) -> Result<(String, Share), String> {
+    async fn share(&self, offer: String, slides: bool) -> Result<(String, Share), Msg> {
         if slides && !self.may_show_slides {
-            return Err("you have no right to show slides".into());
+            return Err(msg!("err.ws.no.right.slides"));
         }
         if !slides && !self.may_share {
-            return Err("you have no right to share your screen".into());
+            return Err(msg!("err.ws.no.right.share"));
         }
-        let Some(rtc) = &self.state.rtc else { return Err("WebRTC is off".into()) };
+        let Some(rtc) = &self.state.rtc else { return Err(msg!("err.ws.webrtc.off")) };
         let what = if slides { "slides" } else { "screen" };
         let name: String = format!("{} ({what})", self.name).chars().take(64).collect();
         let req = JoinRequest {
@@ -687,12 +715,13 @@ impl InCall<'_> {
             guest: guest_devices(self.guest),
             address: None,
         };
-        let j = rtc.join(req).await.map_err(|e| e.to_string())?;
+        let j = rtc.join(req).await.map_err(told)?;
         Ok((j.answer, Share { _leave: j.leave, ended: j.ended }))
     }
 
-    async fn chat(&self, text: String) -> Result<(), String> {
-        let text = tessera_conference::chat::message(&text, self.guest.map(|g| g.chat)).map_err(|r| r.message())?;
+    async fn chat(&self, text: String) -> Result<(), Msg> {
+        let text =
+            tessera_conference::chat::message(&text, self.guest.map(|g| g.chat)).map_err(|r| Msg::from(r.said()))?;
         let m = ChatMessage {
             conference: self.conference.clone(),
             at_ms: chrono::Utc::now().timestamp_millis(),
@@ -704,7 +733,7 @@ impl InCall<'_> {
         };
         if let Err(e) = self.state.store.add_chat_message(&m).await {
             tracing::error!(error = %e, "chat: storing a message failed");
-            return Err("the message could not be stored; try again".into());
+            return Err(msg!("err.chat.not.stored"));
         }
         metrics::counter!("tessera_chat_messages_total").increment(1);
         let _ = self.state.chat.send(m);
@@ -717,10 +746,10 @@ impl InCall<'_> {
         participant: ParticipantId,
         camera: Option<bool>,
         microphone: Option<bool>,
-    ) -> Result<(), String> {
-        let Some(control) = &self.state.control else { return Err("the media plane is not running".into()) };
+    ) -> Result<(), Msg> {
+        let Some(control) = &self.state.control else { return Err(msg!("err.media.plane.not.running")) };
         let req = Request::Device { participant, camera, microphone, gain: None };
-        control.call(&self.conference, self.user, req).await.map(|_| ()).map_err(|e| e.to_string())
+        control.call(&self.conference, self.user, req).await.map(|_| ()).map_err(told)
     }
 
     async fn current_devices(&self, participant: ParticipantId) -> Option<(bool, bool)> {

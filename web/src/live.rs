@@ -73,9 +73,9 @@ pub(crate) fn control_error(e: ControlError) -> Error {
         ControlError::NotRunning => Error::Conflict(msg!("err.conference.not.running")),
         ControlError::NoConference(_) => Error::NotFound,
         ControlError::NoParticipant(p) => Error::field("participant", msg!("err.no.participant", id = p.to_string())),
-        ControlError::Invalid { field, message } => Error::Field { field, message: crate::error::Msg::text(message) },
-        ControlError::Conflict(m) => Error::Conflict(crate::error::Msg::text(m)),
-        ControlError::Unavailable(m) => Error::Unavailable(crate::error::Msg::text(m)),
+        ControlError::Invalid { field, message } => Error::Field { field, message },
+        ControlError::Conflict(m) => Error::Conflict(m),
+        ControlError::Unavailable(m) => Error::Unavailable(m),
     }
 }
 

@@ -33,6 +33,8 @@ pub struct SmtpConfig {
     /// How long the outbox waits before retrying a message the server did not take; doubled on
     /// every further failure.
     pub retry_after_secs: u64,
+    /// How long an invitation's update or cancellation waits, so that later ones replace it.
+    pub update_delay_secs: u64,
 }
 
 impl std::fmt::Debug for SmtpConfig {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for SmtpConfig {
             .field("username", &self.username)
             .field("from", &self.from)
             .field("retry_after_secs", &self.retry_after_secs)
+            .field("update_delay_secs", &self.update_delay_secs)
             .finish_non_exhaustive()
     }
 }
@@ -54,6 +57,8 @@ pub struct Mailer {
     from: Mailbox,
     /// The first retry's delay in seconds.
     pub retry_after: i64,
+    /// How long updates and cancellations wait in the outbox, in seconds.
+    pub update_delay: i64,
     /// Wakes the outbox when messages are queued.
     pub queued: tokio::sync::Notify,
 }
@@ -75,6 +80,7 @@ impl Mailer {
             transport: b.timeout(Some(Duration::from_secs(20))).build(),
             from,
             retry_after: i64::try_from(c.retry_after_secs.max(1)).unwrap_or(60),
+            update_delay: i64::try_from(c.update_delay_secs).unwrap_or(60),
             queued: tokio::sync::Notify::new(),
         })
     }
@@ -121,7 +127,7 @@ impl std::fmt::Display for SendError {
 
 /// Sends a test message to `to` now and says how the SMTP server answered (the administrator's
 /// check of `[smtp]`).
-pub async fn test_message(state: &AppState, to: &str) -> crate::error::Result<()> {
+pub async fn test_message(state: &AppState, lang: crate::i18n::Lang, to: &str) -> crate::error::Result<()> {
     use crate::error::Error;
     let Some(mailer) = state.mailer.clone() else {
         return Err(Error::Conflict(msg!("err.email.off.set.smtp")));
@@ -132,10 +138,11 @@ pub async fn test_message(state: &AppState, to: &str) -> crate::error::Result<()
     let m = Message::builder()
         .from(mailer.from.clone())
         .to(Mailbox::new(None, address))
-        .subject("Tessera: a test message")
-        .singlepart(SinglePart::plain(format!(
-            "This message checks the email settings of the Tessera server at {}.\nIf you read it, invitations will arrive too.\n",
-            state.config.public_url
+        .subject(crate::i18n::tr(lang, "mail.test.subject"))
+        .singlepart(SinglePart::plain(crate::i18n::trf(
+            lang,
+            "mail.test.body",
+            &[("server", crate::i18n::Arg::from(&state.config.public_url))],
         )))
         .map_err(|e| Error::field("to", crate::error::Msg::text(e.to_string())))?;
     mailer.send(m).await.map_err(|e| Error::Unavailable(msg!("err.smtp.refused", why = format!("{e:#}"))))

@@ -7,7 +7,7 @@
 use crate::auth::credentials;
 use crate::auth::session::{ClientAddr, hash_token, new_token};
 use crate::error::{Error, Result};
-use crate::i18n::{Lang, tr};
+use crate::i18n::{Arg, Lang, tr, trf};
 use crate::layout::{notice, page};
 use crate::msg;
 use crate::state::{AppState, now};
@@ -51,22 +51,19 @@ pub async fn mail(state: &AppState, user: &UserRow, new_account: bool) -> Result
     let token = new_token();
     state.store.create_password_link(&hash_token(&token), user.id, now() + LINK_HOURS * 3600).await?;
     let base = state.config.public_url.trim_end_matches('/');
-    let why = if new_account {
-        format!("An administrator of Tessera at {base} has made you an account; your login is {}.", user.login)
-    } else {
-        format!(
-            "An administrator of Tessera at {base} has sent you a link to choose a new password for {}.",
-            user.login
-        )
-    };
+    // In the language of the user's profile.
+    let lang = lang_of(user);
+    let args = [("server", Arg::from(base)), ("login", Arg::from(&user.login)), ("hours", Arg::from(LINK_HOURS))];
+    let why = trf(lang, if new_account { "mail.pwlink.new.account" } else { "mail.pwlink.reset" }, &args);
     let body = format!(
-        "{why}\n\nChoose your password here (the link works once, for {LINK_HOURS} hours):\n{base}/set-password/{token}\n\n\
-         If you did not expect this message, ignore it.\n"
+        "{why}\n\n{}\n{base}/set-password/{token}\n\n{}\n",
+        trf(lang, "mail.pwlink.choose", &args),
+        tr(lang, "mail.pwlink.unexpected")
     );
     let m = Message::builder()
         .from(mailer.from())
         .to(Mailbox::new(Some(user.shown_name().to_string()), address))
-        .subject("Tessera: choose your password")
+        .subject(tr(lang, "mail.pwlink.subject"))
         .singlepart(SinglePart::plain(body))
         .map_err(|e| Error::field("email", crate::error::Msg::text(e.to_string())))?;
     mailer.send(m).await.map_err(|e| Error::Unavailable(msg!("err.smtp.refused", why = format!("{e:#}"))))

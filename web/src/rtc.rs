@@ -4,6 +4,7 @@
 //! drop ends the participant.
 
 use crate::control::ControlError;
+use crate::msg;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -90,8 +91,8 @@ impl Rtc {
 
     pub async fn join(&self, req: JoinRequest) -> JoinReply {
         let (reply, rx) = oneshot::channel();
-        self.tx.send((req, reply)).await.map_err(|_| ControlError::Unavailable("WebRTC is not running".into()))?;
-        rx.await.map_err(|_| ControlError::Unavailable("WebRTC did not answer".into()))?
+        self.tx.send((req, reply)).await.map_err(|_| ControlError::Unavailable(msg!("err.webrtc.not.running")))?;
+        rx.await.map_err(|_| ControlError::Unavailable(msg!("err.webrtc.did.not.answer")))?
     }
 }
 

@@ -327,6 +327,10 @@ crate::both_backends!(every_documented_operation_is_routed, |store| {
 
 /// The crate's Rust sources, for the tests that read them.
 fn source_files() -> Vec<std::path::PathBuf> {
+    rust_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+}
+
+fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             let p = e.path();
@@ -338,60 +342,69 @@ fn source_files() -> Vec<std::path::PathBuf> {
         }
     }
     let mut all = Vec::new();
-    files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut all);
+    files(dir, &mut all);
     all
 }
 
-/// Every `msg!("key", arg = …)` of the sources names a message of the catalogue, and the
-/// arguments it passes are the ones the message uses, in every language: a typo would show users
-/// the key, a missing argument a `{$name}`.
+/// Every message key in the sources of the web layer, the conference core and the daemon
+/// (`msg!("err.…", arg = …)`, `said!(…)`, and keys written as plain literals) names a message of
+/// the catalogue, and the arguments a call passes are the ones the message uses, in every
+/// language: a typo would show users the key, a missing argument a `{$name}`.
 #[test]
 fn every_error_message_is_in_the_catalogue() {
     use crate::i18n::{Arg, Lang, trf};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut all = source_files();
+    for dir in ["../daemon/conference/src", "../daemon/src"] {
+        all.extend(rust_files(&root.join(dir)));
+    }
     let mut checked = 0;
-    for f in source_files() {
+    for f in all.into_iter().filter(|f| !f.ends_with("web/src/tests.rs")) {
         let text = std::fs::read_to_string(&f).unwrap();
-        for (i, _) in text.match_indices("msg!(\"") {
-            let rest = &text[i + 6..];
+        for (i, _) in text.match_indices("\"err.") {
+            let rest = &text[i + 1..];
             let Some(end) = rest.find('"') else { continue };
             let key = &rest[..end];
-            if key == "key" || key.contains('$') {
-                continue;
+            // A call's arguments: `name = value` pairs up to its closing parenthesis.
+            let is_call = ["msg!(", "said!("].iter().any(|m| text[..i].ends_with(m));
+            let mut names = Vec::new();
+            if is_call {
+                let mut depth = 1;
+                let call_end = rest[end + 1..]
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        depth += match c {
+                            '(' => 1,
+                            ')' => -1,
+                            _ => 0,
+                        };
+                        depth == 0
+                    })
+                    .map(|(j, _)| end + 1 + j)
+                    .unwrap_or(rest.len());
+                names = rest[end + 1..call_end]
+                    .split(',')
+                    .filter_map(|part| part.split_once(" = ").map(|(n, _)| n.trim()))
+                    .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .collect();
             }
-            // The call's arguments: `name = value` pairs up to the closing parenthesis.
-            let mut depth = 1;
-            let call_end = rest
-                .char_indices()
-                .find(|&(_, c)| {
-                    depth += match c {
-                        '(' => 1,
-                        ')' => -1,
-                        _ => 0,
-                    };
-                    depth == 0
-                })
-                .map(|(j, _)| j)
-                .unwrap_or(rest.len());
-            let names: Vec<&str> = rest[end + 1..call_end]
-                .split(',')
-                .filter_map(|part| part.split_once(" = ").map(|(n, _)| n.trim()))
-                .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-                .collect();
             let args: Vec<(&str, Arg)> = names.iter().map(|n| (*n, Arg::Num(2))).collect();
             for lang in Lang::ALL {
                 let out = trf(lang, key, &args);
-                assert_ne!(out, key, "{}: msg!({key:?}) is not in the {} catalogue", f.display(), lang.code());
-                assert!(
-                    !out.contains("{$"),
-                    "{}: msg!({key:?}) lacks an argument in {}: {out}",
-                    f.display(),
-                    lang.code()
-                );
+                assert_ne!(out, key, "{}: {key:?} is not in the {} catalogue", f.display(), lang.code());
+                if is_call {
+                    assert!(
+                        !out.contains("{$"),
+                        "{}: {key:?} lacks an argument in {}: {out}",
+                        f.display(),
+                        lang.code()
+                    );
+                }
             }
             checked += 1;
         }
     }
-    assert!(checked > 150, "{checked}");
+    assert!(checked > 200, "{checked}");
 }
 
 /// Every route of the router that answers JSON, read from the source (`.route("/api/…",

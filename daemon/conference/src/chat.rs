@@ -14,11 +14,11 @@ pub enum ChatRefusal {
 }
 
 impl ChatRefusal {
-    pub fn message(self) -> &'static str {
+    pub fn said(self) -> crate::Said {
         match self {
-            ChatRefusal::NotAllowed => "the organiser does not let guests use the chat",
-            ChatRefusal::Empty => "the message is empty",
-            ChatRefusal::TooLong => "at most 2000 characters",
+            ChatRefusal::NotAllowed => crate::said!("err.chat.guests.not.allowed"),
+            ChatRefusal::Empty => crate::said!("err.chat.empty"),
+            ChatRefusal::TooLong => crate::said!("err.chat.too.long", max = MAX_CHAT_CHARS),
         }
     }
 }
@@ -52,6 +52,6 @@ mod tests {
         assert_eq!(message(" \u{1b} \t", None), Err(ChatRefusal::Empty));
         assert_eq!(message(&"é".repeat(MAX_CHAT_CHARS), None).map(|t| t.chars().count()), Ok(MAX_CHAT_CHARS));
         assert_eq!(message(&"x".repeat(MAX_CHAT_CHARS + 1), None), Err(ChatRefusal::TooLong));
-        assert!(ChatRefusal::TooLong.message().contains(&MAX_CHAT_CHARS.to_string()));
+        assert!(ChatRefusal::TooLong.said().to_string().contains(&MAX_CHAT_CHARS.to_string()));
     }
 }

@@ -22,8 +22,10 @@ pub mod chat;
 pub mod keypad;
 pub mod kinds;
 pub mod live;
+pub mod said;
 pub mod scope;
 pub mod windows;
 
 pub use kinds::{ConferenceKind, EndpointKind, EventKind, Mode, Role, UnknownValue};
+pub use said::{Said, SaidArg};
 pub use scope::Scope;

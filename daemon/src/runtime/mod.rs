@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_web::control::{Control, ControlError, Envelope, LiveState, Reply, Request};
+use tessera_web::error::Msg;
 use tessera_web::store::Store;
 use tokio::sync::{mpsc, oneshot};
 
@@ -105,7 +106,7 @@ impl Dispatcher {
             Some(Ok(b)) => *b,
             Some(Err(_)) => {
                 tracing::error!(conference = %e.command.conference, "a request came with an attachment the runtime does not know");
-                let _ = e.reply.send(Err(ControlError::Unavailable("internal error: unknown attachment".into())));
+                let _ = e.reply.send(Err(ControlError::Unavailable(Msg::text("internal error: unknown attachment"))));
                 return;
             }
         };
@@ -184,7 +185,7 @@ impl Dispatcher {
             .store
             .media_settings(id)
             .await
-            .map_err(|e| ControlError::Unavailable(e.to_string()))?
+            .map_err(|e| ControlError::Unavailable(Msg::text(e.to_string())))?
             .ok_or_else(|| ControlError::NoConference(id.to_string()))?;
         let layouts: Option<tessera_mixer::layout::LayoutSet> =
             s.layouts.as_deref().and_then(|l| serde_json::from_str(l).ok());
@@ -213,15 +214,15 @@ impl Dispatcher {
     pub(crate) async fn start(&mut self, id: &str, by: StartedBy) -> Reply {
         // Draining before a restart: nothing new starts (the schedule, a request, a join).
         if self.control.draining.load(std::sync::atomic::Ordering::Acquire) {
-            return Err(ControlError::Unavailable(
-                "the server is draining before a restart: nothing new starts".into(),
-            ));
+            return Err(ControlError::Unavailable(Msg::text(
+                "the server is draining before a restart: nothing new starts",
+            )));
         }
         let settings = self
             .store
             .media_settings(id)
             .await
-            .map_err(|e| ControlError::Unavailable(e.to_string()))?
+            .map_err(|e| ControlError::Unavailable(Msg::text(e.to_string())))?
             .ok_or_else(|| ControlError::NoConference(id.to_string()))?;
         let (tx, rx) = mpsc::channel(64);
         let state = conference::start(
@@ -234,7 +235,7 @@ impl Dispatcher {
             self.done_tx.clone(),
         )
         .await
-        .map_err(|e| ControlError::Unavailable(format!("the conference could not start: {e:#}")))?;
+        .map_err(|e| ControlError::Unavailable(Msg::text(format!("the conference could not start: {e:#}"))))?;
         self.running.insert(id.to_string(), tx);
         Ok(state)
     }

@@ -25,6 +25,8 @@ use tessera_sip_h323_bridge::sip::uri::{self, Uri};
 use tessera_web::control::{ControlError, Event as ConferenceEvent, EventKind};
 use tessera_web::dial_policy::DialPolicy;
 use tessera_web::dialout::{DialOrder, DialReply, Dialling, MAX_DIALLING_PER_CONFERENCE, Target};
+use tessera_web::error::Msg;
+use tessera_web::msg;
 use tessera_web::store::CallResult;
 use tokio::sync::mpsc;
 
@@ -41,8 +43,8 @@ enum Route {
     Address { uri: String, host: String, port: u16, tcp: bool },
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ControlError {
-    ControlError::Invalid { field: field.into(), message: message.into() }
+fn invalid(field: &str, message: Msg) -> ControlError {
+    ControlError::Invalid { field: field.into(), message }
 }
 
 /// Decides where the order goes and starts the call: answers at once with its Call-ID (the
@@ -55,27 +57,25 @@ pub fn place(
     max_calls: usize,
 ) -> DialReply {
     if calls.len() >= max_calls {
-        return Err(ControlError::Unavailable("too many calls at once; try again later".into()));
+        return Err(ControlError::Unavailable(msg!("err.dial.too.many.calls")));
     }
     if outgoing.values().filter(|c| **c == order.conference).count() >= MAX_DIALLING_PER_CONFERENCE {
-        return Err(ControlError::Conflict(format!(
-            "{MAX_DIALLING_PER_CONFERENCE} calls are being placed into this conference already; wait for them to be answered"
-        )));
+        return Err(ControlError::Conflict(msg!("err.dial.too.many.placed", max = MAX_DIALLING_PER_CONFERENCE)));
     }
     if ctx.control.is_none() {
-        return Err(ControlError::Unavailable("the media plane is not running on this server".into()));
+        return Err(ControlError::Unavailable(msg!("err.media.plane.not.running")));
     }
     let route = match &order.target {
         Target::User(login) => {
             let Some(b) = ctx.registrar.lookup(login).into_iter().last() else {
-                return Err(invalid("user", format!("{login} has no registered SIP phone to call")));
+                return Err(invalid("user", msg!("err.dial.no.phone", login = login.as_str())));
             };
             Route::Binding { contact: b.contact, path: b.path }
         }
         Target::Address(a) => match uri::parse(a) {
-            Ok(Uri::Sip(u)) if u.secure => return Err(invalid("address", "sips: addresses cannot be called yet")),
+            Ok(Uri::Sip(u)) if u.secure => return Err(invalid("address", msg!("err.dial.no.sips"))),
             Ok(Uri::Sip(u)) if u.password.is_some() => {
-                return Err(invalid("address", "an address must not carry a password"));
+                return Err(invalid("address", msg!("err.dial.password.in.address")));
             }
             Ok(Uri::Sip(u)) => {
                 let tcp = u.params.iter().any(|(k, v)| {
@@ -84,8 +84,13 @@ pub fn place(
                 let host = u.host.trim_start_matches('[').trim_end_matches(']').to_string();
                 Route::Address { uri: a.clone(), host, port: u.port.unwrap_or(5060), tcp }
             }
-            Ok(Uri::Other { .. }) => return Err(invalid("address", "only sip: addresses can be called")),
-            Err(e) => return Err(invalid("address", format!("{a:?} is not a SIP address: {e}"))),
+            Ok(Uri::Other { .. }) => return Err(invalid("address", msg!("err.dial.sip.only"))),
+            Err(e) => {
+                return Err(invalid(
+                    "address",
+                    msg!("err.dial.not.sip", address = format!("{a:?}"), why = e.to_string()),
+                ));
+            }
         },
     };
     let call_id = format!("{}@tessera", tag());

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_mixer::layout::{EndpointGroup, ParticipantId};
 use tessera_web::control::{Control, ControlError, EventKind, PayloadTypes, Request, RtpPorts};
+use tessera_web::error::Msg;
 use tessera_web::rtc::{JoinReply, JoinRequest, Joined};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -89,12 +90,12 @@ impl PeerConnectionEventHandler for Handler {
 }
 
 fn invalid(field: &str, message: impl ToString) -> ControlError {
-    ControlError::Invalid { field: field.into(), message: message.to_string() }
+    ControlError::Invalid { field: field.into(), message: Msg::text(message.to_string()) }
 }
 
 fn unavailable(what: &str, e: impl std::fmt::Display) -> ControlError {
     tracing::warn!(error = %e, "WebRTC: {what}");
-    ControlError::Unavailable(format!("{what}: {e}"))
+    ControlError::Unavailable(Msg::text(format!("{what}: {e}")))
 }
 
 fn codec(
@@ -261,7 +262,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     // The answer names the participant the join created.
     let Some(me) = state.joined.and_then(|id| state.participants.iter().find(|p| p.id == id)) else {
         let _ = pc.close().await;
-        return Err(ControlError::Unavailable("the conference did not take the participant".into()));
+        return Err(ControlError::Unavailable(Msg::text("the conference did not take the participant")));
     };
     let (participant, ports) = (me.id, me.rtp_ports.unwrap_or(RtpPorts { video: None, audio: None }));
     let joined = started.elapsed();
@@ -313,7 +314,8 @@ async fn negotiate(
     pc.set_local_description(answer).await.map_err(|e| unavailable("applying the answer", e))?;
     // No trickle: the answer carries every host candidate (gathering them takes no round trip).
     let _ = tokio::time::timeout(GATHER_TIMEOUT, gathered.recv()).await;
-    let local = pc.local_description().await.ok_or_else(|| ControlError::Unavailable("no local description".into()))?;
+    let local =
+        pc.local_description().await.ok_or_else(|| ControlError::Unavailable(Msg::text("no local description")))?;
     Ok(local.sdp)
 }
 

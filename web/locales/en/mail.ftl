@@ -25,3 +25,14 @@ mail-delivery_help = Messages the mail server has not taken. Those waiting are t
 mail-status-pending = waiting, next try
 mail-status-failed = not delivered
 mail-attempts = tries
+mail-pwlink-subject = Tessera: choose your password
+mail-pwlink-new-account = An administrator of Tessera at { $server } has made you an account; your login is { $login }.
+mail-pwlink-reset = An administrator of Tessera at { $server } has sent you a link to choose a new password for { $login }.
+mail-pwlink-choose = Choose your password here (the link works once, for { $hours ->
+        [one] { $hours } hour
+       *[other] { $hours } hours
+    }):
+mail-pwlink-unexpected = If you did not expect this message, ignore it.
+mail-test-subject = Tessera: a test message
+mail-test-body = This message checks the email settings of the Tessera server at { $server }.
+    If you read it, invitations will arrive too.

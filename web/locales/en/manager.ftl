@@ -58,3 +58,4 @@ mgr-devices-microphone = Microphone
 mgr-devices-speaker = Speaker
 mgr-devices-apply = Use these devices
 call-devices_changed = The moderator changed your devices.
+mgr-dial-calling = calling { $name }

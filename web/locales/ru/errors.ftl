@@ -212,3 +212,86 @@ err-no-participant = в этой конференции нет участник�
 err-registration-scheduled-only = только для запланированных конференций (у виртуальной комнаты нет начала, на которое можно зарегистрироваться)
 err-registration-public-only = только для открытых конференций (вебинаров)
 err-devices-not-remote = оконечное устройство этого участника не позволяет серверу выбирать его устройства (браузеры в конференции позволяют, оконечные устройства SIP и H.323 — нет)
+err-sip-not-running = SIP не запущен
+err-sip-did-not-answer = SIP не ответил
+err-media-plane-stopped = медиасервер остановился
+err-media-plane-did-not = медиасервер не ответил
+err-webrtc-not-running = WebRTC не запущен
+err-webrtc-did-not-answer = WebRTC не ответил
+
+## Отказы ядра конференций (tessera-conference: live, admission, chat).
+err-conference-full = в конференции нет мест ({ $max } { $max ->
+        [one] участник
+        [few] участника
+       *[other] участников
+    })
+err-layouts-changed = раскладки изменились после того, как вы их открыли (версия { $loaded }, теперь { $now }): обновите и примените снова
+err-layout-locked = модератор не разрешает менять раскладку
+err-layout-too-small = нет раскладки, в которой поместятся все, кто на сцене
+err-gain-range = от 0 до { $max }
+err-guests-no-camera = организатор не разрешает гостям включать камеру
+err-guests-no-microphone = организатор не разрешает гостям включать микрофон
+err-podium-role-based-only = трибуна есть только в режиме с ролями
+err-podium-full = на трибуне нет мест ({ $max } { $max ->
+        [one] активный докладчик
+        [few] активных докладчика
+       *[other] активных докладчиков
+    }); сначала уберите кого-нибудь
+err-podium-already = вы уже на трибуне
+err-podium-not-asked = { $name } не просил слова
+err-operator-always-moderator = { $name } — оператор, модератор любой конференции
+err-presenter-lecture-only = ведущий есть только в режиме видеолекции
+err-join-sign-in = войдите, чтобы участвовать в этой конференции
+err-join-hidden = такой конференции нет
+err-join-not-on-list = вас нет в списке этого вебинара
+err-join-no-license = у вас нет действующей лицензии PRO: нельзя войти как участник, владелец или модератор
+err-join-guests-not-allowed = гости могут входить только на вебинары (открытые конференции)
+err-join-sign-up-required = на этот вебинар допускаются зарегистрировавшиеся гости: зарегистрируйтесь, чтобы получить ссылку для входа
+err-join-bad-link = эта ссылка для входа не подходит к этой конференции
+err-join-pin-required = для этой конференции нужен PIN
+err-join-draining = сервер скоро перезапустится для обслуживания: войдите снова через несколько минут
+err-join-wrong-pin = неверный PIN
+err-join-throttled = слишком много неверных PIN, паролей или ссылок с вашего адреса: подождите несколько минут
+err-join-not-started = конференция ещё не началась
+err-join-full = в конференции нет мест: никто больше не войдёт, пока кто-нибудь не выйдет
+err-join-name-required = введите имя, чтобы войти как гость
+err-join-name-long = не длиннее 64 символов
+err-join-name-control = без управляющих символов
+err-join-not-invited = вы не приглашены в эту конференцию
+err-chat-guests-not-allowed = организатор не разрешает гостям писать в чат
+err-chat-empty = сообщение пустое
+err-chat-too-long = не длиннее { $max } { $max ->
+        [one] символа
+       *[other] символов
+    }
+err-chat-not-stored = сообщение не удалось сохранить; попробуйте ещё раз
+
+## Сокет страницы конференции.
+err-ws-join-first-message = сначала отправьте сообщение о входе (текст JSON)
+err-ws-join-timeout = за 30 с не пришло сообщение о входе
+err-ws-join-first = сначала войдите в конференцию
+err-ws-malformed = ошибка в сообщении: { $why }
+err-ws-malformed-join = ошибка в сообщении о входе: { $why }
+err-ws-webrtc-off = браузеры не могут подключаться к этому серверу (WebRTC выключен)
+err-ws-sign-in-as-yourself = войдите, чтобы участвовать под своим именем
+err-ws-too-many-requests = слишком много запросов: подождите несколько секунд
+err-ws-already-joined = вы уже вошли
+err-ws-too-many-messages = слишком много сообщений: подождите несколько секунд
+err-ws-camera-held = модератор выключил вашу камеру
+err-ws-microphone-held = модератор выключил ваш микрофон
+err-ws-no-right-slides = у вас нет права показывать слайды
+err-ws-no-right-share = у вас нет права показывать свой экран
+
+## Исходящие звонки (SIP).
+err-dial-too-many-calls = слишком много звонков одновременно; попробуйте позже
+err-dial-too-many-placed = в эту конференцию уже набирается { $max } { $max ->
+        [one] звонок
+        [few] звонка
+       *[other] звонков
+    }; дождитесь ответа на них
+err-dial-no-phone = у { $login } нет зарегистрированного телефона SIP, на который можно позвонить
+err-dial-no-sips = звонить на адреса sips: пока нельзя
+err-dial-password-in-address = адрес не должен содержать пароль
+err-dial-sip-only = звонить можно только на адреса sip:
+err-dial-not-sip = { $address } — не адрес SIP: { $why }
+err-dial-join-from-page = { $why }; он может войти со страницы конференции

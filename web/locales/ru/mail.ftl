@@ -25,3 +25,15 @@ mail-delivery_help = Письма, которые почтовый сервер 
 mail-status-pending = ожидает, следующая попытка
 mail-status-failed = не доставлено
 mail-attempts = попыток
+mail-pwlink-subject = Tessera: выберите пароль
+mail-pwlink-new-account = Администратор Tessera на { $server } создал вам учётную запись; ваш логин — { $login }.
+mail-pwlink-reset = Администратор Tessera на { $server } прислал вам ссылку, чтобы выбрать новый пароль для { $login }.
+mail-pwlink-choose = Выберите пароль здесь (ссылка срабатывает один раз и действует { $hours } { $hours ->
+        [one] час
+        [few] часа
+       *[other] часов
+    }):
+mail-pwlink-unexpected = Если вы не ждали этого письма, просто не обращайте на него внимания.
+mail-test-subject = Tessera: проверочное письмо
+mail-test-body = Это письмо проверяет настройки почты сервера Tessera на { $server }.
+    Если вы его читаете, приглашения тоже будут доходить.

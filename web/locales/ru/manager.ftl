@@ -58,3 +58,4 @@ mgr-devices-microphone = Микрофон
 mgr-devices-speaker = Динамик
 mgr-devices-apply = Использовать эти устройства
 call-devices_changed = Модератор сменил ваши устройства.
+mgr-dial-calling = звоним: { $name }

@@ -104,14 +104,29 @@ const COLUMNS: &str =
     "id, conference_id, kind, recipient, status, attempts, next_attempt_at, last_error, created_at, sent_at";
 
 impl Store {
-    /// Queues messages, due now.
-    pub async fn queue_mail(&self, mails: &[QueuedMail], now: i64) -> Result<()> {
+    /// Queues messages, due at `due`. A calendar message (request or cancellation) replaces
+    /// those of the same conference to the same recipient still waiting: the newest carries the
+    /// whole event with the highest SEQUENCE, so the older would only say again what it says.
+    /// Returns how many waiting messages were replaced.
+    pub async fn queue_mail(&self, mails: &[QueuedMail], now: i64, due: i64) -> Result<u64> {
         use base64::Engine;
         let mut tx = self.pool.begin().await?;
+        let mut replaced = 0;
         for m in mails {
+            if m.kind != OutboxKind::JoinLink {
+                replaced += sqlx::query(
+                    "DELETE FROM mail_outbox WHERE conference_id = $1 AND recipient = $2 AND status = 'pending'
+                     AND kind IN ('request', 'cancel')",
+                )
+                .bind(&m.conference_id)
+                .bind(&m.recipient)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
             sqlx::query(
                 "INSERT INTO mail_outbox (id, conference_id, kind, sender, recipient, message, next_attempt_at, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(new_id())
             .bind(&m.conference_id)
@@ -119,12 +134,13 @@ impl Store {
             .bind(&m.sender)
             .bind(&m.recipient)
             .bind(base64::engine::general_purpose::STANDARD.encode(&m.message))
+            .bind(due)
             .bind(now)
             .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(replaced)
     }
 
     /// Pending messages due at `now`, oldest first, at most `limit`.
@@ -269,7 +285,7 @@ mod tests {
             recipient: to.into(),
             message: "Subject: é\r\n\r\nbody\r\n".as_bytes().to_vec(),
         };
-        store.queue_mail(&[mail("bob@example.org"), mail("carol@example.org")], 100).await.unwrap();
+        assert_eq!(store.queue_mail(&[mail("bob@example.org"), mail("carol@example.org")], 100, 100).await.unwrap(), 0);
         assert!(store.due_mail(99, 10).await.unwrap().is_empty());
         let due = store.due_mail(100, 10).await.unwrap();
         assert_eq!(due.len(), 2);
@@ -298,5 +314,22 @@ mod tests {
         assert!(store.conference_mail("other", 10).await.unwrap().is_empty());
         assert_eq!(store.purge_mail(100).await.unwrap(), 0);
         assert_eq!(store.purge_mail(101).await.unwrap(), 2);
+
+        // Updates wait; a newer one to the same person replaces the one waiting, and a join
+        // link (not a calendar message) replaces nothing and is not replaced.
+        let link = QueuedMail { kind: OutboxKind::JoinLink, ..mail("dan@example.org") };
+        assert_eq!(store.queue_mail(&[link], 200, 200).await.unwrap(), 0);
+        assert_eq!(store.queue_mail(&[mail("dan@example.org")], 200, 260).await.unwrap(), 0);
+        let cancel = QueuedMail { kind: OutboxKind::Cancel, ..mail("dan@example.org") };
+        assert_eq!(store.queue_mail(&[cancel, mail("erin@example.org")], 210, 270).await.unwrap(), 1);
+        assert_eq!(store.due_mail(259, 10).await.unwrap().len(), 1, "the join link is due at once, the rest wait");
+        let waiting = store.due_mail(270, 10).await.unwrap();
+        let kinds: Vec<(&str, OutboxKind)> = waiting.iter().map(|r| (r.recipient.as_str(), r.kind)).collect();
+        assert_eq!(kinds.len(), 3, "{kinds:?}");
+        assert!(
+            kinds.contains(&("dan@example.org", OutboxKind::Cancel))
+                && kinds.contains(&("dan@example.org", OutboxKind::JoinLink))
+        );
+        assert!(!kinds.contains(&("dan@example.org", OutboxKind::Request)), "{kinds:?}");
     });
 }

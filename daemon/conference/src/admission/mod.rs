@@ -16,6 +16,8 @@
 //! - a scheduled conference admits no one before it has started (a virtual room starts when the
 //!   first person joins).
 
+use crate::Said;
+
 /// A conference's settings that decide who may join.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conference<'a> {
@@ -128,7 +130,7 @@ pub enum Refusal {
     SignUpRequired,
     /// The join link is not valid for this conference.
     BadLink,
-    /// A guest's name: empty, too long or with control characters.
+    /// A guest's name: empty, too long or with control characters (the message's key).
     BadName(&'static str),
     /// The conference has a PIN and none was given.
     PinRequired,
@@ -145,23 +147,26 @@ pub enum Refusal {
 
 impl Refusal {
     /// The common wording, for people.
-    pub fn message(self) -> &'static str {
-        match self {
-            Refusal::SignInRequired => "sign in to join this conference",
-            Refusal::Hidden => "no such conference",
-            Refusal::NotOnList => "you are not on this webinar's list",
-            Refusal::NoLicense => "you have no valid PRO license: you cannot join as a participant, owner or moderator",
-            Refusal::GuestsNotAllowed => "guests may join webinars (public conferences) only",
-            Refusal::SignUpRequired => "this webinar admits the guests who signed up: sign up to get your join link",
-            Refusal::BadLink => "this join link is not valid for this conference",
-            Refusal::BadName(why) => why,
-            Refusal::PinRequired => "this conference needs a PIN",
-            Refusal::Draining => "the server is about to restart for maintenance: join again in a few minutes",
-            Refusal::WrongPin => "wrong PIN",
-            Refusal::Throttled => "too many wrong PINs, passwords or join links from your address: wait a few minutes",
-            Refusal::NotStarted => "the conference has not started yet",
-            Refusal::Full => "the conference is full: nobody more can join until someone leaves",
-        }
+    pub fn said(self) -> Said {
+        Said::Key(
+            match self {
+                Refusal::SignInRequired => "err.join.sign.in",
+                Refusal::Hidden => "err.join.hidden",
+                Refusal::NotOnList => "err.join.not.on.list",
+                Refusal::NoLicense => "err.join.no.license",
+                Refusal::GuestsNotAllowed => "err.join.guests.not.allowed",
+                Refusal::SignUpRequired => "err.join.sign.up.required",
+                Refusal::BadLink => "err.join.bad.link",
+                Refusal::BadName(key) => key,
+                Refusal::PinRequired => "err.join.pin.required",
+                Refusal::Draining => "err.join.draining",
+                Refusal::WrongPin => "err.join.wrong.pin",
+                Refusal::Throttled => "err.join.throttled",
+                Refusal::NotStarted => "err.join.not.started",
+                Refusal::Full => "err.join.full",
+            },
+            Vec::new(),
+        )
     }
 
     /// The request field the refusal is about, for forms.
@@ -201,13 +206,13 @@ pub fn standing(c: &Conference<'_>, user: Option<&UserFacts>) -> Option<Standing
 pub fn guest_name(name: &str) -> Result<String, Refusal> {
     let n = name.trim();
     if n.is_empty() {
-        return Err(Refusal::BadName("enter your name to join as a guest"));
+        return Err(Refusal::BadName("err.join.name.required"));
     }
     if n.chars().count() > 64 {
-        return Err(Refusal::BadName("at most 64 characters"));
+        return Err(Refusal::BadName("err.join.name.long"));
     }
     if n.chars().any(char::is_control) {
-        return Err(Refusal::BadName("no control characters"));
+        return Err(Refusal::BadName("err.join.name.control"));
     }
     Ok(n.to_string())
 }

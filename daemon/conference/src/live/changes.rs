@@ -4,6 +4,8 @@
 
 use super::{Conference, Effect, EventKind, Refusal, check_name, invalid, record};
 use crate::kinds::Mode;
+use crate::said;
+use crate::said::Said;
 use crate::scope::Scope;
 use tessera_mixer::audio::MAX_GAIN;
 use tessera_mixer::layout::{Layout, ParticipantId};
@@ -32,18 +34,15 @@ impl Conference {
         by: &str,
     ) -> Result<Vec<Effect>, Refusal> {
         if self.rules.mode == Mode::VideoLecture {
-            return Err(Refusal::Conflict("layouts are not available in video lecture mode".into()));
+            return Err(Refusal::Conflict(said!("err.layouts.are.not.available")));
         }
         if let Some(v) = version
             && v != self.layout_version
         {
-            return Err(Refusal::Conflict(format!(
-                "the layouts changed since you loaded them (version {v}, now {}): reload and apply again",
-                self.layout_version
-            )));
+            return Err(Refusal::Conflict(said!("err.layouts.changed", loaded = v, now = self.layout_version)));
         }
         if let Some(l) = &layout {
-            l.validate().map_err(|e| invalid("layout", e.to_string()))?;
+            l.validate().map_err(|e| invalid("layout", Said::Text(e.to_string())))?;
         }
         match (scope, layout) {
             (Scope::All, Some(l)) => {
@@ -88,7 +87,7 @@ impl Conference {
     ) -> Result<Vec<Effect>, Refusal> {
         let m = self.member(participant).ok_or(Refusal::NoParticipant(participant))?;
         if self.view_of(m).layout.locked {
-            return Err(Refusal::Conflict("the moderator does not allow changing the layout".into()));
+            return Err(Refusal::Conflict(said!("err.layout.locked")));
         }
         let Some(kind) = kind else {
             return self.apply_layout(Scope::Participant(participant), None, None, "by themself");
@@ -109,7 +108,7 @@ impl Conference {
                 fit: base.fit,
             })
             .find(|l| l.validate().is_ok())
-            .ok_or_else(|| invalid("layout", "no such layout holds everyone on the stage"))?;
+            .ok_or_else(|| invalid("layout", said!("err.layout.too.small")))?;
         self.apply_layout(Scope::Participant(participant), Some(layout), None, "by themself")
     }
 
@@ -150,15 +149,15 @@ impl Conference {
         if let Some(g) = d.gain
             && !(g.is_finite() && (0.0..=MAX_GAIN).contains(&g))
         {
-            return Err(invalid("gain", format!("must be from 0 to {MAX_GAIN}")));
+            return Err(invalid("gain", said!("err.gain.range", max = MAX_GAIN.to_string())));
         }
         let m = self.roster.iter_mut().find(|m| m.id == participant).ok_or(Refusal::NoParticipant(participant))?;
         if let Some(g) = m.guest {
             if d.camera == Some(true) && !g.camera {
-                return Err(Refusal::Conflict("the organiser does not let guests use the camera".into()));
+                return Err(Refusal::Conflict(said!("err.guests.no.camera")));
             }
             if d.microphone == Some(true) && !g.microphone {
-                return Err(Refusal::Conflict("the organiser does not let guests use the microphone".into()));
+                return Err(Refusal::Conflict(said!("err.guests.no.microphone")));
             }
         }
         let mut changes = Vec::new();
@@ -186,15 +185,12 @@ impl Conference {
     /// Role-based mode: puts a participant on the podium (while it has room) or takes them off.
     pub fn set_podium(&mut self, participant: ParticipantId, on: bool) -> Result<Vec<Effect>, Refusal> {
         if self.rules.mode != Mode::RoleBased {
-            return Err(Refusal::Conflict("the podium exists in role-based mode only".into()));
+            return Err(Refusal::Conflict(said!("err.podium.role.based.only")));
         }
         let name = self.name_of(participant)?;
         if on && !self.podium.contains(&participant) {
             if !self.podium_room() {
-                return Err(Refusal::Conflict(format!(
-                    "the podium is full ({} active speakers); take someone off first",
-                    self.rules.active_speakers.max(1)
-                )));
+                return Err(Refusal::Conflict(said!("err.podium.full", max = self.rules.active_speakers.max(1))));
             }
             self.podium.push(participant);
             self.requests.retain(|x| *x != participant);
@@ -211,11 +207,11 @@ impl Conference {
     /// `*1` from a phone). Asking again while waiting changes nothing.
     pub fn ask_podium(&mut self, participant: ParticipantId) -> Result<Vec<Effect>, Refusal> {
         if self.rules.mode != Mode::RoleBased {
-            return Err(Refusal::Conflict("the podium exists in role-based mode only".into()));
+            return Err(Refusal::Conflict(said!("err.podium.role.based.only")));
         }
         let name = self.name_of(participant)?;
         if self.podium.contains(&participant) {
-            return Err(Refusal::Conflict("you are on the podium already".into()));
+            return Err(Refusal::Conflict(said!("err.podium.already")));
         }
         if self.requests.contains(&participant) {
             return Ok(Vec::new());
@@ -239,7 +235,7 @@ impl Conference {
     pub fn answer_podium(&mut self, participant: ParticipantId, approve: bool) -> Result<Vec<Effect>, Refusal> {
         let name = self.name_of(participant)?;
         if !self.requests.contains(&participant) {
-            return Err(Refusal::Conflict(format!("{name} has not asked for the podium")));
+            return Err(Refusal::Conflict(said!("err.podium.not.asked", name = name)));
         }
         let mut fx = if approve { self.set_podium(participant, true)? } else { Vec::new() };
         self.requests.retain(|x| *x != participant);
@@ -255,7 +251,7 @@ impl Conference {
     pub fn set_moderator(&mut self, participant: ParticipantId, on: bool) -> Result<Vec<Effect>, Refusal> {
         let m = self.roster.iter_mut().find(|m| m.id == participant).ok_or(Refusal::NoParticipant(participant))?;
         if m.operator && !on {
-            return Err(Refusal::Conflict(format!("{} is an operator, a moderator of every conference", m.name)));
+            return Err(Refusal::Conflict(said!("err.operator.always.moderator", name = m.name.as_str())));
         }
         m.moderator = on;
         let name = m.name.clone();
@@ -265,7 +261,7 @@ impl Conference {
     /// Video lecture: who presents (everyone else sees them; they see everyone).
     pub fn set_presenter(&mut self, participant: ParticipantId) -> Result<Vec<Effect>, Refusal> {
         if self.rules.mode != Mode::VideoLecture {
-            return Err(Refusal::Conflict("a presenter exists in video lecture mode only".into()));
+            return Err(Refusal::Conflict(said!("err.presenter.lecture.only")));
         }
         let name = self.name_of(participant)?;
         self.presenter = Some(participant);

@@ -5,6 +5,8 @@
 //! history and the event stream. The daemon's runtime applies them; nothing here does I/O.
 
 use crate::kinds::{EndpointKind, EventKind, Mode, Role};
+use crate::said;
+use crate::said::Said;
 use crate::windows;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId, Slot};
@@ -94,12 +96,12 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     NoParticipant(ParticipantId),
-    Invalid { field: &'static str, message: String },
-    Conflict(String),
+    Invalid { field: &'static str, message: Said },
+    Conflict(Said),
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal::Invalid { field, message: message.into() }
+fn invalid(field: &'static str, message: Said) -> Refusal {
+    Refusal::Invalid { field, message }
 }
 
 /// A participant's name as the roster and the layouts show it: 1 to 64 characters, no control
@@ -107,10 +109,10 @@ fn invalid(field: &'static str, message: impl Into<String>) -> Refusal {
 pub fn check_name(field: &'static str, name: &str) -> Result<String, Refusal> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 64 {
-        return Err(invalid(field, "must be 1 to 64 characters"));
+        return Err(invalid(field, said!("err.1.64.characters")));
     }
     if n.chars().any(char::is_control) {
-        return Err(invalid(field, "must not contain control characters"));
+        return Err(invalid(field, said!("err.not.contain.control.characters")));
     }
     Ok(n.to_string())
 }
@@ -294,7 +296,7 @@ impl Conference {
     /// A new participant's id; refused when the conference is full.
     pub fn reserve(&mut self) -> Result<ParticipantId, Refusal> {
         if self.roster.len() >= MAX_PARTICIPANTS {
-            return Err(Refusal::Conflict(format!("the conference is full ({MAX_PARTICIPANTS} participants)")));
+            return Err(Refusal::Conflict(said!("err.conference.full", max = MAX_PARTICIPANTS)));
         }
         let id = self.next_id;
         self.next_id += 1;

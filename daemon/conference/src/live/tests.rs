@@ -98,7 +98,7 @@ fn stale_layout_versions_are_refused_and_nothing_changes() {
     assert_eq!(c.layout_version(), 1);
     let pip = Layout { kind: LayoutType::PictureInPicture, windows: 2, ..Layout::default() };
     let r = c.apply_layout(Scope::All, Some(pip), Some(0), "");
-    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.contains("version 0, now 1")), "{r:?}");
+    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.to_string().contains("loaded=0, now=1")), "{r:?}");
     assert_eq!(c.layouts().all, row);
     assert_eq!(c.layout_version(), 1);
     // Bad layouts and absent participants are refused at their field.
@@ -143,7 +143,7 @@ fn a_guest_joins_with_what_the_organiser_allows_and_cannot_turn_the_rest_on() {
     let fx = c.join(0, g, Joining { guest, ..who("Guest") }, "");
     assert_eq!(&fx[..2], &[Effect::Camera(g, false), Effect::Microphone(g, true)]);
     let r = c.devices(g, Devices { camera: Some(true), ..Devices::default() }, "");
-    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.contains("camera")), "{r:?}");
+    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.to_string().contains("camera")), "{r:?}");
     assert!(!c.member(g).unwrap().camera);
     // Off, and the allowed microphone, remain theirs to change.
     c.devices(g, Devices { microphone: Some(false), camera: Some(false), ..Devices::default() }, "").unwrap();
@@ -172,7 +172,7 @@ fn role_based_shows_the_podium_only_and_it_has_the_places_of_the_active_speakers
     assert_eq!(stage(&fx), Some(Some([m, p].into())));
     assert_eq!(main_windows(&fx), Some(2));
     let r = c.set_podium(q, true);
-    assert!(matches!(&r, Err(Refusal::Conflict(msg)) if msg.contains("podium is full (2")), "{r:?}");
+    assert!(matches!(&r, Err(Refusal::Conflict(msg)) if msg.to_string().contains("podium.full(max=2)")), "{r:?}");
     c.set_podium(m, false).unwrap();
     c.set_podium(q, true).unwrap();
     assert_eq!(c.podium(), [p, q]);
@@ -246,7 +246,7 @@ fn the_conference_is_full_at_the_mixers_limit() {
     for i in 0..MAX_PARTICIPANTS {
         add(&mut c, 0, &format!("P{i}"));
     }
-    assert!(matches!(c.reserve(), Err(Refusal::Conflict(m)) if m.contains("full")));
+    assert!(matches!(c.reserve(), Err(Refusal::Conflict(m)) if m.to_string().contains("full")));
     assert_eq!(c.layouts().all.windows, 25);
     let fx = c.finish();
     assert_eq!(fx.len(), MAX_PARTICIPANTS);
@@ -292,7 +292,7 @@ fn operators_moderate_every_conference_and_keep_it() {
     c.join(0, op, Joining { user: Some(7), operator: true, ..who("Olga") }, "");
     assert!(c.member(op).unwrap().moderator, "not invited, yet a moderator");
     let r = c.set_moderator(op, false);
-    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.contains("operator")), "{r:?}");
+    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.to_string().contains("operator")), "{r:?}");
     assert!(c.member(op).unwrap().moderator);
     // Anyone else's moderation is given and taken.
     let (p, _) = add(&mut c, 0, "Pat");
@@ -330,7 +330,7 @@ fn participants_ask_for_the_podium_and_a_moderator_answers() {
     // Full: the approval fails and the request stays.
     let (e, _) = add(&mut c, 0, "Eve");
     c.ask_podium(e).unwrap();
-    assert!(matches!(c.answer_podium(e, true), Err(Refusal::Conflict(m)) if m.contains("full")));
+    assert!(matches!(c.answer_podium(e, true), Err(Refusal::Conflict(m)) if m.to_string().contains("full")));
     assert_eq!(c.podium_requests(), [e]);
     // A phone's keypad: `*1` asks.
     let (f, _) = add(&mut c, 0, "Phone");
@@ -363,7 +363,7 @@ fn participants_choose_their_own_layout_unless_it_is_locked() {
     let locked = Layout { windows: 4, locked: true, ..Layout::default() };
     c.apply_layout(Scope::All, Some(locked), None, "").unwrap();
     let r = c.choose_layout(a, Some(LayoutType::Grid));
-    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.contains("does not allow")), "{r:?}");
+    assert!(matches!(&r, Err(Refusal::Conflict(m)) if m.to_string().contains("layout.locked")), "{r:?}");
     assert!(!c.layouts().participants.contains_key(&a));
     // A video lecture has no layouts to choose.
     let mut v = Conference::new(rules(Mode::VideoLecture), None, HashMap::new());

@@ -123,16 +123,17 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// An operator's request the media plane cannot follow; told as it is (no catalogue message).
 fn invalid(field: &str, message: impl Into<String>) -> ControlError {
-    ControlError::Invalid { field: field.into(), message: message.into() }
+    ControlError::Invalid { field: field.into(), message: tessera_web::error::Msg::text(message) }
 }
 
 /// A refusal of the core, as the control interface answers it.
 fn refused(r: Refusal) -> ControlError {
     match r {
         Refusal::NoParticipant(p) => ControlError::NoParticipant(p),
-        Refusal::Invalid { field, message } => ControlError::Invalid { field: field.into(), message },
-        Refusal::Conflict(m) => ControlError::Conflict(m),
+        Refusal::Invalid { field, message } => ControlError::Invalid { field: field.into(), message: message.into() },
+        Refusal::Conflict(m) => ControlError::Conflict(m.into()),
     }
 }
 

@@ -5,6 +5,7 @@
 use super::*;
 use crate::media::handoff::Bound;
 use tessera_conference::live::Devices;
+use tessera_web::error::Msg;
 
 /// An address to send an RTP participant's media to, as the API or a call gives it: parsed, and
 /// allowed by the one rule of where media may go (`media::destination`).
@@ -40,7 +41,7 @@ impl Conf {
                 let slot = Arc::new(MediaSlot::default());
                 let rgb = (colour[0], colour[1], colour[2]);
                 let src = tokio::task::block_in_place(|| Synthetic::start(&name, rgb, tone_hz, size, slot.clone()))
-                    .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
+                    .map_err(|e| ControlError::Unavailable(Msg::text(format!("{e:#}"))))?;
                 let who = Joining {
                     user: None,
                     name,
@@ -132,7 +133,7 @@ impl Conf {
                         crate::media::rtp_input::Reports { bad_input: Box::new(report), keys: on_key },
                     )
                 })
-                .map_err(|e| ControlError::Unavailable(format!("{e:#}")))?;
+                .map_err(|e| ControlError::Unavailable(Msg::text(format!("{e:#}"))))?;
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
                 let from = input.sockets();
                 let detail = format!("rtp video {video:?} audio {audio:?}");
@@ -181,7 +182,7 @@ impl Conf {
                 let addr = |field: &str, v: Option<String>| media_address(field, v);
                 let (video_to, audio_to) = (addr("video_to", video_to)?, addr("audio_to", audio_to)?);
                 let spec = self.rtp_specs.get(&participant).ok_or_else(|| {
-                    ControlError::Conflict("only RTP participants receive media at an address".into())
+                    ControlError::Conflict(Msg::text("only RTP participants receive media at an address"))
                 })?;
                 if video_to.is_some() && spec.video.is_none() {
                     return Err(invalid("video_to", "this participant has no video"));
@@ -226,7 +227,7 @@ impl Conf {
             Request::Preview { layout } => {
                 layout
                     .validate()
-                    .map_err(|e| ControlError::Invalid { field: "layout".into(), message: e.to_string() })?;
+                    .map_err(|e| ControlError::Invalid { field: "layout".into(), message: Msg::text(e.to_string()) })?;
                 return Ok(LiveState { shown: self.core.preview(&layout), ..self.state() });
             }
             Request::Rename { scope, participant, name } => {

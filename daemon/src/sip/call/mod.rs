@@ -22,6 +22,7 @@ use tessera_sip_h323_bridge::sip::dialog::{Dialog, cseq};
 use tessera_sip_h323_bridge::sip::session_timer;
 use tessera_web::auth::lockout::PinCheck;
 use tessera_web::control::{Control, ControlError, EventKind, GuestDevices, PayloadTypes, Request, RtpPorts};
+use tessera_web::error::Msg;
 use tokio::sync::mpsc;
 
 mod in_dialog;
@@ -542,7 +543,7 @@ impl Call {
             if let Some(s) = p.rtp.take() {
                 s.into_std()
                     .and_then(|s| bound.add(s))
-                    .map_err(|e| ControlError::Unavailable(format!("could not hand over media: {e}")))?;
+                    .map_err(|e| ControlError::Unavailable(Msg::text(format!("could not hand over media: {e}"))))?;
             }
         }
         let ports =
