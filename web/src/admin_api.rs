@@ -129,15 +129,21 @@ pub struct SmtpTest {
     pub to: String,
 }
 
+/// The test message was handed to the SMTP server.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Sent {
+    pub sent: bool,
+}
+
 async fn smtp_test_api(
     State(state): State<AppState>,
     AdminUser(u): AdminUser,
     ClientAddr(addr): ClientAddr,
     crate::extract::ApiJson(t): crate::extract::ApiJson<SmtpTest>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<Sent>> {
     let r = crate::mail::test_message(&state, u.lang, &t.to).await;
     audited(&state, &u, addr, format!("smtp.test to={:?}", t.to), r).await?;
-    Ok(Json(serde_json::json!({ "sent": true })))
+    Ok(Json(Sent { sent: true }))
 }
 
 fn field_message(s: Setting, m: String) -> Error {

@@ -268,8 +268,9 @@ async fn list_api(
     Ok(Json(search(&state.store, &q.q, q.page.unwrap_or(1), now()).await?))
 }
 
-#[derive(Serialize)]
-struct Created {
+/// A new account, and its generated password this once.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Created {
     #[serde(flatten)]
     account: Account,
     /// The generated password, this once.
@@ -313,15 +314,42 @@ pub async fn create_and_mail(
     Ok((user, password))
 }
 
+/// A password link went to the account's address.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LinkMailed {
+    pub sent: bool,
+    /// How long the link works.
+    pub valid_hours: i64,
+}
+
+/// An account's lock was lifted (`was_locked`: whether it had one).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Unlocked {
+    pub was_locked: bool,
+}
+
+/// An account locked until then (Unix seconds).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LockedUntil {
+    pub locked_until: i64,
+}
+
+/// A generated password, shown this once; the user must change it at the next sign-in.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NewPassword {
+    pub password: String,
+    pub must_change: bool,
+}
+
 async fn password_link_api(
     State(state): State<AppState>,
     AdminUser(u): AdminUser,
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<LinkMailed>> {
     let mail = async |t: &UserRow| crate::password_links::mail(&state, t, false).await;
     act_on(&state, &u, addr, id, "mail_password_link", mail).await?;
-    Ok(Json(serde_json::json!({ "sent": true, "valid_hours": crate::password_links::LINK_HOURS })))
+    Ok(Json(LinkMailed { sent: true, valid_hours: crate::password_links::LINK_HOURS }))
 }
 
 async fn get_api(State(state): State<AppState>, AdminUser(_): AdminUser, Path(id): Path<i64>) -> Result<Json<Account>> {
@@ -387,9 +415,9 @@ async fn unlock_api(
     AdminUser(u): AdminUser,
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<Unlocked>> {
     let was = act_on(&state, &u, addr, id, "unlock", async |t| unlock(&state.store, t).await).await?;
-    Ok(Json(serde_json::json!({ "was_locked": was })))
+    Ok(Json(Unlocked { was_locked: was }))
 }
 
 async fn lock_api(
@@ -397,9 +425,9 @@ async fn lock_api(
     AdminUser(u): AdminUser,
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<LockedUntil>> {
     let until = act_on(&state, &u, addr, id, "lock", async |t| lock(&state.store, &u.user, t, now()).await).await?;
-    Ok(Json(serde_json::json!({ "locked_until": until })))
+    Ok(Json(LockedUntil { locked_until: until }))
 }
 
 async fn password_api(
@@ -407,8 +435,8 @@ async fn password_api(
     AdminUser(u): AdminUser,
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<NewPassword>> {
     let reset = async |t: &UserRow| reset_password(&state.store, t, now()).await;
     let password = act_on(&state, &u, addr, id, "reset_password", reset).await?;
-    Ok(Json(serde_json::json!({ "password": password, "must_change": true })))
+    Ok(Json(NewPassword { password, must_change: true }))
 }

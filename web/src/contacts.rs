@@ -100,7 +100,7 @@ async fn add_api(
     ApiJson(c): ApiJson<NewContact>,
 ) -> Result<Response> {
     let id = add(&state, &u, &c).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+    Ok((StatusCode::CREATED, Json(NewId { id })).into_response())
 }
 
 async fn delete_api(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<i64>) -> Result<StatusCode> {
@@ -130,7 +130,7 @@ async fn add_shared_api(
     operator(&state, &u).await?;
     let (name, user, address) = resolve(&state, None, &c).await?;
     match state.store.add_shared_contact(user, address.as_deref(), &name, now()).await {
-        Ok(id) => Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response()),
+        Ok(id) => Ok((StatusCode::CREATED, Json(NewId { id })).into_response()),
         Err(StoreError::Conflict(_)) => {
             Err(Error::field(if user.is_some() { "login" } else { "address" }, msg!("err.shared.address.book.already")))
         }
@@ -247,4 +247,10 @@ async fn contacts_page(
         }
     };
     Ok(Html(page(lang, t("contacts.title"), Some(&u), body).into_string()))
+}
+
+/// The id of what was added.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct NewId {
+    pub id: i64,
 }

@@ -321,6 +321,13 @@ fn many<T: utoipa::ToSchema>(c: &mut Schemas) -> Value {
     json!({ "type": "array", "items": one::<T>(c) })
 }
 
+/// An analytics answer with rows of `R`: written in place, since every instance of the generic
+/// `Answer` would otherwise take the same component name.
+fn answer<R: utoipa::ToSchema + serde::Serialize>(c: &mut Schemas) -> Value {
+    one::<R>(c);
+    serde_json::to_value(<crate::analytics::Answer<R> as utoipa::PartialSchema>::schema()).unwrap_or_default()
+}
+
 /// The request body and the success response of an operation, from the handlers' own types
 /// (`utoipa::ToSchema` derived on them): what the document says is what the handlers read and
 /// write.
@@ -333,9 +340,12 @@ fn typed(method: &str, path: &str) -> (Option<Gen>, Option<Gen>) {
         (many $t:ty) => {
             Some(many::<$t> as Gen)
         };
+        (answer $t:ty) => {
+            Some(answer::<$t> as Gen)
+        };
     }
     match (method, path) {
-        ("post", "/api/v1/session") => (g!(one crate::signin::SignInRequest), None),
+        ("post", "/api/v1/session") => (g!(one crate::signin::SignInRequest), g!(one crate::signin::SignedIn)),
         ("get", "/api/v1/me") | ("patch", "/api/v1/me") => {
             (if method == "patch" { g!(one crate::profile::ProfilePatch) } else { None }, g!(one crate::profile::Me))
         }
@@ -379,13 +389,25 @@ fn typed(method: &str, path: &str) -> (Option<Gen>, Option<Gen>) {
         }
         ("post", "/api/v1/templates/{id}/conference") => (None, g!(one crate::scheduling::Saved)),
         ("get", "/api/v1/contacts") | ("get", "/api/v1/address-book") => (None, g!(many Contact)),
-        ("post", "/api/v1/contacts") | ("post", "/api/v1/address-book") => (g!(one crate::contacts::NewContact), None),
+        ("post", "/api/v1/contacts") | ("post", "/api/v1/address-book") => {
+            (g!(one crate::contacts::NewContact), g!(one crate::contacts::NewId))
+        }
         ("post", "/c/{id}/register") => {
             (g!(one crate::registration::SignUpInput), g!(one crate::registration::SignedUp))
         }
         ("post", "/c/{id}/attend") => (None, g!(one crate::registration::Attending)),
         ("get", "/api/v1/admin/users") => (None, g!(one crate::admin_users::AccountPage)),
-        ("post", "/api/v1/admin/users") => (g!(one crate::admin_users::NewAccount), None),
+        ("post", "/api/v1/admin/users") => {
+            (g!(one crate::admin_users::NewAccount), g!(one crate::admin_users::Created))
+        }
+        ("post", "/api/v1/admin/users/{id}/lock") => (None, g!(one crate::admin_users::LockedUntil)),
+        ("post", "/api/v1/admin/users/{id}/unlock") => (None, g!(one crate::admin_users::Unlocked)),
+        ("post", "/api/v1/admin/users/{id}/password") => (None, g!(one crate::admin_users::NewPassword)),
+        ("post", "/api/v1/admin/users/{id}/password-link") => (None, g!(one crate::admin_users::LinkMailed)),
+        ("get", "/api/v1/admin/audit") => (None, g!(many crate::store::AuditEntry)),
+        ("get", "/api/v1/conferences/{id}/analytics/entries") => (None, g!(answer crate::store::Entry)),
+        ("get", "/api/v1/conferences/{id}/analytics/connections") => (None, g!(answer EventRow)),
+        ("get", "/api/v1/conferences/{id}/analytics/chat") => (None, g!(answer ChatMessage)),
         ("get", "/api/v1/admin/users/{id}") => (None, g!(one crate::admin_users::Account)),
         ("patch", "/api/v1/admin/users/{id}") => {
             (g!(one crate::admin_users::AccountChange), g!(one crate::admin_users::Account))
@@ -393,10 +415,53 @@ fn typed(method: &str, path: &str) -> (Option<Gen>, Option<Gen>) {
         ("get", "/api/v1/admin/settings") | ("put", "/api/v1/admin/settings") => {
             (None, g!(many crate::admin_api::SettingView))
         }
-        ("post", "/api/v1/admin/smtp/test") => (g!(one crate::admin_api::SmtpTest), None),
+        ("post", "/api/v1/admin/smtp/test") => (g!(one crate::admin_api::SmtpTest), g!(one crate::admin_api::Sent)),
         ("get", "/api/v1/admin/live") => (None, g!(one crate::admin_api::Live)),
         _ => (None, None),
     }
+}
+
+/// The status a successful call answers with, where it is not 200 (what the handlers return).
+fn success_status(method: &str, path: &str) -> &'static str {
+    match (method, path) {
+        ("post", "/api/v1/conferences")
+        | ("post", "/api/v1/templates")
+        | ("post", "/api/v1/templates/{id}/conference")
+        | ("post", "/api/v1/me/calls")
+        | ("post", "/api/v1/contacts")
+        | ("post", "/api/v1/address-book")
+        | ("post", "/api/v1/admin/users")
+        | ("post", "/c/{id}/register") => "201",
+        ("post", "/api/v1/conferences/{id}/participants/{pid}/devices") => "202",
+        ("delete", "/api/v1/session")
+        | ("put", "/api/v1/me/avatar")
+        | ("delete", "/api/v1/me/avatar")
+        | ("post", "/api/v1/me/password")
+        | ("post", "/api/v1/me/calls/{id}/decline")
+        | ("post", "/api/v1/me/calls/{id}/cancel")
+        | ("delete", "/api/v1/conferences/{id}/recordings/{rid}")
+        | ("delete", "/api/v1/templates/{id}")
+        | ("delete", "/api/v1/contacts/{id}")
+        | ("delete", "/api/v1/address-book/{id}") => "204",
+        _ => "200",
+    }
+}
+
+/// The answers that are not JSON: files, images, SDP, CSV.
+fn other_media(method: &str, path: &str) -> Option<Value> {
+    let binary = json!({ "schema": { "type": "string", "contentMediaType": "application/octet-stream" } });
+    Some(match (method, path) {
+        ("get", "/api/v1/me/avatar") => json!({ "description": "the avatar image",
+            "content": { "image/png": binary, "image/jpeg": binary, "image/webp": binary } }),
+        ("get", "/api/v1/conferences/{id}/recordings/{rid}") => json!({
+            "description": "the recording's file (a Range request gets 206 with that part)",
+            "content": { "application/octet-stream": binary } }),
+        ("get", "/api/v1/conferences/{id}/multicast.sdp") => json!({ "description": "the SDP of the multicast output",
+            "content": { "application/sdp": { "schema": { "type": "string" } } } }),
+        ("get", "/api/v1/openapi.json") => json!({ "description": "this document",
+            "content": { "application/json": { "schema": { "type": "object" } } } }),
+        _ => return None,
+    })
 }
 
 pub fn document() -> Value {
@@ -422,12 +487,38 @@ pub fn document() -> Value {
             op["parameters"] = Value::Array(params);
         }
         let (body, response) = typed(method, path);
+        let answers = response.is_some() || other_media(method, path).is_some();
         if let Some(body) = body {
             op["requestBody"] =
                 json!({ "required": true, "content": { "application/json": { "schema": body(&mut schemas) } } });
         }
         if let Some(response) = response {
             op["responses"]["200"] = json!({ "description": "success", "content": { "application/json": { "schema": response(&mut schemas) } } });
+        }
+        if let Some(media) = other_media(method, path) {
+            op["responses"]["200"] = media;
+        }
+        match success_status(method, path) {
+            "200" => {}
+            "204" => {
+                op["responses"].as_object_mut().map(|r| r.remove("200"));
+                op["responses"]["204"] = json!({ "description": "done; no body" });
+            }
+            "202" if !answers => {
+                op["responses"].as_object_mut().map(|r| r.remove("200"));
+                op["responses"]["202"] = json!({ "description": "accepted; no body" });
+            }
+            code => {
+                let answer = op["responses"].as_object_mut().and_then(|r| r.remove("200")).unwrap_or_default();
+                op["responses"][code] = answer;
+            }
+        }
+        if *path == "/api/v1/admin/audit" {
+            op["responses"]["200"]["content"]["text/csv"] = json!({ "schema": { "type": "string" } });
+        }
+        if *path == "/api/v1/conferences/{id}/calls" {
+            op["responses"]["202"] = op["responses"]["200"].clone();
+            op["responses"]["202"]["description"] = "calling: progress follows as events".into();
         }
         if *method == "put" && *path == "/api/v1/admin/settings" {
             op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": {

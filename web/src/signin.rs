@@ -195,6 +195,21 @@ pub(crate) struct SignInRequest {
     password: String,
 }
 
+/// The answer to a sign-in through the API: who, and the CSRF token to send on every
+/// state-changing call (the session itself is the cookie).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
+    pub user: SignedInUser,
+    pub csrf_token: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SignedInUser {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+}
+
 async fn api_sign_in(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -206,7 +221,10 @@ async fn api_sign_in(
         AuthOutcome::Success(user) => {
             let (cookie, csrf) = start_session(&state, user.id).await?;
             tracing::info!(login = %user.login, "signed in through the API");
-            let body = serde_json::json!({ "user": { "id": user.id, "login": user.login, "display_name": user.display_name }, "csrf_token": csrf });
+            let body = SignedIn {
+                user: SignedInUser { id: user.id, login: user.login, display_name: user.display_name },
+                csrf_token: csrf,
+            };
             Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
         }
         AuthOutcome::Invalid => Err(Error::WrongCredentials(msg!("err.wrong.username.password"))),

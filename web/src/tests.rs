@@ -323,6 +323,38 @@ crate::both_backends!(every_documented_operation_is_routed, |store| {
     let body = &doc["paths"]["/api/v1/conferences"]["post"]["requestBody"]["content"]["application/json"]["schema"];
     assert_eq!(body["$ref"], "#/components/schemas/ConferenceInput");
     assert!(doc["components"]["schemas"]["RecurrenceInput"]["properties"]["freq"].is_object(), "{doc}");
+    // Every success answer says what it is: a schema of the handler's type, a file's media
+    // type, or no body (204, and 202 where nothing comes back); none is a bare "object".
+    let mut typed = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let ok: Vec<(&String, &serde_json::Value)> =
+                op["responses"].as_object().unwrap().iter().filter(|(code, _)| code.starts_with('2')).collect();
+            assert!(!ok.is_empty(), "{method} {path}: no success answer");
+            for (code, answer) in ok {
+                let Some(content) = answer["content"].as_object() else {
+                    assert!(code == "204" || code == "202", "{method} {path}: {code} without a body");
+                    continue;
+                };
+                for (media, c) in content {
+                    let schema = &c["schema"];
+                    let bare = schema == &serde_json::json!({ "type": "object" });
+                    assert!(!bare || path == "/api/v1/openapi.json", "{method} {path}: {code} {media} is untyped");
+                }
+                typed += 1;
+            }
+        }
+    }
+    assert!(typed >= 50, "{typed}");
+    // The three analytics answers keep their own rows.
+    let rows = |p: &str| {
+        doc["paths"][format!("/api/v1/conferences/{{id}}/analytics/{p}")]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"]["properties"]["rows"]["items"]["$ref"]
+            .clone()
+    };
+    assert_eq!(rows("entries"), "#/components/schemas/Entry");
+    assert_eq!(rows("chat"), "#/components/schemas/ChatMessage");
+    assert!(doc["components"]["schemas"]["Entry"]["properties"]["details"].is_object());
 });
 
 /// The crate's Rust sources, for the tests that read them.

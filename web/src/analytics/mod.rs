@@ -79,8 +79,8 @@ fn conference_id(id: &str) -> Result<String> {
 }
 
 /// The JSON answer: the rows that pass the filters, and how many there are in all.
-#[derive(Serialize)]
-struct Answer<T: Serialize> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Answer<T: Serialize> {
     total: usize,
     from_ms: i64,
     to_ms: i64,

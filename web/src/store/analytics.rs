@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// Who an entry is: a user of this server or a guest who signed up for a webinar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     User,
@@ -15,7 +15,7 @@ pub enum EntryKind {
 }
 
 /// One participant of the list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub kind: EntryKind,
     /// The user's or the registrant's id.
@@ -33,7 +33,9 @@ pub struct Entry {
     pub last_joined_ms: Option<i64>,
     /// How many times they joined (a guest's joins are not counted one by one: 1 if ever).
     pub joins: i64,
-    /// Phone, company and position for a user; the form's answers for a guest.
+    /// Phone, company and position for a user; the form's answers for a guest: [label, value]
+    /// pairs.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub details: Vec<(String, String)>,
 }
 

@@ -4,7 +4,7 @@
 use super::{Result, Store, new_id};
 use sqlx::Row;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub at_ms: i64,
     /// The account, or the system user at the command line.
