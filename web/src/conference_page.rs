@@ -65,8 +65,15 @@ pub struct PageData {
     pub page: ConferencePage,
     /// How many are on the list, where registration closes when full.
     pub listed: i64,
-    /// Add to Google Calendar (without the PIN), for scheduled conferences.
-    pub google: Option<String>,
+    /// Add to Google Calendar (without the PIN), for scheduled conferences: the event's text in
+    /// each language.
+    pub google: Vec<(Lang, String)>,
+}
+
+impl PageData {
+    pub fn google(&self, lang: Lang) -> Option<&str> {
+        self.google.iter().find(|(l, _)| *l == lang).map(|(_, g)| g.as_str())
+    }
 }
 
 async fn page_data(state: &AppState, id: &str) -> Result<Option<std::sync::Arc<PageData>>> {
@@ -80,9 +87,12 @@ async fn page_data(state: &AppState, id: &str) -> Result<Option<std::sync::Arc<P
         (ConferenceKind::Scheduled, Some(e)) => {
             let mut s = e.settings;
             s.pin = None;
-            crate::scheduling::ics::google_link(&state.config, id, &s, crate::i18n::Lang::En)
+            Lang::ALL
+                .into_iter()
+                .filter_map(|l| crate::scheduling::ics::google_link(&state.config, id, &s, l).map(|g| (l, g)))
+                .collect()
         }
-        _ => None,
+        _ => Vec::new(),
     };
     let d = std::sync::Arc::new(PageData { page, listed, google });
     state.cache.put_page(id, g, d.clone());
@@ -140,7 +150,7 @@ async fn conference_page(
     };
     let embed = d.public && q.embed.is_some();
     let sip = format!("sip:{}@{}", d.id, state.config.sip_host);
-    let google = &data.google;
+    let google = data.google(lang);
     let body = html! {
         section.card #conference data-conference=(d.id) data-ws=(format!("/c/{}/ws", d.id)) {
             h1 #conference-name { (d.name) }
@@ -166,7 +176,7 @@ async fn conference_page(
                 p.actions #add-to-calendar {
                     (tr(lang, "sched.export")) ": "
                     a #calendar-ics href={"/c/" (d.id) "/calendar.ics"} { ".ics" }
-                    @if let Some(g) = &google { " · " a #calendar-google href=(g) target="_blank" rel="noopener" { "Google" } }
+                    @if let Some(g) = google { " · " a #calendar-google href=(g) target="_blank" rel="noopener" { "Google" } }
                 }
             }
             @if !open {
