@@ -13,6 +13,7 @@
 //! failures count in the web crate's lockout service, so a password guessed over SIP counts
 //! against the same account as one guessed on the sign-in page. H.323 is still to come.
 
+pub mod h323;
 pub mod rtp;
 pub mod sdp;
 pub mod sip;
