@@ -36,11 +36,11 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev \
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
   gstreamer1.0-plugins-ugly gstreamer1.0-libav ffmpeg iproute2 nftables util-linux sip-tester baresip-core baresip-ffmpeg linphone-cli openssl pebble libjs-pdf \
-  python3-venv >/dev/null
+  tshark python3-venv >/dev/null
 command -v node >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 command -v cargo >/dev/null || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
-for tool in node npm chromium psql wrk pebble pebble-challtestsrv; do
+for tool in node npm chromium psql wrk pebble pebble-challtestsrv tshark text2pcap; do
   command -v "$tool" >/dev/null || { echo "required test tool '$tool' is missing" >&2; exit 1; }
 done
 test -f /usr/share/javascript/pdf/build/pdf.js || { echo "pdf.js is missing: apt-get install libjs-pdf" >&2; exit 1; }
@@ -69,13 +69,13 @@ as_postgres psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'tessera_test'"
 export TESSERA_TEST_POSTGRES_URL=postgres://tessera:tessera@127.0.0.1/tessera_test
 export TESSERA_REQUIRE_POSTGRES=1
 
-step "installing sipvicious, icalendar, recurring-ical-events, aiosmtpd, openapi-spec-validator (PyPI, in a virtual environment: Debian's python is externally managed)"
+step "installing sipvicious, icalendar, recurring-ical-events, aiosmtpd, openapi-spec-validator, pycrate (PyPI, in a virtual environment: Debian's python is externally managed)"
 VENV="${XDG_CACHE_HOME:-$HOME/.cache}/tessera-test-venv"
 [ -x "$VENV/bin/pip" ] || /usr/bin/python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q --disable-pip-version-check sipvicious icalendar recurring-ical-events aiosmtpd openapi-spec-validator
+"$VENV/bin/pip" install -q --disable-pip-version-check sipvicious icalendar recurring-ical-events aiosmtpd openapi-spec-validator pycrate==0.7.11
 export PATH="$VENV/bin:$PATH"
 command -v sipvicious_svwar >/dev/null
-"$VENV/bin/python" -c "import icalendar, recurring_ical_events, aiosmtpd, openapi_spec_validator"
+"$VENV/bin/python" -c "import icalendar, recurring_ical_events, aiosmtpd, openapi_spec_validator, pycrate_asn1dir.H225"
 
 step "installing playwright-core and axe-core (uses Debian's chromium, downloads no browser)"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
@@ -124,8 +124,8 @@ CORPUS=$(mktemp -d)
   -- -max_total_time="${FUZZ_SECONDS:-60}" -max_len=8192 -print_final_stats=1 2>&1 | tail -n 4)
 rm -rf "$CORPUS"
 
-step "fuzzing SDP offers and media-side packets (RTP events, RTCP, INFO bodies, digest headers)"
-for target in sdp_offer media_packets; do
+step "fuzzing SDP offers, media-side packets (RTP events, RTCP, INFO bodies, digest headers) and H.323 signalling (TPKT, Q.931, PER)"
+for target in sdp_offer media_packets h323_signalling; do
   CORPUS=$(mktemp -d)
   (cd sip-h323-bridge && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none "$target" "$CORPUS" "fuzz/seeds/$target" \
     -- -max_total_time="${FUZZ_SECONDS_SMALL:-30}" -max_len=4096 -print_final_stats=1 2>&1 | tail -n 4)
