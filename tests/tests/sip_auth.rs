@@ -287,9 +287,18 @@ fn registered_users_call_each_other() {
     let (bob_ok, bob_out) = finish(phone, d);
     assert!(ok, "alice calls bob:\n{out}\nbob's phone:\n{bob_out}\n{}", s.log());
     assert!(bob_ok, "bob's phone did not get the whole call:\n{bob_out}");
-    // The BYE passed through Tessera, which knows how long the call lasted.
+    // The BYE passed through Tessera, which knows how long the call lasted. SIPp ends once it has
+    // the BYE's answer, which may come a moment before the server writes its log line: wait for
+    // it (on a busy machine this raced).
+    let ended = |log: &str| log.contains("SIP user call ended") && log.contains("hung up");
+    for _ in 0..100 {
+        if ended(&s.log()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let log = s.log();
-    assert!(log.contains("SIP user call ended") && log.contains("hung up"), "{log}");
+    assert!(ended(&log), "{log}");
     // Both users find it in their call history: alice's outgoing, bob's incoming, answered, with
     // the second the caller stayed in it.
     let rt = tokio::runtime::Runtime::new().unwrap();
