@@ -193,7 +193,6 @@ struct Body<'a> {
 /// the answer again in the asker's language.
 #[derive(Debug, Clone)]
 pub struct Localizable {
-    text: String,
     field: Option<String>,
     locked_until: Option<i64>,
     message: Msg,
@@ -209,11 +208,6 @@ impl Localizable {
         let body = Body { error, field: self.field.as_deref(), locked_until: self.locked_until };
         Json(serde_json::to_value(body).unwrap_or_default())
     }
-
-    /// The English text the answer was written with.
-    pub fn english(&self) -> &str {
-        &self.text
-    }
 }
 
 impl IntoResponse for Error {
@@ -226,7 +220,6 @@ impl IntoResponse for Error {
             tracing::error!(error = format!("{e:#}"), "request failed");
         }
         let loc = Localizable {
-            text: self.render(Lang::En),
             field: match &self {
                 Error::Field { field, .. } => Some(field.clone()),
                 _ => None,
