@@ -25,10 +25,15 @@ impl AskerLang {
 pub async fn localize(mut req: Request, next: Next) -> Response {
     let asker = AskerLang::default();
     req.extensions_mut().insert(asker.clone());
-    let accepted = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let accept = req.headers().get(header::ACCEPT_LANGUAGE).cloned();
     let resp = next.run(req).await;
     let Some(loc) = resp.extensions().get::<Localizable>().cloned() else { return resp };
-    let lang = asker.0.get().copied().unwrap_or(accepted);
+    // Parsed only for an error answer, not on every request.
+    let lang = asker
+        .0
+        .get()
+        .copied()
+        .unwrap_or_else(|| Lang::from_accept_language(accept.as_ref().and_then(|v| v.to_str().ok())));
     if lang == Lang::En {
         return resp;
     }
