@@ -11,9 +11,25 @@ fn run(tool: &str, args: &[&str]) -> std::process::Output {
         .unwrap_or_else(|e| panic!("{tool} is missing ({e}): apt-get install ffmpeg (scripts/test.sh does)"))
 }
 
-/// `ffprobe -show_streams` of `url`, as `key=value|…` lines.
+/// `ffprobe -show_streams` of `url`, as `key=value|…` lines. ffprobe stops as soon as every
+/// stream is known; its default 5 s analysis window would be a wall-clock assumption on a busy
+/// machine, so it may read for up to 20 s.
 pub fn probe_streams(url: &str) -> String {
-    let o = run("ffprobe", &["-v", "error", "-rtsp_transport", "tcp", "-show_streams", "-of", "compact", url]);
+    let o = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-analyzeduration",
+            "20000000",
+            "-rtsp_transport",
+            "tcp",
+            "-show_streams",
+            "-of",
+            "compact",
+            url,
+        ],
+    );
     assert!(o.status.success(), "ffprobe {url}: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -81,6 +81,24 @@ async fn four_synthetic_participants_over_rtsp_with_layouts_mute_and_recording()
     assert!(streams.contains("codec_name=h264") && streams.contains("width=640"), "{streams}");
     assert!(streams.contains("codec_name=opus"), "{streams}");
 
+    // A client joining while another watches shares the flowing media: its PLAY asks for a
+    // keyframe too (the first client's arrival asked twice: preparing the media, then PLAY).
+    let c0 = keyframes().await;
+    let _watcher = KillOnDrop(
+        std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-rtsp_transport", "tcp", "-i", &url, "-t", "30", "-f", "null", "-"])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("ffmpeg"),
+    );
+    eventually("the watcher's media prepared and played", || async { keyframes().await >= c0 + 2.0 }).await;
+    let before = keyframes().await;
+    let u = url.clone();
+    on_blocking(move || probe_streams(&u)).await.unwrap();
+    let after = keyframes().await;
+    assert!(after > before, "a client joining a flowing media asked for no keyframe ({before} -> {after})");
+    drop(_watcher);
+
     // Grid 2x2 with names at the bottom: each colour in its window, a label in each window's
     // lower band and none across its middle.
     let u = url.clone();

@@ -2,7 +2,8 @@
 //! conference, one shared media per mount, fed from the conference's shared encoder through a
 //! [`Fanout`](super::fanout::Fanout) — a new client costs a payloader, not an encoder. A
 //! client's keyframe request (RTCP PLI/FIR, arriving as an upstream force-key-unit event) is
-//! forwarded to the shared encoder.
+//! forwarded to the shared encoder, and every PLAY asks for one: a client joining a media that
+//! is already flowing starts at once instead of waiting for the next scheduled keyframe.
 
 use super::encoder::EncodedStreams;
 use super::synthetic::appsrc;
@@ -11,19 +12,24 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_rtsp_server as rtsp;
 use gstreamer_rtsp_server::prelude::*;
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 const LAUNCH: &str = "( appsrc name=v is-live=true format=time do-timestamp=true \
     ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 \
     appsrc name=a is-live=true format=time do-timestamp=true ! rtpopuspay name=pay1 pt=97 )";
 
+type Mounted = Arc<Mutex<HashMap<String, EncodedStreams>>>;
+
 pub struct RtspServer {
     /// Kept so the server lives as long as this handle (its socket source holds only the context).
     _server: rtsp::RTSPServer,
     mounts: rtsp::RTSPMountPoints,
+    /// The streams behind each mount, by conference id, for the keyframe a PLAY asks for.
+    mounted: Mounted,
     main_loop: glib::MainLoop,
     thread: Option<std::thread::JoinHandle<()>>,
     pub port: u16,
@@ -40,6 +46,21 @@ impl RtspServer {
             .attach(Some(&ctx))
             .with_context(|| format!("listening for RTSP on {listen} (media.rtsp_listen / TESSERA_RTSP_LISTEN)"))?;
         let port = u16::try_from(server.bound_port()).unwrap_or(0);
+        let mounted = Mounted::default();
+        let m = mounted.clone();
+        server.connect_client_connected(move |_, client| {
+            let m = m.clone();
+            client.connect_play_request(move |_, ctx| {
+                let conference = ctx.uri().and_then(|u| {
+                    u.decode_path_components().into_iter().find(|c| !c.is_empty()).map(|c| c.to_string())
+                });
+                let streams =
+                    conference.and_then(|c| m.lock().unwrap_or_else(PoisonError::into_inner).get(&c).cloned());
+                if let Some(s) = streams {
+                    s.request_keyframe();
+                }
+            });
+        });
         let pool = server.session_pool();
         // Sessions of clients that vanished without TEARDOWN are removed after their timeout.
         glib::timeout_source_new(Duration::from_secs(2), None, glib::Priority::DEFAULT, move || {
@@ -59,7 +80,7 @@ impl RtspServer {
                 }
             })
             .context("starting the RTSP thread")?;
-        Ok(RtspServer { _server: server, mounts, main_loop, thread: Some(thread), port })
+        Ok(RtspServer { _server: server, mounts, mounted, main_loop, thread: Some(thread), port })
     }
 
     pub fn path(conference: &str) -> String {
@@ -72,6 +93,7 @@ impl RtspServer {
         factory.set_launch(LAUNCH);
         factory.set_shared(true);
         let conf = conference.to_string();
+        self.mounted.lock().unwrap_or_else(PoisonError::into_inner).insert(conf.clone(), streams.clone());
         factory.connect_media_configure(move |_, media| {
             if let Err(e) = attach_media(media, &streams) {
                 tracing::error!(conference = %conf, error = %e, "RTSP media could not be set up");
@@ -83,6 +105,7 @@ impl RtspServer {
 
     pub fn unmount(&self, conference: &str) {
         self.mounts.remove_factory(&Self::path(conference));
+        self.mounted.lock().unwrap_or_else(PoisonError::into_inner).remove(conference);
     }
 }
 
