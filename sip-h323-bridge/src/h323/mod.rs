@@ -1,8 +1,15 @@
-//! H.323 signalling. Built so far: TPKT framing on TCP ([`tpkt`]) and Q.931 with H.225.0's
-//! user-user element ([`q931`]). The message types themselves (H.225.0 RAS and call signalling,
-//! H.235, H.245) are generated from the ITU-T modules into the `tessera-h323-asn` crate and
-//! encoded with `rasn::aper`. The RAS, call and H.245 state machines follow in the stages of
-//! issue 23.
+//! H.323 signalling, sans-IO. TPKT framing on TCP ([`tpkt`]); Q.931 with H.225.0's user-user
+//! element ([`q931`]); call signalling messages read and answered ([`signalling`]); aliases
+//! ([`alias`]); H.245 capability exchange, master/slave determination, logical channels and Fast
+//! Connect, user input and picture updates ([`h245`]). The message types themselves (H.225.0 RAS
+//! and call signalling, H.235, H.245) are generated from the ITU-T modules into the
+//! `tessera-h323-asn` crate and encoded with `rasn::aper`. An inbound call's state machine
+//! ([`call`]) ties them together; the RAS state machine and the daemon's listeners follow in the
+//! stages of issue 23.
 
+pub mod alias;
+pub mod call;
+pub mod h245;
 pub mod q931;
+pub mod signalling;
 pub mod tpkt;

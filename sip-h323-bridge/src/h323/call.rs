@@ -1,0 +1,380 @@
+//! One inbound H.323 call, sans-IO: signalling packets, H.245 messages, the conference's
+//! decision and the clock go in ([`Input`]); packets to send and what the call means for the
+//! conference come out ([`Output`]). The daemon owns the sockets and the conference core owns
+//! the rules (who may join, PINs): this machine only asks ([`Output::Admit`]) and obeys.
+//!
+//! The call: Setup → Call Proceeding and a request to join; once admitted → Connect with the
+//! accepted Fast Connect channels (media flows at once) and, tunnelled in the same message, this
+//! server's capability set and master/slave determination. Without Fast Connect, the channels
+//! are opened over H.245 once both capability sets are known: this server opens one channel per
+//! session in the first codec the peer lists, and accepts the peer's channels in codecs it
+//! takes. H.245 travels tunnelled when the caller asks for it, otherwise on the separate
+//! connection the daemon opens to the caller's H.245 address ([`Output::H245`]).
+
+use super::h245::channels::{self, Channel, FastStart, Local};
+use super::h245::codec::{Codec, H264};
+use super::h245::master_slave::{self, Role};
+use super::h245::{self, Event, Out, capabilities};
+use super::q931::MessageType;
+use super::signalling::{Answer, Release, Setup, Signal};
+use std::net::SocketAddrV4;
+use std::time::{Duration, Instant};
+
+/// How long a call may stay without media once answered (H.245 never completing).
+pub const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the conference may take to decide (a PIN is entered after admission, not here).
+pub const ADMIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub enum Input {
+    /// A call signalling packet (a TPKT payload) from the caller.
+    Signal(Vec<u8>),
+    /// An H.245 message from the separate H.245 connection.
+    H245(Vec<u8>),
+    /// The conference took the caller.
+    Admitted {
+        now: Instant,
+    },
+    /// The conference refused the caller.
+    Refused(Release),
+    /// This side ends the call (moderator, conference ended, shutdown).
+    HangUp,
+    Tick(Instant),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// A call signalling packet for the caller (wrap in TPKT).
+    Signal(Vec<u8>),
+    /// An H.245 message for the separate connection (wrap in TPKT).
+    H245(Vec<u8>),
+    /// Open the separate H.245 connection to the caller's address.
+    ConnectH245(SocketAddrV4),
+    /// Ask the conference whether this caller may join.
+    Admit { destination: Vec<String>, caller: Vec<String>, display: Option<String> },
+    /// Media in this direction is set up: RTP from the caller in `channel`'s codec.
+    Receive(Channel),
+    /// Media in this direction is set up: send RTP in `channel`'s codec to its address.
+    Send(Channel),
+    /// Keys the caller pressed.
+    Digits(String),
+    /// The caller asks for a full picture.
+    FastUpdate,
+    /// Something the caller sent was not understood and was ignored (for the log).
+    Ignored(String),
+    /// The call is over; nothing more comes out.
+    Ended { reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Admitting,
+    Connected,
+    Ended,
+}
+
+pub struct Call {
+    state: State,
+    answer: Answer,
+    tunnelling: bool,
+    local: Box<dyn Fn(u8) -> Option<Local> + Send>,
+    video: H264,
+    our_number: u32,
+    role: Option<Role>,
+    peer_caps: Option<Vec<Codec>>,
+    caps_acked: bool,
+    /// Channels this server opened (by number) and the codec each carries.
+    opened: Vec<(u16, Codec)>,
+    /// Sessions with media in each direction.
+    receiving: Vec<u8>,
+    sending: Vec<u8>,
+    fast: Option<FastStart>,
+    deadline: Instant,
+    /// H.245 waiting for the next signalling message (tunnelled) or for the connection.
+    queued: Vec<Vec<u8>>,
+}
+
+impl Call {
+    /// A call from `setup`. `local` gives this server's RTP/RTCP addresses per session (`None`:
+    /// not offered); `video` is what this server's encoder makes; `our_number` a random number
+    /// for master/slave determination.
+    pub fn new(
+        setup: &Setup,
+        local: impl Fn(u8) -> Option<Local> + Send + 'static,
+        video: H264,
+        our_number: u32,
+        now: Instant,
+    ) -> (Call, Vec<Output>) {
+        let answer = Answer {
+            call_reference: setup.call_reference,
+            conference_id: setup.conference_id,
+            call_id: setup.call_id,
+            h245_tunnelling: setup.h245_tunnelling,
+            ..Answer::default()
+        };
+        let fast = (!setup.fast_start.is_empty()).then(|| channels::answer_fast_start(&setup.fast_start, &local));
+        let call = Call {
+            state: State::Admitting,
+            answer,
+            tunnelling: setup.h245_tunnelling,
+            local: Box::new(local),
+            video,
+            our_number: our_number & 0xff_ffff,
+            role: None,
+            peer_caps: None,
+            caps_acked: false,
+            opened: Vec::new(),
+            receiving: Vec::new(),
+            sending: Vec::new(),
+            fast: fast.filter(|f| !f.accepted.is_empty()),
+            deadline: now + ADMIT_TIMEOUT,
+            queued: Vec::new(),
+        };
+        let mut out = Vec::new();
+        call.signal(&mut out, call.answer.call_proceeding());
+        if !call.tunnelling
+            && let Some(a) = setup.h245_address
+        {
+            out.push(Output::ConnectH245(a));
+        }
+        out.push(Output::Admit {
+            destination: setup.destination.clone(),
+            caller: setup.caller.clone(),
+            display: setup.display.clone(),
+        });
+        (call, out)
+    }
+
+    pub fn ended(&self) -> bool {
+        self.state == State::Ended
+    }
+
+    /// The conference's name shown to the caller in the answers.
+    pub fn set_display(&mut self, name: &str) {
+        self.answer.display = Some(name.to_string());
+    }
+
+    pub fn handle(&mut self, input: Input) -> Vec<Output> {
+        let mut out = Vec::new();
+        if self.state == State::Ended {
+            return out;
+        }
+        match input {
+            Input::Signal(bytes) => self.on_signal(&bytes, &mut out),
+            Input::H245(bytes) => self.on_h245(&bytes, &mut out),
+            Input::Admitted { now } => self.on_admitted(now, &mut out),
+            Input::Refused(why) => self.end(&mut out, why, "refused by the conference"),
+            Input::HangUp => {
+                self.h245(Out::EndSession, &mut out);
+                self.flush_tunnel(&mut out);
+                self.end(&mut out, Release::Normal, "hung up here");
+            }
+            Input::Tick(now) => {
+                if now >= self.deadline && self.state != State::Connected {
+                    self.end(&mut out, Release::Normal, "the conference did not answer in time");
+                } else if now >= self.deadline && self.receiving.is_empty() && self.sending.is_empty() {
+                    self.end(&mut out, Release::Normal, "no media was set up");
+                }
+            }
+        }
+        out
+    }
+
+    fn signal(&self, out: &mut Vec<Output>, packet: Result<Vec<u8>, super::signalling::SignalError>) {
+        match packet {
+            Ok(p) => out.push(Output::Signal(p)),
+            Err(e) => out.push(Output::Ignored(format!("an answer could not be written: {e}"))),
+        }
+    }
+
+    fn end(&mut self, out: &mut Vec<Output>, why: Release, reason: &str) {
+        self.signal(out, self.answer.release_complete(why));
+        self.state = State::Ended;
+        out.push(Output::Ended { reason: reason.to_string() });
+    }
+
+    fn on_admitted(&mut self, now: Instant, out: &mut Vec<Output>) {
+        if self.state != State::Admitting {
+            return;
+        }
+        self.state = State::Connected;
+        self.deadline = now + MEDIA_TIMEOUT;
+        // Capability set and master/slave determination go with the Connect when tunnelled.
+        let caps = capabilities::ours(1, &self.video);
+        self.h245(Out::Capabilities(Box::new(caps)), out);
+        self.h245(Out::MasterSlave { number: self.our_number }, out);
+        let mut connect = self.answer.clone();
+        if let Some(fast) = self.fast.take() {
+            connect.fast_start = fast.accepted;
+            for c in fast.receive {
+                self.receiving.push(c.codec.session());
+                out.push(Output::Receive(c));
+            }
+            for c in fast.send {
+                self.sending.push(c.codec.session());
+                out.push(Output::Send(c));
+            }
+        }
+        if self.tunnelling {
+            connect.h245_control = std::mem::take(&mut self.queued);
+        }
+        self.signal(out, connect.connect());
+    }
+
+    fn on_signal(&mut self, bytes: &[u8], out: &mut Vec<Output>) {
+        let signal = match Signal::read(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                out.push(Output::Ignored(format!("signalling: {e}")));
+                return;
+            }
+        };
+        for m in signal.h245_control().to_vec() {
+            self.on_h245(&m, out);
+        }
+        match signal.q931.kind {
+            MessageType::ReleaseComplete => {
+                self.state = State::Ended;
+                out.push(Output::Ended { reason: "the caller hung up".into() });
+            }
+            MessageType::Information => {
+                // Overlap-style digits in the keypad facility element.
+                if let Some(k) = signal.q931.element(super::q931::ie::KEYPAD_FACILITY) {
+                    let keys: String = k
+                        .iter()
+                        .filter(|b| b.is_ascii_digit() || matches!(b, b'*' | b'#'))
+                        .map(|&b| b as char)
+                        .collect();
+                    if !keys.is_empty() {
+                        out.push(Output::Digits(keys));
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.flush_tunnel(out);
+    }
+
+    fn on_h245(&mut self, bytes: &[u8], out: &mut Vec<Output>) {
+        let event = match h245::read(bytes) {
+            Ok(e) => e,
+            Err(e) => {
+                out.push(Output::Ignored(format!("H.245 (aligned PER): {e}")));
+                return;
+            }
+        };
+        match event {
+            Event::MasterSlave { terminal_type, number } => {
+                match master_slave::decide(terminal_type, number, self.our_number) {
+                    Some(role) => {
+                        self.role = Some(role);
+                        let peer = if role == Role::Master { Role::Slave } else { Role::Master };
+                        self.h245(Out::MasterSlaveAck { peer }, out);
+                    }
+                    // Identical numbers: draw again and ask again.
+                    None => {
+                        self.our_number = self.our_number.wrapping_mul(1_103_515_245).wrapping_add(12345) & 0xff_ffff;
+                        self.h245(Out::MasterSlave { number: self.our_number }, out);
+                    }
+                }
+            }
+            Event::MasterSlaveAck(role) => self.role = self.role.or(Some(role)),
+            Event::Capabilities(set) => {
+                self.h245(Out::CapabilitiesAck { sequence: set.sequence_number.0 }, out);
+                self.peer_caps = Some(capabilities::receivable(&set));
+            }
+            Event::CapabilitiesAck => self.caps_acked = true,
+            Event::OpenChannel(olc) => self.on_open(&olc, out),
+            Event::OpenChannelAck(ack) => {
+                if let Some((number, rtp, rtcp)) = channels::acked(&ack)
+                    && let Some(&(_, codec)) = self.opened.iter().find(|(n, _)| *n == number)
+                    && !self.sending.contains(&codec.session())
+                {
+                    self.sending.push(codec.session());
+                    let payload_type = codec.static_payload_type().unwrap_or(channels::H264_PAYLOAD_TYPE);
+                    out.push(Output::Send(Channel { number, codec, payload_type, rtp: Some(rtp), rtcp }));
+                }
+            }
+            Event::CloseChannel(n) => self.h245(Out::CloseChannelAck(n), out),
+            Event::Digits(d) if !d.is_empty() => out.push(Output::Digits(d)),
+            Event::FastUpdate => out.push(Output::FastUpdate),
+            Event::EndSession => {
+                self.end(out, Release::Normal, "the caller ended the session");
+                return;
+            }
+            _ => {}
+        }
+        self.open_ours(out);
+    }
+
+    /// Accepts a peer's channel in a codec this server takes, once per session.
+    fn on_open(
+        &mut self,
+        olc: &tessera_h323_asn::multimedia_system_control::OpenLogicalChannel,
+        out: &mut Vec<Output>,
+    ) {
+        let number = olc.forward_logical_channel_number.0;
+        let Some(channel) = channels::incoming(olc) else {
+            self.h245(Out::OpenChannelReject(number), out);
+            return;
+        };
+        let session = channel.codec.session();
+        let Some(here) = (self.local)(session) else {
+            self.h245(Out::OpenChannelReject(number), out);
+            return;
+        };
+        if self.receiving.contains(&session) {
+            self.h245(Out::OpenChannelReject(number), out);
+            return;
+        }
+        self.receiving.push(session);
+        self.h245(Out::OpenChannelAck(Box::new(channels::open_ack(number, session, here.rtp, here.rtcp))), out);
+        out.push(Output::Receive(channel));
+    }
+
+    /// Opens this server's channels once the peer's capabilities are known and this server's
+    /// were acknowledged: per session not yet sending, the first codec the peer lists.
+    fn open_ours(&mut self, out: &mut Vec<Output>) {
+        if self.state != State::Connected || !self.caps_acked {
+            return;
+        }
+        let Some(caps) = self.peer_caps.clone() else { return };
+        for session in [h245::codec::AUDIO_SESSION, h245::codec::VIDEO_SESSION] {
+            if self.sending.contains(&session) || self.opened.iter().any(|(_, c)| c.session() == session) {
+                continue;
+            }
+            let Some(here) = (self.local)(session) else { continue };
+            let Some(codec) = caps.iter().find(|c| c.session() == session) else { continue };
+            // Video goes out as this server's encoder makes it, within what the peer takes.
+            let codec = match codec {
+                Codec::H264(peer) => Codec::H264(H264 {
+                    level: self.video.level.min(peer.level),
+                    max_bitrate_100bps: self.video.max_bitrate_100bps.min(peer.max_bitrate_100bps.max(1)),
+                }),
+                c => *c,
+            };
+            let number = 1 + self.opened.len() as u16;
+            self.opened.push((number, codec));
+            self.h245(Out::OpenChannel(Box::new(channels::open(number, &codec, here.rtcp))), out);
+        }
+    }
+
+    /// Sends an H.245 message: queued for the next signalling message when tunnelled (or for
+    /// the Connect), otherwise on the separate connection.
+    fn h245(&mut self, m: Out, out: &mut Vec<Output>) {
+        match m.encode() {
+            Ok(bytes) if self.tunnelling => self.queued.push(bytes),
+            Ok(bytes) => out.push(Output::H245(bytes)),
+            Err(e) => out.push(Output::Ignored(format!("an H.245 message could not be written: {e}"))),
+        }
+    }
+
+    /// Sends queued tunnelled H.245 in a Facility, once the call is connected.
+    fn flush_tunnel(&mut self, out: &mut Vec<Output>) {
+        if self.state != State::Connected || self.queued.is_empty() {
+            return;
+        }
+        let f = Answer { h245_control: std::mem::take(&mut self.queued), ..self.answer.clone() };
+        self.signal(out, f.tunnel());
+    }
+}

@@ -1,0 +1,235 @@
+//! Logical channels (H.245 OpenLogicalChannel with H.225.0's RTP parameters): opening this
+//! server's sending channels, accepting a peer's, and answering Fast Connect (H.323 8.1.7), where
+//! the caller's Setup proposes channels and the answer returns the accepted ones with this
+//! server's addresses filled in.
+
+use super::codec::Codec;
+use rasn::types::{ObjectIdentifier, OctetString};
+use std::borrow::Cow;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use tessera_h323_asn::multimedia_system_control::{
+    DataType, H245TransportAddress, H2250LogicalChannelAckParameters, H2250LogicalChannelParameters,
+    H2250LogicalChannelParametersMediaPacketization, LogicalChannelNumber, OpenLogicalChannel, OpenLogicalChannelAck,
+    OpenLogicalChannelAckForwardMultiplexAckParameters, OpenLogicalChannelForwardLogicalChannelParameters,
+    OpenLogicalChannelForwardLogicalChannelParametersMultiplexParameters,
+    OpenLogicalChannelReverseLogicalChannelParametersMultiplexParameters, RTPPayloadType,
+    RTPPayloadTypePayloadDescriptor, UnicastAddress, UnicastAddressIPAddress,
+};
+
+/// The dynamic RTP payload type this server gives H.264 when the peer names none.
+pub const H264_PAYLOAD_TYPE: u8 = 96;
+
+/// A channel as this server uses it: its number, codec and RTP payload type, and the peer's
+/// addresses that came with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub number: u16,
+    pub codec: Codec,
+    pub payload_type: u8,
+    /// Where RTP goes (the receiver's address).
+    pub rtp: Option<SocketAddrV4>,
+    /// The RTCP address of whoever wrote the message.
+    pub rtcp: Option<SocketAddrV4>,
+}
+
+pub fn unicast(a: SocketAddrV4) -> H245TransportAddress {
+    H245TransportAddress::unicastAddress(UnicastAddress::iPAddress(UnicastAddressIPAddress::new(
+        OctetString::from(a.ip().octets().to_vec()),
+        a.port(),
+    )))
+}
+
+pub fn ipv4(a: &H245TransportAddress) -> Option<SocketAddrV4> {
+    let H245TransportAddress::unicastAddress(UnicastAddress::iPAddress(ip)) = a else { return None };
+    let octets: [u8; 4] = ip.network.as_ref().try_into().ok()?;
+    Some(SocketAddrV4::new(Ipv4Addr::from(octets), ip.tsap_identifier))
+}
+
+/// H.241's packetization mode 1 (non-interleaved), 0.0.8.241.0.0.0.1.
+fn h264_packetization(payload_type: u8) -> H2250LogicalChannelParametersMediaPacketization {
+    let oid = ObjectIdentifier::new_unchecked(Cow::Borrowed(&[0, 0, 8, 241, 0, 0, 0, 1]));
+    H2250LogicalChannelParametersMediaPacketization::rtpPayloadType(RTPPayloadType::new(
+        RTPPayloadTypePayloadDescriptor::oid(oid),
+        Some(payload_type),
+    ))
+}
+
+/// RTP parameters of a channel: its session, the addresses given, and for H.264 its dynamic
+/// payload type.
+pub fn rtp_parameters(
+    codec: &Codec,
+    payload_type: u8,
+    rtp: Option<SocketAddrV4>,
+    rtcp: Option<SocketAddrV4>,
+) -> H2250LogicalChannelParameters {
+    let dynamic = codec.static_payload_type().is_none();
+    H2250LogicalChannelParameters::new(
+        None,
+        codec.session(),
+        None,
+        rtp.map(unicast),
+        None,
+        rtcp.map(unicast),
+        None,
+        Some(false),
+        None,
+        dynamic.then_some(payload_type),
+        dynamic.then(|| h264_packetization(payload_type)),
+        None,
+        None,
+        None,
+    )
+}
+
+/// The payload type of a channel of `codec` described by `p`.
+fn payload_type(codec: &Codec, p: &H2250LogicalChannelParameters) -> u8 {
+    codec.static_payload_type().or(p.dynamic_rtppayload_type).unwrap_or(H264_PAYLOAD_TYPE)
+}
+
+/// An OpenLogicalChannel for this server's sending of `codec`, numbered `number`; `rtcp` is
+/// where this server receives the receiver's reports.
+pub fn open(number: u16, codec: &Codec, rtcp: SocketAddrV4) -> OpenLogicalChannel {
+    let pt = codec.static_payload_type().unwrap_or(H264_PAYLOAD_TYPE);
+    let forward = OpenLogicalChannelForwardLogicalChannelParameters::new(
+        None,
+        codec.data_type(),
+        OpenLogicalChannelForwardLogicalChannelParametersMultiplexParameters::h2250LogicalChannelParameters(
+            rtp_parameters(codec, pt, None, Some(rtcp)),
+        ),
+        None,
+        None,
+    );
+    OpenLogicalChannel::new(LogicalChannelNumber(number), forward, None, None, None, None)
+}
+
+/// What a peer's OpenLogicalChannel opens towards this server: its codec, payload type and RTCP
+/// address; `None` for a codec or multiplex this server does not speak.
+pub fn incoming(olc: &OpenLogicalChannel) -> Option<Channel> {
+    let f = &olc.forward_logical_channel_parameters;
+    let codec = Codec::of_data_type(&f.data_type)?;
+    let OpenLogicalChannelForwardLogicalChannelParametersMultiplexParameters::h2250LogicalChannelParameters(p) =
+        &f.multiplex_parameters
+    else {
+        return None;
+    };
+    Some(Channel {
+        number: olc.forward_logical_channel_number.0,
+        codec,
+        payload_type: payload_type(&codec, p),
+        rtp: p.media_channel.as_ref().and_then(ipv4),
+        rtcp: p.media_control_channel.as_ref().and_then(ipv4),
+    })
+}
+
+/// Accepts a peer's channel: RTP to `rtp`, reports to `rtcp`.
+pub fn open_ack(number: u16, session: u8, rtp: SocketAddrV4, rtcp: SocketAddrV4) -> OpenLogicalChannelAck {
+    let params = H2250LogicalChannelAckParameters::new(
+        None,
+        Some(session),
+        Some(unicast(rtp)),
+        Some(unicast(rtcp)),
+        None,
+        None,
+        None,
+    );
+    OpenLogicalChannelAck::new(
+        LogicalChannelNumber(number),
+        None,
+        None,
+        Some(OpenLogicalChannelAckForwardMultiplexAckParameters::h2250LogicalChannelAckParameters(params)),
+        None,
+        None,
+    )
+}
+
+/// The addresses a peer's acknowledgement gives for this server's channel: (number, RTP, RTCP).
+pub fn acked(ack: &OpenLogicalChannelAck) -> Option<(u16, SocketAddrV4, Option<SocketAddrV4>)> {
+    let Some(OpenLogicalChannelAckForwardMultiplexAckParameters::h2250LogicalChannelAckParameters(p)) =
+        &ack.forward_multiplex_ack_parameters
+    else {
+        return None;
+    };
+    let rtp = p.media_channel.as_ref().and_then(ipv4)?;
+    Some((ack.forward_logical_channel_number.0, rtp, p.media_control_channel.as_ref().and_then(ipv4)))
+}
+
+/// This server's RTP and RTCP addresses for one session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Local {
+    pub rtp: SocketAddrV4,
+    pub rtcp: SocketAddrV4,
+}
+
+/// The answer to a Setup's Fast Connect proposals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FastStart {
+    /// The accepted proposals with this server's addresses, to return in the answer.
+    pub accepted: Vec<Vec<u8>>,
+    /// Channels the caller sends on (RTCP: the caller's).
+    pub receive: Vec<Channel>,
+    /// Channels this server sends on (RTP and RTCP: the caller's).
+    pub send: Vec<Channel>,
+}
+
+/// Answers Fast Connect: for each session (audio, video) the first proposal this server can
+/// receive and the first it can send, in the caller's order. A proposal that does not decode is
+/// skipped. `local` gives this server's addresses for a session (`None`: that session is not
+/// offered, for example video to an audio-only conference).
+pub fn answer_fast_start(proposals: &[Vec<u8>], local: impl Fn(u8) -> Option<Local>) -> FastStart {
+    let mut answer = FastStart::default();
+    for bytes in proposals {
+        let Ok(mut olc) = rasn::aper::decode::<OpenLogicalChannel>(bytes) else { continue };
+        let number = olc.forward_logical_channel_number.0;
+        if let Some(reverse) = &mut olc.reverse_logical_channel_parameters {
+            // The caller receives: this server would send.
+            let Some(codec) = Codec::of_data_type(&reverse.data_type) else { continue };
+            let Some(
+                OpenLogicalChannelReverseLogicalChannelParametersMultiplexParameters::h2250LogicalChannelParameters(p),
+            ) = &mut reverse.multiplex_parameters
+            else {
+                continue;
+            };
+            let Some(rtp) = p.media_channel.as_ref().and_then(ipv4) else { continue };
+            let Some(here) = local(p.session_id) else { continue };
+            if p.session_id != codec.session() || answer.send.iter().any(|c| c.codec.session() == p.session_id) {
+                continue;
+            }
+            let caller_rtcp = p.media_control_channel.as_ref().and_then(ipv4);
+            let pt = payload_type(&codec, p);
+            p.media_control_channel = Some(unicast(here.rtcp));
+            if let Ok(out) = rasn::aper::encode(&olc) {
+                answer.accepted.push(out);
+                answer.send.push(Channel { number, codec, payload_type: pt, rtp: Some(rtp), rtcp: caller_rtcp });
+            }
+        } else {
+            // The caller sends: this server receives.
+            let Some(mut channel) = incoming(&olc) else { continue };
+            let session = channel.codec.session();
+            let Some(here) = local(session) else { continue };
+            if answer.receive.iter().any(|c| c.codec.session() == session) {
+                continue;
+            }
+            let OpenLogicalChannelForwardLogicalChannelParametersMultiplexParameters::h2250LogicalChannelParameters(p) =
+                &mut olc.forward_logical_channel_parameters.multiplex_parameters
+            else {
+                continue;
+            };
+            if p.session_id != session {
+                continue;
+            }
+            p.media_channel = Some(unicast(here.rtp));
+            p.media_control_channel = Some(unicast(here.rtcp));
+            if let Ok(out) = rasn::aper::encode(&olc) {
+                answer.accepted.push(out);
+                channel.rtp = None;
+                answer.receive.push(channel);
+            }
+        }
+    }
+    answer
+}
+
+/// The data type of a proposal for the direction the caller does not use (H.323 8.1.7.1).
+pub fn null_data() -> DataType {
+    DataType::nullData(())
+}

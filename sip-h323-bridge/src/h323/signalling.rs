@@ -1,0 +1,393 @@
+//! H.225.0 call signalling: a Q.931 message whose user-user element carries an
+//! H323-UserInformation. Incoming messages are read into what a call needs ([`Setup`],
+//! [`Signal`]); answers are written from a few values ([`Answer`]). Tunnelled H.245 messages and
+//! fast-start proposals travel as opaque PER octet strings, decoded by [`super::h245`].
+
+use super::alias;
+use super::q931::{self, Message, MessageType, Q931Error, ie};
+use rasn::types::{FixedOctetString, ObjectIdentifier, OctetString};
+use std::borrow::Cow;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use tessera_h323_asn::h323_messages::{
+    AlertingUUIE, CallIdentifier, CallProceedingUUIE, ConferenceIdentifier, ConnectUUIE, EndpointType, FacilityReason,
+    FacilityUUIE, GloballyUniqueID, H221NonStandard, H323UUPDU, H323UUPDUH323MessageBody, H323UserInformation, McuInfo,
+    ProtocolIdentifier, ReleaseCompleteReason, ReleaseCompleteUUIE, TransportAddress, TransportAddressIpAddress,
+    VendorIdentifier,
+};
+
+/// H.225.0 version 7 (0.0.8.2250.0.7), the version this server speaks.
+pub fn protocol_identifier() -> ProtocolIdentifier {
+    ProtocolIdentifier(ObjectIdentifier::new_unchecked(Cow::Borrowed(&[0, 0, 8, 2250, 0, 7])))
+}
+
+/// Why a signalling packet could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SignalError {
+    #[error("Q.931: {0}")]
+    Q931(#[from] Q931Error),
+    #[error("no H.225.0 user-user element")]
+    NoUserUser,
+    #[error("H.225.0 user-user element does not decode (aligned PER): {0}")]
+    Per(String),
+}
+
+/// A call signalling message as read: the Q.931 envelope and its H.225.0 body.
+#[derive(Debug, Clone)]
+pub struct Signal {
+    pub q931: Message,
+    pub body: H323UserInformation,
+}
+
+impl Signal {
+    /// Reads one Q.931 message (a TPKT payload).
+    pub fn read(packet: &[u8]) -> Result<Signal, SignalError> {
+        let q931 = Message::decode(packet)?;
+        let uu = q931.user_user().ok_or(SignalError::NoUserUser)?;
+        let body = rasn::aper::decode::<H323UserInformation>(uu).map_err(|e| SignalError::Per(e.to_string()))?;
+        Ok(Signal { q931, body })
+    }
+
+    /// The H.245 messages tunnelled in this message (H.225.0 `h245Control`).
+    pub fn h245_control(&self) -> &[OctetString] {
+        self.body.h323_uu_pdu.h245_control.as_deref().unwrap_or_default()
+    }
+}
+
+/// What a Setup asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setup {
+    pub call_reference: u16,
+    pub conference_id: [u8; 16],
+    pub call_id: Option<[u8; 16]>,
+    /// The caller's aliases as text (h323-IDs, digits, URLs), then the Q.931 display.
+    pub caller: Vec<String>,
+    pub display: Option<String>,
+    /// Whom the caller dialled: destination aliases, then the called party number.
+    pub destination: Vec<String>,
+    /// Fast Connect proposals: each an OpenLogicalChannel in aligned PER.
+    pub fast_start: Vec<Vec<u8>>,
+    pub h245_tunnelling: bool,
+    /// Where the caller listens for a separate H.245 connection, if it offers one.
+    pub h245_address: Option<SocketAddrV4>,
+}
+
+impl Setup {
+    /// The Setup in `signal`, or `None` if it is another message.
+    pub fn of(signal: &Signal) -> Option<Setup> {
+        let H323UUPDUH323MessageBody::setup(s) = &signal.body.h323_uu_pdu.h323_message_body else { return None };
+        if signal.q931.kind != MessageType::Setup {
+            return None;
+        }
+        let aliases =
+            |list: &Option<Vec<_>>| -> Vec<String> { list.iter().flatten().filter_map(alias::text).collect() };
+        let mut destination = aliases(&s.destination_address);
+        destination.extend(signal.q931.called_number());
+        Some(Setup {
+            call_reference: signal.q931.call_reference,
+            conference_id: *s.conference_id.0.0,
+            call_id: s.call_identifier.as_ref().map(|c| *c.guid.0),
+            caller: aliases(&s.source_address),
+            display: signal.q931.display(),
+            destination,
+            fast_start: s.fast_start.iter().flatten().map(|o| o.to_vec()).collect(),
+            h245_tunnelling: signal.body.h323_uu_pdu.h245_tunnelling == Some(true),
+            h245_address: s.h245_address.as_ref().and_then(ipv4),
+        })
+    }
+}
+
+/// An IPv4 transport address, if that is what `a` is.
+pub fn ipv4(a: &TransportAddress) -> Option<SocketAddrV4> {
+    let TransportAddress::ipAddress(ip) = a else { return None };
+    let octets: [u8; 4] = ip.ip.as_ref().try_into().ok()?;
+    Some(SocketAddrV4::new(Ipv4Addr::from(octets), ip.port))
+}
+
+/// The transport address of `a`.
+pub fn transport(a: SocketAddrV4) -> TransportAddress {
+    TransportAddress::ipAddress(TransportAddressIpAddress::new(OctetString::from(a.ip().octets().to_vec()), a.port()))
+}
+
+/// What this server says about itself: an MCU (H.225.0 `EndpointType`), with a vendor entry.
+fn mcu() -> EndpointType {
+    // T.35 country code 0xB5 (USA, as the registry leaves unassigned vendors), manufacturer 0.
+    let vendor = VendorIdentifier::new(
+        H221NonStandard::new(0xb5, 0, 0),
+        Some(OctetString::from_static(b"Tessera")),
+        Some(OctetString::from(env!("CARGO_PKG_VERSION").as_bytes().to_vec())),
+        None,
+    );
+    EndpointType::new(None, Some(vendor), None, None, Some(McuInfo::new(None, None)), None, true, false, None, None)
+}
+
+/// What an answer to a Setup carries besides its kind.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    pub call_reference: u16,
+    pub conference_id: [u8; 16],
+    pub call_id: Option<[u8; 16]>,
+    /// Accepted Fast Connect channels (OpenLogicalChannel, aligned PER); empty for none.
+    pub fast_start: Vec<Vec<u8>>,
+    /// Tunnelled H.245 messages to send in this message.
+    pub h245_control: Vec<Vec<u8>>,
+    /// Whether H.245 is tunnelled in this call's signalling.
+    pub h245_tunnelling: bool,
+    /// Where this server listens for a separate H.245 connection.
+    pub h245_address: Option<SocketAddrV4>,
+    /// The name shown to the caller (the conference's).
+    pub display: Option<String>,
+}
+
+fn guid(bytes: [u8; 16]) -> GloballyUniqueID {
+    GloballyUniqueID(FixedOctetString::from(bytes))
+}
+
+impl Answer {
+    fn call_identifier(&self) -> Option<CallIdentifier> {
+        self.call_id.map(|g| CallIdentifier::new(guid(g)))
+    }
+
+    fn fast_start(&self) -> Option<Vec<OctetString>> {
+        (!self.fast_start.is_empty()).then(|| self.fast_start.iter().map(|c| OctetString::from(c.clone())).collect())
+    }
+
+    fn h245_address(&self) -> Option<TransportAddress> {
+        self.h245_address.map(transport)
+    }
+
+    fn message(&self, kind: MessageType, body: H323UUPDUH323MessageBody) -> Result<Vec<u8>, SignalError> {
+        let control = (!self.h245_control.is_empty())
+            .then(|| self.h245_control.iter().map(|c| OctetString::from(c.clone())).collect());
+        let pdu =
+            H323UUPDU::new(body, None, None, Some(self.h245_tunnelling), control, None, None, None, None, None, None);
+        let uu =
+            rasn::aper::encode(&H323UserInformation::new(pdu, None)).map_err(|e| SignalError::Per(e.to_string()))?;
+        let mut m = Message::new(kind, self.call_reference, true);
+        if let Some(d) = &self.display {
+            // Q.931 display: IA5, at most 82 octets.
+            let text: Vec<u8> = d.chars().filter(char::is_ascii).take(82).map(|c| c as u8).collect();
+            if !text.is_empty() {
+                m.push(ie::DISPLAY, text);
+            }
+        }
+        m.set_user_user(&uu);
+        Ok(m.encode()?)
+    }
+
+    /// Call Proceeding: the call is being handled (sent at once, before admission decides).
+    pub fn call_proceeding(&self) -> Result<Vec<u8>, SignalError> {
+        let b = CallProceedingUUIE::new(
+            protocol_identifier(),
+            mcu(),
+            self.h245_address(),
+            self.call_identifier(),
+            None,
+            None,
+            None,
+            self.fast_start(),
+            Some(false),
+            Some(false),
+            None,
+            None,
+        );
+        self.message(MessageType::CallProceeding, H323UUPDUH323MessageBody::callProceeding(b))
+    }
+
+    /// Alerting: the conference is being joined (for example while a PIN is awaited).
+    pub fn alerting(&self) -> Result<Vec<u8>, SignalError> {
+        let b = AlertingUUIE::new(
+            protocol_identifier(),
+            mcu(),
+            self.h245_address(),
+            self.call_identifier(),
+            None,
+            None,
+            None,
+            self.fast_start(),
+            Some(false),
+            Some(false),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        );
+        self.message(MessageType::Alerting, H323UUPDUH323MessageBody::alerting(b))
+    }
+
+    /// Connect: the call is answered.
+    pub fn connect(&self) -> Result<Vec<u8>, SignalError> {
+        let b = ConnectUUIE::new(
+            protocol_identifier(),
+            self.h245_address(),
+            mcu(),
+            ConferenceIdentifier(guid(self.conference_id)),
+            self.call_identifier(),
+            None,
+            None,
+            None,
+            self.fast_start(),
+            Some(false),
+            Some(false),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        );
+        self.message(MessageType::Connect, H323UUPDUH323MessageBody::connect(b))
+    }
+
+    /// A Facility whose only purpose is the tunnelled H.245 in `h245_control`: its body is
+    /// `empty`, as H.225.0 (7.4.2) asks of such messages.
+    pub fn tunnel(&self) -> Result<Vec<u8>, SignalError> {
+        self.message(MessageType::Facility, H323UUPDUH323MessageBody::empty(()))
+    }
+
+    /// Facility with a reason: with `start_h245`, asking the caller to open a separate H.245
+    /// connection to `h245_address`; otherwise transported information.
+    pub fn facility(&self, start_h245: bool) -> Result<Vec<u8>, SignalError> {
+        let reason =
+            if start_h245 { FacilityReason::startH245(()) } else { FacilityReason::transportedInformation(()) };
+        let b = FacilityUUIE::new(
+            protocol_identifier(),
+            None,
+            None,
+            Some(ConferenceIdentifier(guid(self.conference_id))),
+            reason,
+            self.call_identifier(),
+            None,
+            None,
+            None,
+            None,
+            None,
+            self.h245_address(),
+            None,
+            Some(false),
+            Some(false),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        );
+        self.message(MessageType::Facility, H323UUPDUH323MessageBody::facility(b))
+    }
+
+    /// Release Complete with `reason` and the matching Q.931 cause.
+    pub fn release_complete(&self, reason: Release) -> Result<Vec<u8>, SignalError> {
+        let b = ReleaseCompleteUUIE::new(
+            protocol_identifier(),
+            Some(reason.h225()),
+            self.call_identifier(),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        );
+        let packet = self.message(MessageType::ReleaseComplete, H323UUPDUH323MessageBody::releaseComplete(b))?;
+        // The cause goes before the user-user element: read back, add it, write again.
+        let mut m = Message::decode(&packet)?;
+        m.elements.insert(0, q931::Element { id: ie::CAUSE, contents: q931::cause(reason.cause()) });
+        Ok(m.encode()?)
+    }
+}
+
+/// Why this server ends a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// The call ended normally (hang-up, removed by a moderator, conference ended).
+    Normal,
+    /// Nobody by that number, or the conference is not running and may not be started.
+    NoSuchConference,
+    /// Refused by the conference's rules (not invited, wrong PIN, locked).
+    Refused,
+    /// The conference or the server is full.
+    Busy,
+    /// The message was not understood.
+    BadFormat,
+}
+
+impl Release {
+    fn h225(self) -> ReleaseCompleteReason {
+        match self {
+            Release::Normal => ReleaseCompleteReason::undefinedReason(()),
+            Release::NoSuchConference => ReleaseCompleteReason::unreachableDestination(()),
+            Release::Refused => ReleaseCompleteReason::destinationRejection(()),
+            Release::Busy => ReleaseCompleteReason::adaptiveBusy(()),
+            Release::BadFormat => ReleaseCompleteReason::badFormatAddress(()),
+        }
+    }
+
+    /// The Q.931 cause value: 16 normal clearing, 1 unallocated number, 21 call rejected,
+    /// 17 user busy, 28 invalid number format.
+    pub fn cause(self) -> u8 {
+        match self {
+            Release::Normal => 16,
+            Release::NoSuchConference => 1,
+            Release::Refused => 21,
+            Release::Busy => 17,
+            Release::BadFormat => 28,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer() -> Answer {
+        Answer {
+            call_reference: 0x2a5c,
+            conference_id: [7; 16],
+            call_id: Some([9; 16]),
+            h245_tunnelling: true,
+            display: Some("Room one".into()),
+            ..Answer::default()
+        }
+    }
+
+    #[test]
+    fn answers_read_back_as_what_they_are() {
+        let a = answer();
+        for (packet, kind) in [
+            (a.call_proceeding().unwrap(), MessageType::CallProceeding),
+            (a.alerting().unwrap(), MessageType::Alerting),
+            (a.connect().unwrap(), MessageType::Connect),
+            (a.facility(false).unwrap(), MessageType::Facility),
+            (a.tunnel().unwrap(), MessageType::Facility),
+            (a.release_complete(Release::Refused).unwrap(), MessageType::ReleaseComplete),
+        ] {
+            let s = Signal::read(&packet).unwrap();
+            assert_eq!((s.q931.kind, s.q931.call_reference, s.q931.from_destination), (kind, 0x2a5c, true));
+            assert_eq!(s.q931.display().as_deref(), Some("Room one"));
+            assert_eq!(s.body.h323_uu_pdu.h245_tunnelling, Some(true));
+        }
+        let rc = Message::decode(&a.release_complete(Release::Busy).unwrap()).unwrap();
+        assert_eq!(rc.element(ie::CAUSE), Some(&[0x80, 0x80 | 17][..]));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(matches!(Signal::read(&[]), Err(SignalError::Q931(_))));
+        let mut m = Message::new(MessageType::Setup, 1, false);
+        m.set_user_user(&[0xff, 0xff, 0xff]);
+        assert!(matches!(Signal::read(&m.encode().unwrap()), Err(SignalError::Per(_))));
+        let bare = Message::new(MessageType::Setup, 1, false);
+        assert!(matches!(Signal::read(&bare.encode().unwrap()), Err(SignalError::NoUserUser)));
+    }
+}
