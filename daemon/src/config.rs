@@ -160,6 +160,9 @@ pub struct Sip {
     pub tls_listen: String,
     pub tls_certificate: PathBuf,
     pub tls_private_key: PathBuf,
+    /// H.323 call signalling (TCP, normally port 1720) on this address; empty: no H.323. Shares
+    /// SIP's limits (connections, anonymous calls) and needs SIP on.
+    pub h323_listen: String,
 }
 
 impl Default for Sip {
@@ -178,6 +181,7 @@ impl Default for Sip {
             tls_listen: String::new(),
             tls_certificate: PathBuf::new(),
             tls_private_key: PathBuf::new(),
+            h323_listen: String::new(),
         }
     }
 }
@@ -507,6 +511,9 @@ impl Config {
         if let Some(v) = get("TESSERA_SIP_TLS_LISTEN") {
             self.sip.tls_listen = v;
         }
+        if let Some(v) = get("TESSERA_H323_LISTEN") {
+            self.sip.h323_listen = v;
+        }
         if let Some(v) = get("TESSERA_RTP_BIND") {
             self.media.rtp_bind = v.parse().with_context(|| format!("TESSERA_RTP_BIND={v:?} is not an IP address"))?;
         }
@@ -583,6 +590,9 @@ impl Config {
         }
         if !self.media.rtsp_listen.is_empty() {
             self.rtsp_listen()?;
+        }
+        if self.h323_listen()?.is_some() && !self.sip.enabled {
+            bail!("sip.h323_listen is set but SIP is off: H.323 calls run on SIP's call handling (set sip.listen)");
         }
         // SIP over TLS uses its own certificate, or else the personal area's HTTPS one.
         if self.sip_tls_listen()?.is_some() && !self.https() {
@@ -665,6 +675,14 @@ impl Config {
         self.media.rtsp_listen.parse().map(Some).with_context(|| {
             format!("media.rtsp_listen = {:?} is not an address like 127.0.0.1:8554", self.media.rtsp_listen)
         })
+    }
+
+    pub fn h323_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
+        if self.sip.h323_listen.is_empty() {
+            return Ok(None);
+        }
+        let at = &self.sip.h323_listen;
+        at.parse().map(Some).with_context(|| format!("sip.h323_listen = {at:?} is not an address like 0.0.0.0:1720"))
     }
 
     pub fn sip_tls_listen(&self) -> anyhow::Result<Option<SocketAddr>> {

@@ -52,6 +52,7 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     (Counter, "tessera_sign_ins_total", "Sign-ins to the personal area, by result."),
     (Counter, "tessera_sip_auth_total", "SIP digest authentications, by result."),
     (Counter, "tessera_sip_calls_total", "SIP calls into conferences, by result."),
+    (Counter, "tessera_h323_calls_total", "H.323 calls into conferences, by result."),
     (Counter, "tessera_sip_dial_outs_total", "Calls the server placed (dial-out), by result."),
     (
         Counter,

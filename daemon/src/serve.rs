@@ -244,6 +244,13 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             },
             rtp_bind: config.media.rtp_bind,
             chat: Some(chat.clone()),
+            h323: config.h323_listen()?,
+            h323_video: crate::sip::h264_for(
+                config.media.width,
+                config.media.height,
+                config.media.fps,
+                config.media.video_kbps,
+            ),
         };
         Some(crate::sip::start(s, runtime.as_ref().map(|r| r.control.clone()), store.clone(), lockout, dial).await?)
     } else {

@@ -11,7 +11,10 @@
 //! them (RFC 3264). [`rtp`] — RTCP keyframe requests and DTMF (RFC 4733 and SIP INFO). Who may
 //! join is not decided here: the daemon asks the conference core's admission, and digest
 //! failures count in the web crate's lockout service, so a password guessed over SIP counts
-//! against the same account as one guessed on the sign-in page. H.323 is still to come.
+//! against the same account as one guessed on the sign-in page. [`h323`] — TPKT, Q.931, the
+//! H.225.0 call signalling messages, H.245 (capabilities, master/slave, logical channels, Fast
+//! Connect, user input) and an inbound call's state machine; the daemon does not listen for
+//! H.323 yet, and the gatekeeper (RAS) is still to come.
 
 pub mod h323;
 pub mod rtp;

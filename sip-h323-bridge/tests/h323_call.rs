@@ -124,12 +124,13 @@ fn fast_connect_with_tunnelled_h245() {
     let out = c.handle(Input::Signal(q931_from_caller(MessageType::Facility, &hex(&lines[3]))));
     assert_eq!(out, [Output::FastUpdate]);
 
-    // The caller accepts the video channel: video goes to its address.
+    // The caller accepts the video channel: video goes to its address, in the payload type
+    // the caller uses for its own (the media plane keeps one per medium).
     let out = c.handle(Input::Signal(q931_from_caller(MessageType::Facility, &hex(&lines[4]))));
     let Some(Output::Send(video)) = out.first() else { panic!("{out:?}") };
     assert_eq!(
         (video.number, video.codec, video.payload_type, video.rtp),
-        (1, Codec::H264(VIDEO), 96, Some(caller(40002)))
+        (1, Codec::H264(VIDEO), 97, Some(caller(40002)))
     );
 
     // Nothing times out once media flows; hanging up ends the session, then the call.

@@ -99,7 +99,7 @@ fn every_message_the_server_writes_passes_pycrate_and_tshark() {
         Out::MasterSlaveAck { peer: master_slave::Role::Slave },
         Out::Capabilities(Box::new(capabilities::ours(1, &video))),
         Out::CapabilitiesAck { sequence: 1 },
-        Out::OpenChannel(Box::new(channels::open(1, &Codec::H264(video), here(30005)))),
+        Out::OpenChannel(Box::new(channels::open(1, &Codec::H264(video), 96, here(30005)))),
         Out::OpenChannelAck(Box::new(channels::open_ack(4, 2, here(30004), here(30005)))),
         Out::OpenChannelReject(5),
         Out::CloseChannelAck(4),

@@ -89,3 +89,15 @@ fn environment_overrides_file() {
     let e = c.apply_env(|k| (k == "TESSERA_HTTP_LISTEN").then(|| "x".to_string())).unwrap_err();
     assert!(e.to_string().contains("TESSERA_HTTP_LISTEN"));
 }
+
+#[test]
+fn h323_needs_an_address_and_sip() {
+    let c = Config::from_toml("[sip]\nh323_listen = \"port 1720\"\n").unwrap();
+    assert!(c.validate().unwrap_err().to_string().contains("sip.h323_listen"));
+    let c = Config::from_toml("[sip]\nenabled = false\nh323_listen = \"0.0.0.0:1720\"\n").unwrap();
+    assert!(c.validate().unwrap_err().to_string().contains("SIP is off"));
+    let mut c = Config::default();
+    assert_eq!(c.h323_listen().unwrap(), None, "off unless configured");
+    c.apply_env(|k| (k == "TESSERA_H323_LISTEN").then(|| "127.0.0.1:1720".to_string())).unwrap();
+    assert_eq!(c.h323_listen().unwrap().map(|a| a.port()), Some(1720));
+}

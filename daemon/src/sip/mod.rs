@@ -12,6 +12,7 @@ mod auth;
 mod call;
 mod chat;
 mod dial;
+mod h323;
 mod history;
 mod limits;
 mod path;
@@ -58,7 +59,12 @@ pub struct SipSettings {
     pub tls: Option<(SocketAddr, tokio_rustls::TlsAcceptor)>,
     /// The conference chat (the web's): SIP MESSAGEs in a call go in, other messages go out.
     pub chat: Option<tokio::sync::broadcast::Sender<tessera_web::store::ChatMessage>>,
+    /// H.323 call signalling on TCP (`sip.h323_listen`), and the H.264 it announces.
+    pub h323: Option<SocketAddr>,
+    pub h323_video: tessera_sip_h323_bridge::h323::h245::codec::H264,
 }
+
+pub use h323::h264_for;
 
 /// An order to call out, and where to say whether the call is being placed.
 pub type DialRequest = (tessera_web::dialout::DialOrder, tokio::sync::oneshot::Sender<tessera_web::dialout::DialReply>);
@@ -81,6 +87,8 @@ pub struct Context {
     pub limits: Arc<limits::Limits>,
     /// RFC 4028's Min-SE: the shortest session interval accepted (seconds).
     pub session_min: u32,
+    /// The H.264 H.323 calls announce (the output's size, rate and bit rate).
+    pub h323_video: tessera_sip_h323_bridge::h323::h245::codec::H264,
 }
 
 impl Context {
@@ -98,6 +106,7 @@ pub struct SipServer {
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
     pub tls: Option<SocketAddr>,
+    pub h323: Option<SocketAddr>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     ctx: Arc<Context>,
 }
@@ -136,7 +145,17 @@ pub async fn start(
         }
     };
     let tls_addr = tls.as_ref().map(|t| t.0);
-    for a in [Some(udp_addr), Some(tcp_addr), tls_addr].into_iter().flatten() {
+    let h323 = match s.h323 {
+        None => None,
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("H.323 on {at} (sip.h323_listen / TESSERA_H323_LISTEN)"))?;
+            Some((listener.local_addr()?, listener))
+        }
+    };
+    let h323_addr = h323.as_ref().map(|h| h.0);
+    for a in [Some(udp_addr), Some(tcp_addr), tls_addr, h323_addr].into_iter().flatten() {
         crate::media::destination::protect(a.port());
     }
     let limits = Arc::new(limits::Limits::new(&s));
@@ -156,6 +175,7 @@ pub async fn start(
         tls: tls_addr,
         chat: s.chat.clone(),
         session_min: s.session_min,
+        h323_video: s.h323_video,
     });
     let mut tasks = vec![
         tokio::spawn(forget_disabled(ctx.clone())),
@@ -166,13 +186,17 @@ pub async fn start(
     if let Some((_, listener, acceptor)) = tls {
         tasks.push(tokio::spawn(tcp::serve(listener, limits, ua_tx, Some(acceptor))));
     }
+    if let Some((at, listener)) = h323 {
+        tasks.push(tokio::spawn(h323::serve(listener, ctx.clone())));
+        tracing::info!(tcp = %at, "H.323 listening (dial the conference id, or <conference id>*<PIN>, at this host)");
+    }
     match tls_addr {
         Some(t) => {
             tracing::info!(udp = %udp_addr, tcp = %tcp_addr, tls = %t, "SIP listening (dial sip:<conference id>@this host)")
         }
         None => tracing::info!(udp = %udp_addr, tcp = %tcp_addr, "SIP listening (dial sip:<conference id>@this host)"),
     }
-    Ok(SipServer { udp: udp_addr, tcp: tcp_addr, tls: tls_addr, tasks, ctx })
+    Ok(SipServer { udp: udp_addr, tcp: tcp_addr, tls: tls_addr, h323: h323_addr, tasks, ctx })
 }
 
 /// Every five seconds, the registrations of accounts disabled since go: their phones are no

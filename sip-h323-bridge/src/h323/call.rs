@@ -77,7 +77,7 @@ pub struct Call {
     state: State,
     answer: Answer,
     tunnelling: bool,
-    local: Box<dyn Fn(u8) -> Option<Local> + Send>,
+    local: Box<dyn Fn(u8) -> Option<Local> + Send + Sync>,
     video: H264,
     our_number: u32,
     role: Option<Role>,
@@ -92,6 +92,8 @@ pub struct Call {
     deadline: Instant,
     /// H.245 waiting for the next signalling message (tunnelled) or for the connection.
     queued: Vec<Vec<u8>>,
+    /// The payload type of the caller's video, used for this server's too.
+    video_pt: Option<u8>,
 }
 
 impl Call {
@@ -100,7 +102,7 @@ impl Call {
     /// for master/slave determination.
     pub fn new(
         setup: &Setup,
-        local: impl Fn(u8) -> Option<Local> + Send + 'static,
+        local: impl Fn(u8) -> Option<Local> + Send + Sync + 'static,
         video: H264,
         our_number: u32,
         now: Instant,
@@ -129,6 +131,7 @@ impl Call {
             fast: fast.filter(|f| !f.accepted.is_empty()),
             deadline: now + ADMIT_TIMEOUT,
             queued: Vec::new(),
+            video_pt: None,
         };
         let mut out = Vec::new();
         call.signal(&mut out, call.answer.call_proceeding());
@@ -208,6 +211,9 @@ impl Call {
             connect.fast_start = fast.accepted;
             for c in fast.receive {
                 self.receiving.push(c.codec.session());
+                if c.codec.is_video() {
+                    self.video_pt = Some(c.payload_type);
+                }
                 out.push(Output::Receive(c));
             }
             for c in fast.send {
@@ -291,7 +297,8 @@ impl Call {
                     && !self.sending.contains(&codec.session())
                 {
                     self.sending.push(codec.session());
-                    let payload_type = codec.static_payload_type().unwrap_or(channels::H264_PAYLOAD_TYPE);
+                    let payload_type =
+                        codec.static_payload_type().or(self.video_pt).unwrap_or(channels::H264_PAYLOAD_TYPE);
                     out.push(Output::Send(Channel { number, codec, payload_type, rtp: Some(rtp), rtcp }));
                 }
             }
@@ -328,6 +335,9 @@ impl Call {
             return;
         }
         self.receiving.push(session);
+        if channel.codec.is_video() {
+            self.video_pt = Some(channel.payload_type);
+        }
         self.h245(Out::OpenChannelAck(Box::new(channels::open_ack(number, session, here.rtp, here.rtcp))), out);
         out.push(Output::Receive(channel));
     }
@@ -355,7 +365,9 @@ impl Call {
             };
             let number = 1 + self.opened.len() as u16;
             self.opened.push((number, codec));
-            self.h245(Out::OpenChannel(Box::new(channels::open(number, &codec, here.rtcp))), out);
+            // One payload type each way for video, as the media plane keeps one per medium.
+            let pt = self.video_pt.unwrap_or(channels::H264_PAYLOAD_TYPE);
+            self.h245(Out::OpenChannel(Box::new(channels::open(number, &codec, pt, here.rtcp))), out);
         }
     }
 

@@ -318,6 +318,8 @@ pub enum Release {
     Refused,
     /// The conference or the server is full.
     Busy,
+    /// The conference has not started and may not be started by this caller.
+    NotStarted,
     /// The message was not understood.
     BadFormat,
 }
@@ -329,18 +331,20 @@ impl Release {
             Release::NoSuchConference => ReleaseCompleteReason::unreachableDestination(()),
             Release::Refused => ReleaseCompleteReason::destinationRejection(()),
             Release::Busy => ReleaseCompleteReason::adaptiveBusy(()),
+            Release::NotStarted => ReleaseCompleteReason::undefinedReason(()),
             Release::BadFormat => ReleaseCompleteReason::badFormatAddress(()),
         }
     }
 
     /// The Q.931 cause value: 16 normal clearing, 1 unallocated number, 21 call rejected,
-    /// 17 user busy, 28 invalid number format.
+    /// 17 user busy, 41 temporary failure, 28 invalid number format.
     pub fn cause(self) -> u8 {
         match self {
             Release::Normal => 16,
             Release::NoSuchConference => 1,
             Release::Refused => 21,
             Release::Busy => 17,
+            Release::NotStarted => 41,
             Release::BadFormat => 28,
         }
     }

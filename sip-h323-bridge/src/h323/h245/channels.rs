@@ -86,10 +86,11 @@ fn payload_type(codec: &Codec, p: &H2250LogicalChannelParameters) -> u8 {
     codec.static_payload_type().or(p.dynamic_rtppayload_type).unwrap_or(H264_PAYLOAD_TYPE)
 }
 
-/// An OpenLogicalChannel for this server's sending of `codec`, numbered `number`; `rtcp` is
-/// where this server receives the receiver's reports.
-pub fn open(number: u16, codec: &Codec, rtcp: SocketAddrV4) -> OpenLogicalChannel {
-    let pt = codec.static_payload_type().unwrap_or(H264_PAYLOAD_TYPE);
+/// An OpenLogicalChannel for this server's sending of `codec` with RTP payload type
+/// `payload_type` (ignored for codecs with a static one), numbered `number`; `rtcp` is where
+/// this server receives the receiver's reports.
+pub fn open(number: u16, codec: &Codec, payload_type: u8, rtcp: SocketAddrV4) -> OpenLogicalChannel {
+    let pt = codec.static_payload_type().unwrap_or(payload_type);
     let forward = OpenLogicalChannelForwardLogicalChannelParameters::new(
         None,
         codec.data_type(),

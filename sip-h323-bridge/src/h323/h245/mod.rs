@@ -197,7 +197,7 @@ mod tests {
         assert_eq!(round(Out::EndSession), Event::EndSession);
         assert_eq!(round(Out::OpenChannelReject(5)), Event::OpenChannelReject(5));
         let a = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 5004);
-        let olc = channels::open(1, &Codec::H264(H264 { level: 64, max_bitrate_100bps: 5000 }), a);
+        let olc = channels::open(1, &Codec::H264(H264 { level: 64, max_bitrate_100bps: 5000 }), 96, a);
         let Event::OpenChannel(back) = round(Out::OpenChannel(Box::new(olc.clone()))) else { panic!() };
         assert_eq!(*back, olc);
         let incoming = channels::incoming(&back).unwrap();

@@ -1,0 +1,532 @@
+//! One H.323 call on its TCP connection: the Setup (within ten seconds), admission by the
+//! conference core exactly as for SIP (the dialled alias `ID` or `ID*PIN`, the caller's h323-ID
+//! as its name), then the bridge's call machine answers and this task carries out what it says:
+//! packets to the caller, the RTP participant in the conference, the PIN prompt and entry (H.245
+//! user input, checked by the lockout service), keypad keys and picture updates.
+
+use super::super::Context;
+use super::super::admit::dialled;
+use super::super::call::{Ports, bind_ports, local_ip};
+use super::super::pin::{self, Entry, Prompt};
+use crate::media::destination::{Asker, Refusal as NotThere, check as check_destination};
+use crate::media::handoff::Bound;
+use crate::media::rtp_input::AudioCodec;
+use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tessera_mixer::layout::ParticipantId;
+use tessera_sip_h323_bridge::h323::call::{Call, Input, Output};
+use tessera_sip_h323_bridge::h323::h245::channels::{Channel, Local};
+use tessera_sip_h323_bridge::h323::h245::codec::Codec;
+use tessera_sip_h323_bridge::h323::signalling::{Answer, Release, Setup, Signal};
+use tessera_sip_h323_bridge::h323::tpkt::{self, Framer};
+use tessera_sip_h323_bridge::rtp::rtcp;
+use tessera_web::admission::{self, Claim, PinGiven, Refusal};
+use tessera_web::auth::lockout::PinCheck;
+use tessera_web::control::{Control, EventKind, GuestDevices, PayloadTypes, Request, RtpPorts};
+use tessera_web::store::GuestPermissions;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+/// How long a new connection may take to send its Setup.
+const SETUP_WAIT: Duration = Duration::from_secs(10);
+
+fn count(result: &'static str) {
+    metrics::counter!("tessera_h323_calls_total", "result" => result).increment(1);
+}
+
+/// Reads until the framer has a whole packet; `Ok(None)` when the caller closed.
+async fn next_packet(rd: &mut OwnedReadHalf, framer: &mut Framer, buf: &mut [u8]) -> anyhow::Result<Option<Vec<u8>>> {
+    loop {
+        if let Some(p) = framer.next_packet()? {
+            return Ok(Some(p));
+        }
+        let n = rd.read(buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        framer.push(&buf[..n]);
+    }
+}
+
+/// Who joins what, once the core said yes.
+struct Joining {
+    conference: String,
+    title: String,
+    name: String,
+    pin: Option<String>,
+    guest: Option<GuestPermissions>,
+    control: Control,
+}
+
+/// The conference a dialled alias names: `ID`, `ID*PIN`, `h323:ID@host`, `ID@host`.
+fn conference_of(alias: &str) -> (String, Option<String>) {
+    let a = alias.strip_prefix("h323:").unwrap_or(alias);
+    let a = a.split('@').next().unwrap_or(a);
+    dialled(a)
+}
+
+/// The core's admission, as for a SIP guest: H.323 callers are guests under their own name
+/// until the gatekeeper authenticates users (conferences for users only refuse them).
+async fn admit(ctx: &Context, setup: &Setup, peer: IpAddr) -> Result<Joining, Release> {
+    let control = ctx.control.clone().ok_or(Release::Busy)?;
+    let mut found = None;
+    for alias in &setup.destination {
+        let (id, pin) = conference_of(alias);
+        match ctx.store.dial_in(&id).await {
+            Ok(Some(c)) => {
+                found = Some((c, pin));
+                break;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "H.323: the store did not answer");
+                return Err(Release::Busy);
+            }
+        }
+    }
+    let Some((conf, dialled_pin)) = found else { return Err(Release::NoSuchConference) };
+    let name = setup
+        .display
+        .iter()
+        .chain(setup.caller.iter())
+        .map(|n| n.chars().filter(|c| !c.is_control()).take(64).collect::<String>().trim().to_string())
+        .find(|n| !n.is_empty())
+        .unwrap_or_else(|| "H.323 caller".into());
+    let rules = admission::conference(&conf, admission::presence(Some(&control), &conf.id));
+    let lockout = ctx.auth.lockout();
+    let guard = admission::Guard { lockout, addr: Some(peer), now: chrono::Utc::now().timestamp() };
+    let pin_given = dialled_pin.as_deref().map_or(PinGiven::Later, PinGiven::Given);
+    let admitted = admission::decide(&rules, &Claim::Guest { name: &name }, pin_given, &guard).map_err(|r| {
+        tracing::info!(conference = %conf.id, peer = %peer, refusal = ?r, "H.323 call refused");
+        match r {
+            Refusal::Hidden => Release::NoSuchConference,
+            Refusal::Full | Refusal::Draining => Release::Busy,
+            Refusal::NotStarted => Release::NotStarted,
+            _ => Release::Refused,
+        }
+    })?;
+    Ok(Joining {
+        conference: conf.id.clone(),
+        title: conf.name.clone(),
+        name,
+        pin: admitted.pin_to_ask,
+        guest: admitted.guest.then_some(conf.guests),
+        control,
+    })
+}
+
+/// Release Complete for a caller refused before its call started.
+async fn refuse(wr: &mut OwnedWriteHalf, setup: &Setup, release: Release) {
+    let answer = Answer {
+        call_reference: setup.call_reference,
+        conference_id: setup.conference_id,
+        call_id: setup.call_id,
+        h245_tunnelling: setup.h245_tunnelling,
+        ..Answer::default()
+    };
+    if let Ok(p) = answer.release_complete(release)
+        && let Ok(framed) = tpkt::frame(&p)
+    {
+        let _ = wr.write_all(&framed).await;
+    }
+}
+
+pub(super) async fn run(ctx: &Arc<Context>, stream: TcpStream, peer: SocketAddr) {
+    let (mut rd, mut wr) = stream.into_split();
+    let mut framer = Framer::new();
+    let mut buf = vec![0u8; 4096];
+    let first = match tokio::time::timeout(SETUP_WAIT, next_packet(&mut rd, &mut framer, &mut buf)).await {
+        Ok(Ok(Some(p))) => p,
+        Ok(Err(e)) => {
+            tracing::info!(peer = %peer, error = %e, "H.323: connection closed (not TPKT)");
+            return count("bad_setup");
+        }
+        _ => return,
+    };
+    let setup = match Signal::read(&first).map(|s| Setup::of(&s)) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            tracing::info!(peer = %peer, "H.323: the first message is not a Setup; connection closed");
+            return count("bad_setup");
+        }
+        Err(e) => {
+            tracing::info!(peer = %peer, error = %e, "H.323: a Setup that does not read; connection closed");
+            return count("bad_setup");
+        }
+    };
+    // Who may join what comes first: nothing (ports, places) is held for a caller refused.
+    let joining = match admit(ctx, &setup, peer.ip()).await {
+        Ok(j) => j,
+        Err(release) => {
+            count("refused");
+            return refuse(&mut wr, &setup, release).await;
+        }
+    };
+    // Callers who did not authenticate (all of them, until the gatekeeper) hold a place.
+    let Some(slot) = ctx.limits.anonymous_call(peer.ip()) else {
+        tracing::info!(peer = %peer, "H.323 call refused: too many anonymous calls");
+        count("over_cap");
+        return refuse(&mut wr, &setup, Release::Busy).await;
+    };
+    let IpAddr::V4(here) = local_ip(ctx.rtp_bind, peer.ip()) else {
+        tracing::info!(peer = %peer, "H.323 over IPv6 is not supported yet; call refused");
+        count("refused");
+        return refuse(&mut wr, &setup, Release::Refused).await;
+    };
+    let bind = if ctx.rtp_bind.is_unspecified() { ctx.rtp_bind } else { IpAddr::V4(here) };
+    let (audio, video) = match (bind_ports(bind).await, bind_ports(bind).await) {
+        (Ok(a), Ok(v)) => (a, v),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "H.323: no UDP ports for media");
+            count("refused");
+            return refuse(&mut wr, &setup, Release::Busy).await;
+        }
+    };
+    let local =
+        |p: &Ports| Local { rtp: SocketAddrV4::new(here, p.rtp_port), rtcp: SocketAddrV4::new(here, p.rtcp_port) };
+    let (la, lv) = (local(&audio), local(&video));
+    let (machine, out) = Call::new(
+        &setup,
+        move |session| match session {
+            1 => Some(la),
+            2 => Some(lv),
+            _ => None,
+        },
+        ctx.h323_video,
+        rand::random(),
+        Instant::now(),
+    );
+    let mut call = H323Call {
+        ctx: ctx.clone(),
+        peer,
+        machine,
+        audio,
+        video,
+        joining: None,
+        receive: Vec::new(),
+        send: Vec::new(),
+        participant: None,
+        joined_instance_ms: None,
+        entry: None,
+        prompt: None,
+        last_keyframe: None,
+        _slot: slot,
+    };
+    call.machine.set_display(&joining.title);
+    if let Err(why) = call.apply(&mut wr, out).await {
+        return call.finish(&mut wr, why).await;
+    }
+    call.entry = joining.pin.as_deref().map(Entry::new);
+    let events = joining.control.events.subscribe_to(&joining.conference);
+    tracing::info!(conference = %joining.conference, name = %joining.name, peer = %peer, pin = call.entry.is_some(), "H.323 call answered");
+    count("answered");
+    call.joining = Some(joining);
+    let out = call.machine.handle(Input::Admitted { now: Instant::now() });
+    let why = match call.apply(&mut wr, out).await {
+        Ok(()) => call.lifetime(&mut rd, &mut wr, framer, events).await,
+        Err(why) => why,
+    };
+    call.finish(&mut wr, why).await;
+}
+
+struct H323Call {
+    ctx: Arc<Context>,
+    peer: SocketAddr,
+    machine: Call,
+    audio: Ports,
+    video: Ports,
+    joining: Option<Joining>,
+    /// Channels set up so far, each way.
+    receive: Vec<Channel>,
+    send: Vec<Channel>,
+    participant: Option<ParticipantId>,
+    joined_instance_ms: Option<i64>,
+    entry: Option<Entry>,
+    prompt: Option<Prompt>,
+    last_keyframe: Option<Instant>,
+    /// The caller's place among anonymous calls, given back when the call ends.
+    _slot: super::super::limits::CallSlot,
+}
+
+fn audio_codec(c: &Codec) -> Option<AudioCodec> {
+    match c {
+        Codec::Pcmu => Some(AudioCodec::Pcmu),
+        Codec::Pcma => Some(AudioCodec::Pcma),
+        Codec::G722 => Some(AudioCodec::G722),
+        Codec::H264(_) => None,
+    }
+}
+
+impl H323Call {
+    /// Where media the caller asked for at `to` may go: the one rule of `media::destination`
+    /// for an anonymous caller (the TCP connection proves only the address it comes from).
+    fn destination(&self, to: SocketAddrV4) -> Option<SocketAddr> {
+        let to = SocketAddr::V4(to);
+        let asker = Asker::Signalling { from: self.peer.ip(), proven: false };
+        match check_destination(to, asker) {
+            Ok(()) => Some(to),
+            Err(NotThere::UntilLatched) => {
+                let at_source = SocketAddr::new(self.peer.ip(), to.port());
+                check_destination(at_source, asker).ok().map(|()| at_source)
+            }
+            Err(r) => {
+                tracing::info!(peer = %self.peer, to = %to, reason = r.reason(), "H.323: no media sent to the address the caller named");
+                metrics::counter!("tessera_sip_media_refused_total").increment(1);
+                None
+            }
+        }
+    }
+
+    /// Carries out what the call machine said; `Err(why)` when the call is over.
+    async fn apply(&mut self, wr: &mut OwnedWriteHalf, out: Vec<Output>) -> Result<(), String> {
+        let mut ended = None;
+        for o in out {
+            match o {
+                Output::Signal(p) => {
+                    let framed = tpkt::frame(&p).map_err(|e| format!("an answer too long for TPKT: {e}"))?;
+                    wr.write_all(&framed).await.map_err(|e| format!("the connection failed: {e}"))?;
+                }
+                Output::H245(_) => {}
+                Output::ConnectH245(at) => {
+                    tracing::info!(peer = %self.peer, h245 = %at, "H.323: a separate H.245 connection is not supported yet; media only through Fast Connect");
+                }
+                Output::Admit { .. } => {}
+                Output::Receive(ch) => self.receive.push(ch),
+                Output::Send(ch) => {
+                    if let (Some(p), Some(to)) = (self.participant, ch.rtp.and_then(|a| self.destination(a))) {
+                        self.send_to(p, &ch, to).await;
+                    }
+                    self.send.push(ch);
+                }
+                Output::Digits(d) => {
+                    for c in d.chars() {
+                        self.digit(c).await?;
+                    }
+                }
+                Output::FastUpdate => self.keyframe().await,
+                Output::Ignored(what) => tracing::info!(peer = %self.peer, what = %what, "H.323: ignored"),
+                Output::Ended { reason } => ended = Some(reason),
+            }
+        }
+        if let Some(why) = ended {
+            return Err(why);
+        }
+        if self.participant.is_none() && (!self.receive.is_empty() || !self.send.is_empty()) {
+            if self.entry.is_some() {
+                if self.prompt.is_none() {
+                    self.prompt = self.start_prompt();
+                }
+            } else {
+                self.join().await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn start_prompt(&self) -> Option<Prompt> {
+        let ch = self.send.iter().find(|c| !c.codec.is_video())?;
+        let to = self.destination(ch.rtp?)?;
+        Prompt::start(to, audio_codec(&ch.codec)?, ch.payload_type)
+            .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "H.323: no PIN prompt"))
+            .ok()
+    }
+
+    /// One key: a PIN digit while the PIN is awaited, a keypad command after.
+    async fn digit(&mut self, d: char) -> Result<(), String> {
+        let Some(j) = &self.joining else { return Ok(()) };
+        let Some(e) = self.entry.as_mut() else {
+            if let Some(participant) = self.participant {
+                let req = Request::Key { participant, digit: d };
+                if let Err(e) = j.control.call(&j.conference, None, req).await {
+                    tracing::info!(conference = %j.conference, error = %e, "H.323: keypad command refused");
+                }
+            }
+            return Ok(());
+        };
+        let Some(typed) = e.digit(d) else { return Ok(()) };
+        let lockout = self.ctx.auth.lockout();
+        let now = chrono::Utc::now().timestamp();
+        match lockout.check_pin(&j.conference, e.expected(), &typed, Some(self.peer.ip()), now) {
+            PinCheck::Right => {
+                tracing::info!(conference = %j.conference, name = %j.name, "H.323: PIN accepted");
+                self.entry = None;
+                self.prompt = None;
+                self.join().await
+            }
+            PinCheck::Wrong if !e.wrong_entry() => {
+                tracing::info!(conference = %j.conference, attempt = e.wrong, peer = %self.peer, "H.323: wrong PIN entered");
+                Ok(())
+            }
+            PinCheck::Wrong | PinCheck::Throttled => {
+                count("wrong_pin");
+                Err("wrong PIN (too many attempts)".into())
+            }
+        }
+    }
+
+    /// Makes the caller a participant: the RTP ports reserved for it go to the media plane.
+    async fn join(&mut self) -> Result<(), String> {
+        let Some(j) = &self.joining else { return Ok(()) };
+        let audio_ch = self.receive.iter().chain(self.send.iter()).find(|c| !c.codec.is_video()).cloned();
+        let video_ch = self.receive.iter().chain(self.send.iter()).find(|c| c.codec.is_video()).cloned();
+        let mut bound = Bound::default();
+        for p in [&mut self.audio, &mut self.video] {
+            if let Some(s) = p.rtp.take() {
+                s.into_std().and_then(|s| bound.add(s)).map_err(|e| format!("could not hand over media: {e}"))?;
+            }
+        }
+        let to = |video: bool| {
+            let ch = self.send.iter().find(|c| c.codec.is_video() == video)?;
+            self.destination(ch.rtp?).map(|a| a.to_string())
+        };
+        let req = Request::AddRtp {
+            name: j.name.clone(),
+            video: video_ch.as_ref().map(|_| "h264".to_string()),
+            audio: audio_ch.as_ref().and_then(|c| audio_codec(&c.codec)).map(|c| {
+                match c {
+                    AudioCodec::Pcmu => "pcmu",
+                    AudioCodec::Pcma => "pcma",
+                    _ => "g722",
+                }
+                .to_string()
+            }),
+            video_to: to(true),
+            audio_to: to(false),
+            payload_types: Some(PayloadTypes {
+                video: video_ch.as_ref().map(|c| c.payload_type),
+                audio: audio_ch.as_ref().map(|c| c.payload_type),
+                dtmf: None,
+                h264_single_nal: false,
+            }),
+            ports: Some(RtpPorts { audio: Some(self.audio.rtp_port), video: Some(self.video.rtp_port) }),
+            group: None,
+            content: false,
+            user: None,
+            ends_without_media: true,
+            guest: j.guest.map(|g| GuestDevices { camera: g.camera, microphone: g.microphone }),
+            sources: vec![self.peer.ip()],
+        };
+        let state = j
+            .control
+            .call_with(&j.conference, req, Box::new(bound))
+            .await
+            .map_err(|e| format!("could not join: {e}"))?;
+        self.participant = state.joined;
+        self.joined_instance_ms = state.started_at_ms;
+        tracing::info!(conference = %j.conference, name = %j.name, participant = ?self.participant, "H.323 caller joined");
+        Ok(())
+    }
+
+    async fn send_to(&self, participant: ParticipantId, ch: &Channel, to: SocketAddr) {
+        let Some(j) = &self.joining else { return };
+        let to = Some(to.to_string());
+        let (video_to, audio_to) = if ch.codec.is_video() { (to, None) } else { (None, to) };
+        let req = Request::SendTo { participant, video_to, audio_to };
+        if let Err(e) = j.control.call(&j.conference, None, req).await {
+            tracing::warn!(error = %e, "H.323: media not started");
+        }
+    }
+
+    /// A full picture for the caller (at most one request every 300 ms).
+    async fn keyframe(&mut self) {
+        let now = Instant::now();
+        if self.last_keyframe.is_some_and(|t| now.duration_since(t) < Duration::from_millis(300)) {
+            return;
+        }
+        self.last_keyframe = Some(now);
+        if let (Some(j), Some(p)) = (&self.joining, self.participant) {
+            let _ = j.control.call(&j.conference, None, Request::Keyframe { participant: p }).await;
+        }
+    }
+
+    async fn lifetime(
+        &mut self,
+        rd: &mut OwnedReadHalf,
+        wr: &mut OwnedWriteHalf,
+        mut framer: Framer,
+        mut events: tokio::sync::broadcast::Receiver<tessera_web::control::Event>,
+    ) -> String {
+        let mut buf = vec![0u8; 4096];
+        let mut rtcp_buf = vec![0u8; 2048];
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let pin_deadline = tokio::time::Instant::now() + pin::TIMEOUT;
+        let conference = self.joining.as_ref().map(|j| j.conference.clone()).unwrap_or_default();
+        loop {
+            let out = tokio::select! {
+                n = rd.read(&mut buf) => {
+                    let n = match n {
+                        Ok(0) | Err(_) => return "the connection closed".into(),
+                        Ok(n) => n,
+                    };
+                    framer.push(&buf[..n]);
+                    let mut out = Vec::new();
+                    loop {
+                        match framer.next_packet() {
+                            // The same rate per address as SIP's (`sip.max_messages_per_second`).
+                            Ok(Some(_)) if !self.ctx.limits.allow_message(self.peer.ip()) => {
+                                count("flood");
+                                return "too many messages from the caller's address".into();
+                            }
+                            Ok(Some(p)) => out.extend(self.machine.handle(Input::Signal(p))),
+                            Ok(None) => break,
+                            Err(e) => return format!("the caller sent what is not TPKT ({e})"),
+                        }
+                    }
+                    out
+                }
+                _ = tick.tick() => self.machine.handle(Input::Tick(Instant::now())),
+                _ = tokio::time::sleep_until(pin_deadline), if self.entry.is_some() => {
+                    return "no PIN entered within a minute".into();
+                }
+                r = self.video.rtcp.recv_from(&mut rtcp_buf) => {
+                    if let Ok((n, from)) = r
+                        && from.ip() == self.peer.ip()
+                        && rtcp::wants_keyframe(&rtcp_buf[..n])
+                    {
+                        self.keyframe().await;
+                    }
+                    Vec::new()
+                }
+                e = events.recv() => match e {
+                    Ok(ev) if ev.conference == conference => {
+                        let mine = self.participant.is_some() && ev.participant == self.participant;
+                        let ended = ev.kind == EventKind::Ended && self.joined_instance_ms.is_some_and(|s| ev.at_ms > s);
+                        if ended || (ev.kind == EventKind::Left && mine) {
+                            self.participant = None;
+                            self.machine.handle(Input::HangUp)
+                        } else {
+                            Vec::new()
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => self.machine.handle(Input::HangUp),
+                    _ => Vec::new(),
+                },
+            };
+            if let Err(why) = self.apply(wr, out).await {
+                return why;
+            }
+        }
+    }
+
+    /// Leaves the conference and, if the call machine has not ended the call, releases it (this
+    /// side's reason: a wrong PIN, the PIN's minute, a failed join).
+    async fn finish(&mut self, wr: &mut OwnedWriteHalf, why: String) {
+        if !self.machine.ended() {
+            for o in self.machine.handle(Input::HangUp) {
+                if let Output::Signal(p) = o
+                    && let Ok(framed) = tpkt::frame(&p)
+                {
+                    let _ = wr.write_all(&framed).await;
+                }
+            }
+        }
+        if let (Some(j), Some(p)) = (&self.joining, self.participant.take()) {
+            let _ = j.control.call(&j.conference, None, Request::Remove { participant: p }).await;
+        }
+        let (conference, name) =
+            self.joining.as_ref().map_or((String::new(), String::new()), |j| (j.conference.clone(), j.name.clone()));
+        tracing::info!(conference = %conference, name = %name, peer = %self.peer, reason = %why, "H.323 call ended");
+    }
+}
