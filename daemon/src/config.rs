@@ -740,6 +740,7 @@ impl Config {
             } else {
                 self.http.public_host.clone()
             },
+            h323_port: self.h323_listen().ok().flatten().map(|a| a.port()),
             trusted_proxies: self.http.trusted_proxies.clone(),
             public_url: if self.http.public_url.is_empty() {
                 let acme = crate::tls::Mode::parse(&self.http.tls).is_ok_and(|m| m == crate::tls::Mode::Acme);

@@ -122,6 +122,12 @@ async fn a_pin_entered_as_user_input_admits_and_wrong_ones_end_the_call() {
 async fn unknown_conferences_and_garbage_are_refused_without_harm() {
     let (s, port) = start();
     s.admin_ok(&["conference", "add", "h2", "--name", "Room two", "--owner", "admin", "--room", "--public"], "");
+    // The connect page tells room systems where to call.
+    let (c, _) = s.sign_in("admin", "admin-password").await;
+    let page = c.get(format!("{}/download", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("127.0.0.1:{port}")) && page.contains("ID*PIN"), "{page}");
+    assert!(!page.contains("not turned on"), "{page}");
+
     // Nobody by that number: Release Complete with cause 1 (unallocated number), and nothing
     // held for the call.
     let lines = output(caller(port, "nosuch", 2.0, ""));

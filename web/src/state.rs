@@ -14,6 +14,8 @@ pub struct WebConfig {
     pub address_window_secs: i64,
     /// The host name SIP endpoints dial (shown on the download page).
     pub sip_host: String,
+    /// The TCP port H.323 room systems call (`sip.h323_listen`); `None`: H.323 is off.
+    pub h323_port: Option<u16>,
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client's address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The address users open the personal area at (`https://meet.example.org`), for links in
@@ -41,6 +43,7 @@ impl Default for WebConfig {
             address_max_failures: 20,
             address_window_secs: 15 * 60,
             sip_host: "127.0.0.1".into(),
+            h323_port: None,
             trusted_proxies: Vec::new(),
             public_url: "http://127.0.0.1:8080".into(),
             smtp: None,

@@ -95,7 +95,16 @@ async fn download(State(state): State<AppState>, PageUser(u): PageUser) -> Html<
             p { (tr(lang, "download.sip_text")) }
             p { code { "sip:ID@" (host) } }
         }
-        section.card { h2 { (tr(lang, "download.h323")) } p { (tr(lang, "download.h323_text")) } p { code { (host) } } }
+        section.card {
+            h2 { (tr(lang, "download.h323")) }
+            @match state.config.h323_port {
+                Some(port) => {
+                    p { (tr(lang, "download.h323_on")) }
+                    p { code { @if port == 1720 { (host) } @else { (host) ":" (port) } } }
+                }
+                None => p { (tr(lang, "download.h323_text")) },
+            }
+        }
     };
     Html(page(lang, tr(lang, "download.title"), Some(&u), body).into_string())
 }

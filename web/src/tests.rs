@@ -548,6 +548,6 @@ crate::both_backends!(the_connect_page_promises_only_what_works, |store| {
     let page = app.get("/download", Some(&s)).await.text();
     assert!(page.contains("How to connect") && page.contains("no application to download"), "{page}");
     assert!(page.contains("sip:ID@"), "the SIP address to dial");
-    assert!(page.contains("H.323 is not supported yet"), "no promise of H.323 before it exists");
+    assert!(page.contains("H.323 is not turned on"), "no promise of H.323 where it is off");
     assert!(!page.contains(".exe") && !page.contains(".apk") && !page.contains(".dmg"));
 });
