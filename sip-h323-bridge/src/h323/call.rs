@@ -107,13 +107,7 @@ impl Call {
         our_number: u32,
         now: Instant,
     ) -> (Call, Vec<Output>) {
-        let answer = Answer {
-            call_reference: setup.call_reference,
-            conference_id: setup.conference_id,
-            call_id: setup.call_id,
-            h245_tunnelling: setup.h245_tunnelling,
-            ..Answer::default()
-        };
+        let answer = Answer::to(setup);
         let fast = (!setup.fast_start.is_empty()).then(|| channels::answer_fast_start(&setup.fast_start, &local));
         let call = Call {
             state: State::Admitting,

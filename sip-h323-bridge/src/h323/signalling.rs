@@ -143,6 +143,17 @@ fn guid(bytes: [u8; 16]) -> GloballyUniqueID {
 }
 
 impl Answer {
+    /// The answers to `setup`: its call reference, conference and call, H.245 as it asks.
+    pub fn to(setup: &Setup) -> Answer {
+        Answer {
+            call_reference: setup.call_reference,
+            conference_id: setup.conference_id,
+            call_id: setup.call_id,
+            h245_tunnelling: setup.h245_tunnelling,
+            ..Answer::default()
+        }
+    }
+
     fn call_identifier(&self) -> Option<CallIdentifier> {
         self.call_id.map(|g| CallIdentifier::new(guid(g)))
     }

@@ -119,14 +119,7 @@ async fn admit(ctx: &Context, setup: &Setup, peer: IpAddr) -> Result<Joining, Re
 
 /// Release Complete for a caller refused before its call started.
 async fn refuse(wr: &mut OwnedWriteHalf, setup: &Setup, release: Release) {
-    let answer = Answer {
-        call_reference: setup.call_reference,
-        conference_id: setup.conference_id,
-        call_id: setup.call_id,
-        h245_tunnelling: setup.h245_tunnelling,
-        ..Answer::default()
-    };
-    if let Ok(p) = answer.release_complete(release)
+    if let Ok(p) = Answer::to(setup).release_complete(release)
         && let Ok(framed) = tpkt::frame(&p)
     {
         let _ = wr.write_all(&framed).await;
