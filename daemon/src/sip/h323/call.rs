@@ -138,6 +138,10 @@ pub(super) async fn run(ctx: &Arc<Context>, stream: TcpStream, peer: SocketAddr)
         }
         _ => return,
     };
+    if !ctx.limits.allow_message(peer.ip()) {
+        tracing::info!(peer = %peer, "H.323: too many messages from this address; connection closed");
+        return count("flood");
+    }
     let setup = match Signal::read(&first).map(|s| Setup::of(&s)) {
         Ok(Some(s)) => s,
         Ok(None) => {
