@@ -240,11 +240,7 @@ impl Call {
             MessageType::Information => {
                 // Overlap-style digits in the keypad facility element.
                 if let Some(k) = signal.q931.element(super::q931::ie::KEYPAD_FACILITY) {
-                    let keys: String = k
-                        .iter()
-                        .filter(|b| b.is_ascii_digit() || matches!(b, b'*' | b'#'))
-                        .map(|&b| b as char)
-                        .collect();
+                    let keys = h245::keys(k);
                     if !keys.is_empty() {
                         out.push(Output::Digits(keys));
                     }

@@ -67,7 +67,7 @@ pub(super) async fn recv_from_on(s: Option<&UdpSocket>, buf: &mut [u8]) -> (usiz
     }
 }
 
-pub(super) fn codec_name(c: AudioCodec) -> &'static str {
+pub(in crate::sip) fn codec_name(c: AudioCodec) -> &'static str {
     match c {
         AudioCodec::Opus => "opus",
         AudioCodec::Pcmu => "pcmu",

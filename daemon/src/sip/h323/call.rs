@@ -6,7 +6,7 @@
 
 use super::super::Context;
 use super::super::admit::dialled;
-use super::super::call::{Ports, bind_ports, local_ip};
+use super::super::call::{Ports, bind_ports, codec_name, local_ip};
 use super::super::pin::{self, Entry, Prompt};
 use crate::media::destination::{Asker, Refusal as NotThere, check as check_destination};
 use crate::media::handoff::Bound;
@@ -381,14 +381,7 @@ impl H323Call {
         let req = Request::AddRtp {
             name: j.name.clone(),
             video: video_ch.as_ref().map(|_| "h264".to_string()),
-            audio: audio_ch.as_ref().and_then(|c| audio_codec(&c.codec)).map(|c| {
-                match c {
-                    AudioCodec::Pcmu => "pcmu",
-                    AudioCodec::Pcma => "pcma",
-                    _ => "g722",
-                }
-                .to_string()
-            }),
+            audio: audio_ch.as_ref().and_then(|c| audio_codec(&c.codec)).map(|c| codec_name(c).to_string()),
             video_to: to(true),
             audio_to: to(false),
             payload_types: Some(PayloadTypes {

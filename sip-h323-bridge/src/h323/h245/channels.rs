@@ -8,7 +8,7 @@ use rasn::types::{ObjectIdentifier, OctetString};
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use tessera_h323_asn::multimedia_system_control::{
-    DataType, H245TransportAddress, H2250LogicalChannelAckParameters, H2250LogicalChannelParameters,
+    H245TransportAddress, H2250LogicalChannelAckParameters, H2250LogicalChannelParameters,
     H2250LogicalChannelParametersMediaPacketization, LogicalChannelNumber, OpenLogicalChannel, OpenLogicalChannelAck,
     OpenLogicalChannelAckForwardMultiplexAckParameters, OpenLogicalChannelForwardLogicalChannelParameters,
     OpenLogicalChannelForwardLogicalChannelParametersMultiplexParameters,
@@ -228,9 +228,4 @@ pub fn answer_fast_start(proposals: &[Vec<u8>], local: impl Fn(u8) -> Option<Loc
         }
     }
     answer
-}
-
-/// The data type of a proposal for the direction the caller does not use (H.323 8.1.7.1).
-pub fn null_data() -> DataType {
-    DataType::nullData(())
 }

@@ -76,19 +76,4 @@ impl Codec {
             Codec::H264(_) => None,
         }
     }
-
-    /// The codec's name as SDP and the media plane write it.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Codec::Pcmu => "PCMU",
-            Codec::Pcma => "PCMA",
-            Codec::G722 => "G722",
-            Codec::H264(_) => "H264",
-        }
-    }
-
-    /// Whether two descriptions are the same codec (H.264 of any level is H.264).
-    pub fn same_kind(&self, other: &Codec) -> bool {
-        std::mem::discriminant(self) == std::mem::discriminant(other)
-    }
 }

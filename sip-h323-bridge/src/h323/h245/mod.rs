@@ -84,7 +84,7 @@ pub fn read(bytes: &[u8]) -> Result<Event, String> {
 }
 
 /// The keys among `bytes`: digits, `*` and `#` (a PIN's alphabet); anything else is dropped.
-fn keys(bytes: &[u8]) -> String {
+pub fn keys(bytes: &[u8]) -> String {
     bytes.iter().filter(|b| b.is_ascii_digit() || matches!(b, b'*' | b'#')).map(|&b| b as char).collect()
 }
 
