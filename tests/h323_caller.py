@@ -2,6 +2,14 @@
 PER): it dials an alias over TCP with Fast Connect (G.711 u-law both ways, H.245 tunnelled),
 sends a 440 Hz tone as RTP to where the Connect says, counts and measures what it receives,
 optionally presses keys (H.245 userInputIndication, tunnelled in a Facility), and hangs up.
+
+With --h245 mine or --h245 yours it neither tunnels nor uses Fast Connect: H.245 runs on its
+own TCP connection, to an address this caller names in the Setup (mine) or to the one the
+Connect names (yours), and the call goes as H.245 lays out: capability sets (G.711 u-law, and
+H.264 with --video-rx), master/slave determination (a terminal, type 50), then logical channels
+opened by each side and acknowledged by the other. With --video-rx PORT the far end's video goes
+to that port, and GStreamer sends a cyan H.264 picture to the far end.
+
 It prints what happened, one fact per line: "proceeding", "connect <rtp port>",
 "received <packets> <rms>", "released <cause>" or "hung up"."""
 
@@ -11,6 +19,7 @@ import math
 import select
 import socket
 import struct
+import subprocess
 import time
 
 from pycrate_asn1dir import H225, H245
@@ -67,7 +76,7 @@ def ip(port):
     return ("unicastAddress", ("iPAddress", {"network": b"\x7f\x00\x00\x01", "tsapIdentifier": port}))
 
 
-def setup(alias, rtp):
+def setup(alias, rtp, separate=False, h245_port=None, h245_host="127.0.0.1"):
     proposals = []
     OLC.set_val({"forwardLogicalChannelNumber": 1, "forwardLogicalChannelParameters": {
         "dataType": ("audioData", ("g711Ulaw64k", 20)),
@@ -79,7 +88,7 @@ def setup(alias, rtp):
         "multiplexParameters": ("h2250LogicalChannelParameters",
                                 {"sessionID": 1, "mediaChannel": ip(rtp), "mediaControlChannel": ip(rtp + 1)})}})
     proposals.append(OLC.to_aper())
-    UI.set_val({"h323-uu-pdu": {"h323-message-body": ("setup", {
+    body = {
         "protocolIdentifier": (0, 0, 8, 2250, 0, 7),
         "sourceAddress": [("h323-ID", "Room 101")],
         "sourceInfo": {"terminal": {}, "mc": False, "undefinedNode": False},
@@ -87,10 +96,14 @@ def setup(alias, rtp):
         "activeMC": False, "conferenceID": bytes(range(16)),
         "conferenceGoal": ("create", 0), "callType": ("pointToPoint", 0),
         "callIdentifier": {"guid": bytes(range(16, 32))},
-        "fastStart": proposals,
         "mediaWaitForConnect": False, "canOverlapSend": False,
-        "multipleCalls": False, "maintainConnection": False}),
-        "h245Tunnelling": True}})
+        "multipleCalls": False, "maintainConnection": False}
+    if not separate:
+        body["fastStart"] = proposals
+    if h245_port:
+        # H.225.0's TransportAddress (not H.245's): ipAddress {ip, port}.
+        body["h245Address"] = ("ipAddress", {"ip": socket.inet_aton(h245_host), "port": h245_port})
+    UI.set_val({"h323-uu-pdu": {"h323-message-body": ("setup", body), "h245Tunnelling": not separate}})
     return UI.to_aper()
 
 
@@ -117,6 +130,83 @@ def keys(text):
     return MSG.to_aper()
 
 
+H264 = ("genericVideoCapability", {
+    "capabilityIdentifier": ("standard", (0, 0, 8, 241, 0, 0, 1)), "maxBitRate": 10000,
+    # H.241 Table 8-1: Profile (41, a boolean array: 64 is Baseline), Level (42: 64 is level 3).
+    "collapsing": [{"parameterIdentifier": ("standard", 41), "parameterValue": ("booleanArray", 64)},
+                   {"parameterIdentifier": ("standard", 42), "parameterValue": ("unsignedMin", 64)}]})
+
+
+def send_h245(sock, value):
+    MSG.set_val(value)
+    sock.sendall(tpkt(MSG.to_aper()))
+
+
+def read_h245(sock):
+    head = read_exact(sock, 4)
+    MSG.from_aper(read_exact(sock, int.from_bytes(head[2:4], "big") - 4))
+    return MSG.get_val()
+
+
+def h245_port_of(uu):
+    """The H.245 address a Connect names (H.225.0's ipAddress), or None."""
+    UI.from_aper(uu)
+    a = UI.get_val()["h323-uu-pdu"]["h323-message-body"][1].get("h245Address")
+    return a[1]["port"] if a and a[0] == "ipAddress" else None
+
+
+def negotiate(h, rtp, video_rx):
+    """H.245 on its own connection, as H.245 lays it out: this terminal's capability set and
+    master/slave determination, the answers to the far end's, then one channel per medium each
+    way. Returns (the far end's audio port, its video port or None) once all channels are up."""
+    caps = [{"capabilityTableEntryNumber": 1, "capability": ("receiveAudioCapability", ("g711Ulaw64k", 20))}]
+    if video_rx:
+        caps.append({"capabilityTableEntryNumber": 2, "capability": ("receiveVideoCapability", H264)})
+    send_h245(h, ("request", ("terminalCapabilitySet", {
+        "sequenceNumber": 1, "protocolIdentifier": (0, 0, 8, 245, 0, 13), "capabilityTable": caps,
+        "capabilityDescriptors": [{"capabilityDescriptorNumber": 0,
+                                   "simultaneousCapabilities": [[c["capabilityTableEntryNumber"]] for c in caps]}]})))
+    send_h245(h, ("request", ("masterSlaveDetermination", {"terminalType": 50, "statusDeterminationNumber": 4242})))
+    opened, theirs, ports = False, set(), {}
+    wanted = {1, 2} if video_rx else {1}
+    h.settimeout(10)
+    while not (ports.keys() >= wanted and theirs >= wanted):
+        kind, (name, v) = read_h245(h)
+        if name == "terminalCapabilitySet":
+            send_h245(h, ("response", ("terminalCapabilitySetAck", {"sequenceNumber": v["sequenceNumber"]})))
+        elif name == "masterSlaveDetermination":
+            # A terminal (50) meets a higher type: the far end is master. The decision in the ack
+            # is the status of the terminal that receives it.
+            mine = "master" if v["terminalType"] > 50 else "slave"
+            send_h245(h, ("response", ("masterSlaveDeterminationAck", {"decision": (mine, 0)})))
+        elif name == "terminalCapabilitySetAck" and not opened:
+            opened = True
+            send_h245(h, ("request", ("openLogicalChannel", {"forwardLogicalChannelNumber": 1,
+                "forwardLogicalChannelParameters": {"dataType": ("audioData", ("g711Ulaw64k", 20)),
+                "multiplexParameters": ("h2250LogicalChannelParameters", {"sessionID": 1, "mediaControlChannel": ip(rtp + 1)})}})))
+            if video_rx:
+                send_h245(h, ("request", ("openLogicalChannel", {"forwardLogicalChannelNumber": 2,
+                    "forwardLogicalChannelParameters": {"dataType": ("videoData", H264),
+                    "multiplexParameters": ("h2250LogicalChannelParameters", {
+                        "sessionID": 2, "mediaControlChannel": ip(video_rx + 1), "dynamicRTPPayloadType": 96})}})))
+        elif name == "openLogicalChannelAck":
+            ack = v["forwardMultiplexAckParameters"][1]
+            ports[v["forwardLogicalChannelNumber"]] = ack["mediaChannel"][1][1]["tsapIdentifier"]
+        elif name == "openLogicalChannel":
+            session = v["forwardLogicalChannelParameters"]["multiplexParameters"][1]["sessionID"]
+            port = {1: rtp, 2: video_rx}.get(session)
+            if port:
+                theirs.add(session)
+                send_h245(h, ("response", ("openLogicalChannelAck", {
+                    "forwardLogicalChannelNumber": v["forwardLogicalChannelNumber"],
+                    "forwardMultiplexAckParameters": ("h2250LogicalChannelAckParameters", {
+                        "sessionID": session, "mediaChannel": ip(port), "mediaControlChannel": ip(port + 1)})})))
+            else:
+                send_h245(h, ("response", ("openLogicalChannelReject", {
+                    "forwardLogicalChannelNumber": v["forwardLogicalChannelNumber"], "cause": ("dataTypeNotSupported", 0)})))
+    return ports[1], ports.get(2)
+
+
 def main():
     a = argparse.ArgumentParser()
     a.add_argument("--port", type=int, required=True)
@@ -124,26 +214,55 @@ def main():
     a.add_argument("--seconds", type=float, default=4)
     a.add_argument("--keys", default="")
     a.add_argument("--flood", type=int, default=0, help="messages sent at once after the Connect")
+    a.add_argument("--h245", choices=["tunnelled", "mine", "yours"], default="tunnelled",
+                   help="tunnelled with Fast Connect, or on a connection to this caller's address or to the far end's")
+    a.add_argument("--video-rx", type=int, default=0, help="the port where the far end's video goes (separate H.245)")
+    a.add_argument("--h245-host", default="127.0.0.1", help="the address of this caller's H.245 (--h245 mine)")
     args = a.parse_args()
+    separate = args.h245 != "tunnelled"
 
     media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     media.bind(("127.0.0.1", 0))
     media.setblocking(False)
     rtp = media.getsockname()[1]
+    listener = None
+    if args.h245 == "mine":
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind((args.h245_host, 0))
+        listener.listen(1)
+        listener.settimeout(10 if args.h245_host == "127.0.0.1" else 4)
     sig = socket.create_connection(("127.0.0.1", args.port), timeout=15)
-    sig.sendall(tpkt(q931(5, setup(args.alias, rtp))))
-    target = None
-    while target is None:
+    sig.sendall(tpkt(q931(5, setup(args.alias, rtp, separate, listener and listener.getsockname()[1], args.h245_host))))
+    connect = None
+    while connect is None:
         kind, uu, cause = read_message(sig)
         if kind == 0x02:
             print("proceeding", flush=True)
         elif kind == 0x07:
-            target = server_rtp_port(uu)
-            print("connect", target, flush=True)
+            connect = uu
         elif kind == 0x5A:
             print("released", cause, flush=True)
             return
-    if args.keys:
+    h, video_sender = None, None
+    if separate:
+        try:
+            h = listener.accept()[0] if listener else None
+        except socket.timeout:
+            print("no H.245 connection", flush=True)
+            return
+        h = h or socket.create_connection(("127.0.0.1", h245_port_of(connect)), timeout=10)
+        target, video_target = negotiate(h, rtp, args.video_rx)
+        if video_target:
+            video_sender = subprocess.Popen(["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "pattern=solid-color",
+                "foreground-color=0xff20c0c0", "!", "video/x-raw,width=320,height=240,framerate=15/1", "!",
+                "x264enc", "tune=zerolatency", "key-int-max=15", "!", "rtph264pay", "pt=96", "config-interval=-1", "!",
+                "udpsink", "host=127.0.0.1", f"port={video_target}"])
+    else:
+        target = server_rtp_port(connect)
+    print("connect", target, flush=True)
+    if args.keys and h:
+        send_h245(h, ("indication", ("userInput", ("alphanumeric", args.keys))))
+    elif args.keys:
         sig.sendall(tpkt(facility([keys(args.keys)])))
     if args.flood:
         sig.sendall(tpkt(facility([keys("")])) * args.flood)
@@ -158,7 +277,9 @@ def main():
         deadline = start + seq * 0.02
         while True:
             wait = deadline - time.monotonic()
-            ready, _, _ = select.select([media, sig], [], [], max(wait, 0))
+            ready, _, _ = select.select([media, sig] + ([h] if h else []), [], [], max(wait, 0))
+            if h in ready and not h.recv(4096):
+                h = None
             if media in ready:
                 data = media.recv(2048)
                 if len(data) > 12 and data[1] & 0x7F == 0:
@@ -183,14 +304,20 @@ def main():
     # The loudness of the second half of what arrived (the median packet's).
     tail = sorted(energy[len(energy) // 2 :])
     print("received", received, tail[len(tail) // 2] if tail else 0, flush=True)
+    if video_sender:
+        video_sender.kill()
     if released is not None:
         print("released", released, flush=True)
         return
+    if h:
+        h.setblocking(True)
+        send_h245(h, ("command", ("endSessionCommand", ("disconnect", 0))))
     UI.set_val({"h323-uu-pdu": {"h323-message-body": ("releaseComplete", {
-        "protocolIdentifier": (0, 0, 8, 2250, 0, 7)}), "h245Tunnelling": True}})
+        "protocolIdentifier": (0, 0, 8, 2250, 0, 7)}), "h245Tunnelling": not separate}})
     sig.setblocking(True)
     sig.sendall(tpkt(q931(0x5A, UI.to_aper())))
     print("hung up", flush=True)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -91,6 +91,7 @@ fn fast_connect_with_tunnelled_h245() {
     c.set_display("Room one");
     let out = c.handle(Input::Admitted { now: t0 });
     record(&out, &mut conversation, &mut ours);
+    assert_eq!(out.last(), Some(&Output::Settled), "Fast Connect's media is all at once: {out:?}");
     let connect = &signals(&out)[0];
     assert_eq!((connect.q931.kind, connect.q931.display().as_deref()), (MessageType::Connect, Some("Room one")));
     let tunnelled: Vec<Vec<u8>> = connect.h245_control().iter().map(|o| o.to_vec()).collect();
@@ -226,6 +227,12 @@ fn h245_on_its_own_connection_without_fast_connect() {
     // A DTMF signal.
     assert_eq!(c.handle(Input::H245(hex(&lines[5]))), [Output::Digits("7".into())]);
 
+    // This server's channel was never answered: the media counts as settled a while after it
+    // started, not before.
+    assert!(!c.handle(Input::Tick(t0 + Duration::from_secs(1))).contains(&Output::Settled));
+    let out = c.handle(Input::Tick(t0 + Duration::from_secs(1) + call::SETTLE_WAIT));
+    assert!(out.contains(&Output::Settled), "{out:?}");
+
     // Garbage on the H.245 connection is reported, not fatal.
     let out = c.handle(Input::H245(vec![0xff; 9]));
     assert!(matches!(out.as_slice(), [Output::Ignored(_)]), "{out:?}");
@@ -245,6 +252,34 @@ fn h245_on_its_own_connection_without_fast_connect() {
     );
     // Our G.722 channel's RTCP, then the ack of theirs: RTP and RTCP.
     assert_eq!(read, "190\t30003,30002,30003", "tshark reads the H.245 connection");
+}
+
+#[test]
+fn a_caller_without_an_h245_address_is_given_this_servers_in_the_connect() {
+    let lines = python("print(setup(False, False))");
+    let setup = Setup::of(&Signal::read(&q931_from_caller(MessageType::Setup, &hex(&lines[0]))).unwrap()).unwrap();
+    let t0 = Instant::now();
+    let (mut c, out) = Call::new(&setup, local, VIDEO, 99, t0);
+    assert!(!out.iter().any(|o| matches!(o, Output::ConnectH245(_))), "{out:?}");
+    assert!(c.awaits_h245_address());
+    c.listen_h245(caller(42000));
+    let out = c.handle(Input::Admitted { now: t0 });
+    let connect = &signals(&out)[0];
+    assert_eq!(connect.q931.kind, MessageType::Connect);
+    let mut stream = Vec::new();
+    for o in &out {
+        if let Output::Signal(p) = o {
+            stream.extend(tpkt::frame(p).unwrap());
+        }
+    }
+    let read = tshark(&stream, 1720, false, &["-T", "fields", "-e", "h225.h245Ip", "-e", "h225.h245IpPort"]);
+    assert_eq!(read, "127.0.0.1\t42000", "the Connect names the H.245 address: {read}");
+    // A caller that tunnels, or named its own address, is not offered one.
+    let lines = python("print(setup(True, True))\nprint(setup(False, False, 41000))");
+    for l in &lines {
+        let s = Setup::of(&Signal::read(&q931_from_caller(MessageType::Setup, &hex(l))).unwrap()).unwrap();
+        assert!(!Call::new(&s, local, VIDEO, 99, t0).0.awaits_h245_address());
+    }
 }
 
 #[test]

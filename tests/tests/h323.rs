@@ -3,13 +3,16 @@
 //! conference, is shown under its h323-ID, is heard in the conference's RTSP output, hears the
 //! conference (a synthetic participant's tone) and hangs up; a PIN entered as H.245 user input
 //! admits it and wrong PINs end the call; an unknown conference, bytes that are not H.323 and a
-//! flood of messages are refused without harm.
+//! flood of messages are refused without harm, and so is an H.245 address that is not the
+//! caller's. A caller that runs H.245 on its own connection
+//! (either side connecting) opens its channels there, sends H.264 from GStreamer that is decoded
+//! into the conference, and receives the conference's picture, which shows the other participant.
 
 use std::process::Command;
 use std::time::Duration;
 use tessera_e2e::live_api::{Api, RED, synthetic};
-use tessera_e2e::media::mean_volume;
-use tessera_e2e::{Server, free_port};
+use tessera_e2e::media::{Picture, grab, mean_volume};
+use tessera_e2e::{KillOnDrop, Server, free_port};
 
 fn caller(port: u16, alias: &str, seconds: f64, keys: &str) -> std::process::Child {
     caller_with(port, alias, seconds, keys, &[])
@@ -151,8 +154,101 @@ async fn unknown_conferences_and_garbage_are_refused_without_harm() {
     // A caller that floods its signalling connection is hung up on.
     let lines = output(caller_with(port, "h2", 5.0, "", &["--flood", "400"]));
     assert_eq!(lines.last().map(String::as_str), Some("released 16"), "{lines:?}");
+    // A Setup naming an H.245 address that is not the caller's (127.0.0.2, from 127.0.0.1):
+    // Tessera opens no connection there, so it cannot be made to reach third parties.
+    let lines = output(caller_with(port, "h2", 3.0, "", &["--h245", "mine", "--h245-host", "127.0.0.2"]));
+    assert_eq!(lines.last().map(String::as_str), Some("no H.245 connection"), "{lines:?}");
     let log = s.log();
     assert!(log.contains("H.323: connection closed (not TPKT)"), "{log}");
+    assert!(log.contains("the H.245 address 127.0.0.2:"), "{log}");
     assert!(log.contains("too many messages from the caller's address"), "{log}");
     wait_for(&api, "h2", "Room 101", false).await;
+}
+
+/// The share of `pic`'s pixels (on a coarse grid) near `colour`.
+fn share_near(pic: &Picture, colour: (u8, u8, u8)) -> f64 {
+    let (mut near, mut all) = (0, 0);
+    for y in (0..pic.height).step_by(8) {
+        for x in (0..pic.width).step_by(8) {
+            all += 1;
+            near += usize::from(pic.near(x, y, colour, 45));
+        }
+    }
+    near as f64 / all as f64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_h245_opens_channels_both_ways_with_h264_video() {
+    let (s, port) = start();
+    s.admin_ok(&["conference", "add", "hv", "--name", "Video room", "--owner", "admin", "--room", "--public"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    let live = api.ok("hv", synthetic("Host", RED, 1000)).await;
+    let rtsp = live["rtsp_url"].as_str().unwrap().to_string();
+
+    // What the room system receives as video is decoded by GStreamer, 40 frames in.
+    let dir = s.dir.path().to_path_buf();
+    let vp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut video_rx = KillOnDrop(
+        Command::new("gst-launch-1.0")
+            .args(
+                format!(
+                    "-q udpsrc port={vp} caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96 \
+                     ! rtpjitterbuffer ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! videoscale \
+                     ! video/x-raw,format=RGB,width=320,height=180 ! identity eos-after=40 \
+                     ! multifilesink location={}/h323rx%03d.rgb max-files=1",
+                    dir.display()
+                )
+                .split_whitespace(),
+            )
+            .spawn()
+            .expect("gst-launch-1.0"),
+    );
+    // The far end (Tessera) connects to the H.245 address the caller gave in the Connect.
+    let call = caller_with(port, "hv", 14.0, "", &["--h245", "yours", "--video-rx", &vp.to_string()]);
+    wait_for(&api, "hv", "Room 101", true).await;
+    // The caller's cyan picture, decoded by Tessera, is in the conference's layout.
+    let mut cyan = 0.0;
+    for _ in 0..10 {
+        let u = rtsp.clone();
+        let pic = tokio::task::spawn_blocking(move || grab(&u, 640, 360, 10)).await.unwrap();
+        cyan = share_near(&pic, (32, 192, 192));
+        if cyan > 0.1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(cyan > 0.1, "the room system's video is not in the layout ({cyan:.2} cyan): {}", s.log());
+    let lines = output(call);
+    assert_eq!(lines[0], "proceeding", "{lines:?}");
+    let received: Vec<u64> = lines[2].split_whitespace().skip(1).map(|n| n.parse().unwrap()).collect();
+    assert!(received[0] > 100 && received[1] > 300, "the caller hears the Host badly: {lines:?}");
+    assert_eq!(lines[3], "hung up", "{lines:?}");
+    let done = tokio::task::spawn_blocking(move || {
+        for _ in 0..100 {
+            if let Ok(Some(st)) = video_rx.0.try_wait() {
+                return st.success();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    });
+    assert!(done.await.unwrap(), "the room system decoded fewer than 40 frames of the conference: {}", s.log());
+    // Its picture shows the other participant: the Host's red.
+    let frame = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("h323rx"))
+        .expect("a decoded frame");
+    let pic = Picture { width: 320, height: 180, rgb: std::fs::read(&frame).unwrap() };
+    let red = share_near(&pic, RED);
+    assert!(red > 0.1, "the room system's picture does not show the Host ({red:.2} red)");
+
+    // The caller names its own H.245 address in the Setup: Tessera connects there.
+    let call = caller_with(port, "hv", 4.0, "", &["--h245", "mine"]);
+    wait_for(&api, "hv", "Room 101", true).await;
+    let lines = output(call);
+    let received: Vec<u64> = lines[2].split_whitespace().skip(1).map(|n| n.parse().unwrap()).collect();
+    assert!(received[0] > 50, "{lines:?}");
+    assert_eq!(lines[3], "hung up", "{lines:?}");
+    wait_for(&api, "hv", "Room 101", false).await;
 }

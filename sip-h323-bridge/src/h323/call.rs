@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 pub const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the conference may take to decide (a PIN is entered after admission, not here).
 pub const ADMIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long channels opened over H.245 may keep coming after the first, when the caller does
+/// not open one for each medium this server opened (an endpoint that only receives video).
+pub const SETTLE_WAIT: Duration = Duration::from_secs(2);
 
 #[derive(Debug)]
 pub enum Input {
@@ -56,6 +59,9 @@ pub enum Output {
     Receive(Channel),
     /// Media in this direction is set up: send RTP in `channel`'s codec to its address.
     Send(Channel),
+    /// The media set up now is all there will be for the call's start: the caller may join the
+    /// conference with it. Said once; channels set up later are still said.
+    Settled,
     /// Keys the caller pressed.
     Digits(String),
     /// The caller asks for a full picture.
@@ -94,6 +100,13 @@ pub struct Call {
     queued: Vec<Vec<u8>>,
     /// The payload type of the caller's video, used for this server's too.
     video_pt: Option<u8>,
+    /// The caller neither tunnels H.245 nor gave an address for it: it connects to ours.
+    awaits_h245_address: bool,
+    /// Channels this server opened that the caller refused.
+    refused: Vec<u16>,
+    settled: bool,
+    /// When channels set up over H.245 count as all there are, whatever else may come.
+    settle_by: Option<Instant>,
 }
 
 impl Call {
@@ -126,6 +139,10 @@ impl Call {
             deadline: now + ADMIT_TIMEOUT,
             queued: Vec::new(),
             video_pt: None,
+            awaits_h245_address: !setup.h245_tunnelling && setup.h245_address.is_none(),
+            refused: Vec::new(),
+            settled: false,
+            settle_by: None,
         };
         let mut out = Vec::new();
         call.signal(&mut out, call.answer.call_proceeding());
@@ -140,6 +157,18 @@ impl Call {
             display: setup.display.clone(),
         });
         (call, out)
+    }
+
+    /// Whether the caller expects this server's H.245 address in the Connect: it neither
+    /// tunnels H.245 nor named an address of its own. See [`Call::listen_h245`].
+    pub fn awaits_h245_address(&self) -> bool {
+        self.awaits_h245_address
+    }
+
+    /// The address where this server accepts the caller's H.245 connection; it goes in the
+    /// Connect (so call this before [`Input::Admitted`]).
+    pub fn listen_h245(&mut self, at: SocketAddrV4) {
+        self.answer.h245_address = Some(at);
     }
 
     pub fn ended(&self) -> bool {
@@ -167,14 +196,44 @@ impl Call {
                 self.end(&mut out, Release::Normal, "hung up here");
             }
             Input::Tick(now) => {
+                if !self.settled && self.has_media() {
+                    let by = *self.settle_by.get_or_insert(now + SETTLE_WAIT);
+                    if now >= by {
+                        self.settle(&mut out);
+                    }
+                }
                 if now >= self.deadline && self.state != State::Connected {
                     self.end(&mut out, Release::Normal, "the conference did not answer in time");
-                } else if now >= self.deadline && self.receiving.is_empty() && self.sending.is_empty() {
+                } else if now >= self.deadline && !self.has_media() {
                     self.end(&mut out, Release::Normal, "no media was set up");
                 }
             }
         }
         out
+    }
+
+    fn has_media(&self) -> bool {
+        !self.receiving.is_empty() || !self.sending.is_empty()
+    }
+
+    fn settle(&mut self, out: &mut Vec<Output>) {
+        if !self.settled {
+            self.settled = true;
+            out.push(Output::Settled);
+        }
+    }
+
+    /// Over H.245, media is settled once both capability sets are known, each channel this
+    /// server opened is answered, and the caller opened one in each of those media too.
+    fn check_settled(&mut self, out: &mut Vec<Output>) {
+        if self.settled || !self.caps_acked || self.peer_caps.is_none() || !self.has_media() {
+            return;
+        }
+        let answered = self.opened.iter().all(|(n, c)| self.sending.contains(&c.session()) || self.refused.contains(n));
+        let both_ways = self.opened.iter().all(|(_, c)| self.receiving.contains(&c.session()));
+        if answered && both_ways {
+            self.settle(out);
+        }
     }
 
     fn signal(&self, out: &mut Vec<Output>, packet: Result<Vec<u8>, super::signalling::SignalError>) {
@@ -219,6 +278,10 @@ impl Call {
             connect.h245_control = std::mem::take(&mut self.queued);
         }
         self.signal(out, connect.connect());
+        // Fast Connect's channels are all there will be at the start.
+        if self.has_media() {
+            self.settle(out);
+        }
     }
 
     fn on_signal(&mut self, bytes: &[u8], out: &mut Vec<Output>) {
@@ -292,6 +355,7 @@ impl Call {
                     out.push(Output::Send(Channel { number, codec, payload_type, rtp: Some(rtp), rtcp }));
                 }
             }
+            Event::OpenChannelReject(n) => self.refused.push(n),
             Event::CloseChannel(n) => self.h245(Out::CloseChannelAck(n), out),
             Event::Digits(d) if !d.is_empty() => out.push(Output::Digits(d)),
             Event::FastUpdate => out.push(Output::FastUpdate),
@@ -302,6 +366,7 @@ impl Call {
             _ => {}
         }
         self.open_ours(out);
+        self.check_settled(out);
     }
 
     /// Accepts a peer's channel in a codec this server takes, once per session.

@@ -8,6 +8,7 @@ use super::super::Context;
 use super::super::admit::dialled;
 use super::super::call::{Ports, bind_ports, codec_name, local_ip};
 use super::super::pin::{self, Entry, Prompt};
+use super::h245::{Got, Link};
 use crate::media::destination::{Asker, Refusal as NotThere, check as check_destination};
 use crate::media::handoff::Bound;
 use crate::media::rtp_input::AudioCodec;
@@ -209,9 +210,17 @@ pub(super) async fn run(ctx: &Arc<Context>, stream: TcpStream, peer: SocketAddr)
         entry: None,
         prompt: None,
         last_keyframe: None,
+        h245: Link::new(peer.ip()),
+        settled: false,
         _slot: slot,
     };
     call.machine.set_display(&joining.title);
+    if call.machine.awaits_h245_address() {
+        match call.h245.listen(here).await {
+            Ok(at) => call.machine.listen_h245(at),
+            Err(e) => tracing::warn!(peer = %peer, error = %e, "H.323: no H.245 address to offer"),
+        }
+    }
     if let Err(why) = call.apply(&mut wr, out).await {
         return call.finish(&mut wr, why).await;
     }
@@ -243,6 +252,10 @@ struct H323Call {
     entry: Option<Entry>,
     prompt: Option<Prompt>,
     last_keyframe: Option<Instant>,
+    /// The separate H.245 connection, for callers that do not tunnel.
+    h245: Link,
+    /// The media for the call's start is set up (the machine said [`Output::Settled`]).
+    settled: bool,
     /// The caller's place among anonymous calls, given back when the call ends.
     _slot: super::super::limits::CallSlot,
 }
@@ -285,11 +298,13 @@ impl H323Call {
                     let framed = tpkt::frame(&p).map_err(|e| format!("an answer too long for TPKT: {e}"))?;
                     wr.write_all(&framed).await.map_err(|e| format!("the connection failed: {e}"))?;
                 }
-                Output::H245(_) => {}
-                Output::ConnectH245(at) => {
-                    tracing::info!(peer = %self.peer, h245 = %at, "H.323: a separate H.245 connection is not supported yet; media only through Fast Connect");
-                }
+                Output::H245(m) => self.h245.send(m).await?,
+                Output::ConnectH245(at) => match self.h245.connect(at).await {
+                    Ok(()) => tracing::debug!(peer = %self.peer, h245 = %at, "H.323: H.245 connected"),
+                    Err(e) => tracing::info!(peer = %self.peer, error = %e, "H.323: no H.245 connection"),
+                },
                 Output::Admit { .. } => {}
+                Output::Settled => self.settled = true,
                 Output::Receive(ch) => self.receive.push(ch),
                 Output::Send(ch) => {
                     if let (Some(p), Some(to)) = (self.participant, ch.rtp.and_then(|a| self.destination(a))) {
@@ -310,12 +325,14 @@ impl H323Call {
         if let Some(why) = ended {
             return Err(why);
         }
+        // The PIN prompt starts with the first audio channel; the caller joins with all the
+        // media its call starts with.
         if self.participant.is_none() && (!self.receive.is_empty() || !self.send.is_empty()) {
             if self.entry.is_some() {
                 if self.prompt.is_none() {
                     self.prompt = self.start_prompt();
                 }
-            } else {
+            } else if self.settled {
                 self.join().await?;
             }
         }
@@ -350,7 +367,7 @@ impl H323Call {
                 tracing::info!(conference = %j.conference, name = %j.name, "H.323: PIN accepted");
                 self.entry = None;
                 self.prompt = None;
-                self.join().await
+                if self.settled { self.join().await } else { Ok(()) }
             }
             PinCheck::Wrong if !e.wrong_entry() => {
                 tracing::info!(conference = %j.conference, attempt = e.wrong, peer = %self.peer, "H.323: wrong PIN entered");
@@ -479,6 +496,18 @@ impl H323Call {
                     }
                     Vec::new()
                 }
+                got = self.h245.next() => match got {
+                    Got::Accepted(from) => {
+                        tracing::debug!(peer = %self.peer, from = %from, "H.323: the caller opened H.245");
+                        Vec::new()
+                    }
+                    Got::Message(_) if !self.ctx.limits.allow_message(self.peer.ip()) => {
+                        count("flood");
+                        return "too many messages from the caller's address".into();
+                    }
+                    Got::Message(m) => self.machine.handle(Input::H245(m)),
+                    Got::Closed(why) => return why,
+                },
                 e = events.recv() => match e {
                     Ok(ev) if ev.conference == conference => {
                         let mine = self.participant.is_some() && ev.participant == self.participant;
@@ -505,10 +534,16 @@ impl H323Call {
     async fn finish(&mut self, wr: &mut OwnedWriteHalf, why: String) {
         if !self.machine.ended() {
             for o in self.machine.handle(Input::HangUp) {
-                if let Output::Signal(p) = o
-                    && let Ok(framed) = tpkt::frame(&p)
-                {
-                    let _ = wr.write_all(&framed).await;
+                match o {
+                    Output::Signal(p) => {
+                        if let Ok(framed) = tpkt::frame(&p) {
+                            let _ = wr.write_all(&framed).await;
+                        }
+                    }
+                    Output::H245(m) if self.h245.is_open() => {
+                        let _ = self.h245.send(m).await;
+                    }
+                    _ => {}
                 }
             }
         }

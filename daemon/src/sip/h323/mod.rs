@@ -2,10 +2,11 @@
 //! one call, driven by the bridge's sans-IO call machine ([`tessera_sip_h323_bridge::h323::call`]).
 //! It shares SIP's context: the same admission through the conference core, the same PIN entry
 //! and lockout, the same limits (connections per address and in all, anonymous calls) and the
-//! same RTP participants. Fast Connect and tunnelled H.245 are answered; a caller that wants a
-//! separate H.245 connection gets its media opened over the tunnel only if it also tunnels.
+//! same RTP participants. Fast Connect, tunnelled H.245 and a separate H.245 connection (either
+//! way: to the caller's address, or from the caller to one given in the Connect) are answered.
 
 mod call;
+mod h245;
 
 use super::Context;
 use std::sync::Arc;
