@@ -137,6 +137,32 @@ H264 = ("genericVideoCapability", {
                    {"parameterIdentifier": ("standard", 42), "parameterValue": ("unsignedMin", 64)}]})
 
 
+def telephone_event_pt(value):
+    """The payload type an H.245 terminalCapabilitySet says its sender receives RFC 4733
+    telephone events in, or None."""
+    kind, (name, v) = value
+    if name != "terminalCapabilitySet":
+        return None
+    for entry in v.get("capabilityTable", []):
+        cap = entry.get("capability")
+        if cap and cap[0] == "receiveRTPAudioTelephonyEventCapability":
+            return cap[1]["dynamicRTPPayloadType"]
+    return None
+
+
+def event_packets(digits):
+    """RFC 4733 packets for `digits`, one per 20 ms: (event code, end, duration, first), or None
+    for a 20 ms gap. Each event: three packets, then three with the end bit (its end repeated)."""
+    for d in digits:
+        code = "0123456789*#".index(d)
+        for i in range(1, 4):
+            yield code, False, 160 * i, i == 1
+        for _ in range(3):
+            yield code, True, 160 * 4, False
+        for _ in range(3):
+            yield None
+
+
 def send_h245(sock, value):
     MSG.set_val(value)
     sock.sendall(tpkt(MSG.to_aper()))
@@ -167,12 +193,13 @@ def negotiate(h, rtp, video_rx):
         "capabilityDescriptors": [{"capabilityDescriptorNumber": 0,
                                    "simultaneousCapabilities": [[c["capabilityTableEntryNumber"]] for c in caps]}]})))
     send_h245(h, ("request", ("masterSlaveDetermination", {"terminalType": 50, "statusDeterminationNumber": 4242})))
-    opened, theirs, ports = False, set(), {}
+    opened, theirs, ports, events = False, set(), {}, None
     wanted = {1, 2} if video_rx else {1}
     h.settimeout(10)
     while not (ports.keys() >= wanted and theirs >= wanted):
         kind, (name, v) = read_h245(h)
         if name == "terminalCapabilitySet":
+            events = telephone_event_pt((kind, (name, v)))
             send_h245(h, ("response", ("terminalCapabilitySetAck", {"sequenceNumber": v["sequenceNumber"]})))
         elif name == "masterSlaveDetermination":
             # A terminal (50) meets a higher type: the far end is master. The decision in the ack
@@ -204,7 +231,7 @@ def negotiate(h, rtp, video_rx):
             else:
                 send_h245(h, ("response", ("openLogicalChannelReject", {
                     "forwardLogicalChannelNumber": v["forwardLogicalChannelNumber"], "cause": ("dataTypeNotSupported", 0)})))
-    return ports[1], ports.get(2)
+    return ports[1], ports.get(2), events
 
 
 def main():
@@ -217,6 +244,7 @@ def main():
     a.add_argument("--h245", choices=["tunnelled", "mine", "yours"], default="tunnelled",
                    help="tunnelled with Fast Connect, or on a connection to this caller's address or to the far end's")
     a.add_argument("--video-rx", type=int, default=0, help="the port where the far end's video goes (separate H.245)")
+    a.add_argument("--rtp-keys", default="", help="keys sent as RFC 4733 events in the audio RTP (separate H.245)")
     a.add_argument("--h245-host", default="127.0.0.1", help="the address of this caller's H.245 (--h245 mine)")
     args = a.parse_args()
     separate = args.h245 != "tunnelled"
@@ -251,14 +279,14 @@ def main():
             print("no H.245 connection", flush=True)
             return
         h = h or socket.create_connection(("127.0.0.1", h245_port_of(connect)), timeout=10)
-        target, video_target = negotiate(h, rtp, args.video_rx)
+        target, video_target, events_pt = negotiate(h, rtp, args.video_rx)
         if video_target:
             video_sender = subprocess.Popen(["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "pattern=solid-color",
                 "foreground-color=0xff20c0c0", "!", "video/x-raw,width=320,height=240,framerate=15/1", "!",
                 "x264enc", "tune=zerolatency", "key-int-max=15", "!", "rtph264pay", "pt=96", "config-interval=-1", "!",
                 "udpsink", "host=127.0.0.1", f"port={video_target}"])
     else:
-        target = server_rtp_port(connect)
+        target, events_pt = server_rtp_port(connect), None
     print("connect", target, flush=True)
     if args.keys and h:
         send_h245(h, ("indication", ("userInput", ("alphanumeric", args.keys))))
@@ -268,11 +296,24 @@ def main():
         sig.sendall(tpkt(facility([keys("")])) * args.flood)
     sig.setblocking(False)
     seq, ts, received, energy = 0, 0, 0, []
+    if args.rtp_keys and events_pt is None:
+        print("no telephone events", flush=True)
+    pending = event_packets(args.rtp_keys if events_pt else "")
+    event_ts = 0
     tone = [int(8000 * math.sin(2 * math.pi * 440 * n / 8000)) for n in range(160)]
     payload = audioop.lin2ulaw(struct.pack("<160h", *tone), 2)
     start, released, buf = time.monotonic(), None, b""
     while time.monotonic() - start < args.seconds and released is None:
-        media.sendto(struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts, 0x1234ABCD) + payload, ("127.0.0.1", target))
+        event = next(pending, None)
+        if event:
+            code, end, duration, first = event
+            event_ts = ts if first else event_ts
+            body = bytes([code, (0x80 if end else 0) | 10]) + duration.to_bytes(2, "big")
+            marker = 0x80 if first else 0
+            media.sendto(struct.pack("!BBHII", 0x80, marker | events_pt, seq & 0xFFFF, event_ts, 0x1234ABCD) + body,
+                         ("127.0.0.1", target))
+        else:
+            media.sendto(struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts, 0x1234ABCD) + payload, ("127.0.0.1", target))
         seq, ts = seq + 1, ts + 160
         deadline = start + seq * 0.02
         while True:

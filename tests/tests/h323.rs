@@ -2,11 +2,11 @@
 //! (`tests/h323_caller.py`: Fast Connect with G.711 both ways, H.245 tunnelled) dials a
 //! conference, is shown under its h323-ID, is heard in the conference's RTSP output, hears the
 //! conference (a synthetic participant's tone) and hangs up; a PIN entered as H.245 user input
-//! admits it and wrong PINs end the call; an unknown conference, bytes that are not H.323 and a
-//! flood of messages are refused without harm, and so is an H.245 address that is not the
-//! caller's. A caller that runs H.245 on its own connection
-//! (either side connecting) opens its channels there, sends H.264 from GStreamer that is decoded
-//! into the conference, and receives the conference's picture, which shows the other participant.
+//! or as RFC 4733 events admits it and wrong PINs end the call; an unknown conference, bytes
+//! that are not H.323, a flood of messages and an H.245 address that is not the caller's are
+//! refused without harm. A caller that runs H.245 on its own connection (either side
+//! connecting) opens its channels there, sends H.264 from GStreamer that is decoded into the
+//! conference, and receives the conference's picture, which shows the other participant.
 
 use std::process::Command;
 use std::time::Duration;
@@ -119,6 +119,14 @@ async fn a_pin_entered_as_user_input_admits_and_wrong_ones_end_the_call() {
     let call = caller(port, "hp*2468", 4.0, "");
     wait_for(&api, "hp", "Room 101", true).await;
     output(call);
+    wait_for(&api, "hp", "Room 101", false).await;
+
+    // The PIN as RFC 4733 telephone events in the audio RTP, with the payload type Tessera's
+    // capability set names (H.245 on its own connection here).
+    let call = caller_with(port, "hp", 5.0, "", &["--h245", "mine", "--rtp-keys", "2468"]);
+    wait_for(&api, "hp", "Room 101", true).await;
+    let lines = output(call);
+    assert_eq!(lines.last().map(String::as_str), Some("hung up"), "{lines:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -60,7 +60,10 @@ pub(super) async fn recv_on(s: Option<&UdpSocket>, buf: &mut [u8]) -> usize {
 }
 
 /// `recv_on` with the sender's address (`None` for an error).
-pub(super) async fn recv_from_on(s: Option<&UdpSocket>, buf: &mut [u8]) -> (usize, Option<std::net::SocketAddr>) {
+pub(in crate::sip) async fn recv_from_on(
+    s: Option<&UdpSocket>,
+    buf: &mut [u8],
+) -> (usize, Option<std::net::SocketAddr>) {
     match s {
         Some(s) => s.recv_from(buf).await.map_or((0, None), |(n, a)| (n, Some(a))),
         None => std::future::pending().await,

@@ -30,8 +30,8 @@ mod late_offer;
 mod media;
 mod outbound;
 
-pub(super) use media::{Ports, bind_ports, codec_name, local_ip};
-use media::{audio_codec, recv_from_on, recv_on, video_codec};
+pub(super) use media::{Ports, bind_ports, codec_name, local_ip, recv_from_on};
+use media::{audio_codec, recv_on, video_codec};
 
 const T1: Duration = Duration::from_millis(500);
 const T2: Duration = Duration::from_secs(4);

@@ -6,7 +6,7 @@
 
 use super::super::Context;
 use super::super::admit::dialled;
-use super::super::call::{Ports, bind_ports, codec_name, local_ip};
+use super::super::call::{Ports, bind_ports, codec_name, local_ip, recv_from_on};
 use super::super::pin::{self, Entry, Prompt};
 use super::h245::{Got, Link};
 use crate::media::destination::{Asker, Refusal as NotThere, check as check_destination};
@@ -17,11 +17,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tessera_mixer::layout::ParticipantId;
 use tessera_sip_h323_bridge::h323::call::{Call, Input, Output};
+use tessera_sip_h323_bridge::h323::h245::capabilities::TELEPHONE_EVENT_PT;
 use tessera_sip_h323_bridge::h323::h245::channels::{Channel, Local};
 use tessera_sip_h323_bridge::h323::h245::codec::Codec;
 use tessera_sip_h323_bridge::h323::signalling::{Answer, Release, Setup, Signal};
 use tessera_sip_h323_bridge::h323::tpkt::{self, Framer};
-use tessera_sip_h323_bridge::rtp::rtcp;
+use tessera_sip_h323_bridge::rtp::{dtmf, rtcp};
 use tessera_web::admission::{self, Claim, PinGiven, Refusal};
 use tessera_web::auth::lockout::PinCheck;
 use tessera_web::control::{Control, EventKind, GuestDevices, PayloadTypes, Request, RtpPorts};
@@ -404,7 +405,7 @@ impl H323Call {
             payload_types: Some(PayloadTypes {
                 video: video_ch.as_ref().map(|c| c.payload_type),
                 audio: audio_ch.as_ref().map(|c| c.payload_type),
-                dtmf: None,
+                dtmf: audio_ch.as_ref().map(|_| TELEPHONE_EVENT_PT),
                 h264_single_nal: false,
             }),
             ports: Some(RtpPorts { audio: Some(self.audio.rtp_port), video: Some(self.video.rtp_port) }),
@@ -457,6 +458,8 @@ impl H323Call {
     ) -> String {
         let mut buf = vec![0u8; 4096];
         let mut rtcp_buf = vec![0u8; 2048];
+        let mut rtp_buf = vec![0u8; 2048];
+        let mut digits = dtmf::EventReceiver::default();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let pin_deadline = tokio::time::Instant::now() + pin::TIMEOUT;
         let conference = self.joining.as_ref().map(|j| j.conference.clone()).unwrap_or_default();
@@ -486,6 +489,17 @@ impl H323Call {
                 _ = tick.tick() => self.machine.handle(Input::Tick(Instant::now())),
                 _ = tokio::time::sleep_until(pin_deadline), if self.entry.is_some() => {
                     return "no PIN entered within a minute".into();
+                }
+                // A PIN typed as RFC 4733 events in the audio RTP, from the caller's address only
+                // (once joined, the media plane reads the keys).
+                (n, from) = recv_from_on(self.entry.as_ref().and(self.audio.rtp.as_ref()), &mut rtp_buf) => {
+                    if from.is_some_and(|a| a.ip() == self.peer.ip())
+                        && let Some(d) = digits.on_packet(&rtp_buf[..n], TELEPHONE_EVENT_PT)
+                        && let Err(why) = self.digit(d).await
+                    {
+                        return why;
+                    }
+                    Vec::new()
                 }
                 r = self.video.rtcp.recv_from(&mut rtcp_buf) => {
                     if let Ok((n, from)) = r

@@ -1,15 +1,17 @@
 //! Capability exchange (H.245 TerminalCapabilitySet): what this server receives, and what it
 //! reads of a peer's set. Audio: G.711 µ-law and A-law, G.722 (64 kbit/s). Video: H.264 as H.241
 //! describes it (the generic capability 0.0.8.241.0.0.1, profile and level parameters). User
-//! input: strings and DTMF signals, for PINs.
+//! input: strings and DTMF signals, for PINs, and RFC 4733 telephone events in the audio RTP
+//! (payload type [`TELEPHONE_EVENT_PT`]).
 
 use super::codec::{Codec, H264};
 use rasn::types::{ObjectIdentifier, SetOf};
 use std::borrow::Cow;
 use tessera_h323_asn::multimedia_system_control::{
-    AlternativeCapabilitySet, AudioCapability, Capability, CapabilityDescriptor, CapabilityDescriptorNumber,
-    CapabilityIdentifier, CapabilityTableEntry, CapabilityTableEntryNumber, GenericCapability, GenericParameter,
-    ParameterIdentifier, ParameterValue, SequenceNumber, TerminalCapabilitySet, UserInputCapability, VideoCapability,
+    AlternativeCapabilitySet, AudioCapability, AudioTelephonyEventCapability, Capability, CapabilityDescriptor,
+    CapabilityDescriptorNumber, CapabilityIdentifier, CapabilityTableEntry, CapabilityTableEntryNumber,
+    GenericCapability, GenericParameter, ParameterIdentifier, ParameterValue, SequenceNumber, TerminalCapabilitySet,
+    UserInputCapability, VideoCapability,
 };
 
 /// H.245 version 15's protocol identifier (0.0.8.245.0.15).
@@ -27,6 +29,10 @@ const PARAM_PROFILE: u8 = 41;
 const PARAM_LEVEL: u8 = 42;
 /// The profile bit of Baseline (constrained baseline is what the encoder makes).
 const PROFILE_BASELINE: u8 = 64;
+
+/// The payload type this server receives RFC 4733 telephone events in (what its capability set
+/// says, so what the caller sends them with).
+pub const TELEPHONE_EVENT_PT: u8 = 101;
 
 /// Frames per packet this server receives at most: 30 ms of G.711 or G.722.
 const AUDIO_FRAMES: u16 = 30;
@@ -96,10 +102,16 @@ pub fn ours(sequence: u8, video: &H264) -> TerminalCapabilitySet {
         entry(Capability::receiveUserInputCapability(UserInputCapability::basicString(()))),
         entry(Capability::receiveUserInputCapability(UserInputCapability::dtmf(()))),
     ];
+    // The digits 0-9, * and # (RFC 4733 events 0-11), and A-D.
+    let events = rasn::types::GeneralString::from_bytes(b"0-15").expect("ASCII");
+    let telephone_events = entry(Capability::receiveRTPAudioTelephonyEventCapability(
+        AudioTelephonyEventCapability::new(TELEPHONE_EVENT_PT, events),
+    ));
     let simultaneous = SetOf::from_vec(vec![
         AlternativeCapabilitySet(audio_entries),
         AlternativeCapabilitySet(vec![video_entry]),
         AlternativeCapabilitySet(input),
+        AlternativeCapabilitySet(vec![telephone_events]),
     ]);
     let descriptor = CapabilityDescriptor::new(CapabilityDescriptorNumber(0), Some(simultaneous));
     TerminalCapabilitySet::new(
