@@ -139,13 +139,22 @@ async fn unknown_conferences_and_garbage_are_refused_without_harm() {
     assert!(page.contains(&format!("127.0.0.1:{port}")) && page.contains("ID*PIN"), "{page}");
     assert!(!page.contains("not turned on"), "{page}");
 
+    // A connection that sends nothing is closed after ten seconds (checked at the end).
+    let silent = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut c = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let mut buf = [0u8; 16];
+        tokio::time::timeout(Duration::from_secs(30), c.read(&mut buf)).await.expect("never closed").unwrap_or(0)
+    });
+
     // Nobody by that number: Release Complete with cause 1 (unallocated number), and nothing
     // held for the call.
     let lines = output(caller(port, "nosuch", 2.0, ""));
     assert_eq!(lines, ["released 1"]);
 
-    // Bytes that are not TPKT, and a TPKT packet that is not Q.931: the connection closes.
-    for junk in [b"GET / HTTP/1.1\r\n\r\n".to_vec(), vec![3, 0, 0, 9, 1, 2, 3, 4, 5]] {
+    // Bytes that are not TPKT, a TPKT packet that is not Q.931, and one announcing 65,535
+    // octets (over the 16 KiB accepted, so nothing is buffered for it): the connection closes.
+    for junk in [b"GET / HTTP/1.1\r\n\r\n".to_vec(), vec![3, 0, 0, 9, 1, 2, 3, 4, 5], vec![3, 0, 0xff, 0xff, 8, 2]] {
         let mut c = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         c.write_all(&junk).await.unwrap();
@@ -171,6 +180,7 @@ async fn unknown_conferences_and_garbage_are_refused_without_harm() {
     assert!(log.contains("the H.245 address 127.0.0.2:"), "{log}");
     assert!(log.contains("too many messages from the caller's address"), "{log}");
     wait_for(&api, "h2", "Room 101", false).await;
+    assert_eq!(silent.await.unwrap(), 0, "the silent connection was answered");
 }
 
 /// The share of `pic`'s pixels (on a coarse grid) near `colour`.
