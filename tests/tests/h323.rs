@@ -61,14 +61,21 @@ fn start() -> (Server, u16) {
     (s, port)
 }
 
+/// A public room `id` with a synthetic Host (red, a tone of `tone` Hz or silent): the API and
+/// the room's RTSP address.
+async fn room_with_host(s: &Server, id: &str, name: &str, tone: u32) -> (Api, String) {
+    s.admin_ok(&["conference", "add", id, "--name", name, "--owner", "admin", "--room", "--public"], "");
+    let api = Api::new(s, "admin", "admin-password").await;
+    let live = api.ok(id, synthetic("Host", RED, tone)).await;
+    let rtsp = live["rtsp_url"].as_str().unwrap().to_string();
+    (api, rtsp)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_system_joins_is_heard_hears_and_hangs_up() {
     let (s, port) = start();
-    s.admin_ok(&["conference", "add", "h1", "--name", "Room one", "--owner", "admin", "--room", "--public"], "");
-    let api = Api::new(&s, "admin", "admin-password").await;
     // Someone silent already there.
-    let live = api.ok("h1", synthetic("Host", RED, 0)).await;
-    let rtsp = live["rtsp_url"].as_str().unwrap().to_string();
+    let (api, rtsp) = room_with_host(&s, "h1", "Room one", 0).await;
 
     let call = caller(port, "h1", 12.0, "");
     wait_for(&api, "h1", "Room 101", true).await;
@@ -198,10 +205,7 @@ fn share_near(pic: &Picture, colour: (u8, u8, u8)) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn separate_h245_opens_channels_both_ways_with_h264_video() {
     let (s, port) = start();
-    s.admin_ok(&["conference", "add", "hv", "--name", "Video room", "--owner", "admin", "--room", "--public"], "");
-    let api = Api::new(&s, "admin", "admin-password").await;
-    let live = api.ok("hv", synthetic("Host", RED, 1000)).await;
-    let rtsp = live["rtsp_url"].as_str().unwrap().to_string();
+    let (api, rtsp) = room_with_host(&s, "hv", "Video room", 1000).await;
 
     // What the room system receives as video is decoded by GStreamer, 40 frames in.
     let dir = s.dir.path().to_path_buf();
