@@ -72,7 +72,13 @@ def read_message(sock):
     return kind, uu, cause
 
 
+# This room system's address (--host): IPv4 or IPv6 loopback.
+HOST = "127.0.0.1"
+
+
 def ip(port):
+    if ":" in HOST:
+        return ("unicastAddress", ("iP6Address", {"network": socket.inet_pton(socket.AF_INET6, HOST), "tsapIdentifier": port}))
     return ("unicastAddress", ("iPAddress", {"network": b"\x7f\x00\x00\x01", "tsapIdentifier": port}))
 
 
@@ -102,7 +108,8 @@ def setup(alias, rtp, separate=False, h245_port=None, h245_host="127.0.0.1"):
         body["fastStart"] = proposals
     if h245_port:
         # H.225.0's TransportAddress (not H.245's): ipAddress {ip, port}.
-        body["h245Address"] = ("ipAddress", {"ip": socket.inet_aton(h245_host), "port": h245_port})
+        body["h245Address"] = (("ip6Address", {"ip": socket.inet_pton(socket.AF_INET6, h245_host), "port": h245_port})
+                               if ":" in h245_host else ("ipAddress", {"ip": socket.inet_aton(h245_host), "port": h245_port}))
     UI.set_val({"h323-uu-pdu": {"h323-message-body": ("setup", body), "h245Tunnelling": not separate}})
     return UI.to_aper()
 
@@ -175,10 +182,10 @@ def read_h245(sock):
 
 
 def h245_port_of(uu):
-    """The H.245 address a Connect names (H.225.0's ipAddress), or None."""
+    """The port of the H.245 address a Connect names (H.225.0's ipAddress or ip6Address), or None."""
     UI.from_aper(uu)
     a = UI.get_val()["h323-uu-pdu"]["h323-message-body"][1].get("h245Address")
-    return a[1]["port"] if a and a[0] == "ipAddress" else None
+    return a[1]["port"] if a and a[0] in ("ipAddress", "ip6Address") else None
 
 
 def negotiate(h, rtp, video_rx):
@@ -245,21 +252,26 @@ def main():
                    help="tunnelled with Fast Connect, or on a connection to this caller's address or to the far end's")
     a.add_argument("--video-rx", type=int, default=0, help="the port where the far end's video goes (separate H.245)")
     a.add_argument("--rtp-keys", default="", help="keys sent as RFC 4733 events in the audio RTP (separate H.245)")
-    a.add_argument("--h245-host", default="127.0.0.1", help="the address of this caller's H.245 (--h245 mine)")
+    a.add_argument("--h245-host", default=None, help="the address of this caller's H.245 (--h245 mine; default --host)")
+    a.add_argument("--host", default="127.0.0.1", help="this caller's address and the server's: 127.0.0.1 or ::1")
     args = a.parse_args()
     separate = args.h245 != "tunnelled"
 
-    media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    media.bind(("127.0.0.1", 0))
+    global HOST
+    HOST = args.host
+    family = socket.AF_INET6 if ":" in HOST else socket.AF_INET
+    args.h245_host = args.h245_host or HOST
+    media = socket.socket(family, socket.SOCK_DGRAM)
+    media.bind((HOST, 0))
     media.setblocking(False)
     rtp = media.getsockname()[1]
     listener = None
     if args.h245 == "mine":
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener = socket.socket(family, socket.SOCK_STREAM)
         listener.bind((args.h245_host, 0))
         listener.listen(1)
-        listener.settimeout(10 if args.h245_host == "127.0.0.1" else 4)
-    sig = socket.create_connection(("127.0.0.1", args.port), timeout=15)
+        listener.settimeout(10 if args.h245_host == HOST else 4)
+    sig = socket.create_connection((HOST, args.port), timeout=15)
     sig.sendall(tpkt(q931(5, setup(args.alias, rtp, separate, listener and listener.getsockname()[1], args.h245_host))))
     connect = None
     while connect is None:
@@ -278,13 +290,13 @@ def main():
         except socket.timeout:
             print("no H.245 connection", flush=True)
             return
-        h = h or socket.create_connection(("127.0.0.1", h245_port_of(connect)), timeout=10)
+        h = h or socket.create_connection((HOST, h245_port_of(connect)), timeout=10)
         target, video_target, events_pt = negotiate(h, rtp, args.video_rx)
         if video_target:
             video_sender = subprocess.Popen(["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "pattern=solid-color",
                 "foreground-color=0xff20c0c0", "!", "video/x-raw,width=320,height=240,framerate=15/1", "!",
                 "x264enc", "tune=zerolatency", "key-int-max=15", "!", "rtph264pay", "pt=96", "config-interval=-1", "!",
-                "udpsink", "host=127.0.0.1", f"port={video_target}"])
+                "udpsink", f"host={HOST}", f"port={video_target}"])
     else:
         target, events_pt = server_rtp_port(connect), None
     print("connect", target, flush=True)
@@ -311,9 +323,9 @@ def main():
             body = bytes([code, (0x80 if end else 0) | 10]) + duration.to_bytes(2, "big")
             marker = 0x80 if first else 0
             media.sendto(struct.pack("!BBHII", 0x80, marker | events_pt, seq & 0xFFFF, event_ts, 0x1234ABCD) + body,
-                         ("127.0.0.1", target))
+                         (HOST, target))
         else:
-            media.sendto(struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts, 0x1234ABCD) + payload, ("127.0.0.1", target))
+            media.sendto(struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts, 0x1234ABCD) + payload, (HOST, target))
         seq, ts = seq + 1, ts + 160
         deadline = start + seq * 0.02
         while True:

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{python, q931_from_caller, tshark, tshark_complaints};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 use tessera_sip_h323_bridge::h323::call::{self, Call, Input, Output};
 use tessera_sip_h323_bridge::h323::h245::channels::Local;
@@ -18,13 +18,13 @@ use tessera_sip_h323_bridge::h323::tpkt;
 const VIDEO: H264 = H264 { level: 64, max_bitrate_100bps: 10_000 };
 
 fn local(session: u8) -> Option<Local> {
-    let a = |p: u16| SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 2), p);
+    let a = |p: u16| SocketAddr::from((Ipv4Addr::new(127, 0, 0, 2), p));
     let base = 30000 + 2 * u16::from(session);
     Some(Local { rtp: a(base), rtcp: a(base + 1) })
 }
 
-fn caller(port: u16) -> SocketAddrV4 {
-    SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)
+fn caller(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
 }
 
 fn hex(s: &str) -> Vec<u8> {
@@ -274,6 +274,17 @@ fn a_caller_without_an_h245_address_is_given_this_servers_in_the_connect() {
     }
     let read = tshark(&stream, 1720, false, &["-T", "fields", "-e", "h225.h245Ip", "-e", "h225.h245IpPort"]);
     assert_eq!(read, "127.0.0.1\t42000", "the Connect names the H.245 address: {read}");
+    // Over IPv6 the Connect names an ip6Address.
+    let (mut c, _) = Call::new(&setup, local, VIDEO, 99, t0);
+    c.listen_h245("[::1]:42001".parse().unwrap());
+    let mut stream = Vec::new();
+    for o in c.handle(Input::Admitted { now: t0 }) {
+        if let Output::Signal(p) = o {
+            stream.extend(tpkt::frame(&p).unwrap());
+        }
+    }
+    let read = tshark(&stream, 1720, false, &["-T", "fields", "-e", "h225.h245Ip6", "-e", "h225.h245Ip6port"]);
+    assert_eq!(read, "::1\t42001", "the Connect names the IPv6 H.245 address: {read}");
     // A caller that tunnels, or named its own address, is not offered one.
     let lines = python("print(setup(True, True))\nprint(setup(False, False, 41000))");
     for l in &lines {

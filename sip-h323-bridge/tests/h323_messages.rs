@@ -12,7 +12,7 @@ mod common;
 
 use common::{python, q931_from_caller, tshark, tshark_complaints};
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Stdio};
 use tessera_sip_h323_bridge::h323::h245::channels::{self, Local};
 use tessera_sip_h323_bridge::h323::h245::codec::{Codec, H264};
@@ -67,8 +67,8 @@ fn pycrate_check(items: &[(&str, Vec<u8>)]) -> Vec<String> {
     String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
 }
 
-fn here(port: u16) -> SocketAddrV4 {
-    SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 2), port)
+fn here(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::new(127, 0, 0, 2), port))
 }
 
 #[test]
@@ -194,10 +194,10 @@ fn every_message_the_server_writes_passes_pycrate_and_tshark() {
     assert!(complaints.is_empty(), "tshark found problems: {complaints}");
 }
 
-fn here40000() -> SocketAddrV4 {
-    SocketAddrV4::new(Ipv4Addr::LOCALHOST, 40000)
+fn here40000() -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, 40000))
 }
 
-fn here40001() -> SocketAddrV4 {
-    SocketAddrV4::new(Ipv4Addr::LOCALHOST, 40001)
+fn here40001() -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, 40001))
 }

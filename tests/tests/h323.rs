@@ -274,3 +274,20 @@ async fn separate_h245_opens_channels_both_ways_with_h264_video() {
     assert_eq!(lines[3], "hung up", "{lines:?}");
     wait_for(&api, "hv", "Room 101", false).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_system_calls_over_ipv6() {
+    let port = free_port();
+    let s = Server::start_with(&[], &[("TESSERA_H323_LISTEN", &format!("[::1]:{port}")), ("TESSERA_RTP_BIND", "::")]);
+    let (api, _) = room_with_host(&s, "h6", "IPv6 room", 1000).await;
+    // Fast Connect with tunnelled H.245, then H.245 on its own connection that Tessera opens.
+    for more in [&["--host", "::1"][..], &["--host", "::1", "--h245", "mine"]] {
+        let call = caller_with(port, "h6", 4.0, "", more);
+        wait_for(&api, "h6", "Room 101", true).await;
+        let lines = output(call);
+        let received: Vec<u64> = lines[2].split_whitespace().skip(1).map(|n| n.parse().unwrap()).collect();
+        assert!(received[0] > 50 && received[1] > 300, "the IPv6 caller hears the Host badly: {lines:?}");
+        assert_eq!(lines[3], "hung up", "{lines:?}");
+        wait_for(&api, "h6", "Room 101", false).await;
+    }
+}

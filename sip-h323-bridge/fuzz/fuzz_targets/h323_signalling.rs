@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use tessera_h323_asn::h323_messages::RasMessage;
 use tessera_sip_h323_bridge::h323::h245::{self, channels};
 use tessera_sip_h323_bridge::h323::q931::Message;
@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
                 let _ = h245::read(c);
             }
             if let Some(setup) = Setup::of(&signal) {
-                let here = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 30000);
+                let here = SocketAddr::from((Ipv4Addr::LOCALHOST, 30000));
                 let fast = channels::answer_fast_start(&setup.fast_start, |_| {
                     Some(channels::Local { rtp: here, rtcp: here })
                 });

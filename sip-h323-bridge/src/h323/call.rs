@@ -17,7 +17,7 @@ use super::h245::master_slave::{self, Role};
 use super::h245::{self, Event, Out, capabilities};
 use super::q931::MessageType;
 use super::signalling::{Answer, Release, Setup, Signal};
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// How long a call may stay without media once answered (H.245 never completing).
@@ -52,7 +52,7 @@ pub enum Output {
     /// An H.245 message for the separate connection (wrap in TPKT).
     H245(Vec<u8>),
     /// Open the separate H.245 connection to the caller's address.
-    ConnectH245(SocketAddrV4),
+    ConnectH245(SocketAddr),
     /// Ask the conference whether this caller may join.
     Admit { destination: Vec<String>, caller: Vec<String>, display: Option<String> },
     /// Media in this direction is set up: RTP from the caller in `channel`'s codec.
@@ -167,7 +167,7 @@ impl Call {
 
     /// The address where this server accepts the caller's H.245 connection; it goes in the
     /// Connect (so call this before [`Input::Admitted`]).
-    pub fn listen_h245(&mut self, at: SocketAddrV4) {
+    pub fn listen_h245(&mut self, at: SocketAddr) {
         self.answer.h245_address = Some(at);
     }
 

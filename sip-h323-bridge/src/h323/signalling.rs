@@ -7,12 +7,12 @@ use super::alias;
 use super::q931::{self, Message, MessageType, Q931Error, ie};
 use rasn::types::{FixedOctetString, ObjectIdentifier, OctetString};
 use std::borrow::Cow;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use tessera_h323_asn::h323_messages::{
     AlertingUUIE, CallIdentifier, CallProceedingUUIE, ConferenceIdentifier, ConnectUUIE, EndpointType, FacilityReason,
     FacilityUUIE, GloballyUniqueID, H221NonStandard, H323UUPDU, H323UUPDUH323MessageBody, H323UserInformation, McuInfo,
-    ProtocolIdentifier, ReleaseCompleteReason, ReleaseCompleteUUIE, TransportAddress, TransportAddressIpAddress,
-    VendorIdentifier,
+    ProtocolIdentifier, ReleaseCompleteReason, ReleaseCompleteUUIE, TransportAddress, TransportAddressIp6Address,
+    TransportAddressIpAddress, VendorIdentifier,
 };
 
 /// H.225.0 version 7 (0.0.8.2250.0.7), the version this server speaks.
@@ -68,7 +68,7 @@ pub struct Setup {
     pub fast_start: Vec<Vec<u8>>,
     pub h245_tunnelling: bool,
     /// Where the caller listens for a separate H.245 connection, if it offers one.
-    pub h245_address: Option<SocketAddrV4>,
+    pub h245_address: Option<SocketAddr>,
 }
 
 impl Setup {
@@ -91,21 +91,38 @@ impl Setup {
             destination,
             fast_start: s.fast_start.iter().flatten().map(|o| o.to_vec()).collect(),
             h245_tunnelling: signal.body.h323_uu_pdu.h245_tunnelling == Some(true),
-            h245_address: s.h245_address.as_ref().and_then(ipv4),
+            h245_address: s.h245_address.as_ref().and_then(address),
         })
     }
 }
 
-/// An IPv4 transport address, if that is what `a` is.
-pub fn ipv4(a: &TransportAddress) -> Option<SocketAddrV4> {
-    let TransportAddress::ipAddress(ip) = a else { return None };
-    let octets: [u8; 4] = ip.ip.as_ref().try_into().ok()?;
-    Some(SocketAddrV4::new(Ipv4Addr::from(octets), ip.port))
+/// An IPv4 or IPv6 transport address, if that is what `a` is.
+pub fn address(a: &TransportAddress) -> Option<SocketAddr> {
+    match a {
+        TransportAddress::ipAddress(ip) => {
+            let octets: [u8; 4] = ip.ip.as_ref().try_into().ok()?;
+            Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(octets)), ip.port))
+        }
+        TransportAddress::ip6Address(ip) => {
+            let octets: [u8; 16] = ip.ip.as_ref().try_into().ok()?;
+            Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(octets)), ip.port))
+        }
+        _ => None,
+    }
 }
 
 /// The transport address of `a`.
-pub fn transport(a: SocketAddrV4) -> TransportAddress {
-    TransportAddress::ipAddress(TransportAddressIpAddress::new(OctetString::from(a.ip().octets().to_vec()), a.port()))
+pub fn transport(a: SocketAddr) -> TransportAddress {
+    match a.ip() {
+        IpAddr::V4(ip) => TransportAddress::ipAddress(TransportAddressIpAddress::new(
+            OctetString::from(ip.octets().to_vec()),
+            a.port(),
+        )),
+        IpAddr::V6(ip) => TransportAddress::ip6Address(TransportAddressIp6Address::new(
+            OctetString::from(ip.octets().to_vec()),
+            a.port(),
+        )),
+    }
 }
 
 /// What this server says about itself: an MCU (H.225.0 `EndpointType`), with a vendor entry.
@@ -133,7 +150,7 @@ pub struct Answer {
     /// Whether H.245 is tunnelled in this call's signalling.
     pub h245_tunnelling: bool,
     /// Where this server listens for a separate H.245 connection.
-    pub h245_address: Option<SocketAddrV4>,
+    pub h245_address: Option<SocketAddr>,
     /// The name shown to the caller (the conference's).
     pub display: Option<String>,
 }
@@ -394,6 +411,15 @@ mod tests {
         }
         let rc = Message::decode(&a.release_complete(Release::Busy).unwrap()).unwrap();
         assert_eq!(rc.element(ie::CAUSE), Some(&[0x80, 0x80 | 17][..]));
+    }
+
+    #[test]
+    fn transport_addresses_are_ipv4_or_ipv6() {
+        for a in ["10.0.0.9:1720", "[2001:db8::1]:1720"] {
+            let a: SocketAddr = a.parse().unwrap();
+            assert_eq!(address(&transport(a)), Some(a));
+        }
+        assert_eq!(address(&TransportAddress::netBios(OctetString::from(vec![0u8; 16]))), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::h245::{Got, Link};
 use crate::media::destination::{Asker, Refusal as NotThere, check as check_destination};
 use crate::media::handoff::Bound;
 use crate::media::rtp_input::AudioCodec;
-use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tessera_mixer::layout::ParticipantId;
@@ -129,6 +129,8 @@ async fn refuse(wr: &mut OwnedWriteHalf, setup: &Setup, release: Release) {
 }
 
 pub(super) async fn run(ctx: &Arc<Context>, stream: TcpStream, peer: SocketAddr) {
+    // A caller reaching an IPv6 listener over IPv4 is an IPv4 caller.
+    let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
     let (mut rd, mut wr) = stream.into_split();
     let mut framer = Framer::new();
     let mut buf = vec![0u8; 4096];
@@ -169,12 +171,18 @@ pub(super) async fn run(ctx: &Arc<Context>, stream: TcpStream, peer: SocketAddr)
         count("over_cap");
         return refuse(&mut wr, &setup, Release::Busy).await;
     };
-    let IpAddr::V4(here) = local_ip(ctx.rtp_bind, peer.ip()) else {
-        tracing::info!(peer = %peer, "H.323 over IPv6 is not supported yet; call refused");
+    // Media in the caller's address family: IPv4 or IPv6.
+    let here = local_ip(ctx.rtp_bind, peer.ip());
+    if here.is_ipv4() != peer.is_ipv4() {
+        tracing::info!(peer = %peer, rtp_bind = %ctx.rtp_bind, "H.323 call refused: media.rtp_bind has no address of the caller's family");
         count("refused");
         return refuse(&mut wr, &setup, Release::Refused).await;
+    }
+    let bind = match (ctx.rtp_bind.is_unspecified(), here) {
+        (true, IpAddr::V4(_)) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        (true, IpAddr::V6(_)) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        (false, _) => here,
     };
-    let bind = if ctx.rtp_bind.is_unspecified() { ctx.rtp_bind } else { IpAddr::V4(here) };
     let (audio, video) = match (bind_ports(bind).await, bind_ports(bind).await) {
         (Ok(a), Ok(v)) => (a, v),
         (Err(e), _) | (_, Err(e)) => {
@@ -183,8 +191,7 @@ pub(super) async fn run(ctx: &Arc<Context>, stream: TcpStream, peer: SocketAddr)
             return refuse(&mut wr, &setup, Release::Busy).await;
         }
     };
-    let local =
-        |p: &Ports| Local { rtp: SocketAddrV4::new(here, p.rtp_port), rtcp: SocketAddrV4::new(here, p.rtcp_port) };
+    let local = |p: &Ports| Local { rtp: SocketAddr::new(here, p.rtp_port), rtcp: SocketAddr::new(here, p.rtcp_port) };
     let (la, lv) = (local(&audio), local(&video));
     let (machine, out) = Call::new(
         &setup,
@@ -273,8 +280,7 @@ fn audio_codec(c: &Codec) -> Option<AudioCodec> {
 impl H323Call {
     /// Where media the caller asked for at `to` may go: the one rule of `media::destination`
     /// for an anonymous caller (the TCP connection proves only the address it comes from).
-    fn destination(&self, to: SocketAddrV4) -> Option<SocketAddr> {
-        let to = SocketAddr::V4(to);
+    fn destination(&self, to: SocketAddr) -> Option<SocketAddr> {
         let asker = Asker::Signalling { from: self.peer.ip(), proven: false };
         match check_destination(to, asker) {
             Ok(()) => Some(to),

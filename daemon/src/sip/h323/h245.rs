@@ -4,7 +4,7 @@
 //! so a Setup cannot make this server open TCP connections to third parties, and a connection
 //! from anywhere else is refused. Messages written before the connection exists wait for it.
 
-use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tessera_sip_h323_bridge::h323::tpkt::{self, Framer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -50,8 +50,8 @@ impl Link {
     }
 
     /// Connects to the caller's H.245 address; refuses an address that is not the caller's.
-    pub(super) async fn connect(&mut self, at: SocketAddrV4) -> Result<(), String> {
-        if IpAddr::V4(*at.ip()) != self.caller {
+    pub(super) async fn connect(&mut self, at: SocketAddr) -> Result<(), String> {
+        if at.ip() != self.caller {
             return Err(format!("the H.245 address {at} is not the caller's"));
         }
         let stream = match tokio::time::timeout(CONNECT_WAIT, TcpStream::connect(at)).await {
@@ -64,11 +64,11 @@ impl Link {
 
     /// Listens for the caller's connection on `here` (port chosen by the system); the address
     /// to give the caller.
-    pub(super) async fn listen(&mut self, here: std::net::Ipv4Addr) -> Result<SocketAddrV4, String> {
+    pub(super) async fn listen(&mut self, here: IpAddr) -> Result<SocketAddr, String> {
         let l = TcpListener::bind((here, 0)).await.map_err(|e| format!("no TCP port for H.245: {e}"))?;
         let port = l.local_addr().map_err(|e| e.to_string())?.port();
         self.state = State::Listening(l);
-        Ok(SocketAddrV4::new(here, port))
+        Ok(SocketAddr::new(here, port))
     }
 
     async fn opened(&mut self, stream: TcpStream) -> Result<(), String> {

@@ -6,14 +6,14 @@
 use super::codec::Codec;
 use rasn::types::{ObjectIdentifier, OctetString};
 use std::borrow::Cow;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use tessera_h323_asn::multimedia_system_control::{
     H245TransportAddress, H2250LogicalChannelAckParameters, H2250LogicalChannelParameters,
     H2250LogicalChannelParametersMediaPacketization, LogicalChannelNumber, OpenLogicalChannel, OpenLogicalChannelAck,
     OpenLogicalChannelAckForwardMultiplexAckParameters, OpenLogicalChannelForwardLogicalChannelParameters,
     OpenLogicalChannelForwardLogicalChannelParametersMultiplexParameters,
     OpenLogicalChannelReverseLogicalChannelParametersMultiplexParameters, RTPPayloadType,
-    RTPPayloadTypePayloadDescriptor, UnicastAddress, UnicastAddressIPAddress,
+    RTPPayloadTypePayloadDescriptor, UnicastAddress, UnicastAddressIP6Address, UnicastAddressIPAddress,
 };
 
 /// The dynamic RTP payload type this server gives H.264 when the peer names none.
@@ -27,22 +27,35 @@ pub struct Channel {
     pub codec: Codec,
     pub payload_type: u8,
     /// Where RTP goes (the receiver's address).
-    pub rtp: Option<SocketAddrV4>,
+    pub rtp: Option<SocketAddr>,
     /// The RTCP address of whoever wrote the message.
-    pub rtcp: Option<SocketAddrV4>,
+    pub rtcp: Option<SocketAddr>,
 }
 
-pub fn unicast(a: SocketAddrV4) -> H245TransportAddress {
-    H245TransportAddress::unicastAddress(UnicastAddress::iPAddress(UnicastAddressIPAddress::new(
-        OctetString::from(a.ip().octets().to_vec()),
-        a.port(),
-    )))
+pub fn unicast(a: SocketAddr) -> H245TransportAddress {
+    H245TransportAddress::unicastAddress(match a.ip() {
+        IpAddr::V4(ip) => {
+            UnicastAddress::iPAddress(UnicastAddressIPAddress::new(OctetString::from(ip.octets().to_vec()), a.port()))
+        }
+        IpAddr::V6(ip) => {
+            UnicastAddress::iP6Address(UnicastAddressIP6Address::new(OctetString::from(ip.octets().to_vec()), a.port()))
+        }
+    })
 }
 
-pub fn ipv4(a: &H245TransportAddress) -> Option<SocketAddrV4> {
-    let H245TransportAddress::unicastAddress(UnicastAddress::iPAddress(ip)) = a else { return None };
-    let octets: [u8; 4] = ip.network.as_ref().try_into().ok()?;
-    Some(SocketAddrV4::new(Ipv4Addr::from(octets), ip.tsap_identifier))
+/// An IPv4 or IPv6 unicast address, if that is what `a` is.
+pub fn address(a: &H245TransportAddress) -> Option<SocketAddr> {
+    match a {
+        H245TransportAddress::unicastAddress(UnicastAddress::iPAddress(ip)) => {
+            let octets: [u8; 4] = ip.network.as_ref().try_into().ok()?;
+            Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(octets)), ip.tsap_identifier))
+        }
+        H245TransportAddress::unicastAddress(UnicastAddress::iP6Address(ip)) => {
+            let octets: [u8; 16] = ip.network.as_ref().try_into().ok()?;
+            Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(octets)), ip.tsap_identifier))
+        }
+        _ => None,
+    }
 }
 
 /// H.241's packetization mode 1 (non-interleaved), 0.0.8.241.0.0.0.1.
@@ -59,8 +72,8 @@ fn h264_packetization(payload_type: u8) -> H2250LogicalChannelParametersMediaPac
 pub fn rtp_parameters(
     codec: &Codec,
     payload_type: u8,
-    rtp: Option<SocketAddrV4>,
-    rtcp: Option<SocketAddrV4>,
+    rtp: Option<SocketAddr>,
+    rtcp: Option<SocketAddr>,
 ) -> H2250LogicalChannelParameters {
     let dynamic = codec.static_payload_type().is_none();
     H2250LogicalChannelParameters::new(
@@ -89,7 +102,7 @@ fn payload_type(codec: &Codec, p: &H2250LogicalChannelParameters) -> u8 {
 /// An OpenLogicalChannel for this server's sending of `codec` with RTP payload type
 /// `payload_type` (ignored for codecs with a static one), numbered `number`; `rtcp` is where
 /// this server receives the receiver's reports.
-pub fn open(number: u16, codec: &Codec, payload_type: u8, rtcp: SocketAddrV4) -> OpenLogicalChannel {
+pub fn open(number: u16, codec: &Codec, payload_type: u8, rtcp: SocketAddr) -> OpenLogicalChannel {
     let pt = codec.static_payload_type().unwrap_or(payload_type);
     let forward = OpenLogicalChannelForwardLogicalChannelParameters::new(
         None,
@@ -117,13 +130,13 @@ pub fn incoming(olc: &OpenLogicalChannel) -> Option<Channel> {
         number: olc.forward_logical_channel_number.0,
         codec,
         payload_type: payload_type(&codec, p),
-        rtp: p.media_channel.as_ref().and_then(ipv4),
-        rtcp: p.media_control_channel.as_ref().and_then(ipv4),
+        rtp: p.media_channel.as_ref().and_then(address),
+        rtcp: p.media_control_channel.as_ref().and_then(address),
     })
 }
 
 /// Accepts a peer's channel: RTP to `rtp`, reports to `rtcp`.
-pub fn open_ack(number: u16, session: u8, rtp: SocketAddrV4, rtcp: SocketAddrV4) -> OpenLogicalChannelAck {
+pub fn open_ack(number: u16, session: u8, rtp: SocketAddr, rtcp: SocketAddr) -> OpenLogicalChannelAck {
     let params = H2250LogicalChannelAckParameters::new(
         None,
         Some(session),
@@ -144,21 +157,21 @@ pub fn open_ack(number: u16, session: u8, rtp: SocketAddrV4, rtcp: SocketAddrV4)
 }
 
 /// The addresses a peer's acknowledgement gives for this server's channel: (number, RTP, RTCP).
-pub fn acked(ack: &OpenLogicalChannelAck) -> Option<(u16, SocketAddrV4, Option<SocketAddrV4>)> {
+pub fn acked(ack: &OpenLogicalChannelAck) -> Option<(u16, SocketAddr, Option<SocketAddr>)> {
     let Some(OpenLogicalChannelAckForwardMultiplexAckParameters::h2250LogicalChannelAckParameters(p)) =
         &ack.forward_multiplex_ack_parameters
     else {
         return None;
     };
-    let rtp = p.media_channel.as_ref().and_then(ipv4)?;
-    Some((ack.forward_logical_channel_number.0, rtp, p.media_control_channel.as_ref().and_then(ipv4)))
+    let rtp = p.media_channel.as_ref().and_then(address)?;
+    Some((ack.forward_logical_channel_number.0, rtp, p.media_control_channel.as_ref().and_then(address)))
 }
 
 /// This server's RTP and RTCP addresses for one session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Local {
-    pub rtp: SocketAddrV4,
-    pub rtcp: SocketAddrV4,
+    pub rtp: SocketAddr,
+    pub rtcp: SocketAddr,
 }
 
 /// The answer to a Setup's Fast Connect proposals.
@@ -190,12 +203,12 @@ pub fn answer_fast_start(proposals: &[Vec<u8>], local: impl Fn(u8) -> Option<Loc
             else {
                 continue;
             };
-            let Some(rtp) = p.media_channel.as_ref().and_then(ipv4) else { continue };
+            let Some(rtp) = p.media_channel.as_ref().and_then(address) else { continue };
             let Some(here) = local(p.session_id) else { continue };
             if p.session_id != codec.session() || answer.send.iter().any(|c| c.codec.session() == p.session_id) {
                 continue;
             }
-            let caller_rtcp = p.media_control_channel.as_ref().and_then(ipv4);
+            let caller_rtcp = p.media_control_channel.as_ref().and_then(address);
             let pt = payload_type(&codec, p);
             p.media_control_channel = Some(unicast(here.rtcp));
             if let Ok(out) = rasn::aper::encode(&olc) {

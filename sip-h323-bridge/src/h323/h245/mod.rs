@@ -178,7 +178,7 @@ pub fn alphanumeric(text: &str) -> MultimediaSystemControlMessage {
 mod tests {
     use super::*;
     use codec::{Codec, H264};
-    use std::net::{Ipv4Addr, SocketAddrV4};
+    use std::net::{Ipv4Addr, SocketAddr};
 
     fn round(out: Out) -> Event {
         read(&out.encode().unwrap()).unwrap()
@@ -196,12 +196,17 @@ mod tests {
         assert_eq!(round(Out::Digit('#')), Event::Digits("#".into()));
         assert_eq!(round(Out::EndSession), Event::EndSession);
         assert_eq!(round(Out::OpenChannelReject(5)), Event::OpenChannelReject(5));
-        let a = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 5004);
+        let a = SocketAddr::from((Ipv4Addr::new(10, 0, 0, 2), 5004));
         let olc = channels::open(1, &Codec::H264(H264 { level: 64, max_bitrate_100bps: 5000 }), 96, a);
         let Event::OpenChannel(back) = round(Out::OpenChannel(Box::new(olc.clone()))) else { panic!() };
         assert_eq!(*back, olc);
         let incoming = channels::incoming(&back).unwrap();
         assert_eq!((incoming.number, incoming.payload_type, incoming.rtcp), (1, 96, Some(a)));
+        // IPv6 addresses travel as iP6Address.
+        let v6: SocketAddr = "[2001:db8::7]:6000".parse().unwrap();
+        let ack = channels::open_ack(3, 1, v6, v6);
+        let Event::OpenChannelAck(back) = round(Out::OpenChannelAck(Box::new(ack))) else { panic!() };
+        assert_eq!(channels::acked(&back), Some((3, v6, Some(v6))));
     }
 
     #[test]
