@@ -8,7 +8,7 @@
 
 use super::Context;
 use super::answer::tag;
-use super::call::{Answered, bind_ports, local_ip};
+use super::call::{Answered, bind_address, bind_ports, local_ip};
 use super::history::History;
 use super::path::{Inbound, Path};
 use std::collections::HashMap;
@@ -231,7 +231,7 @@ async fn ring(
         }
     };
     let local = local_ip(ctx.rtp_bind, path.peer().ip());
-    let bind = if ctx.rtp_bind.is_unspecified() { ctx.rtp_bind } else { local };
+    let bind = bind_address(ctx.rtp_bind, local);
     let (audio, video) = match (bind_ports(bind).await, bind_ports(bind).await) {
         (Ok(a), Ok(v)) => (a, v),
         (Err(e), _) | (_, Err(e)) => {

@@ -46,6 +46,18 @@ pub(in crate::sip) struct Ports {
     pub(in crate::sip) rtcp_port: u16,
 }
 
+/// The address a call's RTP sockets bind to: `media.rtp_bind` when it is a fixed address (then
+/// `here`, the local address chosen from it), else the unspecified address of `here`'s family,
+/// so that an IPv6 caller gets IPv6 sockets under the default `0.0.0.0` and an IPv4 caller
+/// IPv4 ones under `::`.
+pub(in crate::sip) fn bind_address(rtp_bind: IpAddr, here: IpAddr) -> IpAddr {
+    match (rtp_bind.is_unspecified(), here) {
+        (true, IpAddr::V4(_)) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        (true, IpAddr::V6(_)) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        (false, _) => here,
+    }
+}
+
 pub(in crate::sip) async fn bind_ports(ip: IpAddr) -> std::io::Result<Ports> {
     let rtp = UdpSocket::bind((ip, 0)).await?;
     let rtcp = UdpSocket::bind((ip, 0)).await?;
@@ -76,5 +88,20 @@ pub(in crate::sip) fn codec_name(c: AudioCodec) -> &'static str {
         AudioCodec::Pcmu => "pcmu",
         AudioCodec::Pcma => "pcma",
         AudioCodec::G722 => "g722",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bind_address;
+    use std::net::IpAddr;
+
+    #[test]
+    fn media_binds_in_the_callers_family() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(bind_address(ip("0.0.0.0"), ip("2001:db8::5")), ip("::"));
+        assert_eq!(bind_address(ip("::"), ip("192.0.2.7")), ip("0.0.0.0"));
+        assert_eq!(bind_address(ip("0.0.0.0"), ip("192.0.2.7")), ip("0.0.0.0"));
+        assert_eq!(bind_address(ip("192.0.2.7"), ip("192.0.2.7")), ip("192.0.2.7"));
     }
 }

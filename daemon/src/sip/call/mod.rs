@@ -30,7 +30,7 @@ mod late_offer;
 mod media;
 mod outbound;
 
-pub(super) use media::{Ports, bind_ports, codec_name, local_ip, recv_from_on};
+pub(super) use media::{Ports, bind_address, bind_ports, codec_name, local_ip, recv_from_on};
 use media::{audio_codec, recv_on, video_codec};
 
 const T1: Duration = Duration::from_millis(500);
@@ -213,7 +213,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         .or(a.choice.video.as_ref().and_then(|t| t.peer))
         .map_or(invite.path.peer().ip(), |p| p.0);
     let local = local_ip(ctx.rtp_bind, peer_ip);
-    let bind = if ctx.rtp_bind.is_unspecified() { ctx.rtp_bind } else { local };
+    let bind = bind_address(ctx.rtp_bind, local);
     // Without an offer, Tessera offers audio and video and keeps what the answer takes.
     let late = a.offer.is_none();
     let (audio, video) = match (

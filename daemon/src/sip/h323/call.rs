@@ -6,7 +6,7 @@
 
 use super::super::Context;
 use super::super::admit::dialled;
-use super::super::call::{Ports, bind_ports, codec_name, local_ip, recv_from_on};
+use super::super::call::{Ports, bind_address, bind_ports, codec_name, local_ip, recv_from_on};
 use super::super::pin::{self, Entry, Prompt};
 use super::h245::{Got, Link};
 use crate::media::destination::{Asker, Refusal as NotThere, check as check_destination};
@@ -178,11 +178,7 @@ pub(super) async fn run(ctx: &Arc<Context>, stream: TcpStream, peer: SocketAddr)
         count("refused");
         return refuse(&mut wr, &setup, Release::Refused).await;
     }
-    let bind = match (ctx.rtp_bind.is_unspecified(), here) {
-        (true, IpAddr::V4(_)) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-        (true, IpAddr::V6(_)) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
-        (false, _) => here,
-    };
+    let bind = bind_address(ctx.rtp_bind, here);
     let (audio, video) = match (bind_ports(bind).await, bind_ports(bind).await) {
         (Ok(a), Ok(v)) => (a, v),
         (Err(e), _) | (_, Err(e)) => {
