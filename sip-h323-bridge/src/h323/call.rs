@@ -355,7 +355,10 @@ impl Call {
                     out.push(Output::Send(Channel { number, codec, payload_type, rtp: Some(rtp), rtcp }));
                 }
             }
-            Event::OpenChannelReject(n) => self.refused.push(n),
+            // Only this server's channels, once each: a peer repeating rejections grows nothing.
+            Event::OpenChannelReject(n) if self.opened.iter().any(|(m, _)| *m == n) && !self.refused.contains(&n) => {
+                self.refused.push(n)
+            }
             Event::CloseChannel(n) => self.h245(Out::CloseChannelAck(n), out),
             Event::Digits(d) if !d.is_empty() => out.push(Output::Digits(d)),
             Event::FastUpdate => out.push(Output::FastUpdate),
