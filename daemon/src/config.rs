@@ -163,6 +163,9 @@ pub struct Sip {
     /// H.323 call signalling (TCP, normally port 1720) on this address; empty: no H.323. Shares
     /// SIP's limits (connections, anonymous calls) and needs SIP on.
     pub h323_listen: String,
+    /// The H.323 gatekeeper (RAS on UDP, normally port 1719) on this address; empty: none.
+    /// Endpoints register as users with H.235.1 passwords; needs `h323_listen`.
+    pub h323_gatekeeper_listen: String,
 }
 
 impl Default for Sip {
@@ -182,6 +185,7 @@ impl Default for Sip {
             tls_certificate: PathBuf::new(),
             tls_private_key: PathBuf::new(),
             h323_listen: String::new(),
+            h323_gatekeeper_listen: String::new(),
         }
     }
 }
@@ -514,6 +518,9 @@ impl Config {
         if let Some(v) = get("TESSERA_H323_LISTEN") {
             self.sip.h323_listen = v;
         }
+        if let Some(v) = get("TESSERA_H323_GATEKEEPER_LISTEN") {
+            self.sip.h323_gatekeeper_listen = v;
+        }
         if let Some(v) = get("TESSERA_RTP_BIND") {
             self.media.rtp_bind = v.parse().with_context(|| format!("TESSERA_RTP_BIND={v:?} is not an IP address"))?;
         }
@@ -590,6 +597,11 @@ impl Config {
         }
         if !self.media.rtsp_listen.is_empty() {
             self.rtsp_listen()?;
+        }
+        if self.h323_gatekeeper_listen()?.is_some() && self.h323_listen()?.is_none() {
+            bail!(
+                "sip.h323_gatekeeper_listen is set but sip.h323_listen is not: the gatekeeper admits calls to this server's H.323 call signalling (set both)"
+            );
         }
         if self.h323_listen()?.is_some() && !self.sip.enabled {
             bail!("sip.h323_listen is set but SIP is off: H.323 calls run on SIP's call handling (set sip.listen)");
@@ -683,6 +695,16 @@ impl Config {
         }
         let at = &self.sip.h323_listen;
         at.parse().map(Some).with_context(|| format!("sip.h323_listen = {at:?} is not an address like 0.0.0.0:1720"))
+    }
+
+    pub fn h323_gatekeeper_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
+        if self.sip.h323_gatekeeper_listen.is_empty() {
+            return Ok(None);
+        }
+        let at = &self.sip.h323_gatekeeper_listen;
+        at.parse()
+            .map(Some)
+            .with_context(|| format!("sip.h323_gatekeeper_listen = {at:?} is not an address like 0.0.0.0:1719"))
     }
 
     pub fn sip_tls_listen(&self) -> anyhow::Result<Option<SocketAddr>> {

@@ -245,6 +245,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             rtp_bind: config.media.rtp_bind,
             chat: Some(chat.clone()),
             h323: config.h323_listen()?,
+            h323_gatekeeper: config.h323_gatekeeper_listen()?,
             h323_video: crate::sip::h264_for(
                 config.media.width,
                 config.media.height,

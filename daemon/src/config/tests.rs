@@ -101,3 +101,21 @@ fn h323_needs_an_address_and_sip() {
     c.apply_env(|k| (k == "TESSERA_H323_LISTEN").then(|| "127.0.0.1:1720".to_string())).unwrap();
     assert_eq!(c.h323_listen().unwrap().map(|a| a.port()), Some(1720));
 }
+
+#[test]
+fn the_gatekeeper_needs_an_address_and_h323() {
+    let c = Config::from_toml("[sip]\nh323_gatekeeper_listen = \"0.0.0.0:1719\"\n").unwrap();
+    assert!(c.validate().unwrap_err().to_string().contains("sip.h323_listen is not"));
+    let c = Config::from_toml("[sip]\nh323_listen = \"0.0.0.0:1720\"\nh323_gatekeeper_listen = \"1719\"\n").unwrap();
+    assert!(c.validate().unwrap_err().to_string().contains("sip.h323_gatekeeper_listen = \"1719\""));
+    let mut c = Config::default();
+    assert_eq!(c.h323_gatekeeper_listen().unwrap(), None, "off unless configured");
+    c.apply_env(|k| match k {
+        "TESSERA_H323_LISTEN" => Some("127.0.0.1:1720".to_string()),
+        "TESSERA_H323_GATEKEEPER_LISTEN" => Some("127.0.0.1:1719".to_string()),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(c.h323_gatekeeper_listen().unwrap().map(|a| a.port()), Some(1719));
+    c.validate().unwrap();
+}

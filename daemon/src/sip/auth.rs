@@ -11,7 +11,7 @@ use tessera_sip_h323_bridge::sip::digest::{self, Algorithm, NonceCounts, NonceSt
 use tessera_sip_h323_bridge::sip::message::Message;
 use tessera_sip_h323_bridge::sip::message::StartLine;
 use tessera_web::auth::lockout::{Attempt, Channel, LockoutService};
-use tessera_web::store::Store;
+use tessera_web::store::{SipDigest, Store};
 
 pub struct Auth {
     nonces: Nonces,
@@ -19,6 +19,22 @@ pub struct Auth {
     counts: std::sync::Mutex<NonceCounts>,
     lockout: Arc<LockoutService>,
     store: Store,
+}
+
+/// What a password check found (see [`Auth::guarded`]).
+pub enum Checked {
+    Right,
+    Wrong,
+    /// Right, but a message already accepted once: refused, and counts as nothing.
+    Replayed,
+}
+
+/// What [`Auth::guarded`] decided.
+pub enum Guarded {
+    Right(SipDigest),
+    Replayed,
+    /// Wrong, locked, throttled (never told apart).
+    Refused,
 }
 
 #[derive(Debug)]
@@ -83,68 +99,98 @@ impl Auth {
             tracing::info!(peer = %from, "SIP authentication replayed: challenged again");
             return Verdict::Challenge { stale: true };
         }
+        let alg = c.algorithm().unwrap_or(Algorithm::Md5);
+        let checked = self
+            .guarded(&c.username, from, channel, "tessera_sip_auth_total", |known| {
+                // An unknown login is checked against a secret nobody knows, so it fails the same way.
+                let ha1 = match (known, alg) {
+                    (Some(d), Algorithm::Md5) => d.ha1_md5.clone(),
+                    (Some(d), Algorithm::Sha256) => d.ha1_sha256.clone(),
+                    (None, a) => a.hash(&format!("{:x}", rand::random::<u128>())),
+                };
+                if known.is_none() || !digest::same(&digest::expected(alg, &ha1, method, &c), &c.response) {
+                    return Checked::Wrong;
+                }
+                // Right, but already used: a replay (or a client that reused its count) gets a
+                // fresh nonce to answer, and clears nothing.
+                if self.counts.lock().unwrap_or_else(|p| p.into_inner()).accept(&c.nonce, c.nc.as_deref(), now) {
+                    Checked::Right
+                } else {
+                    Checked::Replayed
+                }
+            })
+            .await;
+        match checked {
+            Guarded::Right(d) => Verdict::User { id: d.user_id, login: d.login },
+            Guarded::Replayed => {
+                tracing::info!(login = ?c.username, peer = %from, "SIP authentication replayed: challenged again");
+                Verdict::Challenge { stale: true }
+            }
+            Guarded::Refused => Verdict::Refused,
+        }
+    }
+
+    /// The one way a password is checked over SIP and H.323: a forgeable source already
+    /// refused, a throttled address or a locked login is refused without a check; the attempt
+    /// is counted before `check` runs (in one statement, so a burst of guesses gets no more
+    /// checks than the policy allows); `check` gets the login's secrets (`None` for an unknown or
+    /// disabled login, which must fail the same way); a failure counts against the login (for
+    /// `channel`) and, over UDP, against the source address. `metric` counts each result.
+    pub async fn guarded(
+        &self,
+        login: &str,
+        from: IpAddr,
+        channel: Channel,
+        metric: &'static str,
+        check: impl FnOnce(Option<&SipDigest>) -> Checked,
+    ) -> Guarded {
+        let now = now();
+        let refused = |reason: &'static str| {
+            metrics::counter!(metric, "result" => reason).increment(1);
+            Guarded::Refused
+        };
         let banned = match channel {
             Channel::Spoofable => self.lockout.datagram_source_refused(from, now).await.unwrap_or(true),
             Channel::Proven => false,
         };
         if banned || self.lockout.address_throttled(from, now) {
-            metrics::counter!("tessera_sip_auth_total", "result" => "throttled").increment(1);
-            return Verdict::Refused;
+            return refused("throttled");
         }
-        let login = c.username.clone();
-        let locked = |reason: &'static str| {
-            metrics::counter!("tessera_sip_auth_total", "result" => reason).increment(1);
-            Verdict::Refused
-        };
-        match self.lockout.check_via(&login, channel, now).await {
+        match self.lockout.check_via(login, channel, now).await {
             Ok(None) => {}
-            Ok(Some(_)) => return locked("locked"),
+            Ok(Some(_)) => return refused("locked"),
             Err(e) => {
-                tracing::error!(error = %e, "SIP authentication: the store did not answer");
-                return Verdict::Refused;
+                tracing::error!(error = %e, "authentication: the store did not answer");
+                return Guarded::Refused;
             }
         }
-        // Counted before the digest is checked, in one statement: a burst of guesses gets no
-        // more checks than the policy allows.
-        let attempt = match self.lockout.begin_attempt_via(&login, channel, now).await {
-            Ok(Attempt::Locked { .. }) => return locked("locked"),
+        let attempt = match self.lockout.begin_attempt_via(login, channel, now).await {
+            Ok(Attempt::Locked { .. }) => return refused("locked"),
             Ok(a) => a,
             Err(e) => {
-                tracing::error!(error = %e, "SIP authentication: the store did not answer");
-                return Verdict::Refused;
+                tracing::error!(error = %e, "authentication: the store did not answer");
+                return Guarded::Refused;
             }
         };
-        let alg = c.algorithm().unwrap_or(Algorithm::Md5);
-        let known = self.store.sip_digest(&login).await.ok().flatten().filter(|d| !d.disabled && d.realm == REALM);
-        // An unknown login is checked against a secret nobody knows, so it fails the same way.
-        let ha1 = match (&known, alg) {
-            (Some(d), Algorithm::Md5) => d.ha1_md5.clone(),
-            (Some(d), Algorithm::Sha256) => d.ha1_sha256.clone(),
-            (None, a) => a.hash(&format!("{:x}", rand::random::<u128>())),
-        };
-        let expected = digest::expected(alg, &ha1, method, &c);
-        match known {
-            Some(d) if digest::same(&expected, &c.response) => {
-                // Right, but already used: a replay (or a client that reused its count) gets a
-                // fresh nonce to answer, and clears nothing.
-                let new = self.counts.lock().unwrap_or_else(|p| p.into_inner()).accept(&c.nonce, c.nc.as_deref(), now);
-                if !new {
-                    metrics::counter!("tessera_sip_auth_total", "result" => "replayed").increment(1);
-                    tracing::info!(login = ?login, peer = %from, "SIP authentication replayed: challenged again");
-                    return Verdict::Challenge { stale: true };
-                }
-                let _ = self.lockout.record_success_via(&login, channel).await;
-                metrics::counter!("tessera_sip_auth_total", "result" => "ok").increment(1);
-                Verdict::User { id: d.user_id, login: d.login }
+        let known = self.store.sip_digest(login).await.ok().flatten().filter(|d| !d.disabled && d.realm == REALM);
+        match (check(known.as_ref()), known) {
+            (Checked::Right, Some(d)) => {
+                let _ = self.lockout.record_success_via(login, channel).await;
+                metrics::counter!(metric, "result" => "ok").increment(1);
+                Guarded::Right(d)
+            }
+            (Checked::Replayed, Some(_)) => {
+                metrics::counter!(metric, "result" => "replayed").increment(1);
+                Guarded::Replayed
             }
             _ => {
-                metrics::counter!("tessera_sip_auth_total", "result" => "invalid").increment(1);
-                tracing::info!(login = ?login, peer = %from, "SIP authentication failed");
-                self.lockout.failed(&login, attempt, Some(from), now);
+                metrics::counter!(metric, "result" => "invalid").increment(1);
+                tracing::info!(login = ?login, peer = %from, "authentication failed");
+                self.lockout.failed(login, attempt, Some(from), now);
                 if channel == Channel::Spoofable {
                     self.lockout.datagram_failure(from, now);
                 }
-                Verdict::Refused
+                Guarded::Refused
             }
         }
     }

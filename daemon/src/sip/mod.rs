@@ -61,6 +61,8 @@ pub struct SipSettings {
     pub chat: Option<tokio::sync::broadcast::Sender<tessera_web::store::ChatMessage>>,
     /// H.323 call signalling on TCP (`sip.h323_listen`), and the H.264 it announces.
     pub h323: Option<SocketAddr>,
+    /// The H.323 gatekeeper on UDP (`sip.h323_gatekeeper_listen`).
+    pub h323_gatekeeper: Option<SocketAddr>,
     pub h323_video: tessera_sip_h323_bridge::h323::h245::codec::H264,
 }
 
@@ -89,9 +91,18 @@ pub struct Context {
     pub session_min: u32,
     /// The H.264 H.323 calls announce (the output's size, rate and bit rate).
     pub h323_video: tessera_sip_h323_bridge::h323::h245::codec::H264,
+    /// Where H.323 calls are taken (as bound), if they are.
+    pub h323: Option<SocketAddr>,
+    /// H.323 registrations and admitted calls (answered on `sip.h323_gatekeeper_listen`).
+    gatekeeper: std::sync::Mutex<tessera_sip_h323_bridge::h323::gatekeeper::Gatekeeper>,
 }
 
 impl Context {
+    /// The gatekeeper's state; hold it only between awaits.
+    pub fn gatekeeper(&self) -> std::sync::MutexGuard<'_, tessera_sip_h323_bridge::h323::gatekeeper::Gatekeeper> {
+        self.gatekeeper.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Tessera's own port for the transport of `path` (Via sent-by, Contact).
     pub fn port_for(&self, path: &path::Path) -> u16 {
         match path {
@@ -155,7 +166,17 @@ pub async fn start(
         }
     };
     let h323_addr = h323.as_ref().map(|h| h.0);
-    for a in [Some(udp_addr), Some(tcp_addr), tls_addr, h323_addr].into_iter().flatten() {
+    let gatekeeper = match s.h323_gatekeeper {
+        None => None,
+        Some(at) => {
+            let socket = tokio::net::UdpSocket::bind(at).await.with_context(|| {
+                format!("the H.323 gatekeeper on {at} (sip.h323_gatekeeper_listen / TESSERA_H323_GATEKEEPER_LISTEN)")
+            })?;
+            Some((socket.local_addr()?, socket))
+        }
+    };
+    let gatekeeper_addr = gatekeeper.as_ref().map(|g| g.0);
+    for a in [Some(udp_addr), Some(tcp_addr), tls_addr, h323_addr, gatekeeper_addr].into_iter().flatten() {
         crate::media::destination::protect(a.port());
     }
     let limits = Arc::new(limits::Limits::new(&s));
@@ -176,6 +197,11 @@ pub async fn start(
         chat: s.chat.clone(),
         session_min: s.session_min,
         h323_video: s.h323_video,
+        h323: h323_addr,
+        gatekeeper: std::sync::Mutex::new(tessera_sip_h323_bridge::h323::gatekeeper::Gatekeeper::new(
+            h323::GATEKEEPER_ID,
+            rand::random(),
+        )),
     });
     let mut tasks = vec![
         tokio::spawn(forget_disabled(ctx.clone())),
@@ -189,6 +215,10 @@ pub async fn start(
     if let Some((at, listener)) = h323 {
         tasks.push(tokio::spawn(h323::serve(listener, ctx.clone())));
         tracing::info!(tcp = %at, "H.323 listening (dial the conference id, or <conference id>*<PIN>, at this host)");
+    }
+    if let Some((at, socket)) = gatekeeper {
+        tasks.push(tokio::spawn(h323::serve_gatekeeper(socket, ctx.clone())));
+        tracing::info!(udp = %at, id = h323::GATEKEEPER_ID, "H.323 gatekeeper listening (endpoints register with their login and password, H.235.1)");
     }
     match tls_addr {
         Some(t) => {
@@ -216,6 +246,10 @@ async fn forget_disabled(ctx: Arc<Context>) {
                 let n = ctx.registrar.forget(&u.login);
                 if n > 0 {
                     tracing::info!(login = ?u.login, bindings = n, "SIP registrations of a disabled account removed");
+                }
+                let n = ctx.gatekeeper().forget(&u.login);
+                if n > 0 {
+                    tracing::info!(login = ?u.login, endpoints = n, "H.323 registrations of a disabled account removed");
                 }
             }
         }

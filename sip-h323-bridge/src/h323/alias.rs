@@ -4,17 +4,27 @@
 use rasn::types::{BmpString, Ia5String};
 use tessera_h323_asn::h323_messages::AliasAddress;
 
-/// An h323-ID of at most 256 UTF-16 units (H.225.0's bound); `None` if empty or longer, or if it
-/// holds a character outside the Basic Multilingual Plane (a BMPString cannot carry it).
-pub fn h323_id(name: &str) -> Option<AliasAddress> {
-    let units: Vec<u16> = name.encode_utf16().collect();
-    if units.is_empty() || units.len() > 256 || units.iter().any(|u| (0xd800..0xe000).contains(u)) {
+/// A BMPString of 1 to `max_units` UTF-16 units; `None` if empty or longer, or if it holds a
+/// character outside the Basic Multilingual Plane (a BMPString cannot carry it).
+pub fn bmp(text: &str, max_units: usize) -> Option<BmpString> {
+    let units: Vec<u16> = text.encode_utf16().collect();
+    if units.is_empty() || units.len() > max_units || units.iter().any(|u| (0xd800..0xe000).contains(u)) {
         return None;
     }
     // rasn reads a byte slice as big-endian UTF-16 pairs (a `&str` would be read the same way,
     // two ASCII letters to one character): give it the pairs.
     let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_be_bytes()).collect();
-    BmpString::try_from(bytes.as_slice()).ok().map(AliasAddress::h323_ID)
+    BmpString::try_from(bytes.as_slice()).ok()
+}
+
+/// The text of a BMPString (a unit that is half a pair reads as U+FFFD).
+pub fn bmp_text(b: &BmpString) -> String {
+    char::decode_utf16(b.clone().into_vec()).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
+}
+
+/// An h323-ID of at most 256 UTF-16 units (H.225.0's bound).
+pub fn h323_id(name: &str) -> Option<AliasAddress> {
+    bmp(name, 256).map(AliasAddress::h323_ID)
 }
 
 /// Dialled digits (`0-9 * # ,`, 1 to 128 of them).
@@ -32,10 +42,7 @@ pub fn dialled_digits(digits: &str) -> Option<AliasAddress> {
 /// kinds (transport addresses, party numbers) are `None`.
 pub fn text(alias: &AliasAddress) -> Option<String> {
     match alias {
-        AliasAddress::h323_ID(b) => {
-            let units = b.clone().into_vec();
-            Some(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect())
-        }
+        AliasAddress::h323_ID(b) => Some(bmp_text(b)),
         AliasAddress::dialledDigits(s) | AliasAddress::url_ID(s) | AliasAddress::email_ID(s) => {
             Some(String::from_utf8_lossy(s.as_iso646_bytes()).into_owned())
         }

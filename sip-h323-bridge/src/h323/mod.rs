@@ -4,12 +4,15 @@
 //! Connect, user input and picture updates ([`h245`]). The message types themselves (H.225.0 RAS
 //! and call signalling, H.235, H.245) are generated from the ITU-T modules into the
 //! `tessera-h323-asn` crate and encoded with `rasn::aper`. An inbound call's state machine
-//! ([`call`]) ties them together; the RAS state machine and the daemon's listeners follow in the
-//! stages of issue 23.
+//! ([`call`]) ties them together. The gatekeeper: RAS messages ([`ras`]), its decisions and
+//! registrations ([`gatekeeper`]), and H.235.1 password authentication ([`h235`]).
 
 pub mod alias;
 pub mod call;
+pub mod gatekeeper;
+pub mod h235;
 pub mod h245;
 pub mod q931;
+pub mod ras;
 pub mod signalling;
 pub mod tpkt;

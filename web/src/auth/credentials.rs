@@ -1,6 +1,6 @@
-//! Setting a user's password: the argon2id hash for the web and the SIP digest secrets (HA1 for
-//! MD5 and SHA-256, RFC 7616) for phones, always together, so that a changed password stops
-//! working everywhere at once.
+//! Setting a user's password: the argon2id hash for the web, the SIP digest secrets (HA1 for
+//! MD5 and SHA-256, RFC 7616) for phones and the H.235.1 key (SHA-1 of the password) for H.323
+//! registration, always together, so that a changed password stops working everywhere at once.
 
 use super::password;
 use crate::store::Store;
@@ -9,11 +9,12 @@ use tessera_sip_h323_bridge::sip::digest::{Algorithm, ha1};
 /// The digest realm of every SIP challenge.
 pub const SIP_REALM: &str = "tessera";
 
-/// Writes the SIP digest secrets of `password` (the account's own password).
+/// Writes the SIP digest secrets and the H.235.1 key of `password` (the account's own password).
 pub async fn save_sip_digest(store: &Store, user_id: i64, login: &str, password: &str, now: i64) -> anyhow::Result<()> {
     let md5 = ha1(Algorithm::Md5, login, SIP_REALM, password);
     let sha = ha1(Algorithm::Sha256, login, SIP_REALM, password);
-    store.set_sip_digest(user_id, SIP_REALM, &md5, &sha, now).await?;
+    let h235 = hex::encode(tessera_sip_h323_bridge::h323::h235::key(password));
+    store.set_sip_digest(user_id, SIP_REALM, &md5, &sha, &h235, now).await?;
     Ok(())
 }
 

@@ -12,19 +12,32 @@ pub struct SipDigest {
     pub realm: String,
     pub ha1_md5: String,
     pub ha1_sha256: String,
+    /// SHA-1 of the password in hex (H.235.1's key), if the password was set since H.323
+    /// registration exists.
+    pub h235_key: Option<String>,
 }
 
 impl Store {
-    pub async fn set_sip_digest(&self, user_id: i64, realm: &str, md5: &str, sha256: &str, now: i64) -> Result<()> {
+    pub async fn set_sip_digest(
+        &self,
+        user_id: i64,
+        realm: &str,
+        md5: &str,
+        sha256: &str,
+        h235_key: &str,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM sip_digests WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         sqlx::query(
-            "INSERT INTO sip_digests (user_id, realm, ha1_md5, ha1_sha256, updated_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sip_digests (user_id, realm, ha1_md5, ha1_sha256, h235_key, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(user_id)
         .bind(realm)
         .bind(md5)
         .bind(sha256)
+        .bind(h235_key)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -36,7 +49,7 @@ impl Store {
     /// must change its password).
     pub async fn sip_digest(&self, login: &str) -> Result<Option<SipDigest>> {
         let row = sqlx::query(
-            "SELECT u.id, u.login, u.disabled, d.realm, d.ha1_md5, d.ha1_sha256 FROM users u
+            "SELECT u.id, u.login, u.disabled, d.realm, d.ha1_md5, d.ha1_sha256, d.h235_key FROM users u
              JOIN sip_digests d ON d.user_id = u.id WHERE u.login = $1 AND u.must_change_password = 0",
         )
         .bind(login)
@@ -50,6 +63,7 @@ impl Store {
             realm: r.try_get("realm")?,
             ha1_md5: r.try_get("ha1_md5")?,
             ha1_sha256: r.try_get("ha1_sha256")?,
+            h235_key: r.try_get("h235_key")?,
         }))
     }
 }

@@ -59,18 +59,20 @@ struct Joining {
     name: String,
     pin: Option<String>,
     guest: Option<GuestPermissions>,
+    /// The user the caller proved to be (through the gatekeeper), if any.
+    user: Option<i64>,
     control: Control,
 }
 
 /// The conference a dialled alias names: `ID`, `ID*PIN`, `h323:ID@host`, `ID@host`.
-fn conference_of(alias: &str) -> (String, Option<String>) {
+pub(super) fn conference_of(alias: &str) -> (String, Option<String>) {
     let a = alias.strip_prefix("h323:").unwrap_or(alias);
     let a = a.split('@').next().unwrap_or(a);
     dialled(a)
 }
 
-/// The core's admission, as for a SIP guest: H.323 callers are guests under their own name
-/// until the gatekeeper authenticates users (conferences for users only refuse them).
+/// The core's admission: as the user the gatekeeper admitted the call for, or as a guest under
+/// the name the caller gives (conferences for users only refuse those).
 async fn admit(ctx: &Context, setup: &Setup, peer: IpAddr) -> Result<Joining, Release> {
     let control = ctx.control.clone().ok_or(Release::Busy)?;
     let mut found = None;
@@ -97,10 +99,25 @@ async fn admit(ctx: &Context, setup: &Setup, peer: IpAddr) -> Result<Joining, Re
         .find(|n| !n.is_empty())
         .unwrap_or_else(|| "H.323 caller".into());
     let rules = admission::conference(&conf, admission::presence(Some(&control), &conf.id));
+    let now = chrono::Utc::now().timestamp();
     let lockout = ctx.auth.lockout();
-    let guard = admission::Guard { lockout, addr: Some(peer), now: chrono::Utc::now().timestamp() };
+    let guard = admission::Guard { lockout, addr: Some(peer), now };
     let pin_given = dialled_pin.as_deref().map_or(PinGiven::Later, PinGiven::Given);
-    let admitted = admission::decide(&rules, &Claim::Guest { name: &name }, pin_given, &guard).map_err(|r| {
+    // A call the gatekeeper admitted (its ARQ signed by a registered user, the Setup from that
+    // endpoint's address) joins as that user; any other as a guest under the name it gives.
+    let user = setup.call_id.and_then(|c| ctx.gatekeeper().caller(&c, peer, now));
+    let decided = match &user {
+        Some((uid, login)) => {
+            let facts = admission::user_facts(&ctx.store, *uid, &conf.id, now).await.map_err(|e| {
+                tracing::error!(error = %e, "H.323: the store did not answer");
+                Release::Busy
+            })?;
+            tracing::info!(conference = %conf.id, login = %login, "H.323: a registered user calls");
+            admission::decide(&rules, &Claim::User(facts), pin_given, &guard)
+        }
+        None => admission::decide(&rules, &Claim::Guest { name: &name }, pin_given, &guard),
+    };
+    let admitted = decided.map_err(|r| {
         tracing::info!(conference = %conf.id, peer = %peer, refusal = ?r, "H.323 call refused");
         match r {
             Refusal::Hidden => Release::NoSuchConference,
@@ -115,6 +132,7 @@ async fn admit(ctx: &Context, setup: &Setup, peer: IpAddr) -> Result<Joining, Re
         name,
         pin: admitted.pin_to_ask,
         guest: admitted.guest.then_some(conf.guests),
+        user: admitted.user,
         control,
     })
 }
@@ -413,7 +431,7 @@ impl H323Call {
             ports: Some(RtpPorts { audio: Some(self.audio.rtp_port), video: Some(self.video.rtp_port) }),
             group: None,
             content: false,
-            user: None,
+            user: j.user,
             ends_without_media: true,
             guest: j.guest.map(|g| GuestDevices { camera: g.camera, microphone: g.microphone }),
             sources: vec![self.peer.ip()],

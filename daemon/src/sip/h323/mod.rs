@@ -4,9 +4,15 @@
 //! and lockout, the same limits (connections per address and in all, anonymous calls) and the
 //! same RTP participants. Fast Connect, tunnelled H.245 and a separate H.245 connection (either
 //! way: to the caller's address, or from the caller to one given in the Connect) are answered.
+//! The gatekeeper ([`gatekeeper`], UDP `sip.h323_gatekeeper_listen`) registers endpoints as
+//! users (H.235.1) and admits their calls; a call it admitted joins as that user.
 
 mod call;
+mod gatekeeper;
 mod h245;
+
+pub use gatekeeper::ID as GATEKEEPER_ID;
+pub(super) use gatekeeper::serve as serve_gatekeeper;
 
 use super::Context;
 use std::sync::Arc;

@@ -1,0 +1,417 @@
+//! The gatekeeper's decisions, sans-IO: who is registered where, which requests need whose
+//! password, and the answer to each request. The caller (the daemon) reads datagrams with
+//! [`super::ras::read`], asks [`Gatekeeper::needs`] whose key must check a request, checks the
+//! password through its lockout service with [`Gatekeeper::fresh`] and [`super::h235::verify`],
+//! says what it knows of the destination (a conference or not), and sends the [`Answer`].
+//!
+//! Rules: every registration is authenticated (H.235.1); a lightweight RRQ, an ARQ, a URQ and
+//! a DRQ must name a live registration and come from its RAS address; RRQ and ARQ must be
+//! signed, and a URQ or DRQ that is signed must be signed right. Answers go to the datagram's
+//! source, never to an address a datagram names, so a forged request cannot aim them elsewhere.
+
+use super::h235::{Replays, Stale, Token};
+use super::ras::{Admission, Read, Registration, Reply, Request, Seal};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use tessera_h323_asn::h323_messages::{
+    AdmissionRejectReason, DisengageRejectReason, GatekeeperRejectReason, LocationRejectReason,
+    RegistrationRejectReason, UnregRejectReason,
+};
+
+/// Registrations of one login at most; more refuse the newest.
+pub const MAX_PER_LOGIN: usize = 8;
+/// Registrations in all at most.
+pub const MAX_ENDPOINTS: usize = 10_000;
+/// The time to live given when the endpoint asks for none, and the bounds of what it may ask.
+pub const DEFAULT_TTL: u32 = 300;
+pub const MIN_TTL: u32 = 60;
+pub const MAX_TTL: u32 = 3600;
+/// How long an admitted call may take to arrive (seconds).
+const ADMITTED_FOR: i64 = 60;
+const MAX_ADMITTED: usize = 10_000;
+
+/// A live registration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub id: String,
+    pub user_id: i64,
+    pub login: String,
+    pub aliases: Vec<String>,
+    /// Where it takes calls.
+    pub call_signal: SocketAddr,
+    /// Where its RAS datagrams come from and answers go.
+    pub ras: SocketAddr,
+    pub expires: i64,
+}
+
+/// A user whose key checked a request.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub login: String,
+    pub key: [u8; 20],
+}
+
+/// What a request needs before it can be answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Needs {
+    /// Nothing: answer it.
+    Nothing,
+    /// The key of this login must check the token.
+    Key { login: String, token: Token },
+    /// It is refused as it stands.
+    Refused(Reply),
+}
+
+/// What the daemon knows of a request's destination.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Facts {
+    /// The request's source.
+    pub from: Option<SocketAddr>,
+    /// This server's RAS and call signalling addresses, as the source reaches them.
+    pub ras: Option<SocketAddr>,
+    pub call_signal: Option<SocketAddr>,
+    /// Whether an alias the request names is a conference one may dial.
+    pub conference: bool,
+    pub now: i64,
+}
+
+/// An answer, and how to seal it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub reply: Reply,
+    pub seal: Option<Seal>,
+    /// What happened, for the log and the metrics.
+    pub event: &'static str,
+}
+
+#[derive(Debug, Clone)]
+struct Admitted {
+    user_id: i64,
+    login: String,
+    ip: std::net::IpAddr,
+    until: i64,
+}
+
+pub struct Gatekeeper {
+    id: String,
+    endpoints: HashMap<String, Endpoint>,
+    admitted: HashMap<[u8; 16], Admitted>,
+    replays: Replays,
+    random: i64,
+    /// Endpoint identifiers: this start's prefix and a counter.
+    prefix: u32,
+    issued: u32,
+}
+
+impl Gatekeeper {
+    /// A gatekeeper named `id` (its GatekeeperIdentifier, also H.235's generalID); `prefix`
+    /// starts the endpoint identifiers it gives (random per start, so that a restart does not
+    /// hand out an identifier an endpoint still holds).
+    pub fn new(id: &str, prefix: u32) -> Gatekeeper {
+        Gatekeeper {
+            id: id.to_string(),
+            endpoints: HashMap::new(),
+            admitted: HashMap::new(),
+            replays: Replays::default(),
+            random: 0,
+            prefix,
+            issued: 0,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Live registrations (expired ones are dropped first).
+    pub fn endpoints(&mut self, now: i64) -> Vec<Endpoint> {
+        self.expire(now);
+        let mut v: Vec<Endpoint> = self.endpoints.values().cloned().collect();
+        v.sort_by(|a, b| (&a.login, &a.id).cmp(&(&b.login, &b.id)));
+        v
+    }
+
+    /// Drops every registration of a login (its account was disabled or its password changed).
+    pub fn forget(&mut self, login: &str) -> usize {
+        let before = self.endpoints.len();
+        self.endpoints.retain(|_, e| e.login != login);
+        before - self.endpoints.len()
+    }
+
+    fn expire(&mut self, now: i64) {
+        self.endpoints.retain(|_, e| e.expires > now);
+        self.admitted.retain(|_, a| a.until > now);
+    }
+
+    fn live(&self, endpoint: &str, from: Option<SocketAddr>) -> Option<&Endpoint> {
+        self.endpoints.get(endpoint).filter(|e| from.is_none_or(|f| f == e.ras))
+    }
+
+    /// Whose key must check `read` (from `from`).
+    pub fn needs(&mut self, read: &Read, from: SocketAddr, now: i64) -> Needs {
+        self.expire(now);
+        let token = read.token.clone();
+        let for_us = |t: &Token| t.general_id.as_deref().is_none_or(|g| g == self.id);
+        match &read.request {
+            Request::Gatekeeper { .. } | Request::Location { .. } | Request::Other { .. } => Needs::Nothing,
+            Request::Registration(r) => {
+                let reject = |reason| Needs::Refused(Reply::RegistrationReject { seq: r.seq, reason });
+                if r.gatekeeper.as_deref().is_some_and(|g| g != self.id) {
+                    return reject(RegistrationRejectReason::undefinedReason(()));
+                }
+                let Some(t) = token.filter(for_us) else {
+                    return reject(RegistrationRejectReason::securityDenial(()));
+                };
+                let login = if r.keep_alive {
+                    let Some(e) = r.endpoint.as_deref().and_then(|id| self.live(id, Some(from))) else {
+                        return reject(RegistrationRejectReason::fullRegistrationRequired(()));
+                    };
+                    if t.senders_id.as_deref().is_some_and(|s| s != e.login && s != e.id) {
+                        return reject(RegistrationRejectReason::securityDenial(()));
+                    }
+                    e.login.clone()
+                } else {
+                    match t.senders_id.clone().or_else(|| r.names.first().cloned()) {
+                        Some(l) => l,
+                        None => return reject(RegistrationRejectReason::securityDenial(())),
+                    }
+                };
+                Needs::Key { login, token: t }
+            }
+            Request::Admission(a) => {
+                let reject = |reason| Needs::Refused(Reply::AdmissionReject { seq: a.seq, reason });
+                let Some(e) = self.live(&a.endpoint, Some(from)) else {
+                    return reject(AdmissionRejectReason::callerNotRegistered(()));
+                };
+                match token.filter(for_us) {
+                    Some(t) if t.senders_id.as_deref().is_none_or(|s| s == e.login || s == e.id) => {
+                        Needs::Key { login: e.login.clone(), token: t }
+                    }
+                    _ => reject(AdmissionRejectReason::securityDenial(())),
+                }
+            }
+            Request::Unregistration { seq, endpoint } => {
+                let Some(e) = endpoint.as_deref().and_then(|id| self.live(id, Some(from))) else {
+                    return Needs::Refused(Reply::UnregistrationReject {
+                        seq: *seq,
+                        reason: UnregRejectReason::notCurrentlyRegistered(()),
+                    });
+                };
+                match token {
+                    Some(t) => Needs::Key { login: e.login.clone(), token: t },
+                    None => Needs::Nothing,
+                }
+            }
+            Request::Disengage { seq, endpoint } => {
+                let Some(e) = self.live(endpoint, Some(from)) else {
+                    return Needs::Refused(Reply::DisengageReject {
+                        seq: *seq,
+                        reason: DisengageRejectReason::notRegistered(()),
+                    });
+                };
+                match token {
+                    Some(t) => Needs::Key { login: e.login.clone(), token: t },
+                    None => Needs::Nothing,
+                }
+            }
+        }
+    }
+
+    /// Whether `token` of `login` may be checked now: not too old or new, not seen before. A
+    /// token that is not fresh is refused without counting as a wrong password (it is a clock
+    /// that is off, or a captured message sent again).
+    pub fn fresh(&self, login: &str, token: &Token, now: i64) -> Result<(), Stale> {
+        self.replays.check(login, token, now)
+    }
+
+    /// Records that `token` of `login` checked out, so it cannot be used again.
+    pub fn accepted(&mut self, login: &str, token: &Token, now: i64) {
+        self.replays.accept(login, token, now);
+    }
+
+    /// The answer to `read`; `user` is whose key checked it (after [`Gatekeeper::needs`] said
+    /// `Key`), `None` when nothing was needed. A request that needed a key and has no `user`
+    /// must not reach this: refuse it with [`Gatekeeper::denied`].
+    pub fn answer(&mut self, read: &Read, user: Option<&User>, token: Option<&Token>, f: Facts) -> Answer {
+        let seal = user.map(|u| {
+            self.random = self.random.wrapping_add(1).max(1);
+            Seal {
+                key: u.key,
+                time_stamp: u32::try_from(f.now).unwrap_or(u32::MAX),
+                random: self.random,
+                general_id: token.and_then(|t| t.senders_id.clone()),
+                senders_id: self.id.clone(),
+            }
+        });
+        let (reply, event) = match &read.request {
+            Request::Gatekeeper { seq, gatekeeper, offers_h235 } => match (gatekeeper, f.ras) {
+                (Some(g), _) if *g != self.id => {
+                    (Reply::GatekeeperReject { seq: *seq, reason: GatekeeperRejectReason::terminalExcluded(()) }, "grj_other")
+                }
+                (_, Some(ras)) if *offers_h235 => (Reply::GatekeeperConfirm { seq: *seq, ras, h235: true }, "gcf"),
+                (_, Some(_)) => {
+                    (Reply::GatekeeperReject { seq: *seq, reason: GatekeeperRejectReason::securityDenial(()) }, "grj_no_h235")
+                }
+                (_, None) => (
+                    Reply::GatekeeperReject { seq: *seq, reason: GatekeeperRejectReason::resourceUnavailable(()) },
+                    "grj_unavailable",
+                ),
+            },
+            Request::Registration(r) => match user {
+                Some(u) => self.register(r, u, f),
+                None => (
+                    Reply::RegistrationReject { seq: r.seq, reason: RegistrationRejectReason::securityDenial(()) },
+                    "rrj_security",
+                ),
+            },
+            Request::Unregistration { seq, endpoint } => {
+                if let Some(id) = endpoint {
+                    self.endpoints.remove(id);
+                }
+                (Reply::UnregistrationConfirm { seq: *seq }, "ucf")
+            }
+            Request::Admission(a) => match user {
+                Some(u) => self.admit(a, u, f),
+                None => (
+                    Reply::AdmissionReject { seq: a.seq, reason: AdmissionRejectReason::securityDenial(()) },
+                    "arj_security",
+                ),
+            },
+            Request::Disengage { seq, .. } => (Reply::DisengageConfirm { seq: *seq }, "dcf"),
+            Request::Location { seq, .. } => match (f.conference, f.call_signal, f.ras) {
+                (true, Some(call_signal), Some(ras)) => (Reply::LocationConfirm { seq: *seq, call_signal, ras }, "lcf"),
+                _ => (
+                    Reply::LocationReject { seq: *seq, reason: LocationRejectReason::requestDenied(()) },
+                    "lrj",
+                ),
+            },
+            Request::Other { seq: Some(seq), .. } => (Reply::Unknown { seq: *seq }, "unknown"),
+            Request::Other { seq: None, .. } => (Reply::Unknown { seq: 1 }, "unknown"),
+        };
+        Answer { reply, seal, event }
+    }
+
+    /// The answer to a request whose key did not check it (wrong password, locked account,
+    /// stale token): a rejection with the reason `securityDenial`, unsealed.
+    pub fn denied(&self, read: &Read) -> Option<Reply> {
+        Some(match &read.request {
+            Request::Registration(r) => {
+                Reply::RegistrationReject { seq: r.seq, reason: RegistrationRejectReason::securityDenial(()) }
+            }
+            Request::Admission(a) => {
+                Reply::AdmissionReject { seq: a.seq, reason: AdmissionRejectReason::securityDenial(()) }
+            }
+            Request::Unregistration { seq, .. } => {
+                Reply::UnregistrationReject { seq: *seq, reason: UnregRejectReason::securityDenial(()) }
+            }
+            Request::Disengage { seq, .. } => {
+                Reply::DisengageReject { seq: *seq, reason: DisengageRejectReason::securityDenial(()) }
+            }
+            _ => return None,
+        })
+    }
+
+    fn register(&mut self, r: &Registration, u: &User, f: Facts) -> (Reply, &'static str) {
+        let reject = |reason| Reply::RegistrationReject { seq: r.seq, reason };
+        let ttl = r.time_to_live.unwrap_or(DEFAULT_TTL).clamp(MIN_TTL, MAX_TTL);
+        let Some(from) = f.from else { return (reject(RegistrationRejectReason::undefinedReason(())), "rrj") };
+        if r.keep_alive {
+            let Some(e) = r.endpoint.as_deref().and_then(|id| self.endpoints.get_mut(id)) else {
+                return (reject(RegistrationRejectReason::fullRegistrationRequired(())), "rrj_full_needed");
+            };
+            e.expires = f.now + i64::from(ttl);
+            let reply = Reply::RegistrationConfirm {
+                seq: r.seq,
+                endpoint: e.id.clone(),
+                call_signal: vec![e.call_signal],
+                aliases: e.aliases.clone(),
+                time_to_live: ttl,
+            };
+            return (reply, "rcf_keep_alive");
+        }
+        // Where calls reach it: the address it gives when that is the datagram's own host,
+        // else that port at the datagram's host (behind NAT, its own address is unreachable).
+        let Some(given) = r.call_signal.first().copied() else {
+            return (reject(RegistrationRejectReason::invalidCallSignalAddress(())), "rrj_address");
+        };
+        let call_signal = if given.ip().to_canonical() == from.ip().to_canonical() {
+            given
+        } else {
+            SocketAddr::new(from.ip(), given.port())
+        };
+        let taken = self.endpoints.values().any(|e| {
+            e.login != u.login && e.aliases.iter().any(|a| r.aliases.iter().any(|b| a.eq_ignore_ascii_case(b)))
+        });
+        if taken {
+            return (reject(RegistrationRejectReason::duplicateAlias(Vec::new())), "rrj_duplicate_alias");
+        }
+        // The same endpoint registering again (same call signalling address) replaces its entry.
+        self.endpoints.retain(|_, e| !(e.login == u.login && e.call_signal == call_signal));
+        let mine = self.endpoints.values().filter(|e| e.login == u.login).count();
+        if mine >= MAX_PER_LOGIN || self.endpoints.len() >= MAX_ENDPOINTS {
+            return (reject(RegistrationRejectReason::resourceUnavailable(())), "rrj_full");
+        }
+        self.issued = self.issued.wrapping_add(1);
+        let id = format!("{:08x}{:08x}", self.prefix, self.issued);
+        let mut aliases: Vec<String> = r.aliases.clone();
+        if !aliases.iter().any(|a| *a == u.login) {
+            aliases.insert(0, u.login.clone());
+        }
+        let e = Endpoint {
+            id: id.clone(),
+            user_id: u.id,
+            login: u.login.clone(),
+            aliases: aliases.clone(),
+            call_signal,
+            ras: from,
+            expires: f.now + i64::from(ttl),
+        };
+        self.endpoints.insert(id.clone(), e);
+        (Reply::RegistrationConfirm { seq: r.seq, endpoint: id, call_signal: vec![call_signal], aliases, time_to_live: ttl }, "rcf")
+    }
+
+    fn admit(&mut self, a: &Admission, u: &User, f: Facts) -> (Reply, &'static str) {
+        let reject = |reason| Reply::AdmissionReject { seq: a.seq, reason };
+        let Some(me) = self.endpoints.get(&a.endpoint).cloned() else {
+            return (reject(AdmissionRejectReason::callerNotRegistered(())), "arj_not_registered");
+        };
+        // At most 4 Mbit/s each way (units of 100 bit/s, both directions).
+        let bandwidth = a.bandwidth.clamp(640, 80_000);
+        if a.answer_call {
+            return (Reply::AdmissionConfirm { seq: a.seq, bandwidth, to: me.call_signal }, "acf_answer");
+        }
+        if f.conference {
+            let Some(to) = f.call_signal else {
+                return (reject(AdmissionRejectReason::resourceUnavailable(())), "arj_unavailable");
+            };
+            if let Some(call) = a.call_id {
+                if self.admitted.len() >= MAX_ADMITTED {
+                    self.admitted.clear();
+                }
+                let until = f.now + ADMITTED_FOR;
+                self.admitted
+                    .insert(call, Admitted { user_id: u.id, login: u.login.clone(), ip: me.call_signal.ip(), until });
+            }
+            return (Reply::AdmissionConfirm { seq: a.seq, bandwidth, to }, "acf_conference");
+        }
+        // Another registered endpoint, by its login or an alias.
+        let callee = a.destination.iter().find_map(|d| {
+            self.endpoints.values().find(|e| e.id != me.id && e.aliases.iter().any(|x| x.eq_ignore_ascii_case(d)))
+        });
+        match callee {
+            Some(e) => (Reply::AdmissionConfirm { seq: a.seq, bandwidth, to: e.call_signal }, "acf_endpoint"),
+            None => (reject(AdmissionRejectReason::calledPartyNotRegistered(())), "arj_unknown_destination"),
+        }
+    }
+
+    /// The user an admitted call comes from: the ARQ for `call_id` was signed by them and the
+    /// Setup arrives from their endpoint's address. Once per call.
+    pub fn caller(&mut self, call_id: &[u8; 16], ip: std::net::IpAddr, now: i64) -> Option<(i64, String)> {
+        let a = self.admitted.get(call_id)?;
+        if a.until <= now || a.ip.to_canonical() != ip.to_canonical() {
+            return None;
+        }
+        self.admitted.remove(call_id).map(|a| (a.user_id, a.login))
+    }
+}
