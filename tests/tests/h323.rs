@@ -291,3 +291,65 @@ async fn a_room_system_calls_over_ipv6() {
         wait_for(&api, "h6", "Room 101", false).await;
     }
 }
+
+/// A server with H.323 and its gatekeeper: (server, call signalling port, gatekeeper port).
+fn start_with_gatekeeper() -> (Server, u16, u16) {
+    let (port, gk) = (free_port(), free_port());
+    let s = Server::start_with(
+        &[],
+        &[
+            ("TESSERA_H323_LISTEN", &format!("127.0.0.1:{port}")),
+            ("TESSERA_H323_GATEKEEPER_LISTEN", &format!("127.0.0.1:{gk}")),
+        ],
+    );
+    (s, port, gk)
+}
+
+fn ras(gk: u16, login: &str, password: &str, scenario: &str, more: &[&str]) -> Vec<String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/h323_ras.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(["--gk", &gk.to_string(), "--login", login, "--password", password, "--scenario", scenario])
+        .args(more)
+        .output()
+        .expect("python3 with pycrate");
+    assert!(out.status.success(), "the RAS endpoint failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_register_with_h235_passwords_and_guesses_are_refused() {
+    let (s, _port, gk) = start_with_gatekeeper();
+    s.add_user("alice", "alice-secret-1");
+    let lines = ras(gk, "alice", "alice-secret-1", "register", &[]);
+    assert_eq!(lines[0], "gatekeeperConfirm tessera (0, 0, 8, 235, 0, 2, 6)", "{lines:?}");
+    assert_eq!(lines[1], "registrationConfirm 120 sealed", "the answer is signed with alice's key: {lines:?}");
+    assert_eq!(lines[2], "keep-alive registrationConfirm sealed", "{lines:?}");
+    assert_eq!(lines[3], "unregistrationConfirm", "{lines:?}");
+    assert_eq!(lines[4], "after unregistering registrationReject fullRegistrationRequired", "{lines:?}");
+
+    let lines = ras(gk, "alice", "alice-secret-1", "wrong", &[]);
+    assert_eq!(lines[1], "registrationReject securityDenial", "{lines:?}");
+    let lines = ras(gk, "alice", "alice-secret-1", "unsigned", &[]);
+    assert_eq!(lines[1], "registrationReject securityDenial", "{lines:?}");
+    let lines = ras(gk, "nobody", "alice-secret-1", "wrong", &[]);
+    assert_eq!(lines[1], "registrationReject securityDenial", "an unknown login is refused alike: {lines:?}");
+    // A captured registration sent again is refused.
+    let lines = ras(gk, "alice", "alice-secret-1", "replay", &[]);
+    assert_eq!(lines[1], "registrationConfirm 120 sealed", "{lines:?}");
+    assert_eq!(lines[2], "again registrationReject securityDenial", "{lines:?}");
+
+    // Guesses from a (forgeable) source: that source is refused even with the right password,
+    // and the account is not locked: alice still registers from elsewhere and signs in on the web.
+    for _ in 0..12 {
+        ras(gk, "alice", "alice-secret-1", "wrong", &["--source", "127.0.0.3"]);
+    }
+    let lines = ras(gk, "alice", "alice-secret-1", "register", &["--source", "127.0.0.3"]);
+    assert_eq!(lines[1], "registrationReject securityDenial unsealed", "the guessing source is throttled: {lines:?}");
+    let lines = ras(gk, "alice", "alice-secret-1", "register", &[]);
+    assert_eq!(lines[1], "registrationConfirm 120 sealed", "forged guesses locked alice out: {lines:?}");
+    Api::new(&s, "alice", "alice-secret-1").await;
+    let metrics = reqwest::get(s.metrics.clone()).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("tessera_h323_auth_total{result=\"invalid\"}"), "{metrics}");
+    assert!(metrics.contains("tessera_h323_auth_total{result=\"throttled\"}"), "{metrics}");
+}

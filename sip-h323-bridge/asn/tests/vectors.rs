@@ -2,7 +2,8 @@
 //! modules, aligned PER) decodes and is written back byte for byte; NetMeeting's Alerting and
 //! Connect (H.225.0 version 2, from Erlang/OTP's test suite, `../shared/testdata/h323/`) decode
 //! although later versions made some of their extension additions mandatory; and a gatekeeper
-//! request written here is read back by pycrate with the same values.
+//! request written here is read back by pycrate with the same values; an RRQ whose extension
+//! additions are constrained named types (timeToLive) decodes and is written back the same.
 
 use std::process::Command;
 use tessera_h323_asn::h323_messages::{
@@ -12,6 +13,10 @@ use tessera_h323_asn::h323_messages::{
 const PYCRATE_SETUP: &str = "2080060008914a00070000000102030405060708090a0b0c0d0e0f00d90d8000001100101112131415161718191a1b1c1d1e1f010001000100010010800180";
 const NETMEETING_ALERTING: &str = "0380060008914a0002020120110000000000000000000000000000000000";
 const NETMEETING_CONNECT: &str = "02c0060008914a00020088e1293a04a322c0b500534c164d6963726f736f6674ae204e65744d656474696e67ae0003332e3000001689edc5bf23d3118c2d00c04f4b1cd00900110000000000000000000000000000000000";
+
+/// pycrate's RRQ with timeToLive 120 (INTEGER (1..4294967295), an extension addition: 2 bits of
+/// length, then 119 in one octet) and keepAlive, willSupplyUUIEs, maintainConnection false.
+const PYCRATE_RRQ: &str = "0e000000060008914a00078001007f00000106b801007f00000113880200b5007e57348b000000020077010001000100";
 
 fn decode(hex_text: &str) -> H323UserInformation {
     rasn::aper::decode::<H323UserInformation>(&hex::decode(hex_text).unwrap()).unwrap()
@@ -24,6 +29,16 @@ fn pycrates_setup_decodes_and_is_written_back_the_same() {
     assert_eq!(&setup.conference_id.0.0[..], (0u8..16).collect::<Vec<_>>().as_slice());
     assert_eq!(ui.h323_uu_pdu.h245_tunnelling, Some(true));
     assert_eq!(hex::encode(rasn::aper::encode(&ui).unwrap()), PYCRATE_SETUP);
+}
+
+#[test]
+fn constrained_extension_additions_keep_their_constraints() {
+    let raw = hex::decode(PYCRATE_RRQ).unwrap();
+    let m = rasn::aper::decode::<RasMessage>(&raw).unwrap();
+    let RasMessage::registrationRequest(r) = &m else { panic!("{m:?}") };
+    assert_eq!(r.time_to_live.as_ref().map(|t| t.0), Some(120));
+    assert_eq!(r.keep_alive, Some(false));
+    assert_eq!(hex::encode(rasn::aper::encode(&m).unwrap()), PYCRATE_RRQ);
 }
 
 #[test]

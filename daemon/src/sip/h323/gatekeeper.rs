@@ -104,7 +104,9 @@ async fn handle(ctx: &Context, raw: &[u8], from: SocketAddr, bound: SocketAddr) 
             return encode(&reply, None);
         }
         Needs::Key { login, token } => {
-            if let Err(stale) = ctx.gatekeeper().fresh(&login, &token, now) {
+            // Taken apart: the guard of an `if let` scrutinee lives through its block.
+            let fresh = ctx.gatekeeper().fresh(&login, &token, now);
+            if let Err(stale) = fresh {
                 count("stale_token");
                 tracing::info!(peer = %from, login = ?login, why = ?stale, "H.323 RAS: token refused (clock off, or sent again)");
                 return encode(&ctx.gatekeeper().denied(&read)?, None);
