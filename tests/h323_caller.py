@@ -10,6 +10,10 @@ H.264 with --video-rx), master/slave determination (a terminal, type 50), then l
 opened by each side and acknowledged by the other. With --video-rx PORT the far end's video goes
 to that port, and GStreamer sends a cyan H.264 picture to the far end.
 
+With --gk PORT --login L --password P it first registers with the gatekeeper there (H.235.1,
+see h323_ras.py), asks it to admit the call (ARQ) and calls where the answer says; after
+hanging up it disengages (DRQ) and unregisters (URQ).
+
 It prints what happened, one fact per line: "proceeding", "connect <rtp port>",
 "received <packets> <rms>", "released <cause>" or "hung up"."""
 
@@ -24,10 +28,13 @@ import time
 
 from pycrate_asn1dir import H225, H245
 
+from h323_ras import Endpoint
+
 UI = H225.H323_MESSAGES.H323_UserInformation
 OLC = H245.MULTIMEDIA_SYSTEM_CONTROL.OpenLogicalChannel
 MSG = H245.MULTIMEDIA_SYSTEM_CONTROL.MultimediaSystemControlMessage
 CRV = 0x1234
+CALL_ID = bytes(range(16, 32))
 
 
 def tpkt(b):
@@ -101,7 +108,7 @@ def setup(alias, rtp, separate=False, h245_port=None, h245_host="127.0.0.1"):
         "destinationAddress": [("dialledDigits", alias)] if alias.replace("*", "").isdigit() else [("h323-ID", alias)],
         "activeMC": False, "conferenceID": bytes(range(16)),
         "conferenceGoal": ("create", 0), "callType": ("pointToPoint", 0),
-        "callIdentifier": {"guid": bytes(range(16, 32))},
+        "callIdentifier": {"guid": CALL_ID},
         "mediaWaitForConnect": False, "canOverlapSend": False,
         "multipleCalls": False, "maintainConnection": False}
     if not separate:
@@ -254,6 +261,9 @@ def main():
     a.add_argument("--rtp-keys", default="", help="keys sent as RFC 4733 events in the audio RTP (separate H.245)")
     a.add_argument("--h245-host", default=None, help="the address of this caller's H.245 (--h245 mine; default --host)")
     a.add_argument("--host", default="127.0.0.1", help="this caller's address and the server's: 127.0.0.1 or ::1")
+    a.add_argument("--gk", type=int, default=0, help="register with the gatekeeper on this UDP port and ask it first")
+    a.add_argument("--login", default="", help="the user this endpoint registers as (--gk)")
+    a.add_argument("--password", default="", help="that user's password (--gk)")
     args = a.parse_args()
     separate = args.h245 != "tunnelled"
 
@@ -271,7 +281,23 @@ def main():
         listener.bind((args.h245_host, 0))
         listener.listen(1)
         listener.settimeout(10 if args.h245_host == HOST else 4)
-    sig = socket.create_connection((HOST, args.port), timeout=15)
+    gk, port = None, args.port
+    if args.gk:
+        # H.225.0 clause 7: discover the gatekeeper, register, and ask it where to call.
+        gk = Endpoint(args.gk, HOST)
+        gk.discover()
+        kind, value, _ = gk.register(args.login, args.password)
+        if kind != "registrationConfirm":
+            print("not registered", value.get("rejectReason", ("",))[0], flush=True)
+            return
+        print("registered", flush=True)
+        kind, value, data = gk.admission(args.alias, CALL_ID)
+        if kind != "admissionConfirm":
+            print("not admitted", value.get("rejectReason", ("",))[0], flush=True)
+            return
+        port = value["destCallSignalAddress"][1]["port"]
+        print("admitted", port, gk.seal_of(value, data), flush=True)
+    sig = socket.create_connection((HOST, port), timeout=15)
     sig.sendall(tpkt(q931(5, setup(args.alias, rtp, separate, listener and listener.getsockname()[1], args.h245_host))))
     connect = None
     while connect is None:
@@ -370,6 +396,8 @@ def main():
     sig.setblocking(True)
     sig.sendall(tpkt(q931(0x5A, UI.to_aper())))
     print("hung up", flush=True)
+    if gk:
+        print(gk.disengage(CALL_ID)[0], gk.unregister()[0], flush=True)
 
 
 if __name__ == "__main__":

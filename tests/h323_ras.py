@@ -34,6 +34,25 @@ def address(host, port):
     return ("ipAddress", {"ip": socket.inet_aton(host), "port": port})
 
 
+# pycrate 0.7.11 pads the extension bitmap of an ARQ and of a DRQ with one octet too many
+# (tshark reports both malformed; X.691 19.7 pads to the next octet only). In both the bitmap
+# follows the conference ID closely: in an ARQ activeMC, answerCall, then 1 + 6 + 19 bits, so
+# the additions start 4 octets after the conference ID; in a DRQ the call reference (2 octets),
+# disengageReason (3 bits), then 1 + 6 + 13 bits: 5 octets after it. pycrate puts a spare zero
+# octet there; removed, the message is what X.691 says (checked with tshark).
+SPARE_OCTET_AFTER_CONFERENCE_ID = {"admissionRequest": 4, "disengageRequest": 5}
+
+
+def aper(kind, body):
+    RAS.set_val((kind, body))
+    raw = RAS.to_aper()
+    if kind in SPARE_OCTET_AFTER_CONFERENCE_ID:
+        at = raw.index(body["conferenceID"]) + 16 + SPARE_OCTET_AFTER_CONFERENCE_ID[kind]
+        assert raw[at] == 0, raw.hex()
+        raw = raw[:at] + raw[at + 1:]
+    return raw
+
+
 def hmac96(key, data):
     return hmac.new(key, data, hashlib.sha1).digest()[:12]
 
@@ -71,11 +90,9 @@ class Endpoint:
         if sign:
             self.random += 1
             body["cryptoTokens"] = [self.token(bytes(12), sender)]
-            RAS.set_val((kind, body))
-            mac = hmac96(self.key, RAS.to_aper())
+            mac = hmac96(self.key, aper(kind, body))
             body["cryptoTokens"] = [self.token(mac, sender)]
-        RAS.set_val((kind, body))
-        return RAS.to_aper()
+        return aper(kind, body)
 
     def send(self, raw):
         self.last_sent = raw

@@ -353,3 +353,41 @@ async fn endpoints_register_with_h235_passwords_and_guesses_are_refused() {
     assert!(metrics.contains("tessera_h323_auth_total{result=\"invalid\"}"), "{metrics}");
     assert!(metrics.contains("tessera_h323_auth_total{result=\"throttled\"}"), "{metrics}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registered_endpoint_is_admitted_and_joins_a_private_conference_as_its_user() {
+    let (s, port, gk) = start_with_gatekeeper();
+    s.add_user("alice", "alice-secret-1");
+    s.admin_ok(&["license", "grant", "alice", "--permanent"], "");
+    s.admin_ok(&["conference", "add", "board", "--name", "Board", "--owner", "admin", "--room"], "");
+    s.admin_ok(&["conference", "invite", "board", "alice"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("board", synthetic("Host", RED, 1000)).await;
+
+    // Without the gatekeeper the room system is a guest, and the board is for its members.
+    let lines = output(caller(port, "board", 2.0, ""));
+    assert!(lines.iter().any(|l| l.starts_with("released")), "a guest got into the board: {lines:?}");
+
+    // Registered as alice, its call is admitted (ACF names the call signalling port, sealed
+    // with alice's key) and it joins as alice: the board lets it in, and it hears the Host.
+    let gk_arg = gk.to_string();
+    let more = ["--gk", gk_arg.as_str(), "--login", "alice", "--password", "alice-secret-1"];
+    let call = caller_with(port, "board", 6.0, "", &more);
+    wait_for(&api, "board", "Room 101", true).await;
+    let lines = output(call);
+    assert_eq!(lines[0], "registered", "{lines:?}");
+    assert_eq!(lines[1], format!("admitted {port} sealed"), "{lines:?}");
+    assert_eq!(lines[2], "proceeding", "{lines:?}");
+    let received: Vec<u64> = lines[4].split_whitespace().skip(1).map(|n| n.parse().unwrap()).collect();
+    assert!(received[0] > 100 && received[1] > 300, "alice's room system hears nothing: {lines:?}");
+    assert_eq!(lines[5], "hung up", "{lines:?}");
+    assert_eq!(lines[6], "disengageConfirm unregistrationConfirm", "{lines:?}");
+    wait_for(&api, "board", "Room 101", false).await;
+
+    // A wrong password: not registered.
+    let more = ["--gk", gk_arg.as_str(), "--login", "alice", "--password", "guess"];
+    let lines = output(caller_with(port, "board", 1.0, "", &more));
+    assert_eq!(lines, ["not registered securityDenial"]);
+    let log = s.log();
+    assert!(log.contains("H.323: a registered user calls") && log.contains("login=alice"), "{log}");
+}
