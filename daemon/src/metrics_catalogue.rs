@@ -53,6 +53,8 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     (Counter, "tessera_sip_auth_total", "SIP digest authentications, by result."),
     (Counter, "tessera_sip_calls_total", "SIP calls into conferences, by result."),
     (Counter, "tessera_h323_calls_total", "H.323 calls into conferences, by result."),
+    (Counter, "tessera_h323_ras_total", "H.323 gatekeeper (RAS) datagrams, by what became of them."),
+    (Counter, "tessera_h323_auth_total", "H.323 registration and admission passwords (H.235.1) checked, by result."),
     (Counter, "tessera_sip_dial_outs_total", "Calls the server placed (dial-out), by result."),
     (
         Counter,

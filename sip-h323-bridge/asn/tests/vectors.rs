@@ -16,7 +16,8 @@ const NETMEETING_CONNECT: &str = "02c0060008914a00020088e1293a04a322c0b500534c16
 
 /// pycrate's RRQ with timeToLive 120 (INTEGER (1..4294967295), an extension addition: 2 bits of
 /// length, then 119 in one octet) and keepAlive, willSupplyUUIEs, maintainConnection false.
-const PYCRATE_RRQ: &str = "0e000000060008914a00078001007f00000106b801007f00000113880200b5007e57348b000000020077010001000100";
+const PYCRATE_RRQ: &str =
+    "0e000000060008914a00078001007f00000106b801007f00000113880200b5007e57348b000000020077010001000100";
 
 fn decode(hex_text: &str) -> H323UserInformation {
     rasn::aper::decode::<H323UserInformation>(&hex::decode(hex_text).unwrap()).unwrap()

@@ -1,20 +1,53 @@
 //! Any bytes as H.323 signalling: a TCP stream cut into TPKT packets, each read as Q.931 and as
 //! a call signalling message (`Signal::read`); a Setup's Fast Connect proposals answered and
 //! the answer written; tunnelled H.245 read as events, as is the whole input (H.245 and RAS, the
-//! generated types with rasn's aligned PER). Nothing panics, and a Q.931 message that reads is
+//! generated types with rasn's aligned PER). The whole input is also a RAS datagram for the
+//! gatekeeper: read, its H.235.1 token checked, answered (as if the key checked) and the answer
+//! written. Nothing panics, every answer can be written, and a Q.931 message that reads is
 //! written back to the same meaning.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::net::{Ipv4Addr, SocketAddr};
 use tessera_h323_asn::h323_messages::RasMessage;
+use tessera_sip_h323_bridge::h323::gatekeeper::{Facts, Gatekeeper, Needs, User};
+use tessera_sip_h323_bridge::h323::h235;
 use tessera_sip_h323_bridge::h323::h245::{self, channels};
+use tessera_sip_h323_bridge::h323::ras;
 use tessera_sip_h323_bridge::h323::q931::Message;
 use tessera_sip_h323_bridge::h323::signalling::{Answer, Setup, Signal};
 use tessera_sip_h323_bridge::h323::tpkt::Framer;
 
+fn gatekeeper(data: &[u8]) {
+    let Ok(read) = ras::read(data) else { return };
+    let from = SocketAddr::from((Ipv4Addr::LOCALHOST, 40000));
+    let here = SocketAddr::from((Ipv4Addr::LOCALHOST, 1720));
+    let mut gk = Gatekeeper::new("tessera", 1);
+    let user = User { id: 1, login: "alice".into(), key: h235::key("x") };
+    for round in 0..2 {
+        let facts = Facts { from: Some(from), ras: Some(here), call_signal: Some(here), conference: round == 0, now: 1 };
+        let (user, token) = match gk.needs(&read, from, 1) {
+            Needs::Nothing => (None, None),
+            Needs::Refused(reply) => {
+                reply.encode("tessera", None).expect("a refusal is always written");
+                continue;
+            }
+            Needs::Key { token, .. } => {
+                let _ = h235::verify(data, &token, &user.key);
+                if let Some(r) = gk.denied(&read) {
+                    r.encode("tessera", None).expect("a denial is always written");
+                }
+                (Some(&user), Some(token))
+            }
+        };
+        let a = gk.answer(&read, user, token.as_ref(), facts);
+        a.reply.encode("tessera", a.seal.as_ref()).expect("an answer is always written");
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let _ = rasn::aper::decode::<RasMessage>(data);
+    gatekeeper(data);
     let _ = h245::read(data);
     let mut f = Framer::new();
     for chunk in data.chunks(7) {

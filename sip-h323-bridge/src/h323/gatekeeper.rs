@@ -246,13 +246,15 @@ impl Gatekeeper {
         });
         let (reply, event) = match &read.request {
             Request::Gatekeeper { seq, gatekeeper, offers_h235 } => match (gatekeeper, f.ras) {
-                (Some(g), _) if *g != self.id => {
-                    (Reply::GatekeeperReject { seq: *seq, reason: GatekeeperRejectReason::terminalExcluded(()) }, "grj_other")
-                }
+                (Some(g), _) if *g != self.id => (
+                    Reply::GatekeeperReject { seq: *seq, reason: GatekeeperRejectReason::terminalExcluded(()) },
+                    "grj_other",
+                ),
                 (_, Some(ras)) if *offers_h235 => (Reply::GatekeeperConfirm { seq: *seq, ras, h235: true }, "gcf"),
-                (_, Some(_)) => {
-                    (Reply::GatekeeperReject { seq: *seq, reason: GatekeeperRejectReason::securityDenial(()) }, "grj_no_h235")
-                }
+                (_, Some(_)) => (
+                    Reply::GatekeeperReject { seq: *seq, reason: GatekeeperRejectReason::securityDenial(()) },
+                    "grj_no_h235",
+                ),
                 (_, None) => (
                     Reply::GatekeeperReject { seq: *seq, reason: GatekeeperRejectReason::resourceUnavailable(()) },
                     "grj_unavailable",
@@ -281,10 +283,7 @@ impl Gatekeeper {
             Request::Disengage { seq, .. } => (Reply::DisengageConfirm { seq: *seq }, "dcf"),
             Request::Location { seq, .. } => match (f.conference, f.call_signal, f.ras) {
                 (true, Some(call_signal), Some(ras)) => (Reply::LocationConfirm { seq: *seq, call_signal, ras }, "lcf"),
-                _ => (
-                    Reply::LocationReject { seq: *seq, reason: LocationRejectReason::requestDenied(()) },
-                    "lrj",
-                ),
+                _ => (Reply::LocationReject { seq: *seq, reason: LocationRejectReason::requestDenied(()) }, "lrj"),
             },
             Request::Other { seq: Some(seq), .. } => (Reply::Unknown { seq: *seq }, "unknown"),
             Request::Other { seq: None, .. } => (Reply::Unknown { seq: 1 }, "unknown"),
@@ -355,7 +354,7 @@ impl Gatekeeper {
         self.issued = self.issued.wrapping_add(1);
         let id = format!("{:08x}{:08x}", self.prefix, self.issued);
         let mut aliases: Vec<String> = r.aliases.clone();
-        if !aliases.iter().any(|a| *a == u.login) {
+        if !aliases.contains(&u.login) {
             aliases.insert(0, u.login.clone());
         }
         let e = Endpoint {
@@ -368,7 +367,16 @@ impl Gatekeeper {
             expires: f.now + i64::from(ttl),
         };
         self.endpoints.insert(id.clone(), e);
-        (Reply::RegistrationConfirm { seq: r.seq, endpoint: id, call_signal: vec![call_signal], aliases, time_to_live: ttl }, "rcf")
+        (
+            Reply::RegistrationConfirm {
+                seq: r.seq,
+                endpoint: id,
+                call_signal: vec![call_signal],
+                aliases,
+                time_to_live: ttl,
+            },
+            "rcf",
+        )
     }
 
     fn admit(&mut self, a: &Admission, u: &User, f: Facts) -> (Reply, &'static str) {
@@ -413,5 +421,148 @@ impl Gatekeeper {
             return None;
         }
         self.admitted.remove(call_id).map(|a| (a.user_id, a.login))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(sender: &str) -> Token {
+        Token {
+            time_stamp: 100,
+            random: 1,
+            general_id: Some("tessera".into()),
+            senders_id: Some(sender.into()),
+            hash: [0; 12],
+        }
+    }
+
+    fn rrq(keep_alive: bool, endpoint: Option<&str>, aliases: &[&str]) -> Read {
+        Read {
+            request: Request::Registration(Registration {
+                seq: 1,
+                keep_alive,
+                endpoint: endpoint.map(str::to_string),
+                gatekeeper: None,
+                call_signal: vec!["10.0.0.5:1720".parse().unwrap()],
+                aliases: aliases.iter().map(|a| a.to_string()).collect(),
+                names: aliases.iter().map(|a| a.to_string()).collect(),
+                time_to_live: Some(10),
+            }),
+            token: Some(token("alice")),
+        }
+    }
+
+    fn user(login: &str) -> User {
+        User { id: 1, login: login.into(), key: [0; 20] }
+    }
+
+    fn facts(from: &str) -> Facts {
+        Facts { from: Some(from.parse().unwrap()), now: 1000, ..Facts::default() }
+    }
+
+    fn register(gk: &mut Gatekeeper, login: &str, from: &str, aliases: &[&str]) -> Reply {
+        gk.answer(&rrq(false, None, aliases), Some(&user(login)), None, facts(from)).reply
+    }
+
+    #[test]
+    fn a_registration_needs_a_token_and_names_its_login() {
+        let mut gk = Gatekeeper::new("tessera", 1);
+        let from: SocketAddr = "10.0.0.5:1719".parse().unwrap();
+        match gk.needs(&rrq(false, None, &["Room 101"]), from, 1000) {
+            Needs::Key { login, .. } => assert_eq!(login, "alice", "the token's sender"),
+            other => panic!("{other:?}"),
+        }
+        let unsigned = Read { token: None, ..rrq(false, None, &["Room 101"]) };
+        assert!(matches!(gk.needs(&unsigned, from, 1000), Needs::Refused(Reply::RegistrationReject { .. })));
+        let elsewhere = Read { token: Some(Token { general_id: Some("other".into()), ..token("alice") }), ..unsigned };
+        assert!(matches!(gk.needs(&elsewhere, from, 1000), Needs::Refused(_)), "a token for another gatekeeper");
+    }
+
+    #[test]
+    fn the_ttl_is_bounded_and_keep_alive_comes_from_the_registered_address() {
+        let mut gk = Gatekeeper::new("tessera", 1);
+        let Reply::RegistrationConfirm { endpoint, time_to_live, call_signal, .. } =
+            register(&mut gk, "alice", "10.0.0.5:1719", &["Room 101"])
+        else {
+            panic!()
+        };
+        assert_eq!(time_to_live, MIN_TTL, "10 s asked, the minimum given");
+        assert_eq!(call_signal, vec!["10.0.0.5:1720".parse().unwrap()]);
+        let ka = rrq(true, Some(&endpoint), &[]);
+        assert!(matches!(gk.needs(&ka, "10.0.0.5:1719".parse().unwrap(), 1000), Needs::Key { .. }));
+        assert!(
+            matches!(gk.needs(&ka, "10.0.0.9:1719".parse().unwrap(), 1000), Needs::Refused(_)),
+            "keep-alive from another address"
+        );
+        assert_eq!(gk.endpoints(1000 + i64::from(MIN_TTL) + 1).len(), 0, "expired");
+    }
+
+    #[test]
+    fn behind_nat_calls_go_to_the_source_and_aliases_are_not_shared() {
+        let mut gk = Gatekeeper::new("tessera", 1);
+        let Reply::RegistrationConfirm { call_signal, .. } =
+            register(&mut gk, "alice", "192.0.2.7:40000", &["Room 101"])
+        else {
+            panic!()
+        };
+        assert_eq!(call_signal, vec!["192.0.2.7:1720".parse().unwrap()], "its own 10.0.0.5 is unreachable");
+        assert!(matches!(
+            register(&mut gk, "bob", "192.0.2.8:40000", &["room 101"]),
+            Reply::RegistrationReject { reason: RegistrationRejectReason::duplicateAlias(_), .. }
+        ));
+        for i in 0..MAX_PER_LOGIN {
+            let r = gk.answer(
+                &Read {
+                    request: Request::Registration(Registration {
+                        call_signal: vec![format!("192.0.2.9:{}", 2000 + i).parse().unwrap()],
+                        ..match rrq(false, None, &[]).request {
+                            Request::Registration(r) => r,
+                            _ => unreachable!(),
+                        }
+                    }),
+                    token: None,
+                },
+                Some(&user("carol")),
+                None,
+                facts("192.0.2.9:40000"),
+            );
+            assert!(matches!(r.reply, Reply::RegistrationConfirm { .. }), "{i}: {r:?}");
+        }
+        assert!(matches!(
+            register(&mut gk, "carol", "192.0.2.10:40000", &[]),
+            Reply::RegistrationReject { reason: RegistrationRejectReason::resourceUnavailable(()), .. }
+        ));
+    }
+
+    #[test]
+    fn an_admitted_call_is_claimed_once_from_its_endpoint() {
+        let mut gk = Gatekeeper::new("tessera", 1);
+        let Reply::RegistrationConfirm { endpoint, .. } = register(&mut gk, "alice", "10.0.0.5:1719", &[]) else {
+            panic!()
+        };
+        let arq = Read {
+            request: Request::Admission(Admission {
+                seq: 2,
+                endpoint,
+                destination: vec!["4321".into()],
+                dest_call_signal: None,
+                answer_call: false,
+                bandwidth: 1280,
+                call_id: Some([7; 16]),
+            }),
+            token: Some(token("alice")),
+        };
+        let here =
+            Facts { call_signal: Some("10.0.0.1:1720".parse().unwrap()), conference: true, ..facts("10.0.0.5:1719") };
+        let a = gk.answer(&arq, Some(&user("alice")), None, here);
+        assert!(matches!(a.reply, Reply::AdmissionConfirm { to, .. } if to.port() == 1720), "{a:?}");
+        assert_eq!(gk.caller(&[7; 16], "10.0.0.6".parse().unwrap(), 1000), None, "another address");
+        assert_eq!(gk.caller(&[7; 16], "10.0.0.5".parse().unwrap(), 1000), Some((1, "alice".into())));
+        assert_eq!(gk.caller(&[7; 16], "10.0.0.5".parse().unwrap(), 1000), None, "once");
+        let nowhere = Facts { conference: false, ..here };
+        let a = gk.answer(&arq, Some(&user("alice")), None, nowhere);
+        assert!(matches!(a.reply, Reply::AdmissionReject { .. }), "no conference, no endpoint: {a:?}");
     }
 }

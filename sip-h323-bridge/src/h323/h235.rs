@@ -75,8 +75,7 @@ fn identifier(text: &str) -> Option<Identifier> {
 pub fn find(tokens: Option<&[CryptoH323Token]>) -> Option<Token> {
     tokens?.iter().find_map(|t| {
         let CryptoH323Token::nestedcryptoToken(CryptoToken::cryptoHashedToken(h)) = t else { return None };
-        if !is(&h.token_oid, &OID_A) || !is(&h.hashed_vals.token_oid, &OID_T) || !is(&h.token.algorithm_oid, &OID_U)
-        {
+        if !is(&h.token_oid, &OID_A) || !is(&h.hashed_vals.token_oid, &OID_T) || !is(&h.token.algorithm_oid, &OID_U) {
             return None;
         }
         if h.token.hash.len() != HASH_LEN * 8 {
@@ -214,11 +213,8 @@ impl Replays {
         if !self.seen.contains_key(sender) && self.seen.len() >= SENDERS {
             self.forget_before(now);
             if self.seen.len() >= SENDERS
-                && let Some(oldest) = self
-                    .seen
-                    .iter()
-                    .min_by_key(|(_, s)| s.tokens.back().map_or(0, |t| t.0))
-                    .map(|(k, _)| k.clone())
+                && let Some(oldest) =
+                    self.seen.iter().min_by_key(|(_, s)| s.tokens.back().map_or(0, |t| t.0)).map(|(k, _)| k.clone())
             {
                 self.seen.remove(&oldest);
             }
@@ -293,7 +289,13 @@ mod tests {
     fn a_full_record_refuses_what_it_forgot() {
         let mut r = Replays::default();
         let now = 1_700_000_000i64;
-        let tok = |i: i64| Token { time_stamp: (now + i) as u32, random: i, general_id: None, senders_id: None, hash: [0; 12] };
+        let tok = |i: i64| Token {
+            time_stamp: (now + i) as u32,
+            random: i,
+            general_id: None,
+            senders_id: None,
+            hash: [0; 12],
+        };
         for i in 0..=PER_SENDER as i64 {
             r.accept("bob", &tok(i), now);
         }

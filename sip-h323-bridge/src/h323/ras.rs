@@ -9,12 +9,11 @@ use super::signalling::{address, protocol_identifier, transport};
 use std::net::SocketAddr;
 use tessera_h323_asn::h235_security_messages::AuthenticationMechanism;
 use tessera_h323_asn::h323_messages::{
-    AdmissionConfirm, AdmissionReject, AdmissionRejectReason, AliasAddress, BandWidth,
-    CallModel, CryptoH323Token, DisengageConfirm, DisengageReject, DisengageRejectReason, EndpointIdentifier,
-    GatekeeperConfirm, GatekeeperIdentifier, GatekeeperReject, GatekeeperRejectReason, LocationConfirm,
-    LocationReject, LocationRejectReason, RasMessage, RegistrationConfirm, RegistrationReject,
-    RegistrationRejectReason, RequestSeqNum, TimeToLive, UnknownMessageResponse, UnregRejectReason,
-    UnregistrationConfirm, UnregistrationReject,
+    AdmissionConfirm, AdmissionReject, AdmissionRejectReason, AliasAddress, BandWidth, CallModel, CryptoH323Token,
+    DisengageConfirm, DisengageReject, DisengageRejectReason, EndpointIdentifier, GatekeeperConfirm,
+    GatekeeperIdentifier, GatekeeperReject, GatekeeperRejectReason, LocationConfirm, LocationReject,
+    LocationRejectReason, RasMessage, RegistrationConfirm, RegistrationReject, RegistrationRejectReason, RequestSeqNum,
+    TimeToLive, UnknownMessageResponse, UnregRejectReason, UnregistrationConfirm, UnregistrationReject,
 };
 
 /// A RAS datagram longer than this is not read (real ones are a few hundred octets).
@@ -49,15 +48,27 @@ pub enum Request {
     },
     Registration(Registration),
     /// URQ.
-    Unregistration { seq: u16, endpoint: Option<String> },
+    Unregistration {
+        seq: u16,
+        endpoint: Option<String>,
+    },
     /// ARQ: may this endpoint place (or answer) a call.
     Admission(Admission),
     /// DRQ: the call has ended.
-    Disengage { seq: u16, endpoint: String },
+    Disengage {
+        seq: u16,
+        endpoint: String,
+    },
     /// LRQ: where is this alias (from an endpoint or another gatekeeper).
-    Location { seq: u16, destination: Vec<String> },
+    Location {
+        seq: u16,
+        destination: Vec<String>,
+    },
     /// Anything else: answered with UnknownMessageResponse when it has a sequence number.
-    Other { seq: Option<u16>, kind: &'static str },
+    Other {
+        seq: Option<u16>,
+        kind: &'static str,
+    },
 }
 
 /// RRQ: a full registration, or a lightweight one that only keeps it alive.
@@ -116,12 +127,9 @@ pub fn read(raw: &[u8]) -> Result<Read, RasError> {
     let tokens = |t: &Option<Vec<CryptoH323Token>>| h235::find(t.as_deref());
     let (request, token) = match &m {
         RasMessage::gatekeeperRequest(g) => {
-            let offers_h235 = g
-                .authentication_capability
-                .iter()
-                .flatten()
-                .any(|a| matches!(a, AuthenticationMechanism::pwdHash(())))
-                && g.algorithm_oids.iter().flatten().any(h235::is_algorithm);
+            let offers_h235 =
+                g.authentication_capability.iter().flatten().any(|a| matches!(a, AuthenticationMechanism::pwdHash(())))
+                    && g.algorithm_oids.iter().flatten().any(h235::is_algorithm);
             let r = Request::Gatekeeper {
                 seq: g.request_seq_num.0,
                 gatekeeper: g.gatekeeper_identifier.as_ref().map(|i| text(&i.0)),
@@ -210,8 +218,15 @@ pub struct Seal {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     /// GCF: `h235` names H.235.1 as the way to authenticate.
-    GatekeeperConfirm { seq: u16, ras: SocketAddr, h235: bool },
-    GatekeeperReject { seq: u16, reason: GatekeeperRejectReason },
+    GatekeeperConfirm {
+        seq: u16,
+        ras: SocketAddr,
+        h235: bool,
+    },
+    GatekeeperReject {
+        seq: u16,
+        reason: GatekeeperRejectReason,
+    },
     RegistrationConfirm {
         seq: u16,
         endpoint: String,
@@ -219,17 +234,46 @@ pub enum Reply {
         aliases: Vec<String>,
         time_to_live: u32,
     },
-    RegistrationReject { seq: u16, reason: RegistrationRejectReason },
-    UnregistrationConfirm { seq: u16 },
-    UnregistrationReject { seq: u16, reason: UnregRejectReason },
+    RegistrationReject {
+        seq: u16,
+        reason: RegistrationRejectReason,
+    },
+    UnregistrationConfirm {
+        seq: u16,
+    },
+    UnregistrationReject {
+        seq: u16,
+        reason: UnregRejectReason,
+    },
     /// ACF: place the call to `to` (this server's call signalling, or another endpoint's).
-    AdmissionConfirm { seq: u16, bandwidth: u32, to: SocketAddr },
-    AdmissionReject { seq: u16, reason: AdmissionRejectReason },
-    DisengageConfirm { seq: u16 },
-    DisengageReject { seq: u16, reason: DisengageRejectReason },
-    LocationConfirm { seq: u16, call_signal: SocketAddr, ras: SocketAddr },
-    LocationReject { seq: u16, reason: LocationRejectReason },
-    Unknown { seq: u16 },
+    AdmissionConfirm {
+        seq: u16,
+        bandwidth: u32,
+        to: SocketAddr,
+    },
+    AdmissionReject {
+        seq: u16,
+        reason: AdmissionRejectReason,
+    },
+    DisengageConfirm {
+        seq: u16,
+    },
+    DisengageReject {
+        seq: u16,
+        reason: DisengageRejectReason,
+    },
+    LocationConfirm {
+        seq: u16,
+        call_signal: SocketAddr,
+        ras: SocketAddr,
+    },
+    LocationReject {
+        seq: u16,
+        reason: LocationRejectReason,
+    },
+    Unknown {
+        seq: u16,
+    },
 }
 
 fn seq(n: u16) -> RequestSeqNum {
@@ -297,10 +341,8 @@ impl Reply {
             )),
             Reply::RegistrationConfirm { seq: n, endpoint, call_signal, aliases, time_to_live } => {
                 let id = alias::bmp(endpoint, 128).map(EndpointIdentifier).ok_or_else(|| bad("endpoint identifier"))?;
-                let aliases: Vec<AliasAddress> = aliases
-                    .iter()
-                    .filter_map(|a| alias::dialled_digits(a).or_else(|| alias::h323_id(a)))
-                    .collect();
+                let aliases: Vec<AliasAddress> =
+                    aliases.iter().filter_map(|a| alias::dialled_digits(a).or_else(|| alias::h323_id(a))).collect();
                 RasMessage::registrationConfirm(RegistrationConfirm::new(
                     seq(*n),
                     protocol_identifier(),

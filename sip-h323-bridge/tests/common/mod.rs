@@ -83,6 +83,31 @@ pub fn q931_from_caller(kind: MessageType, uu: &[u8]) -> Vec<u8> {
     m.encode().unwrap()
 }
 
+/// tshark's complaints about one RAS datagram (UDP port 1719): empty when it reads cleanly.
+pub fn tshark_ras_complaints(datagram: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("d.txt");
+    let mut f = std::fs::File::create(&dump).unwrap();
+    for (i, chunk) in datagram.chunks(16).enumerate() {
+        let bytes: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        writeln!(f, "{:06x} {}", i * 16, bytes.join(" ")).unwrap();
+    }
+    drop(f);
+    let pcap = dir.path().join("d.pcap");
+    let made =
+        Command::new("text2pcap").args(["-q", "-u", "1719,1719"]).arg(&dump).arg(&pcap).output().expect("text2pcap");
+    assert!(made.status.success(), "text2pcap: {}", String::from_utf8_lossy(&made.stderr));
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args(["-Y", "_ws.malformed || _ws.expert.severity >= 4194304 || !h225"])
+        .stderr(Stdio::null())
+        .output()
+        .expect("tshark");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// Writes `stream` as one TCP segment to `port` in a pcap and runs tshark on it with `args`
 /// (`h245`: the port carries H.245 in TPKT); its output.
 pub fn tshark(stream: &[u8], port: u16, h245: bool, args: &[&str]) -> String {

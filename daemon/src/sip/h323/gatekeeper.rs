@@ -145,7 +145,8 @@ async fn handle(ctx: &Context, raw: &[u8], from: SocketAddr, bound: SocketAddr) 
     let conference = match &read.request {
         Request::Admission(a) => {
             dials_a_conference(ctx, &a.destination).await
-                || a.dest_call_signal.is_some_and(|d| ctx.h323.is_some_and(|h| h.port() == d.port() && is_local(d.ip())))
+                || a.dest_call_signal
+                    .is_some_and(|d| ctx.h323.is_some_and(|h| h.port() == d.port() && is_local(d.ip())))
         }
         Request::Location { destination, .. } => dials_a_conference(ctx, destination).await,
         _ => false,
