@@ -374,6 +374,16 @@ async fn a_registered_endpoint_is_admitted_and_joins_a_private_conference_as_its
     let more = ["--gk", gk_arg.as_str(), "--login", "alice", "--password", "alice-secret-1"];
     let call = caller_with(port, "board", 6.0, "", &more);
     wait_for(&api, "board", "Room 101", true).await;
+    // The administrator sees the registration beside SIP's.
+    let ctl = tessera_e2e::tessera_cmd()
+        .args(["ctl", "registrations", "--json"])
+        .env("TESSERA_DATA_DIR", s.data_dir())
+        .env_remove("TESSERA_CTL_SOCKET")
+        .env_remove("RUNTIME_DIRECTORY")
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&ctl.stdout);
+    assert!(listed.contains("\"login\":\"alice\"") && listed.contains("h323:127.0.0.1:1720"), "{listed}");
     let lines = output(call);
     assert_eq!(lines[0], "registered", "{lines:?}");
     assert_eq!(lines[1], format!("admitted {port} sealed"), "{lines:?}");

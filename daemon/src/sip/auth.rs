@@ -21,6 +21,24 @@ pub struct Auth {
     store: Store,
 }
 
+/// Which way in a password check came by, for its metric.
+#[derive(Debug, Clone, Copy)]
+pub enum Way {
+    /// SIP digest (`tessera_sip_auth_total`).
+    Sip,
+    /// H.323 registration and admission, H.235.1 (`tessera_h323_auth_total`).
+    H323,
+}
+
+impl Way {
+    fn count(self, result: &'static str) {
+        match self {
+            Way::Sip => metrics::counter!("tessera_sip_auth_total", "result" => result).increment(1),
+            Way::H323 => metrics::counter!("tessera_h323_auth_total", "result" => result).increment(1),
+        }
+    }
+}
+
 /// What a password check found (see [`Auth::guarded`]).
 pub enum Checked {
     Right,
@@ -101,7 +119,7 @@ impl Auth {
         }
         let alg = c.algorithm().unwrap_or(Algorithm::Md5);
         let checked = self
-            .guarded(&c.username, from, channel, "tessera_sip_auth_total", |known| {
+            .guarded(&c.username, from, channel, Way::Sip, |known| {
                 // An unknown login is checked against a secret nobody knows, so it fails the same way.
                 let ha1 = match (known, alg) {
                     (Some(d), Algorithm::Md5) => d.ha1_md5.clone(),
@@ -135,18 +153,18 @@ impl Auth {
     /// is counted before `check` runs (in one statement, so a burst of guesses gets no more
     /// checks than the policy allows); `check` gets the login's secrets (`None` for an unknown or
     /// disabled login, which must fail the same way); a failure counts against the login (for
-    /// `channel`) and, over UDP, against the source address. `metric` counts each result.
+    /// `channel`) and, over UDP, against the source address. `way` counts each result.
     pub async fn guarded(
         &self,
         login: &str,
         from: IpAddr,
         channel: Channel,
-        metric: &'static str,
+        way: Way,
         check: impl FnOnce(Option<&SipDigest>) -> Checked,
     ) -> Guarded {
         let now = now();
         let refused = |reason: &'static str| {
-            metrics::counter!(metric, "result" => reason).increment(1);
+            way.count(reason);
             Guarded::Refused
         };
         let banned = match channel {
@@ -176,15 +194,15 @@ impl Auth {
         match (check(known.as_ref()), known) {
             (Checked::Right, Some(d)) => {
                 let _ = self.lockout.record_success_via(login, channel).await;
-                metrics::counter!(metric, "result" => "ok").increment(1);
+                way.count("ok");
                 Guarded::Right(d)
             }
             (Checked::Replayed, Some(_)) => {
-                metrics::counter!(metric, "result" => "replayed").increment(1);
+                way.count("replayed");
                 Guarded::Replayed
             }
             _ => {
-                metrics::counter!(metric, "result" => "invalid").increment(1);
+                way.count("invalid");
                 tracing::info!(login = ?login, peer = %from, "authentication failed");
                 self.lockout.failed(login, attempt, Some(from), now);
                 if channel == Channel::Spoofable {

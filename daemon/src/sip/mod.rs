@@ -123,11 +123,23 @@ pub struct SipServer {
 }
 
 impl SipServer {
-    /// The phones registered now, as a reader that outlives this handle: login, contact, seconds
-    /// left (for `tessera ctl`).
+    /// The phones and H.323 endpoints registered now, as a reader that outlives this handle:
+    /// login, contact (`h323:<address>` for the gatekeeper's), seconds left (for `tessera ctl`
+    /// and the control panel).
     pub fn registrations(&self) -> impl Fn() -> Vec<(String, String, u64)> + Send + Sync + 'static {
         let ctx = self.ctx.clone();
-        move || ctx.registrar.all()
+        move || {
+            let mut all = ctx.registrar.all();
+            let now = chrono::Utc::now().timestamp();
+            all.extend(
+                ctx.gatekeeper()
+                    .endpoints(now)
+                    .into_iter()
+                    .map(|e| (e.login, format!("h323:{}", e.call_signal), u64::try_from(e.expires - now).unwrap_or(0))),
+            );
+            all.sort();
+            all
+        }
     }
 }
 

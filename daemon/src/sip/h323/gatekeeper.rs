@@ -6,7 +6,7 @@
 //! source, and datagrams count against the same per-address message rate as SIP.
 
 use super::super::Context;
-use super::super::auth::{Checked, Guarded};
+use super::super::auth::{Checked, Guarded, Way};
 use super::call::conference_of;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -114,7 +114,7 @@ async fn handle(ctx: &Context, raw: &[u8], from: SocketAddr, bound: SocketAddr) 
             let mut key = None;
             let checked = ctx
                 .auth
-                .guarded(&login, from.ip(), Channel::Spoofable, "tessera_h323_auth_total", |known| {
+                .guarded(&login, from.ip(), Channel::Spoofable, Way::H323, |known| {
                     if let Some(d) = known
                         && d.h235_key.is_none()
                     {
