@@ -83,20 +83,25 @@ pub fn q931_from_caller(kind: MessageType, uu: &[u8]) -> Vec<u8> {
     m.encode().unwrap()
 }
 
+/// `bytes` as one packet in a pcap made by text2pcap with `args` (the headers it adds).
+fn pcap(dir: &std::path::Path, bytes: &[u8], args: &[&str]) -> std::path::PathBuf {
+    let dump = dir.join("p.txt");
+    let mut f = std::fs::File::create(&dump).unwrap();
+    for (i, chunk) in bytes.chunks(16).enumerate() {
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        writeln!(f, "{:06x} {}", i * 16, hex.join(" ")).unwrap();
+    }
+    drop(f);
+    let pcap = dir.join("p.pcap");
+    let made = Command::new("text2pcap").arg("-q").args(args).arg(&dump).arg(&pcap).output().expect("text2pcap");
+    assert!(made.status.success(), "text2pcap: {}", String::from_utf8_lossy(&made.stderr));
+    pcap
+}
+
 /// tshark's complaints about one RAS datagram (UDP port 1719): empty when it reads cleanly.
 pub fn tshark_ras_complaints(datagram: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let dump = dir.path().join("d.txt");
-    let mut f = std::fs::File::create(&dump).unwrap();
-    for (i, chunk) in datagram.chunks(16).enumerate() {
-        let bytes: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
-        writeln!(f, "{:06x} {}", i * 16, bytes.join(" ")).unwrap();
-    }
-    drop(f);
-    let pcap = dir.path().join("d.pcap");
-    let made =
-        Command::new("text2pcap").args(["-q", "-u", "1719,1719"]).arg(&dump).arg(&pcap).output().expect("text2pcap");
-    assert!(made.status.success(), "text2pcap: {}", String::from_utf8_lossy(&made.stderr));
+    let pcap = pcap(dir.path(), datagram, &["-u", "1719,1719"]);
     let out = Command::new("tshark")
         .arg("-r")
         .arg(&pcap)
@@ -112,17 +117,8 @@ pub fn tshark_ras_complaints(datagram: &[u8]) -> String {
 /// (`h245`: the port carries H.245 in TPKT); its output.
 pub fn tshark(stream: &[u8], port: u16, h245: bool, args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let dump = dir.path().join("s.txt");
-    let mut f = std::fs::File::create(&dump).unwrap();
-    for (i, chunk) in stream.chunks(16).enumerate() {
-        let bytes: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
-        writeln!(f, "{:06x} {}", i * 16, bytes.join(" ")).unwrap();
-    }
-    drop(f);
-    let pcap = dir.path().join("s.pcap");
     let ports = format!("50000,{port}");
-    let made = Command::new("text2pcap").args(["-q", "-T", &ports]).arg(&dump).arg(&pcap).output().expect("text2pcap");
-    assert!(made.status.success(), "text2pcap: {}", String::from_utf8_lossy(&made.stderr));
+    let pcap = pcap(dir.path(), stream, &["-T", &ports]);
     let mut cmd = Command::new("tshark");
     cmd.arg("-r").arg(&pcap).stderr(Stdio::null());
     if h245 {
