@@ -99,6 +99,13 @@ fn an_endpoint_discovers_registers_is_admitted_and_leaves() {
         gk.caller(&std::array::from_fn(|i| 16 + i as u8), "127.0.0.1".parse().unwrap(), now),
         Some((7, "alice".into()))
     );
+    // A bandwidth change during the call is granted (unsigned: OpenH323 signs RRQ and ARQ only).
+    let sent = endpoint(&format!(
+        "r.RAS.set_val(('bandwidthRequest', {{'requestSeqNum': 12, 'endpointIdentifier': {id:?}, 'conferenceID': bytes(range(16)), 'callReferenceValue': 0x1234, 'bandWidth': 3840}}))\nprint(r.RAS.to_aper().hex())"
+    ));
+    let bcf = handle_at(&mut gk, &sent[0], false, now);
+    assert_eq!(bcf.reply, Reply::BandwidthConfirm { seq: 12, bandwidth: 3840 });
+    encoded(&bcf);
     let dcf = handle_at(&mut gk, drq, false, now);
     assert!(matches!(dcf.reply, Reply::DisengageConfirm { .. }), "{dcf:?}");
     encoded(&dcf);

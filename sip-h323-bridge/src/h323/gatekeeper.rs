@@ -14,7 +14,7 @@ use super::ras::{Admission, Read, Registration, Reply, Request, Seal};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use tessera_h323_asn::h323_messages::{
-    AdmissionRejectReason, DisengageRejectReason, GatekeeperRejectReason, LocationRejectReason,
+    AdmissionRejectReason, BandRejectReason, DisengageRejectReason, GatekeeperRejectReason, LocationRejectReason,
     RegistrationRejectReason, UnregRejectReason,
 };
 
@@ -26,6 +26,10 @@ pub const MAX_ENDPOINTS: usize = 10_000;
 pub const DEFAULT_TTL: u32 = 300;
 pub const MIN_TTL: u32 = 60;
 pub const MAX_TTL: u32 = 3600;
+/// The bandwidth a call is granted (ARQ, BRQ), in H.225.0's units of 100 bit/s for both
+/// directions: from 64 kbit/s to 8 Mbit/s (4 Mbit/s each way).
+pub const MIN_BANDWIDTH: u32 = 640;
+pub const MAX_BANDWIDTH: u32 = 80_000;
 /// How long an admitted call may take to arrive (seconds).
 const ADMITTED_FOR: i64 = 60;
 const MAX_ADMITTED: usize = 10_000;
@@ -203,6 +207,18 @@ impl Gatekeeper {
                     None => Needs::Nothing,
                 }
             }
+            Request::Bandwidth { seq, endpoint, .. } => {
+                let Some(e) = self.live(endpoint, Some(from)) else {
+                    return Needs::Refused(Reply::BandwidthReject {
+                        seq: *seq,
+                        reason: BandRejectReason::notBound(()),
+                    });
+                };
+                match token {
+                    Some(t) => Needs::Key { login: e.login.clone(), token: t },
+                    None => Needs::Nothing,
+                }
+            }
             Request::Disengage { seq, endpoint } => {
                 let Some(e) = self.live(endpoint, Some(from)) else {
                     return Needs::Refused(Reply::DisengageReject {
@@ -281,6 +297,11 @@ impl Gatekeeper {
                 ),
             },
             Request::Disengage { seq, .. } => (Reply::DisengageConfirm { seq: *seq }, "dcf"),
+            // Granted within the bounds an admission gets.
+            Request::Bandwidth { seq, bandwidth, .. } => (
+                Reply::BandwidthConfirm { seq: *seq, bandwidth: (*bandwidth).clamp(MIN_BANDWIDTH, MAX_BANDWIDTH) },
+                "bcf",
+            ),
             Request::Location { seq, .. } => match (f.conference, f.call_signal, f.ras) {
                 (true, Some(call_signal), Some(ras)) => (Reply::LocationConfirm { seq: *seq, call_signal, ras }, "lcf"),
                 _ => (Reply::LocationReject { seq: *seq, reason: LocationRejectReason::requestDenied(()) }, "lrj"),
@@ -306,6 +327,9 @@ impl Gatekeeper {
             }
             Request::Disengage { seq, .. } => {
                 Reply::DisengageReject { seq: *seq, reason: DisengageRejectReason::securityDenial(()) }
+            }
+            Request::Bandwidth { seq, .. } => {
+                Reply::BandwidthReject { seq: *seq, reason: BandRejectReason::securityDenial(()) }
             }
             _ => return None,
         })
@@ -384,8 +408,7 @@ impl Gatekeeper {
         let Some(me) = self.endpoints.get(&a.endpoint).cloned() else {
             return (reject(AdmissionRejectReason::callerNotRegistered(())), "arj_not_registered");
         };
-        // At most 4 Mbit/s each way (units of 100 bit/s, both directions).
-        let bandwidth = a.bandwidth.clamp(640, 80_000);
+        let bandwidth = a.bandwidth.clamp(MIN_BANDWIDTH, MAX_BANDWIDTH);
         if a.answer_call {
             return (Reply::AdmissionConfirm { seq: a.seq, bandwidth, to: me.call_signal }, "acf_answer");
         }
@@ -564,5 +587,27 @@ mod tests {
         let nowhere = Facts { conference: false, ..here };
         let a = gk.answer(&arq, Some(&user("alice")), None, nowhere);
         assert!(matches!(a.reply, Reply::AdmissionReject { .. }), "no conference, no endpoint: {a:?}");
+    }
+
+    #[test]
+    fn a_bandwidth_change_is_granted_within_bounds_to_registered_endpoints_only() {
+        let mut gk = Gatekeeper::new("tessera", 1);
+        let Reply::RegistrationConfirm { endpoint, .. } = register(&mut gk, "alice", "10.0.0.5:1719", &[]) else {
+            panic!()
+        };
+        let brq = |endpoint: &str, bandwidth| Read {
+            request: Request::Bandwidth { seq: 4, endpoint: endpoint.into(), bandwidth },
+            token: None,
+        };
+        let from: SocketAddr = "10.0.0.5:1719".parse().unwrap();
+        assert_eq!(gk.needs(&brq(&endpoint, 3840), from, 1000), Needs::Nothing);
+        let a = gk.answer(&brq(&endpoint, 1_000_000), None, None, facts("10.0.0.5:1719"));
+        assert_eq!(a.reply, Reply::BandwidthConfirm { seq: 4, bandwidth: MAX_BANDWIDTH });
+        assert!(matches!(
+            gk.needs(&brq("nobody", 3840), from, 1000),
+            Needs::Refused(Reply::BandwidthReject { reason: BandRejectReason::notBound(()), .. })
+        ));
+        let encoded = a.reply.encode("tessera", None).unwrap();
+        assert!(rasn::aper::decode::<tessera_h323_asn::h323_messages::RasMessage>(&encoded).is_ok());
     }
 }

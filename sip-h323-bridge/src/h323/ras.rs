@@ -9,11 +9,12 @@ use super::signalling::{address, protocol_identifier, transport};
 use std::net::SocketAddr;
 use tessera_h323_asn::h235_security_messages::AuthenticationMechanism;
 use tessera_h323_asn::h323_messages::{
-    AdmissionConfirm, AdmissionReject, AdmissionRejectReason, AliasAddress, BandWidth, CallModel, CryptoH323Token,
-    DisengageConfirm, DisengageReject, DisengageRejectReason, EndpointIdentifier, GatekeeperConfirm,
-    GatekeeperIdentifier, GatekeeperReject, GatekeeperRejectReason, LocationConfirm, LocationReject,
-    LocationRejectReason, RasMessage, RegistrationConfirm, RegistrationReject, RegistrationRejectReason, RequestSeqNum,
-    TimeToLive, UnknownMessageResponse, UnregRejectReason, UnregistrationConfirm, UnregistrationReject,
+    AdmissionConfirm, AdmissionReject, AdmissionRejectReason, AliasAddress, BandRejectReason, BandWidth,
+    BandwidthConfirm, BandwidthReject, CallModel, CryptoH323Token, DisengageConfirm, DisengageReject,
+    DisengageRejectReason, EndpointIdentifier, GatekeeperConfirm, GatekeeperIdentifier, GatekeeperReject,
+    GatekeeperRejectReason, LocationConfirm, LocationReject, LocationRejectReason, RasMessage, RegistrationConfirm,
+    RegistrationReject, RegistrationRejectReason, RequestSeqNum, TimeToLive, UnknownMessageResponse, UnregRejectReason,
+    UnregistrationConfirm, UnregistrationReject,
 };
 
 /// A RAS datagram longer than this is not read (real ones are a few hundred octets).
@@ -58,6 +59,12 @@ pub enum Request {
     Disengage {
         seq: u16,
         endpoint: String,
+    },
+    /// BRQ: a call in progress asks for another bandwidth (units of 100 bit/s, both ways).
+    Bandwidth {
+        seq: u16,
+        endpoint: String,
+        bandwidth: u32,
     },
     /// LRQ: where is this alias (from an endpoint or another gatekeeper).
     Location {
@@ -173,6 +180,14 @@ pub fn read(raw: &[u8]) -> Result<Read, RasError> {
             Request::Disengage { seq: d.request_seq_num.0, endpoint: text(&d.endpoint_identifier.0) },
             tokens(&d.crypto_tokens),
         ),
+        RasMessage::bandwidthRequest(b) => (
+            Request::Bandwidth {
+                seq: b.request_seq_num.0,
+                endpoint: text(&b.endpoint_identifier.0),
+                bandwidth: b.band_width.0,
+            },
+            tokens(&b.crypto_tokens),
+        ),
         RasMessage::locationRequest(l) => (
             Request::Location { seq: l.request_seq_num.0, destination: texts(Some(&l.destination_info)) },
             tokens(&l.crypto_tokens),
@@ -184,7 +199,6 @@ pub fn read(raw: &[u8]) -> Result<Read, RasError> {
 
 fn sequence_number(m: &RasMessage) -> Option<u16> {
     Some(match m {
-        RasMessage::bandwidthRequest(b) => b.request_seq_num.0,
         RasMessage::infoRequestResponse(i) => i.request_seq_num.0,
         RasMessage::resourcesAvailableIndicate(r) => r.request_seq_num.0,
         RasMessage::serviceControlIndication(s) => s.request_seq_num.0,
@@ -194,7 +208,6 @@ fn sequence_number(m: &RasMessage) -> Option<u16> {
 
 fn kind(m: &RasMessage) -> &'static str {
     match m {
-        RasMessage::bandwidthRequest(_) => "BRQ",
         RasMessage::infoRequestResponse(_) => "IRR",
         RasMessage::nonStandardMessage(_) => "nonStandardMessage",
         RasMessage::resourcesAvailableIndicate(_) => "RAI",
@@ -257,6 +270,14 @@ pub enum Reply {
     },
     DisengageConfirm {
         seq: u16,
+    },
+    BandwidthConfirm {
+        seq: u16,
+        bandwidth: u32,
+    },
+    BandwidthReject {
+        seq: u16,
+        reason: BandRejectReason,
     },
     DisengageReject {
         seq: u16,
@@ -460,6 +481,28 @@ impl Reply {
                 None,
                 None,
             )),
+            Reply::BandwidthConfirm { seq: n, bandwidth } => RasMessage::bandwidthConfirm(BandwidthConfirm::new(
+                seq(*n),
+                BandWidth(*bandwidth),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            )),
+            Reply::BandwidthReject { seq: n, reason } => RasMessage::bandwidthReject(BandwidthReject::new(
+                seq(*n),
+                reason.clone(),
+                BandWidth(0),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            )),
             Reply::DisengageReject { seq: n, reason } => RasMessage::disengageReject(DisengageReject::new(
                 seq(*n),
                 reason.clone(),
@@ -526,6 +569,7 @@ fn tokens_of(m: &mut RasMessage) -> Option<&mut Option<Vec<CryptoH323Token>>> {
         RasMessage::admissionConfirm(c) => &mut c.crypto_tokens,
         RasMessage::admissionReject(c) => &mut c.crypto_tokens,
         RasMessage::disengageConfirm(c) => &mut c.crypto_tokens,
+        RasMessage::bandwidthConfirm(c) => &mut c.crypto_tokens,
         _ => return None,
     })
 }
