@@ -680,44 +680,6 @@ impl Config {
         }))
     }
 
-    pub fn rtsp_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
-        if self.media.rtsp_listen.is_empty() {
-            return Ok(None);
-        }
-        self.media.rtsp_listen.parse().map(Some).with_context(|| {
-            format!("media.rtsp_listen = {:?} is not an address like 127.0.0.1:8554", self.media.rtsp_listen)
-        })
-    }
-
-    pub fn h323_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
-        if self.sip.h323_listen.is_empty() {
-            return Ok(None);
-        }
-        let at = &self.sip.h323_listen;
-        at.parse().map(Some).with_context(|| format!("sip.h323_listen = {at:?} is not an address like 0.0.0.0:1720"))
-    }
-
-    pub fn h323_gatekeeper_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
-        if self.sip.h323_gatekeeper_listen.is_empty() {
-            return Ok(None);
-        }
-        let at = &self.sip.h323_gatekeeper_listen;
-        at.parse()
-            .map(Some)
-            .with_context(|| format!("sip.h323_gatekeeper_listen = {at:?} is not an address like 0.0.0.0:1719"))
-    }
-
-    pub fn sip_tls_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
-        if self.sip.tls_listen.is_empty() {
-            return Ok(None);
-        }
-        self.sip
-            .tls_listen
-            .parse()
-            .map(Some)
-            .with_context(|| format!("sip.tls_listen = {:?} is not an address like 0.0.0.0:5061", self.sip.tls_listen))
-    }
-
     pub fn recordings_dir(&self) -> PathBuf {
         if self.media.recordings_dir.as_os_str().is_empty() {
             self.data_dir.join("recordings")
@@ -801,4 +763,5 @@ impl Config {
 #[cfg(test)]
 mod tests;
 
+mod listen;
 mod managed;
