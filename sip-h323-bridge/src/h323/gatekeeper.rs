@@ -195,42 +195,35 @@ impl Gatekeeper {
                     _ => reject(AdmissionRejectReason::securityDenial(())),
                 }
             }
-            Request::Unregistration { seq, endpoint } => {
-                let Some(e) = endpoint.as_deref().and_then(|id| self.live(id, Some(from))) else {
-                    return Needs::Refused(Reply::UnregistrationReject {
-                        seq: *seq,
-                        reason: UnregRejectReason::notCurrentlyRegistered(()),
-                    });
-                };
-                match token {
-                    Some(t) => Needs::Key { login: e.login.clone(), token: t },
-                    None => Needs::Nothing,
-                }
-            }
-            Request::Bandwidth { seq, endpoint, .. } => {
-                let Some(e) = self.live(endpoint, Some(from)) else {
-                    return Needs::Refused(Reply::BandwidthReject {
-                        seq: *seq,
-                        reason: BandRejectReason::notBound(()),
-                    });
-                };
-                match token {
-                    Some(t) => Needs::Key { login: e.login.clone(), token: t },
-                    None => Needs::Nothing,
-                }
-            }
-            Request::Disengage { seq, endpoint } => {
-                let Some(e) = self.live(endpoint, Some(from)) else {
-                    return Needs::Refused(Reply::DisengageReject {
-                        seq: *seq,
-                        reason: DisengageRejectReason::notRegistered(()),
-                    });
-                };
-                match token {
-                    Some(t) => Needs::Key { login: e.login.clone(), token: t },
-                    None => Needs::Nothing,
-                }
-            }
+            // URQ, BRQ, DRQ: from a live registration; a token, if any, must check.
+            Request::Unregistration { seq, endpoint } => self.signed_if_token(
+                endpoint.as_deref(),
+                from,
+                token,
+                Reply::UnregistrationReject { seq: *seq, reason: UnregRejectReason::notCurrentlyRegistered(()) },
+            ),
+            Request::Bandwidth { seq, endpoint, .. } => self.signed_if_token(
+                Some(endpoint),
+                from,
+                token,
+                Reply::BandwidthReject { seq: *seq, reason: BandRejectReason::notBound(()) },
+            ),
+            Request::Disengage { seq, endpoint } => self.signed_if_token(
+                Some(endpoint),
+                from,
+                token,
+                Reply::DisengageReject { seq: *seq, reason: DisengageRejectReason::notRegistered(()) },
+            ),
+        }
+    }
+
+    /// A request that must come from the live registration `endpoint` (else `unknown`), and
+    /// whose token, if it carries one, must check with that registration's key.
+    fn signed_if_token(&self, endpoint: Option<&str>, from: SocketAddr, token: Option<Token>, unknown: Reply) -> Needs {
+        match (endpoint.and_then(|id| self.live(id, Some(from))), token) {
+            (None, _) => Needs::Refused(unknown),
+            (Some(e), Some(t)) => Needs::Key { login: e.login.clone(), token: t },
+            (Some(_), None) => Needs::Nothing,
         }
     }
 

@@ -93,11 +93,15 @@ pub fn find(tokens: Option<&[CryptoH323Token]>) -> Option<Token> {
     })
 }
 
-fn hmac96(key: &[u8; 20], data: &[u8]) -> [u8; HASH_LEN] {
+fn mac(key: &[u8; 20], data: &[u8]) -> Hmac<Sha1> {
     // new_from_slice cannot fail for HMAC: any key length is accepted.
     let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data);
-    let full = mac.finalize().into_bytes();
+    mac
+}
+
+fn hmac96(key: &[u8; 20], data: &[u8]) -> [u8; HASH_LEN] {
+    let full = mac(key, data).finalize().into_bytes();
     let mut out = [0u8; HASH_LEN];
     out.copy_from_slice(&full[..HASH_LEN]);
     out
@@ -116,17 +120,14 @@ pub fn verify(raw: &[u8], token: &Token, key: &[u8; 20]) -> bool {
             continue;
         }
         copy[at..at + HASH_LEN].fill(0);
-        let ok = constant_eq(&hmac96(key, &copy), &token.hash);
+        // HMAC-SHA1-96 is the leftmost 96 bits, compared in constant time.
+        let ok = mac(key, &copy).verify_truncated_left(&token.hash).is_ok();
         copy[at..at + HASH_LEN].copy_from_slice(&token.hash);
         if ok {
             return true;
         }
     }
     false
-}
-
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A token for a message this server sends, its hash still zero: put it in the message, encode,
