@@ -4,7 +4,9 @@
 //! conference (a synthetic participant's tone) and hangs up; a PIN entered as H.245 user input
 //! or as RFC 4733 events admits it and wrong PINs end the call; an unknown conference, bytes
 //! that are not H.323, a flood of messages and an H.245 address that is not the caller's are
-//! refused without harm. A caller that runs H.245 on its own connection (either side
+//! refused without harm. The gatekeeper registers endpoints with H.235.1 passwords and refuses
+//! wrong, unsigned and replayed registrations, forged-source guesses and floods of garbage; a
+//! registered endpoint's call joins a members-only conference as its user. A caller that runs H.245 on its own connection (either side
 //! connecting) opens its channels there, sends H.264 from GStreamer that is decoded into the
 //! conference, and receives the conference's picture, which shows the other participant.
 
@@ -339,6 +341,27 @@ async fn endpoints_register_with_h235_passwords_and_guesses_are_refused() {
     assert_eq!(lines[1], "registrationConfirm 120 sealed", "{lines:?}");
     assert_eq!(lines[2], "again registrationReject securityDenial", "{lines:?}");
 
+    // Garbage and a flood from one address: dropped (counted), never answered, and the gatekeeper
+    // goes on answering others.
+    let flood = std::net::UdpSocket::bind("127.0.0.4:0").unwrap();
+    let at = format!("127.0.0.1:{gk}");
+    for i in 0..300usize {
+        let junk: Vec<u8> = match i % 50 {
+            0 => vec![0x0e; 5000],
+            n if n % 2 == 0 => vec![0xff; 40],
+            n => (0..n as u8).collect(),
+        };
+        flood.send_to(&junk, &at).unwrap();
+        if i % 10 == 9 {
+            // Paced a little, so that the kernel's queue holds them and the server sees them all.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    flood.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    assert!(flood.recv_from(&mut [0u8; 2048]).is_err(), "garbage was answered");
+    let lines = ras(gk, "alice", "alice-secret-1", "register", &[]);
+    assert_eq!(lines[1], "registrationConfirm 120 sealed", "after the flood: {lines:?}");
+
     // Guesses from a (forgeable) source: that source is refused even with the right password,
     // and the account is not locked: alice still registers from elsewhere and signs in on the web.
     for _ in 0..12 {
@@ -352,6 +375,8 @@ async fn endpoints_register_with_h235_passwords_and_guesses_are_refused() {
     let metrics = reqwest::get(s.metrics.clone()).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("tessera_h323_auth_total{result=\"invalid\"}"), "{metrics}");
     assert!(metrics.contains("tessera_h323_auth_total{result=\"throttled\"}"), "{metrics}");
+    assert!(metrics.contains("tessera_h323_ras_total{result=\"malformed\"}"), "{metrics}");
+    assert!(metrics.contains("tessera_h323_ras_total{result=\"rate_limited\"}"), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
