@@ -53,7 +53,8 @@ impl Refusal {
     }
 }
 
-fn is_local(ip: IpAddr) -> bool {
+/// Whether `ip` is this host (loopback, unspecified, or one of its addresses).
+pub(crate) fn is_local(ip: IpAddr) -> bool {
     ip.is_loopback() || ip.is_unspecified() || local_addresses().contains(&ip)
 }
 

@@ -145,8 +145,9 @@ async fn handle(ctx: &Context, raw: &[u8], from: SocketAddr, bound: SocketAddr) 
     let conference = match &read.request {
         Request::Admission(a) => {
             dials_a_conference(ctx, &a.destination).await
-                || a.dest_call_signal
-                    .is_some_and(|d| ctx.h323.is_some_and(|h| h.port() == d.port() && is_local(d.ip())))
+                || a.dest_call_signal.is_some_and(|d| {
+                    ctx.h323.is_some_and(|h| h.port() == d.port() && crate::media::destination::is_local(d.ip()))
+                })
         }
         Request::Location { destination, .. } => dials_a_conference(ctx, destination).await,
         _ => false,
@@ -162,9 +163,4 @@ async fn handle(ctx: &Context, raw: &[u8], from: SocketAddr, bound: SocketAddr) 
     count(answer.event);
     tracing::info!(peer = %from, login = ?user.as_ref().map(|u| &u.login), event = answer.event, "H.323 RAS");
     encode(&answer.reply, answer.seal.as_ref())
-}
-
-/// Whether `ip` is one of this machine's addresses.
-fn is_local(ip: IpAddr) -> bool {
-    ip.is_loopback() || std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok()
 }
