@@ -16,3 +16,4 @@ pub mod q931;
 pub mod ras;
 pub mod signalling;
 pub mod tpkt;
+pub mod url;

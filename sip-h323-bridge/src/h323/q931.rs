@@ -154,6 +154,14 @@ impl Message {
         number(self.element(ie::CALLED_PARTY_NUMBER)?)
     }
 
+    /// The cause value of the cause element (after its coding octet, and the recommendation
+    /// octet when the extension bit says one follows).
+    pub fn cause(&self) -> Option<u8> {
+        let c = self.element(ie::CAUSE)?;
+        let at = if c.first()? & 0x80 != 0 { 1 } else { 2 };
+        c.get(at).map(|v| v & 0x7f)
+    }
+
     pub fn encode(&self) -> Result<Vec<u8>, Q931Error> {
         let mut out = vec![DISCRIMINATOR, 2];
         let cr = self.call_reference & 0x7fff | if self.from_destination { 0x8000 } else { 0 };
@@ -274,6 +282,13 @@ mod tests {
         let mut c = Message::new(MessageType::Connect, 0x1234, true);
         c.push(ie::CAUSE, cause(16));
         assert_eq!(&c.encode().unwrap()[..5], [0x08, 0x02, 0x92, 0x34, 0x07]);
+        assert_eq!(c.cause(), Some(16));
+        // With the recommendation octet (extension bit clear in the first).
+        let mut r = Message::new(MessageType::ReleaseComplete, 1, true);
+        r.push(ie::CAUSE, vec![0x00, 0x80, 0x80 | 17]);
+        assert_eq!(r.cause(), Some(17));
+        r.elements[0].contents.truncate(1);
+        assert_eq!(r.cause(), None);
     }
 
     #[test]

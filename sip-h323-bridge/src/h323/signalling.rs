@@ -9,10 +9,10 @@ use rasn::types::{FixedOctetString, ObjectIdentifier, OctetString};
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use tessera_h323_asn::h323_messages::{
-    AlertingUUIE, CallIdentifier, CallProceedingUUIE, ConferenceIdentifier, ConnectUUIE, EndpointType, FacilityReason,
-    FacilityUUIE, GloballyUniqueID, H221NonStandard, H323UUPDU, H323UUPDUH323MessageBody, H323UserInformation, McuInfo,
-    ProtocolIdentifier, ReleaseCompleteReason, ReleaseCompleteUUIE, TransportAddress, TransportAddressIp6Address,
-    TransportAddressIpAddress, VendorIdentifier,
+    AlertingUUIE, AliasAddress, CallIdentifier, CallProceedingUUIE, CallType, ConferenceIdentifier, ConnectUUIE,
+    EndpointType, FacilityReason, FacilityUUIE, GloballyUniqueID, H221NonStandard, H323UUPDU, H323UUPDUH323MessageBody,
+    H323UserInformation, McuInfo, ProtocolIdentifier, ReleaseCompleteReason, ReleaseCompleteUUIE, SetupUUIE,
+    SetupUUIEConferenceGoal, TransportAddress, TransportAddressIp6Address, TransportAddressIpAddress, VendorIdentifier,
 };
 
 /// H.225.0 version 7 (0.0.8.2250.0.7), the version this server speaks.
@@ -50,6 +50,35 @@ impl Signal {
     /// The H.245 messages tunnelled in this message (H.225.0 `h245Control`).
     pub fn h245_control(&self) -> &[OctetString] {
         self.body.h323_uu_pdu.h245_control.as_deref().unwrap_or_default()
+    }
+
+    /// The Fast Connect channels in a callee's answer (Call Proceeding, Alerting, Progress,
+    /// Connect or Facility).
+    pub fn fast_start(&self) -> Vec<Vec<u8>> {
+        use H323UUPDUH323MessageBody as B;
+        let list = match &self.body.h323_uu_pdu.h323_message_body {
+            B::callProceeding(b) => &b.fast_start,
+            B::alerting(b) => &b.fast_start,
+            B::progress(b) => &b.fast_start,
+            B::connect(b) => &b.fast_start,
+            B::facility(b) => &b.fast_start,
+            _ => return Vec::new(),
+        };
+        list.iter().flatten().map(|o| o.to_vec()).collect()
+    }
+
+    /// The H.245 address in a callee's answer, if it names one.
+    pub fn h245_address(&self) -> Option<SocketAddr> {
+        use H323UUPDUH323MessageBody as B;
+        let a = match &self.body.h323_uu_pdu.h323_message_body {
+            B::callProceeding(b) => &b.h245_address,
+            B::alerting(b) => &b.h245_address,
+            B::progress(b) => &b.h245_address,
+            B::connect(b) => &b.h245_address,
+            B::facility(b) => &b.h245_address,
+            _ => return None,
+        };
+        a.as_ref().and_then(address)
     }
 }
 
@@ -126,7 +155,7 @@ pub fn transport(a: SocketAddr) -> TransportAddress {
 }
 
 /// What this server says about itself: an MCU (H.225.0 `EndpointType`), with a vendor entry.
-fn mcu() -> EndpointType {
+pub(super) fn mcu() -> EndpointType {
     // T.35 country code 0xB5 (USA, as the registry leaves unassigned vendors), manufacturer 0.
     let vendor = VendorIdentifier::new(
         H221NonStandard::new(0xb5, 0, 0),
@@ -153,6 +182,9 @@ pub struct Answer {
     pub h245_address: Option<SocketAddr>,
     /// The name shown to the caller (the conference's).
     pub display: Option<String>,
+    /// Sent by the side that did not place the call (Q.931's call reference flag): true when
+    /// answering a Setup, false in a call this server placed.
+    pub from_destination: bool,
 }
 
 fn guid(bytes: [u8; 16]) -> GloballyUniqueID {
@@ -167,6 +199,7 @@ impl Answer {
             conference_id: setup.conference_id,
             call_id: setup.call_id,
             h245_tunnelling: setup.h245_tunnelling,
+            from_destination: true,
             ..Answer::default()
         }
     }
@@ -190,7 +223,7 @@ impl Answer {
             H323UUPDU::new(body, None, None, Some(self.h245_tunnelling), control, None, None, None, None, None, None);
         let uu =
             rasn::aper::encode(&H323UserInformation::new(pdu, None)).map_err(|e| SignalError::Per(e.to_string()))?;
-        let mut m = Message::new(kind, self.call_reference, true);
+        let mut m = Message::new(kind, self.call_reference, self.from_destination);
         if let Some(d) = &self.display {
             // Q.931 display: IA5, at most 82 octets.
             let text: Vec<u8> = d.chars().filter(char::is_ascii).take(82).map(|c| c as u8).collect();
@@ -335,6 +368,79 @@ impl Answer {
     }
 }
 
+/// Whom a Setup this server sends is from and for, beyond the call's values ([`Answer`]).
+#[derive(Debug, Clone)]
+pub struct Placing {
+    /// This server's aliases (the conference's ID).
+    pub source: Vec<AliasAddress>,
+    /// Whom to ask for at the address called.
+    pub destination: Option<AliasAddress>,
+    /// The callee's call signalling address.
+    pub to: SocketAddr,
+    /// This server's call signalling address, as the callee sees it.
+    pub from: Option<SocketAddr>,
+}
+
+impl Answer {
+    /// A Setup placing this call (H.225.0 7.3.1; the values of `self` are the caller's: its
+    /// call reference, conference, call ID, Fast Connect proposals, H.245 tunnelling, display):
+    /// bearer capability, display and, for a number, the called party number in Q.931.
+    pub fn setup(&self, placing: &Placing) -> Result<Vec<u8>, SignalError> {
+        let b = SetupUUIE::new(
+            protocol_identifier(),
+            self.h245_address(),
+            (!placing.source.is_empty()).then(|| placing.source.clone()),
+            mcu(),
+            placing.destination.clone().map(|d| vec![d]),
+            Some(transport(placing.to)),
+            None,
+            None,
+            false,
+            ConferenceIdentifier(guid(self.conference_id)),
+            SetupUUIEConferenceGoal::create(()),
+            None,
+            CallType::pointToPoint(()),
+            placing.from.map(transport),
+            None,
+            self.call_identifier(),
+            None,
+            None,
+            None,
+            self.fast_start(),
+            Some(false),
+            Some(false),
+            None,
+            Some(false),
+            Some(false),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        );
+        let packet = self.message(MessageType::Setup, H323UUPDUH323MessageBody::setup(b))?;
+        let mut m = Message::decode(&packet)?;
+        m.elements.insert(0, q931::Element { id: ie::BEARER_CAPABILITY, contents: q931::BEARER_UNRESTRICTED.to_vec() });
+        if let Some(AliasAddress::dialledDigits(d)) = &placing.destination {
+            let at = m.elements.iter().position(|e| e.id == ie::USER_USER).unwrap_or(m.elements.len());
+            let number = q931::called_number(&String::from_utf8_lossy(d.as_iso646_bytes()));
+            m.elements.insert(at, q931::Element { id: ie::CALLED_PARTY_NUMBER, contents: number });
+        }
+        Ok(m.encode()?)
+    }
+}
+
 /// Why this server ends a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Release {
@@ -350,6 +456,8 @@ pub enum Release {
     NotStarted,
     /// The message was not understood.
     BadFormat,
+    /// A call this server placed rang unanswered for too long.
+    NoAnswer,
 }
 
 impl Release {
@@ -361,11 +469,12 @@ impl Release {
             Release::Busy => ReleaseCompleteReason::adaptiveBusy(()),
             Release::NotStarted => ReleaseCompleteReason::undefinedReason(()),
             Release::BadFormat => ReleaseCompleteReason::badFormatAddress(()),
+            Release::NoAnswer => ReleaseCompleteReason::undefinedReason(()),
         }
     }
 
     /// The Q.931 cause value: 16 normal clearing, 1 unallocated number, 21 call rejected,
-    /// 17 user busy, 41 temporary failure, 28 invalid number format.
+    /// 17 user busy, 41 temporary failure, 28 invalid number format, 19 no answer.
     pub fn cause(self) -> u8 {
         match self {
             Release::Normal => 16,
@@ -374,6 +483,7 @@ impl Release {
             Release::Busy => 17,
             Release::NotStarted => 41,
             Release::BadFormat => 28,
+            Release::NoAnswer => 19,
         }
     }
 }
@@ -389,6 +499,7 @@ mod tests {
             call_id: Some([9; 16]),
             h245_tunnelling: true,
             display: Some("Room one".into()),
+            from_destination: true,
             ..Answer::default()
         }
     }

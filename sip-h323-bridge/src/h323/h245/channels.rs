@@ -12,6 +12,7 @@ use tessera_h323_asn::multimedia_system_control::{
     H2250LogicalChannelParametersMediaPacketization, LogicalChannelNumber, OpenLogicalChannel, OpenLogicalChannelAck,
     OpenLogicalChannelAckForwardMultiplexAckParameters, OpenLogicalChannelForwardLogicalChannelParameters,
     OpenLogicalChannelForwardLogicalChannelParametersMultiplexParameters,
+    OpenLogicalChannelReverseLogicalChannelParameters,
     OpenLogicalChannelReverseLogicalChannelParametersMultiplexParameters, RTPPayloadType,
     RTPPayloadTypePayloadDescriptor, UnicastAddress, UnicastAddressIP6Address, UnicastAddressIPAddress,
 };
@@ -241,4 +242,97 @@ pub fn answer_fast_start(proposals: &[Vec<u8>], local: impl Fn(u8) -> Option<Loc
         }
     }
     answer
+}
+
+/// A proposal that this server receives `codec` at `here` (the callee would send): H.323
+/// 8.1.7.1's form, null data forward and the channel in the reverse parameters.
+fn propose_receive(number: u16, codec: &Codec, payload_type: u8, here: Local) -> OpenLogicalChannel {
+    let forward = OpenLogicalChannelForwardLogicalChannelParameters::new(
+        None,
+        tessera_h323_asn::multimedia_system_control::DataType::nullData(()),
+        OpenLogicalChannelForwardLogicalChannelParametersMultiplexParameters::none(()),
+        None,
+        None,
+    );
+    let pt = codec.static_payload_type().unwrap_or(payload_type);
+    let reverse = OpenLogicalChannelReverseLogicalChannelParameters::new(
+        codec.data_type(),
+        Some(OpenLogicalChannelReverseLogicalChannelParametersMultiplexParameters::h2250LogicalChannelParameters(
+            rtp_parameters(codec, pt, Some(here.rtp), Some(here.rtcp)),
+        )),
+        None,
+        None,
+    );
+    OpenLogicalChannel::new(LogicalChannelNumber(number), forward, Some(reverse), None, None, None)
+}
+
+/// Fast Connect proposals for a call this server places, in its order of preference: for each
+/// session `local` gives addresses for, each codec of `codecs` in that session, once to send
+/// and once to receive. H.264 goes as [`H264_PAYLOAD_TYPE`].
+pub fn propose_fast_start(codecs: &[Codec], local: impl Fn(u8) -> Option<Local>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut number = 0u16;
+    for codec in codecs {
+        let Some(here) = local(codec.session()) else { continue };
+        for receive in [false, true] {
+            number += 1;
+            let olc = if receive {
+                propose_receive(number, codec, H264_PAYLOAD_TYPE, here)
+            } else {
+                open(number, codec, H264_PAYLOAD_TYPE, here.rtcp)
+            };
+            if let Ok(bytes) = rasn::aper::encode(&olc) {
+                out.push(bytes);
+            }
+        }
+    }
+    out
+}
+
+/// What the callee accepted of this server's Fast Connect proposals (the channels its answer
+/// returns): channels it sends on (null data forward, the codec in the reverse parameters, its
+/// RTCP address) and channels it receives (the codec forward, its RTP and RTCP addresses). The
+/// first of each session each way counts; a channel this server did not propose, in a codec it
+/// does not speak, or without an address to send to, is left out.
+pub fn accepted_fast_start(answer: &[Vec<u8>], proposed: &[Codec]) -> FastStart {
+    let mut got = FastStart::default();
+    for bytes in answer {
+        let Ok(olc) = rasn::aper::decode::<OpenLogicalChannel>(bytes) else { continue };
+        let number = olc.forward_logical_channel_number.0;
+        let channel = match &olc.reverse_logical_channel_parameters {
+            Some(reverse) => {
+                let Some(codec) = Codec::of_data_type(&reverse.data_type) else { continue };
+                let Some(
+                    OpenLogicalChannelReverseLogicalChannelParametersMultiplexParameters::h2250LogicalChannelParameters(
+                        p,
+                    ),
+                ) = &reverse.multiplex_parameters
+                else {
+                    continue;
+                };
+                if got.receive.iter().any(|c| c.codec.session() == codec.session()) {
+                    continue;
+                }
+                let rtcp = p.media_control_channel.as_ref().and_then(address);
+                (true, Channel { number, codec, payload_type: payload_type(&codec, p), rtp: None, rtcp })
+            }
+            None => {
+                let Some(c) = incoming(&olc) else { continue };
+                if c.rtp.is_none() || got.send.iter().any(|s| s.codec.session() == c.codec.session()) {
+                    continue;
+                }
+                (false, c)
+            }
+        };
+        let (receive, c) = channel;
+        let same = |p: &Codec| match (p, &c.codec) {
+            (Codec::H264(_), Codec::H264(_)) => true,
+            (a, b) => a == b,
+        };
+        if !proposed.iter().any(same) {
+            continue;
+        }
+        if receive { got.receive.push(c) } else { got.send.push(c) }
+    }
+    got
 }

@@ -10,6 +10,13 @@
 //! session in the first codec the peer lists, and accepts the peer's channels in codecs it
 //! takes. H.245 travels tunnelled when the caller asks for it, otherwise on the separate
 //! connection the daemon opens to the caller's H.245 address ([`Output::H245`]).
+//!
+//! The same machine runs calls this server places ([`placed`]): a Setup with Fast Connect
+//! proposals, then the callee's answers; from its Connect on the call is the same.
+
+mod placed;
+
+pub use placed::RING_TIMEOUT;
 
 use super::h245::channels::{self, Channel, FastStart, Local};
 use super::h245::codec::{Codec, H264};
@@ -68,12 +75,20 @@ pub enum Output {
     FastUpdate,
     /// Something the caller sent was not understood and was ignored (for the log).
     Ignored(String),
+    /// A call this server placed: the callee is handling it (Call Proceeding).
+    Proceeding,
+    /// A call this server placed: the callee is ringing (Alerting).
+    Ringing,
+    /// A call this server placed: the callee answered (Connect).
+    Answered,
     /// The call is over; nothing more comes out.
     Ended { reason: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
+    /// A call this server placed, not answered yet.
+    Calling,
     Admitting,
     Connected,
     Ended,
@@ -107,6 +122,14 @@ pub struct Call {
     settled: bool,
     /// When channels set up over H.245 count as all there are, whatever else may come.
     settle_by: Option<Instant>,
+    /// The last time given (signalling carries none).
+    now: Instant,
+    /// A call this server placed: the codecs it proposed, what the callee said so far, and
+    /// the cause of its Release Complete.
+    proposed: Vec<Codec>,
+    told: Vec<Output>,
+    fast_answered: bool,
+    cause: Option<u8>,
 }
 
 impl Call {
@@ -143,6 +166,11 @@ impl Call {
             refused: Vec::new(),
             settled: false,
             settle_by: None,
+            now,
+            proposed: Vec::new(),
+            told: Vec::new(),
+            fast_answered: false,
+            cause: None,
         };
         let mut out = Vec::new();
         call.signal(&mut out, call.answer.call_proceeding());
@@ -196,6 +224,11 @@ impl Call {
                 self.end(&mut out, Release::Normal, "hung up here");
             }
             Input::Tick(now) => {
+                self.now = now;
+                if self.state == State::Calling && now >= self.deadline {
+                    self.end(&mut out, Release::NoAnswer, "no answer");
+                    return out;
+                }
                 if !self.settled && self.has_media() {
                     let by = *self.settle_by.get_or_insert(now + SETTLE_WAIT);
                     if now >= by {
@@ -292,13 +325,23 @@ impl Call {
                 return;
             }
         };
+        if self.state == State::Calling {
+            self.on_answer(&signal, out);
+        }
         for m in signal.h245_control().to_vec() {
             self.on_h245(&m, out);
         }
         match signal.q931.kind {
             MessageType::ReleaseComplete => {
+                let reason = match (self.state, signal.q931.cause()) {
+                    (State::Calling, Some(c)) => format!("refused by the callee (Q.931 cause {c})"),
+                    (State::Calling, None) => "refused by the callee".into(),
+                    _ if self.proposed.is_empty() => "the caller hung up".into(),
+                    _ => "the callee hung up".into(),
+                };
+                self.cause = signal.q931.cause();
                 self.state = State::Ended;
-                out.push(Output::Ended { reason: "the caller hung up".into() });
+                out.push(Output::Ended { reason });
             }
             MessageType::Information => {
                 // Overlap-style digits in the keypad facility element.
@@ -363,7 +406,8 @@ impl Call {
             Event::Digits(d) if !d.is_empty() => out.push(Output::Digits(d)),
             Event::FastUpdate => out.push(Output::FastUpdate),
             Event::EndSession => {
-                self.end(out, Release::Normal, "the caller ended the session");
+                let who = if self.proposed.is_empty() { "the caller" } else { "the callee" };
+                self.end(out, Release::Normal, &format!("{who} ended the session"));
                 return;
             }
             _ => {}
