@@ -152,14 +152,15 @@ class Endpoint:
             self.endpoint_id = value["endpointIdentifier"]
         return kind, value, data
 
-    def admission(self, alias, call_id):
+    def admission(self, alias, call_id, answer_call=False, conference_id=bytes(range(16)), crv=0x1234):
+        """ARQ: to call `alias`, or (answer_call) to answer a call that came in for this endpoint."""
         body = {
             "requestSeqNum": self.next_seq(), "callType": ("pointToPoint", 0), "callModel": ("direct", 0),
             "endpointIdentifier": self.endpoint_id,
             "destinationInfo": [("dialledDigits", alias)] if alias.isdigit() else [("h323-ID", alias)],
             "srcInfo": [("h323-ID", self.login)],
-            "bandWidth": 1280, "callReferenceValue": 0x1234, "conferenceID": bytes(range(16)),
-            "activeMC": False, "answerCall": False, "callIdentifier": {"guid": call_id},
+            "bandWidth": 1280, "callReferenceValue": crv, "conferenceID": conference_id,
+            "activeMC": False, "answerCall": answer_call, "callIdentifier": {"guid": call_id},
             "canMapAlias": False, "willSupplyUUIEs": False, "gatekeeperIdentifier": self.gk_id}
         return self.send(self.encode("admissionRequest", body, True, self.endpoint_id))
 

@@ -58,6 +58,11 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     (Counter, "tessera_sip_dial_outs_total", "Calls the server placed (dial-out), by result."),
     (
         Counter,
+        "tessera_h323_dial_outs_total",
+        "Calls the server placed over H.323 (to h323: addresses and registered endpoints).",
+    ),
+    (
+        Counter,
         "tessera_sip_media_refused_total",
         "Times a call's media was not sent where its SDP asked (not proven yet).",
     ),

@@ -40,6 +40,20 @@ impl Api {
         v
     }
 
+    /// Posts `body` to `path` (with the CSRF token): the status and the JSON answer.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .c
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let r = self.c.get(format!("{}{path}", self.base)).send().await.unwrap();
         let status = r.status().as_u16();

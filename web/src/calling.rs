@@ -246,10 +246,14 @@ async fn call_address(
     let dialer = state.dialer.clone().ok_or_else(|| Error::Unavailable(msg!("err.sip.not.running.server")))?;
     // The same rule for an address as everywhere addresses are given.
     let to = crate::scheduling::input::address("to", to)?;
-    if to.starts_with("h323:") {
-        return Err(Error::field("to", msg!("err.h.323.addresses.cannot")));
-    }
-    let name: String = to.trim_start_matches("sips:").trim_start_matches("sip:").chars().take(64).collect();
+    crate::dialout::h323_callable(state, "to", &to)?;
+    let name: String = to
+        .trim_start_matches("sips:")
+        .trim_start_matches("sip:")
+        .trim_start_matches("h323:")
+        .chars()
+        .take(64)
+        .collect();
     let title: String = format!("{} – {name}", me.shown_name()).chars().take(100).collect();
     state.store.create_call_room(&conference, &title, me.id, None).await?;
     let order = DialOrder {

@@ -211,7 +211,7 @@ async fn contacts_page(
                             strong { (c.name) } " "
                             span.muted { code { (c.login.as_deref().or(c.address.as_deref()).unwrap_or_default()) } }
                             @if c.shared { " " span.badge.shared title=(t("contacts.shared_help")) { (t("contacts.shared")) } }
-                            @if let (true, Some(to)) = (may_call, c.login.as_deref().or(c.address.as_deref()).filter(|a| !a.starts_with("h323:"))) {
+                            @if let (true, Some(to)) = (may_call, c.login.as_deref().or(c.address.as_deref()).filter(|a| !a.starts_with("h323:") || state.config.h323_port.is_some())) {
                                 " " a.call href={"/calls?to=" (crate::auth::session::urlencode(to))} { (t("calls.call")) }
                             }
                             @if editable && !c.shared {

@@ -112,6 +112,20 @@ pub struct Added {
     pub message: String,
 }
 
+/// An `h323:` address may be called when H.323 is on and the address names a host to call;
+/// other addresses pass.
+pub(crate) fn h323_callable(state: &AppState, field: &str, a: &str) -> Result<()> {
+    if !a.starts_with("h323:") {
+        return Ok(());
+    }
+    if state.config.h323_port.is_none() {
+        return Err(Error::field(field, msg!("err.dial.h323.off")));
+    }
+    tessera_sip_h323_bridge::h323::url::parse(a)
+        .map(|_| ())
+        .map_err(|e| Error::field(field, msg!("err.dial.not.h323", address = format!("{a:?}"), why = e.to_string())))
+}
+
 /// Whom an order reaches, as decided from the input.
 struct Whom {
     name: String,
@@ -143,9 +157,7 @@ async fn resolve(state: &AppState, me: i64, input: &AddInput) -> Result<Whom> {
             return Err(Error::Forbidden(msg!("err.calling.address.needs.make")));
         }
         let a = crate::scheduling::input::address(field, a)?;
-        if a.starts_with("h323:") {
-            return Err(Error::field(field, msg!("err.h.323.addresses.cannot")));
-        }
+        h323_callable(state, field, &a)?;
         let shown = name.unwrap_or_else(|| a.trim_start_matches("sips:").trim_start_matches("sip:").to_string());
         Ok(Whom { name: shown, target: Target::Address(a), user: None })
     };

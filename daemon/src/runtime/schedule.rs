@@ -33,8 +33,8 @@ pub(super) async fn tick(d: &mut Dispatcher) {
     }
 }
 
-/// A scheduled conference that starts calls the SIP addresses invited to it (room systems and
-/// phones cannot open the conference page); how each call goes is in its history.
+/// A scheduled conference that starts calls the SIP and H.323 addresses invited to it (room
+/// systems and phones cannot open the conference page); how each call goes is in its history.
 async fn call_invited_addresses(d: &Dispatcher, id: &str) {
     let Some(dialer) = d.dialer.clone() else { return };
     let c = match d.store.editable_conference(id).await {
@@ -53,15 +53,16 @@ async fn call_invited_addresses(d: &Dispatcher, id: &str) {
             false
         }
     };
-    if !may_call && c.addresses.iter().any(|a| a.address.starts_with("sip:")) {
+    let callable = |a: &str| a.starts_with("sip:") || a.starts_with("h323:");
+    if !may_call && c.addresses.iter().any(|a| callable(&a.address)) {
         tracing::info!(conference = %id, "the invited addresses are not called: the owner lacks the 'make calls' right");
         return;
     }
-    for a in c.addresses.into_iter().filter(|a| a.address.starts_with("sip:")) {
+    for a in c.addresses.into_iter().filter(|a| callable(&a.address)) {
         let order = tessera_web::dialout::DialOrder {
             conference: id.to_string(),
             conference_name: c.settings.name.clone(),
-            name: a.address.trim_start_matches("sip:").chars().take(64).collect(),
+            name: a.address.trim_start_matches("sip:").trim_start_matches("h323:").chars().take(64).collect(),
             target: tessera_web::dialout::Target::Address(a.address.clone()),
             user: None,
             actor: c.owner_id,

@@ -1,5 +1,6 @@
 //! Calls Tessera places (dial-out): the conference manager's "Add participants" calls a user at
-//! the SIP phone they registered with, or a SIP address. Tessera offers every codec it takes
+//! the SIP phone they registered with, or a SIP address; H.323 addresses and endpoints go to
+//! [`super::h323::dial`]. Tessera offers every codec it takes
 //! (as for a delayed offer), runs the INVITE client transaction
 //! ([`tessera_sip_h323_bridge::sip::client`]), rings for up to a minute, ACKs the answer and
 //! then the callee is a participant like any caller ([`super::call::answered`]). Progress is
@@ -15,6 +16,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tessera_sip_h323_bridge::h323::url as h323_url;
 use tessera_sip_h323_bridge::sdp::{self, negotiate};
 use tessera_sip_h323_bridge::sip::check::METHODS;
 use tessera_sip_h323_bridge::sip::client::{ClientInvite, Event, Outgoing};
@@ -41,6 +43,8 @@ enum Route {
     Binding { contact: String, path: Path },
     /// An address: its URI, and the host and port to reach over UDP or TCP.
     Address { uri: String, host: String, port: u16, tcp: bool },
+    /// H.323: an `h323:` address, or a user's endpoint registered with the gatekeeper.
+    H323(super::h323::dial::Callee),
 }
 
 fn invalid(field: &str, message: Msg) -> ControlError {
@@ -66,11 +70,25 @@ pub fn place(
         return Err(ControlError::Unavailable(msg!("err.media.plane.not.running")));
     }
     let route = match &order.target {
-        Target::User(login) => {
-            let Some(b) = ctx.registrar.lookup(login).into_iter().last() else {
-                return Err(invalid("user", msg!("err.dial.no.phone", login = login.as_str())));
-            };
-            Route::Binding { contact: b.contact, path: b.path }
+        // A user's SIP phone, else the endpoint they registered over H.323.
+        Target::User(login) => match ctx.registrar.lookup(login).into_iter().last() {
+            Some(b) => Route::Binding { contact: b.contact, path: b.path },
+            None => match ctx.h323.and_then(|_| super::h323::dial::registered(ctx, login)) {
+                Some(callee) => Route::H323(callee),
+                None => return Err(invalid("user", msg!("err.dial.no.phone", login = login.as_str()))),
+            },
+        },
+        Target::Address(a) if a.starts_with("h323:") => {
+            if ctx.h323.is_none() {
+                return Err(invalid("address", msg!("err.dial.h323.off")));
+            }
+            match h323_url::parse(a) {
+                Ok(to) => Route::H323(super::h323::dial::Callee::Address { written: a.clone(), to }),
+                Err(e) => {
+                    let address = format!("{a:?}");
+                    return Err(invalid("address", msg!("err.dial.not.h323", address = address, why = e.to_string())));
+                }
+            }
         }
         Target::Address(a) => match uri::parse(a) {
             Ok(Uri::Sip(u)) if u.secure => return Err(invalid("address", msg!("err.dial.no.sips"))),
@@ -97,10 +115,17 @@ pub fn place(
     let to = match &route {
         Route::Binding { contact, .. } => contact.clone(),
         Route::Address { uri, .. } => uri.clone(),
+        Route::H323(callee) => callee.shown(),
     };
     let (tx, rx) = mpsc::channel(64);
     calls.insert(call_id.clone(), tx);
     outgoing.insert(call_id.clone(), order.conference.clone());
+    if let Route::H323(callee) = route {
+        let span = tracing::info_span!("h323_dial_out", call = %call_id, conference = %order.conference);
+        let call = super::h323::dial::run(ctx.clone(), order, callee, rx);
+        tokio::spawn(tracing::Instrument::instrument(call, span));
+        return Ok(Dialling { call: call_id, to });
+    }
     metrics::counter!("tessera_sip_dial_outs_total").increment(1);
     let span = tracing::info_span!("sip_dial_out", call_id = %call_id, conference = %order.conference);
     tokio::spawn(tracing::Instrument::instrument(run(ctx.clone(), order, route, call_id.clone(), rx), span));
@@ -108,7 +133,7 @@ pub fn place(
 }
 
 /// Tells the conference (its history and whoever watches it) how the call goes.
-fn progress(ctx: &Context, order: &DialOrder, kind: EventKind, detail: &str) {
+pub(super) fn progress(ctx: &Context, order: &DialOrder, kind: EventKind, detail: &str) {
     if let Some(c) = &ctx.control {
         let e = ConferenceEvent {
             conference: order.conference.clone(),
@@ -125,9 +150,47 @@ fn progress(ctx: &Context, order: &DialOrder, kind: EventKind, detail: &str) {
 
 /// Why a call could not be placed: what users see (in the history and the manager), which
 /// tells nothing of the network, and what the log keeps.
-struct Unreachable {
-    shown: &'static str,
-    logged: String,
+pub(super) struct Unreachable {
+    pub shown: &'static str,
+    pub logged: String,
+}
+
+/// The address `host` names, if the dial policy (the control panel's allowed domains and
+/// networks) lets this server call it: checked for the name, then for the address it resolves to.
+pub(super) async fn reach(ctx: &Context, host: &str, port: u16) -> Result<SocketAddr, Unreachable> {
+    let refused = |why: &str| Unreachable {
+        shown: "this address may not be called from this server",
+        logged: format!("{host}: {why} (dial_out policy)"),
+    };
+    // The settings' value at this call: the control panel changes it while the server runs.
+    let policy = match ctx.store.settings().await {
+        Ok(s) => DialPolicy::new(&s.dial_out_allowed_domains, &s.dial_out_allowed_networks),
+        Err(e) => Err(e.into()),
+    }
+    .map_err(|e| Unreachable {
+        shown: "the server could not check where it may call",
+        logged: format!("reading the dial_out settings failed: {e:#}"),
+    })?;
+    policy.host(host).map_err(refused)?;
+    let peer = match host.parse::<IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, port),
+        Err(_) => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|e| Unreachable {
+                shown: "the address could not be found",
+                logged: format!("{host} could not be resolved: {e}"),
+            })?
+            .next()
+            .ok_or_else(|| Unreachable {
+                shown: "the address could not be found",
+                logged: format!("{host} has no address"),
+            })?,
+    };
+    policy.address(peer.ip()).map_err(|why| Unreachable {
+        shown: "this address may not be called from this server",
+        logged: format!("{host} ({}): {why} (dial_out policy)", peer.ip()),
+    })?;
+    Ok(peer)
 }
 
 /// The path to the callee: a registered phone's, or UDP/TCP to the address's host, if the dial
@@ -135,39 +198,9 @@ struct Unreachable {
 async fn path_to(ctx: &Context, route: &Route) -> Result<(String, Path), Unreachable> {
     match route {
         Route::Binding { contact, path } => Ok((contact.clone(), path.clone())),
+        Route::H323(_) => Err(Unreachable { shown: "not a SIP address", logged: "an H.323 route on SIP's way".into() }),
         Route::Address { uri, host, port, tcp } => {
-            let refused = |why: &str| Unreachable {
-                shown: "this address may not be called from this server",
-                logged: format!("{host}: {why} (dial_out policy)"),
-            };
-            // The settings' value at this call: the control panel changes it while the server runs.
-            let policy = match ctx.store.settings().await {
-                Ok(s) => DialPolicy::new(&s.dial_out_allowed_domains, &s.dial_out_allowed_networks),
-                Err(e) => Err(e.into()),
-            }
-            .map_err(|e| Unreachable {
-                shown: "the server could not check where it may call",
-                logged: format!("reading the dial_out settings failed: {e:#}"),
-            })?;
-            policy.host(host).map_err(refused)?;
-            let peer = match host.parse::<IpAddr>() {
-                Ok(ip) => SocketAddr::new(ip, *port),
-                Err(_) => tokio::net::lookup_host((host.as_str(), *port))
-                    .await
-                    .map_err(|e| Unreachable {
-                        shown: "the address could not be found",
-                        logged: format!("{host} could not be resolved: {e}"),
-                    })?
-                    .next()
-                    .ok_or_else(|| Unreachable {
-                        shown: "the address could not be found",
-                        logged: format!("{host} has no address"),
-                    })?,
-            };
-            policy.address(peer.ip()).map_err(|why| Unreachable {
-                shown: "this address may not be called from this server",
-                logged: format!("{host} ({}): {why} (dial_out policy)", peer.ip()),
-            })?;
+            let peer = reach(ctx, host, *port).await?;
             let path = if *tcp {
                 super::tcp::connect(peer, ctx.limits.clone(), ctx.ua.clone()).await.map_err(|e| Unreachable {
                     shown: "the address could not be reached",
@@ -197,14 +230,14 @@ fn failure(code: u16, reason: &str) -> String {
 }
 
 /// The call failed: the conference's history and the call history say why.
-fn failed(ctx: &Context, order: &DialOrder, history: &History, result: CallResult, why: &str) {
+pub(super) fn failed(ctx: &Context, order: &DialOrder, history: &History, result: CallResult, why: &str) {
     history.ended(result, why.to_string());
     progress(ctx, order, EventKind::CallFailed, why);
 }
 
 async fn run(ctx: Arc<Context>, order: DialOrder, route: Route, call_id: String, rx: mpsc::Receiver<Inbound>) {
     let address = match &route {
-        Route::Binding { .. } => String::new(),
+        Route::Binding { .. } | Route::H323(_) => String::new(),
         Route::Address { uri, .. } => uri.clone(),
     };
     let history = if order.history {

@@ -33,7 +33,6 @@ err-give-exactly-one-user = укажите что-то одно: пользов�
 err-at-most-64-characters = не длиннее 64 символов, без управляющих символов
 err-no-user = нет пользователя { $id }
 err-calling-address-needs-make = для звонка на адрес нужно право «Совершать звонки»
-err-h-323-addresses-cannot = звонить на адреса H.323 пока нельзя; укажите адрес SIP
 err-no-contact-your-address = в вашей адресной книге нет контакта { $id }
 err-contact-has-neither-user = у этого контакта нет ни пользователя, ни адреса
 err-only-owner-moderators-operators-3 = добавлять участников могут только владелец, модераторы и операторы
@@ -289,9 +288,11 @@ err-dial-too-many-placed = в эту конференцию уже набира�
         [few] звонка
        *[other] звонков
     }; дождитесь ответа на них
-err-dial-no-phone = у { $login } нет зарегистрированного телефона SIP, на который можно позвонить
+err-dial-no-phone = у { $login } нет зарегистрированного телефона SIP или терминала H.323, на который можно позвонить
 err-dial-no-sips = звонить на адреса sips: пока нельзя
 err-dial-password-in-address = адрес не должен содержать пароль
-err-dial-sip-only = звонить можно только на адреса sip:
+err-dial-sip-only = звонить можно только на адреса sip: и h323:
+err-dial-h323-off = H.323 на этом сервере выключен (sip.h323_listen), поэтому на адреса h323: звонить нельзя
+err-dial-not-h323 = { $address } — не адрес H.323: { $why }
 err-dial-not-sip = { $address } — не адрес SIP: { $why }
 err-dial-join-from-page = { $why }; он может войти со страницы конференции

@@ -52,16 +52,16 @@ async fn next_packet(rd: &mut OwnedReadHalf, framer: &mut Framer, buf: &mut [u8]
     }
 }
 
-/// Who joins what, once the core said yes.
-struct Joining {
-    conference: String,
-    title: String,
-    name: String,
-    pin: Option<String>,
-    guest: Option<GuestPermissions>,
+/// Who joins what, once the core said yes (or, for a call this server places, the order).
+pub(super) struct Joining {
+    pub conference: String,
+    pub title: String,
+    pub name: String,
+    pub pin: Option<String>,
+    pub guest: Option<GuestPermissions>,
     /// The user the caller proved to be (through the gatekeeper), if any.
-    user: Option<i64>,
-    control: Control,
+    pub user: Option<i64>,
+    pub control: Control,
 }
 
 /// The conference a dialled alias names: `ID`, `ID*PIN`, `h323:ID@host`, `ID@host`.
@@ -218,24 +218,7 @@ pub(super) async fn run(ctx: &Arc<Context>, stream: TcpStream, peer: SocketAddr)
         rand::random(),
         Instant::now(),
     );
-    let mut call = H323Call {
-        ctx: ctx.clone(),
-        peer,
-        machine,
-        audio,
-        video,
-        joining: None,
-        receive: Vec::new(),
-        send: Vec::new(),
-        participant: None,
-        joined_instance_ms: None,
-        entry: None,
-        prompt: None,
-        last_keyframe: None,
-        h245: Link::new(peer.ip()),
-        settled: false,
-        _slot: slot,
-    };
+    let mut call = H323Call::new(ctx, peer, machine, audio, video, Some(slot), false);
     call.machine.set_display(&joining.title);
     if call.machine.awaits_h245_address() {
         match call.h245.listen(here).await {
@@ -247,19 +230,13 @@ pub(super) async fn run(ctx: &Arc<Context>, stream: TcpStream, peer: SocketAddr)
         return call.finish(&mut wr, why).await;
     }
     call.entry = joining.pin.as_deref().map(Entry::new);
-    let events = joining.control.events.subscribe_to(&joining.conference);
     tracing::info!(conference = %joining.conference, name = %joining.name, peer = %peer, pin = call.entry.is_some(), "H.323 call answered");
     count("answered");
-    call.joining = Some(joining);
     let out = call.machine.handle(Input::Admitted { now: Instant::now() });
-    let why = match call.apply(&mut wr, out).await {
-        Ok(()) => call.lifetime(&mut rd, &mut wr, framer, events).await,
-        Err(why) => why,
-    };
-    call.finish(&mut wr, why).await;
+    call.run(joining, &mut rd, &mut wr, framer, out).await;
 }
 
-struct H323Call {
+pub(super) struct H323Call {
     ctx: Arc<Context>,
     peer: SocketAddr,
     machine: Call,
@@ -279,7 +256,12 @@ struct H323Call {
     /// The media for the call's start is set up (the machine said [`Output::Settled`]).
     settled: bool,
     /// The caller's place among anonymous calls, given back when the call ends.
-    _slot: super::super::limits::CallSlot,
+    _slot: Option<super::super::limits::CallSlot>,
+    /// Whether the far end is where this server chose to call (a call it placed): media goes
+    /// to the addresses it names, as for SIP's dial-out.
+    proven: bool,
+    /// A call this server placed: the order, and how its progress is told.
+    pub dialled: Option<super::dial::Dialled>,
 }
 
 fn audio_codec(c: &Codec) -> Option<AudioCodec> {
@@ -292,10 +274,59 @@ fn audio_codec(c: &Codec) -> Option<AudioCodec> {
 }
 
 impl H323Call {
+    pub(super) fn new(
+        ctx: &Arc<Context>,
+        peer: SocketAddr,
+        machine: Call,
+        audio: Ports,
+        video: Ports,
+        slot: Option<super::super::limits::CallSlot>,
+        proven: bool,
+    ) -> H323Call {
+        H323Call {
+            ctx: ctx.clone(),
+            peer,
+            machine,
+            audio,
+            video,
+            joining: None,
+            receive: Vec::new(),
+            send: Vec::new(),
+            participant: None,
+            joined_instance_ms: None,
+            entry: None,
+            prompt: None,
+            last_keyframe: None,
+            h245: Link::new(peer.ip()),
+            settled: false,
+            _slot: slot,
+            proven,
+            dialled: None,
+        }
+    }
+
+    /// Runs a call whose far end now knows of it (answered, or a Setup placed) until it ends.
+    pub(super) async fn run(
+        &mut self,
+        joining: Joining,
+        rd: &mut OwnedReadHalf,
+        wr: &mut OwnedWriteHalf,
+        framer: Framer,
+        out: Vec<Output>,
+    ) {
+        let events = joining.control.events.subscribe_to(&joining.conference);
+        self.joining = Some(joining);
+        let why = match self.apply(wr, out).await {
+            Ok(()) => self.lifetime(rd, wr, framer, events).await,
+            Err(why) => why,
+        };
+        self.finish(wr, why).await;
+    }
+
     /// Where media the caller asked for at `to` may go: the one rule of `media::destination`
     /// for an anonymous caller (the TCP connection proves only the address it comes from).
     fn destination(&self, to: SocketAddr) -> Option<SocketAddr> {
-        let asker = Asker::Signalling { from: self.peer.ip(), proven: false };
+        let asker = Asker::Signalling { from: self.peer.ip(), proven: self.proven };
         match check_destination(to, asker) {
             Ok(()) => Some(to),
             Err(NotThere::UntilLatched) => {
@@ -325,6 +356,11 @@ impl H323Call {
                     Err(e) => tracing::info!(peer = %self.peer, error = %e, "H.323: no H.245 connection"),
                 },
                 Output::Admit { .. } => {}
+                Output::Proceeding | Output::Ringing | Output::Answered => {
+                    if let Some(d) = &self.dialled {
+                        d.told(&self.ctx, &o);
+                    }
+                }
                 Output::Settled => self.settled = true,
                 Output::Receive(ch) => self.receive.push(ch),
                 Output::Send(ch) => {
@@ -545,7 +581,10 @@ impl H323Call {
                 e = events.recv() => match e {
                     Ok(ev) if ev.conference == conference => {
                         let mine = self.participant.is_some() && ev.participant == self.participant;
-                        let ended = ev.kind == EventKind::Ended && self.joined_instance_ms.is_some_and(|s| ev.at_ms > s);
+                        // A call this server places that is still ringing ends with the conference.
+                        let ringing = self.dialled.is_some() && self.participant.is_none();
+                        let ended = ev.kind == EventKind::Ended
+                            && (ringing || self.joined_instance_ms.is_some_and(|s| ev.at_ms > s));
                         if ended || (ev.kind == EventKind::Left && mine) {
                             self.participant = None;
                             self.machine.handle(Input::HangUp)
@@ -587,5 +626,8 @@ impl H323Call {
         let (conference, name) =
             self.joining.as_ref().map_or((String::new(), String::new()), |j| (j.conference.clone(), j.name.clone()));
         tracing::info!(conference = %conference, name = %name, peer = %self.peer, reason = %why, "H.323 call ended");
+        if let Some(d) = self.dialled.take() {
+            d.ended(&self.ctx, self.machine.answered(), self.machine.cause(), &why);
+        }
     }
 }

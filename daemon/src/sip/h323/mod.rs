@@ -5,9 +5,11 @@
 //! same RTP participants. Fast Connect, tunnelled H.245 and a separate H.245 connection (either
 //! way: to the caller's address, or from the caller to one given in the Connect) are answered.
 //! The gatekeeper ([`gatekeeper`], UDP `sip.h323_gatekeeper_listen`) registers endpoints as
-//! users (H.235.1) and admits their calls; a call it admitted joins as that user.
+//! users (H.235.1) and admits their calls; a call it admitted joins as that user. Calls out
+//! ([`dial`]) go to `h323:` addresses and to registered endpoints.
 
 mod call;
+pub(super) mod dial;
 mod gatekeeper;
 mod h245;
 
