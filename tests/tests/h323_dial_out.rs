@@ -283,3 +283,29 @@ async fn a_user_registered_over_h323_is_called_at_their_endpoint_and_joins_as_th
     let (st, v) = api.post("/api/v1/conferences/d2/calls", json!({"user": bob})).await;
     assert_eq!((st, v["calling"].as_bool()), (200, Some(false)), "{v}");
 }
+
+/// A scheduled conference calls the H.323 room system invited to it as it starts; ending the
+/// conference releases the call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_conference_calls_its_invited_h323_room_system_and_ending_it_releases_the_call() {
+    let s = start();
+    let api = Api::new(&s, "admin", "admin-password").await;
+    let callee = Callee::start(&["--seconds", "60"]);
+    let address = format!("h323:lobby@127.0.0.1:{}", callee.port);
+    // Scheduled from the current minute: it starts at the runtime's next look at the schedule.
+    let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
+    let (st, v) = api
+        .post(
+            "/api/v1/conferences",
+            json!({"id": "weekly", "name": "Weekly", "kind": "scheduled", "start": start, "duration_minutes": 30,
+                   "time_zone": "UTC", "addresses": [{"address": address, "role": "participant"}]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let shown = address.trim_start_matches("h323:").to_string();
+    wait_for(&api, "weekly", &shown, true).await;
+    api.ok("weekly", json!({"action": "end"})).await;
+    let lines = tokio::task::spawn_blocking(move || callee.finish()).await.unwrap();
+    assert_eq!(lines[1], "setup h323-ID=lobby | h323-ID=weekly | 8", "{lines:?}");
+    assert_eq!(lines.last().map(String::as_str), Some("released 16"), "normal clearing when it ends: {lines:?}");
+}

@@ -3,7 +3,9 @@
 //! the answer written; tunnelled H.245 read as events, as is the whole input (H.245 and RAS, the
 //! generated types with rasn's aligned PER). The whole input is also a RAS datagram for the
 //! gatekeeper: read, its H.235.1 token checked, answered (as if the key checked) and the answer
-//! written. Nothing panics, every answer can be written, and a Q.931 message that reads is
+//! written. Every packet is also a callee's answer to a call this server placed (the call
+//! machine reads its Fast Connect channels, H.245 and cause), and the input as text an `h323:`
+//! address. Nothing panics, every answer can be written, and a Q.931 message that reads is
 //! written back to the same meaning.
 #![no_main]
 
@@ -15,8 +17,12 @@ use tessera_sip_h323_bridge::h323::h235;
 use tessera_sip_h323_bridge::h323::h245::{self, channels};
 use tessera_sip_h323_bridge::h323::ras;
 use tessera_sip_h323_bridge::h323::q931::Message;
-use tessera_sip_h323_bridge::h323::signalling::{Answer, Setup, Signal};
+use std::time::Instant;
+use tessera_sip_h323_bridge::h323::call::{Call, Input};
+use tessera_sip_h323_bridge::h323::h245::codec::{Codec, H264};
+use tessera_sip_h323_bridge::h323::signalling::{Answer, Placing, Setup, Signal};
 use tessera_sip_h323_bridge::h323::tpkt::Framer;
+use tessera_sip_h323_bridge::h323::url;
 
 fn gatekeeper(data: &[u8]) {
     let Ok(read) = ras::read(data) else { return };
@@ -45,10 +51,25 @@ fn gatekeeper(data: &[u8]) {
     }
 }
 
+/// A call this server placed, to be answered by the fuzzer's packets.
+fn placed() -> Call {
+    let here = SocketAddr::from((Ipv4Addr::LOCALHOST, 30000));
+    let video = H264 { level: 64, max_bitrate_100bps: 10_000 };
+    let placing = Placing { source: Vec::new(), destination: None, to: here, from: None };
+    let codecs = [Codec::G722, Codec::Pcmu, Codec::Pcma, Codec::H264(video)];
+    let local = move |_| Some(channels::Local { rtp: here, rtcp: here });
+    let values = Answer { call_reference: 1, call_id: Some([1; 16]), ..Answer::default() };
+    Call::place(values, &placing, &codecs, local, video, 5, Instant::now()).0
+}
+
 fuzz_target!(|data: &[u8]| {
     let _ = rasn::aper::decode::<RasMessage>(data);
     gatekeeper(data);
     let _ = h245::read(data);
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = url::parse(text).map(|a| a.destination());
+    }
+    let mut call = placed();
     let mut f = Framer::new();
     for chunk in data.chunks(7) {
         f.push(chunk);
@@ -57,6 +78,7 @@ fuzz_target!(|data: &[u8]| {
                 Ok(Some(p)) => p,
                 Ok(None) | Err(_) => break,
             };
+            let _ = call.handle(Input::Signal(packet.clone()));
             let Ok(m) = Message::decode(&packet) else { continue };
             if let Ok(again) = m.encode() {
                 assert_eq!(Message::decode(&again).as_ref(), Ok(&m));

@@ -85,10 +85,11 @@ impl Dialled {
             return self.history.ended(CallResult::Answered, "the call ended".into());
         }
         let (result, shown) = match (cause, why) {
-            (Some(17), _) => (CallResult::Busy, "busy".to_string()),
-            (Some(21), _) => (CallResult::Declined, "declined".into()),
-            (Some(1 | 3), _) => (CallResult::Failed, "not found".into()),
-            (Some(18 | 19), _) | (_, "no answer") => (CallResult::Missed, "no answer".into()),
+            (Some(17), _) => (CallResult::Busy, "busy (Q.931 cause 17)".to_string()),
+            (Some(21), _) => (CallResult::Declined, "declined (Q.931 cause 21)".into()),
+            (Some(c @ (1 | 3)), _) => (CallResult::Failed, format!("not found (Q.931 cause {c})")),
+            (Some(c @ (18 | 19)), _) => (CallResult::Missed, format!("no answer (Q.931 cause {c})")),
+            (_, "no answer") => (CallResult::Missed, "no answer (released after a minute)".into()),
             (Some(c), _) => (CallResult::Failed, format!("refused (Q.931 cause {c})")),
             (None, w) => (CallResult::Failed, w.to_string()),
         };
