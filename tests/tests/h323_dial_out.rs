@@ -8,8 +8,8 @@
 //!   from GStreamer's x264) is in the layout; it hangs up and leaves. The history says answered.
 //! - A busy room system (Release Complete, cause 17) is told as "busy" in the events and the
 //!   history.
-//! - Addresses the dial policy does not allow are never connected to; malformed ones are
-//!   refused at their field.
+//! - Addresses the dial policy does not allow are never connected to, nor is an endpoint
+//!   registered at this host's own address; malformed addresses are refused at their field.
 //! - A user registered over H.323 is called at the endpoint it registered, which asks the
 //!   gatekeeper to answer (ARQ answerCall) and joins as that user.
 
@@ -233,7 +233,14 @@ async fn the_manager_calls_an_h323_address_and_the_room_system_joins_with_video(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn addresses_outside_the_dial_policy_are_never_connected_to_and_bad_ones_are_refused() {
     // The default policy: no loopback, no private networks.
-    let s = Server::start_with(&[], &[("TESSERA_H323_LISTEN", &format!("127.0.0.1:{}", free_port()))]);
+    let gk = free_port();
+    let s = Server::start_with(
+        &[],
+        &[
+            ("TESSERA_H323_LISTEN", &format!("127.0.0.1:{}", free_port())),
+            ("TESSERA_H323_GATEKEEPER_LISTEN", &format!("127.0.0.1:{gk}")),
+        ],
+    );
     let (api, _) = room(&s, "d3", true).await;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -249,6 +256,21 @@ async fn addresses_outside_the_dial_policy_are_never_connected_to_and_bad_ones_a
     }
     let (_, v) = api.post("/api/v1/conferences/d3/calls", json!({"address": "h323:10.0.0.7:http"})).await;
     assert!(v["error"].as_str().unwrap().contains("not an H.323 address"), "{v}");
+
+    // An endpoint registered at this host's own address (a registration's source can be
+    // forged) is not called unless the policy allows this host.
+    s.add_user("carol", "carol-secret-1");
+    let (_, users) = api.get("/api/v1/users?q=carol").await;
+    let carol = users.as_array().unwrap().iter().find(|u| u["login"] == "carol").unwrap()["id"].as_i64().unwrap();
+    let mut callee = Callee::start(&["--gk", &gk.to_string(), "--login", "carol", "--password", "carol-secret-1"]);
+    let (st, v) = api.post("/api/v1/conferences/d3/calls", json!({"user": carol})).await;
+    assert_eq!(st, 202, "{v}");
+    let failed = event(&api, "d3", "call_failed", "carol").await;
+    assert_eq!(failed["detail"], "this address may not be called from this server", "{failed}");
+    callee.child.kill().unwrap();
+    let mut rest = String::new();
+    callee.out.read_to_string(&mut rest).unwrap();
+    assert!(!rest.contains("setup"), "Tessera called an endpoint at its own address: {rest}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,6 +281,8 @@ async fn a_user_registered_over_h323_is_called_at_their_endpoint_and_joins_as_th
         &[
             ("TESSERA_H323_LISTEN", &format!("127.0.0.1:{port}")),
             ("TESSERA_H323_GATEKEEPER_LISTEN", &format!("127.0.0.1:{gk}")),
+            // The endpoint runs on this machine, which the policy must allow (see above).
+            ("TESSERA_DIAL_OUT_ALLOWED_NETWORKS", "127.0.0.0/8"),
         ],
     );
     s.add_user("bob", "bob-secret-1");

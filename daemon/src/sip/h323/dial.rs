@@ -1,7 +1,8 @@
 //! Calls Tessera places over H.323: the conference manager's "Add participants" and scheduled
 //! conferences calling an `h323:` address, or a user whose endpoint registered with the
 //! gatekeeper. The address is checked against the dial policy as SIP's are (a registered
-//! endpoint is where its user's signed registration put it); the call signalling connection
+//! endpoint is where its user's signed registration put it, so only this host's own addresses
+//! are checked: a forged datagram could name them); the call signalling connection
 //! goes to it, the bridge's call machine places the call ([`Call::place`]) and, once the callee
 //! answers, the call is the same as an answered inbound one ([`H323Call`]). Progress is told as
 //! the conference's events (`calling`, `ringing`, `call_failed`) and kept in the call history,
@@ -120,7 +121,16 @@ pub(in crate::sip) async fn run(ctx: Arc<Context>, order: DialOrder, callee: Cal
             Ok(at) => (at, to.destination()),
             Err(u) => return fail(u),
         },
-        Callee::Registered { login, at } => (*at, alias::h323_id(login)),
+        Callee::Registered { login, at } => {
+            // A registration's UDP source can be forged: this host's own services (loopback,
+            // its addresses) are called only when the dial policy allows them.
+            if crate::media::destination::is_local(at.ip())
+                && let Err(u) = reach(&ctx, &at.ip().to_string(), at.port()).await
+            {
+                return fail(u);
+            }
+            (*at, alias::h323_id(login))
+        }
     };
     let stream = match tokio::time::timeout(CONNECT_WAIT, TcpStream::connect(to)).await {
         Ok(Ok(s)) => s,
