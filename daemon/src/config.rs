@@ -210,6 +210,14 @@ pub struct Media {
     /// A SIP call from which no media arrives for this many seconds is ended (0: never). A call
     /// on hold gets an hour.
     pub rtp_timeout_seconds: u32,
+    /// The UDP ports media uses, `"10000-20000"` (SIP and H.323 RTP/RTCP, WebRTC); empty: any.
+    pub rtp_ports: String,
+    /// The address peers are told to send media to (SDP, H.245, ICE) behind a 1:1 NAT; empty:
+    /// the address they reach this host on.
+    pub external_address: String,
+    /// DSCP marks of audio (46, EF) and video (34, AF41) packets; 0 marks nothing.
+    pub dscp_audio: u8,
+    pub dscp_video: u8,
 }
 
 impl Default for Media {
@@ -224,6 +232,10 @@ impl Default for Media {
             recordings_dir: PathBuf::new(),
             rtp_bind: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
             rtp_timeout_seconds: 60,
+            rtp_ports: String::new(),
+            external_address: String::new(),
+            dscp_audio: 46,
+            dscp_video: 34,
         }
     }
 }
@@ -411,6 +423,7 @@ impl Config {
             self.data_dir = PathBuf::from(v);
         }
         self.acme.apply_env(&get);
+        self.apply_media_env(&get)?;
         self.files.apply_env(&get)?;
         self.slides.apply_env(&get);
         self.source.apply_env(&get);
@@ -555,6 +568,7 @@ impl Config {
         };
         range("http.header_read_timeout_seconds", self.http.header_read_timeout_seconds.into(), 1, 600)?;
         self.files.validate()?;
+        self.validate_media()?;
         self.source.validate()?;
         if crate::tls::Mode::parse(&self.http.tls)? == crate::tls::Mode::Acme {
             self.acme.validate()?;
@@ -765,3 +779,4 @@ mod tests;
 
 mod listen;
 mod managed;
+pub mod media;

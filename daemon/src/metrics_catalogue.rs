@@ -58,6 +58,11 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     (Counter, "tessera_sip_dial_outs_total", "Calls the server placed (dial-out), by result."),
     (
         Counter,
+        "tessera_media_ports_exhausted_total",
+        "Media sockets refused because every port of media.rtp_ports was in use.",
+    ),
+    (
+        Counter,
         "tessera_h323_dial_outs_total",
         "Calls the server placed over H.323 (to h323: addresses and registered endpoints).",
     ),

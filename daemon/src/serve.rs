@@ -193,12 +193,27 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     // Certificates are read before anything starts, so a bad file stops the start at once.
     let https = crate::tls::setup(&config)?.map(Arc::new);
     let runtime = if config.media.enabled { Some(start_media(&config, &store, dialer.clone()).await?) } else { None };
+    // Media sockets of every way in: port range, DSCP, the address peers are told.
+    let media_sockets = Arc::new(crate::media::sockets::MediaSockets::new(
+        config.rtp_ports()?,
+        config.media.dscp_audio,
+        config.media.dscp_video,
+        config.external_address()?,
+    ));
+    if let Some(r) = config.rtp_ports()? {
+        tracing::info!(ports = %format!("{}-{}", r.start(), r.end()), external = ?config.external_address()?, "media ports");
+    }
     state.dialer = dialer;
     state.control = runtime.as_ref().map(|r| r.control.clone());
     if config.webrtc.enabled
         && let Some(r) = &runtime
     {
-        state.rtc = Some(crate::webrtc::start(&config.webrtc.ice_addresses, config.media.rtp_bind, r.control.clone())?);
+        state.rtc = Some(crate::webrtc::start(
+            &config.webrtc.ice_addresses,
+            config.media.rtp_bind,
+            media_sockets.clone(),
+            r.control.clone(),
+        )?);
     }
     if args.demo
         && let Some(r) = &runtime
@@ -243,6 +258,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
                 }
             },
             rtp_bind: config.media.rtp_bind,
+            media: media_sockets.clone(),
             chat: Some(chat.clone()),
             h323: config.h323_listen()?,
             h323_gatekeeper: config.h323_gatekeeper_listen()?,

@@ -75,6 +75,17 @@ fn bad_configuration_stops_start_up_with_a_precise_message() {
     assert!(!ok);
     assert!(out.contains("TESSERA_HTTP_LISTEN"), "{out}");
 
+    // The media keys a firewall and a NAT need.
+    for (key, value, said) in [
+        ("TESSERA_RTP_PORTS", "20000-10000", "media.rtp_ports"),
+        ("TESSERA_RTP_PORTS", "10000-10003", "at least 8"),
+        ("TESSERA_EXTERNAL_ADDRESS", "nat.example.org", "media.external_address"),
+        ("TESSERA_DSCP_AUDIO", "64", "media.dscp_audio"),
+    ] {
+        let (ok, out) = run(&["check-config"], &[(key, value)]);
+        assert!(!ok && out.contains(said), "{key}={value}: {out}");
+    }
+
     let (ok, out) = run(&["check-config"], &[("TESSERA_DATABASE_URL", "mysql://root:hunter2@db/x")]);
     assert!(!ok);
     assert!(out.contains("database.url") && !out.contains("hunter2"), "{out}");

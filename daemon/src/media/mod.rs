@@ -18,6 +18,7 @@ pub mod rtp_input;
 pub mod rtp_output;
 pub mod rtsp;
 pub mod slot;
+pub mod sockets;
 pub mod synthetic;
 
 use anyhow::{Context, bail};

@@ -12,6 +12,7 @@ use super::answer::tag;
 use super::call::{Answered, bind_address, bind_ports, local_ip};
 use super::history::History;
 use super::path::{Inbound, Path};
+use crate::media::sockets::Medium;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -265,16 +266,17 @@ async fn ring(
     };
     let local = local_ip(ctx.rtp_bind, path.peer().ip());
     let bind = bind_address(ctx.rtp_bind, local);
-    let (audio, video) = match (bind_ports(bind).await, bind_ports(bind).await) {
-        (Ok(a), Ok(v)) => (a, v),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::error!(error = %e, "SIP: no UDP ports for media");
-            return failed(&ctx, &order, &history, CallResult::Failed, "no media ports on this server");
-        }
-    };
+    let (audio, video) =
+        match (bind_ports(&ctx.media, bind, Medium::Audio).await, bind_ports(&ctx.media, bind, Medium::Video).await) {
+            (Ok(a), Ok(v)) => (a, v),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "SIP: no UDP ports for media");
+                return failed(&ctx, &order, &history, CallResult::Failed, "no media ports on this server");
+            }
+        };
     let session_id: u64 = rand::random::<u32>().into();
     let sdp_local = negotiate::Local {
-        address: local,
+        address: ctx.media.advertised(local),
         audio: Some((audio.rtp_port, audio.rtcp_port)),
         video: Some((video.rtp_port, video.rtcp_port)),
         session_id,

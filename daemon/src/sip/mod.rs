@@ -54,6 +54,8 @@ pub struct SipSettings {
     /// Where dial-out may call.
     /// The address RTP sockets bind to (`media.rtp_bind`).
     pub rtp_bind: IpAddr,
+    /// How media sockets are made and which address peers are told.
+    pub media: Arc<crate::media::sockets::MediaSockets>,
     /// SIP over TLS: where, and the PEM certificate chain and private key.
     /// SIP over TLS: where, and with which certificate (its own, or the personal area's).
     pub tls: Option<(SocketAddr, tokio_rustls::TlsAcceptor)>,
@@ -76,6 +78,7 @@ pub struct Context {
     pub control: Option<Control>,
     pub store: Store,
     pub rtp_bind: IpAddr,
+    pub media: Arc<crate::media::sockets::MediaSockets>,
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
     pub tls: Option<SocketAddr>,
@@ -203,6 +206,7 @@ pub async fn start(
         registrar: register::Registrar::default(),
         store,
         rtp_bind: s.rtp_bind,
+        media: s.media.clone(),
         udp: udp_addr,
         tcp: tcp_addr,
         tls: tls_addr,

@@ -1,23 +1,25 @@
 //! Browsers in conferences: the daemon's side of [`tessera_web::rtc`]. Each join request from
 //! a conference page's WebSocket becomes a [`peer`] of its own.
 
+mod announce;
 mod keyframes;
 pub mod peer;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use tessera_web::control::Control;
 use tessera_web::rtc::Rtc;
 
 /// Starts serving join requests; the returned handle goes into the web's state.
-pub fn start(ice_addresses: &[IpAddr], rtp_bind: IpAddr, control: Control) -> anyhow::Result<Rtc> {
+pub fn start(
+    ice_addresses: &[IpAddr],
+    rtp_bind: IpAddr,
+    media: Arc<crate::media::sockets::MediaSockets>,
+    control: Control,
+) -> anyhow::Result<Rtc> {
     let runtime = webrtc::runtime::default_runtime()
         .ok_or_else(|| anyhow::anyhow!("the webrtc crate was built without a runtime"))?;
-    let settings = Arc::new(peer::Settings {
-        ice: ice_addresses.iter().map(|ip| SocketAddr::new(*ip, 0)).collect(),
-        rtp_bind,
-        runtime,
-    });
+    let settings = Arc::new(peer::Settings { ice: ice_addresses.to_vec(), media, rtp_bind, runtime });
     let (rtc, mut requests) = Rtc::channel();
     tokio::spawn(async move {
         while let Some((req, reply)) = requests.recv().await {

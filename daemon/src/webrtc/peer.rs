@@ -53,8 +53,10 @@ const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct Settings {
-    /// Where ICE gathers host candidates (port 0: any).
-    pub ice: Vec<SocketAddr>,
+    /// Where ICE gathers host candidates (`webrtc.ice_addresses`).
+    pub ice: Vec<IpAddr>,
+    /// The port range and the external address (`media.rtp_ports`, `media.external_address`).
+    pub media: Arc<crate::media::sockets::MediaSockets>,
     /// Where the runtime's RTP inputs listen.
     pub rtp_bind: IpAddr,
     pub runtime: Arc<dyn Runtime>,
@@ -178,6 +180,12 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         .with_answering_dtls_role(RTCDtlsRole::Server)
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         .build();
+    // One UDP port per address, from `media.rtp_ports` when a range is set.
+    let mut udp = Vec::new();
+    for ip in &settings.ice {
+        let port = settings.media.free_port(*ip).map_err(|e| unavailable("finding a media port", e))?;
+        udp.push(SocketAddr::new(*ip, port));
+    }
     let pc = PeerConnectionBuilder::new()
         .with_configuration(RTCConfigurationBuilder::new().build())
         .with_setting_engine(settings_engine)
@@ -185,7 +193,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         .with_interceptor_registry(registry)
         .with_handler(handler)
         .with_runtime(settings.runtime.clone())
-        .with_udp_addrs(settings.ice.clone())
+        .with_udp_addrs(udp)
         .build()
         .await
         .map_err(|e| unavailable("creating the peer connection", e))?;
@@ -213,7 +221,11 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
 
     let started = std::time::Instant::now();
     let answer = match negotiate(pc.as_ref(), offer, &mut gathered).await {
-        Ok(a) => a,
+        // Behind a 1:1 NAT the host candidates carry the public address (their sockets stay local).
+        Ok(a) => match settings.media.external() {
+            Some(e) => super::announce::host_candidates_on(&a, e),
+            None => a,
+        },
         Err(e) => {
             let _ = pc.close().await;
             return Err(e);

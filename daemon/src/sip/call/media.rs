@@ -2,6 +2,7 @@
 //! joins, where this host is reached from a peer, and the codec names the media plane takes.
 
 use crate::media::rtp_input::{AudioCodec, VideoCodec};
+use crate::media::sockets::{MediaSockets, Medium};
 use std::net::{IpAddr, SocketAddr};
 use tessera_sip_h323_bridge::sdp::negotiate;
 use tokio::net::UdpSocket;
@@ -58,9 +59,10 @@ pub(in crate::sip) fn bind_address(rtp_bind: IpAddr, here: IpAddr) -> IpAddr {
     }
 }
 
-pub(in crate::sip) async fn bind_ports(ip: IpAddr) -> std::io::Result<Ports> {
-    let rtp = UdpSocket::bind((ip, 0)).await?;
-    let rtcp = UdpSocket::bind((ip, 0)).await?;
+/// RTP and RTCP sockets for one medium, as `media` makes them (port range, buffers, DSCP).
+pub(in crate::sip) async fn bind_ports(media: &MediaSockets, ip: IpAddr, medium: Medium) -> std::io::Result<Ports> {
+    let rtp = UdpSocket::from_std(media.bind(ip, medium)?)?;
+    let rtcp = UdpSocket::from_std(media.bind(ip, medium)?)?;
     Ok(Ports { rtp_port: rtp.local_addr()?.port(), rtp: Some(rtp), rtcp_port: rtcp.local_addr()?.port(), rtcp })
 }
 

@@ -11,6 +11,7 @@ use super::path::Inbound;
 use super::pin::{self, Entry, Prompt};
 use crate::media::handoff::Bound;
 use crate::media::rtp_input::VideoCodec;
+use crate::media::sockets::Medium;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -217,8 +218,22 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     // Without an offer, Tessera offers audio and video and keeps what the answer takes.
     let late = a.offer.is_none();
     let (audio, video) = match (
-        async { if late || a.choice.audio.is_some() { bind_ports(bind).await.map(Some) } else { Ok(None) } }.await,
-        async { if late || a.choice.video.is_some() { bind_ports(bind).await.map(Some) } else { Ok(None) } }.await,
+        async {
+            if late || a.choice.audio.is_some() {
+                bind_ports(&ctx.media, bind, Medium::Audio).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        }
+        .await,
+        async {
+            if late || a.choice.video.is_some() {
+                bind_ports(&ctx.media, bind, Medium::Video).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        }
+        .await,
     ) {
         (Ok(a), Ok(v)) => (a, v),
         (Err(e), _) | (_, Err(e)) => {
@@ -300,7 +315,8 @@ impl Call {
     /// Tessera's side of the session: address, ports, SDP session id and version.
     fn local_sdp(&self) -> negotiate::Local {
         negotiate::Local {
-            address: self.local,
+            // Behind a 1:1 NAT, the public address (`media.external_address`).
+            address: self.ctx.media.advertised(self.local),
             audio: self.audio.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
             video: self.video.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
             session_id: self.session_id,

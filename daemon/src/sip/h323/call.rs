@@ -12,6 +12,7 @@ use super::h245::{Got, Link};
 use crate::media::destination::{Asker, Refusal as NotThere, check as check_destination};
 use crate::media::handoff::Bound;
 use crate::media::rtp_input::AudioCodec;
+use crate::media::sockets::Medium;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -197,15 +198,19 @@ pub(super) async fn run(ctx: &Arc<Context>, stream: TcpStream, peer: SocketAddr)
         return refuse(&mut wr, &setup, Release::Refused).await;
     }
     let bind = bind_address(ctx.rtp_bind, here);
-    let (audio, video) = match (bind_ports(bind).await, bind_ports(bind).await) {
-        (Ok(a), Ok(v)) => (a, v),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::error!(error = %e, "H.323: no UDP ports for media");
-            count("refused");
-            return refuse(&mut wr, &setup, Release::Busy).await;
-        }
-    };
-    let local = |p: &Ports| Local { rtp: SocketAddr::new(here, p.rtp_port), rtcp: SocketAddr::new(here, p.rtcp_port) };
+    let (audio, video) =
+        match (bind_ports(&ctx.media, bind, Medium::Audio).await, bind_ports(&ctx.media, bind, Medium::Video).await) {
+            (Ok(a), Ok(v)) => (a, v),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "H.323: no UDP ports for media");
+                count("refused");
+                return refuse(&mut wr, &setup, Release::Busy).await;
+            }
+        };
+    // The addresses given in H.245 and Fast Connect (behind a 1:1 NAT, the public one).
+    let shown = ctx.media.advertised(here);
+    let local =
+        |p: &Ports| Local { rtp: SocketAddr::new(shown, p.rtp_port), rtcp: SocketAddr::new(shown, p.rtcp_port) };
     let (la, lv) = (local(&audio), local(&video));
     let (machine, out) = Call::new(
         &setup,

@@ -14,6 +14,7 @@ use super::super::dial::{Unreachable, failed, progress, reach};
 use super::super::history::History;
 use super::super::path::Inbound;
 use super::call::{H323Call, Joining};
+use crate::media::sockets::Medium;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -157,17 +158,21 @@ pub(in crate::sip) async fn run(ctx: Arc<Context>, order: DialOrder, callee: Cal
         return fail(Unreachable { shown: "no media ports on this server", logged });
     }
     let bind = bind_address(ctx.rtp_bind, here);
-    let (audio, video) = match (bind_ports(bind).await, bind_ports(bind).await) {
-        (Ok(a), Ok(v)) => (a, v),
-        (Err(e), _) | (_, Err(e)) => {
-            let logged = format!("no UDP ports for media: {e}");
-            return fail(Unreachable { shown: "no media ports on this server", logged });
-        }
-    };
+    let (audio, video) =
+        match (bind_ports(&ctx.media, bind, Medium::Audio).await, bind_ports(&ctx.media, bind, Medium::Video).await) {
+            (Ok(a), Ok(v)) => (a, v),
+            (Err(e), _) | (_, Err(e)) => {
+                let logged = format!("no UDP ports for media: {e}");
+                return fail(Unreachable { shown: "no media ports on this server", logged });
+            }
+        };
     let Some(control) = ctx.control.clone() else {
         return history.ended(CallResult::Failed, "the media plane is off".into());
     };
-    let local = |p: &Ports| Local { rtp: SocketAddr::new(here, p.rtp_port), rtcp: SocketAddr::new(here, p.rtcp_port) };
+    // The addresses given in H.245 and Fast Connect (behind a 1:1 NAT, the public one).
+    let shown = ctx.media.advertised(here);
+    let local =
+        |p: &Ports| Local { rtp: SocketAddr::new(shown, p.rtp_port), rtcp: SocketAddr::new(shown, p.rtcp_port) };
     let (la, lv) = (local(&audio), local(&video));
     let values = Answer {
         call_reference: rand::random::<u16>() & 0x7fff | 1,

@@ -1,0 +1,113 @@
+//! The media keys a firewall and a NAT care about: the UDP port range media uses
+//! (`media.rtp_ports`), the address peers are told to send to (`media.external_address`) and
+//! the DSCP marks of audio and video (`media.dscp_audio`, `media.dscp_video`).
+
+use super::Config;
+use anyhow::{Context, bail};
+use std::net::IpAddr;
+use std::ops::RangeInclusive;
+
+/// The fewest ports a range may hold: one call's audio and video, RTP and RTCP, and a browser.
+pub const MIN_RANGE: u16 = 8;
+
+/// Reads `"10000-20000"`.
+pub fn port_range(key: &str, value: &str) -> anyhow::Result<Option<RangeInclusive<u16>>> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let example = || format!("{key} = {value:?} is not a range of UDP ports like \"10000-20000\"");
+    let (a, b) = v.split_once('-').with_context(example)?;
+    let (a, b): (u16, u16) = (a.trim().parse().with_context(example)?, b.trim().parse().with_context(example)?);
+    if a < 1024 || a > b {
+        bail!("{key} = {value:?}: the first port must be 1024 or more and not above the last");
+    }
+    if b - a + 1 < MIN_RANGE {
+        bail!("{key} = {value:?} holds {} ports; give at least {MIN_RANGE}", b - a + 1);
+    }
+    Ok(Some(a..=b))
+}
+
+impl Config {
+    /// `media.rtp_ports`; `None`: ports the system picks.
+    pub fn rtp_ports(&self) -> anyhow::Result<Option<RangeInclusive<u16>>> {
+        port_range("media.rtp_ports", &self.media.rtp_ports)
+    }
+
+    /// `media.external_address`; `None`: peers are told the address they reach this host on.
+    pub fn external_address(&self) -> anyhow::Result<Option<IpAddr>> {
+        let v = self.media.external_address.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        let ip: IpAddr = v.parse().with_context(|| {
+            format!("media.external_address = {v:?} is not an IP address (the public address of a 1:1 NAT)")
+        })?;
+        if ip.is_unspecified() || ip.is_multicast() {
+            bail!("media.external_address = {v:?} cannot be reached: give the address peers send to");
+        }
+        Ok(Some(ip))
+    }
+
+    /// Checks the media keys (called by [`Config::validate`]).
+    pub(super) fn validate_media(&self) -> anyhow::Result<()> {
+        self.rtp_ports()?;
+        self.external_address()?;
+        for (key, v) in [("media.dscp_audio", self.media.dscp_audio), ("media.dscp_video", self.media.dscp_video)] {
+            if v > 63 {
+                bail!("{key} = {v}: a DSCP value is 0 to 63 (46 is EF, 34 is AF41, 0 marks nothing)");
+            }
+        }
+        Ok(())
+    }
+
+    /// The media keys' environment overrides.
+    pub(super) fn apply_media_env(&mut self, get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(v) = get("TESSERA_RTP_PORTS") {
+            self.media.rtp_ports = v;
+        }
+        if let Some(v) = get("TESSERA_EXTERNAL_ADDRESS") {
+            self.media.external_address = v;
+        }
+        for (name, field) in
+            [("TESSERA_DSCP_AUDIO", &mut self.media.dscp_audio), ("TESSERA_DSCP_VIDEO", &mut self.media.dscp_video)]
+        {
+            if let Some(v) = get(name) {
+                *field = v.trim().parse().with_context(|| format!("{name}={v:?} is not a number from 0 to 63"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_read_and_bad_ones_say_why() {
+        assert_eq!(port_range("k", "").unwrap(), None);
+        assert_eq!(port_range("k", " 10000-20000 ").unwrap(), Some(10000..=20000));
+        for bad in ["10000", "a-b", "20000-10000", "80-2000", "10000-10003", "10000-70000"] {
+            assert!(port_range("media.rtp_ports", bad).unwrap_err().to_string().contains("media.rtp_ports"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_keys_are_checked() {
+        let mut c = Config::default();
+        c.media.external_address = "203.0.113.7".into();
+        c.media.rtp_ports = "40000-40099".into();
+        c.validate_media().unwrap();
+        assert_eq!(c.external_address().unwrap(), Some("203.0.113.7".parse().unwrap()));
+        c.media.external_address = "nat.example".into();
+        assert!(c.validate_media().unwrap_err().to_string().contains("media.external_address"));
+        c.media.external_address = "0.0.0.0".into();
+        assert!(c.validate_media().is_err());
+        c.media.external_address = String::new();
+        c.media.dscp_audio = 64;
+        assert!(c.validate_media().unwrap_err().to_string().contains("media.dscp_audio"));
+        let env = |k: &str| (k == "TESSERA_DSCP_VIDEO").then(|| "x".to_string());
+        assert!(c.apply_media_env(&env).unwrap_err().to_string().contains("TESSERA_DSCP_VIDEO"));
+    }
+}

@@ -1,0 +1,126 @@
+//! The media settings a firewall and a NAT need, against the real binary. With
+//! `media.rtp_ports` and `media.external_address` set (127.0.0.2 stands for the public address:
+//! it reaches this host too), a SIP call's answer names the external address and ports of the
+//! range, media sent there arrives, and what Tessera sends is marked for the network: audio EF
+//! (DSCP 46) and video AF41 (34), read by tshark on the loopback. A browser's answer has its
+//! host candidates on the external address, on a port of the range.
+
+use serde_json::json;
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use tessera_e2e::live_api::{Api, RED, synthetic};
+use tessera_e2e::sip::{ack, invite, received_within};
+use tessera_e2e::ws::{connect, offer};
+use tessera_e2e::{KillOnDrop, Server};
+use tokio_tungstenite::tungstenite::Message;
+
+const RANGE: std::ops::RangeInclusive<u16> = 23100..=23199;
+
+/// The port of the SDP's `m=KIND` line.
+fn media_port(sdp: &str, kind: &str) -> u16 {
+    let line = sdp.lines().find(|l| l.starts_with(&format!("m={kind} "))).unwrap_or_else(|| panic!("{sdp}"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Two sockets on 127.0.0.1 two ports apart: the phone's audio and video.
+fn phone_sockets() -> (UdpSocket, UdpSocket) {
+    loop {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        if let Ok(v) = UdpSocket::bind(("127.0.0.1", a.local_addr().unwrap().port() + 2)) {
+            return (a, v);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_uses_the_port_range_the_external_address_and_dscp_marks() {
+    let s = Server::start_with(&[], &[("TESSERA_RTP_PORTS", "23100-23199"), ("TESSERA_EXTERNAL_ADDRESS", "127.0.0.2")]);
+    s.admin_ok(&["conference", "add", "net", "--name", "Net", "--owner", "admin", "--room", "--public"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("net", synthetic("Host", RED, 1000)).await;
+
+    // A SIP phone calls: the answer names the external address and ports of the range.
+    let (audio, _video) = phone_sockets();
+    let sip = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = s.sip_port;
+    let at = audio.local_addr().unwrap();
+    let (code, answer) = tokio::task::spawn_blocking({
+        let sip = sip.try_clone().unwrap();
+        move || invite(&sip, port, "net", "net-1", at)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 200, "{answer}");
+    assert!(answer.contains("c=IN IP4 127.0.0.2\r\n"), "the external address is not in the SDP: {answer}");
+    let (a, v) = (media_port(&answer, "audio"), media_port(&answer, "video"));
+    assert!(RANGE.contains(&a) && RANGE.contains(&v), "ports {a} and {v} are outside 23100-23199");
+    ack(&sip, port, "net", "net-1", &answer);
+
+    // tshark watches what Tessera sends from those ports.
+    let mut capture = KillOnDrop(
+        Command::new("tshark")
+            .args(["-i", "lo", "-f", &format!("udp and (src port {a} or src port {v})"), "-c", "60"])
+            .args(["-a", "duration:25", "-T", "fields", "-e", "udp.srcport", "-e", "ip.dsfield.dscp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tshark (scripts/test.sh installs it)"),
+    );
+    // Media sent to the external address arrives (the phone is heard: its packets are taken).
+    let tone: Vec<u8> = std::iter::repeat_n(0x55, 160).collect();
+    let received = tokio::task::spawn_blocking(move || {
+        let mut got = (0, 0);
+        for seq in 0..150u16 {
+            let mut p = vec![0x80, 0, (seq >> 8) as u8, seq as u8, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78];
+            p.extend_from_slice(&tone);
+            audio.send_to(&p, ("127.0.0.2", a)).unwrap();
+            let r = received_within(&audio, Duration::from_millis(20));
+            got = (got.0 + r.0, got.1 + r.1);
+        }
+        got
+    })
+    .await
+    .unwrap();
+    assert!(received.1 > 50, "the phone got {} packets of the conference's audio", received.1);
+    let out = tokio::task::spawn_blocking(move || {
+        let out = capture.0.stdout.take().unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut { out }, &mut text).unwrap();
+        let _ = capture.0.wait();
+        text
+    })
+    .await
+    .unwrap();
+    let marks = |p: u16| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with(&format!("{p}\t")))
+            .map(|l| l[l.find('\t').unwrap() + 1..].to_string())
+            .collect()
+    };
+    let (am, vm) = (marks(a), marks(v));
+    assert!(!am.is_empty() && am.iter().all(|m| m == "46"), "audio DSCP: {am:?} ({out})");
+    assert!(!vm.is_empty() && vm.iter().all(|m| m == "34"), "video DSCP: {vm:?} ({out})");
+
+    // A browser's answer: host candidates on the external address, ports of the range.
+    let mut ws = connect(&s, "net", None, None).await.unwrap();
+    let join = json!({"type": "join", "as": "guest", "name": "Nat", "offer": offer()});
+    futures_util::SinkExt::send(&mut ws, Message::Text(join.to_string().into())).await.unwrap();
+    let joined = loop {
+        let m = tokio::time::timeout(Duration::from_secs(20), futures_util::StreamExt::next(&mut ws)).await.unwrap();
+        if let Some(Ok(Message::Text(t))) = m {
+            let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+            if v["type"] == "joined" {
+                break v;
+            }
+        }
+    };
+    let sdp = joined["answer"].as_str().unwrap();
+    let candidates: Vec<&str> = sdp.lines().filter(|l| l.starts_with("a=candidate:")).collect();
+    assert!(!candidates.is_empty(), "{sdp}");
+    for c in &candidates {
+        let f: Vec<&str> = c.split_whitespace().collect();
+        assert_eq!((f[4], f[7]), ("127.0.0.2", "host"), "{c}");
+        assert!(RANGE.contains(&f[5].parse::<u16>().unwrap()), "{c}");
+    }
+}
