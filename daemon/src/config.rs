@@ -118,8 +118,14 @@ pub struct WebRtc {
     /// Browsers join conferences from their pages (needs the media plane).
     pub enabled: bool,
     /// Where ICE offers browsers host candidates: "0.0.0.0" stands for every non-loopback IPv4
-    /// interface; loopback must be listed to serve browsers on this machine. No TURN.
+    /// interface; loopback must be listed to serve browsers on this machine.
     pub ice_addresses: Vec<std::net::IpAddr>,
+    /// TURN relays pages are given (`turn:host:3478`, `turns:host:443?transport=tcp`), with
+    /// credentials made from `turn_secret` (coturn's `static-auth-secret`), valid for
+    /// `turn_credential_hours`.
+    pub turn_urls: Vec<String>,
+    pub turn_secret: String,
+    pub turn_credential_hours: u32,
 }
 
 impl Default for WebRtc {
@@ -130,6 +136,9 @@ impl Default for WebRtc {
                 std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
                 std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             ],
+            turn_urls: Vec::new(),
+            turn_secret: String::new(),
+            turn_credential_hours: 12,
         }
     }
 }
@@ -739,6 +748,7 @@ impl Config {
                 self.http.public_host.clone()
             },
             h323_port: self.h323_listen().ok().flatten().map(|a| a.port()),
+            turn: self.turn(),
             trusted_proxies: self.http.trusted_proxies.clone(),
             public_url: if self.http.public_url.is_empty() {
                 let acme = crate::tls::Mode::parse(&self.http.tls).is_ok_and(|m| m == crate::tls::Mode::Acme);

@@ -200,6 +200,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         config.media.dscp_video,
         config.external_address()?,
     ));
+    if let Some(t) = config.turn() {
+        tracing::info!(urls = %t.urls.join(", "), hours = config.webrtc.turn_credential_hours, "TURN relays given to conference pages");
+    }
     if let Some(r) = config.rtp_ports()? {
         tracing::info!(ports = %format!("{}-{}", r.start(), r.end()), external = ?config.external_address()?, "media ports");
     }

@@ -3,16 +3,18 @@
 //! it reaches this host too), a SIP call's answer names the external address and ports of the
 //! range, media sent there arrives, and what Tessera sends is marked for the network: audio EF
 //! (DSCP 46) and video AF41 (34), read by tshark on the loopback. A browser's answer has its
-//! host candidates on the external address, on a port of the range.
+//! host candidates on the external address, on a port of the range. A browser that may only
+//! use a TURN relay joins through coturn with the credentials its page was given.
 
 use serde_json::json;
 use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use tessera_e2e::live_api::{Api, RED, synthetic};
+use tessera_e2e::netns::{Netns, browser_server_env};
 use tessera_e2e::sip::{ack, invite, received_within};
 use tessera_e2e::ws::{connect, offer};
-use tessera_e2e::{KillOnDrop, Server};
+use tessera_e2e::{KillOnDrop, Server, admin_with, free_port, run_browser_in};
 use tokio_tungstenite::tungstenite::Message;
 
 const RANGE: std::ops::RangeInclusive<u16> = 23100..=23199;
@@ -123,4 +125,84 @@ async fn media_uses_the_port_range_the_external_address_and_dscp_marks() {
         assert_eq!((f[4], f[7]), ("127.0.0.2", "host"), "{c}");
         assert!(RANGE.contains(&f[5].parse::<u16>().unwrap()), "{c}");
     }
+}
+
+/// A browser that may only use a relay (as behind a firewall that lets only TURN out) joins
+/// through coturn, which the page names with credentials made from the shared secret.
+#[test]
+fn a_browser_limited_to_a_turn_relay_joins_through_coturn() {
+    let ns = Netns::new(&format!("tessera-turn-{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let (http, rtsp, turn) = (free_port(), free_port(), free_port());
+    let secret = "a-shared-secret-for-coturn";
+    let mut env = browser_server_env(dir.path(), http, rtsp, "320x180");
+    env.push(("TESSERA_TURN_URLS".into(), format!("turn:127.0.0.1:{turn}?transport=udp")));
+    env.push(("TESSERA_TURN_SECRET".into(), secret.into()));
+    // coturn on the namespace's loopback, relaying to loopback peers (the server).
+    let log = dir.path().join("turn.log");
+    let _relay = KillOnDrop(
+        ns.cmd(&[
+            "turnserver",
+            "-n",
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            &format!("--listening-port={turn}"),
+            "--use-auth-secret",
+            &format!("--static-auth-secret={secret}"),
+            "--realm=tessera.test",
+            "--no-cli",
+            "--no-tls",
+            "--no-dtls",
+            "--allow-loopback-peers",
+            &format!("--log-file={}", log.display()),
+            "--simple-log",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("turnserver (apt-get install coturn; scripts/test.sh does)"),
+    );
+    let server_log = dir.path().join("server.log");
+    let _server = ns.serve_ready(&env, &server_log);
+    let o = admin_with(
+        &env,
+        &["conference", "add", "open", "--name", "Open room", "--owner", "admin", "--room", "--public"],
+        "",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let y4m = dir.path().join("camera.y4m");
+    let st = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x00FF00:s=320x240:r=15",
+            "-t",
+            "2",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(&y4m)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let base = format!("http://127.0.0.1:{http}");
+    let out = run_browser_in(Some(&ns), "turn", &[("BASE", &base), ("CONF", "open"), ("Y4M", y4m.to_str().unwrap())]);
+    let line = out.lines().last().unwrap_or_default();
+    let r: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {out}\n{}\n{}",
+            std::fs::read_to_string(&server_log).unwrap_or_default(),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    });
+    assert_eq!(r["ok"], true, "{r:#}\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    assert_eq!(r["localType"], "relay", "the media went through the relay: {r:#}");
+    assert!(r["framesDecoded"].as_u64().unwrap() >= 15, "{r:#}");
+    let servers = &r["iceServers"][0];
+    assert_eq!(servers["urls"][0], format!("turn:127.0.0.1:{turn}?transport=udp"), "{r:#}");
+    assert!(servers["username"].as_str().unwrap().ends_with(":tessera"), "{r:#}");
 }

@@ -151,8 +151,11 @@ async fn conference_page(
     let embed = d.public && q.embed.is_some();
     let sip = format!("sip:{}@{}", d.id, state.config.sip_host);
     let google = data.google(lang);
+    // TURN relays with credentials for this page (time-limited; nothing to keep on the server).
+    let ice = state.config.turn.as_ref().map_or_else(Vec::new, |t| t.ice_servers(chrono::Utc::now().timestamp()));
+    let ice = serde_json::to_string(&ice).unwrap_or_else(|_| "[]".into());
     let body = html! {
-        section.card #conference data-conference=(d.id) data-ws=(format!("/c/{}/ws", d.id)) {
+        section.card #conference data-conference=(d.id) data-ws=(format!("/c/{}/ws", d.id)) data-ice=(ice) {
             h1 #conference-name { (d.name) }
             dl.details {
                 dt { (tr(lang, "conf.id")) } dd { code { (d.id) } }

@@ -57,6 +57,7 @@ pub mod source;
 pub mod state;
 pub mod store;
 pub mod system;
+pub mod turn;
 pub mod validate;
 
 pub use state::{AppState, MetricsRender, WebConfig};

@@ -33,6 +33,8 @@ pub struct WebConfig {
     pub encoder: String,
     /// What `/source` gives (AGPL-3.0 section 13).
     pub source: crate::source::Offer,
+    /// TURN relays for browsers, if the administrator runs any.
+    pub turn: Option<crate::turn::Turn>,
 }
 
 impl Default for WebConfig {
@@ -52,6 +54,7 @@ impl Default for WebConfig {
             pdfjs_dir: None,
             encoder: String::new(),
             source: crate::source::Offer::Unknown,
+            turn: None,
         }
     }
 }

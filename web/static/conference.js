@@ -7,6 +7,9 @@
   const root = document.getElementById('conference');
   const call = document.getElementById('call');
   if (!root || !call) return;
+  // TURN relays the server gives this page (time-limited credentials), if it runs any.
+  const iceServers = JSON.parse(root.dataset.ice || '[]');
+  const rtcConfig = () => ({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers });
   const form = document.getElementById('join-form');
   const status = document.getElementById('join-status');
   const notice = document.getElementById('device-notice');
@@ -49,7 +52,7 @@
     const screen = given || await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
     shareKind = kind || 'screen';
     const t = screen.getVideoTracks()[0];
-    sharePc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    sharePc = new RTCPeerConnection(rtcConfig());
     window.tessera.sharePc = sharePc;
     sharePc.addTransceiver(t, { direction: 'sendonly', streams: [screen] });
     t.addEventListener('ended', () => stopShare(true));
@@ -211,7 +214,7 @@
     ended = false;
     say(status, text('joining'));
     local = await media();
-    pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    pc = new RTCPeerConnection(rtcConfig());
     window.tessera.pc = pc;
     for (const kind of ['audio', 'video']) {
       const t = track(kind);

@@ -1,6 +1,7 @@
 //! The media keys a firewall and a NAT care about: the UDP port range media uses
-//! (`media.rtp_ports`), the address peers are told to send to (`media.external_address`) and
-//! the DSCP marks of audio and video (`media.dscp_audio`, `media.dscp_video`).
+//! (`media.rtp_ports`), the address peers are told to send to (`media.external_address`), the
+//! DSCP marks of audio and video (`media.dscp_audio`, `media.dscp_video`), and the TURN relays
+//! browsers are given (`webrtc.turn_urls`, `webrtc.turn_secret`).
 
 use super::Config;
 use anyhow::{Context, bail};
@@ -58,7 +59,29 @@ impl Config {
                 bail!("{key} = {v}: a DSCP value is 0 to 63 (46 is EF, 34 is AF41, 0 marks nothing)");
             }
         }
+        for u in &self.webrtc.turn_urls {
+            tessera_web::turn::check_url(u).map_err(|e| anyhow::anyhow!("webrtc.turn_urls: {u:?}: {e}"))?;
+        }
+        let w = &self.webrtc;
+        if !w.turn_urls.is_empty() && w.turn_secret.chars().count() < 16 {
+            bail!(
+                "webrtc.turn_secret must be set (at least 16 characters, the relay's static-auth-secret) when webrtc.turn_urls is"
+            );
+        }
+        if !(1..=168).contains(&w.turn_credential_hours) {
+            bail!("webrtc.turn_credential_hours = {}: from 1 to 168", w.turn_credential_hours);
+        }
         Ok(())
+    }
+
+    /// The TURN relays pages are given, if any.
+    pub fn turn(&self) -> Option<tessera_web::turn::Turn> {
+        let w = &self.webrtc;
+        (!w.turn_urls.is_empty()).then(|| tessera_web::turn::Turn {
+            urls: w.turn_urls.clone(),
+            secret: w.turn_secret.clone(),
+            ttl_secs: i64::from(w.turn_credential_hours) * 3600,
+        })
     }
 
     /// The media keys' environment overrides.
@@ -68,6 +91,12 @@ impl Config {
         }
         if let Some(v) = get("TESSERA_EXTERNAL_ADDRESS") {
             self.media.external_address = v;
+        }
+        if let Some(v) = get("TESSERA_TURN_URLS") {
+            self.webrtc.turn_urls = v.split(',').map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();
+        }
+        if let Some(v) = get("TESSERA_TURN_SECRET") {
+            self.webrtc.turn_secret = v;
         }
         for (name, field) in
             [("TESSERA_DSCP_AUDIO", &mut self.media.dscp_audio), ("TESSERA_DSCP_VIDEO", &mut self.media.dscp_video)]
@@ -109,5 +138,25 @@ mod tests {
         assert!(c.validate_media().unwrap_err().to_string().contains("media.dscp_audio"));
         let env = |k: &str| (k == "TESSERA_DSCP_VIDEO").then(|| "x".to_string());
         assert!(c.apply_media_env(&env).unwrap_err().to_string().contains("TESSERA_DSCP_VIDEO"));
+    }
+
+    #[test]
+    fn turn_needs_good_urls_and_a_secret() {
+        let mut c = Config::default();
+        assert!(c.turn().is_none());
+        let env = |k: &str| match k {
+            "TESSERA_TURN_URLS" => {
+                Some("turn:turn.example.org:3478, turns:turn.example.org:443?transport=tcp".to_string())
+            }
+            _ => None,
+        };
+        c.apply_media_env(&env).unwrap();
+        assert_eq!(c.webrtc.turn_urls.len(), 2);
+        assert!(c.validate_media().unwrap_err().to_string().contains("webrtc.turn_secret"));
+        c.webrtc.turn_secret = "a-long-shared-secret".into();
+        c.validate_media().unwrap();
+        assert_eq!(c.turn().unwrap().ttl_secs, 12 * 3600);
+        c.webrtc.turn_urls.push("stun:x".into());
+        assert!(c.validate_media().unwrap_err().to_string().contains("webrtc.turn_urls"));
     }
 }

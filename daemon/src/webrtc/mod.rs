@@ -36,6 +36,6 @@ pub fn start(
         }
     });
     let list: Vec<String> = ice_addresses.iter().map(ToString::to_string).collect();
-    tracing::info!(ice_addresses = %list.join(", "), "WebRTC ready (host candidates on these addresses; no TURN)");
+    tracing::info!(ice_addresses = %list.join(", "), "WebRTC ready (host candidates on these addresses)");
     Ok(rtc)
 }

@@ -1,0 +1,57 @@
+// A browser that may only use a TURN relay (iceTransportPolicy "relay", as behind a firewall that
+// lets nothing else out) joins a public room as a guest through the relay the server names on
+// the conference page. Runs inside the test's network namespace, with coturn there. Env: BASE,
+// CONF (a public room, which the administrator starts with a synthetic participant), Y4M (the
+// fake camera).
+// Prints one JSON line: the ICE servers the page was given, the selected candidate pair's
+// local candidate type, frames decoded.
+import { check, env, launch, scenario, until } from './lib.mjs';
+
+const BASE = env('BASE');
+const browser = await launch(env('Y4M'));
+await scenario(browser, async (result) => {
+  const admin = await browser.newContext();
+  const login = await admin.request.post(BASE + '/api/v1/session', { data: { login: 'admin', password: 'admin-password' } });
+  check(login.ok(), 'the administrator signs in: ' + login.status());
+  const csrf = (await login.json()).csrf_token;
+  const started = await admin.request.post(`${BASE}/api/v1/conferences/${env('CONF')}/live`,
+    { data: { action: 'add_synthetic', name: 'Red square', colour: [220, 30, 30], tone_hz: 0 }, headers: { 'X-CSRF-Token': csrf } });
+  check(started.ok(), 'the room starts: ' + started.status());
+
+  const ctx = await browser.newContext();
+  // Every peer connection the page makes may use relayed candidates only.
+  await ctx.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    window.RTCPeerConnection = function (config) {
+      window.__rtcConfig = config;
+      return new Native({ ...(config || {}), iceTransportPolicy: 'relay' });
+    };
+    window.RTCPeerConnection.prototype = Native.prototype;
+  });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(30000);
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${BASE}/c/${env('CONF')}`);
+  await page.fill('#guest-name', 'Relayed Rita');
+  await page.click('#join-guest');
+  const stats = await until('the relayed guest decodes frames', async () => {
+    const s = await page.evaluate(async () => {
+      const pc = window.tessera && window.tessera.pc;
+      if (!pc) return null;
+      const out = { framesDecoded: 0, localType: null, remoteType: null };
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') out.framesDecoded = s.framesDecoded || 0;
+        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
+          const l = stats.get(s.localCandidateId), r = stats.get(s.remoteCandidateId);
+          out.localType = l && l.candidateType;
+          out.remoteType = r && r.candidateType;
+        }
+      });
+      return out;
+    });
+    return s && s.framesDecoded >= 15 && s.localType ? s : null;
+  }, 40000);
+  Object.assign(result, stats);
+  result.iceServers = await page.evaluate(() => window.__rtcConfig && window.__rtcConfig.iceServers);
+});
