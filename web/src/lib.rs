@@ -38,6 +38,7 @@ pub mod live;
 pub mod localize;
 pub mod mail;
 pub mod manager;
+pub mod net;
 pub mod openapi;
 pub mod outbox;
 pub mod password_change;

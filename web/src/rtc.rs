@@ -80,6 +80,7 @@ impl Rtc {
 
     /// A place for one more page of `addr`, or `None` when it has `MAX_PAGES_PER_ADDRESS` open.
     pub fn page_slot(&self, addr: IpAddr) -> Option<PageSlot> {
+        let addr = crate::net::source(addr);
         let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
         let n = pages.entry(addr).or_insert(0);
         if *n >= MAX_PAGES_PER_ADDRESS {

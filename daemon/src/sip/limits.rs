@@ -1,11 +1,13 @@
 //! Per-address message rate (a token bucket per source address), TCP connection counts, and
-//! calls at once from callers who did not authenticate.
+//! calls at once from callers who did not authenticate. An IPv6 source counts by its /64
+//! ([`tessera_web::net::source`]), as every per-address limit does.
 
 use super::SipSettings;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
+use tessera_web::net::source;
 
 pub struct Limits {
     rate: f64,
@@ -58,6 +60,7 @@ impl Limits {
     /// A place for one more call from `ip` by a caller who did not authenticate, if the caps
     /// (`sip.max_anonymous_calls`, `…_per_address`) leave one.
     pub fn anonymous_call(self: &std::sync::Arc<Self>, ip: IpAddr) -> Option<CallSlot> {
+        let ip = source(ip);
         let mut c = self.anonymous.lock().unwrap_or_else(|p| p.into_inner());
         let total: usize = c.values().sum();
         let mine = c.entry(ip).or_insert(0);
@@ -79,6 +82,7 @@ impl Limits {
 
     /// Whether one more message from `ip` may be processed now.
     pub fn allow_message(&self, ip: IpAddr) -> bool {
+        let ip = source(ip);
         let now = Instant::now();
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if b.len() > 100_000 {
@@ -98,6 +102,7 @@ impl Limits {
 
     /// Takes a TCP connection slot for `ip`, if one is free; give it back with `release`.
     pub fn open_connection(&self, ip: IpAddr) -> bool {
+        let ip = source(ip);
         let mut c = self.connections.lock().unwrap_or_else(|p| p.into_inner());
         let total: usize = c.values().sum();
         let mine = c.entry(ip).or_insert(0);
@@ -109,6 +114,7 @@ impl Limits {
     }
 
     pub fn release(&self, ip: IpAddr) {
+        let ip = source(ip);
         let mut c = self.connections.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(n) = c.get_mut(&ip) {
             *n -= 1;

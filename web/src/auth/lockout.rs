@@ -164,19 +164,19 @@ impl LockoutService {
 
     /// Whether the address is currently refused.
     pub fn address_throttled(&self, addr: IpAddr, now: i64) -> bool {
-        self.addresses.count(&addr, now, self.address_window_secs) >= self.address_max_failures
+        self.addresses.count(&crate::net::source(addr), now, self.address_window_secs) >= self.address_max_failures
     }
 
     /// Whether a source address gets no more digest checks over a spoofable channel: it failed
     /// the policy's number of attempts there within the address window.
     pub async fn datagram_source_refused(&self, addr: IpAddr, now: i64) -> Result<bool, StoreError> {
         let max = self.policy().await?.max_attempts;
-        Ok(i64::from(self.datagram_sources.count(&addr, now, self.address_window_secs)) >= max)
+        Ok(i64::from(self.datagram_sources.count(&crate::net::source(addr), now, self.address_window_secs)) >= max)
     }
 
     /// A failed digest from `addr` over a spoofable channel.
     pub fn datagram_failure(&self, addr: IpAddr, now: i64) {
-        self.datagram_sources.bump(addr, now, self.address_window_secs);
+        self.datagram_sources.bump(crate::net::source(addr), now, self.address_window_secs);
     }
 
     /// When the login is locked, until when.
@@ -231,7 +231,7 @@ impl LockoutService {
     /// Counts a failure against the address only (a wrong conference PIN: there is no account
     /// to lock, but the address is throttled like one guessing passwords).
     pub fn record_address_failure(&self, addr: IpAddr, now: i64) {
-        self.addresses.bump(addr, now, self.address_window_secs);
+        self.addresses.bump(crate::net::source(addr), now, self.address_window_secs);
     }
 
     /// The one check of a conference PIN, for every way in (the page, a dialled `ID*PIN`, DTMF):
@@ -437,6 +437,13 @@ mod tests {
         assert!(matches!(r, AuthOutcome::Success(_)));
         // The window passes.
         assert!(!svc.address_throttled(attacker, 100 + 900));
+        // An IPv6 attacker counts by its /64: a new address per guess does not escape.
+        for i in 0..3 {
+            let a: IpAddr = format!("2001:db8:7:7::{:x}", 0x100 + i).parse().unwrap();
+            svc.authenticate_password("u9", "x", Some(a), 2000 + i).await.unwrap();
+        }
+        assert!(svc.address_throttled("2001:db8:7:7:dead:beef::1".parse().unwrap(), 2010));
+        assert!(!svc.address_throttled("2001:db8:7:8::1".parse().unwrap(), 2010), "the next /64 is another network");
     });
 
     crate::both_backends!(concurrent_guesses_get_no_more_checks_than_the_policy, |store| {

@@ -62,6 +62,7 @@ impl SignupLimiter {
 
     /// Counts a sign-up from `addr` at `t`; false when the address is over its limit.
     pub fn allow(&self, addr: IpAddr, t: i64) -> bool {
+        let addr = crate::net::source(addr);
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.len() > 100_000 {
             let window = self.window;
