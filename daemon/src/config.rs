@@ -120,6 +120,8 @@ pub struct WebRtc {
     /// Where ICE offers browsers host candidates: "0.0.0.0" stands for every non-loopback IPv4
     /// interface; loopback must be listed to serve browsers on this machine.
     pub ice_addresses: Vec<std::net::IpAddr>,
+    /// Passive TCP candidates beside the UDP ones, for browsers on networks that block UDP.
+    pub ice_tcp: bool,
     /// TURN relays pages are given (`turn:host:3478`, `turns:host:443?transport=tcp`), with
     /// credentials made from `turn_secret` (coturn's `static-auth-secret`), valid for
     /// `turn_credential_hours`.
@@ -136,6 +138,7 @@ impl Default for WebRtc {
                 std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
                 std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             ],
+            ice_tcp: true,
             turn_urls: Vec::new(),
             turn_secret: String::new(),
             turn_credential_hours: 12,

@@ -215,6 +215,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             &config.webrtc.ice_addresses,
             config.media.rtp_bind,
             media_sockets.clone(),
+            config.webrtc.ice_tcp,
             r.control.clone(),
         )?);
     }

@@ -4,7 +4,8 @@
 //! range, media sent there arrives, and what Tessera sends is marked for the network: audio EF
 //! (DSCP 46) and video AF41 (34), read by tshark on the loopback. A browser's answer has its
 //! host candidates on the external address, on a port of the range. A browser that may only
-//! use a TURN relay joins through coturn with the credentials its page was given.
+//! use a TURN relay joins through coturn with the credentials its page was given, and one whose
+//! UDP to the server is dropped (nftables in the test's namespace) joins over ICE-TCP.
 
 use serde_json::json;
 use std::net::UdpSocket;
@@ -127,6 +128,43 @@ async fn media_uses_the_port_range_the_external_address_and_dscp_marks() {
     }
 }
 
+/// Starts the server in `ns` with `env`, a public room "open", and runs the restricted browser
+/// scenario (`RELAY`: relayed candidates only); its findings.
+fn restricted_browser(
+    ns: &Netns,
+    dir: &std::path::Path,
+    env: &[(String, String)],
+    http: u16,
+    relay: bool,
+) -> serde_json::Value {
+    let server_log = dir.join("server.log");
+    let _server = ns.serve_ready(env, &server_log);
+    let o = admin_with(
+        env,
+        &["conference", "add", "open", "--name", "Open room", "--owner", "admin", "--room", "--public"],
+        "",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let y4m = dir.join("camera.y4m");
+    let st = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x00FF00:s=320x240:r=15", "-t", "2"])
+        .args(["-pix_fmt", "yuv420p"])
+        .arg(&y4m)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let base = format!("http://127.0.0.1:{http}");
+    let relay = if relay { "1" } else { "0" };
+    let vars = [("BASE", base.as_str()), ("CONF", "open"), ("Y4M", y4m.to_str().unwrap()), ("RELAY", relay)];
+    let out = run_browser_in(Some(ns), "restricted", &vars);
+    let line = out.lines().last().unwrap_or_default();
+    let r: serde_json::Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("{e}: {out}\n{}", std::fs::read_to_string(&server_log).unwrap_or_default()));
+    assert_eq!(r["ok"], true, "{r:#}\n{}", std::fs::read_to_string(&server_log).unwrap_or_default());
+    assert!(r["framesDecoded"].as_u64().unwrap() >= 15, "{r:#}");
+    r
+}
+
 /// A browser that may only use a relay (as behind a firewall that lets only TURN out) joins
 /// through coturn, which the page names with credentials made from the shared secret.
 #[test]
@@ -141,68 +179,38 @@ fn a_browser_limited_to_a_turn_relay_joins_through_coturn() {
     // coturn on the namespace's loopback, relaying to loopback peers (the server).
     let log = dir.path().join("turn.log");
     let _relay = KillOnDrop(
-        ns.cmd(&[
-            "turnserver",
-            "-n",
-            "--listening-ip=127.0.0.1",
-            "--relay-ip=127.0.0.1",
-            &format!("--listening-port={turn}"),
-            "--use-auth-secret",
-            &format!("--static-auth-secret={secret}"),
-            "--realm=tessera.test",
-            "--no-cli",
-            "--no-tls",
-            "--no-dtls",
-            "--allow-loopback-peers",
-            &format!("--log-file={}", log.display()),
-            "--simple-log",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("turnserver (apt-get install coturn; scripts/test.sh does)"),
+        ns.cmd(&["turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
+            .args([format!("--listening-port={turn}"), format!("--static-auth-secret={secret}")])
+            .args(["--use-auth-secret", "--realm=tessera.test", "--no-cli", "--no-tls", "--no-dtls"])
+            .args(["--allow-loopback-peers", "--simple-log", &format!("--log-file={}", log.display())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("turnserver (apt-get install coturn; scripts/test.sh does)"),
     );
-    let server_log = dir.path().join("server.log");
-    let _server = ns.serve_ready(&env, &server_log);
-    let o = admin_with(
-        &env,
-        &["conference", "add", "open", "--name", "Open room", "--owner", "admin", "--room", "--public"],
-        "",
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let y4m = dir.path().join("camera.y4m");
-    let st = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "color=c=0x00FF00:s=320x240:r=15",
-            "-t",
-            "2",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .arg(&y4m)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let base = format!("http://127.0.0.1:{http}");
-    let out = run_browser_in(Some(&ns), "turn", &[("BASE", &base), ("CONF", "open"), ("Y4M", y4m.to_str().unwrap())]);
-    let line = out.lines().last().unwrap_or_default();
-    let r: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {out}\n{}\n{}",
-            std::fs::read_to_string(&server_log).unwrap_or_default(),
-            std::fs::read_to_string(&log).unwrap_or_default()
-        )
-    });
-    assert_eq!(r["ok"], true, "{r:#}\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    let r = restricted_browser(&ns, dir.path(), &env, http, true);
     assert_eq!(r["localType"], "relay", "the media went through the relay: {r:#}");
-    assert!(r["framesDecoded"].as_u64().unwrap() >= 15, "{r:#}");
     let servers = &r["iceServers"][0];
     assert_eq!(servers["urls"][0], format!("turn:127.0.0.1:{turn}?transport=udp"), "{r:#}");
     assert!(servers["username"].as_str().unwrap().ends_with(":tessera"), "{r:#}");
+}
+
+/// A browser on a network that drops UDP to the server's media ports joins over ICE-TCP.
+#[test]
+fn a_browser_whose_udp_is_blocked_joins_over_tcp() {
+    let ns = Netns::new(&format!("tessera-tcp-{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let (http, rtsp) = (free_port(), free_port());
+    let mut env = browser_server_env(dir.path(), http, rtsp, "320x180");
+    env.push(("TESSERA_RTP_PORTS".into(), "24000-24099".into()));
+    for rule in [
+        &["nft", "add", "table", "inet", "block"][..],
+        &["nft", "add", "chain", "inet", "block", "in", "{ type filter hook input priority 0; }"],
+        &["nft", "add", "rule", "inet", "block", "in", "udp", "dport", "24000-24099", "drop"],
+    ] {
+        ns.run(rule);
+    }
+    let r = restricted_browser(&ns, dir.path(), &env, http, false);
+    assert_eq!(r["protocol"], "tcp", "the media went over TCP: {r:#}");
+    assert_eq!(r["iceServers"], serde_json::json!([]), "no relay was configured: {r:#}");
 }

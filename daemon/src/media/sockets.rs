@@ -97,6 +97,26 @@ impl MediaSockets {
         Ok(self.bind(ip, Medium::Video)?.local_addr()?.port())
     }
 
+    /// [`MediaSockets::free_port`] for TCP (ICE over TCP's passive candidates).
+    pub fn free_tcp_port(&self, ip: IpAddr) -> std::io::Result<u16> {
+        let Some(range) = &self.range else { return Ok(0) };
+        let size = u32::from(range.end() - range.start()) + 1;
+        for _ in 0..size {
+            let offset = self.next.fetch_add(1, Ordering::Relaxed) % size;
+            let port = range.start() + u16::try_from(offset).unwrap_or(0);
+            match std::net::TcpListener::bind((ip, port)) {
+                Ok(l) => return Ok(l.local_addr()?.port()),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {}
+                Err(e) => return Err(e),
+            }
+        }
+        metrics::counter!("tessera_media_ports_exhausted_total").increment(1);
+        Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!("every TCP port of media.rtp_ports ({}-{}) is in use on {ip}", range.start(), range.end()),
+        ))
+    }
+
     fn bind_port(&self, ip: IpAddr, port: u16, medium: Medium) -> std::io::Result<std::net::UdpSocket> {
         let socket = Socket::new(Domain::for_address(SocketAddr::new(ip, port)), Type::DGRAM, Some(Protocol::UDP))?;
         // Larger buffers and marks are wishes: a system that refuses them still carries media.

@@ -15,11 +15,12 @@ pub fn start(
     ice_addresses: &[IpAddr],
     rtp_bind: IpAddr,
     media: Arc<crate::media::sockets::MediaSockets>,
+    ice_tcp: bool,
     control: Control,
 ) -> anyhow::Result<Rtc> {
     let runtime = webrtc::runtime::default_runtime()
         .ok_or_else(|| anyhow::anyhow!("the webrtc crate was built without a runtime"))?;
-    let settings = Arc::new(peer::Settings { ice: ice_addresses.to_vec(), media, rtp_bind, runtime });
+    let settings = Arc::new(peer::Settings { ice: ice_addresses.to_vec(), media, ice_tcp, rtp_bind, runtime });
     let (rtc, mut requests) = Rtc::channel();
     tokio::spawn(async move {
         while let Some((req, reply)) = requests.recv().await {

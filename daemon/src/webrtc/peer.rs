@@ -57,6 +57,8 @@ pub struct Settings {
     pub ice: Vec<IpAddr>,
     /// The port range and the external address (`media.rtp_ports`, `media.external_address`).
     pub media: Arc<crate::media::sockets::MediaSockets>,
+    /// Passive TCP candidates beside the UDP ones (`webrtc.ice_tcp`).
+    pub ice_tcp: bool,
     /// Where the runtime's RTP inputs listen.
     pub rtp_bind: IpAddr,
     pub runtime: Arc<dyn Runtime>,
@@ -180,11 +182,16 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         .with_answering_dtls_role(RTCDtlsRole::Server)
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         .build();
-    // One UDP port per address, from `media.rtp_ports` when a range is set.
-    let mut udp = Vec::new();
+    // One UDP port per address, and with ICE over TCP one TCP port (a passive candidate, for
+    // networks that block UDP), from `media.rtp_ports` when a range is set.
+    let (mut udp, mut tcp) = (Vec::new(), Vec::new());
     for ip in &settings.ice {
         let port = settings.media.free_port(*ip).map_err(|e| unavailable("finding a media port", e))?;
         udp.push(SocketAddr::new(*ip, port));
+        if settings.ice_tcp {
+            let port = settings.media.free_tcp_port(*ip).map_err(|e| unavailable("finding a media port", e))?;
+            tcp.push(SocketAddr::new(*ip, port));
+        }
     }
     let pc = PeerConnectionBuilder::new()
         .with_configuration(RTCConfigurationBuilder::new().build())
@@ -194,6 +201,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         .with_handler(handler)
         .with_runtime(settings.runtime.clone())
         .with_udp_addrs(udp)
+        .with_tcp_addrs(tcp)
         .build()
         .await
         .map_err(|e| unavailable("creating the peer connection", e))?;

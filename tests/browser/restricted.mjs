@@ -1,10 +1,11 @@
-// A browser that may only use a TURN relay (iceTransportPolicy "relay", as behind a firewall that
-// lets nothing else out) joins a public room as a guest through the relay the server names on
-// the conference page. Runs inside the test's network namespace, with coturn there. Env: BASE,
-// CONF (a public room, which the administrator starts with a synthetic participant), Y4M (the
-// fake camera).
+// A browser on a restricted network joins a public room as a guest. With RELAY=1 it may only
+// use a TURN relay (iceTransportPolicy "relay", as behind a firewall that lets nothing else
+// out), the one the server names on the conference page; otherwise the test's namespace drops
+// UDP to the server's media ports and it must find the TCP candidate. Env: BASE, CONF (a public
+// room, which the administrator starts with a synthetic participant), Y4M (the fake camera),
+// RELAY (optional).
 // Prints one JSON line: the ICE servers the page was given, the selected candidate pair's
-// local candidate type, frames decoded.
+// local candidate type and protocol, frames decoded.
 import { check, env, launch, scenario, until } from './lib.mjs';
 
 const BASE = env('BASE');
@@ -19,15 +20,16 @@ await scenario(browser, async (result) => {
   check(started.ok(), 'the room starts: ' + started.status());
 
   const ctx = await browser.newContext();
-  // Every peer connection the page makes may use relayed candidates only.
-  await ctx.addInitScript(() => {
+  // Every peer connection the page makes is recorded, and with RELAY may use relayed
+  // candidates only.
+  await ctx.addInitScript((relay) => {
     const Native = window.RTCPeerConnection;
     window.RTCPeerConnection = function (config) {
       window.__rtcConfig = config;
-      return new Native({ ...(config || {}), iceTransportPolicy: 'relay' });
+      return new Native(relay ? { ...(config || {}), iceTransportPolicy: 'relay' } : config);
     };
     window.RTCPeerConnection.prototype = Native.prototype;
-  });
+  }, process.env.RELAY === '1');
   const page = await ctx.newPage();
   page.setDefaultTimeout(30000);
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -38,7 +40,7 @@ await scenario(browser, async (result) => {
     const s = await page.evaluate(async () => {
       const pc = window.tessera && window.tessera.pc;
       if (!pc) return null;
-      const out = { framesDecoded: 0, localType: null, remoteType: null };
+      const out = { framesDecoded: 0, localType: null, remoteType: null, protocol: null };
       const stats = await pc.getStats();
       stats.forEach((s) => {
         if (s.type === 'inbound-rtp' && s.kind === 'video') out.framesDecoded = s.framesDecoded || 0;
@@ -46,6 +48,7 @@ await scenario(browser, async (result) => {
           const l = stats.get(s.localCandidateId), r = stats.get(s.remoteCandidateId);
           out.localType = l && l.candidateType;
           out.remoteType = r && r.candidateType;
+          out.protocol = r && r.protocol;
         }
       });
       return out;
