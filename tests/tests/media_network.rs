@@ -1,7 +1,8 @@
 //! The media settings a firewall and a NAT need, against the real binary. With
 //! `media.rtp_ports` and `media.external_address` set (127.0.0.2 stands for the public address:
 //! it reaches this host too), a SIP call's answer names the external address and ports of the
-//! range, media sent there arrives, and what Tessera sends is marked for the network: audio EF
+//! range, media sent there arrives (lost G.711 packets are concealed), and what Tessera sends
+//! is marked for the network: audio EF
 //! (DSCP 46) and video AF41 (34), read by tshark on the loopback. A browser's answer has its
 //! host candidates on the external address, on a port of the range. A browser that may only
 //! use a TURN relay joins through coturn with the credentials its page was given, and one whose
@@ -18,7 +19,8 @@ use tessera_e2e::ws::{connect, offer};
 use tessera_e2e::{KillOnDrop, Server, admin_with, free_port, run_browser_in};
 use tokio_tungstenite::tungstenite::Message;
 
-const RANGE: std::ops::RangeInclusive<u16> = 23100..=23199;
+// Above the kernel's ephemeral range and `free_port`'s, so nothing else here takes them.
+const RANGE: std::ops::RangeInclusive<u16> = 61100..=61199;
 
 /// The port of the SDP's `m=KIND` line.
 fn media_port(sdp: &str, kind: &str) -> u16 {
@@ -38,7 +40,16 @@ fn phone_sockets() -> (UdpSocket, UdpSocket) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn media_uses_the_port_range_the_external_address_and_dscp_marks() {
-    let s = Server::start_with(&[], &[("TESSERA_RTP_PORTS", "23100-23199"), ("TESSERA_EXTERNAL_ADDRESS", "127.0.0.2")]);
+    // Media sockets on every address (the harness keeps them on 127.0.0.1), so that what is sent
+    // to the "external" 127.0.0.2 arrives.
+    let s = Server::start_with(
+        &[],
+        &[
+            ("TESSERA_RTP_PORTS", "61100-61199"),
+            ("TESSERA_EXTERNAL_ADDRESS", "127.0.0.2"),
+            ("TESSERA_RTP_BIND", "0.0.0.0"),
+        ],
+    );
     s.admin_ok(&["conference", "add", "net", "--name", "Net", "--owner", "admin", "--room", "--public"], "");
     let api = Api::new(&s, "admin", "admin-password").await;
     api.ok("net", synthetic("Host", RED, 1000)).await;
@@ -57,7 +68,7 @@ async fn media_uses_the_port_range_the_external_address_and_dscp_marks() {
     assert_eq!(code, 200, "{answer}");
     assert!(answer.contains("c=IN IP4 127.0.0.2\r\n"), "the external address is not in the SDP: {answer}");
     let (a, v) = (media_port(&answer, "audio"), media_port(&answer, "video"));
-    assert!(RANGE.contains(&a) && RANGE.contains(&v), "ports {a} and {v} are outside 23100-23199");
+    assert!(RANGE.contains(&a) && RANGE.contains(&v), "ports {a} and {v} are outside 61100-61199");
     ack(&sip, port, "net", "net-1", &answer);
 
     // tshark watches what Tessera sends from those ports.
@@ -70,14 +81,17 @@ async fn media_uses_the_port_range_the_external_address_and_dscp_marks() {
             .spawn()
             .expect("tshark (scripts/test.sh installs it)"),
     );
-    // Media sent to the external address arrives (the phone is heard: its packets are taken).
+    // Media sent to the external address arrives (the phone is heard: its packets are taken),
+    // and one packet in ten, lost on the way, is concealed.
     let tone: Vec<u8> = std::iter::repeat_n(0x55, 160).collect();
     let received = tokio::task::spawn_blocking(move || {
         let mut got = (0, 0);
         for seq in 0..150u16 {
             let mut p = vec![0x80, 0, (seq >> 8) as u8, seq as u8, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78];
             p.extend_from_slice(&tone);
-            audio.send_to(&p, ("127.0.0.2", a)).unwrap();
+            if seq % 10 != 5 {
+                audio.send_to(&p, ("127.0.0.2", a)).unwrap();
+            }
             let r = received_within(&audio, Duration::from_millis(20));
             got = (got.0 + r.0, got.1 + r.1);
         }
@@ -104,6 +118,13 @@ async fn media_uses_the_port_range_the_external_address_and_dscp_marks() {
     let (am, vm) = (marks(a), marks(v));
     assert!(!am.is_empty() && am.iter().all(|m| m == "46"), "audio DSCP: {am:?} ({out})");
     assert!(!vm.is_empty() && vm.iter().all(|m| m == "34"), "video DSCP: {vm:?} ({out})");
+    let metrics = reqwest::get(s.metrics.clone()).await.unwrap().text().await.unwrap();
+    let concealed: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("tessera_media_concealed_packets_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(concealed >= 10, "{concealed} lost packets concealed, 15 were lost");
 
     // A browser's answer: host candidates on the external address, ports of the range.
     let mut ws = connect(&s, "net", None, None).await.unwrap();
@@ -124,8 +145,12 @@ async fn media_uses_the_port_range_the_external_address_and_dscp_marks() {
     for c in &candidates {
         let f: Vec<&str> = c.split_whitespace().collect();
         assert_eq!((f[4], f[7]), ("127.0.0.2", "host"), "{c}");
-        assert!(RANGE.contains(&f[5].parse::<u16>().unwrap()), "{c}");
+        // (An active TCP candidate has no port of its own: 9, the discard port.)
+        if !c.contains("tcptype active") {
+            assert!(RANGE.contains(&f[5].parse::<u16>().unwrap()), "{c}");
+        }
     }
+    assert!(candidates.iter().any(|c| c.contains(" udp ")) && candidates.iter().any(|c| c.contains("tcptype passive")));
 }
 
 /// Starts the server in `ns` with `env`, a public room "open", and runs the restricted browser

@@ -57,7 +57,7 @@ impl Encoder {
              ! appsink name=vout sync=false async=false \
              appsrc name=ain is-live=true format=time max-bytes=2000000 leaky-type=downstream \
                caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
-             ! audioconvert ! opusenc bitrate={abps} frame-size=20 ! appsink name=aout sync=false async=false",
+             ! audioconvert ! opusenc bitrate={abps} frame-size=20 inband-fec=true packet-loss-percentage=10 ! appsink name=aout sync=false async=false",
             w = s.width,
             h = s.height,
             fps = s.fps,

@@ -5,6 +5,11 @@
 //!
 //! Reordering: packets are taken in sequence order within a window of a few packets (a
 //! late one behind the window is dropped, as a jitter buffer would); duplicates are dropped.
+//!
+//! Loss: up to [`MAX_CONCEALED`] missing packets are concealed (G.711 has no concealment of its
+//! own): the last packet is played again, fading out, so a lost packet is a softer echo of the
+//! one before rather than a click of silence; longer gaps (a pause, a held call) are left
+//! silent.
 
 use super::g711::{Law, Upsampler, downsample};
 use super::latch::Latch;
@@ -31,6 +36,11 @@ fn newer(s: u16, last: u16) -> bool {
     s != last && s.wrapping_sub(last) < 0x8000
 }
 
+/// The most missing packets concealed in a row (60 ms of 20 ms packets).
+pub const MAX_CONCEALED: u16 = 3;
+/// The level of each concealed packet in a row, as a fraction of the last one heard.
+const FADE: [f32; MAX_CONCEALED as usize + 1] = [1.0, 0.7, 0.4, 0.1];
+
 /// Decodes checked packets into 48 kHz samples, in sequence order.
 pub struct Depacketizer {
     law: Law,
@@ -39,11 +49,34 @@ pub struct Depacketizer {
     last: Option<u16>,
     up: Upsampler,
     pcm: Vec<i16>,
+    /// The samples of the last packet decoded, played again (fading) for lost ones.
+    previous: Vec<i16>,
 }
 
 impl Depacketizer {
     pub fn new(law: Law, pt: u8, ignore: Option<u8>) -> Depacketizer {
-        Depacketizer { law, pt, ignore, last: None, up: Upsampler::default(), pcm: Vec::with_capacity(960) }
+        Depacketizer {
+            law,
+            pt,
+            ignore,
+            last: None,
+            up: Upsampler::default(),
+            pcm: Vec::with_capacity(960),
+            previous: Vec::new(),
+        }
+    }
+
+    /// Appends `missing` packets' worth of the last packet, fading from one level of [`FADE`]
+    /// to the next across each (no step, so no click).
+    fn conceal(&mut self, missing: u16) {
+        let n = self.previous.len();
+        for k in 0..usize::from(missing) {
+            let (from, to) = (FADE[k], FADE[k + 1]);
+            for (i, &s) in self.previous.iter().enumerate() {
+                let gain = from + (to - from) * i as f32 / n as f32;
+                self.pcm.push((f32::from(s) * gain) as i16);
+            }
+        }
     }
 
     /// The samples of one packet, or why it was dropped (`None`: dropped without a word).
@@ -58,10 +91,18 @@ impl Depacketizer {
         if self.last.is_some_and(|l| !newer(seq, l)) {
             return Ok(None); // late or repeated
         }
+        let missing = self.last.map_or(0, |l| seq.wrapping_sub(l).wrapping_sub(1));
         self.last = Some(seq);
         self.pcm.clear();
+        if (1..=MAX_CONCEALED).contains(&missing) && !self.previous.is_empty() {
+            self.conceal(missing);
+            metrics::counter!("tessera_media_concealed_packets_total").increment(u64::from(missing));
+        }
+        let start = self.pcm.len();
         let law = self.law;
         self.up.push(payload(p).iter().map(|&b| law.decode(b)), &mut self.pcm);
+        self.previous.clear();
+        self.previous.extend_from_slice(&self.pcm[start..]);
         Ok(Some(&self.pcm))
     }
 }
@@ -249,6 +290,25 @@ mod tests {
         let mut w = Depacketizer::new(Law::A, 8, None);
         assert!(w.packet(&rtp(65_535, 8, &[0xd5; 160])).unwrap().is_some());
         assert!(w.packet(&rtp(0, 8, &[0xd5; 160])).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_few_lost_packets_are_concealed_fading_and_long_gaps_are_not() {
+        let tone: Vec<u8> = (0..160)
+            .map(|i| Law::Mu.encode(((i as f64 * 2.0 * std::f64::consts::PI / 20.0).sin() * 8_000.0) as i16))
+            .collect();
+        let energy = |s: &[i16]| s.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / s.len() as f64;
+        let mut d = Depacketizer::new(Law::Mu, 0, None);
+        let heard = energy(d.packet(&rtp(10, 0, &tone)).unwrap().unwrap());
+        // 11 and 12 are lost: 13 comes with two packets of concealment before it, fading.
+        let out = d.packet(&rtp(13, 0, &tone)).unwrap().unwrap().to_vec();
+        assert_eq!(out.len(), 3 * 960);
+        let (first, second) = (energy(&out[..960]), energy(&out[960..1920]));
+        assert!(first < heard && second < first && second > 0.0, "{heard} {first} {second}");
+        assert!((energy(&out[1920..]) / heard - 1.0).abs() < 0.2, "the packet itself is whole");
+        // A gap longer than concealment covers is left silent.
+        let out = d.packet(&rtp(13 + MAX_CONCEALED + 2, 0, &tone)).unwrap().unwrap();
+        assert_eq!(out.len(), 960);
     }
 
     #[test]

@@ -89,9 +89,10 @@ impl AudioCodec {
 
     fn chain(self) -> (&'static str, &'static str) {
         match self {
-            AudioCodec::Opus => {
-                ("application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS", "rtpopusdepay ! opusdec")
-            }
+            AudioCodec::Opus => (
+                "application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS",
+                "rtpopusdepay ! opusdec use-inband-fec=true plc=true",
+            ),
             AudioCodec::Pcmu => {
                 ("application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU", "rtppcmudepay ! mulawdec")
             }
@@ -182,7 +183,7 @@ impl RtpInput {
         if let Some((a, pt, port)) = spec.audio.filter(|_| law.is_none()) {
             let (caps, chain) = a.chain();
             launch += &format!(
-                "udpsrc name=asrc address={bind} port={port} caps=\"{caps},payload={pt}\" ! rtpjitterbuffer latency=60 drop-on-latency=true \
+                "udpsrc name=asrc address={bind} port={port} caps=\"{caps},payload={pt}\" ! rtpjitterbuffer latency=60 drop-on-latency=true do-lost=true \
                  ! {chain} ! audioconvert ! audioresample \
                  ! audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved ! appsink name=audio sync=false async=false "
             );

@@ -119,7 +119,9 @@ fn send_from(pipeline: &gst::Pipeline, to: SocketAddr, from: Option<&std::net::U
 pub fn encode_chain(codec: AudioCodec, pt: u8) -> String {
     match codec {
         AudioCodec::Opus => {
-            format!("audioresample ! audio/x-raw,rate=48000 ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay pt={pt}")
+            format!(
+                "audioresample ! audio/x-raw,rate=48000 ! opusenc bitrate=32000 frame-size=20 inband-fec=true packet-loss-percentage=10 ! rtpopuspay pt={pt}"
+            )
         }
         AudioCodec::Pcmu => format!("audioresample ! audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay pt={pt}"),
         AudioCodec::Pcma => format!("audioresample ! audio/x-raw,rate=8000 ! alawenc ! rtppcmapay pt={pt}"),
