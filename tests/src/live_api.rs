@@ -22,16 +22,30 @@ impl Api {
     }
 
     pub async fn live(&self, conf: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .c
-            .post(format!("{}/api/v1/conferences/{conf}/live", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.post(&format!("/api/v1/conferences/{conf}/live"), body).await
+    }
+
+    /// The names of the participants of a running conference.
+    pub async fn participants(&self, conf: &str) -> Vec<String> {
+        let (_, v) = self.get(&format!("/api/v1/conferences/{conf}/live")).await;
+        v["participants"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["name"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Waits (15 s at most) until `name` is among the participants of `conf` (`present`) or not.
+    pub async fn wait_for(&self, conf: &str, name: &str, present: bool) {
+        for _ in 0..150 {
+            if self.participants(conf).await.iter().any(|n| n == name) == present {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let now = self.participants(conf).await;
+        panic!("{name} {} {conf}: {now:?}", if present { "never joined" } else { "never left" });
     }
 
     pub async fn ok(&self, conf: &str, body: Value) -> Value {

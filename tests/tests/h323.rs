@@ -38,25 +38,6 @@ fn output(child: std::process::Child) -> Vec<String> {
     String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
 }
 
-async fn participants(api: &Api, conf: &str) -> Vec<String> {
-    let (_, v) = api.get(&format!("/api/v1/conferences/{conf}/live")).await;
-    v["participants"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str().map(str::to_string)).collect()
-}
-
-async fn wait_for(api: &Api, conf: &str, name: &str, present: bool) {
-    for _ in 0..100 {
-        if participants(api, conf).await.iter().any(|n| n == name) == present {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "{name} {} {conf}: {:?}",
-        if present { "never joined" } else { "never left" },
-        participants(api, conf).await
-    );
-}
-
 fn start() -> (Server, u16) {
     let port = free_port();
     let s = Server::start_with(&[], &[("TESSERA_H323_LISTEN", &format!("127.0.0.1:{port}"))]);
@@ -80,7 +61,7 @@ async fn a_room_system_joins_is_heard_hears_and_hangs_up() {
     let (api, rtsp) = room_with_host(&s, "h1", "Room one", 0).await;
 
     let call = caller(port, "h1", 12.0, "");
-    wait_for(&api, "h1", "Room 101", true).await;
+    api.wait_for("h1", "Room 101", true).await;
     // The caller's 440 Hz tone is the conference's sound.
     let heard = tokio::task::spawn_blocking(move || mean_volume(&rtsp, 2)).await.unwrap();
     assert!(heard > -40.0, "the conference's output is {heard} dB");
@@ -93,7 +74,7 @@ async fn a_room_system_joins_is_heard_hears_and_hangs_up() {
     assert!(received[0] > 100, "the caller got {} audio packets: {lines:?}", received[0]);
     assert!(received[1] > 300, "what the caller hears is silent (rms {}): {lines:?}", received[1]);
     assert_eq!(lines[3], "hung up", "{lines:?}");
-    wait_for(&api, "h1", "Room 101", false).await;
+    api.wait_for("h1", "Room 101", false).await;
     let metrics = reqwest::get(s.metrics.clone()).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("tessera_h323_calls_total{result=\"answered\"} 1"), "{metrics}");
 }
@@ -112,10 +93,10 @@ async fn a_pin_entered_as_user_input_admits_and_wrong_ones_end_the_call() {
     let call = caller(port, "hp", 5.0, "");
     let lines = output(call);
     assert!(lines[1].starts_with("connect "), "{lines:?}");
-    assert!(!participants(&api, "hp").await.iter().any(|n| n == "Room 101"));
+    assert!(!api.participants("hp").await.iter().any(|n| n == "Room 101"));
 
     let call = caller(port, "hp", 5.0, "2468");
-    wait_for(&api, "hp", "Room 101", true).await;
+    api.wait_for("hp", "Room 101", true).await;
     let lines = output(call);
     assert_eq!(lines.last().map(String::as_str), Some("hung up"), "{lines:?}");
 
@@ -126,14 +107,14 @@ async fn a_pin_entered_as_user_input_admits_and_wrong_ones_end_the_call() {
 
     // The PIN dialled with the conference: in at once.
     let call = caller(port, "hp*2468", 4.0, "");
-    wait_for(&api, "hp", "Room 101", true).await;
+    api.wait_for("hp", "Room 101", true).await;
     output(call);
-    wait_for(&api, "hp", "Room 101", false).await;
+    api.wait_for("hp", "Room 101", false).await;
 
     // The PIN as RFC 4733 telephone events in the audio RTP, with the payload type Tessera's
     // capability set names (H.245 on its own connection here).
     let call = caller_with(port, "hp", 5.0, "", &["--h245", "mine", "--rtp-keys", "2468"]);
-    wait_for(&api, "hp", "Room 101", true).await;
+    api.wait_for("hp", "Room 101", true).await;
     let lines = output(call);
     assert_eq!(lines.last().map(String::as_str), Some("hung up"), "{lines:?}");
 }
@@ -175,7 +156,7 @@ async fn unknown_conferences_and_garbage_are_refused_without_harm() {
     let api = Api::new(&s, "admin", "admin-password").await;
     api.ok("h2", synthetic("Host", RED, 0)).await;
     let call = caller(port, "h2", 3.0, "");
-    wait_for(&api, "h2", "Room 101", true).await;
+    api.wait_for("h2", "Room 101", true).await;
     output(call);
     // A caller that floods its signalling connection is hung up on.
     let lines = output(caller_with(port, "h2", 5.0, "", &["--flood", "400"]));
@@ -188,7 +169,7 @@ async fn unknown_conferences_and_garbage_are_refused_without_harm() {
     assert!(log.contains("H.323: connection closed (not TPKT)"), "{log}");
     assert!(log.contains("the H.245 address 127.0.0.2:"), "{log}");
     assert!(log.contains("too many messages from the caller's address"), "{log}");
-    wait_for(&api, "h2", "Room 101", false).await;
+    api.wait_for("h2", "Room 101", false).await;
     assert_eq!(silent.await.unwrap(), 0, "the silent connection was answered");
 }
 
@@ -229,7 +210,7 @@ async fn separate_h245_opens_channels_both_ways_with_h264_video() {
     );
     // The far end (Tessera) connects to the H.245 address the caller gave in the Connect.
     let call = caller_with(port, "hv", 14.0, "", &["--h245", "yours", "--video-rx", &vp.to_string()]);
-    wait_for(&api, "hv", "Room 101", true).await;
+    api.wait_for("hv", "Room 101", true).await;
     // The caller's cyan picture, decoded by Tessera, is in the conference's layout.
     let mut cyan = 0.0;
     for _ in 0..10 {
@@ -269,12 +250,12 @@ async fn separate_h245_opens_channels_both_ways_with_h264_video() {
 
     // The caller names its own H.245 address in the Setup: Tessera connects there.
     let call = caller_with(port, "hv", 4.0, "", &["--h245", "mine"]);
-    wait_for(&api, "hv", "Room 101", true).await;
+    api.wait_for("hv", "Room 101", true).await;
     let lines = output(call);
     let received: Vec<u64> = lines[2].split_whitespace().skip(1).map(|n| n.parse().unwrap()).collect();
     assert!(received[0] > 50, "{lines:?}");
     assert_eq!(lines[3], "hung up", "{lines:?}");
-    wait_for(&api, "hv", "Room 101", false).await;
+    api.wait_for("hv", "Room 101", false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,12 +266,12 @@ async fn a_room_system_calls_over_ipv6() {
     // Fast Connect with tunnelled H.245, then H.245 on its own connection that Tessera opens.
     for more in [&["--host", "::1"][..], &["--host", "::1", "--h245", "mine"]] {
         let call = caller_with(port, "h6", 4.0, "", more);
-        wait_for(&api, "h6", "Room 101", true).await;
+        api.wait_for("h6", "Room 101", true).await;
         let lines = output(call);
         let received: Vec<u64> = lines[2].split_whitespace().skip(1).map(|n| n.parse().unwrap()).collect();
         assert!(received[0] > 50 && received[1] > 300, "the IPv6 caller hears the Host badly: {lines:?}");
         assert_eq!(lines[3], "hung up", "{lines:?}");
-        wait_for(&api, "h6", "Room 101", false).await;
+        api.wait_for("h6", "Room 101", false).await;
     }
 }
 
@@ -398,7 +379,7 @@ async fn a_registered_endpoint_is_admitted_and_joins_a_private_conference_as_its
     let gk_arg = gk.to_string();
     let more = ["--gk", gk_arg.as_str(), "--login", "alice", "--password", "alice-secret-1"];
     let call = caller_with(port, "board", 6.0, "", &more);
-    wait_for(&api, "board", "Room 101", true).await;
+    api.wait_for("board", "Room 101", true).await;
     // The administrator sees the registration beside SIP's.
     let ctl = tessera_e2e::tessera_cmd()
         .args(["ctl", "registrations", "--json"])
@@ -417,7 +398,7 @@ async fn a_registered_endpoint_is_admitted_and_joins_a_private_conference_as_its
     assert!(received[0] > 100 && received[1] > 300, "alice's room system hears nothing: {lines:?}");
     assert_eq!(lines[5], "hung up", "{lines:?}");
     assert_eq!(lines[6], "disengageConfirm unregistrationConfirm", "{lines:?}");
-    wait_for(&api, "board", "Room 101", false).await;
+    api.wait_for("board", "Room 101", false).await;
 
     // A wrong password: not registered.
     let more = ["--gk", gk_arg.as_str(), "--login", "alice", "--password", "guess"];

@@ -72,25 +72,6 @@ impl Callee {
     }
 }
 
-async fn participants(api: &Api, conf: &str) -> Vec<String> {
-    let (_, v) = api.get(&format!("/api/v1/conferences/{conf}/live")).await;
-    v["participants"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str().map(str::to_string)).collect()
-}
-
-async fn wait_for(api: &Api, conf: &str, name: &str, present: bool) {
-    for _ in 0..150 {
-        if participants(api, conf).await.iter().any(|n| n == name) == present {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "{name} {} {conf}: {:?}",
-        if present { "never joined" } else { "never left" },
-        participants(api, conf).await
-    );
-}
-
 /// The conference's events of `kind` for `name`, waited for.
 async fn event(api: &Api, conf: &str, kind: &str, name: &str) -> serde_json::Value {
     for _ in 0..100 {
@@ -163,7 +144,7 @@ async fn the_manager_calls_an_h323_address_and_the_room_system_joins_with_video(
     let (st, v) = api.post("/api/v1/conferences/d1/calls", json!({"address": address, "name": "Lobby"})).await;
     assert_eq!(st, 202, "{v}");
     assert_eq!((v["calling"].as_bool(), v["call"]["to"].as_str()), (Some(true), Some(address.as_str())), "{v}");
-    wait_for(&api, "d1", "Lobby", true).await;
+    api.wait_for("d1", "Lobby", true).await;
 
     // The room system's cyan picture, decoded by Tessera, is in the conference's layout.
     let mut cyan = 0.0;
@@ -186,7 +167,7 @@ async fn the_manager_calls_an_h323_address_and_the_room_system_joins_with_video(
     assert!(received[0] > 100, "the room system got {} audio packets: {lines:?}", received[0]);
     assert!(received[1] > 300, "what the room system hears is silent (rms {}): {lines:?}", received[1]);
     assert_eq!(lines[5], "hung up", "{lines:?}");
-    wait_for(&api, "d1", "Lobby", false).await;
+    api.wait_for("d1", "Lobby", false).await;
 
     // The conference's picture reached the room system: it shows the Host.
     let done = tokio::task::spawn_blocking(move || {
@@ -225,7 +206,7 @@ async fn the_manager_calls_an_h323_address_and_the_room_system_joins_with_video(
     assert_eq!(lines[1..], ["setup  | h323-ID=d1 | 8", "refused busy"], "no alias: none asked for");
     let failed = event(&api, "d1", "call_failed", "Busy room").await;
     assert!(failed["detail"].as_str().unwrap().starts_with("busy"), "{failed}");
-    assert!(!participants(&api, "d1").await.contains(&"Busy room".to_string()));
+    assert!(!api.participants("d1").await.contains(&"Busy room".to_string()));
     let metrics = reqwest::get(s.metrics.clone()).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("tessera_h323_dial_outs_total 2"), "{metrics}");
 }
@@ -295,14 +276,14 @@ async fn a_user_registered_over_h323_is_called_at_their_endpoint_and_joins_as_th
     let (st, v) = api.post("/api/v1/conferences/d2/calls", json!({"user": bob})).await;
     assert_eq!(st, 202, "{v}");
     assert_eq!((v["added_to_participants"].as_bool(), v["calling"].as_bool()), (Some(true), Some(true)), "{v}");
-    wait_for(&api, "d2", "bob", true).await;
+    api.wait_for("d2", "bob", true).await;
     let lines = tokio::task::spawn_blocking(move || callee.finish()).await.unwrap();
     assert_eq!(lines[2], "setup h323-ID=bob | h323-ID=d2 | 8", "{lines:?}");
     assert_eq!(lines[3], "admitted", "the gatekeeper lets bob's endpoint answer: {lines:?}");
     let received: Vec<u64> = lines[6].split_whitespace().skip(1).map(|n| n.parse().unwrap()).collect();
     assert!(received[0] > 50 && received[1] > 300, "bob hears the Host badly: {lines:?}");
     assert_eq!(lines[7..], ["hung up", "disengageConfirm unregistrationConfirm"], "{lines:?}");
-    wait_for(&api, "d2", "bob", false).await;
+    api.wait_for("d2", "bob", false).await;
     // Once unregistered, bob has nothing to be called at (he may still join from the page).
     let (st, v) = api.post("/api/v1/conferences/d2/calls", json!({"user": bob})).await;
     assert_eq!((st, v["calling"].as_bool()), (200, Some(false)), "{v}");
@@ -327,7 +308,7 @@ async fn a_scheduled_conference_calls_its_invited_h323_room_system_and_ending_it
         .await;
     assert_eq!(st, 201, "{v}");
     let shown = address.trim_start_matches("h323:").to_string();
-    wait_for(&api, "weekly", &shown, true).await;
+    api.wait_for("weekly", &shown, true).await;
     api.ok("weekly", json!({"action": "end"})).await;
     let lines = tokio::task::spawn_blocking(move || callee.finish()).await.unwrap();
     assert_eq!(lines[1], "setup h323-ID=lobby | h323-ID=weekly | 8", "{lines:?}");

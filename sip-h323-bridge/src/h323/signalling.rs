@@ -217,6 +217,18 @@ impl Answer {
     }
 
     fn message(&self, kind: MessageType, body: H323UUPDUH323MessageBody) -> Result<Vec<u8>, SignalError> {
+        self.message_with(kind, body, Vec::new(), Vec::new())
+    }
+
+    /// A message with Q.931 elements of its own: `first` before the display (bearer
+    /// capability, cause), `later` after it (called party number), in Q.931's order.
+    fn message_with(
+        &self,
+        kind: MessageType,
+        body: H323UUPDUH323MessageBody,
+        first: Vec<q931::Element>,
+        later: Vec<q931::Element>,
+    ) -> Result<Vec<u8>, SignalError> {
         let control = (!self.h245_control.is_empty())
             .then(|| self.h245_control.iter().map(|c| OctetString::from(c.clone())).collect());
         let pdu =
@@ -224,6 +236,7 @@ impl Answer {
         let uu =
             rasn::aper::encode(&H323UserInformation::new(pdu, None)).map_err(|e| SignalError::Per(e.to_string()))?;
         let mut m = Message::new(kind, self.call_reference, self.from_destination);
+        m.elements.extend(first);
         if let Some(d) = &self.display {
             // Q.931 display: IA5, at most 82 octets.
             let text: Vec<u8> = d.chars().filter(char::is_ascii).take(82).map(|c| c as u8).collect();
@@ -231,6 +244,7 @@ impl Answer {
                 m.push(ie::DISPLAY, text);
             }
         }
+        m.elements.extend(later);
         m.set_user_user(&uu);
         Ok(m.encode()?)
     }
@@ -360,11 +374,13 @@ impl Answer {
             None,
             None,
         );
-        let packet = self.message(MessageType::ReleaseComplete, H323UUPDUH323MessageBody::releaseComplete(b))?;
-        // The cause goes before the user-user element: read back, add it, write again.
-        let mut m = Message::decode(&packet)?;
-        m.elements.insert(0, q931::Element { id: ie::CAUSE, contents: q931::cause(reason.cause()) });
-        Ok(m.encode()?)
+        let cause = q931::Element { id: ie::CAUSE, contents: q931::cause(reason.cause()) };
+        self.message_with(
+            MessageType::ReleaseComplete,
+            H323UUPDUH323MessageBody::releaseComplete(b),
+            vec![cause],
+            Vec::new(),
+        )
     }
 }
 
@@ -429,15 +445,15 @@ impl Answer {
             None,
             None,
         );
-        let packet = self.message(MessageType::Setup, H323UUPDUH323MessageBody::setup(b))?;
-        let mut m = Message::decode(&packet)?;
-        m.elements.insert(0, q931::Element { id: ie::BEARER_CAPABILITY, contents: q931::BEARER_UNRESTRICTED.to_vec() });
-        if let Some(AliasAddress::dialledDigits(d)) = &placing.destination {
-            let at = m.elements.iter().position(|e| e.id == ie::USER_USER).unwrap_or(m.elements.len());
-            let number = q931::called_number(&String::from_utf8_lossy(d.as_iso646_bytes()));
-            m.elements.insert(at, q931::Element { id: ie::CALLED_PARTY_NUMBER, contents: number });
-        }
-        Ok(m.encode()?)
+        let bearer = q931::Element { id: ie::BEARER_CAPABILITY, contents: q931::BEARER_UNRESTRICTED.to_vec() };
+        let called = match &placing.destination {
+            Some(AliasAddress::dialledDigits(d)) => {
+                let number = q931::called_number(&String::from_utf8_lossy(d.as_iso646_bytes()));
+                vec![q931::Element { id: ie::CALLED_PARTY_NUMBER, contents: number }]
+            }
+            _ => Vec::new(),
+        };
+        self.message_with(MessageType::Setup, H323UUPDUH323MessageBody::setup(b), vec![bearer], called)
     }
 }
 

@@ -85,6 +85,9 @@ pub enum Output {
     Ended { reason: String },
 }
 
+/// This server's RTP/RTCP addresses per session (`None`: not offered).
+type LocalAddresses = Box<dyn Fn(u8) -> Option<Local> + Send + Sync>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// A call this server placed, not answered yet.
@@ -98,7 +101,7 @@ pub struct Call {
     state: State,
     answer: Answer,
     tunnelling: bool,
-    local: Box<dyn Fn(u8) -> Option<Local> + Send + Sync>,
+    local: LocalAddresses,
     video: H264,
     our_number: u32,
     role: Option<Role>,
@@ -143,35 +146,12 @@ impl Call {
         our_number: u32,
         now: Instant,
     ) -> (Call, Vec<Output>) {
-        let answer = Answer::to(setup);
         let fast = (!setup.fast_start.is_empty()).then(|| channels::answer_fast_start(&setup.fast_start, &local));
-        let call = Call {
-            state: State::Admitting,
-            answer,
-            tunnelling: setup.h245_tunnelling,
-            local: Box::new(local),
-            video,
-            our_number: our_number & 0xff_ffff,
-            role: None,
-            peer_caps: None,
-            caps_acked: false,
-            opened: Vec::new(),
-            receiving: Vec::new(),
-            sending: Vec::new(),
-            fast: fast.filter(|f| !f.accepted.is_empty()),
-            deadline: now + ADMIT_TIMEOUT,
-            queued: Vec::new(),
-            video_pt: None,
-            awaits_h245_address: !setup.h245_tunnelling && setup.h245_address.is_none(),
-            refused: Vec::new(),
-            settled: false,
-            settle_by: None,
-            now,
-            proposed: Vec::new(),
-            told: Vec::new(),
-            fast_answered: false,
-            cause: None,
-        };
+        let mut call = Call::with(State::Admitting, Answer::to(setup), Box::new(local), video, our_number, now);
+        call.tunnelling = setup.h245_tunnelling;
+        call.fast = fast.filter(|f| !f.accepted.is_empty());
+        call.deadline = now + ADMIT_TIMEOUT;
+        call.awaits_h245_address = !setup.h245_tunnelling && setup.h245_address.is_none();
         let mut out = Vec::new();
         call.signal(&mut out, call.answer.call_proceeding());
         if !call.tunnelling
@@ -185,6 +165,37 @@ impl Call {
             display: setup.display.clone(),
         });
         (call, out)
+    }
+
+    /// A call in `state` with nothing negotiated yet; its deadline is `now` until set.
+    fn with(state: State, answer: Answer, local: LocalAddresses, video: H264, our_number: u32, now: Instant) -> Call {
+        Call {
+            state,
+            tunnelling: answer.h245_tunnelling,
+            answer,
+            local,
+            video,
+            our_number: our_number & 0xff_ffff,
+            role: None,
+            peer_caps: None,
+            caps_acked: false,
+            opened: Vec::new(),
+            receiving: Vec::new(),
+            sending: Vec::new(),
+            fast: None,
+            deadline: now,
+            queued: Vec::new(),
+            video_pt: None,
+            awaits_h245_address: false,
+            refused: Vec::new(),
+            settled: false,
+            settle_by: None,
+            now,
+            proposed: Vec::new(),
+            told: Vec::new(),
+            fast_answered: false,
+            cause: None,
+        }
     }
 
     /// Whether the caller expects this server's H.245 address in the Connect: it neither

@@ -34,33 +34,9 @@ impl Call {
         values.fast_start = channels::propose_fast_start(codecs, &local);
         let setup = values.setup(placing);
         values.fast_start.clear();
-        let call = Call {
-            state: State::Calling,
-            answer: values,
-            tunnelling: true,
-            local: Box::new(local),
-            video,
-            our_number: our_number & 0xff_ffff,
-            role: None,
-            peer_caps: None,
-            caps_acked: false,
-            opened: Vec::new(),
-            receiving: Vec::new(),
-            sending: Vec::new(),
-            fast: None,
-            deadline: now + RING_TIMEOUT,
-            queued: Vec::new(),
-            video_pt: None,
-            awaits_h245_address: false,
-            refused: Vec::new(),
-            settled: false,
-            settle_by: None,
-            now,
-            proposed: codecs.to_vec(),
-            told: Vec::new(),
-            fast_answered: false,
-            cause: None,
-        };
+        let mut call = Call::with(State::Calling, values, Box::new(local), video, our_number, now);
+        call.deadline = now + RING_TIMEOUT;
+        call.proposed = codecs.to_vec();
         let mut out = Vec::new();
         call.signal(&mut out, setup);
         (call, out)
