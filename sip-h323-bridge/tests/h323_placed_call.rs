@@ -88,7 +88,9 @@ def answer(kind, body, fast=None, control=None, tunnelling=True):
     body = dict(body, protocolIdentifier=(0, 0, 8, 2250, 0, 7))
     if fast:
         body['fastStart'] = fast
-    pdu = {'h323-message-body': (kind, body), 'h245Tunnelling': tunnelling}
+    pdu = {'h323-message-body': (kind, body)}
+    if tunnelling is not None:
+        pdu['h245Tunnelling'] = tunnelling
     if control:
         pdu['h245Control'] = [bytes.fromhex(c) for c in control]
     UI.set_val({'h323-uu-pdu': pdu})
@@ -249,6 +251,18 @@ fn refusals_no_answer_and_a_callee_without_tunnelling() {
         out.iter().filter_map(|o| if let Output::H245(m) = o { Some(m.clone()) } else { None }).collect();
     assert_eq!(h245_kinds(&h245), ["request.terminalCapabilitySet", "request.masterSlaveDetermination"]);
     assert!(c.answered() && !out.contains(&Output::Settled), "no media yet: {out:?}");
+    // A Call Proceeding that leaves tunnelling out decides nothing: the Connect's `true` keeps it.
+    let (mut quiet, setup) = place(t0);
+    let lines = py(
+        &setup,
+        "print(answer('callProceeding', {'destinationInfo': terminal, 'callIdentifier': cid}, tunnelling=None))\n\
+         print(answer('connect', {'destinationInfo': terminal, 'conferenceID': bytes([7] * 16), 'callIdentifier': cid}))",
+    );
+    assert_eq!(quiet.handle(Input::Signal(from_callee(MessageType::CallProceeding, &lines[0]))), [Output::Proceeding]);
+    let out = quiet.handle(Input::Signal(from_callee(MessageType::Connect, &lines[1])));
+    assert!(!out.iter().any(|o| matches!(o, Output::H245(_))), "H.245 stays tunnelled: {out:?}");
+    assert!(out.iter().any(|o| matches!(o, Output::Signal(_))), "a Facility carries it: {out:?}");
+
     // Hanging up now sends Release Complete without tunnelled H.245.
     let out = c.handle(Input::HangUp);
     let rc = out.iter().find_map(|o| if let Output::Signal(p) = o { Some(Signal::read(p).unwrap()) } else { None });

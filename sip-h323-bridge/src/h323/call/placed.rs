@@ -62,8 +62,14 @@ impl Call {
 
     /// A callee's answer while the call is placed.
     pub(super) fn on_answer(&mut self, signal: &Signal, out: &mut Vec<Output>) {
-        // The callee may refuse tunnelling (then H.245 goes on the connection it names).
-        if signal.body.h323_uu_pdu.h245_tunnelling != Some(true) && self.tunnelling {
+        // The callee may refuse tunnelling (then H.245 goes on the connection it names): said
+        // with `false`, or by a Connect that does not say `true` (earlier answers that leave it
+        // out decide nothing).
+        let refused = match signal.body.h323_uu_pdu.h245_tunnelling {
+            Some(t) => !t,
+            None => signal.q931.kind == MessageType::Connect,
+        };
+        if refused && self.tunnelling {
             self.tunnelling = false;
             self.answer.h245_tunnelling = false;
             for m in std::mem::take(&mut self.queued) {
