@@ -63,6 +63,11 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     ),
     (
         Counter,
+        "tessera_media_concealed_packets_total",
+        "G.711 packets lost in the network and concealed (the last one played again, fading).",
+    ),
+    (
+        Counter,
         "tessera_h323_dial_outs_total",
         "Calls the server placed over H.323 (to h323: addresses and registered endpoints).",
     ),
