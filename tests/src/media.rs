@@ -11,6 +11,40 @@ fn run(tool: &str, args: &[&str]) -> std::process::Output {
         .unwrap_or_else(|e| panic!("{tool} is missing ({e}): apt-get install ffmpeg (scripts/test.sh does)"))
 }
 
+/// GStreamer decoding H.264 RTP (payload type 96) that arrives on `port` into `dir`'s
+/// `h264rx*.rgb` (320×180), ending after 40 frames; see [`received_picture`].
+pub fn h264_rtp_receiver(dir: &Path, port: u16) -> crate::KillOnDrop {
+    let pipeline = format!(
+        "-q udpsrc port={port} caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96 \
+         ! rtpjitterbuffer ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! videoscale \
+         ! video/x-raw,format=RGB,width=320,height=180 ! identity eos-after=40 \
+         ! multifilesink location={}/h264rx%03d.rgb max-files=1",
+        dir.display()
+    );
+    let child = Command::new("gst-launch-1.0").args(pipeline.split_whitespace()).spawn();
+    crate::KillOnDrop(
+        child.expect("gst-launch-1.0 is missing: apt-get install gstreamer1.0-tools (scripts/test.sh does)"),
+    )
+}
+
+/// Waits (10 s at most) for an [`h264_rtp_receiver`] to end, then its last frame; `None` when it
+/// decoded fewer than its 40 frames.
+pub fn received_picture(mut rx: crate::KillOnDrop, dir: &Path) -> Option<Picture> {
+    let mut ended = false;
+    for _ in 0..100 {
+        if let Ok(Some(st)) = rx.0.try_wait() {
+            ended = st.success();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let frame = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("h264rx")))?;
+    ended.then(|| Picture { width: 320, height: 180, rgb: std::fs::read(&frame).unwrap_or_default() })
+}
+
 /// `ffprobe -show_streams` of `url`, as `key=value|…` lines. ffprobe stops as soon as every
 /// stream is known; its default 5 s analysis window would be a wall-clock assumption on a busy
 /// machine, so it may read for up to 20 s.
@@ -42,6 +76,18 @@ pub struct Picture {
 }
 
 impl Picture {
+    /// The share of the pixels (on a grid of every eighth) near `colour`.
+    pub fn share_near(&self, colour: (u8, u8, u8)) -> f64 {
+        let (mut near, mut all) = (0, 0);
+        for y in (0..self.height).step_by(8) {
+            for x in (0..self.width).step_by(8) {
+                all += 1;
+                near += usize::from(self.near(x, y, colour, 45));
+            }
+        }
+        near as f64 / all as f64
+    }
+
     pub fn at(&self, x: usize, y: usize) -> (u8, u8, u8) {
         let i = (y * self.width + x) * 3;
         (self.rgb[i], self.rgb[i + 1], self.rgb[i + 2])

@@ -13,8 +13,8 @@
 use std::process::Command;
 use std::time::Duration;
 use tessera_e2e::live_api::{Api, RED, synthetic};
-use tessera_e2e::media::{Picture, grab, mean_volume};
-use tessera_e2e::{KillOnDrop, Server, free_port};
+use tessera_e2e::media::{grab, h264_rtp_receiver, mean_volume, received_picture};
+use tessera_e2e::{Server, free_port};
 
 fn caller(port: u16, alias: &str, seconds: f64, keys: &str) -> std::process::Child {
     caller_with(port, alias, seconds, keys, &[])
@@ -173,18 +173,6 @@ async fn unknown_conferences_and_garbage_are_refused_without_harm() {
     assert_eq!(silent.await.unwrap(), 0, "the silent connection was answered");
 }
 
-/// The share of `pic`'s pixels (on a coarse grid) near `colour`.
-fn share_near(pic: &Picture, colour: (u8, u8, u8)) -> f64 {
-    let (mut near, mut all) = (0, 0);
-    for y in (0..pic.height).step_by(8) {
-        for x in (0..pic.width).step_by(8) {
-            all += 1;
-            near += usize::from(pic.near(x, y, colour, 45));
-        }
-    }
-    near as f64 / all as f64
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn separate_h245_opens_channels_both_ways_with_h264_video() {
     let (s, port) = start();
@@ -193,21 +181,7 @@ async fn separate_h245_opens_channels_both_ways_with_h264_video() {
     // What the room system receives as video is decoded by GStreamer, 40 frames in.
     let dir = s.dir.path().to_path_buf();
     let vp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut video_rx = KillOnDrop(
-        Command::new("gst-launch-1.0")
-            .args(
-                format!(
-                    "-q udpsrc port={vp} caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96 \
-                     ! rtpjitterbuffer ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! videoscale \
-                     ! video/x-raw,format=RGB,width=320,height=180 ! identity eos-after=40 \
-                     ! multifilesink location={}/h323rx%03d.rgb max-files=1",
-                    dir.display()
-                )
-                .split_whitespace(),
-            )
-            .spawn()
-            .expect("gst-launch-1.0"),
-    );
+    let video_rx = h264_rtp_receiver(&dir, vp);
     // The far end (Tessera) connects to the H.245 address the caller gave in the Connect.
     let call = caller_with(port, "hv", 14.0, "", &["--h245", "yours", "--video-rx", &vp.to_string()]);
     api.wait_for("hv", "Room 101", true).await;
@@ -216,7 +190,7 @@ async fn separate_h245_opens_channels_both_ways_with_h264_video() {
     for _ in 0..10 {
         let u = rtsp.clone();
         let pic = tokio::task::spawn_blocking(move || grab(&u, 640, 360, 10)).await.unwrap();
-        cyan = share_near(&pic, (32, 192, 192));
+        cyan = pic.share_near((32, 192, 192));
         if cyan > 0.1 {
             break;
         }
@@ -228,24 +202,11 @@ async fn separate_h245_opens_channels_both_ways_with_h264_video() {
     let received: Vec<u64> = lines[2].split_whitespace().skip(1).map(|n| n.parse().unwrap()).collect();
     assert!(received[0] > 100 && received[1] > 300, "the caller hears the Host badly: {lines:?}");
     assert_eq!(lines[3], "hung up", "{lines:?}");
-    let done = tokio::task::spawn_blocking(move || {
-        for _ in 0..100 {
-            if let Ok(Some(st)) = video_rx.0.try_wait() {
-                return st.success();
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
-    });
-    assert!(done.await.unwrap(), "the room system decoded fewer than 40 frames of the conference: {}", s.log());
+    let pic = tokio::task::spawn_blocking(move || received_picture(video_rx, &dir)).await.unwrap();
+    let pic =
+        pic.unwrap_or_else(|| panic!("the room system decoded fewer than 40 frames of the conference: {}", s.log()));
     // Its picture shows the other participant: the Host's red.
-    let frame = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("h323rx"))
-        .expect("a decoded frame");
-    let pic = Picture { width: 320, height: 180, rgb: std::fs::read(&frame).unwrap() };
-    let red = share_near(&pic, RED);
+    let red = pic.share_near(RED);
     assert!(red > 0.1, "the room system's picture does not show the Host ({red:.2} red)");
 
     // The caller names its own H.245 address in the Setup: Tessera connects there.

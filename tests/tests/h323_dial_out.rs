@@ -18,8 +18,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tessera_e2e::live_api::{Api, RED, synthetic};
-use tessera_e2e::media::{Picture, grab};
-use tessera_e2e::{KillOnDrop, Server, free_port};
+use tessera_e2e::media::{grab, h264_rtp_receiver, received_picture};
+use tessera_e2e::{Server, free_port};
 
 /// A room system waiting for a call: its process, its output read so far, and its port.
 struct Callee {
@@ -85,18 +85,6 @@ async fn event(api: &Api, conf: &str, kind: &str, name: &str) -> serde_json::Val
     panic!("no {kind} event for {name}: {v}");
 }
 
-/// The share of `pic`'s pixels (on a coarse grid) near `colour`.
-fn share_near(pic: &Picture, colour: (u8, u8, u8)) -> f64 {
-    let (mut near, mut all) = (0, 0);
-    for y in (0..pic.height).step_by(8) {
-        for x in (0..pic.width).step_by(8) {
-            all += 1;
-            near += usize::from(pic.near(x, y, colour, 45));
-        }
-    }
-    near as f64 / all as f64
-}
-
 /// A server with H.323 on, allowed to call this machine (dial-out refuses loopback by default).
 fn start() -> Server {
     Server::start_with(
@@ -120,25 +108,13 @@ async fn room(s: &Server, id: &str, public: bool) -> (Api, String) {
     (api, live["rtsp_url"].as_str().unwrap().to_string())
 }
 
-/// GStreamer decoding H.264 RTP on `port` into `dir`'s `h323rx*.rgb` (40 frames, 320×180).
-fn video_receiver(dir: &std::path::Path, port: u16) -> KillOnDrop {
-    let pipeline = format!(
-        "-q udpsrc port={port} caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96 \
-         ! rtpjitterbuffer ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! videoscale \
-         ! video/x-raw,format=RGB,width=320,height=180 ! identity eos-after=40 \
-         ! multifilesink location={}/h323rx%03d.rgb max-files=1",
-        dir.display()
-    );
-    KillOnDrop(Command::new("gst-launch-1.0").args(pipeline.split_whitespace()).spawn().expect("gst-launch-1.0"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_manager_calls_an_h323_address_and_the_room_system_joins_with_video() {
     let s = start();
     let (api, rtsp) = room(&s, "d1", true).await;
     let dir = s.dir.path().to_path_buf();
     let vp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut video_rx = video_receiver(&dir, vp);
+    let video_rx = h264_rtp_receiver(&dir, vp);
     let callee = Callee::start(&["--seconds", "12", "--video-rx", &vp.to_string(), "--video-tx"]);
     let address = format!("h323:lobby@127.0.0.1:{}", callee.port);
     let (st, v) = api.post("/api/v1/conferences/d1/calls", json!({"address": address, "name": "Lobby"})).await;
@@ -151,7 +127,7 @@ async fn the_manager_calls_an_h323_address_and_the_room_system_joins_with_video(
     for _ in 0..10 {
         let u = rtsp.clone();
         let pic = tokio::task::spawn_blocking(move || grab(&u, 640, 360, 10)).await.unwrap();
-        cyan = share_near(&pic, (32, 192, 192));
+        cyan = pic.share_near((32, 192, 192));
         if cyan > 0.1 {
             break;
         }
@@ -170,23 +146,10 @@ async fn the_manager_calls_an_h323_address_and_the_room_system_joins_with_video(
     api.wait_for("d1", "Lobby", false).await;
 
     // The conference's picture reached the room system: it shows the Host.
-    let done = tokio::task::spawn_blocking(move || {
-        for _ in 0..100 {
-            if let Ok(Some(st)) = video_rx.0.try_wait() {
-                return st.success();
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
-    });
-    assert!(done.await.unwrap(), "the room system decoded fewer than 40 frames of the conference: {}", s.log());
-    let frame = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("h323rx"))
-        .expect("a decoded frame");
-    let pic = Picture { width: 320, height: 180, rgb: std::fs::read(&frame).unwrap() };
-    assert!(share_near(&pic, RED) > 0.1, "the room system's picture does not show the Host");
+    let pic = tokio::task::spawn_blocking(move || received_picture(video_rx, &dir)).await.unwrap();
+    let pic =
+        pic.unwrap_or_else(|| panic!("the room system decoded fewer than 40 frames of the conference: {}", s.log()));
+    assert!(pic.share_near(RED) > 0.1, "the room system's picture does not show the Host");
 
     // The conference told the call's progress; the history keeps it as answered.
     let calling = event(&api, "d1", "calling", "Lobby").await;
