@@ -28,7 +28,7 @@ import subprocess
 import time
 
 import h323_caller
-from h323_caller import MSG, OLC, UI, read_exact, tpkt
+from h323_caller import MSG, OLC, UI, parse_q931, read_q931, tpkt
 from h323_ras import Endpoint
 
 HOST = "127.0.0.1"
@@ -44,32 +44,6 @@ def q931(kind, crv, uu, cause=None):
     if cause is not None:
         b += bytes([0x08, 2, 0x80, 0x80 | cause])
     return b + bytes([0x7E]) + (len(uu) + 1).to_bytes(2, "big") + bytes([5]) + uu
-
-
-def read_q931(sock):
-    """(message type, call reference, user-user body or None, cause or None)."""
-    head = read_exact(sock, 4)
-    return parse_q931(read_exact(sock, int.from_bytes(head[2:4], "big") - 4))
-
-
-def parse_q931(body):
-    """(message type, call reference, user-user body or None, cause or None) of one message."""
-    crv = int.from_bytes(body[2:4], "big") & 0x7FFF
-    kind, i, uu, cause = body[4], 5, None, None
-    while i < len(body):
-        ie = body[i]
-        if ie & 0x80:
-            i += 1
-        elif ie == 0x7E:
-            n = int.from_bytes(body[i + 1 : i + 3], "big")
-            uu = body[i + 4 : i + 3 + n]
-            i += 3 + n
-        else:
-            n = body[i + 1]
-            if ie == 0x08:
-                cause = body[i + 2 + n - 1] & 0x7F
-            i += 2 + n
-    return kind, crv, uu, cause
 
 
 def aliases(list_):

@@ -58,10 +58,9 @@ def read_exact(sock, n):
     return data
 
 
-def read_message(sock):
-    """(message type, user-user body or None, cause value or None)."""
-    head = read_exact(sock, 4)
-    body = read_exact(sock, int.from_bytes(head[2:4], "big") - 4)
+def parse_q931(body):
+    """(message type, call reference, user-user body or None, cause or None) of one message."""
+    crv = int.from_bytes(body[2:4], "big") & 0x7FFF
     kind, i, uu, cause = body[4], 5, None, None
     while i < len(body):
         ie = body[i]
@@ -76,6 +75,18 @@ def read_message(sock):
             if ie == 0x08:
                 cause = body[i + 2 + n - 1] & 0x7F
             i += 2 + n
+    return kind, crv, uu, cause
+
+
+def read_q931(sock):
+    """[`parse_q931`] of the next message on `sock`."""
+    head = read_exact(sock, 4)
+    return parse_q931(read_exact(sock, int.from_bytes(head[2:4], "big") - 4))
+
+
+def read_message(sock):
+    """(message type, user-user body or None, cause value or None)."""
+    kind, _, uu, cause = read_q931(sock)
     return kind, uu, cause
 
 
