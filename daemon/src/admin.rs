@@ -394,6 +394,7 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
             public,
             pin,
             join_without_invitation,
+            encrypted_media,
         } => {
             if public && join_without_invitation {
                 bail!("--join-without-invitation is for private conferences (a public one admits everyone)");
@@ -434,6 +435,7 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
                 duration_minutes: dur,
                 pin: pin.as_deref(),
                 join_without_invitation,
+                encrypted_media,
             };
             match store.create_conference(c, now()).await {
                 Err(tessera_web::store::StoreError::Conflict(_)) => bail!("a conference with ID {id:?} already exists"),

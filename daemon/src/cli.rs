@@ -254,6 +254,9 @@ pub enum ConferenceCommand {
         /// Private only: users of the server may join without an invitation (they sign in).
         #[arg(long)]
         join_without_invitation: bool,
+        /// Encrypted media only: SIP callers must use SRTP over SIP TLS; H.323 calls are refused.
+        #[arg(long)]
+        encrypted_media: bool,
     },
     /// The conference's media: mode, recording, multicast output, devices on join.
     Media {

@@ -114,6 +114,7 @@ async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
         duration_minutes: None,
         pin: None,
         join_without_invitation: false,
+        encrypted_media: false,
     };
     store.create_conference(c, now()).await?;
     tracing::info!(conference = DEMO_ROOM, owner = %owner.login, "created the public demo room");

@@ -497,3 +497,17 @@ module avcodec.so\nmodule_app menu.so\n{extra}",
     .unwrap();
     sip
 }
+
+/// A self-signed certificate for 127.0.0.1 (ECDSA P-256, two days) made with openssl in `dir`:
+/// the paths of the certificate and of its key, both PEM.
+pub fn self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-keyout", key.to_str().unwrap(), "-out", cert.to_str().unwrap(), "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .output()
+        .expect("openssl is missing: apt-get install openssl (scripts/test.sh does)");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    (cert, key)
+}

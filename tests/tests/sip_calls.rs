@@ -164,14 +164,7 @@ fn openssl_request(port: u16, ca: &Path, request: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sip_over_tls_answers_and_carries_a_call() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
-        .args(["-keyout", key.to_str().unwrap(), "-out", cert.to_str().unwrap(), "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .output()
-        .expect("openssl is missing: apt-get install openssl (scripts/test.sh does)");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let (cert, key) = tessera_e2e::self_signed_certificate(dir.path());
     let tls = free_port();
     let cfg = dir.path().join("tls.toml");
     std::fs::write(

@@ -9,8 +9,8 @@ use crate::rights::Right;
 use crate::store::{DialIn, Store};
 use std::net::IpAddr;
 pub use tessera_conference::admission::{
-    Admission, Claim, Conference, PinCheck, PinGiven, PinGuard, Refusal, Registrant, Standing, UserFacts, decide,
-    standing,
+    Admission, Claim, Conference, MediaRule, PinCheck, PinGiven, PinGuard, Refusal, Registrant, Standing, UserFacts,
+    decide, standing,
 };
 
 /// The conference's rules as the core reads them, with what [`presence`] found.
@@ -21,6 +21,7 @@ pub fn conference(d: &DialIn, now: Presence) -> Conference<'_> {
         public: d.public,
         registration: d.registration,
         join_without_invitation: d.join_without_invitation,
+        encrypted_media: d.encrypted_media,
         pin: d.pin.as_deref(),
         running: now.running,
         participants: now.participants,

@@ -244,6 +244,11 @@ async fn conference_page(
                 video #self autoplay playsinline muted {}
             }
             p #device-notice role="alert" {}
+            // A browser's media is always DTLS-SRTP; where the conference takes nothing else,
+            // everyone's is encrypted.
+            p.muted #media-security {
+                "🔒 " (tr(lang, if d.encrypted_media { "call.encrypted_everyone" } else { "call.encrypted_yours" }))
+            }
             p.actions {
                 button #mic type="button" aria-pressed="true" { (tr(lang, "call.mic")) }
                 " "

@@ -79,6 +79,10 @@ pub enum Request {
         /// start off and stay off (the core's rule). Set by the bridge and the WebRTC peers.
         #[serde(skip)]
         guest: Option<GuestDevices>,
+        /// SRTP keys (SDES) per medium: what the peer sends is unprotected with its key and what
+        /// Tessera sends protected with its own. Set by the SIP bridge only; never serialized.
+        #[serde(skip)]
+        srtp: Option<Box<tessera_sip_h323_bridge::rtp::srtp::MediaKeys>>,
     },
     /// Where a participant's media goes now (SIP re-INVITE: hold, a new address); `None` stops
     /// that medium. Operators and the SIP bridge only.
@@ -196,6 +200,9 @@ pub struct LiveParticipant {
     /// Where an RTP participant sends its media.
     #[serde(default)]
     pub rtp_ports: Option<RtpPorts>,
+    /// Its media is encrypted: a browser (DTLS-SRTP) or a SIP endpoint with SRTP.
+    #[serde(default)]
+    pub encrypted: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

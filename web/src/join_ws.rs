@@ -417,12 +417,10 @@ async fn admit(
         }
     };
     let now_in = admission::presence(state.control.as_ref(), &d.id);
-    let decided = admission::decide(
-        &admission::conference(d, now_in),
-        &claim,
-        PinGiven::Given(pin.as_deref().unwrap_or("")),
-        &guard,
-    );
+    let rules = admission::conference(d, now_in);
+    let decided = admission::decide(&rules, &claim, PinGiven::Given(pin.as_deref().unwrap_or("")), &guard)
+        // A browser's media is always encrypted (DTLS-SRTP).
+        .and_then(|a| admission::MediaRule::of(&rules).admits(true).map(|()| a));
     let a = match decided {
         Ok(a) => a,
         Err(r) => {

@@ -94,7 +94,7 @@ async fn manager_page(
                 data-rename=(t("mgr.rename")) data-podium-on=(t("mgr.podium_on")) data-podium-off=(t("mgr.podium_off"))
                 data-moderator-on=(t("mgr.moderator_on")) data-moderator-off=(t("mgr.moderator_off"))
                 data-individual=(t("mgr.individual")) data-on=(t("mgr.on")) data-off=(t("mgr.off"))
-                data-devices=(t("mgr.devices")) {
+                data-devices=(t("mgr.devices")) data-encrypted=(t("mgr.encrypted")) data-plain=(t("mgr.plain")) {
                 thead { tr {
                     th { input #m-select-all type="checkbox" aria-label=(t("mgr.select_all")); }
                     th { (t("mgr.name")) } th { (t("mgr.endpoint")) } th { (t("call.cam")) } th { (t("call.mic")) }

@@ -80,6 +80,7 @@ impl App {
             duration_minutes: None,
             pin: None,
             join_without_invitation: false,
+            encrypted_media: false,
         };
         self.store.create_conference(c, 0).await.unwrap();
     }
@@ -116,6 +117,7 @@ crate::both_backends!(home_shows_only_own_conferences, |store| {
         duration_minutes: starts_at.map(|_| 30),
         pin: None,
         join_without_invitation: false,
+        encrypted_media: false,
     };
     store.create_conference(conf("alice-today", alice, ConferenceKind::Scheduled, Some(t)), t).await.unwrap();
     store
@@ -289,6 +291,7 @@ crate::both_backends!(every_documented_operation_is_routed, |store| {
                 duration_minutes: None,
                 pin: None,
                 join_without_invitation: false,
+                encrypted_media: false,
             },
             0,
         )
@@ -494,6 +497,7 @@ crate::both_backends!(conference_pages_show_themselves_only_to_whom_they_admit, 
         duration_minutes: None,
         pin,
         join_without_invitation: false,
+        encrypted_media: false,
     };
     store.create_conference(new("webinar", true, Some("2468")), 0).await.unwrap();
     store.create_conference(new("secret", false, None), 0).await.unwrap();

@@ -312,6 +312,14 @@
       const name = document.createElement('td'); name.className = 'name'; name.textContent = p.name;
       const kind = document.createElement('td');
       kind.textContent = [p.kind, p.group, p.moderator ? '★' : '', p.on_podium ? '🎤' : ''].filter(Boolean).join(' · ');
+      // Whether its media is encrypted (a browser, or a SIP phone with SRTP); synthetic
+      // participants have no network media.
+      if (p.kind !== 'synthetic') {
+        const lock = document.createElement('span');
+        lock.className = p.encrypted ? 'media-encrypted' : 'media-plain';
+        lock.textContent = p.encrypted ? `🔒 ${rt('encrypted')}` : rt('plain');
+        kind.append(' · ', lock);
+      }
       const cam = document.createElement('td'); cam.className = 'cam-state'; cam.textContent = p.camera ? rt('on') : rt('off');
       const mic = document.createElement('td'); mic.className = 'mic-state'; mic.textContent = p.microphone ? rt('on') : rt('off');
       const gain = document.createElement('td');

@@ -406,7 +406,7 @@
   $('id').readOnly = mode === 'edit';
   $('pin').value = v.pin || '';
   $('pin_enabled').checked = !!v.pin;
-  for (const k of ['join_without_invitation', 'cameras_off_on_join', 'microphones_off_on_join', 'record', 'email_invitations']) {
+  for (const k of ['join_without_invitation', 'encrypted_media', 'cameras_off_on_join', 'microphones_off_on_join', 'record', 'email_invitations']) {
     $(k).checked = !!v[k];
   }
   radios('guest_permissions').forEach((p) => { p.checked = (v.guest_permissions || []).includes(p.value); });
@@ -456,6 +456,7 @@
       id: mode === 'template' ? '' : $('id').value,
       pin: $('pin_enabled').checked ? $('pin').value : '',
       join_without_invitation: radioValue('access') === 'private' && $('join_without_invitation').checked,
+      encrypted_media: $('encrypted_media').checked,
       cameras_off_on_join: $('cameras_off_on_join').checked,
       microphones_off_on_join: $('microphones_off_on_join').checked,
       guest_permissions: radios('guest_permissions').filter((p) => p.checked).map((p) => p.value),

@@ -321,7 +321,8 @@ impl Engine {
             }
             EngineCmd::Receive { id, video_to, audio_to, from } => {
                 let audio = audio_to.map(|(to, codec, pt)| {
-                    AudioOut::start(to, codec, pt, from.audio.as_ref(), from.audio_latch.as_ref())
+                    let protect = super::srtp::protector(from.srtp.audio.as_ref())?;
+                    AudioOut::start(to, codec, pt, from.audio.as_ref(), from.audio_latch.as_ref(), protect)
                 });
                 let conference = self.conference.clone();
                 if let Some(m) = self.member(id) {
@@ -548,7 +549,15 @@ impl Engine {
             };
             let m = &mut self.members[i];
             m.video_out = None;
-            match RtpVideoSender::start(&dest, &self.outputs[idx].encoder.streams(), m.send_from.video.as_deref()) {
+            let started = super::srtp::protector(m.send_from.srtp.video.as_ref()).and_then(|protect| {
+                RtpVideoSender::start(
+                    &dest,
+                    &self.outputs[idx].encoder.streams(),
+                    m.send_from.video.as_deref(),
+                    protect,
+                )
+            });
+            match started {
                 Ok(v) => {
                     m.video_out = Some(v);
                     m.watching = Some((want, dest.codec));

@@ -19,6 +19,7 @@ pub mod rtp_output;
 pub mod rtsp;
 pub mod slot;
 pub mod sockets;
+pub mod srtp;
 pub mod synthetic;
 
 use anyhow::{Context, bail};

@@ -129,6 +129,7 @@ impl NativeAudioIn {
         pt: u8,
         dtmf: Option<u8>,
         sink: NativeSink,
+        mut unprotect: Option<super::srtp::Srtp>,
     ) -> anyhow::Result<NativeAudioIn> {
         let NativeSink { slot, who, latch, on_key } = sink;
         socket.set_nonblocking(true)?;
@@ -147,9 +148,27 @@ impl NativeAudioIn {
                     Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => continue,
                     Err(_) => return,
                 };
+                // SRTP: what fails authentication (a forgery, a replay, plain RTP) goes no further.
+                let plain;
+                let p = match unprotect.as_mut() {
+                    Some(s) => match s.unprotect_rtp(&buf[..n]) {
+                        Some(v) => {
+                            plain = v;
+                            &plain[..]
+                        }
+                        None => {
+                            let n = dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                            metrics::counter!("tessera_media_rtp_dropped_total").increment(1);
+                            if n <= 5 || n.is_power_of_two() {
+                                tracing::warn!(participant = %who, reason = "SRTP authentication failed (or a replay)", dropped = n, "RTP packet dropped");
+                            }
+                            continue;
+                        }
+                    },
+                    None => &buf[..n],
+                };
                 // Well-formed packets from another address than the participant's are dropped
                 // (malformed ones are dropped below, and said so, wherever they come from).
-                let p = &buf[..n];
                 let ours = |t: Option<u8>| t.is_some_and(|t| check_rtp(p, t).is_ok());
                 if (ours(Some(pt)) || ours(dtmf)) && !latch.accept(from) {
                     continue;
@@ -229,6 +248,7 @@ pub struct NativeAudioOut {
     latch: Option<Arc<Latch>>,
     p: Packetizer,
     buf: Vec<u8>,
+    protect: Option<super::srtp::Srtp>,
 }
 
 impl NativeAudioOut {
@@ -239,6 +259,7 @@ impl NativeAudioOut {
         pt: u8,
         from: Option<Arc<UdpSocket>>,
         latch: Option<Arc<Latch>>,
+        protect: Option<super::srtp::Srtp>,
     ) -> anyhow::Result<NativeAudioOut> {
         let reachable = |s: &UdpSocket| {
             s.local_addr()
@@ -254,14 +275,24 @@ impl NativeAudioOut {
                 (Arc::new(s), None)
             }
         };
-        Ok(NativeAudioOut { socket, to, latch, p: Packetizer::new(law, pt), buf: Vec::with_capacity(200) })
+        Ok(NativeAudioOut { socket, to, latch, p: Packetizer::new(law, pt), buf: Vec::with_capacity(200), protect })
     }
 
     pub fn push(&mut self, samples: &[i16]) {
         self.p.packet(samples, &mut self.buf);
         // Non-blocking: a full socket buffer loses this packet rather than stalling the mixer.
         let to = self.latch.as_ref().filter(|l| l.symmetric()).and_then(|l| l.source()).unwrap_or(self.to);
-        let _ = self.socket.send_to(&self.buf, to);
+        match self.protect.as_mut() {
+            // A packet that cannot be protected is not sent in the clear.
+            Some(s) => {
+                if let Some(sealed) = s.protect_rtp(&self.buf) {
+                    let _ = self.socket.send_to(&sealed, to);
+                }
+            }
+            None => {
+                let _ = self.socket.send_to(&self.buf, to);
+            }
+        }
     }
 }
 

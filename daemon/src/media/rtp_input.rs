@@ -155,9 +155,12 @@ impl RtpInput {
     /// `sources`: the addresses whose packets may latch each medium's source (empty: any);
     /// `symmetric`: media back goes to the latched source (SIP peers).
     /// `bound`: sockets signalling already bound for the spec's ports (the rest are bound here).
+    /// `srtp`: the SDES keys of media that arrive protected.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         name: &str,
         spec: &RtpSpec,
+        srtp: &super::srtp::MediaKeys,
         bound: &mut Bound,
         sources: &[IpAddr],
         symmetric: bool,
@@ -197,7 +200,8 @@ impl RtpInput {
                     latch: audio_latch.clone(),
                     on_key: on_key.clone(),
                 };
-                Some(NativeAudioIn::start(socket, law, pt, spec.dtmf_pt, sink)?)
+                let unprotect = srtp.audio.as_ref().map(|k| k.unprotect()).transpose().map_err(anyhow::Error::msg)?;
+                Some(NativeAudioIn::start(socket, law, pt, spec.dtmf_pt, sink, unprotect)?)
             }
             _ => None,
         };
@@ -216,12 +220,20 @@ impl RtpInput {
             }
         }
         let dropped = Arc::new(AtomicU64::new(0));
-        for (src, pt, keys, latch) in [
-            ("vsrc", spec.video.map(|v| v.1), None, &video_latch),
-            ("asrc", spec.audio.map(|a| a.1), spec.dtmf_pt.map(|d| (d, on_key.clone())), &audio_latch),
+        for (src, pt, keys, latch, key) in [
+            ("vsrc", spec.video.map(|v| v.1), None, &video_latch, srtp.video.as_ref()),
+            (
+                "asrc",
+                spec.audio.map(|a| a.1),
+                spec.dtmf_pt.map(|d| (d, on_key.clone())),
+                &audio_latch,
+                srtp.audio.as_ref(),
+            ),
         ] {
             if let (Some(el), Some(pt)) = (pipeline.by_name(src), pt) {
-                guard_rtp(&el, pt, keys, name.to_string(), dropped.clone(), latch.clone());
+                let unprotect = key.map(|k| k.unprotect()).transpose().map_err(anyhow::Error::msg)?;
+                let guard = Guard { pt, keys, who: name.to_string(), dropped: dropped.clone(), latch: latch.clone() };
+                guard_rtp(&el, guard, unprotect);
             }
         }
         if spec.video.is_some() {
@@ -257,6 +269,7 @@ impl RtpInput {
             audio,
             audio_latch: Some(self.audio_latch.clone()),
             video_latch: Some(self.video_latch.clone()),
+            srtp: super::srtp::MediaKeys::default(),
         }
     }
 }
@@ -269,6 +282,8 @@ pub struct SendFrom {
     /// Where the endpoint's audio and video come from, once known.
     pub audio_latch: Option<Arc<Latch>>,
     pub video_latch: Option<Arc<Latch>>,
+    /// SRTP: each medium's keys, Tessera's own protecting what it sends.
+    pub srtp: super::srtp::MediaKeys,
 }
 
 impl Drop for RtpInput {
@@ -315,17 +330,42 @@ pub struct Reports {
     pub keys: Keys,
 }
 
-fn guard_rtp(
-    src: &gst::Element,
+/// What [`guard_rtp`] checks a source's packets against, and where it reports.
+struct Guard {
     pt: u8,
     keys: Option<(u8, Keys)>,
     who: String,
     dropped: Arc<AtomicU64>,
     latch: Arc<Latch>,
-) {
+}
+
+impl Guard {
+    fn drop_packet(&self, why: &str) -> gst::PadProbeReturn {
+        let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        metrics::counter!("tessera_media_rtp_dropped_total").increment(1);
+        if n <= 5 || n.is_power_of_two() {
+            tracing::warn!(participant = %self.who, reason = why, dropped = n, "malformed RTP packet dropped");
+        }
+        gst::PadProbeReturn::Drop
+    }
+}
+
+/// Checks what `src` reads before the depayloader sees it: SRTP unprotected first (when
+/// `unprotect`), then the RTP header, the payload type, the sender's address (the latch) and
+/// DTMF events.
+fn guard_rtp(src: &gst::Element, guard: Guard, unprotect: Option<super::srtp::Srtp>) {
     let Some(pad) = src.static_pad("src") else { return };
     let events = std::sync::Mutex::new(tessera_sip_h323_bridge::rtp::dtmf::EventReceiver::default());
+    let unprotect = unprotect.map(std::sync::Mutex::new);
+    let Guard { pt, ref keys, ref latch, .. } = guard;
+    let (keys, latch) = (keys.clone(), latch.clone());
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let (Some(s), Some(buf)) = (&unprotect, info.buffer_mut()) {
+            let mut s = s.lock().unwrap_or_else(|p| p.into_inner());
+            if !super::srtp::shrink(buf, |p| s.unprotect_rtp(p)) {
+                return guard.drop_packet("SRTP authentication failed (or a replay)");
+            }
+        }
         let Some(buf) = info.buffer() else { return gst::PadProbeReturn::Ok };
         // udpsrc notes each packet's sender (retrieve-sender-address, on by default).
         let from = || {
@@ -354,14 +394,7 @@ fn guard_rtp(
                 }
                 gst::PadProbeReturn::Drop
             }
-            Err(why) => {
-                let n = dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                metrics::counter!("tessera_media_rtp_dropped_total").increment(1);
-                if n <= 5 || n.is_power_of_two() {
-                    tracing::warn!(participant = %who, reason = why, dropped = n, "malformed RTP packet dropped");
-                }
-                gst::PadProbeReturn::Drop
-            }
+            Err(why) => guard.drop_packet(why),
         }
     });
 }

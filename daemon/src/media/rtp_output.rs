@@ -26,6 +26,7 @@ impl RtpVideoSender {
         dest: &VideoTo,
         streams: &EncodedStreams,
         from: Option<&std::net::UdpSocket>,
+        protect: Option<super::srtp::Srtp>,
     ) -> anyhow::Result<RtpVideoSender> {
         let (to, pt) = (dest.to, dest.pt);
         let pay = match dest.codec {
@@ -42,6 +43,7 @@ impl RtpVideoSender {
         );
         let pipeline = super::launch(&launch, "an RTP video sender")?;
         send_from(&pipeline, to, from);
+        protect_out(&pipeline, protect);
         let v = appsrc(pipeline.upcast_ref(), "v")?;
         super::watch_bus(&pipeline, format!("RTP video to {to}"), |_| {});
         pipeline.set_state(gst::State::Playing).context("starting an RTP video sender")?;
@@ -70,6 +72,7 @@ impl RtpAudioSender {
         codec: AudioCodec,
         pt: u8,
         from: Option<&std::net::UdpSocket>,
+        protect: Option<super::srtp::Srtp>,
     ) -> anyhow::Result<RtpAudioSender> {
         let chain = encode_chain(codec, pt);
         let launch = format!(
@@ -80,6 +83,7 @@ impl RtpAudioSender {
         );
         let pipeline = super::launch(&launch, "an RTP audio sender")?;
         send_from(&pipeline, to, from);
+        protect_out(&pipeline, protect);
         let src = appsrc(pipeline.upcast_ref(), "a")?;
         super::watch_bus(&pipeline, format!("RTP audio to {to}"), |_| {});
         pipeline.set_state(gst::State::Playing).context("starting an RTP audio sender")?;
@@ -97,6 +101,13 @@ impl RtpAudioSender {
         }
         self.frames += 1;
         let _ = self.src.push_buffer(buffer);
+    }
+}
+
+/// SRTP on what the pipeline's `out` sink sends, when the peer negotiated it.
+fn protect_out(pipeline: &gst::Pipeline, protect: Option<super::srtp::Srtp>) {
+    if let (Some(sink), Some(p)) = (pipeline.by_name("out"), protect) {
+        super::srtp::protect_sink(&sink, p);
     }
 }
 
@@ -138,7 +149,7 @@ impl Drop for RtpAudioSender {
 /// An endpoint's own mix on its way out: G.711 packetized here, other codecs through GStreamer.
 pub enum AudioOut {
     Gst(RtpAudioSender),
-    Native(super::native_audio::NativeAudioOut),
+    Native(Box<super::native_audio::NativeAudioOut>),
 }
 
 impl AudioOut {
@@ -148,16 +159,18 @@ impl AudioOut {
         pt: u8,
         from: Option<&std::sync::Arc<std::net::UdpSocket>>,
         latch: Option<&std::sync::Arc<super::latch::Latch>>,
+        protect: Option<super::srtp::Srtp>,
     ) -> anyhow::Result<AudioOut> {
         match codec.law() {
-            Some(law) => Ok(AudioOut::Native(super::native_audio::NativeAudioOut::start(
+            Some(law) => Ok(AudioOut::Native(Box::new(super::native_audio::NativeAudioOut::start(
                 to,
                 law,
                 pt,
                 from.cloned(),
                 latch.cloned(),
-            )?)),
-            None => Ok(AudioOut::Gst(RtpAudioSender::start(to, codec, pt, from.map(|s| &**s))?)),
+                protect,
+            )?))),
+            None => Ok(AudioOut::Gst(RtpAudioSender::start(to, codec, pt, from.map(|s| &**s), protect)?)),
         }
     }
 

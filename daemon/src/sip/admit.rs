@@ -38,6 +38,8 @@ pub(super) struct Admitted {
     pub(super) control: Control,
     /// A guest (no user of the server): what the organiser lets guests use.
     pub(super) guest: Option<GuestPermissions>,
+    /// What the conference asks of the call's media (encrypted only, or not).
+    pub(super) media_rule: admission::MediaRule,
 }
 
 pub(super) type SipRefusal = (u16, String, Vec<(&'static str, String)>);
@@ -92,8 +94,15 @@ pub(super) enum Route {
     User(String),
 }
 
-/// `proven`: the INVITE came over a connection (TCP, TLS), so `peer` cannot be forged.
-pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool) -> Result<Route, SipRefusal> {
+/// `proven`: the INVITE came over a connection (TCP, TLS), so `peer` cannot be forged;
+/// `secure`: over TLS, so SRTP keys may travel in its SDP.
+pub(super) async fn admit(
+    ctx: &Context,
+    m: &Message,
+    peer: IpAddr,
+    proven: bool,
+    secure: bool,
+) -> Result<Route, SipRefusal> {
     let StartLine::Request { uri: ruri, .. } = &m.start else { return Err(refuse(400, "not a request")) };
     let user = match uri::parse(ruri) {
         Ok(uri::Uri::Sip(u)) => u.user,
@@ -163,14 +172,27 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool
         sip_refusal(r)
     })?;
     let (user, pin) = (admitted.user, admitted.pin_to_ask);
+    let media_rule = admission::MediaRule::of(&rules);
     let ct = m.headers.single("Content-Type").ok().flatten().unwrap_or_default();
     let (offer, choice) = if m.body.is_empty() {
+        // Tessera will offer: SRTP where the conference takes nothing else, which needs TLS.
+        media_rule.admits(secure).map_err(sip_refusal)?;
         (None, negotiate::Choice { audio: None, video: None })
     } else if !ct.to_ascii_lowercase().starts_with("application/sdp") {
         return Err(refuse(415, "Unsupported Media Type (the INVITE's body must be an SDP offer)"));
     } else {
         let offer = sdp::parse(&m.body).map_err(|e| refuse(400, format!("Bad Request ({e})")))?;
-        let choice = negotiate::choose(&offer).map_err(|e| refuse(488, format!("Not Acceptable Here ({e})")))?;
+        let choice =
+            negotiate::choose(&offer, secure).map_err(|e| refuse(488, format!("Not Acceptable Here ({e})")))?;
+        media_rule.admits(choice.encrypted()).map_err(|r| {
+            // What was offered, so that an administrator can tell a phone without SRTP from one
+            // whose suites Tessera does not take.
+            let offered: Vec<String> =
+                offer.media.iter().map(|m| format!("{} {} ({} keys taken)", m.kind, m.proto, m.crypto.len())).collect();
+            let offered = offered.join(", ");
+            tracing::info!(conference = %conf.id, peer = %peer, secure, offered, "SIP: plain RTP refused (encrypted media only)");
+            sip_refusal(r)
+        })?;
         (Some(offer), choice)
     };
     Ok(Route::Conference(Box::new(Admitted {
@@ -182,6 +204,7 @@ pub(super) async fn admit(ctx: &Context, m: &Message, peer: IpAddr, proven: bool
         choice,
         control,
         guest: admitted.guest.then_some(conf.guests),
+        media_rule,
     })))
 }
 
@@ -196,6 +219,10 @@ fn sip_refusal(r: Refusal) -> SipRefusal {
         Refusal::NotStarted => refuse(480, "Temporarily Unavailable (the conference has not started)"),
         Refusal::Full => refuse(486, "Busy Here (the conference is full)"),
         Refusal::Draining => refuse(503, "Service Unavailable (the server is restarting for maintenance)"),
+        Refusal::EncryptionRequired => refuse(
+            488,
+            "Not Acceptable Here (this conference takes encrypted media only: call over SIP TLS (sips:) with SRTP)",
+        ),
         // A caller is challenged before these could come back; a guest's name is always one.
         Refusal::SignInRequired | Refusal::SignUpRequired => refuse(403, "Forbidden"),
         Refusal::GuestsNotAllowed | Refusal::BadLink | Refusal::BadName(_) => refuse(403, "Forbidden"),

@@ -281,6 +281,8 @@ async fn ring(
         video: Some((video.rtp_port, video.rtcp_port)),
         session_id,
         version: 1,
+        // Calls Tessera places offer plain RTP (see the README's "Encrypted media").
+        srtp: None,
     };
     let host = match local {
         IpAddr::V6(a) => format!("[{a}]"),
@@ -353,7 +355,8 @@ async fn ring(
                     };
                     let ack = dialog.ack(1, transport, &format!("{host}:{port}"), &tag(), None);
                     path.send(ack.clone());
-                    let choice = sdp::parse(&m.body).map_err(|e| e.to_string()).and_then(|s| negotiate::choose(&s));
+                    let choice =
+                        sdp::parse(&m.body).map_err(|e| e.to_string()).and_then(|s| negotiate::choose(&s, false));
                     let mut dialog = dialog;
                     let choice = match choice {
                         Ok(c) if cancelled.is_none() => c,

@@ -18,15 +18,24 @@ pub struct Prompt {
 }
 
 impl Prompt {
-    pub fn start(to: SocketAddr, codec: AudioCodec, pt: u8) -> anyhow::Result<Prompt> {
+    /// `protect`: SRTP for a call that negotiated it.
+    pub fn start(
+        to: SocketAddr,
+        codec: AudioCodec,
+        pt: u8,
+        protect: Option<crate::media::srtp::Srtp>,
+    ) -> anyhow::Result<Prompt> {
         let launch = format!(
             "audiotestsrc is-live=true wave=ticks freq=440 tick-interval=1000000000 sine-periods-per-tick=180 volume=0.4 \
-             ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! {} ! udpsink host={} port={} sync=false async=false",
+             ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! {} ! udpsink name=out host={} port={} sync=false async=false",
             encode_chain(codec, pt),
             to.ip(),
             to.port()
         );
         let pipeline = crate::media::launch(&launch, "the PIN prompt")?;
+        if let (Some(sink), Some(p)) = (pipeline.by_name("out"), protect) {
+            crate::media::srtp::protect_sink(&sink, p);
+        }
         pipeline.set_state(gst::State::Playing)?;
         Ok(Prompt { pipeline })
     }

@@ -267,6 +267,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         content: req.content,
         user: req.user.filter(|_| !req.content),
         guest: req.guest.filter(|_| !req.content),
+        srtp: None,
         ends_without_media: false,
         // The relay on this host sends the browser's packets on.
         sources: vec![settings.input_host()],

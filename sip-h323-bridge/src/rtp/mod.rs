@@ -1,8 +1,10 @@
 //! What the SIP side reads from media packets itself (no I/O): RTCP feedback asking for a
-//! keyframe ([`rtcp`]) and DTMF digits, from RFC 4733 events and from SIP INFO bodies ([`dtmf`]).
+//! keyframe ([`rtcp`]) and DTMF digits, from RFC 4733 events and from SIP INFO bodies ([`dtmf`]);
+//! SRTP with SDES keys ([`srtp`]).
 
 pub mod dtmf;
 pub mod rtcp;
+pub mod srtp;
 
 /// The payload type and payload of an RTP packet, or `None` when it is not RTP version 2 or its
 /// header (CSRCs, extension, padding) does not fit.

@@ -2,6 +2,7 @@
 //! sections with their formats (rtpmap, fmtp, rtcp-fb), address, port, direction and RTCP port;
 //! [`answer`](negotiate::answer) picks what Tessera receives and sends (RFC 3264). No I/O.
 
+pub mod crypto;
 pub mod negotiate;
 
 use std::net::IpAddr;
@@ -10,6 +11,8 @@ use std::net::IpAddr;
 pub const MAX_MEDIA: usize = 16;
 /// More formats in one media section than this: refused.
 pub const MAX_FORMATS: usize = 64;
+/// `a=crypto` lines read per media section; more are ignored.
+pub const MAX_CRYPTO: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -86,6 +89,9 @@ pub struct Media {
     pub rtcp_mux: bool,
     /// The first format token as written (answers that refuse the section repeat it).
     pub first_format: String,
+    /// The SDES keys (RFC 4568) Tessera can take, in the offerer's order; lines it cannot take
+    /// are left out.
+    pub crypto: Vec<crypto::Crypto>,
 }
 
 impl Media {
@@ -212,6 +218,7 @@ pub fn parse(body: &[u8]) -> Result<Session, SdpError> {
                     rtcp_port: None,
                     rtcp_mux: false,
                     first_format,
+                    crypto: Vec::new(),
                 });
             }
             b'a' => {
@@ -283,6 +290,11 @@ fn attribute(m: &mut Media, name: &str, arg: &str) -> Result<(), SdpError> {
             m.rtcp_port = Some(port.parse().map_err(|_| err(format!("a=rtcp port {port:?}")))?);
         }
         "rtcp-mux" => m.rtcp_mux = true,
+        "crypto" if m.crypto.len() < MAX_CRYPTO => {
+            if let Ok(c) = crypto::Crypto::parse(arg) {
+                m.crypto.push(c);
+            }
+        }
         _ => {}
     }
     Ok(())

@@ -4,7 +4,14 @@
 //! order is its preference), with telephone-event kept for DTMF. Video: H.264 with packetization
 //! mode 1, else mode 0 (sent as one NAL unit per packet, however large), else VP8. Sections Tessera does not take are
 //! answered with port 0; an offer with nothing usable is refused (488).
+//!
+//! SRTP (RFC 4568, SDES): an `RTP/SAVP` or `RTP/SAVPF` section is taken when the signalling is
+//! encrypted (the keys are in the SDP) and one of its `a=crypto` lines is (see [`super::crypto`]);
+//! the answer then carries Tessera's own key for the same tag. Whether a conference may be
+//! joined without encryption is the conference core's rule, not this module's: it reports
+//! [`Choice::encrypted`].
 
+use super::crypto::{Crypto, KEY_LEN};
 use super::{Format, Media, Session};
 use std::fmt::Write;
 use std::net::IpAddr;
@@ -39,6 +46,8 @@ pub struct Taken<C> {
     /// RFC 4733 telephone-event type (audio only).
     pub dtmf_pt: Option<u8>,
     pub proto: String,
+    /// The peer's SRTP key (an `RTP/SAVP(F)` section), with the tag and suite Tessera answers.
+    pub crypto: Option<Crypto>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +67,13 @@ impl Choice {
         self.video.as_ref().is_some_and(|v| {
             v.codec == VideoCodec::H264 && v.format.fmtp_param("packetization-mode").unwrap_or("0") == "0"
         })
+    }
+
+    /// Whether every medium taken is SRTP (and at least one is taken).
+    pub fn encrypted(&self) -> bool {
+        let a = self.audio.as_ref().map(|a| a.crypto.is_some());
+        let v = self.video.as_ref().map(|v| v.crypto.is_some());
+        (a.is_some() || v.is_some()) && a != Some(false) && v != Some(false)
     }
 
     /// Whether the peer asked for keyframes by RTCP feedback (PLI or FIR).
@@ -87,8 +103,16 @@ fn video_codec(f: &Format) -> Option<VideoCodec> {
     }
 }
 
-fn usable(m: &Media) -> bool {
-    !m.disabled() && (m.proto == "RTP/AVP" || m.proto == "RTP/AVPF")
+/// Whether Tessera can take the section: plain RTP, or SRTP with a key it takes when `sdes`
+/// (the signalling is encrypted).
+fn usable(m: &Media, sdes: bool) -> bool {
+    let srtp = m.proto == "RTP/SAVP" || m.proto == "RTP/SAVPF";
+    !m.disabled() && (m.proto == "RTP/AVP" || m.proto == "RTP/AVPF" || (srtp && sdes && !m.crypto.is_empty()))
+}
+
+/// The peer's key for a section [`usable`] took: its first `a=crypto` line, for SRTP sections.
+fn crypto(m: &Media) -> Option<Crypto> {
+    m.proto.starts_with("RTP/SAVP").then(|| m.crypto.first().cloned()).flatten()
 }
 
 fn peer(m: &Media) -> Option<(IpAddr, u16, u16)> {
@@ -97,11 +121,12 @@ fn peer(m: &Media) -> Option<(IpAddr, u16, u16)> {
     (!a.is_unspecified() && m.direction.peer_receives()).then_some((a, m.port, m.rtcp()))
 }
 
-/// What Tessera takes from `offer`, or why nothing can be taken.
-pub fn choose(offer: &Session) -> Result<Choice, String> {
+/// What Tessera takes from `offer`, or why nothing can be taken. `sdes`: the offer came over
+/// encrypted signalling, so SRTP sections with `a=crypto` keys may be taken.
+pub fn choose(offer: &Session, sdes: bool) -> Result<Choice, String> {
     let mut choice = Choice { audio: None, video: None };
     for (index, m) in offer.media.iter().enumerate() {
-        if !usable(m) {
+        if !usable(m, sdes) {
             continue;
         }
         match m.kind.as_str() {
@@ -121,6 +146,7 @@ pub fn choose(offer: &Session) -> Result<Choice, String> {
                     format: f.clone(),
                     dtmf_pt,
                     proto: m.proto.clone(),
+                    crypto: crypto(m),
                 });
             }
             "video" if choice.video.is_none() => {
@@ -142,6 +168,7 @@ pub fn choose(offer: &Session) -> Result<Choice, String> {
                     format: f.clone(),
                     dtmf_pt: None,
                     proto: m.proto.clone(),
+                    crypto: crypto(m),
                 });
             }
             _ => {}
@@ -156,8 +183,13 @@ pub fn choose(offer: &Session) -> Result<Choice, String> {
                 format!("{} {} [{}]", m.kind, m.proto, f.join(" "))
             })
             .collect();
+        let srtp = if sdes {
+            "RTP/AVP(F), or RTP/SAVP(F) with an AES_CM_128_HMAC_SHA1_80 or _32 inline key"
+        } else {
+            "RTP/AVP(F) (SRTP keys are taken over SIP TLS only)"
+        };
         return Err(format!(
-            "no usable media: Tessera takes Opus, G.722, PCMU, PCMA audio and H.264 (packetization-mode 0 or 1) or VP8 video over RTP/AVP(F); offered {}",
+            "no usable media: Tessera takes Opus, G.722, PCMU, PCMA audio and H.264 (packetization-mode 0 or 1) or VP8 video over {srtp}; offered {}",
             offered.join(", ")
         ));
     }
@@ -171,6 +203,27 @@ pub struct Local {
     pub video: Option<(u16, u16)>,
     pub session_id: u64,
     pub version: u64,
+    /// Tessera's SRTP master keys, used where a medium is SRTP (answers to SRTP sections, and
+    /// offers made with `srtp`); `None` when the signalling is not encrypted.
+    pub srtp: Option<Keys>,
+}
+
+/// Tessera's SDES master keys (key and salt) for what it sends: one per medium.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Keys {
+    pub audio: [u8; KEY_LEN],
+    pub video: [u8; KEY_LEN],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(..)")
+    }
+}
+
+/// The `a=crypto` line of Tessera's offers: the suite every SRTP endpoint takes.
+fn offered_crypto(key: [u8; KEY_LEN]) -> Crypto {
+    Crypto { tag: 1, suite: super::crypto::Suite::Aes128Sha1_80, key }
 }
 
 /// Payload types of Tessera's own offer (for INVITEs that came without one).
@@ -183,23 +236,31 @@ pub mod offered {
 }
 
 /// Tessera's offer, for a peer that sent an INVITE without one (a "late" or delayed offer):
-/// every codec Tessera takes, in its order of preference, receiving on `local`'s ports.
+/// every codec Tessera takes, in its order of preference, receiving on `local`'s ports. With
+/// `local.srtp`, the media are offered as SRTP (`RTP/SAVP` with Tessera's keys) only.
 pub fn offer(local: &Local) -> String {
     let mut out = session_lines(local);
+    let proto = if local.srtp.is_some() { "RTP/SAVP" } else { "RTP/AVP" };
+    let key_line = |out: &mut String, key: Option<[u8; KEY_LEN]>| {
+        if let Some(k) = key {
+            let _ = write!(out, "a=crypto:{}\r\n", offered_crypto(k));
+        }
+    };
     if let Some((port, rtcp)) = local.audio {
         let (opus, dtmf) = (offered::OPUS, offered::DTMF);
         let _ = write!(
             out,
-            "m=audio {port} RTP/AVP {opus} 9 0 8 {dtmf}\r\na=rtpmap:{opus} opus/48000/2\r\na=fmtp:{opus} useinbandfec=1\r\n\
+            "m=audio {port} {proto} {opus} 9 0 8 {dtmf}\r\na=rtpmap:{opus} opus/48000/2\r\na=fmtp:{opus} useinbandfec=1\r\n\
              a=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
              a=rtpmap:{dtmf} telephone-event/8000\r\na=fmtp:{dtmf} 0-15\r\na=rtcp:{rtcp}\r\na=sendrecv\r\n"
         );
+        key_line(&mut out, local.srtp.as_ref().map(|k| k.audio));
     }
     if let Some((port, rtcp)) = local.video {
         let (h264, single, vp8) = (offered::H264, offered::H264_SINGLE_NAL, offered::VP8);
         let _ = write!(
             out,
-            "m=video {port} RTP/AVP {h264} {single} {vp8}\r\n\
+            "m=video {port} {proto} {h264} {single} {vp8}\r\n\
              a=rtpmap:{h264} H264/90000\r\na=fmtp:{h264} packetization-mode=1;profile-level-id=42e01f\r\n\
              a=rtpmap:{single} H264/90000\r\na=fmtp:{single} packetization-mode=0;profile-level-id=42e01f\r\n\
              a=rtpmap:{vp8} VP8/90000\r\n"
@@ -208,6 +269,7 @@ pub fn offer(local: &Local) -> String {
             let _ = write!(out, "a=rtcp-fb:{pt} nack pli\r\na=rtcp-fb:{pt} ccm fir\r\n");
         }
         let _ = write!(out, "a=rtcp:{rtcp}\r\na=sendrecv\r\n");
+        key_line(&mut out, local.srtp.as_ref().map(|k| k.video));
     }
     out
 }
@@ -229,7 +291,16 @@ fn rtpmap(out: &mut String, f: &Format) {
     out.push_str("\r\n");
 }
 
-/// The answer to `offer` for `choice`, with Tessera receiving on `local`'s ports.
+/// Tessera's key for an SRTP section, under the tag and suite of the peer's line.
+fn answer_crypto(out: &mut String, peer: Option<&Crypto>, ours: Option<[u8; KEY_LEN]>) {
+    if let (Some(peer), Some(key)) = (peer, ours) {
+        let _ = write!(out, "a=crypto:{}\r\n", peer.answered_with(key));
+    }
+}
+
+/// The answer to `offer` for `choice`, with Tessera receiving on `local`'s ports. A section
+/// taken as SRTP is answered with `local.srtp`'s key (the caller makes sure it has keys when
+/// [`choose`] was allowed SDES).
 pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
     let mut out = session_lines(local);
     for (i, m) in offer.media.iter().enumerate() {
@@ -246,6 +317,7 @@ pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
                 let _ = write!(out, "a=rtpmap:{d} telephone-event/{}\r\na=fmtp:{d} 0-15\r\n", a.format.clock_rate);
             }
             let _ = write!(out, "a=rtcp:{rtcp}\r\na=ptime:20\r\na={}\r\n", m.direction.reversed().as_str());
+            answer_crypto(&mut out, a.crypto.as_ref(), local.srtp.as_ref().map(|k| k.audio));
         } else if let Some((v, (port, rtcp))) = video {
             let _ = write!(out, "m=video {port} {} {}\r\n", v.proto, v.pt);
             rtpmap(&mut out, &v.format);
@@ -267,6 +339,7 @@ pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
                 }
             }
             let _ = write!(out, "a=rtcp:{rtcp}\r\na={}\r\n", direction.as_str());
+            answer_crypto(&mut out, v.crypto.as_ref(), local.srtp.as_ref().map(|k| k.video));
         } else {
             let _ = write!(out, "m={} 0 {} {}\r\n", m.kind, m.proto, m.first_format);
         }
@@ -286,13 +359,14 @@ mod tests {
             video: Some((20002, 20003)),
             session_id: 7,
             version: 1,
+            srtp: None,
         }
     }
 
     #[test]
     fn a_softphone_gets_pcmu_and_h264() {
         let offer = parse(super::super::tests::BARESIP.as_bytes()).unwrap();
-        let c = choose(&offer).unwrap();
+        let c = choose(&offer, false).unwrap();
         let a = c.audio.as_ref().unwrap();
         assert_eq!((a.codec, a.pt, a.dtmf_pt), (AudioCodec::Pcmu, 0, Some(101)));
         assert_eq!(a.peer, Some(("127.0.0.1".parse().unwrap(), 10000, 10001)));
@@ -301,7 +375,7 @@ mod tests {
         assert!(c.sends_video() && c.keyframe_feedback() && !c.h264_single_nal());
         // An offer of mode 0 only (the default when absent) is taken, sent as single NAL units.
         let mode0 = parse(super::super::tests::BARESIP.replace("packetization-mode=1;", "").as_bytes()).unwrap();
-        let c0 = choose(&mode0).unwrap();
+        let c0 = choose(&mode0, false).unwrap();
         assert!(c0.sends_video() && c0.h264_single_nal());
         assert!(answer(&mode0, &c0, &local()).contains("packetization-mode=0;"));
         let ans = answer(&offer, &c, &local());
@@ -321,7 +395,7 @@ mod tests {
 m=audio 4000 RTP/AVP 9 0 8\na=sendonly\nm=video 4002 RTP/AVP 100\na=rtpmap:100 VP8/90000\n",
         )
         .unwrap();
-        let c = choose(&offer).unwrap();
+        let c = choose(&offer, false).unwrap();
         let a = c.audio.as_ref().unwrap();
         assert_eq!(a.codec, AudioCodec::G722);
         assert_eq!(a.peer, None, "a sendonly peer is not sent audio");
@@ -340,16 +414,16 @@ m=audio 4000 RTP/AVP 9 0 8\na=sendonly\nm=video 4002 RTP/AVP 100\na=rtpmap:100 V
 m=video 4002 RTP/AVP 96\na=rtpmap:96 H264/90000\na=fmtp:96 packetization-mode=2\nm=image 4004 udptl t38\n",
         )
         .unwrap();
-        let e = choose(&offer).unwrap_err();
+        let e = choose(&offer, false).unwrap_err();
         assert!(e.contains("no usable media") && e.contains("RTP/SAVP"), "{e}");
         let held = parse(b"v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 0.0.0.0\nt=0 0\nm=audio 4000 RTP/AVP 0 8\n").unwrap();
-        let c = choose(&held).unwrap();
+        let c = choose(&held, false).unwrap();
         assert_eq!(c.audio.as_ref().unwrap().peer, None);
         let mixed = parse(
             b"v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=image 4004 udptl t38\nm=audio 4000 RTP/AVP 8\n",
         )
         .unwrap();
-        let c = choose(&mixed).unwrap();
+        let c = choose(&mixed, false).unwrap();
         let ans = answer(&mixed, &c, &local());
         assert!(ans.contains("m=image 0 udptl t38\r\nm=audio 20000 RTP/AVP 8\r\n"), "{ans}");
     }
@@ -363,7 +437,7 @@ m=video 4002 RTP/AVP 96\na=rtpmap:96 H264/90000\na=fmtp:96 packetization-mode=2\
         let answer = b"v=0\r\no=- 2 2 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n\
 m=audio 7000 RTP/AVP 9 101\r\na=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
 m=video 7002 RTP/AVP 98\r\na=rtpmap:98 VP8/90000\r\n";
-        let c = choose(&parse(answer).unwrap()).unwrap();
+        let c = choose(&parse(answer).unwrap(), false).unwrap();
         let a = c.audio.as_ref().unwrap();
         assert_eq!((a.codec, a.pt, a.dtmf_pt), (AudioCodec::G722, 9, Some(101)));
         assert_eq!(a.peer.map(|p| (p.0.to_string(), p.1)), Some(("192.0.2.9".into(), 7000)));
@@ -371,9 +445,42 @@ m=video 7002 RTP/AVP 98\r\na=rtpmap:98 VP8/90000\r\n";
         assert_eq!((v.codec, v.pt), (VideoCodec::Vp8, 98));
         assert!(c.sends_video());
         // The offer itself, read as an answer, gives Opus and H.264 in packetization mode 1.
-        let c = choose(&parsed).unwrap();
+        let c = choose(&parsed, false).unwrap();
         assert_eq!(c.audio.as_ref().map(|a| (a.codec, a.pt)), Some((AudioCodec::Opus, offered::OPUS)));
         assert_eq!(c.video.as_ref().map(|v| (v.codec, v.pt)), Some((VideoCodec::H264, offered::H264)));
         assert!(!c.h264_single_nal());
+    }
+
+    const SRTP_OFFER: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+m=audio 4000 RTP/SAVP 0\r\na=crypto:2 AES_256_CM_HMAC_SHA1_80 inline:bm90IGEgMjU2LWJpdCBrZXkgYnV0IGl0IGRvZXMgbm90IG1hdHRlciBoZXJl\r\n\
+a=crypto:5 AES_CM_128_HMAC_SHA1_32 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\n";
+
+    #[test]
+    fn srtp_is_taken_over_encrypted_signalling_only() {
+        let offer = parse(SRTP_OFFER.as_bytes()).unwrap();
+        let e = choose(&offer, false).unwrap_err();
+        assert!(e.contains("SIP TLS only"), "{e}");
+        let c = choose(&offer, true).unwrap();
+        let a = c.audio.as_ref().unwrap();
+        let peer = a.crypto.as_ref().unwrap();
+        assert_eq!((peer.tag, peer.suite), (5, super::super::crypto::Suite::Aes128Sha1_32), "the first line taken");
+        assert!(c.encrypted());
+        let keys = Keys { audio: [3; KEY_LEN], video: [4; KEY_LEN] };
+        let ans = answer(&offer, &c, &Local { srtp: Some(keys.clone()), ..local() });
+        let back = parse(ans.as_bytes()).unwrap();
+        assert_eq!(back.media[0].proto, "RTP/SAVP");
+        assert_eq!(back.media[0].crypto, vec![peer.answered_with([3; KEY_LEN])]);
+        // A plain offer is not encrypted, and a mixed one is not either.
+        let plain = parse(super::super::tests::BARESIP.as_bytes()).unwrap();
+        assert!(!choose(&plain, true).unwrap().encrypted());
+        let mixed = format!("{SRTP_OFFER}m=video 4002 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n");
+        let c = choose(&parse(mixed.as_bytes()).unwrap(), true).unwrap();
+        assert!(c.video.is_some() && !c.encrypted());
+        // Tessera's own SRTP offer carries its keys and reads back as encrypted.
+        let ours = super::offer(&Local { srtp: Some(keys), ..local() });
+        let parsed = parse(ours.as_bytes()).unwrap();
+        assert!(parsed.media.iter().all(|m| m.proto == "RTP/SAVP" && m.crypto.len() == 1));
+        assert!(choose(&parsed, true).unwrap().encrypted());
+        assert!(!super::offer(&local()).contains("crypto"));
     }
 }

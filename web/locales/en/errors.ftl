@@ -215,6 +215,7 @@ err-join-draining = the server is about to restart for maintenance: join again i
 err-join-wrong-pin = wrong PIN
 err-join-throttled = too many wrong PINs, passwords or join links from your address: wait a few minutes
 err-join-not-started = the conference has not started yet
+err-join-encryption-required = this conference takes encrypted media only: call over SIP TLS with SRTP
 err-join-full = the conference is full: nobody more can join until someone leaves
 err-join-name-required = enter your name to join as a guest
 err-join-name-long = at most 64 characters

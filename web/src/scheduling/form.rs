@@ -236,6 +236,8 @@ pub(super) fn render(
                 input #pin type="text" name="pin" inputmode="numeric" maxlength="16" autocomplete="off" aria-label=(t("conf.pin"));
                 (err("pin"))
                 div #private-only { (check("join_without_invitation", t("sched.join_without_invitation"))) (err("join_without_invitation")) }
+                (check("encrypted_media", t("sched.encrypted_media")))
+                p.muted #encrypted-media-hint { (t("sched.encrypted_media.hint")) }
                 (check("cameras_off_on_join", t("sched.cameras_off")))
                 (check("microphones_off_on_join", t("sched.microphones_off")))
                 fieldset #public-only {

@@ -45,6 +45,8 @@ pub struct ConferenceInput {
     /// Empty: none.
     pub pin: String,
     pub join_without_invitation: bool,
+    /// Only encrypted media: SIP callers must use SRTP over SIP TLS, H.323 calls are refused.
+    pub encrypted_media: bool,
     pub cameras_off_on_join: bool,
     pub microphones_off_on_join: bool,
     pub guest_permissions: Vec<String>,
@@ -80,6 +82,7 @@ impl Default for ConferenceInput {
             id: String::new(),
             pin: String::new(),
             join_without_invitation: false,
+            encrypted_media: false,
             cameras_off_on_join: false,
             microphones_off_on_join: false,
             guest_permissions: GUEST_PERMISSIONS.map(String::from).to_vec(),
@@ -498,6 +501,7 @@ pub async fn validate(input: &ConferenceInput, cx: &Context<'_>, editing: Option
         recurrence: recurrence.map(|r| r.to_rrule()),
         pin,
         join_without_invitation: input.join_without_invitation && !public,
+        encrypted_media: input.encrypted_media,
         cameras_off_on_join: input.cameras_off_on_join,
         microphones_off_on_join: input.microphones_off_on_join,
         guest_permissions: perms.join(","),
@@ -571,6 +575,7 @@ pub fn input_of(c: &crate::store::EditableConference) -> ConferenceInput {
         id: c.id.clone(),
         pin: s.pin.clone().unwrap_or_default(),
         join_without_invitation: s.join_without_invitation,
+        encrypted_media: s.encrypted_media,
         cameras_off_on_join: s.cameras_off_on_join,
         microphones_off_on_join: s.microphones_off_on_join,
         guest_permissions: s.guest_permissions.split(',').filter(|p| !p.is_empty()).map(String::from).collect(),

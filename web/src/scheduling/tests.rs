@@ -327,3 +327,23 @@ crate::both_backends!(the_shared_address_book_is_everyones_and_only_operators_ch
     assert_eq!(app.json("DELETE", &format!("/api/v1/address-book/{lobby}"), Some(&o), json!({})).await.status, 204);
     assert_eq!(app.get("/api/v1/address-book", Some(&d)).await.json().as_array().unwrap().len(), 1);
 });
+
+crate::both_backends!(encrypted_media_only_is_kept_and_read_by_dial_in, |store| {
+    let app = App::new(store.clone());
+    let alice = app.user("alice", "alice-password").await;
+    store.grant_rights(alice, &[Right::CreateConferences]).await.unwrap();
+    let a = app.sign_in("alice", "alice-password").await;
+    let body = with(with(weekly(), "id", json!("vault")), "encrypted_media", json!(true));
+    let r = app.json("POST", "/api/v1/conferences", Some(&a), body).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let s = app.get("/api/v1/conferences/vault/settings", Some(&a)).await.json();
+    assert_eq!(s["encrypted_media"], true, "{s}");
+    assert!(store.dial_in("vault").await.unwrap().unwrap().encrypted_media);
+    // Turned off by an edit; a wrong type is refused and changes nothing.
+    let off = with(s.clone(), "encrypted_media", json!(false));
+    assert_eq!(app.json("PUT", "/api/v1/conferences/vault", Some(&a), off).await.status, 200);
+    assert!(!store.dial_in("vault").await.unwrap().unwrap().encrypted_media);
+    let bad = with(s, "encrypted_media", json!("yes"));
+    assert_eq!(app.json("PUT", "/api/v1/conferences/vault", Some(&a), bad).await.status, 422);
+    assert!(!store.dial_in("vault").await.unwrap().unwrap().encrypted_media);
+});

@@ -174,6 +174,7 @@ mod tests {
             recurrence: None,
             pin: None,
             join_without_invitation: false,
+            encrypted_media: false,
             cameras_off_on_join: false,
             microphones_off_on_join: false,
             guest_permissions: String::new(),

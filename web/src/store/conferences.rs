@@ -62,6 +62,8 @@ pub struct NewConference<'a> {
     pub pin: Option<&'a str>,
     /// Private only: users of the server may join without being invited.
     pub join_without_invitation: bool,
+    /// Encrypted media only.
+    pub encrypted_media: bool,
 }
 
 impl<'a> NewConference<'a> {
@@ -77,6 +79,7 @@ impl<'a> NewConference<'a> {
             duration_minutes: None,
             pin: None,
             join_without_invitation: false,
+            encrypted_media: false,
         }
     }
 }
@@ -91,6 +94,8 @@ pub struct DialIn {
     pub public: bool,
     /// Private, but any signed-in user of the server may join.
     pub join_without_invitation: bool,
+    /// Media must be encrypted (SRTP for SIP; H.323 calls are refused).
+    pub encrypted_media: bool,
     pub pin: Option<String>,
     /// A webinar whose registration is on: it admits its list (invited users and attendees,
     /// and guests with their join links), not anyone.
@@ -201,6 +206,7 @@ fn dial_in_from_row(r: &AnyRow) -> Result<DialIn> {
         kind: ConferenceKind::parse(&kind)?,
         public: access == "public",
         join_without_invitation: r.try_get::<i64, _>("join_without_invitation")? != 0,
+        encrypted_media: r.try_get::<i64, _>("encrypted_media")? != 0,
         pin: pin.filter(|p| !p.is_empty()),
         registration: r.try_get::<Option<i64>, _>("registration")?.unwrap_or(0) != 0
             && access == "public"
@@ -215,8 +221,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "INSERT INTO conferences (id, name, owner_id, kind, access, starts_at, duration_minutes, pin, created_at, updated_at,
-                                      join_without_invitation)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+                                      join_without_invitation, encrypted_media)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)",
         )
         .bind(c.id)
         .bind(c.name)
@@ -228,6 +234,7 @@ impl Store {
         .bind(c.pin)
         .bind(now)
         .bind(i64::from(c.join_without_invitation && !c.public))
+        .bind(i64::from(c.encrypted_media))
         .execute(&mut *tx)
         .await;
         match res {
@@ -313,7 +320,7 @@ impl Store {
     /// anonymous until it authenticates; the bridge applies the access rules).
     pub async fn dial_in(&self, id: &str) -> Result<Option<DialIn>> {
         let row = sqlx::query(
-            "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation, c.guest_permissions,
+            "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation, c.encrypted_media, c.guest_permissions,
                     (SELECT r.enabled FROM conference_registration r WHERE r.conference_id = c.id) AS registration
                  FROM conferences c WHERE c.id = $1",
         )
@@ -325,7 +332,7 @@ impl Store {
 
     pub async fn conference_page(&self, id: &str) -> Result<Option<ConferencePage>> {
         let r = sqlx::query(
-            "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation,
+            "SELECT c.id, c.name, c.kind, c.access, c.pin, c.join_without_invitation, c.encrypted_media,
                 (SELECT r.enabled FROM conference_registration r WHERE r.conference_id = c.id) AS registration,
                 c.starts_at, c.duration_minutes, c.description, c.location, c.mode, c.guest_permissions,
                 c.time_zone, c.recurrence,

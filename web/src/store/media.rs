@@ -372,6 +372,7 @@ mod tests {
             duration_minutes: None,
             pin: None,
             join_without_invitation: false,
+            encrypted_media: false,
         };
         store.create_conference(c, 0).await.unwrap();
         let u = MediaUpdate {

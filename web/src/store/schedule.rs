@@ -24,6 +24,8 @@ pub struct ConferenceSettings {
     pub recurrence: Option<String>,
     pub pin: Option<String>,
     pub join_without_invitation: bool,
+    /// Media must be encrypted: SIP callers use SRTP, H.323 calls are refused.
+    pub encrypted_media: bool,
     pub cameras_off_on_join: bool,
     pub microphones_off_on_join: bool,
     pub guest_permissions: String,
@@ -103,6 +105,7 @@ fn settings_from_row(r: &AnyRow) -> Result<ConferenceSettings> {
         recurrence: r.try_get("recurrence")?,
         pin: r.try_get::<Option<String>, _>("pin")?.filter(|p| !p.is_empty()),
         join_without_invitation: r.try_get::<i64, _>("join_without_invitation")? != 0,
+        encrypted_media: r.try_get::<i64, _>("encrypted_media")? != 0,
         cameras_off_on_join: r.try_get::<i64, _>("cameras_off_on_join")? != 0,
         microphones_off_on_join: r.try_get::<i64, _>("microphones_off_on_join")? != 0,
         guest_permissions: r.try_get("guest_permissions")?,
@@ -128,7 +131,7 @@ type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// The columns the form sets, in the order `bind_settings` binds them.
-const SETTINGS_COLUMNS: [&str; 23] = [
+const SETTINGS_COLUMNS: [&str; 24] = [
     "name",
     "kind",
     "access",
@@ -141,6 +144,7 @@ const SETTINGS_COLUMNS: [&str; 23] = [
     "series_ends_at",
     "pin",
     "join_without_invitation",
+    "encrypted_media",
     "cameras_off_on_join",
     "microphones_off_on_join",
     "guest_permissions",
@@ -186,6 +190,7 @@ fn bind_settings<'q>(q: Query<'q>, s: &'q ConferenceSettings) -> Query<'q> {
         .bind(series_end(s))
         .bind(&s.pin)
         .bind(flag(s.join_without_invitation && !s.public))
+        .bind(flag(s.encrypted_media))
         .bind(flag(s.cameras_off_on_join))
         .bind(flag(s.microphones_off_on_join))
         .bind(&s.guest_permissions)

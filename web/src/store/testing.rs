@@ -98,6 +98,7 @@ pub async fn room(store: &Store, id: &str, name: &str, owner: i64) {
         duration_minutes: None,
         pin: None,
         join_without_invitation: false,
+        encrypted_media: false,
     };
     store.create_conference(c, 0).await.expect("create the room");
 }

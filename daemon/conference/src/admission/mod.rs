@@ -29,6 +29,8 @@ pub struct Conference<'a> {
     pub registration: bool,
     /// Any user of the server may join, invited or not.
     pub join_without_invitation: bool,
+    /// Only encrypted media may join (see [`media`]).
+    pub encrypted_media: bool,
     pub pin: Option<&'a str>,
     /// The conference is running now.
     pub running: bool,
@@ -143,6 +145,8 @@ pub enum Refusal {
     Full,
     /// The server is draining before a restart: no one new joins anything.
     Draining,
+    /// The conference takes encrypted media only, and this party's would be plain.
+    EncryptionRequired,
 }
 
 impl Refusal {
@@ -164,6 +168,7 @@ impl Refusal {
                 Refusal::Throttled => "err.join.throttled",
                 Refusal::NotStarted => "err.join.not.started",
                 Refusal::Full => "err.join.full",
+                Refusal::EncryptionRequired => "err.join.encryption.required",
             },
             Vec::new(),
         )
@@ -215,6 +220,27 @@ pub fn guest_name(name: &str) -> Result<String, Refusal> {
         return Err(Refusal::BadName("err.join.name.control"));
     }
     Ok(n.to_string())
+}
+
+/// What a conference asks of a party's media, kept by a way in until the media is negotiated
+/// (a SIP call's SDP may come after admission, in the ACK or a re-INVITE).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MediaRule {
+    /// Only encrypted media may join.
+    pub encrypted_only: bool,
+}
+
+impl MediaRule {
+    pub fn of(c: &Conference<'_>) -> MediaRule {
+        MediaRule { encrypted_only: c.encrypted_media }
+    }
+
+    /// Whether a party whose media would be `encrypted` (or plain) may join: asked by every
+    /// way in once it knows. Browsers always encrypt (DTLS-SRTP); a SIP caller does when it
+    /// negotiated SRTP (SDES over SIP TLS); H.323 media is never encrypted.
+    pub fn admits(self, encrypted: bool) -> Result<(), Refusal> {
+        if self.encrypted_only && !encrypted { Err(Refusal::EncryptionRequired) } else { Ok(()) }
+    }
 }
 
 /// The one admission decision.

@@ -37,6 +37,7 @@ fn private() -> Conference<'static> {
         public: false,
         registration: false,
         join_without_invitation: false,
+        encrypted_media: false,
         pin: None,
         running: false,
         participants: 0,
@@ -176,4 +177,14 @@ fn a_draining_server_admits_no_one_new() {
     for claim in [Claim::User(OPERATOR), Claim::User(INVITED), guest("Gina")] {
         assert_eq!(decide(&draining, &claim, PinGiven::Given(""), &guard()), Err(Refusal::Draining));
     }
+}
+
+#[test]
+fn an_encrypted_only_conference_admits_encrypted_media_only() {
+    let open = MediaRule::of(&webinar());
+    assert_eq!((open.admits(false), open.admits(true)), (Ok(()), Ok(())));
+    let sealed = MediaRule::of(&Conference { encrypted_media: true, ..webinar() });
+    assert_eq!(sealed.admits(true), Ok(()));
+    assert_eq!(sealed.admits(false), Err(Refusal::EncryptionRequired));
+    assert_eq!(Refusal::EncryptionRequired.said().to_string(), "err.join.encryption.required");
 }

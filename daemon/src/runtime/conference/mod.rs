@@ -111,6 +111,8 @@ struct Conf {
     rtp_sockets: HashMap<ParticipantId, SendFrom>,
     /// The ports each RTP participant sends to, for the state.
     rtp_ports: HashMap<ParticipantId, RtpPorts>,
+    /// Participants whose media is encrypted (browsers, SIP with SRTP), for the state.
+    encrypted: std::collections::HashSet<ParticipantId>,
     /// Participants ended when their media stops (SIP calls).
     watched: HashMap<ParticipantId, Watched>,
     /// For sources' pipelines to report bad input like the engine does.
@@ -206,6 +208,7 @@ pub async fn start(
         rtp_specs: HashMap::new(),
         rtp_sockets: HashMap::new(),
         rtp_ports: HashMap::new(),
+        encrypted: Default::default(),
         watched: HashMap::new(),
         engine_events: ev_tx,
         rtsp_mounted: false,
@@ -423,6 +426,7 @@ impl Conf {
                     on_podium: m.on_podium,
                     joined_at_ms: m.joined_at_ms,
                     rtp_ports: self.rtp_ports.get(&m.id).copied(),
+                    encrypted: self.encrypted.contains(&m.id),
                 })
                 .collect(),
             layouts: self.core.layouts().clone(),

@@ -67,6 +67,7 @@ impl Conf {
                 ends_without_media,
                 sources,
                 guest,
+                srtp,
             } => {
                 let name = tessera_conference::live::check_name("name", &name).map_err(refused)?;
                 let addr = |field: &str, v: Option<String>| media_address(field, v);
@@ -126,6 +127,7 @@ impl Conf {
                     RtpInput::start(
                         &name,
                         &spec,
+                        &srtp.as_deref().cloned().unwrap_or_default(),
                         &mut bound,
                         &sources,
                         symmetric,
@@ -135,7 +137,14 @@ impl Conf {
                 })
                 .map_err(|e| ControlError::Unavailable(Msg::text(format!("{e:#}"))))?;
                 let ports = RtpPorts { video: input.video_port, audio: input.audio_port };
-                let from = input.sockets();
+                let mut from = input.sockets();
+                // Browsers' media is DTLS-SRTP between them and Tessera (their peer relays it
+                // here on this host); a SIP peer's is encrypted when it negotiated SRTP.
+                let encrypted = group == Some(EndpointGroup::WebRtc)
+                    || srtp.as_ref().is_some_and(|k| {
+                        (k.audio.is_some() || spec.audio.is_none()) && (k.video.is_some() || spec.video.is_none())
+                    });
+                from.srtp = srtp.map(|k| *k).unwrap_or_default();
                 let detail = format!("rtp video {video:?} audio {audio:?}");
                 let group = group.unwrap_or(EndpointGroup::SipH323);
                 let kind = match (content, group) {
@@ -156,6 +165,9 @@ impl Conf {
                     self.watched.insert(id, w);
                 }
                 self.rtp_ports.insert(id, ports);
+                if encrypted {
+                    self.encrypted.insert(id);
+                }
                 self.join(id, who, slot, Box::new(input), &detail);
                 joined = Some(id);
                 if video_to.is_some() || audio_to.is_some() {
@@ -282,6 +294,7 @@ impl Conf {
         self.rtp_specs.remove(&participant);
         self.rtp_sockets.remove(&participant);
         self.rtp_ports.remove(&participant);
+        self.encrypted.remove(&participant);
         self.watched.remove(&participant);
         let fx = self.core.leave(participant, why);
         self.apply(fx);

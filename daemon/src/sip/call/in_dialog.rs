@@ -114,7 +114,19 @@ impl Call {
                 return;
             }
         };
-        let choice = match negotiate::choose(&offer) {
+        let choice = match negotiate::choose(&offer, self.srtp.keys.is_some()) {
+            Ok(c)
+                if c.audio.as_ref().map(|a| &a.crypto) != self.choice.audio.as_ref().map(|a| &a.crypto)
+                    || c.video.as_ref().map(|v| &v.crypto) != self.choice.video.as_ref().map(|v| &v.crypto) =>
+            {
+                // The media plane holds the keys of the call's start; new ones (or plain RTP in
+                // an SRTP call) would not be read.
+                m.respond(
+                    488,
+                    reply(&h, 488, "Not Acceptable Here (SRTP keys cannot change within a call)", &tag, &[], b""),
+                );
+                return;
+            }
             Ok(c)
                 if c.audio.as_ref().map(|a| a.codec) == self.choice.audio.as_ref().map(|a| a.codec)
                     && c.video.as_ref().map(|v| v.codec) == self.choice.video.as_ref().map(|v| v.codec) =>

@@ -12,7 +12,13 @@ impl Call {
         pin: Option<String>,
         events: tokio::sync::broadcast::Receiver<tessera_web::control::Event>,
     ) {
-        let ours = negotiate::offer(&self.local_sdp());
+        // SRTP is offered where the conference takes nothing else (an endpoint that cannot
+        // answer it could not join anyway); elsewhere plain RTP, which every endpoint takes.
+        let mut local = self.local_sdp();
+        if !self.srtp.rule.encrypted_only {
+            local.srtp = None;
+        }
+        let ours = negotiate::offer(&local);
         let invite_cseq = cseq(&self.invite.msg).map_or(1, |c| c.0);
         let ok = self.ok(&self.invite.msg.headers.clone(), ours.as_bytes());
         self.send_2xx(ok, invite_cseq);
@@ -27,6 +33,7 @@ impl Call {
                     self.video = None;
                 }
                 self.choice = choice;
+                self.rekey();
                 if pin.is_some() {
                     self.lifetime(rx, pin, events).await
                 } else {
@@ -63,7 +70,12 @@ impl Call {
                                 return Err(Some("the ACK carried no SDP answer".into()));
                             }
                             let answer = sdp::parse(&m.msg.body).map_err(|e| Some(format!("the answer in the ACK: {e}")))?;
-                            return negotiate::choose(&answer).map_err(|e| Some(format!("the answer in the ACK: {e}")));
+                            let choice = negotiate::choose(&answer, self.srtp.keys.is_some())
+                                .map_err(|e| Some(format!("the answer in the ACK: {e}")))?;
+                            self.srtp.rule.admits(choice.encrypted()).map_err(|_| {
+                                Some("the answer in the ACK keeps plain RTP, and the conference takes encrypted media only".to_string())
+                            })?;
+                            return Ok(choice);
                         }
                         Some("BYE") => {
                             m.respond(200, reply(&h, 200, "OK", &self.dialog.local_tag, &[], b""));

@@ -97,6 +97,30 @@ struct Call {
     /// RFC 4028: the session interval the caller refreshes (seconds), and its last refresh.
     session: Option<u32>,
     refreshed: Instant,
+    /// SRTP (SDES over SIP TLS): Tessera's keys, the conference's requirement, and the
+    /// contexts that read what the call itself reads (DTMF before the PIN, RTCP).
+    srtp: Srtp,
+}
+
+/// A call's SRTP state (see [`Call::rekey`]).
+#[derive(Default)]
+struct Srtp {
+    /// Tessera's keys: present when the signalling is TLS, so SDES may be used.
+    keys: Option<negotiate::Keys>,
+    /// What the conference asks of the media (encrypted only: Tessera's offers are SRTP then).
+    rule: tessera_web::admission::MediaRule,
+    /// Unprotects what the peer sends on the audio and video ports (RTP and RTCP).
+    audio: Option<crate::media::srtp::Srtp>,
+    video: Option<crate::media::srtp::Srtp>,
+}
+
+/// New SDES keys for what Tessera sends a peer over SIP TLS.
+fn new_keys() -> negotiate::Keys {
+    use rand::Rng;
+    let mut k = negotiate::Keys { audio: [0; 30], video: [0; 30] };
+    rand::rng().fill(&mut k.audio[..]);
+    rand::rng().fill(&mut k.video[..]);
+    k
 }
 
 /// A call Tessera placed that the callee answered (see [`super::dial`]): what it negotiated.
@@ -145,6 +169,7 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         guest: None,
         session: None,
         refreshed: Instant::now(),
+        srtp: Srtp::default(),
     };
     let events = call.control.events.subscribe_to(&call.conference);
     let why = match call.join().await {
@@ -156,7 +181,8 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
 
 pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbound>) {
     let local_tag = tag();
-    let a = match admit(&ctx, &invite.msg, invite.path.peer().ip(), invite.path.reliable()).await {
+    let secure = invite.path.transport() == "TLS";
+    let a = match admit(&ctx, &invite.msg, invite.path.peer().ip(), invite.path.reliable(), secure).await {
         Ok(Route::Conference(a)) => a,
         Ok(Route::User(callee)) => return super::proxy::run(ctx, invite, rx, callee).await,
         Err((code, reason, extra)) => {
@@ -269,7 +295,9 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         invite,
         ack: None,
         confirmed: false,
+        srtp: Srtp { keys: secure.then(new_keys), rule: a.media_rule, ..Srtp::default() },
     };
+    call.rekey();
     // A CANCEL that arrived while the call was being admitted wins over the answer.
     while let Ok(m) = rx.try_recv() {
         if m.msg.method() == Some("CANCEL") {
@@ -311,6 +339,20 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     call.hang_up(&mut rx, why).await;
 }
 
+/// A packet the call reads itself, SRTP-unprotected when the medium is SRTP (`rtcp`: an SRTCP
+/// packet); `None` when it fails authentication or replays one.
+fn unprotected<'a>(
+    srtp: Option<&mut crate::media::srtp::Srtp>,
+    packet: &'a [u8],
+    rtcp: bool,
+) -> Option<std::borrow::Cow<'a, [u8]>> {
+    match srtp {
+        None => Some(std::borrow::Cow::Borrowed(packet)),
+        Some(s) if rtcp => s.unprotect_rtcp(packet).map(std::borrow::Cow::Owned),
+        Some(s) => s.unprotect_rtp(packet).map(std::borrow::Cow::Owned),
+    }
+}
+
 impl Call {
     /// Tessera's side of the session: address, ports, SDP session id and version.
     fn local_sdp(&self) -> negotiate::Local {
@@ -321,7 +363,29 @@ impl Call {
             video: self.video.as_ref().map(|p| (p.rtp_port, p.rtcp_port)),
             session_id: self.session_id,
             version: self.version,
+            srtp: self.srtp.keys.clone(),
         }
+    }
+
+    /// Each medium's SRTP keys as negotiated: the peer's (its `a=crypto`) and Tessera's own.
+    fn media_keys(&self) -> Option<crate::media::srtp::MediaKeys> {
+        use crate::media::srtp::Pair;
+        let keys = self.srtp.keys.as_ref()?;
+        let pair = |peer: Option<&sdp::crypto::Crypto>, ours: [u8; 30]| {
+            peer.map(|p| Pair { receive: p.clone(), send: p.answered_with(ours) })
+        };
+        let k = crate::media::srtp::MediaKeys {
+            audio: pair(self.choice.audio.as_ref().and_then(|a| a.crypto.as_ref()), keys.audio),
+            video: pair(self.choice.video.as_ref().and_then(|v| v.crypto.as_ref()), keys.video),
+        };
+        (k.audio.is_some() || k.video.is_some()).then_some(k)
+    }
+
+    /// The contexts that unprotect what the call reads itself, for the keys now negotiated.
+    fn rekey(&mut self) {
+        let keys = self.media_keys().unwrap_or_default();
+        self.srtp.audio = keys.audio.and_then(|k| k.unprotect().ok());
+        self.srtp.video = keys.video.and_then(|k| k.unprotect().ok());
     }
 
     fn answer_sdp(&mut self, offer: &sdp::Session) -> String {
@@ -413,8 +477,9 @@ impl Call {
                     }
                 }
                 n = recv_on(if in_pin { self.audio.as_ref().and_then(|p| p.rtp.as_ref()) } else { None }, &mut rtp_buf) => {
+                    let Some(packet) = unprotected(self.srtp.audio.as_mut(), &rtp_buf[..n], false) else { continue };
                     if let (Some(pt), Some(e)) = (dtmf_pt, entry.as_mut())
-                        && let Some(d) = digits.on_packet(&rtp_buf[..n], pt)
+                        && let Some(d) = digits.on_packet(&packet, pt)
                     {
                         match self.pin_digit(e, d).await {
                             Ok(true) => { entry = None; drop(prompt.take()); }
@@ -424,18 +489,22 @@ impl Call {
                     }
                 }
                 (n, from) = recv_from_on(self.video.as_ref().map(|p| &p.rtcp), &mut rtcp_buf) => {
-                    if self.sent_by_peer(from) {
-                        if rtcp::wants_keyframe(&rtcp_buf[..n]) {
+                    if self.sent_by_peer(from)
+                        && let Some(packet) = unprotected(self.srtp.video.as_mut(), &rtcp_buf[..n], true)
+                    {
+                        if rtcp::wants_keyframe(&packet) {
                             self.keyframe("RTCP").await;
                         }
                         let clock = self.choice.video.as_ref().map_or(90_000, |v| v.format.clock_rate);
-                        self.reported(&rtcp_buf[..n], clock);
+                        self.reported(&packet, clock);
                     }
                 }
                 (n, from) = recv_from_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {
-                    if self.sent_by_peer(from) {
+                    if self.sent_by_peer(from)
+                        && let Some(packet) = unprotected(self.srtp.audio.as_mut(), &rtcp2_buf[..n], true)
+                    {
                         let clock = self.choice.audio.as_ref().map_or(8_000, |a| a.format.clock_rate);
-                        self.reported(&rtcp2_buf[..n], clock);
+                        self.reported(&packet, clock);
                     }
                 }
                 _ = self.invite.path.closed() => {
@@ -582,6 +651,7 @@ impl Call {
             ports: Some(ports),
             group: None,
             content: false,
+            srtp: self.media_keys().map(Box::new),
             user: self.user,
             ends_without_media: true,
             // A guest joins with what the organiser does not allow off (the core's rule; a phone

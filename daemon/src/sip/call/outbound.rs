@@ -53,7 +53,8 @@ impl Call {
     pub(super) fn prompt(&self) -> Option<Prompt> {
         let a = self.choice.audio.as_ref()?;
         let to = self.destination(a.peer)?;
-        Prompt::start(to, audio_codec(a.codec), a.pt)
+        let protect = crate::media::srtp::protector(self.media_keys().and_then(|k| k.audio).as_ref()).ok()?;
+        Prompt::start(to, audio_codec(a.codec), a.pt, protect)
             .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "SIP: no PIN prompt"))
             .ok()
     }

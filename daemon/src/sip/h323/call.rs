@@ -118,6 +118,8 @@ async fn admit(ctx: &Context, setup: &Setup, peer: IpAddr) -> Result<Joining, Re
         }
         None => admission::decide(&rules, &Claim::Guest { name: &name }, pin_given, &guard),
     };
+    // H.323 media is never encrypted here (no H.235 media security).
+    let decided = decided.and_then(|a| admission::MediaRule::of(&rules).admits(false).map(|()| a));
     let admitted = decided.map_err(|r| {
         tracing::info!(conference = %conf.id, peer = %peer, refusal = ?r, "H.323 call refused");
         match r {
@@ -404,7 +406,7 @@ impl H323Call {
     fn start_prompt(&self) -> Option<Prompt> {
         let ch = self.send.iter().find(|c| !c.codec.is_video())?;
         let to = self.destination(ch.rtp?)?;
-        Prompt::start(to, audio_codec(&ch.codec)?, ch.payload_type)
+        Prompt::start(to, audio_codec(&ch.codec)?, ch.payload_type, None)
             .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "H.323: no PIN prompt"))
             .ok()
     }
@@ -475,6 +477,7 @@ impl H323Call {
             user: j.user,
             ends_without_media: true,
             guest: j.guest.map(|g| GuestDevices { camera: g.camera, microphone: g.microphone }),
+            srtp: None,
             sources: vec![self.peer.ip()],
         };
         let state = j
