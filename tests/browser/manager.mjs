@@ -146,6 +146,10 @@ try {
 
   // Mute the room system, the only one making a sound (a tone): the mix goes quiet.
   const room = ids['Room system'];
+  // Whose media is encrypted: the room system called over plain RTP is not; a synthetic
+  // participant has no network media and no mark.
+  result.room_media = await page.locator(`#m-roster tr[data-id="${room}"] .media-plain`).innerText();
+  result.red_marks = await page.locator(`#m-roster tr[data-id="${ids.Red}"] .media-plain, #m-roster tr[data-id="${ids.Red}"] .media-encrypted`).count();
   result.volume_before = volumeDb(2);
   await page.locator(`#m-roster tr[data-id="${room}"] button.mic`).click();
   await until('the roster shows the microphone off', async () => (await page.locator(`#m-roster tr[data-id="${room}"] td.mic-state`).innerText()) === 'off');

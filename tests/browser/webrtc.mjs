@@ -182,6 +182,9 @@ try {
   // through the control interface, the mix goes silent and the page says so.
   result.volume_before = volumeDb(3);
   const me = live.participants.find((p) => p.kind === 'webrtc');
+  // A browser's media is DTLS-SRTP: the live state says so, and the page tells its visitor.
+  result.me_encrypted = me.encrypted;
+  result.media_security = await page.locator('#media-security').innerText();
   await api(conf, { action: 'device', participant: me.id, microphone: false });
   await until('the page shows the operator muted the microphone',
     async () => (await page.locator('#device-notice').innerText()).length > 0);

@@ -115,6 +115,8 @@ async fn operators_run_a_meeting_from_the_manager() {
     let (before, after) = (r["label_before"].as_u64().unwrap(), r["label_after"].as_u64().unwrap());
     assert!(before > 20, "a name label at the bottom of Red's window: {before}");
     assert!(after > before + before / 3, "the longer name fills more of the label: {before} -> {after}");
+    assert_eq!(r["room_media"], "not encrypted", "the plain-RTP room system is shown as such");
+    assert_eq!(r["red_marks"], 0, "a synthetic participant has no encryption mark");
     let (v0, v1) = (r["volume_before"].as_f64().unwrap(), r["volume_after"].as_f64().unwrap());
     assert!(v0 > -40.0 && v1 < v0 - 20.0, "muting the tone silences the mix: {v0} dB -> {v1} dB");
     assert_eq!(r["cameras_off"], serde_json::json!(["Blue", "Green"]));

@@ -170,6 +170,8 @@ fn browsers_join_over_webrtc() {
     assert_eq!(r["guest_record_buttons"], 0);
 
     // Muting through the control interface silenced the mix, and the page said so.
+    assert_eq!(r["me_encrypted"], true, "a browser's media is shown as encrypted");
+    assert!(r["media_security"].as_str().unwrap().contains("encrypted"), "{}", r["media_security"]);
     let (before, after) = (r["volume_before"].as_f64().unwrap(), r["volume_after"].as_f64().unwrap());
     // Chromium's fake microphone beeps at about -20 dB mean; -60 dB only says it is there.
     // Muted, the mix carries no source at all and decodes as digital silence (-91 dB measured);

@@ -1,9 +1,11 @@
 //! Any bytes as what endpoints send beside SIP messages: RTP (DTMF events), RTCP (keyframe
-//! requests), INFO bodies and Authorization headers. Never a panic.
+//! requests), SRTP and SRTCP (refused unless authentic), INFO bodies and Authorization
+//! headers. Never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tessera_sip_h323_bridge::rtp::{dtmf, payload, rtcp};
+use tessera_sip_h323_bridge::rtp::{dtmf, payload, rtcp, srtp};
+use tessera_sip_h323_bridge::sdp::crypto::{Crypto, Suite};
 use tessera_sip_h323_bridge::sip::digest;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,4 +23,12 @@ fuzz_target!(|data: &[u8]| {
         let _ = dtmf::from_info(ct, data);
     }
     let _ = digest::parse(&String::from_utf8_lossy(data));
+    for suite in [Suite::Aes128Sha1_80, Suite::Aes128Sha1_32] {
+        let mut s = srtp::Srtp::new(&Crypto { tag: 1, suite, key: [7; 30] }).unwrap();
+        let _ = s.unprotect_rtp(data);
+        let _ = s.unprotect_rtcp(data);
+        let _ = s.protect_rtp(data);
+        let _ = s.protect_rtcp(data);
+    }
+    let _ = Crypto::parse(&String::from_utf8_lossy(data));
 });

@@ -330,6 +330,7 @@ crate::both_backends!(the_shared_address_book_is_everyones_and_only_operators_ch
 
 crate::both_backends!(encrypted_media_only_is_kept_and_read_by_dial_in, |store| {
     let app = App::new(store.clone());
+    app.user("bob", "bob-password-1").await;
     let alice = app.user("alice", "alice-password").await;
     store.grant_rights(alice, &[Right::CreateConferences]).await.unwrap();
     let a = app.sign_in("alice", "alice-password").await;
