@@ -208,6 +208,18 @@
     }
   }
 
+  // The server sends the video codec the offer lists first (VP8 or H.264). Browsers list
+  // their own favourite first (Safari: H.264); `?video=h264` or `?video=vp8` on the page's
+  // address asks for one (H.264 lets hardware decode the picture).
+  function preferVideoCodec(tr) {
+    const want = new URLSearchParams(location.search).get('video');
+    if (!want || !tr.setCodecPreferences || !window.RTCRtpReceiver || !RTCRtpReceiver.getCapabilities) return;
+    const codecs = RTCRtpReceiver.getCapabilities('video').codecs;
+    const mime = want.toLowerCase() === 'h264' ? 'video/h264' : 'video/vp8';
+    const first = codecs.filter((c) => c.mimeType.toLowerCase() === mime);
+    if (first.length) tr.setCodecPreferences([...first, ...codecs.filter((c) => c.mimeType.toLowerCase() !== mime)]);
+  }
+
   async function join(as) {
     const nameInput = document.getElementById('guest-name');
     const pinInput = document.getElementById('pin');
@@ -218,8 +230,9 @@
     window.tessera.pc = pc;
     for (const kind of ['audio', 'video']) {
       const t = track(kind);
-      if (t) pc.addTransceiver(t, { direction: 'sendrecv', streams: [local] });
-      else pc.addTransceiver(kind, { direction: 'recvonly' });
+      const tr = t ? pc.addTransceiver(t, { direction: 'sendrecv', streams: [local] })
+        : pc.addTransceiver(kind, { direction: 'recvonly' });
+      if (kind === 'video') preferVideoCodec(tr);
     }
     const remote = new MediaStream();
     pc.ontrack = (e) => {

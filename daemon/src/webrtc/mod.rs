@@ -2,6 +2,7 @@
 //! a conference page's WebSocket becomes a [`peer`] of its own.
 
 mod announce;
+mod codecs;
 mod keyframes;
 pub mod peer;
 

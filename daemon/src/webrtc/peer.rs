@@ -4,20 +4,22 @@
 //! - browser → Tessera: each received packet (decrypted, payload type rewritten to the one the
 //!   runtime expects) is sent to the participant's RTP input port, exactly as a SIP phone's
 //!   would arrive;
-//! - Tessera → browser: the runtime sends the participant's view (VP8) and its mix (Opus) to
+//! - Tessera → browser: the runtime sends the participant's view (VP8, or H.264 where the
+//!   browser's offer prefers it: see [`super::codecs`]) and its mix (Opus) to
 //!   two loopback sockets of this peer, which writes each packet to the browser's track.
 //!
 //! The browser's PLI/FIR become keyframe requests of the output it watches. The peer ends when
 //! the page leaves (its WebSocket closes), when ICE or DTLS fails or does not connect in time,
 //! or when the participant is removed or the conference ends; the runtime then forgets it.
 
+use super::codecs::{BrowserVideo, preferred};
 use super::keyframes::{KeyframeRequests, is_keyframe_request, reception_reports};
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
-use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
+use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::RTCDtlsRole;
@@ -155,12 +157,28 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     if req.offer.len() > MAX_OFFER_BYTES {
         return Err(invalid("sdp", "the offer is longer than 64 KiB"));
     }
+    let wanted = preferred(&req.offer);
     let offer = RTCSessionDescription::offer(req.offer).map_err(|e| invalid("sdp", e))?;
 
-    let vp8 = codec(MIME_TYPE_VP8, 90_000, 0, "", 96, &[("ccm", "fir"), ("goog-remb", "")]);
+    // One video codec in the answer: the one the browser prefers, so that it sends it too.
+    // NACK and PLI are added by the default interceptors (configure_nack).
+    let feedback = [("ccm", "fir"), ("goog-remb", "")];
+    let video_codec = match wanted {
+        BrowserVideo::Vp8 => codec(MIME_TYPE_VP8, 90_000, 0, "", 96, &feedback),
+        BrowserVideo::H264 => codec(
+            MIME_TYPE_H264,
+            90_000,
+            0,
+            "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+            102,
+            &feedback,
+        ),
+    };
     let opus = codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111, &[]);
     let mut engine = MediaEngine::default();
-    engine.register_codec(vp8.clone(), RtpCodecKind::Video).map_err(|e| unavailable("registering VP8", e))?;
+    engine
+        .register_codec(video_codec.clone(), RtpCodecKind::Video)
+        .map_err(|e| unavailable("registering the video codec", e))?;
     engine.register_codec(opus.clone(), RtpCodecKind::Audio).map_err(|e| unavailable("registering Opus", e))?;
     let registry = register_default_interceptors(Registry::new(), &mut engine)
         .map_err(|e| unavailable("setting up interceptors", e))?
@@ -211,7 +229,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     let mut outgoing = Vec::new();
     if !req.content {
         for (kind, c, label) in
-            [(RtpCodecKind::Video, &vp8, "Tessera layout"), (RtpCodecKind::Audio, &opus, "Tessera mix")]
+            [(RtpCodecKind::Video, &video_codec, "Tessera layout"), (RtpCodecKind::Audio, &opus, "Tessera mix")]
         {
             let (track, ssrc) = local_track(kind, c, label);
             let sender = match pc.add_track(track.clone() as Arc<dyn TrackLocal>).await {
@@ -250,14 +268,14 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     let (video, audio) = (has("video"), has("audio") && !req.content);
     if !video && !audio {
         let _ = pc.close().await;
-        return Err(invalid("sdp", "the offer has neither VP8 video nor Opus audio"));
+        return Err(invalid("sdp", "the offer has neither VP8 or H.264 video nor Opus audio"));
     }
 
     let video_to = outgoing.first().and_then(|o| o.socket.local_addr().ok()).map(|a| a.to_string());
     let audio_to = outgoing.get(1).and_then(|o| o.socket.local_addr().ok()).map(|a| a.to_string());
     let add = Request::AddRtp {
         name: req.name.clone(),
-        video: video.then(|| "vp8".into()),
+        video: video.then(|| if wanted == BrowserVideo::H264 { "h264" } else { "vp8" }.into()),
         audio: audio.then(|| "opus".into()),
         video_to: video_to.filter(|_| !req.content),
         audio_to: audio_to.filter(|_| audio),
@@ -298,7 +316,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     let link = tessera_web::links::LinkQuality::new(
         req.address.map_or_else(|| "browser".to_string(), |a| format!("{a} (browser)")),
         (!req.content).then(|| "opus/48000".to_string()),
-        Some("VP8".to_string()),
+        Some(if wanted == BrowserVideo::H264 { "H264" } else { "VP8" }.to_string()),
     );
     control.links.set(&req.conference, participant, link);
     let (leave, leave_rx) = oneshot::channel();
