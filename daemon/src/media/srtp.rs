@@ -60,7 +60,7 @@ pub fn protect_sink(sink: &gst::Element, srtp: Srtp) {
         if let Some(list) = info.buffer_list_mut() {
             let mut sealed = gst::BufferList::new_sized(list.len());
             if let Some(s) = sealed.get_mut() {
-                list.iter().filter_map(|b| seal(b)).for_each(|b| s.add(b));
+                list.iter().filter_map(&seal).for_each(|b| s.add(b));
             }
             *list = sealed;
         }
