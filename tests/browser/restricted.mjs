@@ -3,9 +3,12 @@
 // out), the one the server names on the conference page; otherwise the test's namespace drops
 // UDP to the server's media ports and it must find the TCP candidate. Env: BASE, CONF (a public
 // room, which the administrator starts with a synthetic participant), Y4M (the fake camera),
-// RELAY (optional).
+// RELAY (optional), WATCH (optional: seconds to watch the picture after joining, on a lossy
+// network).
 // Prints one JSON line: the ICE servers the page was given, the selected candidate pair's
-// local candidate type and protocol, frames decoded.
+// local candidate type and protocol, frames decoded; with WATCH, the frames decoded while
+// watching, the longest time without a new decoded frame, and the inbound video's losses,
+// NACKs sent and retransmissions received.
 import { check, env, launch, scenario, until } from './lib.mjs';
 
 const BASE = env('BASE');
@@ -57,4 +60,34 @@ await scenario(browser, async (result) => {
   }, 40000);
   Object.assign(result, stats);
   result.iceServers = await page.evaluate(() => window.__rtcConfig && window.__rtcConfig.iceServers);
+  const watch = Number(process.env.WATCH || 0);
+  if (watch > 0) {
+    // Sampled every 50 ms in the page: the longest stretch without a new decoded frame.
+    result.watch = await page.evaluate(async (seconds) => {
+      const pc = window.tessera.pc;
+      const inbound = async () => {
+        let v = null;
+        (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') v = s; });
+        return v;
+      };
+      const first = await inbound();
+      let last = first.framesDecoded, lastAt = performance.now(), longestGapMs = 0;
+      const end = performance.now() + seconds * 1000;
+      while (performance.now() < end) {
+        await new Promise((r) => setTimeout(r, 50));
+        const s = await inbound();
+        const now = performance.now();
+        if (s.framesDecoded > last) { last = s.framesDecoded; lastAt = now; }
+        longestGapMs = Math.max(longestGapMs, now - lastAt);
+      }
+      const s = await inbound();
+      return {
+        framesDecoded: s.framesDecoded - first.framesDecoded,
+        longestGapMs: Math.round(longestGapMs),
+        packetsLost: s.packetsLost,
+        nackCount: s.nackCount,
+        retransmittedPacketsReceived: s.retransmittedPacketsReceived || 0,
+      };
+    }, watch);
+  }
 });

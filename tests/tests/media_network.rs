@@ -162,6 +162,28 @@ fn restricted_browser(
     http: u16,
     relay: bool,
 ) -> serde_json::Value {
+    restricted_scenario(ns, dir, env, http, relay, 0)
+}
+
+/// [`restricted_browser`] without a relay, watching the picture for `seconds` after joining.
+fn restricted_browser_watching(
+    ns: &Netns,
+    dir: &std::path::Path,
+    env: &[(String, String)],
+    http: u16,
+    seconds: u32,
+) -> serde_json::Value {
+    restricted_scenario(ns, dir, env, http, false, seconds)
+}
+
+fn restricted_scenario(
+    ns: &Netns,
+    dir: &std::path::Path,
+    env: &[(String, String)],
+    http: u16,
+    relay: bool,
+    watch: u32,
+) -> serde_json::Value {
     let server_log = dir.join("server.log");
     let _server = ns.serve_ready(env, &server_log);
     let o = admin_with(
@@ -180,7 +202,14 @@ fn restricted_browser(
     assert!(st.success());
     let base = format!("http://127.0.0.1:{http}");
     let relay = if relay { "1" } else { "0" };
-    let vars = [("BASE", base.as_str()), ("CONF", "open"), ("Y4M", y4m.to_str().unwrap()), ("RELAY", relay)];
+    let watch = watch.to_string();
+    let vars = [
+        ("BASE", base.as_str()),
+        ("CONF", "open"),
+        ("Y4M", y4m.to_str().unwrap()),
+        ("RELAY", relay),
+        ("WATCH", watch.as_str()),
+    ];
     let out = run_browser_in(Some(ns), "restricted", &vars);
     let line = out.lines().last().unwrap_or_default();
     let r: serde_json::Value = serde_json::from_str(line)
@@ -218,6 +247,50 @@ fn a_browser_limited_to_a_turn_relay_joins_through_coturn() {
     let servers = &r["iceServers"][0];
     assert_eq!(servers["urls"][0], format!("turn:127.0.0.1:{turn}?transport=udp"), "{r:#}");
     assert!(servers["username"].as_str().unwrap().ends_with(":tessera"), "{r:#}");
+}
+
+/// A browser on a network that loses one packet in twenty: its picture keeps coming (no gap
+/// between decoded frames above a second), and what it lost it asked for again (NACK) and got
+/// (RTX retransmissions, counted by Chromium's `getStats()`).
+#[test]
+fn a_browser_on_a_lossy_network_gets_retransmissions() {
+    let ns = Netns::new(&format!("tessera-loss-{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let (http, rtsp) = (free_port(), free_port());
+    let mut env = browser_server_env(dir.path(), http, rtsp, "320x180");
+    env.push(("TESSERA_RTP_PORTS".into(), "24100-24199".into()));
+    // What the server sends from its media ports: one packet in twenty lost, at random.
+    for rule in [
+        &["nft", "add", "table", "inet", "lossy"][..],
+        &["nft", "add", "chain", "inet", "lossy", "in", "{ type filter hook input priority 0; }"],
+        &[
+            "nft",
+            "add",
+            "rule",
+            "inet",
+            "lossy",
+            "in",
+            "udp",
+            "sport",
+            "24100-24199",
+            "numgen",
+            "random",
+            "mod",
+            "100",
+            "<",
+            "5",
+            "drop",
+        ],
+    ] {
+        ns.run(rule);
+    }
+    let r = restricted_browser_watching(&ns, dir.path(), &env, http, 10);
+    eprintln!("{r:#}");
+    let w = &r["watch"];
+    assert!(w["framesDecoded"].as_u64().unwrap() >= 50, "the picture kept coming: {r:#}");
+    assert!(w["longestGapMs"].as_u64().unwrap() <= 1000, "no gap above a second: {r:#}");
+    assert!(w["nackCount"].as_u64().unwrap() > 0, "the browser asked for lost packets: {r:#}");
+    assert!(w["retransmittedPacketsReceived"].as_u64().unwrap() > 0, "and got them again: {r:#}");
 }
 
 /// A browser on a network that drops UDP to the server's media ports joins over ICE-TCP.

@@ -19,13 +19,16 @@ use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
-use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
+use rtc::peer_connection::configuration::media_engine::{
+    MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_RTX, MIME_TYPE_VP8, MediaEngine,
+};
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::RTCDtlsRole;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
+    RTCRtpRtxParameters, RtpCodecKind,
 };
 use rtc::shared::marshal::{Marshal, Unmarshal};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -127,15 +130,18 @@ fn codec(
     }
 }
 
+/// A track of Tessera's; video ones carry an RTX stream (RFC 4588) for what the browser's NACKs
+/// ask again.
 fn local_track(kind: RtpCodecKind, codec: &RTCRtpCodecParameters, label: &str) -> (Arc<TrackLocalStaticRTP>, u32) {
     let ssrc = rand::random::<u32>();
+    let rtx = (kind == RtpCodecKind::Video).then(|| RTCRtpRtxParameters { ssrc: rand::random::<u32>() });
     let track = TrackLocalStaticRTP::new(MediaStreamTrack::new(
         "tessera".into(),
         format!("tessera-{kind}"),
         label.into(),
         kind,
         vec![RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), rtx, ..Default::default() },
             codec: codec.rtp_codec.clone(),
             ..Default::default()
         }],
@@ -179,6 +185,11 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     engine
         .register_codec(video_codec.clone(), RtpCodecKind::Video)
         .map_err(|e| unavailable("registering the video codec", e))?;
+    // Retransmissions on their own stream (RTX), so the browser tells them from the originals
+    // (the NACK responder of the default interceptors sends them).
+    let apt = format!("apt={}", video_codec.payload_type);
+    let rtx = codec(MIME_TYPE_RTX, 90_000, 0, &apt, video_codec.payload_type + 1, &[]);
+    engine.register_codec(rtx, RtpCodecKind::Video).map_err(|e| unavailable("registering RTX", e))?;
     engine.register_codec(opus.clone(), RtpCodecKind::Audio).map_err(|e| unavailable("registering Opus", e))?;
     let registry = register_default_interceptors(Registry::new(), &mut engine)
         .map_err(|e| unavailable("setting up interceptors", e))?
@@ -479,8 +490,19 @@ async fn receive_from_browser(track: Arc<dyn TrackRemote>, socket: Arc<UdpSocket
         tokio::spawn(ask_for_keyframes(track.clone()));
     }
     let (mut bytes, mut sampled) = (0u64, std::time::Instant::now());
+    // The browser's retransmissions (RTX, on their own SSRC) are not media for the runtime's
+    // depayloader: only the primary streams go on.
+    let mut repair: std::collections::HashMap<u32, bool> = std::collections::HashMap::new();
     while let Some(event) = track.poll().await {
         if let TrackRemoteEvent::OnRtpPacket(mut p) = event {
+            let ssrc = p.header.ssrc;
+            if !repair.contains_key(&ssrc) && repair.len() < 8 {
+                let rtx = track.codec(ssrc).await.is_some_and(|c| c.mime_type.eq_ignore_ascii_case(MIME_TYPE_RTX));
+                repair.insert(ssrc, rtx);
+            }
+            if repair.get(&ssrc).copied().unwrap_or(true) {
+                continue;
+            }
             p.header.payload_type = pt;
             match p.marshal() {
                 Ok(b) => {
