@@ -1,6 +1,7 @@
 // H.264 to browsers: two guests join a public room whose only picture is a synthetic
 // participant; one page asks for H.264 (`?video=h264`, what Safari's offers do by themselves),
-// the other keeps Chromium's own order (VP8 first). Env: BASE, CONF, Y4M.
+// the other keeps Chromium's own order (VP8 first). Env: BASE, CONF, Y4M, METRICS (the server's
+// /metrics URL).
 // Prints one JSON line: for each guest, the codec of the video it decodes and sends, frames
 // decoded; and the codecs of the participants in the server's live state.
 import { check, env, launch, scenario, until } from './lib.mjs';
@@ -49,5 +50,14 @@ await scenario(browser, async (result) => {
     }, 40000);
   }
   const state = await (await admin.request.get(`${BASE}/api/v1/conferences/${CONF}/live`)).json();
-  result.participants = state.participants.map((p) => ({ name: p.name, kind: p.kind, encrypted: p.encrypted }));
+  result.participants = state.participants.map((p) => ({ id: p.id, name: p.name, kind: p.kind, encrypted: p.encrypted }));
+  // Each guest's link figures, while both are in: the rate it sends (counted as it arrives)
+  // and, once its browser has sent a receiver report, loss and jitter.
+  result.metrics = await until('the guests\' link figures are on /metrics', async () => {
+    const text = await (await admin.request.get(env('METRICS'))).text();
+    const lines = text.split('\n').filter((l) => l.startsWith('tessera_participant_'));
+    const jitter = lines.filter((l) => l.startsWith('tessera_participant_jitter_seconds{')).length;
+    const rate = lines.filter((l) => l.startsWith('tessera_participant_receive_bits_per_second{')).length;
+    return jitter >= 2 && rate >= 2 ? lines : null;
+  }, 20000);
 });

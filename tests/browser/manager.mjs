@@ -149,6 +149,12 @@ try {
   // Whose media is encrypted: the room system called over plain RTP is not; a synthetic
   // participant has no network media and no mark.
   result.room_media = await page.locator(`#m-roster tr[data-id="${room}"] .media-plain`).innerText();
+  // Its link, from its RTCP: loss and jitter of what it receives, the rate it sends.
+  result.room_link = await until('the room system\'s link figures show', async () => {
+    const l = page.locator(`#m-roster tr[data-id="${room}"] .link-figures`);
+    const t = (await l.count()) ? await l.innerText() : '';
+    return /loss .* · jitter .* · \d+ kbit\/s/.test(t) ? t : null;
+  }, 30000);
   result.red_marks = await page.locator(`#m-roster tr[data-id="${ids.Red}"] .media-plain, #m-roster tr[data-id="${ids.Red}"] .media-encrypted`).count();
   result.volume_before = volumeDb(2);
   await page.locator(`#m-roster tr[data-id="${room}"] button.mic`).click();

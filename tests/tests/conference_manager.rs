@@ -117,6 +117,7 @@ async fn operators_run_a_meeting_from_the_manager() {
     assert!(after > before + before / 3, "the longer name fills more of the label: {before} -> {after}");
     assert_eq!(r["room_media"], "not encrypted", "the plain-RTP room system is shown as such");
     assert_eq!(r["red_marks"], 0, "a synthetic participant has no encryption mark");
+    assert!(r["room_link"].as_str().unwrap().contains("kbit/s"), "the room system's link figures: {}", r["room_link"]);
     let (v0, v1) = (r["volume_before"].as_f64().unwrap(), r["volume_after"].as_f64().unwrap());
     assert!(v0 > -40.0 && v1 < v0 - 20.0, "muting the tone silences the mix: {v0} dB -> {v1} dB");
     assert_eq!(r["cameras_off"], serde_json::json!(["Blue", "Green"]));

@@ -1,6 +1,8 @@
-//! How each participant's connection is doing, for the administrator's live view: where it
-//! comes from, its codecs, and what the peer's RTCP receiver reports say about the media Tessera
-//! sends it (loss and jitter). Calls write here as reports arrive; the live view reads.
+//! How each participant's connection is doing, for the administrator's live view and the
+//! conference manager: where it comes from, its codecs, and what the peer's RTCP receiver
+//! reports say about the media Tessera sends it (loss and jitter), and the rate it sends at.
+//! Calls write here as reports arrive; the live views read, and `/metrics` shows each
+//! participant's figures ([`Links::prometheus`]).
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -107,6 +109,57 @@ impl Links {
     pub fn get(&self, conference: &str, participant: ParticipantId) -> Option<LinkQuality> {
         self.map().get(&(conference.to_string(), participant)).cloned()
     }
+
+    /// Every participant's link in a conference, by participant.
+    pub fn of(&self, conference: &str) -> std::collections::BTreeMap<ParticipantId, LinkQuality> {
+        self.map().iter().filter(|((c, _), _)| c == conference).map(|((_, p), q)| (*p, q.clone())).collect()
+    }
+
+    /// Each participant's figures in Prometheus's text format, labelled by conference and
+    /// participant (the series go when the participant leaves): loss and jitter its reports
+    /// give, the rate it sends at.
+    pub fn prometheus(&self) -> String {
+        let map = self.map();
+        let mut rows: Vec<(&(String, ParticipantId), &LinkQuality)> = map.iter().collect();
+        rows.sort_by(|a, b| a.0.cmp(b.0));
+        let mut out = String::new();
+        let families: [(&str, &str, fn(&LinkQuality) -> Option<f64>); 4] = [
+            (
+                "tessera_participant_loss_percent",
+                "Of the media Tessera sends a participant, the share it lost, from its latest RTCP receiver report.",
+                |q| q.loss_percent.map(f64::from),
+            ),
+            (
+                "tessera_participant_packets_lost",
+                "Packets a participant lost of Tessera's media since its call began, from its RTCP receiver reports.",
+                |q| q.packets_lost.map(|n| n as f64),
+            ),
+            (
+                "tessera_participant_jitter_seconds",
+                "Interarrival jitter a participant measures on Tessera's media, from its RTCP receiver reports.",
+                |q| q.jitter_ms.map(|j| f64::from(j) / 1000.0),
+            ),
+            (
+                "tessera_participant_receive_bits_per_second",
+                "The rate a participant's media arrives at Tessera, all its streams together.",
+                |q| q.receive_kbps.map(|k| f64::from(k) * 1000.0),
+            ),
+        ];
+        for (name, help, value) in families {
+            let values: Vec<String> = rows
+                .iter()
+                .filter_map(|((c, p), q)| {
+                    let c = c.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+                    value(q).map(|v| format!("{name}{{conference=\"{c}\",participant=\"{p}\"}} {v}\n"))
+                })
+                .collect();
+            if !values.is_empty() {
+                out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+                values.iter().for_each(|v| out.push_str(v));
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -131,5 +184,28 @@ mod tests {
         assert_eq!(q.receive_kbps, Some(1000.0 + 100.0), "{q:?}");
         links.remove("c", 1);
         assert!(links.get("c", 1).is_none());
+    }
+
+    #[test]
+    fn each_participants_figures_are_in_prometheus_format() {
+        let links = Links::default();
+        assert_eq!(links.prometheus(), "", "no participant: no series");
+        links.set("room\"1", 3, LinkQuality::default());
+        let r = Report { fraction_lost: 64, packets_lost: 12, jitter: 800, clock_rate: 8000, at_ms: 1 };
+        links.report("room\"1", 3, r);
+        let text = links.prometheus();
+        assert!(text.contains("# TYPE tessera_participant_loss_percent gauge\n"), "{text}");
+        assert!(
+            text.contains("tessera_participant_loss_percent{conference=\"room\\\"1\",participant=\"3\"} 25\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tessera_participant_jitter_seconds{conference=\"room\\\"1\",participant=\"3\"} 0.1\n"),
+            "{text}"
+        );
+        assert!(!text.contains("receive_bits"), "no rate measured yet: {text}");
+        assert_eq!(links.of("room\"1").len(), 1);
+        links.remove("room\"1", 3);
+        assert_eq!(links.prometheus(), "");
     }
 }

@@ -94,7 +94,8 @@ async fn manager_page(
                 data-rename=(t("mgr.rename")) data-podium-on=(t("mgr.podium_on")) data-podium-off=(t("mgr.podium_off"))
                 data-moderator-on=(t("mgr.moderator_on")) data-moderator-off=(t("mgr.moderator_off"))
                 data-individual=(t("mgr.individual")) data-on=(t("mgr.on")) data-off=(t("mgr.off"))
-                data-devices=(t("mgr.devices")) data-encrypted=(t("mgr.encrypted")) data-plain=(t("mgr.plain")) {
+                data-devices=(t("mgr.devices")) data-encrypted=(t("mgr.encrypted")) data-plain=(t("mgr.plain"))
+                data-loss=(t("mgr.loss")) data-jitter=(t("mgr.jitter")) {
                 thead { tr {
                     th { input #m-select-all type="checkbox" aria-label=(t("mgr.select_all")); }
                     th { (t("mgr.name")) } th { (t("mgr.endpoint")) } th { (t("call.cam")) } th { (t("call.mic")) }
@@ -225,12 +226,15 @@ async fn send_calls(socket: &mut WebSocket, id: &str, events: &[Event]) -> bool 
 async fn send_state(socket: &mut WebSocket, state: &AppState, id: &str, user: i64) -> bool {
     let Some(control) = &state.control else { return false };
     let live: Option<LiveState> = control.call(id, Some(user), Request::Status).await.ok();
-    let msg = serde_json::json!({ "type": "state", "state": live });
+    // Each participant's link: RTCP loss and jitter, the rate it sends at.
+    let links = control.links.of(id);
+    let msg = serde_json::json!({ "type": "state", "state": live, "links": links });
     socket.send(Message::Text(msg.to_string().into())).await.is_ok()
 }
 
 /// Pushes the live state at once and after every event of the conference (bursts coalesced
-/// over 100 ms), and every 15 s (the duration, a conference that started or ended elsewhere).
+/// over 100 ms), and every 5 s (the duration, the links, a conference that started or ended
+/// elsewhere).
 /// How often an open manager page's right to it is checked again.
 const RECHECK: Duration = Duration::from_secs(5);
 
@@ -264,7 +268,9 @@ async fn no_longer(state: &AppState, session: &str, id: &str, user: i64) -> Opti
 async fn live_updates(mut socket: WebSocket, state: AppState, id: String, user: i64, session: String) {
     let mut events = state.control.as_ref().map(|c| c.events.subscribe_to(&id));
     metrics::gauge!("tessera_manager_pages").increment(1.0);
-    let mut tick = tokio::time::interval(Duration::from_secs(15));
+    // Every 5 s: the running time, the links' figures, a conference that started or ended
+    // elsewhere.
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
     let mut recheck = tokio::time::interval(RECHECK);
     loop {
         tokio::select! {

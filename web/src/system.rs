@@ -63,7 +63,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], (state.metrics)()).into_response()
+    let mut text = (state.metrics)();
+    if let Some(c) = &state.control {
+        text.push_str(&c.links.prometheus());
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn static_file(Path(file): Path<String>) -> Response {

@@ -11,6 +11,8 @@
   const roster = $('m-roster');
   const rt = (k) => roster.dataset[k] || k;
   let state = null;
+  // Each participant's link (RTCP loss and jitter, the rate it sends at), by id.
+  let links = {};
   let edit = null; // { scope, layout, version }
   let dirty = false;
   const selected = new Set();
@@ -320,6 +322,20 @@
         lock.textContent = p.encrypted ? `🔒 ${rt('encrypted')}` : rt('plain');
         kind.append(' · ', lock);
       }
+      // How its media travels: what its RTCP reports say of Tessera's, what it sends.
+      const l = links[p.id];
+      if (l) {
+        const figures = [];
+        if (l.loss_percent != null) figures.push(`${rt('loss')} ${l.loss_percent.toFixed(1)} %`);
+        if (l.jitter_ms != null) figures.push(`${rt('jitter')} ${Math.round(l.jitter_ms)} ms`);
+        if (l.receive_kbps != null) figures.push(`${Math.round(l.receive_kbps)} kbit/s`);
+        if (figures.length) {
+          const link = document.createElement('span');
+          link.className = 'link-figures';
+          link.textContent = figures.join(' · ');
+          kind.append(document.createElement('br'), link);
+        }
+      }
       const cam = document.createElement('td'); cam.className = 'cam-state'; cam.textContent = p.camera ? rt('on') : rt('off');
       const mic = document.createElement('td'); mic.className = 'mic-state'; mic.textContent = p.microphone ? rt('on') : rt('off');
       const gain = document.createElement('td');
@@ -397,7 +413,10 @@
     const ws = new WebSocket(scheme + location.host + root.dataset.ws);
     ws.onmessage = (ev) => {
       const m = JSON.parse(ev.data);
-      if (m.type === 'state') update(m.state || { running: false, participants: [], layouts: { all: {} }, layout_version: 0 });
+      if (m.type === 'state') {
+        links = m.links || {};
+        update(m.state || { running: false, participants: [], layouts: { all: {} }, layout_version: 0 });
+      }
       if (m.type === 'call') window.dispatchEvent(new CustomEvent('tessera-call', { detail: m }));
     };
     ws.onclose = () => setTimeout(connect, 2000);
