@@ -43,7 +43,7 @@ await scenario(browser, async (result) => {
     const s = await page.evaluate(async () => {
       const pc = window.tessera && window.tessera.pc;
       if (!pc) return null;
-      const out = { framesDecoded: 0, localType: null, remoteType: null, protocol: null };
+      const out = { framesDecoded: 0, localType: null, remoteType: null, protocol: null, remoteAddress: null };
       const stats = await pc.getStats();
       stats.forEach((s) => {
         if (s.type === 'inbound-rtp' && s.kind === 'video') out.framesDecoded = s.framesDecoded || 0;
@@ -52,6 +52,7 @@ await scenario(browser, async (result) => {
           out.localType = l && l.candidateType;
           out.remoteType = r && r.candidateType;
           out.protocol = r && r.protocol;
+          out.remoteAddress = r && (r.address || r.ip);
         }
       });
       return out;

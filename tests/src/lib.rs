@@ -121,7 +121,8 @@ impl Server {
         if let Ok(url) = std::env::var("TESSERA_E2E_DATABASE_URL") {
             envs.push(("TESSERA_DATABASE_URL".into(), url));
         }
-        envs.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        // `{http_port}` in a value is the HTTP port chosen here (to listen elsewhere on it).
+        envs.extend(env.iter().map(|(k, v)| (k.to_string(), v.replace("{http_port}", &port.to_string()))));
         let mut s = Server {
             base: format!("http://127.0.0.1:{port}"),
             metrics: format!("http://127.0.0.1:{metrics_port}/metrics"),

@@ -6,7 +6,9 @@
 //! (DSCP 46) and video AF41 (34), read by tshark on the loopback. A browser's answer has its
 //! host candidates on the external address, on a port of the range. A browser that may only
 //! use a TURN relay joins through coturn with the credentials its page was given, and one whose
-//! UDP to the server is dropped (nftables in the test's namespace) joins over ICE-TCP.
+//! UDP to the server is dropped (nftables in the test's namespace) joins over ICE-TCP. One that
+//! loses 5 % of the server's packets keeps a steady picture with NACK and RTX retransmissions,
+//! and one joins over IPv6.
 
 use serde_json::json;
 use std::net::UdpSocket;
@@ -311,4 +313,24 @@ fn a_browser_whose_udp_is_blocked_joins_over_tcp() {
     let r = restricted_browser(&ns, dir.path(), &env, http, false);
     assert_eq!(r["protocol"], "tcp", "the media went over TCP: {r:#}");
     assert_eq!(r["iceServers"], serde_json::json!([]), "no relay was configured: {r:#}");
+}
+
+/// A browser joins over IPv6: the server listens on `[::]` (both families) and offers its
+/// WebRTC host candidate on `::1`; the page, opened at `http://[::1]:…`, decodes the room over
+/// that candidate (`browser/restricted.mjs` reports the selected pair).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_joins_over_ipv6() {
+    let s = tessera_e2e::Server::start_with(
+        &[],
+        &[("TESSERA_HTTP_LISTEN", "[::]:{http_port}"), ("TESSERA_WEBRTC_ICE_ADDRESSES", "::1")],
+    );
+    s.admin_ok(&["conference", "add", "open", "--name", "Open room", "--owner", "admin", "--room", "--public"], "");
+    let dir = tempfile::tempdir().unwrap();
+    let y4m = tessera_e2e::media::camera_y4m(dir.path());
+    let base = format!("http://[::1]:{}", s.port);
+    let vars = [("BASE", base.as_str()), ("CONF", "open"), ("Y4M", y4m.to_str().unwrap()), ("RELAY", "0")];
+    let r = tessera_e2e::browser_scenario(&s, "restricted", &vars).await;
+    assert!(r["framesDecoded"].as_u64().unwrap() >= 15, "{r:#}");
+    assert_eq!(r["protocol"], "udp", "{r:#}");
+    assert_eq!(r["remoteAddress"], "::1", "the media went over IPv6: {r:#}");
 }
