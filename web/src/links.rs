@@ -49,6 +49,9 @@ pub struct Report {
     pub at_ms: i64,
 }
 
+/// One figure of a link, as a Prometheus value.
+type Figure = fn(&LinkQuality) -> Option<f64>;
+
 /// Link quality by conference and participant.
 #[derive(Clone, Default)]
 pub struct Links(Arc<Mutex<HashMap<(String, ParticipantId), LinkQuality>>>);
@@ -123,7 +126,7 @@ impl Links {
         let mut rows: Vec<(&(String, ParticipantId), &LinkQuality)> = map.iter().collect();
         rows.sort_by(|a, b| a.0.cmp(b.0));
         let mut out = String::new();
-        let families: [(&str, &str, fn(&LinkQuality) -> Option<f64>); 4] = [
+        let families: [(&str, &str, Figure); 4] = [
             (
                 "tessera_participant_loss_percent",
                 "Of the media Tessera sends a participant, the share it lost, from its latest RTCP receiver report.",
