@@ -8,7 +8,8 @@
 //! use a TURN relay joins through coturn with the credentials its page was given, and one whose
 //! UDP to the server is dropped (nftables in the test's namespace) joins over ICE-TCP. One that
 //! loses 5 % of the server's packets keeps a steady picture with NACK and RTX retransmissions,
-//! and one joins over IPv6.
+//! and one joins over IPv6, and one reaches Tessera behind a 1:1 NAT (nftables dnat) at its
+//! external address.
 
 use serde_json::json;
 use std::net::UdpSocket;
@@ -293,6 +294,36 @@ fn a_browser_on_a_lossy_network_gets_retransmissions() {
     assert!(w["longestGapMs"].as_u64().unwrap() <= 1000, "no gap above a second: {r:#}");
     assert!(w["nackCount"].as_u64().unwrap() > 0, "the browser asked for lost packets: {r:#}");
     assert!(w["retransmittedPacketsReceived"].as_u64().unwrap() > 0, "and got them again: {r:#}");
+}
+
+/// Tessera behind a 1:1 NAT: it owns 10.77.0.1, the NAT (nftables dnat in the namespace, with
+/// conntrack undoing it on the way back) makes 10.77.0.100 reach it, and
+/// `media.external_address` says so. The browser, which only ever sees the public address, joins
+/// over it: its selected pair's remote candidate is 10.77.0.100, which no socket is bound to.
+#[test]
+fn a_browser_joins_tessera_behind_a_one_to_one_nat() {
+    let ns = Netns::new(&format!("tessera-nat-{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let (http, rtsp) = (free_port(), free_port());
+    let mut env = browser_server_env(dir.path(), http, rtsp, "320x180");
+    env.retain(|(k, _)| k != "TESSERA_WEBRTC_ICE_ADDRESSES");
+    env.push(("TESSERA_WEBRTC_ICE_ADDRESSES".into(), "10.77.0.1".into()));
+    env.push(("TESSERA_EXTERNAL_ADDRESS".into(), "10.77.0.100".into()));
+    for rule in [
+        // An interface for the private network (a veth pair, both ends here).
+        &["ip", "link", "add", "nat0", "type", "veth", "peer", "name", "nat1"][..],
+        &["ip", "addr", "add", "10.77.0.1/24", "dev", "nat0"],
+        &["ip", "link", "set", "nat0", "up"],
+        &["ip", "link", "set", "nat1", "up"],
+        &["nft", "add", "table", "ip", "nat"],
+        &["nft", "add", "chain", "ip", "nat", "out", "{ type nat hook output priority -100; }"],
+        &["nft", "add", "rule", "ip", "nat", "out", "ip", "daddr", "10.77.0.100", "dnat", "to", "10.77.0.1"],
+    ] {
+        ns.run(rule);
+    }
+    let r = restricted_browser(&ns, dir.path(), &env, http, false);
+    assert_eq!(r["remoteAddress"], "10.77.0.100", "the media went to the public address: {r:#}");
+    assert_eq!(r["protocol"], "udp", "{r:#}");
 }
 
 /// A browser on a network that drops UDP to the server's media ports joins over ICE-TCP.
