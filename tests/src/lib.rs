@@ -499,6 +499,40 @@ module avcodec.so\nmodule_app menu.so\n{extra}",
     sip
 }
 
+/// baresip configured in `dir` (see [`baresip_config`]) dialling `uri` for `seconds`, its output
+/// in `dir/out.txt`.
+pub fn baresip_dial(dir: &Path, uri: &str, seconds: u32) -> KillOnDrop {
+    let log = std::fs::File::create(dir.join("out.txt")).unwrap();
+    let child = Command::new("baresip")
+        .args(["-f", dir.to_str().unwrap(), "-e", &format!("/dial {uri}"), "-t", &seconds.to_string()])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("baresip is missing: apt-get install baresip-core baresip-ffmpeg (scripts/test.sh does)");
+    KillOnDrop(child)
+}
+
+/// The last number pair of baresip's `efps=sent/received` status (frames per second it
+/// decoded), and the video packets it received.
+pub fn baresip_figures(out: &str) -> (f64, u64) {
+    let efps = out
+        .rsplit("efps=")
+        .next()
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|p| p.split('/').nth(1))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0.0);
+    let video = out.rsplit("video           Transmit:     Receive:").next().unwrap_or_default();
+    let packets = video
+        .lines()
+        .find(|l| l.trim_start().starts_with("packets:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    (efps, packets)
+}
+
 /// A self-signed certificate for 127.0.0.1 (ECDSA P-256, two days) made with openssl in `dir`:
 /// the paths of the certificate and of its key, both PEM.
 pub fn self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf) {

@@ -53,6 +53,16 @@ impl Netns {
         server
     }
 
+    /// Drops `percent` % of the UDP packets whose `direction` port (`sport` or `dport`) is in
+    /// `ports` (`A-B`), at random, as they arrive (nftables: the namespace has no netem).
+    pub fn lose_udp(&self, direction: &str, ports: &str, percent: u32) {
+        let percent = percent.to_string();
+        self.run(&["nft", "add", "table", "inet", "lossy"]);
+        self.run(&["nft", "add", "chain", "inet", "lossy", "in", "{ type filter hook input priority 0; }"]);
+        let rule = ["udp", direction, ports, "numgen", "random", "mod", "100", "<", &percent, "drop"];
+        self.run(&[&["nft", "add", "rule", "inet", "lossy", "in"][..], &rule[..]].concat());
+    }
+
     /// Runs a set-up command inside the namespace; it must succeed.
     pub fn run(&self, args: &[&str]) {
         assert!(self.cmd(args).status().is_ok_and(|s| s.success()), "in the namespace: {args:?}");

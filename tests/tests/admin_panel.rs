@@ -33,26 +33,7 @@ fn the_control_panel_manages_users_and_shows_live_link_quality() {
     let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
 
     // What reaches baresip's RTP ports (10000-10099, see `baresip_config`) loses a fifth.
-    ns.run(&["nft", "add", "table", "inet", "lossy"]);
-    ns.run(&["nft", "add", "chain", "inet", "lossy", "in", "{ type filter hook input priority 0; }"]);
-    ns.run(&[
-        "nft",
-        "add",
-        "rule",
-        "inet",
-        "lossy",
-        "in",
-        "udp",
-        "dport",
-        "10000-10099",
-        "numgen",
-        "random",
-        "mod",
-        "100",
-        "<",
-        "20",
-        "drop",
-    ]);
+    ns.lose_udp("dport", "10000-10099", 20);
     let phone = tempfile::tempdir().unwrap();
     baresip_config(phone.path(), "");
     let out = std::fs::File::create(phone.path().join("out.txt")).unwrap();

@@ -263,30 +263,7 @@ fn a_browser_on_a_lossy_network_gets_retransmissions() {
     let mut env = browser_server_env(dir.path(), http, rtsp, "320x180");
     env.push(("TESSERA_RTP_PORTS".into(), "24100-24199".into()));
     // What the server sends from its media ports: one packet in twenty lost, at random.
-    for rule in [
-        &["nft", "add", "table", "inet", "lossy"][..],
-        &["nft", "add", "chain", "inet", "lossy", "in", "{ type filter hook input priority 0; }"],
-        &[
-            "nft",
-            "add",
-            "rule",
-            "inet",
-            "lossy",
-            "in",
-            "udp",
-            "sport",
-            "24100-24199",
-            "numgen",
-            "random",
-            "mod",
-            "100",
-            "<",
-            "5",
-            "drop",
-        ],
-    ] {
-        ns.run(rule);
-    }
+    ns.lose_udp("sport", "24100-24199", 5);
     let r = restricted_browser_watching(&ns, dir.path(), &env, http, 10);
     eprintln!("{r:#}");
     let w = &r["watch"];

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use tessera_e2e::{KillOnDrop, Server, baresip_config, free_port};
+use tessera_e2e::{Server, baresip_config, baresip_dial, baresip_figures, free_port};
 
 struct Api {
     c: reqwest::Client,
@@ -59,25 +59,6 @@ impl Api {
     }
 }
 
-/// The last number pair of baresip's `efps=sent/received` status, and the video packets it received.
-fn baresip_figures(out: &str) -> (f64, u64) {
-    let efps = out
-        .rsplit("efps=")
-        .next()
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|p| p.split('/').nth(1))
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0.0);
-    let video = out.rsplit("video           Transmit:     Receive:").next().unwrap_or_default();
-    let packets = video
-        .lines()
-        .find(|l| l.trim_start().starts_with("packets:"))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    (efps, packets)
-}
-
 /// baresip dials `uri` (a conference of `s` with a red synthetic participant), shows up as an
 /// RTP participant of the SIP/H.323 group, decodes the composed video and hangs up.
 async fn baresip_joins(s: &Server, conference: &str, uri: &str, extra_config: &str) {
@@ -90,15 +71,7 @@ async fn baresip_joins(s: &Server, conference: &str, uri: &str, extra_config: &s
         .await;
     let dir = tempfile::tempdir().unwrap();
     baresip_config(dir.path(), extra_config);
-    let log = std::fs::File::create(dir.path().join("out.txt")).unwrap();
-    let child = Command::new("baresip")
-        .args(["-f", dir.path().to_str().unwrap(), "-e", &format!("/dial {uri}"), "-t", "12"])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("baresip");
-    let mut child = KillOnDrop(child);
+    let mut child = baresip_dial(dir.path(), uri, 12);
     let p = api.wait_participant(conference, "Room system", false, 25).await.unwrap();
     assert_eq!(p["kind"], "rtp");
     assert_eq!(p["group"], "sip_h323", "{p}");

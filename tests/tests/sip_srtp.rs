@@ -12,7 +12,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use tessera_e2e::live_api::{Api, synthetic};
 use tessera_e2e::sip::invite;
-use tessera_e2e::{KillOnDrop, Server, baresip_config, free_port, self_signed_certificate};
+use tessera_e2e::{
+    KillOnDrop, Server, baresip_config, baresip_dial, baresip_figures, free_port, self_signed_certificate,
+};
 
 /// The share of a block of mu-law samples' power at `hz` (Goertzel over the decoded samples):
 /// near 1 for a pure tone of that frequency, near 2/N for noise.
@@ -123,16 +125,8 @@ async fn baresip_joins_with_srtp_and_plain_rtp_is_refused() {
             .expect("tshark (scripts/test.sh installs it)"),
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let log = std::fs::File::create(bdir.path().join("out.txt")).unwrap();
     let uri = format!("sip:vault@127.0.0.1:{tls};transport=tls");
-    let child = Command::new("baresip")
-        .args(["-f", bdir.path().to_str().unwrap(), "-e", &format!("/dial {uri}"), "-t", "12"])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("baresip");
-    let mut child = KillOnDrop(child);
+    let mut child = baresip_dial(bdir.path(), &uri, 12);
     api.wait_for("vault", "Room system", true).await;
     let live = api.get("/api/v1/conferences/vault/live").await.1;
     let me = live["participants"].as_array().unwrap().iter().find(|p| p["name"] == "Room system").unwrap().clone();
@@ -154,13 +148,7 @@ async fn baresip_joins_with_srtp_and_plain_rtp_is_refused() {
     let out = std::fs::read_to_string(bdir.path().join("out.txt")).unwrap().replace('\r', "\n");
     assert!(status.success() && out.contains("Call established"), "baresip:\n{out}");
     assert!(out.contains("srtp"), "baresip did not use SRTP:\n{out}");
-    let efps = out
-        .rsplit("efps=")
-        .next()
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|p| p.split('/').nth(1))
-        .and_then(|r| r.parse::<f64>().ok())
-        .unwrap_or(0.0);
+    let (efps, _) = baresip_figures(&out);
     assert!(efps > 5.0, "baresip decoded {efps} frames per second of Tessera's SRTP video:\n{out}");
 
     // Tessera unprotected all of baresip's audio and video (a failure is logged and dropped).
