@@ -102,6 +102,25 @@ impl fmt::Display for Crypto {
     }
 }
 
+/// An SDP with the keys of its `a=crypto` lines replaced by `(redacted)`, for logs.
+pub fn redacted(sdp: &str) -> String {
+    sdp.split_inclusive('\n')
+        .map(|line| match line.find("inline:").filter(|_| line.starts_with("a=crypto:")) {
+            Some(at) => {
+                let end = if line.ends_with("\r\n") {
+                    "\r\n"
+                } else if line.ends_with('\n') {
+                    "\n"
+                } else {
+                    ""
+                };
+                format!("{}inline:(redacted){end}", &line[..at])
+            }
+            None => line.to_string(),
+        })
+        .collect()
+}
+
 fn short(s: &str) -> String {
     s.chars().take(40).collect()
 }
@@ -123,6 +142,15 @@ mod tests {
         let answer = c.answered_with([7; KEY_LEN]);
         assert_eq!((answer.tag, answer.suite), (1, Suite::Aes128Sha1_32));
         assert!(!format!("{c:?}").contains("PS1u"), "the key stays out of Debug");
+    }
+
+    #[test]
+    fn logs_get_no_keys() {
+        let sdp = "v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20\r\na=sendrecv\r\n";
+        let r = redacted(sdp);
+        assert!(!r.contains("PS1u"), "{r}");
+        assert!(r.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:(redacted)\r\na=sendrecv\r\n"), "{r}");
+        assert_eq!(redacted("v=0\r\n"), "v=0\r\n");
     }
 
     #[test]

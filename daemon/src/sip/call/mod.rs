@@ -330,7 +330,10 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     }
     let invite_cseq = cseq(&call.invite.msg).map_or(1, |c| c.0);
     let answer = call.answer_sdp(&offer);
-    tracing::debug!(offer = %String::from_utf8_lossy(&call.invite.msg.body), answer = %answer, "SDP");
+    // SRTP keys (a=crypto) stay out of the log.
+    let (offer_text, answer_text) =
+        (sdp::crypto::redacted(&String::from_utf8_lossy(&call.invite.msg.body)), sdp::crypto::redacted(&answer));
+    tracing::debug!(offer = %offer_text, answer = %answer_text, "SDP");
     let ok = call.ok(&call.invite.msg.headers.clone(), answer.as_bytes());
     call.send_2xx(ok, invite_cseq);
     tracing::info!(conference = %call.conference, name = %call.name, peer = %call.invite.path.peer(), "SIP call answered");
