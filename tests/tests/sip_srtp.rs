@@ -4,7 +4,7 @@
 //! the active speaker) and decodes the composed video (Tessera protects what it sends; baresip
 //! drops what fails authentication). tshark on the loopback finds no plain PCMU in what baresip
 //! sends: its 440 Hz tone is not in the payloads. A plain-RTP INVITE over UDP is refused (488),
-//! saying why.
+//! saying why, and so is a call the server would place (Add participants: 422).
 
 use serde_json::json;
 use std::net::UdpSocket;
@@ -92,6 +92,11 @@ async fn baresip_joins_with_srtp_and_plain_rtp_is_refused() {
     );
     let api = Api::new(&s, "admin", "admin-password").await;
     api.ok("vault", synthetic("Camera", (200, 40, 40), 0)).await;
+
+    // The calls the server places are plain RTP: Add participants refuses them here.
+    let (st, v) = api.post("/api/v1/conferences/vault/calls", json!({ "address": "sip:phone@127.0.0.1:5999" })).await;
+    assert_eq!((st, v["field"].as_str()), (422, Some("address")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("encrypted media only"), "{v}");
 
     // Plain RTP, offered over UDP: refused, with the reason.
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();

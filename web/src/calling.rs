@@ -220,6 +220,8 @@ async fn start(
             user: Some(callee.id),
             actor: me.id,
             history: false,
+            // A call room, which takes any media.
+            media_rule: crate::admission::MediaRule::default(),
         };
         let state = state.clone();
         tokio::spawn(async move {
@@ -264,6 +266,7 @@ async fn call_address(
         user: None,
         actor: me.id,
         history: true,
+        media_rule: crate::admission::MediaRule::default(),
     };
     tracing::info!(caller = me.id, to = %to, conference = %conference, "calling an address");
     let state = state.clone();

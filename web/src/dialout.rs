@@ -48,6 +48,9 @@ pub struct DialOrder {
     /// Whether the call gets a row of its own in the call history (not when it is one leg of a
     /// call between users, which has its row already).
     pub history: bool,
+    /// What the conference asks of its media: calls Tessera places carry plain RTP, so a
+    /// conference that takes encrypted media only gets none.
+    pub media_rule: crate::admission::MediaRule,
 }
 
 /// A call that is being placed: its SIP Call-ID and the URI it goes to.
@@ -218,6 +221,7 @@ async fn add(
         user: whom.user,
         actor: u.user.id,
         history: true,
+        media_rule: crate::admission::MediaRule { encrypted_only: dial_in.encrypted_media },
     };
     match dialer.dial(order).await {
         Ok(d) => {

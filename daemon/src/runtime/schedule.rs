@@ -67,6 +67,7 @@ async fn call_invited_addresses(d: &Dispatcher, id: &str) {
             user: None,
             actor: c.owner_id,
             history: true,
+            media_rule: tessera_web::admission::MediaRule { encrypted_only: c.settings.encrypted_media },
         };
         let dialer = dialer.clone();
         // Not on the dispatcher: placing a call goes through the SIP side, which may ask the runtime.

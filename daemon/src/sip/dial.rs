@@ -70,6 +70,11 @@ pub fn place(
     if ctx.control.is_none() {
         return Err(ControlError::Unavailable(msg!("err.media.plane.not.running")));
     }
+    // The calls placed here carry plain RTP (SIP and H.323 alike).
+    if order.media_rule.admits(false).is_err() {
+        let field = if matches!(order.target, Target::User(_)) { "user" } else { "address" };
+        return Err(invalid(field, msg!("err.dial.encrypted.only")));
+    }
     let route = match &order.target {
         // A user's SIP phone, else the endpoint they registered over H.323.
         Target::User(login) => match ctx.registrar.lookup(login).into_iter().last() {

@@ -249,6 +249,7 @@ err-dial-no-phone = { $login } has no registered SIP phone or H.323 endpoint to 
 err-dial-no-sips = sips: addresses cannot be called yet
 err-dial-password-in-address = an address must not carry a password
 err-dial-sip-only = only sip: and h323: addresses can be called
+err-dial-encrypted-only = this conference takes encrypted media only, and the calls the server places are not encrypted: ask them to call in over SIP TLS with SRTP, or join from the browser
 err-dial-h323-off = H.323 is off on this server (sip.h323_listen), so h323: addresses cannot be called
 err-dial-not-h323 = { $address } is not an H.323 address: { $why }
 err-dial-not-sip = { $address } is not a SIP address: { $why }

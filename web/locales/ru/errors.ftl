@@ -293,6 +293,7 @@ err-dial-no-phone = у { $login } нет зарегистрированного 
 err-dial-no-sips = звонить на адреса sips: пока нельзя
 err-dial-password-in-address = адрес не должен содержать пароль
 err-dial-sip-only = звонить можно только на адреса sip: и h323:
+err-dial-encrypted-only = эта конференция принимает только зашифрованные медиапотоки, а вызовы от сервера не шифруются: попросите позвонить по SIP TLS с SRTP или войти из браузера
 err-dial-h323-off = H.323 на этом сервере выключен (sip.h323_listen), поэтому на адреса h323: звонить нельзя
 err-dial-not-h323 = { $address } — не адрес H.323: { $why }
 err-dial-not-sip = { $address } — не адрес SIP: { $why }
