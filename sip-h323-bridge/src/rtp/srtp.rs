@@ -24,6 +24,28 @@ impl std::fmt::Debug for Srtp {
     }
 }
 
+/// Whether `p` starts with a whole RTP version 2 header (its CSRCs and extension inside the
+/// packet) that `rtc-srtp` reads back at the same length. It encrypts from the length of the
+/// header as it would write it again, and indexes past the end of the packet when that differs
+/// (an odd extension; found by the `media_packets` fuzzer), so nothing else reaches it.
+fn header_fits(p: &[u8]) -> bool {
+    use rtc_shared::marshal::{MarshalSize, Unmarshal};
+    if p.len() < 12 || p[0] >> 6 != 2 {
+        return false;
+    }
+    let mut header = 12 + 4 * usize::from(p[0] & 0x0f);
+    if p[0] & 0x10 != 0 {
+        let Some(ext) = p.get(header + 2..header + 4) else { return false };
+        header += 4 + 4 * usize::from(u16::from_be_bytes([ext[0], ext[1]]));
+    }
+    header <= p.len() && rtc_rtp::header::Header::unmarshal(&mut &p[..]).is_ok_and(|h| h.marshal_size() == header)
+}
+
+/// Whether `p` can be an RTCP packet: version 2, its first header whole.
+fn rtcp_fits(p: &[u8]) -> bool {
+    p.len() >= 8 && p[0] >> 6 == 2
+}
+
 fn profile(suite: Suite) -> ProtectionProfile {
     match suite {
         Suite::Aes128Sha1_80 => ProtectionProfile::Aes128CmHmacSha1_80,
@@ -50,20 +72,32 @@ impl Srtp {
 
     /// An RTP packet encrypted and authenticated.
     pub fn protect_rtp(&mut self, packet: &[u8]) -> Option<Vec<u8>> {
+        if !header_fits(packet) {
+            return None;
+        }
         self.context.encrypt_rtp(packet).ok().map(|b| b.to_vec())
     }
 
     /// The RTP packet inside an SRTP one, or `None` when it fails authentication, is a replay
     /// or is not SRTP at all.
     pub fn unprotect_rtp(&mut self, packet: &[u8]) -> Option<Vec<u8>> {
+        if !header_fits(packet) {
+            return None;
+        }
         self.context.decrypt_rtp(packet).ok().map(|b| b.to_vec())
     }
 
     pub fn protect_rtcp(&mut self, packet: &[u8]) -> Option<Vec<u8>> {
+        if !rtcp_fits(packet) {
+            return None;
+        }
         self.context.encrypt_rtcp(packet).ok().map(|b| b.to_vec())
     }
 
     pub fn unprotect_rtcp(&mut self, packet: &[u8]) -> Option<Vec<u8>> {
+        if !rtcp_fits(packet) {
+            return None;
+        }
         self.context.decrypt_rtcp(packet).ok().map(|b| b.to_vec())
     }
 }
@@ -131,6 +165,25 @@ mod tests {
             assert!(rx.unprotect_rtp(&plain).is_none(), "plain RTP is refused");
             let other = Crypto { tag: 1, suite, key: [8; KEY_LEN] };
             assert!(Srtp::new(&other).unwrap().unprotect_rtp(&tx.protect_rtp(&rtp(2, b"x")).unwrap()).is_none());
+        }
+    }
+
+    #[test]
+    fn headers_claiming_more_than_the_packet_are_refused_not_a_panic() {
+        // The fuzzer's find: version 3 with an extension longer than the packet; and a version 2
+        // one whose extension runs past the end.
+        let found = [
+            0xf0, 0xab, 0xab, 0x5e, 0xff, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 3, 0xce, 0x10, 0x30, 0, 7, 0, 0, 0x81, 0,
+            0x40, 4, 0, 0x44, 0, 3, 0xce, 0, 0x30,
+        ];
+        let mut v2 = found;
+        v2[0] = 0x90;
+        let key = Crypto { tag: 1, suite: Suite::Aes128Sha1_80, key: [1; KEY_LEN] };
+        let mut s = Srtp::new(&key).unwrap();
+        for p in [&found[..], &v2[..], &[0x80][..], &[][..]] {
+            assert!(s.protect_rtp(p).is_none() && s.unprotect_rtp(p).is_none());
+            assert!(s.protect_rtcp(p).is_none() || p.len() >= 8);
+            let _ = s.unprotect_rtcp(p);
         }
     }
 
