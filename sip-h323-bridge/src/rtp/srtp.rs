@@ -30,15 +30,8 @@ impl std::fmt::Debug for Srtp {
 /// (an odd extension; found by the `media_packets` fuzzer), so nothing else reaches it.
 fn header_fits(p: &[u8]) -> bool {
     use rtc_shared::marshal::{MarshalSize, Unmarshal};
-    if p.len() < 12 || p[0] >> 6 != 2 {
-        return false;
-    }
-    let mut header = 12 + 4 * usize::from(p[0] & 0x0f);
-    if p[0] & 0x10 != 0 {
-        let Some(ext) = p.get(header + 2..header + 4) else { return false };
-        header += 4 + 4 * usize::from(u16::from_be_bytes([ext[0], ext[1]]));
-    }
-    header <= p.len() && rtc_rtp::header::Header::unmarshal(&mut &p[..]).is_ok_and(|h| h.marshal_size() == header)
+    super::header_len(p)
+        .is_some_and(|header| rtc_rtp::header::Header::unmarshal(&mut &p[..]).is_ok_and(|h| h.marshal_size() == header))
 }
 
 /// Whether `p` can be an RTCP packet: version 2, its first header whole.
