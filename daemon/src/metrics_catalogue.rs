@@ -33,6 +33,16 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
         "Frames not composed because nobody watches that output.",
     ),
     (Counter, "tessera_media_keyframe_requests_total", "Keyframes requested of the shared encoders."),
+    (
+        Counter,
+        "tessera_media_tier_changes_total",
+        "Receivers (browsers, SIP phones) moved to another quality tier by their link's reports (label to: full, half, quarter).",
+    ),
+    (
+        Counter,
+        "tessera_media_tier_outputs_started_total",
+        "Outputs started for a layout, codec and quality tier (label tier: full, half, quarter).",
+    ),
     (Counter, "tessera_media_rtp_dropped_total", "RTP packets dropped before decoding (not RTP, wrong payload type)."),
     (
         Counter,
@@ -82,6 +92,11 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     (Counter, "tessera_webrtc_join_failures_total", "Browser joins that failed, by reason."),
     (Counter, "tessera_webrtc_joins_total", "Browsers that joined a conference."),
     (Counter, "tessera_webrtc_keyframe_requests_total", "Keyframe requests from browsers (RTCP PLI or FIR)."),
+    (
+        Counter,
+        "tessera_webrtc_retransmissions_refused_total",
+        "Packets a browser's NACK asked for that were not resent (asked again too soon or too often, or over the budget).",
+    ),
     (Gauge, "tessera_acme_renewal_failing", "1 while obtaining or renewing the ACME certificate fails."),
     (Gauge, "tessera_manager_pages", "Conference manager pages open."),
     (Gauge, "tessera_media_encoders", "Shared encoders running."),

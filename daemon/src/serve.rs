@@ -217,6 +217,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             config.media.rtp_bind,
             media_sockets.clone(),
             config.webrtc.ice_tcp,
+            config.media.video_kbps,
             r.control.clone(),
         )?);
     }
@@ -273,6 +274,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
                 config.media.fps,
                 config.media.video_kbps,
             ),
+            video_kbps: config.media.video_kbps,
         };
         Some(crate::sip::start(s, runtime.as_ref().map(|r| r.control.clone()), store.clone(), lockout, dial).await?)
     } else {

@@ -264,6 +264,24 @@ pub fn camera_y4m(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// A camera that keeps an encoder busy (`WxH` at 15 fps, 4 s, looped by Chromium): moving
+/// colour bars with fresh grain in every frame, so that a layout showing it takes the bitrate
+/// it is given, as a real camera's picture does.
+pub fn busy_camera_y4m(dir: &Path, size: &str) -> std::path::PathBuf {
+    let path = dir.join("busy-camera.y4m");
+    let source = format!("testsrc2=s={size}:r=15,noise=alls=40:allf=t");
+    let o = run(
+        "ffmpeg",
+        &["-v", "error", "-y", "-f", "lavfi", "-i", &source, "-t", "4", "-pix_fmt", "yuv420p"]
+            .iter()
+            .copied()
+            .chain([path.to_str().unwrap_or_default()])
+            .collect::<Vec<_>>(),
+    );
+    assert!(o.status.success(), "ffmpeg made no y4m: {}", String::from_utf8_lossy(&o.stderr));
+    path
+}
+
 /// A PDF of solid pages, one colour each (RGB 0–1), 640×360 points: what a slide show shows,
 /// told apart in the conference's picture by colour.
 pub fn slides_pdf(dir: &Path, colours: &[(f32, f32, f32)]) -> std::path::PathBuf {

@@ -63,6 +63,24 @@ impl Netns {
         self.run(&[&["nft", "add", "rule", "inet", "lossy", "in"][..], &rule[..]].concat());
     }
 
+    /// coturn on the namespace's loopback at `port`, relaying to loopback peers (the server),
+    /// with credentials made from `secret` (`use-auth-secret`), and `extra` options; its log in
+    /// `dir`. Killed when the returned guard drops.
+    pub fn coturn(&self, dir: &std::path::Path, port: u16, secret: &str, extra: &[&str]) -> crate::KillOnDrop {
+        let log = dir.join("turn.log");
+        crate::KillOnDrop(
+            self.cmd(&["turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
+                .args([format!("--listening-port={port}"), format!("--static-auth-secret={secret}")])
+                .args(["--use-auth-secret", "--realm=tessera.test", "--no-cli", "--no-tls", "--no-dtls"])
+                .args(["--allow-loopback-peers", "--simple-log", &format!("--log-file={}", log.display())])
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("turnserver (apt-get install coturn; scripts/test.sh does)"),
+        )
+    }
+
     /// Runs a set-up command inside the namespace; it must succeed.
     pub fn run(&self, args: &[&str]) {
         assert!(self.cmd(args).status().is_ok_and(|s| s.success()), "in the namespace: {args:?}");

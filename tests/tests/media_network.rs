@@ -233,18 +233,7 @@ fn a_browser_limited_to_a_turn_relay_joins_through_coturn() {
     let mut env = browser_server_env(dir.path(), http, rtsp, "320x180");
     env.push(("TESSERA_TURN_URLS".into(), format!("turn:127.0.0.1:{turn}?transport=udp")));
     env.push(("TESSERA_TURN_SECRET".into(), secret.into()));
-    // coturn on the namespace's loopback, relaying to loopback peers (the server).
-    let log = dir.path().join("turn.log");
-    let _relay = KillOnDrop(
-        ns.cmd(&["turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
-            .args([format!("--listening-port={turn}"), format!("--static-auth-secret={secret}")])
-            .args(["--use-auth-secret", "--realm=tessera.test", "--no-cli", "--no-tls", "--no-dtls"])
-            .args(["--allow-loopback-peers", "--simple-log", &format!("--log-file={}", log.display())])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("turnserver (apt-get install coturn; scripts/test.sh does)"),
-    );
+    let _relay = ns.coturn(dir.path(), turn, secret, &[]);
     let r = restricted_browser(&ns, dir.path(), &env, http, true);
     assert_eq!(r["localType"], "relay", "the media went through the relay: {r:#}");
     let servers = &r["iceServers"][0];

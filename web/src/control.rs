@@ -99,6 +99,13 @@ pub enum Request {
     Remove {
         participant: ParticipantId,
     },
+    /// The quality tier of its layout a participant receives, as its link's estimate says
+    /// (`tessera_conference::quality`). The WebRTC peers' own; the JSON API cannot ask it.
+    #[serde(skip)]
+    VideoTier {
+        participant: ParticipantId,
+        tier: tessera_conference::quality::Tier,
+    },
     /// Every participant who joined as this user leaves (the account was disabled). The
     /// runtime's own; the JSON API cannot ask it.
     #[serde(skip)]

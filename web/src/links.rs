@@ -25,6 +25,10 @@ pub struct LinkQuality {
     pub reported_at_ms: Option<i64>,
     /// What the participant sends Tessera, kbit/s, all its streams together.
     pub receive_kbps: Option<f32>,
+    /// The quality tier of its layout the participant receives, when its link moved it off
+    /// the full one or back.
+    #[schema(value_type = Option<String>)]
+    pub video_tier: Option<tessera_conference::quality::Tier>,
     /// Each stream's byte count at its last sample (when, bytes, its rate then).
     #[serde(skip)]
     streams: HashMap<u32, (i64, u64, f32)>,
@@ -105,6 +109,13 @@ impl Links {
         q.receive_kbps = Some(q.streams.values().map(|s| s.2).sum());
     }
 
+    /// The tier a participant's estimate moved it to.
+    pub fn tier(&self, conference: &str, participant: ParticipantId, tier: tessera_conference::quality::Tier) {
+        if let Some(q) = self.map().get_mut(&(conference.to_string(), participant)) {
+            q.video_tier = Some(tier);
+        }
+    }
+
     pub fn remove(&self, conference: &str, participant: ParticipantId) {
         self.map().remove(&(conference.to_string(), participant));
     }
@@ -126,7 +137,7 @@ impl Links {
         let mut rows: Vec<(&(String, ParticipantId), &LinkQuality)> = map.iter().collect();
         rows.sort_by(|a, b| a.0.cmp(b.0));
         let mut out = String::new();
-        let families: [(&str, &str, Figure); 4] = [
+        let families: [(&str, &str, Figure); 5] = [
             (
                 "tessera_participant_loss_percent",
                 "Of the media Tessera sends a participant, the share it lost, from its latest RTCP receiver report.",
@@ -146,6 +157,11 @@ impl Links {
                 "tessera_participant_receive_bits_per_second",
                 "The rate a participant's media arrives at Tessera, all its streams together.",
                 |q| q.receive_kbps.map(|k| f64::from(k) * 1000.0),
+            ),
+            (
+                "tessera_participant_video_tier",
+                "The quality tier of the layout a participant receives, as what its width and height are divided by: 1 full, 2 half, 4 quarter.",
+                |q| q.video_tier.map(|t| f64::from(t.divisor())),
             ),
         ];
         for (name, help, value) in families {
@@ -207,6 +223,13 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("receive_bits"), "no rate measured yet: {text}");
+        assert!(!text.contains("video_tier"), "no tier chosen yet: {text}");
+        links.tier("room\"1", 3, tessera_conference::quality::Tier::Half);
+        let text = links.prometheus();
+        assert!(
+            text.contains("tessera_participant_video_tier{conference=\"room\\\"1\",participant=\"3\"} 2\n"),
+            "{text}"
+        );
         assert_eq!(links.of("room\"1").len(), 1);
         links.remove("room\"1", 3);
         assert_eq!(links.prometheus(), "");

@@ -95,7 +95,8 @@ async fn manager_page(
                 data-moderator-on=(t("mgr.moderator_on")) data-moderator-off=(t("mgr.moderator_off"))
                 data-individual=(t("mgr.individual")) data-on=(t("mgr.on")) data-off=(t("mgr.off"))
                 data-devices=(t("mgr.devices")) data-encrypted=(t("mgr.encrypted")) data-plain=(t("mgr.plain"))
-                data-loss=(t("mgr.loss")) data-jitter=(t("mgr.jitter")) {
+                data-loss=(t("mgr.loss")) data-jitter=(t("mgr.jitter"))
+                data-tier-half=(t("mgr.tier_half")) data-tier-quarter=(t("mgr.tier_quarter")) {
                 thead { tr {
                     th { input #m-select-all type="checkbox" aria-label=(t("mgr.select_all")); }
                     th { (t("mgr.name")) } th { (t("mgr.endpoint")) } th { (t("call.cam")) } th { (t("call.mic")) }

@@ -15,13 +15,15 @@
 //! - [`windows`]: who fills which window, and the default layout that grows with the number
 //!   of participants;
 //! - [`scope`]: which layout a change applies to, as the API writes it;
-//! - [`chat`]: who may write in the conference chat, and what a message is.
+//! - [`chat`]: who may write in the conference chat, and what a message is;
+//! - [`quality`]: the quality tier of a layout each receiver gets, from its link's reports.
 
 pub mod admission;
 pub mod chat;
 pub mod keypad;
 pub mod kinds;
 pub mod live;
+pub mod quality;
 pub mod said;
 pub mod scope;
 pub mod windows;

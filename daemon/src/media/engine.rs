@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
+use tessera_conference::quality::Tier;
 use tessera_conference::windows;
 use tessera_mixer::audio::{AudioMixer, FRAME, RATE};
 use tessera_mixer::compositor::{Compositor, Source};
@@ -65,6 +66,8 @@ pub enum EngineCmd {
     /// What this participant sees (resolved by the runtime: individual, group or all layout;
     /// the stage or everyone).
     View(ParticipantId, View),
+    /// The quality tier of its view this participant receives (its link's estimate).
+    Tier(ParticipantId, Tier),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,8 +91,9 @@ struct Member {
     view: Option<View>,
     video_to: Option<VideoTo>,
     send_from: SendFrom,
-    /// The view and codec of the output this participant's video sender is subscribed to.
-    watching: Option<(View, VideoCodec)>,
+    tier: Tier,
+    /// The output this participant's video sender is subscribed to.
+    watching: Option<OutputKey>,
     video_out: Option<RtpVideoSender>,
     audio_out: Option<AudioOut>,
 }
@@ -107,15 +111,30 @@ pub struct VideoTo {
     pub single_nal: bool,
 }
 
-/// One distinct output: a view composed and encoded once in one codec, for everyone who sees it.
+/// What tells outputs apart: the view, the codec, the quality tier.
+type OutputKey = (View, VideoCodec, Tier);
+
+/// One distinct output: a view composed and encoded once in one codec at one quality tier, for
+/// everyone who sees it so.
 struct Output {
     view: View,
     codec: VideoCodec,
+    tier: Tier,
     compositor: Compositor,
     encoder: Encoder,
     /// Nobody receives its video: it is neither composed nor encoded (after its first frame,
     /// which sets the encoder's timestamps); the first receiver gets a keyframe at once.
     idle: bool,
+}
+
+impl Output {
+    fn is(&self, key: &OutputKey) -> bool {
+        self.view == key.0 && self.codec == key.1 && self.tier == key.2
+    }
+
+    fn key(&self) -> OutputKey {
+        (self.view.clone(), self.codec, self.tier)
+    }
 }
 
 pub struct EngineSettings {
@@ -136,6 +155,7 @@ pub fn spawn(
     let main = Output {
         view: View { layout: Layout::default(), everyone: false },
         codec: VideoCodec::H264,
+        tier: Tier::Full,
         compositor,
         encoder,
         idle: false,
@@ -273,6 +293,7 @@ impl Engine {
                     view: None,
                     video_to: None,
                     send_from: SendFrom::default(),
+                    tier: Tier::Full,
                     watching: None,
                     video_out: None,
                     audio_out: None,
@@ -313,9 +334,15 @@ impl Engine {
                 }
                 self.viewers_moved = true;
             }
+            EngineCmd::Tier(id, tier) => {
+                if let Some(m) = self.member(id) {
+                    m.tier = tier;
+                }
+                self.viewers_moved = true;
+            }
             EngineCmd::Keyframe(id) => {
                 let watching = self.members.iter().find(|m| m.id == id).and_then(|m| m.watching.clone());
-                if let Some(o) = watching.and_then(|(v, c)| self.outputs.iter().find(|o| o.view == v && o.codec == c)) {
+                if let Some(o) = watching.and_then(|k| self.outputs.iter().find(|o| o.is(&k))) {
                     o.encoder.streams().request_keyframe();
                 }
             }
@@ -504,7 +531,7 @@ impl Engine {
         // encoder and composes the new view (a join that grows the grid changes everyone's
         // view at once). The main output (RTSP, recording) follows the main layout only.
         for oi in 1..self.outputs.len() {
-            let key = (self.outputs[oi].view.clone(), self.outputs[oi].codec);
+            let key = self.outputs[oi].key();
             let watchers: Vec<usize> = (0..self.members.len())
                 .filter(|&i| self.members[i].video_out.is_some() && self.members[i].watching.as_ref() == Some(&key))
                 .collect();
@@ -513,13 +540,15 @@ impl Engine {
             let all_same = watchers.iter().all(|&i| {
                 self.members[i].view.as_ref().unwrap_or(&self.outputs[0].view) == &want
                     && self.members[i].video_to.is_some_and(|d| d.codec == key.1)
+                    && self.members[i].tier == key.2
             });
-            if !all_same || want == key.0 || self.outputs.iter().any(|o| o.view == want && o.codec == key.1) {
+            let moved = (want.clone(), key.1, key.2);
+            if !all_same || want == key.0 || self.outputs.iter().any(|o| o.is(&moved)) {
                 continue;
             }
-            self.outputs[oi].view = want.clone();
+            self.outputs[oi].view = want;
             for i in watchers {
-                self.members[i].watching = Some((want.clone(), key.1));
+                self.members[i].watching = Some(moved.clone());
             }
         }
         for i in 0..self.members.len() {
@@ -528,15 +557,14 @@ impl Engine {
                 self.members[i].watching = None;
                 continue;
             };
-            let want = self.members[i].view.clone().unwrap_or_else(|| self.outputs[0].view.clone());
-            if self.members[i].watching.as_ref() == Some(&(want.clone(), dest.codec))
-                && self.members[i].video_out.is_some()
-            {
+            let view = self.members[i].view.clone().unwrap_or_else(|| self.outputs[0].view.clone());
+            let want = (view, dest.codec, self.members[i].tier);
+            if self.members[i].watching.as_ref() == Some(&want) && self.members[i].video_out.is_some() {
                 continue;
             }
-            let idx = match self.outputs.iter().position(|o| o.view == want && o.codec == dest.codec) {
+            let idx = match self.outputs.iter().position(|o| o.is(&want)) {
                 Some(i) => i,
-                None => match self.new_output(want.clone(), dest.codec) {
+                None => match self.new_output(want.clone()) {
                     Ok(o) => {
                         self.outputs.push(o);
                         self.outputs.len() - 1
@@ -560,7 +588,7 @@ impl Engine {
             match started {
                 Ok(v) => {
                     m.video_out = Some(v);
-                    m.watching = Some((want, dest.codec));
+                    m.watching = Some(want);
                 }
                 Err(e) => {
                     tracing::error!(conference = %self.conference, participant = m.id, error = %format!("{e:#}"), "cannot send video")
@@ -570,21 +598,27 @@ impl Engine {
         let members = &self.members;
         let mut first = true;
         self.outputs.retain(|o| {
-            let keep = first
-                || members
-                    .iter()
-                    .any(|m| m.video_out.is_some() && m.watching.as_ref() == Some(&(o.view.clone(), o.codec)));
+            let keep =
+                first || members.iter().any(|m| m.video_out.is_some() && m.watching.as_ref().is_some_and(|k| o.is(k)));
             first = false;
             keep
         });
     }
 
-    fn new_output(&self, view: View, codec: VideoCodec) -> anyhow::Result<Output> {
-        let s = &self.settings.encoder;
-        let encoder = Encoder::start(&format!("{} (another layout or codec)", self.conference), s, codec)?;
+    /// An output for a view, codec and tier nobody else receives: its own compositor and
+    /// encoder, at the tier's size and bitrate.
+    fn new_output(&self, (view, codec, tier): OutputKey) -> anyhow::Result<Output> {
+        let full = &self.settings.encoder;
+        let (width, height) = tier.size(full.width, full.height);
+        let s = EncoderSettings { width, height, video_kbps: tier.video_kbps(full.video_kbps), ..*full };
+        let encoder = Encoder::start(&format!("{} (another layout, codec or tier)", self.conference), &s, codec)?;
         let compositor = Compositor::new(s.width, s.height, self.settings.background)?;
-        tracing::info!(conference = %self.conference, outputs = self.outputs.len() + 1, codec = ?codec, "output started for another layout or codec");
-        Ok(Output { view, codec, compositor, encoder, idle: false })
+        tracing::info!(
+            conference = %self.conference, outputs = self.outputs.len() + 1, codec = ?codec, tier = %tier,
+            width, height, kbps = s.video_kbps, "output started for another layout, codec or tier"
+        );
+        metrics::counter!("tessera_media_tier_outputs_started_total", "tier" => tier.as_str()).increment(1);
+        Ok(Output { view, codec, tier, compositor, encoder, idle: false })
     }
 }
 

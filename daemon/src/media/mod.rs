@@ -21,6 +21,7 @@ pub mod slot;
 pub mod sockets;
 pub mod srtp;
 pub mod synthetic;
+pub mod tiers;
 
 use anyhow::{Context, bail};
 

@@ -117,6 +117,18 @@ impl MediaSockets {
         ))
     }
 
+    /// A socket on loopback between two parts of this server (a browser's peer and the
+    /// runtime), with the media buffers: a keyframe's burst must not overflow it while the
+    /// reader is busy. Not in the range, unmarked: it never leaves the host.
+    pub fn loopback_relay() -> std::io::Result<std::net::UdpSocket> {
+        let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+        let _ = socket.set_recv_buffer_size(BUFFER);
+        let _ = socket.set_send_buffer_size(BUFFER);
+        socket.bind(&SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)).into())?;
+        socket.set_nonblocking(true)?;
+        Ok(socket.into())
+    }
+
     fn bind_port(&self, ip: IpAddr, port: u16, medium: Medium) -> std::io::Result<std::net::UdpSocket> {
         let socket = Socket::new(Domain::for_address(SocketAddr::new(ip, port)), Type::DGRAM, Some(Protocol::UDP))?;
         // Larger buffers and marks are wishes: a system that refuses them still carries media.

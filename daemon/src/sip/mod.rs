@@ -66,6 +66,8 @@ pub struct SipSettings {
     /// The H.323 gatekeeper on UDP (`sip.h323_gatekeeper_listen`).
     pub h323_gatekeeper: Option<SocketAddr>,
     pub h323_video: tessera_sip_h323_bridge::h323::h245::codec::H264,
+    /// The layouts' video bitrate (`media.video_kbps`): the full quality tier's.
+    pub video_kbps: u32,
 }
 
 pub use h323::h264_for;
@@ -94,6 +96,8 @@ pub struct Context {
     pub session_min: u32,
     /// The H.264 H.323 calls announce (the output's size, rate and bit rate).
     pub h323_video: tessera_sip_h323_bridge::h323::h245::codec::H264,
+    /// The layouts' video bitrate (`media.video_kbps`): the full quality tier's.
+    pub video_kbps: u32,
     /// Where H.323 calls are taken (as bound), if they are.
     pub h323: Option<SocketAddr>,
     /// H.323 registrations and admitted calls (answered on `sip.h323_gatekeeper_listen`).
@@ -213,6 +217,7 @@ pub async fn start(
         chat: s.chat.clone(),
         session_min: s.session_min,
         h323_video: s.h323_video,
+        video_kbps: s.video_kbps,
         h323: h323_addr,
         gatekeeper: std::sync::Mutex::new(tessera_sip_h323_bridge::h323::gatekeeper::Gatekeeper::new(
             h323::GATEKEEPER_ID,

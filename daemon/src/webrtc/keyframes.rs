@@ -1,12 +1,15 @@
 //! An interceptor that hands the browser's keyframe requests (RTCP PLI and FIR about the video
-//! Tessera sends it) and its reception reports to the application. The `webrtc` crate's default
+//! Tessera sends it), its reception reports and its bandwidth estimates (REMB) to the
+//! application. The `webrtc` crate's default
 //! chain consumes all inbound RTCP; what this marks with `DeliverToApplication` reaches the local
 //! track's events, where the peer turns a request into a keyframe of the output the browser
-//! watches, and a report into the link quality of the administrator's live view.
+//! watches, and a report or an estimate into the link quality of the administrator's live view
+//! and the quality tier the browser receives.
 
 use rtc::interceptor::{Attribute, Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate;
 use rtc::rtcp::receiver_report::ReceiverReport;
 use rtc::rtcp::reception_report::ReceptionReport;
 use rtc::rtcp::sender_report::SenderReport;
@@ -38,8 +41,14 @@ pub fn reception_reports(p: &dyn rtc::rtcp::Packet) -> &[ReceptionReport] {
     }
 }
 
+/// A REMB's estimate, bits per second, when it is about `ssrc`.
+pub fn estimate_for(p: &dyn rtc::rtcp::Packet, ssrc: u32) -> Option<u64> {
+    let remb = p.as_any().downcast_ref::<ReceiverEstimatedMaximumBitrate>()?;
+    (remb.ssrcs.contains(&ssrc) && remb.bitrate.is_finite() && remb.bitrate >= 0.0).then_some(remb.bitrate as u64)
+}
+
 fn wanted(p: &dyn rtc::rtcp::Packet) -> bool {
-    is_keyframe_request(p) || !reception_reports(p).is_empty()
+    is_keyframe_request(p) || !reception_reports(p).is_empty() || p.as_any().is::<ReceiverEstimatedMaximumBitrate>()
 }
 
 impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {

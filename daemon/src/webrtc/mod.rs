@@ -3,7 +3,9 @@
 
 mod announce;
 mod codecs;
+mod continuity;
 mod keyframes;
+mod nack_guard;
 pub mod peer;
 
 use std::net::IpAddr;
@@ -17,11 +19,13 @@ pub fn start(
     rtp_bind: IpAddr,
     media: Arc<crate::media::sockets::MediaSockets>,
     ice_tcp: bool,
+    video_kbps: u32,
     control: Control,
 ) -> anyhow::Result<Rtc> {
     let runtime = webrtc::runtime::default_runtime()
         .ok_or_else(|| anyhow::anyhow!("the webrtc crate was built without a runtime"))?;
-    let settings = Arc::new(peer::Settings { ice: ice_addresses.to_vec(), media, ice_tcp, rtp_bind, runtime });
+    let settings =
+        Arc::new(peer::Settings { ice: ice_addresses.to_vec(), media, ice_tcp, rtp_bind, video_kbps, runtime });
     let (rtc, mut requests) = Rtc::channel();
     tokio::spawn(async move {
         while let Some((req, reply)) = requests.recv().await {

@@ -8,12 +8,17 @@
 //!   browser's offer prefers it: see [`super::codecs`]) and its mix (Opus) to
 //!   two loopback sockets of this peer, which writes each packet to the browser's track.
 //!
-//! The browser's PLI/FIR become keyframe requests of the output it watches. The peer ends when
+//! The browser's PLI/FIR become keyframe requests of the output it watches; its reception
+//! reports and REMB estimates move it between the quality tiers of its layout (the core's
+//! `quality::Estimator`), and [`super::continuity`] makes the senders it is moved between one
+//! stream. The peer ends when
 //! the page leaves (its WebSocket closes), when ICE or DTLS fails or does not connect in time,
 //! or when the participant is removed or the conference ends; the runtime then forgets it.
 
 use super::codecs::{BrowserVideo, preferred};
-use super::keyframes::{KeyframeRequests, is_keyframe_request, reception_reports};
+use super::continuity::Continuity;
+use super::keyframes::{KeyframeRequests, estimate_for, is_keyframe_request, reception_reports};
+use crate::media::tiers::Tiers;
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::MediaStreamTrack;
@@ -49,6 +54,8 @@ use webrtc::peer_connection::{
 use webrtc::rtp_transceiver::RtpSender;
 use webrtc::runtime::Runtime;
 
+/// What Opus to a browser takes, kbit/s (`rtp_output`'s encoder).
+const BROWSER_AUDIO_KBPS: u32 = 32;
 /// The payload types of the runtime's RTP input for a browser (the browser's own are rewritten).
 const VIDEO_PT: u8 = 97;
 const AUDIO_PT: u8 = 111;
@@ -66,6 +73,8 @@ pub struct Settings {
     pub ice_tcp: bool,
     /// Where the runtime's RTP inputs listen.
     pub rtp_bind: IpAddr,
+    /// The layouts' video bitrate (`media.video_kbps`): the full quality tier's.
+    pub video_kbps: u32,
     pub runtime: Arc<dyn Runtime>,
 }
 
@@ -151,6 +160,7 @@ fn local_track(kind: RtpCodecKind, codec: &RTCRtpCodecParameters, label: &str) -
 
 /// What the browser gets from Tessera: a track and the loopback socket the runtime sends it to.
 struct Outgoing {
+    clock_rate: u32,
     track: Arc<TrackLocalStaticRTP>,
     sender: Arc<dyn RtpSender>,
     ssrc: u32,
@@ -193,7 +203,9 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     engine.register_codec(opus.clone(), RtpCodecKind::Audio).map_err(|e| unavailable("registering Opus", e))?;
     let registry = register_default_interceptors(Registry::new(), &mut engine)
         .map_err(|e| unavailable("setting up interceptors", e))?
-        .with(Slot::from(14_000), KeyframeRequests::default());
+        .with(Slot::from(14_000), KeyframeRequests::default())
+        // Between the wire and the NACK responder (4_000): what a NACK may have resent.
+        .with(Slot::from(3_500), super::nack_guard::NackGuard::default());
 
     let (tracks_tx, mut tracks) = mpsc::unbounded_channel();
     let (states_tx, mut states) = mpsc::unbounded_channel();
@@ -250,9 +262,11 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
                     return Err(unavailable("adding a track", e));
                 }
             };
-            let socket =
-                UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(|e| unavailable("binding a relay", e))?;
-            outgoing.push(Outgoing { track, sender, ssrc, pt: c.payload_type, socket });
+            let socket = crate::media::sockets::MediaSockets::loopback_relay()
+                .and_then(UdpSocket::from_std)
+                .map_err(|e| unavailable("binding a relay", e))?;
+            let clock_rate = c.rtp_codec.clock_rate;
+            outgoing.push(Outgoing { clock_rate, track, sender, ssrc, pt: c.payload_type, socket });
         }
     }
 
@@ -338,6 +352,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         conference: req.conference,
         participant,
         since: std::time::Instant::now(),
+        video_kbps: settings.video_kbps,
         inputs: (
             ports.video.map(|p| SocketAddr::new(settings.input_host(), p)),
             ports.audio.map(|p| SocketAddr::new(settings.input_host(), p)),
@@ -378,6 +393,7 @@ struct Running {
     inputs: (Option<SocketAddr>, Option<SocketAddr>),
     /// When the answer was sent.
     since: std::time::Instant,
+    video_kbps: u32,
 }
 
 impl Running {
@@ -391,8 +407,9 @@ impl Running {
         metrics::gauge!("tessera_webrtc_peers").increment(1.0);
         let mut tasks = tokio::task::JoinSet::new();
         if let Some(video) = outgoing.first() {
-            let (c, conf) = (self.control.clone(), self.conference.clone());
-            tasks.spawn(feedback(video.track.clone(), video.ssrc, c, conf, self.participant));
+            let (c, conf, p) = (self.control.clone(), self.conference.clone(), self.participant);
+            let tiers = Tiers::new(c.clone(), conf.clone(), p, "WebRTC", (self.video_kbps, BROWSER_AUDIO_KBPS));
+            tasks.spawn(feedback(video.track.clone(), video.ssrc, c, conf, p, tiers));
         }
         let (connected_tx, connected_rx) = watch::channel(false);
         for o in outgoing {
@@ -538,11 +555,19 @@ async fn ask_for_keyframes(track: Arc<dyn TrackRemote>) {
 /// wire).
 async fn send_to_browser(o: Outgoing, connected: watch::Receiver<bool>) {
     let mut buf = vec![0u8; 2048];
+    let mut continuity = Continuity::new(o.clock_rate);
+    let start = std::time::Instant::now();
     while let Ok(n) = o.socket.recv(&mut buf).await {
         if !*connected.borrow() {
             continue;
         }
         let Ok(mut p) = rtc::rtp::Packet::unmarshal(&mut &buf[..n]) else { continue };
+        let now = start.elapsed().as_millis() as u64;
+        let Some((seq, ts)) = continuity.rewrite(p.header.ssrc, p.header.sequence_number, p.header.timestamp, now)
+        else {
+            continue;
+        };
+        (p.header.sequence_number, p.header.timestamp) = (seq, ts);
         p.header.ssrc = o.ssrc;
         p.header.payload_type = o.pt;
         let _ = o.track.write_rtp(p).await;
@@ -550,13 +575,15 @@ async fn send_to_browser(o: Outgoing, connected: watch::Receiver<bool>) {
 }
 
 /// The browser's RTCP about the video it receives: keyframe requests, to the encoder of its
-/// view; reception reports, to the live view's link quality.
+/// view; reception reports, to the live view's link quality; reports and REMB estimates, to its
+/// quality tier.
 async fn feedback(
     track: Arc<TrackLocalStaticRTP>,
     ssrc: u32,
     control: Control,
     conference: String,
     participant: ParticipantId,
+    mut tiers: Tiers,
 ) {
     loop {
         match track.poll().await {
@@ -565,8 +592,10 @@ async fn feedback(
                     metrics::counter!("tessera_webrtc_keyframe_requests_total").increment(1);
                     let _ = control.call(&conference, None, Request::Keyframe { participant }).await;
                 }
-                let mut reports = packets.iter().flat_map(|p| reception_reports(p.as_ref()).iter());
-                if let Some(r) = reports.rfind(|r| r.ssrc == ssrc) {
+                let report =
+                    packets.iter().flat_map(|p| reception_reports(p.as_ref()).iter()).rfind(|r| r.ssrc == ssrc);
+                if let Some(r) = report {
+                    tiers.report(i64::from(r.total_lost), r.last_sequence_number).await;
                     let r = tessera_web::links::Report {
                         fraction_lost: r.fraction_lost,
                         packets_lost: i64::from(r.total_lost),
@@ -575,6 +604,9 @@ async fn feedback(
                         at_ms: chrono::Utc::now().timestamp_millis(),
                     };
                     control.links.report(&conference, participant, r);
+                }
+                if let Some(bps) = packets.iter().rev().find_map(|p| estimate_for(p.as_ref(), ssrc)) {
+                    tiers.estimate(bps).await;
                 }
             }
             Some(_) => {}

@@ -1,7 +1,8 @@
 //! RTCP from the peers of calls: payload-specific feedback (RFC 4585, RFC 5104), whether a
 //! compound packet asks the sender for a keyframe — Picture Loss Indication (PT 206, FMT 1) or
 //! Full Intra Request (PT 206, FMT 4) — and the report blocks of sender and receiver reports
-//! (RFC 3550 §6.4), which say how the media Tessera sends arrives.
+//! (RFC 3550 §6.4), which say how the media Tessera sends arrives, and the receiver's own
+//! bandwidth estimate: TMMBR (RFC 5104, PT 205 FMT 3) or REMB (PT 206 FMT 15).
 
 /// Whether any packet of the compound RTCP packet `p` is a PLI or a FIR. Malformed packets
 /// (wrong version, lengths beyond the buffer) end the walk.
@@ -31,6 +32,8 @@ pub struct ReportBlock {
     pub fraction_lost: u8,
     /// Packets lost since the start (24-bit signed: duplicates can make it negative).
     pub cumulative_lost: i32,
+    /// The extended highest sequence number received (cycles in the high 16 bits).
+    pub highest: u32,
     /// Interarrival jitter, in the RTP clock's units.
     pub jitter: u32,
 }
@@ -54,11 +57,43 @@ pub fn report_blocks(p: &[u8]) -> Vec<ReportBlock> {
                 ssrc: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
                 fraction_lost: b[4],
                 cumulative_lost: lost,
+                highest: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
                 jitter: u32::from_be_bytes([b[12], b[13], b[14], b[15]]),
             });
         }
     }
     out
+}
+
+/// The lowest bandwidth the receiver asks for or estimates in the compound packet `p`, bits per
+/// second: a TMMBR's maximum total media bit rate (RFC 5104 §4.2.1: 6-bit exponent, 17-bit
+/// mantissa) or a REMB's estimate (draft-alvestrand-rmcat-remb: "REMB", 6-bit exponent, 18-bit
+/// mantissa). Malformed entries are skipped.
+pub fn receiver_estimate(p: &[u8]) -> Option<u64> {
+    let mut lowest: Option<u64> = None;
+    let mut take = |v: u64| lowest = Some(lowest.map_or(v, |l| l.min(v)));
+    for q in packets(p) {
+        match (q[1], q[0] & 0x1f) {
+            // After the header, the sender's and the media source's SSRC: 8-byte entries.
+            (205, 3) => {
+                for e in q.get(12..).unwrap_or_default().chunks_exact(8) {
+                    let word = u32::from_be_bytes([e[4], e[5], e[6], e[7]]);
+                    let (exp, mantissa) = (word >> 26, u64::from((word >> 9) & 0x1_ffff));
+                    take(mantissa.checked_shl(exp).filter(|v| v >> exp == mantissa).unwrap_or(u64::MAX));
+                }
+            }
+            (206, 15) => {
+                let Some(e) = q.get(12..20) else { continue };
+                if &e[..4] != b"REMB" {
+                    continue;
+                }
+                let (exp, mantissa) = (u32::from(e[5] >> 2), u64::from(u32::from_be_bytes([0, e[5] & 3, e[6], e[7]])));
+                take(mantissa.checked_shl(exp).filter(|v| v >> exp == mantissa).unwrap_or(u64::MAX));
+            }
+            _ => {}
+        }
+    }
+    lowest
 }
 
 /// The sender's SSRC and octet count (which wraps at 2^32) of every SR (PT 200) in the compound
@@ -91,7 +126,7 @@ mod tests {
         let sdes = [0x81, 202, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0];
         let all = report_blocks(&[&rr[..], &sr[..], &sdes[..]].concat());
         assert_eq!(all.len(), 3, "{all:?}");
-        assert_eq!(all[0], ReportBlock { ssrc: 7, fraction_lost: 64, cumulative_lost: 12, jitter: 80 });
+        assert_eq!(all[0], ReportBlock { ssrc: 7, fraction_lost: 64, cumulative_lost: 12, highest: 9, jitter: 80 });
         assert_eq!((all[1].ssrc, all[1].cumulative_lost, all[1].jitter), (8, -1, 3));
         assert_eq!((all[2].fraction_lost, all[2].cumulative_lost), (255, 256));
         // The SR's sender: its SSRC and octet count (zeros here).
@@ -101,6 +136,33 @@ mod tests {
         assert!(report_blocks(&[0x85, 201, 0, 7, 0, 0, 0, 1]).is_empty());
         assert!(report_blocks(&rr[..20]).is_empty());
         assert!(report_blocks(&[0x41, 201, 0, 1, 0, 0, 0, 1]).is_empty());
+    }
+
+    #[test]
+    fn tmmbr_and_remb_give_the_receivers_estimate() {
+        // An RR, then a TMMBR asking for 700 kbit/s (mantissa 87,500, exponent 3).
+        let rr = [0x80, 201, 0, 1, 0, 0, 0, 1];
+        let word: u32 = (3 << 26) | (87_500 << 9) | 40;
+        let mut tmmbr = vec![0x83, 205, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9];
+        tmmbr.extend(word.to_be_bytes());
+        assert_eq!(receiver_estimate(&[&rr[..], &tmmbr[..]].concat()), Some(700_000));
+        // A REMB of 1.5 Mbit/s (mantissa 187,500, exponent 3) for one SSRC.
+        let remb_word: u32 = (1 << 24) | (3 << 18) | 187_500;
+        let mut remb = vec![0x8f, 206, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0];
+        remb.extend(b"REMB");
+        remb.extend(remb_word.to_be_bytes());
+        remb.extend([0, 0, 0, 9]);
+        assert_eq!(receiver_estimate(&remb), Some(1_500_000));
+        // Both: the lower counts.
+        assert_eq!(receiver_estimate(&[&remb[..], &tmmbr[..]].concat()), Some(700_000));
+        // Another PSFB (a PLI), a truncated REMB, no estimate at all.
+        assert_eq!(receiver_estimate(&[0x81, 206, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2]), None);
+        assert_eq!(receiver_estimate(&remb[..16]), None);
+        assert_eq!(receiver_estimate(&rr), None);
+        // A huge exponent does not overflow.
+        let mut big = tmmbr.clone();
+        big[16..20].copy_from_slice(&((63u32 << 26) | (1 << 25)).to_be_bytes());
+        assert_eq!(receiver_estimate(&big), Some(u64::MAX));
     }
 
     #[test]

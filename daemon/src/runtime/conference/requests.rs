@@ -223,6 +223,11 @@ impl Conf {
                 self.send(EngineCmd::Keyframe(participant));
                 return Ok(self.state());
             }
+            Request::VideoTier { participant, tier } => {
+                self.core.require(participant).map_err(refused)?;
+                self.send(EngineCmd::Tier(participant, tier));
+                return Ok(self.state());
+            }
             Request::RemoveUser { user } => {
                 for p in self.core.participants_of(user) {
                     self.remove(p, "the account was disabled");

@@ -57,6 +57,10 @@ struct Pending {
     give_up: Instant,
 }
 
+/// What a call's audio takes beside its video, kbit/s (G.711's 64, the most a phone's codec
+/// takes), for its quality tier.
+const SIP_AUDIO_KBPS: u32 = 64;
+
 struct Call {
     ctx: Arc<Context>,
     invite: Inbound,
@@ -81,6 +85,9 @@ struct Call {
     /// a real end also sends "left" for every participant.
     joined_instance_ms: Option<i64>,
     last_keyframe: Option<Instant>,
+    /// The quality tier of its layout the call receives, moved by its video's RTCP reports and
+    /// TMMBR/REMB (while it receives video).
+    tiers: Option<crate::media::tiers::Tiers>,
     /// The caller cannot be reached (its connection closed): hang up without a BYE.
     quiet: bool,
     /// A call Tessera placed: the ACK of the callee's 2xx, sent again for its retransmissions.
@@ -161,6 +168,7 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         linked: None,
         joined_instance_ms: None,
         last_keyframe: None,
+        tiers: None,
         quiet: false,
         invite: a.ok,
         ack: Some(a.ack),
@@ -287,6 +295,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         linked: None,
         joined_instance_ms: None,
         last_keyframe: None,
+        tiers: None,
         quiet: false,
         proven: a.user.is_some(),
         guest: a.guest,
@@ -500,6 +509,14 @@ impl Call {
                         }
                         let clock = self.choice.video.as_ref().map_or(90_000, |v| v.format.clock_rate);
                         self.reported(&packet, clock);
+                        if let Some(t) = self.tiers.as_mut() {
+                            if let Some(b) = rtcp::report_blocks(&packet).last() {
+                                t.report(i64::from(b.cumulative_lost), b.highest).await;
+                            }
+                            if let Some(bps) = rtcp::receiver_estimate(&packet) {
+                                t.estimate(bps).await;
+                            }
+                        }
                     }
                 }
                 (n, from) = recv_from_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {
@@ -678,6 +695,11 @@ impl Call {
         if let Some(p) = self.participant {
             self.control.links.set(&self.conference, p, self.link_quality());
             self.linked = Some(p);
+            if self.choice.video.is_some() {
+                let (control, conference) = (self.control.clone(), self.conference.clone());
+                let rates = (self.ctx.video_kbps, SIP_AUDIO_KBPS);
+                self.tiers = Some(crate::media::tiers::Tiers::new(control, conference, p, "SIP", rates));
+            }
         }
         tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
         Ok(())

@@ -1,0 +1,66 @@
+//! A receiver's quality tier, moved by its link's reports: the core's
+//! [`Estimator`](tessera_conference::quality::Estimator) fed by every way in that reads RTCP
+//! (browsers' peers, SIP calls), and what a move does — the runtime sends the receiver that tier
+//! of its layout, the live view and `/metrics` show it, the log says why.
+
+use std::time::Instant;
+use tessera_conference::quality::{Estimator, Tier};
+use tessera_mixer::layout::ParticipantId;
+use tessera_web::control::{Control, Request};
+
+/// One receiver's tier control.
+pub struct Tiers {
+    control: Control,
+    conference: String,
+    participant: ParticipantId,
+    /// "WebRTC", "SIP": who the log lines are about.
+    way: &'static str,
+    estimator: Estimator,
+    start: Instant,
+}
+
+impl Tiers {
+    /// For a receiver of layouts encoded at `video_kbps` whose audio takes `audio_kbps`; it
+    /// starts at the full tier.
+    pub fn new(
+        control: Control,
+        conference: String,
+        participant: ParticipantId,
+        way: &'static str,
+        (video_kbps, audio_kbps): (u32, u32),
+    ) -> Tiers {
+        control.links.tier(&conference, participant, Tier::Full);
+        let estimator = Estimator::new(video_kbps, audio_kbps);
+        Tiers { control, conference, participant, way, estimator, start: Instant::now() }
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    /// A reception report on the video Tessera sends: cumulative lost, extended highest
+    /// sequence number received.
+    pub async fn report(&mut self, lost: i64, highest: u32) {
+        let tier = self.estimator.report(lost, highest, self.now());
+        let why = format!("{:.0} % lost over the last second", self.estimator.last_loss() * 100.0);
+        self.moved(tier, why).await;
+    }
+
+    /// The receiver's own bandwidth estimate (REMB, TMMBR), bits per second.
+    pub async fn estimate(&mut self, bps: u64) {
+        let tier = self.estimator.receiver_estimate(bps, self.now());
+        self.moved(tier, format!("its own estimate is {} kbit/s", bps / 1000)).await;
+    }
+
+    async fn moved(&self, tier: Option<Tier>, why: String) {
+        let Some(tier) = tier else { return };
+        let (conference, participant) = (&self.conference, self.participant);
+        tracing::info!(
+            conference = %conference, participant, tier = %tier, estimate_kbps = self.estimator.estimate_kbps() as u64,
+            why = %why, "{}: the link moved a receiver to another quality tier", self.way
+        );
+        metrics::counter!("tessera_media_tier_changes_total", "to" => tier.as_str()).increment(1);
+        self.control.links.tier(conference, participant, tier);
+        let _ = self.control.call(conference, None, Request::VideoTier { participant, tier }).await;
+    }
+}
