@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""What each quality tier costs, on this machine, in one run.
+
+A 1280x720 room of four participants that send real video (H.264 with motion, encoded by
+GStreamer and decoded by Tessera), watched by three SIP phones (raw SIP and RTP from this
+script). All three start at the full tier; then one phone's receiver reports say it loses 60 %
+of the video (it moves to the half tier: 640x360, a quarter of the bitrate), then another's say
+95 % (the quarter tier: 320x180). Tessera's CPU is measured at each step: what the step adds is
+what that tier's output costs (composing its picture from the shared tiles and encoding it).
+The reference is GStreamer doing the least a tier needs from a picture already made: scaling
+the full 1280x720 picture of moving content down and encoding it at the tier's size and bitrate
+(`videoscale ! x264enc`), measured alone.
+
+Prints a table and BENCH lines (ratio > 1: Tessera's tier costs less than the reference).
+"""
+import os, socket, subprocess, sys, threading, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from bench import cpu_seconds  # noqa: E402
+from conference import MEASURE, Tessera  # noqa: E402
+
+ENC = "x264enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} key-int-max=60"
+
+
+def senders(ports):
+    """One GStreamer process sending moving H.264 (a ball over a moving pattern) to each port."""
+    branches = " ".join(
+        f"videotestsrc is-live=true pattern={p} ! video/x-raw,width=640,height=360,framerate=30/1 "
+        f"! {ENC.format(kbps=800)} ! rtph264pay pt=96 config-interval=1 ! udpsink host=127.0.0.1 port={port} "
+        for port, p in zip(ports, ["ball", "smpte", "snow", "pinwheel"]))
+    return subprocess.Popen(["gst-launch-1.0", "-q", *branches.split()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class Phone:
+    """A SIP phone in the room: it receives the layout, and its receiver reports say it loses
+    `loss` of the video (0 until told)."""
+
+    def __init__(self, sip_port, conf, n):
+        while True:
+            self.audio = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.audio.bind(("127.0.0.1", 0))
+            a = self.audio.getsockname()[1]
+            try:
+                self.video = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                self.video.bind(("127.0.0.1", a + 2))
+                break
+            except OSError:
+                self.audio.close()
+        self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sip.bind(("127.0.0.1", 0))
+        me = "127.0.0.1:%d" % self.sip.getsockname()[1]
+        sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               f"m=audio {a} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+               f"m=video {a + 2} RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n")
+        head = (f"sip:{conf}@127.0.0.1:{sip_port} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{{b}}\r\nMax-Forwards: 70\r\n"
+                f"From: <sip:phone{n}@{me}>;tag=t{n}\r\n{{to}}\r\nCall-ID: tiers-{n}\r\nCSeq: 1 {{m}}\r\nContact: <sip:phone{n}@{me}>\r\n")
+        invite = "INVITE " + head.format(b=f"i{n}", to=f"To: <sip:{conf}@127.0.0.1>", m="INVITE") + \
+            f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n{sdp}"
+        self.sip.sendto(invite.encode(), ("127.0.0.1", sip_port))
+        self.sip.settimeout(10)
+        while True:
+            text = self.sip.recv(65536).decode(errors="replace")
+            if text.startswith("SIP/2.0 2"):
+                break
+            if text.startswith("SIP/2.0 ") and not text.startswith("SIP/2.0 1"):
+                sys.exit(f"the room refused a phone: {text.splitlines()[0]}")
+        to = next(l for l in text.split("\r\n") if l.startswith("To:"))
+        ack = "ACK " + head.format(b=f"a{n}", to=to, m="ACK") + "Content-Length: 0\r\n\r\n"
+        self.sip.sendto(ack.encode(), ("127.0.0.1", sip_port))
+        video = text.split("m=video ", 1)[1]
+        self.video_port = int(video.split()[0])
+        self.rtcp_port = next((int(l[7:].split()[0]) for l in video.split("\r\n") if l.startswith("a=rtcp:")), self.video_port + 1)
+        self.loss, self.stop = 0.0, False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        """Sends a little video (so Tessera learns where from), reads what comes, and reports."""
+        self.video.settimeout(0.01)
+        seq, lost, highest, ssrc, last = 0, 0, 0, None, 0.0
+        while not self.stop:
+            seq = (seq + 1) & 0xFFFF
+            self.video.sendto(bytes([0x80, 96, seq >> 8, seq & 0xFF, 0, 0, 0, 0, 0, 0, 0, 7, 0x09, 0x10]), ("127.0.0.1", self.video_port))
+            try:
+                while True:
+                    p = self.video.recv(65536)
+                    if len(p) >= 12:
+                        ssrc = int.from_bytes(p[8:12], "big")
+                        highest = max(highest, int.from_bytes(p[2:4], "big"))
+            except (socket.timeout, BlockingIOError):
+                pass
+            if ssrc is not None and time.monotonic() - last >= 0.2:
+                last = time.monotonic()
+                highest += 50
+                lost += int(50 * self.loss)
+                block = ssrc.to_bytes(4, "big") + bytes([int(self.loss * 255)]) + lost.to_bytes(3, "big") + \
+                    highest.to_bytes(4, "big") + bytes(12)
+                self.video.sendto(bytes([0x81, 201, 0, 7, 0, 0, 0, 7]) + block, ("127.0.0.1", self.rtcp_port))
+
+
+def reference(size, kbps):
+    """GStreamer scaling moving 1280x720 content to `size` and encoding it: its CPU (cores), less
+    the same pipeline without the scaler and encoder (the source's own cost)."""
+    def run(tail):
+        launch = (f"videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 {tail}")
+        p = subprocess.Popen(["gst-launch-1.0", "-q", *launch.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(2)
+        if p.poll() is not None:
+            sys.exit(f"the reference pipeline failed: {p.stderr.read().decode()}")
+        c0 = cpu_seconds(p.pid)
+        time.sleep(MEASURE)
+        c1 = cpu_seconds(p.pid)
+        p.terminate()
+        p.wait()
+        return (c1 - c0) / MEASURE
+    w, h = size
+    work = run(f"! videoscale ! video/x-raw,width={w},height={h} ! {ENC.format(kbps=kbps).replace('ultrafast', 'veryfast')} ! fakesink sync=false")
+    return max(work - run("! fakesink sync=false"), 0.001)
+
+
+def tessera_cpu(t):
+    c0 = cpu_seconds(t.proc.pid)
+    time.sleep(MEASURE)
+    return (cpu_seconds(t.proc.pid) - c0) / MEASURE
+
+
+def outputs_started(t, tier):
+    text = __import__("urllib.request").request.urlopen(t.metrics + "/metrics").read().decode()
+    return any(l.startswith("tessera_media_tier_outputs_started_total") and f'tier="{tier}"' in l for l in text.splitlines())
+
+
+def main():
+    t = Tessera()
+    sip_port = int(t.env["TESSERA_SIP_LISTEN"].rsplit(":", 1)[1])
+    phones, gst = [], None
+    try:
+        t.admin("conference", "add", "tiers", "--name", "Tiers", "--owner", "admin", "--room", "--public")
+        ports = []
+        for i in range(4):
+            r = t.call("POST", "/api/v1/conferences/tiers/live",
+                       {"action": "add_rtp", "name": f"Camera {i + 1}", "video": "h264", "audio": None})
+            me = next(p for p in r["participants"] if p["id"] == r["joined"])
+            ports.append(me["rtp_ports"]["video"])
+        gst = senders(ports)
+        phones = [Phone(sip_port, "tiers", n) for n in range(3)]
+        time.sleep(4)
+        rows = []
+        full = tessera_cpu(t)
+        rows.append(("all three phones at the full tier", full))
+        phones[1].loss = 0.6
+        deadline = time.monotonic() + 20
+        while not outputs_started(t, "half"):
+            if time.monotonic() > deadline:
+                sys.exit("no phone moved to the half tier")
+            time.sleep(0.2)
+        time.sleep(3)
+        half = tessera_cpu(t)
+        rows.append(("one phone at the half tier", half))
+        phones[2].loss = 0.95
+        deadline = time.monotonic() + 20
+        while not outputs_started(t, "quarter"):
+            if time.monotonic() > deadline:
+                sys.exit("no phone moved to the quarter tier")
+            time.sleep(0.2)
+        time.sleep(3)
+        quarter = tessera_cpu(t)
+        rows.append(("and one at the quarter tier", quarter))
+    finally:
+        for p in phones:
+            p.stop = True
+        if gst:
+            gst.terminate()
+        t.stop()
+    ref_half, ref_quarter = reference((640, 360), 500), reference((320, 180), 166)
+    print(f"{'step':<40} {'Tessera cores':>14}")
+    for name, cpu in rows:
+        print(f"{name:<40} {cpu:>14.3f}")
+    cost_half, cost_quarter = max(half - full, 0.001), max(quarter - half, 0.001)
+    print(f"half tier: Tessera +{cost_half:.3f} cores, GStreamer videoscale+x264enc {ref_half:.3f}")
+    print(f"quarter tier: Tessera +{cost_quarter:.3f} cores, GStreamer videoscale+x264enc {ref_quarter:.3f}")
+    print(f"BENCH\ttier_half_cost\t{cost_half:.3f}\tgst-videoscale-x264enc-640x360\t{ref_half:.3f}\tcores\t{ref_half / cost_half:.2f}")
+    print(f"BENCH\ttier_quarter_cost\t{cost_quarter:.3f}\tgst-videoscale-x264enc-320x180\t{ref_quarter:.3f}\tcores\t{ref_quarter / cost_quarter:.2f}")
+
+
+if __name__ == "__main__":
+    main()
