@@ -1,8 +1,9 @@
 // Quality tiers: two guests watch the same room. "Slow Sam" may only use the TURN relay the page
-// names (iceTransportPolicy "relay"), and the test's namespace limits what that relay sends him
-// to 700 kbit/s; "Fast Fay" connects directly. Env: BASE, CONF (a public room), Y4M (the fake
+// names (iceTransportPolicy "relay"), and the test's namespace lets what the server sends him
+// reach that relay at 700 kbit/s; "Fast Fay" connects directly. Env: BASE, CONF (a public room), Y4M (the fake
 // camera, with motion and grain so that the layout really takes its bitrate), METRICS (the
 // server's /metrics URL), WATCH (seconds to watch once both decode).
+// Both start at the half tier, and Fay ramps up to the full one within seconds.
 // Prints one JSON line: each guest's participant id, the samples taken while watching (each
 // guest's tier on /metrics and the width of the picture it decodes), and the first sample where
 // Sam was on a lower tier, with the picture to show it, while Fay was on the full one.
@@ -64,6 +65,9 @@ await scenario(browser, async (result) => {
     return line ? Number(line.slice(label.length)) : null;
   };
 
+  // Browsers start at the half tier and ramp up within seconds on a clean link.
+  await until('Fay reaches the full tier', async () =>
+    tierOf(await (await admin.request.get(env('METRICS'))).text(), 'fay') === 1, 20000);
   result.samples = [];
   const end = Date.now() + Number(env('WATCH')) * 1000;
   while (Date.now() < end) {

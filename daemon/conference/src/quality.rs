@@ -19,12 +19,15 @@
 //! bottleneck drops the excess), below 2 % it may carry a little more (+5 % a report), in
 //! between it holds (a few percent is a lossy link, which retransmissions repair). A receiver
 //! moves down as soon as its tier needs more than the estimate, or when its own estimate (REMB,
-//! TMMBR) stays below half of what its tier needs for three seconds — a receiver's estimate
-//! follows what arrives and dips while the receiver is busy, so it can only say "less", and
-//! counts only when it says so clearly; it moves up only when the estimate has room for the higher tier, and not before a hold time
+//! TMMBR) stays below half of what its tier needs for three seconds while it loses packets too
+//! — a receiver's estimate follows what arrives and collapses while the receiver's machine is
+//! busy, so it can only say "less", and counts only when it says so clearly and the loss bears
+//! it out; it moves up only when the estimate has room for the higher tier, and not before a hold time
 //! that doubles each time a move up had to be taken back, so a link at its limit does not flap
 //! between two tiers. Reports in the first seconds after a move describe the previous tier and
-//! are not counted.
+//! are not counted. A receiver that can tell its link is clean within seconds (a browser) may
+//! start at the half tier and ramp up ([`Estimator::ramping`]): its estimate grows by half each
+//! clean second until it fits the full tier, so a slow link is never swamped as it joins.
 
 use serde::{Deserialize, Serialize};
 
@@ -146,6 +149,8 @@ pub struct Estimator {
     window: Option<(i64, u32, u64)>,
     /// The share lost over the last window.
     last_loss: f64,
+    /// Started low and not yet moved down: clean windows grow the estimate fast.
+    ramping: bool,
 }
 
 impl Estimator {
@@ -162,8 +167,19 @@ impl Estimator {
             remb_low_since: None,
             window: None,
             last_loss: 0.0,
+            ramping: false,
         };
         e.estimate = e.need(Tier::Full) * UP_HEADROOM;
+        e
+    }
+
+    /// A receiver that starts at the half tier and ramps up to the full one in a few clean
+    /// seconds (a second each, the window).
+    pub fn ramping(full_kbps: u32, audio_kbps: u32) -> Estimator {
+        let mut e = Estimator::new(full_kbps, audio_kbps);
+        e.tier = Tier::Half;
+        e.estimate = e.need(Tier::Half) * UP_HEADROOM;
+        e.ramping = true;
         e
     }
 
@@ -223,11 +239,13 @@ impl Estimator {
         self.last_loss = loss;
         let sent = self.need(self.tier);
         if loss > LOSS_HIGH {
+            self.ramping = false;
             self.estimate = self.estimate.min(sent) * (1.0 - loss);
         } else if loss < LOSS_LOW {
             // Grows from what is sent (a low tier's rate), never far beyond the full tier.
             let ceiling = self.need(Tier::Full) * 1.5;
-            self.estimate = (self.estimate.max(sent * 0.9) * 1.05).min(ceiling);
+            let growth = if self.ramping { 1.5 } else { 1.05 };
+            self.estimate = (self.estimate.max(sent * 0.9) * growth).min(ceiling);
         }
         self.decide(self.estimate, now)
     }
@@ -237,7 +255,8 @@ impl Estimator {
     /// tier when it changes.
     pub fn receiver_estimate(&mut self, bps: u64, now: u64) -> Option<Tier> {
         let remb = bps as f64 / 1000.0;
-        if self.settling(now) || remb >= self.need(self.tier) * REMB_DOWN {
+        let losing = self.last_loss >= LOSS_LOW;
+        if self.settling(now) || !losing || remb >= self.need(self.tier) * REMB_DOWN {
             self.remb_low_since = None;
             return None;
         }
@@ -268,6 +287,7 @@ impl Estimator {
                 self.hold_ms = (self.hold_ms * 2).min(HOLD_MAX_MS);
             }
             self.down_at = Some(now);
+            self.ramping = false;
             self.tier = t;
             return Some(t);
         }
@@ -385,6 +405,21 @@ mod tests {
     }
 
     #[test]
+    fn a_ramping_receiver_starts_at_half_and_reaches_full_within_seconds_when_its_link_is_clean() {
+        let mut e = Estimator::ramping(2000, 32);
+        assert_eq!(e.tier(), Tier::Half);
+        let moves = Link::new().run(&mut e, 0, 10_000);
+        assert_eq!(moves.len(), 1, "{moves:?}");
+        assert!(moves[0].0 <= 5000 && moves[0].1 == Tier::Full, "{moves:?}");
+        // On a 700 kbit/s link it tries the full tier once, goes back to half and stays there
+        // for the hold.
+        let mut e = Estimator::ramping(2000, 32);
+        let moves = Link::new().through(&mut e, bottleneck(700), 12_000);
+        let tiers: Vec<Tier> = moves.iter().map(|m| m.1).collect();
+        assert_eq!(tiers, [Tier::Full, Tier::Half], "{moves:?}");
+    }
+
+    #[test]
     fn a_very_slow_link_goes_to_the_lowest_tier_and_no_lower() {
         let mut e = Estimator::new(2000, 64);
         let mut link = Link::new();
@@ -393,8 +428,18 @@ mod tests {
     }
 
     #[test]
-    fn a_receivers_own_estimate_well_below_the_stream_moves_it_down() {
+    fn a_receivers_own_estimate_well_below_the_stream_moves_it_down_when_it_loses_too() {
         let mut e = Estimator::new(2000, 64);
+        // A busy receiver's estimate collapses with no loss: not its link.
+        let mut clean = Link::new();
+        clean.run(&mut e, 0, 2000);
+        for t in 0..10 {
+            assert_eq!(e.receiver_estimate(300_000, 2000 + t * 500), None);
+        }
+        // With a few percent lost (not enough to move by loss alone), it counts.
+        let mut e = Estimator::new(2000, 64);
+        let mut link = Link::new();
+        link.run(&mut e, 5, 2000);
         // About what is sent (a receiver's estimate follows what arrives): nothing to do.
         assert_eq!(e.receiver_estimate(1_950_000, 0), None);
         // A dip for a moment (a busy receiver) is not its link.
@@ -412,6 +457,7 @@ mod tests {
         assert_eq!(moves.len(), 1, "{moves:?}");
         assert!(moves[0].0 >= 17_500 && moves[0].1 == Tier::Full, "{moves:?}");
         let mut e = Estimator::new(2000, 64);
+        Link::new().run(&mut e, 5, 2000);
         assert_eq!(e.receiver_estimate(100_000, 0), None);
         assert_eq!(e.receiver_estimate(100_000, 3000), Some(Tier::Quarter));
     }

@@ -20,18 +20,26 @@ pub struct Tiers {
 }
 
 impl Tiers {
-    /// For a receiver of layouts encoded at `video_kbps` whose audio takes `audio_kbps`; it
-    /// starts at the full tier.
+    /// For a receiver whose link `estimator` judges, at the tier it starts at (see
+    /// [`Tiers::begin`]).
     pub fn new(
         control: Control,
         conference: String,
         participant: ParticipantId,
         way: &'static str,
-        (video_kbps, audio_kbps): (u32, u32),
+        estimator: Estimator,
     ) -> Tiers {
-        control.links.tier(&conference, participant, Tier::Full);
-        let estimator = Estimator::new(video_kbps, audio_kbps);
+        control.links.tier(&conference, participant, estimator.tier());
         Tiers { control, conference, participant, way, estimator, start: Instant::now() }
+    }
+
+    /// Sends the receiver the tier its estimator starts at, when that is not the full one (the
+    /// runtime starts everyone there).
+    pub async fn begin(&self) {
+        let (tier, participant) = (self.estimator.tier(), self.participant);
+        if tier != Tier::Full {
+            let _ = self.control.call(&self.conference, None, Request::VideoTier { participant, tier }).await;
+        }
     }
 
     fn now(&self) -> u64 {

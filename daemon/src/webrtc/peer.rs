@@ -39,6 +39,7 @@ use rtc::shared::marshal::{Marshal, Unmarshal};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+use tessera_conference::quality::Estimator;
 use tessera_mixer::layout::{EndpointGroup, ParticipantId};
 use tessera_web::control::{Control, ControlError, EventKind, PayloadTypes, Request, RtpPorts};
 use tessera_web::error::Msg;
@@ -408,7 +409,9 @@ impl Running {
         let mut tasks = tokio::task::JoinSet::new();
         if let Some(video) = outgoing.first() {
             let (c, conf, p) = (self.control.clone(), self.conference.clone(), self.participant);
-            let tiers = Tiers::new(c.clone(), conf.clone(), p, "WebRTC", (self.video_kbps, BROWSER_AUDIO_KBPS));
+            // A browser starts at the half tier and ramps up within seconds on a clean link.
+            let estimator = Estimator::ramping(self.video_kbps, BROWSER_AUDIO_KBPS);
+            let tiers = Tiers::new(c.clone(), conf.clone(), p, "WebRTC", estimator);
             tasks.spawn(feedback(video.track.clone(), video.ssrc, c, conf, p, tiers));
         }
         let (connected_tx, connected_rx) = watch::channel(false);
@@ -585,6 +588,7 @@ async fn feedback(
     participant: ParticipantId,
     mut tiers: Tiers,
 ) {
+    tiers.begin().await;
     loop {
         match track.poll().await {
             Some(TrackLocalEvent::OnRtcpPacket(packets)) => {

@@ -697,8 +697,9 @@ impl Call {
             self.linked = Some(p);
             if self.choice.video.is_some() {
                 let (control, conference) = (self.control.clone(), self.conference.clone());
-                let rates = (self.ctx.video_kbps, SIP_AUDIO_KBPS);
-                self.tiers = Some(crate::media::tiers::Tiers::new(control, conference, p, "SIP", rates));
+                // A phone starts at the full tier: few phones report often enough to ramp up.
+                let estimator = tessera_conference::quality::Estimator::new(self.ctx.video_kbps, SIP_AUDIO_KBPS);
+                self.tiers = Some(crate::media::tiers::Tiers::new(control, conference, p, "SIP", estimator));
             }
         }
         tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
