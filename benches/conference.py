@@ -13,7 +13,7 @@ Prints a table and BENCH lines (ratio > 1: Tessera better).
 import json, os, re, socket, subprocess, sys, tempfile, time, urllib.request, http.cookiejar
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from bench import cpu_seconds, free_port, wait_healthy  # noqa: E402
+from bench import cpu_seconds, free_port, gst_launch_cpu, wait_healthy  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target/release/tessera")
@@ -102,16 +102,7 @@ def gst_cpu(n, encoders):
     else:
         tail = "! tee name=t " + " ".join(f"t. ! queue ! {enc}" for _ in range(encoders))
     launch = f"compositor name=c {pads} ! video/x-raw,width=1280,height=720 {tail} {srcs}"
-    p = subprocess.Popen(["gst-launch-1.0", "-q", *launch.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(3)
-    if p.poll() is not None:
-        sys.exit(f"the gst-launch-1.0 reference pipeline failed: {p.stderr.read().decode()}")
-    c0 = cpu_seconds(p.pid)
-    time.sleep(MEASURE)
-    c1 = cpu_seconds(p.pid)
-    p.terminate()
-    p.wait()
-    return (c1 - c0) / MEASURE
+    return gst_launch_cpu(launch, MEASURE, settle=3)
 
 
 def main():

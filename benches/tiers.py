@@ -17,7 +17,7 @@ import os, socket, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from bench import cpu_seconds  # noqa: E402
+from bench import cpu_seconds, gst_launch_cpu  # noqa: E402
 from conference import MEASURE, Tessera  # noqa: E402
 
 ENC = "x264enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} key-int-max=60"
@@ -103,17 +103,8 @@ def reference(size, kbps):
     """GStreamer scaling moving 1280x720 content to `size` and encoding it: its CPU (cores), less
     the same pipeline without the scaler and encoder (the source's own cost)."""
     def run(tail):
-        launch = (f"videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 {tail}")
-        p = subprocess.Popen(["gst-launch-1.0", "-q", *launch.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(2)
-        if p.poll() is not None:
-            sys.exit(f"the reference pipeline failed: {p.stderr.read().decode()}")
-        c0 = cpu_seconds(p.pid)
-        time.sleep(MEASURE)
-        c1 = cpu_seconds(p.pid)
-        p.terminate()
-        p.wait()
-        return (c1 - c0) / MEASURE
+        return gst_launch_cpu(f"videotestsrc is-live=true pattern=ball "
+                              f"! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 {tail}", MEASURE)
     w, h = size
     work = run(f"! videoscale ! video/x-raw,width={w},height={h} ! {ENC.format(kbps=kbps).replace('ultrafast', 'veryfast')} ! fakesink sync=false")
     return max(work - run("! fakesink sync=false"), 0.001)
@@ -128,6 +119,18 @@ def tessera_cpu(t):
 def outputs_started(t, tier):
     text = __import__("urllib.request").request.urlopen(t.metrics + "/metrics").read().decode()
     return any(l.startswith("tessera_media_tier_outputs_started_total") and f'tier="{tier}"' in l for l in text.splitlines())
+
+
+def move(t, phone, loss, tier):
+    """Makes `phone` report `loss`, waits until an output of `tier` exists, and measures."""
+    phone.loss = loss
+    deadline = time.monotonic() + 20
+    while not outputs_started(t, tier):
+        if time.monotonic() > deadline:
+            sys.exit(f"no phone moved to the {tier} tier")
+        time.sleep(0.2)
+    time.sleep(3)
+    return tessera_cpu(t)
 
 
 def main():
@@ -148,23 +151,9 @@ def main():
         rows = []
         full = tessera_cpu(t)
         rows.append(("all three phones at the full tier", full))
-        phones[1].loss = 0.6
-        deadline = time.monotonic() + 20
-        while not outputs_started(t, "half"):
-            if time.monotonic() > deadline:
-                sys.exit("no phone moved to the half tier")
-            time.sleep(0.2)
-        time.sleep(3)
-        half = tessera_cpu(t)
+        half = move(t, phones[1], 0.6, "half")
         rows.append(("one phone at the half tier", half))
-        phones[2].loss = 0.95
-        deadline = time.monotonic() + 20
-        while not outputs_started(t, "quarter"):
-            if time.monotonic() > deadline:
-                sys.exit("no phone moved to the quarter tier")
-            time.sleep(0.2)
-        time.sleep(3)
-        quarter = tessera_cpu(t)
+        quarter = move(t, phones[2], 0.95, "quarter")
         rows.append(("and one at the quarter tier", quarter))
     finally:
         for p in phones:

@@ -1,6 +1,6 @@
-"""Shared by the Python benchmarks: free loopback ports, a process's CPU time, waiting for a
-server's /healthz."""
-import os, socket, time, urllib.request
+"""Shared by the Python benchmarks: free loopback ports, a process's CPU time, a GStreamer
+pipeline's CPU, waiting for a server's /healthz."""
+import os, socket, subprocess, sys, time, urllib.request
 
 
 def free_port():
@@ -29,3 +29,18 @@ def wait_healthy(base, log, seconds=30):
         except Exception:
             time.sleep(0.1)
     raise SystemExit(f"tessera did not start; see {log}")
+
+
+def gst_launch_cpu(launch, seconds, settle=2):
+    """Runs `gst-launch-1.0 LAUNCH`, lets it settle, and returns the cores it used over `seconds`;
+    exits with its error when it fails."""
+    p = subprocess.Popen(["gst-launch-1.0", "-q", *launch.split()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(settle)
+    if p.poll() is not None:
+        sys.exit(f"the gst-launch-1.0 reference pipeline failed: {p.stderr.read().decode()}")
+    c0 = cpu_seconds(p.pid)
+    time.sleep(seconds)
+    c1 = cpu_seconds(p.pid)
+    p.terminate()
+    p.wait()
+    return (c1 - c0) / seconds

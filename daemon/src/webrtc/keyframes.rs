@@ -6,7 +6,7 @@
 //! watches, and a report or an estimate into the link quality of the administrator's live view
 //! and the quality tier the browser receives.
 
-use rtc::interceptor::{Attribute, Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::interceptor::{Attribute, Packet, TaggedPacket};
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate;
@@ -73,23 +73,12 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
         Ok(())
     }
 
-    fn poll_read(&mut self) -> Option<TaggedPacket> {
-        self.read.pop_front()
-    }
+    queue_polls!();
 
     fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Error> {
         self.write.push_back(msg);
         Ok(())
     }
-
-    fn poll_write(&mut self) -> Option<TaggedPacket> {
-        self.write.pop_front()
-    }
 }
 
-impl Interceptor for KeyframeRequests {
-    fn bind_local_stream(&mut self, _info: &StreamInfo) {}
-    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
-    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
-    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
-}
+no_stream_state!(KeyframeRequests);

@@ -1,6 +1,31 @@
 //! Browsers in conferences: the daemon's side of [`tessera_web::rtc`]. Each join request from
 //! a conference page's WebSocket becomes a [`peer`] of its own.
 
+/// The polls of an interceptor that queues what passes it in `self.read` and `self.write`.
+macro_rules! queue_polls {
+    () => {
+        fn poll_read(&mut self) -> Option<TaggedPacket> {
+            self.read.pop_front()
+        }
+
+        fn poll_write(&mut self) -> Option<TaggedPacket> {
+            self.write.pop_front()
+        }
+    };
+}
+
+/// `Interceptor` for an interceptor that keeps nothing per stream.
+macro_rules! no_stream_state {
+    ($t:ty) => {
+        impl rtc::interceptor::Interceptor for $t {
+            fn bind_local_stream(&mut self, _info: &rtc::interceptor::StreamInfo) {}
+            fn unbind_local_stream(&mut self, _info: &rtc::interceptor::StreamInfo) {}
+            fn bind_remote_stream(&mut self, _info: &rtc::interceptor::StreamInfo) {}
+            fn unbind_remote_stream(&mut self, _info: &rtc::interceptor::StreamInfo) {}
+        }
+    };
+}
+
 mod announce;
 mod codecs;
 mod continuity;

@@ -7,7 +7,7 @@
 //! retransmissions in a second than half the packets sent in it; the rest of a NACK is dropped
 //! (the browser asks for a keyframe when too much is missing, and its quality tier moves down).
 
-use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::interceptor::{Packet, TaggedPacket};
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::{TransportLayerNack, nack_pairs_from_sequence_numbers};
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
@@ -111,9 +111,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for NackGuard {
         Ok(())
     }
 
-    fn poll_read(&mut self) -> Option<TaggedPacket> {
-        self.read.pop_front()
-    }
+    queue_polls!();
 
     fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Error> {
         if matches!(msg.message.packet, Packet::Rtp(_)) {
@@ -126,15 +124,6 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for NackGuard {
         self.write.push_back(msg);
         Ok(())
     }
-
-    fn poll_write(&mut self) -> Option<TaggedPacket> {
-        self.write.pop_front()
-    }
 }
 
-impl Interceptor for NackGuard {
-    fn bind_local_stream(&mut self, _info: &StreamInfo) {}
-    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
-    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
-    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
-}
+no_stream_state!(NackGuard);
