@@ -52,12 +52,14 @@ await scenario(browser, async (result) => {
   const state = await (await admin.request.get(`${BASE}/api/v1/conferences/${CONF}/live`)).json();
   result.participants = state.participants.map((p) => ({ id: p.id, name: p.name, kind: p.kind, encrypted: p.encrypted }));
   // Each guest's link figures, while both are in: the rate it sends (counted as it arrives)
-  // and, once its browser has sent a receiver report, loss and jitter.
+  // and, once its browser has sent a receiver report, loss and jitter, and the round trip once
+  // a report answers one of Tessera's sender reports.
   result.metrics = await until('the guests\' link figures are on /metrics', async () => {
     const text = await (await admin.request.get(env('METRICS'))).text();
     const lines = text.split('\n').filter((l) => l.startsWith('tessera_participant_'));
     const jitter = lines.filter((l) => l.startsWith('tessera_participant_jitter_seconds{')).length;
     const rate = lines.filter((l) => l.startsWith('tessera_participant_receive_bits_per_second{')).length;
-    return jitter >= 2 && rate >= 2 ? lines : null;
+    const rtt = lines.filter((l) => l.startsWith('tessera_participant_round_trip_seconds{')).length;
+    return jitter >= 2 && rate >= 2 && rtt >= 2 ? lines : null;
   }, 20000);
 });

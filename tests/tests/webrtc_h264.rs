@@ -38,5 +38,12 @@ async fn a_browser_that_prefers_h264_decodes_h264() {
             lines.iter().any(|l| l.starts_with("tessera_participant_jitter_seconds{") && l.contains(&label)),
             "{lines:#?}"
         );
+        // The round trip on loopback: well under a second.
+        let rtt = lines
+            .iter()
+            .find(|l| l.starts_with("tessera_participant_round_trip_seconds{") && l.contains(&label))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok());
+        assert!(rtt.is_some_and(|r| (0.0..0.5).contains(&r)), "{label}'s round trip: {lines:#?}");
     }
 }

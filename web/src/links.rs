@@ -21,6 +21,8 @@ pub struct LinkQuality {
     pub packets_lost: Option<i64>,
     /// Interarrival jitter the peer measures, in milliseconds.
     pub jitter_ms: Option<f32>,
+    /// The round trip to the peer and back, from its report on Tessera's last sender report.
+    pub round_trip_ms: Option<f32>,
     /// When the last report came, UTC milliseconds.
     pub reported_at_ms: Option<i64>,
     /// What the participant sends Tessera, kbit/s, all its streams together.
@@ -50,6 +52,8 @@ pub struct Report {
     /// In units of `clock_rate`.
     pub jitter: u32,
     pub clock_rate: u32,
+    /// The round trip the report gives (RFC 3550 §6.4.1), when it answers a sender report.
+    pub round_trip: Option<std::time::Duration>,
     pub at_ms: i64,
 }
 
@@ -76,6 +80,9 @@ impl Links {
             q.loss_percent = Some(f32::from(r.fraction_lost) * 100.0 / 256.0);
             q.packets_lost = Some(r.packets_lost);
             q.jitter_ms = (r.clock_rate > 0).then(|| r.jitter as f32 * 1000.0 / r.clock_rate as f32);
+            if let Some(rtt) = r.round_trip {
+                q.round_trip_ms = Some(rtt.as_secs_f32() * 1000.0);
+            }
             q.reported_at_ms = Some(r.at_ms);
         }
     }
@@ -137,7 +144,7 @@ impl Links {
         let mut rows: Vec<(&(String, ParticipantId), &LinkQuality)> = map.iter().collect();
         rows.sort_by(|a, b| a.0.cmp(b.0));
         let mut out = String::new();
-        let families: [(&str, &str, Figure); 5] = [
+        let families: [(&str, &str, Figure); 6] = [
             (
                 "tessera_participant_loss_percent",
                 "Of the media Tessera sends a participant, the share it lost, from its latest RTCP receiver report.",
@@ -152,6 +159,11 @@ impl Links {
                 "tessera_participant_jitter_seconds",
                 "Interarrival jitter a participant measures on Tessera's media, from its RTCP receiver reports.",
                 |q| q.jitter_ms.map(|j| f64::from(j) / 1000.0),
+            ),
+            (
+                "tessera_participant_round_trip_seconds",
+                "The round trip between Tessera and a participant, from its RTCP report on Tessera's last sender report.",
+                |q| q.round_trip_ms.map(|ms| f64::from(ms) / 1000.0),
             ),
             (
                 "tessera_participant_receive_bits_per_second",
@@ -210,7 +222,9 @@ mod tests {
         let links = Links::default();
         assert_eq!(links.prometheus(), "", "no participant: no series");
         links.set("room\"1", 3, LinkQuality::default());
-        let r = Report { fraction_lost: 64, packets_lost: 12, jitter: 800, clock_rate: 8000, at_ms: 1 };
+        let rtt = Some(std::time::Duration::from_millis(40));
+        let r =
+            Report { fraction_lost: 64, packets_lost: 12, jitter: 800, clock_rate: 8000, round_trip: rtt, at_ms: 1 };
         links.report("room\"1", 3, r);
         let text = links.prometheus();
         assert!(text.contains("# TYPE tessera_participant_loss_percent gauge\n"), "{text}");
@@ -220,6 +234,10 @@ mod tests {
         );
         assert!(
             text.contains("tessera_participant_jitter_seconds{conference=\"room\\\"1\",participant=\"3\"} 0.1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tessera_participant_round_trip_seconds{conference=\"room\\\"1\",participant=\"3\"} 0.04\n"),
             "{text}"
         );
         assert!(!text.contains("receive_bits"), "no rate measured yet: {text}");

@@ -328,6 +328,7 @@
         const figures = [];
         if (l.loss_percent != null) figures.push(`${rt('loss')} ${l.loss_percent.toFixed(1)} %`);
         if (l.jitter_ms != null) figures.push(`${rt('jitter')} ${Math.round(l.jitter_ms)} ms`);
+        if (l.round_trip_ms != null) figures.push(`RTT ${Math.round(l.round_trip_ms)} ms`);
         if (l.receive_kbps != null) figures.push(`${Math.round(l.receive_kbps)} kbit/s`);
         // A slow link gets a lower quality tier of its layout (a smaller picture).
         if (l.video_tier === 'half') figures.push(rt('tierHalf'));

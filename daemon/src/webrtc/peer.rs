@@ -41,6 +41,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_conference::quality::Estimator;
 use tessera_mixer::layout::{EndpointGroup, ParticipantId};
+use tessera_sip_h323_bridge::rtp::rtcp;
 use tessera_web::control::{Control, ControlError, EventKind, PayloadTypes, Request, RtpPorts};
 use tessera_web::error::Msg;
 use tessera_web::rtc::{JoinReply, JoinRequest, Joined};
@@ -605,6 +606,11 @@ async fn feedback(
                         packets_lost: i64::from(r.total_lost),
                         jitter: r.jitter,
                         clock_rate: 90_000,
+                        round_trip: rtcp::round_trip(
+                            rtcp::ntp_middle(std::time::SystemTime::now()),
+                            r.last_sender_report,
+                            r.delay,
+                        ),
                         at_ms: chrono::Utc::now().timestamp_millis(),
                     };
                     control.links.report(&conference, participant, r);

@@ -36,6 +36,32 @@ pub struct ReportBlock {
     pub highest: u32,
     /// Interarrival jitter, in the RTP clock's units.
     pub jitter: u32,
+    /// The middle 32 bits of the NTP time of the last sender report received from the source
+    /// (0: none), and the delay since it, in 1/65536 s.
+    pub last_sr: u32,
+    pub delay_since_sr: u32,
+}
+
+/// The round trip from a report block (RFC 3550 §6.4.1): the NTP time it arrived at (the
+/// middle 32 bits, `arrived`) less the time of the sender report it answers and the delay the
+/// receiver held it; `None` without a sender report to answer, or when the figures do not make
+/// a time (a clock that went back).
+pub fn round_trip(arrived: u32, last_sr: u32, delay_since_sr: u32) -> Option<std::time::Duration> {
+    if last_sr == 0 {
+        return None;
+    }
+    let units = arrived.wrapping_sub(last_sr).wrapping_sub(delay_since_sr);
+    // More than a minute is no round trip (the arithmetic wrapped).
+    (units < 60 << 16).then(|| std::time::Duration::from_micros(u64::from(units) * 1_000_000 >> 16))
+}
+
+/// The middle 32 bits of the NTP time of `t` (seconds since 1900 in the high 16 bits, the
+/// fraction in the low 16), as report blocks carry it.
+pub fn ntp_middle(t: std::time::SystemTime) -> u32 {
+    let since = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let seconds = since.as_secs() + 2_208_988_800;
+    let fraction = (u64::from(since.subsec_nanos()) << 16) / 1_000_000_000;
+    ((seconds << 16) | fraction) as u32
 }
 
 /// The report blocks of every SR (PT 200) and RR (PT 201) in the compound packet `p`. A malformed
@@ -59,6 +85,8 @@ pub fn report_blocks(p: &[u8]) -> Vec<ReportBlock> {
                 cumulative_lost: lost,
                 highest: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
                 jitter: u32::from_be_bytes([b[12], b[13], b[14], b[15]]),
+                last_sr: u32::from_be_bytes([b[16], b[17], b[18], b[19]]),
+                delay_since_sr: u32::from_be_bytes([b[20], b[21], b[22], b[23]]),
             });
         }
     }
@@ -126,7 +154,16 @@ mod tests {
         let sdes = [0x81, 202, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0];
         let all = report_blocks(&[&rr[..], &sr[..], &sdes[..]].concat());
         assert_eq!(all.len(), 3, "{all:?}");
-        assert_eq!(all[0], ReportBlock { ssrc: 7, fraction_lost: 64, cumulative_lost: 12, highest: 9, jitter: 80 });
+        let first = ReportBlock {
+            ssrc: 7,
+            fraction_lost: 64,
+            cumulative_lost: 12,
+            highest: 9,
+            jitter: 80,
+            last_sr: 0,
+            delay_since_sr: 0,
+        };
+        assert_eq!(all[0], first);
         assert_eq!((all[1].ssrc, all[1].cumulative_lost, all[1].jitter), (8, -1, 3));
         assert_eq!((all[2].fraction_lost, all[2].cumulative_lost), (255, 256));
         // The SR's sender: its SSRC and octet count (zeros here).
@@ -136,6 +173,18 @@ mod tests {
         assert!(report_blocks(&[0x85, 201, 0, 7, 0, 0, 0, 1]).is_empty());
         assert!(report_blocks(&rr[..20]).is_empty());
         assert!(report_blocks(&[0x41, 201, 0, 1, 0, 0, 0, 1]).is_empty());
+    }
+
+    #[test]
+    fn round_trips_come_from_the_sender_report_a_block_answers() {
+        // Sent at 1000.0 s (NTP middle bits), held 0.5 s, back at 1000.75 s: 250 ms.
+        let rtt = round_trip((1000 << 16) + 49_152, 1000 << 16, 32_768).unwrap();
+        assert_eq!(rtt.as_millis(), 250);
+        assert_eq!(round_trip(5, 0, 0), None, "no sender report answered");
+        assert_eq!(round_trip(1000 << 16, 1001 << 16, 0), None, "a clock that went back");
+        // The NTP time of the Unix epoch plus 1.5 s: 2,208,988,801 s (its low 16 bits) and a half.
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1500);
+        assert_eq!(ntp_middle(t), ((2_208_988_801u64 & 0xffff) << 16 | 32_768) as u32);
     }
 
     #[test]

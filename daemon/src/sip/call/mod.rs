@@ -738,6 +738,11 @@ impl Call {
                 packets_lost: i64::from(b.cumulative_lost),
                 jitter: b.jitter,
                 clock_rate,
+                round_trip: rtcp::round_trip(
+                    rtcp::ntp_middle(std::time::SystemTime::now()),
+                    b.last_sr,
+                    b.delay_since_sr,
+                ),
                 at_ms: chrono::Utc::now().timestamp_millis(),
             };
             self.control.links.report(&self.conference, p, r);
