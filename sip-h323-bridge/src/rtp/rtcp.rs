@@ -52,7 +52,7 @@ pub fn round_trip(arrived: u32, last_sr: u32, delay_since_sr: u32) -> Option<std
     }
     let units = arrived.wrapping_sub(last_sr).wrapping_sub(delay_since_sr);
     // More than a minute is no round trip (the arithmetic wrapped).
-    (units < 60 << 16).then(|| std::time::Duration::from_micros(u64::from(units) * 1_000_000 >> 16))
+    (units < 60 << 16).then(|| std::time::Duration::from_micros((u64::from(units) * 1_000_000) >> 16))
 }
 
 /// The middle 32 bits of the NTP time of `t` (seconds since 1900 in the high 16 bits, the
