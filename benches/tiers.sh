@@ -4,4 +4,4 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cargo build --release --locked -q -p tessera --manifest-path "$ROOT/Cargo.toml"
-exec python3 "$ROOT/benches/tiers.py"
+BENCH_SECONDS="${BENCH_SECONDS:-15}" exec python3 "$ROOT/benches/tiers.py"
