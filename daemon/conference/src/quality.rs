@@ -119,6 +119,9 @@ const HOLD_MS: u64 = 10_000;
 const HOLD_MAX_MS: u64 = 160_000;
 /// A move down this soon after a move up means the higher tier did not fit.
 const UP_TRIAL_MS: u64 = 15_000;
+/// A receiver whose reports stopped this long ago (they come every second or so) is taken to
+/// lose half of what it is sent: a link swamped badly enough loses the reports too.
+const SILENT_MS: u64 = 3_000;
 /// Reports this soon after a move describe what was sent before it.
 const SETTLE_MS: u64 = 2_000;
 /// A receiver's own estimate below half of what its tier needs, for [`REMB_LOW_MS`],
@@ -151,6 +154,8 @@ pub struct Estimator {
     last_loss: f64,
     /// Started low and not yet moved down: clean windows grow the estimate fast.
     ramping: bool,
+    /// When the last report came (or the silence was last counted).
+    last_report: Option<u64>,
 }
 
 impl Estimator {
@@ -168,6 +173,7 @@ impl Estimator {
             window: None,
             last_loss: 0.0,
             ramping: false,
+            last_report: None,
         };
         e.estimate = e.need(Tier::Full) * UP_HEADROOM;
         e
@@ -212,6 +218,7 @@ impl Estimator {
     /// lost and the extended highest sequence number it received (RFC 3550 §6.4.1). Returns
     /// the new tier when it changes.
     pub fn report(&mut self, lost: i64, highest: u32, now: u64) -> Option<Tier> {
+        self.last_report = Some(now);
         if self.settling(now) {
             // What the window would count is the previous tier's: start it afresh.
             self.window = None;
@@ -232,6 +239,19 @@ impl Estimator {
         self.window = Some((lost, highest, now));
         let loss = ((lost - lost0) as f64 / f64::from(expected)).clamp(0.0, 1.0);
         self.loss(loss, now)
+    }
+
+    /// Time passing without reports: once they have stopped for [`SILENT_MS`] (after they had
+    /// begun), the receiver is taken to lose half of what it is sent. Returns the new tier when
+    /// it changes.
+    pub fn tick(&mut self, now: u64) -> Option<Tier> {
+        let at = self.last_report?;
+        if now.saturating_sub(at) < SILENT_MS || self.settling(now) {
+            return None;
+        }
+        self.last_report = Some(now);
+        self.window = None;
+        self.loss(0.5, now)
     }
 
     /// The share of packets lost over the last window.
@@ -417,6 +437,18 @@ mod tests {
         let moves = Link::new().through(&mut e, bottleneck(700), 12_000);
         let tiers: Vec<Tier> = moves.iter().map(|m| m.1).collect();
         assert_eq!(tiers, [Tier::Full, Tier::Half], "{moves:?}");
+    }
+
+    #[test]
+    fn a_receiver_whose_reports_stop_is_moved_down() {
+        let mut e = Estimator::new(2000, 64);
+        assert_eq!(e.tick(10_000), None, "no report yet: nothing is known");
+        let mut link = Link::new();
+        link.run(&mut e, 0, 2000);
+        assert_eq!(e.tick(4000), None, "two seconds of silence is not yet silence");
+        assert_eq!(e.tick(5000), Some(Tier::Half));
+        assert_eq!(e.tick(6000), None, "settling, and the silence is counted afresh");
+        assert_eq!(e.tick(8000), Some(Tier::Quarter));
     }
 
     #[test]

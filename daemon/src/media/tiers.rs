@@ -60,6 +60,13 @@ impl Tiers {
         self.moved(tier, format!("its own estimate is {} kbit/s", bps / 1000)).await;
     }
 
+    /// Time passing: a receiver whose reports stopped is moved down (see the estimator's
+    /// `tick`).
+    pub async fn tick(&mut self) {
+        let tier = self.estimator.tick(self.now());
+        self.moved(tier, "its reports stopped".into()).await;
+    }
+
     async fn moved(&self, tier: Option<Tier>, why: String) {
         let Some(tier) = tier else { return };
         let (conference, participant) = (&self.conference, self.participant);

@@ -591,7 +591,13 @@ async fn feedback(
 ) {
     tiers.begin().await;
     loop {
-        match track.poll().await {
+        // Every second at least: a browser whose reports stopped is moved down.
+        let Ok(event) = tokio::time::timeout(Duration::from_secs(1), track.poll()).await else {
+            tiers.tick().await;
+            continue;
+        };
+        tiers.tick().await;
+        match event {
             Some(TrackLocalEvent::OnRtcpPacket(packets)) => {
                 if packets.iter().any(|p| is_keyframe_request(p.as_ref())) {
                     metrics::counter!("tessera_webrtc_keyframe_requests_total").increment(1);
