@@ -30,6 +30,7 @@ mod in_dialog;
 mod late_offer;
 mod media;
 mod outbound;
+mod reports;
 
 pub(super) use media::{Ports, bind_address, bind_ports, codec_name, local_ip, recv_from_on};
 use media::{audio_codec, recv_on, video_codec};
@@ -509,14 +510,7 @@ impl Call {
                         }
                         let clock = self.choice.video.as_ref().map_or(90_000, |v| v.format.clock_rate);
                         self.reported(&packet, clock);
-                        if let Some(t) = self.tiers.as_mut() {
-                            if let Some(b) = rtcp::report_blocks(&packet).last() {
-                                t.report(i64::from(b.cumulative_lost), b.highest).await;
-                            }
-                            if let Some(bps) = rtcp::receiver_estimate(&packet) {
-                                t.estimate(bps).await;
-                            }
-                        }
+                        self.video_reported(&packet).await;
                     }
                 }
                 (n, from) = recv_from_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {
@@ -704,49 +698,6 @@ impl Call {
         }
         tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
         Ok(())
-    }
-
-    /// Where the call's media comes from and its codecs, for the live view.
-    fn link_quality(&self) -> tessera_web::links::LinkQuality {
-        let peer = self.choice.audio.as_ref().and_then(|a| a.peer).or(self.choice.video.as_ref().and_then(|v| v.peer));
-        tessera_web::links::LinkQuality::new(
-            peer.map_or_else(|| self.invite.path.peer().to_string(), |(ip, port, _)| format!("{ip}:{port}")),
-            self.choice.audio.as_ref().map(|a| format!("{}/{}", a.format.encoding, a.format.clock_rate)),
-            self.choice.video.as_ref().map(|v| v.format.encoding.clone()),
-        )
-    }
-
-    /// Whether an RTCP packet comes from the peer: the address its SDP names or the one its SIP
-    /// messages come from (behind NAT). Anything else (a spoofed source) is dropped unread.
-    fn sent_by_peer(&self, from: Option<std::net::SocketAddr>) -> bool {
-        let Some(from) = from else { return false };
-        let sdp = [self.choice.audio.as_ref().and_then(|a| a.peer), self.choice.video.as_ref().and_then(|v| v.peer)];
-        sdp.iter().flatten().any(|(ip, _, _)| *ip == from.ip()) || self.invite.path.peer().ip() == from.ip()
-    }
-
-    /// An RTCP packet from the peer: its report blocks say how Tessera's media arrives. (Blocks
-    /// about other sources are ignored: Tessera sends one stream per medium.)
-    fn reported(&self, packet: &[u8], clock_rate: u32) {
-        let Some(p) = self.participant else { return };
-        let now_ms = chrono::Utc::now().timestamp_millis();
-        for (ssrc, octets) in rtcp::sender_octets(packet) {
-            self.control.links.received(&self.conference, p, ssrc, u64::from(octets), now_ms);
-        }
-        if let Some(b) = rtcp::report_blocks(packet).last() {
-            let r = tessera_web::links::Report {
-                fraction_lost: b.fraction_lost,
-                packets_lost: i64::from(b.cumulative_lost),
-                jitter: b.jitter,
-                clock_rate,
-                round_trip: rtcp::round_trip(
-                    rtcp::ntp_middle(std::time::SystemTime::now()),
-                    b.last_sr,
-                    b.delay_since_sr,
-                ),
-                at_ms: chrono::Utc::now().timestamp_millis(),
-            };
-            self.control.links.report(&self.conference, p, r);
-        }
     }
 
     async fn keyframe(&mut self, by: &str) {
