@@ -91,11 +91,25 @@ pub fn invite_with(
     media: std::net::SocketAddr,
     extra: &str,
 ) -> (u16, String) {
+    invite_offering(udp, port, user, call_id, media, extra, "")
+}
+
+/// [`invite_with`] whose video section has more attribute lines (`video`, each ending in CRLF),
+/// such as `a=rtcp-fb:96 nack`.
+pub fn invite_offering(
+    udp: &UdpSocket,
+    port: u16,
+    user: &str,
+    call_id: &str,
+    media: std::net::SocketAddr,
+    extra: &str,
+    video: &str,
+) -> (u16, String) {
     let me = udp.local_addr().unwrap();
     let sdp = format!(
         "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {mport} RTP/AVP 0 101\r\n\
 a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
-m=video {vport} RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n",
+m=video {vport} RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n{video}",
         ip = media.ip(),
         mport = media.port(),
         vport = media.port() + 2
@@ -168,4 +182,30 @@ Max-Forwards: 70\r\nFrom: \"Attacker\" <sip:a@{me}>;tag=t{call_id}\r\n{to}\r\nCa
 CSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n"
     );
     udp.send_to(msg.as_bytes(), ("127.0.0.1", port)).unwrap();
+}
+
+/// A phone's media sockets on loopback: audio RTP, video RTP two above it, and video RTCP one
+/// above that (RTP ports even, RTCP one above, as [`invite`] offers them).
+pub fn phone_sockets() -> (UdpSocket, UdpSocket, UdpSocket) {
+    loop {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if let (Ok(v), Ok(r)) = (UdpSocket::bind(("127.0.0.1", p + 2)), UdpSocket::bind(("127.0.0.1", p + 3))) {
+            return (a, v, r);
+        }
+    }
+}
+
+/// The RTP and RTCP ports (RFC 3605's `a=rtcp`, else one above) of the answer's `kind` section.
+pub fn answered_ports(answer: &str, kind: &str) -> (u16, u16) {
+    let section = answer.split(&format!("m={kind} ")).nth(1).unwrap_or_else(|| panic!("no {kind} in {answer}"));
+    let rtp =
+        section.split_whitespace().next().and_then(|p| p.parse::<u16>().ok()).unwrap_or_else(|| panic!("{answer}"));
+    let rtcp = section
+        .lines()
+        .take_while(|l| !l.starts_with("m="))
+        .find_map(|l| l.strip_prefix("a=rtcp:"))
+        .and_then(|p| p.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(rtp + 1);
+    (rtp, rtcp)
 }

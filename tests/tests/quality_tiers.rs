@@ -98,19 +98,12 @@ async fn a_sip_phone_whose_reports_say_it_loses_most_of_the_video_gets_a_lower_t
     use std::net::UdpSocket;
     use std::time::{Duration, Instant};
     use tessera_e2e::live_api::{Api, RED, synthetic};
-    use tessera_e2e::sip::{ack, invite};
+    use tessera_e2e::sip::{ack, answered_ports, invite, phone_sockets};
     let s = tessera_e2e::Server::start_with(&[], &[("TESSERA_MEDIA_SIZE", "640x360")]);
     s.admin_ok(&["conference", "add", "tiers", "--name", "Tiers", "--owner", "admin", "--room", "--public"], "");
     let api = Api::new(&s, "admin", "admin-password").await;
     api.ok("tiers", synthetic("Host", RED, 1000)).await;
-    // The phone's audio, video and video RTCP sockets (RTP ports even, RTCP one above).
-    let (audio, video, rtcp) = loop {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let p = a.local_addr().unwrap().port();
-        if let (Ok(v), Ok(r)) = (UdpSocket::bind(("127.0.0.1", p + 2)), UdpSocket::bind(("127.0.0.1", p + 3))) {
-            break (a, v, r);
-        }
-    };
+    let (audio, video, rtcp) = phone_sockets();
     let sip = UdpSocket::bind("127.0.0.1:0").unwrap();
     let (port, at) = (s.sip_port, audio.local_addr().unwrap());
     let (code, answer) = tokio::task::spawn_blocking({
@@ -121,19 +114,7 @@ async fn a_sip_phone_whose_reports_say_it_loses_most_of_the_video_gets_a_lower_t
     .unwrap();
     assert_eq!(code, 200, "{answer}");
     ack(&sip, port, "tiers", "tiers-1", &answer);
-    let video_port = answer
-        .lines()
-        .find(|l| l.starts_with("m=video "))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|p| p.parse::<u16>().ok())
-        .unwrap_or_else(|| panic!("{answer}"));
-    // Its RTCP port (RFC 3605's a=rtcp, in the video section).
-    let rtcp_port = answer
-        .split("m=video ")
-        .nth(1)
-        .and_then(|v| v.lines().find_map(|l| l.strip_prefix("a=rtcp:")))
-        .and_then(|p| p.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(video_port + 1);
+    let (video_port, rtcp_port) = answered_ports(&answer, "video");
     // The phone sends a little video (an H.264 access unit delimiter) so that Tessera learns
     // where its media comes from, then reads what Tessera sends: the SSRCs it sees, in order.
     let result = tokio::task::spawn_blocking(move || {

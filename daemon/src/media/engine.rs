@@ -349,7 +349,8 @@ impl Engine {
             EngineCmd::Receive { id, video_to, audio_to, from } => {
                 let audio = audio_to.map(|(to, codec, pt)| {
                     let protect = super::srtp::protector(from.srtp.audio.as_ref())?;
-                    AudioOut::start(to, codec, pt, from.audio.as_ref(), from.audio_latch.as_ref(), protect)
+                    let sent = from.sent.audio.as_ref();
+                    AudioOut::start(to, codec, pt, from.audio.as_ref(), from.audio_latch.as_ref(), protect, sent)
                 });
                 let conference = self.conference.clone();
                 if let Some(m) = self.member(id) {
@@ -581,8 +582,9 @@ impl Engine {
                 RtpVideoSender::start(
                     &dest,
                     &self.outputs[idx].encoder.streams(),
-                    m.send_from.video.as_deref(),
+                    m.send_from.video.as_ref(),
                     protect,
+                    m.send_from.sent.video.as_ref(),
                 )
             });
             match started {

@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 use std::net::UdpSocket;
 
-/// Bound sockets by local port; those no input takes close when this is dropped.
+/// Bound sockets by local port; those no input takes close when this is dropped. With them,
+/// the streams the call follows ([`super::sent`]), to send what its peer's NACKs name again.
 #[derive(Debug, Default)]
-pub struct Bound(HashMap<u16, UdpSocket>);
+pub struct Bound(HashMap<u16, UdpSocket>, pub super::sent::Outgoing);
 
 impl Bound {
     pub fn add(&mut self, socket: UdpSocket) -> std::io::Result<()> {

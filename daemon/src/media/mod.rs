@@ -17,6 +17,7 @@ pub mod recorder;
 pub mod rtp_input;
 pub mod rtp_output;
 pub mod rtsp;
+pub mod sent;
 pub mod slot;
 pub mod sockets;
 pub mod srtp;

@@ -249,6 +249,8 @@ pub struct NativeAudioOut {
     p: Packetizer,
     buf: Vec<u8>,
     protect: Option<super::srtp::Srtp>,
+    /// Where the call follows what is sent (for its sender reports).
+    sent: Option<Arc<super::sent::Sent>>,
 }
 
 impl NativeAudioOut {
@@ -260,12 +262,9 @@ impl NativeAudioOut {
         from: Option<Arc<UdpSocket>>,
         latch: Option<Arc<Latch>>,
         protect: Option<super::srtp::Srtp>,
+        sent: Option<Arc<super::sent::Sent>>,
     ) -> anyhow::Result<NativeAudioOut> {
-        let reachable = |s: &UdpSocket| {
-            s.local_addr()
-                .is_ok_and(|l| l.is_ipv4() == to.is_ipv4() && (!l.ip().is_loopback() || to.ip().is_loopback()))
-        };
-        let (socket, latch) = match from.filter(|s| reachable(s)) {
+        let (socket, latch) = match from.filter(|s| super::rtp_output::reaches(s, to)) {
             // Latching only means something for the socket the peer sends to.
             Some(s) => (s, latch),
             None => {
@@ -275,7 +274,11 @@ impl NativeAudioOut {
                 (Arc::new(s), None)
             }
         };
-        Ok(NativeAudioOut { socket, to, latch, p: Packetizer::new(law, pt), buf: Vec::with_capacity(200), protect })
+        if let Some(s) = &sent {
+            s.sending(Some(socket.clone()), to);
+        }
+        let buf = Vec::with_capacity(200);
+        Ok(NativeAudioOut { socket, to, latch, p: Packetizer::new(law, pt), buf, protect, sent })
     }
 
     pub fn push(&mut self, samples: &[i16]) {
@@ -287,10 +290,16 @@ impl NativeAudioOut {
             Some(s) => {
                 if let Some(sealed) = s.protect_rtp(&self.buf) {
                     let _ = self.socket.send_to(&sealed, to);
+                    if let Some(f) = &self.sent {
+                        f.record(&sealed, s.tag_len());
+                    }
                 }
             }
             None => {
                 let _ = self.socket.send_to(&self.buf, to);
+                if let Some(f) = &self.sent {
+                    f.record(&self.buf, 0);
+                }
             }
         }
     }

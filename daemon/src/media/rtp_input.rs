@@ -270,6 +270,7 @@ impl RtpInput {
             audio_latch: Some(self.audio_latch.clone()),
             video_latch: Some(self.video_latch.clone()),
             srtp: super::srtp::MediaKeys::default(),
+            sent: super::sent::Outgoing::default(),
         }
     }
 }
@@ -284,6 +285,8 @@ pub struct SendFrom {
     pub video_latch: Option<Arc<Latch>>,
     /// SRTP: each medium's keys, Tessera's own protecting what it sends.
     pub srtp: super::srtp::MediaKeys,
+    /// What is sent, where the call that signalled it follows it (SIP).
+    pub sent: super::sent::Outgoing,
 }
 
 impl Drop for RtpInput {

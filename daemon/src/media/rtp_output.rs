@@ -11,7 +11,8 @@ use anyhow::Context;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
 
 pub struct RtpVideoSender {
     pipeline: gst::Pipeline,
@@ -22,11 +23,13 @@ pub struct RtpVideoSender {
 impl RtpVideoSender {
     /// H.264 with `single_nal` is packetization mode 0: one NAL unit per packet however large
     /// (the largest UDP payload; IP fragments it), for peers that take no fragmentation units.
+    /// `sent`: where the call follows what is sent (its peer's NACKs and Tessera's reports).
     pub fn start(
         dest: &VideoTo,
         streams: &EncodedStreams,
-        from: Option<&std::net::UdpSocket>,
+        from: Option<&Arc<UdpSocket>>,
         protect: Option<super::srtp::Srtp>,
+        sent: Option<&Arc<super::sent::Sent>>,
     ) -> anyhow::Result<RtpVideoSender> {
         let (to, pt) = (dest.to, dest.pt);
         let pay = match dest.codec {
@@ -42,8 +45,11 @@ impl RtpVideoSender {
             to.port()
         );
         let pipeline = super::launch(&launch, "an RTP video sender")?;
-        send_from(&pipeline, to, from);
+        let from = send_from(&pipeline, to, from);
+        let tag = protect.as_ref().map_or(0, |p| p.tag_len());
         protect_out(&pipeline, protect);
+        // After SRTP's probe (probes run in the order they were added): what leaves.
+        follow(&pipeline, sent, from, to, tag);
         let v = appsrc(pipeline.upcast_ref(), "v")?;
         super::watch_bus(&pipeline, format!("RTP video to {to}"), |_| {});
         pipeline.set_state(gst::State::Playing).context("starting an RTP video sender")?;
@@ -71,8 +77,9 @@ impl RtpAudioSender {
         to: SocketAddr,
         codec: AudioCodec,
         pt: u8,
-        from: Option<&std::net::UdpSocket>,
+        from: Option<&Arc<UdpSocket>>,
         protect: Option<super::srtp::Srtp>,
+        sent: Option<&Arc<super::sent::Sent>>,
     ) -> anyhow::Result<RtpAudioSender> {
         let chain = encode_chain(codec, pt);
         let launch = format!(
@@ -82,8 +89,11 @@ impl RtpAudioSender {
             to.port()
         );
         let pipeline = super::launch(&launch, "an RTP audio sender")?;
-        send_from(&pipeline, to, from);
+        let from = send_from(&pipeline, to, from);
+        let tag = protect.as_ref().map_or(0, |p| p.tag_len());
         protect_out(&pipeline, protect);
+        // After SRTP's probe (probes run in the order they were added): what leaves.
+        follow(&pipeline, sent, from, to, tag);
         let src = appsrc(pipeline.upcast_ref(), "a")?;
         super::watch_bus(&pipeline, format!("RTP audio to {to}"), |_| {});
         pipeline.set_state(gst::State::Playing).context("starting an RTP audio sender")?;
@@ -111,19 +121,36 @@ fn protect_out(pipeline: &gst::Pipeline, protect: Option<super::srtp::Srtp>) {
     }
 }
 
-/// Sends from `from` (the socket the endpoint's media arrives on) when it can reach `to`: same
-/// address family, and not bound to loopback when `to` is elsewhere.
-fn send_from(pipeline: &gst::Pipeline, to: SocketAddr, from: Option<&std::net::UdpSocket>) {
-    let (Some(sink), Some(socket)) = (pipeline.by_name("out"), from) else { return };
-    let Ok(local) = socket.local_addr() else { return };
-    let reachable = local.is_ipv4() == to.is_ipv4() && (!local.ip().is_loopback() || to.ip().is_loopback());
-    if !reachable {
-        return;
-    }
+/// Whether a packet sent from `local` can reach `to`: the same address family, and not from
+/// loopback when `to` is elsewhere.
+pub fn reaches(local: &UdpSocket, to: SocketAddr) -> bool {
+    local.local_addr().is_ok_and(|l| l.is_ipv4() == to.is_ipv4() && (!l.ip().is_loopback() || to.ip().is_loopback()))
+}
+
+/// Sends from `from` (the socket the endpoint's media arrives on) when it can reach `to`;
+/// returns it then.
+fn send_from(pipeline: &gst::Pipeline, to: SocketAddr, from: Option<&Arc<UdpSocket>>) -> Option<Arc<UdpSocket>> {
+    let (sink, socket) = (pipeline.by_name("out")?, from.filter(|s| reaches(s, to))?);
     // Another duplicate, which the sink owns and closes; the receiving socket stays open.
-    let Some(gsocket) = socket.try_clone().ok().and_then(|s| gio::Socket::from_fd(s.into()).ok()) else { return };
+    let gsocket = socket.try_clone().ok().and_then(|s| gio::Socket::from_fd(s.into()).ok())?;
     sink.set_property(if to.is_ipv4() { "socket" } else { "socket-v6" }, &gsocket);
     sink.set_property("close-socket", true);
+    Some(socket.clone())
+}
+
+/// Has `sent` follow what the pipeline's `out` sink sends (from `from`, to `to`), as it leaves
+/// (SRTP adding `tag` bytes).
+fn follow(
+    pipeline: &gst::Pipeline,
+    sent: Option<&Arc<super::sent::Sent>>,
+    from: Option<Arc<UdpSocket>>,
+    to: SocketAddr,
+    tag: usize,
+) {
+    if let (Some(sent), Some(sink)) = (sent, pipeline.by_name("out")) {
+        sent.sending(from, to);
+        sent.watch(&sink, tag);
+    }
 }
 
 /// Raw audio (any rate) to RTP packets of `codec` with payload type `pt`.
@@ -160,6 +187,7 @@ impl AudioOut {
         from: Option<&std::sync::Arc<std::net::UdpSocket>>,
         latch: Option<&std::sync::Arc<super::latch::Latch>>,
         protect: Option<super::srtp::Srtp>,
+        sent: Option<&Arc<super::sent::Sent>>,
     ) -> anyhow::Result<AudioOut> {
         match codec.law() {
             Some(law) => Ok(AudioOut::Native(Box::new(super::native_audio::NativeAudioOut::start(
@@ -169,8 +197,9 @@ impl AudioOut {
                 from.cloned(),
                 latch.cloned(),
                 protect,
+                sent.cloned(),
             )?))),
-            None => Ok(AudioOut::Gst(RtpAudioSender::start(to, codec, pt, from.map(|s| &**s), protect)?)),
+            None => Ok(AudioOut::Gst(RtpAudioSender::start(to, codec, pt, from, protect, sent)?)),
         }
     }
 

@@ -1,76 +1,31 @@
 //! An interceptor that keeps retransmissions from flooding a slow browser. The `webrtc` crate's
-//! NACK responder resends every packet each NACK names, as often as it is named; a browser on a
-//! lossy link names each missing packet again every round trip (a few milliseconds on a LAN) up
-//! to ten times, so a link that loses half of what it is sent was sent ten times more in
-//! retransmissions — and lost those too. This sits between the wire and the responder and lets
-//! through each sequence number at most [`MAX_TIMES`] times, [`MIN_INTERVAL`] apart, and no more
-//! retransmissions in a second than half the packets sent in it; the rest of a NACK is dropped
-//! (the browser asks for a keyframe when too much is missing, and its quality tier moves down).
+//! NACK responder resends every packet each NACK names, as often as it is named. This sits
+//! between the wire and the responder and lets through what the shared rule allows
+//! ([`tessera_sip_h323_bridge::rtp::retransmit::Guard`], the rule SIP calls follow too); the
+//! rest of a NACK is dropped.
 
 use rtc::interceptor::{Packet, TaggedPacket};
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::{TransportLayerNack, nack_pairs_from_sequence_numbers};
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
-use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
-
-/// How many times one packet is resent at most.
-const MAX_TIMES: u8 = 2;
-/// How long after resending a packet it may be resent again.
-const MIN_INTERVAL: Duration = Duration::from_millis(100);
-/// Retransmissions allowed per packet sent, over a second.
-const BUDGET: f64 = 0.5;
-/// How long a resent packet is remembered.
-const MEMORY: Duration = Duration::from_secs(3);
+use std::collections::VecDeque;
+use std::time::Instant;
+use tessera_sip_h323_bridge::rtp::retransmit::Guard;
 
 #[derive(Default)]
 pub struct NackGuard {
     read: VecDeque<TaggedPacket>,
     write: VecDeque<TaggedPacket>,
-    /// By media SSRC and sequence number: how often it was let through, and when last.
-    resent: HashMap<(u32, u16), (u8, Instant)>,
-    /// The current second: when it began, packets sent, retransmissions let through.
-    window: Option<(Instant, u32, u32)>,
-    /// Packets sent in the previous second (the budget's base).
-    sent_before: u32,
+    guard: Guard,
 }
 
 impl NackGuard {
-    fn budget_left(&mut self, now: Instant) -> u32 {
-        let (start, sent, resent) = *self.window.get_or_insert((now, 0, 0));
-        if now.duration_since(start) >= Duration::from_secs(1) {
-            self.sent_before = sent;
-            self.window = Some((now, 0, 0));
-            self.resent.retain(|_, (_, at)| now.duration_since(*at) < MEMORY);
-            return (f64::from(sent) * BUDGET) as u32;
-        }
-        ((f64::from(self.sent_before.max(sent)) * BUDGET) as u32).saturating_sub(resent)
-    }
-
     /// The sequence numbers of `nack` that may be resent now; they are counted as resent.
     fn allow(&mut self, nack: &TransportLayerNack, now: Instant) -> Vec<u16> {
-        let mut left = self.budget_left(now);
-        let mut allowed = Vec::new();
-        for seq in nack.nacks.iter().flat_map(|p| p.packet_list()) {
-            if left == 0 {
-                metrics::counter!("tessera_webrtc_retransmissions_refused_total").increment(1);
-                continue;
-            }
-            let times = match self.resent.get(&(nack.media_ssrc, seq)) {
-                Some(&(n, at)) if n >= MAX_TIMES || now.duration_since(at) < MIN_INTERVAL => {
-                    metrics::counter!("tessera_webrtc_retransmissions_refused_total").increment(1);
-                    continue;
-                }
-                Some(&(n, _)) => n + 1,
-                None => 1,
-            };
-            self.resent.insert((nack.media_ssrc, seq), (times, now));
-            left -= 1;
-            allowed.push(seq);
-        }
-        if let Some(w) = self.window.as_mut() {
-            w.2 += allowed.len() as u32;
-        }
+        let named: Vec<u16> = nack.nacks.iter().flat_map(|p| p.packet_list()).collect();
+        let allowed = self.guard.allow(nack.media_ssrc, named.iter().copied(), now);
+        metrics::counter!("tessera_webrtc_retransmissions_refused_total")
+            .increment((named.len() - allowed.len()) as u64);
         allowed
     }
 }
@@ -115,11 +70,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for NackGuard {
 
     fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Error> {
         if matches!(msg.message.packet, Packet::Rtp(_)) {
-            let now = msg.now;
-            self.budget_left(now);
-            if let Some(w) = self.window.as_mut() {
-                w.1 += 1;
-            }
+            self.guard.sent(msg.now);
         }
         self.write.push_back(msg);
         Ok(())

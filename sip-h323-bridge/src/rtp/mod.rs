@@ -3,6 +3,7 @@
 //! SRTP with SDES keys ([`srtp`]).
 
 pub mod dtmf;
+pub mod retransmit;
 pub mod rtcp;
 pub mod srtp;
 

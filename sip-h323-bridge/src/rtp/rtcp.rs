@@ -2,7 +2,10 @@
 //! compound packet asks the sender for a keyframe — Picture Loss Indication (PT 206, FMT 1) or
 //! Full Intra Request (PT 206, FMT 4) — and the report blocks of sender and receiver reports
 //! (RFC 3550 §6.4), which say how the media Tessera sends arrives, and the receiver's own
-//! bandwidth estimate: TMMBR (RFC 5104, PT 205 FMT 3) or REMB (PT 206 FMT 15).
+//! bandwidth estimate: TMMBR (RFC 5104, PT 205 FMT 3) or REMB (PT 206 FMT 15); generic NACKs
+//! (RFC 4585 §6.2.1, PT 205 FMT 1), naming packets to resend. And what Tessera sends its peers
+//! itself: a sender report with its CNAME ([`sender_report`]), which the peers' report blocks
+//! answer with the round trip's figures.
 
 /// Whether any packet of the compound RTCP packet `p` is a PLI or a FIR. Malformed packets
 /// (wrong version, lengths beyond the buffer) end the walk.
@@ -58,10 +61,7 @@ pub fn round_trip(arrived: u32, last_sr: u32, delay_since_sr: u32) -> Option<std
 /// The middle 32 bits of the NTP time of `t` (seconds since 1900 in the high 16 bits, the
 /// fraction in the low 16), as report blocks carry it.
 pub fn ntp_middle(t: std::time::SystemTime) -> u32 {
-    let since = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let seconds = since.as_secs() + 2_208_988_800;
-    let fraction = (u64::from(since.subsec_nanos()) << 16) / 1_000_000_000;
-    ((seconds << 16) | fraction) as u32
+    (ntp(t) >> 16) as u32
 }
 
 /// The report blocks of every SR (PT 200) and RR (PT 201) in the compound packet `p`. A malformed
@@ -131,6 +131,69 @@ pub fn sender_octets(p: &[u8]) -> Vec<(u32, u32)> {
         .filter(|q| q[1] == 200 && q.len() >= 28)
         .map(|q| (u32::from_be_bytes([q[4], q[5], q[6], q[7]]), u32::from_be_bytes([q[24], q[25], q[26], q[27]])))
         .collect()
+}
+
+/// Every packet a generic NACK (PT 205, FMT 1) in the compound packet `p` names: the media
+/// source's SSRC and the sequence number. Each entry is a packet ID and a bitmask of the 16
+/// after it (RFC 4585 §6.2.1).
+pub fn nacked(p: &[u8]) -> Vec<(u32, u16)> {
+    let mut out = Vec::new();
+    for q in packets(p).filter(|q| q[1] == 205 && q[0] & 0x1f == 1 && q.len() >= 12) {
+        let source = u32::from_be_bytes([q[8], q[9], q[10], q[11]]);
+        for e in q[12..].chunks_exact(4) {
+            let (pid, mask) = (u16::from_be_bytes([e[0], e[1]]), u16::from_be_bytes([e[2], e[3]]));
+            out.push((source, pid));
+            out.extend((0..16).filter(|i| mask >> i & 1 == 1).map(|i| (source, pid.wrapping_add(i + 1))));
+        }
+    }
+    out
+}
+
+/// What a sender report says of the stream it describes (RFC 3550 §6.4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SenderInfo {
+    pub ssrc: u32,
+    /// The wallclock time of the report, NTP format (seconds since 1900 . fraction).
+    pub ntp: u64,
+    /// The same instant on the stream's RTP clock.
+    pub rtp_time: u32,
+    pub packets: u32,
+    pub octets: u32,
+}
+
+/// The full 64-bit NTP time of `t`.
+pub fn ntp(t: std::time::SystemTime) -> u64 {
+    let since = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let seconds = since.as_secs() + 2_208_988_800;
+    let fraction = (u64::from(since.subsec_nanos()) << 32) / 1_000_000_000;
+    (seconds << 32) | fraction
+}
+
+/// A compound RTCP packet: a sender report without report blocks, then an SDES with the
+/// sender's CNAME (RFC 3550 §6.1: every compound packet carries one). A CNAME longer than 255
+/// bytes is cut.
+pub fn sender_report(info: &SenderInfo, cname: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend([0x80, 200, 0, 6]);
+    out.extend(info.ssrc.to_be_bytes());
+    out.extend(info.ntp.to_be_bytes());
+    out.extend(info.rtp_time.to_be_bytes());
+    out.extend(info.packets.to_be_bytes());
+    out.extend(info.octets.to_be_bytes());
+    let name = &cname.as_bytes()[..cname.len().min(255)];
+    // SSRC, CNAME item (type, length, text), the end item, padded to 32 bits.
+    let mut chunk = info.ssrc.to_be_bytes().to_vec();
+    chunk.extend([1, name.len() as u8]);
+    chunk.extend(name);
+    chunk.push(0);
+    while !chunk.len().is_multiple_of(4) {
+        chunk.push(0);
+    }
+    let words = (chunk.len() / 4) as u16;
+    out.extend([0x81, 202]);
+    out.extend(words.to_be_bytes());
+    out.extend(chunk);
+    out
 }
 
 #[cfg(test)]
@@ -229,5 +292,34 @@ mod tests {
         assert!(!wants_keyframe(&[0x81, 206, 0, 9, 0, 0, 0, 1]));
         assert!(!wants_keyframe(&[0x41, 206, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2]));
         assert!(!wants_keyframe(&[]));
+    }
+
+    #[test]
+    fn nacks_name_a_packet_and_the_sixteen_after_it_by_mask() {
+        // A PLI (skipped), then a NACK for source 9: 100, and 101 and 116 by its mask; 65535 and 0.
+        let pli = [0x81, 206, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2];
+        let nack = [0x81, 205, 0, 4, 0, 0, 0, 1, 0, 0, 0, 9, 0, 100, 0x80, 0x01, 0xff, 0xff, 0, 1];
+        let got = nacked(&[&pli[..], &nack[..]].concat());
+        assert_eq!(got, vec![(9, 100), (9, 101), (9, 116), (9, 65535), (9, 0)]);
+        // Truncated, or a TMMBR (FMT 3): nothing.
+        assert!(nacked(&nack[..14]).is_empty());
+        assert!(nacked(&[0x83, 205, 0, 2, 0, 0, 0, 1, 0, 0, 0, 9]).is_empty());
+    }
+
+    #[test]
+    fn a_sender_report_reads_back_and_carries_a_cname() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1500);
+        let info = SenderInfo { ssrc: 0xdead_beef, ntp: ntp(t), rtp_time: 90_000, packets: 12, octets: 3_400 };
+        let p = sender_report(&info, "tessera@example.org");
+        assert!(p.len().is_multiple_of(4));
+        assert_eq!(sender_octets(&p), vec![(0xdead_beef, 3_400)]);
+        // Its NTP middle bits are what a report block answering it carries as LSR.
+        assert_eq!(u32::from_be_bytes([p[10], p[11], p[12], p[13]]), ntp_middle(t));
+        let sdes = &p[28..];
+        assert_eq!((sdes[0], sdes[1]), (0x81, 202));
+        assert_eq!(usize::from(u16::from_be_bytes([sdes[2], sdes[3]]) + 1) * 4, sdes.len());
+        assert_eq!(&sdes[8..10], &[1, 19]);
+        assert_eq!(&sdes[10..29], b"tessera@example.org");
+        assert_eq!(packets(&p).count(), 2);
     }
 }

@@ -16,6 +16,8 @@ const REPLAY_WINDOW: usize = 128;
 /// One direction's SRTP context.
 pub struct Srtp {
     context: Context,
+    /// The authentication tag's length: what protecting adds to an RTP packet.
+    tag_len: usize,
 }
 
 impl std::fmt::Debug for Srtp {
@@ -60,7 +62,16 @@ impl Srtp {
             provider.crypto(),
         )
         .map_err(|e| format!("SRTP: {e}"))?;
-        Ok(Srtp { context })
+        let tag_len = match crypto.suite {
+            Suite::Aes128Sha1_80 => 10,
+            Suite::Aes128Sha1_32 => 4,
+        };
+        Ok(Srtp { context, tag_len })
+    }
+
+    /// What protecting adds to an RTP packet: its authentication tag.
+    pub fn tag_len(&self) -> usize {
+        self.tag_len
     }
 
     /// An RTP packet encrypted and authenticated.
@@ -147,6 +158,7 @@ mod tests {
             let plain = rtp(1, &[0xff; 160]);
             let sealed = tx.protect_rtp(&plain).unwrap();
             let tag = if suite == Suite::Aes128Sha1_80 { 10 } else { 4 };
+            assert_eq!(tx.tag_len(), tag);
             assert_eq!(sealed.len(), plain.len() + tag);
             assert_eq!(sealed[..12], plain[..12], "the header stays readable");
             assert!(!sealed[12..172].contains(&0xff) || sealed[12..172] != plain[12..], "the payload is not");

@@ -76,6 +76,12 @@ impl Choice {
         (a.is_some() || v.is_some()) && a != Some(false) && v != Some(false)
     }
 
+    /// Whether the peer takes generic NACKs (RFC 4585 `a=rtcp-fb:… nack`): it names lost video
+    /// packets, and Tessera sends them again.
+    pub fn nack(&self) -> bool {
+        self.video.as_ref().is_some_and(|v| v.format.feedback.iter().any(|f| f == "nack"))
+    }
+
     /// Whether the peer asked for keyframes by RTCP feedback (PLI or FIR).
     pub fn keyframe_feedback(&self) -> bool {
         self.video.as_ref().is_some_and(|v| v.format.feedback.iter().any(|f| f == "nack pli" || f == "ccm fir"))
@@ -266,7 +272,7 @@ pub fn offer(local: &Local) -> String {
              a=rtpmap:{vp8} VP8/90000\r\n"
         );
         for pt in [h264, single, vp8] {
-            let _ = write!(out, "a=rtcp-fb:{pt} nack pli\r\na=rtcp-fb:{pt} ccm fir\r\n");
+            let _ = write!(out, "a=rtcp-fb:{pt} nack\r\na=rtcp-fb:{pt} nack pli\r\na=rtcp-fb:{pt} ccm fir\r\n");
         }
         let _ = write!(out, "a=rtcp:{rtcp}\r\na=sendrecv\r\n");
         key_line(&mut out, local.srtp.as_ref().map(|k| k.video));
@@ -333,7 +339,7 @@ pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
                 let _ = write!(out, "a=fmtp:{} packetization-mode={mode};profile-level-id=42e0{level}\r\n", v.pt);
             }
             let direction = m.direction.reversed();
-            for fb in ["nack pli", "ccm fir"] {
+            for fb in ["nack", "nack pli", "ccm fir"] {
                 if v.format.feedback.iter().any(|f| f == fb) {
                     let _ = write!(out, "a=rtcp-fb:{} {fb}\r\n", v.pt);
                 }
@@ -386,6 +392,14 @@ mod tests {
         assert_eq!(back.media[1].formats[0].fmtp_param("profile-level-id"), Some("42e01f"));
         assert_eq!(back.media[1].rtcp(), 20003);
         assert!(ans.contains("a=rtcp-fb:96 ccm fir"));
+        // baresip offers no generic NACK: none is answered, none is honoured.
+        assert!(!c.nack() && !ans.contains("a=rtcp-fb:96 nack\r\n"));
+        let with_nack =
+            super::super::tests::BARESIP.replace("a=rtcp-fb:96 ccm fir", "a=rtcp-fb:96 ccm fir\r\na=rtcp-fb:96 nack");
+        let offer = parse(with_nack.as_bytes()).unwrap();
+        let c = choose(&offer, false).unwrap();
+        assert!(c.nack());
+        assert!(answer(&offer, &c, &local()).contains("a=rtcp-fb:96 nack\r\n"));
     }
 
     #[test]

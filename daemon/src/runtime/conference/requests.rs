@@ -145,6 +145,7 @@ impl Conf {
                         (k.audio.is_some() || spec.audio.is_none()) && (k.video.is_some() || spec.video.is_none())
                     });
                 from.srtp = srtp.map(|k| *k).unwrap_or_default();
+                from.sent = std::mem::take(&mut bound.1);
                 let detail = format!("rtp video {video:?} audio {audio:?}");
                 let group = group.unwrap_or(EndpointGroup::SipH323);
                 let kind = match (content, group) {

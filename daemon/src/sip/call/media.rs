@@ -45,6 +45,9 @@ pub(in crate::sip) struct Ports {
     pub(in crate::sip) rtp_port: u16,
     pub(in crate::sip) rtcp: UdpSocket,
     pub(in crate::sip) rtcp_port: u16,
+    /// Where the peer's RTCP comes from (once a valid packet came): Tessera's own reports go
+    /// there, never to an address that has not sent this call RTCP.
+    pub(in crate::sip) peer_rtcp: Option<SocketAddr>,
 }
 
 /// The address a call's RTP sockets bind to: `media.rtp_bind` when it is a fixed address (then
@@ -63,7 +66,8 @@ pub(in crate::sip) fn bind_address(rtp_bind: IpAddr, here: IpAddr) -> IpAddr {
 pub(in crate::sip) async fn bind_ports(media: &MediaSockets, ip: IpAddr, medium: Medium) -> std::io::Result<Ports> {
     let rtp = UdpSocket::from_std(media.bind(ip, medium)?)?;
     let rtcp = UdpSocket::from_std(media.bind(ip, medium)?)?;
-    Ok(Ports { rtp_port: rtp.local_addr()?.port(), rtp: Some(rtp), rtcp_port: rtcp.local_addr()?.port(), rtcp })
+    let (rtp_port, rtcp_port) = (rtp.local_addr()?.port(), rtcp.local_addr()?.port());
+    Ok(Ports { rtp_port, rtp: Some(rtp), rtcp_port, rtcp, peer_rtcp: None })
 }
 
 pub(super) async fn recv_on(s: Option<&UdpSocket>, buf: &mut [u8]) -> usize {

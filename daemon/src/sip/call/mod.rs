@@ -108,6 +108,8 @@ struct Call {
     /// SRTP (SDES over SIP TLS): Tessera's keys, the conference's requirement, and the
     /// contexts that read what the call itself reads (DTMF before the PIN, RTCP).
     srtp: Srtp,
+    /// What the media plane sends the peer, followed for its NACKs and Tessera's reports.
+    outgoing: crate::media::sent::Outgoing,
 }
 
 /// A call's SRTP state (see [`Call::rekey`]).
@@ -120,6 +122,9 @@ struct Srtp {
     /// Unprotects what the peer sends on the audio and video ports (RTP and RTCP).
     audio: Option<crate::media::srtp::Srtp>,
     video: Option<crate::media::srtp::Srtp>,
+    /// Protects the RTCP the call sends itself (Tessera's sender reports).
+    audio_out: Option<crate::media::srtp::Srtp>,
+    video_out: Option<crate::media::srtp::Srtp>,
 }
 
 /// New SDES keys for what Tessera sends a peer over SIP TLS.
@@ -178,6 +183,7 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         guest: None,
         session: None,
         refreshed: Instant::now(),
+        outgoing: Default::default(),
         srtp: Srtp::default(),
     };
     let events = call.control.events.subscribe_to(&call.conference);
@@ -302,6 +308,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         guest: a.guest,
         session,
         refreshed: Instant::now(),
+        outgoing: Default::default(),
         invite,
         ack: None,
         confirmed: false,
@@ -397,8 +404,10 @@ impl Call {
     /// The contexts that unprotect what the call reads itself, for the keys now negotiated.
     fn rekey(&mut self) {
         let keys = self.media_keys().unwrap_or_default();
-        self.srtp.audio = keys.audio.and_then(|k| k.unprotect().ok());
-        self.srtp.video = keys.video.and_then(|k| k.unprotect().ok());
+        self.srtp.audio = keys.audio.as_ref().and_then(|k| k.unprotect().ok());
+        self.srtp.video = keys.video.as_ref().and_then(|k| k.unprotect().ok());
+        self.srtp.audio_out = keys.audio.and_then(|k| k.protect().ok());
+        self.srtp.video_out = keys.video.and_then(|k| k.protect().ok());
     }
 
     fn answer_sdp(&mut self, offer: &sdp::Session) -> String {
@@ -473,6 +482,7 @@ impl Call {
         let mut chat =
             self.ctx.chat.as_ref().filter(|_| super::chat::accepts_messages(&self.invite.msg)).map(|c| c.subscribe());
         let me = format!("sip:{}", self.dialog.call_id);
+        let mut next_report = reports::next_report();
         loop {
             let retransmit = self.pending.as_ref().map(|p| p.next);
             let in_pin = entry.is_some();
@@ -511,6 +521,10 @@ impl Call {
                         let clock = self.choice.video.as_ref().map_or(90_000, |v| v.format.clock_rate);
                         self.reported(&packet, clock);
                         self.video_reported(&packet).await;
+                        self.nacked(&packet);
+                        if let Some(p) = self.video.as_mut() {
+                            p.peer_rtcp = from;
+                        }
                     }
                 }
                 (n, from) = recv_from_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {
@@ -519,7 +533,14 @@ impl Call {
                     {
                         let clock = self.choice.audio.as_ref().map_or(8_000, |a| a.format.clock_rate);
                         self.reported(&packet, clock);
+                        if let Some(p) = self.audio.as_mut() {
+                            p.peer_rtcp = from;
+                        }
                     }
+                }
+                _ = tokio::time::sleep_until(next_report) => {
+                    self.send_reports();
+                    next_report = reports::next_report();
                 }
                 _ = self.invite.path.closed() => {
                     self.participant_gone_quietly();
@@ -638,6 +659,11 @@ impl Call {
         // and bound again could be taken by another call meanwhile); what it does not take
         // closes there.
         let mut bound = Bound::default();
+        self.outgoing = crate::media::sent::Outgoing::new(
+            self.choice.audio.as_ref().map(|a| a.format.clock_rate),
+            self.choice.video.as_ref().map(|v| v.format.clock_rate),
+        );
+        bound.1 = self.outgoing.clone();
         for p in [self.audio.as_mut(), self.video.as_mut()].into_iter().flatten() {
             if let Some(s) = p.rtp.take() {
                 s.into_std()

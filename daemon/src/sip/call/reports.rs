@@ -1,8 +1,18 @@
-//! What the call's peer says in RTCP about the media Tessera sends it: the live view's link
-//! figures (address, codecs, loss, jitter, round trip, its send rate) and, for its video, the
-//! quality tier it receives.
+//! The call's RTCP. What its peer says about the media Tessera sends it: the live view's link
+//! figures (address, codecs, loss, jitter, round trip, its send rate), for its video the quality
+//! tier it receives, and the packets it lost and names in NACKs (sent again). And what Tessera
+//! says: a sender report per medium, which the peer's report blocks answer with the round trip.
 
 use super::*;
+
+/// How often Tessera sends its sender reports, on average (RFC 3550 §6.2's minimum interval).
+const REPORT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// When the next sender reports go: the interval, randomized to between half and one and a
+/// half times it (RFC 3550 §6.3.1), so calls that started together do not report together.
+pub(super) fn next_report() -> tokio::time::Instant {
+    tokio::time::Instant::now() + REPORT_INTERVAL.mul_f64(rand::random_range(0.5..1.5))
+}
 
 impl Call {
     /// Where the call's media comes from and its codecs, for the live view.
@@ -57,6 +67,49 @@ impl Call {
         }
         if let Some(bps) = rtcp::receiver_estimate(packet) {
             t.estimate(bps).await;
+        }
+    }
+
+    /// NACKs in the peer's video RTCP: the packets they name are sent again, as far as the
+    /// shared rule allows, when the peer negotiated NACK (`a=rtcp-fb:… nack`).
+    pub(super) fn nacked(&self, packet: &[u8]) {
+        let Some(sent) = self.outgoing.video.as_ref().filter(|_| self.choice.nack()) else { return };
+        let named = rtcp::nacked(packet);
+        if named.is_empty() {
+            return;
+        }
+        let r = sent.resend(&named);
+        for (result, n) in [("sent", r.sent), ("refused", r.refused), ("unknown", r.unknown)] {
+            metrics::counter!("tessera_sip_retransmissions_total", "result" => result).increment(n as u64);
+        }
+        tracing::debug!(conference = %self.conference, participant = ?self.participant, named = named.len(),
+            resent = r.sent, refused = r.refused, unknown = r.unknown, "SIP: the peer's NACK answered");
+    }
+
+    /// Tessera's sender report for each medium it sends, to where the peer's RTCP comes from
+    /// (an address that sent nothing gets nothing: reports never go where nobody asked for
+    /// them), as SRTCP when the medium is SRTP.
+    pub(super) fn send_reports(&mut self) {
+        let now = std::time::SystemTime::now();
+        let cname = format!("tessera-{:x}@{}", self.session_id, self.ctx.media.advertised(self.local));
+        let media = [
+            (self.audio.as_ref(), self.outgoing.audio.as_ref(), self.srtp.audio_out.as_mut()),
+            (self.video.as_ref(), self.outgoing.video.as_ref(), self.srtp.video_out.as_mut()),
+        ];
+        for (ports, sent, protect) in media {
+            let (Some(p), Some(sent)) = (ports, sent) else { continue };
+            let (Some(to), Some(info)) = (p.peer_rtcp, sent.report(now)) else { continue };
+            let packet = rtcp::sender_report(&info, &cname);
+            let wire = match protect {
+                Some(c) => match c.protect_rtcp(&packet) {
+                    Some(w) => w,
+                    None => continue,
+                },
+                None => packet,
+            };
+            if p.rtcp.try_send_to(&wire, to).is_ok() {
+                metrics::counter!("tessera_sip_rtcp_reports_sent_total").increment(1);
+            }
         }
     }
 }

@@ -1,0 +1,157 @@
+//! RTCP between Tessera and a SIP phone, both ways, against the real binary: a phone that
+//! negotiated generic NACK (`a=rtcp-fb:96 nack`) gets the video packets it names again, byte
+//! for byte, within the shared rule (each at most twice, 100 ms apart); Tessera sends the phone
+//! sender reports, and the phone's report blocks answering them give its round trip (the
+//! conference manager's figure and `tessera_participant_round_trip_seconds`).
+
+use std::collections::HashMap;
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+use tessera_e2e::live_api::{Api, RED, synthetic};
+use tessera_e2e::sip::{ack, answered_ports, invite_offering, phone_sockets};
+
+/// What the phone saw: how often each video packet arrived (by sequence number) and whether
+/// every copy was the first one byte for byte, and whether it answered a sender report of
+/// Tessera's.
+#[derive(Default)]
+struct Seen {
+    arrivals: HashMap<u16, (usize, Vec<u8>)>,
+    /// Copies that differed from the first of their number.
+    different: usize,
+    ssrc: Option<u32>,
+    highest: u16,
+    /// The sequence number it named in NACKs, and how many NACKs it sent.
+    nacked: Option<u16>,
+    nacks: usize,
+    answered_sr: bool,
+}
+
+/// A generic NACK (RFC 4585 §6.2.1) from `sender` for packet `seq` of `media`.
+fn nack(sender: u32, media: u32, seq: u16) -> Vec<u8> {
+    let mut p = vec![0x81, 205, 0, 3];
+    p.extend(sender.to_be_bytes());
+    p.extend(media.to_be_bytes());
+    p.extend(seq.to_be_bytes());
+    p.extend([0, 0]);
+    p
+}
+
+/// A receiver report about `media` saying nothing is lost, answering the sender report whose NTP
+/// middle bits were `lsr`, held `dlsr` (1/65536 s).
+fn receiver_report(sender: u32, media: u32, highest: u16, lsr: u32, dlsr: u32) -> Vec<u8> {
+    let mut p = vec![0x81, 201, 0, 7];
+    p.extend(sender.to_be_bytes());
+    p.extend(media.to_be_bytes());
+    p.extend([0, 0, 0, 0]);
+    p.extend(u32::from(highest).to_be_bytes());
+    p.extend([0, 0, 0, 0]);
+    p.extend(lsr.to_be_bytes());
+    p.extend(dlsr.to_be_bytes());
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_gets_the_video_packets_it_nacks_again_and_its_round_trip_is_measured() {
+    let s = tessera_e2e::Server::start();
+    s.admin_ok(&["conference", "add", "fb", "--name", "Feedback", "--owner", "admin", "--room", "--public"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("fb", synthetic("Host", RED, 1000)).await;
+    let (audio, video, rtcp) = phone_sockets();
+    let sip = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (port, at) = (s.sip_port, audio.local_addr().unwrap());
+    let (code, answer) = tokio::task::spawn_blocking({
+        let sip = sip.try_clone().unwrap();
+        move || invite_offering(&sip, port, "fb", "fb-1", at, "", "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n")
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 200, "{answer}");
+    assert!(answer.contains("a=rtcp-fb:96 nack\r\n"), "generic NACK answered: {answer}");
+    ack(&sip, port, "fb", "fb-1", &answer);
+    let (video_port, rtcp_port) = answered_ports(&answer, "video");
+    let seen = tokio::task::spawn_blocking(move || {
+        let _audio = audio;
+        let me = 0x5eed_u32;
+        let mut seen = Seen::default();
+        let (mut seq, mut buf) = (0u16, vec![0u8; 65_536]);
+        video.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
+        rtcp.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
+        let start = Instant::now();
+        let (mut last_rr, mut last_nack) = (start, start);
+        while start.elapsed() < Duration::from_secs(25) {
+            // A little video (an H.264 access unit delimiter): Tessera learns where it comes from.
+            seq = seq.wrapping_add(1);
+            let p = [0x80, 96, (seq >> 8) as u8, seq as u8, 0, 0, 0, 0, 0, 0, 0, 7, 0x09, 0x10];
+            video.send_to(&p, ("127.0.0.1", video_port)).unwrap();
+            while let Ok(n) = video.recv(&mut buf) {
+                if n < 12 {
+                    continue;
+                }
+                let q = u16::from_be_bytes([buf[2], buf[3]]);
+                seen.ssrc.get_or_insert(u32::from_be_bytes([buf[8], buf[9], buf[10], buf[11]]));
+                seen.highest = seen.highest.max(q);
+                let (times, first) = seen.arrivals.entry(q).or_insert((0, buf[..n].to_vec()));
+                *times += 1;
+                if first[..] != buf[..n] {
+                    seen.different += 1;
+                }
+            }
+            let Some(ssrc) = seen.ssrc else { continue };
+            // Tessera's sender reports: answered at once (held no time).
+            while let Ok(n) = rtcp.recv(&mut buf) {
+                if n >= 28 && buf[1] == 200 && u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]) == ssrc {
+                    let lsr = u32::from_be_bytes([buf[10], buf[11], buf[12], buf[13]]);
+                    let rr = receiver_report(me, ssrc, seen.highest, lsr, 0);
+                    rtcp.send_to(&rr, ("127.0.0.1", rtcp_port)).unwrap();
+                    seen.answered_sr = true;
+                }
+            }
+            // Reports every half second, so that Tessera knows where the phone's RTCP comes from.
+            if last_rr.elapsed() >= Duration::from_millis(500) {
+                last_rr = Instant::now();
+                rtcp.send_to(&receiver_report(me, ssrc, seen.highest, 0, 0), ("127.0.0.1", rtcp_port)).unwrap();
+            }
+            // After 50 packets, one of them is named in four NACKs, 150 ms apart, plus one
+            // 10 ms after the first (too soon): it comes twice more, never a third time.
+            if seen.nacked.is_none() && seen.arrivals.len() >= 50 {
+                seen.nacked = Some(seen.highest.wrapping_sub(10));
+            }
+            if let Some(named) = seen.nacked
+                && seen.nacks < 5
+                && last_nack.elapsed() >= Duration::from_millis(if seen.nacks == 1 { 10 } else { 150 })
+            {
+                last_nack = Instant::now();
+                seen.nacks += 1;
+                rtcp.send_to(&nack(me, ssrc, named), ("127.0.0.1", rtcp_port)).unwrap();
+            }
+            if seen.nacks == 5 && seen.answered_sr && last_nack.elapsed() > Duration::from_secs(1) {
+                break;
+            }
+        }
+        seen
+    })
+    .await
+    .unwrap();
+    let log = s.log();
+    let named = seen.nacked.unwrap_or_else(|| panic!("too little video arrived to name a packet\n{log}"));
+    let (times, _) = &seen.arrivals[&named];
+    assert_eq!(*times, 3, "packet {named}: once, then resent twice (the third and early NACKs refused)\n{log}");
+    assert_eq!(seen.different, 0, "a resent packet is the packet itself, byte for byte");
+    let metrics = reqwest::get(&s.metrics).await.unwrap().text().await.unwrap();
+    let count = |result: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("tessera_sip_retransmissions_total{{result=\"{result}\"}} ")))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    assert_eq!(count("sent"), 2.0, "{metrics}");
+    assert_eq!(count("refused"), 3.0, "{metrics}");
+    assert!(seen.answered_sr, "Tessera sent the phone no sender report in 25 s\n{log}");
+    let rtt = metrics
+        .lines()
+        .find(|l| l.starts_with("tessera_participant_round_trip_seconds{conference=\"fb\""))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no round trip for the phone\n{metrics}"));
+    assert!((0.0..1.0).contains(&rtt), "a loopback round trip: {rtt}");
+}
