@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = rtcp::report_blocks(data);
     let _ = rtcp::sender_octets(data);
     let _ = rtcp::receiver_estimate(data);
+    let _ = rtcp::nacked(data);
     let mut events = dtmf::EventReceiver::default();
     for pt in [101, data.get(1).map_or(0, |b| b & 0x7f)] {
         if let Some(d) = events.on_packet(data, pt) {
