@@ -446,7 +446,8 @@ async fn start_media(
     mark_interrupted(store, &recordings_dir).await?;
     let rtsp = match config.rtsp_listen()? {
         Some(addr) => {
-            let server = tokio::task::block_in_place(|| RtspServer::start(addr))?;
+            let ports = config.rtp_ports()?;
+            let server = tokio::task::block_in_place(|| RtspServer::start(addr, ports))?;
             media::destination::protect(server.port);
             tracing::info!("RTSP at rtsp://{}:{}/<conference id>", addr.ip(), server.port);
             Some(Arc::new(server))

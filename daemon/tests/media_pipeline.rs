@@ -11,7 +11,7 @@ use tessera_mixer::layout::{Layout, LayoutType, NamePosition};
 #[test]
 fn synthetic_conference_over_rtsp() {
     media::init().unwrap();
-    let server = RtspServer::start("127.0.0.1:0".parse().unwrap()).unwrap();
+    let server = RtspServer::start("127.0.0.1:0".parse().unwrap(), None).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
     let settings = engine::EngineSettings {

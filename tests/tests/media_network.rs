@@ -154,6 +154,53 @@ async fn media_uses_the_port_range_the_external_address_and_dscp_marks() {
         }
     }
     assert!(candidates.iter().any(|c| c.contains(" udp ")) && candidates.iter().any(|c| c.contains("tcptype passive")));
+
+    // An RTSP player that takes the conference's video over UDP gets server ports of the range.
+    let rtsp = s.rtsp_port;
+    let (rtp, rtcp) = tokio::task::spawn_blocking(move || rtsp_udp_server_ports(rtsp, "net")).await.unwrap();
+    assert!(RANGE.contains(&rtp) && RANGE.contains(&rtcp), "RTSP server ports {rtp}-{rtcp} are outside 61100-61199");
+}
+
+/// The server ports Tessera's RTSP server gives a player that sets `/conference`'s first
+/// stream up over UDP (DESCRIBE, then SETUP with `client_port`, as ffplay or VLC would).
+fn rtsp_udp_server_ports(port: u16, conference: &str) -> (u16, u16) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut w = stream;
+    // One answer: its header lines, and the body its Content-Length announces.
+    let mut answer = |request: String| -> (Vec<String>, String) {
+        w.write_all(request.as_bytes()).unwrap();
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end().to_string();
+            if line.is_empty() {
+                break;
+            }
+            head.push(line);
+        }
+        let len = head.iter().find_map(|l| l.strip_prefix("Content-Length: ")).map_or(0, |n| n.parse().unwrap());
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+        (head, String::from_utf8_lossy(&body).into_owned())
+    };
+    let url = format!("rtsp://127.0.0.1:{port}/{conference}");
+    let (head, sdp) = answer(format!("DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n"));
+    assert!(head[0].contains("200"), "{head:?}");
+    let control = sdp.lines().find_map(|l| l.strip_prefix("a=control:stream=")).unwrap_or_else(|| panic!("{sdp}"));
+    let setup = format!(
+        "SETUP {url}/stream={control} RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP;unicast;client_port=50000-50001\r\n\r\n"
+    );
+    let (head, _) = answer(setup);
+    assert!(head[0].contains("200"), "{head:?}");
+    let transport = head.iter().find(|l| l.starts_with("Transport:")).unwrap_or_else(|| panic!("{head:?}"));
+    let ports =
+        transport.split(';').find_map(|p| p.strip_prefix("server_port=")).unwrap_or_else(|| panic!("{transport}"));
+    let (a, b) = ports.split_once('-').unwrap();
+    (a.parse().unwrap(), b.parse().unwrap())
 }
 
 /// Starts the server in `ns` with `env`, a public room "open", and runs the restricted browser

@@ -4,6 +4,8 @@
 //! client's keyframe request (RTCP PLI/FIR, arriving as an upstream force-key-unit event) is
 //! forwarded to the shared encoder, and every PLAY asks for one: a client joining a media that
 //! is already flowing starts at once instead of waiting for the next scheduled keyframe.
+//! A client that takes its media over UDP gets server ports of `media.rtp_ports` when a range is
+//! set (an address pool on every mount), so the firewall's one range covers RTSP too.
 
 use super::encoder::EncodedStreams;
 use super::synthetic::appsrc;
@@ -33,10 +35,13 @@ pub struct RtspServer {
     main_loop: glib::MainLoop,
     thread: Option<std::thread::JoinHandle<()>>,
     pub port: u16,
+    /// The server ports UDP clients get (`media.rtp_ports`), when a range is set.
+    ports: Option<rtsp::RTSPAddressPool>,
 }
 
 impl RtspServer {
-    pub fn start(listen: SocketAddr) -> anyhow::Result<RtspServer> {
+    /// `ports`: `media.rtp_ports`, the range UDP clients' server ports come from (`None`: any).
+    pub fn start(listen: SocketAddr, ports: Option<std::ops::RangeInclusive<u16>>) -> anyhow::Result<RtspServer> {
         let server = rtsp::RTSPServer::new();
         server.set_address(&listen.ip().to_string());
         server.set_service(&listen.port().to_string());
@@ -46,6 +51,16 @@ impl RtspServer {
             .attach(Some(&ctx))
             .with_context(|| format!("listening for RTSP on {listen} (media.rtsp_listen / TESSERA_RTSP_LISTEN)"))?;
         let port = u16::try_from(server.bound_port()).unwrap_or(0);
+        let ports = match ports {
+            Some(range) => {
+                let pool = rtsp::RTSPAddressPool::new();
+                let any = if listen.is_ipv4() { "0.0.0.0" } else { "::" };
+                pool.add_range(any, any, *range.start(), *range.end(), 0)
+                    .with_context(|| format!("RTSP server ports from media.rtp_ports ({range:?})"))?;
+                Some(pool)
+            }
+            None => None,
+        };
         let mounted = Mounted::default();
         let m = mounted.clone();
         server.connect_client_connected(move |_, client| {
@@ -80,7 +95,7 @@ impl RtspServer {
                 }
             })
             .context("starting the RTSP thread")?;
-        Ok(RtspServer { _server: server, mounts, mounted, main_loop, thread: Some(thread), port })
+        Ok(RtspServer { _server: server, mounts, mounted, main_loop, thread: Some(thread), port, ports })
     }
 
     pub fn path(conference: &str) -> String {
@@ -92,6 +107,9 @@ impl RtspServer {
         let factory = rtsp::RTSPMediaFactory::new();
         factory.set_launch(LAUNCH);
         factory.set_shared(true);
+        if let Some(pool) = &self.ports {
+            factory.set_address_pool(Some(pool));
+        }
         let conf = conference.to_string();
         self.mounted.lock().unwrap_or_else(PoisonError::into_inner).insert(conf.clone(), streams.clone());
         factory.connect_media_configure(move |_, media| {
