@@ -105,7 +105,6 @@ pub fn invite_offering(
     extra: &str,
     video: &str,
 ) -> (u16, String) {
-    let me = udp.local_addr().unwrap();
     let sdp = format!(
         "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {mport} RTP/AVP 0 101\r\n\
 a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
@@ -114,6 +113,13 @@ m=video {vport} RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-
         mport = media.port(),
         vport = media.port() + 2
     );
+    invite_sdp(udp, port, user, call_id, &sdp, extra)
+}
+
+/// An INVITE of `user` offering `sdp` (with more header lines, `extra`); the final answer's
+/// status and text.
+pub fn invite_sdp(udp: &UdpSocket, port: u16, user: &str, call_id: &str, sdp: &str, extra: &str) -> (u16, String) {
+    let me = udp.local_addr().unwrap();
     let msg = format!(
         "INVITE sip:{user}@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{call_id}\r\nMax-Forwards: 70\r\n\
 From: \"Attacker\" <sip:a@{me}>;tag=t{call_id}\r\nTo: <sip:{user}@127.0.0.1>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\

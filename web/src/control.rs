@@ -222,6 +222,10 @@ pub struct PayloadTypes {
     /// (IP fragments it), instead of fragmentation units.
     #[serde(default)]
     pub h264_single_nal: bool,
+    /// The peer prefers Opus with discontinuous transmission (its `usedtx=1`): a silent mix is
+    /// sent as a comfort-noise packet every 400 ms instead of fifty a second.
+    #[serde(default)]
+    pub opus_dtx: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -54,7 +54,7 @@ pub enum EngineCmd {
     Receive {
         id: ParticipantId,
         video_to: Option<VideoTo>,
-        audio_to: Option<(SocketAddr, AudioCodec, u8)>,
+        audio_to: Option<AudioTo>,
         /// The sockets the participant's media arrives on, to send from.
         from: SendFrom,
     },
@@ -109,6 +109,23 @@ pub struct VideoTo {
     pub codec: VideoCodec,
     pub pt: u8,
     pub single_nal: bool,
+}
+
+/// Where a participant's own mix goes: address, codec and payload type, and for Opus whether
+/// with discontinuous transmission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioTo {
+    pub to: SocketAddr,
+    pub codec: AudioCodec,
+    pub pt: u8,
+    pub dtx: bool,
+}
+
+impl AudioTo {
+    /// To `to`, in the codec and payload type of `spec` (an [`super::rtp_input::RtpSpec`]'s audio).
+    pub fn of(to: SocketAddr, (codec, pt, _port): (AudioCodec, u8, u16), dtx: bool) -> AudioTo {
+        AudioTo { to, codec, pt, dtx: dtx && codec == AudioCodec::Opus }
+    }
 }
 
 /// What tells outputs apart: the view, the codec, the quality tier.
@@ -347,10 +364,10 @@ impl Engine {
                 }
             }
             EngineCmd::Receive { id, video_to, audio_to, from } => {
-                let audio = audio_to.map(|(to, codec, pt)| {
+                let audio = audio_to.map(|dest| {
                     let protect = super::srtp::protector(from.srtp.audio.as_ref())?;
                     let sent = from.sent.audio.as_ref();
-                    AudioOut::start(to, codec, pt, from.audio.as_ref(), from.audio_latch.as_ref(), protect, sent)
+                    AudioOut::start(&dest, from.audio.as_ref(), from.audio_latch.as_ref(), protect, sent)
                 });
                 let conference = self.conference.clone();
                 if let Some(m) = self.member(id) {

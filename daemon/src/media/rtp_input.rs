@@ -116,6 +116,8 @@ pub struct RtpSpec {
     pub dtmf_pt: Option<u8>,
     /// Send this participant H.264 as single NAL units (packetization mode 0).
     pub h264_single_nal: bool,
+    /// Send this participant Opus with discontinuous transmission.
+    pub opus_dtx: bool,
 }
 
 pub struct RtpInput {

@@ -3,7 +3,7 @@
 //! but itself), encoded for it alone in the codec it negotiated.
 
 use super::encoder::EncodedStreams;
-use super::engine::VideoTo;
+use super::engine::{AudioTo, VideoTo};
 use super::fanout::Timing;
 use super::rtp_input::{AudioCodec, VideoCodec};
 use super::synthetic::appsrc;
@@ -74,14 +74,13 @@ pub struct RtpAudioSender {
 
 impl RtpAudioSender {
     pub fn start(
-        to: SocketAddr,
-        codec: AudioCodec,
-        pt: u8,
+        dest: &AudioTo,
         from: Option<&Arc<UdpSocket>>,
         protect: Option<super::srtp::Srtp>,
         sent: Option<&Arc<super::sent::Sent>>,
     ) -> anyhow::Result<RtpAudioSender> {
-        let chain = encode_chain(codec, pt);
+        let to = dest.to;
+        let chain = encode_chain(dest.codec, dest.pt, dest.dtx);
         let launch = format!(
             "appsrc name=a is-live=true format=time caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
              ! audioconvert ! audioresample ! {chain} ! udpsink name=out host={} port={} sync=false async=false",
@@ -153,12 +152,14 @@ fn follow(
     }
 }
 
-/// Raw audio (any rate) to RTP packets of `codec` with payload type `pt`.
-pub fn encode_chain(codec: AudioCodec, pt: u8) -> String {
+/// Raw audio (any rate) to RTP packets of `codec` with payload type `pt`; Opus with in-band FEC,
+/// and with discontinuous transmission when `dtx` (silence goes as a comfort-noise packet every
+/// 400 ms; the payloader drops the empty ones between).
+pub fn encode_chain(codec: AudioCodec, pt: u8, dtx: bool) -> String {
     match codec {
         AudioCodec::Opus => {
             format!(
-                "audioresample ! audio/x-raw,rate=48000 ! opusenc bitrate=32000 frame-size=20 inband-fec=true packet-loss-percentage=10 ! rtpopuspay pt={pt}"
+                "audioresample ! audio/x-raw,rate=48000 ! opusenc bitrate=32000 frame-size=20 inband-fec=true packet-loss-percentage=10 dtx={dtx} ! rtpopuspay pt={pt} dtx={dtx}"
             )
         }
         AudioCodec::Pcmu => format!("audioresample ! audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay pt={pt}"),
@@ -181,25 +182,23 @@ pub enum AudioOut {
 
 impl AudioOut {
     pub fn start(
-        to: SocketAddr,
-        codec: AudioCodec,
-        pt: u8,
+        dest: &AudioTo,
         from: Option<&std::sync::Arc<std::net::UdpSocket>>,
         latch: Option<&std::sync::Arc<super::latch::Latch>>,
         protect: Option<super::srtp::Srtp>,
         sent: Option<&Arc<super::sent::Sent>>,
     ) -> anyhow::Result<AudioOut> {
-        match codec.law() {
+        match dest.codec.law() {
             Some(law) => Ok(AudioOut::Native(Box::new(super::native_audio::NativeAudioOut::start(
-                to,
+                dest.to,
                 law,
-                pt,
+                dest.pt,
                 from.cloned(),
                 latch.cloned(),
                 protect,
                 sent.cloned(),
             )?))),
-            None => Ok(AudioOut::Gst(RtpAudioSender::start(to, codec, pt, from, protect, sent)?)),
+            None => Ok(AudioOut::Gst(RtpAudioSender::start(dest, from, protect, sent)?)),
         }
     }
 

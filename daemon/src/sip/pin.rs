@@ -28,7 +28,7 @@ impl Prompt {
         let launch = format!(
             "audiotestsrc is-live=true wave=ticks freq=440 tick-interval=1000000000 sine-periods-per-tick=180 volume=0.4 \
              ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! {} ! udpsink name=out host={} port={} sync=false async=false",
-            encode_chain(codec, pt),
+            encode_chain(codec, pt, false),
             to.ip(),
             to.port()
         );

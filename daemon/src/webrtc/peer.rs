@@ -192,7 +192,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
             &feedback,
         ),
     };
-    let opus = codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111, &[]);
+    let opus = codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1;usedtx=1", 111, &[]);
     let mut engine = MediaEngine::default();
     engine
         .register_codec(video_codec.clone(), RtpCodecKind::Video)

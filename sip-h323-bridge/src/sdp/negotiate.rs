@@ -76,6 +76,12 @@ impl Choice {
         (a.is_some() || v.is_some()) && a != Some(false) && v != Some(false)
     }
 
+    /// Whether the peer takes Opus and prefers it with discontinuous transmission (RFC 7587's
+    /// `usedtx=1` in its fmtp): silence goes as a comfort-noise packet every 400 ms.
+    pub fn opus_dtx(&self) -> bool {
+        self.audio.as_ref().is_some_and(|a| a.codec == AudioCodec::Opus && a.format.fmtp_param("usedtx") == Some("1"))
+    }
+
     /// Whether the peer takes generic NACKs (RFC 4585 `a=rtcp-fb:… nack`): it names lost video
     /// packets, and Tessera sends them again.
     pub fn nack(&self) -> bool {
@@ -256,7 +262,7 @@ pub fn offer(local: &Local) -> String {
         let (opus, dtmf) = (offered::OPUS, offered::DTMF);
         let _ = write!(
             out,
-            "m=audio {port} {proto} {opus} 9 0 8 {dtmf}\r\na=rtpmap:{opus} opus/48000/2\r\na=fmtp:{opus} useinbandfec=1\r\n\
+            "m=audio {port} {proto} {opus} 9 0 8 {dtmf}\r\na=rtpmap:{opus} opus/48000/2\r\na=fmtp:{opus} useinbandfec=1;usedtx=1\r\n\
              a=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
              a=rtpmap:{dtmf} telephone-event/8000\r\na=fmtp:{dtmf} 0-15\r\na=rtcp:{rtcp}\r\na=sendrecv\r\n"
         );
@@ -317,7 +323,8 @@ pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
             let _ = write!(out, "m=audio {port} {} {}{pts}\r\n", a.proto, a.pt);
             rtpmap(&mut out, &a.format);
             if a.codec == AudioCodec::Opus {
-                let _ = write!(out, "a=fmtp:{} useinbandfec=0;maxplaybackrate=48000\r\n", a.pt);
+                // Tessera decodes with FEC and conceals the gaps of discontinuous transmission.
+                let _ = write!(out, "a=fmtp:{} useinbandfec=1;usedtx=1;maxplaybackrate=48000\r\n", a.pt);
             }
             if let Some(d) = a.dtmf_pt {
                 let _ = write!(out, "a=rtpmap:{d} telephone-event/{}\r\na=fmtp:{d} 0-15\r\n", a.format.clock_rate);
@@ -463,6 +470,17 @@ m=video 7002 RTP/AVP 98\r\na=rtpmap:98 VP8/90000\r\n";
         assert_eq!(c.audio.as_ref().map(|a| (a.codec, a.pt)), Some((AudioCodec::Opus, offered::OPUS)));
         assert_eq!(c.video.as_ref().map(|v| (v.codec, v.pt)), Some((VideoCodec::H264, offered::H264)));
         assert!(!c.h264_single_nal());
+        // Tessera asks for DTX and FEC in its offer, so read back as the peer's, DTX is taken.
+        assert!(c.opus_dtx() && c.nack());
+        // An Opus offer: the answer asks for FEC and DTX too; DTX is used only if offered.
+        let opus = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+m=audio 4000 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1\r\n";
+        let o = parse(opus.as_bytes()).unwrap();
+        let c = choose(&o, false).unwrap();
+        assert!(!c.opus_dtx());
+        assert!(super::answer(&o, &c, &local()).contains("a=fmtp:111 useinbandfec=1;usedtx=1;"));
+        let o = parse(opus.replace("useinbandfec=1", "useinbandfec=1; usedtx=1").as_bytes()).unwrap();
+        assert!(choose(&o, false).unwrap().opus_dtx());
     }
 
     const SRTP_OFFER: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\

@@ -3,6 +3,7 @@
 //! podium and devices is the core's, whose effects are applied.
 
 use super::*;
+use crate::media::engine::AudioTo;
 use crate::media::handoff::Bound;
 use tessera_conference::live::Devices;
 use tessera_web::error::Msg;
@@ -118,6 +119,7 @@ impl Conf {
                         .map(|c| (c, pts.audio.unwrap_or(c.default_pt()), ports.and_then(|p| p.audio).unwrap_or(0))),
                     dtmf_pt: pts.dtmf,
                     h264_single_nal: pts.h264_single_nal,
+                    opus_dtx: pts.opus_dtx,
                 };
                 // SIP peers (addresses known from signalling) get symmetric RTP; endpoints an
                 // operator added and browsers' relays receive where they said.
@@ -175,7 +177,7 @@ impl Conf {
                     // An endpoint that sends no video still gets the picture, as H.264.
                     let (codec, pt) = spec.video.map_or((VideoCodec::H264, 96), |v| (v.0, v.1));
                     let video_to = video_to.map(|to| VideoTo { to, codec, pt, single_nal: spec.h264_single_nal });
-                    let audio_to = audio_to.zip(spec.audio.map(|a| (a.0, a.1))).map(|(to, (c, pt))| (to, c, pt));
+                    let audio_to = audio_to.zip(spec.audio).map(|(to, a)| AudioTo::of(to, a, spec.opus_dtx));
                     self.send(EngineCmd::Receive { id, video_to, audio_to, from: from.clone() });
                     let fx = self.core.receives(id);
                     self.apply(fx);
@@ -209,7 +211,7 @@ impl Conf {
                     pt: v.1,
                     single_nal: spec.h264_single_nal,
                 });
-                let audio_to = audio_to.zip(spec.audio).map(|(to, a)| (to, a.0, a.1));
+                let audio_to = audio_to.zip(spec.audio).map(|(to, a)| AudioTo::of(to, a, spec.opus_dtx));
                 // Nothing to send either way: the call is on hold, and its media may stop.
                 if let Some(w) = self.watched.get_mut(&participant) {
                     w.held = video_to.is_none() && audio_to.is_none();

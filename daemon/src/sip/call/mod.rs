@@ -687,6 +687,7 @@ impl Call {
                 audio: a.as_ref().map(|t| t.pt),
                 dtmf: a.as_ref().and_then(|t| t.dtmf_pt),
                 h264_single_nal: self.choice.h264_single_nal(),
+                opus_dtx: self.choice.opus_dtx(),
             }),
             ports: Some(ports),
             group: None,

@@ -470,6 +470,7 @@ impl H323Call {
                 audio: audio_ch.as_ref().map(|c| c.payload_type),
                 dtmf: audio_ch.as_ref().map(|_| TELEPHONE_EVENT_PT),
                 h264_single_nal: false,
+                opus_dtx: false,
             }),
             ports: Some(RtpPorts { audio: Some(self.audio.rtp_port), video: Some(self.video.rtp_port) }),
             group: None,
