@@ -209,7 +209,8 @@ def h245_port_of(uu):
 def negotiate(h, rtp, video_rx):
     """H.245 on its own connection, as H.245 lays it out: this terminal's capability set and
     master/slave determination, the answers to the far end's, then one channel per medium each
-    way. Returns (the far end's audio port, its video port or None) once all channels are up."""
+    way. Returns (the far end's audio port, its video port or None, its telephone-event payload
+    type, the port of its video RTCP or None) once all channels are up."""
     caps = [{"capabilityTableEntryNumber": 1, "capability": ("receiveAudioCapability", ("g711Ulaw64k", 20))}]
     if video_rx:
         caps.append({"capabilityTableEntryNumber": 2, "capability": ("receiveVideoCapability", H264)})
@@ -218,7 +219,7 @@ def negotiate(h, rtp, video_rx):
         "capabilityDescriptors": [{"capabilityDescriptorNumber": 0,
                                    "simultaneousCapabilities": [[c["capabilityTableEntryNumber"]] for c in caps]}]})))
     send_h245(h, ("request", ("masterSlaveDetermination", {"terminalType": 50, "statusDeterminationNumber": 4242})))
-    opened, theirs, ports, events = False, set(), {}, None
+    opened, theirs, ports, events, video_rtcp = False, set(), {}, None, None
     wanted = {1, 2} if video_rx else {1}
     h.settimeout(10)
     while not (ports.keys() >= wanted and theirs >= wanted):
@@ -245,8 +246,12 @@ def negotiate(h, rtp, video_rx):
             ack = v["forwardMultiplexAckParameters"][1]
             ports[v["forwardLogicalChannelNumber"]] = ack["mediaChannel"][1][1]["tsapIdentifier"]
         elif name == "openLogicalChannel":
-            session = v["forwardLogicalChannelParameters"]["multiplexParameters"][1]["sessionID"]
+            h2250 = v["forwardLogicalChannelParameters"]["multiplexParameters"][1]
+            session = h2250["sessionID"]
             port = {1: rtp, 2: video_rx}.get(session)
+            control = h2250.get("mediaControlChannel")
+            if session == 2 and control:
+                video_rtcp = control[1][1]["tsapIdentifier"]
             if port:
                 theirs.add(session)
                 send_h245(h, ("response", ("openLogicalChannelAck", {
@@ -256,7 +261,7 @@ def negotiate(h, rtp, video_rx):
             else:
                 send_h245(h, ("response", ("openLogicalChannelReject", {
                     "forwardLogicalChannelNumber": v["forwardLogicalChannelNumber"], "cause": ("dataTypeNotSupported", 0)})))
-    return ports[1], ports.get(2), events
+    return ports[1], ports.get(2), events, video_rtcp
 
 
 def main():
@@ -269,6 +274,8 @@ def main():
     a.add_argument("--h245", choices=["tunnelled", "mine", "yours"], default="tunnelled",
                    help="tunnelled with Fast Connect, or on a connection to this caller's address or to the far end's")
     a.add_argument("--video-rx", type=int, default=0, help="the port where the far end's video goes (separate H.245)")
+    a.add_argument("--lossy-video-reports", action="store_true",
+                   help="after 2 s, send RTCP receiver reports saying 60 %% of the far end's video is lost (separate H.245)")
     a.add_argument("--rtp-keys", default="", help="keys sent as RFC 4733 events in the audio RTP (separate H.245)")
     a.add_argument("--h245-host", default=None, help="the address of this caller's H.245 (--h245 mine; default --host)")
     a.add_argument("--host", default="127.0.0.1", help="this caller's address and the server's: 127.0.0.1 or ::1")
@@ -320,7 +327,7 @@ def main():
         elif kind == 0x5A:
             print("released", cause, flush=True)
             return
-    h, video_sender = None, None
+    h, video_sender, video_rtcp = None, None, None
     if separate:
         try:
             h = listener.accept()[0] if listener else None
@@ -328,7 +335,7 @@ def main():
             print("no H.245 connection", flush=True)
             return
         h = h or socket.create_connection((HOST, h245_port_of(connect)), timeout=10)
-        target, video_target, events_pt = negotiate(h, rtp, args.video_rx)
+        target, video_target, events_pt, video_rtcp = negotiate(h, rtp, args.video_rx)
         if video_target:
             video_sender = subprocess.Popen(["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "pattern=solid-color",
                 "foreground-color=0xff20c0c0", "!", "video/x-raw,width=320,height=240,framerate=15/1", "!",
@@ -363,6 +370,11 @@ def main():
                          (HOST, target))
         else:
             media.sendto(struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts, 0x1234ABCD) + payload, (HOST, target))
+        # Every 200 ms after 2 s: a receiver report about the far end's video, 30 lost of 50 more.
+        if args.lossy_video_reports and video_rtcp and seq >= 100 and seq % 10 == 0:
+            lost, highest = 30 * (seq - 90) // 10, 50 * (seq - 90) // 10
+            block = struct.pack("!IB", 0xABCD, 153) + lost.to_bytes(3, "big") + struct.pack("!IIII", highest, 0, 0, 0)
+            media.sendto(struct.pack("!BBHI", 0x81, 201, 7, 0x1234ABCD) + block, (HOST, video_rtcp))
         seq, ts = seq + 1, ts + 160
         deadline = start + seq * 0.02
         while True:

@@ -8,7 +8,8 @@
 //! wrong, unsigned and replayed registrations, forged-source guesses and floods of garbage; a
 //! registered endpoint's call joins a members-only conference as its user. A caller that runs H.245 on its own connection (either side
 //! connecting) opens its channels there, sends H.264 from GStreamer that is decoded into the
-//! conference, and receives the conference's picture, which shows the other participant.
+//! conference, and receives the conference's picture, which shows the other participant; its
+//! RTCP reports of heavy loss move it to a lower quality tier.
 
 use std::process::Command;
 use std::time::Duration;
@@ -217,6 +218,16 @@ async fn separate_h245_opens_channels_both_ways_with_h264_video() {
     assert!(received[0] > 50, "{lines:?}");
     assert_eq!(lines[3], "hung up", "{lines:?}");
     api.wait_for("hv", "Room 101", false).await;
+
+    // A room system whose RTCP reports say it loses most of its video is moved to a lower tier
+    // of the layout, by the rule SIP phones and browsers follow.
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let vp = sink.local_addr().unwrap().port().to_string();
+    let call = caller_with(port, "hv", 6.0, "", &["--h245", "yours", "--video-rx", &vp, "--lossy-video-reports"]);
+    let lines = output(call);
+    assert_eq!(lines.last().map(String::as_str), Some("hung up"), "{lines:?}");
+    let log = s.log();
+    assert!(log.contains("H.323: the link moved a receiver to another quality tier"), "{lines:?}\n{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

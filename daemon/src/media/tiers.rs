@@ -1,6 +1,6 @@
 //! A receiver's quality tier, moved by its link's reports: the core's
 //! [`Estimator`](tessera_conference::quality::Estimator) fed by every way in that reads RTCP
-//! (browsers' peers, SIP calls), and what a move does — the runtime sends the receiver that tier
+//! (browsers' peers, SIP and H.323 calls), and what a move does — the runtime sends the receiver that tier
 //! of its layout, the live view and `/metrics` show it, the log says why.
 
 use std::time::Instant;
@@ -13,7 +13,7 @@ pub struct Tiers {
     control: Control,
     conference: String,
     participant: ParticipantId,
-    /// "WebRTC", "SIP": who the log lines are about.
+    /// "WebRTC", "SIP", "H.323": who the log lines are about.
     way: &'static str,
     estimator: Estimator,
     start: Instant,
@@ -52,6 +52,19 @@ impl Tiers {
         let tier = self.estimator.report(lost, highest, self.now());
         let why = format!("{:.0} % lost over the last second", self.estimator.last_loss() * 100.0);
         self.moved(tier, why).await;
+    }
+
+    /// A compound RTCP packet from the receiver about its video: its last report block and its
+    /// own estimate (TMMBR, REMB), if it has them. For calls, whose RTCP arrives raw; browsers'
+    /// peers hand the parsed figures to [`Tiers::report`] and [`Tiers::estimate`].
+    pub async fn rtcp(&mut self, packet: &[u8]) {
+        use tessera_sip_h323_bridge::rtp::rtcp;
+        if let Some(b) = rtcp::report_blocks(packet).last() {
+            self.report(i64::from(b.cumulative_lost), b.highest).await;
+        }
+        if let Some(bps) = rtcp::receiver_estimate(packet) {
+            self.estimate(bps).await;
+        }
     }
 
     /// The receiver's own bandwidth estimate (REMB, TMMBR), bits per second.

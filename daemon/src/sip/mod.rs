@@ -20,6 +20,10 @@ mod pin;
 mod proxy;
 mod register;
 mod tcp;
+/// What a call's audio takes beside its video, kbit/s (G.711's 64, the most a phone's or room
+/// system's codec takes), for its quality tier.
+pub(crate) const CALL_AUDIO_KBPS: u32 = 64;
+
 pub mod tls;
 mod ua;
 mod udp;

@@ -58,10 +58,6 @@ struct Pending {
     give_up: Instant,
 }
 
-/// What a call's audio takes beside its video, kbit/s (G.711's 64, the most a phone's codec
-/// takes), for its quality tier.
-const SIP_AUDIO_KBPS: u32 = 64;
-
 struct Call {
     ctx: Arc<Context>,
     invite: Inbound,
@@ -719,7 +715,8 @@ impl Call {
             if self.choice.video.is_some() {
                 let (control, conference) = (self.control.clone(), self.conference.clone());
                 // A phone starts at the full tier: few phones report often enough to ramp up.
-                let estimator = tessera_conference::quality::Estimator::new(self.ctx.video_kbps, SIP_AUDIO_KBPS);
+                let estimator =
+                    tessera_conference::quality::Estimator::new(self.ctx.video_kbps, super::CALL_AUDIO_KBPS);
                 self.tiers = Some(crate::media::tiers::Tiers::new(control, conference, p, "SIP", estimator));
             }
         }

@@ -61,12 +61,8 @@ impl Call {
     /// The peer's RTCP about its video: its report block and its own estimate (TMMBR, REMB)
     /// move it between quality tiers.
     pub(super) async fn video_reported(&mut self, packet: &[u8]) {
-        let Some(t) = self.tiers.as_mut() else { return };
-        if let Some(b) = rtcp::report_blocks(packet).last() {
-            t.report(i64::from(b.cumulative_lost), b.highest).await;
-        }
-        if let Some(bps) = rtcp::receiver_estimate(packet) {
-            t.estimate(bps).await;
+        if let Some(t) = self.tiers.as_mut() {
+            t.rtcp(packet).await;
         }
     }
 

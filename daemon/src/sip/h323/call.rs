@@ -258,6 +258,9 @@ pub(super) struct H323Call {
     entry: Option<Entry>,
     prompt: Option<Prompt>,
     last_keyframe: Option<Instant>,
+    /// The quality tier of its layout the call receives, moved by its video's RTCP reports
+    /// (while it receives video): SIP's rule.
+    tiers: Option<crate::media::tiers::Tiers>,
     /// The separate H.245 connection, for callers that do not tunnel.
     h245: Link,
     /// The media for the call's start is set up (the machine said [`Output::Settled`]).
@@ -304,6 +307,7 @@ impl H323Call {
             entry: None,
             prompt: None,
             last_keyframe: None,
+            tiers: None,
             h245: Link::new(peer.ip()),
             settled: false,
             _slot: slot,
@@ -488,6 +492,12 @@ impl H323Call {
             .map_err(|e| format!("could not join: {e}"))?;
         self.participant = state.joined;
         self.joined_instance_ms = state.started_at_ms;
+        if let (Some(p), true) = (self.participant, video_ch.is_some()) {
+            let estimator =
+                tessera_conference::quality::Estimator::new(self.ctx.video_kbps, super::super::CALL_AUDIO_KBPS);
+            self.tiers =
+                Some(crate::media::tiers::Tiers::new(j.control.clone(), j.conference.clone(), p, "H.323", estimator));
+        }
         tracing::info!(conference = %j.conference, name = %j.name, participant = ?self.participant, "H.323 caller joined");
         Ok(())
     }
@@ -569,9 +579,13 @@ impl H323Call {
                 r = self.video.rtcp.recv_from(&mut rtcp_buf) => {
                     if let Ok((n, from)) = r
                         && from.ip() == self.peer.ip()
-                        && rtcp::wants_keyframe(&rtcp_buf[..n])
                     {
-                        self.keyframe().await;
+                        if rtcp::wants_keyframe(&rtcp_buf[..n]) {
+                            self.keyframe().await;
+                        }
+                        if let Some(t) = self.tiers.as_mut() {
+                            t.rtcp(&rtcp_buf[..n]).await;
+                        }
                     }
                     Vec::new()
                 }
