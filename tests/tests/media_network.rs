@@ -70,6 +70,8 @@ async fn media_uses_the_port_range_the_external_address_and_dscp_marks() {
     .unwrap();
     assert_eq!(code, 200, "{answer}");
     assert!(answer.contains("c=IN IP4 127.0.0.2\r\n"), "the external address is not in the SDP: {answer}");
+    // Nor in the Contact, where the phone's requests in the call (its BYE) go.
+    assert!(answer.contains("Contact: <sip:net@127.0.0.2:"), "the Contact names the local address: {answer}");
     let (a, v) = (media_port(&answer, "audio"), media_port(&answer, "video"));
     assert!(RANGE.contains(&a) && RANGE.contains(&v), "ports {a} and {v} are outside 61100-61199");
     ack(&sip, port, "net", "net-1", &answer);

@@ -289,10 +289,9 @@ async fn ring(
         // Calls Tessera places offer plain RTP (see the README's "Encrypted media").
         srtp: None,
     };
-    let host = match local {
-        IpAddr::V6(a) => format!("[{a}]"),
-        a => a.to_string(),
-    };
+    // Behind a 1:1 NAT the public address, as in the SDP: the callee's requests in the call
+    // (its BYE) go to the Contact.
+    let host = super::call::sip_host(ctx.media.advertised(local));
     let port = ctx.port_for(&path);
     let from_tag = tag();
     let display = order.conference_name.replace(['"', '\\'], "'");

@@ -39,6 +39,14 @@ pub(in crate::sip) fn local_ip(bind: IpAddr, peer: IpAddr) -> IpAddr {
         .unwrap_or(peer)
 }
 
+/// An address as a SIP URI's or Via's host: IPv6 in brackets.
+pub(in crate::sip) fn sip_host(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(a) => format!("[{a}]"),
+        a => a.to_string(),
+    }
+}
+
 /// One medium's sockets: RTP (held until the media plane binds the port) and RTCP (read here).
 pub(in crate::sip) struct Ports {
     pub(in crate::sip) rtp: Option<UdpSocket>,

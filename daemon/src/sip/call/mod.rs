@@ -32,7 +32,7 @@ mod media;
 mod outbound;
 mod reports;
 
-pub(super) use media::{Ports, bind_address, bind_ports, codec_name, local_ip, recv_from_on};
+pub(super) use media::{Ports, bind_address, bind_ports, codec_name, local_ip, recv_from_on, sip_host};
 use media::{audio_codec, recv_on, video_codec};
 
 const T1: Duration = Duration::from_millis(500);
@@ -413,10 +413,7 @@ impl Call {
     /// A 200 for an INVITE of this call, with the SDP answer.
     fn ok(&self, req: &tessera_sip_h323_bridge::sip::headers::Headers, sdp: &[u8]) -> Vec<u8> {
         let port = self.ctx.port_for(&self.invite.path);
-        let host = match self.local {
-            IpAddr::V6(a) => format!("[{a}]"),
-            a => a.to_string(),
-        };
+        let host = sip_host(self.here());
         let transport = self.invite.path.transport().to_ascii_lowercase();
         let contact = format!("<sip:{}@{host}:{port};transport={transport}>", self.conference);
         let mut extra =
@@ -582,11 +579,14 @@ impl Call {
 
     /// Tessera's Via sent-by for requests inside this call.
     fn sent_by(&self) -> String {
-        let port = self.ctx.port_for(&self.invite.path);
-        match self.local {
-            IpAddr::V6(a) => format!("[{a}]:{port}"),
-            a => format!("{a}:{port}"),
-        }
+        format!("{}:{}", sip_host(self.here()), self.ctx.port_for(&self.invite.path))
+    }
+
+    /// The address peers reach this call's side at: the local address, or behind a 1:1 NAT the
+    /// public one (`media.external_address`), as in the SDP — in the Contact, so that the
+    /// peer's requests in the call (a BYE) reach Tessera, and in the Via of Tessera's own.
+    fn here(&self) -> IpAddr {
+        self.ctx.media.advertised(self.local)
     }
 
     /// A chat message of the conference to the phone, as a MESSAGE in the call (its answer is

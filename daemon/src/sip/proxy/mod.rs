@@ -126,10 +126,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         Ok(Some(u)) => u.shown_name().to_string(),
         _ => caller.clone(),
     };
-    let host = match super::call::local_ip(ctx.rtp_bind, binding.path.peer().ip()) {
-        std::net::IpAddr::V6(a) => format!("[{a}]"),
-        a => a.to_string(),
-    };
+    let host = super::call::sip_host(super::call::local_ip(ctx.rtp_bind, binding.path.peer().ip()));
     let Some(from) = asserted_from(&invite.msg, &caller, &shown, &host) else {
         return refuse(400, "Bad Request (From)", &[]);
     };
@@ -143,10 +140,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
 
 /// Our Via's sent-by toward a path: `SIP/2.0/UDP host:port`.
 fn sent_by(ctx: &Context, path: &super::path::Path) -> String {
-    let host = match super::call::local_ip(ctx.rtp_bind, path.peer().ip()) {
-        std::net::IpAddr::V6(a) => format!("[{a}]"),
-        a => a.to_string(),
-    };
+    let host = super::call::sip_host(super::call::local_ip(ctx.rtp_bind, path.peer().ip()));
     format!("SIP/2.0/{} {host}:{}", path.transport(), ctx.port_for(path))
 }
 
@@ -192,10 +186,7 @@ struct Leg {
 impl Leg {
     fn new(ctx: &Context, binding: Binding, m: &Message, max_forwards: u32, n: u32, from: (String, String)) -> Leg {
         let (transport, port) = (binding.path.transport(), ctx.port_for(&binding.path));
-        let host = match super::call::local_ip(ctx.rtp_bind, binding.path.peer().ip()) {
-            std::net::IpAddr::V6(a) => format!("[{a}]"),
-            a => a.to_string(),
-        };
+        let host = super::call::sip_host(super::call::local_ip(ctx.rtp_bind, binding.path.peer().ip()));
         let sent_by = format!("SIP/2.0/{transport} {host}:{port}");
         let via = format!("{sent_by};branch=z9hG4bK{}", tag());
         // Tessera stays in the call's path: both phones send the dialog's requests to it.
