@@ -172,6 +172,9 @@ pub struct Sip {
     pub tls_listen: String,
     pub tls_certificate: PathBuf,
     pub tls_private_key: PathBuf,
+    /// Certificates (PEM) trusted besides the system's when Tessera calls out over TLS (a
+    /// private CA, or a room system's own certificate); empty: the system's only.
+    pub tls_ca_file: PathBuf,
     /// H.323 call signalling (TCP, normally port 1720) on this address; empty: no H.323. Shares
     /// SIP's limits (connections, anonymous calls) and needs SIP on.
     pub h323_listen: String,
@@ -196,6 +199,7 @@ impl Default for Sip {
             tls_listen: String::new(),
             tls_certificate: PathBuf::new(),
             tls_private_key: PathBuf::new(),
+            tls_ca_file: PathBuf::new(),
             h323_listen: String::new(),
             h323_gatekeeper_listen: String::new(),
         }
@@ -539,6 +543,9 @@ impl Config {
         }
         if let Some(v) = get("TESSERA_SIP_TLS_LISTEN") {
             self.sip.tls_listen = v;
+        }
+        if let Some(v) = get("TESSERA_SIP_TLS_CA_FILE") {
+            self.sip.tls_ca_file = v.into();
         }
         if let Some(v) = get("TESSERA_H323_LISTEN") {
             self.sip.h323_listen = v;

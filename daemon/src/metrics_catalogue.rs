@@ -97,6 +97,12 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
         "tessera_webrtc_retransmissions_refused_total",
         "Packets a browser's NACK asked for that were not resent (asked again too soon or too often, or over the budget).",
     ),
+    (
+        Counter,
+        "tessera_sip_retransmissions_total",
+        "Video packets SIP phones' NACKs named, by result: sent again, refused (too soon, too often, over the budget) or unknown (too old, another stream's).",
+    ),
+    (Counter, "tessera_sip_rtcp_reports_sent_total", "RTCP sender reports Tessera sent SIP phones."),
     (Gauge, "tessera_acme_renewal_failing", "1 while obtaining or renewing the ACME certificate fails."),
     (Gauge, "tessera_manager_pages", "Conference manager pages open."),
     (Gauge, "tessera_media_encoders", "Shared encoders running."),

@@ -263,6 +263,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
                     Some((at, crate::sip::tls::acceptor(&config.sip.tls_certificate, &config.sip.tls_private_key)?))
                 }
             },
+            tls_client: crate::sip::tls::connector(&config.sip.tls_ca_file)?,
             rtp_bind: config.media.rtp_bind,
             media: media_sockets.clone(),
             chat: Some(chat.clone()),

@@ -4,7 +4,10 @@
 //! the active speaker) and decodes the composed video (Tessera protects what it sends; baresip
 //! drops what fails authentication). tshark on the loopback finds no plain PCMU in what baresip
 //! sends: its 440 Hz tone is not in the payloads. A plain-RTP INVITE over UDP is refused (488),
-//! saying why, and so is a call the server would place (Add participants: 422).
+//! saying why, and so is a call the server would place over plain SIP (Add participants: 422).
+//! Over TLS the server places encrypted calls itself: it calls a room system (baresip answering
+//! over TLS with SRTP mandatory, whose certificate it checks against `sip.tls_ca_file`), which
+//! joins shown as encrypted and hears the conference.
 
 use serde_json::json;
 use std::net::UdpSocket;
@@ -13,7 +16,8 @@ use std::time::Duration;
 use tessera_e2e::live_api::{Api, synthetic};
 use tessera_e2e::sip::invite;
 use tessera_e2e::{
-    KillOnDrop, Server, baresip_config, baresip_dial, baresip_figures, free_port, self_signed_certificate,
+    KillOnDrop, Server, baresip_config, baresip_dial, baresip_figures, certificate_authority_and_certificate,
+    free_port, self_signed_certificate,
 };
 
 /// The share of a block of mu-law samples' power at `hz` (Goertzel over the decoded samples):
@@ -180,4 +184,130 @@ async fn baresip_joins_with_srtp_and_plain_rtp_is_refused() {
     }
     let tonal = payloads.iter().filter(|p| tone_share(&p[12..172], 440.0) > 0.3).count();
     assert_eq!(tonal, 0, "{tonal} of {} packets carry the tone in the clear", payloads.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_calls_a_room_system_over_tls_with_srtp_into_an_encrypted_conference() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = certificate_authority_and_certificate(dir.path());
+    let tls = free_port();
+    let cfg = dir.path().join("tls.toml");
+    let toml = format!(
+        "[sip]\ntls_listen = \"127.0.0.1:{tls}\"\ntls_certificate = {:?}\ntls_private_key = {:?}\ntls_ca_file = {:?}\n",
+        cert.display(),
+        key.display(),
+        ca.display()
+    );
+    std::fs::write(&cfg, toml).unwrap();
+    // Dial-out refuses loopback by default; the room system runs on this machine.
+    let s = Server::start_with(
+        &["--config", cfg.to_str().unwrap()],
+        &[("TESSERA_DIAL_OUT_ALLOWED_NETWORKS", "127.0.0.0/8")],
+    );
+    s.admin_ok(
+        &[
+            "conference",
+            "add",
+            "vault",
+            "--name",
+            "Vault",
+            "--owner",
+            "admin",
+            "--room",
+            "--public",
+            "--encrypted-media",
+        ],
+        "",
+    );
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("vault", synthetic("Camera", (200, 40, 40), 0)).await;
+
+    // The room system: baresip answering by itself over TLS (its SIP port + 1), SRTP mandatory,
+    // with a certificate of the same authority (certificate and key in one file).
+    let bdir = tempfile::tempdir().unwrap();
+    let both = bdir.path().join("tls.pem");
+    let pem = [std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap()].concat();
+    std::fs::write(&both, pem).unwrap();
+    let bport = baresip_config(bdir.path(), &format!("sip_certificate {}\n", both.display()));
+    let config = std::fs::read_to_string(bdir.path().join("config")).unwrap();
+    std::fs::write(
+        bdir.path().join("config"),
+        config.replace("module account.so", "module srtp.so\nmodule account.so"),
+    )
+    .unwrap();
+    std::fs::write(
+        bdir.path().join("accounts"),
+        "\"Room system\" <sip:room@127.0.0.1>;regint=0;answermode=auto;mediaenc=srtp-mand;audio_codecs=PCMU;video_codecs=H264\n",
+    )
+    .unwrap();
+    let log = std::fs::File::create(bdir.path().join("out.txt")).unwrap();
+    let child = Command::new("baresip")
+        .args(["-f", bdir.path().to_str().unwrap(), "-t", "30"])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("baresip is missing: apt-get install baresip-core (scripts/test.sh does)");
+    let _baresip = KillOnDrop(child);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // A TLS peer whose certificate no trusted authority signed is not called: the handshake
+    // fails (openssl s_server with a self-signed certificate stands for it).
+    let odir = tempfile::tempdir().unwrap();
+    let (ocert, okey) = self_signed_certificate(odir.path());
+    let oport = free_port();
+    let impostor = Command::new("openssl")
+        .args(["s_server", "-quiet", "-accept", &oport.to_string(), "-cert"])
+        .args([ocert.to_str().unwrap(), "-key", okey.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl");
+    let _impostor = KillOnDrop(impostor);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (st, v) =
+        api.post("/api/v1/conferences/vault/calls", json!({ "address": format!("sips:room@127.0.0.1:{oport}") })).await;
+    assert_eq!(st, 202, "{v}");
+    let mut log = String::new();
+    for _ in 0..50 {
+        log = s.log();
+        if log.contains("dial-out failed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let failed = log.lines().find(|l| l.contains("dial-out failed")).unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        failed.contains(&format!("could not connect to 127.0.0.1:{oport} over TLS: invalid peer certificate")),
+        "{failed}"
+    );
+
+    // A plain address is still refused here; its TLS one is called.
+    let (st, v) =
+        api.post("/api/v1/conferences/vault/calls", json!({ "address": format!("sip:room@127.0.0.1:{bport}") })).await;
+    assert_eq!((st, v["field"].as_str()), (422, Some("address")), "{v}");
+    let address = format!("sip:room@127.0.0.1:{};transport=tls", bport + 1);
+    let (st, v) =
+        api.post("/api/v1/conferences/vault/calls", json!({ "address": address, "name": "Room system" })).await;
+    assert_eq!((st, v["calling"].as_bool()), (202, Some(true)), "{v}");
+    api.wait_for("vault", "Room system", true).await;
+    let live = api.get("/api/v1/conferences/vault/live").await.1;
+    let room = live["participants"].as_array().unwrap().iter().find(|p| p["name"] == "Room system").unwrap().clone();
+    assert_eq!(room["encrypted"], true, "{room}");
+    // Its tone is heard: Tessera unprotects its SRTP audio (the camera is silent).
+    let mut speaker = json!(null);
+    for _ in 0..50 {
+        speaker = api.get("/api/v1/conferences/vault/live").await.1["active_speaker"].clone();
+        if speaker == room["id"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let out = std::fs::read_to_string(bdir.path().join("out.txt")).unwrap_or_default();
+    assert_eq!(speaker, room["id"], "the room system's tone never made it the active speaker:\n{out}\n{}", s.log());
+    assert!(out.contains("Call established") && out.contains("SRTP is Enabled"), "{out}");
+    // And Tessera's own SRTP reaches it.
+    assert!(out.contains("incoming rtp for 'audio' established"), "{out}");
+    assert!(!s.log().contains("SRTP authentication failed"), "{}", s.log());
 }

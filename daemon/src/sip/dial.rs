@@ -32,6 +32,7 @@ use tessera_web::error::Msg;
 use tessera_web::msg;
 use tessera_web::store::CallResult;
 use tokio::sync::mpsc;
+use tokio_rustls::rustls::pki_types::ServerName;
 
 /// How long a callee's phone may ring before Tessera cancels the call.
 const RING: Duration = Duration::from_secs(60);
@@ -42,10 +43,29 @@ const CANCEL_WAIT: Duration = Duration::from_secs(8);
 enum Route {
     /// A registered phone: its Contact, over the path it registered on.
     Binding { contact: String, path: Path },
-    /// An address: its URI, and the host and port to reach over UDP or TCP.
-    Address { uri: String, host: String, port: u16, tcp: bool },
+    /// An address: its URI, and the host and port to reach over UDP, TCP or TLS.
+    Address { uri: String, host: String, port: u16, carrier: Carrier },
     /// H.323: an `h323:` address, or a user's endpoint registered with the gatekeeper.
     H323(super::h323::dial::Callee),
+}
+
+/// How an address is reached: its `transport` parameter, TLS for `sips:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Carrier {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+impl Route {
+    /// Whether the call's signalling is encrypted (TLS), so that it may carry SRTP keys.
+    fn secure(&self) -> bool {
+        match self {
+            Route::Binding { path, .. } => path.transport() == "TLS",
+            Route::Address { carrier, .. } => *carrier == Carrier::Tls,
+            Route::H323(_) => false,
+        }
+    }
 }
 
 fn invalid(field: &str, message: Msg) -> ControlError {
@@ -70,11 +90,6 @@ pub fn place(
     if ctx.control.is_none() {
         return Err(ControlError::Unavailable(msg!("err.media.plane.not.running")));
     }
-    // The calls placed here carry plain RTP (SIP and H.323 alike).
-    if order.media_rule.admits(false).is_err() {
-        let field = if matches!(order.target, Target::User(_)) { "user" } else { "address" };
-        return Err(invalid(field, msg!("err.dial.encrypted.only")));
-    }
     let route = match &order.target {
         // A user's SIP phone, else the endpoint they registered over H.323.
         Target::User(login) => match ctx.registrar.lookup(login).into_iter().last() {
@@ -97,16 +112,29 @@ pub fn place(
             }
         }
         Target::Address(a) => match uri::parse(a) {
-            Ok(Uri::Sip(u)) if u.secure => return Err(invalid("address", msg!("err.dial.no.sips"))),
             Ok(Uri::Sip(u)) if u.password.is_some() => {
                 return Err(invalid("address", msg!("err.dial.password.in.address")));
             }
             Ok(Uri::Sip(u)) => {
-                let tcp = u.params.iter().any(|(k, v)| {
-                    k.eq_ignore_ascii_case("transport") && v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("tcp"))
-                });
+                let transport = u
+                    .params
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("transport"))
+                    .and_then(|(_, v)| v.as_deref())
+                    .map(str::to_ascii_lowercase);
+                let carrier = match transport.as_deref() {
+                    _ if u.secure => Carrier::Tls,
+                    Some("tls") => Carrier::Tls,
+                    Some("tcp") => Carrier::Tcp,
+                    _ => Carrier::Udp,
+                };
+                // The callee's requests in the call come back to the Contact: Tessera's TLS port.
+                if carrier == Carrier::Tls && ctx.tls.is_none() {
+                    return Err(invalid("address", msg!("err.dial.tls.off")));
+                }
                 let host = u.host.trim_start_matches('[').trim_end_matches(']').to_string();
-                Route::Address { uri: a.clone(), host, port: u.port.unwrap_or(5060), tcp }
+                let port = u.port.unwrap_or(if carrier == Carrier::Tls { 5061 } else { 5060 });
+                Route::Address { uri: a.clone(), host, port, carrier }
             }
             Ok(Uri::Other { .. }) => return Err(invalid("address", msg!("err.dial.sip.only"))),
             Err(e) => {
@@ -117,6 +145,11 @@ pub fn place(
             }
         },
     };
+    // Only calls over TLS carry SRTP (SDES keys travel in the signalling); H.323's never do.
+    if order.media_rule.admits(route.secure()).is_err() {
+        let field = if matches!(order.target, Target::User(_)) { "user" } else { "address" };
+        return Err(invalid(field, msg!("err.dial.encrypted.only")));
+    }
     let call_id = format!("{}@tessera", tag());
     let to = match &route {
         Route::Binding { contact, .. } => contact.clone(),
@@ -205,16 +238,29 @@ async fn path_to(ctx: &Context, route: &Route) -> Result<(String, Path), Unreach
     match route {
         Route::Binding { contact, path } => Ok((contact.clone(), path.clone())),
         Route::H323(_) => Err(Unreachable { shown: "not a SIP address", logged: "an H.323 route on SIP's way".into() }),
-        Route::Address { uri, host, port, tcp } => {
+        Route::Address { uri, host, port, carrier } => {
             let peer = reach(ctx, host, *port).await?;
-            let path = if *tcp {
-                super::tcp::connect(peer, ctx.limits.clone(), ctx.ua.clone()).await.map_err(|e| Unreachable {
-                    shown: "the address could not be reached",
-                    logged: format!("could not connect to {peer} over TCP: {e}"),
-                })?
-            } else {
-                Path::Udp { out: ctx.udp_out.clone(), peer }
+            let tls = match carrier {
+                Carrier::Udp => return Ok((uri.clone(), Path::Udp { out: ctx.udp_out.clone(), peer })),
+                Carrier::Tcp => None,
+                Carrier::Tls => {
+                    let name = ServerName::try_from(host.clone()).map_err(|e| Unreachable {
+                        shown: "the address is not a name a certificate can carry",
+                        logged: format!("{host}: {e}"),
+                    })?;
+                    Some((&ctx.tls_client, name))
+                }
             };
+            let over = if tls.is_some() { "TLS" } else { "TCP" };
+            let path =
+                super::tcp::connect(peer, tls, ctx.limits.clone(), ctx.ua.clone()).await.map_err(|e| Unreachable {
+                    shown: if over == "TLS" {
+                        "the address could not be reached over TLS (or its certificate is not trusted)"
+                    } else {
+                        "the address could not be reached"
+                    },
+                    logged: format!("could not connect to {peer} over {over}: {e}"),
+                })?;
             Ok((uri.clone(), path))
         }
     }
@@ -280,14 +326,15 @@ async fn ring(
             }
         };
     let session_id: u64 = rand::random::<u32>().into();
+    let keys = (path.transport() == "TLS").then(super::call::new_keys);
     let sdp_local = negotiate::Local {
         address: ctx.media.advertised(local),
         audio: Some((audio.rtp_port, audio.rtcp_port)),
         video: Some((video.rtp_port, video.rtcp_port)),
         session_id,
         version: 1,
-        // Calls Tessera places offer plain RTP (see the README's "Encrypted media").
-        srtp: None,
+        // Over TLS, SRTP only, with Tessera's keys (see the README's "Encrypted media").
+        srtp: keys.clone(),
     };
     // Behind a 1:1 NAT the public address, as in the SDP: the callee's requests in the call
     // (its BYE) go to the Contact.
@@ -359,8 +406,13 @@ async fn ring(
                     };
                     let ack = dialog.ack(1, transport, &format!("{host}:{port}"), &tag(), None);
                     path.send(ack.clone());
-                    let choice =
-                        sdp::parse(&m.body).map_err(|e| e.to_string()).and_then(|s| negotiate::choose(&s, false));
+                    let choice = sdp::parse(&m.body)
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| negotiate::choose(&s, keys.is_some()))
+                        .and_then(|c| match order.media_rule.admits(c.encrypted()) {
+                            Ok(()) => Ok(c),
+                            Err(_) => Err("it keeps plain RTP, and the conference takes encrypted media only".into()),
+                        });
                     let mut dialog = dialog;
                     let choice = match choice {
                         Ok(c) if cancelled.is_none() => c,
@@ -398,6 +450,8 @@ async fn ring(
                         dialog,
                         ok: Inbound { msg: m, path: path.clone(), key: None },
                         ack,
+                        keys: keys.clone(),
+                        media_rule: order.media_rule,
                     };
                     history.answered();
                     super::call::answered(ctx.clone(), answered, rx).await;

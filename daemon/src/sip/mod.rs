@@ -63,6 +63,8 @@ pub struct SipSettings {
     /// SIP over TLS: where, and the PEM certificate chain and private key.
     /// SIP over TLS: where, and with which certificate (its own, or the personal area's).
     pub tls: Option<(SocketAddr, tokio_rustls::TlsAcceptor)>,
+    /// Calls out over TLS: the certificate authorities the callee's certificate is checked with.
+    pub tls_client: tokio_rustls::TlsConnector,
     /// The conference chat (the web's): SIP MESSAGEs in a call go in, other messages go out.
     pub chat: Option<tokio::sync::broadcast::Sender<tessera_web::store::ChatMessage>>,
     /// H.323 call signalling on TCP (`sip.h323_listen`), and the H.264 it announces.
@@ -88,6 +90,8 @@ pub struct Context {
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
     pub tls: Option<SocketAddr>,
+    /// Calls out over TLS (see [`tls::connector`]).
+    pub tls_client: tokio_rustls::TlsConnector,
     pub auth: auth::Auth,
     pub registrar: register::Registrar,
     pub chat: Option<tokio::sync::broadcast::Sender<tessera_web::store::ChatMessage>>,
@@ -218,6 +222,7 @@ pub async fn start(
         udp: udp_addr,
         tcp: tcp_addr,
         tls: tls_addr,
+        tls_client: s.tls_client.clone(),
         chat: s.chat.clone(),
         session_min: s.session_min,
         h323_video: s.h323_video,

@@ -84,19 +84,32 @@ impl Outbox {
     }
 }
 
-/// A connection Tessera opens to call out (plain TCP): its path, which reads into the user
-/// agent like an accepted one. Kept open while the call uses it.
+/// A connection Tessera opens to call out, plain TCP or, with `tls` (the connector and the name
+/// the callee's certificate must carry), TLS: its path, which reads into the user agent like an
+/// accepted one. Kept open while the call uses it.
 pub async fn connect(
     to: std::net::SocketAddr,
+    tls: Option<(&tokio_rustls::TlsConnector, tokio_rustls::rustls::pki_types::ServerName<'static>)>,
     limits: Arc<Limits>,
     ua: mpsc::Sender<Inbound>,
 ) -> std::io::Result<Path> {
+    let timed_out = || std::io::Error::new(std::io::ErrorKind::TimedOut, "connecting took over 5 s");
     let stream = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(to))
         .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connecting took over 5 s"))??;
+        .map_err(|_| timed_out())??;
     let outbox = Outbox::new();
-    let path = Path::Tcp { out: outbox.0.clone(), peer: to, secure: false };
-    tokio::spawn(async move { connection(stream, to, &limits, ua, false, outbox).await });
+    let path = Path::Tcp { out: outbox.0.clone(), peer: to, secure: tls.is_some() };
+    match tls {
+        None => {
+            tokio::spawn(async move { connection(stream, to, &limits, ua, false, outbox).await });
+        }
+        Some((connector, name)) => {
+            let stream = tokio::time::timeout(Duration::from_secs(5), connector.connect(name, stream))
+                .await
+                .map_err(|_| timed_out())??;
+            tokio::spawn(async move { connection(stream, to, &limits, ua, true, outbox).await });
+        }
+    }
     Ok(path)
 }
 

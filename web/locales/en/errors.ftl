@@ -246,10 +246,10 @@ err-ws-no-right-share = you have no right to share your screen
 err-dial-too-many-calls = too many calls at once; try again later
 err-dial-too-many-placed = { $max } calls are being placed into this conference already; wait for them to be answered
 err-dial-no-phone = { $login } has no registered SIP phone or H.323 endpoint to call
-err-dial-no-sips = sips: addresses cannot be called yet
+err-dial-tls-off = calling over TLS (sips: or ;transport=tls) needs sip.tls_listen: the callee's requests in the call come back there
 err-dial-password-in-address = an address must not carry a password
 err-dial-sip-only = only sip: and h323: addresses can be called
-err-dial-encrypted-only = this conference takes encrypted media only, and the calls the server places are not encrypted: ask them to call in over SIP TLS with SRTP, or join from the browser
+err-dial-encrypted-only = this conference takes encrypted media only, and only calls over SIP TLS carry it: call a sips: address (or add ;transport=tls), ask them to call in over SIP TLS with SRTP, or join from the browser
 err-dial-h323-off = H.323 is off on this server (sip.h323_listen), so h323: addresses cannot be called
 err-dial-not-h323 = { $address } is not an H.323 address: { $why }
 err-dial-not-sip = { $address } is not a SIP address: { $why }

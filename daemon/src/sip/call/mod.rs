@@ -124,7 +124,7 @@ struct Srtp {
 }
 
 /// New SDES keys for what Tessera sends a peer over SIP TLS.
-fn new_keys() -> negotiate::Keys {
+pub(super) fn new_keys() -> negotiate::Keys {
     use rand::Rng;
     let mut k = negotiate::Keys { audio: [0; 30], video: [0; 30] };
     rand::rng().fill(&mut k.audio[..]);
@@ -147,6 +147,9 @@ pub(super) struct Answered {
     /// The 2xx (its Allow tells whether the phone takes chat) and the path it came on.
     pub ok: Inbound,
     pub ack: Vec<u8>,
+    /// Tessera's SDES keys, when it offered SRTP (over TLS), and the conference's media rule.
+    pub keys: Option<negotiate::Keys>,
+    pub media_rule: tessera_web::admission::MediaRule,
 }
 
 /// Runs a placed call from its 2xx: the callee joins the conference, then the call lasts until
@@ -180,8 +183,9 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         session: None,
         refreshed: Instant::now(),
         outgoing: Default::default(),
-        srtp: Srtp::default(),
+        srtp: Srtp { keys: a.keys, rule: a.media_rule, ..Srtp::default() },
     };
+    call.rekey();
     let events = call.control.events.subscribe_to(&call.conference);
     let why = match call.join().await {
         Ok(()) => call.lifetime(&mut rx, None, events).await,
