@@ -44,6 +44,43 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }
 
+/// A public room "vault" that takes encrypted media only, with a silent synthetic camera.
+async fn encrypted_room(s: &Server) -> Api {
+    s.admin_ok(
+        &[
+            "conference",
+            "add",
+            "vault",
+            "--name",
+            "Vault",
+            "--owner",
+            "admin",
+            "--room",
+            "--public",
+            "--encrypted-media",
+        ],
+        "",
+    );
+    let api = Api::new(s, "admin", "admin-password").await;
+    api.ok("vault", synthetic("Camera", (200, 40, 40), 0)).await;
+    api
+}
+
+/// baresip's configuration in `dir` (with `extra` lines) for a "Room system" account with SRTP
+/// mandatory (and `more` account parameters): its SIP port. The srtp module loads before the
+/// account module, which looks the account's mediaenc up.
+fn srtp_baresip(dir: &std::path::Path, extra: &str, more: &str) -> u16 {
+    let port = baresip_config(dir, extra);
+    let config = std::fs::read_to_string(dir.join("config")).unwrap();
+    std::fs::write(dir.join("config"), config.replace("module account.so", "module srtp.so\nmodule account.so"))
+        .unwrap();
+    let account = format!(
+        "\"Room system\" <sip:room@127.0.0.1>;regint=0;{more}mediaenc=srtp-mand;audio_codecs=PCMU;video_codecs=H264\n"
+    );
+    std::fs::write(dir.join("accounts"), account).unwrap();
+    port
+}
+
 #[test]
 fn the_tone_detector_finds_a_tone_and_not_noise() {
     let encode = |s: f64| {
@@ -79,23 +116,7 @@ async fn baresip_joins_with_srtp_and_plain_rtp_is_refused() {
     );
     std::fs::write(&cfg, toml).unwrap();
     let s = Server::start_with(&["--config", cfg.to_str().unwrap()], &[]);
-    s.admin_ok(
-        &[
-            "conference",
-            "add",
-            "vault",
-            "--name",
-            "Vault",
-            "--owner",
-            "admin",
-            "--room",
-            "--public",
-            "--encrypted-media",
-        ],
-        "",
-    );
-    let api = Api::new(&s, "admin", "admin-password").await;
-    api.ok("vault", synthetic("Camera", (200, 40, 40), 0)).await;
+    let api = encrypted_room(&s).await;
 
     // The calls the server places are plain RTP: Add participants refuses them here.
     let (st, v) = api.post("/api/v1/conferences/vault/calls", json!({ "address": "sip:phone@127.0.0.1:5999" })).await;
@@ -111,19 +132,7 @@ async fn baresip_joins_with_srtp_and_plain_rtp_is_refused() {
 
     // baresip over TLS with SRTP mandatory; tshark watches what it sends.
     let bdir = tempfile::tempdir().unwrap();
-    baresip_config(bdir.path(), &format!("sip_cafile {}\n", cert.display()));
-    // The srtp module loads before the account module, which looks the account's mediaenc up.
-    let config = std::fs::read_to_string(bdir.path().join("config")).unwrap();
-    std::fs::write(
-        bdir.path().join("config"),
-        config.replace("module account.so", "module srtp.so\nmodule account.so"),
-    )
-    .unwrap();
-    std::fs::write(
-        bdir.path().join("accounts"),
-        "\"Room system\" <sip:room@127.0.0.1>;regint=0;audio_codecs=PCMU;video_codecs=H264;mediaenc=srtp-mand\n",
-    )
-    .unwrap();
+    srtp_baresip(bdir.path(), &format!("sip_cafile {}\n", cert.display()), "");
     let capture = KillOnDrop(
         Command::new("tshark")
             .args(["-i", "lo", "-f", "udp and src portrange 10000-10099", "-a", "duration:22"])
@@ -204,23 +213,7 @@ async fn the_server_calls_a_room_system_over_tls_with_srtp_into_an_encrypted_con
         &["--config", cfg.to_str().unwrap()],
         &[("TESSERA_DIAL_OUT_ALLOWED_NETWORKS", "127.0.0.0/8")],
     );
-    s.admin_ok(
-        &[
-            "conference",
-            "add",
-            "vault",
-            "--name",
-            "Vault",
-            "--owner",
-            "admin",
-            "--room",
-            "--public",
-            "--encrypted-media",
-        ],
-        "",
-    );
-    let api = Api::new(&s, "admin", "admin-password").await;
-    api.ok("vault", synthetic("Camera", (200, 40, 40), 0)).await;
+    let api = encrypted_room(&s).await;
 
     // The room system: baresip answering by itself over TLS (its SIP port + 1), SRTP mandatory,
     // with a certificate of the same authority (certificate and key in one file).
@@ -228,18 +221,7 @@ async fn the_server_calls_a_room_system_over_tls_with_srtp_into_an_encrypted_con
     let both = bdir.path().join("tls.pem");
     let pem = [std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap()].concat();
     std::fs::write(&both, pem).unwrap();
-    let bport = baresip_config(bdir.path(), &format!("sip_certificate {}\n", both.display()));
-    let config = std::fs::read_to_string(bdir.path().join("config")).unwrap();
-    std::fs::write(
-        bdir.path().join("config"),
-        config.replace("module account.so", "module srtp.so\nmodule account.so"),
-    )
-    .unwrap();
-    std::fs::write(
-        bdir.path().join("accounts"),
-        "\"Room system\" <sip:room@127.0.0.1>;regint=0;answermode=auto;mediaenc=srtp-mand;audio_codecs=PCMU;video_codecs=H264\n",
-    )
-    .unwrap();
+    let bport = srtp_baresip(bdir.path(), &format!("sip_certificate {}\n", both.display()), "answermode=auto;");
     let log = std::fs::File::create(bdir.path().join("out.txt")).unwrap();
     let child = Command::new("baresip")
         .args(["-f", bdir.path().to_str().unwrap(), "-t", "30"])
