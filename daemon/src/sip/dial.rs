@@ -326,7 +326,11 @@ async fn ring(
             }
         };
     let session_id: u64 = rand::random::<u32>().into();
-    let keys = (path.transport() == "TLS").then(super::call::new_keys);
+    // SRTP only, over TLS, when the operator called a TLS address (sips:, ;transport=tls) or the
+    // conference takes encrypted media only; a phone that merely registered over TLS gets the
+    // plain offer it always took, unless the conference demands more.
+    let asked = matches!(route, Route::Address { carrier: Carrier::Tls, .. }) || order.media_rule.encrypted_only;
+    let keys = (path.transport() == "TLS" && asked).then(super::call::new_keys);
     let sdp_local = negotiate::Local {
         address: ctx.media.advertised(local),
         audio: Some((audio.rtp_port, audio.rtcp_port)),
