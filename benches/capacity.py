@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Conference capacity with real media, on this machine, in one run.
+
+Participants send real video: a 1280x720 30 fps H.264 clip with motion and noise (ffmpeg's
+`testsrc2` under temporal noise, encoded at BENCH_CLIP_KBPS, default 1500, a keyframe every two
+seconds, no B-frames), made at bench time. One sender process sends every stream as RTP, paced by
+the clip's timestamps, each stream with its own SSRC and starting at another frame (so their
+keyframes do not line up); it runs pinned to the last core, and its CPU is not counted. Tessera
+decodes every stream, composes all of them on screen at 1280x720, encodes the layout, records it
+and serves it to one RTSP viewer (ffmpeg, copying).
+
+1. Capacity: N = 4, 9, 16, 20, 25 participants in one conference: frames composed per second,
+   frames skipped, Tessera's CPU (cores) and resident memory; the largest N at 30 fps with no
+   skipped frame, participants per core and CPU and memory per participant there.
+2. Reference: GStreamer's own pipeline doing the same job for the same streams at N = 16 (or the
+   largest N Tessera held, if lower): `udpsrc ! rtpjitterbuffer ! rtph264depay ! h264parse !
+   avdec_h264` per participant into `compositor`, `x264enc` with Tessera's settings (veryfast,
+   zerolatency, the same bitrate and keyframe interval, constrained baseline), `mp4mux` to a file
+   and an RTP payloader. Ratio: the reference's CPU over Tessera's (above 1: Tessera cheaper).
+3. Many small conferences: four conferences of four, each with its own encoder, recording and
+   viewer (a figure without a target).
+
+Prints a table and BENCH lines.
+"""
+import json, os, socket, struct, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from bench import cpu_seconds, free_port, gst_launch_cpu  # noqa: E402
+from conference import MEASURE, Tessera, metric, viewers  # noqa: E402
+
+CLIP_KBPS = int(os.environ.get("BENCH_CLIP_KBPS", "1500"))
+SIZES = [int(n) for n in os.environ.get("BENCH_CAPACITY_SIZES", "4,9,16,20,25").split(",")]
+FPS = 30
+MTU = 1200
+
+
+def make_clip(path):
+    """Ten seconds of 1280x720 30 fps H.264 with motion and noise, Annex B with access unit
+    delimiters, baseline profile (no B-frames), a keyframe every two seconds."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate={FPS}",
+         "-vf", "noise=alls=14:allf=t+u", "-t", "10", "-c:v", "libx264", "-preset", "veryfast",
+         "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-b:v", f"{CLIP_KBPS}k", "-maxrate", f"{CLIP_KBPS}k",
+         "-bufsize", f"{CLIP_KBPS * 2}k", "-g", str(FPS * 2), "-x264-params", "aud=1:repeat-headers=1",
+         "-f", "h264", path], check=True)
+
+
+def access_units(path):
+    """The clip's access units, each a list of RTP payloads (single NAL units, or FU-A fragments
+    of those above the MTU), access unit delimiters dropped."""
+    data = open(path, "rb").read()
+    nals, i = [], 0
+    starts = []
+    while True:
+        j = data.find(b"\x00\x00\x01", i)
+        if j < 0:
+            break
+        starts.append(j + 3)
+        i = j + 3
+    for k, s in enumerate(starts):
+        end = starts[k + 1] - 3 if k + 1 < len(starts) else len(data)
+        nal = data[s:end].rstrip(b"\x00")
+        if nal:
+            nals.append(nal)
+    units, current = [], []
+    for nal in nals:
+        if nal[0] & 0x1F == 9:
+            if current:
+                units.append(current)
+            current = []
+            continue
+        if len(nal) <= MTU:
+            current.append(nal)
+            continue
+        header, body = nal[0], nal[1:]
+        indicator = (header & 0xE0) | 28
+        for off in range(0, len(body), MTU - 2):
+            chunk = body[off:off + MTU - 2]
+            fu = header & 0x1F
+            if off == 0:
+                fu |= 0x80
+            if off + MTU - 2 >= len(body):
+                fu |= 0x40
+            current.append(bytes([indicator, fu]) + chunk)
+    if current:
+        units.append(current)
+    return units
+
+
+def send(clip, ports, offsets):
+    """The sender's own process: every stream of `clip` to its port on loopback, paced by the
+    clip's 30 fps, looping, until killed."""
+    try:
+        os.sched_setaffinity(0, {os.cpu_count() - 1})
+    except OSError:
+        pass
+    units = access_units(clip)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    seqs = [0] * len(ports)
+    start = time.monotonic()
+    frame = 0
+    while True:
+        for s, (port, offset) in enumerate(zip(ports, offsets)):
+            unit = units[(frame + offset) % len(units)]
+            ts = (frame * 90000 // FPS + s * 7919) & 0xFFFFFFFF
+            for k, payload in enumerate(unit):
+                marker = 0x80 if k == len(unit) - 1 else 0
+                header = struct.pack("!BBHII", 0x80, marker | 96, seqs[s] & 0xFFFF, ts, 0x10000 + s)
+                seqs[s] += 1
+                try:
+                    sock.sendto(header + payload, ("127.0.0.1", port))
+                except OSError:
+                    pass
+        frame += 1
+        wait = start + frame / FPS - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+
+def sender(clip, ports):
+    offsets = [(i * 37) % (FPS * 10) for i in range(len(ports))]
+    code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+            f"from capacity import send; send({clip!r}, {ports!r}, {offsets!r})")
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def room(t, cid, n, record=True):
+    """A conference of `n` RTP participants that send H.264, all on screen: their video ports."""
+    t.admin("conference", "add", cid, "--name", cid, "--owner", "admin", "--room")
+    t.admin("conference", "media", cid, "--record", "true" if record else "false")
+    ports = []
+    for i in range(n):
+        live = t.call("POST", f"/api/v1/conferences/{cid}/live",
+                      {"action": "add_rtp", "name": f"P{i}", "video": "h264"})
+        if i == 0:
+            t.call("POST", f"/api/v1/conferences/{cid}/live",
+                   {"action": "apply_layout", "scope": "all", "layout": {"windows": min(max(4, n), 25)}})
+            live = t.call("GET", f"/api/v1/conferences/{cid}/live")
+        p = next(p for p in live["participants"] if p["name"] == f"P{i}")
+        ports.append(p["rtp_ports"]["video"])
+    return ports
+
+
+def shown(url, n):
+    """How many of the layout's `n` windows show a picture (testsrc2 is bright and colourful; a
+    participant not decoded shows its initial on a dark backdrop): one frame of the RTSP output,
+    in grey."""
+    cols = 2 if n <= 4 else 3 if n <= 9 else 4 if n <= 16 else 5
+    w, h = 32 * cols, 18 * cols
+    out = subprocess.run(["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i", url, "-frames:v", "1",
+                          "-vf", f"scale={w}:{h}", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                         capture_output=True, timeout=30).stdout
+    if len(out) < w * h:
+        return 0
+    count = 0
+    for i in range(n):
+        x0, y0 = (i % cols) * 32, (i // cols) * 18
+        # The window's top third: testsrc2's bright colour bars, or the dark backdrop of a
+        # participant without a picture (its initial is in the middle).
+        cell = [out[(y0 + y) * w + x0 + x] for y in range(1, 6) for x in range(2, 30)]
+        count += sum(cell) / len(cell) > 80
+    return count
+
+
+def measure(t):
+    c0, f0, s0 = cpu_seconds(t.proc.pid), metric(t.metrics, "tessera_media_frames_composed_total"), \
+        metric(t.metrics, "tessera_media_frames_skipped_total")
+    time.sleep(MEASURE)
+    c1, f1, s1 = cpu_seconds(t.proc.pid), metric(t.metrics, "tessera_media_frames_composed_total"), \
+        metric(t.metrics, "tessera_media_frames_skipped_total")
+    return (c1 - c0) / MEASURE, (f1 - f0) / MEASURE, s1 - s0
+
+
+def reference(clip, n, out_dir):
+    """GStreamer's own pipeline for the same job and streams: its CPU (cores)."""
+    ports = [free_port() for _ in range(n)]
+    cols = 2 if n <= 4 else 3 if n <= 9 else 4 if n <= 16 else 5
+    w, h = 1280 // cols, 720 // cols
+    pads = " ".join(f"sink_{i}::xpos={(i % cols) * w} sink_{i}::ypos={(i // cols) * h} sink_{i}::width={w} "
+                    f"sink_{i}::height={h}" for i in range(n))
+    caps = '"application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96"'
+    srcs = " ".join(f"udpsrc port={p} caps={caps} ! rtpjitterbuffer latency=100 drop-on-latency=true "
+                    f"! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! queue ! c.sink_{i}"
+                    for i, p in enumerate(ports))
+    launch = (f"compositor name=c background=black {pads} ! video/x-raw,format=I420,width=1280,height=720,framerate={FPS}/1 "
+              f"! x264enc tune=zerolatency sliced-threads=false speed-preset=veryfast bitrate=2000 key-int-max={FPS * 2} "
+              f"! video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 ! tee name=t "
+              f"t. ! queue ! mp4mux fragment-duration=1000 streamable=true ! filesink location={out_dir}/reference.mp4 "
+              f"t. ! queue ! rtph264pay pt=96 ! fakesink sync=false {srcs}")
+    s = sender(clip, ports)
+    try:
+        return gst_launch_cpu(launch.replace('"', ""), MEASURE, settle=4)
+    finally:
+        s.terminate()
+        s.wait()
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="tessera-capacity-")
+    clip = os.path.join(work, "clip.h264")
+    make_clip(clip)
+    units = access_units(clip)
+    kbps = sum(len(p) for u in units for p in u) * 8 / (len(units) / FPS) / 1000
+    print(f"clip: {len(units)} frames 1280x720@{FPS}, {kbps:.0f} kbit/s of RTP payload", flush=True)
+    t = Tessera()
+    rows, best = [], None
+    try:
+        for n in SIZES:
+            cid = f"cap{n}"
+            ports = room(t, cid, n)
+            s = sender(clip, ports)
+            v = viewers(f"rtsp://127.0.0.1:{t.rtsp}/{cid}", 1)
+            mem0 = rss_mb(t.proc.pid)
+            time.sleep(4)
+            cpu, fps, skipped = measure(t)
+            mem = rss_mb(t.proc.pid)
+            pictures = shown(f"rtsp://127.0.0.1:{t.rtsp}/{cid}", n)
+            for p in v + [s]:
+                p.terminate()
+                p.wait()
+            t.end(cid)
+            # Only participants decoded and shown count: every window must show its picture.
+            ok = fps >= FPS - 1 and skipped == 0 and pictures == n
+            rows.append((n, fps, skipped, cpu, mem, ok))
+            print(f"capacity: {n:2d} real 720p H.264 senders ({pictures} shown), recording + RTSP: {fps:5.1f} fps composed, {int(skipped)} skipped, "
+                  f"CPU {cpu:4.2f} cores ({cpu * 100 / n:4.1f}% per participant, {n / cpu:4.1f} per core), "
+                  f"RSS {mem:5.0f} MB (was {mem0:.0f} as it started) {'ok' if ok else 'DROPS'}", flush=True)
+            if ok:
+                best = (n, cpu, mem)
+            time.sleep(2)
+        # Many small conferences: four of four, each with its own encoder, recording and viewer.
+        all_ports, small_viewers = [], []
+        for k in range(4):
+            all_ports += room(t, f"small{k}", 4)
+            small_viewers += viewers(f"rtsp://127.0.0.1:{t.rtsp}/small{k}", 1)
+        s = sender(clip, all_ports)
+        time.sleep(4)
+        small_cpu, small_fps, small_skipped = measure(t)
+        for p in small_viewers + [s]:
+            p.terminate()
+            p.wait()
+        print(f"small: 4 conferences of 4, recording + RTSP each: CPU {small_cpu:4.2f} cores ({16 / small_cpu:4.1f} participants "
+              f"per core), {small_fps / 4:5.1f} fps each, {int(small_skipped)} skipped", flush=True)
+    finally:
+        t.stop()
+    ref_n = 16 if best is None or best[0] >= 16 else best[0]
+    tess = next((r for r in rows if r[0] == ref_n), None)
+    ref_cpu = reference(clip, ref_n, work)
+    print()
+    print(f"{'':52s} {'CPU (cores)':>12s} {'per core':>9s}")
+    for n, fps, skipped, cpu, mem, ok in rows:
+        print(f"{f'tessera, {n} participants':52s} {cpu:12.2f} {n / cpu:9.1f}   {fps:.1f} fps, {int(skipped)} skipped, "
+              f"{mem:.0f} MB{'' if ok else '  (drops)'}")
+    print(f"{f'gst-launch: {ref_n} x (depay ! avdec_h264) ! compositor ! x264enc':52s} {ref_cpu:12.2f} {ref_n / ref_cpu:9.1f}")
+    if best:
+        n, cpu, mem = best
+        print(f"\nlargest conference of real 720p senders without a skipped frame: {n} ({n / cpu:.1f} participants per core, "
+              f"{cpu * 100 / n:.1f}% of a core and {mem / n:.0f} MB each)")
+        print(f"BENCH\tcapacity_real_720p\t{n}\tnone\t{n}\tparticipants\t1.00")
+        print(f"BENCH\tcapacity_participants_per_core\t{n / cpu:.1f}\tnone\t{n / cpu:.1f}\tparticipants/core\t1.00")
+        print(f"BENCH\tcapacity_memory_per_participant\t{mem / n:.0f}\tnone\t{mem / n:.0f}\tMB\t1.00")
+    if tess:
+        print(f"BENCH\tcapacity_{ref_n}_real_720p\t{tess[3]:.2f}\tgst-launch-compositor-x264enc\t{ref_cpu:.2f}\tcores\t{ref_cpu / tess[3]:.2f}")
+    print(f"BENCH\tcapacity_small_4x4\t{small_cpu:.2f}\tnone\t{small_cpu:.2f}\tcores\t1.00")
+
+
+if __name__ == "__main__":
+    for tool in ["ffmpeg", "gst-launch-1.0"]:
+        if subprocess.run(["which", tool], stdout=subprocess.DEVNULL).returncode != 0:
+            sys.exit(f"{tool} is missing: apt-get install ffmpeg gstreamer1.0-tools gstreamer1.0-libav gstreamer1.0-plugins-good")
+    main()
