@@ -26,6 +26,11 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     (Counter, "tessera_media_audio_samples_dropped_total", "Audio samples dropped because a source sent too many."),
     (Counter, "tessera_media_compose_errors_total", "Frames the compositor could not compose."),
     (Counter, "tessera_media_frames_composed_total", "Video frames composed for the outputs."),
+    (
+        Counter,
+        "tessera_media_frames_received_total",
+        "Video frames of participants (decoded, or synthetic) handed to the compositor.",
+    ),
     (Counter, "tessera_media_frames_skipped_total", "Output frames skipped because the compositor fell behind."),
     (
         Counter,

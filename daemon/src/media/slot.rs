@@ -102,6 +102,7 @@ impl MediaSlot {
 
 /// Delivers every decoded I420 frame of `sink` to `slot`.
 pub fn feed_video(sink: &gst_app::AppSink, slot: Arc<MediaSlot>) {
+    let frames = metrics::counter!("tessera_media_frames_received_total");
     sink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
@@ -112,6 +113,7 @@ pub fn feed_video(sink: &gst_app::AppSink, slot: Arc<MediaSlot>) {
                     .ok_or(gst::FlowError::NotNegotiated)?;
                 if let Some(buffer) = sample.buffer_owned() {
                     slot.put_video(buffer, &info);
+                    frames.increment(1);
                 }
                 Ok(gst::FlowSuccess::Ok)
             })
