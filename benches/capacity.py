@@ -29,7 +29,7 @@ import json, os, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from bench import cpu_seconds, free_port, gst_launch_cpu  # noqa: E402
+from bench import bench_line, cpu_seconds, free_port, gst_launch_cpu, require  # noqa: E402
 from conference import MEASURE, Tessera, metric, viewers  # noqa: E402
 
 CLIP_KBPS = int(os.environ.get("BENCH_CLIP_KBPS", "1500"))
@@ -275,16 +275,15 @@ def main():
         n, cpu, mem = best
         print(f"\nlargest conference of real 720p senders without a skipped frame: {n} ({n / cpu:.1f} participants per core, "
               f"{cpu * 100 / n:.1f}% of a core and {mem / n:.0f} MB each)")
-        print(f"BENCH\tcapacity_real_720p\t{n}\tnone\t{n}\tparticipants\t1.00")
-        print(f"BENCH\tcapacity_participants_per_core\t{n / cpu:.1f}\tnone\t{n / cpu:.1f}\tparticipants/core\t1.00")
-        print(f"BENCH\tcapacity_memory_per_participant\t{mem / n:.0f}\tnone\t{mem / n:.0f}\tMB\t1.00")
+        bench_line("capacity_real_720p", n, "none", n, "participants", 1.0)
+        bench_line("capacity_participants_per_core", f"{n / cpu:.1f}", "none", f"{n / cpu:.1f}", "participants/core", 1.0)
+        bench_line("capacity_memory_per_participant", f"{mem / n:.0f}", "none", f"{mem / n:.0f}", "MB", 1.0)
     if tess:
-        print(f"BENCH\tcapacity_{ref_n}_real_720p\t{tess[3]:.2f}\tgst-launch-compositor-x264enc\t{ref_cpu:.2f}\tcores\t{ref_cpu / tess[3]:.2f}")
-    print(f"BENCH\tcapacity_small_4x4\t{small_cpu:.2f}\tnone\t{small_cpu:.2f}\tcores\t1.00")
+        bench_line(f"capacity_{ref_n}_real_720p", f"{tess[3]:.2f}", "gst-launch-compositor-x264enc", f"{ref_cpu:.2f}", "cores",
+                   ref_cpu / tess[3])
+    bench_line("capacity_small_4x4", f"{small_cpu:.2f}", "none", f"{small_cpu:.2f}", "cores", 1.0)
 
 
 if __name__ == "__main__":
-    for tool in ["ffmpeg", "gst-launch-1.0"]:
-        if subprocess.run(["which", tool], stdout=subprocess.DEVNULL).returncode != 0:
-            sys.exit(f"{tool} is missing: apt-get install ffmpeg gstreamer1.0-tools gstreamer1.0-libav gstreamer1.0-plugins-good")
+    require(["ffmpeg", "gst-launch-1.0"], "ffmpeg gstreamer1.0-tools gstreamer1.0-libav gstreamer1.0-plugins-good")
     main()

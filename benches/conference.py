@@ -13,7 +13,7 @@ Prints a table and BENCH lines (ratio > 1: Tessera better).
 import json, os, re, socket, subprocess, sys, tempfile, time, urllib.request, http.cookiejar
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from bench import cpu_seconds, free_port, gst_launch_cpu, wait_healthy  # noqa: E402
+from bench import cpu_seconds, free_port, gst_launch_cpu, require, wait_healthy  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target/release/tessera")
@@ -186,7 +186,5 @@ def main():
 
 
 if __name__ == "__main__":
-    for tool in ["ffmpeg", "gst-launch-1.0"]:
-        if subprocess.run(["which", tool], stdout=subprocess.DEVNULL).returncode != 0:
-            sys.exit(f"{tool} is missing: apt-get install ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-ugly")
+    require(["ffmpeg", "gst-launch-1.0"], "ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-ugly")
     main()

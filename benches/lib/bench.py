@@ -1,5 +1,5 @@
 """Shared by the Python benchmarks: free loopback ports, a process's CPU time, a GStreamer
-pipeline's CPU, waiting for a server's /healthz."""
+pipeline's CPU, waiting for a server's /healthz, the tools a benchmark needs, BENCH lines."""
 import os, socket, subprocess, sys, time, urllib.request
 
 
@@ -44,3 +44,16 @@ def gst_launch_cpu(launch, seconds, settle=2):
     p.terminate()
     p.wait()
     return (c1 - c0) / seconds
+
+
+def require(tools, install):
+    """Exits saying what to install when one of `tools` is not on the PATH."""
+    for tool in tools:
+        if subprocess.run(["which", tool], stdout=subprocess.DEVNULL).returncode != 0:
+            sys.exit(f"{tool} is missing: apt-get install {install}")
+
+
+def bench_line(name, tessera, tool, reference, unit, ratio):
+    """One BENCH line: name, Tessera's figure, the reference tool and its figure, the unit, and
+    how many times better Tessera is."""
+    print(f"BENCH\t{name}\t{tessera}\t{tool}\t{reference}\t{unit}\t{ratio:.2f}")
