@@ -20,6 +20,8 @@ and serves it to one RTSP viewer (ffmpeg, copying).
    zerolatency, the same bitrate and keyframe interval, constrained baseline), a muxer to a file
    (`matroskamux`: `mp4mux` refuses the first buffers of a live compositor now and then, "no
    PTS") and an RTP payloader. Ratio: the reference's CPU over Tessera's (above 1: Tessera cheaper).
+   Also what decoding those streams costs alone (the same decoders into fakesinks), to tell
+   decoding from composing and encoding.
 3. Many small conferences: four conferences of four, each with its own encoder, recording and
    viewer (a figure without a target).
 
@@ -210,6 +212,22 @@ def reference(clip, n, out_dir):
         s.wait()
 
 
+def decoding(clip, n):
+    """What decoding `n` of the streams costs alone: GStreamer's depayloader and `avdec_h264`
+    (Tessera's decoder) per stream into fakesinks, its CPU (cores)."""
+    ports = [free_port() for _ in range(n)]
+    caps = "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96"
+    launch = " ".join(f"udpsrc port={p} caps={caps} ! rtpjitterbuffer latency=100 drop-on-latency=true "
+                      f"! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! video/x-raw,format=I420 ! fakesink sync=false"
+                      for p in ports)
+    s = sender(clip, ports)
+    try:
+        return gst_launch_cpu(launch, MEASURE, settle=4)
+    finally:
+        s.terminate()
+        s.wait()
+
+
 def main():
     work = tempfile.mkdtemp(prefix="tessera-capacity-")
     clip = os.path.join(work, "clip.h264")
@@ -265,12 +283,14 @@ def main():
     ref_n = 16 if best is None or best[0] >= 16 else best[0]
     tess = next((r for r in rows if r[0] == ref_n), None)
     ref_cpu = reference(clip, ref_n, work)
+    decode_cpu = decoding(clip, ref_n)
     print()
     print(f"{'':52s} {'CPU (cores)':>12s} {'per core':>9s}")
     for n, fps, skipped, cpu, mem, ok in rows:
         print(f"{f'tessera, {n} participants':52s} {cpu:12.2f} {n / cpu:9.1f}   {fps:.1f} fps, {int(skipped)} skipped, "
               f"{mem:.0f} MB{'' if ok else '  (drops)'}")
     print(f"{f'gst-launch: {ref_n} x (depay ! avdec_h264) ! compositor ! x264enc':52s} {ref_cpu:12.2f} {ref_n / ref_cpu:9.1f}")
+    print(f"{f'gst-launch: {ref_n} x (depay ! avdec_h264) alone':52s} {decode_cpu:12.2f}   (the decoding both spend)")
     if best:
         n, cpu, mem = best
         print(f"\nlargest conference of real 720p senders without a skipped frame: {n} ({n / cpu:.1f} participants per core, "
