@@ -2,7 +2,8 @@
 //! negotiated generic NACK (`a=rtcp-fb:96 nack`) gets the video packets it names again, byte
 //! for byte, within the shared rule (each at most twice, 100 ms apart); Tessera sends the phone
 //! sender reports, and the phone's report blocks answering them give its round trip (the
-//! conference manager's figure and `tessera_participant_round_trip_seconds`).
+//! conference manager's figure and `tessera_participant_round_trip_seconds`). A NACK from
+//! another address is not answered.
 
 use std::collections::HashMap;
 use std::net::UdpSocket;
@@ -24,6 +25,8 @@ struct Seen {
     nacked: Option<u16>,
     nacks: usize,
     answered_sr: bool,
+    /// The packet a NACK from another address named.
+    spoofed: Option<u16>,
 }
 
 /// A generic NACK (RFC 4585 §6.2.1) from `sender` for packet `seq` of `media`.
@@ -128,6 +131,22 @@ async fn a_phone_gets_the_video_packets_it_nacks_again_and_its_round_trip_is_mea
                 break;
             }
         }
+        // A NACK from another address (a spoofer who knows the ports) is not answered.
+        if let Some(ssrc) = seen.ssrc {
+            let other = seen.highest.wrapping_sub(20);
+            let spoofer = UdpSocket::bind("127.0.0.2:0").unwrap();
+            spoofer.send_to(&nack(me, ssrc, other), ("127.0.0.1", rtcp_port)).unwrap();
+            seen.spoofed = Some(other);
+            let until = Instant::now() + Duration::from_millis(500);
+            while Instant::now() < until {
+                if let Ok(n) = video.recv(&mut buf)
+                    && n >= 12
+                {
+                    let q = u16::from_be_bytes([buf[2], buf[3]]);
+                    seen.arrivals.entry(q).or_insert((0, buf[..n].to_vec())).0 += 1;
+                }
+            }
+        }
         seen
     })
     .await
@@ -137,6 +156,8 @@ async fn a_phone_gets_the_video_packets_it_nacks_again_and_its_round_trip_is_mea
     let (times, _) = &seen.arrivals[&named];
     assert_eq!(*times, 3, "packet {named}: once, then resent twice (the third and early NACKs refused)\n{log}");
     assert_eq!(seen.different, 0, "a resent packet is the packet itself, byte for byte");
+    let spoofed = seen.spoofed.unwrap_or_else(|| panic!("no video\n{log}"));
+    assert_eq!(seen.arrivals.get(&spoofed).map(|a| a.0), Some(1), "a spoofed NACK had packet {spoofed} resent");
     let metrics = reqwest::get(&s.metrics).await.unwrap().text().await.unwrap();
     let count = |result: &str| {
         metrics
