@@ -63,6 +63,28 @@ impl Netns {
         self.run(&[&["nft", "add", "rule", "inet", "lossy", "in"][..], &rule[..]].concat());
     }
 
+    /// Drops the first UDP datagram from source ports `ports` (`A-B`) whose payload holds each
+    /// `(offset, byte)` of `bytes`, and none after it: one chosen packet lost (nftables, counted
+    /// as [`Netns::ruleset`] shows).
+    pub fn lose_first_udp(&self, ports: &str, bytes: &[(usize, u8)]) {
+        self.run(&["nft", "add", "table", "inet", "lossy"]);
+        self.run(&["nft", "add", "chain", "inet", "lossy", "in", "{ type filter hook input priority 0; }"]);
+        let mut rule = vec!["udp".to_string(), "sport".into(), ports.into()];
+        for (offset, byte) in bytes {
+            // The payload starts after the 8-byte UDP header.
+            rule.extend([format!("@th,{},8", (8 + offset) * 8), byte.to_string()]);
+        }
+        rule.extend(["numgen", "inc", "mod", "1000000", "0", "counter", "drop"].map(String::from));
+        let rule: Vec<&str> = rule.iter().map(String::as_str).collect();
+        self.run(&[&["nft", "add", "rule", "inet", "lossy", "in"][..], &rule[..]].concat());
+    }
+
+    /// `nft list ruleset` in the namespace (rules with their counters).
+    pub fn ruleset(&self) -> String {
+        let o = self.cmd(&["nft", "list", "ruleset"]).output().expect("nft");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
     /// coturn on the namespace's loopback at `port`, relaying to loopback peers (the server),
     /// with credentials made from `secret` (`use-auth-secret`), and `extra` options; its log in
     /// `dir`. Killed when the returned guard drops.

@@ -311,6 +311,27 @@ fn a_browser_on_a_lossy_network_gets_retransmissions() {
     assert!(w["retransmittedPacketsReceived"].as_u64().unwrap() > 0, "and got them again: {r:#}");
 }
 
+/// A browser whose first DTLS answers from the server are lost still joins. The namespace drops
+/// the server's first datagram carrying its ServerHello (flight 4: the browser repeats its
+/// ClientHello, and the server has to send its flight again on its own timer, RFC 6347 4.2.4)
+/// and its first ChangeCipherSpec (the last flight: the server sends it again when the browser
+/// repeats its own). Tessera is the DTLS server (`setup:passive`).
+#[test]
+fn a_browser_joins_when_the_servers_dtls_flights_are_lost() {
+    let ns = Netns::new(&format!("tessera-dtls-{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let (http, rtsp) = (free_port(), free_port());
+    let mut env = browser_server_env(dir.path(), http, rtsp, "320x180");
+    env.push(("TESSERA_RTP_PORTS".into(), "24200-24299".into()));
+    // A DTLS record starts with its content type (22 handshake, 20 ChangeCipherSpec); a
+    // handshake message's type (2 ServerHello) follows the 13-byte record header.
+    ns.lose_first_udp("24200-24299", &[(0, 22), (13, 2)]);
+    ns.lose_first_udp("24200-24299", &[(0, 20)]);
+    restricted_browser(&ns, dir.path(), &env, http, false);
+    let rules = ns.ruleset();
+    assert_eq!(rules.matches("counter packets 1 ").count(), 2, "each rule dropped its packet:\n{rules}");
+}
+
 /// Tessera behind a 1:1 NAT: it owns 10.77.0.1, the NAT (nftables dnat in the namespace, with
 /// conntrack undoing it on the way back) makes 10.77.0.100 reach it, and
 /// `media.external_address` says so. The browser, which only ever sees the public address, joins

@@ -443,7 +443,7 @@ impl Running {
                     }
                     Some(_) => {}
                 },
-                _ = &mut connect_by, if !connected => break "the browser did not connect (ICE) within 20 s".into(),
+                _ = &mut connect_by, if !connected => break "the browser did not connect (ICE and DTLS) within 20 s".into(),
                 t = tracks.recv() => if let Some(track) = t {
                     let to = match track.kind().await {
                         RtpCodecKind::Video => self.inputs.0.map(|a| (a, VIDEO_PT)),
