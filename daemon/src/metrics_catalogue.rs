@@ -31,6 +31,11 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
         "tessera_media_frames_received_total",
         "Video frames of participants (decoded, or synthetic) handed to the compositor.",
     ),
+    (
+        Counter,
+        "tessera_media_frames_not_decoded_total",
+        "Participants' video frames not decoded because no output anyone receives shows them.",
+    ),
     (Counter, "tessera_media_frames_skipped_total", "Output frames skipped because the compositor fell behind."),
     (
         Counter,
@@ -38,6 +43,11 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
         "Frames not composed because nobody watches that output.",
     ),
     (Counter, "tessera_media_keyframe_requests_total", "Keyframes requested of the shared encoders."),
+    (
+        Counter,
+        "tessera_media_keyframes_asked_total",
+        "Keyframes asked of participants' senders, when their picture is seen again.",
+    ),
     (
         Counter,
         "tessera_media_tier_changes_total",
@@ -108,6 +118,7 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
         "Video packets SIP phones' NACKs named, by result: sent again, refused (too soon, too often, over the budget) or unknown (too old, another stream's).",
     ),
     (Counter, "tessera_sip_rtcp_reports_sent_total", "RTCP sender reports Tessera sent SIP phones."),
+    (Counter, "tessera_sip_keyframe_requests_sent_total", "RTCP PLI or FIR Tessera sent SIP phones."),
     (Gauge, "tessera_acme_renewal_failing", "1 while obtaining or renewing the ACME certificate fails."),
     (Gauge, "tessera_manager_pages", "Conference manager pages open."),
     (Gauge, "tessera_media_encoders", "Shared encoders running."),

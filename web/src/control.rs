@@ -455,8 +455,14 @@ impl Control {
     }
 
     /// [`Self::call`] with something for the runtime alone (see [`Attachment`]).
-    pub async fn call_with(&self, conference: &str, request: Request, attachment: Attachment) -> Reply {
-        self.send(conference, None, request, Some(attachment)).await
+    pub async fn call_with(
+        &self,
+        conference: &str,
+        actor: Option<i64>,
+        request: Request,
+        attachment: Attachment,
+    ) -> Reply {
+        self.send(conference, actor, request, Some(attachment)).await
     }
 
     async fn send(

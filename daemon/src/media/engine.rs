@@ -487,6 +487,8 @@ impl Engine {
             sources.iter().filter(|s| self.stage.as_ref().is_none_or(|st| st.contains(&s.id))).copied().collect();
         let pts = gst::ClockTime::from_nseconds((period * n as u32).as_nanos() as u64);
         let duration = gst::ClockTime::from_nseconds(period.as_nanos() as u64);
+        // Whose pictures some output someone receives shows: only those are decoded.
+        let mut seen: BTreeSet<ParticipantId> = BTreeSet::new();
         for out in &mut self.outputs {
             // Do less work: a picture nobody receives is not made.
             let v = &out.encoder.video;
@@ -515,6 +517,9 @@ impl Engine {
             } else {
                 &out.view.layout
             };
+            let ids: Vec<ParticipantId> = shown.iter().map(|s| s.id).collect();
+            seen.extend(layout.assign(&ids).into_iter().flatten());
+            seen.extend(content_source.as_ref().map(|c| c.id));
             match out.compositor.compose(layout, shown, content_source.as_ref(), &mut self.tiles) {
                 Ok(canvas) => {
                     out.encoder.push_video(canvas, pts, duration);
@@ -527,6 +532,9 @@ impl Engine {
             }
         }
         self.tiles.end_frame();
+        for m in &self.members {
+            m.slot.set_shown(m.camera && seen.contains(&m.id));
+        }
         drop(staged);
         drop(content_map);
         drop(sources);

@@ -4,6 +4,7 @@
 //! distinct output; the encoded streams fan out to the [`rtsp`] mount, the [`multicast`] sender
 //! and the [`recorder`] without being encoded again.
 
+pub mod decode_gate;
 pub mod destination;
 pub mod encoder;
 pub mod engine;

@@ -57,11 +57,11 @@ impl VideoCodec {
         match self {
             VideoCodec::H264 => (
                 "application/x-rtp,media=video,clock-rate=90000,encoding-name=H264",
-                "rtph264depay ! h264parse ! avdec_h264 max-errors=-1",
+                "rtph264depay ! h264parse ! avdec_h264 name=vdec max-errors=-1",
             ),
             VideoCodec::Vp8 => (
                 "application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8",
-                "rtpvp8depay ! vp8dec max-errors=-1",
+                "rtpvp8depay ! vp8dec name=vdec max-errors=-1",
             ),
         }
     }
@@ -239,6 +239,9 @@ impl RtpInput {
             }
         }
         if spec.video.is_some() {
+            if let Some(decoder) = pipeline.by_name("vdec") {
+                super::decode_gate::install(&decoder, slot.clone());
+            }
             feed_video(&appsink(&pipeline, "video")?, slot.clone());
         }
         if spec.audio.is_some() && native.is_none() {

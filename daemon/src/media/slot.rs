@@ -23,6 +23,14 @@ pub struct VideoFrame {
     pub seq: u64,
 }
 
+/// How a participant's sender is asked for a keyframe (by its way in: a browser's PLI, a phone's
+/// RTCP PLI or FIR): the media plane notifies, the signalling side asks.
+pub type AskKeyframe = Arc<tokio::sync::Notify>;
+
+/// A picture nobody has seen for this long is no longer decoded (a speaker layout's thumbnails
+/// trade places with the speaker; a short absence keeps the decoder warm).
+const UNDECODED_AFTER_MS: u64 = 2_000;
+
 #[derive(Default)]
 pub struct MediaSlot {
     video: Mutex<Option<VideoFrame>>,
@@ -30,6 +38,10 @@ pub struct MediaSlot {
     seq: AtomicU64,
     /// When media last arrived, in ms of [`clock_ms`] (0: not yet).
     last_input_ms: AtomicU64,
+    /// Since when no output shows this picture, in ms of [`clock_ms`] (0: shown).
+    hidden_since_ms: AtomicU64,
+    /// Where to ask the sender for a keyframe; without it the video is always decoded.
+    ask: Option<AskKeyframe>,
 }
 
 /// Milliseconds on a monotonic clock that starts with the process (never 0 once read).
@@ -39,8 +51,37 @@ fn clock_ms() -> u64 {
 }
 
 impl MediaSlot {
+    /// A slot whose sender can be asked for keyframes (`ask`): its video is then left undecoded
+    /// while nobody sees it.
+    pub fn asking(ask: Option<AskKeyframe>) -> MediaSlot {
+        MediaSlot { ask, ..MediaSlot::default() }
+    }
+
+    /// Whether some output someone receives shows this picture (the engine says so each frame).
+    pub fn set_shown(&self, shown: bool) {
+        if shown {
+            self.hidden_since_ms.store(0, Ordering::Relaxed);
+        } else if self.hidden_since_ms.load(Ordering::Relaxed) == 0 {
+            self.hidden_since_ms.store(clock_ms(), Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the video is to be decoded: always, unless the sender can be asked for a
+    /// keyframe and nobody has seen the picture for [`UNDECODED_AFTER_MS`].
+    pub fn decoding(&self) -> bool {
+        let hidden = self.hidden_since_ms.load(Ordering::Relaxed);
+        self.ask.is_none() || hidden == 0 || clock_ms().saturating_sub(hidden) < UNDECODED_AFTER_MS
+    }
+
+    /// Asks the sender for a keyframe (its way in sends the request).
+    pub fn ask_keyframe(&self) {
+        if let Some(a) = &self.ask {
+            a.notify_one();
+        }
+    }
+
     /// Marks media as arrived now (a new slot counts from when it is made, see [`Self::quiet_for`]).
-    fn touch(&self) {
+    pub fn touch(&self) {
         self.last_input_ms.store(clock_ms(), Ordering::Relaxed);
     }
 

@@ -318,7 +318,12 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         sources: vec![settings.input_host()],
     };
     let negotiated = started.elapsed();
-    let state = match control.call(&req.conference, req.user, add).await {
+    // The media plane asks for keyframes here (a PLI to the browser): its picture is then
+    // decoded only while someone sees it.
+    let keyframes = crate::media::slot::AskKeyframe::default();
+    let mut handoff = crate::media::handoff::Bound::default();
+    handoff.2 = Some(keyframes.clone());
+    let state = match control.call_with(&req.conference, req.user, add, Box::new(handoff)).await {
         Ok(s) => s,
         Err(e) => {
             let _ = pc.close().await;
@@ -355,6 +360,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         participant,
         since: std::time::Instant::now(),
         video_kbps: settings.video_kbps,
+        keyframes,
         inputs: (
             ports.video.map(|p| SocketAddr::new(settings.input_host(), p)),
             ports.audio.map(|p| SocketAddr::new(settings.input_host(), p)),
@@ -396,6 +402,8 @@ struct Running {
     /// When the answer was sent.
     since: std::time::Instant,
     video_kbps: u32,
+    /// Where the media plane asks for a keyframe of the browser's video.
+    keyframes: crate::media::slot::AskKeyframe,
 }
 
 impl Running {
@@ -456,7 +464,8 @@ impl Running {
                             conference: self.conference.clone(),
                             participant: self.participant,
                         };
-                        tasks.spawn(receive_from_browser(track, relay.clone(), to, pt, c));
+                        let asked = (pt == VIDEO_PT).then(|| self.keyframes.clone());
+                        tasks.spawn(receive_from_browser(track, relay.clone(), to, pt, c, asked));
                     }
                 },
                 e = events.recv() => match e {
@@ -505,11 +514,19 @@ struct Counted {
     participant: ParticipantId,
 }
 
-async fn receive_from_browser(track: Arc<dyn TrackRemote>, socket: Arc<UdpSocket>, to: SocketAddr, pt: u8, c: Counted) {
+async fn receive_from_browser(
+    track: Arc<dyn TrackRemote>,
+    socket: Arc<UdpSocket>,
+    to: SocketAddr,
+    pt: u8,
+    c: Counted,
+    asked: Option<crate::media::slot::AskKeyframe>,
+) {
     let video = track.kind().await == RtpCodecKind::Video;
     if video {
         tokio::spawn(ask_for_keyframes(track.clone()));
     }
+    let _answering = asked.map(|asked| KillOnDrop(tokio::spawn(answer_keyframe_requests(track.clone(), asked))));
     let (mut bytes, mut sampled) = (0u64, std::time::Instant::now());
     // The browser's retransmissions (RTX, on their own SSRC) are not media for the runtime's
     // depayloader: only the primary streams go on.
@@ -552,6 +569,28 @@ async fn ask_for_keyframes(track: Arc<dyn TrackRemote>) {
         if track.write_rtcp(vec![Box::new(pli)]).await.is_err() {
             return;
         }
+    }
+}
+
+/// A PLI to the browser each time the media plane asks for a keyframe of its video (its picture
+/// is seen again after nobody saw it).
+async fn answer_keyframe_requests(track: Arc<dyn TrackRemote>, asked: crate::media::slot::AskKeyframe) {
+    loop {
+        asked.notified().await;
+        let Some(media_ssrc) = track.ssrcs().await.first().copied() else { continue };
+        let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc };
+        if track.write_rtcp(vec![Box::new(pli)]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Aborts the task when dropped (it lives as long as its owner).
+struct KillOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

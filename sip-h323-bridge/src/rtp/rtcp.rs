@@ -196,9 +196,55 @@ pub fn sender_report(info: &SenderInfo, cname: &str) -> Vec<u8> {
     out
 }
 
+/// How Tessera asks a sender for a keyframe: by PLI, or by FIR (RFC 5104 §4.3.1, its command
+/// sequence number counting requests) for peers that negotiated only `ccm fir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyframeRequest {
+    Pli,
+    Fir { seq: u8 },
+}
+
+/// A compound RTCP packet asking the stream `media_ssrc` for a keyframe: an empty receiver
+/// report from `sender_ssrc` (a compound packet starts with a report, RFC 3550 §6.1), then the
+/// PLI or FIR.
+pub fn keyframe_request(sender_ssrc: u32, media_ssrc: u32, how: KeyframeRequest) -> Vec<u8> {
+    let mut out = vec![0x80, 201, 0, 1];
+    out.extend(sender_ssrc.to_be_bytes());
+    match how {
+        KeyframeRequest::Pli => {
+            out.extend([0x81, 206, 0, 2]);
+            out.extend(sender_ssrc.to_be_bytes());
+            out.extend(media_ssrc.to_be_bytes());
+        }
+        KeyframeRequest::Fir { seq } => {
+            // The media source field is unused (0); the FCI names the stream.
+            out.extend([0x84, 206, 0, 4]);
+            out.extend(sender_ssrc.to_be_bytes());
+            out.extend([0; 4]);
+            out.extend(media_ssrc.to_be_bytes());
+            out.extend([seq, 0, 0, 0]);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyframe_requests_are_read_back_as_such() {
+        let pli = keyframe_request(1, 0xdead_beef, KeyframeRequest::Pli);
+        assert_eq!(pli.len(), 20);
+        assert!(wants_keyframe(&pli));
+        assert_eq!(&pli[16..], &0xdead_beef_u32.to_be_bytes());
+        let fir = keyframe_request(1, 7, KeyframeRequest::Fir { seq: 3 });
+        assert_eq!(fir.len(), 28);
+        assert!(wants_keyframe(&fir));
+        assert_eq!(&fir[20..28], &[0, 0, 0, 7, 3, 0, 0, 0]);
+        // The receiver report alone asks for nothing.
+        assert!(!wants_keyframe(&pli[..8]));
+    }
 
     #[test]
     fn report_blocks_are_read_from_sender_and_receiver_reports() {

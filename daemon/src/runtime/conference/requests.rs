@@ -92,7 +92,8 @@ impl Conf {
                     return Err(invalid("audio", "name the audio codec to send audio_to"));
                 }
                 let id = self.core.reserve().map_err(refused)?;
-                let slot = Arc::new(MediaSlot::default());
+                // A sender its way in can ask for keyframes is decoded only while it is seen.
+                let slot = Arc::new(MediaSlot::asking(bound.2.take()));
                 let events = self.engine_events.clone();
                 let keys = events.clone();
                 let report = move |e: String| {

@@ -106,6 +106,8 @@ struct Call {
     srtp: Srtp,
     /// What the media plane sends the peer, followed for its NACKs and Tessera's reports.
     outgoing: crate::media::sent::Outgoing,
+    /// Where the media plane asks for the peer's keyframes (when it negotiated PLI or FIR).
+    asking: reports::Asking,
 }
 
 /// A call's SRTP state (see [`Call::rekey`]).
@@ -173,6 +175,7 @@ pub(super) async fn answered(ctx: Arc<Context>, a: Answered, mut rx: mpsc::Recei
         linked: None,
         joined_instance_ms: None,
         last_keyframe: None,
+        asking: Default::default(),
         tiers: None,
         quiet: false,
         invite: a.ok,
@@ -302,6 +305,7 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
         linked: None,
         joined_instance_ms: None,
         last_keyframe: None,
+        asking: Default::default(),
         tiers: None,
         quiet: false,
         proven: a.user.is_some(),
@@ -516,6 +520,7 @@ impl Call {
                             self.keyframe("RTCP").await;
                         }
                         let clock = self.choice.video.as_ref().map_or(90_000, |v| v.format.clock_rate);
+                        self.asking.heard(&packet);
                         self.reported(&packet, clock);
                         self.video_reported(&packet).await;
                         self.nacked(&packet);
@@ -535,6 +540,7 @@ impl Call {
                         }
                     }
                 }
+                _ = reports::asked(self.asking.notify.clone()) => self.ask_for_keyframe(),
                 _ = tokio::time::sleep_until(next_report) => {
                     self.send_reports();
                     next_report = reports::next_report();
@@ -664,6 +670,13 @@ impl Call {
             self.choice.video.as_ref().map(|v| v.format.clock_rate),
         );
         bound.1 = self.outgoing.clone();
+        // A phone that takes PLI or FIR is asked for keyframes: its video is then decoded only
+        // while someone sees it.
+        if self.choice.video.is_some() && self.choice.keyframe_feedback() {
+            let ask = crate::media::slot::AskKeyframe::default();
+            bound.2 = Some(ask.clone());
+            self.asking.notify = Some(ask);
+        }
         for p in [self.audio.as_mut(), self.video.as_mut()].into_iter().flatten() {
             if let Some(s) = p.rtp.take() {
                 s.into_std()
@@ -709,7 +722,7 @@ impl Call {
             .collect(),
         };
         let started = Instant::now();
-        let state = self.control.call_with(&self.conference, req, Box::new(bound)).await?;
+        let state = self.control.call_with(&self.conference, None, req, Box::new(bound)).await?;
         metrics::histogram!("tessera_sip_join_seconds").record(started.elapsed().as_secs_f64());
         self.participant = state.joined;
         self.joined_instance_ms = state.started_at_ms;
@@ -726,18 +739,6 @@ impl Call {
         }
         tracing::info!(conference = %self.conference, name = %self.name, participant = ?self.participant, "SIP caller joined");
         Ok(())
-    }
-
-    async fn keyframe(&mut self, by: &str) {
-        let now = Instant::now();
-        if self.last_keyframe.is_some_and(|t| now.duration_since(t) < Duration::from_millis(300)) {
-            return;
-        }
-        self.last_keyframe = Some(now);
-        if let Some(p) = self.participant {
-            tracing::debug!(conference = %self.conference, participant = p, by, "keyframe requested");
-            let _ = self.control.call(&self.conference, None, Request::Keyframe { participant: p }).await;
-        }
     }
 
     /// Leaves the conference and, unless the caller hung up, sends the BYE (resent over UDP

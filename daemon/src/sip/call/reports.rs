@@ -14,7 +14,78 @@ pub(super) fn next_report() -> tokio::time::Instant {
     tokio::time::Instant::now() + REPORT_INTERVAL.mul_f64(rand::random_range(0.5..1.5))
 }
 
+/// Asking the peer for keyframes of its video, for the media plane (which asks when the picture
+/// is seen again after nobody saw it).
+#[derive(Default)]
+pub(super) struct Asking {
+    /// Set when the peer negotiated PLI or FIR.
+    pub(super) notify: Option<crate::media::slot::AskKeyframe>,
+    /// The peer's video stream, from its sender reports.
+    peer_ssrc: Option<u32>,
+    fir_seq: u8,
+}
+
+impl Asking {
+    /// The peer's video RTCP: its sender report names its stream.
+    pub(super) fn heard(&mut self, packet: &[u8]) {
+        if let Some((ssrc, _)) = rtcp::sender_octets(packet).first() {
+            self.peer_ssrc = Some(*ssrc);
+        }
+    }
+}
+
+/// When the media plane asks for a keyframe (never, without a way to ask).
+pub(super) async fn asked(notify: Option<crate::media::slot::AskKeyframe>) {
+    match notify {
+        Some(n) => n.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Call {
+    /// The peer asks for a keyframe of what it receives (RTCP PLI/FIR, SIP INFO): the encoder of
+    /// its output makes one, at most every 300 ms.
+    pub(super) async fn keyframe(&mut self, by: &str) {
+        let now = Instant::now();
+        if self.last_keyframe.is_some_and(|t| now.duration_since(t) < Duration::from_millis(300)) {
+            return;
+        }
+        self.last_keyframe = Some(now);
+        if let Some(p) = self.participant {
+            tracing::debug!(conference = %self.conference, participant = p, by, "keyframe requested");
+            let _ = self.control.call(&self.conference, None, Request::Keyframe { participant: p }).await;
+        }
+    }
+
+    /// Asks the peer for a keyframe of its video: PLI when it negotiated `nack pli`, otherwise
+    /// FIR, to where its video RTCP comes from (SRTCP when the video is SRTP). Before the peer
+    /// sent a sender report nothing is known to name, and nothing is sent (the media plane
+    /// decodes what comes after a while anyway).
+    pub(super) fn ask_for_keyframe(&mut self) {
+        let (Some(p), Some(media)) = (self.video.as_ref(), self.asking.peer_ssrc) else { return };
+        let Some(to) = p.peer_rtcp else { return };
+        let pli = self.choice.video.as_ref().is_some_and(|v| v.format.feedback.iter().any(|f| f == "nack pli"));
+        let how = if pli {
+            rtcp::KeyframeRequest::Pli
+        } else {
+            self.asking.fir_seq = self.asking.fir_seq.wrapping_add(1);
+            rtcp::KeyframeRequest::Fir { seq: self.asking.fir_seq }
+        };
+        let sender =
+            self.outgoing.video.as_ref().and_then(|s| s.report(std::time::SystemTime::now())).map_or(0, |i| i.ssrc);
+        let packet = rtcp::keyframe_request(sender, media, how);
+        let wire = match self.srtp.video_out.as_mut() {
+            Some(c) => match c.protect_rtcp(&packet) {
+                Some(w) => w,
+                None => return,
+            },
+            None => packet,
+        };
+        if p.rtcp.try_send_to(&wire, to).is_ok() {
+            metrics::counter!("tessera_sip_keyframe_requests_sent_total").increment(1);
+        }
+    }
+
     /// Where the call's media comes from and its codecs, for the live view.
     pub(super) fn link_quality(&self) -> tessera_web::links::LinkQuality {
         let peer = self.choice.audio.as_ref().and_then(|a| a.peer).or(self.choice.video.as_ref().and_then(|v| v.peer));

@@ -487,7 +487,7 @@ impl H323Call {
         };
         let state = j
             .control
-            .call_with(&j.conference, req, Box::new(bound))
+            .call_with(&j.conference, None, req, Box::new(bound))
             .await
             .map_err(|e| format!("could not join: {e}"))?;
         self.participant = state.joined;
