@@ -3,7 +3,8 @@
 //! for byte, within the shared rule (each at most twice, 100 ms apart); Tessera sends the phone
 //! sender reports, and the phone's report blocks answering them give its round trip (the
 //! conference manager's figure and `tessera_participant_round_trip_seconds`). A NACK from
-//! another address is not answered.
+//! another address is not answered. A phone that negotiated PLI is asked for a keyframe when
+//! its picture, left undecoded while nobody saw it, is seen again.
 
 use std::collections::HashMap;
 use std::net::UdpSocket;
@@ -175,4 +176,120 @@ async fn a_phone_gets_the_video_packets_it_nacks_again_and_its_round_trip_is_mea
         .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .unwrap_or_else(|| panic!("no round trip for the phone\n{metrics}"));
     assert!((0.0..1.0).contains(&rtt), "a loopback round trip: {rtt}");
+}
+
+/// A sender report from `ssrc` (all counts zero): what names the phone's video stream.
+fn sender_report(ssrc: u32) -> Vec<u8> {
+    let mut p = vec![0x80, 200, 0, 6];
+    p.extend(ssrc.to_be_bytes());
+    p.extend([0u8; 20]);
+    p
+}
+
+/// The PLIs (RFC 4585 §6.3.1) in a compound RTCP packet: the stream each names.
+fn plis(mut p: &[u8]) -> Vec<u32> {
+    let mut out = Vec::new();
+    while p.len() >= 12 && p[0] >> 6 == 2 {
+        let len = (usize::from(u16::from_be_bytes([p[2], p[3]])) + 1) * 4;
+        if p[1] == 206 && p[0] & 0x1f == 1 {
+            out.push(u32::from_be_bytes([p[8], p[9], p[10], p[11]]));
+        }
+        p = p.get(len..).unwrap_or_default();
+    }
+    out
+}
+
+/// A phone that negotiated PLI and sends real H.264 (GStreamer's x264, one keyframe only): while
+/// the administrator has its camera off its video is not decoded, and when the camera is back
+/// on Tessera asks it for a keyframe with an RTCP PLI naming its stream, at its RTCP address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_is_asked_for_a_keyframe_when_its_picture_is_seen_again() {
+    let s = tessera_e2e::Server::start();
+    s.admin_ok(&["conference", "add", "pli", "--name", "Keyframes", "--owner", "admin", "--room", "--public"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    api.ok("pli", synthetic("Host", RED, 1000)).await;
+    let (audio, video, rtcp) = phone_sockets();
+    let sip = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (port, at) = (s.sip_port, audio.local_addr().unwrap());
+    let (code, answer) = tokio::task::spawn_blocking({
+        let sip = sip.try_clone().unwrap();
+        move || invite_offering(&sip, port, "pli", "pli-1", at, "", "a=rtcp-fb:96 nack pli\r\n")
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 200, "{answer}");
+    assert!(answer.contains("a=rtcp-fb:96 nack pli"), "PLI answered: {answer}");
+    ack(&sip, port, "pli", "pli-1", &answer);
+    let (video_port, rtcp_port) = answered_ports(&answer, "video");
+    // The phone's camera: moving H.264 from the phone's own video port (as its SDP says).
+    let phone_ssrc = 0x0ca4_e7a5_u32;
+    let video_from = video.local_addr().unwrap().port();
+    drop(video);
+    let _camera = tessera_e2e::KillOnDrop(
+        std::process::Command::new("gst-launch-1.0")
+            .args(["-q", "videotestsrc", "is-live=true", "pattern=ball", "!"])
+            .args(["video/x-raw,width=320,height=240,framerate=15/1", "!", "x264enc", "tune=zerolatency"])
+            .args(["key-int-max=100000", "!", "rtph264pay", "pt=96", "config-interval=-1"])
+            .arg(format!("ssrc={phone_ssrc}"))
+            .args(["!", "udpsink", "host=127.0.0.1"])
+            .arg(format!("port={video_port}"))
+            .arg(format!("bind-port={video_from}"))
+            .spawn()
+            .expect("gst-launch-1.0 (gstreamer1.0-tools)"),
+    );
+    // Its RTCP: a sender report every half second; what Tessera sends back is kept.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
+    let phone = std::thread::spawn({
+        let (stop, heard) = (stop.clone(), heard.clone());
+        move || {
+            let _audio = audio;
+            rtcp.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+            let mut buf = vec![0u8; 2048];
+            let mut last = Instant::now() - Duration::from_secs(1);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if last.elapsed() >= Duration::from_millis(500) {
+                    last = Instant::now();
+                    rtcp.send_to(&sender_report(phone_ssrc), ("127.0.0.1", rtcp_port)).unwrap();
+                }
+                if let Ok(n) = rtcp.recv(&mut buf) {
+                    heard.lock().unwrap().extend(plis(&buf[..n]));
+                }
+            }
+        }
+    });
+    let counter = |metrics: &str, name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let scrape = || async { reqwest::get(&s.metrics).await.unwrap().text().await.unwrap() };
+    let (_, live) = api.get("/api/v1/conferences/pli/live").await;
+    let me = live["participants"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["kind"] == "rtp"))
+        .map(|p| p["id"].clone())
+        .unwrap_or_else(|| panic!("the phone is not in the room: {live}"));
+    // The phone's picture is seen (and decoded) for a while, and its sender reports arrive.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pli_before = heard.lock().unwrap().len();
+    api.ok("pli", serde_json::json!({"action": "device", "participant": me, "camera": false})).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let m = scrape().await;
+    let hidden = counter(&m, "tessera_media_frames_not_decoded_total");
+    assert!(hidden >= 10.0, "the phone's unseen video was left undecoded: {hidden}\n{}", s.log());
+    api.ok("pli", serde_json::json!({"action": "device", "participant": me, "camera": true})).await;
+    let start = Instant::now();
+    while heard.lock().unwrap().len() == pli_before && start.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    phone.join().unwrap();
+    let plis = heard.lock().unwrap().clone();
+    assert!(plis.len() > pli_before, "no PLI reached the phone after its picture was seen again\n{}", s.log());
+    assert!(plis.iter().all(|s| *s == phone_ssrc), "a PLI names the phone's stream: {plis:x?}");
+    let m = scrape().await;
+    assert!(counter(&m, "tessera_sip_keyframe_requests_sent_total") >= 1.0, "{m}");
 }
