@@ -2,8 +2,11 @@
 // administrator with a synthetic participant, who then leaves, so every frame the server
 // decodes is the browser's). The administrator turns the guest's camera off: the server stops
 // decoding its video (tessera_media_frames_not_decoded_total grows, frames received do not);
-// back on, the server asks the browser for a keyframe (a PLI) and decodes from it again.
-// Env: BASE, CONF, Y4M, METRICS (the server's /metrics). Prints one JSON line of the counters.
+// back on, it decodes again from a keyframe (asked for with a PLI unless the page's encoder,
+// scaling back up, sends one first). And the
+// page is told the largest window its picture is in and sends its camera scaled down to it.
+// Env: BASE, CONF, Y4M (640x360), METRICS (the server's /metrics). Prints one JSON line of the
+// counters and sizes.
 import { check, env, launch, scenario, sleep, until } from './lib.mjs';
 
 const BASE = env('BASE');
@@ -38,6 +41,16 @@ await scenario(browser, async (result) => {
   const asked = 'tessera_media_keyframes_asked_total';
   const r0 = await metric(received);
   await until('the server decodes the browser', async () => (await metric(received)) >= r0 + 30, 30000);
+  // The server told the page the largest window its picture is in, and the page sends no more.
+  result.shownAt = await until('the server says where the picture is shown', async () =>
+    (await participants()).find((p) => p.id === me).shown_at);
+  result.sent = await until('the page scales its camera down', async () => page.evaluate(async () => {
+    let out = null;
+    (await window.tessera.pc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video' && s.frameWidth) out = { width: s.frameWidth, height: s.frameHeight };
+    });
+    return out && window.tessera.sendScale && out.width <= 640 / window.tessera.sendScale ? { ...out, scale: window.tessera.sendScale } : null;
+  }));
 
   check((await live({ action: 'device', participant: me, camera: false })).ok(), 'the camera goes off');
   const n0 = await metric(notDecoded);

@@ -210,6 +210,17 @@ pub struct LiveParticipant {
     /// Its media is encrypted: a browser (DTLS-SRTP) or a SIP endpoint with SRTP.
     #[serde(default)]
     pub encrypted: bool,
+    /// The largest window its picture is shown in (absent: not shown): a sender need not send
+    /// more (browsers are told, and scale what they send down to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_at: Option<ShownAt>,
+}
+
+/// A window's size in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShownAt {
+    pub width: u32,
+    pub height: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -171,6 +171,14 @@ enum ToPage<'a> {
     UseDevices {
         choice: &'a crate::remote_devices::Choice,
     },
+    /// The largest window the browser's picture is shown in (absent: nowhere): the page sends
+    /// no larger a picture.
+    ShownAt {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        width: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        height: Option<u32>,
+    },
 }
 
 /// A refusal: the field at fault (if one), the message and the close code.
@@ -521,7 +529,7 @@ impl InCall<'_> {
         joined: Joined,
         mut displaced: Option<tokio::sync::oneshot::Receiver<()>>,
     ) {
-        let Joined { participant, leave, mut ended, .. } = joined;
+        let Joined { participant, leave, mut ended, mut shown, .. } = joined;
         // The operator's choices of devices, once the page has said what it has.
         let (device_tx, mut device_rx) = tokio::sync::mpsc::channel(4);
         let listed = Listed { state: self.state, conference: &self.conference, participant, page: rand::random() };
@@ -656,6 +664,10 @@ impl InCall<'_> {
                 }
                 Some(choice) = device_rx.recv() => {
                     send(&mut socket, &ToPage::UseDevices { choice: &choice }).await;
+                }
+                Ok(()) = shown.changed() => {
+                    let size = *shown.borrow_and_update();
+                    send(&mut socket, &ToPage::ShownAt { width: size.map(|s| s.0), height: size.map(|s| s.1) }).await;
                 }
                 why = share_ended(&mut share) => {
                     share = None;

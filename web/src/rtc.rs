@@ -39,6 +39,9 @@ pub struct Joined {
     /// Says why the media connection ended (ICE or DTLS failed, the peer went away, the
     /// participant was removed) when it ends on the server's side.
     pub ended: oneshot::Receiver<String>,
+    /// The largest window the browser's picture is shown in (`None`: nowhere): the page scales
+    /// what it sends down to it.
+    pub shown: tokio::sync::watch::Receiver<Option<(u32, u32)>>,
 }
 
 pub type JoinReply = Result<Joined, ControlError>;

@@ -137,6 +137,28 @@
     reportDevices();
   }
   if (navigator.mediaDevices) navigator.mediaDevices.addEventListener('devicechange', () => reportDevices());
+  // The server shows this browser's picture no larger than width x height (the largest window
+  // it is in; none: shown nowhere): the camera is sent scaled down by the largest power of two
+  // (at most 8) that still covers that window, so the server receives and decodes no more than
+  // it shows, and the encoder changes size rarely.
+  async function scaleTo(width, height) {
+    const t = track('video');
+    const tr = pc && pc.getTransceivers().find((x) => x.sender.track && x.sender.track.kind === 'video');
+    if (!t || !tr) return;
+    const s = t.getSettings();
+    const cw = s.width || 640, ch = s.height || 360;
+    let k = 1;
+    while (k < 8 && cw / (k * 2) >= (width || 0) && ch / (k * 2) >= (height || 0)) k *= 2;
+    const p = tr.sender.getParameters();
+    if (!p.encodings || !p.encodings.length || p.encodings[0].scaleResolutionDownBy === k) return;
+    p.encodings[0].scaleResolutionDownBy = k;
+    try {
+      await tr.sender.setParameters(p);
+      window.tessera.sendScale = k;
+    } catch (e) {
+      console.warn('scaling the camera down failed', e);
+    }
+  }
   window.tessera = Object.assign(window.tessera || {}, { devices: currentDevices });
 
   function onMessage(m) {
@@ -151,6 +173,9 @@
         break;
       case 'use_devices':
         useDevices(m.choice);
+        break;
+      case 'shown_at':
+        scaleTo(m.width, m.height);
         break;
       case 'podium': {
         // The request for the podium: asked, then the moderator's answer.

@@ -78,6 +78,9 @@ pub enum EngineEvent {
     BadInput(ParticipantId, String),
     /// A phone pressed a key (an RFC 4733 event in its audio, after admission).
     Key(ParticipantId, char),
+    /// The largest size a participant's picture is shown at changed (`None`: not shown), as
+    /// [`super::shown_size`] tells it.
+    ShownSize(ParticipantId, Option<(u32, u32)>),
 }
 
 struct Member {
@@ -96,6 +99,8 @@ struct Member {
     watching: Option<OutputKey>,
     video_out: Option<RtpVideoSender>,
     audio_out: Option<AudioOut>,
+    /// The size its sender was told its picture is shown at.
+    told: super::shown_size::Told,
 }
 
 /// What an output shows: a layout, of the stage or of everyone (decided by the conference core).
@@ -314,6 +319,7 @@ impl Engine {
                     watching: None,
                     video_out: None,
                     audio_out: None,
+                    told: Default::default(),
                 });
                 self.sync_mixer();
             }
@@ -487,8 +493,10 @@ impl Engine {
             sources.iter().filter(|s| self.stage.as_ref().is_none_or(|st| st.contains(&s.id))).copied().collect();
         let pts = gst::ClockTime::from_nseconds((period * n as u32).as_nanos() as u64);
         let duration = gst::ClockTime::from_nseconds(period.as_nanos() as u64);
-        // Whose pictures some output someone receives shows: only those are decoded.
+        // Whose pictures some output someone receives shows (only those are decoded), and the
+        // largest window each is shown in.
         let mut seen: BTreeSet<ParticipantId> = BTreeSet::new();
+        let mut sizes: std::collections::HashMap<ParticipantId, (u32, u32)> = std::collections::HashMap::new();
         for out in &mut self.outputs {
             // Do less work: a picture nobody receives is not made.
             let v = &out.encoder.video;
@@ -518,12 +526,23 @@ impl Engine {
                 &out.view.layout
             };
             let ids: Vec<ParticipantId> = shown.iter().map(|s| s.id).collect();
-            seen.extend(layout.assign(&ids).into_iter().flatten());
+            let assigned = layout.assign(&ids);
+            seen.extend(assigned.iter().flatten());
             seen.extend(content_source.as_ref().map(|c| c.id));
             match out.compositor.compose(layout, shown, content_source.as_ref(), &mut self.tiles) {
                 Ok(canvas) => {
                     out.encoder.push_video(canvas, pts, duration);
                     metrics::counter!("tessera_media_frames_composed_total").increment(1);
+                    if let Some(g) = out.compositor.geometry() {
+                        let windows = assigned.iter().zip(&g.windows).filter_map(|(p, r)| Some((*p.as_ref()?, r)));
+                        let content = content_source.as_ref().zip(g.content.as_ref()).map(|(c, r)| (c.id, r));
+                        for (p, r) in windows.chain(content) {
+                            let e = sizes.entry(p).or_insert((0, 0));
+                            if u64::from(r.w) * u64::from(r.h) > u64::from(e.0) * u64::from(e.1) {
+                                *e = (r.w, r.h);
+                            }
+                        }
+                    }
                 }
                 Err(e) => {
                     metrics::counter!("tessera_media_compose_errors_total").increment(1);
@@ -532,13 +551,19 @@ impl Engine {
             }
         }
         self.tiles.end_frame();
-        for m in &self.members {
-            m.slot.set_shown(m.camera && seen.contains(&m.id));
-        }
         drop(staged);
         drop(content_map);
         drop(sources);
         drop(maps);
+        let now = Instant::now();
+        for m in &mut self.members {
+            m.slot.set_shown(m.camera && seen.contains(&m.id));
+            let size = sizes.get(&m.id).copied().filter(|_| m.camera);
+            if let Some(told) = m.told.update(size, now) {
+                m.slot.show_at(told);
+                let _ = self.events.send(EngineEvent::ShownSize(m.id, told));
+            }
+        }
         for (id, e) in bad {
             tracing::warn!(conference = %self.conference, participant = id, error = %e, "participant's video dropped");
             if let Some(m) = self.member(id) {

@@ -19,6 +19,7 @@ pub mod rtp_input;
 pub mod rtp_output;
 pub mod rtsp;
 pub mod sent;
+pub mod shown_size;
 pub mod slot;
 pub mod sockets;
 pub mod srtp;

@@ -23,9 +23,25 @@ pub struct VideoFrame {
     pub seq: u64,
 }
 
-/// How a participant's sender is asked for a keyframe (by its way in: a browser's PLI, a phone's
-/// RTCP PLI or FIR): the media plane notifies, the signalling side asks.
-pub type AskKeyframe = Arc<tokio::sync::Notify>;
+/// What the media plane asks of a participant's sender through its way in: a keyframe (a
+/// browser's PLI, a phone's RTCP PLI or FIR) when its picture is seen again, and the largest size
+/// its picture is shown at (a browser scales what it sends down to it). The media plane sets,
+/// the signalling side asks.
+#[derive(Debug)]
+pub struct Asks {
+    pub keyframe: tokio::sync::Notify,
+    /// Width and height of the largest window showing the picture; `None`: not shown.
+    pub shown: tokio::sync::watch::Sender<Option<(u32, u32)>>,
+}
+
+impl Default for Asks {
+    fn default() -> Asks {
+        Asks { keyframe: tokio::sync::Notify::new(), shown: tokio::sync::watch::channel(None).0 }
+    }
+}
+
+/// A participant's [`Asks`], shared by its slot and its way in.
+pub type AskKeyframe = Arc<Asks>;
 
 /// A picture nobody has seen for this long is no longer decoded (a speaker layout's thumbnails
 /// trade places with the speaker; a short absence keeps the decoder warm).
@@ -76,7 +92,14 @@ impl MediaSlot {
     /// Asks the sender for a keyframe (its way in sends the request).
     pub fn ask_keyframe(&self) {
         if let Some(a) = &self.ask {
-            a.notify_one();
+            a.keyframe.notify_one();
+        }
+    }
+
+    /// Tells the sender the largest size its picture is shown at (`None`: nowhere).
+    pub fn show_at(&self, size: Option<(u32, u32)>) {
+        if let Some(a) = &self.ask {
+            a.shown.send_if_modified(|s| std::mem::replace(s, size) != size);
         }
     }
 

@@ -321,6 +321,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     // The media plane asks for keyframes here (a PLI to the browser): its picture is then
     // decoded only while someone sees it.
     let keyframes = crate::media::slot::AskKeyframe::default();
+    let shown = keyframes.shown.subscribe();
     let mut handoff = crate::media::handoff::Bound::default();
     handoff.2 = Some(keyframes.clone());
     let state = match control.call_with(&req.conference, req.user, add, Box::new(handoff)).await {
@@ -374,7 +375,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
         },
         span,
     ));
-    Ok(Joined { participant, answer, leave, ended })
+    Ok(Joined { participant, answer, leave, ended, shown })
 }
 
 async fn negotiate(
@@ -576,7 +577,7 @@ async fn ask_for_keyframes(track: Arc<dyn TrackRemote>) {
 /// is seen again after nobody saw it).
 async fn answer_keyframe_requests(track: Arc<dyn TrackRemote>, asked: crate::media::slot::AskKeyframe) {
     loop {
-        asked.notified().await;
+        asked.keyframe.notified().await;
         let Some(media_ssrc) = track.ssrcs().await.first().copied() else { continue };
         let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc };
         if track.write_rtcp(vec![Box::new(pli)]).await.is_err() {

@@ -21,7 +21,7 @@ use tessera_conference::live::{Conference, Effect, Happened, Joining, Refusal, R
 use tessera_conference::{EndpointKind, EventKind};
 use tessera_mixer::frame::Yuv;
 use tessera_mixer::layout::{EndpointGroup, LayoutSet, ParticipantId};
-use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Reply, Request, RtpPorts};
+use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Reply, Request, RtpPorts, ShownAt};
 use tessera_web::store::{ConferenceKind, MediaSettings, Store};
 use tokio::sync::{mpsc, oneshot};
 
@@ -111,6 +111,8 @@ struct Conf {
     rtp_sockets: HashMap<ParticipantId, SendFrom>,
     /// The ports each RTP participant sends to, for the state.
     rtp_ports: HashMap<ParticipantId, RtpPorts>,
+    /// The largest size each participant's picture is shown at (the engine's [`EngineEvent::ShownSize`]).
+    shown_sizes: HashMap<ParticipantId, (u32, u32)>,
     /// Participants whose media is encrypted (browsers, SIP with SRTP), for the state.
     encrypted: std::collections::HashSet<ParticipantId>,
     /// Participants ended when their media stops (SIP calls).
@@ -208,6 +210,7 @@ pub async fn start(
         rtp_specs: HashMap::new(),
         rtp_sockets: HashMap::new(),
         rtp_ports: HashMap::new(),
+        shown_sizes: HashMap::new(),
         encrypted: Default::default(),
         watched: HashMap::new(),
         engine_events: ev_tx,
@@ -390,6 +393,12 @@ impl Conf {
                 }
                 self.event(EventKind::RecordingFailed, None, "", &msg);
             }
+            EngineEvent::ShownSize(p, size) => {
+                match size {
+                    Some(s) => self.shown_sizes.insert(p, s),
+                    None => self.shown_sizes.remove(&p),
+                };
+            }
             EngineEvent::BadInput(p, msg) => {
                 let name = self.core.member(p).map(|m| m.name.clone()).unwrap_or_default();
                 self.event(EventKind::BadInput, Some(p), &name, &msg);
@@ -427,6 +436,7 @@ impl Conf {
                     joined_at_ms: m.joined_at_ms,
                     rtp_ports: self.rtp_ports.get(&m.id).copied(),
                     encrypted: self.encrypted.contains(&m.id),
+                    shown_at: self.shown_sizes.get(&m.id).map(|&(width, height)| ShownAt { width, height }),
                 })
                 .collect(),
             layouts: self.core.layouts().clone(),

@@ -303,6 +303,7 @@ impl Conf {
         self.rtp_specs.remove(&participant);
         self.rtp_sockets.remove(&participant);
         self.rtp_ports.remove(&participant);
+        self.shown_sizes.remove(&participant);
         self.encrypted.remove(&participant);
         self.watched.remove(&participant);
         let fx = self.core.leave(participant, why);

@@ -37,7 +37,7 @@ impl Asking {
 /// When the media plane asks for a keyframe (never, without a way to ask).
 pub(super) async fn asked(notify: Option<crate::media::slot::AskKeyframe>) {
     match notify {
-        Some(n) => n.notified().await,
+        Some(n) => n.keyframe.notified().await,
         None => std::future::pending().await,
     }
 }
