@@ -24,10 +24,16 @@ and serves it to one RTSP viewer (ffmpeg, copying).
    decoding from composing and encoding.
 3. Many small conferences: four conferences of four, each with its own encoder, recording and
    viewer (a figure without a target).
+4. Senders that honour size requests (BENCH_CAPACITY_SIZED, default 16 and 25): each keeps
+   720p, 360p and 180p renditions of the clip (like simulcast layers; 1500, 500 and 150 kbit/s)
+   and sends the smallest that covers the window the live API says its picture is shown in
+   (`shown_at`, read every second), switching at that rendition's next keyframe. Figure:
+   participants per core at the largest size held; ratio at 16: Tessera's CPU with fixed 720p
+   senders over its CPU with these.
 
 Prints a table and BENCH lines.
 """
-import json, os, socket, struct, subprocess, sys, tempfile, time
+import json, os, socket, struct, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -36,19 +42,31 @@ from conference import MEASURE, Tessera, metric, viewers  # noqa: E402
 
 CLIP_KBPS = int(os.environ.get("BENCH_CLIP_KBPS", "1500"))
 SIZES = [int(n) for n in os.environ.get("BENCH_CAPACITY_SIZES", "4,9,16,20,25").split(",")]
+SIZED = [int(n) for n in os.environ.get("BENCH_CAPACITY_SIZED", "16,25").split(",") if n]
 FPS = 30
 MTU = 1200
 
 
-def make_clip(path):
-    """Ten seconds of 1280x720 30 fps H.264 with motion and noise, Annex B with access unit
-    delimiters, baseline profile (no B-frames), a keyframe every two seconds."""
+# The renditions of senders that honour size requests (like simulcast layers): size and kbit/s.
+RENDITIONS = [((1280, 720), CLIP_KBPS), ((640, 360), CLIP_KBPS // 3), ((320, 180), CLIP_KBPS // 10)]
+
+
+def make_clip(path, size=(1280, 720), kbps=CLIP_KBPS):
+    """Ten seconds of 30 fps H.264 with motion and noise (1280x720 unless told), Annex B with
+    access unit delimiters, baseline profile (no B-frames), a keyframe every two seconds and no
+    other (so that every rendition has its keyframes at the same frames)."""
+    w, h = size
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate={FPS}",
-         "-vf", "noise=alls=14:allf=t+u", "-t", "10", "-c:v", "libx264", "-preset", "veryfast",
-         "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-b:v", f"{CLIP_KBPS}k", "-maxrate", f"{CLIP_KBPS}k",
-         "-bufsize", f"{CLIP_KBPS * 2}k", "-g", str(FPS * 2), "-x264-params", "aud=1:repeat-headers=1",
-         "-f", "h264", path], check=True)
+         "-vf", f"noise=alls=14:allf=t+u,scale={w}:{h}", "-t", "10", "-c:v", "libx264", "-preset", "veryfast",
+         "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-b:v", f"{kbps}k", "-maxrate", f"{kbps}k",
+         "-bufsize", f"{kbps * 2}k", "-g", str(FPS * 2), "-sc_threshold", "0",
+         "-x264-params", "aud=1:repeat-headers=1:scenecut=0", "-f", "h264", path], check=True)
+
+
+def is_key(unit):
+    """Whether an access unit (its RTP payloads) is an IDR picture."""
+    return any(p[0] & 0x1F == 5 or (p[0] & 0x1F == 28 and p[1] & 0x1F == 5) for p in unit)
 
 
 def access_units(path):
@@ -93,22 +111,37 @@ def access_units(path):
     return units
 
 
-def send(clip, ports, offsets):
-    """The sender's own process: every stream of `clip` to its port on loopback, paced by the
-    clip's 30 fps, looping, until killed."""
+def send(clips, ports, offsets, choices=None):
+    """The sender's own process: every stream to its port on loopback, paced by the clips' 30
+    fps, looping, until killed. `clips` are renditions of one clip (the first is sent unless
+    told otherwise); with `choices`, a JSON file of the rendition each stream is asked for,
+    read every second, a stream switches at the asked rendition's next keyframe."""
     try:
         os.sched_setaffinity(0, {os.cpu_count() - 1})
     except OSError:
         pass
-    units = access_units(clip)
+    renditions = [access_units(c) for c in clips]
+    count = min(len(r) for r in renditions)
+    keys = [[is_key(u) for u in r] for r in renditions]
+    current, wanted, seen = [0] * len(ports), [0] * len(ports), None
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
     seqs = [0] * len(ports)
     start = time.monotonic()
     frame = 0
     while True:
+        if choices and frame % FPS == 0:
+            try:
+                stamp = os.stat(choices).st_mtime_ns
+                if stamp != seen:
+                    seen, wanted = stamp, json.load(open(choices))
+            except (OSError, ValueError):
+                pass
         for s, (port, offset) in enumerate(zip(ports, offsets)):
-            unit = units[(frame + offset) % len(units)]
+            k = (frame + offset) % count
+            if wanted[s] != current[s] and keys[wanted[s]][k]:
+                current[s] = wanted[s]
+            unit = renditions[current[s]][k]
             ts = (frame * 90000 // FPS + s * 7919) & 0xFFFFFFFF
             for k, payload in enumerate(unit):
                 marker = 0x80 if k == len(unit) - 1 else 0
@@ -124,11 +157,52 @@ def send(clip, ports, offsets):
             time.sleep(wait)
 
 
-def sender(clip, ports):
+def sender(clip, ports, renditions=None, choices=None):
     offsets = [(i * 37) % (FPS * 10) for i in range(len(ports))]
+    clips = renditions or [clip]
     code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
-            f"from capacity import send; send({clip!r}, {ports!r}, {offsets!r})")
+            f"from capacity import send; send({clips!r}, {ports!r}, {offsets!r}, {choices!r})")
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def choose(live, n):
+    """The rendition each participant P0..P(n-1) is asked for: the smallest that covers the
+    window its picture is shown in (the live API's `shown_at`); the largest until it is shown."""
+    at = {p["name"]: p.get("shown_at") for p in live["participants"]}
+    out = []
+    for i in range(n):
+        a, pick = at.get(f"P{i}"), 0
+        for k, ((w, h), _) in enumerate(RENDITIONS):
+            if a and w >= a["width"] and h >= a["height"]:
+                pick = k
+        out.append(pick)
+    return out
+
+
+class Honour(threading.Thread):
+    """Reads the live API every second and writes the renditions the senders are asked for (a
+    JSON file the sender process reads), until stopped."""
+
+    def __init__(self, t, cid, n, path):
+        super().__init__(daemon=True)
+        self.t, self.cid, self.n, self.path = t, cid, n, path
+        self.stop, self.last = threading.Event(), None
+        self.write([0] * n)
+
+    def write(self, choices):
+        with open(self.path + ".tmp", "w") as f:
+            json.dump(choices, f)
+        os.replace(self.path + ".tmp", self.path)
+        self.last = choices
+
+    def run(self):
+        while not self.stop.wait(1.0):
+            try:
+                c = choose(self.t.call("GET", f"/api/v1/conferences/{self.cid}/live"), self.n)
+            except OSError:
+                continue
+            if c != self.last:
+                self.write(c)
 
 
 def rss_mb(pid):
@@ -176,6 +250,25 @@ def shown(url, n):
         cell = [out[(y0 + y) * w + x0 + x] for y in range(1, 6) for x in range(2, 30)]
         count += sum(cell) / len(cell) > 80
     return count
+
+
+def run(t, cid, n, s, settle):
+    """Conference `cid` of `n` fed by the sender process `s`, watched by one RTSP viewer, measured
+    after `settle` seconds, then ended: frames composed per second, skipped, CPU (cores), RSS
+    (MB), whether it held, windows showing a picture, participants' frames decoded per second.
+    Only participants decoded and shown count: it held if every window shows its picture and
+    every participant's frames are decoded at the clip's rate, at 30 fps with none skipped."""
+    v = viewers(f"rtsp://127.0.0.1:{t.rtsp}/{cid}", 1)
+    time.sleep(settle)
+    cpu, fps, skipped, decoded = measure(t)
+    mem = rss_mb(t.proc.pid)
+    pictures = shown(f"rtsp://127.0.0.1:{t.rtsp}/{cid}", n)
+    for p in v + [s]:
+        p.terminate()
+        p.wait()
+    t.end(cid)
+    ok = fps >= FPS - 1 and skipped == 0 and pictures == n and decoded >= (FPS - 1) * n
+    return fps, skipped, cpu, mem, ok, pictures, decoded
 
 
 def measure(t):
@@ -236,25 +329,13 @@ def main():
     kbps = sum(len(p) for u in units for p in u) * 8 / (len(units) / FPS) / 1000
     print(f"clip: {len(units)} frames 1280x720@{FPS}, {kbps:.0f} kbit/s of RTP payload", flush=True)
     t = Tessera()
-    rows, best = [], None
+    rows, best, sized_rows = [], None, []
     try:
         for n in SIZES:
             cid = f"cap{n}"
             ports = room(t, cid, n)
-            s = sender(clip, ports)
-            v = viewers(f"rtsp://127.0.0.1:{t.rtsp}/{cid}", 1)
             mem0 = rss_mb(t.proc.pid)
-            time.sleep(4)
-            cpu, fps, skipped, decoded = measure(t)
-            mem = rss_mb(t.proc.pid)
-            pictures = shown(f"rtsp://127.0.0.1:{t.rtsp}/{cid}", n)
-            for p in v + [s]:
-                p.terminate()
-                p.wait()
-            t.end(cid)
-            # Only participants decoded and shown count: every window shows its picture, and
-            # every participant's frames are decoded at the clip's rate.
-            ok = fps >= FPS - 1 and skipped == 0 and pictures == n and decoded >= (FPS - 1) * n
+            fps, skipped, cpu, mem, ok, pictures, decoded = run(t, cid, n, sender(clip, ports), 4)
             rows.append((n, fps, skipped, cpu, mem, ok))
             print(f"capacity: {n:2d} real 720p H.264 senders ({pictures} shown, {decoded / n:4.1f} fps decoded each), "
                   f"recording + RTSP: {fps:5.1f} fps composed, {int(skipped)} skipped, "
@@ -278,6 +359,27 @@ def main():
         print(f"small: 4 conferences of 4, recording + RTSP each: CPU {small_cpu:4.2f} cores ({16 / small_cpu:4.1f} participants "
               f"per core), {small_fps / 4:5.1f} fps each, {int(small_skipped)} skipped, {small_decoded / 16:4.1f} fps decoded each",
               flush=True)
+        # Senders that honour size requests: each keeps 720p, 360p and 180p renditions of the
+        # clip and sends the smallest that covers the window it is shown in.
+        renditions = []
+        for k, (size, kbps) in enumerate(RENDITIONS):
+            path = os.path.join(work, f"rendition{k}.h264")
+            make_clip(path, size, kbps)
+            renditions.append(path)
+        for n in SIZED:
+            cid = f"sized{n}"
+            ports = room(t, cid, n)
+            honour = Honour(t, cid, n, os.path.join(work, f"choices{n}.json"))
+            honour.start()
+            # Time to be told and reach the asked rendition's keyframe (one every two seconds).
+            fps, skipped, cpu, mem, ok, pictures, decoded = run(t, cid, n, sender(clip, ports, renditions, honour.path), 7)
+            used = [honour.last.count(k) for k in range(len(RENDITIONS))]
+            honour.stop.set()
+            sized_rows.append((n, fps, skipped, cpu, mem, ok))
+            print(f"sized: {n:2d} senders honouring size requests (720p/360p/180p sent: {used}, {pictures} shown, "
+                  f"{decoded / n:4.1f} fps decoded each): {fps:5.1f} fps composed, {int(skipped)} skipped, "
+                  f"CPU {cpu:4.2f} cores ({n / cpu:4.1f} per core), RSS {mem:5.0f} MB {'ok' if ok else 'DROPS'}", flush=True)
+            time.sleep(2)
     finally:
         t.stop()
     ref_n = 16 if best is None or best[0] >= 16 else best[0]
@@ -289,6 +391,9 @@ def main():
     for n, fps, skipped, cpu, mem, ok in rows:
         print(f"{f'tessera, {n} participants':52s} {cpu:12.2f} {n / cpu:9.1f}   {fps:.1f} fps, {int(skipped)} skipped, "
               f"{mem:.0f} MB{'' if ok else '  (drops)'}")
+    for n, fps, skipped, cpu, mem, ok in sized_rows:
+        print(f"{f'tessera, {n} senders honouring size requests':52s} {cpu:12.2f} {n / cpu:9.1f}   {fps:.1f} fps, "
+              f"{int(skipped)} skipped, {mem:.0f} MB{'' if ok else '  (drops)'}")
     print(f"{f'gst-launch: {ref_n} x (depay ! avdec_h264) ! compositor ! x264enc':52s} {ref_cpu:12.2f} {ref_n / ref_cpu:9.1f}")
     print(f"{f'gst-launch: {ref_n} x (depay ! avdec_h264) alone':52s} {decode_cpu:12.2f}   (the decoding both spend)")
     if best:
@@ -302,6 +407,15 @@ def main():
         bench_line(f"capacity_{ref_n}_real_720p", f"{tess[3]:.2f}", "gst-launch-compositor-x264enc", f"{ref_cpu:.2f}", "cores",
                    ref_cpu / tess[3])
     bench_line("capacity_small_4x4", f"{small_cpu:.2f}", "none", f"{small_cpu:.2f}", "cores", 1.0)
+    held = [r for r in sized_rows if r[5]]
+    if held:
+        n, cpu = held[-1][0], held[-1][3]
+        bench_line("capacity_sized_participants_per_core", f"{n / cpu:.1f}", "none", f"{n / cpu:.1f}", "participants/core", 1.0)
+    fixed16 = next((r for r in rows if r[0] == 16), None)
+    sized16 = next((r for r in sized_rows if r[0] == 16), None)
+    if fixed16 and sized16:
+        bench_line("capacity_16_sized", f"{sized16[3]:.2f}", "tessera-fixed-720p-senders", f"{fixed16[3]:.2f}", "cores",
+                   fixed16[3] / sized16[3])
 
 
 if __name__ == "__main__":

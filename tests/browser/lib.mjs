@@ -69,6 +69,17 @@ export async function signedIn(browser, base, login, password, options = {}) {
   return page;
 }
 
+// The administrator's API session in a context of its own: `live(conf, data)` posts a live
+// action (with the CSRF token) and returns the response.
+export async function adminApi(browser, base) {
+  const ctx = await browser.newContext();
+  const login = await ctx.request.post(base + '/api/v1/session', { data: { login: 'admin', password: 'admin-password' } });
+  check(login.ok(), 'the administrator signs in: ' + login.status());
+  const csrf = (await login.json()).csrf_token;
+  const live = (conf, data) => ctx.request.post(`${base}/api/v1/conferences/${conf}/live`, { data, headers: { 'X-CSRF-Token': csrf } });
+  return { request: ctx.request, live };
+}
+
 // Runs a scenario that fills `result`, then prints it as the one JSON line the Rust test reads
 // (`ok`, and `error` when a step failed), closing the browser whatever happened.
 export async function scenario(browser, body) {

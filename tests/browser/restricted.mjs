@@ -9,17 +9,13 @@
 // local candidate type and protocol, frames decoded; with WATCH, the frames decoded while
 // watching, the longest time without a new decoded frame, and the inbound video's losses,
 // NACKs sent and retransmissions received.
-import { check, env, launch, scenario, until } from './lib.mjs';
+import { adminApi, check, env, launch, scenario, until } from './lib.mjs';
 
 const BASE = env('BASE');
 const browser = await launch(env('Y4M'));
 await scenario(browser, async (result) => {
-  const admin = await browser.newContext();
-  const login = await admin.request.post(BASE + '/api/v1/session', { data: { login: 'admin', password: 'admin-password' } });
-  check(login.ok(), 'the administrator signs in: ' + login.status());
-  const csrf = (await login.json()).csrf_token;
-  const started = await admin.request.post(`${BASE}/api/v1/conferences/${env('CONF')}/live`,
-    { data: { action: 'add_synthetic', name: 'Red square', colour: [220, 30, 30], tone_hz: 0 }, headers: { 'X-CSRF-Token': csrf } });
+  const admin = await adminApi(browser, BASE);
+  const started = await admin.live(env('CONF'), { action: 'add_synthetic', name: 'Red square', colour: [220, 30, 30], tone_hz: 0 });
   check(started.ok(), 'the room starts: ' + started.status());
 
   const ctx = await browser.newContext();

@@ -7,17 +7,14 @@
 // page is told the largest window its picture is in and sends its camera scaled down to it.
 // Env: BASE, CONF, Y4M (640x360), METRICS (the server's /metrics). Prints one JSON line of the
 // counters and sizes.
-import { check, env, launch, scenario, sleep, until } from './lib.mjs';
+import { adminApi, check, env, launch, scenario, sleep, until } from './lib.mjs';
 
 const BASE = env('BASE');
 const CONF = env('CONF');
 const browser = await launch(env('Y4M'));
 await scenario(browser, async (result) => {
-  const admin = await browser.newContext();
-  const login = await admin.request.post(BASE + '/api/v1/session', { data: { login: 'admin', password: 'admin-password' } });
-  check(login.ok(), 'the administrator signs in: ' + login.status());
-  const csrf = (await login.json()).csrf_token;
-  const live = (data) => admin.request.post(`${BASE}/api/v1/conferences/${CONF}/live`, { data, headers: { 'X-CSRF-Token': csrf } });
+  const admin = await adminApi(browser, BASE);
+  const live = (data) => admin.live(CONF, data);
   const started = await live({ action: 'add_synthetic', name: 'Red square', colour: [220, 30, 30], tone_hz: 0 });
   check(started.ok(), 'the room starts: ' + started.status());
   const metric = async (name) => {
