@@ -356,6 +356,8 @@ def main():
         for p in small_viewers + [s]:
             p.terminate()
             p.wait()
+        for k in range(4):
+            t.end(f"small{k}")
         print(f"small: 4 conferences of 4, recording + RTSP each: CPU {small_cpu:4.2f} cores ({16 / small_cpu:4.1f} participants "
               f"per core), {small_fps / 4:5.1f} fps each, {int(small_skipped)} skipped, {small_decoded / 16:4.1f} fps decoded each",
               flush=True)
