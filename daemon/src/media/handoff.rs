@@ -8,10 +8,11 @@ use std::net::UdpSocket;
 
 /// Bound sockets by local port; those no input takes close when this is dropped. With them,
 /// the streams the call follows ([`super::sent`]), to send what its peer's NACKs name again, and
-/// where the media plane asks the sender for a keyframe ([`super::slot::AskKeyframe`]: only
-/// senders that can be asked have their video left undecoded while nobody sees it).
+/// where the media plane asks the sender for a keyframe and tells it its size
+/// ([`super::slot::SenderAsks`]: only senders that can be asked have their video left undecoded
+/// while nobody sees it).
 #[derive(Debug, Default)]
-pub struct Bound(HashMap<u16, UdpSocket>, pub super::sent::Outgoing, pub Option<super::slot::AskKeyframe>);
+pub struct Bound(HashMap<u16, UdpSocket>, pub super::sent::Outgoing, pub Option<super::slot::SenderAsks>);
 
 impl Bound {
     pub fn add(&mut self, socket: UdpSocket) -> std::io::Result<()> {

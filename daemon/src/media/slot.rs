@@ -41,7 +41,7 @@ impl Default for Asks {
 }
 
 /// A participant's [`Asks`], shared by its slot and its way in.
-pub type AskKeyframe = Arc<Asks>;
+pub type SenderAsks = Arc<Asks>;
 
 /// A picture nobody has seen for this long is no longer decoded (a speaker layout's thumbnails
 /// trade places with the speaker; a short absence keeps the decoder warm).
@@ -56,8 +56,8 @@ pub struct MediaSlot {
     last_input_ms: AtomicU64,
     /// Since when no output shows this picture, in ms of [`clock_ms`] (0: shown).
     hidden_since_ms: AtomicU64,
-    /// Where to ask the sender for a keyframe; without it the video is always decoded.
-    ask: Option<AskKeyframe>,
+    /// What is asked of the sender (keyframes, its size); without it the video is always decoded.
+    ask: Option<SenderAsks>,
 }
 
 /// Milliseconds on a monotonic clock that starts with the process (never 0 once read).
@@ -69,7 +69,7 @@ fn clock_ms() -> u64 {
 impl MediaSlot {
     /// A slot whose sender can be asked for keyframes (`ask`): its video is then left undecoded
     /// while nobody sees it.
-    pub fn asking(ask: Option<AskKeyframe>) -> MediaSlot {
+    pub fn asking(ask: Option<SenderAsks>) -> MediaSlot {
         MediaSlot { ask, ..MediaSlot::default() }
     }
 

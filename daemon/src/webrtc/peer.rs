@@ -320,7 +320,7 @@ pub async fn join(settings: Arc<Settings>, control: Control, req: JoinRequest) -
     let negotiated = started.elapsed();
     // The media plane asks for keyframes here (a PLI to the browser): its picture is then
     // decoded only while someone sees it.
-    let keyframes = crate::media::slot::AskKeyframe::default();
+    let keyframes = crate::media::slot::SenderAsks::default();
     let shown = keyframes.shown.subscribe();
     let mut handoff = crate::media::handoff::Bound::default();
     handoff.2 = Some(keyframes.clone());
@@ -403,8 +403,8 @@ struct Running {
     /// When the answer was sent.
     since: std::time::Instant,
     video_kbps: u32,
-    /// Where the media plane asks for a keyframe of the browser's video.
-    keyframes: crate::media::slot::AskKeyframe,
+    /// Where the media plane asks for a keyframe of the browser's video (and tells its size).
+    keyframes: crate::media::slot::SenderAsks,
 }
 
 impl Running {
@@ -521,7 +521,7 @@ async fn receive_from_browser(
     to: SocketAddr,
     pt: u8,
     c: Counted,
-    asked: Option<crate::media::slot::AskKeyframe>,
+    asked: Option<crate::media::slot::SenderAsks>,
 ) {
     let video = track.kind().await == RtpCodecKind::Video;
     if video {
@@ -575,7 +575,7 @@ async fn ask_for_keyframes(track: Arc<dyn TrackRemote>) {
 
 /// A PLI to the browser each time the media plane asks for a keyframe of its video (its picture
 /// is seen again after nobody saw it).
-async fn answer_keyframe_requests(track: Arc<dyn TrackRemote>, asked: crate::media::slot::AskKeyframe) {
+async fn answer_keyframe_requests(track: Arc<dyn TrackRemote>, asked: crate::media::slot::SenderAsks) {
     loop {
         asked.keyframe.notified().await;
         let Some(media_ssrc) = track.ssrcs().await.first().copied() else { continue };

@@ -673,7 +673,7 @@ impl Call {
         // A phone that takes PLI or FIR is asked for keyframes: its video is then decoded only
         // while someone sees it.
         if self.choice.video.is_some() && self.choice.keyframe_feedback() {
-            let ask = crate::media::slot::AskKeyframe::default();
+            let ask = crate::media::slot::SenderAsks::default();
             bound.2 = Some(ask.clone());
             self.asking.notify = Some(ask);
         }

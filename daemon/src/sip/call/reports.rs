@@ -19,7 +19,7 @@ pub(super) fn next_report() -> tokio::time::Instant {
 #[derive(Default)]
 pub(super) struct Asking {
     /// Set when the peer negotiated PLI or FIR.
-    pub(super) notify: Option<crate::media::slot::AskKeyframe>,
+    pub(super) notify: Option<crate::media::slot::SenderAsks>,
     /// The peer's video stream, from its sender reports.
     peer_ssrc: Option<u32>,
     fir_seq: u8,
@@ -35,7 +35,7 @@ impl Asking {
 }
 
 /// When the media plane asks for a keyframe (never, without a way to ask).
-pub(super) async fn asked(notify: Option<crate::media::slot::AskKeyframe>) {
+pub(super) async fn asked(notify: Option<crate::media::slot::SenderAsks>) {
     match notify {
         Some(n) => n.keyframe.notified().await,
         None => std::future::pending().await,
