@@ -54,25 +54,48 @@ fn receiver_report(sender: u32, media: u32, highest: u16, lsr: u32, dlsr: u32) -
     p
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_phone_gets_the_video_packets_it_nacks_again_and_its_round_trip_is_measured() {
+/// A phone in the public room `conf` (started with a synthetic host) whose INVITE offered H.264
+/// video with the RTCP feedback lines `feedback`: the server, an API session, the phone's audio,
+/// video and video RTCP sockets, and Tessera's video RTP and RTCP ports from its answer (which
+/// is returned too).
+struct Phone {
+    s: tessera_e2e::Server,
+    api: Api,
+    audio: UdpSocket,
+    video: UdpSocket,
+    rtcp: UdpSocket,
+    answer: String,
+    video_port: u16,
+    rtcp_port: u16,
+    /// Its SIP socket, open while the call lasts.
+    _sip: UdpSocket,
+}
+
+async fn phone_in(conf: &str, feedback: &'static str) -> Phone {
     let s = tessera_e2e::Server::start();
-    s.admin_ok(&["conference", "add", "fb", "--name", "Feedback", "--owner", "admin", "--room", "--public"], "");
+    s.admin_ok(&["conference", "add", conf, "--name", conf, "--owner", "admin", "--room", "--public"], "");
     let api = Api::new(&s, "admin", "admin-password").await;
-    api.ok("fb", synthetic("Host", RED, 1000)).await;
+    api.ok(conf, synthetic("Host", RED, 1000)).await;
     let (audio, video, rtcp) = phone_sockets();
     let sip = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let (port, at) = (s.sip_port, audio.local_addr().unwrap());
+    let (port, at, call) = (s.sip_port, audio.local_addr().unwrap(), format!("{conf}-1"));
     let (code, answer) = tokio::task::spawn_blocking({
-        let sip = sip.try_clone().unwrap();
-        move || invite_offering(&sip, port, "fb", "fb-1", at, "", "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n")
+        let (sip, conf, call) = (sip.try_clone().unwrap(), conf.to_string(), call.clone());
+        move || invite_offering(&sip, port, &conf, &call, at, "", feedback)
     })
     .await
     .unwrap();
     assert_eq!(code, 200, "{answer}");
-    assert!(answer.contains("a=rtcp-fb:96 nack\r\n"), "generic NACK answered: {answer}");
-    ack(&sip, port, "fb", "fb-1", &answer);
+    ack(&sip, port, conf, &call, &answer);
     let (video_port, rtcp_port) = answered_ports(&answer, "video");
+    Phone { s, api, audio, video, rtcp, answer, video_port, rtcp_port, _sip: sip }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_gets_the_video_packets_it_nacks_again_and_its_round_trip_is_measured() {
+    let Phone { s, audio, video, rtcp, answer, video_port, rtcp_port, _sip, .. } =
+        phone_in("fb", "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n").await;
+    assert!(answer.contains("a=rtcp-fb:96 nack\r\n"), "generic NACK answered: {answer}");
     let seen = tokio::task::spawn_blocking(move || {
         let _audio = audio;
         let me = 0x5eed_u32;
@@ -204,23 +227,9 @@ fn plis(mut p: &[u8]) -> Vec<u32> {
 /// on Tessera asks it for a keyframe with an RTCP PLI naming its stream, at its RTCP address.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_is_asked_for_a_keyframe_when_its_picture_is_seen_again() {
-    let s = tessera_e2e::Server::start();
-    s.admin_ok(&["conference", "add", "pli", "--name", "Keyframes", "--owner", "admin", "--room", "--public"], "");
-    let api = Api::new(&s, "admin", "admin-password").await;
-    api.ok("pli", synthetic("Host", RED, 1000)).await;
-    let (audio, video, rtcp) = phone_sockets();
-    let sip = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let (port, at) = (s.sip_port, audio.local_addr().unwrap());
-    let (code, answer) = tokio::task::spawn_blocking({
-        let sip = sip.try_clone().unwrap();
-        move || invite_offering(&sip, port, "pli", "pli-1", at, "", "a=rtcp-fb:96 nack pli\r\n")
-    })
-    .await
-    .unwrap();
-    assert_eq!(code, 200, "{answer}");
+    let Phone { s, api, audio, video, rtcp, answer, video_port, rtcp_port, _sip } =
+        phone_in("pli", "a=rtcp-fb:96 nack pli\r\n").await;
     assert!(answer.contains("a=rtcp-fb:96 nack pli"), "PLI answered: {answer}");
-    ack(&sip, port, "pli", "pli-1", &answer);
-    let (video_port, rtcp_port) = answered_ports(&answer, "video");
     // The phone's camera: moving H.264 from the phone's own video port (as its SDP says).
     let phone_ssrc = 0x0ca4_e7a5_u32;
     let video_from = video.local_addr().unwrap().port();
