@@ -34,6 +34,15 @@ impl Asking {
     }
 }
 
+/// An RTCP packet as it goes out: SRTCP with the medium's context when it is SRTP (`None` when
+/// that fails), as is otherwise.
+fn on_the_wire(protect: Option<&mut crate::media::srtp::Srtp>, packet: Vec<u8>) -> Option<Vec<u8>> {
+    match protect {
+        Some(c) => c.protect_rtcp(&packet),
+        None => Some(packet),
+    }
+}
+
 /// When the media plane asks for a keyframe (never, without a way to ask).
 pub(super) async fn asked(notify: Option<crate::media::slot::SenderAsks>) {
     match notify {
@@ -73,13 +82,8 @@ impl Call {
         };
         let sender =
             self.outgoing.video.as_ref().and_then(|s| s.report(std::time::SystemTime::now())).map_or(0, |i| i.ssrc);
-        let packet = rtcp::keyframe_request(sender, media, how);
-        let wire = match self.srtp.video_out.as_mut() {
-            Some(c) => match c.protect_rtcp(&packet) {
-                Some(w) => w,
-                None => return,
-            },
-            None => packet,
+        let Some(wire) = on_the_wire(self.srtp.video_out.as_mut(), rtcp::keyframe_request(sender, media, how)) else {
+            return;
         };
         if p.rtcp.try_send_to(&wire, to).is_ok() {
             metrics::counter!("tessera_sip_keyframe_requests_sent_total").increment(1);
@@ -166,14 +170,7 @@ impl Call {
         for (ports, sent, protect) in media {
             let (Some(p), Some(sent)) = (ports, sent) else { continue };
             let (Some(to), Some(info)) = (p.peer_rtcp, sent.report(now)) else { continue };
-            let packet = rtcp::sender_report(&info, &cname);
-            let wire = match protect {
-                Some(c) => match c.protect_rtcp(&packet) {
-                    Some(w) => w,
-                    None => continue,
-                },
-                None => packet,
-            };
+            let Some(wire) = on_the_wire(protect, rtcp::sender_report(&info, &cname)) else { continue };
             if p.rtcp.try_send_to(&wire, to).is_ok() {
                 metrics::counter!("tessera_sip_rtcp_reports_sent_total").increment(1);
             }
