@@ -91,6 +91,12 @@ impl Compositor {
         self.geometry.as_ref()
     }
 
+    /// Who the last composed canvas shows, and in which rectangle (the content slot's too).
+    pub fn placed(&self) -> impl Iterator<Item = (ParticipantId, Rect)> + '_ {
+        let rects = self.geometry.iter().flat_map(|g| g.content.iter().chain(&g.windows));
+        self.shown.iter().zip(rects).filter_map(|(s, r)| Some((s.as_ref()?.id?, *r)))
+    }
+
     /// Composes the canvas. `present` lists the participants in join order (auto-fill takes
     /// them in that order); `content` is the shared screen for the content slot.
     pub fn compose(

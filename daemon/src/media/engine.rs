@@ -494,7 +494,7 @@ impl Engine {
         let pts = gst::ClockTime::from_nseconds((period * n as u32).as_nanos() as u64);
         let duration = gst::ClockTime::from_nseconds(period.as_nanos() as u64);
         // Whose pictures some output someone receives shows (only those are decoded), and the
-        // largest window each is shown in.
+        // largest window each is shown in: what the compositors placed.
         let mut seen: BTreeSet<ParticipantId> = BTreeSet::new();
         let mut sizes: std::collections::HashMap<ParticipantId, (u32, u32)> = std::collections::HashMap::new();
         for out in &mut self.outputs {
@@ -525,22 +525,15 @@ impl Engine {
             } else {
                 &out.view.layout
             };
-            let ids: Vec<ParticipantId> = shown.iter().map(|s| s.id).collect();
-            let assigned = layout.assign(&ids);
-            seen.extend(assigned.iter().flatten());
-            seen.extend(content_source.as_ref().map(|c| c.id));
             match out.compositor.compose(layout, shown, content_source.as_ref(), &mut self.tiles) {
                 Ok(canvas) => {
                     out.encoder.push_video(canvas, pts, duration);
                     metrics::counter!("tessera_media_frames_composed_total").increment(1);
-                    if let Some(g) = out.compositor.geometry() {
-                        let windows = assigned.iter().zip(&g.windows).filter_map(|(p, r)| Some((*p.as_ref()?, r)));
-                        let content = content_source.as_ref().zip(g.content.as_ref()).map(|(c, r)| (c.id, r));
-                        for (p, r) in windows.chain(content) {
-                            let e = sizes.entry(p).or_insert((0, 0));
-                            if u64::from(r.w) * u64::from(r.h) > u64::from(e.0) * u64::from(e.1) {
-                                *e = (r.w, r.h);
-                            }
+                    for (p, r) in out.compositor.placed() {
+                        seen.insert(p);
+                        let e = sizes.entry(p).or_insert((0, 0));
+                        if u64::from(r.w) * u64::from(r.h) > u64::from(e.0) * u64::from(e.1) {
+                            *e = (r.w, r.h);
                         }
                     }
                 }
