@@ -85,7 +85,7 @@ pub fn install(decoder: &gst::Element, slot: Arc<MediaSlot>) {
             Step::Hidden => {
                 slot.touch();
                 hidden.increment(1);
-                gst::PadProbeReturn::Drop
+                super::DISCARD
             }
             Step::Await { ask } => {
                 slot.touch();
@@ -93,7 +93,7 @@ pub fn install(decoder: &gst::Element, slot: Arc<MediaSlot>) {
                     slot.ask_keyframe();
                     metrics::counter!("tessera_media_keyframes_asked_total").increment(1);
                 }
-                gst::PadProbeReturn::Drop
+                super::DISCARD
             }
         }
     });

@@ -28,6 +28,12 @@ pub mod tiers;
 
 use anyhow::{Context, bail};
 
+/// What a buffer probe answers for a buffer it throws away: `Handled` (the probe consumed it),
+/// never `Drop`. gstreamer-rs has already taken the buffer out of the probe's info and frees it;
+/// on `Drop`, GStreamer before 1.24.8 (Debian 12 has 1.22) then unrefs the NULL left there, a
+/// GStreamer-CRITICAL for every buffer thrown away.
+pub const DISCARD: gstreamer::PadProbeReturn = gstreamer::PadProbeReturn::Handled;
+
 /// The GStreamer elements the media plane needs, with the Debian package that ships each.
 const REQUIRED: &[(&str, &str)] = &[
     ("appsrc", "gstreamer1.0-plugins-base"),

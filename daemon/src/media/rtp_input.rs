@@ -354,7 +354,7 @@ impl Guard {
         if n <= 5 || n.is_power_of_two() {
             tracing::warn!(participant = %self.who, reason = why, dropped = n, "malformed RTP packet dropped");
         }
-        gst::PadProbeReturn::Drop
+        super::DISCARD
     }
 }
 
@@ -387,7 +387,7 @@ fn guard_rtp(src: &gst::Element, guard: Guard, unprotect: Option<super::srtp::Sr
         };
         match verdict {
             // Well-formed, but from another address than the participant's.
-            Ok(()) if from().is_some_and(|f| !latch.accept(f)) => gst::PadProbeReturn::Drop,
+            Ok(()) if from().is_some_and(|f| !latch.accept(f)) => super::DISCARD,
             Ok(()) => gst::PadProbeReturn::Ok,
             // Telephone events: not audio for the decoder; a key pressed, if they come from the
             // participant's own address.
@@ -400,7 +400,7 @@ fn guard_rtp(src: &gst::Element, guard: Guard, unprotect: Option<super::srtp::Sr
                 {
                     on_key(digit);
                 }
-                gst::PadProbeReturn::Drop
+                super::DISCARD
             }
             Err(why) => guard.drop_packet(why),
         }

@@ -54,7 +54,7 @@ pub fn protect_sink(sink: &gst::Element, srtp: Srtp) {
                     *buf = out;
                     gst::PadProbeReturn::Ok
                 }
-                None => gst::PadProbeReturn::Drop,
+                None => super::DISCARD,
             };
         }
         if let Some(list) = info.buffer_list_mut() {
