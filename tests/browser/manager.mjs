@@ -137,8 +137,16 @@ try {
   const band = (r) => white(r, 4, H / 2 - 40, W / 2 - 8, 36);
   result.label_before = band(raw);
   await page.locator(`#m-roster tr[data-id="${ids.Red}"] button.rename`).click();
-  await page.fill('.rename-input', 'Rosalind Redfern-Montgomery');
-  await page.press('.rename-input', 'Enter');
+  await page.fill('.rename-input', 'Rosalind ');
+  // Every pushed state redraws the roster: what is being typed stays, with the focus. Another
+  // operator changes Yellow's level meanwhile; the typing goes on from the keyboard.
+  const yellowGain = page.locator(`#m-roster tr[data-id="${ids.Yellow}"] input.gain`);
+  await ctx.request.post(`${BASE}/api/v1/conferences/${CONF}/live`, { headers: { 'X-CSRF-Token': csrf },
+    data: { action: 'device', participant: ids.Yellow, gain: 1.5 } });
+  await until('the roster is redrawn with the new level', async () => (await yellowGain.inputValue()) === '1.5');
+  await page.keyboard.type('Redfern-Montgomery');
+  result.typed_through_a_redraw = await page.inputValue('.rename-input');
+  await page.keyboard.press('Enter');
   await until('the roster shows the rename applied', async () => ((await live()).layouts.all.display_names || {})[ids.Red] === 'Rosalind Redfern-Montgomery');
   result.label_after = await untilMeasured('the longer name fills more of the label', () => band(raw = grab()),
     (n) => n > result.label_before + result.label_before / 3, 30000).catch(() => band(raw));

@@ -115,6 +115,10 @@ async fn operators_run_a_meeting_from_the_manager() {
     let (before, after) = (r["label_before"].as_u64().unwrap(), r["label_after"].as_u64().unwrap());
     assert!(before > 20, "a name label at the bottom of Red's window: {before}");
     assert!(after > before + before / 3, "the longer name fills more of the label: {before} -> {after}");
+    assert_eq!(
+        r["typed_through_a_redraw"], "Rosalind Redfern-Montgomery",
+        "a roster redraw keeps the name being typed"
+    );
     assert_eq!(r["room_media"], "not encrypted", "the plain-RTP room system is shown as such");
     assert_eq!(r["red_marks"], 0, "a synthetic participant has no encryption mark");
     assert!(r["room_link"].as_str().unwrap().contains("kbit/s"), "the room system's link figures: {}", r["room_link"]);

@@ -16,6 +16,9 @@
   let edit = null; // { scope, layout, version }
   let dirty = false;
   const selected = new Set();
+  // The name being typed in the roster ({ id, input }): kept across the re-renders that every
+  // pushed state causes, so an operator's typing is never thrown away.
+  let renaming = null;
   window.tesseraManager = { state: () => state, edit: () => edit };
 
   function showError(msg) {
@@ -290,7 +293,9 @@
     input.value = (edit && edit.layout.display_names && edit.layout.display_names[p.id]) || p.name;
     row.replaceChildren(input);
     input.focus();
+    renaming = { id: p.id, input };
     const done = (save) => {
+      renaming = null;
       if (save) act({ action: 'rename', scope: scopeJson(edit ? edit.scope : ''), participant: p.id, name: input.value.trim() || null });
       else renderRoster();
     };
@@ -299,6 +304,10 @@
 
   function renderRoster() {
     const body = roster.querySelector('tbody');
+    const typing = renaming && {
+      ...renaming, focused: document.activeElement === renaming.input,
+      from: renaming.input.selectionStart, to: renaming.input.selectionEnd,
+    };
     body.replaceChildren();
     const ids = new Set(state.participants.map((p) => p.id));
     for (const s of [...selected]) if (!ids.has(s)) selected.delete(s);
@@ -312,6 +321,10 @@
       box.addEventListener('change', () => { if (box.checked) selected.add(p.id); else selected.delete(p.id); });
       sel.append(box);
       const name = document.createElement('td'); name.className = 'name'; name.textContent = p.name;
+      if (typing && typing.id === p.id) {
+        // The same input, with what was typed (its focus and caret once it is in the page).
+        name.replaceChildren(typing.input);
+      }
       const kind = document.createElement('td');
       kind.textContent = [p.kind, p.group, p.moderator ? '★' : '', p.on_podium ? '🎤' : ''].filter(Boolean).join(' · ');
       // Whether its media is encrypted (a browser, or a SIP phone with SRTP); synthetic
@@ -352,6 +365,8 @@
       tr.append(sel, name, kind, cam, mic, gain, actions);
       body.append(tr);
     }
+    if (typing && !ids.has(typing.id)) renaming = null;
+    else if (typing && typing.focused) { typing.input.focus(); typing.input.setSelectionRange(typing.from, typing.to); }
     renderRequests();
   }
 
