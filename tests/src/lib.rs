@@ -300,10 +300,13 @@ impl Drop for Server {
     fn drop(&mut self) {
         // A failing check unwinds through here: print the end of the server's log next to the
         // assertion's message, so a red run can be read without running it again.
-        if std::thread::panicking() {
+        // TESSERA_E2E_SERVER_LOG=1 prints it after a passing test too (to look for warnings); =all
+        // prints all of it.
+        if std::thread::panicking() || std::env::var_os("TESSERA_E2E_SERVER_LOG").is_some() {
             let log = self.log();
             let lines: Vec<&str> = log.lines().collect();
-            let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
+            let all = std::env::var("TESSERA_E2E_SERVER_LOG").is_ok_and(|v| v == "all");
+            let tail = &lines[if all { 0 } else { lines.len().saturating_sub(LOG_TAIL_LINES) }..];
             eprintln!(
                 "--- the last {} lines of the server's log ---\n{}\n--- end of the server's log ---",
                 tail.len(),
@@ -313,6 +316,15 @@ impl Drop for Server {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
+        }
+        // A passing test whose server panicked in a thread or had GLib/GStreamer report a
+        // critical (a misused object, a NULL unref) fails: those are bugs the test's own checks
+        // may not see.
+        if !std::thread::panicking() {
+            let log = self.log();
+            let bad: Vec<&str> =
+                log.lines().filter(|l| l.contains("-CRITICAL **") || l.contains("panicked at")).collect();
+            assert!(bad.is_empty(), "the server's log has {} criticals or panics, the first: {}", bad.len(), bad[0]);
         }
     }
 }
