@@ -119,6 +119,11 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     ),
     (Counter, "tessera_sip_rtcp_reports_sent_total", "RTCP sender reports Tessera sent SIP phones."),
     (Counter, "tessera_sip_keyframe_requests_sent_total", "RTCP PLI or FIR Tessera sent SIP phones."),
+    (
+        Counter,
+        "tessera_sip_bitrate_requests_sent_total",
+        "RTCP TMMBR Tessera sent SIP phones: the bit rate of the size their picture is shown at.",
+    ),
     (Gauge, "tessera_acme_renewal_failing", "1 while obtaining or renewing the ACME certificate fails."),
     (Gauge, "tessera_manager_pages", "Conference manager pages open."),
     (Gauge, "tessera_media_encoders", "Shared encoders running."),

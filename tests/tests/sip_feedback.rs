@@ -4,7 +4,8 @@
 //! sender reports, and the phone's report blocks answering them give its round trip (the
 //! conference manager's figure and `tessera_participant_round_trip_seconds`). A NACK from
 //! another address is not answered. A phone that negotiated PLI is asked for a keyframe when
-//! its picture, left undecoded while nobody saw it, is seen again.
+//! its picture, left undecoded while nobody saw it, is seen again; one that negotiated TMMBR is
+//! asked for the bit rate of the size its picture is shown at.
 
 use std::collections::HashMap;
 use std::net::UdpSocket;
@@ -222,14 +223,36 @@ fn plis(mut p: &[u8]) -> Vec<u32> {
     out
 }
 
-/// A phone that negotiated PLI and sends real H.264 (GStreamer's x264, one keyframe only): while
-/// the administrator has its camera off its video is not decoded, and when the camera is back
-/// on Tessera asks it for a keyframe with an RTCP PLI naming its stream, at its RTCP address.
+/// The TMMBRs (RFC 5104 §4.2.1) in a compound RTCP packet: (the stream named, the bit rate).
+fn tmmbrs(mut p: &[u8]) -> Vec<(u32, u64)> {
+    let mut out = Vec::new();
+    while p.len() >= 12 && p[0] >> 6 == 2 {
+        let len = (usize::from(u16::from_be_bytes([p[2], p[3]])) + 1) * 4;
+        if p[1] == 205 && p[0] & 0x1f == 3 {
+            for e in p.get(12..len).unwrap_or_default().chunks_exact(8) {
+                let word = u32::from_be_bytes([e[4], e[5], e[6], e[7]]);
+                out.push((
+                    u32::from_be_bytes([e[0], e[1], e[2], e[3]]),
+                    u64::from((word >> 9) & 0x1_ffff) << (word >> 26),
+                ));
+            }
+        }
+        p = p.get(len..).unwrap_or_default();
+    }
+    out
+}
+
+/// A phone that negotiated PLI and TMMBR and sends real H.264 (GStreamer's x264, one keyframe
+/// only). Shown, it is asked for the bit rate of the size it is shown at; while the
+/// administrator has its camera off its video is not decoded and it is asked for the least bit
+/// rate; when the camera is back on Tessera asks it for a keyframe with an RTCP PLI naming its
+/// stream, and for the shown size's rate again, at its RTCP address.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_phone_is_asked_for_a_keyframe_when_its_picture_is_seen_again() {
+async fn a_phone_is_asked_for_a_keyframe_and_a_bitrate_as_its_picture_is_seen() {
     let Phone { s, api, audio, video, rtcp, answer, video_port, rtcp_port, _sip } =
-        phone_in("pli", "a=rtcp-fb:96 nack pli\r\n").await;
+        phone_in("pli", "a=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm tmmbr\r\n").await;
     assert!(answer.contains("a=rtcp-fb:96 nack pli"), "PLI answered: {answer}");
+    assert!(answer.contains("a=rtcp-fb:96 ccm tmmbr"), "TMMBR answered: {answer}");
     // The phone's camera: moving H.264 from the phone's own video port (as its SDP says).
     let phone_ssrc = 0x0ca4_e7a5_u32;
     let video_from = video.local_addr().unwrap().port();
@@ -249,8 +272,9 @@ async fn a_phone_is_asked_for_a_keyframe_when_its_picture_is_seen_again() {
     // Its RTCP: a sender report every half second; what Tessera sends back is kept.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
+    let rates = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u32, u64)>::new()));
     let phone = std::thread::spawn({
-        let (stop, heard) = (stop.clone(), heard.clone());
+        let (stop, heard, rates) = (stop.clone(), heard.clone(), rates.clone());
         move || {
             let _audio = audio;
             rtcp.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
@@ -263,6 +287,7 @@ async fn a_phone_is_asked_for_a_keyframe_when_its_picture_is_seen_again() {
                 }
                 if let Ok(n) = rtcp.recv(&mut buf) {
                     heard.lock().unwrap().extend(plis(&buf[..n]));
+                    rates.lock().unwrap().extend(tmmbrs(&buf[..n]));
                 }
             }
         }
@@ -281,24 +306,61 @@ async fn a_phone_is_asked_for_a_keyframe_when_its_picture_is_seen_again() {
         .and_then(|ps| ps.iter().find(|p| p["kind"] == "rtp"))
         .map(|p| p["id"].clone())
         .unwrap_or_else(|| panic!("the phone is not in the room: {live}"));
+    // Waits (at most `secs`) for a rate request after the `from`th that `ok` accepts.
+    let asked = |from: usize, secs: u64, ok: fn(u64) -> bool| {
+        let rates = rates.clone();
+        async move {
+            let start = Instant::now();
+            loop {
+                if let Some(r) = rates.lock().unwrap()[from..].iter().map(|r| r.1).find(|r| ok(*r)) {
+                    return Some(r);
+                }
+                if start.elapsed() > Duration::from_secs(secs) {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
     // The phone's picture is seen (and decoded) for a while, and its sender reports arrive.
     tokio::time::sleep(Duration::from_secs(3)).await;
+    let shown = asked(0, 5, |r| r > 64_000).await;
+    assert!(shown.is_some(), "the shown phone was asked for a bit rate: {:?}\n{}", rates.lock().unwrap(), s.log());
+    // The rate of the size the live view says it is shown at (1.65 bits per pixel per second),
+    // to within the 17-bit mantissa's rounding down.
+    let (_, live) = api.get("/api/v1/conferences/pli/live").await;
+    let at =
+        live["participants"].as_array().and_then(|ps| ps.iter().find(|p| p["id"] == me)).map(|p| p["shown_at"].clone());
+    let side = |k: &str| at.as_ref().and_then(|a| a[k].as_u64()).unwrap_or(0);
+    let expected = side("width") * side("height") * 33 / 20;
+    let got = shown.unwrap_or(0);
+    assert!(got <= expected && expected - got <= expected >> 16, "asked {got} for a picture shown at {at:?}");
     let pli_before = heard.lock().unwrap().len();
+    let rates_before = rates.lock().unwrap().len();
     api.ok("pli", serde_json::json!({"action": "device", "participant": me, "camera": false})).await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Not shown for 3 s: the least rate.
+    let unseen = asked(rates_before, 10, |r| r == 64_000).await;
+    assert!(unseen.is_some(), "the unseen phone was asked for 64 kbit/s: {:?}\n{}", rates.lock().unwrap(), s.log());
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let m = scrape().await;
     let hidden = counter(&m, "tessera_media_frames_not_decoded_total");
     assert!(hidden >= 10.0, "the phone's unseen video was left undecoded: {hidden}\n{}", s.log());
+    let rates_hidden = rates.lock().unwrap().len();
     api.ok("pli", serde_json::json!({"action": "device", "participant": me, "camera": true})).await;
     let start = Instant::now();
     while heard.lock().unwrap().len() == pli_before && start.elapsed() < Duration::from_secs(5) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let again = asked(rates_hidden, 5, |r| r > 64_000).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     phone.join().unwrap();
     let plis = heard.lock().unwrap().clone();
     assert!(plis.len() > pli_before, "no PLI reached the phone after its picture was seen again\n{}", s.log());
     assert!(plis.iter().all(|s| *s == phone_ssrc), "a PLI names the phone's stream: {plis:x?}");
+    assert_eq!(again, shown, "seen again: the shown size's rate at once");
+    let rates = rates.lock().unwrap().clone();
+    assert!(rates.iter().all(|r| r.0 == phone_ssrc), "a TMMBR names the phone's stream: {rates:x?}");
     let m = scrape().await;
     assert!(counter(&m, "tessera_sip_keyframe_requests_sent_total") >= 1.0, "{m}");
+    assert!(counter(&m, "tessera_sip_bitrate_requests_sent_total") >= 3.0, "{m}");
 }

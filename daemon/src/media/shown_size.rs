@@ -44,9 +44,29 @@ impl Told {
     }
 }
 
+/// What a sender that takes bit-rate requests (SIP TMMBR) is asked to send for a picture shown
+/// at `size`: about 1.65 bits per pixel per second (1280x720 at 1.5 Mbit/s, 640x360 at 380
+/// kbit/s, 320x180 at 95), never below [`LEAST_BITRATE`], which is also what a picture nobody
+/// sees is asked for (it is not decoded; it comes back at once when shown).
+pub fn bitrate_for(size: Option<Size>) -> u64 {
+    let pixels = size.map_or(0, |(w, h)| u64::from(w) * u64::from(h));
+    (pixels * 33 / 20).max(LEAST_BITRATE)
+}
+
+/// The least bit rate a sender is asked for, bits per second.
+pub const LEAST_BITRATE: u64 = 64_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bitrates_follow_the_shown_area() {
+        assert_eq!(bitrate_for(Some((1280, 720))), 1_520_640);
+        assert_eq!(bitrate_for(Some((640, 360))), 380_160);
+        assert_eq!(bitrate_for(Some((160, 90))), LEAST_BITRATE);
+        assert_eq!(bitrate_for(None), LEAST_BITRATE);
+    }
 
     #[test]
     fn larger_is_told_at_once_and_smaller_once_it_lasts() {

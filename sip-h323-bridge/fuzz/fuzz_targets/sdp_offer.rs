@@ -20,5 +20,5 @@ fuzz_target!(|data: &[u8]| {
     let answer = negotiate::answer(&offer, &choice, &local);
     let sections = answer.matches("\r\nm=").count();
     assert_eq!(sections, offer.media.len(), "{answer}");
-    let _ = (choice.sends_video(), choice.h264_single_nal(), choice.keyframe_feedback(), choice.encrypted());
+    let _ = (choice.sends_video(), choice.h264_single_nal(), choice.keyframe_feedback(), choice.tmmbr(), choice.encrypted());
 });

@@ -228,9 +228,40 @@ pub fn keyframe_request(sender_ssrc: u32, media_ssrc: u32, how: KeyframeRequest)
     out
 }
 
+/// A compound RTCP packet asking the stream `media_ssrc` to send at most `bits_per_second`: an
+/// empty receiver report from `sender_ssrc`, then a TMMBR (RFC 5104 §4.2.1, PT 205 FMT 3) with
+/// one entry; the rate as a 17-bit mantissa and 6-bit exponent (rounded down), and 40 bytes of
+/// measured overhead per packet (IPv4, UDP, RTP headers).
+pub fn bitrate_request(sender_ssrc: u32, media_ssrc: u32, bits_per_second: u64) -> Vec<u8> {
+    let exp = (64 - bits_per_second.leading_zeros()).saturating_sub(17);
+    let mantissa = (bits_per_second >> exp) as u32;
+    let mut out = vec![0x80, 201, 0, 1];
+    out.extend(sender_ssrc.to_be_bytes());
+    // The media source field is unused (0); the FCI names the stream.
+    out.extend([0x83, 205, 0, 4]);
+    out.extend(sender_ssrc.to_be_bytes());
+    out.extend([0; 4]);
+    out.extend(media_ssrc.to_be_bytes());
+    out.extend(((exp << 26) | (mantissa << 9) | 40).to_be_bytes());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bitrate_requests_are_read_back_as_the_rate_asked() {
+        for bps in [64_000u64, 380_000, 1_520_000, 131_071, 131_072, 40_000_000_000] {
+            let p = bitrate_request(1, 0xdead_beef, bps);
+            assert_eq!(p.len(), 28);
+            assert_eq!(&p[20..24], &0xdead_beef_u32.to_be_bytes());
+            let back = receiver_estimate(&p).unwrap();
+            // Rounded down to the mantissa's 17 bits: within one part in 65,536.
+            assert!(back <= bps && bps - back <= bps >> 16, "{bps} read back as {back}");
+            assert!(!wants_keyframe(&p));
+        }
+    }
 
     #[test]
     fn keyframe_requests_are_read_back_as_such() {

@@ -88,6 +88,12 @@ impl Choice {
         self.video.as_ref().is_some_and(|v| v.format.feedback.iter().any(|f| f == "nack"))
     }
 
+    /// Whether the peer takes TMMBR (RFC 5104 `a=rtcp-fb:… ccm tmmbr`): it is asked for the bit
+    /// rate that suits the size its picture is shown at.
+    pub fn tmmbr(&self) -> bool {
+        self.video.as_ref().is_some_and(|v| v.format.feedback.iter().any(|f| f == "ccm tmmbr"))
+    }
+
     /// Whether the peer asked for keyframes by RTCP feedback (PLI or FIR).
     pub fn keyframe_feedback(&self) -> bool {
         self.video.as_ref().is_some_and(|v| v.format.feedback.iter().any(|f| f == "nack pli" || f == "ccm fir"))
@@ -346,7 +352,7 @@ pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
                 let _ = write!(out, "a=fmtp:{} packetization-mode={mode};profile-level-id=42e0{level}\r\n", v.pt);
             }
             let direction = m.direction.reversed();
-            for fb in ["nack", "nack pli", "ccm fir"] {
+            for fb in ["nack", "nack pli", "ccm fir", "ccm tmmbr"] {
                 if v.format.feedback.iter().any(|f| f == fb) {
                     let _ = write!(out, "a=rtcp-fb:{} {fb}\r\n", v.pt);
                 }

@@ -520,12 +520,15 @@ impl Call {
                             self.keyframe("RTCP").await;
                         }
                         let clock = self.choice.video.as_ref().map_or(90_000, |v| v.format.clock_rate);
-                        self.asking.heard(&packet);
+                        let new_stream = self.asking.heard(&packet);
                         self.reported(&packet, clock);
                         self.video_reported(&packet).await;
                         self.nacked(&packet);
                         if let Some(p) = self.video.as_mut() {
                             p.peer_rtcp = from;
+                        }
+                        if new_stream {
+                            self.ask_for_bitrate();
                         }
                     }
                 }
@@ -541,6 +544,7 @@ impl Call {
                     }
                 }
                 _ = reports::asked(self.asking.notify.clone()) => self.ask_for_keyframe(),
+                _ = reports::shown_changed(self.asking.shown.clone()) => self.ask_for_bitrate(),
                 _ = tokio::time::sleep_until(next_report) => {
                     self.send_reports();
                     next_report = reports::next_report();
@@ -675,6 +679,9 @@ impl Call {
         if self.choice.video.is_some() && self.choice.keyframe_feedback() {
             let ask = crate::media::slot::SenderAsks::default();
             bound.2 = Some(ask.clone());
+            if self.choice.tmmbr() {
+                self.asking.shown = Some(ask.shown.subscribe());
+            }
             self.asking.notify = Some(ask);
         }
         for p in [self.audio.as_mut(), self.video.as_mut()].into_iter().flatten() {

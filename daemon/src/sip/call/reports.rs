@@ -15,23 +15,36 @@ pub(super) fn next_report() -> tokio::time::Instant {
 }
 
 /// Asking the peer for keyframes of its video, for the media plane (which asks when the picture
-/// is seen again after nobody saw it).
+/// is seen again after nobody saw it), and for the bit rate that suits the size it is shown at.
 #[derive(Default)]
 pub(super) struct Asking {
     /// Set when the peer negotiated PLI or FIR.
     pub(super) notify: Option<crate::media::slot::SenderAsks>,
+    /// The size its picture is shown at (`None`: nowhere), when the peer also negotiated TMMBR.
+    pub(super) shown: Option<tokio::sync::watch::Receiver<Option<(u32, u32)>>>,
     /// The peer's video stream, from its sender reports.
     peer_ssrc: Option<u32>,
     fir_seq: u8,
 }
 
 impl Asking {
-    /// The peer's video RTCP: its sender report names its stream.
-    pub(super) fn heard(&mut self, packet: &[u8]) {
-        if let Some((ssrc, _)) = rtcp::sender_octets(packet).first() {
-            self.peer_ssrc = Some(*ssrc);
-        }
+    /// The peer's video RTCP: its sender report names its stream. True when that names a stream
+    /// not known before (what was waiting for it can be asked now).
+    pub(super) fn heard(&mut self, packet: &[u8]) -> bool {
+        let Some(&(ssrc, _)) = rtcp::sender_octets(packet).first() else { return false };
+        self.peer_ssrc.replace(ssrc) != Some(ssrc)
     }
+}
+
+/// When the size the peer's picture is shown at changes (never, when it is not asked for bit
+/// rates). `shown` is a clone of the call's receiver, which [`Call::ask_for_bitrate`] marks seen.
+pub(super) async fn shown_changed(shown: Option<tokio::sync::watch::Receiver<Option<(u32, u32)>>>) {
+    if let Some(mut rx) = shown
+        && rx.changed().await.is_ok()
+    {
+        return;
+    }
+    std::future::pending().await
 }
 
 /// An RTCP packet as it goes out: SRTCP with the medium's context when it is SRTP (`None` when
@@ -67,12 +80,9 @@ impl Call {
     }
 
     /// Asks the peer for a keyframe of its video: PLI when it negotiated `nack pli`, otherwise
-    /// FIR, to where its video RTCP comes from (SRTCP when the video is SRTP). Before the peer
-    /// sent a sender report nothing is known to name, and nothing is sent (the media plane
-    /// decodes what comes after a while anyway).
+    /// FIR (before its first sender report nothing is sent: the media plane decodes what comes
+    /// after a while anyway).
     pub(super) fn ask_for_keyframe(&mut self) {
-        let (Some(p), Some(media)) = (self.video.as_ref(), self.asking.peer_ssrc) else { return };
-        let Some(to) = p.peer_rtcp else { return };
         let pli = self.choice.video.as_ref().is_some_and(|v| v.format.feedback.iter().any(|f| f == "nack pli"));
         let how = if pli {
             rtcp::KeyframeRequest::Pli
@@ -80,14 +90,35 @@ impl Call {
             self.asking.fir_seq = self.asking.fir_seq.wrapping_add(1);
             rtcp::KeyframeRequest::Fir { seq: self.asking.fir_seq }
         };
-        let sender =
-            self.outgoing.video.as_ref().and_then(|s| s.report(std::time::SystemTime::now())).map_or(0, |i| i.ssrc);
-        let Some(wire) = on_the_wire(self.srtp.video_out.as_mut(), rtcp::keyframe_request(sender, media, how)) else {
-            return;
-        };
-        if p.rtcp.try_send_to(&wire, to).is_ok() {
+        if self.send_peer_video_rtcp(|sender, media| rtcp::keyframe_request(sender, media, how)) {
             metrics::counter!("tessera_sip_keyframe_requests_sent_total").increment(1);
         }
+    }
+
+    /// Asks the peer (which negotiated TMMBR) for the bit rate that suits the size its picture
+    /// is shown at now ([`crate::media::shown_size::bitrate_for`]): when that size changes, when
+    /// its stream becomes known, and again with each round of sender reports (a lost request
+    /// is not left standing).
+    pub(super) fn ask_for_bitrate(&mut self) {
+        let Some(rx) = self.asking.shown.as_mut() else { return };
+        let shown = *rx.borrow_and_update();
+        let rate = crate::media::shown_size::bitrate_for(shown);
+        if self.send_peer_video_rtcp(|sender, media| rtcp::bitrate_request(sender, media, rate)) {
+            tracing::debug!(conference = %self.conference, ?shown, rate, "asked the phone for a bit rate (TMMBR)");
+            metrics::counter!("tessera_sip_bitrate_requests_sent_total").increment(1);
+        }
+    }
+
+    /// Sends the RTCP packet `build(Tessera's video SSRC, the peer's)` to where the peer's video
+    /// RTCP comes from (SRTCP when the video is SRTP). Before the peer sent a sender report
+    /// nothing is known to name, and nothing is sent. True when it went.
+    fn send_peer_video_rtcp(&mut self, build: impl FnOnce(u32, u32) -> Vec<u8>) -> bool {
+        let (Some(p), Some(media)) = (self.video.as_ref(), self.asking.peer_ssrc) else { return false };
+        let Some(to) = p.peer_rtcp else { return false };
+        let sender =
+            self.outgoing.video.as_ref().and_then(|s| s.report(std::time::SystemTime::now())).map_or(0, |i| i.ssrc);
+        on_the_wire(self.srtp.video_out.as_mut(), build(sender, media))
+            .is_some_and(|w| p.rtcp.try_send_to(&w, to).is_ok())
     }
 
     /// Where the call's media comes from and its codecs, for the live view.
@@ -175,5 +206,6 @@ impl Call {
                 metrics::counter!("tessera_sip_rtcp_reports_sent_total").increment(1);
             }
         }
+        self.ask_for_bitrate();
     }
 }
