@@ -174,6 +174,9 @@ pub struct Media {
     /// DSCP marks of audio (46, EF) and video (34, AF41) packets; 0 marks nothing.
     pub dscp_audio: u8,
     pub dscp_video: u8,
+    /// The H.264 encoder of outputs: "auto" (the video hardware through VA-API when a trial
+    /// encode works, otherwise x264), "software" (x264) or "vaapi" (refuses to start without it).
+    pub video_encoder: String,
 }
 
 impl Default for Media {
@@ -192,6 +195,7 @@ impl Default for Media {
             external_address: String::new(),
             dscp_audio: 46,
             dscp_video: 34,
+            video_encoder: "auto".into(),
         }
     }
 }

@@ -443,6 +443,9 @@ async fn start_media(
     dialer: Option<tessera_web::dialout::Dialer>,
 ) -> anyhow::Result<Runtime> {
     media::init()?;
+    let encoder = tokio::task::block_in_place(|| {
+        media::h264_encoder::choose(media::h264_encoder::wanted(&config.media.video_encoder)?)
+    })?;
     let recordings_dir = config.recordings_dir();
     mark_interrupted(store, &recordings_dir).await?;
     let rtsp = match config.rtsp_listen()? {
@@ -477,6 +480,7 @@ async fn start_media(
     tracing::info!(
         size = %format!("{}x{}@{}", mc.width, mc.height, mc.fps),
         recordings = %recordings_dir.display(),
+        h264_encoder = encoder.name(),
         "media plane ready"
     );
     Ok(Runtime::start(store.clone(), mc, rtsp, dialer))

@@ -9,6 +9,12 @@ async fn first_start_creates_admin_and_sigterm_stops_cleanly() {
     let mut s = Server::start_with(&["--demo"], &[("TESSERA_ADMIN_PASSWORD", "")]);
     let log = s.log();
     assert!(log.contains("personal area at http://127.0.0.1:"), "{log}");
+    // The H.264 encoder outputs use, and why (`media.video_encoder = "auto"`).
+    assert!(log.contains("h264_encoder="), "{log}");
+    if !has_vaapi_encoder() {
+        assert!(log.contains("no hardware H.264 encoder: outputs use x264"), "{log}");
+        assert!(log.contains("h264_encoder=\"x264 (software)\""), "{log}");
+    }
     let pw_file = s.dir.path().join("data/initial-admin-password");
     let meta = std::fs::metadata(&pw_file).expect("initial-admin-password written");
     use std::os::unix::fs::PermissionsExt;
@@ -81,6 +87,7 @@ fn bad_configuration_stops_start_up_with_a_precise_message() {
         ("TESSERA_RTP_PORTS", "10000-10003", "at least 8"),
         ("TESSERA_EXTERNAL_ADDRESS", "nat.example.org", "media.external_address"),
         ("TESSERA_DSCP_AUDIO", "64", "media.dscp_audio"),
+        ("TESSERA_VIDEO_ENCODER", "nvenc", "media.video_encoder"),
     ] {
         let (ok, out) = run(&["check-config"], &[(key, value)]);
         assert!(!ok && out.contains(said), "{key}={value}: {out}");
@@ -93,6 +100,45 @@ fn bad_configuration_stops_start_up_with_a_precise_message() {
     std::fs::write(&cfg, "# all defaults\n").unwrap();
     let (ok, out) = run(&["check-config", "--config", cfg.to_str().unwrap()], &[]);
     assert!(ok, "{out}");
+}
+
+/// Whether GStreamer lists a VA-API H.264 encoder here (only where a VA driver opens graphics).
+fn has_vaapi_encoder() -> bool {
+    std::process::Command::new("gst-inspect-1.0")
+        .arg("vah264enc")
+        .output()
+        .expect("gst-inspect-1.0 (gstreamer1.0-tools)")
+        .status
+        .success()
+}
+
+/// `media.video_encoder = "vaapi"` on a machine without VA-API: start-up stops and says what
+/// is missing (where the hardware is there, the demo start above shows it chosen).
+#[test]
+fn a_required_hardware_encoder_that_is_missing_stops_start_up() {
+    if has_vaapi_encoder() {
+        eprintln!("this machine has a VA-API encoder: the refusal is not tried");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let (ok, out) = run(
+        &["serve"],
+        &[
+            ("TESSERA_VIDEO_ENCODER", "vaapi"),
+            ("TESSERA_DATA_DIR", &data),
+            ("TESSERA_HTTP_LISTEN", "127.0.0.1:0"),
+            ("TESSERA_SIP_LISTEN", ""),
+            ("TESSERA_RTSP_LISTEN", ""),
+            ("TESSERA_METRICS_LISTEN", ""),
+            ("TESSERA_ADMIN_PASSWORD", "admin-password"),
+        ],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("media.video_encoder") && out.contains("vah264enc") && out.contains("intel-media-va-driver"),
+        "{out}"
+    );
 }
 
 /// Logs for journald carry each line's priority (so `journalctl -p warning` finds warnings);

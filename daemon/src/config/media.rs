@@ -1,7 +1,8 @@
 //! The media keys a firewall and a NAT care about: the UDP port range media uses
 //! (`media.rtp_ports`), the address peers are told to send to (`media.external_address`), the
-//! DSCP marks of audio and video (`media.dscp_audio`, `media.dscp_video`), and the TURN relays
-//! browsers are given (`webrtc.turn_urls`, `webrtc.turn_secret`).
+//! DSCP marks of audio and video (`media.dscp_audio`, `media.dscp_video`), the H.264 encoder
+//! (`media.video_encoder`), and the TURN relays browsers are given (`webrtc.turn_urls`,
+//! `webrtc.turn_secret`).
 
 use super::Config;
 use anyhow::{Context, bail};
@@ -54,6 +55,7 @@ impl Config {
     pub(super) fn validate_media(&self) -> anyhow::Result<()> {
         self.rtp_ports()?;
         self.external_address()?;
+        crate::media::h264_encoder::wanted(&self.media.video_encoder)?;
         for (key, v) in [("media.dscp_audio", self.media.dscp_audio), ("media.dscp_video", self.media.dscp_video)] {
             if v > 63 {
                 bail!("{key} = {v}: a DSCP value is 0 to 63 (46 is EF, 34 is AF41, 0 marks nothing)");
@@ -91,6 +93,9 @@ impl Config {
         }
         if let Some(v) = get("TESSERA_EXTERNAL_ADDRESS") {
             self.media.external_address = v;
+        }
+        if let Some(v) = get("TESSERA_VIDEO_ENCODER") {
+            self.media.video_encoder = v;
         }
         if let Some(v) = get("TESSERA_TURN_URLS") {
             self.webrtc.turn_urls = v.split(',').map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();

@@ -37,12 +37,7 @@ impl Encoder {
     pub fn start(what: &str, s: &EncoderSettings, codec: VideoCodec) -> anyhow::Result<Encoder> {
         let gop = s.fps * 2;
         let video = match codec {
-            VideoCodec::H264 => format!(
-                "x264enc name=venc tune=zerolatency sliced-threads=false speed-preset=veryfast bitrate={kbps} key-int-max={gop} \
-                 ! video/x-h264,profile=constrained-baseline \
-                 ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au",
-                kbps = s.video_kbps
-            ),
+            VideoCodec::H264 => super::h264_encoder::chosen().launch(s.video_kbps, gop),
             // Real time (deadline 1 µs, the fastest speed), constant bitrate, no look-ahead.
             VideoCodec::Vp8 => format!(
                 "vp8enc name=venc deadline=1 cpu-used=8 end-usage=cbr target-bitrate={bps} keyframe-max-dist={gop} \

@@ -10,6 +10,7 @@ pub mod encoder;
 pub mod engine;
 pub mod fanout;
 pub mod g711;
+pub mod h264_encoder;
 pub mod handoff;
 pub mod latch;
 pub mod multicast;
