@@ -5,7 +5,8 @@
 //! conference manager's figure and `tessera_participant_round_trip_seconds`). A NACK from
 //! another address is not answered. A phone that negotiated PLI is asked for a keyframe when
 //! its picture, left undecoded while nobody saw it, is seen again; one that negotiated TMMBR is
-//! asked for the bit rate of the size its picture is shown at.
+//! asked for the bit rate of the size its picture is shown at, and its own TMMBR is answered
+//! with a TMMBN.
 
 use std::collections::HashMap;
 use std::net::UdpSocket;
@@ -242,8 +243,35 @@ fn tmmbrs(mut p: &[u8]) -> Vec<(u32, u64)> {
     out
 }
 
+/// A TMMBR from `ssrc` asking the stream it receives for at most 10 Mbit/s (6-bit exponent
+/// 7, 17-bit mantissa 78125, 40 bytes of overhead), after an empty receiver report.
+fn tmmbr_from(ssrc: u32) -> Vec<u8> {
+    let mut p = vec![0x80, 201, 0, 1];
+    p.extend(ssrc.to_be_bytes());
+    p.extend([0x83, 205, 0, 4]);
+    p.extend(ssrc.to_be_bytes());
+    p.extend([0u8; 8]);
+    p.extend(((7u32 << 26) | (78_125 << 9) | 40).to_be_bytes());
+    p
+}
+
+/// The TMMBNs (RFC 5104 §4.2.2) in a compound RTCP packet: each entry's (owner, rate word).
+fn tmmbns(mut p: &[u8]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    while p.len() >= 12 && p[0] >> 6 == 2 {
+        let len = (usize::from(u16::from_be_bytes([p[2], p[3]])) + 1) * 4;
+        if p[1] == 205 && p[0] & 0x1f == 4 {
+            for e in p.get(12..len).unwrap_or_default().chunks_exact(8) {
+                out.push((u32::from_be_bytes([e[0], e[1], e[2], e[3]]), u32::from_be_bytes([e[4], e[5], e[6], e[7]])));
+            }
+        }
+        p = p.get(len..).unwrap_or_default();
+    }
+    out
+}
+
 /// A phone that negotiated PLI and TMMBR and sends real H.264 (GStreamer's x264, one keyframe
-/// only). Shown, it is asked for the bit rate of the size it is shown at; while the
+/// only). Its own TMMBR gets a TMMBN. Shown, it is asked for the bit rate of the size it is shown at; while the
 /// administrator has its camera off its video is not decoded and it is asked for the least bit
 /// rate; when the camera is back on Tessera asks it for a keyframe with an RTCP PLI naming its
 /// stream, and for the shown size's rate again, at its RTCP address.
@@ -273,21 +301,30 @@ async fn a_phone_is_asked_for_a_keyframe_and_a_bitrate_as_its_picture_is_seen() 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
     let rates = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u32, u64)>::new()));
+    let notified = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u32, u32)>::new()));
     let phone = std::thread::spawn({
-        let (stop, heard, rates) = (stop.clone(), heard.clone(), rates.clone());
+        let (stop, heard, rates, notified) = (stop.clone(), heard.clone(), rates.clone(), notified.clone());
         move || {
             let _audio = audio;
             rtcp.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
             let mut buf = vec![0u8; 2048];
             let mut last = Instant::now() - Duration::from_secs(1);
+            let mut reports = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 if last.elapsed() >= Duration::from_millis(500) {
                     last = Instant::now();
-                    rtcp.send_to(&sender_report(phone_ssrc), ("127.0.0.1", rtcp_port)).unwrap();
+                    reports += 1;
+                    // Its fourth report comes with a bit-rate request of its own.
+                    let mut p = sender_report(phone_ssrc);
+                    if reports == 4 {
+                        p.extend(tmmbr_from(phone_ssrc));
+                    }
+                    rtcp.send_to(&p, ("127.0.0.1", rtcp_port)).unwrap();
                 }
                 if let Ok(n) = rtcp.recv(&mut buf) {
                     heard.lock().unwrap().extend(plis(&buf[..n]));
                     rates.lock().unwrap().extend(tmmbrs(&buf[..n]));
+                    notified.lock().unwrap().extend(tmmbns(&buf[..n]));
                 }
             }
         }
@@ -360,6 +397,9 @@ async fn a_phone_is_asked_for_a_keyframe_and_a_bitrate_as_its_picture_is_seen() 
     assert_eq!(again, shown, "seen again: the shown size's rate at once");
     let rates = rates.lock().unwrap().clone();
     assert!(rates.iter().all(|r| r.0 == phone_ssrc), "a TMMBR names the phone's stream: {rates:x?}");
+    // The phone's own request was answered: a TMMBN naming it, with the rate it asked for.
+    let notified = notified.lock().unwrap().clone();
+    assert_eq!(notified, vec![(phone_ssrc, (7 << 26) | (78_125 << 9) | 40)], "one TMMBN for the one TMMBR");
     let m = scrape().await;
     assert!(counter(&m, "tessera_sip_keyframe_requests_sent_total") >= 1.0, "{m}");
     assert!(counter(&m, "tessera_sip_bitrate_requests_sent_total") >= 3.0, "{m}");

@@ -246,9 +246,48 @@ pub fn bitrate_request(sender_ssrc: u32, media_ssrc: u32, bits_per_second: u64) 
     out
 }
 
+/// The answer to the TMMBRs in the compound packet `p` (RFC 5104 §4.2.2), from `sender_ssrc`:
+/// an empty receiver report, then a TMMBN naming each requester (the TMMBR's sender) with the
+/// rate and overhead it asked for. Tessera's one stream per medium has one receiver per call,
+/// whose request is the whole bounding set. `None` when `p` holds no TMMBR.
+pub fn bitrate_notification(p: &[u8], sender_ssrc: u32) -> Option<Vec<u8>> {
+    let mut entries = Vec::new();
+    for q in packets(p).filter(|q| q[1] == 205 && q[0] & 0x1f == 3 && q.len() >= 12) {
+        let requester = &q[4..8];
+        for e in q[12..].chunks_exact(8) {
+            entries.extend_from_slice(requester);
+            entries.extend_from_slice(&e[4..8]);
+        }
+    }
+    if entries.is_empty() {
+        return None;
+    }
+    let mut out = vec![0x80, 201, 0, 1];
+    out.extend(sender_ssrc.to_be_bytes());
+    let words = u16::try_from(2 + entries.len() / 4).ok()?;
+    out.extend([0x84, 205]);
+    out.extend(words.to_be_bytes());
+    out.extend(sender_ssrc.to_be_bytes());
+    out.extend([0; 4]);
+    out.extend(entries);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tmmbr_is_answered_by_a_tmmbn_with_its_entry() {
+        let request = bitrate_request(0x0a0a_0a0a, 0xbbbb_bbbb, 500_000);
+        let n = bitrate_notification(&request, 0xcccc_cccc).unwrap();
+        assert_eq!(n.len(), 28);
+        assert_eq!(&n[8..12], &[0x84, 205, 0, 4]);
+        assert_eq!(&n[20..24], &0x0a0a_0a0a_u32.to_be_bytes(), "the requester is named");
+        assert_eq!(&n[24..28], &request[24..28], "with its rate and overhead");
+        assert!(bitrate_notification(&n, 1).is_none(), "a TMMBN is not a request");
+        assert!(bitrate_notification(&keyframe_request(1, 2, KeyframeRequest::Pli), 3).is_none());
+    }
 
     #[test]
     fn bitrate_requests_are_read_back_as_the_rate_asked() {

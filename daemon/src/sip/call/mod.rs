@@ -530,6 +530,7 @@ impl Call {
                         if new_stream {
                             self.ask_for_bitrate();
                         }
+                        self.answer_bitrate_requests(&packet);
                     }
                 }
                 (n, from) = recv_from_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {

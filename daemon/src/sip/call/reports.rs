@@ -90,7 +90,8 @@ impl Call {
             self.asking.fir_seq = self.asking.fir_seq.wrapping_add(1);
             rtcp::KeyframeRequest::Fir { seq: self.asking.fir_seq }
         };
-        if self.send_peer_video_rtcp(|sender, media| rtcp::keyframe_request(sender, media, how)) {
+        let Some(media) = self.asking.peer_ssrc else { return };
+        if self.send_video_rtcp(rtcp::keyframe_request(self.video_ssrc(), media, how)) {
             metrics::counter!("tessera_sip_keyframe_requests_sent_total").increment(1);
         }
     }
@@ -103,22 +104,35 @@ impl Call {
         let Some(rx) = self.asking.shown.as_mut() else { return };
         let shown = *rx.borrow_and_update();
         let rate = crate::media::shown_size::bitrate_for(shown);
-        if self.send_peer_video_rtcp(|sender, media| rtcp::bitrate_request(sender, media, rate)) {
+        let Some(media) = self.asking.peer_ssrc else { return };
+        if self.send_video_rtcp(rtcp::bitrate_request(self.video_ssrc(), media, rate)) {
             tracing::debug!(conference = %self.conference, ?shown, rate, "asked the phone for a bit rate (TMMBR)");
             metrics::counter!("tessera_sip_bitrate_requests_sent_total").increment(1);
         }
     }
 
-    /// Sends the RTCP packet `build(Tessera's video SSRC, the peer's)` to where the peer's video
-    /// RTCP comes from (SRTCP when the video is SRTP). Before the peer sent a sender report
-    /// nothing is known to name, and nothing is sent. True when it went.
-    fn send_peer_video_rtcp(&mut self, build: impl FnOnce(u32, u32) -> Vec<u8>) -> bool {
-        let (Some(p), Some(media)) = (self.video.as_ref(), self.asking.peer_ssrc) else { return false };
+    /// Answers the TMMBRs in the peer's video RTCP, when it negotiated TMMBR, with a TMMBN
+    /// (RFC 5104 §4.2.2). What it asks for moves its quality tier ([`Call::video_reported`]).
+    pub(super) fn answer_bitrate_requests(&mut self, packet: &[u8]) {
+        if !self.choice.tmmbr() {
+            return;
+        }
+        if let Some(n) = rtcp::bitrate_notification(packet, self.video_ssrc()) {
+            self.send_video_rtcp(n);
+        }
+    }
+
+    /// The SSRC of the video Tessera sends the peer (0 before any was sent).
+    fn video_ssrc(&self) -> u32 {
+        self.outgoing.video.as_ref().and_then(|s| s.report(std::time::SystemTime::now())).map_or(0, |i| i.ssrc)
+    }
+
+    /// Sends an RTCP packet to where the peer's video RTCP comes from (SRTCP when the video is
+    /// SRTP). True when it went; before the peer's RTCP was heard there is nowhere to send.
+    fn send_video_rtcp(&mut self, packet: Vec<u8>) -> bool {
+        let Some(p) = self.video.as_ref() else { return false };
         let Some(to) = p.peer_rtcp else { return false };
-        let sender =
-            self.outgoing.video.as_ref().and_then(|s| s.report(std::time::SystemTime::now())).map_or(0, |i| i.ssrc);
-        on_the_wire(self.srtp.video_out.as_mut(), build(sender, media))
-            .is_some_and(|w| p.rtcp.try_send_to(&w, to).is_ok())
+        on_the_wire(self.srtp.video_out.as_mut(), packet).is_some_and(|w| p.rtcp.try_send_to(&w, to).is_ok())
     }
 
     /// Where the call's media comes from and its codecs, for the live view.
