@@ -1,6 +1,6 @@
 //! Any bytes as what endpoints send beside SIP messages: RTP (DTMF events), RTCP (keyframe
-//! requests), SRTP and SRTCP (refused unless authentic), INFO bodies and Authorization
-//! headers. Never a panic.
+//! requests, bit-rate requests answered), SRTP and SRTCP (refused unless authentic), INFO
+//! bodies and Authorization headers. Never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,6 +15,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = rtcp::sender_octets(data);
     let _ = rtcp::receiver_estimate(data);
     let _ = rtcp::nacked(data);
+    // A TMMBN answers only TMMBRs, and reads back as RTCP.
+    if let Some(n) = rtcp::bitrate_notification(data, 7) {
+        assert!(rtcp::receiver_estimate(data).is_some(), "a TMMBN for a packet without a TMMBR");
+        let _ = rtcp::report_blocks(&n);
+    }
     let mut events = dtmf::EventReceiver::default();
     for pt in [101, data.get(1).map_or(0, |b| b & 0x7f)] {
         if let Some(d) = events.on_packet(data, pt) {
