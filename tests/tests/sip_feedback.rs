@@ -224,23 +224,26 @@ fn plis(mut p: &[u8]) -> Vec<u32> {
     out
 }
 
-/// The TMMBRs (RFC 5104 §4.2.1) in a compound RTCP packet: (the stream named, the bit rate).
-fn tmmbrs(mut p: &[u8]) -> Vec<(u32, u64)> {
+/// The 8-byte entries (an SSRC, a word) of the RTPFB packets (PT 205) of message type `fmt` in
+/// a compound RTCP packet: TMMBR (3) and TMMBN (4), RFC 5104 §4.2.
+fn rtpfb_entries(mut p: &[u8], fmt: u8) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     while p.len() >= 12 && p[0] >> 6 == 2 {
         let len = (usize::from(u16::from_be_bytes([p[2], p[3]])) + 1) * 4;
-        if p[1] == 205 && p[0] & 0x1f == 3 {
+        if p[1] == 205 && p[0] & 0x1f == fmt {
             for e in p.get(12..len).unwrap_or_default().chunks_exact(8) {
-                let word = u32::from_be_bytes([e[4], e[5], e[6], e[7]]);
-                out.push((
-                    u32::from_be_bytes([e[0], e[1], e[2], e[3]]),
-                    u64::from((word >> 9) & 0x1_ffff) << (word >> 26),
-                ));
+                out.push((u32::from_be_bytes([e[0], e[1], e[2], e[3]]), u32::from_be_bytes([e[4], e[5], e[6], e[7]])));
             }
         }
         p = p.get(len..).unwrap_or_default();
     }
     out
+}
+
+/// The TMMBRs in a compound RTCP packet: (the stream named, the bit rate: a 17-bit mantissa
+/// shifted by a 6-bit exponent).
+fn tmmbrs(p: &[u8]) -> Vec<(u32, u64)> {
+    rtpfb_entries(p, 3).into_iter().map(|(ssrc, w)| (ssrc, u64::from((w >> 9) & 0x1_ffff) << (w >> 26))).collect()
 }
 
 /// A TMMBR from `ssrc` asking the stream it receives for at most 10 Mbit/s (6-bit exponent
@@ -253,21 +256,6 @@ fn tmmbr_from(ssrc: u32) -> Vec<u8> {
     p.extend([0u8; 8]);
     p.extend(((7u32 << 26) | (78_125 << 9) | 40).to_be_bytes());
     p
-}
-
-/// The TMMBNs (RFC 5104 §4.2.2) in a compound RTCP packet: each entry's (owner, rate word).
-fn tmmbns(mut p: &[u8]) -> Vec<(u32, u32)> {
-    let mut out = Vec::new();
-    while p.len() >= 12 && p[0] >> 6 == 2 {
-        let len = (usize::from(u16::from_be_bytes([p[2], p[3]])) + 1) * 4;
-        if p[1] == 205 && p[0] & 0x1f == 4 {
-            for e in p.get(12..len).unwrap_or_default().chunks_exact(8) {
-                out.push((u32::from_be_bytes([e[0], e[1], e[2], e[3]]), u32::from_be_bytes([e[4], e[5], e[6], e[7]])));
-            }
-        }
-        p = p.get(len..).unwrap_or_default();
-    }
-    out
 }
 
 /// A phone that negotiated PLI and TMMBR and sends real H.264 (GStreamer's x264, one keyframe
@@ -324,7 +312,7 @@ async fn a_phone_is_asked_for_a_keyframe_and_a_bitrate_as_its_picture_is_seen() 
                 if let Ok(n) = rtcp.recv(&mut buf) {
                     heard.lock().unwrap().extend(plis(&buf[..n]));
                     rates.lock().unwrap().extend(tmmbrs(&buf[..n]));
-                    notified.lock().unwrap().extend(tmmbns(&buf[..n]));
+                    notified.lock().unwrap().extend(rtpfb_entries(&buf[..n], 4));
                 }
             }
         }
