@@ -363,20 +363,6 @@ pub async fn run(ctx: Arc<Context>, invite: Inbound, mut rx: mpsc::Receiver<Inbo
     call.hang_up(&mut rx, why).await;
 }
 
-/// A packet the call reads itself, SRTP-unprotected when the medium is SRTP (`rtcp`: an SRTCP
-/// packet); `None` when it fails authentication or replays one.
-fn unprotected<'a>(
-    srtp: Option<&mut crate::media::srtp::Srtp>,
-    packet: &'a [u8],
-    rtcp: bool,
-) -> Option<std::borrow::Cow<'a, [u8]>> {
-    match srtp {
-        None => Some(std::borrow::Cow::Borrowed(packet)),
-        Some(s) if rtcp => s.unprotect_rtcp(packet).map(std::borrow::Cow::Owned),
-        Some(s) => s.unprotect_rtp(packet).map(std::borrow::Cow::Owned),
-    }
-}
-
 impl Call {
     /// Tessera's side of the session: address, ports, SDP session id and version.
     fn local_sdp(&self) -> negotiate::Local {
@@ -501,7 +487,7 @@ impl Call {
                     }
                 }
                 n = recv_on(if in_pin { self.audio.as_ref().and_then(|p| p.rtp.as_ref()) } else { None }, &mut rtp_buf) => {
-                    let Some(packet) = unprotected(self.srtp.audio.as_mut(), &rtp_buf[..n], false) else { continue };
+                    let Some(packet) = reports::unprotected(self.srtp.audio.as_mut(), &rtp_buf[..n], false) else { continue };
                     if let (Some(pt), Some(e)) = (dtmf_pt, entry.as_mut())
                         && let Some(d) = digits.on_packet(&packet, pt)
                     {
@@ -514,7 +500,7 @@ impl Call {
                 }
                 (n, from) = recv_from_on(self.video.as_ref().map(|p| &p.rtcp), &mut rtcp_buf) => {
                     if self.sent_by_peer(from)
-                        && let Some(packet) = unprotected(self.srtp.video.as_mut(), &rtcp_buf[..n], true)
+                        && let Some(packet) = reports::unprotected(self.srtp.video.as_mut(), &rtcp_buf[..n], true)
                     {
                         if rtcp::wants_keyframe(&packet) {
                             self.keyframe("RTCP").await;
@@ -535,7 +521,7 @@ impl Call {
                 }
                 (n, from) = recv_from_on(self.audio.as_ref().map(|p| &p.rtcp), &mut rtcp2_buf) => {
                     if self.sent_by_peer(from)
-                        && let Some(packet) = unprotected(self.srtp.audio.as_mut(), &rtcp2_buf[..n], true)
+                        && let Some(packet) = reports::unprotected(self.srtp.audio.as_mut(), &rtcp2_buf[..n], true)
                     {
                         let clock = self.choice.audio.as_ref().map_or(8_000, |a| a.format.clock_rate);
                         self.reported(&packet, clock);

@@ -56,6 +56,20 @@ fn on_the_wire(protect: Option<&mut crate::media::srtp::Srtp>, packet: Vec<u8>) 
     }
 }
 
+/// A packet the call reads itself, SRTP-unprotected when the medium is SRTP (`rtcp`: an SRTCP
+/// packet); `None` when it fails authentication or replays one.
+pub(super) fn unprotected<'a>(
+    srtp: Option<&mut crate::media::srtp::Srtp>,
+    packet: &'a [u8],
+    rtcp: bool,
+) -> Option<std::borrow::Cow<'a, [u8]>> {
+    match srtp {
+        None => Some(std::borrow::Cow::Borrowed(packet)),
+        Some(s) if rtcp => s.unprotect_rtcp(packet).map(std::borrow::Cow::Owned),
+        Some(s) => s.unprotect_rtp(packet).map(std::borrow::Cow::Owned),
+    }
+}
+
 /// When the media plane asks for a keyframe (never, without a way to ask).
 pub(super) async fn asked(notify: Option<crate::media::slot::SenderAsks>) {
     match notify {
