@@ -6,7 +6,6 @@
 
 use anyhow::{Context, bail};
 use std::sync::OnceLock;
-use std::time::Duration;
 
 /// What `media.video_encoder` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +105,7 @@ fn trial(encoder: H264Encoder) -> anyhow::Result<()> {
     let bus = pipeline.bus().context("the trial encode has no bus")?;
     pipeline.set_state(gstreamer::State::Playing).context("starting the trial encode")?;
     let msg = bus.timed_pop_filtered(
-        gstreamer::ClockTime::from_seconds(Duration::from_secs(10).as_secs()),
+        gstreamer::ClockTime::from_seconds(10),
         &[gstreamer::MessageType::Eos, gstreamer::MessageType::Error],
     );
     let _ = pipeline.set_state(gstreamer::State::Null);
