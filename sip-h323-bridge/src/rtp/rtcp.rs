@@ -93,6 +93,16 @@ pub fn report_blocks(p: &[u8]) -> Vec<ReportBlock> {
     out
 }
 
+/// The entries of the TMMBRs (PT 205 FMT 3) in the compound packet `p`: the requester (the
+/// packet's sender SSRC) and each entry's word (6-bit exponent, 17-bit mantissa, 9-bit measured
+/// overhead). After the header, the sender's and the media source's SSRC: 8-byte entries.
+fn tmmbr_entries(p: &[u8]) -> impl Iterator<Item = (u32, u32)> + '_ {
+    packets(p).filter(|q| q[1] == 205 && q[0] & 0x1f == 3 && q.len() >= 12).flat_map(|q| {
+        let requester = u32::from_be_bytes([q[4], q[5], q[6], q[7]]);
+        q[12..].chunks_exact(8).map(move |e| (requester, u32::from_be_bytes([e[4], e[5], e[6], e[7]])))
+    })
+}
+
 /// The lowest bandwidth the receiver asks for or estimates in the compound packet `p`, bits per
 /// second: a TMMBR's maximum total media bit rate (RFC 5104 §4.2.1: 6-bit exponent, 17-bit
 /// mantissa) or a REMB's estimate (draft-alvestrand-rmcat-remb: "REMB", 6-bit exponent, 18-bit
@@ -100,26 +110,17 @@ pub fn report_blocks(p: &[u8]) -> Vec<ReportBlock> {
 pub fn receiver_estimate(p: &[u8]) -> Option<u64> {
     let mut lowest: Option<u64> = None;
     let mut take = |v: u64| lowest = Some(lowest.map_or(v, |l| l.min(v)));
-    for q in packets(p) {
-        match (q[1], q[0] & 0x1f) {
-            // After the header, the sender's and the media source's SSRC: 8-byte entries.
-            (205, 3) => {
-                for e in q.get(12..).unwrap_or_default().chunks_exact(8) {
-                    let word = u32::from_be_bytes([e[4], e[5], e[6], e[7]]);
-                    let (exp, mantissa) = (word >> 26, u64::from((word >> 9) & 0x1_ffff));
-                    take(mantissa.checked_shl(exp).filter(|v| v >> exp == mantissa).unwrap_or(u64::MAX));
-                }
-            }
-            (206, 15) => {
-                let Some(e) = q.get(12..20) else { continue };
-                if &e[..4] != b"REMB" {
-                    continue;
-                }
-                let (exp, mantissa) = (u32::from(e[5] >> 2), u64::from(u32::from_be_bytes([0, e[5] & 3, e[6], e[7]])));
-                take(mantissa.checked_shl(exp).filter(|v| v >> exp == mantissa).unwrap_or(u64::MAX));
-            }
-            _ => {}
+    for (_, word) in tmmbr_entries(p) {
+        let (exp, mantissa) = (word >> 26, u64::from((word >> 9) & 0x1_ffff));
+        take(mantissa.checked_shl(exp).filter(|v| v >> exp == mantissa).unwrap_or(u64::MAX));
+    }
+    for q in packets(p).filter(|q| q[1] == 206 && q[0] & 0x1f == 15) {
+        let Some(e) = q.get(12..20) else { continue };
+        if &e[..4] != b"REMB" {
+            continue;
         }
+        let (exp, mantissa) = (u32::from(e[5] >> 2), u64::from(u32::from_be_bytes([0, e[5] & 3, e[6], e[7]])));
+        take(mantissa.checked_shl(exp).filter(|v| v >> exp == mantissa).unwrap_or(u64::MAX));
     }
     lowest
 }
@@ -251,14 +252,10 @@ pub fn bitrate_request(sender_ssrc: u32, media_ssrc: u32, bits_per_second: u64) 
 /// rate and overhead it asked for. Tessera's one stream per medium has one receiver per call,
 /// whose request is the whole bounding set. `None` when `p` holds no TMMBR.
 pub fn bitrate_notification(p: &[u8], sender_ssrc: u32) -> Option<Vec<u8>> {
-    let mut entries = Vec::new();
-    for q in packets(p).filter(|q| q[1] == 205 && q[0] & 0x1f == 3 && q.len() >= 12) {
-        let requester = &q[4..8];
-        for e in q[12..].chunks_exact(8) {
-            entries.extend_from_slice(requester);
-            entries.extend_from_slice(&e[4..8]);
-        }
-    }
+    let entries: Vec<u8> = tmmbr_entries(p)
+        .flat_map(|(requester, word)| [requester.to_be_bytes(), word.to_be_bytes()])
+        .flatten()
+        .collect();
     if entries.is_empty() {
         return None;
     }
