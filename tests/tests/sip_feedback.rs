@@ -259,10 +259,11 @@ fn tmmbr_from(ssrc: u32) -> Vec<u8> {
 }
 
 /// A phone that negotiated PLI and TMMBR and sends real H.264 (GStreamer's x264, one keyframe
-/// only). Its own TMMBR gets a TMMBN. Shown, it is asked for the bit rate of the size it is shown at; while the
-/// administrator has its camera off its video is not decoded and it is asked for the least bit
-/// rate; when the camera is back on Tessera asks it for a keyframe with an RTCP PLI naming its
-/// stream, and for the shown size's rate again, at its RTCP address.
+/// only). Its own TMMBR gets a TMMBN (a spoofer's gets nothing). Shown, it is asked for the bit
+/// rate of the size it is shown at; while the administrator has its camera off its video is not
+/// decoded and it is asked for the least bit rate; when the camera is back on Tessera asks it
+/// for a keyframe with an RTCP PLI naming its stream, and for the shown size's rate again, at
+/// its RTCP address.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_is_asked_for_a_keyframe_and_a_bitrate_as_its_picture_is_seen() {
     let Phone { s, api, audio, video, rtcp, answer, video_port, rtcp_port, _sip } =
@@ -377,6 +378,15 @@ async fn a_phone_is_asked_for_a_keyframe_and_a_bitrate_as_its_picture_is_seen() 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let again = asked(rates_hidden, 5, |r| r > 64_000).await;
+    // A spoofer who knows the RTCP port sends TMMBRs from another address: nothing answers
+    // them, neither to it nor to the phone (which counts its TMMBNs below).
+    let spoofer = UdpSocket::bind("127.0.0.2:0").unwrap();
+    for _ in 0..3 {
+        spoofer.send_to(&tmmbr_from(0x0bad_0bad), ("127.0.0.1", rtcp_port)).unwrap();
+    }
+    spoofer.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut buf = [0u8; 1500];
+    assert!(spoofer.recv(&mut buf).is_err(), "a spoofed TMMBR was answered");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     phone.join().unwrap();
     let plis = heard.lock().unwrap().clone();
@@ -387,7 +397,7 @@ async fn a_phone_is_asked_for_a_keyframe_and_a_bitrate_as_its_picture_is_seen() 
     assert!(rates.iter().all(|r| r.0 == phone_ssrc), "a TMMBR names the phone's stream: {rates:x?}");
     // The phone's own request was answered: a TMMBN naming it, with the rate it asked for.
     let notified = notified.lock().unwrap().clone();
-    assert_eq!(notified, vec![(phone_ssrc, (7 << 26) | (78_125 << 9) | 40)], "one TMMBN for the one TMMBR");
+    assert_eq!(notified, vec![(phone_ssrc, (7 << 26) | (78_125 << 9) | 40)], "one TMMBN for the phone's one TMMBR");
     let m = scrape().await;
     assert!(counter(&m, "tessera_sip_keyframe_requests_sent_total") >= 1.0, "{m}");
     assert!(counter(&m, "tessera_sip_bitrate_requests_sent_total") >= 3.0, "{m}");
