@@ -2,7 +2,8 @@
 // names (iceTransportPolicy "relay"), and the test's namespace lets what the server sends him
 // reach that relay at 700 kbit/s; "Fast Fay" connects directly. Env: BASE, CONF (a public room), Y4M (the fake
 // camera, with motion and grain so that the layout really takes its bitrate), METRICS (the
-// server's /metrics URL), WATCH (seconds to watch once both decode).
+// server's /metrics URL), WATCH (seconds to watch once both decode), FULL_WIDTH (the full tier's
+// picture width).
 // Both start at the half tier, and Fay ramps up to the full one within seconds.
 // Prints one JSON line: each guest's participant id, the samples taken while watching (each
 // guest's tier on /metrics and the width of the picture it decodes), and the first sample where
@@ -65,9 +66,12 @@ await scenario(browser, async (result) => {
     return line ? Number(line.slice(label.length)) : null;
   };
 
-  // Browsers start at the half tier and ramp up within seconds on a clean link.
-  await until('Fay reaches the full tier', async () =>
-    tierOf(await (await admin.request.get(env('METRICS'))).text(), 'fay') === 1, 20000);
+  // Browsers start at the half tier and ramp up within seconds on a clean link. The metric moves
+  // when the server decides; the picture follows with the full tier's next keyframe, so both are
+  // waited for before watching (a sample between the two would show Fay's old, smaller picture).
+  await until('Fay reaches the full tier and decodes its picture', async () =>
+    tierOf(await (await admin.request.get(env('METRICS'))).text(), 'fay') === 1
+      && (await inbound(fay))?.width === Number(env('FULL_WIDTH')), 20000);
   result.samples = [];
   const end = Date.now() + Number(env('WATCH')) * 1000;
   while (Date.now() < end) {

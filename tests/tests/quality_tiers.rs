@@ -67,6 +67,7 @@ fn a_viewer_behind_a_slow_link_gets_a_lower_tier_while_another_keeps_the_full_on
         ("Y4M", y4m.to_str().unwrap()),
         ("METRICS", metrics.as_str()),
         ("WATCH", "25"),
+        ("FULL_WIDTH", "640"),
     ];
     let out = run_browser_in(Some(&ns), "tiers", &vars);
     let log = std::fs::read_to_string(&server_log).unwrap_or_default();
