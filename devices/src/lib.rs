@@ -1,7 +1,26 @@
-//! `tessera-devices`: cameras and microphones attached to the server itself as participant
-//! sources, and their enumeration. It knows nothing of the web.
-//!
-//! Empty so far: the issue on devices attached to the server fills it. The per-participant
-//! device state (camera on/off, microphone mute, gain) is not here: it is a conference rule and
-//! lives in the conference core (`tessera_conference::live`), which the daemon's runtime applies
-//! to the media engine; browsers' own devices are chosen on the conference page.
+//! `tessera-devices`: cameras, microphones and loudspeakers attached to the server itself, so
+//! that a meeting room, a lecture hall or a studio takes part in conferences through the machine
+//! Tessera runs on. It enumerates them ([`inventory`]), converts camera frames to what the mixer
+//! takes ([`convert`]), captures from them and plays to them ([`audio`], [`camera`]). It knows
+//! nothing of the web or of conference rules: the daemon attaches devices to conferences, and the
+//! conference core admits and controls them like any participant.
+
+pub mod audio;
+pub mod camera;
+pub mod convert;
+pub mod inventory;
+
+/// What went wrong with a device, naming it.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("no device {0} on this machine")]
+    NotFound(String),
+    #[error("{0} is in use by another program")]
+    Busy(String),
+    #[error("{id} cannot {what}")]
+    Unsupported { id: String, what: String },
+    #[error("{0} went away")]
+    Gone(String),
+    #[error("{id}: {message}")]
+    Failed { id: String, message: String },
+}
