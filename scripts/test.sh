@@ -33,7 +33,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   ca-certificates pkg-config build-essential procps curl \
   postgresql postgresql-client chromium fonts-dejavu-core wrk \
-  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev \
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev libasound2-dev libclang-dev alsa-utils \
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
   gstreamer1.0-plugins-ugly gstreamer1.0-libav ffmpeg iproute2 nftables util-linux sip-tester baresip-core baresip-ffmpeg linphone-cli openssl pebble libjs-pdf \
   tshark python3-venv coturn >/dev/null

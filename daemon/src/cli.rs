@@ -26,11 +26,23 @@ pub enum Command {
     /// participants, registrations; kick, end, drain.
     #[command(subcommand)]
     Ctl(CtlCommand),
+    /// Cameras, microphones and loudspeakers attached to this machine.
+    #[command(subcommand)]
+    Devices(DevicesCommand),
     /// Shell completions on standard output: `tessera completions bash >
     /// /usr/share/bash-completion/completions/tessera` (also zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
     /// The manual page (roff) on standard output: `tessera man | man -l -`.
     Man,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DevicesCommand {
+    /// Every camera (with its modes and controls) and audio device, by the id to attach it with.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -27,6 +27,8 @@ pub struct Config {
     pub smtp: Smtp,
     pub dial_out: DialOut,
     pub retention: Retention,
+    /// Cameras, microphones and loudspeakers attached to the server.
+    pub devices: devices::Devices,
     /// Certificates from an ACME CA, for `http.tls = "acme"`.
     pub acme: crate::tls::acme::Settings,
     /// Files sent in conference chats.
@@ -288,6 +290,7 @@ impl Default for Config {
             smtp: Smtp::default(),
             dial_out: DialOut::default(),
             retention: Retention::default(),
+            devices: devices::Devices::default(),
             acme: Default::default(),
             files: Default::default(),
             slides: Default::default(),
@@ -384,6 +387,7 @@ impl Config {
         }
         self.acme.apply_env(&get);
         self.apply_media_env(&get)?;
+        self.devices.apply_env(&get)?;
         self.files.apply_env(&get)?;
         self.slides.apply_env(&get);
         self.source.apply_env(&get);
@@ -532,6 +536,7 @@ impl Config {
         range("http.header_read_timeout_seconds", self.http.header_read_timeout_seconds.into(), 1, 600)?;
         self.files.validate()?;
         self.validate_media()?;
+        self.devices.validate()?;
         self.source.validate()?;
         if crate::tls::Mode::parse(&self.http.tls)? == crate::tls::Mode::Acme {
             self.acme.validate()?;
@@ -741,6 +746,7 @@ impl Config {
 #[cfg(test)]
 mod tests;
 
+pub mod devices;
 mod listen;
 mod managed;
 pub mod media;

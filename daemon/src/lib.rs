@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod ctl;
 pub mod http;
+pub mod local_devices;
 pub mod logging;
 pub mod malloc;
 pub mod media;
@@ -50,6 +51,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => rt.block_on(serve::serve(config, args)),
         Command::Admin(cmd) => rt.block_on(admin::run(&config, cmd)),
         Command::Ctl(cmd) => rt.block_on(ctl::run(&config.data_dir, cmd)),
+        Command::Devices(cli::DevicesCommand::List { json }) => {
+            let found = tessera_devices::inventory::Inventory::scan();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            } else {
+                for line in found.lines() {
+                    println!("{line}");
+                }
+            }
+            Ok(())
+        }
         Command::Completions { .. } | Command::Man => Ok(()),
         Command::CheckConfig => {
             println!("configuration is valid; database: {}", tessera_web::store::redact_url(&config.database_url()));

@@ -476,7 +476,16 @@ async fn start_media(
         rtsp: None,
         rtp_bind: config.media.rtp_bind,
         rtp_timeout: Duration::from_secs(config.media.rtp_timeout_seconds.into()),
+        devices: config.devices.enabled.then(|| crate::local_devices::LocalDevices::new(config.devices.clone())),
     };
+    match &mc.devices {
+        Some(d) => {
+            tracing::info!(allow = ?d.settings.allow, "devices attached to the server: looking for cameras and audio devices");
+            // The watcher lives as long as the process.
+            drop(d.clone().watch());
+        }
+        None => tracing::info!("devices attached to the server are off ([devices] enabled)"),
+    }
     tracing::info!(
         size = %format!("{}x{}@{}", mc.width, mc.height, mc.fps),
         recordings = %recordings_dir.display(),

@@ -173,12 +173,9 @@ impl Speaker {
         let on_error = move |e: cpal::Error| failed_with(failed(&owner, &e));
         let q = queue.clone();
         let stream = match format {
-            cpal::SampleFormat::I16 => dev.build_output_stream::<i16, _, _>(
-                cfg,
-                move |out, _| q.fill(out, channels, |s| s),
-                on_error,
-                None,
-            ),
+            cpal::SampleFormat::I16 => {
+                dev.build_output_stream::<i16, _, _>(cfg, move |out, _| q.fill(out, channels, |s| s), on_error, None)
+            }
             _ => dev.build_output_stream::<f32, _, _>(
                 cfg,
                 move |out, _| q.fill(out, channels, |s| f32::from(s) / 32768.0),

@@ -78,8 +78,8 @@ impl ControlRange {
 /// A camera on this machine, as enumeration found it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CameraInfo {
-    /// Stable across restarts: the camera's bus position where the driver tells it
-    /// (`v4l:usb-0000:00:14.0-1`), else its device node (`v4l:video0`).
+    /// Stable across restarts: where it is plugged in, as udev names it
+    /// (`v4l:pci-0000:00:14.0-usb-0:1:1.0-video-index0`), else its device node (`v4l:video0`).
     pub id: String,
     pub name: String,
     pub modes: Vec<Mode>,
@@ -132,9 +132,10 @@ fn error(id: &str, e: nokhwa::NokhwaError) -> DeviceError {
     }
 }
 
-/// The Video4Linux cameras of this machine, each looked into (modes, controls). No camera is
+/// The Video4Linux cameras of this machine by id and name, without opening them (cheap enough to
+/// look every few seconds for hot-plug, and harmless to a camera that is capturing). No camera is
 /// an empty list, not an error.
-pub fn list() -> Vec<CameraInfo> {
+pub fn present() -> Vec<(String, String, u32)> {
     let found = match nokhwa::query(nokhwa::utils::ApiBackend::Video4Linux) {
         Ok(found) => found,
         Err(e) => {
@@ -142,26 +143,47 @@ pub fn list() -> Vec<CameraInfo> {
             return Vec::new();
         }
     };
+    let by_path = by_path();
     found
         .into_iter()
         .filter_map(|c| match c.index() {
-            CameraIndex::Index(i) => Some((*i, c.human_name())),
+            CameraIndex::Index(i) => Some((id_of(*i, &by_path), c.human_name(), *i)),
             CameraIndex::String(_) => None,
         })
-        .map(|(index, name)| {
-            let fallback = format!("v4l:video{index}");
-            match V4lCamera::open_index(index, None) {
-                Ok(mut cam) => CameraInfo {
-                    id: cam.id.clone(),
-                    name,
-                    modes: cam.modes(),
-                    controls: cam.controls(),
-                    error: None,
-                },
-                Err(e) => CameraInfo { id: fallback, name, modes: Vec::new(), controls: Vec::new(), error: Some(e.to_string()) },
-            }
+        .collect()
+}
+
+/// The Video4Linux cameras of this machine, each looked into (modes, controls); one in use by
+/// another program says so in its `error`.
+pub fn list() -> Vec<CameraInfo> {
+    present()
+        .into_iter()
+        .map(|(id, name, index)| match V4lCamera::open_index(&id, index, None) {
+            Ok(mut cam) => CameraInfo { modes: cam.modes(), controls: cam.controls(), id, name, error: None },
+            Err(e) => CameraInfo { id, name, modes: Vec::new(), controls: Vec::new(), error: Some(e.to_string()) },
         })
         .collect()
+}
+
+/// udev's names of cameras by where they are plugged in (`/dev/v4l/by-path/…`), by node index.
+fn by_path() -> Vec<(u32, String)> {
+    let Ok(dir) = std::fs::read_dir("/dev/v4l/by-path") else { return Vec::new() };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| {
+            let target = std::fs::read_link(e.path()).ok()?;
+            let node = target.file_name()?.to_str()?.strip_prefix("video")?.parse().ok()?;
+            Some((node, e.file_name().to_str()?.to_string()))
+        })
+        .collect()
+}
+
+/// A camera's id: where it is plugged in, which survives restarts and the renumbering of
+/// `/dev/video*` (`v4l:pci-0000:00:14.0-usb-0:1:1.0-video-index0`), else its node (`v4l:video0`).
+fn id_of(index: u32, by_path: &[(u32, String)]) -> String {
+    match by_path.iter().find(|(n, _)| *n == index) {
+        Some((_, name)) => format!("v4l:{name}"),
+        None => format!("v4l:video{index}"),
+    }
 }
 
 /// A Video4Linux camera, opened through `nokhwa`.
@@ -172,20 +194,14 @@ pub struct V4lCamera {
 }
 
 impl V4lCamera {
-    /// Opens the camera `id` (as [`list`] names it) in the mode closest to `wanted`.
+    /// Opens the camera `id` (as [`present`] names it) in the mode closest to `wanted`.
     pub fn open(id: &str, wanted: Mode) -> Result<V4lCamera, DeviceError> {
-        let index = list()
-            .into_iter()
-            .position(|c| c.id == id)
-            .and_then(|_| camera_index(id))
-            .ok_or_else(|| DeviceError::NotFound(id.to_string()))?;
-        let mut cam = V4lCamera::open_index(index, Some(wanted))?;
-        cam.id = id.to_string();
-        Ok(cam)
+        let (_, _, index) =
+            present().into_iter().find(|(i, _, _)| i == id).ok_or_else(|| DeviceError::NotFound(id.to_string()))?;
+        V4lCamera::open_index(id, index, Some(wanted))
     }
 
-    fn open_index(index: u32, wanted: Option<Mode>) -> Result<V4lCamera, DeviceError> {
-        let node = format!("v4l:video{index}");
+    fn open_index(id: &str, index: u32, wanted: Option<Mode>) -> Result<V4lCamera, DeviceError> {
         let requested = match wanted {
             Some(m) => RequestedFormatType::Closest(CameraFormat::new(
                 Resolution::new(m.width, m.height),
@@ -195,11 +211,8 @@ impl V4lCamera {
             None => RequestedFormatType::None,
         };
         let camera = nokhwa::Camera::new(CameraIndex::Index(index), RequestedFormat::with_formats(requested, &FORMATS))
-            .map_err(|e| error(&node, e))?;
-        // The bus position survives restarts and renumbering of /dev/video*.
-        let bus = camera.info().misc().split_whitespace().next().unwrap_or_default().to_string();
-        let id = if bus.is_empty() { node } else { format!("v4l:{bus}") };
-        Ok(V4lCamera { id, camera, streaming: false })
+            .map_err(|e| error(id, e))?;
+        Ok(V4lCamera { id: id.to_string(), camera, streaming: false })
     }
 
     /// The modes the camera offers in formats Tessera converts.
@@ -210,7 +223,12 @@ impl V4lCamera {
             .unwrap_or_default()
             .into_iter()
             .filter_map(|f| {
-                Some(Mode { format: pixel_format(f.format())?, width: f.width(), height: f.height(), fps: f.frame_rate() })
+                Some(Mode {
+                    format: pixel_format(f.format())?,
+                    width: f.width(),
+                    height: f.height(),
+                    fps: f.frame_rate(),
+                })
             })
             .collect();
         modes.sort_by_key(|m| (std::cmp::Reverse(m.width * m.height), std::cmp::Reverse(m.fps), m.format.as_str()));
@@ -223,19 +241,6 @@ impl V4lCamera {
         let f = self.camera.camera_format();
         Some(Mode { format: pixel_format(f.format())?, width: f.width(), height: f.height(), fps: f.frame_rate() })
     }
-}
-
-/// The device node index of an id like `v4l:video3`, or of a bus id found by [`list`].
-fn camera_index(id: &str) -> Option<u32> {
-    if let Some(n) = id.strip_prefix("v4l:video") {
-        return n.parse().ok();
-    }
-    let found = nokhwa::query(nokhwa::utils::ApiBackend::Video4Linux).ok()?;
-    found.into_iter().find_map(|c| {
-        let CameraIndex::Index(i) = *c.index() else { return None };
-        let cam = V4lCamera::open_index(i, None).ok()?;
-        (cam.id == id).then_some(i)
-    })
 }
 
 impl FrameSource for V4lCamera {
@@ -269,9 +274,11 @@ impl FrameSource for V4lCamera {
     }
 
     fn set_control(&mut self, control: Control, value: i64) -> Result<(), DeviceError> {
-        let range = self.controls().into_iter().find(|r| r.control == control).ok_or_else(|| {
-            DeviceError::Unsupported { id: self.id.clone(), what: format!("{} (it has no such control)", control.as_str()) }
-        })?;
+        let range =
+            self.controls().into_iter().find(|r| r.control == control).ok_or_else(|| DeviceError::Unsupported {
+                id: self.id.clone(),
+                what: format!("{} (it has no such control)", control.as_str()),
+            })?;
         if !range.admits(value) {
             return Err(DeviceError::Unsupported {
                 id: self.id.clone(),
@@ -305,6 +312,12 @@ mod tests {
             assert_eq!(cameras, Vec::new());
         }
         assert!(cameras.iter().all(|c| c.id.starts_with("v4l:")), "{cameras:?}");
+        assert!(present().is_empty() || std::path::Path::new("/dev/video0").exists());
+        assert_eq!(
+            id_of(2, &[(2, "pci-0000:00:14.0-usb-0:1:1.0-video-index0".into())]),
+            "v4l:pci-0000:00:14.0-usb-0:1:1.0-video-index0"
+        );
+        assert_eq!(id_of(3, &[]), "v4l:video3");
         assert!(matches!(
             V4lCamera::open("v4l:video99", Mode { format: PixelFormat::Yuyv, width: 640, height: 480, fps: 30 }),
             Err(DeviceError::NotFound(id)) if id == "v4l:video99"

@@ -173,10 +173,8 @@ fn has_huffman_tables(jpeg: &[u8]) -> bool {
 }
 
 fn mjpeg(src: &[u8], w: u32, h: u32) -> Result<I420, ConvertError> {
-    let options = DecoderOptions::default()
-        .jpeg_set_out_colorspace(ColorSpace::YCbCr)
-        .set_max_width(8192)
-        .set_max_height(8192);
+    let options =
+        DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::YCbCr).set_max_width(8192).set_max_height(8192);
     let marked;
     let src = if has_huffman_tables(src) {
         src

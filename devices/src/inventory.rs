@@ -19,9 +19,18 @@ pub enum Change {
 }
 
 impl Inventory {
-    /// Looks at every camera and audio device now.
+    /// Looks at every camera (opening each for its modes and controls) and audio device now.
     pub fn scan() -> Inventory {
         Inventory { cameras: camera::list(), audio: audio::list() }
+    }
+
+    /// Which devices are there now, without opening any (for hot-plug): cameras by id and name.
+    pub fn present() -> Inventory {
+        let cameras = camera::present()
+            .into_iter()
+            .map(|(id, name, _)| CameraInfo { id, name, modes: Vec::new(), controls: Vec::new(), error: None })
+            .collect();
+        Inventory { cameras, audio: audio::list() }
     }
 
     fn ids(&self) -> impl Iterator<Item = &str> {
@@ -47,7 +56,8 @@ impl Inventory {
             out.push("no cameras".to_string());
         }
         for c in &self.cameras {
-            let modes = c.modes.iter().take(4).map(|m| format!("{}x{}@{} {}", m.width, m.height, m.fps, m.format.as_str()));
+            let modes =
+                c.modes.iter().take(4).map(|m| format!("{}x{}@{} {}", m.width, m.height, m.fps, m.format.as_str()));
             let controls: Vec<&str> = c.controls.iter().map(|r| r.control.as_str()).collect();
             out.push(match &c.error {
                 Some(e) => format!("camera {} \"{}\": {e}", c.id, c.name),
@@ -88,10 +98,7 @@ mod tests {
     fn appeared_and_vanished_devices_are_told_apart() {
         let before = Inventory { cameras: vec![], audio: vec![audio("alsa:a"), audio("alsa:b")] };
         let now = Inventory { cameras: vec![], audio: vec![audio("alsa:b"), audio("alsa:c")] };
-        assert_eq!(
-            before.changes(&now),
-            vec![Change::Vanished("alsa:a".into()), Change::Appeared("alsa:c".into())]
-        );
+        assert_eq!(before.changes(&now), vec![Change::Vanished("alsa:a".into()), Change::Appeared("alsa:c".into())]);
         assert!(now.changes(&now).is_empty());
         assert_eq!(now.lines()[0], "no cameras");
         assert_eq!(now.lines()[1], "audio alsa:b \"alsa:b\" (input)");

@@ -30,6 +30,26 @@ pub enum Request {
         #[serde(default)]
         size: Option<[u32; 2]>,
     },
+    /// Devices attached to the server (a room's camera, microphone and loudspeaker) as one
+    /// participant named `name`, ids as `tessera devices list` prints them; a camera, a
+    /// microphone or both, and optionally a loudspeaker that plays the conference's mix (its own
+    /// voice excluded). Operators only; `[devices] enabled` must be on.
+    AddDevices {
+        name: String,
+        #[serde(default)]
+        camera: Option<String>,
+        #[serde(default)]
+        microphone: Option<String>,
+        #[serde(default)]
+        speaker: Option<String>,
+    },
+    /// Moves a camera attached to the server: `control` is pan, tilt, zoom or focus, `value`
+    /// within the camera's own range (the participant's `camera_controls` in the state).
+    CameraControl {
+        participant: ParticipantId,
+        control: String,
+        value: i64,
+    },
     /// A participant that sends RTP to ports Tessera picks (returned in `rtp_ports`): `video`
     /// h264 or vp8, `audio` opus, pcmu, pcma or g722; at least one.
     /// With `video_to` / `audio_to` (`IP:port`), Tessera sends the participant the layout of
@@ -214,6 +234,21 @@ pub struct LiveParticipant {
     /// more (browsers are told, and scale what they send down to it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shown_at: Option<ShownAt>,
+    /// A camera attached to the server: the controls it has (pan, tilt, zoom, focus), each with
+    /// its range and where it is now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub camera_controls: Vec<CameraControlState>,
+}
+
+/// One control of a camera attached to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CameraControlState {
+    /// pan, tilt, zoom or focus.
+    pub control: String,
+    pub min: i64,
+    pub max: i64,
+    pub step: i64,
+    pub value: i64,
 }
 
 /// A window's size in pixels.
@@ -439,7 +474,7 @@ impl Request {
             Request::AddRtp { video_to, audio_to, ports, .. } => {
                 video_to.is_some() || audio_to.is_some() || ports.is_some()
             }
-            Request::SendTo { .. } => true,
+            Request::SendTo { .. } | Request::AddDevices { .. } => true,
             _ => false,
         }
     }

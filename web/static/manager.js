@@ -328,8 +328,8 @@
       const kind = document.createElement('td');
       kind.textContent = [p.kind, p.group, p.moderator ? '★' : '', p.on_podium ? '🎤' : ''].filter(Boolean).join(' · ');
       // Whether its media is encrypted (a browser, or a SIP phone with SRTP); synthetic
-      // participants have no network media.
-      if (p.kind !== 'synthetic') {
+      // participants and devices attached to the server have no network media.
+      if (p.kind !== 'synthetic' && p.kind !== 'local') {
         const lock = document.createElement('span');
         lock.className = p.encrypted ? 'media-encrypted' : 'media-plain';
         lock.textContent = p.encrypted ? `🔒 ${rt('encrypted')}` : rt('plain');

@@ -100,6 +100,8 @@ spelled! {
         WebRtc => "webrtc",
         /// An RTP endpoint: a SIP call, or one an operator added.
         Rtp => "rtp",
+        /// Devices attached to the server: a room's camera, microphone and loudspeaker.
+        Local => "local",
     }
 }
 

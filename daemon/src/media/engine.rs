@@ -26,6 +26,10 @@ use tessera_mixer::tiles::TileCache;
 /// Anything that must live as long as the participant's media does (a source pipeline).
 pub type Keepalive = Box<dyn Send>;
 
+/// Where a participant's own mix (everyone but itself), 20 ms of 48 kHz mono at a time, is
+/// played on this machine (a loudspeaker attached to the server).
+pub type Playback = Box<dyn FnMut(&[i16]) + Send>;
+
 pub enum EngineCmd {
     Add {
         id: ParticipantId,
@@ -68,6 +72,8 @@ pub enum EngineCmd {
     View(ParticipantId, View),
     /// The quality tier of its view this participant receives (its link's estimate).
     Tier(ParticipantId, Tier),
+    /// Play this participant's own mix here (a local endpoint's loudspeaker).
+    Play(ParticipantId, Playback),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +87,8 @@ pub enum EngineEvent {
     /// The largest size a participant's picture is shown at changed (`None`: not shown), as
     /// [`super::shown_size`] tells it.
     ShownSize(ParticipantId, Option<(u32, u32)>),
+    /// A device attached to the server went away, came back or failed (for the history).
+    DeviceNews(ParticipantId, String),
 }
 
 struct Member {
@@ -99,6 +107,7 @@ struct Member {
     watching: Option<OutputKey>,
     video_out: Option<RtpVideoSender>,
     audio_out: Option<AudioOut>,
+    playback: Option<Playback>,
     /// The size its sender was told its picture is shown at.
     told: super::shown_size::Told,
 }
@@ -319,6 +328,7 @@ impl Engine {
                     watching: None,
                     video_out: None,
                     audio_out: None,
+                    playback: None,
                     told: Default::default(),
                 });
                 self.sync_mixer();
@@ -390,6 +400,11 @@ impl Engine {
                 }
                 self.viewers_moved = true;
             }
+            EngineCmd::Play(id, playback) => {
+                if let Some(m) = self.member(id) {
+                    m.playback = Some(playback);
+                }
+            }
             EngineCmd::Content(c) => self.content = c,
             EngineCmd::Stage(s) => {
                 self.stage = s;
@@ -438,8 +453,12 @@ impl Engine {
             self.outputs[0].encoder.push_audio(&mix.full, gst::ClockTime::from_mseconds(n * 20));
         }
         for m in &mut self.members {
-            if let (Some(out), Some(own)) = (m.audio_out.as_mut(), mix.for_participant.get(&m.id)) {
+            let Some(own) = mix.for_participant.get(&m.id) else { continue };
+            if let Some(out) = m.audio_out.as_mut() {
                 out.push(own);
+            }
+            if let Some(play) = m.playback.as_mut() {
+                play(own);
             }
         }
     }

@@ -13,6 +13,7 @@ pub mod g711;
 pub mod h264_encoder;
 pub mod handoff;
 pub mod latch;
+pub mod local;
 pub mod multicast;
 pub mod native_audio;
 pub mod recorder;

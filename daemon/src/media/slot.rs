@@ -137,6 +137,11 @@ impl MediaSlot {
         *self.video.lock().unwrap_or_else(|p| p.into_inner()) = Some(frame);
     }
 
+    /// Forgets the last picture (its camera went away): the layout shows the placeholder.
+    pub fn clear_video(&self) {
+        *self.video.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     pub fn latest_video(&self) -> Option<VideoFrame> {
         self.video.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

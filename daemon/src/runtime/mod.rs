@@ -142,12 +142,14 @@ impl Dispatcher {
         let result = match asked.request {
             Request::Status => self.idle_status(&id).await,
             Request::Start => self.start(&id, StartedBy::Request).await,
-            Request::AddSynthetic { .. } | Request::AddRtp { .. } => self.start(&id, StartedBy::Join).await,
+            Request::AddSynthetic { .. } | Request::AddRtp { .. } | Request::AddDevices { .. } => {
+                self.start(&id, StartedBy::Join).await
+            }
             Request::End => Err(ControlError::NotRunning),
             _ => Err(ControlError::NotRunning),
         };
         match (result, &asked.request) {
-            (Ok(_), Request::AddSynthetic { .. } | Request::AddRtp { .. }) => {
+            (Ok(_), Request::AddSynthetic { .. } | Request::AddRtp { .. } | Request::AddDevices { .. }) => {
                 // Started by this join: now hand the join itself to the new task.
                 Box::pin(self.dispatch(id, asked)).await
             }

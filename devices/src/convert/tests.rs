@@ -97,17 +97,11 @@ fn mjpeg_without_huffman_tables_decodes_with_the_standard_ones() {
 fn frames_that_do_not_match_their_size_are_refused() {
     let mut f = yuyv_frame();
     f.data.pop();
-    assert_eq!(
-        to_i420(&f).unwrap_err().to_string(),
-        "a 4x2 yuyv frame is 16 bytes, this one is 15"
-    );
+    assert_eq!(to_i420(&f).unwrap_err().to_string(), "a 4x2 yuyv frame is 16 bytes, this one is 15");
     let odd = RawFrame { format: PixelFormat::Nv12, width: 3, height: 2, data: vec![0; 9] };
     assert!(matches!(to_i420(&odd), Err(ConvertError::Size { .. })));
     let lying = RawFrame { format: PixelFormat::Mjpeg, width: 640, height: 480, data: jpeg(80) };
-    assert_eq!(
-        to_i420(&lying).unwrap_err(),
-        ConvertError::JpegSize { width: 640, height: 480, got_w: 64, got_h: 32 }
-    );
+    assert_eq!(to_i420(&lying).unwrap_err(), ConvertError::JpegSize { width: 640, height: 480, got_w: 64, got_h: 32 });
     let garbage = RawFrame { format: PixelFormat::Mjpeg, width: 64, height: 32, data: vec![0xFF, 0xD8, 1, 2, 3] };
     assert!(matches!(to_i420(&garbage), Err(ConvertError::Jpeg(_))));
 }

@@ -25,6 +25,7 @@ use tessera_web::control::{ControlError, Event, LiveParticipant, LiveState, Repl
 use tessera_web::store::{ConferenceKind, MediaSettings, Store};
 use tokio::sync::{mpsc, oneshot};
 
+mod local;
 mod outputs;
 mod requests;
 /// What every conference's media uses; from `[media]` in the configuration.
@@ -42,6 +43,8 @@ pub struct MediaConfig {
     /// A SIP participant from whom no media arrives for this long is ended (zero: never); one
     /// on hold (nothing to send either way) gets [`HELD_TIMEOUT`].
     pub rtp_timeout: Duration,
+    /// Devices attached to the server (`[devices]`); `None` when off.
+    pub devices: Option<Arc<crate::local_devices::LocalDevices>>,
 }
 
 /// How long a call on hold may go without media.
@@ -121,6 +124,10 @@ struct Conf {
     engine_events: mpsc::UnboundedSender<EngineEvent>,
     /// Whether this conference is served over RTSP (see `rtsp.conferences`).
     rtsp_mounted: bool,
+    /// The controls of cameras attached to the server, by participant.
+    cameras: HashMap<ParticipantId, crate::media::local::CameraControls>,
+    /// Devices attached to the server, by participant, and their hold on them.
+    locals: HashMap<ParticipantId, (crate::media::local::LocalEndpoint, crate::local_devices::Claim)>,
 }
 
 fn now_ms() -> i64 {
@@ -215,6 +222,8 @@ pub async fn start(
         watched: HashMap::new(),
         engine_events: ev_tx,
         rtsp_mounted: false,
+        cameras: HashMap::new(),
+        locals: HashMap::new(),
     };
     c.apply(c.core.start());
     c.occupancy.set(&id, 0);
@@ -301,6 +310,7 @@ impl Conf {
         // Everyone leaves first, and admission stops counting this conference as running.
         let fx = self.core.finish();
         self.apply(fx);
+        self.locals.clear();
         self.occupancy.remove(&self.settings.id);
         self.stop_recording().await;
         self.multicast = None;
@@ -399,6 +409,10 @@ impl Conf {
                     None => self.shown_sizes.remove(&p),
                 };
             }
+            EngineEvent::DeviceNews(p, msg) => {
+                let name = self.core.member(p).map(|m| m.name.clone()).unwrap_or_default();
+                self.event(EventKind::Device, Some(p), &name, &msg);
+            }
             EngineEvent::BadInput(p, msg) => {
                 let name = self.core.member(p).map(|m| m.name.clone()).unwrap_or_default();
                 self.event(EventKind::BadInput, Some(p), &name, &msg);
@@ -437,6 +451,7 @@ impl Conf {
                     rtp_ports: self.rtp_ports.get(&m.id).copied(),
                     encrypted: self.encrypted.contains(&m.id),
                     shown_at: self.shown_sizes.get(&m.id).map(|&(width, height)| ShownAt { width, height }),
+                    camera_controls: self.cameras.get(&m.id).map(local::control_states).unwrap_or_default(),
                 })
                 .collect(),
             layouts: self.core.layouts().clone(),

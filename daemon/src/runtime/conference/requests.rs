@@ -54,6 +54,13 @@ impl Conf {
                 self.join(id, who, slot, Box::new(src), "synthetic");
                 joined = Some(id);
             }
+            Request::AddDevices { name, camera, microphone, speaker } => {
+                joined = Some(self.add_devices(name, camera, microphone, speaker).await?);
+            }
+            Request::CameraControl { participant, control, value } => {
+                self.core.require(participant).map_err(refused)?;
+                self.camera_control(participant, &control, value).await?;
+            }
             Request::AddRtp {
                 name,
                 video,
@@ -305,6 +312,8 @@ impl Conf {
         self.rtp_ports.remove(&participant);
         self.shown_sizes.remove(&participant);
         self.encrypted.remove(&participant);
+        self.cameras.remove(&participant);
+        self.locals.remove(&participant);
         self.watched.remove(&participant);
         let fx = self.core.leave(participant, why);
         self.apply(fx);
