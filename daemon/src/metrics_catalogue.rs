@@ -64,6 +64,7 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
         "tessera_media_rtp_foreign_total",
         "RTP packets dropped because they came from someone else than the participant.",
     ),
+    (Counter, "tessera_devices_hotplug_total", "Devices attached to the server that appeared or vanished, by change."),
     (Counter, "tessera_media_timeouts_total", "Participants removed because their media stopped."),
     (Counter, "tessera_pin_alarms_total", "Conferences whose PIN was guessed at too often."),
     (Counter, "tessera_pin_checks_total", "PIN checks, by result."),
