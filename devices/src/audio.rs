@@ -14,6 +14,7 @@ use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Tessera's audio rate.
 pub const RATE: u32 = 48_000;
@@ -93,10 +94,11 @@ pub struct Microphone {
 
 impl Microphone {
     /// Starts capturing `id`: `samples` gets each block of 48 kHz mono samples as the device
-    /// delivers it, `failed` what went wrong once it runs (the device vanished).
+    /// delivers it, with how long ago the device captured it, `failed` what went wrong once it
+    /// runs (the device vanished).
     pub fn open(
         id: &str,
-        mut samples: impl FnMut(&[i16]) + Send + 'static,
+        mut samples: impl FnMut(&[i16], Duration) + Send + 'static,
         mut failed_with: impl FnMut(DeviceError) + Send + 'static,
     ) -> Result<Microphone, DeviceError> {
         let dev = device(id)?;
@@ -109,20 +111,20 @@ impl Microphone {
         let stream = match format {
             cpal::SampleFormat::I16 => dev.build_input_stream::<i16, _, _>(
                 cfg,
-                move |data, _| {
+                move |data, info| {
                     mono.clear();
                     mono.extend(data.chunks(channels).map(|f| mix_down(f.iter().map(|&s| i32::from(s)))));
-                    samples(&mono);
+                    samples(&mono, captured_ago(info));
                 },
                 on_error,
                 None,
             ),
             _ => dev.build_input_stream::<f32, _, _>(
                 cfg,
-                move |data, _| {
+                move |data, info| {
                     mono.clear();
                     mono.extend(data.chunks(channels).map(|f| mix_down(f.iter().map(|&s| to_i16(s).into()))));
-                    samples(&mono);
+                    samples(&mono, captured_ago(info));
                 },
                 on_error,
                 None,
@@ -132,6 +134,16 @@ impl Microphone {
         stream.play().map_err(|e| failed(id, &e))?;
         Ok(Microphone { _stream: stream })
     }
+}
+
+fn captured_ago(info: &cpal::InputCallbackInfo) -> Duration {
+    let t = info.timestamp();
+    t.callback.duration_since(t.capture)
+}
+
+fn played_in(info: &cpal::OutputCallbackInfo) -> Duration {
+    let t = info.timestamp();
+    t.playback.duration_since(t.callback)
 }
 
 fn mix_down(frame: impl ExactSizeIterator<Item = i32>) -> i16 {
@@ -155,6 +167,15 @@ struct Queue {
     dropped: AtomicU64,
 }
 
+/// Told each block a loudspeaker plays, and how long until it is heard.
+type Played = Box<dyn FnMut(&[i16], Duration) + Send>;
+
+/// Who hears what a loudspeaker plays, and the block being told.
+struct Tap {
+    played: Played,
+    block: Vec<i16>,
+}
+
 /// A loudspeaker being played to. Dropping it stops the playback.
 pub struct Speaker {
     _stream: cpal::Stream,
@@ -163,7 +184,18 @@ pub struct Speaker {
 
 impl Speaker {
     /// Starts playing to `id` (silence until [`Speaker::play`] hands it samples).
-    pub fn open(id: &str, mut failed_with: impl FnMut(DeviceError) + Send + 'static) -> Result<Speaker, DeviceError> {
+    pub fn open(id: &str, failed_with: impl FnMut(DeviceError) + Send + 'static) -> Result<Speaker, DeviceError> {
+        Speaker::open_with(id, failed_with, |_, _| {})
+    }
+
+    /// [`Speaker::open`], with `played` told every block of 48 kHz mono samples the moment it
+    /// goes to the device (silence included), and how long until the device plays it: an echo
+    /// canceller's reference.
+    pub fn open_with(
+        id: &str,
+        mut failed_with: impl FnMut(DeviceError) + Send + 'static,
+        played: impl FnMut(&[i16], Duration) + Send + 'static,
+    ) -> Result<Speaker, DeviceError> {
         let dev = device(id)?;
         let ranges = dev.supported_output_configs().map_err(|e| failed(id, &e))?;
         let (cfg, format) = config(id, ranges)?;
@@ -172,13 +204,17 @@ impl Speaker {
         let owner = id.to_string();
         let on_error = move |e: cpal::Error| failed_with(failed(&owner, &e));
         let q = queue.clone();
+        let mut tap = Tap { played: Box::new(played), block: Vec::new() };
         let stream = match format {
-            cpal::SampleFormat::I16 => {
-                dev.build_output_stream::<i16, _, _>(cfg, move |out, _| q.fill(out, channels, |s| s), on_error, None)
-            }
+            cpal::SampleFormat::I16 => dev.build_output_stream::<i16, _, _>(
+                cfg,
+                move |out, info| q.fill(out, channels, &mut tap, played_in(info), |s| s),
+                on_error,
+                None,
+            ),
             _ => dev.build_output_stream::<f32, _, _>(
                 cfg,
-                move |out, _| q.fill(out, channels, |s| f32::from(s) / 32768.0),
+                move |out, info| q.fill(out, channels, &mut tap, played_in(info), |s| f32::from(s) / 32768.0),
                 on_error,
                 None,
             ),
@@ -210,13 +246,26 @@ impl Queue {
         }
     }
 
-    /// Fills a device buffer of `channels`-sample frames from the queue, silence past its end.
-    fn fill<T: Copy + Default>(&self, out: &mut [T], channels: usize, convert: impl Fn(i16) -> T) {
-        let mut q = self.samples.lock().unwrap_or_else(|p| p.into_inner());
-        for frame in out.chunks_mut(channels) {
-            let s = convert(q.pop_front().unwrap_or(0));
-            frame.fill(s);
+    /// Fills a device buffer of `channels`-sample frames from the queue, silence past its end,
+    /// and tells `tap` what went out.
+    fn fill<T: Copy + Default>(
+        &self,
+        out: &mut [T],
+        channels: usize,
+        tap: &mut Tap,
+        ahead: Duration,
+        convert: impl Fn(i16) -> T,
+    ) {
+        tap.block.clear();
+        {
+            let mut q = self.samples.lock().unwrap_or_else(|p| p.into_inner());
+            for frame in out.chunks_mut(channels) {
+                let s = q.pop_front().unwrap_or(0);
+                tap.block.push(s);
+                frame.fill(convert(s));
+            }
         }
+        (tap.played)(&tap.block, ahead);
         self.played.fetch_add((out.len() / channels) as u64, Ordering::Relaxed);
     }
 }
@@ -233,7 +282,11 @@ mod tests {
         let q = Queue::default();
         q.push(&[5, 6]);
         let mut out = [1i16; 6];
-        q.fill(&mut out, 2, |s| s);
+        let heard = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let h = heard.clone();
+        let mut tap = Tap { played: Box::new(move |s, _| h.lock().unwrap().extend_from_slice(s)), block: Vec::new() };
+        q.fill(&mut out, 2, &mut tap, Duration::ZERO, |s| s);
+        assert_eq!(*heard.lock().unwrap(), [5, 6, 0]);
         assert_eq!(out, [5, 5, 6, 6, 0, 0]);
         assert_eq!(q.played.load(Ordering::Relaxed), 3);
     }
@@ -245,13 +298,13 @@ mod tests {
         q.push(&many);
         assert_eq!(q.dropped.load(Ordering::Relaxed), 10);
         let mut out = [0i16; 1];
-        q.fill(&mut out, 1, |s| s);
+        q.fill(&mut out, 1, &mut Tap { played: Box::new(|_, _| {}), block: Vec::new() }, Duration::ZERO, |s| s);
         assert_eq!(out[0], 10);
     }
 
     #[test]
     fn unknown_devices_are_named_in_the_error() {
-        let e = Microphone::open("alsa:no-such-pcm", |_| {}, |_| {}).err().unwrap();
+        let e = Microphone::open("alsa:no-such-pcm", |_, _| {}, |_| {}).err().unwrap();
         assert_eq!(e.to_string(), "no device alsa:no-such-pcm on this machine");
         let e = Speaker::open("nonsense", |_| {}).err().unwrap();
         assert_eq!(e.to_string(), "no device nonsense on this machine");

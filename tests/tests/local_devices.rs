@@ -31,7 +31,14 @@ impl Drop for Room {
     }
 }
 
+/// A room whose microphone plays `tone_hz`.
 fn room(tone_hz: f64) -> Room {
+    room_of(tone_hz, false)
+}
+
+/// A room whose microphone plays `tone_hz` (0: nothing) while `talking`, and with `loopback`
+/// also hears its own loudspeaker, as a room does.
+fn room_of(tone_hz: f64, loopback: bool) -> Room {
     let home = tempfile::tempdir().unwrap();
     let (mic, spk) = (home.path().join("mic.fifo"), home.path().join("spk.fifo"));
     for f in [&mic, &spk] {
@@ -50,19 +57,27 @@ fn room(tone_hz: f64) -> Room {
     // Read and write: opening a pipe so never waits for the other end.
     let open = |p: &std::path::Path| std::fs::OpenOptions::new().read(true).write(true).open(p).unwrap();
     let (mut mic, mut spk) = (open(&mic), open(&spk));
+    // Small pipes (one page): what is played reaches the microphone within tens of
+    // milliseconds, as in a room, rather than after the 64 KB a pipe holds by default.
+    for f in [&mic, &spk] {
+        rustix::pipe::fcntl_setpipe_size(f, 4096).unwrap();
+    }
+    // The air never blocks: what nobody captures (the microphone closed) is lost.
+    let mut echo = loopback.then(|| {
+        let m = mic.try_clone().unwrap();
+        rustix::fs::fcntl_setfl(&m, rustix::fs::OFlags::NONBLOCK).unwrap();
+        m
+    });
     let (talking, played, stop) =
         (Arc::new(AtomicBool::new(true)), Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
     let (t, halt) = (talking.clone(), stop.clone());
     std::thread::spawn(move || {
         let start = Instant::now();
         let mut n = 0usize;
-        while !halt.load(Ordering::Relaxed) {
+        while !halt.load(Ordering::Relaxed) && !loopback {
             let mut buf = Vec::with_capacity(CHUNK);
-            for i in 0..CHUNK / 2 {
-                let s = (n + i) as f64 / RATE as f64;
-                let v =
-                    if t.load(Ordering::Relaxed) { (s * tone_hz * std::f64::consts::TAU).sin() * 8000.0 } else { 0.0 };
-                buf.extend((v as i16).to_le_bytes());
+            for v in voice_of(tone_hz, &t, n) {
+                buf.extend(v.to_le_bytes());
             }
             n += CHUNK / 2;
             if mic.write_all(&buf).is_err() {
@@ -72,7 +87,7 @@ fn room(tone_hz: f64) -> Room {
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
     });
-    let (p, halt) = (played.clone(), stop.clone());
+    let (p, halt, t) = (played.clone(), stop.clone(), talking.clone());
     std::thread::spawn(move || {
         let start = Instant::now();
         let mut n = 0usize;
@@ -80,6 +95,16 @@ fn room(tone_hz: f64) -> Room {
         while !halt.load(Ordering::Relaxed) {
             if spk.read_exact(&mut buf).is_err() {
                 return;
+            }
+            // The room's air: what the loudspeaker plays, the microphone hears, with the
+            // room's own voice.
+            if let Some(m) = echo.as_mut() {
+                let heard: Vec<u8> = buf
+                    .chunks_exact(2)
+                    .zip(voice_of(tone_hz, &t, n))
+                    .flat_map(|(c, v)| i16::from_le_bytes([c[0], c[1]]).saturating_add(v).to_le_bytes())
+                    .collect();
+                let _ = m.write(&heard);
             }
             n += CHUNK / 2;
             let mut kept = p.lock().unwrap();
@@ -96,9 +121,22 @@ fn room(tone_hz: f64) -> Room {
     Room { home, talking, played, stop }
 }
 
+/// 20 ms of the room's voice from sample `n` on: `tone_hz` while `talking`, else silence.
+fn voice_of(tone_hz: f64, talking: &AtomicBool, n: usize) -> impl Iterator<Item = i16> {
+    let on = talking.load(Ordering::Relaxed) && tone_hz > 0.0;
+    (0..CHUNK / 2).map(move |i| {
+        let s = (n + i) as f64 / RATE as f64;
+        if on { ((s * tone_hz * std::f64::consts::TAU).sin() * 8000.0) as i16 } else { 0 }
+    })
+}
+
 /// The level in dB (relative to full scale) of `hz` in `samples` (Goertzel).
 fn level_at(samples: &[i16], hz: f64) -> f64 {
-    let w = std::f64::consts::TAU * hz / RATE as f64;
+    level_at_rate(samples, hz, RATE as f64)
+}
+
+fn level_at_rate(samples: &[i16], hz: f64, rate: f64) -> f64 {
+    let w = std::f64::consts::TAU * hz / rate;
     let (mut s1, mut s2) = (0.0, 0.0);
     for &x in samples {
         let s = f64::from(x) / 32768.0 + 2.0 * w.cos() * s1 - s2;
@@ -121,6 +159,13 @@ async fn a_room_microphone_and_loudspeaker_take_part_through_alsa() {
     let room = room(1000.0);
     let home = room.home.path().display().to_string();
     let s = tessera_e2e::Server::start_with(&[], &[("TESSERA_DEVICES", "true"), ("HOME", &home)]);
+    // The start-up listing comes once the devices are looked at, right after the start.
+    for _ in 0..100 {
+        if s.log().contains("device: audio alsa:testspk") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(s.log().contains("device: audio alsa:testmic \"Test microphone\""), "{}", s.log());
     let listed = tessera_e2e::tessera_cmd().args(["devices", "list", "--json"]).env("HOME", &home).output().unwrap();
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
@@ -195,4 +240,143 @@ async fn devices_are_off_unless_enabled() {
     let (st, v) = api.live("hall", json!({"action": "add_devices", "name": "Hall A", "microphone": "alsa:null"})).await;
     assert_eq!(st, 409, "{v}");
     assert!(v.to_string().contains("[devices] enabled"), "{v}");
+}
+
+/// G.711 µ-law, for the far end's telephone.
+fn ulaw_encode(s: i16) -> u8 {
+    let sign = if s < 0 { 0x80 } else { 0 };
+    let m = (i32::from(s).abs().min(32635) + 0x84) as u32;
+    let exponent = (31 - m.leading_zeros()).saturating_sub(7).min(7);
+    let mantissa = (m >> (exponent + 3)) & 0x0f;
+    !(sign | (exponent << 4) as u8 | mantissa as u8)
+}
+
+fn ulaw_decode(u: u8) -> i16 {
+    let u = !u;
+    let t = ((i32::from(u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+    (if u & 0x80 != 0 { 0x84 - t } else { t - 0x84 }) as i16
+}
+
+/// The RMS level in dB (full scale) of `samples`.
+fn rms_db(samples: &[i16]) -> f64 {
+    let sum: f64 = samples.iter().map(|&s| (f64::from(s) / 32768.0).powi(2)).sum();
+    10.0 * (sum / samples.len().max(1) as f64).max(1e-12).log10()
+}
+
+/// A far-end telephone (PCMU over RTP) that talks (noise, as broad as a voice, which a canceller
+/// can learn a room from; a lone tone is not) and keeps what it hears.
+struct FarEnd {
+    socket: std::net::UdpSocket,
+    heard: Arc<Mutex<Vec<i16>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for FarEnd {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl FarEnd {
+    fn new() -> FarEnd {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        FarEnd { socket, heard: Arc::new(Mutex::new(Vec::new())), stop: Arc::new(AtomicBool::new(false)) }
+    }
+
+    fn talk_to(&self, port: u16) {
+        let (tx, stop) = (self.socket.try_clone().unwrap(), self.stop.clone());
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut noise = 0x2545_f491_u32;
+            for k in 0u32.. {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let mut p = vec![0x80, 0, (k >> 8) as u8, k as u8];
+                p.extend((k * 160).to_be_bytes());
+                p.extend(0x5eed_u32.to_be_bytes());
+                p.extend((0..160).map(|_| {
+                    noise ^= noise << 13;
+                    noise ^= noise >> 17;
+                    noise ^= noise << 5;
+                    ulaw_encode((noise % 12001) as i16 - 6000)
+                }));
+                let _ = tx.send_to(&p, ("127.0.0.1", port));
+                let due = start + Duration::from_millis(u64::from(k + 1) * 20);
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            }
+        });
+        let (rx, heard, stop) = (self.socket.try_clone().unwrap(), self.heard.clone(), self.stop.clone());
+        rx.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(n) = rx.recv(&mut buf)
+                    && n > 12
+                {
+                    let mut h = heard.lock().unwrap();
+                    h.extend(buf[12..n].iter().map(|&u| ulaw_decode(u)));
+                    let len = h.len();
+                    if len > 8000 * 10 {
+                        h.drain(..len - 8000 * 10);
+                    }
+                }
+            }
+        });
+    }
+
+    /// The level of `hz` in the last two seconds it heard; all of it with `None`.
+    fn level(&self, hz: Option<f64>) -> f64 {
+        let h = self.heard.lock().unwrap();
+        let last = &h[h.len().saturating_sub(16_000)..];
+        hz.map_or_else(|| rms_db(last), |hz| level_at_rate(last, hz, 8000.0))
+    }
+}
+
+/// The room's microphone hears its own loudspeaker; with echo cancellation (the default) the
+/// far end hears its own voice back at least 20 dB weaker than without, while the
+/// room's voice (1 kHz) still comes through when both talk at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_room_does_not_send_the_far_end_its_own_voice_back() {
+    for x in [-12000i16, -1000, 0, 1000, 12000] {
+        assert!(
+            (i32::from(ulaw_decode(ulaw_encode(x))) - i32::from(x)).abs() <= i32::from(x).abs() / 16 + 8,
+            "µ-law {x}"
+        );
+    }
+    let room = room_of(1000.0, true);
+    let home = room.home.path().display().to_string();
+    let s = tessera_e2e::Server::start_with(&[], &[("TESSERA_DEVICES", "true"), ("HOME", &home)]);
+    s.admin_ok(&["conference", "add", "hall", "--name", "Hall", "--owner", "admin", "--room", "--public"], "");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    let far = FarEnd::new();
+    let body = json!({"action": "add_rtp", "name": "Far end", "audio": "pcmu",
+        "audio_to": far.socket.local_addr().unwrap().to_string()});
+    let live = api.ok("hall", body).await;
+    far.talk_to(live["participants"][0]["rtp_ports"]["audio"].as_u64().unwrap() as u16);
+    let mut levels = Vec::new();
+    for echo_cancellation in [false, true] {
+        let attach = json!({"action": "add_devices", "name": "Hall A", "microphone": "alsa:testmic",
+            "speaker": "alsa:testspk", "echo_cancellation": echo_cancellation});
+        room.talking.store(false, Ordering::Relaxed);
+        let hall = api.ok("hall", attach).await["joined"].as_u64().unwrap();
+        // The canceller adapts within seconds; each level is that of the last two.
+        tokio::time::sleep(Duration::from_secs(12)).await;
+        let echo = far.level(None);
+        // Both talk at once: the room's voice still reaches the far end.
+        room.talking.store(true, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        levels.push((echo, far.level(Some(1000.0))));
+        api.ok("hall", json!({"action": "remove", "participant": hall})).await;
+    }
+    let ((without, room_without), (with, room_with)) = (levels[0], levels[1]);
+    eprintln!(
+        "the far end hears its own voice at {without:.1} dB without echo cancellation, {with:.1} dB with; \
+         the room's voice during double talk at {room_without:.1} dB without, {room_with:.1} dB with"
+    );
+    assert!(without > -35.0, "without cancellation the room sends the far end back: {without:.1} dB");
+    assert!(without - with >= 20.0, "cancelled by {:.1} dB only ({without:.1} → {with:.1})", without - with);
+    // While the far end talks, the canceller's suppressor turns the room down a little too
+    // (about 9 dB here): heard, not cancelled.
+    assert!(room_with > -35.0, "the room's own voice is cancelled too: {room_with:.1} dB (without: {room_without:.1})");
 }

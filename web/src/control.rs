@@ -42,6 +42,10 @@ pub enum Request {
         microphone: Option<String>,
         #[serde(default)]
         speaker: Option<String>,
+        /// Take the loudspeaker's sound out of what the microphone hears (with both attached):
+        /// on unless `false` (a room whose microphones cancel echo themselves).
+        #[serde(default)]
+        echo_cancellation: Option<bool>,
     },
     /// Moves a camera attached to the server: `control` is pan, tilt, zoom or focus, `value`
     /// within the camera's own range (the participant's `camera_controls` in the state).

@@ -8,6 +8,7 @@
 //! and is looked for again every second; both are told through `news`, which the conference
 //! records in its connection history.
 
+use super::echo::EchoCanceller;
 use super::engine::Playback;
 use super::slot::MediaSlot;
 use gstreamer as gst;
@@ -29,11 +30,15 @@ pub type News = Arc<dyn Fn(String) + Send + Sync>;
 
 /// What to attach: each device by id, and for the camera how to open it.
 pub struct LocalSpec {
+    /// The participant's name, for logs.
+    pub name: String,
     pub camera: Option<(String, OpenCamera)>,
     pub microphone: Option<String>,
     pub speaker: Option<String>,
     /// Pictures a second at most.
     pub fps: u32,
+    /// Take the loudspeaker's sound out of what the microphone hears (with both attached).
+    pub echo_cancellation: bool,
 }
 
 /// An operator's request to a camera: a control and its value, answered on `reply`.
@@ -42,6 +47,7 @@ type ControlAsk = (Control, i64, mpsc::Sender<Result<(), String>>);
 /// The running devices of one participant; dropping it stops them.
 pub struct LocalEndpoint {
     _microphone: Option<Microphone>,
+    _echo: Option<Arc<EchoCanceller>>,
     speaker: Option<Arc<Speaker>>,
     camera: Option<CameraThread>,
 }
@@ -77,14 +83,52 @@ impl LocalEndpoint {
             ),
             None => None,
         };
+        // With both a microphone and a loudspeaker, the microphone's samples reach the slot
+        // through the echo canceller, whose reference is what the loudspeaker plays, told the
+        // moment it goes to the device.
+        let echo = match (&spec.speaker, &spec.microphone) {
+            (Some(_), Some(_)) if spec.echo_cancellation => {
+                let into = slot.clone();
+                let ec = EchoCanceller::start(&spec.name, move |samples| into.put_audio(samples.iter().copied()))
+                    .map_err(|e| Failed {
+                        field: "microphone",
+                        error: DeviceError::Failed { id: "echo canceller".into(), message: format!("{e:#}") },
+                    })?;
+                Some(Arc::new(ec))
+            }
+            _ => None,
+        };
+        let speaker = match spec.speaker {
+            Some(id) => {
+                let told = news.clone();
+                let owner = id.clone();
+                let reference = echo.as_ref().map(Arc::downgrade);
+                let s = Speaker::open_with(
+                    &id,
+                    move |e| told(format!("loudspeaker {owner}: {e}")),
+                    move |played, ahead| {
+                        if let Some(ec) = reference.as_ref().and_then(std::sync::Weak::upgrade) {
+                            ec.far(played, ahead);
+                        }
+                    },
+                )
+                .map_err(|error| Failed { field: "speaker", error })?;
+                Some(Arc::new(s))
+            }
+            None => None,
+        };
         let microphone = match spec.microphone {
             Some(id) => {
                 let into = slot.clone();
+                let cancel = echo.clone();
                 let told = news.clone();
                 let owner = id.clone();
                 let mic = Microphone::open(
                     &id,
-                    move |s| into.put_audio(s.iter().copied()),
+                    move |s, ago| match &cancel {
+                        Some(ec) => ec.near(s, ago),
+                        None => into.put_audio(s.iter().copied()),
+                    },
                     move |e| told(format!("microphone {owner}: {e}")),
                 )
                 .map_err(|error| Failed { field: "microphone", error })?;
@@ -92,17 +136,7 @@ impl LocalEndpoint {
             }
             None => None,
         };
-        let speaker = match spec.speaker {
-            Some(id) => {
-                let told = news.clone();
-                let owner = id.clone();
-                let s = Speaker::open(&id, move |e| told(format!("loudspeaker {owner}: {e}")))
-                    .map_err(|error| Failed { field: "speaker", error })?;
-                Some(Arc::new(s))
-            }
-            None => None,
-        };
-        Ok(LocalEndpoint { _microphone: microphone, speaker, camera })
+        Ok(LocalEndpoint { _microphone: microphone, _echo: echo, speaker, camera })
     }
 
     /// Plays what it is given on the loudspeaker, if one is attached, while this endpoint lives

@@ -6,6 +6,7 @@
 
 pub mod decode_gate;
 pub mod destination;
+pub mod echo;
 pub mod encoder;
 pub mod engine;
 pub mod fanout;
@@ -46,6 +47,8 @@ const REQUIRED: &[(&str, &str)] = &[
     ("audioconvert", "gstreamer1.0-plugins-base"),
     ("opusenc", "gstreamer1.0-plugins-base"),
     ("x264enc", "gstreamer1.0-plugins-ugly"),
+    ("webrtcdsp", "gstreamer1.0-plugins-bad"),
+    ("webrtcechoprobe", "gstreamer1.0-plugins-bad"),
     ("h264parse", "gstreamer1.0-plugins-bad"),
     ("rtph264pay", "gstreamer1.0-plugins-good"),
     ("rtpopuspay", "gstreamer1.0-plugins-good"),

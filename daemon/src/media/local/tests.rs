@@ -59,7 +59,14 @@ fn rig(fps: u32) -> Rig {
     let slot = Arc::new(MediaSlot::default());
     let news = Arc::new(Mutex::new(Vec::new()));
     let told = news.clone();
-    let spec = LocalSpec { camera: Some(("test:camera".into(), open)), microphone: None, speaker: None, fps };
+    let spec = LocalSpec {
+        camera: Some(("test:camera".into(), open)),
+        microphone: None,
+        speaker: None,
+        fps,
+        name: "Test".into(),
+        echo_cancellation: true,
+    };
     let endpoint = LocalEndpoint::start(spec, slot.clone(), Arc::new(move |n| told.lock().unwrap().push(n)))
         .map_err(|f| f.error)
         .unwrap();
@@ -122,7 +129,14 @@ fn a_camera_that_delivers_at_once_is_paced_by_the_capture_rate() {
 fn a_camera_that_cannot_be_opened_is_refused_naming_it() {
     gst::init().unwrap();
     let open: OpenCamera = Box::new(|| Err(DeviceError::Busy("v4l:usb-1".into())));
-    let spec = LocalSpec { camera: Some(("v4l:usb-1".into(), open)), microphone: None, speaker: None, fps: 30 };
+    let spec = LocalSpec {
+        camera: Some(("v4l:usb-1".into(), open)),
+        microphone: None,
+        speaker: None,
+        fps: 30,
+        name: "Test".into(),
+        echo_cancellation: true,
+    };
     let f = LocalEndpoint::start(spec, Arc::new(MediaSlot::default()), Arc::new(|_| {})).err().unwrap();
     assert_eq!(f.field, "camera");
     assert_eq!(f.error.to_string(), "v4l:usb-1 is in use by another program");

@@ -30,6 +30,7 @@ impl Conf {
         camera: Option<String>,
         microphone: Option<String>,
         speaker: Option<String>,
+        echo_cancellation: bool,
     ) -> Result<ParticipantId, ControlError> {
         let devices = self.media.devices.clone().ok_or_else(|| {
             ControlError::Conflict(Msg::text("devices attached to the server are off: set [devices] enabled = true"))
@@ -60,6 +61,8 @@ impl Conf {
         })?;
         let events = self.engine_events.clone();
         let spec = LocalSpec {
+            name: name.clone(),
+            echo_cancellation,
             camera: camera.as_deref().map(|c| (c.to_string(), devices.opener(c))),
             microphone: microphone.clone(),
             speaker: speaker.clone(),
@@ -114,5 +117,26 @@ impl Conf {
             .await
             .map_err(|e| ControlError::Unavailable(Msg::text(e.to_string())))?
             .map_err(|e| ControlError::Unavailable(Msg::text(e)))
+    }
+}
+
+/// Devices attached to the server and their hold on them.
+pub(super) type Local = (LocalEndpoint, crate::local_devices::Claim);
+
+/// Closes a participant's devices, then frees them, waiting 2 s at most: a device whose driver
+/// does not let go (a write that never returns) must not hold up its conference; it is freed
+/// when it finally closes.
+pub(super) fn close(conference: &str, participant: ParticipantId, local: Local) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().name("closing devices".into()).spawn(move || {
+        drop(local);
+        let _ = tx.send(());
+    });
+    if spawned.is_ok() && tokio::task::block_in_place(|| rx.recv_timeout(std::time::Duration::from_secs(2))).is_err() {
+        tracing::warn!(
+            conference,
+            participant,
+            "devices attached to the server are slow to close; going on without them"
+        );
     }
 }

@@ -127,7 +127,7 @@ struct Conf {
     /// The controls of cameras attached to the server, by participant.
     cameras: HashMap<ParticipantId, crate::media::local::CameraControls>,
     /// Devices attached to the server, by participant, and their hold on them.
-    locals: HashMap<ParticipantId, (crate::media::local::LocalEndpoint, crate::local_devices::Claim)>,
+    locals: HashMap<ParticipantId, local::Local>,
 }
 
 fn now_ms() -> i64 {
@@ -310,7 +310,9 @@ impl Conf {
         // Everyone leaves first, and admission stops counting this conference as running.
         let fx = self.core.finish();
         self.apply(fx);
-        self.locals.clear();
+        for (p, l) in std::mem::take(&mut self.locals) {
+            local::close(&self.settings.id, p, l);
+        }
         self.occupancy.remove(&self.settings.id);
         self.stop_recording().await;
         self.multicast = None;

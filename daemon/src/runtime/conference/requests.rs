@@ -54,8 +54,9 @@ impl Conf {
                 self.join(id, who, slot, Box::new(src), "synthetic");
                 joined = Some(id);
             }
-            Request::AddDevices { name, camera, microphone, speaker } => {
-                joined = Some(self.add_devices(name, camera, microphone, speaker).await?);
+            Request::AddDevices { name, camera, microphone, speaker, echo_cancellation } => {
+                let echo = echo_cancellation.unwrap_or(true);
+                joined = Some(self.add_devices(name, camera, microphone, speaker, echo).await?);
             }
             Request::CameraControl { participant, control, value } => {
                 self.core.require(participant).map_err(refused)?;
@@ -313,7 +314,9 @@ impl Conf {
         self.shown_sizes.remove(&participant);
         self.encrypted.remove(&participant);
         self.cameras.remove(&participant);
-        self.locals.remove(&participant);
+        if let Some(l) = self.locals.remove(&participant) {
+            super::local::close(&self.settings.id, participant, l);
+        }
         self.watched.remove(&participant);
         let fx = self.core.leave(participant, why);
         self.apply(fx);
