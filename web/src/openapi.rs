@@ -141,7 +141,7 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     (
         "post",
         "/api/v1/conferences/{id}/live",
-        "Control a conference: {\"action\": start | end | add_synthetic | remove | apply_layout | preview | rename | device | podium | moderator | presenter, ...}; apply_layout takes the layout_version it was edited from as version (409 when stale)",
+        "Control a conference: {\"action\": start | end | add_synthetic | add_rtp | add_devices | camera_control | remove | apply_layout | preview | rename | device | podium | moderator | presenter, ...}; apply_layout takes the layout_version it was edited from as version (409 when stale)",
         true,
     ),
     (
