@@ -9,11 +9,13 @@
 //! Gain control and noise suppression stay off: the conference's levels are the mixer's, and a
 //! room's microphones often do their own.
 
+use super::slot::{MediaSlot, feed_audio};
 use super::synthetic::{appsink, appsrc};
 use anyhow::Context;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 const CAPS: &str = "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved";
@@ -85,31 +87,10 @@ impl Stamped {
     }
 }
 
-/// Calls `to` with the 48 kHz mono samples of each buffer reaching `sink`.
-fn deliver(sink: &gst_app::AppSink, to: impl Fn(&[i16]) + Send + Sync + 'static) {
-    let mut samples: Vec<i16> = Vec::new();
-    let samples = std::sync::Mutex::new(std::mem::take(&mut samples));
-    sink.set_callbacks(
-        gst_app::AppSinkCallbacks::builder()
-            .new_sample(move |sink| {
-                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                if let Some(b) = sample.buffer() {
-                    let map = b.map_readable().map_err(|_| gst::FlowError::Error)?;
-                    let mut s = samples.lock().unwrap_or_else(|p| p.into_inner());
-                    s.clear();
-                    s.extend(map.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])));
-                    to(&s);
-                }
-                Ok(gst::FlowSuccess::Ok)
-            })
-            .build(),
-    );
-}
-
 impl EchoCanceller {
-    /// `to_conference` gets the microphone's samples with the echo taken out; [`Self::far`] is
-    /// to be told what the loudspeaker plays as it goes to the device.
-    pub fn start(name: &str, to_conference: impl Fn(&[i16]) + Send + Sync + 'static) -> anyhow::Result<EchoCanceller> {
+    /// The microphone's samples, with the echo taken out, go to `slot`; [`Self::far`] is to be
+    /// told what the loudspeaker plays as it goes to the device.
+    pub fn start(name: &str, slot: Arc<MediaSlot>) -> anyhow::Result<EchoCanceller> {
         static N: AtomicU64 = AtomicU64::new(0);
         let probe = format!("tessera-echo-{}", N.fetch_add(1, Ordering::Relaxed));
         let src = format!("appsrc name=src is-live=true format=time caps={CAPS}");
@@ -133,7 +114,7 @@ impl EchoCanceller {
             p.set_start_time(gst::ClockTime::NONE);
             p.set_base_time(base);
         }
-        deliver(&appsink(&near, "sink")?, to_conference);
+        feed_audio(&appsink(&near, "sink")?, slot);
         let stamped = |p: &gst::Pipeline| -> anyhow::Result<Stamped> {
             Ok(Stamped {
                 src: appsrc(p.upcast_ref(), "src")?,
@@ -172,14 +153,12 @@ impl Drop for EchoCanceller {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
 
     #[test]
     fn the_microphone_comes_through_in_bursts_of_short_blocks() {
         gst::init().unwrap();
-        let heard = Arc::new(Mutex::new(Vec::new()));
-        let h = heard.clone();
-        let ec = EchoCanceller::start("test", move |s| h.lock().unwrap().extend_from_slice(s)).unwrap();
+        let slot = Arc::new(MediaSlot::default());
+        let ec = EchoCanceller::start("test", slot.clone()).unwrap();
         let tone: Vec<i16> = (0..960).map(|i| ((i as f64 * 0.13).sin() * 8000.0) as i16).collect();
         // The microphone's samples in bursts of four 5 ms blocks, as devices hand them over.
         for _ in 0..50 {
@@ -190,9 +169,10 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
-        let h = heard.lock().unwrap().clone();
-        assert!(h.len() >= 40 * 960, "heard {}", h.len());
-        let peak = h[h.len() - 9600..].iter().map(|s| s.unsigned_abs()).max().unwrap();
+        // The slot keeps the last 200 ms: full, and loud.
+        let mut h = Vec::new();
+        assert!(slot.take_audio(9600, &mut h), "200 ms came through");
+        let peak = h.iter().map(|s| s.unsigned_abs()).max().unwrap();
         assert!(peak > 4000, "the microphone's tone comes through: peak {peak}");
     }
 }

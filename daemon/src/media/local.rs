@@ -88,12 +88,10 @@ impl LocalEndpoint {
         // moment it goes to the device.
         let echo = match (&spec.speaker, &spec.microphone) {
             (Some(_), Some(_)) if spec.echo_cancellation => {
-                let into = slot.clone();
-                let ec = EchoCanceller::start(&spec.name, move |samples| into.put_audio(samples.iter().copied()))
-                    .map_err(|e| Failed {
-                        field: "microphone",
-                        error: DeviceError::Failed { id: "echo canceller".into(), message: format!("{e:#}") },
-                    })?;
+                let ec = EchoCanceller::start(&spec.name, slot.clone()).map_err(|e| Failed {
+                    field: "microphone",
+                    error: DeviceError::Failed { id: "echo canceller".into(), message: format!("{e:#}") },
+                })?;
                 Some(Arc::new(ec))
             }
             _ => None,
