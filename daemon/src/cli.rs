@@ -43,6 +43,37 @@ pub enum DevicesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Store devices of this machine with a conference: they join as one participant whenever
+    /// it runs (a running server picks this up within a second). Needs `[devices] enabled`.
+    Attach {
+        /// The conference's id (as in its link).
+        conference: String,
+        /// The participant's name in the roster and layouts ("Hall A").
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        camera: Option<String>,
+        #[arg(long)]
+        microphone: Option<String>,
+        /// A loudspeaker that plays the conference's mix (its own voice excluded).
+        #[arg(long)]
+        speaker: Option<String>,
+        /// The microphone cancels no echo (it does so itself).
+        #[arg(long)]
+        no_echo_cancellation: bool,
+        /// Start the conference (a virtual room) for these devices now and whenever the server
+        /// starts.
+        #[arg(long)]
+        start_room: bool,
+    },
+    /// Remove a stored attachment (its participant leaves).
+    Detach { conference: String, attachment: i64 },
+    /// The stored attachments, of every conference or of one.
+    Attached {
+        conference: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -11,6 +11,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod ctl;
+pub mod devices_cli;
 pub mod http;
 pub mod local_devices;
 pub mod logging;
@@ -51,17 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => rt.block_on(serve::serve(config, args)),
         Command::Admin(cmd) => rt.block_on(admin::run(&config, cmd)),
         Command::Ctl(cmd) => rt.block_on(ctl::run(&config.data_dir, cmd)),
-        Command::Devices(cli::DevicesCommand::List { json }) => {
-            let found = tessera_devices::inventory::Inventory::scan();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&found)?);
-            } else {
-                for line in found.lines() {
-                    println!("{line}");
-                }
-            }
-            Ok(())
-        }
+        Command::Devices(cmd) => rt.block_on(devices_cli::run(&config, cmd)),
         Command::Completions { .. } | Command::Man => Ok(()),
         Command::CheckConfig => {
             println!("configuration is valid; database: {}", tessera_web::store::redact_url(&config.database_url()));

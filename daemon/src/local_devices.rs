@@ -8,9 +8,12 @@ use crate::media::local::OpenCamera;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tessera_conference::live::attachment::Attachment;
 use tessera_devices::camera::{FrameSource, Mode, V4lCamera};
 use tessera_devices::convert::PixelFormat;
 use tessera_devices::inventory::{Change, Inventory};
+use tessera_web::remote_devices::Device;
+use tessera_web::server_devices::{Available, Directory};
 
 pub struct LocalDevices {
     pub settings: Devices,
@@ -67,6 +70,25 @@ impl LocalDevices {
         wanted: &[(Use, &str)],
         holder: &str,
     ) -> Result<Claim, Refused> {
+        self.check(inventory, wanted)?;
+        // Held per use: a speakerphone is one ALSA device that captures and plays.
+        let key = |u: &Use, id: &str| format!("{} {id}", u.field());
+        let mut held = self.in_use.lock().unwrap_or_else(|p| p.into_inner());
+        for (u, id) in wanted {
+            if let Some(by) = held.get(&key(u, id)) {
+                return Err((u.field(), format!("{id} is already attached to {by}")));
+            }
+        }
+        let ids: Vec<String> = wanted.iter().map(|(u, id)| key(u, id)).collect();
+        for k in &ids {
+            held.insert(k.clone(), holder.to_string());
+        }
+        Ok(Claim { owner: self.clone(), ids })
+    }
+
+    /// Whether every wanted device may be attached: allowed by `[devices] allow`, on this
+    /// machine (`inventory`), and used the way it can be.
+    pub fn check(&self, inventory: &Inventory, wanted: &[(Use, &str)]) -> Result<(), Refused> {
         for (u, id) in wanted {
             let field = u.field();
             if !self.settings.allows(id) {
@@ -86,19 +108,19 @@ impl LocalDevices {
                 return Err((field, format!("no {what} {id} on this machine (see tessera devices list)")));
             }
         }
-        // Held per use: a speakerphone is one ALSA device that captures and plays.
-        let key = |u: &Use, id: &str| format!("{} {id}", u.field());
-        let mut held = self.in_use.lock().unwrap_or_else(|p| p.into_inner());
-        for (u, id) in wanted {
-            if let Some(by) = held.get(&key(u, id)) {
-                return Err((u.field(), format!("{id} is already attached to {by}")));
-            }
-        }
-        let ids: Vec<String> = wanted.iter().map(|(u, id)| key(u, id)).collect();
-        for k in &ids {
-            held.insert(k.clone(), holder.to_string());
-        }
-        Ok(Claim { owner: self.clone(), ids })
+        Ok(())
+    }
+
+    /// What `a` asks of devices, with the use of each.
+    pub fn wanted(a: &Attachment) -> Vec<(Use, &str)> {
+        a.devices()
+            .into_iter()
+            .map(|(field, id)| match field {
+                "camera" => (Use::Camera, id),
+                "microphone" => (Use::Microphone, id),
+                _ => (Use::Speaker, id),
+            })
+            .collect()
     }
 
     /// Opens the camera `id` on the capture thread, in the mode closest to `[devices]`'s:
@@ -141,6 +163,35 @@ impl LocalDevices {
                 known = now;
             }
         })
+    }
+}
+
+/// The web's view of this machine's devices: the stored attachments' API and CLI check
+/// against it.
+impl Directory for LocalDevices {
+    fn available(&self) -> Available {
+        let found = Inventory::present();
+        let allowed = |id: &str| self.settings.allows(id);
+        let device = |id: &str, name: &str| Device { id: id.to_string(), label: name.to_string() };
+        Available {
+            cameras: found.cameras.iter().filter(|c| allowed(&c.id)).map(|c| device(&c.id, &c.name)).collect(),
+            microphones: found
+                .audio
+                .iter()
+                .filter(|a| a.input && allowed(&a.id))
+                .map(|a| device(&a.id, &a.name))
+                .collect(),
+            speakers: found
+                .audio
+                .iter()
+                .filter(|a| a.output && allowed(&a.id))
+                .map(|a| device(&a.id, &a.name))
+                .collect(),
+        }
+    }
+
+    fn check(&self, a: &Attachment) -> Result<(), (String, String)> {
+        LocalDevices::check(self, &Inventory::present(), &LocalDevices::wanted(a)).map_err(|(f, m)| (f.to_string(), m))
     }
 }
 

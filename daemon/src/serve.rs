@@ -209,6 +209,8 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     state.dialer = dialer;
     state.control = runtime.as_ref().map(|r| r.control.clone());
+    state.devices =
+        runtime.as_ref().and_then(|r| r.devices.clone()).map(|d| d as Arc<dyn tessera_web::server_devices::Directory>);
     if config.webrtc.enabled
         && let Some(r) = &runtime
     {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod alsa;
 pub mod live_api;
 pub mod media;
 pub mod netns;
@@ -225,6 +226,11 @@ impl Server {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
+    /// Runs `tessera ARGS` (not `serve`) against this server's database and settings.
+    pub fn command(&self, args: &[&str]) -> Output {
+        tessera_with(&self.env, args)
+    }
+
     pub fn add_user(&self, login: &str, password: &str) {
         self.admin_ok(&["user", "add", login], &format!("{password}\n"));
     }
@@ -327,6 +333,11 @@ impl Drop for Server {
             assert!(bad.is_empty(), "the server's log has {} criticals or panics, the first: {}", bad.len(), bad[0]);
         }
     }
+}
+
+/// Runs `tessera ARGS` with the environment of a server (its data directory and settings).
+pub fn tessera_with(env: &[(String, String)], args: &[&str]) -> Output {
+    tessera_cmd().args(args).envs(env.iter().cloned()).stdin(Stdio::null()).output().expect("run tessera")
 }
 
 /// Runs `tessera admin ARGS` with the environment of a server (its data directory), with

@@ -68,6 +68,12 @@ impl Api {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Deletes `path` (with the CSRF token): the status.
+    pub async fn delete(&self, path: &str) -> u16 {
+        let r = self.c.delete(format!("{}{path}", self.base)).header("x-csrf-token", &self.csrf).send().await.unwrap();
+        r.status().as_u16()
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let r = self.c.get(format!("{}{path}", self.base)).send().await.unwrap();
         let status = r.status().as_u16();

@@ -130,6 +130,11 @@ pub enum Request {
         participant: ParticipantId,
         tier: tessera_conference::quality::Tier,
     },
+    /// The stored attachments of the server's devices changed (an API call, `tessera devices
+    /// attach` in another process): those of this conference join, those removed leave. The
+    /// runtime's own; the JSON API cannot ask it.
+    #[serde(skip)]
+    SyncDevices,
     /// Every participant who joined as this user leaves (the account was disabled). The
     /// runtime's own; the JSON API cannot ask it.
     #[serde(skip)]
@@ -242,6 +247,10 @@ pub struct LiveParticipant {
     /// its range and where it is now.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub camera_controls: Vec<CameraControlState>,
+    /// Devices attached to the server from a stored attachment: its id (in
+    /// `/api/v1/conferences/{id}/devices`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<i64>,
 }
 
 /// One control of a camera attached to the server.

@@ -52,6 +52,7 @@ pub mod retention;
 pub mod rights;
 pub mod rtc;
 pub mod scheduling;
+pub mod server_devices;
 pub mod signin;
 pub mod slides;
 pub mod source;
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(analytics::router())
         .merge(dialout::router())
         .merge(remote_devices::router())
+        .merge(server_devices::router())
         .merge(manager::router())
         .merge(system::router())
         .merge(source::router())

@@ -164,6 +164,49 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "get",
+        "/api/v1/devices",
+        "The cameras, microphones and loudspeakers attached to the server (operators; 409 when [devices] is off)",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/conferences/{id}/devices",
+        "The server's devices stored with the conference: each joins as one participant whenever it runs (owner, moderators, operators)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/conferences/{id}/devices",
+        "Attach the server's devices to the conference (operators): {name, camera, microphone, speaker, echo_cancellation, start_room} with ids from /api/v1/devices; 422 naming the field for an unknown or unusable device, 409 for a device attached to it already; joins within a second when it runs, and start_room starts a virtual room now and whenever the server starts",
+        true,
+    ),
+    (
+        "delete",
+        "/api/v1/conferences/{id}/devices/{aid}",
+        "Detach the server's devices (operators): the participant leaves",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/conferences/{id}/devices/{aid}/presets",
+        "The attached camera's presets: [{name, controls: {pan, tilt, zoom, focus}}] (operators)",
+        false,
+    ),
+    (
+        "put",
+        "/api/v1/conferences/{id}/devices/{aid}/presets/{name}",
+        "Remember where the attached camera is now as preset name (operators; the conference runs)",
+        true,
+    ),
+    ("delete", "/api/v1/conferences/{id}/devices/{aid}/presets/{name}", "Forget a camera preset (operators)", true),
+    (
+        "post",
+        "/api/v1/conferences/{id}/devices/{aid}/presets/{name}/recall",
+        "Move the attached camera to a preset (operators; the conference runs)",
+        true,
+    ),
+    (
+        "get",
         "/api/v1/conferences/{id}/events",
         "The connection history (joined, left, device changes, recording); owner and operators",
         false,
@@ -380,6 +423,12 @@ fn typed(method: &str, path: &str) -> (Option<Gen>, Option<Gen>) {
         ("post", "/api/v1/conferences/{id}/participants/{pid}/devices") => {
             (g!(one crate::remote_devices::Choice), None)
         }
+        ("get", "/api/v1/devices") => (None, g!(one crate::server_devices::Available)),
+        ("get", "/api/v1/conferences/{id}/devices") => (None, g!(many crate::store::Attachment)),
+        ("get", "/api/v1/conferences/{id}/devices/{aid}/presets") => (None, g!(many crate::server_devices::Preset)),
+        ("post", "/api/v1/conferences/{id}/devices") => {
+            (g!(one crate::server_devices::AttachRequest), g!(one crate::store::Attachment))
+        }
         ("get", "/api/v1/meetings") => (None, g!(many ConferenceRow)),
         ("get", "/api/v1/users") => (None, g!(many crate::scheduling::FoundUser)),
         ("get", "/api/v1/templates") => (None, g!(many crate::store::Template)),
@@ -431,7 +480,8 @@ fn success_status(method: &str, path: &str) -> &'static str {
         | ("post", "/api/v1/contacts")
         | ("post", "/api/v1/address-book")
         | ("post", "/api/v1/admin/users")
-        | ("post", "/c/{id}/register") => "201",
+        | ("post", "/c/{id}/register")
+        | ("post", "/api/v1/conferences/{id}/devices") => "201",
         ("post", "/api/v1/conferences/{id}/participants/{pid}/devices") => "202",
         ("delete", "/api/v1/session")
         | ("put", "/api/v1/me/avatar")
@@ -442,7 +492,11 @@ fn success_status(method: &str, path: &str) -> &'static str {
         | ("delete", "/api/v1/conferences/{id}/recordings/{rid}")
         | ("delete", "/api/v1/templates/{id}")
         | ("delete", "/api/v1/contacts/{id}")
-        | ("delete", "/api/v1/address-book/{id}") => "204",
+        | ("delete", "/api/v1/address-book/{id}")
+        | ("delete", "/api/v1/conferences/{id}/devices/{aid}")
+        | ("put", "/api/v1/conferences/{id}/devices/{aid}/presets/{name}")
+        | ("delete", "/api/v1/conferences/{id}/devices/{aid}/presets/{name}")
+        | ("post", "/api/v1/conferences/{id}/devices/{aid}/presets/{name}/recall") => "204",
         _ => "200",
     }
 }

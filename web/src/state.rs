@@ -76,6 +76,8 @@ pub struct AppState {
     pub dialer: Option<crate::dialout::Dialer>,
     /// Browsers' devices, for the conference manager to choose from.
     pub remote_devices: Arc<crate::remote_devices::RemoteDevices>,
+    /// The devices attached to this machine, when `[devices]` is on.
+    pub devices: Option<Arc<dyn crate::server_devices::Directory>>,
     /// Chat messages of every conference, as they are sent (each page keeps its own).
     pub chat: tokio::sync::broadcast::Sender<crate::store::ChatMessage>,
     /// Email invitations, when `[smtp]` is configured.
@@ -116,6 +118,7 @@ impl AppState {
             rtc: None,
             dialer: None,
             remote_devices: Arc::default(),
+            devices: None,
             chat: tokio::sync::broadcast::channel(256).0,
             one_device: Arc::default(),
             signups: Arc::new(crate::registration::devices::SignupLimiter::new(

@@ -19,6 +19,8 @@ use tokio::sync::{mpsc, oneshot};
 
 pub struct Runtime {
     pub control: Control,
+    /// The devices attached to the server, when `[devices]` is on.
+    pub devices: Option<Arc<crate::local_devices::LocalDevices>>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -29,6 +31,8 @@ pub enum StartedBy {
     Request,
     Schedule,
     Join,
+    /// A virtual room held open for the server's devices attached to it (`start_room`).
+    Devices,
 }
 
 struct Dispatcher {
@@ -43,6 +47,10 @@ struct Dispatcher {
     dialer: Option<tessera_web::dialout::Dialer>,
     /// Accounts known to be disabled (their participants have been removed).
     disabled: HashSet<i64>,
+    /// The store's generation last seen (see [`Dispatcher::sync_devices`]).
+    generation: Option<i64>,
+    /// Stored attachments whose room was started for them in this run of the server.
+    rooms_started: HashSet<i64>,
 }
 
 impl Runtime {
@@ -57,6 +65,7 @@ impl Runtime {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         let mut media = media;
         media.rtsp = rtsp;
+        let devices = media.devices.clone();
         let mut d = Dispatcher {
             store,
             media: Arc::new(media),
@@ -66,6 +75,8 @@ impl Runtime {
             control: control.clone(),
             dialer,
             disabled: HashSet::new(),
+            generation: None,
+            rooms_started: HashSet::new(),
         };
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -77,13 +88,14 @@ impl Runtime {
                     _ = tick.tick() => {
                         schedule::tick(&mut d).await;
                         d.cut_off_disabled().await;
+                        d.sync_devices().await;
                     }
                     _ = &mut stop_rx => break,
                 }
             }
             d.end_all().await;
         });
-        Runtime { control, stop: Some(stop_tx), task }
+        Runtime { control, devices, stop: Some(stop_tx), task }
     }
 
     /// Ends every running conference (recordings are finished and indexed), then returns.
@@ -178,6 +190,60 @@ impl Dispatcher {
                 let asked =
                     Asked { request: Request::RemoveUser { user }, actor: None, bound: Bound::default(), reply };
                 let _ = tx.try_send(ConfMsg::Control(Box::new(asked)));
+            }
+        }
+    }
+
+    /// Devices attached to the server stored with conferences: when the store changed (an
+    /// attachment made or removed through the API or by `tessera devices attach`, another
+    /// process), each running conference brings its participants in line, and a virtual room
+    /// marked `start_room` starts for its devices, once per attachment and run of the server
+    /// (an operator who ends it ends it until the next start).
+    async fn sync_devices(&mut self) {
+        if self.media.devices.is_none() {
+            return;
+        }
+        let generation = match self.store.generation().await {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the store's generation failed");
+                return;
+            }
+        };
+        if self.generation == Some(generation) {
+            return;
+        }
+        self.generation = Some(generation);
+        let stored = match self.store.all_device_attachments().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the attached devices failed");
+                return;
+            }
+        };
+        for tx in self.running.values() {
+            let (reply, _) = oneshot::channel();
+            let asked = Asked { request: Request::SyncDevices, actor: None, bound: Bound::default(), reply };
+            let _ = tx.try_send(ConfMsg::Control(Box::new(asked)));
+        }
+        for a in stored.into_iter().filter(|a| a.start_room) {
+            if !self.rooms_started.insert(a.id) || self.is_running(&a.conference) {
+                continue;
+            }
+            let room = matches!(
+                self.store.media_settings(&a.conference).await,
+                Ok(Some(s)) if s.kind == tessera_web::store::ConferenceKind::Room
+            );
+            if !room {
+                continue;
+            }
+            match self.start(&a.conference, StartedBy::Devices).await {
+                Ok(_) => {
+                    tracing::info!(conference = %a.conference, attachment = a.id, "room started for the devices attached to it")
+                }
+                Err(e) => {
+                    tracing::error!(conference = %a.conference, attachment = a.id, error = %e, "the room of attached devices could not start")
+                }
             }
         }
     }

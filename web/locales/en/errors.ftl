@@ -254,3 +254,10 @@ err-dial-h323-off = H.323 is off on this server (sip.h323_listen), so h323: addr
 err-dial-not-h323 = { $address } is not an H.323 address: { $why }
 err-dial-not-sip = { $address } is not a SIP address: { $why }
 err-dial-join-from-page = { $why }; they can join from the conference page
+err-server-devices-off = devices attached to the server are off: set [devices] enabled = true
+err-server-devices-none = give a camera, a microphone or both
+err-server-devices-id = a device id as tessera devices list prints it
+err-server-devices-twice = { $field }: { $id } is already attached to this conference
+err-server-devices-operators = only operators attach the server's devices to conferences
+err-preset-name = a preset's name is 1 to 40 characters
+err-preset-no-camera = this attachment has no camera

@@ -298,3 +298,10 @@ err-dial-h323-off = H.323 на этом сервере выключен (sip.h32
 err-dial-not-h323 = { $address } — не адрес H.323: { $why }
 err-dial-not-sip = { $address } — не адрес SIP: { $why }
 err-dial-join-from-page = { $why }; он может войти со страницы конференции
+err-server-devices-off = устройства, подключённые к серверу, выключены: задайте [devices] enabled = true
+err-server-devices-none = укажите камеру, микрофон или и то и другое
+err-server-devices-id = идентификатор устройства, как его выводит tessera devices list
+err-server-devices-twice = { $field }: { $id } уже подключено к этой конференции
+err-server-devices-operators = подключать устройства сервера к конференциям могут только операторы
+err-preset-name = имя предустановки — от 1 до 40 символов
+err-preset-no-camera = в этом подключении нет камеры

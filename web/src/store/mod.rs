@@ -9,6 +9,7 @@ mod calls;
 mod chat;
 mod conferences;
 mod contacts;
+mod devices;
 mod history;
 mod licenses;
 mod lockout;
@@ -32,6 +33,7 @@ pub use conferences::{
     ConferenceKind, ConferencePage, ConferenceRow, DialIn, GuestPermissions, Mode, NewConference, Role,
 };
 pub use contacts::Contact;
+pub use devices::{Attachment, NewAttachment, Positions};
 pub use history::NewEvent;
 pub use licenses::{License, LicenseKind};
 pub use lockout::FailureState;

@@ -11,6 +11,7 @@ use crate::windows;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tessera_mixer::layout::{EndpointGroup, Layout, LayoutSet, ParticipantId, Slot};
 
+pub mod attachment;
 mod changes;
 pub use changes::Devices;
 #[cfg(test)]
@@ -269,9 +270,11 @@ impl Conference {
         self.speaker
     }
 
-    /// A room ends when the last participant leaves (after someone came).
+    /// A room ends when the last participant leaves (after someone came). Devices attached to
+    /// the server are there for the people in it: they neither count as someone coming nor keep
+    /// it open (a room held open for them is the runtime's to keep).
     pub fn emptied(&self) -> bool {
-        self.ever_joined && self.roster.is_empty()
+        self.ever_joined && self.roster.iter().all(|m| m.kind == EndpointKind::Local)
     }
 
     /// The participants of `user`.
@@ -316,7 +319,7 @@ impl Conference {
         if speaker && self.rules.mode == Mode::RoleBased && self.podium_room() {
             self.podium.push(id);
         }
-        let name = who.name.clone();
+        let (name, kind) = (who.name.clone(), who.kind);
         self.roster.push(Member {
             id,
             name: who.name,
@@ -332,7 +335,7 @@ impl Conference {
             guest: who.guest,
             operator: who.operator,
         });
-        self.ever_joined = true;
+        self.ever_joined |= kind != EndpointKind::Local;
         self.refresh_layouts();
         fx.extend(self.stage_effects());
         fx.push(record_of(EventKind::Joined, id, who.user, &name, detail));

@@ -370,3 +370,17 @@ fn participants_choose_their_own_layout_unless_it_is_locked() {
     let (x, _) = add(&mut v, 0, "X");
     assert!(matches!(v.choose_layout(x, Some(LayoutType::Grid)), Err(Refusal::Conflict(_))));
 }
+
+#[test]
+fn devices_attached_to_the_server_do_not_keep_a_room_open() {
+    let mut c = Conference::new(rules(Mode::AllOnScreen), None, HashMap::new());
+    let hall = c.reserve().unwrap();
+    c.join(0, hall, Joining { kind: EndpointKind::Local, group: None, ..who("Hall A") }, "");
+    // The room's own devices joining first is not someone coming.
+    assert!(!c.emptied());
+    let (alice, _) = add(&mut c, 0, "Alice");
+    assert!(!c.emptied());
+    c.leave(alice, "");
+    // Only the hall's devices are left: the room is empty of people.
+    assert!(c.emptied());
+}

@@ -3,8 +3,9 @@
 //! by [`crate::local_devices`]; the participant is admitted by the core like any other.
 
 use super::*;
-use crate::local_devices::Use;
+use crate::local_devices::LocalDevices;
 use crate::media::local::{CameraControls, LocalEndpoint, LocalSpec};
+use tessera_conference::live::attachment::{Attachment, check};
 use tessera_devices::camera::Control;
 use tessera_devices::inventory::Inventory;
 use tessera_web::control::CameraControlState;
@@ -24,31 +25,19 @@ pub(super) fn control_states(c: &CameraControls) -> Vec<CameraControlState> {
 }
 
 impl Conf {
+    /// The devices of `a` join as one participant (`attachment`: the stored attachment it
+    /// comes from).
     pub(super) async fn add_devices(
         &mut self,
-        name: String,
-        camera: Option<String>,
-        microphone: Option<String>,
-        speaker: Option<String>,
+        a: Attachment,
         echo_cancellation: bool,
+        attachment: Option<i64>,
     ) -> Result<ParticipantId, ControlError> {
         let devices = self.media.devices.clone().ok_or_else(|| {
             ControlError::Conflict(Msg::text("devices attached to the server are off: set [devices] enabled = true"))
         })?;
-        let name = tessera_conference::live::check_name("name", &name).map_err(refused)?;
-        if camera.is_none() && microphone.is_none() {
-            return Err(invalid("camera", "give a camera, a microphone or both"));
-        }
-        let wanted: Vec<(Use, &str)> =
-            [(Use::Camera, &camera), (Use::Microphone, &microphone), (Use::Speaker, &speaker)]
-                .into_iter()
-                .filter_map(|(u, id)| Some((u, id.as_deref()?)))
-                .collect();
-        for (u, id) in &wanted {
-            if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
-                return Err(invalid(u.field(), "a device id as tessera devices list prints it"));
-            }
-        }
+        let wanted = LocalDevices::wanted(&a);
+        let Attachment { name, camera, microphone, speaker } = a.clone();
         let inventory = tokio::task::spawn_blocking(Inventory::present).await.unwrap_or_default();
         let id = self.core.reserve().map_err(refused)?;
         let holder = format!("{}/{id}", self.settings.id);
@@ -79,7 +68,10 @@ impl Conf {
             self.cameras.insert(id, c);
         }
         let detail = wanted.iter().map(|(u, d)| format!("{} {d}", u.field())).collect::<Vec<_>>().join(", ");
-        tracing::info!(conference = %self.settings.id, participant = id, devices = %detail, "devices attached to the server joined");
+        tracing::info!(conference = %self.settings.id, participant = id, devices = %detail, attachment, "devices attached to the server joined");
+        if let Some(stored) = attachment {
+            self.attached.insert(stored, id);
+        }
         let who = Joining { user: None, name, kind: EndpointKind::Local, group: None, guest: None, operator: false };
         // Held here, not by the engine: a removal frees the devices before it is answered.
         self.locals.insert(id, (endpoint, claim));
@@ -88,6 +80,45 @@ impl Conf {
             self.send(EngineCmd::Play(id, p));
         }
         Ok(id)
+    }
+
+    /// Brings the participants of stored attachments in line with the store: those not here yet
+    /// join (a refusal, such as a device in use, is logged and written in the connection history
+    /// once), those detached leave. One an operator removed stays out until the conference
+    /// starts again.
+    pub(super) async fn sync_devices(&mut self) {
+        let stored = match self.store.device_attachments(&self.settings.id).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(conference = %self.settings.id, error = %e, "reading the attached devices failed");
+                return;
+            }
+        };
+        let gone: Vec<(i64, ParticipantId)> =
+            self.attached.iter().filter(|(a, _)| !stored.iter().any(|s| s.id == **a)).map(|(a, p)| (*a, *p)).collect();
+        for (a, p) in gone {
+            self.attached.remove(&a);
+            self.remove(p, "detached from the conference");
+        }
+        for s in stored {
+            if self.attached.contains_key(&s.id) {
+                continue;
+            }
+            let joined = match check(&s.name, s.camera.as_deref(), s.microphone.as_deref(), s.speaker.as_deref()) {
+                Ok(a) => self.add_devices(a, s.echo_cancellation, Some(s.id)).await,
+                Err(r) => Err(refused(r)),
+            };
+            if let Err(e) = joined {
+                let why = e.to_string();
+                if self.attach_failures.get(&s.id) != Some(&why) {
+                    tracing::warn!(conference = %self.settings.id, attachment = s.id, name = %s.name, error = %why, "stored devices could not join");
+                    self.event(EventKind::Device, None, &s.name, &format!("could not join: {why}"));
+                    self.attach_failures.insert(s.id, why);
+                }
+            } else {
+                self.attach_failures.remove(&s.id);
+            }
+        }
     }
 
     pub(super) async fn camera_control(

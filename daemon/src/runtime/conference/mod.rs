@@ -128,6 +128,12 @@ struct Conf {
     cameras: HashMap<ParticipantId, crate::media::local::CameraControls>,
     /// Devices attached to the server, by participant, and their hold on them.
     locals: HashMap<ParticipantId, local::Local>,
+    /// Stored attachments that joined (or were removed by an operator), and their participants.
+    attached: HashMap<i64, ParticipantId>,
+    /// Why a stored attachment could not join, as last written in the history.
+    attach_failures: HashMap<i64, String>,
+    /// Started for the devices attached to it (a room held open, not ended when people leave).
+    held_by_devices: bool,
 }
 
 fn now_ms() -> i64 {
@@ -224,6 +230,9 @@ pub async fn start(
         rtsp_mounted: false,
         cameras: HashMap::new(),
         locals: HashMap::new(),
+        attached: HashMap::new(),
+        attach_failures: HashMap::new(),
+        held_by_devices: by == StartedBy::Devices,
     };
     c.apply(c.core.start());
     c.occupancy.set(&id, 0);
@@ -244,6 +253,9 @@ pub async fn start(
         c.start_recording().await;
     }
     tracing::info!(conference = %id, mode = %c.settings.mode, started_by = ?by, "conference started");
+    if c.media.devices.is_some() {
+        c.sync_devices().await;
+    }
     let state = c.state();
     tokio::spawn(c.run(rx, ev_rx, done));
     Ok(state)
@@ -278,7 +290,7 @@ impl Conf {
                         let Asked { request, actor, bound, reply } = *asked;
                         let r = self.control(request, actor, bound).await;
                         let _ = reply.send(r);
-                        if self.settings.kind == ConferenceKind::Room && self.core.emptied() {
+                        if self.room_emptied() {
                             break "the last participant left the room".to_string();
                         }
                     }
@@ -296,7 +308,7 @@ impl Conf {
                         break "the scheduled end".to_string();
                     }
                     self.end_silent().await;
-                    if self.settings.kind == ConferenceKind::Room && self.core.emptied() {
+                    if self.room_emptied() {
                         break "the last participant left the room".to_string();
                     }
                 }
@@ -304,6 +316,11 @@ impl Conf {
         };
         self.finish(&why).await;
         let _ = done.send((self.settings.id.clone(), leftovers(&mut rx)));
+    }
+
+    /// A room ends when its people have left, unless it was started for its devices.
+    fn room_emptied(&self) -> bool {
+        self.settings.kind == ConferenceKind::Room && !self.held_by_devices && self.core.emptied()
     }
 
     async fn finish(&mut self, why: &str) {
@@ -454,6 +471,7 @@ impl Conf {
                     encrypted: self.encrypted.contains(&m.id),
                     shown_at: self.shown_sizes.get(&m.id).map(|&(width, height)| ShownAt { width, height }),
                     camera_controls: self.cameras.get(&m.id).map(local::control_states).unwrap_or_default(),
+                    attachment: self.attached.iter().find(|(_, p)| **p == m.id).map(|(a, _)| *a),
                 })
                 .collect(),
             layouts: self.core.layouts().clone(),

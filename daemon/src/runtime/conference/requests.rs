@@ -55,9 +55,16 @@ impl Conf {
                 joined = Some(id);
             }
             Request::AddDevices { name, camera, microphone, speaker, echo_cancellation } => {
-                let echo = echo_cancellation.unwrap_or(true);
-                joined = Some(self.add_devices(name, camera, microphone, speaker, echo).await?);
+                let a = tessera_conference::live::attachment::check(
+                    &name,
+                    camera.as_deref(),
+                    microphone.as_deref(),
+                    speaker.as_deref(),
+                )
+                .map_err(refused)?;
+                joined = Some(self.add_devices(a, echo_cancellation.unwrap_or(true), None).await?);
             }
+            Request::SyncDevices => self.sync_devices().await,
             Request::CameraControl { participant, control, value } => {
                 self.core.require(participant).map_err(refused)?;
                 self.camera_control(participant, &control, value).await?;
