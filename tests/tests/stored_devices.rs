@@ -151,3 +151,21 @@ async fn only_operators_attach_the_servers_devices() {
     s.admin_ok(&["conference", "add", "theirs", "--name", "Theirs", "--owner", "admin", "--room"], "");
     assert_eq!(api.get("/api/v1/conferences/theirs/devices").await.0, 404);
 }
+
+/// The conference manager's panel: an operator attaches the room's microphone from the page,
+/// sees it join, and detaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_attach_and_detach_from_the_conference_manager() {
+    let room = room(1000.0);
+    let home = room.home.path().display().to_string();
+    let s = tessera_e2e::Server::start_with(&[], &[("TESSERA_DEVICES", "true"), ("HOME", &home)]);
+    s.admin_ok(&["conference", "add", "lobby", "--name", "Lobby", "--owner", "admin", "--room"], "");
+    let r = tessera_e2e::browser_scenario(&s, "server_devices", &[("BASE", &s.base), ("CONF", "lobby")]).await;
+    assert!(r["empty"].as_str().unwrap().contains("Nothing attached"), "{r}");
+    assert!(r["refused"].as_str().unwrap().starts_with("camera:"), "{r}");
+    assert!(r["listed"].as_str().unwrap().contains("alsa:testmic"), "{r}");
+    assert!(r["listed"].as_str().unwrap().contains("keeps the room open"), "{r}");
+    assert!(r["roster"].as_str().unwrap().contains("local"), "{r}");
+    let api = Api::new(&s, "admin", "admin-password").await;
+    assert_eq!(api.get("/api/v1/conferences/lobby/devices").await.1, json!([]));
+}

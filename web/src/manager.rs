@@ -55,6 +55,9 @@ async fn manager_page(
     let t = |k: &'static str| tr(lang, k);
     let d = &c.dial_in;
     let lecture = c.mode == crate::store::Mode::VideoLecture;
+    // The server's devices are for operators, where `[devices]` is on.
+    let server_devices =
+        state.devices.is_some() && state.store.rights_of(u.user.id).await?.contains(&crate::rights::Right::Operator);
     let body = html! {
         section.card #manager data-id=(d.id) data-csrf=(u.csrf) data-ws=(format!("/conferences/{}/manage/ws", d.id))
             data-mode=(c.mode) data-not-running=(t("mgr.not_running")) data-running=(t("mgr.running")) {
@@ -146,6 +149,44 @@ async fn manager_page(
             h3 { (t("mgr.calls")) }
             ul #m-calls {}
         }
+        @if server_devices {
+            // Devices attached to the server (operators): stored with the conference, they join
+            // whenever it runs. Filled by /static/manager_devices.js.
+            section.card #m-server-devices data-detach=(t("mgr.sd.detach")) data-none=(t("mgr.sd.none"))
+                data-echo-off=(t("mgr.sd.echo_off")) data-starts=(t("mgr.sd.starts_room")) {
+                h2 { (t("mgr.sd.title")) }
+                p.muted { (t("mgr.sd.help")) }
+                ul #m-sd-list {}
+                div.inline-choices {
+                    label for="m-sd-name" { (t("mgr.sd.name")) }
+                    input #m-sd-name type="text" maxlength="64" placeholder=(t("mgr.sd.name_placeholder"));
+                    label for="m-sd-camera" { (t("mgr.devices.camera")) } select #m-sd-camera {}
+                    label for="m-sd-microphone" { (t("mgr.devices.microphone")) } select #m-sd-microphone {}
+                    label for="m-sd-speaker" { (t("mgr.devices.speaker")) } select #m-sd-speaker {}
+                }
+                p {
+                    label { input #m-sd-echo type="checkbox" checked; " " (t("mgr.sd.echo")) }
+                    " "
+                    label { input #m-sd-start type="checkbox"; " " (t("mgr.sd.start_room")) }
+                }
+                p { button #m-sd-attach type="button" { (t("mgr.sd.attach")) } " " span #m-sd-status role="status" {} }
+                // A camera's pan, tilt, zoom and focus, and its presets.
+                div #m-camera hidden data-recall=(t("mgr.cam.recall")) data-forget=(t("mgr.cam.forget"))
+                    data-button=(t("mgr.cam.title")) data-pan=(t("mgr.cam.pan")) data-tilt=(t("mgr.cam.tilt"))
+                    data-zoom=(t("mgr.cam.zoom")) data-focus=(t("mgr.cam.focus")) data-no-device=(t("mgr.sd.no_device")) {
+                    h3 { (t("mgr.cam.title")) ": " span #m-camera-name {} }
+                    div #m-camera-controls.inline-choices {}
+                    h4 { (t("mgr.cam.presets")) }
+                    ul #m-camera-presets {}
+                    div.inline-choices {
+                        label for="m-camera-preset-name" { (t("mgr.cam.preset_name")) }
+                        input #m-camera-preset-name type="text" maxlength="40";
+                        button #m-camera-save type="button" { (t("mgr.cam.save")) }
+                    }
+                    p #m-camera-status role="status" {}
+                }
+            }
+        }
         @if !lecture {
             section.card #m-layout {
                 h2 { (t("sched.tab.layout")) }
@@ -186,6 +227,9 @@ async fn manager_page(
             }
         }
         script src="/static/manager.js" {}
+        @if server_devices {
+            script src="/static/manager_devices.js" {}
+        }
     };
     Ok(Html(page(lang, &format!("{} · {}", t("mgr.title"), d.name), Some(&u), body).into_string()))
 }

@@ -81,6 +81,7 @@ async fn static_file(Path(file): Path<String>) -> Response {
         "ring.js" => (include_str!("../static/ring.js"), "text/javascript; charset=utf-8"),
         "schedule.js" => (include_str!("../static/schedule.js"), "text/javascript; charset=utf-8"),
         "manager.js" => (include_str!("../static/manager.js"), "text/javascript; charset=utf-8"),
+        "manager_devices.js" => (include_str!("../static/manager_devices.js"), "text/javascript; charset=utf-8"),
         "registration.js" => (include_str!("../static/registration.js"), "text/javascript; charset=utf-8"),
         "admin-live.js" => (include_str!("../static/admin-live.js"), "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),

@@ -414,6 +414,8 @@
     const scopeNow = $('m-scope') ? $('m-scope').value : '';
     if (!dirty || !edit || scopeNow !== scopeBefore) loadLayout();
     renderGrid();
+    // Other panels of the page (the server's devices) follow the state too.
+    window.dispatchEvent(new CustomEvent('tessera-state', { detail: s }));
   }
 
   function tickDuration() {
