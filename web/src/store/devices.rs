@@ -161,3 +161,68 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ConferenceKind, NewConference, NewUser};
+
+    crate::both_backends!(attachments_and_presets_are_kept_and_go_with_their_conference, |store| {
+        let owner = store.create_user(NewUser { login: "o", password_hash: "x", display_name: "" }, 0).await.unwrap();
+        for id in ["hall", "other"] {
+            let c = NewConference {
+                id,
+                name: "H",
+                owner_id: owner.id,
+                kind: ConferenceKind::Room,
+                public: false,
+                starts_at: None,
+                duration_minutes: None,
+                pin: None,
+                join_without_invitation: false,
+                encrypted_media: false,
+            };
+            store.create_conference(c, 0).await.unwrap();
+        }
+        let before = store.generation().await.unwrap();
+        let new = NewAttachment {
+            name: "Hall A".into(),
+            camera: Some("v4l:video0".into()),
+            microphone: None,
+            speaker: Some("alsa:spk".into()),
+            echo_cancellation: false,
+            start_room: true,
+        };
+        let a = store.add_device_attachment("hall", &new, 5).await.unwrap();
+        // A running server notices through the generation.
+        assert!(store.generation().await.unwrap() > before);
+        assert_eq!(store.device_attachments("hall").await.unwrap(), vec![a.clone()]);
+        assert!(store.device_attachments("other").await.unwrap().is_empty());
+        assert_eq!(store.all_device_attachments().await.unwrap().len(), 1);
+
+        let wide = Positions::from([("pan".to_string(), -36000), ("zoom".to_string(), 100)]);
+        store.save_camera_preset(a.id, "Wide", &wide).await.unwrap();
+        let close = Positions::from([("zoom".to_string(), 400)]);
+        store.save_camera_preset(a.id, "Lectern", &close).await.unwrap();
+        // Saving under a name again replaces it.
+        store.save_camera_preset(a.id, "Lectern", &wide).await.unwrap();
+        let presets = store.camera_presets(a.id).await.unwrap();
+        assert_eq!(presets.keys().collect::<Vec<_>>(), ["Lectern", "Wide"]);
+        assert_eq!(presets["Lectern"], wide);
+        store.remove_camera_preset(a.id, "Wide").await.unwrap();
+        assert!(matches!(store.remove_camera_preset(a.id, "Wide").await, Err(StoreError::NotFound(_))));
+
+        // Only from its own conference.
+        assert!(matches!(store.remove_device_attachment("other", a.id).await, Err(StoreError::NotFound(_))));
+        store.remove_device_attachment("hall", a.id).await.unwrap();
+        assert!(store.device_attachments("hall").await.unwrap().is_empty());
+        // Its presets went with it.
+        assert!(store.camera_presets(a.id).await.unwrap().is_empty());
+        // A deleted conference takes its attachments with it.
+        let b = store.add_device_attachment("other", &new, 6).await.unwrap();
+        store.save_camera_preset(b.id, "Wide", &wide).await.unwrap();
+        assert!(store.delete_conference("other").await.unwrap());
+        assert!(store.all_device_attachments().await.unwrap().is_empty());
+        assert!(store.camera_presets(b.id).await.unwrap().is_empty());
+    });
+}
