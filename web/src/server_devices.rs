@@ -275,3 +275,151 @@ async fn remove_preset(
     })?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::{Control, LiveState};
+    use crate::tests::App;
+    use serde_json::json;
+    use std::sync::Mutex;
+
+    /// This machine has one camera and one microphone.
+    struct Machine;
+
+    impl Directory for Machine {
+        fn available(&self) -> Available {
+            let d = |id: &str| Device { id: id.into(), label: id.into() };
+            Available { cameras: vec![d("v4l:video0")], microphones: vec![d("alsa:mic")], speakers: vec![] }
+        }
+
+        fn check(
+            &self,
+            a: &tessera_conference::live::attachment::Attachment,
+        ) -> std::result::Result<(), (String, String)> {
+            match (a.camera.as_deref(), a.microphone.as_deref(), a.speaker.as_deref()) {
+                (Some(c), _, _) if c != "v4l:video0" => Err(("camera".into(), format!("no camera {c}"))),
+                (_, Some(m), _) if m != "alsa:mic" => Err(("microphone".into(), format!("no audio input {m}"))),
+                (_, _, Some(s)) => Err(("speaker".into(), format!("no audio output {s}"))),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    /// The runtime's side of the channel: hall runs with participant 7 from `attachment`, whose
+    /// camera is at `at`; the camera moves it asks for are kept in `moves`.
+    fn runtime(attachment: i64, at: Arc<Mutex<Vec<(String, i64)>>>, moves: Arc<Mutex<Vec<(String, i64)>>>) -> Control {
+        let (control, mut rx) = Control::channel();
+        tokio::spawn(async move {
+            while let Some(e) = rx.recv().await {
+                if let Request::CameraControl { control, value, .. } = &e.command.request {
+                    moves.lock().unwrap().push((control.clone(), *value));
+                }
+                let controls: Vec<_> = at
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|(c, v)| json!({"control": c, "min": -36000, "max": 36000, "step": 1, "value": v}))
+                    .collect();
+                let state: LiveState = serde_json::from_value(json!({
+                    "conference": "hall", "running": true, "mode": "all_on_screen", "active_speakers": 2,
+                    "started_at_ms": 0, "layouts": {"all": {}}, "podium": [], "presenter": null,
+                    "active_speaker": null, "recording": null, "rtsp_url": null, "multicast": null,
+                    "participants": [{"id": 7, "name": "Hall A", "kind": "local", "group": null, "camera": true,
+                        "microphone": true, "gain": 1.0, "moderator": false, "on_podium": false, "joined_at_ms": 0,
+                        "camera_controls": controls, "attachment": attachment}]
+                }))
+                .unwrap();
+                let _ = e.reply.send(Ok(state));
+            }
+        });
+        control
+    }
+
+    crate::both_backends!(presets_remember_where_the_camera_is_and_move_it_back, |store| {
+        let at = Arc::new(Mutex::new(vec![("pan".to_string(), -3600), ("zoom".to_string(), 150)]));
+        let moves = Arc::new(Mutex::new(Vec::new()));
+        let app = App::with_state(store.clone(), |st| st.devices = Some(Arc::new(Machine)));
+        let admin = app.user("op", "op-password-1").await;
+        store.grant_rights(admin, &[Right::Operator]).await.unwrap();
+        app.room("hall", "Hall", admin, false).await;
+        let s = app.sign_in("op", "op-password-1").await;
+
+        // Refused, naming the field; nothing stored.
+        for (body, status, field) in [
+            (json!({"name": "Hall A", "camera": "v4l:video9"}), 422, "camera"),
+            (json!({"name": "Hall A", "microphone": "alsa:mic", "speaker": "alsa:spk"}), 422, "speaker"),
+            (json!({"name": "", "camera": "v4l:video0"}), 422, "name"),
+            (json!({"name": "Hall A"}), 422, "camera"),
+        ] {
+            let r = app.json("POST", "/api/v1/conferences/hall/devices", Some(&s), body.clone()).await;
+            assert_eq!(r.status.as_u16(), status, "{body}: {}", r.text());
+            assert_eq!(r.json()["field"], field, "{body}: {}", r.text());
+        }
+        assert_eq!(app.get("/api/v1/conferences/hall/devices", Some(&s)).await.json(), json!([]));
+        let r = app
+            .json(
+                "POST",
+                "/api/v1/conferences/hall/devices",
+                Some(&s),
+                json!({"name": "Hall A", "camera": "v4l:video0"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let aid = r.json()["id"].as_i64().unwrap();
+        let r = app
+            .json("POST", "/api/v1/conferences/hall/devices", Some(&s), json!({"name": "B", "camera": "v4l:video0"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+        assert!(r.json()["error"].as_str().unwrap().starts_with("camera: v4l:video0"), "{}", r.text());
+
+        // With the conference running (the runtime's stand-in on the control channel).
+        let app = App::with_state(store.clone(), |st| {
+            st.devices = Some(Arc::new(Machine));
+            st.control = Some(runtime(aid, at.clone(), moves.clone()));
+        });
+        let presets = format!("/api/v1/conferences/hall/devices/{aid}/presets");
+        assert_eq!(
+            app.json("PUT", &format!("{presets}/Wide"), Some(&s), json!(null)).await.status,
+            StatusCode::NO_CONTENT
+        );
+        *at.lock().unwrap() = vec![("pan".to_string(), 1200), ("zoom".to_string(), 400)];
+        assert_eq!(
+            app.json("PUT", &format!("{presets}/Lectern"), Some(&s), json!(null)).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let listed = app.get(&presets, Some(&s)).await.json();
+        assert_eq!(
+            listed,
+            json!([{"name": "Lectern", "controls": {"pan": 1200, "zoom": 400}}, {"name": "Wide", "controls": {"pan": -3600, "zoom": 150}}])
+        );
+        // Recalled: the camera is asked to go where it was.
+        let r = app.json("POST", &format!("{presets}/Wide/recall"), Some(&s), json!(null)).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        assert_eq!(*moves.lock().unwrap(), [("pan".to_string(), -3600), ("zoom".to_string(), 150)]);
+        assert_eq!(
+            app.json("POST", &format!("{presets}/Nowhere/recall"), Some(&s), json!(null)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let long = "x".repeat(41);
+        let r = app.json("PUT", &format!("{presets}/{long}"), Some(&s), json!(null)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert_eq!(
+            app.json("DELETE", &format!("{presets}/Wide"), Some(&s), json!(null)).await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(app.get(&presets, Some(&s)).await.json().as_array().unwrap().len(), 1);
+        // Another conference's attachment is not this one's.
+        app.room("other", "Other", admin, false).await;
+        assert_eq!(
+            app.get(&format!("/api/v1/conferences/other/devices/{aid}/presets"), Some(&s)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        // Detached: gone, with its presets.
+        assert_eq!(
+            app.json("DELETE", &format!("/api/v1/conferences/hall/devices/{aid}"), Some(&s), json!(null)).await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert!(store.camera_presets(aid).await.unwrap().is_empty());
+    });
+}

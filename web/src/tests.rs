@@ -39,6 +39,13 @@ impl App {
         App { router: router(state), store }
     }
 
+    /// An app whose state `f` changes first (a control channel, the machine's devices).
+    pub(crate) fn with_state(store: Store, f: impl FnOnce(&mut AppState)) -> App {
+        let mut state = AppState::new(store.clone(), WebConfig::default(), Arc::new(String::new)).unwrap();
+        f(&mut state);
+        App { router: router(state), store }
+    }
+
     pub(crate) async fn call(&self, req: Request<Body>) -> Resp {
         let r = self.router.clone().oneshot(req).await.unwrap();
         let status = r.status();
