@@ -179,10 +179,7 @@ async fn remove(
 ) -> Result<StatusCode> {
     let id = id.to_ascii_lowercase();
     let a = attachment(&state, u.user.id, &id, aid).await?;
-    state.store.remove_device_attachment(&id, a.id).await.map_err(|e| match e {
-        StoreError::NotFound(_) => Error::NotFound,
-        e => e.into(),
-    })?;
+    state.store.remove_device_attachment(&id, a.id).await.map_err(not_found)?;
     tracing::info!(conference = %id, attachment = aid, actor = u.user.id, "devices of the server detached");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -203,6 +200,14 @@ async fn presets(
     let a = attachment(&state, u.user.id, &id.to_ascii_lowercase(), aid).await?;
     let all = state.store.camera_presets(a.id).await?;
     Ok(Json(all.into_iter().map(|(name, controls)| Preset { name, controls }).collect()))
+}
+
+/// What was deleted already is not there (404); anything else is the store's failure.
+fn not_found(e: StoreError) -> Error {
+    match e {
+        StoreError::NotFound(_) => Error::NotFound,
+        e => e.into(),
+    }
 }
 
 fn preset_name(name: &str) -> Result<&str> {
@@ -269,10 +274,7 @@ async fn remove_preset(
     Path((id, aid, name)): Path<(String, i64, String)>,
 ) -> Result<StatusCode> {
     let a = attachment(&state, u.user.id, &id.to_ascii_lowercase(), aid).await?;
-    state.store.remove_camera_preset(a.id, preset_name(&name)?).await.map_err(|e| match e {
-        StoreError::NotFound(_) => Error::NotFound,
-        e => e.into(),
-    })?;
+    state.store.remove_camera_preset(a.id, preset_name(&name)?).await.map_err(not_found)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

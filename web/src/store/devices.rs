@@ -165,24 +165,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{ConferenceKind, NewConference, NewUser};
+    use crate::store::NewUser;
 
     crate::both_backends!(attachments_and_presets_are_kept_and_go_with_their_conference, |store| {
         let owner = store.create_user(NewUser { login: "o", password_hash: "x", display_name: "" }, 0).await.unwrap();
         for id in ["hall", "other"] {
-            let c = NewConference {
-                id,
-                name: "H",
-                owner_id: owner.id,
-                kind: ConferenceKind::Room,
-                public: false,
-                starts_at: None,
-                duration_minutes: None,
-                pin: None,
-                join_without_invitation: false,
-                encrypted_media: false,
-            };
-            store.create_conference(c, 0).await.unwrap();
+            crate::store::testing::room(&store, id, "H", owner.id).await;
         }
         let before = store.generation().await.unwrap();
         let new = NewAttachment {
