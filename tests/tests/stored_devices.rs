@@ -112,6 +112,19 @@ async fn attached_devices_join_whenever_their_conference_runs_and_survive_a_rest
     until(&api, "hall", "the devices leave when detached", |_, people| local_named(people, "Hall A").is_none()).await;
     assert_eq!(api.delete(&format!("/api/v1/conferences/hall/devices/{attachment}")).await, 404);
 
+    // Attached while the huddle runs, keeping it open: Hall B joins at once, and the huddle
+    // stays open when its people leave, until the attachment is removed.
+    let guest = api.ok("huddle", synthetic("Guest", BLUE, 440)).await["joined"].as_u64().unwrap();
+    let body = json!({"name": "Hall B", "microphone": "alsa:testmic", "start_room": true});
+    let (st, v) = api.post("/api/v1/conferences/huddle/devices", body).await;
+    assert_eq!(st, 201, "{v}");
+    until(&api, "huddle", "Hall B joins the running huddle", |_, people| local_named(people, "Hall B").is_some()).await;
+    api.ok("huddle", json!({"action": "remove", "participant": guest})).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(live(&api, "huddle").await.0, "the huddle held for Hall B ended");
+    assert_eq!(api.delete(&format!("/api/v1/conferences/huddle/devices/{}", v["id"])).await, 204);
+    until(&api, "huddle", "the huddle ends once nothing holds it", |running, _| !running).await;
+
     // Attached without start_room: the huddle does not start for them; they join when it runs,
     // and do not keep it open once its people have left.
     let (st, v) =

@@ -85,7 +85,7 @@ impl Conf {
     /// Brings the participants of stored attachments in line with the store: those not here yet
     /// join (a refusal, such as a device in use, is logged and written in the connection history
     /// once), those detached leave. One an operator removed stays out until the conference
-    /// starts again.
+    /// starts again. A room is held open while one of them has `start_room`.
     pub(super) async fn sync_devices(&mut self) {
         let stored = match self.store.device_attachments(&self.settings.id).await {
             Ok(s) => s,
@@ -94,6 +94,8 @@ impl Conf {
                 return;
             }
         };
+        // A room is held open while an attachment of it asks so (also one made while it runs).
+        self.held_by_devices = stored.iter().any(|s| s.start_room);
         let gone: Vec<(i64, ParticipantId)> =
             self.attached.iter().filter(|(a, _)| !stored.iter().any(|s| s.id == **a)).map(|(a, p)| (*a, *p)).collect();
         for (a, p) in gone {

@@ -132,7 +132,7 @@ struct Conf {
     attached: HashMap<i64, ParticipantId>,
     /// Why a stored attachment could not join, as last written in the history.
     attach_failures: HashMap<i64, String>,
-    /// Started for the devices attached to it (a room held open, not ended when people leave).
+    /// Held open for the devices attached to it (`start_room`): not ended when people leave.
     held_by_devices: bool,
 }
 
@@ -232,7 +232,7 @@ pub async fn start(
         locals: HashMap::new(),
         attached: HashMap::new(),
         attach_failures: HashMap::new(),
-        held_by_devices: by == StartedBy::Devices,
+        held_by_devices: false,
     };
     c.apply(c.core.start());
     c.occupancy.set(&id, 0);
@@ -318,7 +318,7 @@ impl Conf {
         let _ = done.send((self.settings.id.clone(), leftovers(&mut rx)));
     }
 
-    /// A room ends when its people have left, unless it was started for its devices.
+    /// A room ends when its people have left, unless it is held open for its devices.
     fn room_emptied(&self) -> bool {
         self.settings.kind == ConferenceKind::Room && !self.held_by_devices && self.core.emptied()
     }
