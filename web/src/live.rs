@@ -79,7 +79,7 @@ pub(crate) fn control_error(e: ControlError) -> Error {
     }
 }
 
-fn handle(state: &AppState) -> Result<&crate::control::Control> {
+pub(crate) fn handle(state: &AppState) -> Result<&crate::control::Control> {
     state.control.as_ref().ok_or_else(|| Error::Unavailable(msg!("err.media.plane.not.running")))
 }
 

@@ -10,7 +10,7 @@ use crate::auth::ApiUser;
 use crate::control::Request;
 use crate::error::{Error, Msg, Result};
 use crate::extract::ApiJson;
-use crate::live::{Access, access, control_error};
+use crate::live::{Access, access, control_error, handle};
 use crate::msg;
 use crate::remote_devices::Device;
 use crate::rights::Right;
@@ -220,7 +220,7 @@ fn preset_name(name: &str) -> Result<&str> {
 
 /// The live participant of attachment `aid` and where its camera is now.
 async fn live_camera(state: &AppState, user: i64, id: &str, aid: i64) -> Result<(u64, Positions)> {
-    let control = state.control.as_ref().ok_or_else(|| Error::Unavailable(msg!("err.media.plane.not.running")))?;
+    let control = handle(state)?;
     let live = control.call(id, Some(user), Request::Status).await.map_err(control_error)?;
     let p = live
         .participants
@@ -260,7 +260,7 @@ async fn recall_preset(
     let a = attachment(&state, u.user.id, &id, aid).await?;
     let positions = state.store.camera_presets(a.id).await?.remove(preset_name(&name)?).ok_or(Error::NotFound)?;
     let (participant, _) = live_camera(&state, u.user.id, &id, aid).await?;
-    let control = state.control.as_ref().ok_or_else(|| Error::Unavailable(msg!("err.media.plane.not.running")))?;
+    let control = handle(&state)?;
     for (control_name, value) in positions {
         let r = Request::CameraControl { participant, control: control_name, value };
         control.call(&id, Some(u.user.id), r).await.map_err(control_error)?;
