@@ -16,7 +16,7 @@ and serves it to one RTSP viewer (ffmpeg, copying).
    and shown; participants per core and CPU and memory per participant there.
 2. Reference: GStreamer's own pipeline doing the same job for the same streams at N = 16 (or the
    largest N Tessera held, if lower): `udpsrc ! rtpjitterbuffer ! rtph264depay ! h264parse !
-   avdec_h264` per participant into `compositor`, `x264enc` with Tessera's settings (veryfast,
+   avdec_h264` per participant into `compositor`, `x264enc` with Tessera's 720p settings (superfast, one thread,
    zerolatency, the same bitrate and keyframe interval, constrained baseline), a muxer to a file
    (`matroskamux`: `mp4mux` refuses the first buffers of a live compositor now and then, "no
    PTS") and an RTP payloader. Ratio: the reference's CPU over Tessera's (above 1: Tessera cheaper).
@@ -293,7 +293,7 @@ def reference(clip, n, out_dir):
                     f"! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! queue ! c.sink_{i}"
                     for i, p in enumerate(ports))
     launch = (f"compositor name=c background=black {pads} ! video/x-raw,format=I420,width=1280,height=720,framerate={FPS}/1 "
-              f"! x264enc tune=zerolatency sliced-threads=false speed-preset=veryfast bitrate=2000 key-int-max={FPS * 2} "
+              f"! x264enc tune=zerolatency sliced-threads=false speed-preset=superfast threads=1 bitrate=2000 key-int-max={FPS * 2} "
               f"! video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 ! tee name=t "
               f"t. ! queue ! matroskamux ! filesink location={out_dir}/reference.mkv "
               f"t. ! queue ! rtph264pay pt=96 ! fakesink sync=false {srcs}")

@@ -96,7 +96,7 @@ def gst_cpu(n, encoders):
     cols = 4 if n > 9 else 3
     pads = " ".join(f"sink_{i}::xpos={(i % cols) * (1280 // cols)} sink_{i}::ypos={(i // cols) * (720 // cols)} "
                     f"sink_{i}::width={1280 // cols} sink_{i}::height={720 // cols}" for i in range(n))
-    enc = "x264enc tune=zerolatency sliced-threads=false speed-preset=veryfast bitrate=2000 key-int-max=60 ! fakesink sync=false"
+    enc = "x264enc tune=zerolatency sliced-threads=false speed-preset=superfast threads=1 bitrate=2000 key-int-max=60 ! fakesink sync=false"
     if encoders == 1:
         tail = f"! {enc}"
     else:

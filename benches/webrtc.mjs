@@ -1,13 +1,14 @@
 // WebRTC in the browser, measured in headless Chromium inside the benchmark's network namespace
-// (see webrtc.sh). Env: BASE (Tessera with its public demo room), TESSERA_PID, NS, RUNS, PEERS,
-// SECONDS, PLAYWRIGHT (the path of playwright-core).
+// (see webrtc.sh). Env: BASE (Tessera with its public demo room), METRICS (its /metrics URL),
+// TESSERA_PID, NS, RUNS, PEERS, SECONDS, PLAYWRIGHT (the path of playwright-core).
 //
 // 1. Join time: from the click on Join as guest to the first decoded frame of the room's
 //    picture (getStats framesDecoded, polled every 10 ms), median of RUNS joins. Reference: the
 //    same work between two peer connections in one page (camera → ICE, DTLS → first decoded
 //    frame), also without trickle, in the same browser, alternating with Tessera's runs.
 // 2. CPU per browser participant: PEERS guests in the demo room; Tessera's CPU over SECONDS
-//    minus its CPU without them, per guest. Reference: Chromium's CPU for the same calls (every
+//    minus its CPU without them, per guest, once every guest has reached the full quality tier.
+//    Reference: Chromium's CPU for the same calls (every
 //    process in the namespace but Tessera and this script), per guest: each side encodes and
 //    decodes one picture and one sound per participant.
 import { execFileSync } from 'node:child_process';
@@ -140,6 +141,20 @@ try {
       await sleep(100);
     }
   }
+  // Browsers start at the half quality tier and move to the full one after a few seconds of
+  // clean reports; until they all have, the room runs both tiers' encoders. Measure the steady
+  // state: every guest on one tier (the metric of each browser participant), then a second for
+  // the keyframe that switches its picture.
+  const t1 = Date.now();
+  for (;;) {
+    const text = await (await fetch(env('METRICS'))).text();
+    const tiers = text.split('\n').filter((l) => l.startsWith('tessera_participant_video_tier{conference="demo"'))
+      .map((l) => Number(l.split(' ').pop()));
+    if (tiers.length >= PEERS && tiers.every((t) => t === 1)) break;
+    if (Date.now() - t1 > 30000) throw new Error(`the guests did not all reach the full tier: ${tiers}`);
+    await sleep(250);
+  }
+  await sleep(1000);
   const busy = await measure();
   out.cpu = { idle, busy, peers: PEERS,
     tessera_per_peer: (busy.tessera - idle.tessera) / PEERS, browser_per_peer: busy.browser / PEERS };

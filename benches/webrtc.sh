@@ -16,7 +16,7 @@ trap cleanup EXIT
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 ip netns exec "$NS" env TESSERA_DATA_DIR="$WORK/data" TESSERA_HTTP_LISTEN=127.0.0.1:8080 \
-  TESSERA_RTSP_LISTEN=127.0.0.1:8554 TESSERA_SIP_LISTEN=127.0.0.1:5060 TESSERA_RTP_BIND=127.0.0.1 \
+  TESSERA_RTSP_LISTEN=127.0.0.1:8554 TESSERA_METRICS_LISTEN=127.0.0.1:9100 TESSERA_SIP_LISTEN=127.0.0.1:5060 TESSERA_RTP_BIND=127.0.0.1 \
   TESSERA_WEBRTC_ICE_ADDRESSES=127.0.0.1 TESSERA_ADMIN_PASSWORD=bench-password TESSERA_LOG=warn \
   "$ROOT/target/release/tessera" serve --demo >"$WORK/server.log" 2>&1 &
 PID=$!
@@ -26,7 +26,7 @@ for _ in $(seq 100); do
 done
 sleep 1
 
-RESULT="$(ip netns exec "$NS" env BASE=http://127.0.0.1:8080 TESSERA_PID="$PID" NS="$NS" PLAYWRIGHT="$PW" \
+RESULT="$(ip netns exec "$NS" env BASE=http://127.0.0.1:8080 METRICS=http://127.0.0.1:9100/metrics TESSERA_PID="$PID" NS="$NS" PLAYWRIGHT="$PW" \
   RUNS="${BENCH_WEBRTC_RUNS:-10}" PEERS="${BENCH_WEBRTC_PEERS:-4}" SECONDS="${BENCH_SECONDS:-8}" \
   node "$ROOT/benches/webrtc.mjs" | tail -1)"
 python3 - "$RESULT" <<'EOF'

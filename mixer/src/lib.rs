@@ -23,6 +23,7 @@ pub mod draw;
 pub mod error;
 pub mod frame;
 pub mod geometry;
+mod hfilter;
 pub mod layout;
 pub mod scale;
 pub mod text;

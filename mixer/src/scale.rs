@@ -5,6 +5,7 @@
 
 use crate::frame::{Frame, FrameRef, PixelFormat};
 use crate::geometry::Rect;
+use crate::hfilter::{self, HMap};
 
 /// A region of one plane.
 #[derive(Clone, Copy)]
@@ -17,19 +18,15 @@ pub struct Plane<'a> {
     pub h: usize,
 }
 
-/// For each output sample: the left source index and the right neighbour's weight (of 256).
-type XMap = Vec<(u32, u32)>;
-
 /// Reusable buffers, so steady-state scaling allocates nothing.
 #[derive(Default)]
 pub struct Scratch {
     a: Vec<u8>,
     b: Vec<u8>,
-    row0: Vec<u16>,
+    row0: Vec<u8>,
     sums: Vec<u16>,
-    /// Horizontal maps by (source width, destination width): each output's left source index
-    /// and the right neighbour's weight.
-    xmaps: Vec<((usize, usize), XMap)>,
+    /// Horizontal maps by (source width, destination width).
+    xmaps: Vec<((usize, usize), HMap)>,
     cu: Vec<u8>,
     cv: Vec<u8>,
 }
@@ -122,34 +119,22 @@ fn bilinear(src: Plane, dst: &mut [u8], dst_stride: usize, dw: usize, dh: usize,
             if s.xmaps.len() >= 16 {
                 s.xmaps.clear();
             }
-            s.xmaps.push((key, (0..dw).map(|d| map(d, src.w, dw)).map(|(i, _, f)| (i, u32::from(f))).collect()));
+            s.xmaps.push((key, HMap::new((0..dw).map(|d| map(d, src.w, dw)).map(|(i, _, f)| (i, u32::from(f))))));
             s.xmaps.len() - 1
         }
     };
     let xmap = &s.xmaps[slot].1;
-    s.row0.resize(src.w + 1, 0);
+    s.row0.resize(src.w + hfilter::PAD, 0);
     for r in 0..dh {
         let (y0, y1, fy) = map(r, src.h, dh);
         let row = |y: u32| &src.data[(src.y + y as usize) * src.stride + src.x..][..src.w];
-        // Vertical first, over the whole source row (vectorises), into 8.8 fixed point…
+        // Vertical first, over the whole source row (vectorises), rounded to a byte…
         let (a, b) = (row(y0), row(y1));
         for ((t, &p), &q) in s.row0.iter_mut().zip(a).zip(b) {
-            *t = u16::from(p) * (256 - fy) + u16::from(q) * fy;
+            *t = ((u16::from(p) * (256 - fy) + u16::from(q) * fy + 128) >> 8) as u8;
         }
-        // …then one horizontal interpolation per output pixel, between neighbours (the map
-        // never names the last sample as a left one, and row0 has a spare slot besides).
-        let out = &mut dst[r * dst_stride..r * dst_stride + dw];
-        horizontal(&s.row0, xmap, out);
-    }
-}
-
-/// `out[k]` interpolated between `t[i]` and `t[i + 1]` for each `(i, weight)` of the map (the
-/// map never names the last sample as a left one, and `t` has a spare slot besides).
-fn horizontal(t: &[u16], xmap: &[(u32, u32)], out: &mut [u8]) {
-    for (o, &(i, fx)) in out.iter_mut().zip(xmap) {
-        if let [l, r, ..] = t[i as usize..] {
-            *o = ((u32::from(l) * (256 - fx) + u32::from(r) * fx + 32768) >> 16) as u8;
-        }
+        // …then the horizontal pass (`hfilter`: eight outputs per shuffle where the CPU can).
+        xmap.apply(&s.row0, &mut dst[r * dst_stride..r * dst_stride + dw]);
     }
 }
 

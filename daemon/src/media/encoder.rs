@@ -36,13 +36,16 @@ pub struct Encoder {
 impl Encoder {
     pub fn start(what: &str, s: &EncoderSettings, codec: VideoCodec) -> anyhow::Result<Encoder> {
         let gop = s.fps * 2;
+        let tuning = super::encoder_tuning::for_size(s.width, s.height);
         let video = match codec {
-            VideoCodec::H264 => super::h264_encoder::chosen().launch(s.video_kbps, gop),
-            // Real time (deadline 1 µs, the fastest speed), constant bitrate, no look-ahead.
+            VideoCodec::H264 => super::h264_encoder::chosen().launch(s.video_kbps, gop, tuning),
+            // Real time (deadline 1 µs), constant bitrate, no look-ahead; the speed by size.
             VideoCodec::Vp8 => format!(
-                "vp8enc name=venc deadline=1 cpu-used=8 end-usage=cbr target-bitrate={bps} keyframe-max-dist={gop} \
-                 lag-in-frames=0 threads=2 ! video/x-vp8",
-                bps = s.video_kbps * 1000
+                "vp8enc name=venc deadline=1 cpu-used={cpu} end-usage=cbr target-bitrate={bps} keyframe-max-dist={gop} \
+                 lag-in-frames=0 threads={threads} ! video/x-vp8",
+                bps = s.video_kbps * 1000,
+                cpu = tuning.vp8_cpu_used,
+                threads = tuning.threads,
             ),
         };
         let launch = format!(

@@ -4,6 +4,7 @@
 //! `intel-media-va-driver` or `mesa-va-drivers`). `auto` takes VA-API when a trial encode with
 //! Tessera's settings works, and x264 otherwise; `vaapi` refuses to start without it.
 
+use super::encoder_tuning::{self, Tuning};
 use anyhow::{Context, bail};
 use std::sync::OnceLock;
 
@@ -34,11 +35,15 @@ pub enum H264Encoder {
 
 impl H264Encoder {
     /// The launch fragment that encodes I420 pictures into constrained-baseline H.264 (no
-    /// B-frames, what every SIP phone and browser decodes), named `venc`.
-    pub fn launch(self, kbps: u32, gop: u32) -> String {
+    /// B-frames, what every SIP phone and browser decodes), named `venc`; x264 works as hard as
+    /// `tuning` (the output's size) says.
+    pub fn launch(self, kbps: u32, gop: u32, tuning: Tuning) -> String {
         let encode = match self {
             H264Encoder::X264 => format!(
-                "x264enc name=venc tune=zerolatency sliced-threads=false speed-preset=veryfast bitrate={kbps} key-int-max={gop}"
+                "x264enc name=venc tune=zerolatency sliced-threads=false speed-preset={preset} threads={threads} \
+                 bitrate={kbps} key-int-max={gop}",
+                preset = tuning.x264_preset,
+                threads = tuning.threads,
             ),
             // The VA encoder takes NV12 only; constant bit rate, no B-frames.
             H264Encoder::Vaapi => format!(
@@ -99,7 +104,7 @@ fn trial(encoder: H264Encoder) -> anyhow::Result<()> {
     let launch = format!(
         "videotestsrc num-buffers=5 pattern=ball ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 \
          ! {} ! fakesink",
-        encoder.launch(500, 60)
+        encoder.launch(500, 60, encoder_tuning::for_size(320, 240))
     );
     let pipeline = super::launch(&launch, "the trial encode")?;
     let bus = pipeline.bus().context("the trial encode has no bus")?;

@@ -8,6 +8,7 @@ pub mod decode_gate;
 pub mod destination;
 pub mod echo;
 pub mod encoder;
+pub mod encoder_tuning;
 pub mod engine;
 pub mod fanout;
 pub mod g711;
