@@ -18,6 +18,7 @@
 //! [`tiles::TileCache`] shared by all outputs, and encodes the returned canvas.
 
 pub mod audio;
+mod box2;
 pub mod compositor;
 pub mod draw;
 pub mod error;

@@ -3,6 +3,7 @@
 //! no aliasing), then bilinear interpolation covers the remaining factor below two. Upscaling is
 //! bilinear. Fixed-point throughout: a solid colour stays exactly that colour.
 
+use crate::box2::box2x2;
 use crate::frame::{Frame, FrameRef, PixelFormat};
 use crate::geometry::Rect;
 use crate::hfilter::{self, HMap};
@@ -31,34 +32,10 @@ pub struct Scratch {
     cv: Vec<u8>,
 }
 
-/// Averages each 2x2 block of rows `a` and `b` into `out`. Fixed-size chunks let the compiler
-/// drop bounds checks and vectorise.
-fn box2x2(a: &[u8], b: &[u8], out: &mut [u8]) {
-    const N: usize = 16;
-    let oc = out.chunks_exact_mut(N);
-    let mut ac = a.chunks_exact(2 * N);
-    let mut bc = b.chunks_exact(2 * N);
-    for ((o, a), b) in oc.zip(&mut ac).zip(&mut bc) {
-        let o: &mut [u8; N] = o.try_into().unwrap_or_else(|_| unreachable!());
-        let a: &[u8; 2 * N] = a.try_into().unwrap_or_else(|_| unreachable!());
-        let b: &[u8; 2 * N] = b.try_into().unwrap_or_else(|_| unreachable!());
-        for k in 0..N {
-            let s = u16::from(a[2 * k]) + u16::from(a[2 * k + 1]) + u16::from(b[2 * k]) + u16::from(b[2 * k + 1]);
-            o[k] = ((s + 2) >> 2) as u8;
-        }
-    }
-    let total = out.len();
-    let done = total - total % N;
-    for k in done..total {
-        let s = u16::from(a[2 * k]) + u16::from(a[2 * k + 1]) + u16::from(b[2 * k]) + u16::from(b[2 * k + 1]);
-        out[k] = ((s + 2) >> 2) as u8;
-    }
-}
-
 fn halve(src: Plane, hx: bool, hy: bool, out: &mut Vec<u8>, sums: &mut Vec<u16>) -> (usize, usize) {
     let nw = if hx { src.w / 2 } else { src.w };
     let nh = if hy { src.h / 2 } else { src.h };
-    out.clear();
+    // Every byte is written below: no need to clear what the last call left.
     out.resize(nw * nh, 0);
     sums.resize(src.w, 0);
     for r in 0..nh {
