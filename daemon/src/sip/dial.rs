@@ -339,6 +339,7 @@ async fn ring(
         version: 1,
         // Over TLS, SRTP only, with Tessera's keys (see the README's "Encrypted media").
         srtp: keys.clone(),
+        h264_level: ctx.h323_video.level_idc(),
     };
     // Behind a 1:1 NAT the public address, as in the SDP: the callee's requests in the call
     // (its BYE) go to the Contact.

@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         session_id: 1,
         version: 1,
         srtp: Some(negotiate::Keys { audio: [1; 30], video: [2; 30] }),
+        h264_level: 0x1f,
     };
     let answer = negotiate::answer(&offer, &choice, &local);
     let sections = answer.matches("\r\nm=").count();

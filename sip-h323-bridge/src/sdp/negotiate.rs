@@ -224,6 +224,10 @@ pub struct Local {
     /// Tessera's SRTP master keys, used where a medium is SRTP (answers to SRTP sections, and
     /// offers made with `srtp`); `None` when the signalling is not encrypted.
     pub srtp: Option<Keys>,
+    /// The highest H.264 level (`level_idc`: 31 for 3.1) Tessera takes: the level of its own
+    /// picture, since no window is larger. A room system that could send 1080p is answered
+    /// with 3.1 on a 720p server and sends 720p, which costs a quarter less to decode.
+    pub h264_level: u8,
 }
 
 /// Tessera's SDES master keys (key and salt) for what it sends: one per medium.
@@ -279,9 +283,10 @@ pub fn offer(local: &Local) -> String {
         let _ = write!(
             out,
             "m=video {port} {proto} {h264} {single} {vp8}\r\n\
-             a=rtpmap:{h264} H264/90000\r\na=fmtp:{h264} packetization-mode=1;profile-level-id=42e01f\r\n\
-             a=rtpmap:{single} H264/90000\r\na=fmtp:{single} packetization-mode=0;profile-level-id=42e01f\r\n\
-             a=rtpmap:{vp8} VP8/90000\r\n"
+             a=rtpmap:{h264} H264/90000\r\na=fmtp:{h264} packetization-mode=1;profile-level-id=42e0{level:02x}\r\n\
+             a=rtpmap:{single} H264/90000\r\na=fmtp:{single} packetization-mode=0;profile-level-id=42e0{level:02x}\r\n\
+             a=rtpmap:{vp8} VP8/90000\r\n",
+            level = local.h264_level,
         );
         for pt in [h264, single, vp8] {
             let _ = write!(out, "a=rtcp-fb:{pt} nack\r\na=rtcp-fb:{pt} nack pli\r\na=rtcp-fb:{pt} ccm fir\r\n");
@@ -341,15 +346,17 @@ pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
             let _ = write!(out, "m=video {port} {} {}\r\n", v.proto, v.pt);
             rtpmap(&mut out, &v.format);
             if v.codec == VideoCodec::H264 {
-                // Tessera sends constrained baseline at the level the peer can decode.
+                // Constrained baseline at the lower of the peer's level and Tessera's (see
+                // `Local::h264_level`): what both decode, and no more than Tessera shows.
                 let level = v
                     .format
                     .fmtp_param("profile-level-id")
-                    .filter(|p| p.len() == 6 && p.is_ascii())
-                    .map(|p| p[4..].to_string())
-                    .unwrap_or_else(|| "1f".into());
+                    .filter(|p| p.len() == 6)
+                    .and_then(|p| p.get(4..).and_then(|l| u8::from_str_radix(l, 16).ok()))
+                    .unwrap_or(0x1f)
+                    .min(local.h264_level);
                 let mode = v.format.fmtp_param("packetization-mode").unwrap_or("0");
-                let _ = write!(out, "a=fmtp:{} packetization-mode={mode};profile-level-id=42e0{level}\r\n", v.pt);
+                let _ = write!(out, "a=fmtp:{} packetization-mode={mode};profile-level-id=42e0{level:02x}\r\n", v.pt);
             }
             let direction = m.direction.reversed();
             for fb in ["nack", "nack pli", "ccm fir", "ccm tmmbr"] {
@@ -379,7 +386,28 @@ mod tests {
             session_id: 7,
             version: 1,
             srtp: None,
+            h264_level: 0x1f,
         }
+    }
+
+    #[test]
+    fn a_room_system_is_answered_with_no_more_than_the_level_of_tessera_s_picture() {
+        let level = |offer_level: &str, ours: u8| {
+            let text = super::super::tests::BARESIP.replace("profile-level-id=42e01f", offer_level);
+            let offer = parse(text.as_bytes()).unwrap();
+            let c = choose(&offer, false).unwrap();
+            let back = parse(answer(&offer, &c, &Local { h264_level: ours, ..local() }).as_bytes()).unwrap();
+            back.media[1].formats[0].fmtp_param("profile-level-id").unwrap().to_string()
+        };
+        // A 1080p room system (4.0) on a 720p server is asked for 3.1; on a 1080p one, 4.0.
+        assert_eq!(level("profile-level-id=640028", 0x1f), "42e01f");
+        assert_eq!(level("profile-level-id=640028", 0x28), "42e028");
+        // A phone that decodes less keeps its own level; a missing or garbled one is 3.1.
+        assert_eq!(level("profile-level-id=42e01e", 0x1f), "42e01e");
+        assert_eq!(level("profile-level-id=42e0zz", 0x28), "42e01f");
+        assert_eq!(level("x=1", 0x28), "42e01f");
+        // Tessera's own offers name its level.
+        assert!(super::offer(&Local { h264_level: 0x28, ..local() }).contains("profile-level-id=42e028"));
     }
 
     #[test]

@@ -374,6 +374,8 @@ impl Call {
             session_id: self.session_id,
             version: self.version,
             srtp: self.srtp.keys.clone(),
+            // No more than the output's own size (the level H.323 calls announce too).
+            h264_level: self.ctx.h323_video.level_idc(),
         }
     }
 

@@ -77,5 +77,9 @@ mod tests {
         assert_eq!(super::h264_for(1280, 720, 30, 2000).level, 71, "level 3.1");
         assert_eq!(super::h264_for(1920, 1080, 30, 4000).level, 85, "level 4");
         assert_eq!(super::h264_for(1280, 720, 30, 2000).max_bitrate_100bps, 20_000);
+        // The same levels as SIP's profile-level-id names them.
+        assert_eq!(super::h264_for(640, 360, 30, 1000).level_idc(), 30);
+        assert_eq!(super::h264_for(1280, 720, 30, 2000).level_idc(), 31);
+        assert_eq!(super::h264_for(1920, 1080, 30, 4000).level_idc(), 40);
     }
 }

@@ -11,6 +11,33 @@ pub struct H264 {
     pub max_bitrate_100bps: u32,
 }
 
+impl H264 {
+    /// The same level as H.264's `level_idc` (SDP's `profile-level-id`: 31 for 3.1), from H.241's
+    /// numbering (71 for 3.1); 3.1 for a value H.241 does not define.
+    pub fn level_idc(self) -> u8 {
+        const H241: [(u16, u8); 17] = [
+            (15, 10),
+            (19, 9),
+            (22, 11),
+            (29, 12),
+            (36, 13),
+            (43, 20),
+            (50, 21),
+            (57, 22),
+            (64, 30),
+            (71, 31),
+            (78, 32),
+            (85, 40),
+            (92, 41),
+            (99, 42),
+            (106, 50),
+            (113, 51),
+            (120, 52),
+        ];
+        H241.iter().find(|(h, _)| *h == self.level).map_or(31, |&(_, idc)| idc)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
     Pcmu,
