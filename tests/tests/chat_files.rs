@@ -62,11 +62,17 @@ async fn a_file_sent_in_the_chat_is_downloaded_by_another_participant() {
     assert!(r["over_quota"]["body"].as_str().unwrap().contains("at most 2 MB"), "{r}");
     assert_eq!(r["no_name"]["status"], 422, "{r}");
     assert!(r["page_too_big"].as_str().unwrap().contains("too big"), "{r}");
-    // Twelve quick uploads: ten a minute pass at most (four here, after the six above, unless the
-    // machine took over a minute to get here), then each is refused.
+    // Twelve quick uploads: ten a minute pass at most, so within one minute at least two of the
+    // twelve are refused, with 429. How many pass depends on how long ago the uploads above
+    // were (the window slides: on a slow machine some of them are over a minute old by now, and
+    // one may age out in the middle of the flood), so only what holds whatever the pace is
+    // asserted.
     let flood: Vec<u64> = r["flood"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
-    let passed = flood.iter().take_while(|s| **s == 201).count();
-    assert!((1..=10).contains(&passed) && flood[passed..].iter().all(|s| *s == 429), "{flood:?}");
+    let flood_ms = r["flood_ms"].as_u64().unwrap();
+    assert!(flood_ms < 60_000, "the twelve uploads took {flood_ms} ms: the test needs them within a minute");
+    let passed = flood.iter().filter(|s| **s == 201).count();
+    assert!(flood.iter().all(|s| *s == 201 || *s == 429), "{flood:?}");
+    assert!((1..=10).contains(&passed) && flood[..11].contains(&429), "{flood:?}");
 
     // The chat history lists the files; their bytes are on disk under the data directory.
     let history: Vec<Value> =
