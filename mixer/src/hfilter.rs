@@ -153,14 +153,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The scaler's own map: output `d` of `n` from `s` samples.
-    fn map(s: usize, n: usize) -> HMap {
-        HMap::new((0..n).map(move |d| {
-            let pos = ((d as f64 + 0.5) * s as f64 / n as f64 - 0.5).clamp(0.0, (s - 1) as f64);
-            let i = (pos.floor() as usize).min(s.saturating_sub(2));
-            (i as u32, (((pos - i as f64) * 256.0).round() as u32).min(256))
-        }))
-    }
+    use crate::scale::hmap as map;
 
     proptest! {
         #[test]

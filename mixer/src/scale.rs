@@ -81,6 +81,11 @@ fn map(d: usize, s: usize, n: usize) -> (u32, u32, u16) {
     (i as u32, i as u32 + 1, f.min(256))
 }
 
+/// The horizontal map of `s` samples onto `n`, for [`HMap::apply`].
+pub(crate) fn hmap(s: usize, n: usize) -> HMap {
+    HMap::new((0..n).map(|d| map(d, s, n)).map(|(i, _, f)| (i, u32::from(f))))
+}
+
 fn bilinear(src: Plane, dst: &mut [u8], dst_stride: usize, dw: usize, dh: usize, s: &mut Scratch) {
     if src.w == dw && src.h == dh {
         for r in 0..dh {
@@ -96,7 +101,7 @@ fn bilinear(src: Plane, dst: &mut [u8], dst_stride: usize, dw: usize, dh: usize,
             if s.xmaps.len() >= 16 {
                 s.xmaps.clear();
             }
-            s.xmaps.push((key, HMap::new((0..dw).map(|d| map(d, src.w, dw)).map(|(i, _, f)| (i, u32::from(f))))));
+            s.xmaps.push((key, hmap(src.w, dw)));
             s.xmaps.len() - 1
         }
     };
