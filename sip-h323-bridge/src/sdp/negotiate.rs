@@ -226,7 +226,7 @@ pub struct Local {
     pub srtp: Option<Keys>,
     /// The highest H.264 level (`level_idc`: 31 for 3.1) Tessera takes: the level of its own
     /// picture, since no window is larger. A room system that could send 1080p is answered
-    /// with 3.1 on a 720p server and sends 720p, which costs a quarter less to decode.
+    /// with 3.1 on a 720p server and sends 720p, which costs less than half as much to decode.
     pub h264_level: u8,
 }
 
