@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds the Debian package: target/debian/tessera_VERSION_ARCH.deb.
 #   scripts/package.sh            the release build (for a release)
-#   scripts/package.sh --debug    the debug build already in target/debug (CI, to save minutes)
+#   scripts/package.sh --debug    the debug build already in target/debug, as it is (CI, after the
+#                                 tests built it: to save minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-deb >/dev/null || cargo install --locked cargo-deb --version 3.8.0
 if [ "${1:-}" = --debug ]; then
   profile=dev; bin=target/debug/tessera
-  cargo build --locked -p tessera
+  [ -x "$bin" ] || { echo "$bin is missing: build it first (cargo build -p tessera)" >&2; exit 1; }
 else
   profile=release; bin=target/release/tessera
   cargo build --locked --release -p tessera

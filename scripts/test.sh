@@ -16,7 +16,8 @@ export CARGO_INCREMENTAL=0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how long the run has taken so far, so a slow step shows in the log.
+step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 
 step "disk space"
@@ -87,9 +88,17 @@ if [ "${TESSERA_TEST_E2E_ONLY:-0}" != 1 ]; then
   cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
 
-step "building tessera"
-cargo build --locked -p tessera
-cargo test --locked -p tessera-e2e --no-run >/dev/null
+step "building tessera and every test"
+if [ "${TESSERA_TEST_E2E_ONLY:-0}" = 1 ]; then
+  cargo build --locked -p tessera
+  cargo test --locked -p tessera-e2e --no-run >/dev/null
+else
+  # One build for everything: the test build also makes target/debug/tessera (the daemon has
+  # integration tests), which the end-to-end tests start and the package step packs. A separate
+  # `cargo build -p tessera` would compile our crates again with other features (the test
+  # crates' dependencies add some), minutes on two cores.
+  cargo test --workspace --locked --no-run >/dev/null
+fi
 
 if [ "${TESSERA_TEST_HOG:-0}" = 1 ]; then
   step "keeping every core busy beside the tests ($(nproc) busy processes)"
