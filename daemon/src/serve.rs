@@ -277,6 +277,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
                 config.media.fps,
                 config.media.video_kbps,
             ),
+            picture: (config.media.width, config.media.height),
             video_kbps: config.media.video_kbps,
         };
         Some(crate::sip::start(s, runtime.as_ref().map(|r| r.control.clone()), store.clone(), lockout, dial).await?)

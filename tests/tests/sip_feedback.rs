@@ -96,8 +96,19 @@ async fn phone_in(conf: &str, feedback: &'static str) -> Phone {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_gets_the_video_packets_it_nacks_again_and_its_round_trip_is_measured() {
     let Phone { s, audio, video, rtcp, answer, video_port, rtcp_port, _sip, .. } =
-        phone_in("fb", "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n").await;
+        phone_in(
+            "fb",
+            "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n\
+             a=imageattr:96 send [x=1920,y=1080] [x=1280,y=720] [x=640,y=360] [x=320,y=180] recv [x=[320:1920],y=[180:1080]]\r\n",
+        )
+        .await;
     assert!(answer.contains("a=rtcp-fb:96 nack\r\n"), "generic NACK answered: {answer}");
+    // Its sizes (RFC 6236): it is asked for the largest it sends that fits the server's picture,
+    // and told it is sent that picture, which it takes.
+    assert!(
+        answer.contains("a=imageattr:96 send [x=640,y=360] recv [x=640,y=360]\r\n"),
+        "sizes of the answer: {answer}"
+    );
     // The phone is asked for no more than the server's own picture: 640x360 here, H.264 level
     // 3.0, where a phone that names no level would otherwise be taken at 3.1.
     assert!(answer.contains("profile-level-id=42e01e"), "level of the answer: {answer}");

@@ -340,6 +340,7 @@ async fn ring(
         // Over TLS, SRTP only, with Tessera's keys (see the README's "Encrypted media").
         srtp: keys.clone(),
         h264_level: ctx.h323_video.level_idc(),
+        picture: ctx.picture,
     };
     // Behind a 1:1 NAT the public address, as in the SDP: the callee's requests in the call
     // (its BYE) go to the Contact.

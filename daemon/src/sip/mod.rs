@@ -72,6 +72,9 @@ pub struct SipSettings {
     /// The H.323 gatekeeper on UDP (`sip.h323_gatekeeper_listen`).
     pub h323_gatekeeper: Option<SocketAddr>,
     pub h323_video: tessera_sip_h323_bridge::h323::h245::codec::H264,
+    /// The layouts' picture size (`media.width` x `media.height`): what SIP calls are told they
+    /// are sent and the largest size they are asked for (`a=imageattr`).
+    pub picture: (u32, u32),
     /// The layouts' video bitrate (`media.video_kbps`): the full quality tier's.
     pub video_kbps: u32,
 }
@@ -104,6 +107,9 @@ pub struct Context {
     pub session_min: u32,
     /// The H.264 H.323 calls announce (the output's size, rate and bit rate).
     pub h323_video: tessera_sip_h323_bridge::h323::h245::codec::H264,
+    /// The layouts' picture size (`media.width` x `media.height`): what SIP calls are told they
+    /// are sent and the largest size they are asked for (`a=imageattr`).
+    pub picture: (u32, u32),
     /// The layouts' video bitrate (`media.video_kbps`): the full quality tier's.
     pub video_kbps: u32,
     /// Where H.323 calls are taken (as bound), if they are.
@@ -226,6 +232,7 @@ pub async fn start(
         chat: s.chat.clone(),
         session_min: s.session_min,
         h323_video: s.h323_video,
+        picture: s.picture,
         video_kbps: s.video_kbps,
         h323: h323_addr,
         gatekeeper: std::sync::Mutex::new(tessera_sip_h323_bridge::h323::gatekeeper::Gatekeeper::new(

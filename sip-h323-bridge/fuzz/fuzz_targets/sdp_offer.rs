@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         version: 1,
         srtp: Some(negotiate::Keys { audio: [1; 30], video: [2; 30] }),
         h264_level: 0x1f,
+        picture: (1280, 720),
     };
     let answer = negotiate::answer(&offer, &choice, &local);
     let sections = answer.matches("\r\nm=").count();

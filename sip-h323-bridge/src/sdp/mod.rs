@@ -3,6 +3,7 @@
 //! [`answer`](negotiate::answer) picks what Tessera receives and sends (RFC 3264). No I/O.
 
 pub mod crypto;
+pub mod imageattr;
 pub mod negotiate;
 
 use std::net::IpAddr;
@@ -62,6 +63,9 @@ pub struct Format {
     pub fmtp: Option<String>,
     /// `a=rtcp-fb` values for this type (or `*`), such as `nack pli` and `ccm fir`.
     pub feedback: Vec<String>,
+    /// `a=imageattr` for this type (or `*`; a line for the type itself wins): the picture sizes
+    /// the author sends and takes (RFC 6236). A malformed line is ignored.
+    pub imageattr: Option<imageattr::ImageAttr>,
 }
 
 impl Format {
@@ -206,7 +210,15 @@ pub fn parse(body: &[u8]) -> Result<Session, SdpError> {
                     let pt: u8 =
                         pt.parse().ok().filter(|p| *p < 128).ok_or_else(|| err(format!("payload type {pt:?}")))?;
                     let (encoding, clock_rate) = static_type(pt).map(|(e, r)| (e.to_string(), r)).unwrap_or_default();
-                    formats.push(Format { pt, encoding, clock_rate, channels: 1, fmtp: None, feedback: Vec::new() });
+                    formats.push(Format {
+                        pt,
+                        encoding,
+                        clock_rate,
+                        channels: 1,
+                        fmtp: None,
+                        feedback: Vec::new(),
+                        imageattr: None,
+                    });
                 }
                 media.push(Media {
                     kind: k.to_string(),
@@ -285,6 +297,17 @@ fn attribute(m: &mut Media, name: &str, arg: &str) -> Result<(), SdpError> {
                 m.formats[i].feedback.push(fb);
             }
         }
+        "imageattr" => match imageattr::parse(arg) {
+            Some(a @ imageattr::ImageAttr { pt: None, .. }) => {
+                m.formats.iter_mut().filter(|f| f.imageattr.is_none()).for_each(|f| f.imageattr = Some(a.clone()));
+            }
+            Some(a) => {
+                if let Some(i) = a.pt.and_then(|pt| m.formats.iter().position(|f| f.pt == pt)) {
+                    m.formats[i].imageattr = Some(a);
+                }
+            }
+            None => {}
+        },
         "rtcp" => {
             let port = arg.split_ascii_whitespace().next().unwrap_or_default();
             m.rtcp_port = Some(port.parse().map_err(|_| err(format!("a=rtcp port {port:?}")))?);

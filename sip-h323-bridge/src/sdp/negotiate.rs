@@ -228,6 +228,9 @@ pub struct Local {
     /// picture, since no window is larger. A room system that could send 1080p is answered
     /// with 3.1 on a 720p server and sends 720p, which costs less than half as much to decode.
     pub h264_level: u8,
+    /// The size of Tessera's picture, width and height: the largest it shows a participant at,
+    /// and what it sends (`a=imageattr`, RFC 6236, for peers that read it).
+    pub picture: (u32, u32),
 }
 
 /// Tessera's SDES master keys (key and salt) for what it sends: one per medium.
@@ -291,6 +294,7 @@ pub fn offer(local: &Local) -> String {
         for pt in [h264, single, vp8] {
             let _ = write!(out, "a=rtcp-fb:{pt} nack\r\na=rtcp-fb:{pt} nack pli\r\na=rtcp-fb:{pt} ccm fir\r\n");
         }
+        out.push_str(&super::imageattr::offer_line(None, local.picture));
         let _ = write!(out, "a=rtcp:{rtcp}\r\na=sendrecv\r\n");
         key_line(&mut out, local.srtp.as_ref().map(|k| k.video));
     }
@@ -364,6 +368,12 @@ pub fn answer(offer: &Session, choice: &Choice, local: &Local) -> String {
                     let _ = write!(out, "a=rtcp-fb:{} {fb}\r\n", v.pt);
                 }
             }
+            // Sizes, if the offer names them: the largest the peer sends that fits the picture.
+            if let Some(line) =
+                v.format.imageattr.as_ref().and_then(|a| super::imageattr::answer_line(a, v.pt, local.picture))
+            {
+                out.push_str(&line);
+            }
             let _ = write!(out, "a=rtcp:{rtcp}\r\na={}\r\n", direction.as_str());
             answer_crypto(&mut out, v.crypto.as_ref(), local.srtp.as_ref().map(|k| k.video));
         } else {
@@ -387,6 +397,7 @@ mod tests {
             version: 1,
             srtp: None,
             h264_level: 0x1f,
+            picture: (1280, 720),
         }
     }
 
@@ -548,5 +559,32 @@ a=crypto:5 AES_CM_128_HMAC_SHA1_32 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaV
         assert!(parsed.media.iter().all(|m| m.proto == "RTP/SAVP" && m.crypto.len() == 1));
         assert!(choose(&parsed, true).unwrap().encrypted());
         assert!(!super::offer(&local()).contains("crypto"));
+    }
+
+    #[test]
+    fn picture_sizes_are_offered_and_answered_within_the_picture() {
+        assert!(super::offer(&local()).contains("a=imageattr:* send [x=1280,y=720] recv [x=[16:1280],y=[16:720]]\r\n"));
+        let offer = |attr: &str| {
+            parse(
+                format!(
+                    "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+                 m=video 4002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n{attr}"
+                )
+                .as_bytes(),
+            )
+            .unwrap()
+        };
+        let answered = |o: &Session| {
+            let c = choose(o, false).unwrap();
+            answer(o, &c, &Local { picture: (640, 360), ..local() })
+        };
+        let o = offer("a=imageattr:* send [x=[160:16:1920],y=[90:9:1080]] recv *\r\n");
+        assert!(answered(&o).contains("a=imageattr:96 send [x=640,y=360] recv [x=640,y=360]\r\n"), "{}", answered(&o));
+        // Nothing the peer sends fits, and it does not take the picture: no line, as without one.
+        for attr in
+            ["a=imageattr:96 send [x=1920,y=1080] recv [x=1920,y=1080]\r\n", "", "a=imageattr:96 send [x=oops]\r\n"]
+        {
+            assert!(!answered(&offer(attr)).contains("imageattr"), "{attr}");
+        }
     }
 }

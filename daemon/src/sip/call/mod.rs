@@ -376,6 +376,7 @@ impl Call {
             srtp: self.srtp.keys.clone(),
             // No more than the output's own size (the level H.323 calls announce too).
             h264_level: self.ctx.h323_video.level_idc(),
+            picture: self.ctx.picture,
         }
     }
 
