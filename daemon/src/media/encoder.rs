@@ -55,11 +55,13 @@ impl Encoder {
              ! appsink name=vout sync=false async=false \
              appsrc name=ain is-live=true format=time max-bytes=2000000 leaky-type=downstream \
                caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved \
-             ! audioconvert ! opusenc bitrate={abps} frame-size=20 inband-fec=true packet-loss-percentage=10 ! appsink name=aout sync=false async=false",
+             ! audioconvert ! opusenc bitrate={abps} frame-size=20 complexity={complexity} inband-fec=true packet-loss-percentage=10 \
+             ! appsink name=aout sync=false async=false",
             w = s.width,
             h = s.height,
             fps = s.fps,
             abps = s.audio_bps,
+            complexity = super::encoder_tuning::OPUS_COMPLEXITY,
         );
         // Every sink is `async=false`: a branch that gets no data (an output nobody hears, an
         // endpoint that sends no video) must not hold the whole pipeline in PAUSED.

@@ -159,7 +159,9 @@ pub fn encode_chain(codec: AudioCodec, pt: u8, dtx: bool) -> String {
     match codec {
         AudioCodec::Opus => {
             format!(
-                "audioresample ! audio/x-raw,rate=48000 ! opusenc bitrate=32000 frame-size=20 inband-fec=true packet-loss-percentage=10 dtx={dtx} ! rtpopuspay pt={pt} dtx={dtx}"
+                "audioresample ! audio/x-raw,rate=48000 ! opusenc bitrate=32000 frame-size=20 complexity={complexity} inband-fec=true \
+                 packet-loss-percentage=10 dtx={dtx} ! rtpopuspay pt={pt} dtx={dtx}",
+                complexity = super::encoder_tuning::OPUS_COMPLEXITY,
             )
         }
         AudioCodec::Pcmu => format!("audioresample ! audio/x-raw,rate=8000 ! mulawenc ! rtppcmupay pt={pt}"),
