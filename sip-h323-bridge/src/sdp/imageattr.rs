@@ -195,12 +195,11 @@ fn exact(out: &mut String, (w, h): (u32, u32)) {
     let _ = write!(out, "[x={w},y={h}]");
 }
 
-/// Tessera's offer for `pt` (`None`: every type): it sends its picture, `picture`, and takes any
-/// size up to it.
-pub fn offer_line(pt: Option<u8>, picture: (u32, u32)) -> String {
+/// Tessera's offer, for every payload type: it sends its picture, `picture`, and takes any size
+/// up to it.
+pub fn offer_line(picture: (u32, u32)) -> String {
     let (w, h) = picture;
-    let pt = pt.map_or("*".to_string(), |p| p.to_string());
-    format!("a=imageattr:{pt} send [x={w},y={h}] recv [x=[16:{w}],y=[16:{h}]]\r\n")
+    format!("a=imageattr:* send [x={w},y={h}] recv [x=[16:{w}],y=[16:{h}]]\r\n")
 }
 
 /// Tessera's answer to the peer's `offered` line for payload type `pt`, Tessera's picture being
@@ -262,7 +261,7 @@ mod tests {
         let big = parse("96 send [x=1920,y=1080] recv [x=1920,y=1080]").unwrap();
         assert_eq!(answer_line(&big, 96, (1280, 720)), None);
         // Tessera's own offer reads back as taking anything up to its picture.
-        let ours = offer_line(Some(98), (1280, 720));
+        let ours = offer_line((1280, 720));
         let back = parse(ours.trim_end().strip_prefix("a=imageattr:").unwrap()).unwrap();
         assert_eq!(back.recv.as_ref().unwrap().largest_within(4000, 4000), Some((1280, 720)));
         assert!(back.send.as_ref().unwrap().allows(1280, 720));

@@ -294,7 +294,7 @@ pub fn offer(local: &Local) -> String {
         for pt in [h264, single, vp8] {
             let _ = write!(out, "a=rtcp-fb:{pt} nack\r\na=rtcp-fb:{pt} nack pli\r\na=rtcp-fb:{pt} ccm fir\r\n");
         }
-        out.push_str(&super::imageattr::offer_line(None, local.picture));
+        out.push_str(&super::imageattr::offer_line(local.picture));
         let _ = write!(out, "a=rtcp:{rtcp}\r\na=sendrecv\r\n");
         key_line(&mut out, local.srtp.as_ref().map(|k| k.video));
     }
