@@ -11,6 +11,7 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use tessera_mixer::frame::Frame;
 
@@ -22,6 +23,10 @@ pub struct EncoderSettings {
     pub audio_bps: u32,
 }
 
+/// Frames of silence (20 ms each) encoded after the last receiver of the mix has gone: more than
+/// Opus's look-ahead (6.5 ms) and a frame's overlap.
+const SILENT_TAIL: u8 = 3;
+
 pub struct Encoder {
     pipeline: gst::Pipeline,
     video_in: gst_app::AppSrc,
@@ -31,6 +36,8 @@ pub struct Encoder {
     pub audio: Arc<Fanout>,
     width: u32,
     height: u32,
+    /// Silent frames still to encode since the mix lost its last receiver ([`Encoder::push_mix`]).
+    silent_tail: AtomicU8,
 }
 
 impl Encoder {
@@ -91,7 +98,17 @@ impl Encoder {
         super::watch_bus(&pipeline, format!("encoder {what}"), |_| {});
         metrics::gauge!("tessera_media_encoders").increment(1.0);
         pipeline.set_state(gst::State::Playing).context("starting the encoder")?;
-        Ok(Encoder { pipeline, video_in, audio_in, video_out, video, audio, width: s.width, height: s.height })
+        Ok(Encoder {
+            pipeline,
+            video_in,
+            audio_in,
+            video_out,
+            video,
+            audio,
+            width: s.width,
+            height: s.height,
+            silent_tail: AtomicU8::new(SILENT_TAIL),
+        })
     }
 
     pub fn push_video(&self, canvas: &Frame, pts: gst::ClockTime, duration: gst::ClockTime) {
@@ -111,7 +128,23 @@ impl Encoder {
         }
     }
 
-    pub fn push_audio(&self, samples: &[i16], pts: gst::ClockTime) {
+    /// The conference's mix, every 20 ms: encoded while someone receives the audio (RTSP,
+    /// multicast, recording) and before the first receiver, so that a receiver finds the stream
+    /// described. When the last receiver has gone, [`SILENT_TAIL`] frames of silence are encoded
+    /// instead and then nothing: the encoder keeps its look-ahead and its last frame's overlap,
+    /// which would otherwise start the next receiver's stream — minutes later — with a blip of
+    /// what was said before (or before a microphone was muted).
+    pub fn push_mix(&self, samples: &[i16], pts: gst::ClockTime) {
+        if self.audio.watched() || !self.audio.started() {
+            self.silent_tail.store(SILENT_TAIL, Ordering::Relaxed);
+            self.push_audio(samples, pts);
+        } else if self.silent_tail.load(Ordering::Relaxed) > 0 {
+            self.silent_tail.fetch_sub(1, Ordering::Relaxed);
+            self.push_audio(&vec![0; samples.len()], pts);
+        }
+    }
+
+    fn push_audio(&self, samples: &[i16], pts: gst::ClockTime) {
         let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
         let mut buffer = gst::Buffer::from_mut_slice(data);
         {

@@ -448,10 +448,7 @@ impl Engine {
             let _ = self.events.send(EngineEvent::ActiveSpeaker(self.speaker));
         }
         // The full mix is encoded only while someone receives it (RTSP, multicast, recording).
-        let a = &self.outputs[0].encoder.audio;
-        if a.watched() || !a.started() {
-            self.outputs[0].encoder.push_audio(&mix.full, gst::ClockTime::from_mseconds(n * 20));
-        }
+        self.outputs[0].encoder.push_mix(&mix.full, gst::ClockTime::from_mseconds(n * 20));
         for m in &mut self.members {
             let Some(own) = mix.for_participant.get(&m.id) else { continue };
             if let Some(out) = m.audio_out.as_mut() {
