@@ -451,6 +451,8 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
             multicast,
             ttl,
             no_multicast,
+            stream,
+            no_stream,
             cameras_off_on_join,
             microphones_off_on_join,
         } => {
@@ -475,6 +477,22 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
             } else {
                 None
             };
+            let stream_url = if no_stream {
+                Some(None)
+            } else if let Some(url) = stream {
+                let url = if url == "-" {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).context("--stream -: reading the URL from standard input")?;
+                    line.trim().to_string()
+                } else {
+                    url
+                };
+                let target = crate::media::push::StreamTarget::parse(&url)
+                    .map_err(|e| anyhow::anyhow!("--stream: the URL {e}"))?;
+                Some(Some(target.url().to_string()))
+            } else {
+                None
+            };
             let mode = match (mode, active_speakers) {
                 (None, None) => None,
                 (m, n) => {
@@ -482,11 +500,11 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
                     Some((m.unwrap_or(current.mode), n.map_or(current.active_speakers, i64::from)))
                 }
             };
-            let u = MediaUpdate { record, cameras_off_on_join, microphones_off_on_join, multicast, mode };
+            let u = MediaUpdate { record, cameras_off_on_join, microphones_off_on_join, multicast, stream_url, mode };
             store.update_media(&id, &u, now()).await?;
             let s = store.media_settings(&id).await?.ok_or_else(|| anyhow::anyhow!("no conference {id:?}"))?;
             println!(
-                "{id}: mode {} ({} active speakers), record {}, multicast {}, cameras off on join {}, microphones off on join {}",
+                "{id}: mode {} ({} active speakers), record {}, multicast {}, stream {}, cameras off on join {}, microphones off on join {}",
                 s.mode,
                 s.active_speakers,
                 s.record,
@@ -495,6 +513,9 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
                     s.multicast_port.unwrap_or(0),
                     s.multicast_ttl.unwrap_or(1)
                 )),
+                // The key stays out of what is printed (terminals are logged and shared).
+                s.stream_url.as_deref().map_or("none".into(), |u| crate::media::push::StreamTarget::parse(u)
+                    .map_or_else(|e| format!("invalid ({e})"), |t| t.redacted())),
                 s.cameras_off_on_join,
                 s.microphones_off_on_join
             );

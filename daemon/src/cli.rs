@@ -301,7 +301,7 @@ pub enum ConferenceCommand {
         #[arg(long)]
         encrypted_media: bool,
     },
-    /// The conference's media: mode, recording, multicast output, devices on join.
+    /// The conference's media: mode, recording, multicast output, live streaming, devices on join.
     Media {
         id: String,
         /// all_on_screen, video_lecture or role_based.
@@ -322,6 +322,14 @@ pub enum ConferenceCommand {
         /// Remove the multicast output.
         #[arg(long)]
         no_multicast: bool,
+        /// Stream the conference live to a platform while it runs: the rtmp://, rtmps:// or
+        /// srt:// URL it gives (stream key included); `-` reads it from standard input, which
+        /// keeps the key out of the process list and the shell's history.
+        #[arg(long, value_name = "URL", conflicts_with = "no_stream")]
+        stream: Option<String>,
+        /// Stop streaming to a platform.
+        #[arg(long)]
+        no_stream: bool,
         #[arg(long)]
         cameras_off_on_join: Option<bool>,
         #[arg(long)]

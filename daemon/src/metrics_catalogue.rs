@@ -45,6 +45,11 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     (Counter, "tessera_media_keyframe_requests_total", "Keyframes requested of the shared encoders."),
     (
         Counter,
+        "tessera_stream_push_failures_total",
+        "Attempts to stream a conference to a platform (RTMP, RTMPS, SRT) that failed and will be tried again.",
+    ),
+    (
+        Counter,
         "tessera_media_keyframes_asked_total",
         "Keyframes asked of participants' senders, when their picture is seen again.",
     ),

@@ -324,6 +324,23 @@ pub struct LiveState {
     pub recording: Option<String>,
     pub rtsp_url: Option<String>,
     pub multicast: Option<String>,
+    /// Streaming to a platform (the conference's `stream_url`), while it runs.
+    #[serde(default)]
+    pub stream: Option<LiveStream>,
+}
+
+/// A push to a streaming platform, as the manager shows it: never the stream key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LiveStream {
+    /// The URL without its key: `rtmp://a.rtmp.youtube.com:1935/live2/…`.
+    pub target: String,
+    /// `connecting`, `live` (the platform takes the data) or `retrying`.
+    pub state: String,
+    /// Why the last attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Attempts that failed since the conference started.
+    pub failures: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -68,6 +68,8 @@ async fn manager_page(
                 dt { (t("sched.mode")) } dd { (t(crate::scheduling::lists::mode_key(c.mode))) }
                 dt { "RTSP" } dd { code #m-rtsp {} }
                 dt { (t("sched.multicast")) } dd { code #m-multicast {} }
+                dt { (t("mgr.stream")) } dd #m-stream data-live=(t("mgr.stream_live"))
+                    data-connecting=(t("mgr.stream_connecting")) data-retrying=(t("mgr.stream_retrying")) { "—" }
                 dt { (t("cpage.sip")) } dd { code { "sip:" (d.id) "@" (state.config.sip_host) } }
             }
             @if d.public {

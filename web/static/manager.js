@@ -408,6 +408,14 @@
     $('m-status').textContent = s.running ? root.dataset.running : root.dataset.notRunning;
     $('m-rtsp').textContent = s.rtsp_url || '—';
     $('m-multicast').textContent = s.multicast || '—';
+    // Streaming to a platform: where (never the key), and how it goes.
+    const st = $('m-stream');
+    if (s.stream) {
+      const word = st.dataset[s.stream.state] || s.stream.state;
+      st.textContent = s.stream.target + ' — ' + word + (s.stream.error ? ' (' + s.stream.error + ')' : '');
+    } else {
+      st.textContent = '—';
+    }
     renderRoster();
     renderScopes();
     // Keep what the operator is editing; otherwise show the layout as it is now.

@@ -18,6 +18,7 @@ pub mod latch;
 pub mod local;
 pub mod multicast;
 pub mod native_audio;
+pub mod push;
 pub mod recorder;
 pub mod rtp_input;
 pub mod rtp_output;

@@ -276,6 +276,7 @@ impl Dispatcher {
             recording: None,
             rtsp_url: None,
             multicast: None,
+            stream: None,
         })
     }
 

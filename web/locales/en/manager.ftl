@@ -87,3 +87,7 @@ mgr-cam-pan = Pan
 mgr-cam-tilt = Tilt
 mgr-cam-zoom = Zoom
 mgr-cam-focus = Focus
+mgr-stream = Live stream
+mgr-stream_live = live
+mgr-stream_connecting = connecting
+mgr-stream_retrying = failed, trying again

@@ -87,3 +87,7 @@ mgr-cam-pan = Поворот
 mgr-cam-tilt = Наклон
 mgr-cam-zoom = Увеличение
 mgr-cam-focus = Фокус
+mgr-stream = Трансляция
+mgr-stream_live = идёт
+mgr-stream_connecting = подключение
+mgr-stream_retrying = ошибка, повторная попытка

@@ -24,6 +24,8 @@ pub struct MediaSettings {
     pub multicast_group: Option<String>,
     pub multicast_port: Option<i64>,
     pub multicast_ttl: Option<i64>,
+    /// Where the conference is streamed live (`rtmp://`, `rtmps://`, `srt://`), key included.
+    pub stream_url: Option<String>,
     /// The saved layouts (the mixer's `LayoutSet` as JSON), if any.
     pub layouts: Option<String>,
     pub time_zone: String,
@@ -80,6 +82,8 @@ pub struct MediaUpdate {
     pub microphones_off_on_join: Option<bool>,
     /// `Some(None)` removes the multicast output.
     pub multicast: Option<Option<(String, i64, i64)>>,
+    /// `Some(None)` stops streaming to a platform; the URL is checked by the caller.
+    pub stream_url: Option<Option<String>>,
     pub mode: Option<(tessera_conference::Mode, i64)>,
 }
 
@@ -102,8 +106,8 @@ impl Store {
     pub async fn media_settings(&self, id: &str) -> Result<Option<MediaSettings>> {
         let row = sqlx::query(
             "SELECT id, name, owner_id, kind, access, mode, active_speakers, starts_at, duration_minutes, record,
-                    cameras_off_on_join, microphones_off_on_join, multicast_group, multicast_port, multicast_ttl, layouts,
-                    time_zone, recurrence
+                    cameras_off_on_join, microphones_off_on_join, multicast_group, multicast_port, multicast_ttl, stream_url,
+                    layouts, time_zone, recurrence
              FROM conferences WHERE id = $1",
         )
         .bind(id)
@@ -127,6 +131,7 @@ impl Store {
             multicast_group: r.try_get("multicast_group")?,
             multicast_port: r.try_get("multicast_port")?,
             multicast_ttl: r.try_get("multicast_ttl")?,
+            stream_url: r.try_get("stream_url")?,
             layouts: r.try_get("layouts")?,
             time_zone: r.try_get("time_zone")?,
             recurrence: r.try_get("recurrence")?,
@@ -169,6 +174,14 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(url) = &u.stream_url {
+            sqlx::query("UPDATE conferences SET stream_url = $1, updated_at = $2 WHERE id = $3")
+                .bind(url.clone())
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some((mode, speakers)) = &u.mode {
             sqlx::query("UPDATE conferences SET mode = $1, active_speakers = $2, updated_at = $3 WHERE id = $4")
@@ -378,6 +391,7 @@ mod tests {
         let u = MediaUpdate {
             record: Some(true),
             multicast: Some(Some(("239.1.1.1".into(), 5004, 2))),
+            stream_url: Some(Some("rtmp://live.example.com/app/key".into())),
             ..Default::default()
         };
         store.update_media("m1", &u, 1).await.unwrap();
@@ -390,7 +404,11 @@ mod tests {
             (s.multicast_group.as_deref(), s.multicast_port, s.multicast_ttl),
             (Some("239.1.1.1"), Some(5004), Some(2))
         );
+        assert_eq!(s.stream_url.as_deref(), Some("rtmp://live.example.com/app/key"));
         assert_eq!(s.kind, ConferenceKind::Room);
+        let stop = MediaUpdate { stream_url: Some(None), ..Default::default() };
+        store.update_media("m1", &stop, 3).await.unwrap();
+        assert_eq!(store.media_settings("m1").await.unwrap().unwrap().stream_url, None);
         assert!(store.update_media("nope", &u, 3).await.is_err());
         assert_eq!(store.role_in(owner.id, "m1").await.unwrap(), Some(Role::Owner));
         assert_eq!(store.role_in(owner.id + 1, "m1").await.unwrap(), None);

@@ -8,6 +8,7 @@ use super::StartedBy;
 use crate::media::encoder::{EncodedStreams, EncoderSettings};
 use crate::media::engine::{self, EngineCmd, EngineEvent, EngineSettings, VideoTo};
 use crate::media::multicast::{MulticastConfig, MulticastSender};
+use crate::media::push::{StreamPush, StreamTarget};
 use crate::media::recorder;
 use crate::media::rtp_input::{AudioCodec, RtpInput, RtpSpec, SendFrom, VideoCodec};
 use crate::media::rtsp::RtspServer;
@@ -108,6 +109,8 @@ struct Conf {
     ends_at: Option<i64>,
     recording: Option<Recording>,
     multicast: Option<(MulticastSender, String)>,
+    /// Streaming to a platform (`stream_url`).
+    push: Option<StreamPush>,
     /// What each RTP participant negotiated (codecs, payload types), for later `SendTo`s.
     rtp_specs: HashMap<ParticipantId, RtpSpec>,
     /// The sockets each RTP participant's media arrives on (its media is sent from them).
@@ -220,6 +223,7 @@ pub async fn start(
         ends_at,
         recording: None,
         multicast: None,
+        push: None,
         rtp_specs: HashMap::new(),
         rtp_sockets: HashMap::new(),
         rtp_ports: HashMap::new(),
@@ -248,6 +252,7 @@ pub async fn start(
         None => {}
     }
     c.start_multicast();
+    c.start_push();
     c.event(EventKind::Started, None, "", &format!("{by:?}").to_lowercase());
     if c.settings.record {
         c.start_recording().await;
@@ -333,6 +338,10 @@ impl Conf {
         self.occupancy.remove(&self.settings.id);
         self.stop_recording().await;
         self.multicast = None;
+        if let Some(p) = self.push.take() {
+            // Stopping waits for the push's thread: not on the async threads.
+            let _ = tokio::task::spawn_blocking(move || drop(p)).await;
+        }
         if let Some(rtsp) = self.media.rtsp.as_ref().filter(|_| self.rtsp_mounted) {
             rtsp.unmount(&self.settings.id);
         }
@@ -488,6 +497,15 @@ impl Conf {
                 format!("rtsp://{}:{}{}", self.media.public_host, r.port, RtspServer::path(&self.settings.id))
             }),
             multicast: self.multicast.as_ref().map(|m| m.1.clone()),
+            stream: self.push.as_ref().map(|p| {
+                let s = p.status();
+                tessera_web::control::LiveStream {
+                    target: s.target,
+                    state: s.state.to_string(),
+                    error: s.error,
+                    failures: s.failures,
+                }
+            }),
         }
     }
 

@@ -1,5 +1,5 @@
-//! A running conference's multicast output and server-side recording (the RTSP mount is set up
-//! with the conference itself).
+//! A running conference's multicast output, live stream to a platform and server-side recording
+//! (the RTSP mount is set up with the conference itself).
 
 use super::*;
 
@@ -22,6 +22,25 @@ impl Conf {
             }
             Err(e) => {
                 tracing::error!(conference = %s.id, error = %format!("{e:#}"), "multicast output failed to start")
+            }
+        }
+    }
+
+    /// Streams to the platform of `stream_url`, trying again while the conference runs.
+    pub(super) fn start_push(&mut self) {
+        let Some(url) = &self.settings.stream_url else { return };
+        let target = match StreamTarget::parse(url) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(conference = %self.settings.id, "the stream URL {e}; not streaming (tessera admin conference media --stream)");
+                return;
+            }
+        };
+        tracing::info!(conference = %self.settings.id, target = %target.redacted(), "streaming to a platform");
+        match StreamPush::start(&self.settings.id, target, &self.streams) {
+            Ok(p) => self.push = Some(p),
+            Err(e) => {
+                tracing::error!(conference = %self.settings.id, error = %format!("{e:#}"), "the stream push failed to start")
             }
         }
     }
