@@ -129,18 +129,20 @@ impl StreamTarget {
     }
 
     /// The fixed part of the pipeline; the URL is set as a property, never parsed as pipeline.
+    /// A platform that stops reading (TCP full) makes the inputs drop their oldest data at 4 MB
+    /// rather than grow without end.
     fn launch(&self) -> &'static str {
         match self.protocol {
             Protocol::Rtmp | Protocol::Rtmps => {
-                "appsrc name=v is-live=true format=time do-timestamp=true ! h264parse ! queue \
+                "appsrc name=v is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream ! h264parse ! queue \
                    ! flvmux name=mux streamable=true latency=100000000 ! rtmp2sink name=out sync=false async=false \
-                 appsrc name=a is-live=true format=time do-timestamp=true ! opusdec ! audioconvert ! audioresample \
+                 appsrc name=a is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream ! opusdec ! audioconvert ! audioresample \
                    ! avenc_aac bitrate=128000 ! aacparse ! queue ! mux."
             }
             Protocol::Srt => {
-                "appsrc name=v is-live=true format=time do-timestamp=true ! h264parse config-interval=-1 ! queue \
+                "appsrc name=v is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream ! h264parse config-interval=-1 ! queue \
                    ! mpegtsmux name=mux latency=100000000 ! srtsink name=out sync=false async=false wait-for-connection=false \
-                 appsrc name=a is-live=true format=time do-timestamp=true ! opusdec ! audioconvert ! audioresample \
+                 appsrc name=a is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream ! opusdec ! audioconvert ! audioresample \
                    ! avenc_aac bitrate=128000 ! aacparse ! queue ! mux."
             }
         }
