@@ -313,7 +313,8 @@ async fn endpoints_register_with_h235_passwords_and_guesses_are_refused() {
     flood.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
     assert!(flood.recv_from(&mut [0u8; 2048]).is_err(), "garbage was answered");
     let lines = ras(gk, "alice", "alice-secret-1", "register", &[]);
-    assert_eq!(lines[1], "registrationConfirm 120 sealed", "after the flood: {lines:?}");
+    // (Failed once in eleven local runs right after other suites, its message lost: say it all.)
+    assert_eq!(lines.get(1).map(String::as_str), Some("registrationConfirm 120 sealed"), "after the flood: {lines:?}");
 
     // Guesses from a (forgeable) source: that source is refused even with the right password,
     // and the account is not locked: alice still registers from elsewhere and signs in on the web.
