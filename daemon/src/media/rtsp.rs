@@ -144,14 +144,34 @@ fn attach_media(media: &rtsp::RTSPMedia, streams: &EncodedStreams) -> anyhow::Re
             gst::PadProbeReturn::Ok
         });
     }
-    let gate = Arc::new(AtomicBool::new(false));
-    let vid = streams.video.subscribe_gate(v, gate.clone());
-    let aid = streams.audio.subscribe_gated(a, gate);
-    streams.request_keyframe();
+    // The media's inputs take the encoder's streams while it is prepared. A client that
+    // DESCRIBEs a shared media just as the last one leaves can have it prepared again without a
+    // new `media-configure` (suspected from a CI run whose connection carried RTCP only for 16
+    // minutes): `prepared` subscribes the inputs again when `unprepared` took them away.
+    let subscribe = {
+        let s = streams.clone();
+        move || {
+            let gate = Arc::new(AtomicBool::new(false));
+            let ids = (s.video.subscribe_gate(v.clone(), gate.clone()), s.audio.subscribe_gated(a.clone(), gate));
+            s.request_keyframe();
+            ids
+        }
+    };
+    let subscribed = Arc::new(Mutex::new(Some(subscribe())));
+    let again = subscribed.clone();
+    media.connect_prepared(move |_| {
+        let mut ids = again.lock().unwrap_or_else(PoisonError::into_inner);
+        if ids.is_none() {
+            tracing::debug!("RTSP media prepared again: its inputs subscribe again");
+            *ids = Some(subscribe());
+        }
+    });
     let s = streams.clone();
     media.connect_unprepared(move |_| {
-        s.video.unsubscribe(vid);
-        s.audio.unsubscribe(aid);
+        if let Some((vid, aid)) = subscribed.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            s.video.unsubscribe(vid);
+            s.audio.unsubscribe(aid);
+        }
     });
     Ok(())
 }
