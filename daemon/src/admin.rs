@@ -54,7 +54,7 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::License(c) => license(&store, c).await,
         AdminCommand::Lockout(c) => lockout(&store, c).await,
         AdminCommand::Settings(c) => settings(&store, c).await,
-        AdminCommand::Conference(c) => conference(&store, c).await,
+        AdminCommand::Conference(c) => conference(&store, c, &config.web().public_url).await,
         AdminCommand::AddressBook(c) => address_book(&store, c).await,
     };
     if !read_only {
@@ -381,7 +381,7 @@ pub fn valid_conference_id(id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()> {
+async fn conference(store: &Store, cmd: ConferenceCommand, public_url: &str) -> anyhow::Result<()> {
     match cmd {
         ConferenceCommand::Add {
             id,
@@ -453,6 +453,9 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
             no_multicast,
             stream,
             no_stream,
+            hls,
+            hls_new_key,
+            no_hls,
             cameras_off_on_join,
             microphones_off_on_join,
         } => {
@@ -493,6 +496,15 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
             } else {
                 None
             };
+            // A key is made once and kept (a published address stays valid) until a new one is
+            // asked for, which shuts the old address at once.
+            let hls_key = if no_hls {
+                Some(None)
+            } else if hls_new_key || (hls && current.hls_key.is_none()) {
+                Some(Some(tessera_web::auth::session::new_token()))
+            } else {
+                None
+            };
             let mode = match (mode, active_speakers) {
                 (None, None) => None,
                 (m, n) => {
@@ -500,7 +512,15 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
                     Some((m.unwrap_or(current.mode), n.map_or(current.active_speakers, i64::from)))
                 }
             };
-            let u = MediaUpdate { record, cameras_off_on_join, microphones_off_on_join, multicast, stream_url, mode };
+            let u = MediaUpdate {
+                record,
+                cameras_off_on_join,
+                microphones_off_on_join,
+                multicast,
+                stream_url,
+                hls_key,
+                mode,
+            };
             store.update_media(&id, &u, now()).await?;
             let s = store.media_settings(&id).await?.ok_or_else(|| anyhow::anyhow!("no conference {id:?}"))?;
             println!(
@@ -519,6 +539,10 @@ async fn conference(store: &Store, cmd: ConferenceCommand) -> anyhow::Result<()>
                 s.cameras_off_on_join,
                 s.microphones_off_on_join
             );
+            match &s.hls_key {
+                Some(key) => println!("HLS: {public_url}{}", tessera_web::hls::playlist_path(&id, key)),
+                None => println!("HLS: off"),
+            }
             println!("(a running conference takes the new settings when it next starts)");
         }
         ConferenceCommand::Invite { id, login, role } => {

@@ -330,6 +330,16 @@ pub enum ConferenceCommand {
         /// Stop streaming to a platform.
         #[arg(long)]
         no_stream: bool,
+        /// Serve the conference as HLS while it runs, for players and HTTP caches or CDNs in
+        /// front of a large audience; prints the playlist's address, whose key part is secret.
+        #[arg(long, conflicts_with = "no_hls")]
+        hls: bool,
+        /// Give the HLS output a new address: the old one stops working at once.
+        #[arg(long, conflicts_with = "no_hls")]
+        hls_new_key: bool,
+        /// Stop serving the conference as HLS.
+        #[arg(long)]
+        no_hls: bool,
         #[arg(long)]
         cameras_off_on_join: Option<bool>,
         #[arg(long)]

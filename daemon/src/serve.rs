@@ -193,7 +193,11 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     // Certificates are read before anything starts, so a bad file stops the start at once.
     let https = crate::tls::setup(&config)?.map(Arc::new);
-    let runtime = if config.media.enabled { Some(start_media(&config, &store, dialer.clone()).await?) } else { None };
+    let runtime = if config.media.enabled {
+        Some(start_media(&config, &store, dialer.clone(), state.hls.clone()).await?)
+    } else {
+        None
+    };
     // Media sockets of every way in: port range, DSCP, the address peers are told.
     let media_sockets = Arc::new(crate::media::sockets::MediaSockets::new(
         config.rtp_ports()?,
@@ -444,6 +448,7 @@ async fn start_media(
     config: &Config,
     store: &Store,
     dialer: Option<tessera_web::dialout::Dialer>,
+    hls: Arc<tessera_web::hls::Shelf>,
 ) -> anyhow::Result<Runtime> {
     media::init()?;
     let encoder = tokio::task::block_in_place(|| {
@@ -480,6 +485,7 @@ async fn start_media(
         rtp_bind: config.media.rtp_bind,
         rtp_timeout: Duration::from_secs(config.media.rtp_timeout_seconds.into()),
         devices: config.devices.enabled.then(|| crate::local_devices::LocalDevices::new(config.devices.clone())),
+        hls,
     };
     match &mc.devices {
         Some(d) => {

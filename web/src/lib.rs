@@ -28,6 +28,7 @@ pub mod dial_policy;
 pub mod dialout;
 pub mod error;
 pub mod extract;
+pub mod hls;
 pub mod home;
 pub mod i18n;
 pub mod invitations;
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin_api::router())
         .merge(admin_panel::router())
         .merge(recordings::router())
+        .merge(hls::router())
         .merge(chat_files::router())
         .merge(slides::router())
         .merge(analytics::router())

@@ -94,6 +94,8 @@ pub struct AppState {
     pub calls: Arc<crate::calling::Calls>,
     /// SIP registrations now (login, contact, seconds left), once SIP has started.
     pub registrations: Arc<std::sync::OnceLock<Registrations>>,
+    /// The HLS outputs of running conferences (filled by the daemon's segmenters).
+    pub hls: Arc<crate::hls::Shelf>,
 }
 
 /// Lists the SIP registrations of the moment.
@@ -118,6 +120,7 @@ impl AppState {
             rtc: None,
             dialer: None,
             remote_devices: Arc::default(),
+            hls: Arc::default(),
             devices: None,
             chat: tokio::sync::broadcast::channel(256).0,
             one_device: Arc::default(),

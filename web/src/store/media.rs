@@ -26,6 +26,8 @@ pub struct MediaSettings {
     pub multicast_ttl: Option<i64>,
     /// Where the conference is streamed live (`rtmp://`, `rtmps://`, `srt://`), key included.
     pub stream_url: Option<String>,
+    /// The secret part of the HLS output's address (`/hls/ID/KEY/index.m3u8`); `None`: no HLS.
+    pub hls_key: Option<String>,
     /// The saved layouts (the mixer's `LayoutSet` as JSON), if any.
     pub layouts: Option<String>,
     pub time_zone: String,
@@ -84,6 +86,8 @@ pub struct MediaUpdate {
     pub multicast: Option<Option<(String, i64, i64)>>,
     /// `Some(None)` stops streaming to a platform; the URL is checked by the caller.
     pub stream_url: Option<Option<String>>,
+    /// `Some(None)` turns the HLS output off; `Some(Some(key))` sets its key.
+    pub hls_key: Option<Option<String>>,
     pub mode: Option<(tessera_conference::Mode, i64)>,
 }
 
@@ -107,7 +111,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT id, name, owner_id, kind, access, mode, active_speakers, starts_at, duration_minutes, record,
                     cameras_off_on_join, microphones_off_on_join, multicast_group, multicast_port, multicast_ttl, stream_url,
-                    layouts, time_zone, recurrence
+                    hls_key, layouts, time_zone, recurrence
              FROM conferences WHERE id = $1",
         )
         .bind(id)
@@ -132,6 +136,7 @@ impl Store {
             multicast_port: r.try_get("multicast_port")?,
             multicast_ttl: r.try_get("multicast_ttl")?,
             stream_url: r.try_get("stream_url")?,
+            hls_key: r.try_get("hls_key")?,
             layouts: r.try_get("layouts")?,
             time_zone: r.try_get("time_zone")?,
             recurrence: r.try_get("recurrence")?,
@@ -183,6 +188,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        if let Some(key) = &u.hls_key {
+            sqlx::query("UPDATE conferences SET hls_key = $1, updated_at = $2 WHERE id = $3")
+                .bind(key.clone())
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         if let Some((mode, speakers)) = &u.mode {
             sqlx::query("UPDATE conferences SET mode = $1, active_speakers = $2, updated_at = $3 WHERE id = $4")
                 .bind(mode.as_str())
@@ -194,6 +207,17 @@ impl Store {
         }
         tx.commit().await?;
         self.changed().await
+    }
+
+    /// The key of the conference's HLS output, when it has one (checked on every HLS request,
+    /// so a new key takes effect at once).
+    pub async fn hls_key(&self, id: &str) -> Result<Option<String>> {
+        let row =
+            sqlx::query("SELECT hls_key FROM conferences WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(r) => r.try_get("hls_key")?,
+            None => None,
+        })
     }
 
     pub async fn save_layouts(&self, id: &str, json: &str) -> Result<()> {
@@ -409,6 +433,12 @@ mod tests {
         let stop = MediaUpdate { stream_url: Some(None), ..Default::default() };
         store.update_media("m1", &stop, 3).await.unwrap();
         assert_eq!(store.media_settings("m1").await.unwrap().unwrap().stream_url, None);
+        assert_eq!(store.hls_key("m1").await.unwrap(), None);
+        let hls = MediaUpdate { hls_key: Some(Some("k".repeat(32))), ..Default::default() };
+        store.update_media("m1", &hls, 4).await.unwrap();
+        assert_eq!(store.hls_key("m1").await.unwrap(), Some("k".repeat(32)));
+        assert_eq!(store.media_settings("m1").await.unwrap().unwrap().hls_key, Some("k".repeat(32)));
+        assert_eq!(store.hls_key("nope").await.unwrap(), None);
         assert!(store.update_media("nope", &u, 3).await.is_err());
         assert_eq!(store.role_in(owner.id, "m1").await.unwrap(), Some(Role::Owner));
         assert_eq!(store.role_in(owner.id + 1, "m1").await.unwrap(), None);

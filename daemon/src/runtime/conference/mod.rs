@@ -46,6 +46,8 @@ pub struct MediaConfig {
     pub rtp_timeout: Duration,
     /// Devices attached to the server (`[devices]`); `None` when off.
     pub devices: Option<Arc<crate::local_devices::LocalDevices>>,
+    /// Where conferences' HLS outputs are served from (the web server's).
+    pub hls: Arc<tessera_web::hls::Shelf>,
 }
 
 /// How long a call on hold may go without media.
@@ -111,6 +113,8 @@ struct Conf {
     multicast: Option<(MulticastSender, String)>,
     /// Streaming to a platform (`stream_url`).
     push: Option<StreamPush>,
+    /// The HLS output (`hls_key`).
+    hls: Option<crate::media::hls::HlsOutput>,
     /// What each RTP participant negotiated (codecs, payload types), for later `SendTo`s.
     rtp_specs: HashMap<ParticipantId, RtpSpec>,
     /// The sockets each RTP participant's media arrives on (its media is sent from them).
@@ -224,6 +228,7 @@ pub async fn start(
         recording: None,
         multicast: None,
         push: None,
+        hls: None,
         rtp_specs: HashMap::new(),
         rtp_sockets: HashMap::new(),
         rtp_ports: HashMap::new(),
@@ -253,6 +258,7 @@ pub async fn start(
     }
     c.start_multicast();
     c.start_push();
+    c.start_hls();
     c.event(EventKind::Started, None, "", &format!("{by:?}").to_lowercase());
     if c.settings.record {
         c.start_recording().await;
@@ -341,6 +347,9 @@ impl Conf {
         if let Some(p) = self.push.take() {
             // Stopping waits for the push's thread: not on the async threads.
             let _ = tokio::task::spawn_blocking(move || drop(p)).await;
+        }
+        if let Some(h) = self.hls.take() {
+            let _ = tokio::task::spawn_blocking(move || drop(h)).await;
         }
         if let Some(rtsp) = self.media.rtsp.as_ref().filter(|_| self.rtsp_mounted) {
             rtsp.unmount(&self.settings.id);

@@ -45,6 +45,24 @@ impl Conf {
         }
     }
 
+    /// Serves the conference as HLS when it has an `hls_key`.
+    pub(super) fn start_hls(&mut self) {
+        if self.settings.hls_key.is_none() {
+            return;
+        }
+        let id = &self.settings.id;
+        let now = now_ms();
+        // The run names the files: a cache never mixes two runs' segments.
+        let window = self.media.hls.open(id, format!("{now:x}"), now);
+        match crate::media::hls::HlsOutput::start(id, &self.streams, window) {
+            Ok(h) => {
+                tracing::info!(conference = %id, "HLS output running (tessera admin conference media --hls prints its address)");
+                self.hls = Some(h);
+            }
+            Err(e) => tracing::error!(conference = %id, error = %format!("{e:#}"), "the HLS output failed to start"),
+        }
+    }
+
     pub(super) async fn start_recording(&mut self) {
         let id = self.settings.id.clone();
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
