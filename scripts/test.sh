@@ -11,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
+# nginx (the HLS test's HTTP cache) lives in /usr/sbin, which a non-root PATH may lack.
+export PATH="$PATH:/usr/sbin:/sbin"
 # A CI run builds once from a fresh clone: incremental data would only cost disk (8 GB here).
 export CARGO_INCREMENTAL=0
 SUDO=""
@@ -37,11 +39,11 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev libasound2-dev libclang-dev alsa-utils \
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
   gstreamer1.0-plugins-ugly gstreamer1.0-libav ffmpeg iproute2 nftables util-linux sip-tester baresip-core baresip-ffmpeg linphone-cli openssl pebble libjs-pdf \
-  tshark python3-venv coturn >/dev/null
+  tshark python3-venv coturn nginx-light >/dev/null
 command -v node >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 command -v cargo >/dev/null || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
-for tool in node npm chromium psql wrk pebble pebble-challtestsrv tshark text2pcap turnserver; do
+for tool in node npm chromium psql wrk pebble pebble-challtestsrv tshark text2pcap turnserver nginx; do
   command -v "$tool" >/dev/null || { echo "required test tool '$tool' is missing" >&2; exit 1; }
 done
 test -f /usr/share/javascript/pdf/build/pdf.js || { echo "pdf.js is missing: apt-get install libjs-pdf" >&2; exit 1; }

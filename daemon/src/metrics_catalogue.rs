@@ -48,6 +48,13 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
         "tessera_stream_push_failures_total",
         "Attempts to stream a conference to a platform (RTMP, RTMPS, SRT) that failed and will be tried again.",
     ),
+    (Counter, "tessera_hls_segments_total", "HLS segments made by conferences' HLS outputs."),
+    (Counter, "tessera_hls_segments_served_total", "HLS segments and initialization segments served."),
+    (
+        Counter,
+        "tessera_hls_refused_total",
+        "HLS requests refused: a wrong key, or a conference without a running HLS output.",
+    ),
     (
         Counter,
         "tessera_media_keyframes_asked_total",

@@ -105,16 +105,19 @@ fn header(b: &[u8]) -> Result<Option<(usize, [u8; 4])>, String> {
         0 => return Err(format!("box {} runs to the end of the stream", String::from_utf8_lossy(&kind))),
         s => s,
     };
-    if size < 8 || size > MAX_BOX {
+    if !(8..=MAX_BOX).contains(&size) {
         return Err(format!("box {} has size {size}", String::from_utf8_lossy(&kind)));
     }
     Ok(Some((size, kind)))
 }
 
-/// The boxes inside `b` (a whole box), as (type, whole box).
-fn children(b: &[u8], skip: usize) -> Result<Vec<([u8; 4], &[u8])>, String> {
+/// Boxes as (type, the whole box).
+type Boxes<'a> = Vec<([u8; 4], &'a [u8])>;
+
+/// The boxes inside `b` (a whole box).
+fn children(b: &[u8]) -> Result<Boxes<'_>, String> {
     let mut out = Vec::new();
-    let mut at = 8 + skip;
+    let mut at = 8;
     while at < b.len() {
         let (size, kind) = header(&b[at..])?.ok_or("a truncated box")?;
         let end = at.checked_add(size).filter(|e| *e <= b.len()).ok_or("a box overruns its parent")?;
@@ -125,7 +128,7 @@ fn children(b: &[u8], skip: usize) -> Result<Vec<([u8; 4], &[u8])>, String> {
 }
 
 fn child<'a>(b: &'a [u8], kind: &[u8; 4]) -> Result<Option<&'a [u8]>, String> {
-    Ok(children(b, 0)?.into_iter().find(|(k, _)| k == kind).map(|(_, c)| c))
+    Ok(children(b)?.into_iter().find(|(k, _)| k == kind).map(|(_, c)| c))
 }
 
 fn u32_at(b: &[u8], at: usize) -> Result<u32, String> {
@@ -140,7 +143,7 @@ fn u64_at(b: &[u8], at: usize) -> Result<u64, String> {
 fn tracks(moov: &[u8]) -> Result<HashMap<u32, Track>, String> {
     let mut defaults = HashMap::new();
     if let Some(mvex) = child(moov, b"mvex")? {
-        for (k, trex) in children(mvex, 0)? {
+        for (k, trex) in children(mvex)? {
             if &k == b"trex" {
                 // version/flags, track_ID, description index, duration, size, flags.
                 defaults.insert(u32_at(trex, 12)?, u32_at(trex, 28)?);
@@ -148,7 +151,7 @@ fn tracks(moov: &[u8]) -> Result<HashMap<u32, Track>, String> {
         }
     }
     let mut out = HashMap::new();
-    for (k, trak) in children(moov, 0)? {
+    for (k, trak) in children(moov)? {
         if &k != b"trak" {
             continue;
         }
