@@ -21,6 +21,8 @@ pub struct Config {
     pub profile: Profile,
     pub log: Log,
     pub shutdown: Shutdown,
+    /// Several nodes sharing one PostgreSQL: this node's name, lease time and capacity.
+    pub cluster: Cluster,
     pub media: Media,
     pub sip: Sip,
     pub webrtc: WebRtc,
@@ -273,6 +275,39 @@ pub struct Shutdown {
     pub timeout_seconds: u32,
 }
 
+/// `[cluster]`: what this node says of itself to the others sharing its database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cluster {
+    /// Unique among the nodes; empty: the machine's host name.
+    pub node_name: String,
+    /// A node silent for this long is taken for dead: its conferences' leases expire and
+    /// other nodes may run them.
+    pub lease_seconds: u32,
+    /// How many participants this node takes, for placing conferences.
+    pub capacity: u32,
+}
+
+impl Default for Cluster {
+    fn default() -> Self {
+        Cluster { node_name: String::new(), lease_seconds: 10, capacity: 500 }
+    }
+}
+
+impl Cluster {
+    /// The node's name: `node_name`, else the host name.
+    pub fn name(&self) -> String {
+        if !self.node_name.is_empty() {
+            return self.node_name.clone();
+        }
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "tessera".into())
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -284,6 +319,7 @@ impl Default for Config {
             profile: Profile::default(),
             log: Log::default(),
             shutdown: Shutdown::default(),
+            cluster: Cluster::default(),
             media: Media::default(),
             sip: Sip::default(),
             webrtc: WebRtc::default(),
@@ -384,6 +420,9 @@ impl Config {
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         if let Some(v) = get("TESSERA_DATA_DIR").filter(|v| !v.is_empty()) {
             self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("TESSERA_NODE_NAME") {
+            self.cluster.node_name = v;
         }
         self.acme.apply_env(&get);
         self.apply_media_env(&get)?;
@@ -557,6 +596,12 @@ impl Config {
         range("auth.address_window_minutes", self.auth.address_window_minutes.into(), 1, 24 * 60)?;
         range("profile.avatar_max_bytes", self.profile.avatar_max_bytes as u64, 1024, 16 * 1024 * 1024)?;
         range("shutdown.timeout_seconds", self.shutdown.timeout_seconds.into(), 1, 600)?;
+        range("cluster.lease_seconds", self.cluster.lease_seconds.into(), 3, 300)?;
+        range("cluster.capacity", self.cluster.capacity.into(), 1, 1_000_000)?;
+        let name = &self.cluster.node_name;
+        if name.len() > 63 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            bail!("cluster.node_name = {name:?}: up to 63 letters, digits, '-', '_' and '.'");
+        }
         range("sip.max_messages_per_second", self.sip.max_messages_per_second.into(), 1, 100_000)?;
         range("sip.max_tcp_connections", self.sip.max_tcp_connections as u64, 1, 1_000_000)?;
         range("sip.max_tcp_connections_per_address", self.sip.max_tcp_connections_per_address as u64, 1, 100_000)?;

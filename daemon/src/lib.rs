@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod backup;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod ctl;
 pub mod devices_cli;

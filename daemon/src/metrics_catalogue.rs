@@ -48,6 +48,12 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
         "tessera_stream_push_failures_total",
         "Attempts to stream a conference to a platform (RTMP, RTMPS, SRT) that failed and will be tried again.",
     ),
+    (
+        Counter,
+        "tessera_cluster_leases_refused_total",
+        "Conferences not started here because another node holds their lease.",
+    ),
+    (Counter, "tessera_cluster_heartbeat_failures_total", "Heartbeats that failed to reach the database."),
     (Counter, "tessera_hls_segments_total", "HLS segments made by conferences' HLS outputs."),
     (Counter, "tessera_hls_segments_served_total", "HLS segments and initialization segments served."),
     (
@@ -145,6 +151,11 @@ pub const CATALOGUE: &[(Kind, &str, &str)] = &[
     (Gauge, "tessera_tls_certificate_expiry_timestamp_seconds", "When the HTTPS certificate expires (Unix time)."),
     (Gauge, "tessera_webrtc_pages", "Conference pages connected to a conference."),
     (Gauge, "tessera_webrtc_peers", "WebRTC peer connections."),
+    (
+        Histogram,
+        "tessera_cluster_heartbeat_seconds",
+        "Time for a heartbeat (the node's row and its leases) to be written.",
+    ),
     (Histogram, "tessera_http_request_duration_seconds", "Time to answer HTTP requests, by route."),
     (Histogram, "tessera_sip_join_seconds", "Time from a SIP call's answer to its joining the conference."),
     (Histogram, "tessera_sip_user_call_seconds", "Time for a call between registered users to be answered."),

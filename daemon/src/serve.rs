@@ -193,10 +193,19 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     // Certificates are read before anything starts, so a bad file stops the start at once.
     let https = crate::tls::setup(&config)?.map(Arc::new);
+    let cluster = crate::cluster::Cluster::new(store.clone(), &config);
     let runtime = if config.media.enabled {
-        Some(start_media(&config, &store, dialer.clone(), state.hls.clone()).await?)
+        Some(start_media(&config, &store, dialer.clone(), state.hls.clone(), cluster.clone()).await?)
     } else {
         None
+    };
+    let heartbeat = {
+        let occupancy = runtime.as_ref().map(|r| r.control.occupancy.clone());
+        tracing::info!(node = %cluster.name, lease_seconds = cluster.lease_ms / 1000, "this node beats in the database ([cluster])");
+        cluster.clone().beat(move || {
+            let all = occupancy.as_ref().map(|o| o.all()).unwrap_or_default();
+            (all.iter().map(|(_, n)| *n as i64).sum(), all.len() as i64)
+        })
     };
     // Media sockets of every way in: port range, DSCP, the address peers are told.
     let media_sockets = Arc::new(crate::media::sockets::MediaSockets::new(
@@ -421,6 +430,8 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(r) = runtime {
         r.shutdown(bound).await;
     }
+    heartbeat.abort();
+    cluster.leave().await;
     // The conferences' last events (who left, that they ended) are queued: store them.
     if tokio::time::timeout(bound, store.flush_events()).await.is_err() {
         tracing::warn!("the connection history was still being written at the shutdown bound");
@@ -449,6 +460,7 @@ async fn start_media(
     store: &Store,
     dialer: Option<tessera_web::dialout::Dialer>,
     hls: Arc<tessera_web::hls::Shelf>,
+    cluster: Arc<crate::cluster::Cluster>,
 ) -> anyhow::Result<Runtime> {
     media::init()?;
     let encoder = tokio::task::block_in_place(|| {
@@ -501,7 +513,7 @@ async fn start_media(
         h264_encoder = encoder.name(),
         "media plane ready"
     );
-    Ok(Runtime::start(store.clone(), mc, rtsp, dialer))
+    Ok(Runtime::start(store.clone(), mc, rtsp, dialer, cluster))
 }
 
 /// A recording still marked in progress was cut short by a crash or `kill -9`: its fragmented MP4

@@ -23,6 +23,7 @@ pub mod chat;
 pub mod keypad;
 pub mod kinds;
 pub mod live;
+pub mod placement;
 pub mod quality;
 pub mod said;
 pub mod scope;

@@ -37,6 +37,8 @@ pub enum StartedBy {
 
 struct Dispatcher {
     store: Store,
+    /// This node among those sharing the database: conferences start here only with their lease.
+    cluster: Arc<crate::cluster::Cluster>,
     media: Arc<MediaConfig>,
     running: HashMap<String, mpsc::Sender<ConfMsg>>,
     /// Conferences that ended during their scheduled window.
@@ -59,6 +61,7 @@ impl Runtime {
         media: MediaConfig,
         rtsp: Option<Arc<RtspServer>>,
         dialer: Option<tessera_web::dialout::Dialer>,
+        cluster: Arc<crate::cluster::Cluster>,
     ) -> Runtime {
         let (control, mut rx) = Control::channel();
         let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
@@ -77,6 +80,7 @@ impl Runtime {
             disabled: HashSet::new(),
             generation: None,
             rooms_started: HashSet::new(),
+            cluster,
         };
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -293,6 +297,8 @@ impl Dispatcher {
             .await
             .map_err(|e| ControlError::Unavailable(Msg::text(e.to_string())))?
             .ok_or_else(|| ControlError::NoConference(id.to_string()))?;
+        // One node runs a conference: the one that holds its lease.
+        self.cluster.claim(id).await.map_err(|e| ControlError::Unavailable(Msg::text(e)))?;
         let (tx, rx) = mpsc::channel(64);
         let state = conference::start(
             settings,
@@ -303,8 +309,14 @@ impl Dispatcher {
             rx,
             self.done_tx.clone(),
         )
-        .await
-        .map_err(|e| ControlError::Unavailable(Msg::text(format!("the conference could not start: {e:#}"))))?;
+        .await;
+        let state = match state {
+            Ok(s) => s,
+            Err(e) => {
+                self.cluster.release(id).await;
+                return Err(ControlError::Unavailable(Msg::text(format!("the conference could not start: {e:#}"))));
+            }
+        };
         self.running.insert(id.to_string(), tx);
         Ok(state)
     }
@@ -315,6 +327,7 @@ impl Dispatcher {
     async fn ended_task(&mut self, id: String, rest: Vec<ConfMsg>) {
         if self.running.get(&id).is_some_and(|tx| tx.is_closed()) {
             self.running.remove(&id);
+            self.cluster.release(&id).await;
         }
         self.ended.insert(id.clone());
         for m in rest {
