@@ -149,6 +149,15 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("conference_id")?, r.try_get("node")?))).collect()
     }
 
+    /// How many conferences' leases `node` holds.
+    pub async fn lease_count(&self, node: &str) -> Result<i64> {
+        let r = sqlx::query("SELECT count(*) AS n FROM conference_leases WHERE node = $1")
+            .bind(node)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.try_get("n")?)
+    }
+
     /// A node stopping cleanly: its row and its leases go at once (nothing waits for expiry).
     pub async fn leave(&self, node: &str) -> Result<()> {
         sqlx::query("DELETE FROM conference_leases WHERE node = $1").bind(node).execute(&self.pool).await?;
@@ -202,7 +211,9 @@ mod tests {
         store.release_lease("c1", "b").await.unwrap();
         assert_eq!(store.lease_owner("c1", 20_003).await.unwrap(), None);
         store.take_lease("c2", "b", 0, 100_000).await.unwrap();
+        assert_eq!(store.lease_count("b").await.unwrap(), 1);
         store.leave("b").await.unwrap();
+        assert_eq!(store.lease_count("b").await.unwrap(), 0);
         assert_eq!(store.lease_owner("c2", 1).await.unwrap(), None);
         assert_eq!(store.nodes().await.unwrap().len(), 1);
     });
