@@ -202,6 +202,21 @@ fn volumedetect(input: &[&str]) -> f64 {
         .unwrap_or_else(|| panic!("no mean_volume in ffmpeg's output: {err}"))
 }
 
+/// A file a platform or a player received: H.264 and AAC, at least 30 pictures over more than
+/// `seconds` decoded, and the speaker's tone heard (above -40 dB).
+pub fn assert_h264_aac_with_sound(file: &Path, seconds: f64) {
+    let o = run(
+        "ffprobe",
+        &["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", file.to_str().expect("utf-8 path")],
+    );
+    let codecs = String::from_utf8_lossy(&o.stdout);
+    assert!(codecs.contains("h264") && codecs.contains("aac"), "received {codecs:?}");
+    let (frames, decoded) = decode_file(file);
+    assert!(frames >= 30 && decoded > seconds, "{frames} frames in {decoded} s decoded");
+    let level = mean_volume_of_file(file);
+    assert!(level > -40.0, "the speaker's tone is not heard: {level} dB");
+}
+
 /// Decodes every video frame of a file: (frames decoded, duration of the decoded video in
 /// seconds). A truncated file counts what decodes.
 pub fn decode_file(path: &Path) -> (u64, f64) {

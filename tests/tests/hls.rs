@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use tessera_e2e::live_api::{Api, BLUE, synthetic};
-use tessera_e2e::media::{Picture, decode_file, mean_volume_of_file};
+use tessera_e2e::media::{Picture, assert_h264_aac_with_sound};
 use tessera_e2e::{KillOnDrop, free_port};
 
 /// nginx caching whatever Tessera at `upstream` says it may, logging each request's cache status.
@@ -59,17 +59,7 @@ fn watch(url: &str, file: &Path) {
         .output()
         .unwrap();
     assert!(o.status.success(), "ffmpeg playing {url}: {}", String::from_utf8_lossy(&o.stderr));
-    let o = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0"])
-        .arg(file)
-        .output()
-        .unwrap();
-    let codecs = String::from_utf8_lossy(&o.stdout);
-    assert!(codecs.contains("h264") && codecs.contains("aac"), "played {codecs:?}");
-    let (frames, seconds) = decode_file(file);
-    assert!(frames >= 30 && seconds > 3.0, "{frames} frames in {seconds} s decoded");
-    let level = mean_volume_of_file(file);
-    assert!(level > -40.0, "the speaker's tone is not heard: {level} dB");
+    assert_h264_aac_with_sound(file, 3.0);
     let o = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(file)

@@ -110,6 +110,11 @@ async fn one_node_runs_a_conference_and_another_takes_it_when_the_owner_dies() {
 
     // node-b stops cleanly: its row and leases go at once, and node-a may run the conference.
     api_b.ok("hall", json!({"action": "end"})).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while psql(&db.url, "SELECT count(*) FROM conference_leases") != "0" {
+        assert!(Instant::now() < deadline, "the ended conference kept its lease");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     b.stop();
     assert_eq!(psql(&db.url, "SELECT count(*) FROM conference_leases WHERE node = 'node-b'"), "0");
     assert_eq!(psql(&db.url, "SELECT name FROM nodes ORDER BY name"), "node-a");

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tessera_e2e::free_port;
 use tessera_e2e::live_api::{Api, BLUE, synthetic};
-use tessera_e2e::media::{decode_file, mean_volume_of_file};
+use tessera_e2e::media::assert_h264_aac_with_sound;
 
 /// ffmpeg receiving `input` (a listening URL) for four seconds into `file`.
 fn listener(input: &[&str], file: &Path) -> Child {
@@ -44,17 +44,7 @@ fn check_received(mut ffmpeg: Child, file: &Path) {
     let mut err = String::new();
     std::io::Read::read_to_string(ffmpeg.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert!(status.success(), "the receiving ffmpeg failed: {err}");
-    let o = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0"])
-        .arg(file)
-        .output()
-        .unwrap();
-    let codecs = String::from_utf8_lossy(&o.stdout);
-    assert!(codecs.contains("h264") && codecs.contains("aac"), "received {codecs:?}");
-    let (frames, seconds) = decode_file(file);
-    assert!(frames >= 30 && seconds > 2.0, "{frames} frames in {seconds} s decoded");
-    let level = mean_volume_of_file(file);
-    assert!(level > -40.0, "the speaker's tone is not heard in the stream: {level} dB");
+    assert_h264_aac_with_sound(file, 2.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

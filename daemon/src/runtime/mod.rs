@@ -327,6 +327,10 @@ impl Dispatcher {
     async fn ended_task(&mut self, id: String, rest: Vec<ConfMsg>) {
         if self.running.get(&id).is_some_and(|tx| tx.is_closed()) {
             self.running.remove(&id);
+        }
+        // Ended by itself, by `end` (the schedule, a disabled owner) or replaced: unless it runs
+        // again already, its lease goes — the heartbeat would otherwise renew it for ever.
+        if !self.running.contains_key(&id) {
             self.cluster.release(&id).await;
         }
         self.ended.insert(id.clone());
