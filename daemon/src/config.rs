@@ -300,12 +300,14 @@ impl Cluster {
         if !self.node_name.is_empty() {
             return self.node_name.clone();
         }
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_string())
-            .ok()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "tessera".into())
+        host_name().unwrap_or_else(|| "tessera".into())
     }
+}
+
+/// The machine's host name, when it has one.
+pub fn host_name() -> Option<String> {
+    let h = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    Some(h.trim().to_string()).filter(|h| !h.is_empty())
 }
 
 impl Default for Config {

@@ -198,6 +198,26 @@ impl EncodedStreams {
     }
 }
 
+impl EncodedStreams {
+    /// Subscribes a receiver that muxes both streams into a file-like output (the recorder, the
+    /// HLS segmenter): timestamps kept and shared from the first video keyframe, which is asked
+    /// for now. Returns the two subscriptions, for [`EncodedStreams::unsubscribe_pair`].
+    pub fn subscribe_rebased(&self, video: gst_app::AppSrc, audio: gst_app::AppSrc) -> (u64, u64) {
+        let base = Arc::new(std::sync::Mutex::new(None));
+        let ids = (
+            self.video.subscribe(video, super::fanout::Timing::Rebased(base.clone()), true),
+            self.audio.subscribe(audio, super::fanout::Timing::Rebased(base), false),
+        );
+        self.request_keyframe();
+        ids
+    }
+
+    pub fn unsubscribe_pair(&self, (video, audio): (u64, u64)) {
+        self.video.unsubscribe(video);
+        self.audio.unsubscribe(audio);
+    }
+}
+
 impl Encoder {
     pub fn streams(&self) -> EncodedStreams {
         EncodedStreams { video: self.video.clone(), audio: self.audio.clone(), keyframe_sink: self.video_out.clone() }

@@ -5,7 +5,6 @@
 //! server serves (`tessera_web::hls`).
 
 use super::encoder::EncodedStreams;
-use super::fanout::Timing;
 use super::fmp4::{Fragment, Piece, Splitter};
 use super::synthetic::{appsink, appsrc};
 use anyhow::Context;
@@ -27,7 +26,6 @@ const ASK_KEYFRAME_S: f64 = 2.2;
 pub struct Segmenter {
     current: Vec<u8>,
     start_s: Option<f64>,
-    last_video_s: f64,
     asked: bool,
 }
 
@@ -47,13 +45,11 @@ impl Segmenter {
             // Nothing plays before the first keyframe.
             if f.video && f.starts_with_keyframe {
                 self.start_s = Some(f.time_s);
-                self.last_video_s = f.time_s;
                 self.current = f.bytes;
             }
             return cut;
         };
         if f.video {
-            self.last_video_s = f.time_s;
             if f.starts_with_keyframe && f.time_s - start >= MIN_SEGMENT_S {
                 cut.segment = Some((f.time_s - start, std::mem::replace(&mut self.current, f.bytes)));
                 self.start_s = Some(f.time_s);
@@ -80,11 +76,13 @@ pub struct HlsOutput {
 
 impl HlsOutput {
     pub fn start(conference: &str, streams: &EncodedStreams, window: Arc<Mutex<Window>>) -> anyhow::Result<HlsOutput> {
-        let launch = "appsrc name=v is-live=true format=time max-bytes=4000000 leaky-type=downstream ! h264parse ! queue \
-                        ! mp4mux name=mux fragment-duration=500 streamable=true ! appsink name=out sync=false async=false \
-                      appsrc name=a is-live=true format=time max-bytes=4000000 leaky-type=downstream ! opusdec ! audioconvert \
-                        ! audioresample ! avenc_aac bitrate=128000 ! aacparse ! queue ! mux.";
-        let pipeline = super::launch(launch, "the HLS segmenter")?;
+        let launch = format!(
+            "appsrc name=v is-live=true format=time max-bytes=4000000 leaky-type=downstream ! h264parse ! queue \
+               ! mp4mux name=mux fragment-duration=500 streamable=true ! appsink name=out sync=false async=false \
+             appsrc name=a is-live=true format=time max-bytes=4000000 leaky-type=downstream ! {}",
+            super::push::OPUS_TO_AAC
+        );
+        let pipeline = super::launch(&launch, "the HLS segmenter")?;
         let out = appsink(&pipeline, "out")?;
         let state = Mutex::new((Splitter::default(), Segmenter::default()));
         let (w, s, conf) = (window.clone(), streams.clone(), conference.to_string());
@@ -126,22 +124,14 @@ impl HlsOutput {
         let v = appsrc(pipeline.upcast_ref(), "v")?;
         let a = appsrc(pipeline.upcast_ref(), "a")?;
         pipeline.set_state(gst::State::Playing).context("starting the HLS segmenter")?;
-        // Timestamps kept and shared by both streams from the first keyframe: the decode times
-        // in the segments are the conference's.
-        let base = Arc::new(Mutex::new(None));
-        let ids = (
-            streams.video.subscribe(v, Timing::Rebased(base.clone()), true),
-            streams.audio.subscribe(a, Timing::Rebased(base), false),
-        );
-        streams.request_keyframe();
+        let ids = streams.subscribe_rebased(v, a);
         Ok(HlsOutput { pipeline, streams: streams.clone(), ids, window })
     }
 }
 
 impl Drop for HlsOutput {
     fn drop(&mut self) {
-        self.streams.video.unsubscribe(self.ids.0);
-        self.streams.audio.unsubscribe(self.ids.1);
+        self.streams.unsubscribe_pair(self.ids);
         let _ = self.pipeline.set_state(gst::State::Null);
         let now = chrono::Utc::now().timestamp_millis();
         self.window.lock().unwrap_or_else(PoisonError::into_inner).end(now);

@@ -25,6 +25,11 @@ const MAX_URL: usize = 1024;
 const FIRST_RETRY: Duration = Duration::from_secs(2);
 const LAST_RETRY: Duration = Duration::from_secs(60);
 
+/// The conference's Opus mix as AAC (what every platform and HLS player takes) into the muxer
+/// named `mux`.
+pub(super) const OPUS_TO_AAC: &str =
+    "opusdec ! audioconvert ! audioresample ! avenc_aac bitrate=128000 ! aacparse ! queue ! mux.";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     Rtmp,
@@ -131,21 +136,19 @@ impl StreamTarget {
     /// The fixed part of the pipeline; the URL is set as a property, never parsed as pipeline.
     /// A platform that stops reading (TCP full) makes the inputs drop their oldest data at 4 MB
     /// rather than grow without end.
-    fn launch(&self) -> &'static str {
-        match self.protocol {
+    fn launch(&self) -> String {
+        const INPUT: &str = "is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream";
+        let video = match self.protocol {
             Protocol::Rtmp | Protocol::Rtmps => {
-                "appsrc name=v is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream ! h264parse ! queue \
-                   ! flvmux name=mux streamable=true latency=100000000 ! rtmp2sink name=out sync=false async=false \
-                 appsrc name=a is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream ! opusdec ! audioconvert ! audioresample \
-                   ! avenc_aac bitrate=128000 ! aacparse ! queue ! mux."
+                "h264parse ! queue ! flvmux name=mux streamable=true latency=100000000 \
+                 ! rtmp2sink name=out sync=false async=false"
             }
             Protocol::Srt => {
-                "appsrc name=v is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream ! h264parse config-interval=-1 ! queue \
-                   ! mpegtsmux name=mux latency=100000000 ! srtsink name=out sync=false async=false wait-for-connection=false \
-                 appsrc name=a is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream ! opusdec ! audioconvert ! audioresample \
-                   ! avenc_aac bitrate=128000 ! aacparse ! queue ! mux."
+                "h264parse config-interval=-1 ! queue ! mpegtsmux name=mux latency=100000000 \
+                 ! srtsink name=out sync=false async=false wait-for-connection=false"
             }
-        }
+        };
+        format!("appsrc name=v {INPUT} ! {video} appsrc name=a {INPUT} ! {OPUS_TO_AAC}")
     }
 }
 
@@ -254,7 +257,7 @@ fn attempt(
     status: &Mutex<PushStatus>,
     stop: &Receiver<()>,
 ) -> anyhow::Result<Ended> {
-    let pipeline = super::launch(target.launch(), "the stream push")?;
+    let pipeline = super::launch(&target.launch(), "the stream push")?;
     let out = pipeline.by_name("out").ok_or_else(|| anyhow!("no sink"))?;
     match target.protocol {
         Protocol::Rtmp | Protocol::Rtmps => out.set_property("location", target.url()),

@@ -3,14 +3,13 @@
 //! `kill -9` leaves a file that plays up to its last fragment.
 
 use super::encoder::EncodedStreams;
-use super::fanout::Timing;
 use super::synthetic::appsrc;
 use anyhow::{Context, anyhow};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub const FORMAT: &str = "mp4";
@@ -69,17 +68,13 @@ impl Recorder {
         let v = appsrc(&bin, "v")?;
         let a = appsrc(&bin, "a")?;
         pipeline.set_state(gst::State::Playing).context("starting the recorder")?;
-        let base = Arc::new(Mutex::new(None));
-        let vid = streams.video.subscribe(v, Timing::Rebased(base.clone()), true);
-        let aid = streams.audio.subscribe(a, Timing::Rebased(base), false);
-        streams.request_keyframe();
-        Ok(Recorder { pipeline, streams: streams.clone(), ids: (vid, aid), done, path: path.to_path_buf() })
+        let ids = streams.subscribe_rebased(v, a);
+        Ok(Recorder { pipeline, streams: streams.clone(), ids, done, path: path.to_path_buf() })
     }
 
     /// Finishes the file (the muxer writes its index) and returns its size in bytes.
     pub fn stop(self) -> Result<u64, String> {
-        self.streams.video.unsubscribe(self.ids.0);
-        self.streams.audio.unsubscribe(self.ids.1);
+        self.streams.unsubscribe_pair(self.ids);
         let bin = self.pipeline.children().into_iter().next().and_then(|b| b.downcast::<gst::Bin>().ok());
         if let Some(bin) = bin {
             for name in ["v", "a"] {

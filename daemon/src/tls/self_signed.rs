@@ -49,12 +49,7 @@ pub fn fingerprint(der: &[u8]) -> String {
 /// its interfaces, and those the administrator adds (`http.tls_names`).
 pub fn local_names(extra: &[String]) -> Vec<String> {
     let mut names = vec!["localhost".to_string()];
-    if let Ok(h) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
-        let h = h.trim();
-        if !h.is_empty() {
-            names.push(h.to_string());
-        }
-    }
+    names.extend(crate::config::host_name());
     for i in if_addrs::get_if_addrs().unwrap_or_default() {
         names.push(i.ip().to_string());
     }

@@ -9,7 +9,7 @@ use super::{Result, Store};
 use sqlx::Row;
 
 /// A node as it last said it was.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeRow {
     pub name: String,
     /// Where its web server is reached (its public URL).
