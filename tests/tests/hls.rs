@@ -130,6 +130,24 @@ async fn a_conference_is_watched_as_hls_through_an_http_cache() {
     let wrong = path.replace("/index.m3u8", "x/index.m3u8");
     assert_eq!(status(&c, &format!("{}{wrong}", s.base)).await.0, 404);
     assert_eq!(status(&c, &format!("{}/hls/webinar/../index.m3u8", s.base)).await.0, 404);
+    // Guessing in a flood: 400 keys tried at once, each a 404 that is counted, and the stream
+    // goes on for the right one.
+    let guesses = (0..400).map(|n| {
+        let url = format!("{}/hls/webinar/{n:043}/index.m3u8", s.base);
+        let c = c.clone();
+        tokio::spawn(async move { status(&c, &url).await.0 })
+    });
+    for g in guesses.collect::<Vec<_>>() {
+        assert_eq!(g.await.unwrap(), 404);
+    }
+    let metrics = reqwest::get(s.metrics.clone()).await.unwrap().text().await.unwrap();
+    let refused: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("tessera_hls_refused_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no tessera_hls_refused_total in {metrics}"));
+    assert!(refused >= 401.0, "refusals counted: {refused}");
+    assert_eq!(status(&c, &format!("{}{path}", s.base)).await.0, 200, "the flood stopped the stream");
     let new = hls_address(&s.admin_ok(&["conference", "media", "webinar", "--hls-new-key"], ""));
     assert_ne!(new, path);
     assert_eq!(status(&c, &format!("{}{path}", s.base)).await.0, 404, "the old address still works");
